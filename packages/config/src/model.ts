@@ -1,0 +1,434 @@
+/**
+ * The typed model of a haproxy.cfg, as the parser produces it.
+ *
+ * Data flows one way: config text -> this model -> compiled runtime (packages/proxy).
+ * The model is plain data (no functions, no sockets) so it can be compared, printed and
+ * sent to worker processes. Times are milliseconds. Every element that an operator wrote
+ * carries `loc` so later stages (ACL compilation, runtime build) can report FILE:LINE.
+ */
+
+/** Where a thing was written: file path and 1-based line. */
+export interface SourceLoc {
+  file: string;
+  line: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One problem found in the configuration. Printed as `FILE:LINE: message`. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable code, e.g. `CFG_UNKNOWN_KEYWORD`, `CFG_BAD_TIME`, `CFG_LEGACY_KEYWORD`. */
+  code: string;
+  message: string;
+  loc: SourceLoc;
+}
+
+/** A syslog / stdout log target (`log ADDR FACILITY [LEVEL [MINLEVEL]]`). */
+export interface LogTarget {
+  /** `udp` for host[:port] (default port 514), `stdout`/`stderr` for `log stdout ...`, `unix` for a path. */
+  kind: 'udp' | 'stdout' | 'stderr' | 'unix';
+  host?: string;
+  port?: number;
+  path?: string;
+  facility: string;
+  /** Maximum level sent (syslog name), default `debug` (everything). */
+  level: string;
+  minLevel?: string;
+  /** `format raw|rfc3164|rfc5424|short`, default rfc3164 for udp, raw for stdout. */
+  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short';
+  loc: SourceLoc;
+}
+
+export interface Timeouts {
+  connect?: number;
+  client?: number;
+  server?: number;
+  httpRequest?: number;
+  httpKeepAlive?: number;
+  queue?: number;
+  check?: number;
+  tunnel?: number;
+  clientFin?: number;
+  serverFin?: number;
+}
+
+/** A condition as written after `if` / `unless`: raw tokens, compiled by packages/proxy/src/acl. */
+export interface ConditionModel {
+  polarity: 'if' | 'unless';
+  /** Tokens after the keyword, e.g. `['!', '{', 'ssl_fc', '}']` or `['host_a', 'or', 'host_b']`. */
+  terms: string[];
+  loc: SourceLoc;
+}
+
+/** `acl NAME FETCH[(args)] [flags] [operator] [patterns...]` as written, one line. */
+export interface AclModel {
+  name: string;
+  /** The criterion token as written, e.g. `hdr_dom(host)`, `path_beg`, `src`. */
+  criterion: string;
+  /** Everything after the criterion: flags (`-i`, `-m beg`, `-f FILE`, `--`), operators, patterns. */
+  args: string[];
+  loc: SourceLoc;
+}
+
+export interface BindModel {
+  /** Host part; '' or '*' means all IPv4 addresses, '::' all IPv6 (and v4 where the OS maps it). */
+  host: string;
+  port: number;
+  /** Unix socket path instead of host:port (`bind /run/x.sock`, `bind unix@/run/x.sock`). */
+  path?: string;
+  ssl?: {
+    /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
+    crt: string[];
+    alpn?: string[];
+    /** SNI names to certificate files, filled by the runtime when `crt` names a directory. */
+  };
+  /** Bind options kept for reference (name, maxconn, v4v6, v6only, accept-proxy, ...). */
+  options: Record<string, string | true>;
+  loc: SourceLoc;
+}
+
+export type RedirectType = 'location' | 'prefix' | 'scheme';
+
+export interface RedirectModel {
+  type: RedirectType;
+  value: string;
+  /** 301, 302 (default), 303, 307, 308. */
+  code: number;
+  dropQuery: boolean;
+  appendSlash: boolean;
+  setCookie?: string;
+  clearCookie?: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
+/** `http-request` / `http-response` rules, in declaration order. */
+export type HttpRuleModel =
+  | { action: 'allow'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'deny'; status: number; contentType?: string; body?: string; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      action: 'set-header' | 'add-header';
+      name: string;
+      /** Log-format string as written, e.g. `%[src]` or plain text. */
+      value: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | { action: 'del-header'; name: string; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      action: 'return';
+      status: number;
+      contentType?: string;
+      /** `string TEXT`, `lf-string FMT` or `file PATH` (content loaded at parse time). */
+      body?: string;
+      headers: Array<[string, string]>;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | { action: 'use-service'; service: 'prometheus-exporter'; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      action: 'track-sc';
+      /** 0, 1 or 2. */
+      slot: number;
+      /** Fetch expression for the key, e.g. `src`, `req.hdr(x-api-key)`. */
+      key: string;
+      table?: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'set-path' | 'set-query' | 'set-uri' | 'set-method';
+      value: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | { action: 'set-status'; status: number; reason?: string; cond?: ConditionModel; loc: SourceLoc };
+
+export interface ForwardForModel {
+  header: string;
+  /** CIDR networks whose clients get no header (`except NET`). */
+  except?: string;
+  ifNone: boolean;
+}
+
+export interface StatsModel {
+  enabled: boolean;
+  uri: string;
+  realm?: string;
+  /** user -> password (plain; `insecure-password` too). */
+  auth: Array<{ user: string; password: string }>;
+  refresh?: number;
+  hideVersion: boolean;
+  showLegends: boolean;
+  showNode?: string;
+  scope: string[];
+  admin?: ConditionModel;
+  loc: SourceLoc;
+}
+
+export type BalanceAlgo =
+  | 'roundrobin'
+  | 'static-rr'
+  | 'leastconn'
+  | 'first'
+  | 'source'
+  | 'uri'
+  | 'url_param'
+  | 'hdr'
+  | 'random';
+
+export interface BalanceModel {
+  algo: BalanceAlgo;
+  /** url_param name or hdr name. */
+  param?: string;
+  /** `balance uri [whole] [len N] [depth N]`, `balance hdr(name) [use_domain_only]`, `random(N)` draws. */
+  options: { whole?: boolean; len?: number; depth?: number; useDomainOnly?: boolean; draws?: number };
+  loc?: SourceLoc;
+}
+
+export interface HashTypeModel {
+  method: 'map-based' | 'consistent';
+  fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32';
+  avalanche: boolean;
+}
+
+export interface AgentCheckModel {
+  port?: number;
+  addr?: string;
+  inter?: number;
+  send?: string;
+}
+
+/** One `server` line, with `default-server` settings of its section already applied. */
+export interface ServerModel {
+  name: string;
+  host: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+  maxconn?: number;
+  maxqueue?: number;
+  disabled: boolean;
+  /** `check` present. */
+  check: boolean;
+  inter: number;
+  fastinter?: number;
+  downinter?: number;
+  rise: number;
+  fall: number;
+  checkPort?: number;
+  checkAddr?: string;
+  slowstart?: number;
+  agent?: AgentCheckModel;
+  /** `agent-check` present. */
+  agentCheck: boolean;
+  observe?: 'layer4' | 'layer7';
+  errorLimit: number;
+  onError: 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+  onMarkedDown?: 'shutdown-sessions';
+  onMarkedUp?: 'shutdown-backup-sessions';
+  /** Cookie value for `cookie` persistence. */
+  cookie?: string;
+  /** `ssl` to the server (HTTPS upstream), with `verify none|required`. */
+  ssl: boolean;
+  verify: 'none' | 'required';
+  sni?: string;
+  /** Numeric id (`id N`), else assigned in order from 1. */
+  id: number;
+  loc: SourceLoc;
+}
+
+/** `option httpchk` and `http-check ...` of a backend. */
+export interface HttpCheckModel {
+  /** Request sent: from `option httpchk` and/or `http-check send`. */
+  method: string;
+  uri: string;
+  version: string;
+  headers: Array<[string, string]>;
+  body?: string;
+  expect: Array<{
+    negate: boolean;
+    kind: 'status' | 'rstatus' | 'string' | 'rstring';
+    pattern: string;
+    loc: SourceLoc;
+  }>;
+  disableOn404: boolean;
+  loc: SourceLoc;
+}
+
+export type StickTableType = 'ip' | 'ipv6' | 'integer' | 'string' | 'binary';
+
+/** `stick-table type T [len N] size N [expire T] [nopurge] [peers P] [store ...]`. */
+export interface StickTableModel {
+  type: StickTableType;
+  len?: number;
+  size: number;
+  expire?: number;
+  nopurge: boolean;
+  peers?: string;
+  /** Data types stored: `server_id`, `conn_cur`, `conn_rate` with `period`, `http_req_rate`, `gpc0`, ... */
+  store: Array<{ name: string; period?: number }>;
+  loc: SourceLoc;
+}
+
+export interface StickRuleModel {
+  kind: 'on' | 'match' | 'store-request' | 'store-response';
+  /** Fetch expression for the key, e.g. `src`, `req.cook(sid)`. */
+  key: string;
+  table?: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
+export interface CookieModel {
+  name: string;
+  mode: 'insert' | 'rewrite' | 'prefix';
+  indirect: boolean;
+  nocache: boolean;
+  httponly: boolean;
+  secure: boolean;
+  postonly: boolean;
+  preserve: boolean;
+  domain: string[];
+  maxidle?: number;
+  maxlife?: number;
+  attr: string[];
+  loc: SourceLoc;
+}
+
+export interface UseBackendModel {
+  /** Backend name (may be a log-format expression; only plain names are supported). */
+  backend: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
+/** Proxy options (`option NAME`, `no option NAME`). */
+export interface ProxyOptions {
+  httplog: boolean;
+  /** `option httplog clf`. */
+  httplogClf: boolean;
+  dontlognull: boolean;
+  dontlogNormal: boolean;
+  logasap: boolean;
+  forwardfor?: ForwardForModel;
+  /** Connection mode: http-keep-alive (default), http-server-close, httpclose. */
+  connMode: 'keep-alive' | 'server-close' | 'close';
+  redispatch?: { interval: number };
+  allbackups: boolean;
+  httpchk?: HttpCheckModel;
+  /** `option tcp-check` etc. are not supported; kept here only when HTTP-like. */
+  abortonclose: boolean;
+  httpBufferRequest: boolean;
+  persist: boolean;
+  logHealthChecks: boolean;
+}
+
+export type ProxyKind = 'frontend' | 'backend' | 'listen';
+
+/**
+ * A proxy: frontend, backend or listen (both). Mirrors HAProxy's single proxy structure so
+ * the stats page can show a `listen` as one table with FRONTEND and BACKEND rows.
+ */
+export interface ProxyModel {
+  kind: ProxyKind;
+  name: string;
+  /** Numeric id (`id N`), else assigned in order from 1 (HAProxy's iid). */
+  id: number;
+  mode: 'http';
+  /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */
+  defaultsFrom?: string;
+  maxconn?: number;
+  fullconn?: number;
+  timeouts: Timeouts;
+  /** Log targets in effect (`log global` expanded to the global targets). */
+  logs: LogTarget[];
+  logFormat?: string;
+  options: ProxyOptions;
+  acls: AclModel[];
+  httpRequest: HttpRuleModel[];
+  httpResponse: HttpRuleModel[];
+  redirects: RedirectModel[];
+  stats?: StatsModel;
+  disabled: boolean;
+  // frontend side
+  binds: BindModel[];
+  useBackends: UseBackendModel[];
+  defaultBackend?: string;
+  monitorUri?: string;
+  // backend side
+  balance: BalanceModel;
+  hashType: HashTypeModel;
+  servers: ServerModel[];
+  retries: number;
+  stickTable?: StickTableModel;
+  stickRules: StickRuleModel[];
+  cookie?: CookieModel;
+  /** `errorfile CODE FILE` contents, by status code. */
+  errorFiles: Record<number, string>;
+  loc: SourceLoc;
+}
+
+export interface StatsSocketModel {
+  /** Unix path, or `ipv4@HOST:PORT` / `ipv6@...` as TCP. */
+  kind: 'unix' | 'tcp';
+  path?: string;
+  host?: string;
+  port?: number;
+  mode?: number;
+  level: 'user' | 'operator' | 'admin';
+  exposeFdListeners: boolean;
+  loc: SourceLoc;
+}
+
+export interface GlobalModel {
+  maxconn?: number;
+  pidfile?: string;
+  logs: LogTarget[];
+  nbthread?: number;
+  statsSockets: StatsSocketModel[];
+  /** `redis-url redis://...` (Switchyard): shared state store; unset = in-memory. */
+  redisUrl?: string;
+  /** `cluster-name NAME` (Switchyard): namespace of shared keys in Redis. */
+  clusterName?: string;
+  hardStopAfter?: number;
+  /** Node name shown on the stats page (`node`). */
+  node?: string;
+  description?: string;
+  /** `tune.*` and other settings kept for reference. */
+  tune: Record<string, string>;
+  loc?: SourceLoc;
+}
+
+export interface PeersModel {
+  name: string;
+  peers: Array<{ name: string; host: string; port: number; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
+export interface ConfigModel {
+  files: string[];
+  global: GlobalModel;
+  /** Every frontend, backend and listen, in file order. */
+  proxies: ProxyModel[];
+  peers: PeersModel[];
+}
+
+export interface ParseResult {
+  /** Present even when there are errors (best effort), so `-c` can report everything at once. */
+  model: ConfigModel;
+  diagnostics: Diagnostic[];
+}
+
+/** True when a proxy accepts client connections (frontend or listen). */
+export function isFrontend(p: ProxyModel): boolean {
+  return p.kind !== 'backend';
+}
+
+/** True when a proxy has servers to balance over (backend or listen). */
+export function isBackend(p: ProxyModel): boolean {
+  return p.kind !== 'frontend';
+}

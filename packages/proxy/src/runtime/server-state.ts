@@ -1,0 +1,117 @@
+/**
+ * The small mutable per-server state shared by health checks, selection, the datapath and the
+ * admin side (stats, CSV, metrics, runtime API). Everything else in the runtime is rebuilt
+ * whole on reload; this is the one place that changes while requests run.
+ */
+import type { ServerModel } from '@switchyard/config';
+import { newServerCounters, type ServerCounters } from './counters.ts';
+
+/** Operational state from checks (HAProxy's "running" state). */
+export type OpState = 'UP' | 'DOWN';
+
+/** Administrative state set by config (`disabled`), the runtime API, the stats page or an agent. */
+export type AdminState = 'READY' | 'DRAIN' | 'MAINT';
+
+/** Result of the last health check, in HAProxy's words (L4OK, L7STS, ...). */
+export interface CheckResult {
+  /** HAProxy check status: UNK, INI, SOCKERR, L4OK, L4TOUT, L4CON, L6OK, L6TOUT, L6RSP, L7OK, L7OKC, L7TOUT, L7RSP, L7STS. */
+  status: string;
+  /** HTTP status code for L7 checks. */
+  code?: number;
+  /** Duration of the check, ms. */
+  durationMs?: number;
+  /** Short text, e.g. the HTTP reason phrase or the error. */
+  info?: string;
+}
+
+export interface ServerState {
+  readonly model: ServerModel;
+  readonly backendName: string;
+  /** Stable numeric id (HAProxy's sid). */
+  readonly id: number;
+  readonly name: string;
+  readonly backup: boolean;
+  /** Address actually used for traffic. */
+  host: string;
+  port: number;
+  /** Weight as configured (0..256). */
+  initialWeight: number;
+  /** Current user weight (runtime API / stats may change it). */
+  weight: number;
+  /** Effective weight after slowstart / agent percentage (what selection uses). */
+  effectiveWeight: number;
+  op: OpState;
+  admin: AdminState;
+  /** Check health counter: 0..rise+fall-1 as HAProxy keeps it; >= rise means UP. */
+  health: number;
+  /** Whether checks are enabled for this server. */
+  checked: boolean;
+  lastCheck?: CheckResult;
+  lastAgentCheck?: CheckResult;
+  /** Epoch ms of the last UP/DOWN/MAINT transition (for lastchg). */
+  lastChange: number;
+  /** Accumulated DOWN time in ms, not counting the current DOWN period. */
+  downtimeMs: number;
+  /** Epoch ms when the current DOWN period started, if DOWN. */
+  downSince?: number;
+  /** Active requests being served right now (leastconn reads this). */
+  cur: number;
+  /** Requests waiting in this server's queue. */
+  queued: number;
+  maxconn?: number;
+  counters: ServerCounters;
+}
+
+/** Builds the initial state of a server from its model (UP unless checked, MAINT if `disabled`). */
+export function newServerState(backendName: string, model: ServerModel, now = Date.now()): ServerState {
+  return {
+    model,
+    backendName,
+    id: model.id,
+    name: model.name,
+    backup: model.backup,
+    host: model.host,
+    port: model.port,
+    initialWeight: model.weight,
+    weight: model.weight,
+    effectiveWeight: model.weight,
+    // HAProxy starts checked servers UP with health at `rise` (they go DOWN after `fall` failures).
+    op: 'UP',
+    admin: model.disabled ? 'MAINT' : 'READY',
+    health: model.check ? model.rise : 0,
+    checked: model.check,
+    lastChange: now,
+    downtimeMs: 0,
+    cur: 0,
+    queued: 0,
+    maxconn: model.maxconn,
+    counters: newServerCounters(),
+  };
+}
+
+/** A server can take new, non-persistent traffic: UP, READY and weight > 0. */
+export function isUsable(s: ServerState): boolean {
+  return s.op === 'UP' && s.admin === 'READY' && s.effectiveWeight > 0;
+}
+
+/** A server can take persistent traffic (stickiness, cookie): UP and not MAINT (DRAIN allowed). */
+export function acceptsPersistent(s: ServerState): boolean {
+  return s.op === 'UP' && s.admin !== 'MAINT';
+}
+
+/** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, `UP 1/3`, `DOWN 1/2`, `no check`. */
+export function statusWord(s: ServerState): string {
+  if (s.admin === 'MAINT') return 'MAINT';
+  const rise = s.model.rise;
+  const fall = s.model.fall;
+  if (s.admin === 'DRAIN' && s.op === 'UP') return 'DRAIN';
+  if (!s.checked) return s.op === 'UP' ? 'no check' : 'DOWN';
+  if (s.op === 'UP') {
+    // health in [rise, rise+fall-1]; below rise+fall-1 it is going down
+    const top = rise + fall - 1;
+    if (s.health < top) return `UP ${s.health - rise + 1}/${fall}`;
+    return 'UP';
+  }
+  if (s.health > 0) return `DOWN ${s.health}/${rise}`;
+  return 'DOWN';
+}

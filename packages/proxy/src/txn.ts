@@ -1,0 +1,70 @@
+/**
+ * The per-request view that ACL fetches, balancing hashes, header rules and the log line read.
+ *
+ * Built once per request by the datapath from node:http's IncomingMessage. Fields that cost
+ * something to derive (cookies, query parameters, lower-cased header map) are computed lazily
+ * on first use and cached on the object, so a request that no rule inspects pays nothing.
+ */
+export interface HttpTxn {
+  /** Request method as received, e.g. `GET`. */
+  method: string;
+  /** Request target as received (`/a/b?x=1`, or absolute-form `http://h/a`). */
+  url: string;
+  /** Path part of the target, without the query string (`/a/b`). */
+  path: string;
+  /** Query string without `?` ('' when absent). */
+  query: string;
+  /** HTTP version, `1.0` or `1.1` (or `2.0`). */
+  httpVersion: string;
+  /**
+   * Raw header list as node:http gives it (`req.rawHeaders`): [name, value, name, value, ...],
+   * names in their original case, duplicates kept in order.
+   */
+  rawHeaders: string[];
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  /** Client connection is TLS (`ssl_fc`). */
+  ssl: boolean;
+  /** TLS SNI sent by the client (`ssl_fc_sni`). */
+  sni?: string;
+  /** Name of the frontend that received the request. */
+  frontend: string;
+  /** Name of the backend chosen (set after use_backend / default_backend). */
+  backend?: string;
+  /** Stick-counter entries tracked for this request (slots 0..2), set by `http-request track-sc`. */
+  tracked?: Array<unknown | undefined>;
+  /** Lazily filled caches; owned by the acl/fetch helpers. */
+  cache: Record<string, unknown>;
+}
+
+/** Case-insensitive header lookup over rawHeaders: all values of `name` in order. */
+export function headerValues(txn: HttpTxn, lowerName: string): string[] {
+  const out: string[] = [];
+  const h = txn.rawHeaders;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i].length === lowerName.length && h[i].toLowerCase() === lowerName) out.push(h[i + 1]);
+  }
+  return out;
+}
+
+/** Builds a transaction from the parts node:http exposes. */
+export function makeTxn(
+  init: Omit<HttpTxn, 'path' | 'query' | 'cache'> & { cache?: Record<string, unknown> },
+): HttpTxn {
+  const url = init.url;
+  let pathStart = 0;
+  // absolute-form: scheme://authority/path
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const s = url.indexOf('://');
+    if (s >= 0) {
+      const p = url.indexOf('/', s + 3);
+      pathStart = p < 0 ? url.length : p;
+    }
+  }
+  const q = url.indexOf('?', pathStart);
+  const path = q < 0 ? url.slice(pathStart) || '/' : url.slice(pathStart, q) || '/';
+  const query = q < 0 ? '' : url.slice(q + 1);
+  return { ...init, path, query, cache: init.cache ?? {} };
+}

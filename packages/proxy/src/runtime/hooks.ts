@@ -4,7 +4,8 @@
  * datapath knowing them. Every hook is synchronous: the hot path never awaits a remote store.
  * Unset hooks cost one property check.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { StatsModel } from '@switchyard/config';
 import type { HttpTxn } from '../txn.ts';
 import type { ServerState } from './server-state.ts';
 import type { BackendRuntime, FrontendRuntime } from './types.ts';
@@ -36,4 +37,33 @@ export interface RequestHooks {
   ): void;
   /** The request ended (any outcome): status sent to the client (0 if none) and the frontend. */
   requestEnded?(txn: HttpTxn, frontend: FrontendRuntime, status: number): void;
+}
+
+/** What happened to one request on a server, for passive health checks (`observe layer4|layer7`). */
+export type TrafficOutcome =
+  | 'ok'
+  /** connect refused/reset/unreachable */
+  | 'l4-error'
+  /** connect timeout */
+  | 'l4-timeout'
+  /** invalid response, connection closed before/while responding */
+  | 'l7-error'
+  /** server timeout waiting for the response */
+  | 'l7-timeout'
+  /** response status 500-599 (except 501 and 505, as HAProxy counts) */
+  | 'l7-5xx';
+
+/** Health-check side the datapath reports traffic results to (packages/proxy/src/health). */
+export interface TrafficObserver {
+  observe(backend: BackendRuntime, server: ServerState, outcome: TrafficOutcome): void;
+}
+
+/**
+ * Services a request can be handed to instead of a backend (implemented by packages/admin):
+ * the stats page under `stats uri` (HTML, `;csv`, `;json`, admin POSTs) and
+ * `http-request use-service prometheus-exporter`. The handler owns `res` from then on.
+ */
+export interface ServiceHandlers {
+  stats?(req: IncomingMessage, res: ServerResponse, frontend: FrontendRuntime, stats: StatsModel, txn: HttpTxn): void;
+  prometheus?(req: IncomingMessage, res: ServerResponse, txn: HttpTxn): void;
 }

@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
 import type { Selector } from '../selection/types.ts';
 import type { BackendCounters, FrontendCounters } from './counters.ts';
+import type { ProxyLogger } from './log-types.ts';
 import type { AdminState, OpState, ServerState } from './server-state.ts';
 
 export interface FrontendRuntime {
@@ -64,4 +65,6 @@ export interface ProxyRuntime {
   readonly startedAt: number;
   /** VRRP state of this node per instance, reported by the sidecar (stats column). */
   vrrp: Map<string, string>;
+  /** Event and request logging (see log-types.ts). */
+  readonly logger: ProxyLogger;
 }

@@ -1,0 +1,48 @@
+/**
+ * `switchyard vrrp -t -f FILE`: keepalived's config-test mode. Output lines are keepalived's
+ * `(FILE: Line N) message` form; exit status as keepalived 2.2.7 -t: 0 clean, 5 when anything was
+ * reported, 6 when scripts are configured without `enable_script_security` (SECURITY VIOLATION).
+ */
+
+import type { LexerOptions } from './lexer.ts';
+import type { Diagnostic, KeepalivedConf } from './model.ts';
+import { loadKeepalivedConf } from './parser.ts';
+
+/** Result of a config test. */
+export interface CheckResult {
+  /** True when nothing needs fixing (exit status 0). */
+  ok: boolean;
+  /** keepalived -t exit status: 0, 5 (config errors) or 6 (script security). */
+  exitCode: 0 | 5 | 6;
+  /** One line per diagnostic, keepalived's wording, for stderr. */
+  lines: string[];
+  diagnostics: Diagnostic[];
+  model: KeepalivedConf;
+}
+
+/** `(FILE: Line N) message`, or the bare message; Switchyard-only notes are prefixed `[switchyard]`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.loc ? `(${d.loc.file}: Line ${d.loc.line}) ` : '';
+  const tag = d.code.startsWith('SY_') ? '[switchyard] ' : '';
+  return `${where}${tag}${d.message}`;
+}
+
+/** Checks the file like `keepalived -t -f FILE`. */
+export function checkConfig(path: string, opts: LexerOptions = {}): CheckResult {
+  const { model, diagnostics } = loadKeepalivedConf(path, opts);
+  const scriptsUsed =
+    model.scripts.some((s) => !s.disabled) ||
+    model.instances.some((i) => Object.keys(i.notify).length > 0) ||
+    model.syncGroups.some((g) => Object.keys(g.notify).length > 0);
+  if (scriptsUsed && !model.globalDefs.enableScriptSecurity) {
+    diagnostics.push({
+      severity: 'warning',
+      code: 'KA_SCRIPT_SECURITY',
+      message: 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.',
+    });
+  }
+  const lines = diagnostics.map(formatDiagnostic);
+  const security = diagnostics.some((d) => d.code === 'KA_SCRIPT_SECURITY');
+  const exitCode = security ? 6 : diagnostics.length > 0 ? 5 : 0;
+  return { ok: exitCode === 0, exitCode, lines, diagnostics, model };
+}

@@ -1,0 +1,43 @@
+/** Checks of the config against this host (keepalived makes them at load time too). */
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import type { Diagnostic, KeepalivedConf } from './model.ts';
+
+/**
+ * The host-dependent checks keepalived makes: track scripts must exist and be executable (else
+ * "Disabling track script X since not found/accessible" and the instance stops tracking it).
+ */
+export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[]): void {
+  for (const s of model.scripts) {
+    const cmd = s.argv[0];
+    if (!cmd) continue;
+    if (isAbsolute(cmd) || cmd.includes('/')) {
+      try {
+        accessSync(cmd, constants.X_OK);
+        continue;
+      } catch {}
+    } else if (findInPath(cmd)) continue;
+    s.disabled = true;
+    diagnostics.push({
+      severity: 'warning',
+      code: 'KA_SCRIPT_NOT_ACCESSIBLE',
+      message: `Disabling track script ${s.name} since not found/accessible`,
+      loc: s.loc,
+      unlined: true,
+    });
+    for (const o of [...model.instances, ...model.syncGroups]) {
+      o.trackScripts = o.trackScripts.filter((r) => r.name !== s.name);
+    }
+  }
+}
+
+function findInPath(cmd: string): boolean {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(`${dir}/${cmd}`, constants.X_OK);
+      return true;
+    } catch {}
+  }
+  return false;
+}

@@ -1,0 +1,6 @@
+/** keepalived.conf dialect: model, parser, `-t` check. */
+
+export { type CheckResult, checkConfig, formatDiagnostic } from './check.ts';
+export type { LexerOptions } from './lexer.ts';
+export * from './model.ts';
+export { loadKeepalivedConf, parseKeepalivedConf } from './parser.ts';

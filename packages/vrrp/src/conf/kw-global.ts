@@ -1,0 +1,203 @@
+/** `global_defs { ... }` keywords (the subset the VRRP side uses; others keepalived knows are noted). */
+import type { KeywordTable, ParseContext } from './engine.ts';
+import type { GlobalDefs } from './model.ts';
+import { ipFamily, need1, readDouble, readInt } from './values.ts';
+
+/** keepalived global_defs keywords that have no effect in Switchyard (accepted with a note). */
+const NO_EFFECT = [
+  'vrrp_garp_interval',
+  'vrrp_gna_interval',
+  'vrrp_garp_lower_prio_delay',
+  'vrrp_garp_lower_prio_repeat',
+  'vrrp_lower_prio_no_advert',
+  'vrrp_higher_prio_send_advert',
+  'vrrp_check_unicast_src',
+  'vrrp_priority',
+  'vrrp_no_swap',
+  'vrrp_rt_priority',
+  'vrrp_cpu_affinity',
+  'checker_priority',
+  'checker_no_swap',
+  'bfd_priority',
+  'max_auto_priority',
+  'min_auto_priority_delay',
+  'dynamic_interfaces',
+  'vrrp_startup_delay',
+  'vrrp_notify_fifo',
+  'vrrp_notify_fifo_script',
+  'notify_fifo',
+  'notify_fifo_script',
+  'vrrp_mcast_group6',
+  'default_interface',
+  'enable_traps',
+  'enable_snmp_vrrp',
+  'enable_snmp_keepalived',
+  'enable_snmp_rfc',
+  'enable_snmp_rfcv2',
+  'enable_snmp_rfcv3',
+  'enable_snmp_checker',
+  'snmp_socket',
+  'enable_dbus',
+  'lvs_sync_daemon',
+  'lvs_timeouts',
+  'lvs_flush',
+  'lvs_flush_onstop',
+  'process_names',
+  'process_name',
+  'vrrp_process_name',
+  'checker_process_name',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'script_max_fds',
+  'vrrp_min_garp',
+  'vrrp_garp_extra_if',
+  'no_email_faults',
+  'smtp_helo_name',
+  'smtp_alert',
+  'smtp_alert_vrrp',
+  'smtp_alert_checker',
+  'vrrp_ipsets',
+  'nftables',
+  'nftables_priority',
+  'nftables_ifindex',
+  'nftables_counters',
+  'vrrp_iptables_nomangle',
+  'random_seed',
+  'uid',
+  'gid',
+  'umask',
+];
+
+/** Builds the global_defs table writing into `g`. */
+export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable {
+  const t: KeywordTable = new Map();
+  const str = (set: (v: string) => void) => ({
+    handler: (args: string[], loc: import('./model.ts').SourceLoc) => {
+      const v = need1(ctx, '', args, loc);
+      if (v !== undefined) set(v);
+    },
+  });
+  t.set(
+    'router_id',
+    str((v) => (g.routerId = v)),
+  );
+  t.set(
+    'notification_email_from',
+    str((v) => (g.notificationEmailFrom = v)),
+  );
+  t.set(
+    'lvs_id',
+    str((v) => (g.lvsId = v)),
+  );
+  t.set(
+    'switchyard_socket',
+    str((v) => (g.switchyardSocket = v)),
+  );
+  t.set('vrrp_version', {
+    handler: (args, loc) => {
+      const v = readInt(ctx, args[0], 2, 3, loc);
+      if (v === undefined) ctx.report('warning', 'KA_BAD_VERSION', 'VRRP Error: Version must be either 2 or 3', loc);
+      else g.vrrpVersion = v as 2 | 3;
+    },
+  });
+  t.set('notification_email', {
+    handler: (args, loc) =>
+      ctx.readValueBlock('notification_email', args, loc, (words) => g.notificationEmail.push(...words)),
+  });
+  t.set('smtp_server', {
+    handler: (args, loc) => {
+      const host = need1(ctx, 'smtp_server', args, loc);
+      if (host === undefined) return;
+      let port = 25;
+      if (args[1] !== undefined) {
+        const p = readInt(ctx, args[1], 1, 65535, loc);
+        if (p === undefined) ctx.report('warning', 'KA_BAD_SMTP_PORT', `Invalid smtp_server port '${args[1]}'`, loc);
+        else port = p;
+      }
+      g.smtpServer = { host, port };
+    },
+  });
+  t.set('smtp_connect_timeout', {
+    handler: (args, loc) => {
+      const v = readInt(ctx, args[0], 1, 65535, loc);
+      if (v === undefined)
+        ctx.report('warning', 'KA_BAD_TIMEOUT', `smtp_connect_timeout '${args[0]}' must be in [1, 65535]`, loc);
+      else g.smtpConnectTimeout = v;
+    },
+  });
+  t.set('enable_script_security', { handler: () => (g.enableScriptSecurity = true) });
+  t.set('script_user', {
+    handler: (args, loc) => {
+      const u = need1(ctx, 'script_user', args, loc);
+      if (u !== undefined) g.scriptUser = args[1] ? { user: u, group: args[1] } : { user: u };
+    },
+  });
+  const garp = (kw: string, set: (v: number) => void, max: number, isInt: boolean) => ({
+    handler: (args: string[], loc: import('./model.ts').SourceLoc) => {
+      const v = isInt ? readInt(ctx, args[0], 0, max, loc) : readDouble(ctx, args[0], 0, max, loc);
+      if (v === undefined) ctx.report('warning', 'KA_BAD_GARP', `${kw} '${args[0]}' invalid - ignoring`, loc);
+      else set(v);
+    },
+  });
+  t.set(
+    'vrrp_garp_master_delay',
+    garp('vrrp_garp_master_delay', (v) => (g.garpMasterDelay = v), 86400, false),
+  );
+  t.set(
+    'vrrp_garp_master_repeat',
+    garp('vrrp_garp_master_repeat', (v) => (g.garpMasterRepeat = v), 2147483647, true),
+  );
+  t.set(
+    'vrrp_garp_master_refresh',
+    garp('vrrp_garp_master_refresh', (v) => (g.garpMasterRefresh = v), 86400, false),
+  );
+  t.set(
+    'vrrp_garp_master_refresh_repeat',
+    garp('vrrp_garp_master_refresh_repeat', (v) => (g.garpMasterRefreshRepeat = v), 2147483647, true),
+  );
+  t.set('vrrp_skip_check_adv_addr', { handler: () => (g.vrrpSkipCheckAdvAddr = true) });
+  t.set('vrrp_strict', { handler: () => (g.vrrpStrict = true) });
+  t.set('vrrp_iptables', {
+    handler: (args, loc) => {
+      g.vrrpIptables = args;
+      ctx.report(
+        'warning',
+        'SY_NO_IPTABLES',
+        'vrrp_iptables: Switchyard never edits iptables/nftables rules; add the rules you need yourself',
+        loc,
+      );
+    },
+  });
+  t.set('vrrp_mcast_group4', {
+    handler: (args, loc) => {
+      const v = need1(ctx, 'vrrp_mcast_group4', args, loc);
+      if (v === undefined) return;
+      const first = Number(v.split('.')[0]);
+      if (ipFamily(v) !== 4 || first < 224 || first > 239) {
+        ctx.report(
+          'warning',
+          'KA_BAD_MCAST',
+          `vrrp_mcast_group4 '${v}' is not a valid IPv4 multicast address - ignoring`,
+          loc,
+        );
+      } else g.mcastGroup4 = v;
+    },
+  });
+  // keepalived 2.2.7 does not know this spelling either (some write-ups use it): same warning, plus a hint.
+  t.set('smtp_connection_timeout', {
+    handler: (_args, loc) =>
+      ctx.report(
+        'warning',
+        'KA_UNKNOWN_KEYWORD',
+        "Unknown keyword 'smtp_connection_timeout' (keepalived ignores it too: the keyword is smtp_connect_timeout)",
+        loc,
+      ),
+  });
+  for (const kw of NO_EFFECT) {
+    t.set(kw, {
+      handler: (_args, loc) =>
+        ctx.report('warning', 'SY_NO_EFFECT', `global_defs '${kw}' is accepted but has no effect in Switchyard`, loc),
+    });
+  }
+  return t;
+}

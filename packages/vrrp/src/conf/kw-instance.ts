@@ -1,0 +1,331 @@
+/** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
+import type { KeywordTable, ParseContext } from './engine.ts';
+import { trackProxyTable } from './kw-track-proxy.ts';
+import { tokenize } from './lexer.ts';
+import type { GlobalDefs, NotifyHooks, SourceLoc, TrackRef, VrrpInstance } from './model.ts';
+import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './values.ts';
+
+/** Instance keywords keepalived knows that Switchyard accepts without acting on them. */
+const NO_EFFECT = [
+  'lvs_sync_daemon_interface',
+  'garp_lower_prio_delay',
+  'garp_lower_prio_repeat',
+  'lower_prio_no_advert',
+  'higher_prio_send_advert',
+  'kernel_rx_buf_size',
+  'debug',
+  'strict_mode',
+  'skip_check_adv_addr',
+  'check_unicast_src',
+  'unicast_ttl',
+  'unicast_fault_no_peer',
+  'no_accept',
+  'native_ipv6',
+  'notify_priority_changes',
+];
+
+/** Instance block keywords keepalived knows whose blocks Switchyard skips (value blocks). */
+const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd'];
+
+/** A fresh instance with keepalived's defaults. */
+export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
+  return {
+    name,
+    state: 'BACKUP',
+    priority: 100,
+    advertInt: 1,
+    version: g.vrrpVersion,
+    versionSet: false,
+    virtualIpaddresses: [],
+    virtualIpaddressesExcluded: [],
+    trackScripts: [],
+    trackInterfaces: [],
+    nopreempt: false,
+    preemptDelay: 0,
+    unicastPeers: [],
+    garpMasterDelay: g.garpMasterDelay,
+    garpMasterRepeat: g.garpMasterRepeat,
+    garpMasterRefresh: g.garpMasterRefresh,
+    notify: {},
+    smtpAlert: false,
+    dontTrackPrimary: false,
+    accept: !g.vrrpStrict,
+    useVmac: false,
+    loc,
+  };
+}
+
+/** Reads `NAME [weight N [reverse]]` lines of track_script / track_interface. */
+export function readTrackRefs(ctx: ParseContext, kw: string, args: string[], loc: SourceLoc, into: TrackRef[]): void {
+  ctx.readValueBlock(kw, args, loc, (words, l) => {
+    const ref: TrackRef = { name: words[0], loc: l };
+    if (words[1] === 'weight') {
+      const w = readInt(ctx, words[2], -254, 254, l);
+      if (w === undefined) {
+        ctx.report('warning', 'KA_TRACK_WEIGHT', `(${kw}) weight for ${words[0]} must be between [-254..254]`, l);
+      } else ref.weight = w;
+      if (words[3] === 'reverse') ref.weightReverse = true;
+    } else if (words.length > 1) {
+      ctx.report('warning', 'KA_TRACK_OPTION', `${kw} ${words[0]} option '${words[1]}' is invalid - ignoring`, l);
+    }
+    into.push(ref);
+  });
+}
+
+/** The `notify*` keywords shared by instances and sync groups. */
+export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: NotifyHooks): void {
+  const set = (key: keyof NotifyHooks, kw: string) => ({
+    handler: (args: string[], loc: SourceLoc) => {
+      const v = need1(ctx, kw, args, loc);
+      if (v === undefined) return;
+      const command = args.length === 1 ? v : args.join(' ');
+      hooks[key] = { command, argv: args.length === 1 ? tokenize(v, loc, ctx.diags) : args, loc };
+    },
+  });
+  t.set('notify_master', set('master', 'notify_master'));
+  t.set('notify_backup', set('backup', 'notify_backup'));
+  t.set('notify_fault', set('fault', 'notify_fault'));
+  t.set('notify_stop', set('stop', 'notify_stop'));
+  t.set('notify', set('any', 'notify'));
+  t.set('notify_master_rx_lower_pri', {
+    handler: (_a, loc) =>
+      ctx.report('warning', 'SY_NO_EFFECT', 'notify_master_rx_lower_pri is not supported by Switchyard - ignored', loc),
+  });
+}
+
+/** Builds the vrrp_instance table writing into `v`. */
+export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet: boolean }): KeywordTable {
+  const t: KeywordTable = new Map();
+  const n = v.name;
+  t.set('state', {
+    handler: (args, loc) => {
+      const s = need1(ctx, 'state', args, loc);
+      if (s === 'MASTER' || s === 'BACKUP') v.state = s;
+      else if (s !== undefined) {
+        ctx.report('warning', 'KA_BAD_STATE', `(${n}) unknown state '${s}', defaulting to BACKUP`, loc);
+        v.state = 'BACKUP';
+      }
+    },
+  });
+  t.set('interface', {
+    handler: (args, loc) => {
+      const s = need1(ctx, 'interface', args, loc);
+      if (s === undefined) return;
+      if (s === 'lo') {
+        ctx.report('error', 'KA_LOOPBACK_IF', `(${n}) cannot use a loopback interface (${s}) for vrrp - ignoring`, loc);
+        return;
+      }
+      v.interface = s;
+    },
+  });
+  t.set('virtual_router_id', {
+    handler: (args, loc) => {
+      const id = readInt(ctx, args[0], 1, 255, loc);
+      if (id === undefined) {
+        ctx.report('error', 'KA_BAD_VRID', `(${n}): VRID '${args[0] ?? ''}' not valid - must be between 1 & 255`, loc);
+      } else v.virtualRouterId = id;
+    },
+  });
+  t.set('priority', {
+    handler: (args, loc) => {
+      const p = readInt(ctx, args[0], 1, 255, loc);
+      if (p === undefined) {
+        ctx.report(
+          'warning',
+          'KA_BAD_PRIORITY',
+          `(${n}) Priority not valid! must be between 1 & 255. Using default 100`,
+          loc,
+        );
+        v.priority = 100;
+      } else v.priority = p;
+    },
+  });
+  t.set('advert_int', {
+    handler: (args, loc) => {
+      const a = readDouble(ctx, args[0], 0.01, 255, loc);
+      if (a === undefined) {
+        ctx.report(
+          'warning',
+          'KA_BAD_ADVERT',
+          `(${n}) Advert interval (${args[0] ?? ''}) not valid! Must be > 0 - ignoring`,
+          loc,
+        );
+      } else v.advertInt = a;
+    },
+  });
+  t.set('version', {
+    handler: (args, loc) => {
+      const ver = readInt(ctx, args[0], 2, 3, loc);
+      if (ver === undefined) {
+        ctx.report('warning', 'KA_BAD_VERSION', `(${n}): Version must be either 2 or 3`, loc);
+      } else {
+        v.version = ver as 2 | 3;
+        v.versionSet = true;
+      }
+    },
+  });
+  t.set('authentication', {
+    handler: (_args, loc) => {
+      v.authentication = { type: 'PASS', pass: '', loc };
+    },
+    sub: () => {
+      const a = v.authentication!;
+      const st: KeywordTable = new Map();
+      st.set('auth_type', {
+        handler: (args, loc) => {
+          const s = need1(ctx, 'auth_type', args, loc);
+          if (s === 'PASS' || s === 'AH') a.type = s;
+          else if (s !== undefined)
+            ctx.report('error', 'KA_BAD_AUTH', `(${n}) unknown authentication type '${s}'`, loc);
+        },
+      });
+      st.set('auth_pass', {
+        handler: (args, loc) => {
+          const s = need1(ctx, 'auth_pass', args, loc);
+          if (s === undefined) return;
+          if (s.length > 8) ctx.report('warning', 'KA_AUTH_TRUNCATED', 'Truncating auth_pass to 8 characters', loc);
+          a.pass = s.slice(0, 8);
+        },
+      });
+      return st;
+    },
+  });
+  const vips = (kw: string, into: VrrpInstance['virtualIpaddresses']) => ({
+    handler: (args: string[], loc: SourceLoc) =>
+      ctx.readValueBlock(kw, args, loc, (words, l) => {
+        const first = into[0] ?? v.virtualIpaddresses[0];
+        const vip = parseVip(ctx, words, l, n, kw === 'virtual_ipaddress' ? first?.family : undefined);
+        if (vip) into.push(vip);
+      }),
+  });
+  t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
+  t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
+  t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', args, loc, v.trackScripts) });
+  t.set('track_interface', {
+    handler: (args, loc) => readTrackRefs(ctx, 'track_interface', args, loc, v.trackInterfaces),
+  });
+  t.set('track_proxy', {
+    handler: (_args, loc) => {
+      if (v.trackProxy)
+        ctx.report('warning', 'SY_DUP_TRACK_PROXY', `(${n}) track_proxy given twice - using the last`, loc);
+      v.trackProxy = {
+        interval: 1,
+        timeout: 2,
+        rise: 1,
+        fall: 1,
+        weight: 0,
+        weightReverse: false,
+        frontends: [],
+        backends: [],
+        loc,
+      };
+    },
+    sub: () => trackProxyTable(ctx, v.trackProxy!),
+  });
+  t.set('nopreempt', { handler: () => (v.nopreempt = true) });
+  t.set('preempt', { handler: () => (v.nopreempt = false) });
+  t.set('preempt_delay', {
+    handler: (args, loc) => {
+      const d = readDouble(ctx, args[0], 0, 1000, loc);
+      if (d === undefined)
+        ctx.report('warning', 'KA_BAD_PREEMPT_DELAY', `(${n}) Preempt_delay not valid! must be between 0-1000`, loc);
+      else v.preemptDelay = d;
+    },
+  });
+  const ip = (kw: string, set: (s: string) => void) => ({
+    handler: (args: string[], loc: SourceLoc) => {
+      const s = need1(ctx, kw, args, loc);
+      if (s === undefined) return;
+      if (ipFamily(s) === 0)
+        ctx.report('error', 'KA_BAD_ADDR', `(${n}) ${kw} ${s} is not a valid address - ignoring`, loc);
+      else set(s);
+    },
+  });
+  t.set(
+    'unicast_src_ip',
+    ip('unicast_src_ip', (s) => (v.unicastSrcIp = s)),
+  );
+  t.set(
+    'mcast_src_ip',
+    ip('mcast_src_ip', (s) => (v.mcastSrcIp = s)),
+  );
+  t.set('unicast_peer', {
+    handler: (args, loc) =>
+      ctx.readValueBlock('unicast_peer', args, loc, (words, l) => {
+        if (ipFamily(words[0]) === 0) {
+          ctx.report(
+            'error',
+            'KA_BAD_PEER',
+            `Configuration error: VRRP instance[${n}] malformed unicast peer address[${words[0]}]. Skipping...`,
+            l,
+          );
+          return;
+        }
+        if (words.length > 1)
+          ctx.report('warning', 'SY_NO_EFFECT', `unicast_peer options '${words.slice(1).join(' ')}' are ignored`, l);
+        v.unicastPeers.push({ address: words[0], loc: l });
+      }),
+  });
+  const garp = (kw: string, set: (x: number) => void, isInt: boolean) => ({
+    handler: (args: string[], loc: SourceLoc) => {
+      const x = isInt ? readInt(ctx, args[0], 0, 2147483647, loc) : readDouble(ctx, args[0], 0, 86400, loc);
+      if (x === undefined)
+        ctx.report('warning', 'KA_BAD_GARP', `(${n}) ${kw} '${args[0] ?? ''}' invalid - ignoring`, loc);
+      else set(x);
+    },
+  });
+  t.set(
+    'garp_master_delay',
+    garp('garp_master_delay', (x) => (v.garpMasterDelay = x), false),
+  );
+  t.set(
+    'garp_master_repeat',
+    garp('garp_master_repeat', (x) => (v.garpMasterRepeat = x), true),
+  );
+  t.set(
+    'garp_master_refresh',
+    garp('garp_master_refresh', (x) => (v.garpMasterRefresh = x), false),
+  );
+  notifyKeywords(ctx, t, v.notify);
+  t.set('smtp_alert', {
+    handler: (args, loc) => {
+      v.smtpAlert = readBool(ctx, 'smtp_alert', args, loc);
+      if (v.smtpAlert)
+        ctx.report('warning', 'SY_NO_SMTP', `(${n}) smtp_alert: Switchyard sends no e-mail; use a notify script`, loc);
+    },
+  });
+  t.set('dont_track_primary', { handler: () => (v.dontTrackPrimary = true) });
+  t.set('accept', { handler: () => (v.accept = true) });
+  t.set('no_accept', { handler: () => (v.accept = false) });
+  t.set('use_vmac', {
+    handler: (_args, loc) => {
+      v.useVmac = true;
+      ctx.report(
+        'warning',
+        'SY_UNSUPPORTED_VMAC',
+        `(${n}) use_vmac is not supported by Switchyard: the VIPs are added to ${v.interface ?? 'the interface'} itself and the real MAC is announced`,
+        loc,
+      );
+    },
+  });
+  t.set('vmac_xmit_base', {
+    handler: (_args, loc) =>
+      ctx.report('warning', 'SY_UNSUPPORTED_VMAC', `(${n}) vmac_xmit_base has no effect without use_vmac support`, loc),
+  });
+  for (const kw of NO_EFFECT) {
+    if (kw === 'no_accept') continue;
+    t.set(kw, {
+      handler: (_args, loc) =>
+        ctx.report('warning', 'SY_NO_EFFECT', `(${n}) '${kw}' is accepted but has no effect in Switchyard`, loc),
+    });
+  }
+  for (const kw of UNSUPPORTED_BLOCKS) {
+    t.set(kw, {
+      handler: (args, loc) => {
+        ctx.report('warning', 'SY_UNSUPPORTED', `(${n}) ${kw} is not supported by Switchyard - block ignored`, loc);
+        ctx.readValueBlock(kw, args, loc, () => {});
+      },
+    });
+  }
+  return t;
+}

@@ -1,0 +1,49 @@
+/** `vrrp_sync_group NAME { group { A B } notify_* track_script ... }` keywords. */
+import type { KeywordTable, ParseContext } from './engine.ts';
+import { notifyKeywords, readTrackRefs } from './kw-instance.ts';
+import type { SourceLoc, VrrpSyncGroup } from './model.ts';
+import { readBool } from './values.ts';
+
+/** A fresh, empty sync group. */
+export function newSyncGroup(name: string, loc: SourceLoc): VrrpSyncGroup {
+  return { name, group: [], notify: {}, trackScripts: [], trackInterfaces: [], smtpAlert: false, loc };
+}
+
+/** Builds the vrrp_sync_group table writing into `g`. */
+export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTable {
+  const t: KeywordTable = new Map();
+  t.set('group', {
+    handler: (args, loc) => ctx.readValueBlock('group', args, loc, (words) => g.group.push(...words)),
+  });
+  t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', args, loc, g.trackScripts) });
+  t.set('track_interface', {
+    handler: (args, loc) => readTrackRefs(ctx, 'track_interface', args, loc, g.trackInterfaces),
+  });
+  notifyKeywords(ctx, t, g.notify);
+  t.set('smtp_alert', {
+    handler: (args, loc) => {
+      g.smtpAlert = readBool(ctx, 'smtp_alert', args, loc);
+      if (g.smtpAlert)
+        ctx.report(
+          'warning',
+          'SY_NO_SMTP',
+          `(${g.name}) smtp_alert: Switchyard sends no e-mail; use a notify script`,
+          loc,
+        );
+    },
+  });
+  t.set('global_tracking', {
+    handler: (_a, loc) =>
+      ctx.report('warning', 'SY_NO_EFFECT', `(${g.name}) global_tracking is deprecated and has no effect`, loc),
+  });
+  t.set('sync_group_tracking_weight', {
+    handler: (_a, loc) =>
+      ctx.report(
+        'warning',
+        'SY_NO_EFFECT',
+        `(${g.name}) sync_group_tracking_weight is not supported by Switchyard`,
+        loc,
+      ),
+  });
+  return t;
+}

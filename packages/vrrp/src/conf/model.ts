@@ -1,0 +1,241 @@
+/**
+ * Typed model of a keepalived.conf as keepalived 2.2.7 reads it (VRRP side only), plus the
+ * Switchyard extensions (`switchyard_socket`, `track_proxy`). Every node carries the SourceLoc
+ * of the line that defined it so later stages (lint, the sidecar) can point back at the file.
+ * Times are in seconds (floats allowed where keepalived allows them).
+ */
+
+/** Where a config item came from. `line` is 1-based. */
+export interface SourceLoc {
+  file: string;
+  line: number;
+}
+
+/** Severity of a diagnostic: an `error` means keepalived would refuse or drop the item. */
+export type Severity = 'error' | 'warning';
+
+/** One message about the config, worded like keepalived's where it has one. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable code, e.g. `KA_UNKNOWN_KEYWORD`. */
+  code: string;
+  message: string;
+  /** Where it applies; absent only for whole-config findings. */
+  loc?: SourceLoc;
+  /** keepalived prints this one without a line number (end-of-config check); we still give `loc`. */
+  unlined?: boolean;
+}
+
+/** `global_defs { ... }` */
+export interface GlobalDefs {
+  /** `router_id`; keepalived defaults to the host name. */
+  routerId?: string;
+  /** `vrrp_version` (default 2): the default for instances without `version`. */
+  vrrpVersion: 2 | 3;
+  notificationEmail: string[];
+  notificationEmailFrom?: string;
+  /** `smtp_server HOST [PORT]` (port default 25). */
+  smtpServer?: { host: string; port: number };
+  /** `smtp_connect_timeout` in seconds (default 30). */
+  smtpConnectTimeout: number;
+  /** `enable_script_security`: refuse scripts writable by non-root users. */
+  enableScriptSecurity: boolean;
+  /** `script_user USER [GROUP]`: who runs scripts (keepalived default: keepalived_script, else root). */
+  scriptUser?: { user: string; group?: string };
+  /** `vrrp_garp_master_delay` seconds (default 5). */
+  garpMasterDelay: number;
+  /** `vrrp_garp_master_repeat` count (default 5). */
+  garpMasterRepeat: number;
+  /** `vrrp_garp_master_refresh` seconds, 0 = off (default 0). */
+  garpMasterRefresh: number;
+  /** `vrrp_garp_master_refresh_repeat` (default 1). */
+  garpMasterRefreshRepeat: number;
+  vrrpSkipCheckAdvAddr: boolean;
+  /** `vrrp_strict`: RFC-strict mode (no unicast, no auth, VRRPv3 style checks). */
+  vrrpStrict: boolean;
+  /** `vrrp_iptables [IN [OUT]]`: chain names, or true for the defaults. Switchyard never edits iptables. */
+  vrrpIptables?: string[];
+  /** `vrrp_mcast_group4` (default 224.0.0.18). */
+  mcastGroup4: string;
+  lvsId?: string;
+  /** Switchyard extension: the local proxy's runtime API socket (unix path or HOST:PORT). */
+  switchyardSocket?: string;
+  loc?: SourceLoc;
+}
+
+/** `vrrp_script NAME { ... }`: a command whose exit status feeds instance priority or FAULT. */
+export interface VrrpScript {
+  name: string;
+  /** The command line as written (keepalived splits it on whitespace, honouring quotes). */
+  script: string;
+  /** Parsed argv of `script`. */
+  argv: string[];
+  /** Seconds between runs (default 1). */
+  interval: number;
+  /** Seconds before a run counts as failed; keepalived defaults it to `interval`. */
+  timeout: number;
+  /** -253..253; 0 means a failing script puts the instance in FAULT. */
+  weight: number;
+  /** `weight N reverse`: the sense of the weight is inverted. */
+  weightReverse: boolean;
+  /** Successes needed to become OK (default 1). */
+  rise: number;
+  /** Failures needed to become KO (default 1). */
+  fall: number;
+  /** `user USER [GROUP]` */
+  user?: { user: string; group?: string };
+  /** `init_fail`: the script starts in the failed state. */
+  initFail: boolean;
+  /** Set by the host checks when the command is missing or not executable (keepalived disables it). */
+  disabled?: boolean;
+  loc: SourceLoc;
+}
+
+/** One `virtual_ipaddress` line: `ADDR[/PREFIX] [dev IF] [label L] [brd B] [scope S]`. */
+export interface VipAddress {
+  address: string;
+  family: 4 | 6;
+  /** Default 32 (v4) / 128 (v6), as keepalived. */
+  prefix: number;
+  dev?: string;
+  label?: string;
+  brd?: string;
+  scope?: string;
+  loc: SourceLoc;
+}
+
+/** A `track_script` / `track_interface` entry; `weight` overrides the script's own. */
+export interface TrackRef {
+  name: string;
+  weight?: number;
+  weightReverse?: boolean;
+  loc: SourceLoc;
+}
+
+/**
+ * Switchyard extension `track_proxy { ... }`: the node is healthy when its frontends are OPEN and
+ * at least one server of the tracked backends is UP, read from `show stat` on the runtime socket.
+ */
+export interface TrackProxy {
+  /** Unix socket path or `HOST:PORT` / `ipv4@HOST:PORT`; defaults to global `switchyard_socket`. */
+  socket?: string;
+  /** Seconds between polls (default 1). */
+  interval: number;
+  /** Seconds before a poll counts as failed (default 2). */
+  timeout: number;
+  rise: number;
+  fall: number;
+  /** 0 (default): unhealthy means FAULT; else keepalived weight semantics as for scripts. */
+  weight: number;
+  weightReverse: boolean;
+  /** Frontends that must be OPEN; empty = every FRONTEND row. */
+  frontends: string[];
+  /** Backends of which at least one server must be UP; empty = any backend. */
+  backends: string[];
+  loc: SourceLoc;
+}
+
+/** A notify hook: the command line and its argv. */
+export interface NotifyCommand {
+  command: string;
+  argv: string[];
+  loc: SourceLoc;
+}
+
+/** notify_master/backup/fault/stop and the generic `notify`. */
+export interface NotifyHooks {
+  master?: NotifyCommand;
+  backup?: NotifyCommand;
+  fault?: NotifyCommand;
+  stop?: NotifyCommand;
+  /** `notify`: called on every change with `INSTANCE|GROUP NAME STATE PRIORITY`. */
+  any?: NotifyCommand;
+}
+
+/** `vrrp_instance NAME { ... }` with keepalived's defaults applied. */
+export interface VrrpInstance {
+  name: string;
+  /** Declared initial state (default BACKUP). */
+  state: 'MASTER' | 'BACKUP';
+  interface?: string;
+  /** 1..255; undefined when missing or invalid (keepalived then drops the instance: see diagnostics). */
+  virtualRouterId?: number;
+  /** 1..255 (default 100); 255 = address owner. */
+  priority: number;
+  /** Seconds (default 1). */
+  advertInt: number;
+  /** `version` (instance) or global `vrrp_version`. */
+  version: 2 | 3;
+  authentication?: { type: 'PASS' | 'AH'; pass: string; loc: SourceLoc };
+  virtualIpaddresses: VipAddress[];
+  virtualIpaddressesExcluded: VipAddress[];
+  trackScripts: TrackRef[];
+  trackInterfaces: TrackRef[];
+  trackProxy?: TrackProxy;
+  nopreempt: boolean;
+  /** Seconds (0..1000, default 0). */
+  preemptDelay: number;
+  unicastSrcIp?: string;
+  unicastPeers: { address: string; loc: SourceLoc }[];
+  mcastSrcIp?: string;
+  /** Seconds; inherits global `vrrp_garp_master_delay`. */
+  garpMasterDelay: number;
+  garpMasterRepeat: number;
+  garpMasterRefresh: number;
+  notify: NotifyHooks;
+  smtpAlert: boolean;
+  dontTrackPrimary: boolean;
+  /** `accept` / `no_accept` (keepalived: accept unless vrrp_strict). */
+  accept: boolean;
+  /** `use_vmac` was given: unsupported by Switchyard (warned). */
+  useVmac: boolean;
+  /** Sync group name when the instance belongs to one. */
+  syncGroup?: string;
+  loc: SourceLoc;
+}
+
+/** `vrrp_sync_group NAME { group { A B } ... }` */
+export interface VrrpSyncGroup {
+  name: string;
+  group: string[];
+  notify: NotifyHooks;
+  trackScripts: TrackRef[];
+  trackInterfaces: TrackRef[];
+  smtpAlert: boolean;
+  loc: SourceLoc;
+}
+
+/** The whole file (and its includes). Arrays keep file order; names are unique (later duplicates warned). */
+export interface KeepalivedConf {
+  /** The main file and every included file, in read order. */
+  files: string[];
+  globalDefs: GlobalDefs;
+  scripts: VrrpScript[];
+  instances: VrrpInstance[];
+  syncGroups: VrrpSyncGroup[];
+  /** True when LVS sections (virtual_server, virtual_server_group) were seen and skipped. */
+  hadLvsSections: boolean;
+}
+
+/** Result of parsing: the model plus every diagnostic, in file order. */
+export interface ParseResult {
+  model: KeepalivedConf;
+  diagnostics: Diagnostic[];
+}
+
+/** keepalived's default global_defs. */
+export function defaultGlobalDefs(): GlobalDefs {
+  return {
+    vrrpVersion: 2,
+    notificationEmail: [],
+    smtpConnectTimeout: 30,
+    enableScriptSecurity: false,
+    garpMasterDelay: 5,
+    garpMasterRepeat: 5,
+    garpMasterRefresh: 0,
+    garpMasterRefreshRepeat: 1,
+    vrrpSkipCheckAdvAddr: false,
+    vrrpStrict: false,
+    mcastGroup4: '224.0.0.18',
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * End-of-config checks, after keepalived 2.2.7's vrrp_complete_init(): track references resolved,
+ * instances without a VRID or interface refused, VRID clashes, sync group members, strict mode.
+ * Messages keepalived prints without a line still carry our SourceLoc (phase 'validate'), so the user
+ * can find the item; the differential test only compares parse-phase lines.
+ */
+import type { ParseContext } from './engine.ts';
+import type { KeepalivedConf, Severity, SourceLoc, TrackRef, VrrpInstance, VrrpSyncGroup } from './model.ts';
+
+/** Runs the checks, dropping what keepalived drops. */
+export function validateModel(model: KeepalivedConf, parse: ParseContext): void {
+  const ctx = {
+    report(severity: Severity, code: string, message: string, loc: SourceLoc) {
+      const lined = code === 'KA_TRACK_SCRIPT_NOT_FOUND';
+      parse.diags.push(lined ? { severity, code, message, loc } : { severity, code, message, loc, unlined: true });
+    },
+  };
+  const scripts = new Set(model.scripts.map((s) => s.name));
+  const resolveRefs = (owner: string, refs: TrackRef[]) => {
+    for (let i = refs.length - 1; i >= 0; i--) {
+      if (!scripts.has(refs[i].name)) {
+        ctx.report(
+          'warning',
+          'KA_TRACK_SCRIPT_NOT_FOUND',
+          `(${owner}) track script ${refs[i].name} not found, ignoring...`,
+          refs[i].loc,
+        );
+      }
+    }
+    // Keep order; drop unknown ones.
+    const kept = refs.filter((r) => scripts.has(r.name));
+    refs.length = 0;
+    refs.push(...kept);
+  };
+  const valid: VrrpInstance[] = [];
+  for (const inst of model.instances) {
+    resolveRefs(inst.name, inst.trackScripts);
+    if (inst.virtualRouterId === undefined) {
+      ctx.report('error', 'KA_NO_VRID', `(${inst.name}) the virtual router id must be set`, inst.loc);
+      continue;
+    }
+    if (inst.interface === undefined) {
+      ctx.report('error', 'KA_NO_INTERFACE', `(${inst.name}) Unknown interface!`, inst.loc);
+      continue;
+    }
+    if (inst.state === 'MASTER' && inst.nopreempt) {
+      ctx.report(
+        'warning',
+        'KA_NOPREEMPT_MASTER',
+        `(${inst.name}) Warning - nopreempt will not work with initial state MASTER - clearing`,
+        inst.loc,
+      );
+      inst.state = 'BACKUP';
+    }
+    if (inst.virtualIpaddresses.length === 0) {
+      ctx.report('warning', 'KA_NO_VIP', `(${inst.name}) No VIP specified; at least one is sensible`, inst.loc);
+    }
+    if (inst.authentication) {
+      if (model.globalDefs.vrrpStrict) {
+        ctx.report(
+          'warning',
+          'KA_STRICT_AUTH',
+          `(${inst.name}) Strict mode does not support authentication. Ignoring.`,
+          inst.loc,
+        );
+        inst.authentication = undefined;
+      } else if (inst.version === 3) {
+        ctx.report(
+          'warning',
+          'SY_V3_AUTH',
+          `(${inst.name}) VRRPv3 has no authentication (RFC 5798): authentication block ignored`,
+          inst.authentication.loc,
+        );
+        inst.authentication = undefined;
+      }
+    }
+    if (inst.trackProxy && !inst.trackProxy.socket) {
+      if (model.globalDefs.switchyardSocket) inst.trackProxy.socket = model.globalDefs.switchyardSocket;
+      else {
+        ctx.report(
+          'error',
+          'SY_TRACK_PROXY_NO_SOCKET',
+          `(${inst.name}) track_proxy needs a socket: set 'socket PATH' in the block or 'switchyard_socket PATH' in global_defs`,
+          inst.trackProxy.loc,
+        );
+        inst.trackProxy = undefined;
+      }
+    }
+    const clash = valid.find(
+      (o) =>
+        o.virtualRouterId === inst.virtualRouterId &&
+        o.interface === inst.interface &&
+        (o.virtualIpaddresses[0]?.family ?? 4) === (inst.virtualIpaddresses[0]?.family ?? 4),
+    );
+    if (clash) {
+      const fam = (inst.virtualIpaddresses[0]?.family ?? 4) === 4 ? 'IPv4' : 'IPv6';
+      ctx.report(
+        'error',
+        'KA_VRID_CLASH',
+        `${clash.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with ${fam} on interface ${inst.interface}`,
+        inst.loc,
+      );
+      continue;
+    }
+    valid.push(inst);
+  }
+  model.instances = valid;
+  const names = new Set(valid.map((i) => i.name));
+  const groups: VrrpSyncGroup[] = [];
+  for (const g of model.syncGroups) {
+    resolveRefs(g.name, g.trackScripts);
+    const members: string[] = [];
+    for (const m of g.group) {
+      if (!names.has(m)) {
+        ctx.report(
+          'warning',
+          'KA_SYNC_MEMBER',
+          `Virtual router ${m} specified in sync group ${g.name} doesn't exist - ignoring`,
+          g.loc,
+        );
+        continue;
+      }
+      const inst = valid.find((i) => i.name === m)!;
+      if (inst.syncGroup) {
+        ctx.report(
+          'error',
+          'KA_SYNC_MEMBER_TWICE',
+          `Virtual router ${m} cannot exist in more than one sync group; ignoring ${g.name}`,
+          g.loc,
+        );
+        continue;
+      }
+      members.push(m);
+    }
+    g.group = members;
+    if (members.length === 0) {
+      ctx.report('warning', 'KA_SYNC_EMPTY', `Sync group ${g.name} has no virtual router(s) - removing`, g.loc);
+      continue;
+    }
+    if (members.length === 1) {
+      ctx.report(
+        'warning',
+        'KA_SYNC_ONE',
+        `Sync group ${g.name} has only 1 virtual router(s) - this probably isn't what you want`,
+        g.loc,
+      );
+    }
+    for (const m of members) valid.find((i) => i.name === m)!.syncGroup = g.name;
+    groups.push(g);
+  }
+  model.syncGroups = groups;
+}

@@ -1,0 +1,3 @@
+/** VRRP election state machine and its clock. */
+export * from './clock.ts';
+export * from './machine.ts';

@@ -1,0 +1,5 @@
+/** Raw-socket transport for VRRP. */
+
+export * from './drop-log.ts';
+export * from './native.ts';
+export * from './raw-socket.ts';

@@ -1,0 +1,3 @@
+/** Virtual IP addresses and gratuitous ARP. */
+export * from './ip-command.ts';
+export * from './vips.ts';

@@ -1,0 +1,123 @@
+/**
+ * Virtual addresses of one instance: added on becoming MASTER (then gratuitous ARPs), removed on
+ * leaving it or stopping. Uses `ip addr` (iproute2), as an operator would, and `arping -U`.
+ */
+import { runCommand } from './ip-command.ts';
+
+/** One `virtual_ipaddress` entry, as the sidecar needs it. */
+export interface Vip {
+  address: string;
+  prefix: number;
+  /** Interface: the entry's `dev`, else the instance's interface. */
+  dev: string;
+  label?: string;
+  brd?: string;
+  scope?: string;
+}
+
+/** Gratuitous ARP settings (keepalived: garp_master_delay 5, garp_master_repeat 5, refresh off). */
+export interface GarpSettings {
+  delayS: number;
+  repeat: number;
+  refreshS: number;
+  refreshRepeat: number;
+}
+
+/** Where VIP and ARP actions report. */
+export type VipLog = (msg: string) => void;
+
+/** The `ip addr add` arguments for a VIP. */
+export function addArgs(v: Vip): string[] {
+  const a = ['addr', 'add', `${v.address}/${v.prefix}`, 'dev', v.dev];
+  if (v.brd) a.push('broadcast', v.brd);
+  if (v.scope) a.push('scope', v.scope);
+  if (v.label) a.push('label', v.label);
+  return a;
+}
+
+/** Adds and removes an instance's VIPs and sends its gratuitous ARPs. */
+export class VipSet {
+  private timers: NodeJS.Timeout[] = [];
+  private held = false;
+  /** acquire/release run one after the other, in call order, so a quick MASTER->BACKUP cannot interleave. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    readonly vips: readonly Vip[],
+    private readonly garp: GarpSettings,
+    private readonly log: VipLog,
+    private readonly ipBin = 'ip',
+    private readonly arpingBin = 'arping',
+  ) {}
+
+  /** Adds every VIP (an address already present counts as added), then schedules GARPs. */
+  acquire(): Promise<void> {
+    this.held = true;
+    this.queue = this.queue.then(() => this.doAcquire());
+    return this.queue;
+  }
+
+  /** Removes every VIP (an address already gone counts as removed) and cancels pending GARPs. */
+  release(): Promise<void> {
+    this.held = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    this.queue = this.queue.then(() => this.doRelease());
+    return this.queue;
+  }
+
+  private async doAcquire(): Promise<void> {
+    if (!this.held) return;
+    for (const v of this.vips) {
+      const r = await runCommand(this.ipBin, addArgs(v));
+      if (!r.ok && !/File exists/i.test(r.stderr)) {
+        this.log(`(${this.name}) cannot add VIP ${v.address}/${v.prefix} on ${v.dev}: ${r.stderr.trim()}`);
+      }
+    }
+    if (!this.held) return;
+    this.sendGarps(this.garp.repeat);
+    if (this.garp.delayS > 0) this.later(this.garp.delayS, () => this.sendGarps(this.garp.repeat));
+    if (this.garp.refreshS > 0) this.refreshLoop();
+  }
+
+  private async doRelease(): Promise<void> {
+    await Promise.all(
+      this.vips.map(async (v) => {
+        const r = await runCommand(this.ipBin, ['addr', 'del', `${v.address}/${v.prefix}`, 'dev', v.dev]);
+        if (!r.ok && !/Cannot assign requested address|No such device/i.test(r.stderr)) {
+          this.log(`(${this.name}) cannot remove VIP ${v.address}/${v.prefix} from ${v.dev}: ${r.stderr.trim()}`);
+        }
+      }),
+    );
+  }
+
+  private refreshLoop(): void {
+    this.later(this.garp.refreshS, () => {
+      this.sendGarps(this.garp.refreshRepeat);
+      this.refreshLoop();
+    });
+  }
+
+  private later(s: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      if (this.held) fn();
+    }, s * 1000);
+    this.timers.push(t);
+  }
+
+  /** `repeat` unsolicited ARPs per IPv4 VIP, 1 ms apart (keepalived sends its batch back to back). */
+  private sendGarps(repeat: number): void {
+    if (repeat <= 0) return;
+    for (const v of this.vips) {
+      if (v.address.includes(':')) continue;
+      const args = ['-q', '-U', '-c', String(repeat), '-i', '0.001', '-I', v.dev, v.address];
+      void runCommand(this.arpingBin, args).then((r) => {
+        // arping -U exits 1 when no reply came: replies are not expected for gratuitous ARP.
+        if (!r.ok && r.code !== 1)
+          this.log(`(${this.name}) gratuitous ARP for ${v.address} failed: ${r.stderr.trim()}`);
+      });
+    }
+  }
+}

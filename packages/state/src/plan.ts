@@ -1,0 +1,148 @@
+/**
+ * Compiles what the state layer does per request from a runtime: `stick` rules and `cookie` per
+ * backend, `http-request track-sc` rules per proxy (by rule index, as the datapath reports them).
+ * Rebuilt whole on reload; tables live in the TableDirectory.
+ */
+import type { ConditionModel, Diagnostic, ProxyModel, SourceLoc } from '@switchyard/config';
+import type { CompiledCondition, FetchFn, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import { type CookieRule, compileCookie } from './cookie.ts';
+import { compileKeyFetch, compileResponseKeyFetch, type ResponseFetchFn } from './key-fetch.ts';
+import type { StickTable } from './stick-table.ts';
+import type { TableDirectory } from './tables.ts';
+
+/**
+ * How sample expressions and conditions are compiled. The CLI passes the ACL package's
+ * compilers; without them, keys use the small built-in set in key-fetch.ts and conditions on
+ * stick rules are refused with a clear error. `cond` returns the final decision (it applies
+ * `if`/`unless` itself).
+ */
+export interface StateCompiler {
+  /** Compiles a fetch expression in sample context, or returns the error message. */
+  fetch?(expr: string, loc: SourceLoc): FetchFn | string;
+  /** Compiles the condition of a rule written in `proxy`, or returns the error message. */
+  cond?(c: ConditionModel, proxy: ProxyModel): CompiledCondition | string;
+}
+
+export interface StickRule {
+  match: boolean;
+  store: boolean;
+  table: StickTable;
+  key?: FetchFn;
+  /** store-response: key read from the response headers. */
+  resKey?: ResponseFetchFn;
+  cond?: CompiledCondition;
+}
+
+export interface TrackRule {
+  slot: number;
+  table: StickTable;
+  key: FetchFn;
+}
+
+export interface BackendPlan {
+  cookie?: CookieRule;
+  stick: StickRule[];
+  /** Servers by numeric id (server_id stored in tables). */
+  byId: Map<number, ServerState>;
+  persist: boolean;
+  hasStoreResponse: boolean;
+}
+
+export interface StatePlan {
+  backends: Map<string, BackendPlan>;
+  /** Proxy name -> http-request rule index -> track rule. */
+  track: Map<string, Map<number, TrackRule>>;
+}
+
+/** Compiles the plan for `rt`; problems go to `diags` (FILE:LINE through `loc`). */
+export function compilePlan(
+  rt: ProxyRuntime,
+  dir: TableDirectory,
+  compiler: StateCompiler,
+  diags: Diagnostic[],
+): StatePlan {
+  const backends = new Map<string, BackendPlan>();
+  const track = new Map<string, Map<number, TrackRule>>();
+  const error = (code: string, message: string, loc: SourceLoc) =>
+    diags.push({ severity: 'error', code, message, loc });
+  const tableFor = (name: string | undefined, p: ProxyModel, loc: SourceLoc): StickTable | undefined => {
+    const t = dir.get(name ?? p.name);
+    if (!t) {
+      error(
+        'STATE_UNKNOWN_TABLE',
+        name
+          ? `table '${name}' not found: no proxy named '${name}' declares a stick-table`
+          : `proxy '${p.name}' has no stick-table: add one or name a table with 'table NAME'`,
+        loc,
+      );
+    }
+    return t;
+  };
+  const fetch = (expr: string, loc: SourceLoc): FetchFn | undefined => {
+    const f = compiler.fetch ? compiler.fetch(expr, loc) : compileKeyFetch(expr);
+    if (typeof f === 'string') {
+      error('STATE_BAD_KEY_FETCH', f, loc);
+      return undefined;
+    }
+    return f;
+  };
+  const cond = (c: ConditionModel | undefined, p: ProxyModel): CompiledCondition | undefined => {
+    if (!c) return undefined;
+    if (!compiler.cond) {
+      error('STATE_BAD_CONDITION', 'conditions on stick rules need the ACL compiler (not wired in this build)', c.loc);
+      return () => false;
+    }
+    const r = compiler.cond(c, p);
+    if (typeof r === 'string') {
+      error('STATE_BAD_CONDITION', r, c.loc);
+      return () => false;
+    }
+    return r;
+  };
+
+  const seen = new Set<string>();
+  for (const p of rt.config.proxies) {
+    if (p.disabled || seen.has(p.name)) continue;
+    seen.add(p.name);
+    const rules = new Map<number, TrackRule>();
+    p.httpRequest.forEach((r, index) => {
+      if (r.action !== 'track-sc') return;
+      if (r.slot < 0 || r.slot > 2) {
+        error('STATE_BAD_TRACK', `track-sc${r.slot}: only track-sc0, track-sc1 and track-sc2 exist`, r.loc);
+        return;
+      }
+      const table = tableFor(r.table, p, r.loc);
+      const key = fetch(r.key, r.loc);
+      if (table && key) rules.set(index, { slot: r.slot, table, key });
+    });
+    if (rules.size > 0) track.set(p.name, rules);
+  }
+
+  for (const be of rt.backends.values()) {
+    const p = be.model;
+    const stick: StickRule[] = [];
+    let hasStoreResponse = false;
+    for (const r of p.stickRules) {
+      const table = tableFor(r.table, p, r.loc);
+      if (!table) continue;
+      const c = cond(r.cond, p);
+      if (r.kind === 'store-response') {
+        const resKey = compileResponseKeyFetch(r.key);
+        if (typeof resKey === 'string') error('STATE_BAD_KEY_FETCH', resKey, r.loc);
+        else stick.push({ match: false, store: true, table, resKey, cond: c });
+        hasStoreResponse = true;
+        continue;
+      }
+      const key = fetch(r.key, r.loc);
+      if (!key) continue;
+      stick.push({ match: r.kind !== 'store-request', store: r.kind !== 'match', table, key, cond: c });
+    }
+    const byId = new Map<number, ServerState>();
+    for (const s of be.servers) byId.set(s.id, s);
+    const cookie = compileCookie(be);
+    if (cookie || stick.length > 0) {
+      backends.set(be.name, { cookie, stick, byId, persist: p.options.persist, hasStoreResponse });
+    }
+  }
+  return { backends, track };
+}

@@ -1,0 +1,341 @@
+/**
+ * `npm run bench`: Switchyard vs HAProxy vs nginx vs node-http-proxy on the same machine, in one go.
+ *
+ * Layout (2 cores): the proxy under test is pinned to CPU 0; wrk and the nginx origin share CPU 1.
+ * Each round starts every proxy in turn (order rotated per round), runs every scenario against it,
+ * and stops it. The table reports the median over rounds and the ratio to HAProxy from this run.
+ *
+ * Options: --rounds N (3) --seconds S (5) --only a,b (scenarios) --proxies a,b --out DIR
+ *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuSeconds, freePort, type Proc, rssMiB, startPinned, stop, waitPort } from './lib/procs.ts';
+import { markdown, type Sample, summarize, svgChart } from './lib/report.ts';
+import { runWrk } from './lib/wrk.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : def;
+};
+const ROUNDS = Number(opt('rounds', '3'));
+const SECONDS = Number(opt('seconds', '5'));
+const ONLY = opt('only', '').split(',').filter(Boolean);
+const OUT = opt('out', join(import.meta.dirname, 'results'));
+const root = join(import.meta.dirname, '..');
+const IDLE = Number(opt('idle', '9900'));
+const PROXY_CPU = 0;
+const LOAD_CPU = cpus().length > 1 ? 1 : 0;
+const tmp = mkdtempSync(join(tmpdir(), 'sy-bench-'));
+
+interface ProxyDef {
+  name: string;
+  start(port: number, origin: number[], lcOrigins: number[]): Proc;
+  note?: string;
+}
+
+function haproxyCfg(port: number, origin: number[], lc: number[]): string {
+  return `global
+  maxconn 9990
+  nbthread 1
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  option forwardfor
+
+frontend fe
+  bind 127.0.0.1:${port}
+  acl is_lc path_beg /lc
+  acl is_static hdr_dom(host) -i static.example.com
+  use_backend be_lc if is_lc
+  use_backend be_static if is_static
+  default_backend be_web
+
+backend be_web
+  balance roundrobin
+${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
+
+backend be_static
+  balance roundrobin
+  server static1 127.0.0.1:${origin[0]}
+
+backend be_lc
+  balance leastconn
+${lc.map((p, i) => `  server lc${i + 1} 127.0.0.1:${p}`).join('\n')}
+`;
+}
+
+function nginxProxyConf(port: number, origin: number[], lc: number[]): string {
+  return `worker_processes 1;
+pid ${tmp}/nginx-proxy.pid;
+error_log ${tmp}/nginx-proxy.err warn;
+daemon off;
+worker_rlimit_nofile 20000;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  upstream web { ${origin.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 128; }
+  upstream lc { least_conn; ${lc.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    client_max_body_size 4m;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_request_buffering off;
+    location /lc { proxy_pass http://lc; }
+    location / { proxy_pass http://web; }
+  }
+}
+`;
+}
+
+function originConf(ports: number[]): string {
+  return `worker_processes 1;
+pid ${tmp}/nginx-origin.pid;
+error_log ${tmp}/nginx-origin.err warn;
+daemon off;
+worker_rlimit_nofile 20000;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_max_body_size 4m;
+  server {
+${ports.map((p) => `    listen 127.0.0.1:${p};`).join('\n')}
+    root ${tmp}/www;
+    location = / { default_type text/plain; return 200 "hello from origin\\n"; }
+    location /lc { default_type text/plain; return 200 "lc\\n"; }
+    location = /upload { default_type text/plain; return 200 "stored\\n"; }
+    location /1m { default_type application/octet-stream; }
+  }
+}
+`;
+}
+
+const ulimit = (cmd: string[]) => ['bash', ['-c', `ulimit -n $(ulimit -Hn); exec "$@"`, 'sh', ...cmd]] as const;
+
+const PROXIES: ProxyDef[] = [
+  {
+    name: 'haproxy',
+    start(port, o, lc) {
+      const f = join(tmp, 'haproxy.cfg');
+      writeFileSync(f, haproxyCfg(port, o, lc));
+      const [c, a] = ulimit(['haproxy', '-db', '-f', f]);
+      return startPinned(PROXY_CPU, c, [...a]);
+    },
+  },
+  {
+    name: 'switchyard',
+    start(port, o, lc) {
+      const f = join(tmp, 'switchyard.cfg');
+      writeFileSync(f, haproxyCfg(port, o, lc));
+      const [c, a] = ulimit([process.execPath, join(root, 'packages/cli/bin/switchyard.mjs'), '-f', f]);
+      return startPinned(PROXY_CPU, c, [...a]);
+    },
+  },
+  {
+    name: 'nginx',
+    start(port, o, lc) {
+      const f = join(tmp, 'nginx-proxy.conf');
+      writeFileSync(f, nginxProxyConf(port, o, lc));
+      return startPinned(PROXY_CPU, 'nginx', ['-c', f, '-p', tmp]);
+    },
+  },
+  {
+    name: 'node-http-proxy',
+    start(port, o) {
+      const [c, a] = ulimit([
+        process.execPath,
+        join(import.meta.dirname, 'peers/node-http-proxy.mjs'),
+        String(port),
+        o.join(','),
+      ]);
+      return startPinned(PROXY_CPU, c, [...a]);
+    },
+  },
+];
+
+if (argv.includes('--workers')) {
+  PROXIES.push({
+    name: 'switchyard --workers 2',
+    note: 'two workers over both cores (shared with wrk and origin)',
+    start(port, o, lc) {
+      const f = join(tmp, 'switchyard-w2.cfg');
+      writeFileSync(f, haproxyCfg(port, o, lc));
+      const [c, a] = ulimit([
+        process.execPath,
+        join(root, 'packages/cli/bin/switchyard.mjs'),
+        '--workers',
+        '2',
+        '-f',
+        f,
+      ]);
+      return startPinned(undefined, c, [...a]);
+    },
+  });
+}
+
+const wantedProxies = opt('proxies', '').split(',').filter(Boolean);
+const proxies = wantedProxies.length ? PROXIES.filter((p) => wantedProxies.includes(p.name)) : PROXIES;
+
+interface Scenario {
+  name: string;
+  run(port: number, proc: Proc): Promise<Omit<Sample, 'scenario' | 'proxy' | 'round'>>;
+}
+
+async function wrkScenario(
+  port: number,
+  proc: Proc,
+  o: { path: string; connections: number; headers?: string[]; lua?: string },
+) {
+  const cpu0 = cpuSeconds(proc.pid);
+  const t0 = Date.now();
+  const r = await runWrk({
+    url: `http://127.0.0.1:${port}${o.path}`,
+    connections: o.connections,
+    seconds: SECONDS,
+    cpu: LOAD_CPU,
+    headers: o.headers,
+    lua: o.lua,
+    tmpDir: tmp,
+  });
+  const cpuPct = ((cpuSeconds(proc.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
+  return { rps: r.rps, p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors + r.non2xx, rssMiB: rssMiB(proc.pid), cpuPct };
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'small GET keep-alive (50 conns)', run: (p, pr) => wrkScenario(p, pr, { path: '/', connections: 50 }) },
+  {
+    name: 'new connection per request',
+    run: (p, pr) => wrkScenario(p, pr, { path: '/', connections: 50, headers: ['Connection: close'] }),
+  },
+  { name: '1 MB response', run: (p, pr) => wrkScenario(p, pr, { path: '/1m', connections: 10 }) },
+  {
+    name: '1 MB POST upload',
+    run: (p, pr) =>
+      wrkScenario(p, pr, {
+        path: '/upload',
+        connections: 10,
+        lua: 'wrk.method = "POST"\nwrk.body = string.rep("x", 1048576)\nwrk.headers["Content-Type"] = "application/octet-stream"\n',
+      }),
+  },
+  { name: '64 backends leastconn', run: (p, pr) => wrkScenario(p, pr, { path: '/lc', connections: 50 }) },
+  {
+    // 9,900 not 10,000: this machine's hard open-files limit is 20,000 and HAProxy needs two
+    // descriptors per connection (its maxconn 9990 is the most it accepts here).
+    name: `${IDLE} idle keep-alive conns`,
+    async run(port, proc) {
+      const before = rssMiB(proc.pid);
+      const [c, a] = ulimit([
+        process.execPath,
+        join(import.meta.dirname, 'peers/idle-clients.mjs'),
+        String(port),
+        String(IDLE),
+      ]);
+      const cl = startPinned(LOAD_CPU, c, [...a]);
+      const end = Date.now() + 120000;
+      while (!/ready/.test(cl.output()) && Date.now() < end && cl.child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const m = /ready (\d+) (\d+)/.exec(cl.output());
+      await new Promise((r) => setTimeout(r, 1000));
+      const rss = rssMiB(proc.pid);
+      await stop(cl, 1000);
+      return {
+        rssMiB: rss,
+        errors: m ? Number(m[2]) : IDLE,
+        note: m ? `${m[1]} answered; RSS before ${before} MiB` : `client did not finish: ${cl.output().slice(-200)}`,
+      };
+    },
+  },
+];
+
+const scenarios = ONLY.length ? SCENARIOS.filter((s) => ONLY.some((o) => s.name.includes(o))) : SCENARIOS;
+
+async function main() {
+  for (const bin of ['wrk', 'haproxy', 'nginx', 'taskset']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    } catch {
+      console.error(`bench needs ${bin}: apt-get install wrk haproxy nginx-light util-linux`);
+      process.exit(2);
+    }
+  }
+  // nginx workers run as an unprivileged user: the document root must be readable by them.
+  chmodSync(tmp, 0o755);
+  mkdirSync(join(tmp, 'www'), { recursive: true });
+  writeFileSync(join(tmp, 'www/1m'), Buffer.alloc(1 << 20, 120));
+  const originPorts = [await freePort(), await freePort()];
+  const lcPorts: number[] = [];
+  for (let i = 0; i < 64; i++) lcPorts.push(await freePort());
+  writeFileSync(join(tmp, 'origin.conf'), originConf([...originPorts, ...lcPorts]));
+  const origin = startPinned(LOAD_CPU, 'nginx', ['-c', join(tmp, 'origin.conf'), '-p', tmp]);
+  const samples: Sample[] = [];
+  try {
+    try {
+      await waitPort(originPorts[0]);
+    } catch (e) {
+      throw new Error(`nginx origin did not start: ${(e as Error).message}\n${origin.output()}`);
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = proxies.map((_, i) => proxies[(i + round - 1) % proxies.length]);
+      for (const px of order) {
+        const port = await freePort();
+        const proc = px.start(port, originPorts, lcPorts);
+        try {
+          await waitPort(port, 20000);
+          // warm-up (JIT, pools)
+          await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 50, seconds: 1, cpu: LOAD_CPU, tmpDir: tmp });
+          for (const sc of scenarios) {
+            try {
+              const r = await sc.run(port, proc);
+              samples.push({ scenario: sc.name, proxy: px.name, round, note: px.note, ...r });
+              console.log(`round ${round} ${px.name.padEnd(22)} ${sc.name.padEnd(32)} ${JSON.stringify(r)}`);
+            } catch (e) {
+              console.log(`round ${round} ${px.name} ${sc.name}: FAILED ${(e as Error).message}`);
+              samples.push({ scenario: sc.name, proxy: px.name, round, errors: 1, note: 'failed' });
+            }
+          }
+        } catch (e) {
+          console.log(`${px.name} did not start: ${(e as Error).message}\n${proc.output().slice(-1000)}`);
+        } finally {
+          await stop(proc);
+        }
+      }
+    }
+  } finally {
+    await stop(origin);
+  }
+  const rows = summarize(samples);
+  const meta = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    layout: `proxy pinned to CPU ${PROXY_CPU}; wrk (1 thread) and nginx origin on CPU ${LOAD_CPU}`,
+    rounds: String(ROUNDS),
+    'seconds per run': String(SECONDS),
+    peers: 'Debian haproxy 2.6 (nbthread 1), nginx-light 1.22 (1 worker), http-proxy 1.18 (keep-alive agent)',
+    features:
+      'same haproxy.cfg for HAProxy and Switchyard: ACL routing (path_beg, hdr_dom), roundrobin/leastconn, forwardfor, counters; no log targets',
+  };
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ meta, rows, samples }, null, 2)}\n`);
+  writeFileSync(join(OUT, 'bench.md'), markdown(rows, meta));
+  writeFileSync(join(OUT, 'bench.svg'), svgChart(rows, `Switchyard vs HAProxy vs nginx, ${meta.date.slice(0, 10)}`));
+  console.log(`\n${markdown(rows, meta)}`);
+  console.log(`results: ${join(OUT, 'bench.md')}, bench.json, bench.svg`);
+}
+
+try {
+  await main();
+} finally {
+  if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,103 @@
+/**
+ * Server changes the admin side may make (stats page admin form, runtime API), with HAProxy's
+ * argument checks and messages. State changes go through ServerControl (implemented by
+ * packages/proxy/src/runtime/server-control.ts): the admin side never mutates ServerState.
+ */
+import type { AdminState, BackendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
+
+/** The one place server state changes (packages/proxy runtime/server-control.ts). */
+export interface ServerControl {
+  /** Sets the administrative state (READY / DRAIN / MAINT); emits 'server-state'. */
+  setServerAdmin(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, admin: AdminState, origin: string): void;
+  /** Sets the user weight (0..256); emits 'server-weight'. */
+  setServerWeight(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, weight: number, origin: string): void;
+  /** Sets the server's maxconn (0 = unlimited); optional: without it the admin side sets `s.maxconn`. */
+  setServerMaxconn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, maxconn: number, origin: string): void;
+}
+
+/** A lookup or argument error, with the exact text HAProxy answers. */
+export class AdminError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** HAProxy prints a few parse errors without the final newline; keep that. */
+    readonly bare = false,
+  ) {
+    super(message);
+    this.name = 'AdminError';
+  }
+}
+
+export const MSG = {
+  requireBackendServer: "Require 'backend/server'.",
+  noSuchBackend: 'No such backend.',
+  noSuchServer: 'No such server.',
+  requireWeight: 'Require <weight> or <weight%>.',
+  absWeightRange: 'Absolute weight can only be between 0 and 256 inclusive.',
+  relWeightPositive: 'Relative weight must be positive.',
+  relWeightTooLarge: 'Relative weight too large.',
+  weightGarbage: 'Empty weight string empty or preceded by garbage',
+  weightTrailing: 'Trailing garbage in weight string',
+  staticWeights: "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.",
+  permissionDenied: 'Permission denied',
+} as const;
+
+/** Finds `BACKEND/SERVER` (HAProxy's lookup and messages); throws AdminError. */
+export function findServer(rt: ProxyRuntime, arg: string | undefined): { be: BackendRuntime; s: ServerState } {
+  const slash = arg ? arg.indexOf('/') : -1;
+  if (!arg || slash < 0) throw new AdminError('ADM_REQUIRE_BE_SRV', MSG.requireBackendServer);
+  const be = rt.backends.get(arg.slice(0, slash));
+  if (!be) throw new AdminError('ADM_NO_BACKEND', MSG.noSuchBackend);
+  const s = be.serversByName.get(arg.slice(slash + 1));
+  if (!s) throw new AdminError('ADM_NO_SERVER', MSG.noSuchServer);
+  return { be, s };
+}
+
+/** True for algorithms whose weights are fixed at load (static-rr, map-based hashing). */
+function staticAlgo(be: BackendRuntime): boolean {
+  const a = be.model.balance.algo;
+  if (a === 'static-rr') return true;
+  const hashed = a === 'source' || a === 'uri' || a === 'url_param' || a === 'hdr';
+  return hashed && be.model.hashType.method === 'map-based';
+}
+
+/**
+ * Parses a weight change like HAProxy's `set weight` / `set server ... weight`: `N` (0..256) or
+ * `N%` of the initial weight. Returns the new absolute weight; throws AdminError.
+ */
+export function parseWeight(be: BackendRuntime, s: ServerState, arg: string | undefined): number {
+  if (arg === undefined || arg === '') throw new AdminError('ADM_REQUIRE_WEIGHT', MSG.requireWeight);
+  const m = /^(-?)(\d*)(.*)$/.exec(arg) as RegExpExecArray;
+  if (m[2] === '') throw new AdminError('ADM_BAD_WEIGHT', MSG.weightGarbage, true);
+  const rel = m[3] === '%';
+  if (m[3] !== '' && !rel) throw new AdminError('ADM_BAD_WEIGHT', MSG.weightTrailing, true);
+  const n = Number(m[1] + m[2]);
+  let w: number;
+  if (rel) {
+    if (n < 0) throw new AdminError('ADM_BAD_WEIGHT', MSG.relWeightPositive);
+    w = Math.floor((s.initialWeight * n) / 100);
+    if (w > 256) throw new AdminError('ADM_BAD_WEIGHT', MSG.relWeightTooLarge);
+  } else {
+    if (n < 0 || n > 256) throw new AdminError('ADM_BAD_WEIGHT', MSG.absWeightRange);
+    w = n;
+  }
+  if (staticAlgo(be) && w !== 0 && w !== s.initialWeight) throw new AdminError('ADM_STATIC_WEIGHT', MSG.staticWeights);
+  return w;
+}
+
+/** Applies a maxconn change through the control when it offers one (0 = no limit). */
+export function applyMaxconn(
+  control: ServerControl,
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  n: number,
+  origin: string,
+): void {
+  if (control.setServerMaxconn) control.setServerMaxconn(rt, be, s, n, origin);
+  else {
+    // maxconn is a limit read by selection, not a state transition: no event to emit
+    s.maxconn = n === 0 ? undefined : n;
+    be.selector.update();
+  }
+}

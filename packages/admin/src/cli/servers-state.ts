@@ -1,0 +1,94 @@
+/**
+ * `show servers state [BACKEND]`: HAProxy's server-state file format, version 1 (the same text
+ * `server-state-file` loads), with HAProxy's numeric encodings of the states.
+ */
+import type { BackendRuntime, ServerState } from '@switchyard/proxy';
+
+export const SERVERS_STATE_HEADER =
+  '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
+
+/** HAProxy's `enum healthcheck_status` numbers. */
+const CHECK_STATUS_NUM: Record<string, number> = {
+  UNK: 0,
+  INI: 1,
+  HANA: 4,
+  SOCKERR: 5,
+  L4OK: 6,
+  L4TOUT: 7,
+  L4CON: 8,
+  L6OK: 9,
+  L6TOUT: 10,
+  L6RSP: 11,
+  L7TOUT: 12,
+  L7RSP: 13,
+  L7OK: 15,
+  L7OKC: 16,
+  L7STS: 17,
+  PROCERR: 18,
+  PROCTOUT: 19,
+  PROCOK: 20,
+};
+
+/** `CHK_RES_*`: 0 unknown, 2 failed, 3 passed, 4 conditionally passed. */
+function checkResult(status: string | undefined): number {
+  if (!status || status === 'UNK' || status === 'INI') return 0;
+  if (status === 'L7OKC') return 4;
+  return status.endsWith('OK') ? 3 : 2;
+}
+
+/** srv_op_state: 0 stopped, 2 running (HAProxy's SRV_ST_*; starting/stopping are not modelled). */
+function opState(s: ServerState): number {
+  return s.op === 'UP' ? 2 : 0;
+}
+
+/** srv_admin_state bits: 0x01 forced maint, 0x04 config maint, 0x08 forced drain. */
+function adminState(s: ServerState): number {
+  if (s.admin === 'MAINT') return s.model.disabled ? 0x05 : 0x01;
+  if (s.admin === 'DRAIN') return 0x08;
+  return 0;
+}
+
+/** srv_check_state bits: 0x02 configured, 0x04 enabled, 0x08 paused (server in maintenance). */
+function checkState(s: ServerState): number {
+  if (!s.checked) return s.admin === 'MAINT' ? 0x08 : 0;
+  return s.admin === 'MAINT' ? 0x02 | 0x08 : 0x02 | 0x04;
+}
+
+function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
+  const m = s.model;
+  const lc = s.lastCheck;
+  return [
+    be.id,
+    be.name,
+    s.id,
+    s.name,
+    s.host,
+    opState(s),
+    adminState(s),
+    s.weight,
+    s.initialWeight,
+    Math.max(0, Math.floor((now - s.lastChange) / 1000)),
+    lc ? (CHECK_STATUS_NUM[lc.status] ?? 0) : 1,
+    checkResult(lc?.status),
+    s.health,
+    checkState(s),
+    m.agentCheck ? 0x02 | 0x04 | 0x10 : 0,
+    0,
+    0,
+    '-',
+    s.port,
+    '-',
+    m.ssl ? 1 : 0,
+    m.checkPort ?? 0,
+    m.checkAddr ?? '-',
+    m.agent?.addr ?? '-',
+    m.agent?.port ?? 0,
+  ].join(' ');
+}
+
+/** The full `show servers state` text for the given backends. */
+export function renderServersState(backends: Iterable<BackendRuntime>, now = Date.now()): string {
+  const lines = ['1', SERVERS_STATE_HEADER];
+  for (const be of backends) for (const s of be.servers) lines.push(serverLine(be, s, now));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,157 @@
+/**
+ * The runtime API listeners (`stats socket PATH|ipv4@HOST:PORT [mode M] [level L]`): line
+ * protocol as HAProxy's CLI speaks it. Without `prompt`, one input line is read (commands
+ * separated by `;`), each output is followed by an empty line, and the connection closes; after
+ * `prompt`, a `> ` prompt follows every line and the session stays open until `quit` or the
+ * idle timeout (`set timeout cli`, default 10s).
+ */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { StatsSocketModel } from '@switchyard/config';
+import { type CliContext, type CliSession, runCommand, splitCommands } from './commands.ts';
+
+/** Longest accepted input line; HAProxy's limit is its buffer size (16 kB by default). */
+const MAX_LINE = 16384;
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Open connections per server, so stop() can end interactive sessions. */
+const OPEN = new WeakMap<Server, Set<Socket>>();
+
+/** A runtime API socket could not be opened. */
+export class CliSocketError extends Error {
+  readonly code = 'ADM_CLI_SOCKET';
+  constructor(
+    message: string,
+    readonly socket: StatsSocketModel,
+  ) {
+    super(`${socket.loc.file}:${socket.loc.line}: ${message}`);
+    this.name = 'CliSocketError';
+  }
+}
+
+function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel['level']): void {
+  const sess: CliSession = { level, interactive: false, timeoutMs: DEFAULT_TIMEOUT_MS, quit: false };
+  let buf = '';
+  let closed = false;
+  conn.setEncoding('utf8');
+  conn.setTimeout(sess.timeoutMs, () => conn.destroy());
+  conn.on('error', () => {
+    closed = true;
+  });
+  conn.on('close', () => {
+    closed = true;
+  });
+
+  const processLine = (line: string): void => {
+    let out = '';
+    for (const cmd of splitCommands(line.replace(/\r$/, ''))) {
+      let text: string;
+      try {
+        text = runCommand(ctx, sess, cmd);
+      } catch (e) {
+        // A bug in a command must not kill the process or the session: report it.
+        text = `Internal error: ${(e as Error).message}\n`;
+      }
+      if (sess.quit) break;
+      out += `${text}\n`;
+    }
+    if (sess.quit) {
+      if (out) conn.write(out);
+      conn.end();
+      closed = true;
+      return;
+    }
+    if (sess.interactive) out += '> ';
+    conn.write(out);
+    conn.setTimeout(sess.timeoutMs);
+    if (!sess.interactive) {
+      conn.end();
+      closed = true;
+    }
+  };
+
+  conn.on('data', (chunk: string) => {
+    if (closed) return;
+    buf += chunk;
+    let nl = buf.indexOf('\n');
+    while (nl >= 0 && !closed) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.length > MAX_LINE) {
+        conn.end('Command line too long.\n\n');
+        closed = true;
+        return;
+      }
+      processLine(line);
+      nl = buf.indexOf('\n');
+    }
+    if (!closed && buf.length > MAX_LINE) {
+      conn.end('Command line too long.\n\n');
+      closed = true;
+    }
+  });
+  conn.on('end', () => {
+    // socat sends the last line and half-closes: run what is left, then finish.
+    if (!closed && buf.trim() !== '') processLine(buf);
+    if (!closed) conn.end();
+    closed = true;
+  });
+}
+
+/** Opens one `stats socket`; resolves once listening. */
+export async function listenCliSocket(sock: StatsSocketModel, ctx: CliContext): Promise<Server> {
+  const server = createServer({ allowHalfOpen: true }, (c) => handleConnection(c, ctx, sock.level));
+  const conns = new Set<Socket>();
+  OPEN.set(server, conns);
+  server.on('connection', (c) => {
+    conns.add(c);
+    c.on('close', () => conns.delete(c));
+  });
+  if (sock.kind === 'unix') {
+    const path = sock.path;
+    if (!path) throw new CliSocketError('stats socket without a path', sock);
+    // Like HAProxy, replace a stale socket left by a previous run (but never a regular file)
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new CliSocketError(`${path}: ${(e as Error).message}`, sock);
+    }
+    await listen(server, sock, () => server.listen(path));
+    try {
+      chmodSync(path, sock.mode ?? 0o600);
+    } catch (e) {
+      server.close();
+      throw new CliSocketError(`cannot set mode on ${path}: ${(e as Error).message}`, sock);
+    }
+  } else {
+    await listen(server, sock, () => server.listen(sock.port ?? 0, sock.host ?? '127.0.0.1'));
+  }
+  return server;
+}
+
+function listen(server: Server, sock: StatsSocketModel, start: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(new CliSocketError(`cannot bind stats socket: ${e.message}`, sock));
+    server.once('error', onError);
+    server.once('listening', () => {
+      server.off('error', onError);
+      resolve();
+    });
+    start();
+  });
+}
+
+/** Closes a CLI server, removing its Unix socket file. */
+export function closeCliSocket(server: Server, sock: StatsSocketModel): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const c of OPEN.get(server) ?? []) c.destroy();
+    if (sock.kind === 'unix' && sock.path) {
+      try {
+        unlinkSync(sock.path);
+      } catch {
+        // already gone
+      }
+    }
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * Builds a ProxyRuntime from hand-written models for the admin tests, so they do not depend on
+ * the config parser or the datapath. The ServerControl here is the minimal state transition
+ * (tests only): the real one is packages/proxy/src/runtime/server-control.ts.
+ */
+import { EventEmitter } from 'node:events';
+import type { ConfigModel, ProxyModel, ServerModel, StatsModel, StatsSocketModel } from '@switchyard/config';
+import {
+  type AdminState,
+  type BackendRuntime,
+  type FrontendRuntime,
+  isUsable,
+  newBackendCounters,
+  newFrontendCounters,
+  newServerState,
+  type ProxyRuntime,
+  type ServerState,
+} from '@switchyard/proxy';
+import type { ServerControl } from '../../src/actions.ts';
+
+const loc = { file: 'test.cfg', line: 1 };
+
+export function serverModel(name: string, id: number, over: Partial<ServerModel> = {}): ServerModel {
+  return {
+    name,
+    host: '127.0.0.1',
+    port: id,
+    weight: 1,
+    backup: false,
+    disabled: false,
+    check: false,
+    inter: 2000,
+    rise: 2,
+    fall: 3,
+    errorLimit: 10,
+    onError: 'fail-check',
+    agentCheck: false,
+    ssl: false,
+    verify: 'none',
+    id,
+    loc,
+    ...over,
+  };
+}
+
+export function proxyModel(
+  kind: ProxyModel['kind'],
+  name: string,
+  id: number,
+  over: Partial<ProxyModel> = {},
+): ProxyModel {
+  return {
+    kind,
+    name,
+    id,
+    mode: 'http',
+    timeouts: {},
+    logs: [],
+    options: {
+      httplog: false,
+      httplogClf: false,
+      dontlognull: false,
+      dontlogNormal: false,
+      logasap: false,
+      connMode: 'keep-alive',
+      allbackups: false,
+      abortonclose: false,
+      httpBufferRequest: false,
+      persist: false,
+      logHealthChecks: false,
+    },
+    acls: [],
+    httpRequest: [],
+    httpResponse: [],
+    redirects: [],
+    disabled: false,
+    binds: kind === 'backend' ? [] : [{ host: '127.0.0.1', port: 0, options: {}, loc }],
+    useBackends: [],
+    balance: { algo: 'roundrobin', options: {} },
+    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
+    servers: [],
+    retries: 3,
+    stickRules: [],
+    errorFiles: {},
+    loc,
+    ...over,
+  };
+}
+
+export function statsModel(over: Partial<StatsModel> = {}): StatsModel {
+  return {
+    enabled: true,
+    uri: '/haproxy?stats',
+    auth: [],
+    hideVersion: false,
+    showLegends: false,
+    scope: [],
+    loc,
+    ...over,
+  };
+}
+
+export function socketModel(over: Partial<StatsSocketModel>): StatsSocketModel {
+  return { kind: 'unix', level: 'admin', exposeFdListeners: false, loc, ...over };
+}
+
+/** A trivial selector for tests: first usable server. */
+function firstUsable(servers: ServerState[]) {
+  return {
+    pick: () => servers.find(isUsable) ?? null,
+    update: () => {},
+  };
+}
+
+/** Runtime over `proxies` (frontends listening), with `sockets` as the global stats sockets. */
+export function buildRuntime(proxies: ProxyModel[], sockets: StatsSocketModel[] = []): ProxyRuntime {
+  const config: ConfigModel = {
+    files: ['test.cfg'],
+    global: { logs: [], statsSockets: sockets, tune: {}, maxconn: 4000 },
+    proxies,
+    peers: [],
+  };
+  const frontends = new Map<string, FrontendRuntime>();
+  const backends = new Map<string, BackendRuntime>();
+  const now = Date.now();
+  for (const p of proxies) {
+    if (p.kind !== 'backend') {
+      frontends.set(p.name, { name: p.name, id: p.id, model: p, counters: newFrontendCounters(), listening: true });
+    }
+    if (p.kind !== 'frontend') {
+      const servers = p.servers.map((m) => newServerState(p.name, m, now));
+      backends.set(p.name, {
+        name: p.name,
+        id: p.id,
+        model: p,
+        servers,
+        serversByName: new Map(servers.map((s) => [s.name, s])),
+        counters: newBackendCounters(),
+        selector: firstUsable(servers),
+        lastChange: now,
+        downtimeMs: 0,
+      });
+    }
+  }
+  return {
+    config,
+    frontends,
+    backends,
+    events: new EventEmitter(),
+    startedAt: now - 5000,
+    vrrp: new Map(),
+    logger: { log: () => {} },
+  };
+}
+
+/** Minimal state transitions with events, standing in for runtime/server-control.ts in tests. */
+export const testControl: ServerControl = {
+  setServerAdmin(rt, be, s, admin: AdminState, origin) {
+    const fromAdmin = s.admin;
+    s.admin = admin;
+    s.lastChange = Date.now();
+    be.selector.update();
+    rt.events.emit('server-state', {
+      server: s,
+      backend: be,
+      fromOp: s.op,
+      toOp: s.op,
+      fromAdmin,
+      toAdmin: admin,
+      origin,
+    });
+  },
+  setServerWeight(rt, be, s, weight, origin) {
+    const from = s.weight;
+    s.weight = weight;
+    s.effectiveWeight = weight;
+    be.selector.update();
+    rt.events.emit('server-weight', { server: s, backend: be, from, to: weight, origin });
+  },
+};
+
+/** The farm most tests use: frontend `web`, backend `app` (s1 checked, s2 weight 50, s3 backup disabled), listen `stats`. */
+export function sampleRuntime(stats: Partial<StatsModel> = {}, sockets: StatsSocketModel[] = []): ProxyRuntime {
+  const web = proxyModel('frontend', 'web', 2, {
+    stats: statsModel({ uri: '/admin?stats', ...stats }),
+    defaultBackend: 'app',
+  });
+  const app = proxyModel('backend', 'app', 3, {
+    servers: [
+      serverModel('s1', 1, { check: true }),
+      serverModel('s2', 2, { weight: 50 }),
+      serverModel('s3', 3, { backup: true, disabled: true }),
+    ],
+  });
+  const st = proxyModel('listen', 'stats', 4, { stats: statsModel({ uri: '/', ...stats }) });
+  return buildRuntime([web, app, st], sockets);
+}

@@ -1,0 +1,174 @@
+/**
+ * Compares Switchyard's runtime API and stats exports with the real haproxy 2.6 running the same
+ * farm: CSV header and per-row empty fields, JSON field tags/types, help lines, error replies.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CliContext } from '../packages/admin/src/cli/commands.ts';
+import { closeCliSocket, listenCliSocket } from '../packages/admin/src/cli/socket-server.ts';
+import { type RefHaproxy, startRefHaproxy } from '../packages/admin/test/helpers/haproxy-ref.ts';
+import { sampleRuntime, socketModel, testControl } from '../packages/admin/test/helpers/runtime.ts';
+import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
+import { needs } from './helpers/system.ts';
+
+const skip = needs('haproxy');
+
+describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
+  let ref: RefHaproxy;
+  let server: Server;
+  const dir = mkdtempSync(join(tmpdir(), 'sy-compat-'));
+  const sock = socketModel({ path: join(dir, 'sy.sock'), level: 'admin' });
+  const rt = sampleRuntime();
+  // Same situation as the reference: s1's check to a closed port was refused.
+  const s1 = rt.backends.get('app')?.serversByName.get('s1');
+  if (s1) {
+    s1.lastCheck = { status: 'L4CON', durationMs: 0, info: 'Connection refused' };
+    s1.op = 'DOWN';
+    s1.health = 0;
+  }
+  const ctx: CliContext = {
+    runtime: () => rt,
+    control: testControl,
+    info: { version: '0.1.0', releaseDate: '2026/11/21', pid: process.pid },
+  };
+  const ours = (c: string) => cliQuery({ path: sock.path as string }, c);
+
+  before(async () => {
+    ref = await startRefHaproxy();
+    server = await listenCliSocket(sock, ctx);
+    // wait for haproxy's first check of s1 to complete (L4CON against port 1)
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const line = (await ref.query('show stat')).split('\n').find((l) => l.startsWith('app,s1,'));
+      if (line?.includes('L4CON') && !line.includes('* L4CON')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  after(async () => {
+    await ref?.stop();
+    if (server) await closeCliSocket(server, sock);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('CSV header line is identical', async () => {
+    const a = (await ref.query('show stat')).split('\n')[0];
+    const b = (await ours('show stat')).split('\n')[0];
+    assert.equal(b, a);
+  });
+
+  test('each row leaves exactly the same fields empty, with the same keys and status words', async () => {
+    const rows = (txt: string) =>
+      new Map(
+        txt
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => {
+            const f = l.split(',');
+            return [`${f[0]},${f[1]}`, f] as const;
+          }),
+      );
+    const a = rows(await ref.query('show stat'));
+    const b = rows(await ours('show stat'));
+    assert.deepEqual([...b.keys()], [...a.keys()]);
+    const header = (await ref.query('show stat')).split('\n')[0].slice(2).split(',');
+    for (const [key, fa] of a) {
+      const fb = b.get(key) as readonly string[];
+      assert.equal(fb.length, fa.length, `${key}: field count`);
+      const emptyA = header.filter((_, i) => fa[i] === '');
+      const emptyB = header.filter((_, i) => fb[i] === '');
+      assert.deepEqual(emptyB, emptyA, `${key}: empty fields`);
+      for (const col of [
+        'pxname',
+        'svname',
+        'status',
+        'weight',
+        'act',
+        'bck',
+        'iid',
+        'sid',
+        'type',
+        'check_status',
+        'check_desc',
+        'addr',
+        'mode',
+        'algo',
+        'uweight',
+        'slim',
+      ]) {
+        const i = header.indexOf(col);
+        assert.equal(fb[i], fa[i], `${key}: ${col}`);
+      }
+    }
+  });
+
+  test('show stat json: same fields, tags and value types per row', async () => {
+    type Item = {
+      objType: string;
+      proxyId: number;
+      id: number;
+      field: { pos: number; name: string };
+      tags: unknown;
+      value: { type: string };
+    };
+    const a = JSON.parse(await ref.query('show stat json')) as Item[][];
+    const b = JSON.parse(await ours('show stat json')) as Item[][];
+    assert.equal(b.length, a.length);
+    for (let r = 0; r < a.length; r++) {
+      const strip = (row: Item[]) =>
+        row.map((x) => ({ o: x.objType, p: x.proxyId, id: x.id, f: x.field, t: x.tags, ty: x.value.type }));
+      assert.deepEqual(strip(b[r]), strip(a[r]), `row ${r}`);
+    }
+  });
+
+  test("help lines of the commands Switchyard implements are HAProxy's own", async () => {
+    const refLines = new Set((await ref.query('help')).split('\n'));
+    const mine = (await ours('help')).split('\n').filter((l) => l.startsWith('  '));
+    const extensions = ['show sess', 'show vrrp', 'set vrrp state'];
+    for (const l of mine) {
+      if (extensions.some((e) => l.startsWith(`  ${e}`))) continue;
+      assert.ok(refLines.has(l), `not in haproxy's help: ${l}`);
+    }
+  });
+
+  for (const cmd of [
+    'disable server app/nope',
+    'disable server nope/s1',
+    'disable server app',
+    'enable server',
+    'get weight app/nope',
+    'get weight app/s2',
+    'set weight app/s2 300',
+    'set weight app/s2 -5',
+    'set weight app/s2 abc',
+    'set weight app/s2',
+    'set server app/s1 state bogus',
+    'set server app/s1',
+    'set server app/nope state ready',
+    'set server app/s1 weight',
+    'set maxconn server app/s1',
+    'set maxconn server app/s1 abc',
+    'set maxconn server app',
+    'show servers state nope',
+    'show backend',
+  ]) {
+    test(`same reply as haproxy: ${cmd}`, async () => {
+      assert.equal(await ours(cmd), await ref.query(cmd));
+    });
+  }
+
+  test('same first line for unknown commands', async () => {
+    for (const cmd of ['foo bar', 'show servers', '']) {
+      assert.equal((await ours(cmd)).split('\n')[0], (await ref.query(cmd)).split('\n')[0], cmd);
+    }
+  });
+
+  test('show servers state header is identical', async () => {
+    const a = (await ref.query('show servers state')).split('\n').slice(0, 2);
+    const b = (await ours('show servers state')).split('\n').slice(0, 2);
+    assert.deepEqual(b, a);
+  });
+});

@@ -2,6 +2,7 @@
  * ACLs compiled once at load: a condition becomes a function of the transaction.
  * Nothing is parsed per request.
  */
+import type { SourceLoc } from '@switchyard/config';
 import type { HttpTxn } from '../txn.ts';
 
 /** A compiled `if COND` / `unless COND`: true when the rule applies. */
@@ -9,3 +10,41 @@ export type CompiledCondition = (txn: HttpTxn) => boolean;
 
 /** A sample fetch: returns the sample(s) for this request, or undefined when absent. */
 export type FetchFn = (txn: HttpTxn) => string | number | boolean | string[] | undefined;
+
+/** The value types a fetch produces; they pick the default match method and the casts. */
+export type SampleType = 'str' | 'int' | 'bool' | 'ip';
+
+/** What a fetch factory is told when it is compiled (once, at load). */
+export interface FetchContext {
+  /**
+   * ACL context: multi-valued fetches (hdr, cook, url_param) return every occurrence as a
+   * string[] and the ACL matches when any one matches. In sample context (`%[...]`, track-sc,
+   * balance hdr) they return a single value (the last occurrence unless told otherwise).
+   */
+  multi: boolean;
+  /** Where the expression was written, for messages. */
+  loc: SourceLoc;
+}
+
+/**
+ * A sample fetch keyword (built in or registered by another package with registerFetch).
+ * `create` runs once per use at load time; it validates its arguments and returns the FetchFn,
+ * or a string: the error message (reported with the location of the expression).
+ */
+export interface FetchDef {
+  type: SampleType;
+  minArgs: number;
+  maxArgs: number;
+  create(args: string[], ctx: FetchContext): FetchFn | string;
+}
+
+/** One compiled `acl NAME ...` (all lines of that name, ORed). */
+export interface CompiledAcl {
+  name: string;
+  /** First line that defined it. */
+  loc: SourceLoc;
+  test: CompiledCondition;
+}
+
+/** ACLs of one proxy by name, from compileAcls(). */
+export type AclTable = Map<string, CompiledAcl>;

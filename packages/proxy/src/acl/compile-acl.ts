@@ -1,0 +1,191 @@
+/**
+ * `acl NAME CRITERION [flags] [operator] [patterns...]` compiled once into a predicate.
+ * Flags as HAProxy parses them: they come first and stop at the first word not starting with
+ * '-' or at `--`; `-i` folds case, `-n` (no DNS) is accepted, `-m METHOD`, `-f FILE` (patterns,
+ * one per line), `-M` (the files are maps: the first word of a line is the pattern), `-u ID`.
+ */
+import { readFileSync } from 'node:fs';
+import type { AclModel, Diagnostic, SourceLoc } from '@switchyard/config';
+import { ACL_KEYWORDS } from './acl-keywords.ts';
+import type { Scalar } from './cast.ts';
+import { AclCode, report } from './diag.ts';
+import { parseExpr } from './expr-parse.ts';
+import { buildMatcher, INT_OPERATORS, MATCH_METHODS, type MatchMethod } from './matchers.ts';
+import { buildSample } from './sample.ts';
+import type { AclTable, CompiledCondition, SampleType } from './types.ts';
+
+const DEFAULT_METHOD: Record<SampleType, MatchMethod> = { str: 'str', int: 'int', bool: 'bool', ip: 'ip' };
+
+/** Reads a pattern file as HAProxy does: `#` in column 1 comments, leading blanks stripped, blank lines skipped. */
+function readPatternFile(path: string, map: boolean): string[] | string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    return `failed to open pattern file <${path}> (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    if (raw.startsWith('#')) continue;
+    let line = raw.replace(/^[ \t]+/, '');
+    const cr = line.indexOf('\r');
+    if (cr >= 0) line = line.slice(0, cr);
+    if (line === '') continue;
+    if (map) {
+      const m = /^[^ \t]+/.exec(line);
+      if (m) out.push(m[0]);
+    } else out.push(line);
+  }
+  return out;
+}
+
+/**
+ * Compiles one ACL line (criterion + args) into a predicate; `what` names it in messages
+ * (`ACL 'name'` or `anonymous ACL`). Returns undefined after reporting an error.
+ */
+export function compileAclLine(
+  criterion: string,
+  args: readonly string[],
+  what: string,
+  loc: SourceLoc,
+  diags: Diagnostic[],
+): CompiledCondition | undefined {
+  const fail = (code: string, msg: string) => {
+    report(diags, code, `error detected while parsing ${what} : ${msg}`, loc);
+    return undefined;
+  };
+  const parsed = parseExpr(criterion);
+  if (typeof parsed === 'string') return fail(AclCode.BAD_ARGS, parsed);
+  const kw = ACL_KEYWORDS.get(parsed.fetch.name);
+  const sample = buildSample(
+    parsed.fetch,
+    parsed.converters,
+    kw ? kw[0] : parsed.fetch.name,
+    true,
+    loc,
+    diags,
+    ACL_KEYWORDS.keys(),
+  );
+  if (!sample) return undefined;
+  let method: MatchMethod = kw ? kw[1] : DEFAULT_METHOD[sample.type];
+  let icase = false;
+  let map = false;
+  let sawDashes = false;
+  const files: string[] = [];
+  let i = 0;
+  for (; i < args.length && args[i].startsWith('-'); i++) {
+    const a = args[i];
+    if (a === '--') {
+      sawDashes = true;
+      i++;
+      break;
+    }
+    if (a === '-i') icase = true;
+    else if (a === '-n') {
+      // no DNS resolution: Switchyard never resolves patterns anyway
+    } else if (a === '-M') map = true;
+    else if (a === '-m' || a === '-f' || a === '-u') {
+      const v = args[i + 1];
+      if (v === undefined) return fail(AclCode.BAD_FLAG, `missing argument after '${a}'`);
+      i++;
+      if (a === '-m') {
+        if (!(MATCH_METHODS as readonly string[]).includes(v)) {
+          return fail(AclCode.BAD_FLAG, `unknown matching method '${v}' (expected one of ${MATCH_METHODS.join(', ')})`);
+        }
+        method = v as MatchMethod;
+      } else if (a === '-f') files.push(v);
+      else if (!/^-?[0-9]+$/.test(v)) return fail(AclCode.BAD_FLAG, `'-u' expects a numeric id, got '${v}'`);
+    } else {
+      return fail(
+        AclCode.BAD_FLAG,
+        `'${a}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'`,
+      );
+    }
+  }
+  const patterns: Array<[string, string]> = [];
+  for (const f of files) {
+    const lines = readPatternFile(f, map);
+    if (typeof lines === 'string') {
+      report(diags, AclCode.PATTERN_FILE, `error detected while parsing ${what} : ${lines}`, loc);
+      return undefined;
+    }
+    for (const l of lines) patterns.push(['', l]);
+  }
+  const intLike = method === 'int' || method === 'len';
+  let op = '';
+  for (; i < args.length; i++) {
+    if (intLike && INT_OPERATORS.has(args[i])) op = args[i];
+    else patterns.push([op, args[i]]);
+  }
+  if (method === 'found' || method === 'bool') {
+    if (patterns.length > 0) {
+      report(
+        diags,
+        AclCode.NO_PATTERN,
+        `${what}: '-m ${method}' takes no pattern; the patterns are ignored`,
+        loc,
+        'warning',
+      );
+    }
+  } else if (patterns.length === 0 && files.length === 0 && !sawDashes) {
+    report(
+      diags,
+      AclCode.NO_PATTERN,
+      `${what} (${criterion}): no pattern to match against were provided, so this ACL will never match. ` +
+        `Add '--' to silence this warning, use '-m found' to match only for existence, or '-m bool' to match an int as a bool`,
+      loc,
+      'warning',
+    );
+  }
+  const match = buildMatcher(method, patterns, icase);
+  if (typeof match === 'string') return fail(AclCode.BAD_PATTERN, match);
+  const fetch = sample.fn;
+  if (method === 'found') return (txn) => fetch(txn) !== undefined;
+  return (txn) => {
+    const v = fetch(txn);
+    if (v === undefined) return false;
+    if (Array.isArray(v)) {
+      for (const x of v) if (match(x)) return true;
+      return false;
+    }
+    return match(v as Scalar);
+  };
+}
+
+/**
+ * Compiles a proxy's `acl` lines: lines with the same name are ORed into one ACL. Problems are
+ * pushed to `diags` with each line's FILE:LINE; a broken line is left out of its ACL (the name
+ * stays defined so conditions do not report it a second time).
+ */
+export function compileAcls(acls: AclModel[], diags: Diagnostic[]): AclTable {
+  const lines = new Map<string, { loc: SourceLoc; tests: CompiledCondition[] }>();
+  for (const a of acls) {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(a.name)) {
+      report(
+        diags,
+        AclCode.BAD_ARGS,
+        `ACL name '${a.name}' contains invalid characters (allowed: letters, digits, '-', '_', '.', ':')`,
+        a.loc,
+      );
+      continue;
+    }
+    let entry = lines.get(a.name);
+    if (!entry) lines.set(a.name, (entry = { loc: a.loc, tests: [] }));
+    const t = compileAclLine(a.criterion, a.args, `ACL '${a.name}'`, a.loc, diags);
+    if (t) entry.tests.push(t);
+  }
+  const table: AclTable = new Map();
+  for (const [name, { loc, tests }] of lines) {
+    let test: CompiledCondition;
+    if (tests.length === 0) test = () => false;
+    else if (tests.length === 1) test = tests[0];
+    else {
+      test = (txn) => {
+        for (const t of tests) if (t(txn)) return true;
+        return false;
+      };
+    }
+    table.set(name, { name, loc, test });
+  }
+  return table;
+}

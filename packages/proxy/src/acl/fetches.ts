@@ -1,0 +1,225 @@
+/**
+ * Sample fetch keywords (HAProxy names) and the registry other packages extend with
+ * registerFetch(). Each definition validates its arguments once and returns a closure.
+ */
+import type { HttpTxn } from '../txn.ts';
+import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
+import type { FetchContext, FetchDef, FetchFn } from './types.ts';
+
+const registry = new Map<string, FetchDef>();
+
+/**
+ * Adds a fetch keyword, e.g. `sc_http_req_rate` from packages/state. Call at import time,
+ * before any configuration is compiled. Throws when the name is already taken.
+ */
+export function registerFetch(name: string, def: FetchDef): void {
+  if (registry.has(name)) throw new Error(`sample fetch '${name}' is already registered`);
+  registry.set(name, def);
+}
+
+/** The definition of a fetch keyword, or undefined. */
+export function lookupFetch(name: string): FetchDef | undefined {
+  return registry.get(name);
+}
+
+/** Every fetch keyword name (for "did you mean"). */
+export function fetchNames(): Iterable<string> {
+  return registry.keys();
+}
+
+/** Parses an integer argument; undefined when not an integer. */
+function intArg(s: string): number | undefined {
+  return /^-?[0-9]+$/.test(s) ? Number(s) : undefined;
+}
+
+/** Picks occurrence `occ` (1-based from the first, negative from the last) of a list. */
+function occurrence(list: string[], occ: number): string | undefined {
+  if (occ > 0) return list[occ - 1];
+  return list[list.length + occ];
+}
+
+/** hdr / req.hdr / req.fhdr: ACL context iterates occurrences, sample context takes the last. */
+function headerFetch(split: boolean): FetchDef {
+  return {
+    type: 'str',
+    minArgs: 0,
+    maxArgs: 2,
+    create(args, ctx) {
+      const name = (args[0] ?? '').toLowerCase();
+      let occ = 0;
+      if (args.length > 1) {
+        const n = intArg(args[1]);
+        if (n === undefined) return `occurrence '${args[1]}' is not an integer`;
+        occ = n;
+      }
+      const key = (split ? 'h:' : 'fh:') + name;
+      if (occ === 0 && ctx.multi) {
+        return (txn) => {
+          const l = headerList(txn, name, split, key);
+          return l.length === 0 ? undefined : l;
+        };
+      }
+      const at = occ === 0 ? -1 : occ;
+      return (txn) => occurrence(headerList(txn, name, split, key), at);
+    },
+  };
+}
+
+function headerCount(split: boolean): FetchDef {
+  return {
+    type: 'int',
+    minArgs: 0,
+    maxArgs: 1,
+    create(args) {
+      const name = (args[0] ?? '').toLowerCase();
+      const key = (split ? 'h:' : 'fh:') + name;
+      return (txn) => headerList(txn, name, split, key).length;
+    },
+  };
+}
+
+/** A fetch without arguments. */
+function simple(type: FetchDef['type'], fn: FetchFn): FetchDef {
+  return { type, minArgs: 0, maxArgs: 0, create: () => fn };
+}
+
+function urlParamFetch(type: 'str' | 'int'): FetchDef {
+  return {
+    type,
+    minArgs: 0,
+    maxArgs: 2,
+    create(args, ctx) {
+      const name = args[0] ?? '';
+      const delim = args[1] ?? '';
+      if (delim.length > 1) return `delimiter '${delim}' must be a single character`;
+      const key = `up:${delim}`;
+      if (ctx.multi) {
+        return (txn) => {
+          const p = urlParams(txn, delim, key);
+          let out: string[] | undefined;
+          for (let i = 0; i < p.length; i += 2) {
+            if (name === '' || p[i] === name) (out ??= []).push(p[i + 1]);
+          }
+          return out;
+        };
+      }
+      return (txn) => {
+        const p = urlParams(txn, delim, key);
+        for (let i = 0; i < p.length; i += 2) if (name === '' || p[i] === name) return p[i + 1];
+        return undefined;
+      };
+    },
+  };
+}
+
+/** req.cook / cook: ACL context iterates, sample context takes the last (first cookie without a name). */
+function cookieFetch(type: 'str' | 'int'): FetchDef {
+  return {
+    type,
+    minArgs: 0,
+    maxArgs: 1,
+    create(args, ctx) {
+      const name = args[0] ?? '';
+      if (ctx.multi) {
+        return (txn) => {
+          const p = cookiePairs(txn);
+          let out: string[] | undefined;
+          for (let i = 0; i < p.length; i += 2) {
+            if (name === '' || p[i] === name) (out ??= []).push(p[i + 1]);
+          }
+          return out;
+        };
+      }
+      return (txn) => {
+        const p = cookiePairs(txn);
+        if (name === '') return p.length > 0 ? p[1] : undefined;
+        for (let i = p.length - 2; i >= 0; i -= 2) if (p[i] === name) return p[i + 1];
+        return undefined;
+      };
+    },
+  };
+}
+
+const cookieCount: FetchDef = {
+  type: 'int',
+  minArgs: 0,
+  maxArgs: 1,
+  create(args) {
+    const name = args[0] ?? '';
+    return (txn) => {
+      const p = cookiePairs(txn);
+      let n = 0;
+      for (let i = 0; i < p.length; i += 2) if (name === '' || p[i] === name) n++;
+      return n;
+    };
+  },
+};
+
+/** A constant fetch: `str(x)`, `int(n)`, `bool(b)`. */
+function constant(type: 'str' | 'int' | 'bool'): FetchDef {
+  return {
+    type,
+    minArgs: 1,
+    maxArgs: 1,
+    create(args) {
+      if (type === 'str') {
+        const v = args[0];
+        return () => v;
+      }
+      const n = intArg(args[0]);
+      if (n === undefined) return `'${args[0]}' is not an integer`;
+      const v = type === 'int' ? n : n !== 0;
+      return () => v;
+    },
+  };
+}
+
+function hostOf(txn: HttpTxn): string | undefined {
+  const l = headerList(txn, 'host', false, 'fh:host');
+  return l.length > 0 ? l[0] : undefined;
+}
+
+function urlHasQuery(txn: HttpTxn): boolean {
+  return txn.url.indexOf('?') >= 0;
+}
+
+const builtins: Array<[string[], FetchDef]> = [
+  [['hdr', 'req.hdr'], headerFetch(true)],
+  [['req.fhdr'], headerFetch(false)],
+  [['hdr_cnt', 'req.hdr_cnt'], headerCount(true)],
+  [['req.fhdr_cnt'], headerCount(false)],
+  [['hdr_val', 'req.hdr_val'], { ...headerFetch(true), type: 'int' }],
+  [['path'], simple('str', (t) => t.path)],
+  [['pathq'], simple('str', (t) => (urlHasQuery(t) ? `${t.path}?${t.query}` : t.path))],
+  [['url'], simple('str', (t) => t.url)],
+  [['query'], simple('str', (t) => (urlHasQuery(t) ? t.query : undefined))],
+  [['base'], simple('str', (t) => (hostOf(t) ?? '') + t.path)],
+  [['method'], simple('str', (t) => t.method)],
+  [['req.ver', 'req_ver'], simple('str', (t) => t.httpVersion)],
+  [['url_ip'], simple('ip', (t) => absoluteAuthority(t.url)?.host)],
+  [['url_port'], simple('int', (t) => absoluteAuthority(t.url)?.port)],
+  [['url_param', 'urlp'], urlParamFetch('str')],
+  [['urlp_val'], urlParamFetch('int')],
+  [['src'], simple('ip', (t) => t.srcIp)],
+  [['src_port'], simple('int', (t) => t.srcPort)],
+  [['dst'], simple('ip', (t) => t.dstIp)],
+  [['dst_port'], simple('int', (t) => t.dstPort)],
+  [['req.cook', 'cook'], cookieFetch('str')],
+  [['req.cook_val', 'cook_val'], cookieFetch('int')],
+  [['req.cook_cnt', 'cook_cnt'], cookieCount],
+  [['ssl_fc'], simple('bool', (t) => t.ssl)],
+  [['ssl_fc_has_sni'], simple('bool', (t) => t.ssl && t.sni !== undefined && t.sni !== '')],
+  [['ssl_fc_sni'], simple('str', (t) => (t.ssl ? t.sni : undefined))],
+  [['always_true'], simple('bool', () => true)],
+  [['always_false'], simple('bool', () => false)],
+  [['req.proto_http'], simple('bool', () => true)],
+  [['fe_name'], simple('str', (t) => t.frontend)],
+  [['be_name'], simple('str', (t) => t.backend)],
+  [['str'], constant('str')],
+  [['int'], constant('int')],
+  [['bool'], constant('bool')],
+];
+
+for (const [names, def] of builtins) for (const n of names) registerFetch(n, def);
+
+export type { FetchContext };

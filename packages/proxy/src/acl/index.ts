@@ -1,0 +1,10 @@
+/** ACLs, sample fetches and log-format strings: compiled once at load, evaluated per request. */
+export { compileAclLine, compileAcls } from './compile-acl.ts';
+export { compileCondition } from './condition.ts';
+export { AclCode } from './diag.ts';
+export { fetchNames, lookupFetch, registerFetch } from './fetches.ts';
+export { type IpAddr, type IpNet, netContains, parseIp, parseNet } from './ip.ts';
+export { compileLogFormat } from './log-format.ts';
+export { PREDEFINED_ACLS } from './predefined.ts';
+export { compileFetch, compileSample } from './sample.ts';
+export type * from './types.ts';

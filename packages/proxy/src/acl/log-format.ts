@@ -1,0 +1,182 @@
+/**
+ * Log-format strings for header values and `lf-string` bodies: literal text, `%%`, sample
+ * expressions `%[expr]` (optionally `%{+Q}[expr]` to double-quote), and the request-time
+ * variables below. An absent or empty sample prints `-` as HAProxy does (`""` with +Q).
+ */
+import { hostname } from 'node:os';
+import type { Diagnostic, SourceLoc } from '@switchyard/config';
+import type { HttpTxn } from '../txn.ts';
+import { AclCode, didYouMean, report } from './diag.ts';
+import { compileSample } from './sample.ts';
+
+type Part = (txn: HttpTxn) => string;
+
+/** Request-time variables: name -> value. */
+const VARS: Record<string, Part> = {
+  ci: (t) => t.srcIp,
+  cp: (t) => String(t.srcPort),
+  fi: (t) => t.dstIp,
+  fp: (t) => String(t.dstPort),
+  f: (t) => t.frontend,
+  ft: (t) => (t.ssl ? `${t.frontend}~` : t.frontend),
+  b: (t) => t.backend ?? t.frontend,
+  H: () => hostname(),
+  pid: () => String(process.pid),
+  HM: (t) => t.method,
+  HU: (t) => t.url,
+  HP: (t) => t.path,
+  HQ: (t) => (t.url.indexOf('?') >= 0 ? `?${t.query}` : ''),
+  HV: (t) => `HTTP/${t.httpVersion}`,
+  Ts: () => String(Math.floor(Date.now() / 1000)),
+};
+
+/** Variables HAProxy has that only exist once the response or the log line is known. */
+const LOG_ONLY = new Set([
+  's',
+  'sp',
+  'si',
+  'bi',
+  'bp',
+  'ST',
+  'B',
+  'U',
+  'r',
+  't',
+  'tr',
+  'trg',
+  'trl',
+  'T',
+  'Ta',
+  'Tc',
+  'Td',
+  'Th',
+  'Ti',
+  'Tq',
+  'Tr',
+  'Tt',
+  'Tw',
+  'ac',
+  'fc',
+  'bc',
+  'sc',
+  'rc',
+  'sq',
+  'bq',
+  'ts',
+  'tsc',
+  'CC',
+  'CS',
+  'hr',
+  'hs',
+  'hrl',
+  'hsl',
+  'ID',
+  'rt',
+  'lc',
+  'ms',
+  'o',
+  'sslc',
+  'sslv',
+  'Tl',
+  'Tu',
+]);
+
+function quote(v: string): string {
+  return `"${v.replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * Compiles a log-format string into a function of the transaction. Unknown or response-time
+ * variables and bad expressions are reported with `loc`; they render as `-`.
+ */
+export function compileLogFormat(fmt: string, loc: SourceLoc, diags: Diagnostic[]): (txn: HttpTxn) => string {
+  const parts: Array<string | Part> = [];
+  let lit = '';
+  let i = 0;
+  const bad = (msg: string) => report(diags, AclCode.LOG_FORMAT, `log-format '${fmt}': ${msg}`, loc);
+  while (i < fmt.length) {
+    const c = fmt[i];
+    if (c !== '%') {
+      lit += c;
+      i++;
+      continue;
+    }
+    if (fmt[i + 1] === '%') {
+      lit += '%';
+      i += 2;
+      continue;
+    }
+    i++;
+    let q = false;
+    if (fmt[i] === '{') {
+      const end = fmt.indexOf('}', i);
+      if (end < 0) {
+        bad("missing '}' after '%{'");
+        break;
+      }
+      for (const opt of fmt.slice(i + 1, end).split(/(?=[+-])/)) {
+        if (opt === '+Q') q = true;
+        else if (opt === '-Q' || opt === '') q = false;
+        else bad(`unsupported option '${opt}' (only +Q and -Q are supported)`);
+      }
+      i = end + 1;
+    }
+    if (lit) parts.push(lit);
+    lit = '';
+    if (fmt[i] === '[') {
+      // find the matching ']' (expressions may contain brackets in regex arguments)
+      let depth = 0;
+      let end = -1;
+      for (let j = i; j < fmt.length; j++) {
+        if (fmt[j] === '\\') j++;
+        else if (fmt[j] === '[') depth++;
+        else if (fmt[j] === ']' && --depth === 0) {
+          end = j;
+          break;
+        }
+      }
+      if (end < 0) {
+        bad("missing ']' after '%['");
+        break;
+      }
+      const expr = fmt.slice(i + 1, end);
+      i = end + 1;
+      const s = compileSample(expr, loc, diags);
+      if (!s) continue;
+      const fn = s.fn;
+      parts.push((txn) => {
+        let v = fn(txn);
+        if (Array.isArray(v)) v = v[v.length - 1];
+        const str = v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+        if (q) return quote(str);
+        return str === '' ? '-' : str;
+      });
+      continue;
+    }
+    const m = /^[A-Za-z]+/.exec(fmt.slice(i));
+    if (!m) {
+      bad(`'%' at position ${i} must be followed by a variable, '[' or '%' (write '%%' for a literal '%')`);
+      lit += '%';
+      continue;
+    }
+    const name = m[0];
+    i += name.length;
+    const v = VARS[name];
+    if (v) parts.push(q ? (t) => quote(v(t)) : v);
+    else if (LOG_ONLY.has(name))
+      bad(`variable '%${name}' is only known when logging, not while processing the request`);
+    else bad(`unknown variable '%${name}'${didYouMean(name, Object.keys(VARS))}`);
+  }
+  if (lit) parts.push(lit);
+  if (parts.length === 0) return () => '';
+  if (parts.length === 1) {
+    const p = parts[0];
+    if (typeof p === 'string') return () => p;
+    return p;
+  }
+  return (txn) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : p(txn);
+    return out;
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * HAProxy 2.6's predefined ACLs (acl.c `default_acl_list`), usable in any condition unless the
+ * proxy defines an ACL of the same name. The TCP content ones are refused with a reason.
+ */
+import type { SourceLoc } from '@switchyard/config';
+import { compileAclLine } from './compile-acl.ts';
+import type { CompiledCondition } from './types.ts';
+
+/** name -> [criterion, ...args] */
+export const PREDEFINED_ACLS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['TRUE', ['always_true']],
+  ['FALSE', ['always_false']],
+  ['LOCALHOST', ['src', '127.0.0.1/8']],
+  ['HTTP', ['req.proto_http']],
+  ['HTTP_1.0', ['req.ver', '1.0']],
+  ['HTTP_1.1', ['req.ver', '1.1']],
+  ['HTTP_2.0', ['req.ver', '2.0']],
+  ['HTTP_CONTENT', ['req.hdr_val(content-length)', 'gt', '0']],
+  ['HTTP_URL_ABS', ['url_reg', '^[^/:]*://']],
+  ['HTTP_URL_SLASH', ['url_beg', '/']],
+  ['HTTP_URL_STAR', ['url', '*']],
+  ['METH_CONNECT', ['method', 'CONNECT']],
+  ['METH_DELETE', ['method', 'DELETE']],
+  ['METH_GET', ['method', 'GET', 'HEAD']],
+  ['METH_HEAD', ['method', 'HEAD']],
+  ['METH_OPTIONS', ['method', 'OPTIONS']],
+  ['METH_POST', ['method', 'POST']],
+  ['METH_PUT', ['method', 'PUT']],
+  ['METH_TRACE', ['method', 'TRACE']],
+]);
+
+/** Predefined names that only make sense for TCP content inspection, with why they are refused. */
+export const UNSUPPORTED_PREDEFINED: ReadonlyMap<string, string> = new Map([
+  ['REQ_CONTENT', 'it tests buffered TCP request content (req.len), which Switchyard does not inspect'],
+  ['WAIT_END', 'it waits for the end of a tcp-request inspect-delay, which Switchyard does not support'],
+  ['RDP_COOKIE', 'it parses the RDP protocol cookie (req.rdp_cookie_cnt); Switchyard is HTTP only'],
+]);
+
+const compiled = new Map<string, CompiledCondition>();
+
+/** The compiled predefined ACL `name`, or undefined when there is no such predefined ACL. */
+export function predefinedAcl(name: string, loc: SourceLoc): CompiledCondition | undefined {
+  const hit = compiled.get(name);
+  if (hit) return hit;
+  const def = PREDEFINED_ACLS.get(name);
+  if (!def) return undefined;
+  const t = compileAclLine(def[0], def.slice(1), `predefined ACL '${name}'`, loc, []);
+  if (!t) throw new Error(`predefined ACL ${name} failed to compile`); // a bug in the table above
+  compiled.set(name, t);
+  return t;
+}

@@ -1,0 +1,124 @@
+/**
+ * Compiles sample expressions (`fetch(args),conv,...`) into closures, for ACL criteria and for
+ * `%[...]`, track-sc, stick and balance keys. Parsed once at load.
+ */
+import type { Diagnostic, SourceLoc } from '@switchyard/config';
+import { type Scalar, toInt } from './cast.ts';
+import { CONVERTERS, type ConvFn } from './converters.ts';
+import { AclCode, didYouMean, report } from './diag.ts';
+import type { ExprCall } from './expr-parse.ts';
+import { parseExpr } from './expr-parse.ts';
+import { fetchNames, lookupFetch } from './fetches.ts';
+import type { FetchFn, SampleType } from './types.ts';
+
+export interface CompiledSample {
+  fn: FetchFn;
+  /** Type after converters: decides the default match method. */
+  type: SampleType;
+}
+
+/** Applies a converter to one value or to each value of a list (dropping lost ones). */
+function applyConv(fetch: FetchFn, conv: ConvFn): FetchFn {
+  return (txn) => {
+    const v = fetch(txn);
+    if (v === undefined) return undefined;
+    if (Array.isArray(v)) {
+      let out: string[] | undefined;
+      for (const x of v) {
+        const r = conv(x);
+        if (r !== undefined) (out ??= []).push(typeof r === 'string' ? r : String(r));
+      }
+      return out;
+    }
+    return conv(v as Scalar);
+  };
+}
+
+/**
+ * Builds a fetch from a parsed call plus converters; `baseName` lets ACL keywords like
+ * `hdr_beg` reuse the `hdr` fetch. Reports problems and returns undefined on error.
+ */
+export function buildSample(
+  fetch: ExprCall,
+  converters: ExprCall[],
+  baseName: string,
+  multi: boolean,
+  loc: SourceLoc,
+  diags: Diagnostic[],
+  extraNames: Iterable<string> = [],
+): CompiledSample | undefined {
+  const def = lookupFetch(baseName);
+  if (!def) {
+    report(
+      diags,
+      AclCode.UNKNOWN_FETCH,
+      `unknown fetch method '${fetch.name}'${didYouMean(fetch.name, [...fetchNames(), ...extraNames])}`,
+      loc,
+    );
+    return undefined;
+  }
+  if (fetch.args.length < def.minArgs || fetch.args.length > def.maxArgs) {
+    const want = def.minArgs === def.maxArgs ? `${def.minArgs}` : `${def.minArgs} to ${def.maxArgs}`;
+    report(diags, AclCode.BAD_ARGS, `fetch '${fetch.name}' expects ${want} argument(s), got ${fetch.args.length}`, loc);
+    return undefined;
+  }
+  const made = def.create(fetch.args, { multi, loc });
+  if (typeof made === 'string') {
+    report(diags, AclCode.BAD_ARGS, `fetch '${fetch.name}': ${made}`, loc);
+    return undefined;
+  }
+  let fn = made;
+  let type = def.type;
+  if (type === 'int' && !multi) {
+    // int fetches reading text (hdr_val, cook_val, urlp_val) give a number in sample context
+    const raw = fn;
+    fn = (txn) => {
+      const v = raw(txn);
+      return typeof v === 'string' ? toInt(v) : v;
+    };
+  }
+  for (const c of converters) {
+    const cdef = CONVERTERS.get(c.name);
+    if (!cdef) {
+      report(
+        diags,
+        AclCode.UNKNOWN_CONVERTER,
+        `unknown converter '${c.name}'${didYouMean(c.name, CONVERTERS.keys())}`,
+        loc,
+      );
+      return undefined;
+    }
+    if (c.args.length < cdef.minArgs || c.args.length > cdef.maxArgs) {
+      const want = cdef.minArgs === cdef.maxArgs ? `${cdef.minArgs}` : `${cdef.minArgs} to ${cdef.maxArgs}`;
+      report(diags, AclCode.BAD_ARGS, `converter '${c.name}' expects ${want} argument(s), got ${c.args.length}`, loc);
+      return undefined;
+    }
+    const conv = cdef.create(c.args);
+    if (typeof conv === 'string') {
+      report(diags, AclCode.BAD_ARGS, `converter '${c.name}': ${conv}`, loc);
+      return undefined;
+    }
+    fn = applyConv(fn, conv);
+    type = cdef.out;
+  }
+  return { fn, type };
+}
+
+/**
+ * Compiles a sample expression for single-value use (`%[req.hdr(host),lower]`, `track-sc0 src`,
+ * `stick on req.cook(sid)`): multi-valued fetches return one value (the last occurrence unless
+ * an occurrence is given). Problems go to `diags` with `loc`; returns undefined on error.
+ */
+export function compileFetch(expr: string, loc: SourceLoc, diags: Diagnostic[]): FetchFn | undefined {
+  return compileSample(expr, loc, diags)?.fn;
+}
+
+/** compileFetch() plus the output type. */
+export function compileSample(expr: string, loc: SourceLoc, diags: Diagnostic[]): CompiledSample | undefined {
+  const parsed = parseExpr(expr);
+  if (typeof parsed === 'string') {
+    report(diags, AclCode.BAD_ARGS, `sample expression '${expr}': ${parsed}`, loc);
+    return undefined;
+  }
+  return buildSample(parsed.fetch, parsed.converters, parsed.fetch.name, false, loc, diags);
+}

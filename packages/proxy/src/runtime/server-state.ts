@@ -42,6 +42,13 @@ export interface ServerState {
   effectiveWeight: number;
   op: OpState;
   admin: AdminState;
+  /**
+   * HAProxy's NOLB ("stopping"): UP, but takes only persistent traffic. Set by
+   * `http-check disable-on-404` when the check gets a 404; cleared by the next 2xx/3xx.
+   */
+  stopping?: boolean;
+  /** Epoch ms when the current `slowstart` warm-up began (effectiveWeight ramps up); unset when done. */
+  warmupSince?: number;
   /** Check health counter: 0..rise+fall-1 as HAProxy keeps it; >= rise means UP. */
   health: number;
   /** Whether checks are enabled for this server. */
@@ -91,7 +98,7 @@ export function newServerState(backendName: string, model: ServerModel, now = Da
 
 /** A server can take new, non-persistent traffic: UP, READY and weight > 0. */
 export function isUsable(s: ServerState): boolean {
-  return s.op === 'UP' && s.admin === 'READY' && s.effectiveWeight > 0;
+  return s.op === 'UP' && s.admin === 'READY' && s.stopping !== true && s.effectiveWeight > 0;
 }
 
 /** A server can take persistent traffic (stickiness, cookie): UP and not MAINT (DRAIN allowed). */
@@ -99,7 +106,7 @@ export function acceptsPersistent(s: ServerState): boolean {
   return s.op === 'UP' && s.admin !== 'MAINT';
 }
 
-/** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, `UP 1/3`, `DOWN 1/2`, `no check`. */
+/** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, NOLB, `UP 1/3`, `NOLB 1/3`, `DOWN 1/2`, `no check`. */
 export function statusWord(s: ServerState): string {
   if (s.admin === 'MAINT') return 'MAINT';
   const rise = s.model.rise;
@@ -107,11 +114,12 @@ export function statusWord(s: ServerState): string {
   if (s.admin === 'DRAIN' && s.op === 'UP') return 'DRAIN';
   if (!s.checked) return s.op === 'UP' ? 'no check' : 'DOWN';
   if (s.op === 'UP') {
+    const word = s.stopping ? 'NOLB' : 'UP';
     // health in [rise, rise+fall-1]; below rise+fall-1 it is going down
     const top = rise + fall - 1;
-    if (s.health < top) return `UP ${s.health - rise + 1}/${fall}`;
-    return 'UP';
+    if (s.health < top && s.health >= rise) return `${word} ${s.health - rise + 1}/${fall}`;
+    return word;
   }
-  if (s.health > 0) return `DOWN ${s.health}/${rise}`;
+  if (s.health > 0 && s.health < rise) return `DOWN ${s.health}/${rise}`;
   return 'DOWN';
 }

@@ -1,0 +1,345 @@
+/**
+ * The check engine: schedules active checks and agent checks for every server with `check` /
+ * `agent-check`, turns their results into state changes through runtime/server-control.ts, and
+ * takes passive results from the datapath (TrafficObserver: `observe layer4|layer7`).
+ */
+
+import type { TrafficObserver, TrafficOutcome } from '../runtime/hooks.ts';
+import {
+  advanceWarmup,
+  MAX_WEIGHT,
+  setServerAdmin,
+  setServerOp,
+  setServerStopping,
+  setServerWeight,
+} from '../runtime/server-control.ts';
+import type { CheckResult, OpState, ServerState } from '../runtime/server-state.ts';
+import type { BackendRuntime, ProxyRuntime, ServerStateEvent } from '../runtime/types.ts';
+import { agentInfo, parseAgentReply } from './agent-reply.ts';
+import { formatCheckReason, isPassed } from './check-status.ts';
+import { checkInterval, healthStatusText, nextHealth } from './health-counter.ts';
+import { type CompiledHttpCheck, compileHttpCheck } from './http-check.ts';
+import { classifyOutcome, hanaDescription } from './passive.ts';
+import { type AgentOutcome, type CancelProbe, type ProbeSpec, probeAgent, probeCheck } from './probe.ts';
+
+/** Timer functions the engine uses; tests pass a fake clock. */
+export interface HealthClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** How checks reach the network; the default opens real sockets (probe.ts). */
+export interface CheckTransport {
+  check(spec: ProbeSpec, http: CompiledHttpCheck | undefined, done: (r: CheckResult) => void): CancelProbe;
+  agent(spec: ProbeSpec, send: string | undefined, done: (o: AgentOutcome) => void): CancelProbe;
+}
+
+export interface HealthEngineOptions {
+  clock?: HealthClock;
+  transport?: CheckTransport;
+  /** Random source in [0,1) for `spread-checks` (tests pin it). */
+  random?: () => number;
+}
+
+export interface HealthEngine extends TrafficObserver {
+  /** Starts checking every checked server, first checks spread evenly over each one's `inter`. */
+  start(): void;
+  /** Stops: clears every timer and closes every check socket. */
+  stop(): void;
+  /** Applies one health-check result to `s` (what a probe reports). */
+  handleCheckResult(be: BackendRuntime, s: ServerState, r: CheckResult): void;
+  /** Applies one agent exchange to `s`. */
+  handleAgentOutcome(be: BackendRuntime, s: ServerState, o: AgentOutcome): void;
+  /** Number of servers with an active check / an agent check. */
+  readonly checkedCount: number;
+}
+
+interface Entry {
+  be: BackendRuntime;
+  s: ServerState;
+  http?: CompiledHttpCheck;
+  checkTimer?: unknown;
+  checkCancel?: CancelProbe;
+  agentTimer?: unknown;
+  agentCancel?: CancelProbe;
+  warmTimer?: unknown;
+  agentHealthy: boolean;
+  agentHealth: number;
+  consecutiveErrors: number;
+  lastStatus?: string;
+  lastAgentStatus?: string;
+}
+
+const realClock: HealthClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // Checks must not keep a finished process (or a test) alive by themselves.
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+const realTransport: CheckTransport = { check: probeCheck, agent: probeAgent };
+
+/**
+ * Creates the engine for `rt`. Throws HealthConfigError (code, loc) for an `http-check expect`
+ * pattern that cannot compile; call validateHealthChecks() at load time to report those first.
+ */
+export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions = {}): HealthEngine {
+  const clock = opts.clock ?? realClock;
+  const transport = opts.transport ?? realTransport;
+  const random = opts.random ?? Math.random;
+  const spread = Math.min(50, Math.max(0, rt.config.global.spreadChecks ?? 0));
+  const entries = new Map<ServerState, Entry>();
+  let running = false;
+
+  for (const be of rt.backends.values()) {
+    const http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
+    for (const s of be.servers) {
+      if (!s.checked && !s.model.agentCheck) continue;
+      entries.set(s, { be, s, http, agentHealthy: true, agentHealth: 1, consecutiveErrors: 0 });
+    }
+  }
+
+  const jitter = (ms: number): number =>
+    spread === 0 ? ms : Math.max(1, Math.round(ms * (1 + ((random() * 2 - 1) * spread) / 100)));
+
+  const specFor = (e: Entry, host: string, port: number, inter: number): ProbeSpec => {
+    const t = e.be.model.timeouts;
+    const connectMs = Math.max(1, Math.min(t.connect ?? inter, inter));
+    return { host, port, connectMs, readMs: t.check ?? inter };
+  };
+
+  const scheduleCheck = (e: Entry, ms: number): void => {
+    if (!running) return;
+    if (e.checkTimer !== undefined) clock.clearTimeout(e.checkTimer);
+    e.checkTimer = clock.setTimeout(() => runCheck(e), ms);
+  };
+
+  const nextCheckDelay = (e: Entry): number => {
+    const m = e.s.model;
+    return jitter(checkInterval(e.s.health, m.rise, m.fall, e.s.op === 'DOWN', m));
+  };
+
+  const runCheck = (e: Entry): void => {
+    e.checkTimer = undefined;
+    if (!running) return;
+    // HAProxy suspends health checks while a server is in maintenance.
+    if (e.s.admin === 'MAINT') {
+      scheduleCheck(e, e.s.model.inter);
+      return;
+    }
+    const m = e.s.model;
+    const spec = specFor(e, m.checkAddr ?? e.s.host, m.checkPort ?? e.s.port, m.inter);
+    e.checkCancel = transport.check(spec, e.http, (r) => {
+      e.checkCancel = undefined;
+      if (!running) return;
+      applyCheck(e, r);
+      scheduleCheck(e, nextCheckDelay(e));
+    });
+  };
+
+  const scheduleAgent = (e: Entry, ms: number): void => {
+    if (!running) return;
+    if (e.agentTimer !== undefined) clock.clearTimeout(e.agentTimer);
+    e.agentTimer = clock.setTimeout(() => runAgent(e), ms);
+  };
+
+  const agentInter = (e: Entry): number => e.s.model.agent?.inter ?? e.s.model.inter;
+
+  const runAgent = (e: Entry): void => {
+    e.agentTimer = undefined;
+    if (!running) return;
+    const a = e.s.model.agent ?? {};
+    const port = a.port;
+    if (port === undefined) return; // validateHealthChecks reports agent-check without agent-port
+    const spec = specFor(e, a.addr ?? e.s.model.checkAddr ?? e.s.host, port, agentInter(e));
+    e.agentCancel = transport.agent(spec, a.send, (o) => {
+      e.agentCancel = undefined;
+      if (!running) return;
+      applyAgent(e, o);
+      scheduleAgent(e, jitter(agentInter(e)));
+    });
+  };
+
+  /** The operational state both checks agree on: UP only if the health check and the agent say so. */
+  const wantedOp = (e: Entry): OpState => {
+    const checkUp = !e.s.checked || e.s.health >= e.s.model.rise;
+    return checkUp && e.agentHealthy ? 'UP' : 'DOWN';
+  };
+
+  const logCheck = (e: Entry, kind: 'Health' | 'Agent', r: CheckResult, status: string): void => {
+    if (!e.be.model.options.logHealthChecks) return;
+    const s = e.s;
+    const verdict = r.status === 'L7OKC' ? 'conditionally succeeded' : isPassed(r.status) ? 'succeeded' : 'failed';
+    const msg = `${kind} check for ${s.backup ? 'backup ' : ''}server ${s.backendName}/${s.name} ${verdict}, ${formatCheckReason(r)}, status: ${status}.`;
+    rt.logger.log(e.be.model, 'notice', msg);
+  };
+
+  const applyCheck = (e: Entry, r: CheckResult): void => {
+    const s = e.s;
+    const m = s.model;
+    s.lastCheck = r;
+    // A 404 under disable-on-404 keeps an UP server UP (NOLB) but never brings a DOWN one up.
+    const neutral = r.status === 'L7OKC' && s.op === 'DOWN';
+    const passed = isPassed(r.status);
+    const prevHealth = s.health;
+    if (!neutral) {
+      const n = nextHealth(s.health, m.rise, m.fall, passed);
+      if (n.counted && !passed) s.counters.chkfail++;
+      s.health = n.health;
+      if (passed && m.observe) e.consecutiveErrors = 0;
+    }
+    if (r.status !== e.lastStatus || s.health !== prevHealth) {
+      logCheck(e, 'Health', r, healthStatusText(s.health, m.rise, m.fall, s.weight));
+    }
+    e.lastStatus = r.status;
+    const want = wantedOp(e);
+    if (want !== s.op) {
+      setServerOp(rt, e.be, s, want, 'check', r, clock.now());
+      if (want === 'UP' && r.status === 'L7OKC') setServerStopping(rt, e.be, s, true, 'check', r, clock.now());
+      return;
+    }
+    if (s.op !== 'UP') return;
+    if (r.status === 'L7OKC') setServerStopping(rt, e.be, s, true, 'check', r, clock.now());
+    else if (passed && s.stopping) setServerStopping(rt, e.be, s, false, 'check', r, clock.now());
+  };
+
+  const applyAgent = (e: Entry, o: AgentOutcome): void => {
+    const s = e.s;
+    const now = clock.now();
+    if (!o.ok) {
+      // An unreachable agent is not an error: connectivity is the health check's job.
+      s.lastAgentCheck = o.result;
+      s.counters.agentFail++;
+      if (o.result.status !== e.lastAgentStatus)
+        logCheck(e, 'Agent', o.result, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);
+      e.lastAgentStatus = o.result.status;
+      return;
+    }
+    const parsed = parseAgentReply(o.line);
+    if (!parsed.ok) {
+      s.lastAgentCheck = { status: 'L7RSP', info: parsed.error, durationMs: o.durationMs };
+      s.counters.agentFail++;
+      logCheck(e, 'Agent', s.lastAgentCheck, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);
+      e.lastAgentStatus = 'L7RSP';
+      return;
+    }
+    const rep = parsed.reply;
+    const failed = rep.state === 'down' || rep.state === 'fail' || rep.state === 'stopped';
+    const result: CheckResult = {
+      status: failed ? 'L7STS' : 'L7OK',
+      code: 0,
+      info: agentInfo(rep),
+      durationMs: o.durationMs,
+    };
+    s.lastAgentCheck = result;
+    if (failed) s.counters.agentFail++;
+    if (rep.weightPct !== undefined) {
+      const w = Math.min(MAX_WEIGHT, Math.floor((s.initialWeight * rep.weightPct) / 100));
+      setServerWeight(rt, e.be, s, w, 'agent', now);
+    }
+    if (rep.maxconn !== undefined) s.maxconn = rep.maxconn === 0 ? undefined : rep.maxconn;
+    const prevAgentHealth = e.agentHealth;
+    if (rep.state) {
+      e.agentHealthy = rep.state === 'up';
+      e.agentHealth = e.agentHealthy ? 1 : 0;
+    }
+    if (rep.state || result.status !== e.lastAgentStatus || prevAgentHealth !== e.agentHealth) {
+      logCheck(e, 'Agent', result, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);
+    }
+    e.lastAgentStatus = result.status;
+    if (rep.admin) {
+      const to = rep.admin === 'ready' ? 'READY' : rep.admin === 'drain' ? 'DRAIN' : 'MAINT';
+      setServerAdmin(rt, e.be, s, to, 'agent', { opAfterMaint: wantedOp(e), now });
+    }
+    const want = wantedOp(e);
+    if (want !== s.op) setServerOp(rt, e.be, s, want, 'agent', undefined, now);
+  };
+
+  const scheduleWarmup = (e: Entry): void => {
+    if (e.warmTimer !== undefined || !running) return;
+    const step = Math.max(1000, Math.floor((e.s.model.slowstart ?? 0) / 20));
+    const tick = (): void => {
+      e.warmTimer = undefined;
+      if (!running) return;
+      if (advanceWarmup(rt, e.be, e.s, clock.now())) e.warmTimer = clock.setTimeout(tick, step);
+    };
+    e.warmTimer = clock.setTimeout(tick, step);
+  };
+
+  const onServerState = (ev: ServerStateEvent): void => {
+    const e = entries.get(ev.server);
+    if (!e) return;
+    if (ev.fromAdmin === 'MAINT' && ev.toAdmin !== 'MAINT' && e.s.checked) scheduleCheck(e, 0);
+    if (e.s.warmupSince !== undefined) scheduleWarmup(e);
+  };
+
+  const engine: HealthEngine = {
+    get checkedCount() {
+      return entries.size;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      rt.events.on('server-state', onServerState);
+      const all = [...entries.values()];
+      const checks = all.filter((e) => e.s.checked);
+      const agents = all.filter((e) => e.s.model.agentCheck);
+      // Evenly spread first checks over each server's interval: no thundering herd at start.
+      checks.forEach((e, i) => {
+        scheduleCheck(e, Math.floor((e.s.model.inter * i) / checks.length));
+      });
+      agents.forEach((e, i) => {
+        scheduleAgent(e, Math.floor((agentInter(e) * (i + 0.5)) / agents.length));
+      });
+    },
+    stop() {
+      if (!running) return;
+      running = false;
+      rt.events.off('server-state', onServerState);
+      for (const e of entries.values()) {
+        for (const t of [e.checkTimer, e.agentTimer, e.warmTimer]) if (t !== undefined) clock.clearTimeout(t);
+        e.checkTimer = e.agentTimer = e.warmTimer = undefined;
+        e.checkCancel?.();
+        e.agentCancel?.();
+        e.checkCancel = e.agentCancel = undefined;
+      }
+    },
+    handleCheckResult(be, s, r) {
+      const e = entries.get(s);
+      if (e && e.be === be) applyCheck(e, r);
+    },
+    handleAgentOutcome(be, s, o) {
+      const e = entries.get(s);
+      if (e && e.be === be) applyAgent(e, o);
+    },
+    observe(_be: BackendRuntime, s: ServerState, outcome: TrafficOutcome) {
+      const mode = s.model.observe;
+      if (mode === undefined) return;
+      const e = entries.get(s);
+      if (!e || !s.checked) return;
+      const verdict = classifyOutcome(mode, outcome);
+      if (verdict === 'ignore') return;
+      if (verdict === 'good') {
+        e.consecutiveErrors = 0;
+        return;
+      }
+      e.consecutiveErrors++;
+      if (e.consecutiveErrors < s.model.errorLimit) return;
+      const info = `Detected ${e.consecutiveErrors} consecutive errors, last one was: ${hanaDescription(outcome)}`;
+      e.consecutiveErrors = 0;
+      const m = s.model;
+      const onError = m.onError;
+      if (onError === 'sudden-death' && s.health > m.rise) s.health = m.rise + 1;
+      if (onError === 'mark-down') s.health = m.rise;
+      if (onError !== 'fastinter') applyCheck(e, { status: 'HANA', info });
+      // Every mode re-checks at fastinter, sooner than the regular schedule.
+      if (m.fastinter !== undefined && e.checkCancel === undefined) scheduleCheck(e, m.fastinter);
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,195 @@
+/**
+ * One check over the network: a TCP connect (L4), optionally followed by an HTTP exchange (L7),
+ * or an agent exchange (one reply line). Callback style with a cancel handle so a check engine
+ * with a thousand servers allocates little and `stop()` can close every socket at once.
+ */
+import { connect, type Socket } from 'node:net';
+import type { CheckResult } from '../runtime/server-state.ts';
+import { describeSocketError } from './check-status.ts';
+import {
+  CHECK_BUFFER_SIZE,
+  type CompiledHttpCheck,
+  dechunk,
+  evaluateResponse,
+  parseResponseHead,
+} from './http-check.ts';
+
+/** Where and how long: connect is bounded by `connectMs`, the exchange after it by `readMs`. */
+export interface ProbeSpec {
+  host: string;
+  port: number;
+  connectMs: number;
+  readMs: number;
+}
+
+/** Cancels an in-flight probe (its callback is then never called). */
+export type CancelProbe = () => void;
+
+const L4_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Runs a health check: TCP connect only (L4OK/L4TOUT/L4CON/SOCKERR) or, with `http`, send the
+ * request and judge the response (L7OK/L7OKC/L7STS/L7RSP/L7TOUT). Calls `done` exactly once.
+ */
+export function probeCheck(
+  spec: ProbeSpec,
+  http: CompiledHttpCheck | undefined,
+  done: (r: CheckResult) => void,
+): CancelProbe {
+  const start = performance.now();
+  let finished = false;
+  let connected = false;
+  let timer: NodeJS.Timeout | undefined;
+  let chunks: Buffer[] | undefined;
+  let received = 0;
+  let sock: Socket;
+
+  const finish = (r: CheckResult): void => {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    r.durationMs = Math.round(performance.now() - start);
+    sock.destroy();
+    done(r);
+  };
+
+  const judge = (closed: boolean): void => {
+    if (!http || finished) return;
+    const buf =
+      chunks === undefined ? Buffer.alloc(0) : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    if (chunks && chunks.length > 1) chunks = [buf];
+    const head = parseResponseHead(buf);
+    if (head === 'invalid') {
+      finish({ status: 'L7RSP' });
+      return;
+    }
+    if (head === 'incomplete') {
+      if (closed) finish({ status: 'L7RSP' });
+      return;
+    }
+    if (!http.needsBody) {
+      finish(evaluateResponse(http, head, ''));
+      return;
+    }
+    const raw = buf.subarray(head.bodyStart);
+    const full = buf.length >= CHECK_BUFFER_SIZE;
+    const haveAll = head.contentLength !== undefined && raw.length >= head.contentLength;
+    if (!closed && !full && !haveAll) return;
+    const body = head.chunked ? dechunk(raw) : raw;
+    finish(evaluateResponse(http, head, body.toString('latin1')));
+  };
+
+  try {
+    sock = connect({ host: spec.host, port: spec.port, noDelay: true });
+  } catch (err) {
+    const r: CheckResult = {
+      status: 'SOCKERR',
+      info: describeSocketError(err as NodeJS.ErrnoException),
+      durationMs: 0,
+    };
+    queueMicrotask(() => done(r));
+    return () => {};
+  }
+  timer = setTimeout(() => finish({ status: 'L4TOUT' }), spec.connectMs);
+  sock.once('connect', () => {
+    connected = true;
+    if (!http) return finish({ status: 'L4OK' });
+    clearTimeout(timer);
+    timer = setTimeout(() => finish({ status: 'L7TOUT' }), spec.readMs);
+    chunks = [];
+    sock.write(http.request);
+  });
+  sock.on('data', (d: Buffer) => {
+    if (!chunks || finished) return;
+    chunks.push(d);
+    received += d.length;
+    judge(received >= CHECK_BUFFER_SIZE);
+  });
+  sock.on('error', (err: NodeJS.ErrnoException) => {
+    if (!connected) {
+      const status = L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR';
+      return finish({ status, info: describeSocketError(err) });
+    }
+    // Reset while answering: judge what arrived (usually an incomplete, invalid response).
+    judge(true);
+    finish({ status: 'L7RSP', info: describeSocketError(err) });
+  });
+  sock.on('close', () => {
+    if (connected) judge(true);
+    finish({ status: connected ? 'L7RSP' : 'L4CON' });
+  });
+  return () => {
+    finished = true;
+    if (timer) clearTimeout(timer);
+    sock.destroy();
+  };
+}
+
+/** Result of an agent exchange: the reply line, or why there is none. */
+export type AgentOutcome = { ok: true; line: string; durationMs: number } | { ok: false; result: CheckResult };
+
+/** Longest agent reply read (HAProxy reads one line from a small buffer). */
+const AGENT_MAX = 1024;
+
+/** Connects to an agent, sends `send` if any, and reads one reply line (up to `\n` or close). */
+export function probeAgent(spec: ProbeSpec, send: string | undefined, done: (o: AgentOutcome) => void): CancelProbe {
+  const start = performance.now();
+  let finished = false;
+  let connected = false;
+  let text = '';
+  let timer: NodeJS.Timeout | undefined;
+  const sock = connect({ host: spec.host, port: spec.port, noDelay: true });
+  const finish = (o: AgentOutcome): void => {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    sock.destroy();
+    done(o);
+  };
+  const ms = (): number => Math.round(performance.now() - start);
+  const reply = (): void => {
+    const nl = text.indexOf('\n');
+    const line = (nl >= 0 ? text.slice(0, nl) : text).replace(/\r$/, '');
+    if (line.trim() === '')
+      finish({ ok: false, result: { status: 'L7RSP', info: 'empty agent reply', durationMs: ms() } });
+    else finish({ ok: true, line, durationMs: ms() });
+  };
+  timer = setTimeout(
+    () => finish({ ok: false, result: { status: connected ? 'L7TOUT' : 'L4TOUT', durationMs: ms() } }),
+    spec.connectMs,
+  );
+  sock.setEncoding('latin1');
+  sock.once('connect', () => {
+    connected = true;
+    clearTimeout(timer);
+    timer = setTimeout(() => finish({ ok: false, result: { status: 'L7TOUT', durationMs: ms() } }), spec.readMs);
+    if (send) sock.write(send, 'latin1');
+  });
+  sock.on('data', (d: string) => {
+    text += d;
+    if (text.includes('\n') || text.length >= AGENT_MAX) reply();
+  });
+  sock.on('error', (err: NodeJS.ErrnoException) => {
+    if (connected && text.length > 0) return reply();
+    const status = connected ? 'L7RSP' : L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR';
+    finish({ ok: false, result: { status, info: describeSocketError(err), durationMs: ms() } });
+  });
+  sock.on('close', () => {
+    if (connected) reply();
+    else finish({ ok: false, result: { status: 'L4CON', durationMs: ms() } });
+  });
+  return () => {
+    finished = true;
+    if (timer) clearTimeout(timer);
+    sock.destroy();
+  };
+}

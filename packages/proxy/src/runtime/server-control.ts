@@ -1,0 +1,296 @@
+/**
+ * The one place a server's state changes: health checks, agents, passive checks, the runtime API,
+ * the stats page and shared state all call these functions. Each one updates the bookkeeping
+ * (lastChange, downtime, chkdown), tells the backend's selector, emits 'server-state' /
+ * 'server-weight' on rt.events, and logs the line HAProxy 2.6 logs for the same transition
+ * (words checked against the real haproxy; see packages/proxy/README.md, "Health checks").
+ */
+import { formatCheckReason } from '../health/check-status.ts';
+import type { SyslogLevel } from './log-types.ts';
+import { type AdminState, type CheckResult, isUsable, type OpState, type ServerState } from './server-state.ts';
+import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from './types.ts';
+
+/** Who asked for a change: 'check', 'agent', 'observe', 'api', 'stats', 'shared', 'config'. */
+export type ChangeOrigin = string;
+
+/** Why the operational state changed: a check result (logged as `reason: ...`) or a free text. */
+export type OpReason = CheckResult | string;
+
+/** Thrown for values no server can take (bad weight). Stable code for the admin side. */
+export class ServerControlError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ServerControlError';
+    this.code = code;
+  }
+}
+
+/** Highest weight HAProxy accepts on a server. */
+export const MAX_WEIGHT = 256;
+
+/**
+ * Sets the operational state (UP/DOWN) of `s`. Returns false when it already was `op`.
+ * Going UP starts the `slowstart` warm-up and clears NOLB; going DOWN counts chkdown.
+ */
+export function setServerOp(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  op: OpState,
+  origin: ChangeOrigin,
+  reason?: OpReason,
+  now = Date.now(),
+): boolean {
+  if (s.op === op) return false;
+  const before = snapshot(be, s);
+  s.op = op;
+  if (op === 'DOWN') {
+    s.counters.chkdown++;
+    s.stopping = false;
+    s.warmupSince = undefined;
+  } else {
+    s.stopping = false;
+    startWarmup(s, now);
+  }
+  recalcEffectiveWeight(s, now);
+  s.lastChange = now;
+  const why = reason === undefined ? '' : typeof reason === 'string' ? `, ${reason}` : `, ${formatCheckReason(reason)}`;
+  if (op === 'DOWN') log(rt, be, 'alert', `${serverLabel(s)} is DOWN${why}${downTail(be, s)}`);
+  else log(rt, be, 'notice', `${serverLabel(s)} is UP${why}${upTail(be)}`);
+  finish(rt, be, s, before, origin, typeof reason === 'string' ? reason : reason?.status, now);
+  return true;
+}
+
+/**
+ * Sets or clears HAProxy's NOLB ("stopping") on an UP server: `http-check disable-on-404` got a 404.
+ * Logs `Server B/S is stopping, reason: ...` like HAProxy. Returns false when nothing changed.
+ */
+export function setServerStopping(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  stopping: boolean,
+  origin: ChangeOrigin,
+  reason?: OpReason,
+  now = Date.now(),
+): boolean {
+  if ((s.stopping === true) === stopping || s.op !== 'UP') return false;
+  const before = snapshot(be, s);
+  s.stopping = stopping;
+  const why = reason === undefined ? '' : typeof reason === 'string' ? `, ${reason}` : `, ${formatCheckReason(reason)}`;
+  if (stopping) log(rt, be, 'notice', `${serverLabel(s)} is stopping${why}${upTail(be)}`);
+  else log(rt, be, 'notice', `${serverLabel(s)} is UP${why}${upTail(be)}`);
+  finish(rt, be, s, before, origin, stopping ? 'stopping' : 'running', now);
+  return true;
+}
+
+/**
+ * Sets the administrative state: READY, DRAIN (no new non-persistent traffic) or MAINT (no traffic,
+ * health checks suspended). Leaving MAINT, a checked server comes back UP with its health at
+ * `rise` (one failed check takes it down again) unless `opAfterMaint` says otherwise (an agent
+ * that reported it down). Returns false when it already was `admin`.
+ */
+export function setServerAdmin(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  admin: AdminState,
+  origin: ChangeOrigin,
+  opts: { opAfterMaint?: OpState; now?: number } = {},
+): boolean {
+  const from = s.admin;
+  if (from === admin) return false;
+  const now = opts.now ?? Date.now();
+  const before = snapshot(be, s);
+  s.admin = admin;
+  s.lastChange = now;
+  const label = serverLabel(s);
+  if (admin === 'MAINT') {
+    if (s.op === 'UP') {
+      s.counters.chkdown++;
+      log(rt, be, 'notice', `${label} is going DOWN for maintenance${downTail(be, s)}`);
+    } else log(rt, be, 'notice', `${label} was DOWN and now enters maintenance.`);
+  } else if (from === 'MAINT') {
+    if (s.checked) {
+      s.health = s.model.rise;
+      s.op = opts.opAfterMaint ?? 'UP';
+    } else if (opts.opAfterMaint) s.op = opts.opAfterMaint;
+    s.stopping = false;
+    if (s.op === 'UP') startWarmup(s, now);
+    recalcEffectiveWeight(s, now);
+    log(rt, be, 'notice', `${label} is ${s.op}/${admin} (leaving forced maintenance).`);
+  } else if (admin === 'DRAIN') {
+    log(rt, be, 'notice', `${label} enters drain state${s.op === 'UP' ? upTail(be) : downTail(be, s)}`);
+  } else {
+    log(rt, be, 'notice', `${label} is ${s.op} (leaving forced drain).`);
+  }
+  finish(rt, be, s, before, origin, undefined, now);
+  return true;
+}
+
+/**
+ * Sets the user weight (0..256) of `s`, as `set server B/S weight N` does; the effective weight
+ * follows (slowstart ramp applied). Throws ServerControlError (SRV_BAD_WEIGHT) when out of range.
+ */
+export function setServerWeight(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  weight: number,
+  origin: ChangeOrigin,
+  now = Date.now(),
+): boolean {
+  if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
+    throw new ServerControlError(
+      'SRV_BAD_WEIGHT',
+      `weight must be an integer between 0 and ${MAX_WEIGHT}, got '${weight}'`,
+    );
+  }
+  if (s.weight === weight) return false;
+  const before = snapshot(be, s);
+  const from = s.weight;
+  s.weight = weight;
+  recalcEffectiveWeight(s, now);
+  be.selector.update();
+  const ev: ServerWeightEvent = { server: s, backend: be, from, to: weight, origin };
+  rt.events.emit('server-weight', ev);
+  backendAvailability(rt, be, before.anyUsable, now);
+  return true;
+}
+
+/**
+ * Advances the `slowstart` ramp of `s` to `now`: recomputes effectiveWeight and, when the warm-up
+ * is over, logs HAProxy's `Server B/S is UP. ...` line. Returns true while still warming up.
+ */
+export function advanceWarmup(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, now = Date.now()): boolean {
+  if (s.warmupSince === undefined) return false;
+  const prev = s.effectiveWeight;
+  const before = anyUsable(be);
+  recalcEffectiveWeight(s, now);
+  const done = s.warmupSince !== undefined && now - s.warmupSince >= (s.model.slowstart ?? 0);
+  if (done) {
+    s.warmupSince = undefined;
+    s.effectiveWeight = s.weight;
+    if (s.op === 'UP' && s.admin !== 'MAINT') log(rt, be, 'notice', `${serverLabel(s)} is UP${upTail(be)}`);
+  }
+  if (s.effectiveWeight !== prev) be.selector.update();
+  backendAvailability(rt, be, before, now);
+  return !done;
+}
+
+/** Recomputes effectiveWeight from the user weight and the slowstart ramp (HAProxy's eweight). */
+export function recalcEffectiveWeight(s: ServerState, now = Date.now()): void {
+  const ss = s.model.slowstart ?? 0;
+  if (s.warmupSince !== undefined && ss > 0 && s.weight > 0) {
+    const elapsed = Math.max(0, now - s.warmupSince);
+    if (elapsed < ss) {
+      s.effectiveWeight = Math.max(1, Math.ceil((s.weight * elapsed) / ss));
+      return;
+    }
+  }
+  s.effectiveWeight = s.weight;
+}
+
+/** `Server B/S` or `Backup Server B/S`, as HAProxy starts its server lines. */
+export function serverLabel(s: ServerState): string {
+  return `${s.backup ? 'Backup ' : ''}Server ${s.backendName}/${s.name}`;
+}
+
+/** Usable active and backup servers of a backend (HAProxy's srv_act / srv_bck). */
+export function countUsable(be: BackendRuntime): { active: number; backup: number } {
+  let active = 0;
+  let backup = 0;
+  for (const x of be.servers) {
+    if (!isUsable(x)) continue;
+    if (x.backup) backup++;
+    else active++;
+  }
+  return { active, backup };
+}
+
+function startWarmup(s: ServerState, now: number): void {
+  if ((s.model.slowstart ?? 0) > 0) s.warmupSince = now;
+}
+
+function downTail(be: BackendRuntime, s: ServerState): string {
+  const { active, backup } = countUsable(be);
+  const rob = active === 0 && backup > 0 ? ' Running on backup.' : '';
+  return `. ${active} active and ${backup} backup servers left.${rob} ${s.cur} sessions active, 0 requeued, ${s.queued} remaining in queue.`;
+}
+
+function upTail(be: BackendRuntime): string {
+  const { active, backup } = countUsable(be);
+  const rob = active === 0 && backup > 0 ? ' Running on backup.' : '';
+  return `. ${active} active and ${backup} backup servers online.${rob} 0 sessions requeued, ${be.counters.qcur} total in queue.`;
+}
+
+function log(rt: ProxyRuntime, be: BackendRuntime, level: SyslogLevel, msg: string): void {
+  rt.logger.log(be.model, level, msg, { stderr: true });
+}
+
+interface Before {
+  op: OpState;
+  admin: AdminState;
+  down: boolean;
+  anyUsable: boolean;
+}
+
+function isDownish(s: ServerState): boolean {
+  return s.op === 'DOWN' || s.admin === 'MAINT';
+}
+
+function anyUsable(be: BackendRuntime): boolean {
+  for (const x of be.servers) if (isUsable(x)) return true;
+  return false;
+}
+
+function snapshot(be: BackendRuntime, s: ServerState): Before {
+  return { op: s.op, admin: s.admin, down: isDownish(s), anyUsable: anyUsable(be) };
+}
+
+/** Common tail of every state change: downtime, selector, event, backend availability. */
+function finish(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  before: Before,
+  origin: ChangeOrigin,
+  reason: string | undefined,
+  now: number,
+): void {
+  const down = isDownish(s);
+  if (!before.down && down) s.downSince = now;
+  else if (before.down && !down) {
+    if (s.downSince !== undefined) s.downtimeMs += now - s.downSince;
+    s.downSince = undefined;
+  }
+  be.selector.update();
+  const ev: ServerStateEvent = {
+    server: s,
+    backend: be,
+    fromOp: before.op,
+    toOp: s.op,
+    fromAdmin: before.admin,
+    toAdmin: s.admin,
+    origin,
+    reason,
+  };
+  rt.events.emit('server-state', ev);
+  backendAvailability(rt, be, before.anyUsable, now);
+}
+
+/** Logs `backend B has no server available!` when the last usable server went away. */
+function backendAvailability(rt: ProxyRuntime, be: BackendRuntime, before: boolean, now: number): void {
+  const after = anyUsable(be);
+  if (before === after) return;
+  be.lastChange = now;
+  if (!after) {
+    be.counters.chkdown++;
+    be.downSince = now;
+    log(rt, be, 'emerg', `backend ${be.name} has no server available!`);
+  } else {
+    if (be.downSince !== undefined) be.downtimeMs += now - be.downSince;
+    be.downSince = undefined;
+  }
+}

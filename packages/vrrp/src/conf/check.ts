@@ -24,7 +24,8 @@ export interface CheckResult {
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.loc ? `(${d.loc.file}: Line ${d.loc.line}) ` : '';
   const tag = d.code.startsWith('SY_') ? '[switchyard] ' : '';
-  return `${where}${tag}${d.message}`;
+  const view = d.code === 'KA_PARENT_VIEW' ? " (as keepalived's parent process reads it)" : '';
+  return `${where}${tag}${d.message}${view}`;
 }
 
 /** Checks the file like `keepalived -t -f FILE`. */
@@ -43,6 +44,9 @@ export function checkConfig(path: string, opts: LexerOptions = {}): CheckResult 
   }
   const lines = diagnostics.map(formatDiagnostic);
   const security = diagnostics.some((d) => d.code === 'KA_SCRIPT_SECURITY');
-  const exitCode = security ? 6 : diagnostics.length > 0 ? 5 : 0;
+  // Switchyard-only notes (SY_ warnings: an ignored LVS section, a keyword without effect) do not
+  // change keepalived's status; a Switchyard error (an item dropped) does.
+  const counts = diagnostics.some((d) => !d.code.startsWith('SY_') || d.severity === 'error');
+  const exitCode = security ? 6 : counts ? 5 : 0;
   return { ok: exitCode === 0, exitCode, lines, diagnostics, model };
 }

@@ -1,13 +1,36 @@
 /** Checks of the config against this host (keepalived makes them at load time too). */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Diagnostic, KeepalivedConf } from './model.ts';
 
 /**
- * The host-dependent checks keepalived makes: track scripts must exist and be executable (else
- * "Disabling track script X since not found/accessible" and the instance stops tracking it).
+ * The host-dependent checks keepalived makes: interfaces must exist (a warning: the sidecar waits
+ * for them, FAULT meanwhile), track scripts must exist and be executable (else "Disabling track
+ * script X since not found/accessible" and the instance stops tracking it).
+ * `netDir` is /sys/class/net (overridable for tests).
  */
-export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[]): void {
+export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[], netDir = '/sys/class/net'): void {
+  const ifExists = (name: string) => existsSync(`${netDir}/${name}`);
+  for (const inst of model.instances) {
+    if (inst.interface && !ifExists(inst.interface)) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'KA_NO_SUCH_INTERFACE',
+        message: `WARNING - interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`,
+        loc: inst.interfaceLoc ?? inst.loc,
+      });
+    }
+    for (const t of inst.trackInterfaces) {
+      if (!ifExists(t.name)) {
+        diagnostics.push({
+          severity: 'warning',
+          code: 'KA_NO_SUCH_TRACK_INTERFACE',
+          message: `(${inst.name}) tracked interface ${t.name} doesn't exist`,
+          loc: t.loc,
+        });
+      }
+    }
+  }
   for (const s of model.scripts) {
     const cmd = s.argv[0];
     if (!cmd) continue;

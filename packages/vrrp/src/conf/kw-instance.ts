@@ -116,6 +116,7 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
         return;
       }
       v.interface = s;
+      v.interfaceLoc = loc;
     },
   });
   t.set('virtual_router_id', {

@@ -2,7 +2,7 @@
 import type { KeywordTable, ParseContext } from './engine.ts';
 import { tokenize } from './lexer.ts';
 import type { SourceLoc, VrrpScript } from './model.ts';
-import { need1, readDouble, readInt } from './values.ts';
+import { need1, readInt } from './values.ts';
 
 /** A fresh script with keepalived's defaults (interval 1 s, weight 0, rise 1, fall 1). */
 export function newScript(name: string, loc: SourceLoc): VrrpScript & { timeoutSet: boolean } {
@@ -34,9 +34,10 @@ export function scriptTable(ctx: ParseContext, s: VrrpScript & { timeoutSet: boo
       s.argv = args.length === 1 ? tokenize(v, loc, ctx.diags) : args;
     },
   });
+  // keepalived 2.2.7 reads both as whole seconds.
   t.set('interval', {
     handler: (args, loc) => {
-      const v = readDouble(ctx, args[0], 0, 2147483, loc);
+      const v = readInt(ctx, args[0], 0, 2147483, loc);
       if (v === undefined || v === 0) {
         ctx.report(
           'warning',
@@ -50,9 +51,14 @@ export function scriptTable(ctx: ParseContext, s: VrrpScript & { timeoutSet: boo
   });
   t.set('timeout', {
     handler: (args, loc) => {
-      const v = readDouble(ctx, args[0], 0, 2147483, loc);
+      const v = readInt(ctx, args[0], 0, 2147483, loc);
       if (v === undefined || v === 0) {
-        ctx.report('warning', 'KA_SCRIPT_TIMEOUT', `(${s.name}): vrrp script timeout invalid - ignoring`, loc);
+        ctx.report(
+          'warning',
+          'KA_SCRIPT_TIMEOUT',
+          `(${s.name}): vrrp script timeout '${args[0] ?? ''}' invalid - ignoring`,
+          loc,
+        );
       } else {
         s.timeout = v;
         s.timeoutSet = true;

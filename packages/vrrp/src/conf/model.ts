@@ -158,6 +158,8 @@ export interface VrrpInstance {
   /** Declared initial state (default BACKUP). */
   state: 'MASTER' | 'BACKUP';
   interface?: string;
+  /** Where `interface` was set. */
+  interfaceLoc?: SourceLoc;
   /** 1..255; undefined when missing or invalid (keepalived then drops the instance: see diagnostics). */
   virtualRouterId?: number;
   /** 1..255 (default 100); 255 = address owner. */

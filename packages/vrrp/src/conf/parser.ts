@@ -95,6 +95,7 @@ export function parseKeepalivedConf(text: string, file: string, opts: LexerOptio
   ctx.process(root, false);
   lex.finish();
   validateModel(model, ctx);
+  diagnostics.push(...parentView(text, file, opts, diagnostics));
   // Strip the parse-time helper flags from the public objects.
   for (const s of model.scripts) delete (s as { timeoutSet?: boolean }).timeoutSet;
   for (const i of model.instances) delete (i as { versionSet?: boolean }).versionSet;
@@ -175,4 +176,33 @@ function rootBlock<T extends Named>(
       current = undefined;
     },
   };
+}
+
+/** Structural messages only keepalived's other processes print. */
+const PARENT_CODES = new Set(['KA_UNKNOWN_KEYWORD', 'KA_MISSING_BOB', 'KA_UNEXPECTED_BOB']);
+
+/**
+ * keepalived -t also prints what its parent and checker processes report: they read the same file with
+ * the VRRP blocks inactive (skipped by brace counting), so broken nesting shows up there as different
+ * "Unknown keyword" lines. We replay that reading and keep the lines the VRRP reading did not report.
+ */
+function parentView(text: string, file: string, opts: LexerOptions, seen: Diagnostic[]): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  const lex = new ConfLexer(text, file, diags, opts);
+  const ctx = new ParseContext(lex, diags);
+  const root: KeywordTable = new Map();
+  root.set('global_defs', { sub: () => globalDefsTable(ctx, defaultGlobalDefs()) });
+  for (const kw of ['vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...LVS_ROOT, ...UNSUPPORTED_ROOT]) {
+    root.set(kw, { inactive: true });
+  }
+  ctx.process(root, false);
+  const key = (d: Diagnostic) => `${d.loc?.file}:${d.loc?.line}:${d.message}`;
+  const known = new Set(seen.map(key));
+  const out: Diagnostic[] = [];
+  for (const d of diags) {
+    if (!d.loc || !PARENT_CODES.has(d.code) || known.has(key(d))) continue;
+    known.add(key(d));
+    out.push({ ...d, code: 'KA_PARENT_VIEW' });
+  }
+  return out;
 }

@@ -52,6 +52,34 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
       );
       inst.state = 'BACKUP';
     }
+    if (inst.state === 'MASTER' && inst.preemptDelay > 0) {
+      ctx.report(
+        'warning',
+        'KA_PREEMPT_DELAY_MASTER',
+        `(${inst.name}) Warning - preempt delay will not work with initial state MASTER - clearing`,
+        inst.loc,
+      );
+      inst.preemptDelay = 0;
+    }
+    if (inst.version === 2 && !Number.isInteger(inst.advertInt)) {
+      ctx.report(
+        'warning',
+        'KA_V2_ADVERT_ROUNDED',
+        `(${inst.name}) VRRPv2 advertisement interval ${inst.advertInt.toFixed(6)}s must be an integer. rounding`,
+        inst.loc,
+      );
+      inst.advertInt = Math.max(1, Math.round(inst.advertInt));
+    }
+    const own = inst.trackInterfaces.findIndex((t) => t.name === inst.interface);
+    if (own >= 0) {
+      ctx.report(
+        'warning',
+        'KA_TRACK_OWN_INTERFACE',
+        `(${inst.name}) Ignoring track_interface ${inst.interface} since own interface`,
+        inst.trackInterfaces[own].loc,
+      );
+      inst.trackInterfaces.splice(own, 1);
+    }
     if (inst.virtualIpaddresses.length === 0) {
       ctx.report('warning', 'KA_NO_VIP', `(${inst.name}) No VIP specified; at least one is sensible`, inst.loc);
     }

@@ -1,8 +1,15 @@
 export type * from './acl/types.ts';
+export * from './datapath/index.ts';
+export * from './log/logger.ts';
+export * from './log/request-line.ts';
+export * from './runtime/build.ts';
 export * from './runtime/counters.ts';
+export * from './runtime/error-pages.ts';
 export type * from './runtime/hooks.ts';
 export type * from './runtime/log-types.ts';
+export type * from './runtime/plan.ts';
 export * from './runtime/server-state.ts';
+export * from './runtime/tls.ts';
 export type * from './runtime/types.ts';
 export type * from './selection/types.ts';
 export * from './txn.ts';

@@ -1,0 +1,48 @@
+/**
+ * The client's request body as the upstream request body: a Readable that pulls from the
+ * IncomingMessage with back-pressure, but whose destruction (undici destroys a body on upstream
+ * failure) never destroys the client connection.
+ */
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+export class BodyStream extends Readable {
+  private readonly src: IncomingMessage;
+  /** undici started reading: the body can no longer be replayed. */
+  started = false;
+  ended = false;
+
+  constructor(src: IncomingMessage) {
+    super({ highWaterMark: 64 * 1024 });
+    this.src = src;
+    src.on('data', this.onData);
+    src.on('end', this.onEnd);
+    src.on('error', this.onError);
+    src.pause();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (!this.push(chunk)) this.src.pause();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.push(null);
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.destroy(err);
+  };
+
+  override _read(): void {
+    this.started = true;
+    this.src.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.src.off('data', this.onData);
+    this.src.off('end', this.onEnd);
+    this.src.off('error', this.onError);
+    cb(err);
+  }
+}

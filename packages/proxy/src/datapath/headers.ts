@@ -1,0 +1,123 @@
+/**
+ * Header lists as flat arrays ([name, value, name, value, ...], node's rawHeaders shape):
+ * hop-by-hop removal (RFC 9110 7.6.1), header rules, X-Forwarded-For.
+ */
+
+/** Hop-by-hop fields never forwarded, plus fields the proxy itself frames (`expect`). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+/** Names listed in Connection headers (lower-cased), or undefined when there are none extra. */
+function connectionTokens(raw: string[]): Set<string> | undefined {
+  let out: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i];
+    if (n.length === 10 && n.toLowerCase() === 'connection') {
+      for (const t of raw[i + 1].split(',')) {
+        const tok = t.trim().toLowerCase();
+        if (tok && tok !== 'close' && tok !== 'keep-alive' && tok !== 'upgrade') {
+          if (!out) out = new Set();
+          out.add(tok);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Copies `raw` without hop-by-hop fields (and those named in Connection), keeping order and
+ * the original case. A repeated identical Content-Length is kept once.
+ */
+export function forwardableHeaders(raw: string[]): string[] {
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  let sawLength = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i];
+    const l = n.toLowerCase();
+    if (HOP_BY_HOP.has(l)) continue;
+    if (named?.has(l)) continue;
+    if (l === 'content-length') {
+      if (sawLength) continue;
+      sawLength = true;
+    }
+    out.push(n, raw[i + 1]);
+  }
+  return out;
+}
+
+/** Same as forwardableHeaders for a response's raw header buffers from undici. */
+export function forwardableResponseHeaders(raw: Buffer[]): string[] {
+  const strs: string[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) strs[i] = raw[i].toString('latin1');
+  return forwardableHeaders(strs);
+}
+
+/** Index of the first field named `lname` (lower-case) at or after `from`, or -1. */
+export function findHeader(list: string[], lname: string, from = 0): number {
+  for (let i = from; i < list.length; i += 2) {
+    const n = list[i];
+    if (n.length === lname.length && n.toLowerCase() === lname) return i;
+  }
+  return -1;
+}
+
+/** First value of `lname`, or undefined. */
+export function getHeader(list: string[], lname: string): string | undefined {
+  const i = findHeader(list, lname);
+  return i < 0 ? undefined : list[i + 1];
+}
+
+/** Removes every field named `lname`, in place. */
+export function deleteHeader(list: string[], lname: string): void {
+  let w = 0;
+  for (let r = 0; r < list.length; r += 2) {
+    const n = list[r];
+    if (n.length === lname.length && n.toLowerCase() === lname) continue;
+    list[w] = n;
+    list[w + 1] = list[r + 1];
+    w += 2;
+  }
+  list.length = w;
+}
+
+/** `set-header`: replaces all fields named `name` with one. */
+export function setHeader(list: string[], name: string, lname: string, value: string): void {
+  deleteHeader(list, lname);
+  list.push(name, value);
+}
+
+/** Node's rawHeaders for a response list (flat array) as an IncomingHttpHeaders-like object. */
+export function headersObject(list: string[]): Record<string, string | string[]> {
+  const o: Record<string, string | string[]> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const k = list[i].toLowerCase();
+    const prev = o[k];
+    if (prev === undefined) o[k] = list[i + 1];
+    else if (Array.isArray(prev)) prev.push(list[i + 1]);
+    else o[k] = [prev, list[i + 1]];
+  }
+  return o;
+}
+
+/** Back from an object (after hooks modified it) to a flat list. */
+export function headersFromObject(o: Record<string, string | string[] | number | undefined>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push(k, x);
+    else out.push(k, String(v));
+  }
+  return out;
+}

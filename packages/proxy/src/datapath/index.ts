@@ -1,0 +1,203 @@
+/**
+ * The datapath: binds every frontend's addresses and serves requests from a compiled runtime.
+ * `reload` swaps in a new runtime whole (same addresses keep their sockets, new ones are bound,
+ * removed ones closed); `stop` stops accepting and lets in-flight requests finish.
+ */
+import type { Socket } from 'node:net';
+import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
+import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
+import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
+import type { DatapathContext, RequestLogSink } from './context.ts';
+import { bindKey, ConnectionGate, Listener } from './listeners.ts';
+import { UpstreamPools } from './pools.ts';
+import { Queues } from './queue.ts';
+
+export type { RequestLogSink } from './context.ts';
+
+export interface DatapathOptions {
+  /** Persistence, stick counters (packages/state). */
+  hooks?: RequestHooks;
+  /** Passive health checks (packages/proxy/src/health). */
+  observer?: TrafficObserver;
+  /** Stats page and Prometheus exporter (packages/admin). */
+  services?: ServiceHandlers;
+  /** Where request log lines go (frontends with `log` targets only). */
+  log?: RequestLogSink;
+  /** `--log-format json`. */
+  jsonLog?: boolean;
+}
+
+/** One bound address, as reported by `addresses()`. */
+export interface BoundAddress {
+  frontend: string;
+  host: string;
+  port: number;
+  path?: string;
+  ssl: boolean;
+}
+
+export class BindError extends Error {
+  readonly code = 'DP_BIND_FAILED';
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+export class Datapath {
+  private readonly ctx: DatapathContext;
+  private readonly gate: ConnectionGate;
+  private listeners = new Map<string, Listener>();
+
+  constructor(runtime: CompiledRuntime, opts: DatapathOptions = {}) {
+    this.ctx = {
+      runtime,
+      pools: new UpstreamPools(),
+      queues: new Queues(),
+      hooks: opts.hooks ?? {},
+      observer: opts.observer,
+      services: opts.services ?? {},
+      log: opts.log,
+      jsonLog: opts.jsonLog ?? false,
+      actconn: 0,
+      stopping: false,
+    };
+    this.gate = new ConnectionGate(this.ctx, (l, s, status, term) => this.logBadRequest(l, s, status, term));
+  }
+
+  /** The runtime currently served. */
+  get runtime(): CompiledRuntime {
+    return this.ctx.runtime;
+  }
+
+  /** Current client connections (actconn). */
+  get connections(): number {
+    return this.ctx.actconn;
+  }
+
+  /** Binds every frontend; on any failure closes what was bound and throws BindError. */
+  async start(): Promise<void> {
+    const created = this.plan(this.ctx.runtime);
+    await this.bindAll(created);
+    this.listeners = new Map(created.map((l) => [l.key, l]));
+    for (const fe of this.ctx.runtime.frontends.values()) fe.listening = fe.binds.length > 0;
+  }
+
+  /**
+   * Serves `next` from now on. New addresses are bound first; if one fails nothing changes and
+   * BindError is thrown (the old runtime keeps running).
+   */
+  async reload(next: CompiledRuntime): Promise<void> {
+    const wanted = new Map<string, { fe: FrontendPlan; bindIndex: number; tls?: TlsPlan }>();
+    for (const fe of next.frontends.values()) {
+      for (let i = 0; i < fe.binds.length; i++)
+        wanted.set(bindKey(fe.binds[i]), { fe, bindIndex: i, tls: fe.tls.get(i) });
+    }
+    const fresh: Listener[] = [];
+    for (const [key, w] of wanted) {
+      if (!this.listeners.has(key)) fresh.push(new Listener(this.ctx, this.gate, w.fe, w.fe.binds[w.bindIndex], w.tls));
+    }
+    await this.bindAll(fresh);
+    for (const [key, l] of this.listeners) {
+      const w = wanted.get(key);
+      if (w) l.update(w.fe, w.fe.binds[w.bindIndex], w.tls);
+      else {
+        this.listeners.delete(key);
+        void l.close();
+      }
+    }
+    for (const l of fresh) this.listeners.set(l.key, l);
+    this.ctx.runtime = next;
+    for (const fe of next.frontends.values()) fe.listening = fe.binds.length > 0;
+    void this.ctx.pools.prune(next.backends.values());
+  }
+
+  /** Addresses bound now (ports resolved for `:0` binds). */
+  addresses(): BoundAddress[] {
+    const out: BoundAddress[] = [];
+    for (const l of this.listeners.values()) {
+      const a = l.address();
+      out.push({ frontend: l.fe.name, host: a.host, port: a.port, path: a.path, ssl: l.bind.ssl !== undefined });
+    }
+    return out;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes whatever is
+   * left. Idle keep-alive connections are closed at once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.ctx.stopping = true;
+    const all = [...this.listeners.values()];
+    await Promise.all(all.map((l) => l.close()));
+    for (const s of this.gate.pending()) s.destroy();
+    for (const l of all) l.http.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.ctx.actconn > 0 && Date.now() < deadline) {
+      for (const l of all) l.http.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (const l of all) for (const s of l.sockets) s.destroy();
+    for (const fe of this.ctx.runtime.frontends.values()) fe.listening = false;
+    await this.ctx.pools.destroy();
+  }
+
+  private plan(rt: CompiledRuntime): Listener[] {
+    const out: Listener[] = [];
+    for (const fe of rt.frontends.values()) {
+      for (let i = 0; i < fe.binds.length; i++)
+        out.push(new Listener(this.ctx, this.gate, fe, fe.binds[i], fe.tls.get(i)));
+    }
+    return out;
+  }
+
+  private async bindAll(ls: Listener[]): Promise<void> {
+    const results = await Promise.allSettled(ls.map((l) => l.listen()));
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed < 0) return;
+    await Promise.all(ls.map((l, i) => (results[i].status === 'fulfilled' ? l.close() : undefined)));
+    const l = ls[failed];
+    const reason = (results[failed] as PromiseRejectedResult).reason as Error & { code?: string };
+    throw new BindError(
+      `${l.fe.model.kind} '${l.fe.name}': cannot bind socket (${reason.code ?? reason.message}) for [${l.key}]`,
+      l.bind.loc.file,
+      l.bind.loc.line,
+    );
+  }
+
+  private logBadRequest(l: Listener, s: Socket, status: number, term: string): void {
+    const fe = l.fe;
+    if (fe.logTargets.length === 0 || !this.ctx.log) return;
+    const f: RequestLogFields = {
+      clientIp: s.remoteAddress ?? '',
+      clientPort: s.remotePort ?? 0,
+      start: Date.now(),
+      frontend: fe.name,
+      backend: fe.name,
+      server: '<NOSRV>',
+      tR: -1,
+      tw: -1,
+      tc: -1,
+      tr: -1,
+      ta: 0,
+      status,
+      bytes: 0,
+      termState: term,
+      actconn: this.ctx.actconn,
+      feconn: fe.conns,
+      beconn: 0,
+      srvconn: 0,
+      retries: 0,
+      redispatched: false,
+      srvQueue: 0,
+      backendQueue: 0,
+      method: '',
+      uri: '',
+      httpVersion: '',
+    };
+    this.ctx.log.send(fe.logTargets, 'info', this.ctx.jsonLog ? formatJsonLog(f) : formatHttpLog(f));
+  }
+}

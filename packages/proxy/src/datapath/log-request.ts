@@ -1,0 +1,41 @@
+/** logging phase: builds the request's log fields and hands the line to the logger. */
+import { formatDefaultLog, formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
+import type { Stream } from './stream.ts';
+
+/** Formats and queues the log line of a finished request. */
+export function logRequest(s: Stream, now: number, bytes: number): void {
+  const fe = s.fe;
+  const be = s.be;
+  const server = s.server;
+  const txn = s.txn;
+  const connected = s.tc >= 0 && s.tr >= 0;
+  const f: RequestLogFields = {
+    clientIp: txn.srcIp,
+    clientPort: txn.srcPort,
+    start: s.start,
+    frontend: txn.ssl ? `${fe.name}~` : fe.name,
+    backend: be ? be.name : fe.name,
+    server: server && (connected || s.tc === -1 || s.retries > 0) ? server.name : '<NOSRV>',
+    tR: 0,
+    tw: s.tw,
+    tc: s.tw < 0 ? -1 : s.tc,
+    tr: s.tr,
+    ta: now - s.start,
+    status: s.status || -1,
+    bytes,
+    termState: s.termState,
+    actconn: s.ctx.actconn,
+    feconn: fe.conns,
+    beconn: be ? be.conns : 0,
+    srvconn: server ? server.cur : 0,
+    retries: s.retries,
+    redispatched: s.redispatched,
+    srvQueue: server ? server.queued : 0,
+    backendQueue: be ? be.counters.qcur : 0,
+    method: txn.method,
+    uri: txn.url,
+    httpVersion: txn.httpVersion,
+  };
+  const line = s.ctx.jsonLog ? formatJsonLog(f) : fe.httplog ? formatHttpLog(f) : formatDefaultLog(f);
+  s.ctx.log?.send(fe.logTargets, 'info', line);
+}

@@ -1,0 +1,88 @@
+/**
+ * Upstream connection pools: one undici Pool per server address, kept across reloads while the
+ * address is still in use, so keep-alive connections survive a reload.
+ */
+import { Pool } from 'undici';
+import type { BackendPlan } from '../runtime/plan.ts';
+import type { ServerState } from '../runtime/server-state.ts';
+
+interface PoolEntry {
+  pool: Pool;
+  key: string;
+}
+
+/** Pools by server; keyed by address, TLS settings and connect timeout. */
+export class UpstreamPools {
+  private readonly byKey = new Map<string, PoolEntry>();
+  private readonly byServer = new WeakMap<ServerState, PoolEntry>();
+
+  /** The pool for `server` (created on first use). */
+  get(server: ServerState, backend: BackendPlan): Pool {
+    const cached = this.byServer.get(server);
+    const connect = backend.timeouts.connect ?? 0;
+    const key = poolKey(server, backend);
+    if (cached && cached.key === key) return cached.pool;
+    let entry = this.byKey.get(key);
+    if (!entry) {
+      const origin = `${server.model.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}`;
+      const pool = new Pool(origin, {
+        connections: null,
+        pipelining: 1,
+        connectTimeout: connect,
+        // Idle upstream connections: kept a little under common server keep-alive timeouts.
+        keepAliveTimeout: 4000,
+        keepAliveMaxTimeout: 60000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        strictContentLength: true,
+        connect: server.model.ssl
+          ? {
+              rejectUnauthorized: server.model.verify === 'required',
+              servername: server.model.sni,
+            }
+          : undefined,
+      });
+      entry = { pool, key };
+      this.byKey.set(key, entry);
+    }
+    this.byServer.set(server, entry);
+    return entry.pool;
+  }
+
+  /** Closes pools whose address no server of `inUse` uses any more (after a reload). */
+  async prune(backends: Iterable<BackendPlan>): Promise<void> {
+    const live = new Set<string>();
+    for (const b of backends) for (const s of b.servers) live.add(poolKey(s, b));
+    const closing: Promise<void>[] = [];
+    for (const [k, e] of this.byKey) {
+      if (!live.has(k)) {
+        this.byKey.delete(k);
+        closing.push(e.pool.close().catch(() => {}));
+      }
+    }
+    await Promise.all(closing);
+  }
+
+  /** Closes every pool (waits for in-flight requests). */
+  async close(): Promise<void> {
+    const all = [...this.byKey.values()];
+    this.byKey.clear();
+    await Promise.all(all.map((e) => e.pool.close().catch(() => {})));
+  }
+
+  /** Destroys every pool now (hard stop). */
+  async destroy(): Promise<void> {
+    const all = [...this.byKey.values()];
+    this.byKey.clear();
+    await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})));
+  }
+}
+
+function poolKey(server: ServerState, backend: BackendPlan): string {
+  const m = server.model;
+  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}`;
+}
+
+function formatHost(h: string): string {
+  return h.includes(':') ? `[${h}]` : h;
+}

@@ -1,0 +1,90 @@
+/**
+ * Per-server and per-backend wait queues (server `maxconn`): a request waits here until a
+ * connection slot frees up or `timeout queue` expires (503).
+ */
+import type { BackendPlan } from '../runtime/plan.ts';
+import type { ServerState } from '../runtime/server-state.ts';
+
+/** What a queued request must offer. */
+export interface Queued {
+  /** Called with the server whose slot it gets. */
+  dequeued(server: ServerState): void;
+}
+
+export class Queues {
+  private readonly servers = new WeakMap<ServerState, Queued[]>();
+  private readonly backends = new WeakMap<BackendPlan, Queued[]>();
+
+  /** Queues `q` on `server` (its maxconn is reached). */
+  onServer(q: Queued, server: ServerState, backend: BackendPlan): void {
+    let list = this.servers.get(server);
+    if (!list) {
+      list = [];
+      this.servers.set(server, list);
+    }
+    list.push(q);
+    server.queued++;
+    server.counters.qcur++;
+    if (server.counters.qcur > server.counters.qmax) server.counters.qmax = server.counters.qcur;
+    countBackend(backend, 1);
+  }
+
+  /** Queues `q` on `backend` (every usable server is at its maxconn). */
+  onBackend(q: Queued, backend: BackendPlan): void {
+    let list = this.backends.get(backend);
+    if (!list) {
+      list = [];
+      this.backends.set(backend, list);
+    }
+    list.push(q);
+    countBackend(backend, 1);
+  }
+
+  /** Removes `q` (timeout, client gone); returns whether it was queued. */
+  remove(q: Queued, server: ServerState | undefined, backend: BackendPlan): boolean {
+    if (server) {
+      const list = this.servers.get(server);
+      const i = list ? list.indexOf(q) : -1;
+      if (list && i >= 0) {
+        list.splice(i, 1);
+        server.queued--;
+        server.counters.qcur--;
+        countBackend(backend, -1);
+        return true;
+      }
+    }
+    const list = this.backends.get(backend);
+    const i = list ? list.indexOf(q) : -1;
+    if (list && i >= 0) {
+      list.splice(i, 1);
+      countBackend(backend, -1);
+      return true;
+    }
+    return false;
+  }
+
+  /** A slot of `server` freed: hands it to the next waiting request, server queue first. */
+  release(server: ServerState, backend: BackendPlan): void {
+    if (server.maxconn && server.cur >= server.maxconn) return;
+    const list = this.servers.get(server);
+    if (list && list.length > 0) {
+      const q = list.shift() as Queued;
+      server.queued--;
+      server.counters.qcur--;
+      countBackend(backend, -1);
+      q.dequeued(server);
+      return;
+    }
+    const blist = this.backends.get(backend);
+    if (blist && blist.length > 0 && server.op === 'UP' && server.admin === 'READY') {
+      const q = blist.shift() as Queued;
+      countBackend(backend, -1);
+      q.dequeued(server);
+    }
+  }
+}
+
+function countBackend(b: BackendPlan, d: number): void {
+  b.counters.qcur += d;
+  if (b.counters.qcur > b.counters.qmax) b.counters.qmax = b.counters.qcur;
+}

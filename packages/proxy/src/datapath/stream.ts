@@ -1,0 +1,755 @@
+/**
+ * One client request through the proxy, in pingora's phases: request_filter (http-request rules,
+ * redirects, stats, services), upstream_peer (backend, persistence, balancer, queue),
+ * upstream_request_filter (headers), response_filter (http-response rules, hooks),
+ * fail_to_connect (retries, redispatch) and logging. The Stream is its own undici dispatch
+ * handler, so a request costs one object plus node's and undici's own.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { countSessionStart, countStatus } from '../runtime/counters.ts';
+import type {
+  BackendPlan,
+  CannedResponse,
+  CompiledRedirect,
+  CompiledResponseRule,
+  FrontendPlan,
+  ProxyBehaviour,
+} from '../runtime/plan.ts';
+import { isUsable, type ServerState } from '../runtime/server-state.ts';
+import { type HttpTxn, makeTxn } from '../txn.ts';
+import { BodyStream } from './body-stream.ts';
+import type { DatapathContext } from './context.ts';
+import {
+  deleteHeader,
+  findHeader,
+  forwardableHeaders,
+  forwardableResponseHeaders,
+  getHeader,
+  headersFromObject,
+  headersObject,
+  setHeader,
+} from './headers.ts';
+import { logRequest } from './log-request.ts';
+import type { Queued } from './queue.ts';
+import { joinTunnel } from './tunnel.ts';
+import { invalidRequestReason } from './validate.ts';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
+
+/** Phase the request is in, for termination flags' second letter. */
+enum Phase {
+  Request = 'R',
+  Queue = 'Q',
+  Connect = 'C',
+  Headers = 'H',
+  Data = 'D',
+  Done = '-',
+}
+
+export class Stream implements Queued {
+  readonly ctx: DatapathContext;
+  readonly fe: FrontendPlan;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  txn!: HttpTxn;
+  be?: BackendPlan;
+  server?: ServerState;
+  /** Timers (epoch ms): request start, queue entry, connect start, response headers. */
+  readonly start: number;
+  tQueue = -1;
+  tConnect = -1;
+  tw = -1;
+  tc = -1;
+  tr = -1;
+  status = 0;
+  termState = '----';
+  retries = 0;
+  redispatched = false;
+  phase: Phase = Phase.Request;
+  done = false;
+  /** Upstream request was handed a connection (undici onConnect): not a connect failure. */
+  private connected = false;
+  private abortUpstream?: (err: Error) => void;
+  private resume?: () => void;
+  private body?: BodyStream;
+  private queueTimer?: NodeJS.Timeout;
+  private holdsSlot = false;
+  private readonly bytesIn0: number;
+  private readonly bytesOut0: number;
+  private clientGone = false;
+  /** Set for `Upgrade` requests: bytes the client sent after the request head. */
+  upgradeHead?: Buffer;
+  /** The tunnel is established: the response object no longer owns the socket. */
+  tunnelling = false;
+
+  constructor(ctx: DatapathContext, fe: FrontendPlan, req: IncomingMessage, res: ServerResponse) {
+    this.ctx = ctx;
+    this.fe = fe;
+    this.req = req;
+    this.res = res;
+    this.start = Date.now();
+    const sock = req.socket;
+    this.bytesIn0 = sock.bytesRead;
+    this.bytesOut0 = sock.bytesWritten;
+    res.once('close', this.onClientClose);
+  }
+
+  /** Entry point: runs the request through every phase. */
+  run(): void {
+    const req = this.req;
+    const fe = this.fe;
+    const sock = req.socket;
+    fe.counters.reqTot++;
+    this.txn = makeTxn({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      httpVersion: req.httpVersion,
+      rawHeaders: req.rawHeaders,
+      srcIp: sock.remoteAddress ?? '',
+      srcPort: sock.remotePort ?? 0,
+      dstIp: sock.localAddress ?? '',
+      dstPort: sock.localPort ?? 0,
+      ssl: (sock as { encrypted?: boolean }).encrypted === true,
+      sni: (sock as { servername?: string | false }).servername || undefined,
+      frontend: fe.name,
+    });
+    const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
+    if (bad !== undefined) {
+      fe.counters.ereq++;
+      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
+      return;
+    }
+    if (fe.monitorUri !== undefined && this.txn.path === fe.monitorUri) {
+      this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
+      return;
+    }
+    if (!this.requestFilter(fe)) return;
+    for (let i = 0; i < fe.redirects.length; i++) {
+      const c = fe.redirectConds[i];
+      if (c === undefined || c(this.txn)) {
+        this.redirect(fe.redirects[i]);
+        return;
+      }
+    }
+    if (fe.stats && this.isStatsRequest(fe.stats.uri)) {
+      this.serveStats(fe.stats);
+      return;
+    }
+    let be: BackendPlan | undefined;
+    const ub = fe.useBackends;
+    for (let i = 0; i < ub.length; i++) {
+      const c = ub[i].cond;
+      if (c === undefined || c(this.txn)) {
+        be = ub[i].backend;
+        break;
+      }
+    }
+    if (!be) be = fe.defaultBackend;
+    if (!be) {
+      this.respond(fe.errorPages.get(503) as CannedResponse, 'SC', false);
+      return;
+    }
+    this.be = be;
+    this.txn.backend = be.name;
+    be.conns++;
+    countSessionStart(be.counters, this.start);
+    if (be.model !== fe.model) {
+      if (!this.requestFilter(be)) return;
+      if (be.model.stats?.enabled && this.isStatsRequest(be.model.stats.uri)) {
+        this.serveStats(be.model.stats);
+        return;
+      }
+    }
+    this.upstreamPeer();
+  }
+
+  // ---- request_filter -------------------------------------------------------------------
+
+  /** Runs a proxy's http-request rules; false when the request was answered. */
+  private requestFilter(p: ProxyBehaviour & { name: string }): boolean {
+    const rules = p.requestRules;
+    const txn = this.txn;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      if (r.cond !== undefined && !r.cond(txn)) continue;
+      switch (r.action) {
+        case 'allow':
+          return true;
+        case 'deny':
+        case 'tarpit':
+          this.fe.counters.dreq++;
+          if (this.be) this.be.counters.dreq++;
+          this.respond(r.response, 'PR', false);
+          return false;
+        case 'redirect':
+          this.redirect(r.redirect);
+          return false;
+        case 'return':
+          this.fe.counters.intercepted++;
+          this.respond(r.response, 'LR', false);
+          return false;
+        case 'use-service':
+          this.fe.counters.intercepted++;
+          if (this.ctx.services.prometheus) {
+            this.termState = 'LR--';
+            this.finishOnClose();
+            this.ctx.services.prometheus(this.req, this.res, txn);
+          } else this.respond(this.fe.errorPages.get(503) as CannedResponse, 'PR', false);
+          return false;
+        case 'set-header':
+          setHeader(txn.rawHeaders, r.name, r.lname, r.value(txn));
+          txn.cache = {};
+          break;
+        case 'add-header':
+          txn.rawHeaders.push(r.name, r.value(txn));
+          txn.cache = {};
+          break;
+        case 'del-header':
+          deleteHeader(txn.rawHeaders, r.lname);
+          txn.cache = {};
+          break;
+        case 'track-sc':
+          this.ctx.hooks.trackSc?.(txn, p.name, r.index);
+          break;
+        case 'set-path':
+        case 'set-query':
+        case 'set-uri':
+        case 'set-method':
+          this.rewrite(r.action, r.value(txn));
+          break;
+        case 'set-status':
+          break;
+      }
+    }
+    return true;
+  }
+
+  private rewrite(action: 'set-path' | 'set-query' | 'set-uri' | 'set-method', v: string): void {
+    const txn = this.txn;
+    if (action === 'set-method') txn.method = v;
+    else if (action === 'set-uri') {
+      const fresh = makeTxn({ ...txn, url: v });
+      txn.url = fresh.url;
+      txn.path = fresh.path;
+      txn.query = fresh.query;
+    } else if (action === 'set-path') {
+      txn.path = v;
+      txn.url = txn.query ? `${v}?${txn.query}` : v;
+    } else {
+      txn.query = v.startsWith('?') ? v.slice(1) : v;
+      txn.url = txn.query ? `${txn.path}?${txn.query}` : txn.path;
+    }
+    txn.cache = {};
+  }
+
+  private isStatsRequest(uri: string): boolean {
+    return this.txn.url.startsWith(uri);
+  }
+
+  private serveStats(stats: NonNullable<FrontendPlan['stats']>): void {
+    this.fe.counters.intercepted++;
+    const h = this.ctx.services.stats;
+    if (!h) {
+      this.respond(this.fe.errorPages.get(503) as CannedResponse, 'PR', false);
+      return;
+    }
+    this.termState = 'LR--';
+    this.finishOnClose();
+    h(this.req, this.res, this.fe, stats, this.txn);
+  }
+
+  /** A service owns the response: account and log when it is done. */
+  private finishOnClose(): void {
+    this.res.once('finish', () => {
+      this.status = this.res.statusCode;
+      this.finish();
+    });
+  }
+
+  private redirect(r: CompiledRedirect): void {
+    const m = r.model;
+    const txn = this.txn;
+    let location: string;
+    if (m.type === 'location') location = r.value(txn);
+    else if (m.type === 'prefix') {
+      let path = m.dropQuery ? txn.path : txn.url;
+      if (m.appendSlash && !txn.path.endsWith('/'))
+        path = m.dropQuery ? `${txn.path}/` : txn.query ? `${txn.path}/?${txn.query}` : `${txn.path}/`;
+      const prefix = r.value(txn);
+      location = prefix === '/' ? path : prefix + path;
+    } else {
+      const host = getHeader(txn.rawHeaders, 'host') ?? '';
+      const path = m.dropQuery ? txn.path : txn.url;
+      location = `${r.value(txn)}://${host}${path}`;
+    }
+    const headers: Array<[string, string]> = [
+      ['content-length', '0'],
+      ['location', location],
+      ['cache-control', 'no-cache'],
+    ];
+    if (m.setCookie) headers.push(['set-cookie', m.setCookie]);
+    if (m.clearCookie)
+      headers.push(['set-cookie', `${m.clearCookie}; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT`]);
+    this.fe.counters.intercepted++;
+    this.respond({ status: r.code, reason: REDIRECT_REASONS[r.code] ?? 'Found', headers, body: EMPTY }, 'LR', false);
+  }
+
+  // ---- upstream_peer --------------------------------------------------------------------
+
+  private upstreamPeer(): void {
+    const be = this.be as BackendPlan;
+    const hooks = this.ctx.hooks;
+    let server = hooks.persistentServer?.(this.txn, be);
+    if (!server) {
+      server = be.selector.pick(this.txn) ?? undefined;
+      if (server) {
+        be.counters.lbtot++;
+        server.counters.lbtot++;
+      }
+    }
+    if (!server) {
+      if (anyUsable(be)) {
+        this.enqueue(undefined);
+        return;
+      }
+      this.respond(be.errorPages.get(503) as CannedResponse, 'SC', false);
+      return;
+    }
+    hooks.serverChosen?.(this.txn, be, server);
+    this.assign(server);
+  }
+
+  private assign(server: ServerState): void {
+    if (server.maxconn && server.cur >= server.maxconn) {
+      this.enqueue(server);
+      return;
+    }
+    this.connect(server);
+  }
+
+  private enqueue(server: ServerState | undefined): void {
+    const be = this.be as BackendPlan;
+    this.phase = Phase.Queue;
+    this.tQueue = Date.now();
+    this.server = server;
+    if (server) this.ctx.queues.onServer(this, server, be);
+    else this.ctx.queues.onBackend(this, be);
+    const t = be.timeouts.queue ?? be.timeouts.connect;
+    if (t) this.queueTimer = setTimeout(this.onQueueTimeout, t);
+  }
+
+  private readonly onQueueTimeout = (): void => {
+    const be = this.be as BackendPlan;
+    if (!this.ctx.queues.remove(this, this.server, be)) return;
+    this.tw = Date.now() - this.tQueue;
+    this.respond(be.errorPages.get(503) as CannedResponse, 'sQ', false);
+  };
+
+  /** Queued: a slot of `server` is ours now. */
+  dequeued(server: ServerState): void {
+    if (this.queueTimer) clearTimeout(this.queueTimer);
+    this.queueTimer = undefined;
+    this.tw = Date.now() - this.tQueue;
+    if (this.done) return;
+    this.connect(server);
+  }
+
+  // ---- upstream_request_filter + dispatch -----------------------------------------------
+
+  private connect(server: ServerState): void {
+    const be = this.be as BackendPlan;
+    const fe = this.fe;
+    if (this.tw < 0) this.tw = 0;
+    this.server = server;
+    if (!this.holdsSlot) {
+      this.holdsSlot = true;
+      server.cur++;
+      countSessionStart(server.counters, Date.now());
+    }
+    this.phase = Phase.Connect;
+    this.connected = false;
+    this.tConnect = Date.now();
+    const txn = this.txn;
+    const headers = forwardableHeaders(txn.rawHeaders);
+    const ff = be.forwardFor ?? fe.forwardFor;
+    if (ff && !(ff.except?.(txn.srcIp) ?? false) && !(ff.ifNone && findHeader(headers, ff.lheader) >= 0)) {
+      headers.push(ff.header, txn.srcIp.startsWith('::ffff:') ? txn.srcIp.slice(7) : txn.srcIp);
+    }
+    const close = be.connMode !== 'keep-alive' || fe.connMode === 'close';
+    const req = this.req;
+    let body: BodyStream | null = null;
+    if (this.upgradeHead) {
+      // undici sends Connection/Upgrade itself for upgrades.
+    } else if (
+      req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined
+    ) {
+      if (!this.body) this.body = new BodyStream(req);
+      body = this.body;
+    }
+    const timeout = be.timeouts.server ?? 0;
+    let path = txn.url;
+    if (path.charCodeAt(0) !== 47 && path !== '*') path = txn.query ? `${txn.path}?${txn.query}` : txn.path;
+    try {
+      this.ctx.pools.get(server, be).dispatch(
+        {
+          path,
+          method: txn.method,
+          headers,
+          body,
+          reset: close,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+          blocking: false,
+          upgrade: this.upgradeHead ? (req.headers.upgrade ?? 'websocket') : undefined,
+        },
+        this,
+      );
+    } catch (e) {
+      // undici refused the request shape (invalid header value it checks stricter than llhttp)
+      this.fe.counters.ereq++;
+      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
+      void e;
+    }
+  }
+
+  // ---- undici handler (legacy API: no wrapper objects) ----------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.done || this.clientGone) {
+      abort(new Error('client aborted'));
+      return;
+    }
+    this.connected = true;
+    this.abortUpstream = abort;
+    this.tc = Date.now() - this.tConnect;
+    this.phase = Phase.Headers;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true;
+    if (this.done) return false;
+    const now = Date.now();
+    this.tr = now - this.tConnect - Math.max(this.tc, 0);
+    this.resume = resume;
+    this.phase = Phase.Data;
+    const be = this.be as BackendPlan;
+    const server = this.server as ServerState;
+    let headers = forwardableResponseHeaders(rawHeaders);
+    let status = statusCode;
+    let reason = statusText;
+    const rs1 = this.applyResponseRules(be.responseRules, headers);
+    if (rs1 !== undefined) [status, reason] = rs1;
+    if (be.model !== this.fe.model) {
+      const rs2 = this.applyResponseRules(this.fe.responseRules, headers);
+      if (rs2 !== undefined) [status, reason] = rs2;
+    }
+    if (this.done) return false;
+    const hook = this.ctx.hooks.responseHeaders;
+    if (hook) {
+      const obj = headersObject(headers);
+      hook(this.txn, be, server, status, obj);
+      headers = headersFromObject(obj);
+    }
+    if (status >= 500 && status !== 501 && status !== 505) this.ctx.observer?.observe(be, server, 'l7-5xx');
+    else this.ctx.observer?.observe(be, server, 'ok');
+    this.status = status;
+    const res = this.res;
+    if (this.fe.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
+    res.writeHead(status, reason || undefined, headers as unknown as Record<string, string>);
+    res.on('drain', this.onDrain);
+    return true;
+  }
+
+  /** Runs http-response rules on `headers`; returns a new status when set-status matched. */
+  private applyResponseRules(rules: CompiledResponseRule[], headers: string[]): [number, string] | undefined {
+    let out: [number, string] | undefined;
+    const txn = this.txn;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      if (r.cond !== undefined && !r.cond(txn)) continue;
+      switch (r.action) {
+        case 'allow':
+          return out;
+        case 'set-header':
+          setHeader(headers, r.name, r.lname, r.value(txn));
+          break;
+        case 'add-header':
+          headers.push(r.name, r.value(txn));
+          break;
+        case 'del-header':
+          deleteHeader(headers, r.lname);
+          break;
+        case 'set-status':
+          out = [r.status, r.reason ?? ''];
+          break;
+        case 'deny':
+          this.fe.counters.dresp++;
+          (this.be as BackendPlan).counters.dresp++;
+          this.abortUpstream?.(new Error('response denied'));
+          this.respond(r.response, 'PH', true);
+          return out;
+      }
+    }
+    return out;
+  }
+
+  private readonly onDrain = (): void => {
+    const r = this.resume;
+    if (r) r();
+  };
+
+  onData(chunk: Buffer): boolean {
+    if (this.done) return false;
+    return this.res.write(chunk);
+  }
+
+  onComplete(_trailers: string[] | null): void {
+    if (this.done) return;
+    this.phase = Phase.Done;
+    this.res.end();
+    this.finish();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    if (this.done) return;
+    const be = this.be as BackendPlan;
+    const server = this.server as ServerState;
+    const code = err.code ?? '';
+    if (this.clientGone) {
+      this.finish();
+      return;
+    }
+    if (this.phase === Phase.Data) {
+      // The response already started: all we can do is cut the client connection.
+      this.termState = code === 'UND_ERR_BODY_TIMEOUT' ? 'sD--' : 'SD--';
+      be.counters.srvAbrt++;
+      server.counters.srvAbrt++;
+      this.ctx.observer?.observe(be, server, code === 'UND_ERR_BODY_TIMEOUT' ? 'l7-timeout' : 'l7-error');
+      this.res.destroy();
+      this.finish();
+      return;
+    }
+    if (!this.connected) {
+      // fail_to_connect
+      be.counters.econ++;
+      server.counters.econ++;
+      this.ctx.observer?.observe(
+        be,
+        server,
+        code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' ? 'l4-timeout' : 'l4-error',
+      );
+      this.tc = -1;
+      if (this.retry()) return;
+      this.respond(be.errorPages.get(503) as CannedResponse, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC', false);
+      return;
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      this.ctx.observer?.observe(be, server, 'l7-timeout');
+      this.respond(be.errorPages.get(504) as CannedResponse, 'sH', false);
+      return;
+    }
+    // Closed or reset before any response byte: safe to replay only idempotent requests
+    // whose body was not sent.
+    const replayable = CONNECT_ERRORS.has(code) && IDEMPOTENT.has(this.txn.method) && !this.body?.started;
+    if (replayable && this.retry()) return;
+    be.counters.eresp++;
+    server.counters.eresp++;
+    this.ctx.observer?.observe(be, server, 'l7-error');
+    this.respond(be.errorPages.get(502) as CannedResponse, CONNECT_ERRORS.has(code) ? 'SH' : 'PH', false);
+  }
+
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Socket): void {
+    if (this.done) {
+      upstream.destroy();
+      return;
+    }
+    this.tr = Date.now() - this.tConnect - Math.max(this.tc, 0);
+    this.status = statusCode;
+    this.phase = Phase.Data;
+    const client = this.req.socket;
+    let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
+    if (rawHeaders) for (let i = 0; i < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+    this.tunnelling = true;
+    this.res.detachSocket(client);
+    client.write(`${head}\r\n`);
+    if (this.upgradeHead && this.upgradeHead.length > 0) upstream.write(this.upgradeHead);
+    const be = this.be as BackendPlan;
+    const t = be.timeouts.tunnel ?? be.timeouts.server ?? this.fe.timeouts.client ?? 0;
+    this.ctx.observer?.observe(be, this.server as ServerState, 'ok');
+    joinTunnel(client, upstream, t, (term) => {
+      this.termState = term;
+      this.finish();
+    });
+  }
+
+  // ---- fail_to_connect ------------------------------------------------------------------
+
+  /** Retries on the same server, or another when redispatch allows; false when out of retries. */
+  private retry(): boolean {
+    const be = this.be as BackendPlan;
+    if (this.retries >= be.retries || this.body?.started) return false;
+    this.retries++;
+    be.counters.wretr++;
+    const failed = this.server as ServerState;
+    failed.counters.wretr++;
+    this.releaseSlot();
+    const rd = be.redispatch;
+    // HAProxy: -1 (default of `option redispatch`) redispatches on the last retry; N every Nth.
+    const redispatchNow = rd !== undefined && (rd < 0 ? this.retries === be.retries : this.retries % rd === 0);
+    let next: ServerState | undefined = failed;
+    if (redispatchNow) {
+      const other = be.selector.pick(this.txn, failed);
+      if (other && other !== failed) {
+        next = other;
+        this.redispatched = true;
+        be.counters.wredis++;
+        failed.counters.wredis++;
+      }
+    } else if (!isUsable(failed) && failed.admin === 'MAINT') next = undefined;
+    if (!next) return false;
+    this.assign(next);
+    return true;
+  }
+
+  // ---- responses, end, logging -----------------------------------------------------------
+
+  /** Sends a canned response (error page, redirect, return) and ends the request. */
+  respond(c: CannedResponse, term: string, close: boolean): void {
+    if (this.done) return;
+    this.termState = `${term}--`;
+    this.status = c.status;
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+      this.finish();
+      return;
+    }
+    if (close || this.ctx.stopping || this.fe.connMode === 'close') res.shouldKeepAlive = false;
+    const h = c.headers;
+    const flat: string[] = [];
+    for (let i = 0; i < h.length; i++) flat.push(h[i][0], h[i][1]);
+    res.writeHead(c.status, c.reason, flat as unknown as Record<string, string>);
+    res.end(c.body);
+    this.finish();
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.done) return;
+    if (this.res.writableFinished || this.tunnelling) return;
+    this.clientGone = true;
+    const be = this.be;
+    if (be) {
+      be.counters.cliAbrt++;
+      if (this.server) this.server.counters.cliAbrt++;
+    }
+    this.termState = `C${this.phase}--`;
+    if (this.phase === Phase.Queue && be) {
+      this.ctx.queues.remove(this, this.server, be);
+      if (this.queueTimer) clearTimeout(this.queueTimer);
+    }
+    const abort = this.abortUpstream;
+    this.abortUpstream = undefined;
+    if (abort) abort(new Error('client closed the connection'));
+    this.finish();
+  };
+
+  /** Client side timed out (`timeout client`) while this request was active. */
+  clientTimeout(): void {
+    if (this.done) return;
+    if (this.phase === Phase.Request || (this.phase !== Phase.Data && this.body && !this.body.ended)) {
+      this.abortUpstream?.(new Error('client timeout'));
+      this.fe.counters.ereq++;
+      this.respond(this.fe.errorPages.get(408) as CannedResponse, 'cD', true);
+      return;
+    }
+    if (this.phase === Phase.Data) {
+      this.termState = 'cD--';
+      this.abortUpstream?.(new Error('client timeout'));
+      this.res.destroy();
+      this.finish();
+    }
+  }
+
+  private releaseSlot(): void {
+    if (!this.holdsSlot) return;
+    this.holdsSlot = false;
+    const server = this.server as ServerState;
+    server.cur--;
+    server.counters.scur--;
+    this.ctx.queues.release(server, this.be as BackendPlan);
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.queueTimer) clearTimeout(this.queueTimer);
+    this.res.off('drain', this.onDrain);
+    const now = Date.now();
+    const fe = this.fe;
+    const be = this.be;
+    const status = this.status;
+    const sock = this.req.socket;
+    const bin = sock.bytesRead - this.bytesIn0;
+    const bout = sock.bytesWritten - this.bytesOut0;
+    fe.counters.bin += bin;
+    fe.counters.bout += bout;
+    if (status) countStatus(fe.counters, status);
+    if (be) {
+      be.conns--;
+      be.counters.scur--;
+      be.counters.bin += bin;
+      be.counters.bout += bout;
+      if (status) countStatus(be.counters, status);
+      const server = this.server;
+      if (server && this.holdsSlot) {
+        server.counters.bin += bin;
+        server.counters.bout += bout;
+        if (status) countStatus(server.counters, status);
+        if (this.tr >= 0) {
+          be.counters.timeSamples++;
+          be.counters.ttimeSum += now - this.start;
+          be.counters.rtimeSum += this.tr;
+          be.counters.ctimeSum += Math.max(0, this.tc);
+          be.counters.qtimeSum += Math.max(0, this.tw);
+          server.counters.timeSamples++;
+          server.counters.ttimeSum += now - this.start;
+          server.counters.rtimeSum += this.tr;
+          server.counters.ctimeSum += Math.max(0, this.tc);
+          server.counters.qtimeSum += Math.max(0, this.tw);
+        }
+      }
+      this.releaseSlot();
+    }
+    this.ctx.hooks.requestEnded?.(this.txn, fe, status);
+    if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
+  }
+}
+
+function anyUsable(be: BackendPlan): boolean {
+  const s = be.servers;
+  for (let i = 0; i < s.length; i++) if (isUsable(s[i])) return true;
+  return false;
+}
+
+const EMPTY = Buffer.alloc(0);
+const REDIRECT_REASONS: Record<number, string> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+};

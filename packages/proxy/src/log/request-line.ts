@@ -1,0 +1,103 @@
+/**
+ * One log line per request, in HAProxy's words: `option httplog`, the default (tcplog-like)
+ * HTTP line, or the same fields as JSON (`--log-format json`).
+ */
+
+/** What the datapath records about a finished request. */
+export interface RequestLogFields {
+  clientIp: string;
+  clientPort: number;
+  /** Epoch ms when the request started (accept date of the request). */
+  start: number;
+  /** Frontend name, with `~` appended for TLS connections (as HAProxy's %ft). */
+  frontend: string;
+  backend: string;
+  /** Server name, or `<NOSRV>`. */
+  server: string;
+  /** Timers (ms), -1 when the phase was not reached: TR Tw Tc Tr Ta. */
+  tR: number;
+  tw: number;
+  tc: number;
+  tr: number;
+  ta: number;
+  status: number;
+  bytes: number;
+  /** Termination state, 4 chars (`----`, `SC--`, `sH--`, `cD--`, ...). */
+  termState: string;
+  actconn: number;
+  feconn: number;
+  beconn: number;
+  srvconn: number;
+  retries: number;
+  redispatched: boolean;
+  srvQueue: number;
+  backendQueue: number;
+  method: string;
+  uri: string;
+  httpVersion: string;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function p2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** `21/Nov/2026:19:32:49.248` (HAProxy's %tr, local time). */
+export function httpLogDate(ms: number): string {
+  const d = new Date(ms);
+  const m = d.getMilliseconds();
+  return `${p2(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${m < 10 ? `00${m}` : m < 100 ? `0${m}` : m}`;
+}
+
+/** Request line as HAProxy quotes it: `"GET /x HTTP/1.1"`, `"<BADREQ>"` when there is none. */
+function requestText(f: RequestLogFields): string {
+  if (!f.method) return '<BADREQ>';
+  return `${f.method} ${f.uri} HTTP/${f.httpVersion}`;
+}
+
+function retriesText(f: RequestLogFields): string {
+  return f.redispatched ? `+${f.retries}` : String(f.retries);
+}
+
+/** `option httplog` line. */
+export function formatHttpLog(f: RequestLogFields): string {
+  return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tR}/${f.tw}/${f.tc}/${f.tr}/${f.ta} ${f.status} ${f.bytes} - - ${f.termState} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue} "${requestText(f)}"`;
+}
+
+/** HAProxy's default line for HTTP proxies without `option httplog` (timers Tw/Tc/Tt, 2-char state). */
+export function formatDefaultLog(f: RequestLogFields): string {
+  return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tw}/${f.tc}/${f.ta} ${f.bytes} ${f.termState.slice(0, 2)} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue}`;
+}
+
+/** The same fields as one JSON object (names follow HAProxy's log-format aliases). */
+export function formatJsonLog(f: RequestLogFields): string {
+  return JSON.stringify({
+    client_ip: f.clientIp,
+    client_port: f.clientPort,
+    date: new Date(f.start).toISOString(),
+    frontend: f.frontend,
+    backend: f.backend,
+    server: f.server,
+    TR: f.tR,
+    Tw: f.tw,
+    Tc: f.tc,
+    Tr: f.tr,
+    Ta: f.ta,
+    status: f.status,
+    bytes: f.bytes,
+    termination_state: f.termState,
+    actconn: f.actconn,
+    feconn: f.feconn,
+    beconn: f.beconn,
+    srvconn: f.srvconn,
+    retries: f.retries,
+    redispatched: f.redispatched,
+    srv_queue: f.srvQueue,
+    backend_queue: f.backendQueue,
+    method: f.method,
+    uri: f.uri,
+    http_version: f.httpVersion,
+    request: requestText(f),
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * buildRuntime: compiles a ConfigModel into the runtime the datapath serves. Everything that can
+ * be decided at load time is decided here (ACLs, conditions, rules, log formats, backends of
+ * `use_backend`, TLS contexts, error pages); every problem is collected with FILE:LINE so a bad
+ * configuration is reported whole and nothing is bound.
+ */
+import { EventEmitter } from 'node:events';
+import { BlockList, isIPv6 } from 'node:net';
+import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, SourceLoc } from '@switchyard/config';
+import { compileAcls, compileCondition, compileLogFormat } from '../acl/index.ts';
+import type { AclTable, CompiledCondition } from '../acl/types.ts';
+import { newBackendCounters, newFrontendCounters } from './counters.ts';
+import { defaultErrorPages, ErrorFileError, parseErrorFile } from './error-pages.ts';
+import { createSelector } from './fallback.ts';
+import type { ProxyLogger } from './log-types.ts';
+import type {
+  BackendPlan,
+  CannedResponse,
+  CompiledForwardFor,
+  CompiledRedirect,
+  CompiledRequestRule,
+  CompiledResponseRule,
+  CompiledRuntime,
+  FrontendPlan,
+  ProxyBehaviour,
+  TlsPlan,
+  ValueFn,
+} from './plan.ts';
+import { compileRedirect, compileRequestRule, compileResponseRule } from './rules.ts';
+import { newServerState, type ServerState } from './server-state.ts';
+import { loadTls } from './tls.ts';
+
+export interface BuildOptions {
+  /** Logger the runtime exposes (events, request lines). */
+  logger: ProxyLogger;
+  /** The runtime being replaced on reload: same-named servers at the same address keep their state. */
+  previous?: CompiledRuntime;
+  /** Process start time (kept across reloads). */
+  startedAt?: number;
+}
+
+export interface BuildResult {
+  runtime: CompiledRuntime;
+  diagnostics: Diagnostic[];
+}
+
+/** Shared helpers handed to the rule compilers of one proxy. */
+export interface CompileContext {
+  diags: Diagnostic[];
+  acls: AclTable;
+  cond(c: ProxyModel['useBackends'][number]['cond']): CompiledCondition | undefined;
+  logFormat(fmt: string, loc: SourceLoc): ValueFn;
+  errorPages: Map<number, CannedResponse>;
+}
+
+/** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
+export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResult {
+  const diags: Diagnostic[] = [];
+  const backends = new Map<string, BackendPlan>();
+  const frontends = new Map<string, FrontendPlan>();
+  const previous = opts.previous;
+
+  for (const p of model.proxies) {
+    if (p.disabled || p.kind === 'frontend') continue;
+    const ctx = contextFor(p, diags);
+    const behaviour = compileBehaviour(p, ctx);
+    const prevBackend = previous?.backends.get(p.name);
+    const servers: ServerState[] = [];
+    const serversByName = new Map<string, ServerState>();
+    for (const s of p.servers) {
+      if (serversByName.has(s.name)) {
+        diags.push(err('CFG_DUPLICATE_SERVER', `backend '${p.name}' has two servers named '${s.name}'`, s.loc));
+        continue;
+      }
+      const old = prevBackend?.serversByName.get(s.name);
+      const state = old && old.host === s.host && old.port === s.port ? old : newServerState(p.name, s);
+      servers.push(state);
+      serversByName.set(s.name, state);
+    }
+    const redispatch = p.options.redispatch;
+    const backend = {
+      name: p.name,
+      id: p.id,
+      model: p,
+      servers,
+      serversByName,
+      counters: prevBackend?.counters ?? newBackendCounters(),
+      selector: undefined as unknown as BackendPlan['selector'],
+      lastChange: prevBackend?.lastChange ?? Date.now(),
+      downtimeMs: prevBackend?.downtimeMs ?? 0,
+      downSince: prevBackend?.downSince,
+      ...behaviour,
+      retries: p.retries,
+      redispatch: redispatch ? (redispatch.interval === 0 ? undefined : redispatch.interval) : undefined,
+      conns: 0,
+    } satisfies BackendPlan;
+    // The selector reads the backend it balances, so it is attached once the backend exists.
+    (backend as { selector: BackendPlan['selector'] }).selector = createSelector(backend);
+    backends.set(p.name, backend);
+  }
+
+  const bindKeys = new Map<string, SourceLoc>();
+  for (const p of model.proxies) {
+    if (p.disabled || p.kind === 'backend') continue;
+    const ctx = contextFor(p, diags);
+    const behaviour = compileBehaviour(p, ctx);
+    if (p.binds.length === 0) {
+      diags.push({
+        severity: 'warning',
+        code: 'CFG_NO_BIND',
+        message: `${p.kind} '${p.name}' has no 'bind' line: it receives no traffic (declare it as a backend if this was intended)`,
+        loc: p.loc,
+      });
+    }
+    const tls = new Map<number, TlsPlan>();
+    p.binds.forEach((b, i) => {
+      const key = b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
+      const seen = bindKeys.get(key);
+      if (seen)
+        diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
+      else bindKeys.set(key, b.loc);
+      if (b.ssl) {
+        const plan = loadTls(b, diags);
+        if (plan) tls.set(i, plan);
+      }
+    });
+    const useBackends: FrontendPlan['useBackends'] = [];
+    for (const u of p.useBackends) {
+      const be = resolveBackend(u.backend, u.loc, backends, model, diags);
+      const cond = ctx.cond(u.cond);
+      if (be) useBackends.push({ backend: be, cond });
+    }
+    let defaultBackend: BackendPlan | undefined;
+    if (p.defaultBackend) {
+      defaultBackend = resolveBackend(p.defaultBackend, p.loc, backends, model, diags);
+    } else if (p.kind === 'listen') defaultBackend = backends.get(p.name);
+    const redirects: CompiledRedirect[] = [];
+    const redirectConds: Array<CompiledCondition | undefined> = [];
+    for (const r of p.redirects) {
+      redirects.push(compileRedirect(r, ctx));
+      redirectConds.push(ctx.cond(r.cond));
+    }
+    const prevFrontend = previous?.frontends.get(p.name);
+    frontends.set(p.name, {
+      name: p.name,
+      id: p.id,
+      model: p,
+      counters: prevFrontend?.counters ?? newFrontendCounters(),
+      listening: false,
+      ...behaviour,
+      binds: p.binds,
+      tls,
+      maxconn: p.maxconn ?? 0,
+      redirects,
+      redirectConds,
+      useBackends,
+      defaultBackend,
+      stats: p.stats?.enabled ? p.stats : undefined,
+      monitorUri: p.monitorUri,
+      conns: 0,
+    });
+  }
+
+  const runtime: CompiledRuntime = {
+    config: model,
+    frontends,
+    backends,
+    events: previous?.events ?? new EventEmitter(),
+    startedAt: opts.startedAt ?? previous?.startedAt ?? Date.now(),
+    vrrp: previous?.vrrp ?? new Map(),
+    logger: opts.logger,
+    maxconn: model.global.maxconn ?? 0,
+  };
+  return { runtime, diagnostics: diags };
+}
+
+function err(code: string, message: string, loc: SourceLoc): Diagnostic {
+  return { severity: 'error', code, message, loc };
+}
+
+function resolveBackend(
+  name: string,
+  loc: SourceLoc,
+  backends: Map<string, BackendPlan>,
+  model: ConfigModel,
+  diags: Diagnostic[],
+): BackendPlan | undefined {
+  const be = backends.get(name);
+  if (be) return be;
+  if (name.includes('%[')) {
+    diags.push(
+      err('CFG_DYNAMIC_BACKEND', `dynamic backend name '${name}' is not supported: name the backend literally`, loc),
+    );
+    return undefined;
+  }
+  const p = model.proxies.find((x) => x.name === name);
+  if (p?.kind === 'frontend') diags.push(err('CFG_NOT_A_BACKEND', `'${name}' is a frontend, not a backend`, loc));
+  else if (p?.disabled) diags.push(err('CFG_BACKEND_DISABLED', `backend '${name}' is disabled`, loc));
+  else diags.push(err('CFG_UNKNOWN_BACKEND', `unable to find required backend '${name}'`, loc));
+  return undefined;
+}
+
+function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
+  const acls = compileAcls(p.acls, diags);
+  const errorPages = defaultErrorPages();
+  for (const [code, raw] of Object.entries(p.errorFiles)) {
+    try {
+      errorPages.set(Number(code), parseErrorFile(raw));
+    } catch (e) {
+      if (!(e instanceof ErrorFileError)) throw e;
+      diags.push(err(e.code, `errorfile ${code}: ${e.message}`, p.loc));
+    }
+  }
+  return {
+    diags,
+    acls,
+    cond: (c) => (c ? compileCondition(c, acls, diags) : undefined),
+    logFormat: (fmt, loc) => compileLogFormat(fmt, loc, diags),
+    errorPages,
+  };
+}
+
+function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
+  const requestRules: CompiledRequestRule[] = p.httpRequest.map((r, i) => compileRequestRule(r, i, ctx));
+  const responseRules: CompiledResponseRule[] = [];
+  for (const r of p.httpResponse) {
+    const c = compileResponseRule(r, ctx);
+    if (c) responseRules.push(c);
+  }
+  return {
+    timeouts: p.timeouts,
+    connMode: p.options.connMode,
+    forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
+    requestRules,
+    responseRules,
+    errorPages: ctx.errorPages,
+    logTargets: p.logs,
+    httplog: p.options.httplog,
+    dontlognull: p.options.dontlognull,
+    logFormat: p.logFormat ? ctx.logFormat(p.logFormat, p.loc) : undefined,
+  };
+}
+
+/** `option forwardfor [except NET] [header NAME] [if-none]`. */
+function compileForwardFor(f: ForwardForModel, loc: SourceLoc, diags: Diagnostic[]): CompiledForwardFor {
+  const out: CompiledForwardFor = { header: f.header, lheader: f.header.toLowerCase(), ifNone: f.ifNone };
+  if (f.except) {
+    const [net, bitsText] = f.except.split('/');
+    const v6 = isIPv6(net);
+    const bits = bitsText === undefined ? (v6 ? 128 : 32) : Number(bitsText);
+    const list = new BlockList();
+    try {
+      list.addSubnet(net, bits, v6 ? 'ipv6' : 'ipv4');
+      out.except = (ip) => {
+        if (ip.startsWith('::ffff:') && !v6) return list.check(ip.slice(7), 'ipv4');
+        return list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+      };
+    } catch (e) {
+      diags.push(err('CFG_BAD_NETWORK', `option forwardfor except '${f.except}': ${(e as Error).message}`, loc));
+    }
+  }
+  return out;
+}

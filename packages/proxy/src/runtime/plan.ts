@@ -1,0 +1,118 @@
+/**
+ * What runtime/build.ts compiles a proxy into beyond the shared FrontendRuntime/BackendRuntime
+ * fields: rules with their conditions compiled, resolved backends, TLS contexts, error pages.
+ * The datapath reads only these precomputed structures on the hot path.
+ */
+import type { SecureContext } from 'node:tls';
+import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
+import type { CompiledCondition } from '../acl/types.ts';
+import type { HttpTxn } from '../txn.ts';
+import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from './types.ts';
+
+/** A log-format / header value compiled to a function of the transaction. */
+export type ValueFn = (txn: HttpTxn) => string;
+
+/** A canned HTTP response: error pages, `errorfile`, `http-request return|deny`. */
+export interface CannedResponse {
+  status: number;
+  reason: string;
+  /** Header pairs, in order, as sent (names as written). */
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+/** A compiled `redirect` (from `redirect ...` or `http-request redirect ...`). */
+export interface CompiledRedirect {
+  model: RedirectModel;
+  code: number;
+  /** Location value for `location` / `prefix`, compiled as log-format. */
+  value: ValueFn;
+}
+
+/** A compiled `http-request` rule. `cond` is undefined when the rule has no condition. */
+export type CompiledRequestRule =
+  | { action: 'allow'; cond?: CompiledCondition }
+  | { action: 'deny' | 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
+  | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
+  | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
+  | { action: 'del-header'; lname: string; cond?: CompiledCondition }
+  | { action: 'return'; response: CannedResponse; bodyFn?: ValueFn; cond?: CompiledCondition }
+  | { action: 'use-service'; service: 'prometheus-exporter'; cond?: CompiledCondition }
+  | { action: 'track-sc'; index: number; cond?: CompiledCondition }
+  | { action: 'set-path' | 'set-query' | 'set-uri' | 'set-method'; value: ValueFn; cond?: CompiledCondition }
+  | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition };
+
+/** A compiled `http-response` rule. */
+export type CompiledResponseRule =
+  | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
+  | { action: 'del-header'; lname: string; cond?: CompiledCondition }
+  | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }
+  | { action: 'deny'; response: CannedResponse; cond?: CompiledCondition }
+  | { action: 'allow'; cond?: CompiledCondition };
+
+/** `option forwardfor` compiled: header name and the `except` network as a matcher. */
+export interface CompiledForwardFor {
+  header: string;
+  lheader: string;
+  ifNone: boolean;
+  except?: (ip: string) => boolean;
+}
+
+/** Per-proxy behaviour shared by the frontend and backend side. */
+export interface ProxyBehaviour {
+  timeouts: Timeouts;
+  connMode: 'keep-alive' | 'server-close' | 'close';
+  forwardFor?: CompiledForwardFor;
+  requestRules: CompiledRequestRule[];
+  responseRules: CompiledResponseRule[];
+  /** Error pages by status (HAProxy defaults overridden by `errorfile`). */
+  errorPages: Map<number, CannedResponse>;
+  /** Targets for per-request log lines (empty: no request logging). */
+  logTargets: LogTarget[];
+  /** `option httplog` (else HAProxy's shorter tcplog-like default line). */
+  httplog: boolean;
+  dontlognull: boolean;
+  /** `log-format` compiled, when set. */
+  logFormat?: ValueFn;
+}
+
+export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
+  binds: BindModel[];
+  /** SNI-less default context and per-name contexts, per bind index with `ssl`. */
+  tls: Map<number, TlsPlan>;
+  maxconn: number;
+  redirects: CompiledRedirect[];
+  redirectConds: Array<CompiledCondition | undefined>;
+  useBackends: Array<{ backend: BackendPlan; cond?: CompiledCondition }>;
+  defaultBackend?: BackendPlan;
+  stats?: StatsModel;
+  monitorUri?: string;
+  /** Current connections on this frontend (feconn). */
+  conns: number;
+}
+
+export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
+  retries: number;
+  /** `option redispatch [N]`: redispatch every N retries (HAProxy default: on the last one, -1). */
+  redispatch?: number;
+  /** Current connections/requests in this backend (beconn). */
+  conns: number;
+}
+
+export interface TlsPlan {
+  defaultContext: SecureContext;
+  /** Lower-cased exact names and `*.suffix` wildcards to contexts. */
+  byName: Map<string, SecureContext>;
+  wildcards: Map<string, SecureContext>;
+  /** The key/cert/ca options of the default context (for https.createServer). */
+  defaultOptions: { key: string | Buffer; cert: string | Buffer };
+  alpn?: string[];
+}
+
+/** The runtime as build.ts returns it: the shared interface plus the compiled plans. */
+export interface CompiledRuntime extends ProxyRuntime {
+  readonly frontends: Map<string, FrontendPlan>;
+  readonly backends: Map<string, BackendPlan>;
+  /** Global maxconn (0 = unlimited). */
+  readonly maxconn: number;
+}

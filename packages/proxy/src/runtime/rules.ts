@@ -1,0 +1,100 @@
+/** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
+import type { HttpRuleModel, RedirectModel } from '@switchyard/config';
+import type { CompileContext } from './build.ts';
+import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
+import type { CannedResponse, CompiledRedirect, CompiledRequestRule, CompiledResponseRule, ValueFn } from './plan.ts';
+
+/** A `deny`/`return` response: the proxy's error page for the status unless a body is given. */
+function canned(
+  ctx: CompileContext,
+  status: number,
+  contentType: string | undefined,
+  body: string | undefined,
+  headers: Array<[string, string]>,
+): CannedResponse {
+  if (body === undefined && contentType === undefined && headers.length === 0) {
+    return ctx.errorPages.get(status) ?? defaultErrorPage(status);
+  }
+  const buf = Buffer.from(body ?? '');
+  const h: Array<[string, string]> = [['content-length', String(buf.length)]];
+  if (contentType) h.push(['content-type', contentType]);
+  for (const x of headers) h.push(x);
+  return { status, reason: reasonPhrase(status), headers: h, body: buf };
+}
+
+/** Compiles one http-request rule; `index` is its position (track-sc hooks get it). */
+export function compileRequestRule(r: HttpRuleModel, index: number, ctx: CompileContext): CompiledRequestRule {
+  const cond = ctx.cond(r.cond);
+  switch (r.action) {
+    case 'allow':
+      return { action: 'allow', cond };
+    case 'deny':
+      return { action: 'deny', response: canned(ctx, r.status, r.contentType, r.body, []), cond };
+    case 'tarpit':
+      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, []), cond };
+    case 'redirect':
+      return { action: 'redirect', redirect: compileRedirect(r.redirect, ctx), cond };
+    case 'set-header':
+    case 'add-header':
+      return {
+        action: r.action,
+        name: r.name,
+        lname: r.name.toLowerCase(),
+        value: ctx.logFormat(r.value, r.loc),
+        cond,
+      };
+    case 'del-header':
+      return { action: 'del-header', lname: r.name.toLowerCase(), cond };
+    case 'return':
+      return { action: 'return', response: canned(ctx, r.status, r.contentType, r.body, r.headers), cond };
+    case 'use-service':
+      return { action: 'use-service', service: r.service, cond };
+    case 'track-sc':
+      return { action: 'track-sc', index, cond };
+    case 'set-path':
+    case 'set-query':
+    case 'set-uri':
+    case 'set-method':
+      return { action: r.action, value: ctx.logFormat(r.value, r.loc), cond };
+    case 'set-status':
+      return { action: 'set-status', status: r.status, reason: r.reason, cond };
+  }
+}
+
+/** Compiles one http-response rule; actions that only exist on requests are reported. */
+export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): CompiledResponseRule | undefined {
+  const cond = ctx.cond(r.cond);
+  switch (r.action) {
+    case 'set-header':
+    case 'add-header':
+      return {
+        action: r.action,
+        name: r.name,
+        lname: r.name.toLowerCase(),
+        value: ctx.logFormat(r.value, r.loc),
+        cond,
+      };
+    case 'del-header':
+      return { action: 'del-header', lname: r.name.toLowerCase(), cond };
+    case 'set-status':
+      return { action: 'set-status', status: r.status, reason: r.reason, cond };
+    case 'deny':
+      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, []), cond };
+    case 'allow':
+      return { action: 'allow', cond };
+    default:
+      ctx.diags.push({
+        severity: 'error',
+        code: 'CFG_BAD_RESPONSE_RULE',
+        message: `'http-response ${r.action}' is not supported (only on http-request)`,
+        loc: r.loc,
+      });
+      return undefined;
+  }
+}
+
+/** Compiles a redirect; `location`/`prefix` values are log-format strings as in HAProxy. */
+export function compileRedirect(r: RedirectModel, ctx: CompileContext): CompiledRedirect {
+  const value: ValueFn = r.type === 'scheme' ? () => r.value : ctx.logFormat(r.value, r.loc);
+  return { model: r, code: r.code, value };
+}

@@ -1,1 +1,7 @@
+export { Codes, formatDiagnostic, Reporter } from './diagnostics.ts';
+export { tokenizeLine } from './lexer.ts';
+export { loadConfigFiles, readReferencedFile } from './load.ts';
 export * from './model.ts';
+export { type ParseOptions, parseConfig } from './parser.ts';
+export { closest, editDistance } from './suggest.ts';
+export { parseIntRange, parseSize, parseTime, ValueError } from './units.ts';

@@ -124,6 +124,8 @@ export type HttpRuleModel =
       contentType?: string;
       /** `string TEXT`, `lf-string FMT` or `file PATH` (content loaded at parse time). */
       body?: string;
+      /** True for `lf-string` / `lf-file`: `body` is a log-format string evaluated per request. */
+      lf?: boolean;
       headers: Array<[string, string]>;
       cond?: ConditionModel;
       loc: SourceLoc;
@@ -236,6 +238,14 @@ export interface ServerModel {
   ssl: boolean;
   verify: 'none' | 'required';
   sni?: string;
+  /** `ca-file FILE`: CAs to verify the server's certificate (default: Node's bundled CAs). */
+  caFile?: string;
+  /** `check-ssl`: health checks over TLS even when traffic is not (`ssl` implies it). */
+  checkSsl?: boolean;
+  /** `check-sni NAME`: SNI sent by TLS health checks. */
+  checkSni?: string;
+  /** `init-addr last,libc,none,IP` as written (resolution order at start). */
+  initAddr?: string;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
   loc: SourceLoc;
@@ -285,7 +295,8 @@ export interface StickRuleModel {
 
 export interface CookieModel {
   name: string;
-  mode: 'insert' | 'rewrite' | 'prefix';
+  /** `passive` (no keyword, HAProxy's default): the server sets the cookie, the proxy only reads it. */
+  mode: 'insert' | 'rewrite' | 'prefix' | 'passive';
   indirect: boolean;
   nocache: boolean;
   httponly: boolean;
@@ -354,6 +365,8 @@ export interface ProxyModel {
   redirects: RedirectModel[];
   stats?: StatsModel;
   disabled: boolean;
+  /** `description TEXT` (stats page). */
+  description?: string;
   // frontend side
   binds: BindModel[];
   useBackends: UseBackendModel[];
@@ -400,6 +413,18 @@ export interface GlobalModel {
   description?: string;
   /** `tune.*` and other settings kept for reference. */
   tune: Record<string, string>;
+  /** `stats timeout T`: idle timeout of runtime API connections (HAProxy default 10s). */
+  statsTimeout?: number;
+  /** `spread-checks N`: +/- N percent random spread of check intervals (0-50). */
+  spreadChecks?: number;
+  /** `log-tag TAG`: syslog tag (default: program name). */
+  logTag?: string;
+  /** `crt-base DIR`: already applied to relative `bind ... crt` paths by the parser. */
+  crtBase?: string;
+  /** `ca-base DIR`. */
+  caBase?: string;
+  /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
+  sslServerVerify?: 'none' | 'required';
   loc?: SourceLoc;
 }
 

@@ -1,0 +1,243 @@
+/** The `global` section. */
+import { parseAddress } from './address.ts';
+import { parseLogTarget } from './log.ts';
+import type { GlobalModel, StatsSocketModel } from './model.ts';
+import { err, type LineCtx, need, noExtra, valueOr, warn } from './state.ts';
+import { didYouMean } from './suggest.ts';
+import { parseIntRange, parseTime } from './units.ts';
+
+type GlobalHandler = (ctx: LineCtx, g: GlobalModel) => void;
+
+/** Keywords of a Node process's world that HAProxy needs and Switchyard does not: what to do instead. */
+const IGNORED: Record<string, string> = {
+  daemon: "'daemon' ignored: Switchyard runs in the foreground; use systemd (deploy/switchyard.service)",
+  'master-worker':
+    "'master-worker' ignored: Switchyard runs in the foreground under systemd; use --workers N for several processes",
+  nbproc: "'nbproc' ignored: use 'nbthread N' or --workers N",
+  user: "'user' ignored: run Switchyard as that user from systemd (User=)",
+  group: "'group' ignored: run Switchyard as that group from systemd (Group=)",
+  uid: "'uid' ignored: run Switchyard as that user from systemd (User=)",
+  gid: "'gid' ignored: run Switchyard as that group from systemd (Group=)",
+  chroot: "'chroot' ignored: use systemd's RootDirectory=/ProtectSystem=",
+  'ulimit-n': "'ulimit-n' ignored: set LimitNOFILE= in the systemd unit",
+  quiet: "'quiet' ignored: Switchyard prints only warnings and errors at start",
+  debug: "'debug' ignored: use --verbose for more output",
+  'cpu-map': "'cpu-map' ignored: Node manages its own threads; pin with systemd's CPUAffinity=",
+  maxpipes: "'maxpipes' ignored: Switchyard does not splice through pipes",
+  'tune.maxaccept': "'tune.maxaccept' ignored: Node accepts connections on its event loop",
+  'stats bind-process': "'stats bind-process' ignored: there is one runtime API per Switchyard process group",
+  'stats maxconn': "'stats maxconn' ignored: the runtime API accepts connections without a separate limit",
+  'log-send-hostname': "'log-send-hostname' ignored: the syslog header uses the 'node' name or the host name",
+  nosplice: "'nosplice' ignored: Switchyard does not use splice()",
+  noepoll: "'noepoll' ignored: Node selects its own poller",
+  'profiling.tasks': "'profiling.tasks' ignored: use node --cpu-prof to profile Switchyard",
+};
+
+/** HAProxy settings whose meaning for Switchyard is "not applicable" but that tools write: kept in `tune`. */
+const SSL_PREFIXES = ['ssl-default-bind-', 'ssl-default-server-'];
+
+function positive(ctx: LineCtx, max: number): number | undefined {
+  const v = need(ctx, 1, 'a number');
+  if (v === undefined || !noExtra(ctx, 2)) return undefined;
+  return valueOr(ctx, parseIntRange(v, 1, max, `'${ctx.args[0]}'`), ctx.args[0]);
+}
+
+function oneWord(ctx: LineCtx, what: string): string | undefined {
+  const v = need(ctx, 1, what);
+  if (v === undefined || !noExtra(ctx, 2)) return undefined;
+  return v;
+}
+
+/** `stats socket ADDR [mode M] [level L] [expose-fd listeners] [user U] [group G]`. */
+function statsSocket(ctx: LineCtx, g: GlobalModel): void {
+  const a = ctx.args;
+  const addr = a[2];
+  if (!addr) return void err(ctx, 'CFG_MISSING_ARG', "'stats socket' expects a path or ipv4@HOST:PORT");
+  const p = parseAddress(addr);
+  if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `stats socket: ${p}`);
+  const s: StatsSocketModel = {
+    kind: p.kind === 'unix' ? 'unix' : 'tcp',
+    level: 'user',
+    exposeFdListeners: false,
+    loc: { ...ctx.loc },
+  };
+  if (p.kind === 'unix') s.path = p.path;
+  else {
+    if (p.port === undefined) return void err(ctx, 'CFG_BAD_PORT', `stats socket: missing port in '${addr}'`);
+    if (p.portEnd !== undefined)
+      return void err(ctx, 'CFG_BAD_PORT', `stats socket: port ranges are not allowed ('${addr}')`);
+    s.host = p.host;
+    s.port = p.port;
+  }
+  for (let i = 3; i < a.length; i += 2) {
+    const k = a[i];
+    const v = a[i + 1];
+    if (k === 'expose-fd') {
+      if (v !== 'listeners') return void err(ctx, 'CFG_BAD_VALUE', "stats socket: 'expose-fd' only takes 'listeners'");
+      s.exposeFdListeners = true;
+      continue;
+    }
+    if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `stats socket: '${k}' expects a value`);
+    if (k === 'mode') {
+      if (!/^[0-7]{1,4}$/.test(v))
+        return void err(ctx, 'CFG_BAD_VALUE', `stats socket: mode '${v}' is not an octal file mode`);
+      s.mode = Number.parseInt(v, 8);
+    } else if (k === 'level') {
+      if (v !== 'user' && v !== 'operator' && v !== 'admin') {
+        return void err(ctx, 'CFG_BAD_VALUE', `stats socket: level must be user, operator or admin, got '${v}'`);
+      }
+      s.level = v;
+    } else if (k === 'user' || k === 'group' || k === 'uid' || k === 'gid') {
+      warn(
+        ctx,
+        'CFG_IGNORED_KEYWORD',
+        `stats socket: '${k}' ignored: the socket belongs to the user Switchyard runs as; use 'mode'`,
+      );
+    } else if (k === 'name' || k === 'maxconn' || k === 'process' || k === 'thread') {
+      warn(ctx, 'CFG_IGNORED_KEYWORD', `stats socket: '${k}' ignored on the runtime API socket`);
+    } else {
+      return void err(
+        ctx,
+        'CFG_UNKNOWN_KEYWORD',
+        `stats socket: unknown option '${k}'${didYouMean(k, ['mode', 'level', 'expose-fd', 'user', 'group'])}`,
+      );
+    }
+  }
+  g.statsSockets.push(s);
+}
+
+/** Global keywords, each with a one-line meaning (used for the README table and did-you-mean). */
+export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
+  /** Syslog / stdout target for every proxy that says `log global`. */
+  log: (ctx, g) => {
+    const t = parseLogTarget(ctx);
+    if (t) g.logs.push(t);
+  },
+  /** Process-wide connection limit. */
+  maxconn: (ctx, g) => {
+    g.maxconn = positive(ctx, 10_000_000) ?? g.maxconn;
+  },
+  /** Writes the process id there at start. */
+  pidfile: (ctx, g) => {
+    g.pidfile = oneWord(ctx, 'a file path') ?? g.pidfile;
+  },
+  /** Worker threads (Switchyard: worker processes). */
+  nbthread: (ctx, g) => {
+    g.nbthread = positive(ctx, 4096) ?? g.nbthread;
+  },
+  /** `stats socket ...` (runtime API) and `stats timeout T`. */
+  stats: (ctx, g) => {
+    const sub = ctx.args[1];
+    if (sub === 'socket') return statsSocket(ctx, g);
+    if (sub === 'timeout') {
+      const v = need(ctx, 2, 'a time');
+      if (v === undefined || !noExtra(ctx, 3)) return;
+      g.statsTimeout = valueOr(ctx, parseTime(v), "'stats timeout'") ?? g.statsTimeout;
+      return;
+    }
+    const key = `stats ${sub}`;
+    if (IGNORED[key]) return void warn(ctx, 'CFG_IGNORED_KEYWORD', IGNORED[key]);
+    err(
+      ctx,
+      'CFG_UNKNOWN_KEYWORD',
+      `'stats' in global expects 'socket' or 'timeout', got '${sub ?? ''}'${didYouMean(sub ?? '', ['socket', 'timeout'])}`,
+    );
+  },
+  /** Node name shown on the stats page. */
+  node: (ctx, g) => {
+    g.node = oneWord(ctx, 'a name') ?? g.node;
+  },
+  /** Description shown on the stats page. */
+  description: (ctx, g) => {
+    if (need(ctx, 1, 'a text') !== undefined) g.description = ctx.args.slice(1).join(' ');
+  },
+  /** Upper bound of a graceful stop. */
+  'hard-stop-after': (ctx, g) => {
+    const v = oneWord(ctx, 'a time');
+    if (v !== undefined) g.hardStopAfter = valueOr(ctx, parseTime(v), "'hard-stop-after'") ?? g.hardStopAfter;
+  },
+  /** Random +/- percent added to check intervals (0-50). */
+  'spread-checks': (ctx, g) => {
+    const v = oneWord(ctx, 'a percentage (0-50)');
+    if (v !== undefined)
+      g.spreadChecks = valueOr(ctx, parseIntRange(v, 0, 50, "'spread-checks'"), 'spread-checks') ?? g.spreadChecks;
+  },
+  /** Tag in syslog headers (default: the program name). */
+  'log-tag': (ctx, g) => {
+    g.logTag = oneWord(ctx, 'a tag') ?? g.logTag;
+  },
+  /** Base directory for relative `crt` paths on bind lines. */
+  'crt-base': (ctx, g) => {
+    g.crtBase = oneWord(ctx, 'a directory') ?? g.crtBase;
+  },
+  /** Base directory for relative CA file paths. */
+  'ca-base': (ctx, g) => {
+    g.caBase = oneWord(ctx, 'a directory') ?? g.caBase;
+  },
+  /** Default certificate verification of `ssl` servers: none or required. */
+  'ssl-server-verify': (ctx, g) => {
+    const v = oneWord(ctx, "'none' or 'required'");
+    if (v === undefined) return;
+    if (v !== 'none' && v !== 'required')
+      return void err(ctx, 'CFG_BAD_VALUE', `'ssl-server-verify' expects 'none' or 'required', got '${v}'`);
+    g.sslServerVerify = v;
+  },
+  /** Switchyard: shared state store (stick tables, admin state) in Redis. */
+  'redis-url': (ctx, g) => {
+    const v = oneWord(ctx, 'a URL (redis://HOST:PORT[/DB] or rediss://...)');
+    if (v === undefined) return;
+    if (!/^rediss?:\/\/[^\s]+$/.test(v) && !/^unix:\/\//.test(v)) {
+      return void err(
+        ctx,
+        'CFG_BAD_VALUE',
+        `'redis-url' expects redis://HOST:PORT[/DB], rediss://... or unix://PATH, got '${v}'`,
+      );
+    }
+    g.redisUrl = v;
+  },
+  /** Switchyard: key namespace shared by the nodes of one cluster in Redis. */
+  'cluster-name': (ctx, g) => {
+    const v = oneWord(ctx, 'a name');
+    if (v === undefined) return;
+    if (!/^[A-Za-z0-9_.:-]+$/.test(v))
+      return void err(
+        ctx,
+        'CFG_BAD_NAME',
+        `'cluster-name' may only contain letters, digits, '_', '.', ':' and '-', got '${v}'`,
+      );
+    g.clusterName = v;
+  },
+};
+
+/** Parses one line of the global section. */
+export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
+  const kw = ctx.args[0];
+  if (!g.loc) g.loc = { ...ctx.loc };
+  const h = GLOBAL_KEYWORDS[kw];
+  if (h) {
+    h(ctx, g);
+    return;
+  }
+  if (IGNORED[kw]) return void warn(ctx, 'CFG_IGNORED_KEYWORD', IGNORED[kw]);
+  if (kw.startsWith('tune.')) {
+    g.tune[kw] = ctx.args.slice(1).join(' ');
+    return void warn(
+      ctx,
+      'CFG_IGNORED_KEYWORD',
+      `'${kw}' kept for reference but has no effect: Switchyard's buffers are managed by Node`,
+    );
+  }
+  if (SSL_PREFIXES.some((p) => kw.startsWith(p)) || kw === 'ssl-dh-param-file' || kw === 'tune.ssl.default-dh-param') {
+    g.tune[kw] = ctx.args.slice(1).join(' ');
+    return void warn(
+      ctx,
+      'CFG_IGNORED_KEYWORD',
+      `'${kw}' kept but not applied: Switchyard uses Node's TLS defaults (TLS 1.2+, secure ciphers)`,
+    );
+  }
+  err(
+    ctx,
+    'CFG_UNKNOWN_KEYWORD',
+    `unknown keyword '${kw}' in 'global' section${didYouMean(kw, [...Object.keys(GLOBAL_KEYWORDS), ...Object.keys(IGNORED)])}`,
+  );
+}

@@ -1,0 +1,306 @@
+/** The section driver: tokenizes lines, tracks sections and defaults inheritance, calls keyword parsers. */
+import { CondStack, evalPredicate } from './conditional.ts';
+import { Reporter } from './diagnostics.ts';
+import { newGlobal, newProxy, newServerParams } from './factory.ts';
+import { parseGlobalLine } from './global.ts';
+import { type Env, splitLines, tokenizeLine } from './lexer.ts';
+import type { ConfigModel, ParseResult, PeersModel, SourceLoc } from './model.ts';
+import { parsePeersLine } from './peers.ts';
+import { finishHttpCheck } from './proxy/check.ts';
+import { parseProxyLine } from './proxy/keywords.ts';
+import type { LineCtx, SectionState } from './state.ts';
+import { didYouMean } from './suggest.ts';
+import { validate } from './validate.ts';
+
+/** Options of parseConfig. */
+export interface ParseOptions {
+  /** Environment for `"${VAR}"` expansion (default: process.env). */
+  env?: Env;
+  /** Reads files the config names (`errorfile`, `http-request return file`); default: not read (empty content). */
+  readFile?: (path: string) => string | Error;
+}
+
+const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen']);
+/** HAProxy sections Switchyard does not support. */
+const UNSUPPORTED_SECTIONS: Record<string, string> = {
+  userlist: "'userlist' sections are not supported; use 'stats auth' for the stats page",
+  resolvers: "'resolvers' sections are not supported: host names are resolved by the system resolver",
+  mailers: "'mailers' sections are not supported; alert from the logs or Prometheus metrics",
+  'http-errors': "'http-errors' sections are not supported; use 'errorfile CODE FILE'",
+  ring: "'ring' sections are not supported; log to stdout or syslog",
+  cache: "'cache' sections are not supported",
+  program: "'program' sections are not supported; use systemd units",
+  'fcgi-app': "'fcgi-app' sections are not supported",
+  'log-forward': "'log-forward' sections are not supported",
+  'dynamic-update': "'dynamic-update' sections are not supported",
+};
+const SECTION_NAMES = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers'];
+const NAME_RE = /^[A-Za-z0-9_.:-]+$/;
+
+type Current =
+  | { type: 'none' }
+  | { type: 'global' }
+  | { type: 'proxy'; s: SectionState }
+  | { type: 'peers'; p: PeersModel }
+  | { type: 'skip' };
+
+/**
+ * Parses haproxy.cfg sources, concatenated in order as HAProxy does with `-f a -f b`.
+ * Pure: text in, model and diagnostics out (nothing is read unless `options.readFile` is given).
+ */
+export function parseConfig(sources: Array<{ file: string; text: string }>, options: ParseOptions = {}): ParseResult {
+  const env = options.env ?? process.env;
+  const r = new Reporter();
+  const config: ConfigModel = { files: sources.map((s) => s.file), global: newGlobal(), proxies: [], peers: [] };
+  const sections: SectionState[] = [];
+  const namedDefaults = new Map<string, SectionState>();
+  let lastDefaults: SectionState | undefined;
+  let cur: Current = { type: 'none' };
+
+  const finish = (): void => {
+    if (cur.type === 'proxy' && cur.s.kind !== 'defaults')
+      finishHttpCheck(cur.s, (loc, msg) => r.warn(loc, 'CFG_NO_EFFECT', msg));
+  };
+
+  for (const src of sources) {
+    finish();
+    cur = { type: 'none' };
+    const cond = new CondStack();
+    const lines = splitLines(src.text);
+    for (let n = 0; n < lines.length; n++) {
+      const loc: SourceLoc = { file: src.file, line: n + 1 };
+      const lx = tokenizeLine(lines[n], env);
+      if (!lx.ok) {
+        if (cond.active) r.error(loc, 'CFG_SYNTAX', lx.message);
+        continue;
+      }
+      const words = lx.words;
+      if (words.length === 0) continue;
+      const kw = words[0];
+      if (kw.startsWith('.')) {
+        directive(kw, words.slice(1), loc, cond, r, env);
+        continue;
+      }
+      if (!cond.active) continue;
+      for (const v of lx.unsetEnv)
+        r.warn(loc, 'CFG_UNSET_ENV', `environment variable '${v}' is not set; it expands to an empty string`);
+
+      if (kw === 'global' || PROXY_SECTIONS.has(kw) || kw === 'peers' || UNSUPPORTED_SECTIONS[kw]) {
+        finish();
+        cur = openSection(words, loc);
+        continue;
+      }
+      const negated = kw === 'no' && words.length > 1;
+      const ctx: LineCtx = {
+        args: negated ? words.slice(1) : words,
+        negated,
+        loc,
+        r,
+        config,
+        env,
+        readFile: options.readFile,
+      };
+      switch (cur.type) {
+        case 'global':
+          if (negated) r.error(loc, 'CFG_BAD_VALUE', `'no' cannot prefix '${words[1]}' in the global section`);
+          else parseGlobalLine(ctx, config.global);
+          break;
+        case 'proxy':
+          parseProxyLine(ctx, cur.s);
+          break;
+        case 'peers':
+          parsePeersLine(ctx, cur.p);
+          break;
+        case 'skip':
+          break;
+        case 'none':
+          r.error(loc, 'CFG_UNKNOWN_KEYWORD', `unknown keyword '${kw}' out of section${didYouMean(kw, SECTION_NAMES)}`);
+          break;
+      }
+    }
+    if (cond.depth > 0)
+      r.error(
+        { file: src.file, line: cond.openLine ?? 0 },
+        'CFG_SYNTAX',
+        "'.if' block is not closed by '.endif' at end of file",
+      );
+  }
+  finish();
+  validate(config, sections, r);
+  return { model: config, diagnostics: r.diagnostics };
+
+  function openSection(words: string[], loc: SourceLoc): Current {
+    const kw = words[0];
+    if (UNSUPPORTED_SECTIONS[kw]) {
+      r.error(loc, 'CFG_UNSUPPORTED_SECTION', UNSUPPORTED_SECTIONS[kw]);
+      return { type: 'skip' };
+    }
+    if (kw === 'global') {
+      if (words.length > 1) r.error(loc, 'CFG_EXTRA_ARGS', `'global' takes no argument, got '${words[1]}'`);
+      config.global.loc ??= { ...loc };
+      return { type: 'global' };
+    }
+    if (kw === 'peers') {
+      const name = words[1];
+      if (!name || !NAME_RE.test(name) || words.length > 2) {
+        r.error(
+          loc,
+          name ? 'CFG_BAD_NAME' : 'CFG_MISSING_ARG',
+          `'peers' expects one name made of letters, digits, '_', '.', ':' and '-'`,
+        );
+        return { type: 'skip' };
+      }
+      const dup = config.peers.find((p) => p.name === name);
+      if (dup)
+        r.error(
+          loc,
+          'CFG_DUPLICATE_NAME',
+          `peers section '${name}' is already defined at ${dup.loc.file}:${dup.loc.line}`,
+        );
+      const p: PeersModel = { name, peers: [], loc: { ...loc } };
+      config.peers.push(p);
+      return { type: 'peers', p };
+    }
+    const kind = kw as SectionState['kind'];
+    // `defaults [NAME] [from OTHER]`, `frontend NAME [from DEFAULTS]`, legacy `listen NAME ADDR`.
+    let name = '';
+    let from: string | undefined;
+    let legacyAddr: string | undefined;
+    let i = 1;
+    if (words[i] !== undefined && words[i] !== 'from') name = words[i++];
+    if (words[i] === 'from') {
+      from = words[i + 1];
+      if (from === undefined)
+        r.error(loc, 'CFG_MISSING_ARG', `'${kw} ${name}': 'from' expects the name of a defaults section`);
+      i += 2;
+    } else if (words[i] !== undefined && kind !== 'defaults' && kind !== 'backend') {
+      legacyAddr = words[i++];
+    }
+    if (words[i] !== undefined) r.error(loc, 'CFG_EXTRA_ARGS', `'${kw} ${name}': unexpected argument '${words[i]}'`);
+    if (kind !== 'defaults' && !name) {
+      r.error(loc, 'CFG_MISSING_ARG', `'${kw}' expects a name`);
+      return { type: 'skip' };
+    }
+    if (name && !NAME_RE.test(name)) {
+      r.error(loc, 'CFG_BAD_NAME', `${kw} name '${name}' may only contain letters, digits, '_', '.', ':' and '-'`);
+      return { type: 'skip' };
+    }
+    let base: SectionState | undefined = lastDefaults;
+    if (from !== undefined) {
+      base = namedDefaults.get(from);
+      if (!base) {
+        r.error(
+          loc,
+          'CFG_UNKNOWN_DEFAULTS',
+          `${kw} '${name}': defaults section '${from}' not found (it must be named and come before)${didYouMean(from, namedDefaults.keys())}`,
+        );
+      }
+    }
+    const s = inherit(kind, name, loc, base, kind === 'defaults' ? from : base ? base.name : undefined);
+    if (kind === 'defaults') {
+      if (name) {
+        const prev = namedDefaults.get(name);
+        if (prev)
+          r.warn(
+            loc,
+            'CFG_DUPLICATE_NAME',
+            `defaults section '${name}' replaces the one declared at ${prev.model.loc.file}:${prev.model.loc.line}`,
+          );
+        namedDefaults.set(name, s);
+      }
+      lastDefaults = s;
+    } else {
+      sections.push(s);
+      config.proxies.push(s.model);
+      if (legacyAddr !== undefined) {
+        r.warn(
+          loc,
+          'CFG_LEGACY_KEYWORD',
+          `an address on the '${kw}' line is deprecated (HAProxy 2.x rejects it); write 'bind ${legacyAddr}' inside the section`,
+        );
+        parseProxyLine(
+          { args: ['bind', legacyAddr], negated: false, loc, r, config, env, readFile: options.readFile },
+          s,
+        );
+      }
+    }
+    return { type: 'proxy', s };
+  }
+}
+
+/** A new section state: a copy of its defaults section (HAProxy copies every inheritable setting). */
+function inherit(
+  kind: SectionState['kind'],
+  name: string,
+  loc: SourceLoc,
+  base: SectionState | undefined,
+  from: string | undefined,
+): SectionState {
+  const modelKind = kind === 'defaults' ? 'listen' : kind;
+  if (!base) {
+    return {
+      kind,
+      name,
+      model: newProxy(modelKind, name, { ...loc }),
+      serverDefaults: newServerParams(),
+      checkRules: { expect: [], disableOn404: false },
+      checkRulesOwn: false,
+      explicitId: false,
+      explicitServerIds: new Set(),
+      timeoutLocs: {},
+    };
+  }
+  const s = structuredClone(base);
+  s.kind = kind;
+  s.name = name;
+  s.model.kind = modelKind;
+  s.model.name = name;
+  s.model.loc = { ...loc };
+  s.model.id = 0;
+  s.explicitId = false;
+  s.checkRulesOwn = false;
+  if (kind === 'defaults') delete s.model.defaultsFrom;
+  if (from !== undefined) s.model.defaultsFrom = from;
+  return s;
+}
+
+/** Handles `.if`, `.elif`, `.else`, `.endif`, `.diag`, `.notice`, `.warning`, `.alert`. */
+function directive(kw: string, args: string[], loc: SourceLoc, cond: CondStack, r: Reporter, env: Env): void {
+  const evaluate = (): boolean => {
+    const v = evalPredicate(args, env);
+    if (typeof v === 'string') {
+      r.error(loc, 'CFG_SYNTAX', `'${kw}': ${v}`);
+      return false;
+    }
+    return v;
+  };
+  switch (kw) {
+    case '.if':
+      cond.push(cond.active ? evaluate() : false, loc.line);
+      return;
+    case '.elif':
+    case '.else': {
+      const e = cond.alternative(kw === '.else' ? true : evaluate(), kw === '.else');
+      if (e) r.error(loc, 'CFG_SYNTAX', e);
+      return;
+    }
+    case '.endif': {
+      const e = cond.pop();
+      if (e) r.error(loc, 'CFG_SYNTAX', e);
+      return;
+    }
+  }
+  if (!cond.active) return;
+  const text = args.join(' ');
+  if (kw === '.alert') r.error(loc, 'CFG_SYNTAX', text);
+  else if (kw === '.warning') r.warn(loc, 'CFG_NO_EFFECT', text);
+  else if (kw === '.notice') r.warn(loc, 'CFG_NO_EFFECT', text);
+  else if (kw === '.diag')
+    return; // HAProxy prints these only with -dD
+  else
+    r.error(
+      loc,
+      'CFG_UNKNOWN_KEYWORD',
+      `unknown directive '${kw}'${didYouMean(kw, ['.if', '.elif', '.else', '.endif', '.diag', '.notice', '.warning', '.alert'])}`,
+    );
+}

@@ -1,0 +1,326 @@
+/** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, errorfile, balance. */
+import { parseLogTarget } from '../log.ts';
+import type { BalanceAlgo, Timeouts } from '../model.ts';
+import { err, type LineCtx, need, noExtra, type SectionState, splitCondition, valueOr, warn } from '../state.ts';
+import { didYouMean } from '../suggest.ts';
+import { parseIntRange, parseTime } from '../units.ts';
+import { ALL, BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
+
+const TIMEOUTS: Record<string, { field: keyof Timeouts; caps: number }> = {
+  connect: { field: 'connect', caps: BE | DEF },
+  client: { field: 'client', caps: FE | DEF },
+  server: { field: 'server', caps: BE | DEF },
+  'http-request': { field: 'httpRequest', caps: FE | BE | DEF },
+  'http-keep-alive': { field: 'httpKeepAlive', caps: FE | BE | DEF },
+  queue: { field: 'queue', caps: BE | DEF },
+  check: { field: 'check', caps: BE | DEF },
+  tunnel: { field: 'tunnel', caps: BE | DEF },
+  'client-fin': { field: 'clientFin', caps: FE | DEF },
+  'server-fin': { field: 'serverFin', caps: BE | DEF },
+};
+
+const LEGACY_TIMEOUTS: Record<string, string> = { contimeout: 'connect', clitimeout: 'client', srvtimeout: 'server' };
+
+function setTimeout(ctx: LineCtx, s: SectionState, name: string, text: string | undefined): void {
+  const t = TIMEOUTS[name];
+  if (text === undefined) return void err(ctx, 'CFG_MISSING_ARG', `'timeout ${name}' expects a time (e.g. 5s)`);
+  if (!checkCap(ctx, s, t.caps, `timeout ${name}`)) return;
+  const v = valueOr(ctx, parseTime(text), `'timeout ${name}'`);
+  if (v === undefined) return;
+  s.model.timeouts[t.field] = v;
+  s.timeoutLocs[name] = { ...ctx.loc };
+}
+
+const BALANCE: BalanceAlgo[] = [
+  'roundrobin',
+  'static-rr',
+  'leastconn',
+  'first',
+  'source',
+  'uri',
+  'url_param',
+  'hdr',
+  'random',
+];
+
+/** `balance ALGO [options]`. */
+function balance(ctx: LineCtx, s: SectionState): void {
+  const a = ctx.args;
+  const raw = need(ctx, 1, 'an algorithm');
+  if (raw === undefined) return;
+  const m = /^([a-z_-]+)(?:\((.*)\))?$/.exec(raw);
+  const name = m?.[1] ?? raw;
+  if (!m || !(BALANCE as string[]).includes(name) || (m[2] !== undefined && name !== 'hdr' && name !== 'random')) {
+    const extra = ['rdp-cookie', 'hash'].includes(name) ? ` ('${name}' is not supported)` : didYouMean(name, BALANCE);
+    return void err(ctx, 'CFG_BAD_VALUE', `unknown balance algorithm '${raw}'${extra}`);
+  }
+  const b: SectionState['model']['balance'] = { algo: name as BalanceAlgo, options: {}, loc: { ...ctx.loc } };
+  if (name === 'hdr') {
+    if (!m[2]) return void err(ctx, 'CFG_MISSING_ARG', "'balance hdr' expects a header name: hdr(NAME)");
+    b.param = m[2];
+  }
+  if (name === 'random' && m[2] !== undefined) {
+    const d = valueOr(ctx, parseIntRange(m[2], 1, 100, "'random' draws"), 'balance');
+    if (d === undefined) return;
+    b.options.draws = d;
+  }
+  let i = 2;
+  if (name === 'url_param') {
+    const p = need(ctx, 2, 'a parameter name');
+    if (p === undefined) return;
+    b.param = p;
+    i = 3;
+    if (a[i] === 'check_post')
+      return void err(ctx, 'CFG_UNSUPPORTED', "'balance url_param ... check_post' is not supported");
+  }
+  while (i < a.length) {
+    const o = a[i];
+    if (name === 'uri' && o === 'whole') {
+      b.options.whole = true;
+      i++;
+    } else if (name === 'uri' && (o === 'len' || o === 'depth')) {
+      const v = valueOr(ctx, parseIntRange(a[i + 1] ?? '', 1, 65535, `'balance uri ${o}'`), 'balance');
+      if (v === undefined) return;
+      b.options[o] = v;
+      i += 2;
+    } else if (name === 'hdr' && o === 'use_domain_only') {
+      b.options.useDomainOnly = true;
+      i++;
+    } else {
+      return void err(ctx, 'CFG_EXTRA_ARGS', `'balance ${name}' does not take the option '${o}'`);
+    }
+  }
+  s.model.balance = b;
+}
+
+/** `hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]`. */
+function hashType(ctx: LineCtx, s: SectionState): void {
+  const a = ctx.args;
+  const method = need(ctx, 1, "'map-based' or 'consistent'");
+  if (method === undefined) return;
+  if (method !== 'map-based' && method !== 'consistent') {
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `'hash-type' expects 'map-based' or 'consistent', got '${method}'${didYouMean(method, ['map-based', 'consistent'])}`,
+    );
+  }
+  const h: SectionState['model']['hashType'] = { method, fn: 'sdbm', avalanche: false };
+  for (const w of a.slice(2)) {
+    if (w === 'sdbm' || w === 'djb2' || w === 'wt6' || w === 'crc32') h.fn = w;
+    else if (w === 'avalanche') h.avalanche = true;
+    else
+      return void err(
+        ctx,
+        'CFG_BAD_VALUE',
+        `'hash-type': unknown hash function or modifier '${w}' (expected sdbm, djb2, wt6, crc32, avalanche)`,
+      );
+  }
+  s.model.hashType = h;
+}
+
+/** `errorfile CODE FILE`: the file's content (a full HTTP response) replaces the built-in page. */
+function errorfile(ctx: LineCtx, s: SectionState): void {
+  const code = need(ctx, 1, 'a status code');
+  const file = need(ctx, 2, 'a file');
+  if (code === undefined || file === undefined || !noExtra(ctx, 3)) return;
+  const allowed = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
+  const n = Number(code);
+  if (!allowed.includes(n))
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `'errorfile': status code ${code} cannot be customized (allowed: ${allowed.join(', ')})`,
+    );
+  if (!ctx.readFile) return void (s.model.errorFiles[n] = '');
+  const text = ctx.readFile(file);
+  if (text instanceof Error)
+    return void err(ctx, 'CFG_FILE_NOT_FOUND', `'errorfile ${code}': cannot read '${file}': ${text.message}`);
+  s.model.errorFiles[n] = text;
+}
+
+export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
+  /** `mode http` (tcp is refused; `health` answers "OK"). */
+  mode: {
+    caps: ALL,
+    fn: (ctx, s) => {
+      const m = need(ctx, 1, "'http'");
+      if (m === undefined || !noExtra(ctx, 2)) return;
+      if (m === 'http') s.model.mode = 'http';
+      else if (m === 'tcp') err(ctx, 'CFG_UNSUPPORTED', 'mode tcp is not supported yet (Switchyard is an HTTP proxy)');
+      else if (m === 'health')
+        err(
+          ctx,
+          'CFG_UNSUPPORTED',
+          "mode health is not supported (it was removed in HAProxy 2.4); use 'monitor-uri' in an http frontend",
+        );
+      else err(ctx, 'CFG_BAD_VALUE', `unknown mode '${m}' (expected http)${didYouMean(m, ['http', 'tcp'])}`);
+    },
+  },
+  /** Maximum concurrent client connections of a frontend. */
+  maxconn: {
+    caps: FE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'a number');
+      if (v !== undefined && noExtra(ctx, 2))
+        s.model.maxconn = valueOr(ctx, parseIntRange(v, 0, 10_000_000, "'maxconn'"), 'maxconn') ?? s.model.maxconn;
+    },
+  },
+  /** Backend load at which servers' `maxconn` reaches its `minconn` scale (kept for dynamic limits). */
+  fullconn: {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'a number');
+      if (v !== undefined && noExtra(ctx, 2))
+        s.model.fullconn = valueOr(ctx, parseIntRange(v, 1, 10_000_000, "'fullconn'"), 'fullconn') ?? s.model.fullconn;
+    },
+  },
+  /** `timeout connect|client|server|http-request|http-keep-alive|queue|check|tunnel|client-fin|server-fin T`. */
+  timeout: {
+    caps: ALL,
+    fn: (ctx, s) => {
+      const name = need(ctx, 1, 'a timeout name (connect, client, server, ...)');
+      if (name === undefined || !noExtra(ctx, 3)) return;
+      if (!TIMEOUTS[name]) {
+        const legacy = LEGACY_TIMEOUTS[name];
+        const hint = legacy ? `; use 'timeout ${legacy}'` : didYouMean(name, Object.keys(TIMEOUTS));
+        return void err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown timeout 'timeout ${name}'${hint}`);
+      }
+      setTimeout(ctx, s, name, ctx.args[2]);
+    },
+  },
+  /** `retries N`: connection attempts after the first failure. */
+  retries: {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'a number');
+      if (v !== undefined && noExtra(ctx, 2))
+        s.model.retries = valueOr(ctx, parseIntRange(v, 0, 1000, "'retries'"), 'retries') ?? s.model.retries;
+    },
+  },
+  /** Free text shown on the stats page. */
+  description: {
+    caps: FE | BE,
+    fn: (ctx, s) => {
+      if (need(ctx, 1, 'a text') !== undefined) s.model.description = ctx.args.slice(1).join(' ');
+    },
+  },
+  /** `id N`: the proxy's numeric id (stats `iid`). */
+  id: {
+    caps: FE | BE,
+    wrongCap: 'error',
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'a positive number');
+      if (v === undefined || !noExtra(ctx, 2)) return;
+      const n = valueOr(ctx, parseIntRange(v, 1, 2_147_483_647, "'id'"), 'id');
+      if (n === undefined) return;
+      s.model.id = n;
+      s.explicitId = true;
+    },
+  },
+  /** The proxy starts stopped. */
+  disabled: { caps: ALL, fn: (ctx, s) => noExtra(ctx, 1) && void (s.model.disabled = true) },
+  /** The proxy starts (the default; cancels an inherited `disabled`). */
+  enabled: { caps: ALL, fn: (ctx, s) => noExtra(ctx, 1) && void (s.model.disabled = false) },
+  /** `log global`, `log TARGET ...`, `no log`. */
+  log: {
+    caps: ALL,
+    fn: (ctx, s) => {
+      if (ctx.negated) {
+        if (noExtra(ctx, 1)) s.model.logs = [];
+        return;
+      }
+      if (ctx.args[1] === 'global') {
+        if (!noExtra(ctx, 2)) return;
+        if (ctx.config.global.logs.length === 0)
+          warn(ctx, 'CFG_NO_EFFECT', "'log global' has no effect: the global section has no 'log' line (yet)");
+        s.model.logs.push(...structuredClone(ctx.config.global.logs));
+        return;
+      }
+      const t = parseLogTarget(ctx);
+      if (t) s.model.logs.push(t);
+    },
+  },
+  /** Custom access-log line (HAProxy log-format variables). */
+  'log-format': {
+    caps: FE | DEF,
+    fn: (ctx, s) => {
+      if (need(ctx, 1, 'a format string') !== undefined) s.model.logFormat = ctx.args.slice(1).join(' ');
+    },
+  },
+  /** A URI answered 200 by the proxy itself (for upstream load balancers). */
+  'monitor-uri': {
+    caps: FE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'a URI');
+      if (v === undefined || !noExtra(ctx, 2)) return;
+      if (!v.startsWith('/')) return void err(ctx, 'CFG_BAD_VALUE', `'monitor-uri' must start with '/', got '${v}'`);
+      s.model.monitorUri = v;
+    },
+  },
+  errorfile: { caps: ALL, fn: errorfile },
+  balance: { caps: BE | DEF, fn: balance },
+  'hash-type': { caps: BE | DEF, fn: hashType },
+  /** Backend used when no `use_backend` rule matches. */
+  default_backend: {
+    caps: FE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'a backend name');
+      if (v === undefined || !noExtra(ctx, 2)) return;
+      s.model.defaultBackend = v;
+      s.defaultBackendLoc = { ...ctx.loc };
+    },
+  },
+  /** `use_backend NAME [if|unless COND]`, evaluated in order. */
+  use_backend: {
+    caps: FE,
+    fn: (ctx, s) => {
+      const { words, cond } = splitCondition(ctx, 1);
+      if (words.length === 0) return void err(ctx, 'CFG_MISSING_ARG', "'use_backend' expects a backend name");
+      if (words.length > 1)
+        return void err(
+          ctx,
+          'CFG_EXTRA_ARGS',
+          `'use_backend ${words[0]}': expected 'if' or 'unless' before '${words[1]}'`,
+        );
+      s.model.useBackends.push({ backend: words[0], cond, loc: { ...ctx.loc } });
+    },
+  },
+  /** `acl NAME CRITERION [flags] [operator] [patterns...]` (compiled by the proxy). */
+  acl: {
+    caps: FE | BE,
+    wrongCap: 'error',
+    fn: (ctx, s) => {
+      const name = need(ctx, 1, 'a name and a criterion');
+      const crit = need(ctx, 2, 'a criterion (fetch), e.g. path_beg');
+      if (name === undefined || crit === undefined) return;
+      if (!/^[A-Za-z0-9_.:-]+$/.test(name))
+        return void err(
+          ctx,
+          'CFG_BAD_NAME',
+          `acl name '${name}' may only contain letters, digits, '_', '.', ':' and '-'`,
+        );
+      s.model.acls.push({ name, criterion: crit, args: ctx.args.slice(3), loc: { ...ctx.loc } });
+    },
+  },
+};
+
+/** `contimeout 5000` etc.: HAProxy 1.x forms, accepted with a warning naming the modern one. */
+export const LEGACY_TIMEOUT_KEYWORDS: Record<string, ProxyKeyword> = Object.fromEntries(
+  Object.entries(LEGACY_TIMEOUTS).map(([old, modern]) => [
+    old,
+    {
+      caps: TIMEOUTS[modern].caps,
+      fn: (ctx: LineCtx, s: SectionState) => {
+        const v = need(ctx, 1, 'a time');
+        if (v === undefined || !noExtra(ctx, 2)) return;
+        warn(
+          ctx,
+          'CFG_LEGACY_KEYWORD',
+          `'${old}' is deprecated (HAProxy 2.x rejects it); use 'timeout ${modern} ${v}'`,
+        );
+        setTimeout(ctx, s, modern, v);
+      },
+    } satisfies ProxyKeyword,
+  ]),
+);

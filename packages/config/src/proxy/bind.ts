@@ -1,0 +1,154 @@
+/** `bind ADDR[,ADDR...] [options]`: listening addresses of a frontend. */
+import { isAbsolute, join } from 'node:path';
+import { parseAddress } from '../address.ts';
+import type { BindModel } from '../model.ts';
+import { err, type LineCtx, type SectionState, warn } from '../state.ts';
+import { didYouMean } from '../suggest.ts';
+import { parseIntRange } from '../units.ts';
+
+/** Options taking a value, kept in `options`. */
+const VALUED = new Set(['name', 'maxconn', 'mode', 'id', 'backlog', 'nice', 'strict-sni-default']);
+/** Flags kept in `options`. */
+const FLAGS = new Set(['v4v6', 'v6only', 'strict-sni']);
+/** Tuning Switchyard leaves to the OS/Node: accepted with a warning. */
+const IGNORED_FLAGS = new Set([
+  'defer-accept',
+  'tfo',
+  'no-tls-tickets',
+  'prefer-client-ciphers',
+  'allow-0rtt',
+  'no-sslv3',
+  'no-tlsv10',
+  'no-tlsv11',
+  'force-tlsv12',
+  'force-tlsv13',
+  'no-alpn',
+]);
+const IGNORED_VALUED = new Set([
+  'process',
+  'thread',
+  'ciphers',
+  'ciphersuites',
+  'curves',
+  'ecdhe',
+  'ssl-min-ver',
+  'ssl-max-ver',
+  'npn',
+  'user',
+  'group',
+  'uid',
+  'gid',
+  'tcp-ut',
+  'mss',
+]);
+/** Options that change security or protocol semantics: refused rather than ignored. */
+const UNSUPPORTED: Record<string, string> = {
+  'accept-proxy': "'accept-proxy' (PROXY protocol) is not supported yet",
+  'accept-netscaler-cip': "'accept-netscaler-cip' is not supported",
+  transparent: "'transparent' binding is not supported",
+  interface: "'interface' is not supported; bind to the interface's address instead",
+  namespace: "'namespace' is not supported; start Switchyard inside the namespace",
+  'crt-list': "'crt-list' is not supported; list several 'crt FILE' or give a directory of PEMs",
+  'ca-file': "client certificate verification ('ca-file') is not supported",
+  verify: "client certificate verification ('verify') is not supported",
+  'crl-file': "'crl-file' is not supported",
+  'quic-cc-algo': 'QUIC is not supported',
+  proto: "'proto' is not supported: HTTP/2 is negotiated with 'alpn h2,http/1.1'",
+  level: "'level' only applies to 'stats socket' in the global section",
+  'expose-fd': "'expose-fd' only applies to 'stats socket' in the global section",
+};
+const KNOWN = [
+  ...VALUED,
+  ...FLAGS,
+  ...IGNORED_FLAGS,
+  ...IGNORED_VALUED,
+  ...Object.keys(UNSUPPORTED),
+  'ssl',
+  'crt',
+  'alpn',
+];
+
+/** Parses a `bind` line into one BindModel per address (and per port of a range). */
+export function parseBind(ctx: LineCtx, s: SectionState): void {
+  const a = ctx.args;
+  const addrs = a[1];
+  if (!addrs) return void err(ctx, 'CFG_MISSING_ARG', "'bind' expects an address, e.g. ':80' or '127.0.0.1:8080'");
+  let ssl = false;
+  const crt: string[] = [];
+  let alpn: string[] | undefined;
+  const options: BindModel['options'] = {};
+  for (let i = 2; i < a.length; i++) {
+    const o = a[i];
+    const needValue = (): string | undefined => {
+      const v = a[i + 1];
+      if (v === undefined) err(ctx, 'CFG_MISSING_ARG', `bind: '${o}' expects a value`);
+      i++;
+      return v;
+    };
+    if (o === 'ssl') ssl = true;
+    else if (o === 'crt') {
+      const v = needValue();
+      if (v === undefined) return;
+      const base = ctx.config.global.crtBase;
+      crt.push(base && !isAbsolute(v) ? join(base, v) : v);
+    } else if (o === 'alpn') {
+      const v = needValue();
+      if (v === undefined) return;
+      alpn = v.split(',');
+      const bad = alpn.find((p) => p !== 'h2' && p !== 'http/1.1' && p !== 'http/1.0');
+      if (bad)
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `bind: unsupported ALPN protocol '${bad}' (supported: h2, http/1.1, http/1.0)`,
+        );
+    } else if (VALUED.has(o)) {
+      const v = needValue();
+      if (v === undefined) return;
+      if (o === 'maxconn' || o === 'id' || o === 'backlog') {
+        if (parseIntRange(v, 1, 10_000_000, `bind '${o}'`) instanceof Error)
+          return void err(ctx, 'CFG_BAD_VALUE', `bind: '${o}' expects a positive integer, got '${v}'`);
+      }
+      if (o === 'mode' && !/^[0-7]{1,4}$/.test(v))
+        return void err(ctx, 'CFG_BAD_VALUE', `bind: 'mode' expects an octal file mode, got '${v}'`);
+      options[o] = v;
+    } else if (FLAGS.has(o)) {
+      options[o] = true;
+    } else if (IGNORED_FLAGS.has(o)) {
+      warn(ctx, 'CFG_IGNORED_KEYWORD', `bind: '${o}' ignored: Switchyard uses the OS and Node defaults for it`);
+    } else if (IGNORED_VALUED.has(o)) {
+      if (needValue() === undefined) return;
+      warn(ctx, 'CFG_IGNORED_KEYWORD', `bind: '${o}' ignored: Switchyard uses the OS and Node defaults for it`);
+    } else if (UNSUPPORTED[o]) {
+      return void err(ctx, 'CFG_UNSUPPORTED', `bind: ${UNSUPPORTED[o]}`);
+    } else {
+      return void err(ctx, 'CFG_UNKNOWN_KEYWORD', `bind: unknown option '${o}'${didYouMean(o, KNOWN)}`);
+    }
+  }
+  if (ssl && crt.length === 0)
+    return void err(
+      ctx,
+      'CFG_MISSING_ARG',
+      "bind: 'ssl' needs at least one 'crt FILE|DIR' (certificate and key in one PEM)",
+    );
+  if (!ssl && crt.length > 0)
+    return void err(ctx, 'CFG_MISSING_ARG', "bind: 'crt' is given without 'ssl'; add 'ssl' to terminate TLS");
+  if (!ssl && alpn) return void err(ctx, 'CFG_MISSING_ARG', "bind: 'alpn' needs 'ssl'");
+  const out: BindModel[] = [];
+  for (const one of addrs.split(',')) {
+    const p = parseAddress(one, { allowRange: true, allowAny: true });
+    if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `bind: ${p}`);
+    const base = { options: { ...options }, loc: { ...ctx.loc } };
+    const sslPart = ssl ? { ssl: { crt: [...crt], ...(alpn ? { alpn } : {}) } } : {};
+    if (p.kind === 'unix') {
+      out.push({ host: '', port: 0, path: p.path, ...sslPart, ...base });
+      continue;
+    }
+    if (p.port === undefined) return void err(ctx, 'CFG_BAD_PORT', `bind: missing port in '${one}' (e.g. ':80')`);
+    const end = p.portEnd ?? p.port;
+    if (end - p.port >= 1024)
+      return void err(ctx, 'CFG_BAD_PORT', `bind: port range '${one}' is too wide (at most 1024 ports)`);
+    for (let port = p.port; port <= end; port++) out.push({ host: p.host, port, ...sslPart, ...base });
+  }
+  s.model.binds.push(...out);
+}

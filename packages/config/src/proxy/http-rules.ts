@@ -1,0 +1,354 @@
+/** `http-request`, `http-response` and `redirect` rules. */
+import type { ConditionModel, HttpRuleModel, RedirectModel } from '../model.ts';
+import { err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
+import { didYouMean } from '../suggest.ts';
+import { BE, FE, type ProxyKeyword } from './types.ts';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const DENY_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
+const REDIRECT_CODES = [301, 302, 303, 307, 308];
+
+/** Actions HAProxy has that Switchyard does not implement: refused so nothing is silently skipped. */
+const UNSUPPORTED_ACTIONS = [
+  'auth',
+  'capture',
+  'reject',
+  'replace-header',
+  'replace-value',
+  'replace-path',
+  'replace-pathq',
+  'replace-uri',
+  'set-var',
+  'unset-var',
+  'set-log-level',
+  'set-nice',
+  'set-tos',
+  'set-mark',
+  'set-src',
+  'set-src-port',
+  'set-dst',
+  'set-dst-port',
+  'set-pathq',
+  'set-timeout',
+  'normalize-uri',
+  'early-hint',
+  'cache-use',
+  'cache-store',
+  'lua',
+  'sc-inc-gpc0',
+  'sc-inc-gpc1',
+  'sc-set-gpt0',
+  'silent-drop',
+  'wait-for-body',
+  'wait-for-handshake',
+  'do-resolve',
+  'send-spoe-group',
+  'set-map',
+  'del-map',
+  'add-acl',
+  'del-acl',
+  'strict-mode',
+  'disable-l7-retry',
+  'set-priority-class',
+  'set-priority-offset',
+];
+
+function status(ctx: LineCtx, v: string | undefined, allowed: number[] | undefined, what: string): number | undefined {
+  if (v === undefined || !/^\d{3}$/.test(v))
+    return void err(ctx, 'CFG_BAD_VALUE', `${what} expects a 3-digit status code, got '${v ?? ''}'`);
+  const n = Number(v);
+  if (allowed ? !allowed.includes(n) : n < 100 || n > 599) {
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `${what}: status ${n} is not allowed${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+    );
+  }
+  return n;
+}
+
+/** Parses redirect words (`location|prefix|scheme VALUE [code N] ...`) starting at words[0]. */
+function redirectFrom(
+  ctx: LineCtx,
+  words: string[],
+  cond: ConditionModel | undefined,
+  what: string,
+): RedirectModel | undefined {
+  const type = words[0];
+  const types = ['location', 'prefix', 'scheme'];
+  if (!type || !types.includes(type)) {
+    return void err(
+      ctx,
+      type ? 'CFG_BAD_VALUE' : 'CFG_MISSING_ARG',
+      `${what} expects location, prefix or scheme${type ? `, got '${type}'${didYouMean(type, types)}` : ''}`,
+    );
+  }
+  const value = words[1];
+  if (value === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what} ${type} expects a value`);
+  const r: RedirectModel = {
+    type: type as RedirectModel['type'],
+    value,
+    code: 302,
+    dropQuery: false,
+    appendSlash: false,
+    cond,
+    loc: { ...ctx.loc },
+  };
+  for (let i = 2; i < words.length; i++) {
+    const w = words[i];
+    if (w === 'code') {
+      const c = status(ctx, words[++i], REDIRECT_CODES, `${what} code`);
+      if (c === undefined) return undefined;
+      r.code = c;
+    } else if (w === 'drop-query') r.dropQuery = true;
+    else if (w === 'append-slash') r.appendSlash = true;
+    else if (w === 'set-cookie' || w === 'clear-cookie') {
+      const v = words[++i];
+      if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: '${w}' expects a cookie`);
+      if (w === 'set-cookie') r.setCookie = v;
+      else r.clearCookie = v;
+    } else if (w === 'ignore-empty') {
+      // Documented HAProxy flag: no redirect when the value evaluates empty; Switchyard behaves that way.
+    } else {
+      return void err(
+        ctx,
+        'CFG_EXTRA_ARGS',
+        `${what}: unknown option '${w}'${didYouMean(w, ['code', 'drop-query', 'append-slash', 'set-cookie', 'clear-cookie'])}`,
+      );
+    }
+  }
+  return r;
+}
+
+/** `return`/`deny` payload: [status N] [content-type T] [string S|lf-string S|file F] [hdr N V]... */
+function payload(
+  ctx: LineCtx,
+  words: string[],
+  start: number,
+  what: string,
+  statusKw: 'status' | 'deny_status',
+  allowed?: number[],
+) {
+  const out: { status?: number; contentType?: string; body?: string; lf?: boolean; headers: Array<[string, string]> } =
+    { headers: [] };
+  for (let i = start; i < words.length; i++) {
+    const w = words[i];
+    const v = words[i + 1];
+    if (w === statusKw) {
+      const n = status(ctx, v, allowed, `${what} ${statusKw}`);
+      if (n === undefined) return undefined;
+      out.status = n;
+    } else if (w === 'content-type') {
+      if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: 'content-type' expects a value`);
+      out.contentType = v;
+    } else if (w === 'string' || w === 'lf-string') {
+      if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: '${w}' expects a text`);
+      out.body = v;
+      out.lf = w === 'lf-string';
+    } else if (w === 'file' || w === 'lf-file') {
+      if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: '${w}' expects a file`);
+      const text = ctx.readFile ? ctx.readFile(v) : '';
+      if (text instanceof Error)
+        return void err(ctx, 'CFG_FILE_NOT_FOUND', `${what}: cannot read '${v}': ${text.message}`);
+      out.body = text;
+      out.lf = w === 'lf-file';
+    } else if (w === 'hdr') {
+      const hv = words[i + 2];
+      if (v === undefined || hv === undefined)
+        return void err(ctx, 'CFG_MISSING_ARG', `${what}: 'hdr' expects a name and a value`);
+      if (!TOKEN.test(v)) return void err(ctx, 'CFG_BAD_VALUE', `${what}: invalid header name '${v}'`);
+      out.headers.push([v, hv]);
+      i++;
+    } else if (w === 'default-errorfiles' || w === 'errorfile' || w === 'errorfiles') {
+      return void err(ctx, 'CFG_UNSUPPORTED', `${what}: '${w}' is not supported; use 'string' or 'file'`);
+    } else {
+      return void err(
+        ctx,
+        'CFG_EXTRA_ARGS',
+        `${what}: unknown argument '${w}'${didYouMean(w, [statusKw, 'content-type', 'string', 'lf-string', 'file', 'hdr'])}`,
+      );
+    }
+    i++;
+  }
+  if (out.body !== undefined && !out.contentType)
+    return void err(ctx, 'CFG_MISSING_ARG', `${what}: a 'content-type' is required with a body`);
+  return out;
+}
+
+/** Parses one rule for `http-request` (req) or `http-response` (res). */
+function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | undefined {
+  const what = `'http-${side} ${ctx.args[1] ?? ''}'`;
+  const { words, cond } = splitCondition(ctx, 1);
+  const action = words[0];
+  const loc = { ...ctx.loc };
+  if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'http-${side}' expects an action`);
+  const arity = (n: number): boolean => {
+    if (words.length - 1 < n) return err(ctx, 'CFG_MISSING_ARG', `${what} expects ${n} argument${n > 1 ? 's' : ''}`);
+    if (words.length - 1 > n)
+      return err(ctx, 'CFG_EXTRA_ARGS', `${what}: unexpected argument '${words[n + 1]}' (missing 'if' or 'unless'?)`);
+    return true;
+  };
+  switch (action) {
+    case 'allow':
+      return arity(0) ? { action, cond, loc } : undefined;
+    case 'deny': {
+      const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
+      if (!p) return undefined;
+      if (p.headers.length)
+        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: 'hdr' is not supported on deny; use 'http-${side} return'`);
+      return {
+        action,
+        status: p.status ?? (side === 'request' ? 403 : 502),
+        contentType: p.contentType,
+        body: p.body,
+        cond,
+        loc,
+      };
+    }
+    case 'tarpit': {
+      if (side === 'response') break;
+      const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
+      if (!p) return undefined;
+      if (p.body !== undefined || p.headers.length)
+        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: only 'deny_status' is supported on tarpit`);
+      return { action, status: p.status ?? 500, cond, loc };
+    }
+    case 'redirect': {
+      const r = redirectFrom(ctx, words.slice(1), cond, what);
+      if (!r) return undefined;
+      if (side === 'response' && r.type !== 'location')
+        return void err(ctx, 'CFG_BAD_VALUE', `${what}: only 'redirect location' is allowed in http-response`);
+      return { action, redirect: r, cond, loc };
+    }
+    case 'set-header':
+    case 'add-header':
+      if (!arity(2)) return undefined;
+      if (!TOKEN.test(words[1])) return void err(ctx, 'CFG_BAD_VALUE', `${what}: invalid header name '${words[1]}'`);
+      return { action, name: words[1], value: words[2], cond, loc };
+    case 'del-header':
+      if (words[2] === '-m')
+        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: '-m' matching is not supported; give the exact header name`);
+      if (!arity(1)) return undefined;
+      return { action, name: words[1], cond, loc };
+    case 'return': {
+      const p = payload(ctx, words, 1, what, 'status');
+      if (!p) return undefined;
+      return {
+        action,
+        status: p.status ?? 200,
+        contentType: p.contentType,
+        body: p.body,
+        ...(p.lf ? { lf: true } : {}),
+        headers: p.headers,
+        cond,
+        loc,
+      };
+    }
+    case 'use-service':
+      if (side === 'response') break;
+      if (!arity(1)) return undefined;
+      if (words[1] !== 'prometheus-exporter')
+        return void err(
+          ctx,
+          'CFG_UNSUPPORTED',
+          `${what}: unknown service '${words[1]}' (only 'prometheus-exporter' is available)`,
+        );
+      return { action, service: 'prometheus-exporter', cond, loc };
+    case 'track-sc0':
+    case 'track-sc1':
+    case 'track-sc2': {
+      if (side === 'response') break;
+      const key = words[1];
+      if (!key) return void err(ctx, 'CFG_MISSING_ARG', `${what} expects a key (fetch), e.g. src`);
+      let table: string | undefined;
+      if (words[2] !== undefined) {
+        if (words[2] !== 'table' || !words[3] || words.length > 4)
+          return void err(
+            ctx,
+            'CFG_EXTRA_ARGS',
+            `${what}: expected 'table NAME' after the key, got '${words.slice(2).join(' ')}'`,
+          );
+        table = words[3];
+      }
+      return { action: 'track-sc', slot: Number(action.slice(-1)), key, table, cond, loc };
+    }
+    case 'set-path':
+    case 'set-query':
+    case 'set-uri':
+    case 'set-method':
+      if (side === 'response') break;
+      if (!arity(1)) return undefined;
+      if (action === 'set-method' && !TOKEN.test(words[1]))
+        return void err(ctx, 'CFG_BAD_VALUE', `${what}: invalid method '${words[1]}'`);
+      return { action, value: words[1], cond, loc };
+    case 'set-status': {
+      if (side === 'request') break;
+      const n = status(ctx, words[1], undefined, what);
+      if (n === undefined) return undefined;
+      if (words[2] !== undefined && (words[2] !== 'reason' || words[3] === undefined || words.length > 4)) {
+        return void err(ctx, 'CFG_EXTRA_ARGS', `${what}: expected 'reason TEXT' after the status`);
+      }
+      return { action, status: n, reason: words[3], cond, loc };
+    }
+  }
+  const known =
+    side === 'request'
+      ? [
+          'allow',
+          'deny',
+          'tarpit',
+          'redirect',
+          'set-header',
+          'add-header',
+          'del-header',
+          'return',
+          'use-service',
+          'track-sc0',
+          'track-sc1',
+          'track-sc2',
+          'set-path',
+          'set-query',
+          'set-uri',
+          'set-method',
+        ]
+      : ['allow', 'deny', 'redirect', 'set-header', 'add-header', 'del-header', 'return', 'set-status'];
+  if (
+    UNSUPPORTED_ACTIONS.includes(action) ||
+    [...known, 'set-status', 'tarpit', 'use-service', 'set-path', 'set-query', 'set-uri', 'set-method'].includes(action)
+  ) {
+    return void err(
+      ctx,
+      'CFG_UNSUPPORTED',
+      `${what}: action '${action}' is not supported in http-${side} (supported: ${known.join(', ')})`,
+    );
+  }
+  err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown action 'http-${side} ${action}'${didYouMean(action, known)}`);
+}
+
+export const HTTP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
+  /** Request rules, evaluated in order before routing. */
+  'http-request': {
+    caps: FE | BE,
+    fn: (ctx: LineCtx, s: SectionState) => {
+      const r = parseRule(ctx, 'request');
+      if (r) s.model.httpRequest.push(r);
+    },
+  },
+  /** Response rules, evaluated in order on the server's response. */
+  'http-response': {
+    caps: FE | BE,
+    fn: (ctx: LineCtx, s: SectionState) => {
+      const r = parseRule(ctx, 'response');
+      if (r) s.model.httpResponse.push(r);
+    },
+  },
+  /** `redirect location|prefix|scheme VALUE [code N] [drop-query] [append-slash] [set-cookie X] [clear-cookie X] [if|unless COND]`. */
+  redirect: {
+    caps: FE | BE,
+    fn: (ctx: LineCtx, s: SectionState) => {
+      const { words, cond } = splitCondition(ctx, 1);
+      const r = redirectFrom(ctx, words, cond, "'redirect'");
+      if (r) s.model.redirects.push(r);
+    },
+  },
+};

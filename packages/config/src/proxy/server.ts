@@ -1,0 +1,217 @@
+/** `server NAME ADDR:PORT [params]` and `default-server [params]`. */
+import { parseAddress } from '../address.ts';
+import type { ServerParams } from '../factory.ts';
+import type { ServerModel } from '../model.ts';
+import { err, type LineCtx, type SectionState, warn } from '../state.ts';
+import { didYouMean } from '../suggest.ts';
+import { parseIntRange, parseTime } from '../units.ts';
+
+type Apply = (p: ServerParams, v: string, ctx: LineCtx) => string | undefined;
+/** A server parameter: `flag` takes no value; otherwise `apply` parses the value and returns an error message. */
+interface Param {
+  flag?: (p: ServerParams) => void;
+  apply?: Apply;
+}
+
+const int =
+  (min: number, max: number, set: (p: ServerParams, n: number) => void): Apply =>
+  (p, v, ctx) => {
+    const n = parseIntRange(v, min, max, `'${ctx.args[0]}' parameter`);
+    if (n instanceof Error) return n.message;
+    set(p, n);
+  };
+const time =
+  (set: (p: ServerParams, n: number) => void): Apply =>
+  (p, v) => {
+    const n = parseTime(v);
+    if (n instanceof Error) return n.message;
+    if (n === 0) return 'must be greater than 0';
+    set(p, n);
+  };
+const oneOf =
+  <T extends string>(allowed: readonly T[], set: (p: ServerParams, v: T) => void): Apply =>
+  (p, v) => {
+    if (!(allowed as readonly string[]).includes(v)) return `expects one of ${allowed.join(', ')}, got '${v}'`;
+    set(p, v as T);
+  };
+const agent = (p: ServerParams) => (p.agent ??= {});
+const ignoredValue = (why: string): Param => ({ apply: (_p, _v, ctx) => void warn(ctx, 'CFG_IGNORED_KEYWORD', why) });
+
+/** Every supported server / default-server parameter. */
+export const SERVER_PARAMS: Record<string, Param> = {
+  weight: { apply: int(0, 256, (p, n) => (p.weight = n)) },
+  backup: { flag: (p) => (p.backup = true) },
+  'no-backup': { flag: (p) => (p.backup = false) },
+  maxconn: { apply: int(0, 10_000_000, (p, n) => (p.maxconn = n)) },
+  maxqueue: { apply: int(0, 10_000_000, (p, n) => (p.maxqueue = n)) },
+  disabled: { flag: (p) => (p.disabled = true) },
+  enabled: { flag: (p) => (p.disabled = false) },
+  check: { flag: (p) => (p.check = true) },
+  'no-check': { flag: (p) => (p.check = false) },
+  inter: { apply: time((p, n) => (p.inter = n)) },
+  fastinter: { apply: time((p, n) => (p.fastinter = n)) },
+  downinter: { apply: time((p, n) => (p.downinter = n)) },
+  rise: { apply: int(1, 1_000_000, (p, n) => (p.rise = n)) },
+  fall: { apply: int(1, 1_000_000, (p, n) => (p.fall = n)) },
+  port: { apply: int(1, 65535, (p, n) => (p.checkPort = n)) },
+  addr: {
+    apply: (p, v) => {
+      const a = parseAddress(v);
+      if (typeof a === 'string' || a.kind !== 'inet' || a.port !== undefined)
+        return `expects a host or IP address without port, got '${v}'`;
+      p.checkAddr = a.host;
+    },
+  },
+  slowstart: { apply: time((p, n) => (p.slowstart = n)) },
+  'agent-check': { flag: (p) => (p.agentCheck = true) },
+  'no-agent-check': { flag: (p) => (p.agentCheck = false) },
+  'agent-port': { apply: int(1, 65535, (p, n) => (agent(p).port = n)) },
+  'agent-inter': { apply: time((p, n) => (agent(p).inter = n)) },
+  'agent-addr': {
+    apply: (p, v) => {
+      const a = parseAddress(v);
+      if (typeof a === 'string' || a.kind !== 'inet' || a.port !== undefined)
+        return `expects a host or IP address without port, got '${v}'`;
+      agent(p).addr = a.host;
+    },
+  },
+  'agent-send': { apply: (p, v) => void (agent(p).send = v) },
+  observe: { apply: oneOf(['layer4', 'layer7'] as const, (p, v) => (p.observe = v)) },
+  'error-limit': { apply: int(1, 1_000_000, (p, n) => (p.errorLimit = n)) },
+  'on-error': {
+    apply: oneOf(['fastinter', 'fail-check', 'sudden-death', 'mark-down'] as const, (p, v) => (p.onError = v)),
+  },
+  'on-marked-down': { apply: oneOf(['shutdown-sessions'] as const, (p, v) => (p.onMarkedDown = v)) },
+  'on-marked-up': { apply: oneOf(['shutdown-backup-sessions'] as const, (p, v) => (p.onMarkedUp = v)) },
+  cookie: { apply: (p, v) => void (p.cookie = v) },
+  ssl: { flag: (p) => (p.ssl = true) },
+  'no-ssl': { flag: (p) => (p.ssl = false) },
+  verify: { apply: oneOf(['none', 'required'] as const, (p, v) => (p.verify = v)) },
+  'ca-file': { apply: (p, v) => void (p.caFile = v) },
+  sni: { apply: (p, v) => void (p.sni = v) },
+  'check-ssl': { flag: (p) => (p.checkSsl = true) },
+  'no-check-ssl': { flag: (p) => (p.checkSsl = false) },
+  'check-sni': { apply: (p, v) => void (p.checkSni = v) },
+  'init-addr': {
+    apply: (p, v) => {
+      const bad = v.split(',').find((m) => !['last', 'libc', 'none'].includes(m) && !/^[0-9a-fA-F.:]+$/.test(m));
+      if (bad) return `expects a list of last, libc, none or an IP address, got '${bad}'`;
+      p.initAddr = v;
+    },
+  },
+  minconn: ignoredValue("'minconn' ignored: Switchyard applies 'maxconn' as a fixed limit (no dynamic limit)"),
+  'pool-max-conn': ignoredValue("'pool-max-conn' ignored: undici manages the idle connection pool"),
+  'pool-purge-delay': ignoredValue("'pool-purge-delay' ignored: undici manages the idle connection pool"),
+  'max-reuse': ignoredValue("'max-reuse' ignored: undici manages connection reuse"),
+  alpn: ignoredValue("'alpn' ignored: Switchyard speaks HTTP/1.1 to servers"),
+  ciphers: ignoredValue("'ciphers' ignored: Switchyard uses Node's TLS defaults"),
+  ciphersuites: ignoredValue("'ciphersuites' ignored: Switchyard uses Node's TLS defaults"),
+  'ssl-min-ver': ignoredValue("'ssl-min-ver' ignored: Switchyard uses Node's TLS defaults (TLS 1.2+)"),
+  'ssl-max-ver': ignoredValue("'ssl-max-ver' ignored: Switchyard uses Node's TLS defaults"),
+};
+/** Flags that are accepted and ignored with a warning (tuning of transport details). */
+const IGNORED_FLAGS: Record<string, string> = {
+  'non-stick': "'non-stick' ignored: stick rules apply to every server",
+  'no-tls-tickets': "'no-tls-tickets' ignored: Switchyard uses Node's TLS session handling",
+  tfo: "'tfo' ignored: TCP fast open is left to the OS",
+};
+/** Parameters that change behaviour Switchyard cannot provide: refused. */
+const UNSUPPORTED: Record<string, string> = {
+  'send-proxy': "'send-proxy' (PROXY protocol to servers) is not supported",
+  'send-proxy-v2': "'send-proxy-v2' (PROXY protocol to servers) is not supported",
+  'send-proxy-v2-ssl': "'send-proxy-v2-ssl' is not supported",
+  'check-send-proxy': "'check-send-proxy' is not supported",
+  resolvers: "'resolvers' is not supported: host names are resolved by the system resolver when connecting",
+  'resolve-prefer': "'resolve-prefer' is not supported: host names are resolved by the system resolver",
+  'resolve-net': "'resolve-net' is not supported",
+  track: "'track' is not supported: give each server its own 'check'",
+  redir: "'redir' is not supported; use 'http-request redirect' rules",
+  crt: "'crt' (client certificate to servers) is not supported",
+  source: "'source' is not supported",
+  namespace: "'namespace' is not supported",
+  proto: "'proto' is not supported: Switchyard speaks HTTP/1.1 to servers",
+  'check-proto': "'check-proto' is not supported",
+  ws: "'ws' is not supported: WebSocket upgrades are tunnelled over HTTP/1.1",
+};
+
+/** Parses params from args[start..] into `p`. Returns false after reporting an error. */
+function parseParams(ctx: LineCtx, p: ServerParams, start: number, who: string, allowId: boolean): boolean | number {
+  const a = ctx.args;
+  let id: number | undefined;
+  for (let i = start; i < a.length; i++) {
+    const k = a[i];
+    if (k === 'id') {
+      if (!allowId) return err(ctx, 'CFG_NOT_ALLOWED_HERE', `${who}: 'id' is not allowed on 'default-server'`);
+      const n = parseIntRange(a[i + 1] ?? '', 1, 2_147_483_647, "'id'");
+      if (n instanceof Error) return err(ctx, 'CFG_BAD_VALUE', `${who}: ${n.message}`);
+      id = n;
+      i++;
+      continue;
+    }
+    if (IGNORED_FLAGS[k]) {
+      warn(ctx, 'CFG_IGNORED_KEYWORD', `${who}: ${IGNORED_FLAGS[k]}`);
+      continue;
+    }
+    if (UNSUPPORTED[k]) return err(ctx, 'CFG_UNSUPPORTED', `${who}: ${UNSUPPORTED[k]}`);
+    const def = SERVER_PARAMS[k];
+    if (!def) {
+      const all = ['id', ...Object.keys(SERVER_PARAMS), ...Object.keys(IGNORED_FLAGS), ...Object.keys(UNSUPPORTED)];
+      return err(ctx, 'CFG_UNKNOWN_KEYWORD', `${who}: unknown keyword '${k}'${didYouMean(k, all)}`);
+    }
+    if (def.flag) {
+      def.flag(p);
+      continue;
+    }
+    const v = a[i + 1];
+    if (v === undefined) return err(ctx, 'CFG_MISSING_ARG', `${who}: '${k}' expects a value`);
+    const problem = def.apply?.(p, v, ctx);
+    if (problem) return err(ctx, 'CFG_BAD_VALUE', `${who}: '${k}' ${problem}`);
+    i++;
+  }
+  return id ?? true;
+}
+
+/** `default-server [params]`: defaults for the following `server` lines of this section. */
+export function parseDefaultServer(ctx: LineCtx, s: SectionState): void {
+  const p = structuredClone(s.serverDefaults);
+  if (parseParams(ctx, p, 1, "'default-server'", false) !== false) s.serverDefaults = p;
+}
+
+/** `server NAME ADDR:PORT [params]`. */
+export function parseServer(ctx: LineCtx, s: SectionState): void {
+  const a = ctx.args;
+  const name = a[1];
+  const addr = a[2];
+  if (!name || !addr)
+    return void err(ctx, 'CFG_MISSING_ARG', "'server' expects a name and an address: server NAME HOST:PORT [params]");
+  if (!/^[A-Za-z0-9_.:-]+$/.test(name))
+    return void err(
+      ctx,
+      'CFG_BAD_NAME',
+      `server name '${name}' may only contain letters, digits, '_', '.', ':' and '-'`,
+    );
+  const who = `server '${s.name}/${name}'`;
+  const parsed = parseAddress(addr);
+  if (typeof parsed === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `${who}: ${parsed}`);
+  if (parsed.kind === 'unix') return void err(ctx, 'CFG_UNSUPPORTED', `${who}: unix socket servers are not supported`);
+  if (parsed.port === undefined) {
+    return void err(
+      ctx,
+      'CFG_BAD_PORT',
+      `${who}: missing port in '${addr}' (Switchyard needs HOST:PORT; HAProxy would reuse the client's destination port)`,
+    );
+  }
+  const p = structuredClone(s.serverDefaults);
+  const r = parseParams(ctx, p, 3, who, true);
+  if (r === false) return;
+  const srv: ServerModel = {
+    name,
+    host: parsed.host,
+    port: parsed.port,
+    ...p,
+    id: typeof r === 'number' ? r : 0,
+    loc: { ...ctx.loc },
+  };
+  if (typeof r === 'number') s.explicitServerIds.add(name);
+  s.model.servers.push(srv);
+}

@@ -1,0 +1,181 @@
+/** Checks that need the whole model: names, references, ids, addresses, timeouts. */
+import type { Reporter } from './diagnostics.ts';
+import { type ConfigModel, isBackend, isFrontend, type ProxyModel, type SourceLoc } from './model.ts';
+import type { SectionState } from './state.ts';
+import { didYouMean } from './suggest.ts';
+
+const at = (l: SourceLoc): string => `${l.file}:${l.line}`;
+
+/** Assigns ids from 1 in order, skipping explicit ones; reports duplicate explicit ids. */
+function assignIds<T extends { id: number; loc: SourceLoc }>(
+  items: T[],
+  explicit: (x: T) => boolean,
+  dup: (x: T, other: T) => void,
+): void {
+  const used = new Map<number, T>();
+  for (const x of items) {
+    if (!explicit(x)) continue;
+    const o = used.get(x.id);
+    if (o) dup(x, o);
+    else used.set(x.id, x);
+  }
+  let next = 1;
+  for (const x of items) {
+    if (explicit(x)) continue;
+    while (used.has(next)) next++;
+    x.id = next;
+    used.set(next, x);
+  }
+}
+
+/** Runs every whole-config check, in a stable order. */
+export function validate(config: ConfigModel, sections: SectionState[], r: Reporter): void {
+  const fronts = new Map<string, ProxyModel>();
+  const backs = new Map<string, ProxyModel>();
+  for (const p of config.proxies) {
+    for (const [map, on] of [
+      [fronts, isFrontend(p)],
+      [backs, isBackend(p)],
+    ] as const) {
+      if (!on) continue;
+      const o = map.get(p.name);
+      if (o)
+        r.error(
+          p.loc,
+          'CFG_DUPLICATE_NAME',
+          `${p.kind} '${p.name}' has the same name as ${o.kind} '${o.name}' declared at ${at(o.loc)}`,
+        );
+      else map.set(p.name, p);
+    }
+  }
+  const stateOf = new Map(sections.map((s) => [s.model, s]));
+  assignIds(
+    config.proxies,
+    (p) => stateOf.get(p)?.explicitId === true,
+    (p, o) =>
+      r.error(
+        p.loc,
+        'CFG_DUPLICATE_ID',
+        `${p.kind} '${p.name}' has the same id ${p.id} as ${o.kind} '${o.name}' declared at ${at(o.loc)}`,
+      ),
+  );
+
+  const binds = new Map<string, { p: ProxyModel; loc: SourceLoc }>();
+  const peers = new Set(config.peers.map((p) => p.name));
+  for (const p of config.proxies) {
+    const s = stateOf.get(p)!;
+    // servers: unique names and ids
+    const names = new Map<string, SourceLoc>();
+    for (const srv of p.servers) {
+      const o = names.get(srv.name);
+      if (o)
+        r.error(
+          srv.loc,
+          'CFG_DUPLICATE_NAME',
+          `${p.kind} '${p.name}': another server named '${srv.name}' was already defined at line ${o.line}, please use distinct names`,
+        );
+      else names.set(srv.name, srv.loc);
+    }
+    assignIds(
+      p.servers,
+      (srv) => s.explicitServerIds.has(srv.name),
+      (srv, o) =>
+        r.error(
+          srv.loc,
+          'CFG_DUPLICATE_ID',
+          `server '${p.name}/${srv.name}' has the same id ${srv.id} as server '${o.name}' at line ${o.loc.line}`,
+        ),
+    );
+    // `ssl-server-verify none`: servers without their own CA file are not verified.
+    if (config.global.sslServerVerify === 'none') for (const srv of p.servers) if (!srv.caFile) srv.verify = 'none';
+    // backend references
+    const resolve = (name: string, loc: SourceLoc, what: string): void => {
+      if (name.includes('%[')) {
+        r.error(
+          loc,
+          'CFG_UNSUPPORTED',
+          `${what} '${name}': dynamic backend names (log-format) are not supported; write one rule per backend`,
+        );
+        return;
+      }
+      if (backs.has(name)) return;
+      const hint = fronts.has(name) ? ` ('${name}' is a frontend, not a backend)` : didYouMean(name, backs.keys());
+      r.error(loc, 'CFG_UNKNOWN_BACKEND', `${p.kind} '${p.name}': unable to find required ${what}: '${name}'${hint}`);
+    };
+    if (isFrontend(p)) {
+      if (p.defaultBackend !== undefined) resolve(p.defaultBackend, s.defaultBackendLoc ?? p.loc, 'default_backend');
+      for (const u of p.useBackends) resolve(u.backend, u.loc, 'use_backend');
+      if (p.binds.length === 0)
+        r.warn(
+          p.loc,
+          'CFG_NO_BIND',
+          `${p.kind} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended`,
+        );
+      const servesItself = p.httpRequest.length > 0 || p.redirects.length > 0 || p.stats?.enabled || p.monitorUri;
+      if (p.kind === 'frontend' && p.defaultBackend === undefined && p.useBackends.length === 0 && !servesItself) {
+        r.warn(
+          p.loc,
+          'CFG_NO_BACKEND',
+          `frontend '${p.name}' has no 'default_backend' nor 'use_backend': every request gets 503`,
+        );
+      }
+      for (const b of p.binds) {
+        const key = b.path !== undefined ? `unix:${b.path}` : `${b.host}|${b.port}`;
+        const o = binds.get(key);
+        const shown = b.path ?? `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`;
+        if (o)
+          r.error(
+            b.loc,
+            'CFG_BAD_ADDRESS',
+            `${p.kind} '${p.name}': address '${shown}' is already bound by ${o.p.kind} '${o.p.name}' at ${at(o.loc)}`,
+          );
+        else binds.set(key, { p, loc: b.loc });
+      }
+    }
+    // stick tables
+    const table = (name: string | undefined, loc: SourceLoc, what: string): void => {
+      if (name === undefined) {
+        if (!p.stickTable)
+          r.error(
+            loc,
+            'CFG_UNKNOWN_TABLE',
+            `${p.kind} '${p.name}': '${what}' needs a stick-table in this proxy or 'table NAME'`,
+          );
+        return;
+      }
+      const t = backs.get(name);
+      if (!t?.stickTable) {
+        r.error(
+          loc,
+          'CFG_UNKNOWN_TABLE',
+          `${p.kind} '${p.name}': unable to find stick-table '${name}'${didYouMean(
+            name,
+            [...backs.values()].filter((b) => b.stickTable).map((b) => b.name),
+          )}`,
+        );
+      }
+    };
+    for (const rule of p.stickRules) table(rule.table, rule.loc, `stick ${rule.kind}`);
+    for (const rule of p.httpRequest)
+      if (rule.action === 'track-sc') table(rule.table, rule.loc, `http-request track-sc${rule.slot}`);
+    if (p.stickTable?.peers !== undefined && !peers.has(p.stickTable.peers)) {
+      r.error(
+        p.stickTable.loc,
+        'CFG_UNKNOWN_PEERS',
+        `${p.kind} '${p.name}': stick-table refers to unknown peers section '${p.stickTable.peers}'${didYouMean(p.stickTable.peers, peers)}`,
+      );
+    }
+    // timeouts, as HAProxy's "missing timeouts" warning
+    const missing: string[] = [];
+    if (isFrontend(p) && !p.timeouts.client) missing.push('client');
+    if (isBackend(p) && !p.timeouts.connect) missing.push('connect');
+    if (isBackend(p) && !p.timeouts.server) missing.push('server');
+    if (missing.length > 0 && !p.disabled) {
+      r.warn(
+        p.loc,
+        'CFG_MISSING_TIMEOUT',
+        `missing timeouts for ${p.kind} '${p.name}': set ${missing.map((m) => `'timeout ${m}'`).join(', ')} (HAProxy warns about this too)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The hash key of a request for `balance source|uri|url_param|hdr`, computed as HAProxy's
+ * backend.c does (get_server_sh/uh/ph/hh). undefined = no key (url_param/hdr absent): the
+ * caller falls back to round robin.
+ */
+import type { BalanceModel, HashTypeModel } from '@switchyard/config';
+import { parseIp } from '../acl/ip.ts';
+import { type HttpTxn, headerValues } from '../txn.ts';
+import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
+
+export type HashKeyFn = (txn: HttpTxn) => number | undefined;
+
+/** Builds the key function for a hashing `balance`, or undefined for non-hash algorithms. */
+export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): HashKeyFn | undefined {
+  const hash = HASH_FUNCTIONS[hashType.fn];
+  const aval = hashType.avalanche ? fullHash : (h: number) => h;
+  switch (balance.algo) {
+    case 'source':
+      // XOR of the address's 32-bit words (IPv4-mapped IPv6 folded to IPv4); no string hash
+      return (txn) => {
+        const ip = parseIp(txn.srcIp);
+        if (!ip) return undefined;
+        let h = 0;
+        if (ip.v === 4) h = ip.a;
+        else if (ip.w[0] === 0 && ip.w[1] === 0 && ip.w[2] === 0xffff) h = ip.w[3];
+        else h = (ip.w[0] ^ ip.w[1] ^ ip.w[2] ^ ip.w[3]) >>> 0;
+        return aval(h);
+      };
+    case 'uri': {
+      const whole = balance.options.whole === true;
+      const len = balance.options.len ?? 0;
+      const depth = balance.options.depth ?? 0;
+      return (txn) => {
+        const uri = txn.url;
+        let n = uri.length;
+        if (len > 0 && len < n) n = len;
+        let end = 0;
+        let slashes = 0;
+        for (; end < n; end++) {
+          const c = uri.charCodeAt(end);
+          if (c === 47 /* / */) {
+            if (depth > 0 && ++slashes === depth + 1) break;
+          } else if (c === 63 /* ? */ && !whole) break;
+        }
+        return aval(hash(uri, 0, end));
+      };
+    }
+    case 'url_param': {
+      const name = balance.param ?? '';
+      return (txn) => {
+        const url = txn.url;
+        const q = url.indexOf('?');
+        if (q < 0) return undefined;
+        let i = q + 1;
+        while (i < url.length) {
+          let j = url.indexOf('&', i);
+          if (j < 0) j = url.length;
+          if (j - i > name.length && url.charCodeAt(i + name.length) === 61 /* = */ && url.startsWith(name, i)) {
+            return aval(hash(url, i + name.length + 1, j));
+          }
+          i = j + 1;
+        }
+        return undefined;
+      };
+    }
+    case 'hdr': {
+      const name = (balance.param ?? '').toLowerCase();
+      const domainOnly = balance.options.useDomainOnly === true;
+      return (txn) => {
+        const values = headerValues(txn, name);
+        if (values.length === 0) return undefined;
+        let v = values[0];
+        const comma = v.indexOf(',');
+        if (comma >= 0) v = v.slice(0, comma);
+        v = v.trim();
+        if (v === '') return undefined;
+        if (!domainOnly) return aval(hash(v, 0, v.length));
+        // the label before the last dot ("example" in www.example.com), as HAProxy does for Host
+        let end = v.length;
+        let p = v.length - 1;
+        let inDomain = false;
+        for (; p >= 0; p--) {
+          if (inDomain) {
+            if (v.charCodeAt(p) === 46) break;
+          } else if (v.charCodeAt(p) === 46) {
+            end = p;
+            inDomain = true;
+          }
+        }
+        return aval(hash(v, p + 1, end));
+      };
+    }
+    default:
+      return undefined;
+  }
+}

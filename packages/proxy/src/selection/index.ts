@@ -1,0 +1,122 @@
+/**
+ * Builds a backend's Selector from `balance` and `hash-type`: one LbGroup for the usable active
+ * servers, or, when none is usable, for the backups (the first usable one by id, or all of them
+ * with `option allbackups`).
+ */
+import type { Diagnostic, ProxyModel } from '@switchyard/config';
+import { isUsable, type ServerState } from '../runtime/server-state.ts';
+import type { HttpTxn } from '../txn.ts';
+import { ConsistentHash } from './chash.ts';
+import { First } from './first.ts';
+import type { LbGroup } from './group.ts';
+import { hashKeyFor } from './hash-key.ts';
+import { LeastConn } from './leastconn.ts';
+import { MapHash } from './map-hash.ts';
+import { RandomDraws } from './random.ts';
+import { RoundRobin } from './roundrobin.ts';
+import { StaticRoundRobin } from './static-rr.ts';
+import type { Selector } from './types.ts';
+
+export { isFull } from './group.ts';
+export { crc32, djb2, fullHash, sdbm, wt6 } from './hash-fn.ts';
+export type * from './types.ts';
+
+export interface SelectorOptions {
+  /** Random source for `balance random` (tests pass a seeded one); default Math.random. */
+  random?: () => number;
+  /** Where to report a `balance` the selector cannot honour (it then uses roundrobin). */
+  diags?: Diagnostic[];
+}
+
+function newGroup(model: ProxyModel, opts: SelectorOptions): LbGroup {
+  const b = model.balance;
+  switch (b.algo) {
+    case 'roundrobin':
+      return new RoundRobin();
+    case 'static-rr':
+      return new StaticRoundRobin();
+    case 'leastconn':
+      return new LeastConn();
+    case 'first':
+      return new First();
+    case 'random':
+      return new RandomDraws(Math.max(1, b.options.draws ?? 2), opts.random ?? Math.random);
+    default: {
+      const key = hashKeyFor(b, model.hashType);
+      if (!key) return new RoundRobin();
+      return model.hashType.method === 'consistent' ? new ConsistentHash(key) : new MapHash(key);
+    }
+  }
+}
+
+class BackendSelector implements Selector {
+  private readonly active: LbGroup;
+  private readonly backup: LbGroup;
+  private current: LbGroup;
+  private empty = true;
+
+  constructor(
+    private readonly servers: ServerState[],
+    private readonly allBackups: boolean,
+    model: ProxyModel,
+    opts: SelectorOptions,
+  ) {
+    this.active = newGroup(model, opts);
+    this.backup = newGroup(model, opts);
+    this.current = this.active;
+    this.update();
+  }
+
+  update(): void {
+    const act: ServerState[] = [];
+    const bck: ServerState[] = [];
+    for (const s of this.servers) if (isUsable(s)) (s.backup ? bck : act).push(s);
+    if (act.length > 0) {
+      this.active.build(act);
+      this.current = this.active;
+    } else {
+      bck.sort((a, b) => a.id - b.id);
+      this.backup.build(this.allBackups ? bck : bck.slice(0, 1));
+      this.current = this.backup;
+    }
+    this.empty = act.length === 0 && bck.length === 0;
+  }
+
+  pick(txn: HttpTxn, exclude?: ServerState): ServerState | null {
+    let s = this.empty ? null : this.current.pick(txn, exclude);
+    if (s === null || !isUsable(s)) {
+      // the usable set changed without update(): rebuild once and retry
+      this.update();
+      s = this.empty ? null : this.current.pick(txn, exclude);
+      if (s !== null && !isUsable(s)) s = null;
+    }
+    return s;
+  }
+}
+
+/**
+ * Creates the selector of a backend over its servers (ServerState objects shared with health
+ * checks and stats). `model` supplies `balance`, `hash-type` and `option allbackups`.
+ */
+export function createSelector(
+  backend: { servers: ServerState[]; model: ProxyModel },
+  options: SelectorOptions = {},
+): Selector {
+  const { model } = backend;
+  const b = model.balance;
+  if ((b.algo === 'hdr' || b.algo === 'url_param') && !b.param) {
+    options.diags?.push({
+      severity: 'error',
+      code: 'LB_MISSING_PARAM',
+      message: `'balance ${b.algo}' needs a ${b.algo === 'hdr' ? 'header name: hdr(NAME)' : 'parameter name'}`,
+      loc: b.loc ?? model.loc,
+    });
+    return new BackendSelector(
+      backend.servers,
+      model.options.allbackups,
+      { ...model, balance: { algo: 'roundrobin', options: {} } },
+      options,
+    );
+  }
+  return new BackendSelector(backend.servers, model.options.allbackups, model, options);
+}

@@ -1,5 +1,6 @@
 export type * from './acl/types.ts';
 export * from './datapath/index.ts';
+export * from './health/index.ts';
 export * from './log/logger.ts';
 export * from './log/request-line.ts';
 export * from './runtime/build.ts';

@@ -73,6 +73,13 @@ export class Datapath {
     return this.ctx.runtime;
   }
 
+  /** Replaces hooks, observer and services (a reload rebuilt them for the new runtime). */
+  setIntegrations(i: Pick<DatapathOptions, 'hooks' | 'observer' | 'services'>): void {
+    if (i.hooks) this.ctx.hooks = i.hooks;
+    if (i.observer) this.ctx.observer = i.observer;
+    if (i.services) this.ctx.services = i.services;
+  }
+
   /** Current client connections (actconn). */
   get connections(): number {
     return this.ctx.actconn;

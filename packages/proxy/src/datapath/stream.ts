@@ -103,6 +103,7 @@ export class Stream implements Queued {
     const sock = req.socket;
     this.bytesIn0 = sock.bytesRead;
     this.bytesOut0 = sock.bytesWritten;
+    res.sendDate = false;
     res.once('close', this.onClientClose);
   }
 

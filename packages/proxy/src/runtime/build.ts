@@ -104,14 +104,6 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     if (p.disabled || p.kind === 'backend') continue;
     const ctx = contextFor(p, diags);
     const behaviour = compileBehaviour(p, ctx);
-    if (p.binds.length === 0) {
-      diags.push({
-        severity: 'warning',
-        code: 'CFG_NO_BIND',
-        message: `${p.kind} '${p.name}' has no 'bind' line: it receives no traffic (declare it as a backend if this was intended)`,
-        loc: p.loc,
-      });
-    }
     const tls = new Map<number, TlsPlan>();
     p.binds.forEach((b, i) => {
       const key = b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;

@@ -1,0 +1,18 @@
+/** `switchyard -c -f FILE`: check the configuration, print every problem, bind nothing. */
+import { Logger } from '@switchyard/proxy';
+import { diagnosticLines, loadRuntime } from './load.ts';
+
+/** Returns the exit status: 0 valid (warnings allowed), 1 errors. */
+export function checkConfig(files: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const logger = new Logger({ globalTargets: [], stderr: err, stdout: out });
+  const loaded = loadRuntime(files, logger);
+  for (const line of diagnosticLines(loaded.diagnostics)) err.write(`${line}\n`);
+  if (loaded.errors > 0) {
+    err.write(
+      `[ALERT] Fatal errors found in configuration (${loaded.errors} error${loaded.errors > 1 ? 's' : ''}, ${loaded.warnings} warning${loaded.warnings === 1 ? '' : 's'}).\n`,
+    );
+    return 1;
+  }
+  out.write('Configuration file is valid\n');
+  return 0;
+}

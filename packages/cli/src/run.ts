@@ -1,0 +1,145 @@
+/**
+ * `switchyard -f FILE`: the proxy process. Loads and builds the configuration (nothing is bound
+ * unless it is free of errors), binds, then serves until SIGTERM/SIGINT (graceful stop) and
+ * reloads on SIGHUP/SIGUSR2 (a bad new configuration is reported and the old one keeps running).
+ */
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { BindError, type CompiledRuntime, Datapath, Logger } from '@switchyard/proxy';
+import type { CliArgs } from './args.ts';
+import { startDemoBackends } from './demo.ts';
+import { diagnosticLines, loadRuntime } from './load.ts';
+import { type Wiring, wire } from './wire.ts';
+
+const DEFAULT_GRACE_MS = 10000;
+
+function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
+  process.stderr.write(`[${level}]  (${process.pid}) : ${msg}\n`);
+}
+
+/** Runs the proxy; resolves with the exit status once stopped. */
+export async function runProxy(args: CliArgs): Promise<number> {
+  const logger = new Logger({ globalTargets: [] });
+  const loaded = loadRuntime(args.files, logger);
+  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
+  if (!loaded.runtime) {
+    notice('ALERT', `Fatal errors found in configuration (${loaded.errors}); nothing was started.`);
+    return 1;
+  }
+  let runtime: CompiledRuntime = loaded.runtime;
+  logger.globalTargets = runtime.config.global.logs;
+
+  let stopDemo: (() => Promise<void>) | undefined;
+  if (args.demoBackends) {
+    try {
+      stopDemo = await startDemoBackends();
+      notice('NOTICE', 'demo backends listening on 127.0.0.1:18081, 127.0.0.1:18082, 127.0.0.1:18083');
+    } catch (e) {
+      notice('ALERT', `cannot start the demo backends: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+
+  let wiring: Wiring = await wire(runtime);
+  const dp = new Datapath(runtime, {
+    hooks: wiring.hooks,
+    observer: wiring.observer,
+    services: wiring.services,
+    log: logger,
+    jsonLog: args.logFormat === 'json',
+  });
+  try {
+    await dp.start();
+  } catch (e) {
+    if (!(e instanceof BindError)) throw e;
+    notice('ALERT', `${e.file}:${e.line}: ${e.message}`);
+    await wiring.stop();
+    await stopDemo?.();
+    return 1;
+  }
+  await wiring.start();
+  for (const a of dp.addresses()) {
+    notice(
+      'NOTICE',
+      `frontend '${a.frontend}' listening on ${a.path ?? `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`}${a.ssl ? ' (ssl)' : ''}`,
+    );
+  }
+  const pidfile = args.pidfile ?? runtime.config.global.pidfile;
+  if (pidfile) {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      notice('ALERT', `cannot write pid file '${pidfile}': ${(e as Error).message}`);
+    }
+  }
+  notice('NOTICE', `Switchyard ready (pid ${process.pid}); SIGHUP reloads, SIGTERM stops.`);
+
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = async (): Promise<void> => {
+    notice('NOTICE', `reloading configuration from ${args.files.join(', ')}`);
+    const next = loadRuntime(args.files, logger, runtime);
+    for (const line of diagnosticLines(next.diagnostics)) process.stderr.write(`${line}\n`);
+    if (!next.runtime) {
+      notice(
+        'ALERT',
+        `reload failed: ${next.errors} error(s) in the new configuration; still running the previous one.`,
+      );
+      return;
+    }
+    const nextWiring = await wire(next.runtime);
+    try {
+      await dp.reload(next.runtime);
+    } catch (e) {
+      await nextWiring.stop();
+      if (!(e instanceof BindError)) throw e;
+      notice('ALERT', `reload failed: ${e.file}:${e.line}: ${e.message}; still running the previous configuration.`);
+      return;
+    }
+    const old = wiring;
+    wiring = nextWiring;
+    runtime = next.runtime;
+    logger.globalTargets = runtime.config.global.logs;
+    dp.setIntegrations(wiring);
+    await old.stop();
+    await wiring.start();
+    notice('NOTICE', 'reload complete.');
+  };
+  const onReload = () => {
+    reloading = reloading.then(reload).catch((e: Error) => notice('ALERT', `reload failed: ${e.stack ?? e.message}`));
+  };
+  process.on('SIGHUP', onReload);
+  process.on('SIGUSR2', onReload);
+  process.on('uncaughtException', (e) =>
+    notice('ALERT', `internal error (the request in progress may have failed): ${e.stack ?? e.message}`),
+  );
+  process.on('unhandledRejection', (e) => notice('ALERT', `internal error: ${(e as Error)?.stack ?? String(e)}`));
+
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      const grace = runtime.config.global.hardStopAfter ?? DEFAULT_GRACE_MS;
+      notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, at most ${grace} ms).`);
+      void reloading
+        .then(() => dp.stop(grace))
+        .then(() => wiring.stop())
+        .then(() => stopDemo?.())
+        .finally(resolve);
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  process.off('SIGHUP', onReload);
+  process.off('SIGUSR2', onReload);
+  if (pidfile) {
+    try {
+      unlinkSync(pidfile);
+    } catch {
+      // already gone: nothing to clean up
+    }
+  }
+  logger.close();
+  notice('NOTICE', 'stopped.');
+  return 0;
+}

@@ -1,0 +1,21 @@
+/** `switchyard -v` / `-vv`. */
+import { readFileSync } from 'node:fs';
+
+/** The package version from the repository's package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Text printed by -v (and -vv with build details). */
+export function versionText(verbose: boolean): string {
+  let out = `Switchyard version ${version()} - HAProxy 2.6 configuration compatible\n`;
+  if (verbose) {
+    out += `Running on: Node.js ${process.version} ${process.platform}/${process.arch}\n`;
+    out += `OpenSSL: ${process.versions.openssl}\n`;
+    out += 'Upstream HTTP client: undici 7; syslog over UDP; TLS termination via node:tls\n';
+  }
+  return out;
+}

@@ -44,6 +44,8 @@ export const Codes = {
   NO_BACKEND: 'CFG_NO_BACKEND',
   /** A setting that is accepted but has no effect where it is written. */
   NO_EFFECT: 'CFG_NO_EFFECT',
+  /** The same log destination listed twice for one proxy: every line would be sent twice. */
+  DUPLICATE_LOG: 'CFG_DUPLICATE_LOG',
   /** An environment variable used in the config is not set. */
   UNSET_ENV: 'CFG_UNSET_ENV',
   /** A file named by `errorfile`, `return file` could not be read. */

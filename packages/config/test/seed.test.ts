@@ -16,6 +16,7 @@ test('the HAProxy 1.4 seed config loads with exactly the expected warnings', () 
     'warning 12 CFG_LEGACY_KEYWORD',
     'warning 13 CFG_LEGACY_KEYWORD',
     'warning 14 CFG_LEGACY_KEYWORD',
+    'warning 17 CFG_DUPLICATE_LOG',
     'warning 31 CFG_LEGACY_KEYWORD',
     'warning 37 CFG_LEGACY_KEYWORD',
   ]);
@@ -26,8 +27,12 @@ test('the HAProxy 1.4 seed config loads with exactly the expected warnings', () 
   assert.match(text[4], /:12: 'contimeout' is deprecated \(HAProxy 2\.x rejects it\); use 'timeout connect 5000'$/);
   assert.match(text[5], /use 'timeout client 30000'$/);
   assert.match(text[6], /use 'timeout server 30000'$/);
-  assert.match(text[7], /http-check send meth HEAD uri \/haproxy\.txt ver HTTP\/1\.1 hdr Host 192\.168\.1\.187'$/);
-  assert.match(text[8], /hdr Host test\.domain\.com'$/);
+  assert.match(
+    text[7],
+    /:17: log destination '127\.0\.0\.1:514' is already used by the 'log' line at .*:2: every log line will be sent twice$/,
+  );
+  assert.match(text[8], /http-check send meth HEAD uri \/haproxy\.txt ver HTTP\/1\.1 hdr Host 192\.168\.1\.187'$/);
+  assert.match(text[9], /hdr Host test\.domain\.com'$/);
 });
 
 test('the seed config model: routing, checks, stats and logging as written', () => {
@@ -65,8 +70,12 @@ test('the seed config model: routing, checks, stats and logging as written', () 
   assert.equal(fe.options.forwardfor?.header, 'X-Forwarded-For');
   // `stats uri` in defaults applies to every proxy, as HAProxy does.
   for (const p of model.proxies) assert.deepEqual([p.stats?.enabled, p.stats?.uri], [true, '/admin?stats']);
-  // defaults: `log global` + an explicit target; the frontend adds `log global` again (HAProxy appends too).
-  assert.equal(fe.logs.length, 3);
+  // defaults: `log global` + an explicit target; the frontend's `log global` adds nothing new (HAProxy
+  // skips a global target already copied).
+  assert.deepEqual(
+    fe.logs.map((l) => l.loc.line),
+    [2, 17],
+  );
   assert.equal(info.logs.length, 2);
   assert.equal(info.balance.algo, 'source');
   assert.equal(cache.balance.algo, 'roundrobin');

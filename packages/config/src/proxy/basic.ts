@@ -1,6 +1,6 @@
 /** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, errorfile, balance. */
 import { parseLogTarget } from '../log.ts';
-import type { BalanceAlgo, Timeouts } from '../model.ts';
+import type { BalanceAlgo, LogTarget, Timeouts } from '../model.ts';
 import { err, type LineCtx, need, noExtra, type SectionState, splitCondition, valueOr, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { parseIntRange, parseTime } from '../units.ts';
@@ -29,6 +29,24 @@ function setTimeout(ctx: LineCtx, s: SectionState, name: string, text: string | 
   if (v === undefined) return;
   s.model.timeouts[t.field] = v;
   s.timeoutLocs[name] = { ...ctx.loc };
+}
+
+/** Where a log target sends to, for spotting a destination listed twice. */
+function destination(l: LogTarget): string {
+  return l.kind === 'udp' ? `${l.host}:${l.port}` : l.kind === 'unix' ? (l.path ?? '') : l.kind;
+}
+
+/** Appends a log target, warning when the same destination already receives this proxy's logs. */
+function addLog(ctx: LineCtx, s: SectionState, t: LogTarget): void {
+  const dup = s.model.logs.find((l) => destination(l) === destination(t));
+  if (dup) {
+    warn(
+      ctx,
+      'CFG_DUPLICATE_LOG',
+      `log destination '${destination(t)}' is already used by the 'log' line at ${dup.loc.file}:${dup.loc.line}: every log line will be sent twice`,
+    );
+  }
+  s.model.logs.push(t);
 }
 
 const BALANCE: BalanceAlgo[] = [
@@ -234,11 +252,15 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
         if (!noExtra(ctx, 2)) return;
         if (ctx.config.global.logs.length === 0)
           warn(ctx, 'CFG_NO_EFFECT', "'log global' has no effect: the global section has no 'log' line (yet)");
-        s.model.logs.push(...structuredClone(ctx.config.global.logs));
+        // As HAProxy: a global target already copied (e.g. through defaults) is not added twice.
+        for (const g of ctx.config.global.logs) {
+          if (s.model.logs.some((l) => l.loc.file === g.loc.file && l.loc.line === g.loc.line)) continue;
+          addLog(ctx, s, structuredClone(g));
+        }
         return;
       }
       const t = parseLogTarget(ctx);
-      if (t) s.model.logs.push(t);
+      if (t) addLog(ctx, s, t);
     },
   },
   /** Custom access-log line (HAProxy log-format variables). */

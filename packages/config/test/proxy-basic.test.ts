@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatDiagnostic } from '@switchyard/config';
+import { codes, DEFAULTS, oneError, parse, proxy } from './helpers.ts';
+
+test('mode, maxconn, fullconn, retries, description, id, disabled', () => {
+  const r = parse(`${DEFAULTS}frontend fe
+  mode http
+  bind :8080
+  maxconn 3000
+  description Public   site
+  id 42
+  disabled
+  enabled
+  default_backend be
+backend be
+  fullconn 500
+  retries 5
+  id 7
+  disabled
+`);
+  assert.deepEqual(r.diagnostics, []);
+  const fe = proxy(r, 'fe');
+  assert.deepEqual([fe.mode, fe.maxconn, fe.description, fe.id, fe.disabled], ['http', 3000, 'Public site', 42, false]);
+  const be = proxy(r, 'be');
+  assert.deepEqual([be.fullconn, be.retries, be.id, be.disabled], [500, 5, 7, true]);
+});
+
+test('mode tcp and health are refused with a clear message', () => {
+  const r = parse(`${DEFAULTS}backend b\n  mode tcp\n  mode health\n  mode ftp\n`);
+  assert.deepEqual(codes(r, 'error'), ['7 CFG_UNSUPPORTED', '8 CFG_UNSUPPORTED', '9 CFG_BAD_VALUE']);
+  assert.equal(r.diagnostics[0].message, 'mode tcp is not supported yet (Switchyard is an HTTP proxy)');
+});
+
+test('every timeout, with units, into the model', () => {
+  const r = parse(`defaults
+  timeout connect 5s
+  timeout client 1m
+  timeout server 30000
+  timeout http-request 10s
+  timeout http-keep-alive 2s
+  timeout queue 1m
+  timeout check 3s
+  timeout tunnel 1h
+  timeout client-fin 1s
+  timeout server-fin 2s
+backend b
+`);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(proxy(r, 'b').timeouts, {
+    connect: 5000,
+    client: 60000,
+    server: 30000,
+    httpRequest: 10000,
+    httpKeepAlive: 2000,
+    queue: 60000,
+    check: 3000,
+    tunnel: 3_600_000,
+    clientFin: 1000,
+    serverFin: 2000,
+  });
+});
+
+test('timeout errors: unknown name with did-you-mean, bad value, missing value, legacy name', () => {
+  const r = parse(`${DEFAULTS}backend b
+  timeout conect 5s
+  timeout server 5x
+  timeout server
+  timeout srvtimeout 5s
+  timeout server 1s 2s
+`);
+  assert.deepEqual(codes(r), [
+    '7 CFG_UNKNOWN_KEYWORD',
+    '8 CFG_BAD_TIME',
+    '9 CFG_MISSING_ARG',
+    '10 CFG_UNKNOWN_KEYWORD',
+    '11 CFG_EXTRA_ARGS',
+  ]);
+  assert.equal(r.diagnostics[0].message, "unknown timeout 'timeout conect'; did you mean 'connect'?");
+  assert.match(r.diagnostics[1].message, /invalid time unit 'x'/);
+  assert.equal(r.diagnostics[3].message, "unknown timeout 'timeout srvtimeout'; use 'timeout server'");
+});
+
+test('timeouts on the wrong side warn like HAProxy', () => {
+  const r = parse(`${DEFAULTS}frontend f\n  bind :1\n  timeout server 5s\nbackend b\n  timeout client 5s\n`);
+  assert.deepEqual(codes(r), ['8 CFG_NO_EFFECT', '10 CFG_NO_EFFECT', '6 CFG_NO_BACKEND']);
+  assert.equal(r.diagnostics[0].message, "'timeout server' ignored because frontend 'f' has no backend capability");
+});
+
+test('legacy contimeout/clitimeout/srvtimeout: accepted, warning names the modern form', () => {
+  const r = parse('defaults\n  contimeout 5000\n  clitimeout 30s\n  srvtimeout 30000\nbackend b\n');
+  assert.deepEqual(codes(r), ['2 CFG_LEGACY_KEYWORD', '3 CFG_LEGACY_KEYWORD', '4 CFG_LEGACY_KEYWORD']);
+  assert.equal(
+    r.diagnostics[0].message,
+    "'contimeout' is deprecated (HAProxy 2.x rejects it); use 'timeout connect 5000'",
+  );
+  assert.equal(
+    r.diagnostics[1].message,
+    "'clitimeout' is deprecated (HAProxy 2.x rejects it); use 'timeout client 30s'",
+  );
+  assert.deepEqual(proxy(r, 'b').timeouts, { connect: 5000, client: 30000, server: 30000 });
+});
+
+test('missing timeouts warn per proxy, as HAProxy does', () => {
+  const r = parse('frontend f\n  bind :1\n  default_backend b\nbackend b\n  timeout connect 1s\nlisten l\n  bind :2\n');
+  assert.deepEqual(codes(r), ['1 CFG_MISSING_TIMEOUT', '4 CFG_MISSING_TIMEOUT', '6 CFG_MISSING_TIMEOUT']);
+  assert.equal(
+    r.diagnostics[0].message,
+    "missing timeouts for frontend 'f': set 'timeout client' (HAProxy warns about this too)",
+  );
+  assert.equal(
+    r.diagnostics[2].message,
+    "missing timeouts for listen 'l': set 'timeout client', 'timeout connect', 'timeout server' (HAProxy warns about this too)",
+  );
+});
+
+test('log in proxies: global, targets, no log, log-format, duplicate destinations', () => {
+  const r = parse(`global
+  log 127.0.0.1 local0
+${DEFAULTS}  log global
+frontend f
+  bind :80
+  log global
+  log stdout format raw local1
+  log-format "%ci:%cp [%tr] %ft %b/%s %ST"
+  default_backend b
+backend b
+  no log
+listen l
+  bind :81
+  log 127.0.0.1:514 local2
+`);
+  assert.deepEqual(codes(r), ['19 CFG_DUPLICATE_LOG']);
+  const f = proxy(r, 'f');
+  assert.deepEqual(
+    f.logs.map((l) => l.kind),
+    ['udp', 'stdout'],
+  );
+  assert.equal(f.logFormat, '%ci:%cp [%tr] %ft %b/%s %ST');
+  assert.deepEqual(proxy(r, 'b').logs, []);
+  assert.equal(proxy(r, 'l').logs.length, 2);
+});
+
+test('log global without global log targets warns', () => {
+  const r = parse(`${DEFAULTS}backend b\n  log global\n`);
+  assert.deepEqual(codes(r), ['7 CFG_NO_EFFECT']);
+});
+
+test('balance: every algorithm and option', () => {
+  const algos: Array<[string, object]> = [
+    ['roundrobin', { algo: 'roundrobin', options: {} }],
+    ['static-rr', { algo: 'static-rr', options: {} }],
+    ['leastconn', { algo: 'leastconn', options: {} }],
+    ['first', { algo: 'first', options: {} }],
+    ['source', { algo: 'source', options: {} }],
+    ['uri', { algo: 'uri', options: {} }],
+    ['uri whole len 10 depth 3', { algo: 'uri', options: { whole: true, len: 10, depth: 3 } }],
+    ['url_param userid', { algo: 'url_param', param: 'userid', options: {} }],
+    ['hdr(Host)', { algo: 'hdr', param: 'Host', options: {} }],
+    ['hdr(host) use_domain_only', { algo: 'hdr', param: 'host', options: { useDomainOnly: true } }],
+    ['random', { algo: 'random', options: {} }],
+    ['random(3)', { algo: 'random', options: { draws: 3 } }],
+  ];
+  for (const [line, want] of algos) {
+    const r = parse(`${DEFAULTS}backend b\n  balance ${line}\n`);
+    assert.deepEqual(r.diagnostics, [], line);
+    const { loc, ...b } = proxy(r, 'b').balance;
+    assert.deepEqual(b, want, line);
+    assert.equal(loc?.line, 7);
+  }
+});
+
+test('balance errors', () => {
+  const r = parse(`${DEFAULTS}backend b
+  balance roundrobn
+  balance
+  balance hdr
+  balance url_param
+  balance uri whole len x
+  balance source whole
+  balance rdp-cookie
+  balance leastconn(2)
+`);
+  assert.deepEqual(codes(r), [
+    '7 CFG_BAD_VALUE',
+    '8 CFG_MISSING_ARG',
+    '9 CFG_MISSING_ARG',
+    '10 CFG_MISSING_ARG',
+    '11 CFG_BAD_VALUE',
+    '12 CFG_EXTRA_ARGS',
+    '13 CFG_BAD_VALUE',
+    '14 CFG_BAD_VALUE',
+  ]);
+  assert.equal(r.diagnostics[0].message, "unknown balance algorithm 'roundrobn'; did you mean 'roundrobin'?");
+  assert.equal(r.diagnostics[6].message, "unknown balance algorithm 'rdp-cookie' ('rdp-cookie' is not supported)");
+});
+
+test('hash-type forms and errors', () => {
+  const ok = parse(`${DEFAULTS}backend a\n  hash-type consistent djb2 avalanche\nbackend b\n  hash-type map-based\n`);
+  assert.deepEqual(ok.diagnostics, []);
+  assert.deepEqual(proxy(ok, 'a').hashType, { method: 'consistent', fn: 'djb2', avalanche: true });
+  assert.deepEqual(proxy(ok, 'b').hashType, { method: 'map-based', fn: 'sdbm', avalanche: false });
+  const bad = parse(`${DEFAULTS}backend a\n  hash-type consistant\n  hash-type consistent md5\n`);
+  assert.deepEqual(codes(bad), ['7 CFG_BAD_VALUE', '8 CFG_BAD_VALUE']);
+  assert.match(bad.diagnostics[0].message, /did you mean 'consistent'\?/);
+});
+
+test('keywords on the wrong side: warnings like HAProxy, errors where HAProxy refuses', () => {
+  const r = parse(`${DEFAULTS}frontend f
+  bind :80
+  balance roundrobin
+  server s1 127.0.0.1:80
+  default_backend b
+backend b
+  bind :81
+  use_backend b
+  monitor-uri /up
+`);
+  assert.deepEqual(codes(r), [
+    '8 CFG_NO_EFFECT',
+    '9 CFG_NOT_ALLOWED_HERE',
+    '12 CFG_NO_EFFECT',
+    '13 CFG_NO_EFFECT',
+    '14 CFG_NO_EFFECT',
+  ]);
+  assert.equal(r.diagnostics[0].message, "'balance' ignored because frontend 'f' has no backend capability");
+  assert.equal(r.diagnostics[1].message, "'server' not allowed because frontend 'f' has no backend capability");
+  assert.equal(r.diagnostics[2].message, "'bind' ignored because backend 'b' has no frontend capability");
+});
+
+test('keywords not allowed in defaults', () => {
+  const r = parse(
+    'defaults\n  bind :80\n  acl a path /\n  server s 1.2.3.4:80\n  use_backend x\n  http-request deny\n  stick-table type ip size 1k\n  id 3\n',
+  );
+  assert.deepEqual(
+    codes(r),
+    [2, 3, 4, 5, 6, 7, 8].map((l) => `${l} CFG_NOT_ALLOWED_HERE`),
+  );
+  assert.equal(r.diagnostics[0].message, "'bind' is not allowed in a 'defaults' section");
+});
+
+test('default_backend, use_backend / use-backend with conditions', () => {
+  const r = parse(`${DEFAULTS}frontend f
+  bind :80
+  acl api path_beg /api
+  use_backend api if api
+  use-backend static unless { path_beg /api } !api
+  use_backend legacy
+  default_backend web
+backend api
+backend static
+backend legacy
+backend web
+`);
+  assert.deepEqual(r.diagnostics, []);
+  const f = proxy(r, 'f');
+  assert.deepEqual(
+    f.useBackends.map((u) => [u.backend, u.cond?.polarity, u.cond?.terms, u.loc.line]),
+    [
+      ['api', 'if', ['api'], 9],
+      ['static', 'unless', ['{', 'path_beg', '/api', '}', '!api'], 10],
+      ['legacy', undefined, undefined, 11],
+    ],
+  );
+  assert.equal(f.defaultBackend, 'web');
+});
+
+test('routing errors: unknown backends with did-you-mean, frontend as backend, missing condition', () => {
+  const r = parse(`${DEFAULTS}frontend f
+  bind :80
+  default_backend wbe
+  use_backend f if TRUE
+  use_backend web if
+  use_backend web extra
+  use_backend
+  use_backend be_%[req.hdr(host)]
+backend web
+`);
+  assert.deepEqual(codes(r, 'error'), [
+    '10 CFG_MISSING_ARG',
+    '11 CFG_EXTRA_ARGS',
+    '12 CFG_MISSING_ARG',
+    '8 CFG_UNKNOWN_BACKEND',
+    '9 CFG_UNKNOWN_BACKEND',
+    '13 CFG_UNSUPPORTED',
+  ]);
+  const msgs = r.diagnostics.map(formatDiagnostic);
+  assert.ok(
+    msgs.includes("[ALERT] t.cfg:8: frontend 'f': unable to find required default_backend: 'wbe'; did you mean 'web'?"),
+    msgs.join('\n'),
+  );
+  assert.ok(
+    msgs.includes(
+      "[ALERT] t.cfg:9: frontend 'f': unable to find required use_backend: 'f' ('f' is a frontend, not a backend)",
+    ),
+  );
+  assert.ok(msgs.includes("[ALERT] t.cfg:10: missing condition after 'if'"));
+});
+
+test('acl lines are captured as tokens, never interpreted here', () => {
+  const r = parse(`${DEFAULTS}frontend f
+  bind :80
+  acl host_a hdr_dom(host) -i a.example.com b.example.com
+  acl host_a hdr(host) -m end .example.org
+  acl slow path_reg -i ^/slow/\\d+$
+  acl ip src 10.0.0.0/8 192.168.0.1
+  acl bad!name path /
+  acl x
+`);
+  const f = proxy(r, 'f');
+  assert.deepEqual(
+    f.acls.map((a) => [a.name, a.criterion, a.args, a.loc.line]),
+    [
+      ['host_a', 'hdr_dom(host)', ['-i', 'a.example.com', 'b.example.com'], 8],
+      ['host_a', 'hdr(host)', ['-m', 'end', '.example.org'], 9],
+      ['slow', 'path_reg', ['-i', '^/slow/\\d+$'], 10],
+      ['ip', 'src', ['10.0.0.0/8', '192.168.0.1'], 11],
+    ],
+  );
+  assert.deepEqual(codes(r, 'error'), ['12 CFG_BAD_NAME', '13 CFG_MISSING_ARG']);
+});
+
+test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-mean', () => {
+  const r = parse(
+    `${DEFAULTS}frontend f\n  bind :80\n  monitor-uri /health\n  errorfile 503 /etc/haproxy/errors/503.http\n  defualt_backend b\n`,
+  );
+  const f = proxy(r, 'f');
+  assert.equal(f.monitorUri, '/health');
+  assert.deepEqual(Object.keys(f.errorFiles), ['503']);
+  const e = oneError(r);
+  assert.equal(
+    formatDiagnostic(e),
+    "[ALERT] t.cfg:10: unknown keyword 'defualt_backend' in 'frontend' section; did you mean 'default_backend'?",
+  );
+  const bad = parse(`${DEFAULTS}frontend f\n  bind :80\n  monitor-uri health\n  errorfile 302 /x\n  errorfile 503\n`);
+  assert.deepEqual(codes(bad, 'error'), ['8 CFG_BAD_VALUE', '9 CFG_BAD_VALUE', '10 CFG_MISSING_ARG']);
+});
+
+test('unsupported and removed HAProxy keywords are refused, tuning ones warn', () => {
+  const r = parse(`${DEFAULTS}frontend f
+  bind :80
+  tcp-request connection reject if { src 10.0.0.1 }
+  reqadd X-Foo:\\ bar
+  block if TRUE
+  capture request header Host len 32
+  compression algo gzip
+  http-reuse safe
+`);
+  assert.deepEqual(codes(r), [
+    '8 CFG_UNSUPPORTED',
+    '9 CFG_LEGACY_KEYWORD',
+    '10 CFG_LEGACY_KEYWORD',
+    '11 CFG_IGNORED_KEYWORD',
+    '12 CFG_IGNORED_KEYWORD',
+    '13 CFG_IGNORED_KEYWORD',
+    '6 CFG_NO_BACKEND',
+  ]);
+  assert.equal(r.diagnostics[1].message, "'reqadd' was removed in HAProxy 2.1; use 'http-request add-header'");
+  assert.equal(r.diagnostics[1].severity, 'error');
+});
+
+test("'no' only prefixes option and log", () => {
+  const e = oneError(parse(`${DEFAULTS}backend b\n  no retries 3\n`));
+  assert.equal(e.message, "'no' can only prefix 'option' and 'log', not 'retries'");
+});

@@ -115,21 +115,21 @@ function matchCookieValue(
   nowSec: number,
 ): ServerState | undefined {
   const m = rule.model;
-  if (m.mode === 'insert' && dates !== '' && (m.maxidle || m.maxlife)) {
+  // HAProxy reads `|` dates in every mode but prefix, and checks them when maxidle/maxlife are set
+  if (m.mode !== 'prefix' && dates !== '') {
     const last = decodeCookieDate(dates, 0);
     const first = dates.length >= 11 && dates[5] === '|' ? decodeCookieDate(dates, 6) : -1;
     if (last > 0) tx.cookieLast = last;
     if (first > 0) tx.cookieFirst = first;
-    // a date too far in the future is forged or from a skewed clock: HAProxy calls it expired
-    if (tx.cookieLast && tx.cookieLast - nowSec > 86400) {
-      tx.cookie = 'expired';
-      return undefined;
-    }
-    if (m.maxidle && tx.cookieLast && nowSec - tx.cookieLast > m.maxidle / 1000) {
+    // HAProxy's order: maxlife first (TX_CK_OLD), then maxidle (TX_CK_EXPIRED); a date more than
+    // a day in the future is forged or from a skewed clock and fails the same check
+    const first0 = tx.cookieFirst;
+    const last0 = tx.cookieLast;
+    if (first0 && m.maxlife && (nowSec - first0 > m.maxlife / 1000 || first0 - nowSec > 86400)) {
       tx.cookie = 'old';
       return undefined;
     }
-    if (m.maxlife && tx.cookieFirst && nowSec - tx.cookieFirst > m.maxlife / 1000) {
+    if (last0 && m.maxidle && (nowSec - last0 > m.maxidle / 1000 || last0 - nowSec > 86400)) {
       tx.cookie = 'expired';
       return undefined;
     }

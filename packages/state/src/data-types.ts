@@ -95,3 +95,26 @@ export function layoutFor(store: StickTableModel['store'], where: string): Layou
   }
   return { stride: offset, slots, byName };
 }
+
+/**
+ * Identity of a layout for replication: nodes only exchange entries of tables declared the same
+ * way (same type and stored data), so a config difference cannot corrupt counters.
+ */
+export function layoutSignature(type: string, layout: Layout): string {
+  return `${type}:${layout.slots.map((s) => (s.period ? `${s.name}(${s.period})` : s.name)).join(',')}`;
+}
+
+/**
+ * One character per slot, for the merge (JS and Lua): `h` header, `i` last-writer-wins value,
+ * `c` counter (max), `g` local gauge (not shared), `r` rate start then `x` `x` (curr, prev).
+ */
+export function layoutKinds(layout: Layout): string {
+  let k = 'hh';
+  for (const s of layout.slots) {
+    if (s.kind === 'id' || s.kind === 'tag') k += 'i';
+    else if (s.kind === 'counter') k += 'c';
+    else if (s.kind === 'gauge') k += 'g';
+    else k += 'rxx';
+  }
+  return k;
+}

@@ -8,6 +8,7 @@
  * on a source with no entry gives 0; a type the table does not store gives no sample.
  */
 import type { FetchContext, FetchDef, FetchFn, HttpTxn } from '@switchyard/proxy';
+import { activeDirectory } from './active.ts';
 import type { DataSlot } from './data-types.ts';
 import { toKey } from './keys.ts';
 import type { StickTable } from './stick-table.ts';
@@ -56,19 +57,22 @@ const clr: Op = (t, i, s, now) => {
   return v;
 };
 
-/** All state fetches, bound to a table directory (src_* and table_* look tables up by name). */
-export function stateFetchDefs(dir: TableDirectory, now: () => number = Date.now): Map<string, FetchDef> {
+/** All state fetches; src_* and table_* look tables up by name in `getDir()` (the active layer's). */
+export function stateFetchDefs(
+  getDir: () => TableDirectory = activeDirectory,
+  now: () => number = Date.now,
+): Map<string, FetchDef> {
   const defs = new Map<string, FetchDef>();
   const ops: Array<[string, string, Op]> = Object.entries(READ).map(([suffix, type]) => [suffix, type, read]);
   ops.push(['inc_gpc0', 'gpc0', inc('gpc0_rate')], ['inc_gpc1', 'gpc1', inc('gpc1_rate')]);
   ops.push(['clr_gpc0', 'gpc0', clr], ['clr_gpc1', 'gpc1', clr]);
 
   const tableArg = (name: string | undefined, ctx: FetchContext): (() => StickTable | undefined) | string => {
-    if (name) return () => dir.get(name);
+    if (name) return () => getDir().get(name);
     let cached: string | undefined;
     return () => {
-      cached ??= dir.proxyAt(ctx.loc)?.name;
-      return cached === undefined ? undefined : dir.get(cached);
+      cached ??= getDir().proxyAt(ctx.loc)?.name;
+      return cached === undefined ? undefined : getDir().get(cached);
     };
   };
 
@@ -182,7 +186,7 @@ function parseSlot(s: string | undefined): number | undefined {
 
 function liveRef(txn: HttpTxn, slot: number): TrackedRef | undefined {
   const ref = txn.tracked?.[slot] as TrackedRef | undefined;
-  return ref && ref.table.isLive(ref.idx, ref.gen) ? ref : undefined;
+  return ref?.table.isLive(ref.idx, ref.gen) ? ref : undefined;
 }
 
 /** The tracked entry of `slot`, or its key looked up in another table (`sc_x(0,other)`). */

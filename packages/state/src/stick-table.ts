@@ -69,6 +69,11 @@ export class StickTable {
   private capacity: number;
   /** Called when an entry's data changes locally (replication marks it dirty). */
   onChange?: ChangeListener;
+  /**
+   * Local increments not yet replicated, same layout as `data` (allocated by trackDeltas()):
+   * replication sends these as deltas so counters add up across nodes.
+   */
+  private pending?: Float64Array;
 
   constructor(spec: TableSpec) {
     this.spec = spec;
@@ -119,6 +124,7 @@ export class StickTable {
     this.index.set(key, i);
     const o = i * this.spec.layout.stride;
     this.data.fill(0, o, o + this.spec.layout.stride);
+    this.pending?.fill(0, o, o + this.spec.layout.stride);
     this.data[o + TOUCH] = now;
     this.linkHead(i);
     return i;
@@ -163,15 +169,37 @@ export class StickTable {
     return s.kind === 'rate' ? freqRead(this.data, o, s.period, now) : this.data[o];
   }
 
-  /** Adds `n` to a counter/gauge, or `n` events to a rate. */
-  add(i: number, s: DataSlot, n: number, now: number, notify = true): void {
+  /** Adds `n` to a counter/gauge, or `n` events to a rate (`remote`: applied from another node). */
+  add(i: number, s: DataSlot, n: number, now: number, notify = true, remote = false): void {
     const o = i * this.spec.layout.stride + s.offset;
     if (s.kind === 'rate') freqAdd(this.data, o, s.period, now, n);
     else {
       const v = this.data[o] + n;
       this.data[o] = s.kind === 'gauge' && v < 0 ? 0 : v;
     }
+    if (!remote && this.pending && s.kind !== 'gauge') this.pending[o] += n;
     if (notify && this.onChange) this.onChange(this, i, false);
+  }
+
+  /** Starts recording local increments for replication (see takeDeltas). */
+  trackDeltas(): void {
+    this.pending ??= new Float64Array(this.data.length);
+  }
+
+  /** The local increments of entry `i` since the last call, as [offset, n] pairs (then zeroed). */
+  takeDeltas(i: number): Array<[number, number]> | undefined {
+    const p = this.pending;
+    if (!p) return undefined;
+    let out: Array<[number, number]> | undefined;
+    const base = i * this.spec.layout.stride;
+    for (const s of this.spec.layout.slots) {
+      const o = base + s.offset;
+      if (p[o] !== 0) {
+        (out ??= []).push([s.offset, p[o]]);
+        p[o] = 0;
+      }
+    }
+    return out;
   }
 
   /** Sets an absolute value (server_id, gpt0, a counter): last writer wins between nodes. */
@@ -271,6 +299,11 @@ export class StickTable {
     const data = new Float64Array(cap * stride);
     data.set(this.data);
     this.data = data;
+    if (this.pending) {
+      const p = new Float64Array(cap * stride);
+      p.set(this.pending);
+      this.pending = p;
+    }
     this.keys.length = cap;
     this.gens = growU32(this.gens, cap);
     this.refs = growI32(this.refs, cap);

@@ -1,0 +1,152 @@
+/**
+ * The state layer: stick tables, stick/track rules, cookie persistence and (with `redis-url`)
+ * sharing with other nodes. One per process; the CLI creates it after building the runtime,
+ * awaits ready() before binding, passes `hooks` to the datapath and calls swapRuntime on reload.
+ */
+import type { ConfigModel, Diagnostic } from '@switchyard/config';
+import type { ProxyLogger, ProxyRuntime, RequestHooks } from '@switchyard/proxy';
+import { setActiveDirectory } from './active.ts';
+import { compilePlan, type StateCompiler, type StatePlan } from './plan.ts';
+import { checkRedisUrl } from './redis-keys.ts';
+import { RedisSync, type ServerControl } from './redis-sync.ts';
+import { createRequestHooks } from './request-hooks.ts';
+import { TableDirectory } from './tables.ts';
+
+export interface StateLayerOptions {
+  /** Overrides `global redis-url`; unset (and no redis-url) = in-memory only. */
+  redisUrl?: string;
+  /** Overrides `global cluster-name` (default `default`). */
+  clusterName?: string;
+  /** Defaults to the runtime's logger. */
+  logger?: ProxyLogger;
+  /** ACL compilers for keys and conditions (see StateCompiler). */
+  compiler?: StateCompiler;
+  /** setServerAdmin/setServerWeight: needed to apply admin changes made on other nodes. */
+  serverControl?: ServerControl;
+  /** Replication flush interval, ms (default 50). */
+  flushMs?: number;
+  /** Longest ready() waits for Redis, ms (default 5000). */
+  readyTimeoutMs?: number;
+  /** Node id in the cluster (default host:pid:random). */
+  nodeId?: string;
+}
+
+export interface StateLayer {
+  /** Hooks for the datapath (createDatapath / server options). */
+  readonly hooks: RequestHooks;
+  /** The tables by name (runtime API `show table`, `clear table`). */
+  readonly tables: TableDirectory;
+  /** Problems found compiling the state parts of the configuration (errors refuse the config). */
+  readonly diagnostics: Diagnostic[];
+  /** Resolves when shared state is loaded (immediately without Redis; bounded wait with it). */
+  ready(): Promise<void>;
+  /** Recompiles rules for a new runtime (reload); unchanged tables keep their entries. */
+  swapRuntime(rt: ProxyRuntime): Diagnostic[];
+  /** Shared-state status for the stats page / logs. */
+  status(): {
+    shared: boolean;
+    connected: boolean;
+    nodeId?: string;
+    tables: Array<{ name: string; used: number; size: number }>;
+  };
+  /** Stops timers, flushes to Redis (bounded) and disconnects. */
+  stop(): Promise<void>;
+}
+
+/** Diagnostics of the state-related configuration, without creating anything (for `-c`). */
+export function checkStateConfig(config: ConfigModel): Diagnostic[] {
+  const diags = new TableDirectory().load(config);
+  const url = config.global.redisUrl;
+  if (url) {
+    const bad = checkRedisUrl(url);
+    if (bad)
+      diags.push({
+        severity: 'error',
+        code: 'STATE_BAD_REDIS_URL',
+        message: bad,
+        loc: config.global.loc ?? { file: config.files[0] ?? '', line: 0 },
+      });
+  }
+  for (const p of config.peers) {
+    diags.push({
+      severity: 'warning',
+      code: 'STATE_PEERS_VIA_REDIS',
+      message:
+        `peers section '${p.name}' is parsed but not used: Switchyard shares stick tables through Redis ` +
+        `(global 'redis-url' and 'cluster-name'), not HAProxy's peers protocol`,
+      loc: p.loc,
+    });
+  }
+  return diags;
+}
+
+/** Creates the state layer for `rt` (see StateLayer). Never connects synchronously; call ready(). */
+export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {}): StateLayer {
+  const logger = opts.logger ?? rt.logger;
+  const compiler = opts.compiler ?? {};
+  const dir = new TableDirectory();
+  setActiveDirectory(dir);
+  const diagnostics = checkStateConfig(rt.config);
+  dir.load(rt.config);
+  let plan: StatePlan = compilePlan(rt, dir, compiler, diagnostics);
+  const hooks = createRequestHooks(() => plan);
+
+  const url = opts.redisUrl ?? rt.config.global.redisUrl;
+  let sync: RedisSync | undefined;
+  if (url && !checkRedisUrl(url)) {
+    const cluster = opts.clusterName ?? rt.config.global.clusterName ?? 'default';
+    sync = new RedisSync(dir, rt, {
+      url,
+      cluster,
+      logger,
+      serverControl: opts.serverControl,
+      flushMs: opts.flushMs,
+      readyTimeoutMs: opts.readyTimeoutMs,
+      nodeId: opts.nodeId,
+    });
+    if (!opts.serverControl) {
+      logger.log(
+        undefined,
+        'warning',
+        'shared state: no server control given, admin changes from other nodes are not applied',
+        {
+          stderr: true,
+        },
+      );
+    }
+    dir.onTable = (t) => sync?.attach(t);
+    sync.start();
+  }
+
+  const purge = setInterval(() => {
+    const now = Date.now();
+    for (const t of dir.all()) t.purgeExpired(now);
+  }, 1000);
+  purge.unref();
+
+  return {
+    hooks,
+    tables: dir,
+    diagnostics,
+    ready: () => (sync ? sync.ready() : Promise.resolve()),
+    swapRuntime(next: ProxyRuntime): Diagnostic[] {
+      const diags = checkStateConfig(next.config);
+      dir.load(next.config);
+      plan = compilePlan(next, dir, compiler, diags);
+      sync?.swapRuntime(next);
+      return diags;
+    },
+    status() {
+      return {
+        shared: sync !== undefined,
+        connected: sync?.isConnected ?? false,
+        nodeId: sync?.nodeId,
+        tables: [...dir.all()].map((t) => ({ name: t.name, used: t.count, size: t.spec.size })),
+      };
+    },
+    async stop() {
+      clearInterval(purge);
+      await sync?.stop();
+    },
+  };
+}

@@ -1,0 +1,448 @@
+/**
+ * Sharing stick tables and servers' admin state between nodes through Redis (ioredis).
+ *
+ * The local tables are authoritative for requests: the hot path only marks entries dirty. A timer
+ * (every `flushMs`, 50 ms by default) writes dirty entries to Redis (merged by a Lua script, with
+ * the table's expiry as PX) and PUBLISHes them as changes: last-writer-wins values (server_id,
+ * gpt0) and the counts added since the previous flush. Every node applies the others' changes to
+ * its own copy, so a client pinned on node A finds its entry on node B without B asking Redis,
+ * and rate counters add up across nodes (lagging by about one flush interval).
+ *
+ * On (re)connect a node subscribes, writes back all its entries and admin changes, then SCANs
+ * Redis and merges what others wrote; ready() resolves after the first such sync (or a timeout:
+ * a node never waits for Redis forever). While Redis is down the node serves from its local copy,
+ * logs once, and ioredis reconnects with back-off.
+ */
+import { hostname } from 'node:os';
+import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import { Redis } from 'ioredis';
+import { layoutKinds, layoutSignature } from './data-types.ts';
+import { type RedisNames, redisNames } from './redis-keys.ts';
+import { applyChange, changeOf, type EntryChange, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
+import type { StickTable } from './stick-table.ts';
+import type { TableDirectory } from './tables.ts';
+
+/** How admin changes from other nodes are applied (packages/proxy runtime/server-control.ts). */
+export interface ServerControl {
+  setServerAdmin(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, admin: AdminState, origin: string): boolean;
+  setServerWeight(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, weight: number, origin: string): boolean;
+}
+
+export interface RedisSyncOptions {
+  url: string;
+  cluster: string;
+  logger: ProxyLogger;
+  serverControl?: ServerControl;
+  /** Write/publish interval, ms (default 50). */
+  flushMs?: number;
+  /** Longest ready() waits for the first sync, ms (default 5000). */
+  readyTimeoutMs?: number;
+  /** Unique id of this node in the cluster (default host:pid:random). */
+  nodeId?: string;
+}
+
+/** A shared admin field of a server, last writer wins by `w` (epoch ms). */
+interface AdminRecord {
+  b: string;
+  s: string;
+  f: 'admin' | 'weight';
+  v: string | number;
+  w: number;
+  n: string;
+}
+
+interface Message {
+  n: string;
+  /** table name -> { s: layout signature, e: changes [key, touch, written, abs, deltas] } */
+  t?: Record<
+    string,
+    { s: string; e: Array<[string, number, number, EntryChange['abs'] | 0, EntryChange['deltas'] | 0]> }
+  >;
+  a?: AdminRecord[];
+}
+
+/** Changes per published message (keeps messages well under Redis/pub-sub limits). */
+const CHUNK = 500;
+const SHARED_ORIGINS = new Set(['api', 'stats']);
+
+type Commander = Redis & {
+  stmerge(key: string, value: string, kinds: string, px: number): Promise<number>;
+  lwwset(key: string, value: string): Promise<number>;
+};
+
+export class RedisSync {
+  readonly nodeId: string;
+  private readonly names: RedisNames;
+  private readonly pub: Commander;
+  private readonly sub: Redis;
+  private readonly flushMs: number;
+  private dirty = new Map<StickTable, Set<string>>();
+  private touched = new Map<StickTable, Set<string>>();
+  private adminDirty = new Map<string, AdminRecord>();
+  /**
+   * Latest admin record per server field, made here or applied from another node: the LWW guard,
+   * and what a resync writes back (Redis may have restarted empty).
+   */
+  private adminKnown = new Map<string, AdminRecord>();
+  private timer?: NodeJS.Timeout;
+  private flushing = false;
+  private syncing = false;
+  private lastTouchFlush = 0;
+  private connected = false;
+  private downLogged = false;
+  private stopped = false;
+  private firstSync: Promise<void>;
+  private resolveFirst!: () => void;
+  private rt: ProxyRuntime;
+  private detachEvents?: () => void;
+  /** Counters for status/metrics and tests. */
+  readonly stats = { flushes: 0, published: 0, applied: 0, loaded: 0, writeErrors: 0, resyncs: 0 };
+
+  constructor(
+    private readonly dir: TableDirectory,
+    rt: ProxyRuntime,
+    private readonly opts: RedisSyncOptions,
+  ) {
+    this.rt = rt;
+    this.nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.names = redisNames(opts.cluster);
+    this.flushMs = opts.flushMs ?? 50;
+    this.firstSync = new Promise((r) => {
+      this.resolveFirst = r;
+    });
+    const common = {
+      lazyConnect: true,
+      // never queue commands while down: the flush timer retries, and nothing grows unbounded
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      commandTimeout: 3000,
+      retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+    };
+    this.pub = new Redis(opts.url, common) as Commander;
+    this.pub.defineCommand('stmerge', { numberOfKeys: 1, lua: MERGE_LUA });
+    this.pub.defineCommand('lwwset', { numberOfKeys: 1, lua: LWW_LUA });
+    // the subscriber must queue its SUBSCRIBE until connected, and resubscribes on reconnect
+    this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.pub.on('ready', () => this.onReady());
+    this.pub.on('error', (e: Error) => this.onDown(e));
+    this.pub.on('close', () => this.onDown());
+    this.sub.on('error', () => {}); // reported through pub
+    this.sub.on('message', (_ch: string, msg: string) => this.onMessage(msg));
+    for (const t of dir.all()) this.attach(t);
+    this.attachEvents(rt);
+  }
+
+  /** Starts connecting and the flush timer. */
+  start(): void {
+    this.pub.connect().catch((e: Error) => this.onDown(e));
+    this.sub.connect().catch(() => {});
+    this.sub.subscribe(this.names.channel).catch(() => {});
+    this.timer = setInterval(() => this.flush(), this.flushMs);
+    this.timer.unref();
+  }
+
+  /** Resolves after the first full sync, or after readyTimeoutMs (never rejects). */
+  ready(): Promise<void> {
+    const ms = this.opts.readyTimeoutMs ?? 5000;
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => {
+      t = setTimeout(() => {
+        if (!this.connected) this.log('warning', `Redis not reachable within ${ms} ms: serving from local state`);
+        r();
+      }, ms);
+      t.unref();
+    });
+    return Promise.race([this.firstSync, timeout]).finally(() => clearTimeout(t));
+  }
+
+  /** True while the Redis connection is up. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Replication for a (new) table: dirty marking and delta recording. */
+  attach(t: StickTable): void {
+    t.trackDeltas();
+    t.onChange = (table, idx, touchOnly) => {
+      const key = table.keyOf(idx);
+      const m = touchOnly ? this.touched : this.dirty;
+      let set = m.get(table);
+      if (!set) {
+        set = new Set();
+        m.set(table, set);
+      }
+      set.add(key);
+    };
+  }
+
+  /** Follows a new runtime after a reload (events of the old one are no longer listened to). */
+  swapRuntime(rt: ProxyRuntime): void {
+    this.detachEvents?.();
+    this.rt = rt;
+    this.attachEvents(rt);
+  }
+
+  /** Final flush (best effort, bounded), then disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.detachEvents?.();
+    if (this.connected) {
+      await Promise.race([this.flushNow(), new Promise((r) => setTimeout(r, 1000).unref())]).catch(() => {});
+    }
+    this.pub.disconnect();
+    this.sub.disconnect();
+  }
+
+  private attachEvents(rt: ProxyRuntime): void {
+    const onState = (ev: {
+      server: ServerState;
+      backend: BackendRuntime;
+      toAdmin: AdminState;
+      fromAdmin: AdminState;
+      origin: string;
+    }) => {
+      if (!SHARED_ORIGINS.has(ev.origin) || ev.fromAdmin === ev.toAdmin) return;
+      this.queueAdmin(ev.backend.name, ev.server.name, 'admin', ev.toAdmin);
+    };
+    const onWeight = (ev: { server: ServerState; backend: BackendRuntime; to: number; origin: string }) => {
+      if (!SHARED_ORIGINS.has(ev.origin)) return;
+      this.queueAdmin(ev.backend.name, ev.server.name, 'weight', ev.to);
+    };
+    rt.events.on('server-state', onState);
+    rt.events.on('server-weight', onWeight);
+    this.detachEvents = () => {
+      rt.events.off('server-state', onState);
+      rt.events.off('server-weight', onWeight);
+    };
+  }
+
+  private queueAdmin(b: string, s: string, f: 'admin' | 'weight', v: string | number): void {
+    const rec: AdminRecord = { b, s, f, v, w: Date.now(), n: this.nodeId };
+    const k = this.names.server(b, s, f);
+    this.adminKnown.set(k, rec);
+    this.adminDirty.set(k, rec);
+  }
+
+  private log(level: 'warning' | 'notice', msg: string): void {
+    this.opts.logger.log(undefined, level, `shared state: ${msg}`, { stderr: true });
+  }
+
+  private onDown(e?: Error): void {
+    if (this.connected) this.connected = false;
+    if (!this.downLogged && !this.stopped) {
+      this.downLogged = true;
+      this.log(
+        'warning',
+        `Redis at ${redact(this.opts.url)} unavailable${e ? ` (${e.message})` : ''}; serving from local state, reconnecting`,
+      );
+    }
+  }
+
+  private onReady(): void {
+    if (this.stopped) return;
+    this.connected = true;
+    if (this.downLogged) this.log('notice', `Redis at ${redact(this.opts.url)} reachable again: resynchronising`);
+    this.downLogged = false;
+    void this.resync();
+  }
+
+  /** Writes back every local entry and admin change, then merges what Redis holds. */
+  private async resync(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    try {
+      const now = Date.now();
+      for (const t of this.dir.all()) {
+        const sig = layoutSignature(t.spec.type, t.spec.layout);
+        const kinds = layoutKinds(t.spec.layout);
+        let p = this.pub.pipeline() as unknown as Commander;
+        let n = 0;
+        for (const [key, idx] of t.entries(now)) {
+          this.writeEntry(p, t, sig, kinds, key, idx);
+          if (++n % 1000 === 0) {
+            await p.exec();
+            p = this.pub.pipeline() as unknown as Commander;
+          }
+        }
+        await p.exec();
+      }
+      for (const [k, rec] of this.adminKnown) await this.pub.lwwset(k, JSON.stringify(rec));
+      this.adminDirty.clear();
+      await this.loadEntries();
+      await this.loadAdmin();
+      this.stats.resyncs++;
+      this.resolveFirst();
+    } catch (e) {
+      this.onDown(e as Error);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private writeEntry(p: Commander, t: StickTable, sig: string, kinds: string, key: string, idx: number): void {
+    const value = JSON.stringify({ s: sig, t: t.name, k: key, d: t.snapshot(idx) });
+    p.stmerge(this.names.entry(t.name, key), value, kinds, t.spec.expire);
+  }
+
+  private async scanValues(pattern: string, each: (v: string) => void): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.pub.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const values = await this.pub.mget(...keys);
+      for (const v of values) if (v) each(v);
+    } while (cursor !== '0');
+  }
+
+  private async loadEntries(): Promise<void> {
+    const sigs = new Map<string, string>();
+    for (const t of this.dir.all()) sigs.set(t.name, layoutSignature(t.spec.type, t.spec.layout));
+    await this.scanValues(this.names.entryPattern, (v) => {
+      let e: { s: string; t: string; k: string; d: number[] };
+      try {
+        e = JSON.parse(v);
+      } catch {
+        return;
+      }
+      const t = this.dir.get(e.t);
+      if (!t || sigs.get(e.t) !== e.s || !Array.isArray(e.d)) return;
+      if (mergeSnapshot(t, e.k, e.d, Date.now())) this.stats.loaded++;
+    });
+  }
+
+  private async loadAdmin(): Promise<void> {
+    const recs: AdminRecord[] = [];
+    await this.scanValues(this.names.serverPattern, (v) => {
+      try {
+        recs.push(JSON.parse(v) as AdminRecord);
+      } catch {}
+    });
+    for (const r of recs) this.applyAdmin(r);
+  }
+
+  private applyAdmin(r: AdminRecord): void {
+    const k = this.names.server(r.b, r.s, r.f);
+    const known = this.adminKnown.get(k);
+    if (known && (known.w > r.w || (known.w === r.w && known.n === r.n))) return;
+    this.adminKnown.set(k, r);
+    const ctl = this.opts.serverControl;
+    const be = this.rt.backends.get(r.b);
+    const s = be?.serversByName.get(r.s);
+    if (!ctl || !be || !s) return;
+    try {
+      if (r.f === 'admin' && (r.v === 'READY' || r.v === 'DRAIN' || r.v === 'MAINT')) {
+        ctl.setServerAdmin(this.rt, be, s, r.v, 'shared');
+      } else if (r.f === 'weight' && typeof r.v === 'number') {
+        ctl.setServerWeight(this.rt, be, s, r.v, 'shared');
+      }
+    } catch (e) {
+      this.log('warning', `ignored shared ${r.f} '${r.v}' for ${r.b}/${r.s}: ${(e as Error).message}`);
+    }
+  }
+
+  private onMessage(raw: string): void {
+    let m: Message;
+    try {
+      m = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (m.n === this.nodeId) return;
+    const now = Date.now();
+    if (m.t) {
+      for (const [name, group] of Object.entries(m.t)) {
+        const t = this.dir.get(name);
+        if (!t || group.s !== layoutSignature(t.spec.type, t.spec.layout)) continue;
+        for (const [key, touch, written, abs, deltas] of group.e) {
+          applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
+          this.stats.applied++;
+        }
+      }
+    }
+    if (m.a) for (const r of m.a) this.applyAdmin(r);
+  }
+
+  /** Timer tick: flush unless one is running or Redis is down (changes keep accumulating). */
+  private flush(): void {
+    if (!this.connected || this.flushing || this.syncing) return;
+    this.flushNow().catch((e: Error) => {
+      this.stats.writeErrors++;
+      this.onDown(e);
+    });
+  }
+
+  private async flushNow(): Promise<void> {
+    const now = Date.now();
+    const touchDue = now - this.lastTouchFlush >= 1000;
+    if (this.dirty.size === 0 && this.adminDirty.size === 0 && (!touchDue || this.touched.size === 0)) return;
+    this.flushing = true;
+    try {
+      const p = this.pub.pipeline() as unknown as Commander;
+      const groups: NonNullable<Message['t']> = {};
+      let count = 0;
+      const msgs: string[] = [];
+      const emit = () => {
+        if (count === 0) return;
+        msgs.push(JSON.stringify({ n: this.nodeId, t: { ...groups } } satisfies Message));
+        for (const k of Object.keys(groups)) delete groups[k];
+        count = 0;
+      };
+      const take = (m: Map<StickTable, Set<string>>, withValues: boolean) => {
+        for (const [t, keys] of m) {
+          const sig = layoutSignature(t.spec.type, t.spec.layout);
+          const kinds = layoutKinds(t.spec.layout);
+          for (const key of keys) {
+            const idx = t.lookup(key, now);
+            if (idx < 0) continue;
+            const c = changeOf(t, idx, withValues);
+            this.writeEntry(p, t, sig, kinds, key, idx);
+            const g = (groups[t.name] ??= { s: sig, e: [] });
+            g.e.push([c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0]);
+            if (++count >= CHUNK) emit();
+          }
+        }
+        m.clear();
+      };
+      take(this.dirty, true);
+      if (touchDue) {
+        for (const [t, keys] of this.touched) {
+          const d = this.dirty.get(t);
+          if (d) for (const k of keys) d.delete(k);
+        }
+        take(this.touched, false);
+        this.lastTouchFlush = now;
+      }
+      emit();
+      const admin = [...this.adminDirty.values()];
+      this.adminDirty.clear();
+      for (const rec of admin) p.lwwset(this.names.server(rec.b, rec.s, rec.f), JSON.stringify(rec));
+      if (admin.length) msgs.push(JSON.stringify({ n: this.nodeId, a: admin } satisfies Message));
+      for (const msg of msgs) p.publish(this.names.channel, msg);
+      let results: Array<[Error | null, unknown]> | null;
+      try {
+        results = await p.exec();
+      } catch (e) {
+        // admin changes must not be lost: queue them again unless a newer one replaced them
+        for (const rec of admin) {
+          const k = this.names.server(rec.b, rec.s, rec.f);
+          if (!this.adminDirty.has(k)) this.adminDirty.set(k, rec);
+        }
+        throw e;
+      }
+      for (const [err] of results ?? []) if (err) throw err;
+      this.stats.flushes++;
+      this.stats.published += msgs.length;
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
+
+/** The URL without its password, for logs. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

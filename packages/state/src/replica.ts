@@ -1,0 +1,169 @@
+/**
+ * Merging replicated stick-table entries into a local table. Two shapes arrive:
+ *
+ * - snapshots (the whole entry, from Redis on (re)connect): values written later win (`server_id`,
+ *   `gpt0`, by the entry's write time), counters take the larger value, rates the newer period
+ *   (or the larger buckets of the same period), gauges (`conn_cur`) stay local;
+ * - changes (from another node's flush, over pub/sub): last-writer-wins values, plus the counts
+ *   that node added since its previous flush, added here as if they happened now.
+ *
+ * The same snapshot merge runs inside Redis (MERGE_LUA) so the stored copy converges too.
+ */
+import { layoutKinds, TOUCH, WRITTEN } from './data-types.ts';
+import type { StickTable } from './stick-table.ts';
+
+/** A change published by a node: entry key, touch/write times, LWW values, counted deltas. */
+export interface EntryChange {
+  key: string;
+  touch: number;
+  written: number;
+  /** [slot offset, value] for last-writer-wins slots (present when the entry's values changed). */
+  abs?: Array<[number, number]>;
+  /** [slot offset, count] added by the sender since its last flush. */
+  deltas?: Array<[number, number]>;
+}
+
+const kindsCache = new WeakMap<StickTable, string>();
+function kinds(t: StickTable): string {
+  let k = kindsCache.get(t);
+  if (!k) {
+    k = layoutKinds(t.spec.layout);
+    kindsCache.set(t, k);
+  }
+  return k;
+}
+
+/** Last-writer-wins slot offsets of a table. */
+export function absOffsets(t: StickTable): number[] {
+  const k = kinds(t);
+  const out: number[] = [];
+  for (let i = 0; i < k.length; i++) if (k[i] === 'i') out.push(i);
+  return out;
+}
+
+/** Builds the change to publish for entry `idx` (deltas taken from the table). */
+export function changeOf(t: StickTable, idx: number, withValues: boolean): EntryChange {
+  const { data, base } = t.raw(idx);
+  const c: EntryChange = { key: t.keyOf(idx), touch: data[base + TOUCH], written: data[base + WRITTEN] };
+  if (withValues) {
+    const offs = absOffsets(t);
+    if (offs.length) c.abs = offs.map((o) => [o, data[base + o]]);
+    const d = t.takeDeltas(idx);
+    if (d) c.deltas = d;
+  }
+  return c;
+}
+
+/** Applies a change from another node at local time `now`. Returns false if the table refused it (full). */
+export function applyChange(t: StickTable, c: EntryChange, now: number): boolean {
+  if (t.spec.expire > 0 && now - c.touch >= t.spec.expire) return true; // already expired there
+  const idx = t.getOrCreate(c.key, now);
+  if (idx < 0) return false;
+  const { data, base } = t.raw(idx);
+  if (c.abs && c.written > data[base + WRITTEN]) {
+    for (const [o, v] of c.abs) data[base + o] = v;
+    data[base + WRITTEN] = c.written;
+  }
+  if (c.deltas) {
+    for (const [o, n] of c.deltas) {
+      const s = t.spec.layout.slots.find((x) => x.offset === o);
+      if (s && s.kind !== 'gauge') t.add(idx, s, n, now, false, true);
+    }
+  }
+  return true;
+}
+
+/** Merges a full snapshot (slot array as stored in Redis) into the local table. */
+export function mergeSnapshot(t: StickTable, key: string, d: number[], now: number): boolean {
+  const k = kinds(t);
+  if (d.length !== k.length) return false;
+  if (t.spec.expire > 0 && now - d[TOUCH] >= t.spec.expire) return true;
+  const fresh = t.lookup(key, now) < 0;
+  const idx = t.getOrCreate(key, now);
+  if (idx < 0) return false;
+  const { data, base } = t.raw(idx);
+  mergeSlots(k, data, base, d, fresh);
+  return true;
+}
+
+/** The snapshot merge rule on raw slots (kept identical to MERGE_LUA). */
+function mergeSlots(k: string, data: Float64Array, base: number, d: number[], fresh: boolean): void {
+  const newerValues = fresh || d[WRITTEN] > data[base + WRITTEN];
+  for (let i = 2; i < k.length; i++) {
+    const o = base + i;
+    switch (k[i]) {
+      case 'i':
+        if (newerValues) data[o] = d[i];
+        break;
+      case 'c':
+        if (d[i] > data[o]) data[o] = d[i];
+        break;
+      case 'r':
+        if (d[i] > data[o]) {
+          data[o] = d[i];
+          data[o + 1] = d[i + 1];
+          data[o + 2] = d[i + 2];
+        } else if (d[i] === data[o]) {
+          if (d[i + 1] > data[o + 1]) data[o + 1] = d[i + 1];
+          if (d[i + 2] > data[o + 2]) data[o + 2] = d[i + 2];
+        }
+        i += 2;
+        break;
+    }
+  }
+  if (d[WRITTEN] > data[base + WRITTEN]) data[base + WRITTEN] = d[WRITTEN];
+}
+
+/**
+ * Redis-side merge of a written snapshot with the stored one (same rules as mergeSlots), then
+ * SET with the table's expiry. KEYS[1] entry key; ARGV[1] JSON {s: signature, d: slots};
+ * ARGV[2] kinds string; ARGV[3] PX milliseconds (0: no expiry).
+ */
+export const MERGE_LUA = `
+local new = cjson.decode(ARGV[1])
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, c = pcall(cjson.decode, cur)
+  if ok and type(c) == 'table' and c.s == new.s and #c.d == #new.d then
+    local k, d, cd = ARGV[2], new.d, c.d
+    local newer = d[2] >= cd[2]
+    local i = 3
+    while i <= #k do
+      local ch = string.sub(k, i, i)
+      if ch == 'i' then
+        if not newer then d[i] = cd[i] end
+      elseif ch == 'c' then
+        if cd[i] > d[i] then d[i] = cd[i] end
+      elseif ch == 'r' then
+        if cd[i] > d[i] then d[i] = cd[i]; d[i+1] = cd[i+1]; d[i+2] = cd[i+2]
+        elseif cd[i] == d[i] then
+          if cd[i+1] > d[i+1] then d[i+1] = cd[i+1] end
+          if cd[i+2] > d[i+2] then d[i+2] = cd[i+2] end
+        end
+        i = i + 2
+      end
+      i = i + 1
+    end
+    if cd[1] > d[1] then d[1] = cd[1] end
+    if cd[2] > d[2] then d[2] = cd[2] end
+  end
+end
+local out = cjson.encode(new)
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], out, 'PX', ARGV[3]) else redis.call('SET', KEYS[1], out) end
+return 1
+`;
+
+/**
+ * Redis-side last-writer-wins set for admin state: KEYS[1]; ARGV[1] JSON with a numeric `w`
+ * (write time). Stored only if not older than what is there.
+ */
+export const LWW_LUA = `
+local cur = redis.call('GET', KEYS[1])
+local new = cjson.decode(ARGV[1])
+if cur then
+  local ok, c = pcall(cjson.decode, cur)
+  if ok and type(c) == 'table' and c.w and c.w > new.w then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;

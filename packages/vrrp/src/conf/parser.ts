@@ -33,6 +33,12 @@ const UNSUPPORTED_ROOT = [
   'child_wait_time',
 ];
 
+/** Options of loadKeepalivedConf. */
+export interface LoadOptions extends LexerOptions {
+  /** Check interfaces and scripts against this host (default true; false for a file meant for another node). */
+  hostChecks?: boolean;
+}
+
 /** LVS root keywords (keepalived's checker process): out of scope for an L7 proxy. */
 const LVS_ROOT = ['virtual_server', 'virtual_server_group'];
 
@@ -106,7 +112,7 @@ export function parseKeepalivedConf(text: string, file: string, opts: LexerOptio
  * Reads and parses a keepalived.conf file (relative includes resolve from its directory), then runs
  * the host checks (missing track scripts are disabled, as keepalived does).
  */
-export function loadKeepalivedConf(path: string, opts: LexerOptions = {}): ParseResult {
+export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseResult {
   const file = resolve(path);
   let text: string;
   try {
@@ -133,7 +139,7 @@ export function loadKeepalivedConf(path: string, opts: LexerOptions = {}): Parse
     };
   }
   const result = parseKeepalivedConf(text, file, opts);
-  hostChecks(result.model, result.diagnostics);
+  if (opts.hostChecks !== false) hostChecks(result.model, result.diagnostics);
   return result;
 }
 

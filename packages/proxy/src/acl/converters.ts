@@ -89,6 +89,8 @@ const regsub: ConverterDef = {
 };
 
 function maskIp(ip: IpAddr, bits4: number, bits6: number): string {
+  // an IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d: mask it as IPv4
+  if (ip.v === 6 && ip.w[0] === 0 && ip.w[1] === 0 && ip.w[2] === 0xffff) ip = { v: 4, a: ip.w[3] };
   if (ip.v === 4) {
     const m = bits4 === 0 ? 0 : (0xffffffff << (32 - bits4)) >>> 0;
     const a = (ip.a & m) >>> 0;

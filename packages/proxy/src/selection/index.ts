@@ -1,7 +1,7 @@
 /**
  * Builds a backend's Selector from `balance` and `hash-type`: one LbGroup for the usable active
- * servers, or, when none is usable, for the backups (the first usable one by id, or all of them
- * with `option allbackups`).
+ * servers, or, when none is usable, for the backups (the first usable one in configuration
+ * order, as HAProxy's `fbck`, or all of them with `option allbackups`).
  */
 import type { Diagnostic, ProxyModel } from '@switchyard/config';
 import { isUsable, type ServerState } from '../runtime/server-state.ts';
@@ -75,7 +75,6 @@ class BackendSelector implements Selector {
       this.active.build(act);
       this.current = this.active;
     } else {
-      bck.sort((a, b) => a.id - b.id);
       this.backup.build(this.allBackups ? bck : bck.slice(0, 1));
       this.current = this.backup;
     }

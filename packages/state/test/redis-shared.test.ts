@@ -1,0 +1,232 @@
+/**
+ * Two state layers sharing one real redis-server (started here on a free loopback port): pinning
+ * and rate counters replicated, admin changes propagated, a late joiner loads everything before
+ * its first request, and Redis dying mid-traffic fails nothing and converges after a restart.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AdminState, BackendRuntime, HttpTxn, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import { Redis } from 'ioredis';
+import { needs } from '../../../test/helpers/system.ts';
+import { stateFetchDefs } from '../src/fetches.ts';
+import { createStateLayer, type StateLayer } from '../src/layer.ts';
+import type { ServerControl } from '../src/redis-sync.ts';
+import { config, proxy, request, runtime, server, stick, table } from './fixtures.ts';
+import { eventually, startRedis } from './redis-server.ts';
+
+/** Minimal stand-in for server-control (the datapath's, not under test here): set + event. */
+const control: ServerControl = {
+  setServerAdmin(rt, be, s, admin: AdminState, origin) {
+    if (s.admin === admin) return false;
+    const from = s.admin;
+    s.admin = admin;
+    rt.events.emit('server-state', {
+      server: s,
+      backend: be,
+      fromOp: s.op,
+      toOp: s.op,
+      fromAdmin: from,
+      toAdmin: admin,
+      origin,
+    });
+    return true;
+  },
+  setServerWeight(rt, be, s, weight, origin) {
+    if (s.weight === weight) return false;
+    const from = s.weight;
+    s.weight = weight;
+    rt.events.emit('server-weight', { server: s, backend: be, from, to: weight, origin });
+    return true;
+  },
+};
+
+function cfg(redisUrl: string, cluster: string) {
+  const fe = proxy('frontend', 'fe', 10, {
+    httpRequest: [{ action: 'track-sc', slot: 0, key: 'src', table: 'rl', loc: { file: 'test.cfg', line: 11 } }],
+  });
+  const rl = proxy('backend', 'rl', 20, {
+    stickTable: table([{ name: 'http_req_rate', period: 10_000 }], { expire: 60_000 }),
+  });
+  const be = proxy('backend', 'be', 1, {
+    stickTable: table([], { expire: 60_000 }),
+    stickRules: [stick('on', 'src')],
+    servers: [server('s1', 1), server('s2', 2), server('s3', 3)],
+  });
+  return config([fe, rl, be], { redisUrl, clusterName: cluster });
+}
+
+interface Node {
+  rt: ProxyRuntime;
+  layer: StateLayer;
+  be: BackendRuntime;
+  rr: number;
+}
+
+function node(url: string, cluster: string, name: string): Node {
+  const rt = runtime(cfg(url, cluster));
+  const layer = createStateLayer(rt, { serverControl: control, flushMs: 20, nodeId: name, readyTimeoutMs: 10_000 });
+  assert.deepEqual(layer.diagnostics, []);
+  return { rt, layer, be: rt.backends.get('be')!, rr: name === 'A' ? 0 : 1 };
+}
+
+/** One request through the node like the datapath: track, persistence, balance, store, end. */
+function send(n: Node, src: string): { server: ServerState; persistent: boolean; txn: HttpTxn } {
+  const txn = request(src);
+  n.layer.hooks.trackSc!(txn, 'fe', 0);
+  const p = n.layer.hooks.persistentServer!(txn, n.be);
+  let s = p;
+  if (!s) {
+    const usable = n.be.servers.filter((x) => x.op === 'UP' && x.admin === 'READY');
+    s = usable[n.rr++ % usable.length];
+  }
+  n.layer.hooks.serverChosen!(txn, n.be, s);
+  n.layer.hooks.requestEnded!(txn, { name: 'fe' } as never, 200);
+  return { server: s, persistent: p !== undefined, txn };
+}
+
+const rateOf = (n: Node, src: string) => {
+  const fetch = stateFetchDefs(() => n.layer.tables)
+    .get('src_http_req_rate')!
+    .create(['rl'], { multi: false, loc: { file: 'test.cfg', line: 12 } });
+  if (typeof fetch === 'string') throw new Error(fetch);
+  return fetch(request(src)) as number;
+};
+
+const skip = needs('redis-server');
+
+test('two nodes share pinning, rate counters and admin state through Redis', { skip, timeout: 60_000 }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const a = node(redis.url, 'c1', 'A');
+  const b = node(redis.url, 'c1', 'B');
+  t.after(() => Promise.all([a.layer.stop(), b.layer.stop()]));
+  await Promise.all([a.layer.ready(), b.layer.ready()]);
+  assert.equal(a.layer.status().connected, true);
+
+  // pinning: balanced on A, found on B (B's round robin would pick another server)
+  const first = send(a, '192.0.2.10');
+  assert.equal(first.persistent, false);
+  await eventually('entry replicated to B', () => b.layer.tables.get('be')!.lookup('192.0.2.10', Date.now()) >= 0);
+  const onB = send(b, '192.0.2.10');
+  assert.equal(onB.persistent, true);
+  assert.equal(onB.server.name, first.server.name);
+
+  // rate counters add up across both nodes
+  for (let i = 0; i < 30; i++) {
+    send(a, '192.0.2.20');
+    send(b, '192.0.2.20');
+  }
+  await eventually(
+    'both nodes see 60 requests',
+    () => rateOf(a, '192.0.2.20') === 60 && rateOf(b, '192.0.2.20') === 60,
+  );
+
+  // admin: MAINT on A (runtime API) reaches B within a second; B's own check changes do not echo
+  const sA = a.be.serversByName.get('s2')!;
+  const sB = b.be.serversByName.get('s2')!;
+  const t0 = Date.now();
+  control.setServerAdmin(a.rt, a.be, sA, 'MAINT', 'api');
+  await eventually('MAINT on B', () => sB.admin === 'MAINT', 5000);
+  assert.ok(Date.now() - t0 < 1000, `propagated in ${Date.now() - t0} ms`);
+  control.setServerWeight(b.rt, b.be, b.be.serversByName.get('s3')!, 7, 'stats');
+  await eventually('weight on A', () => a.be.serversByName.get('s3')!.weight === 7, 5000);
+  control.setServerAdmin(b.rt, b.be, b.be.serversByName.get('s1')!, 'DRAIN', 'check');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(a.be.serversByName.get('s1')!.admin, 'READY', "origin 'check' is not shared");
+
+  // keys live under the cluster's namespace with the table's expiry
+  const probe = new Redis(redis.url);
+  t.after(() => probe.disconnect());
+  const keys = await probe.keys('switchyard:c1:*');
+  assert.ok(keys.includes('switchyard:c1:st:be:192.0.2.10'), keys.join(' '));
+  assert.ok(keys.includes('switchyard:c1:srv:be/s2:admin'));
+  const ttl = await probe.pttl('switchyard:c1:st:be:192.0.2.10');
+  assert.ok(ttl > 0 && ttl <= 60_000, `pttl ${ttl}`);
+
+  // a late joiner has the tables and admin states before its first request
+  const c = node(redis.url, 'c1', 'C');
+  t.after(() => c.layer.stop());
+  await c.layer.ready();
+  assert.equal(c.be.serversByName.get('s2')!.admin, 'MAINT');
+  assert.equal(c.be.serversByName.get('s3')!.weight, 7);
+  const onC = send(c, '192.0.2.10');
+  assert.equal(onC.persistent, true);
+  assert.equal(onC.server.name, first.server.name);
+  assert.ok(rateOf(c, '192.0.2.20') >= 60);
+
+  // another cluster name shares nothing
+  const other = node(redis.url, 'c2', 'D');
+  t.after(() => other.layer.stop());
+  await other.layer.ready();
+  assert.equal(other.layer.tables.get('be')!.count, 0);
+  assert.equal(other.be.serversByName.get('s2')!.admin, 'READY');
+});
+
+test('Redis killed mid-traffic: no request fails or waits; state converges after restart', {
+  skip,
+  timeout: 90_000,
+}, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const logs: string[] = [];
+  const a = node(redis.url, 'f1', 'A');
+  const b = node(redis.url, 'f1', 'B');
+  for (const n of [a, b]) n.rt.logger.log = (_p, _l, msg) => void logs.push(msg);
+  t.after(() => Promise.all([a.layer.stop(), b.layer.stop()]));
+  await Promise.all([a.layer.ready(), b.layer.ready()]);
+
+  let requests = 0;
+  let slowest = 0;
+  const traffic = async (until: () => boolean) => {
+    while (!until()) {
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        send(i % 2 ? a : b, `198.51.100.${i}`);
+        slowest = Math.max(slowest, performance.now() - t0);
+        requests++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const pinned = send(a, '203.0.113.1').server.name;
+  await eventually('pin replicated', () => b.layer.tables.get('be')!.lookup('203.0.113.1', Date.now()) >= 0);
+
+  let stop = false;
+  const running = traffic(() => stop);
+  await new Promise((r) => setTimeout(r, 200));
+  await redis.kill();
+  await eventually('both nodes notice Redis is down', () => !a.layer.status().connected && !b.layer.status().connected);
+  // while down: new pins on A, admin change on B, everything still served locally
+  const during = send(a, '203.0.113.2').server.name;
+  assert.equal(send(b, '203.0.113.1').server.name, pinned, 'B still has its local copy');
+  // MAINT on a server neither pin uses (a pin to a MAINT server would rightly be rebalanced)
+  const spare = ['s1', 's2', 's3'].find((x) => x !== during && x !== pinned)!;
+  control.setServerAdmin(b.rt, b.be, b.be.serversByName.get(spare)!, 'MAINT', 'api');
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
+  await running;
+  assert.ok(requests > 100, `${requests} requests`);
+  assert.equal(logs.filter((l) => l.includes('unavailable')).length, 2, `logged once per node: ${logs.join(' | ')}`);
+
+  await redis.restart();
+  await eventually(
+    'both reconnected and resynced',
+    () => a.layer.status().connected && b.layer.status().connected,
+    30_000,
+  );
+  await eventually(
+    'A pin made during the outage reaches B',
+    () => b.layer.tables.get('be')!.lookup('203.0.113.2', Date.now()) >= 0,
+    15_000,
+  );
+  const onB = send(b, '203.0.113.2');
+  assert.equal(onB.persistent, true);
+  assert.equal(onB.server.name, during);
+  await eventually(
+    'B admin change during the outage reaches A',
+    () => a.be.serversByName.get(spare)!.admin === 'MAINT',
+    15_000,
+  );
+  assert.equal(send(a, '203.0.113.1').server.name, pinned);
+  t.diagnostic(`${requests} requests during the outage test, slowest hook round ${slowest.toFixed(2)} ms`);
+});

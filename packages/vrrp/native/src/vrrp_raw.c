@@ -245,7 +245,7 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, arg, result;
   napi_get_reference_value(env, w->cb, &cb);
-  napi_get_undefined(env, &recv);
+  napi_get_global(env, &recv);
   napi_create_int32(env, status, &arg);
   if (cb != NULL) {
     napi_status st = napi_make_callback(env, w->ctx, recv, cb, 1, &arg, &result);

@@ -49,9 +49,9 @@ export type DropCode =
   | 'vip-list'
   | 'unicast-src';
 
-export type CheckResult = { ok: true } | { ok: false; code: DropCode; message: string };
+export type AdvertCheck = { ok: true } | { ok: false; code: DropCode; message: string };
 
-function fail(code: DropCode, message: string): CheckResult {
+function fail(code: DropCode, message: string): AdvertCheck {
   return { ok: false, code, message };
 }
 
@@ -59,7 +59,7 @@ function fail(code: DropCode, message: string): CheckResult {
  * Checks `p` as keepalived does. `checkVips`: compare the address list (keepalived skips it for
  * repeated adverts from the current master when skip_check_adv_addr is set; we always check).
  */
-export function checkAdvert(c: CheckParams, p: ReceivedPacket, checkVips = true): CheckResult {
+export function checkAdvert(c: CheckParams, p: ReceivedPacket, checkVips = true): AdvertCheck {
   const expected = p.ihl + vrrpLength(c.version, c.vips.length);
   if (p.length !== expected) {
     return fail(

@@ -213,6 +213,8 @@ export class InstanceRunner {
           ? `unicast to ${s.unicastPeers.map(formatIPv4).join(', ')}`
           : `multicast ${formatIPv4(s.group)}`),
     );
+    // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
+    void this.vipSet.release();
     this.machine.start();
   }
 

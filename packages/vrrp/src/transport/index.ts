@@ -2,4 +2,5 @@
 
 export * from './drop-log.ts';
 export * from './native.ts';
+export * from './proxy-report.ts';
 export * from './raw-socket.ts';

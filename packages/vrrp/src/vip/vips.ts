@@ -85,7 +85,7 @@ export class VipSet {
     await Promise.all(
       this.vips.map(async (v) => {
         const r = await runCommand(this.ipBin, ['addr', 'del', `${v.address}/${v.prefix}`, 'dev', v.dev]);
-        if (!r.ok && !/Cannot assign requested address|No such device/i.test(r.stderr)) {
+        if (!r.ok && !/Cannot assign requested address|Address not found|No such device/i.test(r.stderr)) {
           this.log(`(${this.name}) cannot remove VIP ${v.address}/${v.prefix} from ${v.dev}: ${r.stderr.trim()}`);
         }
       }),

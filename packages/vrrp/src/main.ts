@@ -1,0 +1,184 @@
+/**
+ * `switchyard vrrp`: the keepalived-compatible VRRP sidecar's command line.
+ *   switchyard vrrp [-f FILE] [-t] [-l] [-D] [-n] [-p PIDFILE] [-r PIDFILE]
+ *   switchyard vrrp lint A.conf B.conf
+ * Options follow keepalived's; -l and -n are accepted (Switchyard always logs to stderr and never forks).
+ */
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { checkConfig, formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
+import { Sidecar } from './sidecar.ts';
+
+const USAGE = `usage: switchyard vrrp [-f FILE] [-t] [-l] [-D] [-n] [-p PIDFILE]
+       switchyard vrrp lint A.conf B.conf
+  -f, --use-file FILE    keepalived.conf to read (default /etc/keepalived/keepalived.conf)
+  -t, --config-test      check the file and exit (status 0 clean, 5 errors, 6 script security)
+  -l, --log-console      log to the console (always on)
+  -D, --log-detail       detailed log messages
+  -n, --dont-fork        stay in the foreground (always on)
+  -p, --pid FILE         write the process id to FILE
+  -r, --vrrp_pid FILE    same as -p (keepalived's VRRP child pid file)
+`;
+
+/** Parsed command line. */
+export interface VrrpArgs {
+  file: string;
+  test: boolean;
+  detail: boolean;
+  pidFiles: string[];
+}
+
+/** Parses keepalived-style options; returns an error message for anything unknown or incomplete. */
+export function parseVrrpArgs(argv: string[]): VrrpArgs | string {
+  const a: VrrpArgs = { file: '/etc/keepalived/keepalived.conf', test: false, detail: false, pidFiles: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    switch (name) {
+      case '-f':
+      case '--use-file': {
+        const v = value();
+        if (!v) return `${name} needs a file name`;
+        a.file = v;
+        break;
+      }
+      case '-t':
+      case '--config-test':
+        a.test = true;
+        break;
+      case '-D':
+      case '--log-detail':
+        a.detail = true;
+        break;
+      case '-l':
+      case '--log-console':
+      case '-n':
+      case '--dont-fork':
+      case '-P':
+      case '--vrrp':
+        break;
+      case '-p':
+      case '--pid':
+      case '-r':
+      case '--vrrp_pid': {
+        const v = value();
+        if (!v) return `${name} needs a file name`;
+        a.pidFiles.push(v);
+        break;
+      }
+      default:
+        return `unknown option '${arg}'`;
+    }
+  }
+  return a;
+}
+
+type Out = (s: string) => void;
+
+/** Entry point for `switchyard vrrp ...`; resolves with the exit status once the sidecar stops. */
+export async function vrrpMain(
+  argv: string[],
+  out: Out = (s) => process.stdout.write(s),
+  err: Out = (s) => process.stderr.write(s),
+): Promise<number> {
+  if (argv[0] === 'lint') return runLint(argv.slice(1), out, err);
+  if (argv.includes('-h') || argv.includes('--help')) {
+    out(USAGE);
+    return 0;
+  }
+  const args = parseVrrpArgs(argv);
+  if (typeof args === 'string') {
+    err(`switchyard vrrp: ${args}\n${USAGE}`);
+    return 1;
+  }
+  if (args.test) {
+    const r = checkConfig(args.file);
+    for (const l of r.lines) err(`${l}\n`);
+    return r.exitCode;
+  }
+  const { model, diagnostics } = loadKeepalivedConf(args.file);
+  for (const d of diagnostics) err(`${formatDiagnostic(d)}\n`);
+  if (diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND')) return 1;
+  if (model.instances.length === 0) {
+    err(`switchyard vrrp: ${args.file} defines no vrrp_instance: nothing to do\n`);
+    return 1;
+  }
+  const log = (m: string) => err(`${new Date().toISOString()} switchyard-vrrp[${process.pid}]: ${m}\n`);
+  let sidecar: Sidecar;
+  try {
+    sidecar = new Sidecar(model, { log, detail: args.detail });
+    sidecar.start();
+  } catch (e) {
+    err(`switchyard vrrp: ${(e as Error).message}\n`);
+    return 1;
+  }
+  for (const p of args.pidFiles) {
+    try {
+      writeFileSync(p, `${process.pid}\n`);
+    } catch (e) {
+      log(`cannot write pid file ${p}: ${(e as Error).message}`);
+    }
+  }
+  log(`started, ${sidecar.instances.length} instance(s) from ${args.file}`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${sig} received: stopping (priority 0 adverts, removing VIPs)`);
+      sidecar.stop().then(
+        () => finish(0),
+        (e) => {
+          log(`error while stopping: ${(e as Error).message}`);
+          finish(1);
+        },
+      );
+    };
+    const onHup = () =>
+      log('SIGHUP: configuration reload is not supported by Switchyard yet; restart to apply changes');
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    const finish = (code: number) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      process.off('SIGHUP', onHup);
+      for (const p of args.pidFiles) {
+        try {
+          unlinkSync(p);
+        } catch {
+          // Already removed: nothing to clean.
+        }
+      }
+      log('stopped');
+      resolve(code);
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    process.on('SIGHUP', onHup);
+  });
+}
+
+/** `switchyard vrrp lint A B`: delegated to the lint module (see src/lint). */
+async function runLint(files: string[], out: Out, err: Out): Promise<number> {
+  if (files.length !== 2) {
+    err('usage: switchyard vrrp lint A.conf B.conf\n');
+    return 1;
+  }
+  // Resolved at run time: the lint module is developed alongside this one.
+  const spec = new URL('./lint/index.ts', import.meta.url).href;
+  let mod: { lintPair?: (a: string, b: string) => { lines: string[]; exitCode: number } };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (e) {
+    err(`switchyard vrrp lint: lint module unavailable: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (typeof mod.lintPair !== 'function') {
+    err('switchyard vrrp lint: lint module has no lintPair(a, b)\n');
+    return 1;
+  }
+  const r = mod.lintPair(files[0], files[1]);
+  for (const l of r.lines) out(`${l}\n`);
+  return r.exitCode;
+}

@@ -1,0 +1,142 @@
+/**
+ * The VRRP sidecar: runs every vrrp_instance of a keepalived.conf model, ties sync groups
+ * together (FAULT), reports state changes to listeners (notify scripts, trackers) and to the
+ * local Switchyard proxy, and on stop sends priority 0 and removes VIPs.
+ */
+import type { KeepalivedConf } from './conf/model.ts';
+import { type Clock, realClock } from './fsm/clock.ts';
+import { InstanceConfigError, InstanceRunner, instanceSpec } from './fsm/instance.ts';
+import type { VrrpState } from './fsm/machine.ts';
+import { reportVrrpState } from './transport/proxy-report.ts';
+
+/** A state change of one instance. */
+export interface StateChange {
+  instance: string;
+  from: VrrpState;
+  to: VrrpState;
+  /** Effective priority at the time of the change. */
+  priority: number;
+  reason: string;
+  /** The sync group the instance belongs to, if any. */
+  group?: string;
+}
+
+export interface SidecarOptions {
+  /** One log line (no newline). Default: stderr with a timestamp. */
+  log?: (msg: string) => void;
+  /** Detailed logging (-D). */
+  detail?: boolean;
+  clock?: Clock;
+}
+
+/** Runs the instances of one config. */
+export class Sidecar {
+  readonly instances: InstanceRunner[] = [];
+  private readonly listeners: ((c: StateChange) => void)[] = [];
+  private readonly log: (msg: string) => void;
+  private readonly groupOf = new Map<string, string>();
+  private reportChain: Promise<void> = Promise.resolve();
+  private started = false;
+
+  /** Builds runners for every instance; throws InstanceConfigError listing every instance that cannot run. */
+  constructor(
+    readonly conf: KeepalivedConf,
+    opts: SidecarOptions = {},
+  ) {
+    this.log = opts.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} vrrp: ${m}\n`));
+    const detail = opts.detail ?? false;
+    const errors: string[] = [];
+    for (const g of conf.syncGroups) for (const name of g.group) this.groupOf.set(name, g.name);
+    for (const inst of conf.instances) {
+      const spec = instanceSpec(inst, conf.globalDefs);
+      if (spec instanceof InstanceConfigError) {
+        errors.push(spec.message);
+        continue;
+      }
+      const runner = new InstanceRunner(
+        spec,
+        {
+          log: this.log,
+          debug: (m) => {
+            if (detail) this.log(m);
+          },
+          stateChanged: (r, from, to, reason) => this.changed(r, from, to, reason),
+        },
+        opts.clock ?? realClock,
+      );
+      this.instances.push(runner);
+    }
+    if (errors.length) throw new InstanceConfigError('VRRP_CONFIG', errors.join('\n'));
+  }
+
+  /** Subscribes to state changes (notify scripts, tests). */
+  onStateChange(fn: (c: StateChange) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The runner of instance `name`. */
+  instance(name: string): InstanceRunner | undefined {
+    return this.instances.find((r) => r.spec.name === name);
+  }
+
+  /** Opens every socket and starts every election; on error, stops what was started and rethrows. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const done: InstanceRunner[] = [];
+    try {
+      for (const r of this.instances) {
+        r.start();
+        done.push(r);
+      }
+    } catch (err) {
+      for (const r of done) void r.stop();
+      throw err;
+    }
+  }
+
+  /** Sets an instance's effective priority (trackers: base priority plus weights). */
+  setEffectivePriority(instance: string, priority: number): void {
+    this.instance(instance)?.machine.setEffectivePriority(priority);
+  }
+
+  /** Puts an instance (and its sync group) in or out of FAULT. */
+  setFault(instance: string, fault: boolean, reason: string): void {
+    const group = this.groupOf.get(instance);
+    const names = group ? [...this.groupOf].filter(([, g]) => g === group).map(([n]) => n) : [instance];
+    for (const n of names)
+      this.instance(n)?.machine.setFault(fault, n === instance ? reason : `sync group ${group}: ${reason}`);
+  }
+
+  /** Stops every instance: priority 0 from masters, VIPs removed, sockets closed. */
+  async stop(): Promise<void> {
+    await Promise.all(this.instances.map((r) => r.stop()));
+    await this.reportChain;
+  }
+
+  private changed(r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string): void {
+    const change: StateChange = {
+      instance: r.spec.name,
+      from,
+      to,
+      priority: r.machine.effectivePriority,
+      reason,
+      group: this.groupOf.get(r.spec.name),
+    };
+    for (const fn of this.listeners) {
+      try {
+        fn(change);
+      } catch (err) {
+        this.log(`(${r.spec.name}) state listener failed: ${(err as Error).message}`);
+      }
+    }
+    const sock = this.conf.globalDefs.switchyardSocket;
+    if (sock) {
+      // In order, one at a time, so the proxy ends with the latest state.
+      this.reportChain = this.reportChain.then(async () => {
+        const err = await reportVrrpState(sock, r.spec.name, to);
+        if (err) this.log(`(${r.spec.name}) ${err}`);
+      });
+    }
+  }
+}

@@ -59,7 +59,7 @@ export function parseAddress(
   } else {
     const ip = isIP(host);
     if (ip === 4 || ip === 6) family = ip;
-    else if (!HOSTNAME.test(host)) return `invalid host '${host}' in address '${text}'`;
+    else if (!HOSTNAME.test(host) || /^[\d.]+$/.test(host)) return `invalid host '${host}' in address '${text}'`;
     if (forced && ip && ip !== forced) return `'${host}' is not an IPv${forced} address in '${text}'`;
   }
   if (portText === undefined || portText === '') return { kind: 'inet', host, family };

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are haproxy.cfg text with ${VAR} on purpose
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tokenizeLine } from '@switchyard/config';

@@ -15,9 +15,10 @@ interface Param {
 
 const int =
   (min: number, max: number, set: (p: ServerParams, n: number) => void): Apply =>
-  (p, v, ctx) => {
-    const n = parseIntRange(v, min, max, `'${ctx.args[0]}' parameter`);
-    if (n instanceof Error) return n.message;
+  (p, v) => {
+    if (!/^\d+$/.test(v)) return `expects an integer, got '${v}'`;
+    const n = Number(v);
+    if (n < min || n > max) return `must be between ${min} and ${max}, got ${v}`;
     set(p, n);
   };
 const time =

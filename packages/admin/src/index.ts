@@ -1,1 +1,142 @@
-export {};
+/**
+ * packages/admin: the stats page (HTML, `;csv`, `;json`, admin form), the Prometheus exporter
+ * and the runtime API sockets of a running Switchyard.
+ *
+ * Wiring (packages/cli):
+ *
+ *   const admin = await createAdmin(rt, {
+ *     version, pid: process.pid,
+ *     control: { setServerAdmin, setServerWeight },      // packages/proxy runtime/server-control.ts
+ *     compileAdmin: (stats, proxy) => ...,               // compiles `stats admin if|unless COND`
+ *   });
+ *   startDatapath(rt, { services: admin.handlers, ... });
+ *   await admin.startSockets();                          // global `stats socket` lines
+ *   // datapath, per request:  admin.observeLatency(backend, server, seconds)
+ *   // on reload:              admin.swapRuntime(newRt)  (sockets follow the new config)
+ *   // on exit:                await admin.stop()
+ */
+import type { Server } from 'node:net';
+import type { StatsSocketModel } from '@switchyard/config';
+import type { ProxyRuntime, ServiceHandlers } from '@switchyard/proxy';
+import type { ServerControl } from './actions.ts';
+import type { CliContext } from './cli/commands.ts';
+import { closeCliSocket, listenCliSocket } from './cli/socket-server.ts';
+import { type AdminConditionCompiler, createHttpService } from './http/service.ts';
+import { createExporterRegistries } from './metrics/exporter.ts';
+import { LatencyHistograms } from './metrics/latency.ts';
+
+export type { ServerControl } from './actions.ts';
+export { AdminError, findServer, parseWeight } from './actions.ts';
+export { runCommand, splitCommands } from './cli/commands.ts';
+export { CliSocketError } from './cli/socket-server.ts';
+export type { AdminConditionCompiler } from './http/service.ts';
+export { LATENCY_BUCKETS } from './metrics/latency.ts';
+export { CSV_HEADER } from './stats/fields.ts';
+export { collectRows } from './stats/rows.ts';
+
+export interface AdminOptions {
+  /** Version shown by `show info`, the stats page and `haproxy_process_build_info`. */
+  version: string;
+  /** Release date for `show info` (`YYYY/MM/DD`); defaults to today. */
+  releaseDate?: string;
+  pid: number;
+  /** The one place server state changes (packages/proxy runtime/server-control.ts). */
+  control: ServerControl;
+  /** Compiles `stats admin if|unless COND`; required when a proxy has `stats admin`. */
+  compileAdmin?: AdminConditionCompiler;
+}
+
+export interface Admin {
+  /** For the datapath: the stats page and the Prometheus exporter. */
+  readonly handlers: Required<ServiceHandlers>;
+  /** Opens the global `stats socket` listeners of the current runtime's config. */
+  startSockets(): Promise<void>;
+  /** Closes the sockets and the HTTP app. */
+  stop(): Promise<void>;
+  /** After a reload: serve the new runtime; re-open sockets whose config changed. */
+  swapRuntime(rt: ProxyRuntime): Promise<void>;
+  /** Records one request's duration for the latency histograms (cheap: call it per request). */
+  observeLatency(backend: string, server: string | undefined, seconds: number): void;
+  /** The exporter's text, as a scrape returns it (benchmarks, tests). */
+  renderMetrics(): Promise<string>;
+}
+
+/** Error for a configuration the admin side cannot honour (never silently ignored). */
+export class AdminConfigError extends Error {
+  readonly code = 'ADM_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminConfigError';
+  }
+}
+
+function checkConfig(rt: ProxyRuntime, opts: AdminOptions): void {
+  for (const p of rt.config.proxies) {
+    if (p.stats?.admin && !opts.compileAdmin) {
+      throw new AdminConfigError(
+        `${p.stats.admin.loc.file}:${p.stats.admin.loc.line}: 'stats admin' in '${p.name}' needs a condition compiler (createAdmin option compileAdmin)`,
+      );
+    }
+  }
+}
+
+function socketKey(s: StatsSocketModel): string {
+  return JSON.stringify([s.kind, s.path, s.host, s.port, s.mode, s.level]);
+}
+
+/** Creates the admin side over `rt`. */
+export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise<Admin> {
+  checkConfig(rt, opts);
+  let current = rt;
+  const latency = new LatencyHistograms();
+  const registries = createExporterRegistries({ runtime: () => current, version: opts.version, latency });
+  const http = await createHttpService({
+    runtime: () => current,
+    control: opts.control,
+    registries,
+    version: opts.version,
+    pid: opts.pid,
+    compileAdmin: opts.compileAdmin,
+  });
+  const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+  const cli: CliContext = {
+    runtime: () => current,
+    control: opts.control,
+    info: { version: opts.version, releaseDate: opts.releaseDate ?? today, pid: opts.pid },
+  };
+  const sockets = new Map<string, { server: Server; model: StatsSocketModel }>();
+
+  const openSockets = async (models: StatsSocketModel[]) => {
+    const wanted = new Map(models.map((m) => [socketKey(m), m]));
+    for (const [k, s] of sockets) {
+      if (!wanted.has(k)) {
+        await closeCliSocket(s.server, s.model);
+        sockets.delete(k);
+      }
+    }
+    for (const [k, m] of wanted) {
+      if (!sockets.has(k)) sockets.set(k, { server: await listenCliSocket(m, cli), model: m });
+    }
+  };
+
+  return {
+    handlers: { stats: http.stats, prometheus: http.prometheus },
+    startSockets: () => openSockets(current.config.global.statsSockets),
+    async stop() {
+      for (const s of sockets.values()) await closeCliSocket(s.server, s.model);
+      sockets.clear();
+      await http.close();
+    },
+    async swapRuntime(next) {
+      checkConfig(next, opts);
+      current = next;
+      latency.prune((b, s) => {
+        const be = next.backends.get(b);
+        return !!be && (s === undefined || be.serversByName.has(s));
+      });
+      if (sockets.size > 0) await openSockets(next.config.global.statsSockets);
+    },
+    observeLatency: (b, s, sec) => latency.observe(b, s, sec),
+    renderMetrics: () => registries.all.metrics(),
+  };
+}

@@ -402,6 +402,8 @@ export function runCommand(ctx: CliContext, sess: CliSession, cmd: string): stri
     return found.run(words.slice(found.words.length), ctx, sess);
   } catch (e) {
     if (e instanceof AdminError) return e.bare ? e.message : `${e.message}\n`;
+    // server-control refuses impossible values with a coded error (ServerControlError)
+    if (e instanceof Error && e.name === 'ServerControlError') return `${e.message}\n`;
     throw e;
   }
 }

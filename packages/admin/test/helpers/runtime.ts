@@ -1,12 +1,11 @@
 /**
  * Builds a ProxyRuntime from hand-written models for the admin tests, so they do not depend on
- * the config parser or the datapath. The ServerControl here is the minimal state transition
- * (tests only): the real one is packages/proxy/src/runtime/server-control.ts.
+ * the config parser or the datapath. The ServerControl here
+ * is the real one from packages/proxy/src/runtime/server-control.ts.
  */
 import { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel, ServerModel, StatsModel, StatsSocketModel } from '@switchyard/config';
 import {
-  type AdminState,
   type BackendRuntime,
   type FrontendRuntime,
   isUsable,
@@ -16,6 +15,8 @@ import {
   type ProxyRuntime,
   type ServerState,
 } from '@switchyard/proxy';
+// The proxy package's index does not export server-control yet; tests use the real module directly.
+import { setServerAdmin, setServerWeight } from '../../../proxy/src/runtime/server-control.ts';
 import type { ServerControl } from '../../src/actions.ts';
 
 const loc = { file: 'test.cfg', line: 1 };
@@ -153,31 +154,8 @@ export function buildRuntime(proxies: ProxyModel[], sockets: StatsSocketModel[] 
   };
 }
 
-/** Minimal state transitions with events, standing in for runtime/server-control.ts in tests. */
-export const testControl: ServerControl = {
-  setServerAdmin(rt, be, s, admin: AdminState, origin) {
-    const fromAdmin = s.admin;
-    s.admin = admin;
-    s.lastChange = Date.now();
-    be.selector.update();
-    rt.events.emit('server-state', {
-      server: s,
-      backend: be,
-      fromOp: s.op,
-      toOp: s.op,
-      fromAdmin,
-      toAdmin: admin,
-      origin,
-    });
-  },
-  setServerWeight(rt, be, s, weight, origin) {
-    const from = s.weight;
-    s.weight = weight;
-    s.effectiveWeight = weight;
-    be.selector.update();
-    rt.events.emit('server-weight', { server: s, backend: be, from, to: weight, origin });
-  },
-};
+/** The real state transitions (packages/proxy runtime/server-control.ts), as the CLI wires them. */
+export const testControl: ServerControl = { setServerAdmin, setServerWeight };
 
 /** The farm most tests use: frontend `web`, backend `app` (s1 checked, s2 weight 50, s3 backup disabled), listen `stats`. */
 export function sampleRuntime(stats: Partial<StatsModel> = {}, sockets: StatsSocketModel[] = []): ProxyRuntime {

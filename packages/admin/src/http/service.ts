@@ -1,0 +1,234 @@
+/**
+ * The HTTP side of the admin package, on fastify: the datapath hands a request for a `stats uri`
+ * or `use-service prometheus-exporter` over (node req/res) and fastify routes it
+ * (`serverFactory` captures fastify's request handler; no port of its own is opened).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ProxyModel, StatsModel } from '@switchyard/config';
+import type { CompiledCondition, FrontendRuntime, HttpTxn, ProxyRuntime } from '@switchyard/proxy';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { Registry } from 'prom-client';
+import type { ServerControl } from '../actions.ts';
+import type { ExporterRegistries } from '../metrics/exporter.ts';
+import { renderCsv } from '../stats/csv.ts';
+import { renderJson } from '../stats/json.ts';
+import { collectRows } from '../stats/rows.ts';
+import { applyAdminPost, MAX_POST_BYTES } from './admin-post.ts';
+import { authorized, sendUnauthorized } from './auth.ts';
+import { renderPage } from './html.ts';
+
+/** Compiles a `stats admin if|unless COND` of `proxy` (packages/proxy acl compileCondition). */
+export type AdminConditionCompiler = (stats: StatsModel, proxy: ProxyModel) => CompiledCondition;
+
+export interface HttpServiceDeps {
+  runtime(): ProxyRuntime;
+  control: ServerControl;
+  registries: ExporterRegistries;
+  version: string;
+  pid: number;
+  compileAdmin?: AdminConditionCompiler;
+}
+
+interface StatsCtx {
+  kind: 'stats';
+  fe: FrontendRuntime;
+  stats: StatsModel;
+  txn: HttpTxn;
+  /** What follows the stats URI prefix in the request target (`;csv;norefresh`, ...). */
+  rest: string;
+}
+interface PromCtx {
+  kind: 'prometheus';
+  txn: HttpTxn;
+}
+
+const ROUTE_STATS = '/.switchyard/stats';
+const ROUTE_METRICS = '/.switchyard/metrics';
+const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Parsed `;opt` suffixes of a stats URI. */
+export interface StatsOptions {
+  csv: boolean;
+  json: boolean;
+  up: boolean;
+  norefresh: boolean;
+  st?: string;
+}
+
+/** Parses what follows the stats URI (`;csv`, `;json`, `;up`, `;norefresh`, `;st=XXX`). */
+export function parseStatsSuffix(rest: string): StatsOptions {
+  const o: StatsOptions = { csv: false, json: false, up: false, norefresh: false };
+  for (const part of rest.split(';')) {
+    if (part === 'csv') o.csv = true;
+    else if (part === 'json') o.json = true;
+    else if (part === 'up') o.up = true;
+    else if (part === 'norefresh') o.norefresh = true;
+    else if (part.startsWith('st='))
+      o.st = part
+        .slice(3)
+        .replace(/[^A-Z]/g, '')
+        .slice(0, 8);
+  }
+  return o;
+}
+
+/** Builds the fastify app and returns the two service entry points for the datapath. */
+export async function createHttpService(deps: HttpServiceDeps) {
+  const ctxOf = new WeakMap<IncomingMessage, StatsCtx | PromCtx>();
+  const adminConds = new WeakMap<StatsModel, CompiledCondition>();
+  let route: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    serverFactory: (handler) => {
+      route = handler;
+      // fastify wants a server object; it is never listened on
+      return createServer();
+    },
+  });
+  // The admin form body: keep it raw, applyAdminPost parses it (any content type, as HAProxy)
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const ownerOf = (stats: StatsModel, fe: FrontendRuntime): ProxyModel => {
+    for (const p of deps.runtime().config.proxies) if (p.stats === stats) return p;
+    return fe.model;
+  };
+
+  const isAdmin = (c: StatsCtx): boolean => {
+    const cond = c.stats.admin;
+    if (!cond) return false;
+    let f = adminConds.get(c.stats);
+    if (!f) {
+      if (!deps.compileAdmin) return false; // createAdmin refuses configs that need it without it
+      f = deps.compileAdmin(c.stats, ownerOf(c.stats, c.fe));
+      adminConds.set(c.stats, f);
+    }
+    return f(c.txn);
+  };
+
+  const sendMetrics = async (request: FastifyRequest, reply: FastifyReply) => {
+    const q = request.query as Record<string, string | string[] | undefined>;
+    const scopes = q.scope === undefined ? [] : Array.isArray(q.scope) ? q.scope : [q.scope];
+    let selected: Registry[] | undefined = [];
+    for (const sc of scopes) {
+      if (sc === '*' || sc === 'all') {
+        selected = undefined;
+        break;
+      }
+      const r = deps.registries.byScope[sc];
+      if (!r) return reply.code(400).type('text/plain').send(`Unsupported scope '${sc}'.\n`);
+      selected.push(r);
+    }
+    const reg = !selected || selected.length === 0 ? deps.registries.all : Registry.merge(selected);
+    const text = await reg.metrics();
+    return reply.code(200).header('cache-control', 'no-cache').type(PROM_CONTENT_TYPE).send(text);
+  };
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: ROUTE_STATS,
+    handler: async (request, reply) => {
+      const c = ctxOf.get(request.raw) as StatsCtx;
+      const o = parseStatsSuffix(c.rest);
+      const uri = c.stats.uri;
+      const tail = `${o.up ? ';up' : ''}${o.norefresh ? ';norefresh' : ''}`;
+      if (request.method === 'POST') {
+        const st = !isAdmin(c)
+          ? 'DENY'
+          : applyAdminPost(
+              deps.runtime(),
+              deps.control,
+              typeof request.body === 'string' ? request.body : '',
+              c.stats.scope,
+            );
+        return reply
+          .code(303)
+          .header('cache-control', 'no-cache')
+          .header('location', `${uri};st=${st}${tail}`)
+          .type('text/plain')
+          .send('');
+      }
+      const rows = collectRows(deps.runtime(), { scope: c.stats.scope, upOnly: o.up });
+      if (c.stats.refresh && !o.norefresh)
+        reply.header('refresh', String(Math.max(1, Math.round(c.stats.refresh / 1000))));
+      reply.header('cache-control', 'no-cache');
+      if (o.csv) return reply.type('text/plain').send(renderCsv(rows));
+      if (o.json) return reply.type('application/json').send(renderJson(rows));
+      const g = deps.runtime().config.global;
+      const html = renderPage(deps.runtime(), rows, {
+        version: deps.version,
+        pid: deps.pid,
+        hideVersion: c.stats.hideVersion,
+        showLegends: c.stats.showLegends,
+        node: c.stats.showNode !== undefined ? c.stats.showNode || g.node || undefined : undefined,
+        refresh: c.stats.refresh ? Math.max(1, Math.round(c.stats.refresh / 1000)) : undefined,
+        uri,
+        admin: isAdmin(c),
+        upOnly: o.up,
+        noRefresh: o.norefresh,
+        status: o.st,
+      });
+      return reply.type('text/html; charset=utf-8').send(html);
+    },
+  });
+  app.route({ method: 'GET', url: ROUTE_METRICS, handler: sendMetrics });
+  app.setNotFoundHandler((request, reply) => {
+    // Only the two internal routes exist; another method on them lands here
+    const c = ctxOf.get(request.raw);
+    if (c?.kind === 'stats') {
+      return reply.code(303).header('location', `${c.stats.uri};st=IVAL`).type('text/plain').send('');
+    }
+    return reply.code(405).header('allow', 'GET, HEAD').type('text/plain').send('Method not allowed.\n');
+  });
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
+    const c = ctxOf.get(request.raw);
+    if (c?.kind === 'stats' && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(303).header('location', `${c.stats.uri};st=EXCD`).type('text/plain').send('');
+    }
+    const status = err.statusCode ?? 500;
+    return reply
+      .code(status >= 400 && status < 600 ? status : 500)
+      .type('text/plain')
+      .send(`${err.message}\n`);
+  });
+  await app.ready();
+  const dispatch = route;
+  if (!dispatch) throw new Error('fastify did not provide a request handler');
+
+  return {
+    /** ServiceHandlers.stats: the stats page, `;csv`, `;json`, admin POSTs (and `/metrics` on a stats listener). */
+    stats(req: IncomingMessage, res: ServerResponse, fe: FrontendRuntime, stats: StatsModel, txn: HttpTxn): void {
+      if (stats.uri !== '/metrics' && txn.path === '/metrics' && '/metrics'.startsWith(stats.uri)) {
+        ctxOf.set(req, { kind: 'prometheus', txn });
+        req.url = `${ROUTE_METRICS}${txn.query ? `?${txn.query}` : ''}`;
+      } else {
+        if (!authorized(req, stats)) {
+          sendUnauthorized(res, stats);
+          return;
+        }
+        const url = txn.url;
+        ctxOf.set(req, {
+          kind: 'stats',
+          fe,
+          stats,
+          txn,
+          rest: url.startsWith(stats.uri) ? url.slice(stats.uri.length) : '',
+        });
+        req.url = ROUTE_STATS;
+      }
+      dispatch(req, res);
+    },
+    /** ServiceHandlers.prometheus: `http-request use-service prometheus-exporter`. */
+    prometheus(req: IncomingMessage, res: ServerResponse, txn: HttpTxn): void {
+      ctxOf.set(req, { kind: 'prometheus', txn });
+      req.url = `${ROUTE_METRICS}${txn.query ? `?${txn.query}` : ''}`;
+      dispatch(req, res);
+    },
+    close: () => app.close(),
+  };
+}
+
+export { MAX_POST_BYTES };

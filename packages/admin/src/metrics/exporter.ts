@@ -1,0 +1,398 @@
+/**
+ * The Prometheus exporter (`http-request use-service prometheus-exporter`, `/metrics` on the
+ * stats listener): HAProxy 2.6's metric names, labels and HELP texts, rendered by prom-client
+ * from custom collectors that read the runtime's counters at scrape time (nothing is updated
+ * per request, except the latency histograms).
+ */
+
+import type { BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import { currentRate, isUsable } from '@switchyard/proxy';
+import { type Metric, Registry } from 'prom-client';
+import { VRRP_STATES } from '../cli/vrrp.ts';
+import { backendDowntime, backendWeights, serverDowntime } from '../stats/rows.ts';
+import { HAPROXY_METRICS } from './haproxy-help.ts';
+import { type Histogram, LATENCY_BUCKETS, type LatencyHistograms } from './latency.ts';
+
+type Labels = Record<string, string | number>;
+interface Sample {
+  value: number;
+  labels: Labels;
+  metricName?: string;
+}
+interface CustomMetric {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter' | 'histogram';
+  aggregator: 'sum';
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' };
+}
+
+export interface ExporterSource {
+  runtime(): ProxyRuntime;
+  version: string;
+  latency: LatencyHistograms;
+}
+
+const SEC = 1000;
+const CODES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
+const SERVER_STATES = ['DOWN', 'UP', 'MAINT', 'DRAIN', 'NOLB'] as const;
+const CHECK_STATES = [
+  'HANA',
+  'SOCKERR',
+  'L4OK',
+  'L4TOUT',
+  'L4CON',
+  'L6OK',
+  'L6TOUT',
+  'L6RSP',
+  'L7TOUT',
+  'L7RSP',
+  'L7OK',
+  'L7OKC',
+  'L7STS',
+  'PROCERR',
+  'PROCTOUT',
+  'PROCOK',
+] as const;
+
+function metric(
+  name: string,
+  collect: (out: Sample[]) => void,
+  override?: { type: CustomMetric['type']; help: string },
+): CustomMetric {
+  const def = HAPROXY_METRICS[name];
+  const type = override?.type ?? def?.[0];
+  const help = override?.help ?? def?.[1];
+  if (!type || !help) throw new Error(`metric ${name} has no HAProxy definition`);
+  return {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get() {
+      const values: Sample[] = [];
+      collect(values);
+      return { name, help, type, values, aggregator: 'sum' };
+    },
+  };
+}
+
+/** HAProxy's server state label: MAINT, DRAIN, DOWN, NOLB (UP with weight 0) or UP. */
+export function serverStateLabel(s: ServerState): (typeof SERVER_STATES)[number] {
+  if (s.admin === 'MAINT') return 'MAINT';
+  if (s.op === 'DOWN') return 'DOWN';
+  if (s.admin === 'DRAIN') return 'DRAIN';
+  return s.stopping || s.effectiveWeight === 0 ? 'NOLB' : 'UP';
+}
+
+function avgSec(sum: number, n: number): number {
+  return n > 0 ? sum / n / SEC : 0;
+}
+
+/** Builds the metric list over whatever runtime `src.runtime()` returns at scrape time. */
+function buildMetrics(src: ExporterSource): CustomMetric[] {
+  const fes = (): FrontendRuntime[] => [...src.runtime().frontends.values()];
+  const bes = (): BackendRuntime[] => [...src.runtime().backends.values()];
+  const m: CustomMetric[] = [];
+  const proc = (name: string, value: () => number, labels: Labels = {}) =>
+    m.push(metric(name, (o) => o.push({ value: value(), labels })));
+  const fe = (name: string, value: (f: FrontendRuntime) => number) =>
+    m.push(
+      metric(name, (o) => {
+        for (const f of fes()) o.push({ value: value(f), labels: { proxy: f.name } });
+      }),
+    );
+  const be = (name: string, value: (b: BackendRuntime) => number) =>
+    m.push(
+      metric(name, (o) => {
+        for (const b of bes()) o.push({ value: value(b), labels: { proxy: b.name } });
+      }),
+    );
+  const sv = (name: string, value: (s: ServerState, b: BackendRuntime) => number) =>
+    m.push(
+      metric(name, (o) => {
+        for (const b of bes())
+          for (const s of b.servers) o.push({ value: value(s, b), labels: { proxy: b.name, server: s.name } });
+      }),
+    );
+  const now = () => Date.now();
+  const rt = () => src.runtime();
+  const sum = (f: (x: FrontendRuntime) => number) => fes().reduce((a, x) => a + f(x), 0);
+
+  // process
+  proc('haproxy_process_nbthread', () => 1);
+  proc('haproxy_process_nbproc', () => 1);
+  proc('haproxy_process_relative_process_id', () => 1);
+  proc('haproxy_process_uptime_seconds', () => Math.floor((now() - rt().startedAt) / SEC));
+  proc('haproxy_process_start_time_seconds', () => Math.floor(rt().startedAt / SEC));
+  proc('haproxy_process_pool_allocated_bytes', () => process.memoryUsage().heapTotal);
+  proc('haproxy_process_pool_used_bytes', () => process.memoryUsage().heapUsed);
+  proc('haproxy_process_max_connections', () => rt().config.global.maxconn ?? 0);
+  proc('haproxy_process_current_connections', () => sum((f) => f.counters.scur));
+  proc('haproxy_process_connections_total', () => sum((f) => f.counters.connTot));
+  proc('haproxy_process_requests_total', () => sum((f) => f.counters.reqTot));
+  proc('haproxy_process_current_session_rate', () => sum((f) => currentRate(f.counters)));
+  proc('haproxy_process_bytes_out_total', () => sum((f) => f.counters.bout));
+  proc('haproxy_process_listeners', () => fes().reduce((a, f) => a + (f.listening ? f.model.binds.length : 0), 0));
+  proc('haproxy_process_stopping', () => 0);
+  m.push(metric('haproxy_process_build_info', (o) => o.push({ value: 1, labels: { version: src.version } })));
+
+  // frontends
+  m.push(
+    metric('haproxy_frontend_status', (o) => {
+      for (const f of fes()) {
+        o.push({ value: f.listening ? 0 : 1, labels: { proxy: f.name, state: 'DOWN' } });
+        o.push({ value: f.listening ? 1 : 0, labels: { proxy: f.name, state: 'UP' } });
+      }
+    }),
+  );
+  fe('haproxy_frontend_current_sessions', (f) => f.counters.scur);
+  fe('haproxy_frontend_max_sessions', (f) => f.counters.smax);
+  fe('haproxy_frontend_limit_sessions', (f) => f.model.maxconn ?? rt().config.global.maxconn ?? 0);
+  fe('haproxy_frontend_sessions_total', (f) => f.counters.stot);
+  fe('haproxy_frontend_max_session_rate', (f) => f.counters.rateMax);
+  fe('haproxy_frontend_limit_session_rate', () => 0);
+  fe('haproxy_frontend_connections_rate_max', (f) => f.counters.rateMax);
+  fe('haproxy_frontend_connections_total', (f) => f.counters.connTot);
+  fe('haproxy_frontend_bytes_in_total', (f) => f.counters.bin);
+  fe('haproxy_frontend_bytes_out_total', (f) => f.counters.bout);
+  fe('haproxy_frontend_requests_denied_total', (f) => f.counters.dreq);
+  fe('haproxy_frontend_responses_denied_total', (f) => f.counters.dresp);
+  fe('haproxy_frontend_request_errors_total', (f) => f.counters.ereq);
+  fe('haproxy_frontend_http_requests_rate_max', (f) => f.counters.rateMax);
+  fe('haproxy_frontend_http_requests_total', (f) => f.counters.reqTot);
+  fe('haproxy_frontend_intercepted_requests_total', (f) => f.counters.intercepted);
+  m.push(
+    metric('haproxy_frontend_http_responses_total', (o) => {
+      for (let i = 0; i < CODES.length; i++) {
+        for (const f of fes()) o.push({ value: f.counters.hrsp[i], labels: { proxy: f.name, code: CODES[i] } });
+      }
+    }),
+  );
+
+  // backends
+  m.push(
+    metric('haproxy_backend_status', (o) => {
+      for (const b of bes()) {
+        const up = b.servers.length === 0 || backendWeights(b).weight > 0 ? 1 : 0;
+        o.push({ value: 1 - up, labels: { proxy: b.name, state: 'DOWN' } });
+        o.push({ value: up, labels: { proxy: b.name, state: 'UP' } });
+      }
+    }),
+  );
+  be('haproxy_backend_current_sessions', (b) => b.counters.scur);
+  be('haproxy_backend_max_sessions', (b) => b.counters.smax);
+  be('haproxy_backend_sessions_total', (b) => b.counters.stot);
+  be('haproxy_backend_max_session_rate', (b) => b.counters.rateMax);
+  be('haproxy_backend_last_session_seconds', (b) =>
+    b.counters.lastSess > 0 ? Math.floor((now() - b.counters.lastSess) / SEC) : -1,
+  );
+  be('haproxy_backend_current_queue', (b) => b.counters.qcur);
+  be('haproxy_backend_max_queue', (b) => b.counters.qmax);
+  be('haproxy_backend_bytes_in_total', (b) => b.counters.bin);
+  be('haproxy_backend_bytes_out_total', (b) => b.counters.bout);
+  be('haproxy_backend_requests_denied_total', (b) => b.counters.dreq);
+  be('haproxy_backend_responses_denied_total', (b) => b.counters.dresp);
+  be('haproxy_backend_connection_errors_total', (b) => b.counters.econ);
+  be('haproxy_backend_response_errors_total', (b) => b.counters.eresp);
+  be('haproxy_backend_retry_warnings_total', (b) => b.counters.wretr);
+  be('haproxy_backend_redispatch_warnings_total', (b) => b.counters.wredis);
+  be('haproxy_backend_client_aborts_total', (b) => b.counters.cliAbrt);
+  be('haproxy_backend_server_aborts_total', (b) => b.counters.srvAbrt);
+  be('haproxy_backend_weight', (b) => backendWeights(b).weight);
+  be('haproxy_backend_uweight', (b) => backendWeights(b).uweight);
+  be('haproxy_backend_active_servers', (b) => backendWeights(b).act);
+  be('haproxy_backend_backup_servers', (b) => backendWeights(b).bck);
+  be('haproxy_backend_check_up_down_total', (b) => b.counters.chkdown);
+  be('haproxy_backend_check_last_change_seconds', (b) => Math.floor((now() - b.lastChange) / SEC));
+  be('haproxy_backend_downtime_seconds_total', (b) => backendDowntime(b, now()));
+  be('haproxy_backend_loadbalanced_total', (b) => b.counters.lbtot);
+  be('haproxy_backend_http_requests_total', (b) => b.counters.reqTot);
+  be('haproxy_backend_queue_time_average_seconds', (b) => avgSec(b.counters.qtimeSum, b.counters.timeSamples));
+  be('haproxy_backend_connect_time_average_seconds', (b) => avgSec(b.counters.ctimeSum, b.counters.timeSamples));
+  be('haproxy_backend_response_time_average_seconds', (b) => avgSec(b.counters.rtimeSum, b.counters.timeSamples));
+  be('haproxy_backend_total_time_average_seconds', (b) => avgSec(b.counters.ttimeSum, b.counters.timeSamples));
+  m.push(
+    metric('haproxy_backend_http_responses_total', (o) => {
+      for (let i = 0; i < CODES.length; i++) {
+        for (const b of bes()) o.push({ value: b.counters.hrsp[i], labels: { proxy: b.name, code: CODES[i] } });
+      }
+    }),
+  );
+
+  // servers
+  m.push(
+    metric('haproxy_server_status', (o) => {
+      for (const b of bes()) {
+        for (const s of b.servers) {
+          const st = serverStateLabel(s);
+          for (const x of SERVER_STATES)
+            o.push({ value: x === st ? 1 : 0, labels: { proxy: b.name, server: s.name, state: x } });
+        }
+      }
+    }),
+  );
+  sv('haproxy_server_current_sessions', (s) => s.counters.scur);
+  sv('haproxy_server_max_sessions', (s) => s.counters.smax);
+  sv('haproxy_server_limit_sessions', (s) => s.maxconn ?? 0);
+  sv('haproxy_server_sessions_total', (s) => s.counters.stot);
+  sv('haproxy_server_max_session_rate', (s) => s.counters.rateMax);
+  sv('haproxy_server_last_session_seconds', (s) =>
+    s.counters.lastSess > 0 ? Math.floor((now() - s.counters.lastSess) / SEC) : -1,
+  );
+  sv('haproxy_server_current_queue', (s) => s.queued);
+  sv('haproxy_server_max_queue', (s) => s.counters.qmax);
+  sv('haproxy_server_queue_limit', (s) => s.model.maxqueue ?? 0);
+  sv('haproxy_server_bytes_in_total', (s) => s.counters.bin);
+  sv('haproxy_server_bytes_out_total', (s) => s.counters.bout);
+  sv('haproxy_server_responses_denied_total', (s) => s.counters.dresp);
+  sv('haproxy_server_connection_errors_total', (s) => s.counters.econ);
+  sv('haproxy_server_response_errors_total', (s) => s.counters.eresp);
+  sv('haproxy_server_retry_warnings_total', (s) => s.counters.wretr);
+  sv('haproxy_server_redispatch_warnings_total', (s) => s.counters.wredis);
+  sv('haproxy_server_client_aborts_total', (s) => s.counters.cliAbrt);
+  sv('haproxy_server_server_aborts_total', (s) => s.counters.srvAbrt);
+  sv('haproxy_server_weight', (s) => s.effectiveWeight);
+  sv('haproxy_server_uweight', (s) => s.weight);
+  sv('haproxy_server_current_throttle', (s) =>
+    s.model.slowstart && s.weight > 0 && s.effectiveWeight < s.weight
+      ? Math.floor((s.effectiveWeight * 100) / s.weight)
+      : 100,
+  );
+  // HAProxy reports NaN for check counters of servers without checks
+  sv('haproxy_server_check_failures_total', (s) => (s.checked ? s.counters.chkfail : Number.NaN));
+  sv('haproxy_server_check_up_down_total', (s) => (s.checked ? s.counters.chkdown : Number.NaN));
+  sv('haproxy_server_check_last_change_seconds', (s) => Math.floor((now() - s.lastChange) / SEC));
+  sv('haproxy_server_downtime_seconds_total', (s) => (s.checked ? serverDowntime(s, now()) : Number.NaN));
+  sv('haproxy_server_check_code', (s) => s.lastCheck?.code ?? 0);
+  sv('haproxy_server_check_duration_seconds', (s) => (s.lastCheck?.durationMs ?? 0) / SEC);
+  m.push(
+    metric('haproxy_server_check_status', (o) => {
+      for (const b of bes()) {
+        for (const s of b.servers) {
+          if (!s.checked) continue;
+          const st = s.lastCheck?.status;
+          for (const x of CHECK_STATES)
+            o.push({ value: x === st ? 1 : 0, labels: { proxy: b.name, server: s.name, state: x } });
+        }
+      }
+    }),
+  );
+  sv('haproxy_server_loadbalanced_total', (s) => s.counters.lbtot);
+  sv('haproxy_server_queue_time_average_seconds', (s) => avgSec(s.counters.qtimeSum, s.counters.timeSamples));
+  sv('haproxy_server_connect_time_average_seconds', (s) => avgSec(s.counters.ctimeSum, s.counters.timeSamples));
+  sv('haproxy_server_response_time_average_seconds', (s) => avgSec(s.counters.rtimeSum, s.counters.timeSamples));
+  sv('haproxy_server_total_time_average_seconds', (s) => avgSec(s.counters.ttimeSum, s.counters.timeSamples));
+  m.push(
+    metric('haproxy_server_http_responses_total', (o) => {
+      for (let i = 0; i < CODES.length; i++) {
+        for (const b of bes())
+          for (const s of b.servers)
+            o.push({ value: s.counters.hrsp[i], labels: { proxy: b.name, server: s.name, code: CODES[i] } });
+      }
+    }),
+  );
+
+  // Switchyard extensions
+  m.push(
+    metric(
+      'haproxy_backend_http_request_duration_seconds',
+      (o) => {
+        for (const b of bes()) {
+          const h = src.latency.backends.get(b.name)?.all;
+          if (h) pushHistogram(o, 'haproxy_backend_http_request_duration_seconds', h, { proxy: b.name });
+        }
+      },
+      {
+        type: 'histogram',
+        help: 'Switchyard: distribution of HTTP request durations (first byte received to last byte sent), per backend',
+      },
+    ),
+  );
+  m.push(
+    metric(
+      'haproxy_server_http_request_duration_seconds',
+      (o) => {
+        for (const b of bes()) {
+          const e = src.latency.backends.get(b.name);
+          if (!e) continue;
+          for (const s of b.servers) {
+            const h = e.servers.get(s.name);
+            if (h)
+              pushHistogram(o, 'haproxy_server_http_request_duration_seconds', h, { proxy: b.name, server: s.name });
+          }
+        }
+      },
+      {
+        type: 'histogram',
+        help: 'Switchyard: distribution of HTTP request durations (first byte received to last byte sent), per server',
+      },
+    ),
+  );
+  m.push(
+    metric(
+      'switchyard_vrrp_state',
+      (o) => {
+        for (const [instance, state] of rt().vrrp) {
+          for (const x of VRRP_STATES) o.push({ value: x === state ? 1 : 0, labels: { instance, state: x } });
+        }
+      },
+      {
+        type: 'gauge',
+        help: 'Switchyard: VRRP state of this node per instance, as reported by the sidecar (1 for the current state)',
+      },
+    ),
+  );
+  m.push(
+    metric(
+      'switchyard_server_usable',
+      (o) => {
+        for (const b of bes())
+          for (const s of b.servers) o.push({ value: isUsable(s) ? 1 : 0, labels: { proxy: b.name, server: s.name } });
+      },
+      { type: 'gauge', help: 'Switchyard: 1 when the server takes new non-persistent traffic (UP, READY, weight > 0)' },
+    ),
+  );
+  return m;
+}
+
+function pushHistogram(o: Sample[], name: string, h: Histogram, labels: Labels): void {
+  let acc = 0;
+  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+    acc += h.counts[i];
+    o.push({ metricName: `${name}_bucket`, value: acc, labels: { ...labels, le: LATENCY_BUCKETS[i] } });
+  }
+  o.push({ metricName: `${name}_bucket`, value: h.count, labels: { ...labels, le: '+Inf' } });
+  o.push({ metricName: `${name}_sum`, value: h.sum, labels });
+  o.push({ metricName: `${name}_count`, value: h.count, labels });
+}
+
+/** HAProxy's exporter `scope` values and the metric name prefixes they select. */
+const SCOPES: Record<string, string[]> = {
+  global: ['haproxy_process_', 'switchyard_vrrp_'],
+  frontend: ['haproxy_frontend_'],
+  backend: ['haproxy_backend_'],
+  server: ['haproxy_server_', 'switchyard_server_'],
+};
+
+export interface ExporterRegistries {
+  /** Every metric. */
+  all: Registry;
+  /** Per HAProxy exporter scope (`/metrics?scope=backend`). */
+  byScope: Record<string, Registry>;
+}
+
+/** prom-client registries holding the exporter's collectors. */
+export function createExporterRegistries(src: ExporterSource): ExporterRegistries {
+  const all = new Registry();
+  const byScope: Record<string, Registry> = {};
+  for (const k of Object.keys(SCOPES)) byScope[k] = new Registry();
+  for (const m of buildMetrics(src)) {
+    // prom-client's registerMetric is typed for its own classes; it only calls get() on our objects.
+    all.registerMetric(m as unknown as Metric);
+    for (const [k, prefixes] of Object.entries(SCOPES)) {
+      if (prefixes.some((p) => m.name.startsWith(p))) byScope[k].registerMetric(m as unknown as Metric);
+    }
+  }
+  return { all, byScope };
+}

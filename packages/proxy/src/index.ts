@@ -9,6 +9,7 @@ export * from './runtime/error-pages.ts';
 export type * from './runtime/hooks.ts';
 export type * from './runtime/log-types.ts';
 export type * from './runtime/plan.ts';
+export * from './runtime/server-control.ts';
 export * from './runtime/server-state.ts';
 export * from './runtime/tls.ts';
 export type * from './runtime/types.ts';

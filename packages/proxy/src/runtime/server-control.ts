@@ -159,6 +159,21 @@ export function setServerWeight(
   return true;
 }
 
+/** Sets the server's maxconn as `set maxconn server B/S N` does (0 = unlimited). */
+export function setServerMaxconn(
+  _rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  maxconn: number,
+  _origin: ChangeOrigin,
+): void {
+  if (!Number.isInteger(maxconn) || maxconn < 0) {
+    throw new ServerControlError('SRV_BAD_MAXCONN', `maxconn must be a non-negative integer, got '${maxconn}'`);
+  }
+  s.maxconn = maxconn === 0 ? undefined : maxconn;
+  be.selector.update();
+}
+
 /**
  * Advances the `slowstart` ramp of `s` to `now`: recomputes effectiveWeight and, when the warm-up
  * is over, logs HAProxy's `Server B/S is UP. ...` line. Returns true while still warming up.

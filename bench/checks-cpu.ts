@@ -1,0 +1,99 @@
+/**
+ * CPU cost of health checks: N checked servers (default 1,000) at `inter` (default 1s) against
+ * loopback listeners living in a child process, so only the checking side is measured.
+ * Prints the share of one core used by this process (process.cpuUsage over the window), with
+ * an idle baseline for comparison, for TCP checks and `option httpchk` checks.
+ *
+ *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http]
+ */
+import { spawn } from 'node:child_process';
+import { createHealthEngine } from '../packages/proxy/src/health/engine.ts';
+import { probeAgent, probeCheck } from '../packages/proxy/src/health/probe.ts';
+import { backendModel, httpchk, makeRuntime, serverModel } from '../packages/proxy/test/health-helpers.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? (argv[i + 1] as string) : def;
+};
+const SERVERS = Number(opt('servers', '1000'));
+const INTER = Number(opt('inter', '1000'));
+const SECONDS = Number(opt('seconds', '10'));
+const LISTENERS = Number(opt('listeners', '20'));
+const MODES = opt('mode', 'tcp,http').split(',');
+
+const LISTENER_SCRIPT = `
+const net = require('node:net');
+const ports = [];
+let pending = ${LISTENERS};
+for (let i = 0; i < ${LISTENERS}; i++) {
+  const srv = net.createServer((s) => {
+    s.on('error', () => {});
+    s.on('data', () => s.end('HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'));
+  });
+  srv.listen(0, '127.0.0.1', () => {
+    ports.push(srv.address().port);
+    if (--pending === 0) console.log(JSON.stringify(ports));
+  });
+}
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function cpuShare(ms: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  return sleep(ms).then(() => {
+    const c = process.cpuUsage(c0);
+    const wall = (performance.now() - t0) * 1000;
+    return ((c.user + c.system) / wall) * 100;
+  });
+}
+
+async function main(): Promise<void> {
+  const child = spawn(process.execPath, ['-e', LISTENER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const ports = await new Promise<number[]>((resolve, reject) => {
+      child.once('error', reject);
+      child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as number[]));
+    });
+    const baseline = await cpuShare(Math.min(SECONDS, 5) * 1000);
+    console.log(`node ${process.version}, ${SERVERS} servers, inter ${INTER}ms, ${LISTENERS} loopback listeners, window ${SECONDS}s`);
+    console.log(`idle baseline                      : ${baseline.toFixed(2)}% of one core`);
+    for (const mode of MODES) {
+      const servers = Array.from({ length: SERVERS }, (_, i) => serverModel(`s${i}`, ports[i % ports.length] as number, { inter: INTER }));
+      const be = backendModel('bench', servers, { timeouts: { connect: 1000, check: 1000 } });
+      if (mode === 'http') be.options.httpchk = httpchk('GET', '/health', 'HTTP/1.1', { headers: [['Host', 'bench']] });
+      const t = makeRuntime([be]);
+      let checks = 0;
+      let failed = 0;
+      const engine = createHealthEngine(t.rt, {
+        transport: {
+          check: (spec, http, done) =>
+            probeCheck(spec, http, (r) => {
+              checks++;
+              if (r.status !== 'L4OK' && r.status !== 'L7OK') failed++;
+              done(r);
+            }),
+          agent: probeAgent,
+        },
+      });
+      engine.start();
+      await sleep(INTER * 2); // warm-up: every server checked at least once
+      checks = 0;
+      failed = 0;
+      const share = await cpuShare(SECONDS * 1000);
+      const rate = checks / SECONDS;
+      engine.stop();
+      const label = mode === 'http' ? 'option httpchk (GET, HTTP/1.1)' : 'TCP connect checks';
+      console.log(
+        `${label.padEnd(35)}: ${share.toFixed(2)}% of one core (${(share - baseline).toFixed(2)}% above idle), ${rate.toFixed(0)} checks/s, ${failed} failed`,
+      );
+      await sleep(500);
+    }
+  } finally {
+    child.kill();
+  }
+}
+
+await main();

@@ -2,7 +2,7 @@
 import type { KeywordTable, ParseContext } from './engine.ts';
 import { trackProxyTable } from './kw-track-proxy.ts';
 import { tokenize } from './lexer.ts';
-import type { GlobalDefs, NotifyHooks, SourceLoc, TrackRef, VrrpInstance } from './model.ts';
+import type { GlobalDefs, NotifyCommand, NotifyHooks, SourceLoc, TrackRef, VrrpInstance } from './model.ts';
 import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './values.ts';
 
 /** Instance keywords keepalived knows that Switchyard accepts without acting on them. */
@@ -60,11 +60,12 @@ export function readTrackRefs(ctx: ParseContext, kw: string, args: string[], loc
   ctx.readValueBlock(kw, args, loc, (words, l) => {
     const ref: TrackRef = { name: words[0], loc: l };
     if (words[1] === 'weight') {
-      const w = readInt(ctx, words[2], -254, 254, l);
+      const w = readInt(ctx, words[2], -253, 253, l);
       if (w === undefined) {
-        ctx.report('warning', 'KA_TRACK_WEIGHT', `(${kw}) weight for ${words[0]} must be between [-254..254]`, l);
+        ctx.report('warning', 'KA_TRACK_WEIGHT', `(${kw}) weight for ${words[0]} must be between [-253..253]`, l);
       } else ref.weight = w;
       if (words[3] === 'reverse') ref.weightReverse = true;
+      else if (words[3] === 'noreverse') ref.weightReverse = false;
     } else if (words.length > 1) {
       ctx.report('warning', 'KA_TRACK_OPTION', `${kw} ${words[0]} option '${words[1]}' is invalid - ignoring`, l);
     }
@@ -74,12 +75,16 @@ export function readTrackRefs(ctx: ParseContext, kw: string, args: string[], loc
 
 /** The `notify*` keywords shared by instances and sync groups. */
 export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: NotifyHooks): void {
+  // `notify_X SCRIPT|"SCRIPT ARGS" [username [groupname]]`: extra words name the user, not arguments.
   const set = (key: keyof NotifyHooks, kw: string) => ({
     handler: (args: string[], loc: SourceLoc) => {
       const v = need1(ctx, kw, args, loc);
       if (v === undefined) return;
-      const command = args.length === 1 ? v : args.join(' ');
-      hooks[key] = { command, argv: args.length === 1 ? tokenize(v, loc, ctx.diags) : args, loc };
+      const hook: NotifyCommand = { command: v, argv: tokenize(v, loc, ctx.diags), loc };
+      if (args[1] !== undefined) hook.user = args[2] ? { user: args[1], group: args[2] } : { user: args[1] };
+      if (args.length > 3)
+        ctx.report('warning', 'KA_EXTRA_PARAMS', `${kw}: extra parameters after the group name - ignoring`, loc);
+      hooks[key] = hook;
     },
   });
   t.set('notify_master', set('master', 'notify_master'));

@@ -139,6 +139,8 @@ export interface TrackProxy {
 export interface NotifyCommand {
   command: string;
   argv: string[];
+  /** `[username [groupname]]` after the script (default: global script_user). */
+  user?: { user: string; group?: string };
   loc: SourceLoc;
 }
 

@@ -55,7 +55,7 @@ function priorityRange(inst: VrrpInstance, conf: KeepalivedConf): { failing: num
   const weigh = (w: number, reverse: boolean) => {
     failing += trackerDelta(w, reverse, false);
     ok += trackerDelta(w, reverse, true);
-    fault ||= trackerFaults(w, false);
+    fault ||= trackerFaults(w, reverse, false);
   };
   for (const r of inst.trackScripts) {
     const s = conf.scripts.find((x) => x.name === r.name);

@@ -13,9 +13,9 @@ export function trackerDelta(weight: number, reverse: boolean, ok: boolean): num
   return healthy ? 0 : weight;
 }
 
-/** True when this tracker, in this state, forces FAULT. */
-export function trackerFaults(weight: number, ok: boolean): boolean {
-  return weight === 0 && !ok;
+/** True when this tracker, in this state, forces FAULT (`weight 0 reverse`: FAULT while OK). */
+export function trackerFaults(weight: number, reverse: boolean, ok: boolean): boolean {
+  return weight === 0 && (reverse ? ok : !ok);
 }
 
 /** Base priority plus deltas, clamped as keepalived does (255 is the address owner and is kept). */

@@ -118,9 +118,14 @@ test('log-format: literals, %[expr], variables, %%, +Q, absent samples', () => {
   assert.equal(lf('%ci:%cp'), '10.0.0.9:5555');
   assert.equal(lf('for=%[src];host=%[req.hdr(host),lower]'), 'for=10.0.0.9;host=h.example');
   assert.equal(lf('100%%'), '100%');
-  assert.equal(lf('x=%[req.hdr(none)]'), 'x=-');
-  assert.equal(lf('%{+Q}[req.hdr(host)]'), '"h.example"');
-  assert.equal(lf('%{+Q}[req.hdr(none)]'), '""');
+  assert.equal(lf('x=%[req.hdr(none)]'), 'x=');
+  assert.equal(lf('%{+Q}[req.hdr(host)]'), 'h.example');
+  assert.equal(lf('%{+Q}ci'), '"10.0.0.9"');
+  const log = (fmt: string) => compileLogFormat(fmt, LOC, [], { context: 'log' })(t);
+  assert.equal(log('x=%[req.hdr(none)]'), 'x=-');
+  assert.equal(log('x=%[str()]'), 'x=-');
+  assert.equal(log('%{+Q}[req.hdr(host)]'), '"h.example"');
+  assert.equal(log('%{+Q}[req.hdr(none)]'), '""');
   assert.equal(lf('%HM %HU %HP %HQ %HV'), 'GET /a?b=1 /a ?b=1 HTTP/1.1');
   assert.equal(lf('%f %ft %b'), 'fe fe~ fe');
   assert.equal(lf('%fi:%fp'), '127.0.0.1:8080');

@@ -10,7 +10,7 @@ import { ACL_KEYWORDS } from './acl-keywords.ts';
 import type { Scalar } from './cast.ts';
 import { AclCode, report } from './diag.ts';
 import { parseExpr } from './expr-parse.ts';
-import { buildMatcher, INT_OPERATORS, MATCH_METHODS, type MatchMethod } from './matchers.ts';
+import { buildMatcher, buildMethodMatcher, INT_OPERATORS, MATCH_METHODS, type MatchMethod } from './matchers.ts';
 import { buildSample } from './sample.ts';
 import type { AclTable, CompiledCondition, SampleType } from './types.ts';
 
@@ -68,6 +68,7 @@ export function compileAclLine(
   );
   if (!sample) return undefined;
   let method: MatchMethod = kw ? kw[1] : DEFAULT_METHOD[sample.type];
+  let explicitMethod = false;
   let icase = false;
   let map = false;
   let sawDashes = false;
@@ -93,6 +94,7 @@ export function compileAclLine(
           return fail(AclCode.BAD_FLAG, `unknown matching method '${v}' (expected one of ${MATCH_METHODS.join(', ')})`);
         }
         method = v as MatchMethod;
+        explicitMethod = true;
       } else if (a === '-f') files.push(v);
       else if (!/^-?[0-9]+$/.test(v)) return fail(AclCode.BAD_FLAG, `'-u' expects a numeric id, got '${v}'`);
     } else {
@@ -137,7 +139,9 @@ export function compileAclLine(
       'warning',
     );
   }
-  const match = buildMatcher(method, patterns, icase);
+  // `method` has its own matcher unless another one is asked for with -m
+  const methodFetch = !kw && parsed.fetch.name === 'method' && parsed.converters.length === 0 && !explicitMethod;
+  const match = methodFetch ? buildMethodMatcher(patterns, icase) : buildMatcher(method, patterns, icase);
   if (typeof match === 'string') return fail(AclCode.BAD_PATTERN, match);
   const fetch = sample.fn;
   if (method === 'found') return (txn) => fetch(txn) !== undefined;

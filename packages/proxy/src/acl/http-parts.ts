@@ -64,7 +64,8 @@ export function cookiePairs(txn: HttpTxn): string[] {
 
 /**
  * Query parameters (flat [name, value, ...]) of the part after the first `?` (or after the first
- * `delim` char when given); parameters end at `&`, `;` or `delim`. Cached per delimiter.
+ * `delim` char when given); parameters end at `&`, `;` or `delim`; only `name=value` forms
+ * count. Cached per delimiter.
  */
 export function urlParams(txn: HttpTxn, delim: string, key: string): string[] {
   const cached = txn.cache[key];
@@ -85,11 +86,9 @@ export function urlParams(txn: HttpTxn, delim: string, key: string): string[] {
         if (c === '&' || c === ';' || (delim !== '' && c === delim)) break;
         j++;
       }
-      if (j > i) {
-        const part = url.slice(i, j);
-        const eq = part.indexOf('=');
-        out.push(eq < 0 ? part : part.slice(0, eq), eq < 0 ? '' : part.slice(eq + 1));
-      }
+      // as in HAProxy, a parameter without '=' has no value and is not found
+      const eq = url.indexOf('=', i);
+      if (eq >= 0 && eq < j) out.push(url.slice(i, eq), url.slice(eq + 1, j));
       i = j + 1;
     }
   }

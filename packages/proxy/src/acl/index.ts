@@ -4,7 +4,7 @@ export { compileCondition } from './condition.ts';
 export { AclCode } from './diag.ts';
 export { fetchNames, lookupFetch, registerFetch } from './fetches.ts';
 export { type IpAddr, type IpNet, netContains, parseIp, parseNet } from './ip.ts';
-export { compileLogFormat } from './log-format.ts';
+export { compileLogFormat, type LogFormatOptions } from './log-format.ts';
 export { PREDEFINED_ACLS } from './predefined.ts';
 export { compileFetch, compileSample } from './sample.ts';
 export type * from './types.ts';

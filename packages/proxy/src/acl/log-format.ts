@@ -1,7 +1,11 @@
 /**
  * Log-format strings for header values and `lf-string` bodies: literal text, `%%`, sample
- * expressions `%[expr]` (optionally `%{+Q}[expr]` to double-quote), and the request-time
- * variables below. An absent or empty sample prints `-` as HAProxy does (`""` with +Q).
+ * expressions `%[expr]`, `%{+Q}` quoting, and the request-time variables below.
+ *
+ * HAProxy renders them differently by context (checked against HAProxy 2.6): in HTTP rules
+ * (`set-header`, `return lf-string`) an absent or empty sample is empty and +Q does not quote
+ * samples (it does quote variables); in log lines an absent or empty sample prints `-` and +Q
+ * quotes everything (`""` when empty).
  */
 import { hostname } from 'node:os';
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
@@ -85,11 +89,22 @@ function quote(v: string): string {
   return `"${v.replace(/"/g, '\\"')}"`;
 }
 
+export interface LogFormatOptions {
+  /** `http` (default): header values and bodies; `log`: a log line. */
+  context?: 'http' | 'log';
+}
+
 /**
  * Compiles a log-format string into a function of the transaction. Unknown or response-time
  * variables and bad expressions are reported with `loc`; they render as `-`.
  */
-export function compileLogFormat(fmt: string, loc: SourceLoc, diags: Diagnostic[]): (txn: HttpTxn) => string {
+export function compileLogFormat(
+  fmt: string,
+  loc: SourceLoc,
+  diags: Diagnostic[],
+  options: LogFormatOptions = {},
+): (txn: HttpTxn) => string {
+  const forLog = options.context === 'log';
   const parts: Array<string | Part> = [];
   let lit = '';
   let i = 0;
@@ -148,6 +163,7 @@ export function compileLogFormat(fmt: string, loc: SourceLoc, diags: Diagnostic[
         let v = fn(txn);
         if (Array.isArray(v)) v = v[v.length - 1];
         const str = v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+        if (!forLog) return str;
         if (q) return quote(str);
         return str === '' ? '-' : str;
       });

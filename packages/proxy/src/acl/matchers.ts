@@ -36,6 +36,28 @@ export const MATCH_METHODS: readonly MatchMethod[] = [
   'found',
 ];
 
+/** Methods HAProxy knows by name (HTTP_METH_*); they match only the exact same token. */
+const KNOWN_METHODS = new Set(['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT']);
+
+/**
+ * The `method` fetch's own matcher (HAProxy pat_match_meth): a known method pattern matches
+ * exactly that method (`-i` does not apply: `method -i get` never matches GET), any other
+ * pattern matches only other methods, by string (case folded with `-i`).
+ */
+export function buildMethodMatcher(patterns: Array<[op: string, pat: string]>, icase: boolean): Matcher {
+  const known = new Set<string>();
+  const other = new Set<string>();
+  for (const [, p] of patterns) {
+    if (KNOWN_METHODS.has(p)) known.add(p);
+    else other.add(icase ? p.toLowerCase() : p);
+  }
+  return (v) => {
+    const m = typeof v === 'string' ? v : String(v);
+    if (KNOWN_METHODS.has(m)) return known.has(m);
+    return other.has(icase ? m.toLowerCase() : m);
+  };
+}
+
 /** A predicate over one sample value. */
 export type Matcher = (v: Scalar) => boolean;
 

@@ -57,12 +57,14 @@ export function buildSample(
     );
     return undefined;
   }
-  if (fetch.args.length < def.minArgs || fetch.args.length > def.maxArgs) {
+  // `str()` is one empty argument for a fetch that needs one (HAProxy accepts it)
+  const args = fetch.hasParens && fetch.args.length === 0 && def.minArgs > 0 ? [''] : fetch.args;
+  if (args.length < def.minArgs || args.length > def.maxArgs) {
     const want = def.minArgs === def.maxArgs ? `${def.minArgs}` : `${def.minArgs} to ${def.maxArgs}`;
-    report(diags, AclCode.BAD_ARGS, `fetch '${fetch.name}' expects ${want} argument(s), got ${fetch.args.length}`, loc);
+    report(diags, AclCode.BAD_ARGS, `fetch '${fetch.name}' expects ${want} argument(s), got ${args.length}`, loc);
     return undefined;
   }
-  const made = def.create(fetch.args, { multi, loc });
+  const made = def.create(args, { multi, loc });
   if (typeof made === 'string') {
     report(diags, AclCode.BAD_ARGS, `fetch '${fetch.name}': ${made}`, loc);
     return undefined;

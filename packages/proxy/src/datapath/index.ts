@@ -114,6 +114,7 @@ export class Datapath {
       else {
         this.listeners.delete(key);
         void l.close();
+        this.drainAndDispose(l);
       }
     }
     for (const l of fresh) this.listeners.set(l.key, l);
@@ -148,8 +149,22 @@ export class Datapath {
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const l of all) for (const s of l.sockets) s.destroy();
+    for (const l of all) l.dispose();
     for (const fe of this.ctx.runtime.frontends.values()) fe.listening = false;
     await this.ctx.pools.destroy();
+  }
+
+  /** A listener removed by a reload: its open connections finish, then it is disposed. */
+  private drainAndDispose(l: Listener): void {
+    l.http.closeIdleConnections();
+    const check = setInterval(() => {
+      l.http.closeIdleConnections();
+      if (l.sockets.size === 0) {
+        clearInterval(check);
+        l.dispose();
+      }
+    }, 100);
+    check.unref();
   }
 
   private plan(rt: CompiledRuntime): Listener[] {

@@ -106,6 +106,9 @@ export class Listener {
       this.net.once('error', onError);
       const done = () => {
         this.net.off('error', onError);
+        // The http server never listens itself (sockets come from this.net), but node starts
+        // its connection tracking (headersTimeout checks, closeIdleConnections) on 'listening'.
+        this.http.emit('listening');
         this.net.on('error', (e) =>
           process.stderr.write(`[ALERT]  (${process.pid}) : listener ${this.key}: ${e.message}\n`),
         );
@@ -129,7 +132,15 @@ export class Listener {
 
   /** Stops accepting (existing connections continue). */
   close(): Promise<void> {
-    return new Promise((resolve) => this.net.close(() => resolve()));
+    // net.Server#close stops listening at once but calls back only when every connection has
+    // ended; connections are drained by the caller, so do not wait for them here.
+    if (this.net.listening) this.net.close(() => {});
+    return Promise.resolve();
+  }
+
+  /** Releases the http server's timers once every connection is gone. */
+  dispose(): void {
+    this.http.close(() => {});
   }
 
   admitted(s: Socket): void {

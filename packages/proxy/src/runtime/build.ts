@@ -9,9 +9,9 @@ import { BlockList, isIPv6 } from 'node:net';
 import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, SourceLoc } from '@switchyard/config';
 import { compileAcls, compileCondition, compileLogFormat } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
+import { createSelector } from '../selection/index.ts';
 import { newBackendCounters, newFrontendCounters } from './counters.ts';
 import { defaultErrorPages, ErrorFileError, parseErrorFile } from './error-pages.ts';
-import { createSelector } from './fallback.ts';
 import type { ProxyLogger } from './log-types.ts';
 import type {
   BackendPlan,

@@ -91,15 +91,19 @@ export function noExtra(ctx: LineCtx, from: number): boolean {
 }
 
 /**
- * Splits `... if|unless COND` off the end of a rule. Returns the words before it and the condition.
- * Errors when `if`/`unless` has no condition after it.
+ * Splits `... if|unless COND` off the end of a rule. Returns the words before it and the condition,
+ * or undefined (after reporting) when `if`/`unless` has no condition after it: such a rule is dropped,
+ * never applied unconditionally.
  */
-export function splitCondition(ctx: LineCtx, start: number): { words: string[]; cond?: ConditionModel } {
+export function splitCondition(ctx: LineCtx, start: number): { words: string[]; cond?: ConditionModel } | undefined {
   const a = ctx.args;
   for (let i = start; i < a.length; i++) {
     if (a[i] === 'if' || a[i] === 'unless') {
       const terms = a.slice(i + 1);
-      if (terms.length === 0) ctx.r.error(ctx.loc, 'CFG_MISSING_ARG', `missing condition after '${a[i]}'`);
+      if (terms.length === 0) {
+        ctx.r.error(ctx.loc, 'CFG_MISSING_ARG', `missing condition after '${a[i]}'`);
+        return undefined;
+      }
       return { words: a.slice(start, i), cond: { polarity: a[i] as 'if' | 'unless', terms, loc: { ...ctx.loc } } };
     }
   }

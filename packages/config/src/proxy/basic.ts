@@ -297,7 +297,9 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
   use_backend: {
     caps: FE,
     fn: (ctx, s) => {
-      const { words, cond } = splitCondition(ctx, 1);
+      const split = splitCondition(ctx, 1);
+      if (!split) return;
+      const { words, cond } = split;
       if (words.length === 0) return void err(ctx, 'CFG_MISSING_ARG', "'use_backend' expects a backend name");
       if (words.length > 1)
         return void err(

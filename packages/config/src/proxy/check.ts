@@ -72,8 +72,12 @@ export function parseOptionHttpchk(ctx: LineCtx, s: SectionState): void {
       );
     } else c.version = v;
   }
-  if (!/^HTTP\/\d(\.\d)?$/.test(c.version))
-    return void err(ctx, 'CFG_BAD_VALUE', `'option httpchk': invalid HTTP version '${c.version}'`);
+  if (!/^HTTP\/1\.[01]$/.test(c.version))
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `'option httpchk': invalid HTTP version '${c.version}' (checks speak HTTP/1.0 or HTTP/1.1)`,
+    );
   s.model.options.httpchk = c;
 }
 
@@ -106,8 +110,12 @@ function send(ctx: LineCtx, s: SectionState): void {
       out.method = v;
     } else if (k === 'uri') out.uri = v;
     else if (k === 'ver') {
-      if (!/^HTTP\/\d(\.\d)?$/.test(v))
-        return void err(ctx, 'CFG_BAD_VALUE', `'http-check send': invalid HTTP version '${v}'`);
+      if (!/^HTTP\/1\.[01]$/.test(v))
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `'http-check send': invalid HTTP version '${v}' (checks speak HTTP/1.0 or HTTP/1.1)`,
+        );
       out.version = v;
     } else if (k === 'hdr') {
       const hv = a[i + 2];

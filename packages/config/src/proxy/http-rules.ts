@@ -178,7 +178,9 @@ function payload(
 /** Parses one rule for `http-request` (req) or `http-response` (res). */
 function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | undefined {
   const what = `'http-${side} ${ctx.args[1] ?? ''}'`;
-  const { words, cond } = splitCondition(ctx, 1);
+  const split = splitCondition(ctx, 1);
+  if (!split) return;
+  const { words, cond } = split;
   const action = words[0];
   const loc = { ...ctx.loc };
   if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'http-${side}' expects an action`);
@@ -346,7 +348,9 @@ export const HTTP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
   redirect: {
     caps: FE | BE,
     fn: (ctx: LineCtx, s: SectionState) => {
-      const { words, cond } = splitCondition(ctx, 1);
+      const split = splitCondition(ctx, 1);
+      if (!split) return;
+      const { words, cond } = split;
       const r = redirectFrom(ctx, words, cond, "'redirect'");
       if (r) s.model.redirects.push(r);
     },

@@ -38,7 +38,9 @@ function parseStats(ctx: LineCtx, s: SectionState): void {
   const sub = ctx.args[1];
   if (sub === undefined) return void err(ctx, 'CFG_MISSING_ARG', `'stats' expects one of ${SUBS.join(', ')}`);
   if (sub === 'admin') {
-    const { words, cond } = splitCondition(ctx, 2);
+    const split = splitCondition(ctx, 2);
+    if (!split) return;
+    const { words, cond } = split;
     if (!cond)
       return void err(
         ctx,

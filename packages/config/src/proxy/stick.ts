@@ -132,7 +132,9 @@ function stick(ctx: LineCtx, s: SectionState): void {
       'CFG_BAD_VALUE',
       `unknown 'stick ${kind}'${didYouMean(kind, kinds)} (expected on, match, store-request or store-response)`,
     );
-  const { words, cond } = splitCondition(ctx, 2);
+  const split = splitCondition(ctx, 2);
+  if (!split) return;
+  const { words, cond } = split;
   const key = words[0];
   if (!key) return void err(ctx, 'CFG_MISSING_ARG', `'stick ${kind}' expects a key (fetch), e.g. src`);
   let table: string | undefined;

@@ -1,0 +1,51 @@
+/** keepalived's weight and rise/fall rules, as the trackers and the lint apply them. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { effectivePriority, RiseFall, trackerDelta, trackerFaults } from '../src/track/index.ts';
+
+test('weight > 0 adds while OK, weight < 0 subtracts while failing, reverse swaps', () => {
+  assert.equal(trackerDelta(10, false, true), 10);
+  assert.equal(trackerDelta(10, false, false), 0);
+  assert.equal(trackerDelta(-10, false, true), 0);
+  assert.equal(trackerDelta(-10, false, false), -10);
+  assert.equal(trackerDelta(10, true, true), 0);
+  assert.equal(trackerDelta(10, true, false), 10);
+  assert.equal(trackerDelta(-10, true, true), -10);
+  assert.equal(trackerDelta(0, false, false), 0);
+});
+
+test('weight 0 faults while failing (reverse: while OK)', () => {
+  assert.equal(trackerFaults(0, false, false), true);
+  assert.equal(trackerFaults(0, false, true), false);
+  assert.equal(trackerFaults(0, true, true), true);
+  assert.equal(trackerFaults(5, false, false), false);
+});
+
+test('effective priority is clamped to 1..254 and 255 is never changed', () => {
+  assert.equal(effectivePriority(100, -20), 80);
+  assert.equal(effectivePriority(250, 20), 254);
+  assert.equal(effectivePriority(10, -50), 1);
+  assert.equal(effectivePriority(255, -100), 255);
+});
+
+test('rise/fall: starts OK, fall consecutive failures after a success, rise successes to recover', () => {
+  const rf = new RiseFall(2, 3, false);
+  assert.equal(rf.ok, true);
+  assert.equal(rf.record(true), true); // now at the top: three failures needed
+  assert.equal(rf.record(false), true);
+  assert.equal(rf.record(false), true);
+  assert.equal(rf.record(false), false);
+  assert.equal(rf.record(true), false);
+  assert.equal(rf.record(true), true);
+});
+
+test('rise/fall: a fresh counter fails on the first failure (keepalived starts at the edge)', () => {
+  const rf = new RiseFall(1, 3, false);
+  assert.equal(rf.record(false), false);
+});
+
+test('rise/fall: init_fail starts failed and needs one success with rise 1', () => {
+  const rf = new RiseFall(1, 1, true);
+  assert.equal(rf.ok, false);
+  assert.equal(rf.record(true), true);
+});

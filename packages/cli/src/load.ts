@@ -7,6 +7,7 @@ import {
   readReferencedFile,
 } from '@switchyard/config';
 import { buildRuntime, type CompiledRuntime, type Logger } from '@switchyard/proxy';
+import { checkStateConfig } from '@switchyard/state';
 
 export interface Loaded {
   model: ConfigModel;
@@ -24,7 +25,7 @@ export function loadRuntime(files: string[], logger: Logger, previous?: Compiled
   // The runtime is built even after parse errors so -c reports build problems too; it is only
   // served when there is no error at all.
   const built = buildRuntime(parsed.model, { logger, previous });
-  diagnostics.push(...built.diagnostics);
+  diagnostics.push(...built.diagnostics, ...checkStateConfig(parsed.model));
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (errors === 0) runtime = built.runtime;
   return { model: parsed.model, runtime, diagnostics, errors, warnings: diagnostics.length - errors };

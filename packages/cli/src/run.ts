@@ -8,7 +8,7 @@ import { BindError, type CompiledRuntime, Datapath, Logger } from '@switchyard/p
 import type { CliArgs } from './args.ts';
 import { startDemoBackends } from './demo.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
-import { type Wiring, wire } from './wire.ts';
+import { Wiring, WiringError } from './wire.ts';
 
 const DEFAULT_GRACE_MS = 10000;
 
@@ -39,13 +39,21 @@ export async function runProxy(args: CliArgs): Promise<number> {
     }
   }
 
-  let wiring: Wiring = await wire(runtime);
+  let wiring: Wiring;
+  try {
+    wiring = await Wiring.create(runtime);
+  } catch (e) {
+    if (!(e instanceof WiringError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    notice('ALERT', 'Fatal errors found in configuration; nothing was started.');
+    await stopDemo?.();
+    return 1;
+  }
   const dp = new Datapath(runtime, {
-    hooks: wiring.hooks,
-    observer: wiring.observer,
-    services: wiring.services,
+    ...wiring.integrations(),
     log: logger,
     jsonLog: args.logFormat === 'json',
+    latency: wiring.observeLatency,
   });
   try {
     await dp.start();
@@ -85,22 +93,17 @@ export async function runProxy(args: CliArgs): Promise<number> {
       );
       return;
     }
-    const nextWiring = await wire(next.runtime);
     try {
       await dp.reload(next.runtime);
     } catch (e) {
-      await nextWiring.stop();
       if (!(e instanceof BindError)) throw e;
       notice('ALERT', `reload failed: ${e.file}:${e.line}: ${e.message}; still running the previous configuration.`);
       return;
     }
-    const old = wiring;
-    wiring = nextWiring;
     runtime = next.runtime;
     logger.globalTargets = runtime.config.global.logs;
-    dp.setIntegrations(wiring);
-    await old.stop();
-    await wiring.start();
+    await wiring.swap(runtime);
+    dp.setIntegrations(wiring.integrations());
     notice('NOTICE', 'reload complete.');
   };
   const onReload = () => {

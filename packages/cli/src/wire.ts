@@ -1,39 +1,102 @@
 /**
- * Wires the other packages around a runtime: health checks (TrafficObserver + engine), admin
- * (stats page, Prometheus, runtime API socket) and shared state (request hooks). Rebuilt for
- * every runtime; the previous wiring is stopped after the swap.
+ * Wires the other packages around the served runtime: health checks (TrafficObserver + check
+ * engine, rebuilt per runtime), admin (stats page, Prometheus, runtime API sockets) and shared
+ * state (request hooks), the last two swapped to each new runtime on reload.
  */
+
+import { type Admin, createAdmin } from '@switchyard/admin';
+import type { Diagnostic } from '@switchyard/config';
 import {
   type CompiledRuntime,
+  compileAcls,
+  compileCondition,
   createHealthEngine,
   type HealthEngine,
-  type RequestHooks,
-  type ServiceHandlers,
-  type TrafficObserver,
+  type ProxyRuntime,
+  setServerAdmin,
+  setServerMaxconn,
+  setServerWeight,
 } from '@switchyard/proxy';
+import { createStateLayer, type StateLayer } from '@switchyard/state';
+import { version } from './version.ts';
 
-export interface Wiring {
-  observer?: TrafficObserver;
-  services: ServiceHandlers;
-  hooks: RequestHooks;
-  /** Starts background work (checks, sockets). */
-  start(): Promise<void>;
-  /** Stops background work. */
-  stop(): Promise<void>;
+export class WiringError extends Error {
+  readonly code = 'CLI_WIRING';
 }
 
-/** Builds the integrations for `rt`. */
-export async function wire(rt: CompiledRuntime): Promise<Wiring> {
-  const health: HealthEngine = createHealthEngine(rt);
-  return {
-    observer: health,
-    services: {},
-    hooks: {},
-    async start() {
-      health.start();
-    },
-    async stop() {
-      health.stop();
-    },
+/** Everything around the datapath; one instance for the life of the process. */
+export class Wiring {
+  health: HealthEngine;
+  readonly admin: Admin;
+  readonly state: StateLayer;
+
+  private constructor(rt: CompiledRuntime, admin: Admin, state: StateLayer) {
+    this.health = createHealthEngine(rt);
+    this.admin = admin;
+    this.state = state;
+  }
+
+  /** Creates admin and state for `rt`; throws WiringError listing state config errors. */
+  static async create(rt: CompiledRuntime): Promise<Wiring> {
+    const state = createStateLayer(rt, { logger: rt.logger });
+    failOnErrors(state.diagnostics);
+    const admin = await createAdmin(rt, {
+      version: version(),
+      pid: process.pid,
+      control: {
+        setServerAdmin: (r, be, s, a, origin) => void setServerAdmin(r, be, s, a, origin),
+        setServerWeight: (r, be, s, w, origin) => void setServerWeight(r, be, s, w, origin),
+        setServerMaxconn: (r, be, s, m, origin) => void setServerMaxconn(r, be, s, m, origin),
+      },
+      compileAdmin: (stats, proxy) => {
+        const diags: Diagnostic[] = [];
+        const cond = stats.admin ? compileCondition(stats.admin, compileAcls(proxy.acls, diags), diags) : () => false;
+        failOnErrors(diags);
+        return cond;
+      },
+    });
+    return new Wiring(rt, admin, state);
+  }
+
+  /** Datapath integrations for the current runtime. */
+  integrations() {
+    return { hooks: this.state.hooks, observer: this.health, services: this.admin.handlers };
+  }
+
+  /** Starts checks, opens the `stats socket`s and waits for shared state. */
+  async start(): Promise<void> {
+    this.health.start();
+    await this.admin.startSockets();
+    await this.state.ready();
+  }
+
+  /**
+   * Moves everything to `next` (reload): state rules recompiled (errors refuse the reload before
+   * anything changes), admin swapped, a new health engine for the new server set.
+   */
+  async swap(next: ProxyRuntime & CompiledRuntime): Promise<void> {
+    failOnErrors(this.state.swapRuntime(next));
+    await this.admin.swapRuntime(next);
+    this.health.stop();
+    this.health = createHealthEngine(next);
+    this.health.start();
+  }
+
+  /** Latency observation for the Prometheus histograms. */
+  readonly observeLatency = (backend: string, server: string | undefined, seconds: number): void => {
+    this.admin.observeLatency(backend, server, seconds);
   };
+
+  async stop(): Promise<void> {
+    this.health.stop();
+    await this.admin.stop();
+    await this.state.stop();
+  }
+}
+
+function failOnErrors(diags: Diagnostic[]): void {
+  const errors = diags.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    throw new WiringError(errors.map((d) => `${d.loc.file}:${d.loc.line}: ${d.message}`).join('\n'));
+  }
 }

@@ -1,4 +1,4 @@
-export type * from './acl/types.ts';
+export * from './acl/index.ts';
 export * from './datapath/index.ts';
 export * from './health/index.ts';
 export * from './log/logger.ts';

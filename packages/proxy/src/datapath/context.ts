@@ -19,6 +19,8 @@ export interface DatapathContext {
   observer?: TrafficObserver;
   services: ServiceHandlers;
   log?: RequestLogSink;
+  /** Per-request latency observer (Prometheus histograms), called for requests with a backend. */
+  latency?: (backend: string, server: string | undefined, seconds: number) => void;
   /** `--log-format json`: request lines as JSON objects. */
   jsonLog: boolean;
   /** Current client connections of the process (actconn). */

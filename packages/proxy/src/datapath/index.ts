@@ -25,6 +25,8 @@ export interface DatapathOptions {
   log?: RequestLogSink;
   /** `--log-format json`. */
   jsonLog?: boolean;
+  /** Per-request latency observer (admin's Prometheus histograms). */
+  latency?: (backend: string, server: string | undefined, seconds: number) => void;
 }
 
 /** One bound address, as reported by `addresses()`. */
@@ -61,6 +63,7 @@ export class Datapath {
       observer: opts.observer,
       services: opts.services ?? {},
       log: opts.log,
+      latency: opts.latency,
       jsonLog: opts.jsonLog ?? false,
       actconn: 0,
       stopping: false,

@@ -735,6 +735,7 @@ export class Stream implements Queued {
       }
       this.releaseSlot();
     }
+    if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000);
     this.ctx.hooks.requestEnded?.(this.txn, fe, status);
     if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
   }

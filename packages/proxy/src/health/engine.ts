@@ -176,7 +176,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     const s = e.s;
     const verdict = r.status === 'L7OKC' ? 'conditionally succeeded' : isPassed(r.status) ? 'succeeded' : 'failed';
     const msg = `${kind} check for ${s.backup ? 'backup ' : ''}server ${s.backendName}/${s.name} ${verdict}, ${formatCheckReason(r)}, status: ${status}.`;
-    rt.logger.log(e.be.model, 'notice', msg);
+    // log-health-checks lines go to the log targets only (send_log without ha_warning).
+    rt.logger.log(e.be.model, 'notice', msg, { stderr: false });
   };
 
   const applyCheck = (e: Entry, r: CheckResult): void => {

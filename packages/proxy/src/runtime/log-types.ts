@@ -10,5 +10,15 @@ export interface ProxyLogger {
    * asynchronously (never blocks the caller). Event lines (server UP/DOWN, admin changes) are also
    * echoed to stderr as HAProxy does in foreground mode: `[WARNING]  (pid) : msg`.
    */
-  log(proxy: ProxyModel | undefined, level: SyslogLevel, msg: string, opts?: { stderr?: boolean }): void;
+  log(proxy: ProxyModel | undefined, level: SyslogLevel, msg: string, opts?: LogOptions): void;
+}
+
+export interface LogOptions {
+  /** Echo to stderr (default true for event lines). */
+  stderr?: boolean;
+  /**
+   * Level shown on the stderr echo when it differs from the syslog level: HAProxy logs a server
+   * going DOWN at `alert` but prints it with `ha_warning()`, i.e. `[WARNING]` on stderr.
+   */
+  stderrLevel?: SyslogLevel;
 }

@@ -240,8 +240,9 @@ function upTail(be: BackendRuntime): string {
   return `. ${active} active and ${backup} backup servers online.${rob} 0 sessions requeued, ${be.counters.qcur} total in queue.`;
 }
 
+/** Server lines print as `[WARNING]` on stderr whatever their syslog level (ha_warning), backend ones as `[ALERT]`. */
 function log(rt: ProxyRuntime, be: BackendRuntime, level: SyslogLevel, msg: string): void {
-  rt.logger.log(be.model, level, msg, { stderr: true });
+  rt.logger.log(be.model, level, msg, { stderr: true, stderrLevel: level === 'emerg' ? 'alert' : 'warning' });
 }
 
 interface Before {

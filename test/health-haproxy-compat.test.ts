@@ -1,0 +1,179 @@
+/**
+ * Differential test against the real haproxy 2.6: the same haproxy.cfg, the same misbehaving
+ * servers (500, close mid-response, hang, refuse, 404 under disable-on-404, backup takeover),
+ * then all healed: the server state lines both log must be the same words (check durations aside).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { freePort, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
+import { needs } from './helpers/system.ts';
+
+interface Raw {
+  port: number;
+  /** What the server answers from now on (null = accept and never answer). */
+  reply: string | null;
+  close(): Promise<void>;
+}
+
+/** A raw TCP server answering `reply` to every request; null = accept and never answer. */
+async function raw(reply: string | null, port = 0): Promise<Raw> {
+  const socks = new Set<Socket>();
+  const srv: Server = createServer((s) => {
+    socks.add(s);
+    s.on('error', () => {});
+    s.on('close', () => socks.delete(s));
+    const answer = r.reply;
+    if (answer === null) return;
+    let req = '';
+    s.on('data', (d) => {
+      req += d.toString('latin1');
+      if (req.includes('\r\n\r\n')) s.end(answer);
+    });
+  });
+  await new Promise<void>((res) => srv.listen(port, '127.0.0.1', res));
+  const r: Raw = {
+    reply,
+    port: (srv.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((res) => {
+        for (const s of socks) s.destroy();
+        srv.close(() => res());
+      }),
+  };
+  return r;
+}
+
+/** The server/backend state lines of a log, normalised: durations and duplicates removed. */
+function stateLines(text: string): string[] {
+  const out = new Set<string>();
+  for (let line of text.split('\n')) {
+    line = line.replace(/^\[[A-Z]+\]\s+\(\d+\) : /, '');
+    line = line.replace(/backend '([^']+)' has no server available!/, 'backend $1 has no server available!');
+    if (!/^(Backup )?Server \S+\/\S+ |^backend \S+ has no server/.test(line)) continue;
+    out.add(line.replace(/check duration: \d+ms/, 'check duration: Nms'));
+  }
+  return [...out].sort();
+}
+
+test('server state log lines match haproxy 2.6 word for word', { skip: needs('haproxy') }, async (t) => {
+  const tmp = tempDir();
+  const ok = await raw('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  const e500 = await raw('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
+  const half = await raw('HTTP/1.1 200 OK\r\nContent-Le');
+  const hang = await raw(null);
+  const nf = await raw('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+  const refused = await freePort();
+  t.after(async () => {
+    for (const s of [ok, e500, half, hang, nf]) await s.close();
+    tmp.cleanup();
+  });
+  const cfg = (fe: number) => `global
+  log stderr format raw local0 info
+defaults
+  mode http
+  log global
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+  timeout check 500ms
+frontend f
+  bind 127.0.0.1:${fe}
+  default_backend b500
+backend b500
+  option httpchk GET /
+  server bad 127.0.0.1:${e500.port} check inter 300 fall 2
+  server good 127.0.0.1:${ok.port} check inter 300
+backend bhalf
+  option httpchk GET /
+  server bad 127.0.0.1:${half.port} check inter 300 fall 2
+  server good 127.0.0.1:${ok.port} check inter 300
+backend bhang
+  option httpchk GET /
+  server bad 127.0.0.1:${hang.port} check inter 300 fall 2
+  server good 127.0.0.1:${ok.port} check inter 300
+backend brefused
+  server bad 127.0.0.1:${refused} check inter 300 fall 2
+  server good 127.0.0.1:${ok.port} check inter 300
+backend b404
+  option httpchk
+  http-check disable-on-404
+  server bad 127.0.0.1:${nf.port} check inter 300
+  server good 127.0.0.1:${ok.port} check inter 300
+backend bbackup
+  server a1 127.0.0.1:${refused} check inter 300 fall 1
+  server bk 127.0.0.1:${ok.port} check inter 300 backup
+backend bnone
+  server only 127.0.0.1:${refused} check inter 300 fall 1
+`;
+  const expected = [
+    /^Server b500\/bad is DOWN/,
+    /^Server bhalf\/bad is DOWN/,
+    /^Server bhang\/bad is DOWN/,
+    /^Server brefused\/bad is DOWN/,
+    /^Server b404\/bad is stopping/,
+    /^Server bbackup\/a1 is DOWN/,
+    /^backend bnone has no server/,
+  ];
+  const recovered = [
+    /^Server b500\/bad is UP/,
+    /^Server bhalf\/bad is UP/,
+    /^Server bhang\/bad is UP/,
+    /^Server brefused\/bad is UP/,
+    /^Server b404\/bad is UP/,
+    /^Server bbackup\/a1 is UP/,
+    /^Server bnone\/only is UP/,
+  ];
+  const complete = (lines: string[], res = expected) => res.every((re) => lines.some((l) => re.test(l)));
+  const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n';
+  const bad = () => {
+    e500.reply = 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n';
+    half.reply = 'HTTP/1.1 200 OK\r\nContent-Le';
+    hang.reply = null;
+    nf.reply = 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n';
+  };
+  /** Every server healthy again, including a listener on the refused port. */
+  const heal = async () => {
+    for (const s of [e500, half, hang, nf]) s.reply = OK;
+    return raw(OK, refused);
+  };
+
+  // The real haproxy, in the foreground.
+  const hfe = await freePort();
+  const hcfg = writeFile(tmp.dir, 'haproxy.cfg', cfg(hfe));
+  const hp = spawn('haproxy', ['-db', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let hout = '';
+  hp.stdout?.on('data', (d) => {
+    hout += d;
+  });
+  hp.stderr?.on('data', (d) => {
+    hout += d;
+  });
+  t.after(() => {
+    if (hp.exitCode === null) hp.kill('SIGKILL');
+  });
+  await until(() => complete(stateLines(hout)), 20000, `haproxy lines; got:\n${hout}`);
+  let back = await heal();
+  await until(() => complete(stateLines(hout), recovered), 20000, `haproxy recovery lines; got:\n${hout}`);
+  hp.kill('SIGTERM');
+  await back.close();
+  bad();
+
+  // Switchyard, same configuration.
+  const sfe = await freePort();
+  const scfg = writeFile(tmp.dir, 'switchyard.cfg', cfg(sfe));
+  const sy = await startProxy(['-f', scfg]);
+  t.after(async () => {
+    await sy.stop();
+  });
+  await until(() => complete(stateLines(sy.stderr() + sy.stdout())), 20000, 'switchyard lines');
+  back = await heal();
+  t.after(() => back.close());
+  await until(() => complete(stateLines(sy.stderr() + sy.stdout()), recovered), 20000, 'switchyard recovery lines');
+
+  const theirs = stateLines(hout);
+  const ours = stateLines(sy.stderr() + sy.stdout());
+  t.diagnostic(`haproxy:\n${theirs.join('\n')}`);
+  assert.deepEqual(ours, theirs);
+});

@@ -65,7 +65,8 @@ export function fullHash(a: number): number {
   a = ((a + 0xd3a2646c) ^ (a << 9)) >>> 0;
   a = (a + 0xfd7046c5 + (a << 3)) >>> 0;
   a = (a ^ 0xb55a4f09 ^ (a >>> 16)) >>> 0;
-  return a;
+  // HAProxy then spreads values over the ring by a large prime close to 3/4 of 2^32
+  return Math.imul(a, 3221225473) >>> 0;
 }
 
 export const HASH_FUNCTIONS: Record<'sdbm' | 'djb2' | 'wt6' | 'crc32', HashFn> = { sdbm, djb2, wt6, crc32 };

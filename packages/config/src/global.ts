@@ -6,6 +6,9 @@ import { err, type LineCtx, need, noExtra, valueOr, warn } from './state.ts';
 import { didYouMean } from './suggest.ts';
 import { parseIntRange, parseTime } from './units.ts';
 
+/** Section names, suggested when a section header is mistyped. */
+const SECTIONS = ['defaults', 'frontend', 'backend', 'listen', 'peers'];
+
 type GlobalHandler = (ctx: LineCtx, g: GlobalModel) => void;
 
 /** Keywords of a Node process's world that HAProxy needs and Switchyard does not: what to do instead. */
@@ -238,6 +241,6 @@ export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
   err(
     ctx,
     'CFG_UNKNOWN_KEYWORD',
-    `unknown keyword '${kw}' in 'global' section${didYouMean(kw, [...Object.keys(GLOBAL_KEYWORDS), ...Object.keys(IGNORED)])}`,
+    `unknown keyword '${kw}' in 'global' section${didYouMean(kw, [...Object.keys(GLOBAL_KEYWORDS), ...Object.keys(IGNORED), ...SECTIONS])}`,
   );
 }

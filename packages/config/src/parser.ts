@@ -185,7 +185,8 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       r.error(loc, 'CFG_BAD_NAME', `${kw} name '${name}' may only contain letters, digits, '_', '.', ':' and '-'`);
       return { type: 'skip' };
     }
-    let base: SectionState | undefined = lastDefaults;
+    // A defaults section starts fresh unless it says `from`; proxies copy the last defaults.
+    let base: SectionState | undefined = kind === 'defaults' ? undefined : lastDefaults;
     if (from !== undefined) {
       base = namedDefaults.get(from);
       if (!base) {

@@ -168,8 +168,10 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     // timeouts, as HAProxy's "missing timeouts" warning
     const missing: string[] = [];
     if (isFrontend(p) && !p.timeouts.client) missing.push('client');
-    if (isBackend(p) && !p.timeouts.connect) missing.push('connect');
-    if (isBackend(p) && !p.timeouts.server) missing.push('server');
+    // As HAProxy: the backend side is only checked when there are servers to connect to.
+    const hasServers = isBackend(p) && p.servers.length > 0;
+    if (hasServers && !p.timeouts.connect) missing.push('connect');
+    if (hasServers && !p.timeouts.server) missing.push('server');
     if (missing.length > 0 && !p.disabled) {
       r.warn(
         p.loc,

@@ -102,8 +102,11 @@ test('legacy contimeout/clitimeout/srvtimeout: accepted, warning names the moder
 });
 
 test('missing timeouts warn per proxy, as HAProxy does', () => {
-  const r = parse('frontend f\n  bind :1\n  default_backend b\nbackend b\n  timeout connect 1s\nlisten l\n  bind :2\n');
-  assert.deepEqual(codes(r), ['1 CFG_MISSING_TIMEOUT', '4 CFG_MISSING_TIMEOUT', '6 CFG_MISSING_TIMEOUT']);
+  const r = parse(
+    'frontend f\n  bind :1\n  default_backend b\nbackend b\n  timeout connect 1s\n  server s 1.1.1.1:80\nlisten l\n  bind :2\n  server s 1.1.1.1:80\nbackend empty\n',
+  );
+  // As HAProxy, a backend without servers is not checked (it never connects anywhere).
+  assert.deepEqual(codes(r), ['1 CFG_MISSING_TIMEOUT', '4 CFG_MISSING_TIMEOUT', '7 CFG_MISSING_TIMEOUT']);
   assert.equal(
     r.diagnostics[0].message,
     "missing timeouts for frontend 'f': set 'timeout client' (HAProxy warns about this too)",

@@ -95,6 +95,9 @@ const REMOVED: Record<string, string> = {
   redispatch: "'redispatch' was removed; use 'option redispatch'",
 };
 
+/** Section names, suggested when a section header is mistyped. */
+export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers'];
+
 /** Parses one line of a frontend/backend/listen/defaults section. */
 export function parseProxyLine(ctx: LineCtx, s: SectionState): void {
   const kw = ctx.args[0];
@@ -113,7 +116,12 @@ export function parseProxyLine(ctx: LineCtx, s: SectionState): void {
   if (IGNORED[kw]) return void warn(ctx, 'CFG_IGNORED_KEYWORD', IGNORED[kw]);
   if (UNSUPPORTED[kw]) return void err(ctx, 'CFG_UNSUPPORTED', UNSUPPORTED[kw]);
   if (REMOVED[kw]) return void err(ctx, 'CFG_LEGACY_KEYWORD', REMOVED[kw]);
-  const candidates = [...Object.keys(PROXY_KEYWORDS), ...Object.keys(IGNORED), ...Object.keys(UNSUPPORTED)];
+  const candidates = [
+    ...Object.keys(PROXY_KEYWORDS),
+    ...Object.keys(IGNORED),
+    ...Object.keys(UNSUPPORTED),
+    ...SECTION_KEYWORDS,
+  ];
   err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown keyword '${kw}' in '${s.kind}' section${didYouMean(kw, candidates)}`);
 }
 

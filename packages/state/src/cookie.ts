@@ -18,6 +18,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { CookieModel } from '@switchyard/config';
 import type { BackendRuntime, HttpTxn, ServerState } from '@switchyard/proxy';
 import { decodeCookieDate, encodeCookieDate } from './cookie-date.ts';
+import { setCookies } from './key-fetch.ts';
 import type { TxState } from './tx-state.ts';
 
 /** Per-backend compiled cookie settings. */
@@ -171,8 +172,8 @@ export function cookieResponse(
   const name = m.name;
   const direct = tx.direct === server;
   let found = false;
-  const list = headers['set-cookie'];
-  if (list && list.length > 0) {
+  const list = setCookies(headers);
+  if (list.length > 0) {
     const out: string[] = [];
     for (const sc of list) {
       const eq = sc.indexOf('=');
@@ -219,11 +220,10 @@ export function cookieResponse(
     }
     value += rule.suffix;
   }
-  const cur = headers['set-cookie'];
-  headers['set-cookie'] = cur ? [...cur, value] : [value];
+  headers['set-cookie'] = [...setCookies(headers), value];
   if (m.nocache) {
-    const cc = headers['cache-control'];
-    headers['cache-control'] = cc ? `${cc}, private` : 'private';
+    const cc = headers['cache-control'] as string | string[] | undefined;
+    headers['cache-control'] = cc === undefined ? 'private' : `${Array.isArray(cc) ? cc.join(', ') : cc}, private`;
   }
 }
 

@@ -16,6 +16,7 @@ export { StickTable } from './stick-table.ts';
 export { TableDirectory } from './tables.ts';
 
 import type { FetchDef } from '@switchyard/proxy';
+import { registerFetch } from './acl-bridge.ts';
 import { stateFetchDefs } from './fetches.ts';
 
 /**
@@ -28,3 +29,6 @@ export function registerStateFetches(register: (name: string, def: FetchDef) => 
   for (const [name, def] of stateFetchDefs()) register(name, def);
 }
 const registered = new WeakSet<object>();
+
+// registered at import, as the ACL registry requires (before any configuration is compiled)
+registerStateFetches(registerFetch);

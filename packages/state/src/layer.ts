@@ -5,6 +5,7 @@
  */
 import type { ConfigModel, Diagnostic } from '@switchyard/config';
 import type { ProxyLogger, ProxyRuntime, RequestHooks } from '@switchyard/proxy';
+import { aclCompiler } from './acl-bridge.ts';
 import { setActiveDirectory } from './active.ts';
 import { compilePlan, type StateCompiler, type StatePlan } from './plan.ts';
 import { checkRedisUrl } from './redis-keys.ts';
@@ -19,7 +20,7 @@ export interface StateLayerOptions {
   clusterName?: string;
   /** Defaults to the runtime's logger. */
   logger?: ProxyLogger;
-  /** ACL compilers for keys and conditions (see StateCompiler). */
+  /** Compilers for keys and conditions (default: the ACL package's). */
   compiler?: StateCompiler;
   /** setServerAdmin/setServerWeight: needed to apply admin changes made on other nodes. */
   serverControl?: ServerControl;
@@ -83,7 +84,7 @@ export function checkStateConfig(config: ConfigModel): Diagnostic[] {
 /** Creates the state layer for `rt` (see StateLayer). Never connects synchronously; call ready(). */
 export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {}): StateLayer {
   const logger = opts.logger ?? rt.logger;
-  const compiler = opts.compiler ?? {};
+  const compiler = opts.compiler ?? aclCompiler();
   const dir = new TableDirectory();
   setActiveDirectory(dir);
   const diagnostics = checkStateConfig(rt.config);

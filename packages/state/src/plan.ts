@@ -6,21 +6,19 @@
 import type { ConditionModel, Diagnostic, ProxyModel, SourceLoc } from '@switchyard/config';
 import type { CompiledCondition, FetchFn, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import { type CookieRule, compileCookie } from './cookie.ts';
-import { compileKeyFetch, compileResponseKeyFetch, type ResponseFetchFn } from './key-fetch.ts';
+import { compileResponseKeyFetch, type ResponseFetchFn } from './key-fetch.ts';
 import type { StickTable } from './stick-table.ts';
 import type { TableDirectory } from './tables.ts';
 
 /**
- * How sample expressions and conditions are compiled. The CLI passes the ACL package's
- * compilers; without them, keys use the small built-in set in key-fetch.ts and conditions on
- * stick rules are refused with a clear error. `cond` returns the final decision (it applies
- * `if`/`unless` itself).
+ * How sample expressions and conditions are compiled: the ACL package's compilers (acl-bridge.ts)
+ * in production; tests may pass their own. Problems go to `diags`; `cond` applies `if`/`unless`.
  */
 export interface StateCompiler {
-  /** Compiles a fetch expression in sample context, or returns the error message. */
-  fetch?(expr: string, loc: SourceLoc): FetchFn | string;
-  /** Compiles the condition of a rule written in `proxy`, or returns the error message. */
-  cond?(c: ConditionModel, proxy: ProxyModel): CompiledCondition | string;
+  /** Compiles a fetch expression in sample context; undefined (with a diagnostic) on error. */
+  fetch(expr: string, loc: SourceLoc, diags: Diagnostic[]): FetchFn | undefined;
+  /** Compiles the condition of a rule written in `proxy`. */
+  cond(c: ConditionModel, proxy: ProxyModel, diags: Diagnostic[]): CompiledCondition;
 }
 
 export interface StickRule {
@@ -78,27 +76,9 @@ export function compilePlan(
     }
     return t;
   };
-  const fetch = (expr: string, loc: SourceLoc): FetchFn | undefined => {
-    const f = compiler.fetch ? compiler.fetch(expr, loc) : compileKeyFetch(expr);
-    if (typeof f === 'string') {
-      error('STATE_BAD_KEY_FETCH', f, loc);
-      return undefined;
-    }
-    return f;
-  };
-  const cond = (c: ConditionModel | undefined, p: ProxyModel): CompiledCondition | undefined => {
-    if (!c) return undefined;
-    if (!compiler.cond) {
-      error('STATE_BAD_CONDITION', 'conditions on stick rules need the ACL compiler (not wired in this build)', c.loc);
-      return () => false;
-    }
-    const r = compiler.cond(c, p);
-    if (typeof r === 'string') {
-      error('STATE_BAD_CONDITION', r, c.loc);
-      return () => false;
-    }
-    return r;
-  };
+  const fetch = (expr: string, loc: SourceLoc): FetchFn | undefined => compiler.fetch(expr, loc, diags);
+  const cond = (c: ConditionModel | undefined, p: ProxyModel): CompiledCondition | undefined =>
+    c ? compiler.cond(c, p, diags) : undefined;
 
   const seen = new Set<string>();
   for (const p of rt.config.proxies) {

@@ -56,7 +56,11 @@ interface Message {
   /** table name -> { s: layout signature, e: changes [key, touch, written, abs, deltas] } */
   t?: Record<
     string,
-    { s: string; e: Array<[string, number, number, EntryChange['abs'] | 0, EntryChange['deltas'] | 0]> }
+    {
+      s: string;
+      /** [key, touch, written, abs, deltas, snapshot]: snapshot only in the periodic (touch) refresh. */
+      e: Array<[string, number, number, EntryChange['abs'] | 0, EntryChange['deltas'] | 0, number[] | 0]>;
+    }
   >;
   a?: AdminRecord[];
 }
@@ -174,6 +178,15 @@ export class RedisSync {
       }
       set.add(key);
     };
+  }
+
+  private markTouched(t: StickTable, key: string): void {
+    let set = this.touched.get(t);
+    if (!set) {
+      set = new Set();
+      this.touched.set(t, set);
+    }
+    set.add(key);
   }
 
   /** Follows a new runtime after a reload (events of the old one are no longer listened to). */
@@ -357,9 +370,13 @@ export class RedisSync {
       for (const [name, group] of Object.entries(m.t)) {
         const t = this.dir.get(name);
         if (!t || group.s !== layoutSignature(t.spec.type, t.spec.layout)) continue;
-        for (const [key, touch, written, abs, deltas] of group.e) {
-          applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
+        for (const [key, touch, written, abs, deltas, snap] of group.e) {
+          // periodic refresh: the sender's whole entry, merged (max) so late joiners converge
+          if (snap) mergeSnapshot(t, key, snap, now);
+          else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
           this.stats.applied++;
+          // our copy now holds counts Redis may lack: write it back lazily (with the touches)
+          if (deltas) this.markTouched(t, key);
         }
       }
     }
@@ -401,7 +418,7 @@ export class RedisSync {
             const c = changeOf(t, idx, withValues);
             this.writeEntry(p, t, sig, kinds, key, idx);
             const g = (groups[t.name] ??= { s: sig, e: [] });
-            g.e.push([c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0]);
+            g.e.push([c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0, withValues ? 0 : t.snapshot(idx)]);
             if (++count >= CHUNK) emit();
           }
         }

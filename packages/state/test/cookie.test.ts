@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
 import type { CookieModel } from '@switchyard/config';
 import type { ServerState } from '@switchyard/proxy';
+import { aclCompiler } from '../src/acl-bridge.ts';
 import { decodeCookieDate, encodeCookieDate, s30tob64 } from '../src/cookie-date.ts';
 import { compilePlan } from '../src/plan.ts';
 import { createRequestHooks } from '../src/request-hooks.ts';
@@ -20,7 +21,7 @@ function setup(c: CookieModel, persist = false) {
   const dir = new TableDirectory();
   dir.load(rt.config);
   const diags: never[] = [];
-  const plan = compilePlan(rt, dir, {}, diags);
+  const plan = compilePlan(rt, dir, aclCompiler(), diags);
   const hooks = createRequestHooks(() => plan);
   const backend = rt.backends.get('be')!;
   const [s1, s2, s3] = backend.servers;
@@ -118,6 +119,16 @@ test('cookie rewrite: the server cookie value is replaced by the server id', () 
   assert.deepEqual(direct.forwarded, ['Cookie', 'SRV=B']);
   // rewrite never inserts a cookie the server did not set
   assert.equal(exchange([]).res['set-cookie'], undefined);
+});
+
+test('a single Set-Cookie arrives as a string (node header objects): handled, not split into characters', () => {
+  const { exchange } = setup(cookie('rewrite'));
+  const r = exchange([], { 'set-cookie': 'SRV=abc; path=/' as unknown as string[], 'cache-control': 'no-store' });
+  assert.deepEqual(r.res['set-cookie'], ['SRV=A; path=/']);
+  const ins = setup(cookie('insert', { nocache: true }));
+  const i = ins.exchange([], { 'set-cookie': 'other=1' as unknown as string[], 'cache-control': 'no-store' });
+  assert.deepEqual(i.res['set-cookie'], ['other=1', 'SRV=A; path=/']);
+  assert.equal(i.res['cache-control'], 'no-store, private');
 });
 
 test('cookie rewrite indirect: a direct request loses the server Set-Cookie (client already has it)', () => {

@@ -57,7 +57,7 @@ test('syntax corners: next-line braces, comments, quotes, $defs, @conditionals, 
   assert.equal(model.globalDefs.garpMasterDelay, 2);
   const s = model.scripts[0];
   assert.equal(s.script, "/bin/sh -c 'exit 0 # not a comment'");
-  assert.deepEqual(s.argv, ['/bin/sh', '-c', "'exit", '0', '#', 'not', 'a', "comment'"]);
+  assert.deepEqual(s.argv, ['/bin/sh', '-c', 'exit 0 # not a comment']);
   assert.equal(s.interval, 2);
   assert.equal(s.timeout, 2, 'an invalid timeout falls back to the interval');
   assert.equal(s.weight, -20);

@@ -1,7 +1,7 @@
 /** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import type { KeywordTable, ParseContext } from './engine.ts';
 import { trackProxyTable } from './kw-track-proxy.ts';
-import { tokenize } from './lexer.ts';
+import { splitCommand } from './lexer.ts';
 import type { GlobalDefs, NotifyCommand, NotifyHooks, SourceLoc, TrackRef, VrrpInstance } from './model.ts';
 import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './values.ts';
 
@@ -80,7 +80,12 @@ export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: Notify
     handler: (args: string[], loc: SourceLoc) => {
       const v = need1(ctx, kw, args, loc);
       if (v === undefined) return;
-      const hook: NotifyCommand = { command: v, argv: tokenize(v, loc, ctx.diags), loc };
+      const argv = splitCommand(v);
+      if (typeof argv === 'string' || argv.length === 0) {
+        ctx.report('error', 'KA_BAD_SCRIPT', `${kw}: ${typeof argv === 'string' ? argv : 'empty command'}`, loc);
+        return;
+      }
+      const hook: NotifyCommand = { command: v, argv, loc };
       if (args[1] !== undefined) hook.user = args[2] ? { user: args[1], group: args[2] } : { user: args[1] };
       if (args.length > 3)
         ctx.report('warning', 'KA_EXTRA_PARAMS', `${kw}: extra parameters after the group name - ignoring`, loc);

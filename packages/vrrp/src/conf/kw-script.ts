@@ -1,6 +1,6 @@
 /** `vrrp_script NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import type { KeywordTable, ParseContext } from './engine.ts';
-import { tokenize } from './lexer.ts';
+import { splitCommand } from './lexer.ts';
 import type { SourceLoc, VrrpScript } from './model.ts';
 import { need1, readInt } from './values.ts';
 
@@ -31,7 +31,13 @@ export function scriptTable(ctx: ParseContext, s: VrrpScript & { timeoutSet: boo
       if (v === undefined) return;
       // keepalived takes a single quoted command line, or the remaining words.
       s.script = args.length === 1 ? v : args.join(' ');
-      s.argv = args.length === 1 ? tokenize(v, loc, ctx.diags) : args;
+      const argv = splitCommand(s.script);
+      if (typeof argv === 'string') {
+        ctx.report('error', 'KA_UNMATCHED_QUOTE', argv, loc);
+        s.script = '';
+        return;
+      }
+      s.argv = argv;
     },
   });
   // keepalived 2.2.7 reads both as whole seconds.

@@ -1,0 +1,125 @@
+/**
+ * Notify scripts with keepalived's arguments: on a transition of an instance to MASTER, BACKUP,
+ * FAULT or STOP, `notify_<state>` runs first, then `notify` with four more arguments
+ * `INSTANCE NAME STATE PRIORITY`. A sync group whose members all reach the same state runs the
+ * group's scripts (`GROUP NAME STATE 0`; STOP applies to instances only). Scripts are started in
+ * order without waiting (as keepalived forks them), run without a shell, never throw: a failure to
+ * start, a non-zero status or a kill is logged. `drain()` waits for the running ones (shutdown).
+ */
+import { spawn } from 'node:child_process';
+import type { KeepalivedConf, NotifyCommand, NotifyHooks } from '../conf/model.ts';
+import { type RunAs, resolveRunAs } from '../track/run-as.ts';
+
+/** The part of a state change the notifier needs (the Sidecar's StateChange fits). */
+export interface NotifyChange {
+  instance: string;
+  to: string;
+  priority: number;
+}
+
+/** Anything that reports state changes (the Sidecar). */
+export interface NotifySource {
+  onStateChange(fn: (c: NotifyChange) => void): void;
+}
+
+/** Options of the notifier. */
+export interface NotifierOptions {
+  log?: (msg: string) => void;
+  /** Scripts still running after this long are killed (keepalived never kills them; default 0 = never). */
+  killAfterMs?: number;
+}
+
+const NOTIFIED = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+
+/** Runs notify scripts for one config. */
+export class Notifier {
+  private readonly running = new Set<Promise<void>>();
+  private readonly memberState = new Map<string, string>();
+  private readonly groupState = new Map<string, string>();
+  private readonly log: (msg: string) => void;
+
+  constructor(
+    readonly conf: KeepalivedConf,
+    private readonly opts: NotifierOptions = {},
+  ) {
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Subscribes to `source`. */
+  attach(source: NotifySource): this {
+    source.onStateChange((c) => this.handle(c));
+    return this;
+  }
+
+  /** Runs the scripts for one transition (returns at once). */
+  handle(c: NotifyChange): void {
+    if (!NOTIFIED.has(c.to)) return;
+    const inst = this.conf.instances.find((i) => i.name === c.instance);
+    if (!inst) return;
+    this.fire('INSTANCE', inst.name, inst.notify, c.to, c.priority);
+    if (!inst.syncGroup || c.to === 'STOP') return;
+    const group = this.conf.syncGroups.find((g) => g.name === inst.syncGroup);
+    if (!group) return;
+    this.memberState.set(inst.name, c.to);
+    const all = group.group.every((m) => this.memberState.get(m) === c.to);
+    if (all && this.groupState.get(group.name) !== c.to) {
+      this.groupState.set(group.name, c.to);
+      this.fire('GROUP', group.name, group.notify, c.to, 0);
+    }
+  }
+
+  /** Waits until every started script has ended. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private fire(kind: 'INSTANCE' | 'GROUP', name: string, hooks: NotifyHooks, state: string, priority: number): void {
+    const specific = hooks[state.toLowerCase() as 'master' | 'backup' | 'fault' | 'stop'];
+    if (specific) this.run(specific, specific.argv, `(${name}) notify_${state.toLowerCase()}`);
+    if (hooks.any) {
+      this.run(hooks.any, [...hooks.any.argv, kind, name, state, String(priority)], `(${name}) notify`);
+    }
+  }
+
+  private run(hook: NotifyCommand, argv: string[], what: string): void {
+    const who = hook.user ?? this.conf.globalDefs.scriptUser;
+    let runAs: RunAs | undefined;
+    if (who) {
+      const r = resolveRunAs(who.user, who.group);
+      if (typeof r === 'string') {
+        this.log(`${what} ${hook.command}: ${r} - not run`);
+        return;
+      }
+      runAs = r;
+    }
+    const p = new Promise<void>((resolve) => {
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn(argv[0], argv.slice(1), {
+          stdio: 'ignore',
+          ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+        });
+      } catch (e) {
+        this.log(`${what} ${hook.command}: cannot run: ${(e as Error).message}`);
+        resolve();
+        return;
+      }
+      const killAfter = this.opts.killAfterMs ?? 0;
+      const timer = killAfter > 0 ? setTimeout(() => child.kill('SIGKILL'), killAfter) : undefined;
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        this.log(`${what} ${hook.command}: cannot run: ${e.message}`);
+        resolve();
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (code !== 0) {
+          this.log(`${what} ${hook.command} ${code !== null ? `exited with status ${code}` : `killed by ${signal}`}`);
+        }
+        resolve();
+      });
+    });
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+}

@@ -8,14 +8,13 @@ export function logRequest(s: Stream, now: number, bytes: number): void {
   const be = s.be;
   const server = s.server;
   const txn = s.txn;
-  const connected = s.tc >= 0 && s.tr >= 0;
   const f: RequestLogFields = {
     clientIp: txn.srcIp,
     clientPort: txn.srcPort,
     start: s.start,
     frontend: txn.ssl ? `${fe.name}~` : fe.name,
     backend: be ? be.name : fe.name,
-    server: server && (connected || s.tc === -1 || s.retries > 0) ? server.name : '<NOSRV>',
+    server: server ? server.name : '<NOSRV>',
     tR: 0,
     tw: s.tw,
     tc: s.tw < 0 ? -1 : s.tc,

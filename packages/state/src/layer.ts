@@ -54,9 +54,15 @@ export interface StateLayer {
   stop(): Promise<void>;
 }
 
-/** Diagnostics of the state-related configuration, without creating anything (for `-c`). */
-export function checkStateConfig(config: ConfigModel): Diagnostic[] {
-  const diags = new TableDirectory().load(config);
+/**
+ * Diagnostics of the state-related configuration, without connecting anything (for `-c`): table
+ * definitions, redis-url, peers; with the built runtime also the stick/track rules (unknown
+ * tables, bad keys, conditions).
+ */
+export function checkStateConfig(config: ConfigModel, rt?: ProxyRuntime): Diagnostic[] {
+  const dir = new TableDirectory();
+  const diags = dir.load(config);
+  if (rt) compilePlan(rt, dir, aclCompiler(), diags);
   const url = config.global.redisUrl;
   if (url) {
     const bad = checkRedisUrl(url);

@@ -34,6 +34,8 @@ export const Codes = {
   DUPLICATE_ID: 'CFG_DUPLICATE_ID',
   UNKNOWN_BACKEND: 'CFG_UNKNOWN_BACKEND',
   UNKNOWN_DEFAULTS: 'CFG_UNKNOWN_DEFAULTS',
+  /** A named defaults section used both through `from` and implicitly (HAProxy refuses it too). */
+  AMBIGUOUS_DEFAULTS: 'CFG_AMBIGUOUS_DEFAULTS',
   UNKNOWN_PEERS: 'CFG_UNKNOWN_PEERS',
   UNKNOWN_TABLE: 'CFG_UNKNOWN_TABLE',
   /** `timeout client/server/connect` missing: HAProxy warns too. */

@@ -55,6 +55,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   const sections: SectionState[] = [];
   const namedDefaults = new Map<string, SectionState>();
   let lastDefaults: SectionState | undefined;
+  const defaultsUse = new Map<SectionState, { explicit: boolean; implicit: SourceLoc[] }>();
   let cur: Current = { type: 'none' };
 
   const finish = (): void => {
@@ -195,6 +196,24 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
           'CFG_UNKNOWN_DEFAULTS',
           `${kw} '${name}': defaults section '${from}' not found (it must be named and come before)${didYouMean(from, namedDefaults.keys())}`,
         );
+      }
+    }
+    // HAProxy refuses a named defaults section used both through `from` and implicitly.
+    if (base?.name) {
+      const use = defaultsUse.get(base) ?? { explicit: false, implicit: [] };
+      defaultsUse.set(base, use);
+      const ambiguous = (at: SourceLoc): void =>
+        r.error(
+          at,
+          'CFG_AMBIGUOUS_DEFAULTS',
+          `defaults section '${base?.name}' (declared at ${base?.model.loc.file}:${base?.model.loc.line}) is explicitly referenced by another proxy and implicitly used here; use 'from ${base?.name}' everywhere or add a last defaults section that is never referenced`,
+        );
+      if (from === undefined) {
+        if (use.explicit) ambiguous(loc);
+        use.implicit.push({ ...loc });
+      } else if (!use.explicit) {
+        use.explicit = true;
+        for (const at of use.implicit) ambiguous(at);
       }
     }
     const s = inherit(kind, name, loc, base, kind === 'defaults' ? from : base ? base.name : undefined);

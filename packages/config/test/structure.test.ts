@@ -75,6 +75,19 @@ test('defaults errors: unknown `from`, anonymous cannot be referenced, duplicate
   );
 });
 
+test('a named defaults used both through from and implicitly is refused, as HAProxy does', () => {
+  const r = parse(`defaults base\n  timeout connect 1s\nbackend a\nbackend b from base\nbackend c\n`);
+  assert.deepEqual(codes(r), ['3 CFG_AMBIGUOUS_DEFAULTS', '5 CFG_AMBIGUOUS_DEFAULTS']);
+  assert.match(
+    r.diagnostics[0].message,
+    /^defaults section 'base' \(declared at t\.cfg:1\) is explicitly referenced by another proxy and implicitly used here/,
+  );
+  const ok = parse(
+    `defaults base\n  timeout connect 1s\ndefaults\n  timeout connect 2s\nbackend a\nbackend b from base\n`,
+  );
+  assert.deepEqual(ok.diagnostics, []);
+});
+
 test('proxy ids in order from 1 skipping explicit ones; duplicates refused', () => {
   const r = parse(`${DEFAULTS}frontend f\n  bind :1\n  default_backend b\nbackend b\n  id 1\nbackend c\n`);
   assert.deepEqual(

@@ -13,6 +13,8 @@ import { findBinary } from './helpers/system.ts';
 const chromiumPath = findBinary('chromium');
 const skip = chromiumPath ? false : process.env.CI === 'true' ? false : 'needs chromium (apt-get install chromium)';
 const loc = { file: 'test.cfg', line: 3 };
+/** What the page functions use from the browser (this file is type-checked without the DOM lib). */
+type BrowserGlobals = { getComputedStyle(el: unknown): { backgroundColor: string } };
 
 function farm() {
   const stats = statsModel({
@@ -81,7 +83,10 @@ describe('stats page in headless Chromium', { skip }, () => {
   });
 
   const bg = (row: string) =>
-    page.$eval(`table[data-proxy="app"] tr[data-row="${row}"]`, (el) => getComputedStyle(el).backgroundColor);
+    page.$eval(
+      `table[data-proxy="app"] tr[data-row="${row}"]`,
+      (el) => (globalThis as unknown as BrowserGlobals).getComputedStyle(el).backgroundColor,
+    );
 
   test('renders one table per proxy with FRONTEND, server and BACKEND rows', async () => {
     const r = await page.goto(`${f.url('web')}/admin?stats`);
@@ -128,7 +133,7 @@ describe('stats page in headless Chromium', { skip }, () => {
     await page.check('table[data-proxy="app"] input.toggle-all');
     const checked = await page.$$eval(
       'table[data-proxy="app"] input[name="s"]',
-      (xs) => xs.filter((x) => (x as HTMLInputElement).checked).length,
+      (xs) => xs.filter((x) => (x as unknown as { checked: boolean }).checked).length,
     );
     assert.equal(checked, 6);
     await page.selectOption('select[name="action"]', 'ready');

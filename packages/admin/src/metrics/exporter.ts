@@ -17,14 +17,90 @@ type Labels = Record<string, string | number>;
 interface Sample {
   value: number;
   labels: Labels;
+  /** prom-client caches the formatted text of a sharedLabels object by identity: reused across scrapes. */
+  sharedLabels?: Labels;
   metricName?: string;
 }
+
 interface CustomMetric {
   name: string;
   help: string;
   type: 'gauge' | 'counter' | 'histogram';
   aggregator: 'sum';
   get(): { name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' };
+}
+
+const NO_LABELS: Labels = Object.freeze({}) as Labels;
+
+interface FeEntry {
+  f: FrontendRuntime;
+  base: Labels;
+  state: Labels[];
+  codes: Labels[];
+}
+interface BeEntry {
+  b: BackendRuntime;
+  base: Labels;
+  state: Labels[];
+  codes: Labels[];
+  le: Labels[];
+}
+interface SvEntry {
+  b: BackendRuntime;
+  s: ServerState;
+  base: Labels;
+  state: Labels[];
+  codes: Labels[];
+  chk: Labels[];
+  le: Labels[];
+}
+interface Snapshot {
+  fes: FeEntry[];
+  bes: BeEntry[];
+  svs: SvEntry[];
+}
+
+/**
+ * Label sets of every frontend, backend and server of a runtime, built once per runtime (its
+ * proxies and servers only change by reload, which builds a new runtime). prom-client caches
+ * the formatted text of a `sharedLabels` object by identity, so reusing these objects makes a
+ * scrape of a large farm cost little more than reading the counters.
+ */
+const snapshots = new WeakMap<ProxyRuntime, Snapshot>();
+
+function snapshot(rt: ProxyRuntime): Snapshot {
+  let sn = snapshots.get(rt);
+  if (sn) return sn;
+  const states = (base: Labels, list: readonly string[]) => list.map((state) => ({ ...base, state }));
+  const codes = (base: Labels) => CODES.map((code) => ({ ...base, code }));
+  const les = (base: Labels) => [...LATENCY_BUCKETS.map(String), '+Inf'].map((le) => ({ ...base, le }));
+  sn = { fes: [], bes: [], svs: [] };
+  for (const f of rt.frontends.values()) {
+    const base = { proxy: f.name };
+    sn.fes.push({ f, base, state: states(base, ['DOWN', 'UP']), codes: codes(base) });
+  }
+  for (const b of rt.backends.values()) {
+    const base = { proxy: b.name };
+    sn.bes.push({ b, base, state: states(base, ['DOWN', 'UP']), codes: codes(base), le: les(base) });
+    for (const s of b.servers) {
+      const sb = { proxy: b.name, server: s.name };
+      sn.svs.push({
+        b,
+        s,
+        base: sb,
+        state: states(sb, SERVER_STATES),
+        codes: codes(sb),
+        chk: states(sb, CHECK_STATES),
+        le: les(sb),
+      });
+    }
+  }
+  snapshots.set(rt, sn);
+  return sn;
+}
+
+function sample(value: number, labels: Labels): Sample {
+  return { value, labels: NO_LABELS, sharedLabels: labels };
 }
 
 export interface ExporterSource {
@@ -91,28 +167,27 @@ function avgSec(sum: number, n: number): number {
 
 /** Builds the metric list over whatever runtime `src.runtime()` returns at scrape time. */
 function buildMetrics(src: ExporterSource): CustomMetric[] {
-  const fes = (): FrontendRuntime[] => [...src.runtime().frontends.values()];
-  const bes = (): BackendRuntime[] => [...src.runtime().backends.values()];
+  const snap = () => snapshot(src.runtime());
+  const fes = (): FrontendRuntime[] => snap().fes.map((e) => e.f);
   const m: CustomMetric[] = [];
   const proc = (name: string, value: () => number, labels: Labels = {}) =>
     m.push(metric(name, (o) => o.push({ value: value(), labels })));
   const fe = (name: string, value: (f: FrontendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const f of fes()) o.push({ value: value(f), labels: { proxy: f.name } });
+        for (const e of snap().fes) o.push(sample(value(e.f), e.base));
       }),
     );
   const be = (name: string, value: (b: BackendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const b of bes()) o.push({ value: value(b), labels: { proxy: b.name } });
+        for (const e of snap().bes) o.push(sample(value(e.b), e.base));
       }),
     );
   const sv = (name: string, value: (s: ServerState, b: BackendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const b of bes())
-          for (const s of b.servers) o.push({ value: value(s, b), labels: { proxy: b.name, server: s.name } });
+        for (const e of snap().svs) o.push(sample(value(e.s, e.b), e.base));
       }),
     );
   const now = () => Date.now();
@@ -140,9 +215,9 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   // frontends
   m.push(
     metric('haproxy_frontend_status', (o) => {
-      for (const f of fes()) {
-        o.push({ value: f.listening ? 0 : 1, labels: { proxy: f.name, state: 'DOWN' } });
-        o.push({ value: f.listening ? 1 : 0, labels: { proxy: f.name, state: 'UP' } });
+      for (const e of snap().fes) {
+        o.push(sample(e.f.listening ? 0 : 1, e.state[0]));
+        o.push(sample(e.f.listening ? 1 : 0, e.state[1]));
       }
     }),
   );
@@ -165,7 +240,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_frontend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const f of fes()) o.push({ value: f.counters.hrsp[i], labels: { proxy: f.name, code: CODES[i] } });
+        for (const e of snap().fes) o.push(sample(e.f.counters.hrsp[i], e.codes[i]));
       }
     }),
   );
@@ -173,10 +248,10 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   // backends
   m.push(
     metric('haproxy_backend_status', (o) => {
-      for (const b of bes()) {
-        const up = b.servers.length === 0 || backendWeights(b).weight > 0 ? 1 : 0;
-        o.push({ value: 1 - up, labels: { proxy: b.name, state: 'DOWN' } });
-        o.push({ value: up, labels: { proxy: b.name, state: 'UP' } });
+      for (const e of snap().bes) {
+        const up = e.b.servers.length === 0 || backendWeights(e.b).weight > 0 ? 1 : 0;
+        o.push(sample(1 - up, e.state[0]));
+        o.push(sample(up, e.state[1]));
       }
     }),
   );
@@ -215,7 +290,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_backend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const b of bes()) o.push({ value: b.counters.hrsp[i], labels: { proxy: b.name, code: CODES[i] } });
+        for (const e of snap().bes) o.push(sample(e.b.counters.hrsp[i], e.codes[i]));
       }
     }),
   );
@@ -223,12 +298,9 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   // servers
   m.push(
     metric('haproxy_server_status', (o) => {
-      for (const b of bes()) {
-        for (const s of b.servers) {
-          const st = serverStateLabel(s);
-          for (const x of SERVER_STATES)
-            o.push({ value: x === st ? 1 : 0, labels: { proxy: b.name, server: s.name, state: x } });
-        }
+      for (const e of snap().svs) {
+        const st = serverStateLabel(e.s);
+        for (let i = 0; i < SERVER_STATES.length; i++) o.push(sample(SERVER_STATES[i] === st ? 1 : 0, e.state[i]));
       }
     }),
   );
@@ -268,13 +340,10 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   sv('haproxy_server_check_duration_seconds', (s) => (s.lastCheck?.durationMs ?? 0) / SEC);
   m.push(
     metric('haproxy_server_check_status', (o) => {
-      for (const b of bes()) {
-        for (const s of b.servers) {
-          if (!s.checked) continue;
-          const st = s.lastCheck?.status;
-          for (const x of CHECK_STATES)
-            o.push({ value: x === st ? 1 : 0, labels: { proxy: b.name, server: s.name, state: x } });
-        }
+      for (const e of snap().svs) {
+        if (!e.s.checked) continue;
+        const st = e.s.lastCheck?.status;
+        for (let i = 0; i < CHECK_STATES.length; i++) o.push(sample(CHECK_STATES[i] === st ? 1 : 0, e.chk[i]));
       }
     }),
   );
@@ -286,9 +355,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_server_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const b of bes())
-          for (const s of b.servers)
-            o.push({ value: s.counters.hrsp[i], labels: { proxy: b.name, server: s.name, code: CODES[i] } });
+        for (const e of snap().svs) o.push(sample(e.s.counters.hrsp[i], e.codes[i]));
       }
     }),
   );
@@ -298,9 +365,9 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric(
       'haproxy_backend_http_request_duration_seconds',
       (o) => {
-        for (const b of bes()) {
-          const h = src.latency.backends.get(b.name)?.all;
-          if (h) pushHistogram(o, 'haproxy_backend_http_request_duration_seconds', h, { proxy: b.name });
+        for (const e of snap().bes) {
+          const h = src.latency.backends.get(e.b.name)?.all;
+          if (h) pushHistogram(o, 'haproxy_backend_http_request_duration_seconds', h, e);
         }
       },
       {
@@ -313,14 +380,9 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric(
       'haproxy_server_http_request_duration_seconds',
       (o) => {
-        for (const b of bes()) {
-          const e = src.latency.backends.get(b.name);
-          if (!e) continue;
-          for (const s of b.servers) {
-            const h = e.servers.get(s.name);
-            if (h)
-              pushHistogram(o, 'haproxy_server_http_request_duration_seconds', h, { proxy: b.name, server: s.name });
-          }
+        for (const e of snap().svs) {
+          const h = src.latency.backends.get(e.b.name)?.servers.get(e.s.name);
+          if (h) pushHistogram(o, 'haproxy_server_http_request_duration_seconds', h, e);
         }
       },
       {
@@ -347,8 +409,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric(
       'switchyard_server_usable',
       (o) => {
-        for (const b of bes())
-          for (const s of b.servers) o.push({ value: isUsable(s) ? 1 : 0, labels: { proxy: b.name, server: s.name } });
+        for (const e of snap().svs) o.push(sample(isUsable(e.s) ? 1 : 0, e.base));
       },
       { type: 'gauge', help: 'Switchyard: 1 when the server takes new non-persistent traffic (UP, READY, weight > 0)' },
     ),
@@ -356,15 +417,15 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   return m;
 }
 
-function pushHistogram(o: Sample[], name: string, h: Histogram, labels: Labels): void {
+function pushHistogram(o: Sample[], name: string, h: Histogram, e: { base: Labels; le: Labels[] }): void {
   let acc = 0;
-  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+  const bucket = `${name}_bucket`;
+  for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
     acc += h.counts[i];
-    o.push({ metricName: `${name}_bucket`, value: acc, labels: { ...labels, le: LATENCY_BUCKETS[i] } });
+    o.push({ metricName: bucket, value: acc, labels: NO_LABELS, sharedLabels: e.le[i] });
   }
-  o.push({ metricName: `${name}_bucket`, value: h.count, labels: { ...labels, le: '+Inf' } });
-  o.push({ metricName: `${name}_sum`, value: h.sum, labels });
-  o.push({ metricName: `${name}_count`, value: h.count, labels });
+  o.push({ metricName: `${name}_sum`, value: h.sum, labels: NO_LABELS, sharedLabels: e.base });
+  o.push({ metricName: `${name}_count`, value: h.count, labels: NO_LABELS, sharedLabels: e.base });
 }
 
 /** HAProxy's exporter `scope` values and the metric name prefixes they select. */

@@ -3,6 +3,7 @@
  * registerFetch(). Each definition validates its arguments once and returns a closure.
  */
 import type { HttpTxn } from '../txn.ts';
+import { strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
 
@@ -78,12 +79,32 @@ function headerCount(split: boolean): FetchDef {
   };
 }
 
+/** `*_val` variant of a string fetch: each value converted with HAProxy's strl2ic(). */
+function valFetch(inner: FetchDef): FetchDef {
+  return {
+    type: 'int',
+    minArgs: inner.minArgs,
+    maxArgs: inner.maxArgs,
+    create(args, ctx) {
+      const f = inner.create(args, ctx);
+      if (typeof f === 'string') return f;
+      return (txn) => {
+        const v = f(txn);
+        if (v === undefined) return undefined;
+        // ACL context lists stay lists of decimal strings; the int matcher reads them back exactly
+        if (Array.isArray(v)) return v.map((x) => String(strl2ic(x)));
+        return strl2ic(String(v));
+      };
+    },
+  };
+}
+
 /** A fetch without arguments. */
 function simple(type: FetchDef['type'], fn: FetchFn): FetchDef {
   return { type, minArgs: 0, maxArgs: 0, create: () => fn };
 }
 
-function urlParamFetch(type: 'str' | 'int'): FetchDef {
+function urlParamFetch(type: 'str'): FetchDef {
   return {
     type,
     minArgs: 0,
@@ -113,7 +134,7 @@ function urlParamFetch(type: 'str' | 'int'): FetchDef {
 }
 
 /** req.cook / cook: ACL context iterates, sample context takes the last (first cookie without a name). */
-function cookieFetch(type: 'str' | 'int'): FetchDef {
+function cookieFetch(type: 'str'): FetchDef {
   return {
     type,
     minArgs: 0,
@@ -188,7 +209,7 @@ const builtins: Array<[string[], FetchDef]> = [
   [['req.fhdr'], headerFetch(false)],
   [['hdr_cnt', 'req.hdr_cnt'], headerCount(true)],
   [['req.fhdr_cnt'], headerCount(false)],
-  [['hdr_val', 'req.hdr_val'], { ...headerFetch(true), type: 'int' }],
+  [['hdr_val', 'req.hdr_val'], valFetch(headerFetch(true))],
   [['path'], simple('str', (t) => t.path)],
   [['pathq'], simple('str', (t) => (urlHasQuery(t) ? `${t.path}?${t.query}` : t.path))],
   [['url'], simple('str', (t) => t.url)],
@@ -199,13 +220,13 @@ const builtins: Array<[string[], FetchDef]> = [
   [['url_ip'], simple('ip', (t) => absoluteAuthority(t.url)?.host)],
   [['url_port'], simple('int', (t) => absoluteAuthority(t.url)?.port)],
   [['url_param', 'urlp'], urlParamFetch('str')],
-  [['urlp_val'], urlParamFetch('int')],
+  [['urlp_val'], valFetch(urlParamFetch('str'))],
   [['src'], simple('ip', (t) => t.srcIp)],
   [['src_port'], simple('int', (t) => t.srcPort)],
   [['dst'], simple('ip', (t) => t.dstIp)],
   [['dst_port'], simple('int', (t) => t.dstPort)],
   [['req.cook', 'cook'], cookieFetch('str')],
-  [['req.cook_val', 'cook_val'], cookieFetch('int')],
+  [['req.cook_val', 'cook_val'], valFetch(cookieFetch('str'))],
   [['req.cook_cnt', 'cook_cnt'], cookieCount],
   [['ssl_fc'], simple('bool', (t) => t.ssl)],
   [['ssl_fc_has_sni'], simple('bool', (t) => t.ssl && t.sni !== undefined && t.sni !== '')],

@@ -3,7 +3,7 @@
  * `%[...]`, track-sc, stick and balance keys. Parsed once at load.
  */
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
-import { type Scalar, toInt } from './cast.ts';
+import type { Scalar } from './cast.ts';
 import { CONVERTERS, type ConvFn } from './converters.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import type { ExprCall } from './expr-parse.ts';
@@ -71,14 +71,6 @@ export function buildSample(
   }
   let fn = made;
   let type = def.type;
-  if (type === 'int' && !multi) {
-    // int fetches reading text (hdr_val, cook_val, urlp_val) give a number in sample context
-    const raw = fn;
-    fn = (txn) => {
-      const v = raw(txn);
-      return typeof v === 'string' ? toInt(v) : v;
-    };
-  }
   for (const c of converters) {
     const cdef = CONVERTERS.get(c.name);
     if (!cdef) {

@@ -1,0 +1,177 @@
+/**
+ * Bodies stream through the proxy with back-pressure: 200 MB each way while the proxy's RSS stays
+ * flat (nothing is buffered whole), and an Upgrade request becomes a raw tunnel.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { request } from 'undici';
+import {
+  defaults,
+  freePort,
+  type ProxyProcess,
+  startProxy,
+  startUpstream,
+  tempDir,
+  type Upstream,
+  until,
+  writeFile,
+} from './helpers/proxy.ts';
+
+const MB = 1024 * 1024;
+/**
+ * Body size for the memory tests. V8 frees socket buffers lazily (tens of MB of slack), so the
+ * body is several times that slack: a proxy that buffered it would grow by at least SIZE.
+ */
+const SIZE = 200 * MB;
+/** Largest RSS growth accepted while SIZE bytes stream through. */
+const MAX_GROWTH = SIZE / 2;
+let px: ProxyProcess;
+let port: number;
+let up: Upstream;
+const tmp = tempDir();
+const upgrades: IncomingHttpHeaders[] = [];
+
+before(async () => {
+  up = await startUpstream('stream', (req, res) => {
+    if (req.url === '/upload') {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.on('end', () => res.end(String(n)));
+      return;
+    }
+    if (req.url === '/download') {
+      res.writeHead(200, { 'content-length': String(SIZE) });
+      Readable.from(chunks(SIZE)).pipe(res);
+      return;
+    }
+    res.end('ok');
+  });
+  up.server.on('upgrade', (req, socket) => {
+    upgrades.push(req.headers);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\nX-Up: tunnel\r\n\r\n`,
+    );
+    socket.on('data', (d: Buffer) => socket.write(`echo:${d.toString()}`));
+  });
+  port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'stream.cfg',
+    `${defaults()}
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  timeout tunnel 800ms
+  server s 127.0.0.1:${up.port}
+`,
+  );
+  px = await startProxy(['-f', cfg]);
+  // Warm up the code paths (module loading, JIT) so RSS growth measures buffering only.
+  for (const path of ['/upload', '/upload']) {
+    const r = await request(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: Readable.from(chunks(4 * MB)) });
+    await r.body.text();
+  }
+  const r = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: Readable.from(chunks(4 * MB)) });
+  await r.body.text();
+});
+
+after(async () => {
+  await px?.stop();
+  await up?.close();
+  tmp.cleanup();
+});
+
+function* chunks(total: number): Generator<Buffer> {
+  const block = Buffer.alloc(64 * 1024, 0x61);
+  for (let sent = 0; sent < total; sent += block.length) yield block.subarray(0, Math.min(block.length, total - sent));
+}
+
+/** Resident set size of the proxy process in bytes (Linux /proc). */
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Samples the proxy's RSS while `fn` runs; returns [baseline, peak]. */
+async function measure(fn: () => Promise<void>): Promise<[number, number]> {
+  const pid = px.proc.pid as number;
+  const base = rss(pid);
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rss(pid));
+  }, 10);
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  return [base, Math.max(peak, rss(pid))];
+}
+
+test('200 MB upload streams through with flat memory', async () => {
+  let answer = '';
+  const [base, peak] = await measure(async () => {
+    const r = await request(`http://127.0.0.1:${port}/upload`, {
+      method: 'POST',
+      body: Readable.from(chunks(SIZE)),
+      headers: { 'content-length': String(SIZE) },
+    });
+    answer = await r.body.text();
+  });
+  assert.equal(answer, String(SIZE));
+  assert.ok(
+    peak - base < MAX_GROWTH,
+    `proxy RSS grew by ${((peak - base) / MB).toFixed(1)} MB for a ${SIZE / MB} MB body`,
+  );
+});
+
+test('50 MB chunked upload streams through', async () => {
+  const r = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: Readable.from(chunks(50 * MB)) });
+  assert.equal(await r.body.text(), String(50 * MB));
+});
+
+test('200 MB download read slowly streams with back-pressure and flat memory', async () => {
+  let got = 0;
+  const [base, peak] = await measure(async () => {
+    const r = await request(`http://127.0.0.1:${port}/download`);
+    for await (const c of r.body) {
+      got += (c as Buffer).length;
+      // a slow reader: the proxy must pause the upstream instead of buffering
+      if (got % MB < 65536) await new Promise((res) => setTimeout(res, 10));
+    }
+  });
+  assert.equal(got, SIZE);
+  assert.ok(
+    peak - base < MAX_GROWTH,
+    `proxy RSS grew by ${((peak - base) / MB).toFixed(1)} MB for a ${SIZE / MB} MB body`,
+  );
+});
+
+test('Upgrade: 101 from the server, then a raw two-way tunnel closed after timeout tunnel', async () => {
+  const s = connect(port, '127.0.0.1');
+  let data = '';
+  s.on('data', (d) => {
+    data += d.toString();
+  });
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  s.write(
+    'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+  );
+  await until(() => data.includes('\r\n\r\n'), 10000, '101 head');
+  assert.match(data, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  assert.match(data, /\r\nX-Up: tunnel\r\n/);
+  data = '';
+  s.write('ping');
+  await until(() => data === 'echo:ping', 10000, 'echo through the tunnel');
+  assert.equal(upgrades[0]?.upgrade, 'websocket');
+  assert.equal(upgrades[0]?.['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
+  // idle longer than `timeout tunnel` (800ms): the proxy closes both sides
+  await closed;
+});

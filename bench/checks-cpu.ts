@@ -4,9 +4,16 @@
  * Prints the share of one core used by this process (process.cpuUsage over the window), with
  * an idle baseline for comparison, for TCP checks and `option httpchk` checks.
  *
- *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http]
+ * With --haproxy, the real haproxy (if installed) runs the same checks for reference; its CPU is
+ * read from /proc/PID/stat over the same window.
+ *
+ *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http] [--haproxy]
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHealthEngine } from '../packages/proxy/src/health/engine.ts';
 import { probeAgent, probeCheck } from '../packages/proxy/src/health/probe.ts';
 import { backendModel, httpchk, makeRuntime, serverModel } from '../packages/proxy/test/health-helpers.ts';
@@ -21,6 +28,7 @@ const INTER = Number(opt('inter', '1000'));
 const SECONDS = Number(opt('seconds', '10'));
 const LISTENERS = Number(opt('listeners', '20'));
 const MODES = opt('mode', 'tcp,http').split(',');
+const HAPROXY = argv.includes('--haproxy');
 
 const LISTENER_SCRIPT = `
 const net = require('node:net');
@@ -50,6 +58,60 @@ function cpuShare(ms: number): Promise<number> {
   });
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU seconds (user+system) of process `pid` from /proc (clock ticks at 100 Hz). */
+function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs haproxy with the same servers and checks; returns its share of one core over the window. */
+async function haproxyShare(ports: number[], mode: string): Promise<number | undefined> {
+  if (spawnSync('haproxy', ['-v']).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'sy-checks-'));
+  const lines = [
+    'global',
+    '  nbthread 1',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 5s',
+    '  timeout server 5s',
+    '  timeout check 1s',
+    // haproxy exits without a listener: one on a port the OS picks.
+    'frontend idle',
+    `  bind 127.0.0.1:${await freePort()}`,
+    'backend bench',
+  ];
+  if (mode === 'http')
+    lines.push('  option httpchk', '  http-check send meth GET uri /health ver HTTP/1.1 hdr Host bench');
+  for (let i = 0; i < SERVERS; i++)
+    lines.push(`  server s${i} 127.0.0.1:${ports[i % ports.length]} check inter ${INTER}`);
+  writeFileSync(join(dir, 'h.cfg'), `${lines.join('\n')}\n`);
+  const hp = spawn('haproxy', ['-db', '-f', join(dir, 'h.cfg')], { stdio: 'ignore' });
+  try {
+    await sleep(INTER * 2);
+    const c0 = procCpuSeconds(hp.pid as number);
+    const t0 = performance.now();
+    await sleep(SECONDS * 1000);
+    const c1 = procCpuSeconds(hp.pid as number);
+    return ((c1 - c0) / ((performance.now() - t0) / 1000)) * 100;
+  } finally {
+    hp.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const child = spawn(process.execPath, ['-e', LISTENER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -58,10 +120,14 @@ async function main(): Promise<void> {
       child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as number[]));
     });
     const baseline = await cpuShare(Math.min(SECONDS, 5) * 1000);
-    console.log(`node ${process.version}, ${SERVERS} servers, inter ${INTER}ms, ${LISTENERS} loopback listeners, window ${SECONDS}s`);
+    console.log(
+      `node ${process.version}, ${SERVERS} servers, inter ${INTER}ms, ${LISTENERS} loopback listeners, window ${SECONDS}s`,
+    );
     console.log(`idle baseline                      : ${baseline.toFixed(2)}% of one core`);
     for (const mode of MODES) {
-      const servers = Array.from({ length: SERVERS }, (_, i) => serverModel(`s${i}`, ports[i % ports.length] as number, { inter: INTER }));
+      const servers = Array.from({ length: SERVERS }, (_, i) =>
+        serverModel(`s${i}`, ports[i % ports.length] as number, { inter: INTER }),
+      );
       const be = backendModel('bench', servers, { timeouts: { connect: 1000, check: 1000 } });
       if (mode === 'http') be.options.httpchk = httpchk('GET', '/health', 'HTTP/1.1', { headers: [['Host', 'bench']] });
       const t = makeRuntime([be]);
@@ -89,6 +155,12 @@ async function main(): Promise<void> {
       console.log(
         `${label.padEnd(35)}: ${share.toFixed(2)}% of one core (${(share - baseline).toFixed(2)}% above idle), ${rate.toFixed(0)} checks/s, ${failed} failed`,
       );
+      if (HAPROXY) {
+        const h = await haproxyShare(ports, mode);
+        console.log(
+          `${'  same checks, haproxy 2.6'.padEnd(35)}: ${h === undefined ? 'haproxy not installed' : `${h.toFixed(2)}% of one core`}`,
+        );
+      }
       await sleep(500);
     }
   } finally {

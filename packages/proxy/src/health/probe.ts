@@ -62,6 +62,12 @@ export function probeCheck(
     done(r);
   };
 
+  const cancel: CancelProbe = () => {
+    finished = true;
+    if (timer) clearTimeout(timer);
+    sock.destroy();
+  };
+
   const judge = (closed: boolean): void => {
     if (!http || finished) return;
     const buf =
@@ -89,7 +95,7 @@ export function probeCheck(
   };
 
   try {
-    sock = connect({ host: spec.host, port: spec.port, noDelay: true });
+    sock = connect(spec.port, spec.host);
   } catch (err) {
     const r: CheckResult = {
       status: 'SOCKERR',
@@ -100,9 +106,16 @@ export function probeCheck(
     return () => {};
   }
   timer = setTimeout(() => finish({ status: 'L4TOUT' }), spec.connectMs);
+  if (!http) {
+    // A TCP check only needs to know whether the connection opens: two listeners, nothing read.
+    sock.once('connect', () => finish({ status: 'L4OK' }));
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      finish({ status: L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR', info: describeSocketError(err) });
+    });
+    return cancel;
+  }
   sock.once('connect', () => {
     connected = true;
-    if (!http) return finish({ status: 'L4OK' });
     clearTimeout(timer);
     timer = setTimeout(() => finish({ status: 'L7TOUT' }), spec.readMs);
     chunks = [];
@@ -127,11 +140,7 @@ export function probeCheck(
     if (connected) judge(true);
     finish({ status: connected ? 'L7RSP' : 'L4CON' });
   });
-  return () => {
-    finished = true;
-    if (timer) clearTimeout(timer);
-    sock.destroy();
-  };
+  return cancel;
 }
 
 /** Result of an agent exchange: the reply line, or why there is none. */
@@ -147,7 +156,7 @@ export function probeAgent(spec: ProbeSpec, send: string | undefined, done: (o: 
   let connected = false;
   let text = '';
   let timer: NodeJS.Timeout | undefined;
-  const sock = connect({ host: spec.host, port: spec.port, noDelay: true });
+  const sock = connect(spec.port, spec.host);
   const finish = (o: AgentOutcome): void => {
     if (finished) return;
     finished = true;

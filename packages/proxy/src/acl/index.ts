@@ -1,4 +1,5 @@
 /** ACLs, sample fetches and log-format strings: compiled once at load, evaluated per request. */
+export { type BackendLookup, type BackendView, setBackendLookup } from './backend-fetches.ts';
 export { compileAclLine, compileAcls } from './compile-acl.ts';
 export { compileCondition } from './condition.ts';
 export { AclCode } from './diag.ts';

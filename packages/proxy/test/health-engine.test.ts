@@ -398,3 +398,80 @@ test('maintenance suspends checks; leaving it re-checks at once with health at r
   assert.equal(sc.calls.length, n + 1, 'checked right after leaving maintenance');
   eng.stop();
 });
+
+test('option log-health-checks: one line per status or health change, in haproxy words', () => {
+  const clock = new FakeClock();
+  const t = makeRuntime([
+    backendModel('b', [serverModel('s1', 9001, { inter: 400, agentCheck: true, agent: { port: 9003, inter: 400 } })], {
+      options: { ...backendModel('x', []).options, logHealthChecks: true },
+    }),
+  ]);
+  const sc = scripted(clock, 0);
+  sc.agents.set(9003, { ok: true, line: 'up', durationMs: 0 });
+  const eng = createHealthEngine(t.rt, { clock, transport: sc.transport });
+  eng.start();
+  clock.advance(300);
+  assert.ok(
+    t.logs.includes(
+      'notice Health check for server b/s1 succeeded, reason: Layer4 check passed, check duration: 0ms, status: 3/3 UP.',
+    ),
+    t.logs.join('\n'),
+  );
+  assert.ok(
+    t.logs.includes(
+      'notice Agent check for server b/s1 succeeded, reason: Layer7 check passed, code: 0, info: "via agent : up", check duration: 0ms, status: 1/1 UP.',
+    ),
+  );
+  const n = t.logs.length;
+  clock.advance(400); // same status, same health: nothing logged
+  assert.equal(t.logs.filter((l) => l.includes('Health check')).length, 1);
+  sc.checks.set(9001, { status: 'L4CON', info: 'Connection refused' });
+  sc.agents.set(9003, { ok: true, line: 'down #maint window', durationMs: 0 });
+  clock.advance(400);
+  assert.ok(
+    t.logs
+      .slice(n)
+      .includes(
+        'notice Health check for server b/s1 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms, status: 2/3 UP.',
+      ),
+  );
+  assert.ok(
+    t.logs.includes(
+      'notice Agent check for server b/s1 failed, reason: Layer7 wrong status, code: 0, info: "via agent : down (maint window)", check duration: 0ms, status: 0/1 DOWN.',
+    ),
+  );
+  eng.stop();
+});
+
+test('slowstart through the engine: weight ramps in steps after UP, then "is UP." ends the warm-up', () => {
+  const clock = new FakeClock();
+  clock.t = 100000;
+  const t = makeRuntime([
+    backendModel('b', [
+      serverModel('s1', 9101, { inter: 1000, weight: 100, slowstart: 40000 }),
+      serverModel('s2', 9102),
+    ]),
+  ]);
+  const sc = scripted(clock, 0);
+  const eng = createHealthEngine(t.rt, { clock, transport: sc.transport });
+  const s1 = t.srv('b', 's1');
+  eng.start();
+  sc.checks.set(9101, { status: 'L4CON', info: 'Connection refused' });
+  clock.advance(1000);
+  assert.equal(s1.op, 'DOWN');
+  sc.checks.set(9101, { status: 'L4OK' });
+  clock.advance(2000);
+  assert.equal(s1.op, 'UP');
+  assert.equal(s1.effectiveWeight, 1, 'starts at the bottom of the ramp');
+  clock.advance(10000);
+  assert.ok(s1.effectiveWeight > 20 && s1.effectiveWeight < 35, `weight ${s1.effectiveWeight} a quarter into the ramp`);
+  clock.advance(31000);
+  assert.equal(s1.effectiveWeight, 100);
+  assert.equal(s1.warmupSince, undefined);
+  assert.equal(
+    t.logs.at(-1),
+    'notice Server b/s1 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+  );
+  eng.stop();
+  assert.equal(clock.pending, 0);
+});

@@ -11,8 +11,10 @@ function assignIds<T extends { id: number; loc: SourceLoc }>(
   items: T[],
   explicit: (x: T) => boolean,
   dup: (x: T, other: T) => void,
+  reserved: number[] = [],
 ): void {
   const used = new Map<number, T>();
+  const taken = new Set(reserved);
   for (const x of items) {
     if (!explicit(x)) continue;
     const o = used.get(x.id);
@@ -22,7 +24,7 @@ function assignIds<T extends { id: number; loc: SourceLoc }>(
   let next = 1;
   for (const x of items) {
     if (explicit(x)) continue;
-    while (used.has(next)) next++;
+    while (used.has(next) || taken.has(next)) next++;
     x.id = next;
     used.set(next, x);
   }
@@ -58,6 +60,8 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
         'CFG_DUPLICATE_ID',
         `${p.kind} '${p.name}' has the same id ${p.id} as ${o.kind} '${o.name}' declared at ${at(o.loc)}`,
       ),
+    // HAProxy's hidden CLI frontend ('GLOBAL', created by `stats socket`) takes id 1; keep stats iids identical.
+    config.global.statsSockets.length > 0 ? [1] : [],
   );
 
   const binds = new Map<string, { p: ProxyModel; loc: SourceLoc }>();

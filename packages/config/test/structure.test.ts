@@ -98,6 +98,17 @@ test('proxy ids in order from 1 skipping explicit ones; duplicates refused', () 
       ['c', 3],
     ],
   );
+  // As HAProxy 2.6 (checked with `show stat`): a stats socket creates a hidden CLI proxy with id 1.
+  const withSocket = parse(
+    `global\n  stats socket /run/sy.sock\n${DEFAULTS}frontend f\n  bind :1\n  default_backend b\nbackend b\n`,
+  );
+  assert.deepEqual(
+    withSocket.model.proxies.map((p) => [p.name, p.id]),
+    [
+      ['f', 2],
+      ['b', 3],
+    ],
+  );
   const d = parse(`${DEFAULTS}backend b\n  id 5\nbackend c\n  id 5\n`);
   assert.deepEqual(codes(d), ['8 CFG_DUPLICATE_ID']);
 });
@@ -136,10 +147,11 @@ test('loadConfigFiles: files and directories (*.cfg in lexical order); unreadabl
   writeFileSync(join(dir, 'conf.d', '20-b.cfg'), 'backend b\n');
   writeFileSync(join(dir, 'conf.d', '10-a.cfg'), 'backend a\n');
   writeFileSync(join(dir, 'conf.d', 'README.txt'), 'not config\n');
+  writeFileSync(join(dir, 'plain.txt'), 'just text\n');
   writeFileSync(join(dir, 'page.http'), 'HTTP/1.0 503 Service Unavailable\r\n\r\nbusy\n');
   writeFileSync(
     join(dir, 'conf.d', '30-c.cfg'),
-    `backend c\n  errorfile 503 ${join(dir, 'page.http')}\n  errorfile 504 ${join(dir, 'nope.http')}\n`,
+    `backend c\n  errorfile 503 ${join(dir, 'page.http')}\n  errorfile 504 ${join(dir, 'nope.http')}\n  errorfile 502 ${join(dir, 'plain.txt')}\n`,
   );
   const r = loadConfigFiles([join(dir, 'main.cfg'), join(dir, 'conf.d'), join(dir, 'missing.cfg')]);
   assert.deepEqual(r.model.files, [
@@ -159,6 +171,7 @@ test('loadConfigFiles: files and directories (*.cfg in lexical order); unreadabl
     [
       [join(dir, 'missing.cfg'), 0, 'CFG_READ_FAILED'],
       [join(dir, 'conf.d', '30-c.cfg'), 3, 'CFG_FILE_NOT_FOUND'],
+      [join(dir, 'conf.d', '30-c.cfg'), 4, 'CFG_BAD_VALUE'],
     ],
   );
   assert.equal(

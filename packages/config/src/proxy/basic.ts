@@ -154,6 +154,14 @@ function errorfile(ctx: LineCtx, s: SectionState): void {
   const text = ctx.readFile(file);
   if (text instanceof Error)
     return void err(ctx, 'CFG_FILE_NOT_FOUND', `'errorfile ${code}': cannot read '${file}': ${text.message}`);
+  // As HAProxy, the file is a complete HTTP response sent as is: status line, headers, blank line, body.
+  if (!/^HTTP\/1\.[01] \d{3}[^\r\n]*\r?\n/.test(text) || !/\r?\n\r?\n/.test(text)) {
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `'errorfile ${code}': '${file}' is not an HTTP response (expected 'HTTP/1.0 ${code} ...', headers, then an empty line)`,
+    );
+  }
   s.model.errorFiles[n] = text;
 }
 

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setServerAdmin, setServerOp } from '@switchyard/proxy';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Front, startFront } from '../packages/admin/test/helpers/http.ts';
 import { buildRuntime, proxyModel, serverModel, statsModel } from '../packages/admin/test/helpers/runtime.ts';
-import { setServerAdmin, setServerOp } from '../packages/proxy/src/runtime/server-control.ts';
 import { findBinary } from './helpers/system.ts';
 
 const chromiumPath = findBinary('chromium');

@@ -5,9 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Diagnostic, ProxyModel, StatsModel } from '@switchyard/config';
-import { makeTxn, type ProxyRuntime } from '@switchyard/proxy';
-// The proxy package's index does not export the ACL compiler; tests use the real module directly.
-import { compileAcls, compileCondition } from '../../../proxy/src/acl/index.ts';
+import { compileAcls, compileCondition, makeTxn, type ProxyRuntime } from '@switchyard/proxy';
 import { type Admin, createAdmin } from '../../src/index.ts';
 import { testControl } from './runtime.ts';
 

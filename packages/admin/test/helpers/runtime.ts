@@ -14,9 +14,10 @@ import {
   newServerState,
   type ProxyRuntime,
   type ServerState,
+  setServerAdmin,
+  setServerMaxconn,
+  setServerWeight,
 } from '@switchyard/proxy';
-// The proxy package's index does not export server-control yet; tests use the real module directly.
-import { setServerAdmin, setServerWeight } from '../../../proxy/src/runtime/server-control.ts';
 import type { ServerControl } from '../../src/actions.ts';
 
 const loc = { file: 'test.cfg', line: 1 };
@@ -155,7 +156,7 @@ export function buildRuntime(proxies: ProxyModel[], sockets: StatsSocketModel[] 
 }
 
 /** The real state transitions (packages/proxy runtime/server-control.ts), as the CLI wires them. */
-export const testControl: ServerControl = { setServerAdmin, setServerWeight };
+export const testControl: ServerControl = { setServerAdmin, setServerWeight, setServerMaxconn };
 
 /** The farm most tests use: frontend `web`, backend `app` (s1 checked, s2 weight 50, s3 backup disabled), listen `stats`. */
 export function sampleRuntime(stats: Partial<StatsModel> = {}, sockets: StatsSocketModel[] = []): ProxyRuntime {

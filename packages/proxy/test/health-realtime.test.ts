@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '@switchyard/config';
 import { createHealthEngine } from '../src/health/engine.ts';
-import { answering, backendModel, closedPort, makeRuntime, serverModel, tcpServer, waitFor } from './health-helpers.ts';
+import {
+  answering,
+  backendModel,
+  closedPort,
+  makeRuntime,
+  nonAccepting,
+  serverModel,
+  tcpServer,
+  waitFor,
+} from './health-helpers.ts';
 
 const SEED = new URL('../../../../shared/fixtures/seeds/haproxy-1.4-seed.cfg', import.meta.url);
 
@@ -84,15 +93,17 @@ test('seed config: /haproxy.txt present then removed -> DOWN on the 3rd failed c
   );
 });
 
-test('hang, 500, mid-response close, refused: each detected with haproxy status and log line', async (t) => {
+test('hang, 500, mid-response close, refused, slow to accept: each detected with haproxy status and log line', async (t) => {
   const hang = await tcpServer(() => {});
   const err500 = await answering('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
   const half = await answering('HTTP/1.1 200 OK\r\nContent-Le');
   const refused = await closedPort();
+  const slow = await nonAccepting();
   t.after(async () => {
     await hang.close();
     await err500.close();
     await half.close();
+    slow?.close();
   });
   const opts = { inter: 300, fall: 1 };
   const be = backendModel(
@@ -102,6 +113,7 @@ test('hang, 500, mid-response close, refused: each detected with haproxy status 
       serverModel('e500', err500.port, opts),
       serverModel('half', half.port, opts),
       serverModel('gone', refused, opts),
+      ...(slow ? [serverModel('slow', slow.port, opts)] : []),
     ],
     { timeouts: { connect: 1000, check: 400 } },
   );
@@ -118,7 +130,7 @@ test('hang, 500, mid-response close, refused: each detected with haproxy status 
   const eng = createHealthEngine(tr.rt);
   t.after(() => eng.stop());
   eng.start();
-  await waitFor(() => tr.be('web').servers.every((s) => s.op === 'DOWN'), 15000, 'all four DOWN');
+  await waitFor(() => tr.be('web').servers.every((s) => s.op === 'DOWN'), 15000, 'all DOWN');
   const lineOf = (name: string) => tr.logs.find((l) => l.includes(`web/${name} is DOWN`)) ?? '';
   assert.match(lineOf('hang'), /is DOWN, reason: Layer7 timeout, check duration: \d+ms\. /);
   assert.ok(Number(/duration: (\d+)ms/.exec(lineOf('hang'))?.[1]) >= 350, 'timed out by timeout check (400ms)');
@@ -133,7 +145,9 @@ test('hang, 500, mid-response close, refused: each detected with haproxy status 
   );
   assert.deepEqual(
     tr.be('web').servers.map((s) => s.lastCheck?.status),
-    ['L7TOUT', 'L7STS', 'L7RSP', 'L4CON'],
+    ['L7TOUT', 'L7STS', 'L7RSP', 'L4CON', ...(slow ? ['L4TOUT'] : [])],
   );
+  if (slow) assert.match(lineOf('slow'), /is DOWN, reason: Layer4 timeout, check duration: \d+ms\. /);
+  else t.diagnostic('slow-to-accept case skipped: needs python3');
   assert.equal(tr.logs.filter((l) => l === 'emerg backend web has no server available!').length, 1);
 });

@@ -275,3 +275,23 @@ test('no input crashes the parser (fuzz)', () => {
     { numRuns: 2000 },
   );
 });
+
+test('sync group members ignore tracker weights, as keepalived 2.2.7', () => {
+  const r = parseKeepalivedConf(
+    'vrrp_script s {\n script /bin/true\n weight -20\n}\nvrrp_script f {\n script /bin/true\n}\n' +
+      'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n track_script {\n s\n f\n }\n' +
+      ' track_interface {\n eth1 weight -10\n }\n}\n' +
+      'vrrp_instance B {\n interface eth0\n virtual_router_id 2\n}\n' +
+      'vrrp_sync_group G {\n group {\n A B\n }\n}\n',
+    '/x.conf',
+  );
+  const a = r.model.instances[0];
+  assert.deepEqual(
+    a.trackScripts.map((t) => t.name),
+    ['f'],
+  );
+  assert.equal(a.trackInterfaces[0].weight, 0);
+  const msgs = r.diagnostics.map((d) => d.message);
+  assert.ok(msgs.includes('(A) ignoring tracked script s with weights due to SYNC group'));
+  assert.ok(msgs.includes('(A) ignoring eth1 tracked interface weight due to SYNC group'));
+});

@@ -108,14 +108,20 @@ vrrp_script fatal {
   script "${b.script}"
   interval 1
 }
+vrrp_instance V0 {
+  interface lo_unused
+  dont_track_primary
+  virtual_router_id 3
+  priority 100
+  track_script {
+    weighted
+  }
+}
 vrrp_instance V1 {
   interface lo_unused
   dont_track_primary
   virtual_router_id 1
   priority 100
-  track_script {
-    weighted
-  }
 }
 vrrp_instance V2 {
   interface lo_unused
@@ -144,13 +150,18 @@ vrrp_sync_group G {
   });
   t.after(() => tracking.stop());
   await tracking.start();
-  assert.deepEqual([prio.get('V1'), prio.get('V2'), fault.get('V1'), fault.get('V2')], [100, 90, false, false]);
+  assert.deepEqual(
+    [prio.get('V0'), prio.get('V1'), prio.get('V2'), fault.get('V0'), fault.get('V1'), fault.get('V2')],
+    [100, 100, 90, false, false, false],
+  );
   unlinkSync(a.flag);
-  await until(() => prio.get('V1') === 70, 'V1 priority 70');
+  await until(() => prio.get('V0') === 70, 'V0 priority 70');
+  assert.equal(fault.get('V0'), false);
   assert.equal(fault.get('V1'), false);
   unlinkSync(b.flag);
   await until(() => fault.get('V1') === true && fault.get('V2') === true, 'group fault');
+  assert.equal(fault.get('V0'), false, 'outside the group');
   writeFileSync(b.flag, '');
   writeFileSync(a.flag, '');
-  await until(() => fault.get('V1') === false && fault.get('V2') === false && prio.get('V1') === 100, 'recovery');
+  await until(() => fault.get('V1') === false && fault.get('V2') === false && prio.get('V0') === 100, 'recovery');
 });

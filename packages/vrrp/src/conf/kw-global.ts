@@ -85,10 +85,18 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
     'notification_email_from',
     str((v) => (g.notificationEmailFrom = v)),
   );
-  t.set(
-    'lvs_id',
-    str((v) => (g.lvsId = v)),
-  );
+  // keepalived 2.2.7 no longer knows lvs_id: same warning, value kept for reference only.
+  t.set('lvs_id', {
+    handler: (args, loc) => {
+      if (args[0] !== undefined) g.lvsId = args[0];
+      ctx.report(
+        'warning',
+        'KA_UNKNOWN_KEYWORD',
+        "Unknown keyword 'lvs_id' (obsolete: keepalived 2.2.7 ignores it too)",
+        loc,
+      );
+    },
+  });
   t.set(
     'switchyard_socket',
     str((v) => (g.switchyardSocket = v)),

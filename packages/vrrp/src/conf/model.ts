@@ -57,6 +57,7 @@ export interface GlobalDefs {
   vrrpIptables?: string[];
   /** `vrrp_mcast_group4` (default 224.0.0.18). */
   mcastGroup4: string;
+  /** `lvs_id` (obsolete; keepalived 2.2.7 warns it is unknown): kept for reference only. */
   lvsId?: string;
   /** Switchyard extension: the local proxy's runtime API socket (unix path or HOST:PORT). */
   switchyardSocket?: string;

@@ -177,4 +177,61 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
     groups.push(g);
   }
   model.syncGroups = groups;
+  // keepalived 2.2.7 (without sync_group_tracking_weight): members of a sync group do not use weights.
+  for (const inst of valid) {
+    if (!inst.syncGroup) continue;
+    inst.trackScripts = inst.trackScripts.filter((r) => {
+      const w = r.weight ?? model.scripts.find((s) => s.name === r.name)?.weight ?? 0;
+      if (w === 0) return true;
+      ctx.report(
+        'warning',
+        'KA_SYNC_SCRIPT_WEIGHT',
+        `(${inst.name}) ignoring tracked script ${r.name} with weights due to SYNC group`,
+        r.loc,
+      );
+      return false;
+    });
+    for (const r of inst.trackInterfaces) {
+      if (!r.weight) continue;
+      ctx.report(
+        'warning',
+        'KA_SYNC_IF_WEIGHT',
+        `(${inst.name}) ignoring ${r.name} tracked interface weight due to SYNC group`,
+        r.loc,
+      );
+      r.weight = 0;
+    }
+    if (inst.trackProxy && inst.trackProxy.weight !== 0) {
+      ctx.report(
+        'warning',
+        'SY_SYNC_PROXY_WEIGHT',
+        `(${inst.name}) ignoring track_proxy weight due to SYNC group (as keepalived does for scripts): unhealthy = FAULT`,
+        inst.trackProxy.loc,
+      );
+      inst.trackProxy.weight = 0;
+    }
+  }
+  for (const g of groups) {
+    g.trackScripts = g.trackScripts.filter((r) => {
+      const w = r.weight ?? model.scripts.find((s) => s.name === r.name)?.weight ?? 0;
+      if (w === 0) return true;
+      ctx.report(
+        'warning',
+        'SY_SYNC_GROUP_WEIGHT',
+        `(${g.name}) sync group track_script ${r.name} has a weight: ignored (only unweighted trackers, which FAULT the group, are used)`,
+        r.loc,
+      );
+      return false;
+    });
+    g.trackInterfaces = g.trackInterfaces.filter((r) => {
+      if (!r.weight) return true;
+      ctx.report(
+        'warning',
+        'SY_SYNC_GROUP_WEIGHT',
+        `(${g.name}) sync group track_interface ${r.name} has a weight: ignored (only unweighted trackers, which FAULT the group, are used)`,
+        r.loc,
+      );
+      return false;
+    });
+  }
 }

@@ -25,7 +25,13 @@ export function loadRuntime(files: string[], logger: Logger, previous?: Compiled
   // The runtime is built even after parse errors so -c reports build problems too; it is only
   // served when there is no error at all.
   const built = buildRuntime(parsed.model, { logger, previous });
-  diagnostics.push(...built.diagnostics, ...checkStateConfig(parsed.model));
+  // A line the parser already reported is not reported again by the later stages.
+  const reported = new Set(
+    parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.loc.file}:${d.loc.line}`),
+  );
+  for (const d of [...built.diagnostics, ...checkStateConfig(parsed.model)]) {
+    if (!(d.severity === 'error' && reported.has(`${d.loc.file}:${d.loc.line}`))) diagnostics.push(d);
+  }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (errors === 0) runtime = built.runtime;
   return { model: parsed.model, runtime, diagnostics, errors, warnings: diagnostics.length - errors };

@@ -76,6 +76,7 @@ const WORDS = [
   '.if',
   '.endif',
   '.else',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: haproxy.cfg text, not a template
   '"${X}"',
   'crt',
   'ssl',

@@ -15,6 +15,8 @@ export interface PageOptions {
   showLegends: boolean;
   /** Node name to show (`stats show-node`), or undefined. */
   node?: string;
+  /** Global `description`, shown in the header when set. */
+  description?: string;
   /** Refresh interval in seconds, undefined for none. */
   refresh?: number;
   /** Stats URI prefix (links to `;csv`, `;json`, ...). */
@@ -245,6 +247,7 @@ export function renderPage(rt: ProxyRuntime, rows: StatRow[], o: PageOptions): s
   h += `<b>pid = </b> ${o.pid}<br>\n<b>uptime = </b> ${esc(humanTime(up))}<br>\n`;
   h += `<b>maxconn = </b> ${rt.config.global.maxconn ?? '-'}<br>\n<b>current conns = </b> ${cur}<br>\n`;
   if (o.node) h += `<b>node = </b> ${esc(o.node)}<br>\n`;
+  if (o.description) h += `<b>description = </b> ${esc(o.description)}<br>\n`;
   h += `<b>vrrp = </b> ${vrrp}<br>\n</td><td align="center" nowrap>${LEGEND}</td>`;
   h += `<td align="left" valign="top" nowrap width="1%"><b>Display option:</b><ul style="margin-top: 0.25em;">`;
   h += o.upOnly

@@ -4,6 +4,7 @@
  * (`serverFactory` captures fastify's request handler; no port of its own is opened).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import type { ProxyModel, StatsModel } from '@switchyard/config';
 import type { CompiledCondition, FrontendRuntime, HttpTxn, ProxyRuntime } from '@switchyard/proxy';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -163,7 +164,8 @@ export async function createHttpService(deps: HttpServiceDeps) {
         pid: deps.pid,
         hideVersion: c.stats.hideVersion,
         showLegends: c.stats.showLegends,
-        node: c.stats.showNode !== undefined ? c.stats.showNode || g.node || undefined : undefined,
+        node: c.stats.showNode !== undefined ? c.stats.showNode || g.node || hostname() : undefined,
+        description: g.description,
         refresh: c.stats.refresh ? Math.max(1, Math.round(c.stats.refresh / 1000)) : undefined,
         uri,
         admin: isAdmin(c),

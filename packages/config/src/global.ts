@@ -60,7 +60,7 @@ function statsSocket(ctx: LineCtx, g: GlobalModel): void {
   if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `stats socket: ${p}`);
   const s: StatsSocketModel = {
     kind: p.kind === 'unix' ? 'unix' : 'tcp',
-    level: 'user',
+    level: 'operator', // HAProxy's default level (checked: 'show sess' allowed, 'disable server' denied)
     exposeFdListeners: false,
     loc: { ...ctx.loc },
   };

@@ -392,6 +392,7 @@ export interface StatsSocketModel {
   host?: string;
   port?: number;
   mode?: number;
+  /** Default `operator`, as HAProxy. */
   level: 'user' | 'operator' | 'admin';
   exposeFdListeners: boolean;
   loc: SourceLoc;

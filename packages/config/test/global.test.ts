@@ -116,8 +116,8 @@ test('stats socket: unix path, mode, level, expose-fd, ipv4@ TCP', () => {
   assert.deepEqual(s, [
     { kind: 'unix', path: '/run/switchyard.sock', mode: 0o600, level: 'admin', exposeFdListeners: true },
     { kind: 'tcp', host: '127.0.0.1', port: 9999, level: 'operator', exposeFdListeners: false },
-    { kind: 'tcp', host: '::1', port: 9998, level: 'user', exposeFdListeners: false },
-    { kind: 'unix', path: '/tmp/x.sock', mode: 0o660, level: 'user', exposeFdListeners: false },
+    { kind: 'tcp', host: '::1', port: 9998, level: 'operator', exposeFdListeners: false },
+    { kind: 'unix', path: '/tmp/x.sock', mode: 0o660, level: 'operator', exposeFdListeners: false },
   ]);
 });
 

@@ -1,5 +1,5 @@
 /** Sample casts between HAProxy's types, as the matchers and converters need them. */
-import { type IpAddr, parseIp } from './ip.ts';
+import { type IpAddr, parseIpCached } from './ip.ts';
 
 /** A single sample value (before or after converters). */
 export type Scalar = string | number | boolean;
@@ -43,7 +43,7 @@ export function toBool(v: Scalar): boolean {
 
 /** A sample as an IP address (strings parsed; undefined when not an address). */
 export function toIp(v: Scalar): IpAddr | undefined {
-  return typeof v === 'string' ? parseIp(v.trim()) : undefined;
+  return typeof v === 'string' ? parseIpCached(v) : undefined;
 }
 
 /**

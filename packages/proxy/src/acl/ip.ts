@@ -84,12 +84,32 @@ export function parseIPv6(s: string): [number, number, number, number] | undefin
 /** Parses an IPv4 or IPv6 address (brackets allowed around IPv6), or undefined. */
 export function parseIp(s: string): IpAddr | undefined {
   if (s.length > 2 && s.charCodeAt(0) === 91 /* [ */ && s.charCodeAt(s.length - 1) === 93) s = s.slice(1, -1);
+  // fast path for what dual-stack listeners report for IPv4 clients
+  if (s.startsWith('::ffff:') && s.indexOf('.') > 0) {
+    const a = parseIPv4(s.slice(7));
+    if (a !== undefined) return { v: 6, w: [0, 0, 0xffff, a] };
+  }
   if (s.includes(':')) {
     const w = parseIPv6(s);
     return w ? { v: 6, w } : undefined;
   }
   const a = parseIPv4(s);
   return a === undefined ? undefined : { v: 4, a };
+}
+
+let memoKey = '';
+let memoVal: IpAddr | undefined;
+
+/**
+ * parseIp() with a one-entry memo: every ACL and the `source` hash of a request read the same
+ * client address, so it is parsed once per request. Results are shared: never mutate them.
+ */
+export function parseIpCached(s: string): IpAddr | undefined {
+  if (s !== memoKey) {
+    memoVal = parseIp(s);
+    memoKey = s;
+  }
+  return memoVal;
 }
 
 /**

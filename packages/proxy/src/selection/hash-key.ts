@@ -4,7 +4,7 @@
  * caller falls back to round robin.
  */
 import type { BalanceModel, HashTypeModel } from '@switchyard/config';
-import { parseIp } from '../acl/ip.ts';
+import { parseIpCached } from '../acl/ip.ts';
 import { type HttpTxn, headerValues } from '../txn.ts';
 import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
 
@@ -18,7 +18,7 @@ export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): Hash
     case 'source':
       // XOR of the address's 32-bit words (IPv4-mapped IPv6 folded to IPv4); no string hash
       return (txn) => {
-        const ip = parseIp(txn.srcIp);
+        const ip = parseIpCached(txn.srcIp);
         if (!ip) return undefined;
         let h = 0;
         if (ip.v === 4) h = ip.a;

@@ -1,0 +1,102 @@
+/** Graceful stop, reload on SIGHUP (good and bad configurations), pid file. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { test } from 'node:test';
+import { request } from 'undici';
+import {
+  defaults,
+  freePort,
+  rawRequest,
+  startProxy,
+  startUpstream,
+  tempDir,
+  until,
+  writeFile,
+} from './helpers/proxy.ts';
+
+/** True when something accepts TCP connections on the port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+test('SIGTERM: stops accepting, finishes the in-flight request, exits 0, removes the pid file', async (t) => {
+  const slow = await startUpstream('slow', (req, res) => {
+    req.resume();
+    setTimeout(() => res.end('finished\n'), 1500);
+  });
+  const tmp = tempDir();
+  t.after(async () => {
+    await slow.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const pidfile = `${tmp.dir}/sy.pid`;
+  const cfg = writeFile(
+    tmp.dir,
+    'stop.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s 127.0.0.1:${slow.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg, '-p', pidfile]);
+  t.after(() => px.stop('SIGKILL'));
+  assert.equal(readFileSync(pidfile, 'utf8'), `${px.proc.pid}\n`);
+  const inflight = request(`http://127.0.0.1:${port}/slow`);
+  await until(() => slow.requests.length === 1, 10000, 'request at the server');
+  px.proc.kill('SIGTERM');
+  await px.waitFor('SIGTERM received');
+  await until(async () => !(await accepts(port)), 5000, 'listener closed');
+  const r = await inflight;
+  assert.equal(r.statusCode, 200);
+  assert.equal(await r.body.text(), 'finished\n');
+  assert.equal(await px.exited, 0);
+  assert.equal(existsSync(pidfile), false);
+});
+
+test('SIGHUP reload: new servers and binds take effect; a bad configuration keeps the old one', async (t) => {
+  const a = await startUpstream('a');
+  const b = await startUpstream('b');
+  const tmp = tempDir();
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const port2 = await freePort();
+  const config = (server: number, extra = '') =>
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n${extra}  default_backend be\nbackend be\n  server s 127.0.0.1:${server}\n`;
+  const cfg = writeFile(tmp.dir, 'reload.cfg', config(a.port));
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop());
+  const upstreamOf = async (p = port) => {
+    const res = await rawRequest(p, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    return /x-upstream: (\w+)/i.exec(res)?.[1];
+  };
+  assert.equal(await upstreamOf(), 'a');
+
+  writeFile(tmp.dir, 'reload.cfg', config(b.port, `  bind 127.0.0.1:${port2}\n`));
+  px.proc.kill('SIGHUP');
+  await px.waitFor('reload complete.');
+  assert.equal(await upstreamOf(), 'b');
+  assert.equal(await upstreamOf(port2), 'b');
+
+  writeFile(tmp.dir, 'reload.cfg', `${config(a.port)}\n  not_a_keyword here\n`);
+  px.proc.kill('SIGHUP');
+  await px.waitFor('reload failed');
+  assert.match(px.stderr(), /reload\.cfg:\d+: .*not_a_keyword/);
+  assert.equal(await upstreamOf(), 'b', 'the previous configuration still serves');
+
+  writeFile(tmp.dir, 'reload.cfg', config(a.port));
+  px.proc.kill('SIGHUP');
+  await until(() => px.stderr().split('reload complete.').length === 3, 20000, 'second reload');
+  assert.equal(await upstreamOf(), 'a');
+  await until(async () => !(await accepts(port2)), 5000, 'removed bind closed');
+  assert.equal(await px.stop(), 0);
+});

@@ -1,0 +1,148 @@
+/**
+ * Request logging: syslog over UDP framed exactly like HAProxy 2.6's packets (compared with the
+ * real haproxy), `--log-format json`, and silence without any `log` target.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { test } from 'node:test';
+import {
+  defaults,
+  freePort,
+  rawRequest,
+  startProxy,
+  startUpstream,
+  tempDir,
+  until,
+  writeFile,
+} from './helpers/proxy.ts';
+import { needs } from './helpers/system.ts';
+
+/** A UDP syslog receiver on a free loopback port. */
+async function syslogReceiver() {
+  const sock = createSocket('udp4');
+  const messages: string[] = [];
+  sock.on('message', (m) => messages.push(m.toString()));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return { port: sock.address().port, messages, close: () => sock.close() };
+}
+
+function config(syslogPort: number, httpPort: number, serverPort: number): string {
+  return `global
+  log 127.0.0.1:${syslogPort} local3 info
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${httpPort}
+  default_backend be
+backend be
+  server s1 127.0.0.1:${serverPort}
+`;
+}
+
+/** Replaces the parts that differ between runs (time, pid, ports, timers, sizes). */
+function shape(msg: string): string {
+  return msg
+    .replace(/^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d /, '<$1>DATE ')
+    .replace(/^(<\d+>DATE )\w+\[\d+\]: /, '$1PROG[PID]: ')
+    .replace(/127\.0\.0\.1:\d+ /, '127.0.0.1:PORT ')
+    .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]/, '[ACCEPT]')
+    .replace(/ -?\d+\/-?\d+\/-?\d+\/-?\d+\/\d+ (\d{3}) \d+ /, ' TIMERS $1 BYTES ');
+}
+
+test('syslog over UDP: same framing and fields as haproxy 2.6', { skip: needs('haproxy') }, async (t) => {
+  const up = await startUpstream('s1');
+  const rx = await syslogReceiver();
+  const tmp = tempDir();
+  t.after(async () => {
+    await up.close();
+    rx.close();
+    tmp.cleanup();
+  });
+  const ours = await freePort();
+  const theirs = await freePort();
+  const px = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config(rx.port, ours, up.port))]);
+  t.after(() => px.stop());
+  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', config(rx.port, theirs, up.port))], {
+    stdio: 'ignore',
+  });
+  t.after(() => hp.kill('SIGKILL'));
+  await until(
+    async () =>
+      (
+        await rawRequest(theirs, 'GET /probe HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 2000).catch(() => '')
+      ).startsWith('HTTP/1.1 200'),
+    20000,
+    'haproxy up',
+  );
+  await rawRequest(ours, 'GET /logged?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  await rawRequest(theirs, 'GET /logged?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  await until(() => rx.messages.filter((m) => m.includes('/logged?x=1')).length === 2, 10000, 'two syslog lines');
+  const [a, b] = rx.messages.filter((m) => m.includes('/logged?x=1'));
+  const mine = a.includes('switchyard[') ? a : b;
+  const haproxy = a.includes('switchyard[') ? b : a;
+  assert.match(mine, new RegExp(`^<158>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d switchyard\\[${px.proc.pid}\\]: `));
+  assert.ok(mine.endsWith('"GET /logged?x=1 HTTP/1.1"\n'));
+  assert.equal(shape(mine), shape(haproxy));
+});
+
+test('--log-format json: one JSON object per request with the httplog fields', async (t) => {
+  const up = await startUpstream('s1');
+  const tmp = tempDir();
+  t.after(async () => {
+    await up.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'json.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${up.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg, '--log-format', 'json']);
+  t.after(() => px.stop());
+  await rawRequest(port, 'GET /j HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  await until(() => px.stdout().includes('"/j"'), 10000, 'json line');
+  const rec = JSON.parse(
+    px
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('"/j"')) ?? '{}',
+  );
+  assert.equal(rec.frontend, 'fe');
+  assert.equal(rec.backend, 'be');
+  assert.equal(rec.server, 's1');
+  assert.equal(rec.status, 200);
+  assert.equal(rec.termination_state, '----');
+  assert.equal(rec.method, 'GET');
+  assert.equal(rec.request, 'GET /j HTTP/1.1');
+  assert.equal(typeof rec.Ta, 'number');
+  assert.ok(rec.bytes > 0);
+});
+
+test('without any log target nothing is logged per request', async (t) => {
+  const up = await startUpstream('s1');
+  const tmp = tempDir();
+  t.after(async () => {
+    await up.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'quiet.cfg',
+    `defaults\n  mode http\n  option httplog\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${up.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop());
+  const res = await rawRequest(port, 'GET /quiet HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  assert.match(res, /^HTTP\/1\.1 200 /);
+  await px.stop();
+  assert.equal(px.stdout(), '');
+  assert.doesNotMatch(px.stderr(), /\/quiet/);
+});

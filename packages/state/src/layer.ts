@@ -48,6 +48,8 @@ export interface StateLayer {
     shared: boolean;
     connected: boolean;
     nodeId?: string;
+    /** Replication counters: flushes, messages published, changes applied, entries loaded, errors, resyncs. */
+    sync?: RedisSync['stats'];
     tables: Array<{ name: string; used: number; size: number }>;
   };
   /** Stops timers, flushes to Redis (bounded) and disconnects. */
@@ -148,6 +150,7 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
         shared: sync !== undefined,
         connected: sync?.isConnected ?? false,
         nodeId: sync?.nodeId,
+        sync: sync ? { ...sync.stats } : undefined,
         tables: [...dir.all()].map((t) => ({ name: t.name, used: t.count, size: t.spec.size })),
       };
     },

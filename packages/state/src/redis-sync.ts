@@ -52,7 +52,6 @@ interface AdminRecord {
 }
 
 interface Message {
-  n: string;
   /** table name -> { s: layout signature, e: changes [key, touch, written, abs, deltas] } */
   t?: Record<
     string,
@@ -67,20 +66,26 @@ interface Message {
 
 /** Changes per published message (keeps messages well under Redis/pub-sub limits). */
 const CHUNK = 500;
+/** Entries merged into Redis per script call. */
+const MERGE_BATCH = 500;
 const SHARED_ORIGINS = new Set(['api', 'stats']);
 
 type Commander = Redis & {
-  stmerge(key: string, value: string, kinds: string, px: number): Promise<number>;
+  /** MERGE_LUA over a batch: (numkeys, ...keys, kinds, px, ...values). */
+  stmerge(n: number, ...args: Array<string | number>): Promise<number>;
   lwwset(key: string, value: string): Promise<number>;
 };
 
 export class RedisSync {
   readonly nodeId: string;
+  private readonly selfPrefix: string;
   private readonly names: RedisNames;
   private readonly pub: Commander;
   private readonly sub: Redis;
   private readonly flushMs: number;
+  /** Entries changed locally since the last flush (published every flushMs). */
   private dirty = new Map<StickTable, Set<string>>();
+  /** Entries whose full copy is due to Redis and peers at the next periodic refresh (1 s). */
   private touched = new Map<StickTable, Set<string>>();
   private adminDirty = new Map<string, AdminRecord>();
   /**
@@ -100,7 +105,16 @@ export class RedisSync {
   private rt: ProxyRuntime;
   private detachEvents?: () => void;
   /** Counters for status/metrics and tests. */
-  readonly stats = { flushes: 0, published: 0, applied: 0, loaded: 0, writeErrors: 0, resyncs: 0 };
+  readonly stats = {
+    flushes: 0,
+    published: 0,
+    applied: 0,
+    loaded: 0,
+    writeErrors: 0,
+    resyncs: 0,
+    /** Time spent preparing flushes on the event loop (ms, excluding the wait for Redis). */
+    flushCpuMs: 0,
+  };
 
   constructor(
     private readonly dir: TableDirectory,
@@ -108,8 +122,12 @@ export class RedisSync {
     private readonly opts: RedisSyncOptions,
   ) {
     this.rt = rt;
-    this.nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.nodeId = (opts.nodeId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`).replace(
+      /\s/g,
+      '_',
+    );
     this.names = redisNames(opts.cluster);
+    this.selfPrefix = `${this.nodeId}\n`;
     this.flushMs = opts.flushMs ?? 50;
     this.firstSync = new Promise((r) => {
       this.resolveFirst = r;
@@ -124,7 +142,7 @@ export class RedisSync {
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     };
     this.pub = new Redis(opts.url, common) as Commander;
-    this.pub.defineCommand('stmerge', { numberOfKeys: 1, lua: MERGE_LUA });
+    this.pub.defineCommand('stmerge', { lua: MERGE_LUA });
     this.pub.defineCommand('lwwset', { numberOfKeys: 1, lua: LWW_LUA });
     // the subscriber must queue its SUBSCRIBE until connected, and resubscribes on reconnect
     this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -269,17 +287,17 @@ export class RedisSync {
     try {
       const now = Date.now();
       for (const t of this.dir.all()) {
-        const sig = layoutSignature(t.spec.type, t.spec.layout);
-        const kinds = layoutKinds(t.spec.layout);
-        let p = this.pub.pipeline() as unknown as Commander;
-        let n = 0;
+        const batch = new EntryBatch(t, this.names);
         for (const [key, idx] of t.entries(now)) {
-          this.writeEntry(p, t, sig, kinds, key, idx);
-          if (++n % 1000 === 0) {
+          batch.add(key, idx);
+          if (batch.size >= MERGE_BATCH) {
+            const p = this.pub.pipeline() as unknown as Commander;
+            batch.flushInto(p);
             await p.exec();
-            p = this.pub.pipeline() as unknown as Commander;
           }
         }
+        const p = this.pub.pipeline() as unknown as Commander;
+        batch.flushInto(p);
         await p.exec();
       }
       for (const [k, rec] of this.adminKnown) await this.pub.lwwset(k, JSON.stringify(rec));
@@ -293,11 +311,6 @@ export class RedisSync {
     } finally {
       this.syncing = false;
     }
-  }
-
-  private writeEntry(p: Commander, t: StickTable, sig: string, kinds: string, key: string, idx: number): void {
-    const value = JSON.stringify({ s: sig, t: t.name, k: key, d: t.snapshot(idx) });
-    p.stmerge(this.names.entry(t.name, key), value, kinds, t.spec.expire);
   }
 
   private async scanValues(pattern: string, each: (v: string) => void): Promise<void> {
@@ -357,14 +370,19 @@ export class RedisSync {
     }
   }
 
+  /** A message on the channel: `NODEID\nJSON`, so a node skips its own without parsing them. */
+  private frame(m: Message): string {
+    return `${this.nodeId}\n${JSON.stringify(m)}`;
+  }
+
   private onMessage(raw: string): void {
+    if (raw.startsWith(this.selfPrefix)) return;
     let m: Message;
     try {
-      m = JSON.parse(raw);
+      m = JSON.parse(raw.slice(raw.indexOf('\n') + 1));
     } catch {
       return;
     }
-    if (m.n === this.nodeId) return;
     const now = Date.now();
     if (m.t) {
       for (const [name, group] of Object.entries(m.t)) {
@@ -397,6 +415,7 @@ export class RedisSync {
     const touchDue = now - this.lastTouchFlush >= 1000;
     if (this.dirty.size === 0 && this.adminDirty.size === 0 && (!touchDue || this.touched.size === 0)) return;
     this.flushing = true;
+    const cpu0 = performance.now();
     try {
       const p = this.pub.pipeline() as unknown as Commander;
       const groups: NonNullable<Message['t']> = {};
@@ -404,41 +423,53 @@ export class RedisSync {
       const msgs: string[] = [];
       const emit = () => {
         if (count === 0) return;
-        msgs.push(JSON.stringify({ n: this.nodeId, t: { ...groups } } satisfies Message));
+        msgs.push(this.frame({ t: { ...groups } }));
         for (const k of Object.keys(groups)) delete groups[k];
         count = 0;
       };
-      const take = (m: Map<StickTable, Set<string>>, withValues: boolean) => {
+      // dirty entries: published now (values + counts, small); their full copy goes to Redis and
+      // to peers with the next periodic refresh, so Redis sees each active entry about once a second
+      const take = (m: Map<StickTable, Set<string>>, refresh: boolean) => {
         for (const [t, keys] of m) {
           const sig = layoutSignature(t.spec.type, t.spec.layout);
-          const kinds = layoutKinds(t.spec.layout);
+          const batch = refresh ? new EntryBatch(t, this.names) : undefined;
+          let due = refresh ? undefined : this.touched.get(t);
           for (const key of keys) {
             const idx = t.lookup(key, now);
             if (idx < 0) continue;
-            const c = changeOf(t, idx, withValues);
-            this.writeEntry(p, t, sig, kinds, key, idx);
             const g = (groups[t.name] ??= { s: sig, e: [] });
-            g.e.push([c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0, withValues ? 0 : t.snapshot(idx)]);
+            if (batch) {
+              const { data, base } = t.raw(idx);
+              batch.add(key, idx);
+              if (batch.size >= MERGE_BATCH) batch.flushInto(p);
+              g.e.push([key, data[base], data[base + 1], 0, 0, t.snapshot(idx)]);
+            } else {
+              const c = changeOf(t, idx, true);
+              g.e.push([c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0, 0]);
+              if (!due) {
+                due = new Set();
+                this.touched.set(t, due);
+              }
+              due.add(key);
+            }
             if (++count >= CHUNK) emit();
           }
+          batch?.flushInto(p);
         }
         m.clear();
       };
-      take(this.dirty, true);
+      take(this.dirty, false);
       if (touchDue) {
-        for (const [t, keys] of this.touched) {
-          const d = this.dirty.get(t);
-          if (d) for (const k of keys) d.delete(k);
-        }
-        take(this.touched, false);
+        take(this.touched, true);
         this.lastTouchFlush = now;
       }
       emit();
       const admin = [...this.adminDirty.values()];
       this.adminDirty.clear();
       for (const rec of admin) p.lwwset(this.names.server(rec.b, rec.s, rec.f), JSON.stringify(rec));
-      if (admin.length) msgs.push(JSON.stringify({ n: this.nodeId, a: admin } satisfies Message));
+      if (admin.length) msgs.push(this.frame({ a: admin }));
       for (const msg of msgs) p.publish(this.names.channel, msg);
+      this.stats.flushCpuMs += performance.now() - cpu0;
       let results: Array<[Error | null, unknown]> | null;
       try {
         results = await p.exec();
@@ -456,6 +487,38 @@ export class RedisSync {
     } finally {
       this.flushing = false;
     }
+  }
+}
+
+/** Snapshots of one table's entries, written to Redis by one MERGE_LUA call per batch. */
+class EntryBatch {
+  private keys: string[] = [];
+  private values: string[] = [];
+  private readonly sig: string;
+  private readonly kinds: string;
+  constructor(
+    private readonly t: StickTable,
+    private readonly names: RedisNames,
+  ) {
+    this.sig = layoutSignature(t.spec.type, t.spec.layout);
+    this.kinds = layoutKinds(t.spec.layout);
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  add(key: string, idx: number): void {
+    this.keys.push(this.names.entry(this.t.name, key));
+    this.values.push(JSON.stringify({ s: this.sig, t: this.t.name, k: key, d: this.t.snapshot(idx) }));
+  }
+
+  /** Queues the batch on a pipeline and empties it. */
+  flushInto(p: Commander): void {
+    if (this.keys.length === 0) return;
+    p.stmerge(this.keys.length, ...this.keys, this.kinds, this.t.spec.expire, ...this.values);
+    this.keys = [];
+    this.values = [];
   }
 }
 

@@ -115,42 +115,45 @@ function mergeSlots(k: string, data: Float64Array, base: number, d: number[], fr
 }
 
 /**
- * Redis-side merge of a written snapshot with the stored one (same rules as mergeSlots), then
- * SET with the table's expiry. KEYS[1] entry key; ARGV[1] JSON {s: signature, d: slots};
- * ARGV[2] kinds string; ARGV[3] PX milliseconds (0: no expiry).
+ * Redis-side merge of written snapshots with the stored ones (same rules as mergeSlots), then SET
+ * with the table's expiry; one call merges a batch. KEYS: entry keys; ARGV[1] kinds string;
+ * ARGV[2] PX milliseconds (0: no expiry); ARGV[3..]: JSON {s: signature, t, k, d: slots}, one per key.
  */
 export const MERGE_LUA = `
-local new = cjson.decode(ARGV[1])
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local ok, c = pcall(cjson.decode, cur)
-  if ok and type(c) == 'table' and c.s == new.s and #c.d == #new.d then
-    local k, d, cd = ARGV[2], new.d, c.d
-    local newer = d[2] >= cd[2]
-    local i = 3
-    while i <= #k do
-      local ch = string.sub(k, i, i)
-      if ch == 'i' then
-        if not newer then d[i] = cd[i] end
-      elseif ch == 'c' then
-        if cd[i] > d[i] then d[i] = cd[i] end
-      elseif ch == 'r' then
-        if cd[i] > d[i] then d[i] = cd[i]; d[i+1] = cd[i+1]; d[i+2] = cd[i+2]
-        elseif cd[i] == d[i] then
-          if cd[i+1] > d[i+1] then d[i+1] = cd[i+1] end
-          if cd[i+2] > d[i+2] then d[i+2] = cd[i+2] end
+local k, px = ARGV[1], tonumber(ARGV[2])
+for n = 1, #KEYS do
+  local new = cjson.decode(ARGV[n + 2])
+  local cur = redis.call('GET', KEYS[n])
+  if cur then
+    local ok, c = pcall(cjson.decode, cur)
+    if ok and type(c) == 'table' and c.s == new.s and type(c.d) == 'table' and #c.d == #new.d then
+      local d, cd = new.d, c.d
+      local newer = d[2] >= cd[2]
+      local i = 3
+      while i <= #k do
+        local ch = string.sub(k, i, i)
+        if ch == 'i' then
+          if not newer then d[i] = cd[i] end
+        elseif ch == 'c' then
+          if cd[i] > d[i] then d[i] = cd[i] end
+        elseif ch == 'r' then
+          if cd[i] > d[i] then d[i] = cd[i]; d[i+1] = cd[i+1]; d[i+2] = cd[i+2]
+          elseif cd[i] == d[i] then
+            if cd[i+1] > d[i+1] then d[i+1] = cd[i+1] end
+            if cd[i+2] > d[i+2] then d[i+2] = cd[i+2] end
+          end
+          i = i + 2
         end
-        i = i + 2
+        i = i + 1
       end
-      i = i + 1
+      if cd[1] > d[1] then d[1] = cd[1] end
+      if cd[2] > d[2] then d[2] = cd[2] end
     end
-    if cd[1] > d[1] then d[1] = cd[1] end
-    if cd[2] > d[2] then d[2] = cd[2] end
   end
+  local out = cjson.encode(new)
+  if px > 0 then redis.call('SET', KEYS[n], out, 'PX', px) else redis.call('SET', KEYS[n], out) end
 end
-local out = cjson.encode(new)
-if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], out, 'PX', ARGV[3]) else redis.call('SET', KEYS[1], out) end
-return 1
+return #KEYS
 `;
 
 /**

@@ -186,14 +186,25 @@ export interface BalanceModel {
   algo: BalanceAlgo;
   /** url_param name or hdr name. */
   param?: string;
-  /** `balance uri [whole] [len N] [depth N]`, `balance hdr(name) [use_domain_only]`, `random(N)` draws. */
-  options: { whole?: boolean; len?: number; depth?: number; useDomainOnly?: boolean; draws?: number };
+  /**
+   * `balance uri [whole] [len N] [depth N] [path-only]`, `balance hdr(name) [use_domain_only]`,
+   * `random(N)` draws. `pathOnly`: hash only the path of an absolute-form target (HAProxy 2.6).
+   */
+  options: {
+    whole?: boolean;
+    len?: number;
+    depth?: number;
+    useDomainOnly?: boolean;
+    draws?: number;
+    pathOnly?: boolean;
+  };
   loc?: SourceLoc;
 }
 
 export interface HashTypeModel {
   method: 'map-based' | 'consistent';
   fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32';
+  /** `avalanche`; HAProxy 2.6 also implies it for a bare `hash-type consistent` (no function given). */
   avalanche: boolean;
 }
 

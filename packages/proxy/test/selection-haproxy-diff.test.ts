@@ -193,6 +193,39 @@ test('uri depth and len agree with HAProxy', { skip: needs('haproxy'), timeout: 
   assert.deepEqual(l.mine, l.theirs);
 });
 
+test('uri on absolute-form targets, with and without path-only, agrees with HAProxy', {
+  skip: needs('haproxy'),
+  timeout: 120000,
+}, async (t) => {
+  const reqs = Array.from({ length: 40 }, (_, i) => ({
+    req: {
+      url: `http://h${i % 3}.example/o/${i}?q=${i}`,
+      headers: [['Host', `h${i % 3}.example`]] as Array<[string, string]>,
+    },
+  }));
+  const plain = await run(t, {
+    balance: 'uri',
+    hashType: 'consistent',
+    model: { algo: 'uri' },
+    hash: BARE_CONSISTENT,
+    servers: ten,
+    requests: reqs,
+  });
+  assert.deepEqual(plain.mine, plain.theirs);
+  const po = await run(t, {
+    balance: 'uri path-only',
+    hashType: 'consistent',
+    model: { algo: 'uri', options: { pathOnly: true } },
+    hash: BARE_CONSISTENT,
+    servers: ten,
+    requests: reqs,
+  });
+  assert.deepEqual(po.mine, po.theirs);
+  // path-only: the same path on different hosts goes to the same server
+  const ours = backend({ algo: 'uri', options: { pathOnly: true } }, ten, { hashType: BARE_CONSISTENT });
+  assert.equal(ours.sel.pick(txn({ url: 'http://a.example/x/y' }))!.name, ours.sel.pick(txn({ url: '/x/y' }))!.name);
+});
+
 test('roundrobin with weights 3,2,1: same share per cycle as HAProxy', {
   skip: needs('haproxy'),
   timeout: 120000,

@@ -10,6 +10,15 @@ import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
 
 export type HashKeyFn = (txn: HttpTxn) => number | undefined;
 
+/** Where the path starts in a request target: 0 for origin-form, after the authority for absolute-form. */
+function pathStart(uri: string): number {
+  if (uri.charCodeAt(0) === 47 /* / */) return 0;
+  const s = uri.indexOf('://');
+  if (s < 0) return 0;
+  const p = uri.indexOf('/', s + 3);
+  return p < 0 ? uri.length : p;
+}
+
 /** Builds the key function for a hashing `balance`, or undefined for non-hash algorithms. */
 export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): HashKeyFn | undefined {
   const hash = HASH_FUNCTIONS[hashType.fn];
@@ -30,11 +39,15 @@ export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): Hash
       const whole = balance.options.whole === true;
       const len = balance.options.len ?? 0;
       const depth = balance.options.depth ?? 0;
+      const pathOnly = balance.options.pathOnly === true;
       return (txn) => {
         const uri = txn.url;
-        let n = uri.length;
+        // path-only: skip `scheme://authority` of an absolute-form target
+        const start = pathOnly ? pathStart(uri) : 0;
+        let n = uri.length - start;
         if (len > 0 && len < n) n = len;
-        let end = 0;
+        n += start;
+        let end = start;
         let slashes = 0;
         for (; end < n; end++) {
           const c = uri.charCodeAt(end);
@@ -42,7 +55,7 @@ export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): Hash
             if (depth > 0 && ++slashes === depth + 1) break;
           } else if (c === 63 /* ? */ && !whole) break;
         }
-        return aval(hash(uri, 0, end));
+        return aval(hash(uri, start, end));
       };
     }
     case 'url_param': {

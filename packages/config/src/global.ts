@@ -212,6 +212,11 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   },
 };
 
+/** True when `kw` means something in the global section (handled, ignored with a warning, or tune/ssl). */
+export function isGlobalKeyword(kw: string): boolean {
+  return kw in GLOBAL_KEYWORDS || kw in IGNORED || kw.startsWith('tune.') || SSL_PREFIXES.some((p) => kw.startsWith(p));
+}
+
 /** Parses one line of the global section. */
 export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
   const kw = ctx.args[0];

@@ -2,12 +2,12 @@
 import { CondStack, evalPredicate } from './conditional.ts';
 import { Reporter } from './diagnostics.ts';
 import { newGlobal, newProxy, newServerParams } from './factory.ts';
-import { parseGlobalLine } from './global.ts';
+import { isGlobalKeyword, parseGlobalLine } from './global.ts';
 import { type Env, splitLines, tokenizeLine } from './lexer.ts';
 import type { ConfigModel, ParseResult, PeersModel, SourceLoc } from './model.ts';
 import { parsePeersLine } from './peers.ts';
 import { finishHttpCheck } from './proxy/check.ts';
-import { parseProxyLine } from './proxy/keywords.ts';
+import { PROXY_KEYWORDS, parseProxyLine } from './proxy/keywords.ts';
 import type { LineCtx, SectionState } from './state.ts';
 import { didYouMean } from './suggest.ts';
 import { validate } from './validate.ts';
@@ -104,10 +104,22 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       switch (cur.type) {
         case 'global':
           if (negated) r.error(loc, 'CFG_BAD_VALUE', `'no' cannot prefix '${words[1]}' in the global section`);
-          else parseGlobalLine(ctx, config.global);
+          else if (!isGlobalKeyword(kw) && PROXY_KEYWORDS[kw]) {
+            r.error(
+              loc,
+              'CFG_NOT_ALLOWED_HERE',
+              `'${kw}' is not allowed in the 'global' section; it belongs in a defaults, frontend, backend or listen section`,
+            );
+          } else parseGlobalLine(ctx, config.global);
           break;
         case 'proxy':
-          parseProxyLine(ctx, cur.s);
+          if (!PROXY_KEYWORDS[ctx.args[0]] && isGlobalKeyword(ctx.args[0])) {
+            r.error(
+              loc,
+              'CFG_NOT_ALLOWED_HERE',
+              `'${ctx.args[0]}' is not allowed in a '${cur.s.kind}' section; it belongs in the 'global' section`,
+            );
+          } else parseProxyLine(ctx, cur.s);
           break;
         case 'peers':
           parsePeersLine(ctx, cur.p);

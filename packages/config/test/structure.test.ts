@@ -200,6 +200,27 @@ global extra
   assert.equal(r.diagnostics[3].message, "unknown keyword 'frontnd' in 'defaults' section; did you mean 'frontend'?");
 });
 
+test('a keyword in the wrong kind of section says where it belongs', () => {
+  const r = parse(
+    `global\n  server s 1.1.1.1:80\n  balance roundrobin\n${DEFAULTS}  pidfile /run/x.pid\nbackend b\n  nbthread 2\n  tune.bufsize 10\n`,
+  );
+  assert.deepEqual(codes(r), [
+    '2 CFG_NOT_ALLOWED_HERE',
+    '3 CFG_NOT_ALLOWED_HERE',
+    '9 CFG_NOT_ALLOWED_HERE',
+    '11 CFG_NOT_ALLOWED_HERE',
+    '12 CFG_NOT_ALLOWED_HERE',
+  ]);
+  assert.equal(
+    r.diagnostics[0].message,
+    "'server' is not allowed in the 'global' section; it belongs in a defaults, frontend, backend or listen section",
+  );
+  assert.equal(
+    r.diagnostics[3].message,
+    "'nbthread' is not allowed in a 'backend' section; it belongs in the 'global' section",
+  );
+});
+
 test('peers section errors', () => {
   const r = parse(`peers p
   peer a 10.0.0.1:1000

@@ -105,7 +105,8 @@ export function tokenizeLine(line: string, env: Env = {}): LexResult {
   return { ok: true, words, unsetEnv };
 }
 
-/** Splits a file's text into lines (LF, CRLF or lone CR), as HAProxy's fgets-based reader does. */
+/** Splits a file's text into lines (LF, CRLF or lone CR). */
 export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\n|\r/);
+  // A UTF-8 byte order mark (editors on Windows add one) is not part of the first keyword.
+  return (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r\n|\n|\r/);
 }

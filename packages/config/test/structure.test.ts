@@ -244,6 +244,15 @@ peers
   assert.match(r.diagnostics[4].message, /did you mean 'peer'\?/);
 });
 
+test('CRLF line endings and a UTF-8 BOM are accepted', () => {
+  const r = parse(`\ufeff${DEFAULTS.replaceAll('\n', '\r\n')}backend b\r\n  server s 1.1.1.1:80 check\r\n`);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(
+    proxy(r, 'b').servers.map((s) => [s.name, s.check, s.loc.line]),
+    [['s', true, 7]],
+  );
+});
+
 test('tokenizer errors carry FILE:LINE and the line is skipped', () => {
   const r = parse(`${DEFAULTS}backend b\n  description "unterminated\n  retries 9\n`);
   assert.deepEqual(codes(r), ['7 CFG_SYNTAX']);

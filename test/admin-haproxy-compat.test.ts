@@ -166,6 +166,24 @@ describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
     }
   });
 
+  test('show info typed: same positions, names, tags and types', async () => {
+    const strip = (t: string) =>
+      t
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':').slice(0, 3).join(':'));
+    assert.deepEqual(strip(await ours('show info typed')), strip(await ref.query('show info typed')));
+  });
+
+  test('show stat typed: same lines except values', async () => {
+    const strip = (t: string) =>
+      t
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':').slice(0, 3).join(':'));
+    assert.deepEqual(strip(await ours('show stat typed')), strip(await ref.query('show stat typed')));
+  });
+
   test('show servers state header is identical', async () => {
     const a = (await ref.query('show servers state')).split('\n').slice(0, 2);
     const b = (await ours('show servers state')).split('\n').slice(0, 2);

@@ -226,6 +226,46 @@ test('uri on absolute-form targets, with and without path-only, agrees with HAPr
   assert.equal(ours.sel.pick(txn({ url: 'http://a.example/x/y' }))!.name, ours.sel.pick(txn({ url: '/x/y' }))!.name);
 });
 
+test('map-based hashing picks the same server as HAProxy (uri, url_param, source)', {
+  skip: needs('haproxy'),
+  timeout: 120000,
+}, async (t) => {
+  const weighted = ten.map((s, i) => ({ ...s, weight: [1, 2, 3, 4, 6][i % 5] }));
+  const u = await run(t, { balance: 'uri', model: { algo: 'uri' }, servers: weighted, requests: uris.slice(0, 100) });
+  assert.deepEqual(u.mine, u.theirs);
+  const p = await run(t, {
+    balance: 'url_param q',
+    hashType: 'map-based djb2 avalanche',
+    model: { algo: 'url_param', param: 'q' },
+    hash: { fn: 'djb2', avalanche: true },
+    servers: weighted,
+    requests: Array.from({ length: 60 }, (_, i) => ({ req: { url: `/a?q=v${i}` } })),
+  });
+  assert.deepEqual(p.mine, p.theirs);
+  const s = await run(t, {
+    balance: 'source',
+    model: { algo: 'source' },
+    servers: ten.map((x, i) => ({ ...x, weight: 2 * (1 + (i % 2)) })),
+    requests: Array.from({ length: 40 }, (_, i) => ({ req: {}, from: `127.0.${i}.${(i * 37) & 255 || 1}` })),
+  });
+  assert.deepEqual(s.mine, s.theirs);
+});
+
+test('static-rr order matches HAProxy', { skip: needs('haproxy'), timeout: 120000 }, async (t) => {
+  const { theirs, mine } = await run(t, {
+    balance: 'static-rr',
+    model: { algo: 'static-rr' },
+    servers: [
+      { name: 'a', weight: 3 },
+      { name: 'b', weight: 2 },
+      { name: 'c', weight: 1 },
+      { name: 'd', weight: 4 },
+    ],
+    requests: Array.from({ length: 30 }, () => ({ req: {} })),
+  });
+  assert.deepEqual(mine, theirs);
+});
+
 test('roundrobin with weights 3,2,1: same share per cycle as HAProxy', {
   skip: needs('haproxy'),
   timeout: 120000,

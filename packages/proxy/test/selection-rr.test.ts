@@ -103,7 +103,7 @@ test('static-rr: weighted map order and exact counts', () => {
     { name: 'a', weight: 2 },
     { name: 'b', weight: 1 },
   ]);
-  assert.equal(seq(sel, 6), 'a b a a b a');
+  assert.equal(seq(sel, 6), 'a a b a a b', 'HAProxy lb_map order');
   const w = backend({ algo: 'static-rr' }, [
     { name: 'a', weight: 20 },
     { name: 'b', weight: 40 },

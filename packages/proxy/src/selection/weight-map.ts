@@ -1,7 +1,8 @@
 /**
- * The weighted server map of HAProxy's lb_map (static-rr and map-based hashing): one slot per
- * unit of weight after dividing the weights by their greatest common divisor, interleaved in
- * smooth weighted order so consecutive slots alternate servers.
+ * The weighted server map of HAProxy's lb_map (static-rr and map-based hashing), built exactly
+ * as recalc_server_map() does so that `map[hash % total]` lands on the same server as in HAProxy:
+ * weights are divided by their greatest common divisor, then each slot goes to the server whose
+ * running score `(score + tot) / tot` (integer) is highest, the first declared winning ties.
  */
 import type { ServerState } from '../runtime/server-state.ts';
 
@@ -10,24 +11,33 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** Slots -> index into `servers`; empty when every weight is 0. */
+/** Slots -> index into `servers` (configuration order); empty when every weight is 0. */
 export function buildWeightMap(servers: ServerState[]): Int32Array {
   let g = 0;
   for (const s of servers) if (s.effectiveWeight > 0) g = gcd(s.effectiveWeight, g);
   if (g === 0) return new Int32Array(0);
-  const w = servers.map((s) => Math.max(0, Math.floor(s.effectiveWeight / g)));
+  const w = servers.map((s) => Math.max(0, Math.ceil(s.effectiveWeight / g)));
   const tot = w.reduce((a, b) => a + b, 0);
   const map = new Int32Array(tot);
   const score = new Float64Array(servers.length);
   for (let o = 0; o < tot; o++) {
     let best = -1;
+    let max = 0;
     for (let i = 0; i < servers.length; i++) {
       if (w[i] === 0) continue;
+      if (tot === 1) {
+        best = i;
+        break;
+      }
       score[i] += w[i];
-      if (best < 0 || score[i] > score[best]) best = i;
+      const v = Math.trunc((score[i] + tot) / tot);
+      if (best < 0 || v > max) {
+        max = v;
+        best = i;
+      }
     }
-    score[best] -= tot;
     map[o] = best;
+    score[best] -= tot;
   }
   return map;
 }

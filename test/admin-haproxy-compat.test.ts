@@ -12,7 +12,7 @@ import type { CliContext } from '../packages/admin/src/cli/commands.ts';
 import { closeCliSocket, listenCliSocket } from '../packages/admin/src/cli/socket-server.ts';
 import { type RefHaproxy, startRefHaproxy } from '../packages/admin/test/helpers/haproxy-ref.ts';
 import { sampleRuntime, socketModel, testControl } from '../packages/admin/test/helpers/runtime.ts';
-import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
+import { cliQuery, cliSession } from '../packages/admin/test/helpers/socket.ts';
 import { needs } from './helpers/system.ts';
 
 const skip = needs('haproxy');
@@ -182,6 +182,30 @@ describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
         .filter(Boolean)
         .map((l) => l.split(':').slice(0, 3).join(':'));
     assert.deepEqual(strip(await ours('show stat typed')), strip(await ref.query('show stat typed')));
+  });
+
+  test('interactive session: byte-identical prompts and replies', async () => {
+    const run = async (path: string) => {
+      const sess = await cliSession({ path });
+      let out = '';
+      try {
+        for (const c of [
+          'prompt',
+          'show backend',
+          'get weight app/s2',
+          'disable server app/nope;show cli level',
+          'set timeout cli 30',
+          'operator',
+          'show cli level',
+        ]) {
+          out += await sess.send(c);
+        }
+      } finally {
+        sess.close();
+      }
+      return out;
+    };
+    assert.equal(await run(sock.path as string), await run(ref.sock));
   });
 
   test('show servers state header is identical', async () => {

@@ -52,7 +52,8 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
         text = `Internal error: ${(e as Error).message}\n`;
       }
       if (sess.quit) break;
-      out += `${text}\n`;
+      // HAProxy prints the prompt after every command, also between `;`-separated ones
+      out += sess.interactive ? `${text}\n> ` : `${text}\n`;
     }
     if (sess.quit) {
       if (out) conn.write(out);
@@ -60,7 +61,6 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
       closed = true;
       return;
     }
-    if (sess.interactive) out += '> ';
     conn.write(out);
     conn.setTimeout(sess.timeoutMs);
     if (!sess.interactive) {

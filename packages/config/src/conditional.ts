@@ -1,4 +1,8 @@
 /** `.if/.elif/.else/.endif` conditional blocks and `.diag/.notice/.warning/.alert` (HAProxy 2.4+). */
+import type { Reporter } from './diagnostics.ts';
+import type { Env } from './lexer.ts';
+import type { SourceLoc } from './model.ts';
+import { didYouMean } from './suggest.ts';
 import { compareVersions } from './version.ts';
 
 /** The HAProxy version Switchyard's config dialect follows (for `version_atleast()`). */
@@ -88,4 +92,45 @@ export class CondStack {
     if (!this.frames.pop()) return "'.endif' without '.if'";
     return undefined;
   }
+}
+
+/** Handles `.if`, `.elif`, `.else`, `.endif`, `.diag`, `.notice`, `.warning`, `.alert`. */
+export function directive(kw: string, args: string[], loc: SourceLoc, cond: CondStack, r: Reporter, env: Env): void {
+  const evaluate = (): boolean => {
+    const v = evalPredicate(args, env);
+    if (typeof v === 'string') {
+      r.error(loc, 'CFG_SYNTAX', `'${kw}': ${v}`);
+      return false;
+    }
+    return v;
+  };
+  switch (kw) {
+    case '.if':
+      cond.push(cond.active ? evaluate() : false, loc.line);
+      return;
+    case '.elif':
+    case '.else': {
+      const e = cond.alternative(kw === '.else' ? true : evaluate(), kw === '.else');
+      if (e) r.error(loc, 'CFG_SYNTAX', e);
+      return;
+    }
+    case '.endif': {
+      const e = cond.pop();
+      if (e) r.error(loc, 'CFG_SYNTAX', e);
+      return;
+    }
+  }
+  if (!cond.active) return;
+  const text = args.join(' ');
+  if (kw === '.alert') r.error(loc, 'CFG_SYNTAX', text);
+  else if (kw === '.warning') r.warn(loc, 'CFG_NO_EFFECT', text);
+  else if (kw === '.notice') r.warn(loc, 'CFG_NO_EFFECT', text);
+  else if (kw === '.diag')
+    return; // HAProxy prints these only with -dD
+  else
+    r.error(
+      loc,
+      'CFG_UNKNOWN_KEYWORD',
+      `unknown directive '${kw}'${didYouMean(kw, ['.if', '.elif', '.else', '.endif', '.diag', '.notice', '.warning', '.alert'])}`,
+    );
 }

@@ -1,5 +1,5 @@
 /** The section driver: tokenizes lines, tracks sections and defaults inheritance, calls keyword parsers. */
-import { CondStack, evalPredicate } from './conditional.ts';
+import { CondStack, directive } from './conditional.ts';
 import { Reporter } from './diagnostics.ts';
 import { newGlobal, newProxy, newServerParams } from './factory.ts';
 import { isGlobalKeyword, parseGlobalLine } from './global.ts';
@@ -294,45 +294,4 @@ function inherit(
   if (kind === 'defaults') delete s.model.defaultsFrom;
   if (from !== undefined) s.model.defaultsFrom = from;
   return s;
-}
-
-/** Handles `.if`, `.elif`, `.else`, `.endif`, `.diag`, `.notice`, `.warning`, `.alert`. */
-function directive(kw: string, args: string[], loc: SourceLoc, cond: CondStack, r: Reporter, env: Env): void {
-  const evaluate = (): boolean => {
-    const v = evalPredicate(args, env);
-    if (typeof v === 'string') {
-      r.error(loc, 'CFG_SYNTAX', `'${kw}': ${v}`);
-      return false;
-    }
-    return v;
-  };
-  switch (kw) {
-    case '.if':
-      cond.push(cond.active ? evaluate() : false, loc.line);
-      return;
-    case '.elif':
-    case '.else': {
-      const e = cond.alternative(kw === '.else' ? true : evaluate(), kw === '.else');
-      if (e) r.error(loc, 'CFG_SYNTAX', e);
-      return;
-    }
-    case '.endif': {
-      const e = cond.pop();
-      if (e) r.error(loc, 'CFG_SYNTAX', e);
-      return;
-    }
-  }
-  if (!cond.active) return;
-  const text = args.join(' ');
-  if (kw === '.alert') r.error(loc, 'CFG_SYNTAX', text);
-  else if (kw === '.warning') r.warn(loc, 'CFG_NO_EFFECT', text);
-  else if (kw === '.notice') r.warn(loc, 'CFG_NO_EFFECT', text);
-  else if (kw === '.diag')
-    return; // HAProxy prints these only with -dD
-  else
-    r.error(
-      loc,
-      'CFG_UNKNOWN_KEYWORD',
-      `unknown directive '${kw}'${didYouMean(kw, ['.if', '.elif', '.else', '.endif', '.diag', '.notice', '.warning', '.alert'])}`,
-    );
 }

@@ -39,7 +39,7 @@ test('agent-check replies drive drain, down, up and ready', async (t) => {
   const cfg = writeFile(
     tmp.dir,
     'agent.cfg',
-    `${defaults()}
+    `${defaults('  timeout check 5s')}
 frontend www
   bind 127.0.0.1:${fe}
   default_backend app
@@ -94,7 +94,7 @@ test('observe layer7: 3 consecutive 5xx to real traffic mark a server DOWN (mark
   const cfg = writeFile(
     tmp.dir,
     'observe.cfg',
-    `${defaults()}
+    `${defaults('  timeout check 5s')}
 frontend www
   bind 127.0.0.1:${fe}
   default_backend app

@@ -44,14 +44,14 @@ for (const allbackups of [false, true]) {
     const cfg = writeFile(
       tmp.dir,
       'backup.cfg',
-      `${defaults()}
+      `${defaults('  timeout check 5s')}
 frontend www
   bind 127.0.0.1:${fe}
   default_backend app
 backend app
   balance roundrobin
   option httpchk GET /health
-${allbackups ? '  option allbackups\n' : ''}  default-server check inter 200 fall 2 rise 2
+${allbackups ? '  option allbackups\n' : ''}  default-server check inter 500 fall 2 rise 2
   server act 127.0.0.1:${act.u.port}
   server bk1 127.0.0.1:${bk1.u.port} backup
   server bk2 127.0.0.1:${bk2.u.port} backup

@@ -49,7 +49,7 @@ test('kill one of three backends under steady GETs: zero errors, DOWN after fall
   const cfg = writeFile(
     tmp.dir,
     'failover.cfg',
-    `${defaults('  retries 3\n  option redispatch')}
+    `${defaults('  retries 3\n  option redispatch\n  timeout check 5s')}
 frontend www
   bind 127.0.0.1:${fe}
   default_backend app

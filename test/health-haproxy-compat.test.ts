@@ -84,26 +84,26 @@ frontend f
 backend b500
   option httpchk GET /
   server bad 127.0.0.1:${e500.port} check inter 300 fall 2
-  server good 127.0.0.1:${ok.port} check inter 300
+  server good 127.0.0.1:${ok.port} check inter 1000
 backend bhalf
   option httpchk GET /
   server bad 127.0.0.1:${half.port} check inter 300 fall 2
-  server good 127.0.0.1:${ok.port} check inter 300
+  server good 127.0.0.1:${ok.port} check inter 1000
 backend bhang
   option httpchk GET /
   server bad 127.0.0.1:${hang.port} check inter 300 fall 2
-  server good 127.0.0.1:${ok.port} check inter 300
+  server good 127.0.0.1:${ok.port} check inter 1000
 backend brefused
   server bad 127.0.0.1:${refused} check inter 300 fall 2
-  server good 127.0.0.1:${ok.port} check inter 300
+  server good 127.0.0.1:${ok.port} check inter 1000
 backend b404
   option httpchk
   http-check disable-on-404
   server bad 127.0.0.1:${nf.port} check inter 300
-  server good 127.0.0.1:${ok.port} check inter 300
+  server good 127.0.0.1:${ok.port} check inter 1000
 backend bbackup
   server a1 127.0.0.1:${refused} check inter 300 fall 1
-  server bk 127.0.0.1:${ok.port} check inter 300 backup
+  server bk 127.0.0.1:${ok.port} check inter 1000 backup
 backend bnone
   server only 127.0.0.1:${refused} check inter 300 fall 1
 `;

@@ -4,6 +4,8 @@
  * takes passive results from the datapath (TrafficObserver: `observe layer4|layer7`).
  */
 
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import type { TrafficObserver, TrafficOutcome } from '../runtime/hooks.ts';
 import {
   advanceWarmup,
@@ -59,6 +61,8 @@ interface Entry {
   be: BackendRuntime;
   s: ServerState;
   http?: CompiledHttpCheck;
+  /** TLS options of checks (`ssl` / `check-ssl`), or the reason they cannot run (bad ca-file). */
+  tls?: ConnectionOptions | string;
   checkTimer?: unknown;
   checkCancel?: CancelProbe;
   agentTimer?: unknown;
@@ -84,6 +88,34 @@ const realClock: HealthClock = {
 
 const realTransport: CheckTransport = { check: probeCheck, agent: probeAgent };
 
+const caCache = new Map<string, Buffer | string>();
+
+/**
+ * TLS options of a server's health checks: `check-ssl` (implied by `ssl`), `check-sni` (else
+ * `sni`), `verify`, `ca-file`. A string is why they cannot run (unreadable ca-file).
+ */
+function checkTls(s: ServerState): ConnectionOptions | string | undefined {
+  const m = s.model;
+  if (!(m.checkSsl ?? m.ssl)) return undefined;
+  const opts: ConnectionOptions = { rejectUnauthorized: m.verify === 'required' };
+  const sni = m.checkSni ?? m.sni;
+  if (sni) opts.servername = sni;
+  if (m.caFile) {
+    let ca = caCache.get(m.caFile);
+    if (ca === undefined) {
+      try {
+        ca = readFileSync(m.caFile);
+      } catch (err) {
+        ca = `cannot read ca-file '${m.caFile}': ${(err as Error).message}`;
+      }
+      caCache.set(m.caFile, ca);
+    }
+    if (typeof ca === 'string') return ca;
+    opts.ca = ca;
+  }
+  return opts;
+}
+
 /**
  * Creates the engine for `rt`. Throws HealthConfigError (code, loc) for an `http-check expect`
  * pattern that cannot compile; call validateHealthChecks() at load time to report those first.
@@ -100,7 +132,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     const http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
     for (const s of be.servers) {
       if (!s.checked && !s.model.agentCheck) continue;
-      entries.set(s, { be, s, http, agentHealthy: true, agentHealth: 1, consecutiveErrors: 0 });
+      entries.set(s, { be, s, http, tls: checkTls(s), agentHealthy: true, agentHealth: 1, consecutiveErrors: 0 });
     }
   }
 
@@ -134,6 +166,12 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     }
     const m = e.s.model;
     const spec = specFor(e, m.checkAddr ?? e.s.host, m.checkPort ?? e.s.port, m.inter);
+    if (typeof e.tls === 'string') {
+      applyCheck(e, { status: 'SOCKERR', info: e.tls, durationMs: 0 });
+      scheduleCheck(e, nextCheckDelay(e));
+      return;
+    }
+    if (e.tls) spec.tls = e.tls;
     e.checkCancel = transport.check(spec, e.http, (r) => {
       e.checkCancel = undefined;
       if (!running) return;

@@ -4,6 +4,7 @@
  * with a thousand servers allocates little and `stop()` can close every socket at once.
  */
 import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { CheckResult } from '../runtime/server-state.ts';
 import { describeSocketError } from './check-status.ts';
 import {
@@ -20,6 +21,8 @@ export interface ProbeSpec {
   port: number;
   connectMs: number;
   readMs: number;
+  /** TLS checks (`ssl` / `check-ssl`): handshake after connect, reported as L6OK/L6TOUT/L6RSP. */
+  tls?: ConnectionOptions;
 }
 
 /** Cancels an in-flight probe (its callback is then never called). */
@@ -37,8 +40,9 @@ const L4_ERRORS = new Set([
 ]);
 
 /**
- * Runs a health check: TCP connect only (L4OK/L4TOUT/L4CON/SOCKERR) or, with `http`, send the
- * request and judge the response (L7OK/L7OKC/L7STS/L7RSP/L7TOUT). Calls `done` exactly once.
+ * Runs a health check: TCP connect only (L4OK/L4TOUT/L4CON/SOCKERR), a TLS handshake
+ * (L6OK/L6TOUT/L6RSP) or, with `http`, send the request and judge the response
+ * (L7OK/L7OKC/L7STS/L7RSP/L7TOUT). Calls `done` exactly once.
  */
 export function probeCheck(
   spec: ProbeSpec,
@@ -95,7 +99,7 @@ export function probeCheck(
   };
 
   try {
-    sock = connect(spec.port, spec.host);
+    sock = spec.tls ? tlsConnect({ ...spec.tls, host: spec.host, port: spec.port }) : connect(spec.port, spec.host);
   } catch (err) {
     const r: CheckResult = {
       status: 'SOCKERR',
@@ -106,7 +110,7 @@ export function probeCheck(
     return () => {};
   }
   timer = setTimeout(() => finish({ status: 'L4TOUT' }), spec.connectMs);
-  if (!http) {
+  if (!http && !spec.tls) {
     // A TCP check only needs to know whether the connection opens: two listeners, nothing read.
     sock.once('connect', () => finish({ status: 'L4OK' }));
     sock.once('error', (err: NodeJS.ErrnoException) => {
@@ -114,13 +118,28 @@ export function probeCheck(
     });
     return cancel;
   }
+  // Without TLS the connection is usable as soon as it opens; with TLS after the handshake.
+  let secure = !spec.tls;
+  const ready = (): void => {
+    if (!http) {
+      finish({ status: 'L6OK' });
+      return;
+    }
+    chunks = [];
+    sock.write(http.request);
+  };
   sock.once('connect', () => {
     connected = true;
     clearTimeout(timer);
-    timer = setTimeout(() => finish({ status: 'L7TOUT' }), spec.readMs);
-    chunks = [];
-    sock.write(http.request);
+    timer = setTimeout(() => finish({ status: secure ? 'L7TOUT' : 'L6TOUT' }), spec.readMs);
+    if (secure) ready();
   });
+  if (spec.tls) {
+    sock.once('secureConnect', () => {
+      secure = true;
+      ready();
+    });
+  }
   sock.on('data', (d: Buffer) => {
     if (!chunks || finished) return;
     chunks.push(d);
@@ -132,11 +151,16 @@ export function probeCheck(
       const status = L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR';
       return finish({ status, info: describeSocketError(err) });
     }
+    if (!secure) {
+      finish({ status: 'L6RSP', info: err.message });
+      return;
+    }
     // Reset while answering: judge what arrived (usually an incomplete, invalid response).
     judge(true);
     finish({ status: 'L7RSP', info: describeSocketError(err) });
   });
   sock.on('close', () => {
+    if (connected && !secure) finish({ status: 'L6RSP' });
     if (connected) judge(true);
     finish({ status: connected ? 'L7RSP' : 'L4CON' });
   });

@@ -14,7 +14,10 @@ import { buildRuntime, makeTxn, type RequestHooks } from '@switchyard/proxy';
 import { createStateLayer } from '@switchyard/state';
 
 const argv = process.argv.slice(2);
-const arg = (n: string, d: number) => Number(argv[argv.indexOf(`--${n}`) + 1] || d);
+const arg = (n: string, d: number) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 && argv[i + 1] ? Number(argv[i + 1]) : d;
+};
 const SECONDS = arg('seconds', 5);
 const CLIENTS = arg('clients', 10_000);
 
@@ -81,7 +84,7 @@ async function measure(label: string, hooks: RequestHooks, rt: ReturnType<typeof
   console.log(
     `${label.padEnd(28)} ${(n / SECONDS / 1000).toFixed(0).padStart(6)} k req/s through the hooks, ${us.toFixed(2)} µs/request`,
   );
-  return us;
+  return { us, n };
 }
 
 const logger = { log() {} };

@@ -9,7 +9,8 @@ import { StickTable } from '@switchyard/state';
 import { tableSpec } from '../packages/state/src/stick-table.ts';
 
 const argv = process.argv.slice(2);
-const N = Number(argv[argv.indexOf('--entries') + 1] || 1_000_000);
+const at = argv.indexOf('--entries');
+const N = at >= 0 && argv[at + 1] ? Number(argv[at + 1]) : 1_000_000;
 const gc = (globalThis as { gc?: () => void }).gc;
 const heap = () => {
   gc?.();

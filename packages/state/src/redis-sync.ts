@@ -33,7 +33,7 @@ export interface RedisSyncOptions {
   cluster: string;
   logger: ProxyLogger;
   serverControl?: ServerControl;
-  /** Write/publish interval, ms (default 50). */
+  /** Publish interval of changes, ms (default 100): the lag of shared counters between nodes. */
   flushMs?: number;
   /** Longest ready() waits for the first sync, ms (default 5000). */
   readyTimeoutMs?: number;
@@ -52,6 +52,8 @@ interface AdminRecord {
 }
 
 interface Message {
+  /** Sent by a node after it (re)loaded from Redis: peers answer with full copies of their entries. */
+  hello?: true;
   /** table name -> { s: layout signature, e: changes [key, touch, written, abs, deltas] } */
   t?: Record<
     string,
@@ -68,6 +70,18 @@ interface Message {
 const CHUNK = 500;
 /** Entries merged into Redis per script call. */
 const MERGE_BATCH = 500;
+/** Period of the refresh: touches to peers, entry copies to Redis (ms). */
+const REFRESH_MS = 1000;
+
+const sigCache = new WeakMap<StickTable, string>();
+function signatureOf(t: StickTable): string {
+  let s = sigCache.get(t);
+  if (s === undefined) {
+    s = layoutSignature(t.spec.type, t.spec.layout);
+    sigCache.set(t, s);
+  }
+  return s;
+}
 const SHARED_ORIGINS = new Set(['api', 'stats']);
 
 type Commander = Redis & {
@@ -85,8 +99,12 @@ export class RedisSync {
   private readonly flushMs: number;
   /** Entries changed locally since the last flush (published every flushMs). */
   private dirty = new Map<StickTable, Set<string>>();
-  /** Entries whose full copy is due to Redis and peers at the next periodic refresh (1 s). */
+  /** Entries only touched (used, unchanged): their use time goes to peers and Redis at the next refresh. */
   private touched = new Map<StickTable, Set<string>>();
+  /** Entries changed here since the last refresh: their full copy goes to Redis at the next refresh. */
+  private stored = new Map<StickTable, Set<string>>();
+  /** A peer joined: publish every entry's full copy at the next refresh (it missed recent counts). */
+  private helloPending = false;
   private adminDirty = new Map<string, AdminRecord>();
   /**
    * Latest admin record per server field, made here or applied from another node: the LWW guard,
@@ -128,7 +146,7 @@ export class RedisSync {
     );
     this.names = redisNames(opts.cluster);
     this.selfPrefix = `${this.nodeId}\n`;
-    this.flushMs = opts.flushMs ?? 50;
+    this.flushMs = opts.flushMs ?? 100;
     this.firstSync = new Promise((r) => {
       this.resolveFirst = r;
     });
@@ -186,25 +204,7 @@ export class RedisSync {
   /** Replication for a (new) table: dirty marking and delta recording. */
   attach(t: StickTable): void {
     t.trackDeltas();
-    t.onChange = (table, idx, touchOnly) => {
-      const key = table.keyOf(idx);
-      const m = touchOnly ? this.touched : this.dirty;
-      let set = m.get(table);
-      if (!set) {
-        set = new Set();
-        m.set(table, set);
-      }
-      set.add(key);
-    };
-  }
-
-  private markTouched(t: StickTable, key: string): void {
-    let set = this.touched.get(t);
-    if (!set) {
-      set = new Set();
-      this.touched.set(t, set);
-    }
-    set.add(key);
+    t.onChange = (table, idx, touchOnly) => mark(touchOnly ? this.touched : this.dirty, table, table.keyOf(idx));
   }
 
   /** Follows a new runtime after a reload (events of the old one are no longer listened to). */
@@ -221,7 +221,10 @@ export class RedisSync {
     if (this.timer) clearInterval(this.timer);
     this.detachEvents?.();
     if (this.connected) {
-      await Promise.race([this.flushNow(), new Promise((r) => setTimeout(r, 1000).unref())]).catch(() => {});
+      // wait for a running flush, then write everything pending (bounded: a stop never hangs on Redis)
+      const deadline = Date.now() + 1000;
+      while (this.flushing && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await Promise.race([this.flushNow(true), new Promise((r) => setTimeout(r, 1000).unref())]).catch(() => {});
     }
     this.pub.disconnect();
     this.sub.disconnect();
@@ -304,6 +307,8 @@ export class RedisSync {
       this.adminDirty.clear();
       await this.loadEntries();
       await this.loadAdmin();
+      // Redis lags the peers by up to a refresh: ask them for their copies (merged on arrival)
+      await this.pub.publish(this.names.channel, this.frame({ hello: true }));
       this.stats.resyncs++;
       this.resolveFirst();
     } catch (e) {
@@ -387,18 +392,17 @@ export class RedisSync {
     if (m.t) {
       for (const [name, group] of Object.entries(m.t)) {
         const t = this.dir.get(name);
-        if (!t || group.s !== layoutSignature(t.spec.type, t.spec.layout)) continue;
+        if (!t || group.s !== signatureOf(t)) continue;
         for (const [key, touch, written, abs, deltas, snap] of group.e) {
-          // periodic refresh: the sender's whole entry, merged (max) so late joiners converge
+          // full copies answer a hello: merged (max), so a node that just joined catches up
           if (snap) mergeSnapshot(t, key, snap, now);
           else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
           this.stats.applied++;
-          // our copy now holds counts Redis may lack: write it back lazily (with the touches)
-          if (deltas) this.markTouched(t, key);
         }
       }
     }
     if (m.a) for (const r of m.a) this.applyAdmin(r);
+    if (m.hello) this.helloPending = true;
   }
 
   /** Timer tick: flush unless one is running or Redis is down (changes keep accumulating). */
@@ -410,10 +414,11 @@ export class RedisSync {
     });
   }
 
-  private async flushNow(): Promise<void> {
+  private async flushNow(forceRefresh = false): Promise<void> {
     const now = Date.now();
-    const touchDue = now - this.lastTouchFlush >= 1000;
-    if (this.dirty.size === 0 && this.adminDirty.size === 0 && (!touchDue || this.touched.size === 0)) return;
+    const refreshDue = forceRefresh || now - this.lastTouchFlush >= REFRESH_MS;
+    const refreshWork = this.touched.size > 0 || this.stored.size > 0 || this.helloPending;
+    if (this.dirty.size === 0 && this.adminDirty.size === 0 && !(refreshDue && refreshWork)) return;
     this.flushing = true;
     const cpu0 = performance.now();
     try {
@@ -427,41 +432,55 @@ export class RedisSync {
         for (const k of Object.keys(groups)) delete groups[k];
         count = 0;
       };
-      // dirty entries: published now (values + counts, small); their full copy goes to Redis and
-      // to peers with the next periodic refresh, so Redis sees each active entry about once a second
-      const take = (m: Map<StickTable, Set<string>>, refresh: boolean) => {
-        for (const [t, keys] of m) {
-          const sig = layoutSignature(t.spec.type, t.spec.layout);
-          const batch = refresh ? new EntryBatch(t, this.names) : undefined;
-          let due = refresh ? undefined : this.touched.get(t);
+      const push = (t: StickTable, entry: NonNullable<Message['t']>[string]['e'][number]) => {
+        const g = (groups[t.name] ??= { s: signatureOf(t), e: [] });
+        g.e.push(entry);
+        if (++count >= CHUNK) emit();
+      };
+      // changed entries: values and counts to the peers now; their full copy to Redis at the refresh
+      for (const [t, keys] of this.dirty) {
+        for (const key of keys) {
+          const idx = t.lookup(key, now);
+          if (idx < 0) continue;
+          const c = changeOf(t, idx, true);
+          push(t, [c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0, 0]);
+          mark(this.stored, t, key);
+        }
+      }
+      this.dirty.clear();
+      if (refreshDue && refreshWork) {
+        this.lastTouchFlush = now;
+        // peers keep used entries alive (touch times); Redis gets the copies of everything changed or used
+        for (const [t, keys] of this.touched) {
           for (const key of keys) {
             const idx = t.lookup(key, now);
             if (idx < 0) continue;
-            const g = (groups[t.name] ??= { s: sig, e: [] });
-            if (batch) {
-              const { data, base } = t.raw(idx);
-              batch.add(key, idx);
-              if (batch.size >= MERGE_BATCH) batch.flushInto(p);
-              g.e.push([key, data[base], data[base + 1], 0, 0, t.snapshot(idx)]);
-            } else {
-              const c = changeOf(t, idx, true);
-              g.e.push([c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0, 0]);
-              if (!due) {
-                due = new Set();
-                this.touched.set(t, due);
-              }
-              due.add(key);
-            }
-            if (++count >= CHUNK) emit();
+            const { data, base } = t.raw(idx);
+            push(t, [key, data[base], data[base + 1], 0, 0, 0]);
+            mark(this.stored, t, key);
           }
-          batch?.flushInto(p);
         }
-        m.clear();
-      };
-      take(this.dirty, false);
-      if (touchDue) {
-        take(this.touched, true);
-        this.lastTouchFlush = now;
+        this.touched.clear();
+        for (const [t, keys] of this.stored) {
+          const batch = new EntryBatch(t, this.names);
+          for (const key of keys) {
+            const idx = t.lookup(key, now);
+            if (idx < 0) continue;
+            batch.add(key, idx);
+            if (batch.size >= MERGE_BATCH) batch.flushInto(p);
+          }
+          batch.flushInto(p);
+        }
+        this.stored.clear();
+        if (this.helloPending) {
+          this.helloPending = false;
+          for (const t of this.dir.all()) {
+            for (const [key, idx] of t.entries(now)) {
+              const { data, base } = t.raw(idx);
+              push(t, [key, data[base], data[base + 1], 0, 0, t.snapshot(idx)]);
+            }
+          }
+        }
       }
       emit();
       const admin = [...this.adminDirty.values()];
@@ -488,6 +507,15 @@ export class RedisSync {
       this.flushing = false;
     }
   }
+}
+
+function mark(m: Map<StickTable, Set<string>>, t: StickTable, key: string): void {
+  let set = m.get(t);
+  if (!set) {
+    set = new Set();
+    m.set(t, set);
+  }
+  set.add(key);
 }
 
 /** Snapshots of one table's entries, written to Redis by one MERGE_LUA call per batch. */

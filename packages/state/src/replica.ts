@@ -33,11 +33,16 @@ function kinds(t: StickTable): string {
   return k;
 }
 
+const absCache = new WeakMap<StickTable, number[]>();
 /** Last-writer-wins slot offsets of a table. */
 export function absOffsets(t: StickTable): number[] {
-  const k = kinds(t);
-  const out: number[] = [];
-  for (let i = 0; i < k.length; i++) if (k[i] === 'i') out.push(i);
+  let out = absCache.get(t);
+  if (!out) {
+    const k = kinds(t);
+    out = [];
+    for (let i = 0; i < k.length; i++) if (k[i] === 'i') out.push(i);
+    absCache.set(t, out);
+  }
   return out;
 }
 

@@ -69,6 +69,16 @@ console.log(
 console.log(
   `csv export:        median ${csv.median.toFixed(1)} ms wall (${csv.cpu.toFixed(1)} ms CPU), p95 ${csv.p95.toFixed(1)} ms`,
 );
+// hot path: one observeLatency() per request
+const N = 2_000_000;
+const names = [...rt.backends.values()].slice(0, 10).flatMap((b) => b.servers.map((s) => [b.name, s.name] as const));
+const t0 = performance.now();
+for (let i = 0; i < N; i++) {
+  const [b, s] = names[i % names.length];
+  admin.observeLatency(b, s, (i % 1000) / 10_000);
+}
+const ns = ((performance.now() - t0) * 1e6) / N;
+console.log(`observeLatency:    ${ns.toFixed(0)} ns per call (${N} calls over ${names.length} servers)`);
 console.log(
   `load average during the run: ${loadavg()
     .map((x) => x.toFixed(1))

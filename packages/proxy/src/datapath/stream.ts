@@ -388,7 +388,9 @@ export class Stream implements Queued {
     if (ff && !(ff.except?.(txn.srcIp) ?? false) && !(ff.ifNone && findHeader(headers, ff.lheader) >= 0)) {
       headers.push(ff.header, txn.srcIp.startsWith('::ffff:') ? txn.srcIp.slice(7) : txn.srcIp);
     }
-    const close = be.connMode !== 'keep-alive' || fe.connMode === 'close';
+    // `option http-server-close` / `httpclose` in either the frontend or the backend close the
+    // server connection after each response, as HAProxy combines them.
+    const close = be.connMode !== 'keep-alive' || fe.connMode !== 'keep-alive';
     const req = this.req;
     let body: BodyStream | null = null;
     if (this.upgradeHead) {
@@ -469,7 +471,7 @@ export class Stream implements Queued {
     else this.ctx.observer?.observe(be, server, 'ok');
     this.status = status;
     const res = this.res;
-    if (this.fe.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
+    if (this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
     res.writeHead(status, reason || undefined, headers as unknown as Record<string, string>);
     res.on('drain', this.onDrain);
     return true;
@@ -639,7 +641,8 @@ export class Stream implements Queued {
       this.finish();
       return;
     }
-    if (close || this.ctx.stopping || this.fe.connMode === 'close') res.shouldKeepAlive = false;
+    if (close || this.ctx.stopping || this.fe.connMode === 'close' || this.be?.connMode === 'close')
+      res.shouldKeepAlive = false;
     const h = c.headers;
     const flat: string[] = [];
     for (let i = 0; i < h.length; i++) flat.push(h[i][0], h[i][1]);

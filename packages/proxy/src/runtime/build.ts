@@ -59,6 +59,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const backends = new Map<string, BackendPlan>();
   const frontends = new Map<string, FrontendPlan>();
   const previous = opts.previous;
+  checkLogTargets(model, diags);
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -252,4 +253,20 @@ function compileForwardFor(f: ForwardForModel, loc: SourceLoc, diags: Diagnostic
     }
   }
   return out;
+}
+
+/** Unix-socket log targets (Node has no unix datagram sockets) fall back to stderr, with a warning. */
+function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
+  const seen = new Set<string>();
+  for (const t of [...model.global.logs, ...model.proxies.flatMap((p) => p.logs)]) {
+    const key = `${t.loc.file}:${t.loc.line}`;
+    if (t.kind !== 'unix' || seen.has(key)) continue;
+    seen.add(key);
+    diags.push({
+      severity: 'warning',
+      code: 'CFG_LOG_UNIX_STDERR',
+      message: `log target '${t.path}': unix datagram sockets are not available in Node.js; these log lines go to stderr instead (under systemd they reach the journal). Use 'log 127.0.0.1:514 ...' for syslog over UDP`,
+      loc: t.loc,
+    });
+  }
 }

@@ -266,6 +266,23 @@ test('static-rr order matches HAProxy', { skip: needs('haproxy'), timeout: 12000
   assert.deepEqual(mine, theirs);
 });
 
+test('leastconn with sequential requests rotates like HAProxy', {
+  skip: needs('haproxy'),
+  timeout: 120000,
+}, async (t) => {
+  const { theirs, mine } = await run(t, {
+    balance: 'leastconn',
+    model: { algo: 'leastconn' },
+    servers: [
+      { name: 'a', weight: 1 },
+      { name: 'b', weight: 2 },
+      { name: 'c', weight: 3 },
+    ],
+    requests: Array.from({ length: 12 }, () => ({ req: {} })),
+  });
+  assert.deepEqual(mine, theirs);
+});
+
 test('roundrobin with weights 3,2,1: same share per cycle as HAProxy', {
   skip: needs('haproxy'),
   timeout: 120000,

@@ -6,6 +6,17 @@ import type { HttpTxn } from '../txn.ts';
 
 const EMPTY: string[] = [];
 
+/** Case-insensitive ASCII comparison of a header name with an already lower-case one, without allocating. */
+export function sameName(n: string, lower: string): boolean {
+  if (n.length !== lower.length) return false;
+  for (let i = 0; i < n.length; i++) {
+    let c = n.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Splits a header value on commas outside double quotes, trimming blanks, as HAProxy's hdr() does. */
 export function splitCommaList(v: string, out: string[]): void {
   let start = 0;
@@ -36,7 +47,7 @@ export function headerList(txn: HttpTxn, lname: string, split: boolean, key: str
   let out: string[] = EMPTY;
   for (let i = 0; i < h.length; i += 2) {
     const n = h[i];
-    if (lname !== '' && (n.length !== lname.length || n.toLowerCase() !== lname)) continue;
+    if (lname !== '' && !sameName(n, lname)) continue;
     if (out === EMPTY) out = [];
     if (split) splitCommaList(h[i + 1], out);
     else out.push(h[i + 1].trim());

@@ -4,11 +4,16 @@
  * caller falls back to round robin.
  */
 import type { BalanceModel, HashTypeModel } from '@switchyard/config';
+import { sameName } from '../acl/http-parts.ts';
 import { parseIpCached } from '../acl/ip.ts';
-import { type HttpTxn, headerValues } from '../txn.ts';
+import type { HttpTxn } from '../txn.ts';
 import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
 
 export type HashKeyFn = (txn: HttpTxn) => number | undefined;
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
 
 /** Where the path starts in a request target: 0 for origin-form, after the authority for absolute-form. */
 function pathStart(uri: string): number {
@@ -80,27 +85,31 @@ export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): Hash
       const name = (balance.param ?? '').toLowerCase();
       const domainOnly = balance.options.useDomainOnly === true;
       return (txn) => {
-        const values = headerValues(txn, name);
-        if (values.length === 0) return undefined;
-        let v = values[0];
-        const comma = v.indexOf(',');
-        if (comma >= 0) v = v.slice(0, comma);
-        v = v.trim();
-        if (v === '') return undefined;
-        if (!domainOnly) return aval(hash(v, 0, v.length));
-        // the label before the last dot ("example" in www.example.com), as HAProxy does for Host
-        let end = v.length;
-        let p = v.length - 1;
-        let inDomain = false;
-        for (; p >= 0; p--) {
-          if (inDomain) {
-            if (v.charCodeAt(p) === 46) break;
-          } else if (v.charCodeAt(p) === 46) {
+        const h = txn.rawHeaders;
+        for (let i = 0; i < h.length; i += 2) {
+          if (!sameName(h[i], name)) continue;
+          // the first comma-separated value of the first occurrence, blanks trimmed
+          const v = h[i + 1];
+          let a = 0;
+          let b = v.indexOf(',');
+          if (b < 0) b = v.length;
+          while (a < b && isBlank(v.charCodeAt(a))) a++;
+          while (b > a && isBlank(v.charCodeAt(b - 1))) b--;
+          if (a === b) return undefined;
+          if (!domainOnly) return aval(hash(v, a, b));
+          // the label before the last dot ("example" in www.example.com), as HAProxy does for Host
+          let end = b;
+          let p = b - 1;
+          let inDomain = false;
+          for (; p >= a; p--) {
+            if (v.charCodeAt(p) !== 46 /* . */) continue;
+            if (inDomain) break;
             end = p;
             inDomain = true;
           }
+          return aval(hash(v, p + 1, end));
         }
-        return aval(hash(v, p + 1, end));
+        return undefined;
       };
     }
     default:

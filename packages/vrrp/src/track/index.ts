@@ -1,5 +1,6 @@
 /** Trackers: vrrp_script, track_interface (and the instance's own interface), track_proxy. */
 
+export { type Attached, attachTracking } from './attach.ts';
 export { InterfaceTracker, type InterfaceTrackerOptions, interfaceUp } from './interface.ts';
 export { judgeStat, ProxyTracker } from './proxy.ts';
 export { runOnce, type ScriptRun, ScriptTracker, type ScriptTrackerOptions } from './script.ts';

@@ -475,3 +475,26 @@ test('slowstart through the engine: weight ramps in steps after UP, then "is UP.
   eng.stop();
   assert.equal(clock.pending, 0);
 });
+
+test('a reload (new engine, same ServerState) keeps the agent verdict', () => {
+  const clock = new FakeClock();
+  const model = backendModel('b', [
+    serverModel('s1', 9201, { inter: 400, agentCheck: true, agent: { port: 9203, inter: 400 } }),
+    serverModel('s2', 9202),
+  ]);
+  const t = makeRuntime([model]);
+  const sc = scripted(clock, 0);
+  sc.agents.set(9203, { ok: true, line: 'down', durationMs: 0 });
+  const first = createHealthEngine(t.rt, { clock, transport: sc.transport });
+  first.start();
+  clock.advance(1000);
+  const s1 = t.srv('b', 's1');
+  assert.equal(s1.op, 'DOWN');
+  const second = createHealthEngine(t.rt, { clock, transport: sc.transport });
+  second.start();
+  first.stop();
+  sc.agents.set(9203, { ok: false, result: { status: 'L4CON', info: 'Connection refused' } });
+  clock.advance(2000);
+  assert.equal(s1.op, 'DOWN', 'passing health checks alone do not override the agent');
+  second.stop();
+});

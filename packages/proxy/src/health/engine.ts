@@ -91,6 +91,13 @@ const realTransport: CheckTransport = { check: probeCheck, agent: probeAgent };
 const caCache = new Map<string, Buffer | string>();
 
 /**
+ * The last up/down word of each server's agent. A reload keeps ServerState objects and builds a
+ * new engine: without this, a server its agent had declared down would come back UP until the
+ * agent's next answer.
+ */
+const agentVerdicts = new WeakMap<ServerState, boolean>();
+
+/**
  * TLS options of a server's health checks: `check-ssl` (implied by `ssl`), `check-sni` (else
  * `sni`), `verify`, `ca-file`. A string is why they cannot run (unreadable ca-file).
  */
@@ -132,7 +139,16 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     const http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
     for (const s of be.servers) {
       if (!s.checked && !s.model.agentCheck) continue;
-      entries.set(s, { be, s, http, tls: checkTls(s), agentHealthy: true, agentHealth: 1, consecutiveErrors: 0 });
+      const agentHealthy = s.model.agentCheck ? (agentVerdicts.get(s) ?? true) : true;
+      entries.set(s, {
+        be,
+        s,
+        http,
+        tls: checkTls(s),
+        agentHealthy,
+        agentHealth: agentHealthy ? 1 : 0,
+        consecutiveErrors: 0,
+      });
     }
   }
 
@@ -286,6 +302,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     if (rep.state) {
       e.agentHealthy = rep.state === 'up';
       e.agentHealth = e.agentHealthy ? 1 : 0;
+      agentVerdicts.set(s, e.agentHealthy);
     }
     if (rep.state || result.status !== e.lastAgentStatus || prevAgentHealth !== e.agentHealth) {
       logCheck(e, 'Agent', result, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);

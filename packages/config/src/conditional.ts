@@ -8,48 +8,104 @@ import { compareVersions } from './version.ts';
 /** The HAProxy version Switchyard's config dialect follows (for `version_atleast()`). */
 export const EMULATED_HAPROXY_VERSION = '2.6.0';
 
+/** Evaluates one term: `0`, `1`, `defined(VAR)`, `feature(NAME)`, `streq(A,B)`, `strneq(A,B)`, `version_atleast(V)`, `version_before(V)`. */
+function evalTerm(w: string, env: Record<string, string | undefined>): boolean | string {
+  if (/^\d+$/.test(w)) return w !== '0' && !/^0+$/.test(w);
+  const m = /^([a-z_]+)\((.*)\)$/s.exec(w);
+  if (!m) return `unknown term '${w}'`;
+  const args = m[2].split(',');
+  switch (m[1]) {
+    case 'defined':
+      return env[args[0]] !== undefined;
+    case 'feature':
+      return false;
+    case 'streq':
+    case 'strneq':
+      if (args.length !== 2) return `'${m[1]}' expects two arguments`;
+      return (args[0] === args[1]) === (m[1] === 'streq');
+    case 'version_atleast':
+      return compareVersions(EMULATED_HAPROXY_VERSION, args[0]) >= 0;
+    case 'version_before':
+      return compareVersions(EMULATED_HAPROXY_VERSION, args[0]) < 0;
+    default:
+      return `unknown predicate '${m[1]}' (supported: defined, feature, streq, strneq, version_atleast, version_before)`;
+  }
+}
+
 /**
- * Evaluates one `.if` predicate: `0`, `1`, `defined(VAR)`, `feature(NAME)`, `streq(A,B)`,
- * `strneq(A,B)`, `version_atleast(V)`, `version_before(V)`, optionally prefixed by `!`.
+ * Evaluates a `.if` condition as HAProxy 2.6: terms combined with `&&` and `||` (`&&` binds tighter),
+ * negated with `!`, grouped with `( )`. Returns an error message string when malformed.
  */
 export function evalPredicate(words: string[], env: Record<string, string | undefined>): boolean | string {
-  if (words.length !== 1) return 'expects a single term (e.g. defined(VAR), streq("$A",x))';
-  let w = words[0];
-  let neg = false;
-  while (w.startsWith('!')) {
-    neg = !neg;
-    w = w.slice(1);
-  }
-  let r: boolean;
-  if (w === '0' || w === '') r = false;
-  else if (/^\d+$/.test(w)) r = true;
-  else {
-    const m = /^([a-z_]+)\((.*)\)$/.exec(w);
-    if (!m) return `unknown term '${w}'`;
-    const args = m[2].split(',');
-    switch (m[1]) {
-      case 'defined':
-        r = env[args[0]] !== undefined;
-        break;
-      case 'feature':
-        r = false;
-        break;
-      case 'streq':
-      case 'strneq':
-        if (args.length !== 2) return `'${m[1]}' expects two arguments`;
-        r = (args[0] === args[1]) === (m[1] === 'streq');
-        break;
-      case 'version_atleast':
-        r = compareVersions(EMULATED_HAPROXY_VERSION, args[0]) >= 0;
-        break;
-      case 'version_before':
-        r = compareVersions(EMULATED_HAPROXY_VERSION, args[0]) < 0;
-        break;
-      default:
-        return `unknown predicate '${m[1]}' (supported: defined, feature, streq, strneq, version_atleast, version_before)`;
+  const text = words.join(' ');
+  if (text.trim() === '') return 'expects a condition (e.g. defined(VAR), streq("$A",x))';
+  let pos = 0;
+  const skip = (): void => {
+    while (text[pos] === ' ') pos++;
+  };
+  class Fail extends Error {}
+  const term = (): boolean => {
+    skip();
+    const start = pos;
+    let depth = 0;
+    while (pos < text.length) {
+      const c = text[pos];
+      if (c === '(') depth++;
+      else if (c === ')') {
+        if (depth === 0) break;
+        depth--;
+        if (depth === 0) {
+          pos++;
+          break;
+        }
+      } else if (depth === 0 && (c === ' ' || c === '&' || c === '|')) break;
+      pos++;
     }
+    const v = evalTerm(text.slice(start, pos), env);
+    if (typeof v === 'string') throw new Fail(v);
+    return v;
+  };
+  const unary = (): boolean => {
+    skip();
+    if (text[pos] === '!') {
+      pos++;
+      return !unary();
+    }
+    if (text[pos] === '(') {
+      pos++;
+      const v = or();
+      skip();
+      if (text[pos] !== ')') throw new Fail("missing ')'");
+      pos++;
+      return v;
+    }
+    return term();
+  };
+  const and = (): boolean => {
+    let v = unary();
+    for (skip(); text.startsWith('&&', pos); skip()) {
+      pos += 2;
+      v = unary() && v;
+    }
+    return v;
+  };
+  const or = (): boolean => {
+    let v = and();
+    for (skip(); text.startsWith('||', pos); skip()) {
+      pos += 2;
+      v = and() || v;
+    }
+    return v;
+  };
+  try {
+    const v = or();
+    skip();
+    if (pos < text.length) return `unexpected '${text.slice(pos)}'`;
+    return v;
+  } catch (e) {
+    if (e instanceof Fail) return e.message;
+    throw e;
   }
-  return neg ? !r : r;
 }
 
 /** Tracks nested `.if` blocks; `active` says whether the current line is used. */

@@ -292,6 +292,9 @@ test('conditional blocks: .if/.elif/.else/.endif, nesting, .warning/.alert', () 
   option allbackups
   .endif
 .endif
+.if defined(PROD) || (streq("$ENV",staging) && !defined(NOPE))
+  option redispatch
+.endif
 .if 0
   this is not parsed
   .alert never
@@ -300,18 +303,26 @@ test('conditional blocks: .if/.elif/.else/.endif, nesting, .warning/.alert', () 
 `,
     { ENV: 'staging' },
   );
-  assert.deepEqual(codes(r), ['23 CFG_NO_EFFECT']);
-  assert.deepEqual([proxy(r, 'b').retries, proxy(r, 'b').options.allbackups], [7, true]);
-  const bad = parse(`${DEFAULTS}.endif\n.else\n.if frob(1)\n.endif\n.if 1\n.alert stop here\n.iff\n`);
+  assert.deepEqual(codes(r), ['26 CFG_NO_EFFECT']);
+  assert.deepEqual(
+    [proxy(r, 'b').retries, proxy(r, 'b').options.allbackups, proxy(r, 'b').options.redispatch],
+    [7, true, { interval: -1 }],
+  );
+  const bad = parse(
+    `${DEFAULTS}.endif\n.else\n.if frob(1)\n.endif\n.if (1 && 0\n.endif\n.if 1 1\n.endif\n.if 1\n.alert stop here\n.iff\n`,
+  );
   assert.deepEqual(codes(bad), [
     '6 CFG_SYNTAX',
     '7 CFG_SYNTAX',
     '8 CFG_SYNTAX',
-    '11 CFG_SYNTAX',
-    '12 CFG_UNKNOWN_KEYWORD',
     '10 CFG_SYNTAX',
+    '12 CFG_SYNTAX',
+    '15 CFG_SYNTAX',
+    '16 CFG_UNKNOWN_KEYWORD',
+    '14 CFG_SYNTAX',
   ]);
-  assert.equal(bad.diagnostics[5].message, "'.if' block is not closed by '.endif' at end of file");
+  assert.equal(bad.diagnostics[7].message, "'.if' block is not closed by '.endif' at end of file");
+  assert.equal(bad.diagnostics[3].message, "'.if': missing ')'");
 });
 
 test('a frontend with no way to answer warns; one with stats, return or monitor-uri does not', () => {

@@ -36,6 +36,11 @@ export class Sidecar {
   private readonly log: (msg: string) => void;
   private readonly groupOf = new Map<string, string>();
   private reportChain: Promise<void> = Promise.resolve();
+  /** Latest state per instance not yet accepted by the proxy; retried every 2 s (proxy may start later). */
+  private unreported = new Map<string, VrrpState>();
+  private reportRetry?: NodeJS.Timeout;
+  private reportFailing = false;
+  private stopped = false;
   private started = false;
 
   /** Builds runners for every instance; throws InstanceConfigError listing every instance that cannot run. */
@@ -111,7 +116,36 @@ export class Sidecar {
   /** Stops every instance: priority 0 from masters, VIPs removed, sockets closed. */
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((r) => r.stop()));
+    this.stopped = true;
+    this.flushReports();
     await this.reportChain;
+    clearTimeout(this.reportRetry);
+  }
+
+  /** Sends every unreported state, in order, one connection at a time; on failure retries in 2 s. */
+  private flushReports(): void {
+    const sock = this.conf.globalDefs.switchyardSocket;
+    if (!sock) return;
+    this.reportChain = this.reportChain.then(async () => {
+      for (const [instance, state] of [...this.unreported]) {
+        const err = await reportVrrpState(sock, instance, state);
+        if (err) {
+          // Logged once per outage, not on every retry.
+          if (!this.reportFailing) this.log(`(${instance}) ${err} (retrying every 2 s)`);
+          this.reportFailing = true;
+          if (!this.stopped && !this.reportRetry) {
+            this.reportRetry = setTimeout(() => {
+              this.reportRetry = undefined;
+              this.flushReports();
+            }, 2000);
+          }
+          return;
+        }
+        if (this.reportFailing) this.log(`(${instance}) runtime API ${sock} reachable again: state ${state} reported`);
+        this.reportFailing = false;
+        if (this.unreported.get(instance) === state) this.unreported.delete(instance);
+      }
+    });
   }
 
   private changed(r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string): void {
@@ -130,13 +164,9 @@ export class Sidecar {
         this.log(`(${r.spec.name}) state listener failed: ${(err as Error).message}`);
       }
     }
-    const sock = this.conf.globalDefs.switchyardSocket;
-    if (sock) {
-      // In order, one at a time, so the proxy ends with the latest state.
-      this.reportChain = this.reportChain.then(async () => {
-        const err = await reportVrrpState(sock, r.spec.name, to);
-        if (err) this.log(`(${r.spec.name}) ${err}`);
-      });
+    if (this.conf.globalDefs.switchyardSocket) {
+      this.unreported.set(r.spec.name, to);
+      this.flushReports();
     }
   }
 }

@@ -107,17 +107,19 @@ export class VipSet {
     this.timers.push(t);
   }
 
-  /** `repeat` unsolicited ARPs per IPv4 VIP, 1 ms apart (keepalived sends its batch back to back). */
+  /** `repeat` unsolicited ARPs per IPv4 VIP, back to back as keepalived sends its batch. */
   private sendGarps(repeat: number): void {
     if (repeat <= 0) return;
     for (const v of this.vips) {
       if (v.address.includes(':')) continue;
-      const args = ['-q', '-U', '-c', String(repeat), '-i', '0.001', '-I', v.dev, v.address];
-      void runCommand(this.arpingBin, args).then((r) => {
-        // arping -U exits 1 when no reply came: replies are not expected for gratuitous ARP.
-        if (!r.ok && r.code !== 1)
-          this.log(`(${this.name}) gratuitous ARP for ${v.address} failed: ${r.stderr.trim()}`);
-      });
+      // iputils arping only takes whole-second intervals: one process per ARP keeps them back to back.
+      for (let i = 0; i < repeat; i++) {
+        void runCommand(this.arpingBin, ['-q', '-U', '-c', '1', '-I', v.dev, v.address]).then((r) => {
+          if (!r.ok) {
+            this.log(`(${this.name}) gratuitous ARP for ${v.address} on ${v.dev} failed: ${r.stderr.trim()}`);
+          }
+        });
+      }
     }
   }
 }

@@ -4,7 +4,13 @@
  * awaits ready() before binding, passes `hooks` to the datapath and calls swapRuntime on reload.
  */
 import type { ConfigModel, Diagnostic } from '@switchyard/config';
-import type { ProxyLogger, ProxyRuntime, RequestHooks } from '@switchyard/proxy';
+import {
+  type ProxyLogger,
+  type ProxyRuntime,
+  type RequestHooks,
+  setServerAdmin,
+  setServerWeight,
+} from '@switchyard/proxy';
 import { aclCompiler } from './acl-bridge.ts';
 import { setActiveDirectory } from './active.ts';
 import { compilePlan, type StateCompiler, type StatePlan } from './plan.ts';
@@ -22,7 +28,7 @@ export interface StateLayerOptions {
   logger?: ProxyLogger;
   /** Compilers for keys and conditions (default: the ACL package's). */
   compiler?: StateCompiler;
-  /** setServerAdmin/setServerWeight: needed to apply admin changes made on other nodes. */
+  /** Applies admin changes made on other nodes (default: packages/proxy's setServerAdmin/setServerWeight). */
   serverControl?: ServerControl;
   /** Replication flush interval, ms (default 50). */
   flushMs?: number;
@@ -108,21 +114,11 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
       url,
       cluster,
       logger,
-      serverControl: opts.serverControl,
+      serverControl: opts.serverControl ?? { setServerAdmin, setServerWeight },
       flushMs: opts.flushMs,
       readyTimeoutMs: opts.readyTimeoutMs,
       nodeId: opts.nodeId,
     });
-    if (!opts.serverControl) {
-      logger.log(
-        undefined,
-        'warning',
-        'shared state: no server control given, admin changes from other nodes are not applied',
-        {
-          stderr: true,
-        },
-      );
-    }
     dir.onTable = (t) => sync?.attach(t);
     sync.start();
   }
@@ -139,9 +135,11 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
     diagnostics,
     ready: () => (sync ? sync.ready() : Promise.resolve()),
     swapRuntime(next: ProxyRuntime): Diagnostic[] {
-      const diags = checkStateConfig(next.config);
+      // checked on a scratch directory first: a configuration with errors changes nothing
+      const diags = checkStateConfig(next.config, next);
+      if (diags.some((d) => d.severity === 'error')) return diags;
       dir.load(next.config);
-      plan = compilePlan(next, dir, compiler, diags);
+      plan = compilePlan(next, dir, compiler, []);
       sync?.swapRuntime(next);
       return diags;
     },

@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AdminState, BackendRuntime, HttpTxn, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import {
+  type BackendRuntime,
+  type HttpTxn,
+  type ProxyRuntime,
+  type ServerState,
+  setServerAdmin,
+  setServerWeight,
+} from '@switchyard/proxy';
 import { Redis } from 'ioredis';
 import { needs } from '../../../test/helpers/system.ts';
 import { stateFetchDefs } from '../src/fetches.ts';
@@ -14,31 +21,8 @@ import type { ServerControl } from '../src/redis-sync.ts';
 import { config, proxy, request, runtime, server, stick, table } from './fixtures.ts';
 import { eventually, startRedis } from './redis-server.ts';
 
-/** Minimal stand-in for server-control (the datapath's, not under test here): set + event. */
-const control: ServerControl = {
-  setServerAdmin(rt, be, s, admin: AdminState, origin) {
-    if (s.admin === admin) return false;
-    const from = s.admin;
-    s.admin = admin;
-    rt.events.emit('server-state', {
-      server: s,
-      backend: be,
-      fromOp: s.op,
-      toOp: s.op,
-      fromAdmin: from,
-      toAdmin: admin,
-      origin,
-    });
-    return true;
-  },
-  setServerWeight(rt, be, s, weight, origin) {
-    if (s.weight === weight) return false;
-    const from = s.weight;
-    s.weight = weight;
-    rt.events.emit('server-weight', { server: s, backend: be, from, to: weight, origin });
-    return true;
-  },
-};
+/** The real server-control of packages/proxy (what the runtime API and the stats page call). */
+const control: ServerControl = { setServerAdmin, setServerWeight };
 
 function cfg(redisUrl: string, cluster: string) {
   const fe = proxy('frontend', 'fe', 10, {

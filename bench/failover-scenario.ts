@@ -93,7 +93,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
         lab.spawn(n.ns, `vrrp-${n.name}`, process.execPath, [cli, 'vrrp', '-f', lab.file(`${n.name}.conf`, conf)]),
       );
     }
-    const [a, b] = nodes;
+    const [a] = nodes;
     if ((await waitFor(() => lab.hasAddr(a.ns, vip), 30_000)) < 0) throw new Error(`A never became MASTER\n${dump()}`);
     // The proxy must answer through the VIP before the clock starts.
     const probe = lab.spawn(client, 'probe', process.execPath, [

@@ -295,3 +295,26 @@ test('sync group members ignore tracker weights, as keepalived 2.2.7', () => {
   assert.ok(msgs.includes('(A) ignoring tracked script s with weights due to SYNC group'));
   assert.ok(msgs.includes('(A) ignoring eth1 tracked interface weight due to SYNC group'));
 });
+
+test('enable_script_security: scripts writable by others are disabled, as keepalived', (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'sy-conf-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const unsafe = join(d, 'unsafe.sh');
+  writeFileSync(unsafe, '#!/bin/sh\nexit 0\n');
+  chmodSync(unsafe, 0o777);
+  const file = join(d, 'k.conf');
+  writeFileSync(
+    file,
+    `global_defs {\n enable_script_security\n}\nvrrp_script s {\n script "${unsafe}"\n}\n` +
+      `vrrp_instance V {\n interface eth0\n virtual_router_id 5\n track_script {\n s\n }\n notify_master ${unsafe}\n}\n`,
+  );
+  const r = checkConfig(file);
+  assert.ok(
+    r.lines.some((l) => l.includes('Disabling track script s due to insecure')),
+    r.lines.join('\n'),
+  );
+  assert.equal(r.model.scripts[0].disabled, true);
+  assert.deepEqual(r.model.instances[0].trackScripts, []);
+  assert.equal(r.model.instances[0].notify.master, undefined);
+  assert.equal(r.exitCode, 5);
+});

@@ -1,6 +1,6 @@
 /** Checks of the config against this host (keepalived makes them at load time too). */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Diagnostic, KeepalivedConf } from './model.ts';
 
 /**
@@ -40,17 +40,80 @@ export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[], net
         continue;
       } catch {}
     } else if (findInPath(cmd)) continue;
+    disable(s, 'not found/accessible');
+  }
+  if (!model.globalDefs.enableScriptSecurity) return;
+  // enable_script_security: a script (or a directory above it) writable by a non-root user is refused.
+  for (const s of model.scripts) {
+    if (s.disabled || !s.argv[0]) continue;
+    const why = insecure(resolveCommand(s.argv[0]));
+    if (why) disable(s, 'insecure', why);
+  }
+  for (const owner of [...model.instances, ...model.syncGroups]) {
+    for (const key of ['master', 'backup', 'fault', 'stop', 'any'] as const) {
+      const hook = owner.notify[key];
+      if (!hook) continue;
+      const why = insecure(resolveCommand(hook.argv[0]));
+      if (!why) continue;
+      delete owner.notify[key];
+      diagnostics.push({
+        severity: 'warning',
+        code: 'SY_INSECURE_NOTIFY',
+        message: `(${owner.name}) ${key === 'any' ? 'notify' : `notify_${key}`} ${hook.command} is insecure (${why}): it will not be run (keepalived drops it silently)`,
+        loc: hook.loc,
+        unlined: true,
+      });
+    }
+  }
+  return;
+
+  function disable(s: KeepalivedConf['scripts'][number], reason: string, detail?: string): void {
     s.disabled = true;
     diagnostics.push({
       severity: 'warning',
-      code: 'KA_SCRIPT_NOT_ACCESSIBLE',
-      message: `Disabling track script ${s.name} since not found/accessible`,
+      code: reason === 'insecure' ? 'KA_SCRIPT_INSECURE' : 'KA_SCRIPT_NOT_ACCESSIBLE',
+      message:
+        reason === 'insecure'
+          ? `Disabling track script ${s.name} due to insecure (${detail})`
+          : `Disabling track script ${s.name} since not found/accessible`,
       loc: s.loc,
       unlined: true,
     });
     for (const o of [...model.instances, ...model.syncGroups]) {
       o.trackScripts = o.trackScripts.filter((r) => r.name !== s.name);
     }
+  }
+}
+
+/** The file a command name runs (PATH search for bare names), or the name itself. */
+function resolveCommand(cmd: string): string {
+  if (cmd.includes('/')) return cmd;
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(`${dir}/${cmd}`, constants.X_OK);
+      return `${dir}/${cmd}`;
+    } catch {}
+  }
+  return cmd;
+}
+
+/** Why `file` is unsafe to run as root: it or a parent directory is writable by a non-root user. */
+export function insecure(file: string): string | undefined {
+  let p = resolvePath(file);
+  for (;;) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      return undefined;
+    }
+    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}`;
+    // A sticky world-writable directory (/tmp) still lets others replace only their own files.
+    const sticky = st.isDirectory() && (st.mode & 0o1000) !== 0;
+    if ((st.mode & 0o022) !== 0 && !sticky) return `${p} is writable by group or others`;
+    if (p === '/') return undefined;
+    p = dirname(p);
   }
 }
 

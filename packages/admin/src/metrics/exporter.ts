@@ -99,8 +99,23 @@ function snapshot(rt: ProxyRuntime): Snapshot {
   return sn;
 }
 
-function sample(value: number, labels: Labels): Sample {
-  return { value, labels: NO_LABELS, sharedLabels: labels };
+/**
+ * The samples of one metric, reused from scrape to scrape (only values change), so a scrape of a
+ * large farm allocates almost nothing on our side.
+ */
+class Out {
+  readonly values: Sample[] = [];
+  n = 0;
+  /** Adds a sample with the (cached) label set `labels`; `metricName` for histogram series. */
+  add(value: number, labels: Labels, metricName?: string): void {
+    const s = this.values[this.n];
+    if (s) {
+      s.value = value;
+      s.sharedLabels = labels;
+      s.metricName = metricName;
+    } else this.values.push({ value, labels: NO_LABELS, sharedLabels: labels, metricName });
+    this.n++;
+  }
 }
 
 export interface ExporterSource {
@@ -133,22 +148,24 @@ const CHECK_STATES = [
 
 function metric(
   name: string,
-  collect: (out: Sample[]) => void,
+  collect: (out: Out) => void,
   override?: { type: CustomMetric['type']; help: string },
 ): CustomMetric {
   const def = HAPROXY_METRICS[name];
   const type = override?.type ?? def?.[0];
   const help = override?.help ?? def?.[1];
   if (!type || !help) throw new Error(`metric ${name} has no HAProxy definition`);
+  const out = new Out();
   return {
     name,
     help,
     type,
     aggregator: 'sum',
     get() {
-      const values: Sample[] = [];
-      collect(values);
-      return { name, help, type, values, aggregator: 'sum' };
+      out.n = 0;
+      collect(out);
+      out.values.length = out.n;
+      return { name, help, type, values: out.values, aggregator: 'sum' };
     },
   };
 }
@@ -171,23 +188,23 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   const fes = (): FrontendRuntime[] => snap().fes.map((e) => e.f);
   const m: CustomMetric[] = [];
   const proc = (name: string, value: () => number, labels: Labels = {}) =>
-    m.push(metric(name, (o) => o.push({ value: value(), labels })));
+    m.push(metric(name, (o) => o.add(value(), labels)));
   const fe = (name: string, value: (f: FrontendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const e of snap().fes) o.push(sample(value(e.f), e.base));
+        for (const e of snap().fes) o.add(value(e.f), e.base);
       }),
     );
   const be = (name: string, value: (b: BackendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const e of snap().bes) o.push(sample(value(e.b), e.base));
+        for (const e of snap().bes) o.add(value(e.b), e.base);
       }),
     );
   const sv = (name: string, value: (s: ServerState, b: BackendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const e of snap().svs) o.push(sample(value(e.s, e.b), e.base));
+        for (const e of snap().svs) o.add(value(e.s, e.b), e.base);
       }),
     );
   const now = () => Date.now();
@@ -210,14 +227,15 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   proc('haproxy_process_bytes_out_total', () => sum((f) => f.counters.bout));
   proc('haproxy_process_listeners', () => fes().reduce((a, f) => a + (f.listening ? f.model.binds.length : 0), 0));
   proc('haproxy_process_stopping', () => 0);
-  m.push(metric('haproxy_process_build_info', (o) => o.push({ value: 1, labels: { version: src.version } })));
+  const buildInfo = { version: src.version };
+  m.push(metric('haproxy_process_build_info', (o) => o.add(1, buildInfo)));
 
   // frontends
   m.push(
     metric('haproxy_frontend_status', (o) => {
       for (const e of snap().fes) {
-        o.push(sample(e.f.listening ? 0 : 1, e.state[0]));
-        o.push(sample(e.f.listening ? 1 : 0, e.state[1]));
+        o.add(e.f.listening ? 0 : 1, e.state[0]);
+        o.add(e.f.listening ? 1 : 0, e.state[1]);
       }
     }),
   );
@@ -240,7 +258,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_frontend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of snap().fes) o.push(sample(e.f.counters.hrsp[i], e.codes[i]));
+        for (const e of snap().fes) o.add(e.f.counters.hrsp[i], e.codes[i]);
       }
     }),
   );
@@ -250,8 +268,8 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric('haproxy_backend_status', (o) => {
       for (const e of snap().bes) {
         const up = e.b.servers.length === 0 || backendWeights(e.b).weight > 0 ? 1 : 0;
-        o.push(sample(1 - up, e.state[0]));
-        o.push(sample(up, e.state[1]));
+        o.add(1 - up, e.state[0]);
+        o.add(up, e.state[1]);
       }
     }),
   );
@@ -290,7 +308,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_backend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of snap().bes) o.push(sample(e.b.counters.hrsp[i], e.codes[i]));
+        for (const e of snap().bes) o.add(e.b.counters.hrsp[i], e.codes[i]);
       }
     }),
   );
@@ -300,7 +318,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric('haproxy_server_status', (o) => {
       for (const e of snap().svs) {
         const st = serverStateLabel(e.s);
-        for (let i = 0; i < SERVER_STATES.length; i++) o.push(sample(SERVER_STATES[i] === st ? 1 : 0, e.state[i]));
+        for (let i = 0; i < SERVER_STATES.length; i++) o.add(SERVER_STATES[i] === st ? 1 : 0, e.state[i]);
       }
     }),
   );
@@ -343,7 +361,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
       for (const e of snap().svs) {
         if (!e.s.checked) continue;
         const st = e.s.lastCheck?.status;
-        for (let i = 0; i < CHECK_STATES.length; i++) o.push(sample(CHECK_STATES[i] === st ? 1 : 0, e.chk[i]));
+        for (let i = 0; i < CHECK_STATES.length; i++) o.add(CHECK_STATES[i] === st ? 1 : 0, e.chk[i]);
       }
     }),
   );
@@ -355,7 +373,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_server_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of snap().svs) o.push(sample(e.s.counters.hrsp[i], e.codes[i]));
+        for (const e of snap().svs) o.add(e.s.counters.hrsp[i], e.codes[i]);
       }
     }),
   );
@@ -396,7 +414,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
       'switchyard_vrrp_state',
       (o) => {
         for (const [instance, state] of rt().vrrp) {
-          for (const x of VRRP_STATES) o.push({ value: x === state ? 1 : 0, labels: { instance, state: x } });
+          for (const x of VRRP_STATES) o.add(x === state ? 1 : 0, { instance, state: x });
         }
       },
       {
@@ -409,7 +427,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric(
       'switchyard_server_usable',
       (o) => {
-        for (const e of snap().svs) o.push(sample(isUsable(e.s) ? 1 : 0, e.base));
+        for (const e of snap().svs) o.add(isUsable(e.s) ? 1 : 0, e.base);
       },
       { type: 'gauge', help: 'Switchyard: 1 when the server takes new non-persistent traffic (UP, READY, weight > 0)' },
     ),
@@ -417,15 +435,15 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   return m;
 }
 
-function pushHistogram(o: Sample[], name: string, h: Histogram, e: { base: Labels; le: Labels[] }): void {
+function pushHistogram(o: Out, name: string, h: Histogram, e: { base: Labels; le: Labels[] }): void {
   let acc = 0;
   const bucket = `${name}_bucket`;
   for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
     acc += h.counts[i];
-    o.push({ metricName: bucket, value: acc, labels: NO_LABELS, sharedLabels: e.le[i] });
+    o.add(acc, e.le[i], bucket);
   }
-  o.push({ metricName: `${name}_sum`, value: h.sum, labels: NO_LABELS, sharedLabels: e.base });
-  o.push({ metricName: `${name}_count`, value: h.count, labels: NO_LABELS, sharedLabels: e.base });
+  o.add(h.sum, e.base, `${name}_sum`);
+  o.add(h.count, e.base, `${name}_count`);
 }
 
 /** HAProxy's exporter `scope` values and the metric name prefixes they select. */

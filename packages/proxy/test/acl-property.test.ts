@@ -4,6 +4,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { netContains, parseIp, parseNet } from '../src/acl/index.ts';
+import { IpSet } from '../src/acl/ip-set.ts';
 import { matchWord } from '../src/acl/matchers.ts';
 
 const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
@@ -79,5 +80,41 @@ test('dom/dir word match agrees with a straightforward reference', () => {
       assert.equal(matchWord(s, p.replace(delim, ''), dom), referenceWord(s, p, dom), `${s} ${p} ${dom}`);
     }),
     { numRuns: 10000 },
+  );
+});
+
+test('IpSet (long pattern lists) answers like a linear scan over netContains', () => {
+  const net = fc.oneof(
+    fc.tuple(v4, fc.nat(32)).map(([a, b]) => `${a}/${b % 33}`),
+    fc.tuple(v6, fc.nat(128)).map(([a, b]) => `${a}/${b}`),
+    fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `10.${a}.${b}.0/24`),
+  );
+  const addr = fc.oneof(
+    v4,
+    v6,
+    fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `10.${a}.${b}.9`),
+    fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `::ffff:10.${a}.${b}.9`),
+    fc.tuple(fc.nat(0xffff)).map(([a]) => `2002:0a${(a & 0xff).toString(16).padStart(2, '0')}:0909::1`),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(net, { minLength: 9, maxLength: 60 }),
+      fc.array(addr, { minLength: 1, maxLength: 20 }),
+      (nets, addrs) => {
+        const parsed = nets
+          .map((n) => parseNet(n))
+          .filter((n): n is Exclude<ReturnType<typeof parseNet>, string> => typeof n !== 'string');
+        const set = new IpSet(parsed);
+        for (const a of addrs) {
+          const ip = parseIp(a)!;
+          assert.equal(
+            set.has(ip),
+            parsed.some((n) => netContains(n, ip)),
+            a,
+          );
+        }
+      },
+    ),
+    { numRuns: 500 },
   );
 });

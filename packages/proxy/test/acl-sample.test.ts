@@ -194,6 +194,18 @@ test('-f pattern files: comments in column 1, leading blanks stripped, blank lin
   assert.equal(n(txn({ src: '10.2.3.4' })), true);
   assert.equal(n(txn({ src: '172.16.0.1' })), true);
   assert.equal(n(txn({ src: '172.16.0.2' })), false);
+  const many = join(dir, 'many.lst');
+  writeFileSync(
+    many,
+    Array.from({ length: 250 }, (_, i) => `10.${i}.0.0/16\n2001:db8:${i.toString(16)}::/48`).join('\n'),
+  );
+  const { test: big } = acl(`src -f ${many}`);
+  assert.equal(big(txn({ src: '10.250.0.1' })), false);
+  assert.equal(big(txn({ src: '10.249.7.1' })), true);
+  assert.equal(big(txn({ src: '::ffff:10.17.1.1' })), true);
+  assert.equal(big(txn({ src: '10.17.1.1' })), true);
+  assert.equal(big(txn({ src: '2001:db8:f0:1::1' })), true);
+  assert.equal(big(txn({ src: '2001:db8:fb:1::1' })), false);
   const map = join(dir, 'hosts.map');
   writeFileSync(map, 'a.example backend_a\nb.example backend_b\n');
   const { test: h } = acl(`hdr(host) -i -M -f ${map}`);

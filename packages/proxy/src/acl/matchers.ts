@@ -5,7 +5,8 @@
  * delimiters ignored), `-i` folds case, integer patterns take ranges and `eq ge gt le lt`.
  */
 import { type Scalar, toBool, toInt, toIp, toStr } from './cast.ts';
-import { type IpNet, netContains, parseNet } from './ip.ts';
+import { type IpNet, parseNet } from './ip.ts';
+import { netMatcher } from './ip-set.ts';
 
 export type MatchMethod =
   | 'str'
@@ -208,11 +209,10 @@ export function buildMatcher(
         if (typeof n === 'string') return n;
         nets.push(n);
       }
+      const inNets = netMatcher(nets);
       return (v) => {
         const ip = toIp(v);
-        if (!ip) return false;
-        for (const n of nets) if (netContains(n, ip)) return true;
-        return false;
+        return ip !== undefined && inNets(ip);
       };
     }
   }

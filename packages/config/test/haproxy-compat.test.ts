@@ -28,7 +28,7 @@ const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.cfg'))
   .sort();
 
-for (const f of files.filter((x) => !x.startsWith('bad-'))) {
+for (const f of files.filter((x) => !x.startsWith('bad-') && !x.startsWith('warn-'))) {
   test(`haproxy -c and Switchyard both accept ${f}`, { skip: needs('haproxy') }, () => {
     const h = haproxyCheck(join(DIR, f));
     assert.equal(h.status, 0, h.out);
@@ -54,6 +54,29 @@ for (const f of files.filter((x) => x.startsWith('bad-'))) {
         errors.some((e) => e.loc.line === line),
         `HAProxy alerts at line ${line}, Switchyard at ${errors.map((e) => e.loc.line)}`,
       );
+    }
+  });
+}
+
+for (const f of files.filter((x) => x.startsWith('warn-'))) {
+  test(`haproxy -c and Switchyard both accept ${f} with the same warnings`, { skip: needs('haproxy') }, () => {
+    const h = haproxyCheck(join(DIR, f));
+    assert.equal(h.status, 0, h.out);
+    const r = loadConfigFiles([join(DIR, f)]);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    const warnings = r.diagnostics.filter((d) => d.severity === 'warning');
+    const theirs = h.out.split('\n').filter((l) => l.startsWith('[WARNING]'));
+    assert.ok(theirs.length > 0, h.out);
+    for (const w of theirs) {
+      const line = /\[[^\]]*?:(\d+)\]/.exec(w)?.[1];
+      const name = /(?:frontend|backend|listen) '([^']+)'/.exec(w)?.[1];
+      const ok = line
+        ? warnings.some((d) => d.loc.line === Number(line))
+        : warnings.some((d) => name !== undefined && d.message.includes(`'${name}'`));
+      assert.ok(ok, `HAProxy warns '${w}', Switchyard does not: ${JSON.stringify(warnings)}`);
     }
   });
 }

@@ -197,13 +197,14 @@ test('disable-on-404: a 404 puts an UP server in NOLB (persistent traffic only);
   assert.equal(t1.stopping, false);
   assert.equal(isUsable(t1), true);
   assert.match(t.logs.at(-1) ?? '', /^notice Server b2\/t1 is UP, reason: Layer7 check passed, code: 200/);
-  // A DOWN server answering 404 stays DOWN.
+  // A DOWN server answering 404 stays DOWN (haproxy: L7STS).
   sc.checks.set(4001, L7STS500);
   clock.advance(2000);
   assert.equal(t1.op, 'DOWN');
   sc.checks.set(4001, { status: 'L7OKC', code: 404 });
   clock.advance(3000);
   assert.equal(t1.op, 'DOWN');
+  assert.equal(t1.lastCheck?.status, 'L7STS', 'for a DOWN server a 404 is a wrong status');
   eng.stop();
 });
 

@@ -83,6 +83,11 @@ test('verdicts: default 2xx/3xx, ordered expect rules with negation, disable-on-
   assert.equal(evaluateResponse(plain, head(404), '').status, 'L7STS');
   const on404 = compileHttpCheck(httpchk('GET', '/', 'HTTP/1.0', { disableOn404: true }));
   assert.deepEqual(evaluateResponse(on404, head(404), ''), { status: 'L7OKC', code: 404 });
+  assert.deepEqual(evaluateResponse(on404, head(404, 'Not Found'), '', true), {
+    status: 'L7STS',
+    code: 404,
+    info: 'Not Found',
+  });
   const rules = compileHttpCheck(
     httpchk('GET', '/', 'HTTP/1.0', {
       expect: [

@@ -188,6 +188,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       return;
     }
     if (e.tls) spec.tls = e.tls;
+    if (e.s.op === 'DOWN') spec.serverDown = true;
     e.checkCancel = transport.check(spec, e.http, (r) => {
       e.checkCancel = undefined;
       if (!running) return;
@@ -234,20 +235,18 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     rt.logger.log(e.be.model, 'notice', msg, { stderr: false });
   };
 
-  const applyCheck = (e: Entry, r: CheckResult): void => {
+  const applyCheck = (e: Entry, input: CheckResult): void => {
     const s = e.s;
     const m = s.model;
+    // As haproxy: disable-on-404 applies to servers that are not DOWN; for a DOWN one a 404 fails.
+    const r: CheckResult = input.status === 'L7OKC' && s.op === 'DOWN' ? { ...input, status: 'L7STS' } : input;
     s.lastCheck = r;
-    // A 404 under disable-on-404 keeps an UP server UP (NOLB) but never brings a DOWN one up.
-    const neutral = r.status === 'L7OKC' && s.op === 'DOWN';
     const passed = isPassed(r.status);
     const prevHealth = s.health;
-    if (!neutral) {
-      const n = nextHealth(s.health, m.rise, m.fall, passed);
-      if (n.counted && !passed) s.counters.chkfail++;
-      s.health = n.health;
-      if (passed && m.observe) e.consecutiveErrors = 0;
-    }
+    const n = nextHealth(s.health, m.rise, m.fall, passed);
+    if (n.counted && !passed) s.counters.chkfail++;
+    s.health = n.health;
+    if (passed && m.observe) e.consecutiveErrors = 0;
     if (r.status !== e.lastStatus || s.health !== prevHealth) {
       logCheck(e, 'Health', r, healthStatusText(s.health, m.rise, m.fall, s.weight));
     }

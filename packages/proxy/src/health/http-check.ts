@@ -188,11 +188,17 @@ export function dechunk(raw: Buffer): Buffer {
 
 /**
  * The verdict on a complete (or buffer-full) response, as HAProxy gives it: L7OK, L7OKC
- * (404 with disable-on-404), L7STS (status rule failed; info = reason phrase) or L7RSP (content
+ * (404 with disable-on-404, unless `serverDown`), L7STS (status rule failed; info = reason phrase) or L7RSP (content
  * rule failed). Without expect rules, 2xx and 3xx pass.
  */
-export function evaluateResponse(c: CompiledHttpCheck, head: ResponseHead, body: string): CheckResult {
-  if (c.disableOn404 && head.code === 404) return { status: 'L7OKC', code: 404 };
+export function evaluateResponse(
+  c: CompiledHttpCheck,
+  head: ResponseHead,
+  body: string,
+  serverDown = false,
+): CheckResult {
+  // As haproxy: a 404 only means "stopping" for a server that is not DOWN; for a DOWN one it is a failure.
+  if (c.disableOn404 && head.code === 404 && !serverDown) return { status: 'L7OKC', code: 404 };
   if (c.expects.length === 0) {
     if (head.code >= 200 && head.code < 400) return { status: 'L7OK', code: head.code };
     return { status: 'L7STS', code: head.code, info: head.reason || undefined };

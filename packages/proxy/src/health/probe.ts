@@ -21,6 +21,8 @@ export interface ProbeSpec {
   port: number;
   connectMs: number;
   readMs: number;
+  /** The server is DOWN now: `disable-on-404` does not apply (a 404 is then a failure). */
+  serverDown?: boolean;
   /** TLS checks (`ssl` / `check-ssl`): handshake after connect, reported as L6OK/L6TOUT/L6RSP. */
   tls?: ConnectionOptions;
 }
@@ -87,7 +89,7 @@ export function probeCheck(
       return;
     }
     if (!http.needsBody) {
-      finish(evaluateResponse(http, head, ''));
+      finish(evaluateResponse(http, head, '', spec.serverDown));
       return;
     }
     const raw = buf.subarray(head.bodyStart);
@@ -95,7 +97,7 @@ export function probeCheck(
     const haveAll = head.contentLength !== undefined && raw.length >= head.contentLength;
     if (!closed && !full && !haveAll) return;
     const body = head.chunked ? dechunk(raw) : raw;
-    finish(evaluateResponse(http, head, body.toString('latin1')));
+    finish(evaluateResponse(http, head, body.toString('latin1'), spec.serverDown));
   };
 
   try {

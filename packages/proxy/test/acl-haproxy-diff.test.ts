@@ -3,13 +3,16 @@
  * evaluated by HAProxy (over loopback) and by Switchyard's compiled ACLs on the same request.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Diagnostic } from '@switchyard/config';
 import { needs } from '../../../test/helpers/system.ts';
 import { compileLogFormat } from '../src/acl/index.ts';
 import { cases } from './acl-cases.ts';
 import { rawRequest, startHaproxy } from './acl-haproxy-peer.ts';
-import { acl, LOC, type TxnInit, txn } from './acl-helpers.ts';
+import { acl, cond, LOC, type TxnInit, txn } from './acl-helpers.ts';
 
 /** Cases HAProxy can see over a plain loopback connection. */
 const comparable = cases.filter(([line, req]) => {
@@ -195,4 +198,81 @@ test('log-format samples render as in HAProxy', { skip: needs('haproxy') }, asyn
       mismatches.push(`${fmt}: haproxy ${JSON.stringify(res.body)}, switchyard ${JSON.stringify(ours)}`);
   }
   assert.deepEqual(mismatches, []);
+});
+
+test('conditions (AND/OR precedence, negation, anonymous ACLs, predefined) agree with HAProxy', {
+  skip: needs('haproxy'),
+}, async (t) => {
+  const conds = [
+    'a b',
+    'a or b',
+    'a || b c',
+    'a b or c',
+    '!a b',
+    '!a or !b',
+    '! a',
+    '!!a',
+    '{ path_beg /a } !{ hdr(x-b) 1 }',
+    'METH_POST or a',
+    'HTTP_1.1 a',
+    '!LOCALHOST or c',
+  ];
+  // one backend per condition: `{ case } COND` in one rule would bind an `or` in COND wrongly
+  const sections = conds.flatMap((c, i) => [
+    `backend b${i}`,
+    '  acl a path_beg /a',
+    '  acl b hdr(x-b) 1',
+    '  acl c method POST',
+    `  http-request return status 200 content-type text/plain string match if ${c}`,
+    '  http-request return status 404 content-type text/plain string nomatch',
+  ]);
+  const hap = await startHaproxy(
+    [
+      'frontend fe',
+      '  bind 127.0.0.1:@PORT@',
+      ...conds.map((_c, i) => `  use_backend b${i} if { req.hdr(x-case) -m str ${i} }`),
+      ...sections,
+    ].join('\n'),
+  );
+  t.after(() => hap.stop());
+  const mismatches: string[] = [];
+  for (let i = 0; i < conds.length; i++) {
+    for (const path of ['/a/x', '/z'])
+      for (const b of [false, true])
+        for (const method of ['GET', 'POST']) {
+          const req: TxnInit = { url: path, method, headers: b ? [['X-B', '1']] : [] };
+          const res = await rawRequest(hap.port, requestText(req, i));
+          const ours = cond(['a path_beg /a', 'b hdr(x-b) 1', 'c method POST'], conds[i]).test(ourTxn(req, i));
+          if ((res.status === 200) !== ours)
+            mismatches.push(`${conds[i]} on ${method} ${path} b=${b}: haproxy ${res.status}`);
+        }
+  }
+  assert.deepEqual(mismatches, []);
+});
+
+test('-f pattern files are read like HAProxy reads them', { skip: needs('haproxy') }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-pat-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'p.lst');
+  writeFileSync(file, '# comment\n/static/\n\n   /img/\r\n#/admin/\n  # indented\n/trail  \n\t/tab/\n');
+  const paths = ['/static/x', '/img/x', '/admin/x', '# indented', '/trail', '/trail  x', '/tab/x', '/other'];
+  const rules = paths.map(
+    (_p, i) =>
+      `  http-request return status 200 content-type text/plain string match if { req.hdr(x-case) -m str ${i} } { path_beg -f ${file} }`,
+  );
+  const hap = await startHaproxy(
+    [
+      'frontend fe',
+      '  bind 127.0.0.1:@PORT@',
+      ...rules,
+      '  http-request return status 404 content-type text/plain string nomatch',
+    ].join('\n'),
+  );
+  t.after(() => hap.stop());
+  const ours = acl(`path_beg -f ${file}`).test;
+  for (let i = 0; i < paths.length; i++) {
+    const url = paths[i].replace(/ /g, '%20').replace(/#/g, '%23');
+    const res = await rawRequest(hap.port, requestText({ url }, i));
+    assert.equal(ours(ourTxn({ url }, i)), res.status === 200, `${paths[i]} (${url})`);
+  }
 });

@@ -1,0 +1,88 @@
+/** Redis not running when a node starts: ready() resolves after its bound, requests are served, it syncs once Redis comes. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { needs } from '../../../test/helpers/system.ts';
+import { createStateLayer } from '../src/layer.ts';
+import { config, proxy, request, runtime, server, stick, table } from './fixtures.ts';
+import { eventually, startRedis } from './redis-server.ts';
+
+test('node started without Redis serves locally and syncs when Redis appears', {
+  skip: needs('redis-server'),
+  timeout: 60_000,
+}, async (t) => {
+  // find a free port by starting and killing a server, so the URL points at nothing
+  const redis = await startRedis();
+  await redis.kill();
+  t.after(() => redis.kill());
+  const be = proxy('backend', 'be', 1, {
+    stickTable: table([], { expire: 60_000 }),
+    stickRules: [stick('on', 'src')],
+    servers: [server('s1', 1), server('s2', 2)],
+  });
+  const rt = runtime(config([be], { redisUrl: redis.url, clusterName: 'u1' }));
+  const warnings: string[] = [];
+  rt.logger.log = (_p, level, msg) => void warnings.push(`${level}: ${msg}`);
+  const layer = createStateLayer(rt, { readyTimeoutMs: 500, nodeId: 'U' });
+  t.after(() => layer.stop());
+  const t0 = Date.now();
+  await layer.ready();
+  assert.ok(Date.now() - t0 < 5000, 'ready() is bounded');
+  assert.equal(layer.status().connected, false);
+  const backend = rt.backends.get('be')!;
+  const txn = request('10.2.0.1');
+  assert.equal(layer.hooks.persistentServer!(txn, backend), undefined);
+  layer.hooks.serverChosen!(txn, backend, backend.servers[1]);
+  assert.equal(layer.hooks.persistentServer!(request('10.2.0.1'), backend), backend.servers[1], 'local table works');
+  assert.ok(
+    warnings.some((w) => w.startsWith('warning:') && w.includes('unavailable')),
+    warnings.join('\n'),
+  );
+
+  await redis.restart();
+  await eventually('connected', () => layer.status().connected, 30_000);
+  // the entry made while Redis was away is written back
+  const { Redis } = await import('ioredis');
+  const probe = new Redis(redis.url);
+  t.after(() => probe.disconnect());
+  await eventually(
+    'entry written back',
+    async () => (await probe.exists('switchyard:u1:st:be:10.2.0.1')) === 1,
+    15_000,
+  );
+  assert.ok(
+    warnings.some((w) => w.includes('reachable again')),
+    warnings.join('\n'),
+  );
+});
+
+test('invalid messages on the channel are ignored', { skip: needs('redis-server'), timeout: 30_000 }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const be = proxy('backend', 'be', 1, {
+    stickTable: table([], { expire: 60_000 }),
+    stickRules: [stick('on', 'src')],
+    servers: [server('s1', 1)],
+  });
+  const rt = runtime(config([be], { redisUrl: redis.url, clusterName: 'u2' }));
+  const layer = createStateLayer(rt, { nodeId: 'V' });
+  t.after(() => layer.stop());
+  await layer.ready();
+  const { Redis } = await import('ioredis');
+  const probe = new Redis(redis.url);
+  t.after(() => probe.disconnect());
+  for (const junk of [
+    '',
+    'x',
+    'W\n{not json',
+    'W\n{"t":{"be":{"s":"bogus","e":[["k",1,1,0,0,0]]}}}',
+    'W\n{"a":[{"b":"nope","s":"x","f":"admin","v":"MAINT","w":1,"n":"W"}]}',
+    'W\n{"a":[{"b":"be","s":"s1","f":"admin","v":"BROKEN","w":1,"n":"W"}]}',
+  ]) {
+    await probe.publish('switchyard:u2:events', junk);
+  }
+  await probe.set('switchyard:u2:st:be:zz', 'not json');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(layer.tables.get('be')!.count, 0);
+  assert.equal(rt.backends.get('be')!.servers[0].admin, 'READY');
+  assert.equal(layer.status().connected, true);
+});

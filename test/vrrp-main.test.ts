@@ -1,0 +1,98 @@
+/** `switchyard vrrp` command line: options, -t, and clear errors for configs the sidecar cannot run. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseVrrpArgs, vrrpMain } from '@switchyard/vrrp';
+
+const SEEDS = new URL('../../shared/fixtures/seeds/', import.meta.url).pathname;
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await vrrpMain(
+    argv,
+    (s) => {
+      out += s;
+    },
+    (s) => {
+      err += s;
+    },
+  );
+  return { code, out, err };
+}
+
+function conf(body: string): { file: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-vrrp-main-'));
+  const file = join(dir, 'keepalived.conf');
+  writeFileSync(file, body);
+  return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('options: keepalived spellings, pid files, unknown options refused', () => {
+  assert.deepEqual(parseVrrpArgs(['-f', 'a.conf', '-D', '-l', '-n', '-p', '/run/a.pid', '--vrrp_pid=/run/b.pid']), {
+    file: 'a.conf',
+    test: false,
+    detail: true,
+    pidFiles: ['/run/a.pid', '/run/b.pid'],
+  });
+  assert.equal((parseVrrpArgs([]) as { file: string }).file, '/etc/keepalived/keepalived.conf');
+  assert.match(String(parseVrrpArgs(['-x'])), /unknown option '-x'/);
+  assert.match(String(parseVrrpArgs(['-f'])), /-f needs a file name/);
+});
+
+test('usage errors exit 1 with the usage text; -h exits 0', async () => {
+  const bad = await run(['--bogus']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /unknown option '--bogus'[\s\S]*usage: switchyard vrrp/);
+  const help = await run(['-h']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /switchyard vrrp lint A\.conf B\.conf/);
+  const lint = await run(['lint', 'only-one.conf']);
+  assert.equal(lint.code, 1);
+  assert.match(lint.err, /usage: switchyard vrrp lint A\.conf B\.conf/);
+});
+
+test('-t checks the seed configs like keepalived -t (exit status and FILE:LINE diagnostics)', async () => {
+  const clean = await run(['-t', '-f', join(SEEDS, 'keepalived-two-vips.conf')]);
+  assert.equal(clean.code, 0, clean.err);
+  const broken = await run(['-t', '-f', join(SEEDS, 'keepalived-track-haproxy.conf')]);
+  assert.notEqual(broken.code, 0);
+  assert.match(broken.err, /keepalived-track-haproxy\.conf: Line \d+\)/);
+});
+
+test('a missing file, no instances, AH auth or an unknown interface: exit 1 with the reason', async () => {
+  const missing = await run(['-f', '/nonexistent/keepalived.conf']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /Unable to read configuration file/);
+
+  const empty = conf('global_defs {\n  router_id x\n}\n');
+  try {
+    const r = await run(['-f', empty.file]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /defines no vrrp_instance/);
+  } finally {
+    empty.done();
+  }
+
+  const inst = (extra: string, iface = 'nosuchif0') =>
+    `vrrp_instance VI_1 {\n  interface ${iface}\n  virtual_router_id 51\n  priority 100\n${extra}  virtual_ipaddress {\n    192.168.99.100\n  }\n}\n`;
+  const ah = conf(inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'));
+  try {
+    const r = await run(['-f', ah.file]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /\(VI_1\) auth_type AH \(IPsec-AH\) is not supported/);
+  } finally {
+    ah.done();
+  }
+
+  const noIf = conf(inst(''));
+  try {
+    const r = await run(['-f', noIf.file]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /nosuchif0/);
+  } finally {
+    noIf.done();
+  }
+});

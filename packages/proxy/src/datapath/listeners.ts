@@ -153,7 +153,11 @@ export class Listener {
     const stream = new Stream(this.ctx, this.fe, req, res);
     (req.socket as TrackedSocket)[STREAM] = stream;
     if (this.ctx.stopping) res.shouldKeepAlive = false;
-    stream.run();
+    try {
+      stream.run();
+    } catch (e) {
+      stream.internalError(e);
+    }
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

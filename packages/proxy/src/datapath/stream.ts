@@ -472,7 +472,17 @@ export class Stream implements Queued {
     this.status = status;
     const res = this.res;
     if (this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
-    res.writeHead(status, reason || undefined, headers as unknown as Record<string, string>);
+    try {
+      res.writeHead(status, reason || undefined, headers as unknown as Record<string, string>);
+    } catch {
+      // node refused a header the server sent (invalid characters): an invalid response
+      this.phase = Phase.Headers;
+      be.counters.eresp++;
+      server.counters.eresp++;
+      this.abortUpstream?.(new Error('invalid response header'));
+      this.respond(be.errorPages.get(502) as CannedResponse, 'PH', false);
+      return false;
+    }
     res.on('drain', this.onDrain);
     return true;
   }
@@ -674,18 +684,35 @@ export class Stream implements Queued {
   /** Client side timed out (`timeout client`) while this request was active. */
   clientTimeout(): void {
     if (this.done) return;
-    if (this.phase === Phase.Request || (this.phase !== Phase.Data && this.body && !this.body.ended)) {
+    const receiving =
+      this.phase === Phase.Request || (this.phase !== Phase.Data && this.body !== undefined && !this.body.ended);
+    if (receiving) {
+      // the client stopped sending its request body
       this.abortUpstream?.(new Error('client timeout'));
       this.fe.counters.ereq++;
       this.respond(this.fe.errorPages.get(408) as CannedResponse, 'cD', true);
       return;
     }
-    if (this.phase === Phase.Data) {
+    if (this.phase === Phase.Data && this.res.writableNeedDrain) {
+      // the client stopped reading the response
       this.termState = 'cD--';
       this.abortUpstream?.(new Error('client timeout'));
       this.res.destroy();
       this.finish();
     }
+    // Otherwise the client is waiting for the server: `timeout server` applies, not this one.
+  }
+
+  /** An exception escaped a rule, hook or service: 500 to the client, the process goes on. */
+  internalError(e: unknown): void {
+    this.ctx.runtime.logger.log(
+      undefined,
+      'err',
+      `internal error while processing a request on frontend '${this.fe.name}': ${(e as Error)?.stack ?? String(e)}`,
+    );
+    if (this.done) return;
+    this.abortUpstream?.(new Error('internal error'));
+    this.respond(this.fe.errorPages.get(500) as CannedResponse, 'IR', true);
   }
 
   private releaseSlot(): void {
@@ -739,6 +766,8 @@ export class Stream implements Queued {
       this.releaseSlot();
     }
     if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000);
+    // txn is missing only when building it failed (internal error before any phase)
+    if (this.txn === undefined) return;
     this.ctx.hooks.requestEnded?.(this.txn, fe, status);
     if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
   }

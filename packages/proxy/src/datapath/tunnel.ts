@@ -26,7 +26,11 @@ export function handleUpgrade(
   });
   const stream = new Stream(ctx, fe, req, res);
   stream.upgradeHead = head;
-  stream.run();
+  try {
+    stream.run();
+  } catch (e) {
+    stream.internalError(e);
+  }
 }
 
 /** Joins client and server sockets; `onClose` runs once when both sides are done. */

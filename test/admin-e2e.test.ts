@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -210,5 +210,52 @@ listen stats
     } finally {
       spawnSync('tmux', ['kill-session', '-t', session]);
     }
+  });
+});
+
+describe('the 1.4-era seed config: stats uri /admin?stats from defaults', () => {
+  test('every frontend serves the stats page and ;csv', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-seed-'));
+    const port = await freePort();
+    const seed = readFileSync(join(root, '../shared/fixtures/seeds/haproxy-1.4-seed.cfg'), 'utf8')
+      // loopback only: the listener on a free port, the servers on closed local ports
+      .replace(/^bind :80$/m, `bind 127.0.0.1:${port}`)
+      .replace(/192\.168\.1\.187:8000/g, '127.0.0.1:2')
+      .replace(/192\.168\.1\.187:80/g, '127.0.0.1:1')
+      .replace(/^pidfile .*$/m, `pidfile ${join(dir, 'pid')}`);
+    assert.doesNotMatch(seed, /^(server|bind) .*192\.168/m, 'no traffic leaves loopback');
+    writeFileSync(join(dir, 'seed.cfg'), seed);
+    const p = spawn(process.execPath, [join(root, 'packages/cli/bin/switchyard.mjs'), '-f', join(dir, 'seed.cfg')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    p.stderr?.on('data', (d) => {
+      err += d;
+    });
+    t.after(async () => {
+      if (p.exitCode === null) {
+        const done = new Promise((r) => p.once('exit', r));
+        p.kill('SIGTERM');
+        await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+        if (p.exitCode === null) p.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await waitFor('the seed frontend', async () => {
+      if (p.exitCode !== null) throw new Error(`switchyard exited: ${err}`);
+      return (await fetch(`http://127.0.0.1:${port}/admin?stats`)).status === 200;
+    });
+    const html = await (
+      await fetch(`http://127.0.0.1:${port}/admin?stats`, { headers: { host: 'test.domain.com' } })
+    ).text();
+    for (const px of ['http_server', 'info_cache', 'cache_test']) assert.match(html, new RegExp(`data-proxy="${px}"`));
+    const csv = await (await fetch(`http://127.0.0.1:${port}/admin?stats;csv`)).text();
+    assert.deepEqual(
+      csv
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.split(',').slice(0, 2).join(',')),
+      ['http_server,FRONTEND', 'info_cache,inst2', 'info_cache,BACKEND', 'cache_test,inst1', 'cache_test,BACKEND'],
+    );
   });
 });

@@ -17,6 +17,9 @@ interface Raw {
   close(): Promise<void>;
 }
 
+/** Reply that resets the connection (RST) instead of answering. */
+const RESET = '<reset>';
+
 /** A raw TCP server answering `reply` to every request; null = accept and never answer. */
 async function raw(reply: string | null, port = 0): Promise<Raw> {
   const socks = new Set<Socket>();
@@ -29,7 +32,9 @@ async function raw(reply: string | null, port = 0): Promise<Raw> {
     let req = '';
     s.on('data', (d) => {
       req += d.toString('latin1');
-      if (req.includes('\r\n\r\n')) s.end(answer);
+      if (!req.includes('\r\n\r\n')) return;
+      if (answer === RESET) s.resetAndDestroy();
+      else s.end(answer);
     });
   });
   await new Promise<void>((res) => srv.listen(port, '127.0.0.1', res));
@@ -63,10 +68,13 @@ test('server state log lines match haproxy 2.6 word for word', { skip: needs('ha
   const e500 = await raw('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
   const half = await raw('HTTP/1.1 200 OK\r\nContent-Le');
   const hang = await raw(null);
+  const empty = await raw('');
+  const reset = await raw(RESET);
+  const junk = await raw('SSH-2.0-OpenSSH_9.2\r\n');
   const nf = await raw('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
   const refused = await freePort();
   t.after(async () => {
-    for (const s of [ok, e500, half, hang, nf]) await s.close();
+    for (const s of [ok, e500, half, hang, nf, empty, reset, junk]) await s.close();
     tmp.cleanup();
   });
   const cfg = (fe: number) => `global
@@ -104,6 +112,18 @@ backend b404
 backend bbackup
   server a1 127.0.0.1:${refused} check inter 300 fall 1
   server bk 127.0.0.1:${ok.port} check inter 1000 backup
+backend bempty
+  option httpchk GET /
+  server bad 127.0.0.1:${empty.port} check inter 300 fall 1
+  server good 127.0.0.1:${ok.port} check inter 1000
+backend breset
+  option httpchk GET /
+  server bad 127.0.0.1:${reset.port} check inter 300 fall 1
+  server good 127.0.0.1:${ok.port} check inter 1000
+backend bjunk
+  option httpchk GET /
+  server bad 127.0.0.1:${junk.port} check inter 300 fall 1
+  server good 127.0.0.1:${ok.port} check inter 1000
 backend bnone
   server only 127.0.0.1:${refused} check inter 300 fall 1
 `;
@@ -115,6 +135,9 @@ backend bnone
     /^Server b404\/bad is stopping/,
     /^Server bbackup\/a1 is DOWN/,
     /^backend bnone has no server/,
+    /^Server bempty\/bad is DOWN/,
+    /^Server breset\/bad is DOWN/,
+    /^Server bjunk\/bad is DOWN/,
   ];
   const recovered = [
     /^Server b500\/bad is UP/,
@@ -124,6 +147,9 @@ backend bnone
     /^Server b404\/bad is UP/,
     /^Server bbackup\/a1 is UP/,
     /^Server bnone\/only is UP/,
+    /^Server bempty\/bad is UP/,
+    /^Server breset\/bad is UP/,
+    /^Server bjunk\/bad is UP/,
   ];
   const complete = (lines: string[], res = expected) => res.every((re) => lines.some((l) => re.test(l)));
   const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n';
@@ -131,11 +157,14 @@ backend bnone
     e500.reply = 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n';
     half.reply = 'HTTP/1.1 200 OK\r\nContent-Le';
     hang.reply = null;
+    empty.reply = '';
+    reset.reply = RESET;
+    junk.reply = 'SSH-2.0-OpenSSH_9.2\r\n';
     nf.reply = 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n';
   };
   /** Every server healthy again, including a listener on the refused port. */
   const heal = async () => {
-    for (const s of [e500, half, hang, nf]) s.reply = OK;
+    for (const s of [e500, half, hang, nf, empty, reset, junk]) s.reply = OK;
     return raw(OK, refused);
   };
 

@@ -149,3 +149,11 @@ test('cancel closes the socket and never calls back', async (t) => {
   assert.equal(called, false);
   assert.equal(closed, true);
 });
+
+test('reset before any answer -> SOCKERR "Connection reset by peer" (as haproxy)', async (t) => {
+  const srv = await tcpServer((s) => s.once('data', () => s.resetAndDestroy()));
+  t.after(() => srv.close());
+  const r = await run({ port: srv.port });
+  assert.equal(r.status, 'SOCKERR');
+  assert.equal(r.info, 'Connection reset by peer');
+});

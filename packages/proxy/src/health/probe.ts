@@ -157,6 +157,11 @@ export function probeCheck(
       finish({ status: 'L6RSP', info: err.message });
       return;
     }
+    // Reset before any answer: haproxy reports a socket error (SOCKERR, "Connection reset by peer").
+    if (received === 0) {
+      finish({ status: 'SOCKERR', info: describeSocketError(err) });
+      return;
+    }
     // Reset while answering: judge what arrived (usually an incomplete, invalid response).
     judge(true);
     finish({ status: 'L7RSP', info: describeSocketError(err) });

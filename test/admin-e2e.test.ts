@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -129,6 +129,10 @@ listen stats
       .filter((l) => l && !l.startsWith('#'))
       .map((l) => l.split(',').slice(0, 2).join(','));
     assert.deepEqual(names, ['web,FRONTEND', 'app,s1', 'app,s2', 'app,BACKEND', 'stats,FRONTEND', 'stats,BACKEND']);
+  });
+
+  test('stats socket mode 600 is applied to the socket file', () => {
+    assert.equal(statSync(sock).mode & 0o777, 0o600);
   });
 
   test('TCP socket at level user: reads yes, changes no', async () => {

@@ -20,6 +20,8 @@ export const Codes = {
   /** Trailing words a keyword does not take. */
   EXTRA_ARGS: 'CFG_EXTRA_ARGS',
   BAD_TIME: 'CFG_BAD_TIME',
+  /** `5sec`, `1m30s`: HAProxy 2.6 ignores what follows the unit, with a warning; so does Switchyard. */
+  TIME_TRAILING: 'CFG_TIME_TRAILING',
   BAD_SIZE: 'CFG_BAD_SIZE',
   BAD_ADDRESS: 'CFG_BAD_ADDRESS',
   BAD_PORT: 'CFG_BAD_PORT',

@@ -2,9 +2,9 @@
 import { parseAddress } from './address.ts';
 import { parseLogTarget } from './log.ts';
 import type { GlobalModel, StatsSocketModel } from './model.ts';
-import { err, type LineCtx, need, noExtra, valueOr, warn } from './state.ts';
+import { configTime, err, type LineCtx, need, noExtra, valueOr, warn } from './state.ts';
 import { didYouMean } from './suggest.ts';
-import { parseIntRange, parseTime } from './units.ts';
+import { parseIntRange } from './units.ts';
 
 /** Section names, suggested when a section header is mistyped. */
 const SECTIONS = ['defaults', 'frontend', 'backend', 'listen', 'peers'];
@@ -135,7 +135,7 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
     if (sub === 'timeout') {
       const v = need(ctx, 2, 'a time');
       if (v === undefined || !noExtra(ctx, 3)) return;
-      g.statsTimeout = valueOr(ctx, parseTime(v), "'stats timeout'") ?? g.statsTimeout;
+      g.statsTimeout = valueOr(ctx, configTime(ctx, v), "'stats timeout'") ?? g.statsTimeout;
       return;
     }
     const key = `stats ${sub}`;
@@ -157,7 +157,7 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   /** Upper bound of a graceful stop. */
   'hard-stop-after': (ctx, g) => {
     const v = oneWord(ctx, 'a time');
-    if (v !== undefined) g.hardStopAfter = valueOr(ctx, parseTime(v), "'hard-stop-after'") ?? g.hardStopAfter;
+    if (v !== undefined) g.hardStopAfter = valueOr(ctx, configTime(ctx, v), "'hard-stop-after'") ?? g.hardStopAfter;
   },
   /** Random +/- percent added to check intervals (0-50). */
   'spread-checks': (ctx, g) => {

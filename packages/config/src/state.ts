@@ -2,7 +2,7 @@
 import type { Code, Reporter } from './diagnostics.ts';
 import type { ServerParams } from './factory.ts';
 import type { ConditionModel, ConfigModel, HttpCheckModel, ProxyModel, SourceLoc } from './model.ts';
-import type { ValueError } from './units.ts';
+import { parseTime, type ValueError } from './units.ts';
 
 /** Overrides from `http-check send` (applied over `option httpchk` when the proxy is finished). */
 export interface CheckSend {
@@ -65,6 +65,11 @@ export function valueOr<T>(ctx: LineCtx, v: T | ValueError, what: string): T | u
     return undefined;
   }
   return v;
+}
+
+/** Parses a time in a config line: HAProxy's lenient form (text after the unit warns, value kept). */
+export function configTime(ctx: LineCtx, text: string, defaultUnit: 'ms' | 's' = 'ms'): number | ValueError {
+  return parseTime(text, defaultUnit, (w) => ctx.r.warn(ctx.loc, 'CFG_TIME_TRAILING', w));
 }
 
 /** Errors on missing argument N; returns it otherwise. */

@@ -17,24 +17,33 @@ const MAX_TIMER_MS = 2_147_483_647;
 /**
  * Parses a HAProxy time (`5000`, `5s`, `100us`, `1m`, `2h`, `1d`) to milliseconds.
  * No unit means `defaultUnit` (ms for every timeout). Microseconds round up to a whole millisecond.
+ * Text after a valid unit (`5sec`, `1m30s`) is an error, unless `onTrailing` is given: then, as
+ * HAProxy 2.6 does, the value before it is used and `onTrailing` receives a warning saying so.
  */
-export function parseTime(text: string, defaultUnit: 'ms' | 's' = 'ms'): number | ValueError {
-  const m = /^(\d+)([a-z]*)$/.exec(text);
-  if (!m) {
+export function parseTime(
+  text: string,
+  defaultUnit: 'ms' | 's' = 'ms',
+  onTrailing?: (warning: string) => void,
+): number | ValueError {
+  const m = /^(\d+)(us|ms|s|m|h|d)?(.*)$/s.exec(text);
+  if (!m || (m[3] !== '' && (!m[2] || !onTrailing))) {
+    const bad = m ? (m[2] ? `'${m[3]}' after '${m[1]}${m[2]}'` : `unit '${m[3]}'`) : '';
     return new ValueError(
       'CFG_BAD_TIME',
-      `invalid time '${text}': expected a number with an optional unit (us, ms, s, m, h, d)`,
+      m
+        ? `invalid time ${bad} in '${text}': use one unit among us, ms, s, m, h, d`
+        : `invalid time '${text}': expected a number with an optional unit (us, ms, s, m, h, d)`,
     );
   }
-  const unit = m[2] || defaultUnit;
-  const factor = TIME_UNITS[unit];
-  if (factor === undefined) {
-    return new ValueError('CFG_BAD_TIME', `invalid time unit '${m[2]}' in '${text}': use us, ms, s, m, h or d`);
-  }
+  const factor = TIME_UNITS[m[2] || defaultUnit];
   const ms = Math.ceil(Number(m[1]) * factor);
   if (ms > MAX_TIMER_MS) {
     return new ValueError('CFG_BAD_TIME', `time '${text}' is too large (maximum is 2147483647 ms, about 24.8 days)`);
   }
+  if (m[3] !== '')
+    onTrailing?.(
+      `'${m[3]}' after the time '${m[1]}${m[2]}' is ignored, as HAProxy 2.6 does: '${text}' means ${ms} ms; write one unit (e.g. '${ms}ms')`,
+    );
   return ms;
 }
 

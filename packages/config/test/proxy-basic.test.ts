@@ -81,6 +81,13 @@ test('timeout errors: unknown name with did-you-mean, bad value, missing value, 
   assert.equal(r.diagnostics[3].message, "unknown timeout 'timeout srvtimeout'; use 'timeout server'");
 });
 
+test('a time with text after its unit warns and keeps the leading value, as HAProxy 2.6', () => {
+  const r = parse(`${DEFAULTS}backend b\n  timeout server 1m30s\n  server s 1.1.1.1:80 inter 2sec\n`);
+  assert.deepEqual(codes(r), ['7 CFG_TIME_TRAILING', '8 CFG_TIME_TRAILING']);
+  assert.equal(proxy(r, 'b').timeouts.server, 60_000);
+  assert.equal(proxy(r, 'b').servers[0].inter, 2000);
+});
+
 test('timeouts on the wrong side warn like HAProxy', () => {
   const r = parse(`${DEFAULTS}frontend f\n  bind :1\n  timeout server 5s\nbackend b\n  timeout client 5s\n`);
   assert.deepEqual(codes(r), ['8 CFG_NO_EFFECT', '10 CFG_NO_EFFECT', '6 CFG_NO_BACKEND']);

@@ -39,6 +39,27 @@ test('parseTime: errors name the problem', () => {
   }
 });
 
+test('parseTime: text after a valid unit is an error, or, like HAProxy 2.6, a warning when asked', () => {
+  assert.ok(parseTime('5sec') instanceof ValueError);
+  assert.match((parseTime('1m30s') as Error).message, /invalid time '30s' after '1m' in '1m30s': use one unit/);
+  const warnings: string[] = [];
+  assert.equal(
+    parseTime('1m30s', 'ms', (w) => warnings.push(w)),
+    60_000,
+  );
+  assert.equal(
+    parseTime('5sec', 'ms', (w) => warnings.push(w)),
+    5000,
+  );
+  assert.deepEqual(warnings, [
+    "'30s' after the time '1m' is ignored, as HAProxy 2.6 does: '1m30s' means 60000 ms; write one unit (e.g. '60000ms')",
+    "'ec' after the time '5s' is ignored, as HAProxy 2.6 does: '5sec' means 5000 ms; write one unit (e.g. '5000ms')",
+  ]);
+  // An unknown unit stays an error even then (HAProxy: "unexpected character").
+  assert.ok(parseTime('5x', 'ms', () => {}) instanceof ValueError);
+  assert.ok(parseTime('5S', 'ms', () => {}) instanceof ValueError);
+});
+
 test('parseSize: k/m/g are binary multiples', () => {
   assert.equal(parseSize('1000'), 1000);
   assert.equal(parseSize('100k'), 102_400);

@@ -1,9 +1,19 @@
 /** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, errorfile, balance. */
 import { parseLogTarget } from '../log.ts';
 import type { BalanceAlgo, LogTarget, Timeouts } from '../model.ts';
-import { err, type LineCtx, need, noExtra, type SectionState, splitCondition, valueOr, warn } from '../state.ts';
+import {
+  configTime,
+  err,
+  type LineCtx,
+  need,
+  noExtra,
+  type SectionState,
+  splitCondition,
+  valueOr,
+  warn,
+} from '../state.ts';
 import { didYouMean } from '../suggest.ts';
-import { parseIntRange, parseTime } from '../units.ts';
+import { parseIntRange } from '../units.ts';
 import { ALL, BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
 
 const TIMEOUTS: Record<string, { field: keyof Timeouts; caps: number }> = {
@@ -25,7 +35,7 @@ function setTimeout(ctx: LineCtx, s: SectionState, name: string, text: string | 
   const t = TIMEOUTS[name];
   if (text === undefined) return void err(ctx, 'CFG_MISSING_ARG', `'timeout ${name}' expects a time (e.g. 5s)`);
   if (!checkCap(ctx, s, t.caps, `timeout ${name}`)) return;
-  const v = valueOr(ctx, parseTime(text), `'timeout ${name}'`);
+  const v = valueOr(ctx, configTime(ctx, text), `'timeout ${name}'`);
   if (v === undefined) return;
   s.model.timeouts[t.field] = v;
   s.timeoutLocs[name] = { ...ctx.loc };

@@ -2,9 +2,9 @@
 import { parseAddress } from '../address.ts';
 import type { ServerParams } from '../factory.ts';
 import type { ServerModel } from '../model.ts';
-import { err, type LineCtx, type SectionState, warn } from '../state.ts';
+import { configTime, err, type LineCtx, type SectionState, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
-import { parseIntRange, parseTime } from '../units.ts';
+import { parseIntRange } from '../units.ts';
 
 type Apply = (p: ServerParams, v: string, ctx: LineCtx) => string | undefined;
 /** A server parameter: `flag` takes no value; otherwise `apply` parses the value and returns an error message. */
@@ -23,8 +23,8 @@ const int =
   };
 const time =
   (set: (p: ServerParams, n: number) => void): Apply =>
-  (p, v) => {
-    const n = parseTime(v);
+  (p, v, ctx) => {
+    const n = configTime(ctx, v);
     if (n instanceof Error) return n.message;
     if (n === 0) return 'must be greater than 0';
     set(p, n);

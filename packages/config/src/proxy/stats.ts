@@ -1,8 +1,17 @@
 /** `stats ...` in proxies: the stats page (enable, uri, realm, auth, refresh, admin ...). */
 import type { StatsModel } from '../model.ts';
-import { err, type LineCtx, need, noExtra, type SectionState, splitCondition, valueOr, warn } from '../state.ts';
+import {
+  configTime,
+  err,
+  type LineCtx,
+  need,
+  noExtra,
+  type SectionState,
+  splitCondition,
+  valueOr,
+  warn,
+} from '../state.ts';
 import { didYouMean } from '../suggest.ts';
-import { parseTime } from '../units.ts';
 import { ALL, type ProxyKeyword } from './types.ts';
 
 const SUBS = [
@@ -103,7 +112,7 @@ function parseStats(ctx: LineCtx, s: SectionState): void {
       break;
     }
     case 'refresh':
-      st.refresh = valueOr(ctx, parseTime(v, 's'), "'stats refresh'") ?? st.refresh;
+      st.refresh = valueOr(ctx, configTime(ctx, v, 's'), "'stats refresh'") ?? st.refresh;
       break;
     case 'scope':
       st.scope.push(v);

@@ -1,8 +1,8 @@
 /** `stick-table`, `stick on|match|store-*` and `cookie` (persistence). */
 import type { CookieModel, StickTableModel } from '../model.ts';
-import { err, type LineCtx, need, type SectionState, splitCondition } from '../state.ts';
+import { configTime, err, type LineCtx, need, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
-import { parseIntRange, parseSize, parseTime } from '../units.ts';
+import { parseIntRange, parseSize } from '../units.ts';
 import { BE, DEF, type ProxyKeyword } from './types.ts';
 
 /** Data types a stick-table can store; those in RATES take a period: `conn_rate(10s)`. */
@@ -69,7 +69,7 @@ function stickTable(ctx: LineCtx, s: SectionState): void {
       t.size = n;
     } else if (k === 'expire') {
       if (needV('a time') === undefined) return;
-      const n = parseTime(v!);
+      const n = configTime(ctx, v!);
       if (n instanceof Error) return void err(ctx, 'CFG_BAD_TIME', `'stick-table' expire: ${n.message}`);
       t.expire = n;
     } else if (k === 'peers') {
@@ -90,7 +90,7 @@ function stickTable(ctx: LineCtx, s: SectionState): void {
         if (RATES.includes(name)) {
           if (!m[2])
             return void err(ctx, 'CFG_MISSING_ARG', `'stick-table': '${name}' needs a period, e.g. ${name}(10s)`);
-          const p = parseTime(m[2]);
+          const p = configTime(ctx, m[2]);
           if (p instanceof Error || p === 0)
             return void err(ctx, 'CFG_BAD_TIME', `'stick-table': invalid period '${m[2]}' for '${name}'`);
           t.store.push({ name, period: p });
@@ -214,7 +214,7 @@ function cookie(ctx: LineCtx, s: SectionState): void {
           return void err(ctx, 'CFG_BAD_VALUE', `'cookie': 'attr' must not contain ';' or control characters`);
         c.attr.push(v);
       } else {
-        const t = parseTime(v, 's');
+        const t = configTime(ctx, v, 's');
         if (t instanceof Error) return void err(ctx, 'CFG_BAD_TIME', `'cookie' ${k}: ${t.message}`);
         c[k] = t;
       }

@@ -187,7 +187,9 @@ test('-f pattern files: comments in column 1, leading blanks stripped, blank lin
   assert.equal(m(txn({ url: '/img/a.png' })), true);
   assert.equal(m(txn({ url: '/admin/' })), false);
   assert.equal(m(txn({ url: '/other' })), false);
-  assert.equal(m(txn({ url: '# not a comment' })), true);
+  const { test: h1 } = acl(`hdr(x) -f ${f}`);
+  assert.equal(h1(txn({ headers: [['X', '# not a comment']] })), true, 'indented # is a pattern');
+  assert.equal(h1(txn({ headers: [['X', '#/admin/']] })), false, '# in column 1 is a comment');
   const nets = join(dir, 'nets.lst');
   writeFileSync(nets, '10.0.0.0/8\n192.168.0.0/16\n');
   const { test: n } = acl(`src -f ${nets} 172.16.0.1`);

@@ -5,6 +5,7 @@
 import type { HttpTxn } from '../txn.ts';
 import { strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
+import { parseIPv4 } from './ip.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
 
 const registry = new Map<string, FetchDef>();
@@ -200,6 +201,24 @@ function hostOf(txn: HttpTxn): string | undefined {
   return l.length > 0 ? l[0] : undefined;
 }
 
+/** The path as HAProxy's `path` fetch sees it: none for `*` or an absolute-form target without one, else txn.path. */
+function pathOf(txn: HttpTxn): string | undefined {
+  const u = txn.url;
+  if (u.charCodeAt(0) === 47 /* / */) return txn.path;
+  const s = u.indexOf('://');
+  if (s < 0) return undefined;
+  const slash = u.indexOf('/', s + 3);
+  const q = u.indexOf('?', s + 3);
+  if (slash < 0 || (q >= 0 && q < slash)) return undefined;
+  return txn.path;
+}
+
+/** Authority of an absolute-form target when its host is an IPv4 literal (HAProxy url2sa). */
+function ipv4Authority(txn: HttpTxn): { host: string; port: number } | undefined {
+  const a = absoluteAuthority(txn.url);
+  return a && parseIPv4(a.host) !== undefined ? a : undefined;
+}
+
 function urlHasQuery(txn: HttpTxn): boolean {
   return txn.url.indexOf('?') >= 0;
 }
@@ -210,15 +229,21 @@ const builtins: Array<[string[], FetchDef]> = [
   [['hdr_cnt', 'req.hdr_cnt'], headerCount(true)],
   [['req.fhdr_cnt'], headerCount(false)],
   [['hdr_val', 'req.hdr_val'], valFetch(headerFetch(true))],
-  [['path'], simple('str', (t) => t.path)],
-  [['pathq'], simple('str', (t) => (urlHasQuery(t) ? `${t.path}?${t.query}` : t.path))],
+  [['path'], simple('str', pathOf)],
+  [
+    ['pathq'],
+    simple('str', (t) => {
+      const p = pathOf(t);
+      return p === undefined ? undefined : urlHasQuery(t) ? `${p}?${t.query}` : p;
+    }),
+  ],
   [['url'], simple('str', (t) => t.url)],
   [['query'], simple('str', (t) => (urlHasQuery(t) ? t.query : undefined))],
-  [['base'], simple('str', (t) => (hostOf(t) ?? '') + t.path)],
+  [['base'], simple('str', (t) => (hostOf(t) ?? '') + (pathOf(t) ?? ''))],
   [['method'], simple('str', (t) => t.method)],
   [['req.ver', 'req_ver'], simple('str', (t) => t.httpVersion)],
-  [['url_ip'], simple('ip', (t) => absoluteAuthority(t.url)?.host)],
-  [['url_port'], simple('int', (t) => absoluteAuthority(t.url)?.port)],
+  [['url_ip'], simple('ip', (t) => ipv4Authority(t)?.host)],
+  [['url_port'], simple('int', (t) => ipv4Authority(t)?.port)],
   [['url_param', 'urlp'], urlParamFetch('str')],
   [['urlp_val'], valFetch(urlParamFetch('str'))],
   [['src'], simple('ip', (t) => t.srcIp)],

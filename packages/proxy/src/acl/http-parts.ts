@@ -62,7 +62,8 @@ export function cookiePairs(txn: HttpTxn): string[] {
   if (cached !== undefined) return cached as string[];
   const out: string[] = [];
   for (const line of headerList(txn, 'cookie', false, 'fh:cookie')) {
-    for (const part of line.split(';')) {
+    // HAProxy accepts both ';' and ',' between cookies
+    for (const part of line.split(/[;,]/)) {
       const eq = part.indexOf('=');
       const name = (eq < 0 ? part : part.slice(0, eq)).trim();
       if (name === '') continue;

@@ -50,8 +50,18 @@ test('usage errors exit 1 with the usage text; -h exits 0', async () => {
   assert.equal(help.code, 0);
   assert.match(help.out, /switchyard vrrp lint A\.conf B\.conf/);
   const lint = await run(['lint', 'only-one.conf']);
-  assert.equal(lint.code, 1);
+  assert.equal(lint.code, 2);
   assert.match(lint.err, /usage: switchyard vrrp lint A\.conf B\.conf/);
+});
+
+test('lint is dispatched: the nginx seed pair is flagged for its different virtual_router_id', async () => {
+  const r = await run([
+    'lint',
+    join(SEEDS, 'keepalived-nginx-master.conf'),
+    join(SEEDS, 'keepalived-nginx-backup.conf'),
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /LINT_VRID_MISMATCH/);
 });
 
 test('-t checks the seed configs like keepalived -t (exit status and FILE:LINE diagnostics)', async () => {

@@ -6,7 +6,9 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { checkConfig, formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
+import { lintCommand } from './lint/index.ts';
 import { Sidecar } from './sidecar.ts';
+import { type Attached, attachTracking } from './track/index.ts';
 
 const USAGE = `usage: switchyard vrrp [-f FILE] [-t] [-l] [-D] [-n] [-p PIDFILE]
        switchyard vrrp lint A.conf B.conf
@@ -82,7 +84,11 @@ export async function vrrpMain(
   out: Out = (s) => process.stdout.write(s),
   err: Out = (s) => process.stderr.write(s),
 ): Promise<number> {
-  if (argv[0] === 'lint') return runLint(argv.slice(1), out, err);
+  if (argv[0] === 'lint') {
+    const r = lintCommand(argv.slice(1));
+    (r.exitCode === 2 ? err : out)(r.output.endsWith('\n') || r.output === '' ? r.output : `${r.output}\n`);
+    return r.exitCode;
+  }
   if (argv.includes('-h') || argv.includes('--help')) {
     out(USAGE);
     return 0;
@@ -106,13 +112,18 @@ export async function vrrpMain(
   }
   const log = (m: string) => err(`${new Date().toISOString()} switchyard-vrrp[${process.pid}]: ${m}\n`);
   let sidecar: Sidecar;
+  let attached: Attached | undefined;
   try {
     sidecar = new Sidecar(model, { log, detail: args.detail });
+    // Trackers first, so an instance whose tracker fails at startup begins in FAULT.
+    attached = await attachTracking(model, sidecar, { log });
     sidecar.start();
   } catch (e) {
+    await attached?.stop();
     err(`switchyard vrrp: ${(e as Error).message}\n`);
     return 1;
   }
+  const tracking = attached;
   for (const p of args.pidFiles) {
     try {
       writeFileSync(p, `${process.pid}\n`);
@@ -127,13 +138,16 @@ export async function vrrpMain(
       if (stopping) return;
       stopping = true;
       log(`${sig} received: stopping (priority 0 adverts, removing VIPs)`);
-      sidecar.stop().then(
-        () => finish(0),
-        (e) => {
-          log(`error while stopping: ${(e as Error).message}`);
-          finish(1);
-        },
-      );
+      sidecar
+        .stop()
+        .then(() => tracking.stop())
+        .then(
+          () => finish(0),
+          (e) => {
+            log(`error while stopping: ${(e as Error).message}`);
+            finish(1);
+          },
+        );
     };
     const onHup = () =>
       log('SIGHUP: configuration reload is not supported by Switchyard yet; restart to apply changes');
@@ -157,28 +171,4 @@ export async function vrrpMain(
     process.on('SIGINT', onInt);
     process.on('SIGHUP', onHup);
   });
-}
-
-/** `switchyard vrrp lint A B`: delegated to the lint module (see src/lint). */
-async function runLint(files: string[], out: Out, err: Out): Promise<number> {
-  if (files.length !== 2) {
-    err('usage: switchyard vrrp lint A.conf B.conf\n');
-    return 1;
-  }
-  // Resolved at run time: the lint module is developed alongside this one.
-  const spec = new URL('./lint/index.ts', import.meta.url).href;
-  let mod: { lintPair?: (a: string, b: string) => { lines: string[]; exitCode: number } };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    err(`switchyard vrrp lint: lint module unavailable: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (typeof mod.lintPair !== 'function') {
-    err('switchyard vrrp lint: lint module has no lintPair(a, b)\n');
-    return 1;
-  }
-  const r = mod.lintPair(files[0], files[1]);
-  for (const l of r.lines) out(`${l}\n`);
-  return r.exitCode;
 }

@@ -44,7 +44,9 @@ describe('admin side through the switchyard process', () => {
     for (const name of ['s1', 's2']) {
       const srv = createServer((req, res) => {
         req.resume();
-        res.end(name);
+        // /slow answers late, so a test can change the server's state while it is in flight
+        if (req.url?.startsWith('/slow')) setTimeout(() => res.end(name), 1500);
+        else res.end(name);
       });
       await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
       origins.push(srv);
@@ -148,6 +150,16 @@ listen stats
     assert.equal(await admin('set server app/s1 state ready'), '\n');
     const back = await hits(4);
     assert.equal(back.s1, 2);
+  });
+
+  test('MAINT lets a request already in flight on the server finish', async () => {
+    const inflight = fetch(`http://127.0.0.1:${web}/slow`, { headers: { cookie: 'SRV=s1' } });
+    await waitFor('the request to reach s1', async () => /^app,s1,0,0,1,/m.test(await admin('show stat')));
+    assert.equal(await admin('set server app/s1 state maint'), '\n');
+    const r = await inflight;
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 's1');
+    assert.equal(await admin('set server app/s1 state ready'), '\n');
   });
 
   test('DRAIN: persistence only', async () => {

@@ -183,6 +183,13 @@ describe('stats page over HTTP', () => {
     assert.match(adminHtml, /<form method="post">/);
   });
 
+  test('HEAD answers like GET without a body', async () => {
+    const r = await fetch(`${f.url('web')}/admin?stats;csv`, { method: 'HEAD', headers: auth });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(await r.text(), '');
+  });
+
   test('other methods: 303 ;st=IVAL', async () => {
     const r = await fetch(`${f.url('web')}/admin?stats`, {
       method: 'PUT',

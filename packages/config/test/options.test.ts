@@ -21,7 +21,6 @@ listen l
   no option redispatch
   option httpclose
 backend b
-  no option forwardfor
   option http-keep-alive
   option redispatch
 `);
@@ -42,9 +41,18 @@ backend b
     logHealthChecks: true,
   });
   const b = proxy(r, 'b').options;
-  assert.equal(b.forwardfor, undefined);
+  assert.equal(b.forwardfor?.header, 'X-Real-IP', 'inherited from defaults');
   assert.equal(b.connMode, 'keep-alive');
   assert.deepEqual(b.redispatch, { interval: -1 });
+});
+
+test('no option forwardfor|httpchk|httplog is refused, as HAProxy does', () => {
+  const r = parse(`${DEFAULTS}backend b\n  no option forwardfor\n  no option httpchk\n  no option httplog\n`);
+  assert.deepEqual(codes(r), ['7 CFG_BAD_VALUE', '8 CFG_BAD_VALUE', '9 CFG_BAD_VALUE']);
+  assert.equal(
+    r.diagnostics[0].message,
+    "'no option forwardfor' is not supported (HAProxy refuses it too); remove the 'option forwardfor' line instead",
+  );
 });
 
 test('option forwardfor defaults and forceclose legacy', () => {

@@ -127,6 +127,13 @@ export function parseOption(ctx: LineCtx, s: SectionState): void {
   if (!name) return void err(ctx, 'CFG_MISSING_ARG', "'option' expects an option name");
   const o = s.model.options;
   const neg = ctx.negated;
+  if (neg && (name === 'forwardfor' || name === 'httpchk' || name === 'httplog')) {
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `'no option ${name}' is not supported (HAProxy refuses it too); remove the 'option ${name}' line instead`,
+    );
+  }
   const b = BOOLEAN[name];
   if (b) {
     if (!noExtra(ctx, 2) || !checkCap(ctx, s, b.caps, `option ${name}`)) return;
@@ -145,7 +152,6 @@ export function parseOption(ctx: LineCtx, s: SectionState): void {
       return;
     }
     case 'forwardfor':
-      if (neg) return void (noExtra(ctx, 2) && delete o.forwardfor);
       forwardfor(ctx, s);
       return;
     case 'http-keep-alive':
@@ -181,7 +187,6 @@ export function parseOption(ctx: LineCtx, s: SectionState): void {
     }
     case 'httpchk':
       if (!checkCap(ctx, s, BE | DEF, 'option httpchk')) return;
-      if (neg) return void (noExtra(ctx, 2) && delete o.httpchk);
       parseOptionHttpchk(ctx, s);
       return;
   }

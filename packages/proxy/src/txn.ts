@@ -66,5 +66,23 @@ export function makeTxn(
   const q = url.indexOf('?', pathStart);
   const path = q < 0 ? url.slice(pathStart) || '/' : url.slice(pathStart, q) || '/';
   const query = q < 0 ? '' : url.slice(q + 1);
-  return { ...init, path, query, cache: init.cache ?? {} };
+  // An explicit literal (not a spread): one fixed shape, built once per request on the hot path.
+  return {
+    method: init.method,
+    url,
+    path,
+    query,
+    httpVersion: init.httpVersion,
+    rawHeaders: init.rawHeaders,
+    srcIp: init.srcIp,
+    srcPort: init.srcPort,
+    dstIp: init.dstIp,
+    dstPort: init.dstPort,
+    ssl: init.ssl,
+    sni: init.sni,
+    frontend: init.frontend,
+    backend: init.backend,
+    tracked: init.tracked,
+    cache: init.cache ?? {},
+  };
 }

@@ -104,7 +104,8 @@ export class Stream implements Queued {
     this.bytesIn0 = sock.bytesRead;
     this.bytesOut0 = sock.bytesWritten;
     res.sendDate = false;
-    res.once('close', this.onClientClose);
+    (res as StreamResponse)[STREAM] = this;
+    res.once('close', onResponseClose);
   }
 
   /** Entry point: runs the request through every phase. */
@@ -483,7 +484,7 @@ export class Stream implements Queued {
       this.respond(be.errorPages.get(502) as CannedResponse, 'PH', false);
       return false;
     }
-    res.on('drain', this.onDrain);
+    res.on('drain', onResponseDrain);
     return true;
   }
 
@@ -520,10 +521,11 @@ export class Stream implements Queued {
     return out;
   }
 
-  private readonly onDrain = (): void => {
+  /** The client drained its socket: let undici read from the server again. */
+  drained(): void {
     const r = this.resume;
     if (r) r();
-  };
+  }
 
   onData(chunk: Buffer): boolean {
     if (this.done) return false;
@@ -661,7 +663,8 @@ export class Stream implements Queued {
     this.finish();
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client connection closed (possibly before the response was complete). */
+  clientClosed(): void {
     if (this.done) return;
     if (this.res.writableFinished || this.tunnelling) return;
     this.clientGone = true;
@@ -679,7 +682,7 @@ export class Stream implements Queued {
     this.abortUpstream = undefined;
     if (abort) abort(new Error('client closed the connection'));
     this.finish();
-  };
+  }
 
   /** Client side timed out (`timeout client`) while this request was active. */
   clientTimeout(): void {
@@ -728,7 +731,7 @@ export class Stream implements Queued {
     if (this.done) return;
     this.done = true;
     if (this.queueTimer) clearTimeout(this.queueTimer);
-    this.res.off('drain', this.onDrain);
+    this.res.off('drain', onResponseDrain);
     const now = Date.now();
     const fe = this.fe;
     const be = this.be;
@@ -771,6 +774,18 @@ export class Stream implements Queued {
     this.ctx.hooks.requestEnded?.(this.txn, fe, status);
     if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
   }
+}
+
+const STREAM = Symbol('switchyard.stream');
+type StreamResponse = ServerResponse & { [STREAM]?: Stream };
+
+// Shared listeners (no per-request closures): node calls them with the response as `this`.
+function onResponseClose(this: StreamResponse): void {
+  this[STREAM]?.clientClosed();
+}
+
+function onResponseDrain(this: StreamResponse): void {
+  this[STREAM]?.drained();
 }
 
 function anyUsable(be: BackendPlan): boolean {

@@ -1,17 +1,10 @@
 /**
- * The ACL package's compilers and fetch registry, used for stick keys, stick-rule conditions and
- * to register the stick-counter fetches.
- *
- * Imported by relative path because @switchyard/proxy does not re-export its acl/ folder yet
- * (only its types); it is the same module instance the runtime builder uses, so the registry is
- * shared. Replace with `from '@switchyard/proxy'` once proxy's index exports acl/index.ts.
+ * The ACL package's compilers, used for stick keys and stick-rule conditions (the same compilers
+ * the runtime builder uses, so keys and conditions mean the same everywhere).
  */
 import type { Diagnostic, ProxyModel } from '@switchyard/config';
-import { compileAcls, compileCondition, compileFetch, registerFetch } from '../../proxy/src/acl/index.ts';
-import type { AclTable } from '../../proxy/src/acl/types.ts';
+import { type AclTable, compileAcls, compileCondition, compileFetch } from '@switchyard/proxy';
 import type { StateCompiler } from './plan.ts';
-
-export { registerFetch };
 
 /** A StateCompiler over the ACL package; problems are reported into the plan's diagnostics. */
 export function aclCompiler(): StateCompiler {

@@ -16,7 +16,7 @@ export { StickTable } from './stick-table.ts';
 export { TableDirectory } from './tables.ts';
 
 import type { FetchDef } from '@switchyard/proxy';
-import { registerFetch } from './acl-bridge.ts';
+import { registerFetch } from '@switchyard/proxy';
 import { stateFetchDefs } from './fetches.ts';
 
 /**

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { needs } from '../../../test/helpers/system.ts';
 import type { CliContext } from '../src/cli/commands.ts';
-import { closeCliSocket, listenCliSocket } from '../src/cli/socket-server.ts';
+import { CliSocketError, closeCliSocket, listenCliSocket } from '../src/cli/socket-server.ts';
 import { sampleRuntime, socketModel, testControl } from './helpers/runtime.ts';
 import { cliQuery, cliSession, socat } from './helpers/socket.ts';
 
@@ -193,6 +194,36 @@ describe('runtime API', () => {
       await cliQuery({ path: socks.user.path as string }, 'set vrrp state VI_1 BACKUP'),
       'Permission denied\n\n',
     );
+  });
+
+  test('a socket path that is a regular file, or a live socket, is refused; a stale socket is replaced', async () => {
+    const file = join(dir, 'file.sock');
+    writeFileSync(file, 'keep me');
+    await assert.rejects(
+      listenCliSocket(socketModel({ path: file }), ctx),
+      (e: unknown) => e instanceof CliSocketError && e.code === 'ADM_CLI_SOCKET',
+    );
+    assert.equal(readFileSync(file, 'utf8'), 'keep me');
+    await assert.rejects(
+      listenCliSocket(socketModel({ path: socks.admin.path }), ctx),
+      (e: unknown) => e instanceof CliSocketError && /in use by a running process/.test(e.message),
+    );
+    assert.equal(await admin('show backend'), '# name\napp\nstats\n\n', 'the running socket still answers');
+    // a stale socket: the file a crashed process left behind (bound, nobody listening)
+    const stalePath = join(dir, 'stale.sock');
+    const r = spawnSync('python3', [
+      '-c',
+      'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+      stalePath,
+    ]);
+    assert.equal(r.status, 0, String(r.stderr));
+    assert.ok(statSync(stalePath).isSocket(), 'stale socket file present');
+    const fresh = await listenCliSocket(socketModel({ path: stalePath }), ctx);
+    try {
+      assert.equal(await cliQuery({ path: stalePath }, 'show backend'), '# name\napp\nstats\n\n');
+    } finally {
+      await closeCliSocket(fresh, socketModel({ path: stalePath }));
+    }
   });
 
   test('overlong input line is refused, server keeps running', async () => {

@@ -6,7 +6,7 @@
  * idle timeout (`set timeout cli`, default 10s).
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
 import { type CliContext, type CliSession, runCommand, splitCommands } from './commands.ts';
 
@@ -109,12 +109,18 @@ export async function listenCliSocket(sock: StatsSocketModel, ctx: CliContext): 
   if (sock.kind === 'unix') {
     const path = sock.path;
     if (!path) throw new CliSocketError('stats socket without a path', sock);
-    // Like HAProxy, replace a stale socket left by a previous run (but never a regular file)
+    // Replace a stale socket left by a previous run, but never a regular file, nor a socket a
+    // running process still answers on (two proxies would silently share one name).
+    let stale = false;
     try {
-      if (lstatSync(path).isSocket()) unlinkSync(path);
+      stale = lstatSync(path).isSocket();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new CliSocketError(`${path}: ${(e as Error).message}`, sock);
+    }
+    if (stale) {
+      if (await answers(path)) throw new CliSocketError(`${path} is in use by a running process`, sock);
+      unlinkSync(path);
     }
     await listen(server, sock, () => server.listen(path));
     try {
@@ -127,6 +133,20 @@ export async function listenCliSocket(sock: StatsSocketModel, ctx: CliContext): 
     await listen(server, sock, () => server.listen(sock.port ?? 0, sock.host ?? '127.0.0.1'));
   }
   return server;
+}
+
+/** True when something accepts connections on the Unix socket `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    const done = (ok: boolean) => {
+      c.destroy();
+      resolve(ok);
+    };
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+    c.setTimeout(2000, () => done(false));
+  });
 }
 
 function listen(server: Server, sock: StatsSocketModel, start: () => void): Promise<void> {

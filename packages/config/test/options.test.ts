@@ -55,6 +55,15 @@ test('no option forwardfor|httpchk|httplog is refused, as HAProxy does', () => {
   );
 });
 
+test('option redispatch 0 disables redispatching, as HAProxy', () => {
+  const r = parse(
+    `${DEFAULTS}  option redispatch\nbackend b\n  option redispatch 0\nbackend c\n  option redispatch -2\n`,
+  );
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(proxy(r, 'b').options.redispatch, undefined);
+  assert.deepEqual(proxy(r, 'c').options.redispatch, { interval: -2 });
+});
+
 test('option forwardfor defaults and forceclose legacy', () => {
   const r = parse(`${DEFAULTS}backend b\n  option forwardfor\n  option forceclose\n`);
   assert.deepEqual(proxy(r, 'b').options.forwardfor, { header: 'X-Forwarded-For', ifNone: false });

@@ -343,7 +343,8 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
     "[ALERT] t.cfg:10: unknown keyword 'defualt_backend' in 'frontend' section; did you mean 'default_backend'?",
   );
   const bad = parse(`${DEFAULTS}frontend f\n  bind :80\n  monitor-uri health\n  errorfile 302 /x\n  errorfile 503\n`);
-  assert.deepEqual(codes(bad, 'error'), ['8 CFG_BAD_VALUE', '9 CFG_BAD_VALUE', '10 CFG_MISSING_ARG']);
+  assert.deepEqual(codes(bad), ['8 CFG_NO_EFFECT', '9 CFG_BAD_VALUE', '10 CFG_MISSING_ARG']);
+  assert.equal(proxy(bad, 'f').monitorUri, 'health');
 });
 
 test('unsupported and removed HAProxy keywords are refused, tuning ones warn', () => {

@@ -254,15 +254,18 @@ backend d
   cookie SRV insert dynamic
   cookie SRV insrt
   cookie SRV insert maxlife forever
+  cookie SRV prefix preserve
 `);
   assert.deepEqual(codes(bad), [
     '7 CFG_MISSING_ARG',
     '8 CFG_BAD_VALUE',
-    '9 CFG_BAD_VALUE',
+    '9 CFG_NO_EFFECT',
     '10 CFG_MISSING_ARG',
     '11 CFG_UNSUPPORTED',
     '12 CFG_UNKNOWN_KEYWORD',
     '13 CFG_BAD_TIME',
+    '14 CFG_BAD_VALUE',
   ]);
   assert.match(bad.diagnostics[5].message, /did you mean 'insert'\?/);
+  assert.equal(bad.diagnostics[2].message, "'cookie': 'maxidle' and 'maxlife' only apply to 'insert' mode; ignored");
 });

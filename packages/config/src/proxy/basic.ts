@@ -294,7 +294,13 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
     fn: (ctx, s) => {
       const v = need(ctx, 1, 'a URI');
       if (v === undefined || !noExtra(ctx, 2)) return;
-      if (!v.startsWith('/')) return void err(ctx, 'CFG_BAD_VALUE', `'monitor-uri' must start with '/', got '${v}'`);
+      if (!v.startsWith('/')) {
+        warn(
+          ctx,
+          'CFG_NO_EFFECT',
+          `'monitor-uri ${v}' does not start with '/': it only matches a request whose URI is exactly '${v}'`,
+        );
+      }
       s.model.monitorUri = v;
     },
   },

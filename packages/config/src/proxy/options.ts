@@ -178,11 +178,13 @@ export function parseOption(ctx: LineCtx, s: SectionState): void {
       const v = ctx.args[2];
       let interval = -1;
       if (v !== undefined) {
-        if (!/^-?\d+$/.test(v) || Number(v) === 0)
-          return void err(ctx, 'CFG_BAD_VALUE', `'option redispatch' expects a non-zero integer interval, got '${v}'`);
+        if (!/^-?\d+$/.test(v))
+          return void err(ctx, 'CFG_BAD_VALUE', `'option redispatch' expects an integer interval, got '${v}'`);
         interval = Number(v);
       }
-      o.redispatch = { interval };
+      // As HAProxy: an interval of 0 disables redispatching.
+      if (interval === 0) delete o.redispatch;
+      else o.redispatch = { interval };
       return;
     }
     case 'httpchk':

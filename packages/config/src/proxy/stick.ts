@@ -228,8 +228,13 @@ function cookie(ctx: LineCtx, s: SectionState): void {
       return void err(ctx, 'CFG_UNKNOWN_KEYWORD', `'cookie': unknown option '${k}'${didYouMean(k, opts)}`);
     }
   }
-  if ((c.maxidle !== undefined || c.maxlife !== undefined || c.preserve) && c.mode !== 'insert') {
-    return void err(ctx, 'CFG_BAD_VALUE', "'cookie': 'maxidle', 'maxlife' and 'preserve' need 'insert' mode");
+  if (c.preserve && c.mode !== 'insert' && !c.indirect) {
+    return void err(ctx, 'CFG_BAD_VALUE', "'cookie': 'preserve' requires at least 'insert' or 'indirect' (as HAProxy)");
+  }
+  if ((c.maxidle !== undefined || c.maxlife !== undefined) && c.mode !== 'insert') {
+    ctx.r.warn(ctx.loc, 'CFG_NO_EFFECT', "'cookie': 'maxidle' and 'maxlife' only apply to 'insert' mode; ignored");
+    delete c.maxidle;
+    delete c.maxlife;
   }
   s.model.cookie = c;
 }

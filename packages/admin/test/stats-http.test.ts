@@ -202,6 +202,7 @@ describe('stats page over HTTP', () => {
   });
 
   test('/metrics on a stats listener and use-service prometheus-exporter', async () => {
+    assert.equal((await fetch(`${f.url('stats')}/metrics`)).status, 401, 'stats auth protects /metrics too');
     const r = await fetch(`${f.url('stats')}/metrics`, { headers: auth });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');

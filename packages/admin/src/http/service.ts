@@ -203,14 +203,15 @@ export async function createHttpService(deps: HttpServiceDeps) {
   return {
     /** ServiceHandlers.stats: the stats page, `;csv`, `;json`, admin POSTs (and `/metrics` on a stats listener). */
     stats(req: IncomingMessage, res: ServerResponse, fe: FrontendRuntime, stats: StatsModel, txn: HttpTxn): void {
+      // The stats credentials protect everything this listener serves, /metrics included
+      if (!authorized(req, stats)) {
+        sendUnauthorized(res, stats);
+        return;
+      }
       if (stats.uri !== '/metrics' && txn.path === '/metrics' && '/metrics'.startsWith(stats.uri)) {
         ctxOf.set(req, { kind: 'prometheus', txn });
         req.url = `${ROUTE_METRICS}${txn.query ? `?${txn.query}` : ''}`;
       } else {
-        if (!authorized(req, stats)) {
-          sendUnauthorized(res, stats);
-          return;
-        }
         const url = txn.url;
         ctxOf.set(req, {
           kind: 'stats',

@@ -51,6 +51,7 @@ const CONNECT_ERRORS = new Set([
 /** Phase the request is in, for termination flags' second letter. */
 enum Phase {
   Request = 'R',
+  Tarpit = 'T',
   Queue = 'Q',
   Connect = 'C',
   Headers = 'H',
@@ -190,11 +191,20 @@ export class Stream implements Queued {
         case 'allow':
           return true;
         case 'deny':
-        case 'tarpit':
           this.fe.counters.dreq++;
           if (this.be) this.be.counters.dreq++;
           this.respond(r.response, 'PR', false);
           return false;
+        case 'tarpit': {
+          // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
+          // unset, which is all the model has) before answering, to slow abusers down.
+          this.fe.counters.dreq++;
+          if (this.be) this.be.counters.dreq++;
+          this.phase = Phase.Tarpit;
+          const response = r.response;
+          setTimeout(() => this.respond(response, 'PT', true), p.timeouts.connect ?? 0);
+          return false;
+        }
         case 'redirect':
           this.redirect(r.redirect);
           return false;

@@ -1,0 +1,235 @@
+/**
+ * Line-by-line differential test against the real HAProxy 2.6: each line below is placed in a small
+ * valid config and checked by both `haproxy -c` and Switchyard. They must agree on accept/refuse,
+ * except for the documented differences listed with their reason.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { parseConfig } from '@switchyard/config';
+import { findBinary, needs } from '../../../test/helpers/system.ts';
+
+const run = promisify(execFile);
+
+/** Lines placed in `frontend f`. */
+const FRONTEND = [
+  'http-request deny deny_status 429',
+  'http-request deny deny_status 999',
+  'http-request redirect scheme https code 301',
+  'http-request redirect location /x code 200',
+  'http-request set-header X-A b',
+  'http-request set-header X-A',
+  'http-request return status 200 content-type text/plain string ok',
+  'http-request track-sc0 src table t',
+  'http-request track-sc3 src table t',
+  'http-request track-sc0 src table nothere',
+  'http-request set-method GET',
+  'http-request set-status 200',
+  'http-request use-service prometheus-exporter if { path /metrics }',
+  'http-request use-service lua.x',
+  'http-response set-status 503 reason Busy',
+  'http-response set-path /x',
+  'redirect prefix /v2 append-slash drop-query',
+  'redirect location',
+  'use_backend b if TRUE',
+  'use_backend nope',
+  'bind 127.0.0.1:18600-18602',
+  'bind 127.0.0.1:70000',
+  'bind 127.0.0.1:0',
+  'option forwardfor header X-Real-IP if-none',
+  'option forwardfor header',
+  'option httplog clf',
+  'option httplog json',
+  'no option httplog',
+  'maxconn 100',
+  'monitor-uri /up',
+  'monitor-uri up',
+  'timeout client 5s',
+  'timeout client 5x',
+  'timeout client 1m30s',
+  'timeout clitimeout 5s',
+  'log 127.0.0.1 local0',
+  'log 127.0.0.1 local9',
+  'log global',
+  'no log',
+  'log-format "%ci %b"',
+  'acl a path_beg /x',
+  'acl a!b path_beg /x',
+  'errorfile 503 /nonexistent/503.http',
+  'errorfile 302 /etc/hostname',
+  'capture request header Host len 32',
+  'stats uri /s',
+  'stats admin if TRUE',
+  'stats refresh 10s',
+  'stats realm Switchyard',
+  'id 0',
+  'id 7',
+  'description hello world',
+  'mode health',
+  'mode tcp',
+  'tcp-request content accept',
+  'maxconn x',
+  'use_backend b if',
+  'stats auth ab',
+  'unknownkw 1',
+];
+
+/** Lines placed in `backend b` (which has `server s0 127.0.0.1:80`). */
+const BACKEND = [
+  'balance roundrobin',
+  'balance uri whole len 10 depth 2',
+  'balance url_param u',
+  'balance hdr(host) use_domain_only',
+  'balance random(2)',
+  'balance roundrobn',
+  'balance hdr',
+  'balance uri whole len x',
+  'hash-type consistent djb2 avalanche',
+  'hash-type consistant',
+  'server s 127.0.0.1:80 weight 256',
+  'server s 127.0.0.1:80 weight 257',
+  'server s 127.0.0.1:80 check inter 2s fastinter 1s downinter 5s rise 3 fall 2',
+  'server s 127.0.0.1:80 agent-check agent-port 9999 agent-inter 2s agent-send ping',
+  'server s 127.0.0.1:80 observe layer7 error-limit 5 on-error mark-down',
+  'server s 127.0.0.1:80 on-error explode',
+  'server s 127.0.0.1:80 slowstart 10s maxconn 10 maxqueue 5 backup disabled',
+  'server s 127.0.0.1:80 ssl verify none sni str(example.com)',
+  'server s 127.0.0.1:80 cookie c1',
+  'server s 127.0.0.1:80 wieght 1',
+  'server s 127.0.0.1:80 rise 0',
+  'server s 127.0.0.1:80 port 8080 addr 127.0.0.2',
+  'server s [::1]:80',
+  'server s localhost:80',
+  'server s 127.0.0.1:80 id 0',
+  'server s 127.0.0.1:80 inter 0',
+  'server s0 127.0.0.1:81',
+  'default-server inter 3s fall 2',
+  'retries 3',
+  'option redispatch 2',
+  'option redispatch 0',
+  'option httpchk GET /health HTTP/1.1',
+  'option httpchk GET / HTTP/1.1 x',
+  'option allbackups',
+  'option forceclose',
+  'http-check expect status 200-399',
+  'http-check expect rstatus ^2',
+  'http-check expect ! string maint',
+  'http-check expect statuss 200',
+  'http-check expect status',
+  'http-check send meth GET uri /x ver HTTP/1.1 hdr Host a',
+  'http-check send meth',
+  'http-check disable-on-404',
+  'stick-table type ip size 1m expire 30s store conn_rate(10s)',
+  'stick-table type ip size 1m store conn_rate',
+  'stick-table type mac size 1',
+  'stick-table type ip',
+  'stick-table type string len 40 size 10k',
+  'stick on src table t',
+  'stick on src',
+  'stick match req.cook(x) table t',
+  'stick onn src table t',
+  'cookie SRV insert indirect nocache',
+  'cookie SRV insert prefix',
+  'cookie SRV rewrite maxidle 10',
+  'cookie SRV prefix preserve',
+  'cookie SRV insert maxidle 30m maxlife 1h domain .a.com',
+  'cookie SRV',
+  'fullconn 100',
+  'stats enable',
+  'stats scope .',
+  'timeout connect 25d',
+  'contimeout 5000',
+  'http-request deny if { src 10.0.0.1 }',
+  'http-response del-header Server',
+  'reqadd X-A:\\ b',
+  'option mysql-check',
+  'server s 127.0.0.1:80 send-proxy',
+  'server-template s 3 127.0.0.1:80',
+  'option httpchk GET / HTTP/2.0',
+  'server s 127.0.0.1',
+  'retries -1',
+  'balance leastconn extra',
+  'default-server id 3',
+];
+
+/** Lines where Switchyard deliberately differs, and why (also in packages/config/README.md). */
+const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> = {
+  // HAProxy 2.x rejects these 1.x forms; Switchyard accepts them with a warning naming the modern form.
+  'contimeout 5000': 'switchyard-accepts',
+  'option forceclose': 'switchyard-accepts',
+  // Not supported: an HTTP proxy (README "How Switchyard differs").
+  'mode tcp': 'switchyard-refuses',
+  'option mysql-check': 'switchyard-refuses',
+  'tcp-request content accept': 'switchyard-refuses',
+  'server s 127.0.0.1:80 send-proxy': 'switchyard-refuses',
+  'server-template s 3 127.0.0.1:80': 'switchyard-refuses',
+  'option httpchk GET / HTTP/2.0': 'switchyard-refuses',
+  // HAProxy reuses the client's destination port; Switchyard wants it written.
+  'server s 127.0.0.1': 'switchyard-refuses',
+  // HAProxy reads these silently (atoi gives 0, extra words and empty conditions ignored); Switchyard says so.
+  'maxconn x': 'switchyard-refuses',
+  'retries -1': 'switchyard-refuses',
+  'balance leastconn extra': 'switchyard-refuses',
+  'use_backend b if': 'switchyard-refuses',
+  'stats auth ab': 'switchyard-refuses',
+  'default-server id 3': 'switchyard-refuses',
+};
+
+const TEMPLATE = (fe: string, be: string): string => `defaults
+  mode http
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+frontend f
+  bind 127.0.0.1:18500
+  default_backend b
+  ${fe}
+backend b
+  ${be}
+  server s0 127.0.0.1:80
+backend t
+  stick-table type ip size 1k
+`;
+
+const readFile = (p: string): string | Error => {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (e) {
+    return e as Error;
+  }
+};
+
+test('line by line, Switchyard accepts and refuses what HAProxy 2.6 does', { skip: needs('haproxy') }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-lines-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const haproxy = findBinary('haproxy')!;
+  const cases = [...FRONTEND.map((l) => [l, TEMPLATE(l, '')]), ...BACKEND.map((l) => [l, TEMPLATE('', l)])];
+  const mismatches: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < cases.length) {
+      const i = next++;
+      const [line, text] = cases[i];
+      const file = join(dir, `c${i}.cfg`);
+      writeFileSync(file, text);
+      const theirs = await run(haproxy, ['-c', '-f', file], { timeout: 60_000 }).then(
+        () => true,
+        () => false,
+      );
+      const ours = !parseConfig([{ file, text }], { env: {}, readFile }).diagnostics.some(
+        (d) => d.severity === 'error',
+      );
+      const expected = DIFFERENCES[line] === undefined ? theirs : DIFFERENCES[line] === 'switchyard-accepts';
+      if (ours !== expected)
+        mismatches.push(
+          `${line}: haproxy ${theirs ? 'accepts' : 'refuses'}, switchyard ${ours ? 'accepts' : 'refuses'}`,
+        );
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  assert.deepEqual(mismatches, []);
+});

@@ -44,6 +44,22 @@ test('v2 advert: byte layout matches RFC 3768 and keepalived (known vector)', ()
   assert.equal(buf.length, 20 + 8 + 4 + 8);
 });
 
+test('v3 advert: checksum with the pseudo-header matches keepalived (known vector)', () => {
+  // keepalived 2.2.7, vrrp_version 3, VRID 52, priority 120, advert_int 0.5, two VIPs, multicast:
+  //   45c0 0024 0001 0000 ff70 d095 0a00 0001 e000 0012 | 3134 7802 0032 573a 0a00 0064 0a00 0065
+  const adv: Advert = {
+    version: 3,
+    vrid: 52,
+    priority: 120,
+    advertIntCs: 50,
+    authType: AUTH_NONE,
+    addrs: [VIP, parseIPv4('10.0.0.101')!],
+  };
+  const buf = encodePacket(adv, SRC, VRRP_GROUP);
+  assert.equal(buf.subarray(20).toString('hex'), '313478020032573a0a0000640a000065');
+  assert.ok(checksumOk(parsed(buf)));
+});
+
 test('v2 and v3 round trip and checksums verify', () => {
   for (const adv of [v2(), v2({ version: 3, advertIntCs: 150, authType: 0 })]) {
     const p = parsed(encodePacket(adv, SRC, VRRP_GROUP));

@@ -53,7 +53,7 @@ const inc =
 /** sc_clr_gpcN: sets gpcN to 0 and returns the previous value. */
 const clr: Op = (t, i, s, now) => {
   const v = t.read(i, s, now);
-  t.set(i, s, 0, now);
+  t.assign(i, s, 0, now);
   return v;
 };
 

@@ -210,6 +210,32 @@ export class StickTable {
     if (notify && this.onChange) this.onChange(this, i, false);
   }
 
+  /**
+   * Assigns a value (runtime API `set table`, `sc_clr_gpc0`): LWW values are set; counters and
+   * rates take the value, and the difference is recorded as a local delta so peers follow; a rate
+   * becomes `v` events in a period starting now.
+   */
+  assign(i: number, s: DataSlot, v: number, now: number): void {
+    if (s.kind === 'id' || s.kind === 'tag') {
+      this.set(i, s, v, now);
+      return;
+    }
+    const o = i * this.spec.layout.stride + s.offset;
+    const old = this.read(i, s, now);
+    if (s.kind === 'rate') {
+      this.data[o] = now;
+      this.data[o + 1] = v;
+      this.data[o + 2] = 0;
+    } else this.data[o] = v;
+    if (this.pending && s.kind !== 'gauge') this.pending[o] += v - old;
+    if (this.onChange) this.onChange(this, i, false);
+  }
+
+  /** Number of in-flight requests holding entry `i` (`use=` of `show table`). */
+  refsOf(i: number): number {
+    return this.refs[i];
+  }
+
   /** Raw slots of an entry (for replication snapshots): a copy. */
   snapshot(i: number): number[] {
     const o = i * this.spec.layout.stride;

@@ -10,6 +10,7 @@ import { StickTable, type TableSpec, tableSpec } from './stick-table.ts';
 export class TableDirectory {
   private tables = new Map<string, StickTable>();
   private config?: ConfigModel;
+  private stickTargets = new Set<string>();
   /** Called for every table created (replication attaches its change listener). */
   onTable?: (t: StickTable) => void;
 
@@ -64,7 +65,23 @@ export class TableDirectory {
     }
     this.tables = next;
     this.config = config;
+    this.stickTargets = stickTargets;
     return diags;
+  }
+
+  /** True when `stick` rules use the table (HAProxy then also shows `server_key`). */
+  isStickTarget(table: string): boolean {
+    return this.stickTargets.has(table);
+  }
+
+  /** Name of the server with id `id` in a backend whose stick rules use `table`. */
+  serverName(table: string, id: number): string | undefined {
+    for (const p of this.config?.proxies ?? []) {
+      if (!p.stickRules.some((r) => (r.table ?? p.name) === table)) continue;
+      const s = p.servers.find((x) => x.id === id);
+      if (s) return s.name;
+    }
+    return undefined;
   }
 
   /** The proxy whose section contains `loc` (fetches without a table argument use its table). */

@@ -195,7 +195,7 @@ listen stats
     assert.equal(r.status, 303);
     assert.equal(r.headers.get('location'), '/;st=DONE');
     assert.deepEqual(await hits(3), { s1: 3 });
-    assert.match(await admin('show servers state app'), /\n3 app 2 s2 127\.0\.0\.1 2 1 /);
+    assert.match(await admin('show servers state app'), /\n3 app 2 s2 127\.0\.0\.1 0 1 /);
     await admin('set server app/s2 state ready');
   });
 

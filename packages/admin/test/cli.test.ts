@@ -171,7 +171,7 @@ describe('runtime API', () => {
     assert.equal(lines[0], '1');
     assert.match(lines[1], /^# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state/);
     assert.match(lines[2], /^3 app 1 s1 127\.0\.0\.1 2 0 1 1 \d+ 1 0 2 6 0 0 0 - 1 - 0 0 - - 0$/);
-    assert.match(lines[4], /^3 app 3 s3 127\.0\.0\.1 2 5 1 1 \d+ 1 0 0 8 0 0 0 - 3 - 0 0 - - 0$/);
+    assert.match(lines[4], /^3 app 3 s3 127\.0\.0\.1 0 5 1 1 \d+ 1 0 0 8 0 0 0 - 3 - 0 0 - - 0$/);
   });
 
   test('show stat filters and json', async () => {

@@ -36,9 +36,13 @@ function checkResult(status: string | undefined): number {
   return status.endsWith('OK') ? 3 : 2;
 }
 
-/** srv_op_state: 0 stopped, 2 running (HAProxy's SRV_ST_*; starting/stopping are not modelled). */
+/**
+ * srv_op_state: 0 stopped, 2 running, 3 stopping (NOLB) (HAProxy's SRV_ST_*). A server in
+ * maintenance is stopped for HAProxy whatever its checks say.
+ */
 function opState(s: ServerState): number {
-  return s.op === 'UP' ? 2 : 0;
+  if (s.admin === 'MAINT' || s.op === 'DOWN') return 0;
+  return s.stopping ? 3 : 2;
 }
 
 /** srv_admin_state bits: 0x01 forced maint, 0x04 config maint, 0x08 forced drain. */
@@ -70,7 +74,8 @@ function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
     Math.max(0, Math.floor((now - s.lastChange) / 1000)),
     lc ? (CHECK_STATUS_NUM[lc.status] ?? 0) : 1,
     checkResult(lc?.status),
-    s.health,
+    // HAProxy keeps `rise` as the health of servers without checks (0 once in maintenance)
+    s.checked ? s.health : s.admin === 'MAINT' ? 0 : s.model.rise,
     checkState(s),
     m.agentCheck ? 0x02 | 0x04 | 0x10 : 0,
     0,

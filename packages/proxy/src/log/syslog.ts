@@ -46,12 +46,19 @@ export function facilityCode(name: string): number | undefined {
   return FACILITIES[name];
 }
 
-/** True when a message at `level` passes the target's `level`/`minlevel` filter. */
+/** True when a message at `level` passes the target's `level` (the least severe level sent). */
 export function targetAccepts(t: LogTarget, level: SyslogLevel): boolean {
+  return LEVELS[level] <= (LEVELS[t.level as SyslogLevel] ?? 7);
+}
+
+/**
+ * Severity number sent for `level`: HAProxy's `minlevel` caps messages more severe than it to
+ * that level (so `emerg` does not reach every terminal); it does not filter.
+ */
+export function sentSeverity(t: LogTarget, level: SyslogLevel): number {
   const sev = LEVELS[level];
-  const max = LEVELS[t.level as SyslogLevel] ?? 7;
-  const min = t.minLevel ? (LEVELS[t.minLevel as SyslogLevel] ?? 0) : 0;
-  return sev <= max && sev >= min;
+  const min = t.minLevel ? LEVELS[t.minLevel as SyslogLevel] : undefined;
+  return min !== undefined && sev < min ? min : sev;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -76,7 +83,7 @@ export function frameSyslog(
   pid: number,
   hostname: string,
 ): string {
-  const pri = (facilityCode(t.facility) ?? 16) * 8 + LEVELS[level];
+  const pri = (facilityCode(t.facility) ?? 16) * 8 + sentSeverity(t, level);
   switch (t.format) {
     case 'raw':
       return `${msg}\n`;

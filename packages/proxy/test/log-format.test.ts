@@ -1,0 +1,98 @@
+/** Unit tests for syslog framing and the request log line. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LogTarget } from '@switchyard/config';
+import {
+  formatDefaultLog,
+  formatHttpLog,
+  formatJsonLog,
+  httpLogDate,
+  type RequestLogFields,
+} from '../src/log/request-line.ts';
+import { frameSyslog, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
+
+const loc = { file: 't.cfg', line: 1 };
+const udp = (over: Partial<LogTarget> = {}): LogTarget => ({
+  kind: 'udp',
+  host: '127.0.0.1',
+  port: 514,
+  facility: 'local3',
+  level: 'info',
+  format: 'rfc3164',
+  loc,
+  ...over,
+});
+
+test('RFC 3164 framing as HAProxy sends it (PRI, space-padded day, tag[pid])', () => {
+  const d = new Date(2026, 10, 1, 9, 5, 3);
+  assert.equal(rfc3164Time(d), 'Nov  1 09:05:03');
+  assert.equal(
+    frameSyslog(udp(), 'info', 'hello', d, 'switchyard', 42, 'h'),
+    '<158>Nov  1 09:05:03 switchyard[42]: hello\n',
+  );
+  assert.equal(frameSyslog(udp({ format: 'raw' }), 'info', 'hello', d, 'switchyard', 42, 'h'), 'hello\n');
+  assert.equal(frameSyslog(udp({ format: 'short' }), 'err', 'x', d, 's', 1, 'h'), '<155>x\n');
+  assert.match(
+    frameSyslog(udp({ format: 'rfc5424', facility: 'local0' }), 'notice', 'm', d, 's', 7, 'host1'),
+    /^<133>1 \S+Z host1 s 7 - - m\n$/,
+  );
+});
+
+test('level filters, minlevel caps the severity of more severe messages', () => {
+  assert.equal(targetAccepts(udp({ level: 'info' }), 'info'), true);
+  assert.equal(targetAccepts(udp({ level: 'info' }), 'debug'), false);
+  assert.equal(targetAccepts(udp({ level: 'info' }), 'emerg'), true);
+  const d = new Date(2026, 0, 10, 0, 0, 0);
+  // local3 (19) * 8 + err (3) = 155 for an emerg message capped at err
+  assert.match(frameSyslog(udp({ level: 'debug', minLevel: 'err' }), 'emerg', 'm', d, 's', 1, 'h'), /^<155>/);
+  assert.match(frameSyslog(udp({ level: 'debug', minLevel: 'err' }), 'info', 'm', d, 's', 1, 'h'), /^<158>/);
+});
+
+const fields: RequestLogFields = {
+  clientIp: '10.0.0.1',
+  clientPort: 51234,
+  start: new Date(2026, 10, 21, 19, 32, 49, 248).getTime(),
+  frontend: 'fe',
+  backend: 'be',
+  server: 's1',
+  tR: 0,
+  tw: 0,
+  tc: -1,
+  tr: -1,
+  ta: 3006,
+  status: 503,
+  bytes: 217,
+  termState: 'SC--',
+  actconn: 1,
+  feconn: 1,
+  beconn: 0,
+  srvconn: 0,
+  retries: 3,
+  redispatched: false,
+  srvQueue: 0,
+  backendQueue: 0,
+  method: 'GET',
+  uri: '/x?y=1',
+  httpVersion: '1.1',
+};
+
+test('option httplog line: the exact line haproxy 2.6 logged for the same request', () => {
+  assert.equal(httpLogDate(fields.start), '21/Nov/2026:19:32:49.248');
+  assert.equal(
+    formatHttpLog(fields),
+    '10.0.0.1:51234 [21/Nov/2026:19:32:49.248] fe be/s1 0/0/-1/-1/3006 503 217 - - SC-- 1/1/0/0/3 0/0 "GET /x?y=1 HTTP/1.1"',
+  );
+  assert.match(formatHttpLog({ ...fields, redispatched: true }), / 1\/1\/0\/0\/\+3 /);
+  assert.match(formatHttpLog({ ...fields, method: '' }), /"<BADREQ>"$/);
+});
+
+test('default HTTP line and JSON carry the same fields', () => {
+  assert.equal(
+    formatDefaultLog(fields),
+    '10.0.0.1:51234 [21/Nov/2026:19:32:49.248] fe be/s1 0/-1/3006 217 SC 1/1/0/0/3 0/0',
+  );
+  const j = JSON.parse(formatJsonLog(fields));
+  assert.equal(j.termination_state, 'SC--');
+  assert.equal(j.Ta, 3006);
+  assert.equal(j.request, 'GET /x?y=1 HTTP/1.1');
+});

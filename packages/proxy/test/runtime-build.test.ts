@@ -1,0 +1,105 @@
+/** buildRuntime: diagnostics with FILE:LINE, backend resolution, state kept across reloads. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfig } from '@switchyard/config';
+import { Logger } from '../src/log/logger.ts';
+import { buildRuntime } from '../src/runtime/build.ts';
+
+const logger = new Logger({ globalTargets: [] });
+
+function build(text: string, previous?: ReturnType<typeof buildRuntime>['runtime']) {
+  const parsed = parseConfig([{ file: 'b.cfg', text }], { readFile: () => 'HTTP/1.0 503 Down\r\n\r\nbody' });
+  assert.deepEqual(
+    parsed.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+    'the parser accepts the text',
+  );
+  return buildRuntime(parsed.model, { logger, previous });
+}
+
+const BASE = `defaults
+  mode http
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+`;
+
+test('use_backend / default_backend resolve to the compiled backends', () => {
+  const { runtime, diagnostics } = build(`${BASE}frontend fe
+  bind 127.0.0.1:8001
+  use_backend api if { path_beg /api }
+  default_backend web
+backend web
+  server w 127.0.0.1:9001
+backend api
+  server a 127.0.0.1:9002
+`);
+  assert.deepEqual(diagnostics, []);
+  const fe = runtime.frontends.get('fe');
+  assert.equal(fe?.useBackends[0].backend, runtime.backends.get('api'));
+  assert.equal(fe?.defaultBackend, runtime.backends.get('web'));
+  assert.equal(runtime.backends.get('web')?.servers[0].name, 'w');
+});
+
+test('a listen section is its own default backend', () => {
+  const { runtime } = build(`${BASE}listen both\n  bind 127.0.0.1:8001\n  server s 127.0.0.1:9001\n`);
+  assert.equal(runtime.frontends.get('both')?.defaultBackend, runtime.backends.get('both'));
+});
+
+test('every build problem is reported with its line', () => {
+  const parsed = parseConfig(
+    [
+      {
+        file: 'b.cfg',
+        text: `${BASE}frontend fe
+  bind 127.0.0.1:8001
+  default_backend be
+frontend fe2
+  bind 127.0.0.1:8001
+  default_backend be
+backend be
+  server s 127.0.0.1:9001
+`,
+      },
+    ],
+    {},
+  );
+  const { diagnostics } = buildRuntime(parsed.model, { logger });
+  const dup = diagnostics.find((d) => d.code === 'CFG_DUPLICATE_BIND');
+  assert.equal(dup?.loc.line, 10);
+  assert.match(dup?.message ?? '', /already bound at b\.cfg:7/);
+});
+
+test('an errorfile that is not an HTTP response is an error (models built without the parser too)', () => {
+  const parsed = parseConfig([{ file: 'b.cfg', text: `${BASE}backend be\n  server s 127.0.0.1:9001\n` }], {});
+  parsed.model.proxies[0].errorFiles[503] = '<html>sorry</html>';
+  const { diagnostics } = buildRuntime(parsed.model, { logger });
+  assert.ok(diagnostics.some((d) => d.code === 'CFG_BAD_ERRORFILE' && d.severity === 'error'));
+});
+
+test('log to a unix socket falls back to stderr with a warning', () => {
+  const { diagnostics } = build(
+    `global\n  log /dev/log local0\n${BASE}  log global\nfrontend fe\n  bind 127.0.0.1:8001\n`,
+  );
+  const w = diagnostics.filter((d) => d.code === 'CFG_LOG_UNIX_STDERR');
+  assert.equal(w.length, 1);
+  assert.equal(w[0].severity, 'warning');
+  assert.equal(w[0].loc.line, 2);
+});
+
+test('reload keeps the state of same-named servers at the same address', () => {
+  const cfg = (port: number) => `${BASE}backend be\n  server keep 127.0.0.1:9001\n  server moved 127.0.0.1:${port}\n`;
+  const first = build(cfg(9002)).runtime;
+  const keep = first.backends.get('be')?.serversByName.get('keep');
+  assert.ok(keep);
+  keep.admin = 'DRAIN';
+  keep.counters.stot = 42;
+  const second = build(cfg(9003), first).runtime;
+  assert.equal(second.backends.get('be')?.serversByName.get('keep'), keep);
+  assert.equal(second.backends.get('be')?.serversByName.get('keep')?.admin, 'DRAIN');
+  assert.notEqual(
+    second.backends.get('be')?.serversByName.get('moved'),
+    first.backends.get('be')?.serversByName.get('moved'),
+  );
+  assert.equal(second.events, first.events, 'listeners on runtime events survive reloads');
+});

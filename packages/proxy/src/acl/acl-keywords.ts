@@ -24,9 +24,12 @@ for (const [prefix, fetch] of [
   ['urlp', 'url_param'],
   ['base', 'base'],
   ['cook', 'req.cook'],
+  ['shdr', 'res.hdr'],
+  ['scook', 'res.cook'],
 ] as const) {
   for (const [suffix, method] of SUFFIXES) ACL_KEYWORDS.set(`${prefix}_${suffix}`, [fetch, method]);
 }
 ACL_KEYWORDS.set('hdr_ip', ['hdr', 'ip']);
+ACL_KEYWORDS.set('shdr_ip', ['res.hdr', 'ip']);
 ACL_KEYWORDS.set('ssl_fc_sni_end', ['ssl_fc_sni', 'end']);
 ACL_KEYWORDS.set('ssl_fc_sni_reg', ['ssl_fc_sni', 'reg']);

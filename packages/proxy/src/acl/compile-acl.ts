@@ -12,7 +12,15 @@ import { AclCode, report } from './diag.ts';
 import { parseExpr } from './expr-parse.ts';
 import { buildMatcher, buildMethodMatcher, INT_OPERATORS, MATCH_METHODS, type MatchMethod } from './matchers.ts';
 import { buildSample } from './sample.ts';
-import type { AclTable, CompiledCondition, SampleType } from './types.ts';
+import type { AclTable, CompiledCondition, RulePhase, SampleType } from './types.ts';
+
+/** Compiled ACL lines that read the response (status, res.hdr...). */
+const responseDependent = new WeakSet<CompiledCondition>();
+
+/** True when a predicate from compileAclLine() reads the response. */
+export function usesResponse(f: CompiledCondition): boolean {
+  return responseDependent.has(f);
+}
 
 const DEFAULT_METHOD: Record<SampleType, MatchMethod> = { str: 'str', int: 'int', bool: 'bool', ip: 'ip' };
 
@@ -49,6 +57,7 @@ export function compileAclLine(
   what: string,
   loc: SourceLoc,
   diags: Diagnostic[],
+  phase?: RulePhase,
 ): CompiledCondition | undefined {
   const fail = (code: string, msg: string) => {
     report(diags, code, `error detected while parsing ${what} : ${msg}`, loc);
@@ -65,8 +74,13 @@ export function compileAclLine(
     loc,
     diags,
     ACL_KEYWORDS.keys(),
+    phase,
   );
   if (!sample) return undefined;
+  const mark = (f: CompiledCondition): CompiledCondition => {
+    if (sample.response) responseDependent.add(f);
+    return f;
+  };
   let method: MatchMethod = kw ? kw[1] : DEFAULT_METHOD[sample.type];
   let explicitMethod = false;
   let icase = false;
@@ -144,8 +158,8 @@ export function compileAclLine(
   const match = methodFetch ? buildMethodMatcher(patterns, icase) : buildMatcher(method, patterns, icase);
   if (typeof match === 'string') return fail(AclCode.BAD_PATTERN, match);
   const fetch = sample.fn;
-  if (method === 'found') return (txn) => fetch(txn) !== undefined;
-  return (txn) => {
+  if (method === 'found') return mark((txn) => fetch(txn) !== undefined);
+  return mark((txn) => {
     const v = fetch(txn);
     if (v === undefined) return false;
     if (Array.isArray(v)) {
@@ -153,7 +167,7 @@ export function compileAclLine(
       return false;
     }
     return match(v as Scalar);
-  };
+  });
 }
 
 /**
@@ -162,7 +176,7 @@ export function compileAclLine(
  * stays defined so conditions do not report it a second time).
  */
 export function compileAcls(acls: AclModel[], diags: Diagnostic[]): AclTable {
-  const lines = new Map<string, { loc: SourceLoc; tests: CompiledCondition[] }>();
+  const lines = new Map<string, { loc: SourceLoc; tests: CompiledCondition[]; response: boolean }>();
   for (const a of acls) {
     if (!/^[A-Za-z0-9_.:-]+$/.test(a.name)) {
       report(
@@ -174,12 +188,15 @@ export function compileAcls(acls: AclModel[], diags: Diagnostic[]): AclTable {
       continue;
     }
     let entry = lines.get(a.name);
-    if (!entry) lines.set(a.name, (entry = { loc: a.loc, tests: [] }));
+    if (!entry) lines.set(a.name, (entry = { loc: a.loc, tests: [], response: false }));
     const t = compileAclLine(a.criterion, a.args, `ACL '${a.name}'`, a.loc, diags);
-    if (t) entry.tests.push(t);
+    if (t) {
+      entry.tests.push(t);
+      if (usesResponse(t)) entry.response = true;
+    }
   }
   const table: AclTable = new Map();
-  for (const [name, { loc, tests }] of lines) {
+  for (const [name, { loc, tests, response }] of lines) {
     let test: CompiledCondition;
     if (tests.length === 0) test = () => false;
     else if (tests.length === 1) test = tests[0];
@@ -189,7 +206,7 @@ export function compileAcls(acls: AclModel[], diags: Diagnostic[]): AclTable {
         return false;
       };
     }
-    table.set(name, { name, loc, test });
+    table.set(name, { name, loc, test, needsResponse: response });
   }
   return table;
 }

@@ -8,7 +8,7 @@ import type { ConditionModel, Diagnostic, SourceLoc } from '@switchyard/config';
 import { compileAclLine } from './compile-acl.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { PREDEFINED_ACLS, predefinedAcl, UNSUPPORTED_PREDEFINED } from './predefined.ts';
-import type { AclTable, CompiledCondition } from './types.ts';
+import type { AclTable, CompiledCondition, RulePhase } from './types.ts';
 
 type Tok =
   | { t: 'not' }
@@ -147,8 +147,15 @@ class Parser {
  * Compiles `if|unless` + terms against the proxy's ACL table. Problems (unknown ACL, ACL used
  * before its declaration as HAProxy requires, syntax) are reported with the rule's loc; the
  * result is then a condition that never applies, so a `-c` run can list every problem.
+ * `phase` says which rules it guards: in `request` rules, response fetches are refused (an
+ * anonymous ACL) or warned about (a named ACL, which then never matches), as HAProxy does.
  */
-export function compileCondition(cond: ConditionModel, table: AclTable, diags: Diagnostic[]): CompiledCondition {
+export function compileCondition(
+  cond: ConditionModel,
+  table: AclTable,
+  diags: Diagnostic[],
+  phase?: RulePhase,
+): CompiledCondition {
   const loc: SourceLoc = cond.loc;
   const before = diags.length;
   let failed = false;
@@ -166,6 +173,17 @@ export function compileCondition(cond: ConditionModel, table: AclTable, diags: D
         );
         return () => false;
       }
+      if (acl.needsResponse && phase === 'request') {
+        // HAProxy warns the same way: the rule stays, the ACL is false there
+        report(
+          diags,
+          AclCode.WRONG_PHASE,
+          `acl '${name}' will never match in http-request rules because it reads the response (declared at ${acl.loc.file}:${acl.loc.line})`,
+          loc,
+          'warning',
+        );
+        return () => false;
+      }
       return acl.test;
     }
     const pre = predefinedAcl(name, loc);
@@ -180,7 +198,7 @@ export function compileCondition(cond: ConditionModel, table: AclTable, diags: D
     return () => false;
   };
   const anon = (words: string[]): CompiledCondition => {
-    const t = compileAclLine(words[0], words.slice(1), 'anonymous ACL', loc, diags);
+    const t = compileAclLine(words[0], words.slice(1), 'anonymous ACL', loc, diags, phase);
     if (!t) {
       failed = true;
       return () => false;

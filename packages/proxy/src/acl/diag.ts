@@ -17,6 +17,7 @@ export const AclCode = {
   UNSUPPORTED_ACL: 'ACL_UNSUPPORTED',
   COND_SYNTAX: 'ACL_COND_SYNTAX',
   LOG_FORMAT: 'ACL_LOG_FORMAT',
+  WRONG_PHASE: 'ACL_WRONG_PHASE',
 } as const;
 
 /** Pushes an error (or a warning) diagnostic. */

@@ -12,6 +12,7 @@ import type { Diagnostic, SourceLoc } from '@switchyard/config';
 import type { HttpTxn } from '../txn.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { compileSample } from './sample.ts';
+import type { RulePhase } from './types.ts';
 
 type Part = (txn: HttpTxn) => string;
 
@@ -92,6 +93,8 @@ function quote(v: string): string {
 export interface LogFormatOptions {
   /** `http` (default): header values and bodies; `log`: a log line. */
   context?: 'http' | 'log';
+  /** `request`: refuse response fetches (`%[status]`); leave out when unknown. */
+  phase?: RulePhase;
 }
 
 /**
@@ -156,7 +159,7 @@ export function compileLogFormat(
       }
       const expr = fmt.slice(i + 1, end);
       i = end + 1;
-      const s = compileSample(expr, loc, diags);
+      const s = compileSample(expr, loc, diags, options.phase);
       if (!s) continue;
       const fn = s.fn;
       parts.push((txn) => {

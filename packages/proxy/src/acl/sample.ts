@@ -9,12 +9,17 @@ import { AclCode, didYouMean, report } from './diag.ts';
 import type { ExprCall } from './expr-parse.ts';
 import { parseExpr } from './expr-parse.ts';
 import { fetchNames, lookupFetch } from './fetches.ts';
-import type { FetchFn, SampleType } from './types.ts';
+import type { FetchFn, RulePhase, SampleType } from './types.ts';
+// the fetches that live in their own files register themselves on import
+import './backend-fetches.ts';
+import './response-fetches.ts';
 
 export interface CompiledSample {
   fn: FetchFn;
   /** Type after converters: decides the default match method. */
   type: SampleType;
+  /** The fetch reads the response (status, res.hdr...). */
+  response: boolean;
 }
 
 /** Applies a converter to one value or to each value of a list (dropping lost ones). */
@@ -46,6 +51,7 @@ export function buildSample(
   loc: SourceLoc,
   diags: Diagnostic[],
   extraNames: Iterable<string> = [],
+  phase?: RulePhase,
 ): CompiledSample | undefined {
   const def = lookupFetch(baseName);
   if (!def) {
@@ -53,6 +59,15 @@ export function buildSample(
       diags,
       AclCode.UNKNOWN_FETCH,
       `unknown fetch method '${fetch.name}'${didYouMean(fetch.name, [...fetchNames(), ...extraNames])}`,
+      loc,
+    );
+    return undefined;
+  }
+  if (def.phase === 'response' && phase === 'request') {
+    report(
+      diags,
+      AclCode.WRONG_PHASE,
+      `fetch '${fetch.name}' reads the response: it can only be used in http-response rules`,
       loc,
     );
     return undefined;
@@ -95,24 +110,35 @@ export function buildSample(
     fn = applyConv(fn, conv);
     type = cdef.out;
   }
-  return { fn, type };
+  return { fn, type, response: def.phase === 'response' };
 }
 
 /**
  * Compiles a sample expression for single-value use (`%[req.hdr(host),lower]`, `track-sc0 src`,
  * `stick on req.cook(sid)`): multi-valued fetches return one value (the last occurrence unless
  * an occurrence is given). Problems go to `diags` with `loc`; returns undefined on error.
+ * `phase: 'request'` refuses response fetches (`status`, `res.hdr`); leave it out when unknown.
  */
-export function compileFetch(expr: string, loc: SourceLoc, diags: Diagnostic[]): FetchFn | undefined {
-  return compileSample(expr, loc, diags)?.fn;
+export function compileFetch(
+  expr: string,
+  loc: SourceLoc,
+  diags: Diagnostic[],
+  phase?: RulePhase,
+): FetchFn | undefined {
+  return compileSample(expr, loc, diags, phase)?.fn;
 }
 
 /** compileFetch() plus the output type. */
-export function compileSample(expr: string, loc: SourceLoc, diags: Diagnostic[]): CompiledSample | undefined {
+export function compileSample(
+  expr: string,
+  loc: SourceLoc,
+  diags: Diagnostic[],
+  phase?: RulePhase,
+): CompiledSample | undefined {
   const parsed = parseExpr(expr);
   if (typeof parsed === 'string') {
     report(diags, AclCode.BAD_ARGS, `sample expression '${expr}': ${parsed}`, loc);
     return undefined;
   }
-  return buildSample(parsed.fetch, parsed.converters, parsed.fetch.name, false, loc, diags);
+  return buildSample(parsed.fetch, parsed.converters, parsed.fetch.name, false, loc, diags, [], phase);
 }

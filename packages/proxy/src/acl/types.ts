@@ -33,6 +33,8 @@ export interface FetchContext {
  */
 export interface FetchDef {
   type: SampleType;
+  /** `response`: reads the response (HttpTxnResponse); only meaningful in http-response rules. */
+  phase?: 'response';
   minArgs: number;
   maxArgs: number;
   create(args: string[], ctx: FetchContext): FetchFn | string;
@@ -41,6 +43,8 @@ export interface FetchDef {
 /** One compiled `acl NAME ...` (all lines of that name, ORed). */
 export interface CompiledAcl {
   name: string;
+  /** Some line of it reads the response: it never matches in http-request rules. */
+  needsResponse?: boolean;
   /** First line that defined it. */
   loc: SourceLoc;
   test: CompiledCondition;
@@ -48,3 +52,16 @@ export interface CompiledAcl {
 
 /** ACLs of one proxy by name, from compileAcls(). */
 export type AclTable = Map<string, CompiledAcl>;
+
+/**
+ * The response side of a transaction that http-response conditions and response fetches
+ * (`status`, `res.hdr()`, ...) read. The datapath sets both on the HttpTxn before running
+ * http-response rules; `resHeaders` is the live [name, value, ...] list the rules edit.
+ */
+export interface HttpTxnResponse {
+  status?: number;
+  resHeaders?: string[];
+}
+
+/** Which rules a condition or log-format belongs to, so response-only fetches can be refused in request rules. */
+export type RulePhase = 'request' | 'response';

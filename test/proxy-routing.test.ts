@@ -50,6 +50,12 @@ test('seed haproxy 1.4 config routes test.domain.com to cache_test and the rest 
   const last = cache.requests.at(-1);
   assert.equal(last?.headers['x-forwarded-for'], '127.0.0.1');
   assert.equal(last?.headers.host, 'a.b.test.domain.com');
+  // `stats uri /admin?stats` from the defaults: HAProxy matches it as a prefix of the URI
+  const stats = await request(`http://127.0.0.1:${port}/admin?stats;csv`);
+  const csv = await stats.body.text();
+  assert.equal(stats.statusCode, 200);
+  assert.match(csv, /^# pxname,svname,/);
+  assert.match(csv, /\ninfo_cache,inst2,/);
   // pidfile from the global section
   assert.equal(readFileSync(`${tmp.dir}/haproxy.pid`, 'utf8').trim(), String(px.proc.pid));
   assert.equal(await px.stop(), 0);

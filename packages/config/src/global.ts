@@ -113,6 +113,12 @@ function statsSocket(ctx: LineCtx, g: GlobalModel): void {
 export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
+    if (ctx.args[1] === 'global')
+      return void err(
+        ctx,
+        'CFG_BAD_VALUE',
+        "'log global' is only valid in defaults, frontend, backend and listen sections",
+      );
     const t = parseLogTarget(ctx);
     if (t) g.logs.push(t);
   },

@@ -86,6 +86,7 @@ test('global log errors, each at its line', () => {
   log 127.0.0.1 local0 info err extra
   log 127.0.0.1:99999 local0
   log 127.0.0.1 format iso local0
+  log global
 `);
   assert.deepEqual(codes(r), [
     '2 CFG_MISSING_ARG',
@@ -98,6 +99,7 @@ test('global log errors, each at its line', () => {
     '9 CFG_EXTRA_ARGS',
     '10 CFG_BAD_ADDRESS',
     '11 CFG_UNSUPPORTED',
+    '12 CFG_BAD_VALUE',
   ]);
   assert.match(r.diagnostics[2].message, /unknown facility 'local9'; did you mean 'local0'\?/);
   assert.match(r.diagnostics[3].message, /unknown level 'loud'/);

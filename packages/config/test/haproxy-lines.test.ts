@@ -15,6 +15,37 @@ import { findBinary, needs } from '../../../test/helpers/system.ts';
 
 const run = promisify(execFile);
 
+/** Lines placed in `global`. */
+const GLOBAL = [
+  'maxconn 1000',
+  'maxconn',
+  'nbthread 2',
+  'pidfile /tmp/sy-lines.pid',
+  'log 127.0.0.1:514 len 2048 format rfc5424 local0 info',
+  'log stdout format raw local0',
+  'log /dev/log local1 notice',
+  'log 127.0.0.1 local0 loud',
+  'log global',
+  'stats socket /tmp/sy-lines.sock mode 600 level admin expose-fd listeners',
+  'stats socket ipv4@127.0.0.1:19998 level operator',
+  'stats socket /tmp/sy-lines.sock level root',
+  'stats timeout 2m',
+  'hard-stop-after 30s',
+  'spread-checks 5',
+  'spread-checks 80',
+  'node lb1',
+  'description a farm',
+  'daemon',
+  'master-worker',
+  'quiet',
+  'ulimit-n 65536',
+  'tune.bufsize 32768',
+  'ssl-default-bind-ciphers ECDHE+AESGCM',
+  'ssl-server-verify none',
+  'maxcon 10',
+  'nbproc 2',
+];
+
 /** Lines placed in `frontend f`. */
 const FRONTEND = [
   'http-request deny deny_status 429',
@@ -177,9 +208,13 @@ const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> =
   'use_backend b if': 'switchyard-refuses',
   'stats auth ab': 'switchyard-refuses',
   'default-server id 3': 'switchyard-refuses',
+  // nbproc: removed in HAProxy 2.5; Switchyard warns and points to nbthread / --workers.
+  'nbproc 2': 'switchyard-accepts',
 };
 
-const TEMPLATE = (fe: string, be: string): string => `defaults
+const TEMPLATE = (fe: string, be: string, global = ''): string => `global
+  ${global}
+defaults
   mode http
   timeout connect 1s
   timeout client 1s
@@ -207,7 +242,11 @@ test('line by line, Switchyard accepts and refuses what HAProxy 2.6 does', { ski
   const dir = mkdtempSync(join(tmpdir(), 'sy-lines-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const haproxy = findBinary('haproxy')!;
-  const cases = [...FRONTEND.map((l) => [l, TEMPLATE(l, '')]), ...BACKEND.map((l) => [l, TEMPLATE('', l)])];
+  const cases = [
+    ...GLOBAL.map((l) => [l, TEMPLATE('', '', l)]),
+    ...FRONTEND.map((l) => [l, TEMPLATE(l, '')]),
+    ...BACKEND.map((l) => [l, TEMPLATE('', l)]),
+  ];
   const mismatches: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setServerOp } from '@switchyard/proxy';
+import { createAdmin } from '../packages/admin/src/index.ts';
 import { freePort, startRefHaproxy } from '../packages/admin/test/helpers/haproxy-ref.ts';
 import { type Front, startFront } from '../packages/admin/test/helpers/http.ts';
-import { sampleRuntime } from '../packages/admin/test/helpers/runtime.ts';
+import { sampleRuntime, testControl } from '../packages/admin/test/helpers/runtime.ts';
 import { needs } from './helpers/system.ts';
 
 /** Metric name -> set of label names, from exposition text. */
@@ -85,6 +87,38 @@ describe('Prometheus exporter', () => {
         assert.ok(ref.has(name), `haproxy 2.6 has no metric ${name}`);
         assert.deepEqual([...labels].sort(), [...(ref.get(name) as Set<string>)].sort(), `labels of ${name}`);
       }
+      // same values for the same farm, except clocks, memory and traffic
+      const values = (t: string) =>
+        new Map(
+          t
+            .split('\n')
+            .filter((l) => l && !l.startsWith('#'))
+            .map((l) => {
+              const i = l.lastIndexOf(' ');
+              // prom-client prints NaN as `Nan`; Prometheus parses both (Go ParseFloat)
+              const v = l.slice(i + 1);
+              return [l.slice(0, i), v.toLowerCase() === 'nan' ? 'NaN' : v] as const;
+            }),
+        );
+      // the same situation as the reference: s1's check to a closed port failed
+      const rt2 = sampleRuntime();
+      const be2 = rt2.backends.get('app');
+      const s1 = be2?.serversByName.get('s1');
+      if (!be2 || !s1) throw new Error('no app/s1');
+      const failed = { status: 'L4CON', durationMs: 0, info: 'Connection refused' };
+      s1.lastCheck = failed;
+      setServerOp(rt2, be2, s1, 'DOWN', 'check', failed);
+      const admin2 = await createAdmin(rt2, { version: 'x', pid: 1, control: testControl });
+      const va = values(theirs);
+      const vb = values(await admin2.renderMetrics());
+      await admin2.stop();
+      const varying = /^haproxy_process_|_seconds|_total\{|_rate|max_sessions|check_status|check_code|current_sessions/;
+      const diffs: string[] = [];
+      for (const [k, v] of vb) {
+        if (varying.test(k) || !va.has(k) || /proxy="prom"/.test(k)) continue;
+        if (va.get(k) !== v) diffs.push(`${k}: haproxy ${va.get(k)} switchyard ${v}`);
+      }
+      assert.deepEqual(diffs, []);
       // the ones dashboards rely on are all there
       for (const n of [
         'haproxy_server_status',

@@ -241,7 +241,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   );
   fe('haproxy_frontend_current_sessions', (f) => f.counters.scur);
   fe('haproxy_frontend_max_sessions', (f) => f.counters.smax);
-  fe('haproxy_frontend_limit_sessions', (f) => f.model.maxconn ?? rt().config.global.maxconn ?? 0);
+  fe('haproxy_frontend_limit_sessions', (f) => f.model.maxconn ?? rt().config.global.maxconn ?? Number.NaN);
   fe('haproxy_frontend_sessions_total', (f) => f.counters.stot);
   fe('haproxy_frontend_max_session_rate', (f) => f.counters.rateMax);
   fe('haproxy_frontend_limit_session_rate', () => 0);
@@ -324,7 +324,8 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   );
   sv('haproxy_server_current_sessions', (s) => s.counters.scur);
   sv('haproxy_server_max_sessions', (s) => s.counters.smax);
-  sv('haproxy_server_limit_sessions', (s) => s.maxconn ?? 0);
+  // HAProxy reports NaN for limits that are not set (empty CSV fields)
+  sv('haproxy_server_limit_sessions', (s) => s.maxconn ?? Number.NaN);
   sv('haproxy_server_sessions_total', (s) => s.counters.stot);
   sv('haproxy_server_max_session_rate', (s) => s.counters.rateMax);
   sv('haproxy_server_last_session_seconds', (s) =>
@@ -332,7 +333,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   );
   sv('haproxy_server_current_queue', (s) => s.queued);
   sv('haproxy_server_max_queue', (s) => s.counters.qmax);
-  sv('haproxy_server_queue_limit', (s) => s.model.maxqueue ?? 0);
+  sv('haproxy_server_queue_limit', (s) => s.model.maxqueue ?? Number.NaN);
   sv('haproxy_server_bytes_in_total', (s) => s.counters.bin);
   sv('haproxy_server_bytes_out_total', (s) => s.counters.bout);
   sv('haproxy_server_responses_denied_total', (s) => s.counters.dresp);
@@ -347,7 +348,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   sv('haproxy_server_current_throttle', (s) =>
     s.model.slowstart && s.weight > 0 && s.effectiveWeight < s.weight
       ? Math.floor((s.effectiveWeight * 100) / s.weight)
-      : 100,
+      : Number.NaN,
   );
   // HAProxy reports NaN for check counters of servers without checks
   sv('haproxy_server_check_failures_total', (s) => (s.checked ? s.counters.chkfail : Number.NaN));

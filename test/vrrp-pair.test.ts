@@ -109,3 +109,33 @@ test('pair: a burst of malformed and mismatching adverts is dropped with reasons
   assert.ok(lines < 40, `${lines} drop lines`);
   assert.doesNotMatch(out, /Entering BACKUP STATE \(higher/);
 });
+
+test('pair: two instances in a vrrp_sync_group on one interface move together', {
+  skip,
+  timeout: 90_000,
+}, async (t) => {
+  const lab = new Lab('sync', 214);
+  t.after(() => lab.cleanup());
+  const a = lab.node('a', 1);
+  const b = lab.node('b', 2);
+  const vip1 = lab.addr(100);
+  const vip2 = lab.addr(101);
+  const conf = (name: string, priority: number) => {
+    const one = instanceConf({ name, priority, vip: vip1 });
+    const two = instanceConf({ name, priority, vip: vip2, vrid: 52 })
+      .replace(/^global_defs \{[\s\S]*?\n\}\n/, '')
+      .replace('vrrp_instance VI_1', 'vrrp_instance VI_2');
+    return `${one}${two}vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n`;
+  };
+  const pa = lab.sidecar(a, 'A', conf('a', 150));
+  const pb = lab.sidecar(b, 'B', conf('b', 100));
+  const both = (ns: string) => lab.hasAddr(ns, vip1) && lab.hasAddr(ns, vip2);
+  assert.ok((await waitFor(() => both(a), 20_000)) >= 0, pa.output());
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(!lab.hasAddr(b, vip1) && !lab.hasAddr(b, vip2), pb.output());
+  assert.equal(await lab.kill(pa, 'SIGTERM'), 0);
+  assert.ok((await waitFor(() => both(b), 20_000)) >= 0, pb.output());
+  // Each instance's socket sees the other VRID's adverts: ignored, never a drop.
+  assert.doesNotMatch(pa.output() + pb.output(), /packet dropped/);
+  assert.match(pb.output(), /ignoring advert from 192\.168\.214\.1 for VRID 5[12]/);
+});

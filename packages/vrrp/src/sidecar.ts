@@ -7,6 +7,7 @@ import type { KeepalivedConf } from './conf/model.ts';
 import { type Clock, realClock } from './fsm/clock.ts';
 import { InstanceConfigError, InstanceRunner, instanceSpec } from './fsm/instance.ts';
 import type { VrrpState } from './fsm/machine.ts';
+import { SyncGroup } from './fsm/sync-group.ts';
 import { reportVrrpState } from './transport/proxy-report.ts';
 
 /** A state change of one instance. */
@@ -35,6 +36,7 @@ export class Sidecar {
   private readonly listeners: ((c: StateChange) => void)[] = [];
   private readonly log: (msg: string) => void;
   private readonly groupOf = new Map<string, string>();
+  private readonly syncOf = new Map<string, SyncGroup>();
   private reportChain: Promise<void> = Promise.resolve();
   /** Latest state per instance not yet accepted by the proxy; retried every 2 s (proxy may start later). */
   private unreported = new Map<string, VrrpState>();
@@ -72,6 +74,15 @@ export class Sidecar {
       this.instances.push(runner);
     }
     if (errors.length) throw new InstanceConfigError('VRRP_CONFIG', errors.join('\n'));
+    for (const g of conf.syncGroups) {
+      const members = this.instances.filter((r) => g.group.includes(r.spec.name));
+      if (members.length < 2) continue;
+      const sg = new SyncGroup(
+        g.name,
+        members.map((r) => r.machine),
+      );
+      for (const r of members) this.syncOf.set(r.spec.name, sg);
+    }
   }
 
   /** Subscribes to state changes (notify scripts, tests). */
@@ -149,6 +160,7 @@ export class Sidecar {
   }
 
   private changed(r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string): void {
+    this.syncOf.get(r.spec.name)?.changed(r.machine, from, to);
     const change: StateChange = {
       instance: r.spec.name,
       from,

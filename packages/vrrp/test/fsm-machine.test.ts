@@ -9,7 +9,11 @@ interface Rec {
   vips: boolean;
 }
 
-function machine(clock: Clock, over: Partial<FsmConfig> = {}): Rec {
+function machine(
+  clock: Clock,
+  over: Partial<FsmConfig> = {},
+  onState?: (m: VrrpMachine, from: VrrpState, to: VrrpState) => void,
+): Rec {
   const r: Rec = { m: undefined as unknown as VrrpMachine, sent: [], states: [], vips: false };
   r.m = new VrrpMachine(
     {
@@ -28,7 +32,10 @@ function machine(clock: Clock, over: Partial<FsmConfig> = {}): Rec {
       sendAdvert: (p) => r.sent.push(p),
       becomeMaster: () => (r.vips = true),
       leaveMaster: () => (r.vips = false),
-      stateChanged: (_f, to) => r.states.push(to),
+      stateChanged: (from, to) => {
+        r.states.push(to);
+        onState?.(r.m, from, to);
+      },
       log: () => {},
     },
   );
@@ -208,4 +215,33 @@ test('real time: a lone backup with a 10 cs v3 interval becomes MASTER within a 
   await new Promise((res) => setTimeout(res, 250));
   assert.ok(r.sent.length >= 2, 'keeps advertising');
   r.m.stop();
+});
+
+test('sync group: members wait for each other to go MASTER and leave MASTER together', async () => {
+  const { SyncGroup } = await import('../src/fsm/index.ts');
+  const c = new FakeClock();
+  // Wired the way the Sidecar does it: every member's state change goes through the group.
+  let g: InstanceType<typeof SyncGroup> | undefined;
+  const hook = (m: VrrpMachine, from: VrrpState, to: VrrpState) => g?.changed(m, from, to);
+  const a = machine(c, { name: 'VI_1' }, hook);
+  const b = machine(c, { name: 'VI_2' }, hook);
+  g = new SyncGroup('G', [a.m, b.m]);
+  a.m.start();
+  b.m.start();
+  // VI_2 keeps hearing its master; VI_1's master is silent: VI_1 must wait, not split the group.
+  for (let i = 0; i < 8; i++) {
+    c.advance(1000);
+    b.m.receive({ priority: 150, src: PEER_HI, advertIntCs: 100 });
+  }
+  assert.equal(a.m.state, 'BACKUP');
+  assert.equal(a.m.wantMaster, true);
+  // VI_2's master goes silent too: as soon as its timer expires, both go MASTER.
+  c.advance(3700);
+  assert.equal(a.m.state, 'MASTER');
+  assert.equal(b.m.state, 'MASTER');
+  // A higher priority advert on VI_1 takes the whole group back to BACKUP.
+  a.m.receive({ priority: 200, src: PEER_HI, advertIntCs: 100 });
+  assert.equal(a.m.state, 'BACKUP');
+  assert.equal(b.m.state, 'BACKUP');
+  assert.equal(b.vips, false);
 });

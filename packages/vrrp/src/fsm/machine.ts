@@ -51,6 +51,10 @@ export class VrrpMachine {
   masterAdvertIntCs: number;
   /** When the current timer (advert or master-down) fires, clock ms. */
   timerDueAt = 0;
+  /** Down timer expired but the sync group held us in BACKUP (keepalived's wantstate MASTER). */
+  wantMaster = false;
+  /** Sync group gate: may this member go MASTER now? (see SyncGroup) */
+  gate?: (m: VrrpMachine) => boolean;
   private timer: unknown;
   private preemptAt = 0;
   private fault = false;
@@ -108,6 +112,7 @@ export class VrrpMachine {
         );
         this.masterAdvertIntCs = adv.advertIntCs;
       }
+      this.wantMaster = false;
       if (this.cfg.preemptDelayMs > 0) {
         if (adv.priority >= this.effectivePriority) this.preemptAt = 0;
         else if (this.preemptAt === 0) this.preemptAt = now + this.cfg.preemptDelayMs;
@@ -200,6 +205,7 @@ export class VrrpMachine {
   }
 
   private goMaster(reason: string): void {
+    this.wantMaster = false;
     this.masterAdvertIntCs = this.cfg.advertIntCs;
     this.enter('MASTER', reason);
     this.act.sendAdvert(this.effectivePriority);
@@ -220,7 +226,27 @@ export class VrrpMachine {
   private onTimer(): void {
     this.timer = undefined;
     if (this.state === 'MASTER') this.sendNow();
-    else if (this.state === 'BACKUP') this.goMaster('master down timer expired');
+    else if (this.state === 'BACKUP') {
+      if (this.gate && !this.gate(this)) {
+        if (!this.wantMaster) this.act.log(`(${this.cfg.name}) master down, waiting for the rest of the sync group`);
+        this.wantMaster = true;
+        return;
+      }
+      this.goMaster('master down timer expired');
+    }
+  }
+
+  /** Sync group: a member went MASTER, so does this one (if it is BACKUP). */
+  forceMaster(reason: string): void {
+    if (this.state === 'BACKUP') this.goMaster(reason);
+  }
+
+  /** Sync group: a member left MASTER, so does this one. */
+  forceBackup(reason: string): void {
+    if (this.state !== 'MASTER') return;
+    this.leaveMaster();
+    this.masterAdvertIntCs = this.cfg.advertIntCs;
+    this.enterBackup(reason);
   }
 
   private arm(ms: number): void {

@@ -4,6 +4,7 @@
  */
 import { type Scalar, toIp, toStr } from './cast.ts';
 import { type IpAddr, parseNet } from './ip.ts';
+import { mapConverters } from './map-converters.ts';
 import type { SampleType } from './types.ts';
 
 export type ConvFn = (v: Scalar) => Scalar | undefined;
@@ -171,4 +172,5 @@ export const CONVERTERS = new Map<string, ConverterDef>([
   ['word', splitter(true)],
   ['regsub', regsub],
   ['ipmask', ipmask],
+  ...mapConverters(),
 ]);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CliContext } from '../packages/admin/src/cli/commands.ts';
 import { closeCliSocket, listenCliSocket } from '../packages/admin/src/cli/socket-server.ts';
 import { type RefHaproxy, startRefHaproxy } from '../packages/admin/test/helpers/haproxy-ref.ts';
+import { type Front, startFront } from '../packages/admin/test/helpers/http.ts';
 import { sampleRuntime, socketModel, testControl } from '../packages/admin/test/helpers/runtime.ts';
 import { cliQuery, cliSession } from '../packages/admin/test/helpers/socket.ts';
 import { needs } from './helpers/system.ts';
@@ -20,9 +21,10 @@ const skip = needs('haproxy');
 describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
   let ref: RefHaproxy;
   let server: Server;
+  let front: Front;
   const dir = mkdtempSync(join(tmpdir(), 'sy-compat-'));
   const sock = socketModel({ path: join(dir, 'sy.sock'), level: 'admin' });
-  const rt = sampleRuntime();
+  const rt = sampleRuntime({ admin: { polarity: 'if', terms: ['TRUE'], loc: { file: 'test.cfg', line: 1 } } });
   // Same situation as the reference: s1's check to a closed port was refused.
   const s1 = rt.backends.get('app')?.serversByName.get('s1');
   if (s1) {
@@ -38,7 +40,8 @@ describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
   const ours = (c: string) => cliQuery({ path: sock.path as string }, c);
 
   before(async () => {
-    ref = await startRefHaproxy();
+    ref = await startRefHaproxy('  stats admin if TRUE\n');
+    front = await startFront(rt);
     server = await listenCliSocket(sock, ctx);
     // wait for haproxy's first check of s1 to complete (L4CON against port 1)
     const deadline = Date.now() + 20_000;
@@ -50,6 +53,7 @@ describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
   });
   after(async () => {
     await ref?.stop();
+    await front?.close();
     if (server) await closeCliSocket(server, sock);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -282,5 +286,38 @@ describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
     const a = (await ref.query('show servers state')).split('\n').slice(0, 2);
     const b = (await ours('show servers state')).split('\n').slice(0, 2);
     assert.deepEqual(b, a);
+  });
+  test('admin form POSTs: same 303 and status as haproxy, state changed alike', async () => {
+    const bodies = [
+      's=nope&action=drain&b=app',
+      'action=drain&b=app',
+      's=s2&action=bogus&b=app',
+      's=s2&action=drain&b=nope',
+      's=s2&action=maint&b=%23',
+      'garbage',
+      's=s2&action=drain&b=app',
+      's=s2&s=nope&action=maint&b=app',
+      's=s2&s=s1&action=ready&b=%233',
+    ];
+    const post = async (base: string, body: string) => {
+      const r = await fetch(`${base}/;up`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        redirect: 'manual',
+      });
+      return `${r.status} ${r.headers.get('location')}`;
+    };
+    const state = async (q: (c: string) => Promise<string>) =>
+      (await q('show stat'))
+        .split('\n')
+        .filter((l) => l.startsWith('app,s'))
+        .map((l) => l.split(',').slice(0, 2).concat(l.split(',')[17]).join(','));
+    for (const body of bodies) {
+      const theirs = await post(`http://127.0.0.1:${ref.ports.stats}`, body);
+      const mine = await post(front.url('stats'), body);
+      assert.equal(mine, theirs, body);
+      assert.deepEqual(await state(ours), await state(ref.query), `state after ${body}`);
+    }
   });
 });

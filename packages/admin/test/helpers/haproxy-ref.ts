@@ -11,6 +11,8 @@ import { cliQuery } from './socket.ts';
 
 export interface RefHaproxy {
   sock: string;
+  /** Ports of the `web` frontend and the `stats` listener. */
+  ports: { web: number; stats: number };
   query(cmd: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -59,6 +61,7 @@ ${extra}`;
   }
   return {
     sock,
+    ports: { web: p1, stats: p2 },
     query: (cmd) => cliQuery({ path: sock }, cmd),
     async stop() {
       if (child.exitCode === null) {

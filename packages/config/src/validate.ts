@@ -109,6 +109,13 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     if (isFrontend(p)) {
       if (p.defaultBackend !== undefined) resolve(p.defaultBackend, s.defaultBackendLoc ?? p.loc, 'default_backend');
       for (const u of p.useBackends) resolve(u.backend, u.loc, 'use_backend');
+      if ((p.options.httplog || p.logFormat !== undefined) && p.logs.length === 0 && !p.disabled) {
+        r.warn(
+          p.loc,
+          'CFG_NO_EFFECT',
+          `log format ignored for ${p.kind} '${p.name}' since it has no log address (add 'log global' or a 'log' target)`,
+        );
+      }
       if (p.binds.length === 0)
         r.warn(
           p.loc,

@@ -15,6 +15,7 @@ test('every supported option into the model, and no option clears', () => {
   option http-buffer-request
   option persist
   option log-health-checks
+  log stdout local0
 listen l
   bind :80
   no option dontlognull

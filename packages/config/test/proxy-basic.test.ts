@@ -151,6 +151,17 @@ listen l
   assert.equal(proxy(r, 'l').logs.length, 2);
 });
 
+test('httplog or log-format without any log target warns, as HAProxy', () => {
+  const r = parse(
+    `${DEFAULTS}  option httplog\nfrontend f\n  bind :1\n  default_backend b\nlisten l\n  bind :2\n  log stdout local0\nbackend b\n`,
+  );
+  assert.deepEqual(codes(r), ['7 CFG_NO_EFFECT']);
+  assert.equal(
+    r.diagnostics[0].message,
+    "log format ignored for frontend 'f' since it has no log address (add 'log global' or a 'log' target)",
+  );
+});
+
 test('log global without global log targets warns', () => {
   const r = parse(`${DEFAULTS}backend b\n  log global\n`);
   assert.deepEqual(codes(r), ['7 CFG_NO_EFFECT']);

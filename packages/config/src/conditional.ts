@@ -5,6 +5,9 @@ import type { SourceLoc } from './model.ts';
 import { didYouMean } from './suggest.ts';
 import { compareVersions } from './version.ts';
 
+/** `feature(NAME)` names that are true for Switchyard. */
+const FEATURES = new Set(['OPENSSL']);
+
 /** The HAProxy version Switchyard's config dialect follows (for `version_atleast()`). */
 export const EMULATED_HAPROXY_VERSION = '2.6.0';
 
@@ -18,7 +21,8 @@ function evalTerm(w: string, env: Record<string, string | undefined>): boolean |
     case 'defined':
       return env[args[0]] !== undefined;
     case 'feature':
-      return false;
+      // Build features of HAProxy: only TLS (Node's OpenSSL) has a Switchyard equivalent.
+      return FEATURES.has(args[0]);
     case 'streq':
     case 'strneq':
       if (args.length !== 2) return `'${m[1]}' expects two arguments`;

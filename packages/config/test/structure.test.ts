@@ -287,7 +287,7 @@ test('conditional blocks: .if/.elif/.else/.endif, nesting, .warning/.alert', () 
 .else
   retries 1
 .endif
-.if version_atleast(2.4)
+.if version_atleast(2.4) && !version_before(2.6) && feature(OPENSSL)
   .if !feature(QUIC)
   option allbackups
   .endif

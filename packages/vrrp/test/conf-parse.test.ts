@@ -1,6 +1,6 @@
 /** Unit tests of the keepalived.conf parser: values, defaults, syntax corners, includes, robustness. */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -230,7 +230,19 @@ test('checkConfig: status 0 for a clean file, 6 for scripts without script secur
   writeFileSync(script, '#!/bin/sh\nexit 0\n');
   chmodSync(script, 0o755);
   const withScript = join(d, 'script.conf');
-  writeFileSync(withScript, `vrrp_script c {\n script ${script}\n}\n`);
+  writeFileSync(
+    withScript,
+    `vrrp_script c {\n script ${script}\n}\nvrrp_instance V {\n interface lo0x\n virtual_router_id 3\n}\n`,
+  );
+  // A missing interface stops keepalived before its script checks (status 5, no violation).
+  assert.equal(checkConfig(withScript).exitCode, 5);
+  const iface = readdirSync('/sys/class/net').find((n) => n !== 'lo');
+  if (!iface) return;
+  writeFileSync(
+    withScript,
+    `vrrp_script c {\n script ${script}\n}\nvrrp_instance V {\n interface ${iface}\n virtual_router_id 3\n` +
+      ' virtual_ipaddress {\n  10.0.0.1\n }\n}\n',
+  );
   const r = checkConfig(withScript);
   assert.equal(r.exitCode, 6);
   assert.ok(r.lines.includes('SECURITY VIOLATION - scripts are being executed but script_security not enabled.'));

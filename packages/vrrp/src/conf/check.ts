@@ -4,9 +4,9 @@
  * reported, 6 when scripts are configured without `enable_script_security` (SECURITY VIOLATION).
  */
 
-import type { LexerOptions } from './lexer.ts';
+import { commandExists } from './host-checks.ts';
 import type { Diagnostic, KeepalivedConf } from './model.ts';
-import { loadKeepalivedConf } from './parser.ts';
+import { type LoadOptions, loadKeepalivedConf } from './parser.ts';
 
 /** Result of a config test. */
 export interface CheckResult {
@@ -29,12 +29,15 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 /** Checks the file like `keepalived -t -f FILE`. */
-export function checkConfig(path: string, opts: LexerOptions = {}): CheckResult {
-  const { model, diagnostics } = loadKeepalivedConf(path, opts);
+export function checkConfig(path: string, opts: LoadOptions = {}): CheckResult {
+  const { model, diagnostics, notifyHooks, instancesParsed } = loadKeepalivedConf(path, opts);
+  // keepalived counts runnable track scripts and every notify script that exists, including those
+  // of instances it refused afterwards; with no vrrp_instance at all its VRRP process checks nothing.
+  // A missing interface ends keepalived's VRRP process before that check, too.
   const scriptsUsed =
-    model.scripts.some((s) => !s.disabled) ||
-    model.instances.some((i) => Object.keys(i.notify).length > 0) ||
-    model.syncGroups.some((g) => Object.keys(g.notify).length > 0);
+    instancesParsed > 0 &&
+    !diagnostics.some((d) => d.code === 'KA_NONEXISTENT_INTERFACE') &&
+    (model.scripts.some((s) => !s.disabled) || notifyHooks.some((h) => commandExists(h.argv[0])));
   if (scriptsUsed && !model.globalDefs.enableScriptSecurity) {
     diagnostics.push({
       severity: 'warning',

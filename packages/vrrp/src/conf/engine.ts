@@ -9,6 +9,9 @@
 import type { ConfLexer, LogicalLine } from './lexer.ts';
 import type { Diagnostic, Severity, SourceLoc } from './model.ts';
 
+/** Messages about the block structure (others come from keyword handlers). */
+const STRUCTURAL = new Set(['KA_UNKNOWN_KEYWORD', 'KA_MISSING_BOB', 'KA_UNEXPECTED_BOB']);
+
 /** One keyword of a block. */
 export interface Keyword {
   /** Called with the words after the keyword. */
@@ -24,18 +27,36 @@ export interface Keyword {
 /** Keywords of one block level. */
 export type KeywordTable = Map<string, Keyword>;
 
+/** What the parser may ask about the host. */
+export interface HostView {
+  ifExists(name: string): boolean;
+}
+
 /** Parser state shared by all keyword handlers. */
 export class ParseContext {
   private skipSublevel = 0;
   private kwLevel = 0;
 
+  /** Loc of the `}` that closed the last block or value block, or undefined when input ended first. */
+  closeLoc: SourceLoc | undefined;
+  /** vrrp_script names defined so far (track_script may only name a script defined above it). */
+  readonly definedScripts = new Set<string>();
+  /** The host, for keepalived's parse-time interface checks; absent: no host checks. */
+  host: HostView | undefined;
+
+  /**
+   * `topLevelCode`: replaces the code of structural messages at the top level (the parent and
+   * checker readings mark theirs, since the VRRP reading saw those lines differently).
+   */
   constructor(
     readonly lex: ConfLexer,
     readonly diags: Diagnostic[],
+    private readonly topLevelCode?: string,
   ) {}
 
   /** Records a diagnostic. */
   report(severity: Severity, code: string, message: string, loc?: SourceLoc): void {
+    if (this.topLevelCode && this.kwLevel === 0 && STRUCTURAL.has(code)) code = this.topLevelCode;
     this.diags.push(loc ? { severity, code, message, loc } : { severity, code, message });
   }
 
@@ -65,12 +86,14 @@ export class ParseContext {
         }
       }
       if (words[words.length - 1] === '}') {
+        this.closeLoc = line.loc;
         if (words.length === 1) return;
         fn(words.slice(0, -1), line.loc);
         return;
       }
       fn(words, line.loc);
     }
+    this.closeLoc = undefined;
   }
 
   /** Walks one block level; returns true when it ended because a skipped block closed. */
@@ -78,9 +101,13 @@ export class ParseContext {
     for (let line = this.lex.next(); line; line = this.lex.next()) {
       const r = this.step(table, line, needBob);
       needBob = false;
-      if (r === 'close') return false;
+      if (r === 'close') {
+        this.closeLoc = line.loc;
+        return false;
+      }
       if (r === 'skip-close') return true;
     }
+    this.closeLoc = undefined;
     return false;
   }
 

@@ -1,46 +1,37 @@
 /** Checks of the config against this host (keepalived makes them at load time too). */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Diagnostic, KeepalivedConf } from './model.ts';
 
 /**
- * The host-dependent checks keepalived makes: interfaces must exist (a warning: the sidecar waits
- * for them, FAULT meanwhile), track scripts must exist and be executable (else "Disabling track
- * script X since not found/accessible" and the instance stops tracking it).
- * `netDir` is /sys/class/net (overridable for tests).
+ * The host-dependent checks keepalived makes once the file is read (interfaces are checked while
+ * parsing): track scripts must exist and be executable (else "Disabling track script X since not
+ * found/accessible" and the instance stops tracking it), and be safe under enable_script_security.
  */
-export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[], netDir = '/sys/class/net'): void {
-  const ifExists = (name: string) => existsSync(`${netDir}/${name}`);
-  for (const inst of model.instances) {
-    if (inst.interface && !ifExists(inst.interface)) {
-      diagnostics.push({
-        severity: 'warning',
-        code: 'KA_NO_SUCH_INTERFACE',
-        message: `WARNING - interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`,
-        loc: inst.interfaceLoc ?? inst.loc,
-      });
-    }
-    for (const t of inst.trackInterfaces) {
-      if (!ifExists(t.name)) {
-        diagnostics.push({
-          severity: 'warning',
-          code: 'KA_NO_SUCH_TRACK_INTERFACE',
-          message: `(${inst.name}) tracked interface ${t.name} doesn't exist`,
-          loc: t.loc,
-        });
-      }
-    }
+export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[]): void {
+  if (diagnostics.some((d) => d.code === 'KA_NO_SUCH_INTERFACE' || d.code === 'KA_NO_SUCH_TRACK_INTERFACE')) {
+    // keepalived's VRRP process stops here (before its script checks); the sidecar runs the rest and
+    // keeps an instance whose interface is missing in FAULT until it appears.
+    diagnostics.push({
+      severity: 'warning',
+      code: 'KA_NONEXISTENT_INTERFACE',
+      message: 'Non-existent interface specified in configuration',
+    });
   }
   for (const s of model.scripts) {
-    const cmd = s.argv[0];
-    if (!cmd) continue;
-    if (isAbsolute(cmd) || cmd.includes('/')) {
-      try {
-        accessSync(cmd, constants.X_OK);
-        continue;
-      } catch {}
-    } else if (findInPath(cmd)) continue;
-    disable(s, 'not found/accessible');
+    if (s.argv[0] && !commandExists(s.argv[0])) disable(s, 'not found/accessible');
+  }
+  for (const owner of [...model.instances, ...model.syncGroups]) {
+    for (const [key, hook] of Object.entries(owner.notify)) {
+      if (!hook || commandExists(hook.argv[0])) continue;
+      diagnostics.push({
+        severity: 'warning',
+        code: 'SY_NOTIFY_NOT_FOUND',
+        message: `(${owner.name}) ${key === 'any' ? 'notify' : `notify_${key}`} script ${hook.argv[0]} does not exist or is not executable: it will fail when run (keepalived does not check)`,
+        loc: hook.loc,
+        unlined: true,
+      });
+    }
   }
   if (!model.globalDefs.enableScriptSecurity) return;
   // enable_script_security: a script (or a directory above it) writable by a non-root user is refused.
@@ -115,6 +106,20 @@ export function insecure(file: string): string | undefined {
     if (p === '/') return undefined;
     p = dirname(p);
   }
+}
+
+/** True when `cmd` names an executable file (PATH search for bare names). */
+export function commandExists(cmd: string | undefined): boolean {
+  if (!cmd) return false;
+  if (isAbsolute(cmd) || cmd.includes('/')) {
+    try {
+      accessSync(cmd, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return findInPath(cmd);
 }
 
 function findInPath(cmd: string): boolean {

@@ -3,4 +3,4 @@
 export { type CheckResult, checkConfig, formatDiagnostic } from './check.ts';
 export type { LexerOptions } from './lexer.ts';
 export * from './model.ts';
-export { type LoadOptions, loadKeepalivedConf, parseKeepalivedConf } from './parser.ts';
+export { type LoadOptions, loadKeepalivedConf, type ParseOptions, parseKeepalivedConf } from './parser.ts';

@@ -109,8 +109,15 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
     },
   });
   t.set('notification_email', {
-    handler: (args, loc) =>
-      ctx.readValueBlock('notification_email', args, loc, (words) => g.notificationEmail.push(...words)),
+    handler: (args, loc) => {
+      let n = 0;
+      ctx.readValueBlock('notification_email', args, loc, (words) => {
+        n += words.length;
+        g.notificationEmail.push(...words);
+      });
+      // keepalived reports it on the closing line (without a line when the file ended first).
+      if (n === 0) ctx.report('warning', 'KA_EMPTY_EMAIL', 'Warning - empty notification_email block', ctx.closeLoc);
+    },
   });
   t.set('smtp_server', {
     handler: (args, loc) => {

@@ -56,8 +56,30 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
 }
 
 /** Reads `NAME [weight N [reverse]]` lines of track_script / track_interface. */
-export function readTrackRefs(ctx: ParseContext, kw: string, args: string[], loc: SourceLoc, into: TrackRef[]): void {
+export function readTrackRefs(
+  ctx: ParseContext,
+  kw: 'track_script' | 'track_interface',
+  owner: string,
+  args: string[],
+  loc: SourceLoc,
+  into: TrackRef[],
+): void {
   ctx.readValueBlock(kw, args, loc, (words, l) => {
+    // keepalived resolves each entry as it reads it: a script must be defined above, an interface
+    // must exist on this host (unless the parse was asked not to look at the host).
+    if (kw === 'track_script' && !ctx.definedScripts.has(words[0])) {
+      ctx.report(
+        'warning',
+        'KA_TRACK_SCRIPT_NOT_FOUND',
+        `(${owner}) track script ${words[0]} not found, ignoring...`,
+        l,
+      );
+      return;
+    }
+    if (kw === 'track_interface' && ctx.host && !ctx.host.ifExists(words[0])) {
+      ctx.report('warning', 'KA_NO_SUCH_TRACK_INTERFACE', `(${owner}) tracked interface ${words[0]} doesn't exist`, l);
+      return;
+    }
     const ref: TrackRef = { name: words[0], loc: l };
     if (words[1] === 'weight') {
       const w = readInt(ctx, words[2], -253, 253, l);
@@ -74,7 +96,7 @@ export function readTrackRefs(ctx: ParseContext, kw: string, args: string[], loc
 }
 
 /** The `notify*` keywords shared by instances and sync groups. */
-export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: NotifyHooks): void {
+export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: NotifyHooks, owner: string): void {
   // `notify_X SCRIPT|"SCRIPT ARGS" [username [groupname]]`: extra words name the user, not arguments.
   const set = (key: keyof NotifyHooks, kw: string) => ({
     handler: (args: string[], loc: SourceLoc) => {
@@ -89,6 +111,10 @@ export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: Notify
       if (args[1] !== undefined) hook.user = args[2] ? { user: args[1], group: args[2] } : { user: args[1] };
       if (args.length > 3)
         ctx.report('warning', 'KA_EXTRA_PARAMS', `${kw}: extra parameters after the group name - ignoring`, loc);
+      if (hooks[key]) {
+        ctx.report('warning', 'KA_NOTIFY_DUP', `(${owner}) ${kw} script already specified - ignoring ${v}`, loc);
+        return;
+      }
       hooks[key] = hook;
     },
   });
@@ -127,6 +153,14 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       }
       v.interface = s;
       v.interfaceLoc = loc;
+      if (ctx.host && !ctx.host.ifExists(s)) {
+        ctx.report(
+          'warning',
+          'KA_NO_SUCH_INTERFACE',
+          `WARNING - interface ${s} for vrrp_instance ${n} doesn't exist`,
+          loc,
+        );
+      }
     },
   });
   t.set('virtual_router_id', {
@@ -211,9 +245,9 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
   t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
-  t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', args, loc, v.trackScripts) });
+  t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
   t.set('track_interface', {
-    handler: (args, loc) => readTrackRefs(ctx, 'track_interface', args, loc, v.trackInterfaces),
+    handler: (args, loc) => readTrackRefs(ctx, 'track_interface', n, args, loc, v.trackInterfaces),
   });
   t.set('track_proxy', {
     handler: (_args, loc) => {
@@ -297,7 +331,7 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     'garp_master_refresh',
     garp('garp_master_refresh', (x) => (v.garpMasterRefresh = x), false),
   );
-  notifyKeywords(ctx, t, v.notify);
+  notifyKeywords(ctx, t, v.notify, n);
   t.set('smtp_alert', {
     handler: (args, loc) => {
       v.smtpAlert = readBool(ctx, 'smtp_alert', args, loc);
@@ -339,4 +373,18 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     });
   }
   return t;
+}
+
+/** keepalived's end-of-block checks for an instance (reported on the closing line). */
+export function closeInstance(ctx: ParseContext, v: VrrpInstance): boolean {
+  if (v.useVmac && !v.interface && (v.unicastSrcIp || v.unicastPeers.length > 0)) {
+    ctx.report(
+      'warning',
+      'KA_VMAC_UNICAST',
+      `(${v.name}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac`,
+      ctx.closeLoc,
+    );
+    v.useVmac = false;
+  }
+  return true;
 }

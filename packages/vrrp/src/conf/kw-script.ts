@@ -118,7 +118,8 @@ export function scriptTable(ctx: ParseContext, s: VrrpScript & { timeoutSet: boo
 /** keepalived's end-of-block checks for a script. */
 export function closeScript(ctx: ParseContext, s: VrrpScript & { timeoutSet: boolean }): boolean {
   if (!s.script) {
-    ctx.report('error', 'KA_SCRIPT_MISSING', `No script set for vrrp_script ${s.name} - removing`, s.loc);
+    // keepalived reports it on the closing '}' line (without a line when the file ended first).
+    ctx.report('error', 'KA_SCRIPT_MISSING', `No script set for vrrp_script ${s.name} - removing`, ctx.closeLoc);
     return false;
   }
   if (!s.timeoutSet) s.timeout = s.interval;

@@ -13,13 +13,31 @@ export function newSyncGroup(name: string, loc: SourceLoc): VrrpSyncGroup {
 export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTable {
   const t: KeywordTable = new Map();
   t.set('group', {
-    handler: (args, loc) => ctx.readValueBlock('group', args, loc, (words) => g.group.push(...words)),
+    handler: (args, loc) => {
+      if (g.group.length > 0) {
+        ctx.report('warning', 'KA_SYNC_GROUP_DUP', `Group list already specified for sync group ${g.name}`, loc);
+        ctx.readValueBlock('group', args, loc, () => {});
+        return;
+      }
+      ctx.readValueBlock('group', args, loc, (words) => g.group.push(...words));
+      // keepalived reports it on the closing line (without a line when the file ended first).
+      if (g.group.length === 0) {
+        ctx.report(
+          'warning',
+          'KA_SYNC_EMPTY_BLOCK',
+          `Warning - sync group ${g.name} has empty group block`,
+          ctx.closeLoc,
+        );
+      }
+    },
   });
-  t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', args, loc, g.trackScripts) });
+  t.set('track_script', {
+    handler: (args, loc) => readTrackRefs(ctx, 'track_script', g.name, args, loc, g.trackScripts),
+  });
   t.set('track_interface', {
-    handler: (args, loc) => readTrackRefs(ctx, 'track_interface', args, loc, g.trackInterfaces),
+    handler: (args, loc) => readTrackRefs(ctx, 'track_interface', g.name, args, loc, g.trackInterfaces),
   });
-  notifyKeywords(ctx, t, g.notify);
+  notifyKeywords(ctx, t, g.notify, g.name);
   t.set('smtp_alert', {
     handler: (args, loc) => {
       g.smtpAlert = readBool(ctx, 'smtp_alert', args, loc);

@@ -226,6 +226,10 @@ export interface KeepalivedConf {
 export interface ParseResult {
   model: KeepalivedConf;
   diagnostics: Diagnostic[];
+  /** Every notify hook as parsed, including those of instances validation refused (script security counts them). */
+  notifyHooks: NotifyCommand[];
+  /** vrrp_instance blocks read, before validation (keepalived checks script security only if > 0). */
+  instancesParsed: number;
 }
 
 /** keepalived's default global_defs. */

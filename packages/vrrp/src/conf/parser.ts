@@ -2,16 +2,22 @@
  * keepalived.conf -> KeepalivedConf. Parsing mirrors keepalived 2.2.7 (same recovery from broken
  * nesting, same lines reported); the end-of-config checks mirror vrrp_complete_init()'s messages.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type KeywordTable, ParseContext } from './engine.ts';
 import { hostChecks } from './host-checks.ts';
 import { globalDefsTable } from './kw-global.ts';
-import { instanceTable, newInstance } from './kw-instance.ts';
+import { closeInstance, instanceTable, newInstance } from './kw-instance.ts';
 import { closeScript, newScript, scriptTable } from './kw-script.ts';
 import { newSyncGroup, syncGroupTable } from './kw-sync-group.ts';
 import { ConfLexer, type LexerOptions } from './lexer.ts';
-import { type Diagnostic, defaultGlobalDefs, type KeepalivedConf, type ParseResult } from './model.ts';
+import {
+  type Diagnostic,
+  defaultGlobalDefs,
+  type KeepalivedConf,
+  type NotifyCommand,
+  type ParseResult,
+} from './model.ts';
 import { validateModel } from './validate.ts';
 
 /** keepalived root keywords Switchyard skips (block and all), with one warning each. */
@@ -33,8 +39,14 @@ const UNSUPPORTED_ROOT = [
   'child_wait_time',
 ];
 
+/** Options of parseKeepalivedConf. */
+export interface ParseOptions extends LexerOptions {
+  /** Check interfaces against this sysfs directory while parsing, as keepalived does (absent: no check). */
+  netDir?: string;
+}
+
 /** Options of loadKeepalivedConf. */
-export interface LoadOptions extends LexerOptions {
+export interface LoadOptions extends ParseOptions {
   /** Check interfaces and scripts against this host (default true; false for a file meant for another node). */
   hostChecks?: boolean;
 }
@@ -42,70 +54,132 @@ export interface LoadOptions extends LexerOptions {
 /** LVS root keywords (keepalived's checker process): out of scope for an L7 proxy. */
 const LVS_ROOT = ['virtual_server', 'virtual_server_group'];
 
-/** Parses keepalived.conf text; `file` names it in diagnostics and anchors relative includes. */
-export function parseKeepalivedConf(text: string, file: string, opts: LexerOptions = {}): ParseResult {
-  const diagnostics: Diagnostic[] = [];
-  const lex = new ConfLexer(text, file, diagnostics, opts);
-  const ctx = new ParseContext(lex, diagnostics);
+/**
+ * Parses keepalived.conf text; `file` names it in diagnostics and anchors relative includes.
+ * keepalived 2.2.7 reads the file three times, in three processes, each with other blocks active:
+ * the parent reads only `global_defs` (everything else skipped by brace counting), the VRRP child
+ * reads the vrrp_* blocks (global_defs skipped the same way), the checker child the LVS blocks.
+ * With broken nesting the three disagree, and `keepalived -t` prints all three. We replay the same
+ * readings: global settings from the parent's, VRRP from the VRRP child's, and the union of their
+ * messages (the checker's reading is replayed with LVS skipped, since we do not parse LVS).
+ */
+export function parseKeepalivedConf(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const model: KeepalivedConf = {
-    files: lex.files,
+    files: [],
     globalDefs: defaultGlobalDefs(),
     scripts: [],
     instances: [],
     syncGroups: [],
     hadLvsSections: false,
   };
-  const root: KeywordTable = new Map();
-  root.set('global_defs', {
-    handler: (_a, loc) => {
-      model.globalDefs.loc ??= loc;
-    },
-    sub: () => globalDefsTable(ctx, model.globalDefs),
-  });
-  root.set('vrrp_script', rootBlock(ctx, 'vrrp_script', model.scripts, newScript, scriptTable, closeScript));
-  root.set(
-    'vrrp_instance',
-    rootBlock(
-      ctx,
-      'vrrp_instance',
-      model.instances,
-      (name, loc) => newInstance(name, model.globalDefs, loc),
-      instanceTable,
-      () => true,
-    ),
-  );
-  root.set('vrrp_sync_group', rootBlock(ctx, 'vrrp_sync_group', model.syncGroups, newSyncGroup, syncGroupTable));
-  for (const kw of LVS_ROOT) {
-    root.set(kw, {
-      inactive: true,
+  const skipped = [...LVS_ROOT, ...UNSUPPORTED_ROOT];
+
+  // Parent: global_defs only.
+  const parent = pass(text, file, opts, 'KA_PARENT_VIEW', (ctx, root) => {
+    root.set('global_defs', {
       handler: (_a, loc) => {
-        if (!model.hadLvsSections) {
-          ctx.report(
-            'warning',
-            'SY_LVS_IGNORED',
-            'LVS virtual_server sections are not supported by Switchyard (an L7 proxy): ignored',
-            loc,
-          );
-        }
-        model.hadLvsSections = true;
+        model.globalDefs.loc ??= loc;
       },
+      sub: () => globalDefsTable(ctx, model.globalDefs),
     });
+    for (const kw of ['vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...skipped]) root.set(kw, { inactive: true });
+  });
+
+  // VRRP child: the model.
+  const notifyHooks: NotifyCommand[] = [];
+  const vrrp = pass(text, file, opts, undefined, (ctx, root) => {
+    root.set('global_defs', { inactive: true });
+    root.set('vrrp_script', rootBlock(ctx, 'vrrp_script', model.scripts, newScript, scriptTable, closeScript));
+    root.set(
+      'vrrp_instance',
+      rootBlock(
+        ctx,
+        'vrrp_instance',
+        model.instances,
+        (name, loc) => newInstance(name, model.globalDefs, loc),
+        instanceTable,
+        closeInstance,
+      ),
+    );
+    root.set('vrrp_sync_group', rootBlock(ctx, 'vrrp_sync_group', model.syncGroups, newSyncGroup, syncGroupTable));
+    for (const kw of LVS_ROOT) {
+      root.set(kw, {
+        inactive: true,
+        handler: (_a, loc) => {
+          if (!model.hadLvsSections) {
+            ctx.report(
+              'warning',
+              'SY_LVS_IGNORED',
+              'LVS virtual_server sections are not supported by Switchyard (an L7 proxy): ignored',
+              loc,
+            );
+          }
+          model.hadLvsSections = true;
+        },
+      });
+    }
+    for (const kw of UNSUPPORTED_ROOT) {
+      root.set(kw, {
+        inactive: true,
+        handler: (_a, loc) =>
+          ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc),
+      });
+    }
+  });
+  model.files = vrrp.files;
+  // Notify hooks as parsed, before validation drops instances: keepalived's script-security check
+  // counts them even on an instance it later refuses.
+  for (const o of [...model.instances, ...model.syncGroups]) notifyHooks.push(...Object.values(o.notify));
+  const instancesParsed = model.instances.length;
+
+  // Checker child: VRRP and global_defs skipped (its LVS blocks are skipped here too).
+  const checker = pass(text, file, opts, 'KA_PARENT_VIEW', (_ctx, root) => {
+    for (const kw of ['global_defs', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...skipped]) {
+      root.set(kw, { inactive: true });
+    }
+  });
+
+  // Union in file order; a message several readings print is kept once (the VRRP reading's code).
+  const seen = new Set<string>();
+  const key = (d: Diagnostic) => `${d.loc?.file}\0${d.loc?.line}\0${d.message}`;
+  const merged: Diagnostic[] = [];
+  for (const d of [...vrrp.diags, ...parent.diags, ...checker.diags]) {
+    if (seen.has(key(d))) continue;
+    seen.add(key(d));
+    merged.push(d);
   }
-  for (const kw of UNSUPPORTED_ROOT) {
-    root.set(kw, {
-      inactive: true,
-      handler: (_a, loc) =>
-        ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc),
-    });
-  }
-  ctx.process(root, false);
-  lex.finish();
-  validateModel(model, ctx);
-  diagnostics.push(...parentView(text, file, opts, diagnostics));
+  const fileIndex = (f: string | undefined) => (f === undefined ? 1e9 : model.files.indexOf(f));
+  const lined = merged.filter((d) => d.loc);
+  const unlined = merged.filter((d) => !d.loc);
+  lined.sort((a, b) => fileIndex(a.loc!.file) - fileIndex(b.loc!.file) || a.loc!.line - b.loc!.line);
+  const diagnostics = [...lined, ...unlined];
+
+  const vctx = new ParseContext(new ConfLexer('', file, [], opts), diagnostics);
+  validateModel(model, vctx);
   // Strip the parse-time helper flags from the public objects.
   for (const s of model.scripts) delete (s as { timeoutSet?: boolean }).timeoutSet;
   for (const i of model.instances) delete (i as { versionSet?: boolean }).versionSet;
-  return { model, diagnostics };
+  return { model, diagnostics, notifyHooks, instancesParsed };
+}
+
+/** One reading of the text with a given root table; returns its diagnostics and files. */
+function pass(
+  text: string,
+  file: string,
+  opts: ParseOptions,
+  topLevelCode: string | undefined,
+  build: (ctx: ParseContext, root: KeywordTable) => void,
+): { diags: Diagnostic[]; files: string[] } {
+  const diags: Diagnostic[] = [];
+  const lex = new ConfLexer(text, file, diags, opts);
+  const ctx = new ParseContext(lex, diags, topLevelCode);
+  const netDir = opts.netDir;
+  if (netDir !== undefined) ctx.host = { ifExists: (name) => existsSync(`${netDir}/${name}`) };
+  const root: KeywordTable = new Map();
+  build(ctx, root);
+  ctx.process(root, false);
+  lex.finish();
+  return { diags, files: lex.files };
 }
 
 /**
@@ -129,6 +203,8 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
     };
     return {
       model,
+      notifyHooks: [],
+      instancesParsed: 0,
       diagnostics: [
         {
           severity: 'error',
@@ -138,7 +214,8 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
       ],
     };
   }
-  const result = parseKeepalivedConf(text, file, opts);
+  const host = opts.hostChecks !== false;
+  const result = parseKeepalivedConf(text, file, host ? { netDir: '/sys/class/net', ...opts } : opts);
   if (opts.hostChecks !== false) hostChecks(result.model, result.diagnostics);
   return result;
 }
@@ -158,9 +235,11 @@ function rootBlock<T extends Named>(
   close: (ctx: ParseContext, item: T) => boolean = () => true,
 ) {
   let current: T | undefined;
+  let duplicate = false;
   return {
     handler: (args: string[], loc: import('./model.ts').SourceLoc) => {
       current = undefined;
+      duplicate = false;
       const name = args[0];
       if (name === undefined) {
         ctx.report('error', 'KA_MISSING_NAME', `${kw} block has no name - skipping`, loc);
@@ -168,6 +247,19 @@ function rootBlock<T extends Named>(
         return;
       }
       if (args.length > 1) ctx.report('warning', 'KA_EXTRA_PARAMS', `${kw} ${name}: extra parameters - ignoring`, loc);
+      if (kw === 'vrrp_script') ctx.definedScripts.add(name);
+      if (kw === 'vrrp_script' && list.some((x) => x.name === name)) {
+        // keepalived reads the block again without a word and its lookups find the first definition.
+        ctx.report(
+          'warning',
+          'SY_DUP_SCRIPT',
+          `vrrp_script ${name} is defined twice: the first definition is used (keepalived does the same, silently)`,
+          loc,
+        );
+        current = create(name, loc);
+        duplicate = true;
+        return;
+      }
       if (list.some((x) => x.name === name)) {
         const what = kw === 'vrrp_instance' ? 'vrrp instance' : kw.replace('_', ' ');
         ctx.report('error', 'KA_DUPLICATE', `${what} ${name} already defined`, loc);
@@ -178,37 +270,9 @@ function rootBlock<T extends Named>(
     },
     sub: () => (current ? table(ctx, current) : new Map()),
     close: () => {
-      if (current && close(ctx, current)) list.push(current);
+      if (current && close(ctx, current) && !duplicate) list.push(current);
+      else if (current && kw === 'vrrp_script') ctx.definedScripts.delete(current.name);
       current = undefined;
     },
   };
-}
-
-/** Structural messages only keepalived's other processes print. */
-const PARENT_CODES = new Set(['KA_UNKNOWN_KEYWORD', 'KA_MISSING_BOB', 'KA_UNEXPECTED_BOB']);
-
-/**
- * keepalived -t also prints what its parent and checker processes report: they read the same file with
- * the VRRP blocks inactive (skipped by brace counting), so broken nesting shows up there as different
- * "Unknown keyword" lines. We replay that reading and keep the lines the VRRP reading did not report.
- */
-function parentView(text: string, file: string, opts: LexerOptions, seen: Diagnostic[]): Diagnostic[] {
-  const diags: Diagnostic[] = [];
-  const lex = new ConfLexer(text, file, diags, opts);
-  const ctx = new ParseContext(lex, diags);
-  const root: KeywordTable = new Map();
-  root.set('global_defs', { sub: () => globalDefsTable(ctx, defaultGlobalDefs()) });
-  for (const kw of ['vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...LVS_ROOT, ...UNSUPPORTED_ROOT]) {
-    root.set(kw, { inactive: true });
-  }
-  ctx.process(root, false);
-  const key = (d: Diagnostic) => `${d.loc?.file}:${d.loc?.line}:${d.message}`;
-  const known = new Set(seen.map(key));
-  const out: Diagnostic[] = [];
-  for (const d of diags) {
-    if (!d.loc || !PARENT_CODES.has(d.code) || known.has(key(d))) continue;
-    known.add(key(d));
-    out.push({ ...d, code: 'KA_PARENT_VIEW' });
-  }
-  return out;
 }

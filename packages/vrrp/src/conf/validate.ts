@@ -16,18 +16,8 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
     },
   };
   const scripts = new Set(model.scripts.map((s) => s.name));
-  const resolveRefs = (owner: string, refs: TrackRef[]) => {
-    for (let i = refs.length - 1; i >= 0; i--) {
-      if (!scripts.has(refs[i].name)) {
-        ctx.report(
-          'warning',
-          'KA_TRACK_SCRIPT_NOT_FOUND',
-          `(${owner}) track script ${refs[i].name} not found, ignoring...`,
-          refs[i].loc,
-        );
-      }
-    }
-    // Keep order; drop unknown ones.
+  // Unknown names were reported while parsing; a script removed at its end (no `script`) goes too.
+  const resolveRefs = (_owner: string, refs: TrackRef[]) => {
     const kept = refs.filter((r) => scripts.has(r.name));
     refs.length = 0;
     refs.push(...kept);

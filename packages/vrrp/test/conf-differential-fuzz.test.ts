@@ -1,0 +1,114 @@
+/**
+ * Differential fuzz against Debian's keepalived 2.2.7: random files built from valid, invalid and
+ * misplaced lines (unbalanced braces included) must give the same warned line numbers and the same
+ * `-t` exit status from `keepalived -t` and from checkConfig(). Fixed seed, bounded run count
+ * (SY_FUZZ_RUNS raises it); a failure prints the shrunk file.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { findBinary, needs } from '../../../test/helpers/system.ts';
+import { checkConfig } from '../src/conf/index.ts';
+
+const LINES = [
+  'vrrp_instance VI_1 {',
+  'vrrp_instance VI_2 {',
+  'vrrp_script chk {',
+  'global_defs {',
+  '}',
+  '{',
+  'virtual_ipaddress {',
+  'authentication {',
+  'track_script {',
+  'unicast_peer {',
+  'notification_email {',
+  'vrrp_sync_group G {',
+  'group {',
+  'track_interface {',
+  'state MASTER',
+  'state FOO',
+  'priority 100',
+  'priority 300',
+  'interface eth0',
+  'interface lo',
+  'virtual_router_id 51',
+  'virtual_router_id 52',
+  'advert_int 1',
+  'advert_int 0',
+  'auth_type PASS',
+  'auth_type XX',
+  'auth_pass 123456789',
+  'router_id R',
+  'script "/bin/true"',
+  'script "/nonexistent/check.sh"',
+  'interval 2',
+  'weight -2',
+  'weight 999',
+  'rise 2',
+  'fall 0',
+  '10.0.0.1',
+  '10.0.0.2/24 dev eth0',
+  '10.0.0.3/40',
+  'bogus',
+  'nopreempt',
+  'preempt_delay 5',
+  'chk',
+  'VI_1',
+  'VI_2',
+  'eth0',
+  'notify_master /bin/true',
+  'notify "/bin/echo x"',
+  'vrrp_version 3',
+  'vrrp_version 7',
+  'version 3',
+  'smtp_server 1.2.3.4',
+  'smtp_connect_timeout 5',
+  'ops@example.com',
+  'enable_script_security',
+  'use_vmac',
+  'garp_master_delay 2',
+  'mcast_src_ip 10.0.0.9',
+  'unicast_src_ip 10.0.0.1',
+  '! a comment',
+  'priority 50 # trailing comment',
+];
+
+function keepalivedView(file: string): { lines: number[]; status: number } {
+  const r = spawnSync(findBinary('keepalived')!, ['-t', '-f', file, '-l', '-D', '-n'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const lines = new Set<number>();
+  for (const l of `${r.stdout}\n${r.stderr}`.split('\n')) {
+    const m = /^\((?:[^)]*: )?Line (\d+)\)/.exec(l);
+    if (m) lines.add(Number(m[1]));
+  }
+  return { lines: [...lines].sort((a, b) => a - b), status: r.status ?? -1 };
+}
+
+test('random files: same lines and status as keepalived -t', { skip: needs('keepalived') }, (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'sy-kafuzz-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const file = join(d, 'k.conf');
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...LINES), { minLength: 3, maxLength: 40 }), (lines) => {
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const ka = keepalivedView(file);
+      const ours = checkConfig(file);
+      const mine = [
+        ...new Set(
+          ours.diagnostics
+            .filter((x) => x.loc && !x.unlined && !x.code.startsWith('SY_') && x.loc.file === file)
+            .map((x) => x.loc!.line),
+        ),
+      ].sort((a, b) => a - b);
+      assert.deepEqual(mine, ka.lines, `lines differ\n${ours.lines.join('\n')}`);
+      assert.equal(ours.exitCode, ka.status, `status differs\n${ours.lines.join('\n')}`);
+    }),
+    { seed: 20261121, numRuns: Number(process.env.SY_FUZZ_RUNS ?? 100) },
+  );
+});

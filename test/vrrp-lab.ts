@@ -71,6 +71,15 @@ export class Lab {
     ip(['-n', ns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
   }
 
+  /** The `ip -o addr` line of `address` in namespace `ns` ('' when absent). */
+  addrLine(ns: string, address: string): string {
+    return (
+      ip(['-n', ns, '-4', '-o', 'addr', 'show'])
+        .split('\n')
+        .find((l) => l.includes(` ${address}/`)) ?? ''
+    );
+  }
+
   /** True when `address` is configured in namespace `ns`. */
   hasAddr(ns: string, address: string): boolean {
     return ip(['-n', ns, '-4', '-o', 'addr', 'show']).includes(` ${address}/`);
@@ -192,6 +201,8 @@ export function instanceConf(o: {
   advertInt?: number;
   pass?: string;
   vip: string;
+  /** Extra words after the VIP, e.g. `dev eth0 label eth0:vip`. */
+  vipOpts?: string;
   nopreempt?: boolean;
   unicastSrc?: string;
   unicastPeers?: string[];
@@ -214,6 +225,6 @@ export function instanceConf(o: {
   if (o.pass) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.pass}`, '  }');
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers?.length) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');
-  lines.push('  virtual_ipaddress {', `    ${o.vip}/32`, '  }', '}', '');
+  lines.push('  virtual_ipaddress {', `    ${o.vip}/32${o.vipOpts ? ` ${o.vipOpts}` : ''}`, '  }', '}', '');
   return lines.join('\n');
 }

@@ -21,7 +21,7 @@ test('pair: higher priority wins; SIGKILL -> backup takes over; restart preempts
   const a = lab.node('a', 1);
   const b = lab.node('b', 2);
   const vip = lab.addr(100);
-  const confA = instanceConf({ name: 'a', priority: 150, vip, pass: 'secret' });
+  const confA = instanceConf({ name: 'a', priority: 150, vip, pass: 'secret', vipOpts: 'dev eth0 label eth0:vip' });
   const confB = instanceConf({ name: 'b', priority: 100, vip, pass: 'secret' });
   const pa = lab.sidecar(a, 'A', confA);
   const pb = lab.sidecar(b, 'B', confB);
@@ -29,6 +29,11 @@ test('pair: higher priority wins; SIGKILL -> backup takes over; restart preempts
   assert.ok((await waitFor(() => lab.hasAddr(a, vip), 20_000)) >= 0, `A never became MASTER:\n${pa.output()}`);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(lab.hasAddr(b, vip), false, 'only the MASTER holds the VIP');
+  assert.match(
+    lab.addrLine(a, vip),
+    /inet 192\.168\.211\.100\/32 scope global eth0:vip/,
+    'prefix, dev and label applied',
+  );
 
   await lab.kill(pa, 'SIGKILL');
   const takeover = await waitFor(() => lab.hasAddr(b, vip), 20_000);

@@ -32,6 +32,8 @@ export interface InstanceSpec {
   group: number;
   garp: GarpSettings;
   checkUnicastSrc: boolean;
+  /** `vrrp_skip_check_adv_addr`: skip the VIP list check for adverts from the current master. */
+  skipCheckAdvAddr: boolean;
 }
 
 /** A config the sidecar cannot run, with a code and the instance named. */
@@ -104,6 +106,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       refreshRepeat: g.garpMasterRefreshRepeat,
     },
     checkUnicastSrc: false,
+    skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
   };
 }
 
@@ -134,6 +137,8 @@ export class InstanceRunner {
   private readonly check: CheckParams;
   private readonly advert: Advert;
   private src = 0;
+  /** Source of the last accepted advert (vrrp_skip_check_adv_addr). */
+  private lastSrc = -1;
   /** Adverts received for other VRIDs on our socket. */
   otherVrid = 0;
 
@@ -234,11 +239,12 @@ export class InstanceRunner {
       );
       return;
     }
-    const r = checkAdvert(this.check, p);
+    const r = checkAdvert(this.check, p, !(this.spec.skipCheckAdvAddr && p.src === this.lastSrc));
     if (!r.ok) {
       this.drops.drop(r.code, `(${this.spec.name}) ${r.message} from ${formatIPv4(p.src)}`);
       return;
     }
+    this.lastSrc = p.src;
     this.machine.receive({ priority: p.priority, src: p.src, advertIntCs: p.advertIntCs });
   }
 

@@ -184,3 +184,19 @@ test('balance hdr without a name is reported and falls back to roundrobin', () =
   assert.equal(sel.pick(txn())?.name, 'a');
   assert.equal(sel.pick(txn())?.name, 'b');
 });
+
+test('fractional effective weights are rounded for maps and rings (no runaway map sizes)', () => {
+  for (const method of ['map-based', 'consistent'] as const) {
+    const { sel, by } = backend({ algo: 'uri' }, [{ name: 'a' }, { name: 'b' }], { hashType: { method } });
+    by('a').effectiveWeight = 2.7;
+    by('b').effectiveWeight = 0.3;
+    sel.update();
+    const c = tally(sel, 2000, (i) => txn({ url: `/f/${i}` }));
+    assert.equal(c.size, 2, method);
+    assert.ok(c.get('a')! > c.get('b')!, `${method}: ${[...c]}`);
+  }
+  const s = backend({ algo: 'static-rr' }, [{ name: 'a' }, { name: 'b' }]);
+  s.by('a').effectiveWeight = 1.5;
+  s.sel.update();
+  assert.equal(tally(s.sel, 10, () => txn()).size, 2);
+});

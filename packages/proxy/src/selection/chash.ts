@@ -5,7 +5,7 @@
  */
 import { isUsable, type ServerState } from '../runtime/server-state.ts';
 import type { HttpTxn } from '../txn.ts';
-import type { LbGroup } from './group.ts';
+import { type LbGroup, unitWeight } from './group.ts';
 import { fullHash } from './hash-fn.ts';
 import type { HashKeyFn } from './hash-key.ts';
 import { RoundRobin } from './roundrobin.ts';
@@ -26,7 +26,7 @@ export class ConsistentHash implements LbGroup {
     const points: Array<[number, number]> = [];
     for (let i = 0; i < servers.length; i++) {
       const s = servers[i];
-      const n = Math.max(0, s.effectiveWeight) * SCALE;
+      const n = unitWeight(s) * SCALE;
       for (let k = 0; k < n; k++) points.push([fullHash((s.id * 256 * SCALE + k) >>> 0), i]);
     }
     points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

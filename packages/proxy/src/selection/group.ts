@@ -41,3 +41,9 @@ export function threePasses(choose: (pass: number) => number, exclude: ServerSta
   if (i < 0 && exclude) i = choose(PASS_EXCLUDED_OK);
   return i;
 }
+
+/** A server's effective weight as a whole number (maps and rings need integers; > 0 stays >= 1). */
+export function unitWeight(s: ServerState): number {
+  const w = s.effectiveWeight;
+  return w > 0 ? Math.max(1, Math.round(w)) : 0;
+}

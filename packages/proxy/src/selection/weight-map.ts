@@ -5,6 +5,7 @@
  * running score `(score + tot) / tot` (integer) is highest, the first declared winning ties.
  */
 import type { ServerState } from '../runtime/server-state.ts';
+import { unitWeight } from './group.ts';
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -13,10 +14,11 @@ function gcd(a: number, b: number): number {
 
 /** Slots -> index into `servers` (configuration order); empty when every weight is 0. */
 export function buildWeightMap(servers: ServerState[]): Int32Array {
+  const units = servers.map(unitWeight);
   let g = 0;
-  for (const s of servers) if (s.effectiveWeight > 0) g = gcd(s.effectiveWeight, g);
+  for (const u of units) if (u > 0) g = gcd(u, g);
   if (g === 0) return new Int32Array(0);
-  const w = servers.map((s) => Math.max(0, Math.ceil(s.effectiveWeight / g)));
+  const w = units.map((u) => u / g);
   const tot = w.reduce((a, b) => a + b, 0);
   const map = new Int32Array(tot);
   const score = new Float64Array(servers.length);

@@ -164,6 +164,7 @@ export function cookieResponse(
   rule: CookieRule,
   tx: TxState,
   method: string,
+  status: number,
   server: ServerState,
   headers: IncomingHttpHeaders,
   nowSec: number,
@@ -221,10 +222,50 @@ export function cookieResponse(
     value += rule.suffix;
   }
   headers['set-cookie'] = [...setCookies(headers), value];
-  if (m.nocache) {
+  // HAProxy adds `Cache-control: private` only to a response a cache could store
+  if (m.nocache && cacheable(method, status, headers)) {
     const cc = headers['cache-control'] as string | string[] | undefined;
-    headers['cache-control'] = cc === undefined ? 'private' : `${Array.isArray(cc) ? cc.join(', ') : cc}, private`;
+    // a second header line, as HAProxy adds it (the datapath writes arrays as repeated lines)
+    (headers as Record<string, string | string[] | undefined>)['cache-control'] =
+      cc === undefined ? 'private' : [...(Array.isArray(cc) ? cc : [cc]), 'private'];
   }
+}
+
+/** Statuses HAProxy 2.6 considers cacheable (http_check_response_for_cacheability). */
+const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501]);
+
+/**
+ * Whether a shared cache could store this response, as HAProxy 2.6 decides it: GET/HEAD, a
+ * cacheable status, no `Cache-Control: private|no-cache|no-store|max-age=0|s-maxage=0` nor
+ * `Pragma: no-cache`, and explicit freshness (max-age, s-maxage, Expires) or a validator
+ * (Last-Modified, ETag). Checked against haproxy 2.6 in test/state-haproxy-compat.test.ts.
+ */
+export function cacheable(method: string, status: number, headers: IncomingHttpHeaders): boolean {
+  if ((method !== 'GET' && method !== 'HEAD') || !CACHEABLE_STATUS.has(status)) return false;
+  const list = (name: string): string[] => {
+    const v = headers[name];
+    if (v === undefined) return [];
+    return (Array.isArray(v) ? v : [String(v)]).flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase());
+  };
+  let fresh = false;
+  for (const d of list('cache-control')) {
+    if (
+      d === 'private' ||
+      d === 'no-cache' ||
+      d === 'no-store' ||
+      d.startsWith('private=') ||
+      d.startsWith('no-cache=')
+    ) {
+      return false;
+    }
+    const m = /^(s-maxage|max-age)\s*=\s*"?(\d+)/.exec(d);
+    if (m) {
+      if (Number(m[2]) === 0) return false;
+      fresh = true;
+    }
+  }
+  if (list('pragma').includes('no-cache')) return false;
+  return fresh || headers.expires !== undefined || headers['last-modified'] !== undefined || headers.etag !== undefined;
 }
 
 /** End of a Set-Cookie value (first `;` after `=`, or the end). */

@@ -82,6 +82,17 @@ export function checkStateConfig(config: ConfigModel, rt?: ProxyRuntime): Diagno
         loc: config.global.loc ?? { file: config.files[0] ?? '', line: 0 },
       });
   }
+  for (const p of config.proxies) {
+    // HAProxy refuses this pair at parse time (cfgparse-listen.c)
+    if (p.cookie?.mode === 'rewrite' && p.cookie.indirect) {
+      diags.push({
+        severity: 'error',
+        code: 'STATE_COOKIE_INCOMPATIBLE',
+        message: "cookie 'rewrite' and 'indirect' modes are incompatible.",
+        loc: p.cookie.loc,
+      });
+    }
+  }
   for (const p of config.peers) {
     diags.push({
       severity: 'warning',

@@ -73,12 +73,12 @@ export function createRequestHooks(plan: () => StatePlan, now: () => number = Da
       if (tx.stores.length > 0) storeServer(tx.stores, server, now());
     },
 
-    responseHeaders(txn, backend, server, _status, headers): void {
+    responseHeaders(txn, backend, server, status, headers): void {
       const bp = plan().backends.get(backend.name);
       if (!bp) return;
       const tx = txState(txn);
       const ms = now();
-      if (bp.cookie) cookieResponse(bp.cookie, tx, txn.method, server, headers, Math.floor(ms / 1000));
+      if (bp.cookie) cookieResponse(bp.cookie, tx, txn.method, status, server, headers, Math.floor(ms / 1000));
       if (!bp.hasStoreResponse) return;
       const stores: Array<{ table: StickTable; key: string }> = [];
       for (const r of bp.stick) {

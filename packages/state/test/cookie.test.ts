@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { CookieModel } from '@switchyard/config';
 import type { ServerState } from '@switchyard/proxy';
 import { aclCompiler } from '../src/acl-bridge.ts';
+import { cacheable } from '../src/cookie.ts';
 import { decodeCookieDate, encodeCookieDate, s30tob64 } from '../src/cookie-date.ts';
 import { compilePlan } from '../src/plan.ts';
 import { createRequestHooks } from '../src/request-hooks.ts';
@@ -54,9 +55,11 @@ test('cookie insert indirect nocache httponly secure: removed from the request, 
   const { exchange } = setup(
     cookie('insert', { indirect: true, nocache: true, httponly: true, secure: true, domain: ['.example.com'] }),
   );
-  const first = exchange(['Cookie', 'SRV=zz']);
+  const first = exchange(['Cookie', 'SRV=zz'], { etag: '"v1"' });
   assert.deepEqual(first.res['set-cookie'], ['SRV=A; path=/; domain=.example.com; HttpOnly; Secure']);
-  assert.equal(first.res['cache-control'], 'private');
+  assert.equal(first.res['cache-control'], 'private', 'cacheable response (validator): made private');
+  const uncacheable = exchange([], {});
+  assert.equal(uncacheable.res['cache-control'], undefined, 'no freshness nor validator: left alone, as haproxy');
   assert.deepEqual(first.forwarded, [], 'the only cookie was removed: the whole header goes');
   const again = exchange(['Cookie', 'a=1; SRV=B; b=2']);
   assert.deepEqual(again.forwarded, ['Cookie', 'a=1; b=2']);
@@ -128,7 +131,28 @@ test('a single Set-Cookie arrives as a string (node header objects): handled, no
   const ins = setup(cookie('insert', { nocache: true }));
   const i = ins.exchange([], { 'set-cookie': 'other=1' as unknown as string[], 'cache-control': 'no-store' });
   assert.deepEqual(i.res['set-cookie'], ['other=1', 'SRV=A; path=/']);
-  assert.equal(i.res['cache-control'], 'no-store, private');
+  assert.equal(i.res['cache-control'], 'no-store', 'not cacheable: unchanged');
+  const j = ins.exchange([], { 'cache-control': 'max-age=60' });
+  assert.deepEqual(j.res['cache-control'], ['max-age=60', 'private'], 'a second Cache-Control line, as haproxy');
+});
+
+test('cacheability as haproxy 2.6 decides it for nocache', () => {
+  const c = (method: string, status: number, h: Record<string, string>) => cacheable(method, status, h);
+  assert.equal(c('GET', 200, { etag: 'x' }), true);
+  assert.equal(c('HEAD', 200, { 'last-modified': 'x' }), true);
+  assert.equal(c('GET', 200, { expires: 'x' }), true);
+  assert.equal(c('GET', 200, { 'cache-control': 's-maxage=10' }), true);
+  assert.equal(c('GET', 200, { 'cache-control': 'public' }), false, 'public alone is no freshness');
+  assert.equal(c('GET', 200, {}), false);
+  assert.equal(c('POST', 200, { etag: 'x' }), false);
+  assert.equal(c('GET', 302, { etag: 'x' }), false);
+  assert.equal(c('GET', 500, { etag: 'x' }), false);
+  for (const s of [203, 204, 206, 300, 301, 404, 405, 410, 414, 501])
+    assert.equal(c('GET', s, { etag: 'x' }), true, `${s}`);
+  for (const cc of ['no-cache', 'no-store', 'max-age=0', 's-maxage=0', 'private', 'no-cache, max-age=60']) {
+    assert.equal(c('GET', 200, { etag: 'x', 'cache-control': cc }), false, cc);
+  }
+  assert.equal(c('GET', 200, { etag: 'x', pragma: 'no-cache' }), false);
 });
 
 test('cookie rewrite indirect: a direct request loses the server Set-Cookie (client already has it)', () => {

@@ -54,6 +54,8 @@ class BackendSelector implements Selector {
   private readonly backup: LbGroup;
   private current: LbGroup;
   private empty = true;
+  private seenUsable = new Uint8Array(0);
+  private seenWeight = new Float64Array(0);
 
   constructor(
     private readonly servers: ServerState[],
@@ -68,6 +70,7 @@ class BackendSelector implements Selector {
   }
 
   update(): void {
+    this.snapshot();
     const act: ServerState[] = [];
     const bck: ServerState[] = [];
     for (const s of this.servers) if (isUsable(s)) (s.backup ? bck : act).push(s);
@@ -81,9 +84,32 @@ class BackendSelector implements Selector {
     this.empty = act.length === 0 && bck.length === 0;
   }
 
+  /** Records each server's usable state and weight, to notice changes made without update(). */
+  private snapshot(): void {
+    const n = this.servers.length;
+    if (this.seenWeight.length !== n) {
+      this.seenUsable = new Uint8Array(n);
+      this.seenWeight = new Float64Array(n);
+    }
+    for (let i = 0; i < n; i++) {
+      const s = this.servers[i];
+      this.seenUsable[i] = isUsable(s) ? 1 : 0;
+      this.seenWeight[i] = s.effectiveWeight;
+    }
+  }
+
+  /** Something changed since the last update() (checked without allocating). */
+  private stale(): boolean {
+    for (let i = 0; i < this.servers.length; i++) {
+      const s = this.servers[i];
+      if ((isUsable(s) ? 1 : 0) !== this.seenUsable[i] || s.effectiveWeight !== this.seenWeight[i]) return true;
+    }
+    return false;
+  }
+
   pick(txn: HttpTxn, exclude?: ServerState): ServerState | null {
     let s = this.empty ? null : this.current.pick(txn, exclude);
-    if (s === null || !isUsable(s)) {
+    if ((s === null || !isUsable(s)) && this.stale()) {
       // the usable set changed without update(): rebuild once and retry
       this.update();
       s = this.empty ? null : this.current.pick(txn, exclude);

@@ -52,9 +52,13 @@ test('DOWN, MAINT and DRAIN servers are skipped, even without update()', () => {
   assert.equal(seq(sel, 3), 'd d d');
   by('d').op = 'DOWN';
   assert.equal(sel.pick(t0), null);
+  assert.equal(sel.pick(t0), null);
+  // a server coming back is noticed even if nobody called update()
   by('a').op = 'UP';
-  sel.update();
   assert.equal(seq(sel, 2), 'a a');
+  by('b').admin = 'READY';
+  sel.update();
+  assert.equal(seq(sel, 2), 'a b');
 });
 
 test('exclude is skipped when another server is usable, used when it is the only one', () => {

@@ -99,6 +99,8 @@ export interface RedirectModel {
   appendSlash: boolean;
   setCookie?: string;
   clearCookie?: string;
+  /** `ignore-empty`: no redirect when a log-format value evaluates to an empty string. */
+  ignoreEmpty?: boolean;
   cond?: ConditionModel;
   loc: SourceLoc;
 }

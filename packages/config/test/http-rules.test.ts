@@ -143,6 +143,7 @@ test('redirect keyword: every option', () => {
   redirect prefix /v2 append-slash clear-cookie SEEN=
   redirect scheme https if !{ ssl_fc }
   http-request redirect location /x code 303
+  redirect location %[hdr(x-to)] ignore-empty
 `);
   assert.deepEqual(
     r.diagnostics.filter((d) => d.severity === 'error'),
@@ -167,6 +168,7 @@ test('redirect keyword: every option', () => {
       appendSlash: false,
       cond: { polarity: 'if', terms: ['!{', 'ssl_fc', '}'] },
     },
+    { type: 'location', value: '%[hdr(x-to)]', code: 302, dropQuery: false, appendSlash: false, ignoreEmpty: true },
   ]);
 });
 

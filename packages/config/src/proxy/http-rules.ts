@@ -108,7 +108,7 @@ function redirectFrom(
       if (w === 'set-cookie') r.setCookie = v;
       else r.clearCookie = v;
     } else if (w === 'ignore-empty') {
-      // Documented HAProxy flag: no redirect when the value evaluates empty; Switchyard behaves that way.
+      r.ignoreEmpty = true;
     } else {
       return void err(
         ctx,

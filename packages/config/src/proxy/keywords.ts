@@ -66,7 +66,6 @@ const UNSUPPORTED: Record<string, string> = {
   errorfiles: "'errorfiles' (http-errors sections) is not supported; use 'errorfile CODE FILE'",
   'http-error': "'http-error' is not supported; use 'errorfile CODE FILE'",
   monitor: "'monitor fail' is not supported",
-  use_backend_fallback: "'use_backend_fallback' is not a HAProxy keyword",
   persist: "'persist rdp-cookie' is not supported",
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",

@@ -61,11 +61,23 @@ for (let i = 0; i < 5; i++) await admin.renderMetrics();
 const text = await admin.renderMetrics();
 const samples = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
 const prom = await time(() => admin.renderMetrics())();
+// our share: the collectors reading the counters (prom-client's text formatting is the rest)
+const { createExporterRegistries } = await import('../packages/admin/src/metrics/exporter.ts');
+const { LatencyHistograms } = await import('../packages/admin/src/metrics/latency.ts');
+const collectors = createExporterRegistries({
+  runtime: () => rt,
+  version: 'bench',
+  latency: new LatencyHistograms(),
+}).all.getMetricsAsArray() as unknown as Array<{ get(): unknown }>;
+const collect = await time(() => {
+  for (const m of collectors) m.get();
+})();
 const csv = await time(() => renderCsv(collectRows(rt)))();
 console.log(`farm: ${BACKENDS} backends x ${SERVERS} servers, ${RUNS} runs, node ${process.version}`);
 console.log(
   `prometheus render: median ${prom.median.toFixed(1)} ms wall (${prom.cpu.toFixed(1)} ms CPU), p95 ${prom.p95.toFixed(1)} ms, ${samples} samples, ${(text.length / 1024).toFixed(0)} KiB`,
 );
+console.log(`  of which collectors: median ${collect.median.toFixed(1)} ms wall (${collect.cpu.toFixed(1)} ms CPU)`);
 console.log(
   `csv export:        median ${csv.median.toFixed(1)} ms wall (${csv.cpu.toFixed(1)} ms CPU), p95 ${csv.p95.toFixed(1)} ms`,
 );

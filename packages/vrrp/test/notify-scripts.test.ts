@@ -104,6 +104,27 @@ vrrp_sync_group G {
   src.emit({ instance: 'B', to: 'FAULT', priority: 100 });
   await n.drain();
   assert.deepEqual(lines(), ['call [g] [GROUP] [G] [FAULT] [0]', 'call [gfault]']);
+  src.emit({ instance: 'A', to: 'STOP', priority: 100 });
+  src.emit({ instance: 'B', to: 'STOP', priority: 100 });
+  await n.drain();
+  assert.deepEqual(lines(), ['call [g] [GROUP] [G] [FAULT] [0]', 'call [g] [GROUP] [G] [STOP] [0]', 'call [gfault]']);
+});
+
+test('a STOP script is killed after 1 s, as keepalived does at shutdown', async (t) => {
+  const { d } = setup(t);
+  const hang = join(d, 'hang-stop.sh');
+  writeFileSync(hang, '#!/bin/sh\nsleep 30\n');
+  chmodSync(hang, 0o755);
+  const { model } = parseKeepalivedConf(
+    `vrrp_instance V {\n interface eth0\n virtual_router_id 1\n notify_stop ${hang}\n}\n`,
+    '/t.conf',
+  );
+  const logs: string[] = [];
+  const src = new Source();
+  const n = new Notifier(model, { log: (m) => logs.push(m) }).attach(src);
+  src.emit({ instance: 'V', to: 'STOP', priority: 100 });
+  await n.drain();
+  assert.deepEqual(logs, [`(V) notify_stop ${hang} killed by SIGKILL`]);
 });
 
 test('failing, missing and hanging scripts are logged, never thrown', async (t) => {

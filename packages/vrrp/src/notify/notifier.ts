@@ -1,10 +1,11 @@
 /**
- * Notify scripts with keepalived's arguments: on a transition of an instance to MASTER, BACKUP,
- * FAULT or STOP, `notify_<state>` runs first, then `notify` with four more arguments
- * `INSTANCE NAME STATE PRIORITY`. A sync group whose members all reach the same state runs the
- * group's scripts (`GROUP NAME STATE 0`; STOP applies to instances only). Scripts are started in
- * order without waiting (as keepalived forks them), run without a shell, never throw: a failure to
- * start, a non-zero status or a kill is logged. `drain()` waits for the running ones (shutdown).
+ * Notify scripts with keepalived's arguments (keepalived/vrrp/vrrp_notify.c): on a transition of an
+ * instance to MASTER, BACKUP, FAULT or STOP, `notify_<state>` runs first, then `notify` with four
+ * more arguments `INSTANCE NAME STATE PRIORITY`. A sync group whose members all reach the same
+ * state runs the group's scripts (`GROUP NAME STATE 0`: keepalived gives groups priority 0).
+ * Scripts are started in order without waiting (as keepalived forks them), run without a shell,
+ * never throw: a failure to start, a non-zero status or a kill is logged. STOP scripts are killed
+ * after 1 s, as keepalived does so that shutdown is not held up. `drain()` waits for the running ones.
  */
 import { spawn } from 'node:child_process';
 import type { KeepalivedConf, NotifyCommand, NotifyHooks } from '../conf/model.ts';
@@ -30,6 +31,9 @@ export interface NotifierOptions {
 }
 
 const NOTIFIED = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+
+/** keepalived runs STOP notifies with a 1 s timer (system_call_script(..., TIMER_HZ, ...)). */
+const STOP_KILL_MS = 1000;
 
 /** Runs notify scripts for one config. */
 export class Notifier {
@@ -57,7 +61,7 @@ export class Notifier {
     const inst = this.conf.instances.find((i) => i.name === c.instance);
     if (!inst) return;
     this.fire('INSTANCE', inst.name, inst.notify, c.to, c.priority);
-    if (!inst.syncGroup || c.to === 'STOP') return;
+    if (!inst.syncGroup) return;
     const group = this.conf.syncGroups.find((g) => g.name === inst.syncGroup);
     if (!group) return;
     this.memberState.set(inst.name, c.to);
@@ -75,13 +79,15 @@ export class Notifier {
 
   private fire(kind: 'INSTANCE' | 'GROUP', name: string, hooks: NotifyHooks, state: string, priority: number): void {
     const specific = hooks[state.toLowerCase() as 'master' | 'backup' | 'fault' | 'stop'];
-    if (specific) this.run(specific, specific.argv, `(${name}) notify_${state.toLowerCase()}`);
+    const killAfter = state === 'STOP' ? STOP_KILL_MS : (this.opts.killAfterMs ?? 0);
+    if (specific) this.run(specific, specific.argv, `(${name}) notify_${state.toLowerCase()}`, killAfter);
     if (hooks.any) {
-      this.run(hooks.any, [...hooks.any.argv, kind, name, state, String(priority)], `(${name}) notify`);
+      const argv = [...hooks.any.argv, kind, name, state, String(priority)];
+      this.run(hooks.any, argv, `(${name}) notify`, killAfter);
     }
   }
 
-  private run(hook: NotifyCommand, argv: string[], what: string): void {
+  private run(hook: NotifyCommand, argv: string[], what: string, killAfter: number): void {
     const who = hook.user ?? this.conf.globalDefs.scriptUser;
     let runAs: RunAs | undefined;
     if (who) {
@@ -104,7 +110,6 @@ export class Notifier {
         resolve();
         return;
       }
-      const killAfter = this.opts.killAfterMs ?? 0;
       const timer = killAfter > 0 ? setTimeout(() => child.kill('SIGKILL'), killAfter) : undefined;
       child.on('error', (e) => {
         clearTimeout(timer);

@@ -45,6 +45,12 @@ before(async () => {
       req.on('end', () => res.end(String(n)));
       return;
     }
+    if (req.url === '/reject') {
+      // answers before reading the body, like nginx's 413
+      res.writeHead(413, { 'content-length': '0' });
+      res.end();
+      return;
+    }
     if (req.url === '/download') {
       res.writeHead(200, { 'content-length': String(SIZE) });
       Readable.from(chunks(SIZE)).pipe(res);
@@ -174,4 +180,22 @@ test('Upgrade: 101 from the server, then a raw two-way tunnel closed after timeo
   assert.equal(upgrades[0]?.['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
   // idle longer than `timeout tunnel` (800ms): the proxy closes both sides
   await closed;
+});
+
+test('a response before the whole request body closes the client connection (no stray request)', async () => {
+  const s = connect(port, '127.0.0.1');
+  let data = '';
+  s.on('data', (d) => {
+    data += d.toString();
+  });
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  s.write(`POST /reject HTTP/1.1\r\nHost: a\r\nContent-Length: ${8 * MB}\r\n\r\n`);
+  const block = Buffer.alloc(64 * 1024, 0x62);
+  for (let i = 0; i < 16 && !s.destroyed; i++) s.write(block);
+  await until(() => data.includes('\r\n\r\n'), 10000, 'response head');
+  assert.match(data, /^HTTP\/1\.1 413 /);
+  assert.match(data, /\r\nConnection: close\r\n/i);
+  s.end();
+  await closed;
+  assert.equal((data.match(/HTTP\/1\.1 /g) ?? []).length, 1, 'the rest of the body was not read as a request');
 });

@@ -4,8 +4,14 @@ import { checkConfig } from './check.ts';
 import { runProxy } from './run.ts';
 import { versionText } from './version.ts';
 
+/** Signals received before main ran (the bin listens for them while the sources load). */
+export interface StartSignals {
+  /** Stops listening early; true when a reload was asked for meanwhile. */
+  takeReload(): boolean;
+}
+
 /** Runs the command; sets process.exitCode (the proxy keeps running until a stop signal). */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], startSignals?: StartSignals): Promise<void> {
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv);
@@ -15,6 +21,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // Only the proxy reloads; any other command gets the default signal behaviour back.
+  const early = args.command === 'run' ? startSignals : (startSignals?.takeReload(), undefined);
   for (const n of args.notes) process.stderr.write(`[WARNING]  (${process.pid}) : ${n}\n`);
   switch (args.command) {
     case 'help':
@@ -32,7 +40,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'run':
-      process.exitCode = await runProxy(args);
+      process.exitCode = await runProxy(args, early);
       return;
   }
 }

@@ -8,6 +8,7 @@ import { BindError, type CompiledRuntime, Datapath, Logger } from '@switchyard/p
 import type { CliArgs } from './args.ts';
 import { startDemoBackends } from './demo.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
+import type { StartSignals } from './main.ts';
 import { Wiring, WiringError } from './wire.ts';
 
 const DEFAULT_GRACE_MS = 10000;
@@ -17,7 +18,29 @@ function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
 }
 
 /** Runs the proxy; resolves with the exit status once stopped. */
-export async function runProxy(args: CliArgs): Promise<number> {
+export async function runProxy(args: CliArgs, startSignals?: StartSignals): Promise<number> {
+  // A reload asked for while starting is done once started (instead of killing the process).
+  let reloadRequested = startSignals?.takeReload() ?? false;
+  const early = () => {
+    reloadRequested = true;
+  };
+  process.on('SIGHUP', early);
+  process.on('SIGUSR2', early);
+  const release = () => {
+    process.off('SIGHUP', early);
+    process.off('SIGUSR2', early);
+  };
+  try {
+    return await serve(args, () => {
+      release();
+      return reloadRequested;
+    });
+  } finally {
+    release();
+  }
+}
+
+async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
   const loaded = loadRuntime(args.files, logger);
   for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
@@ -111,6 +134,7 @@ export async function runProxy(args: CliArgs): Promise<number> {
   };
   process.on('SIGHUP', onReload);
   process.on('SIGUSR2', onReload);
+  if (takeEarlyReload()) onReload();
   process.on('uncaughtException', (e) =>
     notice('ALERT', `internal error (the request in progress may have failed): ${e.stack ?? e.message}`),
   );

@@ -482,7 +482,11 @@ export class Stream implements Queued {
     else this.ctx.observer?.observe(be, server, 'ok');
     this.status = status;
     const res = this.res;
-    if (this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
+    // A response that comes before the whole request body (e.g. 413): the rest of the body
+    // cannot be told apart from a next request, so the connection closes after the response.
+    const bodyPending = !this.req.complete;
+    if (bodyPending || this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping)
+      res.shouldKeepAlive = false;
     try {
       res.writeHead(status, reason || undefined, headers as unknown as Record<string, string>);
     } catch {
@@ -663,7 +667,13 @@ export class Stream implements Queued {
       this.finish();
       return;
     }
-    if (close || this.ctx.stopping || this.fe.connMode === 'close' || this.be?.connMode === 'close')
+    if (
+      close ||
+      !this.req.complete ||
+      this.ctx.stopping ||
+      this.fe.connMode === 'close' ||
+      this.be?.connMode === 'close'
+    )
       res.shouldKeepAlive = false;
     const h = c.headers;
     const flat: string[] = [];

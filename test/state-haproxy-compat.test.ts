@@ -250,3 +250,87 @@ test('cookie persistence answers like haproxy 2.6 in every mode', {
     );
   }
 });
+
+const STICK_CFG = (port: number, sock: string, ups: Upstream[]) => `
+global
+  stats socket ${sock} level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${port}
+  http-request track-sc0 src table per_ip
+  http-request deny deny_status 429 if { sc_http_req_rate(0) gt 5 }
+  default_backend app
+backend per_ip
+  stick-table type ip size 1k expire 60s store http_req_rate(10s),http_err_cnt
+backend app
+  balance roundrobin
+  stick-table type ip size 1k expire 30m
+  stick on src
+  server s1 127.0.0.1:${ups[0].port}
+  server s2 127.0.0.1:${ups[1].port}
+`;
+
+test('stick on src and a track-sc rate limit behave like haproxy 2.6', {
+  skip: needs('haproxy'),
+  timeout: 120_000,
+}, async (t) => {
+  const ups = await upstreams();
+  t.after(() => Promise.all(ups.map((u) => u.close())));
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const results: Record<string, string[]> = { haproxy: [], switchyard: [] };
+  for (const who of ['haproxy', 'switchyard'] as const) {
+    const port = await freePort();
+    const sock = `${tmp.dir}/${who}-stick.sock`;
+    const file = writeFile(tmp.dir, `${who}-stick.cfg`, STICK_CFG(port, sock, ups));
+    let stop: () => Promise<unknown>;
+    if (who === 'haproxy') {
+      const hp = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
+      const exited = new Promise((r) => hp.once('exit', r));
+      stop = async () => {
+        hp.kill('SIGKILL');
+        await exited;
+      };
+      const deadline = Date.now() + 10_000;
+      // readiness probed from a source address the scenario does not use
+      for (;;) {
+        try {
+          await get(port, {}, '127.0.0.99');
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    } else {
+      const p = await startProxy(['-f', file]);
+      stop = () => p.stop();
+      await get(port, {}, '127.0.0.99');
+    }
+    const out = results[who];
+    const hit = async (src: string) => {
+      const r = await get(port, {}, src);
+      out.push(`${src}:${r.status}:${r.status === 200 ? r.upstream : '-'}`);
+    };
+    try {
+      for (const src of ['127.0.0.41', '127.0.0.42', '127.0.0.43']) await hit(src);
+      for (const src of ['127.0.0.41', '127.0.0.42', '127.0.0.43']) await hit(src);
+      // the server of .41 goes to maintenance: .41 is rebalanced, and stays on its new server after
+      const first = out[0].split(':')[2] === 'u1' ? 's1' : 's2';
+      await cli(sock, `disable server app/${first}`);
+      await hit('127.0.0.41');
+      await cli(sock, `enable server app/${first}`);
+      await hit('127.0.0.41');
+      // rate limit: more than 5 requests in 10 s from one source are denied
+      for (let i = 0; i < 8; i++) await hit('127.0.0.50');
+    } finally {
+      await stop();
+    }
+  }
+  assert.deepEqual(results.switchyard, results.haproxy);
+  t.diagnostic(results.haproxy.join(' '));
+});

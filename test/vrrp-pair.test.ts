@@ -144,3 +144,33 @@ test('pair: two instances in a vrrp_sync_group on one interface move together', 
   assert.doesNotMatch(pa.output() + pb.output(), /packet dropped/);
   assert.match(pb.output(), /ignoring advert from 192\.168\.214\.1 for VRID 5[12]/);
 });
+
+test('pair: SIGHUP reload keeps an unchanged MASTER; a lowered priority hands the VIP over', {
+  skip,
+  timeout: 90_000,
+}, async (t) => {
+  const lab = new Lab('hup', 215);
+  t.after(() => lab.cleanup());
+  const a = lab.node('a', 1);
+  const b = lab.node('b', 2);
+  const vip = lab.addr(100);
+  const pa = lab.sidecar(a, 'A', instanceConf({ name: 'a', priority: 150, vip }));
+  const pb = lab.sidecar(b, 'B', instanceConf({ name: 'b', priority: 100, vip }));
+  assert.ok((await waitFor(() => lab.hasAddr(a, vip), 20_000)) >= 0, pa.output());
+
+  pa.child.kill('SIGHUP');
+  assert.ok((await waitFor(() => /reloaded: kept \[VI_1\]/.test(pa.output()), 10_000)) >= 0, pa.output());
+  await new Promise((r) => setTimeout(r, 4500));
+  assert.ok(
+    lab.hasAddr(a, vip) && !lab.hasAddr(b, vip),
+    `unchanged reload moved the VIP\n${pa.output()}\n${pb.output()}`,
+  );
+  assert.equal(pa.output().match(/Entering MASTER STATE/g)?.length, 1, 'no state change on an unchanged reload');
+
+  lab.file('A.conf', instanceConf({ name: 'a', priority: 50, vip }));
+  pa.child.kill('SIGHUP');
+  assert.ok((await waitFor(() => lab.hasAddr(b, vip) && !lab.hasAddr(a, vip), 20_000)) >= 0, pa.output() + pb.output());
+  assert.match(pa.output(), /reloaded: kept \[\], restarted or started \[VI_1\], stopped \[VI_1\]/);
+  assert.match(pb.output(), /Backup received priority 0 advertisement/);
+  assert.equal(pa.child.exitCode, null, 'still running');
+});

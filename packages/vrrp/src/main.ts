@@ -3,6 +3,7 @@
  *   switchyard vrrp [-f FILE] [-t] [-l] [-D] [-n] [-p PIDFILE] [-r PIDFILE]
  *   switchyard vrrp lint A.conf B.conf
  * Options follow keepalived's; -l and -n are accepted (Switchyard always logs to stderr and never forks).
+ * SIGHUP reloads the file (unchanged instances keep their state), SIGTERM/SIGINT stop.
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { checkConfig, formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
@@ -123,7 +124,32 @@ export async function vrrpMain(
     err(`switchyard vrrp: ${(e as Error).message}\n`);
     return 1;
   }
-  const tracking = attached;
+  let tracking = attached;
+  /** Reloads run one at a time; stopping waits for the one in progress. */
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = async () => {
+    log(`SIGHUP received: reloading ${args.file}`);
+    const next = loadKeepalivedConf(args.file);
+    for (const d of next.diagnostics) err(`${formatDiagnostic(d)}\n`);
+    if (next.diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND') || next.model.instances.length === 0) {
+      log('reload aborted: the file is unreadable or defines no vrrp_instance; the running config stays');
+      return;
+    }
+    try {
+      await tracking.stop();
+      sidecar.clearStateListeners();
+      const r = await sidecar.reload(next.model);
+      tracking = await attachTracking(next.model, sidecar, { log });
+      log(
+        `reloaded: kept [${r.kept.join(' ')}], restarted or started [${r.started.join(' ')}], stopped [${r.stopped.join(' ')}]` +
+          (r.failed.length ? `, failed [${r.failed.join('; ')}]` : ''),
+      );
+    } catch (e) {
+      // A config that cannot run is refused as a whole: the old instances keep running; re-attach their trackers.
+      log(`reload refused: ${(e as Error).message}`);
+      tracking = await attachTracking(sidecar.conf, sidecar, { log });
+    }
+  };
   for (const p of args.pidFiles) {
     try {
       writeFileSync(p, `${process.pid}\n`);
@@ -138,8 +164,8 @@ export async function vrrpMain(
       if (stopping) return;
       stopping = true;
       log(`${sig} received: stopping (priority 0 adverts, removing VIPs)`);
-      sidecar
-        .stop()
+      reloading
+        .then(() => sidecar.stop())
         .then(() => tracking.stop())
         .then(
           () => finish(0),
@@ -149,8 +175,10 @@ export async function vrrpMain(
           },
         );
     };
-    const onHup = () =>
-      log('SIGHUP: configuration reload is not supported by Switchyard yet; restart to apply changes');
+    const onHup = () => {
+      if (stopping) return;
+      reloading = reloading.then(reload).catch((e) => log(`reload failed: ${(e as Error).message}`));
+    };
     const onTerm = () => stop('SIGTERM');
     const onInt = () => stop('SIGINT');
     const finish = (code: number) => {

@@ -30,13 +30,24 @@ export interface SidecarOptions {
   clock?: Clock;
 }
 
+/** What a reload did, by instance name. */
+export interface ReloadResult {
+  kept: string[];
+  stopped: string[];
+  started: string[];
+  /** Instances of the new config that could not start (interface missing...), with the reason. */
+  failed: string[];
+}
+
 /** Runs the instances of one config. */
 export class Sidecar {
   readonly instances: InstanceRunner[] = [];
-  private readonly listeners: ((c: StateChange) => void)[] = [];
+  private listeners: ((c: StateChange) => void)[] = [];
   private readonly log: (msg: string) => void;
-  private readonly groupOf = new Map<string, string>();
-  private readonly syncOf = new Map<string, SyncGroup>();
+  private readonly detail: boolean;
+  private readonly clock: Clock;
+  private groupOf = new Map<string, string>();
+  private syncOf = new Map<string, SyncGroup>();
   private reportChain: Promise<void> = Promise.resolve();
   /** Latest state per instance not yet accepted by the proxy; retried every 2 s (proxy may start later). */
   private unreported = new Map<string, VrrpState>();
@@ -44,37 +55,54 @@ export class Sidecar {
   private reportFailing = false;
   private stopped = false;
   private started = false;
+  private _conf: KeepalivedConf;
 
   /** Builds runners for every instance; throws InstanceConfigError listing every instance that cannot run. */
-  constructor(
-    readonly conf: KeepalivedConf,
-    opts: SidecarOptions = {},
-  ) {
+  constructor(conf: KeepalivedConf, opts: SidecarOptions = {}) {
+    this._conf = conf;
     this.log = opts.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} vrrp: ${m}\n`));
-    const detail = opts.detail ?? false;
+    this.detail = opts.detail ?? false;
+    this.clock = opts.clock ?? realClock;
+    this.instances.push(...this.buildRunners(conf));
+    this.buildGroups();
+  }
+
+  /** The config currently applied. */
+  get conf(): KeepalivedConf {
+    return this._conf;
+  }
+
+  /** One runner per instance of `conf`; throws InstanceConfigError naming every instance that cannot run. */
+  private buildRunners(conf: KeepalivedConf): InstanceRunner[] {
     const errors: string[] = [];
-    for (const g of conf.syncGroups) for (const name of g.group) this.groupOf.set(name, g.name);
+    const out: InstanceRunner[] = [];
     for (const inst of conf.instances) {
       const spec = instanceSpec(inst, conf.globalDefs);
       if (spec instanceof InstanceConfigError) {
         errors.push(spec.message);
         continue;
       }
-      const runner = new InstanceRunner(
-        spec,
-        {
-          log: this.log,
-          debug: (m) => {
-            if (detail) this.log(m);
-          },
-          stateChanged: (r, from, to, reason) => this.changed(r, from, to, reason),
+      const events = {
+        log: this.log,
+        debug: (m: string) => {
+          if (this.detail) this.log(m);
         },
-        opts.clock ?? realClock,
-      );
-      this.instances.push(runner);
+        stateChanged: (r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string) =>
+          this.changed(r, from, to, reason),
+      };
+      out.push(new InstanceRunner(spec, events, this.clock));
     }
     if (errors.length) throw new InstanceConfigError('VRRP_CONFIG', errors.join('\n'));
-    for (const g of conf.syncGroups) {
+    return out;
+  }
+
+  /** (Re)builds the sync groups of the current config over the current runners. */
+  private buildGroups(): void {
+    this.groupOf = new Map();
+    this.syncOf = new Map();
+    for (const r of this.instances) r.machine.gate = undefined;
+    for (const g of this._conf.syncGroups) {
+      for (const name of g.group) this.groupOf.set(name, g.name);
       const members = this.instances.filter((r) => g.group.includes(r.spec.name));
       if (members.length < 2) continue;
       const sg = new SyncGroup(
@@ -83,6 +111,56 @@ export class Sidecar {
       );
       for (const r of members) this.syncOf.set(r.spec.name, sg);
     }
+  }
+
+  /**
+   * Applies a new config (SIGHUP): instances whose settings are unchanged keep running and keep
+   * their state; removed ones stop (priority 0 if MASTER, VIPs removed); new or changed ones start
+   * fresh. Nothing changes if the new config has an instance that cannot run (throws).
+   */
+  async reload(conf: KeepalivedConf): Promise<ReloadResult> {
+    const fresh = this.buildRunners(conf);
+    const key = (r: InstanceRunner) => JSON.stringify(r.spec);
+    const oldByName = new Map(this.instances.map((r) => [r.spec.name, r]));
+    const result: ReloadResult = { kept: [], stopped: [], started: [], failed: [] };
+    const next: InstanceRunner[] = [];
+    const toStart: InstanceRunner[] = [];
+    for (const r of fresh) {
+      const old = oldByName.get(r.spec.name);
+      if (old && key(old) === key(r)) {
+        next.push(old);
+        result.kept.push(r.spec.name);
+        oldByName.delete(r.spec.name);
+      } else {
+        toStart.push(r);
+      }
+    }
+    // Stop what goes away or changes before starting replacements (same VRID, same VIPs).
+    await Promise.all(
+      [...oldByName.values()].map(async (r) => {
+        result.stopped.push(r.spec.name);
+        await r.stop();
+      }),
+    );
+    this._conf = conf;
+    this.instances.splice(0, this.instances.length, ...next);
+    for (const r of toStart) {
+      try {
+        r.start();
+        this.instances.push(r);
+        result.started.push(r.spec.name);
+      } catch (err) {
+        result.failed.push(`${r.spec.name}: ${(err as Error).message}`);
+        this.log(`(${r.spec.name}) cannot start after reload: ${(err as Error).message}`);
+      }
+    }
+    this.buildGroups();
+    return result;
+  }
+
+  /** Drops every state-change subscriber (before re-attaching notify scripts after a reload). */
+  clearStateListeners(): void {
+    this.listeners = [];
   }
 
   /** Subscribes to state changes (notify scripts, tests). */

@@ -144,5 +144,5 @@ test('without any log target nothing is logged per request', async (t) => {
   assert.match(res, /^HTTP\/1\.1 200 /);
   await px.stop();
   assert.equal(px.stdout(), '');
-  assert.doesNotMatch(px.stderr(), /\/quiet/);
+  assert.doesNotMatch(px.stderr(), /GET \/quiet/);
 });

@@ -22,7 +22,7 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
     return;
   }
   // Only the proxy reloads; any other command gets the default signal behaviour back.
-  const early = args.command === 'run' ? startSignals : (startSignals?.takeReload(), undefined);
+  if (args.command !== 'run') startSignals?.takeReload();
   for (const n of args.notes) process.stderr.write(`[WARNING]  (${process.pid}) : ${n}\n`);
   switch (args.command) {
     case 'help':
@@ -40,7 +40,7 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
       return;
     }
     case 'run':
-      process.exitCode = await runProxy(args, early);
+      process.exitCode = await runProxy(args, startSignals);
       return;
   }
 }

@@ -56,7 +56,7 @@ function stateLines(text: string): string[] {
   for (let line of text.split('\n')) {
     line = line.replace(/^\[[A-Z]+\]\s+\(\d+\) : /, '');
     line = line.replace(/backend '([^']+)' has no server available!/, 'backend $1 has no server available!');
-    if (!/^(Backup )?Server \S+\/\S+ |^backend \S+ has no server/.test(line)) continue;
+    if (!/^(Backup )?Server \S+\/\S+ |^backend \S+ has no server|^(Health|Agent) check for /.test(line)) continue;
     out.add(line.replace(/check duration: \d+ms/, 'check duration: Nms'));
   }
   return [...out].sort();
@@ -203,6 +203,97 @@ backend bnone
 
   const theirs = stateLines(hout);
   const ours = stateLines(sy.stderr() + sy.stdout());
+  t.diagnostic(`haproxy:\n${theirs.join('\n')}`);
+  assert.deepEqual(ours, theirs);
+});
+
+/** Runs `cfg(port)` in haproxy then in switchyard until `done(lines)`; returns both sets of lines. */
+async function both(
+  t: { after(fn: () => unknown): void },
+  dir: string,
+  cfg: (fe: number) => string,
+  done: (lines: string[]) => boolean,
+): Promise<{ theirs: string[]; ours: string[] }> {
+  const hcfg = writeFile(dir, 'haproxy.cfg', cfg(await freePort()));
+  const hp = spawn('haproxy', ['-db', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let hout = '';
+  hp.stdout?.on('data', (d) => {
+    hout += d;
+  });
+  hp.stderr?.on('data', (d) => {
+    hout += d;
+  });
+  t.after(() => {
+    if (hp.exitCode === null) hp.kill('SIGKILL');
+  });
+  await until(() => done(stateLines(hout)), 20000, `haproxy lines; got:\n${hout}`);
+  hp.kill('SIGTERM');
+  const sy = await startProxy(['-f', writeFile(dir, 'switchyard.cfg', cfg(await freePort()))]);
+  t.after(async () => {
+    await sy.stop();
+  });
+  await until(() => done(stateLines(sy.stderr() + sy.stdout())), 20000, `switchyard lines; got:\n${sy.stderr()}`);
+  await sy.stop();
+  return { theirs: stateLines(hout), ours: stateLines(sy.stderr() + sy.stdout()) };
+}
+
+test('http-check expect verdicts and log-health-checks lines match haproxy 2.6', {
+  skip: needs('haproxy'),
+}, async (t) => {
+  const tmp = tempDir();
+  const ans = (status: string, body: string) =>
+    raw(`HTTP/1.1 ${status}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  const s302 = await ans('302 Found', '');
+  const nope = await ans('200 OK', 'nope');
+  const s503 = await ans('503 Service Unavailable', 'x');
+  const bad = await ans('200 OK', 'status: bad');
+  const good = await ans('200 OK', 'all good');
+  t.after(async () => {
+    for (const s of [s302, nope, s503, bad, good]) await s.close();
+    tmp.cleanup();
+  });
+  const cfg = (fe: number) => `global
+  log stderr format raw local0 info
+defaults
+  mode http
+  log global
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+  option log-health-checks
+frontend f
+  bind 127.0.0.1:${fe}
+  default_backend b1
+backend b1
+  option httpchk GET /
+  http-check expect status 200
+  server s 127.0.0.1:${s302.port} check inter 300 fall 1
+backend b2
+  option httpchk GET /
+  http-check expect string ok
+  server s 127.0.0.1:${nope.port} check inter 300 fall 1
+backend b3
+  option httpchk GET /
+  http-check expect ! rstatus ^5
+  server s 127.0.0.1:${s503.port} check inter 300 fall 1
+backend b4
+  option httpchk GET /
+  http-check expect rstring "^status: ok"
+  server s 127.0.0.1:${bad.port} check inter 300 fall 1
+backend b5
+  option httpchk GET /
+  http-check expect status 200-299
+  http-check expect ! string bad
+  server s 127.0.0.1:${good.port} check inter 300 fall 1
+`;
+  const want = [
+    /^backend b1 has/,
+    /^backend b2 has/,
+    /^backend b3 has/,
+    /^backend b4 has/,
+    /^Health check for server b5\/s succeeded/,
+  ];
+  const { theirs, ours } = await both(t, tmp.dir, cfg, (lines) => want.every((re) => lines.some((l) => re.test(l))));
   t.diagnostic(`haproxy:\n${theirs.join('\n')}`);
   assert.deepEqual(ours, theirs);
 });

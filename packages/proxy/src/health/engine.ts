@@ -251,15 +251,17 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       logCheck(e, 'Health', r, healthStatusText(s.health, m.rise, m.fall, s.weight));
     }
     e.lastStatus = r.status;
+    // With log-health-checks the reason is on the check line, so haproxy leaves it off the state line.
+    const why = e.be.model.options.logHealthChecks ? undefined : r;
     const want = wantedOp(e);
     if (want !== s.op) {
-      setServerOp(rt, e.be, s, want, 'check', r, clock.now());
-      if (want === 'UP' && r.status === 'L7OKC') setServerStopping(rt, e.be, s, true, 'check', r, clock.now());
+      setServerOp(rt, e.be, s, want, 'check', why, clock.now());
+      if (want === 'UP' && r.status === 'L7OKC') setServerStopping(rt, e.be, s, true, 'check', why, clock.now());
       return;
     }
     if (s.op !== 'UP') return;
-    if (r.status === 'L7OKC') setServerStopping(rt, e.be, s, true, 'check', r, clock.now());
-    else if (passed && s.stopping) setServerStopping(rt, e.be, s, false, 'check', r, clock.now());
+    if (r.status === 'L7OKC') setServerStopping(rt, e.be, s, true, 'check', why, clock.now());
+    else if (passed && s.stopping) setServerStopping(rt, e.be, s, false, 'check', why, clock.now());
   };
 
   const applyAgent = (e: Entry, o: AgentOutcome): void => {

@@ -208,7 +208,7 @@ export function evaluateResponse(
     if (ok) continue;
     if (e.kind === 'status' || e.kind === 'rstatus')
       return { status: 'L7STS', code: head.code, info: head.reason || undefined };
-    return { status: 'L7RSP', code: head.code, info: `HTTP content check did not match (expect ${e.text})` };
+    return { status: 'L7RSP', code: head.code, info: 'HTTP content check did not match' };
   }
   return { status: 'L7OK', code: head.code };
 }

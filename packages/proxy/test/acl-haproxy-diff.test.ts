@@ -178,6 +178,10 @@ const samples: Array<[string, TxnInit]> = [
   ['%ci|%HM|%HU|%HP|%HQ|%HV', { url: '/a?b' }],
   ['%HQ.', { url: '/a' }],
   ['100%% %[str(ok)]', {}],
+  ['%[int(10),add(5)] %[str(10),sub(3)] %[int(6),mul(7)] %[int(7),div(2)] %[int(-7),div(2)] %[int(7),mod(3)]', {}],
+  ['%[int(-7),mod(3)] %[int(5),neg] %[int(7),div(0)] %[int(7),mod(0)]', {}],
+  ['%[int(0),http_date] | %[int(86400),http_date(3600)]', {}],
+  ['%[uuid,length] %[rand(1)]', {}],
 ];
 
 test('log-format samples render as in HAProxy', { skip: needs('haproxy') }, async (t) => {

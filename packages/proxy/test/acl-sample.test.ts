@@ -85,6 +85,33 @@ test('sample context: single values, last occurrence by default', () => {
   assert.equal(fetch('fe_name')(t), 'fe');
 });
 
+test('time, random, environment fetches and arithmetic converters', () => {
+  const t = txn();
+  const now = Math.floor(Date.now() / 1000);
+  const d = fetch('date')(t) as number;
+  assert.ok(d >= now && d <= now + 5);
+  const d2 = fetch('date(3600)')(t) as number;
+  assert.ok(d2 >= now + 3600 && d2 <= now + 3605);
+  assert.equal(fetch('date,sub(10),add(10)')(t), fetch('date')(t));
+  assert.match(
+    fetch('date,http_date')(t) as string,
+    /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  );
+  assert.equal(fetch('int(0),http_date')(t), 'Thu, 01 Jan 1970 00:00:00 GMT');
+  assert.equal(fetch('int(7),div(0)')(t), '9223372036854775807');
+  for (let i = 0; i < 50; i++) {
+    const r = fetch('rand(6)')(t) as number;
+    assert.ok(Number.isInteger(r) && r >= 0 && r < 6);
+  }
+  assert.match(fetch('uuid')(t) as string, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(fetch('uuid')(t), fetch('uuid')(t));
+  process.env.SY_TEST_ENV = 'from-env';
+  assert.equal(fetch('env(SY_TEST_ENV)')(t), 'from-env');
+  delete process.env.SY_TEST_ENV;
+  assert.equal(fetch('env(SY_TEST_ENV)')(t), undefined);
+  assert.equal(typeof fetch('hostname')(t), 'string');
+});
+
 test('compileFetch errors', () => {
   const bad = (expr: string) => {
     const diags: Diagnostic[] = [];
@@ -102,6 +129,10 @@ test('compileFetch errors', () => {
   assert.match(bad('str(x),ipmask(40)'), /invalid IPv4 mask/);
   assert.match(bad('url_param(a,bc)'), /single character/);
   assert.match(bad('int(x)'), /not an integer/);
+  assert.match(bad('uuid(7)'), /only UUID version 4/);
+  assert.match(bad('rand(0)'), /must be a positive integer/);
+  assert.match(bad('date,add(x)'), /'x' is not an integer \(variables are not supported\)/);
+  assert.match(bad('date(x)'), /offset 'x' is not an integer/);
 });
 
 test('log-format: literals, %[expr], variables, %%, +Q, absent samples', () => {

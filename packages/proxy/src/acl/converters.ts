@@ -2,7 +2,7 @@
  * Converters applied after a fetch (`req.hdr(host),lower,field(1,:)`). Each validates its
  * arguments once; at request time it maps one value to another (undefined = sample lost).
  */
-import { type Scalar, toIp, toStr } from './cast.ts';
+import { type Scalar, toInt, toIp, toStr } from './cast.ts';
 import { type IpAddr, parseNet } from './ip.ts';
 import { mapConverters } from './map-converters.ts';
 import type { SampleType } from './types.ts';
@@ -150,6 +150,44 @@ function noArgs(out: SampleType, fn: ConvFn): ConverterDef {
   return { out, minArgs: 0, maxArgs: 0, create: () => fn };
 }
 
+/** Integer arithmetic converters: `add(n)`, `sub(n)`, `mul(n)`, `div(n)`, `mod(n)`. */
+function arith(op: (a: number, b: number) => number | string): ConverterDef {
+  return {
+    out: 'int',
+    minArgs: 1,
+    maxArgs: 1,
+    create(args) {
+      if (!/^-?[0-9]+$/.test(args[0])) return `'${args[0]}' is not an integer (variables are not supported)`;
+      const b = Number(args[0]);
+      return (v) => {
+        const a = toInt(v);
+        return a === undefined ? undefined : op(a, b);
+      };
+    },
+  };
+}
+
+/**
+ * What HAProxy returns for a division by zero: the largest signed 64-bit integer. Kept as text
+ * because a JS number cannot hold it exactly (it prints the same; compares as ~9.22e18).
+ */
+const INT64_MAX = '9223372036854775807';
+
+/** `http_date([offset])`: an epoch time (seconds) as an IMF-fixdate (RFC 9110), e.g. for Expires. */
+const httpDate: ConverterDef = {
+  out: 'str',
+  minArgs: 0,
+  maxArgs: 1,
+  create(args) {
+    if (args[0] !== undefined && !/^-?[0-9]+$/.test(args[0])) return `offset '${args[0]}' is not an integer`;
+    const off = Number(args[0] ?? 0);
+    return (v) => {
+      const t = toInt(v);
+      return t === undefined ? undefined : new Date((t + off) * 1000).toUTCString();
+    };
+  },
+};
+
 export const CONVERTERS = new Map<string, ConverterDef>([
   ['lower', noArgs('str', (v) => toStr(v).toLowerCase())],
   ['upper', noArgs('str', (v) => toStr(v).toUpperCase())],
@@ -172,5 +210,18 @@ export const CONVERTERS = new Map<string, ConverterDef>([
   ['word', splitter(true)],
   ['regsub', regsub],
   ['ipmask', ipmask],
+  ['add', arith((a, b) => a + b)],
+  ['sub', arith((a, b) => a - b)],
+  ['mul', arith((a, b) => a * b)],
+  ['div', arith((a, b) => (b === 0 ? INT64_MAX : Math.trunc(a / b)))],
+  ['mod', arith((a, b) => (b === 0 ? 0 : a % b))],
+  [
+    'neg',
+    noArgs('int', (v) => {
+      const a = toInt(v);
+      return a === undefined ? undefined : -a;
+    }),
+  ],
+  ['http_date', httpDate],
   ...mapConverters(),
 ]);

@@ -2,6 +2,8 @@
  * Sample fetch keywords (HAProxy names) and the registry other packages extend with
  * registerFetch(). Each definition validates its arguments once and returns a closure.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { HttpTxn } from '../txn.ts';
 import { strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
@@ -223,6 +225,53 @@ function urlHasQuery(txn: HttpTxn): boolean {
   return txn.url.indexOf('?') >= 0;
 }
 
+/** `date([offset])`: the current time in seconds since the epoch, plus `offset` seconds. */
+const dateFetch: FetchDef = {
+  type: 'int',
+  minArgs: 0,
+  maxArgs: 1,
+  create(args) {
+    const off = args[0] === undefined || args[0] === '' ? 0 : intArg(args[0]);
+    if (off === undefined) return `offset '${args[0]}' is not an integer`;
+    return () => Math.floor(Date.now() / 1000) + off;
+  },
+};
+
+/** `rand([range])`: a random integer in [0, range) (range 2^32 by default). */
+const randFetch: FetchDef = {
+  type: 'int',
+  minArgs: 0,
+  maxArgs: 1,
+  create(args) {
+    const range = args[0] === undefined ? 2 ** 32 : intArg(args[0]);
+    if (range === undefined || range <= 0) return `range '${args[0]}' must be a positive integer`;
+    return () => Math.floor(Math.random() * range);
+  },
+};
+
+/** `uuid([4])`: a random (version 4) UUID. */
+const uuidFetch: FetchDef = {
+  type: 'str',
+  minArgs: 0,
+  maxArgs: 1,
+  create(args) {
+    if (args[0] !== undefined && args[0] !== '4') return `only UUID version 4 is supported, got '${args[0]}'`;
+    return () => randomUUID();
+  },
+};
+
+/** `env(NAME)`: an environment variable of the process (no sample when unset). */
+const envFetch: FetchDef = {
+  type: 'str',
+  minArgs: 1,
+  maxArgs: 1,
+  create(args) {
+    const name = args[0];
+    if (name === '') return 'expects a variable name';
+    return () => process.env[name];
+  },
+};
+
 const builtins: Array<[string[], FetchDef]> = [
   [['hdr', 'req.hdr'], headerFetch(true)],
   [['req.fhdr'], headerFetch(false)],
@@ -261,6 +310,11 @@ const builtins: Array<[string[], FetchDef]> = [
   [['req.proto_http'], simple('bool', () => true)],
   [['fe_name'], simple('str', (t) => t.frontend)],
   [['be_name'], simple('str', (t) => t.backend)],
+  [['date'], dateFetch],
+  [['rand'], randFetch],
+  [['uuid'], uuidFetch],
+  [['env'], envFetch],
+  [['hostname'], simple('str', () => hostname())],
   [['str'], constant('str')],
   [['int'], constant('int')],
   [['bool'], constant('bool')],

@@ -5,7 +5,7 @@
  * Options follow keepalived's; -l and -n are accepted (Switchyard always logs to stderr and never forks).
  * SIGHUP reloads the file (unchanged instances keep their state), SIGTERM/SIGINT stop.
  */
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, unlinkSync, writeFileSync } from 'node:fs';
 import { checkConfig, formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
 import { lintCommand } from './lint/index.ts';
 import { Sidecar } from './sidecar.ts';
@@ -79,6 +79,20 @@ export function parseVrrpArgs(argv: string[]): VrrpArgs | string {
 
 type Out = (s: string) => void;
 
+/** True when `name` is an executable in PATH (or the usual sbin directories). */
+function onPath(name: string): boolean {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  return dirs.some((d) => {
+    if (!d) return false;
+    try {
+      accessSync(`${d}/${name}`, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Entry point for `switchyard vrrp ...`; resolves with the exit status once the sidecar stops. */
 export async function vrrpMain(
   argv: string[],
@@ -112,6 +126,13 @@ export async function vrrpMain(
     return 1;
   }
   const log = (m: string) => err(`${new Date().toISOString()} switchyard-vrrp[${process.pid}]: ${m}\n`);
+  // VIPs go through iproute2's `ip`, gratuitous ARPs through iputils' `arping`.
+  if (!onPath('ip')) {
+    err("switchyard vrrp: iproute2's `ip` command not found in PATH: it adds and removes the VIPs\n");
+    return 1;
+  }
+  if (!onPath('arping'))
+    log('WARNING: `arping` (iputils-arping) not found: no gratuitous ARP will be sent on becoming MASTER');
   let sidecar: Sidecar;
   let attached: Attached | undefined;
   try {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect } from 'node:tls';
@@ -136,4 +137,28 @@ test('a bind whose certificate is missing refuses to start with FILE:LINE', { sk
   const p = await startProxy(['-f', cfg], { waitReady: false });
   assert.equal(await p.exited, 1);
   assert.match(p.stderr(), /bad-tls\.cfg:13: .*missing\.pem/);
+});
+
+test('server ... ssl verify none: HTTPS to the backend', { skip }, async (t) => {
+  const pem = readFileSync(join(tmp.dir, 'certs', 'a.example.pem'), 'utf8');
+  const tlsUp = createHttpsServer({ key: pem, cert: pem }, (req, res) => {
+    res.end(`tls upstream saw ${req.url} over ${(req.socket as { encrypted?: boolean }).encrypted ? 'TLS' : 'plain'}`);
+  });
+  await new Promise<void>((r) => tlsUp.listen(0, '127.0.0.1', r));
+  const port = await freePort();
+  const upPort = (tlsUp.address() as { port: number }).port;
+  const cfg = writeFile(
+    tmp.dir,
+    'up-tls.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s 127.0.0.1:${upPort} ssl verify none\n`,
+  );
+  const p = await startProxy(['-f', cfg]);
+  t.after(async () => {
+    await p.stop();
+    tlsUp.closeAllConnections();
+    tlsUp.close();
+  });
+  const res = await rawRequest(port, 'GET /enc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  assert.match(res, /^HTTP\/1\.1 200 /);
+  assert.ok(res.endsWith('tls upstream saw /enc over TLS'));
 });

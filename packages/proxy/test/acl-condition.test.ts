@@ -149,6 +149,8 @@ test('condition syntax errors', () => {
   assert.match(errors(['a path /a'], 'a && a')[0], /'&&' is not an operator/);
   assert.match(errors(['a path /a'], '!')[0], /'!' must be followed by an ACL/);
   assert.match(errors(['a path /a'], '')[0], /missing condition/);
+  assert.match(errors(['a path /a'], 'a ( )')[0], /empty parentheses/);
+  assert.match(errors(['a path /a'], 'a or or a')[0], /'or' must have a condition on each side/);
   assert.match(errors([], '{ nosuch 1 }')[0], /test\.cfg:50: ACL_UNKNOWN_FETCH: unknown fetch method 'nosuch'/);
 });
 

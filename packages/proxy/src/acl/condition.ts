@@ -114,9 +114,10 @@ class Parser {
     }
     if (terms.length === 0) {
       const next = this.toks[this.pos];
-      throw new CondError(
-        next?.t === 'or' || this.pos > 0 ? "'or' must have a condition on each side" : 'missing condition',
-      );
+      const prev = this.toks[this.pos - 1];
+      if (next?.t === 'or' || prev?.t === 'or') throw new CondError("'or' must have a condition on each side");
+      if (next?.t === 'rp' && prev?.t === 'lp') throw new CondError("empty parentheses '( )'");
+      throw new CondError('missing condition');
     }
     return and(terms);
   }

@@ -35,7 +35,6 @@ export const MSG = {
   requireWeight: 'Require <weight> or <weight%>.',
   absWeightRange: 'Absolute weight can only be between 0 and 256 inclusive.',
   relWeightPositive: 'Relative weight must be positive.',
-  relWeightTooLarge: 'Relative weight too large.',
   weightGarbage: 'Empty weight string empty or preceded by garbage',
   weightTrailing: 'Trailing garbage in weight string',
   staticWeights: "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.",
@@ -75,8 +74,8 @@ export function parseWeight(be: BackendRuntime, s: ServerState, arg: string | un
   let w: number;
   if (rel) {
     if (n < 0) throw new AdminError('ADM_BAD_WEIGHT', MSG.relWeightPositive);
-    w = Math.floor((s.initialWeight * n) / 100);
-    if (w > 256) throw new AdminError('ADM_BAD_WEIGHT', MSG.relWeightTooLarge);
+    // HAProxy caps relative weights at 256 (and the percentage at 25600 against overflow)
+    w = Math.min(256, Math.floor((s.initialWeight * Math.min(n, 25600)) / 100));
   } else {
     if (n < 0 || n > 256) throw new AdminError('ADM_BAD_WEIGHT', MSG.absWeightRange);
     w = n;

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { needs } from '../../../test/helpers/system.ts';
-import type { CliContext } from '../src/cli/commands.ts';
+import { type CliContext, runCommand } from '../src/cli/commands.ts';
 import { CliSocketError, closeCliSocket, listenCliSocket } from '../src/cli/socket-server.ts';
-import { sampleRuntime, socketModel, testControl } from './helpers/runtime.ts';
+import { buildRuntime, proxyModel, sampleRuntime, serverModel, socketModel, testControl } from './helpers/runtime.ts';
 import { cliQuery, cliSession, socat } from './helpers/socket.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-cli-'));
@@ -230,5 +230,35 @@ describe('runtime API', () => {
     const out = await admin('x'.repeat(20000));
     assert.match(out, /Command line too long/);
     assert.equal(await admin('show backend'), '# name\napp\nstats\n\n');
+  });
+});
+
+describe('weights on static algorithms (as haproxy 2.6 answers)', () => {
+  const st = proxyModel('backend', 'st', 2, {
+    balance: { algo: 'static-rr', options: {} },
+    servers: [serverModel('a', 1, { weight: 10 })],
+  });
+  const hs = proxyModel('backend', 'hs', 3, {
+    balance: { algo: 'source', options: {} },
+    servers: [serverModel('a', 1, { weight: 10 })],
+  });
+  const srt = buildRuntime([st, hs]);
+  const sctx: CliContext = {
+    runtime: () => srt,
+    control: testControl,
+    info: { version: 'x', releaseDate: 'y', pid: 1 },
+  };
+  const run = (c: string) => runCommand(sctx, { level: 'admin', interactive: false, timeoutMs: 1000, quit: false }, c);
+  const msg = "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
+
+  test('only 0 and the initial weight are accepted', () => {
+    assert.equal(run('set weight st/a 5'), msg);
+    assert.equal(run('set weight st/a 50%'), msg);
+    assert.equal(run('set weight st/a 99999%'), msg);
+    assert.equal(run('set weight hs/a 5'), msg, 'map-based hashing is static too');
+    assert.equal(srt.backends.get('st')?.serversByName.get('a')?.weight, 10);
+    assert.equal(run('set weight st/a 0'), '');
+    assert.equal(run('set weight st/a 100%'), '');
+    assert.equal(run('get weight st/a'), '10 (initial 10)\n');
   });
 });

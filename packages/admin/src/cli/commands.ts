@@ -131,7 +131,9 @@ const COMMANDS: Command[] = [
       const { be, s } = needArgsServer(ctx, args[0]);
       const v = args[1];
       if (v === undefined || v === '') return 'Require <maxconn>.\n';
-      if (!/^\d+$/.test(v)) return 'maxconn string empty or preceded by garbage';
+      // HAProxy's replies, without the final newline as it prints them
+      if (!/^\d/.test(v)) return 'maxconn string empty or preceded by garbage';
+      if (!/^\d+$/.test(v)) return 'Trailing garbage in maxconn string';
       applyMaxconn(ctx.control, ctx.runtime(), be, s, Number(v), ORIGIN);
       return '';
     },
@@ -171,7 +173,7 @@ const COMMANDS: Command[] = [
     run(args, _c, sess) {
       if (args[0] !== 'cli') return "'set timeout' only supports 'cli'.\n";
       const n = args[1] !== undefined && /^\d+$/.test(args[1]) ? Number(args[1]) : Number.NaN;
-      if (!(n > 0)) return 'Expects an integer value.\n';
+      if (!(n > 0)) return 'Invalid timeout value.\n';
       sess.timeoutMs = n * 1000;
       return '';
     },

@@ -87,6 +87,7 @@ export function parseLogTarget(ctx: LineCtx): LogTarget | undefined {
         err(ctx, 'CFG_BAD_VALUE', `log: 'len' expects a length between 80 and 65535, got '${a[i + 1] ?? ''}'`);
         return undefined;
       }
+      t.maxLen = n;
       i += 2;
     } else if (a[i] === 'format') {
       const f = a[i + 1] ?? '';

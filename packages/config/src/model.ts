@@ -37,6 +37,8 @@ export interface LogTarget {
   minLevel?: string;
   /** `format raw|rfc3164|rfc5424|short`, default rfc3164 for udp, raw for stdout. */
   format: 'raw' | 'rfc3164' | 'rfc5424' | 'short';
+  /** `len N`: maximum line length sent (80-65535); HAProxy's default is 1024. */
+  maxLen?: number;
   loc: SourceLoc;
 }
 

@@ -25,7 +25,13 @@ export function parsePeersLine(ctx: LineCtx, p: PeersModel): void {
     p.peers.push({ name, host: a.host, port: a.port, loc: { ...ctx.loc } });
     return;
   }
-  if (kw === 'disabled' || kw === 'enable' || kw === 'enabled') return;
+  if (kw === 'disabled' || kw === 'enable' || kw === 'enabled') {
+    return void warn(
+      ctx,
+      'CFG_IGNORED_KEYWORD',
+      `'${kw}' in a peers section ignored: Switchyard shares tables through Redis ('redis-url' in global), not the peers protocol`,
+    );
+  }
   if (
     kw === 'bind' ||
     kw === 'default-server' ||

@@ -59,6 +59,7 @@ test('global log targets: udp host[:port], len, format, stdout, unix paths, leve
       kind: 'udp',
       host: '10.0.0.1',
       port: 5140,
+      maxLen: 4096,
       format: 'rfc5424',
       facility: 'local1',
       level: 'notice',

@@ -109,3 +109,77 @@ peers mypeers
   assert.ok(state.includes('STATE_UNKNOWN_TABLE@9'), state.join(' '));
   assert.ok(state.includes('STATE_PEERS_VIA_REDIS@11'), state.join(' '));
 });
+
+test('stick rules with conditions and header keys, track-sc1 on a string table, fetches in ACLs', () => {
+  const { built, diags } = load(`
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:18997
+  http-request track-sc1 req.hdr(x-api-key) table per_key
+  http-request deny deny_status 429 if { sc1_http_req_cnt gt 2 }
+  http-request deny deny_status 403 if { src_get_gpc0(per_key) gt 0 }
+  default_backend app
+backend per_key
+  stick-table type string len 16 size 1k expire 1m store http_req_cnt,gpc0
+backend app
+  stick-table type string len 32 size 1k expire 30m
+  stick match req.hdr(x-user) if { path_beg /app }
+  stick store-request req.hdr(x-user) if { path_beg /app }
+  server s1 127.0.0.1:9001
+  server s2 127.0.0.1:9002
+`);
+  assert.deepEqual(
+    diags.filter((d) => d.severity === 'error').map((d) => `${d.loc.line}: ${d.message}`),
+    [],
+  );
+  const rt = built.runtime;
+  const layer = createStateLayer(rt);
+  const fe = rt.frontends.get('fe')!;
+  const be = rt.backends.get('app')!;
+  const rules = fe.requestRules.filter((r: { action: string }) => r.action === 'deny') as Array<{
+    cond: (t: unknown) => boolean;
+  }>;
+  const txn = (path: string, headers: string[]) =>
+    makeTxn({
+      method: 'GET',
+      url: path,
+      httpVersion: '1.1',
+      rawHeaders: headers,
+      srcIp: '10.0.0.1',
+      srcPort: 1,
+      dstIp: '127.0.0.1',
+      dstPort: 80,
+      ssl: false,
+      frontend: 'fe',
+    });
+
+  const denied: boolean[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = txn('/', ['X-Api-Key', 'key-123']);
+    layer.hooks.trackSc!(t, 'fe', 0);
+    denied.push(rules[0].cond(t));
+    layer.hooks.requestEnded!(t, fe, 200);
+  }
+  assert.deepEqual(denied, [false, false, true, true], 'sc1_http_req_cnt gt 2');
+  assert.equal(layer.tables.get('per_key')!.count, 1);
+
+  // conditions on stick rules: only /app requests stick
+  const a = txn('/app/x', ['X-User', 'alice']);
+  assert.equal(layer.hooks.persistentServer!(a, be), undefined);
+  layer.hooks.serverChosen!(a, be, be.servers[1]);
+  assert.equal(layer.hooks.persistentServer!(txn('/app/y', ['X-User', 'alice']), be), be.servers[1]);
+  assert.equal(
+    layer.hooks.persistentServer!(txn('/other', ['X-User', 'alice']), be),
+    undefined,
+    'condition false: no match',
+  );
+  const b = txn('/other', ['X-User', 'bob']);
+  layer.hooks.persistentServer!(b, be);
+  layer.hooks.serverChosen!(b, be, be.servers[0]);
+  assert.equal(layer.tables.get('app')!.count, 1, 'condition false: nothing stored');
+  void layer.stop();
+});

@@ -180,3 +180,40 @@ test('configuration errors are reported with their location', () => {
   ]);
   void layer.stop();
 });
+
+test('reload: unchanged tables keep their entries, changed ones start empty, a bad config changes nothing', async (t) => {
+  const mkBe = (size: number, table2 = 'be') =>
+    proxy('backend', 'be', 1, {
+      stickTable: table([], { size, expire: 60_000 }),
+      stickRules: [stick('on', 'src', { table: table2 === 'be' ? undefined : table2 })],
+      servers: [server('s1', 1), server('s2', 2)],
+    });
+  const rt1 = runtime(config([mkBe(100)]));
+  const layer = createStateLayer(rt1);
+  t.after(() => layer.stop());
+  const be1 = rt1.backends.get('be')!;
+  const txn = request('10.5.0.1');
+  layer.hooks.persistentServer!(txn, be1);
+  layer.hooks.serverChosen!(txn, be1, be1.servers[1]);
+
+  const rt2 = runtime(config([mkBe(100)]));
+  assert.deepEqual(layer.swapRuntime(rt2), []);
+  const be2 = rt2.backends.get('be')!;
+  assert.equal(layer.hooks.persistentServer!(request('10.5.0.1'), be2), be2.servers[1], 'entry kept across reload');
+
+  const bad = runtime(config([mkBe(100, 'nowhere')]));
+  const diags = layer.swapRuntime(bad);
+  assert.deepEqual(
+    diags.map((d) => d.code),
+    ['STATE_UNKNOWN_TABLE'],
+  );
+  assert.equal(
+    layer.hooks.persistentServer!(request('10.5.0.1'), be2),
+    be2.servers[1],
+    'refused reload changed nothing',
+  );
+
+  const rt3 = runtime(config([mkBe(200)]));
+  assert.deepEqual(layer.swapRuntime(rt3), []);
+  assert.equal(layer.tables.get('be')!.count, 0, 'size changed: a new table');
+});

@@ -67,6 +67,17 @@ export interface HaproxyPeer {
  * frontend port). Throws with HAProxy's own messages when the config does not load.
  */
 export async function startHaproxy(body: string): Promise<HaproxyPeer> {
+  // the free port can be taken by a parallel test before HAProxy binds it: try a few ports
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(body);
+    } catch (e) {
+      if (attempt >= 3 || !/cannot bind|Address already in use|did not listen/i.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startOnce(body: string): Promise<HaproxyPeer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sy-hap-'));
   const cfg = join(dir, 'haproxy.cfg');

@@ -58,6 +58,8 @@ backend app
   });
   assert.match(last.why, /1 frontend\(s\) OPEN, server app\/s1 UP/);
   tracker.start();
+  await tracker.settled();
+  assert.equal(tracker.ok, true, 'decided healthy');
   await up.close();
   upOpen = false;
   await until(() => !tracker.ok, 30_000, 'unhealthy after s1 went DOWN');

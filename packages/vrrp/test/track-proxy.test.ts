@@ -113,6 +113,8 @@ backend app
   t.after(() => tracker.stop());
   await until(async () => (await tracker.check()).ok, 'HAProxy healthy');
   tracker.start();
+  await tracker.settled();
+  assert.equal(tracker.ok, true, 'decided healthy');
   // The web server goes away: HAProxy's check marks s1 DOWN, the node is unhealthy.
   await new Promise((r) => web!.close(r));
   web = undefined;

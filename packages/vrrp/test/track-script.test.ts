@@ -76,14 +76,15 @@ test('ScriptTracker: fall 2 / rise 2 on a real script toggled through a file', a
   const changes: boolean[] = [];
   tr.on('change', (ok) => changes.push(ok));
   t.after(() => tr.stop());
+  assert.equal(tr.pending, true);
   tr.start();
-  await new Promise((r) => setTimeout(r, 400));
-  assert.equal(tr.ok, true);
+  await tr.settled();
+  assert.equal(tr.ok, true, 'two successes decide it OK');
   unlinkSync(flag);
   await until(() => !tr.ok, 'script failed');
   writeFileSync(flag, '');
   await until(() => tr.ok, 'script recovered');
-  assert.deepEqual(changes, [false, true]);
+  assert.deepEqual(changes, [true, false, true]);
   assert.ok(
     logs.some((l) => /VRRP_Script\(chk\) failed \(exited with status 1\)/.test(l)),
     logs.join('\n'),
@@ -164,4 +165,22 @@ vrrp_sync_group G {
   writeFileSync(b.flag, '');
   writeFileSync(a.flag, '');
   await until(() => fault.get('V1') === false && fault.get('V2') === false && prio.get('V0') === 100, 'recovery');
+});
+
+test('Tracking.start waits for the first script result: a failing unweighted script faults from the start', async (t) => {
+  const d = tmp(t);
+  const { script } = flagScript(d);
+  const { model } = parseKeepalivedConf(
+    `vrrp_script chk {\n script "${script}"\n}\nvrrp_instance V {\n interface x\n dont_track_primary\n virtual_router_id 1\n track_script {\n chk\n }\n}\n`,
+    join(d, 'k.conf'),
+  );
+  const calls: string[] = [];
+  const tracking = new Tracking(model, {
+    setEffectivePriority: (i, p) => calls.push(`prio ${i} ${p}`),
+    setFault: (i, f, why) => calls.push(`fault ${i} ${f} ${why}`),
+  });
+  t.after(() => tracking.stop());
+  await tracking.start();
+  // The very first state pushed already says FAULT: no window where the node could take the VIP.
+  assert.deepEqual(calls.slice(0, 2), ['prio V 100', 'fault V true script chk failing']);
 });

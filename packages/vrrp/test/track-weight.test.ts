@@ -28,10 +28,13 @@ test('effective priority is clamped to 1..254 and 255 is never changed', () => {
   assert.equal(effectivePriority(255, -100), 255);
 });
 
-test('rise/fall: starts OK, fall consecutive failures after a success, rise successes to recover', () => {
+test('rise/fall: pending until decided (rise successes or one failure), then keepalived counting', () => {
   const rf = new RiseFall(2, 3, false);
-  assert.equal(rf.ok, true);
-  assert.equal(rf.record(true), true); // now at the top: three failures needed
+  assert.deepEqual([rf.ok, rf.pending], [false, true]);
+  assert.equal(rf.record(true), false);
+  assert.equal(rf.pending, true);
+  assert.equal(rf.record(true), true); // decided OK, at the top: three failures needed
+  assert.equal(rf.pending, false);
   assert.equal(rf.record(false), true);
   assert.equal(rf.record(false), true);
   assert.equal(rf.record(false), false);
@@ -39,13 +42,14 @@ test('rise/fall: starts OK, fall consecutive failures after a success, rise succ
   assert.equal(rf.record(true), true);
 });
 
-test('rise/fall: a fresh counter fails on the first failure (keepalived starts at the edge)', () => {
+test('rise/fall: one failure decides a pending counter as failed', () => {
   const rf = new RiseFall(1, 3, false);
   assert.equal(rf.record(false), false);
+  assert.equal(rf.pending, false);
 });
 
-test('rise/fall: init_fail starts failed and needs one success with rise 1', () => {
+test('rise/fall: init_fail starts failed (not pending) and needs rise successes', () => {
   const rf = new RiseFall(1, 1, true);
-  assert.equal(rf.ok, false);
+  assert.deepEqual([rf.ok, rf.pending], [false, false]);
   assert.equal(rf.record(true), true);
 });

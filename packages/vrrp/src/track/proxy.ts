@@ -48,7 +48,7 @@ export class ProxyTracker extends Tracker {
     readonly conf: TrackProxy & { socket: string },
     opts: { log?: (msg: string) => void } = {},
   ) {
-    super(true);
+    super(false, true);
     this.label = `proxy ${conf.socket}`;
     this.counter = new RiseFall(conf.rise, conf.fall, false);
     this.log = opts.log ?? (() => {});
@@ -84,12 +84,14 @@ export class ProxyTracker extends Tracker {
       .then((r) => {
         if (this.stopped) return;
         const was = this.ok;
+        const wasPending = this.pending;
         const ok = this.counter.record(r.ok);
-        if (ok !== was || (!ok && r.why !== this.lastWhy)) {
+        const decided = wasPending && !this.counter.pending;
+        if (ok !== was || decided || (!ok && r.why !== this.lastWhy)) {
           this.log(`track_proxy ${this.conf.socket}: ${ok ? 'healthy' : 'unhealthy'} (${r.why})`);
         }
         this.lastWhy = r.why;
-        this.set(ok, `${this.label} ${ok ? 'healthy' : 'unhealthy'}: ${r.why}`);
+        this.set(ok, `${this.label} ${ok ? 'healthy' : 'unhealthy'}: ${r.why}`, this.counter.pending);
       })
       .finally(() => {
         this.running = undefined;

@@ -20,6 +20,8 @@ export interface ScriptRun {
   success: boolean;
   /** Exit code, or undefined when killed or not started. */
   code?: number;
+  /** Killed for running past its timeout. */
+  timedOut?: boolean;
   detail: string;
 }
 
@@ -49,7 +51,7 @@ export function runOnce(argv: string[], timeoutMs: number, runAs?: RunAs): Promi
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
       } catch {}
-      done({ success: false, detail: `timed out after ${timeoutMs / 1000}s` });
+      done({ success: false, timedOut: true, detail: `timed out after ${timeoutMs / 1000}s` });
     }, timeoutMs);
     child.on('error', (e) => done({ success: false, detail: `cannot run: ${e.message}` }));
     child.on('exit', (code, signal) => {
@@ -75,7 +77,7 @@ export class ScriptTracker extends Tracker {
     readonly script: VrrpScript,
     opts: ScriptTrackerOptions = {},
   ) {
-    super(!script.initFail);
+    super(false, !script.initFail);
     this.label = `script ${script.name}`;
     this.counter = new RiseFall(script.rise, script.fall, script.initFail);
     this.log = opts.log ?? (() => {});
@@ -111,10 +113,12 @@ export class ScriptTracker extends Tracker {
       : await runOnce(this.script.argv, this.script.timeout * 1000, this.runAs);
     if (this.stopped) return;
     const was = this.ok;
+    const wasPending = this.pending;
     const ok = this.counter.record(r.success);
-    if (ok !== was) {
-      this.log(`VRRP_Script(${this.script.name}) ${ok ? 'succeeded' : `failed (${r.detail})`}`);
-      this.set(ok, ok ? `${this.label} succeeded` : `${this.label} failed (${r.detail})`);
+    if (ok !== was || (wasPending && !this.counter.pending)) {
+      const what = ok ? 'succeeded' : r.timedOut ? 'timed_out' : `failed (${r.detail})`;
+      this.log(`VRRP_Script(${this.script.name}) ${what}`);
+      this.set(ok, `${this.label} ${what}`, this.counter.pending);
     }
   }
 }

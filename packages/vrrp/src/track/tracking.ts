@@ -38,6 +38,7 @@ export class Tracking {
   readonly trackers: Tracker[] = [];
   private readonly bindings = new Map<string, Binding[]>();
   private readonly last = new Map<string, string>();
+  private started = false;
 
   constructor(
     private readonly conf: KeepalivedConf,
@@ -89,7 +90,7 @@ export class Tracking {
       }
       this.bindings.set(inst.name, list);
     }
-    for (const t of this.trackers) t.on('change', () => this.apply());
+    for (const t of this.trackers) t.on('change', () => this.started && this.apply());
   }
 
   /** The effective priority and fault state of one instance from its trackers' current states. */
@@ -97,6 +98,11 @@ export class Tracking {
     let delta = 0;
     const faults: string[] = [];
     for (const b of this.bindings.get(inst.name) ?? []) {
+      if (b.tracker.pending) {
+        // keepalived applies nothing until the first result; an unweighted one holds the instance.
+        if (b.weight === 0) faults.push(`${b.tracker.label} has not reported yet`);
+        continue;
+      }
       if (b.primary ? !b.tracker.ok : trackerFaults(b.weight, b.reverse, b.tracker.ok)) {
         faults.push(`${b.tracker.label} ${b.tracker.ok ? 'OK (reverse)' : 'failing'}`);
       }
@@ -130,11 +136,25 @@ export class Tracking {
     }
   }
 
-  /** Takes a first reading of every interface, pushes the initial state, then starts all probes. */
+  /**
+   * Takes a first reading of every interface, starts every probe, waits (bounded) until the pending
+   * script and proxy trackers are decided, as keepalived holds an instance in INIT until then, and
+   * pushes the initial state. A tracker still undecided after the bound counts as failing.
+   */
   async start(): Promise<void> {
     await Promise.all(this.trackers.map((t) => (t instanceof InterfaceTracker ? t.poll() : undefined)));
-    this.apply();
     for (const t of this.trackers) t.start();
+    const boundMs = Math.max(0, ...this.trackers.map((t) => initialBoundMs(t)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.trackers.map((t) => t.settled())),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, boundMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.started = true;
+    this.apply();
   }
 
   /** Stops every probe and waits for running ones. */
@@ -152,4 +172,17 @@ export async function startTracking(
   const t = new Tracking(conf, target, opts);
   await t.start();
   return t;
+}
+
+/** How long the first decision of a tracker may take: rise runs of interval, plus its timeout. */
+function initialBoundMs(t: Tracker): number {
+  if (t instanceof ScriptTracker) {
+    const s = t.script;
+    return ((s.rise - 1) * s.interval + s.timeout) * 1000 + 1000;
+  }
+  if (t instanceof ProxyTracker) {
+    const p = t.conf;
+    return ((p.rise - 1) * p.interval + p.timeout) * 1000 + 1000;
+  }
+  return 0;
 }

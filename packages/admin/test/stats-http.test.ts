@@ -212,6 +212,10 @@ describe('stats page over HTTP', () => {
     const pt = await p.text();
     assert.match(pt, /^haproxy_backend_status\{proxy="app",state="UP"\} 1$/m);
     assert.doesNotMatch(pt, /haproxy_server_/);
+    const nm = await (await fetch(`${f.url('web')}/metrics?scope=server&no-maint`)).text();
+    assert.match(nm, /server="s1"/);
+    assert.doesNotMatch(nm, /server="s3"/, 's3 is in MAINT');
+    assert.match(await (await fetch(`${f.url('web')}/metrics?scope=server`)).text(), /server="s3"/);
     const bad = await fetch(`${f.url('web')}/metrics?scope=nope`);
     assert.equal(bad.status, 400);
     assert.equal(await bad.text(), "Unsupported scope 'nope'.\n");

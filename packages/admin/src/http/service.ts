@@ -113,17 +113,18 @@ export async function createHttpService(deps: HttpServiceDeps) {
   const sendMetrics = async (request: FastifyRequest, reply: FastifyReply) => {
     const q = request.query as Record<string, string | string[] | undefined>;
     const scopes = q.scope === undefined ? [] : Array.isArray(q.scope) ? q.scope : [q.scope];
+    const regs = q['no-maint'] !== undefined ? deps.registries.noMaint : deps.registries;
     let selected: Registry[] | undefined = [];
     for (const sc of scopes) {
       if (sc === '*' || sc === 'all') {
         selected = undefined;
         break;
       }
-      const r = deps.registries.byScope[sc];
+      const r = regs.byScope[sc];
       if (!r) return reply.code(400).type('text/plain').send(`Unsupported scope '${sc}'.\n`);
       selected.push(r);
     }
-    const reg = !selected || selected.length === 0 ? deps.registries.all : Registry.merge(selected);
+    const reg = !selected || selected.length === 0 ? regs.all : Registry.merge(selected);
     const text = await reg.metrics();
     return reply.code(200).header('cache-control', 'no-cache').type(PROM_CONTENT_TYPE).send(text);
   };

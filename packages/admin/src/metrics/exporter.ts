@@ -183,8 +183,10 @@ function avgSec(sum: number, n: number): number {
 }
 
 /** Builds the metric list over whatever runtime `src.runtime()` returns at scrape time. */
-function buildMetrics(src: ExporterSource): CustomMetric[] {
+function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   const snap = () => snapshot(src.runtime());
+  // `?no-maint`: servers in maintenance left out, as HAProxy's exporter does
+  const svs = (): SvEntry[] => (noMaint ? snap().svs.filter((e) => e.s.admin !== 'MAINT') : snap().svs);
   const fes = (): FrontendRuntime[] => snap().fes.map((e) => e.f);
   const m: CustomMetric[] = [];
   const proc = (name: string, value: () => number, labels: Labels = {}) =>
@@ -204,7 +206,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   const sv = (name: string, value: (s: ServerState, b: BackendRuntime) => number) =>
     m.push(
       metric(name, (o) => {
-        for (const e of snap().svs) o.add(value(e.s, e.b), e.base);
+        for (const e of svs()) o.add(value(e.s, e.b), e.base);
       }),
     );
   const now = () => Date.now();
@@ -316,7 +318,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   // servers
   m.push(
     metric('haproxy_server_status', (o) => {
-      for (const e of snap().svs) {
+      for (const e of svs()) {
         const st = serverStateLabel(e.s);
         for (let i = 0; i < SERVER_STATES.length; i++) o.add(SERVER_STATES[i] === st ? 1 : 0, e.state[i]);
       }
@@ -359,7 +361,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   sv('haproxy_server_check_duration_seconds', (s) => (s.lastCheck?.durationMs ?? 0) / SEC);
   m.push(
     metric('haproxy_server_check_status', (o) => {
-      for (const e of snap().svs) {
+      for (const e of svs()) {
         if (!e.s.checked) continue;
         const st = e.s.lastCheck?.status;
         for (let i = 0; i < CHECK_STATES.length; i++) o.add(CHECK_STATES[i] === st ? 1 : 0, e.chk[i]);
@@ -374,7 +376,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
   m.push(
     metric('haproxy_server_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of snap().svs) o.add(e.s.counters.hrsp[i], e.codes[i]);
+        for (const e of svs()) o.add(e.s.counters.hrsp[i], e.codes[i]);
       }
     }),
   );
@@ -399,7 +401,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric(
       'haproxy_server_http_request_duration_seconds',
       (o) => {
-        for (const e of snap().svs) {
+        for (const e of svs()) {
           const h = src.latency.backends.get(e.b.name)?.servers.get(e.s.name);
           if (h) pushHistogram(o, 'haproxy_server_http_request_duration_seconds', h, e);
         }
@@ -428,7 +430,7 @@ function buildMetrics(src: ExporterSource): CustomMetric[] {
     metric(
       'switchyard_server_usable',
       (o) => {
-        for (const e of snap().svs) o.add(isUsable(e.s) ? 1 : 0, e.base);
+        for (const e of svs()) o.add(isUsable(e.s) ? 1 : 0, e.base);
       },
       { type: 'gauge', help: 'Switchyard: 1 when the server takes new non-persistent traffic (UP, READY, weight > 0)' },
     ),
@@ -460,14 +462,15 @@ export interface ExporterRegistries {
   all: Registry;
   /** Per HAProxy exporter scope (`/metrics?scope=backend`). */
   byScope: Record<string, Registry>;
+  /** The same without servers in maintenance (`/metrics?no-maint`). */
+  noMaint: { all: Registry; byScope: Record<string, Registry> };
 }
 
-/** prom-client registries holding the exporter's collectors. */
-export function createExporterRegistries(src: ExporterSource): ExporterRegistries {
+function registries(metrics: CustomMetric[]): { all: Registry; byScope: Record<string, Registry> } {
   const all = new Registry();
   const byScope: Record<string, Registry> = {};
   for (const k of Object.keys(SCOPES)) byScope[k] = new Registry();
-  for (const m of buildMetrics(src)) {
+  for (const m of metrics) {
     // prom-client's registerMetric is typed for its own classes; it only calls get() on our objects.
     all.registerMetric(m as unknown as Metric);
     for (const [k, prefixes] of Object.entries(SCOPES)) {
@@ -475,4 +478,9 @@ export function createExporterRegistries(src: ExporterSource): ExporterRegistrie
     }
   }
   return { all, byScope };
+}
+
+/** prom-client registries holding the exporter's collectors. */
+export function createExporterRegistries(src: ExporterSource): ExporterRegistries {
+  return { ...registries(buildMetrics(src, false)), noMaint: registries(buildMetrics(src, true)) };
 }

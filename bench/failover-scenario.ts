@@ -6,7 +6,7 @@
  * gap in service and the failed requests. Used by bench/failover.ts and test/vrrp-failover.test.ts.
  */
 import { join } from 'node:path';
-import { runtimeCommand } from '../packages/vrrp/src/transport/proxy-report.ts';
+import { runtimeCommand } from '../packages/vrrp/src/track/stat-socket.ts';
 import { instanceConf, Lab, type LabProc, ROOT, waitFor } from '../test/vrrp-lab.ts';
 
 export interface FailoverOptions {
@@ -165,6 +165,9 @@ function summarize(samples: { at: number; ok: boolean; what: string }[]) {
 
 /** `show vrrp` on a node's runtime API (a unix socket path: reachable from any namespace). */
 async function stateOf(sock: string): Promise<string> {
-  const r = await runtimeCommand(sock, 'show vrrp');
-  return r instanceof Error ? r.message : r.trim();
+  try {
+    return (await runtimeCommand(sock, 'show vrrp', 2000)).trim();
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

@@ -474,8 +474,9 @@ export class RedisSync {
         this.stored.clear();
         if (this.helloPending) {
           this.helloPending = false;
+          // the joiner loaded Redis, which lags by up to a refresh: only entries used since then matter
           for (const t of this.dir.all()) {
-            for (const [key, idx] of t.entries(now)) {
+            for (const [key, idx] of t.recent(now - 3 * REFRESH_MS)) {
               const { data, base } = t.raw(idx);
               push(t, [key, data[base], data[base + 1], 0, 0, t.snapshot(idx)]);
             }

@@ -256,6 +256,14 @@ export class StickTable {
     }
   }
 
+  /** Entries used at or after `since` (epoch ms), most recent first: walks the LRU from its head. */
+  *recent(since: number): Generator<[string, number]> {
+    for (let i = this.head; i !== NIL; i = this.next[i]) {
+      if (this.data[i * this.spec.layout.stride + TOUCH] < since) return;
+      yield [this.keys[i] as string, i];
+    }
+  }
+
   /** Removes expired entries from the LRU tail; returns how many went. Bounded by `max`. */
   purgeExpired(now: number, max = 10000): number {
     if (this.spec.expire === 0) return 0;

@@ -66,21 +66,24 @@ test('stick on src: DOWN/MAINT server is not used, request rebalanced and entry 
   assert.ok(backend);
 });
 
-test('option persist: a DOWN stuck server is still used', async (t) => {
-  const { layer, backend, send } = setup([stick('on', 'src')]);
+test('option persist: a DOWN stuck server is still used (never a MAINT one)', async (t) => {
+  const be = proxy('backend', 'be', 1, {
+    stickTable: table([], { expire: 60_000 }),
+    stickRules: [stick('on', 'src')],
+    servers: [server('s1', 1), server('s2', 2)],
+  });
+  be.options.persist = true;
+  const rt = runtime(config([be]));
+  const layer = createStateLayer(rt);
   t.after(() => layer.stop());
-  backend.model.options.persist = true;
-  layer.swapRuntime(runtime(config([backend.model])));
-  // swapRuntime built new server states; use the plan's backend through a fresh runtime instead
-  const rt2 = runtime(config([backend.model]));
-  layer.swapRuntime(rt2);
-  const be2 = rt2.backends.get('be')!;
+  const backend = rt.backends.get('be')!;
   const txn = request('10.1.1.1');
-  assert.equal(layer.hooks.persistentServer!(txn, be2), undefined);
-  layer.hooks.serverChosen!(txn, be2, be2.servers[1]);
-  be2.servers[1].op = 'DOWN';
-  assert.equal(layer.hooks.persistentServer!(request('10.1.1.1'), be2), be2.servers[1]);
-  assert.ok(send);
+  assert.equal(layer.hooks.persistentServer!(txn, backend), undefined);
+  layer.hooks.serverChosen!(txn, backend, backend.servers[1]);
+  backend.servers[1].op = 'DOWN';
+  assert.equal(layer.hooks.persistentServer!(request('10.1.1.1'), backend), backend.servers[1]);
+  backend.servers[1].admin = 'MAINT';
+  assert.equal(layer.hooks.persistentServer!(request('10.1.1.1'), backend), undefined);
 });
 
 test('stick match + stick store-request on a cookie key, and store-response on res.cook', async (t) => {

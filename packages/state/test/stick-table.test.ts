@@ -109,3 +109,13 @@ test('keys: conversion per table type', () => {
   assert.equal(toKey('string', 32, ['a', 'b']), 'a');
   assert.equal(toKey('string', 32, undefined), undefined);
 });
+
+test('table: recent() walks the most recently used entries only', () => {
+  const t = mk();
+  for (let i = 0; i < 10; i++) t.getOrCreate(`10.0.0.${i}`, i * 100);
+  t.touch(t.lookup('10.0.0.2', 950), 950);
+  assert.deepEqual(
+    [...t.recent(750)].map(([k]) => k),
+    ['10.0.0.2', '10.0.0.9', '10.0.0.8'],
+  );
+});

@@ -64,11 +64,11 @@ backend app
   await proxy.waitFor('Server app/web1 is UP (leaving forced drain).');
   ag.reply.line = 'down #disk full';
   await proxy.waitFor(
-    'Server app/web1 is DOWN. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    /Server app\/web1 is DOWN, reason: Layer7 wrong status, code: 0, info: "via agent : down \(disk full\)", check duration: \d+ms\. 1 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\./,
   );
   ag.reply.line = 'up';
   await proxy.waitFor(
-    'Server app/web1 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+    /Server app\/web1 is UP, reason: Layer7 check passed, code: 0, info: "via agent : up", check duration: \d+ms\. 2 active and 0 backup servers online\./,
   );
   ag.reply.line = 'maint';
   await proxy.waitFor('Server app/web1 is going DOWN for maintenance. 1 active and 0 backup servers left.');

@@ -297,3 +297,59 @@ backend b5
   t.diagnostic(`haproxy:\n${theirs.join('\n')}`);
   assert.deepEqual(ours, theirs);
 });
+
+test('agent-check replies give the same state lines as haproxy 2.6', { skip: needs('haproxy') }, async (t) => {
+  const tmp = tempDir();
+  const web = await raw('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  const replies = [
+    '75%',
+    'down #maint window',
+    'up',
+    'drain',
+    'ready',
+    'maint',
+    'ready',
+    'stopped',
+    'drain',
+    'ready',
+    'up 100%',
+  ];
+  let i = 0;
+  const agent: Server = createServer((s) => {
+    s.on('error', () => {});
+    s.end(`${replies[Math.min(i++, replies.length - 1)]}\n`);
+  });
+  await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
+  const agentPort = (agent.address() as { port: number }).port;
+  t.after(async () => {
+    await web.close();
+    await new Promise<void>((r) => agent.close(() => r()));
+    tmp.cleanup();
+  });
+  const cfg = (fe: number) => {
+    i = 0; // each proxy hears the same sequence from the start
+    return `global
+  log stderr format raw local0 info
+defaults
+  mode http
+  log global
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend f
+  bind 127.0.0.1:${fe}
+  default_backend b
+backend b
+  server s1 127.0.0.1:${web.port} check inter 5s weight 20 agent-check agent-port ${agentPort} agent-inter 150
+  server s2 127.0.0.1:${web.port} check inter 5s
+`;
+  };
+  const done = () => i >= replies.length + 2;
+  const { theirs, ours } = await both(t, tmp.dir, cfg, done);
+  t.diagnostic(`haproxy:\n${theirs.join('\n')}`);
+  // haproxy repeats "remains in forced drain mode." on every agent "drain"; Switchyard does not (README).
+  assert.deepEqual(
+    ours,
+    theirs.filter((l) => !l.endsWith('remains in forced drain mode.')),
+  );
+});

@@ -244,13 +244,13 @@ test('agent replies: weight %, maxconn, down/up/fail/stopped, drain/ready/maint,
   });
   assert.equal(
     t.logs.at(-1),
-    'alert Server b/s1 is DOWN. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    'alert Server b/s1 is DOWN, reason: Layer7 wrong status, code: 0, info: "via agent : down (maint window)", check duration: 0ms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
   );
   reply('up');
   assert.equal(s1.op, 'UP');
   assert.equal(
     t.logs.at(-1),
-    'notice Server b/s1 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+    'notice Server b/s1 is UP, reason: Layer7 check passed, code: 0, info: "via agent : up", check duration: 0ms. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
   );
   reply('fail');
   assert.equal(s1.op, 'DOWN');

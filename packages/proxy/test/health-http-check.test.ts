@@ -175,3 +175,10 @@ test('validateHealthChecks reports bad patterns, agent-check without port, obser
     ['error CHK_BAD_REGEX 7', 'error CHK_AGENT_NO_PORT 3', 'warning CHK_OBSERVE_NO_CHECK 4'],
   );
 });
+
+test('agent info names the state word only, as haproxy', () => {
+  const r = parseAgentReply('up 100% maxconn:5');
+  assert.equal(r.ok && agentInfo(r.reply), 'via agent : up');
+  const d = parseAgentReply('drain 0%');
+  assert.equal(d.ok && agentInfo(d.reply), 'via agent : drain');
+});

@@ -43,12 +43,11 @@ export function parseAgentReply(line: string): ParsedAgentReply {
   return { ok: true, reply };
 }
 
-/** HAProxy's `info` text of an agent check, e.g. `via agent : down (maint window)`. */
+/**
+ * HAProxy's `info` text of an agent check: the state word and the comment, e.g.
+ * `via agent : down (maint window)`; `up 100%` gives `via agent : up` as in haproxy.
+ */
 export function agentInfo(r: AgentReply): string {
-  const words: string[] = [];
-  if (r.state) words.push(r.state);
-  if (r.admin) words.push(r.admin);
-  if (r.weightPct !== undefined) words.push(`${r.weightPct}%`);
-  if (r.maxconn !== undefined) words.push(`maxconn:${r.maxconn}`);
-  return `via agent : ${words.join(' ')}${r.comment ? ` (${r.comment})` : ''}`;
+  const word = r.state ?? r.admin ?? (r.weightPct !== undefined ? `${r.weightPct}%` : `maxconn:${r.maxconn ?? 0}`);
+  return `via agent : ${word}${r.comment ? ` (${r.comment})` : ''}`;
 }

@@ -314,7 +314,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       setServerAdmin(rt, e.be, s, to, 'agent', { opAfterMaint: wantedOp(e), now });
     }
     const want = wantedOp(e);
-    if (want !== s.op) setServerOp(rt, e.be, s, want, 'agent', undefined, now);
+    if (want !== s.op)
+      setServerOp(rt, e.be, s, want, 'agent', e.be.model.options.logHealthChecks ? undefined : result, now);
   };
 
   const scheduleWarmup = (e: Entry): void => {

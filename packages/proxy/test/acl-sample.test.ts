@@ -246,5 +246,10 @@ test('-f pattern files: comments in column 1, leading blanks stripped, blank lin
   assert.equal(h(txn({ headers: [['Host', 'backend_a']] })), false);
   const bad = join(dir, 'bad.lst');
   writeFileSync(bad, '10.0.0.1\nnot-an-ip\n');
-  assert.match(acl(`src -f ${bad}`).diags[0].message, /'not-an-ip' is not a valid IPv4 or IPv6 address/);
+  assert.match(
+    acl(`src -f ${bad}`).diags[0].message,
+    new RegExp(
+      `'not-an-ip' is not a valid IPv4 or IPv6 address \\(at ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\)`,
+    ),
+  );
 });

@@ -25,15 +25,17 @@ export function usesResponse(f: CompiledCondition): boolean {
 const DEFAULT_METHOD: Record<SampleType, MatchMethod> = { str: 'str', int: 'int', bool: 'bool', ip: 'ip' };
 
 /** Reads a pattern file as HAProxy does: `#` in column 1 comments, leading blanks stripped, blank lines skipped. */
-function readPatternFile(path: string, map: boolean): string[] | string {
+function readPatternFile(path: string, map: boolean): Array<[pattern: string, line: number]> | string {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
   } catch (e) {
     return `failed to open pattern file <${path}> (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
-  const out: string[] = [];
-  for (const raw of text.split('\n')) {
+  const out: Array<[string, number]> = [];
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const raw = lines[n];
     if (raw.startsWith('#')) continue;
     let line = raw.replace(/^[ \t]+/, '');
     const cr = line.indexOf('\r');
@@ -41,8 +43,8 @@ function readPatternFile(path: string, map: boolean): string[] | string {
     if (line === '') continue;
     if (map) {
       const m = /^[^ \t]+/.exec(line);
-      if (m) out.push(m[0]);
-    } else out.push(line);
+      if (m) out.push([m[0], n + 1]);
+    } else out.push([line, n + 1]);
   }
   return out;
 }
@@ -119,13 +121,18 @@ export function compileAclLine(
     }
   }
   const patterns: Array<[string, string]> = [];
+  /** Where each pattern came from when it was read from a file (`FILE:LINE`). */
+  const origins: Array<string | undefined> = [];
   for (const f of files) {
     const lines = readPatternFile(f, map);
     if (typeof lines === 'string') {
       report(diags, AclCode.PATTERN_FILE, `error detected while parsing ${what} : ${lines}`, loc);
       return undefined;
     }
-    for (const l of lines) patterns.push(['', l]);
+    for (const [pat, line] of lines) {
+      patterns.push(['', pat]);
+      origins.push(`${f}:${line}`);
+    }
   }
   const intLike = method === 'int' || method === 'len';
   let op = '';
@@ -156,7 +163,12 @@ export function compileAclLine(
   // `method` has its own matcher unless another one is asked for with -m
   const methodFetch = !kw && parsed.fetch.name === 'method' && parsed.converters.length === 0 && !explicitMethod;
   const match = methodFetch ? buildMethodMatcher(patterns, icase) : buildMatcher(method, patterns, icase);
-  if (typeof match === 'string') return fail(AclCode.BAD_PATTERN, match);
+  if (typeof match === 'string') {
+    // name the pattern file line when the bad pattern came from one
+    const bad = patterns.findIndex((p) => typeof buildMatcher(method, [p], icase) === 'string');
+    const where = bad >= 0 && origins[bad] ? ` (at ${origins[bad]})` : '';
+    return fail(AclCode.BAD_PATTERN, match + where);
+  }
   const fetch = sample.fn;
   if (method === 'found') return mark((txn) => fetch(txn) !== undefined);
   return mark((txn) => {

@@ -166,11 +166,14 @@ test('v3 backup adopts the master advert interval', () => {
   assert.equal(r.m.masterAdvertIntCs, 100, 'master uses its own interval');
 });
 
-test('initial state MASTER takes over after one interval + skew', () => {
+test('state MASTER (not owner) starts BACKUP and waits the full Master_Down_Interval, as keepalived 2.2.7', () => {
   const c = new FakeClock();
   const r = machine(c, { initialMaster: true });
   r.m.start();
-  c.advance(1000 + 610);
+  assert.equal(r.m.state, 'BACKUP');
+  c.advance(3600);
+  assert.equal(r.m.state, 'BACKUP');
+  c.advance(10);
   assert.equal(r.m.state, 'MASTER');
 });
 

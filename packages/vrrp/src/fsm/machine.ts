@@ -1,6 +1,6 @@
 /**
  * The VRRP state machine of RFC 3768 / RFC 5798 section 6.4, with keepalived's behaviour where the
- * RFCs leave room (initial MASTER state, preempt_delay, forcing an election on a lower advert,
+ * RFCs leave room (`state MASTER` at startup, preempt_delay, forcing an election on a lower advert,
  * FAULT from trackers). Pure: packets in, actions out through callbacks, time from a Clock.
  */
 import type { Clock } from './clock.ts';
@@ -15,7 +15,10 @@ export interface FsmConfig {
   priority: number;
   /** Our advertisement interval, centiseconds. */
   advertIntCs: number;
-  /** `state MASTER` in the config: wait one interval + skew instead of three before taking over. */
+  /**
+   * `state MASTER` in the config. keepalived 2.2.7 still starts such an instance in BACKUP and waits
+   * the full Master_Down_Interval (measured: same time to MASTER as `state BACKUP`); so do we.
+   */
   initialMaster: boolean;
   nopreempt: boolean;
   /** `preempt_delay`, milliseconds (0: off). */
@@ -85,10 +88,7 @@ export class VrrpMachine {
     if (this.state !== 'INIT') return;
     if (this.fault) this.enter('FAULT', 'tracker fault at startup');
     else if (this.effectivePriority === 255) this.goMaster('address owner (priority 255)');
-    else {
-      this.enterBackup('startup');
-      if (this.cfg.initialMaster) this.arm(this.masterAdvertIntCs * 10 + this.skewMs());
-    }
+    else this.enterBackup('startup');
   }
 
   /** Handles a validated advertisement for our VRID. */

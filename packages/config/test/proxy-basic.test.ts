@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDiagnostic } from '@switchyard/config';
+import { formatDiagnostic, parseConfig } from '@switchyard/config';
 import { codes, DEFAULTS, oneError, parse, proxy } from './helpers.ts';
 
 test('mode, maxconn, fullconn, retries, description, id, disabled', () => {
@@ -347,7 +347,15 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
   );
   const f = proxy(r, 'f');
   assert.equal(f.monitorUri, '/health');
-  assert.deepEqual(Object.keys(f.errorFiles), ['503']);
+  // Without file access (parseConfig with no readFile), the errorfile is not loaded, with a warning.
+  assert.deepEqual(f.errorFiles, {});
+  assert.match(r.diagnostics.find((d) => d.loc.line === 9)?.message ?? '', /'errorfile 503' not loaded/);
+  const withFiles = parseConfig([{ file: 't.cfg', text: `${DEFAULTS}backend b\n  errorfile 503 /e/503.http\n` }], {
+    env: {},
+    readFile: () => 'HTTP/1.0 503 Busy\r\nContent-Type: text/plain\r\n\r\nbusy\n',
+  });
+  assert.deepEqual(withFiles.diagnostics, []);
+  assert.equal(proxy(withFiles, 'b').errorFiles[503], 'HTTP/1.0 503 Busy\r\nContent-Type: text/plain\r\n\r\nbusy\n');
   const e = oneError(r);
   assert.equal(
     formatDiagnostic(e),

@@ -160,7 +160,13 @@ function errorfile(ctx: LineCtx, s: SectionState): void {
       'CFG_BAD_VALUE',
       `'errorfile': status code ${code} cannot be customized (allowed: ${allowed.join(', ')})`,
     );
-  if (!ctx.readFile) return void (s.model.errorFiles[n] = '');
+  if (!ctx.readFile) {
+    return void warn(
+      ctx,
+      'CFG_NO_EFFECT',
+      `'errorfile ${code}' not loaded: the configuration was parsed without file access; the built-in page is used`,
+    );
+  }
   const text = ctx.readFile(file);
   if (text instanceof Error)
     return void err(ctx, 'CFG_FILE_NOT_FOUND', `'errorfile ${code}': cannot read '${file}': ${text.message}`);

@@ -147,7 +147,13 @@ function payload(
       out.lf = w === 'lf-string';
     } else if (w === 'file' || w === 'lf-file') {
       if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: '${w}' expects a file`);
-      const text = ctx.readFile ? ctx.readFile(v) : '';
+      if (!ctx.readFile)
+        return void err(
+          ctx,
+          'CFG_FILE_NOT_FOUND',
+          `${what}: cannot read '${v}': the configuration was parsed without file access`,
+        );
+      const text = ctx.readFile(v);
       if (text instanceof Error)
         return void err(ctx, 'CFG_FILE_NOT_FOUND', `${what}: cannot read '${v}': ${text.message}`);
       out.body = text;

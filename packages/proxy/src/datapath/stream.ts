@@ -8,30 +8,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { countSessionStart, countStatus } from '../runtime/counters.ts';
-import type {
-  BackendPlan,
-  CannedResponse,
-  CompiledRedirect,
-  CompiledResponseRule,
-  FrontendPlan,
-  ProxyBehaviour,
-} from '../runtime/plan.ts';
+import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import { isUsable, type ServerState } from '../runtime/server-state.ts';
 import { type HttpTxn, makeTxn } from '../txn.ts';
 import { BodyStream } from './body-stream.ts';
 import type { DatapathContext } from './context.ts';
 import {
-  deleteHeader,
   findHeader,
   forwardableHeaders,
   forwardableResponseHeaders,
-  getHeader,
   headersFromObject,
   headersObject,
-  setHeader,
 } from './headers.ts';
 import { logRequest } from './log-request.ts';
+import { Phase } from './phase.ts';
 import type { Queued } from './queue.ts';
+import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
+import { applyResponseRules } from './response-filter.ts';
 import { joinTunnel } from './tunnel.ts';
 import { invalidRequestReason } from './validate.ts';
 
@@ -47,17 +40,6 @@ const CONNECT_ERRORS = new Set([
   'EPIPE',
   'UND_ERR_SOCKET',
 ]);
-
-/** Phase the request is in, for termination flags' second letter. */
-enum Phase {
-  Request = 'R',
-  Tarpit = 'T',
-  Queue = 'Q',
-  Connect = 'C',
-  Headers = 'H',
-  Data = 'D',
-  Done = '-',
-}
 
 export class Stream implements Queued {
   readonly ctx: DatapathContext;
@@ -82,7 +64,7 @@ export class Stream implements Queued {
   done = false;
   /** Upstream request was handed a connection (undici onConnect): not a connect failure. */
   private connected = false;
-  private abortUpstream?: (err: Error) => void;
+  abortUpstream?: (err: Error) => void;
   private resume?: () => void;
   private body?: BodyStream;
   private queueTimer?: NodeJS.Timeout;
@@ -138,16 +120,16 @@ export class Stream implements Queued {
       this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
       return;
     }
-    if (!this.requestFilter(fe)) return;
+    if (!requestFilter(this, fe)) return;
     for (let i = 0; i < fe.redirects.length; i++) {
       const c = fe.redirectConds[i];
       if (c === undefined || c(this.txn)) {
-        this.redirect(fe.redirects[i]);
+        redirect(this, fe.redirects[i]);
         return;
       }
     }
-    if (fe.stats && this.isStatsRequest(fe.stats.uri)) {
-      this.serveStats(fe.stats);
+    if (fe.stats && isStatsRequest(this.txn, fe.stats.uri)) {
+      serveStats(this, fe.stats);
       return;
     }
     let be: BackendPlan | undefined;
@@ -169,153 +151,21 @@ export class Stream implements Queued {
     be.conns++;
     countSessionStart(be.counters, this.start);
     if (be.model !== fe.model) {
-      if (!this.requestFilter(be)) return;
-      if (be.model.stats?.enabled && this.isStatsRequest(be.model.stats.uri)) {
-        this.serveStats(be.model.stats);
+      if (!requestFilter(this, be)) return;
+      if (be.model.stats?.enabled && isStatsRequest(this.txn, be.model.stats.uri)) {
+        serveStats(this, be.model.stats);
         return;
       }
     }
     this.upstreamPeer();
   }
 
-  // ---- request_filter -------------------------------------------------------------------
-
-  /** Runs a proxy's http-request rules; false when the request was answered. */
-  private requestFilter(p: ProxyBehaviour & { name: string }): boolean {
-    const rules = p.requestRules;
-    const txn = this.txn;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i];
-      if (r.cond !== undefined && !r.cond(txn)) continue;
-      switch (r.action) {
-        case 'allow':
-          return true;
-        case 'deny':
-          this.fe.counters.dreq++;
-          if (this.be) this.be.counters.dreq++;
-          this.respond(r.response, 'PR', false);
-          return false;
-        case 'tarpit': {
-          // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
-          // unset, which is all the model has) before answering, to slow abusers down.
-          this.fe.counters.dreq++;
-          if (this.be) this.be.counters.dreq++;
-          this.phase = Phase.Tarpit;
-          const response = r.response;
-          setTimeout(() => this.respond(response, 'PT', true), p.timeouts.connect ?? 0);
-          return false;
-        }
-        case 'redirect':
-          this.redirect(r.redirect);
-          return false;
-        case 'return':
-          this.fe.counters.intercepted++;
-          this.respond(r.response, 'LR', false);
-          return false;
-        case 'use-service':
-          this.fe.counters.intercepted++;
-          if (this.ctx.services.prometheus) {
-            this.termState = 'LR--';
-            this.finishOnClose();
-            this.ctx.services.prometheus(this.req, this.res, txn);
-          } else this.respond(this.fe.errorPages.get(503) as CannedResponse, 'PR', false);
-          return false;
-        case 'set-header':
-          setHeader(txn.rawHeaders, r.name, r.lname, r.value(txn));
-          txn.cache = {};
-          break;
-        case 'add-header':
-          txn.rawHeaders.push(r.name, r.value(txn));
-          txn.cache = {};
-          break;
-        case 'del-header':
-          deleteHeader(txn.rawHeaders, r.lname);
-          txn.cache = {};
-          break;
-        case 'track-sc':
-          this.ctx.hooks.trackSc?.(txn, p.name, r.index);
-          break;
-        case 'set-path':
-        case 'set-query':
-        case 'set-uri':
-        case 'set-method':
-          this.rewrite(r.action, r.value(txn));
-          break;
-        case 'set-status':
-          break;
-      }
-    }
-    return true;
-  }
-
-  private rewrite(action: 'set-path' | 'set-query' | 'set-uri' | 'set-method', v: string): void {
-    const txn = this.txn;
-    if (action === 'set-method') txn.method = v;
-    else if (action === 'set-uri') {
-      const fresh = makeTxn({ ...txn, url: v });
-      txn.url = fresh.url;
-      txn.path = fresh.path;
-      txn.query = fresh.query;
-    } else if (action === 'set-path') {
-      txn.path = v;
-      txn.url = txn.query ? `${v}?${txn.query}` : v;
-    } else {
-      txn.query = v.startsWith('?') ? v.slice(1) : v;
-      txn.url = txn.query ? `${txn.path}?${txn.query}` : txn.path;
-    }
-    txn.cache = {};
-  }
-
-  private isStatsRequest(uri: string): boolean {
-    return this.txn.url.startsWith(uri);
-  }
-
-  private serveStats(stats: NonNullable<FrontendPlan['stats']>): void {
-    this.fe.counters.intercepted++;
-    const h = this.ctx.services.stats;
-    if (!h) {
-      this.respond(this.fe.errorPages.get(503) as CannedResponse, 'PR', false);
-      return;
-    }
-    this.termState = 'LR--';
-    this.finishOnClose();
-    h(this.req, this.res, this.fe, stats, this.txn);
-  }
-
   /** A service owns the response: account and log when it is done. */
-  private finishOnClose(): void {
+  finishWhenServed(): void {
     this.res.once('finish', () => {
       this.status = this.res.statusCode;
       this.finish();
     });
-  }
-
-  private redirect(r: CompiledRedirect): void {
-    const m = r.model;
-    const txn = this.txn;
-    let location: string;
-    if (m.type === 'location') location = r.value(txn);
-    else if (m.type === 'prefix') {
-      let path = m.dropQuery ? txn.path : txn.url;
-      if (m.appendSlash && !txn.path.endsWith('/'))
-        path = m.dropQuery ? `${txn.path}/` : txn.query ? `${txn.path}/?${txn.query}` : `${txn.path}/`;
-      const prefix = r.value(txn);
-      location = prefix === '/' ? path : prefix + path;
-    } else {
-      const host = getHeader(txn.rawHeaders, 'host') ?? '';
-      const path = m.dropQuery ? txn.path : txn.url;
-      location = `${r.value(txn)}://${host}${path}`;
-    }
-    const headers: Array<[string, string]> = [
-      ['content-length', '0'],
-      ['location', location],
-      ['cache-control', 'no-cache'],
-    ];
-    if (m.setCookie) headers.push(['set-cookie', m.setCookie]);
-    if (m.clearCookie)
-      headers.push(['set-cookie', `${m.clearCookie}; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT`]);
-    this.fe.counters.intercepted++;
-    this.respond({ status: r.code, reason: REDIRECT_REASONS[r.code] ?? 'Found', headers, body: EMPTY }, 'LR', false);
   }
 
   // ---- upstream_peer --------------------------------------------------------------------
@@ -465,10 +315,10 @@ export class Stream implements Queued {
     let headers = forwardableResponseHeaders(rawHeaders);
     let status = statusCode;
     let reason = statusText;
-    const rs1 = this.applyResponseRules(be.responseRules, headers);
+    const rs1 = applyResponseRules(this, be.responseRules, headers);
     if (rs1 !== undefined) [status, reason] = rs1;
     if (be.model !== this.fe.model) {
-      const rs2 = this.applyResponseRules(this.fe.responseRules, headers);
+      const rs2 = applyResponseRules(this, this.fe.responseRules, headers);
       if (rs2 !== undefined) [status, reason] = rs2;
     }
     if (this.done) return false;
@@ -500,39 +350,6 @@ export class Stream implements Queued {
     }
     res.on('drain', onResponseDrain);
     return true;
-  }
-
-  /** Runs http-response rules on `headers`; returns a new status when set-status matched. */
-  private applyResponseRules(rules: CompiledResponseRule[], headers: string[]): [number, string] | undefined {
-    let out: [number, string] | undefined;
-    const txn = this.txn;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i];
-      if (r.cond !== undefined && !r.cond(txn)) continue;
-      switch (r.action) {
-        case 'allow':
-          return out;
-        case 'set-header':
-          setHeader(headers, r.name, r.lname, r.value(txn));
-          break;
-        case 'add-header':
-          headers.push(r.name, r.value(txn));
-          break;
-        case 'del-header':
-          deleteHeader(headers, r.lname);
-          break;
-        case 'set-status':
-          out = [r.status, r.reason ?? ''];
-          break;
-        case 'deny':
-          this.fe.counters.dresp++;
-          (this.be as BackendPlan).counters.dresp++;
-          this.abortUpstream?.(new Error('response denied'));
-          this.respond(r.response, 'PH', true);
-          return out;
-      }
-    }
-    return out;
   }
 
   /** The client drained its socket: let undici read from the server again. */
@@ -813,12 +630,3 @@ function anyUsable(be: BackendPlan): boolean {
   for (let i = 0; i < s.length; i++) if (isUsable(s[i])) return true;
   return false;
 }
-
-const EMPTY = Buffer.alloc(0);
-const REDIRECT_REASONS: Record<number, string> = {
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-};

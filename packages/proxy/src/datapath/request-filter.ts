@@ -1,0 +1,147 @@
+/**
+ * request_filter phase: a proxy's `http-request` rules in order, `redirect` rules, the stats
+ * page and `use-service`. Each function answers the request itself when a rule ends it.
+ */
+import type { StatsModel } from '@switchyard/config';
+import type { CannedResponse, CompiledRedirect, ProxyBehaviour } from '../runtime/plan.ts';
+import { type HttpTxn, makeTxn } from '../txn.ts';
+import { deleteHeader, getHeader, setHeader } from './headers.ts';
+import { Phase } from './phase.ts';
+import type { Stream } from './stream.ts';
+
+/** Runs a proxy's http-request rules; false when the request was answered. */
+export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): boolean {
+  const rules = p.requestRules;
+  const txn = s.txn;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (r.cond !== undefined && !r.cond(txn)) continue;
+    switch (r.action) {
+      case 'allow':
+        return true;
+      case 'deny':
+        s.fe.counters.dreq++;
+        if (s.be) s.be.counters.dreq++;
+        s.respond(r.response, 'PR', false);
+        return false;
+      case 'tarpit': {
+        // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
+        // unset, which is all the model has) before answering, to slow abusers down.
+        s.fe.counters.dreq++;
+        if (s.be) s.be.counters.dreq++;
+        s.phase = Phase.Tarpit;
+        const response = r.response;
+        setTimeout(() => s.respond(response, 'PT', true), p.timeouts.connect ?? 0);
+        return false;
+      }
+      case 'redirect':
+        redirect(s, r.redirect);
+        return false;
+      case 'return':
+        s.fe.counters.intercepted++;
+        s.respond(r.response, 'LR', false);
+        return false;
+      case 'use-service':
+        s.fe.counters.intercepted++;
+        if (s.ctx.services.prometheus) {
+          s.termState = 'LR--';
+          s.finishWhenServed();
+          s.ctx.services.prometheus(s.req, s.res, txn);
+        } else s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
+        return false;
+      case 'set-header':
+        setHeader(txn.rawHeaders, r.name, r.lname, r.value(txn));
+        txn.cache = {};
+        break;
+      case 'add-header':
+        txn.rawHeaders.push(r.name, r.value(txn));
+        txn.cache = {};
+        break;
+      case 'del-header':
+        deleteHeader(txn.rawHeaders, r.lname);
+        txn.cache = {};
+        break;
+      case 'track-sc':
+        s.ctx.hooks.trackSc?.(txn, p.name, r.index);
+        break;
+      case 'set-path':
+      case 'set-query':
+      case 'set-uri':
+      case 'set-method':
+        rewrite(txn, r.action, r.value(txn));
+        break;
+      case 'set-status':
+        break;
+    }
+  }
+  return true;
+}
+
+function rewrite(txn: HttpTxn, action: 'set-path' | 'set-query' | 'set-uri' | 'set-method', v: string): void {
+  if (action === 'set-method') txn.method = v;
+  else if (action === 'set-uri') {
+    const fresh = makeTxn({ ...txn, url: v });
+    txn.url = fresh.url;
+    txn.path = fresh.path;
+    txn.query = fresh.query;
+  } else if (action === 'set-path') {
+    txn.path = v;
+    txn.url = txn.query ? `${v}?${txn.query}` : v;
+  } else {
+    txn.query = v.startsWith('?') ? v.slice(1) : v;
+    txn.url = txn.query ? `${txn.path}?${txn.query}` : txn.path;
+  }
+  txn.cache = {};
+}
+
+export function isStatsRequest(txn: HttpTxn, uri: string): boolean {
+  return txn.url.startsWith(uri);
+}
+
+export function serveStats(s: Stream, stats: StatsModel): void {
+  s.fe.counters.intercepted++;
+  const h = s.ctx.services.stats;
+  if (!h) {
+    s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
+    return;
+  }
+  s.termState = 'LR--';
+  s.finishWhenServed();
+  h(s.req, s.res, s.fe, stats, s.txn);
+}
+
+export function redirect(s: Stream, r: CompiledRedirect): void {
+  const m = r.model;
+  const txn = s.txn;
+  let location: string;
+  if (m.type === 'location') location = r.value(txn);
+  else if (m.type === 'prefix') {
+    let path = m.dropQuery ? txn.path : txn.url;
+    if (m.appendSlash && !txn.path.endsWith('/'))
+      path = m.dropQuery ? `${txn.path}/` : txn.query ? `${txn.path}/?${txn.query}` : `${txn.path}/`;
+    const prefix = r.value(txn);
+    location = prefix === '/' ? path : prefix + path;
+  } else {
+    const host = getHeader(txn.rawHeaders, 'host') ?? '';
+    const path = m.dropQuery ? txn.path : txn.url;
+    location = `${r.value(txn)}://${host}${path}`;
+  }
+  const headers: Array<[string, string]> = [
+    ['content-length', '0'],
+    ['location', location],
+    ['cache-control', 'no-cache'],
+  ];
+  if (m.setCookie) headers.push(['set-cookie', m.setCookie]);
+  if (m.clearCookie) headers.push(['set-cookie', `${m.clearCookie}; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT`]);
+  s.fe.counters.intercepted++;
+  s.respond({ status: r.code, reason: REDIRECT_REASONS[r.code] ?? 'Found', headers, body: EMPTY }, 'LR', false);
+}
+
+const EMPTY = Buffer.alloc(0);
+const REDIRECT_REASONS: Record<number, string> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+};

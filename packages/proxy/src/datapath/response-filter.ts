@@ -1,0 +1,41 @@
+/** response_filter phase: a proxy's `http-response` rules on the server's response headers. */
+import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
+import { deleteHeader, setHeader } from './headers.ts';
+import type { Stream } from './stream.ts';
+
+/** Runs http-response rules on `headers`; returns a new status when set-status matched. */
+export function applyResponseRules(
+  s: Stream,
+  rules: CompiledResponseRule[],
+  headers: string[],
+): [number, string] | undefined {
+  let out: [number, string] | undefined;
+  const txn = s.txn;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (r.cond !== undefined && !r.cond(txn)) continue;
+    switch (r.action) {
+      case 'allow':
+        return out;
+      case 'set-header':
+        setHeader(headers, r.name, r.lname, r.value(txn));
+        break;
+      case 'add-header':
+        headers.push(r.name, r.value(txn));
+        break;
+      case 'del-header':
+        deleteHeader(headers, r.lname);
+        break;
+      case 'set-status':
+        out = [r.status, r.reason ?? ''];
+        break;
+      case 'deny':
+        s.fe.counters.dresp++;
+        (s.be as BackendPlan).counters.dresp++;
+        s.abortUpstream?.(new Error('response denied'));
+        s.respond(r.response, 'PH', true);
+        return out;
+    }
+  }
+  return out;
+}

@@ -80,16 +80,46 @@ export function readTrackRefs(
       ctx.report('warning', 'KA_NO_SUCH_TRACK_INTERFACE', `(${owner}) tracked interface ${words[0]} doesn't exist`, l);
       return;
     }
+    if (into.some((r) => r.name === words[0])) {
+      ctx.report('warning', 'KA_TRACK_DUP', `(${owner}) duplicate ${kw} ${words[0]} - ignoring`, l);
+      return;
+    }
     const ref: TrackRef = { name: words[0], loc: l };
     if (words[1] === 'weight') {
-      const w = readInt(ctx, words[2], -253, 253, l);
+      const w = readInt(ctx, words[2], -254, 254, l);
       if (w === undefined) {
-        ctx.report('warning', 'KA_TRACK_WEIGHT', `(${kw}) weight for ${words[0]} must be between [-253..253]`, l);
+        ctx.report(
+          'warning',
+          'KA_TRACK_WEIGHT',
+          `(${owner}) ${kw === 'track_script' ? 'track script' : 'track interface'} ${words[0]}: weight must be between [-253..253] inclusive, ignoring...`,
+          l,
+        );
+      } else if (w === 254 || w === -254) {
+        ctx.report(
+          'warning',
+          'KA_TRACK_WEIGHT',
+          `(${owner}) weight for ${words[0]} cannot be +/-254. Setting to +/-253`,
+          l,
+        );
+        ref.weight = w > 0 ? 253 : -253;
       } else ref.weight = w;
       if (words[3] === 'reverse') ref.weightReverse = true;
       else if (words[3] === 'noreverse') ref.weightReverse = false;
+      else if (words[3] !== undefined) {
+        ctx.report(
+          'warning',
+          'KA_TRACK_OPTION',
+          `(${owner}) unknown ${kw} ${words[0]} weight option ${words[3]} - ignoring`,
+          l,
+        );
+      }
     } else if (words.length > 1) {
-      ctx.report('warning', 'KA_TRACK_OPTION', `${kw} ${words[0]} option '${words[1]}' is invalid - ignoring`, l);
+      ctx.report(
+        'warning',
+        'KA_TRACK_OPTION',
+        `(${owner}) ${kw} ${words[0]} option '${words[1]}' is invalid - ignoring`,
+        l,
+      );
     }
     into.push(ref);
   });

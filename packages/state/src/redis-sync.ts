@@ -117,6 +117,8 @@ export class RedisSync {
   private lastTouchFlush = 0;
   private connected = false;
   private downLogged = false;
+  /** Connected, but the last flush failed (timeout, error reply). */
+  private degraded = false;
   private stopped = false;
   private firstSync: Promise<void>;
   private resolveFirst!: () => void;
@@ -408,10 +410,31 @@ export class RedisSync {
   /** Timer tick: flush unless one is running or Redis is down (changes keep accumulating). */
   private flush(): void {
     if (!this.connected || this.flushing || this.syncing) return;
-    this.flushNow().catch((e: Error) => {
-      this.stats.writeErrors++;
-      this.onDown(e);
-    });
+    this.flushNow().then(
+      () => {
+        if (!this.degraded) return;
+        // writes fail no more: what was lost meanwhile is repaired by a full resync
+        this.degraded = false;
+        this.log('notice', `Redis at ${redact(this.opts.url)} answering again: resynchronising`);
+        void this.resync();
+      },
+      (e: Error) => {
+        this.stats.writeErrors++;
+        if (this.pub.status !== 'ready') {
+          this.onDown(e);
+          return;
+        }
+        // connected but slow or failing (command timeout, OOM, ...): the connection stays up, so
+        // no reconnect will resynchronise; keep flushing and resync once a flush succeeds
+        if (!this.degraded && !this.stopped) {
+          this.degraded = true;
+          this.log(
+            'warning',
+            `Redis at ${redact(this.opts.url)} slow or failing (${e.message}); serving from local state`,
+          );
+        }
+      },
+    );
   }
 
   private async flushNow(forceRefresh = false): Promise<void> {

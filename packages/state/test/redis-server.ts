@@ -9,6 +9,10 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: no persistence). */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws it (SIGCONT). */
+  resume(): void;
 }
 
 async function freePort(): Promise<number> {
@@ -77,12 +81,19 @@ export async function startRedis(): Promise<RedisProcess> {
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
       const done = new Promise((r) => c.once('exit', r));
+      c.kill('SIGCONT');
       c.kill('SIGKILL');
       await done;
     },
     async restart() {
       await proc.kill();
       await launch();
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
   };
   return proc;

@@ -217,3 +217,45 @@ test('Redis killed mid-traffic: no request fails or waits; state converges after
   assert.equal(send(a, '203.0.113.1').server.name, pinned);
   t.diagnostic(`${requests} requests during the outage test, slowest hook round ${slowest.toFixed(2)} ms`);
 });
+
+test('Redis frozen (slow): requests never wait; replication resumes and resyncs when it answers', {
+  skip,
+  timeout: 90_000,
+}, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const logs: string[] = [];
+  const a = node(redis.url, 's1', 'A');
+  const b = node(redis.url, 's1', 'B');
+  for (const n of [a, b]) n.rt.logger.log = (_p, _l, msg) => void logs.push(msg);
+  t.after(() => Promise.all([a.layer.stop(), b.layer.stop()]));
+  await Promise.all([a.layer.ready(), b.layer.ready()]);
+  redis.pause();
+  t.after(() => redis.resume());
+  // traffic while Redis does not answer: served at once from local state
+  let slowest = 0;
+  for (let i = 0; i < 2000; i++) {
+    const t0 = performance.now();
+    send(i % 2 ? a : b, `192.0.2.${(i % 50) + 100}`);
+    slowest = Math.max(slowest, performance.now() - t0);
+    if (i % 100 === 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  const pinned = send(a, '203.0.113.77').server.name;
+  await eventually(
+    'the failing writes are noticed',
+    () => logs.some((l) => l.includes('slow or failing') || l.includes('unavailable')),
+    30_000,
+  );
+  redis.resume();
+  await eventually(
+    'pin made while Redis was frozen reaches B',
+    () => b.layer.tables.get('be')!.lookup('203.0.113.77', Date.now()) >= 0,
+    30_000,
+  );
+  const onB = send(b, '203.0.113.77');
+  assert.equal(onB.server.name, pinned);
+  assert.equal(onB.persistent, true);
+  t.diagnostic(
+    `slowest request through the hooks while Redis was frozen: ${slowest.toFixed(2)} ms; logs: ${logs.join(' | ')}`,
+  );
+});

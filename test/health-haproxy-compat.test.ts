@@ -353,3 +353,45 @@ backend b
     theirs.filter((l) => !l.endsWith('remains in forced drain mode.')),
   );
 });
+
+test('slowstart: UP line, then the end-of-warm-up line, as haproxy 2.6', { skip: needs('haproxy') }, async (t) => {
+  const tmp = tempDir();
+  const FAIL = 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n';
+  const sw = await raw(FAIL);
+  const other = await raw('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  t.after(async () => {
+    await sw.close();
+    await other.close();
+    tmp.cleanup();
+  });
+  const cfg = (fe: number) => {
+    sw.reply = FAIL; // each proxy sees the server fail first
+    return `global
+  log stderr format raw local0 info
+defaults
+  mode http
+  log global
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+backend b
+  option httpchk GET /
+  server s1 127.0.0.1:${sw.port} check inter 200 fall 1 rise 1 slowstart 1500 weight 10
+  server s2 127.0.0.1:${other.port} check inter 1000
+frontend f
+  bind 127.0.0.1:${fe}
+  default_backend b
+`;
+  };
+  const done = (lines: string[]) => {
+    // Once it is DOWN, the server recovers: UP with a reason, then the warm-up's end.
+    if (lines.some((l) => l.startsWith('Server b/s1 is DOWN')))
+      sw.reply = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n';
+    return lines.includes(
+      'Server b/s1 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+    );
+  };
+  const { theirs, ours } = await both(t, tmp.dir, cfg, done);
+  t.diagnostic(`haproxy:\n${theirs.join('\n')}`);
+  assert.deepEqual(ours, theirs);
+});

@@ -15,12 +15,6 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const heap = () => {
   gc?.();
   gc?.();
-  // reference: a bare Map<string, number> over the same keys (the floor for any string-keyed index)
-  const bare = new Map<string, number>();
-  for (let i = 0; i < N; i++) bare.set(keys[i], i);
-  timed('reference: bare Map.get, same keys', N, (i) => {
-    x += bare.get(keys[(i * 7919) % N]) as number;
-  });
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 };

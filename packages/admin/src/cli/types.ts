@@ -1,0 +1,33 @@
+/** Types shared by the runtime API's command table and dispatcher. */
+import type { ProxyRuntime } from '@switchyard/proxy';
+import type { ServerControl } from '../actions.ts';
+import type { ProcessInfo } from './show-info.ts';
+
+export type CliLevel = 'user' | 'operator' | 'admin';
+/** Levels in increasing order of rights. */
+export const RANK: Record<CliLevel, number> = { user: 0, operator: 1, admin: 2 };
+
+/** Per-connection state. */
+export interface CliSession {
+  level: CliLevel;
+  interactive: boolean;
+  /** Idle timeout in ms (`set timeout cli`). */
+  timeoutMs: number;
+  quit: boolean;
+}
+
+/** What commands need from the running process. */
+export interface CliContext {
+  runtime(): ProxyRuntime;
+  control: ServerControl;
+  info: ProcessInfo;
+}
+
+/** One runtime API command: its leading words, help line, level and implementation. */
+export interface Command {
+  words: string[];
+  usage: string;
+  desc: string;
+  level: CliLevel;
+  run(args: string[], ctx: CliContext, sess: CliSession): string;
+}

@@ -114,7 +114,11 @@ export function probeCheck(
   timer = setTimeout(() => finish({ status: 'L4TOUT' }), spec.connectMs);
   if (!http && !spec.tls) {
     // A TCP check only needs to know whether the connection opens: two listeners, nothing read.
-    sock.once('connect', () => finish({ status: 'L4OK' }));
+    sock.once('connect', () => {
+      // Close with a reset as haproxy does (no TIME_WAIT left behind per check).
+      sock.resetAndDestroy();
+      finish({ status: 'L4OK' });
+    });
     sock.once('error', (err: NodeJS.ErrnoException) => {
       finish({ status: L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR', info: describeSocketError(err) });
     });

@@ -170,6 +170,11 @@ export class RedisSync {
     this.pub.on('error', (e: Error) => this.onDown(e));
     this.pub.on('close', () => this.onDown());
     this.sub.on('error', () => {}); // reported through pub
+    // a subscriber that reconnects on its own missed messages: resync (Redis copy + hello)
+    let subReady = 0;
+    this.sub.on('ready', () => {
+      if (subReady++ > 0 && this.connected && !this.stopped) void this.resync();
+    });
     this.sub.on('message', (_ch: string, msg: string) => this.onMessage(msg));
     for (const t of dir.all()) this.attach(t);
     this.attachEvents(rt);
@@ -292,6 +297,10 @@ export class RedisSync {
     try {
       const now = Date.now();
       for (const t of this.dir.all()) {
+        // counts made while apart reach the others as full copies (merged by max) from here on;
+        // also sending them as deltas would count them twice. Changed values stay dirty: they
+        // are published with their write times (last writer wins) at the next flush.
+        t.clearDeltas();
         const batch = new EntryBatch(t, this.names);
         for (const [key, idx] of t.entries(now)) {
           batch.add(key, idx);
@@ -461,7 +470,9 @@ export class RedisSync {
         if (++count >= CHUNK) emit();
       };
       // changed entries: values and counts to the peers now; their full copy to Redis at the refresh
-      for (const [t, keys] of this.dirty) {
+      const published = this.dirty;
+      this.dirty = new Map();
+      for (const [t, keys] of published) {
         for (const key of keys) {
           const idx = t.lookup(key, now);
           if (idx < 0) continue;
@@ -470,7 +481,6 @@ export class RedisSync {
           mark(this.stored, t, key);
         }
       }
-      this.dirty.clear();
       if (refreshDue && refreshWork) {
         this.lastTouchFlush = now;
         // peers keep used entries alive (touch times); Redis gets the copies of everything changed or used
@@ -513,10 +523,13 @@ export class RedisSync {
       if (admin.length) msgs.push(this.frame({ a: admin }));
       for (const msg of msgs) p.publish(this.names.channel, msg);
       this.stats.flushCpuMs += performance.now() - cpu0;
-      let results: Array<[Error | null, unknown]> | null;
       try {
-        results = await p.exec();
+        const results = await p.exec();
+        for (const [err] of results ?? []) if (err) throw err;
       } catch (e) {
+        // values must not be lost: their entries are published again (counts taken are lost,
+        // the full-copy merge of the next resync covers them)
+        for (const [t, keys] of published) for (const k of keys) mark(this.dirty, t, k);
         // admin changes must not be lost: queue them again unless a newer one replaced them
         for (const rec of admin) {
           const k = this.names.server(rec.b, rec.s, rec.f);
@@ -524,7 +537,6 @@ export class RedisSync {
         }
         throw e;
       }
-      for (const [err] of results ?? []) if (err) throw err;
       this.stats.flushes++;
       this.stats.published += msgs.length;
     } finally {

@@ -186,6 +186,11 @@ export class StickTable {
     this.pending ??= new Float64Array(this.data.length);
   }
 
+  /** Forgets every unpublished local increment (a resync merged full copies instead). */
+  clearDeltas(): void {
+    this.pending?.fill(0);
+  }
+
   /** The local increments of entry `i` since the last call, as [offset, n] pairs (then zeroed). */
   takeDeltas(i: number): Array<[number, number]> | undefined {
     const p = this.pending;

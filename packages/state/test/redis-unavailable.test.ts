@@ -43,6 +43,7 @@ test('node started without Redis serves locally and syncs when Redis appears', {
   // the entry made while Redis was away is written back
   const { Redis } = await import('ioredis');
   const probe = new Redis(redis.url);
+  probe.on('error', () => {}); // the server is killed at the end of the test
   t.after(() => probe.disconnect());
   await eventually(
     'entry written back',
@@ -69,6 +70,7 @@ test('invalid messages on the channel are ignored', { skip: needs('redis-server'
   await layer.ready();
   const { Redis } = await import('ioredis');
   const probe = new Redis(redis.url);
+  probe.on('error', () => {}); // the server is killed at the end of the test
   t.after(() => probe.disconnect());
   for (const junk of [
     '',

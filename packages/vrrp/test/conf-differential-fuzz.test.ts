@@ -75,6 +75,23 @@ const LINES = [
   'unicast_src_ip 10.0.0.1',
   '! a comment',
   'priority 50 # trailing comment',
+  'chk weight 254',
+  'chk weight 10 reverse',
+  'eth0 weight -20',
+  'notanaddress',
+  '10.0.0.4 dev eth0 label eth0:1 scope global',
+  'fe80::1/64',
+  'vrrp_instance VI_1 {',
+  'notify_backup /bin/true',
+  'notify_backup /bin/true',
+  'smtp_alert',
+  'dont_track_primary',
+  'timeout 3',
+  'user root',
+  'init_fail',
+  'vrrp_garp_master_repeat 3',
+  'vrrp_strict',
+  'lvs_id X',
 ];
 
 function keepalivedView(file: string): { lines: number[]; status: number } {

@@ -327,7 +327,9 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   t.set('unicast_peer', {
     handler: (args, loc) =>
       ctx.readValueBlock('unicast_peer', args, loc, (words, l) => {
-        if (ipFamily(words[0]) === 0) {
+        // keepalived reads the address part only: a /PREFIX after it is accepted and ignored.
+        const address = words[0].replace(/\/.*$/, '');
+        if (ipFamily(address) === 0) {
           ctx.report(
             'error',
             'KA_BAD_PEER',
@@ -336,9 +338,17 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
           );
           return;
         }
+        // Options come as KEY NUMBER pairs (min_ttl, max_ttl), checked like keepalived; none is used.
+        for (let i = 1; i < words.length; i += 2) {
+          if (words[i + 1] === undefined) {
+            ctx.report('warning', 'KA_PEER_OPTION', `(${n}) ${words[i]} is missing a value`, l);
+          } else if (!/^\d+$/.test(words[i + 1])) {
+            ctx.report('warning', 'KA_INVALID_NUMBER', `invalid number '${words[i + 1]}'`, l);
+          }
+        }
         if (words.length > 1)
           ctx.report('warning', 'SY_NO_EFFECT', `unicast_peer options '${words.slice(1).join(' ')}' are ignored`, l);
-        v.unicastPeers.push({ address: words[0], loc: l });
+        v.unicastPeers.push({ address, loc: l });
       }),
   });
   const garp = (kw: string, set: (x: number) => void, isInt: boolean) => ({

@@ -136,13 +136,15 @@ export function parseVip(
     const v = rest[i + 1];
     if (k === 'dev' || k === 'label' || k === 'brd' || k === 'broadcast' || k === 'scope') {
       if (v === undefined) {
-        ctx.report('error', 'KA_MISSING_PARAMETER', `${k} requires a value in '${words.join(' ')}'`, loc);
+        ctx.report('error', 'KA_MISSING_PARAMETER', `No ${k} parameter specified for ${addrPart}`, loc);
         break;
       }
       if (k === 'dev') vip.dev = v;
       else if (k === 'label') vip.label = v;
       else if (k === 'scope') vip.scope = v;
-      else if (ipFamily(v) !== 4 && v !== '+' && v !== '-') {
+      else if (fam === 4 && prefix === 32) {
+        ctx.report('warning', 'KA_BRD_PREFIX', 'Address prefix length 32 too long for broadcast', loc);
+      } else if (ipFamily(v) !== 4 && v !== '+' && v !== '-') {
         ctx.report('warning', 'KA_INVALID_BRD', `Invalid broadcast address ${v} - ignoring`, loc);
       } else vip.brd = v;
       i++;

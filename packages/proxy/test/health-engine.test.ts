@@ -499,3 +499,28 @@ test('a reload (new engine, same ServerState) keeps the agent verdict', () => {
   assert.equal(s1.op, 'DOWN', 'passing health checks alone do not override the agent');
   second.stop();
 });
+
+test('unusable settings are logged, not thrown: bad expect pattern, agent-check without agent-port', () => {
+  const clock = new FakeClock();
+  const loc = { file: 'h.cfg', line: 12 };
+  const t = makeRuntime([
+    backendModel('bad', [serverModel('s1', 9301)], {
+      options: {
+        ...backendModel('x', []).options,
+        httpchk: httpchk('GET', '/', 'HTTP/1.0', { expect: [{ negate: false, kind: 'rstatus', pattern: '(', loc }] }),
+      },
+    }),
+    backendModel('ag', [serverModel('s1', 9302, { check: false, agentCheck: true, agent: {} })]),
+  ]);
+  const sc = scripted(clock, 0);
+  const eng = createHealthEngine(t.rt, { clock, transport: sc.transport });
+  eng.start();
+  clock.advance(5000);
+  assert.equal(sc.calls.length, 0);
+  assert.match(
+    t.logs[0] ?? '',
+    /^alert backend bad: h\.cfg:12: http-check expect: invalid regex '\(': .*; its health checks are not run\.$/,
+  );
+  assert.equal(t.logs[1], "alert Server ag/s1: 'agent-check' without 'agent-port': agent checks are not run.");
+  eng.stop();
+});

@@ -20,7 +20,7 @@ import type { BackendRuntime, ProxyRuntime, ServerStateEvent } from '../runtime/
 import { agentInfo, parseAgentReply } from './agent-reply.ts';
 import { formatCheckReason, isPassed } from './check-status.ts';
 import { checkInterval, healthStatusText, nextHealth } from './health-counter.ts';
-import { type CompiledHttpCheck, compileHttpCheck } from './http-check.ts';
+import { type CompiledHttpCheck, compileHttpCheck, HealthConfigError } from './http-check.ts';
 import { classifyOutcome, hanaDescription } from './passive.ts';
 import { type AgentOutcome, type CancelProbe, type ProbeSpec, probeAgent, probeCheck } from './probe.ts';
 
@@ -124,8 +124,9 @@ function checkTls(s: ServerState): ConnectionOptions | string | undefined {
 }
 
 /**
- * Creates the engine for `rt`. Throws HealthConfigError (code, loc) for an `http-check expect`
- * pattern that cannot compile; call validateHealthChecks() at load time to report those first.
+ * Creates the engine for `rt`. Settings that cannot work (an `http-check expect` pattern that does
+ * not compile, `agent-check` without `agent-port`) are logged and those checks not run; call
+ * validateHealthChecks() at load time to refuse such a configuration with FILE:LINE first.
  */
 export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions = {}): HealthEngine {
   const clock = opts.clock ?? realClock;
@@ -136,7 +137,16 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   let running = false;
 
   for (const be of rt.backends.values()) {
-    const http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
+    let http: CompiledHttpCheck | undefined;
+    try {
+      http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
+    } catch (err) {
+      if (!(err instanceof HealthConfigError)) throw err;
+      // validateHealthChecks() refuses such a configuration at load; never crash if it was skipped.
+      const where = `${err.loc.file}:${err.loc.line}`;
+      rt.logger.log(be.model, 'alert', `backend ${be.name}: ${where}: ${err.message}; its health checks are not run.`);
+      continue;
+    }
     for (const s of be.servers) {
       if (!s.checked && !s.model.agentCheck) continue;
       const agentHealthy = s.model.agentCheck ? (agentVerdicts.get(s) ?? true) : true;
@@ -210,7 +220,15 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     if (!running) return;
     const a = e.s.model.agent ?? {};
     const port = a.port;
-    if (port === undefined) return; // validateHealthChecks reports agent-check without agent-port
+    if (port === undefined) {
+      // validateHealthChecks() refuses this at load; say it once here if that was skipped.
+      rt.logger.log(
+        e.be.model,
+        'alert',
+        `Server ${e.s.backendName}/${e.s.name}: 'agent-check' without 'agent-port': agent checks are not run.`,
+      );
+      return;
+    }
     const spec = specFor(e, a.addr ?? e.s.model.checkAddr ?? e.s.host, port, agentInter(e));
     e.agentCancel = transport.agent(spec, a.send, (o) => {
       e.agentCancel = undefined;

@@ -8,11 +8,19 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createStateLayer } from '@switchyard/state';
 import type { CliContext } from '../packages/admin/src/cli/commands.ts';
 import { closeCliSocket, listenCliSocket } from '../packages/admin/src/cli/socket-server.ts';
+import { createAdmin } from '../packages/admin/src/index.ts';
 import { type RefHaproxy, startRefHaproxy } from '../packages/admin/test/helpers/haproxy-ref.ts';
 import { type Front, startFront } from '../packages/admin/test/helpers/http.ts';
-import { sampleRuntime, socketModel, testControl } from '../packages/admin/test/helpers/runtime.ts';
+import {
+  buildRuntime,
+  proxyModel,
+  sampleRuntime,
+  socketModel,
+  testControl,
+} from '../packages/admin/test/helpers/runtime.ts';
 import { cliQuery, cliSession } from '../packages/admin/test/helpers/socket.ts';
 import { needs } from './helpers/system.ts';
 
@@ -329,6 +337,66 @@ describe('runtime API and stats exports match haproxy 2.6', { skip }, () => {
       const mine = await post(front.url('stats'), body);
       assert.equal(mine, theirs, body);
       assert.deepEqual(await state(ours), await state(ref.query), `state after ${body}`);
+    }
+  });
+});
+
+describe('stick table commands match haproxy 2.6', { skip }, () => {
+  let ref: RefHaproxy;
+  const dir = mkdtempSync(join(tmpdir(), 'sy-compat-t-'));
+  const socks = {
+    admin: socketModel({ path: join(dir, 'a.sock'), level: 'admin' }),
+    user: socketModel({ path: join(dir, 'u.sock'), level: 'user' }),
+  };
+  const table = {
+    type: 'ip' as const,
+    size: 10,
+    expire: 60_000,
+    nopurge: false,
+    store: [{ name: 'http_req_cnt' }],
+    loc: { file: 'test.cfg', line: 20 },
+  };
+  const rt = buildRuntime([...sampleRuntime().config.proxies, proxyModel('backend', 't', 5, { stickTable: table })]);
+  const state = createStateLayer(rt);
+  const admin = createAdmin(rt, { version: '0.1.0', pid: process.pid, control: testControl, tables: state.tables });
+  const q = (s: keyof typeof socks, c: string) => cliQuery({ path: socks[s].path as string }, c);
+
+  before(async () => {
+    assert.deepEqual(
+      state.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    ref = await startRefHaproxy('backend t\n  stick-table type ip size 10 expire 1m store http_req_cnt\n', {
+      extraSockets: `  stats socket ${join(dir, 'ref-u.sock')} level user\n`,
+    });
+    rt.config.global.statsSockets.push(socks.admin, socks.user);
+    await (await admin).startSockets();
+  });
+  after(async () => {
+    await ref?.stop();
+    await (await admin).stop();
+    await state.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('same replies for show/set/clear table at levels admin and user', async () => {
+    const refUser = (c: string) => cliQuery({ path: join(dir, 'ref-u.sock') }, c);
+    const steps: Array<['admin' | 'user', string]> = [
+      ['admin', 'show table'],
+      ['admin', 'show table t'],
+      ['admin', 'show table nope'],
+      ['user', 'show table t'],
+      ['user', 'set table t key 1.2.3.4 data.http_req_cnt 3'],
+      ['admin', 'set table t key 1.2.3.4 data.http_req_cnt 3'],
+      ['admin', 'show table'],
+      ['user', 'show table t'],
+      ['user', 'clear table t key 1.2.3.4'],
+      ['admin', 'clear table t key 1.2.3.4'],
+      ['admin', 'show table t'],
+    ];
+    for (const [lvl, c] of steps) {
+      const theirs = lvl === 'admin' ? await ref.query(c) : await refUser(c);
+      assert.equal(await q(lvl, c), theirs, `${lvl}: ${c}`);
     }
   });
 });

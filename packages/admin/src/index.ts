@@ -8,6 +8,7 @@
  *     version, pid: process.pid,
  *     control: { setServerAdmin, setServerWeight },      // packages/proxy runtime/server-control.ts
  *     compileAdmin: (stats, proxy) => ...,               // compiles `stats admin if|unless COND`
+ *     tables: stateLayer.tables,                         // `show|clear|set table`
  *   });
  *   startDatapath(rt, { services: admin.handlers, ... });
  *   await admin.startSockets();                          // global `stats socket` lines
@@ -18,6 +19,7 @@
 import type { Server } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
 import type { ProxyRuntime, ServiceHandlers } from '@switchyard/proxy';
+import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from './actions.ts';
 import type { CliContext } from './cli/commands.ts';
 import { closeCliSocket, listenCliSocket } from './cli/socket-server.ts';
@@ -44,6 +46,8 @@ export interface AdminOptions {
   control: ServerControl;
   /** Compiles `stats admin if|unless COND`; required when a proxy has `stats admin`. */
   compileAdmin?: AdminConditionCompiler;
+  /** Stick tables for `show|clear|set table` (packages/state `StateLayer.tables`). */
+  tables?: TableDirectory;
 }
 
 export interface Admin {
@@ -103,6 +107,7 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     runtime: () => current,
     control: opts.control,
     info: { version: opts.version, releaseDate: opts.releaseDate ?? today, pid: opts.pid },
+    tables: () => opts.tables,
   };
   const sockets = new Map<string, { server: Server; model: StatsSocketModel }>();
 

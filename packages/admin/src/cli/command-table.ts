@@ -3,6 +3,7 @@
  * reply texts (checked against a real haproxy over its stats socket).
  */
 import type { ProxyRuntime } from '@switchyard/proxy';
+import { clearTable, setTable, showTable, TableDirectory } from '@switchyard/state';
 import { applyMaxconn, findServer, MSG, parseWeight } from '../actions.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
@@ -36,6 +37,12 @@ function statFilter(args: string[]): { filter: RowFilter; format: 'csv' | 'json'
   return { filter, format };
 }
 
+/** The stick tables, or an empty directory when the state layer is not wired (no tables). */
+function tablesOf(ctx: CliContext): TableDirectory {
+  return ctx.tables?.() ?? NO_TABLES;
+}
+const NO_TABLES = new TableDirectory();
+
 function needArgsServer(ctx: CliContext, arg: string | undefined) {
   return findServer(ctx.runtime(), arg);
 }
@@ -52,6 +59,15 @@ export const COMMANDS: Command[] = [
       if (all && RANK[sess.level] < RANK.admin) return `${MSG.permissionDenied}\n`;
       clearCounters(ctx.runtime(), all);
       return '';
+    },
+  },
+  {
+    words: ['clear', 'table'],
+    usage: 'clear table <table> [<filter>]*',
+    desc: 'remove an entry from a table (filter: data/key)',
+    level: 'operator',
+    run(args, ctx) {
+      return clearTable(tablesOf(ctx), args);
     },
   },
   {
@@ -137,6 +153,15 @@ export const COMMANDS: Command[] = [
         return `'set server <srv> ${what}' is not supported by Switchyard (supported: state, weight).\n`;
       }
       return 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
+    },
+  },
+  {
+    words: ['set', 'table'],
+    usage: 'set table <table> key <k> [data.* <v>]*',
+    desc: "update or create a table entry's data",
+    level: 'operator',
+    run(args, ctx) {
+      return setTable(tablesOf(ctx), args);
     },
   },
   {
@@ -233,6 +258,20 @@ export const COMMANDS: Command[] = [
       const { filter, format } = statFilter(args);
       const rows = collectRows(ctx.runtime(), filter);
       return format === 'json' ? renderJson(rows) : format === 'typed' ? renderTyped(rows) : renderCsv(rows);
+    },
+  },
+  {
+    words: ['show', 'table'],
+    usage: 'show table <table> [<filter>]*',
+    desc: "report table usage stats or dump this table's contents (filter: data/key)",
+    level: 'user',
+    run(args, ctx, sess) {
+      const out = showTable(tablesOf(ctx), args);
+      // at level user HAProxy shows a table's header but not its entries
+      if (args.length > 0 && RANK[sess.level] < RANK.operator && out.startsWith('# table:')) {
+        return `${out.slice(0, out.indexOf('\n') + 1)}# contents not dumped due to insufficient privileges\n`;
+      }
+      return out;
     },
   },
   {

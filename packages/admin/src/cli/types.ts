@@ -1,5 +1,6 @@
 /** Types shared by the runtime API's command table and dispatcher. */
 import type { ProxyRuntime } from '@switchyard/proxy';
+import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from '../actions.ts';
 import type { ProcessInfo } from './show-info.ts';
 
@@ -21,6 +22,8 @@ export interface CliContext {
   runtime(): ProxyRuntime;
   control: ServerControl;
   info: ProcessInfo;
+  /** Stick tables (packages/state StateLayer.tables) for `show|clear|set table`; none when unset. */
+  tables?(): TableDirectory | undefined;
 }
 
 /** One runtime API command: its leading words, help line, level and implementation. */

@@ -18,14 +18,14 @@ export interface RefHaproxy {
 }
 
 /** Runs `haproxy -f` in the foreground with a stats socket; servers point at closed ports. */
-export async function startRefHaproxy(extra = ''): Promise<RefHaproxy> {
+export async function startRefHaproxy(extra = '', opts: { extraSockets?: string } = {}): Promise<RefHaproxy> {
   const [p1, p2] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'sy-ref-'));
   const sock = join(dir, 'admin.sock');
   const cfg = `global
   maxconn 4000
   stats socket ${sock} mode 600 level admin
-defaults
+${opts.extraSockets ?? ''}defaults
   mode http
   timeout connect 1s
   timeout client 5s

@@ -8,6 +8,8 @@ export interface CliArgs {
   verbose: boolean;
   logFormat: 'text' | 'json';
   demoBackends: boolean;
+  /** `--workers N`: N worker processes sharing the listeners (undefined: global `nbthread`, else 1). */
+  workers?: number;
   /** Arguments after `vrrp`. */
   rest: string[];
   /** Notes about accepted HAProxy flags that change nothing here. */
@@ -18,7 +20,7 @@ export class UsageError extends Error {
   readonly code = 'CLI_USAGE';
 }
 
-export const USAGE = `Usage: switchyard -f FILE [-f FILE ...] [-p PIDFILE] [--log-format text|json] [--demo-backends]
+export const USAGE = `Usage: switchyard -f FILE [-f FILE ...] [-p PIDFILE] [--workers N] [--log-format text|json] [--demo-backends]
        switchyard -c -f FILE [-f FILE ...]     check the configuration and exit
        switchyard -v | -vv | --version         print the version
        switchyard vrrp ...                      run the VRRP sidecar (see 'switchyard vrrp --help')
@@ -79,6 +81,14 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--demo-backends':
         a.demoBackends = true;
         break;
+      case '--workers': {
+        const v = value();
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 64)
+          throw new UsageError(`--workers must be a number from 1 to 64, got '${v}'`);
+        a.workers = n;
+        break;
+      }
       case '-db':
       case '-d':
         // HAProxy's foreground flags: Switchyard always runs in the foreground.

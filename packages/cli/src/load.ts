@@ -25,12 +25,14 @@ export function loadRuntime(files: string[], logger: Logger, previous?: Compiled
   // The runtime is built even after parse errors so -c reports build problems too; it is only
   // served when there is no error at all.
   const built = buildRuntime(parsed.model, { logger, previous });
-  // A line the parser already reported is not reported again by the later stages.
-  const reported = new Set(
-    parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.loc.file}:${d.loc.line}`),
-  );
+  // What the parser already reported (same line, or the same check by code) is not reported
+  // again by the later stages, whose checks also guard models built without the parser.
+  const parserErrors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  const lines = new Set(parserErrors.map((d) => `${d.loc.file}:${d.loc.line}`));
+  const codes = new Set(parserErrors.map((d) => d.code));
   for (const d of [...built.diagnostics, ...checkStateConfig(parsed.model)]) {
-    if (!(d.severity === 'error' && reported.has(`${d.loc.file}:${d.loc.line}`))) diagnostics.push(d);
+    const dup = d.severity === 'error' && (lines.has(`${d.loc.file}:${d.loc.line}`) || codes.has(d.code));
+    if (!dup) diagnostics.push(d);
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (errors === 0) runtime = built.runtime;

@@ -3,6 +3,14 @@ import { parseArgs, USAGE, UsageError } from './args.ts';
 import { checkConfig } from './check.ts';
 import { runProxy } from './run.ts';
 import { versionText } from './version.ts';
+import { isWorker, runPrimary } from './workers.ts';
+
+/** `--workers N`, else global `nbthread N`, else 1. */
+async function workerCount(args: ReturnType<typeof parseArgs>): Promise<number> {
+  if (args.workers !== undefined) return args.workers;
+  const { loadConfigFiles } = await import('@switchyard/config');
+  return loadConfigFiles(args.files).model.global.nbthread ?? 1;
+}
 
 /** Signals received before main ran (the bin listens for them while the sources load). */
 export interface StartSignals {
@@ -39,8 +47,10 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
       process.exitCode = await vrrpMain(args.rest);
       return;
     }
-    case 'run':
-      process.exitCode = await runProxy(args, startSignals);
+    case 'run': {
+      const workers = isWorker() ? 1 : await workerCount(args);
+      process.exitCode = workers > 1 ? await runPrimary(args, workers) : await runProxy(args, startSignals);
       return;
+    }
   }
 }

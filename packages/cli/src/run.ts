@@ -10,6 +10,7 @@ import { startDemoBackends } from './demo.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
 import { Wiring, WiringError } from './wire.ts';
+import { isWorker, reportReady } from './workers.ts';
 
 const DEFAULT_GRACE_MS = 10000;
 
@@ -94,7 +95,8 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       `frontend '${a.frontend}' listening on ${a.path ?? `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`}${a.ssl ? ' (ssl)' : ''}`,
     );
   }
-  const pidfile = args.pidfile ?? runtime.config.global.pidfile;
+  // Workers leave the pid file to the primary.
+  const pidfile = isWorker() ? undefined : (args.pidfile ?? runtime.config.global.pidfile);
   if (pidfile) {
     try {
       writeFileSync(pidfile, `${process.pid}\n`);
@@ -102,7 +104,8 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       notice('ALERT', `cannot write pid file '${pidfile}': ${(e as Error).message}`);
     }
   }
-  notice('NOTICE', `Switchyard ready (pid ${process.pid}); SIGHUP reloads, SIGTERM stops.`);
+  if (isWorker()) reportReady();
+  else notice('NOTICE', `Switchyard ready (pid ${process.pid}); SIGHUP reloads, SIGTERM stops.`);
 
   let reloading: Promise<void> = Promise.resolve();
   const reload = async (): Promise<void> => {

@@ -1,0 +1,117 @@
+/**
+ * `--workers N` (or global `nbthread N`): a primary process checks the configuration once, then
+ * forks N workers that each run the proxy on the same listeners (node:cluster hands connections
+ * out round-robin). Signals go to the primary, which forwards them; a worker that dies after
+ * start-up is replaced. Counters and stick tables are per worker (shared state via Redis).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { Logger } from '@switchyard/proxy';
+import type { CliArgs } from './args.ts';
+import { diagnosticLines, loadRuntime } from './load.ts';
+
+/** Message a worker sends once its listeners are bound. */
+export const READY_MESSAGE = 'switchyard:ready';
+
+function notice(level: 'NOTICE' | 'ALERT', msg: string): void {
+  process.stderr.write(`[${level}]  (${process.pid}) : ${msg}\n`);
+}
+
+/** Runs the primary: resolves with the exit status once every worker has stopped. */
+export async function runPrimary(args: CliArgs, count: number): Promise<number> {
+  const loaded = loadRuntime(args.files, new Logger({ globalTargets: [] }));
+  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
+  if (!loaded.runtime) {
+    notice('ALERT', `Fatal errors found in configuration (${loaded.errors}); nothing was started.`);
+    return 1;
+  }
+  const pidfile = args.pidfile ?? loaded.model.global.pidfile;
+  let stopping = false;
+  let started = false;
+  const workers = new Set<Worker>();
+  const fork = (): Worker => {
+    const w = cluster.fork({ SWITCHYARD_WORKER: '1' });
+    workers.add(w);
+    return w;
+  };
+
+  const allReady = new Promise<boolean>((resolve) => {
+    let ready = 0;
+    cluster.on('message', (_w, msg) => {
+      if (msg === READY_MESSAGE && !started && ++ready === count) resolve(true);
+    });
+    cluster.on('exit', (w, code, signal) => {
+      workers.delete(w);
+      if (!started) {
+        // a worker could not start (bind error...): the others are stopped, nothing half-runs
+        resolve(false);
+        return;
+      }
+      if (!stopping) {
+        notice('ALERT', `worker ${w.process.pid} exited (${signal ?? code}); starting a new one.`);
+        fork();
+      }
+    });
+  });
+  for (let i = 0; i < count; i++) fork();
+  if (!(await allReady)) {
+    stopping = true;
+    for (const w of workers) w.process.kill('SIGKILL');
+    notice('ALERT', 'a worker failed to start; stopped.');
+    return 1;
+  }
+  started = true;
+  if (pidfile) {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      notice('ALERT', `cannot write pid file '${pidfile}': ${(e as Error).message}`);
+    }
+  }
+  notice(
+    'NOTICE',
+    `Switchyard ready with ${count} workers (primary pid ${process.pid}); SIGHUP reloads, SIGTERM stops.`,
+  );
+
+  const forward = (sig: NodeJS.Signals) => () => {
+    for (const w of workers) w.process.kill(sig);
+  };
+  const onHup = forward('SIGHUP');
+  process.on('SIGHUP', onHup);
+  process.on('SIGUSR2', onHup);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: NodeJS.Signals) => () => {
+      stopping = true;
+      for (const w of workers) w.process.kill(sig === 'SIGINT' ? 'SIGTERM' : sig);
+      const check = setInterval(() => {
+        if (workers.size === 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    };
+    process.once('SIGTERM', stop('SIGTERM'));
+    process.once('SIGINT', stop('SIGINT'));
+  });
+  process.off('SIGHUP', onHup);
+  process.off('SIGUSR2', onHup);
+  if (pidfile) {
+    try {
+      unlinkSync(pidfile);
+    } catch {
+      // already gone: nothing to clean up
+    }
+  }
+  notice('NOTICE', 'all workers stopped.');
+  return 0;
+}
+
+/** True in a worker forked by runPrimary. */
+export function isWorker(): boolean {
+  return cluster.isWorker && process.env.SWITCHYARD_WORKER === '1';
+}
+
+/** Tells the primary this worker is serving. */
+export function reportReady(): void {
+  if (isWorker()) process.send?.(READY_MESSAGE);
+}

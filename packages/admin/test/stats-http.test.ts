@@ -190,6 +190,28 @@ describe('stats page over HTTP', () => {
     assert.equal(await r.text(), '');
   });
 
+  test('a cross-site browser POST is refused (Origin of another host), same-origin accepted', async () => {
+    const host = new URL(f.url('web')).host;
+    const post = (origin: string) =>
+      fetch(`${f.url('web')}/admin?stats`, {
+        method: 'POST',
+        headers: { ...adminHdrs, origin },
+        body: 's=s2&action=maint&b=app',
+        redirect: 'manual',
+      });
+    assert.equal((await post('http://evil.example')).headers.get('location'), '/admin?stats;st=DENY');
+    assert.equal((await post('null')).headers.get('location'), '/admin?stats;st=DENY');
+    assert.equal(rt.backends.get('app')?.serversByName.get('s2')?.admin, 'READY');
+    assert.equal((await post(`http://${host}`)).headers.get('location'), '/admin?stats;st=DONE');
+    assert.equal(rt.backends.get('app')?.serversByName.get('s2')?.admin, 'MAINT');
+    await fetch(`${f.url('web')}/admin?stats`, {
+      method: 'POST',
+      headers: adminHdrs,
+      body: 's=s2&action=ready&b=app',
+      redirect: 'manual',
+    });
+  });
+
   test('other methods: 303 ;st=IVAL', async () => {
     const r = await fetch(`${f.url('web')}/admin?stats`, {
       method: 'PUT',

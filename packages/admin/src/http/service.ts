@@ -46,6 +46,22 @@ interface PromCtx {
 const ROUTE_STATS = '/.switchyard/stats';
 const ROUTE_METRICS = '/.switchyard/metrics';
 const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/**
+ * A browser POST from another site (its `Origin` names another host than the request's `Host`):
+ * refused, so a page elsewhere cannot drive the admin form with the operator's credentials.
+ * Scripts (curl, no `Origin`) are not affected.
+ */
+export function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  if (origin === 'null') return true;
+  try {
+    return new URL(origin).host.toLowerCase() !== (req.headers.host ?? '').toLowerCase();
+  } catch {
+    return true;
+  }
+}
+
 /** Parsed `;opt` suffixes of a stats URI. */
 export interface StatsOptions {
   csv: boolean;
@@ -138,14 +154,15 @@ export async function createHttpService(deps: HttpServiceDeps) {
       const uri = c.stats.uri;
       const tail = `${o.up ? ';up' : ''}${o.norefresh ? ';norefresh' : ''}`;
       if (request.method === 'POST') {
-        const st = !isAdmin(c)
-          ? 'DENY'
-          : applyAdminPost(
-              deps.runtime(),
-              deps.control,
-              typeof request.body === 'string' ? request.body : '',
-              c.stats.scope,
-            );
+        const st =
+          !isAdmin(c) || crossSite(request.raw)
+            ? 'DENY'
+            : applyAdminPost(
+                deps.runtime(),
+                deps.control,
+                typeof request.body === 'string' ? request.body : '',
+                c.stats.scope,
+              );
         return reply
           .code(303)
           .header('cache-control', 'no-cache')

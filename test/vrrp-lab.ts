@@ -108,13 +108,12 @@ export class Lab {
     return p;
   }
 
-  /** Starts a Switchyard VRRP sidecar in `ns` with the given keepalived.conf text. */
+  /** Starts `switchyard vrrp -f FILE -D` (the real command) in `ns` with the given keepalived.conf text. */
   sidecar(ns: string, name: string, conf: string): LabProc {
     const f = this.file(`${name}.conf`, conf);
     return this.spawn(ns, name, process.execPath, [
-      '--import',
-      'tsx',
-      join(ROOT, 'test/vrrp-sidecar-bin.ts'),
+      join(ROOT, 'packages/cli/bin/switchyard.mjs'),
+      'vrrp',
       '-f',
       f,
       '-D',

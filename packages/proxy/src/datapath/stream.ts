@@ -322,8 +322,9 @@ export class Stream implements Queued {
       if (rs2 !== undefined) [status, reason] = rs2;
     }
     if (this.done) return false;
-    const hook = this.ctx.hooks.responseHeaders;
-    if (hook) {
+    const hooks = this.ctx.hooks;
+    const hook = hooks.responseHeaders;
+    if (hook && (hooks.wantsResponseHeaders === undefined || hooks.wantsResponseHeaders(be))) {
       const obj = headersObject(headers);
       hook(this.txn, be, server, status, obj);
       headers = headersFromObject(obj);

@@ -35,6 +35,12 @@ export interface RequestHooks {
     status: number,
     headers: IncomingHttpHeaders,
   ): void;
+  /**
+   * Optional: whether `responseHeaders` can act on responses of `backend` (cookie persistence,
+   * `stick store-response`). The datapath skips building the header object when this returns
+   * false; when it is not implemented every response goes through `responseHeaders`.
+   */
+  wantsResponseHeaders?(backend: BackendRuntime): boolean;
   /** The request ended (any outcome): status sent to the client (0 if none) and the frontend. */
   requestEnded?(txn: HttpTxn, frontend: FrontendRuntime, status: number): void;
 }

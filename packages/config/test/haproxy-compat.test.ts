@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,31 @@ for (const f of files.filter((x) => x.startsWith('warn-'))) {
     }
   });
 }
+
+const DEBIAN = '/etc/haproxy/haproxy.cfg';
+const SITE = fileURLToPath(new URL('./fixtures/debian/site.cfg', import.meta.url));
+
+test("Debian's shipped haproxy.cfg plus a site file (-f a -f b): both accept, errorfiles loaded", {
+  skip: needs('haproxy') || (!existsSync(DEBIAN) && `no ${DEBIAN}`),
+}, () => {
+  const h = spawnSync(findBinary('haproxy')!, ['-c', '-f', DEBIAN, '-f', SITE], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(h.status, 0, `${h.stdout}${h.stderr}`);
+  const r = loadConfigFiles([DEBIAN, SITE]);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  // Only the process-level keywords warn (chroot, user, group, daemon, ssl-default-bind-*).
+  assert.ok(
+    r.diagnostics.every((d) => d.code === 'CFG_IGNORED_KEYWORD' && d.loc.file === DEBIAN),
+    JSON.stringify(r.diagnostics),
+  );
+  const web = r.model.proxies.find((p) => p.name === 'web')!;
+  assert.deepEqual(Object.keys(web.errorFiles).sort(), ['400', '403', '408', '500', '502', '503', '504']);
+  assert.match(web.errorFiles[503], /^HTTP\/1\.0 503/);
+  assert.equal(web.timeouts.server, 50000);
+  assert.equal(r.model.global.statsSockets[0]?.level, 'admin');
+});
 
 test('the 1.4 seed: HAProxy 2.6 refuses it, Switchyard accepts it with warnings (a documented difference)', {
   skip: needs('haproxy'),

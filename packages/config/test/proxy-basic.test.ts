@@ -138,7 +138,7 @@ backend b
   no log
 listen l
   bind :81
-  log 127.0.0.1:514 local2
+  log 127.0.0.1:514 local0
 `);
   assert.deepEqual(codes(r), ['19 CFG_DUPLICATE_LOG']);
   const f = proxy(r, 'f');
@@ -159,6 +159,18 @@ test('httplog or log-format without any log target warns, as HAProxy', () => {
   assert.equal(
     r.diagnostics[0].message,
     "log format ignored for frontend 'f' since it has no log address (add 'log global' or a 'log' target)",
+  );
+});
+
+test('two facilities or two levels to one destination are deliberate: no duplicate warning (Debian default)', () => {
+  const r = parse(`global\n  log /dev/log local0\n  log /dev/log local1 notice\n${DEFAULTS}  log global\nbackend b\n`);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(
+    proxy(r, 'b').logs.map((l) => [l.path, l.facility, l.level]),
+    [
+      ['/dev/log', 'local0', 'debug'],
+      ['/dev/log', 'local1', 'notice'],
+    ],
   );
 });
 

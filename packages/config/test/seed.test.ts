@@ -29,7 +29,7 @@ test('the HAProxy 1.4 seed config loads with exactly the expected warnings', () 
   assert.match(text[6], /use 'timeout server 30000'$/);
   assert.match(
     text[7],
-    /:17: log destination '127\.0\.0\.1:514' is already used by the 'log' line at .*:2: every log line will be sent twice$/,
+    /:17: log destination '127\.0\.0\.1:514' with facility local3 is already used by the 'log' line at .*:2: every log line will be sent twice$/,
   );
   assert.match(text[8], /http-check send meth HEAD uri \/haproxy\.txt ver HTTP\/1\.1 hdr Host 192\.168\.1\.187'$/);
   assert.match(text[9], /hdr Host test\.domain\.com'$/);

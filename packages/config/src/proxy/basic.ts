@@ -46,14 +46,17 @@ function destination(l: LogTarget): string {
   return l.kind === 'udp' ? `${l.host}:${l.port}` : l.kind === 'unix' ? (l.path ?? '') : l.kind;
 }
 
-/** Appends a log target, warning when the same destination already receives this proxy's logs. */
+/**
+ * Appends a log target, warning when the same destination and facility already receive this proxy's
+ * logs (the same facility at two levels, or two facilities, are deliberate routing and do not warn).
+ */
 function addLog(ctx: LineCtx, s: SectionState, t: LogTarget): void {
-  const dup = s.model.logs.find((l) => destination(l) === destination(t));
+  const dup = s.model.logs.find((l) => destination(l) === destination(t) && l.facility === t.facility);
   if (dup) {
     warn(
       ctx,
       'CFG_DUPLICATE_LOG',
-      `log destination '${destination(t)}' is already used by the 'log' line at ${dup.loc.file}:${dup.loc.line}: every log line will be sent twice`,
+      `log destination '${destination(t)}' with facility ${t.facility} is already used by the 'log' line at ${dup.loc.file}:${dup.loc.line}: every log line will be sent twice`,
     );
   }
   s.model.logs.push(t);

@@ -22,7 +22,7 @@ import type { ProxyRuntime, ServiceHandlers } from '@switchyard/proxy';
 import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from './actions.ts';
 import type { CliContext } from './cli/commands.ts';
-import { closeCliSocket, listenCliSocket } from './cli/socket-server.ts';
+import { closeCliSocket, listenCliSocket, prepareSocketPath } from './cli/socket-server.ts';
 import { type AdminConditionCompiler, createHttpService } from './http/service.ts';
 import { createExporterRegistries } from './metrics/exporter.ts';
 import { LatencyHistograms } from './metrics/latency.ts';
@@ -31,6 +31,14 @@ export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
 export { CliSocketError } from './cli/socket-server.ts';
+
+/**
+ * For the `--workers` primary, before forking: removes stale Unix `stats socket` files and
+ * refuses paths a running process answers on, so the workers' shared bind succeeds.
+ */
+export async function prepareStatsSocketPaths(sockets: readonly StatsSocketModel[]): Promise<void> {
+  for (const s of sockets) await prepareSocketPath(s);
+}
 export type { AdminConditionCompiler } from './http/service.ts';
 export { LATENCY_BUCKETS } from './metrics/latency.ts';
 export { CSV_HEADER } from './stats/fields.ts';

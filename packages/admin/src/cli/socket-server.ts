@@ -5,6 +5,7 @@
  * `prompt`, a `> ` prompt follows every line and the session stays open until `quit` or the
  * idle timeout (`set timeout cli`, default 10s).
  */
+import cluster from 'node:cluster';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
@@ -97,6 +98,27 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
   });
 }
 
+/**
+ * Makes a Unix `stats socket` path bindable: a stale socket left by a previous run is removed,
+ * but never a regular file, nor a socket a running process still answers on (two proxies would
+ * silently share one name). Throws CliSocketError.
+ */
+export async function prepareSocketPath(sock: StatsSocketModel): Promise<void> {
+  const path = sock.path;
+  if (sock.kind !== 'unix' || !path) return;
+  let stale = false;
+  try {
+    stale = lstatSync(path).isSocket();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new CliSocketError(`${path}: ${(e as Error).message}`, sock);
+  }
+  if (stale) {
+    if (await answers(path)) throw new CliSocketError(`${path} is in use by a running process`, sock);
+    unlinkSync(path);
+  }
+}
+
 /** Opens one `stats socket`; resolves once listening. */
 export async function listenCliSocket(sock: StatsSocketModel, ctx: CliContext): Promise<Server> {
   const server = createServer({ allowHalfOpen: true }, (c) => handleConnection(c, ctx, sock.level));
@@ -109,19 +131,9 @@ export async function listenCliSocket(sock: StatsSocketModel, ctx: CliContext): 
   if (sock.kind === 'unix') {
     const path = sock.path;
     if (!path) throw new CliSocketError('stats socket without a path', sock);
-    // Replace a stale socket left by a previous run, but never a regular file, nor a socket a
-    // running process still answers on (two proxies would silently share one name).
-    let stale = false;
-    try {
-      stale = lstatSync(path).isSocket();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new CliSocketError(`${path}: ${(e as Error).message}`, sock);
-    }
-    if (stale) {
-      if (await answers(path)) throw new CliSocketError(`${path} is in use by a running process`, sock);
-      unlinkSync(path);
-    }
+    // Under --workers (node:cluster) the primary binds the path once for all workers and
+    // prepares it (prepareStatsSocketPaths) before forking; a worker only joins the shared handle.
+    if (!cluster.isWorker) await prepareSocketPath(sock);
     await listen(server, sock, () => server.listen(path));
     try {
       chmodSync(path, sock.mode ?? 0o600);
@@ -161,12 +173,12 @@ function listen(server: Server, sock: StatsSocketModel, start: () => void): Prom
   });
 }
 
-/** Closes a CLI server, removing its Unix socket file. */
+/** Closes a CLI server, removing its Unix socket file (a cluster worker leaves it to the primary). */
 export function closeCliSocket(server: Server, sock: StatsSocketModel): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     for (const c of OPEN.get(server) ?? []) c.destroy();
-    if (sock.kind === 'unix' && sock.path) {
+    if (sock.kind === 'unix' && sock.path && !cluster.isWorker) {
       try {
         unlinkSync(sock.path);
       } catch {

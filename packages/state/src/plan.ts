@@ -63,14 +63,16 @@ export function compilePlan(
   const track = new Map<string, Map<number, TrackRule>>();
   const error = (code: string, message: string, loc: SourceLoc) =>
     diags.push({ severity: 'error', code, message, loc });
-  const tableFor = (name: string | undefined, p: ProxyModel, loc: SourceLoc): StickTable | undefined => {
+  /** The table a rule uses; HAProxy's words when it is missing ("what" names the rule). */
+  const tableFor = (name: string | undefined, p: ProxyModel, loc: SourceLoc, what?: string): StickTable | undefined => {
     const t = dir.get(name ?? p.name);
     if (!t) {
+      const target = name ?? p.name;
       error(
         'STATE_UNKNOWN_TABLE',
-        name
-          ? `table '${name}' not found: no proxy named '${name}' declares a stick-table`
-          : `proxy '${p.name}' has no stick-table: add one or name a table with 'table NAME'`,
+        what
+          ? `${p.kind} '${p.name}': unable to find table '${target}' referenced by ${what}`
+          : `${p.kind} '${p.name}': unable to find stick-table '${target}'`,
         loc,
       );
     }
@@ -91,7 +93,7 @@ export function compilePlan(
         error('STATE_BAD_TRACK', `track-sc${r.slot}: only track-sc0, track-sc1 and track-sc2 exist`, r.loc);
         return;
       }
-      const table = tableFor(r.table, p, r.loc);
+      const table = tableFor(r.table, p, r.loc, `track-sc${r.slot}`);
       const key = fetch(r.key, r.loc);
       if (table && key) rules.set(index, { slot: r.slot, table, key });
     });

@@ -150,6 +150,7 @@ export class Stream implements Queued {
     this.txn.backend = be.name;
     be.conns++;
     countSessionStart(be.counters, this.start);
+    be.counters.reqTot++;
     if (be.model !== fe.model) {
       if (!requestFilter(this, be)) return;
       if (be.model.stats?.enabled && isStatsRequest(this.txn, be.model.stats.uri)) {
@@ -239,6 +240,7 @@ export class Stream implements Queued {
       this.holdsSlot = true;
       server.cur++;
       countSessionStart(server.counters, Date.now());
+      server.counters.reqTot++;
     }
     this.phase = Phase.Connect;
     this.connected = false;

@@ -283,6 +283,24 @@ test('leastconn with sequential requests rotates like HAProxy', {
   assert.deepEqual(mine, theirs);
 });
 
+test('first picks the lowest id like HAProxy, whatever the declaration order', {
+  skip: needs('haproxy'),
+  timeout: 120000,
+}, async (t) => {
+  const { theirs, mine } = await run(t, {
+    balance: 'first',
+    model: { algo: 'first' },
+    servers: [
+      { name: 'c', id: 3 },
+      { name: 'a', id: 7 },
+      { name: 'b', id: 2 },
+    ],
+    requests: Array.from({ length: 4 }, () => ({ req: {} })),
+  });
+  assert.deepEqual(mine, theirs);
+  assert.deepEqual(mine, ['b', 'b', 'b', 'b']);
+});
+
 test('roundrobin with weights 3,2,1: same share per cycle as HAProxy', {
   skip: needs('haproxy'),
   timeout: 120000,

@@ -70,7 +70,7 @@ export function cookieRequest(
   const m = rule.model;
   const h = txn.rawHeaders;
   const name = m.name;
-  // HAProxy acts on every occurrence; the last valid one decides (it keeps scanning)
+  // HAProxy rewrites every occurrence; the first one naming a usable server decides (later ones are "unused")
   let chosen: ServerState | undefined;
   for (let i = 0; i < h.length; i += 2) {
     if (h[i].length !== 6 || h[i].toLowerCase() !== 'cookie') continue;

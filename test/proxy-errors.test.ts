@@ -89,6 +89,7 @@ frontend fe
   use_backend flaky if { path_beg /flaky }
   use_backend queue if { path_beg /queue }
   use_backend custom if { path_beg /custom }
+  use_backend queue2 if { path_beg /q2 }
   default_backend okb
 backend okb
   server ok 127.0.0.1:${ok.port}
@@ -114,6 +115,10 @@ backend flaky
 backend queue
   timeout queue 300ms
   server s 127.0.0.1:${slow.port} maxconn 1
+backend queue2
+  timeout queue 20s
+  server s1 127.0.0.1:${slow.port} maxconn 1
+  server s2 127.0.0.1:${slow.port} maxconn 1
 backend custom
   errorfile 503 ${errorfile}
   server off 127.0.0.1:${ok.port} disabled
@@ -243,4 +248,30 @@ test('server maxconn queues the excess; timeout queue gives 503 sQ--', async () 
   assert.equal((await first).status, 200);
   assert.match(await logLine('/queue/2'), / 503 \d+ - - sQ-- /);
   assert.equal(slow.requests.length, 1);
+});
+
+test('all servers at maxconn: the extra request waits in the queue and is served when a slot frees', async () => {
+  const before = slow.requests.length;
+  const all = await Promise.all([get('/q2/a'), get('/q2/b'), get('/q2/c')]);
+  assert.deepEqual(
+    all.map((r) => r.status),
+    [200, 200, 200],
+  );
+  assert.equal(slow.requests.length - before, 3);
+  // exactly one of the three waited in a queue (Tw > 0); the others went straight to a server
+  await until(
+    () => ['/q2/a', '/q2/b', '/q2/c'].every((p) => px.stdout().includes(` ${p} HTTP/1.1"`)),
+    10000,
+    'q2 log lines',
+  );
+  const waits = ['/q2/a', '/q2/b', '/q2/c'].map((p) => {
+    const line =
+      px
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes(` ${p} HTTP/1.1"`)) ?? '';
+    return Number(/ \d+\/(\d+)\/\d+\/\d+\/\d+ 200 /.exec(line)?.[1] ?? -1);
+  });
+  assert.equal(waits.filter((w) => w > 0).length, 1, `queue times ${waits.join(', ')}`);
+  assert.equal(waits.filter((w) => w === 0).length, 2, `queue times ${waits.join(', ')}`);
 });

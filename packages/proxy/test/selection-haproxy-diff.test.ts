@@ -48,6 +48,7 @@ interface Scenario {
   model: Partial<BalanceModel> & Pick<BalanceModel, 'algo'>;
   hash?: Partial<HashTypeModel>;
   servers: SrvInit[];
+  allbackups?: boolean;
   requests: Array<{ req: TxnInit; from?: string }>;
 }
 
@@ -57,7 +58,8 @@ async function run(t: { after: (fn: () => Promise<void>) => void }, sc: Scenario
   const ns = await nameServers(names);
   t.after(ns.close);
   const serverLines = sc.servers.map(
-    (s, i) => `  server ${s.name} 127.0.0.1:${ns.ports[i]} weight ${s.weight ?? 1} id ${s.id ?? i + 1}`,
+    (s, i) =>
+      `  server ${s.name} 127.0.0.1:${ns.ports[i]} weight ${s.weight ?? 1} id ${s.id ?? i + 1}${s.backup ? ' backup' : ''}`,
   );
   const hap = await startHaproxy(
     [
@@ -71,7 +73,7 @@ async function run(t: { after: (fn: () => Promise<void>) => void }, sc: Scenario
     ].join('\n'),
   );
   t.after(hap.stop);
-  const ours = backend(sc.model, sc.servers, { hashType: sc.hash });
+  const ours = backend(sc.model, sc.servers, { hashType: sc.hash, allbackups: sc.allbackups });
   const theirs: string[] = [];
   const mine: string[] = [];
   for (const { req, from } of sc.requests) {
@@ -299,6 +301,32 @@ test('first picks the lowest id like HAProxy, whatever the declaration order', {
   });
   assert.deepEqual(mine, theirs);
   assert.deepEqual(mine, ['b', 'b', 'b', 'b']);
+});
+
+test('backups: the first declared one, or all with allbackups, as HAProxy', {
+  skip: needs('haproxy'),
+  timeout: 120000,
+}, async (t) => {
+  const servers = [
+    { name: 'c', id: 5, backup: true },
+    { name: 'd', id: 3, backup: true },
+  ];
+  const one = await run(t, {
+    balance: 'roundrobin',
+    model: { algo: 'roundrobin' },
+    servers,
+    requests: Array.from({ length: 4 }, () => ({ req: {} })),
+  });
+  assert.deepEqual(one.mine, one.theirs);
+  assert.deepEqual(one.mine, ['c', 'c', 'c', 'c']);
+  const all = await run(t, {
+    balance: 'roundrobin\n  option allbackups',
+    model: { algo: 'roundrobin' },
+    allbackups: true,
+    servers,
+    requests: Array.from({ length: 4 }, () => ({ req: {} })),
+  });
+  assert.deepEqual([...all.mine].sort(), [...all.theirs].sort());
 });
 
 test('roundrobin with weights 3,2,1: same share per cycle as HAProxy', {

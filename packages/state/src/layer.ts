@@ -3,6 +3,7 @@
  * sharing with other nodes. One per process; the CLI creates it after building the runtime,
  * awaits ready() before binding, passes `hooks` to the datapath and calls swapRuntime on reload.
  */
+import cluster from 'node:cluster';
 import type { ConfigModel, Diagnostic } from '@switchyard/config';
 import {
   type ProxyLogger,
@@ -132,6 +133,18 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
     });
     dir.onTable = (t) => sync?.attach(t);
     sync.start();
+  }
+
+  // node:cluster workers (`--workers N`) each have their own memory: say so instead of letting
+  // stickiness and rate limits silently differ between workers
+  if (!sync && cluster.isWorker && [...dir.all()].length > 0 && cluster.worker?.id === 1) {
+    logger.log(
+      undefined,
+      'warning',
+      'stick tables are per worker process without a shared store: set global redis-url to share ' +
+        'stickiness and counters between workers (and nodes)',
+      { stderr: true },
+    );
   }
 
   const purge = setInterval(() => {

@@ -13,6 +13,8 @@ export interface ServerControl {
   setServerWeight(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, weight: number, origin: string): void;
   /** Sets the server's maxconn (0 = unlimited); optional: without it the admin side sets `s.maxconn`. */
   setServerMaxconn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, maxconn: number, origin: string): void;
+  /** Records a VRRP instance state (`set vrrp state`); optional: without it rt.vrrp is set here. */
+  setVrrpState?(rt: ProxyRuntime, instance: string, state: string): void;
 }
 
 /** A lookup or argument error, with the exact text HAProxy answers. */

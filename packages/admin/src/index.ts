@@ -15,6 +15,10 @@
  *   // datapath, per request:  admin.observeLatency(backend, server, seconds)
  *   // on reload:              admin.swapRuntime(newRt)  (sockets follow the new config)
  *   // on exit:                await admin.stop()
+ *
+ * Under --workers: the primary calls prepareStatsSocketPaths(config.global.statsSockets) and
+ * relayAdminChanges() before forking; each worker passes clusterControl(control, () => rt) as
+ * `control`, so a change made through one worker reaches them all.
  */
 import type { Server } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
@@ -31,6 +35,7 @@ export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
 export { CliSocketError } from './cli/socket-server.ts';
+export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';
 
 /**
  * For the `--workers` primary, before forking: removes stale Unix `stats socket` files and

@@ -183,7 +183,7 @@ export const COMMANDS: Command[] = [
     desc: "record a VRRP instance's state (Switchyard extension, for the sidecar)",
     level: 'admin',
     run(args, ctx) {
-      return setVrrpState(ctx.runtime(), args[0], args[1]);
+      return setVrrpState(ctx.runtime(), args[0], args[1], ctx.control);
     },
   },
   {

@@ -50,6 +50,8 @@ export const Codes = {
   NO_EFFECT: 'CFG_NO_EFFECT',
   /** The same log destination listed twice for one proxy: every line would be sent twice. */
   DUPLICATE_LOG: 'CFG_DUPLICATE_LOG',
+  /** `zero-warning` is set and there were warnings. */
+  ZERO_WARNING: 'CFG_ZERO_WARNING',
   /** An environment variable used in the config is not set. */
   UNSET_ENV: 'CFG_UNSET_ENV',
   /** A file named by `errorfile`, `return file` could not be read. */

@@ -1,5 +1,6 @@
 /** The `global` section. */
 import { parseAddress } from './address.ts';
+import { GLOBAL_ENV_KEYWORDS, IGNORED, UNSUPPORTED_PREFIXES } from './global-extra.ts';
 import { parseLogTarget } from './log.ts';
 import type { GlobalModel, StatsSocketModel } from './model.ts';
 import { configTime, err, type LineCtx, need, noExtra, valueOr, warn } from './state.ts';
@@ -10,31 +11,6 @@ import { parseIntRange } from './units.ts';
 const SECTIONS = ['defaults', 'frontend', 'backend', 'listen', 'peers'];
 
 type GlobalHandler = (ctx: LineCtx, g: GlobalModel) => void;
-
-/** Keywords of a Node process's world that HAProxy needs and Switchyard does not: what to do instead. */
-const IGNORED: Record<string, string> = {
-  daemon: "'daemon' ignored: Switchyard runs in the foreground; use systemd (deploy/switchyard.service)",
-  'master-worker':
-    "'master-worker' ignored: Switchyard runs in the foreground under systemd; use --workers N for several processes",
-  nbproc: "'nbproc' ignored: use 'nbthread N' or --workers N",
-  user: "'user' ignored: run Switchyard as that user from systemd (User=)",
-  group: "'group' ignored: run Switchyard as that group from systemd (Group=)",
-  uid: "'uid' ignored: run Switchyard as that user from systemd (User=)",
-  gid: "'gid' ignored: run Switchyard as that group from systemd (Group=)",
-  chroot: "'chroot' ignored: use systemd's RootDirectory=/ProtectSystem=",
-  'ulimit-n': "'ulimit-n' ignored: set LimitNOFILE= in the systemd unit",
-  quiet: "'quiet' ignored: Switchyard prints only warnings and errors at start",
-  debug: "'debug' ignored: use --verbose for more output",
-  'cpu-map': "'cpu-map' ignored: Node manages its own threads; pin with systemd's CPUAffinity=",
-  maxpipes: "'maxpipes' ignored: Switchyard does not splice through pipes",
-  'tune.maxaccept': "'tune.maxaccept' ignored: Node accepts connections on its event loop",
-  'stats bind-process': "'stats bind-process' ignored: there is one runtime API per Switchyard process group",
-  'stats maxconn': "'stats maxconn' ignored: the runtime API accepts connections without a separate limit",
-  'log-send-hostname': "'log-send-hostname' ignored: the syslog header uses the 'node' name or the host name",
-  nosplice: "'nosplice' ignored: Switchyard does not use splice()",
-  noepoll: "'noepoll' ignored: Node selects its own poller",
-  'profiling.tasks': "'profiling.tasks' ignored: use node --cpu-prof to profile Switchyard",
-};
 
 /** HAProxy settings whose meaning for Switchyard is "not applicable" but that tools write: kept in `tune`. */
 const SSL_PREFIXES = ['ssl-default-bind-', 'ssl-default-server-'];
@@ -191,6 +167,28 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
       return void err(ctx, 'CFG_BAD_VALUE', `'ssl-server-verify' expects 'none' or 'required', got '${v}'`);
     g.sslServerVerify = v;
   },
+  /** Refuse the configuration when any warning was emitted (checked once the whole config is read). */
+  'zero-warning': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.zeroWarning = { ...ctx.loc };
+  },
+  /** Base of relative file paths (errorfile, return file, crt): current | config | parent | origin PATH. */
+  'default-path': (ctx, g) => {
+    const mode = need(ctx, 1, 'current, config, parent or origin PATH');
+    if (mode === undefined) return;
+    if (mode === 'origin') {
+      const p = need(ctx, 2, 'a directory');
+      if (p !== undefined && noExtra(ctx, 3)) g.defaultPath = { mode, path: p };
+      return;
+    }
+    if (mode !== 'current' && mode !== 'config' && mode !== 'parent') {
+      return void err(
+        ctx,
+        'CFG_BAD_VALUE',
+        `'default-path' expects current, config, parent or origin PATH, got '${mode}'`,
+      );
+    }
+    if (noExtra(ctx, 2)) g.defaultPath = { mode };
+  },
   /** Switchyard: shared state store (stick tables, admin state) in Redis. */
   'redis-url': (ctx, g) => {
     const v = oneWord(ctx, 'a URL (redis://HOST:PORT[/DB] or rediss://...)');
@@ -220,7 +218,13 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
 
 /** True when `kw` means something in the global section (handled, ignored with a warning, or tune/ssl). */
 export function isGlobalKeyword(kw: string): boolean {
-  return kw in GLOBAL_KEYWORDS || kw in IGNORED || kw.startsWith('tune.') || SSL_PREFIXES.some((p) => kw.startsWith(p));
+  return (
+    kw in GLOBAL_KEYWORDS ||
+    kw in IGNORED ||
+    kw in GLOBAL_ENV_KEYWORDS ||
+    kw.startsWith('tune.') ||
+    SSL_PREFIXES.some((p) => kw.startsWith(p))
+  );
 }
 
 /** Parses one line of the global section. */
@@ -233,6 +237,10 @@ export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
     return;
   }
   if (IGNORED[kw]) return void warn(ctx, 'CFG_IGNORED_KEYWORD', IGNORED[kw]);
+  const env = GLOBAL_ENV_KEYWORDS[kw];
+  if (env) return void env(ctx);
+  const unsupported = UNSUPPORTED_PREFIXES.find(([p]) => kw.startsWith(p));
+  if (unsupported) return void err(ctx, 'CFG_UNSUPPORTED', `'${kw}': ${unsupported[1]}`);
   if (kw.startsWith('tune.')) {
     g.tune[kw] = ctx.args.slice(1).join(' ');
     return void warn(
@@ -252,6 +260,6 @@ export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
   err(
     ctx,
     'CFG_UNKNOWN_KEYWORD',
-    `unknown keyword '${kw}' in 'global' section${didYouMean(kw, [...Object.keys(GLOBAL_KEYWORDS), ...Object.keys(IGNORED), ...SECTIONS])}`,
+    `unknown keyword '${kw}' in 'global' section${didYouMean(kw, [...Object.keys(GLOBAL_KEYWORDS), ...Object.keys(IGNORED), ...Object.keys(GLOBAL_ENV_KEYWORDS), ...SECTIONS])}`,
   );
 }

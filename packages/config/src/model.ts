@@ -439,6 +439,10 @@ export interface GlobalModel {
   crtBase?: string;
   /** `ca-base DIR`. */
   caBase?: string;
+  /** `zero-warning`: where it was set; the parser then turns any warning into a refusal, as HAProxy. */
+  zeroWarning?: SourceLoc;
+  /** `default-path`: base of relative file paths; already applied by the parser. */
+  defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
   loc?: SourceLoc;

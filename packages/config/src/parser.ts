@@ -49,7 +49,8 @@ type Current =
  * Pure: text in, model and diagnostics out (nothing is read unless `options.readFile` is given).
  */
 export function parseConfig(sources: Array<{ file: string; text: string }>, options: ParseOptions = {}): ParseResult {
-  const env = options.env ?? process.env;
+  // A copy: `setenv`/`unsetenv` lines change it for the following lines only.
+  const env: Env = { ...(options.env ?? process.env) };
   const r = new Reporter();
   const config: ConfigModel = { files: sources.map((s) => s.file), global: newGlobal(), proxies: [], peers: [] };
   const sections: SectionState[] = [];
@@ -140,6 +141,15 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   }
   finish();
   validate(config, sections, r);
+  const zero = config.global.zeroWarning;
+  const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
+  if (zero && warnings > 0) {
+    r.error(
+      zero,
+      'CFG_ZERO_WARNING',
+      `'zero-warning' is set and ${warnings} warning(s) were emitted: the configuration is refused, as HAProxy does`,
+    );
+  }
   return { model: config, diagnostics: r.diagnostics };
 
   function openSection(words: string[], loc: SourceLoc): Current {

@@ -1,4 +1,5 @@
 /** Parser-internal state shared by the keyword handlers. Not part of the public API. */
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Code, Reporter } from './diagnostics.ts';
 import type { ServerParams } from './factory.ts';
 import type { ConditionModel, ConfigModel, HttpCheckModel, ProxyModel, SourceLoc } from './model.ts';
@@ -65,6 +66,15 @@ export function valueOr<T>(ctx: LineCtx, v: T | ValueError, what: string): T | u
     return undefined;
   }
   return v;
+}
+
+/** A file path as written, resolved against `default-path` when relative (HAProxy's rule). */
+export function configPath(ctx: LineCtx, p: string): string {
+  const d = ctx.config.global.defaultPath;
+  if (!d || d.mode === 'current' || isAbsolute(p)) return p;
+  const dir = dirname(ctx.loc.file);
+  const base = d.mode === 'config' ? dir : d.mode === 'parent' ? dirname(dir) : (d.path ?? '.');
+  return join(base, p);
 }
 
 /** Parses a time in a config line: HAProxy's lenient form (text after the unit warns, value kept). */

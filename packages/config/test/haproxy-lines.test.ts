@@ -44,6 +44,12 @@ const GLOBAL = [
   'ssl-server-verify none',
   'maxcon 10',
   'nbproc 2',
+  'strict-limits',
+  'default-path config',
+  'default-path nowhere',
+  'setenv SY_X 1',
+  'setenv',
+  'lua-load /nonexistent.lua',
 ];
 
 /** Lines placed in `frontend f`. */

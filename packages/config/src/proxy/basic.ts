@@ -2,6 +2,7 @@
 import { parseLogTarget } from '../log.ts';
 import type { BalanceAlgo, LogTarget, Timeouts } from '../model.ts';
 import {
+  configPath,
   configTime,
   err,
   type LineCtx,
@@ -170,7 +171,7 @@ function errorfile(ctx: LineCtx, s: SectionState): void {
       `'errorfile ${code}' not loaded: the configuration was parsed without file access; the built-in page is used`,
     );
   }
-  const text = ctx.readFile(file);
+  const text = ctx.readFile(configPath(ctx, file));
   if (text instanceof Error)
     return void err(ctx, 'CFG_FILE_NOT_FOUND', `'errorfile ${code}': cannot read '${file}': ${text.message}`);
   // As HAProxy, the file is a complete HTTP response sent as is: status line, headers, blank line, body.

@@ -2,7 +2,7 @@
 import { isAbsolute, join } from 'node:path';
 import { parseAddress } from '../address.ts';
 import type { BindModel } from '../model.ts';
-import { err, type LineCtx, type SectionState, warn } from '../state.ts';
+import { configPath, err, type LineCtx, type SectionState, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { parseIntRange } from '../units.ts';
 
@@ -90,7 +90,7 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
       const v = needValue();
       if (v === undefined) return;
       const base = ctx.config.global.crtBase;
-      crt.push(base && !isAbsolute(v) ? join(base, v) : v);
+      crt.push(configPath(ctx, base && !isAbsolute(v) ? join(base, v) : v));
     } else if (o === 'alpn') {
       const v = needValue();
       if (v === undefined) return;

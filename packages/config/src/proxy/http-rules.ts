@@ -1,6 +1,6 @@
 /** `http-request`, `http-response` and `redirect` rules. */
 import type { ConditionModel, HttpRuleModel, RedirectModel } from '../model.ts';
-import { err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
+import { configPath, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { BE, FE, type ProxyKeyword } from './types.ts';
 
@@ -153,7 +153,7 @@ function payload(
           'CFG_FILE_NOT_FOUND',
           `${what}: cannot read '${v}': the configuration was parsed without file access`,
         );
-      const text = ctx.readFile(v);
+      const text = ctx.readFile(configPath(ctx, v));
       if (text instanceof Error)
         return void err(ctx, 'CFG_FILE_NOT_FOUND', `${what}: cannot read '${v}': ${text.message}`);
       out.body = text;

@@ -330,3 +330,26 @@ test('enable_script_security: scripts writable by others are disabled, as keepal
   assert.equal(r.model.instances[0].notify.master, undefined);
   assert.equal(r.exitCode, 5);
 });
+
+test('a keyword missing its parameter is fatal, as in keepalived (status 2, reading stops)', (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'sy-conf-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const file = join(d, 'k.conf');
+  writeFileSync(
+    file,
+    'vrrp_instance V {\n interface eth0\n virtual_router_id 5\n priority\n}\nvrrp_instance W {\n interface eth0\n virtual_router_id 6\n}\n',
+  );
+  const r = checkConfig(file);
+  assert.equal(r.exitCode, 2);
+  assert.ok(
+    r.lines.some((l) =>
+      l.endsWith(
+        '*** Configuration line starting `priority` is missing a parameter after keyword `priority` at word position 2',
+      ),
+    ),
+    r.lines.join('\n'),
+  );
+  assert.equal(loadKeepalivedConf(file).fatal, true);
+  assert.equal(loadKeepalivedConf(join(d, 'missing.conf')).fatal, true);
+  assert.equal(loadKeepalivedConf(join(fixtures, 'keepalived-two-vips.conf')).fatal, false);
+});

@@ -1,7 +1,8 @@
 /**
  * `switchyard vrrp -t -f FILE`: keepalived's config-test mode. Output lines are keepalived's
- * `(FILE: Line N) message` form; exit status as keepalived 2.2.7 -t: 0 clean, 5 when anything was
- * reported, 6 when scripts are configured without `enable_script_security` (SECURITY VIOLATION).
+ * `(FILE: Line N) message` form; exit status as keepalived 2.2.7 -t: 0 clean, 2 when a keyword misses
+ * its parameter (fatal), 5 when anything was reported, 6 when scripts are configured without
+ * `enable_script_security` (SECURITY VIOLATION).
  */
 
 import { commandExists } from './host-checks.ts';
@@ -12,8 +13,8 @@ import { type LoadOptions, loadKeepalivedConf } from './parser.ts';
 export interface CheckResult {
   /** True when nothing needs fixing (exit status 0). */
   ok: boolean;
-  /** keepalived -t exit status: 0, 5 (config errors) or 6 (script security). */
-  exitCode: 0 | 5 | 6;
+  /** keepalived -t exit status: 0, 2 (a fatal error ended the reading), 5 (config errors) or 6 (script security). */
+  exitCode: 0 | 2 | 5 | 6;
   /** One line per diagnostic, keepalived's wording, for stderr. */
   lines: string[];
   diagnostics: Diagnostic[];
@@ -34,7 +35,9 @@ export function checkConfig(path: string, opts: LoadOptions = {}): CheckResult {
   // keepalived counts runnable track scripts and every notify script that exists, including those
   // of instances it refused afterwards; with no vrrp_instance at all its VRRP process checks nothing.
   // A missing interface ends keepalived's VRRP process before that check, too.
+  const fatal = diagnostics.some((d) => d.code === 'KA_FATAL_MISSING_PARAMETER');
   const scriptsUsed =
+    !fatal &&
     instancesParsed > 0 &&
     !diagnostics.some((d) => d.code === 'KA_NONEXISTENT_INTERFACE') &&
     (model.scripts.some((s) => !s.disabled) || notifyHooks.some((h) => commandExists(h.argv[0])));
@@ -50,6 +53,6 @@ export function checkConfig(path: string, opts: LoadOptions = {}): CheckResult {
   // Switchyard-only notes (SY_ warnings: an ignored LVS section, a keyword without effect) do not
   // change keepalived's status; a Switchyard error (an item dropped) does.
   const counts = diagnostics.some((d) => !d.code.startsWith('SY_') || d.severity === 'error');
-  const exitCode = security ? 6 : counts ? 5 : 0;
+  const exitCode = fatal ? 2 : security ? 6 : counts ? 5 : 0;
   return { ok: exitCode === 0, exitCode, lines, diagnostics, model };
 }

@@ -54,6 +54,20 @@ export class ParseContext {
     private readonly topLevelCode?: string,
   ) {}
 
+  /** Set by fatal(): keepalived's VRRP process exits there, so the reading stops. */
+  aborted = false;
+
+  /** keepalived's null_strvec(): a keyword missing its parameter ends the reading (exit status 2). */
+  fatal(keyword: string, loc: SourceLoc): void {
+    this.report(
+      'error',
+      'KA_FATAL_MISSING_PARAMETER',
+      `*** Configuration line starting \`${keyword}\` is missing a parameter after keyword \`${keyword}\` at word position 2`,
+      loc,
+    );
+    this.aborted = true;
+  }
+
   /** Records a diagnostic. */
   report(severity: Severity, code: string, message: string, loc?: SourceLoc): void {
     if (this.topLevelCode && this.kwLevel === 0 && STRUCTURAL.has(code)) code = this.topLevelCode;
@@ -98,8 +112,9 @@ export class ParseContext {
 
   /** Walks one block level; returns true when it ended because a skipped block closed. */
   process(table: KeywordTable, needBob: boolean): boolean {
-    for (let line = this.lex.next(); line; line = this.lex.next()) {
+    for (let line = this.aborted ? undefined : this.lex.next(); line; line = this.lex.next()) {
       const r = this.step(table, line, needBob);
+      if (this.aborted) return true;
       needBob = false;
       if (r === 'close') {
         this.closeLoc = line.loc;

@@ -77,10 +77,12 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
       if (v !== undefined) set(v);
     },
   });
-  t.set(
-    'router_id',
-    str((v) => (g.routerId = v)),
-  );
+  t.set('router_id', {
+    handler: (args, loc) => {
+      if (args[0] === undefined) ctx.report('warning', 'KA_ROUTER_ID', 'routerid name missing - ignoring', loc);
+      else g.routerId = args[0];
+    },
+  });
   t.set(
     'notification_email_from',
     str((v) => (g.notificationEmailFrom = v)),

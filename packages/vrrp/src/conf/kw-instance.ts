@@ -27,6 +27,40 @@ const NO_EFFECT = [
 /** Instance block keywords keepalived knows whose blocks Switchyard skips (value blocks). */
 const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd'];
 
+/** Instance keywords whose missing parameter is fatal in keepalived (null_strvec). */
+const NEEDS_PARAM = [
+  'state',
+  'interface',
+  'virtual_router_id',
+  'priority',
+  'advert_int',
+  'version',
+  'preempt_delay',
+  'unicast_src_ip',
+  'mcast_src_ip',
+  'garp_master_delay',
+  'garp_master_repeat',
+  'garp_master_refresh',
+  'notify_master',
+  'notify_backup',
+  'notify_fault',
+  'notify_stop',
+  'notify',
+  'auth_type',
+  'auth_pass',
+];
+
+/** Wraps the handlers of `t` so that a missing parameter of NEEDS_PARAM keywords is fatal. */
+export function fatalWithoutParam(ctx: ParseContext, t: KeywordTable): KeywordTable {
+  for (const kw of NEEDS_PARAM) {
+    const k = t.get(kw);
+    const h = k?.handler;
+    if (!k || !h) continue;
+    k.handler = (args, loc) => (args.length === 0 ? ctx.fatal(kw, loc) : h(args, loc));
+  }
+  return t;
+}
+
 /** A fresh instance with keepalived's defaults. */
 export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
   return {
@@ -262,7 +296,7 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
           a.pass = s.slice(0, 8);
         },
       });
-      return st;
+      return fatalWithoutParam(ctx, st);
     },
   });
   const vips = (kw: string, into: VrrpInstance['virtualIpaddresses']) => ({
@@ -412,7 +446,7 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       },
     });
   }
-  return t;
+  return fatalWithoutParam(ctx, t);
 }
 
 /** keepalived's end-of-block checks for an instance (reported on the closing line). */

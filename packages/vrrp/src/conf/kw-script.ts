@@ -27,7 +27,8 @@ export function scriptTable(ctx: ParseContext, s: VrrpScript & { timeoutSet: boo
   const t: KeywordTable = new Map();
   t.set('script', {
     handler: (args, loc) => {
-      const v = need1(ctx, 'script', args, loc);
+      // keepalived says nothing here; the block's end reports "No script set".
+      const v = args[0];
       if (v === undefined) return;
       // keepalived takes a single quoted command line, or the remaining words.
       s.script = args.length === 1 ? v : args.join(' ');

@@ -1,6 +1,6 @@
 /** `vrrp_sync_group NAME { group { A B } notify_* track_script ... }` keywords. */
 import type { KeywordTable, ParseContext } from './engine.ts';
-import { notifyKeywords, readTrackRefs } from './kw-instance.ts';
+import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-instance.ts';
 import type { SourceLoc, VrrpSyncGroup } from './model.ts';
 import { readBool } from './values.ts';
 
@@ -52,7 +52,12 @@ export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTabl
   });
   t.set('global_tracking', {
     handler: (_a, loc) =>
-      ctx.report('warning', 'SY_NO_EFFECT', `(${g.name}) global_tracking is deprecated and has no effect`, loc),
+      ctx.report(
+        'warning',
+        'KA_GLOBAL_TRACKING',
+        `(${g.name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`,
+        loc,
+      ),
   });
   t.set('sync_group_tracking_weight', {
     handler: (_a, loc) =>
@@ -63,5 +68,5 @@ export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTabl
         loc,
       ),
   });
-  return t;
+  return fatalWithoutParam(ctx, t);
 }

@@ -230,6 +230,11 @@ export interface ParseResult {
   notifyHooks: NotifyCommand[];
   /** vrrp_instance blocks read, before validation (keepalived checks script security only if > 0). */
   instancesParsed: number;
+  /**
+   * True when keepalived would not run VRRP at all with this file (unreadable, or a keyword missing
+   * its parameter, which ends keepalived's reading): the sidecar must refuse to start.
+   */
+  fatal: boolean;
 }
 
 /** keepalived's default global_defs. */

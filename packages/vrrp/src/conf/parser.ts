@@ -19,6 +19,7 @@ import {
   type ParseResult,
 } from './model.ts';
 import { validateModel } from './validate.ts';
+import { parseVip } from './values.ts';
 
 /** keepalived root keywords Switchyard skips (block and all), with one warning each. */
 const UNSUPPORTED_ROOT = [
@@ -38,6 +39,9 @@ const UNSUPPORTED_ROOT = [
   'use_pid_dir',
   'child_wait_time',
 ];
+
+/** Root keywords keepalived reads as value blocks (alloc_value_block), not keyword levels. */
+const VALUE_BLOCK_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules']);
 
 /** Options of parseKeepalivedConf. */
 export interface ParseOptions extends LexerOptions {
@@ -119,6 +123,19 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
       });
     }
     for (const kw of UNSUPPORTED_ROOT) {
+      if (VALUE_BLOCK_ROOT.has(kw)) {
+        // keepalived's VRRP process reads these as value blocks (ending at the first '}'), checking
+        // static_ipaddress entries as addresses.
+        root.set(kw, {
+          handler: (args, loc) => {
+            ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc);
+            ctx.readValueBlock(kw, args, loc, (words, l) => {
+              if (kw === 'static_ipaddress') parseVip(ctx, words, l, kw);
+            });
+          },
+        });
+        continue;
+      }
       root.set(kw, {
         inactive: true,
         handler: (_a, loc) =>
@@ -159,7 +176,8 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
   // Strip the parse-time helper flags from the public objects.
   for (const s of model.scripts) delete (s as { timeoutSet?: boolean }).timeoutSet;
   for (const i of model.instances) delete (i as { versionSet?: boolean }).versionSet;
-  return { model, diagnostics, notifyHooks, instancesParsed };
+  const fatal = diagnostics.some((d) => d.code === 'KA_FATAL_MISSING_PARAMETER');
+  return { model, diagnostics, notifyHooks, instancesParsed, fatal };
 }
 
 /** One reading of the text with a given root table; returns its diagnostics and files. */
@@ -178,7 +196,8 @@ function pass(
   const root: KeywordTable = new Map();
   build(ctx, root);
   ctx.process(root, false);
-  lex.finish();
+  // A fatal error ends keepalived's process before its end-of-file brace count.
+  if (!ctx.aborted) lex.finish();
   return { diags, files: lex.files };
 }
 
@@ -205,6 +224,7 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
       model,
       notifyHooks: [],
       instancesParsed: 0,
+      fatal: true,
       diagnostics: [
         {
           severity: 'error',

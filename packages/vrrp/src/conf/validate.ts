@@ -152,7 +152,7 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
     }
     g.group = members;
     if (members.length === 0) {
-      ctx.report('warning', 'KA_SYNC_EMPTY', `Sync group ${g.name} has no virtual router(s) - removing`, g.loc);
+      ctx.report('warning', 'KA_SYNC_EMPTY', `Sync group ${g.name} has no virtual router(s). removing`, g.loc);
       continue;
     }
     if (members.length === 1) {

@@ -1,13 +1,21 @@
-// Waits (up to 20 s) until URL answers 200, then exits 0; exits 1 otherwise. Runs in the client namespace.
+// Waits (up to 20 s) until URL answers 200 (with body EXPECTED, if given), then exits 0; exits 1
+// otherwise. Runs in the client namespace. Usage: node failover-probe.mjs URL [EXPECTED]
 import { request } from 'node:http';
 
 const url = process.argv[2];
+const expected = process.argv[3];
 const t0 = Date.now();
 function attempt() {
   const req = request(url, { agent: false, timeout: 1000 }, (res) => {
-    res.resume();
-    if (res.statusCode === 200) process.exit(0);
-    retry();
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => {
+      body += d;
+    });
+    res.on('end', () => {
+      if (res.statusCode === 200 && (expected === undefined || body.trim() === expected)) process.exit(0);
+      retry();
+    });
   });
   req.on('timeout', () => req.destroy());
   req.on('error', retry);
@@ -15,7 +23,7 @@ function attempt() {
 }
 function retry() {
   if (Date.now() - t0 > 20000) {
-    console.error(`no 200 from ${url} within 20 s`);
+    console.error(`no 200${expected ? ` from node ${expected}` : ''} at ${url} within 20 s`);
     process.exit(1);
   }
   setTimeout(attempt, 100);

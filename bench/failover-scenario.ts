@@ -94,11 +94,15 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
       );
     }
     const [a] = nodes;
-    if ((await waitFor(() => lab.hasAddr(a.ns, vip), 30_000)) < 0) throw new Error(`A never became MASTER\n${dump()}`);
-    // The proxy must answer through the VIP before the clock starts.
+    // On a loaded machine B may win the first election and A preempt later: wait for A alone.
+    if ((await waitFor(() => lab.hasAddr(a.ns, vip) && !lab.hasAddr(nodes[1].ns, vip), 30_000)) < 0) {
+      throw new Error(`A never became the only MASTER\n${dump()}`);
+    }
+    // A's proxy must answer through the VIP (client ARP settled on A) before the clock starts.
     const probe = lab.spawn(client, 'probe', process.execPath, [
       join(ROOT, 'bench/failover-probe.mjs'),
       `http://${vip}:${PROXY_PORT}/`,
+      'A',
     ]);
     if ((await probe.exited) !== 0)
       throw new Error(`VIP not serving before the failover\n${probe.output()}\n${dump()}`);

@@ -7,10 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { countSessionStart, countStatus } from '../runtime/counters.ts';
+import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import { isUsable, type ServerState } from '../runtime/server-state.ts';
 import { type HttpTxn, makeTxn } from '../txn.ts';
+import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
 import type { DatapathContext } from './context.ts';
 import {
@@ -68,7 +69,8 @@ export class Stream implements Queued {
   private resume?: () => void;
   private body?: BodyStream;
   private queueTimer?: NodeJS.Timeout;
-  private holdsSlot = false;
+  /** This request holds one of its server's connection slots (server.cur). */
+  holdsSlot = false;
   private readonly bytesIn0: number;
   private readonly bytesOut0: number;
   private clientGone = false;
@@ -579,35 +581,8 @@ export class Stream implements Queued {
     const sock = this.req.socket;
     const bin = sock.bytesRead - this.bytesIn0;
     const bout = sock.bytesWritten - this.bytesOut0;
-    fe.counters.bin += bin;
-    fe.counters.bout += bout;
-    if (status) countStatus(fe.counters, status);
-    if (be) {
-      be.conns--;
-      be.counters.scur--;
-      be.counters.bin += bin;
-      be.counters.bout += bout;
-      if (status) countStatus(be.counters, status);
-      const server = this.server;
-      if (server && this.holdsSlot) {
-        server.counters.bin += bin;
-        server.counters.bout += bout;
-        if (status) countStatus(server.counters, status);
-        if (this.tr >= 0) {
-          be.counters.timeSamples++;
-          be.counters.ttimeSum += now - this.start;
-          be.counters.rtimeSum += this.tr;
-          be.counters.ctimeSum += Math.max(0, this.tc);
-          be.counters.qtimeSum += Math.max(0, this.tw);
-          server.counters.timeSamples++;
-          server.counters.ttimeSum += now - this.start;
-          server.counters.rtimeSum += this.tr;
-          server.counters.ctimeSum += Math.max(0, this.tc);
-          server.counters.qtimeSum += Math.max(0, this.tw);
-        }
-      }
-      this.releaseSlot();
-    }
+    countFinished(this, now, bin, bout);
+    if (be) this.releaseSlot();
     if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000);
     // txn is missing only when building it failed (internal error before any phase)
     if (this.txn === undefined) return;

@@ -182,6 +182,13 @@ const samples: Array<[string, TxnInit]> = [
   ['%[int(-7),mod(3)] %[int(5),neg] %[int(7),div(0)] %[int(7),mod(0)]', {}],
   ['%[int(0),http_date] | %[int(86400),http_date(3600)]', {}],
   ['%[uuid,length] %[rand(1)]', {}],
+  ['%[req.hdr(x),sha1,hex] %[req.hdr(x),base64,b64dec]', { headers: [['X', 'hello world']] }],
+  [
+    '%[req.hdr(x),crc32] %[req.hdr(x),crc32(1)] %[req.hdr(x),djb2] %[req.hdr(x),sdbm] %[req.hdr(x),wt6]',
+    { headers: [['X', 'hello world']] },
+  ],
+  ['%[req.hdr(x),djb2(1)] %[req.hdr(x),sdbm(1)] %[req.hdr(x),wt6(1)]', { headers: [['X', '/index.html?q=1']] }],
+  ['%[req.hdr(x),bytes(2)] %[req.hdr(x),bytes(2,3)] [%[req.hdr(x),bytes(50)]]', { headers: [['X', 'abcdefgh']] }],
 ];
 
 test('log-format samples render as in HAProxy', { skip: needs('haproxy') }, async (t) => {

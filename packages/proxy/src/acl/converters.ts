@@ -2,6 +2,8 @@
  * Converters applied after a fetch (`req.hdr(host),lower,field(1,:)`). Each validates its
  * arguments once; at request time it maps one value to another (undefined = sample lost).
  */
+import { createHash } from 'node:crypto';
+import { crc32, djb2, fullHash, sdbm, wt6 } from '../selection/hash-fn.ts';
 import { type Scalar, toInt, toIp, toStr } from './cast.ts';
 import { type IpAddr, parseNet } from './ip.ts';
 import { mapConverters } from './map-converters.ts';
@@ -188,6 +190,43 @@ const httpDate: ConverterDef = {
   },
 };
 
+/** `crc32|djb2|sdbm|wt6([avalanche])`: the balancing hash functions as converters (integer). */
+function hashConv(fn: (s: string, start: number, end: number) => number): ConverterDef {
+  return {
+    out: 'int',
+    minArgs: 0,
+    maxArgs: 1,
+    create(args) {
+      if (args[0] !== undefined && args[0] !== '0' && args[0] !== '1')
+        return `avalanche must be 0 or 1, got '${args[0]}'`;
+      const aval = args[0] === '1';
+      return (v) => {
+        const str = toStr(v);
+        const h = fn(str, 0, str.length);
+        return aval ? fullHash(h) : h;
+      };
+    },
+  };
+}
+
+/** `bytes(offset[,length])`: a slice of the sample. */
+const bytes: ConverterDef = {
+  out: 'str',
+  minArgs: 1,
+  maxArgs: 2,
+  create(args) {
+    if (!/^[0-9]+$/.test(args[0])) return `offset '${args[0]}' is not a non-negative integer`;
+    if (args[1] !== undefined && !/^[0-9]+$/.test(args[1])) return `length '${args[1]}' is not a non-negative integer`;
+    const off = Number(args[0]);
+    const len = args[1] === undefined ? undefined : Number(args[1]);
+    return (v) => {
+      const str = toStr(v);
+      if (off > str.length) return undefined;
+      return len === undefined ? str.slice(off) : str.slice(off, off + len);
+    };
+  },
+};
+
 export const CONVERTERS = new Map<string, ConverterDef>([
   ['lower', noArgs('str', (v) => toStr(v).toLowerCase())],
   ['upper', noArgs('str', (v) => toStr(v).toUpperCase())],
@@ -223,5 +262,12 @@ export const CONVERTERS = new Map<string, ConverterDef>([
     }),
   ],
   ['http_date', httpDate],
+  ['sha1', noArgs('str', (v) => createHash('sha1').update(toStr(v), 'latin1').digest('binary'))],
+  ['b64dec', noArgs('str', (v) => Buffer.from(toStr(v), 'base64').toString('latin1'))],
+  ['crc32', hashConv(crc32)],
+  ['djb2', hashConv(djb2)],
+  ['sdbm', hashConv(sdbm)],
+  ['wt6', hashConv(wt6)],
+  ['bytes', bytes],
   ...mapConverters(),
 ]);

@@ -133,6 +133,8 @@ const UNSUPPORTED: Record<string, string> = {
   proto: "'proto' is not supported: Switchyard speaks HTTP/1.1 to servers",
   'check-proto': "'check-proto' is not supported",
   ws: "'ws' is not supported: WebSocket upgrades are tunnelled over HTTP/1.1",
+  socks4: "'socks4' (connecting through a SOCKS proxy) is not supported",
+  'check-via-socks4': "'check-via-socks4' is not supported",
 };
 
 /** Parses params from args[start..] into `p`. Returns false after reporting an error. */

@@ -74,6 +74,13 @@ function parseStats(ctx: LineCtx, s: SectionState): void {
     return void warn(ctx, 'CFG_IGNORED_KEYWORD', "'stats bind-process' ignored: every worker serves the stats page");
   if (!SUBS.includes(sub))
     return void err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown keyword 'stats ${sub}'${didYouMean(sub, SUBS)}`);
+  if (sub === 'show-modules') {
+    return void warn(
+      ctx,
+      'CFG_IGNORED_KEYWORD',
+      "'stats show-modules' ignored: Switchyard's stats have no per-module counters",
+    );
+  }
   if (sub === 'show-desc')
     return void warn(
       ctx,

@@ -62,6 +62,7 @@ test('stats errors', () => {
   stats refresh soon
   stats http-request deny
   stats enable now
+  stats show-modules
 `);
   assert.deepEqual(codes(r), [
     '8 CFG_MISSING_ARG',
@@ -74,6 +75,7 @@ test('stats errors', () => {
     '15 CFG_BAD_TIME',
     '16 CFG_UNSUPPORTED',
     '17 CFG_EXTRA_ARGS',
+    '18 CFG_IGNORED_KEYWORD',
   ]);
   assert.equal(r.diagnostics[5].message, "unknown keyword 'stats refrsh'; did you mean 'refresh'?");
 });

@@ -25,6 +25,7 @@ const SUBS = [
   'show-legends',
   'show-node',
   'show-desc',
+  'show-modules',
   'scope',
   'admin',
 ];

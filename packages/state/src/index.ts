@@ -15,10 +15,12 @@ export type { ServerControl } from './redis-sync.ts';
 export { StickTable } from './stick-table.ts';
 export { clearTable, setTable, showTable } from './table-commands.ts';
 export { TableDirectory } from './tables.ts';
+export { relayStateMessages, WORKER_MESSAGE } from './worker-sync.ts';
 
 import type { FetchDef } from '@switchyard/proxy';
 import { registerFetch } from '@switchyard/proxy';
 import { stateFetchDefs } from './fetches.ts';
+import { relayStateMessages } from './worker-sync.ts';
 
 /**
  * Registers the stick-counter fetches (`sc_http_req_rate`, `src_conn_cur`, ...) with the ACL
@@ -33,3 +35,5 @@ const registered = new WeakSet<object>();
 
 // registered at import, as the ACL registry requires (before any configuration is compiled)
 registerStateFetches(registerFetch);
+// in a primary that forks workers, state messages of one worker are relayed to the others
+relayStateMessages();

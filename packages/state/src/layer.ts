@@ -19,6 +19,7 @@ import { checkRedisUrl } from './redis-keys.ts';
 import { RedisSync, type ServerControl } from './redis-sync.ts';
 import { createRequestHooks } from './request-hooks.ts';
 import { TableDirectory } from './tables.ts';
+import { WorkerSync } from './worker-sync.ts';
 
 export interface StateLayerOptions {
   /** Overrides `global redis-url`; unset (and no redis-url) = in-memory only. */
@@ -135,16 +136,16 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
     sync.start();
   }
 
-  // node:cluster workers (`--workers N`) each have their own memory: say so instead of letting
-  // stickiness and rate limits silently differ between workers
-  if (!sync && cluster.isWorker && [...dir.all()].length > 0 && cluster.worker?.id === 1) {
-    logger.log(
-      undefined,
-      'warning',
-      'stick tables are per worker process without a shared store: set global redis-url to share ' +
-        'stickiness and counters between workers (and nodes)',
-      { stderr: true },
-    );
+  // node:cluster workers (`--workers N`, `nbthread N`) share their tables over IPC when there is
+  // no Redis (with Redis every worker is a node of the cluster), as HAProxy's threads share them
+  let workers: WorkerSync | undefined;
+  if (!sync && cluster.isWorker) {
+    workers = new WorkerSync(dir, rt, {
+      logger,
+      serverControl: opts.serverControl ?? { setServerAdmin, setServerWeight },
+    });
+    dir.onTable = (t) => workers?.attach(t);
+    workers.start();
   }
 
   const purge = setInterval(() => {
@@ -165,6 +166,7 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
       dir.load(next.config);
       plan = compilePlan(next, dir, compiler, []);
       sync?.swapRuntime(next);
+      workers?.swapRuntime(next);
       return diags;
     },
     status() {
@@ -178,6 +180,7 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
     },
     async stop() {
       clearInterval(purge);
+      workers?.stop();
       await sync?.stop();
     },
   };

@@ -144,9 +144,12 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   process.on('unhandledRejection', (e) => notice('ALERT', `internal error: ${(e as Error)?.stack ?? String(e)}`));
 
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (sig: string) => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+      // A second signal (Ctrl-C reaches a whole process group, then the primary forwards
+      // SIGTERM) must not kill the process mid-drain: the handlers stay, as no-ops.
+      if (stopping) return;
+      stopping = true;
       const grace = runtime.config.global.hardStopAfter ?? DEFAULT_GRACE_MS;
       notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, at most ${grace} ms).`);
       void reloading

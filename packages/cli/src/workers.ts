@@ -81,6 +81,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   process.on('SIGUSR2', onHup);
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals) => () => {
+      // repeated signals (Ctrl-C twice) must not kill the primary while workers drain
+      if (stopping) return;
       stopping = true;
       for (const w of workers) w.process.kill(sig === 'SIGINT' ? 'SIGTERM' : sig);
       const check = setInterval(() => {
@@ -90,8 +92,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
         }
       }, 50);
     };
-    process.once('SIGTERM', stop('SIGTERM'));
-    process.once('SIGINT', stop('SIGINT'));
+    process.on('SIGTERM', stop('SIGTERM'));
+    process.on('SIGINT', stop('SIGINT'));
   });
   process.off('SIGHUP', onHup);
   process.off('SIGUSR2', onHup);

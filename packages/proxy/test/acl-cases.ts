@@ -281,4 +281,13 @@ export const cases: Case[] = [
   ['url_port -m found', { url: 'http://h.example:8080/p', headers: [['Host', 'h.example:8080']] }, false],
   ['url_ip -m found', { url: 'http://[::1]:8080/p', headers: [['Host', '[::1]:8080']] }, false],
   ['url_port 8080', { url: 'http://127.0.0.1:8080/p', headers: [['Host', '127.0.0.1:8080']] }, true],
+  ['hdr_ip(x) 10.0.0.1', { headers: [['X', '10.0.0.1:8080']] }, true],
+  ['hdr_ip(x) 10.0.0.1', { headers: [['X', '10.0.0.1.5']] }, false],
+  ['hdr_ip(x) 2001:db8::1', { headers: [['X', '2001:db8::1']] }, true],
+  ['hdr(x) -m ip 10.0.0.1', { headers: [['X', '10.0.0.1:8080']] }, true],
+  ['hdr(x) -m ip 10.0.0.1', { headers: [['X', '10.0.0.1x']] }, true],
+  ['hdr(x) -m ip ::1', { headers: [['X', '[::1]']] }, false],
+  ['hdr_ip(x) 2001:db8::1', { headers: [['X', '[2001:db8::1]']] }, false],
+  ['hdr_ip(x) 10.0.0.1', { headers: [['X', ' 10.0.0.1 ']] }, true],
+  ['hdr(x) -m ip 10.0.0.0/8', { headers: [['X', '10.1.1.1']] }, true],
 ];

@@ -29,7 +29,5 @@ for (const [prefix, fetch] of [
 ] as const) {
   for (const [suffix, method] of SUFFIXES) ACL_KEYWORDS.set(`${prefix}_${suffix}`, [fetch, method]);
 }
-ACL_KEYWORDS.set('hdr_ip', ['hdr', 'ip']);
-ACL_KEYWORDS.set('shdr_ip', ['res.hdr', 'ip']);
 ACL_KEYWORDS.set('ssl_fc_sni_end', ['ssl_fc_sni', 'end']);
 ACL_KEYWORDS.set('ssl_fc_sni_reg', ['ssl_fc_sni', 'reg']);

@@ -43,7 +43,9 @@ export function toBool(v: Scalar): boolean {
 
 /** A sample as an IP address (strings parsed; undefined when not an address). */
 export function toIp(v: Scalar): IpAddr | undefined {
-  return typeof v === 'string' ? parseIpCached(v) : undefined;
+  if (typeof v !== 'string') return undefined;
+  const text = headerIp(v);
+  return text === undefined ? undefined : parseIpCached(text);
 }
 
 /**
@@ -69,4 +71,39 @@ export function strl2ic(s: string): number {
     }
   }
   return i;
+}
+
+/** Length of a dotted IPv4 address at the start of `v` as HAProxy's url2ipv4() reads it, or 0. */
+function leadingIPv4(v: string): number {
+  let octets = 0;
+  let cur = -1;
+  let i = 0;
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (cur < 0) {
+        if (++octets > 4) return 0;
+        cur = 0;
+      }
+      cur = cur * 10 + (c - 48);
+      if (cur > 255) return 0;
+    } else if (c === 46 /* . */) {
+      if (cur < 0 || octets === 4) return 0;
+      cur = -1;
+    } else break;
+  }
+  return octets === 4 && cur >= 0 ? i : 0;
+}
+
+/**
+ * An address in text as HAProxy reads it (`hdr_ip`, and the str->ip cast of `-m ip`): a leading
+ * dotted IPv4 address, whatever follows it (such as `:port`) ignored, else the whole text as an
+ * IPv6 address (no brackets). Returns the address text, or undefined.
+ */
+export function headerIp(v: string): string | undefined {
+  const n = leadingIPv4(v);
+  if (n > 0) return n === v.length ? v : v.slice(0, n);
+  if (v.charCodeAt(0) === 91 /* [ */) return undefined;
+  const ip = parseIpCached(v);
+  return ip !== undefined && ip.v === 6 ? v : undefined;
 }

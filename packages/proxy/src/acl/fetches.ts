@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { HttpTxn } from '../txn.ts';
-import { strl2ic } from './cast.ts';
+import { headerIp, strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
 import { parseIPv4 } from './ip.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
@@ -97,6 +97,33 @@ function valFetch(inner: FetchDef): FetchDef {
         // ACL context lists stay lists of decimal strings; the int matcher reads them back exactly
         if (Array.isArray(v)) return v.map((x) => String(strl2ic(x)));
         return strl2ic(String(v));
+      };
+    },
+  };
+}
+
+/** `*_ip` variant of a header fetch: each value read as an address (HAProxy hdr_ip). */
+export function ipFetch(inner: FetchDef): FetchDef {
+  return {
+    type: 'ip',
+    phase: inner.phase,
+    minArgs: inner.minArgs,
+    maxArgs: inner.maxArgs,
+    create(args, ctx) {
+      const f = inner.create(args, ctx);
+      if (typeof f === 'string') return f;
+      return (txn) => {
+        const v = f(txn);
+        if (v === undefined) return undefined;
+        if (Array.isArray(v)) {
+          let out: string[] | undefined;
+          for (const x of v) {
+            const ip = headerIp(x);
+            if (ip !== undefined) (out ??= []).push(ip);
+          }
+          return out;
+        }
+        return headerIp(String(v));
       };
     },
   };
@@ -278,6 +305,7 @@ const builtins: Array<[string[], FetchDef]> = [
   [['hdr_cnt', 'req.hdr_cnt'], headerCount(true)],
   [['req.fhdr_cnt'], headerCount(false)],
   [['hdr_val', 'req.hdr_val'], valFetch(headerFetch(true))],
+  [['hdr_ip', 'req.hdr_ip'], ipFetch(headerFetch(true))],
   [['path'], simple('str', pathOf)],
   [
     ['pathq'],

@@ -6,7 +6,7 @@
  */
 import type { HttpTxn } from '../txn.ts';
 import { strl2ic } from './cast.ts';
-import { registerFetch } from './fetches.ts';
+import { ipFetch, registerFetch } from './fetches.ts';
 import { sameName, splitCommaList } from './http-parts.ts';
 import type { FetchDef, HttpTxnResponse } from './types.ts';
 
@@ -134,6 +134,7 @@ const defs: Array<[string[], FetchDef]> = [
   [['res.hdr_cnt', 'shdr_cnt'], resCount(true)],
   [['res.fhdr_cnt'], resCount(false)],
   [['res.hdr_val', 'shdr_val'], resHeader(true, true)],
+  [['res.hdr_ip', 'shdr_ip'], ipFetch(resHeader(true, false))],
   [['res.cook', 'scook'], resCookie],
   [['res.cook_cnt', 'scook_cnt'], resCookieCount],
 ];

@@ -113,6 +113,15 @@ const LINES = [
   'notify_fault "/bin/echo f"',
   'virtual_ipaddress_excluded {',
   'static_ipaddress {',
+  'interval',
+  'weight',
+  'smtp_server',
+  'vrrp_script {',
+  'vrrp_instance {',
+  'vrrp_sync_group {',
+  'notification_email_from',
+  'script_user',
+  'notify_master',
 ];
 
 function keepalivedView(file: string): { lines: number[]; status: number } {

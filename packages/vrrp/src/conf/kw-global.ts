@@ -1,5 +1,6 @@
 /** `global_defs { ... }` keywords (the subset the VRRP side uses; others keepalived knows are noted). */
 import type { KeywordTable, ParseContext } from './engine.ts';
+import { fatalWithoutParam } from './kw-instance.ts';
 import type { GlobalDefs } from './model.ts';
 import { ipFamily, need1, readDouble, readInt } from './values.ts';
 
@@ -83,10 +84,12 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
       else g.routerId = args[0];
     },
   });
-  t.set(
-    'notification_email_from',
-    str((v) => (g.notificationEmailFrom = v)),
-  );
+  t.set('notification_email_from', {
+    handler: (args, loc) => {
+      if (args[0] === undefined) ctx.report('warning', 'KA_EMAIL_FROM', 'emailfrom missing - ignoring', loc);
+      else g.notificationEmailFrom = args[0];
+    },
+  });
   // keepalived 2.2.7 no longer knows lvs_id: same warning, value kept for reference only.
   t.set('lvs_id', {
     handler: (args, loc) => {
@@ -145,8 +148,9 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
   t.set('enable_script_security', { handler: () => (g.enableScriptSecurity = true) });
   t.set('script_user', {
     handler: (args, loc) => {
-      const u = need1(ctx, 'script_user', args, loc);
-      if (u !== undefined) g.scriptUser = args[1] ? { user: u, group: args[1] } : { user: u };
+      const u = args[0];
+      if (u === undefined) ctx.report('warning', 'KA_SCRIPT_USER', 'No script username specified', loc);
+      else g.scriptUser = args[1] ? { user: u, group: args[1] } : { user: u };
     },
   });
   const garp = (kw: string, set: (v: number) => void, max: number, isInt: boolean) => ({
@@ -216,5 +220,5 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
         ctx.report('warning', 'SY_NO_EFFECT', `global_defs '${kw}' is accepted but has no effect in Switchyard`, loc),
     });
   }
-  return t;
+  return fatalWithoutParam(ctx, t);
 }

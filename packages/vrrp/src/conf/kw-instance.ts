@@ -27,7 +27,7 @@ const NO_EFFECT = [
 /** Instance block keywords keepalived knows whose blocks Switchyard skips (value blocks). */
 const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd'];
 
-/** Instance keywords whose missing parameter is fatal in keepalived (null_strvec). */
+/** Keywords whose missing parameter is fatal in keepalived (null_strvec), checked against keepalived -t. */
 const NEEDS_PARAM = [
   'state',
   'interface',
@@ -48,6 +48,22 @@ const NEEDS_PARAM = [
   'notify',
   'auth_type',
   'auth_pass',
+  // vrrp_script
+  'interval',
+  'timeout',
+  'weight',
+  'rise',
+  'fall',
+  'user',
+  // global_defs
+  'smtp_server',
+  'smtp_connect_timeout',
+  'vrrp_version',
+  'vrrp_garp_master_delay',
+  'vrrp_garp_master_repeat',
+  'vrrp_garp_master_refresh',
+  'vrrp_garp_master_refresh_repeat',
+  'vrrp_mcast_group4',
 ];
 
 /** Wraps the handlers of `t` so that a missing parameter of NEEDS_PARAM keywords is fatal. */

@@ -1,5 +1,6 @@
 /** `vrrp_script NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import type { KeywordTable, ParseContext } from './engine.ts';
+import { fatalWithoutParam } from './kw-instance.ts';
 import { splitCommand } from './lexer.ts';
 import type { SourceLoc, VrrpScript } from './model.ts';
 import { need1, readInt } from './values.ts';
@@ -113,7 +114,7 @@ export function scriptTable(ctx: ParseContext, s: VrrpScript & { timeoutSet: boo
     },
   });
   t.set('init_fail', { handler: () => (s.initFail = true) });
-  return t;
+  return fatalWithoutParam(ctx, t);
 }
 
 /** keepalived's end-of-block checks for a script. */

@@ -89,6 +89,11 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
     for (const kw of ['vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...skipped]) root.set(kw, { inactive: true });
   });
 
+  if (parent.aborted) {
+    // keepalived's parent exits there: no child process ever reads the file.
+    return { model, diagnostics: parent.diags, notifyHooks: [], instancesParsed: 0, fatal: true };
+  }
+
   // VRRP child: the model.
   const notifyHooks: NotifyCommand[] = [];
   const vrrp = pass(text, file, opts, undefined, (ctx, root) => {
@@ -187,7 +192,7 @@ function pass(
   opts: ParseOptions,
   topLevelCode: string | undefined,
   build: (ctx: ParseContext, root: KeywordTable) => void,
-): { diags: Diagnostic[]; files: string[] } {
+): { diags: Diagnostic[]; files: string[]; aborted: boolean } {
   const diags: Diagnostic[] = [];
   const lex = new ConfLexer(text, file, diags, opts);
   const ctx = new ParseContext(lex, diags, topLevelCode);
@@ -198,7 +203,7 @@ function pass(
   ctx.process(root, false);
   // A fatal error ends keepalived's process before its end-of-file brace count.
   if (!ctx.aborted) lex.finish();
-  return { diags, files: lex.files };
+  return { diags, files: lex.files, aborted: ctx.aborted };
 }
 
 /**
@@ -262,7 +267,12 @@ function rootBlock<T extends Named>(
       duplicate = false;
       const name = args[0];
       if (name === undefined) {
-        ctx.report('error', 'KA_MISSING_NAME', `${kw} block has no name - skipping`, loc);
+        if (kw === 'vrrp_script') {
+          ctx.fatal(kw, loc);
+          return;
+        }
+        const msg = kw === 'vrrp_instance' ? 'vrrp_instance must have a name' : `${kw} must have a name - skipping`;
+        ctx.report('error', 'KA_MISSING_NAME', msg, loc);
         ctx.skipBlock(true);
         return;
       }

@@ -353,3 +353,16 @@ test('a keyword missing its parameter is fatal, as in keepalived (status 2, read
   assert.equal(loadKeepalivedConf(join(d, 'missing.conf')).fatal, true);
   assert.equal(loadKeepalivedConf(join(fixtures, 'keepalived-two-vips.conf')).fatal, false);
 });
+
+test('Switchyard extensions behind @switchyard lines: keepalived skips them, configId "switchyard" reads them', () => {
+  const file = join(fixtures, 'ka-extension-conditional.conf');
+  const plain = loadKeepalivedConf(file, { hostChecks: false });
+  assert.deepEqual(plain.diagnostics, []);
+  assert.equal(plain.model.instances[0].trackProxy, undefined);
+  const sy = loadKeepalivedConf(file, { hostChecks: false, configId: 'switchyard' });
+  assert.deepEqual(sy.diagnostics, []);
+  const p = sy.model.instances[0].trackProxy!;
+  assert.equal(p.socket, '/run/switchyard/admin.sock');
+  assert.equal(p.fall, 2);
+  assert.deepEqual(p.backends, ['app']);
+});

@@ -188,6 +188,8 @@ const samples: Array<[string, TxnInit]> = [
     { headers: [['X', 'hello world']] },
   ],
   ['%[req.hdr(x),djb2(1)] %[req.hdr(x),sdbm(1)] %[req.hdr(x),wt6(1)]', { headers: [['X', '/index.html?q=1']] }],
+  ['%[int(1700000000),utime(%Y-%m-%d %H:%M:%S %a %b %j %u %w %y %C %e %I %p %s %z %%)]', {}],
+  ['%[int(1700000000),utime(%d/%b/%Y:%H:%M:%S %z)] %[int(951782400),utime(%F %T %A %B %D %R %k %l,3600)]', {}],
   ['%[req.hdr(x),bytes(2)] %[req.hdr(x),bytes(2,3)] [%[req.hdr(x),bytes(50)]]', { headers: [['X', 'abcdefgh']] }],
 ];
 

@@ -110,6 +110,13 @@ test('time, random, environment fetches and arithmetic converters', () => {
   delete process.env.SY_TEST_ENV;
   assert.equal(fetch('env(SY_TEST_ENV)')(t), undefined);
   assert.equal(typeof fetch('hostname')(t), 'string');
+  assert.equal(fetch('int(1700000000),utime(%Y-%m-%dT%H:%M:%S%z)')(t), '2023-11-14T22:13:20+0000');
+  const local = new Date(1700000000 * 1000);
+  assert.equal(
+    fetch('int(1700000000),ltime(%H:%M)')(t),
+    `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`,
+  );
+  assert.equal(fetch('int(0),utime(%s|%j|%u,86400)')(t), '86400|002|5');
 });
 
 test('compileFetch errors', () => {
@@ -133,6 +140,7 @@ test('compileFetch errors', () => {
   assert.match(bad('rand(0)'), /must be a positive integer/);
   assert.match(bad('date,add(x)'), /'x' is not an integer \(variables are not supported\)/);
   assert.match(bad('date(x)'), /offset 'x' is not an integer/);
+  assert.match(bad('date,utime(%Q)'), /unsupported time format directive '%Q'/);
 });
 
 test('log-format: literals, %[expr], variables, %%, +Q, absent samples', () => {

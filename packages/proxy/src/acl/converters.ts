@@ -7,6 +7,7 @@ import { crc32, djb2, fullHash, sdbm, wt6 } from '../selection/hash-fn.ts';
 import { type Scalar, toInt, toIp, toStr } from './cast.ts';
 import { type IpAddr, parseNet } from './ip.ts';
 import { mapConverters } from './map-converters.ts';
+import { TIME_CONVERTERS } from './time-converters.ts';
 import type { SampleType } from './types.ts';
 
 export type ConvFn = (v: Scalar) => Scalar | undefined;
@@ -270,4 +271,5 @@ export const CONVERTERS = new Map<string, ConverterDef>([
   ['wt6', hashConv(wt6)],
   ['bytes', bytes],
   ...mapConverters(),
+  ...TIME_CONVERTERS,
 ]);

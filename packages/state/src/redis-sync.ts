@@ -302,7 +302,11 @@ export class RedisSync {
         // are published with their write times (last writer wins) at the next flush.
         t.clearDeltas();
         const batch = new EntryBatch(t, this.names);
-        for (const [key, idx] of t.entries(now)) {
+        // keys first: requests reorder the table while this loop awaits Redis
+        const keys = Array.from(t.entries(now), ([key]) => key);
+        for (const key of keys) {
+          const idx = t.lookup(key, Date.now());
+          if (idx < 0) continue;
           batch.add(key, idx);
           if (batch.size >= MERGE_BATCH) {
             const p = this.pub.pipeline() as unknown as Commander;

@@ -177,6 +177,7 @@ const samples: Array<[string, TxnInit]> = [
   ['%[src]|%[src,ipmask(8)]', {}],
   ['%ci|%HM|%HU|%HP|%HQ|%HV', { url: '/a?b' }],
   ['%HQ.', { url: '/a' }],
+  ['%[fe_name] %f %b', {}],
   ['100%% %[str(ok)]', {}],
   ['%[int(10),add(5)] %[str(10),sub(3)] %[int(6),mul(7)] %[int(7),div(2)] %[int(-7),div(2)] %[int(7),mod(3)]', {}],
   ['%[int(-7),mod(3)] %[int(5),neg] %[int(7),div(0)] %[int(7),mod(0)]', {}],

@@ -337,7 +337,8 @@ const builtins: Array<[string[], FetchDef]> = [
   [['always_false'], simple('bool', () => false)],
   [['req.proto_http'], simple('bool', () => true)],
   [['fe_name'], simple('str', (t) => t.frontend)],
-  [['be_name'], simple('str', (t) => t.backend)],
+  // before use_backend, the stream's backend is the frontend itself (as in HAProxy)
+  [['be_name'], simple('str', (t) => t.backend ?? t.frontend)],
   [['date'], dateFetch],
   [['rand'], randFetch],
   [['uuid'], uuidFetch],

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { needsRoot } from './helpers/system.ts';
-import { instanceConf, Lab, type LabProc, waitFor } from './vrrp-lab.ts';
+import { instanceConf, Lab, type LabProc, waitFor, waitOutput } from './vrrp-lab.ts';
 
 const skip = needsRoot('ip', 'keepalived', 'arping');
 /** keepalived's wording for a rejected advert (vrrp.c vrrp_check_packet and the dispatcher). */
@@ -89,7 +89,7 @@ describe('switchyard <-> keepalived 2.2.7', { concurrency: 4 }, () => {
         await stop(pHi2, 'HI2', kaHigh, 'SIGTERM');
         assert.ok((await waitFor(() => lab.hasAddr(lo, vip), 30_000)) >= 0, `no takeover after SIGTERM\n${dump()}`);
         t.diagnostic(`SIGTERM handover ${(performance.now() - t0).toFixed(0)} ms`);
-        assert.match(pLo.output(), /Backup received priority 0 advertisement/, dump());
+        assert.ok(await waitOutput(pLo, /Backup received priority 0 advertisement/), dump());
         await stop(pLo, 'LO', !kaHigh, 'SIGTERM');
 
         for (const p of kaLogs) {
@@ -122,6 +122,9 @@ describe('switchyard <-> keepalived 2.2.7', { concurrency: 4 }, () => {
     );
     assert.ok((await waitFor(() => /received an invalid passwd/.test(ka.output()), 10_000)) >= 0, ka.output());
     assert.ok(KA_PACKET_ERROR.test(ka.output()), 'the packet-error pattern used above matches a real keepalived error');
-    assert.match(sy.output(), /received an invalid passwd! from 192\.168\.229\.1 - packet dropped \[auth-pass\]/);
+    assert.ok(
+      await waitOutput(sy, /received an invalid passwd! from 192\.168\.229\.1 - packet dropped \[auth-pass\]/),
+      sy.output(),
+    );
   });
 });

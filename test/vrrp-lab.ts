@@ -102,7 +102,8 @@ export class Lab {
     child.stderr?.on('data', (d) => {
       out += d;
     });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // 'close', not 'exit': resolves once stdout/stderr are drained too, so output() is complete.
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     const p: LabProc = { name, child, output: () => out, exited };
     this.procs.push(p);
     return p;
@@ -178,6 +179,14 @@ export class Lab {
     this.namespaces = [];
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Waits until `p`'s output matches `re`. Log lines arrive through pipe events, which can lag behind
+ * the state a test just observed with `ip` (a synchronous call): never assert on output without this.
+ */
+export async function waitOutput(p: LabProc, re: RegExp, timeoutMs = 10_000): Promise<boolean> {
+  return (await waitFor(() => re.test(p.output()), timeoutMs)) >= 0;
 }
 
 /** Polls `cond` every 25 ms until true or `timeoutMs`; returns elapsed ms or -1 on timeout. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needsRoot } from './helpers/system.ts';
-import { instanceConf, Lab, ROOT, waitFor } from './vrrp-lab.ts';
+import { instanceConf, Lab, ROOT, waitFor, waitOutput } from './vrrp-lab.ts';
 
 const skip = needsRoot('ip', 'arping');
 const SKEW_100 = (156 / 256) * 1000;
@@ -49,8 +49,8 @@ test('pair: higher priority wins; SIGKILL -> backup takes over; restart preempts
     (await waitFor(() => lab.hasAddr(a, vip) && !lab.hasAddr(b, vip), 20_000)) >= 0,
     `A did not preempt back:\n${pa2.output()}\n${pb.output()}`,
   );
-  assert.match(pa2.output(), /Entering MASTER STATE/, `A2:\n${pa2.output()}\nB:\n${pb.output()}`);
-  assert.match(pb.output(), /Entering BACKUP STATE \(higher priority 150 advert\)/);
+  assert.ok(await waitOutput(pa2, /Entering MASTER STATE/), `A2:\n${pa2.output()}\nB:\n${pb.output()}`);
+  assert.ok(await waitOutput(pb, /Entering BACKUP STATE \(higher priority 150 advert\)/), pb.output());
 
   const t0 = performance.now();
   const code = await lab.kill(pa2, 'SIGTERM');
@@ -58,7 +58,7 @@ test('pair: higher priority wins; SIGKILL -> backup takes over; restart preempts
   assert.equal(lab.hasAddr(a, vip), false, 'VIP removed on stop');
   const handover = await waitFor(() => lab.hasAddr(b, vip), 20_000);
   assert.ok(handover >= 0, `B did not take over after priority 0:\n${pb.output()}`);
-  assert.match(pb.output(), /Backup received priority 0 advertisement/);
+  assert.ok(await waitOutput(pb, /Backup received priority 0 advertisement/), pb.output());
   t.diagnostic(`SIGTERM handover ${(performance.now() - t0).toFixed(0)} ms (skew = ${SKEW_100.toFixed(0)} ms)`);
   assert.doesNotMatch(pb.output() + pa2.output(), /packet dropped/);
 });
@@ -142,7 +142,7 @@ test('pair: two instances in a vrrp_sync_group on one interface move together', 
   assert.ok((await waitFor(() => both(b), 20_000)) >= 0, pb.output());
   // Each instance's socket sees the other VRID's adverts: ignored, never a drop.
   assert.doesNotMatch(pa.output() + pb.output(), /packet dropped/);
-  assert.match(pb.output(), /ignoring advert from 192\.168\.214\.1 for VRID 5[12]/);
+  assert.ok(await waitOutput(pb, /ignoring advert from 192\.168\.214\.1 for VRID 5[12]/), pb.output());
 });
 
 test('pair: SIGHUP reload keeps an unchanged MASTER; a lowered priority hands the VIP over', {
@@ -170,7 +170,7 @@ test('pair: SIGHUP reload keeps an unchanged MASTER; a lowered priority hands th
   lab.file('A.conf', instanceConf({ name: 'a', priority: 50, vip }));
   pa.child.kill('SIGHUP');
   assert.ok((await waitFor(() => lab.hasAddr(b, vip) && !lab.hasAddr(a, vip), 20_000)) >= 0, pa.output() + pb.output());
-  assert.match(pa.output(), /reloaded: kept \[\], restarted or started \[VI_1\], stopped \[VI_1\]/);
-  assert.match(pb.output(), /Backup received priority 0 advertisement/);
+  assert.ok(await waitOutput(pa, /reloaded: kept \[\], restarted or started \[VI_1\], stopped \[VI_1\]/), pa.output());
+  assert.ok(await waitOutput(pb, /Backup received priority 0 advertisement/), pb.output());
   assert.equal(pa.child.exitCode, null, 'still running');
 });

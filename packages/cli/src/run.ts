@@ -9,6 +9,7 @@ import type { CliArgs } from './args.ts';
 import { startDemoBackends } from './demo.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
+import { WorkerLink } from './cluster/worker-link.ts';
 import { Wiring, WiringError } from './wire.ts';
 import { isWorker, reportReady } from './workers.ts';
 
@@ -65,7 +66,8 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
 
   let wiring: Wiring;
   try {
-    wiring = await Wiring.create(runtime);
+    // a --workers worker leaves checks and admin changes to the primary (cluster/worker-link.ts)
+    wiring = await Wiring.create(runtime, isWorker() ? new WorkerLink(() => runtime) : undefined);
   } catch (e) {
     if (!(e instanceof WiringError)) throw e;
     process.stderr.write(`${e.message}\n`);

@@ -18,6 +18,7 @@ import {
   setServerWeight,
 } from '@switchyard/proxy';
 import { createStateLayer, type StateLayer } from '@switchyard/state';
+import type { WorkerLink } from './cluster/worker-link.ts';
 import { version } from './version.ts';
 
 export class WiringError extends Error {
@@ -26,28 +27,36 @@ export class WiringError extends Error {
 
 /** Everything around the datapath; one instance for the life of the process. */
 export class Wiring {
-  health: HealthEngine;
+  /** The check engine; none in a --workers worker (the primary checks for the node). */
+  health: HealthEngine | undefined;
   readonly admin: Admin;
   readonly state: StateLayer;
+  private readonly link: WorkerLink | undefined;
 
-  private constructor(rt: CompiledRuntime, admin: Admin, state: StateLayer) {
-    this.health = createHealthEngine(rt);
+  private constructor(rt: CompiledRuntime, admin: Admin, state: StateLayer, link: WorkerLink | undefined) {
+    this.health = link ? undefined : createHealthEngine(rt);
     this.admin = admin;
     this.state = state;
+    this.link = link;
   }
 
-  /** Creates admin and state for `rt`; throws WiringError listing state config errors. */
-  static async create(rt: CompiledRuntime): Promise<Wiring> {
+  /**
+   * Creates admin and state for `rt`; throws WiringError listing state config errors. In a
+   * --workers worker, `link` (started here) replaces the checks, the server control and the stats view.
+   */
+  static async create(rt: CompiledRuntime, link?: WorkerLink): Promise<Wiring> {
     const state = createStateLayer(rt, { logger: rt.logger });
     failOnErrors(state.diagnostics);
     const admin = await createAdmin(rt, {
       version: version(),
       pid: process.pid,
-      control: {
+      control: link?.control ?? {
         setServerAdmin: (r, be, s, a, origin) => void setServerAdmin(r, be, s, a, origin),
         setServerWeight: (r, be, s, w, origin) => void setServerWeight(r, be, s, w, origin),
         setServerMaxconn: (r, be, s, m, origin) => void setServerMaxconn(r, be, s, m, origin),
       },
+      nodeView: link?.nodeView,
+      tables: state.tables,
       compileAdmin: (stats, proxy) => {
         const diags: Diagnostic[] = [];
         const cond = stats.admin ? compileCondition(stats.admin, compileAcls(proxy.acls, diags), diags) : () => false;
@@ -55,17 +64,18 @@ export class Wiring {
         return cond;
       },
     });
-    return new Wiring(rt, admin, state);
+    link?.start();
+    return new Wiring(rt, admin, state, link);
   }
 
   /** Datapath integrations for the current runtime. */
   integrations() {
-    return { hooks: this.state.hooks, observer: this.health, services: this.admin.handlers };
+    return { hooks: this.state.hooks, observer: this.link?.observer ?? this.health, services: this.admin.handlers };
   }
 
   /** Starts checks, opens the `stats socket`s and waits for shared state. */
   async start(): Promise<void> {
-    this.health.start();
+    this.health?.start();
     await this.admin.startSockets();
     await this.state.ready();
   }
@@ -77,7 +87,8 @@ export class Wiring {
   async swap(next: ProxyRuntime & CompiledRuntime): Promise<void> {
     failOnErrors(this.state.swapRuntime(next));
     await this.admin.swapRuntime(next);
-    this.health.stop();
+    if (this.link) return;
+    this.health?.stop();
     this.health = createHealthEngine(next);
     this.health.start();
   }
@@ -88,7 +99,8 @@ export class Wiring {
   };
 
   async stop(): Promise<void> {
-    this.health.stop();
+    this.health?.stop();
+    this.link?.stop();
     await this.admin.stop();
     await this.state.stop();
   }

@@ -2,30 +2,49 @@
  * `--workers N` (or global `nbthread N`): a primary process checks the configuration once, then
  * forks N workers that each run the proxy on the same listeners (node:cluster hands connections
  * out round-robin). Signals go to the primary, which forwards them; a worker that dies after
- * start-up is replaced. Counters and stick tables are per worker (shared state via Redis).
+ * start-up is replaced. The primary also runs the node's health checks, applies admin changes
+ * and sums the workers' counters for the stats (cluster/primary-hub.ts; README "Multi-core").
  */
 import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { Logger } from '@switchyard/proxy';
+import { CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
+import { type CompiledRuntime, Logger } from '@switchyard/proxy';
 import type { CliArgs } from './args.ts';
+import { PrimaryHub } from './cluster/primary-hub.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
 
 /** Message a worker sends once its listeners are bound. */
 export const READY_MESSAGE = 'switchyard:ready';
 
-function notice(level: 'NOTICE' | 'ALERT', msg: string): void {
+function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
   process.stderr.write(`[${level}]  (${process.pid}) : ${msg}\n`);
 }
 
 /** Runs the primary: resolves with the exit status once every worker has stopped. */
 export async function runPrimary(args: CliArgs, count: number): Promise<number> {
-  const loaded = loadRuntime(args.files, new Logger({ globalTargets: [] }));
+  const logger = new Logger({ globalTargets: [] });
+  const loaded = loadRuntime(args.files, logger);
   for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
   if (!loaded.runtime) {
     notice('ALERT', `Fatal errors found in configuration (${loaded.errors}); nothing was started.`);
     return 1;
   }
+  let runtime: CompiledRuntime = loaded.runtime;
+  // the primary logs server transitions (its checks, admin changes) to the configured targets
+  logger.globalTargets = runtime.config.global.logs;
+  try {
+    // the workers share the `stats socket`s: stale files removed, paths in use refused, once
+    await prepareStatsSocketPaths(runtime.config.global.statsSockets);
+  } catch (e) {
+    if (!(e instanceof CliSocketError)) throw e;
+    notice('ALERT', `${e.message}; nothing was started.`);
+    return 1;
+  }
+  const hub = new PrimaryHub(runtime, (msg) => notice('WARNING', msg));
+  hub.start();
   const pidfile = args.pidfile ?? loaded.model.global.pidfile;
+  // Stick tables and admin state are shared between workers through the primary (no Redis).
+  relayStateMessages();
   let stopping = false;
   let started = false;
   const workers = new Set<Worker>();
@@ -56,8 +75,10 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   for (let i = 0; i < count; i++) fork();
   if (!(await allReady)) {
     stopping = true;
+    hub.stop();
     for (const w of workers) w.process.kill('SIGKILL');
     notice('ALERT', 'a worker failed to start; stopped.');
+    logger.close();
     return 1;
   }
   started = true;
@@ -76,7 +97,16 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   const forward = (sig: NodeJS.Signals) => () => {
     for (const w of workers) w.process.kill(sig);
   };
-  const onHup = forward('SIGHUP');
+  // the primary follows reloads too (its checks cover the new servers); the workers report errors
+  const onHup = () => {
+    const next = loadRuntime(args.files, logger, runtime);
+    if (next.runtime) {
+      runtime = next.runtime;
+      logger.globalTargets = runtime.config.global.logs;
+      hub.swap(runtime);
+    }
+    forward('SIGHUP')();
+  };
   process.on('SIGHUP', onHup);
   process.on('SIGUSR2', onHup);
   await new Promise<void>((resolve) => {
@@ -97,6 +127,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   });
   process.off('SIGHUP', onHup);
   process.off('SIGUSR2', onHup);
+  hub.stop();
+  logger.close();
   if (pidfile) {
     try {
       unlinkSync(pidfile);

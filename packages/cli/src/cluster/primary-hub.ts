@@ -1,0 +1,194 @@
+/**
+ * The `--workers` primary's side of the node: it holds a runtime of its own (no listeners) on
+ * which it runs the health checks once for the node and applies every admin change, logging each
+ * transition once; it sends the resulting server states to the workers, and answers stats reads
+ * with the workers' counters summed (a worker that does not answer in time is left out and
+ * reported). Nothing here runs per request.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import {
+  allStateSnaps,
+  backendStateSnap,
+  type CompiledRuntime,
+  type CounterSnapshot,
+  createHealthEngine,
+  type HealthEngine,
+  type NodeFigures,
+  type ProxyRuntime,
+  type ServerState,
+  type ServerStateEvent,
+  type ServerWeightEvent,
+  serverStateSnap,
+  setServerAdmin,
+  setServerMaxconn,
+  setServerWeight,
+  sumCounterSnapshots,
+} from '@switchyard/proxy';
+import {
+  CLUSTER_MESSAGE,
+  type ChangeMessage,
+  type ClusterMessage,
+  COUNTERS_TIMEOUT_MS,
+  isClusterMessage,
+} from './protocol.ts';
+
+export class PrimaryHub {
+  private rt: CompiledRuntime;
+  private health: HealthEngine;
+  private nextId = 1;
+  private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
+  private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
+  private readonly onState = (ev: ServerStateEvent) => this.broadcastServer(ev.server, ev.backend.name);
+  private readonly onWeight = (ev: ServerWeightEvent) => this.broadcastServer(ev.server, ev.backend.name);
+
+  constructor(
+    rt: CompiledRuntime,
+    private readonly warn: (msg: string) => void,
+  ) {
+    this.rt = rt;
+    this.health = createHealthEngine(rt);
+  }
+
+  /** Starts the node's health checks and answers the workers. */
+  start(): void {
+    cluster.on('message', this.onMessage);
+    this.listen(this.rt);
+    this.health.start();
+  }
+
+  stop(): void {
+    cluster.off('message', this.onMessage);
+    this.unlisten(this.rt);
+    this.health.stop();
+    for (const w of this.waiting.values()) w.done();
+  }
+
+  /** After a reload: the new runtime's servers are checked (states kept by the runtime builder). */
+  swap(next: CompiledRuntime): void {
+    this.health.stop();
+    this.unlisten(this.rt);
+    this.rt = next;
+    this.listen(next);
+    this.health = createHealthEngine(next);
+    this.health.start();
+    this.broadcast(this.statesMessage());
+  }
+
+  private listen(rt: ProxyRuntime): void {
+    rt.events.on('server-state', this.onState);
+    rt.events.on('server-weight', this.onWeight);
+  }
+
+  private unlisten(rt: ProxyRuntime): void {
+    rt.events.off('server-state', this.onState);
+    rt.events.off('server-weight', this.onWeight);
+  }
+
+  private statesMessage(): ClusterMessage {
+    return { type: CLUSTER_MESSAGE, op: 'states', ...allStateSnaps(this.rt), vrrp: [...this.rt.vrrp] };
+  }
+
+  private broadcastServer(s: ServerState, backend: string): void {
+    const be = this.rt.backends.get(backend);
+    this.broadcast({
+      type: CLUSTER_MESSAGE,
+      op: 'states',
+      servers: [serverStateSnap(s)],
+      backends: be ? [backendStateSnap(be)] : [],
+    });
+  }
+
+  private broadcast(m: ClusterMessage): void {
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(m);
+  }
+
+  private handle(w: Worker, m: unknown): void {
+    if (!isClusterMessage(m)) return;
+    switch (m.op) {
+      case 'hello':
+        if (w.isConnected()) w.send(this.statesMessage());
+        return;
+      case 'change':
+        this.applyChange(m);
+        return;
+      case 'observe': {
+        const be = this.rt.backends.get(m.backend);
+        const s = be?.serversByName.get(m.server);
+        if (be && s) this.health.observe(be, s, m.outcome);
+        return;
+      }
+      case 'figures?':
+        void this.figures().then((figures) => {
+          if (w.isConnected()) w.send({ type: CLUSTER_MESSAGE, op: 'figures', id: m.id, figures });
+        });
+        return;
+      case 'counters': {
+        const wait = this.waiting.get(m.id);
+        if (!wait || !wait.left.delete(w.id)) return;
+        wait.got.push(m.snap);
+        if (wait.left.size === 0) wait.done();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Applies a change made through a worker, once, here; the state events carry it to every worker. */
+  private applyChange(m: ChangeMessage): void {
+    const rt = this.rt;
+    if (m.kind === 'vrrp') {
+      rt.vrrp.set(m.backend, String(m.value));
+      rt.events.emit('vrrp-state', { instance: m.backend, state: String(m.value) });
+      this.broadcast({ type: CLUSTER_MESSAGE, op: 'states', servers: [], backends: [], vrrp: [...rt.vrrp] });
+      return;
+    }
+    if (m.kind === 'clear-counters') {
+      this.broadcast({ type: CLUSTER_MESSAGE, op: 'clear-counters', all: m.value === true });
+      return;
+    }
+    const be = rt.backends.get(m.backend);
+    const s = be?.serversByName.get(m.server);
+    // a worker still on the previous configuration may name a server this one does not have
+    if (!be || !s) return;
+    try {
+      if (m.kind === 'admin') setServerAdmin(rt, be, s, m.value as ServerState['admin'], m.origin);
+      else if (m.kind === 'weight') setServerWeight(rt, be, s, Number(m.value), m.origin);
+      else {
+        setServerMaxconn(rt, be, s, Number(m.value), m.origin);
+        // maxconn emits no event: send the new state explicitly
+        this.broadcastServer(s, be.name);
+      }
+    } catch (e) {
+      // the worker validated the value (HAProxy's checks) before sending it: a refusal here is a bug
+      this.warn(`change of ${m.backend}/${m.server} (${m.kind} ${m.value}) refused: ${(e as Error).message}`);
+    }
+  }
+
+  /** Collects every worker's counters (waiting at most COUNTERS_TIMEOUT_MS) and sums them. */
+  private figures(): Promise<NodeFigures> {
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w?.isConnected());
+    const id = this.nextId++;
+    return new Promise<NodeFigures>((resolve) => {
+      const got: CounterSnapshot[] = [];
+      const left = new Set(workers.map((w) => w.id));
+      const timer = setTimeout(() => done(), COUNTERS_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        if (left.size > 0) this.warn(`${left.size} worker(s) did not report their counters in time: figures leave them out.`);
+        resolve({
+          counters: sumCounterSnapshots(got),
+          ...allStateSnaps(this.rt),
+          vrrp: [...this.rt.vrrp],
+          startedAt: this.rt.startedAt,
+          answered: got.length,
+          asked: workers.length,
+        });
+      };
+      this.waiting.set(id, { got, left, done });
+      for (const w of workers) w.send({ type: CLUSTER_MESSAGE, op: 'counters?', id });
+      if (workers.length === 0) done();
+    });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Messages between the `--workers` primary and its workers (node:cluster IPC). Nothing here is
+ * sent per request: state changes, admin commands, stats reads and failed passive checks only.
+ */
+import type {
+  BackendStateSnap,
+  CounterSnapshot,
+  NodeFigures,
+  ServerStateSnap,
+  TrafficOutcome,
+} from '@switchyard/proxy';
+
+/** Tag of every message of this protocol. */
+export const CLUSTER_MESSAGE = 'switchyard:cluster';
+
+/** An admin change made through one worker (runtime API, stats page): the primary applies it. */
+export interface ChangeMessage {
+  type: typeof CLUSTER_MESSAGE;
+  op: 'change';
+  kind: 'admin' | 'weight' | 'maxconn' | 'vrrp' | 'clear-counters';
+  backend: string;
+  server: string;
+  value: string | number | boolean;
+  origin: string;
+}
+
+export type ClusterMessage =
+  | ChangeMessage
+  /** worker -> primary: a worker's link started; the primary answers with every state. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'hello' }
+  /** worker -> primary: a passive-check outcome that matters (an error, or the first success after one). */
+  | { type: typeof CLUSTER_MESSAGE; op: 'observe'; backend: string; server: string; outcome: TrafficOutcome }
+  /** primary -> workers: server/backend states as the primary holds them, VRRP states. */
+  | {
+      type: typeof CLUSTER_MESSAGE;
+      op: 'states';
+      servers: ServerStateSnap[];
+      backends: BackendStateSnap[];
+      vrrp?: Array<[string, string]>;
+    }
+  /** worker -> primary: the node-wide figures, please; primary -> worker: here they are. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'figures?'; id: number }
+  | { type: typeof CLUSTER_MESSAGE; op: 'figures'; id: number; figures: NodeFigures }
+  /** primary -> worker: this worker's counters, please; worker -> primary: here they are. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'counters?'; id: number }
+  | { type: typeof CLUSTER_MESSAGE; op: 'counters'; id: number; snap: CounterSnapshot }
+  /** primary -> workers: reset counters (`clear counters [all]` made through one worker). */
+  | { type: typeof CLUSTER_MESSAGE; op: 'clear-counters'; all: boolean };
+
+/** True for a message of this protocol. */
+export function isClusterMessage(m: unknown): m is ClusterMessage {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === CLUSTER_MESSAGE;
+}
+
+/** How long the primary waits for a worker's counters before leaving it out of the sums. */
+export const COUNTERS_TIMEOUT_MS = 1000;
+/** How long a worker waits for the node-wide figures before showing its own. */
+export const FIGURES_TIMEOUT_MS = 3000;

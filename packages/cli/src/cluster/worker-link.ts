@@ -1,0 +1,124 @@
+/**
+ * A `--workers` worker's side of the node: it runs no health checks (the primary does, once per
+ * node) and mirrors the server states the primary sends; admin changes made through it go to the
+ * primary, which applies them once and sends the result to every worker; passive-check errors go
+ * to the primary's check engine; stats reads ask the primary for node-wide figures.
+ */
+import type { ServerControl } from '@switchyard/admin';
+import { clearCounters } from '@switchyard/admin';
+import {
+  type BackendRuntime,
+  classifyOutcome,
+  mirrorBackendState,
+  mirrorServerState,
+  type NodeFigures,
+  nodeView,
+  type ProxyRuntime,
+  type ServerState,
+  type TrafficObserver,
+  type TrafficOutcome,
+  takeCounterSnapshot,
+} from '@switchyard/proxy';
+import { CLUSTER_MESSAGE, type ChangeMessage, type ClusterMessage, FIGURES_TIMEOUT_MS, isClusterMessage } from './protocol.ts';
+
+export class WorkerLink {
+  private nextId = 1;
+  private pending = new Map<number, (f: NodeFigures | undefined) => void>();
+  /** Servers whose last forwarded passive outcome was an error (a success after it is forwarded too). */
+  private failing = new WeakSet<ServerState>();
+  private readonly onMessage = (m: unknown) => this.handle(m);
+
+  /** `runtime` returns this worker's current runtime (it changes on reload). */
+  constructor(private readonly runtime: () => ProxyRuntime) {}
+
+  /** Listens to the primary and asks it for the current states. */
+  start(): void {
+    process.on('message', this.onMessage);
+    this.send({ type: CLUSTER_MESSAGE, op: 'hello' });
+  }
+
+  stop(): void {
+    process.off('message', this.onMessage);
+    for (const done of this.pending.values()) done(undefined);
+    this.pending.clear();
+  }
+
+  /** Admin changes go to the primary; its answer (the new state) reaches every worker. */
+  readonly control: ServerControl = {
+    setServerAdmin: (_rt, be, s, admin, origin) => this.change('admin', be.name, s.name, admin, origin),
+    setServerWeight: (_rt, be, s, weight, origin) => this.change('weight', be.name, s.name, weight, origin),
+    setServerMaxconn: (_rt, be, s, maxconn, origin) => this.change('maxconn', be.name, s.name, maxconn, origin),
+    setVrrpState: (_rt, instance, state) => this.change('vrrp', instance, '', state, 'api'),
+    clearCounters: (_rt, all) => this.change('clear-counters', '', '', all, 'api'),
+  };
+
+  /**
+   * Passive checks: only what can change a verdict crosses to the primary (an error, or the first
+   * success after one); a healthy server's traffic sends nothing.
+   */
+  readonly observer: TrafficObserver = {
+    observe: (be: BackendRuntime, s: ServerState, outcome: TrafficOutcome) => {
+      const mode = s.model.observe;
+      if (mode === undefined || !s.checked) return;
+      const verdict = classifyOutcome(mode, outcome);
+      if (verdict === 'ignore') return;
+      if (verdict === 'good') {
+        if (!this.failing.has(s)) return;
+        this.failing.delete(s);
+      } else this.failing.add(s);
+      this.send({ type: CLUSTER_MESSAGE, op: 'observe', backend: be.name, server: s.name, outcome });
+    },
+  };
+
+  /** The node-wide view for the stats page, exporter and runtime API (this worker's own figures if the primary does not answer). */
+  readonly nodeView = (): Promise<ProxyRuntime> => {
+    const id = this.nextId++;
+    return new Promise<ProxyRuntime>((resolve) => {
+      const timer = setTimeout(() => finish(undefined), FIGURES_TIMEOUT_MS);
+      const finish = (f: NodeFigures | undefined) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(f ? nodeView(this.runtime(), f) : this.runtime());
+      };
+      this.pending.set(id, finish);
+      if (!this.send({ type: CLUSTER_MESSAGE, op: 'figures?', id })) finish(undefined);
+    });
+  };
+
+  private change(kind: ChangeMessage['kind'], backend: string, server: string, value: string | number | boolean, origin: string): void {
+    this.send({ type: CLUSTER_MESSAGE, op: 'change', kind, backend, server, value, origin });
+  }
+
+  private send(m: ClusterMessage): boolean {
+    if (!process.send || !process.connected) return false;
+    process.send(m);
+    return true;
+  }
+
+  private handle(m: unknown): void {
+    if (!isClusterMessage(m)) return;
+    const rt = this.runtime();
+    switch (m.op) {
+      case 'states':
+        for (const b of m.backends) mirrorBackendState(rt, b);
+        for (const s of m.servers) mirrorServerState(rt, s);
+        for (const [instance, state] of m.vrrp ?? []) {
+          if (rt.vrrp.get(instance) === state) continue;
+          rt.vrrp.set(instance, state);
+          rt.events.emit('vrrp-state', { instance, state });
+        }
+        return;
+      case 'counters?':
+        this.send({ type: CLUSTER_MESSAGE, op: 'counters', id: m.id, snap: takeCounterSnapshot(rt) });
+        return;
+      case 'figures':
+        this.pending.get(m.id)?.(m.figures);
+        return;
+      case 'clear-counters':
+        clearCounters(rt, m.all);
+        return;
+      default:
+        return;
+    }
+  }
+}

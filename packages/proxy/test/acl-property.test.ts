@@ -2,10 +2,20 @@
 import assert from 'node:assert/strict';
 import { BlockList, isIPv6 } from 'node:net';
 import { test } from 'node:test';
+import type { Diagnostic } from '@switchyard/config';
 import fc from 'fast-check';
-import { netContains, parseIp, parseNet } from '../src/acl/index.ts';
+import {
+  compileAcls,
+  compileCondition,
+  compileFetch,
+  compileLogFormat,
+  netContains,
+  parseIp,
+  parseNet,
+} from '../src/acl/index.ts';
 import { IpSet } from '../src/acl/ip-set.ts';
 import { matchWord } from '../src/acl/matchers.ts';
+import { txn } from './acl-helpers.ts';
 
 const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
 const v6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((g) => g.map((x) => x.toString(16)).join(':'));
@@ -116,5 +126,63 @@ test('IpSet (long pattern lists) answers like a linear scan over netContains', (
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+test('hostile input never throws: conditions, ACL lines, sample expressions, log formats', () => {
+  const word = fc.oneof(
+    fc.constantFrom(
+      '!',
+      '{',
+      '}',
+      '(',
+      ')',
+      'or',
+      '||',
+      '&&',
+      'a',
+      '!a',
+      'b',
+      'TRUE',
+      '-i',
+      '-m',
+      '-f',
+      '--',
+      'beg',
+      'x',
+    ),
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom(
+      'hdr(',
+      'hdr(host',
+      'path,',
+      ',lower',
+      'field(1,',
+      'regsub(',
+      '%[',
+      '%{',
+      '%{+Q}[src]',
+      '[',
+      ']',
+      '\\',
+    ),
+  );
+  const words = fc.array(word, { maxLength: 10 });
+  const loc = { file: 'fuzz.cfg', line: 1 };
+  fc.assert(
+    fc.property(words, words, fc.string({ maxLength: 40 }), (acl, terms, fmt) => {
+      const diags: Diagnostic[] = [];
+      const [criterion = '', ...args] = acl;
+      const table = compileAcls([{ name: 'a', criterion, args, loc }], diags);
+      const c = compileCondition({ polarity: 'if', terms, loc: { file: 'fuzz.cfg', line: 2 } }, table, diags);
+      c(txn({ url: '/a?b=1', headers: [['Host', 'h']] }));
+      compileLogFormat(fmt, loc, diags)(txn());
+      compileFetch(fmt, loc, diags);
+      for (const d of diags) {
+        assert.equal(typeof d.message, 'string');
+        assert.ok(d.code.startsWith('ACL_'), d.code);
+      }
+    }),
+    { numRuns: 3000 },
   );
 });

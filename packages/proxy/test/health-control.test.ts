@@ -5,10 +5,13 @@ import {
   advanceWarmup,
   ServerControlError,
   setServerAdmin,
+  setServerAgentHealth,
+  setServerChecks,
+  setServerHealth,
   setServerOp,
   setServerWeight,
 } from '../src/runtime/server-control.ts';
-import { isUsable, statusWord } from '../src/runtime/server-state.ts';
+import { isUsable, type ServerState, statusWord } from '../src/runtime/server-state.ts';
 import type { ServerStateEvent, ServerWeightEvent } from '../src/runtime/types.ts';
 import { backendModel, makeRuntime, serverModel } from './health-helpers.ts';
 
@@ -107,5 +110,64 @@ test('slowstart: effective weight ramps after UP, then "is UP." closes the warm-
   assert.equal(
     t.logs.at(-1),
     'notice Server b/s1 is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+  );
+});
+
+test('set server health / agent (runtime API): haproxy 2.6 lines and status words', () => {
+  // Same layout as the haproxy run these lines were captured from: checked, checked + agent, unchecked.
+  const t = makeRuntime([
+    backendModel('b', [
+      serverModel('s1', 1),
+      serverModel('s2', 1, { agentCheck: true, agent: { port: 2 } }),
+      serverModel('s3', 1, { check: false }),
+    ]),
+  ]);
+  const be = t.be('b');
+  const [s1, s2, s3] = be.servers as [ServerState, ServerState, ServerState];
+  setServerHealth(t.rt, be, s1, 'down', 'api');
+  assert.equal(statusWord(s1), 'DOWN');
+  setServerHealth(t.rt, be, s1, 'stopping', 'api');
+  assert.equal(statusWord(s1), 'NOLB');
+  setServerHealth(t.rt, be, s1, 'up', 'api');
+  assert.equal(statusWord(s1), 'UP');
+  setServerHealth(t.rt, be, s1, 'stopping', 'api');
+  setServerHealth(t.rt, be, s1, 'down', 'api');
+  setServerHealth(t.rt, be, s1, 'up', 'api');
+  setServerAgentHealth(t.rt, be, s2, false, 'api');
+  assert.equal(statusWord(s2), 'DOWN (agent)');
+  setServerAgentHealth(t.rt, be, s2, true, 'api');
+  setServerHealth(t.rt, be, s3, 'down', 'api');
+  assert.equal(statusWord(s3), 'DOWN');
+  assert.deepEqual(
+    t.logs.map((l) => l.replace(/^\w+ /, '')),
+    [
+      'Server b/s1 is DOWN, changed from CLI. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      'Server b/s1 is stopping, changed from CLI. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server b/s1 is UP, changed from CLI. 3 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server b/s1 is stopping, changed from CLI. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server b/s1 is DOWN, changed from CLI. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      'Server b/s1 is UP, changed from CLI. 3 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server b/s2 is DOWN, changed from CLI. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      'Server b/s2 is UP, changed from CLI. 3 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server b/s3 is DOWN, changed from CLI. 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    ],
+  );
+});
+
+test('enable/disable health: checks stop and resume, state kept; refused without check', () => {
+  const t = makeRuntime([backendModel('b', [serverModel('s1', 1), serverModel('s3', 1, { check: false })])]);
+  const be = t.be('b');
+  const s1 = t.srv('b', 's1');
+  assert.equal(setServerChecks(t.rt, be, s1, false, 'api'), true);
+  assert.equal(statusWord(s1), 'no check');
+  assert.equal(setServerChecks(t.rt, be, s1, false, 'api'), false);
+  setServerChecks(t.rt, be, s1, true, 'api');
+  assert.equal(s1.checked, true);
+  assert.throws(
+    () => setServerChecks(t.rt, be, t.srv('b', 's3'), true, 'api'),
+    (e: unknown) =>
+      e instanceof ServerControlError &&
+      e.code === 'SRV_NO_CHECK' &&
+      e.message === 'Health checks are not configured on this server, cannot enable.',
   );
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type CheckTransport, createHealthEngine } from '../src/health/engine.ts';
 import type { AgentOutcome, ProbeSpec } from '../src/health/probe.ts';
+import { setServerChecks } from '../src/runtime/server-control.ts';
 import type { CheckResult } from '../src/runtime/server-state.ts';
 import { isUsable, statusWord } from '../src/runtime/server-state.ts';
 import { backendModel, FakeClock, httpchk, makeRuntime, serverModel } from './health-helpers.ts';
@@ -522,5 +523,24 @@ test('unusable settings are logged, not thrown: bad expect pattern, agent-check 
     /^alert backend bad: h\.cfg:12: http-check expect: invalid regex '\(': .*; its health checks are not run\.$/,
   );
   assert.equal(t.logs[1], "alert Server ag/s1: 'agent-check' without 'agent-port': agent checks are not run.");
+  eng.stop();
+});
+
+test('disable health (runtime API) stops probes; enable health checks at once', () => {
+  const clock = new FakeClock();
+  const t = makeRuntime([backendModel('b', [serverModel('s1', 9401, { inter: 1000 })])]);
+  const sc = scripted(clock, 0);
+  const eng = createHealthEngine(t.rt, { clock, transport: sc.transport });
+  eng.start();
+  clock.advance(100);
+  const be = t.be('b');
+  const s1 = t.srv('b', 's1');
+  setServerChecks(t.rt, be, s1, false, 'api');
+  const n = sc.calls.length;
+  clock.advance(5000);
+  assert.equal(sc.calls.length, n, 'no checks while disabled');
+  setServerChecks(t.rt, be, s1, true, 'api');
+  clock.advance(1);
+  assert.equal(sc.calls.length, n + 1, 'checked right after enable');
   eng.stop();
 });

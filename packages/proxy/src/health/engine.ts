@@ -68,8 +68,6 @@ interface Entry {
   agentTimer?: unknown;
   agentCancel?: CancelProbe;
   warmTimer?: unknown;
-  agentHealthy: boolean;
-  agentHealth: number;
   consecutiveErrors: number;
   lastStatus?: string;
   lastAgentStatus?: string;
@@ -90,12 +88,10 @@ const realTransport: CheckTransport = { check: probeCheck, agent: probeAgent };
 
 const caCache = new Map<string, Buffer | string>();
 
-/**
- * The last up/down word of each server's agent. A reload keeps ServerState objects and builds a
- * new engine: without this, a server its agent had declared down would come back UP until the
- * agent's next answer.
- */
-const agentVerdicts = new WeakMap<ServerState, boolean>();
+/** `status: 1/1 UP` / `0/1 DOWN` of agent lines (the agent's health is 0 or 1). */
+function agentStatusText(s: ServerState): string {
+  return s.agentDown ? '0/1 DOWN' : '1/1 UP';
+}
 
 /**
  * TLS options of a server's health checks: `check-ssl` (implied by `ssl`), `check-sni` (else
@@ -148,15 +144,12 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       continue;
     }
     for (const s of be.servers) {
-      if (!s.checked && !s.model.agentCheck) continue;
-      const agentHealthy = s.model.agentCheck ? (agentVerdicts.get(s) ?? true) : true;
+      if (!s.model.check && !s.model.agentCheck) continue;
       entries.set(s, {
         be,
         s,
         http,
         tls: checkTls(s),
-        agentHealthy,
-        agentHealth: agentHealthy ? 1 : 0,
         consecutiveErrors: 0,
       });
     }
@@ -185,8 +178,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   const runCheck = (e: Entry): void => {
     e.checkTimer = undefined;
     if (!running) return;
-    // HAProxy suspends health checks while a server is in maintenance.
-    if (e.s.admin === 'MAINT') {
+    // HAProxy suspends health checks while a server is in maintenance or they are disabled (API).
+    if (e.s.admin === 'MAINT' || !e.s.checked) {
       scheduleCheck(e, e.s.model.inter);
       return;
     }
@@ -241,7 +234,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   /** The operational state both checks agree on: UP only if the health check and the agent say so. */
   const wantedOp = (e: Entry): OpState => {
     const checkUp = !e.s.checked || e.s.health >= e.s.model.rise;
-    return checkUp && e.agentHealthy ? 'UP' : 'DOWN';
+    // ServerState.agentDown outlives a reload (same ServerState, new engine) and the runtime API sets it too.
+    return checkUp && !e.s.agentDown ? 'UP' : 'DOWN';
   };
 
   const logCheck = (e: Entry, kind: 'Health' | 'Agent', r: CheckResult, status: string): void => {
@@ -289,8 +283,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       // An unreachable agent is not an error: connectivity is the health check's job.
       s.lastAgentCheck = o.result;
       s.counters.agentFail++;
-      if (o.result.status !== e.lastAgentStatus)
-        logCheck(e, 'Agent', o.result, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);
+      if (o.result.status !== e.lastAgentStatus) logCheck(e, 'Agent', o.result, agentStatusText(s));
       e.lastAgentStatus = o.result.status;
       return;
     }
@@ -298,7 +291,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     if (!parsed.ok) {
       s.lastAgentCheck = { status: 'L7RSP', info: parsed.error, durationMs: o.durationMs };
       s.counters.agentFail++;
-      logCheck(e, 'Agent', s.lastAgentCheck, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);
+      logCheck(e, 'Agent', s.lastAgentCheck, agentStatusText(s));
       e.lastAgentStatus = 'L7RSP';
       return;
     }
@@ -317,15 +310,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       setServerWeight(rt, e.be, s, w, 'agent', now);
     }
     if (rep.maxconn !== undefined) s.maxconn = rep.maxconn === 0 ? undefined : rep.maxconn;
-    const prevAgentHealth = e.agentHealth;
-    if (rep.state) {
-      e.agentHealthy = rep.state === 'up';
-      e.agentHealth = e.agentHealthy ? 1 : 0;
-      agentVerdicts.set(s, e.agentHealthy);
-    }
-    if (rep.state || result.status !== e.lastAgentStatus || prevAgentHealth !== e.agentHealth) {
-      logCheck(e, 'Agent', result, `${e.agentHealth}/1 ${e.agentHealth ? 'UP' : 'DOWN'}`);
-    }
+    if (rep.state) s.agentDown = rep.state !== 'up';
+    if (rep.state || result.status !== e.lastAgentStatus) logCheck(e, 'Agent', result, agentStatusText(s));
     e.lastAgentStatus = result.status;
     if (rep.admin) {
       const to = rep.admin === 'ready' ? 'READY' : rep.admin === 'drain' ? 'DRAIN' : 'MAINT';
@@ -350,7 +336,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   const onServerState = (ev: ServerStateEvent): void => {
     const e = entries.get(ev.server);
     if (!e) return;
-    if (ev.fromAdmin === 'MAINT' && ev.toAdmin !== 'MAINT' && e.s.checked) scheduleCheck(e, 0);
+    const resumed = (ev.fromAdmin === 'MAINT' && ev.toAdmin !== 'MAINT') || ev.reason === 'health-enabled';
+    if (resumed && e.s.checked) scheduleCheck(e, 0);
     if (e.s.warmupSince !== undefined) scheduleWarmup(e);
   };
 
@@ -363,7 +350,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       running = true;
       rt.events.on('server-state', onServerState);
       const all = [...entries.values()];
-      const checks = all.filter((e) => e.s.checked);
+      const checks = all.filter((e) => e.s.model.check);
       const agents = all.filter((e) => e.s.model.agentCheck);
       // Evenly spread first checks over each server's interval: no thundering herd at start.
       checks.forEach((e, i) => {

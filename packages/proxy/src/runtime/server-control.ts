@@ -159,6 +159,90 @@ export function setServerWeight(
   return true;
 }
 
+/** Reason haproxy logs for state forced from the runtime API. */
+const FROM_CLI = 'changed from CLI';
+
+/**
+ * `set server B/S health up|stopping|down` (runtime API): forces the health-check verdict (the
+ * health counter goes to its top or to 0) and logs `Server B/S is DOWN, changed from CLI. ...` as
+ * haproxy does. The agent's verdict still applies (a server its agent declared down stays DOWN).
+ */
+export function setServerHealth(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  health: 'up' | 'stopping' | 'down',
+  origin: ChangeOrigin,
+  now = Date.now(),
+): boolean {
+  if (health === 'down') {
+    s.health = 0;
+    return setServerOp(rt, be, s, 'DOWN', origin, FROM_CLI, now);
+  }
+  s.health = s.model.rise + s.model.fall - 1;
+  if (s.agentDown) return false;
+  if (s.op === 'UP') return setServerStopping(rt, be, s, health === 'stopping', origin, FROM_CLI, now);
+  if (health === 'up') return setServerOp(rt, be, s, 'UP', origin, FROM_CLI, now);
+  // DOWN -> NOLB in one step, logged once as haproxy does.
+  const before = snapshot(be, s);
+  s.op = 'UP';
+  s.stopping = true;
+  startWarmup(s, now);
+  recalcEffectiveWeight(s, now);
+  s.lastChange = now;
+  log(rt, be, 'notice', `${serverLabel(s)} is stopping, ${FROM_CLI}${upTail(be)}`);
+  finish(rt, be, s, before, origin, 'stopping', now);
+  return true;
+}
+
+/**
+ * `set server B/S agent up|down` (runtime API): forces the agent's verdict; the server is UP only
+ * if its health check agrees. Logs `..., changed from CLI.` on a transition, as haproxy.
+ */
+export function setServerAgentHealth(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  up: boolean,
+  origin: ChangeOrigin,
+  now = Date.now(),
+): boolean {
+  s.agentDown = !up;
+  const checkUp = !s.checked || s.health >= s.model.rise;
+  return setServerOp(rt, be, s, checkUp && up ? 'UP' : 'DOWN', origin, FROM_CLI, now);
+}
+
+/**
+ * `enable health` / `disable health B/S` (runtime API): turns the server's health checks on or
+ * off without changing its state (the engine skips checks while `checked` is false). Throws
+ * ServerControlError (SRV_NO_CHECK) for a server without `check` in the configuration.
+ */
+export function setServerChecks(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  enabled: boolean,
+  origin: ChangeOrigin,
+): boolean {
+  if (!s.model.check) {
+    throw new ServerControlError('SRV_NO_CHECK', 'Health checks are not configured on this server, cannot enable.');
+  }
+  if (s.checked === enabled) return false;
+  s.checked = enabled;
+  const ev: ServerStateEvent = {
+    server: s,
+    backend: be,
+    fromOp: s.op,
+    toOp: s.op,
+    fromAdmin: s.admin,
+    toAdmin: s.admin,
+    origin,
+    reason: enabled ? 'health-enabled' : 'health-disabled',
+  };
+  rt.events.emit('server-state', ev);
+  return true;
+}
+
 /** Sets the server's maxconn as `set maxconn server B/S N` does (0 = unlimited). */
 export function setServerMaxconn(
   _rt: ProxyRuntime,

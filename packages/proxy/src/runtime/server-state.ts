@@ -49,6 +49,8 @@ export interface ServerState {
   stopping?: boolean;
   /** Epoch ms when the current `slowstart` warm-up began (effectiveWeight ramps up); unset when done. */
   warmupSince?: number;
+  /** The agent (`agent-check`) or `set server B/S agent down` declared the server down. */
+  agentDown?: boolean;
   /** Check health counter: 0..rise+fall-1 as HAProxy keeps it; >= rise means UP. */
   health: number;
   /** Whether checks are enabled for this server. */
@@ -106,12 +108,13 @@ export function acceptsPersistent(s: ServerState): boolean {
   return s.op === 'UP' && s.admin !== 'MAINT';
 }
 
-/** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, NOLB, `UP 1/3`, `NOLB 1/3`, `DOWN 1/2`, `no check`. */
+/** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, NOLB, `UP 1/3`, `NOLB 1/3`, `DOWN 1/2`, `DOWN (agent)`, `no check`. */
 export function statusWord(s: ServerState): string {
   if (s.admin === 'MAINT') return 'MAINT';
   const rise = s.model.rise;
   const fall = s.model.fall;
   if (s.admin === 'DRAIN' && s.op === 'UP') return 'DRAIN';
+  if (s.op === 'DOWN' && s.agentDown) return 'DOWN (agent)';
   if (!s.checked) return s.op === 'UP' ? 'no check' : 'DOWN';
   if (s.op === 'UP') {
     const word = s.stopping ? 'NOLB' : 'UP';

@@ -1,6 +1,6 @@
 /** `global_defs { ... }` keywords (the subset the VRRP side uses; others keepalived knows are noted). */
 import type { KeywordTable, ParseContext } from './engine.ts';
-import { fatalWithoutParam } from './kw-instance.ts';
+import { fatalWithoutParam } from './kw-shared.ts';
 import type { GlobalDefs } from './model.ts';
 import { ipFamily, need1, readDouble, readInt } from './values.ts';
 

@@ -1,6 +1,6 @@
 /** `vrrp_script NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import type { KeywordTable, ParseContext } from './engine.ts';
-import { fatalWithoutParam } from './kw-instance.ts';
+import { fatalWithoutParam } from './kw-shared.ts';
 import { splitCommand } from './lexer.ts';
 import type { SourceLoc, VrrpScript } from './model.ts';
 import { need1, readInt } from './values.ts';

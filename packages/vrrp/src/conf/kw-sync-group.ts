@@ -1,6 +1,6 @@
 /** `vrrp_sync_group NAME { group { A B } notify_* track_script ... }` keywords. */
 import type { KeywordTable, ParseContext } from './engine.ts';
-import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-instance.ts';
+import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
 import type { SourceLoc, VrrpSyncGroup } from './model.ts';
 import { readBool } from './values.ts';
 

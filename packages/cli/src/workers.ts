@@ -9,6 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
 import { type CompiledRuntime, Logger } from '@switchyard/proxy';
+import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
 import { PrimaryHub } from './cluster/primary-hub.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';

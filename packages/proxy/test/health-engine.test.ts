@@ -53,6 +53,7 @@ test('first failure after start takes a server DOWN (health starts at rise), ris
   sc.checks.set(1002, L7STS500);
   const eng = createHealthEngine(t.rt, { clock, transport: sc.transport });
   eng.start();
+  assert.deepEqual(t.srv('info_cache', 'inst2').lastCheck, { status: 'INI' }, 'Initializing until the first result');
   clock.advance(600);
   const inst2 = t.srv('info_cache', 'inst2');
   assert.equal(inst2.op, 'DOWN');

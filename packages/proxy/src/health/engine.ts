@@ -351,6 +351,9 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       rt.events.on('server-state', onServerState);
       const all = [...entries.values()];
       const checks = all.filter((e) => e.s.model.check);
+      // Until the first result, the stats show haproxy's INI ("Initializing").
+      for (const e of checks) e.s.lastCheck ??= { status: 'INI' };
+      for (const e of all) if (e.s.model.agentCheck) e.s.lastAgentCheck ??= { status: 'INI' };
       const agents = all.filter((e) => e.s.model.agentCheck);
       // Evenly spread first checks over each server's interval: no thundering herd at start.
       checks.forEach((e, i) => {

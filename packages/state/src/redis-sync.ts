@@ -16,7 +16,7 @@
 import { hostname } from 'node:os';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import { Redis } from 'ioredis';
-import { layoutKinds, layoutSignature } from './data-types.ts';
+import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
 import { applyChange, changeOf, type EntryChange, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
 import type { StickTable } from './stick-table.ts';
@@ -73,22 +73,7 @@ const MERGE_BATCH = 500;
 /** Period of the refresh: touches to peers, entry copies to Redis (ms). */
 const REFRESH_MS = 1000;
 
-const sigCache = new WeakMap<StickTable, string>();
-function signatureOf(t: StickTable): string {
-  let s = sigCache.get(t);
-  if (s === undefined) {
-    s = layoutSignature(t.spec.type, t.spec.layout);
-    sigCache.set(t, s);
-  }
-  return s;
-}
 const SHARED_ORIGINS = new Set(['api', 'stats']);
-
-type Commander = Redis & {
-  /** MERGE_LUA over a batch: (numkeys, ...keys, kinds, px, ...values). */
-  stmerge(n: number, ...args: Array<string | number>): Promise<number>;
-  lwwset(key: string, value: string): Promise<number>;
-};
 
 export class RedisSync {
   readonly nodeId: string;
@@ -346,7 +331,7 @@ export class RedisSync {
 
   private async loadEntries(): Promise<void> {
     const sigs = new Map<string, string>();
-    for (const t of this.dir.all()) sigs.set(t.name, layoutSignature(t.spec.type, t.spec.layout));
+    for (const t of this.dir.all()) sigs.set(t.name, signatureOf(t));
     await this.scanValues(this.names.entryPattern, (v) => {
       let e: { s: string; t: string; k: string; d: number[] };
       try {
@@ -546,47 +531,6 @@ export class RedisSync {
     } finally {
       this.flushing = false;
     }
-  }
-}
-
-function mark(m: Map<StickTable, Set<string>>, t: StickTable, key: string): void {
-  let set = m.get(t);
-  if (!set) {
-    set = new Set();
-    m.set(t, set);
-  }
-  set.add(key);
-}
-
-/** Snapshots of one table's entries, written to Redis by one MERGE_LUA call per batch. */
-class EntryBatch {
-  private keys: string[] = [];
-  private values: string[] = [];
-  private readonly sig: string;
-  private readonly kinds: string;
-  constructor(
-    private readonly t: StickTable,
-    private readonly names: RedisNames,
-  ) {
-    this.sig = layoutSignature(t.spec.type, t.spec.layout);
-    this.kinds = layoutKinds(t.spec.layout);
-  }
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  add(key: string, idx: number): void {
-    this.keys.push(this.names.entry(this.t.name, key));
-    this.values.push(JSON.stringify({ s: this.sig, t: this.t.name, k: key, d: this.t.snapshot(idx) }));
-  }
-
-  /** Queues the batch on a pipeline and empties it. */
-  flushInto(p: Commander): void {
-    if (this.keys.length === 0) return;
-    p.stmerge(this.keys.length, ...this.keys, this.kinds, this.t.spec.expire, ...this.values);
-    this.keys = [];
-    this.values = [];
   }
 }
 

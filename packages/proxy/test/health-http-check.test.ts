@@ -160,6 +160,7 @@ test('validateHealthChecks reports bad patterns, agent-check without port, obser
     [
       serverModel('a', 1, { agentCheck: true, loc: { file: 'h.cfg', line: 3 } }),
       serverModel('o', 2, { check: false, observe: 'layer7', loc: { file: 'h.cfg', line: 4 } }),
+      serverModel('m', 3, { onMarkedDown: 'shutdown-sessions', loc: { file: 'h.cfg', line: 5 } }),
     ],
     {
       options: {
@@ -172,7 +173,12 @@ test('validateHealthChecks reports bad patterns, agent-check without port, obser
   const d = validateHealthChecks(model);
   assert.deepEqual(
     d.map((x) => `${x.severity} ${x.code} ${x.loc.line}`),
-    ['error CHK_BAD_REGEX 7', 'error CHK_AGENT_NO_PORT 3', 'warning CHK_OBSERVE_NO_CHECK 4'],
+    [
+      'error CHK_BAD_REGEX 7',
+      'error CHK_AGENT_NO_PORT 3',
+      'warning CHK_OBSERVE_NO_CHECK 4',
+      'warning CHK_ON_MARKED_IGNORED 5',
+    ],
   );
 });
 

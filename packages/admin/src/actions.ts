@@ -15,6 +15,8 @@ export interface ServerControl {
   setServerMaxconn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, maxconn: number, origin: string): void;
   /** Records a VRRP instance state (`set vrrp state`); optional: without it rt.vrrp is set here. */
   setVrrpState?(rt: ProxyRuntime, instance: string, state: string): void;
+  /** `clear counters [all]`; optional: without it the admin side clears this process's counters. */
+  clearCounters?(rt: ProxyRuntime, all: boolean): void;
 }
 
 /** A lookup or argument error, with the exact text HAProxy answers. */

@@ -33,6 +33,7 @@ import { LatencyHistograms } from './metrics/latency.ts';
 
 export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
+export { clearCounters } from './cli/command-table.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
 export { CliSocketError } from './cli/socket-server.ts';
 export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';
@@ -61,6 +62,11 @@ export interface AdminOptions {
   compileAdmin?: AdminConditionCompiler;
   /** Stick tables for `show|clear|set table` (packages/state `StateLayer.tables`). */
   tables?: TableDirectory;
+  /**
+   * Under --workers: the node-wide view (counters summed over the workers, server states from the
+   * primary) that the stats page, the exporter and the runtime API's `show` commands render.
+   */
+  nodeView?: () => Promise<ProxyRuntime>;
 }
 
 export interface Admin {
@@ -106,7 +112,12 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
   checkConfig(rt, opts);
   let current = rt;
   const latency = new LatencyHistograms();
-  const registries = createExporterRegistries({ runtime: () => current, version: opts.version, latency });
+  // the exporter reads a node-wide view refreshed before each scrape (--workers), else the runtime
+  let scraped: ProxyRuntime | undefined;
+  const refreshScrape = async () => {
+    if (opts.nodeView) scraped = await opts.nodeView().catch(() => undefined);
+  };
+  const registries = createExporterRegistries({ runtime: () => scraped ?? current, version: opts.version, latency });
   const http = await createHttpService({
     runtime: () => current,
     control: opts.control,
@@ -114,6 +125,8 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     version: opts.version,
     pid: opts.pid,
     compileAdmin: opts.compileAdmin,
+    nodeView: opts.nodeView,
+    beforeMetrics: refreshScrape,
   });
   const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
   const cli: CliContext = {
@@ -121,6 +134,7 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     control: opts.control,
     info: { version: opts.version, releaseDate: opts.releaseDate ?? today, pid: opts.pid },
     tables: () => opts.tables,
+    nodeView: opts.nodeView,
   };
   const sockets = new Map<string, { server: Server; model: StatsSocketModel }>();
 
@@ -148,6 +162,7 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     async swapRuntime(next) {
       checkConfig(next, opts);
       current = next;
+      scraped = undefined;
       latency.prune((b, s) => {
         const be = next.backends.get(b);
         return !!be && (s === undefined || be.serversByName.has(s));
@@ -155,6 +170,6 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
       if (sockets.size > 0) await openSockets(next.config.global.statsSockets);
     },
     observeLatency: (b, s, sec) => latency.observe(b, s, sec),
-    renderMetrics: () => registries.all.metrics(),
+    renderMetrics: () => refreshScrape().then(() => registries.all.metrics()),
   };
 }

@@ -6,10 +6,10 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { BindError, type CompiledRuntime, Datapath, Logger } from '@switchyard/proxy';
 import type { CliArgs } from './args.ts';
+import { WorkerLink } from './cluster/worker-link.ts';
 import { startDemoBackends } from './demo.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
-import { WorkerLink } from './cluster/worker-link.ts';
 import { Wiring, WiringError } from './wire.ts';
 import { isWorker, reportReady } from './workers.ts';
 

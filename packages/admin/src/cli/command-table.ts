@@ -57,7 +57,8 @@ export const COMMANDS: Command[] = [
     run(args, ctx, sess) {
       const all = args[0] === 'all';
       if (all && RANK[sess.level] < RANK.admin) return `${MSG.permissionDenied}\n`;
-      clearCounters(ctx.runtime(), all);
+      if (ctx.control.clearCounters) ctx.control.clearCounters(ctx.runtime(), all);
+      else clearCounters(ctx.runtime(), all);
       return '';
     },
   },
@@ -222,7 +223,7 @@ export const COMMANDS: Command[] = [
     level: 'user',
     run(args, ctx) {
       const format = args.includes('json') ? 'json' : args.includes('typed') ? 'typed' : 'text';
-      return renderInfo(infoFields(ctx.runtime(), ctx.info), format);
+      return renderInfo(infoFields(ctx.readRuntime ?? ctx.runtime(), ctx.info), format);
     },
   },
   {
@@ -231,7 +232,7 @@ export const COMMANDS: Command[] = [
     desc: 'dump volatile server information (all or for a single backend)',
     level: 'user',
     run(args, ctx) {
-      const rt = ctx.runtime();
+      const rt = ctx.readRuntime ?? ctx.runtime();
       if (args[0] !== undefined) {
         const be = rt.backends.get(args[0]);
         if (!be) return "Can't find backend.\n";
@@ -246,7 +247,7 @@ export const COMMANDS: Command[] = [
     desc: 'report a summary of current sessions per frontend and server',
     level: 'operator',
     run(_a, ctx) {
-      return renderSessSummary(ctx.runtime());
+      return renderSessSummary(ctx.readRuntime ?? ctx.runtime());
     },
   },
   {
@@ -256,7 +257,7 @@ export const COMMANDS: Command[] = [
     level: 'user',
     run(args, ctx) {
       const { filter, format } = statFilter(args);
-      const rows = collectRows(ctx.runtime(), filter);
+      const rows = collectRows(ctx.readRuntime ?? ctx.runtime(), filter);
       return format === 'json' ? renderJson(rows) : format === 'typed' ? renderTyped(rows) : renderCsv(rows);
     },
   },
@@ -304,7 +305,8 @@ export const COMMANDS: Command[] = [
   },
 ];
 
-function clearCounters(rt: ProxyRuntime, all: boolean): void {
+/** `clear counters [all]` on this process's counters. */
+export function clearCounters(rt: ProxyRuntime, all: boolean): void {
   const maxOnly = (c: { smax: number; rateMax: number; scur: number }) => {
     c.smax = c.scur;
     c.rateMax = 0;

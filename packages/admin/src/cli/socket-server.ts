@@ -42,12 +42,27 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
     closed = true;
   });
 
-  const processLine = (line: string): void => {
+  // Lines run one after the other: with a node-wide view (--workers) a line first awaits it.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (line: string) => {
+    queue = queue.then(() => processLine(line));
+  };
+  const processLine = async (line: string): Promise<void> => {
+    if (closed) return;
+    let lineCtx = ctx;
+    if (ctx.nodeView && /\bshow\b/.test(line)) {
+      try {
+        lineCtx = { ...ctx, readRuntime: await ctx.nodeView() };
+      } catch {
+        // the node-wide figures could not be had: this process's own are shown
+      }
+      if (closed) return;
+    }
     let out = '';
     for (const cmd of splitCommands(line.replace(/\r$/, ''))) {
       let text: string;
       try {
-        text = runCommand(ctx, sess, cmd);
+        text = runCommand(lineCtx, sess, cmd);
       } catch (e) {
         // A bug in a command must not kill the process or the session: report it.
         text = `Internal error: ${(e as Error).message}\n`;
@@ -82,7 +97,7 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
         closed = true;
         return;
       }
-      processLine(line);
+      enqueue(line);
       nl = buf.indexOf('\n');
     }
     if (!closed && buf.length > MAX_LINE) {
@@ -92,9 +107,12 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
   });
   conn.on('end', () => {
     // socat sends the last line and half-closes: run what is left, then finish.
-    if (!closed && buf.trim() !== '') processLine(buf);
-    if (!closed) conn.end();
-    closed = true;
+    if (buf.trim() !== '') enqueue(buf);
+    buf = '';
+    queue = queue.then(() => {
+      if (!closed) conn.end();
+      closed = true;
+    });
   });
 }
 

@@ -24,6 +24,10 @@ export interface CliContext {
   info: ProcessInfo;
   /** Stick tables (packages/state StateLayer.tables) for `show|clear|set table`; none when unset. */
   tables?(): TableDirectory | undefined;
+  /** Under --workers: the node-wide view (counters summed over workers) read commands show. */
+  nodeView?(): Promise<ProxyRuntime>;
+  /** Set per command line from nodeView(): what `show stat|info|servers state|sess` read. */
+  readRuntime?: ProxyRuntime;
 }
 
 /** One runtime API command: its leading words, help line, level and implementation. */

@@ -28,6 +28,10 @@ export interface HttpServiceDeps {
   version: string;
   pid: number;
   compileAdmin?: AdminConditionCompiler;
+  /** Under --workers: the node-wide view the stats page shows (else runtime()). */
+  nodeView?(): Promise<ProxyRuntime>;
+  /** Called before a scrape renders (the exporter's view is refreshed there). */
+  beforeMetrics?(): Promise<void>;
 }
 
 interface StatsCtx {
@@ -141,6 +145,7 @@ export async function createHttpService(deps: HttpServiceDeps) {
       selected.push(r);
     }
     const reg = !selected || selected.length === 0 ? regs.all : Registry.merge(selected);
+    await deps.beforeMetrics?.();
     const text = await reg.metrics();
     return reply.code(200).header('cache-control', 'no-cache').type(PROM_CONTENT_TYPE).send(text);
   };
@@ -170,14 +175,16 @@ export async function createHttpService(deps: HttpServiceDeps) {
           .type('text/plain')
           .send('');
       }
-      const rows = collectRows(deps.runtime(), { scope: c.stats.scope, upOnly: o.up });
+      // under --workers the node-wide figures; this process's own if they cannot be had
+      const rt = deps.nodeView ? await deps.nodeView().catch(() => deps.runtime()) : deps.runtime();
+      const rows = collectRows(rt, { scope: c.stats.scope, upOnly: o.up });
       if (c.stats.refresh && !o.norefresh)
         reply.header('refresh', String(Math.max(1, Math.round(c.stats.refresh / 1000))));
       reply.header('cache-control', 'no-cache');
       if (o.csv) return reply.type('text/plain').send(renderCsv(rows));
       if (o.json) return reply.type('application/json').send(renderJson(rows));
-      const g = deps.runtime().config.global;
-      const html = renderPage(deps.runtime(), rows, {
+      const g = rt.config.global;
+      const html = renderPage(rt, rows, {
         version: deps.version,
         pid: deps.pid,
         hideVersion: c.stats.hideVersion,

@@ -25,8 +25,8 @@ import {
   sumCounterSnapshots,
 } from '@switchyard/proxy';
 import {
-  CLUSTER_MESSAGE,
   type ChangeMessage,
+  CLUSTER_MESSAGE,
   type ClusterMessage,
   COUNTERS_TIMEOUT_MS,
   isClusterMessage,
@@ -124,7 +124,7 @@ export class PrimaryHub {
         return;
       case 'counters': {
         const wait = this.waiting.get(m.id);
-        if (!wait || !wait.left.delete(w.id)) return;
+        if (!wait?.left.delete(w.id)) return;
         wait.got.push(m.snap);
         if (wait.left.size === 0) wait.done();
         return;
@@ -176,7 +176,8 @@ export class PrimaryHub {
       const done = () => {
         clearTimeout(timer);
         this.waiting.delete(id);
-        if (left.size > 0) this.warn(`${left.size} worker(s) did not report their counters in time: figures leave them out.`);
+        if (left.size > 0)
+          this.warn(`${left.size} worker(s) did not report their counters in time: figures leave them out.`);
         resolve({
           counters: sumCounterSnapshots(got),
           ...allStateSnaps(this.rt),

@@ -19,7 +19,13 @@ import {
   type TrafficOutcome,
   takeCounterSnapshot,
 } from '@switchyard/proxy';
-import { CLUSTER_MESSAGE, type ChangeMessage, type ClusterMessage, FIGURES_TIMEOUT_MS, isClusterMessage } from './protocol.ts';
+import {
+  type ChangeMessage,
+  CLUSTER_MESSAGE,
+  type ClusterMessage,
+  FIGURES_TIMEOUT_MS,
+  isClusterMessage,
+} from './protocol.ts';
 
 export class WorkerLink {
   private nextId = 1;
@@ -85,7 +91,13 @@ export class WorkerLink {
     });
   };
 
-  private change(kind: ChangeMessage['kind'], backend: string, server: string, value: string | number | boolean, origin: string): void {
+  private change(
+    kind: ChangeMessage['kind'],
+    backend: string,
+    server: string,
+    value: string | number | boolean,
+    origin: string,
+  ): void {
     this.send({ type: CLUSTER_MESSAGE, op: 'change', kind, backend, server, value, origin });
   }
 

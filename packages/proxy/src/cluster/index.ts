@@ -1,0 +1,3 @@
+export * from './counter-snapshot.ts';
+export * from './node-view.ts';
+export * from './server-mirror.ts';

@@ -211,3 +211,40 @@ test('two Switchyard nodes share pinning, rate limits and admin state through Re
   );
   assert.match(b.proc.stderr(), /reachable again: resynchronising/);
 });
+
+test('one node with --workers 2 and no Redis: workers share pinning and rate limits', {
+  timeout: 120_000,
+}, async (t) => {
+  const ups = await Promise.all(['u1', 'u2', 'u3'].map((n) => startUpstream(n)));
+  t.after(() => Promise.all(ups.map((u) => u.close())));
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const port = await freePort();
+  const text = cfg(
+    port,
+    `${tmp.dir}/w.sock`,
+    'none',
+    ups.map((u) => u.port),
+  ).replace(/ {2}redis-url none\n/, '');
+  const proxyProc = await startProxy(['-f', writeFile(tmp.dir, 'w.cfg', text), '--workers', '2'], { waitReady: false });
+  t.after(() => proxyProc.stop());
+  await proxyProc.waitFor(/Switchyard ready/, 60_000);
+  // each request is a new connection: node:cluster spreads them over both workers
+  for (const src of ['127.0.0.81', '127.0.0.82', '127.0.0.83']) {
+    const first = upstreamOf((await get(port, src)).body);
+    // replication between workers runs every 50 ms; give it ten intervals on a loaded machine
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 6; i++) assert.equal(upstreamOf((await get(port, src)).body), first, `${src} request ${i}`);
+  }
+  const statuses: number[] = [];
+  for (let i = 0; i < 25; i++) {
+    statuses.push((await get(port, '127.0.0.90', '/limited')).status);
+    await new Promise((r) => setTimeout(r, 100)); // pacing: counts cross over between workers
+  }
+  // precision is one replication interval: a request may land on a worker that has not yet
+  // heard of the other's last counts
+  const allowed = statuses.filter((s) => s === 200).length;
+  assert.ok(allowed >= 20 && allowed <= 22, `allowed ${allowed}: ${statuses.join(' ')}`);
+  assert.deepEqual(statuses.slice(-3), [429, 429, 429]);
+  assert.ok(statuses.every((s) => s === 200 || s === 429));
+});

@@ -140,6 +140,30 @@ test('--workers 2: node-wide figures in show stat, the stats CSV and Prometheus'
   assert.match(metrics, new RegExp(`haproxy_frontend_http_requests_total\\{proxy="fe"\\} ${n}\\b`));
   assert.match(metrics, new RegExp(`haproxy_backend_http_requests_total\\{proxy="be"\\} ${n}\\b`));
 
+  assert.match(await cli(sock, 'show info'), /^Nbthread: 2$/m);
+  const html = await rawRequest(statsPort, 'GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(html, /workers = <\/b> 2 \(counters summed over all\)/);
+
+  // a worker that does not answer (stopped) is left out, and the page says so
+  const [stopped] = [...workerPids(px)];
+  process.kill(Number(stopped), 'SIGSTOP');
+  try {
+    let page2 = '';
+    await until(
+      async () => {
+        // a connection handed to the stopped worker gets no answer: try again
+        page2 = await rawRequest(statsPort, 'GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 4000);
+        return page2.startsWith('HTTP/1.1 200');
+      },
+      30000,
+      'stats page from the running worker',
+    );
+    assert.match(page2, /1 did not answer: their counters are left out/);
+  } finally {
+    process.kill(Number(stopped), 'SIGCONT');
+  }
+  await px.waitFor(/1 worker\(s\) did not report their counters in time/);
+
   // `clear counters all` through one worker clears every worker's
   assert.equal(await cli(sock, 'clear counters all'), '\n');
   await until(async () => csvField(await cli(sock, 'show stat'), 'fe', 'FRONTEND', 'stot') === '0', 10000, 'cleared');

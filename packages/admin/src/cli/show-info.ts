@@ -129,7 +129,8 @@ export function infoFields(rt: ProxyRuntime, p: ProcessInfo, now = Date.now()): 
     ['Name', 'Switchyard'],
     ['Version', p.version],
     ['Release_date', p.releaseDate],
-    ['Nbthread', 1],
+    // under --workers each worker is one of HAProxy's threads (node-wide view)
+    ['Nbthread', rt.workers?.asked ?? 1],
     ['Nbproc', 1],
     ['Process_num', 1],
     ['Pid', p.pid],

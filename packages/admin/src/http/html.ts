@@ -248,6 +248,10 @@ export function renderPage(rt: ProxyRuntime, rows: StatRow[], o: PageOptions): s
   h += `<b>maxconn = </b> ${rt.config.global.maxconn ?? '-'}<br>\n<b>current conns = </b> ${cur}<br>\n`;
   if (o.node) h += `<b>node = </b> ${esc(o.node)}<br>\n`;
   if (o.description) h += `<b>description = </b> ${esc(o.description)}<br>\n`;
+  if (rt.workers) {
+    const w = rt.workers;
+    h += `<b>workers = </b> ${w.asked}${w.answered < w.asked ? ` <span class="workers_missing">(${w.asked - w.answered} did not answer: their counters are left out)</span>` : ' (counters summed over all)'}<br>\n`;
+  }
   h += `<b>vrrp = </b> ${vrrp}<br>\n</td><td align="center" nowrap>${LEGEND}</td>`;
   h += `<td align="left" valign="top" nowrap width="1%"><b>Display option:</b><ul style="margin-top: 0.25em;">`;
   h += o.upOnly

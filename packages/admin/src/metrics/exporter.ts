@@ -74,7 +74,7 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   const sum = (f: (x: FrontendRuntime) => number) => fes().reduce((a, x) => a + f(x), 0);
 
   // process
-  proc('haproxy_process_nbthread', () => 1);
+  proc('haproxy_process_nbthread', () => rt().workers?.asked ?? 1);
   proc('haproxy_process_nbproc', () => 1);
   proc('haproxy_process_relative_process_id', () => 1);
   proc('haproxy_process_uptime_seconds', () => Math.floor((now() - rt().startedAt) / SEC));

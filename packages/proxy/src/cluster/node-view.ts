@@ -79,7 +79,14 @@ export function nodeView(rt: ProxyRuntime, fig: NodeFigures): ProxyRuntime {
     };
     backends.set(name, view);
   }
-  return { ...viewBase(rt), frontends, backends, vrrp: new Map(fig.vrrp), startedAt: fig.startedAt };
+  return {
+    ...viewBase(rt),
+    frontends,
+    backends,
+    vrrp: new Map(fig.vrrp),
+    startedAt: fig.startedAt,
+    workers: { answered: fig.answered, asked: fig.asked },
+  };
 }
 
 function viewBase(rt: ProxyRuntime): ProxyRuntime {

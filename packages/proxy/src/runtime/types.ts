@@ -67,4 +67,9 @@ export interface ProxyRuntime {
   vrrp: Map<string, string>;
   /** Event and request logging (see log-types.ts). */
   readonly logger: ProxyLogger;
+  /**
+   * Set only on a node-wide view under `--workers` (cluster/node-view.ts): the workers whose
+   * counters it sums, out of those asked.
+   */
+  readonly workers?: { answered: number; asked: number };
 }

@@ -105,6 +105,27 @@ describe('switchyard <-> keepalived 2.2.7', { concurrency: 4 }, () => {
     }
   }
 
+  test('v3: a Switchyard BACKUP adopts keepalived MASTER advert_int 0.5 s and takes over on that clock', {
+    skip,
+    timeout: 90_000,
+  }, async (t) => {
+    const lab = new Lab('kaint', 230);
+    t.after(() => lab.cleanup());
+    const a = lab.node('a', 1);
+    const b = lab.node('b', 2);
+    const vip = lab.addr(100);
+    const ka = lab.keepalived(a, 'KA', instanceConf({ priority: 150, vip, version: 3, advertInt: 0.5 }));
+    const sy = lab.sidecar(b, 'SY', instanceConf({ priority: 100, vip, version: 3, advertInt: 1 }));
+    assert.ok((await waitFor(() => lab.hasAddr(a, vip), 30_000)) >= 0, ka.output() + sy.output());
+    assert.ok(await waitOutput(sy, /advertisement interval updated to 500 milli-sec from 1000 milli-sec/), sy.output());
+    await lab.killKeepalived(ka, 'KA', 'SIGKILL');
+    const takeover = await waitFor(() => lab.hasAddr(b, vip), 30_000);
+    assert.ok(takeover >= 0, sy.output());
+    // 3 x 0.5 s + (156 x 50 / 256) cs = 1.8 s with the adopted interval; 3.6 s with our own.
+    t.diagnostic(`takeover ${takeover.toFixed(0)} ms after SIGKILL (adopted Master_Down_Interval 1800 ms)`);
+    assert.doesNotMatch(sy.output(), /packet dropped/);
+  });
+
   test('mismatched auth_pass: both sides reject the other with a reason, both become MASTER', {
     skip,
     timeout: 90_000,

@@ -366,3 +366,13 @@ test('Switchyard extensions behind @switchyard lines: keepalived skips them, con
   assert.equal(p.fall, 2);
   assert.deepEqual(p.backends, ['app']);
 });
+
+test('no input crashes the parser (arbitrary text)', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => {
+      const r = parseKeepalivedConf(text, '/nonexistent-dir/fuzz.conf');
+      assert.ok(Array.isArray(r.diagnostics));
+    }),
+    { numRuns: 1000 },
+  );
+});

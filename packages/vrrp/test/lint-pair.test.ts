@@ -107,3 +107,20 @@ test('usage errors exit 2', () => {
   assert.equal(lintCommand(['/nonexistent/a.conf', f('keepalived-nginx-master.conf')]).exitCode, 2);
   assert.equal(lintCommand(['--bogus', 'a', 'b']).exitCode, 2);
 });
+
+test('every pair of seeds lints without throwing, with a stable exit status', () => {
+  const seeds = [
+    'keepalived-lvs-dr-master.conf',
+    'keepalived-nginx-backup.conf',
+    'keepalived-nginx-master.conf',
+    'keepalived-track-haproxy.conf',
+    'keepalived-two-vips.conf',
+  ];
+  for (const a of seeds) {
+    for (const b of seeds) {
+      const r = lintCommand([f(a), f(b)]);
+      assert.ok(r.exitCode === 0 || r.exitCode === 1, `${a} ${b}: ${r.output}`);
+      assert.match(r.output, /\d+ error\(s\), \d+ warning\(s\)$/);
+    }
+  }
+});

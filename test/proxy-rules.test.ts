@@ -35,6 +35,7 @@ frontend fe
   http-request tarpit if { path /tarpit }
   redirect prefix https://new.example code 308 if { path_beg /old }
   use_backend except if { path_beg /except }
+  http-response deny if { path_beg /hidden }
   default_backend be
 backend be
   option forwardfor header X-Client-IP
@@ -101,4 +102,13 @@ test('option forwardfor header NAME, except NET, if-none', async () => {
   assert.equal(up.requests.at(-1)?.headers['x-forwarded-for'], '198.51.100.7', 'if-none keeps the existing header');
   await get('/listen2', '', listenPort);
   assert.equal(up.requests.at(-1)?.headers['x-forwarded-for'], '127.0.0.1');
+});
+
+test('http-response deny replaces the server response with 502 (PH--) and the proxy goes on', async () => {
+  const res = await get('/hidden/x');
+  assert.match(res, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+  assert.equal(up.requests.at(-1)?.url, '/hidden/x');
+  await until(() => px.stdout().includes('"GET /hidden/x HTTP/1.1"'), 10000, 'log line');
+  assert.match(px.stdout(), / 502 \d+ - - PH-- .*"GET \/hidden\/x HTTP\/1\.1"/);
+  assert.match(await get('/after'), /^HTTP\/1\.1 200 /);
 });

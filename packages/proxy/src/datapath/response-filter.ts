@@ -32,7 +32,7 @@ export function applyResponseRules(
       case 'deny':
         s.fe.counters.dresp++;
         (s.be as BackendPlan).counters.dresp++;
-        s.abortUpstream?.(new Error('response denied'));
+        s.cutUpstream('response denied');
         s.respond(r.response, 'PH', true);
         return out;
     }

@@ -65,7 +65,9 @@ export class Stream implements Queued {
   done = false;
   /** Upstream request was handed a connection (undici onConnect): not a connect failure. */
   private connected = false;
-  abortUpstream?: (err: Error) => void;
+  private abortUpstream?: (err: Error) => void;
+  /** The proxy aborted the upstream request itself: undici's resulting error is expected. */
+  private upstreamCut = false;
   private resume?: () => void;
   private body?: BodyStream;
   private queueTimer?: NodeJS.Timeout;
@@ -227,7 +229,11 @@ export class Stream implements Queued {
     if (this.queueTimer) clearTimeout(this.queueTimer);
     this.queueTimer = undefined;
     this.tw = Date.now() - this.tQueue;
-    if (this.done) return;
+    if (this.done) {
+      // ended meanwhile (client gone, timeout): the slot goes to the next waiting request
+      this.ctx.queues.release(server, this.be as BackendPlan);
+      return;
+    }
     this.connect(server);
   }
 
@@ -349,7 +355,7 @@ export class Stream implements Queued {
       this.phase = Phase.Headers;
       be.counters.eresp++;
       server.counters.eresp++;
-      this.abortUpstream?.(new Error('invalid response header'));
+      this.cutUpstream('invalid response header');
       this.respond(be.errorPages.get(502) as CannedResponse, 'PH', false);
       return false;
     }
@@ -376,7 +382,7 @@ export class Stream implements Queued {
   }
 
   onError(err: Error & { code?: string }): void {
-    if (this.done) return;
+    if (this.done || this.upstreamCut) return;
     const be = this.be as BackendPlan;
     const server = this.server as ServerState;
     const code = err.code ?? '';
@@ -526,6 +532,15 @@ export class Stream implements Queued {
     this.finish();
   }
 
+  /** Aborts the upstream request on purpose (the caller answers or ends the request). */
+  cutUpstream(reason: string): void {
+    const abort = this.abortUpstream;
+    if (!abort) return;
+    this.abortUpstream = undefined;
+    this.upstreamCut = true;
+    abort(new Error(reason));
+  }
+
   /** Client side timed out (`timeout client`) while this request was active. */
   clientTimeout(): void {
     if (this.done) return;
@@ -533,7 +548,7 @@ export class Stream implements Queued {
       this.phase === Phase.Request || (this.phase !== Phase.Data && this.body !== undefined && !this.body.ended);
     if (receiving) {
       // the client stopped sending its request body
-      this.abortUpstream?.(new Error('client timeout'));
+      this.cutUpstream('client timeout');
       this.fe.counters.ereq++;
       this.respond(this.fe.errorPages.get(408) as CannedResponse, 'cD', true);
       return;
@@ -541,7 +556,7 @@ export class Stream implements Queued {
     if (this.phase === Phase.Data && this.res.writableNeedDrain) {
       // the client stopped reading the response
       this.termState = 'cD--';
-      this.abortUpstream?.(new Error('client timeout'));
+      this.cutUpstream('client timeout');
       this.res.destroy();
       this.finish();
     }
@@ -556,7 +571,7 @@ export class Stream implements Queued {
       `internal error while processing a request on frontend '${this.fe.name}': ${(e as Error)?.stack ?? String(e)}`,
     );
     if (this.done) return;
-    this.abortUpstream?.(new Error('internal error'));
+    this.cutUpstream('internal error');
     this.respond(this.fe.errorPages.get(500) as CannedResponse, 'IR', true);
   }
 
@@ -573,6 +588,7 @@ export class Stream implements Queued {
     if (this.done) return;
     this.done = true;
     if (this.queueTimer) clearTimeout(this.queueTimer);
+    if (this.phase === Phase.Queue && this.be) this.ctx.queues.remove(this, this.server, this.be);
     this.res.off('drain', onResponseDrain);
     const now = Date.now();
     const fe = this.fe;

@@ -1,0 +1,116 @@
+/** Client-side failures: a stalled request body (timeout client, 408 cD--), clients that leave early. */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, test } from 'node:test';
+import {
+  defaults,
+  freePort,
+  type ProxyProcess,
+  startProxy,
+  startUpstream,
+  tempDir,
+  type Upstream,
+  until,
+  writeFile,
+} from './helpers/proxy.ts';
+
+let px: ProxyProcess;
+let up: Upstream;
+let port: number;
+const tmp = tempDir();
+let bodies = 0;
+
+before(async () => {
+  up = await startUpstream('up', (req, res) => {
+    if (req.url === '/slow-body') {
+      // headers now, the body trickles
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part\n');
+      const t = setInterval(() => res.write('more\n'), 200);
+      res.on('close', () => clearInterval(t));
+      return;
+    }
+    if (req.url === '/wait') {
+      req.resume();
+      setTimeout(() => res.end('late\n'), 3000);
+      return;
+    }
+    req.on('data', () => {});
+    req.on('end', () => {
+      bodies++;
+      res.end('got it\n');
+    });
+  });
+  port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'client.cfg',
+    `${defaults()}
+frontend fe
+  bind 127.0.0.1:${port}
+  timeout client 800ms
+  default_backend be
+backend be
+  server s 127.0.0.1:${up.port}
+`,
+  );
+  px = await startProxy(['-f', cfg]);
+});
+
+after(async () => {
+  await px?.stop();
+  await up?.close();
+  tmp.cleanup();
+});
+
+function logLine(path: string): Promise<string> {
+  let line = '';
+  return until(
+    () => {
+      line =
+        px
+          .stdout()
+          .split('\n')
+          .find((l) => l.includes(` ${path} HTTP/1.1"`)) ?? '';
+      return line !== '';
+    },
+    15000,
+    `log line for ${path}`,
+  ).then(() => line);
+}
+
+test('a client that stops sending its body gets 408 after timeout client (cD--)', async () => {
+  const s = connect(port, '127.0.0.1');
+  let data = '';
+  s.on('data', (d) => {
+    data += d;
+  });
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  s.write('POST /stall HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly-part-of-it');
+  await closed;
+  assert.match(data, /^HTTP\/1\.1 408 Request Time-out\r\n/);
+  assert.match(await logLine('/stall'), / 408 \d+ - - cD-- /);
+  assert.equal(bodies, 0, 'the incomplete body never completed at the server');
+});
+
+test('a client that leaves while the server is still answering: CD-- (no crash, server released)', async () => {
+  const s = connect(port, '127.0.0.1');
+  let data = '';
+  s.on('data', (d) => {
+    data += d;
+    if (data.includes('first part')) s.destroy();
+  });
+  s.write('GET /slow-body HTTP/1.1\r\nHost: a\r\n\r\n');
+  assert.match(await logLine('/slow-body'), / 200 \d+ - - CD-- /);
+});
+
+test('a client that leaves while waiting for the response headers: CH--', async () => {
+  const s = connect(port, '127.0.0.1');
+  s.write('GET /wait HTTP/1.1\r\nHost: a\r\n\r\n');
+  await until(() => up.requests.some((r) => r.url === '/wait'), 10000, 'request at the server');
+  s.destroy();
+  assert.match(await logLine('/wait'), / -1 \d+ - - CH-- /);
+  // the proxy still serves
+  const r = await fetch(`http://127.0.0.1:${port}/after`, { method: 'POST', body: 'x' });
+  assert.equal(r.status, 200);
+});

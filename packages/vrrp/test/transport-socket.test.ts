@@ -23,7 +23,7 @@ test('drop log: first drop per reason logged, then at most one line per interval
   now = 10_001;
   d.drop('checksum', '(VI_1) Invalid VRRPv2 checksum');
   assert.equal(lines.length, 3);
-  assert.match(lines[2], /packet dropped \[checksum\] \(99 similar packets dropped since last report\)/);
+  assert.match(lines[2], /packet dropped \[checksum\] \(99 more since last report\)/);
   assert.equal(d.counts.get('checksum'), 101);
 });
 

@@ -255,7 +255,13 @@ export class InstanceRunner {
     const dsts = this.spec.unicastPeers.length ? this.spec.unicastPeers : [this.spec.group];
     for (const dst of dsts) {
       const err = sock.send(encodePacket(this.advert, this.src, dst), dst);
-      if (err) this.drops.drop('send', `(${this.spec.name}) Cant send advert to ${formatIPv4(dst)} (${err.message})`);
+      if (err) {
+        this.drops.drop(
+          'send',
+          `(${this.spec.name}) Cant send advert to ${formatIPv4(dst)} (${err.message})`,
+          'not sent',
+        );
+      }
     }
   }
 }

@@ -15,7 +15,7 @@ export class DropLog {
   ) {}
 
   /** Records a drop; logs `message` unless this reason was logged less than an interval ago. */
-  drop(code: string, message: string): void {
+  drop(code: string, message: string, outcome = 'packet dropped'): void {
     this.counts.set(code, (this.counts.get(code) ?? 0) + 1);
     const t = this.now();
     const e = this.last.get(code);
@@ -23,8 +23,8 @@ export class DropLog {
       e.suppressed++;
       return;
     }
-    const more = e && e.suppressed > 0 ? ` (${e.suppressed} similar packets dropped since last report)` : '';
+    const more = e && e.suppressed > 0 ? ` (${e.suppressed} more since last report)` : '';
     this.last.set(code, { at: t, suppressed: 0 });
-    this.log(`${message} - packet dropped [${code}]${more}`);
+    this.log(`${message} - ${outcome} [${code}]${more}`);
   }
 }

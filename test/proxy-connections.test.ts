@@ -160,3 +160,31 @@ backend be
   );
   assert.match(out, /\r\nConnection: close\r\n/i);
 });
+
+test('timeout http-keep-alive closes an idle client connection after a response', async (t) => {
+  const up = await startUpstream('up');
+  const tmp = tempDir();
+  t.after(async () => {
+    await up.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'ka.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  timeout http-keep-alive 300ms\n  default_backend be\nbackend be\n  server s 127.0.0.1:${up.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop());
+  const s = connect(port, '127.0.0.1');
+  let data = '';
+  s.on('data', (d) => {
+    data += d;
+  });
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  s.write('GET /one HTTP/1.1\r\nHost: x\r\n\r\n');
+  await until(() => data.includes('up GET /one'), 10000, 'first response');
+  assert.doesNotMatch(data, /Connection: close/i, 'kept alive after the response');
+  // nothing more is sent: the proxy closes the idle connection on its own
+  await closed;
+});

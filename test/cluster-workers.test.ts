@@ -184,3 +184,39 @@ test('--workers 2: a killed worker is replaced and the node keeps serving', asyn
   assert.ok(Number(csvField(csv, 'fe', 'FRONTEND', 'stot')) >= 20);
   assert.doesNotMatch(px.stderr(), /did not report their counters/);
 });
+
+test('--workers 2: passive-check errors from every worker count together (one node, one DOWN line)', async (t) => {
+  const up = await startUpstream('s', (req, res) => {
+    res.statusCode = req.url === '/health' ? 200 : 500;
+    res.end('x');
+  });
+  const tmp = tempDir();
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'p.cfg',
+    `${defaults()}
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  option httpchk GET /health
+  server s 127.0.0.1:${up.port} check inter 30s rise 2 fall 3 observe layer7 error-limit 4 on-error mark-down
+`,
+  );
+  const px = await startProxy(['--workers', '2', '-f', cfg], { waitReady: false });
+  t.after(async () => {
+    await px.stop('SIGKILL');
+    await up.close();
+    tmp.cleanup();
+  });
+  await px.waitFor('ready with 2 workers');
+  // four 500s over four connections: node:cluster spreads them over both workers, so neither
+  // alone reaches error-limit 4; the node does
+  for (let i = 0; i < 4; i++) assert.match(await rawRequest(port, GET), /^HTTP\/1\.1 500 /);
+  await px.waitFor(/Server be\/s is DOWN/, 20000);
+  assert.match(px.stderr(), /Detected 4 consecutive errors/);
+  await until(async () => /^HTTP\/1\.1 503 /.test(await rawRequest(port, GET)), 10000, '503 once s is DOWN');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((px.stderr().match(/Server be\/s is DOWN/g) ?? []).length, 1);
+});

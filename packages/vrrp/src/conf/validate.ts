@@ -60,6 +60,28 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
       );
       inst.advertInt = Math.max(1, Math.round(inst.advertInt));
     }
+    if (inst.version === 3) {
+      // VRRPv3 carries the interval in centiseconds on 12 bits.
+      const cs = inst.advertInt * 100;
+      if (Math.abs(cs - Math.round(cs)) > 1e-9) {
+        ctx.report(
+          'warning',
+          'KA_V3_ADVERT_ROUNDED',
+          `(${inst.name}) VRRPv3 advertisement interval ${inst.advertInt.toFixed(6)}s must be in units of 10ms - rounding`,
+          inst.loc,
+        );
+        inst.advertInt = Math.max(1, Math.round(cs)) / 100;
+      }
+      if (inst.advertInt >= 40.96) {
+        ctx.report(
+          'warning',
+          'KA_V3_ADVERT_RANGE',
+          `(${inst.name}) VRRPv3 advertisement interval ${inst.advertInt.toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`,
+          inst.loc,
+        );
+        inst.advertInt = 40.95;
+      }
+    }
     const own = inst.trackInterfaces.findIndex((t) => t.name === inst.interface);
     if (own >= 0) {
       ctx.report(

@@ -27,7 +27,7 @@ async function syslogReceiver() {
   return { port: sock.address().port, messages, close: () => sock.close() };
 }
 
-function config(syslogPort: number, httpPort: number, serverPort: number): string {
+function config(syslogPort: number, httpPort: number, serverPort: number, deadPort = 1): string {
   return `global
   log 127.0.0.1:${syslogPort} local3 info
 defaults
@@ -39,9 +39,12 @@ defaults
   timeout server 10s
 frontend fe
   bind 127.0.0.1:${httpPort}
+  use_backend dead if { path_beg /dead }
   default_backend be
 backend be
   server s1 127.0.0.1:${serverPort}
+backend dead
+  server d1 127.0.0.1:${deadPort}
 `;
 }
 
@@ -66,9 +69,10 @@ test('syslog over UDP: same framing and fields as haproxy 2.6', { skip: needs('h
   });
   const ours = await freePort();
   const theirs = await freePort();
-  const px = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config(rx.port, ours, up.port))]);
+  const dead = await freePort();
+  const px = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config(rx.port, ours, up.port, dead))]);
   t.after(() => px.stop());
-  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', config(rx.port, theirs, up.port))], {
+  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', config(rx.port, theirs, up.port, dead))], {
     stdio: 'ignore',
   });
   t.after(() => hp.kill('SIGKILL'));
@@ -89,6 +93,16 @@ test('syslog over UDP: same framing and fields as haproxy 2.6', { skip: needs('h
   assert.match(mine, new RegExp(`^<158>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d switchyard\\[${px.proc.pid}\\]: `));
   assert.ok(mine.endsWith('"GET /logged?x=1 HTTP/1.1"\n'));
   assert.equal(shape(mine), shape(haproxy));
+
+  // a refused server: 3 retries, then 503 with the same flags, counters and timers shape
+  await Promise.all([
+    rawRequest(ours, 'GET /dead HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 15000),
+    rawRequest(theirs, 'GET /dead HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 15000),
+  ]);
+  await until(() => rx.messages.filter((m) => m.includes('"GET /dead')).length === 2, 20000, 'two /dead lines');
+  const dl = rx.messages.filter((m) => m.includes('"GET /dead'));
+  assert.match(dl[0], / fe dead\/d1 \d+\/\d+\/-1\/-1\/\d+ 503 \d+ - - SC-- \d+\/\d+\/\d+\/\d+\/3 0\/0 /);
+  assert.equal(shape(dl[0]), shape(dl[1]));
 });
 
 test('--log-format json: one JSON object per request with the httplog fields', async (t) => {

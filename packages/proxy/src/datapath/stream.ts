@@ -71,6 +71,7 @@ export class Stream implements Queued {
   private resume?: () => void;
   private body?: BodyStream;
   private queueTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
   /** This request holds one of its server's connection slots (server.cur). */
   holdsSlot = false;
   private readonly bytesIn0: number;
@@ -410,7 +411,10 @@ export class Stream implements Queued {
         code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' ? 'l4-timeout' : 'l4-error',
       );
       this.tc = -1;
-      if (this.retry()) return;
+      // HAProxy waits min(timeout connect, 1s) before retrying after a refused connection (a
+      // restarting server would refuse again at once); not after a connect timeout.
+      const timedOut = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT';
+      if (this.retry(timedOut ? 0 : Math.min(be.timeouts.connect ?? 1000, 1000))) return;
       this.respond(be.errorPages.get(503) as CannedResponse, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC', false);
       return;
     }
@@ -422,7 +426,7 @@ export class Stream implements Queued {
     // Closed or reset before any response byte: safe to replay only idempotent requests
     // whose body was not sent.
     const replayable = CONNECT_ERRORS.has(code) && IDEMPOTENT.has(this.txn.method) && !this.body?.started;
-    if (replayable && this.retry()) return;
+    if (replayable && this.retry(0)) return;
     be.counters.eresp++;
     server.counters.eresp++;
     this.ctx.observer?.observe(be, server, 'l7-error');
@@ -456,7 +460,7 @@ export class Stream implements Queued {
   // ---- fail_to_connect ------------------------------------------------------------------
 
   /** Retries on the same server, or another when redispatch allows; false when out of retries. */
-  private retry(): boolean {
+  private retry(delayMs: number): boolean {
     const be = this.be as BackendPlan;
     if (this.retries >= be.retries || this.body?.started) return false;
     this.retries++;
@@ -478,7 +482,14 @@ export class Stream implements Queued {
       }
     } else if (!isUsable(failed) && failed.admin === 'MAINT') next = undefined;
     if (!next) return false;
-    this.assign(next);
+    if (delayMs <= 0) this.assign(next);
+    else {
+      const server = next;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (!this.done) this.assign(server);
+      }, delayMs);
+    }
     return true;
   }
 
@@ -588,6 +599,7 @@ export class Stream implements Queued {
     if (this.done) return;
     this.done = true;
     if (this.queueTimer) clearTimeout(this.queueTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.phase === Phase.Queue && this.be) this.ctx.queues.remove(this, this.server, this.be);
     this.res.off('drain', onResponseDrain);
     const now = Date.now();

@@ -122,6 +122,12 @@ const LINES = [
   'notification_email_from',
   'script_user',
   'notify_master',
+  'advert_int 0.015',
+  'advert_int 41',
+  'advert_int 1.5',
+  'fe80::2',
+  'state BACKUP',
+  'priority 255',
 ];
 
 function keepalivedView(file: string): { lines: number[]; status: number } {

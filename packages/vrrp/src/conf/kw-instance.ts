@@ -161,12 +161,16 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       return fatalWithoutParam(ctx, st);
     },
   });
+  // The instance's address family: set by the first VIP, unicast peer or unicast_src_ip, as keepalived.
+  let family: 4 | 6 | undefined;
   const vips = (kw: string, into: VrrpInstance['virtualIpaddresses']) => ({
     handler: (args: string[], loc: SourceLoc) =>
       ctx.readValueBlock(kw, args, loc, (words, l) => {
-        const first = into[0] ?? v.virtualIpaddresses[0];
-        const vip = parseVip(ctx, words, l, n, kw === 'virtual_ipaddress' ? first?.family : undefined);
-        if (vip) into.push(vip);
+        const vip = parseVip(ctx, words, l, n, kw === 'virtual_ipaddress' ? family : undefined);
+        if (vip) {
+          into.push(vip);
+          if (kw === 'virtual_ipaddress') family ??= vip.family;
+        }
       }),
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
@@ -225,7 +229,8 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       ctx.readValueBlock('unicast_peer', args, loc, (words, l) => {
         // keepalived reads the address part only: a /PREFIX after it is accepted and ignored.
         const address = words[0].replace(/\/.*$/, '');
-        if (ipFamily(address) === 0) {
+        const fam = ipFamily(address);
+        if (fam === 0) {
           ctx.report(
             'error',
             'KA_BAD_PEER',
@@ -234,6 +239,16 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
           );
           return;
         }
+        if (family !== undefined && fam !== family) {
+          ctx.report(
+            'error',
+            'KA_PEER_FAMILY',
+            `Configuration error: VRRP instance[${n}] and unicast peer address[${address}] MUST be of the same family !!! Skipping...`,
+            l,
+          );
+          return;
+        }
+        family ??= fam;
         // Options come as KEY NUMBER pairs (min_ttl, max_ttl), checked like keepalived; none is used.
         for (let i = 1; i < words.length; i += 2) {
           if (words[i + 1] === undefined) {

@@ -45,7 +45,7 @@ export class Wiring {
    * --workers worker, `link` (started here) replaces the checks, the server control and the stats view.
    */
   static async create(rt: CompiledRuntime, link?: WorkerLink): Promise<Wiring> {
-    const state = createStateLayer(rt, { logger: rt.logger });
+    const state = createStateLayer(rt, { logger: rt.logger, serverControl: link?.stateControl });
     failOnErrors(state.diagnostics);
     const admin = await createAdmin(rt, {
       version: version(),

@@ -38,8 +38,10 @@ export class PrimaryHub {
   private nextId = 1;
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
   private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
-  private readonly onState = (ev: ServerStateEvent) => this.broadcastServer(ev.server, ev.backend.name);
-  private readonly onWeight = (ev: ServerWeightEvent) => this.broadcastServer(ev.server, ev.backend.name);
+  /** The worker whose change is being applied (its own mirror keeps the change's origin). */
+  private changeBy: number | undefined;
+  private readonly onState = (ev: ServerStateEvent) => this.broadcastServer(ev.server, ev.backend.name, ev.origin);
+  private readonly onWeight = (ev: ServerWeightEvent) => this.broadcastServer(ev.server, ev.backend.name, ev.origin);
 
   constructor(
     rt: CompiledRuntime,
@@ -88,13 +90,15 @@ export class PrimaryHub {
     return { type: CLUSTER_MESSAGE, op: 'states', ...allStateSnaps(this.rt), vrrp: [...this.rt.vrrp] };
   }
 
-  private broadcastServer(s: ServerState, backend: string): void {
+  private broadcastServer(s: ServerState, backend: string, origin?: string): void {
     const be = this.rt.backends.get(backend);
     this.broadcast({
       type: CLUSTER_MESSAGE,
       op: 'states',
       servers: [serverStateSnap(s)],
       backends: be ? [backendStateSnap(be)] : [],
+      by: this.changeBy,
+      origin,
     });
   }
 
@@ -109,7 +113,12 @@ export class PrimaryHub {
         if (w.isConnected()) w.send(this.statesMessage());
         return;
       case 'change':
-        this.applyChange(m);
+        this.changeBy = w.id;
+        try {
+          this.applyChange(m);
+        } finally {
+          this.changeBy = undefined;
+        }
         return;
       case 'observe': {
         const be = this.rt.backends.get(m.backend);

@@ -37,6 +37,9 @@ export type ClusterMessage =
       servers: ServerStateSnap[];
       backends: BackendStateSnap[];
       vrrp?: Array<[string, string]>;
+      /** For a change made through a worker: that worker's cluster id and the change's origin. */
+      by?: number;
+      origin?: string;
     }
   /** worker -> primary: the node-wide figures, please; primary -> worker: here they are. */
   | { type: typeof CLUSTER_MESSAGE; op: 'figures?'; id: number }

@@ -4,6 +4,7 @@
  * primary, which applies them once and sends the result to every worker; passive-check errors go
  * to the primary's check engine; stats reads ask the primary for node-wide figures.
  */
+import cluster from 'node:cluster';
 import type { ServerControl } from '@switchyard/admin';
 import { clearCounters } from '@switchyard/admin';
 import {
@@ -13,6 +14,7 @@ import {
   mirrorServerState,
   type NodeFigures,
   nodeView,
+  PRIMARY_ORIGIN,
   type ProxyRuntime,
   type ServerState,
   type TrafficObserver,
@@ -56,6 +58,29 @@ export class WorkerLink {
     setServerMaxconn: (_rt, be, s, maxconn, origin) => this.change('maxconn', be.name, s.name, maxconn, origin),
     setVrrpState: (_rt, instance, state) => this.change('vrrp', instance, '', state, 'api'),
     clearCounters: (_rt, all) => this.change('clear-counters', '', '', all, 'api'),
+  };
+
+  /**
+   * For packages/state (changes from other nodes through Redis, or a worker-sync hello): the same
+   * path, so the primary applies them once. True when it is a change for this worker's state.
+   */
+  readonly stateControl = {
+    setServerAdmin: (
+      _rt: ProxyRuntime,
+      be: BackendRuntime,
+      s: ServerState,
+      admin: ServerState['admin'],
+      origin: string,
+    ) => {
+      if (s.admin === admin) return false;
+      this.change('admin', be.name, s.name, admin, origin);
+      return true;
+    },
+    setServerWeight: (_rt: ProxyRuntime, be: BackendRuntime, s: ServerState, weight: number, origin: string) => {
+      if (s.weight === weight) return false;
+      this.change('weight', be.name, s.name, weight, origin);
+      return true;
+    },
   };
 
   /**
@@ -113,7 +138,12 @@ export class WorkerLink {
     switch (m.op) {
       case 'states':
         for (const b of m.backends) mirrorBackendState(rt, b);
-        for (const s of m.servers) mirrorServerState(rt, s);
+        for (const s of m.servers) {
+          // the worker a change was made through keeps its origin (api, stats, shared): shared
+          // state (Redis, worker-sync) publishes it from there, once
+          const mine = m.by !== undefined && m.by === cluster.worker?.id && m.origin !== undefined;
+          mirrorServerState(rt, s, mine ? m.origin : PRIMARY_ORIGIN);
+        }
         for (const [instance, state] of m.vrrp ?? []) {
           if (rt.vrrp.get(instance) === state) continue;
           rt.vrrp.set(instance, state);

@@ -89,9 +89,11 @@ export function allStateSnaps(rt: ProxyRuntime): { servers: ServerStateSnap[]; b
 
 /**
  * In a worker: takes the primary's state for one server (no log line, no chkdown counted here).
- * Returns false when this worker's configuration has no such server (mid-reload).
+ * Returns false when this worker's configuration has no such server (mid-reload). `origin` is
+ * that of the events emitted (the change's own origin in the worker it was made through, so
+ * shared-state replication sees it there once).
  */
-export function mirrorServerState(rt: ProxyRuntime, snap: ServerStateSnap): boolean {
+export function mirrorServerState(rt: ProxyRuntime, snap: ServerStateSnap, origin = PRIMARY_ORIGIN): boolean {
   const be = rt.backends.get(snap.backend);
   const s = be?.serversByName.get(snap.server);
   if (!be || !s) return false;
@@ -126,12 +128,12 @@ export function mirrorServerState(rt: ProxyRuntime, snap: ServerStateSnap): bool
       toOp: s.op,
       fromAdmin,
       toAdmin: s.admin,
-      origin: PRIMARY_ORIGIN,
+      origin,
     };
     rt.events.emit('server-state', ev);
   }
   if (fromWeight !== s.weight) {
-    const ev: ServerWeightEvent = { server: s, backend: be, from: fromWeight, to: s.weight, origin: PRIMARY_ORIGIN };
+    const ev: ServerWeightEvent = { server: s, backend: be, from: fromWeight, to: s.weight, origin };
     rt.events.emit('server-weight', ev);
   }
   return true;

@@ -13,6 +13,7 @@
 import type { StickTableModel, StickTableType } from '@switchyard/config';
 import { type DataSlot, type Layout, layoutFor, TOUCH, WRITTEN } from './data-types.ts';
 import { freqAdd, freqRead } from './freq-counter.ts';
+import { Ipv4Index, type KeyIndex, MapIndex } from './key-index.ts';
 
 /**
  * An entry changed locally (replication marks it dirty): `touchOnly` when only its last-use
@@ -65,7 +66,7 @@ export class StickTable {
   private head = NIL;
   private tail = NIL;
   private free: number[] = [];
-  private index = new Map<string, number>();
+  private index: KeyIndex;
   private capacity: number;
   /** Called when an entry's data changes locally (replication marks it dirty). */
   onChange?: ChangeListener;
@@ -88,6 +89,7 @@ export class StickTable {
     this.prev = new Int32Array(this.capacity);
     this.next = new Int32Array(this.capacity);
     for (let i = this.capacity - 1; i >= 0; i--) this.free.push(i);
+    this.index = spec.type === 'ip' ? new Ipv4Index(this.capacity) : new MapIndex();
   }
 
   /** Number of live entries (may include expired ones not yet purged). */
@@ -118,6 +120,8 @@ export class StickTable {
       this.touch(found, now);
       return found;
     }
+    // a key that does not fit the table (from a peer or Redis) is refused, never stored
+    if (!this.index.valid(key)) return NIL;
     const i = this.allocate(now);
     if (i === NIL) return NIL;
     this.keys[i] = key;
@@ -297,7 +301,11 @@ export class StickTable {
 
   /** Removes every entry. */
   clear(): void {
-    for (const i of this.index.values()) this.remove(i);
+    for (let i = this.tail; i !== NIL; ) {
+      const p = this.prev[i];
+      this.remove(i);
+      i = p;
+    }
   }
 
   private expired(i: number, now: number): boolean {
@@ -348,6 +356,7 @@ export class StickTable {
     this.refs = growI32(this.refs, cap);
     this.prev = growI32(this.prev, cap);
     this.next = growI32(this.next, cap);
+    this.index.grow(cap);
     for (let i = cap - 1; i >= old; i--) this.free.push(i);
     this.capacity = cap;
   }

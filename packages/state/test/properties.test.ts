@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { freqAdd, freqRead } from '../src/freq-counter.ts';
+import { Ipv4Index, ipv4ToInt } from '../src/key-index.ts';
 import { StickTable, tableSpec } from '../src/stick-table.ts';
 import { table } from './fixtures.ts';
 
@@ -109,4 +110,44 @@ test('freq counter: never more than the events of the last two periods, all of t
     ),
     { numRuns: 300 },
   );
+});
+
+test('IPv4 open-addressing index agrees with a Map through inserts, deletes and growth', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2999 })), { minLength: 1, maxLength: 3000 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      (ops, seed) => {
+        const ips = Array.from({ length: 3000 }, (_, i) => {
+          const n = (Math.imul(i + 1, 2654435761) ^ seed) >>> 0;
+          return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+        });
+        const idx = new Ipv4Index(4096);
+        const ref = new Map<string, number>();
+        let next = 0;
+        for (const [add, k] of ops) {
+          const key = ips[k];
+          if (add && !ref.has(key)) {
+            idx.set(key, next);
+            ref.set(key, next++);
+          } else if (!add) {
+            idx.delete(key);
+            ref.delete(key);
+          }
+        }
+        assert.equal(idx.size, ref.size);
+        for (const key of ips) assert.equal(idx.get(key), ref.get(key), key);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+test('ipv4ToInt parses dotted quads only', () => {
+  assert.equal(ipv4ToInt('0.0.0.0'), 0);
+  assert.equal(ipv4ToInt('255.255.255.255'), 0xffffffff);
+  assert.equal(ipv4ToInt('10.1.2.3'), 0x0a010203);
+  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', 'a.b.c.d', '1.2.3.4 ', '1234.1.1.1']) {
+    assert.equal(ipv4ToInt(bad), -1, bad);
+  }
 });

@@ -54,34 +54,34 @@ test('changes carry last-writer-wins values and local deltas only', () => {
 
 test('an already expired change is ignored', () => {
   const b = mk();
-  assert.ok(applyChange(b, { key: 'k', touch: 0, written: 0, abs: [[2, 1]] }, 60_000));
+  assert.ok(applyChange(b, { key: '10.7.7.7', touch: 0, written: 0, abs: [[2, 1]] }, 60_000));
   assert.equal(b.count, 0);
 });
 
 test('snapshot merge: newer values win, counters take the max, rates the newer period', () => {
   const a = mk();
-  const i = a.getOrCreate('k', 1000);
+  const i = a.getOrCreate('10.7.7.7', 1000);
   a.set(i, a.slot('server_id')!, 1, 1000);
   a.add(i, a.slot('gpc0')!, 5, 1000);
   a.add(i, a.slot('http_req_rate')!, 4, 1000);
   const snap = a.snapshot(i);
 
   const b = mk();
-  const j = b.getOrCreate('k', 2000);
+  const j = b.getOrCreate('10.7.7.7', 2000);
   b.set(j, b.slot('server_id')!, 3, 2000); // written later than a's
   b.add(j, b.slot('gpc0')!, 2, 2000);
   b.add(j, b.slot('http_req_rate')!, 1, 2000); // period starting later
-  mergeSnapshot(b, 'k', snap, 2500);
+  mergeSnapshot(b, '10.7.7.7', snap, 2500);
   assert.equal(b.read(j, b.slot('server_id')!, 2500), 3, 'b wrote later');
   assert.equal(b.read(j, b.slot('gpc0')!, 2500), 5, 'max');
   assert.equal(b.read(j, b.slot('http_req_rate')!, 2500), 1, 'b has the newer period');
 
   const c = mk();
-  assert.ok(mergeSnapshot(c, 'k', snap, 1500), 'absent locally: created from the snapshot');
-  const k = c.lookup('k', 1500);
+  assert.ok(mergeSnapshot(c, '10.7.7.7', snap, 1500), 'absent locally: created from the snapshot');
+  const k = c.lookup('10.7.7.7', 1500);
   assert.equal(c.read(k, c.slot('server_id')!, 1500), 1);
   assert.equal(c.read(k, c.slot('http_req_rate')!, 1500), 4);
   assert.equal(c.raw(k).data[c.raw(k).base + WRITTEN], 1000);
-  assert.equal(mergeSnapshot(c, 'k', [1, 2, 3], 1500), false, 'wrong shape refused');
+  assert.equal(mergeSnapshot(c, '10.7.7.7', [1, 2, 3], 1500), false, 'wrong shape refused');
   assert.ok(c.raw(k).data[c.raw(k).base + TOUCH] >= 1000);
 });

@@ -78,11 +78,22 @@ test('table: a reused slot changes generation', () => {
 });
 
 test('table: grows past its initial slab up to size', () => {
-  const t = mk({ size: 5000 });
-  for (let i = 0; i < 6000; i++) t.getOrCreate(`k${i}`, i);
-  assert.equal(t.count, 5000);
-  assert.ok(t.lookup('k5999', 6000) >= 0);
-  assert.equal(t.lookup('k0', 6000), -1);
+  for (const type of ['ip', 'string'] as const) {
+    const t = mk({ size: 5000, type });
+    const key = (i: number) => (type === 'ip' ? `10.0.${i >> 8}.${i & 255}` : `k${i}`);
+    for (let i = 0; i < 6000; i++) t.getOrCreate(key(i), i);
+    assert.equal(t.count, 5000);
+    assert.ok(t.lookup(key(5999), 6000) >= 0);
+    assert.equal(t.lookup(key(0), 6000), -1);
+    for (let i = 1000; i < 6000; i++) assert.ok(t.lookup(key(i), 6000) >= 0, key(i));
+  }
+});
+
+test('table: an ip table refuses keys that are not IPv4 addresses', () => {
+  const t = mk();
+  assert.equal(t.getOrCreate('not-an-ip', 0), -1);
+  assert.equal(t.lookup('not-an-ip', 0), -1);
+  assert.equal(t.count, 0);
 });
 
 test('table: unknown or unsupported store types are clear errors', () => {

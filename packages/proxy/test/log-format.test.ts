@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LogTarget } from '@switchyard/config';
 import {
+  formatClfLog,
   formatDefaultLog,
   formatHttpLog,
   formatJsonLog,
@@ -95,4 +96,25 @@ test('default HTTP line and JSON carry the same fields', () => {
   assert.equal(j.termination_state, 'SC--');
   assert.equal(j.Ta, 3006);
   assert.equal(j.request, 'GET /x?y=1 HTTP/1.1');
+});
+
+test('option httplog clf: the line haproxy 2.6 sends (same field order and quoting)', () => {
+  const f = {
+    ...fields,
+    status: 200,
+    bytes: 135,
+    tc: 0,
+    tr: 0,
+    ta: 0,
+    termState: '----',
+    retries: 0,
+    clientPort: 46118,
+    start: new Date(2026, 10, 21, 20, 40, 36, 810).getTime(),
+  };
+  const line = formatClfLog(f);
+  // haproxy: 127.0.0.1 - - [21/Nov/2026:20:40:36 +0000] "GET /x?y=1 HTTP/1.1" 200 135 "" "" 46118 810 "fe" "be" "s1" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 "" ""
+  assert.match(
+    line,
+    /^10\.0\.0\.1 - - \[21\/Nov\/2026:20:40:36 [+-]\d{4}\] "GET \/x\?y=1 HTTP\/1\.1" 200 135 "" "" 46118 810 "fe" "be" "s1" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 "" "" $/,
+  );
 });

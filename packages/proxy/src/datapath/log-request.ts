@@ -1,5 +1,11 @@
 /** logging phase: builds the request's log fields and hands the line to the logger. */
-import { formatDefaultLog, formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
+import {
+  formatClfLog,
+  formatDefaultLog,
+  formatHttpLog,
+  formatJsonLog,
+  type RequestLogFields,
+} from '../log/request-line.ts';
 import type { Stream } from './stream.ts';
 
 /** Formats and queues the log line of a finished request. */
@@ -35,6 +41,12 @@ export function logRequest(s: Stream, now: number, bytes: number): void {
     uri: txn.url,
     httpVersion: txn.httpVersion,
   };
-  const line = s.ctx.jsonLog ? formatJsonLog(f) : fe.httplog ? formatHttpLog(f) : formatDefaultLog(f);
+  const line = s.ctx.jsonLog
+    ? formatJsonLog(f)
+    : fe.httplogClf
+      ? formatClfLog(f)
+      : fe.httplog
+        ? formatHttpLog(f)
+        : formatDefaultLog(f);
   s.ctx.log?.send(fe.logTargets, 'info', line);
 }

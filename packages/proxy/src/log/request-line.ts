@@ -65,6 +65,21 @@ export function formatHttpLog(f: RequestLogFields): string {
   return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tR}/${f.tw}/${f.tc}/${f.tr}/${f.ta} ${f.status} ${f.bytes} - - ${f.termState} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue} "${requestText(f)}"`;
 }
 
+/** `21/Nov/2026:20:40:36 +0000` (HAProxy's %trg: local time and UTC offset). */
+export function clfDate(ms: number): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const a = Math.abs(off);
+  const tz = `${off < 0 ? '-' : '+'}${p2(Math.floor(a / 60))}${p2(a % 60)}`;
+  return `${p2(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${tz}`;
+}
+
+/** `option httplog clf`: HAProxy 2.6's CLF_HTTP_LOG_FORMAT (checked against haproxy's output). */
+export function formatClfLog(f: RequestLogFields): string {
+  const ms = new Date(f.start).getMilliseconds();
+  return `${f.clientIp} - - [${clfDate(f.start)}] "${requestText(f)}" ${f.status} ${f.bytes} "" "" ${f.clientPort} ${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms} "${f.frontend}" "${f.backend}" "${f.server}" ${f.tR} ${f.tw} ${f.tc} ${f.tr} ${f.ta} ${f.termState} ${f.actconn} ${f.feconn} ${f.beconn} ${f.srvconn} ${retriesText(f)} ${f.srvQueue} ${f.backendQueue} "" "" `;
+}
+
 /** HAProxy's default line for HTTP proxies without `option httplog` (timers Tw/Tc/Tt, 2-char state). */
 export function formatDefaultLog(f: RequestLogFields): string {
   return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tw}/${f.tc}/${f.ta} ${f.bytes} ${f.termState.slice(0, 2)} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue}`;

@@ -229,6 +229,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     errorPages: ctx.errorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,
+    httplogClf: p.options.httplogClf,
     dontlognull: p.options.dontlognull,
     logFormat: p.logFormat ? ctx.logFormat(p.logFormat, p.loc) : undefined,
   };

@@ -71,6 +71,8 @@ export interface ProxyBehaviour {
   logTargets: LogTarget[];
   /** `option httplog` (else HAProxy's shorter tcplog-like default line). */
   httplog: boolean;
+  /** `option httplog clf`: the Common Log Format variant. */
+  httplogClf: boolean;
   dontlognull: boolean;
   /** `log-format` compiled, when set. */
   logFormat?: ValueFn;

@@ -160,3 +160,28 @@ test('without any log target nothing is logged per request', async (t) => {
   assert.equal(px.stdout(), '');
   assert.doesNotMatch(px.stderr(), /GET \/quiet/);
 });
+
+test('option dontlog-normal logs only failed requests; dontlognull skips silent connections', async (t) => {
+  const up = await startUpstream('s1');
+  const tmp = tempDir();
+  t.after(async () => {
+    await up.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'dln.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  option dontlog-normal\n  option dontlognull\n  timeout http-request 300ms\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${up.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop());
+  await rawRequest(port, 'GET /normal HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  await rawRequest(port, 'GET /bad\u0000 HTTP/1.1\r\nHost: a\r\n\r\n');
+  // a connection that sends nothing gets its 408 but no log line
+  assert.match(await rawRequest(port, ''), /^HTTP\/1\.1 408 /);
+  await rawRequest(port, 'GET /marker HTTP/1.1\r\nHost: a\r\nbad header\r\n\r\n');
+  await until(() => (px.stdout().match(/PR--/g) ?? []).length === 2, 10000, 'two error lines');
+  assert.doesNotMatch(px.stdout(), /\/normal/);
+  assert.doesNotMatch(px.stdout(), / 408 /);
+});

@@ -196,6 +196,8 @@ export class Datapath {
   private logBadRequest(l: Listener, s: Socket, status: number, term: string): void {
     const fe = l.fe;
     if (fe.logTargets.length === 0 || !this.ctx.log) return;
+    // `option dontlognull`: a connection that sent nothing (a probe that timed out) is not logged
+    if (fe.dontlognull && s.bytesRead === 0) return;
     const f: RequestLogFields = {
       clientIp: s.remoteAddress ?? '',
       clientPort: s.remotePort ?? 0,

@@ -11,6 +11,7 @@ import type { Stream } from './stream.ts';
 /** Formats and queues the log line of a finished request. */
 export function logRequest(s: Stream, now: number, bytes: number): void {
   const fe = s.fe;
+  if (fe.dontlogNormal && s.termState === '----' && s.retries === 0 && s.status < 500) return;
   const be = s.be;
   const server = s.server;
   const txn = s.txn;

@@ -231,6 +231,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     httplog: p.options.httplog,
     httplogClf: p.options.httplogClf,
     dontlognull: p.options.dontlognull,
+    dontlogNormal: p.options.dontlogNormal,
     logFormat: p.logFormat ? ctx.logFormat(p.logFormat, p.loc) : undefined,
   };
 }

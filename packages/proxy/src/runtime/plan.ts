@@ -73,7 +73,10 @@ export interface ProxyBehaviour {
   httplog: boolean;
   /** `option httplog clf`: the Common Log Format variant. */
   httplogClf: boolean;
+  /** `option dontlognull`: no line for connections that sent nothing. */
   dontlognull: boolean;
+  /** `option dontlog-normal`: only requests with an error, a timeout, a retry or a 5xx. */
+  dontlogNormal: boolean;
   /** `log-format` compiled, when set. */
   logFormat?: ValueFn;
 }

@@ -1,5 +1,7 @@
 /** `switchyard vrrp lint` on the seeds and crafted pairs. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseKeepalivedConf } from '../src/conf/index.ts';
@@ -123,4 +125,19 @@ test('every pair of seeds lints without throwing, with a stable exit status', ()
       assert.match(r.output, /\d+ error\(s\), \d+ warning\(s\)$/);
     }
   }
+});
+
+test('nopreempt with state MASTER is reported: keepalived clears it, so the node preempts anyway', (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'sy-lint-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const conf = (state: string, prio: number) =>
+    `vrrp_instance V {\n state ${state}\n interface eth0\n virtual_router_id 9\n priority ${prio}\n nopreempt\n virtual_ipaddress {\n 10.0.0.9\n }\n}\n`;
+  writeFileSync(join(d, 'a.conf'), conf('MASTER', 150));
+  writeFileSync(join(d, 'b.conf'), conf('BACKUP', 100));
+  const r = lintCommand([join(d, 'a.conf'), join(d, 'b.conf'), '--json']);
+  const got = JSON.parse(r.output) as { code: string; message: string; a?: { line: number } }[];
+  const w = got.find((x) => x.code === 'LINT_NOPREEMPT_MASTER');
+  assert.ok(w, r.output);
+  assert.match(w.message, /nopreempt will not work with initial state MASTER/);
+  assert.equal(w.a?.line, 1);
 });

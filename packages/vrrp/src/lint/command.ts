@@ -51,6 +51,16 @@ export function lintCommand(argv: string[]): { exitCode: 0 | 1 | 2; output: stri
   loaded.forEach((r, i) => {
     const side = i === 0 ? 'a' : 'b';
     for (const d of r.diagnostics) {
+      if (d.code === 'KA_NOPREEMPT_MASTER' || d.code === 'KA_PREEMPT_DELAY_MASTER') {
+        // Failover-relevant: the node will preempt although the file asks it not to.
+        findings.push({
+          severity: 'warning',
+          code: 'LINT_NOPREEMPT_MASTER',
+          message: `${side.toUpperCase()}: ${d.message} (nopreempt and preempt_delay need state BACKUP on both nodes)`,
+          ...(d.loc ? { [side]: d.loc } : {}),
+        });
+        continue;
+      }
       if (d.severity !== 'error') continue;
       findings.push({
         severity: 'error',

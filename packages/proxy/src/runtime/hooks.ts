@@ -41,8 +41,12 @@ export interface RequestHooks {
    * false; when it is not implemented every response goes through `responseHeaders`.
    */
   wantsResponseHeaders?(backend: BackendRuntime): boolean;
-  /** The request ended (any outcome): status sent to the client (0 if none) and the frontend. */
-  requestEnded?(txn: HttpTxn, frontend: FrontendRuntime, status: number): void;
+  /**
+   * The request ended (any outcome): status sent to the client (0 if none) and the frontend;
+   * `bytesIn`/`bytesOut`: bytes received from / sent to the client for this request (stick
+   * counters `bytes_in_*` / `bytes_out_*` count them; omitted = unknown).
+   */
+  requestEnded?(txn: HttpTxn, frontend: FrontendRuntime, status: number, bytesIn?: number, bytesOut?: number): void;
 }
 
 /** What happened to one request on a server, for passive health checks (`observe layer4|layer7`). */

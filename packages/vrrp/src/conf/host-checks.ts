@@ -78,15 +78,7 @@ export function hostChecks(model: KeepalivedConf, diagnostics: Diagnostic[]): vo
 
 /** The file a command name runs (PATH search for bare names), or the name itself. */
 function resolveCommand(cmd: string): string {
-  if (cmd.includes('/')) return cmd;
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    if (!dir) continue;
-    try {
-      accessSync(`${dir}/${cmd}`, constants.X_OK);
-      return `${dir}/${cmd}`;
-    } catch {}
-  }
-  return cmd;
+  return cmd.includes('/') ? cmd : (findInPath(cmd) ?? cmd);
 }
 
 /** Why `file` is unsafe to run as root: it or a parent directory is writable by a non-root user. */
@@ -111,24 +103,23 @@ export function insecure(file: string): string | undefined {
 /** True when `cmd` names an executable file (PATH search for bare names). */
 export function commandExists(cmd: string | undefined): boolean {
   if (!cmd) return false;
-  if (isAbsolute(cmd) || cmd.includes('/')) {
-    try {
-      accessSync(cmd, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return findInPath(cmd);
+  if (isAbsolute(cmd) || cmd.includes('/')) return executable(cmd);
+  return findInPath(cmd) !== undefined;
 }
 
-function findInPath(cmd: string): boolean {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    if (!dir) continue;
-    try {
-      accessSync(`${dir}/${cmd}`, constants.X_OK);
-      return true;
-    } catch {}
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return false;
+}
+
+/** The first executable `cmd` on PATH. */
+function findInPath(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (dir && executable(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  }
+  return undefined;
 }

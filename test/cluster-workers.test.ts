@@ -220,3 +220,33 @@ backend be
   await new Promise((r) => setTimeout(r, 500));
   assert.equal((px.stderr().match(/Server be\/s is DOWN/g) ?? []).length, 1);
 });
+
+test('--workers 2: after a reload the new servers are checked once, by the primary', async (t) => {
+  const a = await startUpstream('a');
+  const tmp = tempDir();
+  const port = await freePort();
+  const dead = await freePort(); // nothing listens there
+  const config = (extra: string) =>
+    `${defaults()}
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  server a 127.0.0.1:${a.port} check inter 200 fall 2 rise 2
+${extra}`;
+  const cfg = writeFile(tmp.dir, 'r.cfg', config(''));
+  const px = await startProxy(['--workers', '2', '-f', cfg], { waitReady: false });
+  t.after(async () => {
+    await px.stop('SIGKILL');
+    await a.close();
+    tmp.cleanup();
+  });
+  await px.waitFor('ready with 2 workers');
+  writeFile(tmp.dir, 'r.cfg', config(`  server d 127.0.0.1:${dead} check inter 200 fall 2 rise 2\n`));
+  px.proc.kill('SIGHUP');
+  await until(() => px.stderr().split('reload complete.').length === 3, 20000, 'both workers reloaded');
+  await px.waitFor(/Server be\/d is DOWN/, 20000);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((px.stderr().match(/Server be\/d is DOWN/g) ?? []).length, 1, px.stderr());
+  for (let i = 0; i < 20; i++) assert.match(await rawRequest(port, GET), /x-upstream: a/i);
+});

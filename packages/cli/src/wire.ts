@@ -87,7 +87,10 @@ export class Wiring {
   async swap(next: ProxyRuntime & CompiledRuntime): Promise<void> {
     failOnErrors(this.state.swapRuntime(next));
     await this.admin.swapRuntime(next);
-    if (this.link) return;
+    if (this.link) {
+      this.link.resync();
+      return;
+    }
     this.health?.stop();
     this.health = createHealthEngine(next);
     this.health.start();

@@ -45,6 +45,11 @@ export class WorkerLink {
     this.send({ type: CLUSTER_MESSAGE, op: 'hello' });
   }
 
+  /** After a reload: the primary's states for the new server set (it may have checked them first). */
+  resync(): void {
+    this.send({ type: CLUSTER_MESSAGE, op: 'hello' });
+  }
+
   stop(): void {
     process.off('message', this.onMessage);
     for (const done of this.pending.values()) done(undefined);

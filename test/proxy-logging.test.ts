@@ -185,3 +185,23 @@ test('option dontlog-normal logs only failed requests; dontlognull skips silent 
   assert.doesNotMatch(px.stdout(), /\/normal/);
   assert.doesNotMatch(px.stdout(), / 408 /);
 });
+
+test('log-format: a custom line with log-time variables and a sample', async (t) => {
+  const up = await startUpstream('s1');
+  const tmp = tempDir();
+  t.after(async () => {
+    await up.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'lf.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  log-format "custom %ci %ST %B %b/%s %tsc %{+Q}r host=%[req.hdr(host)]"\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${up.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop());
+  await rawRequest(port, 'GET /lf HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n');
+  await until(() => px.stdout().includes('custom '), 10000, 'custom line');
+  assert.match(px.stdout(), /^custom 127\.0\.0\.1 200 \d+ be\/s1 ---- "GET \/lf HTTP\/1\.1" host=shop\.example$/m);
+});

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LogTarget } from '@switchyard/config';
+import { compileLogLine } from '../src/log/log-format.ts';
 import {
   formatClfLog,
   formatDefaultLog,
@@ -11,6 +12,7 @@ import {
   type RequestLogFields,
 } from '../src/log/request-line.ts';
 import { frameSyslog, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
+import { makeTxn } from '../src/txn.ts';
 
 const loc = { file: 't.cfg', line: 1 };
 const udp = (over: Partial<LogTarget> = {}): LogTarget => ({
@@ -117,4 +119,37 @@ test('option httplog clf: the line haproxy 2.6 sends (same field order and quoti
     line,
     /^10\.0\.0\.1 - - \[21\/Nov\/2026:20:40:36 [+-]\d{4}\] "GET \/x\?y=1 HTTP\/1\.1" 200 135 "" "" 46118 810 "fe" "be" "s1" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 "" "" $/,
   );
+});
+
+test('log-format: HAProxy 2.6 httplog and CLF format strings render exactly like the built-in lines', () => {
+  const txn = makeTxn({
+    method: 'GET',
+    url: '/x?y=1',
+    httpVersion: '1.1',
+    rawHeaders: [],
+    srcIp: '10.0.0.1',
+    srcPort: 51234,
+    dstIp: '127.0.0.1',
+    dstPort: 80,
+    ssl: false,
+    frontend: 'fe',
+  });
+  const diags: import('@switchyard/config').Diagnostic[] = [];
+  const httplog = compileLogLine(
+    '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r',
+    { file: 't.cfg', line: 1 },
+    diags,
+  );
+  const clf = compileLogLine(
+    '%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl',
+    { file: 't.cfg', line: 2 },
+    diags,
+  );
+  assert.deepEqual(diags, []);
+  assert.equal(httplog(fields, txn), formatHttpLog(fields));
+  assert.equal(clf(fields, txn), formatClfLog(fields));
+  const bad: import('@switchyard/config').Diagnostic[] = [];
+  compileLogLine('%ci %nope %[no_such_fetch]', { file: 't.cfg', line: 3 }, bad);
+  assert.equal(bad.length, 2);
+  assert.equal(bad[0].loc.line, 3);
 });

@@ -44,10 +44,12 @@ export function logRequest(s: Stream, now: number, bytes: number): void {
   };
   const line = s.ctx.jsonLog
     ? formatJsonLog(f)
-    : fe.httplogClf
-      ? formatClfLog(f)
-      : fe.httplog
-        ? formatHttpLog(f)
-        : formatDefaultLog(f);
+    : fe.logFormat
+      ? fe.logFormat(f, txn)
+      : fe.httplogClf
+        ? formatClfLog(f)
+        : fe.httplog
+          ? formatHttpLog(f)
+          : formatDefaultLog(f);
   s.ctx.log?.send(fe.logTargets, 'info', line);
 }

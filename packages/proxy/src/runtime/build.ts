@@ -9,6 +9,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, SourceLoc } from '@switchyard/config';
 import { compileAcls, compileCondition, compileLogFormat } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
+import { compileLogLine } from '../log/log-format.ts';
 import { createSelector } from '../selection/index.ts';
 import { newBackendCounters, newFrontendCounters } from './counters.ts';
 import { defaultErrorPages, ErrorFileError, parseErrorFile } from './error-pages.ts';
@@ -232,7 +233,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     httplogClf: p.options.httplogClf,
     dontlognull: p.options.dontlognull,
     dontlogNormal: p.options.dontlogNormal,
-    logFormat: p.logFormat ? ctx.logFormat(p.logFormat, p.loc) : undefined,
+    logFormat: p.logFormat ? compileLogLine(p.logFormat, p.loc, ctx.diags) : undefined,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { SecureContext } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { CompiledCondition } from '../acl/types.ts';
+import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from './types.ts';
 
@@ -78,7 +79,7 @@ export interface ProxyBehaviour {
   /** `option dontlog-normal`: only requests with an error, a timeout, a retry or a 5xx. */
   dontlogNormal: boolean;
   /** `log-format` compiled, when set. */
-  logFormat?: ValueFn;
+  logFormat?: LogLineFn;
 }
 
 export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {

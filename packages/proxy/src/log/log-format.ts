@@ -1,0 +1,189 @@
+/**
+ * `log-format` for request log lines: HAProxy's variables (%ci %ST %Ta %tsc ...), `%[sample]`
+ * expressions and `%{+Q}` quoting, compiled once at load into a function of the finished
+ * request's fields. (Header values and bodies use the ACL package's compileLogFormat, which
+ * only knows request-time variables.)
+ */
+import { hostname } from 'node:os';
+import type { Diagnostic, SourceLoc } from '@switchyard/config';
+import { compileSample } from '../acl/sample.ts';
+import type { HttpTxn } from '../txn.ts';
+import { clfDate, httpLogDate, type RequestLogFields } from './request-line.ts';
+
+/** A compiled log-format line. */
+export type LogLineFn = (f: RequestLogFields, txn: HttpTxn) => string;
+
+type Part = (f: RequestLogFields, txn: HttpTxn) => string;
+
+const num = (n: number) => String(n);
+const HOST = hostname();
+
+/** HAProxy 2.6 log-format variables (doc/configuration.txt 8.2.4) that Switchyard knows. */
+const VARS: Record<string, Part> = {
+  ci: (f) => f.clientIp,
+  cp: (f) => num(f.clientPort),
+  fi: (_f, t) => t.dstIp,
+  fp: (_f, t) => num(t.dstPort),
+  f: (_f, t) => t.frontend,
+  ft: (f) => f.frontend,
+  b: (f) => f.backend,
+  s: (f) => f.server,
+  ST: (f) => num(f.status),
+  B: (f) => num(f.bytes),
+  t: (f) => httpLogDate(f.start),
+  tr: (f) => httpLogDate(f.start),
+  trg: (f) => clfDate(f.start),
+  Ts: (f) => num(Math.floor(f.start / 1000)),
+  ms: (f) => {
+    const ms = new Date(f.start).getMilliseconds();
+    return ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms);
+  },
+  TR: (f) => num(f.tR),
+  Tw: (f) => num(f.tw),
+  Tc: (f) => num(f.tc),
+  Tr: (f) => num(f.tr),
+  Ta: (f) => num(f.ta),
+  Tt: (f) => num(f.ta),
+  Tq: (f) => num(f.tR),
+  ac: (f) => num(f.actconn),
+  fc: (f) => num(f.feconn),
+  bc: (f) => num(f.beconn),
+  sc: (f) => num(f.srvconn),
+  rc: (f) => (f.redispatched ? `+${f.retries}` : num(f.retries)),
+  sq: (f) => num(f.srvQueue),
+  bq: (f) => num(f.backendQueue),
+  ts: (f) => f.termState.slice(0, 2),
+  tsc: (f) => f.termState,
+  // no header captures: %hr/%hs and their long forms are empty
+  hr: () => '',
+  hs: () => '',
+  hrl: () => '',
+  hsl: () => '',
+  r: (f) => (f.method ? `${f.method} ${f.uri} HTTP/${f.httpVersion}` : '<BADREQ>'),
+  HM: (f) => f.method,
+  HU: (f) => f.uri,
+  HP: (_f, t) => t.path,
+  HQ: (_f, t) => (t.query ? `?${t.query}` : ''),
+  HV: (f) => `HTTP/${f.httpVersion}`,
+  H: () => HOST,
+  pid: () => num(process.pid),
+};
+
+/** Variables HAProxy quotes under `+Q` (string fields; numbers, dates and flags never are). */
+const QUOTABLE = new Set(['f', 'ft', 'b', 's', 'r', 'HM', 'HU', 'HP', 'HQ', 'HV', 'H']);
+
+/** A run of spaces: HAProxy emits one separator, never at the start or twice in a row. */
+const SEP = Symbol('separator');
+
+function quote(v: string): string {
+  return `"${v.replace(/"/g, '\\"')}"`;
+}
+
+/** Compiles a `log-format` line; unknown variables and bad samples are reported with `loc`. */
+export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[]): LogLineFn {
+  const parts: Array<string | typeof SEP | Part> = [];
+  const pushLiteral = (text: string) => {
+    for (const piece of text.split(/( +)/)) {
+      if (piece === '') continue;
+      parts.push(piece.startsWith(' ') ? SEP : piece);
+    }
+  };
+  const bad = (msg: string) =>
+    diags.push({ severity: 'error', code: 'CFG_BAD_LOG_FORMAT', message: `log-format '${fmt}': ${msg}`, loc });
+  let lit = '';
+  let q = false;
+  let i = 0;
+  while (i < fmt.length) {
+    const c = fmt[i];
+    if (c !== '%') {
+      lit += c;
+      i++;
+      continue;
+    }
+    if (fmt[i + 1] === '%') {
+      lit += '%';
+      i += 2;
+      continue;
+    }
+    i++;
+    let quoted: boolean = q;
+    if (fmt[i] === '{') {
+      const end = fmt.indexOf('}', i);
+      if (end < 0) {
+        bad("missing '}' after '%{'");
+        break;
+      }
+      for (const opt of fmt.slice(i + 1, end).split(/(?=[+-])/)) {
+        if (opt === '+Q') quoted = true;
+        else if (opt === '-Q') quoted = false;
+        else if (opt !== '' && opt !== '+X' && opt !== '-X' && opt !== '+E' && opt !== '-E')
+          bad(`unsupported option '${opt}'`);
+      }
+      i = end + 1;
+      // `%{+Q}o` sets the option for every following variable
+      if (fmt[i] === 'o' && !/[A-Za-z]/.test(fmt[i + 1] ?? '')) {
+        q = quoted;
+        i++;
+        continue;
+      }
+    }
+    if (lit) pushLiteral(lit);
+    lit = '';
+    if (fmt[i] === '[') {
+      const end = fmt.indexOf(']', i);
+      if (end < 0) {
+        bad("missing ']' after '%['");
+        break;
+      }
+      const expr = fmt.slice(i + 1, end);
+      i = end + 1;
+      const sample = compileSample(expr, loc, diags);
+      if (!sample) continue;
+      const fn = sample.fn;
+      const qq = quoted;
+      parts.push((_f, txn) => {
+        let v = fn(txn);
+        if (Array.isArray(v)) v = v[v.length - 1];
+        const str = v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+        if (qq) return quote(str);
+        return str === '' ? '-' : str;
+      });
+      continue;
+    }
+    const m = /^[A-Za-z]+/.exec(fmt.slice(i));
+    if (!m) {
+      bad(`'%' at position ${i} must be followed by a variable, '[' or '%'`);
+      continue;
+    }
+    i += m[0].length;
+    if (m[0] === 'CC' || m[0] === 'CS') {
+      // no cookie capture: `-`, or `""` when quoted, as HAProxy prints it
+      parts.push(quoted ? '""' : '-');
+      continue;
+    }
+    const v = VARS[m[0]];
+    if (!v) {
+      bad(`unknown or unsupported variable '%${m[0]}'`);
+      continue;
+    }
+    parts.push(quoted && QUOTABLE.has(m[0]) ? (f, t) => quote(v(f, t)) : v);
+  }
+  if (lit) pushLiteral(lit);
+  return (f, txn) => {
+    let out = '';
+    let pendingSep = false;
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k];
+      if (p === SEP) {
+        pendingSep = out.length > 0;
+        continue;
+      }
+      const text = typeof p === 'string' ? p : p(f, txn);
+      if (text === '') continue;
+      if (pendingSep) out += ' ';
+      pendingSep = false;
+      out += text;
+    }
+    return pendingSep ? `${out} ` : out;
+  };
+}

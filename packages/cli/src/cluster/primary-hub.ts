@@ -36,6 +36,9 @@ export class PrimaryHub {
   private rt: CompiledRuntime;
   private health: HealthEngine;
   private nextId = 1;
+  /** Workers whose link has started (said hello): the ones asked for counters. */
+  private linked = new Set<number>();
+  private readonly onExit = (w: Worker) => this.linked.delete(w.id);
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
   private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
   /** The worker whose change is being applied (its own mirror keeps the change's origin). */
@@ -54,12 +57,14 @@ export class PrimaryHub {
   /** Starts the node's health checks and answers the workers. */
   start(): void {
     cluster.on('message', this.onMessage);
+    cluster.on('exit', this.onExit);
     this.listen(this.rt);
     this.health.start();
   }
 
   stop(): void {
     cluster.off('message', this.onMessage);
+    cluster.off('exit', this.onExit);
     this.unlisten(this.rt);
     this.health.stop();
     for (const w of this.waiting.values()) w.done();
@@ -110,6 +115,7 @@ export class PrimaryHub {
     if (!isClusterMessage(m)) return;
     switch (m.op) {
       case 'hello':
+        this.linked.add(w.id);
         if (w.isConnected()) w.send(this.statesMessage());
         return;
       case 'change':
@@ -176,7 +182,10 @@ export class PrimaryHub {
 
   /** Collects every worker's counters (waiting at most COUNTERS_TIMEOUT_MS) and sums them. */
   private figures(): Promise<NodeFigures> {
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w?.isConnected());
+    // a worker still starting (no hello yet) has no counters to give
+    const workers = Object.values(cluster.workers ?? {}).filter(
+      (w): w is Worker => !!w?.isConnected() && this.linked.has(w.id),
+    );
     const id = this.nextId++;
     return new Promise<NodeFigures>((resolve) => {
       const got: CounterSnapshot[] = [];

@@ -100,3 +100,32 @@ test('SIGHUP reload: new servers and binds take effect; a bad configuration keep
   await until(async () => !(await accepts(port2)), 5000, 'removed bind closed');
   assert.equal(await px.stop(), 0);
 });
+
+test('hard-stop-after bounds the drain: a request still running is cut, exit 0; SIGUSR2 reloads like SIGHUP', async (t) => {
+  const slow = await startUpstream('slow', (req, res) => {
+    req.resume();
+    const timer = setTimeout(() => res.end('too late\n'), 20000);
+    res.on('close', () => clearTimeout(timer));
+  });
+  const tmp = tempDir();
+  t.after(async () => {
+    await slow.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'hard.cfg',
+    `global\n  hard-stop-after 500ms\n${defaults().replace(/^global\n/, '')}\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  timeout server 60s\n  server s 127.0.0.1:${slow.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop('SIGKILL'));
+  px.proc.kill('SIGUSR2');
+  await px.waitFor('reload complete.');
+  const inflight = rawRequest(port, 'GET /forever HTTP/1.1\r\nHost: x\r\n\r\n', 30000);
+  await until(() => slow.requests.length === 1, 10000, 'request at the server');
+  px.proc.kill('SIGTERM');
+  await px.waitFor('at most 500 ms');
+  assert.equal(await px.exited, 0);
+  assert.equal(await inflight, '', 'the unfinished request was cut when the grace period ended');
+});

@@ -131,3 +131,16 @@ test('an address already in use: exit 1 naming the bind line, nothing left bound
     tmp.cleanup();
   }
 });
+
+test('switchyard vrrp ... hands over to the VRRP sidecar command', () => {
+  const r = run(['vrrp', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /usage: switchyard vrrp/i);
+  const t = run([
+    'vrrp',
+    '-t',
+    '-f',
+    new URL('../../shared/fixtures/seeds/keepalived-two-vips.conf', import.meta.url).pathname,
+  ]);
+  assert.equal(t.code, 0, t.stderr);
+});

@@ -11,7 +11,7 @@ import { instanceConf, Lab, type LabProc, waitFor, waitOutput } from './vrrp-lab
 const skip = needsRoot('ip', 'keepalived', 'arping');
 /** keepalived's wording for a rejected advert (vrrp.c vrrp_check_packet and the dispatcher). */
 const KA_PACKET_ERROR =
-  /invalid|mismatch|wrong version|bogus|unexpected ip number|too (short|long)|not present in MASTER|checksum|Expected \w+icast|ignoring received advertisment/i;
+  /\bbad\b|invalid|mismatch|wrong version|bogus|unexpected ip number|too (short|long)|not present in MASTER|checksum|Expected \w+icast|ignoring received advertisment/i;
 
 interface Mode {
   version: 2 | 3;

@@ -238,7 +238,6 @@ export class Sidecar {
   }
 
   private changed(r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string): void {
-    this.syncOf.get(r.spec.name)?.changed(r.machine, from, to);
     const change: StateChange = {
       instance: r.spec.name,
       from,
@@ -258,5 +257,7 @@ export class Sidecar {
       this.unreported.set(r.spec.name, to);
       this.flushReports();
     }
+    // After this member's own change is out, so the others' forced changes follow it in the logs.
+    this.syncOf.get(r.spec.name)?.changed(r.machine, from, to);
   }
 }

@@ -97,10 +97,10 @@ describe('switchyard <-> keepalived 2.2.7', { concurrency: 4 }, () => {
             .output()
             .split('\n')
             .filter((l) => KA_PACKET_ERROR.test(l));
-          assert.deepEqual(bad, [], `keepalived ${p.name} logged packet errors`);
+          assert.deepEqual(bad, [], `keepalived ${p.name} logged packet errors:\n${bad.join('\n')}`);
         }
         for (const p of syLogs)
-          assert.doesNotMatch(p.output(), /packet dropped/, `switchyard ${p.name} dropped packets`);
+          assert.doesNotMatch(p.output(), /packet dropped/, `switchyard ${p.name} dropped packets:\n${p.output()}`);
       });
     }
   }

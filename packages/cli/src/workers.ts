@@ -51,6 +51,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   const workers = new Set<Worker>();
   const fork = (): Worker => {
     const w = cluster.fork({ SWITCHYARD_WORKER: '1' });
+    // an IPC send racing a worker's exit must not take the primary (and so the node) down
+    w.on('error', (e: Error) => notice('WARNING', `worker ${w.process.pid}: ${e.message}`));
     workers.add(w);
     return w;
   };

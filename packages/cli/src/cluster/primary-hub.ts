@@ -113,6 +113,15 @@ export class PrimaryHub {
 
   private handle(w: Worker, m: unknown): void {
     if (!isClusterMessage(m)) return;
+    try {
+      this.dispatch(w, m);
+    } catch (e) {
+      // a bug here must not stop the node: the primary keeps the workers running
+      this.warn(`internal error handling a worker message (${m.op}): ${(e as Error).stack ?? String(e)}`);
+    }
+  }
+
+  private dispatch(w: Worker, m: ClusterMessage): void {
     switch (m.op) {
       case 'hello':
         this.linked.add(w.id);

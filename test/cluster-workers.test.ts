@@ -71,6 +71,7 @@ frontend monitor
   http-request use-service prometheus-exporter if { path /metrics }
   stats enable
   stats uri /stats
+  stats admin if TRUE
 backend be
   balance roundrobin
   server a 127.0.0.1:${a.port} check inter 200 fall 2 rise 2
@@ -170,7 +171,7 @@ test('--workers 2: node-wide figures in show stat, the stats CSV and Prometheus'
 });
 
 test('--workers 2: a killed worker is replaced and the node keeps serving', async (t) => {
-  const { px, port, sock } = await startNode(t);
+  const { b, px, port, statsPort, sock } = await startNode(t);
   for (let i = 0; i < 10; i++) assert.match(await rawRequest(port, GET), /^HTTP\/1\.1 200 /);
   const [victim] = [...workerPids(px)];
   process.kill(Number(victim), 'SIGKILL');
@@ -183,6 +184,19 @@ test('--workers 2: a killed worker is replaced and the node keeps serving', asyn
   const csv = await cli(sock, 'show stat');
   assert.ok(Number(csvField(csv, 'fe', 'FRONTEND', 'stot')) >= 20);
   assert.doesNotMatch(px.stderr(), /did not report their counters/);
+
+  // the stats page's admin form (served by either worker) takes b out in every worker, the new one too
+  const body = 's=b&action=maint&b=be';
+  const post = await rawRequest(
+    statsPort,
+    `POST /stats HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  assert.match(post, /^HTTP\/1\.1 303 [^]*location: \/stats;st=DONE/i);
+  await until(async () => csvField(await cli(sock, 'show stat'), 'be', 'b', 'status') === 'MAINT', 10000, 'MAINT');
+  await new Promise((r) => setTimeout(r, 300));
+  const n = b.requests.length;
+  for (let i = 0; i < 20; i++) assert.match(await rawRequest(port, GET), /x-upstream: a/i);
+  assert.equal(b.requests.length, n);
 });
 
 test('--workers 2: passive-check errors from every worker count together (one node, one DOWN line)', async (t) => {

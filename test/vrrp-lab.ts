@@ -142,17 +142,30 @@ export class Lab {
     ]);
   }
 
-  /** keepalived runs a parent and a VRRP child: signal both (SIGKILL to the parent alone leaves the child). */
+  /**
+   * keepalived runs a parent and a VRRP child: SIGKILL both, the parent first (a parent that sees
+   * its child die respawns it, and the orphan would keep advertising).
+   */
   async killKeepalived(p: LabProc, name: string, sig: NodeJS.Signals): Promise<void> {
-    if (sig === 'SIGKILL') {
+    if (sig !== 'SIGKILL') {
+      await this.kill(p, sig);
+      return;
+    }
+    let child = 0;
+    try {
+      child = Number(readFileSync(join(this.dir, `${name}.vrrp.pid`), 'utf8').trim());
+    } catch {
+      // No VRRP child (yet): the parent is all there is.
+    }
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    if (child > 0) {
       try {
-        const pid = Number(readFileSync(join(this.dir, `${name}.vrrp.pid`), 'utf8').trim());
-        if (pid > 0) process.kill(pid, 'SIGKILL');
+        process.kill(child, 'SIGKILL');
       } catch {
-        // No VRRP child (yet): the parent is all there is.
+        // Already gone.
       }
     }
-    await this.kill(p, sig);
+    await this.kill(p, 'SIGKILL');
   }
 
   /** Signals a process and waits (bounded) for it to exit. */
@@ -170,6 +183,12 @@ export class Lab {
       }
     }
     for (const ns of this.namespaces.reverse()) {
+      // Children our processes left behind (keepalived's VRRP child, arping): only in our namespaces.
+      try {
+        for (const pid of ip(['netns', 'pids', ns]).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Namespace or process already gone.
+      }
       try {
         ip(['netns', 'del', ns]);
       } catch {

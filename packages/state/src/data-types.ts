@@ -27,17 +27,17 @@ export const DATA_TYPES: Readonly<Record<string, DataKind>> = {
   http_err_rate: 'rate',
   http_fail_cnt: 'counter',
   http_fail_rate: 'rate',
+  bytes_in_cnt: 'counter',
+  bytes_in_rate: 'rate',
+  bytes_out_cnt: 'counter',
+  bytes_out_rate: 'rate',
 };
 
 /**
  * Types HAProxy has that Switchyard refuses with a clear message rather than storing a value it
- * never updates: it does not count bytes per stick entry nor keep server_key/arrays yet.
+ * never updates (server_key/server_name, the gpc/gpt arrays).
  */
 export const UNSUPPORTED_TYPES: Readonly<Record<string, string>> = {
-  bytes_in_cnt: 'Switchyard does not count bytes per stick-table entry',
-  bytes_in_rate: 'Switchyard does not count bytes per stick-table entry',
-  bytes_out_cnt: 'Switchyard does not count bytes per stick-table entry',
-  bytes_out_rate: 'Switchyard does not count bytes per stick-table entry',
   server_key: 'persistence is by server_id (servers have the same ids on every node)',
   server_name: 'persistence is by server_id (servers have the same ids on every node)',
   gpc: 'only gpc0 and gpc1 are supported',

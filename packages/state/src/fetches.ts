@@ -33,6 +33,10 @@ const READ: Record<string, string> = {
   gpc0_rate: 'gpc0_rate',
   gpc1_rate: 'gpc1_rate',
   get_gpt0: 'gpt0',
+  bytes_in_rate: 'bytes_in_rate',
+  bytes_out_rate: 'bytes_out_rate',
+  kbytes_in: 'bytes_in_cnt',
+  kbytes_out: 'bytes_out_cnt',
 };
 
 /** Locates the entry a fetch reads: from a tracked slot, or the request's source address. */
@@ -40,6 +44,8 @@ type Locate = (txn: HttpTxn) => { t: StickTable; i: number } | null | undefined;
 type Op = (t: StickTable, i: number, s: DataSlot, now: number) => number;
 
 const read: Op = (t, i, s, now) => t.read(i, s, now);
+/** sc_kbytes_in/out: the byte counter in kilobytes (HAProxy shifts by 10). */
+const kbytes: Op = (t, i, s, now) => Math.floor(t.read(i, s, now) / 1024);
 /** sc_inc_gpcN: increments gpcN (and its rate) and returns the new value. */
 const inc =
   (rateName: string): Op =>
@@ -63,7 +69,11 @@ export function stateFetchDefs(
   now: () => number = Date.now,
 ): Map<string, FetchDef> {
   const defs = new Map<string, FetchDef>();
-  const ops: Array<[string, string, Op]> = Object.entries(READ).map(([suffix, type]) => [suffix, type, read]);
+  const ops: Array<[string, string, Op]> = Object.entries(READ).map(([suffix, type]) => [
+    suffix,
+    type,
+    suffix.startsWith('kbytes_') ? kbytes : read,
+  ]);
   ops.push(['inc_gpc0', 'gpc0', inc('gpc0_rate')], ['inc_gpc1', 'gpc1', inc('gpc1_rate')]);
   ops.push(['clr_gpc0', 'gpc0', clr], ['clr_gpc1', 'gpc1', clr]);
 
@@ -87,7 +97,7 @@ export function stateFetchDefs(
   };
 
   for (const [suffix, type, op] of ops) {
-    const writes = op !== read;
+    const writes = op !== read && op !== kbytes;
     defs.set(`sc_${suffix}`, {
       type: 'int',
       minArgs: 1,

@@ -117,7 +117,17 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
   const diagnostics = checkStateConfig(rt.config);
   dir.load(rt.config);
   let plan: StatePlan = compilePlan(rt, dir, compiler, diagnostics);
-  const hooks = createRequestHooks(() => plan);
+  const hooks = createRequestHooks(
+    () => plan,
+    Date.now,
+    () =>
+      logger.log(
+        undefined,
+        'warning',
+        'stick tables store bytes_* counters but the datapath does not report bytes per request: they stay at 0',
+        { stderr: true },
+      ),
+  );
 
   const url = opts.redisUrl ?? rt.config.global.redisUrl;
   let sync: RedisSync | undefined;

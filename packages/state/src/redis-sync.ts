@@ -68,6 +68,8 @@ interface Message {
 
 /** Changes per published message (keeps messages well under Redis/pub-sub limits). */
 const CHUNK = 500;
+/** How long after an outage began a hello is answered with everything changed since (ms). */
+const HELLO_OUTAGE_WINDOW_MS = 120_000;
 /** Entries merged into Redis per script call. */
 const MERGE_BATCH = 500;
 /** Period of the refresh: touches to peers, entry copies to Redis (ms). */
@@ -102,6 +104,9 @@ export class RedisSync {
   private lastTouchFlush = 0;
   private connected = false;
   private downLogged = false;
+  /** When the current or last outage began (0: none yet); reset a while after recovery. */
+  private downSince = 0;
+  private outage = false;
   /** Connected, but the last flush failed (timeout, error reply). */
   private degraded = false;
   private stopped = false;
@@ -258,6 +263,10 @@ export class RedisSync {
 
   private onDown(e?: Error): void {
     if (this.connected) this.connected = false;
+    if (!this.outage) {
+      this.outage = true;
+      this.downSince = Date.now();
+    }
     if (!this.downLogged && !this.stopped) {
       this.downLogged = true;
       this.log(
@@ -270,6 +279,7 @@ export class RedisSync {
   private onReady(): void {
     if (this.stopped) return;
     this.connected = true;
+    this.outage = false;
     if (this.downLogged) this.log('notice', `Redis at ${redact(this.opts.url)} reachable again: resynchronising`);
     this.downLogged = false;
     void this.resync();
@@ -303,8 +313,9 @@ export class RedisSync {
         batch.flushInto(p);
         await p.exec();
       }
+      // written for nodes that load later; still published at the next flush (adminDirty is
+      // kept) for nodes that loaded before this write-back
       for (const [k, rec] of this.adminKnown) await this.pub.lwwset(k, JSON.stringify(rec));
-      this.adminDirty.clear();
       await this.loadEntries();
       await this.loadAdmin();
       // Redis lags the peers by up to a refresh: ask them for their copies (merged on arrival)
@@ -375,6 +386,18 @@ export class RedisSync {
     }
   }
 
+  /**
+   * Oldest use time of the entries a hello is answered with: the last few seconds (what Redis may
+   * lack), or since our own last outage if it was recent (a peer that loaded Redis before our
+   * write-back would otherwise never see what changed here meanwhile).
+   */
+  private helloSince(now: number): number {
+    const recent = now - 3 * REFRESH_MS;
+    if (this.downSince > 0 && now - this.downSince < HELLO_OUTAGE_WINDOW_MS)
+      return Math.min(recent, this.downSince - 3 * REFRESH_MS);
+    return recent;
+  }
+
   /** A message on the channel: `NODEID\nJSON`, so a node skips its own without parsing them. */
   private frame(m: Message): string {
     return `${this.nodeId}\n${JSON.stringify(m)}`;
@@ -402,7 +425,11 @@ export class RedisSync {
       }
     }
     if (m.a) for (const r of m.a) this.applyAdmin(r);
-    if (m.hello) this.helloPending = true;
+    if (m.hello) {
+      this.helloPending = true;
+      // the newcomer may have loaded Redis before our last admin write: tell it again
+      for (const [k, rec] of this.adminKnown) this.adminDirty.set(k, rec);
+    }
   }
 
   /** Timer tick: flush unless one is running or Redis is down (changes keep accumulating). */
@@ -498,7 +525,7 @@ export class RedisSync {
           this.helloPending = false;
           // the joiner loaded Redis, which lags by up to a refresh: only entries used since then matter
           for (const t of this.dir.all()) {
-            for (const [key, idx] of t.recent(now - 3 * REFRESH_MS)) {
+            for (const [key, idx] of t.recent(this.helloSince(now))) {
               const { data, base } = t.raw(idx);
               push(t, [key, data[base], data[base + 1], 0, 0, t.snapshot(idx)]);
             }

@@ -10,6 +10,7 @@
  * The same snapshot merge runs inside Redis (MERGE_LUA) so the stored copy converges too.
  */
 import { layoutKinds, TOUCH, WRITTEN } from './data-types.ts';
+import { freqRead } from './freq-counter.ts';
 import type { StickTable } from './stick-table.ts';
 
 /** A change published by a node: entry key, touch/write times, LWW values, counted deltas. */
@@ -87,12 +88,27 @@ export function mergeSnapshot(t: StickTable, key: string, d: number[], now: numb
   const idx = t.getOrCreate(key, now);
   if (idx < 0) return false;
   const { data, base } = t.raw(idx);
-  mergeSlots(k, data, base, d, fresh);
+  mergeSlots(t, k, data, base, d, fresh, now);
   return true;
 }
 
-/** The snapshot merge rule on raw slots (kept identical to MERGE_LUA). */
-function mergeSlots(k: string, data: Float64Array, base: number, d: number[], fresh: boolean): void {
+const scratch = new Float64Array(3);
+
+/**
+ * The snapshot merge rule on raw slots: LWW values by write time, counters by max, and for a
+ * rate the copy that reads higher now (a copy made of forwarded counts may have a newer period
+ * but fewer events than the full one). Redis's MERGE_LUA keeps the newer period instead (it has
+ * no clock); the nodes' own copies are what requests read.
+ */
+function mergeSlots(
+  t: StickTable,
+  k: string,
+  data: Float64Array,
+  base: number,
+  d: number[],
+  fresh: boolean,
+  now: number,
+): void {
   const newerValues = fresh || d[WRITTEN] > data[base + WRITTEN];
   for (let i = 2; i < k.length; i++) {
     const o = base + i;
@@ -103,17 +119,19 @@ function mergeSlots(k: string, data: Float64Array, base: number, d: number[], fr
       case 'c':
         if (d[i] > data[o]) data[o] = d[i];
         break;
-      case 'r':
-        if (d[i] > data[o]) {
+      case 'r': {
+        const period = t.spec.layout.slots.find((s) => s.offset === i)?.period ?? 0;
+        scratch[0] = d[i];
+        scratch[1] = d[i + 1];
+        scratch[2] = d[i + 2];
+        if (fresh || freqRead(scratch, 0, period, now) > freqRead(data, o, period, now)) {
           data[o] = d[i];
           data[o + 1] = d[i + 1];
           data[o + 2] = d[i + 2];
-        } else if (d[i] === data[o]) {
-          if (d[i + 1] > data[o + 1]) data[o + 1] = d[i + 1];
-          if (d[i + 2] > data[o + 2]) data[o + 2] = d[i + 2];
         }
         i += 2;
         break;
+      }
     }
   }
   if (d[WRITTEN] > data[base + WRITTEN]) data[base + WRITTEN] = d[WRITTEN];

@@ -14,7 +14,13 @@ import { peekTxState, type TrackedRef, txState } from './tx-state.ts';
 const START = ['conn_cur', 'conn_cnt', 'conn_rate', 'http_req_cnt', 'http_req_rate'] as const;
 
 /** Builds the hooks; `plan()` returns the current plan (it changes on reload). */
-export function createRequestHooks(plan: () => StatePlan, now: () => number = Date.now): RequestHooks {
+export function createRequestHooks(
+  plan: () => StatePlan,
+  now: () => number = Date.now,
+  /** Called once if a request ends without byte counts while a tracked table stores bytes_*. */
+  onNoBytes?: () => void,
+): RequestHooks {
+  let noBytesReported = false;
   return {
     trackSc(txn: HttpTxn, proxyName: string, rule: number): void {
       const r = plan().track.get(proxyName)?.get(rule);
@@ -89,7 +95,7 @@ export function createRequestHooks(plan: () => StatePlan, now: () => number = Da
       if (stores.length > 0) storeServer(stores, server, ms);
     },
 
-    requestEnded(txn: HttpTxn, _frontend: FrontendRuntime, status: number): void {
+    requestEnded(txn: HttpTxn, _frontend: FrontendRuntime, status: number, bytesIn?: number, bytesOut?: number): void {
       const tracked = txn.tracked;
       if (!tracked) return;
       const ms = now();
@@ -106,6 +112,18 @@ export function createRequestHooks(plan: () => StatePlan, now: () => number = Da
           addIf(t, ref.idx, 'http_fail_cnt', ms);
           addIf(t, ref.idx, 'http_fail_rate', ms);
         }
+        if (bytesIn !== undefined && bytesOut !== undefined) {
+          addIf(t, ref.idx, 'bytes_in_cnt', ms, bytesIn);
+          addIf(t, ref.idx, 'bytes_in_rate', ms, bytesIn);
+          addIf(t, ref.idx, 'bytes_out_cnt', ms, bytesOut);
+          addIf(t, ref.idx, 'bytes_out_rate', ms, bytesOut);
+        } else if (
+          !noBytesReported &&
+          (t.slot('bytes_in_cnt') || t.slot('bytes_in_rate') || t.slot('bytes_out_cnt') || t.slot('bytes_out_rate'))
+        ) {
+          noBytesReported = true;
+          onNoBytes?.();
+        }
         const cur = t.slot('conn_cur');
         if (cur) t.add(ref.idx, cur, -1, ms, false);
         t.unref(ref.idx);
@@ -116,9 +134,9 @@ export function createRequestHooks(plan: () => StatePlan, now: () => number = Da
   };
 }
 
-function addIf(t: StickTable, idx: number, name: string, ms: number): void {
+function addIf(t: StickTable, idx: number, name: string, ms: number, n = 1): void {
   const s = t.slot(name);
-  if (s) t.add(idx, s, 1, ms, false);
+  if (s) t.add(idx, s, n, ms, false);
 }
 
 /** Stores the chosen server's id under each key (HAProxy's process_store_rules). */

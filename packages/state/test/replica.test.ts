@@ -58,7 +58,7 @@ test('an already expired change is ignored', () => {
   assert.equal(b.count, 0);
 });
 
-test('snapshot merge: newer values win, counters take the max, rates the newer period', () => {
+test('snapshot merge: newer values win, counters take the max, rates the higher reading', () => {
   const a = mk();
   const i = a.getOrCreate('10.7.7.7', 1000);
   a.set(i, a.slot('server_id')!, 1, 1000);
@@ -74,7 +74,7 @@ test('snapshot merge: newer values win, counters take the max, rates the newer p
   mergeSnapshot(b, '10.7.7.7', snap, 2500);
   assert.equal(b.read(j, b.slot('server_id')!, 2500), 3, 'b wrote later');
   assert.equal(b.read(j, b.slot('gpc0')!, 2500), 5, 'max');
-  assert.equal(b.read(j, b.slot('http_req_rate')!, 2500), 1, 'b has the newer period');
+  assert.equal(b.read(j, b.slot('http_req_rate')!, 2500), 4, 'the copy that reads higher now wins');
 
   const c = mk();
   assert.ok(mergeSnapshot(c, '10.7.7.7', snap, 1500), 'absent locally: created from the snapshot');
@@ -84,4 +84,19 @@ test('snapshot merge: newer values win, counters take the max, rates the newer p
   assert.equal(c.raw(k).data[c.raw(k).base + WRITTEN], 1000);
   assert.equal(mergeSnapshot(c, '10.7.7.7', [1, 2, 3], 1500), false, 'wrong shape refused');
   assert.ok(c.raw(k).data[c.raw(k).base + TOUCH] >= 1000);
+});
+
+test('forwarded counts first, then the full copy: the full copy wins (no lost counts)', () => {
+  const a = mk();
+  a.trackDeltas();
+  const i = a.getOrCreate('10.8.8.8', 1000);
+  for (let n = 0; n < 10; n++) a.add(i, a.slot('http_req_rate')!, 1, 1000 + n);
+  a.takeDeltas(i); // the first five... were published before the peer existed
+  a.add(i, a.slot('http_req_rate')!, 5, 2000);
+  const late = changeOf(a, i, true); // the last 5 as deltas
+  const b = mk();
+  applyChange(b, late, 3000); // b sees the deltas first: a newer period holding 5
+  mergeSnapshot(b, '10.8.8.8', a.snapshot(i), 3000); // then the full copy: 15
+  const j = b.lookup('10.8.8.8', 3000);
+  assert.equal(b.read(j, b.slot('http_req_rate')!, 3000), 15);
 });

@@ -165,7 +165,7 @@ test('track-sc0 counts requests; sc_http_req_rate(0) / sc0_conn_cur / src_http_r
 
 test('configuration errors are reported with their location', () => {
   const be = proxy('backend', 'be', 1, {
-    stickTable: table([{ name: 'bytes_out_rate', period: 1000 }]),
+    stickTable: table([{ name: 'server_key' }]),
     stickRules: [stick('on', 'src', { table: 'nope' }), stick('match', 'weird(')],
     servers: [server('s1', 1)],
   });
@@ -219,4 +219,44 @@ test('reload: unchanged tables keep their entries, changed ones start empty, a b
   const rt3 = runtime(config([mkBe(200)]));
   assert.deepEqual(layer.swapRuntime(rt3), []);
   assert.equal(layer.tables.get('be')!.count, 0, 'size changed: a new table');
+});
+
+test('bytes_in/out counters count what requestEnded reports; without it a warning, once', async (t) => {
+  const fe = proxy('frontend', 'fe', 10, {
+    httpRequest: [{ action: 'track-sc', slot: 0, key: 'src', table: 'be', loc: { file: 'test.cfg', line: 11 } }],
+  });
+  const be = proxy('backend', 'be', 1, {
+    stickTable: table([
+      { name: 'bytes_in_cnt' },
+      { name: 'bytes_out_cnt' },
+      { name: 'bytes_in_rate', period: 10_000 },
+      { name: 'bytes_out_rate', period: 10_000 },
+    ]),
+    servers: [server('s1', 1)],
+  });
+  const rt = runtime(config([fe, be]));
+  const warnings: string[] = [];
+  rt.logger.log = (_p, level, msg) => void warnings.push(`${level}: ${msg}`);
+  const layer = createStateLayer(rt);
+  t.after(() => layer.stop());
+  assert.deepEqual(layer.diagnostics, []);
+  const defs = stateFetchDefs(() => layer.tables);
+  const ctx = { multi: false, loc: { file: 'test.cfg', line: 12 } };
+  const kout = defs.get('sc0_kbytes_out')!.create([], ctx);
+  const inRate = defs.get('sc_bytes_in_rate')!.create(['0'], ctx);
+  const srcKin = defs.get('src_kbytes_in')!.create(['be'], ctx);
+  assert.ok(typeof kout === 'function' && typeof inRate === 'function' && typeof srcKin === 'function');
+  for (let i = 0; i < 3; i++) {
+    const txn = request('10.3.3.3');
+    layer.hooks.trackSc!(txn, 'fe', 0);
+    layer.hooks.requestEnded!(txn, { name: 'fe' } as never, 200, 1000, 2048);
+  }
+  const txn = request('10.3.3.3');
+  layer.hooks.trackSc!(txn, 'fe', 0);
+  assert.equal(kout(txn), 6, '3 x 2048 bytes out = 6 kB');
+  assert.equal(inRate(txn), 3000);
+  assert.equal(srcKin(request('10.3.3.3')), 2, '3000 bytes in = 2 kB (floored)');
+  layer.hooks.requestEnded!(txn, { name: 'fe' } as never, 200);
+  layer.hooks.requestEnded!(txn, { name: 'fe' } as never, 200);
+  assert.equal(warnings.filter((w) => w.includes('bytes_*')).length, 1, warnings.join('\n'));
 });

@@ -102,8 +102,8 @@ test('table: unknown or unsupported store types are clear errors', () => {
     (e: unknown) => e instanceof StateError && /unknown/.test(e.message),
   );
   assert.throws(
-    () => mk({}, [{ name: 'bytes_in_rate', period: 1000 }]),
-    (e: unknown) => e instanceof StateError && e.code === 'STATE_BAD_STORE_TYPE' && /bytes/.test(e.message),
+    () => mk({}, [{ name: 'server_name' }]),
+    (e: unknown) => e instanceof StateError && e.code === 'STATE_BAD_STORE_TYPE' && /server_id/.test(e.message),
   );
   assert.throws(() => mk({}, [{ name: 'http_req_rate' }]), /needs a period/);
 });

@@ -145,7 +145,7 @@ test('pair: two instances in a vrrp_sync_group on one interface move together', 
   assert.ok(await waitOutput(pb, /ignoring advert from 192\.168\.214\.1 for VRID 5[12]/), pb.output());
 });
 
-test('pair: SIGHUP reload keeps an unchanged MASTER; a lowered priority hands the VIP over', {
+test('pair: SIGHUP reload keeps an unchanged MASTER; a lowered priority applies in place and the VIP moves', {
   skip,
   timeout: 90_000,
 }, async (t) => {
@@ -167,10 +167,22 @@ test('pair: SIGHUP reload keeps an unchanged MASTER; a lowered priority hands th
   );
   assert.equal(pa.output().match(/Entering MASTER STATE/g)?.length, 1, 'no state change on an unchanged reload');
 
+  // Only the priority changes: applied in place, as keepalived; the election moves the VIP.
   lab.file('A.conf', instanceConf({ name: 'a', priority: 50, vip }));
   pa.child.kill('SIGHUP');
+  assert.ok(await waitOutput(pa, /reloaded: kept \[VI_1\], priority changed \[VI_1 150->50\]/), pa.output());
   assert.ok((await waitFor(() => lab.hasAddr(b, vip) && !lab.hasAddr(a, vip), 20_000)) >= 0, pa.output() + pb.output());
-  assert.ok(await waitOutput(pa, /reloaded: kept \[\], restarted or started \[VI_1\], stopped \[VI_1\]/), pa.output());
-  assert.ok(await waitOutput(pb, /Backup received priority 0 advertisement/), pb.output());
+  assert.ok(await waitOutput(pb, /received lower priority \(50\) advert - discarding/), pb.output());
+  assert.ok(await waitOutput(pa, /Entering BACKUP STATE \(higher priority 100 advert\)/), pa.output());
+
+  // Any other change restarts the instance (here the GARP delay).
+  lab.file(
+    'A.conf',
+    instanceConf({ name: 'a', priority: 50, vip }).replace('vrrp_garp_master_delay 1', 'vrrp_garp_master_delay 2'),
+  );
+  pa.child.kill('SIGHUP');
+  assert.ok(await waitOutput(pa, /restarted or started \[VI_1\], stopped \[VI_1\]/), pa.output());
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(lab.hasAddr(b, vip) && !lab.hasAddr(a, vip), pa.output() + pb.output());
   assert.equal(pa.child.exitCode, null, 'still running');
 });

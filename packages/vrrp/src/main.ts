@@ -162,7 +162,8 @@ export async function vrrpMain(
       const r = await sidecar.reload(next.model);
       tracking = await attachTracking(next.model, sidecar, { log });
       log(
-        `reloaded: kept [${r.kept.join(' ')}], restarted or started [${r.started.join(' ')}], stopped [${r.stopped.join(' ')}]` +
+        `reloaded: kept [${r.kept.join(' ')}], priority changed [${r.reprioritized.join(' ')}], ` +
+          `restarted or started [${r.started.join(' ')}], stopped [${r.stopped.join(' ')}]` +
           (r.failed.length ? `, failed [${r.failed.join('; ')}]` : ''),
       );
     } catch (e) {

@@ -33,6 +33,8 @@ export interface SidecarOptions {
 /** What a reload did, by instance name. */
 export interface ReloadResult {
   kept: string[];
+  /** Kept, with only the priority changed (applied in place): `NAME OLD->NEW`. */
+  reprioritized: string[];
   stopped: string[];
   started: string[];
   /** Instances of the new config that could not start (interface missing...), with the reason. */
@@ -115,19 +117,33 @@ export class Sidecar {
 
   /**
    * Applies a new config (SIGHUP): instances whose settings are unchanged keep running and keep
-   * their state; removed ones stop (priority 0 if MASTER, VIPs removed); new or changed ones start
+   * their state; a changed priority (not to or from 255) is applied in place, as keepalived does;
+   * removed ones stop (priority 0 if MASTER, VIPs removed); otherwise changed or new ones start
    * fresh. Nothing changes if the new config has an instance that cannot run (throws).
    */
   async reload(conf: KeepalivedConf): Promise<ReloadResult> {
     const fresh = this.buildRunners(conf);
     const key = (r: InstanceRunner) => JSON.stringify(r.spec);
+    const keyButPriority = (r: InstanceRunner) => JSON.stringify({ ...r.spec, priority: 0 });
     const oldByName = new Map(this.instances.map((r) => [r.spec.name, r]));
-    const result: ReloadResult = { kept: [], stopped: [], started: [], failed: [] };
+    const result: ReloadResult = { kept: [], reprioritized: [], stopped: [], started: [], failed: [] };
     const next: InstanceRunner[] = [];
     const toStart: InstanceRunner[] = [];
     for (const r of fresh) {
       const old = oldByName.get(r.spec.name);
       if (old && key(old) === key(r)) {
+        next.push(old);
+        result.kept.push(r.spec.name);
+        oldByName.delete(r.spec.name);
+      } else if (
+        old &&
+        keyButPriority(old) === keyButPriority(r) &&
+        old.spec.priority !== 255 &&
+        r.spec.priority !== 255
+      ) {
+        // Only the priority changed: keep the state and let the election follow (keepalived).
+        result.reprioritized.push(`${r.spec.name} ${old.spec.priority}->${r.spec.priority}`);
+        old.setBasePriority(r.spec.priority);
         next.push(old);
         result.kept.push(r.spec.name);
         oldByName.delete(r.spec.name);

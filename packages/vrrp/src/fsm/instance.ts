@@ -143,7 +143,7 @@ export class InstanceRunner {
   otherVrid = 0;
 
   constructor(
-    readonly spec: InstanceSpec,
+    public spec: InstanceSpec,
     private readonly ev: InstanceEvents,
     clock: Clock = realClock,
   ) {
@@ -221,6 +221,14 @@ export class InstanceRunner {
     // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
     void this.vipSet.release();
     this.machine.start();
+  }
+
+  /** Changes the configured priority in place (reload), as keepalived does: the election follows. */
+  setBasePriority(priority: number): void {
+    this.ev.log(`(${this.spec.name}) priority changed from ${this.spec.priority} to ${priority}`);
+    this.spec = { ...this.spec, priority };
+    this.machine.cfg.priority = priority;
+    this.machine.setEffectivePriority(priority);
   }
 
   /** Sends priority 0 if MASTER, drops the VIPs, closes the socket. */

@@ -4,6 +4,7 @@
  * removed ones closed); `stop` stops accepting and lets in-flight requests finish.
  */
 import type { Socket } from 'node:net';
+import { setBackendLookup } from '../acl/index.ts';
 import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
 import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
@@ -91,6 +92,7 @@ export class Datapath {
   /** Binds every frontend; on any failure closes what was bound and throws BindError. */
   async start(): Promise<void> {
     const created = this.plan(this.ctx.runtime);
+    liveBackends(this.ctx.runtime);
     await this.bindAll(created);
     this.listeners = new Map(created.map((l) => [l.key, l]));
     for (const fe of this.ctx.runtime.frontends.values()) fe.listening = fe.binds.length > 0;
@@ -122,6 +124,7 @@ export class Datapath {
     }
     for (const l of fresh) this.listeners.set(l.key, l);
     this.ctx.runtime = next;
+    liveBackends(next);
     for (const fe of next.frontends.values()) fe.listening = fe.binds.length > 0;
     void this.ctx.pools.prune(next.backends.values());
   }
@@ -227,4 +230,9 @@ export class Datapath {
     };
     this.ctx.log.send(fe.logTargets, 'info', this.ctx.jsonLog ? formatJsonLog(f) : formatHttpLog(f));
   }
+}
+
+/** Backend fetches (`nbsrv`, `srv_is_up`, ...) read the configuration being served. */
+function liveBackends(rt: CompiledRuntime): void {
+  setBackendLookup((name) => rt.backends.get(name));
 }

@@ -1,5 +1,8 @@
 /** response_filter phase: a proxy's `http-response` rules on the server's response headers. */
+
+import type { HttpTxnResponse } from '../acl/types.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
+import type { HttpTxn } from '../txn.ts';
 import { deleteHeader, setHeader } from './headers.ts';
 import type { Stream } from './stream.ts';
 
@@ -8,9 +11,13 @@ export function applyResponseRules(
   s: Stream,
   rules: CompiledResponseRule[],
   headers: string[],
+  status: number,
 ): [number, string] | undefined {
   let out: [number, string] | undefined;
-  const txn = s.txn;
+  const txn = s.txn as HttpTxn & HttpTxnResponse;
+  // response fetches (`status`, `res.hdr()`) read these
+  txn.status = status;
+  txn.resHeaders = headers;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i];
     if (r.cond !== undefined && !r.cond(txn)) continue;
@@ -28,6 +35,7 @@ export function applyResponseRules(
         break;
       case 'set-status':
         out = [r.status, r.reason ?? ''];
+        txn.status = r.status;
         break;
       case 'deny':
         s.fe.counters.dresp++;

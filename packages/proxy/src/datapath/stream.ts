@@ -326,10 +326,10 @@ export class Stream implements Queued {
     let headers = forwardableResponseHeaders(rawHeaders);
     let status = statusCode;
     let reason = statusText;
-    const rs1 = applyResponseRules(this, be.responseRules, headers);
+    const rs1 = applyResponseRules(this, be.responseRules, headers, status);
     if (rs1 !== undefined) [status, reason] = rs1;
     if (be.model !== this.fe.model) {
-      const rs2 = applyResponseRules(this, this.fe.responseRules, headers);
+      const rs2 = applyResponseRules(this, this.fe.responseRules, headers, status);
       if (rs2 !== undefined) [status, reason] = rs2;
     }
     if (this.done) return false;

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
 import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, SourceLoc } from '@switchyard/config';
-import { compileAcls, compileCondition, compileLogFormat } from '../acl/index.ts';
+import { compileAcls, compileCondition, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
 import { createSelector } from '../selection/index.ts';
@@ -49,8 +49,9 @@ export interface BuildResult {
 export interface CompileContext {
   diags: Diagnostic[];
   acls: AclTable;
-  cond(c: ProxyModel['useBackends'][number]['cond']): CompiledCondition | undefined;
-  logFormat(fmt: string, loc: SourceLoc): ValueFn;
+  /** Compiles a condition; `phase` 'response' allows response fetches (`status`, `res.hdr`). */
+  cond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): CompiledCondition | undefined;
+  logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
 }
 
@@ -208,8 +209,8 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
   return {
     diags,
     acls,
-    cond: (c) => (c ? compileCondition(c, acls, diags) : undefined),
-    logFormat: (fmt, loc) => compileLogFormat(fmt, loc, diags),
+    cond: (c, phase = 'request') => (c ? compileCondition(c, acls, diags, phase) : undefined),
+    logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
   };
 }

@@ -63,7 +63,7 @@ export function compileRequestRule(r: HttpRuleModel, index: number, ctx: Compile
 
 /** Compiles one http-response rule; actions that only exist on requests are reported. */
 export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): CompiledResponseRule | undefined {
-  const cond = ctx.cond(r.cond);
+  const cond = ctx.cond(r.cond, 'response');
   switch (r.action) {
     case 'set-header':
     case 'add-header':
@@ -71,7 +71,7 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
         action: r.action,
         name: r.name,
         lname: r.name.toLowerCase(),
-        value: ctx.logFormat(r.value, r.loc),
+        value: ctx.logFormat(r.value, r.loc, 'response'),
         cond,
       };
     case 'del-header':

@@ -144,3 +144,28 @@ test('switchyard vrrp ... hands over to the VRRP sidecar command', () => {
   ]);
   assert.equal(t.code, 0, t.stderr);
 });
+
+test('-c refuses health-check settings that cannot work, with FILE:LINE', () => {
+  const tmp = tempDir();
+  try {
+    const cfg = writeFile(
+      tmp.dir,
+      'checks.cfg',
+      `${defaults()}
+frontend f
+  bind 127.0.0.1:1
+  default_backend b
+backend b
+  http-check expect rstatus ^(2
+  server s 127.0.0.1:80 check agent-check
+`,
+    );
+    const r = run(['-c', '-f', cfg]);
+    assert.equal(r.code, 1);
+    const lines = defaults().split('\n').length;
+    assert.match(r.stderr, new RegExp(`checks\\.cfg:${lines + 5}: .*invalid regular expression`));
+    assert.match(r.stderr, new RegExp(`checks\\.cfg:${lines + 6}: .*'agent-check' needs 'agent-port N'`));
+  } finally {
+    tmp.cleanup();
+  }
+});

@@ -6,7 +6,7 @@ import {
   loadConfigFiles,
   readReferencedFile,
 } from '@switchyard/config';
-import { buildRuntime, type CompiledRuntime, type Logger } from '@switchyard/proxy';
+import { buildRuntime, type CompiledRuntime, type Logger, validateHealthChecks } from '@switchyard/proxy';
 import { checkStateConfig } from '@switchyard/state';
 
 export interface Loaded {
@@ -30,7 +30,7 @@ export function loadRuntime(files: string[], logger: Logger, previous?: Compiled
   const parserErrors = parsed.diagnostics.filter((d) => d.severity === 'error');
   const lines = new Set(parserErrors.map((d) => `${d.loc.file}:${d.loc.line}`));
   const codes = new Set(parserErrors.map((d) => d.code));
-  for (const d of [...built.diagnostics, ...checkStateConfig(parsed.model)]) {
+  for (const d of [...built.diagnostics, ...checkStateConfig(parsed.model), ...validateHealthChecks(parsed.model)]) {
     const dup = d.severity === 'error' && (lines.has(`${d.loc.file}:${d.loc.line}`) || codes.has(d.code));
     if (!dup) diagnostics.push(d);
   }

@@ -1,4 +1,5 @@
 /** The `switchyard` command: parses argv and dispatches; no logic of its own. */
+import { stderrLine } from '@switchyard/proxy';
 import { parseArgs, USAGE, UsageError } from './args.ts';
 import { checkConfig } from './check.ts';
 import { runProxy } from './run.ts';
@@ -31,7 +32,7 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
   }
   // Only the proxy reloads; any other command gets the default signal behaviour back.
   if (args.command !== 'run') startSignals?.takeReload();
-  for (const n of args.notes) process.stderr.write(`[WARNING]  (${process.pid}) : ${n}\n`);
+  for (const n of args.notes) process.stderr.write(stderrLine('WARNING', process.pid, n));
   switch (args.command) {
     case 'help':
       process.stdout.write(`${USAGE}\n`);

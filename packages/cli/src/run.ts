@@ -4,7 +4,7 @@
  * reloads on SIGHUP/SIGUSR2 (a bad new configuration is reported and the old one keeps running).
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { BindError, type CompiledRuntime, Datapath, Logger } from '@switchyard/proxy';
+import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine } from '@switchyard/proxy';
 import type { CliArgs } from './args.ts';
 import { WorkerLink } from './cluster/worker-link.ts';
 import { startDemoBackends } from './demo.ts';
@@ -16,7 +16,7 @@ import { isWorker, reportReady } from './workers.ts';
 const DEFAULT_GRACE_MS = 10000;
 
 function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
-  process.stderr.write(`[${level}]  (${process.pid}) : ${msg}\n`);
+  process.stderr.write(stderrLine(level, process.pid, msg));
 }
 
 /** Runs the proxy; resolves with the exit status once stopped. */

@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
-import { type CompiledRuntime, Logger } from '@switchyard/proxy';
+import { type CompiledRuntime, Logger, stderrLine } from '@switchyard/proxy';
 import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
 import { PrimaryHub } from './cluster/primary-hub.ts';
@@ -18,7 +18,7 @@ import { diagnosticLines, loadRuntime } from './load.ts';
 export const READY_MESSAGE = 'switchyard:ready';
 
 function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
-  process.stderr.write(`[${level}]  (${process.pid}) : ${msg}\n`);
+  process.stderr.write(stderrLine(level, process.pid, msg));
 }
 
 /** Runs the primary: resolves with the exit status once every worker has stopped. */

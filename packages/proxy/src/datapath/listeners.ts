@@ -13,6 +13,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BindModel } from '@switchyard/config';
+import { stderrLine } from '../log/logger.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
@@ -110,7 +111,7 @@ export class Listener {
         // its connection tracking (headersTimeout checks, closeIdleConnections) on 'listening'.
         this.http.emit('listening');
         this.net.on('error', (e) =>
-          process.stderr.write(`[ALERT]  (${process.pid}) : listener ${this.key}: ${e.message}\n`),
+          process.stderr.write(stderrLine('ALERT', process.pid, `listener ${this.key}: ${e.message}`)),
         );
         resolve();
       };

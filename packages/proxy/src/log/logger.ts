@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { hostname } from 'node:os';
 import type { LogTarget, ProxyModel } from '@switchyard/config';
-import type { ProxyLogger, SyslogLevel } from '../runtime/log-types.ts';
+import type { LogOptions, ProxyLogger, SyslogLevel } from '../runtime/log-types.ts';
 import { frameSyslog, targetAccepts } from './syslog.ts';
 
 export interface LoggerOptions {
@@ -19,7 +19,7 @@ export interface LoggerOptions {
   stderr?: NodeJS.WritableStream;
 }
 
-const STDERR_PREFIX: Partial<Record<SyslogLevel, string>> = {
+const STDERR_PREFIX: Partial<Record<SyslogLevel, 'NOTICE' | 'WARNING' | 'ALERT'>> = {
   emerg: 'ALERT',
   alert: 'ALERT',
   crit: 'ALERT',
@@ -28,6 +28,14 @@ const STDERR_PREFIX: Partial<Record<SyslogLevel, string>> = {
   notice: 'NOTICE',
   info: 'NOTICE',
 };
+
+/**
+ * One stderr line as HAProxy prints them in the foreground: the tag padded to 11 columns,
+ * e.g. `[NOTICE]   (1234) : msg`, `[WARNING]  (1234) : msg`, `[ALERT]    (1234) : msg`.
+ */
+export function stderrLine(tag: 'NOTICE' | 'WARNING' | 'ALERT', pid: number, msg: string): string {
+  return `${`[${tag}]`.padEnd(11)}(${pid}) : ${msg}\n`;
+}
 
 /** A ProxyLogger that also takes request lines for explicit target lists. */
 export class Logger implements ProxyLogger {
@@ -52,10 +60,10 @@ export class Logger implements ProxyLogger {
   }
 
   /** ProxyLogger.log: events and messages for a proxy's targets (or the global ones). */
-  log(proxy: ProxyModel | undefined, level: SyslogLevel, msg: string, opts?: { stderr?: boolean }): void {
+  log(proxy: ProxyModel | undefined, level: SyslogLevel, msg: string, opts?: LogOptions): void {
     this.send(proxy ? proxy.logs : this.globalTargets, level, msg);
     if (opts?.stderr !== false && level !== 'debug') {
-      this.errOut.write(`[${STDERR_PREFIX[level] ?? 'NOTICE'}]  (${this.pid}) : ${msg}\n`);
+      this.errOut.write(stderrLine(STDERR_PREFIX[opts?.stderrLevel ?? level] ?? 'NOTICE', this.pid, msg));
     }
   }
 

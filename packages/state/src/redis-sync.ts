@@ -18,7 +18,7 @@ import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState
 import { Redis } from 'ioredis';
 import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
-import { applyChange, changeOf, type EntryChange, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
+import { applyChange, changeOf, type EntryChange, isEntryTuple, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
 import type { StickTable } from './stick-table.ts';
 import type { TableDirectory } from './tables.ts';
 
@@ -367,6 +367,8 @@ export class RedisSync {
   }
 
   private applyAdmin(r: AdminRecord): void {
+    if (typeof r.b !== 'string' || typeof r.s !== 'string' || (r.f !== 'admin' && r.f !== 'weight')) return;
+    if (!Number.isFinite(r.w) || typeof r.n !== 'string') return;
     const k = this.names.server(r.b, r.s, r.f);
     const known = this.adminKnown.get(k);
     if (known && (known.w > r.w || (known.w === r.w && known.n === r.n))) return;
@@ -411,12 +413,16 @@ export class RedisSync {
     } catch {
       return;
     }
+    if (typeof m !== 'object' || m === null) return;
     const now = Date.now();
-    if (m.t) {
+    if (m.t && typeof m.t === 'object') {
       for (const [name, group] of Object.entries(m.t)) {
         const t = this.dir.get(name);
-        if (!t || group.s !== signatureOf(t)) continue;
-        for (const [key, touch, written, abs, deltas, snap] of group.e) {
+        if (!t || typeof group !== 'object' || group === null || group.s !== signatureOf(t)) continue;
+        if (!Array.isArray(group.e)) continue;
+        for (const e of group.e as unknown[]) {
+          if (!isEntryTuple(e)) continue;
+          const [key, touch, written, abs, deltas, snap] = e;
           // full copies answer a hello: merged (max), so a node that just joined catches up
           if (snap) mergeSnapshot(t, key, snap, now);
           else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
@@ -424,7 +430,7 @@ export class RedisSync {
         }
       }
     }
-    if (m.a) for (const r of m.a) this.applyAdmin(r);
+    if (Array.isArray(m.a)) for (const r of m.a) if (typeof r === 'object' && r !== null) this.applyAdmin(r);
     if (m.hello) {
       this.helloPending = true;
       // the newcomer may have loaded Redis before our last admin write: tell it again

@@ -67,13 +67,15 @@ export function applyChange(t: StickTable, c: EntryChange, now: number): boolean
   if (idx < 0) return false;
   const { data, base } = t.raw(idx);
   if (c.abs && c.written > data[base + WRITTEN]) {
-    for (const [o, v] of c.abs) data[base + o] = v;
+    // only this table's last-writer-wins slots: a message never writes outside its entry
+    const offs = absOffsets(t);
+    for (const [o, v] of c.abs) if (offs.includes(o) && Number.isFinite(v)) data[base + o] = v;
     data[base + WRITTEN] = c.written;
   }
   if (c.deltas) {
     for (const [o, n] of c.deltas) {
       const s = t.spec.layout.slots.find((x) => x.offset === o);
-      if (s && s.kind !== 'gauge') t.add(idx, s, n, now, false, true);
+      if (s && s.kind !== 'gauge' && Number.isFinite(n)) t.add(idx, s, n, now, false, true);
     }
   }
   return true;
@@ -82,7 +84,7 @@ export function applyChange(t: StickTable, c: EntryChange, now: number): boolean
 /** Merges a full snapshot (slot array as stored in Redis) into the local table. */
 export function mergeSnapshot(t: StickTable, key: string, d: number[], now: number): boolean {
   const k = kinds(t);
-  if (d.length !== k.length) return false;
+  if (d.length !== k.length || !d.every(Number.isFinite)) return false;
   if (t.spec.expire > 0 && now - d[TOUCH] >= t.spec.expire) return true;
   const fresh = t.lookup(key, now) < 0;
   const idx = t.getOrCreate(key, now);
@@ -193,3 +195,22 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
 `;
+
+/** Shape check of a replicated entry tuple [key, touch, written, abs|0, deltas|0, snapshot|0]. */
+export function isEntryTuple(
+  e: unknown,
+): e is [string, number, number, Array<[number, number]> | 0, Array<[number, number]> | 0, number[] | 0] {
+  if (!Array.isArray(e) || e.length !== 6) return false;
+  const pairs = (x: unknown) =>
+    x === 0 ||
+    (Array.isArray(x) &&
+      x.every((p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && typeof p[1] === 'number'));
+  return (
+    typeof e[0] === 'string' &&
+    Number.isFinite(e[1]) &&
+    Number.isFinite(e[2]) &&
+    pairs(e[3]) &&
+    pairs(e[4]) &&
+    (e[5] === 0 || (Array.isArray(e[5]) && e[5].every((x) => typeof x === 'number')))
+  );
+}

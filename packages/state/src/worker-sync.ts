@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import { layoutSignature } from './data-types.ts';
 import type { ServerControl } from './redis-sync.ts';
-import { applyChange, changeOf, type EntryChange, mergeSnapshot } from './replica.ts';
+import { applyChange, changeOf, type EntryChange, isEntryTuple, mergeSnapshot } from './replica.ts';
 import type { StickTable } from './stick-table.ts';
 import type { TableDirectory } from './tables.ts';
 
@@ -188,7 +188,10 @@ export class WorkerSync {
         const t = this.dir.get(name);
         if (!t || !group || group.s !== layoutSignature(t.spec.type, t.spec.layout) || !Array.isArray(group.e))
           continue;
-        for (const [key, touch, written, abs, deltas, snap] of group.e) {
+        if (!Array.isArray(group.e)) continue;
+        for (const e of group.e as unknown[]) {
+          if (!isEntryTuple(e)) continue;
+          const [key, touch, written, abs, deltas, snap] = e;
           if (snap) mergeSnapshot(t, key, snap, now);
           else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
         }

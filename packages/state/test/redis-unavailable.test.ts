@@ -72,7 +72,13 @@ test('invalid messages on the channel are ignored', { skip: needs('redis-server'
   const probe = new Redis(redis.url);
   probe.on('error', () => {}); // the server is killed at the end of the test
   t.after(() => probe.disconnect());
+  const sig = 'ip:server_id';
   for (const junk of [
+    `W\n{"t":{"be":{"s":"${sig}","e":[["10.0.0.1",${Date.now()},${Date.now()},[[999,7]],0,0]]}}}`,
+    `W\n{"t":{"be":{"s":"${sig}","e":[5,"x",null,["10.0.0.2"],["10.0.0.3",1,1,0,0,[1,2]]]}}}`,
+    `W\n{"t":{"be":{"s":"${sig}","e":"nope"}},"a":[null,5,{"b":1}]}`,
+    'W\n[1,2,3]',
+    'W\nnull',
     '',
     'x',
     'W\n{not json',
@@ -84,6 +90,12 @@ test('invalid messages on the channel are ignored', { skip: needs('redis-server'
   }
   await probe.set('switchyard:u2:st:be:zz', 'not json');
   await new Promise((r) => setTimeout(r, 300));
+  // the entry with an out-of-range offset was created but nothing outside its LWW slots written
+  const tb = layer.tables.get('be')!;
+  const idx = tb.lookup('10.0.0.1', Date.now());
+  assert.ok(idx >= 0);
+  assert.equal(tb.read(idx, tb.slot('server_id')!, Date.now()), 0);
+  tb.delete('10.0.0.1');
   assert.equal(layer.tables.get('be')!.count, 0);
   assert.equal(rt.backends.get('be')!.servers[0].admin, 'READY');
   assert.equal(layer.status().connected, true);

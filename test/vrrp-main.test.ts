@@ -106,3 +106,23 @@ test('a missing file, no instances, AH auth or an unknown interface: exit 1 with
     noIf.done();
   }
 });
+
+test('a fatal error (keyword missing its parameter) refuses to start, as keepalived runs no VRRP then', async () => {
+  const c = conf(
+    'vrrp_instance VI_1 {\n  state MASTER\n  interface lo\n  virtual_router_id\n  priority 100\n  virtual_ipaddress {\n    10.9.9.9/32\n  }\n}\n',
+  );
+  try {
+    const r = await run(['-f', c.file]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /missing a parameter after keyword `virtual_router_id`/);
+    assert.match(r.err, /fatal error \(see above\): not starting/);
+  } finally {
+    c.done();
+  }
+});
+
+test("-i ID reads @ID lines and skips the other nodes' lines", () => {
+  const args = parseVrrpArgs(['-i', 'node_a', '-f', 'x.conf']);
+  assert.equal(typeof args === 'object' && args.configId, 'node_a');
+  assert.match(String(parseVrrpArgs(['-i'])), /-i needs an id/);
+});

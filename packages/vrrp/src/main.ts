@@ -20,6 +20,7 @@ const USAGE = `usage: switchyard vrrp [-f FILE] [-t] [-l] [-D] [-n] [-p PIDFILE]
   -n, --dont-fork        stay in the foreground (always on)
   -p, --pid FILE         write the process id to FILE
   -r, --vrrp_pid FILE    same as -p (keepalived's VRRP child pid file)
+  -i, --config-id ID     read '@ID' lines (and '@^ID' exclusions) as keepalived does
 `;
 
 /** Parsed command line. */
@@ -28,6 +29,8 @@ export interface VrrpArgs {
   test: boolean;
   detail: boolean;
   pidFiles: string[];
+  /** `-i ID`: configuration id for `@ID` conditional lines. */
+  configId?: string;
 }
 
 /** Parses keepalived-style options; returns an error message for anything unknown or incomplete. */
@@ -44,6 +47,13 @@ export function parseVrrpArgs(argv: string[]): VrrpArgs | string {
         const v = value();
         if (!v) return `${name} needs a file name`;
         a.file = v;
+        break;
+      }
+      case '-i':
+      case '--config-id': {
+        const v = value();
+        if (!v) return `${name} needs an id`;
+        a.configId = v;
         break;
       }
       case '-t':
@@ -114,13 +124,18 @@ export async function vrrpMain(
     return 1;
   }
   if (args.test) {
-    const r = checkConfig(args.file);
+    const r = checkConfig(args.file, { configId: args.configId });
     for (const l of r.lines) err(`${l}\n`);
     return r.exitCode;
   }
-  const { model, diagnostics } = loadKeepalivedConf(args.file);
+  const { model, diagnostics, fatal } = loadKeepalivedConf(args.file, { configId: args.configId });
   for (const d of diagnostics) err(`${formatDiagnostic(d)}\n`);
   if (diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND')) return 1;
+  if (fatal) {
+    // keepalived stops reading at such an error and runs no VRRP at all: neither do we
+    err(`switchyard vrrp: ${args.file} has a fatal error (see above): not starting\n`);
+    return 1;
+  }
   if (model.instances.length === 0) {
     err(`switchyard vrrp: ${args.file} defines no vrrp_instance: nothing to do\n`);
     return 1;
@@ -150,10 +165,16 @@ export async function vrrpMain(
   let reloading: Promise<void> = Promise.resolve();
   const reload = async () => {
     log(`SIGHUP received: reloading ${args.file}`);
-    const next = loadKeepalivedConf(args.file);
+    const next = loadKeepalivedConf(args.file, { configId: args.configId });
     for (const d of next.diagnostics) err(`${formatDiagnostic(d)}\n`);
-    if (next.diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND') || next.model.instances.length === 0) {
-      log('reload aborted: the file is unreadable or defines no vrrp_instance; the running config stays');
+    if (
+      next.fatal ||
+      next.diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND') ||
+      next.model.instances.length === 0
+    ) {
+      log(
+        'reload aborted: the file is unreadable, has a fatal error or defines no vrrp_instance; the running config stays',
+      );
       return;
     }
     try {

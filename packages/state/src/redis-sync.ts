@@ -351,7 +351,7 @@ export class RedisSync {
         return;
       }
       const t = this.dir.get(e.t);
-      if (!t || sigs.get(e.t) !== e.s || !Array.isArray(e.d)) return;
+      if (!t || sigs.get(e.t) !== e.s || typeof e.k !== 'string' || !Array.isArray(e.d)) return;
       if (mergeSnapshot(t, e.k, e.d, Date.now())) this.stats.loaded++;
     });
   }

@@ -103,3 +103,24 @@ test('reload keeps the state of same-named servers at the same address', () => {
   );
   assert.equal(second.events, first.events, 'listeners on runtime events survive reloads');
 });
+
+test('a server kept across a reload takes the new settings of its line (checks, weight, backup)', () => {
+  const first = build(`${BASE}backend be\n  server s 127.0.0.1:9001 check inter 2s weight 10\n`).runtime;
+  const s = first.backends.get('be')?.serversByName.get('s');
+  assert.ok(s);
+  s.op = 'DOWN';
+  s.health = 0;
+  s.cur = 3;
+  const second = build(
+    `${BASE}backend be\n  server s 127.0.0.1:9001 check inter 500 rise 3 fall 4 weight 20 backup\n`,
+    first,
+  ).runtime;
+  const t = second.backends.get('be')?.serversByName.get('s');
+  assert.equal(t, s, 'same object: in-flight requests still count on it');
+  assert.equal(t?.model.inter, 500);
+  assert.equal(t?.model.rise, 3);
+  assert.equal(t?.weight, 20);
+  assert.equal(t?.backup, true);
+  assert.equal(t?.op, 'DOWN', 'the check verdict is kept');
+  assert.equal(t?.cur, 3);
+});

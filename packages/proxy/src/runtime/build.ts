@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
-import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, SourceLoc } from '@switchyard/config';
+import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, ServerModel, SourceLoc } from '@switchyard/config';
 import { compileAcls, compileCondition, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
@@ -76,7 +76,8 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         continue;
       }
       const old = prevBackend?.serversByName.get(s.name);
-      const state = old && old.host === s.host && old.port === s.port ? old : newServerState(p.name, s);
+      const state =
+        old && old.host === s.host && old.port === s.port ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);
     }
@@ -273,4 +274,32 @@ function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
       loc: t.loc,
     });
   }
+}
+
+/**
+ * A server kept across a reload (same name and address) keeps its live state (UP/DOWN, admin
+ * state, counters, active requests) but takes the new line's settings: check parameters, backup,
+ * maxconn; a weight changed in the file replaces the runtime weight, and a `disabled` added or
+ * removed in the file sets MAINT/READY. Mutated in place because in-flight requests hold it.
+ */
+function refreshServer(state: ServerState, s: ServerModel): ServerState {
+  const prev = state.model;
+  if (prev === s) return state;
+  const m = state as { -readonly [K in keyof ServerState]: ServerState[K] };
+  m.model = s;
+  m.backup = s.backup;
+  m.maxconn = s.maxconn;
+  if (prev.weight !== s.weight) {
+    m.initialWeight = s.weight;
+    m.weight = s.weight;
+    m.effectiveWeight = s.weight;
+  }
+  if (prev.disabled !== s.disabled) m.admin = s.disabled ? 'MAINT' : 'READY';
+  if (prev.check !== s.check || prev.rise !== s.rise || prev.fall !== s.fall) {
+    m.checked = s.check;
+    // restart the health counter inside the new rise/fall range, keeping the current verdict
+    m.health = !s.check ? 0 : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
+    if (!s.check && state.op === 'DOWN') m.op = 'UP';
+  }
+  return state;
 }

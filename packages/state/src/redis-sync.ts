@@ -350,6 +350,7 @@ export class RedisSync {
       } catch {
         return;
       }
+      if (typeof e !== 'object' || e === null) return;
       const t = this.dir.get(e.t);
       if (!t || sigs.get(e.t) !== e.s || typeof e.k !== 'string' || !Array.isArray(e.d)) return;
       if (mergeSnapshot(t, e.k, e.d, Date.now())) this.stats.loaded++;
@@ -360,7 +361,8 @@ export class RedisSync {
     const recs: AdminRecord[] = [];
     await this.scanValues(this.names.serverPattern, (v) => {
       try {
-        recs.push(JSON.parse(v) as AdminRecord);
+        const r = JSON.parse(v) as AdminRecord | null;
+        if (typeof r === 'object' && r !== null) recs.push(r);
       } catch {}
     });
     for (const r of recs) this.applyAdmin(r);

@@ -100,3 +100,36 @@ test('invalid messages on the channel are ignored', { skip: needs('redis-server'
   assert.equal(rt.backends.get('be')!.servers[0].admin, 'READY');
   assert.equal(layer.status().connected, true);
 });
+
+test('junk stored in Redis does not break loading', { skip: needs('redis-server'), timeout: 30_000 }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const { Redis } = await import('ioredis');
+  const probe = new Redis(redis.url);
+  probe.on('error', () => {});
+  t.after(() => probe.disconnect());
+  for (const [k, v] of [
+    ['switchyard:u3:st:be:a', 'null'],
+    ['switchyard:u3:st:be:b', '5'],
+    ['switchyard:u3:st:be:c', '{"t":"be","s":"ip:server_id","k":7,"d":[1]}'],
+    ['switchyard:u3:st:be:d', '{"t":"be","s":"ip:server_id","k":"10.0.0.9","d":[1,2,"x"]}'],
+    ['switchyard:u3:srv:be/s1:admin', 'null'],
+    ['switchyard:u3:srv:be/s1:weight', '{"b":"be","s":"s1","f":"weight","v":"heavy","w":1,"n":"X"}'],
+  ]) {
+    await probe.set(k, v);
+  }
+  const be = proxy('backend', 'be', 1, {
+    stickTable: table([], { expire: 60_000 }),
+    stickRules: [stick('on', 'src')],
+    servers: [server('s1', 1)],
+  });
+  const rt = runtime(config([be], { redisUrl: redis.url, clusterName: 'u3' }));
+  const layer = createStateLayer(rt, { nodeId: 'J' });
+  t.after(() => layer.stop());
+  await layer.ready();
+  const st = layer.status();
+  assert.equal(st.connected, true);
+  assert.equal(st.sync?.resyncs, 1, 'the initial sync completed');
+  assert.equal(layer.tables.get('be')!.count, 0);
+  assert.equal(rt.backends.get('be')!.servers[0].weight, 1);
+});

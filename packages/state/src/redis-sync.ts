@@ -371,6 +371,11 @@ export class RedisSync {
   private applyAdmin(r: AdminRecord): void {
     if (typeof r.b !== 'string' || typeof r.s !== 'string' || (r.f !== 'admin' && r.f !== 'weight')) return;
     if (!Number.isFinite(r.w) || typeof r.n !== 'string') return;
+    const okValue =
+      r.f === 'admin'
+        ? r.v === 'READY' || r.v === 'DRAIN' || r.v === 'MAINT'
+        : Number.isInteger(r.v) && (r.v as number) >= 0;
+    if (!okValue) return;
     const k = this.names.server(r.b, r.s, r.f);
     const known = this.adminKnown.get(k);
     if (known && (known.w > r.w || (known.w === r.w && known.n === r.n))) return;

@@ -81,6 +81,9 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     jsonLog: args.logFormat === 'json',
     latency: wiring.observeLatency,
   });
+  // A node joining late loads the shared tables and admin states before its first request
+  // (bounded wait: with Redis down it starts from its local state and resynchronises later).
+  await wiring.state.ready();
   try {
     await dp.start();
   } catch (e) {

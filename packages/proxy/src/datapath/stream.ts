@@ -88,8 +88,10 @@ export class Stream implements Queued {
     this.req = req;
     this.res = res;
     this.start = Date.now();
-    const sock = req.socket;
-    this.bytesIn0 = sock.bytesRead;
+    // Request bytes arrive before the request is handed to us (often the whole request in one
+    // read), so the count starts where the previous request on this connection ended.
+    const sock = req.socket as CountedSocket;
+    this.bytesIn0 = sock[READ_MARK] ?? 0;
     this.bytesOut0 = sock.bytesWritten;
     res.sendDate = false;
     (res as StreamResponse)[STREAM] = this;
@@ -606,20 +608,24 @@ export class Stream implements Queued {
     const fe = this.fe;
     const be = this.be;
     const status = this.status;
-    const sock = this.req.socket;
+    const sock = this.req.socket as CountedSocket;
     const bin = sock.bytesRead - this.bytesIn0;
+    sock[READ_MARK] = sock.bytesRead;
     const bout = sock.bytesWritten - this.bytesOut0;
     countFinished(this, now, bin, bout);
     if (be) this.releaseSlot();
     if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000);
     // txn is missing only when building it failed (internal error before any phase)
     if (this.txn === undefined) return;
-    this.ctx.hooks.requestEnded?.(this.txn, fe, status);
+    this.ctx.hooks.requestEnded?.(this.txn, fe, status, bin, bout);
     if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
   }
 }
 
 const STREAM = Symbol('switchyard.stream');
+/** Client bytes read up to the end of the previous request on a connection. */
+const READ_MARK = Symbol('switchyard.readMark');
+type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
 type StreamResponse = ServerResponse & { [STREAM]?: Stream };
 
 // Shared listeners (no per-request closures): node calls them with the response as `this`.

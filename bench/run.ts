@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, freePort, type Proc, rssMiB, startPinned, stop, waitPort } from './lib/procs.ts';
+import { cpuSeconds, freePort, freePorts, type Proc, rssMiB, startPinned, stop, waitPort } from './lib/procs.ts';
 import { markdown, type Sample, summarize, svgChart } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -274,9 +274,9 @@ async function main() {
   chmodSync(tmp, 0o755);
   mkdirSync(join(tmp, 'www'), { recursive: true });
   writeFileSync(join(tmp, 'www/1m'), Buffer.alloc(1 << 20, 120));
-  const originPorts = [await freePort(), await freePort()];
-  const lcPorts: number[] = [];
-  for (let i = 0; i < 64; i++) lcPorts.push(await freePort());
+  const ports = await freePorts(66);
+  const originPorts = ports.slice(0, 2);
+  const lcPorts = ports.slice(2);
   writeFileSync(join(tmp, 'origin.conf'), originConf([...originPorts, ...lcPorts]));
   const origin = startPinned(LOAD_CPU, 'nginx', ['-c', join(tmp, 'origin.conf'), '-p', tmp]);
   const samples: Sample[] = [];

@@ -16,6 +16,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `n` distinct free ports: all held open at once while asking, so the kernel cannot repeat one. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 /** Resolves once 127.0.0.1:port accepts a connection, rejects after `timeoutMs`. */
 export async function waitPort(port: number, timeoutMs = 15000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -51,6 +51,9 @@ export class Listener {
       requireHostHeader: false,
       joinDuplicateHeaders: false,
       requestTimeout: 0,
+      // Responses stream from undici chunk by chunk; with node's 16 KiB default nearly every
+      // chunk of a large body filled the buffer and paused the server side until 'drain'.
+      highWaterMark: 256 * 1024,
     };
     if (tls) {
       this.http = createHttpsServer({
@@ -67,7 +70,8 @@ export class Listener {
     this.http.on('tlsClientError', (_err: Error, sock: Duplex) => sock.destroy());
     this.http.on('timeout', this.onTimeout);
     this.applyTimeouts();
-    this.net = createNetServer({ pauseOnConnect: true });
+    // noDelay: node:http sets it on the sockets it accepts itself; these are accepted here.
+    this.net = createNetServer({ pauseOnConnect: true, noDelay: true });
     this.net.on('connection', (s: Socket) => this.gate.arrive(this, s));
   }
 

@@ -33,7 +33,7 @@ test('--workers 2: both workers serve, SIGHUP reloads both, SIGTERM stops all wi
     assert.match(await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
   }
   await until(() => (px.stdout().match(/"GET \/ HTTP\/1\.1"/g) ?? []).length >= 2, 10000, 'log lines');
-  for (const m of px.stderr().matchAll(/\[NOTICE\] {2}\((\d+)\) : frontend 'fe' listening/g)) pids.add(m[1]);
+  for (const m of px.stderr().matchAll(/\[NOTICE\] +\((\d+)\) : frontend 'fe' listening/g)) pids.add(m[1]);
   assert.equal(pids.size, 2, 'two worker processes bound the frontend');
 
   writeFile(tmp.dir, 'w.cfg', config(b.port));

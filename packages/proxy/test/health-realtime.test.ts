@@ -99,6 +99,7 @@ test('hang, 500, mid-response close, refused, slow to accept: each detected with
   const half = await answering('HTTP/1.1 200 OK\r\nContent-Le');
   const refused = await closedPort();
   const slow = await nonAccepting();
+  assert.ok(slow || process.env.CI !== 'true', 'CI=true and python3 is missing (slow-to-accept case)');
   t.after(async () => {
     await hang.close();
     await err500.close();

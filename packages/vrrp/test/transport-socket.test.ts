@@ -4,10 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { needsRoot } from '../../../test/helpers/system.ts';
 import { AUTH_NONE, encodePacket, parseIPv4, type ReceivedPacket } from '../src/codec/index.ts';
 import { DropLog, loadAddon, RawVrrpSocket, reportVrrpState, TransportError } from '../src/transport/index.ts';
-
-const isRoot = process.getuid?.() === 0;
 
 test('drop log: first drop per reason logged, then at most one line per interval with the suppressed count', () => {
   let now = 0;
@@ -80,7 +79,7 @@ test('addon: system errors carry errno codes; unknown interface is a TransportEr
 });
 
 test('raw socket on loopback: a sent advert comes back through uv_poll, IP header and all', {
-  skip: isRoot ? false : 'needs root (raw sockets)',
+  skip: needsRoot(),
 }, async (t) => {
   const lo = parseIPv4('127.0.0.1')!;
   const got: ReceivedPacket[] = [];

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { HttpCheckModel, ProxyModel, ServerModel } from '@switchyard/config';
+import { type HttpCheckModel, newProxy, type ProxyModel, type ServerModel } from '@switchyard/config';
 import type { HealthClock } from '../src/health/engine.ts';
 import { newBackendCounters } from '../src/runtime/counters.ts';
 import type { ProxyLogger } from '../src/runtime/log-types.ts';
@@ -55,39 +55,10 @@ export function backendModel(name: string, servers: ServerModel[], over: Partial
     s.id = i + 1;
   });
   return {
-    kind: 'backend',
-    name,
+    ...newProxy('backend', name, loc),
     id: 1,
-    mode: 'http',
     timeouts: { connect: 5000, server: 30000, client: 30000 },
-    logs: [],
-    options: {
-      httplog: false,
-      httplogClf: false,
-      dontlognull: false,
-      dontlogNormal: false,
-      logasap: false,
-      connMode: 'keep-alive',
-      allbackups: false,
-      abortonclose: false,
-      httpBufferRequest: false,
-      persist: false,
-      logHealthChecks: false,
-    },
-    acls: [],
-    httpRequest: [],
-    httpResponse: [],
-    redirects: [],
-    disabled: false,
-    binds: [],
-    useBackends: [],
-    balance: { algo: 'roundrobin', options: {} },
-    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
     servers,
-    retries: 3,
-    stickRules: [],
-    errorFiles: {},
-    loc,
     ...over,
   };
 }

@@ -8,6 +8,7 @@ import type {
   StickRuleModel,
   StickTableModel,
 } from '@switchyard/config';
+import { newProxy, newServerParams } from '@switchyard/config';
 import {
   type BackendRuntime,
   type HttpTxn,
@@ -22,26 +23,7 @@ import {
 export const loc = (line: number) => ({ file: 'test.cfg', line });
 
 export function server(name: string, id: number, extra: Partial<ServerModel> = {}): ServerModel {
-  return {
-    name,
-    host: '127.0.0.1',
-    port: 8000 + id,
-    weight: 1,
-    backup: false,
-    disabled: false,
-    check: false,
-    inter: 2000,
-    rise: 2,
-    fall: 3,
-    agentCheck: false,
-    errorLimit: 10,
-    onError: 'fail-check',
-    ssl: false,
-    verify: 'required',
-    id,
-    loc: loc(100 + id),
-    ...extra,
-  };
+  return { ...newServerParams(), name, host: '127.0.0.1', port: 8000 + id, id, loc: loc(100 + id), ...extra };
 }
 
 export function proxy(
@@ -50,42 +32,7 @@ export function proxy(
   line: number,
   extra: Partial<ProxyModel> = {},
 ): ProxyModel {
-  return {
-    kind,
-    name,
-    id: line,
-    mode: 'http',
-    timeouts: {},
-    logs: [],
-    options: {
-      httplog: false,
-      httplogClf: false,
-      dontlognull: false,
-      dontlogNormal: false,
-      logasap: false,
-      connMode: 'keep-alive',
-      allbackups: false,
-      abortonclose: false,
-      httpBufferRequest: false,
-      persist: false,
-      logHealthChecks: false,
-    },
-    acls: [],
-    httpRequest: [],
-    httpResponse: [],
-    redirects: [],
-    disabled: false,
-    binds: [],
-    useBackends: [],
-    balance: { algo: 'roundrobin', options: {} },
-    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
-    servers: [],
-    retries: 3,
-    stickRules: [],
-    errorFiles: {},
-    loc: loc(line),
-    ...extra,
-  };
+  return { ...newProxy(kind, name, loc(line)), id: line, ...extra };
 }
 
 export function table(store: StickTableModel['store'], extra: Partial<StickTableModel> = {}): StickTableModel {

@@ -4,7 +4,14 @@
  * is the real one from packages/proxy/src/runtime/server-control.ts.
  */
 import { EventEmitter } from 'node:events';
-import type { ConfigModel, ProxyModel, ServerModel, StatsModel, StatsSocketModel } from '@switchyard/config';
+import {
+  type ConfigModel,
+  newProxy,
+  type ProxyModel,
+  type ServerModel,
+  type StatsModel,
+  type StatsSocketModel,
+} from '@switchyard/config';
 import {
   type BackendRuntime,
   type FrontendRuntime,
@@ -51,42 +58,8 @@ export function proxyModel(
   id: number,
   over: Partial<ProxyModel> = {},
 ): ProxyModel {
-  return {
-    kind,
-    name,
-    id,
-    mode: 'http',
-    timeouts: {},
-    logs: [],
-    options: {
-      httplog: false,
-      httplogClf: false,
-      dontlognull: false,
-      dontlogNormal: false,
-      logasap: false,
-      connMode: 'keep-alive',
-      allbackups: false,
-      abortonclose: false,
-      httpBufferRequest: false,
-      persist: false,
-      logHealthChecks: false,
-    },
-    acls: [],
-    httpRequest: [],
-    httpResponse: [],
-    redirects: [],
-    disabled: false,
-    binds: kind === 'backend' ? [] : [{ host: '127.0.0.1', port: 0, options: {}, loc }],
-    useBackends: [],
-    balance: { algo: 'roundrobin', options: {} },
-    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
-    servers: [],
-    retries: 3,
-    stickRules: [],
-    errorFiles: {},
-    loc,
-    ...over,
-  };
+  const binds = kind === 'backend' ? [] : [{ host: '127.0.0.1', port: 0, options: {}, loc }];
+  return { ...newProxy(kind, name, loc), id, binds, ...over };
 }
 
 export function statsModel(over: Partial<StatsModel> = {}): StatsModel {

@@ -1,0 +1,163 @@
+/**
+ * @switchyard/netprobe: health-check sockets on a native epoll thread (packages/netprobe/native).
+ * A probe connects, optionally sends prepared bytes, reads until its mode's stop rule, and reports
+ * one final event (or, for `httpBody`, partial reads first). Judging the bytes is the caller's job.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Where a probe stops reading. `connect`: as soon as the connection opens (closed with a reset).
+ * `http`: when the response head is complete, the first 5 bytes are not `HTTP/`, `maxBytes` are
+ * read, the peer closes or the read deadline passes. `httpBody`: the same, but once the head is
+ * complete every read is reported as `partial` until the caller cancels. `line`: at the first `\n`.
+ */
+export const ProbeMode = { connect: 0, http: 1, httpBody: 2, line: 3 } as const;
+export type ProbeMode = (typeof ProbeMode)[keyof typeof ProbeMode];
+
+/** What a report says. Every event but `partial` is final (the socket is closed). */
+export const ProbeEvent = {
+  /** `connect` mode: the connection opened. */
+  connected: 0,
+  /** The stop rule was met; `data` holds what was read. */
+  done: 1,
+  /** `httpBody` mode: more bytes after a complete head; the probe goes on until cancelled. */
+  partial: 2,
+  /** The peer closed; `data` holds what was read. */
+  eof: 3,
+  connectError: 4,
+  readError: 5,
+  writeError: 6,
+  connectTimeout: 7,
+  readTimeout: 8,
+} as const;
+export type ProbeEvent = (typeof ProbeEvent)[keyof typeof ProbeEvent];
+
+/** One probe: an IP literal (v4 or v6) and port, deadlines in ms, bytes to send after connect. */
+export interface ProbeRequest {
+  host: string;
+  port: number;
+  mode: ProbeMode;
+  /** Bound on the connect, from the call. */
+  connectMs: number;
+  /** Bound on the exchange, from the moment the connection opens. */
+  readMs: number;
+  /** Stop after the read that reaches this many bytes. */
+  maxBytes: number;
+  send?: Buffer;
+}
+
+/**
+ * A report: `errno` is the positive errno of error events (0 otherwise), `durationMs` the time
+ * since the call, `data` the bytes read so far (undefined for `connect` mode and early failures).
+ */
+export type ProbeReport = (event: ProbeEvent, errno: number, durationMs: number, data: Buffer | undefined) => void;
+
+/** Stops a probe: its socket is closed and no further report is delivered. */
+export type CancelProbe = () => void;
+
+export interface NetProbe {
+  /** Starts a probe; undefined when `req.host` is not an IP literal (resolve it, or use another way). */
+  start(req: ProbeRequest, report: ProbeReport): CancelProbe | undefined;
+  /** Probes whose callback is still due. */
+  readonly inFlight: number;
+  /** Sockets the native thread still holds (cancelled ones close asynchronously). */
+  nativeActive(): number;
+}
+
+/** Raised when the addon is missing, fails to load or is not supported here; `code` is stable. */
+export class NetProbeUnavailableError extends Error {
+  readonly code = 'NETPROBE_NATIVE_MISSING';
+}
+
+interface Addon {
+  supported: boolean;
+  init(dispatch: (id: number, event: ProbeEvent, errno: number, ms: number, data: Buffer | undefined) => void): void;
+  submit(
+    id: number,
+    host: string,
+    port: number,
+    mode: number,
+    connectMs: number,
+    readMs: number,
+    maxBytes: number,
+    send?: Buffer,
+  ): boolean;
+  cancel(id: number): void;
+  ref(): void;
+  unref(): void;
+  active(): number;
+}
+
+/** Path of the built addon. */
+export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/netprobe.node', import.meta.url));
+
+let cached: NetProbe | undefined;
+
+/** Loads the addon and starts its thread once per process (or worker); throws NetProbeUnavailableError. */
+export function loadNetProbe(): NetProbe {
+  if (cached) return cached;
+  if (!existsSync(ADDON_PATH)) {
+    throw new NetProbeUnavailableError(
+      `netprobe addon not built (${ADDON_PATH} missing): run \`npm run build:native -w @switchyard/netprobe\` (needs make, a C compiler and python3)`,
+    );
+  }
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+  } catch (err) {
+    throw new NetProbeUnavailableError(`netprobe addon failed to load: ${(err as Error).message}`);
+  }
+  if (!addon.supported)
+    throw new NetProbeUnavailableError('netprobe addon: not supported on this platform (Linux only)');
+  cached = createNetProbe(addon);
+  return cached;
+}
+
+function createNetProbe(addon: Addon): NetProbe {
+  const pending = new Map<number, ProbeReport>();
+  let nextId = 0;
+
+  // The thread's reports keep the event loop alive only while a probe is in flight, like a socket.
+  const forget = (id: number): void => {
+    if (pending.delete(id) && pending.size === 0) addon.unref();
+  };
+
+  addon.init((id, event, errno, ms, data) => {
+    const report = pending.get(id);
+    if (!report) return; // cancelled: the report crossed the cancel
+    if (event !== ProbeEvent.partial) forget(id);
+    report(event, errno, ms, data);
+  });
+
+  return {
+    start(req, report) {
+      do nextId = (nextId + 1) >>> 0;
+      while (pending.has(nextId));
+      const id = nextId;
+      const ok = addon.submit(
+        id,
+        req.host,
+        req.port,
+        req.mode,
+        Math.max(0, Math.floor(req.connectMs)),
+        Math.max(0, Math.floor(req.readMs)),
+        req.maxBytes,
+        req.send,
+      );
+      if (!ok) return undefined;
+      if (pending.size === 0) addon.ref();
+      pending.set(id, report);
+      return () => {
+        if (!pending.has(id)) return;
+        forget(id);
+        addon.cancel(id);
+      };
+    },
+    get inFlight() {
+      return pending.size;
+    },
+    nativeActive: () => addon.active(),
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The addon on its own, against real loopback sockets: each mode's stop rule, errors, cancel, and
+ * that its thread never keeps a process (or a worker) from ending.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ADDON_PATH, type NetProbe, ProbeEvent, ProbeMode, type ProbeRequest } from '../src/index.ts';
+import { requireAddon } from './require-addon.ts';
+
+interface Report {
+  event: number;
+  errno: number;
+  data?: string;
+}
+
+async function listen(onConn: (s: Socket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => {
+    s.on('error', () => {});
+    onConn(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+function probe(np: NetProbe, req: Partial<ProbeRequest> & { port: number }): Promise<Report[]> {
+  const reports: Report[] = [];
+  return new Promise((resolve) => {
+    const cancel = np.start(
+      { host: '127.0.0.1', mode: ProbeMode.connect, connectMs: 1000, readMs: 1000, maxBytes: 16384, ...req },
+      (event, errno, _ms, data) => {
+        reports.push({ event, errno, data: data?.toString('latin1') });
+        if (event !== ProbeEvent.partial) resolve(reports);
+        else if (reports.length >= 3) {
+          cancel?.();
+          resolve(reports);
+        }
+      },
+    );
+    assert.ok(cancel, 'started');
+  });
+}
+
+test('connect mode: connected, then the server sees a reset', async (t) => {
+  const np = requireAddon(t);
+  if (!np) return;
+  let serverErr = '';
+  const { server, port } = await listen((s) => {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      serverErr = e.code ?? '';
+    });
+    s.resume();
+  });
+  t.after(() => server.close());
+  assert.deepEqual(await probe(np, { port }), [{ event: ProbeEvent.connected, errno: 0, data: undefined }]);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(serverErr, 'ECONNRESET');
+});
+
+test('connect errors carry the errno; names are not IP literals', async (t) => {
+  const np = requireAddon(t);
+  if (!np) return;
+  const { server, port } = await listen(() => {});
+  await new Promise((r) => server.close(r));
+  const [r] = await probe(np, { port });
+  assert.equal(r?.event, ProbeEvent.connectError);
+  assert.equal(r?.errno, 111); // ECONNREFUSED on Linux
+  assert.equal(
+    np.start({ host: 'localhost', port, mode: 0, connectMs: 1, readMs: 1, maxBytes: 1 }, () => {}),
+    undefined,
+  );
+});
+
+test('http mode stops at the end of the head, even on a connection kept open', async (t) => {
+  const np = requireAddon(t);
+  if (!np) return;
+  const { server, port } = await listen((s) => s.once('data', () => s.write('HTTP/1.1 200 OK\r\n\r\nbody')));
+  t.after(() => server.close());
+  const reports = await probe(np, { port, mode: ProbeMode.http, send: Buffer.from('GET / HTTP/1.1\r\n\r\n') });
+  assert.deepEqual(reports, [{ event: ProbeEvent.done, errno: 0, data: 'HTTP/1.1 200 OK\r\n\r\nbody' }]);
+});
+
+test('httpBody mode reports each read after the head until cancelled', async (t) => {
+  const np = requireAddon(t);
+  if (!np) return;
+  const { server, port } = await listen((s) =>
+    s.once('data', async () => {
+      for (const part of ['HTTP/1.1 200 OK\r\n\r\n', 'a', 'b']) {
+        s.write(part);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    }),
+  );
+  t.after(() => server.close());
+  const reports = await probe(np, { port, mode: ProbeMode.httpBody, send: Buffer.from('GET /\r\n\r\n') });
+  assert.deepEqual(
+    reports.map((r) => [r.event, r.data]),
+    [
+      [ProbeEvent.partial, 'HTTP/1.1 200 OK\r\n\r\n'],
+      [ProbeEvent.partial, 'HTTP/1.1 200 OK\r\n\r\na'],
+      [ProbeEvent.partial, 'HTTP/1.1 200 OK\r\n\r\nab'],
+    ],
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(np.nativeActive(), 0);
+});
+
+test('line mode stops at the first newline; the read timeout runs from the connect', async (t) => {
+  const np = requireAddon(t);
+  if (!np) return;
+  const { server, port } = await listen((s) => s.write('up 50%\nmore\n'));
+  const quiet = await listen(() => {});
+  t.after(() => {
+    server.close();
+    quiet.server.close();
+  });
+  assert.deepEqual(await probe(np, { port, mode: ProbeMode.line, maxBytes: 1024 }), [
+    { event: ProbeEvent.done, errno: 0, data: 'up 50%\nmore\n' },
+  ]);
+  const t0 = performance.now();
+  const [r] = await probe(np, { port: quiet.port, mode: ProbeMode.line, connectMs: 50, readMs: 250 });
+  assert.equal(r?.event, ProbeEvent.readTimeout);
+  assert.ok(performance.now() - t0 >= 240);
+});
+
+test('a process with a probe in flight waits for it, then exits; cancel lets it exit at once', () => {
+  const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+  const script = `
+    import { createServer } from 'node:net';
+    const { loadNetProbe, ProbeMode } = await import(${JSON.stringify(index)});
+    let np;
+    try { np = loadNetProbe(); } catch { console.log('missing'); process.exit(0); }
+    const server = createServer(() => {}).listen(0, '127.0.0.1', () => {
+      const port = server.address().port;
+      server.unref();
+      const req = { host: '127.0.0.1', port, mode: ProbeMode.line, connectMs: 1000, readMs: 300, maxBytes: 10 };
+      np.start(req, (ev) => console.log('report', ev));
+      const cancel = np.start(req, () => console.log('cancelled probe reported'));
+      cancel();
+    });
+  `;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 10000,
+  });
+  if (r.stdout.trim() === 'missing') {
+    assert.notEqual(process.env.CI, 'true', 'CI=true and the netprobe addon is missing');
+    return;
+  }
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `report ${ProbeEvent.readTimeout}`);
+  assert.ok(Date.now() - t0 < 8000);
+});
+
+test('a worker using the addon terminates cleanly with probes in flight', async (t) => {
+  const np = requireAddon(t);
+  if (!np) return;
+  const { server, port } = await listen(() => {});
+  t.after(() => server.close());
+  // The raw addon (a worker does not get tsx's loader): init, then ten probes that would hang.
+  const w = new Worker(
+    `
+    const { parentPort } = require('node:worker_threads');
+    const addon = require(${JSON.stringify(ADDON_PATH)});
+    addon.init(() => {});
+    addon.ref();
+    for (let i = 1; i <= 10; i++) addon.submit(i, '127.0.0.1', ${port}, 3, 1000, 60000, 10);
+    setTimeout(() => parentPort.postMessage(addon.active()), 100);
+  `,
+    { eval: true },
+  );
+  const inFlight = await new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  assert.equal(inFlight, 10);
+  assert.equal(await w.terminate(), 1);
+});

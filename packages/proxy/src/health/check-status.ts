@@ -66,6 +66,23 @@ export function formatCheckReason(r: CheckResult): string {
   return out;
 }
 
+/** Errors of the connect phase HAProxy counts as a connection problem (L4CON); others are SOCKERR. */
+const L4_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** The result of a check whose connection could not be opened: L4CON or SOCKERR, with the error's words. */
+export function connectFailure(err: NodeJS.ErrnoException): CheckResult {
+  return { status: L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR', info: describeSocketError(err) };
+}
+
 /** Text of a socket error as HAProxy shows it (strerror words), e.g. `Connection refused`. */
 export function describeSocketError(err: NodeJS.ErrnoException): string {
   switch (err.code) {

@@ -187,6 +187,29 @@ export function dechunk(raw: Buffer): Buffer {
 }
 
 /**
+ * The verdict on the response bytes received so far, or undefined while more are needed: the head
+ * must be complete, and the body too when an expect rule reads it (Content-Length reached, the
+ * buffer full, or `closed`: the peer closed and no more will come). Every transport judges here.
+ */
+export function judgeResponse(
+  c: CompiledHttpCheck,
+  buf: Buffer,
+  closed: boolean,
+  serverDown = false,
+): CheckResult | undefined {
+  const head = parseResponseHead(buf);
+  if (head === 'invalid') return { status: 'L7RSP' };
+  if (head === 'incomplete') return closed ? { status: 'L7RSP' } : undefined;
+  if (!c.needsBody) return evaluateResponse(c, head, '', serverDown);
+  const raw = buf.subarray(head.bodyStart);
+  const full = buf.length >= CHECK_BUFFER_SIZE;
+  const haveAll = head.contentLength !== undefined && raw.length >= head.contentLength;
+  if (!closed && !full && !haveAll) return undefined;
+  const body = head.chunked ? dechunk(raw) : raw;
+  return evaluateResponse(c, head, body.toString('latin1'), serverDown);
+}
+
+/**
  * The verdict on a complete (or buffer-full) response, as HAProxy gives it: L7OK, L7OKC
  * (404 with disable-on-404, unless `serverDown`), L7STS (status rule failed; info = reason phrase) or L7RSP (content
  * rule failed). Without expect rules, 2xx and 3xx pass.

@@ -6,14 +6,8 @@
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { CheckResult } from '../runtime/server-state.ts';
-import { describeSocketError } from './check-status.ts';
-import {
-  CHECK_BUFFER_SIZE,
-  type CompiledHttpCheck,
-  dechunk,
-  evaluateResponse,
-  parseResponseHead,
-} from './http-check.ts';
+import { connectFailure, describeSocketError } from './check-status.ts';
+import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 
 /** Where and how long: connect is bounded by `connectMs`, the exchange after it by `readMs`. */
 export interface ProbeSpec {
@@ -29,17 +23,6 @@ export interface ProbeSpec {
 
 /** Cancels an in-flight probe (its callback is then never called). */
 export type CancelProbe = () => void;
-
-const L4_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /**
  * Runs a health check: TCP connect only (L4OK/L4TOUT/L4CON/SOCKERR), a TLS handshake
@@ -79,25 +62,8 @@ export function probeCheck(
     const buf =
       chunks === undefined ? Buffer.alloc(0) : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     if (chunks && chunks.length > 1) chunks = [buf];
-    const head = parseResponseHead(buf);
-    if (head === 'invalid') {
-      finish({ status: 'L7RSP' });
-      return;
-    }
-    if (head === 'incomplete') {
-      if (closed) finish({ status: 'L7RSP' });
-      return;
-    }
-    if (!http.needsBody) {
-      finish(evaluateResponse(http, head, '', spec.serverDown));
-      return;
-    }
-    const raw = buf.subarray(head.bodyStart);
-    const full = buf.length >= CHECK_BUFFER_SIZE;
-    const haveAll = head.contentLength !== undefined && raw.length >= head.contentLength;
-    if (!closed && !full && !haveAll) return;
-    const body = head.chunked ? dechunk(raw) : raw;
-    finish(evaluateResponse(http, head, body.toString('latin1'), spec.serverDown));
+    const r = judgeResponse(http, buf, closed, spec.serverDown);
+    if (r) finish(r);
   };
 
   try {
@@ -119,9 +85,7 @@ export function probeCheck(
       sock.resetAndDestroy();
       finish({ status: 'L4OK' });
     });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      finish({ status: L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR', info: describeSocketError(err) });
-    });
+    sock.once('error', (err: NodeJS.ErrnoException) => finish(connectFailure(err)));
     return cancel;
   }
   // Without TLS the connection is usable as soon as it opens; with TLS after the handshake.
@@ -153,10 +117,7 @@ export function probeCheck(
     judge(received >= CHECK_BUFFER_SIZE);
   });
   sock.on('error', (err: NodeJS.ErrnoException) => {
-    if (!connected) {
-      const status = L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR';
-      return finish({ status, info: describeSocketError(err) });
-    }
+    if (!connected) return finish(connectFailure(err));
     if (!secure) {
       finish({ status: 'L6RSP', info: err.message });
       return;
@@ -182,7 +143,15 @@ export function probeCheck(
 export type AgentOutcome = { ok: true; line: string; durationMs: number } | { ok: false; result: CheckResult };
 
 /** Longest agent reply read (HAProxy reads one line from a small buffer). */
-const AGENT_MAX = 1024;
+export const AGENT_MAX = 1024;
+
+/** The outcome of an agent exchange from the text it returned: its first line, or L7RSP when empty. */
+export function agentOutcome(text: string, durationMs: number): AgentOutcome {
+  const nl = text.indexOf('\n');
+  const line = (nl >= 0 ? text.slice(0, nl) : text).replace(/\r$/, '');
+  if (line.trim() === '') return { ok: false, result: { status: 'L7RSP', info: 'empty agent reply', durationMs } };
+  return { ok: true, line, durationMs };
+}
 
 /** Connects to an agent, sends `send` if any, and reads one reply line (up to `\n` or close). */
 export function probeAgent(spec: ProbeSpec, send: string | undefined, done: (o: AgentOutcome) => void): CancelProbe {
@@ -200,13 +169,7 @@ export function probeAgent(spec: ProbeSpec, send: string | undefined, done: (o: 
     done(o);
   };
   const ms = (): number => Math.round(performance.now() - start);
-  const reply = (): void => {
-    const nl = text.indexOf('\n');
-    const line = (nl >= 0 ? text.slice(0, nl) : text).replace(/\r$/, '');
-    if (line.trim() === '')
-      finish({ ok: false, result: { status: 'L7RSP', info: 'empty agent reply', durationMs: ms() } });
-    else finish({ ok: true, line, durationMs: ms() });
-  };
+  const reply = (): void => finish(agentOutcome(text, ms()));
   timer = setTimeout(
     () => finish({ ok: false, result: { status: connected ? 'L7TOUT' : 'L4TOUT', durationMs: ms() } }),
     spec.connectMs,
@@ -224,8 +187,8 @@ export function probeAgent(spec: ProbeSpec, send: string | undefined, done: (o: 
   });
   sock.on('error', (err: NodeJS.ErrnoException) => {
     if (connected && text.length > 0) return reply();
-    const status = connected ? 'L7RSP' : L4_ERRORS.has(err.code ?? '') ? 'L4CON' : 'SOCKERR';
-    finish({ ok: false, result: { status, info: describeSocketError(err), durationMs: ms() } });
+    const r = connected ? { status: 'L7RSP', info: describeSocketError(err) } : connectFailure(err);
+    finish({ ok: false, result: { ...r, durationMs: ms() } });
   });
   sock.on('close', () => {
     if (connected) reply();

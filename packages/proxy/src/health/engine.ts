@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import { stderrLine } from '../log/logger.ts';
 import type { TrafficObserver, TrafficOutcome } from '../runtime/hooks.ts';
 import {
   advanceWarmup,
@@ -21,8 +22,9 @@ import { agentInfo, parseAgentReply } from './agent-reply.ts';
 import { formatCheckReason, isPassed } from './check-status.ts';
 import { checkInterval, healthStatusText, nextHealth } from './health-counter.ts';
 import { type CompiledHttpCheck, compileHttpCheck, HealthConfigError } from './http-check.ts';
+import { defaultCheckTransport } from './native-probe.ts';
 import { classifyOutcome, hanaDescription } from './passive.ts';
-import { type AgentOutcome, type CancelProbe, type ProbeSpec, probeAgent, probeCheck } from './probe.ts';
+import type { AgentOutcome, CancelProbe, ProbeSpec } from './probe.ts';
 
 /** Timer functions the engine uses; tests pass a fake clock. */
 export interface HealthClock {
@@ -31,7 +33,10 @@ export interface HealthClock {
   clearTimeout(handle: unknown): void;
 }
 
-/** How checks reach the network; the default opens real sockets (probe.ts). */
+/**
+ * How checks reach the network. The default is the native transport (native-probe.ts, sockets on
+ * the netprobe addon's thread), or the JS probe (probe.ts) when the addon is not built.
+ */
 export interface CheckTransport {
   check(spec: ProbeSpec, http: CompiledHttpCheck | undefined, done: (r: CheckResult) => void): CancelProbe;
   agent(spec: ProbeSpec, send: string | undefined, done: (o: AgentOutcome) => void): CancelProbe;
@@ -84,7 +89,15 @@ const realClock: HealthClock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-const realTransport: CheckTransport = { check: probeCheck, agent: probeAgent };
+let warnedJsFallback = false;
+
+/** Says once per process that checks fall back to the JS probe, and why. */
+function warnJsFallback(reason: string | undefined): void {
+  if (warnedJsFallback) return;
+  warnedJsFallback = true;
+  const msg = `health checks use the JavaScript probe (more CPU per check): ${reason ?? 'native transport unavailable'}`;
+  process.stderr.write(stderrLine('WARNING', process.pid, msg));
+}
 
 const caCache = new Map<string, Buffer | string>();
 
@@ -126,7 +139,11 @@ function checkTls(s: ServerState): ConnectionOptions | string | undefined {
  */
 export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions = {}): HealthEngine {
   const clock = opts.clock ?? realClock;
-  const transport = opts.transport ?? realTransport;
+  // A transport passed in (tests, bench) is used as is; the default may warn at start.
+  const chosen = opts.transport
+    ? { native: true, transport: opts.transport, reason: undefined }
+    : defaultCheckTransport();
+  const transport = chosen.transport;
   const random = opts.random ?? Math.random;
   const spread = Math.min(50, Math.max(0, rt.config.global.spreadChecks ?? 0));
   const entries = new Map<ServerState, Entry>();
@@ -348,6 +365,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     start() {
       if (running) return;
       running = true;
+      if (!chosen.native && entries.size > 0) warnJsFallback(chosen.reason);
       rt.events.on('server-state', onServerState);
       const all = [...entries.values()];
       const checks = all.filter((e) => e.s.model.check);

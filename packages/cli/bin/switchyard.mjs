@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// Entry point of the `switchyard` command: loads the TypeScript sources through tsx's loader
-// (registered once at start; no per-request cost) and hands over to src/main.ts.
-// A reload signal that arrives while the sources load must not kill the process (the default
+// Entry point of the `switchyard` command. Runs dist/main.js (the bundle scripts/build.mjs makes
+// from packages/*/src; `npm ci` builds it) when it is newer than every source file; otherwise, or
+// with SWITCHYARD_FROM_SOURCE=1, the TypeScript sources through tsx's loader, so an edited source
+// is never run stale. Both end in src/main.ts's main().
+import cluster from 'node:cluster';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// A reload signal that arrives while the code loads must not kill the process (the default
 // action): remember it; the proxy reloads once it is serving.
 let reloadRequested = false;
 const early = () => {
@@ -17,10 +24,57 @@ const startSignals = {
   },
 };
 
+const root = join(import.meta.dirname, '../../..');
+const bundle = join(root, 'dist/main.js');
+
+function mtimeMs(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** True when some file under `dir` was modified after `than` (ms). */
+function newerUnder(dir, than) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory() ? newerUnder(p, than) : mtimeMs(p) > than) return true;
+  }
+  return false;
+}
+
+/** dist/main.js exists and no file under packages/<name>/src is newer. */
+function bundleIsFresh() {
+  const built = mtimeMs(bundle);
+  if (built < 0) return false;
+  const packages = join(root, 'packages');
+  return !readdirSync(packages).some((name) => newerUnder(join(packages, name, 'src'), built));
+}
+
+// A --workers worker runs what its primary runs (same code on both ends of the IPC), even if a
+// source changed since the primary started.
+const inherited = cluster.isWorker ? process.env.SWITCHYARD_CODE_PATH : undefined;
+const useBundle =
+  process.env.SWITCHYARD_FROM_SOURCE !== '1' &&
+  (inherited ? inherited === 'dist' && mtimeMs(bundle) >= 0 : bundleIsFresh());
+process.env.SWITCHYARD_CODE_PATH = useBundle ? 'dist' : 'source';
+
 // Loaded only now, so the handlers above are in place while it loads.
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src/main.ts');
+let main;
+if (useBundle) {
+  ({ main } = await import(pathToFileURL(bundle).href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/main.ts'));
+}
 try {
   await main(process.argv.slice(2), startSignals);
 } catch (e) {

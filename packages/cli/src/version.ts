@@ -1,6 +1,16 @@
 /** `switchyard -v` / `-vv`. */
 import { readFileSync } from 'node:fs';
 
+/** Defined (true) by scripts/build.mjs in dist/main.js; undeclared when running the sources. */
+declare const SWITCHYARD_BUNDLE: boolean | undefined;
+
+/** What this process runs: the bundle or the TypeScript sources (through tsx). */
+export function codeOrigin(): string {
+  return typeof SWITCHYARD_BUNDLE !== 'undefined'
+    ? 'dist/main.js (built by scripts/build.mjs)'
+    : 'TypeScript sources through tsx';
+}
+
 /** The package version from the repository's package.json. */
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -16,6 +26,7 @@ export function versionText(verbose: boolean): string {
     out += `Running on: Node.js ${process.version} ${process.platform}/${process.arch}\n`;
     out += `OpenSSL: ${process.versions.openssl}\n`;
     out += 'Upstream HTTP client: undici 7; syslog over UDP; TLS termination via node:tls\n';
+    out += `Code: ${codeOrigin()}\n`;
   }
   return out;
 }

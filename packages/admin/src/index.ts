@@ -20,6 +20,7 @@
  * relayAdminChanges() before forking; each worker passes clusterControl(control, () => rt) as
  * `control`, so a change made through one worker reaches them all.
  */
+import type { ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
 import type { ProxyRuntime, ServiceHandlers } from '@switchyard/proxy';
@@ -27,8 +28,8 @@ import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from './actions.ts';
 import type { CliContext } from './cli/commands.ts';
 import { closeCliSocket, listenCliSocket, prepareSocketPath } from './cli/socket-server.ts';
-import { type AdminConditionCompiler, createHttpService } from './http/service.ts';
-import { createExporterRegistries } from './metrics/exporter.ts';
+import { type AdminConditionCompiler, createHttpService, type HttpService } from './http/service.ts';
+import { createExporterRegistries, type ExporterRegistries } from './metrics/exporter.ts';
 import { LatencyHistograms } from './metrics/latency.ts';
 
 export type { ServerControl } from './actions.ts';
@@ -107,6 +108,14 @@ function socketKey(s: StatsSocketModel): string {
   return JSON.stringify([s.kind, s.path, s.host, s.port, s.mode, s.level]);
 }
 
+/**
+ * True when `rt` serves anything over HTTP from here: a `stats` page (`/metrics` included) or
+ * `http-request use-service prometheus-exporter`. Only then are fastify and prom-client loaded.
+ */
+export function servesHttp(rt: ProxyRuntime): boolean {
+  return rt.config.proxies.some((p) => p.stats?.enabled || p.httpRequest.some((r) => r.action === 'use-service'));
+}
+
 /** Creates the admin side over `rt`. */
 export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise<Admin> {
   checkConfig(rt, opts);
@@ -117,17 +126,38 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
   const refreshScrape = async () => {
     if (opts.nodeView) scraped = await opts.nodeView().catch(() => undefined);
   };
-  const registries = createExporterRegistries({ runtime: () => scraped ?? current, version: opts.version, latency });
-  const http = await createHttpService({
-    runtime: () => current,
-    control: opts.control,
-    registries,
-    version: opts.version,
-    pid: opts.pid,
-    compileAdmin: opts.compileAdmin,
-    nodeView: opts.nodeView,
-    beforeMetrics: refreshScrape,
-  });
+  let registries: ExporterRegistries | undefined;
+  const exporter = () =>
+    (registries ??= createExporterRegistries({ runtime: () => scraped ?? current, version: opts.version, latency }));
+  // The HTTP side is built when a configuration needs it (at start, on reload), so a process
+  // without stats or exporter never loads fastify; a request arriving before (a reload adds a
+  // stats listener: the datapath swaps first) waits for it.
+  let http: HttpService | undefined;
+  let building: Promise<HttpService> | undefined;
+  const ensureHttp = (): Promise<HttpService> =>
+    (building ??= createHttpService({
+      runtime: () => current,
+      control: opts.control,
+      registries: exporter,
+      version: opts.version,
+      pid: opts.pid,
+      compileAdmin: opts.compileAdmin,
+      nodeView: opts.nodeView,
+      beforeMetrics: refreshScrape,
+    }).then((h) => (http = h)));
+  if (servesHttp(rt)) await ensureHttp();
+  const later = (res: ServerResponse, serve: (h: HttpService) => void) => {
+    ensureHttp().then(serve, (e: Error) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`${e.message}\n`);
+    });
+  };
+  const handlers: Required<ServiceHandlers> = {
+    stats: (req, res, fe, stats, txn) =>
+      http ? http.stats(req, res, fe, stats, txn) : later(res, (h) => h.stats(req, res, fe, stats, txn)),
+    prometheus: (req, res, txn) =>
+      http ? http.prometheus(req, res, txn) : later(res, (h) => h.prometheus(req, res, txn)),
+  };
   const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
   const cli: CliContext = {
     runtime: () => current,
@@ -152,16 +182,17 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
   };
 
   return {
-    handlers: { stats: http.stats, prometheus: http.prometheus },
+    handlers,
     startSockets: () => openSockets(current.config.global.statsSockets),
     async stop() {
       for (const s of sockets.values()) await closeCliSocket(s.server, s.model);
       sockets.clear();
-      await http.close();
+      if (building) await (await building).close();
     },
     async swapRuntime(next) {
       checkConfig(next, opts);
       current = next;
+      if (servesHttp(next)) await ensureHttp();
       scraped = undefined;
       latency.prune((b, s) => {
         const be = next.backends.get(b);
@@ -170,6 +201,6 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
       if (sockets.size > 0) await openSockets(next.config.global.statsSockets);
     },
     observeLatency: (b, s, sec) => latency.observe(b, s, sec),
-    renderMetrics: () => refreshScrape().then(() => registries.all.metrics()),
+    renderMetrics: () => refreshScrape().then(() => exporter().all.metrics()),
   };
 }

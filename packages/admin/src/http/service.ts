@@ -4,13 +4,15 @@
  * (`serverFactory` captures fastify's request handler; no port of its own is opened).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { ProxyModel, StatsModel } from '@switchyard/config';
 import type { CompiledCondition, FrontendRuntime, HttpTxn, ProxyRuntime } from '@switchyard/proxy';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { Registry } from 'prom-client';
+import type * as FastifyModule from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ServerControl } from '../actions.ts';
-import type { ExporterRegistries } from '../metrics/exporter.ts';
+import { type ExporterRegistries, mergeRegistries } from '../metrics/exporter.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson } from '../stats/json.ts';
 import { collectRows } from '../stats/rows.ts';
@@ -24,7 +26,8 @@ export type AdminConditionCompiler = (stats: StatsModel, proxy: ProxyModel) => C
 export interface HttpServiceDeps {
   runtime(): ProxyRuntime;
   control: ServerControl;
-  registries: ExporterRegistries;
+  /** The exporter's registries, created at the first scrape (prom-client is loaded then). */
+  registries(): ExporterRegistries;
   version: string;
   pid: number;
   compileAdmin?: AdminConditionCompiler;
@@ -92,8 +95,12 @@ export function parseStatsSuffix(rest: string): StatsOptions {
   return o;
 }
 
+const requireDep = createRequire(import.meta.url);
+
 /** Builds the fastify app and returns the two service entry points for the datapath. */
 export async function createHttpService(deps: HttpServiceDeps) {
+  // loaded here, not at import: a configuration without stats or exporter never loads fastify
+  const Fastify = requireDep('fastify') as typeof FastifyModule.default;
   const ctxOf = new WeakMap<IncomingMessage, StatsCtx | PromCtx>();
   const adminConds = new WeakMap<StatsModel, CompiledCondition>();
   let route: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -133,7 +140,8 @@ export async function createHttpService(deps: HttpServiceDeps) {
   const sendMetrics = async (request: FastifyRequest, reply: FastifyReply) => {
     const q = request.query as Record<string, string | string[] | undefined>;
     const scopes = q.scope === undefined ? [] : Array.isArray(q.scope) ? q.scope : [q.scope];
-    const regs = q['no-maint'] !== undefined ? deps.registries.noMaint : deps.registries;
+    const all = deps.registries();
+    const regs = q['no-maint'] !== undefined ? all.noMaint : all;
     let selected: Registry[] | undefined = [];
     for (const sc of scopes) {
       if (sc === '*' || sc === 'all') {
@@ -144,7 +152,7 @@ export async function createHttpService(deps: HttpServiceDeps) {
       if (!r) return reply.code(400).type('text/plain').send(`Unsupported scope '${sc}'.\n`);
       selected.push(r);
     }
-    const reg = !selected || selected.length === 0 ? regs.all : Registry.merge(selected);
+    const reg = !selected || selected.length === 0 ? regs.all : mergeRegistries(selected);
     await deps.beforeMetrics?.();
     const text = await reg.metrics();
     return reply.code(200).header('cache-control', 'no-cache').type(PROM_CONTENT_TYPE).send(text);
@@ -258,5 +266,8 @@ export async function createHttpService(deps: HttpServiceDeps) {
     close: () => app.close(),
   };
 }
+
+/** The stats and exporter entry points for the datapath (createHttpService). */
+export type HttpService = Awaited<ReturnType<typeof createHttpService>>;
 
 export { MAX_POST_BYTES };

@@ -5,9 +5,11 @@
  * per request, except the latency histograms).
  */
 
+import { createRequire } from 'node:module';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import { currentRate, isUsable } from '@switchyard/proxy';
-import { type Metric, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import { VRRP_STATES } from '../cli/vrrp.ts';
 import { backendDowntime, backendWeights, serverDowntime } from '../stats/rows.ts';
 import type { LatencyHistograms } from './latency.ts';
@@ -315,7 +317,20 @@ export interface ExporterRegistries {
   noMaint: { all: Registry; byScope: Record<string, Registry> };
 }
 
+const requireDep = createRequire(import.meta.url);
+
+/** prom-client, loaded on first use: a process that serves no /metrics never loads it. */
+function promClient(): typeof PromClient {
+  return requireDep('prom-client') as typeof PromClient;
+}
+
+/** One registry over the metrics of several (`/metrics?scope=a&scope=b`). */
+export function mergeRegistries(regs: Registry[]): Registry {
+  return promClient().Registry.merge(regs);
+}
+
 function registries(metrics: CustomMetric[]): { all: Registry; byScope: Record<string, Registry> } {
+  const { Registry } = promClient();
   const all = new Registry();
   const byScope: Record<string, Registry> = {};
   for (const k of Object.keys(SCOPES)) byScope[k] = new Registry();

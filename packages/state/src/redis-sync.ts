@@ -13,9 +13,10 @@
  * a node never waits for Redis forever). While Redis is down the node serves from its local copy,
  * logs once, and ioredis reconnects with back-off.
  */
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
 import { applyChange, changeOf, type EntryChange, isEntryTuple, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
@@ -76,6 +77,8 @@ const MERGE_BATCH = 500;
 const REFRESH_MS = 1000;
 
 const SHARED_ORIGINS = new Set(['api', 'stats']);
+
+const requireDep = createRequire(import.meta.url);
 
 export class RedisSync {
   readonly nodeId: string;
@@ -151,11 +154,13 @@ export class RedisSync {
       commandTimeout: 3000,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     };
-    this.pub = new Redis(opts.url, common) as Commander;
+    // ioredis is loaded here, not at import: only a process with a redis-url pays for it
+    const { Redis: Client } = requireDep('ioredis') as { Redis: typeof Redis };
+    this.pub = new Client(opts.url, common) as Commander;
     this.pub.defineCommand('stmerge', { lua: MERGE_LUA });
     this.pub.defineCommand('lwwset', { numberOfKeys: 1, lua: LWW_LUA });
     // the subscriber must queue its SUBSCRIBE until connected, and resubscribes on reconnect
-    this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.sub = new Client(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.pub.on('ready', () => this.onReady());
     this.pub.on('error', (e: Error) => this.onDown(e));
     this.pub.on('close', () => this.onDown());

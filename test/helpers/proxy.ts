@@ -93,12 +93,15 @@ export interface ProxyProcess {
   waitFor(pattern: RegExp | string, ms?: number, stream?: 'stderr' | 'stdout'): Promise<void>;
 }
 
-/** Spawns `switchyard` with `args`; waits for the ready notice unless `waitReady` is false. */
+/**
+ * Spawns `switchyard` with `args`; waits for the ready notice unless `waitReady` is false.
+ * `node` replaces what node runs before `args` (default: the bin script).
+ */
 export async function startProxy(
   args: string[],
-  opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
+  opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv; node?: string[] } = {},
 ): Promise<ProxyProcess> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+  const proc = spawn(process.execPath, [...(opts.node ?? [BIN]), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

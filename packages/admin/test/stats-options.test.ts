@@ -97,6 +97,25 @@ describe('stats options', () => {
     assert.ok(line.includes(',"a,""b""",'), line);
   });
 
+  test('no stats or exporter configured: the HTTP side is built at the first request handed over', async () => {
+    const { servesHttp } = await import('../src/index.ts');
+    // e.g. a reload adds an exporter: the datapath serves it before admin.swapRuntime has run
+    const rt = buildRuntime([
+      proxyModel('frontend', 'web', 2, { defaultBackend: 'app' }),
+      proxyModel('backend', 'app', 3, { servers: [serverModel('s1', 1)] }),
+    ]);
+    assert.equal(servesHttp(rt), false);
+    assert.equal(servesHttp(sampleRuntime()), true);
+    const f = await startFront(rt);
+    try {
+      const r = await fetch(`${f.url('web')}/metrics`);
+      assert.equal(r.status, 200);
+      assert.match(await r.text(), /haproxy_backend_status\{proxy="app",state="UP"\} 1/);
+    } finally {
+      await f.close();
+    }
+  });
+
   test('swapRuntime: sockets follow the new config, histograms of removed servers dropped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-swap-'));
     const { createAdmin } = await import('../src/index.ts');

@@ -6,6 +6,7 @@
  * and stops it. The table reports the median over rounds and the ratio to HAProxy from this run.
  *
  * Options: --rounds N (3) --seconds S (5) --only a,b (scenarios) --proxies a,b --out DIR
+ *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node options to Switchyard
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
  */
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,8 @@ const IDLE = Number(opt('idle', '9900'));
 const PROXY_CPU = 0;
 const LOAD_CPU = cpus().length > 1 ? 1 : 0;
 const tmp = mkdtempSync(join(tmpdir(), 'sy-bench-'));
+/** Extra node options for the Switchyard processes (e.g. `--cpu-prof`), from SWITCHYARD_BENCH_NODE_ARGS. */
+const NODE_ARGS = (process.env.SWITCHYARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface ProxyDef {
   name: string;
@@ -138,7 +141,7 @@ const PROXIES: ProxyDef[] = [
     start(port, o, lc) {
       const f = join(tmp, 'switchyard.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
-      const [c, a] = ulimit([process.execPath, join(root, 'packages/cli/bin/switchyard.mjs'), '-f', f]);
+      const [c, a] = ulimit([process.execPath, ...NODE_ARGS, join(root, 'packages/cli/bin/switchyard.mjs'), '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
   },

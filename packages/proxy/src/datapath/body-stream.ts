@@ -1,6 +1,6 @@
 /**
  * The client's request body as the upstream request body: a Readable that pulls from the
- * IncomingMessage with back-pressure, but whose destruction (undici destroys a body on upstream
+ * IncomingMessage with back-pressure, but whose destruction (the upstream client stops reading it on upstream
  * failure) never destroys the client connection.
  */
 import type { IncomingMessage } from 'node:http';
@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 
 export class BodyStream extends Readable {
   private readonly src: IncomingMessage;
-  /** undici started reading: the body can no longer be replayed. */
+  /** the upstream client started reading: the body can no longer be replayed. */
   started = false;
   ended = false;
 

@@ -56,13 +56,6 @@ export function forwardableHeaders(raw: string[]): string[] {
   return out;
 }
 
-/** Same as forwardableHeaders for a response's raw header buffers from undici. */
-export function forwardableResponseHeaders(raw: Buffer[]): string[] {
-  const strs: string[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) strs[i] = raw[i].toString('latin1');
-  return forwardableHeaders(strs);
-}
-
 /** Index of the first field named `lname` (lower-case) at or after `from`, or -1. */
 export function findHeader(list: string[], lname: string, from = 0): number {
   for (let i = from; i < list.length; i += 2) {

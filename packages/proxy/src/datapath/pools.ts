@@ -1,13 +1,14 @@
 /**
- * Upstream connection pools: one undici Pool per server address, kept across reloads while the
+ * Upstream connection pools: one H1Pool per server address, kept across reloads while the
  * address is still in use, so keep-alive connections survive a reload.
  */
-import { Pool } from 'undici';
+import { isIP } from 'node:net';
 import type { BackendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { H1Pool } from './h1-client.ts';
 
 interface PoolEntry {
-  pool: Pool;
+  pool: H1Pool;
   key: string;
 }
 
@@ -17,28 +18,22 @@ export class UpstreamPools {
   private readonly byServer = new WeakMap<ServerState, PoolEntry>();
 
   /** The pool for `server` (created on first use). */
-  get(server: ServerState, backend: BackendPlan): Pool {
+  get(server: ServerState, backend: BackendPlan): H1Pool {
     const cached = this.byServer.get(server);
     const connect = backend.timeouts.connect ?? 0;
     const key = poolKey(server, backend);
     if (cached && cached.key === key) return cached.pool;
     let entry = this.byKey.get(key);
     if (!entry) {
-      const origin = `${server.model.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}`;
-      const pool = new Pool(origin, {
-        connections: null,
-        pipelining: 1,
+      const pool = new H1Pool({
+        host: server.host,
+        port: server.port,
+        authority: `${formatHost(server.host)}:${server.port}`,
         connectTimeout: connect,
-        // Idle upstream connections: kept a little under common server keep-alive timeouts.
-        keepAliveTimeout: 4000,
-        keepAliveMaxTimeout: 60000,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        strictContentLength: true,
-        connect: server.model.ssl
+        tls: server.model.ssl
           ? {
               rejectUnauthorized: server.model.verify === 'required',
-              servername: server.model.sni,
+              servername: server.model.sni ?? (isIP(server.host) ? undefined : server.host),
             }
           : undefined,
       });

@@ -2,8 +2,8 @@
  * One client request through the proxy, in pingora's phases: request_filter (http-request rules,
  * redirects, stats, services), upstream_peer (backend, persistence, balancer, queue),
  * upstream_request_filter (headers), response_filter (http-response rules, hooks),
- * fail_to_connect (retries, redispatch) and logging. The Stream is its own undici dispatch
- * handler, so a request costs one object plus node's and undici's own.
+ * fail_to_connect (retries, redispatch) and logging. The Stream is its own upstream dispatch
+ * handler (h1-client.ts), so a request costs one object plus node's own.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,13 +14,7 @@ import { type HttpTxn, makeTxn } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
 import type { DatapathContext } from './context.ts';
-import {
-  findHeader,
-  forwardableHeaders,
-  forwardableResponseHeaders,
-  headersFromObject,
-  headersObject,
-} from './headers.ts';
+import { findHeader, forwardableHeaders, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
 import type { Queued } from './queue.ts';
@@ -63,10 +57,10 @@ export class Stream implements Queued {
   redispatched = false;
   phase: Phase = Phase.Request;
   done = false;
-  /** Upstream request was handed a connection (undici onConnect): not a connect failure. */
+  /** Upstream request was handed a connection (onConnect): not a connect failure. */
   private connected = false;
   private abortUpstream?: (err: Error) => void;
-  /** The proxy aborted the upstream request itself: undici's resulting error is expected. */
+  /** The proxy aborted the upstream request itself: the resulting error is expected. */
   private upstreamCut = false;
   private resume?: () => void;
   private body?: BodyStream;
@@ -268,7 +262,7 @@ export class Stream implements Queued {
     const req = this.req;
     let body: BodyStream | null = null;
     if (this.upgradeHead) {
-      // undici sends Connection/Upgrade itself for upgrades.
+      // the client sends Connection/Upgrade itself for upgrades.
     } else if (
       req.headers['content-length'] !== undefined
         ? req.headers['content-length'] !== '0'
@@ -288,22 +282,20 @@ export class Stream implements Queued {
           headers,
           body,
           reset: close,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-          blocking: false,
+          timeout,
           upgrade: this.upgradeHead ? (req.headers.upgrade ?? 'websocket') : undefined,
         },
         this,
       );
     } catch (e) {
-      // undici refused the request shape (invalid header value it checks stricter than llhttp)
+      // the request cannot be framed (a rule produced CR/LF in a value, an invalid name...)
       this.fe.counters.ereq++;
       this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
       void e;
     }
   }
 
-  // ---- undici handler (legacy API: no wrapper objects) ----------------------------------
+  // ---- upstream handler (undici's legacy shape, no wrapper objects) -------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.done || this.clientGone) {
@@ -316,7 +308,7 @@ export class Stream implements Queued {
     this.phase = Phase.Headers;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     if (this.done) return false;
     const now = Date.now();
@@ -325,7 +317,7 @@ export class Stream implements Queued {
     this.phase = Phase.Data;
     const be = this.be as BackendPlan;
     const server = this.server as ServerState;
-    let headers = forwardableResponseHeaders(rawHeaders);
+    let headers = forwardableHeaders(rawHeaders);
     let status = statusCode;
     let reason = statusText;
     const rs1 = applyResponseRules(this, be.responseRules, headers, status);
@@ -366,7 +358,7 @@ export class Stream implements Queued {
     return true;
   }
 
-  /** The client drained its socket: let undici read from the server again. */
+  /** The client drained its socket: read from the server again. */
   drained(): void {
     const r = this.resume;
     if (r) r();
@@ -435,7 +427,7 @@ export class Stream implements Queued {
     this.respond(be.errorPages.get(502) as CannedResponse, CONNECT_ERRORS.has(code) ? 'SH' : 'PH', false);
   }
 
-  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Socket): void {
+  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
     if (this.done) {
       upstream.destroy();
       return;

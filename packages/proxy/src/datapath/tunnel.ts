@@ -1,6 +1,6 @@
 /**
  * `Upgrade` requests (WebSocket, h2c...): the request goes through the same phases as any
- * other, is sent to the chosen server with undici's `upgrade`, and after the server's 101 the
+ * other, is sent to the chosen server as an upgrade request (h1-client.ts), and after the server's 101 the
  * two sockets are joined as a raw TCP tunnel bounded by `timeout tunnel`.
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';

@@ -1,0 +1,538 @@
+/**
+ * The upstream HTTP/1.1 client: one pool of keep-alive connections per server address, each
+ * connection a plain net/tls socket whose responses are parsed by Node's own llhttp binding
+ * (the parser node:http uses, from `_http_common`). It speaks the subset of undici's legacy
+ * dispatch-handler API the Stream implements (onConnect, onHeaders, onData, onComplete, onError,
+ * onUpgrade), with undici's error codes, so the proxy logic does not depend on which client runs.
+ *
+ * Why not undici: per request, undici builds a Request object, validates every header again,
+ * crosses into WebAssembly for each parser callback and re-arms its timers; on the small-request
+ * benchmark that was a fifth of the proxy's CPU. Here a request is one head string, one write and
+ * one native parse.
+ *
+ * What it does: connection reuse (LIFO, idle timeout from the server's `Keep-Alive: timeout=` hint
+ * minus one second, else 4 s, at most 60 s), `Connection: close` when asked, request bodies with
+ * back-pressure (Content-Length as is, otherwise re-chunked), response back-pressure (handler
+ * returns false, then calls resume), HEAD and 1xx handling, upgrades (101 hands over the socket),
+ * connect timeout (including the TLS handshake), one inactivity timeout for the exchange
+ * (`timeout server`: UND_ERR_HEADERS_TIMEOUT before the response head, UND_ERR_BODY_TIMEOUT
+ * after), strict response parsing (llhttp errors end the exchange with their HPE_* code).
+ */
+import { createRequire } from 'node:module';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+
+/** Node's llhttp binding as exported by `_http_common` (stable since Node 12, no warning). */
+interface NativeParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Buffer): number | (Error & { code?: string; bytesParsed?: number });
+  finish(): number | (Error & { code?: string }) | undefined;
+  close(): void;
+  [key: number]: unknown;
+}
+interface NativeParserClass {
+  new (): NativeParser;
+  RESPONSE: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+}
+const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass };
+const kOnHeaders = HTTPParser.kOnHeaders | 0;
+const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
+const kOnBody = HTTPParser.kOnBody | 0;
+const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
+const PARSER_RESOURCE = {};
+
+/** Largest response head accepted (node's default --max-http-header-size). */
+const MAX_HEADER_SIZE = 16 * 1024;
+const DEFAULT_IDLE_MS = 4000;
+const MAX_IDLE_MS = 60000;
+
+/** What the Stream implements (undici's legacy handler shape). */
+export interface UpstreamHandler {
+  onConnect(abort: (err?: Error) => void): void;
+  onHeaders(statusCode: number, headers: string[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: string[] | null): void;
+  onError(err: Error & { code?: string }): void;
+  /** After a 101: the socket is handed over paused (bytes after the head unread); resume it. */
+  onUpgrade(statusCode: number, headers: string[], socket: Socket): void;
+}
+
+export interface UpstreamRequest {
+  path: string;
+  method: string;
+  /** Flat [name, value, ...] list, forwarded in order. */
+  headers: string[];
+  /** Request body (null: none). `started` is set once the first byte is taken from it. */
+  body: (Readable & { started?: boolean }) | null;
+  /** Close the connection after this exchange (`Connection: close`). */
+  reset?: boolean;
+  /** Inactivity timeout of the exchange in ms (0: none). */
+  timeout?: number;
+  /** Upgrade protocol (e.g. `websocket`): `Connection: upgrade` and `Upgrade:` are sent. */
+  upgrade?: string;
+}
+
+export interface PoolOptions {
+  host: string;
+  port: number;
+  /** Host header added when the request has none, as `host:port`. */
+  authority: string;
+  connectTimeout: number;
+  tls?: ConnectionOptions;
+}
+
+class ClientError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Keep-alive connections to one server address. */
+export class H1Pool {
+  private readonly opts: PoolOptions;
+  private readonly idle: Conn[] = [];
+  readonly all = new Set<Conn>();
+  private closing?: { resolve: () => void };
+
+  constructor(opts: PoolOptions) {
+    this.opts = opts;
+  }
+
+  /** Sends `req` on an idle connection or a new one; the handler hears everything after. */
+  dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
+    if (this.closing) throw new ClientError('the pool is closed', 'UND_ERR_CLOSED');
+    const head = requestHead(req, this.opts.authority);
+    let conn = this.idle.pop();
+    while (conn?.socket.destroyed) conn = this.idle.pop();
+    if (conn) {
+      conn.start(req, head, handler);
+      return;
+    }
+    conn = new Conn(this, this.opts);
+    this.all.add(conn);
+    conn.start(req, head, handler);
+  }
+
+  /** A connection finished its exchange and may carry another one. */
+  release(conn: Conn): void {
+    if (this.closing) {
+      conn.socket.destroy();
+      return;
+    }
+    this.idle.push(conn);
+    if (!sweeping.has(this)) startSweep(this);
+  }
+
+  /** Closes connections idle longer than their keep-alive time; false once none is idle. */
+  sweep(now: number): boolean {
+    const idle = this.idle;
+    let w = 0;
+    for (let r = 0; r < idle.length; r++) {
+      const c = idle[r] as Conn;
+      if (now - c.idleSince + SWEEP_MS > c.idleMs)
+        c.socket.destroy(); // early rather than late
+      else idle[w++] = c;
+    }
+    idle.length = w;
+    return w > 0;
+  }
+
+  /** A connection is gone. */
+  forget(conn: Conn): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (this.closing && this.all.size === 0) this.closing.resolve();
+  }
+
+  /** Idle connections (tests, stats). */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Closes idle connections now and the busy ones once their exchange ends. */
+  close(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.closing = { resolve };
+      for (const c of this.idle.splice(0)) c.socket.destroy();
+      if (this.all.size === 0) resolve();
+    });
+  }
+
+  /** Closes every connection now; exchanges in progress end with an error. */
+  destroy(): Promise<void> {
+    const p = this.close();
+    for (const c of [...this.all]) c.fail(new ClientError('the pool was destroyed', 'UND_ERR_DESTROYED'));
+    return p;
+  }
+}
+
+/** One upstream connection and its parser; carries one exchange at a time. */
+class Conn {
+  readonly socket: Socket;
+  private readonly pool: H1Pool;
+  private readonly parser: NativeParser;
+  private handler: UpstreamHandler | undefined;
+  private req: UpstreamRequest | undefined;
+  private connected = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private pendingHead: string | undefined;
+  /** Response head seen for the current exchange (a final one, not 1xx). */
+  private gotHead = false;
+  private keepAlive = false;
+  /** How long this connection may stay idle (the server's hint), and since when it is. */
+  idleMs = DEFAULT_IDLE_MS;
+  idleSince = 0;
+  private timeoutMs = 0;
+  private headers: string[] | undefined;
+  private upgraded = false;
+  private closed = false;
+  private bodyDone = true;
+  private readonly resumeFn = (): void => {
+    if (!this.closed) this.socket.resume();
+  };
+  private readonly abortFn = (err?: Error): void => {
+    this.fail(err ?? new ClientError('request aborted', 'UND_ERR_ABORTED'));
+  };
+
+  constructor(pool: H1Pool, o: PoolOptions) {
+    this.pool = pool;
+    const parser = new HTTPParser();
+    parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEADER_SIZE, 0);
+    parser[kOnHeaders] = (h: string[]) => {
+      // long heads arrive in pieces before headers-complete
+      this.headers = this.headers ? this.headers.concat(h) : h;
+    };
+    parser[kOnHeadersComplete] = this.onHeadersComplete;
+    parser[kOnBody] = this.onBody;
+    parser[kOnMessageComplete] = this.onMessageComplete;
+    this.parser = parser;
+    const sock = o.tls
+      ? tlsConnect({ ...o.tls, host: o.host, port: o.port, ALPNProtocols: ['http/1.1'] })
+      : netConnect({ host: o.host, port: o.port, noDelay: true });
+    this.socket = sock;
+    sock.setNoDelay(true);
+    if (o.connectTimeout > 0) {
+      this.connectTimer = setTimeout(() => {
+        this.fail(new ClientError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
+      }, o.connectTimeout);
+    }
+    sock.once(o.tls ? 'secureConnect' : 'connect', this.onConnected);
+    sock.on('data', this.onSocketData);
+    sock.on('end', this.onSocketEnd);
+    sock.on('error', this.onSocketError);
+    sock.on('close', this.onSocketClose);
+    sock.on('timeout', this.onSocketTimeout);
+    sock.on('drain', this.onSocketDrain);
+  }
+
+  start(req: UpstreamRequest, head: string, handler: UpstreamHandler): void {
+    this.req = req;
+    this.handler = handler;
+    this.gotHead = false;
+    // the previous exchange may have ended while its reader held the socket paused
+    if (this.socket.isPaused()) this.socket.resume();
+    this.headers = undefined;
+    const t = req.timeout ?? 0;
+    if (t !== this.timeoutMs) {
+      // re-armed only when it changes: node allocates a timer per setTimeout call
+      this.timeoutMs = t;
+      this.socket.setTimeout(t);
+    }
+    if (!this.connected) {
+      this.pendingHead = head;
+      return;
+    }
+    handler.onConnect(this.abortFn);
+    if (this.handler === handler) this.send(head);
+  }
+
+  private readonly onConnected = (): void => {
+    this.connected = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    const h = this.handler;
+    const head = this.pendingHead;
+    this.pendingHead = undefined;
+    if (!h || head === undefined) return;
+    h.onConnect(this.abortFn);
+    if (this.handler === h) this.send(head);
+  };
+
+  private send(head: string): void {
+    const req = this.req as UpstreamRequest;
+    const body = req.body;
+    const sock = this.socket;
+    if (!body) {
+      sock.write(head, 'latin1');
+      return;
+    }
+    // The head leaves with the first body chunk (or the end): a body that turns out invalid
+    // (a bad chunk size...) is refused before anything reached the server.
+    let first: string | undefined = head;
+    this.bodyDone = false;
+    const chunked = !hasContentLength(req.headers);
+    body.on('data', (chunk: Buffer) => {
+      if (this.closed || this.req !== req) return;
+      sock.cork();
+      if (first !== undefined) {
+        sock.write(first, 'latin1');
+        first = undefined;
+      }
+      if (chunked) sock.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      sock.write(chunk);
+      if (chunked) sock.write('\r\n', 'latin1');
+      sock.uncork();
+      if (sock.writableNeedDrain) body.pause();
+    });
+    body.once('end', () => {
+      if (this.closed || this.req !== req) return;
+      this.bodyDone = true;
+      if (first !== undefined) sock.write(first, 'latin1');
+      first = undefined;
+      if (chunked) sock.write('0\r\n\r\n', 'latin1');
+    });
+    body.once('error', (err: Error) => {
+      if (this.req === req) this.fail(err);
+    });
+  }
+
+  private readonly onSocketDrain = (): void => {
+    const body = this.req?.body;
+    if (body && !this.bodyDone) body.resume();
+  };
+
+  private readonly onHeadersComplete = (
+    _major: number,
+    _minor: number,
+    headers: string[] | undefined,
+    _method: number,
+    _url: string,
+    statusCode: number,
+    statusMessage: string,
+    upgrade: boolean,
+    shouldKeepAlive: boolean,
+  ): number => {
+    const list = this.headers ? (headers ? this.headers.concat(headers) : this.headers) : (headers ?? []);
+    this.headers = undefined;
+    const h = this.handler;
+    if (!h) return 1;
+    if (statusCode < 200) {
+      if (statusCode === 101 && upgrade && this.req?.upgrade) {
+        this.upgraded = true;
+        this.gotHead = true;
+        this.pendingUpgrade = { statusCode, headers: list };
+        return 2;
+      }
+      h.onHeaders(statusCode, list, this.resumeFn, statusMessage);
+      return 1;
+    }
+    this.gotHead = true;
+    this.keepAlive = shouldKeepAlive && !this.req?.reset;
+    this.idleMs = keepAliveHint(list);
+    if (!h.onHeaders(statusCode, list, this.resumeFn, statusMessage ?? '')) this.socket.pause();
+    return this.req?.method === 'HEAD' ? 1 : 0;
+  };
+
+  private pendingUpgrade: { statusCode: number; headers: string[] } | undefined;
+
+  private readonly onBody = (chunk: Buffer): void => {
+    const h = this.handler;
+    if (h && !h.onData(chunk)) this.socket.pause();
+  };
+
+  private readonly onMessageComplete = (): void => {
+    const h = this.handler;
+    if (!h || !this.gotHead || this.upgraded) return; // end of a 1xx, or the 101 of an upgrade
+    this.handler = undefined;
+    const req = this.req;
+    this.req = undefined;
+    this.gotHead = false;
+    const reusable = this.keepAlive && this.bodyDone && !this.closed && this.idleMs > 0;
+    if (!this.bodyDone && req?.body) req.body.removeAllListeners('data');
+    this.idleSince = Date.now();
+    h.onComplete(null);
+    if (reusable) this.pool.release(this);
+    else this.socket.destroy();
+  };
+
+  private readonly onSocketData = (data: Buffer): void => {
+    if (!this.handler) {
+      // bytes from an idle connection: the server broke the protocol; drop the connection
+      this.socket.destroy();
+      return;
+    }
+    const r = this.parser.execute(data);
+    if (typeof r !== 'number') {
+      this.fail(new ClientError(`invalid response from server (${r.code ?? r.message})`, r.code ?? 'HPE_INVALID'));
+      return;
+    }
+    if (this.upgraded && this.pendingUpgrade) {
+      const u = this.pendingUpgrade;
+      this.pendingUpgrade = undefined;
+      const h = this.handler;
+      this.handler = undefined;
+      this.detach();
+      // paused: bytes that followed the 101 wait for the new owner, who resumes the socket
+      this.socket.pause();
+      if (r < data.length) this.socket.unshift(data.subarray(r));
+      h?.onUpgrade(u.statusCode, u.headers, this.socket);
+    }
+  };
+
+  private readonly onSocketEnd = (): void => {
+    if (this.handler && this.gotHead) {
+      // close-delimited body: the end is the end of the message
+      const r = this.parser.finish();
+      if (r instanceof Error) {
+        this.fail(new ClientError('response truncated by the server', 'UND_ERR_SOCKET'));
+        return;
+      }
+    }
+    if (this.handler) this.fail(new ClientError('other side closed', 'UND_ERR_SOCKET'));
+    else this.socket.destroy();
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    this.fail(err);
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.handler) this.fail(new ClientError('other side closed', 'UND_ERR_SOCKET'));
+    this.cleanup();
+  };
+
+  private readonly onSocketTimeout = (): void => {
+    if (!this.handler) {
+      this.socket.destroy(); // idle for a whole `timeout server`
+      return;
+    }
+    this.fail(
+      this.gotHead
+        ? new ClientError('body timeout', 'UND_ERR_BODY_TIMEOUT')
+        : new ClientError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'),
+    );
+  };
+
+  /** Ends the current exchange with `err` (the handler hears it once) and the connection. */
+  fail(err: Error): void {
+    const h = this.handler;
+    const req = this.req;
+    this.handler = undefined;
+    this.req = undefined;
+    if (req?.body && !this.bodyDone) req.body.removeAllListeners('data');
+    this.socket.destroy();
+    this.cleanup();
+    if (h) h.onError(err);
+  }
+
+  /** Hands the socket over (upgrade): our listeners and parser go away. */
+  private detach(): void {
+    const s = this.socket;
+    s.off('data', this.onSocketData);
+    s.off('end', this.onSocketEnd);
+    s.off('error', this.onSocketError);
+    s.off('close', this.onSocketClose);
+    s.off('timeout', this.onSocketTimeout);
+    s.off('drain', this.onSocketDrain);
+    s.setTimeout(0);
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.pool.forget(this);
+    // freed after the current parser callback returns
+    setImmediate(closeParser, this.parser);
+  }
+}
+
+/** Pools with idle connections, swept once a second (one timer for all, not one per socket). */
+const sweeping = new Set<H1Pool>();
+let sweepTimer: NodeJS.Timeout | undefined;
+const SWEEP_MS = 1000;
+
+function startSweep(pool: H1Pool): void {
+  sweeping.add(pool);
+  if (sweepTimer) return;
+  sweepTimer = setInterval(() => {
+    const now = Date.now();
+    for (const p of sweeping) if (!p.sweep(now)) sweeping.delete(p);
+    if (sweeping.size === 0 && sweepTimer) {
+      clearInterval(sweepTimer);
+      sweepTimer = undefined;
+    }
+  }, SWEEP_MS);
+  sweepTimer.unref();
+}
+
+function closeParser(p: NativeParser): void {
+  p.close();
+}
+
+/** `Keep-Alive: timeout=N` from the server: keep idle one second less; else the default. */
+function keepAliveHint(list: string[]): number {
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i];
+    if (n.length !== 10 || n.toLowerCase() !== 'keep-alive') continue;
+    const m = /timeout=(\d+)/i.exec(list[i + 1]);
+    if (!m) break;
+    const ms = Number(m[1]) * 1000 - 1000;
+    return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
+  }
+  return DEFAULT_IDLE_MS;
+}
+
+function hasContentLength(list: string[]): boolean {
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i];
+    if (n.length === 14 && n.toLowerCase() === 'content-length') return true;
+  }
+  return false;
+}
+
+/** Characters a header value may not contain on the wire (CR, LF, NUL). */
+const BAD_VALUE = /[\r\n\0]/;
+/** RFC 9110 token characters (header names, methods). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Request targets: visible ASCII and obs-text, no spaces or controls. */
+const BAD_TARGET = /[\0-\x20\x7f]/;
+
+/**
+ * The request head as one latin1 string. Throws on anything that would break the framing
+ * (a rule that produced CR/LF in a value, an invalid name, a target with spaces).
+ */
+export function requestHead(req: UpstreamRequest, authority: string): string {
+  if (!TOKEN.test(req.method))
+    throw new ClientError(`invalid method ${JSON.stringify(req.method)}`, 'UND_ERR_INVALID_ARG');
+  if (BAD_TARGET.test(req.path)) throw new ClientError('invalid request target', 'UND_ERR_INVALID_ARG');
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  const list = req.headers;
+  let host = false;
+  let hasLength = false;
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i];
+    const v = list[i + 1];
+    if (!TOKEN.test(n)) throw new ClientError(`invalid header name ${JSON.stringify(n)}`, 'UND_ERR_INVALID_ARG');
+    if (BAD_VALUE.test(v)) throw new ClientError(`invalid value for header ${n}`, 'UND_ERR_INVALID_ARG');
+    if (n.length === 4 && !host && n.toLowerCase() === 'host') host = true;
+    else if (n.length === 14 && n.toLowerCase() === 'content-length') hasLength = true;
+    head += `${n}: ${v}\r\n`;
+  }
+  if (!host) head += `host: ${authority}\r\n`;
+  if (req.upgrade) head += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
+  else if (req.reset) head += 'connection: close\r\n';
+  else head += 'connection: keep-alive\r\n';
+  if (req.body && !hasLength && !req.upgrade) head += 'transfer-encoding: chunked\r\n';
+  return `${head}\r\n`;
+}

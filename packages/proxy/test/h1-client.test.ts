@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { H1Pool, requestHead, type UpstreamHandler, type UpstreamRequest } from '../src/datapath/h1-client.ts';
+import { nonAccepting } from './health-helpers.ts';
 
 interface Outcome {
   status?: number;
@@ -231,4 +232,17 @@ test('idle connections close after the server keep-alive hint minus a second', a
   await new Promise((r) => setTimeout(r, 2100));
   assert.equal(p.idleCount, 0, 'closed before the server would');
   await p.close();
+});
+
+test('a server whose accept queue is full: UND_ERR_CONNECT_TIMEOUT after connectTimeout', async (t) => {
+  const na = await nonAccepting();
+  if (!na) {
+    assert.notEqual(process.env.CI, 'true', 'CI=true and python3 is missing (a listener that never accepts)');
+    return t.skip('needs python3 for a listener that never accepts');
+  }
+  t.after(() => na.close());
+  const t0 = Date.now();
+  const r = await run(pool(na.port, 300), {});
+  assert.equal(r.error, 'UND_ERR_CONNECT_TIMEOUT');
+  assert.ok(Date.now() - t0 >= 290);
 });

@@ -79,6 +79,11 @@ export function createRequestHooks(
       if (tx.stores.length > 0) storeServer(tx.stores, server, now());
     },
 
+    wantsResponseHeaders(backend: BackendRuntime): boolean {
+      const bp = plan().backends.get(backend.name);
+      return bp !== undefined && (bp.cookie !== undefined || bp.hasStoreResponse);
+    },
+
     responseHeaders(txn, backend, server, status, headers): void {
       const bp = plan().backends.get(backend.name);
       if (!bp) return;

@@ -73,7 +73,10 @@ export class NetProbeUnavailableError extends Error {
 
 interface Addon {
   supported: boolean;
-  init(dispatch: (id: number, event: ProbeEvent, errno: number, ms: number, data: Buffer | undefined) => void): void;
+  init(
+    dispatch: (id: number, event: ProbeEvent, errno: number, ms: number, data: Buffer | undefined) => void,
+    tickMs?: number,
+  ): void;
   submit(
     id: number,
     host: string,
@@ -94,6 +97,13 @@ interface Addon {
 export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/netprobe.node', import.meta.url));
 
 let cached: NetProbe | undefined;
+
+/**
+ * While busy, the native thread looks at its sockets once per tick (and at once after starting
+ * probes) rather than on every event: fewer wake-ups here and in the JS thread. Reads and result
+ * delivery may wait up to this long; durations and deadlines are measured on the thread.
+ */
+const TICK_MS = 4;
 
 /** Loads the addon and starts its thread once per process (or worker); throws NetProbeUnavailableError. */
 export function loadNetProbe(): NetProbe {
@@ -129,7 +139,7 @@ function createNetProbe(addon: Addon): NetProbe {
     if (!report) return; // cancelled: the report crossed the cancel
     if (event !== ProbeEvent.partial) forget(id);
     report(event, errno, ms, data);
-  });
+  }, TICK_MS);
 
   return {
     start(req, report) {

@@ -44,20 +44,21 @@ function probe(np: NetProbe, req: Partial<ProbeRequest> & { port: number }): Pro
   });
 }
 
-test('connect mode: connected, then the server sees a reset', async (t) => {
+test('connect mode: connected and closed before the handshake completes (the server accepts nothing, as with haproxy 2.6)', async (t) => {
   const np = requireAddon(t);
   if (!np) return;
-  let serverErr = '';
-  const { server, port } = await listen((s) => {
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      serverErr = e.code ?? '';
-    });
-    s.resume();
+  let accepted = 0;
+  const { server, port } = await listen(() => {
+    accepted++;
   });
   t.after(() => server.close());
-  assert.deepEqual(await probe(np, { port }), [{ event: ProbeEvent.connected, errno: 0, data: undefined }]);
+  for (let i = 0; i < 5; i++) {
+    assert.deepEqual(await probe(np, { port }), [{ event: ProbeEvent.connected, errno: 0, data: undefined }]);
+  }
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(serverErr, 'ECONNRESET');
+  // The last ACK is delayed (TCP_QUICKACK 0) and the reset goes first; only a thread stalled for
+  // the whole delayed-ACK time (200 ms) would let one through.
+  assert.ok(accepted < 5, `${accepted} of 5 check connections accepted`);
 });
 
 test('connect errors carry the errno; names are not IP literals', async (t) => {

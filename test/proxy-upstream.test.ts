@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
 import { nonAccepting } from '../packages/proxy/test/health-helpers.ts';
@@ -144,10 +145,12 @@ test('request bodies: Content-Length kept, chunked uploads re-framed as chunked'
   assert.equal(await a.body.text(), 'length:1000');
   const b = await request(`http://127.0.0.1:${port}/echo`, {
     method: 'POST',
-    body: (async function* () {
-      yield Buffer.from('abc');
-      yield Buffer.from('defg');
-    })(),
+    body: Readable.from(
+      (async function* () {
+        yield Buffer.from('abc');
+        yield Buffer.from('defg');
+      })(),
+    ),
   });
   // the server saw chunked framing: 3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n
   assert.equal(await b.body.text(), `chunked:${'3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n'.length}`);

@@ -8,10 +8,12 @@ import { setBackendLookup } from '../acl/index.ts';
 import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
 import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
+import type { ServerStateEvent } from '../runtime/types.ts';
 import type { DatapathContext, RequestLogSink } from './context.ts';
 import { bindKey, ConnectionGate, Listener } from './listeners.ts';
 import { UpstreamPools } from './pools.ts';
 import { Queues } from './queue.ts';
+import { killServerStreams } from './stream.ts';
 
 export type { RequestLogSink } from './context.ts';
 
@@ -70,7 +72,19 @@ export class Datapath {
       stopping: false,
     };
     this.gate = new ConnectionGate(this.ctx, (l, s, status, term) => this.logBadRequest(l, s, status, term));
+    // the emitter outlives reloads (runtime/build.ts passes it on)
+    runtime.events.on('server-state', this.onServerState);
   }
+
+  /** `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`. */
+  private readonly onServerState = (ev: ServerStateEvent): void => {
+    const m = ev.server.model;
+    if (ev.toOp === 'DOWN' && ev.fromOp !== 'DOWN' && m.onMarkedDown === 'shutdown-sessions') {
+      killServerStreams(ev.server, 'D');
+    } else if (ev.toOp === 'UP' && ev.fromOp !== 'UP' && !m.backup && m.onMarkedUp === 'shutdown-backup-sessions') {
+      for (const s of ev.backend.servers) if (s.model.backup) killServerStreams(s, 'U');
+    }
+  };
 
   /** The runtime currently served. */
   get runtime(): CompiledRuntime {
@@ -156,6 +170,7 @@ export class Datapath {
     }
     for (const l of all) for (const s of l.sockets) s.destroy();
     for (const l of all) l.dispose();
+    this.ctx.runtime.events.off('server-state', this.onServerState);
     for (const fe of this.ctx.runtime.frontends.values()) fe.listening = false;
     await this.ctx.pools.destroy();
   }

@@ -75,6 +75,8 @@ export class Stream implements Queued {
   upgradeHead?: Buffer;
   /** The tunnel is established: the response object no longer owns the socket. */
   tunnelling = false;
+  private tunnel?: [Socket, Socket];
+  private killedTerm?: string;
 
   constructor(ctx: DatapathContext, fe: FrontendPlan, req: IncomingMessage, res: ServerResponse) {
     this.ctx = ctx;
@@ -243,6 +245,7 @@ export class Stream implements Queued {
     this.server = server;
     if (!this.holdsSlot) {
       this.holdsSlot = true;
+      attach(server, this);
       server.cur++;
       countSessionStart(server.counters, Date.now());
       server.counters.reqTot++;
@@ -445,10 +448,34 @@ export class Stream implements Queued {
     const be = this.be as BackendPlan;
     const t = be.timeouts.tunnel ?? be.timeouts.server ?? this.fe.timeouts.client ?? 0;
     this.ctx.observer?.observe(be, this.server as ServerState, 'ok');
+    this.tunnel = [client, upstream];
     joinTunnel(client, upstream, t, (term) => {
-      this.termState = term;
+      this.termState = this.killedTerm ?? term;
       this.finish();
     });
+  }
+
+  /**
+   * Killed because its server went DOWN with `on-marked-down shutdown-sessions` (`D`) or, on a
+   * backup server, because an active one came UP with `on-marked-up shutdown-backup-sessions`
+   * (`U`). As haproxy 2.6: before the response a 502 page and `DH--`; during it the connection is
+   * cut and `DD--`.
+   */
+  kill(code: 'D' | 'U'): void {
+    if (this.done) return;
+    if (this.tunnel) {
+      this.killedTerm = `${code}D--`;
+      for (const sock of this.tunnel) sock.destroy();
+      return;
+    }
+    this.cutUpstream(code === 'D' ? 'server marked down' : 'active server marked up');
+    if (this.phase === Phase.Data) {
+      this.termState = `${code}D--`;
+      this.res.destroy();
+      this.finish();
+      return;
+    }
+    this.respond(this.be?.errorPages.get(502) as CannedResponse, `${code}H`, false);
   }
 
   // ---- fail_to_connect ------------------------------------------------------------------
@@ -584,6 +611,7 @@ export class Stream implements Queued {
     if (!this.holdsSlot) return;
     this.holdsSlot = false;
     const server = this.server as ServerState;
+    detach(server, this);
     server.cur--;
     server.counters.scur--;
     this.ctx.queues.release(server, this.be as BackendPlan);
@@ -612,6 +640,31 @@ export class Stream implements Queued {
     this.ctx.hooks.requestEnded?.(this.txn, fe, status, bin, bout);
     if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
   }
+}
+
+/** Streams holding a connection slot of each server (what `shutdown-sessions` ends). */
+const attached = new WeakMap<ServerState, Set<Stream>>();
+
+function attach(server: ServerState, st: Stream): void {
+  let set = attached.get(server);
+  if (!set) {
+    set = new Set();
+    attached.set(server, set);
+  }
+  set.add(st);
+}
+
+function detach(server: ServerState, st: Stream): void {
+  attached.get(server)?.delete(st);
+}
+
+/** Ends every stream attached to `server` (see Stream.kill); returns how many. */
+export function killServerStreams(server: ServerState, code: 'D' | 'U'): number {
+  const set = attached.get(server);
+  if (!set || set.size === 0) return 0;
+  const all = [...set];
+  for (const st of all) st.kill(code);
+  return all.length;
 }
 
 const STREAM = Symbol('switchyard.stream');

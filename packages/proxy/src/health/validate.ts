@@ -1,7 +1,6 @@
 /**
  * Load-time validation of health-check settings the parser cannot judge alone: `http-check expect`
- * patterns and regexes, `agent-check` without a port, `observe` without `check`, and the
- * `on-marked-down` / `on-marked-up` actions Switchyard does not perform.
+ * patterns and regexes, `agent-check` without a port, `observe` without `check`.
  */
 import type { ConfigModel, Diagnostic } from '@switchyard/config';
 import { compileHttpCheck, HealthConfigError } from './http-check.ts';
@@ -26,15 +25,6 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
           severity: 'error',
           code: 'CHK_AGENT_NO_PORT',
           message: `server '${p.name}/${s.name}': 'agent-check' needs 'agent-port N' (the agent listens on its own port)`,
-          loc: s.loc,
-        });
-      }
-      if (s.onMarkedDown || s.onMarkedUp) {
-        const kw = s.onMarkedDown ? `on-marked-down ${s.onMarkedDown}` : `on-marked-up ${s.onMarkedUp}`;
-        out.push({
-          severity: 'warning',
-          code: 'CHK_ON_MARKED_IGNORED',
-          message: `server '${p.name}/${s.name}': '${kw}' is not supported: sessions already open on a server stay open when it changes state`,
           loc: s.loc,
         });
       }

@@ -7,7 +7,10 @@
  * With --haproxy, the real haproxy (if installed) runs the same checks for reference; its CPU is
  * read from /proc/PID/stat over the same window.
  *
- *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http] [--haproxy]
+ * Checks go through the transport the product uses by default (the netprobe addon when built,
+ * else the JS probe; the first line says which). --transport js measures the JS probe instead.
+ *
+ *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http] [--transport default|js] [--haproxy]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHealthEngine } from '../packages/proxy/src/health/engine.ts';
-import { probeAgent, probeCheck } from '../packages/proxy/src/health/probe.ts';
+import { defaultCheckTransport, jsTransport } from '../packages/proxy/src/health/native-probe.ts';
 import { backendModel, httpchk, makeRuntime, serverModel } from '../packages/proxy/test/health-helpers.ts';
 
 const argv = process.argv.slice(2);
@@ -29,6 +32,7 @@ const SECONDS = Number(opt('seconds', '10'));
 const LISTENERS = Number(opt('listeners', '20'));
 const MODES = opt('mode', 'tcp,http').split(',');
 const HAPROXY = argv.includes('--haproxy');
+const TRANSPORT = opt('transport', 'default');
 
 const LISTENER_SCRIPT = `
 const net = require('node:net');
@@ -119,9 +123,17 @@ async function main(): Promise<void> {
       child.once('error', reject);
       child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as number[]));
     });
+    const chosen =
+      TRANSPORT === 'js'
+        ? { native: false, transport: jsTransport, reason: '--transport js' }
+        : defaultCheckTransport();
+    const base = chosen.transport;
     const baseline = await cpuShare(Math.min(SECONDS, 5) * 1000);
     console.log(
       `node ${process.version}, ${SERVERS} servers, inter ${INTER}ms, ${LISTENERS} loopback listeners, window ${SECONDS}s`,
+    );
+    console.log(
+      `check transport: ${chosen.native ? 'native (@switchyard/netprobe epoll thread)' : `JS probe (net.Socket): ${chosen.reason}`}`,
     );
     console.log(`idle baseline                      : ${baseline.toFixed(2)}% of one core`);
     for (const mode of MODES) {
@@ -136,12 +148,12 @@ async function main(): Promise<void> {
       const engine = createHealthEngine(t.rt, {
         transport: {
           check: (spec, http, done) =>
-            probeCheck(spec, http, (r) => {
+            base.check(spec, http, (r) => {
               checks++;
               if (r.status !== 'L4OK' && r.status !== 'L7OK') failed++;
               done(r);
             }),
-          agent: probeAgent,
+          agent: base.agent,
         },
       });
       engine.start();

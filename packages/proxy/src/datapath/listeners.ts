@@ -18,11 +18,9 @@ import { countSessionStart } from '../runtime/counters.ts';
 import type { CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
 import type { DatapathContext } from './context.ts';
-import { Stream } from './stream.ts';
+import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
 import { handleUpgrade } from './tunnel.ts';
 
-const STREAM = Symbol('switchyard.stream');
-type TrackedSocket = Socket & { [STREAM]?: Stream };
 
 /** A bound address and the frontend it currently serves (swapped on reload). */
 export class Listener {
@@ -156,7 +154,7 @@ export class Listener {
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const stream = new Stream(this.ctx, this.fe, req, res);
-    (req.socket as TrackedSocket)[STREAM] = stream;
+    (req.socket as TrackedSocket)[SOCKET_STREAM] = stream;
     if (this.ctx.stopping) res.shouldKeepAlive = false;
     try {
       stream.run();
@@ -170,7 +168,7 @@ export class Listener {
   };
 
   private readonly onTimeout = (socket: Socket): void => {
-    const s = (socket as TrackedSocket)[STREAM];
+    const s = (socket as TrackedSocket)[SOCKET_STREAM];
     if (s && !s.done) {
       s.clientTimeout();
       return;

@@ -628,7 +628,9 @@ export class Stream implements Queued {
     const fe = this.fe;
     const be = this.be;
     const status = this.status;
-    const sock = this.req.socket as CountedSocket;
+    const sock = this.req.socket as CountedSocket & TrackedSocket;
+    // an idle keep-alive connection must not keep its last request's objects alive
+    if (sock[SOCKET_STREAM] === this) sock[SOCKET_STREAM] = undefined;
     const bin = sock.bytesRead - this.bytesIn0;
     sock[READ_MARK] = sock.bytesRead;
     const bout = sock.bytesWritten - this.bytesOut0;
@@ -668,6 +670,9 @@ export function killServerStreams(server: ServerState, code: 'D' | 'U'): number 
 }
 
 const STREAM = Symbol('switchyard.stream');
+/** The request in progress on a client connection (for `timeout client`), cleared when it ends. */
+export const SOCKET_STREAM = Symbol('switchyard.socketStream');
+export type TrackedSocket = Socket & { [SOCKET_STREAM]?: Stream };
 /** Client bytes read up to the end of the previous request on a connection. */
 const READ_MARK = Symbol('switchyard.readMark');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };

@@ -8,6 +8,7 @@ import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine } from '@
 import type { CliArgs } from './args.ts';
 import { WorkerLink } from './cluster/worker-link.ts';
 import { startDemoBackends } from './demo.ts';
+import { startIdleGc } from './idle-gc.ts';
 import { diagnosticLines, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
 import { Wiring, WiringError } from './wire.ts';
@@ -94,6 +95,11 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     return 1;
   }
   await wiring.start();
+  const idleGc = startIdleGc(() => {
+    let n = 0;
+    for (const fe of dp.runtime.frontends.values()) n += fe.counters.reqTot;
+    return n;
+  });
   for (const a of dp.addresses()) {
     notice(
       'NOTICE',
@@ -170,6 +176,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   });
   process.off('SIGHUP', onReload);
   process.off('SIGUSR2', onReload);
+  idleGc?.stop();
   if (pidfile) {
     try {
       unlinkSync(pidfile);

@@ -68,6 +68,8 @@ export class Stream implements Queued {
   private retryTimer?: NodeJS.Timeout;
   /** This request holds one of its server's connection slots (server.cur). */
   holdsSlot = false;
+  /** Position in its server's list of attached streams (-1: none). */
+  slotIndex = -1;
   private readonly bytesIn0: number;
   private readonly bytesOut0: number;
   private clientGone = false;
@@ -644,27 +646,40 @@ export class Stream implements Queued {
   }
 }
 
-/** Streams holding a connection slot of each server (what `shutdown-sessions` ends). */
-const attached = new WeakMap<ServerState, Set<Stream>>();
+/**
+ * Streams holding a connection slot of each server (what `shutdown-sessions` ends), as an array
+ * with swap-remove: a Set here made V8 keep per-request garbage alive across scavenges (its hash
+ * table, rehashed in old space, kept pointing at young streams): 6x longer scavenges, p99 x3.
+ */
+const attached = new WeakMap<ServerState, Stream[]>();
 
 function attach(server: ServerState, st: Stream): void {
-  let set = attached.get(server);
-  if (!set) {
-    set = new Set();
-    attached.set(server, set);
+  let list = attached.get(server);
+  if (!list) {
+    list = [];
+    attached.set(server, list);
   }
-  set.add(st);
+  st.slotIndex = list.length;
+  list.push(st);
 }
 
 function detach(server: ServerState, st: Stream): void {
-  attached.get(server)?.delete(st);
+  const list = attached.get(server);
+  const i = st.slotIndex;
+  st.slotIndex = -1;
+  if (!list || i < 0 || list[i] !== st) return;
+  const last = list.pop() as Stream;
+  if (last !== st) {
+    list[i] = last;
+    last.slotIndex = i;
+  }
 }
 
 /** Ends every stream attached to `server` (see Stream.kill); returns how many. */
 export function killServerStreams(server: ServerState, code: 'D' | 'U'): number {
-  const set = attached.get(server);
-  if (!set || set.size === 0) return 0;
-  const all = [...set];
+  const list = attached.get(server);
+  if (!list || list.length === 0) return 0;
+  const all = list.slice();
   for (const st of all) st.kill(code);
   return all.length;
 }

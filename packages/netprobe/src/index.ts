@@ -2,6 +2,7 @@
  * @switchyard/netprobe: health-check sockets on a native epoll thread (packages/netprobe/native).
  * A probe connects, optionally sends prepared bytes, reads until its mode's stop rule, and reports
  * one final event (or, for `httpBody`, partial reads first). Judging the bytes is the caller's job.
+ * A recurring probe does that again and again on the thread's own schedule (one report per round).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,10 +58,39 @@ export type ProbeReport = (event: ProbeEvent, errno: number, durationMs: number,
 /** Stops a probe: its socket is closed and no further report is delivered. */
 export type CancelProbe = () => void;
 
+/** When a recurring probe runs: first round after `firstDelayMs`, then `intervalMs` after each report. */
+export interface ProbeSchedule {
+  firstDelayMs: number;
+  intervalMs: number;
+  /** HAProxy's `spread-checks`: each wait varies by up to this many percent either way (0-50). */
+  spreadPct: number;
+}
+
+/**
+ * A probe the native thread re-runs by itself. Each round reports once (final events only: the
+ * `httpBody` mode is not allowed); no call from JavaScript is needed between rounds.
+ */
+export interface RecurringProbe {
+  /**
+   * New interval. Between rounds, the next one starts `delayMs` from now; during a round, the new
+   * interval counts from its report (as it would have anyway).
+   */
+  retime(intervalMs: number, delayMs: number): void;
+  /** No round after the one in flight; that one still reports. */
+  drain(): void;
+  /** Stops at once: the socket of a round in flight is closed and nothing more is reported. */
+  cancel(): void;
+}
+
 export interface NetProbe {
   /** Starts a probe; undefined when `req.host` is not an IP literal (resolve it, or use another way). */
   start(req: ProbeRequest, report: ProbeReport): CancelProbe | undefined;
-  /** Probes whose callback is still due. */
+  /**
+   * Starts a recurring probe (not `httpBody`); undefined when `req.host` is not an IP literal.
+   * Unlike a single probe it does not keep the event loop alive (as an unref'd timer would not).
+   */
+  schedule(req: ProbeRequest, when: ProbeSchedule, report: ProbeReport): RecurringProbe | undefined;
+  /** Probes whose callback is still due (recurring ones until drained or cancelled). */
   readonly inFlight: number;
   /** Sockets the native thread still holds (cancelled ones close asynchronously). */
   nativeActive(): number;
@@ -74,7 +104,7 @@ export class NetProbeUnavailableError extends Error {
 interface Addon {
   supported: boolean;
   init(
-    dispatch: (id: number, event: ProbeEvent, errno: number, ms: number, data: Buffer | undefined) => void,
+    dispatch: (id: number, event: number, errno: number, ms: number, data: Buffer | undefined) => void,
     tickMs?: number,
   ): void;
   submit(
@@ -86,7 +116,12 @@ interface Addon {
     readMs: number,
     maxBytes: number,
     send?: Buffer,
+    intervalMs?: number,
+    firstDelayMs?: number,
+    spreadPct?: number,
   ): boolean;
+  retime(id: number, intervalMs: number, delayMs: number): void;
+  drain(id: number): void;
   cancel(id: number): void;
   ref(): void;
   unref(): void;
@@ -125,8 +160,20 @@ export function loadNetProbe(): NetProbe {
   return cached;
 }
 
+/** The thread's report that a drained recurring probe was freed between rounds (never passed on). */
+const EV_STOPPED: number = 9;
+
+const wholeMs = (n: number): number => Math.max(0, Math.floor(n));
+
+interface Recurring {
+  report: ProbeReport;
+  /** Drained: its next report (if a round was in flight) is its last. */
+  draining: boolean;
+}
+
 function createNetProbe(addon: Addon): NetProbe {
   const pending = new Map<number, ProbeReport>();
+  const recurring = new Map<number, Recurring>();
   let nextId = 0;
 
   // The thread's reports keep the event loop alive only while a probe is in flight, like a socket.
@@ -134,29 +181,66 @@ function createNetProbe(addon: Addon): NetProbe {
     if (pending.delete(id) && pending.size === 0) addon.unref();
   };
 
+  /** Hands `req` to the thread under a new id (recurring with `when`); undefined if not an IP literal. */
+  const submit = (req: ProbeRequest, when?: ProbeSchedule): number | undefined => {
+    do nextId = (nextId + 1) >>> 0;
+    while (pending.has(nextId) || recurring.has(nextId));
+    const ok = addon.submit(
+      nextId,
+      req.host,
+      req.port,
+      req.mode,
+      wholeMs(req.connectMs),
+      wholeMs(req.readMs),
+      req.maxBytes,
+      req.send,
+      when && Math.max(1, wholeMs(when.intervalMs)),
+      when && wholeMs(when.firstDelayMs),
+      when && Math.min(50, wholeMs(when.spreadPct)),
+    );
+    return ok ? nextId : undefined;
+  };
+
   addon.init((id, event, errno, ms, data) => {
     const report = pending.get(id);
-    if (!report) return; // cancelled: the report crossed the cancel
-    if (event !== ProbeEvent.partial) forget(id);
-    report(event, errno, ms, data);
+    if (report) {
+      if (event !== ProbeEvent.partial) forget(id);
+      report(event as ProbeEvent, errno, ms, data);
+      return;
+    }
+    const r = recurring.get(id);
+    if (!r) return; // cancelled: the report crossed the cancel
+    if (r.draining) recurring.delete(id);
+    if (event !== EV_STOPPED) r.report(event as ProbeEvent, errno, ms, data);
   }, TICK_MS);
 
   return {
+    schedule(req, when, report) {
+      if (req.mode === ProbeMode.httpBody) throw new TypeError('netprobe: a recurring probe cannot use httpBody mode');
+      const id = submit(req, when);
+      if (id === undefined) return undefined;
+      const entry: Recurring = { report, draining: false };
+      recurring.set(id, entry);
+      return {
+        retime(intervalMs, delayMs) {
+          if (recurring.get(id) === entry && !entry.draining)
+            addon.retime(id, Math.max(1, wholeMs(intervalMs)), wholeMs(delayMs));
+        },
+        drain() {
+          if (recurring.get(id) !== entry || entry.draining) return;
+          entry.draining = true;
+          addon.drain(id);
+        },
+        cancel() {
+          if (recurring.get(id) !== entry) return;
+          recurring.delete(id);
+          addon.cancel(id);
+        },
+      };
+    },
     start(req, report) {
-      do nextId = (nextId + 1) >>> 0;
-      while (pending.has(nextId));
-      const id = nextId;
-      const ok = addon.submit(
-        id,
-        req.host,
-        req.port,
-        req.mode,
-        Math.max(0, Math.floor(req.connectMs)),
-        Math.max(0, Math.floor(req.readMs)),
-        req.maxBytes,
-        req.send,
-      );
-      if (!ok) return undefined;
+      const id = submit(req);
+      if (id === undefined) return undefined;
       if (pending.size === 0) addon.ref();
       pending.set(id, report);
       return () => {
@@ -166,7 +250,7 @@ function createNetProbe(addon: Addon): NetProbe {
       };
     },
     get inFlight() {
-      return pending.size;
+      return pending.size + recurring.size;
     },
     nativeActive: () => addon.active(),
   };

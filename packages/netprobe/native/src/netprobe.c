@@ -8,9 +8,14 @@
  * code, an errno, the elapsed milliseconds and the bytes read. Judging those bytes stays in
  * TypeScript; this file knows only where to stop reading (see the MODE_* rules below).
  *
- * Threads: submit/cancel run on the JS thread and only touch the locked queues; every probe_t
- * belongs to the epoll thread once queued. Results travel back through a locked list; the
- * threadsafe function is called only when that list goes from empty to non-empty.
+ * A recurring probe (submit with an interval) stays on the thread between rounds: after each report it waits its
+ * interval (jittered by spread-checks, aligned to a slack grid so rounds start in batches) and
+ * starts again, so a server checked every second costs the JS thread one callback per result and
+ * no timer, no call out. JavaScript changes the interval (retime) or ends it (drain, cancel).
+ *
+ * Threads: submit/retime/drain/cancel run on the JS thread and only touch the locked
+ * queues; every probe_t belongs to the epoll thread once queued. Results travel back through a
+ * locked list; the threadsafe function is called only when that list goes from empty to non-empty.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -46,19 +51,26 @@ enum {
   EV_READ_ERROR = 5,
   EV_WRITE_ERROR = 6,
   EV_CONNECT_TIMEOUT = 7,
-  EV_READ_TIMEOUT = 8
+  EV_READ_TIMEOUT = 8,
+  EV_STOPPED = 9 /* a drained recurring probe was freed between rounds (for the loader only) */
 };
-enum { ST_CONNECTING, ST_SENDING, ST_READING };
+/* ST_WAITING: a recurring probe between rounds; its heap deadline is the next start. */
+enum { ST_CONNECTING, ST_SENDING, ST_READING, ST_WAITING };
+/* Requests from JS applied on the thread, in order, after submissions. */
+enum { OP_CANCEL, OP_RETIME, OP_DRAIN };
 
 #define TABLE_SIZE 4096 /* id hash buckets (chained) */
 #define READ_CHUNK 65536 /* one read, as libuv reads for a net.Socket */
 #define MAX_EVENTS 256
+#define START_SLACK_NS 8000000u /* start times of recurring rounds rounded to 8 ms (at most 1/8 of the wait) */
 
 typedef struct probe {
   uint32_t id;
   int fd;
   uint8_t mode, state, head_seen, in_epoll;
+  uint8_t recurring, draining;
   uint32_t connect_ms, read_ms, max_bytes;
+  uint32_t interval_ms, spread_pct; /* recurring: wait between rounds, +/- percent of jitter */
   uint64_t start_ns, deadline_ns;
   size_t heap_idx;
   struct sockaddr_storage addr;
@@ -81,6 +93,11 @@ typedef struct result {
 } result_t;
 
 typedef struct {
+  uint32_t id, kind, interval_ms;
+  int64_t delay_ms; /* OP_RETIME: next start from now when between rounds; < 0 keeps it */
+} op_t;
+
+typedef struct {
   napi_threadsafe_function tsfn;
   pthread_t thread;
   int started, epfd, evfd;
@@ -88,8 +105,8 @@ typedef struct {
   pthread_mutex_t lock;
   /* Under lock. */
   probe_t *sub_head, *sub_tail;
-  uint32_t *cancels;
-  size_t ncancel, capcancel;
+  op_t *ops;
+  size_t nops, capops;
   result_t *res_head, *res_tail;
   int signalled, stopping;
   /* Epoll thread only. */
@@ -98,6 +115,7 @@ typedef struct {
   probe_t *table[TABLE_SIZE];
   result_t *out_head, *out_tail;
   uint8_t *scratch; /* one read buffer for every probe */
+  uint32_t rng;     /* xorshift state for spread-checks jitter */
   atomic_uint active;
 } state_t;
 
@@ -217,11 +235,41 @@ static void emit(state_t *s, probe_t *p, int event, int err, uint8_t *data, uint
   s->out_tail = r;
 }
 
-/* Ends a probe: reports `event` with what was read, closes (RST with `reset`), frees. */
+/* A wait of `ms` with spread-checks jitter (+/- spread_pct percent), as the engine's jitter(). */
+static uint64_t jittered_ns(state_t *s, probe_t *p, uint64_t ms) {
+  if (p->spread_pct > 0) {
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 17;
+    s->rng ^= s->rng << 5;
+    double r = (double)s->rng / 4294967296.0; /* [0,1) */
+    double j = (double)ms * (1.0 + ((r * 2.0 - 1.0) * p->spread_pct) / 100.0);
+    ms = j < 1.0 ? 1 : (uint64_t)(j + 0.5);
+  }
+  return ms * 1000000u;
+}
+
+/* Next round of a recurring probe in `wait_ns` from now, rounded to a slack grid (at most an eighth
+ * of the wait) so the rounds of many servers start together: fewer wake-ups, as the engine's timers. */
+static void arm(state_t *s, probe_t *p, uint64_t wait_ns) {
+  uint64_t now = now_ns(), slack = wait_ns / 8 < START_SLACK_NS ? wait_ns / 8 : START_SLACK_NS;
+  uint64_t at = now + wait_ns;
+  if (slack > 1000000u) at = (at + slack / 2) / slack * slack;
+  if (at <= now) at = now + 1000000u;
+  p->deadline_ns = at;
+  p->state = ST_WAITING;
+  if (p->heap_idx == (size_t)-1)
+    heap_push(s, p);
+  else
+    heap_update(s, p);
+}
+
+/* Ends a probe (or a recurring probe's round): reports `event` with what was read, closes (RST
+ * with `reset`), then frees it or, recurring, waits for the next round. */
 static void finish(state_t *s, probe_t *p, int event, int err, int reset) {
   uint8_t *data = p->buf;
   uint32_t len = p->len;
   p->buf = NULL;
+  p->len = p->cap = 0;
   emit(s, p, event, err, data, len);
   if (p->fd >= 0) {
     if (reset) {
@@ -229,6 +277,13 @@ static void finish(state_t *s, probe_t *p, int event, int err, int reset) {
       setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
     close(p->fd); /* also drops it from the epoll set */
+    p->fd = -1;
+  }
+  if (p->recurring && !p->draining) {
+    p->in_epoll = p->head_seen = 0;
+    p->req_off = 0;
+    arm(s, p, jittered_ns(s, p, p->interval_ms));
+    return;
   }
   heap_remove(s, p);
   table_take(s, p->id);
@@ -289,12 +344,15 @@ static void on_connected(state_t *s, probe_t *p) {
   try_send(s, p);
 }
 
-static void start_probe(state_t *s, probe_t *p) {
+/* Starts a round: socket, connect, the connect deadline. The probe is in the table already. */
+static void start_round(state_t *s, probe_t *p) {
   /* Durations and the connect deadline count from the connect, as the JS probe's do. */
   p->start_ns = now_ns();
   p->deadline_ns = p->start_ns + (uint64_t)p->connect_ms * 1000000u;
-  table_add(s, p);
-  if (heap_push(s, p) != 0) {
+  if (p->heap_idx != (size_t)-1) {
+    heap_update(s, p);
+  } else if (heap_push(s, p) != 0) {
+    p->recurring = 0; /* cannot wait without the heap either: report and free */
     finish(s, p, EV_CONNECT_ERROR, ENOMEM, 0);
     return;
   }
@@ -320,6 +378,44 @@ static void start_probe(state_t *s, probe_t *p) {
     return;
   }
   if (watch(s, p, EPOLLOUT) != 0) finish(s, p, EV_CONNECT_ERROR, errno, 0);
+}
+
+/* A new probe from JS: one round now, or, recurring, the first round after its first delay
+ * (deadline_ns holds that delay in ns until here). */
+static void start_probe(state_t *s, probe_t *p) {
+  table_add(s, p);
+  if (p->recurring && p->deadline_ns > 0) {
+    arm(s, p, p->deadline_ns);
+    return;
+  }
+  start_round(s, p);
+}
+
+/* Applies a retime/drain/cancel from JS to the probe `o->id` if the thread still holds it. */
+static int apply_op(state_t *s, const op_t *o) {
+  if (o->kind == OP_CANCEL) {
+    probe_t *p = table_take(s, o->id);
+    if (p) discard(s, p);
+    return 0;
+  }
+  probe_t *p = NULL;
+  for (p = s->table[o->id & (TABLE_SIZE - 1)]; p && p->id != o->id; p = p->hnext) {
+  }
+  if (!p || !p->recurring) return 0;
+  if (o->kind == OP_DRAIN) {
+    p->draining = 1;
+    if (p->state != ST_WAITING) return 0; /* the round in flight reports, then the probe is freed */
+    emit(s, p, EV_STOPPED, 0, NULL, 0);
+    table_take(s, p->id);
+    discard(s, p);
+    return 0;
+  }
+  p->interval_ms = o->interval_ms ? o->interval_ms : 1;
+  if (p->state == ST_WAITING && o->delay_ms >= 0) {
+    arm(s, p, (uint64_t)o->delay_ms * 1000000u);
+    return 1;
+  }
+  return 0;
 }
 
 /* Appends `n` bytes to the probe's buffer; -1 when out of memory. */
@@ -408,12 +504,20 @@ static void on_io(state_t *s, probe_t *p, uint32_t events) {
   }
 }
 
-static void expire(state_t *s) {
+/* Deadlines passed: timeouts, and rounds of recurring probes due to start. True if rounds started. */
+static int expire(state_t *s) {
   uint64_t now = now_ns();
+  int started = 0;
   while (s->heap_len > 0 && s->heap[0]->deadline_ns <= now) {
     probe_t *p = s->heap[0];
-    finish(s, p, p->state == ST_CONNECTING ? EV_CONNECT_TIMEOUT : EV_READ_TIMEOUT, 0, 0);
+    if (p->state == ST_WAITING) {
+      start_round(s, p);
+      started = 1;
+    } else {
+      finish(s, p, p->state == ST_CONNECTING ? EV_CONNECT_TIMEOUT : EV_READ_TIMEOUT, 0, 0);
+    }
   }
+  return started;
 }
 
 static int next_timeout_ms(state_t *s) {
@@ -480,12 +584,12 @@ static void *run(void *arg) {
       pthread_mutex_lock(&s->lock);
       probe_t *subs = s->sub_head;
       s->sub_head = s->sub_tail = NULL;
-      size_t ncancel = s->ncancel;
-      uint32_t *cancels = NULL;
-      if (ncancel) {
-        cancels = s->cancels;
-        s->cancels = NULL;
-        s->ncancel = s->capcancel = 0;
+      size_t nops = s->nops;
+      op_t *ops = NULL;
+      if (nops) {
+        ops = s->ops;
+        s->ops = NULL;
+        s->nops = s->capops = 0;
       }
       int stopping = s->stopping;
       pthread_mutex_unlock(&s->lock);
@@ -499,14 +603,11 @@ static void *run(void *arg) {
         else
           start_probe(s, p);
       }
-      for (size_t i = 0; i < ncancel; i++) {
-        probe_t *p = table_take(s, cancels[i]);
-        if (p) discard(s, p);
-      }
-      free(cancels);
+      for (size_t i = 0; i < nops; i++) apply_op(s, &ops[i]);
+      free(ops);
       if (stopping) break;
     }
-    expire(s);
+    if (expire(s)) started = 1;
     flush(s);
   }
   for (size_t i = 0; i < TABLE_SIZE; i++) {
@@ -602,7 +703,7 @@ static void finalize(napi_env env, void *data, void *hint) {
     free(r->data);
     free(r);
   }
-  free(s->cancels);
+  free(s->ops);
   free(s->heap);
   free(s->scratch);
   pthread_mutex_destroy(&s->lock);
@@ -656,14 +757,14 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* submit(id, host, port, mode, connectMs, readMs, maxBytes, send?): false if host is not an IP. */
-static napi_value js_submit(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  state_t *s = get_state(env, info, 7, 8, argv);
-  if (!s) return NULL;
+/* Reads the probe arguments shared by submit and schedule into a new probe_t. Returns NULL with
+ * *bad set when the host is not an IP literal (or the port or mode is out of range), NULL with an
+ * exception pending on a type or memory error. */
+static probe_t *parse_probe(napi_env env, state_t *s, napi_value *argv, int *bad) {
   char host[64];
   size_t hl = 0;
   uint32_t id, port, mode, conn_ms, read_ms, max_bytes;
+  *bad = 0;
   if (napi_get_value_uint32(env, argv[0], &id) != napi_ok ||
       napi_get_value_string_utf8(env, argv[1], host, sizeof host, &hl) != napi_ok ||
       napi_get_value_uint32(env, argv[2], &port) != napi_ok || napi_get_value_uint32(env, argv[3], &mode) != napi_ok ||
@@ -673,7 +774,6 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "NETPROBE_ARGS", "submit(id, host, port, mode, connectMs, readMs, maxBytes, send?)");
     return NULL;
   }
-  napi_value ok;
   probe_t *p = calloc(1, sizeof *p);
   if (!p) {
     napi_throw_error(env, "NETPROBE_NOMEM", "netprobe: out of memory");
@@ -683,8 +783,8 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
   struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&p->addr;
   if (!s->started || hl >= sizeof host - 1 || port == 0 || port > 65535 || mode > MODE_LINE) {
     free(p);
-    CHECK(napi_get_boolean(env, 0, &ok));
-    return ok;
+    *bad = 1;
+    return NULL;
   }
   if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
     a4->sin_family = AF_INET;
@@ -696,8 +796,8 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
     p->addrlen = sizeof *a6;
   } else {
     free(p);
-    CHECK(napi_get_boolean(env, 0, &ok));
-    return ok;
+    *bad = 1;
+    return NULL;
   }
   napi_valuetype t = napi_undefined;
   if (mode != MODE_CONNECT && napi_typeof(env, argv[7], &t) == napi_ok && t == napi_object) {
@@ -721,9 +821,14 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
   p->max_bytes = max_bytes ? max_bytes : 1;
   p->connect_ms = conn_ms;
   p->heap_idx = (size_t)-1;
+  return p;
+}
+
+/* Hands a new probe to the thread. */
+static void enqueue(state_t *s, probe_t *p) {
   atomic_fetch_add(&s->active, 1);
   pthread_mutex_lock(&s->lock);
-  int was_empty = s->sub_head == NULL && s->ncancel == 0;
+  int was_empty = s->sub_head == NULL && s->nops == 0;
   if (s->sub_tail)
     s->sub_tail->qnext = p;
   else
@@ -731,35 +836,94 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
   s->sub_tail = p;
   pthread_mutex_unlock(&s->lock);
   if (was_empty) wake(s);
-  CHECK(napi_get_boolean(env, 1, &ok));
-  return ok;
 }
 
-/* cancel(id): closes the probe without a report (one may already be on its way: ignore it). */
-static napi_value js_cancel(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  state_t *s = get_state(env, info, 1, 1, argv);
+static napi_value boolean(napi_env env, int v) {
+  napi_value b;
+  CHECK(napi_get_boolean(env, v, &b));
+  return b;
+}
+
+/* submit(id, host, port, mode, connectMs, readMs, maxBytes, send?, intervalMs?, firstDelayMs?,
+ * spreadPct?): false if host is not an IP. With intervalMs, a recurring probe: its first round after
+ * firstDelayMs, then one intervalMs (+/- spreadPct percent) after each report, until drain or cancel. */
+static napi_value js_submit(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  state_t *s = get_state(env, info, 7, 11, argv);
   if (!s) return NULL;
-  uint32_t id;
-  CHECK(napi_get_value_uint32(env, argv[0], &id));
+  napi_valuetype t = napi_undefined;
+  uint32_t interval_ms = 0, first_ms = 0, spread = 0;
+  int recurring = napi_typeof(env, argv[8], &t) == napi_ok && t == napi_number;
+  if (recurring && (napi_get_value_uint32(env, argv[8], &interval_ms) != napi_ok ||
+                    napi_get_value_uint32(env, argv[9], &first_ms) != napi_ok ||
+                    napi_get_value_uint32(env, argv[10], &spread) != napi_ok)) {
+    napi_throw_type_error(env, "NETPROBE_ARGS", "submit(..., intervalMs, firstDelayMs, spreadPct)");
+    return NULL;
+  }
+  int bad = 0;
+  probe_t *p = parse_probe(env, s, argv, &bad);
+  if (!p) return bad ? boolean(env, 0) : NULL;
+  if (recurring) {
+    p->recurring = 1;
+    p->interval_ms = interval_ms ? interval_ms : 1;
+    p->spread_pct = spread > 50 ? 50 : spread;
+    p->deadline_ns = (uint64_t)first_ms * 1000000u; /* carried to start_probe */
+  }
+  enqueue(s, p);
+  return boolean(env, 1);
+}
+
+/* Queues a request for the thread (cancel, retime, drain). */
+static napi_value push_op(napi_env env, state_t *s, op_t op) {
   pthread_mutex_lock(&s->lock);
-  int was_empty = s->sub_head == NULL && s->ncancel == 0;
-  if (s->ncancel == s->capcancel) {
-    size_t cap = s->capcancel ? s->capcancel * 2 : 64;
-    uint32_t *c = realloc(s->cancels, cap * sizeof *c);
+  int was_empty = s->sub_head == NULL && s->nops == 0;
+  if (s->nops == s->capops) {
+    size_t cap = s->capops ? s->capops * 2 : 64;
+    op_t *c = realloc(s->ops, cap * sizeof *c);
     if (!c) {
       pthread_mutex_unlock(&s->lock);
       napi_throw_error(env, "NETPROBE_NOMEM", "netprobe: out of memory");
       return NULL;
     }
-    s->cancels = c;
-    s->capcancel = cap;
+    s->ops = c;
+    s->capops = cap;
   }
-  s->cancels[s->ncancel++] = id;
+  s->ops[s->nops++] = op;
   pthread_mutex_unlock(&s->lock);
   if (was_empty) wake(s);
   return NULL;
 }
+
+/* An op naming only a probe id (cancel, drain). */
+static napi_value id_op(napi_env env, napi_callback_info info, uint32_t kind) {
+  napi_value argv[1];
+  state_t *s = get_state(env, info, 1, 1, argv);
+  if (!s) return NULL;
+  uint32_t id;
+  CHECK(napi_get_value_uint32(env, argv[0], &id));
+  return push_op(env, s, (op_t){.id = id, .kind = kind});
+}
+
+/* cancel(id): closes the probe without a report (one may already be on its way: ignore it). */
+static napi_value js_cancel(napi_env env, napi_callback_info info) { return id_op(env, info, OP_CANCEL); }
+
+/* retime(id, intervalMs, delayMs): a recurring probe's new interval; between rounds, the next round
+ * starts delayMs from now (delayMs < 0: keep its time). During a round, the interval applies after it. */
+static napi_value js_retime(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  state_t *s = get_state(env, info, 3, 3, argv);
+  if (!s) return NULL;
+  uint32_t id, interval_ms;
+  int64_t delay_ms;
+  CHECK(napi_get_value_uint32(env, argv[0], &id));
+  CHECK(napi_get_value_uint32(env, argv[1], &interval_ms));
+  CHECK(napi_get_value_int64(env, argv[2], &delay_ms));
+  return push_op(env, s, (op_t){.id = id, .kind = OP_RETIME, .interval_ms = interval_ms, .delay_ms = delay_ms});
+}
+
+/* drain(id): no round after the one in flight (which still reports); between rounds, the probe is
+ * freed at once and reports EV_STOPPED. */
+static napi_value js_drain(napi_env env, napi_callback_info info) { return id_op(env, info, OP_DRAIN); }
 
 /* ref() / unref(): whether pending reports keep the event loop alive (JS refs while probes run). */
 static napi_value js_ref(napi_env env, napi_callback_info info) {
@@ -788,6 +952,7 @@ NAPI_MODULE_INIT() {
   if (!s) return NULL;
   s->epfd = s->evfd = -1;
   pthread_mutex_init(&s->lock, NULL);
+  s->rng = 2463534242u;
   atomic_init(&s->active, 0);
   napi_value supported;
   napi_get_boolean(env, 1, &supported);
@@ -795,6 +960,8 @@ NAPI_MODULE_INIT() {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, s},
       {"submit", NULL, js_submit, NULL, NULL, NULL, napi_default, s},
       {"cancel", NULL, js_cancel, NULL, NULL, NULL, napi_default, s},
+      {"retime", NULL, js_retime, NULL, NULL, NULL, napi_default, s},
+      {"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, s},
       {"ref", NULL, js_ref, NULL, NULL, NULL, napi_default, s},
       {"unref", NULL, js_unref, NULL, NULL, NULL, napi_default, s},
       {"active", NULL, js_active, NULL, NULL, NULL, napi_default, s},

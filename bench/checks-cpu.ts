@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHealthEngine } from '../packages/proxy/src/health/engine.ts';
 import { defaultCheckTransport, jsTransport } from '../packages/proxy/src/health/native-probe.ts';
+import type { CheckResult } from '../packages/proxy/src/runtime/server-state.ts';
 import { backendModel, httpchk, makeRuntime, serverModel } from '../packages/proxy/test/health-helpers.ts';
 
 const argv = process.argv.slice(2);
@@ -145,15 +146,20 @@ async function main(): Promise<void> {
       const t = makeRuntime([be]);
       let checks = 0;
       let failed = 0;
+      const counted =
+        (done: (r: CheckResult) => void) =>
+        (r: CheckResult): void => {
+          checks++;
+          if (r.status !== 'L4OK' && r.status !== 'L7OK') failed++;
+          done(r);
+        };
+      const recurring = base.recurring;
       const engine = createHealthEngine(t.rt, {
         transport: {
-          check: (spec, http, done) =>
-            base.check(spec, http, (r) => {
-              checks++;
-              if (r.status !== 'L4OK' && r.status !== 'L7OK') failed++;
-              done(r);
-            }),
+          check: (spec, http, done) => base.check(spec, http, counted(done)),
           agent: base.agent,
+          // The native transport's own schedule, as the product uses it (absent for the JS probe).
+          recurring: recurring && ((spec, http, when, done) => recurring(spec, http, when, counted(done))),
         },
       });
       engine.start();

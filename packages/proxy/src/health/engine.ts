@@ -40,6 +40,34 @@ export interface HealthClock {
 export interface CheckTransport {
   check(spec: ProbeSpec, http: CompiledHttpCheck | undefined, done: (r: CheckResult) => void): CancelProbe;
   agent(spec: ProbeSpec, send: string | undefined, done: (o: AgentOutcome) => void): CancelProbe;
+  /**
+   * Optional: the same check repeated on the transport's own schedule (the native thread's), so
+   * a server in steady state costs no timer and no call out per check; `done` gets each result.
+   * Undefined when this check cannot be run that way (the engine then runs single checks).
+   */
+  recurring?(
+    spec: ProbeSpec,
+    http: CompiledHttpCheck | undefined,
+    when: CheckSchedule,
+    done: (r: CheckResult) => void,
+  ): RecurringCheck | undefined;
+}
+
+/** When a recurring check runs: after `firstDelayMs`, then `intervalMs` (+/- `spreadPct` %) after each result. */
+export interface CheckSchedule {
+  firstDelayMs: number;
+  intervalMs: number;
+  spreadPct: number;
+}
+
+/** A check the transport repeats by itself (see CheckTransport.recurring). */
+export interface RecurringCheck {
+  /** New interval; if no check is running, the next one starts in `delayMs`. */
+  retime(intervalMs: number, delayMs: number): void;
+  /** No check after the one running, whose result still comes. */
+  drain(): void;
+  /** Stops now: a running check is closed and reports nothing. */
+  cancel(): void;
 }
 
 export interface HealthEngineOptions {
@@ -70,6 +98,12 @@ interface Entry {
   tls?: ConnectionOptions | string;
   checkTimer?: unknown;
   checkCancel?: CancelProbe;
+  /** The check the transport repeats by itself while checks run normally (not MAINT, not disabled). */
+  recurring?: RecurringCheck;
+  /** The interval `recurring` waits now (before spread-checks jitter). */
+  recurringInter?: number;
+  /** The transport cannot repeat this check (a host name, TLS, a body to read): single checks. */
+  singleChecks?: boolean;
   agentTimer?: unknown;
   agentCancel?: CancelProbe;
   warmTimer?: unknown;
@@ -157,6 +191,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     ? { native: true, transport: opts.transport, reason: undefined }
     : defaultCheckTransport();
   const transport = chosen.transport;
+  // The transport's own schedule runs on real time: never with a fake clock.
+  const recurring = clock === realClock ? transport.recurring : undefined;
   const random = opts.random ?? Math.random;
   const spread = Math.min(50, Math.max(0, rt.config.global.spreadChecks ?? 0));
   const entries = new Map<ServerState, Entry>();
@@ -200,9 +236,56 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     e.checkTimer = clock.setTimeout(() => runCheck(e), ms);
   };
 
-  const nextCheckDelay = (e: Entry): number => {
+  /** The interval before the next check, as its health stands (before spread-checks jitter). */
+  const currentInterval = (e: Entry): number => {
     const m = e.s.model;
-    return jitter(checkInterval(e.s.health, m.rise, m.fall, e.s.op === 'DOWN', m));
+    return checkInterval(e.s.health, m.rise, m.fall, e.s.op === 'DOWN', m);
+  };
+
+  const nextCheckDelay = (e: Entry): number => jitter(currentInterval(e));
+
+  /** Checks suspended (MAINT, disabled): the running check still reports, single checks take over. */
+  const pauseRecurring = (e: Entry): void => {
+    e.recurring?.drain();
+    e.recurring = undefined;
+    // Looks again every inter, as runCheck does for a suspended server.
+    if (e.checkTimer === undefined) scheduleCheck(e, e.s.model.inter);
+  };
+
+  /** Each result of a recurring check: applied, then the interval changed if the health state asks. */
+  const onRecurringResult = (e: Entry, h: RecurringCheck | undefined, r: CheckResult): void => {
+    if (!running) return;
+    applyCheck(e, r);
+    if (e.recurring !== h || h === undefined) {
+      // A check that was running when checks were suspended: single checks go on from here.
+      if (e.recurring === undefined) scheduleCheck(e, nextCheckDelay(e));
+      return;
+    }
+    const inter = currentInterval(e);
+    if (inter !== e.recurringInter) {
+      e.recurringInter = inter;
+      h.retime(inter, jitter(inter));
+    }
+  };
+
+  /** Hands the schedule of `e` to the transport; false when it cannot (the check then runs once here). */
+  const startRecurring = (e: Entry, spec: ProbeSpec): boolean => {
+    if (!recurring || e.tls || e.singleChecks) return false;
+    const s = e.s;
+    // Judged as the server stands when each result comes (a single check takes it at its start).
+    Object.defineProperty(spec, 'serverDown', { get: () => s.op === 'DOWN', enumerable: true });
+    const inter = currentInterval(e);
+    let h: RecurringCheck | undefined;
+    h = recurring(spec, e.http, { firstDelayMs: 0, intervalMs: inter, spreadPct: spread }, (r) =>
+      onRecurringResult(e, h, r),
+    );
+    if (!h) {
+      e.singleChecks = true;
+      return false;
+    }
+    e.recurring = h;
+    e.recurringInter = inter;
+    return true;
   };
 
   const runCheck = (e: Entry): void => {
@@ -213,6 +296,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       scheduleCheck(e, e.s.model.inter);
       return;
     }
+    if (e.recurring) return; // the transport runs this server's checks
     const m = e.s.model;
     const spec = specFor(e, m.checkAddr ?? e.s.host, m.checkPort ?? e.s.port, m.inter);
     if (typeof e.tls === 'string') {
@@ -220,6 +304,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       scheduleCheck(e, nextCheckDelay(e));
       return;
     }
+    if (startRecurring(e, spec)) return;
     if (e.tls) spec.tls = e.tls;
     if (e.s.op === 'DOWN') spec.serverDown = true;
     e.checkCancel = transport.check(spec, e.http, (r) => {
@@ -366,6 +451,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   const onServerState = (ev: ServerStateEvent): void => {
     const e = entries.get(ev.server);
     if (!e) return;
+    if (e.recurring && (e.s.admin === 'MAINT' || !e.s.checked)) pauseRecurring(e);
     const resumed = (ev.fromAdmin === 'MAINT' && ev.toAdmin !== 'MAINT') || ev.reason === 'health-enabled';
     if (resumed && e.s.checked) scheduleCheck(e, 0);
     if (e.s.warmupSince !== undefined) scheduleWarmup(e);
@@ -403,7 +489,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
         e.checkTimer = e.agentTimer = e.warmTimer = undefined;
         e.checkCancel?.();
         e.agentCancel?.();
-        e.checkCancel = e.agentCancel = undefined;
+        e.recurring?.cancel();
+        e.checkCancel = e.agentCancel = e.recurring = undefined;
       }
     },
     handleCheckResult(be, s, r) {
@@ -435,7 +522,12 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       if (onError === 'mark-down') s.health = m.rise;
       if (onError !== 'fastinter') applyCheck(e, { status: 'HANA', info });
       // Every mode re-checks at fastinter, sooner than the regular schedule.
-      if (m.fastinter !== undefined && e.checkCancel === undefined) scheduleCheck(e, m.fastinter);
+      if (m.fastinter === undefined) return;
+      if (e.recurring) {
+        // The transport ignores the delay while a check runs, as the timer below is not set then.
+        e.recurringInter = currentInterval(e);
+        e.recurring.retime(e.recurringInter, m.fastinter);
+      } else if (e.checkCancel === undefined) scheduleCheck(e, m.fastinter);
     },
   };
   return engine;

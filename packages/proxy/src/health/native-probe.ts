@@ -11,10 +11,11 @@ import {
   ProbeEvent,
   ProbeMode,
   type ProbeReport,
+  type ProbeSchedule,
 } from '@switchyard/netprobe';
 import type { CheckResult } from '../runtime/server-state.ts';
 import { connectFailure, describeSocketError } from './check-status.ts';
-import type { CheckTransport } from './engine.ts';
+import type { CheckTransport, RecurringCheck } from './engine.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 import {
   AGENT_MAX,
@@ -38,14 +39,16 @@ function systemError(syscall: string, errno: number, spec: ProbeSpec): NodeJS.Er
 
 const ioSyscall = (event: number): string => (event === ProbeEvent.writeError ? 'write' : 'read');
 
-/** A check (TCP connect, or HTTP exchange with `http`) through `np`; same results as probeCheck(). */
-export function nativeCheck(
-  np: NetProbe,
+/**
+ * Turns the addon's reports of one check into the result probe.ts gives. `cancel` ends the probe
+ * once an `httpBody` read is judged enough (single probes only: recurring ones never get partial).
+ */
+function checkReport(
   spec: ProbeSpec,
   http: CompiledHttpCheck | undefined,
   done: (r: CheckResult) => void,
-): CancelProbe {
-  if (spec.tls) return probeCheck(spec, http, done);
+  cancel: () => void,
+): ProbeReport {
   const judge = (data: Buffer | undefined, closed: boolean): CheckResult | undefined =>
     judgeResponse(http as CompiledHttpCheck, data ?? Buffer.alloc(0), closed, spec.serverDown);
   const finish = (r: CheckResult, ms: number): void => {
@@ -66,7 +69,7 @@ export function nativeCheck(
         // The head is complete and the body is wanted: judge as probe.ts does on each read.
         const r = judge(data, false);
         if (r) {
-          cancel?.();
+          cancel();
           finish(r, ms);
         }
         return;
@@ -84,20 +87,53 @@ export function nativeCheck(
       }
     }
   };
-  const mode = http ? (http.needsBody ? ProbeMode.httpBody : ProbeMode.http) : ProbeMode.connect;
-  const cancel = np.start(
-    {
-      host: spec.host,
-      port: spec.port,
-      mode,
-      connectMs: spec.connectMs,
-      readMs: spec.readMs,
-      maxBytes: CHECK_BUFFER_SIZE,
-      send: http?.request,
-    },
-    report,
-  );
+  return report;
+}
+
+/** What the addon needs for a check of `spec` (with `http`, an HTTP exchange). */
+const checkRequest = (spec: ProbeSpec, http: CompiledHttpCheck | undefined) => ({
+  host: spec.host,
+  port: spec.port,
+  mode: http ? (http.needsBody ? ProbeMode.httpBody : ProbeMode.http) : ProbeMode.connect,
+  connectMs: spec.connectMs,
+  readMs: spec.readMs,
+  maxBytes: CHECK_BUFFER_SIZE,
+  send: http?.request,
+});
+
+/** A check (TCP connect, or HTTP exchange with `http`) through `np`; same results as probeCheck(). */
+export function nativeCheck(
+  np: NetProbe,
+  spec: ProbeSpec,
+  http: CompiledHttpCheck | undefined,
+  done: (r: CheckResult) => void,
+): CancelProbe {
+  if (spec.tls) return probeCheck(spec, http, done);
+  let cancel: CancelProbe | undefined;
+  const report = checkReport(spec, http, done, () => cancel?.());
+  cancel = np.start(checkRequest(spec, http), report);
   return cancel ?? probeCheck(spec, http, done);
+}
+
+/**
+ * The same check run again and again by the addon's thread on `when`'s schedule, `done` called
+ * with each result (the same results as nativeCheck). Undefined when the addon cannot (TLS, a
+ * host name, an `http-check expect` that reads the body): the caller then runs single checks.
+ * `spec.serverDown` is read when each result is judged.
+ */
+export function nativeRecurringCheck(
+  np: NetProbe,
+  spec: ProbeSpec,
+  http: CompiledHttpCheck | undefined,
+  when: ProbeSchedule,
+  done: (r: CheckResult) => void,
+): RecurringCheck | undefined {
+  if (spec.tls || http?.needsBody) return undefined;
+  return np.schedule(
+    checkRequest(spec, http),
+    when,
+    checkReport(spec, http, done, () => {}),
+  );
 }
 
 /** `agent-send` strings as bytes, made once. */
@@ -170,6 +206,7 @@ export function defaultCheckTransport(): DefaultTransport {
       native: true,
       transport: {
         check: (spec, http, done) => nativeCheck(np, spec, http, done),
+        recurring: (spec, http, when, done) => nativeRecurringCheck(np, spec, http, when, done),
         agent: (spec, send, done) => nativeAgent(np, spec, send, done),
       },
     };

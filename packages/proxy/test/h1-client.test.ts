@@ -246,3 +246,40 @@ test('a server whose accept queue is full: UND_ERR_CONNECT_TIMEOUT after connect
   assert.equal(r.error, 'UND_ERR_CONNECT_TIMEOUT');
   assert.ok(Date.now() - t0 >= 290);
 });
+
+test('a response written a few bytes at a time: head split across reads, body by length', async () => {
+  const resp = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Long: abcdefghij\r\n\r\nhello world');
+  const srv = await rawServer((s, t) => {
+    if (!t.endsWith('\r\n\r\n')) return;
+    let i = 0;
+    const step = () => {
+      if (i >= resp.length) return;
+      s.write(resp.subarray(i, i + 3));
+      i += 3;
+      setTimeout(step, 1);
+    };
+    step();
+  });
+  const p = pool(srv.port);
+  const a = await run(p, {});
+  assert.equal(a.status, 200);
+  assert.equal(a.body, 'hello world');
+  assert.deepEqual(a.headers, ['Content-Length', '11', 'X-Long', 'abcdefghij']);
+  const b = await run(p, {});
+  assert.equal(b.body, 'hello world', 'the parser starts afresh for the next response');
+  assert.equal(srv.conns(), 1);
+  await p.close();
+});
+
+test('bytes after a complete response are a protocol error: the connection is not reused', async () => {
+  const srv = await rawServer((s, t) => {
+    if (t.endsWith('\r\n\r\n')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA');
+  });
+  const p = pool(srv.port);
+  assert.equal((await run(p, {})).body, 'ok');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(p.idleCount, 0);
+  assert.equal((await run(p, {})).body, 'ok');
+  assert.equal(srv.conns(), 2);
+  await p.close();
+});

@@ -49,6 +49,11 @@ const PARSER_RESOURCE = {};
 /** Largest response head accepted (node's default --max-http-header-size). */
 const MAX_HEADER_SIZE = 16 * 1024;
 const DEFAULT_IDLE_MS = 4000;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** Response body reading: through the parser (chunked), by Content-Length, or until close. */
+const BODY_PARSER = 0;
+const BODY_LENGTH = 1;
+const BODY_CLOSE = 2;
 const MAX_IDLE_MS = 60000;
 
 /** What the Stream implements (undici's legacy handler shape). */
@@ -238,6 +243,8 @@ class Conn {
     this.req = req;
     this.handler = handler;
     this.gotHead = false;
+    this.bodyMode = BODY_PARSER;
+    this.partialHead = undefined;
     // the previous exchange may have ended while its reader held the socket paused
     if (this.socket.isPaused()) this.socket.resume();
     this.headers = undefined;
@@ -337,12 +344,38 @@ class Conn {
     }
     this.gotHead = true;
     this.keepAlive = shouldKeepAlive && !this.req?.reset;
-    this.idleMs = keepAliveHint(list);
+    // one pass over the head: keep-alive hint and how the body is framed
+    let idleMs = DEFAULT_IDLE_MS;
+    let length = -1;
+    let chunked = false;
+    for (let i = 0; i < list.length; i += 2) {
+      const n = list[i] as string;
+      if (n.length === 10 && n.toLowerCase() === 'keep-alive') idleMs = keepAliveHint(list[i + 1] as string);
+      else if (n.length === 14 && n.toLowerCase() === 'content-length') length = Number(list[i + 1]);
+      else if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') chunked = true;
+    }
+    this.idleMs = idleMs;
+    const noBody = this.req?.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    // The body goes around the parser when its end is known without decoding it (a length, or
+    // the close): forwarded as the socket's own buffers, no copy. Chunked bodies stay parsed.
+    if (!noBody && !chunked) {
+      if (length > 0) {
+        this.bodyMode = BODY_LENGTH;
+        this.remaining = length;
+      } else if (length < 0) {
+        this.bodyMode = BODY_CLOSE;
+      }
+    }
     if (!h.onHeaders(statusCode, list, this.resumeFn, statusMessage ?? '')) this.socket.pause();
-    return this.req?.method === 'HEAD' ? 1 : 0;
+    return noBody ? 1 : 0;
   };
 
   private pendingUpgrade: { statusCode: number; headers: string[] } | undefined;
+  /** How the current response body is read: through the parser, by length, or until close. */
+  private bodyMode = BODY_PARSER;
+  private remaining = 0;
+  /** Start of a response head split over reads. */
+  private partialHead: Buffer | undefined;
 
   private readonly onBody = (chunk: Buffer): void => {
     const h = this.handler;
@@ -350,8 +383,13 @@ class Conn {
   };
 
   private readonly onMessageComplete = (): void => {
-    const h = this.handler;
-    if (!h || !this.gotHead || this.upgraded) return; // end of a 1xx, or the 101 of an upgrade
+    if (!this.handler || !this.gotHead || this.upgraded) return; // end of a 1xx, or the 101 of an upgrade
+    this.complete();
+  };
+
+  /** The response is complete: the handler hears it, the connection is reused or closed. */
+  private complete(): void {
+    const h = this.handler as UpstreamHandler;
     this.handler = undefined;
     const req = this.req;
     this.req = undefined;
@@ -362,18 +400,76 @@ class Conn {
     h.onComplete(null);
     if (reusable) this.pool.release(this);
     else this.socket.destroy();
-  };
+  }
 
   private readonly onSocketData = (data: Buffer): void => {
-    if (!this.handler) {
-      // bytes from an idle connection: the server broke the protocol; drop the connection
-      this.socket.destroy();
-      return;
+    let rest: Buffer | undefined = data;
+    while (rest && rest.length > 0) {
+      if (!this.handler) {
+        // bytes from an idle connection, or after a complete response: the server broke the
+        // protocol; drop the connection
+        this.socket.destroy();
+        return;
+      }
+      switch (this.bodyMode) {
+        case BODY_LENGTH:
+          rest = this.rawBody(rest);
+          break;
+        case BODY_CLOSE: {
+          const h = this.handler;
+          if (!h.onData(rest)) this.socket.pause();
+          rest = undefined;
+          break;
+        }
+        default:
+          rest = this.parse(rest);
+      }
     }
-    const r = this.parser.execute(data);
+  };
+
+  /** Body bytes of a response with a length: forwarded as they are; the rest is what follows. */
+  private rawBody(data: Buffer): Buffer | undefined {
+    const h = this.handler as UpstreamHandler;
+    const n = Math.min(this.remaining, data.length);
+    this.remaining -= n;
+    const done = this.remaining === 0;
+    if (!h.onData(n === data.length ? data : data.subarray(0, n))) this.socket.pause();
+    if (!done || this.handler !== h) return undefined;
+    this.bodyMode = BODY_PARSER;
+    // the parser saw the head only and waits for a body it will never see: start it afresh
+    this.parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEADER_SIZE, 0);
+    this.complete();
+    return n < data.length ? data.subarray(n) : undefined;
+  }
+
+  /**
+   * Bytes for the parser. Waiting for a head, only the head is given to it (the body may then be
+   * read around it); in a chunked body, everything. Returns the bytes it did not take.
+   */
+  private parse(data: Buffer): Buffer | undefined {
+    let chunk = data;
+    let rest: Buffer | undefined;
+    if (!this.gotHead) {
+      if (this.partialHead) {
+        chunk = Buffer.concat([this.partialHead, data]);
+        this.partialHead = undefined;
+      }
+      const end = chunk.indexOf(HEAD_END);
+      if (end < 0) {
+        if (chunk.length > MAX_HEADER_SIZE) {
+          this.fail(new ClientError('response head too large', 'HPE_HEADER_OVERFLOW'));
+        } else this.partialHead = chunk;
+        return undefined;
+      }
+      if (end + 4 < chunk.length) {
+        rest = chunk.subarray(end + 4);
+        chunk = chunk.subarray(0, end + 4);
+      }
+    }
+    const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {
       this.fail(new ClientError(`invalid response from server (${r.code ?? r.message})`, r.code ?? 'HPE_INVALID'));
-      return;
+      return undefined;
     }
     if (this.upgraded && this.pendingUpgrade) {
       const u = this.pendingUpgrade;
@@ -383,18 +479,29 @@ class Conn {
       this.detach();
       // paused: bytes that followed the 101 wait for the new owner, who resumes the socket
       this.socket.pause();
-      if (r < data.length) this.socket.unshift(data.subarray(r));
+      if (r < chunk.length) rest = rest ? Buffer.concat([chunk.subarray(r), rest]) : chunk.subarray(r);
+      if (rest && rest.length > 0) this.socket.unshift(rest);
       h?.onUpgrade(u.statusCode, u.headers, this.socket);
+      return undefined;
     }
-  };
+    return rest;
+  }
 
   private readonly onSocketEnd = (): void => {
     if (this.handler && this.gotHead) {
-      // close-delimited body: the end is the end of the message
-      const r = this.parser.finish();
-      if (r instanceof Error) {
-        this.fail(new ClientError('response truncated by the server', 'UND_ERR_SOCKET'));
+      if (this.bodyMode === BODY_CLOSE) {
+        // close-delimited body: the end is the end of the message
+        this.bodyMode = BODY_PARSER;
+        this.keepAlive = false;
+        this.complete();
         return;
+      }
+      if (this.bodyMode === BODY_PARSER) {
+        const r = this.parser.finish();
+        if (r instanceof Error) {
+          this.fail(new ClientError('response truncated by the server', 'UND_ERR_SOCKET'));
+          return;
+        }
       }
     }
     if (this.handler) this.fail(new ClientError('other side closed', 'UND_ERR_SOCKET'));
@@ -481,16 +588,11 @@ function closeParser(p: NativeParser): void {
 }
 
 /** `Keep-Alive: timeout=N` from the server: keep idle one second less; else the default. */
-function keepAliveHint(list: string[]): number {
-  for (let i = 0; i < list.length; i += 2) {
-    const n = list[i];
-    if (n.length !== 10 || n.toLowerCase() !== 'keep-alive') continue;
-    const m = /timeout=(\d+)/i.exec(list[i + 1]);
-    if (!m) break;
-    const ms = Number(m[1]) * 1000 - 1000;
-    return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
-  }
-  return DEFAULT_IDLE_MS;
+function keepAliveHint(value: string): number {
+  const m = /timeout=(\d+)/i.exec(value);
+  if (!m) return DEFAULT_IDLE_MS;
+  const ms = Number(m[1]) * 1000 - 1000;
+  return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
 }
 
 function hasContentLength(list: string[]): boolean {

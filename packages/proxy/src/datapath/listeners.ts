@@ -21,7 +21,6 @@ import type { DatapathContext } from './context.ts';
 import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
 import { handleUpgrade } from './tunnel.ts';
 
-
 /** A bound address and the frontend it currently serves (swapped on reload). */
 export class Listener {
   fe: FrontendPlan;

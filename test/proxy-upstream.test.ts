@@ -82,6 +82,8 @@ before(async () => {
     `${defaults()}
 frontend fe
   bind 127.0.0.1:${port}
+  stats enable
+  stats uri /stats
   use_backend closer if { path_beg /closer }
   use_backend old if { path_beg /old }
   use_backend echo if { path_beg /echo }
@@ -122,6 +124,16 @@ test('keep-alive: many requests, one upstream connection; HEAD gets the head onl
   assert.equal(await h.body.text(), '');
   assert.equal(seen.conns.get('keep'), 1);
   assert.match(seen.heads.at(-1) ?? '', /^HEAD \/ HTTP\/1\.1\r\n/);
+});
+
+test('the CSV counts requests on new and on reused server connections (connect / reuse)', async () => {
+  const csv = await (await request(`http://127.0.0.1:${port}/stats;csv`)).body.text();
+  const head = (csv.split('\n')[0] as string).replace(/^# /, '').split(',');
+  const row = csv.split('\n').find((l) => l.startsWith('keep,k,')) as string;
+  const f = row.split(',');
+  // 21 requests above on one connection
+  assert.equal(f[head.indexOf('connect')], '1');
+  assert.equal(f[head.indexOf('reuse')], '20');
 });
 
 test('a server that closes idle connections early: requests after the close still succeed', async () => {

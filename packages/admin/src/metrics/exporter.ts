@@ -150,6 +150,8 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   be('haproxy_backend_bytes_out_total', (b) => b.counters.bout);
   be('haproxy_backend_requests_denied_total', (b) => b.counters.dreq);
   be('haproxy_backend_responses_denied_total', (b) => b.counters.dresp);
+  be('haproxy_backend_connection_attempts_total', (b) => b.counters.connect);
+  be('haproxy_backend_connection_reuses_total', (b) => b.counters.reuse);
   be('haproxy_backend_connection_errors_total', (b) => b.counters.econ);
   be('haproxy_backend_response_errors_total', (b) => b.counters.eresp);
   be('haproxy_backend_retry_warnings_total', (b) => b.counters.wretr);
@@ -201,6 +203,8 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   sv('haproxy_server_bytes_in_total', (s) => s.counters.bin);
   sv('haproxy_server_bytes_out_total', (s) => s.counters.bout);
   sv('haproxy_server_responses_denied_total', (s) => s.counters.dresp);
+  sv('haproxy_server_connection_attempts_total', (s) => s.counters.connect);
+  sv('haproxy_server_connection_reuses_total', (s) => s.counters.reuse);
   sv('haproxy_server_connection_errors_total', (s) => s.counters.econ);
   sv('haproxy_server_response_errors_total', (s) => s.counters.eresp);
   sv('haproxy_server_retry_warnings_total', (s) => s.counters.wretr);

@@ -183,10 +183,9 @@ function fillBackendLike(v: StatValue[], c: BackendCounters, now: number): void 
   fillTimes(v, c);
   v[F.mode] = 'http';
   v[F.wrew] = 0;
-  // Connection attempts: Switchyard pools upstream connections in undici and counts requests
-  // sent to the server, so `connect` is that count and `reuse` is not measured (0).
-  v[F.connect] = c.stot;
-  v[F.reuse] = 0;
+  // requests sent on a new server connection / on a kept-alive one
+  v[F.connect] = c.connect;
+  v[F.reuse] = c.reuse;
   v[F.qtime_max] = 0;
   v[F.ctime_max] = 0;
   v[F.rtime_max] = 0;

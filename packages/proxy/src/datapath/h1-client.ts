@@ -110,19 +110,23 @@ export class H1Pool {
     this.opts = opts;
   }
 
-  /** Sends `req` on an idle connection or a new one; the handler hears everything after. */
-  dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
+  /**
+   * Sends `req` on an idle connection or a new one; the handler hears everything after.
+   * Returns true when a kept-alive connection was reused.
+   */
+  dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
     if (this.closing) throw new ClientError('the pool is closed', 'UND_ERR_CLOSED');
     const head = requestHead(req, this.opts.authority);
     let conn = this.idle.pop();
     while (conn?.socket.destroyed) conn = this.idle.pop();
     if (conn) {
       conn.start(req, head, handler);
-      return;
+      return true;
     }
     conn = new Conn(this, this.opts);
     this.all.add(conn);
     conn.start(req, head, handler);
+    return false;
   }
 
   /** A connection finished its exchange and may carry another one. */

@@ -280,7 +280,7 @@ export class Stream implements Queued {
     let path = txn.url;
     if (path.charCodeAt(0) !== 47 && path !== '*') path = txn.query ? `${txn.path}?${txn.query}` : txn.path;
     try {
-      this.ctx.pools.get(server, be).dispatch(
+      const reused = this.ctx.pools.get(server, be).dispatch(
         {
           path,
           method: txn.method,
@@ -292,6 +292,13 @@ export class Stream implements Queued {
         },
         this,
       );
+      if (reused) {
+        be.counters.reuse++;
+        server.counters.reuse++;
+      } else {
+        be.counters.connect++;
+        server.counters.connect++;
+      }
     } catch (e) {
       // the request cannot be framed (a rule produced CR/LF in a value, an invalid name...)
       this.fe.counters.ereq++;

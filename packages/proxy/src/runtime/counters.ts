@@ -63,6 +63,9 @@ export interface BackendCounters extends BaseCounters {
   /** Client / server aborts. */
   cliAbrt: number;
   srvAbrt: number;
+  /** Requests sent on a new server connection (connect) / on a kept-alive one (reuse). */
+  connect: number;
+  reuse: number;
 }
 
 export interface ServerCounters extends BackendCounters {
@@ -113,6 +116,8 @@ export function newBackendCounters(): BackendCounters {
     timeSamples: 0,
     cliAbrt: 0,
     srvAbrt: 0,
+    connect: 0,
+    reuse: 0,
   };
 }
 

@@ -103,10 +103,11 @@ export class NetProbeUnavailableError extends Error {
 
 interface Addon {
   supported: boolean;
-  init(
-    dispatch: (id: number, event: number, errno: number, ms: number, data: Buffer | undefined) => void,
-    tickMs?: number,
-  ): void;
+  /**
+   * Starts the thread. Each batch of reports comes as one dispatch(count, datas) call: report i is
+   * id, event, errno, ms at 4*i.. in the returned array, its bytes at datas[i].
+   */
+  init(dispatch: (count: number, datas: (Buffer | undefined)[] | undefined) => void, tickMs?: number): Float64Array;
   submit(
     id: number,
     host: string,
@@ -201,7 +202,7 @@ function createNetProbe(addon: Addon): NetProbe {
     return ok ? nextId : undefined;
   };
 
-  addon.init((id, event, errno, ms, data) => {
+  const deliver = (id: number, event: number, errno: number, ms: number, data: Buffer | undefined): void => {
     const report = pending.get(id);
     if (report) {
       if (event !== ProbeEvent.partial) forget(id);
@@ -212,6 +213,21 @@ function createNetProbe(addon: Addon): NetProbe {
     if (!r) return; // cancelled: the report crossed the cancel
     if (r.draining) recurring.delete(id);
     if (event !== EV_STOPPED) r.report(event as ProbeEvent, errno, ms, data);
+  };
+
+  const slots = addon.init((count, datas) => {
+    let error: unknown;
+    let failed = false;
+    for (let i = 0, o = 0; i < count; i++, o += 4) {
+      try {
+        deliver(slots[o] as number, slots[o + 1] as number, slots[o + 2] as number, slots[o + 3] as number, datas?.[i]);
+      } catch (err) {
+        // The other reports of the batch are still delivered; the first error is then raised.
+        if (!failed) error = err;
+        failed = true;
+      }
+    }
+    if (failed) throw error;
   }, TICK_MS);
 
   return {

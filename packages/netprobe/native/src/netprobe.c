@@ -62,7 +62,8 @@ enum { OP_CANCEL, OP_RETIME, OP_DRAIN };
 #define TABLE_SIZE 4096 /* id hash buckets (chained) */
 #define READ_CHUNK 65536 /* one read, as libuv reads for a net.Socket */
 #define MAX_EVENTS 256
-#define START_SLACK_NS 8000000u /* start times of recurring rounds rounded to 8 ms (at most 1/8 of the wait) */
+#define SLOTS 256 /* reports per dispatch call: id, event, errno, ms in a shared Float64Array */
+#define START_SLACK_NS 16000000u /* start times of recurring rounds rounded to 16 ms (at most 1/8 of the wait) */
 
 typedef struct probe {
   uint32_t id;
@@ -99,6 +100,8 @@ typedef struct {
 
 typedef struct {
   napi_threadsafe_function tsfn;
+  napi_ref slots_ref; /* the Float64Array init() returns (JS thread only) */
+  double *slots;
   pthread_t thread;
   int started, epfd, evfd;
   uint64_t tick_ns; /* batching cadence while busy (0: wake on every event) */
@@ -638,7 +641,10 @@ static void wake(state_t *s) {
   }
 }
 
-/* Runs on the JS thread for each batch: calls dispatch(id, event, errno, ms, data) per report. */
+/* Runs on the JS thread for each batch: writes up to SLOTS reports (id, event, errno, ms) into the
+ * shared Float64Array and calls dispatch(count, datas) once for them; datas[i] is the bytes read
+ * by report i (a sparse array, undefined when no report carries bytes). One call per batch rather
+ * than one per report: the N-API cost of a check is then shared by the batch. */
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   (void)data;
   state_t *s = context;
@@ -648,30 +654,41 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   s->signalled = 0;
   pthread_mutex_unlock(&s->lock);
   while (r) {
-    result_t *next = r->next;
-    if (env != NULL && cb != NULL) {
-      napi_handle_scope scope;
-      napi_open_handle_scope(env, &scope);
-      napi_value argv[5], undef;
-      napi_get_undefined(env, &undef);
-      napi_create_uint32(env, r->id, &argv[0]);
-      napi_create_int32(env, r->event, &argv[1]);
-      napi_create_int32(env, r->err, &argv[2]);
-      napi_create_double(env, r->ms, &argv[3]);
-      if (r->data != NULL)
-        napi_create_buffer_copy(env, r->len, r->data, NULL, &argv[4]);
-      else
-        argv[4] = undef;
-      if (napi_call_function(env, undef, cb, 5, argv, NULL) == napi_pending_exception) {
-        napi_value err;
-        napi_get_and_clear_last_exception(env, &err);
-        napi_fatal_exception(env, err);
+    int live = env != NULL && cb != NULL && s->slots != NULL;
+    napi_handle_scope scope = NULL;
+    napi_value datas = NULL, argv[2];
+    if (live) napi_open_handle_scope(env, &scope);
+    uint32_t n = 0;
+    for (; r && n < SLOTS; n++) {
+      result_t *next = r->next;
+      if (live) {
+        double *d = s->slots + 4 * n;
+        d[0] = r->id;
+        d[1] = r->event;
+        d[2] = r->err;
+        d[3] = r->ms;
+        if (r->data != NULL) {
+          napi_value buf;
+          if (datas == NULL) napi_create_array(env, &datas);
+          if (napi_create_buffer_copy(env, r->len, r->data, NULL, &buf) == napi_ok) napi_set_element(env, datas, n, buf);
+        }
       }
-      napi_close_handle_scope(env, scope);
+      free(r->data);
+      free(r);
+      r = next;
     }
-    free(r->data);
-    free(r);
-    r = next;
+    if (!live) continue;
+    napi_create_uint32(env, n, &argv[0]);
+    if (datas == NULL) napi_get_undefined(env, &datas);
+    argv[1] = datas;
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    if (napi_call_function(env, undef, cb, 2, argv, NULL) == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+    napi_close_handle_scope(env, scope);
   }
 }
 
@@ -721,7 +738,8 @@ static state_t *get_state(napi_env env, napi_callback_info info, size_t want, si
   return data;
 }
 
-/* init(dispatch, tickMs?): creates the threadsafe function (unref'd) and starts the epoll thread. */
+/* init(dispatch, tickMs?): creates the threadsafe function (unref'd), starts the epoll thread and
+ * returns the Float64Array the reports are written to (see call_js). */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   state_t *s = get_state(env, info, 1, 2, argv);
@@ -744,6 +762,12 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "NETPROBE_INIT", "netprobe: cannot create the epoll set");
     return NULL;
   }
+  void *slots = NULL;
+  napi_value ab, slots_array;
+  CHECK(napi_create_arraybuffer(env, SLOTS * 4 * sizeof(double), &slots, &ab));
+  CHECK(napi_create_typedarray(env, napi_float64_array, SLOTS * 4, ab, 0, &slots_array));
+  CHECK(napi_create_reference(env, slots_array, 1, &s->slots_ref));
+  s->slots = slots;
   CHECK(napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, s, finalize, s, call_js, &s->tsfn));
   CHECK(napi_unref_threadsafe_function(env, s->tsfn));
   if (pthread_create(&s->thread, NULL, run, s) != 0) {
@@ -754,7 +778,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   /* Registered after the threadsafe function's own hook, so it runs first (hooks run in reverse):
    * the thread is joined before the function it calls is torn down. */
   CHECK(napi_add_env_cleanup_hook(env, cleanup, s));
-  return NULL;
+  return slots_array;
 }
 
 /* Reads the probe arguments shared by submit and schedule into a new probe_t. Returns NULL with

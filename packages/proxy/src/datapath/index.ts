@@ -79,6 +79,11 @@ export class Datapath {
   /** `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`. */
   private readonly onServerState = (ev: ServerStateEvent): void => {
     const m = ev.server.model;
+    const be = this.ctx.runtime.backends.get(ev.backend.name);
+    const wasUsable = ev.fromOp === 'UP' && ev.fromAdmin !== 'MAINT';
+    const usable = ev.toOp === 'UP' && ev.toAdmin !== 'MAINT';
+    if (be && wasUsable && !usable) this.ctx.queues.redistribute(ev.server, be);
+    else if (be && !wasUsable && usable) this.ctx.queues.fill(be);
     if (ev.toOp === 'DOWN' && ev.fromOp !== 'DOWN' && m.onMarkedDown === 'shutdown-sessions') {
       killServerStreams(ev.server, 'D');
     } else if (ev.toOp === 'UP' && ev.fromOp !== 'UP' && !m.backup && m.onMarkedUp === 'shutdown-backup-sessions') {

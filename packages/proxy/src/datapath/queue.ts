@@ -64,8 +64,8 @@ export class Queues {
   }
 
   /** A slot of `server` freed: hands it to the next waiting request, server queue first. */
-  release(server: ServerState, backend: BackendPlan): void {
-    if (server.maxconn && server.cur >= server.maxconn) return;
+  release(server: ServerState, backend: BackendPlan): boolean {
+    if (server.maxconn && server.cur >= server.maxconn) return false;
     const list = this.servers.get(server);
     if (list && list.length > 0) {
       const q = list.shift() as Queued;
@@ -73,13 +73,46 @@ export class Queues {
       server.counters.qcur--;
       countBackend(backend, -1);
       q.dequeued(server);
-      return;
+      return true;
     }
     const blist = this.backends.get(backend);
     if (blist && blist.length > 0 && server.op === 'UP' && server.admin === 'READY') {
       const q = blist.shift() as Queued;
       countBackend(backend, -1);
       q.dequeued(server);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * `server` went DOWN or into maintenance: the requests waiting for it move to the backend's
+   * queue (HAProxy's pendconn_redistribute) and go to any server with a free slot. Returns how
+   * many moved.
+   */
+  redistribute(server: ServerState, backend: BackendPlan): number {
+    const list = this.servers.get(server);
+    if (!list || list.length === 0) return 0;
+    const moved = list.splice(0);
+    server.queued -= moved.length;
+    server.counters.qcur -= moved.length;
+    let blist = this.backends.get(backend);
+    if (!blist) {
+      blist = [];
+      this.backends.set(backend, blist);
+    }
+    blist.push(...moved);
+    this.fill(backend);
+    return moved.length;
+  }
+
+  /** Hands waiting requests of `backend` to every usable server with a free slot. */
+  fill(backend: BackendPlan): void {
+    const blist = this.backends.get(backend);
+    for (const s of backend.servers) {
+      if (!blist || blist.length === 0) return;
+      if (s.op !== 'UP' || s.admin !== 'READY') continue;
+      while (blist.length > 0 && this.release(s, backend));
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The native check transport (native-probe.ts over @switchyard/netprobe) against real loopback
  * servers: every outcome, cancel, IPv6, and a differential run of the same scenarios through the
- * JS probe (probe.ts) asserting identical results (status, code, info; not the duration).
+ * JS probe (probe.ts) asserting identical results (status, code, info; not the duration), and
+ * through recurring checks (the engine's steady state).
  */
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
@@ -10,7 +11,7 @@ import type { NetProbe } from '@switchyard/netprobe';
 import { requireAddon } from '../../netprobe/test/require-addon.ts';
 import { createHealthEngine } from '../src/health/engine.ts';
 import { type CompiledHttpCheck, compileHttpCheck } from '../src/health/http-check.ts';
-import { defaultCheckTransport, nativeAgent, nativeCheck } from '../src/health/native-probe.ts';
+import { defaultCheckTransport, nativeAgent, nativeCheck, nativeRecurringCheck } from '../src/health/native-probe.ts';
 import { type AgentOutcome, type ProbeSpec, probeAgent, probeCheck } from '../src/health/probe.ts';
 import type { CheckResult } from '../src/runtime/server-state.ts';
 import {
@@ -63,6 +64,21 @@ const viaNative = (np: NetProbe, s: ProbeSpec, http?: CompiledHttpCheck) =>
   new Promise<CheckResult>((resolve) => nativeCheck(np, s, http, resolve));
 const viaJs = (s: ProbeSpec, http?: CompiledHttpCheck) =>
   new Promise<CheckResult>((resolve) => probeCheck(s, http, resolve));
+/** The first `n` results of the same check repeated by the addon's thread every 20 ms. */
+const viaRecurring = (np: NetProbe, s: ProbeSpec, http: CompiledHttpCheck | undefined, n: number) =>
+  new Promise<CheckResult[]>((resolve) => {
+    const out: CheckResult[] = [];
+    // Recurring checks do not keep the process alive (as the engine's unref'd timers do not).
+    const alive = setInterval(() => {}, 1000);
+    const rc = nativeRecurringCheck(np, s, http, { firstDelayMs: 0, intervalMs: 20, spreadPct: 0 }, (r) => {
+      out.push(r);
+      if (out.length !== n) return;
+      rc?.cancel();
+      clearInterval(alive);
+      resolve(out);
+    });
+    assert.ok(rc, 'a recurring check');
+  });
 const agentNative = (np: NetProbe, s: ProbeSpec, send?: string) =>
   new Promise<AgentOutcome>((resolve) => nativeAgent(np, s, send, resolve));
 const agentJs = (s: ProbeSpec, send?: string) => new Promise<AgentOutcome>((resolve) => probeAgent(s, send, resolve));
@@ -250,6 +266,11 @@ test('every check outcome through the native transport, identical to the JS prob
         const js = await viaJs(env.spec, sc.http);
         assert.deepEqual(comparable(native), sc.expect, 'native');
         assert.deepEqual(comparable(js), comparable(native), 'JS probe and native transport differ');
+        // The engine's steady state: the same check repeated by the thread (not for body rules).
+        if (!sc.http?.needsBody) {
+          for (const r of await viaRecurring(addon, env.spec, sc.http, 2))
+            assert.deepEqual(comparable(r), sc.expect, 'recurring');
+        }
       } finally {
         await env.close();
       }

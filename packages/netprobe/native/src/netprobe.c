@@ -72,6 +72,7 @@ typedef struct probe {
   uint8_t recurring, draining;
   uint32_t connect_ms, read_ms, max_bytes;
   uint32_t interval_ms, spread_pct; /* recurring: wait between rounds, +/- percent of jitter */
+  int64_t carry_ns;                 /* recurring: rounding error of the last start time (see arm) */
   uint64_t start_ns, deadline_ns;
   size_t heap_idx;
   struct sockaddr_storage addr;
@@ -252,13 +253,18 @@ static uint64_t jittered_ns(state_t *s, probe_t *p, uint64_t ms) {
 }
 
 /* Next round of a recurring probe in `wait_ns` from now, rounded to a slack grid (at most an eighth
- * of the wait) so the rounds of many servers start together: fewer wake-ups, as the engine's timers. */
+ * of the wait) so the rounds of many servers start together: fewer wake-ups, as the engine's timers.
+ * The rounding error is carried to the next round: a wait that is not a multiple of the grid (1 s on
+ * a 16 ms grid) would otherwise always round the same way, and every period be 8 ms too long. */
 static void arm(state_t *s, probe_t *p, uint64_t wait_ns) {
   uint64_t now = now_ns(), slack = wait_ns / 8 < START_SLACK_NS ? wait_ns / 8 : START_SLACK_NS;
-  uint64_t at = now + wait_ns;
-  if (slack > 1000000u) at = (at + slack / 2) / slack * slack;
-  if (at <= now) at = now + 1000000u;
-  p->deadline_ns = at;
+  int64_t exact = (int64_t)(now + wait_ns) + p->carry_ns;
+  int64_t at = exact;
+  if (slack > 1000000u) at = (exact + (int64_t)slack / 2) / (int64_t)slack * (int64_t)slack;
+  if (at <= (int64_t)now) at = (int64_t)(now + 1000000u);
+  p->carry_ns = exact - at;
+  if (p->carry_ns > (int64_t)slack || p->carry_ns < -(int64_t)slack) p->carry_ns = 0;
+  p->deadline_ns = (uint64_t)at;
   p->state = ST_WAITING;
   if (p->heap_idx == (size_t)-1)
     heap_push(s, p);
@@ -415,6 +421,7 @@ static int apply_op(state_t *s, const op_t *o) {
   }
   p->interval_ms = o->interval_ms ? o->interval_ms : 1;
   if (p->state == ST_WAITING && o->delay_ms >= 0) {
+    p->carry_ns = 0;
     arm(s, p, (uint64_t)o->delay_ms * 1000000u);
     return 1;
   }
@@ -562,6 +569,8 @@ static void *run(void *arg) {
       timeout = 0;
     } else if (busy && s->tick_ns) {
       uint64_t now = now_ns(), next = last + s->tick_ns;
+      /* A deadline inside the tick (a recurring round due, a timeout) is not made to wait for it. */
+      if (s->heap_len > 0 && s->heap[0]->deadline_ns < next) next = s->heap[0]->deadline_ns;
       if (next > now) {
         struct timespec ts = {(time_t)((next - now) / 1000000000u), (long)((next - now) % 1000000000u)};
         nanosleep(&ts, NULL);

@@ -86,7 +86,8 @@ frontend fe
   stats uri /stats
   use_backend closer if { path_beg /closer }
   use_backend old if { path_beg /old }
-  use_backend echo if { path_beg /echo }
+  http-request set-header X-From-Param %[url_param(v),url_dec] if { path_beg /inject }
+  use_backend echo if { path_beg /echo } || { path_beg /inject }
   use_backend stuck if { path_beg /stuck }
   default_backend keep
 backend keep
@@ -177,4 +178,17 @@ test('connect timeout: 503 after retries, termination sC--', async (t) => {
   assert.equal(r.statusCode, 503);
   await r.body.text();
   await until(() => /stuck\/s .* 503 .* sC--/.test(px.stdout()), 5000, 'log line with sC--');
+});
+
+test('a rule that puts CR/LF into a header value: 400, and nothing reaches the server', async () => {
+  const before = seen.heads.length;
+  const r = await request(`http://127.0.0.1:${port}/inject?v=x%0d%0aInjected:%201`);
+  assert.equal(r.statusCode, 400);
+  await r.body.text();
+  const ok = await request(`http://127.0.0.1:${port}/inject?v=plain`);
+  assert.equal(ok.statusCode, 200);
+  await ok.body.text();
+  assert.equal(seen.heads.length, before + 1, 'only the clean request was forwarded');
+  assert.match(seen.heads.at(-1) ?? '', /\r\nX-From-Param: plain\r\n/);
+  assert.doesNotMatch(seen.heads.join('\n'), /Injected/);
 });

@@ -300,10 +300,15 @@ export class Stream implements Queued {
         server.counters.connect++;
       }
     } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code !== 'UND_ERR_INVALID_ARG') {
+        // the pool closed under us (a reload dropped this address): a failed connection
+        this.onError(err);
+        return;
+      }
       // the request cannot be framed (a rule produced CR/LF in a value, an invalid name...)
       this.fe.counters.ereq++;
       this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
-      void e;
     }
   }
 

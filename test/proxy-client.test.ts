@@ -104,11 +104,23 @@ test('a client that leaves while the server is still answering: CD-- (no crash, 
   assert.match(await logLine('/slow-body'), / 200 \d+ - - CD-- /);
 });
 
-test('a client that leaves while waiting for the response headers: CH--', async () => {
+test('a client that closes while waiting for the response headers: answered anyway, 200 ---- (as haproxy 2.6)', async () => {
+  // haproxy 2.6 (compared by hand, with and without abortonclose) reads the client's FIN as a
+  // half-close: it still fetches the response, sends it, and logs the request as complete.
+  const s = connect(port, '127.0.0.1');
+  s.write('GET /wait?fin HTTP/1.1\r\nHost: a\r\n\r\n');
+  await until(() => up.requests.some((r) => r.url === '/wait?fin'), 10000, 'request at the server');
+  s.destroy();
+  assert.match(await logLine('/wait?fin'), / 200 \d+ - - ---- /);
+});
+
+test('a client that resets while waiting for the response headers: CH--', async () => {
+  // a reset is seen at once: the request ends and the server connection is released
+  // (haproxy 2.6 notices it only when it writes the response, and logs 200 CD--)
   const s = connect(port, '127.0.0.1');
   s.write('GET /wait HTTP/1.1\r\nHost: a\r\n\r\n');
   await until(() => up.requests.some((r) => r.url === '/wait'), 10000, 'request at the server');
-  s.destroy();
+  s.resetAndDestroy();
   assert.match(await logLine('/wait'), / -1 \d+ - - CH-- /);
   // the proxy still serves
   const r = await fetch(`http://127.0.0.1:${port}/after`, { method: 'POST', body: 'x' });

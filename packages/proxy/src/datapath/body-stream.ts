@@ -1,18 +1,18 @@
 /**
  * The client's request body as the upstream request body: a Readable that pulls from the
- * IncomingMessage with back-pressure, but whose destruction (the upstream client stops reading it on upstream
+ * FrontRequest with back-pressure, but whose destruction (the upstream client stops reading it on upstream
  * failure) never destroys the client connection.
  */
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import type { FrontRequest } from './front.ts';
 
 export class BodyStream extends Readable {
-  private readonly src: IncomingMessage;
+  private readonly src: FrontRequest;
   /** the upstream client started reading: the body can no longer be replayed. */
   started = false;
   ended = false;
 
-  constructor(src: IncomingMessage) {
+  constructor(src: FrontRequest) {
     super({ highWaterMark: 64 * 1024 });
     this.src = src;
     src.on('data', this.onData);

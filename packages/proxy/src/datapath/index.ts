@@ -167,10 +167,10 @@ export class Datapath {
     const all = [...this.listeners.values()];
     await Promise.all(all.map((l) => l.close()));
     for (const s of this.gate.pending()) s.destroy();
-    for (const l of all) l.http.closeIdleConnections();
+    for (const l of all) l.closeIdleConnections();
     const deadline = Date.now() + graceMs;
     while (this.ctx.actconn > 0 && Date.now() < deadline) {
-      for (const l of all) l.http.closeIdleConnections();
+      for (const l of all) l.closeIdleConnections();
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const l of all) for (const s of l.sockets) s.destroy();
@@ -182,9 +182,9 @@ export class Datapath {
 
   /** A listener removed by a reload: its open connections finish, then it is disposed. */
   private drainAndDispose(l: Listener): void {
-    l.http.closeIdleConnections();
+    l.closeIdleConnections();
     const check = setInterval(() => {
-      l.http.closeIdleConnections();
+      l.closeIdleConnections();
       if (l.sockets.size === 0) {
         clearInterval(check);
         l.dispose();

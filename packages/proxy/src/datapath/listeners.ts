@@ -1,36 +1,36 @@
 /**
- * Client side: one listening socket per bind, node:http(s) parsing behind it, `maxconn`
- * (global and frontend: excess connections wait, paused, until a slot frees, like HAProxy
- * pausing accept), client timeouts, and HAProxy's answers to unparseable requests.
+ * Client side: one listening socket per bind, the HTTP/1 front end (front.ts) on every accepted
+ * connection (behind TLS for `ssl` binds), `maxconn` (global and frontend: excess connections
+ * wait, paused, until a slot frees, like HAProxy pausing accept), client timeouts, and
+ * HAProxy's answers to unparseable requests.
  */
-import {
-  createServer as createHttpServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
 import type { DatapathContext } from './context.ts';
+import { FrontConn, type FrontOwner, type FrontRequest, type FrontResponse } from './front.ts';
 import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
-import { handleUpgrade } from './tunnel.ts';
 
 /** A bound address and the frontend it currently serves (swapped on reload). */
-export class Listener {
+export class Listener implements FrontOwner {
   fe: FrontendPlan;
   readonly key: string;
   bind: BindModel;
   readonly net: NetServer;
-  readonly http: HttpServer;
+  private readonly tlsServer?: TlsServer;
   private tls?: TlsPlan;
-  /** Open client connections of this listener. */
+  /** Open client connections of this listener (the accepted sockets). */
   readonly sockets = new Set<Socket>();
+  /** Their HTTP state. */
+  private readonly conns = new Set<FrontConn>();
+  private sweep?: NodeJS.Timeout;
+  private headersMs = 0;
+  private keepAliveMs = 0;
+  private clientMs = 0;
 
   constructor(
     private readonly ctx: DatapathContext,
@@ -43,32 +43,22 @@ export class Listener {
     this.bind = bind;
     this.key = bindKey(bind);
     this.tls = tls;
-    const opts = {
-      insecureHTTPParser: false,
-      requireHostHeader: false,
-      joinDuplicateHeaders: false,
-      requestTimeout: 0,
-      // Responses stream from undici chunk by chunk; with node's 16 KiB default nearly every
-      // chunk of a large body filled the buffer and paused the server side until 'drain'.
-      highWaterMark: 256 * 1024,
-    };
     if (tls) {
-      this.http = createHttpsServer({
-        ...opts,
+      const server = createTlsServer({
         key: tls.defaultOptions.key,
         cert: tls.defaultOptions.cert,
         ALPNProtocols: tls.alpn?.filter((p) => p === 'http/1.1') ?? undefined,
         SNICallback: (name, cb) => cb(null, this.tls ? contextForName(this.tls, name) : undefined),
+        // the handshake must finish within `timeout client` (node's default otherwise)
+        handshakeTimeout: fe.timeouts.client || 120000,
       });
-    } else this.http = createHttpServer(opts);
-    this.http.on('request', this.onRequest);
-    this.http.on('upgrade', this.onUpgrade);
-    this.http.on('clientError', this.onClientError);
-    this.http.on('tlsClientError', (_err: Error, sock: Duplex) => sock.destroy());
-    this.http.on('timeout', this.onTimeout);
+      server.on('secureConnection', (s: TLSSocket) => this.serve(s));
+      server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
+      this.tlsServer = server;
+    }
     this.applyTimeouts();
-    // noDelay: node:http sets it on the sockets it accepts itself; these are accepted here.
-    this.net = createNetServer({ pauseOnConnect: true, noDelay: true });
+    // allowHalfOpen: a client that shut its sending side still gets its response
+    this.net = createNetServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
     this.net.on('connection', (s: Socket) => this.gate.arrive(this, s));
   }
 
@@ -76,29 +66,35 @@ export class Listener {
   update(fe: FrontendPlan, bind: BindModel, tls: TlsPlan | undefined): void {
     this.fe = fe;
     this.bind = bind;
-    if (tls) {
+    if (tls && this.tlsServer) {
       this.tls = tls;
-      (this.http as unknown as { setSecureContext(o: object): void }).setSecureContext({
-        key: tls.defaultOptions.key,
-        cert: tls.defaultOptions.cert,
-      });
+      this.tlsServer.setSecureContext({ key: tls.defaultOptions.key, cert: tls.defaultOptions.cert });
     }
     this.applyTimeouts();
   }
 
   private applyTimeouts(): void {
     const t = this.fe.timeouts;
-    const http = this.http;
-    const headers = t.httpRequest ?? t.client ?? 0;
-    http.headersTimeout = headers;
-    http.keepAliveTimeout = t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000;
-    http.setTimeout(t.client ?? 0);
-    // How often node checks headersTimeout: fine enough for the configured timeout.
-    (http as unknown as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.max(
-      50,
-      Math.min(1000, Math.floor((headers || 4000) / 4)),
-    );
+    this.headersMs = t.httpRequest ?? t.client ?? 0;
+    this.keepAliveMs = t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000;
+    const client = t.client ?? 0;
+    if (client !== this.clientMs) {
+      this.clientMs = client;
+      for (const c of this.conns) c.socket.setTimeout(client);
+    }
+    // checked as often as the shortest of them needs (a quarter of it, 50 ms to 1 s)
+    const shortest = Math.min(this.headersMs || 4000, this.keepAliveMs || 4000);
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = setInterval(this.checkTimeouts, every);
+    this.sweep.unref();
   }
+
+  private readonly checkTimeouts = (): void => {
+    if (this.conns.size === 0) return;
+    const now = Date.now();
+    for (const c of this.conns) c.checkTimeouts(now, this.headersMs, this.keepAliveMs);
+  };
 
   /** Starts listening; rejects with the OS error (EADDRINUSE, EACCES...). */
   listen(): Promise<void> {
@@ -108,9 +104,6 @@ export class Listener {
       this.net.once('error', onError);
       const done = () => {
         this.net.off('error', onError);
-        // The http server never listens itself (sockets come from this.net), but node starts
-        // its connection tracking (headersTimeout checks, closeIdleConnections) on 'listening'.
-        this.http.emit('listening');
         this.net.on('error', (e) =>
           process.stderr.write(stderrLine('ALERT', process.pid, `listener ${this.key}: ${e.message}`)),
         );
@@ -140,18 +133,32 @@ export class Listener {
     return Promise.resolve();
   }
 
-  /** Releases the http server's timers once every connection is gone. */
+  /** Closes the connections waiting for a next request (stop, reload). */
+  closeIdleConnections(): void {
+    for (const c of this.conns) if (c.idle) c.socket.destroy();
+  }
+
+  /** Releases the timeout sweep once every connection is gone. */
   dispose(): void {
-    this.http.close(() => {});
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = undefined;
   }
 
   admitted(s: Socket): void {
     this.sockets.add(s);
-    this.http.emit('connection', s);
+    if (this.tlsServer) this.tlsServer.emit('connection', s);
+    else this.serve(s);
     s.resume();
   }
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  private serve(s: Socket): void {
+    const c = new FrontConn(s, this);
+    if (this.clientMs > 0) s.setTimeout(this.clientMs);
+    this.conns.add(c);
+    s.once('close', () => this.conns.delete(c));
+  }
+
+  onRequest(req: FrontRequest, res: FrontResponse): void {
     const stream = new Stream(this.ctx, this.fe, req, res);
     (req.socket as TrackedSocket)[SOCKET_STREAM] = stream;
     if (this.ctx.stopping) res.shouldKeepAlive = false;
@@ -160,39 +167,49 @@ export class Listener {
     } catch (e) {
       stream.internalError(e);
     }
-  };
+  }
 
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    handleUpgrade(this.ctx, this.fe, req, socket as Socket, head);
-  };
+  onUpgrade(req: FrontRequest, res: FrontResponse, head: Buffer): void {
+    const stream = new Stream(this.ctx, this.fe, req, res);
+    (req.socket as TrackedSocket)[SOCKET_STREAM] = stream;
+    stream.upgradeHead = head;
+    try {
+      stream.run();
+    } catch (e) {
+      stream.internalError(e);
+    }
+  }
 
-  private readonly onTimeout = (socket: Socket): void => {
+  onTimeout(socket: Socket): void {
     const s = (socket as TrackedSocket)[SOCKET_STREAM];
     if (s && !s.done) {
       s.clientTimeout();
       return;
     }
     socket.destroy();
-  };
+  }
 
-  /** llhttp refused the request (or the header timeout hit): HAProxy's 400/408, then close. */
-  private readonly onClientError = (err: Error & { code?: string }, socket: Duplex): void => {
+  onBodyError(conn: FrontConn, _code: string): void {
+    const s = (conn.socket as TrackedSocket)[SOCKET_STREAM];
+    if (s && !s.done) s.badRequestBody();
+    else conn.socket.destroy();
+  }
+
+  /** The request head was refused (or the header timeout hit): HAProxy's 400/408, then close. */
+  onClientError(conn: FrontConn, code: string): void {
     const fe = this.fe;
-    if (!socket.writable || (socket as Socket).destroyed) {
+    const socket = conn.socket;
+    if (!socket.writable || socket.destroyed) {
       socket.destroy();
       return;
     }
-    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    if (err.code === 'ECONNRESET' || err.code === 'HPE_CLOSED_CONNECTION') {
-      socket.destroy();
-      return;
-    }
+    const timeout = code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const page = fe.errorPages.get(timeout ? 408 : 400) as CannedResponse;
     fe.counters.ereq++;
     fe.counters.reqTot++;
     socket.end(rawResponse(page));
-    this.gate.logBadRequest(this, socket as Socket, page.status, timeout ? 'cR--' : 'PR--');
-  };
+    this.gate.logBadRequest(this, socket, page.status, timeout ? 'cR--' : 'PR--');
+  }
 }
 
 /** The bytes of a canned response with `connection: close`. */

@@ -46,7 +46,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         if (s.ctx.services.prometheus) {
           s.termState = 'LR--';
           s.finishWhenServed();
-          s.ctx.services.prometheus(s.req, s.res, txn);
+          s.ctx.services.prometheus(...s.res.forService(), txn);
         } else s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
         return false;
       case 'set-header':
@@ -107,7 +107,8 @@ export function serveStats(s: Stream, stats: StatsModel): void {
   }
   s.termState = 'LR--';
   s.finishWhenServed();
-  h(s.req, s.res, s.fe, stats, s.txn);
+  const [req, res] = s.res.forService();
+  h(req, res, s.fe, stats, s.txn);
 }
 
 export function redirect(s: Stream, r: CompiledRedirect): void {

@@ -5,7 +5,6 @@
  * fail_to_connect (retries, redispatch) and logging. The Stream is its own upstream dispatch
  * handler (h1-client.ts), so a request costs one object plus node's own.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
@@ -14,7 +13,8 @@ import { type HttpTxn, makeTxn } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
 import type { DatapathContext } from './context.ts';
-import { findHeader, forwardableHeaders, headersFromObject, headersObject } from './headers.ts';
+import type { FrontRequest, FrontResponse } from './front.ts';
+import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
 import type { Queued } from './queue.ts';
@@ -39,8 +39,8 @@ const CONNECT_ERRORS = new Set([
 export class Stream implements Queued {
   readonly ctx: DatapathContext;
   readonly fe: FrontendPlan;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: FrontRequest;
+  readonly res: FrontResponse;
   txn!: HttpTxn;
   be?: BackendPlan;
   server?: ServerState;
@@ -80,7 +80,7 @@ export class Stream implements Queued {
   private tunnel?: [Socket, Socket];
   private killedTerm?: string;
 
-  constructor(ctx: DatapathContext, fe: FrontendPlan, req: IncomingMessage, res: ServerResponse) {
+  constructor(ctx: DatapathContext, fe: FrontendPlan, req: FrontRequest, res: FrontResponse) {
     this.ctx = ctx;
     this.fe = fe;
     this.req = req;
@@ -93,7 +93,7 @@ export class Stream implements Queued {
     this.bytesOut0 = sock.bytesWritten;
     res.sendDate = false;
     (res as StreamResponse)[STREAM] = this;
-    res.once('close', onResponseClose);
+    res.on('close', onResponseClose);
   }
 
   /** Entry point: runs the request through every phase. */
@@ -268,11 +268,7 @@ export class Stream implements Queued {
     let body: BodyStream | null = null;
     if (this.upgradeHead) {
       // the client sends Connection/Upgrade itself for upgrades.
-    } else if (
-      req.headers['content-length'] !== undefined
-        ? req.headers['content-length'] !== '0'
-        : req.headers['transfer-encoding'] !== undefined
-    ) {
+    } else if (req.hasBody) {
       if (!this.body) this.body = new BodyStream(req);
       body = this.body;
     }
@@ -288,7 +284,7 @@ export class Stream implements Queued {
           body,
           reset: close,
           timeout,
-          upgrade: this.upgradeHead ? (req.headers.upgrade ?? 'websocket') : undefined,
+          upgrade: this.upgradeHead ? (getHeader(req.rawHeaders, 'upgrade') ?? 'websocket') : undefined,
         },
         this,
       );
@@ -361,7 +357,7 @@ export class Stream implements Queued {
     if (bodyPending || this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping)
       res.shouldKeepAlive = false;
     try {
-      res.writeHead(status, reason || undefined, headers as unknown as Record<string, string>);
+      res.writeHead(status, reason || undefined, headers);
     } catch {
       // node refused a header the server sent (invalid characters): an invalid response
       this.phase = Phase.Headers;
@@ -552,7 +548,7 @@ export class Stream implements Queued {
     const h = c.headers;
     const flat: string[] = [];
     for (let i = 0; i < h.length; i++) flat.push(h[i][0], h[i][1]);
-    res.writeHead(c.status, c.reason, flat as unknown as Record<string, string>);
+    res.writeHead(c.status, c.reason, flat);
     res.end(c.body);
     this.finish();
   }
@@ -607,6 +603,20 @@ export class Stream implements Queued {
       this.finish();
     }
     // Otherwise the client is waiting for the server: `timeout server` applies, not this one.
+  }
+
+  /** The request body was malformed (chunked framing): 400 if nothing was answered yet, else cut. */
+  badRequestBody(): void {
+    if (this.done) return;
+    this.cutUpstream('invalid request body');
+    this.fe.counters.ereq++;
+    if (this.res.headersSent) {
+      this.termState = 'PD--';
+      this.res.destroy();
+      this.finish();
+      return;
+    }
+    this.respond(this.fe.errorPages.get(400) as CannedResponse, 'PD', true);
   }
 
   /** An exception escaped a rule, hook or service: 500 to the client, the process goes on. */
@@ -703,8 +713,8 @@ export const SOCKET_STREAM = Symbol('switchyard.socketStream');
 export type TrackedSocket = Socket & { [SOCKET_STREAM]?: Stream };
 /** Client bytes read up to the end of the previous request on a connection. */
 const READ_MARK = Symbol('switchyard.readMark');
-type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
-type StreamResponse = ServerResponse & { [STREAM]?: Stream };
+type CountedSocket = Socket & { [READ_MARK]?: number };
+type StreamResponse = FrontResponse & { [STREAM]?: Stream };
 
 // Shared listeners (no per-request closures): node calls them with the response as `this`.
 function onResponseClose(this: StreamResponse): void {

@@ -3,35 +3,7 @@
  * other, is sent to the chosen server as an upgrade request (h1-client.ts), and after the server's 101 the
  * two sockets are joined as a raw TCP tunnel bounded by `timeout tunnel`.
  */
-import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FrontendPlan } from '../runtime/plan.ts';
-import type { DatapathContext } from './context.ts';
-import { Stream } from './stream.ts';
-
-/** Handles node's 'upgrade' event for a frontend. */
-export function handleUpgrade(
-  ctx: DatapathContext,
-  fe: FrontendPlan,
-  req: IncomingMessage,
-  socket: Socket,
-  head: Buffer,
-): void {
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket);
-  // Error answers (no server, denied...) end the connection: there is no parser left on it.
-  res.once('finish', () => {
-    if (!stream.tunnelling) socket.end();
-  });
-  const stream = new Stream(ctx, fe, req, res);
-  stream.upgradeHead = head;
-  try {
-    stream.run();
-  } catch (e) {
-    stream.internalError(e);
-  }
-}
 
 /** Joins client and server sockets; `onClose` runs once when both sides are done. */
 export function joinTunnel(client: Socket, server: Socket, timeoutMs: number, onClose: (term: string) => void): void {

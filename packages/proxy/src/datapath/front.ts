@@ -1,0 +1,798 @@
+/**
+ * The client side of HTTP/1.x: one FrontConn per accepted connection, parsing request heads with
+ * Node's own llhttp binding (the parser node:http uses, from `_http_common`) and framing
+ * responses itself.
+ *
+ * Why not node:http: per request it builds an IncomingMessage and a ServerResponse (two streams
+ * with their state objects), validates every header again, copies them into an object, arms
+ * timers and adds `Connection`/`Keep-Alive` headers of its own. On the small-request benchmark
+ * that was most of the proxy's JavaScript time. Here a request is one parse of its head, two
+ * small objects and one write of the response head with the first body bytes.
+ *
+ * How a connection is read:
+ * - Only the head goes to the parser: the bytes up to the first CRLFCRLF (a head split over
+ *   reads waits until it is whole, up to 16 KiB, node's default limit). llhttp is strict: bare
+ *   LF line ends, conflicting Content-Length/Transfer-Encoding, invalid tokens are refused
+ *   (400).
+ * - A body with a Content-Length is handed on as the socket's own buffers; a chunked body is
+ *   decoded here (strictly: hex sizes, CRLF after each chunk, trailers skipped).
+ * - Requests are served one at a time, in order: bytes of a next (pipelined) request wait until
+ *   the current response is complete, reading stops when more than 64 KiB wait.
+ * - `Expect: 100-continue` is answered at once with `100 Continue` (as node:http did), the
+ *   request then goes through as usual.
+ * - `Upgrade` requests stop the reading: what follows the head belongs to the tunnel.
+ *
+ * How a response is written: HTTP/1.1 status line and the given fields (names must be tokens,
+ * values without control characters, else writeHead throws); a body without Content-Length is
+ * sent chunked to HTTP/1.1 clients and ends the connection for HTTP/1.0 ones; no body for HEAD,
+ * 1xx, 204 and 304. `Connection: close` is added when the connection ends after the response,
+ * `Connection: keep-alive` for an HTTP/1.0 client that keeps it, nothing else (as HAProxy).
+ */
+import { EventEmitter } from 'node:events';
+import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+
+interface NativeParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Buffer): number | (Error & { code?: string; bytesParsed?: number });
+  close(): void;
+  [key: number]: unknown;
+}
+interface NativeParserClass {
+  new (): NativeParser;
+  REQUEST: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnMessageComplete: number;
+}
+const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
+const { HTTPParser, methods: METHODS } = common;
+const kOnHeaders = HTTPParser.kOnHeaders | 0;
+const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
+const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
+const PARSER_RESOURCE = {};
+
+/** Largest request head accepted (node's default --max-http-header-size). */
+export const MAX_HEAD_SIZE = 16 * 1024;
+/** Bytes of pipelined requests buffered before reading stops. */
+const MAX_PENDING = 64 * 1024;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Connection states. */
+const HEAD = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+/** The request is whole; its response is not. */
+const WAIT = 3;
+/** Upgrade requested or handed over, or closing: no more parsing. */
+const STOPPED = 4;
+
+/** Chunked decoder states. */
+const CH_SIZE = 0;
+const CH_EXT = 1;
+const CH_SIZE_LF = 2;
+const CH_DATA = 3;
+const CH_DATA_CR = 4;
+const CH_DATA_LF = 5;
+const CH_TRAILER_START = 6;
+const CH_TRAILER = 7;
+const CH_TRAILER_LF = 8;
+const CH_FINAL_LF = 9;
+
+/** What a listener does with a connection's requests and errors. */
+export interface FrontOwner {
+  onRequest(req: FrontRequest, res: FrontResponse): void;
+  onUpgrade(req: FrontRequest, res: FrontResponse, head: Buffer): void;
+  /** The request head could not be read (llhttp code, `ERR_HTTP_REQUEST_TIMEOUT`): answer, close. */
+  onClientError(conn: FrontConn, code: string): void;
+  /** The request body was invalid after the request was handed on (chunked framing). */
+  onBodyError(conn: FrontConn, code: string): void;
+  onTimeout(socket: Socket): void;
+}
+
+/** One request as the Stream sees it (the subset of IncomingMessage it uses). */
+export class FrontRequest extends EventEmitter {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly rawHeaders: string[];
+  readonly socket: Socket;
+  readonly conn: FrontConn;
+  /** The connection may stay open after this request (llhttp's view: version, Connection). */
+  readonly keepAlive: boolean;
+  readonly upgrade: boolean;
+  /** A body follows the head (Content-Length > 0 or chunked). */
+  hasBody = false;
+  expectContinue = false;
+  /** The whole request, body included, has been received. */
+  complete = false;
+  private paused = false;
+  private buffered?: Buffer[];
+  private bufferedBytes = 0;
+  private endPending = false;
+
+  constructor(
+    conn: FrontConn,
+    method: string,
+    url: string,
+    major: number,
+    minor: number,
+    rawHeaders: string[],
+    keepAlive: boolean,
+    upgrade: boolean,
+  ) {
+    super();
+    this.conn = conn;
+    this.socket = conn.socket;
+    this.method = method;
+    this.url = url;
+    this.httpVersionMajor = major;
+    this.httpVersionMinor = minor;
+    this.httpVersion = major === 1 && minor === 1 ? '1.1' : major === 1 && minor === 0 ? '1.0' : `${major}.${minor}`;
+    this.rawHeaders = rawHeaders;
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+  }
+
+  /** Body bytes from the connection: to the reader, or kept while it is paused or absent. */
+  pushBody(chunk: Buffer): void {
+    if (!this.paused && this.buffered === undefined && this.listenerCount('data') > 0) {
+      this.emit('data', chunk);
+      return;
+    }
+    if (this.buffered === undefined) this.buffered = [];
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes > MAX_PENDING) this.conn.socket.pause();
+  }
+
+  endBody(): void {
+    this.complete = true;
+    if (this.buffered !== undefined || this.paused || this.listenerCount('end') === 0) {
+      this.endPending = true;
+      return;
+    }
+    this.emit('end');
+  }
+
+  pause(): this {
+    if (!this.paused) {
+      this.paused = true;
+      if (!this.complete) this.conn.socket.pause();
+    }
+    return this;
+  }
+
+  resume(): this {
+    this.paused = false;
+    const b = this.buffered;
+    if (b !== undefined) {
+      this.buffered = undefined;
+      this.bufferedBytes = 0;
+      for (let i = 0; i < b.length; i++) {
+        if (this.paused) {
+          // the reader paused again: keep the rest
+          const rest = b.slice(i);
+          this.buffered = rest;
+          for (const c of rest) this.bufferedBytes += c.length;
+          return this;
+        }
+        this.emit('data', b[i]);
+      }
+    }
+    if (this.endPending && !this.paused) {
+      this.endPending = false;
+      this.emit('end');
+    }
+    if (!this.paused && !this.complete) this.conn.resumeReading();
+    return this;
+  }
+
+  /** The body stopped short (connection closed): readers hear an error. */
+  abort(err: Error): void {
+    if (this.complete) return;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.emit('aborted');
+  }
+}
+
+/** The response to a FrontRequest (the subset of ServerResponse the Stream uses). */
+export class FrontResponse extends EventEmitter {
+  readonly conn: FrontConn;
+  readonly req: FrontRequest;
+  statusCode = 200;
+  headersSent = false;
+  /** The connection stays open after this response. */
+  shouldKeepAlive: boolean;
+  /** Unused (no Date header is added); kept for node:http's shape. */
+  sendDate = false;
+  writableFinished = false;
+  private hasBody = true;
+  private chunked = false;
+  private head: string | undefined;
+  private corked = false;
+  /** A service (stats page, exporter) writes through node's ServerResponse instead. */
+  private delegated = false;
+
+  constructor(conn: FrontConn, req: FrontRequest) {
+    super();
+    this.conn = conn;
+    this.req = req;
+    this.shouldKeepAlive = req.keepAlive && !req.upgrade;
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.conn.socket.writableNeedDrain;
+  }
+
+  /** Status line and fields; `flat` is [name, value, name, value, ...]. Throws on an invalid field. */
+  writeHead(status: number, reason: string | undefined, flat: string[]): this {
+    if (this.headersSent) throw new Error('response head already sent');
+    const req = this.req;
+    let hasLength = false;
+    let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i];
+      const value = flat[i + 1];
+      if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+      if (INVALID_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}`);
+      if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
+      head += `${name}: ${value}\r\n`;
+    }
+    this.statusCode = status;
+    this.hasBody = !(req.method === 'HEAD' || status < 200 || status === 204 || status === 304);
+    if (this.hasBody && !hasLength) {
+      if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+        this.chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      } else this.shouldKeepAlive = false; // HTTP/1.0: the end of the connection ends the body
+    }
+    if (!this.shouldKeepAlive) head += 'connection: close\r\n';
+    else if (req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
+    this.head = `${head}\r\n`;
+    this.headersSent = true;
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.writableFinished) return false;
+    const s = this.conn.socket;
+    if (this.head !== undefined) {
+      // head and first bytes leave in one write; more writes of this tick join them
+      s.cork();
+      this.corked = true;
+      s.write(this.head, 'latin1');
+      this.head = undefined;
+      process.nextTick(uncorkResponse, this);
+    }
+    if (!this.hasBody || chunk.length === 0) return !s.writableNeedDrain;
+    if (this.chunked) {
+      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      s.write(chunk);
+      return s.write('\r\n', 'latin1');
+    }
+    return s.write(chunk);
+  }
+
+  end(chunk?: Buffer): void {
+    if (this.writableFinished) return;
+    if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
+    const s = this.conn.socket;
+    if (chunk !== undefined && chunk.length > 0) this.write(chunk);
+    if (this.head !== undefined) {
+      s.write(this.head, 'latin1');
+      this.head = undefined;
+    }
+    if (this.chunked && this.hasBody) s.write(LAST_CHUNK, 'latin1');
+    this.uncork();
+    this.writableFinished = true;
+    this.conn.responseDone(this);
+    this.emit('finish');
+  }
+
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.conn.socket.uncork();
+  }
+
+  destroy(): void {
+    this.conn.socket.destroy();
+  }
+
+  /** The socket becomes someone else's (a tunnel): nothing more is read or written here. */
+  detachSocket(_socket?: Socket): void {
+    this.conn.detach();
+  }
+
+  /**
+   * node:http objects for a service (stats page, exporter) that writes the response itself.
+   * When the service's response finishes, this one finishes with it.
+   */
+  forService(): [IncomingMessage, ServerResponse] {
+    const req = this.req;
+    const sock = this.conn.socket;
+    const im = new IncomingMessage(sock);
+    im.method = req.method;
+    im.url = req.url;
+    im.httpVersionMajor = req.httpVersionMajor;
+    im.httpVersionMinor = req.httpVersionMinor;
+    im.httpVersion = req.httpVersion;
+    (im as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(
+      req.rawHeaders,
+      req.rawHeaders.length,
+    );
+    if (!req.hasBody) {
+      im.complete = true;
+      im.push(null);
+    } else {
+      req.on('data', (c: Buffer) => im.push(c));
+      req.on('end', () => {
+        im.complete = true;
+        im.push(null);
+      });
+      req.resume();
+    }
+    const sr = new ServerResponse(im);
+    sr.shouldKeepAlive = this.shouldKeepAlive;
+    sr.assignSocket(sock);
+    this.delegated = true;
+    this.headersSent = true;
+    sr.once('finish', () => {
+      sr.detachSocket(sock);
+      this.statusCode = sr.statusCode;
+      this.shouldKeepAlive = this.shouldKeepAlive && sr.shouldKeepAlive && !sr.hasHeader('connection');
+      this.writableFinished = true;
+      this.conn.responseDone(this);
+      this.emit('finish');
+    });
+    return [im, sr];
+  }
+
+  get isDelegated(): boolean {
+    return this.delegated;
+  }
+}
+
+function uncorkResponse(res: FrontResponse): void {
+  res.uncork();
+}
+
+/** One client connection. */
+export class FrontConn {
+  readonly socket: Socket;
+  private readonly owner: FrontOwner;
+  private readonly parser: NativeParser;
+  private state = HEAD;
+  /** Start of the head being read (ms; 0: none yet), for `timeout http-request`. */
+  headStart: number;
+  /** End of the last response (ms; 0: a request is in progress), for `timeout http-keep-alive`. */
+  idleSince = 0;
+  req: FrontRequest | undefined;
+  res: FrontResponse | undefined;
+  private partial: Buffer | undefined;
+  /** Bytes received after the current request (the next ones), parsed when it is answered. */
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private chState = CH_SIZE;
+  private chSize = 0;
+  private chDigits = 0;
+  private trailerBytes = 0;
+  private flushedHeaders: string[] | undefined;
+  private flushedUrl = '';
+  private clientEnded = false;
+  private closed = false;
+  private drainScheduled = false;
+
+  constructor(socket: Socket, owner: FrontOwner) {
+    this.socket = socket;
+    this.owner = owner;
+    this.headStart = Date.now();
+    const p = new HTTPParser();
+    p.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
+    p[kOnHeaders] = this.onParserHeaders;
+    p[kOnHeadersComplete] = this.onHeadersComplete;
+    p[kOnMessageComplete] = noop;
+    this.parser = p;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', noop);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.on('timeout', this.onTimeout);
+  }
+
+  /** Idle between requests: nothing received of a next one. */
+  get idle(): boolean {
+    return this.state === HEAD && this.req === undefined && this.partial === undefined && !this.closed;
+  }
+
+  /** Checks `timeout http-request` and `timeout http-keep-alive` (called by the listener's sweep). */
+  checkTimeouts(now: number, headersMs: number, keepAliveMs: number): void {
+    if (this.state !== HEAD || this.req !== undefined || this.closed) return;
+    if (this.headStart > 0) {
+      if (headersMs > 0 && now - this.headStart >= headersMs) this.fail('ERR_HTTP_REQUEST_TIMEOUT');
+    } else if (keepAliveMs > 0 && this.idleSince > 0 && now - this.idleSince >= keepAliveMs) this.socket.destroy();
+  }
+
+  resumeReading(): void {
+    if (this.state !== STOPPED && !this.closed && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private readonly onData = (data: Buffer): void => {
+    switch (this.state) {
+      case HEAD:
+        this.onHead(data);
+        return;
+      case BODY_LENGTH:
+      case BODY_CHUNKED:
+        this.onBody(data);
+        return;
+      case WAIT:
+        this.keep(data);
+        return;
+      default:
+        return;
+    }
+  };
+
+  /** Keeps bytes of the next request until the current one is answered. */
+  private keep(data: Buffer): void {
+    this.pending = this.pending === undefined ? Buffer.from(data) : Buffer.concat([this.pending, data]);
+    if (this.pending.length > MAX_PENDING) this.socket.pause();
+  }
+
+  private onHead(data: Buffer): void {
+    let buf = data;
+    if (this.partial !== undefined) {
+      buf = Buffer.concat([this.partial, data]);
+      this.partial = undefined;
+    }
+    if (this.headStart === 0) this.headStart = Date.now();
+    this.idleSince = 0;
+    const end = buf.indexOf(HEAD_END);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD_SIZE) {
+        this.fail('HPE_HEADER_OVERFLOW');
+        return;
+      }
+      // a bare LF where CRLF belongs never completes a head: let the parser refuse it now
+      if (buf.indexOf(10) >= 0) {
+        const r = this.parser.execute(buf);
+        if (typeof r !== 'number') {
+          this.fail(r.code ?? 'HPE_INVALID');
+          return;
+        }
+        // valid so far: start again from these bytes once more arrive
+        this.parser.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
+        this.flushedHeaders = undefined;
+        this.flushedUrl = '';
+      }
+      this.partial = buf === data ? Buffer.from(buf) : buf;
+      return;
+    }
+    const headEnd = end + 4;
+    if (headEnd > MAX_HEAD_SIZE + 4) {
+      this.fail('HPE_HEADER_OVERFLOW');
+      return;
+    }
+    const r = this.parser.execute(headEnd === buf.length ? buf : buf.subarray(0, headEnd));
+    if (typeof r !== 'number') {
+      this.fail(r.code ?? 'HPE_INVALID');
+      return;
+    }
+    const req = this.req;
+    const res = this.res;
+    if (req === undefined || res === undefined) {
+      this.fail('HPE_INVALID');
+      return;
+    }
+    this.headStart = 0;
+    const rest = headEnd < buf.length ? buf.subarray(headEnd) : undefined;
+    if (req.upgrade) {
+      // what follows the head is the tunnel's: stop reading, the socket keeps it
+      this.state = STOPPED;
+      this.socket.off('data', this.onData);
+      this.socket.pause();
+      if (req.method === 'CONNECT') {
+        this.fail('HPE_CONNECT_UNSUPPORTED');
+        return;
+      }
+      this.owner.onUpgrade(req, res, rest ?? EMPTY);
+      return;
+    }
+    if (!req.hasBody) {
+      req.complete = true;
+      this.state = WAIT;
+      if (rest !== undefined) this.keep(rest);
+      this.owner.onRequest(req, res);
+      return;
+    }
+    if (req.expectContinue && req.httpVersionMinor >= 1) this.socket.write(CONTINUE, 'latin1');
+    this.owner.onRequest(req, res);
+    if (rest !== undefined && (this.state === BODY_LENGTH || this.state === BODY_CHUNKED)) this.onBody(rest);
+  }
+
+  private readonly onParserHeaders = (headers: string[], url: string): void => {
+    this.flushedHeaders = this.flushedHeaders === undefined ? headers : this.flushedHeaders.concat(headers);
+    this.flushedUrl += url;
+  };
+
+  private readonly onHeadersComplete = (
+    major: number,
+    minor: number,
+    headers: string[] | undefined,
+    method: number,
+    url: string | undefined,
+    _status: number,
+    _reason: string,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number => {
+    const raw = headers ?? this.flushedHeaders ?? [];
+    const target = url || this.flushedUrl;
+    this.flushedHeaders = undefined;
+    this.flushedUrl = '';
+    const req = new FrontRequest(this, METHODS[method] ?? 'GET', target, major, minor, raw, keepAlive, upgrade);
+    let length = -1;
+    let chunked = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i];
+      const l = n.length;
+      if (l === 14) {
+        if (n.toLowerCase() === 'content-length') length = Number(raw[i + 1]);
+      } else if (l === 17) {
+        if (n.toLowerCase() === 'transfer-encoding') chunked = true;
+      } else if (l === 6) {
+        if (n.toLowerCase() === 'expect' && raw[i + 1].toLowerCase() === '100-continue') req.expectContinue = true;
+      }
+    }
+    if (chunked) {
+      req.hasBody = true;
+      this.state = BODY_CHUNKED;
+      this.chState = CH_SIZE;
+      this.chSize = 0;
+      this.chDigits = 0;
+      this.trailerBytes = 0;
+    } else if (length > 0) {
+      req.hasBody = true;
+      this.state = BODY_LENGTH;
+      this.remaining = length;
+    }
+    this.req = req;
+    this.res = new FrontResponse(this, req);
+    return 0;
+  };
+
+  private onBody(data: Buffer): void {
+    const req = this.req as FrontRequest;
+    if (this.state === BODY_LENGTH) {
+      const n = Math.min(this.remaining, data.length);
+      this.remaining -= n;
+      if (n > 0) req.pushBody(n === data.length ? data : data.subarray(0, n));
+      if (this.remaining > 0) return;
+      this.bodyEnd(n < data.length ? data.subarray(n) : undefined);
+      return;
+    }
+    this.decodeChunked(data);
+  }
+
+  /** Strict chunked decoding; data is handed on as slices of `data`. */
+  private decodeChunked(data: Buffer): void {
+    const req = this.req as FrontRequest;
+    let i = 0;
+    const len = data.length;
+    while (i < len) {
+      const c = data[i];
+      switch (this.chState) {
+        case CH_SIZE: {
+          const d = hexValue(c);
+          if (d >= 0) {
+            if (++this.chDigits > 12) return this.bodyError('HPE_INVALID_CHUNK_SIZE');
+            this.chSize = this.chSize * 16 + d;
+            i++;
+            break;
+          }
+          if (this.chDigits === 0) return this.bodyError('HPE_INVALID_CHUNK_SIZE');
+          if (c === 13) this.chState = CH_SIZE_LF;
+          else if (c === 59 || c === 32 || c === 9) this.chState = CH_EXT;
+          else return this.bodyError('HPE_INVALID_CHUNK_SIZE');
+          i++;
+          break;
+        }
+        case CH_EXT:
+          if (c === 13) this.chState = CH_SIZE_LF;
+          else if (c === 10 || (c < 32 && c !== 9) || c === 127) return this.bodyError('HPE_STRICT');
+          i++;
+          break;
+        case CH_SIZE_LF:
+          if (c !== 10) return this.bodyError('HPE_STRICT');
+          i++;
+          if (this.chSize === 0) {
+            this.chState = CH_TRAILER_START;
+          } else {
+            this.remaining = this.chSize;
+            this.chState = CH_DATA;
+          }
+          break;
+        case CH_DATA: {
+          const n = Math.min(this.remaining, len - i);
+          req.pushBody(i === 0 && n === len ? data : data.subarray(i, i + n));
+          this.remaining -= n;
+          i += n;
+          if (this.remaining === 0) this.chState = CH_DATA_CR;
+          break;
+        }
+        case CH_DATA_CR:
+          if (c !== 13) return this.bodyError('HPE_STRICT');
+          this.chState = CH_DATA_LF;
+          i++;
+          break;
+        case CH_DATA_LF:
+          if (c !== 10) return this.bodyError('HPE_STRICT');
+          this.chState = CH_SIZE;
+          this.chSize = 0;
+          this.chDigits = 0;
+          i++;
+          break;
+        case CH_TRAILER_START:
+          if (c === 13) this.chState = CH_FINAL_LF;
+          else this.chState = CH_TRAILER;
+          i++;
+          break;
+        case CH_TRAILER:
+          if (++this.trailerBytes > MAX_HEAD_SIZE) return this.bodyError('HPE_HEADER_OVERFLOW');
+          if (c === 13) this.chState = CH_TRAILER_LF;
+          else if (c === 10) return this.bodyError('HPE_STRICT');
+          i++;
+          break;
+        case CH_TRAILER_LF:
+          if (c !== 10) return this.bodyError('HPE_STRICT');
+          this.chState = CH_TRAILER_START;
+          i++;
+          break;
+        case CH_FINAL_LF:
+          if (c !== 10) return this.bodyError('HPE_STRICT');
+          i++;
+          this.bodyEnd(i < len ? data.subarray(i) : undefined);
+          return;
+      }
+    }
+  }
+
+  private bodyError(code: string): void {
+    this.state = STOPPED;
+    this.socket.off('data', this.onData);
+    this.owner.onBodyError(this, code);
+  }
+
+  private bodyEnd(rest: Buffer | undefined): void {
+    const req = this.req as FrontRequest;
+    const res = this.res as FrontResponse;
+    // the parser was given the head only and waits for a body it never sees
+    this.parser.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
+    if (res.writableFinished) {
+      // answered before the body ended: the connection closes (see responseDone)
+      this.state = STOPPED;
+      req.endBody();
+      return;
+    }
+    this.state = WAIT;
+    if (rest !== undefined) this.keep(rest);
+    req.endBody();
+  }
+
+  /** The current response is complete: close, or read the next request. */
+  responseDone(res: FrontResponse): void {
+    if (res !== this.res) return;
+    const req = this.req as FrontRequest;
+    if (!res.shouldKeepAlive || !req.complete || this.clientEnded || this.state === STOPPED) {
+      this.state = STOPPED;
+      this.req = undefined;
+      this.res = undefined;
+      this.pending = undefined;
+      if (!this.closed) this.socket.end();
+      return;
+    }
+    this.req = undefined;
+    this.res = undefined;
+    this.state = HEAD;
+    this.idleSince = Date.now();
+    if (this.pending !== undefined && !this.drainScheduled) {
+      // the next request starts after this one's accounting (the caller finishes it first)
+      this.drainScheduled = true;
+      process.nextTick(drainPending, this);
+    } else if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** Parses requests that arrived while the previous one was served. */
+  drainPending(): void {
+    this.drainScheduled = false;
+    const p = this.pending;
+    this.pending = undefined;
+    if (this.closed || this.state !== HEAD) {
+      if (p !== undefined) this.pending = p;
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    if (p !== undefined) this.onHead(p);
+  }
+
+  /** The socket is handed over (tunnel): our listeners go. */
+  detach(): void {
+    const s = this.socket;
+    this.state = STOPPED;
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('close', this.onClose);
+    s.off('drain', this.onDrain);
+    s.off('timeout', this.onTimeout);
+    s.setTimeout(0);
+    this.req = undefined;
+    this.res = undefined;
+  }
+
+  private fail(code: string): void {
+    this.state = STOPPED;
+    this.partial = undefined;
+    this.socket.off('data', this.onData);
+    this.owner.onClientError(this, code);
+  }
+
+  private readonly onEnd = (): void => {
+    this.clientEnded = true;
+    if (this.state === HEAD && this.req === undefined) {
+      // a head cut short is not answered (as node:http): the connection just ends
+      this.socket.end();
+      return;
+    }
+    if (this.state === BODY_LENGTH || this.state === BODY_CHUNKED) {
+      this.req?.abort(Object.assign(new Error('request body cut short'), { code: 'ECONNRESET' }));
+      this.socket.destroy();
+    }
+    // WAIT: the response goes out, then the connection ends (responseDone)
+  };
+
+  private readonly onClose = (): void => {
+    this.closed = true;
+    const req = this.req;
+    const res = this.res;
+    this.req = undefined;
+    this.res = undefined;
+    this.pending = undefined;
+    this.partial = undefined;
+    if (req && !req.complete) req.abort(Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' }));
+    if (res && !res.writableFinished) res.emit('close');
+  };
+
+  private readonly onDrain = (): void => {
+    const res = this.res;
+    if (res !== undefined) res.emit('drain');
+  };
+
+  private readonly onTimeout = (): void => {
+    this.owner.onTimeout(this.socket);
+  };
+}
+
+function drainPending(c: FrontConn): void {
+  c.drainPending();
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+function noop(): void {}

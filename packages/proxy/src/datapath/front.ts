@@ -61,6 +61,8 @@ const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
+/** Bodies up to this size are written together with the head as one latin1 string. */
+const SMALL_BODY = 4096;
 
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -266,6 +268,12 @@ export class FrontResponse extends EventEmitter {
   write(chunk: Buffer): boolean {
     if (this.writableFinished) return false;
     const s = this.conn.socket;
+    if (this.head !== undefined && !this.chunked && chunk.length <= SMALL_BODY && this.hasBody) {
+      // a small body goes out with its head as one string: one plain write, no writev
+      const head = this.head;
+      this.head = undefined;
+      return s.write(head + chunk.toString('latin1'), 'latin1');
+    }
     if (this.head !== undefined) {
       // head and first bytes leave in one write; more writes of this tick join them
       s.cork();
@@ -371,7 +379,6 @@ function uncorkResponse(res: FrontResponse): void {
 export class FrontConn {
   readonly socket: Socket;
   private readonly owner: FrontOwner;
-  private readonly parser: NativeParser;
   private state = HEAD;
   /** Start of the head being read (ms; 0: none yet), for `timeout http-request`. */
   headStart: number;
@@ -397,18 +404,14 @@ export class FrontConn {
     this.socket = socket;
     this.owner = owner;
     this.headStart = Date.now();
-    const p = new HTTPParser();
-    p.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
-    p[kOnHeaders] = this.onParserHeaders;
-    p[kOnHeadersComplete] = this.onHeadersComplete;
-    p[kOnMessageComplete] = noop;
-    this.parser = p;
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
+    // shared listeners (no closures per connection): they find the connection on the socket
+    (socket as ConnSocket)[CONN] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
     socket.on('error', noop);
-    socket.on('close', this.onClose);
-    socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
+    socket.on('timeout', onSocketTimeout);
   }
 
   /** Idle between requests: nothing received of a next one. */
@@ -428,7 +431,7 @@ export class FrontConn {
     if (this.state !== STOPPED && !this.closed && this.socket.isPaused()) this.socket.resume();
   }
 
-  private readonly onData = (data: Buffer): void => {
+  onData(data: Buffer): void {
     switch (this.state) {
       case HEAD:
         this.onHead(data);
@@ -443,7 +446,7 @@ export class FrontConn {
       default:
         return;
     }
-  };
+  }
 
   /** Keeps bytes of the next request until the current one is answered. */
   private keep(data: Buffer): void {
@@ -467,15 +470,15 @@ export class FrontConn {
       }
       // a bare LF where CRLF belongs never completes a head: let the parser refuse it now
       if (buf.indexOf(10) >= 0) {
-        const r = this.parser.execute(buf);
+        const r = parseHead(this, buf);
+        // valid so far: parsed again from the start once more bytes arrive
+        shared.dirty = true;
+        this.req = undefined;
+        this.res = undefined;
         if (typeof r !== 'number') {
           this.fail(r.code ?? 'HPE_INVALID');
           return;
         }
-        // valid so far: start again from these bytes once more arrive
-        this.parser.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
-        this.flushedHeaders = undefined;
-        this.flushedUrl = '';
       }
       this.partial = buf === data ? Buffer.from(buf) : buf;
       return;
@@ -485,7 +488,7 @@ export class FrontConn {
       this.fail('HPE_HEADER_OVERFLOW');
       return;
     }
-    const r = this.parser.execute(headEnd === buf.length ? buf : buf.subarray(0, headEnd));
+    const r = parseHead(this, headEnd === buf.length ? buf : buf.subarray(0, headEnd));
     if (typeof r !== 'number') {
       this.fail(r.code ?? 'HPE_INVALID');
       return;
@@ -501,7 +504,7 @@ export class FrontConn {
     if (req.upgrade) {
       // what follows the head is the tunnel's: stop reading, the socket keeps it
       this.state = STOPPED;
-      this.socket.off('data', this.onData);
+      this.socket.off('data', onSocketData);
       this.socket.pause();
       if (req.method === 'CONNECT') {
         this.fail('HPE_CONNECT_UNSUPPORTED');
@@ -522,12 +525,8 @@ export class FrontConn {
     if (rest !== undefined && (this.state === BODY_LENGTH || this.state === BODY_CHUNKED)) this.onBody(rest);
   }
 
-  private readonly onParserHeaders = (headers: string[], url: string): void => {
-    this.flushedHeaders = this.flushedHeaders === undefined ? headers : this.flushedHeaders.concat(headers);
-    this.flushedUrl += url;
-  };
-
-  private readonly onHeadersComplete = (
+  /** llhttp read a whole head (called during parseHead). */
+  headersComplete(
     major: number,
     minor: number,
     headers: string[] | undefined,
@@ -537,11 +536,9 @@ export class FrontConn {
     _reason: string,
     upgrade: boolean,
     keepAlive: boolean,
-  ): number => {
-    const raw = headers ?? this.flushedHeaders ?? [];
-    const target = url || this.flushedUrl;
-    this.flushedHeaders = undefined;
-    this.flushedUrl = '';
+  ): void {
+    const raw = headers ?? shared.flushedHeaders ?? [];
+    const target = url || shared.flushedUrl;
     const req = new FrontRequest(this, METHODS[method] ?? 'GET', target, major, minor, raw, keepAlive, upgrade);
     let length = -1;
     let chunked = false;
@@ -570,8 +567,7 @@ export class FrontConn {
     }
     this.req = req;
     this.res = new FrontResponse(this, req);
-    return 0;
-  };
+  }
 
   private onBody(data: Buffer): void {
     const req = this.req as FrontRequest;
@@ -597,25 +593,40 @@ export class FrontConn {
         case CH_SIZE: {
           const d = hexValue(c);
           if (d >= 0) {
-            if (++this.chDigits > 12) return this.bodyError('HPE_INVALID_CHUNK_SIZE');
+            if (++this.chDigits > 12) {
+              this.bodyError('HPE_INVALID_CHUNK_SIZE');
+              return;
+            }
             this.chSize = this.chSize * 16 + d;
             i++;
             break;
           }
-          if (this.chDigits === 0) return this.bodyError('HPE_INVALID_CHUNK_SIZE');
+          if (this.chDigits === 0) {
+            this.bodyError('HPE_INVALID_CHUNK_SIZE');
+            return;
+          }
           if (c === 13) this.chState = CH_SIZE_LF;
           else if (c === 59 || c === 32 || c === 9) this.chState = CH_EXT;
-          else return this.bodyError('HPE_INVALID_CHUNK_SIZE');
+          else {
+            this.bodyError('HPE_INVALID_CHUNK_SIZE');
+            return;
+          }
           i++;
           break;
         }
         case CH_EXT:
           if (c === 13) this.chState = CH_SIZE_LF;
-          else if (c === 10 || (c < 32 && c !== 9) || c === 127) return this.bodyError('HPE_STRICT');
+          else if (c === 10 || (c < 32 && c !== 9) || c === 127) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           i++;
           break;
         case CH_SIZE_LF:
-          if (c !== 10) return this.bodyError('HPE_STRICT');
+          if (c !== 10) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           i++;
           if (this.chSize === 0) {
             this.chState = CH_TRAILER_START;
@@ -633,12 +644,18 @@ export class FrontConn {
           break;
         }
         case CH_DATA_CR:
-          if (c !== 13) return this.bodyError('HPE_STRICT');
+          if (c !== 13) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           this.chState = CH_DATA_LF;
           i++;
           break;
         case CH_DATA_LF:
-          if (c !== 10) return this.bodyError('HPE_STRICT');
+          if (c !== 10) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           this.chState = CH_SIZE;
           this.chSize = 0;
           this.chDigits = 0;
@@ -650,18 +667,30 @@ export class FrontConn {
           i++;
           break;
         case CH_TRAILER:
-          if (++this.trailerBytes > MAX_HEAD_SIZE) return this.bodyError('HPE_HEADER_OVERFLOW');
+          if (++this.trailerBytes > MAX_HEAD_SIZE) {
+            this.bodyError('HPE_HEADER_OVERFLOW');
+            return;
+          }
           if (c === 13) this.chState = CH_TRAILER_LF;
-          else if (c === 10) return this.bodyError('HPE_STRICT');
+          else if (c === 10) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           i++;
           break;
         case CH_TRAILER_LF:
-          if (c !== 10) return this.bodyError('HPE_STRICT');
+          if (c !== 10) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           this.chState = CH_TRAILER_START;
           i++;
           break;
         case CH_FINAL_LF:
-          if (c !== 10) return this.bodyError('HPE_STRICT');
+          if (c !== 10) {
+            this.bodyError('HPE_STRICT');
+            return;
+          }
           i++;
           this.bodyEnd(i < len ? data.subarray(i) : undefined);
           return;
@@ -671,15 +700,13 @@ export class FrontConn {
 
   private bodyError(code: string): void {
     this.state = STOPPED;
-    this.socket.off('data', this.onData);
+    this.socket.off('data', onSocketData);
     this.owner.onBodyError(this, code);
   }
 
   private bodyEnd(rest: Buffer | undefined): void {
     const req = this.req as FrontRequest;
     const res = this.res as FrontResponse;
-    // the parser was given the head only and waits for a body it never sees
-    this.parser.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
     if (res.writableFinished) {
       // answered before the body ended: the connection closes (see responseDone)
       this.state = STOPPED;
@@ -731,11 +758,11 @@ export class FrontConn {
   detach(): void {
     const s = this.socket;
     this.state = STOPPED;
-    s.off('data', this.onData);
-    s.off('end', this.onEnd);
-    s.off('close', this.onClose);
-    s.off('drain', this.onDrain);
-    s.off('timeout', this.onTimeout);
+    s.off('data', onSocketData);
+    s.off('end', onSocketEnd);
+    s.off('close', onSocketClose);
+    s.off('drain', onSocketDrain);
+    s.off('timeout', onSocketTimeout);
     s.setTimeout(0);
     this.req = undefined;
     this.res = undefined;
@@ -744,11 +771,11 @@ export class FrontConn {
   private fail(code: string): void {
     this.state = STOPPED;
     this.partial = undefined;
-    this.socket.off('data', this.onData);
+    this.socket.off('data', onSocketData);
     this.owner.onClientError(this, code);
   }
 
-  private readonly onEnd = (): void => {
+  onEnd(): void {
     this.clientEnded = true;
     if (this.state === HEAD && this.req === undefined) {
       // a head cut short is not answered (as node:http): the connection just ends
@@ -760,9 +787,9 @@ export class FrontConn {
       this.socket.destroy();
     }
     // WAIT: the response goes out, then the connection ends (responseDone)
-  };
+  }
 
-  private readonly onClose = (): void => {
+  onClose(): void {
     this.closed = true;
     const req = this.req;
     const res = this.res;
@@ -770,18 +797,91 @@ export class FrontConn {
     this.res = undefined;
     this.pending = undefined;
     this.partial = undefined;
-    if (req && !req.complete) req.abort(Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' }));
+    if (req && !req.complete)
+      req.abort(Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' }));
     if (res && !res.writableFinished) res.emit('close');
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  onDrain(): void {
     const res = this.res;
     if (res !== undefined) res.emit('drain');
-  };
+  }
 
-  private readonly onTimeout = (): void => {
+  onTimeout(): void {
     this.owner.onTimeout(this.socket);
-  };
+  }
+}
+
+const CONN = Symbol('switchyard.frontConn');
+type ConnSocket = Socket & { [CONN]: FrontConn };
+
+function onSocketData(this: ConnSocket, data: Buffer): void {
+  this[CONN].onData(data);
+}
+function onSocketEnd(this: ConnSocket): void {
+  this[CONN].onEnd();
+}
+function onSocketClose(this: ConnSocket): void {
+  this[CONN].onClose();
+}
+function onSocketDrain(this: ConnSocket): void {
+  this[CONN].onDrain();
+}
+function onSocketTimeout(this: ConnSocket): void {
+  this[CONN].onTimeout();
+}
+
+/**
+ * One parser for every connection: a head is always parsed whole, in one call, so no connection
+ * needs its own (node:http keeps one per connection, about 2 KiB of native memory each). After a
+ * head it is left clean only when the message ended with it and the connection stays open;
+ * otherwise it is initialized again before the next head.
+ */
+const shared = {
+  parser: new HTTPParser(),
+  dirty: true,
+  conn: undefined as FrontConn | undefined,
+  flushedHeaders: undefined as string[] | undefined,
+  flushedUrl: '',
+};
+shared.parser[kOnHeaders] = (headers: string[], url: string): void => {
+  shared.flushedHeaders = shared.flushedHeaders === undefined ? headers : shared.flushedHeaders.concat(headers);
+  shared.flushedUrl += url;
+};
+shared.parser[kOnHeadersComplete] = (
+  major: number,
+  minor: number,
+  headers: string[] | undefined,
+  method: number,
+  url: string | undefined,
+  status: number,
+  reason: string,
+  upgrade: boolean,
+  keepAlive: boolean,
+): number => {
+  shared.conn?.headersComplete(major, minor, headers, method, url, status, reason, upgrade, keepAlive);
+  return 0;
+};
+shared.parser[kOnMessageComplete] = noop;
+
+/** Runs the shared parser over one head (or the start of one) for `conn`. */
+function parseHead(conn: FrontConn, head: Buffer): number | (Error & { code?: string }) {
+  const p = shared.parser;
+  if (shared.dirty) p.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
+  shared.dirty = false;
+  shared.conn = conn;
+  shared.flushedHeaders = undefined;
+  shared.flushedUrl = '';
+  let r: number | (Error & { code?: string });
+  try {
+    r = p.execute(head);
+  } finally {
+    shared.conn = undefined;
+    shared.flushedHeaders = undefined;
+  }
+  const req = conn.req;
+  if (typeof r !== 'number' || req === undefined || req.hasBody || !req.keepAlive || req.upgrade) shared.dirty = true;
+  return r;
 }
 
 function drainPending(c: FrontConn): void {

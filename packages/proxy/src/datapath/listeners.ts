@@ -5,7 +5,7 @@
  * HAProxy's answers to unparseable requests.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { countSessionStart } from '../runtime/counters.ts';

@@ -126,3 +126,22 @@ test('a client that resets while waiting for the response headers: CH--', async 
   const r = await fetch(`http://127.0.0.1:${port}/after`, { method: 'POST', body: 'x' });
   assert.equal(r.status, 200);
 });
+
+test('a head that takes its time: TR in the log is the time from its first byte to its end', async () => {
+  const s = connect(port, '127.0.0.1');
+  let out = '';
+  s.on('data', (d) => {
+    out += d;
+  });
+  s.write('GET /slow-head HTTP/1.1\r\nHo');
+  await new Promise((r) => setTimeout(r, 300));
+  s.write('st: a\r\n\r\n');
+  const line = await logLine('/slow-head');
+  const m = / (\d+)\/(\d+)\/(\d+)\/(\d+)\/(\d+) 200 /.exec(line);
+  assert.ok(m, line);
+  const [tR, , , , ta] = m.slice(1).map(Number);
+  assert.ok(tR >= 250 && tR < 2000, `TR ${tR}`);
+  assert.ok(ta >= tR, `Ta ${ta} includes TR ${tR}`);
+  await until(() => out.includes('200'), 5000, 'response');
+  s.destroy();
+});

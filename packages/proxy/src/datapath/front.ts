@@ -117,6 +117,8 @@ export class FrontRequest extends EventEmitter {
   expectContinue = false;
   /** The whole request, body included, has been received. */
   complete = false;
+  /** Time (ms) from the head's first byte to its end: HAProxy's TR (0 when it came in one read). */
+  headMs = 0;
   private paused = false;
   private buffered?: Buffer[];
   private bufferedBytes = 0;
@@ -387,6 +389,8 @@ export class FrontConn {
   req: FrontRequest | undefined;
   res: FrontResponse | undefined;
   private partial: Buffer | undefined;
+  /** When the first byte of the head being read arrived (ms). */
+  private firstByte = 0;
   /** Bytes received after the current request (the next ones), parsed when it is answered. */
   private pending: Buffer | undefined;
   private remaining = 0;
@@ -460,7 +464,12 @@ export class FrontConn {
       buf = Buffer.concat([this.partial, data]);
       this.partial = undefined;
     }
-    if (this.headStart === 0) this.headStart = Date.now();
+    let firstByte = this.firstByte;
+    if (buf === data) {
+      firstByte = Date.now();
+      this.firstByte = firstByte;
+    }
+    if (this.headStart === 0) this.headStart = firstByte;
     this.idleSince = 0;
     const end = buf.indexOf(HEAD_END);
     if (end < 0) {
@@ -500,6 +509,7 @@ export class FrontConn {
       return;
     }
     this.headStart = 0;
+    if (buf !== data) req.headMs = Date.now() - firstByte;
     const rest = headEnd < buf.length ? buf.subarray(headEnd) : undefined;
     if (req.upgrade) {
       // what follows the head is the tunnel's: stop reading, the socket keeps it

@@ -3,6 +3,7 @@
  * flat (nothing is buffered whole), and an Upgrade request becomes a raw tunnel.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
@@ -34,6 +35,9 @@ let port: number;
 let up: Upstream;
 const tmp = tempDir();
 const upgrades: IncomingHttpHeaders[] = [];
+/** Random bytes: a reused read buffer overwritten too early would show in their hash. */
+const RANDOM = randomBytes(12 * MB);
+const RANDOM_SHA = createHash('sha1').update(RANDOM).digest('hex');
 
 before(async () => {
   up = await startUpstream('stream', (req, res) => {
@@ -49,6 +53,25 @@ before(async () => {
       // answers before reading the body, like nginx's 413
       res.writeHead(413, { 'content-length': '0' });
       res.end();
+      return;
+    }
+    if (req.url === '/random' || req.url === '/random-chunked') {
+      // written in uneven pieces, with a length or chunked
+      if (req.url === '/random') res.writeHead(200, { 'content-length': String(RANDOM.length) });
+      let off = 0;
+      const next = (): void => {
+        while (off < RANDOM.length) {
+          const n = Math.min(RANDOM.length - off, 1000 + ((off * 7919) % 150000));
+          const ok = res.write(RANDOM.subarray(off, off + n));
+          off += n;
+          if (!ok) {
+            res.once('drain', next);
+            return;
+          }
+        }
+        res.end();
+      };
+      next();
       return;
     }
     if (req.url === '/download') {
@@ -158,6 +181,29 @@ test('200 MB download read slowly streams with back-pressure and flat memory', a
     peak - base < MAX_GROWTH,
     `proxy RSS grew by ${((peak - base) / MB).toFixed(1)} MB for a ${SIZE / MB} MB body`,
   );
+});
+
+test('random bytes reach slow and fast readers intact, with a length and chunked, four at a time', async () => {
+  const one = async (path: string, slow: boolean): Promise<string> => {
+    const r = await request(`http://127.0.0.1:${port}${path}`);
+    const h = createHash('sha1');
+    let n = 0;
+    for await (const c of r.body) {
+      h.update(c as Buffer);
+      n += (c as Buffer).length;
+      // a reader that stalls now and then: the proxy's writes to it queue up
+      if (slow && n % (2 * MB) < 70000) await new Promise((res) => setTimeout(res, 30));
+    }
+    assert.equal(n, RANDOM.length, path);
+    return h.digest('hex');
+  };
+  const sums = await Promise.all([
+    one('/random', true),
+    one('/random', false),
+    one('/random-chunked', true),
+    one('/random-chunked', false),
+  ]);
+  assert.deepEqual(sums, [RANDOM_SHA, RANDOM_SHA, RANDOM_SHA, RANDOM_SHA]);
 });
 
 test('Upgrade: 101 from the server, then a raw two-way tunnel closed after timeout tunnel', async () => {

@@ -32,6 +32,7 @@ import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { readBuffers } from './read-buffers.ts';
 
 interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -285,12 +286,15 @@ export class FrontResponse extends EventEmitter {
       process.nextTick(uncorkResponse, this);
     }
     if (!this.hasBody || chunk.length === 0) return !s.writableNeedDrain;
+    let ok: boolean;
     if (this.chunked) {
       s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
       s.write(chunk);
-      return s.write('\r\n', 'latin1');
-    }
-    return s.write(chunk);
+      ok = s.write('\r\n', 'latin1');
+    } else ok = s.write(chunk);
+    // still queued (the kernel did not take it all, or corked): the chunk's read buffer is in use
+    if (s.writableLength > 0 || s.destroyed) readBuffers.retained = true;
+    return ok;
   }
 
   end(chunk?: Buffer): void {

@@ -58,6 +58,8 @@ const BODY_CLOSE = 2;
 const MAX_IDLE_MS = 60000;
 /** Size of a connection's reused read buffer (node's own read size). */
 const READ_BUFFER_SIZE = 64 * 1024;
+/** Where idle connections read (see Conn.nextReadBuffer). */
+const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 
 /** What the Stream implements (undici's legacy handler shape). */
 export interface UpstreamHandler {
@@ -218,15 +220,22 @@ class Conn {
   };
 
   /**
-   * Plain TCP connections read into a buffer of their own that is reused from one read to the
-   * next (`onread`), instead of a fresh 64 KiB allocation per read: forwarding a large body then
-   * stays in the CPU's caches and makes no garbage (1 MB responses: +30-40% in a bare relay on
-   * this machine). A read's bytes may only stay referenced after the read (a client write the
-   * kernel did not take at once, see front.ts `readBuffers`): the next read then gets a new
-   * buffer.
+   * Plain TCP connections read into buffers reused from one read to the next (`onread`) instead
+   * of a fresh 64 KiB allocation per read: forwarding a large body then stays in the CPU's caches
+   * and makes no garbage (1 MB responses: +30-40% in a bare relay on this machine).
+   * - During an exchange the connection reads into a buffer of its own. A read's bytes may stay
+   *   referenced after the read (a client write the kernel did not take at once, see
+   *   read-buffers.ts): the next read then gets a new buffer.
+   * - Between exchanges it points at one buffer shared by all idle connections and holds none of
+   *   its own. Bytes read there (the first read of a response) are copied out at once, before
+   *   anything else can read into it.
    */
   private rbuf: Buffer | undefined;
   private readonly nextReadBuffer = (): Buffer => {
+    if (this.handler === undefined) {
+      this.rbuf = undefined;
+      return SHARED_READ_BUFFER;
+    }
     if (readBuffers.retained || this.rbuf === undefined) {
       readBuffers.retained = false;
       this.rbuf = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
@@ -235,7 +244,8 @@ class Conn {
   };
   private readonly onRead = (nread: number, buf: Uint8Array): boolean => {
     readBuffers.retained = false;
-    this.onSocketData((buf as Buffer).subarray(0, nread));
+    const b = buf as Buffer;
+    this.onSocketData(b === SHARED_READ_BUFFER ? Buffer.from(b.subarray(0, nread)) : b.subarray(0, nread));
     return true; // pausing is done by onSocketData itself
   };
 

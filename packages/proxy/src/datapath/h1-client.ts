@@ -19,7 +19,7 @@
  * after), strict response parsing (llhttp errors end the exchange with their HPE_* code).
  */
 import { createRequire } from 'node:module';
-import { connect as netConnect, type Socket } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { readBuffers } from './read-buffers.ts';
@@ -58,6 +58,8 @@ const BODY_CLOSE = 2;
 const MAX_IDLE_MS = 60000;
 /** Size of a connection's reused read buffer (node's own read size). */
 const READ_BUFFER_SIZE = 64 * 1024;
+/** Request body bytes queued on a connection before the body is paused (node's 16 KiB paused at every 64 KiB read). */
+const WRITE_HIGH_WATER = 256 * 1024;
 /** Where idle connections read (see Conn.nextReadBuffer). */
 const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 
@@ -212,6 +214,10 @@ class Conn {
   private upgraded = false;
   private closed = false;
   private bodyDone = true;
+  /** The request whose body is being sent (it may outlive its exchange, see complete()). */
+  private sending: UpstreamRequest | undefined;
+  /** The response is complete, the request body not yet: released once it is sent. */
+  private awaitingBody = false;
   private readonly resumeFn = (): void => {
     if (!this.closed) this.socket.resume();
   };
@@ -264,13 +270,14 @@ class Conn {
     const sock = o.tls
       ? tlsConnect({ ...o.tls, host: o.host, port: o.port, ALPNProtocols: ['http/1.1'] })
       : streamReads
-        ? netConnect({ host: o.host, port: o.port, noDelay: true })
+        ? netConnect({ host: o.host, port: o.port, noDelay: true, highWaterMark: WRITE_HIGH_WATER } as NetConnectOpts)
         : netConnect({
             host: o.host,
             port: o.port,
             noDelay: true,
+            highWaterMark: WRITE_HIGH_WATER,
             onread: { buffer: this.nextReadBuffer, callback: this.onRead },
-          });
+          } as NetConnectOpts);
     this.socket = sock;
     sock.setNoDelay(true);
     if (o.connectTimeout > 0) {
@@ -334,9 +341,10 @@ class Conn {
     // (a bad chunk size...) is refused before anything reached the server.
     let first: string | undefined = head;
     this.bodyDone = false;
+    this.sending = req;
     const chunked = !hasContentLength(req.headers);
     body.on('data', (chunk: Buffer) => {
-      if (this.closed || this.req !== req) return;
+      if (this.closed || this.sending !== req) return;
       sock.cork();
       if (first !== undefined) {
         sock.write(first, 'latin1');
@@ -349,19 +357,26 @@ class Conn {
       if (sock.writableNeedDrain) body.pause();
     });
     body.once('end', () => {
-      if (this.closed || this.req !== req) return;
+      if (this.closed || this.sending !== req) return;
       this.bodyDone = true;
+      this.sending = undefined;
       if (first !== undefined) sock.write(first, 'latin1');
       first = undefined;
       if (chunked) sock.write('0\r\n\r\n', 'latin1');
+      if (this.awaitingBody) {
+        // the response came first; now the request is whole too and the connection is free
+        this.awaitingBody = false;
+        this.idleSince = Date.now();
+        this.pool.release(this);
+      }
     });
     body.once('error', (err: Error) => {
-      if (this.req === req) this.fail(err);
+      if (this.sending === req) this.fail(err);
     });
   }
 
   private readonly onSocketDrain = (): void => {
-    const body = this.req?.body;
+    const body = this.sending?.body;
     if (body && !this.bodyDone) body.resume();
   };
 
@@ -442,8 +457,18 @@ class Conn {
     const req = this.req;
     this.req = undefined;
     this.gotHead = false;
-    const reusable = this.keepAlive && this.bodyDone && !this.closed && this.idleMs > 0;
-    if (!this.bodyDone && req?.body) req.body.removeAllListeners('data');
+    const reusable = this.keepAlive && !this.closed && this.idleMs > 0;
+    if (!this.bodyDone && this.sending === req && req !== undefined) {
+      if (reusable) {
+        // A response before the whole request body (a server that answers without reading it):
+        // as haproxy 2.6, the rest of the body is still sent, then the connection is reused.
+        this.awaitingBody = true;
+        h.onComplete(null);
+        return;
+      }
+      req.body?.removeAllListeners('data');
+      this.sending = undefined;
+    }
     this.idleSince = Date.now();
     h.onComplete(null);
     if (reusable) this.pool.release(this);
@@ -583,7 +608,10 @@ class Conn {
     const req = this.req;
     this.handler = undefined;
     this.req = undefined;
-    if (req?.body && !this.bodyDone) req.body.removeAllListeners('data');
+    const sending = this.sending ?? req;
+    if (sending?.body && !this.bodyDone) sending.body.removeAllListeners('data');
+    this.sending = undefined;
+    this.awaitingBody = false;
     this.socket.destroy();
     this.cleanup();
     if (h) h.onError(err);

@@ -351,11 +351,10 @@ export class Stream implements Queued {
     else this.ctx.observer?.observe(be, server, 'ok');
     this.status = status;
     const res = this.res;
-    // A response that comes before the whole request body (e.g. 413): the rest of the body
-    // cannot be told apart from a next request, so the connection closes after the response.
-    const bodyPending = !this.req.complete;
-    if (bodyPending || this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping)
-      res.shouldKeepAlive = false;
+    // A response that comes before the whole request body (e.g. 413) keeps the connection, as
+    // haproxy 2.6 does: the rest of the body still goes to the server (front.ts reads it to its
+    // end before the next request).
+    if (this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
     try {
       res.writeHead(status, reason || undefined, headers);
     } catch {

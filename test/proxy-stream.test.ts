@@ -55,6 +55,23 @@ before(async () => {
       res.end();
       return;
     }
+    if (req.url === '/upload-sha' || req.url === '/upload-sha-slow') {
+      // hashes what it receives; the slow one stops reading now and then (the proxy's writes
+      // to it queue up)
+      const h = createHash('sha1');
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        h.update(c);
+        const before = n;
+        n += c.length;
+        if (req.url === '/upload-sha-slow' && Math.floor(before / MB) !== Math.floor(n / MB)) {
+          req.pause();
+          setTimeout(() => req.resume(), 30);
+        }
+      });
+      req.on('end', () => res.end(`${n} ${h.digest('hex')}`));
+      return;
+    }
     if (req.url === '/random' || req.url === '/random-chunked') {
       // written in uneven pieces, with a length or chunked
       if (req.url === '/random') res.writeHead(200, { 'content-length': String(RANDOM.length) });
@@ -204,6 +221,32 @@ test('random bytes reach slow and fast readers intact, with a length and chunked
     one('/random-chunked', false),
   ]);
   assert.deepEqual(sums, [RANDOM_SHA, RANDOM_SHA, RANDOM_SHA, RANDOM_SHA]);
+});
+
+test('random bytes uploaded reach the server intact, to slow and fast readers, with a length and chunked', async () => {
+  const pieces = function* (): Generator<Buffer> {
+    for (let off = 0; off < RANDOM.length; ) {
+      const n = Math.min(RANDOM.length - off, 500 + ((off * 7919) % 120000));
+      yield RANDOM.subarray(off, off + n);
+      off += n;
+    }
+  };
+  const one = async (path: string, chunked: boolean): Promise<string> => {
+    const r = await request(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      body: Readable.from(pieces()),
+      headers: chunked ? {} : { 'content-length': String(RANDOM.length) },
+    });
+    return r.body.text();
+  };
+  const want = `${RANDOM.length} ${RANDOM_SHA}`;
+  const got = await Promise.all([
+    one('/upload-sha', false),
+    one('/upload-sha-slow', false),
+    one('/upload-sha', true),
+    one('/upload-sha-slow', true),
+  ]);
+  assert.deepEqual(got, [want, want, want, want]);
 });
 
 test('Upgrade: 101 from the server, then a raw two-way tunnel closed after timeout tunnel', async () => {

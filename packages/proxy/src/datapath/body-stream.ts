@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FrontRequest } from './front.ts';
+import { readBuffers } from './read-buffers.ts';
 
 export class BodyStream extends Readable {
   private readonly src: FrontRequest;
@@ -22,7 +23,10 @@ export class BodyStream extends Readable {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.push(chunk)) this.src.pause();
+    const more = this.push(chunk);
+    // kept in this stream's buffer (not handed on at once): the read buffer is in use
+    if (this.readableLength > 0) readBuffers.retained = true;
+    if (!more) this.src.pause();
   };
 
   private readonly onEnd = (): void => {

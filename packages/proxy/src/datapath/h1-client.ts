@@ -354,6 +354,8 @@ class Conn {
       sock.write(chunk);
       if (chunked) sock.write('\r\n', 'latin1');
       sock.uncork();
+      // still queued: the client connection's read buffer holding it is in use (front.ts)
+      if (sock.writableLength > 0 || sock.destroyed) readBuffers.retained = true;
       if (sock.writableNeedDrain) body.pause();
     });
     body.once('end', () => {

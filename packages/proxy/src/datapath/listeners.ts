@@ -158,7 +158,8 @@ export class Listener implements FrontOwner {
   }
 
   private serve(s: Socket): void {
-    const c = new FrontConn(s, this);
+    // plain TCP sockets read into reused buffers (front.ts useReadBuffers); TLS ones as they are
+    const c = new FrontConn(s, this, this.tlsServer === undefined);
     if (this.clientMs > 0) s.setTimeout(this.clientMs);
     this.conns.add(c);
     s.once('close', () => this.conns.delete(c));

@@ -30,36 +30,19 @@
  */
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { readBuffers } from './read-buffers.ts';
+import {
+  HEAD_END,
+  HTTPParser,
+  kOnHeaders,
+  kOnHeadersComplete,
+  kOnMessageComplete,
+  MAX_HEAD_SIZE,
+  METHODS,
+  PARSER_RESOURCE,
+} from './llhttp.ts';
+import { ReadBuffer, readBuffers } from './read-buffers.ts';
 
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | (Error & { code?: string; bytesParsed?: number });
-  close(): void;
-  [key: number]: unknown;
-}
-interface NativeParserClass {
-  new (): NativeParser;
-  REQUEST: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnMessageComplete: number;
-}
-const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
-const { HTTPParser, methods: METHODS } = common;
-const kOnHeaders = HTTPParser.kOnHeaders | 0;
-const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
-const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
-const PARSER_RESOURCE = {};
-
-/** Largest request head accepted (node's default --max-http-header-size). */
-export const MAX_HEAD_SIZE = 16 * 1024;
-/** Size of the reused read buffers of client connections. */
-const CLIENT_READ_SIZE = 64 * 1024;
-/** Where client connections read outside a request body (see FrontConn.nextReadBuffer). */
-const SHARED_CLIENT_BUFFER = Buffer.allocUnsafeSlow(CLIENT_READ_SIZE);
 /** Bytes of pipelined requests buffered before reading stops. */
 const MAX_PENDING = 64 * 1024;
 /**
@@ -68,7 +51,6 @@ const MAX_PENDING = 64 * 1024;
  * cost a third of the upload throughput.
  */
 const MAX_BODY_BUFFER = 256 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -237,8 +219,6 @@ export class FrontResponse extends EventEmitter {
   private chunked = false;
   private head: string | undefined;
   private corked = false;
-  /** A service (stats page, exporter) writes through node's ServerResponse instead. */
-  private delegated = false;
 
   constructor(conn: FrontConn, req: FrontRequest) {
     super();
@@ -374,7 +354,6 @@ export class FrontResponse extends EventEmitter {
     const sr = new ServerResponse(im);
     sr.shouldKeepAlive = this.shouldKeepAlive;
     sr.assignSocket(sock);
-    this.delegated = true;
     this.headersSent = true;
     sr.once('finish', () => {
       sr.detachSocket(sock);
@@ -385,10 +364,6 @@ export class FrontResponse extends EventEmitter {
       this.emit('finish');
     });
     return [im, sr];
-  }
-
-  get isDelegated(): boolean {
-    return this.delegated;
   }
 }
 
@@ -423,8 +398,8 @@ export class FrontConn {
   private closed = false;
   private drainScheduled = false;
 
-  /** Request bodies are read into a buffer of this connection's (see useReadBuffers). */
-  private rbuf: Buffer | undefined;
+  /** Where reads go when the socket reads into reused buffers (see useReadBuffers). */
+  private readonly rbuf = new ReadBuffer();
 
   constructor(socket: Socket, owner: FrontOwner, reuseReads = false) {
     this.socket = socket;
@@ -441,32 +416,20 @@ export class FrontConn {
     socket.on('timeout', onSocketTimeout);
   }
 
-  /**
-   * Where the next read goes: during a request body, a buffer of this connection's (a new one
-   * when bytes of the last read are still queued somewhere, see read-buffers.ts); otherwise the
-   * buffer all connections share, whose bytes are copied out at once.
-   */
+  /** The next read's buffer: the connection's own during a request body (read-buffers.ts). */
   nextReadBuffer(): Buffer {
-    if (this.state !== BODY_LENGTH && this.state !== BODY_CHUNKED) {
-      this.rbuf = undefined;
-      return SHARED_CLIENT_BUFFER;
-    }
-    if (readBuffers.retained || this.rbuf === undefined) {
-      readBuffers.retained = false;
-      this.rbuf = Buffer.allocUnsafeSlow(CLIENT_READ_SIZE);
-    }
-    return this.rbuf;
+    return this.rbuf.next(this.state === BODY_LENGTH || this.state === BODY_CHUNKED);
   }
 
   /** Bytes read into a reused buffer. */
   onRead(nread: number, buf: Buffer): void {
-    readBuffers.retained = false;
+    const data = ReadBuffer.bytes(buf, nread);
     if (this.state === STOPPED) {
       // an upgrade or a closing connection: bytes go the usual stream way (a tunnel pipes them)
-      if (!this.socket.push(Buffer.from(buf.subarray(0, nread)))) this.socket.pause();
+      if (!this.socket.push(Buffer.from(data))) this.socket.pause(); // owned bytes, the buffer is reused
       return;
     }
-    this.onData(buf === SHARED_CLIENT_BUFFER ? Buffer.from(buf.subarray(0, nread)) : buf.subarray(0, nread));
+    this.onData(data);
   }
 
   /** Idle between requests: nothing received of a next one. */
@@ -998,13 +961,14 @@ function useReadBuffers(conn: FrontConn): void {
   const f = readFields;
   const handle = s._handle;
   if (f === null || handle?.useUserBuffer === undefined || s[f.buffer] !== null) return;
-  s[f.buffer] = SHARED_CLIENT_BUFFER;
+  const first = conn.nextReadBuffer();
+  s[f.buffer] = first;
   s[f.generator] = () => conn.nextReadBuffer();
   s[f.callback] = (nread: number, buf: Buffer): boolean => {
     conn.onRead(nread, buf);
     return true;
   };
-  handle.useUserBuffer(SHARED_CLIENT_BUFFER);
+  handle.useUserBuffer(first);
 }
 
 function drainPending(c: FrontConn): void {

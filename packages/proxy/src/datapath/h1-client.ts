@@ -18,50 +18,30 @@
  * (`timeout server`: UND_ERR_HEADERS_TIMEOUT before the response head, UND_ERR_BODY_TIMEOUT
  * after), strict response parsing (llhttp errors end the exchange with their HPE_* code).
  */
-import { createRequire } from 'node:module';
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { readBuffers } from './read-buffers.ts';
+import {
+  HEAD_END,
+  HTTPParser,
+  kOnBody,
+  kOnHeaders,
+  kOnHeadersComplete,
+  kOnMessageComplete,
+  MAX_HEAD_SIZE,
+  type NativeParser,
+  PARSER_RESOURCE,
+} from './llhttp.ts';
+import { ReadBuffer, readBuffers } from './read-buffers.ts';
 
-/** Node's llhttp binding as exported by `_http_common` (stable since Node 12, no warning). */
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | (Error & { code?: string; bytesParsed?: number });
-  finish(): number | (Error & { code?: string }) | undefined;
-  close(): void;
-  [key: number]: unknown;
-}
-interface NativeParserClass {
-  new (): NativeParser;
-  RESPONSE: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-}
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass };
-const kOnHeaders = HTTPParser.kOnHeaders | 0;
-const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
-const kOnBody = HTTPParser.kOnBody | 0;
-const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
-const PARSER_RESOURCE = {};
-
-/** Largest response head accepted (node's default --max-http-header-size). */
-const MAX_HEADER_SIZE = 16 * 1024;
 const DEFAULT_IDLE_MS = 4000;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** Response body reading: through the parser (chunked), by Content-Length, or until close. */
 const BODY_PARSER = 0;
 const BODY_LENGTH = 1;
 const BODY_CLOSE = 2;
 const MAX_IDLE_MS = 60000;
-/** Size of a connection's reused read buffer (node's own read size). */
-const READ_BUFFER_SIZE = 64 * 1024;
 /** Request body bytes queued on a connection before the body is paused (node's 16 KiB paused at every 64 KiB read). */
 const WRITE_HIGH_WATER = 256 * 1024;
-/** Where idle connections read (see Conn.nextReadBuffer). */
-const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 
 /** What the Stream implements (undici's legacy handler shape). */
 export interface UpstreamHandler {
@@ -236,29 +216,17 @@ class Conn {
    *   its own. Bytes read there (the first read of a response) are copied out at once, before
    *   anything else can read into it.
    */
-  private rbuf: Buffer | undefined;
-  private readonly nextReadBuffer = (): Buffer => {
-    if (this.handler === undefined) {
-      this.rbuf = undefined;
-      return SHARED_READ_BUFFER;
-    }
-    if (readBuffers.retained || this.rbuf === undefined) {
-      readBuffers.retained = false;
-      this.rbuf = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-    }
-    return this.rbuf;
-  };
+  private readonly rbuf = new ReadBuffer();
+  private readonly nextReadBuffer = (): Buffer => this.rbuf.next(this.handler !== undefined);
   private readonly onRead = (nread: number, buf: Uint8Array): boolean => {
-    readBuffers.retained = false;
-    const b = buf as Buffer;
-    this.onSocketData(b === SHARED_READ_BUFFER ? Buffer.from(b.subarray(0, nread)) : b.subarray(0, nread));
+    this.onSocketData(ReadBuffer.bytes(buf, nread));
     return true; // pausing is done by onSocketData itself
   };
 
   constructor(pool: H1Pool, o: PoolOptions, streamReads = false) {
     this.pool = pool;
     const parser = new HTTPParser();
-    parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEADER_SIZE, 0);
+    parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
     parser[kOnHeaders] = (h: string[]) => {
       // long heads arrive in pieces before headers-complete
       this.headers = this.headers ? this.headers.concat(h) : h;
@@ -512,7 +480,7 @@ class Conn {
     if (!done || this.handler !== h) return undefined;
     this.bodyMode = BODY_PARSER;
     // the parser saw the head only and waits for a body it will never see: start it afresh
-    this.parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEADER_SIZE, 0);
+    this.parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
     this.complete();
     return n < data.length ? data.subarray(n) : undefined;
   }
@@ -531,7 +499,7 @@ class Conn {
       }
       const end = chunk.indexOf(HEAD_END);
       if (end < 0) {
-        if (chunk.length > MAX_HEADER_SIZE) {
+        if (chunk.length > MAX_HEAD_SIZE) {
           this.fail(new ClientError('response head too large', 'HPE_HEADER_OVERFLOW'));
         } else this.partialHead = Buffer.from(chunk); // the read buffer is reused
         return undefined;

@@ -21,6 +21,7 @@
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { type FastResponseHead, readResponseHead } from './fast-head.ts';
 import {
   HEAD_END,
   HTTPParser,
@@ -39,6 +40,8 @@ const DEFAULT_IDLE_MS = 4000;
 const BODY_PARSER = 0;
 const BODY_LENGTH = 1;
 const BODY_CLOSE = 2;
+/** The result of readResponseHead, reused (read synchronously right after). */
+const FAST: FastResponseHead = { minor: 1, status: 0, reason: '', headers: [], length: -1, keepAlive: false };
 const MAX_IDLE_MS = 60000;
 /** Request body bytes queued on a connection before the body is paused (node's 16 KiB paused at every 64 KiB read). */
 const WRITE_HIGH_WATER = 256 * 1024;
@@ -409,6 +412,8 @@ class Conn {
   private remaining = 0;
   /** Start of a response head split over reads. */
   private partialHead: Buffer | undefined;
+  /** llhttp read the current response's head (it must be reset if the body goes around it). */
+  private parserInBody = false;
 
   private readonly onBody = (chunk: Buffer): void => {
     const h = this.handler;
@@ -416,6 +421,7 @@ class Conn {
   };
 
   private readonly onMessageComplete = (): void => {
+    this.parserInBody = false;
     if (!this.handler || !this.gotHead || this.upgraded) return; // end of a 1xx, or the 101 of an upgrade
     this.complete();
   };
@@ -479,8 +485,11 @@ class Conn {
     if (!h.onData(n === data.length ? data : data.subarray(0, n))) this.socket.pause();
     if (!done || this.handler !== h) return undefined;
     this.bodyMode = BODY_PARSER;
-    // the parser saw the head only and waits for a body it will never see: start it afresh
-    this.parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
+    if (this.parserInBody) {
+      // the parser saw the head only and waits for a body it will never see: start it afresh
+      this.parserInBody = false;
+      this.parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
+    }
     this.complete();
     return n < data.length ? data.subarray(n) : undefined;
   }
@@ -508,6 +517,28 @@ class Conn {
         rest = chunk.subarray(end + 4);
         chunk = chunk.subarray(0, end + 4);
       }
+      // the common shape of head is read here, without llhttp (fast-head.ts)
+      if (!this.parserInBody && readResponseHead(chunk.toString('latin1', 0, end), FAST)) {
+        const h = this.handler;
+        const skip = this.onHeadersComplete(
+          1,
+          FAST.minor,
+          FAST.headers,
+          0,
+          '',
+          FAST.status,
+          FAST.reason,
+          false,
+          FAST.keepAlive,
+        );
+        // no body (HEAD, 204, 304, a zero length): the response is complete now, as llhttp would say
+        if (this.handler === h && h !== undefined && (skip === 1 || this.bodyMode === BODY_PARSER)) {
+          this.bodyMode = BODY_PARSER;
+          this.complete();
+        }
+        return rest;
+      }
+      this.parserInBody = true;
     }
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {

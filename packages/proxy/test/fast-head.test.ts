@@ -1,11 +1,16 @@
 /**
- * The JavaScript response-head reader (fast-head.ts) against llhttp: whatever it accepts, llhttp
- * must accept with the same status, reason, headers, length and keep-alive; what it declines
- * goes to llhttp. Fixed cases, then mutated heads from a seeded generator.
+ * The JavaScript head readers (fast-head.ts) against llhttp: whatever they accept, llhttp must
+ * accept with the same status or method and target, headers, length and keep-alive; what they
+ * decline goes to llhttp. Fixed cases, then mutated heads from a seeded generator.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type FastResponseHead, readResponseHead } from '../src/datapath/fast-head.ts';
+import {
+  type FastRequestHead,
+  type FastResponseHead,
+  readRequestHead,
+  readResponseHead,
+} from '../src/datapath/fast-head.ts';
 import * as ll from '../src/datapath/llhttp.ts';
 
 interface Parsed {
@@ -122,12 +127,12 @@ test('unusual or invalid heads are left to llhttp', () => {
   for (const h of declined) assert.equal(readResponseHead(h, fresh()), false, JSON.stringify(h));
 });
 
-test('mutated heads: anything the fast reader takes, llhttp takes alike', () => {
-  // a seeded generator: the same 20,000 heads on every run
-  let seed = 0x5eed1;
+/** A seeded generator of heads: `base` heads with 1-3 random edits; the same heads every run. */
+function* mutated(base: string[], extra: string[], count: number, seed: number): Generator<string> {
+  let st = seed;
   const rnd = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
+    st = (Math.imul(st, 1103515245) + 12345) >>> 0;
+    return (st >>> 8) % n;
   };
   const alphabet = [' ', '\t', '\r', '\n', ':', ',', '0', '9', 'a', 'Z', '\x00', '\x7f', '\x80', '\xff', '-', '"', ';'];
   const pieces = [
@@ -141,10 +146,10 @@ test('mutated heads: anything the fast reader takes, llhttp takes alike', () => 
     '\r\nX: y',
     '\r\n',
     ' ',
+    ...extra,
   ];
-  let taken = 0;
-  for (let i = 0; i < 20000; i++) {
-    let h = COMMON[rnd(COMMON.length)];
+  for (let i = 0; i < count; i++) {
+    let h = base[rnd(base.length)];
     const edits = 1 + rnd(3);
     for (let e = 0; e < edits; e++) {
       const at = rnd(h.length + 1);
@@ -162,9 +167,118 @@ test('mutated heads: anything the fast reader takes, llhttp takes alike', () => 
           h = h.slice(0, at) + pieces[rnd(pieces.length)] + h.slice(at);
       }
     }
-    if (h.includes('\r\n\r\n')) continue; // a head never contains its own end
+    if (!h.includes('\r\n\r\n')) yield h; // a head never contains its own end
+  }
+}
+
+test('mutated response heads: anything the fast reader takes, llhttp takes alike', () => {
+  let taken = 0;
+  let all = 0;
+  for (const h of mutated(COMMON, [], 20000, 0x5eed1)) {
+    all++;
     if (check(h)) taken++;
   }
   // the generator must exercise both outcomes
-  assert.ok(taken > 2000 && taken < 19000, `fast reader took ${taken} of 20,000`);
+  assert.ok(taken > all / 10 && taken < all * 0.95, `fast reader took ${taken} of ${all}`);
+});
+
+/** llhttp's reading of a request `head` + CRLFCRLF, or its error code. */
+function llhttpRequest(
+  head: string,
+): (Omit<FastRequestHead, 'method'> & { method: number; upgrade: boolean }) | string {
+  const p = new ll.HTTPParser();
+  p.initialize(ll.HTTPParser.REQUEST, ll.PARSER_RESOURCE, ll.MAX_HEAD_SIZE, 0);
+  let out: (FastRequestHead & { upgrade: boolean }) | undefined;
+  let parts: string[] = [];
+  let url = '';
+  p[ll.kOnHeaders] = (h: string[], u: string) => {
+    parts = parts.concat(h);
+    url += u;
+  };
+  p[ll.kOnHeadersComplete] = (
+    _ma: number,
+    minor: number,
+    h: string[] | undefined,
+    method: number,
+    u: string | undefined,
+    _s: number,
+    _r: string,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ) => {
+    out = { method, url: u || url, minor, headers: parts.concat(h ?? []), keepAlive, upgrade };
+    return 1;
+  };
+  p[ll.kOnBody] = () => {};
+  p[ll.kOnMessageComplete] = () => {};
+  const r = p.execute(Buffer.from(`${head}\r\n\r\n`, 'latin1'));
+  if (typeof r !== 'number') return r.code ?? 'error';
+  return out ?? 'incomplete';
+}
+
+function checkRequest(head: string): boolean {
+  const f: FastRequestHead = { method: -1, url: '', minor: 0, headers: [], keepAlive: false };
+  if (!readRequestHead(head, f)) return false;
+  const l = llhttpRequest(head);
+  assert.equal(typeof l, 'object', `fast reader accepted ${JSON.stringify(head)}, llhttp: ${String(l)}`);
+  const ref = l as FastRequestHead & { upgrade: boolean };
+  const mine = { method: f.method, url: f.url, minor: f.minor, headers: f.headers, keepAlive: f.keepAlive };
+  const theirs = { method: ref.method, url: ref.url, minor: ref.minor, headers: ref.headers, keepAlive: ref.keepAlive };
+  assert.deepEqual(mine, theirs, JSON.stringify(head));
+  assert.equal(ref.upgrade, false, JSON.stringify(head));
+  return true;
+}
+
+const REQUESTS = [
+  'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*',
+  'GET /lc/a/b.html?x=1&y=%20z HTTP/1.1\r\nHost: static.example.com\r\nConnection: keep-alive',
+  'POST /upload HTTP/1.1\r\nHost: a\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576',
+  'HEAD /x HTTP/1.0\r\nHost: a\r\nConnection: keep-alive',
+  'PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nExpect: 100-continue',
+  'DELETE /x/1 HTTP/1.1\r\nHost: a\r\nConnection: close',
+  'OPTIONS /x HTTP/1.1\r\nHost: a',
+  'PATCH /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2',
+  "GET /~a/b;c=d,e:f@g!$&'()*+=-._ HTTP/1.1\r\nHost: a",
+  'GET / HTTP/1.0',
+  'GET / HTTP/1.1\r\nHost: a\r\nCookie: a=1; b=2\r\nX-Forwarded-For: 10.0.0.1',
+];
+
+test('common request heads are read here, as llhttp reads them', () => {
+  for (const h of REQUESTS) assert.ok(checkRequest(h), `declined: ${JSON.stringify(h)}`);
+});
+
+test('unusual or invalid request heads are left to llhttp', () => {
+  const declined = [
+    'CONNECT a:443 HTTP/1.1\r\nHost: a:443',
+    'GET http://a/ HTTP/1.1\r\nHost: a',
+    'GET * HTTP/1.1',
+    'OPTIONS * HTTP/1.1\r\nHost: a',
+    'PURGE / HTTP/1.1',
+    'get / HTTP/1.1',
+    'GET / HTTP/2.0',
+    'GET / HTTP/1.1 ',
+    'GET  / HTTP/1.1',
+    'GET /a b HTTP/1.1',
+    'GET /a\x7f HTTP/1.1',
+    'GET /a#frag HTTP/1.1',
+    'GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade',
+    'POST / HTTP/1.1\r\nTransfer-Encoding: chunked',
+    'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1',
+    'GET / HTTP/1.1\r\nHost : a',
+    'GET / HTTP/1.1\r\n Host: a',
+    'GET / HTTP/1.1\nHost: a',
+  ];
+  const f: FastRequestHead = { method: -1, url: '', minor: 0, headers: [], keepAlive: false };
+  for (const h of declined) assert.equal(readRequestHead(h, f), false, JSON.stringify(h));
+});
+
+test('mutated request heads: anything the fast reader takes, llhttp takes alike', () => {
+  let taken = 0;
+  let all = 0;
+  const extra = ['/', '?', '%', '#', 'HTTP/1.0', 'GET ', '\\', '{', '|'];
+  for (const h of mutated(REQUESTS, extra, 20000, 0x5eed2)) {
+    all++;
+    if (checkRequest(h)) taken++;
+  }
+  assert.ok(taken > all / 10 && taken < all * 0.95, `fast reader took ${taken} of ${all}`);
 });

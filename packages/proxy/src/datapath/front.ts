@@ -31,6 +31,7 @@
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { type FastRequestHead, readRequestHead } from './fast-head.ts';
 import {
   HEAD_END,
   HTTPParser,
@@ -511,10 +512,16 @@ export class FrontConn {
       this.fail('HPE_HEADER_OVERFLOW');
       return;
     }
-    const r = parseHead(this, headEnd === buf.length ? buf : buf.subarray(0, headEnd));
-    if (typeof r !== 'number') {
-      this.fail(r.code ?? 'HPE_INVALID');
-      return;
+    // the common shape of head is read here, without llhttp (fast-head.ts)
+    const f = FAST;
+    if (readRequestHead(buf.toString('latin1', 0, end), f)) {
+      this.headersComplete(1, f.minor, f.headers, f.method, f.url, 0, '', false, f.keepAlive);
+    } else {
+      const r = parseHead(this, headEnd === buf.length ? buf : buf.subarray(0, headEnd));
+      if (typeof r !== 'number') {
+        this.fail(r.code ?? 'HPE_INVALID');
+        return;
+      }
     }
     const req = this.req;
     const res = this.res;
@@ -884,6 +891,9 @@ function onSocketTimeout(this: ConnSocket): void {
  * head it is left clean only when the message ended with it and the connection stays open;
  * otherwise it is initialized again before the next head.
  */
+/** The result of readRequestHead, reused (read synchronously right after). */
+const FAST: FastRequestHead = { method: 0, url: '', minor: 1, headers: [], keepAlive: false };
+
 const shared = {
   parser: new HTTPParser(),
   dirty: true,

@@ -14,6 +14,7 @@ import {
   defaults,
   freePort,
   type ProxyProcess,
+  rawRequest,
   startProxy,
   startUpstream,
   tempDir,
@@ -55,7 +56,7 @@ before(async () => {
       res.end();
       return;
     }
-    if (req.url === '/upload-sha' || req.url === '/upload-sha-slow') {
+    if (req.url === '/upload-sha' || req.url === '/upload-sha-slow' || req.url === '/close/upload-sha') {
       // hashes what it receives; the slow one stops reading now and then (the proxy's writes
       // to it queue up)
       const h = createHash('sha1');
@@ -112,7 +113,11 @@ before(async () => {
     `${defaults()}
 frontend fe
   bind 127.0.0.1:${port}
+  use_backend be_close if { path_beg /close/ }
   default_backend be
+backend be_close
+  option http-server-close
+  server s 127.0.0.1:${up.port}
 backend be
   timeout tunnel 800ms
   server s 127.0.0.1:${up.port}
@@ -247,6 +252,23 @@ test('random bytes uploaded reach the server intact, to slow and fast readers, w
     one('/upload-sha-slow', true),
   ]);
   assert.deepEqual(got, [want, want, want, want]);
+});
+
+test('bodies that start in the read of their head stay intact while other connections read', async () => {
+  // Each head and the start of its body arrive in one read, into the read buffer idle
+  // connections share; the body's start waits for a new server connection (http-server-close)
+  // while the other connections' heads are read into that same buffer.
+  const size = 100_000;
+  const one = async (i: number): Promise<[string, string]> => {
+    const body = RANDOM.subarray(i * size, (i + 1) * size);
+    const head = `POST /close/upload-sha HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: ${size}\r\n\r\n`;
+    const out = await rawRequest(port, Buffer.concat([Buffer.from(head, 'latin1'), body]), 10000);
+    return [out.slice(out.indexOf('\r\n\r\n') + 4), `${size} ${createHash('sha1').update(body).digest('hex')}`];
+  };
+  for (let round = 0; round < 3; round++) {
+    const got = await Promise.all(Array.from({ length: 40 }, (_, i) => one(i)));
+    for (const [have, want] of got) assert.equal(have, want);
+  }
 });
 
 test('Upgrade: 101 from the server, then a raw two-way tunnel closed after timeout tunnel', async () => {

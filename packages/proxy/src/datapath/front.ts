@@ -401,6 +401,8 @@ export class FrontConn {
 
   /** Where reads go when the socket reads into reused buffers (see useReadBuffers). */
   private readonly rbuf = new ReadBuffer();
+  /** The bytes being handled are in the shared read buffer (see onRead). */
+  private inShared = false;
 
   constructor(socket: Socket, owner: FrontOwner, reuseReads = false) {
     this.socket = socket;
@@ -424,13 +426,22 @@ export class FrontConn {
 
   /** Bytes read into a reused buffer. */
   onRead(nread: number, buf: Buffer): void {
-    const data = ReadBuffer.bytes(buf, nread);
+    let data = ReadBuffer.view(buf, nread);
     if (this.state === STOPPED) {
       // an upgrade or a closing connection: bytes go the usual stream way (a tunnel pipes them)
       if (!this.socket.push(Buffer.from(data))) this.socket.pause(); // owned bytes, the buffer is reused
       return;
     }
-    this.onData(data);
+    // Bytes in the shared buffer are not copied for a head (the usual case): what onHead keeps
+    // past this call is copied there (a partial head, a pending next request, the start of a
+    // body). In any other state they are copied now.
+    this.inShared = ReadBuffer.isShared(buf);
+    if (this.inShared && this.state !== HEAD) data = Buffer.from(data);
+    try {
+      this.onData(data);
+    } finally {
+      this.inShared = false;
+    }
   }
 
   /** Idle between requests: nothing received of a next one. */
@@ -553,7 +564,8 @@ export class FrontConn {
     }
     if (req.expectContinue && req.httpVersionMinor >= 1) this.socket.write(CONTINUE, 'latin1');
     this.owner.onRequest(req, res);
-    if (rest !== undefined && (this.state === BODY_LENGTH || this.state === BODY_CHUNKED)) this.onBody(rest);
+    if (rest !== undefined && (this.state === BODY_LENGTH || this.state === BODY_CHUNKED))
+      this.onBody(this.inShared ? Buffer.from(rest) : rest);
   }
 
   /** llhttp read a whole head (called during parseHead). */

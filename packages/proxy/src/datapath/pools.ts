@@ -12,17 +12,39 @@ interface PoolEntry {
   key: string;
 }
 
+/** A server's pool and what its key was made of (compared field by field on each request). */
+interface ServerEntry {
+  entry: PoolEntry;
+  host: string;
+  port: number;
+  connect: number;
+  ssl: boolean | undefined;
+  verify: string | undefined;
+  sni: string | undefined;
+}
+
 /** Pools by server; keyed by address, TLS settings and connect timeout. */
 export class UpstreamPools {
   private readonly byKey = new Map<string, PoolEntry>();
-  private readonly byServer = new WeakMap<ServerState, PoolEntry>();
+  private readonly byServer = new WeakMap<ServerState, ServerEntry>();
 
-  /** The pool for `server` (created on first use). */
+  /** The pool for `server` (created on first use, or when its address or TLS settings changed). */
   get(server: ServerState, backend: BackendPlan): H1Pool {
-    const cached = this.byServer.get(server);
+    const c = this.byServer.get(server);
     const connect = backend.timeouts.connect ?? 0;
+    const m = server.model;
+    if (
+      c !== undefined &&
+      c.host === server.host &&
+      c.port === server.port &&
+      c.connect === connect &&
+      c.ssl === m.ssl &&
+      c.verify === m.verify &&
+      c.sni === m.sni &&
+      this.byKey.get(c.entry.key) === c.entry
+    )
+      return c.entry.pool;
     const key = poolKey(server, backend);
-    if (cached && cached.key === key) return cached.pool;
     let entry = this.byKey.get(key);
     if (!entry) {
       const pool = new H1Pool({
@@ -40,7 +62,15 @@ export class UpstreamPools {
       entry = { pool, key };
       this.byKey.set(key, entry);
     }
-    this.byServer.set(server, entry);
+    this.byServer.set(server, {
+      entry,
+      host: server.host,
+      port: server.port,
+      connect,
+      ssl: m.ssl,
+      verify: m.verify,
+      sni: m.sni,
+    });
     return entry.pool;
   }
 

@@ -32,6 +32,19 @@ export class ReadBuffer {
     return this.own;
   }
 
+  /**
+   * Starts a read: the `nread` bytes of `buf` as they are. Bytes in the shared buffer (isShared)
+   * must be copied by whoever keeps them past the read's callback.
+   */
+  static view(buf: Uint8Array, nread: number): Buffer {
+    readBuffers.retained = false;
+    return (buf as Buffer).subarray(0, nread);
+  }
+
+  static isShared(buf: Uint8Array): boolean {
+    return buf === SHARED;
+  }
+
   /** Starts a read: the `nread` bytes of `buf`, copied when they are in the shared buffer. */
   static bytes(buf: Uint8Array, nread: number): Buffer {
     readBuffers.retained = false;

@@ -881,6 +881,11 @@ export class FrontConn {
 const CONN = Symbol('switchyard.frontConn');
 type ConnSocket = Socket & { [CONN]: FrontConn };
 
+/** The HTTP state of an accepted socket (none yet during a TLS handshake). */
+export function connOf(socket: Socket): FrontConn | undefined {
+  return (socket as Partial<ConnSocket>)[CONN];
+}
+
 function onSocketData(this: ConnSocket, data: Buffer): void {
   this[CONN].onData(data);
 }

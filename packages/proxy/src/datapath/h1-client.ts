@@ -93,7 +93,8 @@ class ClientError extends Error {
 export class H1Pool {
   private readonly opts: PoolOptions;
   private readonly idle: Conn[] = [];
-  readonly all = new Set<Conn>();
+  /** Every open connection, an array with swap-remove (see listeners.ts on long-lived Sets). */
+  private readonly all: Conn[] = [];
   private closing?: { resolve: () => void };
 
   constructor(opts: PoolOptions) {
@@ -116,7 +117,8 @@ export class H1Pool {
       return true;
     }
     conn = new Conn(this, this.opts, req.upgrade !== undefined);
-    this.all.add(conn);
+    conn.slot = this.all.length;
+    this.all.push(conn);
     conn.start(req, head, handler);
     return false;
   }
@@ -147,10 +149,19 @@ export class H1Pool {
 
   /** A connection is gone. */
   forget(conn: Conn): void {
-    this.all.delete(conn);
+    const all = this.all;
+    const at = conn.slot;
+    if (at >= 0 && all[at] === conn) {
+      const last = all.pop() as Conn;
+      if (last !== conn) {
+        all[at] = last;
+        last.slot = at;
+      }
+      conn.slot = -1;
+    }
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
-    if (this.closing && this.all.size === 0) this.closing.resolve();
+    if (this.closing && all.length === 0) this.closing.resolve();
   }
 
   /** Idle connections (tests, stats). */
@@ -164,14 +175,14 @@ export class H1Pool {
     return new Promise((resolve) => {
       this.closing = { resolve };
       for (const c of this.idle.splice(0)) c.socket.destroy();
-      if (this.all.size === 0) resolve();
+      if (this.all.length === 0) resolve();
     });
   }
 
   /** Closes every connection now; exchanges in progress end with an error. */
   destroy(): Promise<void> {
     const p = this.close();
-    for (const c of [...this.all]) c.fail(new ClientError('the pool was destroyed', 'UND_ERR_DESTROYED'));
+    for (const c of this.all.slice()) c.fail(new ClientError('the pool was destroyed', 'UND_ERR_DESTROYED'));
     return p;
   }
 }
@@ -192,6 +203,8 @@ class Conn {
   /** How long this connection may stay idle (the server's hint), and since when it is. */
   idleMs = DEFAULT_IDLE_MS;
   idleSince = 0;
+  /** Position in its pool's list of connections. */
+  slot = -1;
   private timeoutMs = 0;
   private headers: string[] | undefined;
   private upgraded = false;

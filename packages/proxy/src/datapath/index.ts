@@ -173,7 +173,7 @@ export class Datapath {
       for (const l of all) l.closeIdleConnections();
       await new Promise((r) => setTimeout(r, 25));
     }
-    for (const l of all) for (const s of l.sockets) s.destroy();
+    for (const l of all) l.destroyAll();
     for (const l of all) l.dispose();
     this.ctx.runtime.events.off('server-state', this.onServerState);
     for (const fe of this.ctx.runtime.frontends.values()) fe.listening = false;
@@ -185,7 +185,7 @@ export class Datapath {
     l.closeIdleConnections();
     const check = setInterval(() => {
       l.closeIdleConnections();
-      if (l.sockets.size === 0) {
+      if (l.openCount === 0) {
         clearInterval(check);
         l.dispose();
       }

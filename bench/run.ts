@@ -5,7 +5,9 @@
  * Each round starts every proxy in turn (order rotated per round), runs every scenario against it,
  * and stops it. The table reports the median over rounds and the ratio to HAProxy from this run.
  *
- * Options: --rounds N (3) --seconds S (5) --only a,b (scenarios) --proxies a,b --out DIR
+ * Every scenario first runs its own load for --warm seconds unmeasured, for every proxy alike.
+ *
+ * Options: --rounds N (3) --seconds S (5) --warm S (1) --only a,b (scenarios) --proxies a,b --out DIR
  *          --idle N (9900 idle connections) --settle S (30: seconds before their RSS is read)
  *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node options to Switchyard
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
@@ -25,6 +27,8 @@ const opt = (name: string, def: string) => {
 };
 const ROUNDS = Number(opt('rounds', '3'));
 const SECONDS = Number(opt('seconds', '5'));
+/** Unmeasured seconds of each scenario's load before it is measured (`--warm 0`: none). */
+const WARM_S = Number(opt('warm', '1'));
 const ONLY = opt('only', '').split(',').filter(Boolean);
 const OUT = opt('out', join(import.meta.dirname, 'results'));
 const root = join(import.meta.dirname, '..');
@@ -202,17 +206,20 @@ async function wrkScenario(
   proc: Proc,
   o: { path: string; connections: number; headers?: string[]; lua?: string },
 ) {
-  const cpu0 = cpuSeconds(proc.pid);
-  const t0 = Date.now();
-  const r = await runWrk({
+  // Every proxy first gets WARM_S seconds of this very load, unmeasured: a JIT-compiled proxy
+  // compiles each path (a new connection per request, bodies, 64 pools) on its first seconds.
+  const load = {
     url: `http://127.0.0.1:${port}${o.path}`,
     connections: o.connections,
-    seconds: SECONDS,
     cpu: LOAD_CPU,
     headers: o.headers,
     lua: o.lua,
     tmpDir: tmp,
-  });
+  };
+  if (WARM_S > 0) await runWrk({ ...load, seconds: WARM_S });
+  const cpu0 = cpuSeconds(proc.pid);
+  const t0 = Date.now();
+  const r = await runWrk({ ...load, seconds: SECONDS });
   const cpuPct = ((cpuSeconds(proc.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
   return { rps: r.rps, p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors + r.non2xx, rssMiB: rssMiB(proc.pid), cpuPct };
 }
@@ -333,6 +340,7 @@ async function main() {
     layout: `proxy pinned to CPU ${PROXY_CPU}; wrk (1 thread) and nginx origin on CPU ${LOAD_CPU}`,
     rounds: String(ROUNDS),
     'seconds per run': String(SECONDS),
+    'warm-up': `${WARM_S} s of each scenario's own load before it is measured, for every proxy (plus 1 s of small GETs after start)`,
     peers: 'Debian haproxy 2.6 (nbthread 1), nginx-light 1.22 (1 worker), http-proxy 1.18 (keep-alive agent)',
     features:
       'same haproxy.cfg for HAProxy and Switchyard: ACL routing (path_beg, hdr_dom), roundrobin/leastconn, forwardfor, counters; no log targets',

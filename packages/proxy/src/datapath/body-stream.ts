@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FrontRequest } from './front.ts';
-import { readBuffers } from './read-buffers.ts';
+import { retain } from './read-buffers.ts';
 
 export class BodyStream extends Readable {
   private readonly src: FrontRequest;
@@ -25,7 +25,7 @@ export class BodyStream extends Readable {
   private readonly onData = (chunk: Buffer): void => {
     const more = this.push(chunk);
     // kept in this stream's buffer (not handed on at once): the read buffer is in use
-    if (this.readableLength > 0) readBuffers.retained = true;
+    if (this.readableLength > 0) retain();
     if (!more) this.src.pause();
   };
 

@@ -42,7 +42,7 @@ import {
   METHODS,
   PARSER_RESOURCE,
 } from './llhttp.ts';
-import { ReadBuffer, readBuffers } from './read-buffers.ts';
+import { ReadBuffer, retain, retainIn } from './read-buffers.ts';
 
 /** Bytes of pipelined requests buffered before reading stops. */
 const MAX_PENDING = 64 * 1024;
@@ -152,7 +152,7 @@ export class FrontRequest extends EventEmitter {
     }
     if (this.buffered === undefined) this.buffered = [];
     this.buffered.push(chunk);
-    readBuffers.retained = true;
+    retain();
     this.bufferedBytes += chunk.length;
     if (this.bufferedBytes > MAX_BODY_BUFFER) this.conn.socket.pause();
   }
@@ -286,7 +286,7 @@ export class FrontResponse extends EventEmitter {
       ok = s.write('\r\n', 'latin1');
     } else ok = s.write(chunk);
     // still queued (the kernel did not take it all, or corked): the chunk's read buffer is in use
-    if (s.writableLength > 0 || s.destroyed) readBuffers.retained = true;
+    retainIn(s);
     return ok;
   }
 
@@ -343,7 +343,7 @@ export class FrontResponse extends EventEmitter {
       im.push(null);
     } else {
       req.on('data', (c: Buffer) => {
-        readBuffers.retained = true;
+        retain();
         im.push(c);
       });
       req.on('end', () => {

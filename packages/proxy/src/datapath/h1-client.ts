@@ -33,7 +33,7 @@ import {
   type NativeParser,
   PARSER_RESOURCE,
 } from './llhttp.ts';
-import { ReadBuffer, readBuffers } from './read-buffers.ts';
+import { ReadBuffer, retainIn } from './read-buffers.ts';
 
 const DEFAULT_IDLE_MS = 4000;
 /** Response body reading: through the parser (chunked), by Content-Length, or until close. */
@@ -339,7 +339,7 @@ class Conn {
       if (chunked) sock.write('\r\n', 'latin1');
       sock.uncork();
       // still queued: the client connection's read buffer holding it is in use (front.ts)
-      if (sock.writableLength > 0 || sock.destroyed) readBuffers.retained = true;
+      retainIn(sock);
       if (sock.writableNeedDrain) body.pause();
     });
     body.once('end', () => {

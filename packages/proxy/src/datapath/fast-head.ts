@@ -51,6 +51,16 @@ export interface FastRequestHead {
   keepAlive: boolean;
 }
 
+/** `s` equals `lower` (lower-case ASCII, same length) but for the case of its letters. */
+function sameName(s: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Header fields read by readFields. */
 let fHeaders: string[] = [];
 let fLength = -1;
@@ -86,7 +96,7 @@ function readFields(head: string, pos: number): boolean {
     const name = head.slice(pos, nameEnd);
     const value = head.slice(vStart, vEnd);
     const nl = name.length;
-    if (nl === 14 && name.toLowerCase() === 'content-length') {
+    if (nl === 14 && sameName(name, 'content-length')) {
       // digits between spaces only (llhttp refuses a tab there)
       if (length >= 0 || value.length === 0 || value.length > 15) return false;
       for (let k = nameEnd + 1; k < end; k++) if (head.charCodeAt(k) === 9) return false;
@@ -97,20 +107,14 @@ function readFields(head: string, pos: number): boolean {
         v = v * 10 + c;
       }
       length = v;
-    } else if (
-      (nl === 10 && name.toLowerCase() === 'connection') ||
-      (nl === 16 && name.toLowerCase() === 'proxy-connection')
-    ) {
+    } else if ((nl === 10 && sameName(name, 'connection')) || (nl === 16 && sameName(name, 'proxy-connection'))) {
       // llhttp reads the token differently around a tab: leave such a value to it
       for (let k = nameEnd + 1; k < end; k++) if (head.charCodeAt(k) === 9) return false;
       const t = value.toLowerCase();
       if (t === 'close') conn |= 1;
       else if (t === 'keep-alive') conn |= 2;
       else return false;
-    } else if (
-      (nl === 17 && name.toLowerCase() === 'transfer-encoding') ||
-      (nl === 7 && name.toLowerCase() === 'upgrade')
-    ) {
+    } else if ((nl === 17 && sameName(name, 'transfer-encoding')) || (nl === 7 && sameName(name, 'upgrade'))) {
       return false;
     }
     headers.push(name, value);

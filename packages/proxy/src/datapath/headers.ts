@@ -16,13 +16,23 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
+/**
+ * Name lengths of the fields forwardableHeaders looks at (hop-by-hop ones and content-length):
+ * only names of these lengths are lower-cased to be compared.
+ */
+const WATCHED_LENGTH = new Uint8Array(32);
+for (const n of [...HOP_BY_HOP, 'content-length']) WATCHED_LENGTH[n.length] = 1;
+
 /** Names listed in Connection headers (lower-cased), or undefined when there are none extra. */
 function connectionTokens(raw: string[]): Set<string> | undefined {
   let out: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i];
     if (n.length === 10 && n.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1].split(',')) {
+      const v = raw[i + 1];
+      // the usual values name no other field
+      if (v === 'keep-alive' || v === 'close' || v === 'Keep-Alive' || v === 'Close') continue;
+      for (const t of v.split(',')) {
         const tok = t.trim().toLowerCase();
         if (tok && tok !== 'close' && tok !== 'keep-alive' && tok !== 'upgrade') {
           if (!out) out = new Set();
@@ -44,12 +54,14 @@ export function forwardableHeaders(raw: string[]): string[] {
   let sawLength = false;
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i];
-    const l = n.toLowerCase();
-    if (HOP_BY_HOP.has(l)) continue;
-    if (named?.has(l)) continue;
-    if (l === 'content-length') {
-      if (sawLength) continue;
-      sawLength = true;
+    if (named !== undefined || (n.length < 32 && WATCHED_LENGTH[n.length] === 1)) {
+      const l = n.toLowerCase();
+      if (HOP_BY_HOP.has(l)) continue;
+      if (named?.has(l)) continue;
+      if (l === 'content-length') {
+        if (sawLength) continue;
+        sawLength = true;
+      }
     }
     out.push(n, raw[i + 1]);
   }

@@ -902,15 +902,15 @@ function onSocketTimeout(this: ConnSocket): void {
   this[CONN].onTimeout();
 }
 
+/** The result of readRequestHead, reused (read synchronously right after). */
+const FAST: FastRequestHead = { method: 0, url: '', minor: 1, headers: [], keepAlive: false };
+
 /**
  * One parser for every connection: a head is always parsed whole, in one call, so no connection
  * needs its own (node:http keeps one per connection, about 2 KiB of native memory each). After a
  * head it is left clean only when the message ended with it and the connection stays open;
  * otherwise it is initialized again before the next head.
  */
-/** The result of readRequestHead, reused (read synchronously right after). */
-const FAST: FastRequestHead = { method: 0, url: '', minor: 1, headers: [], keepAlive: false };
-
 const shared = {
   parser: new HTTPParser(),
   dirty: true,

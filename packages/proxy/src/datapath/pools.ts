@@ -40,8 +40,7 @@ export class UpstreamPools {
       c.connect === connect &&
       c.ssl === m.ssl &&
       c.verify === m.verify &&
-      c.sni === m.sni &&
-      this.byKey.get(c.entry.key) === c.entry
+      c.sni === m.sni
     )
       return c.entry.pool;
     const key = poolKey(server, backend);

@@ -18,7 +18,7 @@
  */
 import type { Writable } from 'node:stream';
 
-export const readBuffers = {
+const readBuffers = {
   retained: false,
   /** The one socket whose write queue keeps the bytes of this read (undefined: other keepers). */
   holder: undefined as Writable | undefined,

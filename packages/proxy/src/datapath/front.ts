@@ -43,6 +43,7 @@ import {
   PARSER_RESOURCE,
 } from './llhttp.ts';
 import { ReadBuffer, retain, retainIn } from './read-buffers.ts';
+import { type Batched, batchWrites } from './write-batch.ts';
 
 /** Bytes of pipelined requests buffered before reading stops. */
 const MAX_PENDING = 64 * 1024;
@@ -268,6 +269,7 @@ export class FrontResponse extends EventEmitter {
       // a small body goes out with its head as one string: one plain write, no writev
       const head = this.head;
       this.head = undefined;
+      batchWrites(this.conn);
       return s.write(head + chunk.toString('latin1'), 'latin1');
     }
     if (this.head !== undefined) {
@@ -296,6 +298,7 @@ export class FrontResponse extends EventEmitter {
     const s = this.conn.socket;
     if (chunk !== undefined && chunk.length > 0) this.write(chunk);
     if (this.head !== undefined) {
+      batchWrites(this.conn);
       s.write(this.head, 'latin1');
       this.head = undefined;
     }
@@ -373,8 +376,9 @@ function uncorkResponse(res: FrontResponse): void {
 }
 
 /** One client connection. */
-export class FrontConn {
+export class FrontConn implements Batched {
   readonly socket: Socket;
+  batched = false;
   private readonly owner: FrontOwner;
   private state = HEAD;
   /** Start of the head being read (ms; 0: none yet), for `timeout http-request`. */

@@ -34,6 +34,7 @@ import {
   PARSER_RESOURCE,
 } from './llhttp.ts';
 import { ReadBuffer, retainIn } from './read-buffers.ts';
+import { type Batched, batchWrites } from './write-batch.ts';
 
 const DEFAULT_IDLE_MS = 4000;
 /** Response body reading: through the parser (chunked), by Content-Length, or until close. */
@@ -188,8 +189,9 @@ export class H1Pool {
 }
 
 /** One upstream connection and its parser; carries one exchange at a time. */
-class Conn {
+class Conn implements Batched {
   readonly socket: Socket;
+  batched = false;
   private readonly pool: H1Pool;
   private readonly parser: NativeParser;
   private handler: UpstreamHandler | undefined;
@@ -318,6 +320,7 @@ class Conn {
     const body = req.body;
     const sock = this.socket;
     if (!body) {
+      batchWrites(this);
       sock.write(head, 'latin1');
       return;
     }

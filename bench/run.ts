@@ -13,11 +13,12 @@
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuSeconds, freePort, freePorts, type Proc, rssMiB, startPinned, stop, waitPort } from './lib/procs.ts';
 import { markdown, type Sample, summarize, svgChart } from './lib/report.ts';
+import { shebangNodeFlags } from './lib/shebang.ts';
 import { runWrk } from './lib/wrk.ts';
 
 const argv = process.argv.slice(2);
@@ -37,8 +38,11 @@ const SETTLE_MS = Number(opt('settle', '30')) * 1000;
 const PROXY_CPU = 0;
 const LOAD_CPU = cpus().length > 1 ? 1 : 0;
 const tmp = mkdtempSync(join(tmpdir(), 'sy-bench-'));
+const BIN = join(root, 'packages/cli/bin/switchyard.mjs');
+/** Switchyard runs as its bin's shebang runs it (`#!/usr/bin/env -S node FLAGS`): with those flags. */
+const BIN_FLAGS = shebangNodeFlags(readFileSync(BIN, 'utf8'));
 /** Extra node options for the Switchyard processes (e.g. `--cpu-prof`), from SWITCHYARD_BENCH_NODE_ARGS. */
-const NODE_ARGS = (process.env.SWITCHYARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const NODE_ARGS = [...BIN_FLAGS, ...(process.env.SWITCHYARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 interface ProxyDef {
   name: string;
@@ -147,7 +151,7 @@ const PROXIES: ProxyDef[] = [
     start(port, o, lc) {
       const f = join(tmp, 'switchyard.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
-      const [c, a] = ulimit([process.execPath, ...NODE_ARGS, join(root, 'packages/cli/bin/switchyard.mjs'), '-f', f]);
+      const [c, a] = ulimit([process.execPath, ...NODE_ARGS, BIN, '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
   },
@@ -180,14 +184,7 @@ if (argv.includes('--workers')) {
     start(port, o, lc) {
       const f = join(tmp, 'switchyard-w2.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
-      const [c, a] = ulimit([
-        process.execPath,
-        join(root, 'packages/cli/bin/switchyard.mjs'),
-        '--workers',
-        '2',
-        '-f',
-        f,
-      ]);
+      const [c, a] = ulimit([process.execPath, ...NODE_ARGS, BIN, '--workers', '2', '-f', f]);
       return startPinned(undefined, c, [...a]);
     },
   });
@@ -342,6 +339,7 @@ async function main() {
     'seconds per run': String(SECONDS),
     'warm-up': `${WARM_S} s of each scenario's own load before it is measured, for every proxy (plus 1 s of small GETs after start)`,
     peers: 'Debian haproxy 2.6 (nbthread 1), nginx-light 1.22 (1 worker), http-proxy 1.18 (keep-alive agent)',
+    'switchyard node flags': `${NODE_ARGS.join(' ') || 'none'} (from its bin's shebang)`,
     features:
       'same haproxy.cfg for HAProxy and Switchyard: ACL routing (path_beg, hdr_dom), roundrobin/leastconn, forwardfor, counters; no log targets',
   };

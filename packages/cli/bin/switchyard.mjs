@@ -3,9 +3,11 @@
 // proxy's live heap is about 8 MB; with V8's default limits (about 23 MB for it) a heap that size
 // under load ran one mark-compact after another, 5 to 9 a second with 1 MB bodies, each a pause
 // of about 4 ms on the proxy's core (--trace-gc); with the flag none in the same runs, and the p99
-// of 1 MB uploads went from 15-19 to 9 ms. Node accepts this flag on its command line only (not
-// in NODE_OPTIONS, not at run time): whoever starts the bin with `node` passes it too (npm start,
-// deploy/switchyard.service, the bench; test/launch-flags.test.ts checks they agree).
+// of 1 MB uploads went from 14.6-19.3 to 8.9-9.1 ms. The price: a busy process holds up to 64 MB
+// of old generation before collecting it (RSS about 30 MB higher under load). Node accepts this
+// flag on its command line only (not in NODE_OPTIONS; v8.setFlagsFromString at run time has no
+// effect): whoever starts the bin with `node` passes it too (npm start, deploy/switchyard.service,
+// the bench; test/launch-flags.test.ts checks they agree).
 // Entry point of the `switchyard` command. Runs dist/main.js (the bundle scripts/build.mjs makes
 // from packages/*/src; `npm ci` builds it) when it is newer than every source file; otherwise, or
 // with SWITCHYARD_FROM_SOURCE=1, the TypeScript sources through tsx's loader, so an edited source

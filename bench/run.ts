@@ -6,10 +6,11 @@
  * and stops it. The table reports the median over rounds and the ratio to HAProxy from this run.
  *
  * Every scenario first runs its own load for --warm seconds unmeasured, for every proxy alike.
+ * Switchyard runs with the node flags of its bin's shebang, as the `switchyard` command does.
  *
  * Options: --rounds N (3) --seconds S (5) --warm S (1) --only a,b (scenarios) --proxies a,b --out DIR
  *          --idle N (9900 idle connections) --settle S (30: seconds before their RSS is read)
- *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node options to Switchyard
+ *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes more node options to Switchyard
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
  */
 import { execFileSync } from 'node:child_process';

@@ -316,7 +316,13 @@ async function main() {
           await waitPort(port, 20000);
           // warm-up after start (JIT, pools), unmeasured
           if (START_WARM_S > 0) {
-            await runWrk({ url: `http://127.0.0.1:${port}/`, connections: 50, seconds: START_WARM_S, cpu: LOAD_CPU, tmpDir: tmp });
+            await runWrk({
+              url: `http://127.0.0.1:${port}/`,
+              connections: 50,
+              seconds: START_WARM_S,
+              cpu: LOAD_CPU,
+              tmpDir: tmp,
+            });
           }
           for (const sc of scenarios) {
             try {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=8
+#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=8 --no-parallel-scavenge
 // --initial-old-space-size=64: the old generation may reach 64 MB before V8 collects it. The
 // proxy's live heap is about 8 MB; with V8's default limits (about 23 MB for it) a heap that size
 // under load ran one mark-compact after another, 5 to 9 a second with 1 MB bodies, each a pause
@@ -14,6 +14,11 @@
 // arrived; with 8 MB 113-120 and 137 MiB. Requests/s and p99 of the same scenarios stayed within the
 // run-to-run noise (small GET 47-50k req/s either way); 1 MB bodies spend about 0.5% more of the
 // core in scavenges.
+// --no-parallel-scavenge: the young generation is collected by the event-loop thread alone. V8's
+// helper threads share the proxy's core when it is pinned (taskset, one worker per core), and a
+// scavenge waited for them: pauses (--trace-gc, 8 s of small GETs) averaged 0.34-0.38 ms with
+// helpers and 0.27-0.30 ms without; with 1 MB responses 1.5-2.7 ms with and 0.44-0.48 ms without.
+// Marking and sweeping of the old generation stay concurrent.
 // Entry point of the `switchyard` command. Runs dist/main.js (the bundle scripts/build.mjs makes
 // from packages/*/src; `npm ci` builds it) when it is newer than every source file; otherwise, or
 // with SWITCHYARD_FROM_SOURCE=1, the TypeScript sources through tsx's loader, so an edited source

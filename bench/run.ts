@@ -11,6 +11,10 @@
  * own load for --warm seconds unmeasured. Both apply to every proxy alike.
  * Switchyard runs with the node flags of its bin's shebang, as the `switchyard` command does.
  *
+ * After the proxies of a round, the proxies that run active health checks (HAProxy, Switchyard) each
+ * start on a configuration of --check-servers servers (1,000) with `option httpchk` and `inter 1s`:
+ * their CPU over --check-seconds (10), and the check requests per second the servers received.
+ *
  * Options: --rounds N (3) --seconds S (5) --start-warm S (10) --warm S (1) --only a,b (scenarios) --proxies a,b --out DIR
  *          --idle N (9900 idle connections) --settle S (30: seconds before their RSS is read)
  *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes more node options to Switchyard
@@ -53,6 +57,8 @@ const NODE_ARGS = [...BIN_FLAGS, ...(process.env.SWITCHYARD_BENCH_NODE_ARGS ?? '
 interface ProxyDef {
   name: string;
   start(port: number, origin: number[], lcOrigins: number[]): Proc;
+  /** Starts the proxy on a given haproxy.cfg (the proxies that run active health checks). */
+  run?(cfg: string): Proc;
   note?: string;
 }
 
@@ -148,6 +154,9 @@ const PROXIES: ProxyDef[] = [
     start(port, o, lc) {
       const f = join(tmp, 'haproxy.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
+      return this.run?.(f) as Proc;
+    },
+    run(f) {
       const [c, a] = ulimit(['haproxy', '-db', '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
@@ -157,6 +166,9 @@ const PROXIES: ProxyDef[] = [
     start(port, o, lc) {
       const f = join(tmp, 'switchyard.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
+      return this.run?.(f) as Proc;
+    },
+    run(f) {
       const [c, a] = ulimit([process.execPath, ...NODE_ARGS, BIN, '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
@@ -282,6 +294,102 @@ const SCENARIOS: Scenario[] = [
 
 const scenarios = ONLY.length ? SCENARIOS.filter((s) => ONLY.some((o) => s.name.includes(o))) : SCENARIOS;
 
+/**
+ * Health-check cost: each proxy that runs active checks (the ones with `run`) starts on a
+ * haproxy.cfg with CHECK_SERVERS servers, `check inter 1s` and `option httpchk`, against
+ * listeners in a child process on the load CPU. Measured once the first checks went out: the
+ * proxy's share of one core, and the check requests per second the listeners received (the work
+ * done, so both proxies are seen to check at the same rate).
+ */
+const CHECK_SERVERS = Number(opt('check-servers', '1000'));
+const CHECK_S = Number(opt('check-seconds', '10'));
+const CHECK_LISTENERS = 20;
+const CHECK_SCENARIO = `${CHECK_SERVERS} checked servers (httpchk, inter 1s)`;
+const runChecksScenario = ONLY.length === 0 || ONLY.some((o) => CHECK_SCENARIO.includes(o));
+
+/** The checked servers: listeners answering every request with 200, printing their count each second. */
+const CHECK_LISTENER = `
+const net = require('node:net');
+let count = 0;
+const ports = [];
+for (let i = 0; i < ${CHECK_LISTENERS}; i++) {
+  const srv = net.createServer((s) => {
+    s.on('error', () => {});
+    let got = '';
+    s.on('data', (d) => {
+      got += d;
+      if (got.includes('\\r\\n\\r\\n')) { count++; s.end('HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n'); got = ''; }
+    });
+  });
+  srv.listen(0, '127.0.0.1', () => {
+    ports.push(srv.address().port);
+    if (ports.length === ${CHECK_LISTENERS}) console.log('ports ' + JSON.stringify(ports));
+  });
+}
+setInterval(() => console.log('count ' + count), 200);
+`;
+
+function checksCfg(port: number, listenerPorts: number[]): string {
+  const servers = Array.from(
+    { length: CHECK_SERVERS },
+    (_, i) => `  server s${i} 127.0.0.1:${listenerPorts[i % listenerPorts.length]} check inter 1s`,
+  );
+  // maxconn 4096: HAProxy reserves a descriptor per checked server on top of 2 x maxconn
+  return `global
+  maxconn 4096
+  nbthread 1
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout check 5s
+
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be_checked
+
+backend be_checked
+  option httpchk GET /health
+${servers.join('\n')}
+`;
+}
+
+const lastCount = (p: Proc): number => {
+  const m = [...p.output().matchAll(/count (\d+)/g)].pop();
+  return m ? Number(m[1]) : 0;
+};
+
+async function checksScenario(px: ProxyDef, listener: Proc, listenerPorts: number[]) {
+  const port = await freePort();
+  const cfg = join(tmp, `checks-${px.name}.cfg`);
+  writeFileSync(cfg, checksCfg(port, listenerPorts));
+  const proc = (px.run as (f: string) => Proc)(cfg);
+  try {
+    await waitPort(port, 30000);
+    // the first round of checks is spread over the first interval: measure after it
+    await new Promise((r) => setTimeout(r, 3000));
+    const n0 = lastCount(listener);
+    const cpu0 = cpuSeconds(proc.pid);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, CHECK_S * 1000));
+    await new Promise((r) => setTimeout(r, 250)); // the listener's next count line
+    const secs = (Date.now() - t0) / 1000;
+    const cpuPct = ((cpuSeconds(proc.pid) - cpu0) / secs) * 100;
+    const checksPerS = (lastCount(listener) - n0) / secs;
+    return {
+      rps: checksPerS,
+      cpuPct,
+      rssMiB: rssMiB(proc.pid),
+      errors: checksPerS < CHECK_SERVERS * 0.9 ? 1 : 0,
+      note: 'req/s: check requests the servers received; CPU %: the proxy, share of one core',
+    };
+  } finally {
+    await stop(proc);
+  }
+}
+
 async function main() {
   for (const bin of ['wrk', 'haproxy', 'nginx', 'taskset']) {
     try {
@@ -301,11 +409,24 @@ async function main() {
   writeFileSync(join(tmp, 'origin.conf'), originConf([...originPorts, ...lcPorts]));
   const origin = startPinned(LOAD_CPU, 'nginx', ['-c', join(tmp, 'origin.conf'), '-p', tmp]);
   const samples: Sample[] = [];
+  const checkers = runChecksScenario ? proxies.filter((p) => p.run) : [];
+  let listener: Proc | undefined;
+  let listenerPorts: number[] = [];
   try {
     try {
       await waitPort(originPorts[0]);
     } catch (e) {
       throw new Error(`nginx origin did not start: ${(e as Error).message}\n${origin.output()}`);
+    }
+    if (checkers.length) {
+      listener = startPinned(LOAD_CPU, process.execPath, ['-e', CHECK_LISTENER]);
+      const end = Date.now() + 10000;
+      let m: RegExpExecArray | null = null;
+      while (!(m = /ports (\[[^\]]*\])/.exec(listener.output())) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!m) throw new Error(`check listeners did not start: ${listener.output()}`);
+      listenerPorts = JSON.parse(m[1]) as number[];
     }
     for (let round = 1; round <= ROUNDS; round++) {
       const order = proxies.map((_, i) => proxies[(i + round - 1) % proxies.length]);
@@ -340,8 +461,19 @@ async function main() {
           await stop(proc);
         }
       }
+      for (const px of round % 2 ? checkers : [...checkers].reverse()) {
+        try {
+          const r = await checksScenario(px, listener as Proc, listenerPorts);
+          samples.push({ scenario: CHECK_SCENARIO, proxy: px.name, round, ...r });
+          console.log(`round ${round} ${px.name.padEnd(22)} ${CHECK_SCENARIO.padEnd(32)} ${JSON.stringify(r)}`);
+        } catch (e) {
+          console.log(`round ${round} ${px.name} ${CHECK_SCENARIO}: FAILED ${(e as Error).message}`);
+          samples.push({ scenario: CHECK_SCENARIO, proxy: px.name, round, errors: 1, note: 'failed' });
+        }
+      }
     }
   } finally {
+    if (listener) await stop(listener);
     await stop(origin);
   }
   const rows = summarize(samples);

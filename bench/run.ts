@@ -62,9 +62,10 @@ interface ProxyDef {
   note?: string;
 }
 
-function haproxyCfg(port: number, origin: number[], lc: number[]): string {
+/** The global and defaults sections of the bench's configurations. */
+function cfgHead(maxconn: number, defaults: string[]): string {
   return `global
-  maxconn 9990
+  maxconn ${maxconn}
   nbthread 1
 
 defaults
@@ -72,8 +73,12 @@ defaults
   timeout connect 5s
   timeout client 30s
   timeout server 30s
-  option http-keep-alive
-  option forwardfor
+${defaults.map((l) => `  ${l}`).join('\n')}
+`;
+}
+
+function haproxyCfg(port: number, origin: number[], lc: number[]): string {
+  return `${cfgHead(9990, ['option http-keep-alive', 'option forwardfor'])}
 
 frontend fe
   bind 127.0.0.1:${port}
@@ -335,16 +340,7 @@ function checksCfg(port: number, listenerPorts: number[]): string {
     (_, i) => `  server s${i} 127.0.0.1:${listenerPorts[i % listenerPorts.length]} check inter 1s`,
   );
   // maxconn 4096: HAProxy reserves a descriptor per checked server on top of 2 x maxconn
-  return `global
-  maxconn 4096
-  nbthread 1
-
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  timeout check 5s
+  return `${cfgHead(4096, ['timeout check 5s'])}
 
 frontend fe
   bind 127.0.0.1:${port}

@@ -34,17 +34,27 @@ const opt = (name: string, def: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1] : def;
 };
-const ROUNDS = Number(opt('rounds', '3'));
-const SECONDS = Number(opt('seconds', '5'));
+/** A numeric option: a number >= 0 (>= 1 with `min` 1), else the bench stops with a clear message. */
+const num = (name: string, def: string, min = 0): number => {
+  const v = opt(name, def);
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min) {
+    console.error(`bench: --${name} takes a number >= ${min}, not "${v}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const ROUNDS = num('rounds', '3', 1);
+const SECONDS = num('seconds', '5', 1);
 /** Unmeasured seconds of each scenario's load before it is measured (`--warm 0`: none). */
-const WARM_S = Number(opt('warm', '1'));
+const WARM_S = num('warm', '1');
 /** Unmeasured seconds of small GETs after each proxy starts, before its first scenario. */
-const START_WARM_S = Number(opt('start-warm', '10'));
+const START_WARM_S = num('start-warm', '10');
 const ONLY = opt('only', '').split(',').filter(Boolean);
 const OUT = opt('out', join(import.meta.dirname, 'results'));
 const root = join(import.meta.dirname, '..');
-const IDLE = Number(opt('idle', '9900'));
-const SETTLE_MS = Number(opt('settle', '30')) * 1000;
+const IDLE = num('idle', '9900', 1);
+const SETTLE_MS = num('settle', '30', 1) * 1000;
 const PROXY_CPU = 0;
 const LOAD_CPU = cpus().length > 1 ? 1 : 0;
 const tmp = mkdtempSync(join(tmpdir(), 'sy-bench-'));
@@ -153,30 +163,34 @@ ${ports.map((p) => `    listen 127.0.0.1:${p};`).join('\n')}
 
 const ulimit = (cmd: string[]) => ['bash', ['-c', `ulimit -n $(ulimit -Hn); exec "$@"`, 'sh', ...cmd]] as const;
 
+function startHaproxy(cfg: string): Proc {
+  const [c, a] = ulimit(['haproxy', '-db', '-f', cfg]);
+  return startPinned(PROXY_CPU, c, [...a]);
+}
+
+function startSwitchyard(cfg: string): Proc {
+  const [c, a] = ulimit([process.execPath, ...NODE_ARGS, BIN, '-f', cfg]);
+  return startPinned(PROXY_CPU, c, [...a]);
+}
+
 const PROXIES: ProxyDef[] = [
   {
     name: 'haproxy',
     start(port, o, lc) {
       const f = join(tmp, 'haproxy.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
-      return this.run?.(f) as Proc;
+      return startHaproxy(f);
     },
-    run(f) {
-      const [c, a] = ulimit(['haproxy', '-db', '-f', f]);
-      return startPinned(PROXY_CPU, c, [...a]);
-    },
+    run: startHaproxy,
   },
   {
     name: 'switchyard',
     start(port, o, lc) {
       const f = join(tmp, 'switchyard.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
-      return this.run?.(f) as Proc;
+      return startSwitchyard(f);
     },
-    run(f) {
-      const [c, a] = ulimit([process.execPath, ...NODE_ARGS, BIN, '-f', f]);
-      return startPinned(PROXY_CPU, c, [...a]);
-    },
+    run: startSwitchyard,
   },
   {
     name: 'nginx',
@@ -306,8 +320,8 @@ const scenarios = ONLY.length ? SCENARIOS.filter((s) => ONLY.some((o) => s.name.
  * proxy's share of one core, and the check requests per second the listeners received (the work
  * done, so both proxies are seen to check at the same rate).
  */
-const CHECK_SERVERS = Number(opt('check-servers', '1000'));
-const CHECK_S = Number(opt('check-seconds', '10'));
+const CHECK_SERVERS = num('check-servers', '1000', 1);
+const CHECK_S = num('check-seconds', '10', 1);
 const CHECK_LISTENERS = 20;
 const CHECK_SCENARIO = `${CHECK_SERVERS} checked servers (httpchk, inter 1s)`;
 const runChecksScenario = ONLY.length === 0 || ONLY.some((o) => CHECK_SCENARIO.includes(o));

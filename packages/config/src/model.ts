@@ -284,6 +284,61 @@ export interface HttpCheckModel {
   loc: SourceLoc;
 }
 
+/** One `tcp-check` line (as written; the health package compiles it). */
+export type TcpCheckRuleModel =
+  | {
+      action: 'connect';
+      port?: number;
+      addr?: string;
+      ssl: boolean;
+      sni?: string;
+      alpn?: string;
+      sendProxy: boolean;
+      linger: boolean;
+      /** `default`: the server's check settings (port, addr, check-ssl, check-sni) apply. */
+      useDefault: boolean;
+      comment?: string;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'send';
+      /** `send` and literal `send-lf`: text; `send-binary` and literal `send-binary-lf`: hex digits. */
+      kind: 'string' | 'binary';
+      data: string;
+      comment?: string;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'expect';
+      negate: boolean;
+      kind: 'string' | 'rstring' | 'binary' | 'rbinary';
+      pattern: string;
+      /** -1 (default): wait for more data on a mismatch until the end or a full buffer. */
+      minRecv: number;
+      okStatus?: 'L7OK' | 'L7OKC' | 'L6OK' | 'L4OK';
+      errorStatus?: 'L7RSP' | 'L7STS' | 'L7OKC' | 'L6RSP' | 'L4CON';
+      toutStatus?: 'L7TOUT' | 'L6TOUT' | 'L4TOUT';
+      /** `on-success` / `on-error` text (literal: log-format expressions are refused). */
+      onSuccess?: string;
+      onError?: string;
+      /** `status-code res.payload(OFFSET,LENGTH)`: the check code read from the reply. */
+      statusCode?: { offset: number; length: number };
+      comment?: string;
+      loc: SourceLoc;
+    }
+  | { action: 'comment'; comment: string; loc: SourceLoc };
+
+/** The check a backend runs when it is not `option httpchk`: `option tcp-check` or a protocol check. */
+export type TcpCheckModel = { loc: SourceLoc } & (
+  | { kind: 'tcp-check'; rules: TcpCheckRuleModel[] }
+  | { kind: 'mysql-check'; user?: string; post41: boolean }
+  | { kind: 'pgsql-check'; user: string }
+  | { kind: 'redis-check' }
+  | { kind: 'smtpchk'; command: string }
+  | { kind: 'ldap-check' }
+  | { kind: 'ssl-hello-chk' }
+);
+
 export type StickTableType = 'ip' | 'ipv6' | 'integer' | 'string' | 'binary';
 
 /** `stick-table type T [len N] size N [expire T] [nopurge] [peers P] [store ...]`. */
@@ -346,7 +401,8 @@ export interface ProxyOptions {
   redispatch?: { interval: number };
   allbackups: boolean;
   httpchk?: HttpCheckModel;
-  /** `option tcp-check` etc. are not supported; kept here only when HTTP-like. */
+  /** `option tcp-check`, `mysql-check`, `pgsql-check`, `redis-check`, `smtpchk`, `ldap-check`, `ssl-hello-chk` (the last check option wins, as `httpchk`). */
+  tcpCheck?: TcpCheckModel;
   abortonclose: boolean;
   httpBufferRequest: boolean;
   persist: boolean;

@@ -8,6 +8,7 @@ import type { ConfigModel, ParseResult, PeersModel, SourceLoc } from './model.ts
 import { parsePeersLine } from './peers.ts';
 import { finishHttpCheck } from './proxy/check.ts';
 import { PROXY_KEYWORDS, parseProxyLine } from './proxy/keywords.ts';
+import { finishTcpCheck } from './proxy/tcp-check.ts';
 import type { LineCtx, SectionState } from './state.ts';
 import { didYouMean } from './suggest.ts';
 import { validate } from './validate.ts';
@@ -60,8 +61,10 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   let cur: Current = { type: 'none' };
 
   const finish = (): void => {
-    if (cur.type === 'proxy' && cur.s.kind !== 'defaults')
+    if (cur.type === 'proxy' && cur.s.kind !== 'defaults') {
       finishHttpCheck(cur.s, (loc, msg) => r.warn(loc, 'CFG_NO_EFFECT', msg));
+      finishTcpCheck(cur.s, (loc, msg) => r.warn(loc, 'CFG_NO_EFFECT', msg));
+    }
   };
 
   for (const src of sources) {
@@ -287,6 +290,8 @@ function inherit(
       serverDefaults: newServerParams(),
       checkRules: { expect: [], disableOn404: false },
       checkRulesOwn: false,
+      tcpRules: [],
+      tcpRulesOwn: false,
       explicitId: false,
       explicitServerIds: new Set(),
       timeoutLocs: {},
@@ -301,6 +306,7 @@ function inherit(
   s.model.id = 0;
   s.explicitId = false;
   s.checkRulesOwn = false;
+  s.tcpRulesOwn = false;
   if (kind === 'defaults') delete s.model.defaultsFrom;
   if (from !== undefined) s.model.defaultsFrom = from;
   return s;

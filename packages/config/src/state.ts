@@ -2,7 +2,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Code, Reporter } from './diagnostics.ts';
 import type { ServerParams } from './factory.ts';
-import type { ConditionModel, ConfigModel, HttpCheckModel, ProxyModel, SourceLoc } from './model.ts';
+import type { ConditionModel, ConfigModel, HttpCheckModel, ProxyModel, SourceLoc, TcpCheckRuleModel } from './model.ts';
 import { parseTime, type ValueError } from './units.ts';
 
 /** Overrides from `http-check send` (applied over `option httpchk` when the proxy is finished). */
@@ -28,6 +28,9 @@ export interface SectionState {
   checkRulesLoc?: SourceLoc;
   /** True once this section wrote its own `http-check` line (inherited ones are then dropped). */
   checkRulesOwn: boolean;
+  /** `tcp-check` lines in effect (own, or inherited from defaults until the first own line). */
+  tcpRules: TcpCheckRuleModel[];
+  tcpRulesOwn: boolean;
   explicitId: boolean;
   explicitServerIds: Set<string>;
   /** Where `timeout X` was set, for diagnostics. */

@@ -84,7 +84,7 @@ test('option errors: unknown with did-you-mean, bad args, unsupported checks, wr
   option forwardfor except nowhere
   option forwardfor sideways
   option redispatch 0
-  option mysql-check
+  option spop-check
   option httplog json
   option allbackups
   option
@@ -108,7 +108,7 @@ backend b
   ]);
   assert.equal(r.diagnostics[0].message, "unknown option 'option httplg'; did you mean 'httplog'?");
   assert.equal(r.diagnostics[4].message, "'option redispatch' ignored because frontend 'f' has no backend capability");
-  assert.equal(r.diagnostics[5].message, "'option mysql-check' is not supported (Switchyard is an HTTP proxy)");
+  assert.equal(r.diagnostics[5].message, "'option spop-check' is not supported");
 });
 
 test('option httpchk: every form', () => {

@@ -9,6 +9,7 @@ import { parseOption } from './options.ts';
 import { parseDefaultServer, parseServer } from './server.ts';
 import { STATS_KEYWORDS } from './stats.ts';
 import { STICK_KEYWORDS } from './stick.ts';
+import { parseTcpCheck } from './tcp-check.ts';
 import { ALL, BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
@@ -27,6 +28,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   'default-server': { caps: BE | DEF, fn: parseDefaultServer },
   /** `http-check send|expect|disable-on-404|connect`. */
   'http-check': { caps: BE | DEF, fn: parseHttpCheck },
+  /** `tcp-check connect|send|send-binary|send-lf|send-binary-lf|expect|comment` (rules of `option tcp-check`). */
+  'tcp-check': { caps: BE | DEF, fn: parseTcpCheck },
 };
 /** Switchyard alias: `use-backend` for `use_backend`. */
 PROXY_KEYWORDS['use-backend'] = PROXY_KEYWORDS.use_backend;
@@ -50,7 +53,6 @@ const IGNORED: Record<string, string> = {
 const UNSUPPORTED: Record<string, string> = {
   'tcp-request': "'tcp-request' rules are not supported; use 'http-request' rules",
   'tcp-response': "'tcp-response' rules are not supported",
-  'tcp-check': "'tcp-check' is not supported; use 'option httpchk' and 'http-check'",
   'http-after-response': "'http-after-response' is not supported; use 'http-response'",
   'use-server': "'use-server' is not supported",
   'server-template': "'server-template' is not supported; list the servers explicitly",

@@ -3,6 +3,7 @@ import type { ProxyOptions } from '../model.ts';
 import { err, type LineCtx, noExtra, type SectionState, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { parseOptionHttpchk } from './check.ts';
+import { parseTcpCheckOption, TCP_CHECK_OPTIONS } from './tcp-check.ts';
 import { BE, checkCap, DEF, FE } from './types.ts';
 
 type BoolKey = Exclude<
@@ -52,13 +53,6 @@ const IGNORED: Record<string, string> = {
 
 /** Options that would change behaviour Switchyard cannot provide: refused. */
 const UNSUPPORTED: Record<string, string> = {
-  'ssl-hello-chk': "SSL hello health checks are not supported; use 'check-ssl' with 'option httpchk'",
-  'tcp-check': "'option tcp-check' is not supported; use 'option httpchk' or plain 'check' (TCP connect)",
-  'mysql-check': "'option mysql-check' is not supported (Switchyard is an HTTP proxy)",
-  'pgsql-check': "'option pgsql-check' is not supported (Switchyard is an HTTP proxy)",
-  'redis-check': "'option redis-check' is not supported (Switchyard is an HTTP proxy)",
-  smtpchk: "'option smtpchk' is not supported (Switchyard is an HTTP proxy)",
-  'ldap-check': "'option ldap-check' is not supported (Switchyard is an HTTP proxy)",
   'spop-check': "'option spop-check' is not supported",
   'external-check': "'option external-check' is not supported; use 'agent-check'",
   originalto: "'option originalto' is not supported",
@@ -81,6 +75,7 @@ const ALL_NAMES = [
   'forceclose',
   'redispatch',
   'httpchk',
+  ...TCP_CHECK_OPTIONS,
   ...Object.keys(BOOLEAN),
   ...Object.keys(IGNORED),
   ...Object.keys(UNSUPPORTED),
@@ -127,7 +122,7 @@ export function parseOption(ctx: LineCtx, s: SectionState): void {
   if (!name) return void err(ctx, 'CFG_MISSING_ARG', "'option' expects an option name");
   const o = s.model.options;
   const neg = ctx.negated;
-  if (neg && (name === 'forwardfor' || name === 'httpchk' || name === 'httplog')) {
+  if (neg && (name === 'forwardfor' || name === 'httpchk' || name === 'httplog' || TCP_CHECK_OPTIONS.includes(name))) {
     return void err(
       ctx,
       'CFG_BAD_VALUE',
@@ -190,7 +185,13 @@ export function parseOption(ctx: LineCtx, s: SectionState): void {
     case 'httpchk':
       if (!checkCap(ctx, s, BE | DEF, 'option httpchk')) return;
       parseOptionHttpchk(ctx, s);
+      delete o.tcpCheck;
       return;
+  }
+  if (TCP_CHECK_OPTIONS.includes(name)) {
+    if (!checkCap(ctx, s, BE | DEF, `option ${name}`)) return;
+    parseTcpCheckOption(ctx, s);
+    return;
   }
   if (IGNORED[name]) return void warn(ctx, 'CFG_IGNORED_KEYWORD', IGNORED[name]);
   if (UNSUPPORTED[name]) return void err(ctx, 'CFG_UNSUPPORTED', UNSUPPORTED[name]);

@@ -25,6 +25,8 @@ import { type CompiledHttpCheck, compileHttpCheck, HealthConfigError } from './h
 import { defaultCheckTransport } from './native-probe.ts';
 import { classifyOutcome, hanaDescription } from './passive.ts';
 import type { AgentOutcome, CancelProbe, ProbeSpec } from './probe.ts';
+import { type CompiledTcpCheck, compileTcpCheck } from './tcp-check.ts';
+import { runTcpCheck, type TcpCheckSpec } from './tcp-check-run.ts';
 
 /** Timer functions the engine uses; tests pass a fake clock. */
 export interface HealthClock {
@@ -94,6 +96,8 @@ interface Entry {
   be: BackendRuntime;
   s: ServerState;
   http?: CompiledHttpCheck;
+  /** `option tcp-check` or a protocol check (mysql, redis, smtp, ...): run by tcp-check-run.ts. */
+  tcp?: CompiledTcpCheck;
   /** TLS options of checks (`ssl` / `check-ssl`), or the reason they cannot run (bad ca-file). */
   tls?: ConnectionOptions | string;
   checkTimer?: unknown;
@@ -160,6 +164,12 @@ function agentStatusText(s: ServerState): string {
 function checkTls(s: ServerState): ConnectionOptions | string | undefined {
   const m = s.model;
   if (!(m.checkSsl ?? m.ssl)) return undefined;
+  return tlsSettings(s);
+}
+
+/** The server's TLS verification settings (`verify`, `ca-file`, SNI), for checks that speak TLS. */
+function tlsSettings(s: ServerState): ConnectionOptions | string {
+  const m = s.model;
   const opts: ConnectionOptions = { rejectUnauthorized: m.verify === 'required' };
   const sni = m.checkSni ?? m.sni;
   if (sni) opts.servername = sni;
@@ -200,6 +210,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
 
   for (const be of rt.backends.values()) {
     let http: CompiledHttpCheck | undefined;
+    const tcpModel = be.model.options.tcpCheck;
+    const tcp = tcpModel ? compileTcpCheck(tcpModel) : undefined;
     try {
       http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
     } catch (err) {
@@ -215,6 +227,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
         be,
         s,
         http,
+        tcp,
         tls: checkTls(s),
         consecutiveErrors: 0,
       });
@@ -304,10 +317,32 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       scheduleCheck(e, nextCheckDelay(e));
       return;
     }
+    if (e.tcp) {
+      runTcp(e, spec);
+      return;
+    }
     if (startRecurring(e, spec)) return;
     if (e.tls) spec.tls = e.tls;
     if (e.s.op === 'DOWN') spec.serverDown = true;
     e.checkCancel = transport.check(spec, e.http, (r) => {
+      e.checkCancel = undefined;
+      if (!running) return;
+      applyCheck(e, r);
+      scheduleCheck(e, nextCheckDelay(e));
+    });
+  };
+
+  /** A tcp-check ruleset, always through the JS runner (the native transport runs one exchange only). */
+  const runTcp = (e: Entry, spec: ProbeSpec): void => {
+    const base = tlsSettings(e.s);
+    if (typeof base === 'string') {
+      applyCheck(e, { status: 'SOCKERR', info: base, durationMs: 0 });
+      scheduleCheck(e, nextCheckDelay(e));
+      return;
+    }
+    const tspec: TcpCheckSpec = { ...spec, tlsBase: base, disableOn404: e.be.model.options.httpchk?.disableOn404 };
+    if (e.tls && typeof e.tls !== 'string') tspec.tls = e.tls;
+    e.checkCancel = runTcpCheck(tspec, e.tcp as CompiledTcpCheck, (r) => {
       e.checkCancel = undefined;
       if (!running) return;
       applyCheck(e, r);

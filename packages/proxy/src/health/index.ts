@@ -5,4 +5,6 @@ export * from './health-counter.ts';
 export * from './http-check.ts';
 export * from './passive.ts';
 export * from './probe.ts';
+export * from './tcp-check.ts';
+export * from './tcp-check-run.ts';
 export * from './validate.ts';

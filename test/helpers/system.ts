@@ -4,13 +4,32 @@
  * where a missing binary is a failure (CI installs everything the suite needs).
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 
 const PATHS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
 
+/** Debian's PostgreSQL keeps its server programs in /usr/lib/postgresql/VERSION/bin. */
+function postgresDirs(): string[] {
+  try {
+    return readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    return [];
+  }
+}
+
+/** The Debian package of a program, where its name differs. */
+const PACKAGES: Record<string, string> = {
+  mariadbd: 'mariadb-server',
+  'mariadb-install-db': 'mariadb-server',
+  mariadb: 'mariadb-client',
+  postgres: 'postgresql',
+  initdb: 'postgresql',
+  promtool: 'prometheus',
+};
+
 /** Absolute path of a binary, or undefined. */
 export function findBinary(name: string): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), ...PATHS]) {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), ...PATHS, ...postgresDirs()]) {
     if (!dir) continue;
     const p = `${dir}/${name}`;
     try {
@@ -28,7 +47,8 @@ export function findBinary(name: string): string | undefined {
 export function needs(...names: string[]): false | string {
   const missing = names.filter((n) => !findBinary(n));
   if (missing.length === 0) return false;
-  const msg = `needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`;
+  const pkgs = [...new Set(missing.map((n) => PACKAGES[n] ?? n))];
+  const msg = `needs ${missing.join(', ')} (apt-get install ${pkgs.join(' ')})`;
   if (process.env.CI === 'true') throw new Error(`CI=true and ${msg}`);
   return msg;
 }

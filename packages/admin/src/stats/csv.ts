@@ -6,7 +6,7 @@ import type { StatRow, StatValue } from './rows.ts';
 export function csvField(v: StatValue): string {
   if (v === undefined) return '';
   const s = typeof v === 'number' ? String(v) : v;
-  if (/[",\r\n]|^\s|\s$/.test(s)) return `"${s.replace(/"/g, '""')}"`;
+  if (/[",\r\n]/.test(s)) return `"${s.replace(/"/g, '""')}"`;
   return s;
 }
 

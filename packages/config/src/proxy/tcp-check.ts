@@ -137,8 +137,10 @@ function readComment(ctx: LineCtx, i: number, what: string): { next: number; com
 
 function parseConnect(ctx: LineCtx, s: SectionState): TcpCheckRuleModel | undefined {
   const what = 'tcp-check connect';
-  const bad = s.tcpRules.some((r) => r.action !== 'comment');
-  if (bad) {
+  // As HAProxy: the rules before the first connect may only be comments.
+  const firstConnect = s.tcpRules.findIndex((r) => r.action === 'connect');
+  const before = firstConnect < 0 ? s.tcpRules : s.tcpRules.slice(0, firstConnect);
+  if (before.some((r) => r.action !== 'comment')) {
     err(
       ctx,
       'CFG_BAD_VALUE',

@@ -28,8 +28,12 @@ export interface TcpCheckSpec extends ProbeSpec {
   disableOn404?: boolean;
 }
 
-/** The PROXY v1 header of a check connection: HAProxy has no client addresses to give there. */
-const PROXY_UNKNOWN = Buffer.from('PROXY UNKNOWN\r\n', 'latin1');
+/** The PROXY v1 header of a check connection: HAProxy gives the check's own addresses (local -> server). */
+function proxyHeader(s: Socket): Buffer {
+  const v6 = s.remoteFamily === 'IPv6';
+  const line = `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${s.localAddress} ${s.remoteAddress} ${s.localPort} ${s.remotePort}\r\n`;
+  return Buffer.from(line, 'latin1');
+}
 
 /** Connect errors HAProxy reports as L4CON (others are SOCKERR). */
 const L4_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
@@ -124,7 +128,7 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
         tlsPending = true;
         raw.once('connect', () => {
           connected = true;
-          if (step.sendProxy) raw.write(PROXY_UNKNOWN);
+          if (step.sendProxy) raw.write(proxyHeader(raw));
         });
         s = tlsConnect({ ...opts, socket: raw, host });
         raw.on('error', (e: NodeJS.ErrnoException) => onError(e));
@@ -135,7 +139,7 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
       } else {
         s.once('connect', () => {
           connected = true;
-          if (step.sendProxy) s.write(PROXY_UNKNOWN);
+          if (step.sendProxy) s.write(proxyHeader(s));
           onConnected(i);
         });
       }

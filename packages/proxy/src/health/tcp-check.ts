@@ -335,8 +335,21 @@ export function compileTcpCheck(m: TcpCheckModel): CompiledTcpCheck {
         }),
       );
       r.add(sendStep(3, cmd));
+      // The whole (multi-line) EHLO reply, then QUIT and its 2xx: haproxy 2.6.12 closes the SMTP
+      // session cleanly (HAProxy commits 2ec1ffaed and 9a8d8a3fd, backported to 2.6).
       r.add(
         expectStep(4, {
+          kind: 'rstring',
+          pattern: '^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]',
+          errorStatus: 'L7STS',
+          onError: text,
+          onSuccess: text,
+          statusCode: code,
+        }),
+      );
+      r.add(sendStep(5, Buffer.from('QUIT\r\n', 'latin1')));
+      r.add(
+        expectStep(6, {
           kind: 'rstring',
           pattern: '^2[0-9]{2}[- \r]',
           minRecv: 4,
@@ -368,7 +381,8 @@ export function compileTcpCheck(m: TcpCheckModel): CompiledTcpCheck {
       r.add(
         expectStep(3, {
           kind: 'rbinary',
-          pattern: '^52000000(08|0A|0C)000000(00|02|03|04|05|06)',
+          // The regex of haproxy 2.6.12 (commit 0d6fb7a3e: SCRAM and other authentication requests).
+          pattern: '^52000000[A-Z0-9]{2}000000(00|02|03|04|05|06|07|09|0A)',
           minRecv: 9,
           errorStatus: 'L7STS',
           onSuccess: () => 'PostgreSQL server is ok',

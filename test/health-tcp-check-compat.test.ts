@@ -100,6 +100,18 @@ async function checkColumns(sock: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** The first `Health check for server B/S ...` line per server in a log, check durations left out. */
+function firstCheckLines(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let line of text.split('\n')) {
+    line = line.replace(/^\[[A-Z]+\]\s+\(\d+\) : /, '');
+    const m = /^Health check for (?:backup )?server (\S+) /.exec(line);
+    if (!m || out.has(m[1] as string)) continue;
+    out.set(m[1] as string, line.replace(/check duration: \d+ms/, 'check duration: Nms'));
+  }
+  return out;
+}
+
 /** Polls until every server has a result (not INI) and two polls in a row agree. */
 async function settled(sock: string): Promise<Map<string, string>> {
   let prev = '';
@@ -168,8 +180,11 @@ describe('tcp-check and protocol checks match haproxy 2.6', { skip }, () => {
     const sv = (name: string, port: number) => `  server ${name} 127.0.0.1:${port} check inter 400`;
     const cfg = (sock: string) => `global
   stats socket ${sock} level admin
+  log stderr format raw local0 info
 defaults
   mode http
+  log global
+  option log-health-checks
   timeout connect 1s
   timeout client 5s
   timeout server 5s
@@ -283,7 +298,15 @@ ${sv('a', silent.port)}
     const sy = await startProxy(['-f', scfg]);
     t.after(() => sy.stop());
     const ours = await settled(ssock);
+    const ourLog = sy.stderr() + sy.stdout();
     await sy.stop();
+    // The first `Health check for server ...` line of each server, durations aside.
+    const a = firstCheckLines(hout);
+    const b = firstCheckLines(ourLog);
+    const logDiff: string[] = [];
+    for (const [k, v] of a) if (b.get(k) !== v) logDiff.push(`haproxy:    ${v}\nswitchyard: ${b.get(k)}`);
+    assert.deepEqual(logDiff, [], logDiff.join('\n'));
+    assert.ok(a.size >= 40, `haproxy logged ${a.size} servers' checks`);
     // Every server, the same words; printed side by side on failure.
     const diff: string[] = [];
     for (const [k, v] of theirs)

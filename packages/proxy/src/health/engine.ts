@@ -392,7 +392,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     if (!e.be.model.options.logHealthChecks) return;
     const s = e.s;
     const verdict = r.status === 'L7OKC' ? 'conditionally succeeded' : isPassed(r.status) ? 'succeeded' : 'failed';
-    const msg = `${kind} check for ${s.backup ? 'backup ' : ''}server ${s.backendName}/${s.name} ${verdict}, ${formatCheckReason(r)}, status: ${status}.`;
+    const reason = formatCheckReason(r.logInfo === undefined ? r : { ...r, info: r.logInfo });
+    const msg = `${kind} check for ${s.backup ? 'backup ' : ''}server ${s.backendName}/${s.name} ${verdict}, ${reason}, status: ${status}.`;
     // log-health-checks lines go to the log targets only (send_log without ha_warning).
     rt.logger.log(e.be.model, 'notice', msg, { stderr: false });
   };

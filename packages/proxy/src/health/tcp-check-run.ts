@@ -11,6 +11,7 @@ import { describeSocketError } from './check-status.ts';
 import type { CancelProbe, ProbeSpec } from './probe.ts';
 import {
   type CompiledTcpCheck,
+  cString,
   evaluateExpect,
   stepContext,
   stepId,
@@ -57,6 +58,8 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
   let current: TcpStep | undefined;
   /** Index to resume at when an expect waits for bytes, else -1. */
   let waitingAt = -1;
+  /** What a passed custom expect said (logged, then cleared by the end of the ruleset as in HAProxy). */
+  let passedInfo: string | undefined;
 
   const close = (): void => {
     if (!sock) return;
@@ -229,16 +232,19 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
         }
         mustRead = false;
       }
-      const v = evaluateExpect(c, step, buf, eos || sockErr !== undefined);
+      const v = evaluateExpect(c, step, buf, eos || sockErr !== undefined, i === steps.length - 1);
       if (v === 'wait') {
         if (eos || sockErr) return void finish(connFailure(sockErr, false));
         waitingAt = step.expect.head;
         current = steps[waitingAt];
         return;
       }
-      if (v !== 'continue') return void finish(v);
+      if (typeof v === 'object' && 'passed' in v) passedInfo = cString(v.passed);
+      else if (v !== 'continue') return void finish(v);
     }
-    finish(successResult(c, current, buf, tls, spec.disableOn404 ?? false));
+    const r = successResult(c, current, buf, tls, spec.disableOn404 ?? false);
+    if (passedInfo !== undefined && r.info === undefined) r.logInfo = passedInfo;
+    finish(r);
   };
 
   run(0, true);

@@ -7,8 +7,11 @@
 import type { TcpCheckModel, TcpCheckRuleModel } from '@switchyard/config';
 import type { CheckResult } from '../runtime/server-state.ts';
 
-/** What a custom expect (mysql, ldap) or a pattern expect decides on the bytes received. */
-export type ExpectVerdict = 'wait' | 'continue' | CheckResult;
+/**
+ * What an expect decides on the bytes received: wait for more, go on, fail (a result), or go on
+ * after a custom expect passed with the words HAProxy logs for it (`{ passed }`).
+ */
+export type ExpectVerdict = 'wait' | 'continue' | { passed: string } | CheckResult;
 
 /** A compiled `tcp-check expect`. */
 export interface TcpExpect {
@@ -24,7 +27,7 @@ export interface TcpExpect {
   onError?: (buf: Buffer) => string;
   statusCode?: (buf: Buffer) => number | undefined;
   /** mysql / ldap: decides by itself (`isLast`: no rule after it). */
-  custom?: (buf: Buffer, lastRead: boolean) => ExpectVerdict;
+  custom?: (buf: Buffer, lastRead: boolean, isLast: boolean) => ExpectVerdict;
   /** Index (in `steps`) where evaluation resumes after waiting: the first negated expect of the chain, or itself. */
   head: number;
 }
@@ -153,7 +156,7 @@ const sendStep = (index: number, bytes: Buffer | (() => Buffer)): TcpStep => ({
 const expectStep = (index: number, e: ExpectSpec): TcpStep => ({ index, action: 'expect', expect: makeExpect(e) });
 
 /** Reads a MySQL packet at `offset` (tcpcheck_mysql_expect_packet). */
-function mysqlPacket(buf: Buffer, offset: number, lastRead: boolean): ExpectVerdict {
+function mysqlPacket(buf: Buffer, offset: number, lastRead: boolean, isLast: boolean): ExpectVerdict {
   if (buf.length < offset + 4) return lastRead ? { status: 'L7RSP' } : 'wait';
   const plen = (buf[offset] as number) + ((buf[offset + 1] as number) << 8) + ((buf[offset + 2] as number) << 16);
   if (buf.length < offset + plen + 4) return lastRead ? { status: 'L7RSP' } : 'wait';
@@ -162,9 +165,9 @@ function mysqlPacket(buf: Buffer, offset: number, lastRead: boolean): ExpectVerd
     const code = (buf[offset + 5] ?? 0) + ((buf[offset + 6] ?? 0) << 8);
     return { status: 'L7STS', code, info: buf.toString('latin1', offset + 7) };
   }
-  // On the last rule HAProxy sets L7OK with the server version, then the end of the ruleset sets
-  // L7OK again with no info (the onsuccess message of a protocol check is empty).
-  return 'continue';
+  // On the last rule HAProxy sets L7OK with the server version (the log line shows it), then the
+  // end of the ruleset sets L7OK again with no info (what the stats show).
+  return isLast ? { passed: buf.toString('latin1', 5) } : 'continue';
 }
 
 /** The LDAP bind response (tcpcheck_ldap_expect_bindrsp). */
@@ -193,8 +196,8 @@ function ldapBindResponse(buf: Buffer, lastRead: boolean): ExpectVerdict {
   p += 2;
   const code = buf[p] ?? 0;
   if (code !== 0) return { status: 'L7STS', code, info: 'See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9' };
-  // "Success" is overwritten by the end of the ruleset, as for mysql.
-  return 'continue';
+  // "Success" is logged, then overwritten by the end of the ruleset, as for mysql.
+  return { passed: 'Success' };
 }
 
 /** The SSLv3 ClientHello of `option ssl-hello-chk`, with the current time (proxy_parse_ssl_hello_chk_opt). */
@@ -407,17 +410,17 @@ export function compileTcpCheck(m: TcpCheckModel): CompiledTcpCheck {
       r.add(
         expectStep(index++, {
           kind: 'custom',
-          custom: (b, lastRead) => mysqlPacket(b, 0, lastRead),
+          custom: (b, lastRead, isLast) => mysqlPacket(b, 0, lastRead, isLast),
         }),
       );
       if (m.user !== undefined) {
         r.add(
           expectStep(index++, {
             kind: 'custom',
-            custom: (b, lastRead) => {
+            custom: (b, lastRead, isLast) => {
               const hslen =
                 b.length < 3 ? 4 : 4 + (b[0] as number) + ((b[1] as number) << 8) + ((b[2] as number) << 16);
-              return mysqlPacket(b, hslen, lastRead);
+              return mysqlPacket(b, hslen, lastRead, isLast);
             },
           }),
         );
@@ -428,7 +431,7 @@ export function compileTcpCheck(m: TcpCheckModel): CompiledTcpCheck {
       r.add(connectStep(0, false, true));
       r.add(sendStep(0, Buffer.from('300C020101600702010304008000', 'hex')));
       r.add(expectStep(1, { kind: 'rbinary', pattern: '^30', minRecv: 14, onError: () => 'Not LDAPv3 protocol' }));
-      r.add(expectStep(2, { kind: 'custom', custom: (b, lastRead) => ldapBindResponse(b, lastRead) }));
+      r.add(expectStep(2, { kind: 'custom', custom: (b, lastRead, isLast) => ldapBindResponse(b, lastRead) }));
       return { proto: 'ldap', steps: r.steps };
   }
 }
@@ -462,12 +465,13 @@ export function evaluateExpect(
   step: Extract<TcpStep, { action: 'expect' }>,
   buf: Buffer,
   lastReadIn: boolean,
+  isLast: boolean,
 ): ExpectVerdict {
   const e = step.expect;
   const lastRead = lastReadIn || buf.length >= TCP_CHECK_BUFFER;
   if (e.custom) {
-    const v = e.custom(buf, lastRead);
-    if (typeof v === 'string') return v;
+    const v = e.custom(buf, lastRead, isLast);
+    if (typeof v === 'string' || 'passed' in v) return v;
     return withInfo(v, failureInfo(c, step, buf, false, v.info ?? ''));
   }
   if (!lastRead) {

@@ -22,6 +22,11 @@ export interface CheckResult {
   durationMs?: number;
   /** Short text, e.g. the HTTP reason phrase or the error. */
   info?: string;
+  /**
+   * The info of the `Health check for server ...` line when it differs from what the stats keep:
+   * HAProxy logs mysql-check's server version and ldap-check's "Success", then clears them.
+   */
+  logInfo?: string;
 }
 
 export interface ServerState {

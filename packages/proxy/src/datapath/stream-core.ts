@@ -59,6 +59,16 @@ export abstract class StreamCore implements Queued {
   protected upstreamPeer(): void {
     const be = this.be as BackendPlan;
     const hooks = this.ctx.hooks;
+    // `use-server`: before persistence; a server that cannot take traffic skips its rule
+    // unless `option persist` (HAProxy)
+    const us = be.useServers;
+    for (let i = 0; i < us.length; i++) {
+      const u = us[i];
+      if ((u.cond === undefined || u.cond(this.txn)) && (isUsable(u.server) || be.model.options.persist)) {
+        this.assign(u.server);
+        return;
+      }
+    }
     let server = hooks.persistentServer?.(this.txn, be);
     if (!server) {
       server = be.selector.pick(this.txn) ?? undefined;

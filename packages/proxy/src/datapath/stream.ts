@@ -13,6 +13,7 @@ import type { ServerState } from '../runtime/server-state.ts';
 import { makeTxn } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
+import { socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
@@ -77,15 +78,16 @@ export class Stream extends StreamCore {
     const fe = this.fe;
     const sock = req.socket;
     fe.counters.reqTot++;
+    const addrs = socketAddresses(sock);
     this.txn = makeTxn({
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       httpVersion: req.httpVersion,
       rawHeaders: req.rawHeaders,
-      srcIp: sock.remoteAddress ?? '',
-      srcPort: sock.remotePort ?? 0,
-      dstIp: sock.localAddress ?? '',
-      dstPort: sock.localPort ?? 0,
+      srcIp: addrs.src,
+      srcPort: addrs.srcPort,
+      dstIp: addrs.dst,
+      dstPort: addrs.dstPort,
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
       sni: (sock as { servername?: string | false }).servername || undefined,
       frontend: fe.name,

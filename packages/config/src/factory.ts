@@ -36,7 +36,6 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     mode: 'http',
     tcpRequestConnection: [],
     tcpRequestContent: [],
-    tcpResponseContent: [],
     useServers: [],
     timeouts: {},
     logs: [],

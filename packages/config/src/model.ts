@@ -357,7 +357,7 @@ export interface ProxyOptions {
   logHealthChecks: boolean;
 }
 
-/** A `tcp-request connection|content` / `tcp-response content` rule. */
+/** A `tcp-request connection|content` rule. */
 export type TcpRuleModel =
   | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
@@ -388,12 +388,8 @@ export interface ProxyModel {
   tcpRequestConnection: TcpRuleModel[];
   /** `tcp-request content` rules, evaluated on the buffered request data (within `inspect-delay`). */
   tcpRequestContent: TcpRuleModel[];
-  /** `tcp-response content` rules (tcp backends), on the first response data. */
-  tcpResponseContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
   inspectDelay?: number;
-  /** `tcp-response inspect-delay T` (ms). */
-  responseInspectDelay?: number;
   /** `use-server NAME [if|unless COND]` rules of a backend. */
   useServers: UseServerModel[];
   /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */

@@ -30,7 +30,10 @@ test('mode tcp is taken, health and unknown modes are refused with a clear messa
   const r = parse(`${DEFAULTS}backend b\n  mode tcp\n  mode health\n  mode ftp\n`);
   assert.deepEqual(codes(r, 'error'), ['8 CFG_UNSUPPORTED', '9 CFG_BAD_VALUE']);
   assert.equal(proxy(r, 'b').mode, 'tcp');
-  assert.equal(r.diagnostics.find((d) => d.loc.line === 9)?.message, "unknown mode 'ftp' (expected http or tcp); did you mean 'http'?");
+  assert.equal(
+    r.diagnostics.find((d) => d.loc.line === 9)?.message,
+    "unknown mode 'ftp' (expected http or tcp); did you mean 'http'?",
+  );
 });
 
 test('every timeout, with units, into the model', () => {

@@ -1,6 +1,5 @@
 /**
- * `tcp-request connection|content|inspect-delay`, `tcp-response content|inspect-delay` and
- * `use-server`, as HAProxy 2.6 (configuration.txt 4.2). Actions outside the list below are refused
+ * `tcp-request connection|content|inspect-delay` and `use-server`, as HAProxy 2.6 (configuration.txt 4.2). Actions outside the list below are refused
  * with a FILE:LINE message rather than accepted and ignored.
  */
 import type { TcpRuleModel } from '../model.ts';
@@ -10,7 +9,6 @@ import { BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
 
 const CONNECTION_ACTIONS = ['accept', 'reject', 'expect-proxy', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
 const CONTENT_ACTIONS = ['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
-const RESPONSE_ACTIONS = ['accept', 'reject'];
 /** HAProxy actions Switchyard does not run yet: refused by name rather than reported as unknown. */
 const NOT_YET = new Set([
   'capture',
@@ -134,23 +132,10 @@ export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
       );
     },
   },
-  /** `tcp-response content|inspect-delay ...` (backends). */
+  /** `tcp-response content|inspect-delay ...`: not run yet, so refused rather than ignored. */
   'tcp-response': {
     caps: BE | DEF,
-    fn: (ctx, s) => {
-      const sub = ctx.args[1];
-      if (sub === 'inspect-delay') {
-        const n = inspectDelay(ctx);
-        if (n !== undefined) s.model.responseInspectDelay = n;
-        return;
-      }
-      if (sub === 'content') {
-        const r = parseRule(ctx, 'tcp-response content', RESPONSE_ACTIONS);
-        if (r) s.model.tcpResponseContent.push(r);
-        return;
-      }
-      err(ctx, 'CFG_UNKNOWN_KEYWORD', `'tcp-response' expects 'content' or 'inspect-delay', got '${sub ?? ''}'`);
-    },
+    fn: (ctx) => void err(ctx, 'CFG_UNSUPPORTED', "'tcp-response' rules are not supported yet"),
   },
   /** `use-server NAME [if|unless COND]`. */
   'use-server': {

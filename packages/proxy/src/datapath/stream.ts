@@ -22,6 +22,7 @@ import { Phase } from './phase.ts';
 import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
 import { applyResponseRules } from './response-filter.ts';
 import { StreamCore } from './stream-core.ts';
+import { runTcpRules } from './tcp-rules.ts';
 import { joinTunnel } from './tunnel.ts';
 import { invalidRequestReason } from './validate.ts';
 
@@ -98,6 +99,7 @@ export class Stream extends StreamCore {
       this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
       return;
     }
+    if (fe.tcpContent.length > 0 && !this.tcpContentAccepts(fe)) return;
     if (fe.monitorUri !== undefined && this.txn.path === fe.monitorUri) {
       this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
       return;
@@ -134,6 +136,7 @@ export class Stream extends StreamCore {
     countSessionStart(be.counters, this.start);
     be.counters.reqTot++;
     if (be.model !== fe.model) {
+      if (be.tcpContent.length > 0 && !this.tcpContentAccepts(be)) return;
       if (!requestFilter(this, be)) return;
       if (be.model.stats?.enabled && isStatsRequest(this.txn, be.model.stats.uri)) {
         serveStats(this, be.model.stats);
@@ -141,6 +144,20 @@ export class Stream extends StreamCore {
       }
     }
     this.upstreamPeer();
+  }
+
+  /**
+   * `tcp-request content` rules of an HTTP proxy, run for each request before the http-request
+   * rules (as HAProxy does); a reject closes the connection without a response.
+   */
+  private tcpContentAccepts(p: FrontendPlan | BackendPlan): boolean {
+    const state = { next: 0, expectProxy: false };
+    if (runTcpRules(p.tcpContent, this.txn, this.ctx.hooks, p.name, state, true) !== 'reject') return true;
+    p.counters.dreq++;
+    this.termState = 'PR--';
+    this.res.destroy();
+    this.finish();
+    return false;
   }
 
   /** A service owns the response: account and log when it is done. */

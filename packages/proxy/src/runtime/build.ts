@@ -110,8 +110,6 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         const server = serversByName.get(u.server);
         return server ? [{ server, cond: ctx.cond(u.cond) }] : [];
       }),
-      tcpResponse: compileTcpRules(p.tcpResponseContent, 'content', ctx),
-      responseInspectDelay: p.responseInspectDelay ?? 0,
       conns: 0,
     } satisfies BackendPlan;
     // The selector reads the backend it balances, so it is attached once the backend exists.
@@ -260,7 +258,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
   };
 }
 
-/** `tcp-request connection|content` / `tcp-response content` rules. */
+/** `tcp-request connection|content` rules. */
 function compileTcpRules(
   rules: TcpRuleModel[],
   kind: 'connection' | 'content',

@@ -53,7 +53,7 @@ export type CompiledResponseRule =
   | { action: 'allow'; cond?: CompiledCondition };
 
 /**
- * A compiled `tcp-request connection|content` / `tcp-response content` rule. `track-sc` rules
+ * A compiled `tcp-request connection|content` rule. `track-sc` rules
  * reach the stick-table hooks with `index` (TCP_RULE_INDEX offsets keep them apart from the
  * http-request rule indexes).
  */
@@ -127,9 +127,6 @@ export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
   redispatch?: number;
   /** `use-server` rules, before persistence and balancing. */
   useServers: Array<{ server: ServerState; cond?: CompiledCondition }>;
-  /** `tcp-response content` rules and their inspect delay (ms). */
-  tcpResponse: CompiledTcpRule[];
-  responseInspectDelay: number;
   /** Current connections/requests in this backend (beconn). */
   conns: number;
 }

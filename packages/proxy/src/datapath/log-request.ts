@@ -21,7 +21,7 @@ export function logRequest(s: Stream, now: number, bytes: number): void {
     start: s.start - s.req.headMs,
     frontend: txn.ssl ? `${fe.name}~` : fe.name,
     backend: be ? be.name : fe.name,
-    server: server ? server.name : '<NOSRV>',
+    server: server ? server.name : (s.applet ?? '<NOSRV>'),
     tR: s.req.headMs,
     tw: s.tw,
     tc: s.tw < 0 ? -1 : s.tc,

@@ -36,6 +36,9 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** HAProxy's names for its built-in applets, as its logs write them in the server field. */
+export type Applet = '<STATS>' | '<PROMEX>';
+
 export class Stream implements Queued {
   readonly ctx: DatapathContext;
   readonly fe: FrontendPlan;
@@ -51,6 +54,8 @@ export class Stream implements Queued {
   tw = -1;
   tc = -1;
   tr = -1;
+  /** The applet that answered (stats page, exporter), logged where a server's name goes. */
+  applet?: Applet;
   status = 0;
   termState = '----';
   retries = 0;
@@ -166,10 +171,20 @@ export class Stream implements Queued {
     this.upstreamPeer();
   }
 
-  /** A service owns the response: account and log when it is done. */
-  finishWhenServed(): void {
+  /**
+   * An applet owns the response (`<STATS>` for the stats page, `<PROMEX>` for the Prometheus
+   * exporter): logged in the server field as HAProxy does, with no queue or connect time (Tw and
+   * Tc 0) and Tr until the applet finished; accounted and logged when it is done.
+   */
+  serveBy(applet: Applet): void {
+    this.applet = applet;
+    this.termState = 'LR--';
+    this.tw = 0;
+    this.tc = 0;
+    this.tConnect = Date.now();
     this.res.once('finish', () => {
       this.status = this.res.statusCode;
+      this.tr = Date.now() - this.tConnect;
       this.finish();
     });
   }

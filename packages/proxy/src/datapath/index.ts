@@ -13,7 +13,7 @@ import type { DatapathContext, RequestLogSink } from './context.ts';
 import { bindKey, ConnectionGate, Listener } from './listeners.ts';
 import { UpstreamPools } from './pools.ts';
 import { Queues } from './queue.ts';
-import { killServerStreams } from './stream.ts';
+import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
 

@@ -10,6 +10,7 @@ import { parseDefaultServer, parseServer } from './server.ts';
 import { STATS_KEYWORDS } from './stats.ts';
 import { STICK_KEYWORDS } from './stick.ts';
 import { parseTcpCheck } from './tcp-check.ts';
+import { TCP_RULE_KEYWORDS } from './tcp-rules.ts';
 import { ALL, BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
@@ -18,6 +19,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   ...HTTP_RULE_KEYWORDS,
   ...STATS_KEYWORDS,
   ...STICK_KEYWORDS,
+  ...TCP_RULE_KEYWORDS,
   /** `option NAME` / `no option NAME` (caps checked per option). */
   option: { caps: ALL, fn: parseOption },
   /** Listening address(es) of a frontend or listen. */
@@ -51,10 +53,7 @@ const IGNORED: Record<string, string> = {
 
 /** Keywords Switchyard refuses, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
-  'tcp-request': "'tcp-request' rules are not supported; use 'http-request' rules",
-  'tcp-response': "'tcp-response' rules are not supported",
   'http-after-response': "'http-after-response' is not supported; use 'http-response'",
-  'use-server': "'use-server' is not supported",
   'server-template': "'server-template' is not supported; list the servers explicitly",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",

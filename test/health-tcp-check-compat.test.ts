@@ -177,6 +177,9 @@ describe('tcp-check and protocol checks match haproxy 2.6', { skip }, () => {
     const ldapBad = await raw(replyAfter('\x30', Buffer.from('300c02010161070a013104000400', 'hex')));
     const binary = await raw(replyAfter('', Buffer.from('deadbeef0a', 'hex')));
     raws.push(banner, silent, closing, resetting, smtp554, smtpHelo5, ldapOk, ldapBad, binary);
+    // The seed's shapes: a MySQL read pool and a mail balancer, in mode tcp.
+    const mysqlFe = await freePort();
+    const mailFe = await freePort();
     const sv = (name: string, port: number) => `  server ${name} 127.0.0.1:${port} check inter 400`;
     const cfg = (sock: string) => `global
   stats socket ${sock} level admin
@@ -273,6 +276,29 @@ backend tcp_status
 ${sv('c554', smtp554.port)}
 ${sv('banner', banner.port)}
 ${sv('silent', silent.port)}
+backend tcp_ssl
+  option tcp-check
+  tcp-check connect ssl sni test.example
+  tcp-check connect port ${refused} ssl comment "tls elsewhere"
+  server ok 127.0.0.1:${tls.port} check inter 400 verify none
+backend tcp_ssl_only
+  option tcp-check
+  tcp-check connect ssl
+  server ok 127.0.0.1:${tls.port} check inter 400 verify none
+  server plain 127.0.0.1:${silent.port} check inter 400 verify none
+listen mysql_read
+  mode tcp
+  bind 127.0.0.1:${mysqlFe}
+  balance leastconn
+  option mysql-check user haproxy
+${sv('db1', my.port)}
+${sv('db2', refused)}
+listen mail
+  mode tcp
+  bind 127.0.0.1:${mailFe}
+  option smtpchk HELO lb.example.com
+${sv('mx1', smtp.port)}
+${sv('mx2', smtp554.port)}
 backend tcp_only_connect
   option tcp-check
   tcp-check connect port ${redis.port} linger
@@ -322,6 +348,9 @@ ${sv('a', silent.port)}
     assert.match(theirs.get('redis/ok') ?? '', /Redis server is ok/);
     assert.match(theirs.get('sslhello/ok') ?? '', /^L6OK/);
     assert.match(theirs.get('tcp/ok') ?? '', /^L7OK \| 0 .*\(tcp-check\)/);
+    assert.match(theirs.get('mysql_read/db1') ?? '', /^L7OK \| 0 /);
+    assert.match(theirs.get('mail/mx1') ?? '', /^L7OK \| 221 /);
+    assert.match(theirs.get('tcp_ssl_only/ok') ?? '', /^L6OK .*\(tcp-check\)/);
     assert.match(theirs.get('tcp/banner') ?? '', /^L7TOUT .* at step 3 of tcp-check/);
   });
 

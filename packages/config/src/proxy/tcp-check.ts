@@ -37,8 +37,12 @@ export function literalLogFormat(text: string): string | Error {
       i++;
       continue;
     }
+    const rest = text.slice(i);
+    const expr = rest.startsWith('%[')
+      ? rest.slice(0, rest.indexOf(']') + 1 || undefined)
+      : (/^%(?:\{[^}]*\})?\w*/.exec(rest)?.[0] ?? '%');
     return new Error(
-      `log-format expressions ('${text.slice(i, i + 12)}...') are not supported here: write literal text ('%%' for a percent sign)`,
+      `log-format expressions ('${expr}') are not supported here: write literal text ('%%' for a percent sign)`,
     );
   }
   return out;

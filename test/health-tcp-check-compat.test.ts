@@ -330,26 +330,34 @@ ${sv('a', silent.port)}
     const a = firstCheckLines(hout);
     const b = firstCheckLines(ourLog);
     const logDiff: string[] = [];
-    for (const [k, v] of a) if (b.get(k) !== v) logDiff.push(`haproxy:    ${v}\nswitchyard: ${b.get(k)}`);
+    const racedLine = (v: string): string => v.replace(', code: 221, info: "Bye", ', ', code: 0, ');
+    for (const [k, v] of a)
+      if (b.get(k) !== v && racedLine(b.get(k) ?? '') !== v) logDiff.push(`haproxy:    ${v}\nswitchyard: ${b.get(k)}`);
     assert.deepEqual(logDiff, [], logDiff.join('\n'));
     assert.ok(a.size >= 40, `haproxy logged ${a.size} servers' checks`);
+    // haproxy 2.6.12 sometimes ends a passed smtpchk with code 0 and no info instead of the QUIT
+    // reply (`221 Bye`), from one check to the next against the same server: both count as its answer.
+    const raced = (k: string, v: string): boolean =>
+      /^(smtp|smtp_default)\/ok$|^mail\/mx1$/.test(k) &&
+      v === 'L7OK | 0 | Layer7 check passed | ' &&
+      ours.get(k) === 'L7OK | 221 | Layer7 check passed | Bye';
     // Every server, the same words; printed side by side on failure.
     const diff: string[] = [];
     for (const [k, v] of theirs)
-      if (ours.get(k) !== v) diff.push(`${k}\n  haproxy:    ${v}\n  switchyard: ${ours.get(k)}`);
+      if (ours.get(k) !== v && !raced(k, v)) diff.push(`${k}\n  haproxy:    ${v}\n  switchyard: ${ours.get(k)}`);
     assert.deepEqual(diff, [], diff.join('\n'));
     assert.equal(ours.size, theirs.size);
     // The cases this test is for did happen (a real failure of each kind, not all L4CON).
     assert.match(theirs.get('mysql/ok') ?? '', /^L7OK \| 0 /);
     assert.match(theirs.get('mysql_nouser/denied') ?? '', /^L7STS \| 1045 .*Access denied/);
     assert.match(theirs.get('pgsql/ok') ?? '', /^L7OK .*PostgreSQL server is ok/);
-    assert.match(theirs.get('smtp/ok') ?? '', /^L7OK \| 221 .*Bye/);
+    assert.match(ours.get('smtp/ok') ?? '', /^L7OK \| 221 .*Bye/);
     assert.match(theirs.get('smtp/c554') ?? '', /^L7STS \| 554 .*go away/);
     assert.match(theirs.get('redis/ok') ?? '', /Redis server is ok/);
     assert.match(theirs.get('sslhello/ok') ?? '', /^L6OK/);
     assert.match(theirs.get('tcp/ok') ?? '', /^L7OK \| 0 .*\(tcp-check\)/);
     assert.match(theirs.get('mysql_read/db1') ?? '', /^L7OK \| 0 /);
-    assert.match(theirs.get('mail/mx1') ?? '', /^L7OK \| 221 /);
+    assert.match(ours.get('mail/mx1') ?? '', /^L7OK \| 221 /);
     assert.match(theirs.get('tcp_ssl_only/ok') ?? '', /^L6OK .*\(tcp-check\)/);
     assert.match(theirs.get('tcp/banner') ?? '', /^L7TOUT .* at step 3 of tcp-check/);
   });
@@ -365,6 +373,23 @@ ${sv('a', silent.port)}
       ['tcp', 'option tcp-check\n  tcp-check send-binary 00ff10\n  tcp-check send "A%%B\\r\\n"'],
       ['proxy', 'option tcp-check\n  tcp-check connect send-proxy\n  tcp-check send hello'],
     ];
+    // Servers with send-proxy: checks speak it too, unless they have their own port.
+    const serverOpts: Record<string, string> = {
+      plainpp1: 'send-proxy',
+      plainpp2: 'send-proxy-v2',
+      smtppp1: 'send-proxy',
+      httppp1: 'send-proxy',
+      redisport: 'send-proxy port PORT',
+      tcppp2: 'send-proxy-v2',
+    };
+    cases.push(
+      ['plainpp1', ''],
+      ['plainpp2', ''],
+      ['smtppp1', 'option smtpchk'],
+      ['httppp1', 'option httpchk GET /health'],
+      ['redisport', 'option redis-check'],
+      ['tcppp2', 'option tcp-check\n  tcp-check connect send-proxy\n  tcp-check send hello'],
+    );
     const run = async (which: 'haproxy' | 'switchyard'): Promise<Map<string, Buffer>> => {
       const servers = new Map<string, Raw>();
       for (const [name] of cases) servers.set(name, await raw(() => {}));
@@ -373,7 +398,7 @@ ${sv('a', silent.port)}
       cfg +=
         'defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 300ms\n';
       for (const [name, opt] of cases)
-        cfg += `backend ${name}\n  ${opt}\n  server s 127.0.0.1:${servers.get(name)?.port} check inter 5s\n`;
+        cfg += `backend ${name}\n  ${opt}\n  server s 127.0.0.1:${servers.get(name)?.port} check inter 5s ${(serverOpts[name] ?? '').replace('PORT', String(servers.get(name)?.port))}\n`;
       const file = writeFile(tmp.dir, `${which}-bytes.cfg`, cfg);
       const done = () => [...servers.values()].every((s) => (s.received[0]?.length ?? 0) > 0);
       if (which === 'haproxy') {
@@ -403,7 +428,7 @@ ${sv('a', silent.port)}
       let a = theirs.get(name) as Buffer;
       let b = ours.get(name) as Buffer;
       // The PROXY header names the check's source port and this run's server port.
-      if (name === 'proxy') {
+      if (a.subarray(0, 6).toString() === 'PROXY ') {
         const port = (x: Buffer) =>
           Buffer.from(x.toString('latin1').replace(/^(PROXY TCP4 \S+ \S+) \d+ \d+/, '$1 N N'), 'latin1');
         a = port(a);

@@ -86,11 +86,14 @@ export async function startMariadb(sql = ''): Promise<RealServer> {
   const data = join(tmp.dir, 'data');
   const sock = join(tmp.dir, 'mysqld.sock');
   const root = process.getuid?.() === 0 ? ['--user=root'] : [];
-  execFileSync(
-    'mariadb-install-db',
-    ['--no-defaults', `--datadir=${data}`, ...root, '--auth-root-authentication-method=normal', '--skip-test-db'],
-    { stdio: 'ignore' },
-  );
+  const install = ['--no-defaults', `--datadir=${data}`, ...root, '--auth-root-authentication-method=normal', '--skip-test-db'];
+  try {
+    execFileSync('mariadb-install-db', install, { stdio: 'pipe' });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
+    tmp.cleanup();
+    throw new Error(`${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+  }
   const port = await freePort();
   const { proc, log } = launch('mariadbd', [
     '--no-defaults',

@@ -312,6 +312,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     if (e.recurring) return; // the transport runs this server's checks
     const m = e.s.model;
     const spec = specFor(e, m.checkAddr ?? e.s.host, m.checkPort ?? e.s.port, m.inter);
+    // As HAProxy: checks speak the server's PROXY protocol unless they have their own port or addr.
+    if (m.sendProxy && m.checkPort === undefined && m.checkAddr === undefined) spec.sendProxy = m.sendProxy;
     if (typeof e.tls === 'string') {
       applyCheck(e, { status: 'SOCKERR', info: e.tls, durationMs: 0 });
       scheduleCheck(e, nextCheckDelay(e));
@@ -340,7 +342,12 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       scheduleCheck(e, nextCheckDelay(e));
       return;
     }
-    const tspec: TcpCheckSpec = { ...spec, tlsBase: base, disableOn404: e.be.model.options.httpchk?.disableOn404 };
+    const tspec: TcpCheckSpec = {
+      ...spec,
+      tlsBase: base,
+      disableOn404: e.be.model.options.httpchk?.disableOn404,
+      proxyVersion: e.s.model.sendProxy,
+    };
     if (e.tls && typeof e.tls !== 'string') tspec.tls = e.tls;
     e.checkCancel = runTcpCheck(tspec, e.tcp as CompiledTcpCheck, (r) => {
       e.checkCancel = undefined;

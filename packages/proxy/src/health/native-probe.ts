@@ -108,7 +108,8 @@ export function nativeCheck(
   http: CompiledHttpCheck | undefined,
   done: (r: CheckResult) => void,
 ): CancelProbe {
-  if (spec.tls) return probeCheck(spec, http, done);
+  // TLS and PROXY headers: the JS probe.
+  if (spec.tls || spec.sendProxy) return probeCheck(spec, http, done);
   let cancel: CancelProbe | undefined;
   const report = checkReport(spec, http, done, () => cancel?.());
   cancel = np.start(checkRequest(spec, http), report);
@@ -128,7 +129,7 @@ export function nativeRecurringCheck(
   when: ProbeSchedule,
   done: (r: CheckResult) => void,
 ): RecurringCheck | undefined {
-  if (spec.tls || http?.needsBody) return undefined;
+  if (spec.tls || spec.sendProxy || http?.needsBody) return undefined;
   return np.schedule(
     checkRequest(spec, http),
     when,

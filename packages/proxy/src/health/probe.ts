@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { CheckResult } from '../runtime/server-state.ts';
+import { encodeProxyHeader } from '../datapath/proxy-protocol.ts';
 import { connectFailure, describeSocketError } from './check-status.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 
@@ -19,6 +20,26 @@ export interface ProbeSpec {
   serverDown?: boolean;
   /** TLS checks (`ssl` / `check-ssl`): handshake after connect, reported as L6OK/L6TOUT/L6RSP. */
   tls?: ConnectionOptions;
+  /**
+   * A PROXY header opens the check connection: the server's `send-proxy` (1) / `send-proxy-v2`
+   * (2) when the server has no check `port` / `addr`, as HAProxy does.
+   */
+  sendProxy?: 1 | 2;
+}
+
+/**
+ * The PROXY header haproxy 2.6 writes on a check connection (captured from the real one): v1 names
+ * the check's own addresses (`PROXY TCP4 LOCAL SERVER LPORT SPORT`), v2 is a LOCAL header.
+ */
+export function checkProxyHeader(version: 1 | 2, s: Socket): Buffer {
+  if (version === 2) return encodeProxyHeader(2, { local: true, src: '', srcPort: 0, dst: '', dstPort: 0 });
+  return encodeProxyHeader(1, {
+    local: false,
+    src: s.localAddress ?? '',
+    srcPort: s.localPort ?? 0,
+    dst: s.remoteAddress ?? '',
+    dstPort: s.remotePort ?? 0,
+  });
 }
 
 /** Cancels an in-flight probe (its callback is then never called). */
@@ -81,6 +102,7 @@ export function probeCheck(
   if (!http && !spec.tls) {
     // A TCP check only needs to know whether the connection opens: two listeners, nothing read.
     sock.once('connect', () => {
+      if (spec.sendProxy) sock.write(checkProxyHeader(spec.sendProxy, sock));
       // Close with a reset as haproxy does (no TIME_WAIT left behind per check).
       sock.resetAndDestroy();
       finish({ status: 'L4OK' });
@@ -96,6 +118,8 @@ export function probeCheck(
       return;
     }
     chunks = [];
+    // A PROXY header goes before TLS, which this probe cannot do: validateHealthChecks() refuses it.
+    if (spec.sendProxy && !spec.tls) sock.write(checkProxyHeader(spec.sendProxy, sock));
     sock.write(http.request);
   };
   sock.once('connect', () => {

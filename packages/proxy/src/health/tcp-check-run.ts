@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { CheckResult } from '../runtime/server-state.ts';
 import { describeSocketError } from './check-status.ts';
-import type { CancelProbe, ProbeSpec } from './probe.ts';
+import { type CancelProbe, checkProxyHeader, type ProbeSpec } from './probe.ts';
 import {
   type CompiledTcpCheck,
   cString,
@@ -27,13 +27,8 @@ export interface TcpCheckSpec extends ProbeSpec {
   tlsBase: ConnectionOptions;
   /** `http-check disable-on-404` of the backend (a status code 404 then is L7OKC). */
   disableOn404?: boolean;
-}
-
-/** The PROXY v1 header of a check connection: HAProxy gives the check's own addresses (local -> server). */
-function proxyHeader(s: Socket): Buffer {
-  const v6 = s.remoteFamily === 'IPv6';
-  const line = `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${s.localAddress} ${s.remoteAddress} ${s.localPort} ${s.remotePort}\r\n`;
-  return Buffer.from(line, 'latin1');
+  /** The server's `send-proxy` (1) / `send-proxy-v2` (2): the version a `send-proxy` connect writes. */
+  proxyVersion?: 1 | 2;
 }
 
 /** Connect errors HAProxy reports as L4CON (others are SOCKERR). */
@@ -122,6 +117,8 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
       if (step.alpn) opts.ALPNProtocols = step.alpn;
     }
     tls = opts !== undefined;
+    // `send-proxy` on the rule, or the server's own send-proxy for a default connect (spec.sendProxy).
+    const proxy = step.sendProxy ? (spec.proxyVersion ?? 1) : step.useDefault ? spec.sendProxy : undefined;
     arm(spec.connectMs, expire);
     let s: Socket;
     try {
@@ -131,7 +128,7 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
         tlsPending = true;
         raw.once('connect', () => {
           connected = true;
-          if (step.sendProxy) raw.write(proxyHeader(raw));
+          if (proxy) raw.write(checkProxyHeader(proxy, raw));
         });
         s = tlsConnect({ ...opts, socket: raw, host });
         raw.on('error', (e: NodeJS.ErrnoException) => onError(e));
@@ -142,7 +139,7 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
       } else {
         s.once('connect', () => {
           connected = true;
-          if (step.sendProxy) s.write(proxyHeader(s));
+          if (proxy) s.write(checkProxyHeader(proxy, s));
           onConnected(i);
         });
       }

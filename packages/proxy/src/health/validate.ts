@@ -28,6 +28,15 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
           loc: s.loc,
         });
       }
+      const tlsCheck = s.checkSsl ?? s.ssl;
+      if (s.check && s.sendProxy && tlsCheck && !p.options.tcpCheck && s.checkPort === undefined && s.checkAddr === undefined) {
+        out.push({
+          severity: 'error',
+          code: 'CHK_PROXY_TLS',
+          message: `server '${p.name}/${s.name}': health checks over TLS that start with the server's PROXY header are not supported; give the check its own 'port', or use 'option tcp-check' (its connect writes the header before TLS)`,
+          loc: s.loc,
+        });
+      }
       if (s.observe && !s.check) {
         out.push({
           severity: 'warning',

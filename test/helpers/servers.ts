@@ -86,7 +86,13 @@ export async function startMariadb(sql = ''): Promise<RealServer> {
   const data = join(tmp.dir, 'data');
   const sock = join(tmp.dir, 'mysqld.sock');
   const root = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const install = ['--no-defaults', `--datadir=${data}`, ...root, '--auth-root-authentication-method=normal', '--skip-test-db'];
+  const install = [
+    '--no-defaults',
+    `--datadir=${data}`,
+    ...root,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+  ];
   try {
     execFileSync('mariadb-install-db', install, { stdio: 'pipe' });
   } catch (err) {

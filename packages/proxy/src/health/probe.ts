@@ -5,8 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { CheckResult } from '../runtime/server-state.ts';
 import { encodeProxyHeader } from '../datapath/proxy-protocol.ts';
+import type { CheckResult } from '../runtime/server-state.ts';
 import { connectFailure, describeSocketError } from './check-status.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 

@@ -431,7 +431,7 @@ export function compileTcpCheck(m: TcpCheckModel): CompiledTcpCheck {
       r.add(connectStep(0, false, true));
       r.add(sendStep(0, Buffer.from('300C020101600702010304008000', 'hex')));
       r.add(expectStep(1, { kind: 'rbinary', pattern: '^30', minRecv: 14, onError: () => 'Not LDAPv3 protocol' }));
-      r.add(expectStep(2, { kind: 'custom', custom: (b, lastRead, isLast) => ldapBindResponse(b, lastRead) }));
+      r.add(expectStep(2, { kind: 'custom', custom: (b, lastRead) => ldapBindResponse(b, lastRead) }));
       return { proto: 'ldap', steps: r.steps };
   }
 }

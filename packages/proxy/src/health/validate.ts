@@ -29,7 +29,14 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
         });
       }
       const tlsCheck = s.checkSsl ?? s.ssl;
-      if (s.check && s.sendProxy && tlsCheck && !p.options.tcpCheck && s.checkPort === undefined && s.checkAddr === undefined) {
+      if (
+        s.check &&
+        s.sendProxy &&
+        tlsCheck &&
+        !p.options.tcpCheck &&
+        s.checkPort === undefined &&
+        s.checkAddr === undefined
+      ) {
         out.push({
           severity: 'error',
           code: 'CHK_PROXY_TLS',

@@ -2,7 +2,8 @@
  * CPU cost of health checks: N checked servers (default 1,000) at `inter` (default 1s) against
  * loopback listeners living in a child process, so only the checking side is measured.
  * Prints the share of one core used by this process (process.cpuUsage over the window), with
- * an idle baseline for comparison, for TCP checks and `option httpchk` checks.
+ * an idle baseline for comparison, for TCP checks, `option httpchk` checks and `option redis-check`
+ * (a tcp-check ruleset: PING, expect +PONG, run by tcp-check-run.ts on net.Socket).
  *
  * With --haproxy, the real haproxy (if installed) runs the same checks for reference; its CPU is
  * read from /proc/PID/stat over the same window.
@@ -10,7 +11,7 @@
  * Checks go through the transport the product uses by default (the netprobe addon when built,
  * else the JS probe; the first line says which). --transport js measures the JS probe instead.
  *
- *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http] [--transport default|js] [--haproxy]
+ *   node --import tsx bench/checks-cpu.ts [--servers 1000] [--inter 1000] [--seconds 10] [--listeners 20] [--mode tcp,http,redis] [--transport default|js] [--haproxy]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,7 @@ let pending = ${LISTENERS};
 for (let i = 0; i < ${LISTENERS}; i++) {
   const srv = net.createServer((s) => {
     s.on('error', () => {});
-    s.on('data', () => s.end('HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'));
+    s.on('data', (d) => s.end(d[0] === 42 ? '+PONG\\r\\n' : 'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'));
   });
   srv.listen(0, '127.0.0.1', () => {
     ports.push(srv.address().port);
@@ -100,6 +101,7 @@ async function haproxyShare(ports: number[], mode: string): Promise<number | und
   ];
   if (mode === 'http')
     lines.push('  option httpchk', '  http-check send meth GET uri /health ver HTTP/1.1 hdr Host bench');
+  if (mode === 'redis') lines.push('  option redis-check');
   for (let i = 0; i < SERVERS; i++)
     lines.push(`  server s${i} 127.0.0.1:${ports[i % ports.length]} check inter ${INTER}`);
   writeFileSync(join(dir, 'h.cfg'), `${lines.join('\n')}\n`);
@@ -143,7 +145,19 @@ async function main(): Promise<void> {
       );
       const be = backendModel('bench', servers, { timeouts: { connect: 1000, check: 1000 } });
       if (mode === 'http') be.options.httpchk = httpchk('GET', '/health', 'HTTP/1.1', { headers: [['Host', 'bench']] });
+      if (mode === 'redis') be.options.tcpCheck = { kind: 'redis-check', loc: { file: 'bench', line: 1 } };
       const t = makeRuntime([be]);
+      // tcp-check rulesets do not go through the transport: count them from the servers' results.
+      const onResult = (): void => {
+        for (const s of t.rt.backends.get('bench')?.servers ?? []) {
+          if (s.lastCheck === seen.get(s)) continue;
+          seen.set(s, s.lastCheck);
+          checks++;
+          if (s.lastCheck?.status !== 'L7OK') failed++;
+        }
+      };
+      const seen = new Map<object, unknown>();
+      const poll = mode === 'redis' ? setInterval(onResult, Math.max(1, Math.floor(INTER / 4))) : undefined;
       let checks = 0;
       let failed = 0;
       const counted =
@@ -168,8 +182,14 @@ async function main(): Promise<void> {
       failed = 0;
       const share = await cpuShare(SECONDS * 1000);
       const rate = checks / SECONDS;
+      if (poll) clearInterval(poll);
       engine.stop();
-      const label = mode === 'http' ? 'option httpchk (GET, HTTP/1.1)' : 'TCP connect checks';
+      const label =
+        mode === 'http'
+          ? 'option httpchk (GET, HTTP/1.1)'
+          : mode === 'redis'
+            ? 'option redis-check'
+            : 'TCP connect checks';
       console.log(
         `${label.padEnd(35)}: ${share.toFixed(2)}% of one core (${(share - baseline).toFixed(2)}% above idle), ${rate.toFixed(0)} checks/s, ${failed} failed`,
       );

@@ -92,6 +92,8 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
   const arm = (ms: number, onExpire: () => void): void => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(onExpire, ms);
+    // A check in flight must not keep a finished process alive (the engine's timers do the same).
+    timer.unref();
   };
 
   const expire = (): void => finish(connFailure(undefined, true));

@@ -141,7 +141,8 @@ before(async () => {
     port[name] = (srv.address() as { port: number }).port;
   }
   for (const k of [
-    'main',
+    'sticky',
+    'queued',
     'rr',
     'half',
     'tmo',
@@ -216,6 +217,18 @@ listen proxied_in
 listen proxied_out
   bind 127.0.0.1:${port.ppOut}
   server hx 127.0.0.1:${port.hxIn} send-proxy-v2
+listen sticky
+  bind 127.0.0.1:${port.sticky}
+  balance roundrobin
+  stick-table type ip size 1k expire 1m
+  stick on src
+  server e1 127.0.0.1:${port.e1}
+  server e2 127.0.0.1:${port.e2}
+listen queued
+  bind 127.0.0.1:${port.queued}
+  timeout queue 2s
+  timeout client-fin 300ms
+  server late 127.0.0.1:${port.late} maxconn 1
 listen bulk
   bind 127.0.0.1:${port.bulkFe}
   server bulk 127.0.0.1:${port.bulk}
@@ -302,6 +315,28 @@ describe('mode tcp', { skip }, () => {
 
   test('half close: the client FIN is passed on and the answer still arrives', async () => {
     assert.equal(await exchange(port.half, 'ping'), 'after-fin:ping');
+  });
+
+  test('stick on src keeps a client on its server; round robin moves other sources', async () => {
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push((await exchange(port.sticky, 'x')).slice(0, 2));
+    assert.equal(new Set(a).size, 1, a.join(','));
+    const b = (await exchange(port.sticky, 'x', { localAddress: '127.0.0.3' })).slice(0, 2);
+    assert.notEqual(b, a[0]);
+  });
+
+  test('server maxconn queues the second session until the first ends (Tw in its log line)', async () => {
+    // the first session holds the only slot until its FIN; the second waits in the queue
+    const first = connect({ port: port.queued, host: '127.0.0.1', allowHalfOpen: true });
+    await new Promise((r) => first.once('connect', r));
+    first.write('one');
+    await new Promise((r) => setTimeout(r, 100));
+    const second = exchange(port.queued, 'two');
+    await new Promise((r) => setTimeout(r, 300));
+    first.end();
+    assert.equal(await second, 'after-fin:two');
+    await px.waitFor(/queued queued\/late ([1-9]\d\d+)\/\d+\/\d+ \d+ -- /, 3000, 'stdout');
+    first.destroy();
   });
 
   test('timeout server ends a silent session with sD', async () => {

@@ -142,6 +142,8 @@ before(async () => {
   }
   for (const k of [
     'sticky',
+    'httpPp',
+    'hxHttp',
     'queued',
     'rr',
     'half',
@@ -217,6 +219,11 @@ listen proxied_in
 listen proxied_out
   bind 127.0.0.1:${port.ppOut}
   server hx 127.0.0.1:${port.hxIn} send-proxy-v2
+listen http_proxied_out
+  mode http
+  option httplog
+  bind 127.0.0.1:${port.httpPp}
+  server hx 127.0.0.1:${port.hxHttp} send-proxy
 listen sticky
   bind 127.0.0.1:${port.sticky}
   balance roundrobin
@@ -252,6 +259,11 @@ defaults
 listen from_switchyard
   bind 127.0.0.1:${port.hxIn} accept-proxy
   server e2 127.0.0.1:${port.e2}
+listen http_from_switchyard
+  mode http
+  option httplog
+  bind 127.0.0.1:${port.hxHttp} accept-proxy
+  http-request return status 200 content-type text/plain string ok
 listen to_switchyard
   bind 127.0.0.1:${port.hxOut}
   server sy 127.0.0.1:${port.pp} send-proxy
@@ -415,6 +427,29 @@ describe('mode tcp', { skip }, () => {
     // a hand-written v1 header: its source is what the log shows
     assert.equal(await exchange(port.pp, 'PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\nhand'), 'e1:hand');
     await px.waitFor(/192\.0\.2\.7:40000 \[[^\]]+\] proxied_in proxied_in\/e1 /, 3000, 'stdout');
+  });
+
+  test('send-proxy on an HTTP server: haproxy sees each client, connections are not shared between clients', async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = connect(port.httpPp, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      ports.push(s.localPort as number);
+      let out = '';
+      s.on('data', (d) => {
+        out += d;
+      });
+      s.write('GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      await new Promise((r) => s.once('close', r));
+      assert.equal(out.match(/HTTP\/1\.1 200/g)?.length, 2, out);
+    }
+    for (const p of ports)
+      await until(
+        () =>
+          (hx?.log().match(new RegExp(`127\\.0\\.0\\.1:${p} .*http_from_switchyard/<NOSRV>`, 'g'))?.length ?? 0) === 2,
+        3000,
+        `two haproxy log lines for client port ${p}`,
+      );
   });
 
   test('hostile input on accept-proxy: garbage, a truncated header, a silent client; the proxy serves on', async () => {

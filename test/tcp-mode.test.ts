@@ -142,6 +142,7 @@ before(async () => {
   }
   for (const k of [
     'sticky',
+    'hxEcho',
     'httpPp',
     'hxHttp',
     'queued',
@@ -264,6 +265,11 @@ listen http_from_switchyard
   option httplog
   bind 127.0.0.1:${port.hxHttp} accept-proxy
   http-request return status 200 content-type text/plain string ok
+listen echo
+  bind 127.0.0.1:${port.hxEcho}
+  balance roundrobin
+  server e1 127.0.0.1:${port.e1}
+  server e2 127.0.0.1:${port.e2}
 listen to_switchyard
   bind 127.0.0.1:${port.hxOut}
   server sy 127.0.0.1:${port.pp} send-proxy
@@ -323,6 +329,36 @@ describe('mode tcp', { skip }, () => {
       line,
       /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] echo echo\/e1 \d+\/\d+\/\d+ 6 -- 1\/1\/0\/0\/0 0\/0$/,
     );
+  });
+
+  test('tcplog lines match haproxy 2.6 on the same listen (timers and ports aside)', async () => {
+    const norm = (l: string) =>
+      l
+        .replace(/^127\.0\.0\.1:\d+ \[[^\]]+\] /, 'CLIENT [DATE] ')
+        .replace(/ \d+\/\d+\/\d+ /, ' Tw/Tc/Tt ')
+        // which server is next depends on the sessions each proxy served before
+        .replace(/ echo\/e[12] /, ' echo/SRV ')
+        .trim();
+    const lines = async (p: number, logs: () => string, from: number): Promise<string[]> => {
+      for (const d of ['abc', 'defg']) await exchange(p, d);
+      await until(
+        () =>
+          logs()
+            .slice(from)
+            .split('\n')
+            .filter((l) => / echo echo\//.test(l)).length >= 2,
+        3000,
+        'log lines',
+      );
+      return logs()
+        .slice(from)
+        .split('\n')
+        .filter((l) => / echo echo\//.test(l))
+        .map(norm);
+    };
+    const ours = await lines(port.rr, px.stdout, px.stdout().length);
+    const theirs = await lines(port.hxEcho, () => hx?.log() ?? '', hx?.log().length ?? 0);
+    assert.deepEqual(ours, theirs);
   });
 
   test('half close: the client FIN is passed on and the answer still arrives', async () => {

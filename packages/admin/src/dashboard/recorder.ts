@@ -1,0 +1,218 @@
+/**
+ * What the live dashboard (`STATS_URI;dashboard`) shows, recorded once a second on the server so
+ * the page has the last 15 minutes as soon as it opens: per frontend and backend the request,
+ * 5xx, error, retry and redispatch rates, latency percentiles from the latency histograms, and
+ * the queue depth; per server a state timeline; the node's VRRP state. Bounded: fixed rings
+ * (series.ts), capped proxy and server counts, capped bands per server (timeline.ts).
+ */
+import type { ProxyRuntime, ServerState, ServerStateEvent } from '@switchyard/proxy';
+import { statusWord } from '@switchyard/proxy';
+import type { LatencyHistograms } from '../metrics/latency.ts';
+import { METRICS, type ProxyKind, SeriesRing } from './series.ts';
+import { type Band, Timelines } from './timeline.ts';
+
+export interface RecorderLimits {
+  /** Samples kept per series (one a second). */
+  points: number;
+  /** Frontends + backends charted. */
+  maxProxies: number;
+  /** Servers with a timeline. */
+  maxServers: number;
+  /** Bands kept per server (a flapping server keeps its latest ones). */
+  maxBands: number;
+  /** Milliseconds between samples. */
+  intervalMs: number;
+}
+
+export const DEFAULT_LIMITS: RecorderLimits = {
+  points: 900,
+  maxProxies: 128,
+  maxServers: 1024,
+  maxBands: 64,
+  intervalMs: 1000,
+};
+
+export interface RecorderSource {
+  /** The live runtime (configuration, server states, events). */
+  runtime(): ProxyRuntime;
+  /** Under --workers: the node-wide counters (else the runtime's own are read). */
+  nodeView?(): Promise<ProxyRuntime>;
+  latency: LatencyHistograms;
+}
+
+/** Under --workers, samples are taken only while someone watched in the last this many ms. */
+const WATCH_MS = 5 * 60_000;
+
+/** The JSON of `;dashboard;data`: samples after `since`, every timeline, current figures. */
+export interface DashboardData {
+  now: number;
+  intervalMs: number;
+  windowMs: number;
+  metrics: readonly string[];
+  times: number[];
+  vrrp: Array<{ instance: string; state: string; since?: number }>;
+  proxies: Array<{
+    kind: ProxyKind;
+    name: string;
+    mode: string;
+    /** One array per METRICS entry, aligned with `times` (null: no value). */
+    series: Array<Array<number | null>>;
+    servers?: Array<{ name: string; status: string; backup: boolean; bands: Band[] }>;
+  }>;
+  omitted: { proxies: number; servers: number };
+  /** Under --workers: samples are taken while the page is watched (see the README). */
+  sampling: 'always' | 'while-watched';
+}
+
+/** Three significant decimals are plenty for a chart and keep the JSON short. */
+function round(v: number): number | null {
+  return Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null;
+}
+
+export class DashboardRecorder {
+  readonly limits: RecorderLimits;
+  private readonly ring: SeriesRing;
+  private readonly timelines: Timelines;
+  private timer: NodeJS.Timeout | undefined;
+  private events: ProxyRuntime['events'] | undefined;
+  private watchedUntil = 0;
+  private ticking = false;
+  private readonly vrrpSince = new Map<string, number>();
+  private readonly onServerState = (ev: ServerStateEvent) => this.timelines.onEvent(ev);
+  private readonly onVrrpState = (ev: { instance: string }) => this.vrrpSince.set(ev.instance, Date.now());
+
+  constructor(
+    private readonly src: RecorderSource,
+    limits: Partial<RecorderLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.ring = new SeriesRing(this.limits.points, this.limits.maxProxies);
+    this.timelines = new Timelines(
+      this.limits.points * this.limits.intervalMs,
+      this.limits.maxServers,
+      this.limits.maxBands,
+    );
+  }
+
+  /** Samples every intervalMs (the timer does not keep the process alive). */
+  start(): void {
+    if (this.timer) return;
+    this.attach();
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.limits.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.events?.off('server-state', this.onServerState);
+    this.events?.off('vrrp-state', this.onVrrpState);
+    this.events = undefined;
+  }
+
+  /** Follows the runtime's event emitter (a reload keeps the same one, but an embedding may not). */
+  private attach(): void {
+    const ev = this.src.runtime().events;
+    if (ev === this.events) return;
+    this.events?.off('server-state', this.onServerState);
+    this.events?.off('vrrp-state', this.onVrrpState);
+    ev.on('server-state', this.onServerState);
+    ev.on('vrrp-state', this.onVrrpState);
+    this.events = ev;
+  }
+
+  /** A dashboard asked for data (under --workers, sampling runs while someone watches). */
+  watched(now = Date.now()): void {
+    this.watchedUntil = now + WATCH_MS;
+  }
+
+  /** Takes one sample (the timer calls it; tests call it with their own clock). */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.ticking) return; // a slow node view must not pile samples up
+    this.ticking = true;
+    try {
+      this.attach();
+      const live = this.src.runtime();
+      this.timelines.reconcile(allServers(live), now);
+      if (this.src.nodeView && now > this.watchedUntil) return;
+      const rt = this.src.nodeView ? await this.src.nodeView().catch(() => live) : live;
+      const slot = this.ring.begin(now);
+      const lat = this.src.latency;
+      for (const fe of rt.frontends.values()) {
+        const http = fe.model.mode === 'http';
+        this.ring.record(
+          slot,
+          now,
+          'frontend',
+          fe.name,
+          fe.counters,
+          http,
+          fe.counters.scur,
+          lat.frontends.get(fe.name),
+        );
+      }
+      for (const be of rt.backends.values()) {
+        const http = be.model.mode === 'http';
+        let queued = be.counters.qcur;
+        for (const s of be.servers) queued += s.queued;
+        this.ring.record(slot, now, 'backend', be.name, be.counters, http, queued, lat.backends.get(be.name)?.all);
+      }
+      this.ring.end();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /**
+   * The page's data: samples taken after `since` (0: all), the timelines, the VRRP state; only
+   * proxies named in `scope` when it is not empty (`stats scope`).
+   */
+  data(since: number, scope: readonly string[] = [], now = Date.now()): DashboardData {
+    const rt = this.src.runtime();
+    const inScope = scope.length === 0 ? undefined : new Set(scope);
+    const slots = this.ring.slotsSince(since);
+    const proxies: DashboardData['proxies'] = [];
+    const add = (kind: ProxyKind, name: string, mode: string, servers?: ServerState[]) => {
+      if (inScope && !inScope.has(name)) return;
+      const s = this.ring.get(kind, name);
+      if (!s && !servers) return;
+      const entry: DashboardData['proxies'][number] = {
+        kind,
+        name,
+        mode,
+        series: METRICS.map((_, m) => slots.map((slot) => (s ? round(s.data[m][slot]) : null))),
+      };
+      if (servers) {
+        entry.servers = [];
+        for (const sv of servers) {
+          const t = this.timelines.get(name, sv.name);
+          if (t) entry.servers.push({ name: sv.name, status: statusWord(sv), backup: sv.backup, bands: t.bands });
+        }
+      }
+      proxies.push(entry);
+    };
+    for (const fe of rt.frontends.values()) add('frontend', fe.name, fe.model.mode);
+    for (const be of rt.backends.values()) {
+      // the backend half of a `listen` that only serves the stats page has nothing to show
+      if (be.servers.length === 0 && be.model.stats?.enabled) continue;
+      add('backend', be.name, be.model.mode, be.servers);
+    }
+    const vrrp = [...rt.vrrp].map(([instance, state]) => ({ instance, state, since: this.vrrpSince.get(instance) }));
+    return {
+      now,
+      intervalMs: this.limits.intervalMs,
+      windowMs: this.limits.points * this.limits.intervalMs,
+      metrics: METRICS,
+      times: slots.map((slot) => this.ring.times[slot]),
+      vrrp,
+      proxies,
+      omitted: { proxies: this.ring.omitted, servers: this.timelines.omitted },
+      sampling: this.src.nodeView ? 'while-watched' : 'always',
+    };
+  }
+}
+
+function* allServers(rt: ProxyRuntime): Iterable<ServerState> {
+  for (const be of rt.backends.values()) yield* be.servers;
+}

@@ -32,6 +32,7 @@ export function renderDashboardPage(o: DashboardPageOptions): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <style>${css}</style></head>
 <body>
@@ -40,6 +41,7 @@ export function renderDashboardPage(o: DashboardPageOptions): string {
 ${o.node ? `<span id="node">node ${esc(o.node)}</span>` : '<span id="node"></span>'}
 <span id="vrrp"></span>
 <span id="clock"></span>
+<span id="range">range <button data-range="60000" aria-pressed="false">1 min</button><button data-range="300000" aria-pressed="false">5 min</button><button data-range="900000" aria-pressed="true">15 min</button></span>
 <span class="legend">${states}</span>
 <a href="${esc(o.uri)}">stats page</a>
 <div id="notes"></div>

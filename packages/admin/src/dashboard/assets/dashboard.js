@@ -47,6 +47,13 @@
   ];
 
   const store = { times: [], proxies: new Map(), metrics: [], windowMs: 900000, intervalMs: 1000, now: 0 };
+  // what the charts and timelines span (the range buttons); the server keeps windowMs
+  const RANGES = {
+    60000: ['−60 s', '−40', '−20', 'now'],
+    300000: ['−5 min', '−4', '−3', '−2', '−1', 'now'],
+    900000: ['−15 min', '−10', '−5', 'now'],
+  };
+  let rangeMs = 900000;
   const cards = new Map();
   const main = document.getElementById('proxies');
   const tip = document.getElementById('tip');
@@ -138,8 +145,9 @@
     const maxLabels = {};
     for (const c of CHARTS) {
       const title = s.kind === 'frontend' && c.id === 'queue' ? 'Current sessions' : c.title;
-      const lines = s.kind === 'frontend' && c.id === 'errors' ? [['err', 'request errors']] : c.lines;
+      let lines = s.kind === 'frontend' && c.id === 'errors' ? [['err', 'request errors']] : c.lines;
       const fig = el('figure', { class: 'chart', 'data-chart': c.id });
+      if (s.kind === 'frontend' && c.id === 'queue') lines = [['queue', 'sessions']];
       const cap = el('figcaption', {}, `${title} `);
       lines.forEach(([, label], i) => {
         cap.append(el('i', { class: `key k${i}` }, label));
@@ -153,16 +161,14 @@
         svg.append(p);
         paths.push({ chart: c.id, metric, path: p });
       });
-      fig.append(cap, max, svg);
+      fig.append(cap, max, svg, axisEl());
       charts.append(fig);
     }
     card.append(charts);
     let lines;
     if (s.kind === 'backend') {
       lines = el('div', { class: 'timelines' });
-      const axis = el('div', { class: 'axis' });
-      axis.append(el('span', {}, '−15 min'), el('span', {}, '−10'), el('span', {}, '−5'), el('span', {}, 'now'));
-      card.append(el('h3', {}, 'Servers, last 15 minutes'), lines, axis);
+      card.append(el('h3', {}, 'Servers'), lines, axisEl('timeline-axis'));
     }
     return { card, figure, paths, maxLabels, lines, rows: new Map() };
   }
@@ -173,21 +179,26 @@
     return null;
   }
 
-  function drawPath(a, max, start) {
+  // an SVG path through the non-null samples; a gap longer than `bridgeMs` between two of them
+  // breaks the line (latency is null in a second without requests: short gaps are bridged)
+  function drawPath(a, max, start, bridgeMs) {
     let d = '';
     let prevT = 0;
+    let alone = false;
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
       const t = store.times[i];
-      if (v === null) {
-        prevT = 0;
-        continue;
-      }
-      const x = (((t - start) / store.windowMs) * W).toFixed(1);
-      const y = (H - 2 - (v / max) * (H - 4)).toFixed(1);
-      d += `${prevT && t - prevT < store.intervalMs * 2.5 ? 'L' : 'M'}${x} ${y}`;
+      if (v === null || t < start) continue;
+      const x = (((t - start) / rangeMs) * W).toFixed(1);
+      const y = (H - 2 - (Math.min(v, max) / max) * (H - 4)).toFixed(1);
+      const joined = prevT > 0 && t - prevT <= bridgeMs;
+      // a lone sample is drawn as a dot (a zero-length segment with a round cap)
+      if (!joined && alone) d += 'h0.01';
+      d += `${joined ? 'L' : 'M'}${x} ${y}`;
+      alone = !joined;
       prevT = t;
     }
+    if (alone) d += 'h0.01';
     return d;
   }
 
@@ -201,7 +212,7 @@
       b.textContent = fmt(last(a, back), digits);
       b.parentElement.dataset.value = String(last(a, back) ?? '');
     }
-    const start = store.now - store.windowMs;
+    const start = store.now - rangeMs;
     const byChart = new Map();
     for (const p of c.paths) {
       const list = byChart.get(p.chart) || [];
@@ -215,7 +226,8 @@
       c.maxLabels[chart].textContent = `max ${fmt(max, 1)}`;
       for (const p of list) {
         const a = s.series[idx(p.metric)];
-        p.path.setAttribute('d', drawPath(a, top, start));
+        const bridge = p.metric.startsWith('p') ? 10_000 : store.intervalMs * 2.5;
+        p.path.setAttribute('d', drawPath(a, top, start, bridge));
         let n = 0;
         for (const v of a) if (v !== null) n++;
         p.path.dataset.points = String(n);
@@ -223,6 +235,16 @@
       }
     }
     if (c.lines) updateTimelines(c, s, start);
+  }
+
+  // a time axis under a chart or the timelines; its labels follow the range
+  function axisEl(extra) {
+    const a = el('div', { class: `axis ${extra || ''}` });
+    fillAxis(a);
+    return a;
+  }
+  function fillAxis(a) {
+    a.replaceChildren(...RANGES[rangeMs].map((t) => el('span', {}, t)));
   }
 
   function niceCeil(v) {
@@ -261,8 +283,8 @@
           'data-reason': b.reason,
           'aria-label': `${b.state}: ${b.reason}`,
         });
-        band.style.left = `${((from - start) / store.windowMs) * 100}%`;
-        band.style.width = `${Math.max(0.2, ((end - from) / store.windowMs) * 100)}%`;
+        band.style.left = `${((from - start) / rangeMs) * 100}%`;
+        band.style.width = `${Math.max(0.2, ((end - from) / rangeMs) * 100)}%`;
         band.dataset.tip = `${b.state} from ${clock(b.from)}${i + 1 < sv.bands.length ? ` to ${clock(end)}` : ' (now)'}, ${duration(end - b.from)}\n${b.reason}`;
         row.bar.append(band);
       });
@@ -357,6 +379,15 @@
   main.addEventListener('mouseout', (ev) => {
     if (ev.target.closest('.band')) tip.hidden = true;
   });
+
+  for (const b of document.querySelectorAll('#range button')) {
+    b.addEventListener('click', () => {
+      rangeMs = Number(b.dataset.range);
+      for (const x of document.querySelectorAll('#range button')) x.setAttribute('aria-pressed', String(x === b));
+      for (const a of document.querySelectorAll('.axis')) fillAxis(a);
+      render();
+    });
+  }
 
   poll();
 })();

@@ -38,6 +38,8 @@ export interface RecorderSource {
   /** Under --workers: the node-wide counters (else the runtime's own are read). */
   nodeView?(): Promise<ProxyRuntime>;
   latency: LatencyHistograms;
+  /** The clock (epoch ms); Date.now unless a test brings its own. */
+  now?(): number;
 }
 
 /** Under --workers, samples are taken only while someone watched in the last this many ms. */
@@ -78,14 +80,16 @@ export class DashboardRecorder {
   private watchedUntil = 0;
   private ticking = false;
   private readonly vrrpSince = new Map<string, number>();
-  private readonly onServerState = (ev: ServerStateEvent) => this.timelines.onEvent(ev);
-  private readonly onVrrpState = (ev: { instance: string }) => this.vrrpSince.set(ev.instance, Date.now());
+  private readonly clock: () => number;
+  private readonly onServerState = (ev: ServerStateEvent) => this.timelines.onEvent(ev, this.clock());
+  private readonly onVrrpState = (ev: { instance: string }) => this.vrrpSince.set(ev.instance, this.clock());
 
   constructor(
     private readonly src: RecorderSource,
     limits: Partial<RecorderLimits> = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.clock = src.now ?? Date.now;
     this.ring = new SeriesRing(this.limits.points, this.limits.maxProxies);
     this.timelines = new Timelines(
       this.limits.points * this.limits.intervalMs,
@@ -123,12 +127,12 @@ export class DashboardRecorder {
   }
 
   /** A dashboard asked for data (under --workers, sampling runs while someone watches). */
-  watched(now = Date.now()): void {
+  watched(now = this.clock()): void {
     this.watchedUntil = now + WATCH_MS;
   }
 
   /** Takes one sample (the timer calls it; tests call it with their own clock). */
-  async tick(now = Date.now()): Promise<void> {
+  async tick(now = this.clock()): Promise<void> {
     if (this.ticking) return; // a slow node view must not pile samples up
     this.ticking = true;
     try {
@@ -168,7 +172,7 @@ export class DashboardRecorder {
    * The page's data: samples taken after `since` (0: all), the timelines, the VRRP state; only
    * proxies named in `scope` when it is not empty (`stats scope`).
    */
-  data(since: number, scope: readonly string[] = [], now = Date.now()): DashboardData {
+  data(since: number, scope: readonly string[] = [], now = this.clock()): DashboardData {
     const rt = this.src.runtime();
     const inScope = scope.length === 0 ? undefined : new Set(scope);
     const slots = this.ring.slotsSince(since);

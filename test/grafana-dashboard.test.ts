@@ -1,0 +1,275 @@
+/**
+ * deploy/grafana/switchyard-haproxy.json against the real exporter: every metric any panel or
+ * variable queries is in the `/metrics` output of a running `switchyard` (real loopback servers,
+ * checks, a VRRP state set on the runtime socket), with the labels and label values the queries
+ * match on; and every expression is valid PromQL for `promtool check rules`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
+import {
+  freePort,
+  type ProxyProcess,
+  ROOT,
+  startProxy,
+  startUpstream,
+  tempDir,
+  type Upstream,
+  writeFile,
+} from './helpers/proxy.ts';
+import { needs } from './helpers/system.ts';
+
+interface Panel {
+  title?: string;
+  targets?: Array<{ expr: string }>;
+  panels?: Panel[];
+}
+const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/switchyard-haproxy.json'), 'utf8')) as {
+  panels: Panel[];
+  templating: { list: Array<{ name: string; type: string; query: string | { query: string } }> };
+};
+
+/** Every expression of the dashboard, with where it is. */
+function expressions(): Array<{ where: string; expr: string }> {
+  const out: Array<{ where: string; expr: string }> = [];
+  const walk = (ps: Panel[]) => {
+    for (const p of ps) {
+      for (const t of p.targets ?? []) out.push({ where: `panel '${p.title}'`, expr: t.expr });
+      if (p.panels) walk(p.panels);
+    }
+  };
+  walk(dashboard.panels);
+  return out;
+}
+
+/** `label_values(SELECTOR, LABEL)` of the query variables. */
+function variableQueries(): Array<{ where: string; selector: string; label: string }> {
+  const out: Array<{ where: string; selector: string; label: string }> = [];
+  for (const v of dashboard.templating.list) {
+    if (v.type !== 'query') continue;
+    const q = typeof v.query === 'string' ? v.query : v.query.query;
+    const m = /^label_values\((.+),\s*(\w+)\)$/.exec(q);
+    assert.ok(m, `variable ${v.name}: ${q}`);
+    out.push({ where: `variable '${v.name}'`, selector: m[1], label: m[2] });
+  }
+  return out;
+}
+
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'or',
+  'and',
+  'unless',
+  'offset',
+]);
+/** Labels Prometheus adds to every scraped series (not in the exporter's output). */
+const TARGET_LABELS = new Set(['instance', 'job']);
+
+/** The metric names an expression reads: identifiers outside strings, matchers, ranges and label lists, not calls. */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names: string[] = [];
+  for (const m of bare.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
+    const word = m[0];
+    const next = bare.slice((m.index ?? 0) + word.length).trimStart();
+    if (next.startsWith('(') || KEYWORDS.has(word)) continue;
+    if (/^\d/.test(word)) continue;
+    names.push(word);
+  }
+  return names;
+}
+
+/** `metric{label op "value", ...}` selectors of an expression. */
+function selectors(
+  expr: string,
+): Array<{ metric: string; matchers: Array<{ label: string; op: string; value: string }> }> {
+  const out: Array<{ metric: string; matchers: Array<{ label: string; op: string; value: string }> }> = [];
+  for (const m of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\{([^}]*)\}/g)) {
+    const matchers = [...m[2].matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map((x) => ({
+      label: x[1],
+      op: x[2],
+      value: x[3],
+    }));
+    out.push({ metric: m[1], matchers });
+  }
+  return out;
+}
+
+/** Label lists of `by (...)` clauses. */
+function byLabels(expr: string): string[] {
+  return [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+}
+
+/** name -> the label sets of its samples, from the exposition text. */
+function parseExposition(text: string): Map<string, Array<Record<string, string>>> {
+  const out = new Map<string, Array<Record<string, string>>>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+\S+/.exec(line);
+    assert.ok(m, `exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    const list = out.get(m[1]) ?? [];
+    list.push(labels);
+    out.set(m[1], list);
+  }
+  return out;
+}
+
+test('the dashboard queries only haproxy_* and switchyard_* metrics', () => {
+  const all = expressions();
+  assert.ok(all.length >= 30, `${all.length} expressions`);
+  for (const { where, expr } of all) {
+    const names = metricNames(expr);
+    assert.ok(names.length > 0, `${where}: no metric in ${expr}`);
+    for (const n of names) assert.match(n, /^(haproxy|switchyard)_/, `${where}: ${n} in ${expr}`);
+  }
+});
+
+test('every expression is valid PromQL (promtool check rules)', { skip: needs('promtool') }, () => {
+  const tmp = tempDir();
+  try {
+    // Grafana's variables as Prometheus would receive them after substitution
+    const substitute = (e: string) =>
+      e
+        .replaceAll('$__rate_interval', '1m')
+        .replaceAll('$__range', '1h')
+        .replace(/\$(instance|frontend|backend|server)\b/g, '.*');
+    const rules = expressions()
+      .map((e, i) => `      - record: dashboard:expr_${i}\n        expr: ${JSON.stringify(substitute(e.expr))}\n`)
+      .join('');
+    const file = writeFile(tmp.dir, 'rules.yml', `groups:\n  - name: dashboard\n    rules:\n${rules}`);
+    const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`SUCCESS: ${expressions().length} rules found`));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+describe('every metric the dashboard queries is in /metrics of a running switchyard', () => {
+  const tmp = tempDir();
+  const sock = join(tmp.dir, 'admin.sock');
+  let s1: Upstream;
+  let s2: Upstream;
+  let proxy: ProxyProcess;
+  let web = 0;
+  let samples = new Map<string, Array<Record<string, string>>>();
+
+  before(async () => {
+    s1 = await startUpstream('s1');
+    s2 = await startUpstream('s2', (req, res) => {
+      req.resume();
+      res.writeHead(req.url === '/err' ? 503 : 200);
+      res.end('s2\n');
+    });
+    web = await freePort();
+    const cfg = writeFile(
+      tmp.dir,
+      'metrics.cfg',
+      `global
+  stats socket ${sock} level admin
+
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+
+frontend web
+  bind 127.0.0.1:${web}
+  http-request use-service prometheus-exporter if { path /metrics }
+  default_backend app
+
+backend app
+  option httpchk GET /
+  server s1 127.0.0.1:${s1.port} check inter 500
+  server s2 127.0.0.1:${s2.port} check inter 500
+`,
+    );
+    proxy = await startProxy(['-f', cfg]);
+    for (let i = 0; i < 20; i++)
+      await (await fetch(`http://127.0.0.1:${web}/${i % 5 === 0 ? 'err' : ''}`)).arrayBuffer();
+    assert.equal(await cliQuery({ path: sock }, 'set vrrp state VI_1 MASTER'), '\n');
+    const r = await fetch(`http://127.0.0.1:${web}/metrics`);
+    assert.equal(r.status, 200);
+    samples = parseExposition(await r.text());
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await s1?.close();
+    await s2?.close();
+    tmp.cleanup();
+  });
+
+  /** The exporter's name of a label as a query sees it (`exported_instance` is its own `instance`). */
+  const exporterLabel = (l: string) => (l === 'exported_instance' ? 'instance' : l);
+
+  function checkSelector(where: string, metric: string, matchers: Array<{ label: string; op: string; value: string }>) {
+    const sets = samples.get(metric);
+    assert.ok(sets && sets.length > 0, `${where}: ${metric} is not in /metrics`);
+    for (const { label, op, value } of matchers) {
+      if (TARGET_LABELS.has(label)) continue;
+      assert.ok(
+        sets.some((s) => exporterLabel(label) in s),
+        `${where}: ${metric} has no label ${label}`,
+      );
+      if (op === '=')
+        assert.ok(
+          sets.some((s) => s[exporterLabel(label)] === value),
+          `${where}: no ${metric}{${label}="${value}"} in /metrics`,
+        );
+    }
+  }
+
+  test('panel expressions: metrics, matched labels and values, grouping labels', () => {
+    let checked = 0;
+    for (const { where, expr } of expressions()) {
+      const names = metricNames(expr);
+      for (const n of names) {
+        assert.ok(samples.get(n)?.length, `${where}: ${n} is not in /metrics`);
+        checked++;
+      }
+      for (const s of selectors(expr)) checkSelector(where, s.metric, s.matchers);
+      for (const l of byLabels(expr)) {
+        if (TARGET_LABELS.has(l)) continue;
+        assert.ok(
+          names.some((n) => samples.get(n)?.some((s) => exporterLabel(l) in s)),
+          `${where}: no metric of ${expr} has the label ${l}`,
+        );
+      }
+    }
+    assert.ok(checked >= 40, `${checked} metric references checked`);
+  });
+
+  test('variable queries: label_values over metrics and labels that exist', () => {
+    for (const { where, selector, label } of variableQueries()) {
+      const [s] = selectors(selector.includes('{') ? selector : `${selector}{}`);
+      checkSelector(where, s.metric, s.matchers);
+      if (TARGET_LABELS.has(label)) continue;
+      assert.ok(
+        samples.get(s.metric)?.some((x) => label in x),
+        `${where}: ${s.metric} has no label ${label}`,
+      );
+    }
+  });
+});

@@ -5,7 +5,7 @@
  * match on; and every expression is valid PromQL for `promtool check rules`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +18,7 @@ import {
   startUpstream,
   tempDir,
   type Upstream,
+  until,
   writeFile,
 } from './helpers/proxy.ts';
 import { needs } from './helpers/system.ts';
@@ -165,27 +166,72 @@ test('every expression is valid PromQL (promtool check rules)', { skip: needs('p
   }
 });
 
-describe('every metric the dashboard queries is in /metrics of a running switchyard', () => {
-  const tmp = tempDir();
-  const sock = join(tmp.dir, 'admin.sock');
-  let s1: Upstream;
-  let s2: Upstream;
-  let proxy: ProxyProcess;
-  let web = 0;
-  let samples = new Map<string, Array<Record<string, string>>>();
+/** Switchyard's extensions (not in HAProxy 2.6's exporter): the latency histograms and switchyard_*. */
+const isExtension = (name: string) => name.startsWith('switchyard_') || name.includes('_http_request_duration_seconds');
 
-  before(async () => {
-    s1 = await startUpstream('s1');
-    s2 = await startUpstream('s2', (req, res) => {
-      req.resume();
-      res.writeHead(req.url === '/err' ? 503 : 200);
-      res.end('s2\n');
-    });
-    web = await freePort();
-    const cfg = writeFile(
-      tmp.dir,
-      'metrics.cfg',
-      `global
+/** The exporter's name of a label as a query sees it (`exported_instance` is its own `instance`). */
+const exporterLabel = (l: string) => (l === 'exported_instance' ? 'instance' : l);
+
+type Samples = Map<string, Array<Record<string, string>>>;
+
+function checkSelector(
+  samples: Samples,
+  where: string,
+  metric: string,
+  matchers: Array<{ label: string; op: string; value: string }>,
+) {
+  const sets = samples.get(metric);
+  assert.ok(sets && sets.length > 0, `${where}: ${metric} is not in /metrics`);
+  for (const { label, op, value } of matchers) {
+    if (TARGET_LABELS.has(label)) continue;
+    assert.ok(
+      sets.some((s) => exporterLabel(label) in s),
+      `${where}: ${metric} has no label ${label}`,
+    );
+    if (op === '=')
+      assert.ok(
+        sets.some((s) => s[exporterLabel(label)] === value),
+        `${where}: no ${metric}{${label}="${value}"} in /metrics`,
+      );
+  }
+}
+
+/** Checks every panel and variable query against `samples`; `core` leaves Switchyard's extensions out. Returns the references checked. */
+function checkDashboard(samples: Samples, core: boolean): number {
+  let checked = 0;
+  const wanted = (n: string) => !(core && isExtension(n));
+  for (const { where, expr } of expressions()) {
+    const names = metricNames(expr).filter(wanted);
+    for (const n of names) {
+      assert.ok(samples.get(n)?.length, `${where}: ${n} is not in /metrics`);
+      checked++;
+    }
+    for (const sel of selectors(expr)) if (wanted(sel.metric)) checkSelector(samples, where, sel.metric, sel.matchers);
+    if (names.length === 0) continue; // an extension-only panel (core)
+    for (const l of byLabels(expr)) {
+      if (TARGET_LABELS.has(l)) continue;
+      assert.ok(
+        names.some((n) => samples.get(n)?.some((x) => exporterLabel(l) in x)),
+        `${where}: no metric of ${expr} has the label ${l}`,
+      );
+    }
+  }
+  for (const { where, selector, label } of variableQueries()) {
+    const [sel] = selectors(selector.includes('{') ? selector : `${selector}{}`);
+    checkSelector(samples, where, sel.metric, sel.matchers);
+    checked++;
+    if (TARGET_LABELS.has(label)) continue;
+    assert.ok(
+      samples.get(sel.metric)?.some((x) => label in x),
+      `${where}: ${sel.metric} has no label ${label}`,
+    );
+  }
+  return checked;
+}
+
+/** A farm of two real loopback servers (one answers 503 on /err) with checks and the exporter on `web`. */
+function farmConfig(web: number, sock: string, s1: Upstream, s2: Upstream): string {
+  return `global
   stats socket ${sock} level admin
 
 defaults
@@ -203,73 +249,76 @@ backend app
   option httpchk GET /
   server s1 127.0.0.1:${s1.port} check inter 500
   server s2 127.0.0.1:${s2.port} check inter 500
-`,
-    );
-    proxy = await startProxy(['-f', cfg]);
-    for (let i = 0; i < 20; i++)
-      await (await fetch(`http://127.0.0.1:${web}/${i % 5 === 0 ? 'err' : ''}`)).arrayBuffer();
-    assert.equal(await cliQuery({ path: sock }, 'set vrrp state VI_1 MASTER'), '\n');
-    const r = await fetch(`http://127.0.0.1:${web}/metrics`);
-    assert.equal(r.status, 200);
-    samples = parseExposition(await r.text());
+`;
+}
+
+describe('every metric the dashboard queries is in /metrics (Switchyard, and HAProxy 2.6 less the extensions)', () => {
+  const tmp = tempDir();
+  let s1: Upstream;
+  let s2: Upstream;
+  let proxy: ProxyProcess | undefined;
+  let haproxy: ChildProcess | undefined;
+
+  before(async () => {
+    s1 = await startUpstream('s1');
+    s2 = await startUpstream('s2', (req, res) => {
+      req.resume();
+      res.writeHead(req.url === '/err' ? 503 : 200);
+      res.end('s2\n');
+    });
   });
 
   after(async () => {
     await proxy?.stop();
+    if (haproxy && haproxy.exitCode === null) {
+      const done = new Promise((r) => haproxy?.once('exit', r));
+      haproxy.kill('SIGTERM');
+      await done;
+    }
     await s1?.close();
     await s2?.close();
     tmp.cleanup();
   });
 
-  /** The exporter's name of a label as a query sees it (`exported_instance` is its own `instance`). */
-  const exporterLabel = (l: string) => (l === 'exported_instance' ? 'instance' : l);
-
-  function checkSelector(where: string, metric: string, matchers: Array<{ label: string; op: string; value: string }>) {
-    const sets = samples.get(metric);
-    assert.ok(sets && sets.length > 0, `${where}: ${metric} is not in /metrics`);
-    for (const { label, op, value } of matchers) {
-      if (TARGET_LABELS.has(label)) continue;
-      assert.ok(
-        sets.some((s) => exporterLabel(label) in s),
-        `${where}: ${metric} has no label ${label}`,
-      );
-      if (op === '=')
-        assert.ok(
-          sets.some((s) => s[exporterLabel(label)] === value),
-          `${where}: no ${metric}{${label}="${value}"} in /metrics`,
-        );
-    }
+  /** Some traffic (2xx and 5xx, so histograms and codes have samples), then one scrape. */
+  async function scrape(web: number): Promise<Samples> {
+    for (let i = 0; i < 20; i++)
+      await (await fetch(`http://127.0.0.1:${web}/${i % 5 === 0 ? 'err' : ''}`)).arrayBuffer();
+    const r = await fetch(`http://127.0.0.1:${web}/metrics`);
+    assert.equal(r.status, 200);
+    return parseExposition(await r.text());
   }
 
-  test('panel expressions: metrics, matched labels and values, grouping labels', () => {
-    let checked = 0;
-    for (const { where, expr } of expressions()) {
-      const names = metricNames(expr);
-      for (const n of names) {
-        assert.ok(samples.get(n)?.length, `${where}: ${n} is not in /metrics`);
-        checked++;
-      }
-      for (const s of selectors(expr)) checkSelector(where, s.metric, s.matchers);
-      for (const l of byLabels(expr)) {
-        if (TARGET_LABELS.has(l)) continue;
-        assert.ok(
-          names.some((n) => samples.get(n)?.some((s) => exporterLabel(l) in s)),
-          `${where}: no metric of ${expr} has the label ${l}`,
-        );
-      }
-    }
-    assert.ok(checked >= 40, `${checked} metric references checked`);
+  test('switchyard: every metric, matched label and value, grouping label and variable', async () => {
+    const web = await freePort();
+    const sock = join(tmp.dir, 'sy.sock');
+    proxy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', farmConfig(web, sock, s1, s2))]);
+    assert.equal(await cliQuery({ path: sock }, 'set vrrp state VI_1 MASTER'), '\n');
+    const checked = checkDashboard(await scrape(web), false);
+    assert.ok(checked >= 45, `${checked} references checked`);
   });
 
-  test('variable queries: label_values over metrics and labels that exist', () => {
-    for (const { where, selector, label } of variableQueries()) {
-      const [s] = selectors(selector.includes('{') ? selector : `${selector}{}`);
-      checkSelector(where, s.metric, s.matchers);
-      if (TARGET_LABELS.has(label)) continue;
-      assert.ok(
-        samples.get(s.metric)?.some((x) => label in x),
-        `${where}: ${s.metric} has no label ${label}`,
-      );
-    }
+  test('haproxy 2.6: the same, less the latency histograms and switchyard_*', { skip: needs('haproxy') }, async () => {
+    const web = await freePort();
+    const sock = join(tmp.dir, 'ha.sock');
+    const cfg = writeFile(tmp.dir, 'ha.cfg', farmConfig(web, sock, s1, s2));
+    haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    haproxy.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    await until(
+      async () => {
+        if (haproxy?.exitCode !== null) throw new Error(`haproxy exited: ${stderr}`);
+        return fetch(`http://127.0.0.1:${web}/metrics`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      20_000,
+      'haproxy /metrics',
+    );
+    const checked = checkDashboard(await scrape(web), true);
+    assert.ok(checked >= 35, `${checked} references checked`);
   });
 });

@@ -238,4 +238,11 @@ listen stats
     driving = false;
     await traffic;
   });
+
+  test('the proxy gone: the page says so and keeps what it had', async () => {
+    await proxy.stop();
+    await page.waitForSelector('#status:not([hidden])', { timeout: 10_000 });
+    assert.match((await page.textContent('#status')) ?? '', /No data from the proxy .*retrying every second/);
+    assert.ok(await page.isVisible(`${card('backend', 'app')} .srv[data-server="s1"][data-state="DOWN"]`));
+  });
 });

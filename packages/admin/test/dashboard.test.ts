@@ -202,3 +202,39 @@ test('under --workers (nodeView), figures are sampled only while a dashboard is 
   await rec.tick(T0 + 500 + 5 * 60_000 + 1);
   assert.equal(views, 1);
 });
+
+test('a reload keeps the history of proxies and servers that still exist', async () => {
+  let rt = sampleRuntime();
+  const latency = new LatencyHistograms();
+  const rec = new DashboardRecorder({ runtime: () => rt, latency, now: () => clock });
+  clock = T0;
+  await rec.tick();
+  const be = rt.backends.get('app');
+  const s1 = be?.serversByName.get('s1');
+  assert.ok(be && s1);
+  setServerOp(rt, be, s1, 'DOWN', 'check');
+  // the new runtime: same events emitter (build.ts keeps it), `app` without s2, a new backend
+  const next = buildRuntime([
+    proxyModel('frontend', 'web', 2, { defaultBackend: 'app' }),
+    proxyModel('backend', 'app', 3, { servers: [serverModel('s1', 1, { check: true })] }),
+    proxyModel('backend', 'api', 5, { servers: [serverModel('a1', 1)] }),
+  ]);
+  Object.assign(next, { events: rt.events });
+  const s1next = next.backends.get('app')?.serversByName.get('s1');
+  if (s1next) s1next.op = 'DOWN'; // the server state carried over, as a reload does
+  rt = next;
+  clock = T0 + 1000;
+  await rec.tick();
+  const d = rec.data(0);
+  const app = d.proxies.find((p) => p.kind === 'backend' && p.name === 'app');
+  assert.deepEqual(d.times, [T0, T0 + 1000]);
+  assert.equal(app?.series[col('queue')].length, 2);
+  assert.equal(app?.series[col('queue')][0], 0, 'sample from before the reload kept');
+  assert.deepEqual(
+    app?.servers?.map((s) => `${s.name}:${s.bands.map((b) => b.state).join(',')}`),
+    ['s1:UP,DOWN'],
+  );
+  const api = d.proxies.find((p) => p.kind === 'backend' && p.name === 'api');
+  assert.deepEqual(api?.series[col('queue')], [null, 0]);
+  assert.ok(!d.proxies.some((p) => p.name === 'stats'), 'the listen removed by the reload is gone');
+});

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setServerAdmin, setServerOp } from '@switchyard/proxy';
-import { DashboardRecorder } from '../src/dashboard/recorder.ts';
+import { type DashboardData, DashboardRecorder } from '../src/dashboard/recorder.ts';
 import { bucketQuantile, METRICS } from '../src/dashboard/series.ts';
 import { LatencyHistograms } from '../src/metrics/latency.ts';
 import { buildRuntime, proxyModel, sampleRuntime, serverModel } from './helpers/runtime.ts';
@@ -132,30 +132,69 @@ test('timelines: bands from real transitions, with the check reason or who set t
   const app = rec.data(0).proxies.find((p) => p.kind === 'backend' && p.name === 'app');
   const sv = (n: string) => app?.servers?.find((s) => s.name === n);
   assert.deepEqual(
-    sv('s1')?.bands.map((b) => b.state),
+    sv('s1')?.bands?.map((b) => b.state),
     ['UP', 'DOWN'],
   );
   assert.equal(
-    sv('s1')?.bands[1].reason,
+    sv('s1')?.bands?.[1].reason,
     'health check: Layer4 connection problem, info: "Connection refused", check duration: 0ms',
   );
   assert.equal(sv('s1')?.status, 'DOWN');
-  assert.equal(sv('s2')?.bands[1].reason, 'MAINT set by runtime API');
-  assert.equal(sv('s3')?.bands[0].state, 'MAINT'); // `disabled` in the configuration
+  assert.equal(sv('s2')?.bands?.[1].reason, 'MAINT set by runtime API');
+  assert.equal(sv('s3')?.bands?.[0].state, 'MAINT'); // `disabled` in the configuration
   // a state changed without an event is caught by the next tick
   s2.admin = 'DRAIN';
   await rec.tick(T0 + 61_000);
   const again = rec.data(0).proxies.find((p) => p.kind === 'backend' && p.name === 'app');
-  const last = again?.servers?.find((s) => s.name === 's2')?.bands.at(-1);
+  const last = again?.servers?.find((s) => s.name === 's2')?.bands?.at(-1);
   assert.deepEqual({ state: last?.state, from: last?.from }, { state: 'DRAIN', from: T0 + 61_000 });
   // bands that ended before the 15 min window are dropped; the one running at its start stays
   await rec.tick(T0 + 61_000 + 900_000);
   const late = rec.data(0).proxies.find((p) => p.kind === 'backend' && p.name === 'app');
   assert.deepEqual(
-    late?.servers?.find((s) => s.name === 's2')?.bands.map((b) => b.state),
+    late?.servers?.find((s) => s.name === 's2')?.bands?.map((b) => b.state),
     ['DRAIN'],
   );
+  // with `since`, a server's bands come only when they changed after it (the page keeps its own)
+  await rec.tick(T0 + 62_000 + 900_000);
+  const steady = rec.data(T0 + 61_000 + 900_000).proxies.find((p) => p.kind === 'backend' && p.name === 'app');
+  assert.deepEqual(
+    steady?.servers?.map((x) => [x.name, x.status, x.bands?.length]),
+    [
+      ['s1', 'DOWN', undefined],
+      ['s2', 'DRAIN', undefined],
+      ['s3', 'MAINT', undefined],
+    ],
+  );
+  clock = T0 + 62_500 + 900_000;
+  setServerOp(rt, be, s1, 'UP', 'check');
+  const changed = rec.data(T0 + 61_000 + 900_000).proxies.find((p) => p.kind === 'backend' && p.name === 'app');
+  assert.deepEqual(
+    changed?.servers?.map((x) => x.bands?.map((b) => b.state).join(',')),
+    ['DOWN,UP', undefined, undefined],
+  );
   rec.stop();
+});
+
+test('json() is data() as text, and a sample taken while it yields reads null in overwritten slots', async () => {
+  const { rt, rec } = recorder(sampleRuntime(), { points: 3 });
+  const be = rt.backends.get('app');
+  assert.ok(be);
+  for (let i = 0; i < 3; i++) {
+    be.counters.qcur = i + 1;
+    await rec.tick(T0 + i * 1000);
+  }
+  assert.equal(await rec.json(0, [], T0 + 2000), JSON.stringify(rec.data(0, [], T0 + 2000)));
+  // a tick between the view and its entries (as when json() yields on a large farm)
+  const view = (
+    rec as unknown as {
+      view(s: number, sc: string[], n: number): { entries(): Iterable<DashboardData['proxies'][number]> };
+    }
+  ).view(0, ['app'], T0 + 2000);
+  be.counters.qcur = 9;
+  await rec.tick(T0 + 3000); // overwrites the slot of T0
+  const [app] = [...view.entries()];
+  assert.deepEqual(app.series[col('queue')], [null, 2, 3]);
 });
 
 test('since, stats scope and the VRRP state', async () => {
@@ -231,7 +270,7 @@ test('a reload keeps the history of proxies and servers that still exist', async
   assert.equal(app?.series[col('queue')].length, 2);
   assert.equal(app?.series[col('queue')][0], 0, 'sample from before the reload kept');
   assert.deepEqual(
-    app?.servers?.map((s) => `${s.name}:${s.bands.map((b) => b.state).join(',')}`),
+    app?.servers?.map((s) => `${s.name}:${s.bands?.map((b) => b.state).join(',')}`),
     ['s1:UP,DOWN'],
   );
   const api = d.proxies.find((p) => p.kind === 'backend' && p.name === 'api');

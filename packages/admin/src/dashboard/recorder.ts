@@ -5,6 +5,7 @@
  * the queue depth; per server a state timeline; the node's VRRP state. Bounded: fixed rings
  * (series.ts), capped proxy and server counts, capped bands per server (timeline.ts).
  */
+import { performance } from 'node:perf_hooks';
 import type { ProxyRuntime, ServerState, ServerStateEvent } from '@switchyard/proxy';
 import { statusWord } from '@switchyard/proxy';
 import type { LatencyHistograms } from '../metrics/latency.ts';
@@ -59,7 +60,8 @@ export interface DashboardData {
     mode: string;
     /** One array per METRICS entry, aligned with `times` (null: no value). */
     series: Array<Array<number | null>>;
-    servers?: Array<{ name: string; status: string; backup: boolean; bands: Band[] }>;
+    /** `bands` only when they changed after `since` (the page keeps the ones it has); `backup` only when true. */
+    servers?: Array<{ name: string; status: string; backup?: true; bands?: Band[] }>;
   }>;
   omitted: { proxies: number; servers: number };
   /** Under --workers: samples are taken while the page is watched (see the README). */
@@ -173,47 +175,86 @@ export class DashboardRecorder {
    * proxies named in `scope` when it is not empty (`stats scope`).
    */
   data(since: number, scope: readonly string[] = [], now = this.clock()): DashboardData {
+    const { head, entries } = this.view(since, scope, now);
+    return { ...head, proxies: [...entries()] };
+  }
+
+  /**
+   * data() as JSON text, built one proxy at a time with a yield to the event loop whenever
+   * building took over 2 ms, so the first request of a large farm (megabytes) does not hold
+   * up the traffic. A sample taken meanwhile is handled (see view()).
+   */
+  async json(since: number, scope: readonly string[] = [], now = this.clock()): Promise<string> {
+    const { head, entries } = this.view(since, scope, now);
+    const parts: string[] = [];
+    let t0 = performance.now();
+    for (const e of entries()) {
+      parts.push(JSON.stringify(e));
+      if (performance.now() - t0 > 2) {
+        await new Promise((r) => setImmediate(r));
+        t0 = performance.now();
+      }
+    }
+    const text = JSON.stringify(head);
+    return `${text.slice(0, -1)},"proxies":[${parts.join(',')}]}`;
+  }
+
+  /** What data() and json() return: the header, and the proxies' entries one by one. */
+  private view(since: number, scope: readonly string[], now: number) {
     const rt = this.src.runtime();
     const inScope = scope.length === 0 ? undefined : new Set(scope);
     const slots = this.ring.slotsSince(since);
-    const proxies: DashboardData['proxies'] = [];
-    const add = (kind: ProxyKind, name: string, mode: string, servers?: ServerState[]) => {
-      if (inScope && !inScope.has(name)) return;
-      const s = this.ring.get(kind, name);
-      if (!s && !servers) return;
-      const entry: DashboardData['proxies'][number] = {
+    const taken = this.ring.taken;
+    // slots still free when view() began: samples taken meanwhile go there first
+    const free = this.ring.points - this.ring.count;
+    const ring = this.ring;
+    const timelines = this.timelines;
+    const entry = (kind: ProxyKind, name: string, mode: string, servers?: ServerState[]) => {
+      const s = ring.get(kind, name);
+      // samples taken since view() began overwrote the oldest slots: those read null
+      const stale = Math.min(slots.length, Math.max(0, ring.taken - taken - free));
+      const e: DashboardData['proxies'][number] = {
         kind,
         name,
         mode,
-        series: METRICS.map((_, m) => slots.map((slot) => (s ? round(s.data[m][slot]) : null))),
+        series: METRICS.map((_, m) => slots.map((slot, i) => (s && i >= stale ? round(s.data[m][slot]) : null))),
       };
       if (servers) {
-        entry.servers = [];
+        e.servers = [];
         for (const sv of servers) {
-          const t = this.timelines.get(name, sv.name);
-          if (t) entry.servers.push({ name: sv.name, status: statusWord(sv), backup: sv.backup, bands: t.bands });
+          const t = timelines.get(name, sv.name);
+          if (!t) continue;
+          const out: NonNullable<typeof e.servers>[number] = { name: sv.name, status: statusWord(sv) };
+          if (sv.backup) out.backup = true;
+          if (since === 0 || t.changed > since) out.bands = t.bands;
+          e.servers.push(out);
         }
       }
-      proxies.push(entry);
+      return e;
     };
-    for (const fe of rt.frontends.values()) add('frontend', fe.name, fe.model.mode);
-    for (const be of rt.backends.values()) {
-      // the backend half of a `listen` that only serves the stats page has nothing to show
-      if (be.servers.length === 0 && be.model.stats?.enabled) continue;
-      add('backend', be.name, be.model.mode, be.servers);
+    function* entries(): Generator<DashboardData['proxies'][number]> {
+      for (const fe of rt.frontends.values()) {
+        if (inScope && !inScope.has(fe.name)) continue;
+        if (ring.get('frontend', fe.name)) yield entry('frontend', fe.name, fe.model.mode);
+      }
+      for (const be of rt.backends.values()) {
+        if (inScope && !inScope.has(be.name)) continue;
+        // the backend half of a `listen` that only serves the stats page has nothing to show
+        if (be.servers.length === 0 && be.model.stats?.enabled) continue;
+        yield entry('backend', be.name, be.model.mode, be.servers);
+      }
     }
-    const vrrp = [...rt.vrrp].map(([instance, state]) => ({ instance, state, since: this.vrrpSince.get(instance) }));
-    return {
+    const head: Omit<DashboardData, 'proxies'> = {
       now,
       intervalMs: this.limits.intervalMs,
       windowMs: this.limits.points * this.limits.intervalMs,
       metrics: METRICS,
-      times: slots.map((slot) => this.ring.times[slot]),
-      vrrp,
-      proxies,
-      omitted: { proxies: this.ring.omitted, servers: this.timelines.omitted },
+      times: slots.map((slot) => ring.times[slot]),
+      vrrp: [...rt.vrrp].map(([instance, state]) => ({ instance, state, since: this.vrrpSince.get(instance) })),
+      omitted: { proxies: ring.omitted, servers: timelines.omitted },
       sampling: this.src.nodeView ? 'while-watched' : 'always',
     };
+    return { head, entries };
   }
 }
 

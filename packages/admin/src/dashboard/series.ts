@@ -73,6 +73,8 @@ export class SeriesRing {
   /** Next slot to write, and how many slots hold a sample. */
   head = 0;
   count = 0;
+  /** Samples taken so far (begin() calls). */
+  taken = 0;
   private readonly byKey = new Map<string, ProxySeries>();
   private readonly scratch = new Float64Array(RATE_COUNT);
   private readonly delta = new Float64Array(LATENCY_BUCKETS.length + 1);
@@ -92,6 +94,7 @@ export class SeriesRing {
     this.times[slot] = now;
     this.head = (slot + 1) % this.points;
     if (this.count < this.points) this.count++;
+    this.taken++;
     for (const s of this.byKey.values()) s.seen = false;
     this.omitted = 0;
     return slot;

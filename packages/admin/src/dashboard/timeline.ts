@@ -20,6 +20,8 @@ export interface ServerTimeline {
   backend: string;
   server: string;
   bands: Band[];
+  /** Epoch ms of the last change of `bands` (a client that has everything up to later skips them). */
+  changed: number;
 }
 
 /** Who changed a state, in the operator's words (ServerStateEvent.origin). */
@@ -76,6 +78,7 @@ export class Timelines {
     const last = t.bands[t.bands.length - 1];
     if (last && last.state === band.state) return;
     t.bands.push(band);
+    t.changed = band.from;
     if (t.bands.length > this.maxBands) t.bands.splice(0, t.bands.length - this.maxBands);
   }
 
@@ -103,7 +106,7 @@ export class Timelines {
           omitted++;
           continue;
         }
-        t = { backend: s.backendName, server: s.name, bands: [] };
+        t = { backend: s.backendName, server: s.name, bands: [], changed: now };
         this.byKey.set(key, t);
         this.push(t, { from: now, state, reason: observedReason(s, true) });
         continue;
@@ -113,7 +116,10 @@ export class Timelines {
       const start = now - this.windowMs;
       let drop = 0;
       while (drop + 1 < t.bands.length && t.bands[drop + 1].from <= start) drop++;
-      if (drop > 0) t.bands.splice(0, drop);
+      if (drop > 0) {
+        t.bands.splice(0, drop);
+        t.changed = now;
+      }
     }
     for (const key of this.byKey.keys()) if (!seen.has(key)) this.byKey.delete(key);
     this.omitted = omitted;

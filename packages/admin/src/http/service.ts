@@ -186,7 +186,7 @@ export async function createHttpService(deps: HttpServiceDeps) {
     reply.header('cache-control', 'no-cache');
     if (o.data) {
       deps.dashboard.watched();
-      return reply.type('application/json').send(JSON.stringify(deps.dashboard.data(o.since, c.stats.scope)));
+      return deps.dashboard.json(o.since, c.stats.scope).then((text) => reply.type('application/json').send(text));
     }
     const g = deps.runtime().config.global;
     const page = renderDashboardPage({

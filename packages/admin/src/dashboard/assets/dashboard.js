@@ -108,6 +108,11 @@
         store.proxies.set(k, s);
       }
       s.mode = p.mode;
+      // a server's bands come only when they changed: keep the ones already here
+      if (p.servers) {
+        const had = new Map((s.servers || []).map((x) => [x.name, x.bands]));
+        for (const sv of p.servers) sv.bands ??= had.get(sv.name) || [];
+      }
       s.servers = p.servers;
       p.series.forEach((values, m) => {
         s.series[m].push(...values);

@@ -35,6 +35,10 @@ export const Codes = {
   DUPLICATE_NAME: 'CFG_DUPLICATE_NAME',
   DUPLICATE_ID: 'CFG_DUPLICATE_ID',
   UNKNOWN_BACKEND: 'CFG_UNKNOWN_BACKEND',
+  /** A frontend routes to a backend of another mode (http -> tcp). */
+  MODE_MISMATCH: 'CFG_MODE_MISMATCH',
+  /** `use-server` names a server the backend does not have. */
+  UNKNOWN_SERVER: 'CFG_UNKNOWN_SERVER',
   UNKNOWN_DEFAULTS: 'CFG_UNKNOWN_DEFAULTS',
   /** A named defaults section used both through `from` and implicitly (HAProxy refuses it too). */
   AMBIGUOUS_DEFAULTS: 'CFG_AMBIGUOUS_DEFAULTS',

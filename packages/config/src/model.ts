@@ -259,6 +259,8 @@ export interface ServerModel {
   checkSsl?: boolean;
   /** `check-sni NAME`: SNI sent by TLS health checks. */
   checkSni?: string;
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens every connection. */
+  sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
   /** Numeric id (`id N`), else assigned in order from 1. */
@@ -337,6 +339,8 @@ export interface ProxyOptions {
   httplog: boolean;
   /** `option httplog clf`. */
   httplogClf: boolean;
+  /** `option tcplog`: HAProxy's tcp log line (tcp proxies; http ones fall back to it). */
+  tcplog: boolean;
   dontlognull: boolean;
   dontlogNormal: boolean;
   logasap: boolean;
@@ -353,6 +357,20 @@ export interface ProxyOptions {
   logHealthChecks: boolean;
 }
 
+/** A `tcp-request connection|content` rule. */
+export type TcpRuleModel =
+  | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc };
+
+/** `use-server NAME if COND`. */
+export interface UseServerModel {
+  server: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
 export type ProxyKind = 'frontend' | 'backend' | 'listen';
 
 /**
@@ -364,7 +382,16 @@ export interface ProxyModel {
   name: string;
   /** Numeric id (`id N`), else assigned in order from 1 (HAProxy's iid). */
   id: number;
-  mode: 'http';
+  /** `mode http` (default) or `mode tcp` (layer-4 relay). */
+  mode: 'http' | 'tcp';
+  /** `tcp-request connection` rules, evaluated as a connection is accepted. */
+  tcpRequestConnection: TcpRuleModel[];
+  /** `tcp-request content` rules, evaluated on the buffered request data (within `inspect-delay`). */
+  tcpRequestContent: TcpRuleModel[];
+  /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
+  inspectDelay?: number;
+  /** `use-server NAME [if|unless COND]` rules of a backend. */
+  useServers: UseServerModel[];
   /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */
   defaultsFrom?: string;
   maxconn?: number;

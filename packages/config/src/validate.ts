@@ -106,7 +106,26 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
       const hint = fronts.has(name) ? ` ('${name}' is a frontend, not a backend)` : didYouMean(name, backs.keys());
       r.error(loc, 'CFG_UNKNOWN_BACKEND', `${p.kind} '${p.name}': unable to find required ${what}: '${name}'${hint}`);
     };
+    if (p.mode === 'tcp') httpOnlyInTcp(p, r);
     if (isFrontend(p)) {
+      const modeOf = (name: string, loc: SourceLoc, what: string): void => {
+        const b = backs.get(name);
+        if (!b || b.mode === p.mode) return;
+        if (p.mode === 'http')
+          r.error(
+            loc,
+            'CFG_MODE_MISMATCH',
+            `http ${p.kind} '${p.name}' (${at(p.loc)}) tries to use incompatible tcp backend '${b.name}' (${at(b.loc)}) as its ${what} (see 'mode')`,
+          );
+        else
+          r.error(
+            loc,
+            'CFG_UNSUPPORTED',
+            `tcp ${p.kind} '${p.name}' uses http backend '${b.name}' (${at(b.loc)}) as its ${what}: HAProxy's implicit upgrade of a tcp stream to HTTP is not supported yet; put the frontend in 'mode http' too`,
+          );
+      };
+      if (p.defaultBackend !== undefined) modeOf(p.defaultBackend, s.defaultBackendLoc ?? p.loc, 'default backend');
+      for (const u of p.useBackends) modeOf(u.backend, u.loc, 'backend');
       if (p.defaultBackend !== undefined) resolve(p.defaultBackend, s.defaultBackendLoc ?? p.loc, 'default_backend');
       for (const u of p.useBackends) resolve(u.backend, u.loc, 'use_backend');
       if ((p.options.httplog || p.logFormat !== undefined) && p.logs.length === 0 && !p.disabled) {
@@ -169,6 +188,31 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     for (const rule of p.stickRules) table(rule.table, rule.loc, `stick ${rule.kind}`);
     for (const rule of p.httpRequest)
       if (rule.action === 'track-sc') table(rule.table, rule.loc, `http-request track-sc${rule.slot}`);
+    for (const [what, rules] of [
+      ['tcp-request connection', p.tcpRequestConnection],
+      ['tcp-request content', p.tcpRequestContent],
+    ] as const)
+      for (const rule of rules)
+        if (rule.action === 'track-sc') table(rule.table, rule.loc, `${what} track-sc${rule.slot}`);
+    for (const u of p.useServers)
+      if (!p.servers.some((srv) => srv.name === u.server))
+        r.error(
+          u.loc,
+          'CFG_UNKNOWN_SERVER',
+          `${p.kind} '${p.name}': 'use-server' refers to unknown server '${u.server}'${didYouMean(
+            u.server,
+            p.servers.map((x) => x.name),
+          )}`,
+        );
+    if (p.tcpRequestContent.length > 0 && p.mode === 'tcp' && !p.inspectDelay && isFrontend(p)) {
+      const needsData = p.tcpRequestContent.some((x) => x.cond?.terms.some((t) => /^req[._]/.test(t)));
+      if (needsData)
+        r.warn(
+          p.tcpRequestContent[0].loc,
+          'CFG_NO_EFFECT',
+          `${p.kind} '${p.name}': some 'tcp-request content' rules explicitly depend on request contents without any 'tcp-request inspect-delay' setting. This means that these rules will randomly find their contents. This can be fixed by setting the tcp-request inspect-delay.`,
+        );
+    }
     if (p.stickTable?.peers !== undefined && !peers.has(p.stickTable.peers)) {
       r.error(
         p.stickTable.loc,
@@ -190,5 +234,61 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
         `missing timeouts for ${p.kind} '${p.name}': set ${missing.map((m) => `'timeout ${m}'`).join(', ')} (HAProxy warns about this too)`,
       );
     }
+  }
+}
+
+const L7_ALGOS = new Set(['uri', 'url_param', 'hdr']);
+
+/**
+ * HTTP keywords in a `mode tcp` proxy: HAProxy 2.6 warns and ignores them (same words); the
+ * model drops them so that nothing downstream half-applies them.
+ */
+function httpOnlyInTcp(p: ProxyModel, r: Reporter): void {
+  const label = `${p.kind === 'backend' ? 'backend' : p.kind === 'listen' ? 'proxy' : 'frontend'} '${p.name}'`;
+  const ignored = (what: string, it: string): void =>
+    r.warn(
+      p.loc,
+      'CFG_NO_EFFECT',
+      `'${what}' ${it} ignored for ${label} as ${it === 'rules' ? 'they require' : 'it requires'} HTTP mode`,
+    );
+  if (p.httpRequest.length > 0) ignored('http-request', 'rules');
+  if (p.httpResponse.length > 0) ignored('http-response', 'rules');
+  if (p.redirects.length > 0) ignored('redirect', 'rules');
+  p.httpRequest = [];
+  p.httpResponse = [];
+  p.redirects = [];
+  if (p.options.forwardfor) {
+    r.warn(p.loc, 'CFG_NO_EFFECT', `'option forwardfor' ignored for ${label} as it requires HTTP mode`);
+    delete p.options.forwardfor;
+  }
+  if (p.options.httplog && isFrontend(p)) {
+    r.warn(
+      p.loc,
+      'CFG_NO_EFFECT',
+      `'option httplog' not usable with ${label} (needs 'mode http'). Falling back to 'option tcplog'`,
+    );
+    p.options.httplog = false;
+    p.options.httplogClf = false;
+    p.options.tcplog = true;
+  }
+  if (p.cookie && isBackend(p)) {
+    r.warn(p.cookie.loc, 'CFG_NO_EFFECT', `cookie will be ignored for ${label} (needs 'mode http')`);
+    delete p.cookie;
+  }
+  if (L7_ALGOS.has(p.balance.algo) && isBackend(p)) {
+    r.warn(
+      p.loc,
+      'CFG_NO_EFFECT',
+      `Layer 7 hash not possible for ${label} (needs 'mode http'). Falling back to round robin`,
+    );
+    p.balance = { algo: 'roundrobin', options: {} };
+  }
+  if (p.stats?.enabled) {
+    r.warn(p.loc, 'CFG_NO_EFFECT', `'stats' ignored for ${label} as it requires HTTP mode`);
+    delete p.stats;
+  }
+  if (p.monitorUri !== undefined) {
+    r.warn(p.loc, 'CFG_NO_EFFECT', `'monitor-uri' ignored for ${label} as it requires HTTP mode`);
+    delete p.monitorUri;
   }
 }

@@ -78,7 +78,7 @@ test('bind errors, each with its line', () => {
   bind :70000
   bind :80 ssl
   bind :81 crt x.pem
-  bind :82 accept-proxy
+  bind :82 accept-netscaler-cip 1234
   bind :83 ssl crt a.pem alpn spdy/3
   bind :84 maxcon 10
   bind 300.1.1.1:80
@@ -108,7 +108,7 @@ test('bind errors, each with its line', () => {
   assert.equal(m[1], "bind: missing port in '127.0.0.1' (e.g. ':80')");
   assert.equal(m[2], "bind: port 70000 out of range (1-65535) in ':70000'");
   assert.match(m[3], /'ssl' needs at least one 'crt FILE\|DIR'/);
-  assert.equal(m[5], "bind: 'accept-proxy' (PROXY protocol) is not supported yet");
+  assert.equal(m[5], "bind: 'accept-netscaler-cip' is not supported");
   assert.equal(m[7], "bind: unknown option 'maxcon'; did you mean 'maxconn'?");
   assert.equal(m[8], "bind: invalid host '300.1.1.1' in address '300.1.1.1:80'");
 });

@@ -15,6 +15,7 @@ test('every supported option into the model, and no option clears', () => {
   option http-buffer-request
   option persist
   option log-health-checks
+  option tcplog
   log stdout local0
 listen l
   bind :80
@@ -30,6 +31,7 @@ backend b
   assert.deepEqual(l, {
     httplog: true,
     httplogClf: true,
+    tcplog: true,
     dontlognull: false,
     dontlogNormal: true,
     logasap: true,
@@ -88,7 +90,7 @@ test('option errors: unknown with did-you-mean, bad args, unsupported checks, wr
   option httplog json
   option allbackups
   option
-  option tcplog
+  option splice-auto
   default_backend b
 backend b
   option dontlognull

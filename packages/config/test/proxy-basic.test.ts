@@ -26,10 +26,14 @@ backend be
   assert.deepEqual([be.fullconn, be.retries, be.id, be.disabled], [500, 5, 7, true]);
 });
 
-test('mode tcp and health are refused with a clear message', () => {
+test('mode tcp is taken, health and unknown modes are refused with a clear message', () => {
   const r = parse(`${DEFAULTS}backend b\n  mode tcp\n  mode health\n  mode ftp\n`);
-  assert.deepEqual(codes(r, 'error'), ['7 CFG_UNSUPPORTED', '8 CFG_UNSUPPORTED', '9 CFG_BAD_VALUE']);
-  assert.equal(r.diagnostics[0].message, 'mode tcp is not supported yet (Switchyard is an HTTP proxy)');
+  assert.deepEqual(codes(r, 'error'), ['8 CFG_UNSUPPORTED', '9 CFG_BAD_VALUE']);
+  assert.equal(proxy(r, 'b').mode, 'tcp');
+  assert.equal(
+    r.diagnostics.find((d) => d.loc.line === 9)?.message,
+    "unknown mode 'ftp' (expected http or tcp); did you mean 'http'?",
+  );
 });
 
 test('every timeout, with units, into the model', () => {
@@ -381,7 +385,7 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
 test('unsupported and removed HAProxy keywords are refused, tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
-  tcp-request connection reject if { src 10.0.0.1 }
+  tcp-request session accept if { src 10.0.0.1 }
   reqadd X-Foo:\\ bar
   block if TRUE
   capture request header Host len 32

@@ -112,7 +112,7 @@ test('server errors, each with its line', () => {
   server s1 10.0.0.1
   server s2 10.0.0.1:80 wieght 3
   server s3 10.0.0.1:80 weight 300
-  server s4 10.0.0.1:80 send-proxy
+  server s4 10.0.0.1:80 send-proxy-v2-ssl
   server s5 10.0.0.1:80 resolvers dns
   server s6 10.0.0.1:80 inter
   server s7 10.0.0.1:80 inter soon
@@ -158,7 +158,7 @@ test('server errors, each with its line', () => {
     m[6],
     "server 'b/s7': 'inter' invalid time 'soon': expected a number with an optional unit (us, ms, s, m, h, d)",
   );
-  assert.equal(m[3], "server 'b/s4': 'send-proxy' (PROXY protocol to servers) is not supported");
+  assert.equal(m[3], "server 'b/s4': 'send-proxy-v2-ssl' is not supported");
   assert.equal(m[9], "server 'b/s10': port offsets ('+1') are not supported: write the server's port explicitly");
   // Nothing half-parsed is kept.
   assert.equal(proxy(r, 'b').servers.length, 0);

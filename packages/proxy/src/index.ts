@@ -10,6 +10,7 @@ export * from './runtime/error-pages.ts';
 export type * from './runtime/hooks.ts';
 export type * from './runtime/log-types.ts';
 export type * from './runtime/plan.ts';
+export { TCP_RULE_INDEX } from './runtime/plan.ts';
 export * from './runtime/server-control.ts';
 export * from './runtime/server-state.ts';
 export * from './runtime/tls.ts';

@@ -35,6 +35,11 @@ export interface HttpTxn {
   backend?: string;
   /** Stick-counter entries tracked for this request (slots 0..2), set by `http-request track-sc`. */
   tracked?: Array<unknown | undefined>;
+  /**
+   * Client bytes buffered so far by `tcp-request content` inspection (tcp frontends); the
+   * `req.payload`, `req.len`, `req.ssl_*` fetches read it. Undefined for HTTP requests.
+   */
+  payload?: Buffer;
   /** Lazily filled caches; owned by the acl/fetch helpers. */
   cache: Record<string, unknown>;
 }
@@ -83,6 +88,7 @@ export function makeTxn(
     frontend: init.frontend,
     backend: init.backend,
     tracked: init.tracked,
+    payload: init.payload,
     cache: init.cache ?? {},
   };
 }

@@ -1,5 +1,5 @@
 /** Helpers for the selection tests: server states and a backend model built in code. */
-import type { BalanceModel, HashTypeModel, ProxyModel, ServerModel } from '@switchyard/config';
+import { type BalanceModel, type HashTypeModel, newProxy, type ProxyModel, type ServerModel } from '@switchyard/config';
 import { newServerState, type ServerState } from '../src/runtime/server-state.ts';
 import { createSelector, type SelectorOptions } from '../src/selection/index.ts';
 import type { Selector } from '../src/selection/types.ts';
@@ -42,40 +42,14 @@ export function backendModel(
   servers: ServerModel[],
   opts: { hashType?: Partial<HashTypeModel>; allbackups?: boolean } = {},
 ): ProxyModel {
+  const base = newProxy('backend', 'bk', loc);
   return {
-    kind: 'backend',
-    name: 'bk',
+    ...base,
     id: 1,
-    mode: 'http',
-    timeouts: {},
-    logs: [],
-    options: {
-      httplog: false,
-      httplogClf: false,
-      dontlognull: false,
-      dontlogNormal: false,
-      logasap: false,
-      connMode: 'keep-alive',
-      allbackups: opts.allbackups ?? false,
-      abortonclose: false,
-      httpBufferRequest: false,
-      persist: false,
-      logHealthChecks: false,
-    },
-    acls: [],
-    httpRequest: [],
-    httpResponse: [],
-    redirects: [],
-    disabled: false,
-    binds: [],
-    useBackends: [],
+    options: { ...base.options, allbackups: opts.allbackups ?? false },
     balance: { options: {}, ...balance },
-    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false, ...opts.hashType },
+    hashType: { ...base.hashType, ...opts.hashType },
     servers,
-    retries: 3,
-    stickRules: [],
-    errorFiles: {},
-    loc,
   };
 }
 

@@ -3,8 +3,25 @@
  * backend, `http-request track-sc` rules per proxy (by rule index, as the datapath reports them).
  * Rebuilt whole on reload; tables live in the TableDirectory.
  */
-import type { ConditionModel, Diagnostic, ProxyModel, SourceLoc } from '@switchyard/config';
-import type { CompiledCondition, FetchFn, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type {
+  ConditionModel,
+  Diagnostic,
+  HttpRuleModel,
+  ProxyModel,
+  SourceLoc,
+  TcpRuleModel,
+} from '@switchyard/config';
+import {
+  type CompiledCondition,
+  type FetchFn,
+  type ProxyRuntime,
+  type ServerState,
+  TCP_RULE_INDEX,
+} from '@switchyard/proxy';
+
+/** A rule that may track a stick counter. */
+type TrackSource = HttpRuleModel | TcpRuleModel;
+
 import { type CookieRule, compileCookie } from './cookie.ts';
 import { compileResponseKeyFetch, type ResponseFetchFn } from './key-fetch.ts';
 import type { StickTable } from './stick-table.ts';
@@ -87,16 +104,21 @@ export function compilePlan(
     if (p.disabled || seen.has(p.name)) continue;
     seen.add(p.name);
     const rules = new Map<number, TrackRule>();
-    p.httpRequest.forEach((r, index) => {
-      if (r.action !== 'track-sc') return;
+    const tracking: Array<[TrackSource, number]> = [
+      ...p.httpRequest.map((r, i): [TrackSource, number] => [r, i]),
+      ...p.tcpRequestConnection.map((r, i): [TrackSource, number] => [r, TCP_RULE_INDEX.connection + i]),
+      ...p.tcpRequestContent.map((r, i): [TrackSource, number] => [r, TCP_RULE_INDEX.content + i]),
+    ];
+    for (const [r, index] of tracking) {
+      if (r.action !== 'track-sc') continue;
       if (r.slot < 0 || r.slot > 2) {
         error('STATE_BAD_TRACK', `track-sc${r.slot}: only track-sc0, track-sc1 and track-sc2 exist`, r.loc);
-        return;
+        continue;
       }
       const table = tableFor(r.table, p, r.loc, `track-sc${r.slot}`);
       const key = fetch(r.key, r.loc);
       if (table && key) rules.set(index, { slot: r.slot, table, key });
-    });
+    }
     if (rules.size > 0) track.set(p.name, rules);
   }
 

@@ -142,12 +142,12 @@ function frontendRow(rt: ProxyRuntime, fe: FrontendRuntime, now: number): StatRo
   v[F.comp_out] = 0;
   v[F.comp_byp] = 0;
   v[F.comp_rsp] = 0;
-  v[F.mode] = 'http';
+  v[F.mode] = fe.model.mode;
   v[F.conn_rate] = rate;
   v[F.conn_rate_max] = c.rateMax;
   v[F.conn_tot] = c.connTot;
   v[F.intercepted] = c.intercepted;
-  v[F.dcon] = 0;
+  v[F.dcon] = c.dcon;
   v[F.dses] = 0;
   v[F.wrew] = 0;
   v[F.cache_lookups] = 0;
@@ -158,7 +158,7 @@ function frontendRow(rt: ProxyRuntime, fe: FrontendRuntime, now: number): StatRo
 }
 
 /** Fields servers and backends share. */
-function fillBackendLike(v: StatValue[], c: BackendCounters, now: number): void {
+function fillBackendLike(v: StatValue[], c: BackendCounters, now: number, mode: 'http' | 'tcp'): void {
   v[F.qcur] = c.qcur;
   v[F.qmax] = c.qmax;
   v[F.scur] = c.scur;
@@ -181,7 +181,7 @@ function fillBackendLike(v: StatValue[], c: BackendCounters, now: number): void 
   v[F.srv_abrt] = c.srvAbrt;
   v[F.lastsess] = c.lastSess > 0 ? secs(now - c.lastSess) : -1;
   fillTimes(v, c);
-  v[F.mode] = 'http';
+  v[F.mode] = mode;
   v[F.wrew] = 0;
   // requests sent on a new server connection / on a kept-alive one
   v[F.connect] = c.connect;
@@ -198,7 +198,7 @@ function serverRow(be: BackendRuntime, s: ServerState, now: number): StatRow {
   const v: StatValue[] = new Array(FIELDS.length);
   v[F.pxname] = be.name;
   v[F.svname] = s.name;
-  fillBackendLike(v, c, now);
+  fillBackendLike(v, c, now, be.model.mode);
   v[F.dreq] = undefined;
   v[F.slim] = s.maxconn;
   v[F.status] = statusWord(s);
@@ -282,7 +282,7 @@ function backendRow(rt: ProxyRuntime, be: BackendRuntime, now: number): StatRow 
   const v: StatValue[] = new Array(FIELDS.length);
   v[F.pxname] = be.name;
   v[F.svname] = 'BACKEND';
-  fillBackendLike(v, c, now);
+  fillBackendLike(v, c, now, be.model.mode);
   v[F.dreq] = c.dreq;
   v[F.slim] = backendLimit(rt, be.model);
   const w = backendWeights(be);

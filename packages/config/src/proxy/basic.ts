@@ -186,21 +186,21 @@ function errorfile(ctx: LineCtx, s: SectionState): void {
 }
 
 export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
-  /** `mode http` (tcp is refused; `health` answers "OK"). */
+  /** `mode http|tcp` (`health`, removed from HAProxy, is refused). */
   mode: {
     caps: ALL,
     fn: (ctx, s) => {
-      const m = need(ctx, 1, "'http'");
+      const m = need(ctx, 1, "'http' or 'tcp'");
       if (m === undefined || !noExtra(ctx, 2)) return;
       if (m === 'http') s.model.mode = 'http';
-      else if (m === 'tcp') err(ctx, 'CFG_UNSUPPORTED', 'mode tcp is not supported yet (Switchyard is an HTTP proxy)');
+      else if (m === 'tcp') s.model.mode = 'tcp';
       else if (m === 'health')
         err(
           ctx,
           'CFG_UNSUPPORTED',
           "mode health is not supported (it was removed in HAProxy 2.4); use 'monitor-uri' in an http frontend",
         );
-      else err(ctx, 'CFG_BAD_VALUE', `unknown mode '${m}' (expected http)${didYouMean(m, ['http', 'tcp'])}`);
+      else err(ctx, 'CFG_BAD_VALUE', `unknown mode '${m}' (expected http or tcp)${didYouMean(m, ['http', 'tcp'])}`);
     },
   },
   /** Maximum concurrent client connections of a frontend. */

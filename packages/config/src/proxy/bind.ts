@@ -9,7 +9,7 @@ import { parseIntRange } from '../units.ts';
 /** Options taking a value, kept in `options`. */
 const VALUED = new Set(['name', 'maxconn', 'mode', 'id', 'backlog', 'nice', 'strict-sni-default']);
 /** Flags kept in `options`. */
-const FLAGS = new Set(['v4v6', 'v6only', 'strict-sni']);
+const FLAGS = new Set(['v4v6', 'v6only', 'strict-sni', 'accept-proxy']);
 /** Tuning Switchyard leaves to the OS/Node: accepted with a warning. */
 const IGNORED_FLAGS = new Set([
   'defer-accept',
@@ -43,7 +43,6 @@ const IGNORED_VALUED = new Set([
 ]);
 /** Options that change security or protocol semantics: refused rather than ignored. */
 const UNSUPPORTED: Record<string, string> = {
-  'accept-proxy': "'accept-proxy' (PROXY protocol) is not supported yet",
   'accept-netscaler-cip': "'accept-netscaler-cip' is not supported",
   transparent: "'transparent' binding is not supported",
   interface: "'interface' is not supported; bind to the interface's address instead",

@@ -9,6 +9,7 @@ import { parseOption } from './options.ts';
 import { parseDefaultServer, parseServer } from './server.ts';
 import { STATS_KEYWORDS } from './stats.ts';
 import { STICK_KEYWORDS } from './stick.ts';
+import { TCP_RULE_KEYWORDS } from './tcp-rules.ts';
 import { ALL, BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
@@ -17,6 +18,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   ...HTTP_RULE_KEYWORDS,
   ...STATS_KEYWORDS,
   ...STICK_KEYWORDS,
+  ...TCP_RULE_KEYWORDS,
   /** `option NAME` / `no option NAME` (caps checked per option). */
   option: { caps: ALL, fn: parseOption },
   /** Listening address(es) of a frontend or listen. */
@@ -48,11 +50,8 @@ const IGNORED: Record<string, string> = {
 
 /** Keywords Switchyard refuses, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
-  'tcp-request': "'tcp-request' rules are not supported; use 'http-request' rules",
-  'tcp-response': "'tcp-response' rules are not supported",
   'tcp-check': "'tcp-check' is not supported; use 'option httpchk' and 'http-check'",
   'http-after-response': "'http-after-response' is not supported; use 'http-response'",
-  'use-server': "'use-server' is not supported",
   'server-template': "'server-template' is not supported; list the servers explicitly",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",

@@ -15,6 +15,7 @@ const BOOLEAN: Record<string, { key: BoolKey; caps: number }> = {
   dontlognull: { key: 'dontlognull', caps: FE | DEF },
   'dontlog-normal': { key: 'dontlogNormal', caps: FE | DEF },
   logasap: { key: 'logasap', caps: FE | DEF },
+  tcplog: { key: 'tcplog', caps: FE | DEF },
   allbackups: { key: 'allbackups', caps: BE | DEF },
   abortonclose: { key: 'abortonclose', caps: BE | DEF },
   'http-buffer-request': { key: 'httpBufferRequest', caps: FE | BE | DEF },
@@ -24,7 +25,6 @@ const BOOLEAN: Record<string, { key: BoolKey; caps: number }> = {
 
 /** Options that only tune transport details Switchyard leaves to Node: accepted with a warning. */
 const IGNORED: Record<string, string> = {
-  tcplog: "'option tcplog' ignored: HTTP proxies log with 'option httplog'",
   tcpka: "'option tcpka' ignored: Switchyard leaves TCP keep-alive to the OS",
   clitcpka: "'option clitcpka' ignored: Switchyard leaves TCP keep-alive to the OS",
   srvtcpka: "'option srvtcpka' ignored: Switchyard leaves TCP keep-alive to the OS",

@@ -48,6 +48,10 @@ export const SERVER_PARAMS: Record<string, Param> = {
   disabled: { flag: (p) => (p.disabled = true) },
   enabled: { flag: (p) => (p.disabled = false) },
   check: { flag: (p) => (p.check = true) },
+  'send-proxy': { flag: (p) => (p.sendProxy = 1) },
+  'send-proxy-v2': { flag: (p) => (p.sendProxy = 2) },
+  'no-send-proxy': { flag: (p) => delete p.sendProxy },
+  'no-send-proxy-v2': { flag: (p) => delete p.sendProxy },
   'no-check': { flag: (p) => (p.check = false) },
   inter: { apply: time((p, n) => (p.inter = n)) },
   fastinter: { apply: time((p, n) => (p.fastinter = n)) },
@@ -118,8 +122,6 @@ const IGNORED_FLAGS: Record<string, string> = {
 };
 /** Parameters that change behaviour Switchyard cannot provide: refused. */
 const UNSUPPORTED: Record<string, string> = {
-  'send-proxy': "'send-proxy' (PROXY protocol to servers) is not supported",
-  'send-proxy-v2': "'send-proxy-v2' (PROXY protocol to servers) is not supported",
   'send-proxy-v2-ssl': "'send-proxy-v2-ssl' is not supported",
   'check-send-proxy': "'check-send-proxy' is not supported",
   resolvers: "'resolvers' is not supported: host names are resolved by the system resolver when connecting",

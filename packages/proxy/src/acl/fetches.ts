@@ -8,9 +8,11 @@ import type { HttpTxn } from '../txn.ts';
 import { headerIp, strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
 import { parseIPv4 } from './ip.ts';
+import { PAYLOAD_FETCHES } from './payload-fetches.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
 
 const registry = new Map<string, FetchDef>();
+const HTTP_START = /^[A-Z]+ [^ \r\n]+ HTTP\/1\.[01]\r?\n/;
 
 /**
  * Adds a fetch keyword, e.g. `sc_http_req_rate` from packages/state. Call at import time,
@@ -335,7 +337,11 @@ const builtins: Array<[string[], FetchDef]> = [
   [['ssl_fc_sni'], simple('str', (t) => (t.ssl ? t.sni : undefined))],
   [['always_true'], simple('bool', () => true)],
   [['always_false'], simple('bool', () => false)],
-  [['req.proto_http'], simple('bool', () => true)],
+  // a tcp stream's buffered bytes are HTTP when they start with a request line (HAProxy's check)
+  [
+    ['req.proto_http', 'req_proto_http'],
+    simple('bool', (t) => (t.payload ? HTTP_START.test(t.payload.toString('latin1', 0, 1024)) : true)),
+  ],
   [['fe_name'], simple('str', (t) => t.frontend)],
   // before use_backend, the stream's backend is the frontend itself (as in HAProxy)
   [['be_name'], simple('str', (t) => t.backend ?? t.frontend)],
@@ -349,6 +355,6 @@ const builtins: Array<[string[], FetchDef]> = [
   [['bool'], constant('bool')],
 ];
 
-for (const [names, def] of builtins) for (const n of names) registerFetch(n, def);
+for (const [names, def] of [...builtins, ...PAYLOAD_FETCHES]) for (const n of names) registerFetch(n, def);
 
 export type { FetchContext };

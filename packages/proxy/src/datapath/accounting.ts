@@ -1,6 +1,6 @@
 /** Counters of a finished request (frontend, backend, server), as the stats and exporter read them. */
 import { type BackendCounters, type BaseCounters, countStatus } from '../runtime/counters.ts';
-import type { Stream } from './stream.ts';
+import type { StreamCore } from './stream-core.ts';
 
 function addTraffic(c: BaseCounters, status: number, bin: number, bout: number): void {
   c.bin += bin;
@@ -8,7 +8,7 @@ function addTraffic(c: BaseCounters, status: number, bin: number, bout: number):
   if (status) countStatus(c, status);
 }
 
-function addTimes(c: BackendCounters, s: Stream, now: number): void {
+function addTimes(c: BackendCounters, s: StreamCore, now: number): void {
   c.timeSamples++;
   c.ttimeSum += now - s.start;
   c.rtimeSum += s.tr;
@@ -17,7 +17,7 @@ function addTimes(c: BackendCounters, s: Stream, now: number): void {
 }
 
 /** Counts bytes, status and timers of `s`; the backend's current session ends here. */
-export function countFinished(s: Stream, now: number, bin: number, bout: number): void {
+export function countFinished(s: StreamCore, now: number, bin: number, bout: number): void {
   const status = s.status;
   addTraffic(s.fe.counters, status, bin, bout);
   const be = s.be;

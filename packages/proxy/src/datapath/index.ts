@@ -9,11 +9,12 @@ import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/requ
 import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import type { ServerStateEvent } from '../runtime/types.ts';
+import { socketAddresses } from './client-address.ts';
 import type { DatapathContext, RequestLogSink } from './context.ts';
 import { bindKey, ConnectionGate, Listener } from './listeners.ts';
 import { UpstreamPools } from './pools.ts';
 import { Queues } from './queue.ts';
-import { killServerStreams } from './stream.ts';
+import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
 
@@ -221,9 +222,10 @@ export class Datapath {
     if (fe.logTargets.length === 0 || !this.ctx.log) return;
     // `option dontlognull`: a connection that sent nothing (a probe that timed out) is not logged
     if (fe.dontlognull && s.bytesRead === 0) return;
+    const a = socketAddresses(s);
     const f: RequestLogFields = {
-      clientIp: s.remoteAddress ?? '',
-      clientPort: s.remotePort ?? 0,
+      clientIp: a.src,
+      clientPort: a.srcPort,
       start: Date.now(),
       frontend: fe.name,
       backend: fe.name,

@@ -8,12 +8,18 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
+import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
+import { type HttpTxn, makeTxn } from '../txn.ts';
+import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
 import { connOf, FrontConn, type FrontOwner, type FrontRequest, type FrontResponse } from './front.ts';
+import type { ProxiedAddresses } from './proxy-protocol.ts';
 import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
+import { runTcpRules } from './tcp-rules.ts';
+import { TcpStream } from './tcp-stream.ts';
 
 /** A bound address and the frontend it currently serves (swapped on reload). */
 export class Listener implements FrontOwner {
@@ -50,7 +56,8 @@ export class Listener implements FrontOwner {
       const server = createTlsServer({
         key: tls.defaultOptions.key,
         cert: tls.defaultOptions.cert,
-        ALPNProtocols: tls.alpn?.filter((p) => p === 'http/1.1') ?? undefined,
+        // a tcp frontend offers its whole `alpn` list (the protocol is the server's business)
+        ALPNProtocols: (fe.mode === 'tcp' ? tls.alpn : tls.alpn?.filter((p) => p === 'http/1.1')) ?? undefined,
         SNICallback: (name, cb) => cb(null, this.tls ? contextForName(this.tls, name) : undefined),
         // the handshake must finish within `timeout client` (node's default otherwise)
         handshakeTimeout: fe.timeouts.client || 120000,
@@ -181,15 +188,65 @@ export class Listener implements FrontOwner {
   admitted(s: Socket): void {
     (s as SlotSocket)[SLOT] = this.open.length;
     this.open.push(s as SlotSocket);
-    if (this.tlsServer) this.tlsServer.emit('connection', s);
-    else this.serve(s);
-    s.resume();
+    const fe = this.fe;
+    let expectProxy = this.bind.options['accept-proxy'] === true;
+    if (fe.tcpConnection.length > 0) {
+      // tcp-request connection: on the socket's own addresses, before any byte is read
+      const txn = connectionTxn(fe, socketAddresses(s));
+      const state = { next: 0, expectProxy: false };
+      if (runTcpRules(fe.tcpConnection, txn, this.ctx.hooks, fe.name, state, true) === 'reject') {
+        // as HAProxy: counted (dcon), not logged
+        fe.counters.dcon++;
+        s.destroy();
+        return;
+      }
+      expectProxy ||= state.expectProxy;
+      if (txn.tracked) s.once('close', () => this.ctx.hooks.requestEnded?.(txn, fe, 0));
+    }
+    if (expectProxy) {
+      readProxyHeader(s, this.clientMs, (err, addrs, rest) => {
+        if (err !== undefined) this.badProxyHeader(s, err);
+        else this.accepted(s, addrs as ProxiedAddresses, rest as Buffer);
+      });
+      return;
+    }
+    this.accepted(s, undefined, EMPTY);
   }
 
-  private serve(s: Socket): void {
-    // plain TCP sockets read into reused buffers (front.ts useReadBuffers); TLS ones as they are
-    new FrontConn(s, this, this.tlsServer === undefined);
+  /** After connection rules and the PROXY header: TLS, then the frontend's mode. */
+  private accepted(s: Socket, addrs: ProxiedAddresses | undefined, rest: Buffer): void {
+    if (addrs && !addrs.local) (s as ProxiedSocket)[PROXIED] = addrs;
+    if (this.tlsServer) {
+      if (rest.length > 0) s.unshift(rest);
+      this.tlsServer.emit('connection', s);
+      s.resume();
+      return;
+    }
+    this.serve(s, rest);
+    if (this.fe.mode === 'http') s.resume();
+  }
+
+  private serve(s: Socket, rest: Buffer = EMPTY): void {
+    if (this.fe.mode === 'tcp') {
+      new TcpStream(this.ctx, this.fe, s, socketAddresses(s), rest).run();
+      return;
+    }
+    // plain TCP sockets read into reused buffers (front.ts useReadBuffers); TLS ones and those
+    // whose first bytes were read for a PROXY header as they are
+    const conn = new FrontConn(s, this, this.tlsServer === undefined);
     if (this.clientMs > 0) s.setTimeout(this.clientMs);
+    if (rest.length > 0) conn.onData(rest);
+  }
+
+  /** A connection whose PROXY header is missing or malformed: closed, counted and logged. */
+  private badProxyHeader(s: Socket, reason: string): void {
+    const fe = this.fe;
+    fe.counters.ereq++;
+    s.destroy();
+    if (fe.logTargets.length === 0 || !this.ctx.log) return;
+    const a = socketAddresses(s);
+    const line = `${a.src}:${a.srcPort} [${httpLogDate(Date.now())}] ${fe.name}/${this.bind.options.name ?? bindIndex(fe, this.bind)}: ${reason}`;
+    this.ctx.log.send(fe.logTargets, 'info', line);
   }
 
   onRequest(req: FrontRequest, res: FrontResponse): void {
@@ -252,6 +309,29 @@ export function rawResponse(c: CannedResponse): Buffer {
   for (const [k, v] of c.headers) head += `${k}: ${v}\r\n`;
   head += 'connection: close\r\n\r\n';
   return Buffer.concat([Buffer.from(head, 'latin1'), c.body]);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Position of `bind` among its frontend's binds, from 1 (HAProxy's listener id in messages). */
+function bindIndex(fe: FrontendPlan, bind: BindModel): number {
+  return fe.binds.indexOf(bind) + 1;
+}
+
+/** The view `tcp-request connection` rules get: addresses only. */
+function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses): HttpTxn {
+  return makeTxn({
+    method: '',
+    url: '/',
+    httpVersion: '',
+    rawHeaders: [],
+    srcIp: a.src,
+    srcPort: a.srcPort,
+    dstIp: a.dst,
+    dstPort: a.dstPort,
+    ssl: false,
+    frontend: fe.name,
+  });
 }
 
 /** A socket's position in its listener's list of open connections. */

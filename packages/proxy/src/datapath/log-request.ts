@@ -7,31 +7,36 @@ import {
   type RequestLogFields,
 } from '../log/request-line.ts';
 import type { Stream } from './stream.ts';
+import type { StreamCore } from './stream-core.ts';
 
-/** Formats and queues the log line of a finished request. */
-export function logRequest(s: Stream, now: number, bytes: number): void {
+/**
+ * The log fields of a finished stream, HTTP or tcp. `tR`: ms spent receiving the request head
+ * (-1 for tcp); `gone`: 1 when the client connection was already released (HAProxy logs before
+ * releasing it, so it still counts in actconn/feconn).
+ */
+export function streamLogFields(s: StreamCore, now: number, bytes: number, tR: number, gone: number): RequestLogFields {
   const fe = s.fe;
-  if (fe.dontlogNormal && s.termState === '----' && s.retries === 0 && s.status < 500) return;
   const be = s.be;
   const server = s.server;
   const txn = s.txn;
-  const f: RequestLogFields = {
+  const head = Math.max(tR, 0);
+  return {
     clientIp: txn.srcIp,
     clientPort: txn.srcPort,
-    start: s.start - s.req.headMs,
+    start: s.start - head,
     frontend: txn.ssl ? `${fe.name}~` : fe.name,
     backend: be ? be.name : fe.name,
     server: server ? server.name : '<NOSRV>',
-    tR: s.req.headMs,
+    tR,
     tw: s.tw,
     tc: s.tw < 0 ? -1 : s.tc,
     tr: s.tr,
-    ta: now - s.start + s.req.headMs,
+    ta: now - s.start + head,
     status: s.status || -1,
     bytes,
     termState: s.termState,
-    actconn: s.ctx.actconn,
-    feconn: fe.conns,
+    actconn: s.ctx.actconn + gone,
+    feconn: fe.conns + gone,
     beconn: be ? be.conns : 0,
     srvconn: server ? server.cur : 0,
     retries: s.retries,
@@ -42,6 +47,14 @@ export function logRequest(s: Stream, now: number, bytes: number): void {
     uri: txn.url,
     httpVersion: txn.httpVersion,
   };
+}
+
+/** Formats and queues the log line of a finished request. */
+export function logRequest(s: Stream, now: number, bytes: number): void {
+  const fe = s.fe;
+  if (fe.dontlogNormal && s.termState === '----' && s.retries === 0 && s.status < 500) return;
+  const txn = s.txn;
+  const f = streamLogFields(s, now, bytes, s.req.headMs, 0);
   const line = s.ctx.jsonLog
     ? formatJsonLog(f)
     : fe.logFormat

@@ -1,5 +1,6 @@
 /**
- * One client request through the proxy, in pingora's phases: request_filter (http-request rules,
+ * One HTTP request through the proxy (the HTTP side of a stream; stream-core.ts holds what it
+ * shares with tcp sessions), in pingora's phases: request_filter (http-request rules,
  * redirects, stats, services), upstream_peer (backend, persistence, balancer, queue),
  * upstream_request_filter (headers), response_filter (http-response rules, hooks),
  * fail_to_connect (retries, redispatch) and logging. The Stream is its own upstream dispatch
@@ -8,18 +9,20 @@
 import type { Socket } from 'node:net';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
-import { type HttpTxn, makeTxn } from '../txn.ts';
+import type { ServerState } from '../runtime/server-state.ts';
+import { makeTxn } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
+import { socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
-import type { Queued } from './queue.ts';
 import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
 import { applyResponseRules } from './response-filter.ts';
+import { StreamCore } from './stream-core.ts';
+import { runTcpRules } from './tcp-rules.ts';
 import { joinTunnel } from './tunnel.ts';
 import { invalidRequestReason } from './validate.ts';
 
@@ -36,27 +39,9 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-export class Stream implements Queued {
-  readonly ctx: DatapathContext;
-  readonly fe: FrontendPlan;
+export class Stream extends StreamCore {
   readonly req: FrontRequest;
   readonly res: FrontResponse;
-  txn!: HttpTxn;
-  be?: BackendPlan;
-  server?: ServerState;
-  /** Timers (epoch ms): request start, queue entry, connect start, response headers. */
-  readonly start: number;
-  tQueue = -1;
-  tConnect = -1;
-  tw = -1;
-  tc = -1;
-  tr = -1;
-  status = 0;
-  termState = '----';
-  retries = 0;
-  redispatched = false;
-  phase: Phase = Phase.Request;
-  done = false;
   /** Upstream request was handed a connection (onConnect): not a connect failure. */
   private connected = false;
   private abortUpstream?: (err: Error) => void;
@@ -64,12 +49,6 @@ export class Stream implements Queued {
   private upstreamCut = false;
   private resume?: () => void;
   private body?: BodyStream;
-  private queueTimer?: NodeJS.Timeout;
-  private retryTimer?: NodeJS.Timeout;
-  /** This request holds one of its server's connection slots (server.cur). */
-  holdsSlot = false;
-  /** Position in its server's list of attached streams (-1: none). */
-  slotIndex = -1;
   private readonly bytesIn0: number;
   private readonly bytesOut0: number;
   private clientGone = false;
@@ -81,11 +60,9 @@ export class Stream implements Queued {
   private killedTerm?: string;
 
   constructor(ctx: DatapathContext, fe: FrontendPlan, req: FrontRequest, res: FrontResponse) {
-    this.ctx = ctx;
-    this.fe = fe;
+    super(ctx, fe);
     this.req = req;
     this.res = res;
-    this.start = Date.now();
     // Request bytes arrive before the request is handed to us (often the whole request in one
     // read), so the count starts where the previous request on this connection ended.
     const sock = req.socket as CountedSocket;
@@ -102,15 +79,16 @@ export class Stream implements Queued {
     const fe = this.fe;
     const sock = req.socket;
     fe.counters.reqTot++;
+    const addrs = socketAddresses(sock);
     this.txn = makeTxn({
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       httpVersion: req.httpVersion,
       rawHeaders: req.rawHeaders,
-      srcIp: sock.remoteAddress ?? '',
-      srcPort: sock.remotePort ?? 0,
-      dstIp: sock.localAddress ?? '',
-      dstPort: sock.localPort ?? 0,
+      srcIp: addrs.src,
+      srcPort: addrs.srcPort,
+      dstIp: addrs.dst,
+      dstPort: addrs.dstPort,
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
       sni: (sock as { servername?: string | false }).servername || undefined,
       frontend: fe.name,
@@ -121,6 +99,7 @@ export class Stream implements Queued {
       this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
       return;
     }
+    if (fe.tcpContent.length > 0 && !this.tcpContentAccepts(fe)) return;
     if (fe.monitorUri !== undefined && this.txn.path === fe.monitorUri) {
       this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
       return;
@@ -157,6 +136,7 @@ export class Stream implements Queued {
     countSessionStart(be.counters, this.start);
     be.counters.reqTot++;
     if (be.model !== fe.model) {
+      if (be.tcpContent.length > 0 && !this.tcpContentAccepts(be)) return;
       if (!requestFilter(this, be)) return;
       if (be.model.stats?.enabled && isStatsRequest(this.txn, be.model.stats.uri)) {
         serveStats(this, be.model.stats);
@@ -164,6 +144,20 @@ export class Stream implements Queued {
       }
     }
     this.upstreamPeer();
+  }
+
+  /**
+   * `tcp-request content` rules of an HTTP proxy, run for each request before the http-request
+   * rules (as HAProxy does); a reject closes the connection without a response.
+   */
+  private tcpContentAccepts(p: FrontendPlan | BackendPlan): boolean {
+    const state = { next: 0, expectProxy: false };
+    if (runTcpRules(p.tcpContent, this.txn, this.ctx.hooks, p.name, state, true) !== 'reject') return true;
+    p.counters.dreq++;
+    this.termState = 'PR--';
+    this.res.destroy();
+    this.finish();
+    return false;
   }
 
   /** A service owns the response: account and log when it is done. */
@@ -174,84 +168,19 @@ export class Stream implements Queued {
     });
   }
 
-  // ---- upstream_peer --------------------------------------------------------------------
-
-  private upstreamPeer(): void {
-    const be = this.be as BackendPlan;
-    const hooks = this.ctx.hooks;
-    let server = hooks.persistentServer?.(this.txn, be);
-    if (!server) {
-      server = be.selector.pick(this.txn) ?? undefined;
-      if (server) {
-        be.counters.lbtot++;
-        server.counters.lbtot++;
-      }
-    }
-    if (!server) {
-      if (anyUsable(be)) {
-        this.enqueue(undefined);
-        return;
-      }
-      this.respond(be.errorPages.get(503) as CannedResponse, 'SC', false);
-      return;
-    }
-    hooks.serverChosen?.(this.txn, be, server);
-    this.assign(server);
-  }
-
-  private assign(server: ServerState): void {
-    if (server.maxconn && server.cur >= server.maxconn) {
-      this.enqueue(server);
-      return;
-    }
-    this.connect(server);
-  }
-
-  private enqueue(server: ServerState | undefined): void {
-    const be = this.be as BackendPlan;
-    this.phase = Phase.Queue;
-    this.tQueue = Date.now();
-    this.server = server;
-    if (server) this.ctx.queues.onServer(this, server, be);
-    else this.ctx.queues.onBackend(this, be);
-    const t = be.timeouts.queue ?? be.timeouts.connect;
-    if (t) this.queueTimer = setTimeout(this.onQueueTimeout, t);
-  }
-
-  private readonly onQueueTimeout = (): void => {
-    const be = this.be as BackendPlan;
-    if (!this.ctx.queues.remove(this, this.server, be)) return;
-    this.tw = Date.now() - this.tQueue;
-    this.respond(be.errorPages.get(503) as CannedResponse, 'sQ', false);
-  };
-
-  /** Queued: a slot of `server` is ours now. */
-  dequeued(server: ServerState): void {
-    if (this.queueTimer) clearTimeout(this.queueTimer);
-    this.queueTimer = undefined;
-    this.tw = Date.now() - this.tQueue;
-    if (this.done) {
-      // ended meanwhile (client gone, timeout): the slot goes to the next waiting request
-      this.ctx.queues.release(server, this.be as BackendPlan);
-      return;
-    }
-    this.connect(server);
-  }
-
   // ---- upstream_request_filter + dispatch -----------------------------------------------
 
-  private connect(server: ServerState): void {
+  protected noServer(term: 'SC' | 'sQ'): void {
+    this.respond((this.be as BackendPlan).errorPages.get(503) as CannedResponse, term, false);
+  }
+
+  protected sentToServer(): boolean {
+    return this.body?.started === true;
+  }
+
+  protected connect(server: ServerState): void {
     const be = this.be as BackendPlan;
     const fe = this.fe;
-    if (this.tw < 0) this.tw = 0;
-    this.server = server;
-    if (!this.holdsSlot) {
-      this.holdsSlot = true;
-      attach(server, this);
-      server.cur++;
-      countSessionStart(server.counters, Date.now());
-      server.counters.reqTot++;
-    }
     this.phase = Phase.Connect;
     this.connected = false;
     this.tConnect = Date.now();
@@ -487,42 +416,6 @@ export class Stream implements Queued {
     this.respond(this.be?.errorPages.get(502) as CannedResponse, `${code}H`, false);
   }
 
-  // ---- fail_to_connect ------------------------------------------------------------------
-
-  /** Retries on the same server, or another when redispatch allows; false when out of retries. */
-  private retry(delayMs: number): boolean {
-    const be = this.be as BackendPlan;
-    if (this.retries >= be.retries || this.body?.started) return false;
-    this.retries++;
-    be.counters.wretr++;
-    const failed = this.server as ServerState;
-    failed.counters.wretr++;
-    this.releaseSlot();
-    const rd = be.redispatch;
-    // HAProxy: -1 (default of `option redispatch`) redispatches on the last retry; N every Nth.
-    const redispatchNow = rd !== undefined && (rd < 0 ? this.retries === be.retries : this.retries % rd === 0);
-    let next: ServerState | undefined = failed;
-    if (redispatchNow) {
-      const other = be.selector.pick(this.txn, failed);
-      if (other && other !== failed) {
-        next = other;
-        this.redispatched = true;
-        be.counters.wredis++;
-        failed.counters.wredis++;
-      }
-    } else if (!isUsable(failed) && failed.admin === 'MAINT') next = undefined;
-    if (!next) return false;
-    if (delayMs <= 0) this.assign(next);
-    else {
-      const server = next;
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        if (!this.done) this.assign(server);
-      }, delayMs);
-    }
-    return true;
-  }
-
   // ---- responses, end, logging -----------------------------------------------------------
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */
@@ -630,22 +523,8 @@ export class Stream implements Queued {
     this.respond(this.fe.errorPages.get(500) as CannedResponse, 'IR', true);
   }
 
-  private releaseSlot(): void {
-    if (!this.holdsSlot) return;
-    this.holdsSlot = false;
-    const server = this.server as ServerState;
-    detach(server, this);
-    server.cur--;
-    server.counters.scur--;
-    this.ctx.queues.release(server, this.be as BackendPlan);
-  }
-
   private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    if (this.queueTimer) clearTimeout(this.queueTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.phase === Phase.Queue && this.be) this.ctx.queues.remove(this, this.server, this.be);
+    if (!this.markDone()) return;
     this.res.off('drain', onResponseDrain);
     const now = Date.now();
     const fe = this.fe;
@@ -667,45 +546,6 @@ export class Stream implements Queued {
   }
 }
 
-/**
- * Streams holding a connection slot of each server (what `shutdown-sessions` ends), as an array
- * with swap-remove. A long-lived Set with an add and a delete per request measured far worse
- * here: scavenges 0.9 -> 4.8 ms and 25x more mark-compacts under load (p99 about 3x), for a
- * reason inside V8 not pinned down; the array shows none of it.
- */
-const attached = new WeakMap<ServerState, Stream[]>();
-
-function attach(server: ServerState, st: Stream): void {
-  let list = attached.get(server);
-  if (!list) {
-    list = [];
-    attached.set(server, list);
-  }
-  st.slotIndex = list.length;
-  list.push(st);
-}
-
-function detach(server: ServerState, st: Stream): void {
-  const list = attached.get(server);
-  const i = st.slotIndex;
-  st.slotIndex = -1;
-  if (!list || i < 0 || list[i] !== st) return;
-  const last = list.pop() as Stream;
-  if (last !== st) {
-    list[i] = last;
-    last.slotIndex = i;
-  }
-}
-
-/** Ends every stream attached to `server` (see Stream.kill); returns how many. */
-export function killServerStreams(server: ServerState, code: 'D' | 'U'): number {
-  const list = attached.get(server);
-  if (!list || list.length === 0) return 0;
-  const all = list.slice();
-  for (const st of all) st.kill(code);
-  return all.length;
-}
-
 const STREAM = Symbol('switchyard.stream');
 /** The request in progress on a client connection (for `timeout client`), cleared when it ends. */
 export const SOCKET_STREAM = Symbol('switchyard.socketStream');
@@ -722,10 +562,4 @@ function onResponseClose(this: StreamResponse): void {
 
 function onResponseDrain(this: StreamResponse): void {
   this[STREAM]?.drained();
-}
-
-function anyUsable(be: BackendPlan): boolean {
-  const s = be.servers;
-  for (let i = 0; i < s.length; i++) if (isUsable(s[i])) return true;
-  return false;
 }

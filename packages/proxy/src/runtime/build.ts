@@ -6,8 +6,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
-import type { ConfigModel, Diagnostic, ForwardForModel, ProxyModel, ServerModel, SourceLoc } from '@switchyard/config';
-import { compileAcls, compileCondition, compileLogFormat, type RulePhase } from '../acl/index.ts';
+import type {
+  ConfigModel,
+  Diagnostic,
+  ForwardForModel,
+  ProxyModel,
+  ServerModel,
+  SourceLoc,
+  TcpRuleModel,
+} from '@switchyard/config';
+import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
 import { createSelector } from '../selection/index.ts';
@@ -22,11 +30,13 @@ import type {
   CompiledRequestRule,
   CompiledResponseRule,
   CompiledRuntime,
+  CompiledTcpRule,
   FrontendPlan,
   ProxyBehaviour,
   TlsPlan,
   ValueFn,
 } from './plan.ts';
+import { TCP_RULE_INDEX } from './plan.ts';
 import { compileRedirect, compileRequestRule, compileResponseRule } from './rules.ts';
 import { newServerState, type ServerState } from './server-state.ts';
 import { loadTls } from './tls.ts';
@@ -96,6 +106,10 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       ...behaviour,
       retries: p.retries,
       redispatch: redispatch ? (redispatch.interval === 0 ? undefined : redispatch.interval) : undefined,
+      useServers: p.useServers.flatMap((u) => {
+        const server = serversByName.get(u.server);
+        return server ? [{ server, cond: ctx.cond(u.cond) }] : [];
+      }),
       conns: 0,
     } satisfies BackendPlan;
     // The selector reads the backend it balances, so it is attached once the backend exists.
@@ -153,6 +167,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       defaultBackend,
       stats: p.stats?.enabled ? p.stats : undefined,
       monitorUri: p.monitorUri,
+      tcpConnection: compileTcpRules(p.tcpRequestConnection, 'connection', ctx),
       conns: 0,
     });
   }
@@ -224,6 +239,10 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     if (c) responseRules.push(c);
   }
   return {
+    mode: p.mode,
+    tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
+    inspectDelay: p.inspectDelay ?? 0,
+    tcplog: p.options.tcplog,
     timeouts: p.timeouts,
     connMode: p.options.connMode,
     forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
@@ -237,6 +256,28 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     dontlogNormal: p.options.dontlogNormal,
     logFormat: p.logFormat ? compileLogLine(p.logFormat, p.loc, ctx.diags) : undefined,
   };
+}
+
+/** `tcp-request connection|content` rules. */
+function compileTcpRules(
+  rules: TcpRuleModel[],
+  kind: 'connection' | 'content',
+  ctx: CompileContext,
+): CompiledTcpRule[] {
+  const base = TCP_RULE_INDEX[kind];
+  return rules.flatMap((r, i): CompiledTcpRule[] => {
+    const cond = ctx.cond(r.cond);
+    switch (r.action) {
+      case 'track-sc':
+        return [{ action: 'track-sc', index: base + i, cond }];
+      case 'set-src': {
+        const value = compileFetch(r.expr, r.loc, ctx.diags);
+        return value ? [{ action: 'set-src', value, cond }] : [];
+      }
+      default:
+        return [{ action: r.action, cond }];
+    }
+  });
 }
 
 /** `option forwardfor [except NET] [header NAME] [if-none]`. */

@@ -40,6 +40,8 @@ export interface FrontendCounters extends BaseCounters {
   intercepted: number;
   /** Connections accepted (conn_tot). */
   connTot: number;
+  /** Connections refused by `tcp-request connection` rules (dcon). */
+  dcon: number;
 }
 
 export interface BackendCounters extends BaseCounters {
@@ -96,7 +98,7 @@ function base(): BaseCounters {
 }
 
 export function newFrontendCounters(): FrontendCounters {
-  return { ...base(), ereq: 0, intercepted: 0, connTot: 0 };
+  return { ...base(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0 };
 }
 
 export function newBackendCounters(): BackendCounters {

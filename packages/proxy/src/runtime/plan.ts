@@ -5,9 +5,10 @@
  */
 import type { SecureContext } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
-import type { CompiledCondition } from '../acl/types.ts';
+import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
+import type { ServerState } from './server-state.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from './types.ts';
 
 /** A log-format / header value compiled to a function of the transaction. */
@@ -51,6 +52,19 @@ export type CompiledResponseRule =
   | { action: 'deny'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition };
 
+/**
+ * A compiled `tcp-request connection|content` rule. `track-sc` rules
+ * reach the stick-table hooks with `index` (TCP_RULE_INDEX offsets keep them apart from the
+ * http-request rule indexes).
+ */
+export type CompiledTcpRule =
+  | { action: 'accept' | 'reject' | 'expect-proxy'; cond?: CompiledCondition }
+  | { action: 'track-sc'; index: number; cond?: CompiledCondition }
+  | { action: 'set-src'; value: FetchFn; cond?: CompiledCondition };
+
+/** Offsets of tcp rule indexes in the track-sc hook (`http-request` rules count from 0). */
+export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000 } as const;
+
 /** `option forwardfor` compiled: header name and the `except` network as a matcher. */
 export interface CompiledForwardFor {
   header: string;
@@ -61,6 +75,14 @@ export interface CompiledForwardFor {
 
 /** Per-proxy behaviour shared by the frontend and backend side. */
 export interface ProxyBehaviour {
+  /** `mode http` or `mode tcp`. */
+  mode: 'http' | 'tcp';
+  /** `tcp-request content` rules (frontend side, then backend side after the switch). */
+  tcpContent: CompiledTcpRule[];
+  /** `tcp-request inspect-delay` in ms (0: content rules decide on what is there at once). */
+  inspectDelay: number;
+  /** `option tcplog` (tcp proxies, and http ones whose `option httplog` fell back to it). */
+  tcplog: boolean;
   timeouts: Timeouts;
   connMode: 'keep-alive' | 'server-close' | 'close';
   forwardFor?: CompiledForwardFor;
@@ -93,6 +115,8 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
   defaultBackend?: BackendPlan;
   stats?: StatsModel;
   monitorUri?: string;
+  /** `tcp-request connection` rules, run on every accepted connection (both modes). */
+  tcpConnection: CompiledTcpRule[];
   /** Current connections on this frontend (feconn). */
   conns: number;
 }
@@ -101,6 +125,8 @@ export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
   retries: number;
   /** `option redispatch [N]`: redispatch every N retries (HAProxy default: on the last one, -1). */
   redispatch?: number;
+  /** `use-server` rules, before persistence and balancing. */
+  useServers: Array<{ server: ServerState; cond?: CompiledCondition }>;
   /** Current connections/requests in this backend (beconn). */
   conns: number;
 }

@@ -1,0 +1,157 @@
+/**
+ * `tcp-request connection|content|inspect-delay` and `use-server`, as HAProxy 2.6 (configuration.txt 4.2). Actions outside the list below are refused
+ * with a FILE:LINE message rather than accepted and ignored.
+ */
+import type { TcpRuleModel } from '../model.ts';
+import { configTime, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
+import { didYouMean } from '../suggest.ts';
+import { BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
+
+const CONNECTION_ACTIONS = ['accept', 'reject', 'expect-proxy', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
+const CONTENT_ACTIONS = ['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
+/** HAProxy actions Switchyard does not run yet: refused by name rather than reported as unknown. */
+const NOT_YET = new Set([
+  'capture',
+  'set-var',
+  'set-var-fmt',
+  'unset-var',
+  'sc-inc-gpc',
+  'sc-inc-gpc0',
+  'sc-inc-gpc1',
+  'sc-set-gpt0',
+  'set-dst',
+  'set-dst-port',
+  'set-src-port',
+  'set-mark',
+  'set-tos',
+  'set-nice',
+  'set-log-level',
+  'silent-drop',
+  'send-spoe-group',
+  'do-resolve',
+  'lua',
+  'switch-mode',
+  'use-service',
+  'close',
+  'set-priority-class',
+  'set-priority-offset',
+  'attach-srv',
+]);
+
+function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel | undefined {
+  const split = splitCondition(ctx, 2);
+  if (!split) return undefined;
+  const { words, cond } = split;
+  const action = words[0];
+  const loc = { ...ctx.loc };
+  if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'${what}' expects an action (${allowed.join(', ')})`);
+  if (!allowed.includes(action)) {
+    if (NOT_YET.has(action) || action.startsWith('lua.'))
+      return void err(ctx, 'CFG_UNSUPPORTED', `'${what} ${action}' is not supported yet`);
+    return void err(
+      ctx,
+      'CFG_UNKNOWN_KEYWORD',
+      `'${what}': unknown action '${action}' (expected ${allowed.join(', ')})${didYouMean(action, allowed)}`,
+    );
+  }
+  const extra = (n: number): boolean => {
+    if (words.length <= n) return true;
+    return err(
+      ctx,
+      'CFG_EXTRA_ARGS',
+      `'${what} ${action}': unexpected argument '${words[n]}' (missing 'if' or 'unless'?)`,
+    );
+  };
+  switch (action) {
+    case 'accept':
+    case 'reject':
+      return extra(1) ? { action, cond, loc } : undefined;
+    case 'expect-proxy':
+      if (words[1] !== 'layer4')
+        return void err(ctx, 'CFG_BAD_VALUE', `'${what} expect-proxy' expects 'layer4', got '${words[1] ?? ''}'`);
+      return extra(2) ? { action, cond, loc } : undefined;
+    case 'set-src':
+      if (!words[1]) return void err(ctx, 'CFG_MISSING_ARG', `'${what} set-src' expects an expression, e.g. src`);
+      return extra(2) ? { action, expr: words[1], cond, loc } : undefined;
+    default: {
+      // track-sc0..2 KEY [table NAME]
+      const key = words[1];
+      if (!key) return void err(ctx, 'CFG_MISSING_ARG', `'${what} ${action}' expects a key (fetch), e.g. src`);
+      let table: string | undefined;
+      if (words[2] !== undefined) {
+        if (words[2] !== 'table' || !words[3])
+          return void err(ctx, 'CFG_EXTRA_ARGS', `'${what} ${action}': expected 'table NAME' after the key`);
+        table = words[3];
+        if (!extra(4)) return undefined;
+      }
+      return { action: 'track-sc', slot: Number(action.slice(-1)), key, table, cond, loc };
+    }
+  }
+}
+
+function inspectDelay(ctx: LineCtx): number | undefined {
+  const v = ctx.args[2];
+  if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `'${ctx.args[0]} inspect-delay' expects a time`);
+  if (ctx.args.length > 3) return void err(ctx, 'CFG_EXTRA_ARGS', `unexpected argument '${ctx.args[3]}'`);
+  const n = configTime(ctx, v);
+  if (n instanceof Error) return void err(ctx, 'CFG_BAD_VALUE', `'${ctx.args[0]} inspect-delay': ${n.message}`);
+  return n;
+}
+
+export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
+  /** `tcp-request connection|content|inspect-delay ...`. */
+  'tcp-request': {
+    caps: FE | BE | DEF,
+    fn: (ctx, s: SectionState) => {
+      const sub = ctx.args[1];
+      const m = s.model;
+      switch (sub) {
+        case 'inspect-delay': {
+          const n = inspectDelay(ctx);
+          if (n !== undefined) m.inspectDelay = n;
+          return;
+        }
+        case 'connection': {
+          if (!checkCap(ctx, s, FE | DEF, 'tcp-request connection')) return;
+          const r = parseRule(ctx, 'tcp-request connection', CONNECTION_ACTIONS);
+          if (r) m.tcpRequestConnection.push(r);
+          return;
+        }
+        case 'content': {
+          const r = parseRule(ctx, 'tcp-request content', CONTENT_ACTIONS);
+          if (r) m.tcpRequestContent.push(r);
+          return;
+        }
+        case 'session':
+          return void err(ctx, 'CFG_UNSUPPORTED', "'tcp-request session' rules are not supported yet");
+      }
+      err(
+        ctx,
+        'CFG_UNKNOWN_KEYWORD',
+        `'tcp-request' expects 'connection', 'content' or 'inspect-delay', got '${sub ?? ''}'${didYouMean(sub ?? '', ['connection', 'content', 'inspect-delay', 'session'])}`,
+      );
+    },
+  },
+  /** `tcp-response content|inspect-delay ...`: not run yet, so refused rather than ignored. */
+  'tcp-response': {
+    caps: BE | DEF,
+    fn: (ctx) => void err(ctx, 'CFG_UNSUPPORTED', "'tcp-response' rules are not supported yet"),
+  },
+  /** `use-server NAME [if|unless COND]`. */
+  'use-server': {
+    caps: BE,
+    fn: (ctx, s) => {
+      const split = splitCondition(ctx, 1);
+      if (!split) return;
+      const [server, ...rest] = split.words;
+      if (!server) return void err(ctx, 'CFG_MISSING_ARG', "'use-server' expects a server name");
+      if (rest.length > 0)
+        return void err(
+          ctx,
+          'CFG_EXTRA_ARGS',
+          `'use-server': unexpected argument '${rest[0]}' (missing 'if' or 'unless'?)`,
+        );
+      s.model.useServers.push({ server, cond: split.cond, loc: { ...ctx.loc } });
+    },
+  },
+};

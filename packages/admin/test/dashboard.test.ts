@@ -277,3 +277,23 @@ test('a reload keeps the history of proxies and servers that still exist', async
   assert.deepEqual(api?.series[col('queue')], [null, 0]);
   assert.ok(!d.proxies.some((p) => p.name === 'stats'), 'the listen removed by the reload is gone');
 });
+
+test('mode tcp proxies chart sessions per second (no HTTP requests to count)', async () => {
+  const rt = buildRuntime([
+    proxyModel('frontend', 'db', 1, { mode: 'tcp', defaultBackend: 'pg' }),
+    proxyModel('backend', 'pg', 2, { mode: 'tcp', servers: [serverModel('p1', 1)] }),
+  ]);
+  const { rec } = recorder(rt);
+  await rec.tick(T0);
+  const fe = rt.frontends.get('db');
+  const be = rt.backends.get('pg');
+  assert.ok(fe && be);
+  fe.counters.stot += 7;
+  be.counters.stot += 7;
+  await rec.tick(T0 + 1000);
+  for (const p of rec.data(0).proxies) {
+    assert.equal(p.mode, 'tcp');
+    assert.deepEqual(p.series[col('req')], [null, 7], `${p.kind} ${p.name}`);
+    assert.deepEqual(p.series[col('p50')], [null, null]);
+  }
+});

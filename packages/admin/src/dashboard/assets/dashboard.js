@@ -140,7 +140,8 @@
       if (s.kind === 'frontend' && (metric === 'retry' || metric === 'queue')) continue;
       const f = el('div', { class: 'fig', 'data-metric': metric });
       const b = el('b', {}, '–');
-      f.append(b, el('span', {}, label));
+      // a tcp proxy counts sessions, not HTTP requests
+      f.append(b, el('span', {}, s.mode === 'tcp' && metric === 'req' ? 'sessions/s' : label));
       figs.append(f);
       figure[metric] = b;
     }
@@ -149,7 +150,9 @@
     const paths = [];
     const maxLabels = {};
     for (const c of CHARTS) {
-      const title = s.kind === 'frontend' && c.id === 'queue' ? 'Current sessions' : c.title;
+      let title = s.kind === 'frontend' && c.id === 'queue' ? 'Current sessions' : c.title;
+      if (s.mode === 'tcp' && c.id === 'rate') title = 'Sessions/s';
+      if (s.mode === 'tcp' && c.id === 'latency') title = 'Latency (ms, HTTP only)';
       let lines = s.kind === 'frontend' && c.id === 'errors' ? [['err', 'request errors']] : c.lines;
       const fig = el('figure', { class: 'chart', 'data-chart': c.id });
       if (s.kind === 'frontend' && c.id === 'queue') lines = [['queue', 'sessions']];

@@ -6,7 +6,7 @@
  * as served (json(), which yields to the event loop) the longest event-loop delay it caused.
  * Prints medians and p95.
  *
- *   node --expose-gc --import tsx bench/dashboard-cost.ts [--runs 200]
+ *   node --expose-gc --import tsx bench/dashboard-cost.ts [--runs 200] [--frontends 64] [--backends 64] [--servers 16]
  *
  * With --expose-gc the heap figures are taken after a full collection: the recorder's share is
  * the heap after 15 minutes of samples less the heap before the recorder was created.
@@ -18,15 +18,21 @@ import { LatencyHistograms } from '../packages/admin/src/metrics/latency.ts';
 import { buildRuntime, proxyModel, serverModel } from '../packages/admin/test/helpers/runtime.ts';
 
 const argv = process.argv.slice(2);
-const at = argv.indexOf('--runs');
-const RUNS = at >= 0 ? Number(argv[at + 1]) : 200;
-if (!Number.isInteger(RUNS) || RUNS < 1) {
-  process.stderr.write('--runs: a positive integer\n');
-  process.exit(2);
+/** `--NAME N`: a positive integer option (exit 2 with a message otherwise). */
+function opt(name: string, def: number): number {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name}: a positive integer, not '${argv[i + 1] ?? ''}'\n`);
+    process.exit(2);
+  }
+  return n;
 }
-const FRONTENDS = 64;
-const BACKENDS = 64;
-const SERVERS = 16;
+const RUNS = opt('runs', 200);
+const FRONTENDS = opt('frontends', 64);
+const BACKENDS = opt('backends', 64);
+const SERVERS = opt('servers', 16);
 
 const proxies = [];
 for (let f = 0; f < FRONTENDS; f++) proxies.push(proxyModel('frontend', `fe${f}`, f + 1));

@@ -135,6 +135,47 @@ function parseExposition(text: string): Map<string, Array<Record<string, string>
   return out;
 }
 
+test('the dashboard imports cleanly: unique ids and refIds, panels on the 24-column grid without overlap, one data source variable', () => {
+  const d = dashboard as unknown as {
+    uid: string;
+    schemaVersion: number;
+    panels: Array<{
+      id: number;
+      type: string;
+      gridPos: { x: number; y: number; w: number; h: number };
+      datasource?: { uid: string };
+      targets?: Array<{ refId: string; datasource?: { uid: string } }>;
+    }>;
+  };
+  assert.equal(d.uid, 'switchyard-haproxy');
+  assert.ok(d.schemaVersion >= 30);
+  /** Grafana's reference to the `datasource` variable. */
+  const DS_VAR = ['$', '{datasource}'].join('');
+  const ids = new Set<number>();
+  const cells = new Set<string>();
+  for (const p of d.panels) {
+    assert.ok(!ids.has(p.id), `duplicate panel id ${p.id}`);
+    ids.add(p.id);
+    const { x, y, w, h } = p.gridPos;
+    assert.ok(x >= 0 && w > 0 && x + w <= 24 && h > 0, `panel ${p.id} gridPos ${JSON.stringify(p.gridPos)}`);
+    for (let i = x; i < x + w; i++)
+      for (let j = y; j < y + h; j++) {
+        assert.ok(!cells.has(`${i},${j}`), `panel ${p.id} overlaps another at ${i},${j}`);
+        cells.add(`${i},${j}`);
+      }
+    if (p.type === 'row') continue;
+    assert.equal(p.datasource?.uid, DS_VAR, `panel ${p.id} data source`);
+    const refs = (p.targets ?? []).map((t) => t.refId);
+    assert.ok(refs.length > 0 && new Set(refs).size === refs.length, `panel ${p.id} refIds ${refs}`);
+    for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, DS_VAR);
+  }
+  const dsVars = dashboard.templating.list.filter((v) => v.type === 'datasource');
+  assert.deepEqual(
+    dsVars.map((v) => [v.name, v.query]),
+    [['datasource', 'prometheus']],
+  );
+});
+
 test('the dashboard queries only haproxy_* and switchyard_* metrics', () => {
   const all = expressions();
   assert.ok(all.length >= 30, `${all.length} expressions`);

@@ -46,6 +46,7 @@ describe('live dashboard in headless Chromium', { skip }, () => {
   let s2: Upstream;
   let s3: Upstream;
   let proxy: ProxyProcess;
+  let cfg = '';
   let browser: Browser;
   let page: Page;
   let web = 0;
@@ -59,7 +60,7 @@ describe('live dashboard in headless Chromium', { skip }, () => {
     s2 = await slowish('s2');
     s3 = await slowish('s3');
     [web, stats] = [await freePort(), await freePort()];
-    const cfg = writeFile(
+    cfg = writeFile(
       tmp.dir,
       'dash.cfg',
       `global
@@ -244,5 +245,29 @@ listen stats
     await page.waitForSelector('#status:not([hidden])', { timeout: 10_000 });
     assert.match((await page.textContent('#status')) ?? '', /No data from the proxy .*retrying every second/);
     assert.ok(await page.isVisible(`${card('backend', 'app')} .srv[data-server="s1"][data-state="DOWN"]`));
+  });
+
+  test('a new process on the same listener: the page starts over with its data', async () => {
+    const before = Number(await page.getAttribute('body', 'data-samples'));
+    assert.ok(before >= 10, `${before} samples before the restart`);
+    proxy = await startProxy(['-f', cfg]);
+    await page.waitForSelector('#status[hidden]', { state: 'attached', timeout: 15_000 });
+    // the new process's history only (a few samples), not the old one's merged with it
+    await until(
+      async () => {
+        const n = Number(await page.getAttribute('body', 'data-samples'));
+        return n >= 1 && n < before;
+      },
+      10_000,
+      'the new process samples',
+    );
+    // s1 is still gone: the new process's checks take it DOWN again
+    const row = `${card('backend', 'app')} .srv[data-server="s1"]`;
+    await page.waitForSelector(`${row}[data-state="DOWN"]`, { timeout: 20_000 });
+    assert.match(
+      (await page.getAttribute(`${row} .band[data-state="DOWN"]`, 'data-reason')) ?? '',
+      /Connection refused/,
+    );
+    assert.equal(await page.$$eval(`${card('backend', 'app')} .srv[data-server="s2"] .band`, (bs) => bs.length), 1);
   });
 });

@@ -66,6 +66,8 @@ export interface DashboardData {
   omitted: { proxies: number; servers: number };
   /** Under --workers: samples are taken while the page is watched (see the README). */
   sampling: 'always' | 'while-watched';
+  /** The process answering: a page that sees it change (restart, another worker) starts over. */
+  pid: number;
 }
 
 /** Three significant decimals are plenty for a chart and keep the JSON short. */
@@ -253,6 +255,7 @@ export class DashboardRecorder {
       vrrp: [...rt.vrrp].map(([instance, state]) => ({ instance, state, since: this.vrrpSince.get(instance) })),
       omitted: { proxies: ring.omitted, servers: timelines.omitted },
       sampling: this.src.nodeView ? 'while-watched' : 'always',
+      pid: process.pid,
     };
     return { head, entries };
   }

@@ -356,18 +356,30 @@
   async function poll() {
     const since = store.times.length ? store.times[store.times.length - 1] : 0;
     const started = Date.now();
+    let wait = 1000;
     try {
       const r = await fetch(`${config.data};since=${since}`, { cache: 'no-store', credentials: 'same-origin' });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      merge(await r.json());
-      render();
+      const d = await r.json();
+      if (store.pid !== undefined && d.pid !== store.pid) {
+        // another process answered (a restart, or another --workers worker): its samples are
+        // its own, so start over with everything it has
+        store.times = [];
+        store.proxies.clear();
+        store.pid = undefined;
+        wait = 0;
+      } else {
+        store.pid = d.pid;
+        merge(d);
+        render();
+      }
       status.textContent = '';
       status.hidden = true;
     } catch (e) {
       status.textContent = `No data from the proxy (${e.message}); retrying every second.`;
       status.hidden = false;
     }
-    setTimeout(poll, Math.max(100, 1000 - (Date.now() - started)));
+    setTimeout(poll, wait && Math.max(100, wait - (Date.now() - started)));
   }
 
   // hover text of the timeline bands

@@ -28,6 +28,7 @@ export function renderDashboardPage(o: DashboardPageOptions): string {
   const title = `Switchyard dashboard${o.node ? ` - ${o.node}` : ''}`;
   const states = ['UP', 'DOWN', 'MAINT', 'DRAIN', 'NOLB']
     .map((s) => `<span><i data-state="${s}"></i>${s}</span>`)
+    .concat('<span><i class="no-data"></i>not recorded</span>')
     .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

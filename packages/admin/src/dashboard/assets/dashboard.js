@@ -162,7 +162,12 @@
       });
       const max = el('span', { class: 'max' }, '');
       maxLabels[c.id] = max;
-      const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
+      const svg = svgEl('svg', {
+        viewBox: `0 0 ${W} ${H}`,
+        preserveAspectRatio: 'none',
+        role: 'img',
+        'aria-label': `${s.kind} ${s.name}: ${title}`,
+      });
       svg.append(svgEl('line', { class: 'grid', x1: 0, x2: W, y1: H / 2, y2: H / 2 }));
       lines.forEach(([metric], i) => {
         const p = svgEl('path', { class: `line k${i}`, 'data-series': metric, d: '' });

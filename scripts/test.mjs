@@ -1,31 +1,25 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under packages/*/test and test/ with node:test through tsx.
 // Node 20's `node --test` takes no globs, so the file list is built here.
+// Test code that reads a path outside the repository is refused first (scripts/check-test-paths.mjs).
 // Usage: node scripts/test.mjs [--unit] [substring ...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { filesUnder } from './files-under.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
 
-function walk(dir, out) {
-  let entries;
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
-    if (name === 'node_modules' || name.startsWith('.')) continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
-  }
-  return out;
-}
+const isTest = (name) => name.endsWith('.test.ts');
+const walk = (dir, out) => {
+  for (const p of filesUnder(dir, isTest)) out.push(relative(root, p));
+};
+
+const paths = spawnSync(process.execPath, [join(root, 'scripts/check-test-paths.mjs')], { stdio: 'inherit' });
+if (paths.status !== 0) process.exit(1);
 
 const files = [];
 for (const pkg of readdirSync(join(root, 'packages'))) walk(join(root, 'packages', pkg, 'test'), files);

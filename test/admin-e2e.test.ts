@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../packages/admin/test/helpers/haproxy-ref.ts';
 import { cliQuery, socat } from '../packages/admin/test/helpers/socket.ts';
+import { seed } from './helpers/seeds.ts';
 import { needs } from './helpers/system.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -233,14 +234,14 @@ describe('the 1.4-era seed config: stats uri /admin?stats from defaults', () => 
   test('every frontend serves the stats page and ;csv', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-seed-'));
     const port = await freePort();
-    const seed = readFileSync(join(root, '../shared/fixtures/seeds/haproxy-1.4-seed.cfg'), 'utf8')
+    const text = readFileSync(seed('haproxy-1.4-seed.cfg'), 'utf8')
       // loopback only: the listener on a free port, the servers on closed local ports
       .replace(/^bind :80$/m, `bind 127.0.0.1:${port}`)
       .replace(/192\.168\.1\.187:8000/g, '127.0.0.1:2')
       .replace(/192\.168\.1\.187:80/g, '127.0.0.1:1')
       .replace(/^pidfile .*$/m, `pidfile ${join(dir, 'pid')}`);
-    assert.doesNotMatch(seed, /^(server|bind) .*192\.168/m, 'no traffic leaves loopback');
-    writeFileSync(join(dir, 'seed.cfg'), seed);
+    assert.doesNotMatch(text, /^(server|bind) .*192\.168/m, 'no traffic leaves loopback');
+    writeFileSync(join(dir, 'seed.cfg'), text);
     const p = spawn(process.execPath, [join(root, 'packages/cli/bin/switchyard.mjs'), '-f', join(dir, 'seed.cfg')], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -8,10 +8,10 @@ import { setServerAdmin, setServerOp } from '@switchyard/proxy';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Front, startFront } from '../packages/admin/test/helpers/http.ts';
 import { buildRuntime, proxyModel, serverModel, statsModel } from '../packages/admin/test/helpers/runtime.ts';
-import { findBinary } from './helpers/system.ts';
+import { findBinary, needs } from './helpers/system.ts';
 
 const chromiumPath = findBinary('chromium');
-const skip = chromiumPath ? false : process.env.CI === 'true' ? false : 'needs chromium (apt-get install chromium)';
+const skip = needs('chromium');
 const loc = { file: 'test.cfg', line: 3 };
 /** What the page functions use from the browser (this file is type-checked without the DOM lib). */
 type BrowserGlobals = { getComputedStyle(el: unknown): { backgroundColor: string } };

@@ -4,13 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { BIN, defaults, freePort, ROOT, startProxy, tempDir, writeFile } from './helpers/proxy.ts';
+import { seed } from './helpers/seeds.ts';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const SEED = new URL('../../shared/fixtures/seeds/haproxy-1.4-seed.cfg', import.meta.url).pathname;
+const SEED = seed('haproxy-1.4-seed.cfg');
 
 test('-c on a valid configuration: exit 0 and "Configuration file is valid"', () => {
   const r = run(['-c', '-f', 'deploy/example/haproxy.cfg']);
@@ -44,7 +45,7 @@ backend be
 `,
     );
     const r = run(['-c', '-f', cfg]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /bad\.cfg:14: .*nowhere/);
     assert.match(r.stderr, /bad\.cfg:16: .*bogus_keyword/);
@@ -56,14 +57,14 @@ backend be
 
 test('-c on a missing file: exit 1 with the file name', () => {
   const r = run(['-c', '-f', '/nonexistent/haproxy.cfg']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /\/nonexistent\/haproxy\.cfg: .*ENOENT/);
 });
 
 test('-v and --version print the version; -vv adds build details', () => {
   for (const flag of ['-v', '--version']) {
     const r = run([flag]);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Switchyard version \d+\.\d+\.\d+/);
   }
   assert.match(run(['-vv']).stdout, /Running on: Node\.js v\d+/);
@@ -136,12 +137,7 @@ test('switchyard vrrp ... hands over to the VRRP sidecar command', () => {
   const r = run(['vrrp', '--help']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout + r.stderr, /usage: switchyard vrrp/i);
-  const t = run([
-    'vrrp',
-    '-t',
-    '-f',
-    new URL('../../shared/fixtures/seeds/keepalived-two-vips.conf', import.meta.url).pathname,
-  ]);
+  const t = run(['vrrp', '-t', '-f', seed('keepalived-two-vips.conf')]);
   assert.equal(t.code, 0, t.stderr);
 });
 
@@ -161,7 +157,7 @@ backend b
 `,
     );
     const r = run(['-c', '-f', cfg]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     const lines = defaults().split('\n').length;
     assert.match(r.stderr, new RegExp(`checks\\.cfg:${lines + 5}: .*invalid regular expression`));
     assert.match(r.stderr, new RegExp(`checks\\.cfg:${lines + 6}: .*'agent-check' needs 'agent-port N'`));

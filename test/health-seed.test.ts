@@ -9,8 +9,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, rawRequest, startProxy, startUpstream, tempDir, until, writeFile } from './helpers/proxy.ts';
+import { seed } from './helpers/seeds.ts';
 
-const SEED = new URL('../../shared/fixtures/seeds/haproxy-1.4-seed.cfg', import.meta.url);
+const SEED = seed('haproxy-1.4-seed.cfg');
 
 test('seed config: /haproxy.txt removed -> DOWN on the 3rd failed check, then 503', async (t) => {
   const tmp = tempDir();

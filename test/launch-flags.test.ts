@@ -1,11 +1,13 @@
 /**
  * The node flags Switchyard runs with (bin/switchyard.mjs's shebang, `#!/usr/bin/env -S node FLAGS`)
  * are the ones every launcher that starts the bin through `node` passes: npm start, the systemd
- * unit, the two-node demo. The bench reads them from the shebang itself.
+ * unit, the two-node demo. The bench reads them from the shebang itself. The commands npm makes
+ * (`npx switchyard` after `npm ci`, `npm install -g .`) are links to the bin, so they run with them.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { shebangNodeFlags } from '../bench/lib/shebang.ts';
@@ -28,6 +30,37 @@ describe('launch flags', () => {
     const r = spawnSync(BIN, ['-v'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Switchyard version/);
+  });
+
+  test('npm ci links the command: npx switchyard is the bin', () => {
+    assert.equal(realpathSync(join(ROOT, 'node_modules/.bin/switchyard')), realpathSync(BIN));
+    const r = spawnSync('npx', ['--no-install', 'switchyard', '-v'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Switchyard version/);
+  });
+
+  test('npm install -g . puts the bin on PATH (a link to this tree, shebang and all)', (t) => {
+    const prefix = mkdtempSync(join(tmpdir(), 'sy-global-'));
+    t.after(() => rmSync(prefix, { recursive: true, force: true }));
+    // --ignore-scripts: the `prepare` build would rewrite dist/ under the tests running beside this one
+    const npm = spawnSync(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund', '.'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    assert.equal(npm.status, 0, npm.stderr);
+    const cmd = join(prefix, 'bin/switchyard');
+    assert.equal(realpathSync(cmd), realpathSync(BIN));
+    const r = spawnSync('switchyard', ['-v'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Switchyard version/);
   });
 
   const launchers: Array<[string, string, RegExp]> = [

@@ -28,16 +28,7 @@ async function syslogReceiver() {
 }
 
 function config(syslogPort: number, httpPort: number, serverPort: number, deadPort = 1): string {
-  return `global
-  log 127.0.0.1:${syslogPort} local3 info
-defaults
-  mode http
-  log global
-  option httplog
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+  return `${defaults('', `127.0.0.1:${syslogPort} local3 info`)}frontend fe
   bind 127.0.0.1:${httpPort}
   use_backend dead if { path_beg /dead }
   default_backend be
@@ -103,6 +94,85 @@ test('syslog over UDP: same framing and fields as haproxy 2.6', { skip: needs('h
   const dl = rx.messages.filter((m) => m.includes('"GET /dead'));
   assert.match(dl[0], / fe dead\/d1 \d+\/\d+\/-1\/-1\/\d+ 503 \d+ - - SC-- \d+\/\d+\/\d+\/\d+\/3 0\/0 /);
   assert.equal(shape(dl[0]), shape(dl[1]));
+});
+
+function appletConfig(syslogPort: number, statsPort: number, otherPort: number): string {
+  return `${defaults('', `127.0.0.1:${syslogPort} local3 info`)}frontend stats
+  bind 127.0.0.1:${statsPort}
+  stats enable
+  stats uri /stats
+  stats auth admin:switchyard
+  http-request use-service prometheus-exporter if { path /metrics }
+frontend other
+  bind 127.0.0.1:${otherPort}
+  http-request use-service prometheus-exporter if { path /metrics }
+  default_backend be
+backend be
+  stats enable
+  stats uri /bstats
+  server s1 127.0.0.1:1
+`;
+}
+
+test('stats page and exporter requests are logged as <STATS> and <PROMEX>, as haproxy 2.6 does', {
+  skip: needs('haproxy'),
+}, async (t) => {
+  const rx = await syslogReceiver();
+  const tmp = tempDir();
+  t.after(() => {
+    rx.close();
+    tmp.cleanup();
+  });
+  const [ourStats, ourOther, theirStats, theirOther] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const px = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', appletConfig(rx.port, ourStats, ourOther))]);
+  t.after(() => px.stop());
+  const hp = spawn(
+    'haproxy',
+    ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', appletConfig(rx.port, theirStats, theirOther))],
+    {
+      stdio: 'ignore',
+    },
+  );
+  t.after(() => hp.kill('SIGKILL'));
+  const get = (port: number, target: string, auth = false) =>
+    rawRequest(
+      port,
+      `GET ${target} HTTP/1.1\r\nHost: a\r\n${auth ? `Authorization: Basic ${Buffer.from('admin:switchyard').toString('base64')}\r\n` : ''}Connection: close\r\n\r\n`,
+    );
+  await until(
+    async () => (await get(theirOther, '/metrics').catch(() => '')).startsWith('HTTP/1.1 200'),
+    20000,
+    'haproxy up',
+  );
+  await until(() => rx.messages.some((m) => m.includes('haproxy[')), 10000, 'haproxy logging');
+  rx.messages.length = 0;
+  const cases: Array<[string, (stats: number, other: number) => [number, string, boolean], RegExp]> = [
+    ['stats page', (st) => [st, '/stats', true], / stats stats\/<STATS> /],
+    ['stats CSV', (st) => [st, '/stats;csv', true], / stats stats\/<STATS> /],
+    ['exporter on the stats frontend', (st) => [st, '/metrics', false], / stats stats\/<PROMEX> /],
+    ['exporter on another frontend', (_, o) => [o, '/metrics', false], / other other\/<PROMEX> /],
+    ["a backend's stats page", (_, o) => [o, '/bstats', false], / other be\/<STATS> /],
+  ];
+  for (const [what, target, fields] of cases) {
+    const [mp, mt, ma] = target(ourStats, ourOther);
+    const [tp, tt, ta] = target(theirStats, theirOther);
+    assert.match(await get(mp, mt, ma), /^HTTP\/1\.1 200 /, what);
+    assert.match(await get(tp, tt, ta), /^HTTP\/1\.1 200 /, what);
+    const line = (prog: string) => rx.messages.find((m) => m.includes(prog) && m.includes(`"GET ${mt} HTTP/1.1"`));
+    await until(() => !!line('switchyard[') && !!line('haproxy['), 10000, `${what}: both lines`);
+    const mine = line('switchyard[') as string;
+    const haproxy = line('haproxy[') as string;
+    assert.match(haproxy, fields, `${what}: haproxy wrote\n${haproxy}`);
+    assert.equal(shape(mine), shape(haproxy), what);
+    // an applet has no queue and no connect time: Tw and Tc are 0, Tr is set
+    for (const l of [mine, haproxy]) assert.match(l, / \d+\/0\/0\/\d+\/\d+ 200 /, `${what}: ${l}`);
+    rx.messages.length = 0;
+  }
 });
 
 test('--log-format json: one JSON object per request with the httplog fields', async (t) => {

@@ -16,6 +16,7 @@ import {
   until,
   writeFile,
 } from './helpers/proxy.ts';
+import { seed } from './helpers/seeds.ts';
 
 test('seed haproxy 1.4 config routes test.domain.com to cache_test and the rest to info_cache', async (t) => {
   const info = await startUpstream('info');
@@ -27,12 +28,12 @@ test('seed haproxy 1.4 config routes test.domain.com to cache_test and the rest 
     await cache.close();
     tmp.cleanup();
   });
-  const seed = readFileSync(new URL('../../shared/fixtures/seeds/haproxy-1.4-seed.cfg', import.meta.url), 'utf8')
+  const text = readFileSync(seed('haproxy-1.4-seed.cfg'), 'utf8')
     .replace('192.168.1.187:8000', `127.0.0.1:${cache.port}`)
     .replace('192.168.1.187:80', `127.0.0.1:${info.port}`)
     .replace('bind :80', `bind 127.0.0.1:${port}`)
     .replace('/usr/local/haproxy/logs/haproxy.pid', `${tmp.dir}/haproxy.pid`);
-  const cfg = writeFile(tmp.dir, 'seed.cfg', seed);
+  const cfg = writeFile(tmp.dir, 'seed.cfg', text);
   const px = await startProxy(['-f', cfg]);
   t.after(() => px.stop());
   const hit = async (host: string) => {

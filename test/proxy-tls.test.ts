@@ -3,12 +3,12 @@
  * the `ssl_fc` fetch, and `redirect scheme https if !{ ssl_fc }` on the plain bind.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect } from 'node:tls';
+import { makeCert } from './helpers/certs.ts';
 import {
   defaults,
   freePort,
@@ -29,42 +29,12 @@ let plainPort: number;
 let tlsPort: number;
 const tmp = tempDir();
 
-/** Writes a self-signed certificate + key for `name` as one PEM in `dir`. */
-function makeCert(dir: string, name: string): void {
-  const key = join(tmp.dir, `${name}.key`);
-  const crt = join(tmp.dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      key,
-      '-out',
-      crt,
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      `subjectAltName=DNS:${name}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  writeFileSync(join(dir, `${name}.pem`), readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
-}
-
 before(async () => {
   if (skip) return;
   const certs = join(tmp.dir, 'certs');
   mkdirSync(certs);
-  makeCert(certs, 'a.example');
-  makeCert(certs, 'b.example');
+  makeCert(certs, 'a.example', tmp.dir);
+  makeCert(certs, 'b.example', tmp.dir);
   up = await startUpstream('up');
   plainPort = await freePort();
   tlsPort = await freePort();

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseVrrpArgs, vrrpMain } from '@switchyard/vrrp';
-
-const SEEDS = new URL('../../shared/fixtures/seeds/', import.meta.url).pathname;
+import { seed } from './helpers/seeds.ts';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -21,6 +20,11 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
     },
   );
   return { code, out, err };
+}
+
+/** What the command printed, for an assertion's message: an exit status alone says nothing. */
+function said(r: { out: string; err: string }): string {
+  return `stdout:\n${r.out}\nstderr:\n${r.err}`;
 }
 
 function conf(body: string): { file: string; done: () => void } {
@@ -44,43 +48,39 @@ test('options: keepalived spellings, pid files, unknown options refused', () => 
 
 test('usage errors exit 1 with the usage text; -h exits 0', async () => {
   const bad = await run(['--bogus']);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 1, said(bad));
   assert.match(bad.err, /unknown option '--bogus'[\s\S]*usage: switchyard vrrp/);
   const help = await run(['-h']);
-  assert.equal(help.code, 0);
+  assert.equal(help.code, 0, said(help));
   assert.match(help.out, /switchyard vrrp lint A\.conf B\.conf/);
   const lint = await run(['lint', 'only-one.conf']);
-  assert.equal(lint.code, 2);
+  assert.equal(lint.code, 2, said(lint));
   assert.match(lint.err, /usage: switchyard vrrp lint A\.conf B\.conf/);
 });
 
 test('lint is dispatched: the nginx seed pair is flagged for its different virtual_router_id', async () => {
-  const r = await run([
-    'lint',
-    join(SEEDS, 'keepalived-nginx-master.conf'),
-    join(SEEDS, 'keepalived-nginx-backup.conf'),
-  ]);
-  assert.equal(r.code, 1);
+  const r = await run(['lint', seed('keepalived-nginx-master.conf'), seed('keepalived-nginx-backup.conf')]);
+  assert.equal(r.code, 1, said(r));
   assert.match(r.out, /LINT_VRID_MISMATCH/);
 });
 
 test('-t checks the seed configs like keepalived -t (exit status and FILE:LINE diagnostics)', async () => {
-  const clean = await run(['-t', '-f', join(SEEDS, 'keepalived-two-vips.conf')]);
-  assert.equal(clean.code, 0, clean.err);
-  const broken = await run(['-t', '-f', join(SEEDS, 'keepalived-track-haproxy.conf')]);
-  assert.notEqual(broken.code, 0);
+  const clean = await run(['-t', '-f', seed('keepalived-two-vips.conf')]);
+  assert.equal(clean.code, 0, said(clean));
+  const broken = await run(['-t', '-f', seed('keepalived-track-haproxy.conf')]);
+  assert.notEqual(broken.code, 0, said(broken));
   assert.match(broken.err, /keepalived-track-haproxy\.conf: Line \d+\)/);
 });
 
 test('a missing file, no instances, AH auth or an unknown interface: exit 1 with the reason', async () => {
   const missing = await run(['-f', '/nonexistent/keepalived.conf']);
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 1, said(missing));
   assert.match(missing.err, /Unable to read configuration file/);
 
   const empty = conf('global_defs {\n  router_id x\n}\n');
   try {
     const r = await run(['-f', empty.file]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, said(r));
     assert.match(r.err, /defines no vrrp_instance/);
   } finally {
     empty.done();
@@ -91,7 +91,7 @@ test('a missing file, no instances, AH auth or an unknown interface: exit 1 with
   const ah = conf(inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'));
   try {
     const r = await run(['-f', ah.file]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, said(r));
     assert.match(r.err, /\(VI_1\) auth_type AH \(IPsec-AH\) is not supported/);
   } finally {
     ah.done();
@@ -100,7 +100,7 @@ test('a missing file, no instances, AH auth or an unknown interface: exit 1 with
   const noIf = conf(inst(''));
   try {
     const r = await run(['-f', noIf.file]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, said(r));
     assert.match(r.err, /nosuchif0/);
   } finally {
     noIf.done();
@@ -113,7 +113,7 @@ test('a fatal error (keyword missing its parameter) refuses to start, as keepali
   );
   try {
     const r = await run(['-f', c.file]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, said(r));
     assert.match(r.err, /missing a parameter after keyword `virtual_router_id`/);
     assert.match(r.err, /fatal error \(see above\): not starting/);
   } finally {

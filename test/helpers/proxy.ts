@@ -179,10 +179,10 @@ export async function until(fn: () => boolean | Promise<boolean>, ms = 20000, wh
   }
 }
 
-/** The standard `defaults` block used by tests (short timeouts, httplog to stdout). */
-export function defaults(extra = ''): string {
+/** The standard `defaults` block used by tests (short timeouts, httplog to `log`, stdout by default). */
+export function defaults(extra = '', log = 'stdout format raw local0'): string {
   return `global
-  log stdout format raw local0
+  log ${log}
 defaults
   mode http
   log global

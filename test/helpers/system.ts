@@ -1,16 +1,22 @@
 /**
  * Test helpers for things outside Node: system binaries and root privileges.
- * A test that needs a missing binary is skipped with a clear message, except under CI=true,
- * where a missing binary is a failure (CI installs everything the suite needs).
+ * A test that needs a missing binary is skipped with a message naming the Debian package, except
+ * under CI=true, where a missing binary is a failure (CI installs everything the suite needs).
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { test } from 'node:test';
 
 const PATHS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
 
-/** Absolute path of a binary, or undefined. */
+/**
+ * Absolute path of a binary, or undefined. Looks in PATH, then the system folders a non-root PATH
+ * may leave out (haproxy is in /usr/sbin); SWITCHYARD_TEST_PATH_ONLY=1 looks in PATH only (the
+ * test of needs() uses it to make a program missing).
+ */
 export function findBinary(name: string): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), ...PATHS]) {
+  const fallback = process.env.SWITCHYARD_TEST_PATH_ONLY === '1' ? [] : PATHS;
+  for (const dir of [...(process.env.PATH ?? '').split(':'), ...fallback]) {
     if (!dir) continue;
     const p = `${dir}/${name}`;
     try {
@@ -21,27 +27,73 @@ export function findBinary(name: string): string | undefined {
   return undefined;
 }
 
+/** Debian 12 package of each program the tests run (`apt-get install` takes package names). */
+const DEBIAN_PACKAGE: Record<string, string> = {
+  arping: 'iputils-arping',
+  chromium: 'chromium',
+  curl: 'curl',
+  haproxy: 'haproxy',
+  hatop: 'hatop',
+  ip: 'iproute2',
+  keepalived: 'keepalived',
+  mariadb: 'mariadb-client',
+  'mariadb-install-db': 'mariadb-server',
+  mariadbd: 'mariadb-server',
+  nginx: 'nginx-light',
+  openssl: 'openssl',
+  ping: 'iputils-ping',
+  prometheus: 'prometheus',
+  promtool: 'prometheus',
+  'redis-server': 'redis-server',
+  socat: 'socat',
+  tcpdump: 'tcpdump',
+  tmux: 'tmux',
+  wrk: 'wrk',
+};
+
+/** The package to install for `bin`; a program missing from the table is a mistake in the test. */
+export function debianPackage(bin: string): string {
+  const pkg = DEBIAN_PACKAGE[bin];
+  if (!pkg) throw new Error(`test/helpers/system.ts: no Debian package known for '${bin}'; add it to DEBIAN_PACKAGE`);
+  return pkg;
+}
+
+const failedInCi = new Set<string>();
+
+/**
+ * Under CI=true a missing requirement is a failure counted as one: a failing test named after it,
+ * registered where the skipping test is (top level or inside its describe), once per file. (A throw
+ * here would fail a describe's callback, which node:test reports as "cancelled", not "fail".)
+ */
+function requirement(msg: string): string {
+  if (process.env.CI !== 'true') return msg;
+  const reason = `CI=true and this file ${msg}: CI installs everything the suite needs`;
+  if (!failedInCi.has(msg)) {
+    failedInCi.add(msg);
+    test(reason, () => {
+      throw new Error(reason);
+    });
+  }
+  return reason;
+}
+
 /**
  * For `test(name, { skip: needs('haproxy', 'redis-server') }, fn)`: false when all binaries are
- * present, else a skip message. Under CI=true a missing binary throws instead, failing the file.
+ * present, else a skip message naming the Debian packages. Under CI=true the test is skipped and a
+ * failing test takes its place (see requirement()).
  */
 export function needs(...names: string[]): false | string {
   const missing = names.filter((n) => !findBinary(n));
   if (missing.length === 0) return false;
-  const msg = `needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`;
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${msg}`);
-  return msg;
+  const packages = [...new Set(missing.map(debianPackage))];
+  return requirement(`needs ${missing.join(', ')} (apt-get install ${packages.join(' ')})`);
 }
 
 /** Like needs(), and also root (network namespaces, raw sockets). */
 export function needsRoot(...names: string[]): false | string {
   const bin = needs(...names);
   if (bin) return bin;
-  if (process.getuid?.() !== 0) {
-    const msg = 'needs root (network namespaces / raw sockets)';
-    if (process.env.CI === 'true') throw new Error(`CI=true and ${msg}`);
-    return msg;
-  }
+  if (process.getuid?.() !== 0) return requirement('needs root (network namespaces / raw sockets)');
   return false;
 }
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFiles } from '@switchyard/config';
+import { seed } from '../../../test/helpers/seeds.ts';
 import { findBinary, needs } from '../../../test/helpers/system.ts';
 
 const DIR = fileURLToPath(new URL('./fixtures/compat/', import.meta.url));
-const SEED = fileURLToPath(new URL('./fixtures/haproxy-1.4-seed.cfg', import.meta.url));
+const SEED = seed('haproxy-1.4-seed.cfg');
 
 function haproxyCheck(file: string): { status: number | null; out: string } {
   const r = spawnSync(findBinary('haproxy')!, ['-c', '-f', file], { encoding: 'utf8', timeout: 60_000 });

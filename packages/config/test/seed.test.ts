@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfigFiles } from '@switchyard/config';
+import { seed } from '../../../test/helpers/seeds.ts';
 
-const SEED = fileURLToPath(new URL('./fixtures/haproxy-1.4-seed.cfg', import.meta.url));
+const SEED = seed('haproxy-1.4-seed.cfg');
 
 test('the HAProxy 1.4 seed config loads with exactly the expected warnings', () => {
   const r = loadConfigFiles([SEED]);

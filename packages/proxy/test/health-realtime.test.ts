@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '@switchyard/config';
+import { seed } from '../../../test/helpers/seeds.ts';
 import { createHealthEngine } from '../src/health/engine.ts';
 import {
   answering,
@@ -22,7 +23,7 @@ import {
   waitFor,
 } from './health-helpers.ts';
 
-const SEED = new URL('../../../../shared/fixtures/seeds/haproxy-1.4-seed.cfg', import.meta.url);
+const SEED = seed('haproxy-1.4-seed.cfg');
 
 /** A web server serving `dir`/haproxy.txt (404 when absent), recording the Host of each request. */
 async function docroot(dir: string) {

@@ -8,13 +8,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
+import { KEEPALIVED_SEEDS, seed } from '../../../test/helpers/seeds.ts';
 import { findBinary, needs } from '../../../test/helpers/system.ts';
 import { checkConfig } from '../src/conf/index.ts';
 
 const dir = join(import.meta.dirname, 'fixtures', 'keepalived');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.conf'));
+/** The crafted fixtures of this package, then the seeds users wrote (test/fixtures/seeds). */
+const fixtures = [
+  ...readdirSync(dir)
+    .filter((f) => f.endsWith('.conf'))
+    .map((f) => join(dir, f)),
+  ...KEEPALIVED_SEEDS.map(seed),
+];
 
 /** Line ranges of `virtual_server` / `virtual_server_group` blocks (brace counting). */
 function lvsLines(text: string): Set<number> {
@@ -48,9 +55,9 @@ function keepalivedLines(file: string): { lines: Set<number>; status: number } {
   return { lines, status: r.status ?? -1 };
 }
 
-for (const f of fixtures) {
+for (const file of fixtures) {
+  const f = basename(file);
   test(`keepalived -t and Switchyard report the same lines: ${f}`, { skip: needs('keepalived') }, () => {
-    const file = join(dir, f);
     const ka = keepalivedLines(file);
     const ours = checkConfig(file);
     const mine = new Set(
@@ -65,7 +72,7 @@ for (const f of fixtures) {
 }
 
 test('the broken-nesting seed warns at lines 8, 9 and 30 exactly as keepalived 2.2.7', () => {
-  const r = checkConfig(join(dir, 'keepalived-track-haproxy.conf'));
+  const r = checkConfig(seed('keepalived-track-haproxy.conf'));
   const lined = r.diagnostics.filter((d) => d.loc && !d.unlined).map((d) => [d.loc!.line, d.message]);
   assert.deepEqual(lined, [
     [8, "Unknown keyword 'global_defs'"],

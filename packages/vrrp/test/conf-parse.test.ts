@@ -5,19 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { KEEPALIVED_SEEDS, seed } from '../../../test/helpers/seeds.ts';
 import { checkConfig, loadKeepalivedConf, parseKeepalivedConf } from '../src/conf/index.ts';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'keepalived');
 
 test('every seed loads', () => {
-  for (const f of [
-    'keepalived-lvs-dr-master.conf',
-    'keepalived-nginx-backup.conf',
-    'keepalived-nginx-master.conf',
-    'keepalived-track-haproxy.conf',
-    'keepalived-two-vips.conf',
-  ]) {
-    const r = loadKeepalivedConf(join(fixtures, f));
+  for (const f of KEEPALIVED_SEEDS) {
+    const r = loadKeepalivedConf(seed(f));
     assert.ok(r.model.instances.length >= 1, f);
     assert.ok(!r.diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND'), f);
   }
@@ -351,7 +346,7 @@ test('a keyword missing its parameter is fatal, as in keepalived (status 2, read
   );
   assert.equal(loadKeepalivedConf(file).fatal, true);
   assert.equal(loadKeepalivedConf(join(d, 'missing.conf')).fatal, true);
-  assert.equal(loadKeepalivedConf(join(fixtures, 'keepalived-two-vips.conf')).fatal, false);
+  assert.equal(loadKeepalivedConf(seed('keepalived-two-vips.conf')).fatal, false);
 });
 
 test('Switchyard extensions behind @switchyard lines: keepalived skips them, configId "switchyard" reads them', () => {

@@ -4,17 +4,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { KEEPALIVED_SEEDS, seed } from '../../../test/helpers/seeds.ts';
 import { parseKeepalivedConf } from '../src/conf/index.ts';
 import { lintCommand, lintPair } from '../src/lint/index.ts';
 
 const dir = join(import.meta.dirname, 'fixtures', 'keepalived');
-const f = (name: string) => join(dir, name);
+/** A seed (test/fixtures/seeds) by its name, else one of this package's crafted fixtures. */
+const f = (name: string) => ((KEEPALIVED_SEEDS as readonly string[]).includes(name) ? seed(name) : join(dir, name));
 const codes = (out: { code: string; severity: string }[]) =>
   out.filter((x) => x.severity !== 'info').map((x) => `${x.severity}:${x.code}`);
 
 test('the nginx seed pair: VRID 51 vs 61 is an error naming both lines', () => {
   const r = lintCommand([f('keepalived-nginx-master.conf'), f('keepalived-nginx-backup.conf'), '--json']);
-  assert.equal(r.exitCode, 1);
+  assert.equal(r.exitCode, 1, r.output);
   const findings = JSON.parse(r.output);
   const vrid = findings.find((x: { code: string }) => x.code === 'LINT_VRID_MISMATCH');
   assert.ok(vrid, r.output);
@@ -29,7 +31,7 @@ test('the nginx seed pair: VRID 51 vs 61 is an error naming both lines', () => {
 test('the track-haproxy seed with its documented peer: weight 2 can never move the VIP (150 vs 120)', () => {
   const r = lintCommand([f('keepalived-track-haproxy.conf'), f('lint-track-haproxy-backup.conf'), '--json']);
   const findings = JSON.parse(r.output);
-  assert.equal(r.exitCode, 1);
+  assert.equal(r.exitCode, 1, r.output);
   const w = findings.find((x: { code: string }) => x.code === 'LINT_TRACK_WEIGHT_TOO_SMALL');
   assert.ok(w, r.output);
   assert.match(w.message, /drops to 150, still >= 122 on the other node/);
@@ -48,7 +50,7 @@ test('the two-VIP active/active seed with a mirrored peer is clean', () => {
 
 test('a broken unicast pair: every failover breaker is reported', () => {
   const r = lintCommand([f('lint-unicast-a.conf'), f('lint-unicast-b.conf'), '--json']);
-  assert.equal(r.exitCode, 1);
+  assert.equal(r.exitCode, 1, r.output);
   const got = codes(JSON.parse(r.output));
   for (const c of [
     'error:LINT_ADVERT_MISMATCH',
@@ -111,15 +113,8 @@ test('usage errors exit 2', () => {
 });
 
 test('every pair of seeds lints without throwing, with a stable exit status', () => {
-  const seeds = [
-    'keepalived-lvs-dr-master.conf',
-    'keepalived-nginx-backup.conf',
-    'keepalived-nginx-master.conf',
-    'keepalived-track-haproxy.conf',
-    'keepalived-two-vips.conf',
-  ];
-  for (const a of seeds) {
-    for (const b of seeds) {
+  for (const a of KEEPALIVED_SEEDS) {
+    for (const b of KEEPALIVED_SEEDS) {
       const r = lintCommand([f(a), f(b)]);
       assert.ok(r.exitCode === 0 || r.exitCode === 1, `${a} ${b}: ${r.output}`);
       assert.match(r.output, /\d+ error\(s\), \d+ warning\(s\)$/);

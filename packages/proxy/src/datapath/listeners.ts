@@ -236,6 +236,8 @@ export class Listener implements FrontOwner {
     const conn = new FrontConn(s, this, this.tlsServer === undefined);
     if (this.clientMs > 0) s.setTimeout(this.clientMs);
     if (rest.length > 0) conn.onData(rest);
+    // a FIN read with the PROXY header went by before the connection listened for it
+    if (s.readableEnded) conn.onEnd();
   }
 
   /** A connection whose PROXY header is missing or malformed: closed, counted and logged. */

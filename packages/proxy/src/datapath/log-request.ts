@@ -12,9 +12,17 @@ import type { StreamCore } from './stream-core.ts';
 /**
  * The log fields of a finished stream, HTTP or tcp. `tR`: ms spent receiving the request head
  * (-1 for tcp); `gone`: 1 when the client connection was already released (HAProxy logs before
- * releasing it, so it still counts in actconn/feconn).
+ * releasing it, so it still counts in actconn/feconn); `applet`: the server field of a request
+ * an applet answered (`<STATS>`, `<PROMEX>`).
  */
-export function streamLogFields(s: StreamCore, now: number, bytes: number, tR: number, gone: number): RequestLogFields {
+export function streamLogFields(
+  s: StreamCore,
+  now: number,
+  bytes: number,
+  tR: number,
+  gone: number,
+  applet?: string,
+): RequestLogFields {
   const fe = s.fe;
   const be = s.be;
   const server = s.server;
@@ -26,7 +34,7 @@ export function streamLogFields(s: StreamCore, now: number, bytes: number, tR: n
     start: s.start - head,
     frontend: txn.ssl ? `${fe.name}~` : fe.name,
     backend: be ? be.name : fe.name,
-    server: server ? server.name : '<NOSRV>',
+    server: server ? server.name : (applet ?? '<NOSRV>'),
     tR,
     tw: s.tw,
     tc: s.tw < 0 ? -1 : s.tc,
@@ -54,7 +62,7 @@ export function logRequest(s: Stream, now: number, bytes: number): void {
   const fe = s.fe;
   if (fe.dontlogNormal && s.termState === '----' && s.retries === 0 && s.status < 500) return;
   const txn = s.txn;
-  const f = streamLogFields(s, now, bytes, s.req.headMs, 0);
+  const f = streamLogFields(s, now, bytes, s.req.headMs, 0, s.applet);
   const line = s.ctx.jsonLog
     ? formatJsonLog(f)
     : fe.logFormat

@@ -37,13 +37,15 @@ export class Relay {
     this.client = client;
     this.server = server;
     this.opts = opts;
+    // the client's FIN may have come (and its 'end' gone by) while its first bytes were inspected
+    const clientEnded = opts.clientEnded === true || client.readableEnded;
     if (opts.first) for (const b of opts.first) server.write(b);
-    if (opts.clientEnded) server.end();
+    if (clientEnded) server.end();
     this.wire(client, server, 'C');
     this.wire(server, client, 'S');
     client.on('timeout', () => this.expired('c'));
     server.on('timeout', () => this.expired('s'));
-    this.timeout(client, opts.clientEnded ? (opts.clientFin ?? opts.clientTimeout) : opts.clientTimeout);
+    this.timeout(client, clientEnded ? (opts.clientFin ?? opts.clientTimeout) : opts.clientTimeout);
     this.timeout(server, opts.serverTimeout);
     client.resume();
     server.resume();

@@ -44,8 +44,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
       case 'use-service':
         s.fe.counters.intercepted++;
         if (s.ctx.services.prometheus) {
-          s.termState = 'LR--';
-          s.finishWhenServed();
+          s.serveBy('<PROMEX>');
           s.ctx.services.prometheus(...s.res.forService(), txn);
         } else s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
         return false;
@@ -105,8 +104,7 @@ export function serveStats(s: Stream, stats: StatsModel): void {
     s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
     return;
   }
-  s.termState = 'LR--';
-  s.finishWhenServed();
+  s.serveBy('<STATS>');
   const [req, res] = s.res.forService();
   h(req, res, s.fe, stats, s.txn);
 }

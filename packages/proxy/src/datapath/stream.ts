@@ -19,6 +19,7 @@ import type { FrontRequest, FrontResponse } from './front.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
+import { encodeProxyHeader } from './proxy-protocol.ts';
 import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
 import { applyResponseRules } from './response-filter.ts';
 import { StreamCore } from './stream-core.ts';
@@ -39,9 +40,14 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** HAProxy's names for its built-in applets, as its logs write them in the server field. */
+export type Applet = '<STATS>' | '<PROMEX>';
+
 export class Stream extends StreamCore {
   readonly req: FrontRequest;
   readonly res: FrontResponse;
+  /** The applet that answered (stats page, exporter), logged where a server's name goes. */
+  applet?: Applet;
   /** Upstream request was handed a connection (onConnect): not a connect failure. */
   private connected = false;
   private abortUpstream?: (err: Error) => void;
@@ -160,10 +166,20 @@ export class Stream extends StreamCore {
     return false;
   }
 
-  /** A service owns the response: account and log when it is done. */
-  finishWhenServed(): void {
+  /**
+   * An applet owns the response (`<STATS>` for the stats page, `<PROMEX>` for the Prometheus
+   * exporter): logged in the server field as HAProxy does, with no queue or connect time (Tw and
+   * Tc 0) and Tr until the applet finished; accounted and logged when it is done.
+   */
+  serveBy(applet: Applet): void {
+    this.applet = applet;
+    this.termState = 'LR--';
+    this.tw = 0;
+    this.tc = 0;
+    this.tConnect = Date.now();
     this.res.once('finish', () => {
       this.status = this.res.statusCode;
+      this.tr = Date.now() - this.tConnect;
       this.finish();
     });
   }
@@ -205,7 +221,11 @@ export class Stream extends StreamCore {
     let path = txn.url;
     if (path.charCodeAt(0) !== 47 && path !== '*') path = txn.query ? `${txn.path}?${txn.query}` : txn.path;
     try {
-      const reused = this.ctx.pools.get(server, be).dispatch(
+      const sp = server.model.sendProxy;
+      const pool = sp
+        ? this.ctx.pools.forClient(server, be, req.socket, encodeProxyHeader(sp, socketAddresses(req.socket)))
+        : this.ctx.pools.get(server, be);
+      const reused = pool.dispatch(
         {
           path,
           method: txn.method,

@@ -12,7 +12,7 @@ export interface RequestLogFields {
   /** Frontend name, with `~` appended for TLS connections (as HAProxy's %ft). */
   frontend: string;
   backend: string;
-  /** Server name, or `<NOSRV>`. */
+  /** Server name, `<STATS>` / `<PROMEX>` when an applet answered, or `<NOSRV>`. */
   server: string;
   /** Timers (ms), -1 when the phase was not reached: TR Tw Tc Tr Ta. */
   tR: number;

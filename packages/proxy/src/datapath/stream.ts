@@ -558,7 +558,7 @@ export class Stream extends StreamCore {
     const bout = sock.bytesWritten - this.bytesOut0;
     countFinished(this, now, bin, bout);
     if (be) this.releaseSlot();
-    if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000);
+    if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000, fe.name);
     // txn is missing only when building it failed (internal error before any phase)
     if (this.txn === undefined) return;
     this.ctx.hooks.requestEnded?.(this.txn, fe, status, bin, bout);

@@ -142,6 +142,7 @@ before(async () => {
   }
   for (const k of [
     'sticky',
+    'stuck',
     'hxEcho',
     'httpPp',
     'hxHttp',
@@ -237,6 +238,10 @@ listen queued
   timeout queue 2s
   timeout client-fin 300ms
   server late 127.0.0.1:${port.late} maxconn 1
+listen stuck
+  bind 127.0.0.1:${port.stuck}
+  timeout server 30s
+  server silent 127.0.0.1:${port.silent}
 listen bulk
   bind 127.0.0.1:${port.bulkFe}
   server bulk 127.0.0.1:${port.bulk}
@@ -498,6 +503,44 @@ describe('mode tcp', { skip }, () => {
       'stdout',
     );
     assert.equal(await exchange(port.pp, 'PROXY UNKNOWN\r\nstill'), 'e1:still');
+  });
+
+  test('hostile input under inspect-delay: a garbage ClientHello and a silent client are closed', async () => {
+    const t0 = Date.now();
+    assert.equal(await exchange(port.sni, Buffer.from('16030100ff01garbage-not-a-hello', 'latin1')), '');
+    const silent = connect(port.sni, '127.0.0.1');
+    silent.on('error', () => {});
+    await new Promise((r) => silent.once('close', r));
+    // the silent client waited out the 2 s inspect-delay, then was closed (no backend matched)
+    assert.ok(Date.now() - t0 >= 1900, `closed after ${Date.now() - t0} ms`);
+    await px.waitFor(/sni sni\/<NOSRV> -1\/-1\/\d+ 0 SC /, 3000, 'stdout');
+  });
+
+  test('a server that never reads: backpressure holds the client, memory stays bounded', async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${px.proc.pid}/status`, 'utf8'))?.[1]) / 1024;
+    const before = rss();
+    const s = connect(port.stuck, '127.0.0.1');
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    const block = Buffer.alloc(1 << 20, 1);
+    let written = 0;
+    // write until the socket stops taking more for 1 s (the relay paused reading from us)
+    for (;;) {
+      if (s.write(block)) {
+        written += block.length;
+        continue;
+      }
+      written += block.length;
+      const drained = await Promise.race([
+        new Promise<boolean>((r) => s.once('drain', () => r(true))),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
+      ]);
+      if (!drained || written > 512 << 20) break;
+    }
+    const grown = rss() - before;
+    s.destroy();
+    assert.ok(written < 256 << 20, `the client could write ${written >> 20} MiB into a server that reads nothing`);
+    assert.ok(grown < 64, `RSS grew ${grown.toFixed(1)} MiB`);
   });
 
   test('1 GiB each way arrives byte-identical while other connections come and go', async () => {

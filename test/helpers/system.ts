@@ -42,6 +42,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   nginx: 'nginx-light',
   openssl: 'openssl',
   ping: 'iputils-ping',
+  postfix: 'postfix',
   prometheus: 'prometheus',
   promtool: 'prometheus',
   'redis-server': 'redis-server',

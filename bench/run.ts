@@ -66,6 +66,8 @@ const NODE_ARGS = [...BIN_FLAGS, ...(process.env.SWITCHYARD_BENCH_NODE_ARGS ?? '
 
 interface ProxyDef {
   name: string;
+  /** Serves the `tcp_fe` listen (mode tcp) of the configuration too. */
+  tcp?: boolean;
   start(port: number, origin: number[], lcOrigins: number[]): Proc;
   /** Starts the proxy on a given haproxy.cfg (the proxies that run active health checks). */
   run?(cfg: string): Proc;
@@ -109,6 +111,13 @@ backend be_static
 backend be_lc
   balance leastconn
 ${lc.map((p, i) => `  server lc${i + 1} 127.0.0.1:${p}`).join('\n')}
+
+# mode tcp: the same origin behind a layer-4 relay (the tcp scenarios)
+listen tcp_fe
+  mode tcp
+  bind 127.0.0.1:${tcpPort}
+  balance roundrobin
+${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
 `;
 }
 
@@ -176,6 +185,7 @@ function startSwitchyard(cfg: string): Proc {
 const PROXIES: ProxyDef[] = [
   {
     name: 'haproxy',
+    tcp: true,
     start(port, o, lc) {
       const f = join(tmp, 'haproxy.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
@@ -185,6 +195,7 @@ const PROXIES: ProxyDef[] = [
   },
   {
     name: 'switchyard',
+    tcp: true,
     start(port, o, lc) {
       const f = join(tmp, 'switchyard.cfg');
       writeFileSync(f, haproxyCfg(port, o, lc));
@@ -217,6 +228,7 @@ const PROXIES: ProxyDef[] = [
 if (argv.includes('--workers')) {
   PROXIES.push({
     name: 'switchyard --workers 2',
+    tcp: true,
     note: 'two workers over both cores (shared with wrk and origin)',
     start(port, o, lc) {
       const f = join(tmp, 'switchyard-w2.cfg');
@@ -232,8 +244,13 @@ const proxies = wantedProxies.length ? PROXIES.filter((p) => wantedProxies.inclu
 
 interface Scenario {
   name: string;
+  /** Runs against the `tcp_fe` listen (only proxies with `tcp`). */
+  tcp?: boolean;
   run(port: number, proc: Proc): Promise<Omit<Sample, 'scenario' | 'proxy' | 'round'>>;
 }
+
+/** Port of the `tcp_fe` listen of the proxy being measured (set before each start). */
+let tcpPort = 0;
 
 async function wrkScenario(
   port: number,
@@ -279,37 +296,56 @@ const SCENARIOS: Scenario[] = [
     // 9,900 not 10,000: this machine's hard open-files limit is 20,000 and HAProxy needs two
     // descriptors per connection (its maxconn 9990 is the most it accepts here).
     name: `${IDLE} idle keep-alive conns`,
-    async run(port, proc) {
-      const before = rssMiB(proc.pid);
-      const [c, a] = ulimit([
-        process.execPath,
-        join(import.meta.dirname, 'peers/idle-clients.mjs'),
-        String(port),
-        String(IDLE),
-      ]);
-      const cl = startPinned(LOAD_CPU, c, [...a]);
-      const end = Date.now() + 120000;
-      while (!/ready/.test(cl.output()) && Date.now() < end && cl.child.exitCode === null) {
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const m = /ready (\d+) (\d+)/.exec(cl.output());
-      await new Promise((r) => setTimeout(r, 1000));
-      const rss1 = rssMiB(proc.pid);
-      // "stay under": the figure is the RSS once the process settled with the connections idle
-      // (garbage from the burst collected, pages given back), 1 s after in the note.
-      await new Promise((r) => setTimeout(r, SETTLE_MS - 1000));
-      const rss = rssMiB(proc.pid);
-      await stop(cl, 1000);
-      return {
-        rssMiB: rss,
-        errors: m ? Number(m[2]) : IDLE,
-        note: m
-          ? `${m[1]} answered; RSS ${SETTLE_MS / 1000} s after they went idle (1 s after: ${rss1} MiB; before: ${before} MiB)`
-          : `client did not finish: ${cl.output().slice(-200)}`,
-      };
-    },
+    run: (port, proc) => idleScenario(port, proc),
   },
+  {
+    name: 'tcp: new connection per request',
+    tcp: true,
+    run: (p, pr) => wrkScenario(p, pr, { path: '/', connections: 50, headers: ['Connection: close'] }),
+  },
+  {
+    name: 'tcp: 1 MB responses, 1 conn',
+    tcp: true,
+    run: (p, pr) => wrkScenario(p, pr, { path: '/1m', connections: 1 }),
+  },
+  {
+    name: 'tcp: 1 MB responses, 50 conns',
+    tcp: true,
+    run: (p, pr) => wrkScenario(p, pr, { path: '/1m', connections: 50 }),
+  },
+  { name: `tcp: ${IDLE} idle conns`, tcp: true, run: (port, proc) => idleScenario(port, proc) },
 ];
+
+/** RSS with IDLE client connections open and idle (each sent one GET first). */
+async function idleScenario(port: number, proc: Proc): Promise<Omit<Sample, 'scenario' | 'proxy' | 'round'>> {
+  const before = rssMiB(proc.pid);
+  const [c, a] = ulimit([
+    process.execPath,
+    join(import.meta.dirname, 'peers/idle-clients.mjs'),
+    String(port),
+    String(IDLE),
+  ]);
+  const cl = startPinned(LOAD_CPU, c, [...a]);
+  const end = Date.now() + 120000;
+  while (!/ready/.test(cl.output()) && Date.now() < end && cl.child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const m = /ready (\d+) (\d+)/.exec(cl.output());
+  await new Promise((r) => setTimeout(r, 1000));
+  const rss1 = rssMiB(proc.pid);
+  // "stay under": the figure is the RSS once the process settled with the connections idle
+  // (garbage from the burst collected, pages given back), 1 s after in the note.
+  await new Promise((r) => setTimeout(r, SETTLE_MS - 1000));
+  const rss = rssMiB(proc.pid);
+  await stop(cl, 1000);
+  return {
+    rssMiB: rss,
+    errors: m ? Number(m[2]) : IDLE,
+    note: m
+      ? `${m[1]} answered; RSS ${SETTLE_MS / 1000} s after they went idle (1 s after: ${rss1} MiB; before: ${before} MiB)`
+      : `client did not finish: ${cl.output().slice(-200)}`,
+  };
+}
 
 const scenarios = ONLY.length ? SCENARIOS.filter((s) => ONLY.some((o) => s.name.includes(o))) : SCENARIOS;
 
@@ -443,6 +479,7 @@ async function main() {
       // (--only naming the health-check scenario alone starts no proxy on the common configuration)
       for (const px of scenarios.length ? order : []) {
         const port = await freePort();
+        tcpPort = await freePort();
         const proc = px.start(port, originPorts, lcPorts);
         try {
           await waitPort(port, 20000);
@@ -457,8 +494,9 @@ async function main() {
             });
           }
           for (const sc of scenarios) {
+            if (sc.tcp && !px.tcp) continue;
             try {
-              const r = await sc.run(port, proc);
+              const r = await sc.run(sc.tcp ? tcpPort : port, proc);
               samples.push({ scenario: sc.name, proxy: px.name, round, note: px.note, ...r });
               console.log(`round ${round} ${px.name.padEnd(22)} ${sc.name.padEnd(32)} ${JSON.stringify(r)}`);
             } catch (e) {

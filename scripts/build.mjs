@@ -3,7 +3,8 @@
 // ESM file for Node 20 with a source map. npm dependencies (undici, fastify, ...) stay external,
 // loaded from node_modules. One file, no chunks: a running proxy never reads dist/ again after it
 // started, so rebuilding under it is safe. packages/cli/bin/switchyard.mjs runs it when it is
-// newer than every source file (else the sources through tsx).
+// newer than every source file (else the sources through tsx). The dashboard's browser assets
+// (packages/admin/src/dashboard/assets) are inlined as text.
 // Usage: node scripts/build.mjs [--outdir DIR]   (DIR inside the repository: dependencies resolve from there)
 import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -50,6 +51,13 @@ const workspace = {
 const started = performance.now();
 // main.js gets this time as its mtime: a source saved while the build runs counts as newer
 const readAt = new Date();
+/** The dashboard's browser script and stylesheet, inlined (packages/admin/src/dashboard/assets.ts). */
+const assetsDir = join(packagesDir, 'admin/src/dashboard/assets');
+const dashboardAssets = {
+  js: readFileSync(join(assetsDir, 'dashboard.js'), 'utf8'),
+  css: readFileSync(join(assetsDir, 'dashboard.css'), 'utf8'),
+};
+
 const result = await build({
   entryPoints: { main: join(root, 'packages/cli/src/main.ts') },
   outdir,
@@ -63,7 +71,7 @@ const result = await build({
   logLevel: 'warning',
   plugins: [workspace],
   write: false,
-  define: { SWITCHYARD_BUNDLE: 'true' },
+  define: { SWITCHYARD_BUNDLE: 'true', SWITCHYARD_DASHBOARD_ASSETS: JSON.stringify(dashboardAssets) },
 });
 // Each file is written beside its final name then renamed over it (a process starting meanwhile
 // reads the old or the new file, never half of one); the map first, main.js last.

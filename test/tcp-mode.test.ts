@@ -141,7 +141,12 @@ before(async () => {
     port[name] = (srv.address() as { port: number }).port;
   }
   for (const k of [
-    'main',
+    'sticky',
+    'stuck',
+    'hxEcho',
+    'httpPp',
+    'hxHttp',
+    'queued',
     'rr',
     'half',
     'tmo',
@@ -216,6 +221,27 @@ listen proxied_in
 listen proxied_out
   bind 127.0.0.1:${port.ppOut}
   server hx 127.0.0.1:${port.hxIn} send-proxy-v2
+listen http_proxied_out
+  mode http
+  option httplog
+  bind 127.0.0.1:${port.httpPp}
+  server hx 127.0.0.1:${port.hxHttp} send-proxy
+listen sticky
+  bind 127.0.0.1:${port.sticky}
+  balance roundrobin
+  stick-table type ip size 1k expire 1m
+  stick on src
+  server e1 127.0.0.1:${port.e1}
+  server e2 127.0.0.1:${port.e2}
+listen queued
+  bind 127.0.0.1:${port.queued}
+  timeout queue 2s
+  timeout client-fin 300ms
+  server late 127.0.0.1:${port.late} maxconn 1
+listen stuck
+  bind 127.0.0.1:${port.stuck}
+  timeout server 30s
+  server silent 127.0.0.1:${port.silent}
 listen bulk
   bind 127.0.0.1:${port.bulkFe}
   server bulk 127.0.0.1:${port.bulk}
@@ -238,6 +264,16 @@ defaults
   timeout server 10s
 listen from_switchyard
   bind 127.0.0.1:${port.hxIn} accept-proxy
+  server e2 127.0.0.1:${port.e2}
+listen http_from_switchyard
+  mode http
+  option httplog
+  bind 127.0.0.1:${port.hxHttp} accept-proxy
+  http-request return status 200 content-type text/plain string ok
+listen echo
+  bind 127.0.0.1:${port.hxEcho}
+  balance roundrobin
+  server e1 127.0.0.1:${port.e1}
   server e2 127.0.0.1:${port.e2}
 listen to_switchyard
   bind 127.0.0.1:${port.hxOut}
@@ -300,8 +336,60 @@ describe('mode tcp', { skip }, () => {
     );
   });
 
+  test('tcplog lines match haproxy 2.6 on the same listen (timers and ports aside)', async () => {
+    const norm = (l: string) =>
+      l
+        .replace(/^127\.0\.0\.1:\d+ \[[^\]]+\] /, 'CLIENT [DATE] ')
+        .replace(/ \d+\/\d+\/\d+ /, ' Tw/Tc/Tt ')
+        // which server is next depends on the sessions each proxy served before
+        .replace(/ echo\/e[12] /, ' echo/SRV ')
+        .trim();
+    const lines = async (p: number, logs: () => string, from: number): Promise<string[]> => {
+      for (const d of ['abc', 'defg']) await exchange(p, d);
+      await until(
+        () =>
+          logs()
+            .slice(from)
+            .split('\n')
+            .filter((l) => / echo echo\//.test(l)).length >= 2,
+        3000,
+        'log lines',
+      );
+      return logs()
+        .slice(from)
+        .split('\n')
+        .filter((l) => / echo echo\//.test(l))
+        .map(norm);
+    };
+    const ours = await lines(port.rr, px.stdout, px.stdout().length);
+    const theirs = await lines(port.hxEcho, () => hx?.log() ?? '', hx?.log().length ?? 0);
+    assert.deepEqual(ours, theirs);
+  });
+
   test('half close: the client FIN is passed on and the answer still arrives', async () => {
     assert.equal(await exchange(port.half, 'ping'), 'after-fin:ping');
+  });
+
+  test('stick on src keeps a client on its server; round robin moves other sources', async () => {
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push((await exchange(port.sticky, 'x')).slice(0, 2));
+    assert.equal(new Set(a).size, 1, a.join(','));
+    const b = (await exchange(port.sticky, 'x', { localAddress: '127.0.0.3' })).slice(0, 2);
+    assert.notEqual(b, a[0]);
+  });
+
+  test('server maxconn queues the second session until the first ends (Tw in its log line)', async () => {
+    // the first session holds the only slot until its FIN; the second waits in the queue
+    const first = connect({ port: port.queued, host: '127.0.0.1', allowHalfOpen: true });
+    await new Promise((r) => first.once('connect', r));
+    first.write('one');
+    await new Promise((r) => setTimeout(r, 100));
+    const second = exchange(port.queued, 'two');
+    await new Promise((r) => setTimeout(r, 300));
+    first.end();
+    assert.equal(await second, 'after-fin:two');
+    await px.waitFor(/queued queued\/late ([1-9]\d\d+)\/\d+\/\d+ \d+ -- /, 3000, 'stdout');
+    first.destroy();
   });
 
   test('timeout server ends a silent session with sD', async () => {
@@ -382,6 +470,29 @@ describe('mode tcp', { skip }, () => {
     await px.waitFor(/192\.0\.2\.7:40000 \[[^\]]+\] proxied_in proxied_in\/e1 /, 3000, 'stdout');
   });
 
+  test('send-proxy on an HTTP server: haproxy sees each client, connections are not shared between clients', async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = connect(port.httpPp, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      ports.push(s.localPort as number);
+      let out = '';
+      s.on('data', (d) => {
+        out += d;
+      });
+      s.write('GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      await new Promise((r) => s.once('close', r));
+      assert.equal(out.match(/HTTP\/1\.1 200/g)?.length, 2, out);
+    }
+    for (const p of ports)
+      await until(
+        () =>
+          (hx?.log().match(new RegExp(`127\\.0\\.0\\.1:${p} .*http_from_switchyard/<NOSRV>`, 'g'))?.length ?? 0) === 2,
+        3000,
+        `two haproxy log lines for client port ${p}`,
+      );
+  });
+
   test('hostile input on accept-proxy: garbage, a truncated header, a silent client; the proxy serves on', async () => {
     assert.equal(await exchange(port.pp, 'GET / HTTP/1.0\r\n\r\n'), '');
     assert.equal(await exchange(port.pp, 'PROXY TCP4 1.2.3.4'), '');
@@ -392,6 +503,44 @@ describe('mode tcp', { skip }, () => {
       'stdout',
     );
     assert.equal(await exchange(port.pp, 'PROXY UNKNOWN\r\nstill'), 'e1:still');
+  });
+
+  test('hostile input under inspect-delay: a garbage ClientHello and a silent client are closed', async () => {
+    const t0 = Date.now();
+    assert.equal(await exchange(port.sni, Buffer.from('16030100ff01garbage-not-a-hello', 'latin1')), '');
+    const silent = connect(port.sni, '127.0.0.1');
+    silent.on('error', () => {});
+    await new Promise((r) => silent.once('close', r));
+    // the silent client waited out the 2 s inspect-delay, then was closed (no backend matched)
+    assert.ok(Date.now() - t0 >= 1900, `closed after ${Date.now() - t0} ms`);
+    await px.waitFor(/sni sni\/<NOSRV> -1\/-1\/\d+ 0 SC /, 3000, 'stdout');
+  });
+
+  test('a server that never reads: backpressure holds the client, memory stays bounded', async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${px.proc.pid}/status`, 'utf8'))?.[1]) / 1024;
+    const before = rss();
+    const s = connect(port.stuck, '127.0.0.1');
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    const block = Buffer.alloc(1 << 20, 1);
+    let written = 0;
+    // write until the socket stops taking more for 1 s (the relay paused reading from us)
+    for (;;) {
+      if (s.write(block)) {
+        written += block.length;
+        continue;
+      }
+      written += block.length;
+      const drained = await Promise.race([
+        new Promise<boolean>((r) => s.once('drain', () => r(true))),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
+      ]);
+      if (!drained || written > 512 << 20) break;
+    }
+    const grown = rss() - before;
+    s.destroy();
+    assert.ok(written < 256 << 20, `the client could write ${written >> 20} MiB into a server that reads nothing`);
+    assert.ok(grown < 64, `RSS grew ${grown.toFixed(1)} MiB`);
   });
 
   test('1 GiB each way arrives byte-identical while other connections come and go', async () => {

@@ -40,6 +40,7 @@ export function findBinary(name: string): string | undefined {
 const DEBIAN_PACKAGE: Record<string, string> = {
   arping: 'iputils-arping',
   chromium: 'chromium',
+  curl: 'curl',
   haproxy: 'haproxy',
   hatop: 'hatop',
   ip: 'iproute2',
@@ -52,6 +53,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   openssl: 'openssl',
   ping: 'iputils-ping',
   postgres: 'postgresql',
+  postfix: 'postfix',
   prometheus: 'prometheus',
   promtool: 'prometheus',
   python3: 'python3',

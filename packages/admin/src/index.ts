@@ -28,6 +28,7 @@ import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from './actions.ts';
 import type { CliContext } from './cli/commands.ts';
 import { closeCliSocket, listenCliSocket, prepareSocketPath } from './cli/socket-server.ts';
+import { DashboardRecorder } from './dashboard/recorder.ts';
 import { type AdminConditionCompiler, createHttpService, type HttpService } from './http/service.ts';
 import { createExporterRegistries, type ExporterRegistries } from './metrics/exporter.ts';
 import { LatencyHistograms } from './metrics/latency.ts';
@@ -80,7 +81,7 @@ export interface Admin {
   /** After a reload: serve the new runtime; re-open sockets whose config changed. */
   swapRuntime(rt: ProxyRuntime): Promise<void>;
   /** Records one request's duration for the latency histograms (cheap: call it per request). */
-  observeLatency(backend: string, server: string | undefined, seconds: number): void;
+  observeLatency(backend: string, server: string | undefined, seconds: number, frontend?: string): void;
   /** The exporter's text, as a scrape returns it (benchmarks, tests). */
   renderMetrics(): Promise<string>;
 }
@@ -116,11 +117,18 @@ export function servesHttp(rt: ProxyRuntime): boolean {
   return rt.config.proxies.some((p) => p.stats?.enabled || p.httpRequest.some((r) => r.action === 'use-service'));
 }
 
+/** True when some proxy has `stats enable` (its `;dashboard` is then recorded from now on). */
+function hasStatsPage(rt: ProxyRuntime): boolean {
+  return rt.config.proxies.some((p) => p.stats?.enabled);
+}
+
 /** Creates the admin side over `rt`. */
 export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise<Admin> {
   checkConfig(rt, opts);
   let current = rt;
   const latency = new LatencyHistograms();
+  const dashboard = new DashboardRecorder({ runtime: () => current, nodeView: opts.nodeView, latency });
+  if (hasStatsPage(rt)) dashboard.start();
   // the exporter reads a node-wide view refreshed before each scrape (--workers), else the runtime
   let scraped: ProxyRuntime | undefined;
   const refreshScrape = async () => {
@@ -144,6 +152,7 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
       compileAdmin: opts.compileAdmin,
       nodeView: opts.nodeView,
       beforeMetrics: refreshScrape,
+      dashboard,
     }).then((h) => (http = h)));
   if (servesHttp(rt)) await ensureHttp();
   const later = (res: ServerResponse, serve: (h: HttpService) => void) => {
@@ -185,6 +194,7 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     handlers,
     startSockets: () => openSockets(current.config.global.statsSockets),
     async stop() {
+      dashboard.stop();
       for (const s of sockets.values()) await closeCliSocket(s.server, s.model);
       sockets.clear();
       if (building) await (await building).close();
@@ -193,14 +203,18 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
       checkConfig(next, opts);
       current = next;
       if (servesHttp(next)) await ensureHttp();
+      if (hasStatsPage(next)) dashboard.start();
       scraped = undefined;
-      latency.prune((b, s) => {
-        const be = next.backends.get(b);
-        return !!be && (s === undefined || be.serversByName.has(s));
-      });
+      latency.prune(
+        (b, s) => {
+          const be = next.backends.get(b);
+          return !!be && (s === undefined || be.serversByName.has(s));
+        },
+        (f) => next.frontends.has(f),
+      );
       if (sockets.size > 0) await openSockets(next.config.global.statsSockets);
     },
-    observeLatency: (b, s, sec) => latency.observe(b, s, sec),
+    observeLatency: (b, s, sec, f) => latency.observe(b, s, sec, f),
     renderMetrics: () => refreshScrape().then(() => exporter().all.metrics()),
   };
 }

@@ -96,9 +96,9 @@ export class Wiring {
     this.health.start();
   }
 
-  /** Latency observation for the Prometheus histograms. */
-  readonly observeLatency = (backend: string, server: string | undefined, seconds: number): void => {
-    this.admin.observeLatency(backend, server, seconds);
+  /** Latency observation for the Prometheus histograms and the dashboard. */
+  readonly observeLatency = (backend: string, server: string | undefined, seconds: number, frontend?: string): void => {
+    this.admin.observeLatency(backend, server, seconds, frontend);
   };
 
   async stop(): Promise<void> {

@@ -12,6 +12,8 @@ import type * as FastifyModule from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ServerControl } from '../actions.ts';
+import { renderDashboardPage } from '../dashboard/page.ts';
+import type { DashboardRecorder } from '../dashboard/recorder.ts';
 import { type ExporterRegistries, mergeRegistries } from '../metrics/exporter.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson } from '../stats/json.ts';
@@ -35,6 +37,8 @@ export interface HttpServiceDeps {
   nodeView?(): Promise<ProxyRuntime>;
   /** Called before a scrape renders (the exporter's view is refreshed there). */
   beforeMetrics?(): Promise<void>;
+  /** What `;dashboard` shows (recorded once a second). */
+  dashboard: DashboardRecorder;
 }
 
 interface StatsCtx {
@@ -76,13 +80,33 @@ export interface StatsOptions {
   up: boolean;
   norefresh: boolean;
   st?: string;
+  /** `;dashboard` (the live dashboard), `;dashboard;data` (its JSON), `;since=MS` (samples after MS). */
+  dashboard: boolean;
+  data: boolean;
+  since: number;
 }
 
-/** Parses what follows the stats URI (`;csv`, `;json`, `;up`, `;norefresh`, `;st=XXX`). */
+/**
+ * Parses what follows the stats URI (`;csv`, `;json`, `;up`, `;norefresh`, `;st=XXX`, and
+ * Switchyard's `;dashboard`, `;data`, `;since=MS`).
+ */
 export function parseStatsSuffix(rest: string): StatsOptions {
-  const o: StatsOptions = { csv: false, json: false, up: false, norefresh: false };
+  const o: StatsOptions = {
+    csv: false,
+    json: false,
+    up: false,
+    norefresh: false,
+    dashboard: false,
+    data: false,
+    since: 0,
+  };
   for (const part of rest.split(';')) {
-    if (part === 'csv') o.csv = true;
+    if (part === 'dashboard') o.dashboard = true;
+    else if (part === 'data') o.data = true;
+    else if (part.startsWith('since=')) {
+      const n = Number(part.slice(6));
+      o.since = Number.isFinite(n) && n > 0 ? n : 0;
+    } else if (part === 'csv') o.csv = true;
     else if (part === 'json') o.json = true;
     else if (part === 'up') o.up = true;
     else if (part === 'norefresh') o.norefresh = true;
@@ -158,6 +182,21 @@ export async function createHttpService(deps: HttpServiceDeps) {
     return reply.code(200).header('cache-control', 'no-cache').type(PROM_CONTENT_TYPE).send(text);
   };
 
+  const sendDashboard = (c: StatsCtx, o: StatsOptions, reply: FastifyReply) => {
+    reply.header('cache-control', 'no-cache');
+    if (o.data) {
+      deps.dashboard.watched();
+      return deps.dashboard.json(o.since, c.stats.scope).then((text) => reply.type('application/json').send(text));
+    }
+    const g = deps.runtime().config.global;
+    const page = renderDashboardPage({
+      uri: c.stats.uri,
+      node: c.stats.showNode !== undefined ? c.stats.showNode || g.node || hostname() : g.node,
+      version: c.stats.hideVersion ? undefined : deps.version,
+    });
+    return reply.type('text/html; charset=utf-8').send(page);
+  };
+
   app.route({
     method: ['GET', 'POST'],
     url: ROUTE_STATS,
@@ -183,6 +222,7 @@ export async function createHttpService(deps: HttpServiceDeps) {
           .type('text/plain')
           .send('');
       }
+      if (o.dashboard) return sendDashboard(c, o, reply);
       // under --workers the node-wide figures; this process's own if they cannot be had
       const rt = deps.nodeView ? await deps.nodeView().catch(() => deps.runtime()) : deps.runtime();
       const rows = collectRows(rt, { scope: c.stats.scope, upOnly: o.up });

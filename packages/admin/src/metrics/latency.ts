@@ -3,7 +3,8 @@
  * averages). The datapath calls observeLatency() once per request; that costs two Map lookups
  * and a short bucket scan, and allocates only the first time a backend/server is seen.
  * Rendered at scrape time as `haproxy_backend_http_request_duration_seconds` and
- * `haproxy_server_http_request_duration_seconds`.
+ * `haproxy_server_http_request_duration_seconds`; the per-frontend ones (no HAProxy metric has
+ * them) feed the dashboard's percentiles only.
  */
 
 /** Upper bounds (seconds) of the buckets; +Inf is implied. */
@@ -16,7 +17,7 @@ export interface Histogram {
   count: number;
 }
 
-function newHistogram(): Histogram {
+export function newHistogram(): Histogram {
   return { counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
 }
 
@@ -29,6 +30,16 @@ function observe(h: Histogram, seconds: number): void {
   h.count++;
 }
 
+/** The histogram of `key` in `map`, created on first sight. */
+function histogramOf(map: Map<string, Histogram>, key: string): Histogram {
+  let h = map.get(key);
+  if (!h) {
+    h = newHistogram();
+    map.set(key, h);
+  }
+  return h;
+}
+
 interface BackendEntry {
   all: Histogram;
   servers: Map<string, Histogram>;
@@ -37,28 +48,28 @@ interface BackendEntry {
 /** Histograms keyed by backend then server name. */
 export class LatencyHistograms {
   readonly backends = new Map<string, BackendEntry>();
+  /** Per frontend, for requests that reached a backend. */
+  readonly frontends = new Map<string, Histogram>();
 
-  /** Records one request's duration (seconds) for `backend` and, if given, its `server`. */
-  observe(backend: string, server: string | undefined, seconds: number): void {
+  /** Records one request's duration (seconds) for `backend`, its `server` and its `frontend` when given. */
+  observe(backend: string, server: string | undefined, seconds: number, frontend?: string): void {
     if (!(seconds >= 0)) return; // NaN or negative: a clock glitch, not a sample
+    if (frontend !== undefined) observe(histogramOf(this.frontends, frontend), seconds);
     let b = this.backends.get(backend);
     if (!b) {
       b = { all: newHistogram(), servers: new Map() };
       this.backends.set(backend, b);
     }
     observe(b.all, seconds);
-    if (server !== undefined) {
-      let h = b.servers.get(server);
-      if (!h) {
-        h = newHistogram();
-        b.servers.set(server, h);
-      }
-      observe(h, seconds);
-    }
+    if (server !== undefined) observe(histogramOf(b.servers, server), seconds);
   }
 
-  /** Drops histograms of backends/servers that no longer exist (after a reload). */
-  prune(exists: (backend: string, server?: string) => boolean): void {
+  /** Drops histograms of frontends, backends and servers that no longer exist (after a reload). */
+  prune(
+    exists: (backend: string, server?: string) => boolean,
+    frontendExists: (name: string) => boolean = () => true,
+  ): void {
+    for (const name of this.frontends.keys()) if (!frontendExists(name)) this.frontends.delete(name);
     for (const [bn, b] of this.backends) {
       if (!exists(bn)) {
         this.backends.delete(bn);

@@ -20,7 +20,7 @@ export interface DatapathContext {
   services: ServiceHandlers;
   log?: RequestLogSink;
   /** Per-request latency observer (Prometheus histograms), called for requests with a backend. */
-  latency?: (backend: string, server: string | undefined, seconds: number) => void;
+  latency?: (backend: string, server: string | undefined, seconds: number, frontend?: string) => void;
   /** `--log-format json`: request lines as JSON objects. */
   jsonLog: boolean;
   /** Current client connections of the process (actconn). */

@@ -80,6 +80,8 @@ export interface PoolOptions {
   authority: string;
   connectTimeout: number;
   tls?: ConnectionOptions;
+  /** `send-proxy`/`send-proxy-v2`: written first on every new connection of this pool. */
+  proxyHeader?: Buffer;
 }
 
 class ClientError extends Error {
@@ -100,6 +102,11 @@ export class H1Pool {
 
   constructor(opts: PoolOptions) {
     this.opts = opts;
+  }
+
+  /** The PROXY header new connections start with (`send-proxy`), if any. */
+  get proxyHeader(): Buffer | undefined {
+    return this.opts.proxyHeader;
   }
 
   /**
@@ -307,6 +314,8 @@ class Conn implements Batched {
     this.connected = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    const ph = this.pool.proxyHeader;
+    if (ph) this.socket.write(ph);
     const h = this.handler;
     const head = this.pendingHead;
     this.pendingHead = undefined;

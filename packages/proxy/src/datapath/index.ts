@@ -30,7 +30,7 @@ export interface DatapathOptions {
   /** `--log-format json`. */
   jsonLog?: boolean;
   /** Per-request latency observer (admin's Prometheus histograms). */
-  latency?: (backend: string, server: string | undefined, seconds: number) => void;
+  latency?: (backend: string, server: string | undefined, seconds: number, frontend?: string) => void;
 }
 
 /** One bound address, as reported by `addresses()`. */

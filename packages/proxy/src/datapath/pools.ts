@@ -2,10 +2,10 @@
  * Upstream connection pools: one H1Pool per server address, kept across reloads while the
  * address is still in use, so keep-alive connections survive a reload.
  */
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { BackendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
-import { H1Pool } from './h1-client.ts';
+import { H1Pool, type PoolOptions } from './h1-client.ts';
 
 interface PoolEntry {
   pool: H1Pool;
@@ -27,6 +27,7 @@ interface ServerEntry {
 export class UpstreamPools {
   private readonly byKey = new Map<string, PoolEntry>();
   private readonly byServer = new WeakMap<ServerState, ServerEntry>();
+  private readonly private = new WeakMap<Socket, Map<ServerState, H1Pool>>();
 
   /** The pool for `server` (created on first use, or when its address or TLS settings changed). */
   get(server: ServerState, backend: BackendPlan): H1Pool {
@@ -46,18 +47,7 @@ export class UpstreamPools {
     const key = poolKey(server, backend);
     let entry = this.byKey.get(key);
     if (!entry) {
-      const pool = new H1Pool({
-        host: server.host,
-        port: server.port,
-        authority: `${formatHost(server.host)}:${server.port}`,
-        connectTimeout: connect,
-        tls: server.model.ssl
-          ? {
-              rejectUnauthorized: server.model.verify === 'required',
-              servername: server.model.sni ?? (isIP(server.host) ? undefined : server.host),
-            }
-          : undefined,
-      });
+      const pool = new H1Pool(poolOptions(server, backend));
       entry = { pool, key };
       this.byKey.set(key, entry);
     }
@@ -71,6 +61,29 @@ export class UpstreamPools {
       sni: m.sni,
     });
     return entry.pool;
+  }
+
+  /**
+   * The pool of `server` for one client connection: a server with `send-proxy` gets the
+   * client's addresses in a PROXY header, so its connections are private to that client, as
+   * in HAProxy (never reused by another one); the pool closes with the client connection.
+   */
+  forClient(server: ServerState, backend: BackendPlan, client: Socket, header: Buffer): H1Pool {
+    let mine = this.private.get(client);
+    if (!mine) {
+      const created = new Map<ServerState, H1Pool>();
+      mine = created;
+      this.private.set(client, created);
+      client.once('close', () => {
+        for (const pool of created.values()) void pool.close().catch(() => {});
+      });
+    }
+    let pool = mine.get(server);
+    if (!pool) {
+      pool = new H1Pool({ ...poolOptions(server, backend), proxyHeader: header });
+      mine.set(server, pool);
+    }
+    return pool;
   }
 
   /** Closes pools whose address no server of `inUse` uses any more (after a reload). */
@@ -100,6 +113,21 @@ export class UpstreamPools {
     this.byKey.clear();
     await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})));
   }
+}
+
+function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {
+  return {
+    host: server.host,
+    port: server.port,
+    authority: `${formatHost(server.host)}:${server.port}`,
+    connectTimeout: backend.timeouts.connect ?? 0,
+    tls: server.model.ssl
+      ? {
+          rejectUnauthorized: server.model.verify === 'required',
+          servername: server.model.sni ?? (isIP(server.host) ? undefined : server.host),
+        }
+      : undefined,
+  };
 }
 
 function poolKey(server: ServerState, backend: BackendPlan): string {

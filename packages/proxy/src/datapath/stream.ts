@@ -19,6 +19,7 @@ import type { FrontRequest, FrontResponse } from './front.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
+import { encodeProxyHeader } from './proxy-protocol.ts';
 import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
 import { applyResponseRules } from './response-filter.ts';
 import { StreamCore } from './stream-core.ts';
@@ -220,7 +221,11 @@ export class Stream extends StreamCore {
     let path = txn.url;
     if (path.charCodeAt(0) !== 47 && path !== '*') path = txn.query ? `${txn.path}?${txn.query}` : txn.path;
     try {
-      const reused = this.ctx.pools.get(server, be).dispatch(
+      const sp = server.model.sendProxy;
+      const pool = sp
+        ? this.ctx.pools.forClient(server, be, req.socket, encodeProxyHeader(sp, socketAddresses(req.socket)))
+        : this.ctx.pools.get(server, be);
+      const reused = pool.dispatch(
         {
           path,
           method: txn.method,
@@ -553,7 +558,7 @@ export class Stream extends StreamCore {
     const bout = sock.bytesWritten - this.bytesOut0;
     countFinished(this, now, bin, bout);
     if (be) this.releaseSlot();
-    if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000);
+    if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000, fe.name);
     // txn is missing only when building it failed (internal error before any phase)
     if (this.txn === undefined) return;
     this.ctx.hooks.requestEnded?.(this.txn, fe, status, bin, bout);

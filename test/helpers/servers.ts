@@ -1,11 +1,11 @@
 /**
  * Real servers from Debian's packages for tests, each on a free loopback port with its own
- * temporary data: MariaDB (mariadb-server), PostgreSQL (postgresql), redis-server, an SMTP
- * server (python3's smtpd module) and a TLS server (openssl s_server). Each returns a handle whose
+ * temporary data: MariaDB (mariadb-server), PostgreSQL (postgresql), redis-server, Postfix, an
+ * SMTP server (python3's smtpd module) and a TLS server (openssl s_server). Each returns a handle whose
  * stop() ends the process it started (by its pid) and removes its data.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort, tempDir } from './proxy.ts';
@@ -208,6 +208,58 @@ export async function startTlsServer(): Promise<RealServer> {
     stop: async () => {
       await stopProc(proc);
       if (existsSync(tmp.dir)) rmSync(tmp.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A private Postfix instance (Debian's postfix, run as root) with its own configuration, queue and
+ * data folders, smtpd on a loopback port; `proxyProtocol` makes smtpd expect a PROXY header first
+ * (`smtpd_upstream_proxy_protocol = haproxy`), as behind a `send-proxy` balancer.
+ */
+export async function startPostfix(opts: { proxyProtocol?: boolean } = {}): Promise<Omit<RealServer, 'proc'>> {
+  const tmp = tempDir();
+  const conf = join(tmp.dir, 'conf');
+  const queue = join(tmp.dir, 'queue');
+  const data = join(tmp.dir, 'data');
+  for (const dir of [conf, queue, data]) mkdirSync(dir);
+  // Postfix's own checks: the data folder belongs to its mail owner, no parent is writable by it.
+  chownSync(data, Number(execFileSync('id', ['-u', 'postfix'], { encoding: 'utf8' }).trim()), 0);
+  chmodSync(tmp.dir, 0o755);
+  const port = await freePort();
+  writeFileSync(
+    join(conf, 'main.cf'),
+    `compatibility_level = 3.6
+queue_directory = ${queue}
+data_directory = ${data}
+mail_owner = postfix
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.test
+mydestination =
+mynetworks = 127.0.0.0/8
+default_transport = discard
+relay_transport = discard
+smtpd_banner = $myhostname ESMTP
+${opts.proxyProtocol ? 'smtpd_upstream_proxy_protocol = haproxy\n' : ''}`,
+  );
+  // Debian's master.cf with our port for smtpd and no chroot (the private queue has none).
+  const master = readFileSync('/etc/postfix/master.cf', 'utf8')
+    .split('\n')
+    .map((l) => (/^smtp\s+inet\s/.test(l) ? `127.0.0.1:${port} inet n - n - - smtpd` : l))
+    .map((l) => l.replace(/^(\S+\s+\S+\s+\S+\s+\S+\s+)y(\s)/, '$1n$2'))
+    .join('\n');
+  writeFileSync(join(conf, 'master.cf'), master);
+  execFileSync('postfix', ['-c', conf, 'start'], { stdio: 'ignore', timeout: 30000 });
+  await waitForPort(port, 20000);
+  return {
+    port,
+    log: () => '',
+    stop: async () => {
+      try {
+        execFileSync('postfix', ['-c', conf, 'stop'], { stdio: 'ignore', timeout: 30000 });
+      } catch {}
+      tmp.cleanup();
     },
   };
 }

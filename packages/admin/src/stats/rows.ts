@@ -65,6 +65,9 @@ export const CHECK_DESC: Record<string, string> = {
   HANA: 'Health analyze',
 };
 
+/** Check statuses HAProxy shows a code with (check_code, LastChk `L7STS/500`). */
+const CODE_STATUSES = new Set(['L7OK', 'L7OKC', 'L7STS']);
+
 const F = POS;
 const H1XX = F.hrsp_1xx;
 const MODULE_COUNT = FIELDS.length - BASE_FIELDS;
@@ -220,7 +223,8 @@ function serverRow(be: BackendRuntime, s: ServerState, now: number): StatRow {
     const lc = s.lastCheck;
     if (lc) {
       v[F.check_status] = lc.status;
-      if (lc.status.startsWith('L7') && lc.code !== undefined) v[F.check_code] = lc.code;
+      // As HAProxy: a code only for statuses from L7OK on (HCHK_STATUS_L57DATA), not L7RSP/L7TOUT.
+      if (CODE_STATUSES.has(lc.status) && lc.code !== undefined) v[F.check_code] = lc.code;
       if (lc.durationMs !== undefined && lc.status !== 'INI' && lc.status !== 'UNK')
         v[F.check_duration] = lc.durationMs;
       v[F.check_desc] = CHECK_DESC[lc.status] ?? lc.status;

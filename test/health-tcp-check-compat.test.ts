@@ -392,6 +392,8 @@ ${sv('a', silent.port)}
       httppp1: 'send-proxy',
       redisport: 'send-proxy port PORT',
       tcppp2: 'send-proxy-v2',
+      chkpp: 'check-send-proxy port PORT',
+      nochkpp: 'send-proxy no-check-send-proxy',
     };
     cases.push(
       ['plainpp1', ''],
@@ -400,6 +402,8 @@ ${sv('a', silent.port)}
       ['httppp1', 'option httpchk GET /health'],
       ['redisport', 'option redis-check'],
       ['tcppp2', 'option tcp-check\n  tcp-check connect send-proxy\n  tcp-check send hello'],
+      ['chkpp', 'option redis-check'],
+      ['nochkpp', 'option redis-check'],
     );
     const run = async (which: 'haproxy' | 'switchyard'): Promise<Map<string, Buffer>> => {
       const servers = new Map<string, Raw>();

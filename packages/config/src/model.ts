@@ -259,6 +259,8 @@ export interface ServerModel {
   checkSsl?: boolean;
   /** `check-sni NAME`: SNI sent by TLS health checks. */
   checkSni?: string;
+  /** `check-send-proxy`: checks start with a PROXY header even with their own port/addr (`no-check-send-proxy` clears it). */
+  checkSendProxy?: boolean;
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens every connection. */
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */

@@ -201,6 +201,8 @@ const BACKEND = [
   'option ldap-check',
   'option ssl-hello-chk',
   'option tcp-check',
+  'server s1 127.0.0.1:80 check check-send-proxy',
+  'server s1 127.0.0.1:80 check send-proxy no-check-send-proxy',
   'option tcp-check extra',
   'tcp-check connect',
   'tcp-check connect port 6379',

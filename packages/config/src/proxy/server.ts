@@ -97,6 +97,9 @@ export const SERVER_PARAMS: Record<string, Param> = {
   'check-ssl': { flag: (p) => (p.checkSsl = true) },
   'no-check-ssl': { flag: (p) => (p.checkSsl = false) },
   'check-sni': { apply: (p, v) => void (p.checkSni = v) },
+  /** Health checks start with a PROXY header even with their own port or addr (v2 with send-proxy-v2). */
+  'check-send-proxy': { flag: (p) => (p.checkSendProxy = true) },
+  'no-check-send-proxy': { flag: (p) => (p.checkSendProxy = false) },
   'init-addr': {
     apply: (p, v) => {
       const bad = v.split(',').find((m) => !['last', 'libc', 'none'].includes(m) && !/^[0-9a-fA-F.:]+$/.test(m));
@@ -123,7 +126,6 @@ const IGNORED_FLAGS: Record<string, string> = {
 /** Parameters that change behaviour Switchyard cannot provide: refused. */
 const UNSUPPORTED: Record<string, string> = {
   'send-proxy-v2-ssl': "'send-proxy-v2-ssl' is not supported",
-  'check-send-proxy': "'check-send-proxy' is not supported",
   resolvers: "'resolvers' is not supported: host names are resolved by the system resolver when connecting",
   'resolve-prefer': "'resolve-prefer' is not supported: host names are resolved by the system resolver",
   'resolve-net': "'resolve-net' is not supported",

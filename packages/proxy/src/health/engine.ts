@@ -152,6 +152,17 @@ function warnJsFallback(reason: string | undefined): void {
 
 const caCache = new Map<string, Buffer | string>();
 
+/**
+ * The PROXY header version health checks of a server start with, as HAProxy decides: always with
+ * `check-send-proxy` (v2 when the traffic uses send-proxy-v2), else the server's own
+ * `send-proxy*` unless the check has its own `port` or `addr` (`no-check-send-proxy` only cancels
+ * a `check-send-proxy` from default-server: haproxy still adds the traffic's protocol).
+ */
+function checkSendProxy(m: ServerState['model']): 1 | 2 | undefined {
+  if (m.checkSendProxy) return m.sendProxy ?? 1;
+  return m.checkPort === undefined && m.checkAddr === undefined ? m.sendProxy : undefined;
+}
+
 /** `status: 1/1 UP` / `0/1 DOWN` of agent lines (the agent's health is 0 or 1). */
 function agentStatusText(s: ServerState): string {
   return s.agentDown ? '0/1 DOWN' : '1/1 UP';
@@ -312,8 +323,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     if (e.recurring) return; // the transport runs this server's checks
     const m = e.s.model;
     const spec = specFor(e, m.checkAddr ?? e.s.host, m.checkPort ?? e.s.port, m.inter);
-    // As HAProxy: checks speak the server's PROXY protocol unless they have their own port or addr.
-    if (m.sendProxy && m.checkPort === undefined && m.checkAddr === undefined) spec.sendProxy = m.sendProxy;
+    const pp = checkSendProxy(m);
+    if (pp) spec.sendProxy = pp;
     if (typeof e.tls === 'string') {
       applyCheck(e, { status: 'SOCKERR', info: e.tls, durationMs: 0 });
       scheduleCheck(e, nextCheckDelay(e));

@@ -29,14 +29,9 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
         });
       }
       const tlsCheck = s.checkSsl ?? s.ssl;
-      if (
-        s.check &&
-        s.sendProxy &&
-        tlsCheck &&
-        !p.options.tcpCheck &&
-        s.checkPort === undefined &&
-        s.checkAddr === undefined
-      ) {
+      const pp =
+        s.checkSendProxy || (s.sendProxy !== undefined && s.checkPort === undefined && s.checkAddr === undefined);
+      if (s.check && pp && tlsCheck && !p.options.tcpCheck) {
         out.push({
           severity: 'error',
           code: 'CHK_PROXY_TLS',

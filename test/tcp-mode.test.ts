@@ -14,7 +14,17 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { makeCert } from './helpers/certs.ts';
-import { freePort, type ProxyProcess, rawRequest, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
+import {
+  freePort,
+  type ProxyProcess,
+  rawRequest,
+  startProxy,
+  startUpstream,
+  tempDir,
+  type Upstream,
+  until,
+  writeFile,
+} from './helpers/proxy.ts';
 import { findBinary, needs } from './helpers/system.ts';
 
 const exec = promisify(execFile);
@@ -22,6 +32,7 @@ const skip = needs('haproxy', 'openssl', 'curl');
 const tmp = tempDir();
 const servers: Server[] = [];
 let px: ProxyProcess;
+let web: Upstream;
 let hx: { stop(): Promise<void>; log(): string } | undefined;
 const port: Record<string, number> = {};
 
@@ -129,6 +140,7 @@ before(async () => {
       bulkResults.push({ sent, ...(await got) });
     });
   });
+  web = await startUpstream('web');
   // TLS origins for SNI routing (passthrough: the proxy never holds their keys)
   const certs = tmp.dir;
   for (const name of ['a.example', 'b.example']) {
@@ -142,6 +154,7 @@ before(async () => {
   }
   for (const k of [
     'sticky',
+    'mux',
     'stuck',
     'hxEcho',
     'httpPp',
@@ -238,6 +251,15 @@ listen queued
   timeout queue 2s
   timeout client-fin 300ms
   server late 127.0.0.1:${port.late} maxconn 1
+frontend mux
+  bind 127.0.0.1:${port.mux}
+  tcp-request inspect-delay 1s
+  tcp-request content accept if HTTP
+  use_backend web if HTTP
+  default_backend be_e1
+backend web
+  mode http
+  server u 127.0.0.1:${web.port}
 listen stuck
   bind 127.0.0.1:${port.stuck}
   timeout server 30s
@@ -293,17 +315,20 @@ listen to_switchyard
   hx = {
     log: () => hlog,
     stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
     },
   };
   await until(
-    async () =>
-      await rawRequest(port.hxOut, '', 200).then(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}):\n${hlog}`);
+      return rawRequest(port.hxOut, '', 200).then(
         () => true,
         () => false,
-      ),
-    5000,
+      );
+    },
+    10000,
     'haproxy up',
   );
 });
@@ -313,6 +338,7 @@ const bulkResults: Array<{ sent: string; hash: string; bytes: number }> = [];
 after(async () => {
   await px?.stop();
   await hx?.stop();
+  await web?.close();
   for (const s of servers) {
     (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
     s.close();
@@ -364,6 +390,30 @@ describe('mode tcp', { skip }, () => {
     const ours = await lines(port.rr, px.stdout, px.stdout().length);
     const theirs = await lines(port.hxEcho, () => hx?.log() ?? '', hx?.log().length ?? 0);
     assert.deepEqual(ours, theirs);
+  });
+
+  test('a tcp frontend switches to an http backend for HTTP bytes (HAProxy implicit upgrade), to tcp otherwise', async () => {
+    const http = await exchange(
+      port.mux,
+      'GET /up HTTP/1.1\r\nhost: a\r\n\r\nGET /two HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n',
+    );
+    assert.match(
+      http,
+      /^HTTP\/1\.1 200 [\s\S]*web GET \/up\n[\s\S]*HTTP\/1\.1 200 [\s\S]*web GET \/two\n\r\n0\r\n\r\n$/,
+    );
+    assert.equal(await exchange(port.mux, 'hello'), 'e1:hello');
+    // first bytes that could still be a request line wait for more
+    const slow = connect({ port: port.mux, host: '127.0.0.1', allowHalfOpen: true });
+    let out = '';
+    slow.on('data', (d) => {
+      out += d;
+    });
+    slow.write('GE');
+    await new Promise((r) => setTimeout(r, 200));
+    slow.end('T /slow HTTP/1.0\r\n\r\n');
+    await new Promise((r) => slow.once('close', r));
+    assert.match(out, /web GET \/slow/);
+    await px.waitFor(/mux web\/u \d+\/\d+\/\d+ \d+ -- /, 3000, 'stdout');
   });
 
   test('half close: the client FIN is passed on and the answer still arrives', async () => {

@@ -111,17 +111,12 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
       const modeOf = (name: string, loc: SourceLoc, what: string): void => {
         const b = backs.get(name);
         if (!b || b.mode === p.mode) return;
+        // a tcp frontend may switch to an http backend (the stream is upgraded to HTTP, as HAProxy)
         if (p.mode === 'http')
           r.error(
             loc,
             'CFG_MODE_MISMATCH',
             `http ${p.kind} '${p.name}' (${at(p.loc)}) tries to use incompatible tcp backend '${b.name}' (${at(b.loc)}) as its ${what} (see 'mode')`,
-          );
-        else
-          r.error(
-            loc,
-            'CFG_UNSUPPORTED',
-            `tcp ${p.kind} '${p.name}' uses http backend '${b.name}' (${at(b.loc)}) as its ${what}: HAProxy's implicit upgrade of a tcp stream to HTTP is not supported yet; put the frontend in 'mode http' too`,
           );
       };
       if (p.defaultBackend !== undefined) modeOf(p.defaultBackend, s.defaultBackendLoc ?? p.loc, 'default backend');

@@ -257,7 +257,6 @@ const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> =
   'contimeout 5000': 'switchyard-accepts',
   'option forceclose': 'switchyard-accepts',
   // Not supported: an HTTP proxy (README "How Switchyard differs").
-  'mode tcp': 'switchyard-refuses',
   'server-template s 3 127.0.0.1:80': 'switchyard-refuses',
   'option httpchk GET / HTTP/2.0': 'switchyard-refuses',
   // HAProxy reuses the client's destination port; Switchyard wants it written.

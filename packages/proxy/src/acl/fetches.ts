@@ -12,7 +12,6 @@ import { PAYLOAD_FETCHES } from './payload-fetches.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
 
 const registry = new Map<string, FetchDef>();
-const HTTP_START = /^[A-Z]+ [^ \r\n]+ HTTP\/1\.[01]\r?\n/;
 
 /**
  * Adds a fetch keyword, e.g. `sc_http_req_rate` from packages/state. Call at import time,
@@ -337,11 +336,6 @@ const builtins: Array<[string[], FetchDef]> = [
   [['ssl_fc_sni'], simple('str', (t) => (t.ssl ? t.sni : undefined))],
   [['always_true'], simple('bool', () => true)],
   [['always_false'], simple('bool', () => false)],
-  // a tcp stream's buffered bytes are HTTP when they start with a request line (HAProxy's check)
-  [
-    ['req.proto_http', 'req_proto_http'],
-    simple('bool', (t) => (t.payload ? HTTP_START.test(t.payload.toString('latin1', 0, 1024)) : true)),
-  ],
   [['fe_name'], simple('str', (t) => t.frontend)],
   // before use_backend, the stream's backend is the frontend itself (as in HAProxy)
   [['be_name'], simple('str', (t) => t.backend ?? t.frontend)],

@@ -106,9 +106,27 @@ const payloadFetch: FetchDef = {
   },
 };
 
+const HTTP_START = /^[A-Z]+ [^ \r\n]+ HTTP\/1\.[01]\r?\n/;
+/** What may still become a request line once more bytes come. */
+const HTTP_PREFIX = /^[A-Z]*$|^[A-Z]+ [^ \r\n]*( H?T?T?P?\/?1?\.?[01]?\r?)?$/;
+
+/**
+ * `req.proto_http`: an HTTP request is always HTTP; a tcp stream's buffered bytes are when they
+ * start with an HTTP/1 request line (waiting while they could still become one).
+ */
+function protoHttp(t: HttpTxn): boolean {
+  const b = t.payload;
+  if (!b) return true;
+  const s = b.toString('latin1', 0, 1024);
+  if (HTTP_START.test(s)) return true;
+  if (s.length < 1024 && HTTP_PREFIX.test(s)) more(t);
+  return false;
+}
+
 /** The payload fetches, registered by fetches.ts with the other builtins. */
 export const PAYLOAD_FETCHES: Array<[string[], FetchDef]> = [
   // no byte yet: wait for the first ones (HAProxy waits while a failed match may still change)
+  [['req.proto_http', 'req_proto_http'], simple('bool', protoHttp)],
   [['req.len', 'req_len'], simple('int', (t) => (t.payload?.length === 0 ? more(t) : t.payload?.length))],
   [['req.payload'], payloadFetch],
   [['req.ssl_sni', 'req_ssl_sni'], helloFetch('str', (h) => h.sni)],

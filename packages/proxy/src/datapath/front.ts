@@ -792,7 +792,10 @@ export class FrontConn implements Batched {
       }
       return;
     }
-    if (!res.shouldKeepAlive || !req.complete || this.clientEnded || this.state === STOPPED) {
+    // a client that sent its FIN after pipelined requests still gets every one answered (as
+    // haproxy 2.6); the connection ends after the last
+    const ended = this.clientEnded && this.pending === undefined;
+    if (!res.shouldKeepAlive || !req.complete || ended || this.state === STOPPED) {
       this.state = STOPPED;
       this.req = undefined;
       this.res = undefined;
@@ -822,6 +825,8 @@ export class FrontConn implements Batched {
     }
     if (this.socket.isPaused()) this.socket.resume();
     if (p !== undefined) this.onHead(p);
+    // the client is done sending: a partial head left over is not answered
+    if (this.clientEnded && this.state === HEAD && this.req === undefined && !this.closed) this.socket.end();
   }
 
   /** The socket is handed over (tunnel): our listeners go. */

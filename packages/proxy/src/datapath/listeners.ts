@@ -10,7 +10,7 @@ import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
-import type { CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
+import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
 import { type HttpTxn, makeTxn } from '../txn.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
@@ -228,7 +228,8 @@ export class Listener implements FrontOwner {
 
   private serve(s: Socket, rest: Buffer = EMPTY): void {
     if (this.fe.mode === 'tcp') {
-      new TcpStream(this.ctx, this.fe, s, socketAddresses(s), rest).run();
+      const toHttp = (be: BackendPlan, head: Buffer) => this.upgradeToHttp(s, be, head);
+      new TcpStream(this.ctx, this.fe, s, socketAddresses(s), rest, toHttp).run();
       return;
     }
     // plain TCP sockets read into reused buffers (front.ts useReadBuffers); TLS ones and those
@@ -238,6 +239,21 @@ export class Listener implements FrontOwner {
     if (rest.length > 0) conn.onData(rest);
     // a FIN read with the PROXY header went by before the connection listened for it
     if (s.readableEnded) conn.onEnd();
+  }
+
+  /**
+   * A tcp session that switched to an http backend (HAProxy's implicit upgrade): HTTP/1 from
+   * now on, every request to `be`. The connection's owner is this listener seen through an HTTP
+   * view of its frontend (same counters and connection count, no rules of its own: a tcp
+   * frontend has none).
+   */
+  private upgradeToHttp(s: Socket, be: BackendPlan, head: Buffer): void {
+    const owner: FrontOwner = Object.create(this, { fe: { value: httpView(this.fe, be) } });
+    const conn = new FrontConn(s, owner, false);
+    if (this.clientMs > 0) s.setTimeout(this.clientMs);
+    if (head.length > 0) conn.onData(head);
+    if (s.readableEnded) conn.onEnd();
+    else s.resume();
   }
 
   /** A connection whose PROXY header is missing or malformed: closed, counted and logged. */
@@ -314,6 +330,37 @@ export function rawResponse(c: CannedResponse): Buffer {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+const httpViews = new WeakMap<FrontendPlan, Map<BackendPlan, FrontendPlan>>();
+
+/**
+ * `fe` (a tcp frontend) as an HTTP frontend whose only backend is `be`. Built on `fe` as its
+ * prototype, so live fields (connection count, counters) are the frontend's own.
+ */
+function httpView(fe: FrontendPlan, be: BackendPlan): FrontendPlan {
+  let views = httpViews.get(fe);
+  if (!views) {
+    views = new Map();
+    httpViews.set(fe, views);
+  }
+  let v = views.get(be);
+  if (!v) {
+    const over: Partial<FrontendPlan> = {
+      mode: 'http',
+      useBackends: [],
+      defaultBackend: be,
+      tcpContent: [],
+      tcpConnection: [],
+      requestRules: [],
+      responseRules: [],
+      redirects: [],
+      redirectConds: [],
+    };
+    v = Object.create(fe, Object.fromEntries(Object.entries(over).map(([k, value]) => [k, { value }]))) as FrontendPlan;
+    views.set(be, v);
+  }
+  return v;
+}
 
 /** Position of `bind` among its frontend's binds, from 1 (HAProxy's listener id in messages). */
 function bindIndex(fe: FrontendPlan, bind: BindModel): number {

@@ -39,8 +39,19 @@ export class TcpStream extends StreamCore {
   /** The relay has started writing client bytes to a server (no retry after that). */
   private sent = false;
 
-  constructor(ctx: DatapathContext, fe: FrontendPlan, client: Socket, addrs: ProxiedAddresses, head: Buffer) {
+  /** Hands the connection to the HTTP engine (a tcp frontend switching to an http backend). */
+  private readonly toHttp: (be: BackendPlan, head: Buffer) => void;
+
+  constructor(
+    ctx: DatapathContext,
+    fe: FrontendPlan,
+    client: Socket,
+    addrs: ProxiedAddresses,
+    head: Buffer,
+    toHttp: (be: BackendPlan, head: Buffer) => void,
+  ) {
     super(ctx, fe);
+    this.toHttp = toHttp;
     this.client = client;
     this.head = head;
     this.txn = makeTxn({
@@ -142,6 +153,18 @@ export class TcpStream extends StreamCore {
     if (!be) be = fe.defaultBackend;
     if (!be) {
       this.close('SC');
+      return;
+    }
+    if (be.mode === 'http') {
+      // HAProxy's implicit upgrade: from here on the connection is HTTP/1 to that backend, each
+      // request a stream of its own (accounted and logged as such); this session ends unseen
+      const c = this.client;
+      c.off('error', this.onClientError);
+      c.off('close', this.onClientClose);
+      c.setTimeout(0);
+      c.removeListener('timeout', this.onInspectClientTimeout);
+      this.markDone();
+      this.toHttp(be, this.head);
       return;
     }
     this.be = be;

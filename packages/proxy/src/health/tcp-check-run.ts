@@ -102,6 +102,7 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
     close();
     buf = Buffer.alloc(0);
     connected = false;
+    tlsPending = false;
     eos = false;
     sockErr = undefined;
     linger = step.linger;
@@ -133,7 +134,10 @@ export function runTcpCheck(spec: TcpCheckSpec, c: CompiledTcpCheck, done: (r: C
           if (proxy) raw.write(checkProxyHeader(proxy, raw));
         });
         s = tlsConnect({ ...opts, socket: raw, host });
-        raw.on('error', (e: NodeJS.ErrnoException) => onError(e));
+        // Errors of an earlier connection's socket must not reach this one.
+        raw.on('error', (e: NodeJS.ErrnoException) => {
+          if (sock === s) onError(e);
+        });
         s.once('secureConnect', () => {
           tlsPending = false;
           onConnected(i);

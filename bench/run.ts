@@ -19,6 +19,7 @@
  *          --idle N (9900 idle connections) --settle S (30: seconds before their RSS is read)
  *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes more node options to Switchyard
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
+ *          --baseline DIR (adds the Switchyard of another checkout, e.g. before a change, to the same run)
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -224,6 +225,28 @@ const PROXIES: ProxyDef[] = [
     },
   },
 ];
+
+/** `--baseline DIR`: another checkout's Switchyard beside this one (before/after a change, same run). */
+const BASELINE = opt('baseline', '');
+if (BASELINE) {
+  const bin = join(BASELINE, 'packages/cli/bin/switchyard.mjs');
+  if (!existsSync(bin)) {
+    console.error(`bench: --baseline ${BASELINE} has no packages/cli/bin/switchyard.mjs`);
+    process.exit(2);
+  }
+  PROXIES.push({
+    name: 'switchyard baseline',
+    tcp: false,
+    note: `the checkout in ${BASELINE}`,
+    start(port, o, lc) {
+      const f = join(tmp, 'switchyard-baseline.cfg');
+      // the baseline may predate mode tcp: its configuration has no tcp listen
+      writeFileSync(f, haproxyCfg(port, o, lc).replace(/\n# mode tcp:[\s\S]*$/, '\n'));
+      const [c, a] = ulimit([process.execPath, ...shebangNodeFlags(readFileSync(bin, 'utf8')), bin, '-f', f]);
+      return startPinned(PROXY_CPU, c, [...a]);
+    },
+  });
+}
 
 if (argv.includes('--workers')) {
   PROXIES.push({

@@ -454,7 +454,8 @@ describe('mode tcp', { skip }, () => {
 
   test('a refused connect is retried and redispatched to the next server', async () => {
     assert.equal(await exchange(port.retry, 'x'), 'e2:x');
-    await px.waitFor(/retry retry\/e2 \d+\/\d+\/\d+ \d+ -- \d+\/\d+\/\d+\/\d+\/\+2 /, 3000, 'stdout');
+    // as haproxy 2.6: the first retry already goes to the other server
+    await px.waitFor(/retry retry\/e2 \d+\/\d+\/\d+ \d+ -- \d+\/\d+\/\d+\/\d+\/\+1 /, 3000, 'stdout');
   });
 
   test('tcp-request connection and content rules: reject by source, by payload, route by payload', async () => {

@@ -39,6 +39,8 @@ export abstract class StreamCore implements Queued {
   slotIndex = -1;
   protected queueTimer?: NodeJS.Timeout;
   protected retryTimer?: NodeJS.Timeout;
+  /** The server came from `use-server` or persistence, not the balancer (HAProxy's SF_DIRECT). */
+  private direct = false;
 
   constructor(ctx: DatapathContext, fe: FrontendPlan) {
     this.ctx = ctx;
@@ -65,11 +67,13 @@ export abstract class StreamCore implements Queued {
     for (let i = 0; i < us.length; i++) {
       const u = us[i];
       if ((u.cond === undefined || u.cond(this.txn)) && (isUsable(u.server) || be.model.options.persist)) {
+        this.direct = true;
         this.assign(u.server);
         return;
       }
     }
     let server = hooks.persistentServer?.(this.txn, be);
+    this.direct = server !== undefined;
     if (!server) {
       server = be.selector.pick(this.txn) ?? undefined;
       if (server) {
@@ -155,18 +159,32 @@ export abstract class StreamCore implements Queued {
     failed.counters.wretr++;
     this.releaseSlot();
     const rd = be.redispatch;
-    // HAProxy: -1 (default of `option redispatch`) redispatches on the last retry; N every Nth.
-    const redispatchNow = rd !== undefined && (rd < 0 ? this.retries === be.retries : this.retries % rd === 0);
+    // As HAProxy 2.6 (stream_choose_redispatch): with `option redispatch`, a retry goes to
+    // another server when the failed one is not running, when the retry count says so (-1, the
+    // default: the last retry; N: every Nth), or at once when the server was not chosen by
+    // persistence, the algorithm is not a hash and another active server exists.
+    const algo = be.model.balance.algo;
+    const hashed = algo === 'source' || algo === 'uri' || algo === 'url_param' || algo === 'hdr' || algo === 'random';
+    const active = activeServers(be);
+    const redispatchNow =
+      rd !== undefined &&
+      (failed.op !== 'UP' ||
+        (rd < 0 ? this.retries === be.retries : this.retries % rd === 0) ||
+        (!this.direct && active > 1 && !hashed));
     let next: ServerState | undefined = failed;
     if (redispatchNow) {
       const other = be.selector.pick(this.txn, failed);
       if (other && other !== failed) {
         next = other;
         this.redispatched = true;
+        this.direct = false;
         be.counters.wredis++;
         failed.counters.wredis++;
       }
     } else if (!isUsable(failed) && failed.admin === 'MAINT') next = undefined;
+    // a retry on another server goes at once (haproxy 2.6.12 measured: roundrobin, first and
+    // leastconn alike); the pause is for retrying the same server
+    if (next !== failed) delayMs = 0;
     if (!next) return false;
     if (delayMs <= 0) this.assign(next);
     else {
@@ -238,6 +256,14 @@ export function killServerStreams(server: ServerState, code: 'D' | 'U'): number 
   const all = list.slice();
   for (const st of all) st.kill(code);
   return all.length;
+}
+
+/** Usable non-backup servers (HAProxy's srv_act). */
+function activeServers(be: BackendPlan): number {
+  let n = 0;
+  const s = be.servers;
+  for (let i = 0; i < s.length; i++) if (!s[i].backup && isUsable(s[i])) n++;
+  return n;
 }
 
 function anyUsable(be: BackendPlan): boolean {

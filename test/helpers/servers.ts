@@ -215,9 +215,12 @@ export async function startTlsServer(): Promise<RealServer> {
 /**
  * A private Postfix instance (Debian's postfix, run as root) with its own configuration, queue and
  * data folders, smtpd on a loopback port; `proxyProtocol` makes smtpd expect a PROXY header first
- * (`smtpd_upstream_proxy_protocol = haproxy`), as behind a `send-proxy` balancer.
+ * (`smtpd_upstream_proxy_protocol = haproxy`), as behind a `send-proxy` balancer; `mainCf` adds
+ * lines to its main.cf.
  */
-export async function startPostfix(opts: { proxyProtocol?: boolean } = {}): Promise<Omit<RealServer, 'proc'>> {
+export async function startPostfix(
+  opts: { proxyProtocol?: boolean /** more main.cf lines */; mainCf?: string } = {},
+): Promise<Omit<RealServer, 'proc'>> {
   const tmp = tempDir();
   const conf = join(tmp.dir, 'conf');
   const queue = join(tmp.dir, 'queue');
@@ -241,7 +244,7 @@ mynetworks = 127.0.0.0/8
 default_transport = discard
 relay_transport = discard
 smtpd_banner = $myhostname ESMTP
-${opts.proxyProtocol ? 'smtpd_upstream_proxy_protocol = haproxy\n' : ''}`,
+${opts.proxyProtocol ? 'smtpd_upstream_proxy_protocol = haproxy\n' : ''}${opts.mainCf ?? ''}`,
   );
   // Debian's master.cf with our port for smtpd and no chroot (the private queue has none).
   const master = readFileSync('/etc/postfix/master.cf', 'utf8')

@@ -184,6 +184,7 @@ export type BalanceAlgo =
   | 'uri'
   | 'url_param'
   | 'hdr'
+  | 'hash'
   | 'random';
 
 export interface BalanceModel {

@@ -253,6 +253,25 @@ test('map-based hashing picks the same server as HAProxy (uri, url_param, source
   assert.deepEqual(s.mine, s.theirs);
 });
 
+test('balance hash EXPR (a cookie, and the source address) picks the same server as HAProxy', {
+  skip: needs('haproxy'),
+  timeout: 120000,
+}, async (t) => {
+  for (const hashType of ['map-based', 'consistent']) {
+    const c = await run(t, {
+      balance: 'hash req.cook(sid)',
+      hashType,
+      model: { algo: 'hash', param: 'req.cook(sid)' },
+      hash: hashType === 'consistent' ? BARE_CONSISTENT : undefined,
+      servers: ten,
+      requests: Array.from({ length: 60 }, (_, i) => ({
+        req: { headers: [['Cookie', `a=1; sid=s${i * 7}`]] as Array<[string, string]> },
+      })),
+    });
+    assert.deepEqual(c.mine, c.theirs, hashType);
+  }
+});
+
 test('static-rr order matches HAProxy', { skip: needs('haproxy'), timeout: 120000 }, async (t) => {
   const { theirs, mine } = await run(t, {
     balance: 'static-rr',

@@ -72,6 +72,7 @@ const BALANCE: BalanceAlgo[] = [
   'uri',
   'url_param',
   'hdr',
+  'hash',
   'random',
 ];
 
@@ -83,7 +84,7 @@ function balance(ctx: LineCtx, s: SectionState): void {
   const m = /^([a-z_-]+)(?:\((.*)\))?$/.exec(raw);
   const name = m?.[1] ?? raw;
   if (!m || !(BALANCE as string[]).includes(name) || (m[2] !== undefined && name !== 'hdr' && name !== 'random')) {
-    const extra = ['rdp-cookie', 'hash'].includes(name) ? ` ('${name}' is not supported)` : didYouMean(name, BALANCE);
+    const extra = name === 'rdp-cookie' ? ` ('${name}' is not supported)` : didYouMean(name, BALANCE);
     return void err(ctx, 'CFG_BAD_VALUE', `unknown balance algorithm '${raw}'${extra}`);
   }
   const b: SectionState['model']['balance'] = { algo: name as BalanceAlgo, options: {}, loc: { ...ctx.loc } };
@@ -97,6 +98,13 @@ function balance(ctx: LineCtx, s: SectionState): void {
     b.options.draws = d;
   }
   let i = 2;
+  if (name === 'hash') {
+    // `balance hash EXPR`: the sample expression's result is hashed (compiled with the runtime)
+    const e = need(ctx, 2, 'a sample expression, e.g. req.cook(sessionid) or src');
+    if (e === undefined) return;
+    b.param = e;
+    i = 3;
+  }
   if (name === 'url_param') {
     const p = need(ctx, 2, 'a parameter name');
     if (p === undefined) return;

@@ -164,7 +164,13 @@ export abstract class StreamCore implements Queued {
     // default: the last retry; N: every Nth), or at once when the server was not chosen by
     // persistence, the algorithm is not a hash and another active server exists.
     const algo = be.model.balance.algo;
-    const hashed = algo === 'source' || algo === 'uri' || algo === 'url_param' || algo === 'hdr' || algo === 'random';
+    const hashed =
+      algo === 'source' ||
+      algo === 'uri' ||
+      algo === 'url_param' ||
+      algo === 'hdr' ||
+      algo === 'hash' ||
+      algo === 'random';
     const active = activeServers(be);
     const redispatchNow =
       rd !== undefined &&

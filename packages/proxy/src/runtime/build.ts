@@ -113,7 +113,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       conns: 0,
     } satisfies BackendPlan;
     // The selector reads the backend it balances, so it is attached once the backend exists.
-    (backend as { selector: BackendPlan['selector'] }).selector = createSelector(backend);
+    (backend as { selector: BackendPlan['selector'] }).selector = createSelector(backend, { diags });
     backends.set(p.name, backend);
   }
 

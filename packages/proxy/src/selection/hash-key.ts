@@ -1,11 +1,12 @@
 /**
- * The hash key of a request for `balance source|uri|url_param|hdr`, computed as HAProxy's
+ * The hash key of a request for `balance source|uri|url_param|hdr|hash EXPR`, computed as HAProxy's
  * backend.c does (get_server_sh/uh/ph/hh). undefined = no key (url_param/hdr absent): the
  * caller falls back to round robin.
  */
-import type { BalanceModel, HashTypeModel } from '@switchyard/config';
+import type { BalanceModel, Diagnostic, HashTypeModel } from '@switchyard/config';
 import { sameName } from '../acl/http-parts.ts';
 import { parseIpCached } from '../acl/ip.ts';
+import { compileFetch } from '../acl/sample.ts';
 import type { HttpTxn } from '../txn.ts';
 import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
 
@@ -25,7 +26,11 @@ function pathStart(uri: string): number {
 }
 
 /** Builds the key function for a hashing `balance`, or undefined for non-hash algorithms. */
-export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): HashKeyFn | undefined {
+export function hashKeyFor(
+  balance: BalanceModel,
+  hashType: HashTypeModel,
+  diags?: Diagnostic[],
+): HashKeyFn | undefined {
   const hash = HASH_FUNCTIONS[hashType.fn];
   const aval = hashType.avalanche ? fullHash : (h: number) => h;
   switch (balance.algo) {
@@ -112,7 +117,20 @@ export function hashKeyFor(balance: BalanceModel, hashType: HashTypeModel): Hash
         return undefined;
       };
     }
+    case 'hash': {
+      // `balance hash EXPR`: the sample as a string, hashed whole (HAProxy's get_server_expr)
+      const fetch = balance.param ? compileFetch(balance.param, balance.loc ?? NOWHERE, diags ?? []) : undefined;
+      if (!fetch) return undefined;
+      return (txn) => {
+        const v = fetch(txn);
+        if (v === undefined || v === null) return undefined;
+        const s = typeof v === 'string' ? v : Array.isArray(v) ? v[v.length - 1] : String(v);
+        return s === undefined ? undefined : aval(hash(s, 0, s.length));
+      };
+    }
     default:
       return undefined;
   }
 }
+
+const NOWHERE = { file: '', line: 0 };

@@ -42,7 +42,7 @@ function newGroup(model: ProxyModel, opts: SelectorOptions): LbGroup {
     case 'random':
       return new RandomDraws(Math.max(1, b.options.draws ?? 2), opts.random ?? Math.random);
     default: {
-      const key = hashKeyFor(b, model.hashType);
+      const key = hashKeyFor(b, model.hashType, opts.diags);
       if (!key) return new RoundRobin();
       return model.hashType.method === 'consistent' ? new ConsistentHash(key) : new MapHash(key);
     }
@@ -64,7 +64,8 @@ class BackendSelector implements Selector {
     opts: SelectorOptions,
   ) {
     this.active = newGroup(model, opts);
-    this.backup = newGroup(model, opts);
+    // (the backup group compiles the same key: its diagnostics were the active group's)
+    this.backup = newGroup(model, { ...opts, diags: undefined });
     this.current = this.active;
     this.update();
   }

@@ -154,6 +154,8 @@ before(async () => {
   }
   for (const k of [
     'sticky',
+    'prom',
+    'hxProm',
     'mux',
     'stuck',
     'hxEcho',
@@ -260,6 +262,10 @@ frontend mux
 backend web
   mode http
   server u 127.0.0.1:${web.port}
+frontend prom
+  mode http
+  bind 127.0.0.1:${port.prom}
+  http-request use-service prometheus-exporter
 listen stuck
   bind 127.0.0.1:${port.stuck}
   timeout server 30s
@@ -297,6 +303,10 @@ listen echo
   balance roundrobin
   server e1 127.0.0.1:${port.e1}
   server e2 127.0.0.1:${port.e2}
+frontend prom
+  mode http
+  bind 127.0.0.1:${port.hxProm}
+  http-request use-service prometheus-exporter
 listen to_switchyard
   bind 127.0.0.1:${port.hxOut}
   server sy 127.0.0.1:${port.pp} send-proxy
@@ -471,6 +481,29 @@ describe('mode tcp', { skip }, () => {
     assert.equal(v[head.indexOf('mode')], 'tcp');
     assert.equal(v[head.indexOf('dcon')], '1');
     assert.equal(v[head.indexOf('dreq')], '1');
+  });
+
+  test('Prometheus: tcp proxies get no _http_ metrics (as haproxy), denied connections are counted', async () => {
+    const get = async (p: number) => (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
+    const names = (text: string, proxy: string) =>
+      new Set(
+        text
+          .split('\n')
+          .filter((l) => l.includes(`proxy="${proxy}"`) && !l.startsWith('#'))
+          .map((l) => l.slice(0, l.indexOf('{'))),
+      );
+    const ours = names(await get(port.prom), 'echo');
+    const theirs = names(await get(port.hxProm), 'echo');
+    assert.deepEqual(
+      [...ours].filter((n) => n.includes('_http_')),
+      [],
+    );
+    assert.deepEqual(
+      [...theirs].filter((n) => n.includes('_http_')),
+      [],
+    );
+    assert.ok(ours.has('haproxy_frontend_bytes_in_total') && theirs.has('haproxy_frontend_bytes_in_total'));
+    assert.match(await get(port.prom), /haproxy_frontend_denied_connections_total\{proxy="rules"\} 1\n/);
   });
 
   test('TLS passthrough: the ClientHello SNI picks the backend (curl and openssl s_client)', async () => {

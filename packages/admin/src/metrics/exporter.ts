@@ -53,24 +53,31 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   const m: CustomMetric[] = [];
   const proc = (name: string, value: () => number, labels: Labels = {}) =>
     m.push(metric(name, (o) => o.add(value(), labels)));
-  const fe = (name: string, value: (f: FrontendRuntime) => number) =>
+  // as HAProxy's exporter: the `_http_` metrics only for `mode http` proxies
+  const fe = (name: string, value: (f: FrontendRuntime) => number) => {
+    const http = name.includes('_http_');
     m.push(
       metric(name, (o) => {
-        for (const e of snap().fes) o.add(value(e.f), e.base);
+        for (const e of snap().fes) if (!http || e.f.model.mode === 'http') o.add(value(e.f), e.base);
       }),
     );
-  const be = (name: string, value: (b: BackendRuntime) => number) =>
+  };
+  const be = (name: string, value: (b: BackendRuntime) => number) => {
+    const http = name.includes('_http_');
     m.push(
       metric(name, (o) => {
-        for (const e of snap().bes) o.add(value(e.b), e.base);
+        for (const e of snap().bes) if (!http || e.b.model.mode === 'http') o.add(value(e.b), e.base);
       }),
     );
-  const sv = (name: string, value: (s: ServerState, b: BackendRuntime) => number) =>
+  };
+  const sv = (name: string, value: (s: ServerState, b: BackendRuntime) => number) => {
+    const http = name.includes('_http_');
     m.push(
       metric(name, (o) => {
-        for (const e of svs()) o.add(value(e.s, e.b), e.base);
+        for (const e of svs()) if (!http || e.b.model.mode === 'http') o.add(value(e.s, e.b), e.base);
       }),
     );
+  };
   const now = () => Date.now();
   const rt = () => src.runtime();
   const sum = (f: (x: FrontendRuntime) => number) => fes().reduce((a, x) => a + f(x), 0);
@@ -114,6 +121,7 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   fe('haproxy_frontend_bytes_in_total', (f) => f.counters.bin);
   fe('haproxy_frontend_bytes_out_total', (f) => f.counters.bout);
   fe('haproxy_frontend_requests_denied_total', (f) => f.counters.dreq);
+  fe('haproxy_frontend_denied_connections_total', (f) => f.counters.dcon);
   fe('haproxy_frontend_responses_denied_total', (f) => f.counters.dresp);
   fe('haproxy_frontend_request_errors_total', (f) => f.counters.ereq);
   fe('haproxy_frontend_http_requests_rate_max', (f) => f.counters.rateMax);
@@ -122,7 +130,7 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   m.push(
     metric('haproxy_frontend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of snap().fes) o.add(e.f.counters.hrsp[i], e.codes[i]);
+        for (const e of snap().fes) if (e.f.model.mode === 'http') o.add(e.f.counters.hrsp[i], e.codes[i]);
       }
     }),
   );
@@ -174,7 +182,7 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   m.push(
     metric('haproxy_backend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of snap().bes) o.add(e.b.counters.hrsp[i], e.codes[i]);
+        for (const e of snap().bes) if (e.b.model.mode === 'http') o.add(e.b.counters.hrsp[i], e.codes[i]);
       }
     }),
   );
@@ -242,7 +250,7 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   m.push(
     metric('haproxy_server_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
-        for (const e of svs()) o.add(e.s.counters.hrsp[i], e.codes[i]);
+        for (const e of svs()) if (e.b.model.mode === 'http') o.add(e.s.counters.hrsp[i], e.codes[i]);
       }
     }),
   );

@@ -54,15 +54,18 @@ export class Listener implements FrontOwner {
     this.tls = tls;
     if (tls) {
       const server = createTlsServer({
-        key: tls.defaultOptions.key,
-        cert: tls.defaultOptions.cert,
+        ...tls.serverOptions,
         // a tcp frontend offers its whole `alpn` list (the protocol is the server's business)
         ALPNProtocols: (fe.mode === 'tcp' ? tls.alpn : tls.alpn?.filter((p) => p === 'http/1.1')) ?? undefined,
         SNICallback: (name, cb) => cb(null, this.tls ? contextForName(this.tls, name) : undefined),
         // the handshake must finish within `timeout client` (node's default otherwise)
         handshakeTimeout: fe.timeouts.client || 120000,
       });
-      server.on('secureConnection', (s: TLSSocket) => this.serve(s));
+      server.on('secureConnection', (s: TLSSocket) => {
+        // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
+        if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
+        this.serve(s);
+      });
       server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
       this.tlsServer = server;
     }
@@ -84,7 +87,7 @@ export class Listener implements FrontOwner {
     this.bind = bind;
     if (tls && this.tlsServer) {
       this.tls = tls;
-      this.tlsServer.setSecureContext({ key: tls.defaultOptions.key, cert: tls.defaultOptions.cert });
+      this.tlsServer.setSecureContext(tls.serverOptions);
     }
     this.applyTimeouts();
   }

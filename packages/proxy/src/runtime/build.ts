@@ -130,7 +130,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
       else bindKeys.set(key, b.loc);
       if (b.ssl) {
-        const plan = loadTls(b, diags);
+        const plan = loadTls(b, diags, model.global);
         if (plan) tls.set(i, plan);
       }
     });

@@ -108,7 +108,21 @@ export interface RedirectModel {
 }
 
 /** `http-request` / `http-response` rules, in declaration order. */
+/** `set-var(NAME[,COND...]) EXPR`, `set-var-fmt(NAME) FMT`, `unset-var(NAME)` (http and tcp rules). */
+export interface VarRuleModel {
+  action: 'set-var' | 'set-var-fmt' | 'unset-var';
+  /** `scope.name`, checked at parse time. */
+  name: string;
+  /** `ifexists`, `ifnotempty`, ... (HAProxy 2.6 set-var conditions). */
+  conds: string[];
+  /** Sample expression (set-var) or log-format string (set-var-fmt). */
+  expr?: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
 export type HttpRuleModel =
+  | VarRuleModel
   | { action: 'allow'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'deny'; status: number; contentType?: string; body?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
@@ -418,6 +432,7 @@ export interface ProxyOptions {
 
 /** A `tcp-request connection|content` rule. */
 export type TcpRuleModel =
+  | VarRuleModel
   | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }

@@ -40,6 +40,10 @@ export interface HttpTxn {
    * `req.payload`, `req.len`, `req.ssl_*` fetches read it. Undefined for HTTP requests.
    */
   payload?: Buffer;
+  /** `txn.`, `req.` and `res.` variables (`set-var`), created on the first set. */
+  vars?: Map<string, string | number | boolean>;
+  /** `sess.` variables: the client connection's, shared by its requests (sessionVars()). */
+  sessVars?: Map<string, string | number | boolean>;
   /** Lazily filled caches; owned by the acl/fetch helpers. */
   cache: Record<string, unknown>;
 }
@@ -89,6 +93,24 @@ export function makeTxn(
     backend: init.backend,
     tracked: init.tracked,
     payload: init.payload,
+    vars: init.vars,
+    sessVars: init.sessVars,
     cache: init.cache ?? {},
   };
+}
+
+const SESS_VARS = Symbol('switchyard.sessVars');
+
+/** The `sess.` variables of a client connection (one map per connection, made on first use). */
+export function sessionVars(conn: object): Map<string, string | number | boolean> {
+  // a TLS socket's variables live on the TCP socket it wraps (set by tcp-request connection rules)
+  const c = ((conn as { _parent?: object })._parent ?? conn) as {
+    [SESS_VARS]?: Map<string, string | number | boolean>;
+  };
+  let m = c[SESS_VARS];
+  if (!m) {
+    m = new Map();
+    c[SESS_VARS] = m;
+  }
+  return m;
 }

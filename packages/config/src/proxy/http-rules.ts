@@ -3,6 +3,7 @@ import type { ConditionModel, HttpRuleModel, RedirectModel } from '../model.ts';
 import { configPath, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { BE, FE, type ProxyKeyword } from './types.ts';
+import { isVarAction, parseVarRule } from './vars.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DENY_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
@@ -18,8 +19,6 @@ const UNSUPPORTED_ACTIONS = [
   'replace-path',
   'replace-pathq',
   'replace-uri',
-  'set-var',
-  'unset-var',
   'set-log-level',
   'set-nice',
   'set-tos',
@@ -190,6 +189,10 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
   const action = words[0];
   const loc = { ...ctx.loc };
   if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'http-${side}' expects an action`);
+  if (isVarAction(action)) {
+    const v = parseVarRule(ctx, words, `http-${side}`);
+    return v ? { ...v, cond, loc } : undefined;
+  }
   const arity = (n: number): boolean => {
     if (words.length - 1 < n) return err(ctx, 'CFG_MISSING_ARG', `${what} expects ${n} argument${n > 1 ? 's' : ''}`);
     if (words.length - 1 > n)

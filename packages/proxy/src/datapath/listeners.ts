@@ -12,7 +12,7 @@ import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
-import { type HttpTxn, makeTxn } from '../txn.ts';
+import { type HttpTxn, makeTxn, sessionVars } from '../txn.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
 import { connOf, FrontConn, type FrontOwner, type FrontRequest, type FrontResponse } from './front.ts';
@@ -192,7 +192,7 @@ export class Listener implements FrontOwner {
     let expectProxy = this.bind.options['accept-proxy'] === true;
     if (fe.tcpConnection.length > 0) {
       // tcp-request connection: on the socket's own addresses, before any byte is read
-      const txn = connectionTxn(fe, socketAddresses(s));
+      const txn = connectionTxn(fe, socketAddresses(s), s);
       const state = { next: 0, expectProxy: false };
       if (runTcpRules(fe.tcpConnection, txn, this.ctx.hooks, fe.name, state, true) === 'reject') {
         // as HAProxy: counted (dcon), not logged
@@ -368,7 +368,7 @@ function bindIndex(fe: FrontendPlan, bind: BindModel): number {
 }
 
 /** The view `tcp-request connection` rules get: addresses only. */
-function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses): HttpTxn {
+function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses, s: Socket): HttpTxn {
   return makeTxn({
     method: '',
     url: '/',
@@ -380,6 +380,7 @@ function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses): HttpTxn {
     dstPort: a.dstPort,
     ssl: false,
     frontend: fe.name,
+    sessVars: sessionVars(s),
   });
 }
 

@@ -3,6 +3,7 @@
  * page and `use-service`. Each function answers the request itself when a rule ends it.
  */
 import type { StatsModel } from '@switchyard/config';
+import { runVarAction } from '../acl/vars.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour } from '../runtime/plan.ts';
 import { type HttpTxn, makeTxn } from '../txn.ts';
 import { deleteHeader, getHeader, setHeader } from './headers.ts';
@@ -19,6 +20,9 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
     switch (r.action) {
       case 'allow':
         return true;
+      case 'var':
+        runVarAction(txn, r.var);
+        break;
       case 'deny':
         s.fe.counters.dreq++;
         if (s.be) s.be.counters.dreq++;
@@ -39,7 +43,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         return false;
       case 'return':
         s.fe.counters.intercepted++;
-        s.respond(r.response, 'LR', false);
+        s.respond(r.bodyFn ? withBody(r.response, r.bodyFn(txn)) : r.response, 'LR', false);
         return false;
       case 'use-service':
         s.fe.counters.intercepted++;
@@ -74,6 +78,15 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
     }
   }
   return true;
+}
+
+/** A canned response with a body made per request (`lf-string`), its content-length set to match. */
+function withBody(base: CannedResponse, text: string): CannedResponse {
+  const body = Buffer.from(text);
+  const headers = base.headers.map((h): [string, string] =>
+    h[0] === 'content-length' ? [h[0], String(body.length)] : h,
+  );
+  return { ...base, headers, body };
 }
 
 function rewrite(txn: HttpTxn, action: 'set-path' | 'set-query' | 'set-uri' | 'set-method', v: string): void {

@@ -1,6 +1,7 @@
 /** response_filter phase: a proxy's `http-response` rules on the server's response headers. */
 
 import type { HttpTxnResponse } from '../acl/types.ts';
+import { runVarAction } from '../acl/vars.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
 import type { HttpTxn } from '../txn.ts';
 import { deleteHeader, setHeader } from './headers.ts';
@@ -24,6 +25,9 @@ export function applyResponseRules(
     switch (r.action) {
       case 'allow':
         return out;
+      case 'var':
+        runVarAction(txn, r.var);
+        break;
       case 'set-header':
         setHeader(headers, r.name, r.lname, r.value(txn));
         break;

@@ -7,10 +7,11 @@
  * handler (h1-client.ts), so a request costs one object plus node's own.
  */
 import type { Socket } from 'node:net';
+import { pruneReqVars } from '../acl/vars.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
-import { makeTxn } from '../txn.ts';
+import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
 import { socketAddresses } from './client-address.ts';
@@ -98,6 +99,7 @@ export class Stream extends StreamCore {
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
       sni: (sock as { servername?: string | false }).servername || undefined,
       frontend: fe.name,
+      sessVars: sessionVars(sock),
     });
     const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
     if (bad !== undefined) {
@@ -282,6 +284,8 @@ export class Stream extends StreamCore {
     let headers = forwardableHeaders(rawHeaders);
     let status = statusCode;
     let reason = statusText;
+    // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)
+    pruneReqVars(this.txn);
     const rs1 = applyResponseRules(this, be.responseRules, headers, status);
     if (rs1 !== undefined) [status, reason] = rs1;
     if (be.model !== this.fe.model) {

@@ -11,7 +11,7 @@ import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
-import { makeTxn } from '../txn.ts';
+import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import type { DatapathContext } from './context.ts';
 import { streamLogFields } from './log-request.ts';
@@ -67,6 +67,7 @@ export class TcpStream extends StreamCore {
       sni: (client as { servername?: string | false }).servername || undefined,
       frontend: fe.name,
       payload: head,
+      sessVars: sessionVars(client),
     });
   }
 

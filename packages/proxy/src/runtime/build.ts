@@ -37,7 +37,7 @@ import type {
   ValueFn,
 } from './plan.ts';
 import { TCP_RULE_INDEX } from './plan.ts';
-import { compileRedirect, compileRequestRule, compileResponseRule } from './rules.ts';
+import { compileRedirect, compileRequestRule, compileResponseRule, compileVarRule } from './rules.ts';
 import { newServerState, type ServerState } from './server-state.ts';
 import { loadTls } from './tls.ts';
 
@@ -232,7 +232,11 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
 }
 
 function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
-  const requestRules: CompiledRequestRule[] = p.httpRequest.map((r, i) => compileRequestRule(r, i, ctx));
+  const requestRules: CompiledRequestRule[] = [];
+  p.httpRequest.forEach((r, i) => {
+    const c = compileRequestRule(r, i, ctx);
+    if (c) requestRules.push(c);
+  });
   const responseRules: CompiledResponseRule[] = [];
   for (const r of p.httpResponse) {
     const c = compileResponseRule(r, ctx);
@@ -273,6 +277,12 @@ function compileTcpRules(
       case 'set-src': {
         const value = compileFetch(r.expr, r.loc, ctx.diags);
         return value ? [{ action: 'set-src', value, cond }] : [];
+      }
+      case 'set-var':
+      case 'set-var-fmt':
+      case 'unset-var': {
+        const v = compileVarRule(r, ctx, 'request', cond);
+        return v ? [v] : [];
       }
       default:
         return [{ action: r.action, cond }];

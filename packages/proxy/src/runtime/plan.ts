@@ -6,6 +6,7 @@
 import type { SecureContext } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
+import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
 import type { ServerState } from './server-state.ts';
@@ -31,8 +32,12 @@ export interface CompiledRedirect {
   value: ValueFn;
 }
 
+/** A compiled `set-var`, `set-var-fmt` or `unset-var` rule (http and tcp rules). */
+export type CompiledVarRule = { action: 'var'; var: VarAction; cond?: CompiledCondition };
+
 /** A compiled `http-request` rule. `cond` is undefined when the rule has no condition. */
 export type CompiledRequestRule =
+  | CompiledVarRule
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny' | 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
@@ -46,6 +51,7 @@ export type CompiledRequestRule =
 
 /** A compiled `http-response` rule. */
 export type CompiledResponseRule =
+  | CompiledVarRule
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }
@@ -58,6 +64,7 @@ export type CompiledResponseRule =
  * http-request rule indexes).
  */
 export type CompiledTcpRule =
+  | CompiledVarRule
   | { action: 'accept' | 'reject' | 'expect-proxy'; cond?: CompiledCondition }
   | { action: 'track-sc'; index: number; cond?: CompiledCondition }
   | { action: 'set-src'; value: FetchFn; cond?: CompiledCondition };

@@ -1,8 +1,18 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
-import type { HttpRuleModel, RedirectModel } from '@switchyard/config';
+import type { HttpRuleModel, RedirectModel, VarRuleModel } from '@switchyard/config';
+import { compileFetch, type RulePhase } from '../acl/index.ts';
+import type { CompiledCondition } from '../acl/types.ts';
+import { parseVarName } from '../acl/vars.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
-import type { CannedResponse, CompiledRedirect, CompiledRequestRule, CompiledResponseRule, ValueFn } from './plan.ts';
+import type {
+  CannedResponse,
+  CompiledRedirect,
+  CompiledRequestRule,
+  CompiledResponseRule,
+  CompiledVarRule,
+  ValueFn,
+} from './plan.ts';
 
 /** A `deny`/`return` response: the proxy's error page for the status unless a body is given. */
 function canned(
@@ -22,10 +32,34 @@ function canned(
   return { status, reason: reasonPhrase(status), headers: h, body: buf };
 }
 
+/** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
+export function compileVarRule(
+  r: VarRuleModel,
+  ctx: CompileContext,
+  phase: RulePhase,
+  cond: CompiledCondition | undefined,
+): CompiledVarRule | undefined {
+  const ref = parseVarName(r.name);
+  if (typeof ref === 'string') throw new Error(`variable name '${r.name}' passed the config parser: ${ref}`);
+  if (r.action === 'unset-var') return { action: 'var', var: { ref, conds: r.conds }, cond };
+  const expr = r.expr ?? '';
+  const value =
+    r.action === 'set-var-fmt' ? ctx.logFormat(expr, r.loc, phase) : compileFetch(expr, r.loc, ctx.diags, phase);
+  return value ? { action: 'var', var: { ref, conds: r.conds, value }, cond } : undefined;
+}
+
 /** Compiles one http-request rule; `index` is its position (track-sc hooks get it). */
-export function compileRequestRule(r: HttpRuleModel, index: number, ctx: CompileContext): CompiledRequestRule {
+export function compileRequestRule(
+  r: HttpRuleModel,
+  index: number,
+  ctx: CompileContext,
+): CompiledRequestRule | undefined {
   const cond = ctx.cond(r.cond);
   switch (r.action) {
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var':
+      return compileVarRule(r, ctx, 'request', cond);
     case 'allow':
       return { action: 'allow', cond };
     case 'deny':
@@ -45,8 +79,13 @@ export function compileRequestRule(r: HttpRuleModel, index: number, ctx: Compile
       };
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
-    case 'return':
-      return { action: 'return', response: canned(ctx, r.status, r.contentType, r.body, r.headers), cond };
+    case 'return': {
+      const response = canned(ctx, r.status, r.contentType, r.body, r.headers);
+      // lf-string / lf-file: the body is a log-format evaluated per request
+      if (r.lf && r.body !== undefined)
+        return { action: 'return', response, bodyFn: ctx.logFormat(r.body, r.loc), cond };
+      return { action: 'return', response, cond };
+    }
     case 'use-service':
       return { action: 'use-service', service: r.service, cond };
     case 'track-sc':
@@ -65,6 +104,10 @@ export function compileRequestRule(r: HttpRuleModel, index: number, ctx: Compile
 export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): CompiledResponseRule | undefined {
   const cond = ctx.cond(r.cond, 'response');
   switch (r.action) {
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var':
+      return compileVarRule(r, ctx, 'response', cond);
     case 'set-header':
     case 'add-header':
       return {

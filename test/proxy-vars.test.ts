@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rawRequest as peerRequest, startHaproxy } from '../packages/proxy/test/acl-haproxy-peer.ts';
-import { freePort, startProxy, startUpstream, tempDir, writeFile } from './helpers/proxy.ts';
+import { rawRequest as peerRequest } from '../packages/proxy/test/acl-haproxy-peer.ts';
+import { startPair } from './helpers/peer-pair.ts';
+import { startProxy, startUpstream, tempDir, writeFile } from './helpers/proxy.ts';
 import { needs } from './helpers/system.ts';
 
 const BODY = `frontend fe
@@ -58,18 +59,7 @@ test('variables: same origin headers and responses as haproxy 2.6', { skip: need
   });
   t.after(() => up.close());
   const body = BODY.replaceAll('@UP@', String(up.port));
-  const hap = await startHaproxy(body);
-  t.after(() => hap.stop());
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const port = await freePort();
-  const cfg = writeFile(
-    tmp.dir,
-    'sy.cfg',
-    `defaults\n  mode http\n  timeout connect 5s\n  timeout client 20s\n  timeout server 20s\n${body.replaceAll('@PORT@', String(port))}`,
-  );
-  const px = await startProxy(['-f', cfg]);
-  t.after(() => px.stop());
+  const { theirs: hapPort, ours: port } = await startPair(t, body);
   const cases: Array<[string, string]> = [
     ['/', 'Example.COM'],
     ['/unset', 'a.example'],
@@ -77,7 +67,7 @@ test('variables: same origin headers and responses as haproxy 2.6', { skip: need
     ['/', 'evil.example'],
   ];
   for (const [path, host] of cases) {
-    const theirs = view(await peerRequest(hap.port, request(path, host)));
+    const theirs = view(await peerRequest(hapPort, request(path, host)));
     const ours = view(await peerRequest(port, request(path, host)));
     assert.equal(ours, theirs, `${path} ${host}`);
   }

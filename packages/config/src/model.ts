@@ -123,7 +123,23 @@ export interface VarRuleModel {
 
 export type HttpRuleModel =
   | VarRuleModel
-  | { action: 'allow'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'allow' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      /** The whole value (`replace-header`) or each comma-separated value (`replace-value`) matching `match` becomes `replace` (log-format, `\1` back-references). */
+      action: 'replace-header' | 'replace-value';
+      name: string;
+      match: string;
+      replace: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'replace-path' | 'replace-pathq' | 'replace-uri';
+      match: string;
+      replace: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   | { action: 'deny'; status: number; contentType?: string; body?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
@@ -160,7 +176,7 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | {
-      action: 'set-path' | 'set-query' | 'set-uri' | 'set-method';
+      action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method';
       value: string;
       cond?: ConditionModel;
       loc: SourceLoc;

@@ -6,7 +6,7 @@ import type { StatsModel } from '@switchyard/config';
 import { runVarAction } from '../acl/vars.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour } from '../runtime/plan.ts';
 import { type HttpTxn, makeTxn } from '../txn.ts';
-import { deleteHeader, getHeader, setHeader } from './headers.ts';
+import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
 import type { Stream } from './stream.ts';
 
@@ -23,6 +23,30 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
       case 'var':
         runVarAction(txn, r.var);
         break;
+      case 'reject':
+        if (s.be) s.be.counters.dreq++;
+        s.reject(s.fe);
+        return false;
+      case 'replace-header':
+      case 'replace-value':
+        replaceHeader(txn.rawHeaders, r.lname, r.re, r.replace(txn), r.action === 'replace-value');
+        txn.cache = {};
+        break;
+      case 'replace-path':
+      case 'replace-pathq':
+      case 'replace-uri': {
+        const subject =
+          r.action === 'replace-path'
+            ? txn.path
+            : r.action === 'replace-uri'
+              ? txn.url
+              : txn.query
+                ? `${txn.path}?${txn.query}`
+                : txn.path;
+        const m = r.re.exec(subject);
+        if (m) rewrite(txn, r.action === 'replace-path' ? 'set-path' : 'set-uri', expandMatch(m, r.replace(txn)));
+        break;
+      }
       case 'deny':
         s.fe.counters.dreq++;
         if (s.be) s.be.counters.dreq++;
@@ -68,6 +92,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         s.ctx.hooks.trackSc?.(txn, p.name, r.index);
         break;
       case 'set-path':
+      case 'set-pathq':
       case 'set-query':
       case 'set-uri':
       case 'set-method':
@@ -89,9 +114,13 @@ function withBody(base: CannedResponse, text: string): CannedResponse {
   return { ...base, headers, body };
 }
 
-function rewrite(txn: HttpTxn, action: 'set-path' | 'set-query' | 'set-uri' | 'set-method', v: string): void {
+function rewrite(
+  txn: HttpTxn,
+  action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method',
+  v: string,
+): void {
   if (action === 'set-method') txn.method = v;
-  else if (action === 'set-uri') {
+  else if (action === 'set-uri' || action === 'set-pathq') {
     const fresh = makeTxn({ ...txn, url: v });
     txn.url = fresh.url;
     txn.path = fresh.path;

@@ -161,11 +161,16 @@ export class Stream extends StreamCore {
   private tcpContentAccepts(p: FrontendPlan | BackendPlan): boolean {
     const state = { next: 0, expectProxy: false };
     if (runTcpRules(p.tcpContent, this.txn, this.ctx.hooks, p.name, state, true) !== 'reject') return true;
+    this.reject(p);
+    return false;
+  }
+
+  /** `tcp-request content reject` / `http-request reject`: the connection closes without a response. */
+  reject(p: { counters: { dreq: number } }): void {
     p.counters.dreq++;
     this.termState = 'PR--';
     this.res.destroy();
     this.finish();
-    return false;
   }
 
   /**

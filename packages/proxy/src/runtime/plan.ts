@@ -36,8 +36,20 @@ export interface CompiledRedirect {
 export type CompiledVarRule = { action: 'var'; var: VarAction; cond?: CompiledCondition };
 
 /** A compiled `http-request` rule. `cond` is undefined when the rule has no condition. */
+/** A compiled `replace-header` / `replace-value` rule (both directions). */
+export type CompiledReplaceHeader = {
+  action: 'replace-header' | 'replace-value';
+  lname: string;
+  re: RegExp;
+  replace: ValueFn;
+  cond?: CompiledCondition;
+};
+
 export type CompiledRequestRule =
   | CompiledVarRule
+  | CompiledReplaceHeader
+  | { action: 'reject'; cond?: CompiledCondition }
+  | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny' | 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
@@ -46,12 +58,17 @@ export type CompiledRequestRule =
   | { action: 'return'; response: CannedResponse; bodyFn?: ValueFn; cond?: CompiledCondition }
   | { action: 'use-service'; service: 'prometheus-exporter'; cond?: CompiledCondition }
   | { action: 'track-sc'; index: number; cond?: CompiledCondition }
-  | { action: 'set-path' | 'set-query' | 'set-uri' | 'set-method'; value: ValueFn; cond?: CompiledCondition }
+  | {
+      action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method';
+      value: ValueFn;
+      cond?: CompiledCondition;
+    }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition };
 
 /** A compiled `http-response` rule. */
 export type CompiledResponseRule =
   | CompiledVarRule
+  | CompiledReplaceHeader
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }

@@ -8,6 +8,7 @@ import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
 import type {
   CannedResponse,
   CompiledRedirect,
+  CompiledReplaceHeader,
   CompiledRequestRule,
   CompiledResponseRule,
   CompiledVarRule,
@@ -61,7 +62,15 @@ export function compileRequestRule(
     case 'unset-var':
       return compileVarRule(r, ctx, 'request', cond);
     case 'allow':
-      return { action: 'allow', cond };
+    case 'reject':
+      return { action: r.action, cond };
+    case 'replace-header':
+    case 'replace-value':
+      return replaceHeaderRule(r, ctx, 'request', cond);
+    case 'replace-path':
+    case 'replace-pathq':
+    case 'replace-uri':
+      return { action: r.action, re: new RegExp(r.match), replace: ctx.logFormat(r.replace, r.loc), cond };
     case 'deny':
       return { action: 'deny', response: canned(ctx, r.status, r.contentType, r.body, []), cond };
     case 'tarpit':
@@ -91,6 +100,7 @@ export function compileRequestRule(
     case 'track-sc':
       return { action: 'track-sc', index, cond };
     case 'set-path':
+    case 'set-pathq':
     case 'set-query':
     case 'set-uri':
     case 'set-method':
@@ -119,6 +129,9 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
       };
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
+    case 'replace-header':
+    case 'replace-value':
+      return replaceHeaderRule(r, ctx, 'response', cond);
     case 'set-status':
       return { action: 'set-status', status: r.status, reason: r.reason, cond };
     case 'deny':
@@ -134,6 +147,21 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
       });
       return undefined;
   }
+}
+
+function replaceHeaderRule(
+  r: Extract<HttpRuleModel, { action: 'replace-header' | 'replace-value' }>,
+  ctx: CompileContext,
+  phase: RulePhase,
+  cond: CompiledCondition | undefined,
+): CompiledReplaceHeader {
+  return {
+    action: r.action,
+    lname: r.name.toLowerCase(),
+    re: new RegExp(r.match),
+    replace: ctx.logFormat(r.replace, r.loc, phase),
+    cond,
+  };
 }
 
 /** Compiles a redirect; `location`/`prefix` values are log-format strings as in HAProxy. */

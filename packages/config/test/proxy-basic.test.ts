@@ -382,7 +382,7 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
   assert.equal(proxy(bad, 'f').monitorUri, 'health');
 });
 
-test('unsupported and removed HAProxy keywords are refused, tuning ones warn', () => {
+test('unsupported and removed HAProxy keywords are refused (capture, compression too), tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
   tcp-request session accept if { src 10.0.0.1 }
@@ -396,8 +396,8 @@ test('unsupported and removed HAProxy keywords are refused, tuning ones warn', (
     '8 CFG_UNSUPPORTED',
     '9 CFG_LEGACY_KEYWORD',
     '10 CFG_LEGACY_KEYWORD',
-    '11 CFG_IGNORED_KEYWORD',
-    '12 CFG_IGNORED_KEYWORD',
+    '11 CFG_UNSUPPORTED',
+    '12 CFG_UNSUPPORTED',
     '13 CFG_IGNORED_KEYWORD',
     '6 CFG_NO_BACKEND',
   ]);

@@ -1,7 +1,7 @@
 /**
  * Rewrite actions through the real proxy and Debian's haproxy 2.6 on the same config:
  * replace-header, replace-value (both directions), replace-path, replace-pathq, replace-uri,
- * set-pathq and http-request reject. Compared: what the origin sees and the responses.
+ * set-pathq, http-request reject, deny/return with `hdr`. Compared: what the origin sees and the responses.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,6 +13,8 @@ import { needs } from './helpers/system.ts';
 const BODY = String.raw`frontend fe
   bind 127.0.0.1:@PORT@
   http-request reject if { path /reject }
+  http-request deny hdr X-A a%[path] if { path /denyhdr }
+  http-request return status 200 content-type text/plain string hi hdr X-B b%[path] if { path /rethdr }
   http-request replace-header X-Id ^id-([0-9]+)$ num-\1-%[path]
   http-request replace-value X-List ^b(.*)$ B\1
   http-request replace-path ^/old/(.*)$ /new/\1 if { path_beg /old/ }
@@ -55,6 +57,16 @@ test('replace-* and set-pathq rewrite as haproxy 2.6 does; reject closes', { ski
     '200 | /new/a/b?k=v id=num-42-/old/a/b, other list=a,Bee,B2,c | back:orig | one,2,three',
   );
   assert.equal(view(await peerRequest(port, req('/reject'))), '0 |  |  | ');
+  // deny/return with hdr: the same head and body as haproxy (log-format values, hdr first)
+  for (const path of ['/denyhdr', '/rethdr']) {
+    const theirs = await peerRequest(hapPort, req(path));
+    const ours = await peerRequest(port, req(path));
+    assert.equal(
+      `${ours.headers.toLowerCase()}\n\n${ours.body}`,
+      `${theirs.headers.toLowerCase()}\n\n${theirs.body}`,
+      path,
+    );
+  }
 });
 
 test('a bad regex in replace-header is a FILE:LINE error', async () => {

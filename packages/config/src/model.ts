@@ -140,7 +140,16 @@ export type HttpRuleModel =
       cond?: ConditionModel;
       loc: SourceLoc;
     }
-  | { action: 'deny'; status: number; contentType?: string; body?: string; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      action: 'deny';
+      status: number;
+      contentType?: string;
+      body?: string;
+      /** `hdr NAME FMT`: added to the response (log-format values). */
+      headers: Array<[string, string]>;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {

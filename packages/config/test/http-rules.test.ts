@@ -38,12 +38,13 @@ backend api_rates
   const c = (polarity: string, ...terms: string[]) => ({ polarity, terms });
   assert.deepEqual(rules, [
     { action: 'allow', cond: c('if', '{', 'src', '127.0.0.1', '}') },
-    { action: 'deny', status: 403 },
+    { action: 'deny', status: 403, headers: [] },
     {
       action: 'deny',
       status: 429,
       contentType: 'text/plain',
       body: 'slow down',
+      headers: [],
       cond: c('if', '{', 'sc_http_req_rate(0)', 'gt', '100', '}'),
     },
     { action: 'tarpit', status: 403, cond: c('unless', 'ok') },

@@ -253,13 +253,14 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
     case 'deny': {
       const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
       if (!p) return undefined;
-      if (p.headers.length)
-        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: 'hdr' is not supported on deny; use 'http-${side} return'`);
+      if (p.headers.length && side === 'response')
+        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: 'hdr' is not supported on http-response deny`);
       return {
         action,
         status: p.status ?? (side === 'request' ? 403 : 502),
         contentType: p.contentType,
         body: p.body,
+        headers: p.headers,
         cond,
         loc,
       };

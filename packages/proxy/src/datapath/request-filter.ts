@@ -4,7 +4,7 @@
  */
 import type { StatsModel } from '@switchyard/config';
 import { runVarAction } from '../acl/vars.ts';
-import type { CannedResponse, CompiledRedirect, ProxyBehaviour } from '../runtime/plan.ts';
+import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
 import { type HttpTxn, makeTxn } from '../txn.ts';
 import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
@@ -50,7 +50,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
       case 'deny':
         s.fe.counters.dreq++;
         if (s.be) s.be.counters.dreq++;
-        s.respond(r.response, 'PR', false);
+        s.respond(r.hdrFns ? reply(r.response, txn, undefined, r.hdrFns) : r.response, 'PR', false);
         return false;
       case 'tarpit': {
         // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
@@ -67,7 +67,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         return false;
       case 'return':
         s.fe.counters.intercepted++;
-        s.respond(r.bodyFn ? withBody(r.response, r.bodyFn(txn)) : r.response, 'LR', false);
+        s.respond(r.bodyFn || r.hdrFns ? reply(r.response, txn, r.bodyFn, r.hdrFns) : r.response, 'LR', false);
         return false;
       case 'use-service':
         s.fe.counters.intercepted++;
@@ -105,12 +105,17 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
   return true;
 }
 
-/** A canned response with a body made per request (`lf-string`), its content-length set to match. */
-function withBody(base: CannedResponse, text: string): CannedResponse {
-  const body = Buffer.from(text);
-  const headers = base.headers.map((h): [string, string] =>
-    h[0] === 'content-length' ? [h[0], String(body.length)] : h,
-  );
+/** A deny/return response made per request: an `lf-string` body, `hdr` values (log-format). */
+function reply(
+  base: CannedResponse,
+  txn: HttpTxn,
+  bodyFn: ValueFn | undefined,
+  hdrFns: Array<[string, ValueFn]> | undefined,
+): CannedResponse {
+  const body = bodyFn ? Buffer.from(bodyFn(txn)) : base.body;
+  const headers: Array<[string, string]> = [];
+  if (hdrFns) for (const [n, f] of hdrFns) headers.push([n, f(txn)]);
+  for (const h of base.headers) headers.push(h[0] === 'content-length' ? [h[0], String(body.length)] : h);
   return { ...base, headers, body };
 }
 

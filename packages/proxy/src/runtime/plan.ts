@@ -51,11 +51,20 @@ export type CompiledRequestRule =
   | { action: 'reject'; cond?: CompiledCondition }
   | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
-  | { action: 'deny' | 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
+  | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
+  | { action: 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
-  | { action: 'return'; response: CannedResponse; bodyFn?: ValueFn; cond?: CompiledCondition }
+  | {
+      action: 'return';
+      response: CannedResponse;
+      /** `lf-string` / `lf-file` body. */
+      bodyFn?: ValueFn;
+      /** `hdr NAME FMT` pairs, sent before content-length and content-type as haproxy does. */
+      hdrFns?: Array<[string, ValueFn]>;
+      cond?: CompiledCondition;
+    }
   | { action: 'use-service'; service: 'prometheus-exporter'; cond?: CompiledCondition }
   | { action: 'track-sc'; index: number; cond?: CompiledCondition }
   | {

@@ -1,5 +1,5 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
-import type { HttpRuleModel, RedirectModel, VarRuleModel } from '@switchyard/config';
+import type { HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
 import type { CompiledCondition } from '../acl/types.ts';
 import { parseVarName } from '../acl/vars.ts';
@@ -15,22 +15,33 @@ import type {
   ValueFn,
 } from './plan.ts';
 
-/** A `deny`/`return` response: the proxy's error page for the status unless a body is given. */
+/**
+ * A `deny`/`return` response: the proxy's error page for the status unless a body, a type or a
+ * `hdr` is given (then the body given, maybe empty). `hdr` values are added per request (hdrFns).
+ */
 function canned(
   ctx: CompileContext,
   status: number,
   contentType: string | undefined,
   body: string | undefined,
-  headers: Array<[string, string]>,
+  custom: boolean,
 ): CannedResponse {
-  if (body === undefined && contentType === undefined && headers.length === 0) {
+  if (body === undefined && contentType === undefined && !custom) {
     return ctx.errorPages.get(status) ?? defaultErrorPage(status);
   }
   const buf = Buffer.from(body ?? '');
   const h: Array<[string, string]> = [['content-length', String(buf.length)]];
   if (contentType) h.push(['content-type', contentType]);
-  for (const x of headers) h.push(x);
   return { status, reason: reasonPhrase(status), headers: h, body: buf };
+}
+
+/** `hdr NAME FMT` of deny/return: log-format values, evaluated per request. */
+function hdrFns(
+  ctx: CompileContext,
+  headers: Array<[string, string]>,
+  loc: SourceLoc,
+): Array<[string, ValueFn]> | undefined {
+  return headers.length === 0 ? undefined : headers.map(([n, v]) => [n, ctx.logFormat(v, loc)]);
 }
 
 /** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
@@ -72,9 +83,14 @@ export function compileRequestRule(
     case 'replace-uri':
       return { action: r.action, re: new RegExp(r.match), replace: ctx.logFormat(r.replace, r.loc), cond };
     case 'deny':
-      return { action: 'deny', response: canned(ctx, r.status, r.contentType, r.body, []), cond };
+      return {
+        action: 'deny',
+        response: canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0),
+        hdrFns: hdrFns(ctx, r.headers, r.loc),
+        cond,
+      };
     case 'tarpit':
-      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, []), cond };
+      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, false), cond };
     case 'redirect':
       return { action: 'redirect', redirect: compileRedirect(r.redirect, ctx), cond };
     case 'set-header':
@@ -89,11 +105,10 @@ export function compileRequestRule(
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
     case 'return': {
-      const response = canned(ctx, r.status, r.contentType, r.body, r.headers);
+      const response = canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0);
       // lf-string / lf-file: the body is a log-format evaluated per request
-      if (r.lf && r.body !== undefined)
-        return { action: 'return', response, bodyFn: ctx.logFormat(r.body, r.loc), cond };
-      return { action: 'return', response, cond };
+      const bodyFn = r.lf && r.body !== undefined ? ctx.logFormat(r.body, r.loc) : undefined;
+      return { action: 'return', response, bodyFn, hdrFns: hdrFns(ctx, r.headers, r.loc), cond };
     }
     case 'use-service':
       return { action: 'use-service', service: r.service, cond };
@@ -135,7 +150,7 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
     case 'set-status':
       return { action: 'set-status', status: r.status, reason: r.reason, cond };
     case 'deny':
-      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, []), cond };
+      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false), cond };
     case 'allow':
       return { action: 'allow', cond };
     default:

@@ -1,6 +1,6 @@
 /**
  * Variables through the real proxy and Debian's haproxy 2.6 on the same config: set-var,
- * set-var-fmt and unset-var in tcp-request connection/content, http-request and http-response
+ * set-var-fmt and unset-var in tcp-request connection/session/content, http-request and http-response
  * rules, the scopes (sess, txn, req/res), the 2.6 set-var conditions, var() with a default,
  * `-m` matching on var() and %[var(...)] in header values. Compared: the headers the origin
  * sees, and the responses.
@@ -16,6 +16,8 @@ const BODY = `frontend fe
   bind 127.0.0.1:@PORT@
   tcp-request connection set-var(sess.conn) int(7)
   tcp-request connection set-var(txn.lost) int(8)
+  tcp-request session reject if { src 127.0.0.2 }
+  tcp-request session set-var-fmt(sess.ses) "S%[var(sess.conn)]"
   tcp-request content set-var(txn.u) str(tc)
   http-request set-var(txn.host) req.hdr(host),lower
   http-request set-var(req.k) str(k)
@@ -31,7 +33,7 @@ const BODY = `frontend fe
   http-request set-var(txn.once,ifnotexists) str(second)
   http-request set-var-fmt(txn.f) "%[var(txn.host)]-%[var(txn.n)]"
   http-request unset-var(txn.u) if { path /unset }
-  http-request set-header x-vars "host=%[var(txn.host)] k=%[var(req.k)] n=%[var(txn.n)] m=%[var(txn.m)] e=%[var(txn.e)] g=%[var(txn.g)] o=%[var(txn.once)] f=%[var(txn.f)] s=%[var(sess.conn)] l=%[var(txn.lost)] u=%[var(txn.u)] d=%[var(txn.none,dflt)]"
+  http-request set-header x-vars "host=%[var(txn.host)] k=%[var(req.k)] n=%[var(txn.n)] m=%[var(txn.m)] e=%[var(txn.e)] g=%[var(txn.g)] o=%[var(txn.once)] f=%[var(txn.f)] s=%[var(sess.conn)] ses=%[var(sess.ses)] l=%[var(txn.lost)] u=%[var(txn.u)] d=%[var(txn.none,dflt)]"
   http-request deny deny_status 403 if { var(txn.host) -m beg evil }
   http-request return status 200 content-type text/plain lf-string "small n=%[var(txn.n)]" if { path /int } { var(txn.n) -m int lt 4 }
   http-response set-var(res.st) status
@@ -71,10 +73,20 @@ test('variables: same origin headers and responses as haproxy 2.6', { skip: need
     const ours = view(await peerRequest(port, request(path, host)));
     assert.equal(ours, theirs, `${path} ${host}`);
   }
+  // tcp-request session reject: both close without a response
+  const closed = (p: number) =>
+    peerRequest(p, request('/', 'x'), '127.0.0.2').then(
+      // a FIN or a reset, depending on whether the request bytes had arrived before the close
+      (r) => (r.status === 0 && r.body === '' ? 'closed' : `${r.status} ${r.body}`),
+      (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? 'closed' : String(e)),
+    );
+  const theirsRejected = await closed(hapPort);
+  assert.equal(await closed(port), theirsRejected);
+  assert.equal(theirsRejected, 'closed');
   // the reference output, so a change on both sides still shows
   assert.equal(
     view(await peerRequest(port, request('/', 'Example.COM'))),
-    '200 | host=example.com k=k n=3 m=5 e=x g=kept o=first f=example.com-3 s=7 l= u=tc d=dflt | k= st=200 host=example.com | ',
+    '200 | host=example.com k=k n=3 m=5 e=x g=kept o=first f=example.com-3 s=7 ses=S7 l= u=tc d=dflt | k= st=200 host=example.com | ',
   );
 });
 

@@ -35,6 +35,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     id: 0,
     mode: 'http',
     tcpRequestConnection: [],
+    tcpRequestSession: [],
     tcpRequestContent: [],
     useServers: [],
     timeouts: {},

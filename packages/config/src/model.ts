@@ -485,6 +485,8 @@ export interface ProxyModel {
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */
   tcpRequestConnection: TcpRuleModel[];
+  /** `tcp-request session` rules: after the PROXY header and the TLS handshake, once per connection. */
+  tcpRequestSession: TcpRuleModel[];
   /** `tcp-request content` rules, evaluated on the buffered request data (within `inspect-delay`). */
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */

@@ -385,7 +385,7 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
 test('unsupported and removed HAProxy keywords are refused (capture, compression too), tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
-  tcp-request session accept if { src 10.0.0.1 }
+  tcp-request session track-sc0 src
   reqadd X-Foo:\\ bar
   block if TRUE
   capture request header Host len 32

@@ -227,6 +227,19 @@ export class Listener implements FrontOwner {
   }
 
   private serve(s: Socket, rest: Buffer = EMPTY): void {
+    const fe = this.fe;
+    if (fe.tcpSession.length > 0) {
+      // tcp-request session: once per connection, after the PROXY header and the TLS handshake
+      const txn = connectionTxn(fe, socketAddresses(s), s);
+      txn.ssl = (s as { encrypted?: boolean }).encrypted === true;
+      if (
+        runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { next: 0, expectProxy: false }, true) === 'reject'
+      ) {
+        fe.counters.dses++;
+        s.destroy();
+        return;
+      }
+    }
     if (this.fe.mode === 'tcp') {
       const toHttp = (be: BackendPlan, head: Buffer) => this.upgradeToHttp(s, be, head);
       new TcpStream(this.ctx, this.fe, s, socketAddresses(s), rest, toHttp).run();
@@ -351,6 +364,7 @@ function httpView(fe: FrontendPlan, be: BackendPlan): FrontendPlan {
       defaultBackend: be,
       tcpContent: [],
       tcpConnection: [],
+      tcpSession: [],
       requestRules: [],
       responseRules: [],
       redirects: [],

@@ -168,6 +168,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       stats: p.stats?.enabled ? p.stats : undefined,
       monitorUri: p.monitorUri,
       tcpConnection: compileTcpRules(p.tcpRequestConnection, 'connection', ctx),
+      tcpSession: compileTcpRules(p.tcpRequestSession, 'session', ctx),
       conns: 0,
     });
   }
@@ -265,7 +266,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
 /** `tcp-request connection|content` rules. */
 function compileTcpRules(
   rules: TcpRuleModel[],
-  kind: 'connection' | 'content',
+  kind: 'connection' | 'content' | 'session',
   ctx: CompileContext,
 ): CompiledTcpRule[] {
   const base = TCP_RULE_INDEX[kind];

@@ -96,7 +96,7 @@ export type CompiledTcpRule =
   | { action: 'set-src'; value: FetchFn; cond?: CompiledCondition };
 
 /** Offsets of tcp rule indexes in the track-sc hook (`http-request` rules count from 0). */
-export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000 } as const;
+export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000, session: 300_000 } as const;
 
 /** `option forwardfor` compiled: header name and the `except` network as a matcher. */
 export interface CompiledForwardFor {
@@ -150,6 +150,8 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
   monitorUri?: string;
   /** `tcp-request connection` rules, run on every accepted connection (both modes). */
   tcpConnection: CompiledTcpRule[];
+  /** `tcp-request session` rules, after the PROXY header and TLS handshake. */
+  tcpSession: CompiledTcpRule[];
   /** Current connections on this frontend (feconn). */
   conns: number;
 }

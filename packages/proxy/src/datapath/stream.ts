@@ -124,16 +124,7 @@ export class Stream extends StreamCore {
       serveStats(this, fe.stats);
       return;
     }
-    let be: BackendPlan | undefined;
-    const ub = fe.useBackends;
-    for (let i = 0; i < ub.length; i++) {
-      const c = ub[i].cond;
-      if (c === undefined || c(this.txn)) {
-        be = ub[i].backend;
-        break;
-      }
-    }
-    if (!be) be = fe.defaultBackend;
+    const be = this.switchBackend();
     if (!be) {
       this.respond(fe.errorPages.get(503) as CannedResponse, 'SC', false);
       return;

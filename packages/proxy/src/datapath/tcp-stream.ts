@@ -142,16 +142,7 @@ export class TcpStream extends StreamCore {
   private route(): void {
     const fe = this.fe;
     const txn = this.txn;
-    let be: BackendPlan | undefined;
-    const ub = fe.useBackends;
-    for (let i = 0; i < ub.length; i++) {
-      const c = ub[i].cond;
-      if (c === undefined || c(txn)) {
-        be = ub[i].backend;
-        break;
-      }
-    }
-    if (!be) be = fe.defaultBackend;
+    const be = this.switchBackend();
     if (!be) {
       this.close('SC');
       return;

@@ -136,6 +136,11 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     });
     const useBackends: FrontendPlan['useBackends'] = [];
     for (const u of p.useBackends) {
+      if (u.backend.includes('%[')) {
+        const name = ctx.logFormat(u.backend, u.loc);
+        useBackends.push({ dynamic: (txn) => backends.get(name(txn)), cond: ctx.cond(u.cond) });
+        continue;
+      }
       const be = resolveBackend(u.backend, u.loc, backends, model, diags);
       const cond = ctx.cond(u.cond);
       if (be) useBackends.push({ backend: be, cond });
@@ -199,12 +204,6 @@ function resolveBackend(
 ): BackendPlan | undefined {
   const be = backends.get(name);
   if (be) return be;
-  if (name.includes('%[')) {
-    diags.push(
-      err('CFG_DYNAMIC_BACKEND', `dynamic backend name '${name}' is not supported: name the backend literally`, loc),
-    );
-    return undefined;
-  }
   const p = model.proxies.find((x) => x.name === name);
   if (p?.kind === 'frontend') diags.push(err('CFG_NOT_A_BACKEND', `'${name}' is a frontend, not a backend`, loc));
   else if (p?.disabled) diags.push(err('CFG_BACKEND_DISABLED', `backend '${name}' is disabled`, loc));

@@ -144,7 +144,12 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
   maxconn: number;
   redirects: CompiledRedirect[];
   redirectConds: Array<CompiledCondition | undefined>;
-  useBackends: Array<{ backend: BackendPlan; cond?: CompiledCondition }>;
+  /** `use_backend` rules: a named backend, or `dynamic` (a log-format name looked up per request). */
+  useBackends: Array<{
+    backend?: BackendPlan;
+    dynamic?: (txn: HttpTxn) => BackendPlan | undefined;
+    cond?: CompiledCondition;
+  }>;
   defaultBackend?: BackendPlan;
   stats?: StatsModel;
   monitorUri?: string;

@@ -319,7 +319,6 @@ backend web
     '12 CFG_MISSING_ARG',
     '8 CFG_UNKNOWN_BACKEND',
     '9 CFG_UNKNOWN_BACKEND',
-    '13 CFG_UNSUPPORTED',
   ]);
   const msgs = r.diagnostics.map(formatDiagnostic);
   assert.ok(

@@ -29,6 +29,8 @@ export interface HttpTxn {
   ssl: boolean;
   /** TLS SNI sent by the client (`ssl_fc_sni`). */
   sni?: string;
+  /** Protocol the client chose by TLS ALPN (`ssl_fc_alpn`). */
+  alpn?: string;
   /** Name of the frontend that received the request. */
   frontend: string;
   /** Name of the backend chosen (set after use_backend / default_backend). */
@@ -85,6 +87,7 @@ export function makeTxn(
     dstPort: init.dstPort,
     ssl: init.ssl,
     sni: init.sni,
+    alpn: init.alpn,
     frontend: init.frontend,
     backend: init.backend,
     tracked: init.tracked,

@@ -56,6 +56,13 @@ export function headerValues(txn: HttpTxn, lowerName: string): string[] {
   return out;
 }
 
+/** The target in origin form (`/path?query`): absolute-form targets (HTTP/2 ones) lose scheme and authority. */
+export function originForm(txn: HttpTxn): string {
+  const u = txn.url;
+  if (u.charCodeAt(0) === 47 || u === '*') return u;
+  return txn.query ? `${txn.path}?${txn.query}` : txn.path;
+}
+
 /** Builds a transaction from the parts node:http exposes. */
 export function makeTxn(
   init: Omit<HttpTxn, 'path' | 'query' | 'cache'> & { cache?: Record<string, unknown> },

@@ -20,6 +20,9 @@ export class BodyStream extends Readable {
     src.on('end', this.onEnd);
     src.on('error', this.onError);
     src.pause();
+    // the upstream client listens once it sends the body; an abort before that (the client reset
+    // its stream during the connect) must not be an uncaught error
+    this.on('error', noop);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -50,3 +53,5 @@ export class BodyStream extends Readable {
     cb(err);
   }
 }
+
+function noop(): void {}

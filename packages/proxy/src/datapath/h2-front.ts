@@ -140,6 +140,7 @@ export class H2Conn {
     (this.socket as H2Socket)[H2_CONN] = this;
     (session as H2Session)[H2_CONN] = this;
     session.on('error', noop);
+    goawayWithRfcCodes(session);
     if (clientMs > 0) session.setTimeout(clientMs, () => this.onTimeout());
   }
 
@@ -218,9 +219,15 @@ export class H2Request extends EventEmitter implements ClientRequest {
     this.h2Raw = raw;
     this.socket = socket;
     this.method = String(headers[':method'] ?? 'GET');
-    this.url = String(headers[':path'] ?? (this.method === 'CONNECT' ? headers[':authority'] : '/'));
-    const out: string[] = [];
     const authority = headers[':authority'];
+    const path = String(headers[':path'] ?? (this.method === 'CONNECT' ? authority : '/'));
+    // in absolute form, as HAProxy 2.6 builds an HTTP/2 request's start line (its logs and the
+    // `url` fetch show it; `path` and the server see the origin form)
+    this.url =
+      typeof authority === 'string' && path.charCodeAt(0) === 47
+        ? `${String(headers[':scheme'] ?? 'http')}://${authority}${path}`
+        : path;
+    const out: string[] = [];
     if (typeof authority === 'string') out.push('host', authority);
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -431,6 +438,28 @@ export class H2Response extends EventEmitter implements ClientResponse {
   traffic(): [number, number] {
     return [this.req.bytes, this.bytes];
   }
+}
+
+/**
+ * nghttp2's fatal errors as the RFC 9113 codes of their GOAWAY: node ends such a session with
+ * INTERNAL_ERROR whatever the cause; HAProxy (and the RFC) name the cause.
+ */
+const GOAWAY_CODES = new Map<number, number>([
+  [-505, constants.NGHTTP2_PROTOCOL_ERROR], // NGHTTP2_ERR_PROTO
+  [-903, constants.NGHTTP2_PROTOCOL_ERROR], // NGHTTP2_ERR_BAD_CLIENT_MAGIC
+  [-522, constants.NGHTTP2_FRAME_SIZE_ERROR], // NGHTTP2_ERR_FRAME_SIZE_ERROR
+  [-523, constants.NGHTTP2_COMPRESSION_ERROR], // NGHTTP2_ERR_HEADER_COMP
+  [-524, constants.NGHTTP2_FLOW_CONTROL_ERROR], // NGHTTP2_ERR_FLOW_CONTROL
+  [-904, constants.NGHTTP2_ENHANCE_YOUR_CALM], // NGHTTP2_ERR_FLOODED
+]);
+
+function goawayWithRfcCodes(session: ServerHttp2Session): void {
+  const destroy = session.destroy.bind(session);
+  session.destroy = (error?: Error, code?: number): void => {
+    const errno = (error as { errno?: number } | undefined)?.errno;
+    if (code === undefined && errno !== undefined) code = GOAWAY_CODES.get(errno);
+    destroy(error, code);
+  };
 }
 
 const H2_CONN = Symbol('switchyard.h2Conn');

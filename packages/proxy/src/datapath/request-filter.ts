@@ -4,7 +4,7 @@
  */
 import type { StatsModel } from '@switchyard/config';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour } from '../runtime/plan.ts';
-import { type HttpTxn, makeTxn } from '../txn.ts';
+import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
 import { deleteHeader, getHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
 import type { Stream } from './stream.ts';
@@ -94,7 +94,7 @@ function rewrite(txn: HttpTxn, action: 'set-path' | 'set-query' | 'set-uri' | 's
 }
 
 export function isStatsRequest(txn: HttpTxn, uri: string): boolean {
-  return txn.url.startsWith(uri);
+  return originForm(txn).startsWith(uri);
 }
 
 export function serveStats(s: Stream, stats: StatsModel): void {
@@ -115,14 +115,14 @@ export function redirect(s: Stream, r: CompiledRedirect): void {
   let location: string;
   if (m.type === 'location') location = r.value(txn);
   else if (m.type === 'prefix') {
-    let path = m.dropQuery ? txn.path : txn.url;
+    let path = m.dropQuery ? txn.path : originForm(txn);
     if (m.appendSlash && !txn.path.endsWith('/'))
       path = m.dropQuery ? `${txn.path}/` : txn.query ? `${txn.path}/?${txn.query}` : `${txn.path}/`;
     const prefix = r.value(txn);
     location = prefix === '/' ? path : prefix + path;
   } else {
     const host = getHeader(txn.rawHeaders, 'host') ?? '';
-    const path = m.dropQuery ? txn.path : txn.url;
+    const path = m.dropQuery ? txn.path : originForm(txn);
     location = `${r.value(txn)}://${host}${path}`;
   }
   const headers: Array<[string, string]> = [

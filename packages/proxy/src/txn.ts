@@ -29,6 +29,8 @@ export interface HttpTxn {
   ssl: boolean;
   /** TLS SNI sent by the client (`ssl_fc_sni`). */
   sni?: string;
+  /** Protocol the client chose by TLS ALPN (`ssl_fc_alpn`). */
+  alpn?: string;
   /** Name of the frontend that received the request. */
   frontend: string;
   /** Name of the backend chosen (set after use_backend / default_backend). */
@@ -56,6 +58,13 @@ export function headerValues(txn: HttpTxn, lowerName: string): string[] {
     if (h[i].length === lowerName.length && h[i].toLowerCase() === lowerName) out.push(h[i + 1]);
   }
   return out;
+}
+
+/** The target in origin form (`/path?query`): absolute-form targets (HTTP/2 ones) lose scheme and authority. */
+export function originForm(txn: HttpTxn): string {
+  const u = txn.url;
+  if (u.charCodeAt(0) === 47 || u === '*') return u;
+  return txn.query ? `${txn.path}?${txn.query}` : txn.path;
 }
 
 /** Builds a transaction from the parts node:http exposes. */
@@ -89,6 +98,7 @@ export function makeTxn(
     dstPort: init.dstPort,
     ssl: init.ssl,
     sni: init.sni,
+    alpn: init.alpn,
     frontend: init.frontend,
     backend: init.backend,
     tracked: init.tracked,

@@ -5,7 +5,7 @@
 import type { StatsModel } from '@switchyard/config';
 import { runVarAction } from '../acl/vars.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
-import { type HttpTxn, makeTxn } from '../txn.ts';
+import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
 import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
 import type { Stream } from './stream.ts';
@@ -141,7 +141,7 @@ function rewrite(
 }
 
 export function isStatsRequest(txn: HttpTxn, uri: string): boolean {
-  return txn.url.startsWith(uri);
+  return originForm(txn).startsWith(uri);
 }
 
 export function serveStats(s: Stream, stats: StatsModel): void {
@@ -162,14 +162,14 @@ export function redirect(s: Stream, r: CompiledRedirect): void {
   let location: string;
   if (m.type === 'location') location = r.value(txn);
   else if (m.type === 'prefix') {
-    let path = m.dropQuery ? txn.path : txn.url;
+    let path = m.dropQuery ? txn.path : originForm(txn);
     if (m.appendSlash && !txn.path.endsWith('/'))
       path = m.dropQuery ? `${txn.path}/` : txn.query ? `${txn.path}/?${txn.query}` : `${txn.path}/`;
     const prefix = r.value(txn);
     location = prefix === '/' ? path : prefix + path;
   } else {
     const host = getHeader(txn.rawHeaders, 'host') ?? '';
-    const path = m.dropQuery ? txn.path : txn.url;
+    const path = m.dropQuery ? txn.path : originForm(txn);
     location = `${r.value(txn)}://${host}${path}`;
   }
   const headers: Array<[string, string]> = [

@@ -15,8 +15,8 @@ import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
 import { socketAddresses } from './client-address.ts';
+import type { ClientRequest, ClientResponse } from './client-side.ts';
 import type { DatapathContext } from './context.ts';
-import type { FrontRequest, FrontResponse } from './front.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
@@ -45,8 +45,8 @@ const CONNECT_ERRORS = new Set([
 export type Applet = '<STATS>' | '<PROMEX>';
 
 export class Stream extends StreamCore {
-  readonly req: FrontRequest;
-  readonly res: FrontResponse;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
   /** The applet that answered (stats page, exporter), logged where a server's name goes. */
   applet?: Applet;
   /** Upstream request was handed a connection (onConnect): not a connect failure. */
@@ -56,8 +56,6 @@ export class Stream extends StreamCore {
   private upstreamCut = false;
   private resume?: () => void;
   private body?: BodyStream;
-  private readonly bytesIn0: number;
-  private readonly bytesOut0: number;
   private clientGone = false;
   /** Set for `Upgrade` requests: bytes the client sent after the request head. */
   upgradeHead?: Buffer;
@@ -66,15 +64,11 @@ export class Stream extends StreamCore {
   private tunnel?: [Socket, Socket];
   private killedTerm?: string;
 
-  constructor(ctx: DatapathContext, fe: FrontendPlan, req: FrontRequest, res: FrontResponse) {
+  constructor(ctx: DatapathContext, fe: FrontendPlan, req: ClientRequest, res: ClientResponse) {
     super(ctx, fe);
     this.req = req;
     this.res = res;
-    // Request bytes arrive before the request is handed to us (often the whole request in one
-    // read), so the count starts where the previous request on this connection ended.
-    const sock = req.socket as CountedSocket;
-    this.bytesIn0 = sock[READ_MARK] ?? 0;
-    this.bytesOut0 = sock.bytesWritten;
+    res.markTraffic();
     res.sendDate = false;
     (res as StreamResponse)[STREAM] = this;
     res.on('close', onResponseClose);
@@ -98,6 +92,7 @@ export class Stream extends StreamCore {
       dstPort: addrs.dstPort,
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
       sni: (sock as { servername?: string | false }).servername || undefined,
+      alpn: (sock as { alpnProtocol?: string | false }).alpnProtocol || undefined,
       frontend: fe.name,
       sessVars: sessionVars(sock),
     });
@@ -550,12 +545,10 @@ export class Stream extends StreamCore {
     const fe = this.fe;
     const be = this.be;
     const status = this.status;
-    const sock = this.req.socket as CountedSocket & TrackedSocket;
+    const sock = this.req.socket as TrackedSocket;
     // an idle keep-alive connection must not keep its last request's objects alive
     if (sock[SOCKET_STREAM] === this) sock[SOCKET_STREAM] = undefined;
-    const bin = sock.bytesRead - this.bytesIn0;
-    sock[READ_MARK] = sock.bytesRead;
-    const bout = sock.bytesWritten - this.bytesOut0;
+    const [bin, bout] = this.res.traffic();
     countFinished(this, now, bin, bout);
     if (be) this.releaseSlot();
     if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000, fe.name);
@@ -570,10 +563,7 @@ const STREAM = Symbol('switchyard.stream');
 /** The request in progress on a client connection (for `timeout client`), cleared when it ends. */
 export const SOCKET_STREAM = Symbol('switchyard.socketStream');
 export type TrackedSocket = Socket & { [SOCKET_STREAM]?: Stream };
-/** Client bytes read up to the end of the previous request on a connection. */
-const READ_MARK = Symbol('switchyard.readMark');
-type CountedSocket = Socket & { [READ_MARK]?: number };
-type StreamResponse = FrontResponse & { [STREAM]?: Stream };
+type StreamResponse = ClientResponse & { [STREAM]?: Stream };
 
 // Shared listeners (no per-request closures): node calls them with the response as `this`.
 function onResponseClose(this: StreamResponse): void {

@@ -32,6 +32,7 @@ import type {
   CompiledRuntime,
   CompiledTcpRule,
   FrontendPlan,
+  H2Tune,
   ProxyBehaviour,
   TlsPlan,
   ValueFn,
@@ -129,6 +130,14 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       if (seen)
         diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
       else bindKeys.set(key, b.loc);
+      if (b.options.proto !== undefined && p.mode === 'tcp')
+        diags.push(
+          err(
+            'CFG_BAD_PROTO',
+            `bind: MUX protocol '${b.options.proto}' is not usable on a 'mode tcp' frontend ('${p.name}')`,
+            b.loc,
+          ),
+        );
       if (b.ssl) {
         const plan = loadTls(b, diags);
         if (plan) tls.set(i, plan);
@@ -187,8 +196,20 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     vrrp: previous?.vrrp ?? new Map(),
     logger: opts.logger,
     maxconn: model.global.maxconn ?? 0,
+    h2: h2Tune(model.global.tune),
   };
   return { runtime, diagnostics: diags };
+}
+
+/** HAProxy 2.6's `tune.h2.*` defaults: 4096, 65535, 100, 16384. */
+function h2Tune(t: Record<string, string>): H2Tune {
+  const n = (k: string, d: number) => (t[k] === undefined ? d : Number(t[k]));
+  return {
+    headerTableSize: n('tune.h2.header-table-size', 4096),
+    initialWindowSize: n('tune.h2.initial-window-size', 65535),
+    maxConcurrentStreams: n('tune.h2.max-concurrent-streams', 100),
+    maxFrameSize: n('tune.h2.max-frame-size', 16384),
+  };
 }
 
 function err(code: string, message: string, loc: SourceLoc): Diagnostic {

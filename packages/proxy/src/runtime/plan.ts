@@ -187,4 +187,14 @@ export interface CompiledRuntime extends ProxyRuntime {
   readonly backends: Map<string, BackendPlan>;
   /** Global maxconn (0 = unlimited). */
   readonly maxconn: number;
+  /** SETTINGS the HTTP/2 client side announces (`tune.h2.*`). */
+  readonly h2: H2Tune;
+}
+
+/** `tune.h2.*` as HAProxy 2.6 reads them (its defaults when absent). */
+export interface H2Tune {
+  headerTableSize: number;
+  initialWindowSize: number;
+  maxConcurrentStreams: number;
+  maxFrameSize: number;
 }

@@ -39,7 +39,6 @@ PROXY_KEYWORDS['use-backend'] = PROXY_KEYWORDS.use_backend;
 /** HAProxy keywords with no Switchyard equivalent that only tune or decorate: accepted with a warning. */
 const IGNORED: Record<string, string> = {
   'bind-process': "'bind-process' ignored: every Switchyard worker serves every frontend",
-  'http-reuse': "'http-reuse' ignored: Switchyard reuses idle server connections safely (like 'http-reuse safe')",
   compression: "'compression' ignored: responses are passed through uncompressed",
   'email-alert': "'email-alert' ignored: use the log lines or the Prometheus metrics to alert",
   capture: "'capture' ignored: captured headers are not shown in Switchyard's log lines",

@@ -63,6 +63,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     useBackends: [],
     balance: { algo: 'roundrobin', options: {} },
     hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
+    httpReuse: 'safe',
     servers: [],
     retries: 3,
     stickRules: [],

@@ -305,6 +305,16 @@ export interface ServerModel {
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
+  /** `proto h2`: HTTP/2 to this server without negotiation (h2c, or h2 over `ssl`). */
+  proto?: 'h2';
+  /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
+  alpn?: string[];
+  /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
+  maxReuse?: number;
+  /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */
+  poolMaxConn?: number;
+  /** `pool-purge-delay T` (ms, default 5s): each period, half of the idle connections are closed. */
+  poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
   loc: SourceLoc;
@@ -520,6 +530,8 @@ export interface ProxyModel {
   hashType: HashTypeModel;
   servers: ServerModel[];
   retries: number;
+  /** `http-reuse never|safe|aggressive|always` (HAProxy's default: safe). */
+  httpReuse: 'never' | 'safe' | 'aggressive' | 'always';
   stickTable?: StickTableModel;
   stickRules: StickRuleModel[];
   cookie?: CookieModel;

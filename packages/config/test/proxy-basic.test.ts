@@ -397,7 +397,7 @@ test('unsupported and removed HAProxy keywords are refused (capture, compression
     '10 CFG_LEGACY_KEYWORD',
     '11 CFG_UNSUPPORTED',
     '12 CFG_UNSUPPORTED',
-    '13 CFG_IGNORED_KEYWORD',
+    '13 CFG_NO_EFFECT',
     '6 CFG_NO_BACKEND',
   ]);
   assert.equal(r.diagnostics[1].message, "'reqadd' was removed in HAProxy 2.1; use 'http-request add-header'");

@@ -39,7 +39,6 @@ PROXY_KEYWORDS['use-backend'] = PROXY_KEYWORDS.use_backend;
 /** HAProxy keywords with no Switchyard equivalent that only tune or decorate: accepted with a warning. */
 const IGNORED: Record<string, string> = {
   'bind-process': "'bind-process' ignored: every Switchyard worker serves every frontend",
-  'http-reuse': "'http-reuse' ignored: Switchyard reuses idle server connections safely (like 'http-reuse safe')",
   'email-alert': "'email-alert' ignored: use the log lines or the Prometheus metrics to alert",
   'log-tag': "'log-tag' in a proxy ignored: set it in the global section",
   'max-keep-alive-queue': "'max-keep-alive-queue' ignored: undici manages connection reuse",

@@ -207,6 +207,17 @@ export class FrontRequest extends EventEmitter implements ClientRequest {
   }
 }
 
+/** `0\r\n`, the trailer fields that can be written (valid name and value), and the end. */
+function lastChunkWith(trailers: string[]): string {
+  let t = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) {
+    const n = trailers[i];
+    const v = trailers[i + 1];
+    if (TOKEN.test(n) && !INVALID_VALUE.test(v)) t += `${n}: ${v}\r\n`;
+  }
+  return `${t}\r\n`;
+}
+
 /** The response to a FrontRequest (the subset of ServerResponse the Stream uses). */
 export class FrontResponse extends EventEmitter implements ClientResponse {
   readonly conn: FrontConn;
@@ -310,7 +321,8 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
     return ok;
   }
 
-  end(chunk?: Buffer): void {
+  /** Ends the response; `trailers` ([name, value, ...]) go in the last chunk of a chunked body. */
+  end(chunk?: Buffer, trailers?: string[]): void {
     if (this.writableFinished) return;
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const s = this.conn.socket;
@@ -320,7 +332,7 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
       s.write(this.head, 'latin1');
       this.head = undefined;
     }
-    if (this.chunked && this.hasBody) s.write(LAST_CHUNK, 'latin1');
+    if (this.chunked && this.hasBody) s.write(trailers ? lastChunkWith(trailers) : LAST_CHUNK, 'latin1');
     this.uncork();
     this.writableFinished = true;
     this.conn.responseDone(this);

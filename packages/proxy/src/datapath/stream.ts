@@ -40,6 +40,10 @@ const CONNECT_ERRORS = new Set([
   'EPIPE',
   'UND_ERR_SOCKET',
 ]);
+/** An HTTP/2 server refused the stream (REFUSED_STREAM, above a GOAWAY's last id): not processed. */
+const REFUSED = 'ERR_H2_REFUSED';
+/** An HTTP/2 server reset the stream (RST_STREAM): a server abort, never replayed. */
+const SERVER_RESET = 'ERR_H2_RST';
 
 /** HAProxy's names for its built-in applets, as its logs write them in the server field. */
 export type Applet = '<STATS>' | '<PROMEX>';
@@ -227,6 +231,9 @@ export class Stream extends StreamCore {
           reset: close,
           timeout,
           upgrade: this.upgradeHead ? (getHeader(req.rawHeaders, 'upgrade') ?? 'websocket') : undefined,
+          client: req.socket,
+          notFirst: this.bytesIn0 > 0,
+          teTrailers: /\btrailers\b/i.test(getHeader(req.rawHeaders, 'te') ?? ''),
         },
         this,
       );
@@ -325,10 +332,10 @@ export class Stream extends StreamCore {
     return this.res.write(chunk);
   }
 
-  onComplete(_trailers: string[] | null): void {
+  onComplete(trailers: string[] | null): void {
     if (this.done) return;
     this.phase = Phase.Done;
-    this.res.end();
+    this.res.end(undefined, trailers ?? undefined);
     this.finish();
   }
 
@@ -373,6 +380,8 @@ export class Stream extends StreamCore {
       this.respond(be.errorPages.get(504) as CannedResponse, 'sH', false);
       return;
     }
+    // Refused by an HTTP/2 server (not processed): replayed on another connection.
+    if (code === REFUSED && !this.body?.started && this.retry(0)) return;
     // Closed or reset before any response byte: safe to replay only idempotent requests
     // whose body was not sent.
     const replayable = CONNECT_ERRORS.has(code) && IDEMPOTENT.has(this.txn.method) && !this.body?.started;
@@ -380,7 +389,11 @@ export class Stream extends StreamCore {
     be.counters.eresp++;
     server.counters.eresp++;
     this.ctx.observer?.observe(be, server, 'l7-error');
-    this.respond(be.errorPages.get(502) as CannedResponse, CONNECT_ERRORS.has(code) ? 'SH' : 'PH', false);
+    this.respond(
+      be.errorPages.get(502) as CannedResponse,
+      CONNECT_ERRORS.has(code) || code === SERVER_RESET || code === REFUSED ? 'SH' : 'PH',
+      false,
+    );
   }
 
   onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {

@@ -4,13 +4,14 @@
  * on one HTTP/2 connection, RST_STREAM -> 502 SH--.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import { connect, createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
 import { defaults, freePort, type ProxyProcess, rawRequest, startProxy, tempDir, writeFile } from './helpers/proxy.ts';
 
 let px: ProxyProcess;
 let port: number;
+let h2port: number;
 let origin: Http2Server;
 const tmp = tempDir();
 let sessions = 0;
@@ -36,12 +37,14 @@ before(async () => {
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   const op = (origin.address() as { port: number }).port;
   port = await freePort();
+  h2port = await freePort();
   const cfg = writeFile(
     tmp.dir,
     'h2.cfg',
     `${defaults()}
 frontend fe
   bind 127.0.0.1:${port}
+  bind 127.0.0.1:${h2port} proto h2
   default_backend be
 backend be
   retries 2
@@ -98,4 +101,36 @@ test('RST_STREAM from the server: 502 logged SH--, the proxy still serves', asyn
   const ok = await request(`http://127.0.0.1:${port}/after`);
   assert.equal(ok.statusCode, 200);
   await ok.body.text();
+});
+
+test('HTTP/2 end to end (gRPC shape): a te: trailers client gets the server trailers; one without gets none', async () => {
+  const c = connect(`http://127.0.0.1:${h2port}`);
+  try {
+    const get = (te: boolean) =>
+      new Promise<{ status: unknown; body: string; trailers?: Record<string, unknown> }>((resolve, reject) => {
+        const r = c.request({
+          ':path': '/grpc',
+          'content-type': 'application/grpc',
+          ...(te ? { te: 'trailers' } : {}),
+        });
+        let body = '';
+        let status: unknown;
+        let trailers: Record<string, unknown> | undefined;
+        r.on('response', (h) => (status = h[':status']));
+        r.on('data', (d: Buffer) => (body += d));
+        r.on('trailers', (t) => (trailers = { ...t }));
+        r.on('end', () => resolve({ status, body, trailers }));
+        r.on('error', reject);
+        r.end();
+      });
+    const a = await get(true);
+    assert.equal(a.status, 200);
+    assert.equal(a.body, 'hello /grpc');
+    assert.equal(a.trailers?.['grpc-status'], '0');
+    const b = await get(false);
+    assert.equal(b.body, 'hello /grpc');
+    assert.equal(b.trailers, undefined);
+  } finally {
+    c.close();
+  }
 });

@@ -25,6 +25,8 @@ export interface ClientRequest extends EventEmitter {
   readonly complete: boolean;
   /** Time (ms) from the head's first byte to its end (HAProxy's TR). */
   readonly headMs: number;
+  /** An earlier request came over the same client connection (HAProxy's http-reuse "safe" test). */
+  readonly notFirst: boolean;
   pause(): this;
   resume(): this;
 }
@@ -41,7 +43,8 @@ export interface ClientResponse extends EventEmitter {
   /** Status and fields ([name, value, ...]); throws on a field the protocol cannot carry. */
   writeHead(status: number, reason: string | undefined, flat: string[]): this;
   write(chunk: Buffer): boolean;
-  end(chunk?: Buffer): void;
+  /** Ends the response; `trailers` ([name, value, ...]) where the protocol and client take them. */
+  end(chunk?: Buffer, trailers?: string[]): void;
   /** Aborts the response (HTTP/1: the connection; HTTP/2: the stream, RST_STREAM). */
   destroy(): void;
   /** The socket becomes a tunnel's (HTTP/1 Upgrade only). */

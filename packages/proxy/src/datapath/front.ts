@@ -122,6 +122,10 @@ export class FrontRequest extends EventEmitter implements ClientRequest {
   private bufferedBytes = 0;
   private endPending = false;
 
+  get notFirst(): boolean {
+    return ((this.conn.socket as CountedSocket)[READ_MARK] ?? 0) > 0;
+  }
+
   constructor(
     conn: FrontConn,
     method: string,

@@ -204,6 +204,10 @@ export class H2Request extends EventEmitter implements ClientRequest {
   readonly hasBody: boolean;
   readonly headMs = 0;
   readonly stream: ServerHttp2Stream;
+  /** Not the session's first stream (client streams are odd, from 1). */
+  get notFirst(): boolean {
+    return (this.stream.id ?? 1) > 1;
+  }
   readonly headers: IncomingHttpHeaders;
   /** The head as received (with pseudo-headers), for a service's node:http2 request. */
   readonly h2Raw: string[];
@@ -375,8 +379,12 @@ export class H2Response extends EventEmitter implements ClientResponse {
     this.head = undefined;
     const s = this.stream;
     if (s.destroyed || s.closed) return;
-    // no Date added (HAProxy adds none; a server's own is forwarded)
-    s.respond(h, { endStream: endStream || this.noBody, sendDate: false } as ServerStreamResponseOptions);
+    // no Date added (HAProxy adds none; a server's own is forwarded). A client that announced
+    // `te: trailers` (gRPC) may get trailers: the stream then ends with a HEADERS frame.
+    const end = endStream || this.noBody;
+    const wait = !end && this.wantsTrailers();
+    if (wait) s.once('wantTrailers', () => this.sendTrailers());
+    s.respond(h, { endStream: end, sendDate: false, waitForTrailers: wait } as ServerStreamResponseOptions);
   }
 
   write(chunk: Buffer): boolean {
@@ -388,8 +396,37 @@ export class H2Response extends EventEmitter implements ClientResponse {
     return s.write(chunk);
   }
 
-  end(chunk?: Buffer): void {
+  /** Trailers given to end(), sent once node:http2 asks for them. */
+  private trailers?: string[];
+
+  private wantsTrailers(): boolean {
+    const te = this.req.headers.te;
+    return typeof te === 'string' && /\btrailers\b/i.test(te);
+  }
+
+  private sendTrailers(): void {
+    const s = this.stream;
+    if (s.destroyed || s.closed) return;
+    const t: Record<string, string | string[]> = {};
+    const list = this.trailers ?? [];
+    for (let i = 0; i + 1 < list.length; i += 2) {
+      const l = list[i].toLowerCase();
+      if (l.charCodeAt(0) === 58 || CONNECTION_SPECIFIC.has(l)) continue;
+      const prev = t[l];
+      if (prev === undefined) t[l] = list[i + 1];
+      else if (Array.isArray(prev)) prev.push(list[i + 1]);
+      else t[l] = [prev, list[i + 1]];
+    }
+    try {
+      s.sendTrailers(t);
+    } catch {
+      s.close(constants.NGHTTP2_INTERNAL_ERROR);
+    }
+  }
+
+  end(chunk?: Buffer, trailers?: string[]): void {
     if (this.writableFinished) return;
+    this.trailers = trailers;
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const s = this.stream;
     const last = chunk !== undefined && chunk.length > 0 && !this.noBody ? chunk : undefined;

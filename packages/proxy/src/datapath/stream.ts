@@ -232,7 +232,7 @@ export class Stream extends StreamCore {
           timeout,
           upgrade: this.upgradeHead ? (getHeader(req.rawHeaders, 'upgrade') ?? 'websocket') : undefined,
           client: req.socket,
-          notFirst: this.bytesIn0 > 0,
+          notFirst: req.notFirst,
           teTrailers: /\btrailers\b/i.test(getHeader(req.rawHeaders, 'te') ?? ''),
         },
         this,

@@ -73,6 +73,31 @@ export interface AclModel {
   loc: SourceLoc;
 }
 
+/** OpenSSL protocol names as Node's `minVersion`/`maxVersion` take them. */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** TLS settings of a bind, a server, or the global `ssl-default-*` lines, as written. */
+export interface TlsOptionsModel {
+  minVer?: TlsVersion;
+  maxVer?: TlsVersion;
+  /** `no-tlsv1x` flags. */
+  disabled?: TlsVersion[];
+  /** `force-tlsv1x`. */
+  force?: TlsVersion;
+  /** TLSv1.2 and below cipher list (OpenSSL format). */
+  ciphers?: string;
+  /** TLSv1.3 cipher suites. */
+  ciphersuites?: string;
+  curves?: string;
+  ecdhe?: string;
+  noTlsTickets?: boolean;
+  preferClientCiphers?: boolean;
+  caFile?: string;
+  crlFile?: string;
+  caVerifyFile?: string;
+  verify?: 'none' | 'optional' | 'required';
+}
+
 export interface BindModel {
   /** Host part; '' or '*' means all IPv4 addresses, '::' all IPv6 (and v4 where the OS maps it). */
   host: string;
@@ -83,7 +108,8 @@ export interface BindModel {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
     alpn?: string[];
-    /** SNI names to certificate files, filled by the runtime when `crt` names a directory. */
+    /** Versions, ciphers, curves, tickets and client verification set on this bind line. */
+    tls: TlsOptionsModel;
   };
   /** Bind options kept for reference (name, maxconn, v4v6, v6only, accept-proxy, ...). */
   options: Record<string, string | true>;
@@ -585,6 +611,10 @@ export interface GlobalModel {
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
+  /** `ssl-default-bind-options|ciphers|ciphersuites|curves`: defaults of every `ssl` bind. */
+  sslDefaultBind?: TlsOptionsModel;
+  /** `ssl-default-server-options|ciphers|ciphersuites`: defaults of every `ssl` server. */
+  sslDefaultServer?: TlsOptionsModel;
   loc?: SourceLoc;
 }
 

@@ -64,8 +64,7 @@ export class Listener implements FrontOwner, H2Owner {
     this.tls = tls;
     if (tls) {
       const server = createTlsServer({
-        key: tls.defaultOptions.key,
-        cert: tls.defaultOptions.cert,
+        ...tls.serverOptions,
         // the `alpn` list as given (a tcp frontend's protocol is the server's business; an http
         // one serves h2 and http/1.x by the client's choice)
         ALPNProtocols: tls.alpn ?? undefined,
@@ -73,7 +72,11 @@ export class Listener implements FrontOwner, H2Owner {
         // the handshake must finish within `timeout client` (node's default otherwise)
         handshakeTimeout: fe.timeouts.client || 120000,
       });
-      server.on('secureConnection', (s: TLSSocket) => this.serve(s));
+      server.on('secureConnection', (s: TLSSocket) => {
+        // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
+        if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
+        this.serve(s);
+      });
       server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
       this.tlsServer = server;
     }
@@ -95,7 +98,7 @@ export class Listener implements FrontOwner, H2Owner {
     this.bind = bind;
     if (tls && this.tlsServer) {
       this.tls = tls;
-      this.tlsServer.setSecureContext({ key: tls.defaultOptions.key, cert: tls.defaultOptions.cert });
+      this.tlsServer.setSecureContext(tls.serverOptions);
     }
     this.applyTimeouts();
     this.h2?.update(this.ctx.runtime.h2);

@@ -139,7 +139,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
           ),
         );
       if (b.ssl) {
-        const plan = loadTls(b, diags);
+        const plan = loadTls(b, diags, model.global);
         if (plan) tls.set(i, plan);
       }
     });

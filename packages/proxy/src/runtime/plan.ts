@@ -3,7 +3,7 @@
  * fields: rules with their conditions compiled, resolved backends, TLS contexts, error pages.
  * The datapath reads only these precomputed structures on the hot path.
  */
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, TlsOptions } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
@@ -179,6 +179,12 @@ export interface TlsPlan {
   /** The key/cert/ca options of the default context (for https.createServer). */
   defaultOptions: { key: string | Buffer; cert: string | Buffer };
   alpn?: string[];
+  /** Options of the bind's TLS server: versions, ciphers, curves, tickets, CAs, client verification. */
+  serverOptions: TlsOptions;
+  /** `verify none|optional|required` (client certificates). */
+  verify: 'none' | 'optional' | 'required';
+  /** `strict-sni`: no default certificate. */
+  strictSni: boolean;
 }
 
 /** The runtime as build.ts returns it: the shared interface plus the compiled plans. */

@@ -65,10 +65,10 @@ test('bind ssl crt (several, crt-base), alpn and options', () => {
   );
   assert.deepEqual(r.diagnostics, []);
   const [b] = proxy(r, 'l').binds;
-  assert.deepEqual(b.ssl, { crt: ['/etc/ssl/site.pem', '/abs/other.pem'], alpn: ['h2', 'http/1.1'] });
+  assert.deepEqual(b.ssl, { crt: ['/etc/ssl/site.pem', '/abs/other.pem'], alpn: ['h2', 'http/1.1'], tls: {} });
   assert.deepEqual(b.options, { name: 'https', maxconn: '100', v4v6: true, v6only: true, 'strict-sni': true });
   const dir = binds(':443 ssl crt /etc/haproxy/certs/').b[0];
-  assert.deepEqual(dir.ssl, { crt: ['/etc/haproxy/certs/'] });
+  assert.deepEqual(dir.ssl, { crt: ['/etc/haproxy/certs/'], tls: {} });
 });
 
 test('bind errors, each with its line', () => {

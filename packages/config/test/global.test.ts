@@ -181,18 +181,15 @@ test('keywords that do not apply to a Node process warn with what to do instead'
   assert.match(m[8], /LimitNOFILE=/);
 });
 
-test('tune.* and ssl-default-* are kept in tune with a warning', () => {
+test('tune.* is kept in tune with a warning; ssl-default-bind-* become TLS defaults for binds', () => {
   const r = parse(`global
   tune.bufsize 32768
   ssl-default-bind-ciphers ECDHE+AESGCM
   ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
 `);
-  assert.deepEqual(r.model.global.tune, {
-    'tune.bufsize': '32768',
-    'ssl-default-bind-ciphers': 'ECDHE+AESGCM',
-    'ssl-default-bind-options': 'ssl-min-ver TLSv1.2 no-tls-tickets',
-  });
-  assert.deepEqual(codes(r), ['2 CFG_IGNORED_KEYWORD', '3 CFG_IGNORED_KEYWORD', '4 CFG_IGNORED_KEYWORD']);
+  assert.deepEqual(r.model.global.tune, { 'tune.bufsize': '32768' });
+  assert.deepEqual(r.model.global.sslDefaultBind, { ciphers: 'ECDHE+AESGCM', minVer: 'TLSv1.2', noTlsTickets: true });
+  assert.deepEqual(codes(r), ['2 CFG_IGNORED_KEYWORD']);
 });
 
 test('global value errors', () => {

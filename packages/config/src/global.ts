@@ -22,6 +22,14 @@ function positive(ctx: LineCtx, max: number): number | undefined {
   return valueOr(ctx, parseIntRange(v, 1, max, `'${ctx.args[0]}'`), ctx.args[0]);
 }
 
+/** A `tune.h2.*` number, kept in `tune` for the datapath (runtime/build.ts reads it). */
+function h2Tune(ctx: LineCtx, g: GlobalModel, min: number, max: number): void {
+  const v = need(ctx, 1, 'a number');
+  if (v === undefined || !noExtra(ctx, 2)) return;
+  const n = valueOr(ctx, parseIntRange(v, min, max, `'${ctx.args[0]}'`), ctx.args[0]);
+  if (n !== undefined) g.tune[ctx.args[0]] = String(n);
+}
+
 function oneWord(ctx: LineCtx, what: string): string | undefined {
   const v = need(ctx, 1, what);
   if (v === undefined || !noExtra(ctx, 2)) return undefined;
@@ -88,6 +96,11 @@ function statsSocket(ctx: LineCtx, g: GlobalModel): void {
 
 /** Global keywords, each with a one-line meaning (used for the README table and did-you-mean). */
 export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
+  // HTTP/2 settings the client side announces (HAProxy 2.6's ranges; defaults in H2_TUNE_DEFAULTS)
+  'tune.h2.header-table-size': (ctx, g) => h2Tune(ctx, g, 0, 65536),
+  'tune.h2.initial-window-size': (ctx, g) => h2Tune(ctx, g, 0, 2 ** 31 - 1),
+  'tune.h2.max-concurrent-streams': (ctx, g) => h2Tune(ctx, g, 1, 2 ** 31 - 1),
+  'tune.h2.max-frame-size': (ctx, g) => h2Tune(ctx, g, 16384, 16777215),
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')

@@ -134,9 +134,48 @@ export interface RedirectModel {
 }
 
 /** `http-request` / `http-response` rules, in declaration order. */
+/** `set-var(NAME[,COND...]) EXPR`, `set-var-fmt(NAME) FMT`, `unset-var(NAME)` (http and tcp rules). */
+export interface VarRuleModel {
+  action: 'set-var' | 'set-var-fmt' | 'unset-var';
+  /** `scope.name`, checked at parse time. */
+  name: string;
+  /** `ifexists`, `ifnotempty`, ... (HAProxy 2.6 set-var conditions). */
+  conds: string[];
+  /** Sample expression (set-var) or log-format string (set-var-fmt). */
+  expr?: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
 export type HttpRuleModel =
-  | { action: 'allow'; cond?: ConditionModel; loc: SourceLoc }
-  | { action: 'deny'; status: number; contentType?: string; body?: string; cond?: ConditionModel; loc: SourceLoc }
+  | VarRuleModel
+  | { action: 'allow' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      /** The whole value (`replace-header`) or each comma-separated value (`replace-value`) matching `match` becomes `replace` (log-format, `\1` back-references). */
+      action: 'replace-header' | 'replace-value';
+      name: string;
+      match: string;
+      replace: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'replace-path' | 'replace-pathq' | 'replace-uri';
+      match: string;
+      replace: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'deny';
+      status: number;
+      contentType?: string;
+      body?: string;
+      /** `hdr NAME FMT`: added to the response (log-format values). */
+      headers: Array<[string, string]>;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {
@@ -172,7 +211,7 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | {
-      action: 'set-path' | 'set-query' | 'set-uri' | 'set-method';
+      action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method';
       value: string;
       cond?: ConditionModel;
       loc: SourceLoc;
@@ -292,6 +331,16 @@ export interface ServerModel {
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
+  /** `proto h2`: HTTP/2 to this server without negotiation (h2c, or h2 over `ssl`). */
+  proto?: 'h2';
+  /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
+  alpn?: string[];
+  /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
+  maxReuse?: number;
+  /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */
+  poolMaxConn?: number;
+  /** `pool-purge-delay T` (ms, default 5s): each period, half of the idle connections are closed. */
+  poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
   loc: SourceLoc;
@@ -444,6 +493,7 @@ export interface ProxyOptions {
 
 /** A `tcp-request connection|content` rule. */
 export type TcpRuleModel =
+  | VarRuleModel
   | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
@@ -471,6 +521,8 @@ export interface ProxyModel {
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */
   tcpRequestConnection: TcpRuleModel[];
+  /** `tcp-request session` rules: after the PROXY header and the TLS handshake, once per connection. */
+  tcpRequestSession: TcpRuleModel[];
   /** `tcp-request content` rules, evaluated on the buffered request data (within `inspect-delay`). */
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
@@ -504,6 +556,8 @@ export interface ProxyModel {
   hashType: HashTypeModel;
   servers: ServerModel[];
   retries: number;
+  /** `http-reuse never|safe|aggressive|always` (HAProxy's default: safe). */
+  httpReuse: 'never' | 'safe' | 'aggressive' | 'always';
   stickTable?: StickTableModel;
   stickRules: StickRuleModel[];
   cookie?: CookieModel;

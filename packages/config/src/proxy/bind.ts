@@ -22,7 +22,6 @@ const UNSUPPORTED: Record<string, string> = {
   namespace: "'namespace' is not supported; start Switchyard inside the namespace",
   'crt-list': "'crt-list' is not supported; list several 'crt FILE' or give a directory of PEMs",
   'quic-cc-algo': 'QUIC is not supported',
-  proto: "'proto' is not supported: HTTP/2 is negotiated with 'alpn h2,http/1.1'",
   level: "'level' only applies to 'stats socket' in the global section",
   'expose-fd': "'expose-fd' only applies to 'stats socket' in the global section",
 };
@@ -36,7 +35,10 @@ const KNOWN = [
   'ssl',
   'crt',
   'alpn',
+  'proto',
 ];
+/** `proto NAME`: the mux forced on the bind's connections (HAProxy 2.6's frontend muxes). */
+const PROTOS = ['h1', 'h2'];
 
 /** Parses a `bind` line into one BindModel per address (and per port of a range). */
 export function parseBind(ctx: LineCtx, s: SectionState): void {
@@ -81,6 +83,16 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
           'CFG_BAD_VALUE',
           `bind: unsupported ALPN protocol '${bad}' (supported: h2, http/1.1, http/1.0)`,
         );
+    } else if (o === 'proto') {
+      const v = needValue();
+      if (v === undefined) return;
+      if (!PROTOS.includes(v))
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `bind: 'proto' : unknown MUX protocol '${v}' (supported on a bind: ${PROTOS.join(', ')})`,
+        );
+      options.proto = v;
     } else if (VALUED.has(o)) {
       const v = needValue();
       if (v === undefined) return;

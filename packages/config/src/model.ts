@@ -490,9 +490,10 @@ export interface ProxyOptions {
   httpBufferRequest: boolean;
   persist: boolean;
   logHealthChecks: boolean;
+  /** `option disable-h2-upgrade`: no switch to HTTP/2 on a plain bind whose client opens with the h2 preface. */
+  disableH2Upgrade: boolean;
 }
 
-/** A `tcp-request connection|content` rule. */
 /** A tcp rule; `fromDefaults`: copied from the defaults section (evaluated first, see tcp-rules.ts in proxy). */
 export type TcpRuleModel = TcpRuleAction & { fromDefaults?: boolean };
 type TcpRuleAction =

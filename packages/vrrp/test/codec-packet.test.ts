@@ -69,7 +69,7 @@ test('v2 and v3 round trip and checksums verify', () => {
     assert.equal(p.naddr, 1);
     assert.equal(p.advertIntCs, adv.advertIntCs);
     assert.equal(p.ttl, 255);
-    assert.equal(formatIPv4(p.src), '10.0.0.1');
+    assert.equal(formatIPv4(p.src as number), '10.0.0.1');
     assert.ok(checksumOk(p));
   }
 });

@@ -57,6 +57,8 @@ export interface GlobalDefs {
   vrrpIptables?: string[];
   /** `vrrp_mcast_group4` (default 224.0.0.18). */
   mcastGroup4: string;
+  /** `vrrp_mcast_group6` (default ff02::12). */
+  mcastGroup6: string;
   /** `lvs_id` (obsolete; keepalived 2.2.7 warns it is unknown): kept for reference only. */
   lvsId?: string;
   /** Switchyard extension: the local proxy's runtime API socket (unix path or HOST:PORT). */
@@ -251,5 +253,6 @@ export function defaultGlobalDefs(): GlobalDefs {
     vrrpSkipCheckAdvAddr: false,
     vrrpStrict: false,
     mcastGroup4: '224.0.0.18',
+    mcastGroup6: 'ff02::12',
   };
 }

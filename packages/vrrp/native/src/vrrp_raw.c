@@ -490,7 +490,7 @@ static napi_value constants(napi_env env) {
       {"IPV6_MULTICAST_HOPS", IPV6_MULTICAST_HOPS}, {"IPV6_UNICAST_HOPS", IPV6_UNICAST_HOPS},
       {"IPV6_MULTICAST_LOOP", IPV6_MULTICAST_LOOP}, {"IPV6_MULTICAST_IF", IPV6_MULTICAST_IF},
       {"IPV6_MULTICAST_ALL", IPV6_MULTICAST_ALL}, {"IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT},
-      {"IPV6_RECVPKTINFO", IPV6_RECVPKTINFO},
+      {"IPV6_RECVPKTINFO", IPV6_RECVPKTINFO}, {"IPV6_TCLASS", IPV6_TCLASS},
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) napi_set_named_property(env, o, c[i].n, make_i32(env, c[i].v));
   return o;

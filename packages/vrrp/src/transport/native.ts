@@ -44,7 +44,8 @@ export interface RawAddon {
     | 'IPV6_MULTICAST_IF'
     | 'IPV6_MULTICAST_ALL'
     | 'IPV6_RECVHOPLIMIT'
-    | 'IPV6_RECVPKTINFO',
+    | 'IPV6_RECVPKTINFO'
+    | 'IPV6_TCLASS',
     number
   >;
 }

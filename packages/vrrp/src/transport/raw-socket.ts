@@ -88,7 +88,7 @@ export class RawVrrpSocket {
     }
   }
 
-  /** IPv6 options: hop limit 255 both ways, hop limit and destination reported on receive. */
+  /** IPv6 options: hop limit 255, traffic class 0xc0, hop limit and destination reported on receive. */
   private setup6(opts: RawSocketOptions): void {
     const a = this.addon;
     const c = a.constants;
@@ -96,6 +96,8 @@ export class RawVrrpSocket {
     a.setsockoptInt(this.fd, c.IPPROTO_IPV6, c.IPV6_RECVHOPLIMIT, 1);
     a.setsockoptInt(this.fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
     a.setsockoptInt(this.fd, c.IPPROTO_IPV6, c.IPV6_UNICAST_HOPS, 255);
+    // Traffic class 0xc0 (network control), as keepalived's if_setsockopt_priority.
+    a.setsockoptInt(this.fd, c.IPPROTO_IPV6, c.IPV6_TCLASS, 0xc0);
     a.bindToDevice(this.fd, opts.ifname);
     if (!opts.unicast) {
       a.setsockoptInt(this.fd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_IF, this.ifindex);

@@ -131,7 +131,11 @@ test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, 
   const inst = (extra: string, vip = '192.168.99.100') =>
     `vrrp_instance VI_1 {\n  interface nosuchif0\n  virtual_router_id 51\n${extra}  virtual_ipaddress {\n    ${vip}\n  }\n}\n`;
   const cases: [string, string, RegExp][] = [
-    ['ipv6 v2', inst('  version 2\n', 'fd00:99::100'), /Line 1\) Switchyard refuses to start: \(VI_1\) VRRP version 2 over IPv6/],
+    [
+      'ipv6 v2',
+      inst('  version 2\n', 'fd00:99::100'),
+      /Line 1\) Switchyard refuses to start: \(VI_1\) VRRP version 2 over IPv6/,
+    ],
     ['ipv6 no link-local', inst('', 'fd00:99::100'), /Line 2\) .*interface nosuchif0 has no IPv6 link-local address/],
     ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 4\) .*auth_type AH/],
     ['vmac', inst('  use_vmac\n'), /Line 4\) Switchyard refuses to start: \(VI_1\) use_vmac is not supported/],

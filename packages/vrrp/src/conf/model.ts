@@ -178,6 +178,8 @@ export interface VrrpInstance {
   virtualIpaddressesExcluded: VipAddress[];
   trackScripts: TrackRef[];
   trackInterfaces: TrackRef[];
+  /** `track_file { NAME [weight W [reverse]] }` (weight absent: the track_file's own). */
+  trackFiles: TrackRef[];
   trackProxy?: TrackProxy;
   nopreempt: boolean;
   /** Seconds (0..1000, default 0). */
@@ -213,11 +215,25 @@ export interface VrrpSyncGroup {
 }
 
 /** The whole file (and its includes). Arrays keep file order; names are unique (later duplicates warned). */
+/** `track_file NAME { ... }`: a file whose number changes the priority (keepalived 2.2.7 semantics). */
+export interface VrrpTrackFile {
+  name: string;
+  path: string;
+  /** Default 1; the file's number times the weight is added (0: non-zero means FAULT). */
+  weight: number;
+  weightReverse: boolean;
+  /** `init_file [VALUE] [overwrite]`: write VALUE at start if the file is absent (or always). */
+  init?: { value: number; overwrite: boolean };
+  loc: SourceLoc;
+}
+
 export interface KeepalivedConf {
   /** The main file and every included file, in read order. */
   files: string[];
   globalDefs: GlobalDefs;
   scripts: VrrpScript[];
+  /** `track_file` / `vrrp_track_file` blocks. */
+  trackFiles: VrrpTrackFile[];
   instances: VrrpInstance[];
   syncGroups: VrrpSyncGroup[];
   /** True when LVS sections (virtual_server, virtual_server_group) were seen and skipped. */

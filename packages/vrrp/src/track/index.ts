@@ -1,6 +1,7 @@
-/** Trackers: vrrp_script, track_interface (and the instance's own interface), track_proxy. */
+/** Trackers: vrrp_script, track_file, track_interface (and the instance's own interface), track_proxy. */
 
 export { type Attached, attachTracking } from './attach.ts';
+export { FileTracker, parseTrackFileValue, trackFileEffect } from './file.ts';
 export { InterfaceTracker, type InterfaceTrackerOptions, interfaceUp } from './interface.ts';
 export { judgeStat, ProxyTracker } from './proxy.ts';
 export { runOnce, type ScriptRun, ScriptTracker, type ScriptTrackerOptions } from './script.ts';

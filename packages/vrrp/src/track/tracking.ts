@@ -1,11 +1,12 @@
 /**
- * Wires trackers to the sidecar: one tracker per vrrp_script (shared, as keepalived runs each script
- * once), per tracked interface (the instance's own interface included unless dont_track_primary)
+ * Wires trackers to the sidecar: one tracker per vrrp_script and per track_file (shared, as keepalived
+ * runs each script once and reads each file once), per tracked interface (the instance's own interface included unless dont_track_primary)
  * and per track_proxy. For every instance it computes keepalived's effective priority (base +
  * weights, clamped 1..254; 255 untouched) and FAULT (a failing weight-0 tracker, or the own
  * interface down), and pushes both through `TrackTarget`. Sync group trackers apply to every member.
  */
 import type { KeepalivedConf, TrackRef, VrrpInstance } from '../conf/model.ts';
+import { FileTracker, trackFileEffect } from './file.ts';
 import { InterfaceTracker, type InterfaceTrackerOptions } from './interface.ts';
 import { ProxyTracker } from './proxy.ts';
 import { ScriptTracker } from './script.ts';
@@ -45,6 +46,7 @@ export class Tracking {
     private readonly target: TrackTarget,
     opts: TrackingOptions = {},
   ) {
+    const files = new Map<string, FileTracker>();
     const scripts = new Map<string, ScriptTracker>();
     const ifaces = new Map<string, InterfaceTracker>();
     const log = opts.log ?? (() => {});
@@ -77,6 +79,17 @@ export class Tracking {
         const s = conf.scripts.find((x) => x.name === r.name)!;
         if (t) list.push({ tracker: t, weight: r.weight ?? s.weight, reverse: r.weightReverse ?? s.weightReverse });
       }
+      for (const r of inst.trackFiles) {
+        const f = conf.trackFiles.find((x) => x.name === r.name);
+        if (!f) continue;
+        let t = files.get(f.name);
+        if (!t) {
+          t = new FileTracker(f, { log });
+          files.set(f.name, t);
+          this.trackers.push(t);
+        }
+        list.push({ tracker: t, weight: r.weight ?? f.weight, reverse: r.weightReverse ?? f.weightReverse });
+      }
       for (const r of [...inst.trackInterfaces, ...(group?.trackInterfaces ?? [])]) {
         list.push({ tracker: ifaceTracker(r.name), weight: r.weight ?? 0, reverse: r.weightReverse ?? false });
       }
@@ -98,6 +111,13 @@ export class Tracking {
     let delta = 0;
     const faults: string[] = [];
     for (const b of this.bindings.get(inst.name) ?? []) {
+      if (b.tracker instanceof FileTracker) {
+        if (b.tracker.removed) continue;
+        const e = trackFileEffect(b.tracker.value, b.weight, b.reverse);
+        if (e.fault) faults.push(`${b.tracker.label} value ${b.tracker.value}`);
+        delta += e.delta;
+        continue;
+      }
       if (b.tracker.pending) {
         // keepalived applies nothing until the first result; an unweighted one holds the instance.
         if (b.weight === 0) faults.push(`${b.tracker.label} has not reported yet`);
@@ -142,7 +162,9 @@ export class Tracking {
    * pushes the initial state. A tracker still undecided after the bound counts as failing.
    */
   async start(): Promise<void> {
-    await Promise.all(this.trackers.map((t) => (t instanceof InterfaceTracker ? t.poll() : undefined)));
+    await Promise.all(
+      this.trackers.map((t) => (t instanceof InterfaceTracker || t instanceof FileTracker ? t.poll() : undefined)),
+    );
     for (const t of this.trackers) t.start();
     const boundMs = Math.max(0, ...this.trackers.map((t) => initialBoundMs(t)));
     let timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { needsRoot } from './helpers/system.ts';
-import { interopPair, type PairMode } from './vrrp-interop.ts';
+import { interopPair, KA_PACKET_ERROR, type PairMode } from './vrrp-interop.ts';
 import { instanceConf, Lab, waitFor } from './vrrp-lab.ts';
 
 const skip = needsRoot('ip', 'keepalived', 'ping');
@@ -56,5 +56,33 @@ describe('switchyard <-> keepalived 2.2.7 over IPv6', { concurrency: 4 }, () => 
     assert.ok(moved >= 0, `neighbour entry not moved: ${neigh()}\n${dump()}`);
     t.diagnostic(`client neighbour entry on the new MASTER ${moved.toFixed(0)} ms after the VIP was added`);
     assert.doesNotMatch(sy.output(), /neighbour advertisement .* failed/);
+  });
+
+  test('virtual_ipaddress_excluded puts the other family on the MASTER: an IPv4 address beside an IPv6 VIP', {
+    skip,
+    timeout: 90_000,
+  }, async (t) => {
+    const lab = new Lab('excl6', 206);
+    t.after(() => lab.cleanup());
+    const a = lab.node('a', 1, true);
+    const b = lab.node('b', 2, true);
+    const vip = lab.addr6(100);
+    const v4 = lab.addr(101);
+    const conf = (name: string, priority: number) =>
+      instanceConf({ name, priority, vip, version: 3 }).replace(
+        '  virtual_ipaddress {',
+        `  virtual_ipaddress_excluded {\n    ${v4}/32\n  }\n  virtual_ipaddress {`,
+      );
+    const ka = lab.keepalived(a, 'KA', conf('a', 150));
+    const sy = lab.sidecar(b, 'SY', conf('b', 100));
+    const dump = () => `${ka.output()}\n${sy.output()}`;
+    assert.ok((await waitFor(() => lab.hasAddr(a, vip) && lab.hasAddr(a, v4), 30_000)) >= 0, dump());
+    assert.ok(!lab.hasAddr(b, v4), dump());
+    await lab.killKeepalived(ka, 'KA', 'SIGTERM');
+    assert.ok((await waitFor(() => lab.hasAddr(b, vip) && lab.hasAddr(b, v4), 30_000)) >= 0, dump());
+    await lab.kill(sy, 'SIGTERM');
+    assert.ok(!lab.hasAddr(b, v4) && !lab.hasAddr(b, vip), `addresses left after stop\n${dump()}`);
+    assert.doesNotMatch(sy.output(), /packet dropped/);
+    assert.doesNotMatch(ka.output(), KA_PACKET_ERROR);
   });
 });

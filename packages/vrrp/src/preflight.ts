@@ -86,7 +86,10 @@ export function startRefusals(
     out.push(refusal('SY_START_NET_RAW', 'raw VRRP sockets need root or CAP_NET_RAW'));
   }
   for (const { spec, loc } of specs) {
-    if (spec.unicastSrc === undefined && primaryAddress(spec.ifname, spec.vips, spec.family) === undefined) {
+    if (
+      spec.unicastSrc === undefined &&
+      primaryAddress(spec.ifname, [...spec.vips, ...spec.excludedVips], spec.family) === undefined
+    ) {
       const what = noAddress(spec.family);
       out.push(refusal('SY_START_VRRP_NO_ADDRESS', `(${spec.name}) interface ${spec.ifname} has no ${what}`, loc));
     }

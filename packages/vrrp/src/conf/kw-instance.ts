@@ -176,13 +176,7 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       }),
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
-  const excluded = vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded);
-  t.set('virtual_ipaddress_excluded', {
-    handler: (args: string[], loc: SourceLoc) => {
-      notRun(ctx, `(${n}) virtual_ipaddress_excluded is not applied by Switchyard`, loc);
-      excluded.handler(args, loc);
-    },
-  });
+  t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
   t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
   t.set('track_file', {
     handler: (args, loc) => readTrackFileRefs(ctx, n, ctx.trackFiles, args, loc, v.trackFiles),

@@ -38,6 +38,8 @@ export interface InstanceSpec {
   /** The instance's address family (keepalived: one per instance, from its first VIP or peer). */
   family: 4 | 6;
   vips: Vip[];
+  /** `virtual_ipaddress_excluded`: held with the VIPs on MASTER, never advertised. */
+  excludedVips: Vip[];
   unicastSrc?: Addr;
   unicastPeers: Addr[];
   group: Addr;
@@ -86,17 +88,17 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       'VRRP version 2 over IPv6 (a keepalived extension outside the RFCs) is not supported: use version 3',
     );
   }
-  const vips: Vip[] = [];
-  for (const v of inst.virtualIpaddresses) {
-    vips.push({
-      address: v.address,
-      prefix: v.prefix,
-      dev: v.dev ?? inst.interface,
-      label: v.label,
-      brd: v.brd,
-      scope: v.scope,
-    });
-  }
+  const toVip = (v: VrrpInstance['virtualIpaddresses'][number]): Vip => ({
+    address: v.address,
+    prefix: v.prefix,
+    dev: v.dev ?? inst.interface!,
+    label: v.label,
+    brd: v.brd,
+    scope: v.scope,
+  });
+  const vips = inst.virtualIpaddresses.map(toVip);
+  // Either family: keepalived's way to put the other family's addresses on an instance.
+  const excludedVips = inst.virtualIpaddressesExcluded.map(toVip);
   const peers: Addr[] = [];
   for (const p of inst.unicastPeers) {
     const n = famOf(p.address) === family ? parseAddr(p.address) : undefined;
@@ -126,6 +128,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     authPass: pass,
     family,
     vips,
+    excludedVips,
     unicastSrc,
     unicastPeers: peers,
     group,
@@ -207,7 +210,7 @@ export class InstanceRunner {
       family: spec.family,
     };
     this.drops = new DropLog((m) => ev.log(m));
-    this.vipSet = new VipSet(spec.name, spec.vips, spec.garp, (m) => ev.log(m));
+    this.vipSet = new VipSet(spec.name, [...spec.vips, ...spec.excludedVips], spec.garp, (m) => ev.log(m));
     this.machine = new VrrpMachine(
       {
         name: spec.name,
@@ -236,7 +239,7 @@ export class InstanceRunner {
   /** Opens the socket and starts the election. Throws TransportError / InstanceConfigError. */
   start(): void {
     const s = this.spec;
-    const src = s.unicastSrc ?? primaryAddress(s.ifname, s.vips, s.family);
+    const src = s.unicastSrc ?? primaryAddress(s.ifname, [...s.vips, ...s.excludedVips], s.family);
     if (src === undefined) {
       throw new InstanceConfigError(
         'VRRP_NO_ADDRESS',

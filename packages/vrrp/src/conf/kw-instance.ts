@@ -2,6 +2,7 @@
 import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
 import { readTrackFileRefs } from './kw-track-file.ts';
+import { readTrackProcessRefs } from './kw-track-process.ts';
 import { trackProxyTable } from './kw-track-proxy.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from './model.ts';
 import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './values.ts';
@@ -26,7 +27,7 @@ const NO_EFFECT = [
 ];
 
 /** Instance value blocks keepalived acts on and Switchyard does not read: the sidecar refuses them. */
-const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_process', 'track_bfd'];
+const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_bfd'];
 
 /** A fresh instance with keepalived's defaults. */
 export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
@@ -42,6 +43,7 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
     trackScripts: [],
     trackInterfaces: [],
     trackFiles: [],
+    trackProcesses: [],
     nopreempt: false,
     preemptDelay: 0,
     unicastPeers: [],
@@ -180,6 +182,9 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
   t.set('track_file', {
     handler: (args, loc) => readTrackFileRefs(ctx, n, ctx.trackFiles, args, loc, v.trackFiles),
+  });
+  t.set('track_process', {
+    handler: (args, loc) => readTrackProcessRefs(ctx, n, ctx.trackProcesses, args, loc, v.trackProcesses),
   });
   t.set('track_interface', {
     handler: (args, loc) => readTrackRefs(ctx, 'track_interface', n, args, loc, v.trackInterfaces),

@@ -180,6 +180,8 @@ export interface VrrpInstance {
   trackInterfaces: TrackRef[];
   /** `track_file { NAME [weight W [reverse]] }` (weight absent: the track_file's own). */
   trackFiles: TrackRef[];
+  /** `track_process { NAME [weight W [reverse]] }`. */
+  trackProcesses: TrackRef[];
   trackProxy?: TrackProxy;
   nopreempt: boolean;
   /** Seconds (0..1000, default 0). */
@@ -227,6 +229,26 @@ export interface VrrpTrackFile {
   loc: SourceLoc;
 }
 
+/** `vrrp_track_process NAME { ... }`: a process count with a quorum (keepalived 2.2.7 semantics). */
+export interface VrrpTrackProcess {
+  name: string;
+  /** Process name (comm) or, with fullCommand, argv[0]. */
+  process: string;
+  /** Arguments to match after argv[0]. */
+  params: string[];
+  paramMatch: 'none' | 'exact' | 'initial' | 'partial';
+  /** Match /proc/PID/cmdline instead of the comm name. */
+  fullCommand: boolean;
+  weight: number;
+  weightReverse: boolean;
+  quorum: number;
+  /** 4294967295: unset (no upper bound). */
+  quorumMax: number;
+  forkDelayS: number;
+  terminateDelayS: number;
+  loc: SourceLoc;
+}
+
 export interface KeepalivedConf {
   /** The main file and every included file, in read order. */
   files: string[];
@@ -234,6 +256,8 @@ export interface KeepalivedConf {
   scripts: VrrpScript[];
   /** `track_file` / `vrrp_track_file` blocks. */
   trackFiles: VrrpTrackFile[];
+  /** `vrrp_track_process` blocks. */
+  trackProcesses: VrrpTrackProcess[];
   instances: VrrpInstance[];
   syncGroups: VrrpSyncGroup[];
   /** True when LVS sections (virtual_server, virtual_server_group) were seen and skipped. */

@@ -11,6 +11,7 @@ import { closeInstance, instanceTable, newInstance } from './kw-instance.ts';
 import { closeScript, newScript, scriptTable } from './kw-script.ts';
 import { newSyncGroup, syncGroupTable } from './kw-sync-group.ts';
 import { closeTrackFile, newTrackFile, trackFileTable } from './kw-track-file.ts';
+import { closeTrackProcess, newTrackProcess, trackProcessTable } from './kw-track-process.ts';
 import { ConfLexer, type LexerOptions } from './lexer.ts';
 import {
   type Diagnostic,
@@ -27,13 +28,7 @@ import { parseVip } from './values.ts';
  * Root blocks that change what keepalived does on the host: the sidecar refuses to start with them
  * (`SY_NOT_RUN`, see preflight.ts) rather than run without them.
  */
-const NOT_RUN_ROOT = new Set([
-  'static_ipaddress',
-  'static_routes',
-  'static_rules',
-  'vrrp_track_process',
-  'net_namespace',
-]);
+const NOT_RUN_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules', 'net_namespace']);
 
 /** keepalived root keywords Switchyard skips (block and all), with one warning each. */
 const UNSUPPORTED_ROOT = [
@@ -50,7 +45,7 @@ const UNSUPPORTED_ROOT = [
 
 /** Root keywords keepalived reads as value blocks (alloc_value_block), not keyword levels. */
 /** Root blocks read by the VRRP pass only (keepalived's checker reads them too, for LVS). */
-const TRACK_FILE_ROOT = ['track_file', 'vrrp_track_file'];
+const TRACK_FILE_ROOT = ['track_file', 'vrrp_track_file', 'vrrp_track_process'];
 
 const VALUE_BLOCK_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules']);
 
@@ -92,6 +87,7 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
     instances: [],
     syncGroups: [],
     trackFiles: [],
+    trackProcesses: [],
     hadLvsSections: false,
   };
   const skipped = [...LVS_ROOT, ...UNSUPPORTED_ROOT];
@@ -119,6 +115,11 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
     root.set('global_defs', { inactive: true });
     root.set('vrrp_script', rootBlock(ctx, 'vrrp_script', model.scripts, newScript, scriptTable, closeScript));
     ctx.trackFiles = model.trackFiles;
+    ctx.trackProcesses = model.trackProcesses;
+    root.set(
+      'vrrp_track_process',
+      rootBlock(ctx, 'vrrp_track_process', model.trackProcesses, newTrackProcess, trackProcessTable, closeTrackProcess),
+    );
     const trackFile = (kw: string) =>
       rootBlock(ctx, kw, model.trackFiles, newTrackFile, trackFileTable, closeTrackFile);
     root.set('track_file', trackFile('track_file'));
@@ -261,6 +262,7 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
       instances: [],
       syncGroups: [],
       trackFiles: [],
+      trackProcesses: [],
       hadLvsSections: false,
     };
     return {

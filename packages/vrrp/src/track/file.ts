@@ -57,6 +57,11 @@ export class FileTracker extends Tracker {
     this.log = opts.log ?? (() => {});
   }
 
+  /** This tracker's contribution to one instance (undefined: dropped, contributes nothing). */
+  effect(weight: number, reverse: boolean): { delta: number; fault: boolean } | undefined {
+    return this.removed ? undefined : trackFileEffect(this.value, weight, reverse);
+  }
+
   /** init_file, then the first read; call before start() (Tracking.start does). */
   async poll(): Promise<void> {
     this.initFile();

@@ -55,6 +55,11 @@ const GLOBAL = [
 /** Lines placed in `frontend f`. */
 const FRONTEND = [
   'http-request deny deny_status 429',
+  'http-request auth',
+  'http-request auth realm R',
+  'http-request auth realm',
+  'http-request auth foo',
+  'http-response auth',
   'http-request deny deny_status 999',
   'http-request redirect scheme https code 301',
   'http-request redirect location /x code 200',

@@ -11,7 +11,6 @@ const REDIRECT_CODES = [301, 302, 303, 307, 308];
 
 /** Actions HAProxy has that Switchyard does not implement: refused so nothing is silently skipped. */
 const UNSUPPORTED_ACTIONS = [
-  'auth',
   'capture',
   'set-log-level',
   'set-nice',
@@ -61,6 +60,7 @@ const BOTH_SIDES = [
   'unset-var',
 ];
 const REQUEST_ONLY = [
+  'auth',
   'tarpit',
   'use-service',
   'track-sc0',
@@ -265,6 +265,19 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
         loc,
       };
     }
+    case 'auth':
+      if (side === 'response') break;
+      if (words[1] === undefined) return { action, cond, loc };
+      if (words[1] !== 'realm')
+        return void err(ctx, 'CFG_EXTRA_ARGS', `${what}: expected 'realm NAME', got '${words[1]}'`);
+      if (words[2] === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: missing realm value`);
+      if (words.length > 3)
+        return void err(
+          ctx,
+          'CFG_EXTRA_ARGS',
+          `${what}: unexpected argument '${words[3]}' (missing 'if' or 'unless'?)`,
+        );
+      return { action, realm: words[2], cond, loc };
     case 'tarpit': {
       if (side === 'response') break;
       const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);

@@ -52,6 +52,11 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         if (s.be) s.be.counters.dreq++;
         s.respond(r.hdrFns ? reply(r.response, txn, undefined, r.hdrFns) : r.response, 'PR', false);
         return false;
+      case 'auth':
+        // as HAProxy: counted as intercepted when the frontend's own rules answered
+        if (p.name === s.fe.name) s.fe.counters.intercepted++;
+        s.respond(r.response, 'LR', false);
+        return false;
       case 'tarpit': {
         // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
         // unset, which is all the model has) before answering, to slow abusers down.

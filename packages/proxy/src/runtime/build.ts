@@ -15,6 +15,7 @@ import type {
   SourceLoc,
   TcpRuleModel,
 } from '@switchyard/config';
+import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
@@ -64,6 +65,8 @@ export interface CompileContext {
   cond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): CompiledCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
+  /** The proxy whose rules are compiled (default realm of `http-request auth`). */
+  proxyName: string;
 }
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
@@ -73,6 +76,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const frontends = new Map<string, FrontendPlan>();
   const previous = opts.previous;
   checkLogTargets(model, diags);
+  setCompilingUserlists(model.userlists);
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -249,6 +253,7 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     cond: (c, phase = 'request') => (c ? compileCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
+    proxyName: p.name,
   };
 }
 

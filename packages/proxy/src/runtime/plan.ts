@@ -53,6 +53,8 @@ export type CompiledRequestRule =
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
   | { action: 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
+  /** `auth`: the proxy's 401 page with its `WWW-Authenticate: Basic realm=...`. */
+  | { action: 'auth'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }

@@ -91,6 +91,13 @@ export function compileRequestRule(
       };
     case 'tarpit':
       return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, false), cond };
+    case 'auth': {
+      // HAProxy writes the proxy's 401 reply, drops its WWW-Authenticate headers, then adds its own
+      const page = canned(ctx, 401, undefined, undefined, false);
+      const headers = page.headers.filter(([n]) => n.toLowerCase() !== 'www-authenticate');
+      headers.push(['www-authenticate', `Basic realm="${r.realm ?? ctx.proxyName}"`]);
+      return { action: 'auth', response: { ...page, headers }, cond };
+    }
     case 'redirect':
       return { action: 'redirect', redirect: compileRedirect(r.redirect, ctx), cond };
     case 'set-header':

@@ -543,6 +543,8 @@ export interface ProxyModel {
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
   httpResponse: HttpRuleModel[];
+  /** `http-after-response` rules: on every response, the server's and the proxy's own. */
+  httpAfterResponse: HttpRuleModel[];
   redirects: RedirectModel[];
   stats?: StatsModel;
   disabled: boolean;

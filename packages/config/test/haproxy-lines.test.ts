@@ -60,6 +60,15 @@ const FRONTEND = [
   'http-request auth realm',
   'http-request auth foo',
   'http-response auth',
+  'http-after-response set-header Strict-Transport-Security max-age=31536000',
+  'http-after-response set-status 200 reason ok',
+  'http-after-response replace-value x-a ^b$ c',
+  'http-after-response set-var(txn.a) status',
+  'http-after-response deny',
+  'http-after-response return status 200',
+  'http-after-response bogus',
+  'http-after-response',
+  'http-after-response strict-mode on',
   'http-request deny deny_status 999',
   'http-request redirect scheme https code 301',
   'http-request redirect location /x code 200',
@@ -266,6 +275,7 @@ const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> =
   'option httpchk GET / HTTP/2.0': 'switchyard-refuses',
   // Not built yet (issue 18): refused rather than accepted and ignored as it once was.
   'capture request header Host len 32': 'switchyard-refuses',
+  'http-after-response strict-mode on': 'switchyard-refuses',
   // HAProxy reuses the client's destination port; Switchyard wants it written.
   'server s 127.0.0.1': 'switchyard-refuses',
   // HAProxy reads these silently (atoi gives 0, extra words and empty conditions ignored); Switchyard says so.

@@ -268,6 +268,11 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     const c = compileResponseRule(r, ctx);
     if (c) responseRules.push(c);
   }
+  const afterResponseRules: CompiledResponseRule[] = [];
+  for (const r of p.httpAfterResponse) {
+    const c = compileResponseRule(r, ctx);
+    if (c) afterResponseRules.push(c);
+  }
   return {
     mode: p.mode,
     tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
@@ -278,6 +283,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
     requestRules,
     responseRules,
+    afterResponseRules,
     errorPages: ctx.errorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,

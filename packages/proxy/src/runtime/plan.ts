@@ -123,6 +123,8 @@ export interface ProxyBehaviour {
   forwardFor?: CompiledForwardFor;
   requestRules: CompiledRequestRule[];
   responseRules: CompiledResponseRule[];
+  /** `http-after-response` rules (no deny among them): every response, the server's and the proxy's. */
+  afterResponseRules: CompiledResponseRule[];
   /** Error pages by status (HAProxy defaults overridden by `errorfile`). */
   errorPages: Map<number, CannedResponse>;
   /** Targets for per-request log lines (empty: no request logging). */

@@ -52,6 +52,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   mariadb: 'mariadb-client',
   'mariadb-install-db': 'mariadb-server',
   mariadbd: 'mariadb-server',
+  mkpasswd: 'whois',
   nginx: 'nginx-light',
   openssl: 'openssl',
   ping: 'iputils-ping',

@@ -59,6 +59,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     acls: [],
     httpRequest: [],
     httpResponse: [],
+    httpAfterResponse: [],
     redirects: [],
     disabled: false,
     binds: [],

@@ -177,6 +177,8 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
+  /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
+  | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {
       action: 'set-header' | 'add-header';
@@ -551,6 +553,8 @@ export interface ProxyModel {
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
   httpResponse: HttpRuleModel[];
+  /** `http-after-response` rules: on every response, the server's and the proxy's own. */
+  httpAfterResponse: HttpRuleModel[];
   redirects: RedirectModel[];
   stats?: StatsModel;
   disabled: boolean;
@@ -634,12 +638,33 @@ export interface PeersModel {
   loc: SourceLoc;
 }
 
+/** `user NAME [password HASH | insecure-password TEXT] [groups G1,G2]` of a userlist. */
+export interface UserModel {
+  name: string;
+  /** crypt(3) hash (`password`) or clear text (`insecure-password`); absent: never authenticates. */
+  password?: string;
+  insecure: boolean;
+  /** Group names, own `groups` plus those whose `users` list names this user (resolved after parsing). */
+  groups: string[];
+  loc: SourceLoc;
+}
+
+/** `userlist NAME`: users and groups for `http_auth()`, `http_auth_group()` and `http-request auth`. */
+export interface UserlistModel {
+  name: string;
+  users: UserModel[];
+  groups: Array<{ name: string; users: string[]; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
 export interface ConfigModel {
   files: string[];
   global: GlobalModel;
   /** Every frontend, backend and listen, in file order. */
   proxies: ProxyModel[];
   peers: PeersModel[];
+  /** `userlist` sections, in file order (absent when there are none). */
+  userlists?: UserlistModel[];
 }
 
 export interface ParseResult {

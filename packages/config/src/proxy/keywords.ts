@@ -54,7 +54,6 @@ const UNSUPPORTED: Record<string, string> = {
   'unique-id-format': "'unique-id-format' is not supported yet: no unique request id is generated",
   'unique-id-header': "'unique-id-header' is not supported yet: no unique request id is generated",
   'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
-  'http-after-response': "'http-after-response' is not supported; use 'http-response'",
   'server-template': "'server-template' is not supported; list the servers explicitly",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",

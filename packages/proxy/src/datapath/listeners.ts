@@ -433,6 +433,7 @@ function httpView(fe: FrontendPlan, be: BackendPlan): FrontendPlan {
       tcpSession: [],
       requestRules: [],
       responseRules: [],
+      afterResponseRules: [],
       redirects: [],
       redirectConds: [],
     };

@@ -236,12 +236,6 @@ export function parseServer(ctx: LineCtx, s: SectionState): void {
   const p = structuredClone(s.serverDefaults);
   const r = parseParams(ctx, p, 3, who, true);
   if (r === false) return;
-  if (p.alpn?.includes('h2') && p.proto !== 'h2' && p.ssl)
-    return void err(
-      ctx,
-      'CFG_UNSUPPORTED',
-      `${who}: 'alpn ${p.alpn.join(',')}' without 'proto h2' is not supported yet (HTTP/1 fallback on the negotiated connection); add 'proto h2' for an HTTP/2 server, or offer 'alpn http/1.1'`,
-    );
   if (p.alpn && !p.ssl) warn(ctx, 'CFG_NO_EFFECT', `${who}: 'alpn' has no effect without 'ssl'`);
   const srv: ServerModel = {
     name,

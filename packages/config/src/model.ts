@@ -492,9 +492,11 @@ export interface ProxyOptions {
 }
 
 /** A `tcp-request connection|content` rule. */
-export type TcpRuleModel =
+/** A tcp rule; `fromDefaults`: copied from the defaults section (evaluated first, see tcp-rules.ts in proxy). */
+export type TcpRuleModel = TcpRuleAction & { fromDefaults?: boolean };
+type TcpRuleAction =
   | VarRuleModel
-  | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'accept' | 'reject' | 'close'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc };
@@ -527,6 +529,10 @@ export interface ProxyModel {
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
   inspectDelay?: number;
+  /** `tcp-response content` rules of a backend, evaluated on the server's first bytes (within `resInspectDelay`). */
+  tcpResponseContent: TcpRuleModel[];
+  /** `tcp-response inspect-delay T` (ms). */
+  resInspectDelay?: number;
   /** `use-server NAME [if|unless COND]` rules of a backend. */
   useServers: UseServerModel[];
   /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */

@@ -27,12 +27,12 @@ export const PREDEFINED_ACLS: ReadonlyMap<string, readonly string[]> = new Map([
   ['METH_POST', ['method', 'POST']],
   ['METH_PUT', ['method', 'PUT']],
   ['METH_TRACE', ['method', 'TRACE']],
+  ['REQ_CONTENT', ['req.len', 'gt', '0']],
+  ['WAIT_END', ['wait_end']],
 ]);
 
 /** Predefined names that only make sense for TCP content inspection, with why they are refused. */
 export const UNSUPPORTED_PREDEFINED: ReadonlyMap<string, string> = new Map([
-  ['REQ_CONTENT', 'it tests buffered TCP request content (req.len), which Switchyard does not inspect'],
-  ['WAIT_END', 'it waits for the end of a tcp-request inspect-delay, which Switchyard does not support'],
   ['RDP_COOKIE', 'it parses the RDP protocol cookie (req.rdp_cookie_cnt); Switchyard is HTTP only'],
 ]);
 

@@ -357,8 +357,9 @@ class Exchange {
       if (st.destroyed) return;
       st.once('wantTrailers', () => {
         const t = req.trailers?.();
-        if (t && t.length > 0) st.sendTrailers(flatToObject(t));
-        else st.close();
+        // without trailers the stream still ends normally (END_STREAM), never by a reset:
+        // close() would send RST_STREAM, which a gRPC server takes as a cancelled call
+        st.sendTrailers(t && t.length > 0 ? flatToObject(t) : {});
       });
       st.end();
     });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { freePort, type ProxyProcess, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
-import { type HaproxyProcess, needs, startHaproxyProcess } from './helpers/system.ts';
+import { type HaproxyProcess, needs, startHaproxyProcess, unixSocketAccepts } from './helpers/system.ts';
 
 const skip = needs('haproxy');
 const tmp = tempDir();
@@ -166,17 +166,7 @@ before(async () => {
   for (const side of ['sy', 'hx'] as const) for (const n of LISTENS) fe[side][n] = await freePort();
   sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config('sy'))]);
   const hcfg = writeFile(tmp.dir, 'hx.cfg', config('hx'));
-  hx = await startHaproxyProcess(
-    hcfg,
-    () =>
-      new Promise<boolean>((r) => {
-        const s = connect(`${tmp.dir}/hx.sock`, () => {
-          s.destroy();
-          r(true);
-        });
-        s.on('error', () => r(false));
-      }),
-  );
+  hx = await startHaproxyProcess(hcfg, () => unixSocketAccepts(`${tmp.dir}/hx.sock`));
 });
 
 after(async () => {

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 
 const PATHS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
@@ -154,4 +155,15 @@ export async function startHaproxyProcess(cfg: string, ready: () => Promise<bool
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** True once something accepts connections on the unix socket `path` (a runtime API socket). */
+export function unixSocketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }

@@ -250,6 +250,7 @@ export type BalanceAlgo =
   | 'url_param'
   | 'hdr'
   | 'hash'
+  | 'rdp-cookie'
   | 'random';
 
 export interface BalanceModel {
@@ -533,6 +534,8 @@ export interface ProxyModel {
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
   inspectDelay?: number;
+  /** `persist rdp-cookie[(NAME)]`: the RDP cookie (default `msts`) naming the server to go to. */
+  persistRdpCookie?: string;
   /** `tcp-response content` rules of a backend, evaluated on the server's first bytes (within `resInspectDelay`). */
   tcpResponseContent: TcpRuleModel[];
   /** `tcp-response inspect-delay T` (ms). */

@@ -259,6 +259,13 @@ const BACKEND = [
   'tcp-response content set-var(txn.x) res.len',
   'tcp-response content silent-drop',
   'tcp-response contents accept',
+  'balance rdp-cookie',
+  'balance rdp-cookie(mstshash)',
+  'balance rdp-cookie()',
+  'persist rdp-cookie',
+  'persist rdp-cookie(msts)',
+  'persist rdp-cookie()',
+  'persist foo',
 ];
 
 /** Lines where Switchyard deliberately differs, and why (also in packages/config/README.md). */

@@ -338,6 +338,10 @@ export interface ServerModel {
   proto?: 'h2';
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
   alpn?: string[];
+  /** `check-proto h2|h1`: protocol of HTTP health checks (unset: HTTP/2 for a `proto h2` server). */
+  checkProto?: 'h1' | 'h2';
+  /** `check-alpn LIST`: ALPN offered by TLS health checks; an HTTP check speaks HTTP/2 if `h2` is chosen. */
+  checkAlpn?: string[];
   /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
   maxReuse?: number;
   /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */

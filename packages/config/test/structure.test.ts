@@ -184,8 +184,8 @@ test('sections: out-of-section keywords, unsupported sections skipped with one e
   const r = parse(`maxconn 10
 userlist admins
   user admin password x
-resolvers dns
-  nameserver ns1 1.1.1.1:53
+mailers mta
+  mailer smtp1 1.1.1.1:25
 ${DEFAULTS}frontnd f
 global extra
 `);

@@ -472,8 +472,8 @@ export function setServerAddress(
   port: number,
   updater: string,
 ): boolean {
-  if (s.host === host && s.port === port) return false;
-  if (s.host !== host) {
+  if (s.host === host && s.port === port && s.addressKnown !== false) return false;
+  if (s.host !== host || s.addressKnown === false) {
     const old = s.addressKnown === false ? '(none)' : s.host;
     log(rt, be, 'notice', `${s.backendName}/${s.name} changed its IP from ${old} to ${host} by ${updater}.`);
   }

@@ -150,7 +150,7 @@ export function acceptsPersistent(s: ServerState): boolean {
 
 /** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, NOLB, `UP 1/3`, `NOLB 1/3`, `DOWN 1/2`, `DOWN (agent)`, `no check`. */
 export function statusWord(s: ServerState): string {
-  if (s.admin === 'MAINT') return s.dnsMaint ? 'MAINT (resolution)' : 'MAINT';
+  if (s.admin === 'MAINT') return s.dnsMaint !== undefined ? 'MAINT (resolution)' : 'MAINT';
   const rise = s.model.rise;
   const fall = s.model.fall;
   if (s.admin === 'DRAIN' && s.op === 'UP') return 'DRAIN';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { type Dnsmasq, startDnsmasq } from './helpers/dnsmasq.ts';
-import { freePort, type ProxyProcess, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
+import { defaults, freePort, type ProxyProcess, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
 import { findBinary, needs } from './helpers/system.ts';
 
 /** An HTTP server on `ip:port` answering `name`. */
@@ -52,15 +52,7 @@ async function row(port: number, be: string, sv: string): Promise<Row | undefine
 }
 
 function config(dnsPort: number, fe: number, stats: number, appPort: number): string {
-  return `global
-  log stdout format raw local0
-defaults
-  mode http
-  log global
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
-resolvers dns
+  return `${defaults()}resolvers dns
   nameserver ns1 127.0.0.1:${dnsPort}
   accepted_payload_size 1232
   resolve_retries 2

@@ -134,11 +134,12 @@ export function parseResolversLine(ctx: LineCtx, rs: ResolversModel): void {
       if (!a[2]) return void err(ctx, 'CFG_MISSING_ARG', `'timeout ${a[1]}' expects <time> as argument`);
       const t = time(ctx, a[2], `'timeout ${a[1]}'`);
       if (t === undefined) return;
+      // haproxy takes 0: queries are then sent again (retry) or names resolved again (resolve) without pause
       if (t === 0)
-        return void err(
+        warn(
           ctx,
-          'CFG_BAD_TIME',
-          `timer underflow in argument <${a[2]}> to <timeout ${a[1]}>, minimum non-null value is 1 ms`,
+          'CFG_BAD_VALUE',
+          `'timeout ${a[1]} 0': ${a[1] === 'retry' ? 'unanswered queries are sent again at once' : 'names are resolved again as soon as an answer arrives'}, as HAProxy does; set a time`,
         );
       if (a[1] === 'retry') rs.timeoutRetry = t;
       else rs.timeoutResolve = t;

@@ -137,7 +137,16 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     const r = await row(stats, 'b', 's1');
     assert.equal(r?.status, 'no check');
     assert.ok(Number(r?.stot) > before, `counters kept: ${r?.stot} > ${before}`);
-    assert.doesNotMatch(proxy.stderr(), /Reload(ed|ing)/);
+    assert.doesNotMatch(proxy.stderr(), /reload complete/);
+
+    // a reload keeps the address the DNS gave and the counters (the server line is unchanged)
+    const stot = Number(r?.stot);
+    proxy.proc.kill('SIGHUP');
+    await proxy.waitFor('reload complete.');
+    const afterReload = await row(stats, 'b', 's1');
+    assert.equal(afterReload?.addr, `127.0.0.12:${appPort}`);
+    assert.ok(Number(afterReload?.stot) >= stot, `stot ${afterReload?.stot} after reload, ${stot} before`);
+    assert.equal((await get(fe)).body, 'B');
 
     // the name disappears: NXDOMAIN for longer than 'hold nx' -> MAINT (resolution), 503
     await dns.setHosts('127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n');

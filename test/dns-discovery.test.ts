@@ -41,6 +41,8 @@ function get(port: number, path = '/'): Promise<{ status: number; body: string }
 }
 
 type Row = Record<string, string>;
+/** Two addresses for the A-record template (three slots). */
+const POOL = '127.0.0.11 pool.svc.local\n127.0.0.12 pool.svc.local\n';
 async function csv(port: number): Promise<Row[]> {
   const { body } = await get(port, '/stats;csv');
   const [head, ...lines] = body.trim().split('\n');
@@ -66,11 +68,14 @@ function config(dnsPort: number, fe: number, stats: number, appPort: number): st
 frontend f
   bind 127.0.0.1:${fe}
   use_backend t if { path_beg /t }
+  use_backend p if { path_beg /p }
   default_backend b
 backend b
   server s1 app.svc.local:${appPort} resolvers dns resolve-prefer ipv4 init-addr none
 backend t
   server-template web 3 _http._tcp.svc.local resolvers dns resolve-prefer ipv4 init-addr none
+backend p
+  server-template pool 3 pool.svc.local:${appPort} resolvers dns resolve-prefer ipv4 init-addr none
 listen stats
   bind 127.0.0.1:${stats}
   stats enable
@@ -109,7 +114,7 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     srvB.port = await freePort();
     servers.push(await serveOn('127.0.0.21', srvA.port, 'T1'));
     servers.push(await serveOn('127.0.0.22', srvB.port, 'T2'));
-    const hosts = '127.0.0.11 app.svc.local\n127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n';
+    const hosts = `127.0.0.11 app.svc.local\n${POOL}127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n`;
     dns = await startDnsmasq(tmp.dir, await freePort(), 'svc.local', hosts, srvRecords());
     fe = await freePort();
     stats = await freePort();
@@ -131,7 +136,7 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     const before = Number((await row(stats, 'b', 's1'))?.stot);
     assert.ok(before >= 5, `stot ${before}`);
 
-    await dns.setHosts('127.0.0.12 app.svc.local\n127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n');
+    await dns.setHosts(`127.0.0.12 app.svc.local\n${POOL}127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n`);
     await until(async () => (await get(fe)).body === 'B', 10_000, 'traffic to B');
     assert.match(proxy.stderr(), /b\/s1 changed its IP from 127\.0\.0\.11 to 127\.0\.0\.12 by dns\/ns1\./);
     const r = await row(stats, 'b', 's1');
@@ -149,7 +154,7 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     assert.equal((await get(fe)).body, 'B');
 
     // the name disappears: NXDOMAIN for longer than 'hold nx' -> MAINT (resolution), 503
-    await dns.setHosts('127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n');
+    await dns.setHosts(`${POOL}127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n`);
     await until(
       async () => (await row(stats, 'b', 's1'))?.status === 'MAINT (resolution)',
       10_000,
@@ -162,7 +167,7 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     assert.equal((await get(fe)).status, 503);
 
     // back again
-    await dns.setHosts('127.0.0.11 app.svc.local\n127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n');
+    await dns.setHosts(`127.0.0.11 app.svc.local\n${POOL}127.0.0.21 t1.svc.local\n127.0.0.22 t2.svc.local\n`);
     await until(async () => (await get(fe)).body === 'A', 10_000, 'traffic back to A');
     assert.match(proxy.stderr(), /Server b\/s1 administratively READY thanks to valid DNS answer\./);
     assert.match(proxy.stderr(), /Server b\/s1 \('app\.svc\.local'\) is UP\/READY \(resolves again\)/);
@@ -212,6 +217,21 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     );
   });
 
+  test('server-template from A records: one address per slot, the slot left over in MAINT (resolution)', async () => {
+    await until(async () => (await row(stats, 'p', 'pool2'))?.status === 'no check', 10_000, 'pool2 filled');
+    const p = (await csv(stats)).filter((r) => r.pxname === 'p' && r.svname !== 'BACKEND');
+    assert.deepEqual(
+      p.map((r) => r.addr).sort(),
+      ['', `127.0.0.11:${appPort}`, `127.0.0.12:${appPort}`],
+      'no address given twice (prevent-dup-ip, the default)',
+    );
+    assert.equal(p.find((r) => r.addr === '')?.status, 'MAINT (resolution)');
+    // (it started in MAINT with 'init-addr none' and stays there: no transition, no line)
+    const seen = new Set<string>();
+    for (let i = 0; i < 8; i++) seen.add((await get(fe, '/p')).body);
+    assert.deepEqual([...seen].sort(), ['A', 'B']);
+  });
+
   test('haproxy 2.6 on the same configuration shows the same status words', { skip: needs('haproxy') }, async () => {
     const hfe = await freePort();
     const hstats = await freePort();
@@ -235,8 +255,10 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
         `haproxy web slots (${herr})`,
       );
       await until(async () => (await row(hstats, 'b', 's1'))?.status === 'no check', 10_000, 'haproxy s1');
-      const mine = (await csv(stats)).filter((r) => r.pxname === 't' || r.pxname === 'b');
-      const theirs = (await csv(hstats)).filter((r) => r.pxname === 't' || r.pxname === 'b');
+      await until(async () => (await row(hstats, 'p', 'pool2'))?.status === 'no check', 10_000, 'haproxy pool2');
+      const ours = (r: Row) => ['t', 'b', 'p'].includes(r.pxname);
+      const mine = (await csv(stats)).filter(ours);
+      const theirs = (await csv(hstats)).filter(ours);
       // (haproxy's CSV shows no addr column without 'stats show-legends')
       const words = (rows: Row[]) => rows.map((r) => `${r.pxname}/${r.svname}=${r.status} w${r.weight}`).sort();
       assert.deepEqual(words(mine), words(theirs));

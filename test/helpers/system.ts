@@ -42,6 +42,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   arping: 'iputils-arping',
   chromium: 'chromium',
   curl: 'curl',
+  dnsmasq: 'dnsmasq',
   h2load: 'nghttp2-client',
   nghttp: 'nghttp2-client',
   haproxy: 'haproxy',

@@ -334,6 +334,16 @@ export interface ServerModel {
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
+  /** `resolvers NAME`: the address is kept up to date from this resolvers section's answers. */
+  resolvers?: string;
+  /** `resolve-prefer ipv4|ipv6` (HAProxy's default: ipv6, falling back to the other family). */
+  resolvePrefer?: 'ipv4' | 'ipv6';
+  /** `resolve-net NET[,NET...]`: addresses in these networks are preferred. */
+  resolveNet?: string[];
+  /** `resolve-opts allow-dup-ip,ignore-weight,prevent-dup-ip`. */
+  resolveOpts?: string[];
+  /** Set on the servers a `server-template` line made: slot `index` of `count`, filled from `fqdn`. */
+  template?: { prefix: string; index: number; count: number; fqdn: string };
   /** `proto h2`: HTTP/2 to this server without negotiation (h2c, or h2 over `ssl`). */
   proto?: 'h2';
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
@@ -658,6 +668,21 @@ export interface UserlistModel {
   name: string;
   users: UserModel[];
   groups: Array<{ name: string; users: string[]; loc: SourceLoc }>;
+/** A `resolvers NAME` section (HAProxy's defaults in the comments). */
+export interface ResolversModel {
+  name: string;
+  /** `nameserver ID IP:PORT` lines, then those `parse-resolv-conf` read (port 53). */
+  nameservers: Array<{ id: string; host: string; port: number; loc: SourceLoc }>;
+  /** `accepted_payload_size N` (512; 12..65535): the EDNS0 payload size announced and accepted. */
+  acceptedPayloadSize: number;
+  /** `resolve_retries N` (3): queries sent before a resolution times out. */
+  resolveRetries: number;
+  /** `timeout resolve T` (1s): time between two resolutions of a name. */
+  timeoutResolve: number;
+  /** `timeout retry T` (1s): time before a query with no answer is sent again. */
+  timeoutRetry: number;
+  /** `hold valid|nx|timeout|refused|other|obsolete T` (10s, 30s x4, 0). */
+  hold: { valid: number; nx: number; timeout: number; refused: number; other: number; obsolete: number };
   loc: SourceLoc;
 }
 
@@ -669,6 +694,8 @@ export interface ConfigModel {
   peers: PeersModel[];
   /** `userlist` sections, in file order (absent when there are none). */
   userlists?: UserlistModel[];
+  /** `resolvers` sections (absent in models built by hand: none). */
+  resolvers?: ResolversModel[];
 }
 
 export interface ParseResult {

@@ -94,8 +94,12 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         continue;
       }
       const old = prevBackend?.serversByName.get(s.name);
-      const state =
-        old && old.host === s.host && old.port === s.port ? refreshServer(old, s) : newServerState(p.name, s);
+      // a server the DNS moved keeps its state while its line is unchanged
+      const same =
+        old &&
+        ((old.host === s.host && old.port === s.port) ||
+          (s.resolvers !== undefined && old.model.host === s.host && old.model.port === s.port));
+      const state = old && same ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);
     }

@@ -266,3 +266,57 @@ ${opts.proxyProtocol ? 'smtpd_upstream_proxy_protocol = haproxy\n' : ''}${opts.m
     },
   };
 }
+
+/** rsyslogd on a private unix datagram socket (imuxsock), writing what it receives to files. */
+export interface Rsyslog {
+  /** The socket to log to (`log unix@SOCKET ...`). */
+  socket: string;
+  proc: ChildProcess;
+  /** Each message as received (`%rawmsg%`), one per line. */
+  raw(): string[];
+  /** Each message as rsyslog parsed it: `FACILITY.SEVERITY MSG-WITH-TAG`. */
+  parsed(): string[];
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's rsyslogd in the foreground with its own config, socket and work directory. */
+export async function startRsyslog(): Promise<Rsyslog> {
+  const tmp = tempDir();
+  const socket = join(tmp.dir, 'log.sock');
+  const conf = join(tmp.dir, 'rsyslog.conf');
+  writeFileSync(
+    conf,
+    `global(workDirectory="${tmp.dir}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="${socket}" RateLimit.Interval="0")
+template(name="raw" type="string" string="%rawmsg%\\n")
+template(name="parsed" type="string" string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg%\\n")
+*.* action(type="omfile" file="${tmp.dir}/raw.log" template="raw" flushOnTXEnd="on" asyncWriting="off")
+*.* action(type="omfile" file="${tmp.dir}/parsed.log" template="parsed" flushOnTXEnd="on" asyncWriting="off")
+`,
+  );
+  const { proc, log } = launch('rsyslogd', ['-n', '-f', conf, '-i', join(tmp.dir, 'rsyslogd.pid')]);
+  const deadline = Date.now() + 20000;
+  while (!existsSync(socket)) {
+    if (proc.exitCode !== null) throw new Error(`rsyslogd exited (${proc.exitCode}): ${log()}`);
+    if (Date.now() > deadline) throw new Error(`rsyslogd did not create ${socket}: ${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const lines = (f: string) => {
+    try {
+      return readFileSync(join(tmp.dir, f), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    socket,
+    proc,
+    raw: () => lines('raw.log'),
+    parsed: () => lines('parsed.log'),
+    stop: async () => {
+      await stopProc(proc);
+      tmp.cleanup();
+    },
+  };
+}

@@ -52,7 +52,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     return 1;
   }
   let runtime: CompiledRuntime = loaded.runtime;
-  logger.globalTargets = runtime.config.global.logs;
+  logger.useGlobal(runtime.config.global);
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (args.demoBackends) {
@@ -138,7 +138,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       return;
     }
     runtime = next.runtime;
-    logger.globalTargets = runtime.config.global.logs;
+    logger.useGlobal(runtime.config.global);
     await wiring.swap(runtime);
     dp.setIntegrations(wiring.integrations());
     notice('NOTICE', 'reload complete.');

@@ -32,7 +32,7 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   }
   let runtime: CompiledRuntime = loaded.runtime;
   // the primary logs server transitions (its checks, admin changes) to the configured targets
-  logger.globalTargets = runtime.config.global.logs;
+  logger.useGlobal(runtime.config.global);
   try {
     // the workers share the `stats socket`s: stale files removed, paths in use refused, once
     await prepareStatsSocketPaths(runtime.config.global.statsSockets);
@@ -105,7 +105,7 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
     const next = loadRuntime(args.files, logger, runtime);
     if (next.runtime) {
       runtime = next.runtime;
-      logger.globalTargets = runtime.config.global.logs;
+      logger.useGlobal(runtime.config.global);
       hub.swap(runtime);
     }
     forward('SIGHUP')();

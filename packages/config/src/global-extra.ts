@@ -20,7 +20,6 @@ export const IGNORED: Record<string, string> = {
   'tune.maxaccept': "'tune.maxaccept' ignored: Node accepts connections on its event loop",
   'stats bind-process': "'stats bind-process' ignored: there is one runtime API per Switchyard process group",
   'stats maxconn': "'stats maxconn' ignored: the runtime API accepts connections without a separate limit",
-  'log-send-hostname': "'log-send-hostname' ignored: the syslog header uses the 'node' name or the host name",
   nosplice: "'nosplice' ignored: Switchyard does not use splice()",
   noepoll: "'noepoll' ignored: Node selects its own poller",
   'profiling.tasks': "'profiling.tasks' ignored: use node --cpu-prof to profile Switchyard",

@@ -151,6 +151,11 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   'log-tag': (ctx, g) => {
     g.logTag = oneWord(ctx, 'a tag') ?? g.logTag;
   },
+  /** Host name in syslog headers (rfc3164, rfc5424); without an argument, the system's. */
+  'log-send-hostname': (ctx, g) => {
+    if (ctx.args.length > 2) return void err(ctx, 'CFG_EXTRA_ARGS', `'log-send-hostname' expects at most a name`);
+    g.logSendHostname = ctx.args[1] ?? '';
+  },
   /** Base directory for relative `crt` paths on bind lines. */
   'crt-base': (ctx, g) => {
     g.crtBase = oneWord(ctx, 'a directory') ?? g.crtBase;

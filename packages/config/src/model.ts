@@ -35,8 +35,12 @@ export interface LogTarget {
   /** Maximum level sent (syslog name), default `debug` (everything). */
   level: string;
   minLevel?: string;
-  /** `format raw|rfc3164|rfc5424|short`, default rfc3164 for udp, raw for stdout. */
-  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short';
+  /** `format F` (HAProxy 2.6's eight), default rfc3164 for sockets, raw for stdout. */
+  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short' | 'priority' | 'timed' | 'iso' | 'local';
+  /** `format` was written: haproxy 2.6 then always puts a host in rfc3164 headers (`localhost` by default). */
+  formatGiven?: boolean;
+  /** `sample RANGES:SIZE`: message numbers (from 1) sent out of each run of `size`. */
+  sample?: { ranges: Array<[number, number]>; size: number };
   /** `len N`: maximum line length sent (80-65535); HAProxy's default is 1024. */
   maxLen?: number;
   loc: SourceLoc;
@@ -521,6 +525,8 @@ export interface GlobalModel {
   spreadChecks?: number;
   /** `log-tag TAG`: syslog tag (default: program name). */
   logTag?: string;
+  /** `log-send-hostname [NAME]`: host field of syslog headers (NAME; '' for the system host name). */
+  logSendHostname?: string;
   /** `crt-base DIR`: already applied to relative `bind ... crt` paths by the parser. */
   crtBase?: string;
   /** `ca-base DIR`. */

@@ -25,6 +25,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runH2load } from './lib/h2load.ts';
 import { cpuSeconds, freePort, freePorts, type Proc, rssMiB, startPinned, stop, waitPort } from './lib/procs.ts';
 import { markdown, type Sample, summarize, svgChart } from './lib/report.ts';
 import { shebangNodeFlags } from './lib/shebang.ts';
@@ -119,6 +120,11 @@ listen tcp_fe
   bind 127.0.0.1:${tcpPort}
   balance roundrobin
 ${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
+
+# HTTP/2 with prior knowledge (h2c) from clients, HTTP/1 to the same servers (the h2 scenarios)
+frontend fe_h2
+  bind 127.0.0.1:${h2Port} proto h2
+  default_backend be_web
 `;
 }
 
@@ -269,11 +275,15 @@ interface Scenario {
   name: string;
   /** Runs against the `tcp_fe` listen (only proxies with `tcp`). */
   tcp?: boolean;
+  /** Runs against the `fe_h2` frontend (cleartext HTTP/2; set with `tcp`: the same proxies). */
+  h2?: boolean;
   run(port: number, proc: Proc): Promise<Omit<Sample, 'scenario' | 'proxy' | 'round'>>;
 }
 
 /** Port of the `tcp_fe` listen of the proxy being measured (set before each start). */
 let tcpPort = 0;
+/** Port of the `fe_h2` frontend (cleartext HTTP/2) of the proxy being measured. */
+let h2Port = 0;
 
 async function wrkScenario(
   port: number,
@@ -296,6 +306,17 @@ async function wrkScenario(
   const r = await runWrk({ ...load, seconds: SECONDS });
   const cpuPct = ((cpuSeconds(proc.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
   return { rps: r.rps, p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors + r.non2xx, rssMiB: rssMiB(proc.pid), cpuPct };
+}
+
+/** Small GETs over cleartext HTTP/2 (prior knowledge): h2load, 50 connections of 10 streams. */
+async function h2loadScenario(port: number, proc: Proc) {
+  const load = { url: `http://127.0.0.1:${port}/`, clients: 50, streams: 10, cpu: LOAD_CPU, tmpDir: tmp };
+  if (WARM_S > 0) await runH2load({ ...load, seconds: WARM_S });
+  const cpu0 = cpuSeconds(proc.pid);
+  const t0 = Date.now();
+  const r = await runH2load({ ...load, seconds: SECONDS });
+  const cpuPct = ((cpuSeconds(proc.pid) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
+  return { rps: r.rps, p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors, rssMiB: rssMiB(proc.pid), cpuPct };
 }
 
 const SCENARIOS: Scenario[] = [
@@ -337,6 +358,12 @@ const SCENARIOS: Scenario[] = [
     run: (p, pr) => wrkScenario(p, pr, { path: '/1m', connections: 50 }),
   },
   { name: `tcp: ${IDLE} idle conns`, tcp: true, run: (port, proc) => idleScenario(port, proc) },
+  {
+    name: 'h2c small GET (h2load 50 conns x 10 streams)',
+    tcp: true,
+    h2: true,
+    run: (p, pr) => h2loadScenario(p, pr),
+  },
 ];
 
 /** RSS with IDLE client connections open and idle (each sent one GET first). */
@@ -503,6 +530,7 @@ async function main() {
       for (const px of scenarios.length ? order : []) {
         const port = await freePort();
         tcpPort = await freePort();
+        h2Port = await freePort();
         const proc = px.start(port, originPorts, lcPorts);
         try {
           await waitPort(port, 20000);
@@ -519,7 +547,7 @@ async function main() {
           for (const sc of scenarios) {
             if (sc.tcp && !px.tcp) continue;
             try {
-              const r = await sc.run(sc.tcp ? tcpPort : port, proc);
+              const r = await sc.run(sc.h2 ? h2Port : sc.tcp ? tcpPort : port, proc);
               samples.push({ scenario: sc.name, proxy: px.name, round, note: px.note, ...r });
               console.log(`round ${round} ${px.name.padEnd(22)} ${sc.name.padEnd(32)} ${JSON.stringify(r)}`);
             } catch (e) {

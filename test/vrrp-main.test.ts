@@ -115,7 +115,7 @@ test('a fatal error (keyword missing its parameter) refuses to start, as keepali
     const r = await run(['-f', c.file]);
     assert.equal(r.code, 1, said(r));
     assert.match(r.err, /missing a parameter after keyword `virtual_router_id`/);
-    assert.match(r.err, /fatal error \(see above\): not starting/);
+    assert.match(r.err, /Switchyard refuses to start: the file has a fatal error \(see above\)/);
   } finally {
     c.done();
   }
@@ -125,4 +125,30 @@ test("-i ID reads @ID lines and skips the other nodes' lines", () => {
   const args = parseVrrpArgs(['-i', 'node_a', '-f', 'x.conf']);
   assert.equal(typeof args === 'object' && args.configId, 'node_a');
   assert.match(String(parseVrrpArgs(['-i'])), /-i needs an id/);
+});
+
+test('-t refuses what the start refuses, with the same lines: IPv6 VIP, AH, use_vmac, track_file, no interface', async () => {
+  const inst = (extra: string, vip = '192.168.99.100') =>
+    `vrrp_instance VI_1 {\n  interface nosuchif0\n  virtual_router_id 51\n${extra}  virtual_ipaddress {\n    ${vip}\n  }\n}\n`;
+  const cases: [string, string, RegExp][] = [
+    ['ipv6', inst('', 'fd00:99::100'), /Line 5\) Switchyard refuses to start: \(VI_1\) IPv6 VIP fd00:99::100/],
+    ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 4\) .*auth_type AH/],
+    ['vmac', inst('  use_vmac\n'), /Line 4\) Switchyard refuses to start: \(VI_1\) use_vmac is not supported/],
+    ['track_file', inst('  track_file {\n    f1\n  }\n'), /Line 4\) .*track_file is not supported/],
+    ['no address', inst(''), /Line 2\) .*interface nosuchif0 has no IPv4 address/],
+  ];
+  for (const [name, body, re] of cases) {
+    const c = conf(body);
+    try {
+      const t = await run(['-t', '-f', c.file]);
+      const s = await run(['-f', c.file]);
+      assert.equal(t.code, 1, `${name}: ${said(t)}`);
+      assert.equal(s.code, 1, `${name}: ${said(s)}`);
+      assert.match(t.err, re, name);
+      const refused = (e: string) => e.split('\n').filter((l) => l.includes('refuses to start'));
+      assert.deepEqual(refused(s.err), refused(t.err), name);
+    } finally {
+      c.done();
+    }
+  }
 });

@@ -41,6 +41,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   arping: 'iputils-arping',
   chromium: 'chromium',
   curl: 'curl',
+  h2load: 'nghttp2-client',
+  nghttp: 'nghttp2-client',
   haproxy: 'haproxy',
   hatop: 'hatop',
   ip: 'iproute2',

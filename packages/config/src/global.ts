@@ -2,7 +2,8 @@
 import { parseAddress } from './address.ts';
 import { GLOBAL_ENV_KEYWORDS, IGNORED, UNSUPPORTED_PREFIXES } from './global-extra.ts';
 import { parseLogTarget } from './log.ts';
-import type { GlobalModel, StatsSocketModel } from './model.ts';
+import type { GlobalModel, StatsSocketModel, TlsOptionsModel } from './model.ts';
+import { parseTlsOption, tlsVersionRange } from './proxy/tls-options.ts';
 import { configTime, err, type LineCtx, need, noExtra, valueOr, warn } from './state.ts';
 import { didYouMean } from './suggest.ts';
 import { parseIntRange } from './units.ts';
@@ -19,6 +20,14 @@ function positive(ctx: LineCtx, max: number): number | undefined {
   const v = need(ctx, 1, 'a number');
   if (v === undefined || !noExtra(ctx, 2)) return undefined;
   return valueOr(ctx, parseIntRange(v, 1, max, `'${ctx.args[0]}'`), ctx.args[0]);
+}
+
+/** A `tune.h2.*` number, kept in `tune` for the datapath (runtime/build.ts reads it). */
+function h2Tune(ctx: LineCtx, g: GlobalModel, min: number, max: number): void {
+  const v = need(ctx, 1, 'a number');
+  if (v === undefined || !noExtra(ctx, 2)) return;
+  const n = valueOr(ctx, parseIntRange(v, min, max, `'${ctx.args[0]}'`), ctx.args[0]);
+  if (n !== undefined) g.tune[ctx.args[0]] = String(n);
 }
 
 function oneWord(ctx: LineCtx, what: string): string | undefined {
@@ -87,6 +96,11 @@ function statsSocket(ctx: LineCtx, g: GlobalModel): void {
 
 /** Global keywords, each with a one-line meaning (used for the README table and did-you-mean). */
 export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
+  // HTTP/2 settings the client side announces (HAProxy 2.6's ranges; defaults in H2_TUNE_DEFAULTS)
+  'tune.h2.header-table-size': (ctx, g) => h2Tune(ctx, g, 0, 65536),
+  'tune.h2.initial-window-size': (ctx, g) => h2Tune(ctx, g, 0, 2 ** 31 - 1),
+  'tune.h2.max-concurrent-streams': (ctx, g) => h2Tune(ctx, g, 1, 2 ** 31 - 1),
+  'tune.h2.max-frame-size': (ctx, g) => h2Tune(ctx, g, 16384, 16777215),
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')
@@ -232,6 +246,41 @@ export function isGlobalKeyword(kw: string): boolean {
   );
 }
 
+/**
+ * `ssl-default-bind-options|ciphers|ciphersuites|curves` and `ssl-default-server-options|ciphers|ciphersuites`:
+ * defaults every `ssl` bind / server starts from (its own settings win). Returns false when `kw` is another one.
+ */
+function sslDefault(ctx: LineCtx, g: GlobalModel, kw: string): boolean {
+  const m = /^ssl-default-(bind|server)-(options|ciphers|ciphersuites|curves)$/.exec(kw);
+  if (!m || (m[1] === 'server' && m[2] === 'curves')) return false;
+  const side = m[1] as 'bind' | 'server';
+  const out: TlsOptionsModel = side === 'bind' ? (g.sslDefaultBind ??= {}) : (g.sslDefaultServer ??= {});
+  if (m[2] !== 'options') {
+    const v = oneWord(ctx, m[2] === 'curves' ? 'a curve list, e.g. X25519:P-256' : 'an OpenSSL cipher list');
+    if (v !== undefined) out[m[2] as 'ciphers' | 'ciphersuites' | 'curves'] = v;
+    return true;
+  }
+  const a = ctx.args;
+  if (a.length < 2) return (void err(ctx, 'CFG_MISSING_ARG', `'${kw}' expects at least one option`), true);
+  for (let i = 1; i < a.length; ) {
+    const used = parseTlsOption(ctx, a, i, out, 'default-options');
+    if (typeof used === 'string') return (void err(ctx, 'CFG_BAD_VALUE', `'${kw}': ${used}`), true);
+    if (used === 0)
+      return (
+        void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `'${kw}': unknown option '${a[i]}' (expects ssl-min-ver, ssl-max-ver, no-tls-tickets, prefer-client-ciphers, no-sslv3, no-tlsv1x or force-tlsv1x)`,
+        ),
+        true
+      );
+    i += used;
+  }
+  const range = tlsVersionRange(out);
+  if (typeof range === 'string') err(ctx, 'CFG_BAD_VALUE', `'${kw}': ${range}`);
+  return true;
+}
+
 /** Parses one line of the global section. */
 export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
   const kw = ctx.args[0];
@@ -246,6 +295,7 @@ export function parseGlobalLine(ctx: LineCtx, g: GlobalModel): void {
   if (env) return void env(ctx);
   const unsupported = UNSUPPORTED_PREFIXES.find(([p]) => kw.startsWith(p));
   if (unsupported) return void err(ctx, 'CFG_UNSUPPORTED', `'${kw}': ${unsupported[1]}`);
+  if (sslDefault(ctx, g, kw)) return;
   if (kw.startsWith('tune.')) {
     g.tune[kw] = ctx.args.slice(1).join(' ');
     return void warn(

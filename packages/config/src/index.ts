@@ -4,5 +4,7 @@ export { tokenizeLine } from './lexer.ts';
 export { loadConfigFiles, readReferencedFile } from './load.ts';
 export * from './model.ts';
 export { type ParseOptions, parseConfig } from './parser.ts';
+export { parseTlsOption, TLS_OPTION_KEYWORDS, tlsVersionRange } from './proxy/tls-options.ts';
+export { VAR_CONDITIONS, varNameError } from './proxy/vars.ts';
 export { closest, editDistance } from './suggest.ts';
 export { parseIntRange, parseSize, parseTime, ValueError } from './units.ts';

@@ -77,6 +77,31 @@ export interface AclModel {
   loc: SourceLoc;
 }
 
+/** OpenSSL protocol names as Node's `minVersion`/`maxVersion` take them. */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** TLS settings of a bind, a server, or the global `ssl-default-*` lines, as written. */
+export interface TlsOptionsModel {
+  minVer?: TlsVersion;
+  maxVer?: TlsVersion;
+  /** `no-tlsv1x` flags. */
+  disabled?: TlsVersion[];
+  /** `force-tlsv1x`. */
+  force?: TlsVersion;
+  /** TLSv1.2 and below cipher list (OpenSSL format). */
+  ciphers?: string;
+  /** TLSv1.3 cipher suites. */
+  ciphersuites?: string;
+  curves?: string;
+  ecdhe?: string;
+  noTlsTickets?: boolean;
+  preferClientCiphers?: boolean;
+  caFile?: string;
+  crlFile?: string;
+  caVerifyFile?: string;
+  verify?: 'none' | 'optional' | 'required';
+}
+
 export interface BindModel {
   /** Host part; '' or '*' means all IPv4 addresses, '::' all IPv6 (and v4 where the OS maps it). */
   host: string;
@@ -87,7 +112,8 @@ export interface BindModel {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
     alpn?: string[];
-    /** SNI names to certificate files, filled by the runtime when `crt` names a directory. */
+    /** Versions, ciphers, curves, tickets and client verification set on this bind line. */
+    tls: TlsOptionsModel;
   };
   /** Bind options kept for reference (name, maxconn, v4v6, v6only, accept-proxy, ...). */
   options: Record<string, string | true>;
@@ -112,9 +138,48 @@ export interface RedirectModel {
 }
 
 /** `http-request` / `http-response` rules, in declaration order. */
+/** `set-var(NAME[,COND...]) EXPR`, `set-var-fmt(NAME) FMT`, `unset-var(NAME)` (http and tcp rules). */
+export interface VarRuleModel {
+  action: 'set-var' | 'set-var-fmt' | 'unset-var';
+  /** `scope.name`, checked at parse time. */
+  name: string;
+  /** `ifexists`, `ifnotempty`, ... (HAProxy 2.6 set-var conditions). */
+  conds: string[];
+  /** Sample expression (set-var) or log-format string (set-var-fmt). */
+  expr?: string;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
 export type HttpRuleModel =
-  | { action: 'allow'; cond?: ConditionModel; loc: SourceLoc }
-  | { action: 'deny'; status: number; contentType?: string; body?: string; cond?: ConditionModel; loc: SourceLoc }
+  | VarRuleModel
+  | { action: 'allow' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | {
+      /** The whole value (`replace-header`) or each comma-separated value (`replace-value`) matching `match` becomes `replace` (log-format, `\1` back-references). */
+      action: 'replace-header' | 'replace-value';
+      name: string;
+      match: string;
+      replace: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'replace-path' | 'replace-pathq' | 'replace-uri';
+      match: string;
+      replace: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
+  | {
+      action: 'deny';
+      status: number;
+      contentType?: string;
+      body?: string;
+      /** `hdr NAME FMT`: added to the response (log-format values). */
+      headers: Array<[string, string]>;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {
@@ -150,7 +215,7 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | {
-      action: 'set-path' | 'set-query' | 'set-uri' | 'set-method';
+      action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method';
       value: string;
       cond?: ConditionModel;
       loc: SourceLoc;
@@ -270,6 +335,16 @@ export interface ServerModel {
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
+  /** `proto h2`: HTTP/2 to this server without negotiation (h2c, or h2 over `ssl`). */
+  proto?: 'h2';
+  /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
+  alpn?: string[];
+  /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
+  maxReuse?: number;
+  /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */
+  poolMaxConn?: number;
+  /** `pool-purge-delay T` (ms, default 5s): each period, half of the idle connections are closed. */
+  poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
   loc: SourceLoc;
@@ -422,6 +497,7 @@ export interface ProxyOptions {
 
 /** A `tcp-request connection|content` rule. */
 export type TcpRuleModel =
+  | VarRuleModel
   | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
@@ -449,6 +525,8 @@ export interface ProxyModel {
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */
   tcpRequestConnection: TcpRuleModel[];
+  /** `tcp-request session` rules: after the PROXY header and the TLS handshake, once per connection. */
+  tcpRequestSession: TcpRuleModel[];
   /** `tcp-request content` rules, evaluated on the buffered request data (within `inspect-delay`). */
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
@@ -482,6 +560,8 @@ export interface ProxyModel {
   hashType: HashTypeModel;
   servers: ServerModel[];
   retries: number;
+  /** `http-reuse never|safe|aggressive|always` (HAProxy's default: safe). */
+  httpReuse: 'never' | 'safe' | 'aggressive' | 'always';
   stickTable?: StickTableModel;
   stickRules: StickRuleModel[];
   cookie?: CookieModel;
@@ -537,6 +617,10 @@ export interface GlobalModel {
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
+  /** `ssl-default-bind-options|ciphers|ciphersuites|curves`: defaults of every `ssl` bind. */
+  sslDefaultBind?: TlsOptionsModel;
+  /** `ssl-default-server-options|ciphers|ciphersuites`: defaults of every `ssl` server. */
+  sslDefaultServer?: TlsOptionsModel;
   loc?: SourceLoc;
 }
 

@@ -95,10 +95,12 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     // backend references
     const resolve = (name: string, loc: SourceLoc, what: string): void => {
       if (name.includes('%[')) {
+        // `use_backend be_%[...]`: resolved per request (unknown names fall to default_backend)
+        if (what === 'use_backend') return;
         r.error(
           loc,
           'CFG_UNSUPPORTED',
-          `${what} '${name}': dynamic backend names (log-format) are not supported; write one rule per backend`,
+          `${what} '${name}': a dynamic backend name (log-format) is only allowed in 'use_backend'`,
         );
         return;
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfig } from '@switchyard/config';
+import { parseConfig, tlsVersionRange } from '@switchyard/config';
 import { codes, DEFAULTS, parse, proxy } from './helpers.ts';
 
 const binds = (line: string) => {
@@ -65,10 +65,10 @@ test('bind ssl crt (several, crt-base), alpn and options', () => {
   );
   assert.deepEqual(r.diagnostics, []);
   const [b] = proxy(r, 'l').binds;
-  assert.deepEqual(b.ssl, { crt: ['/etc/ssl/site.pem', '/abs/other.pem'], alpn: ['h2', 'http/1.1'] });
+  assert.deepEqual(b.ssl, { crt: ['/etc/ssl/site.pem', '/abs/other.pem'], alpn: ['h2', 'http/1.1'], tls: {} });
   assert.deepEqual(b.options, { name: 'https', maxconn: '100', v4v6: true, v6only: true, 'strict-sni': true });
   const dir = binds(':443 ssl crt /etc/haproxy/certs/').b[0];
-  assert.deepEqual(dir.ssl, { crt: ['/etc/haproxy/certs/'] });
+  assert.deepEqual(dir.ssl, { crt: ['/etc/haproxy/certs/'], tls: {} });
 });
 
 test('bind errors, each with its line', () => {
@@ -136,4 +136,39 @@ test('legacy address on the listen line becomes a bind with a warning', () => {
     proxy(r, 'web').binds.map((b) => [b.host, b.port]),
     [['0.0.0.0', 8080]],
   );
+});
+
+test('bind TLS options fill ssl.tls; bad values and TLS options without ssl are errors at their line', () => {
+  const r = parse(
+    `global
+  ca-base /ca
+frontend f
+  bind :443 ssl crt /c.pem ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3 ciphers ECDHE+AESGCM ciphersuites TLS_AES_128_GCM_SHA256 curves X25519:P-256 no-tls-tickets prefer-client-ciphers ca-file ca.pem verify required crl-file /crl.pem
+  bind :444 ssl crt /c.pem ssl-min-ver TLSv9
+  bind :445 ssl-min-ver TLSv1.3
+  bind :446 ssl crt /c.pem verify optional
+  bind :447 ssl crt /c.pem ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2
+  bind :448 ssl crt /c.pem no-tlsv12
+`,
+  );
+  assert.deepEqual(r.model.proxies[0].binds[0].ssl?.tls, {
+    minVer: 'TLSv1.2',
+    maxVer: 'TLSv1.3',
+    ciphers: 'ECDHE+AESGCM',
+    ciphersuites: 'TLS_AES_128_GCM_SHA256',
+    curves: 'X25519:P-256',
+    noTlsTickets: true,
+    preferClientCiphers: true,
+    caFile: '/ca/ca.pem',
+    verify: 'required',
+    crlFile: '/crl.pem',
+  });
+  const errs = r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.loc.line} ${d.message}`);
+  assert.equal(errs.length, 4, errs.join('\n'));
+  assert.match(errs[0], /^5 bind: 'ssl-min-ver' expects SSLv3, TLSv1.0/);
+  assert.match(errs[1], /^6 bind: 'ssl-min-ver' needs 'ssl'/);
+  assert.match(errs[2], /^7 bind: 'verify optional' needs 'ca-file FILE'/);
+  assert.match(errs[3], /^8 bind: 'ssl-min-ver TLSv1.3' is above 'ssl-max-ver TLSv1.2'/);
+  // no-tlsv12 over the default minimum TLSv1.2 leaves TLSv1.3 (as haproxy 2.6)
+  assert.deepEqual(tlsVersionRange(r.model.proxies[0].binds[1].ssl?.tls ?? {}), { min: 'TLSv1.3', max: 'TLSv1.3' });
 });

@@ -222,18 +222,25 @@ test('keywords that do not apply to a Node process warn with what to do instead'
   assert.match(m[8], /LimitNOFILE=/);
 });
 
-test('tune.* and ssl-default-* are kept in tune with a warning', () => {
+test('tune.* is kept with a warning; ssl-default-* fill the TLS defaults of binds and servers', () => {
   const r = parse(`global
   tune.bufsize 32768
   ssl-default-bind-ciphers ECDHE+AESGCM
+  ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
   ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+  ssl-default-server-options no-tlsv10 no-tlsv11
+  ssl-default-bind-options ciphers X
+  ssl-default-bind-options ssl-min-ver TLSv8
 `);
-  assert.deepEqual(r.model.global.tune, {
-    'tune.bufsize': '32768',
-    'ssl-default-bind-ciphers': 'ECDHE+AESGCM',
-    'ssl-default-bind-options': 'ssl-min-ver TLSv1.2 no-tls-tickets',
+  assert.deepEqual(r.model.global.tune, { 'tune.bufsize': '32768' });
+  assert.deepEqual(r.model.global.sslDefaultBind, {
+    ciphers: 'ECDHE+AESGCM',
+    ciphersuites: 'TLS_AES_128_GCM_SHA256',
+    minVer: 'TLSv1.2',
+    noTlsTickets: true,
   });
-  assert.deepEqual(codes(r), ['2 CFG_IGNORED_KEYWORD', '3 CFG_IGNORED_KEYWORD', '4 CFG_IGNORED_KEYWORD']);
+  assert.deepEqual(r.model.global.sslDefaultServer, { disabled: ['TLSv1', 'TLSv1.1'] });
+  assert.deepEqual(codes(r), ['2 CFG_IGNORED_KEYWORD', '7 CFG_BAD_VALUE', '8 CFG_BAD_VALUE']);
 });
 
 test('global value errors', () => {

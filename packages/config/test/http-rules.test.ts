@@ -38,12 +38,13 @@ backend api_rates
   const c = (polarity: string, ...terms: string[]) => ({ polarity, terms });
   assert.deepEqual(rules, [
     { action: 'allow', cond: c('if', '{', 'src', '127.0.0.1', '}') },
-    { action: 'deny', status: 403 },
+    { action: 'deny', status: 403, headers: [] },
     {
       action: 'deny',
       status: 429,
       contentType: 'text/plain',
       body: 'slow down',
+      headers: [],
       cond: c('if', '{', 'sc_http_req_rate(0)', 'gt', '100', '}'),
     },
     { action: 'tarpit', status: 403, cond: c('unless', 'ok') },
@@ -192,7 +193,7 @@ test('http rule errors, each with its line', () => {
   http-request track-sc0
   http-request track-sc0 src tabel t
   http-request set-method "G T"
-  http-request replace-header Host (.*) \\1
+  http-request set-nice 10
   http-request set-status 200
   http-response set-path /x
   http-response set-status abc
@@ -237,10 +238,10 @@ backend b
   assert.match(m[3], /status 302 is not allowed \(allowed: 200, 400, 401/);
   assert.equal(m[5], "'http-request set-header': unexpected argument 'c' (missing 'if' or 'unless'?)");
   assert.equal(m[11], "'http-request return': a 'content-type' is required with a body");
-  assert.match(m[17], /action 'replace-header' is not supported in http-request/);
+  assert.match(m[17], /action 'set-nice' is not supported in http-request/);
   assert.equal(
     m[18],
-    "'http-request set-status': action 'set-status' is not supported in http-request (supported: allow, deny, tarpit, redirect, set-header, add-header, del-header, return, use-service, track-sc0, track-sc1, track-sc2, set-path, set-query, set-uri, set-method)",
+    "'http-request set-status': action 'set-status' is not supported in http-request (supported: allow, deny, redirect, set-header, add-header, del-header, replace-header, replace-value, return, set-var, set-var-fmt, unset-var, tarpit, use-service, track-sc0, track-sc1, track-sc2, set-path, set-pathq, set-query, set-uri, set-method, reject, replace-path, replace-pathq, replace-uri)",
   );
   assert.equal(m[23], "missing condition after 'if'");
   // Nothing invalid is kept.

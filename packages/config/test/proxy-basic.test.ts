@@ -319,7 +319,6 @@ backend web
     '12 CFG_MISSING_ARG',
     '8 CFG_UNKNOWN_BACKEND',
     '9 CFG_UNKNOWN_BACKEND',
-    '13 CFG_UNSUPPORTED',
   ]);
   const msgs = r.diagnostics.map(formatDiagnostic);
   assert.ok(
@@ -382,10 +381,10 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
   assert.equal(proxy(bad, 'f').monitorUri, 'health');
 });
 
-test('unsupported and removed HAProxy keywords are refused, tuning ones warn', () => {
+test('unsupported and removed HAProxy keywords are refused (capture, compression too), tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
-  tcp-request session accept if { src 10.0.0.1 }
+  tcp-request session track-sc0 src
   reqadd X-Foo:\\ bar
   block if TRUE
   capture request header Host len 32
@@ -396,9 +395,9 @@ test('unsupported and removed HAProxy keywords are refused, tuning ones warn', (
     '8 CFG_UNSUPPORTED',
     '9 CFG_LEGACY_KEYWORD',
     '10 CFG_LEGACY_KEYWORD',
-    '11 CFG_IGNORED_KEYWORD',
-    '12 CFG_IGNORED_KEYWORD',
-    '13 CFG_IGNORED_KEYWORD',
+    '11 CFG_UNSUPPORTED',
+    '12 CFG_UNSUPPORTED',
+    '13 CFG_NO_EFFECT',
     '6 CFG_NO_BACKEND',
   ]);
   assert.equal(r.diagnostics[1].message, "'reqadd' was removed in HAProxy 2.1; use 'http-request add-header'");

@@ -175,8 +175,23 @@ test('duplicate server names are refused with the first line', () => {
 
 test('transport tuning parameters warn and are otherwise accepted', () => {
   const r = parse(`${DEFAULTS}backend b\n  server s1 1.1.1.1:80 pool-max-conn 10 tfo minconn 5\n`);
-  assert.deepEqual(codes(r), ['7 CFG_IGNORED_KEYWORD', '7 CFG_IGNORED_KEYWORD', '7 CFG_IGNORED_KEYWORD']);
-  assert.equal(proxy(r, 'b').servers.length, 1);
+  assert.deepEqual(codes(r), ['7 CFG_IGNORED_KEYWORD', '7 CFG_IGNORED_KEYWORD']);
+  assert.equal(proxy(r, 'b').servers[0].poolMaxConn, 10);
+});
+
+test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are parsed; alpn h2 needs proto h2', () => {
+  const r = parse(
+    `${DEFAULTS}backend b\n  http-reuse always\n  server s 1.1.1.1:80 proto h2 max-reuse 3 pool-max-conn -1 pool-purge-delay 2s\n`,
+  );
+  assert.deepEqual(codes(r), []);
+  const s = proxy(r, 'b').servers[0];
+  assert.equal(s.proto, 'h2');
+  assert.equal(s.maxReuse, 3);
+  assert.equal(s.poolMaxConn, -1);
+  assert.equal(s.poolPurgeDelay, 2000);
+  assert.equal(proxy(r, 'b').httpReuse, 'always');
+  const bad = parse(`${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl alpn h2,http/1.1\n  http-reuse sometimes\n`);
+  assert.deepEqual(codes(bad), ['7 CFG_UNSUPPORTED', '8 CFG_BAD_VALUE']);
 });
 
 test('ssl-server-verify none turns off verification of servers without a CA file', () => {

@@ -29,6 +29,8 @@ export interface HttpTxn {
   ssl: boolean;
   /** TLS SNI sent by the client (`ssl_fc_sni`). */
   sni?: string;
+  /** Protocol the client chose by TLS ALPN (`ssl_fc_alpn`). */
+  alpn?: string;
   /** Name of the frontend that received the request. */
   frontend: string;
   /** Name of the backend chosen (set after use_backend / default_backend). */
@@ -40,6 +42,10 @@ export interface HttpTxn {
    * `req.payload`, `req.len`, `req.ssl_*` fetches read it. Undefined for HTTP requests.
    */
   payload?: Buffer;
+  /** `txn.`, `req.` and `res.` variables (`set-var`), created on the first set. */
+  vars?: Map<string, string | number | boolean>;
+  /** `sess.` variables: the client connection's, shared by its requests (sessionVars()). */
+  sessVars?: Map<string, string | number | boolean>;
   /** Lazily filled caches; owned by the acl/fetch helpers. */
   cache: Record<string, unknown>;
 }
@@ -52,6 +58,13 @@ export function headerValues(txn: HttpTxn, lowerName: string): string[] {
     if (h[i].length === lowerName.length && h[i].toLowerCase() === lowerName) out.push(h[i + 1]);
   }
   return out;
+}
+
+/** The target in origin form (`/path?query`): absolute-form targets (HTTP/2 ones) lose scheme and authority. */
+export function originForm(txn: HttpTxn): string {
+  const u = txn.url;
+  if (u.charCodeAt(0) === 47 || u === '*') return u;
+  return txn.query ? `${txn.path}?${txn.query}` : txn.path;
 }
 
 /** Builds a transaction from the parts node:http exposes. */
@@ -85,10 +98,29 @@ export function makeTxn(
     dstPort: init.dstPort,
     ssl: init.ssl,
     sni: init.sni,
+    alpn: init.alpn,
     frontend: init.frontend,
     backend: init.backend,
     tracked: init.tracked,
     payload: init.payload,
+    vars: init.vars,
+    sessVars: init.sessVars,
     cache: init.cache ?? {},
   };
+}
+
+const SESS_VARS = Symbol('switchyard.sessVars');
+
+/** The `sess.` variables of a client connection (one map per connection, made on first use). */
+export function sessionVars(conn: object): Map<string, string | number | boolean> {
+  // a TLS socket's variables live on the TCP socket it wraps (set by tcp-request connection rules)
+  const c = ((conn as { _parent?: object })._parent ?? conn) as {
+    [SESS_VARS]?: Map<string, string | number | boolean>;
+  };
+  let m = c[SESS_VARS];
+  if (!m) {
+    m = new Map();
+    c[SESS_VARS] = m;
+  }
+  return m;
 }

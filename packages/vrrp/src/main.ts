@@ -5,16 +5,17 @@
  * Options follow keepalived's; -l and -n are accepted (Switchyard always logs to stderr and never forks).
  * SIGHUP reloads the file (unchanged instances keep their state), SIGTERM/SIGINT stop.
  */
-import { accessSync, constants, unlinkSync, writeFileSync } from 'node:fs';
-import { checkConfig, formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
 import { lintCommand } from './lint/index.ts';
+import { onPath, startLines, startRefusals, vrrpConfigTest } from './preflight.ts';
 import { Sidecar } from './sidecar.ts';
 import { type Attached, attachTracking } from './track/index.ts';
 
 const USAGE = `usage: switchyard vrrp [-f FILE] [-t] [-l] [-D] [-n] [-p PIDFILE]
        switchyard vrrp lint A.conf B.conf
   -f, --use-file FILE    keepalived.conf to read (default /etc/keepalived/keepalived.conf)
-  -t, --config-test      check the file and exit (status 0 clean, 5 errors, 6 script security)
+  -t, --config-test      check the file and exit (0 clean, 1 refused at start, 2 fatal, 5 errors, 6 script security)
   -l, --log-console      log to the console (always on)
   -D, --log-detail       detailed log messages
   -n, --dont-fork        stay in the foreground (always on)
@@ -89,20 +90,6 @@ export function parseVrrpArgs(argv: string[]): VrrpArgs | string {
 
 type Out = (s: string) => void;
 
-/** True when `name` is an executable in PATH (or the usual sbin directories). */
-function onPath(name: string): boolean {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  return dirs.some((d) => {
-    if (!d) return false;
-    try {
-      accessSync(`${d}/${name}`, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** Entry point for `switchyard vrrp ...`; resolves with the exit status once the sidecar stops. */
 export async function vrrpMain(
   argv: string[],
@@ -124,28 +111,16 @@ export async function vrrpMain(
     return 1;
   }
   if (args.test) {
-    const r = checkConfig(args.file, { configId: args.configId });
+    const r = vrrpConfigTest(args.file, { configId: args.configId });
     for (const l of r.lines) err(`${l}\n`);
     return r.exitCode;
   }
-  const { model, diagnostics, fatal } = loadKeepalivedConf(args.file, { configId: args.configId });
-  for (const d of diagnostics) err(`${formatDiagnostic(d)}\n`);
-  if (diagnostics.some((d) => d.code === 'KA_FILE_NOT_FOUND')) return 1;
-  if (fatal) {
-    // keepalived stops reading at such an error and runs no VRRP at all: neither do we
-    err(`switchyard vrrp: ${args.file} has a fatal error (see above): not starting\n`);
-    return 1;
-  }
-  if (model.instances.length === 0) {
-    err(`switchyard vrrp: ${args.file} defines no vrrp_instance: nothing to do\n`);
-    return 1;
-  }
+  const { model, diagnostics } = loadKeepalivedConf(args.file, { configId: args.configId });
+  // The same refusals as -t, printed the same way (preflight.ts): the two never disagree.
+  const refusals = startRefusals(model, diagnostics, { host: true });
+  for (const l of startLines(diagnostics, refusals)) err(`${l}\n`);
+  if (refusals.length > 0) return 1;
   const log = (m: string) => err(`${new Date().toISOString()} switchyard-vrrp[${process.pid}]: ${m}\n`);
-  // VIPs go through iproute2's `ip`, gratuitous ARPs through iputils' `arping`.
-  if (!onPath('ip')) {
-    err("switchyard vrrp: iproute2's `ip` command not found in PATH: it adds and removes the VIPs\n");
-    return 1;
-  }
   if (!onPath('arping'))
     log('WARNING: `arping` (iputils-arping) not found: no gratuitous ARP will be sent on becoming MASTER');
   let sidecar: Sidecar;

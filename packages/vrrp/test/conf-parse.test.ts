@@ -145,7 +145,7 @@ test('LVS sections: one warning, then skipped with their nested braces', () => {
   assert.ok(!r.diagnostics.some((d) => d.code === 'KA_UNKNOWN_KEYWORD'));
 });
 
-test('use_vmac, vrrp_iptables and smtp_alert are accepted with a clear Switchyard note', () => {
+test('use_vmac (refused at start), vrrp_iptables and smtp_alert are read with a clear Switchyard note', () => {
   const r = parseKeepalivedConf(
     'global_defs {\n vrrp_iptables\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 3\n use_vmac\n smtp_alert\n}\n',
     '/x.conf',
@@ -153,7 +153,7 @@ test('use_vmac, vrrp_iptables and smtp_alert are accepted with a clear Switchyar
   const codes = r.diagnostics.map((d) => [d.code, d.loc?.line]);
   assert.deepEqual(codes, [
     ['SY_NO_IPTABLES', 2],
-    ['SY_UNSUPPORTED_VMAC', 7],
+    ['SY_NOT_RUN', 7],
     ['SY_NO_SMTP', 8],
     ['KA_NO_VIP', 4],
   ]);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { ProxyModel, StatsModel } from '@switchyard/config';
 import type { CompiledCondition, FrontendRuntime, HttpTxn, ProxyRuntime } from '@switchyard/proxy';
+import { originForm } from '@switchyard/proxy';
 import type * as FastifyModule from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -285,7 +286,7 @@ export async function createHttpService(deps: HttpServiceDeps) {
         ctxOf.set(req, { kind: 'prometheus', txn });
         req.url = `${ROUTE_METRICS}${txn.query ? `?${txn.query}` : ''}`;
       } else {
-        const url = txn.url;
+        const url = originForm(txn);
         ctxOf.set(req, {
           kind: 'stats',
           fe,

@@ -151,7 +151,7 @@ function frontendRow(rt: ProxyRuntime, fe: FrontendRuntime, now: number): StatRo
   v[F.conn_tot] = c.connTot;
   v[F.intercepted] = c.intercepted;
   v[F.dcon] = c.dcon;
-  v[F.dses] = 0;
+  v[F.dses] = c.dses;
   v[F.wrew] = 0;
   v[F.cache_lookups] = 0;
   v[F.cache_hits] = 0;

@@ -324,6 +324,21 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
   },
   errorfile: { caps: ALL, fn: errorfile },
   balance: { caps: BE | DEF, fn: balance },
+  /** `http-reuse never|safe|aggressive|always`: which requests may share idle server connections. */
+  'http-reuse': {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'never, safe, aggressive or always');
+      if (v === undefined || !noExtra(ctx, 2)) return;
+      if (v !== 'never' && v !== 'safe' && v !== 'aggressive' && v !== 'always')
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `'http-reuse' expects 'never', 'safe', 'aggressive' or 'always', got '${v}'${didYouMean(v, ['never', 'safe', 'aggressive', 'always'])}`,
+        );
+      s.model.httpReuse = v;
+    },
+  },
   'hash-type': { caps: BE | DEF, fn: hashType },
   /** Backend used when no `use_backend` rule matches. */
   default_backend: {

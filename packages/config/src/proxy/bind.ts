@@ -1,46 +1,19 @@
 /** `bind ADDR[,ADDR...] [options]`: listening addresses of a frontend. */
 import { isAbsolute, join } from 'node:path';
 import { parseAddress } from '../address.ts';
-import type { BindModel } from '../model.ts';
+import type { BindModel, TlsOptionsModel } from '../model.ts';
 import { configPath, err, type LineCtx, type SectionState, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { parseIntRange } from '../units.ts';
+import { parseTlsOption, TLS_OPTION_KEYWORDS, tlsVersionRange } from './tls-options.ts';
 
 /** Options taking a value, kept in `options`. */
 const VALUED = new Set(['name', 'maxconn', 'mode', 'id', 'backlog', 'nice', 'strict-sni-default']);
 /** Flags kept in `options`. */
 const FLAGS = new Set(['v4v6', 'v6only', 'strict-sni', 'accept-proxy']);
 /** Tuning Switchyard leaves to the OS/Node: accepted with a warning. */
-const IGNORED_FLAGS = new Set([
-  'defer-accept',
-  'tfo',
-  'no-tls-tickets',
-  'prefer-client-ciphers',
-  'allow-0rtt',
-  'no-sslv3',
-  'no-tlsv10',
-  'no-tlsv11',
-  'force-tlsv12',
-  'force-tlsv13',
-  'no-alpn',
-]);
-const IGNORED_VALUED = new Set([
-  'process',
-  'thread',
-  'ciphers',
-  'ciphersuites',
-  'curves',
-  'ecdhe',
-  'ssl-min-ver',
-  'ssl-max-ver',
-  'npn',
-  'user',
-  'group',
-  'uid',
-  'gid',
-  'tcp-ut',
-  'mss',
-]);
+const IGNORED_FLAGS = new Set(['defer-accept', 'tfo', 'allow-0rtt', 'no-alpn']);
+const IGNORED_VALUED = new Set(['process', 'thread', 'npn', 'user', 'group', 'uid', 'gid', 'tcp-ut', 'mss']);
 /** Options that change security or protocol semantics: refused rather than ignored. */
 const UNSUPPORTED: Record<string, string> = {
   'accept-netscaler-cip': "'accept-netscaler-cip' is not supported",
@@ -48,11 +21,7 @@ const UNSUPPORTED: Record<string, string> = {
   interface: "'interface' is not supported; bind to the interface's address instead",
   namespace: "'namespace' is not supported; start Switchyard inside the namespace",
   'crt-list': "'crt-list' is not supported; list several 'crt FILE' or give a directory of PEMs",
-  'ca-file': "client certificate verification ('ca-file') is not supported",
-  verify: "client certificate verification ('verify') is not supported",
-  'crl-file': "'crl-file' is not supported",
   'quic-cc-algo': 'QUIC is not supported',
-  proto: "'proto' is not supported: HTTP/2 is negotiated with 'alpn h2,http/1.1'",
   level: "'level' only applies to 'stats socket' in the global section",
   'expose-fd': "'expose-fd' only applies to 'stats socket' in the global section",
 };
@@ -62,10 +31,14 @@ const KNOWN = [
   ...IGNORED_FLAGS,
   ...IGNORED_VALUED,
   ...Object.keys(UNSUPPORTED),
+  ...Object.keys(TLS_OPTION_KEYWORDS),
   'ssl',
   'crt',
   'alpn',
+  'proto',
 ];
+/** `proto NAME`: the mux forced on the bind's connections (HAProxy 2.6's frontend muxes). */
+const PROTOS = ['h1', 'h2'];
 
 /** Parses a `bind` line into one BindModel per address (and per port of a range). */
 export function parseBind(ctx: LineCtx, s: SectionState): void {
@@ -76,8 +49,17 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
   const crt: string[] = [];
   let alpn: string[] | undefined;
   const options: BindModel['options'] = {};
+  const tls: TlsOptionsModel = {};
+  let tlsWord: string | undefined;
   for (let i = 2; i < a.length; i++) {
     const o = a[i];
+    const used = parseTlsOption(ctx, a, i, tls, 'bind');
+    if (typeof used === 'string') return void err(ctx, 'CFG_BAD_VALUE', `bind: ${used}`);
+    if (used > 0) {
+      tlsWord ??= o;
+      i += used - 1;
+      continue;
+    }
     const needValue = (): string | undefined => {
       const v = a[i + 1];
       if (v === undefined) err(ctx, 'CFG_MISSING_ARG', `bind: '${o}' expects a value`);
@@ -101,6 +83,16 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
           'CFG_BAD_VALUE',
           `bind: unsupported ALPN protocol '${bad}' (supported: h2, http/1.1, http/1.0)`,
         );
+    } else if (o === 'proto') {
+      const v = needValue();
+      if (v === undefined) return;
+      if (!PROTOS.includes(v))
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `bind: 'proto' : unknown MUX protocol '${v}' (supported on a bind: ${PROTOS.join(', ')})`,
+        );
+      options.proto = v;
     } else if (VALUED.has(o)) {
       const v = needValue();
       if (v === undefined) return;
@@ -133,12 +125,21 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
   if (!ssl && crt.length > 0)
     return void err(ctx, 'CFG_MISSING_ARG', "bind: 'crt' is given without 'ssl'; add 'ssl' to terminate TLS");
   if (!ssl && alpn) return void err(ctx, 'CFG_MISSING_ARG', "bind: 'alpn' needs 'ssl'");
+  if (!ssl && tlsWord) return void err(ctx, 'CFG_MISSING_ARG', `bind: '${tlsWord}' needs 'ssl'`);
+  if ((tls.verify === 'optional' || tls.verify === 'required') && !tls.caFile)
+    return void err(
+      ctx,
+      'CFG_MISSING_ARG',
+      `bind: 'verify ${tls.verify}' needs 'ca-file FILE' (the CAs that sign client certificates)`,
+    );
+  const range = tlsVersionRange(tls);
+  if (typeof range === 'string') return void err(ctx, 'CFG_BAD_VALUE', `bind: ${range}`);
   const out: BindModel[] = [];
   for (const one of addrs.split(',')) {
     const p = parseAddress(one, { allowRange: true, allowAny: true });
     if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `bind: ${p}`);
     const base = { options: { ...options }, loc: { ...ctx.loc } };
-    const sslPart = ssl ? { ssl: { crt: [...crt], ...(alpn ? { alpn } : {}) } } : {};
+    const sslPart = ssl ? { ssl: { crt: [...crt], ...(alpn ? { alpn } : {}), tls } } : {};
     if (p.kind === 'unix') {
       out.push({ host: '', port: 0, path: p.path, ...sslPart, ...base });
       continue;

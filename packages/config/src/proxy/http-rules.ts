@@ -3,6 +3,7 @@ import type { ConditionModel, HttpRuleModel, RedirectModel } from '../model.ts';
 import { configPath, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { BE, FE, type ProxyKeyword } from './types.ts';
+import { isVarAction, parseVarRule } from './vars.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DENY_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
@@ -12,14 +13,6 @@ const REDIRECT_CODES = [301, 302, 303, 307, 308];
 const UNSUPPORTED_ACTIONS = [
   'auth',
   'capture',
-  'reject',
-  'replace-header',
-  'replace-value',
-  'replace-path',
-  'replace-pathq',
-  'replace-uri',
-  'set-var',
-  'unset-var',
   'set-log-level',
   'set-nice',
   'set-tos',
@@ -28,7 +21,6 @@ const UNSUPPORTED_ACTIONS = [
   'set-src-port',
   'set-dst',
   'set-dst-port',
-  'set-pathq',
   'set-timeout',
   'normalize-uri',
   'early-hint',
@@ -52,6 +44,39 @@ const UNSUPPORTED_ACTIONS = [
   'set-priority-class',
   'set-priority-offset',
 ];
+
+/** Actions of both http-request and http-response, then those of one side only (messages, suggestions). */
+const BOTH_SIDES = [
+  'allow',
+  'deny',
+  'redirect',
+  'set-header',
+  'add-header',
+  'del-header',
+  'replace-header',
+  'replace-value',
+  'return',
+  'set-var',
+  'set-var-fmt',
+  'unset-var',
+];
+const REQUEST_ONLY = [
+  'tarpit',
+  'use-service',
+  'track-sc0',
+  'track-sc1',
+  'track-sc2',
+  'set-path',
+  'set-pathq',
+  'set-query',
+  'set-uri',
+  'set-method',
+  'reject',
+  'replace-path',
+  'replace-pathq',
+  'replace-uri',
+];
+const RESPONSE_ONLY = ['set-status'];
 
 function status(ctx: LineCtx, v: string | undefined, allowed: number[] | undefined, what: string): number | undefined {
   if (v === undefined || !/^\d{3}$/.test(v))
@@ -190,25 +215,52 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
   const action = words[0];
   const loc = { ...ctx.loc };
   if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'http-${side}' expects an action`);
+  if (isVarAction(action)) {
+    const v = parseVarRule(ctx, words, `http-${side}`);
+    return v ? { ...v, cond, loc } : undefined;
+  }
   const arity = (n: number): boolean => {
     if (words.length - 1 < n) return err(ctx, 'CFG_MISSING_ARG', `${what} expects ${n} argument${n > 1 ? 's' : ''}`);
     if (words.length - 1 > n)
       return err(ctx, 'CFG_EXTRA_ARGS', `${what}: unexpected argument '${words[n + 1]}' (missing 'if' or 'unless'?)`);
     return true;
   };
+  const regex = (v: string): boolean => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch (e) {
+      return err(ctx, 'CFG_BAD_VALUE', `${what}: invalid regex '${v}': ${(e as Error).message}`);
+    }
+  };
   switch (action) {
     case 'allow':
       return arity(0) ? { action, cond, loc } : undefined;
+    case 'reject':
+      if (side === 'response') break;
+      return arity(0) ? { action, cond, loc } : undefined;
+    case 'replace-header':
+    case 'replace-value':
+      if (!arity(3) || !regex(words[2])) return undefined;
+      if (!TOKEN.test(words[1])) return void err(ctx, 'CFG_BAD_VALUE', `${what}: invalid header name '${words[1]}'`);
+      return { action, name: words[1], match: words[2], replace: words[3], cond, loc };
+    case 'replace-path':
+    case 'replace-pathq':
+    case 'replace-uri':
+      if (side === 'response') break;
+      if (!arity(2) || !regex(words[1])) return undefined;
+      return { action, match: words[1], replace: words[2], cond, loc };
     case 'deny': {
       const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
       if (!p) return undefined;
-      if (p.headers.length)
-        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: 'hdr' is not supported on deny; use 'http-${side} return'`);
+      if (p.headers.length && side === 'response')
+        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: 'hdr' is not supported on http-response deny`);
       return {
         action,
         status: p.status ?? (side === 'request' ? 403 : 502),
         contentType: p.contentType,
         body: p.body,
+        headers: p.headers,
         cond,
         loc,
       };
@@ -281,6 +333,7 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
       return { action: 'track-sc', slot: Number(action.slice(-1)), key, table, cond, loc };
     }
     case 'set-path':
+    case 'set-pathq':
     case 'set-query':
     case 'set-uri':
     case 'set-method':
@@ -299,31 +352,8 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
       return { action, status: n, reason: words[3], cond, loc };
     }
   }
-  const known =
-    side === 'request'
-      ? [
-          'allow',
-          'deny',
-          'tarpit',
-          'redirect',
-          'set-header',
-          'add-header',
-          'del-header',
-          'return',
-          'use-service',
-          'track-sc0',
-          'track-sc1',
-          'track-sc2',
-          'set-path',
-          'set-query',
-          'set-uri',
-          'set-method',
-        ]
-      : ['allow', 'deny', 'redirect', 'set-header', 'add-header', 'del-header', 'return', 'set-status'];
-  if (
-    UNSUPPORTED_ACTIONS.includes(action) ||
-    [...known, 'set-status', 'tarpit', 'use-service', 'set-path', 'set-query', 'set-uri', 'set-method'].includes(action)
-  ) {
+  const known = side === 'request' ? [...BOTH_SIDES, ...REQUEST_ONLY] : [...BOTH_SIDES, ...RESPONSE_ONLY];
+  if (UNSUPPORTED_ACTIONS.includes(action) || REQUEST_ONLY.includes(action) || RESPONSE_ONLY.includes(action)) {
     return void err(
       ctx,
       'CFG_UNSUPPORTED',

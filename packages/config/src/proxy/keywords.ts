@@ -39,12 +39,7 @@ PROXY_KEYWORDS['use-backend'] = PROXY_KEYWORDS.use_backend;
 /** HAProxy keywords with no Switchyard equivalent that only tune or decorate: accepted with a warning. */
 const IGNORED: Record<string, string> = {
   'bind-process': "'bind-process' ignored: every Switchyard worker serves every frontend",
-  'http-reuse': "'http-reuse' ignored: Switchyard reuses idle server connections safely (like 'http-reuse safe')",
-  compression: "'compression' ignored: responses are passed through uncompressed",
   'email-alert': "'email-alert' ignored: use the log lines or the Prometheus metrics to alert",
-  capture: "'capture' ignored: captured headers are not shown in Switchyard's log lines",
-  'unique-id-format': "'unique-id-format' ignored: Switchyard does not generate unique request ids",
-  'unique-id-header': "'unique-id-header' ignored: Switchyard does not generate unique request ids",
   'log-tag': "'log-tag' in a proxy ignored: set it in the global section",
   'max-keep-alive-queue': "'max-keep-alive-queue' ignored: undici manages connection reuse",
   backlog: "'backlog' ignored: Node uses the OS default listen backlog",
@@ -53,6 +48,12 @@ const IGNORED: Record<string, string> = {
 
 /** Keywords Switchyard refuses, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
+  // accepting these without doing what haproxy does would change responses, requests or log lines
+  compression: "'compression' is not supported yet: responses would pass uncompressed",
+  capture: "'capture' is not supported yet: captured headers would be missing from the log lines",
+  'unique-id-format': "'unique-id-format' is not supported yet: no unique request id is generated",
+  'unique-id-header': "'unique-id-header' is not supported yet: no unique request id is generated",
+  'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
   'http-after-response': "'http-after-response' is not supported; use 'http-response'",
   'server-template': "'server-template' is not supported; list the servers explicitly",
   'external-check': "'external-check' is not supported; use 'agent-check'",

@@ -16,7 +16,7 @@ interface Param {
 const int =
   (min: number, max: number, set: (p: ServerParams, n: number) => void): Apply =>
   (p, v) => {
-    if (!/^\d+$/.test(v)) return `expects an integer, got '${v}'`;
+    if (!/^-?\d+$/.test(v)) return `expects an integer, got '${v}'`;
     const n = Number(v);
     if (n < min || n > max) return `must be between ${min} and ${max}, got ${v}`;
     set(p, n);
@@ -35,6 +35,13 @@ const oneOf =
     if (!(allowed as readonly string[]).includes(v)) return `expects one of ${allowed.join(', ')}, got '${v}'`;
     set(p, v as T);
   };
+/** An ALPN list as HAProxy writes it (`h2,http/1.1`); only protocols Switchyard speaks. */
+function alpnList(v: string, set: (l: string[]) => void): string | undefined {
+  const l = v.split(',');
+  const bad = l.find((x) => x !== 'h2' && x !== 'http/1.1' && x !== 'http/1.0');
+  if (bad !== undefined) return `expects a list of h2, http/1.1, http/1.0, got '${bad}'`;
+  set(l);
+}
 const agent = (p: ServerParams) => (p.agent ??= {});
 const ignoredValue = (why: string): Param => ({ apply: (_p, _v, ctx) => void warn(ctx, 'CFG_IGNORED_KEYWORD', why) });
 
@@ -108,10 +115,28 @@ export const SERVER_PARAMS: Record<string, Param> = {
     },
   },
   minconn: ignoredValue("'minconn' ignored: Switchyard applies 'maxconn' as a fixed limit (no dynamic limit)"),
-  'pool-max-conn': ignoredValue("'pool-max-conn' ignored: undici manages the idle connection pool"),
-  'pool-purge-delay': ignoredValue("'pool-purge-delay' ignored: undici manages the idle connection pool"),
-  'max-reuse': ignoredValue("'max-reuse' ignored: undici manages connection reuse"),
-  alpn: ignoredValue("'alpn' ignored: Switchyard speaks HTTP/1.1 to servers"),
+  /** `max-reuse N`: at most N+1 requests per server connection (-1: no limit, 0: no reuse). */
+  'max-reuse': { apply: int(-1, 2_147_483_647, (p, n) => (p.maxReuse = n)) },
+  /** `pool-max-conn N`: idle connections kept (-1: no limit, 0: none kept). */
+  'pool-max-conn': { apply: int(-1, 2_147_483_647, (p, n) => (p.poolMaxConn = n)) },
+  /** `pool-purge-delay T`: each period, half of the idle connections are closed (0: none kept). */
+  'pool-purge-delay': {
+    apply: (p, v, ctx) => {
+      const n = configTime(ctx, v);
+      if (n instanceof Error) return n.message;
+      p.poolPurgeDelay = n;
+    },
+  },
+  /** `proto h2`: HTTP/2 to the server without negotiation (prior knowledge). */
+  proto: {
+    apply: (p, v) => {
+      if (v === 'h2') p.proto = 'h2';
+      else if (v === 'h1') delete p.proto;
+      else return `expects 'h2' or 'h1', got '${v}' (the fcgi multiplexer is not supported)`;
+    },
+  },
+  /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks h2. */
+  alpn: { apply: (p, v) => alpnList(v, (l) => (p.alpn = l)) },
   ciphers: ignoredValue("'ciphers' ignored: Switchyard uses Node's TLS defaults"),
   ciphersuites: ignoredValue("'ciphersuites' ignored: Switchyard uses Node's TLS defaults"),
   'ssl-min-ver': ignoredValue("'ssl-min-ver' ignored: Switchyard uses Node's TLS defaults (TLS 1.2+)"),
@@ -134,8 +159,8 @@ const UNSUPPORTED: Record<string, string> = {
   crt: "'crt' (client certificate to servers) is not supported",
   source: "'source' is not supported",
   namespace: "'namespace' is not supported",
-  proto: "'proto' is not supported: Switchyard speaks HTTP/1.1 to servers",
-  'check-proto': "'check-proto' is not supported",
+  'check-proto': "'check-proto' is not supported yet: health checks speak HTTP/1.1 (see README, Known gaps)",
+  'check-alpn': "'check-alpn' is not supported yet: health checks speak HTTP/1.1 (see README, Known gaps)",
   ws: "'ws' is not supported: WebSocket upgrades are tunnelled over HTTP/1.1",
   socks4: "'socks4' (connecting through a SOCKS proxy) is not supported",
   'check-via-socks4': "'check-via-socks4' is not supported",
@@ -211,6 +236,13 @@ export function parseServer(ctx: LineCtx, s: SectionState): void {
   const p = structuredClone(s.serverDefaults);
   const r = parseParams(ctx, p, 3, who, true);
   if (r === false) return;
+  if (p.alpn?.includes('h2') && p.proto !== 'h2' && p.ssl)
+    return void err(
+      ctx,
+      'CFG_UNSUPPORTED',
+      `${who}: 'alpn ${p.alpn.join(',')}' without 'proto h2' is not supported yet (HTTP/1 fallback on the negotiated connection); add 'proto h2' for an HTTP/2 server, or offer 'alpn http/1.1'`,
+    );
+  if (p.alpn && !p.ssl) warn(ctx, 'CFG_NO_EFFECT', `${who}: 'alpn' has no effect without 'ssl'`);
   const srv: ServerModel = {
     name,
     host: parsed.host,

@@ -6,15 +6,15 @@ import type { TcpRuleModel } from '../model.ts';
 import { configTime, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
+import { isVarAction, parseVarRule } from './vars.ts';
 
 const CONNECTION_ACTIONS = ['accept', 'reject', 'expect-proxy', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
 const CONTENT_ACTIONS = ['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
+/** `tcp-request session`: track-sc there is not wired to the stick tables yet (refused as not yet). */
+const SESSION_ACTIONS = ['accept', 'reject'];
 /** HAProxy actions Switchyard does not run yet: refused by name rather than reported as unknown. */
 const NOT_YET = new Set([
   'capture',
-  'set-var',
-  'set-var-fmt',
-  'unset-var',
   'sc-inc-gpc',
   'sc-inc-gpc0',
   'sc-inc-gpc1',
@@ -45,8 +45,12 @@ function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel 
   const action = words[0];
   const loc = { ...ctx.loc };
   if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'${what}' expects an action (${allowed.join(', ')})`);
+  if (isVarAction(action)) {
+    const v = parseVarRule(ctx, words, what);
+    return v ? { ...v, cond, loc } : undefined;
+  }
   if (!allowed.includes(action)) {
-    if (NOT_YET.has(action) || action.startsWith('lua.'))
+    if (NOT_YET.has(action) || /^track-sc[0-2]$/.test(action) || action.startsWith('lua.'))
       return void err(ctx, 'CFG_UNSUPPORTED', `'${what} ${action}' is not supported yet`);
     return void err(
       ctx,
@@ -122,8 +126,12 @@ export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
           if (r) m.tcpRequestContent.push(r);
           return;
         }
-        case 'session':
-          return void err(ctx, 'CFG_UNSUPPORTED', "'tcp-request session' rules are not supported yet");
+        case 'session': {
+          if (!checkCap(ctx, s, FE | DEF, 'tcp-request session')) return;
+          const r = parseRule(ctx, 'tcp-request session', SESSION_ACTIONS);
+          if (r) m.tcpRequestSession.push(r);
+          return;
+        }
       }
       err(
         ctx,

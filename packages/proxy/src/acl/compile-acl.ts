@@ -22,7 +22,13 @@ export function usesResponse(f: CompiledCondition): boolean {
   return responseDependent.has(f);
 }
 
-const DEFAULT_METHOD: Record<SampleType, MatchMethod> = { str: 'str', int: 'int', bool: 'bool', ip: 'ip' };
+const DEFAULT_METHOD: Record<SampleType, MatchMethod | undefined> = {
+  str: 'str',
+  int: 'int',
+  bool: 'bool',
+  ip: 'ip',
+  any: undefined,
+};
 
 /** Reads a pattern file as HAProxy does: `#` in column 1 comments, leading blanks stripped, blank lines skipped. */
 function readPatternFile(path: string, map: boolean): Array<[pattern: string, line: number]> | string {
@@ -83,7 +89,7 @@ export function compileAclLine(
     if (sample.response) responseDependent.add(f);
     return f;
   };
-  let method: MatchMethod = kw ? kw[1] : DEFAULT_METHOD[sample.type];
+  let method: MatchMethod | undefined = kw ? kw[1] : DEFAULT_METHOD[sample.type];
   let explicitMethod = false;
   let icase = false;
   let map = false;
@@ -120,6 +126,11 @@ export function compileAclLine(
       );
     }
   }
+  if (method === undefined)
+    return fail(
+      AclCode.BAD_FLAG,
+      `matching method must be specified first (using '-m') when using a sample fetch of this type ('${parsed.fetch.name}')`,
+    );
   const patterns: Array<[string, string]> = [];
   /** Where each pattern came from when it was read from a file (`FILE:LINE`). */
   const origins: Array<string | undefined> = [];

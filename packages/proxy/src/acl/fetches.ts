@@ -334,6 +334,7 @@ const builtins: Array<[string[], FetchDef]> = [
   [['ssl_fc'], simple('bool', (t) => t.ssl)],
   [['ssl_fc_has_sni'], simple('bool', (t) => t.ssl && t.sni !== undefined && t.sni !== '')],
   [['ssl_fc_sni'], simple('str', (t) => (t.ssl ? t.sni : undefined))],
+  [['ssl_fc_alpn'], simple('str', (t) => (t.ssl ? t.alpn : undefined))],
   [['always_true'], simple('bool', () => true)],
   [['always_false'], simple('bool', () => false)],
   [['fe_name'], simple('str', (t) => t.frontend)],

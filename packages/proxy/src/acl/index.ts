@@ -9,3 +9,4 @@ export { compileLogFormat, type LogFormatOptions } from './log-format.ts';
 export { PREDEFINED_ACLS } from './predefined.ts';
 export { compileFetch, compileSample } from './sample.ts';
 export type * from './types.ts';
+export { parseVarName, pruneReqVars, runVarAction, type VarAction } from './vars.ts';

@@ -13,6 +13,7 @@ import type { FetchFn, RulePhase, SampleType } from './types.ts';
 // the fetches that live in their own files register themselves on import
 import './backend-fetches.ts';
 import './response-fetches.ts';
+import './vars.ts';
 
 export interface CompiledSample {
   fn: FetchFn;

@@ -12,7 +12,8 @@ export type CompiledCondition = (txn: HttpTxn) => boolean;
 export type FetchFn = (txn: HttpTxn) => string | number | boolean | string[] | undefined;
 
 /** The value types a fetch produces; they pick the default match method and the casts. */
-export type SampleType = 'str' | 'int' | 'bool' | 'ip';
+/** `any`: the type is known per request only (`var()`); an ACL on it needs `-m`. */
+export type SampleType = 'str' | 'int' | 'bool' | 'ip' | 'any';
 
 /** What a fetch factory is told when it is compiled (once, at load). */
 export interface FetchContext {

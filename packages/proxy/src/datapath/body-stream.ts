@@ -1,25 +1,28 @@
 /**
  * The client's request body as the upstream request body: a Readable that pulls from the
- * FrontRequest with back-pressure, but whose destruction (the upstream client stops reading it on upstream
+ * client request with back-pressure, but whose destruction (the upstream client stops reading it on upstream
  * failure) never destroys the client connection.
  */
 import { Readable } from 'node:stream';
-import type { FrontRequest } from './front.ts';
+import type { ClientRequest } from './client-side.ts';
 import { retain } from './read-buffers.ts';
 
 export class BodyStream extends Readable {
-  private readonly src: FrontRequest;
+  private readonly src: ClientRequest;
   /** the upstream client started reading: the body can no longer be replayed. */
   started = false;
   ended = false;
 
-  constructor(src: FrontRequest) {
+  constructor(src: ClientRequest) {
     super({ highWaterMark: 64 * 1024 });
     this.src = src;
     src.on('data', this.onData);
     src.on('end', this.onEnd);
     src.on('error', this.onError);
     src.pause();
+    // the upstream client listens once it sends the body; an abort before that (the client reset
+    // its stream during the connect) must not be an uncaught error
+    this.on('error', noop);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -50,3 +53,5 @@ export class BodyStream extends Readable {
     cb(err);
   }
 }
+
+function noop(): void {}

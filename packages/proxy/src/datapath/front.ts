@@ -31,6 +31,7 @@
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ClientRequest, ClientResponse } from './client-side.ts';
 import { type FastRequestHead, readRequestHead } from './fast-head.ts';
 import {
   HEAD_END,
@@ -95,7 +96,7 @@ export interface FrontOwner {
 }
 
 /** One request as the Stream sees it (the subset of IncomingMessage it uses). */
-export class FrontRequest extends EventEmitter {
+export class FrontRequest extends EventEmitter implements ClientRequest {
   readonly method: string;
   readonly url: string;
   readonly httpVersion: string;
@@ -120,6 +121,10 @@ export class FrontRequest extends EventEmitter {
   private buffered?: Buffer[];
   private bufferedBytes = 0;
   private endPending = false;
+
+  get notFirst(): boolean {
+    return ((this.conn.socket as CountedSocket)[READ_MARK] ?? 0) > 0;
+  }
 
   constructor(
     conn: FrontConn,
@@ -206,8 +211,19 @@ export class FrontRequest extends EventEmitter {
   }
 }
 
+/** `0\r\n`, the trailer fields that can be written (valid name and value), and the end. */
+function lastChunkWith(trailers: string[]): string {
+  let t = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) {
+    const n = trailers[i];
+    const v = trailers[i + 1];
+    if (TOKEN.test(n) && !INVALID_VALUE.test(v)) t += `${n}: ${v}\r\n`;
+  }
+  return `${t}\r\n`;
+}
+
 /** The response to a FrontRequest (the subset of ServerResponse the Stream uses). */
-export class FrontResponse extends EventEmitter {
+export class FrontResponse extends EventEmitter implements ClientResponse {
   readonly conn: FrontConn;
   readonly req: FrontRequest;
   statusCode = 200;
@@ -221,6 +237,8 @@ export class FrontResponse extends EventEmitter {
   private chunked = false;
   private head: string | undefined;
   private corked = false;
+  private in0 = 0;
+  private out0 = 0;
 
   constructor(conn: FrontConn, req: FrontRequest) {
     super();
@@ -231,6 +249,21 @@ export class FrontResponse extends EventEmitter {
 
   get writableNeedDrain(): boolean {
     return this.conn.socket.writableNeedDrain;
+  }
+
+  // Request bytes arrive before the request is handed on (often the whole request in one read),
+  // so the count starts where the previous request on this connection ended.
+  markTraffic(): void {
+    const sock = this.conn.socket as CountedSocket;
+    this.in0 = sock[READ_MARK] ?? 0;
+    this.out0 = sock.bytesWritten;
+  }
+
+  traffic(): [number, number] {
+    const sock = this.conn.socket as CountedSocket;
+    const bin = sock.bytesRead - this.in0;
+    sock[READ_MARK] = sock.bytesRead;
+    return [bin, sock.bytesWritten - this.out0];
   }
 
   /** Status line and fields; `flat` is [name, value, name, value, ...]. Throws on an invalid field. */
@@ -292,7 +325,8 @@ export class FrontResponse extends EventEmitter {
     return ok;
   }
 
-  end(chunk?: Buffer): void {
+  /** Ends the response; `trailers` ([name, value, ...]) go in the last chunk of a chunked body. */
+  end(chunk?: Buffer, trailers?: string[]): void {
     if (this.writableFinished) return;
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const s = this.conn.socket;
@@ -302,7 +336,7 @@ export class FrontResponse extends EventEmitter {
       s.write(this.head, 'latin1');
       this.head = undefined;
     }
-    if (this.chunked && this.hasBody) s.write(LAST_CHUNK, 'latin1');
+    if (this.chunked && this.hasBody) s.write(trailers ? lastChunkWith(trailers) : LAST_CHUNK, 'latin1');
     this.uncork();
     this.writableFinished = true;
     this.conn.responseDone(this);
@@ -886,6 +920,10 @@ export class FrontConn implements Batched {
     this.owner.onTimeout(this.socket);
   }
 }
+
+/** Client bytes read up to the end of the previous request on a connection. */
+const READ_MARK = Symbol('switchyard.readMark');
+type CountedSocket = Socket & { [READ_MARK]?: number };
 
 const CONN = Symbol('switchyard.frontConn');
 type ConnSocket = Socket & { [CONN]: FrontConn };

@@ -71,6 +71,14 @@ export interface UpstreamRequest {
   timeout?: number;
   /** Upgrade protocol (e.g. `websocket`): `Connection: upgrade` and `Upgrade:` are sent. */
   upgrade?: string;
+  /** The client connection it comes from (HTTP/2 `http-reuse` reserves connections per client). */
+  client?: object;
+  /** Not the first request of its client connection (`http-reuse safe`). */
+  notFirst?: boolean;
+  /** The client sent `te: trailers` (kept toward HTTP/2 servers, dropped toward HTTP/1 ones). */
+  teTrailers?: boolean;
+  /** Request trailers, read once the body ended (HTTP/2 servers only). */
+  trailers?: () => string[] | undefined;
 }
 
 export interface PoolOptions {
@@ -82,6 +90,10 @@ export interface PoolOptions {
   tls?: ConnectionOptions;
   /** `send-proxy`/`send-proxy-v2`: written first on every new connection of this pool. */
   proxyHeader?: Buffer;
+  /** `max-reuse`: a connection carries at most N+1 requests (-1 or unset: no limit). */
+  maxReuse?: number;
+  /** `pool-max-conn`: idle connections kept (-1 or unset: no limit). */
+  poolMaxConn?: number;
 }
 
 class ClientError extends Error {
@@ -102,6 +114,11 @@ export class H1Pool {
 
   constructor(opts: PoolOptions) {
     this.opts = opts;
+  }
+
+  /** Connections open (tests, stats). */
+  get connectionCount(): number {
+    return this.all.length;
   }
 
   /** The PROXY header new connections start with (`send-proxy`), if any. */
@@ -131,9 +148,14 @@ export class H1Pool {
     return false;
   }
 
-  /** A connection finished its exchange and may carry another one. */
+  /** A connection finished its exchange and may carry another one (`max-reuse`, `pool-max-conn`). */
   release(conn: Conn): void {
-    if (this.closing) {
+    const o = this.opts;
+    if (
+      this.closing ||
+      (o.maxReuse !== undefined && o.maxReuse >= 0 && conn.uses > o.maxReuse) ||
+      (o.poolMaxConn !== undefined && o.poolMaxConn >= 0 && this.idle.length >= o.poolMaxConn)
+    ) {
       conn.socket.destroy();
       return;
     }
@@ -214,6 +236,8 @@ class Conn implements Batched {
   idleSince = 0;
   /** Position in its pool's list of connections. */
   slot = -1;
+  /** Exchanges started on it (`max-reuse`). */
+  uses = 0;
   private timeoutMs = 0;
   private headers: string[] | undefined;
   private upgraded = false;
@@ -288,6 +312,7 @@ class Conn implements Batched {
   }
 
   start(req: UpstreamRequest, head: string, handler: UpstreamHandler): void {
+    this.uses++;
     this.req = req;
     this.handler = handler;
     this.gotHead = false;

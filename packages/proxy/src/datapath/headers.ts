@@ -126,3 +126,39 @@ export function headersFromObject(o: Record<string, string | string[] | number |
   }
   return out;
 }
+
+/**
+ * HAProxy's exp_replace: `repl` with `\0`..`\9` replaced by the groups of `m` (the whole value
+ * is replaced, not only the part the regex matched).
+ */
+export function expandMatch(m: RegExpExecArray, repl: string): string {
+  if (repl.indexOf('\\') < 0) return repl;
+  return repl.replace(/\\([0-9])/g, (_, d: string) => m[Number(d)] ?? '');
+}
+
+/**
+ * `replace-header` (`each` false: every occurrence's whole value) and `replace-value` (`each`
+ * true: every comma-separated value) of header `lname` in `list`.
+ */
+export function replaceHeader(list: string[], lname: string, re: RegExp, repl: string, each: boolean): void {
+  for (let i = findHeader(list, lname); i >= 0; i = findHeader(list, lname, i + 2)) {
+    const v = list[i + 1];
+    if (!each) {
+      const m = re.exec(v);
+      if (m) list[i + 1] = expandMatch(m, repl);
+      continue;
+    }
+    // as haproxy 2.6: once a value is replaced, the values are joined with ',' and no blanks
+    const parts = v.split(',');
+    let hit = false;
+    for (let j = 0; j < parts.length; j++) {
+      parts[j] = parts[j].trim();
+      const m = re.exec(parts[j]);
+      if (m) {
+        parts[j] = expandMatch(m, repl);
+        hit = true;
+      }
+    }
+    if (hit) list[i + 1] = parts.join(',');
+  }
+}

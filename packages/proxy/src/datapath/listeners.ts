@@ -12,23 +12,33 @@ import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
-import { type HttpTxn, makeTxn } from '../txn.ts';
+import { type HttpTxn, makeTxn, sessionVars } from '../txn.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
 import { connOf, FrontConn, type FrontOwner, type FrontRequest, type FrontResponse } from './front.ts';
+import {
+  type ClientTimeoutTarget,
+  H2Front,
+  type H2Owner,
+  type H2Request,
+  type H2Response,
+  h2ConnOf,
+} from './h2-front.ts';
 import type { ProxiedAddresses } from './proxy-protocol.ts';
 import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
 import { runTcpRules } from './tcp-rules.ts';
 import { TcpStream } from './tcp-stream.ts';
 
 /** A bound address and the frontend it currently serves (swapped on reload). */
-export class Listener implements FrontOwner {
+export class Listener implements FrontOwner, H2Owner {
   fe: FrontendPlan;
   readonly key: string;
   bind: BindModel;
   readonly net: NetServer;
   private readonly tlsServer?: TlsServer;
   private tls?: TlsPlan;
+  /** HTTP/2 connections (`proto h2`, or `h2` chosen by ALPN), made on first use. */
+  private h2?: H2Front;
   /**
    * Open client connections of this listener (the accepted sockets), an array with swap-remove.
    * Long-lived Sets with an add and a delete per connection made scavenges of 5-7 ms and a
@@ -54,15 +64,19 @@ export class Listener implements FrontOwner {
     this.tls = tls;
     if (tls) {
       const server = createTlsServer({
-        key: tls.defaultOptions.key,
-        cert: tls.defaultOptions.cert,
-        // a tcp frontend offers its whole `alpn` list (the protocol is the server's business)
-        ALPNProtocols: (fe.mode === 'tcp' ? tls.alpn : tls.alpn?.filter((p) => p === 'http/1.1')) ?? undefined,
+        ...tls.serverOptions,
+        // the `alpn` list as given (a tcp frontend's protocol is the server's business; an http
+        // one serves h2 and http/1.x by the client's choice)
+        ALPNProtocols: tls.alpn ?? undefined,
         SNICallback: (name, cb) => cb(null, this.tls ? contextForName(this.tls, name) : undefined),
         // the handshake must finish within `timeout client` (node's default otherwise)
         handshakeTimeout: fe.timeouts.client || 120000,
       });
-      server.on('secureConnection', (s: TLSSocket) => this.serve(s));
+      server.on('secureConnection', (s: TLSSocket) => {
+        // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
+        if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
+        this.serve(s);
+      });
       server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
       this.tlsServer = server;
     }
@@ -84,9 +98,10 @@ export class Listener implements FrontOwner {
     this.bind = bind;
     if (tls && this.tlsServer) {
       this.tls = tls;
-      this.tlsServer.setSecureContext({ key: tls.defaultOptions.key, cert: tls.defaultOptions.cert });
+      this.tlsServer.setSecureContext(tls.serverOptions);
     }
     this.applyTimeouts();
+    this.h2?.update(this.ctx.runtime.h2);
   }
 
   private applyTimeouts(): void {
@@ -96,7 +111,11 @@ export class Listener implements FrontOwner {
     const client = t.client ?? 0;
     if (client !== this.clientMs) {
       this.clientMs = client;
-      for (const s of this.open) if (connOf(s) !== undefined) s.setTimeout(client);
+      for (const s of this.open) {
+        if (connOf(s) !== undefined) s.setTimeout(client);
+        else h2ConnOf(s)?.setClientTimeout(client);
+      }
+      if (this.h2) this.h2.clientMs = client;
     }
     // checked as often as the shortest of them needs (a quarter of it, 50 ms to 1 s)
     const shortest = Math.min(this.headersMs || 4000, this.keepAliveMs || 4000);
@@ -111,7 +130,11 @@ export class Listener implements FrontOwner {
     if (open.length === 0) return;
     const now = Date.now();
     // a check may close a connection: walk a copy
-    for (const s of open.slice()) connOf(s)?.checkTimeouts(now, this.headersMs, this.keepAliveMs);
+    for (const s of open.slice()) {
+      const c = connOf(s);
+      if (c !== undefined) c.checkTimeouts(now, this.headersMs, this.keepAliveMs);
+      else h2ConnOf(s)?.checkTimeouts(now, this.keepAliveMs);
+    }
   };
 
   /** How many client connections are open. */
@@ -174,9 +197,15 @@ export class Listener implements FrontOwner {
     return Promise.resolve();
   }
 
-  /** Closes the connections waiting for a next request (stop, reload). */
+  /**
+   * Closes the connections waiting for a next request (stop, reload); HTTP/2 ones get GOAWAY
+   * and close once their open streams are done.
+   */
   closeIdleConnections(): void {
-    for (const s of this.open.slice()) if (connOf(s)?.idle) s.destroy();
+    for (const s of this.open.slice()) {
+      if (connOf(s)?.idle) s.destroy();
+      else h2ConnOf(s)?.goaway();
+    }
   }
 
   /** Releases the timeout sweep once every connection is gone. */
@@ -192,7 +221,7 @@ export class Listener implements FrontOwner {
     let expectProxy = this.bind.options['accept-proxy'] === true;
     if (fe.tcpConnection.length > 0) {
       // tcp-request connection: on the socket's own addresses, before any byte is read
-      const txn = connectionTxn(fe, socketAddresses(s));
+      const txn = connectionTxn(fe, socketAddresses(s), s);
       const state = { next: 0, expectProxy: false };
       if (runTcpRules(fe.tcpConnection, txn, this.ctx.hooks, fe.name, state, true) === 'reject') {
         // as HAProxy: counted (dcon), not logged
@@ -227,9 +256,31 @@ export class Listener implements FrontOwner {
   }
 
   private serve(s: Socket, rest: Buffer = EMPTY): void {
+    const fe = this.fe;
+    if (fe.tcpSession.length > 0) {
+      // tcp-request session: once per connection, after the PROXY header and the TLS handshake
+      const txn = connectionTxn(fe, socketAddresses(s), s);
+      txn.ssl = (s as { encrypted?: boolean }).encrypted === true;
+      if (
+        runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { next: 0, expectProxy: false }, true) === 'reject'
+      ) {
+        fe.counters.dses++;
+        s.destroy();
+        return;
+      }
+    }
     if (this.fe.mode === 'tcp') {
       const toHttp = (be: BackendPlan, head: Buffer) => this.upgradeToHttp(s, be, head);
       new TcpStream(this.ctx, this.fe, s, socketAddresses(s), rest, toHttp).run();
+      return;
+    }
+    if (this.bind.options.proto === 'h2' || (s as TLSSocket).alpnProtocol === 'h2') {
+      if (rest.length > 0) s.unshift(rest);
+      if (!this.h2) {
+        this.h2 = new H2Front(this, this.ctx.runtime.h2);
+        this.h2.clientMs = this.clientMs;
+      }
+      this.h2.serve(s);
       return;
     }
     // plain TCP sockets read into reused buffers (front.ts useReadBuffers); TLS ones and those
@@ -276,6 +327,16 @@ export class Listener implements FrontOwner {
     } catch (e) {
       stream.internalError(e);
     }
+  }
+
+  onH2Request(req: H2Request, res: H2Response): ClientTimeoutTarget {
+    const stream = new Stream(this.ctx, this.fe, req, res);
+    try {
+      stream.run();
+    } catch (e) {
+      stream.internalError(e);
+    }
+    return stream;
   }
 
   onUpgrade(req: FrontRequest, res: FrontResponse, head: Buffer): void {
@@ -351,6 +412,7 @@ function httpView(fe: FrontendPlan, be: BackendPlan): FrontendPlan {
       defaultBackend: be,
       tcpContent: [],
       tcpConnection: [],
+      tcpSession: [],
       requestRules: [],
       responseRules: [],
       redirects: [],
@@ -368,7 +430,7 @@ function bindIndex(fe: FrontendPlan, bind: BindModel): number {
 }
 
 /** The view `tcp-request connection` rules get: addresses only. */
-function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses): HttpTxn {
+function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses, s: Socket): HttpTxn {
   return makeTxn({
     method: '',
     url: '/',
@@ -380,6 +442,7 @@ function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses): HttpTxn {
     dstPort: a.dstPort,
     ssl: false,
     frontend: fe.name,
+    sessVars: sessionVars(s),
   });
 }
 

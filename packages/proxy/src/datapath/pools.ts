@@ -1,14 +1,18 @@
 /**
- * Upstream connection pools: one H1Pool per server address, kept across reloads while the
+ * Upstream connection pools: one pool per server address (H1Pool, or H2Pool for `proto h2`), kept across reloads while the
  * address is still in use, so keep-alive connections survive a reload.
  */
 import { isIP, type Socket } from 'node:net';
 import type { BackendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
 import { H1Pool, type PoolOptions } from './h1-client.ts';
+import { H2Pool } from './h2-client.ts';
+
+/** The server side of a stream, whichever protocol carries it. */
+export type ServerPool = H1Pool | H2Pool;
 
 interface PoolEntry {
-  pool: H1Pool;
+  pool: ServerPool;
   key: string;
 }
 
@@ -21,16 +25,18 @@ interface ServerEntry {
   ssl: boolean | undefined;
   verify: string | undefined;
   sni: string | undefined;
+  model: ServerState['model'];
+  reuse: string;
 }
 
 /** Pools by server; keyed by address, TLS settings and connect timeout. */
 export class UpstreamPools {
   private readonly byKey = new Map<string, PoolEntry>();
   private readonly byServer = new WeakMap<ServerState, ServerEntry>();
-  private readonly private = new WeakMap<Socket, Map<ServerState, H1Pool>>();
+  private readonly private = new WeakMap<Socket, Map<ServerState, ServerPool>>();
 
   /** The pool for `server` (created on first use, or when its address or TLS settings changed). */
-  get(server: ServerState, backend: BackendPlan): H1Pool {
+  get(server: ServerState, backend: BackendPlan): ServerPool {
     const c = this.byServer.get(server);
     const connect = backend.timeouts.connect ?? 0;
     const m = server.model;
@@ -41,13 +47,15 @@ export class UpstreamPools {
       c.connect === connect &&
       c.ssl === m.ssl &&
       c.verify === m.verify &&
-      c.sni === m.sni
+      c.sni === m.sni &&
+      c.model === m &&
+      c.reuse === backend.model.httpReuse
     )
       return c.entry.pool;
     const key = poolKey(server, backend);
     let entry = this.byKey.get(key);
     if (!entry) {
-      const pool = new H1Pool(poolOptions(server, backend));
+      const pool = newPool(server, backend);
       entry = { pool, key };
       this.byKey.set(key, entry);
     }
@@ -59,6 +67,8 @@ export class UpstreamPools {
       ssl: m.ssl,
       verify: m.verify,
       sni: m.sni,
+      model: m,
+      reuse: backend.model.httpReuse,
     });
     return entry.pool;
   }
@@ -68,10 +78,10 @@ export class UpstreamPools {
    * client's addresses in a PROXY header, so its connections are private to that client, as
    * in HAProxy (never reused by another one); the pool closes with the client connection.
    */
-  forClient(server: ServerState, backend: BackendPlan, client: Socket, header: Buffer): H1Pool {
+  forClient(server: ServerState, backend: BackendPlan, client: Socket, header: Buffer): ServerPool {
     let mine = this.private.get(client);
     if (!mine) {
-      const created = new Map<ServerState, H1Pool>();
+      const created = new Map<ServerState, ServerPool>();
       mine = created;
       this.private.set(client, created);
       client.once('close', () => {
@@ -80,7 +90,7 @@ export class UpstreamPools {
     }
     let pool = mine.get(server);
     if (!pool) {
-      pool = new H1Pool({ ...poolOptions(server, backend), proxyHeader: header });
+      pool = newPool(server, backend, header);
       mine.set(server, pool);
     }
     return pool;
@@ -115,8 +125,25 @@ export class UpstreamPools {
   }
 }
 
+/** An HTTP/2 pool for `proto h2`, else an HTTP/1 one, with the server's reuse settings. */
+function newPool(server: ServerState, backend: BackendPlan, proxyHeader?: Buffer): ServerPool {
+  const m = server.model;
+  const o = { ...poolOptions(server, backend), proxyHeader };
+  if (m.proto !== 'h2') return new H1Pool(o);
+  return new H2Pool({
+    ...o,
+    reuse: backend.model.httpReuse,
+    maxReuse: m.maxReuse ?? -1,
+    poolMaxConn: m.poolMaxConn ?? -1,
+    purgeDelay: m.poolPurgeDelay ?? 5000,
+    alpn: m.alpn,
+  });
+}
+
 function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {
   return {
+    maxReuse: server.model.maxReuse,
+    poolMaxConn: server.model.poolMaxConn,
     host: server.host,
     port: server.port,
     authority: `${formatHost(server.host)}:${server.port}`,
@@ -132,7 +159,7 @@ function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {
 
 function poolKey(server: ServerState, backend: BackendPlan): string {
   const m = server.model;
-  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}`;
+  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}|${m.proto ?? 'h1'}|${m.alpn ?? ''}|${backend.model.httpReuse}|${m.maxReuse}|${m.poolMaxConn}|${m.poolPurgeDelay}`;
 }
 
 function formatHost(h: string): string {

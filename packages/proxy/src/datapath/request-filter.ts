@@ -3,9 +3,10 @@
  * page and `use-service`. Each function answers the request itself when a rule ends it.
  */
 import type { StatsModel } from '@switchyard/config';
-import type { CannedResponse, CompiledRedirect, ProxyBehaviour } from '../runtime/plan.ts';
-import { type HttpTxn, makeTxn } from '../txn.ts';
-import { deleteHeader, getHeader, setHeader } from './headers.ts';
+import { runVarAction } from '../acl/vars.ts';
+import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
+import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
+import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
 import type { Stream } from './stream.ts';
 
@@ -19,10 +20,37 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
     switch (r.action) {
       case 'allow':
         return true;
+      case 'var':
+        runVarAction(txn, r.var);
+        break;
+      case 'reject':
+        if (s.be) s.be.counters.dreq++;
+        s.reject(s.fe);
+        return false;
+      case 'replace-header':
+      case 'replace-value':
+        replaceHeader(txn.rawHeaders, r.lname, r.re, r.replace(txn), r.action === 'replace-value');
+        txn.cache = {};
+        break;
+      case 'replace-path':
+      case 'replace-pathq':
+      case 'replace-uri': {
+        const subject =
+          r.action === 'replace-path'
+            ? txn.path
+            : r.action === 'replace-uri'
+              ? txn.url
+              : txn.query
+                ? `${txn.path}?${txn.query}`
+                : txn.path;
+        const m = r.re.exec(subject);
+        if (m) rewrite(txn, r.action === 'replace-path' ? 'set-path' : 'set-uri', expandMatch(m, r.replace(txn)));
+        break;
+      }
       case 'deny':
         s.fe.counters.dreq++;
         if (s.be) s.be.counters.dreq++;
-        s.respond(r.response, 'PR', false);
+        s.respond(r.hdrFns ? reply(r.response, txn, undefined, r.hdrFns) : r.response, 'PR', false);
         return false;
       case 'tarpit': {
         // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
@@ -39,7 +67,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         return false;
       case 'return':
         s.fe.counters.intercepted++;
-        s.respond(r.response, 'LR', false);
+        s.respond(r.bodyFn || r.hdrFns ? reply(r.response, txn, r.bodyFn, r.hdrFns) : r.response, 'LR', false);
         return false;
       case 'use-service':
         s.fe.counters.intercepted++;
@@ -64,6 +92,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         s.ctx.hooks.trackSc?.(txn, p.name, r.index);
         break;
       case 'set-path':
+      case 'set-pathq':
       case 'set-query':
       case 'set-uri':
       case 'set-method':
@@ -76,9 +105,27 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
   return true;
 }
 
-function rewrite(txn: HttpTxn, action: 'set-path' | 'set-query' | 'set-uri' | 'set-method', v: string): void {
+/** A deny/return response made per request: an `lf-string` body, `hdr` values (log-format). */
+function reply(
+  base: CannedResponse,
+  txn: HttpTxn,
+  bodyFn: ValueFn | undefined,
+  hdrFns: Array<[string, ValueFn]> | undefined,
+): CannedResponse {
+  const body = bodyFn ? Buffer.from(bodyFn(txn)) : base.body;
+  const headers: Array<[string, string]> = [];
+  if (hdrFns) for (const [n, f] of hdrFns) headers.push([n, f(txn)]);
+  for (const h of base.headers) headers.push(h[0] === 'content-length' ? [h[0], String(body.length)] : h);
+  return { ...base, headers, body };
+}
+
+function rewrite(
+  txn: HttpTxn,
+  action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method',
+  v: string,
+): void {
   if (action === 'set-method') txn.method = v;
-  else if (action === 'set-uri') {
+  else if (action === 'set-uri' || action === 'set-pathq') {
     const fresh = makeTxn({ ...txn, url: v });
     txn.url = fresh.url;
     txn.path = fresh.path;
@@ -94,7 +141,7 @@ function rewrite(txn: HttpTxn, action: 'set-path' | 'set-query' | 'set-uri' | 's
 }
 
 export function isStatsRequest(txn: HttpTxn, uri: string): boolean {
-  return txn.url.startsWith(uri);
+  return originForm(txn).startsWith(uri);
 }
 
 export function serveStats(s: Stream, stats: StatsModel): void {
@@ -115,14 +162,14 @@ export function redirect(s: Stream, r: CompiledRedirect): void {
   let location: string;
   if (m.type === 'location') location = r.value(txn);
   else if (m.type === 'prefix') {
-    let path = m.dropQuery ? txn.path : txn.url;
+    let path = m.dropQuery ? txn.path : originForm(txn);
     if (m.appendSlash && !txn.path.endsWith('/'))
       path = m.dropQuery ? `${txn.path}/` : txn.query ? `${txn.path}/?${txn.query}` : `${txn.path}/`;
     const prefix = r.value(txn);
     location = prefix === '/' ? path : prefix + path;
   } else {
     const host = getHeader(txn.rawHeaders, 'host') ?? '';
-    const path = m.dropQuery ? txn.path : txn.url;
+    const path = m.dropQuery ? txn.path : originForm(txn);
     location = `${r.value(txn)}://${host}${path}`;
   }
   const headers: Array<[string, string]> = [

@@ -1,9 +1,10 @@
 /** response_filter phase: a proxy's `http-response` rules on the server's response headers. */
 
 import type { HttpTxnResponse } from '../acl/types.ts';
+import { runVarAction } from '../acl/vars.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
 import type { HttpTxn } from '../txn.ts';
-import { deleteHeader, setHeader } from './headers.ts';
+import { deleteHeader, replaceHeader, setHeader } from './headers.ts';
 import type { Stream } from './stream.ts';
 
 /** Runs http-response rules on `headers`; returns a new status when set-status matched. */
@@ -24,6 +25,13 @@ export function applyResponseRules(
     switch (r.action) {
       case 'allow':
         return out;
+      case 'var':
+        runVarAction(txn, r.var);
+        break;
+      case 'replace-header':
+      case 'replace-value':
+        replaceHeader(headers, r.lname, r.re, r.replace(txn), r.action === 'replace-value');
+        break;
       case 'set-header':
         setHeader(headers, r.name, r.lname, r.value(txn));
         break;

@@ -58,6 +58,21 @@ export abstract class StreamCore implements Queued {
   protected abstract sentToServer(): boolean;
 
   /** Chooses the server (persistence first, then the balancer), or queues, or gives up. */
+  /**
+   * The frontend's switching rules (HAProxy process_switching_rules): the first `use_backend`
+   * whose condition holds; a dynamic name that names no backend stops there and the
+   * `default_backend` is used, as HAProxy does.
+   */
+  protected switchBackend(): BackendPlan | undefined {
+    const ub = this.fe.useBackends;
+    for (let i = 0; i < ub.length; i++) {
+      const u = ub[i];
+      if (u.cond !== undefined && !u.cond(this.txn)) continue;
+      return (u.dynamic ? u.dynamic(this.txn) : u.backend) ?? this.fe.defaultBackend;
+    }
+    return this.fe.defaultBackend;
+  }
+
   protected upstreamPeer(): void {
     const be = this.be as BackendPlan;
     const hooks = this.ctx.hooks;

@@ -7,15 +7,16 @@
  * handler (h1-client.ts), so a request costs one object plus node's own.
  */
 import type { Socket } from 'node:net';
+import { pruneReqVars } from '../acl/vars.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
-import { makeTxn } from '../txn.ts';
+import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
 import { socketAddresses } from './client-address.ts';
+import type { ClientRequest, ClientResponse } from './client-side.ts';
 import type { DatapathContext } from './context.ts';
-import type { FrontRequest, FrontResponse } from './front.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
@@ -39,13 +40,17 @@ const CONNECT_ERRORS = new Set([
   'EPIPE',
   'UND_ERR_SOCKET',
 ]);
+/** An HTTP/2 server refused the stream (REFUSED_STREAM, above a GOAWAY's last id): not processed. */
+const REFUSED = 'ERR_H2_REFUSED';
+/** An HTTP/2 server reset the stream (RST_STREAM): a server abort, never replayed. */
+const SERVER_RESET = 'ERR_H2_RST';
 
 /** HAProxy's names for its built-in applets, as its logs write them in the server field. */
 export type Applet = '<STATS>' | '<PROMEX>';
 
 export class Stream extends StreamCore {
-  readonly req: FrontRequest;
-  readonly res: FrontResponse;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
   /** The applet that answered (stats page, exporter), logged where a server's name goes. */
   applet?: Applet;
   /** Upstream request was handed a connection (onConnect): not a connect failure. */
@@ -55,8 +60,6 @@ export class Stream extends StreamCore {
   private upstreamCut = false;
   private resume?: () => void;
   private body?: BodyStream;
-  private readonly bytesIn0: number;
-  private readonly bytesOut0: number;
   private clientGone = false;
   /** Set for `Upgrade` requests: bytes the client sent after the request head. */
   upgradeHead?: Buffer;
@@ -65,15 +68,11 @@ export class Stream extends StreamCore {
   private tunnel?: [Socket, Socket];
   private killedTerm?: string;
 
-  constructor(ctx: DatapathContext, fe: FrontendPlan, req: FrontRequest, res: FrontResponse) {
+  constructor(ctx: DatapathContext, fe: FrontendPlan, req: ClientRequest, res: ClientResponse) {
     super(ctx, fe);
     this.req = req;
     this.res = res;
-    // Request bytes arrive before the request is handed to us (often the whole request in one
-    // read), so the count starts where the previous request on this connection ended.
-    const sock = req.socket as CountedSocket;
-    this.bytesIn0 = sock[READ_MARK] ?? 0;
-    this.bytesOut0 = sock.bytesWritten;
+    res.markTraffic();
     res.sendDate = false;
     (res as StreamResponse)[STREAM] = this;
     res.on('close', onResponseClose);
@@ -97,7 +96,9 @@ export class Stream extends StreamCore {
       dstPort: addrs.dstPort,
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
       sni: (sock as { servername?: string | false }).servername || undefined,
+      alpn: (sock as { alpnProtocol?: string | false }).alpnProtocol || undefined,
       frontend: fe.name,
+      sessVars: sessionVars(sock),
     });
     const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
     if (bad !== undefined) {
@@ -122,16 +123,7 @@ export class Stream extends StreamCore {
       serveStats(this, fe.stats);
       return;
     }
-    let be: BackendPlan | undefined;
-    const ub = fe.useBackends;
-    for (let i = 0; i < ub.length; i++) {
-      const c = ub[i].cond;
-      if (c === undefined || c(this.txn)) {
-        be = ub[i].backend;
-        break;
-      }
-    }
-    if (!be) be = fe.defaultBackend;
+    const be = this.switchBackend();
     if (!be) {
       this.respond(fe.errorPages.get(503) as CannedResponse, 'SC', false);
       return;
@@ -159,11 +151,16 @@ export class Stream extends StreamCore {
   private tcpContentAccepts(p: FrontendPlan | BackendPlan): boolean {
     const state = { next: 0, expectProxy: false };
     if (runTcpRules(p.tcpContent, this.txn, this.ctx.hooks, p.name, state, true) !== 'reject') return true;
+    this.reject(p);
+    return false;
+  }
+
+  /** `tcp-request content reject` / `http-request reject`: the connection closes without a response. */
+  reject(p: { counters: { dreq: number } }): void {
     p.counters.dreq++;
     this.termState = 'PR--';
     this.res.destroy();
     this.finish();
-    return false;
   }
 
   /**
@@ -234,6 +231,9 @@ export class Stream extends StreamCore {
           reset: close,
           timeout,
           upgrade: this.upgradeHead ? (getHeader(req.rawHeaders, 'upgrade') ?? 'websocket') : undefined,
+          client: req.socket,
+          notFirst: req.notFirst,
+          teTrailers: /\btrailers\b/i.test(getHeader(req.rawHeaders, 'te') ?? ''),
         },
         this,
       );
@@ -282,6 +282,8 @@ export class Stream extends StreamCore {
     let headers = forwardableHeaders(rawHeaders);
     let status = statusCode;
     let reason = statusText;
+    // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)
+    pruneReqVars(this.txn);
     const rs1 = applyResponseRules(this, be.responseRules, headers, status);
     if (rs1 !== undefined) [status, reason] = rs1;
     if (be.model !== this.fe.model) {
@@ -330,10 +332,10 @@ export class Stream extends StreamCore {
     return this.res.write(chunk);
   }
 
-  onComplete(_trailers: string[] | null): void {
+  onComplete(trailers: string[] | null): void {
     if (this.done) return;
     this.phase = Phase.Done;
-    this.res.end();
+    this.res.end(undefined, trailers ?? undefined);
     this.finish();
   }
 
@@ -378,6 +380,8 @@ export class Stream extends StreamCore {
       this.respond(be.errorPages.get(504) as CannedResponse, 'sH', false);
       return;
     }
+    // Refused by an HTTP/2 server (not processed): replayed on another connection.
+    if (code === REFUSED && !this.body?.started && this.retry(0)) return;
     // Closed or reset before any response byte: safe to replay only idempotent requests
     // whose body was not sent.
     const replayable = CONNECT_ERRORS.has(code) && IDEMPOTENT.has(this.txn.method) && !this.body?.started;
@@ -385,7 +389,11 @@ export class Stream extends StreamCore {
     be.counters.eresp++;
     server.counters.eresp++;
     this.ctx.observer?.observe(be, server, 'l7-error');
-    this.respond(be.errorPages.get(502) as CannedResponse, CONNECT_ERRORS.has(code) ? 'SH' : 'PH', false);
+    this.respond(
+      be.errorPages.get(502) as CannedResponse,
+      CONNECT_ERRORS.has(code) || code === SERVER_RESET || code === REFUSED ? 'SH' : 'PH',
+      false,
+    );
   }
 
   onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
@@ -550,12 +558,10 @@ export class Stream extends StreamCore {
     const fe = this.fe;
     const be = this.be;
     const status = this.status;
-    const sock = this.req.socket as CountedSocket & TrackedSocket;
+    const sock = this.req.socket as TrackedSocket;
     // an idle keep-alive connection must not keep its last request's objects alive
     if (sock[SOCKET_STREAM] === this) sock[SOCKET_STREAM] = undefined;
-    const bin = sock.bytesRead - this.bytesIn0;
-    sock[READ_MARK] = sock.bytesRead;
-    const bout = sock.bytesWritten - this.bytesOut0;
+    const [bin, bout] = this.res.traffic();
     countFinished(this, now, bin, bout);
     if (be) this.releaseSlot();
     if (be && this.ctx.latency) this.ctx.latency(be.name, this.server?.name, (now - this.start) / 1000, fe.name);
@@ -570,10 +576,7 @@ const STREAM = Symbol('switchyard.stream');
 /** The request in progress on a client connection (for `timeout client`), cleared when it ends. */
 export const SOCKET_STREAM = Symbol('switchyard.socketStream');
 export type TrackedSocket = Socket & { [SOCKET_STREAM]?: Stream };
-/** Client bytes read up to the end of the previous request on a connection. */
-const READ_MARK = Symbol('switchyard.readMark');
-type CountedSocket = Socket & { [READ_MARK]?: number };
-type StreamResponse = FrontResponse & { [STREAM]?: Stream };
+type StreamResponse = ClientResponse & { [STREAM]?: Stream };
 
 // Shared listeners (no per-request closures): node calls them with the response as `this`.
 function onResponseClose(this: StreamResponse): void {

@@ -7,6 +7,7 @@
  * the client's data, or `inspect-delay`, after which it is evaluated on what is there.
  */
 import { MORE_DATA } from '../acl/payload-fetches.ts';
+import { runVarAction } from '../acl/vars.ts';
 import type { RequestHooks } from '../runtime/hooks.ts';
 import type { CompiledTcpRule } from '../runtime/plan.ts';
 import type { HttpTxn } from '../txn.ts';
@@ -59,6 +60,9 @@ export function runTcpRules(
       }
       case 'expect-proxy':
         state.expectProxy = true;
+        break;
+      case 'var':
+        runVarAction(txn, r.var);
         break;
     }
   }

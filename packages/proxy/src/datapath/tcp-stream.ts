@@ -11,7 +11,7 @@ import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
-import { makeTxn } from '../txn.ts';
+import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import type { DatapathContext } from './context.ts';
 import { streamLogFields } from './log-request.ts';
@@ -67,6 +67,7 @@ export class TcpStream extends StreamCore {
       sni: (client as { servername?: string | false }).servername || undefined,
       frontend: fe.name,
       payload: head,
+      sessVars: sessionVars(client),
     });
   }
 
@@ -141,16 +142,7 @@ export class TcpStream extends StreamCore {
   private route(): void {
     const fe = this.fe;
     const txn = this.txn;
-    let be: BackendPlan | undefined;
-    const ub = fe.useBackends;
-    for (let i = 0; i < ub.length; i++) {
-      const c = ub[i].cond;
-      if (c === undefined || c(txn)) {
-        be = ub[i].backend;
-        break;
-      }
-    }
-    if (!be) be = fe.defaultBackend;
+    const be = this.switchBackend();
     if (!be) {
       this.close('SC');
       return;

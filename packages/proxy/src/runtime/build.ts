@@ -33,12 +33,13 @@ import type {
   CompiledRuntime,
   CompiledTcpRule,
   FrontendPlan,
+  H2Tune,
   ProxyBehaviour,
   TlsPlan,
   ValueFn,
 } from './plan.ts';
 import { TCP_RULE_INDEX } from './plan.ts';
-import { compileRedirect, compileRequestRule, compileResponseRule } from './rules.ts';
+import { compileRedirect, compileRequestRule, compileResponseRule, compileVarRule } from './rules.ts';
 import { newServerState, type ServerState } from './server-state.ts';
 import { loadTls } from './tls.ts';
 
@@ -130,13 +131,26 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       if (seen)
         diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
       else bindKeys.set(key, b.loc);
+      if (b.options.proto !== undefined && p.mode === 'tcp')
+        diags.push(
+          err(
+            'CFG_BAD_PROTO',
+            `bind: MUX protocol '${b.options.proto}' is not usable on a 'mode tcp' frontend ('${p.name}')`,
+            b.loc,
+          ),
+        );
       if (b.ssl) {
-        const plan = loadTls(b, diags);
+        const plan = loadTls(b, diags, model.global);
         if (plan) tls.set(i, plan);
       }
     });
     const useBackends: FrontendPlan['useBackends'] = [];
     for (const u of p.useBackends) {
+      if (u.backend.includes('%[')) {
+        const name = ctx.logFormat(u.backend, u.loc);
+        useBackends.push({ dynamic: (txn) => backends.get(name(txn)), cond: ctx.cond(u.cond) });
+        continue;
+      }
       const be = resolveBackend(u.backend, u.loc, backends, model, diags);
       const cond = ctx.cond(u.cond);
       if (be) useBackends.push({ backend: be, cond });
@@ -169,6 +183,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       stats: p.stats?.enabled ? p.stats : undefined,
       monitorUri: p.monitorUri,
       tcpConnection: compileTcpRules(p.tcpRequestConnection, 'connection', ctx),
+      tcpSession: compileTcpRules(p.tcpRequestSession, 'session', ctx),
       conns: 0,
     });
   }
@@ -182,8 +197,20 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     vrrp: previous?.vrrp ?? new Map(),
     logger: opts.logger,
     maxconn: model.global.maxconn ?? 0,
+    h2: h2Tune(model.global.tune),
   };
   return { runtime, diagnostics: diags };
+}
+
+/** HAProxy 2.6's `tune.h2.*` defaults: 4096, 65535, 100, 16384. */
+function h2Tune(t: Record<string, string>): H2Tune {
+  const n = (k: string, d: number) => (t[k] === undefined ? d : Number(t[k]));
+  return {
+    headerTableSize: n('tune.h2.header-table-size', 4096),
+    initialWindowSize: n('tune.h2.initial-window-size', 65535),
+    maxConcurrentStreams: n('tune.h2.max-concurrent-streams', 100),
+    maxFrameSize: n('tune.h2.max-frame-size', 16384),
+  };
 }
 
 function err(code: string, message: string, loc: SourceLoc): Diagnostic {
@@ -199,12 +226,6 @@ function resolveBackend(
 ): BackendPlan | undefined {
   const be = backends.get(name);
   if (be) return be;
-  if (name.includes('%[')) {
-    diags.push(
-      err('CFG_DYNAMIC_BACKEND', `dynamic backend name '${name}' is not supported: name the backend literally`, loc),
-    );
-    return undefined;
-  }
   const p = model.proxies.find((x) => x.name === name);
   if (p?.kind === 'frontend') diags.push(err('CFG_NOT_A_BACKEND', `'${name}' is a frontend, not a backend`, loc));
   else if (p?.disabled) diags.push(err('CFG_BACKEND_DISABLED', `backend '${name}' is disabled`, loc));
@@ -233,7 +254,11 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
 }
 
 function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
-  const requestRules: CompiledRequestRule[] = p.httpRequest.map((r, i) => compileRequestRule(r, i, ctx));
+  const requestRules: CompiledRequestRule[] = [];
+  p.httpRequest.forEach((r, i) => {
+    const c = compileRequestRule(r, i, ctx);
+    if (c) requestRules.push(c);
+  });
   const responseRules: CompiledResponseRule[] = [];
   for (const r of p.httpResponse) {
     const c = compileResponseRule(r, ctx);
@@ -262,7 +287,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
 /** `tcp-request connection|content` rules. */
 function compileTcpRules(
   rules: TcpRuleModel[],
-  kind: 'connection' | 'content',
+  kind: 'connection' | 'content' | 'session',
   ctx: CompileContext,
 ): CompiledTcpRule[] {
   const base = TCP_RULE_INDEX[kind];
@@ -274,6 +299,12 @@ function compileTcpRules(
       case 'set-src': {
         const value = compileFetch(r.expr, r.loc, ctx.diags);
         return value ? [{ action: 'set-src', value, cond }] : [];
+      }
+      case 'set-var':
+      case 'set-var-fmt':
+      case 'unset-var': {
+        const v = compileVarRule(r, ctx, 'request', cond);
+        return v ? [v] : [];
       }
       default:
         return [{ action: r.action, cond }];

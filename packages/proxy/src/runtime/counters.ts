@@ -42,6 +42,8 @@ export interface FrontendCounters extends BaseCounters {
   connTot: number;
   /** Connections refused by `tcp-request connection` rules (dcon). */
   dcon: number;
+  /** Sessions refused by `tcp-request session` rules (dses). */
+  dses: number;
 }
 
 export interface BackendCounters extends BaseCounters {
@@ -98,7 +100,7 @@ function base(): BaseCounters {
 }
 
 export function newFrontendCounters(): FrontendCounters {
-  return { ...base(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0 };
+  return { ...base(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0, dses: 0 };
 }
 
 export function newBackendCounters(): BackendCounters {

@@ -3,9 +3,10 @@
  * fields: rules with their conditions compiled, resolved backends, TLS contexts, error pages.
  * The datapath reads only these precomputed structures on the hot path.
  */
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, TlsOptions } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
+import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
 import type { ServerState } from './server-state.ts';
@@ -31,21 +32,52 @@ export interface CompiledRedirect {
   value: ValueFn;
 }
 
+/** A compiled `set-var`, `set-var-fmt` or `unset-var` rule (http and tcp rules). */
+export type CompiledVarRule = { action: 'var'; var: VarAction; cond?: CompiledCondition };
+
 /** A compiled `http-request` rule. `cond` is undefined when the rule has no condition. */
+/** A compiled `replace-header` / `replace-value` rule (both directions). */
+export type CompiledReplaceHeader = {
+  action: 'replace-header' | 'replace-value';
+  lname: string;
+  re: RegExp;
+  replace: ValueFn;
+  cond?: CompiledCondition;
+};
+
 export type CompiledRequestRule =
+  | CompiledVarRule
+  | CompiledReplaceHeader
+  | { action: 'reject'; cond?: CompiledCondition }
+  | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
-  | { action: 'deny' | 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
+  | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
+  | { action: 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
-  | { action: 'return'; response: CannedResponse; bodyFn?: ValueFn; cond?: CompiledCondition }
+  | {
+      action: 'return';
+      response: CannedResponse;
+      /** `lf-string` / `lf-file` body. */
+      bodyFn?: ValueFn;
+      /** `hdr NAME FMT` pairs, sent before content-length and content-type as haproxy does. */
+      hdrFns?: Array<[string, ValueFn]>;
+      cond?: CompiledCondition;
+    }
   | { action: 'use-service'; service: 'prometheus-exporter'; cond?: CompiledCondition }
   | { action: 'track-sc'; index: number; cond?: CompiledCondition }
-  | { action: 'set-path' | 'set-query' | 'set-uri' | 'set-method'; value: ValueFn; cond?: CompiledCondition }
+  | {
+      action: 'set-path' | 'set-pathq' | 'set-query' | 'set-uri' | 'set-method';
+      value: ValueFn;
+      cond?: CompiledCondition;
+    }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition };
 
 /** A compiled `http-response` rule. */
 export type CompiledResponseRule =
+  | CompiledVarRule
+  | CompiledReplaceHeader
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }
@@ -58,12 +90,13 @@ export type CompiledResponseRule =
  * http-request rule indexes).
  */
 export type CompiledTcpRule =
+  | CompiledVarRule
   | { action: 'accept' | 'reject' | 'expect-proxy'; cond?: CompiledCondition }
   | { action: 'track-sc'; index: number; cond?: CompiledCondition }
   | { action: 'set-src'; value: FetchFn; cond?: CompiledCondition };
 
 /** Offsets of tcp rule indexes in the track-sc hook (`http-request` rules count from 0). */
-export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000 } as const;
+export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000, session: 300_000 } as const;
 
 /** `option forwardfor` compiled: header name and the `except` network as a matcher. */
 export interface CompiledForwardFor {
@@ -111,12 +144,19 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
   maxconn: number;
   redirects: CompiledRedirect[];
   redirectConds: Array<CompiledCondition | undefined>;
-  useBackends: Array<{ backend: BackendPlan; cond?: CompiledCondition }>;
+  /** `use_backend` rules: a named backend, or `dynamic` (a log-format name looked up per request). */
+  useBackends: Array<{
+    backend?: BackendPlan;
+    dynamic?: (txn: HttpTxn) => BackendPlan | undefined;
+    cond?: CompiledCondition;
+  }>;
   defaultBackend?: BackendPlan;
   stats?: StatsModel;
   monitorUri?: string;
   /** `tcp-request connection` rules, run on every accepted connection (both modes). */
   tcpConnection: CompiledTcpRule[];
+  /** `tcp-request session` rules, after the PROXY header and TLS handshake. */
+  tcpSession: CompiledTcpRule[];
   /** Current connections on this frontend (feconn). */
   conns: number;
 }
@@ -139,6 +179,12 @@ export interface TlsPlan {
   /** The key/cert/ca options of the default context (for https.createServer). */
   defaultOptions: { key: string | Buffer; cert: string | Buffer };
   alpn?: string[];
+  /** Options of the bind's TLS server: versions, ciphers, curves, tickets, CAs, client verification. */
+  serverOptions: TlsOptions;
+  /** `verify none|optional|required` (client certificates). */
+  verify: 'none' | 'optional' | 'required';
+  /** `strict-sni`: no default certificate. */
+  strictSni: boolean;
 }
 
 /** The runtime as build.ts returns it: the shared interface plus the compiled plans. */
@@ -147,4 +193,14 @@ export interface CompiledRuntime extends ProxyRuntime {
   readonly backends: Map<string, BackendPlan>;
   /** Global maxconn (0 = unlimited). */
   readonly maxconn: number;
+  /** SETTINGS the HTTP/2 client side announces (`tune.h2.*`). */
+  readonly h2: H2Tune;
+}
+
+/** `tune.h2.*` as HAProxy 2.6 reads them (its defaults when absent). */
+export interface H2Tune {
+  headerTableSize: number;
+  initialWindowSize: number;
+  maxConcurrentStreams: number;
+  maxFrameSize: number;
 }

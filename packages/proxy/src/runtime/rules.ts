@@ -1,37 +1,96 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
-import type { HttpRuleModel, RedirectModel } from '@switchyard/config';
+import type { HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
+import { compileFetch, type RulePhase } from '../acl/index.ts';
+import type { CompiledCondition } from '../acl/types.ts';
+import { parseVarName } from '../acl/vars.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
-import type { CannedResponse, CompiledRedirect, CompiledRequestRule, CompiledResponseRule, ValueFn } from './plan.ts';
+import type {
+  CannedResponse,
+  CompiledRedirect,
+  CompiledReplaceHeader,
+  CompiledRequestRule,
+  CompiledResponseRule,
+  CompiledVarRule,
+  ValueFn,
+} from './plan.ts';
 
-/** A `deny`/`return` response: the proxy's error page for the status unless a body is given. */
+/**
+ * A `deny`/`return` response: the proxy's error page for the status unless a body, a type or a
+ * `hdr` is given (then the body given, maybe empty). `hdr` values are added per request (hdrFns).
+ */
 function canned(
   ctx: CompileContext,
   status: number,
   contentType: string | undefined,
   body: string | undefined,
-  headers: Array<[string, string]>,
+  custom: boolean,
 ): CannedResponse {
-  if (body === undefined && contentType === undefined && headers.length === 0) {
+  if (body === undefined && contentType === undefined && !custom) {
     return ctx.errorPages.get(status) ?? defaultErrorPage(status);
   }
   const buf = Buffer.from(body ?? '');
   const h: Array<[string, string]> = [['content-length', String(buf.length)]];
   if (contentType) h.push(['content-type', contentType]);
-  for (const x of headers) h.push(x);
   return { status, reason: reasonPhrase(status), headers: h, body: buf };
 }
 
+/** `hdr NAME FMT` of deny/return: log-format values, evaluated per request. */
+function hdrFns(
+  ctx: CompileContext,
+  headers: Array<[string, string]>,
+  loc: SourceLoc,
+): Array<[string, ValueFn]> | undefined {
+  return headers.length === 0 ? undefined : headers.map(([n, v]) => [n, ctx.logFormat(v, loc)]);
+}
+
+/** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
+export function compileVarRule(
+  r: VarRuleModel,
+  ctx: CompileContext,
+  phase: RulePhase,
+  cond: CompiledCondition | undefined,
+): CompiledVarRule | undefined {
+  const ref = parseVarName(r.name);
+  if (typeof ref === 'string') throw new Error(`variable name '${r.name}' passed the config parser: ${ref}`);
+  if (r.action === 'unset-var') return { action: 'var', var: { ref, conds: r.conds }, cond };
+  const expr = r.expr ?? '';
+  const value =
+    r.action === 'set-var-fmt' ? ctx.logFormat(expr, r.loc, phase) : compileFetch(expr, r.loc, ctx.diags, phase);
+  return value ? { action: 'var', var: { ref, conds: r.conds, value }, cond } : undefined;
+}
+
 /** Compiles one http-request rule; `index` is its position (track-sc hooks get it). */
-export function compileRequestRule(r: HttpRuleModel, index: number, ctx: CompileContext): CompiledRequestRule {
+export function compileRequestRule(
+  r: HttpRuleModel,
+  index: number,
+  ctx: CompileContext,
+): CompiledRequestRule | undefined {
   const cond = ctx.cond(r.cond);
   switch (r.action) {
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var':
+      return compileVarRule(r, ctx, 'request', cond);
     case 'allow':
-      return { action: 'allow', cond };
+    case 'reject':
+      return { action: r.action, cond };
+    case 'replace-header':
+    case 'replace-value':
+      return replaceHeaderRule(r, ctx, 'request', cond);
+    case 'replace-path':
+    case 'replace-pathq':
+    case 'replace-uri':
+      return { action: r.action, re: new RegExp(r.match), replace: ctx.logFormat(r.replace, r.loc), cond };
     case 'deny':
-      return { action: 'deny', response: canned(ctx, r.status, r.contentType, r.body, []), cond };
+      return {
+        action: 'deny',
+        response: canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0),
+        hdrFns: hdrFns(ctx, r.headers, r.loc),
+        cond,
+      };
     case 'tarpit':
-      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, []), cond };
+      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, false), cond };
     case 'redirect':
       return { action: 'redirect', redirect: compileRedirect(r.redirect, ctx), cond };
     case 'set-header':
@@ -45,13 +104,18 @@ export function compileRequestRule(r: HttpRuleModel, index: number, ctx: Compile
       };
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
-    case 'return':
-      return { action: 'return', response: canned(ctx, r.status, r.contentType, r.body, r.headers), cond };
+    case 'return': {
+      const response = canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0);
+      // lf-string / lf-file: the body is a log-format evaluated per request
+      const bodyFn = r.lf && r.body !== undefined ? ctx.logFormat(r.body, r.loc) : undefined;
+      return { action: 'return', response, bodyFn, hdrFns: hdrFns(ctx, r.headers, r.loc), cond };
+    }
     case 'use-service':
       return { action: 'use-service', service: r.service, cond };
     case 'track-sc':
       return { action: 'track-sc', index, cond };
     case 'set-path':
+    case 'set-pathq':
     case 'set-query':
     case 'set-uri':
     case 'set-method':
@@ -65,6 +129,10 @@ export function compileRequestRule(r: HttpRuleModel, index: number, ctx: Compile
 export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): CompiledResponseRule | undefined {
   const cond = ctx.cond(r.cond, 'response');
   switch (r.action) {
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var':
+      return compileVarRule(r, ctx, 'response', cond);
     case 'set-header':
     case 'add-header':
       return {
@@ -76,10 +144,13 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
       };
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
+    case 'replace-header':
+    case 'replace-value':
+      return replaceHeaderRule(r, ctx, 'response', cond);
     case 'set-status':
       return { action: 'set-status', status: r.status, reason: r.reason, cond };
     case 'deny':
-      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, []), cond };
+      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false), cond };
     case 'allow':
       return { action: 'allow', cond };
     default:
@@ -91,6 +162,21 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
       });
       return undefined;
   }
+}
+
+function replaceHeaderRule(
+  r: Extract<HttpRuleModel, { action: 'replace-header' | 'replace-value' }>,
+  ctx: CompileContext,
+  phase: RulePhase,
+  cond: CompiledCondition | undefined,
+): CompiledReplaceHeader {
+  return {
+    action: r.action,
+    lname: r.name.toLowerCase(),
+    re: new RegExp(r.match),
+    replace: ctx.logFormat(r.replace, r.loc, phase),
+    cond,
+  };
 }
 
 /** Compiles a redirect; `location`/`prefix` values are log-format strings as in HAProxy. */

@@ -1,16 +1,26 @@
 /**
  * TLS termination material for `bind ... ssl crt FILE|DIR`: every PEM (certificate + key in one
- * file) becomes a secure context; names come from the certificate's CN and DNS SANs. The first
- * certificate loaded is the default (no SNI or no match), as HAProxy does.
+ * file) becomes a secure context; names come from the certificate's DNS SANs and CN, as
+ * HAProxy's ckch_inst_new_load_store. The first certificate loaded is the default (no SNI or
+ * no match) unless `strict-sni`. The bind's versions, ciphers, curves, tickets, cipher order
+ * and client verification (merged over the global `ssl-default-bind-*`) go into every context
+ * and into the server's options (OpenSSL takes versions and ciphers from the first context).
  */
-import { X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSecureContext, type SecureContext } from 'node:tls';
-import type { BindModel, Diagnostic } from '@switchyard/config';
+import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import type { BindModel, Diagnostic, GlobalModel, TlsOptionsModel } from '@switchyard/config';
+import { tlsVersionRange } from '@switchyard/config';
 import type { TlsPlan } from './plan.ts';
 
-/** Names a certificate serves: its DNS SANs, else its CN (lower-cased). */
+/** OpenSSL 3's default TLSv1.3 suites: kept when only `ciphers` is set (Node would drop TLSv1.3). */
+const DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+/** Node's default TLSv1.2 list, kept when only `ciphersuites` is set (Node would drop TLSv1.2). */
+const DEFAULT_TLS12 =
+  'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:DHE-RSA-AES256-SHA384:ECDHE-RSA-AES256-SHA256:DHE-RSA-AES256-SHA256:HIGH:!aNULL:!eNULL:!EXPORT:!DES:!RC4:!MD5:!PSK:!SRP:!CAMELLIA';
+
+/** Names a certificate serves: its DNS SANs and its CNs (lower-cased), as HAProxy indexes them. */
 export function certificateNames(cert: X509Certificate): string[] {
   const names: string[] = [];
   const san = cert.subjectAltName;
@@ -19,9 +29,9 @@ export function certificateNames(cert: X509Certificate): string[] {
       if (part.startsWith('DNS:')) names.push(part.slice(4).toLowerCase());
     }
   }
-  if (names.length === 0) {
-    const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject);
-    if (cn) names.push(cn[1].trim().toLowerCase());
+  for (const m of cert.subject.matchAll(/(?:^|\n)CN=([^\n]+)/g)) {
+    const cn = m[1].trim().toLowerCase();
+    if (!names.includes(cn)) names.push(cn);
   }
   return names;
 }
@@ -35,8 +45,75 @@ function pemFiles(path: string): string[] {
     .filter((p) => statSync(p).isFile());
 }
 
+/** The bind's settings over the global defaults: the bind's own values win, flags add up. */
+export function mergeTlsOptions(own: TlsOptionsModel, defaults: TlsOptionsModel | undefined): TlsOptionsModel {
+  if (!defaults) return own;
+  const out: TlsOptionsModel = { ...defaults, ...stripUndefined(own) };
+  if (own.minVer || own.maxVer || own.force) {
+    // versions set on the line replace the global ones as a whole
+    if (!own.minVer) delete out.minVer;
+    if (!own.maxVer) delete out.maxVer;
+    if (!own.force) delete out.force;
+    out.disabled = own.disabled;
+  } else if (defaults.disabled || own.disabled) out.disabled = [...(defaults.disabled ?? []), ...(own.disabled ?? [])];
+  out.noTlsTickets = own.noTlsTickets || defaults.noTlsTickets;
+  out.preferClientCiphers = own.preferClientCiphers || defaults.preferClientCiphers;
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Cipher string for Node's single `ciphers` option from HAProxy's two lists. */
+function cipherString(o: TlsOptionsModel): string | undefined {
+  if (!o.ciphers && !o.ciphersuites) return undefined;
+  return `${o.ciphersuites ?? DEFAULT_SUITES}:${o.ciphers ?? DEFAULT_TLS12}`;
+}
+
+/**
+ * Node secure-context options (without key/cert) for merged TLS settings, or an error message
+ * naming the setting that is wrong. `side` picks HAProxy's defaults: binds prefer the server's
+ * cipher order; files are read here.
+ */
+export function secureOptions(o: TlsOptionsModel, side: 'bind' | 'server'): TlsOptions | string {
+  const range = tlsVersionRange(o);
+  if (typeof range === 'string') return range;
+  const opts: TlsOptions = { minVersion: range.min, maxVersion: range.max };
+  const ciphers = cipherString(o);
+  if (ciphers) opts.ciphers = ciphers;
+  const curves = o.curves ?? o.ecdhe;
+  if (curves) opts.ecdhCurve = curves;
+  if (side === 'bind') opts.honorCipherOrder = !o.preferClientCiphers;
+  if (o.noTlsTickets) opts.secureOptions = cryptoConstants.SSL_OP_NO_TICKET;
+  const read = (f: string | undefined): string | undefined => (f ? readFileSync(f, 'utf8') : undefined);
+  try {
+    const ca = [read(o.caFile), read(o.caVerifyFile)].filter((x) => x !== undefined);
+    if (ca.length) opts.ca = ca;
+    const crl = read(o.crlFile);
+    if (crl) opts.crl = crl;
+  } catch (e) {
+    return `unable to read ${(e as NodeJS.ErrnoException).path ?? 'a CA/CRL file'}: ${(e as Error).message}`;
+  }
+  // let OpenSSL judge cipher names, curve names, CA and CRL PEMs now rather than at the first handshake
+  try {
+    createSecureContext(opts);
+  } catch (e) {
+    return describeContextError(o, e as Error);
+  }
+  return opts;
+}
+
+function describeContextError(o: TlsOptionsModel, e: Error): string {
+  const m = e.message;
+  if (/cipher/i.test(m)) return `bad 'ciphers'/'ciphersuites' list (${o.ciphers ?? ''} ${o.ciphersuites ?? ''}): ${m}`;
+  if (/curve|group|ECDH/i.test(m)) return `bad 'curves'/'ecdhe' '${o.curves ?? o.ecdhe}': ${m}`;
+  if (/crl/i.test(m)) return `bad 'crl-file' '${o.crlFile}': ${m}`;
+  return `bad TLS settings (ca-file '${o.caFile ?? ''}'): ${m}`;
+}
+
 /** Loads the certificates of an `ssl` bind; problems go to `diags` and yield undefined. */
-export function loadTls(bind: BindModel, diags: Diagnostic[]): TlsPlan | undefined {
+export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): TlsPlan | undefined {
   const ssl = bind.ssl;
   if (!ssl) return undefined;
   const err = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
@@ -44,9 +121,17 @@ export function loadTls(bind: BindModel, diags: Diagnostic[]): TlsPlan | undefin
     err('CFG_SSL_NO_CRT', `bind '${bind.host}:${bind.port}' has 'ssl' but no 'crt' certificate`);
     return undefined;
   }
+  const merged = mergeTlsOptions(ssl.tls ?? {}, global?.sslDefaultBind);
+  const base = secureOptions(merged, 'bind');
+  if (typeof base === 'string') {
+    err('CFG_SSL_OPTIONS', `bind: ${base}`);
+    return undefined;
+  }
   let plan: TlsPlan | undefined;
   const byName = new Map<string, SecureContext>();
   const wildcards = new Map<string, SecureContext>();
+  const verify = merged.verify ?? 'none';
+  const strictSni = bind.options['strict-sni'] === true;
   for (const crt of ssl.crt) {
     let files: string[];
     try {
@@ -67,9 +152,25 @@ export function loadTls(bind: BindModel, diags: Diagnostic[]): TlsPlan | undefin
           continue;
         }
         const x509 = new X509Certificate(pem);
-        const ctx = createSecureContext({ key: pem, cert: pem });
-        if (!plan)
-          plan = { defaultContext: ctx, byName, wildcards, defaultOptions: { key: pem, cert: pem }, alpn: ssl.alpn };
+        const ctx = createSecureContext({ ...base, key: pem, cert: pem });
+        if (!plan) {
+          plan = {
+            defaultContext: ctx,
+            byName,
+            wildcards,
+            defaultOptions: { key: pem, cert: pem },
+            alpn: ssl.alpn,
+            serverOptions: {
+              ...base,
+              // strict-sni: no default certificate, a handshake without a known name fails
+              ...(strictSni ? {} : { key: pem, cert: pem }),
+              requestCert: verify !== 'none',
+              rejectUnauthorized: verify === 'required',
+            },
+            verify,
+            strictSni,
+          };
+        }
         for (const name of certificateNames(x509)) {
           if (name.startsWith('*.')) {
             if (!wildcards.has(name.slice(2))) wildcards.set(name.slice(2), ctx);
@@ -83,8 +184,8 @@ export function loadTls(bind: BindModel, diags: Diagnostic[]): TlsPlan | undefin
   return plan;
 }
 
-/** Context for an SNI name: exact name, then `*.parent` wildcard, else the default. */
-export function contextForName(plan: TlsPlan, servername: string): SecureContext {
+/** Context for an SNI name: exact name, then `*.parent` wildcard, else the default (none under strict-sni). */
+export function contextForName(plan: TlsPlan, servername: string): SecureContext | undefined {
   const name = servername.toLowerCase();
   const exact = plan.byName.get(name);
   if (exact) return exact;
@@ -93,5 +194,5 @@ export function contextForName(plan: TlsPlan, servername: string): SecureContext
     const w = plan.wildcards.get(name.slice(dot + 1));
     if (w) return w;
   }
-  return plan.defaultContext;
+  return plan.strictSni ? undefined : plan.defaultContext;
 }

@@ -33,6 +33,14 @@ export interface HostView {
 }
 
 /** Parser state shared by all keyword handlers. */
+/**
+ * Reports a keyword keepalived acts on and the sidecar cannot yet: a note for `-t` (keepalived's
+ * exit status unchanged), and a refusal to start (preflight.ts turns every `SY_NOT_RUN` into one).
+ */
+export function notRun(ctx: ParseContext, what: string, loc: SourceLoc): void {
+  ctx.report('warning', 'SY_NOT_RUN', `${what}: the sidecar refuses to start with it`, loc);
+}
+
 export class ParseContext {
   private skipSublevel = 0;
   private kwLevel = 0;

@@ -1,5 +1,5 @@
 /** `global_defs { ... }` keywords (the subset the VRRP side uses; others keepalived knows are noted). */
-import type { KeywordTable, ParseContext } from './engine.ts';
+import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam } from './kw-shared.ts';
 import type { GlobalDefs } from './model.ts';
 import { ipFamily, need1, readDouble, readInt } from './values.ts';
@@ -24,11 +24,6 @@ const NO_EFFECT = [
   'min_auto_priority_delay',
   'dynamic_interfaces',
   'vrrp_startup_delay',
-  'vrrp_notify_fifo',
-  'vrrp_notify_fifo_script',
-  'notify_fifo',
-  'notify_fifo_script',
-  'vrrp_mcast_group6',
   'default_interface',
   'enable_traps',
   'enable_snmp_vrrp',
@@ -67,6 +62,15 @@ const NO_EFFECT = [
   'uid',
   'gid',
   'umask',
+];
+
+/** global_defs keywords keepalived acts on that Switchyard does not yet: the sidecar refuses them. */
+const NOT_RUN = [
+  'vrrp_notify_fifo',
+  'vrrp_notify_fifo_script',
+  'notify_fifo',
+  'notify_fifo_script',
+  'vrrp_mcast_group6',
 ];
 
 /** Builds the global_defs table writing into `g`. */
@@ -219,6 +223,9 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
       handler: (_args, loc) =>
         ctx.report('warning', 'SY_NO_EFFECT', `global_defs '${kw}' is accepted but has no effect in Switchyard`, loc),
     });
+  }
+  for (const kw of NOT_RUN) {
+    t.set(kw, { handler: (_args, loc) => notRun(ctx, `global_defs '${kw}' is not supported by Switchyard`, loc) });
   }
   return fatalWithoutParam(ctx, t);
 }

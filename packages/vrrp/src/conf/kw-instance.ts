@@ -1,5 +1,5 @@
 /** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
-import type { KeywordTable, ParseContext } from './engine.ts';
+import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
 import { trackProxyTable } from './kw-track-proxy.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from './model.ts';
@@ -24,7 +24,7 @@ const NO_EFFECT = [
   'notify_priority_changes',
 ];
 
-/** Instance block keywords keepalived knows whose blocks Switchyard skips (value blocks). */
+/** Instance value blocks keepalived acts on and Switchyard does not read: the sidecar refuses them. */
 const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd'];
 
 /** A fresh instance with keepalived's defaults. */
@@ -174,7 +174,13 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       }),
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
-  t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
+  const excluded = vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded);
+  t.set('virtual_ipaddress_excluded', {
+    handler: (args: string[], loc: SourceLoc) => {
+      notRun(ctx, `(${n}) virtual_ipaddress_excluded is not applied by Switchyard`, loc);
+      excluded.handler(args, loc);
+    },
+  });
   t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
   t.set('track_interface', {
     handler: (args, loc) => readTrackRefs(ctx, 'track_interface', n, args, loc, v.trackInterfaces),
@@ -296,17 +302,11 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   t.set('use_vmac', {
     handler: (_args, loc) => {
       v.useVmac = true;
-      ctx.report(
-        'warning',
-        'SY_UNSUPPORTED_VMAC',
-        `(${n}) use_vmac is not supported by Switchyard: the VIPs are added to ${v.interface ?? 'the interface'} itself and the real MAC is announced`,
-        loc,
-      );
+      notRun(ctx, `(${n}) use_vmac is not supported by Switchyard`, loc);
     },
   });
   t.set('vmac_xmit_base', {
-    handler: (_args, loc) =>
-      ctx.report('warning', 'SY_UNSUPPORTED_VMAC', `(${n}) vmac_xmit_base has no effect without use_vmac support`, loc),
+    handler: (_args, loc) => notRun(ctx, `(${n}) vmac_xmit_base is not supported by Switchyard`, loc),
   });
   for (const kw of NO_EFFECT) {
     if (kw === 'no_accept') continue;
@@ -318,7 +318,7 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   for (const kw of UNSUPPORTED_BLOCKS) {
     t.set(kw, {
       handler: (args, loc) => {
-        ctx.report('warning', 'SY_UNSUPPORTED', `(${n}) ${kw} is not supported by Switchyard - block ignored`, loc);
+        notRun(ctx, `(${n}) ${kw} is not supported by Switchyard`, loc);
         ctx.readValueBlock(kw, args, loc, () => {});
       },
     });

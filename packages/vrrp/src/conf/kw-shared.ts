@@ -1,5 +1,5 @@
 /** Keyword helpers shared by vrrp_instance, vrrp_sync_group, vrrp_script and global_defs. */
-import type { KeywordTable, ParseContext } from './engine.ts';
+import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { splitCommand } from './lexer.ts';
 import type { NotifyCommand, NotifyHooks, SourceLoc, TrackRef } from './model.ts';
 import { need1, readInt } from './values.ts';
@@ -153,7 +153,6 @@ export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: Notify
   t.set('notify_stop', set('stop', 'notify_stop'));
   t.set('notify', set('any', 'notify'));
   t.set('notify_master_rx_lower_pri', {
-    handler: (_a, loc) =>
-      ctx.report('warning', 'SY_NO_EFFECT', 'notify_master_rx_lower_pri is not supported by Switchyard - ignored', loc),
+    handler: (_a, loc) => notRun(ctx, `(${owner}) notify_master_rx_lower_pri is not supported by Switchyard`, loc),
   });
 }

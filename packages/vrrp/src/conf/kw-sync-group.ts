@@ -1,5 +1,5 @@
 /** `vrrp_sync_group NAME { group { A B } notify_* track_script ... }` keywords. */
-import type { KeywordTable, ParseContext } from './engine.ts';
+import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
 import type { SourceLoc, VrrpSyncGroup } from './model.ts';
 import { readBool } from './values.ts';
@@ -60,13 +60,7 @@ export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTabl
       ),
   });
   t.set('sync_group_tracking_weight', {
-    handler: (_a, loc) =>
-      ctx.report(
-        'warning',
-        'SY_NO_EFFECT',
-        `(${g.name}) sync_group_tracking_weight is not supported by Switchyard`,
-        loc,
-      ),
+    handler: (_a, loc) => notRun(ctx, `(${g.name}) sync_group_tracking_weight is not supported by Switchyard`, loc),
   });
   return fatalWithoutParam(ctx, t);
 }

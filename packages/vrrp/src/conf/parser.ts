@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type KeywordTable, ParseContext } from './engine.ts';
+import { type KeywordTable, notRun, ParseContext } from './engine.ts';
 import { hostChecks } from './host-checks.ts';
 import { globalDefsTable } from './kw-global.ts';
 import { closeInstance, instanceTable, newInstance } from './kw-instance.ts';
@@ -17,21 +17,30 @@ import {
   type KeepalivedConf,
   type NotifyCommand,
   type ParseResult,
+  type SourceLoc,
 } from './model.ts';
 import { validateModel } from './validate.ts';
 import { parseVip } from './values.ts';
 
-/** keepalived root keywords Switchyard skips (block and all), with one warning each. */
-const UNSUPPORTED_ROOT = [
+/**
+ * Root blocks that change what keepalived does on the host: the sidecar refuses to start with them
+ * (`SY_NOT_RUN`, see preflight.ts) rather than run without them.
+ */
+const NOT_RUN_ROOT = new Set([
   'static_ipaddress',
   'static_routes',
   'static_rules',
   'vrrp_track_process',
   'vrrp_track_file',
   'track_file',
+  'net_namespace',
+]);
+
+/** keepalived root keywords Switchyard skips (block and all), with one warning each. */
+const UNSUPPORTED_ROOT = [
+  ...NOT_RUN_ROOT,
   'garp_group',
   'bfd_instance',
-  'net_namespace',
   'net_namespace_ipvs',
   'namespace_with_ipsets',
   'linkbeat_use_polling',
@@ -53,6 +62,12 @@ export interface ParseOptions extends LexerOptions {
 export interface LoadOptions extends ParseOptions {
   /** Check interfaces and scripts against this host (default true; false for a file meant for another node). */
   hostChecks?: boolean;
+}
+
+/** The note for a root block Switchyard does not read: refused at start when it matters (NOT_RUN_ROOT). */
+function notSupported(ctx: ParseContext, kw: string, loc: SourceLoc): void {
+  if (NOT_RUN_ROOT.has(kw)) notRun(ctx, `${kw} is not supported by Switchyard`, loc);
+  else ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc);
 }
 
 /** LVS root keywords (keepalived's checker process): out of scope for an L7 proxy. */
@@ -133,7 +148,7 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
         // static_ipaddress entries as addresses.
         root.set(kw, {
           handler: (args, loc) => {
-            ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc);
+            notSupported(ctx, kw, loc);
             ctx.readValueBlock(kw, args, loc, (words, l) => {
               if (kw === 'static_ipaddress') parseVip(ctx, words, l, kw);
             });
@@ -143,8 +158,7 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
       }
       root.set(kw, {
         inactive: true,
-        handler: (_a, loc) =>
-          ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc),
+        handler: (_a, loc) => notSupported(ctx, kw, loc),
       });
     }
   });

@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import { formatIPv4, parseIPv4, VRRP_GROUP } from '../codec/ipv4.ts';
 import { type Advert, AUTH_NONE, AUTH_PASS, authData, encodePacket, type ReceivedPacket } from '../codec/packet.ts';
 import { type CheckParams, checkAdvert } from '../codec/validate.ts';
-import type { GlobalDefs, VrrpInstance } from '../conf/model.ts';
+import type { GlobalDefs, SourceLoc, VrrpInstance } from '../conf/model.ts';
 import { DropLog } from '../transport/drop-log.ts';
 import { RawVrrpSocket } from '../transport/raw-socket.ts';
 import { type GarpSettings, type Vip, VipSet } from '../vip/vips.ts';
@@ -41,6 +41,8 @@ export class InstanceConfigError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The config line at fault, when there is one. */
+    readonly loc?: SourceLoc,
   ) {
     super(message);
   }
@@ -48,18 +50,23 @@ export class InstanceConfigError extends Error {
 
 /** Converts a parsed vrrp_instance to a runnable spec, or explains why it cannot run. */
 export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | InstanceConfigError {
-  const err = (code: string, msg: string) => new InstanceConfigError(code, `(${inst.name}) ${msg}`);
+  const err = (code: string, msg: string, loc: SourceLoc = inst.loc) =>
+    new InstanceConfigError(code, `(${inst.name}) ${msg}`, loc);
   if (!inst.interface) return err('VRRP_NO_INTERFACE', 'no interface configured');
   if (inst.virtualRouterId === undefined) return err('VRRP_NO_VRID', 'the virtual router id must be set');
   if (inst.authentication?.type === 'AH' && inst.version === 2) {
-    return err('VRRP_AUTH_AH', 'auth_type AH (IPsec-AH) is not supported by Switchyard; use PASS or none');
+    return err(
+      'VRRP_AUTH_AH',
+      'auth_type AH (IPsec-AH) is not supported by Switchyard; use PASS or none',
+      inst.authentication.loc,
+    );
   }
   let advertIntCs = Math.round(inst.advertInt * 100);
   if (inst.version === 2) advertIntCs = Math.max(100, Math.round(advertIntCs / 100) * 100);
   if (advertIntCs < 1 || advertIntCs > 4095) return err('VRRP_ADVERT_INT', `advert_int ${inst.advertInt} out of range`);
   const vips: Vip[] = [];
   for (const v of inst.virtualIpaddresses) {
-    if (v.family !== 4) return err('VRRP_IPV6', `IPv6 VIP ${v.address}: Switchyard's VRRP is IPv4 only`);
+    if (v.family !== 4) return err('VRRP_IPV6', `IPv6 VIP ${v.address}: Switchyard's VRRP is IPv4 only`, v.loc);
     vips.push({
       address: v.address,
       prefix: v.prefix,
@@ -72,7 +79,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
   const peers: number[] = [];
   for (const p of inst.unicastPeers) {
     const n = parseIPv4(p.address);
-    if (n === undefined) return err('VRRP_UNICAST_PEER', `unicast_peer ${p.address} is not an IPv4 address`);
+    if (n === undefined) return err('VRRP_UNICAST_PEER', `unicast_peer ${p.address} is not an IPv4 address`, p.loc);
     peers.push(n);
   }
   let unicastSrc: number | undefined;

@@ -1,0 +1,77 @@
+/** A private CA, a server certificate and client certificates made with Debian's openssl at test time. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+
+/** Writes `NAME.key` and a CA certificate `NAME.crt` in `dir`. */
+function makeCa(dir: string, name: string): void {
+  ssl(
+    dir,
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-subj',
+      `/C=FR/O=Test/CN=${name}`,
+    ]),
+  );
+}
+
+/** Writes `NAME.key`, `NAME.crt` signed by `ca`, and `NAME.pem` (certificate then key). */
+function makeLeaf(dir: string, ca: string, name: string, subj: string, ext: string): void {
+  ssl(
+    dir,
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`].concat([
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subj,
+    ]),
+  );
+  writeFileSync(join(dir, `${name}.ext`), ext);
+  ssl(
+    dir,
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial'].concat([
+      '-days',
+      '2',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
+    ]),
+  );
+  writeFileSync(
+    join(dir, `${name}.pem`),
+    readFileSync(join(dir, `${name}.crt`), 'utf8') + readFileSync(join(dir, `${name}.key`), 'utf8'),
+  );
+}
+
+export interface Pki {
+  /** CA certificate that signs server.pem and client.pem. */
+  ca: string;
+  /** Server certificate + key for `localhost` (CN and SAN). */
+  server: string;
+  /** Client certificate `/C=FR/O=Test/OU=Dev/CN=alice` signed by the CA: .crt and .key. */
+  client: { crt: string; key: string };
+  /** Client certificate signed by another CA. */
+  stranger: { crt: string; key: string };
+}
+
+/** Makes the CA, the server and two client certificates in `dir`. */
+export function makePki(dir: string): Pki {
+  makeCa(dir, 'ca');
+  makeCa(dir, 'other-ca');
+  makeLeaf(dir, 'ca', 'server', '/CN=localhost', 'subjectAltName=DNS:localhost\n');
+  makeLeaf(dir, 'ca', 'client', '/C=FR/O=Test/OU=Dev/CN=alice', 'extendedKeyUsage=clientAuth\n');
+  makeLeaf(dir, 'other-ca', 'stranger', '/CN=mallory', 'extendedKeyUsage=clientAuth\n');
+  const pair = (n: string) => ({ crt: join(dir, `${n}.crt`), key: join(dir, `${n}.key`) });
+  return {
+    ca: join(dir, 'ca.crt'),
+    server: join(dir, 'server.pem'),
+    client: pair('client'),
+    stranger: pair('stranger'),
+  };
+}

@@ -4,6 +4,7 @@
  * reloads on SIGHUP/SIGUSR2 (a bad new configuration is reported and the old one keeps running).
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
+import { applyServerStateFiles } from '@switchyard/admin';
 import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine } from '@switchyard/proxy';
 import type { CliArgs } from './args.ts';
 import { WorkerLink } from './cluster/worker-link.ts';
@@ -53,6 +54,9 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   }
   let runtime: CompiledRuntime = loaded.runtime;
   logger.useGlobal(runtime.config.global);
+  // `load-server-state-from-file`: the state saved before a restart, before any check or request
+  // (a reload keeps the live state of the servers it keeps, so the file is read at start only)
+  for (const w of applyServerStateFiles(runtime)) notice('WARNING', w);
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (args.demoBackends) {

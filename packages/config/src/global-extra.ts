@@ -51,8 +51,6 @@ export const IGNORED: Record<string, string> = {
   'cluster-secret': "'cluster-secret' ignored: Switchyard has no QUIC",
   localpeer: "'localpeer' ignored: Switchyard shares tables through Redis ('redis-url'), not peers",
   'unix-bind': "'unix-bind' ignored: set 'mode' on each unix socket",
-  'server-state-base': "'server-state-base' ignored: server state is kept by the runtime (or Redis) across reloads",
-  'server-state-file': "'server-state-file' ignored: server state is kept by the runtime (or Redis) across reloads",
   'h1-case-adjust': "'h1-case-adjust' ignored: Node writes header names as given",
   'h1-case-adjust-file': "'h1-case-adjust-file' ignored: Node writes header names as given",
   'pp2-never-send-local': "'pp2-never-send-local' ignored: Switchyard does not send the PROXY protocol",

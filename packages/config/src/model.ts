@@ -537,6 +537,10 @@ export interface ProxyModel {
   defaultsFrom?: string;
   maxconn?: number;
   fullconn?: number;
+  /** `load-server-state-from-file global|local|none` (unset: none, as HAProxy). */
+  loadServerStateFromFile?: 'global' | 'local' | 'none';
+  /** `server-state-file-name [NAME|use-backend-name]` (not inherited from defaults, as HAProxy). */
+  serverStateFileName?: string;
   timeouts: Timeouts;
   /** Log targets in effect (`log global` expanded to the global targets). */
   logs: LogTarget[];
@@ -586,6 +590,10 @@ export interface StatsSocketModel {
 export interface GlobalModel {
   maxconn?: number;
   pidfile?: string;
+  /** `server-state-file FILE`: the state file `load-server-state-from-file global` backends read at start. */
+  serverStateFile?: string;
+  /** `server-state-base DIR`: directory of relative state file names. */
+  serverStateBase?: string;
   logs: LogTarget[];
   nbthread?: number;
   statsSockets: StatsSocketModel[];

@@ -308,6 +308,8 @@ function inherit(
   s.checkRulesOwn = false;
   s.tcpRulesOwn = false;
   if (kind === 'defaults') delete s.model.defaultsFrom;
+  // HAProxy copies the mode, not the name (a defaults' use-backend-name was its own name)
+  delete s.model.serverStateFileName;
   if (from !== undefined) s.model.defaultsFrom = from;
   return s;
 }

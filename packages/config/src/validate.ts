@@ -51,6 +51,14 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     }
   }
   const stateOf = new Map(sections.map((s) => [s.model, s]));
+  for (const p of backs.values()) {
+    if (p.loadServerStateFromFile === 'global' && config.global.serverStateFile === undefined)
+      r.warn(
+        p.loc,
+        'CFG_NO_EFFECT',
+        `backend '${p.name}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!`,
+      );
+  }
   assignIds(
     config.proxies,
     (p) => stateOf.get(p)?.explicitId === true,

@@ -373,7 +373,7 @@ function refreshServer(state: ServerState, s: ServerModel): ServerState {
   if (prev.check !== s.check || prev.rise !== s.rise || prev.fall !== s.fall) {
     m.checked = s.check;
     // restart the health counter inside the new rise/fall range, keeping the current verdict
-    m.health = !s.check ? 0 : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
+    m.health = !s.check ? (state.admin === 'MAINT' ? 0 : s.rise) : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
     if (!s.check && state.op === 'DOWN') m.op = 'UP';
   }
   return state;

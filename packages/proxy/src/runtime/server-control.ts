@@ -107,6 +107,7 @@ export function setServerAdmin(
   s.lastChange = now;
   const label = serverLabel(s);
   if (admin === 'MAINT') {
+    s.health = 0; // as haproxy (show servers state), checked or not
     if (s.op === 'UP') {
       s.counters.chkdown++;
       log(rt, be, 'notice', `${label} is going DOWN for maintenance${downTail(be, s)}`);
@@ -116,6 +117,8 @@ export function setServerAdmin(
       s.health = s.model.rise;
       s.op = opts.opAfterMaint ?? 'UP';
     } else if (opts.opAfterMaint) s.op = opts.opAfterMaint;
+    // as haproxy, a server without checks (nor an agent that said down) is UP again
+    else if (!s.agentDown) s.op = 'UP';
     s.stopping = false;
     if (s.op === 'UP') startWarmup(s, now);
     recalcEffectiveWeight(s, now);

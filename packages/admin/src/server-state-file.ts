@@ -226,16 +226,15 @@ function applyLine(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, p: stri
 
 /**
  * apply_server_state(): loads the global state file and the backends' own ones, applies each
- * server's line. Returns haproxy's warnings (without the `[WARNING]` prefix) in haproxy's order.
+ * server's line. `warn` gets haproxy's warnings (without the `[WARNING]` prefix) as they come,
+ * between the state change lines the runtime logs.
  */
-export function applyServerStateFiles(rt: ProxyRuntime): string[] {
-  const warnings: string[] = [];
-  const warn = (m: string) => warnings.push(m);
+export function applyServerStateFiles(rt: ProxyRuntime, warn: (m: string) => void): void {
   const g = rt.config.global;
   const backends = [...rt.backends.values()].filter(
     (be) => be.servers.length > 0 && !be.model.disabled && (be.model.loadServerStateFromFile ?? 'none') !== 'none',
   );
-  if (backends.length === 0) return warnings;
+  if (backends.length === 0) return;
   const global: Tree = new Map();
   let globalOk = false;
   if (g.serverStateFile !== undefined)
@@ -259,5 +258,4 @@ export function applyServerStateFiles(rt: ProxyRuntime): string[] {
       for (const l of tree.values())
         warn(`Proxy '${be.name}': can't find server '${l.params[3]}' in backend '${be.name}'`);
   }
-  return warnings;
 }

@@ -15,7 +15,7 @@ export function checkConfig(files: string[], out: NodeJS.WritableStream, err: No
     return 1;
   }
   // as haproxy -c: the server state files are read and applied, their problems reported
-  if (loaded.runtime) for (const w of applyServerStateFiles(loaded.runtime)) err.write(`[WARNING] ${w}\n`);
+  if (loaded.runtime) applyServerStateFiles(loaded.runtime, (w) => err.write(`[WARNING] ${w}\n`));
   out.write('Configuration file is valid\n');
   return 0;
 }

@@ -56,7 +56,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   logger.useGlobal(runtime.config.global);
   // `load-server-state-from-file`: the state saved before a restart, before any check or request
   // (a reload keeps the live state of the servers it keeps, so the file is read at start only)
-  for (const w of applyServerStateFiles(runtime)) notice('WARNING', w);
+  applyServerStateFiles(runtime, (w) => notice('WARNING', w));
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (args.demoBackends) {

@@ -142,7 +142,7 @@ test("show servers state as haproxy 2.6 after the same changes, and each restart
   }
 });
 
-test('a server in MAINT before a restart takes no traffic after it; local state file under server-state-base', async (t) => {
+test('a server in MAINT before a restart takes no traffic after it (--workers too); local state file under server-state-base', async (t) => {
   const a = await startUpstream('a');
   const b = await startUpstream('b');
   const tmp = tempDir();
@@ -181,9 +181,10 @@ backend app
     assert.equal(await cliQuery({ path: sock }, 'disable server app/a'), '\n');
     writeFileSync(join(tmp.dir, 'app.state'), await cliQuery({ path: sock }, 'show servers state app'));
     await sy.stop();
-    sy = await startProxy(['-f', cfg]);
+    // restarted with --workers: the primary reads the file, every worker gets the states
+    sy = await startProxy(['--workers', '2', '-f', cfg]);
     const seen = new Set<string>();
-    for (let i = 0; i < 6; i++) seen.add(await who());
+    for (let i = 0; i < 10; i++) seen.add(await who());
     assert.deepEqual([...seen], ['b']);
     assert.match(await cliQuery({ path: sock }, 'show servers state app'), /\n\d+ app 1 a 127\.0\.0\.1 0 1 /);
     assert.equal(await cliQuery({ path: sock }, 'enable server app/a'), '\n');

@@ -56,7 +56,8 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   logger.useGlobal(runtime.config.global);
   // `load-server-state-from-file`: the state saved before a restart, before any check or request
   // (a reload keeps the live state of the servers it keeps, so the file is read at start only)
-  applyServerStateFiles(runtime, (w) => notice('WARNING', w));
+  // (under --workers the primary does it and sends the states to the workers)
+  if (!isWorker()) applyServerStateFiles(runtime, (w) => notice('WARNING', w));
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (args.demoBackends) {

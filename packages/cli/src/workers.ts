@@ -7,7 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
+import { applyServerStateFiles, CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
 import { type CompiledRuntime, Logger, stderrLine } from '@switchyard/proxy';
 import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
@@ -33,6 +33,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   let runtime: CompiledRuntime = loaded.runtime;
   // the primary logs server transitions (its checks, admin changes) to the configured targets
   logger.useGlobal(runtime.config.global);
+  // the primary restores the saved server states; each worker gets them with the others at hello
+  applyServerStateFiles(runtime, (w) => notice('WARNING', w));
   try {
     // the workers share the `stats socket`s: stale files removed, paths in use refused, once
     await prepareStatsSocketPaths(runtime.config.global.statsSockets);

@@ -175,9 +175,11 @@ listen stats
     const p50 = await figure(be, 'p50');
     const p99 = await figure(be, 'p99');
     assert.ok(p50 > 0 && p99 >= p50, `p50 ${p50} <= p99 ${p99}`);
+    // a line needs two samples: the first poll may have drawn only one point ('M x yh0.01')
+    const points = () => page.getAttribute(`${be} path[data-series="req"]`, 'data-points').then(Number);
+    await until(async () => (await points()) >= 2, 10_000, 'two samples in the request-rate chart');
     const d = await page.getAttribute(`${be} path[data-series="req"]`, 'd');
     assert.match(d ?? '', /^M[\d.]+ [\d.]+(L[\d.]+ [\d.]+)+/);
-    assert.ok(Number(await page.getAttribute(`${be} path[data-series="req"]`, 'data-points')) >= 2);
   });
 
   test('VRRP state reported on the runtime socket shows in the header', async () => {

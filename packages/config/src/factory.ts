@@ -37,6 +37,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     tcpRequestConnection: [],
     tcpRequestSession: [],
     tcpRequestContent: [],
+    tcpResponseContent: [],
     useServers: [],
     timeouts: {},
     logs: [],

@@ -254,6 +254,7 @@ export type BalanceAlgo =
   | 'url_param'
   | 'hdr'
   | 'hash'
+  | 'rdp-cookie'
   | 'random';
 
 export interface BalanceModel {
@@ -496,9 +497,11 @@ export interface ProxyOptions {
 }
 
 /** A `tcp-request connection|content` rule. */
-export type TcpRuleModel =
+/** A tcp rule; `fromDefaults`: copied from the defaults section (evaluated first, see tcp-rules.ts in proxy). */
+export type TcpRuleModel = TcpRuleAction & { fromDefaults?: boolean };
+type TcpRuleAction =
   | VarRuleModel
-  | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'accept' | 'reject' | 'close'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc };
@@ -531,6 +534,12 @@ export interface ProxyModel {
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
   inspectDelay?: number;
+  /** `persist rdp-cookie[(NAME)]`: the RDP cookie (default `msts`) naming the server to go to. */
+  persistRdpCookie?: string;
+  /** `tcp-response content` rules of a backend, evaluated on the server's first bytes (within `resInspectDelay`). */
+  tcpResponseContent: TcpRuleModel[];
+  /** `tcp-response inspect-delay T` (ms). */
+  resInspectDelay?: number;
   /** `use-server NAME [if|unless COND]` rules of a backend. */
   useServers: UseServerModel[];
   /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */

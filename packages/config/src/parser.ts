@@ -58,6 +58,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   const namedDefaults = new Map<string, SectionState>();
   let lastDefaults: SectionState | undefined;
   const defaultsUse = new Map<SectionState, { explicit: boolean; implicit: SourceLoc[] }>();
+  const ruleUsers = new Map<SectionState, 'frontend' | 'backend'>();
   let cur: Current = { type: 'none' };
 
   const finish = (): void => {
@@ -241,6 +242,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         for (const at of use.implicit) ambiguous(at);
       }
     }
+    if (base) checkRuleDefaults(r, kind, loc, base, ruleUsers);
     const s = inherit(kind, name, loc, base, kind === 'defaults' ? from : base ? base.name : undefined);
     if (kind === 'defaults') {
       if (name) {
@@ -271,6 +273,38 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
     }
     return { type: 'proxy', s };
   }
+}
+
+/**
+ * HAProxy's checks on a defaults section that defines tcp rules (cfgparse-listen.c): its
+ * proxies keep a reference to its rules, so no defaults or listen may inherit it, frontends and
+ * backends may not share it, backends may not take its `tcp-request connection|session` rules
+ * nor frontends its `tcp-response content` rules. `ruleUsers` remembers who used each first.
+ */
+function checkRuleDefaults(
+  r: Reporter,
+  kind: SectionState['kind'],
+  loc: SourceLoc,
+  base: SectionState,
+  ruleUsers: Map<SectionState, 'frontend' | 'backend'>,
+): void {
+  const m = base.model;
+  const l4l5 = m.tcpRequestConnection.length > 0 || m.tcpRequestSession.length > 0;
+  if (!l4l5 && m.tcpRequestContent.length === 0 && m.tcpResponseContent.length === 0) return;
+  const at = `(defaults section at ${m.loc.file}:${m.loc.line}).`;
+  const used = ruleUsers.get(base);
+  let msg: string | undefined;
+  if (kind === 'defaults')
+    msg = `a defaults section cannot inherit from a defaults section defining TCP/HTTP rules ${at}`;
+  else if (kind === 'listen') msg = 'a listen section cannot inherit from a defaults section defining TCP/HTTP rules.';
+  else if (used && used !== kind)
+    msg = `frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules ${at}`;
+  else if (kind === 'backend' && l4l5)
+    msg = `a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules ${at}`;
+  else if (kind === 'frontend' && m.tcpResponseContent.length > 0)
+    msg = `a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules ${at}`;
+  if (msg) r.error(loc, 'CFG_NOT_ALLOWED_HERE', msg);
+  else if (kind === 'frontend' || kind === 'backend') ruleUsers.set(base, kind);
 }
 
 /** A new section state: a copy of its defaults section (HAProxy copies every inheritable setting). */
@@ -307,6 +341,8 @@ function inherit(
   s.explicitId = false;
   s.checkRulesOwn = false;
   s.tcpRulesOwn = false;
+  // rules copied from the defaults section: HAProxy evaluates them as a list of their own
+  for (const r of [...s.model.tcpRequestContent, ...s.model.tcpResponseContent]) r.fromDefaults = true;
   if (kind === 'defaults') delete s.model.defaultsFrom;
   // HAProxy copies the mode, not the name (a defaults' use-backend-name was its own name)
   delete s.model.serverStateFileName;

@@ -209,6 +209,31 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
             p.servers.map((x) => x.name),
           )}`,
         );
+    // `http-reuse` and `pool-purge-delay` act on HTTP/2 server connections only (datapath/h2-client.ts);
+    // an HTTP/1 server keeps reusing any idle connection, so say so rather than accept it silently
+    if (isBackend(p) && p.mode === 'http') {
+      const h1 = p.servers.filter((srv) => srv.proto !== 'h2');
+      if (p.httpReuse !== 'safe' && h1.length > 0)
+        r.warn(
+          p.loc,
+          'CFG_NO_EFFECT',
+          `${p.kind} '${p.name}': 'http-reuse ${p.httpReuse}' applies to its HTTP/2 servers only; HTTP/1 server '${h1[0].name}' reuses idle connections as 'http-reuse safe' does`,
+        );
+      for (const srv of h1)
+        if (srv.poolPurgeDelay !== undefined)
+          r.warn(
+            srv.loc,
+            'CFG_NO_EFFECT',
+            `${p.kind} '${p.name}': server '${srv.name}': 'pool-purge-delay' applies to HTTP/2 servers ('proto h2') only`,
+          );
+    }
+    const tcpRes = p.tcpResponseContent[0];
+    if (tcpRes && p.mode === 'http')
+      r.error(
+        tcpRes.loc,
+        'CFG_UNSUPPORTED',
+        `${p.kind} '${p.name}': 'tcp-response content' rules run in 'mode tcp' backends only; in 'mode http' they are not supported yet`,
+      );
     if (p.tcpRequestContent.length > 0 && p.mode === 'tcp' && !p.inspectDelay && isFrontend(p)) {
       const needsData = p.tcpRequestContent.some((x) => x.cond?.terms.some((t) => /^req[._]/.test(t)));
       if (needsData)

@@ -408,3 +408,20 @@ test("'no' only prefixes option and log", () => {
   const e = oneError(parse(`${DEFAULTS}backend b\n  no retries 3\n`));
   assert.equal(e.message, "'no' can only prefix 'option' and 'log', not 'retries'");
 });
+
+test('http-reuse and pool-purge-delay act on HTTP/2 servers only: a warning names the HTTP/1 server', () => {
+  const r = parse(`${DEFAULTS}backend b
+  http-reuse never
+  server s1 127.0.0.1:8080 pool-purge-delay 5s
+  server s2 127.0.0.1:8081 proto h2 pool-purge-delay 5s
+`);
+  assert.deepEqual(
+    r.diagnostics.map((d) => `${d.loc.line} ${d.code} ${d.message}`),
+    [
+      "6 CFG_NO_EFFECT backend 'b': 'http-reuse never' applies to its HTTP/2 servers only; HTTP/1 server 's1' reuses idle connections as 'http-reuse safe' does",
+      "8 CFG_NO_EFFECT backend 'b': server 's1': 'pool-purge-delay' applies to HTTP/2 servers ('proto h2') only",
+    ],
+  );
+  const h2only = parse(`${DEFAULTS}backend b\n  http-reuse always\n  server s2 127.0.0.1:8081 proto h2\n`);
+  assert.deepEqual(h2only.diagnostics, []);
+});

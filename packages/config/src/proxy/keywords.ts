@@ -68,7 +68,6 @@ const UNSUPPORTED: Record<string, string> = {
   errorfiles: "'errorfiles' (http-errors sections) is not supported; use 'errorfile CODE FILE'",
   'http-error': "'http-error' is not supported; use 'errorfile CODE FILE'",
   monitor: "'monitor fail' is not supported",
-  persist: "'persist rdp-cookie' is not supported",
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",
   'http-send-name-header': "'http-send-name-header' is not supported",

@@ -222,7 +222,7 @@ export class Listener implements FrontOwner, H2Owner {
     if (fe.tcpConnection.length > 0) {
       // tcp-request connection: on the socket's own addresses, before any byte is read
       const txn = connectionTxn(fe, socketAddresses(s), s);
-      const state = { next: 0, expectProxy: false };
+      const state = { expectProxy: false };
       if (runTcpRules(fe.tcpConnection, txn, this.ctx.hooks, fe.name, state, true) === 'reject') {
         // as HAProxy: counted (dcon), not logged
         fe.counters.dcon++;
@@ -261,9 +261,7 @@ export class Listener implements FrontOwner, H2Owner {
       // tcp-request session: once per connection, after the PROXY header and the TLS handshake
       const txn = connectionTxn(fe, socketAddresses(s), s);
       txn.ssl = (s as { encrypted?: boolean }).encrypted === true;
-      if (
-        runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { next: 0, expectProxy: false }, true) === 'reject'
-      ) {
+      if (runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { expectProxy: false }, true) === 'reject') {
         fe.counters.dses++;
         s.destroy();
         return;

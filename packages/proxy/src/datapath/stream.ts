@@ -149,7 +149,7 @@ export class Stream extends StreamCore {
    * rules (as HAProxy does); a reject closes the connection without a response.
    */
   private tcpContentAccepts(p: FrontendPlan | BackendPlan): boolean {
-    const state = { next: 0, expectProxy: false };
+    const state = { expectProxy: false };
     if (runTcpRules(p.tcpContent, this.txn, this.ctx.hooks, p.name, state, true) !== 'reject') return true;
     this.reject(p);
     return false;

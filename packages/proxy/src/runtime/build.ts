@@ -16,6 +16,7 @@ import type {
   TcpRuleModel,
 } from '@switchyard/config';
 import { unixSockMissing } from '@switchyard/unixsock';
+import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
@@ -63,6 +64,8 @@ export interface CompileContext {
   acls: AclTable;
   /** Compiles a condition; `phase` 'response' allows response fetches (`status`, `res.hdr`). */
   cond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): CompiledCondition | undefined;
+  /** The same, three-valued, for tcp content rules (they wait while a condition is MISS). */
+  triCond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): TriCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
 }
@@ -248,6 +251,7 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     diags,
     acls,
     cond: (c, phase = 'request') => (c ? compileCondition(c, acls, diags, phase) : undefined),
+    triCond: (c, phase = 'request') => (c ? compileTriCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
   };
@@ -268,6 +272,8 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     mode: p.mode,
     tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
     inspectDelay: p.inspectDelay ?? 0,
+    tcpResponse: compileTcpRules(p.tcpResponseContent, 'response', ctx),
+    resInspectDelay: p.resInspectDelay ?? 0,
     tcplog: p.options.tcplog,
     timeouts: p.timeouts,
     connMode: p.options.connMode,
@@ -287,29 +293,34 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
 /** `tcp-request connection|content` rules. */
 function compileTcpRules(
   rules: TcpRuleModel[],
-  kind: 'connection' | 'content' | 'session',
+  kind: 'connection' | 'content' | 'session' | 'response',
   ctx: CompileContext,
 ): CompiledTcpRule[] {
-  const base = TCP_RULE_INDEX[kind];
-  return rules.flatMap((r, i): CompiledTcpRule[] => {
-    const cond = ctx.cond(r.cond);
-    switch (r.action) {
-      case 'track-sc':
-        return [{ action: 'track-sc', index: base + i, cond }];
-      case 'set-src': {
-        const value = compileFetch(r.expr, r.loc, ctx.diags);
-        return value ? [{ action: 'set-src', value, cond }] : [];
-      }
-      case 'set-var':
-      case 'set-var-fmt':
-      case 'unset-var': {
-        const v = compileVarRule(r, ctx, 'request', cond);
-        return v ? [v] : [];
-      }
-      default:
-        return [{ action: r.action, cond }];
+  const base = kind === 'response' ? 0 : TCP_RULE_INDEX[kind];
+  const phase = kind === 'response' ? 'response' : 'request';
+  return rules.flatMap((r, i) =>
+    compileTcpRule(r, base + i, phase, ctx).map((c) => (r.fromDefaults ? { ...c, fromDefaults: true } : c)),
+  );
+}
+
+function compileTcpRule(r: TcpRuleModel, index: number, phase: RulePhase, ctx: CompileContext): CompiledTcpRule[] {
+  const cond = ctx.triCond(r.cond, phase);
+  switch (r.action) {
+    case 'track-sc':
+      return [{ action: 'track-sc', index, cond }];
+    case 'set-src': {
+      const value = compileFetch(r.expr, r.loc, ctx.diags);
+      return value ? [{ action: 'set-src', value, cond }] : [];
     }
-  });
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var': {
+      const v = compileVarRule(r, ctx, phase, cond);
+      return v ? [v] : [];
+    }
+    default:
+      return [{ action: r.action, cond }];
+  }
 }
 
 /** `option forwardfor [except NET] [header NAME] [if-none]`. */

@@ -2,7 +2,7 @@
 import type { HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
 import type { CompiledCondition } from '../acl/types.ts';
-import { parseVarName } from '../acl/vars.ts';
+import { parseVarName, type VarAction } from '../acl/vars.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
 import type {
@@ -45,12 +45,12 @@ function hdrFns(
 }
 
 /** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
-export function compileVarRule(
+export function compileVarRule<C = CompiledCondition>(
   r: VarRuleModel,
   ctx: CompileContext,
   phase: RulePhase,
-  cond: CompiledCondition | undefined,
-): CompiledVarRule | undefined {
+  cond: C | undefined,
+): { action: 'var'; var: VarAction; cond?: C } | undefined {
   const ref = parseVarName(r.name);
   if (typeof ref === 'string') throw new Error(`variable name '${r.name}' passed the config parser: ${ref}`);
   if (r.action === 'unset-var') return { action: 'var', var: { ref, conds: r.conds }, cond };

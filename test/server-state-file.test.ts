@@ -32,8 +32,9 @@ backend be
   server s5 127.0.0.1:9005 check inter 60s disabled
   server s6 127.0.0.1:9006 weight 0
 backend other
+  id 10
   server o1 127.0.0.1:9101
-  server o2 127.0.0.1:9102
+  server o2 127.0.0.1:9102 id 7
 ${extra}`;
 }
 
@@ -104,6 +105,7 @@ test("show servers state as haproxy 2.6 after the same changes, and each restart
     const yDump = await cliQuery({ path: ys }, 'show servers state');
     assert.deepEqual(strip(yDump), strip(hDump));
     assert.match(hDump, /\n\d+ be 1 s1 127\.0\.0\.1 0 1 1 1 /);
+    assert.match(hDump, /\n10 other 7 o2 127\.0\.0\.1 .* 1 1 - 9102 /, 'forced ids');
     // as an operator's ExecReload does: `echo "show servers state" | socat ... > FILE`
     writeFileSync(hFile, hDump);
     writeFileSync(yFile, yDump);

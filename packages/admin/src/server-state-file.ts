@@ -135,7 +135,8 @@ function loadFile(
         warn(
           `Proxy '${be.name}': backend name mismatch: from server state file: '${params[1]}', from running config '${be.name}'`,
         );
-        if (((strtol(params[15]) ?? 0) & 1) === 0) continue;
+        // haproxy tests the file's 0/1 against PR_O_FORCED_ID (0x80): the line is always skipped
+        if (((strtol(params[15]) ?? 0) & 0x80) === 0) continue;
       }
       beName = be.name;
     }

@@ -348,6 +348,8 @@ export interface ServerModel {
   poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   loc: SourceLoc;
 }
 
@@ -524,6 +526,8 @@ export interface ProxyModel {
   name: string;
   /** Numeric id (`id N`), else assigned in order from 1 (HAProxy's iid). */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   /** `mode http` (default) or `mode tcp` (layer-4 relay). */
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */

@@ -72,6 +72,11 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     config.global.statsSockets.length > 0 ? [1] : [],
   );
 
+  for (const p of config.proxies) {
+    const s = stateOf.get(p);
+    if (s?.explicitId) p.idForced = true;
+    for (const srv of p.servers) if (s?.explicitServerIds.has(srv.name)) srv.idForced = true;
+  }
   const binds = new Map<string, { p: ProxyModel; loc: SourceLoc }>();
   const peers = new Set(config.peers.map((p) => p.name));
   for (const p of config.proxies) {

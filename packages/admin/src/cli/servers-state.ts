@@ -61,7 +61,8 @@ function adminState(s: ServerState): number {
  * haproxy, a server without checks is paused only when `disabled` in the file (even once enabled).
  */
 function checkState(s: ServerState): number {
-  if (!s.checked) return s.model.disabled ? 0x08 : 0;
+  // `check` with the checks not running (a dynamic server, `disable health` restored): configured only
+  if (!s.checked) return (s.model.check ? 0x02 : 0) | (s.model.disabled ? 0x08 : 0);
   return s.admin === 'MAINT' ? 0x02 | 0x04 | 0x08 : 0x02 | 0x04;
 }
 

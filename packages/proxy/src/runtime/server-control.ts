@@ -5,9 +5,18 @@
  * 'server-weight' on rt.events, and logs the line HAProxy 2.6 logs for the same transition
  * (words checked against the real haproxy; see packages/proxy/README.md, "Health checks").
  */
+import type { ServerModel } from '@switchyard/config';
 import { formatCheckReason } from '../health/check-status.ts';
+import { createSelector } from '../selection/index.ts';
 import type { SyslogLevel } from './log-types.ts';
-import { type AdminState, type CheckResult, isUsable, type OpState, type ServerState } from './server-state.ts';
+import {
+  type AdminState,
+  type CheckResult,
+  isUsable,
+  newServerState,
+  type OpState,
+  type ServerState,
+} from './server-state.ts';
 import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from './types.ts';
 
 /** Who asked for a change: 'check', 'agent', 'observe', 'api', 'stats', 'shared', 'config'. */
@@ -396,4 +405,37 @@ function backendAvailability(rt: ProxyRuntime, be: BackendRuntime, before: boole
     if (be.downSince !== undefined) be.downtimeMs += now - be.downSince;
     be.downSince = undefined;
   }
+}
+
+/**
+ * `add server B/S ...` (runtime API): a new server at the end of the backend, in maintenance as
+ * haproxy 2.6 starts dynamic servers (`enable server` puts it in the rotation), its checks not
+ * running; the balancer is rebuilt over the new list. The id is the lowest one free.
+ */
+export function addServer(be: BackendRuntime, model: ServerModel): ServerState {
+  const used = new Set(be.servers.map((x) => x.id));
+  let id = model.idForced ? model.id : 0;
+  if (!id) for (id = 1; used.has(id); id++);
+  const s = newServerState(be.name, { ...model, id });
+  s.admin = 'MAINT';
+  s.op = 'DOWN';
+  s.health = 0;
+  s.checked = false;
+  s.effectiveWeight = 0;
+  be.servers.push(s);
+  be.serversByName.set(s.name, s);
+  rebuildSelector(be);
+  return s;
+}
+
+/** `del server B/S` (runtime API): the caller checked it is in maintenance and has no request. */
+export function removeServer(be: BackendRuntime, s: ServerState): void {
+  const i = be.servers.indexOf(s);
+  if (i >= 0) be.servers.splice(i, 1);
+  be.serversByName.delete(s.name);
+  rebuildSelector(be);
+}
+
+function rebuildSelector(be: BackendRuntime): void {
+  (be as { selector: BackendRuntime['selector'] }).selector = createSelector(be);
 }

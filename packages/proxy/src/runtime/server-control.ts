@@ -421,7 +421,6 @@ export function addServer(be: BackendRuntime, model: ServerModel): ServerState {
   s.op = 'DOWN';
   s.health = 0;
   s.checked = false;
-  s.effectiveWeight = 0;
   be.servers.push(s);
   be.serversByName.set(s.name, s);
   rebuildSelector(be);

@@ -147,6 +147,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         case 'userlist':
           if (negated) r.error(loc, 'CFG_BAD_VALUE', `'no' cannot prefix '${words[1]}' in a userlist section`);
           else parseUserlistLine(ctx, cur.ul);
+          break;
         case 'resolvers':
           parseResolversLine(ctx, cur.rs);
           break;
@@ -409,6 +410,8 @@ function inherit(
   // rules copied from the defaults section: HAProxy evaluates them as a list of their own
   for (const r of [...s.model.tcpRequestContent, ...s.model.tcpResponseContent]) r.fromDefaults = true;
   if (kind === 'defaults') delete s.model.defaultsFrom;
+  // HAProxy copies the mode, not the name (a defaults' use-backend-name was its own name)
+  delete s.model.serverStateFileName;
   if (from !== undefined) s.model.defaultsFrom = from;
   return s;
 }

@@ -69,6 +69,7 @@ test('every server parameter', () => {
     checkSni: 'example.com',
     initAddr: 'last,libc,none',
     id: 9,
+    idForced: true,
   });
   assert.deepEqual([s2.host, s2.port, s2.disabled, s2.check, s2.id], ['app.internal', 80, false, false, 1]);
 });

@@ -35,8 +35,12 @@ export interface LogTarget {
   /** Maximum level sent (syslog name), default `debug` (everything). */
   level: string;
   minLevel?: string;
-  /** `format raw|rfc3164|rfc5424|short`, default rfc3164 for udp, raw for stdout. */
-  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short';
+  /** `format F` (HAProxy 2.6's eight), default rfc3164 for sockets, raw for stdout. */
+  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short' | 'priority' | 'timed' | 'iso' | 'local';
+  /** `format` was written: haproxy 2.6 then always puts a host in rfc3164 headers (`localhost` by default). */
+  formatGiven?: boolean;
+  /** `sample RANGES:SIZE`: message numbers (from 1) sent out of each run of `size`. */
+  sample?: { ranges: Array<[number, number]>; size: number };
   /** `len N`: maximum line length sent (80-65535); HAProxy's default is 1024. */
   maxLen?: number;
   loc: SourceLoc;
@@ -177,6 +181,8 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
+  /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
+  | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {
       action: 'set-header' | 'add-header';
@@ -250,6 +256,7 @@ export type BalanceAlgo =
   | 'url_param'
   | 'hdr'
   | 'hash'
+  | 'rdp-cookie'
   | 'random';
 
 export interface BalanceModel {
@@ -345,6 +352,10 @@ export interface ServerModel {
   proto?: 'h2';
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
   alpn?: string[];
+  /** `check-proto h2|h1`: protocol of HTTP health checks (unset: HTTP/2 for a `proto h2` server). */
+  checkProto?: 'h1' | 'h2';
+  /** `check-alpn LIST`: ALPN offered by TLS health checks; an HTTP check speaks HTTP/2 if `h2` is chosen. */
+  checkAlpn?: string[];
   /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
   maxReuse?: number;
   /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */
@@ -353,6 +364,8 @@ export interface ServerModel {
   poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   loc: SourceLoc;
 }
 
@@ -499,12 +512,15 @@ export interface ProxyOptions {
   httpBufferRequest: boolean;
   persist: boolean;
   logHealthChecks: boolean;
+  /** `option disable-h2-upgrade`: no switch to HTTP/2 on a plain bind whose client opens with the h2 preface. */
+  disableH2Upgrade: boolean;
 }
 
-/** A `tcp-request connection|content` rule. */
-export type TcpRuleModel =
+/** A tcp rule; `fromDefaults`: copied from the defaults section (evaluated first, see tcp-rules.ts in proxy). */
+export type TcpRuleModel = TcpRuleAction & { fromDefaults?: boolean };
+type TcpRuleAction =
   | VarRuleModel
-  | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'accept' | 'reject' | 'close'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc };
@@ -527,6 +543,8 @@ export interface ProxyModel {
   name: string;
   /** Numeric id (`id N`), else assigned in order from 1 (HAProxy's iid). */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   /** `mode http` (default) or `mode tcp` (layer-4 relay). */
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */
@@ -537,12 +555,22 @@ export interface ProxyModel {
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
   inspectDelay?: number;
+  /** `persist rdp-cookie[(NAME)]`: the RDP cookie (default `msts`) naming the server to go to. */
+  persistRdpCookie?: string;
+  /** `tcp-response content` rules of a backend, evaluated on the server's first bytes (within `resInspectDelay`). */
+  tcpResponseContent: TcpRuleModel[];
+  /** `tcp-response inspect-delay T` (ms). */
+  resInspectDelay?: number;
   /** `use-server NAME [if|unless COND]` rules of a backend. */
   useServers: UseServerModel[];
   /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */
   defaultsFrom?: string;
   maxconn?: number;
   fullconn?: number;
+  /** `load-server-state-from-file global|local|none` (unset: none, as HAProxy). */
+  loadServerStateFromFile?: 'global' | 'local' | 'none';
+  /** `server-state-file-name [NAME|use-backend-name]` (not inherited from defaults, as HAProxy). */
+  serverStateFileName?: string;
   timeouts: Timeouts;
   /** Log targets in effect (`log global` expanded to the global targets). */
   logs: LogTarget[];
@@ -551,6 +579,8 @@ export interface ProxyModel {
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
   httpResponse: HttpRuleModel[];
+  /** `http-after-response` rules: on every response, the server's and the proxy's own. */
+  httpAfterResponse: HttpRuleModel[];
   redirects: RedirectModel[];
   stats?: StatsModel;
   disabled: boolean;
@@ -592,6 +622,10 @@ export interface StatsSocketModel {
 export interface GlobalModel {
   maxconn?: number;
   pidfile?: string;
+  /** `server-state-file FILE`: the state file `load-server-state-from-file global` backends read at start. */
+  serverStateFile?: string;
+  /** `server-state-base DIR`: directory of relative state file names. */
+  serverStateBase?: string;
   logs: LogTarget[];
   nbthread?: number;
   statsSockets: StatsSocketModel[];
@@ -611,6 +645,8 @@ export interface GlobalModel {
   spreadChecks?: number;
   /** `log-tag TAG`: syslog tag (default: program name). */
   logTag?: string;
+  /** `log-send-hostname [NAME]`: host field of syslog headers (NAME; '' for the system host name). */
+  logSendHostname?: string;
   /** `crt-base DIR`: already applied to relative `bind ... crt` paths by the parser. */
   crtBase?: string;
   /** `ca-base DIR`. */
@@ -631,6 +667,25 @@ export interface GlobalModel {
 export interface PeersModel {
   name: string;
   peers: Array<{ name: string; host: string; port: number; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
+/** `user NAME [password HASH | insecure-password TEXT] [groups G1,G2]` of a userlist. */
+export interface UserModel {
+  name: string;
+  /** crypt(3) hash (`password`) or clear text (`insecure-password`); absent: never authenticates. */
+  password?: string;
+  insecure: boolean;
+  /** Group names, own `groups` plus those whose `users` list names this user (resolved after parsing). */
+  groups: string[];
+  loc: SourceLoc;
+}
+
+/** `userlist NAME`: users and groups for `http_auth()`, `http_auth_group()` and `http-request auth`. */
+export interface UserlistModel {
+  name: string;
+  users: UserModel[];
+  groups: Array<{ name: string; users: string[]; loc: SourceLoc }>;
   loc: SourceLoc;
 }
 
@@ -658,6 +713,8 @@ export interface ConfigModel {
   /** Every frontend, backend and listen, in file order. */
   proxies: ProxyModel[];
   peers: PeersModel[];
+  /** `userlist` sections, in file order (absent when there are none). */
+  userlists?: UserlistModel[];
   /** `resolvers` sections (absent in models built by hand: none). */
   resolvers?: ResolversModel[];
 }

@@ -69,6 +69,7 @@ test('every server parameter', () => {
     checkSni: 'example.com',
     initAddr: 'last,libc,none',
     id: 9,
+    idForced: true,
   });
   assert.deepEqual([s2.host, s2.port, s2.disabled, s2.check, s2.id], ['app.internal', 80, false, false, 1]);
 });
@@ -191,7 +192,7 @@ test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are pa
   assert.equal(s.poolPurgeDelay, 2000);
   assert.equal(proxy(r, 'b').httpReuse, 'always');
   const bad = parse(`${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl alpn h2,http/1.1\n  http-reuse sometimes\n`);
-  assert.deepEqual(codes(bad), ['7 CFG_UNSUPPORTED', '8 CFG_BAD_VALUE']);
+  assert.deepEqual(codes(bad), ['8 CFG_BAD_VALUE']);
 });
 
 test('ssl-server-verify none turns off verification of servers without a CA file', () => {

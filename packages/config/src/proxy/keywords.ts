@@ -56,7 +56,6 @@ const UNSUPPORTED: Record<string, string> = {
   'unique-id-format': "'unique-id-format' is not supported yet: no unique request id is generated",
   'unique-id-header': "'unique-id-header' is not supported yet: no unique request id is generated",
   'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
-  'http-after-response': "'http-after-response' is not supported; use 'http-response'",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",
   'rate-limit':
@@ -69,13 +68,9 @@ const UNSUPPORTED: Record<string, string> = {
   errorfiles: "'errorfiles' (http-errors sections) is not supported; use 'errorfile CODE FILE'",
   'http-error': "'http-error' is not supported; use 'errorfile CODE FILE'",
   monitor: "'monitor fail' is not supported",
-  persist: "'persist rdp-cookie' is not supported",
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",
   'http-send-name-header': "'http-send-name-header' is not supported",
-  'server-state-file-name': "'server-state-file-name' is not supported: server state is kept by the runtime (or Redis)",
-  'load-server-state-from-file':
-    "'load-server-state-from-file' is not supported: server state is kept by the runtime (or Redis)",
 };
 
 /** HAProxy 1.x keywords removed in 2.x: refused with the modern replacement. */

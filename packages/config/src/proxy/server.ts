@@ -174,6 +174,15 @@ export const SERVER_PARAMS: Record<string, Param> = {
   },
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks h2. */
   alpn: { apply: (p, v) => alpnList(v, (l) => (p.alpn = l)) },
+  /** `check-proto h2|h1`: the protocol of HTTP health checks (default: the server's `proto`). */
+  'check-proto': {
+    apply: (p, v) => {
+      if (v !== 'h2' && v !== 'h1') return `expects 'h2' or 'h1', got '${v}' (the fcgi multiplexer is not supported)`;
+      p.checkProto = v;
+    },
+  },
+  /** `check-alpn h2,http/1.1`: ALPN offered by TLS health checks; HTTP/2 checks when the server picks h2. */
+  'check-alpn': { apply: (p, v) => alpnList(v, (l) => (p.checkAlpn = l)) },
   ciphers: ignoredValue("'ciphers' ignored: Switchyard uses Node's TLS defaults"),
   ciphersuites: ignoredValue("'ciphersuites' ignored: Switchyard uses Node's TLS defaults"),
   'ssl-min-ver': ignoredValue("'ssl-min-ver' ignored: Switchyard uses Node's TLS defaults (TLS 1.2+)"),
@@ -193,8 +202,6 @@ const UNSUPPORTED: Record<string, string> = {
   crt: "'crt' (client certificate to servers) is not supported",
   source: "'source' is not supported",
   namespace: "'namespace' is not supported",
-  'check-proto': "'check-proto' is not supported yet: health checks speak HTTP/1.1 (see README, Known gaps)",
-  'check-alpn': "'check-alpn' is not supported yet: health checks speak HTTP/1.1 (see README, Known gaps)",
   ws: "'ws' is not supported: WebSocket upgrades are tunnelled over HTTP/1.1",
   socks4: "'socks4' (connecting through a SOCKS proxy) is not supported",
   'check-via-socks4': "'check-via-socks4' is not supported",
@@ -334,13 +341,9 @@ function serverLine(
   const p = structuredClone(s.serverDefaults);
   const r = parseParams(ctx, p, at + 1, who, true);
   if (r === false) return;
-  if (p.alpn?.includes('h2') && p.proto !== 'h2' && p.ssl)
-    return void err(
-      ctx,
-      'CFG_UNSUPPORTED',
-      `${who}: 'alpn ${p.alpn.join(',')}' without 'proto h2' is not supported yet (HTTP/1 fallback on the negotiated connection); add 'proto h2' for an HTTP/2 server, or offer 'alpn http/1.1'`,
-    );
   if (p.alpn && !p.ssl) warn(ctx, 'CFG_NO_EFFECT', `${who}: 'alpn' has no effect without 'ssl'`);
+  if (p.checkAlpn && !(p.checkSsl ?? p.ssl))
+    warn(ctx, 'CFG_NO_EFFECT', `${who}: 'check-alpn' has no effect without 'ssl' or 'check-ssl'`);
   return {
     server: { host: parsed.host, port: portless ? 0 : parsed.port, ...p, id: typeof r === 'number' ? r : 0 },
     explicitId: typeof r === 'number',

@@ -15,6 +15,9 @@ import type {
   SourceLoc,
   TcpRuleModel,
 } from '@switchyard/config';
+import { unixSockMissing } from '@switchyard/unixsock';
+import { setCompilingUserlists } from '../acl/auth-fetches.ts';
+import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
@@ -62,8 +65,12 @@ export interface CompileContext {
   acls: AclTable;
   /** Compiles a condition; `phase` 'response' allows response fetches (`status`, `res.hdr`). */
   cond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): CompiledCondition | undefined;
+  /** The same, three-valued, for tcp content rules (they wait while a condition is MISS). */
+  triCond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): TriCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
+  /** The proxy whose rules are compiled (default realm of `http-request auth`). */
+  proxyName: string;
 }
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
@@ -73,6 +80,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const frontends = new Map<string, FrontendPlan>();
   const previous = opts.previous;
   checkLogTargets(model, diags);
+  setCompilingUserlists(model.userlists);
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -251,8 +259,10 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     diags,
     acls,
     cond: (c, phase = 'request') => (c ? compileCondition(c, acls, diags, phase) : undefined),
+    triCond: (c, phase = 'request') => (c ? compileTriCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
+    proxyName: p.name,
   };
 }
 
@@ -267,16 +277,24 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     const c = compileResponseRule(r, ctx);
     if (c) responseRules.push(c);
   }
+  const afterResponseRules: CompiledResponseRule[] = [];
+  for (const r of p.httpAfterResponse) {
+    const c = compileResponseRule(r, ctx);
+    if (c) afterResponseRules.push(c);
+  }
   return {
     mode: p.mode,
     tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
     inspectDelay: p.inspectDelay ?? 0,
+    tcpResponse: compileTcpRules(p.tcpResponseContent, 'response', ctx),
+    resInspectDelay: p.resInspectDelay ?? 0,
     tcplog: p.options.tcplog,
     timeouts: p.timeouts,
     connMode: p.options.connMode,
     forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
     requestRules,
     responseRules,
+    afterResponseRules,
     errorPages: ctx.errorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,
@@ -290,29 +308,34 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
 /** `tcp-request connection|content` rules. */
 function compileTcpRules(
   rules: TcpRuleModel[],
-  kind: 'connection' | 'content' | 'session',
+  kind: 'connection' | 'content' | 'session' | 'response',
   ctx: CompileContext,
 ): CompiledTcpRule[] {
-  const base = TCP_RULE_INDEX[kind];
-  return rules.flatMap((r, i): CompiledTcpRule[] => {
-    const cond = ctx.cond(r.cond);
-    switch (r.action) {
-      case 'track-sc':
-        return [{ action: 'track-sc', index: base + i, cond }];
-      case 'set-src': {
-        const value = compileFetch(r.expr, r.loc, ctx.diags);
-        return value ? [{ action: 'set-src', value, cond }] : [];
-      }
-      case 'set-var':
-      case 'set-var-fmt':
-      case 'unset-var': {
-        const v = compileVarRule(r, ctx, 'request', cond);
-        return v ? [v] : [];
-      }
-      default:
-        return [{ action: r.action, cond }];
+  const base = kind === 'response' ? 0 : TCP_RULE_INDEX[kind];
+  const phase = kind === 'response' ? 'response' : 'request';
+  return rules.flatMap((r, i) =>
+    compileTcpRule(r, base + i, phase, ctx).map((c) => (r.fromDefaults ? { ...c, fromDefaults: true } : c)),
+  );
+}
+
+function compileTcpRule(r: TcpRuleModel, index: number, phase: RulePhase, ctx: CompileContext): CompiledTcpRule[] {
+  const cond = ctx.triCond(r.cond, phase);
+  switch (r.action) {
+    case 'track-sc':
+      return [{ action: 'track-sc', index, cond }];
+    case 'set-src': {
+      const value = compileFetch(r.expr, r.loc, ctx.diags);
+      return value ? [{ action: 'set-src', value, cond }] : [];
     }
-  });
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var': {
+      const v = compileVarRule(r, ctx, phase, cond);
+      return v ? [v] : [];
+    }
+    default:
+      return [{ action: r.action, cond }];
+  }
 }
 
 /** `option forwardfor [except NET] [header NAME] [if-none]`. */
@@ -336,8 +359,10 @@ function compileForwardFor(f: ForwardForModel, loc: SourceLoc, diags: Diagnostic
   return out;
 }
 
-/** Unix-socket log targets (Node has no unix datagram sockets) fall back to stderr, with a warning. */
+/** Unix-socket log targets need the unixsock addon; without it their lines would be lost, so say so once per line. */
 function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
+  const missing = unixSockMissing();
+  if (!missing) return;
   const seen = new Set<string>();
   for (const t of [...model.global.logs, ...model.proxies.flatMap((p) => p.logs)]) {
     const key = `${t.loc.file}:${t.loc.line}`;
@@ -345,8 +370,8 @@ function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
     seen.add(key);
     diags.push({
       severity: 'warning',
-      code: 'CFG_LOG_UNIX_STDERR',
-      message: `log target '${t.path}': unix datagram sockets are not available in Node.js; these log lines go to stderr instead (under systemd they reach the journal). Use 'log 127.0.0.1:514 ...' for syslog over UDP`,
+      code: 'CFG_LOG_UNIX_UNAVAILABLE',
+      message: `log target '${t.path}': ${missing}; these log lines are dropped`,
       loc: t.loc,
     });
   }
@@ -374,7 +399,7 @@ function refreshServer(state: ServerState, s: ServerModel): ServerState {
   if (prev.check !== s.check || prev.rise !== s.rise || prev.fall !== s.fall) {
     m.checked = s.check;
     // restart the health counter inside the new rise/fall range, keeping the current verdict
-    m.health = !s.check ? 0 : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
+    m.health = !s.check ? (state.admin === 'MAINT' ? 0 : s.rise) : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
     if (!s.check && state.op === 'DOWN') m.op = 'UP';
   }
   return state;

@@ -288,9 +288,11 @@ function httpOnlyInTcp(p: ProxyModel, r: Reporter): void {
     );
   if (p.httpRequest.length > 0) ignored('http-request', 'rules');
   if (p.httpResponse.length > 0) ignored('http-response', 'rules');
+  if (p.httpAfterResponse.length > 0) ignored('http-after-response', 'rules');
   if (p.redirects.length > 0) ignored('redirect', 'rules');
   p.httpRequest = [];
   p.httpResponse = [];
+  p.httpAfterResponse = [];
   p.redirects = [];
   if (p.options.forwardfor) {
     r.warn(p.loc, 'CFG_NO_EFFECT', `'option forwardfor' ignored for ${label} as it requires HTTP mode`);

@@ -16,6 +16,7 @@ import type {
   TcpRuleModel,
 } from '@switchyard/config';
 import { unixSockMissing } from '@switchyard/unixsock';
+import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
@@ -68,6 +69,8 @@ export interface CompileContext {
   triCond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): TriCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
+  /** The proxy whose rules are compiled (default realm of `http-request auth`). */
+  proxyName: string;
 }
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
@@ -77,6 +80,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const frontends = new Map<string, FrontendPlan>();
   const previous = opts.previous;
   checkLogTargets(model, diags);
+  setCompilingUserlists(model.userlists);
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -91,8 +95,12 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         continue;
       }
       const old = prevBackend?.serversByName.get(s.name);
-      const state =
-        old && old.host === s.host && old.port === s.port ? refreshServer(old, s) : newServerState(p.name, s);
+      // a server the DNS moved keeps its state while its line is unchanged
+      const same =
+        old &&
+        ((old.host === s.host && old.port === s.port) ||
+          (s.resolvers !== undefined && old.model.host === s.host && old.model.port === s.port));
+      const state = old && same ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);
     }
@@ -254,6 +262,7 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     triCond: (c, phase = 'request') => (c ? compileTriCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
+    proxyName: p.name,
   };
 }
 
@@ -268,6 +277,11 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     const c = compileResponseRule(r, ctx);
     if (c) responseRules.push(c);
   }
+  const afterResponseRules: CompiledResponseRule[] = [];
+  for (const r of p.httpAfterResponse) {
+    const c = compileResponseRule(r, ctx);
+    if (c) afterResponseRules.push(c);
+  }
   return {
     mode: p.mode,
     tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
@@ -280,6 +294,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
     requestRules,
     responseRules,
+    afterResponseRules,
     errorPages: ctx.errorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,

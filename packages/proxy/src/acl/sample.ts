@@ -104,7 +104,7 @@ export function buildSample(
       report(diags, AclCode.BAD_ARGS, `converter '${c.name}' expects ${want} argument(s), got ${c.args.length}`, loc);
       return undefined;
     }
-    const conv = cdef.create(c.args);
+    const conv = cdef.create(c.args, loc);
     if (typeof conv === 'string') {
       report(diags, AclCode.BAD_ARGS, `converter '${c.name}': ${conv}`, loc);
       return undefined;

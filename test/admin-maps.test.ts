@@ -1,7 +1,10 @@
 /**
  * Runtime API map commands against Debian's haproxy 2.6 on the same config and map file: `show
  * map` (list and contents), `add map`, `set map` (by key and by `#0x` entry id), `del map`,
- * `clear map`, their error replies, and the converter seeing each edit on the next request.
+ * `clear map`, their error replies, the converter seeing each edit on the next request, and the
+ * `http-request set-map`/`del-map` actions (they run after the lookups here, so a request sees
+ * the map as it was; the next one sees the edit). Map ids match haproxy's when the maps are
+ * used before any ACL (haproxy numbers ACL pattern lists from the same counter).
  * Entry ids (haproxy prints addresses) and the config file's path are normalized.
  */
 import assert from 'node:assert/strict';
@@ -22,7 +25,11 @@ defaults
   timeout server 5s
 frontend fe
   bind 127.0.0.1:${port}
-  http-request return status 200 content-type text/plain lf-string "%[req.hdr(host),map(${dir}/hosts.map,none)] %[req.hdr(host),map_beg_int(${dir}/ports.map,0)]"
+  http-request set-var(txn.h) req.hdr(host),map(${dir}/hosts.map,none)
+  http-request set-var(txn.p) req.hdr(host),map_beg_int(${dir}/ports.map,0)
+  http-request set-map(${dir}/hosts.map) %[req.hdr(x-key)] %[req.hdr(x-val)] if { req.hdr(x-op) set }
+  http-request del-map(${dir}/hosts.map) %[req.hdr(x-key)] if { req.hdr(x-op) del }
+  http-request return status 200 content-type text/plain lf-string "%[var(txn.h)] %[var(txn.p)]"
 `;
 }
 
@@ -63,8 +70,8 @@ test('map commands: same replies and lookups as haproxy 2.6', { skip: needs('hap
     assert.equal(norm(await cliQuery({ path: `${tmp.dir}/sy.sock` }, cmd)), theirs, cmd);
     return theirs;
   };
-  const get = async (host: string): Promise<string> => {
-    const req = `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+  const get = async (host: string, extra = ''): Promise<string> => {
+    const req = `GET / HTTP/1.1\r\nHost: ${host}\r\n${extra}Connection: close\r\n\r\n`;
     const theirs = (await rawRequest(hport, req)).body;
     assert.equal((await rawRequest(sport, req)).body, theirs, host);
     return theirs;
@@ -96,6 +103,14 @@ test('map commands: same replies and lookups as haproxy 2.6', { skip: needs('hap
     assert.equal(await cliQuery({ path: sock }, `set map ${hosts} #${await idOf(sock)} byid`), '\n');
   }
   assert.equal(await get('c.example'), 'byid 0');
+  // set-map / del-map actions
+  assert.equal(await get('d.example', 'x-op: set\r\nx-key: d.example\r\nx-val: be4\r\n'), 'none 0');
+  assert.equal(await get('d.example'), 'be4 0');
+  assert.equal(await get('c.example', 'x-op: set\r\nx-key: c.example\r\nx-val: be5\r\n'), 'byid 0');
+  assert.equal(await get('c.example'), 'be5 0');
+  assert.equal(await get('a.example', 'x-op: del\r\nx-key: a.example\r\n'), 'beX 80');
+  assert.equal(await get('a.example'), 'none 80');
+  await both(`show map ${hosts}`);
   await both(`clear map ${hosts}`);
   await both(`show map ${hosts}`);
   await both('show map');

@@ -69,3 +69,21 @@ export function mapRef(path: string, loc: SourceLoc): MapRef | string {
   compiling.set(path, ref);
   return ref;
 }
+
+/** `set-map` (the value of every entry of `key`, or a new entry) and `del-map` (every entry of `key`). */
+export function editMap(ref: MapRef, key: string, value: string | undefined): void {
+  if (value === undefined) {
+    const before = ref.entries.length;
+    ref.entries = ref.entries.filter((e) => e.key !== key);
+    if (ref.entries.length !== before) ref.version++;
+    return;
+  }
+  let hit = false;
+  for (const e of ref.entries)
+    if (e.key === key) {
+      e.value = value;
+      hit = true;
+    }
+  if (!hit) ref.entries.push(newEntry(key, value));
+  ref.version++;
+}

@@ -10,8 +10,9 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { freePort, type ProxyProcess, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
-import { type HaproxyProcess, needs, startHaproxyProcess } from './helpers/system.ts';
+import { freePort, type ProxyProcess, tempDir, until } from './helpers/proxy.ts';
+import { type SideBySide, startSideBySide } from './helpers/side-by-side.ts';
+import { type HaproxyProcess, needs } from './helpers/system.ts';
 
 const skip = needs('haproxy');
 const tmp = tempDir();
@@ -22,6 +23,7 @@ type Name = (typeof LISTENS)[number];
 const fe: Record<'sy' | 'hx', Record<string, number>> = { sy: {}, hx: {} };
 let sy: ProxyProcess;
 let hx: HaproxyProcess | undefined;
+let pair: SideBySide | undefined;
 
 /** A server that sends `banner` on connect and echoes what it gets as `echo:DATA`. */
 async function banner(text: string | Buffer): Promise<number> {
@@ -164,24 +166,13 @@ before(async () => {
   port.lv = await banner(Buffer.concat([Buffer.from([5]), Buffer.from('hello world')]));
   port.tls = await banner(SERVER_HELLO);
   for (const side of ['sy', 'hx'] as const) for (const n of LISTENS) fe[side][n] = await freePort();
-  sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config('sy'))]);
-  const hcfg = writeFile(tmp.dir, 'hx.cfg', config('hx'));
-  hx = await startHaproxyProcess(
-    hcfg,
-    () =>
-      new Promise<boolean>((r) => {
-        const s = connect(`${tmp.dir}/hx.sock`, () => {
-          s.destroy();
-          r(true);
-        });
-        s.on('error', () => r(false));
-      }),
-  );
+  pair = await startSideBySide(tmp.dir, config);
+  sy = pair.sy;
+  hx = pair.hx;
 });
 
 after(async () => {
-  await sy?.stop();
-  await hx?.stop();
+  await pair?.stop();
   for (const s of servers) s.close();
   tmp.cleanup();
 });

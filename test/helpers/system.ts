@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 
 const PATHS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
@@ -41,6 +42,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   arping: 'iputils-arping',
   chromium: 'chromium',
   curl: 'curl',
+  dnsmasq: 'dnsmasq',
   h2load: 'nghttp2-client',
   nghttp: 'nghttp2-client',
   haproxy: 'haproxy',
@@ -61,6 +63,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   promtool: 'prometheus',
   python3: 'python3',
   'redis-server': 'redis-server',
+  rsyslogd: 'rsyslog',
   socat: 'socat',
   tcpdump: 'tcpdump',
   tmux: 'tmux',
@@ -155,4 +158,15 @@ export async function startHaproxyProcess(cfg: string, ready: () => Promise<bool
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** True once something accepts connections on the unix socket `path` (a runtime API socket). */
+export function unixSocketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }

@@ -53,6 +53,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
       abortonclose: false,
       httpBufferRequest: false,
       persist: false,
+      disableH2Upgrade: false,
       logHealthChecks: false,
     },
     acls: [],

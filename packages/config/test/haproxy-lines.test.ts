@@ -273,6 +273,13 @@ const BACKEND = [
   'tcp-response content set-var(txn.x) res.len',
   'tcp-response content silent-drop',
   'tcp-response contents accept',
+  'balance rdp-cookie',
+  'balance rdp-cookie(mstshash)',
+  'balance rdp-cookie()',
+  'persist rdp-cookie',
+  'persist rdp-cookie(msts)',
+  'persist rdp-cookie()',
+  'persist foo',
 ];
 
 /** Lines where Switchyard deliberately differs, and why (also in packages/config/README.md). */
@@ -281,7 +288,6 @@ const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> =
   'contimeout 5000': 'switchyard-accepts',
   'option forceclose': 'switchyard-accepts',
   // Not supported: an HTTP proxy (README "How Switchyard differs").
-  'server-template s 3 127.0.0.1:80': 'switchyard-refuses',
   'option httpchk GET / HTTP/2.0': 'switchyard-refuses',
   // Not built yet (issue 18): refused rather than accepted and ignored as it once was.
   'capture request header Host len 32': 'switchyard-refuses',

@@ -184,8 +184,8 @@ test('sections: out-of-section keywords, unsupported sections skipped with one e
   const r = parse(`maxconn 10
 mailers m
   mailer smtp1 127.0.0.1:25
-resolvers dns
-  nameserver ns1 1.1.1.1:53
+ring r
+  size 1000
 ${DEFAULTS}frontnd f
 global extra
 `);

@@ -166,9 +166,8 @@ test('an ACL used before its declaration is an error, as in HAProxy', () => {
   assert.match(diags[0].message, /no such ACL : 'a55' \(it is declared later, at test\.cfg:56/);
 });
 
-test('RDP_COOKIE is refused with a reason; REQ_CONTENT and WAIT_END compile', () => {
-  assert.match(errors([], 'RDP_COOKIE')[0], /ACL_UNSUPPORTED: predefined ACL 'RDP_COOKIE' is not supported: /);
-  for (const n of ['REQ_CONTENT', 'WAIT_END']) assert.deepEqual(cond([], n).diags, [], n);
+test('REQ_CONTENT, WAIT_END and RDP_COOKIE compile', () => {
+  for (const n of ['REQ_CONTENT', 'WAIT_END', 'RDP_COOKIE']) assert.deepEqual(cond([], n).diags, [], n);
 });
 
 test("three-valued conditions as HAProxy's acl_exec_cond: MISS while data may change, negation keeps MISS", () => {

@@ -73,6 +73,7 @@ const BALANCE: BalanceAlgo[] = [
   'url_param',
   'hdr',
   'hash',
+  'rdp-cookie',
   'random',
 ];
 
@@ -83,14 +84,19 @@ function balance(ctx: LineCtx, s: SectionState): void {
   if (raw === undefined) return;
   const m = /^([a-z_-]+)(?:\((.*)\))?$/.exec(raw);
   const name = m?.[1] ?? raw;
-  if (!m || !(BALANCE as string[]).includes(name) || (m[2] !== undefined && name !== 'hdr' && name !== 'random')) {
-    const extra = name === 'rdp-cookie' ? ` ('${name}' is not supported)` : didYouMean(name, BALANCE);
-    return void err(ctx, 'CFG_BAD_VALUE', `unknown balance algorithm '${raw}'${extra}`);
+  const withArg = name === 'hdr' || name === 'random' || name === 'rdp-cookie';
+  if (!m || !(BALANCE as string[]).includes(name) || (m[2] !== undefined && !withArg)) {
+    return void err(ctx, 'CFG_BAD_VALUE', `unknown balance algorithm '${raw}'${didYouMean(name, BALANCE)}`);
   }
   const b: SectionState['model']['balance'] = { algo: name as BalanceAlgo, options: {}, loc: { ...ctx.loc } };
   if (name === 'hdr') {
     if (!m[2]) return void err(ctx, 'CFG_MISSING_ARG', "'balance hdr' expects a header name: hdr(NAME)");
     b.param = m[2];
+  }
+  if (name === 'rdp-cookie') {
+    // the RDP cookie whose value is hashed (HAProxy's default: mstshash)
+    if (m[2] === '') return void err(ctx, 'CFG_MISSING_ARG', 'balance rdp-cookie : missing cookie name.');
+    b.param = m[2] ?? 'mstshash';
   }
   if (name === 'random' && m[2] !== undefined) {
     const d = valueOr(ctx, parseIntRange(m[2], 1, 100, "'random' draws"), 'balance');
@@ -227,6 +233,29 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
       const v = need(ctx, 1, 'a number');
       if (v !== undefined && noExtra(ctx, 2))
         s.model.fullconn = valueOr(ctx, parseIntRange(v, 1, 10_000_000, "'fullconn'"), 'fullconn') ?? s.model.fullconn;
+    },
+  },
+  /** Where the servers' state comes from at start: the global `server-state-file`, a file of its own, or none. */
+  'load-server-state-from-file': {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      const v = ctx.args[1] ?? '';
+      if (v !== 'global' && v !== 'local' && v !== 'none')
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '${v}'${didYouMean(v, ['global', 'local', 'none'])}`,
+        );
+      if (noExtra(ctx, 2)) s.model.loadServerStateFromFile = v;
+    },
+  },
+  /** The file of `load-server-state-from-file local` (relative to `server-state-base`); default: the backend's name. */
+  'server-state-file-name': {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      if (!noExtra(ctx, 2)) return;
+      const v = ctx.args[1];
+      s.model.serverStateFileName = v === undefined || v === 'use-backend-name' ? s.name : v;
     },
   },
   /** `timeout connect|client|server|http-request|http-keep-alive|queue|check|tunnel|client-fin|server-fin T`. */

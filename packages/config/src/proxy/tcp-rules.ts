@@ -190,6 +190,22 @@ export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
       if (r) m.tcpResponseContent.push(r);
     },
   },
+  /**
+   * `persist rdp-cookie[(NAME)]`: a Remote Desktop client's `Cookie: msts=ADDR.PORT.0000` (the
+   * address and port as the RDP broker encodes them) picks that server, as HAProxy's
+   * tcp_persist_rdp_cookie.
+   */
+  persist: {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      const m = /^rdp-cookie(?:\((.*)\))?$/.exec(ctx.args[1] ?? '');
+      if (!m) return void err(ctx, 'CFG_BAD_VALUE', 'unknown persist method.');
+      if (m[1] === '')
+        return void err(ctx, 'CFG_MISSING_ARG', "persist rdp-cookie(name)' requires an rdp cookie name.");
+      if (ctx.args.length > 2) return void err(ctx, 'CFG_EXTRA_ARGS', `unexpected argument '${ctx.args[2]}'`);
+      s.model.persistRdpCookie = m[1] ?? 'msts';
+    },
+  },
   /** `use-server NAME [if|unless COND]`. */
   'use-server': {
     caps: BE,

@@ -9,7 +9,7 @@ import type { HttpTxn } from '../txn.ts';
 import { compileAclLine } from './compile-acl.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { FINAL, MORE_DATA } from './payload-fetches.ts';
-import { PREDEFINED_ACLS, predefinedAcl, UNSUPPORTED_PREDEFINED } from './predefined.ts';
+import { PREDEFINED_ACLS, predefinedAcl } from './predefined.ts';
 import type { AclTable, CompiledCondition, RulePhase } from './types.ts';
 
 type Tok =
@@ -271,12 +271,8 @@ function compileWith<F>(
     const pre = predefinedAcl(name, loc);
     if (pre) return pre;
     failed = true;
-    const why = UNSUPPORTED_PREDEFINED.get(name);
-    if (why) report(diags, AclCode.UNSUPPORTED_ACL, `predefined ACL '${name}' is not supported: ${why}`, loc);
-    else {
-      const hint = didYouMean(name, [...table.keys(), ...PREDEFINED_ACLS.keys()]);
-      report(diags, AclCode.UNKNOWN_ACL, `no such ACL : '${name}'${hint}`, loc);
-    }
+    const hint = didYouMean(name, [...table.keys(), ...PREDEFINED_ACLS.keys()]);
+    report(diags, AclCode.UNKNOWN_ACL, `no such ACL : '${name}'${hint}`, loc);
     return () => false;
   };
   const anon = (words: string[]): CompiledCondition => {

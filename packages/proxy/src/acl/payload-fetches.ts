@@ -184,6 +184,60 @@ const payloadLvFetch = (side: Side): FetchDef =>
     };
   });
 
+/**
+ * The RDP Connection Request's `Cookie: NAME=VALUE\r\n` after its 11-byte TPKT + X.224 header,
+ * as HAProxy's fetch_rdp_cookie_name: the value; 'more' while the bytes so far are too few;
+ * undefined when it is not such a cookie. `name` '' takes any name.
+ */
+export function rdpCookie(b: Buffer, name: string): string | 'more' | undefined {
+  let p = 11;
+  if (b.length - p <= 7) return 'more';
+  if (b.toString('latin1', p, p + 7).toLowerCase() !== 'cookie:') return undefined;
+  p += 7;
+  while (p < b.length && b[p] === 32) p++;
+  if (name) {
+    if (b.length - p <= name.length) return 'more';
+    if (
+      b[p + name.length] !== 61 /* = */ ||
+      b.toString('latin1', p, p + name.length).toLowerCase() !== name.toLowerCase()
+    )
+      return undefined;
+    p += name.length + 1;
+  } else {
+    while (p < b.length && b[p] !== 61) {
+      if (b[p] === 13 || b[p] === 10) return undefined;
+      p++;
+    }
+    if (p >= b.length) return 'more';
+    p++;
+  }
+  const start = p;
+  while (p < b.length && b[p] !== 13) p++;
+  if (b.length - p < 2) return 'more';
+  if (b[p + 1] !== 10) return undefined;
+  return b.toString('latin1', start, p);
+}
+
+/** `req.rdp_cookie([NAME])`, `req.rdp_cookie_cnt([NAME])` (1 when there is one, 0 when not). */
+function rdpCookieFetch(count: boolean): FetchDef {
+  return {
+    type: count ? 'int' : 'str',
+    minArgs: 0,
+    maxArgs: 1,
+    create(args) {
+      const name = args[0] ?? '';
+      return (t) => {
+        const b = t.payload;
+        if (!b) return undefined;
+        const v = rdpCookie(b, name);
+        if (v === 'more') return more(t);
+        if (count) return v === undefined ? 0 : 1;
+        return v;
+      };
+    },
+  };
+}
+
 const HTTP_START = /^[A-Z]+ [^ \r\n]+ HTTP\/1\.[01]\r?\n/;
 /** What may still become a request line once more bytes come. */
 const HTTP_PREFIX = /^[A-Z]*$|^[A-Z]+ [^ \r\n]*( H?T?T?P?\/?1?\.?[01]?\r?)?$/;
@@ -210,6 +264,8 @@ export const PAYLOAD_FETCHES: Array<[string[], FetchDef]> = [
   [['req.len', 'req_len'], lenFetch('payload')],
   [['req.payload'], payloadFetch('payload')],
   [['req.payload_lv'], payloadLvFetch('payload')],
+  [['req.rdp_cookie', 'rdp_cookie'], rdpCookieFetch(false)],
+  [['req.rdp_cookie_cnt', 'rdp_cookie_cnt'], rdpCookieFetch(true)],
   [['res.len'], lenFetch('resPayload')],
   [['res.payload'], payloadFetch('resPayload')],
   [['res.payload_lv'], payloadLvFetch('resPayload')],

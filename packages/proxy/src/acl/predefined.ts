@@ -1,6 +1,6 @@
 /**
  * HAProxy 2.6's predefined ACLs (acl.c `default_acl_list`), usable in any condition unless the
- * proxy defines an ACL of the same name. The TCP content ones are refused with a reason.
+ * proxy defines an ACL of the same name.
  */
 import type { SourceLoc } from '@switchyard/config';
 import { compileAclLine } from './compile-acl.ts';
@@ -29,11 +29,7 @@ export const PREDEFINED_ACLS: ReadonlyMap<string, readonly string[]> = new Map([
   ['METH_TRACE', ['method', 'TRACE']],
   ['REQ_CONTENT', ['req.len', 'gt', '0']],
   ['WAIT_END', ['wait_end']],
-]);
-
-/** Predefined names that only make sense for TCP content inspection, with why they are refused. */
-export const UNSUPPORTED_PREDEFINED: ReadonlyMap<string, string> = new Map([
-  ['RDP_COOKIE', 'it parses the RDP protocol cookie (req.rdp_cookie_cnt); Switchyard is HTTP only'],
+  ['RDP_COOKIE', ['req.rdp_cookie_cnt', 'gt', '0']],
 ]);
 
 const compiled = new Map<string, CompiledCondition>();

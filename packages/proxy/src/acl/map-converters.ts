@@ -105,7 +105,7 @@ function typedLookup(ref: MapRef, match: MatchMethod, out: SampleType): Lookup |
   for (const e of ref.entries) {
     const o = outputValue(e.value, out);
     if (o === undefined)
-      return `map file <${ref.file}>: value '${e.value}' of key '${e.key}' is not ${out === 'int' ? 'an integer' : 'an IP address'}`;
+      return `unable to parse '${e.value}' at line ${e.line ?? '?'} of file '${ref.file}' (the value of key '${e.key}' is not ${out === 'int' ? 'an integer' : 'an IP address'})`;
     typed.push([e.key, String(o)]);
   }
   return buildLookup(match, typed);

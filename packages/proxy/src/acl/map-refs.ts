@@ -12,6 +12,8 @@ export interface MapEntry {
   id: number;
   key: string;
   value: string;
+  /** Line in the map file (absent for entries added at run time). */
+  line?: number;
 }
 
 /** A map file loaded for the running configuration. */
@@ -49,12 +51,14 @@ function readMap(path: string): MapEntry[] | string {
     return `failed to open map file <${path}> (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
   const out: MapEntry[] = [];
-  for (let line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    let line = lines[n];
     if (line.startsWith('#')) continue;
     const cr = line.indexOf('\r');
     if (cr >= 0) line = line.slice(0, cr);
     const m = /^[ \t]*([^ \t]+)[ \t]*(.*)$/.exec(line);
-    if (m) out.push(newEntry(m[1], m[2].replace(/[ \t]+$/, '')));
+    if (m) out.push({ ...newEntry(m[1], m[2].replace(/[ \t]+$/, '')), line: n + 1 });
   }
   return out;
 }

@@ -83,6 +83,11 @@ test('map commands: same replies and lookups as haproxy 2.6', { skip: needs('hap
   await both('show map /nope');
   assert.equal(await get('a.example'), 'be1 80');
   await both(`add map ${hosts} c.example be3`);
+  // extra words are dropped, as haproxy reads one value word
+  await both(`add map ${hosts} k v1 v2`);
+  await both(`set map ${hosts} k w1 w2`);
+  await both(`show map ${hosts}`);
+  await both(`del map ${hosts} k`);
   await both(`add map ${hosts}`);
   await both(`set map ${hosts} a.example beX`);
   await both(`set map ${hosts} zz beX`);

@@ -61,7 +61,7 @@ export const MAP_COMMANDS: Command[] = [
         return "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n";
       const m = editable(ctx.runtime(), args[0]);
       if (typeof m === 'string') return m;
-      m.entries.push(newEntry(args[1], args.slice(2).join(' ')));
+      m.entries.push(newEntry(args[1], args[2]));
       return changed(m);
     },
   },
@@ -107,7 +107,7 @@ export const MAP_COMMANDS: Command[] = [
         return "'set map' expects three parameters: map identifier, key and value.\n";
       const m = editable(ctx.runtime(), args[0]);
       if (typeof m === 'string') return m;
-      const value = args.slice(2).join(' ');
+      const value = args[2];
       let hit = false;
       if (args[1].startsWith('#0x')) {
         const id = parseEntryId(args[1]);

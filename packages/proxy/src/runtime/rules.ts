@@ -13,7 +13,6 @@ import type {
   CompiledReplaceHeader,
   CompiledRequestRule,
   CompiledResponseRule,
-  CompiledVarRule,
   ValueFn,
 } from './plan.ts';
 import { httpGetReason } from './reasons.ts';

@@ -87,7 +87,7 @@ test('add server / del server: the same replies as haproxy 2.6, byte for byte', 
   }
 });
 
-test('a server added at runtime takes traffic once enabled, shows in the stats, and goes when deleted', async (t) => {
+test('a server added at runtime takes traffic once enabled, shows in the stats and Prometheus, and goes when deleted', async (t) => {
   const a = await startUpstream('a');
   const b = await startUpstream('b');
   const tmp = tempDir();
@@ -98,14 +98,13 @@ test('a server added at runtime takes traffic once enabled, shows in the stats, 
     await b.close();
     tmp.cleanup();
   });
-  const sy = await startProxy([
-    '-f',
-    writeFile(
-      tmp.dir,
-      'y.cfg',
-      config(sock, port).replace('127.0.0.1:9001\nbackend st', `127.0.0.1:${a.port}\nbackend st`),
-    ),
-  ]);
+  const cfg = config(sock, port)
+    .replace('127.0.0.1:9001\nbackend st', `127.0.0.1:${a.port}\nbackend st`)
+    .replace(
+      '  default_backend be',
+      '  http-request use-service prometheus-exporter if { path /metrics }\n  default_backend be',
+    );
+  const sy = await startProxy(['-f', writeFile(tmp.dir, 'y.cfg', cfg)]);
   t.after(() => sy.stop());
   const q = (c: string) => cliQuery({ path: sock }, c);
   const who = async () => {
@@ -121,9 +120,12 @@ test('a server added at runtime takes traffic once enabled, shows in the stats, 
   for (let i = 0; i < 8; i++) seen.push(await who());
   assert.equal(seen.filter((s) => s === 'b').length, 6, seen.join(' ')); // weight 3 against 1
   assert.match(await q('show stat'), /\nbe,b,.*,no check,3,/);
+  const metrics = () => rawRequest(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(await metrics(), /\nhaproxy_server_status\{proxy="be",server="b",state="UP"\} 1\n/);
   assert.equal(await q('del server be/b'), 'Only servers in maintenance mode can be deleted.\n');
   assert.equal(await q('disable server be/b'), '\n');
   assert.equal(await q('del server be/b'), 'Server deleted.\n');
   assert.doesNotMatch(await q('show stat'), /\nbe,b,/);
+  assert.doesNotMatch(await metrics(), /server="b"/);
   for (let i = 0; i < 4; i++) assert.equal(await who(), 'a');
 });

@@ -247,3 +247,32 @@ backend other
     assert.deepEqual(warnings(y.stderr), warnings(h.stderr), name);
   }
 });
+
+test('a server named by a host name starts on the address saved in the file (init-addr last,libc)', async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const sock = join(tmp.dir, 'y.sock');
+  const port = await freePort();
+  writeFileSync(
+    join(tmp.dir, 'named'),
+    `1\n${HEADER}\n3 named 1 n 127.0.0.2 2 0 1 1 5 1 0 2 0 0 0 0 - 8080 - 0 0 - - 0\n`,
+  );
+  const cfg = `global
+  stats socket ${sock} level admin
+  server-state-base ${tmp.dir}
+defaults
+${TIMEOUTS}frontend fe
+  bind 127.0.0.1:${port}
+  default_backend named
+backend named
+  load-server-state-from-file local
+  server n localhost:8080
+  server m localhost:8081 init-addr libc,last
+`;
+  const sy = await startProxy(['-f', writeFile(tmp.dir, 'y.cfg', cfg)]);
+  t.after(() => sy.stop());
+  const dump = await cliQuery({ path: sock }, 'show servers state named');
+  assert.match(dump, /\n\d+ named 1 n 127\.0\.0\.2 2 0 /);
+  // the file has no line for m: haproxy warns nothing for it (local files only warn for unknown servers)
+  assert.doesNotMatch(sy.stderr(), /can't find server/);
+});

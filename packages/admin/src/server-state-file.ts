@@ -190,6 +190,18 @@ function applyLine(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, p: stri
   }
   const m = s.model;
   const now = Date.now();
+  // the address is only kept for servers named by a host name, when `init-addr` tries `last` first
+  const addr = f[0];
+  if (addr !== '-' && isIP(addr) !== 0 && isIP(m.host) === 0 && (m.initAddr ?? 'last,libc').split(',')[0] === 'last') {
+    s.host = addr;
+    if (s.addressKnown === false && s.dnsMaint === '') {
+      // it was waiting for the DNS (`init-addr last,none`): it has an address now
+      s.addressKnown = true;
+      s.dnsMaint = undefined;
+      s.admin = s.maintBeforeDns ?? s.admin;
+      s.maintBeforeDns = undefined;
+    }
+  }
   // operational state (haproxy's SRV_ST_STOPPED 0, STARTING 1, RUNNING 2, STOPPING 3)
   if (op === 0 || (op === 3 && m.fall === 1)) {
     s.health = 0;
@@ -218,10 +230,6 @@ function applyLine(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, p: stri
   if (s.checked && checkState & 0x02 && !(checkState & 0x04)) s.checked = false;
   // the runtime weight comes back when the configured weight did not change
   if (iweight === m.weight) setServerWeight(rt, be, s, uweight, ORIGIN, now);
-  // the address is only kept for servers named by a host name (haproxy's `init-addr last`)
-  const addr = f[0];
-  if (addr !== '-' && isIP(m.host) === 0 && (m.initAddr === undefined || m.initAddr.split(',').includes('last')))
-    s.host = addr;
   if (port !== undefined && !Number.isNaN(port)) s.port = port;
 }
 

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { freePort, type ProxyProcess, startProxy, tempDir, writeFile } from './helpers/proxy.ts';
-import { type HaproxyProcess, needs, startHaproxyProcess, unixSocketAccepts } from './helpers/system.ts';
+import { freePort, type ProxyProcess, tempDir } from './helpers/proxy.ts';
+import { type SideBySide, startSideBySide } from './helpers/side-by-side.ts';
+import { type HaproxyProcess, needs } from './helpers/system.ts';
 
 const skip = needs('haproxy');
 const tmp = tempDir();
@@ -19,6 +20,7 @@ const srvPort: number[] = [];
 const fe: Record<'sy' | 'hx', Record<string, number>> = { sy: {}, hx: {} };
 let sy: ProxyProcess;
 let hx: HaproxyProcess | undefined;
+let pair: SideBySide | undefined;
 
 /** An RDP X.224 Connection Request (TPKT + CR TPDU, 11 bytes) carrying `cookie` (`NAME=VALUE`). */
 function connectionRequest(cookie: string): Buffer {
@@ -105,15 +107,13 @@ before(async () => {
   }
   for (const side of ['sy', 'hx'] as const)
     for (const n of ['hashed', 'persisted', 'sticky']) fe[side][n] = await freePort();
-  sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config('sy'))]);
-  hx = await startHaproxyProcess(writeFile(tmp.dir, 'hx.cfg', config('hx')), () =>
-    unixSocketAccepts(`${tmp.dir}/hx.sock`),
-  );
+  pair = await startSideBySide(tmp.dir, config);
+  sy = pair.sy;
+  hx = pair.hx;
 });
 
 after(async () => {
-  await sy?.stop();
-  await hx?.stop();
+  await pair?.stop();
   for (const s of servers) s.close();
   tmp.cleanup();
 });

@@ -10,8 +10,9 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { freePort, type ProxyProcess, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
-import { type HaproxyProcess, needs, startHaproxyProcess, unixSocketAccepts } from './helpers/system.ts';
+import { freePort, type ProxyProcess, tempDir, until } from './helpers/proxy.ts';
+import { type SideBySide, startSideBySide } from './helpers/side-by-side.ts';
+import { type HaproxyProcess, needs } from './helpers/system.ts';
 
 const skip = needs('haproxy');
 const tmp = tempDir();
@@ -22,13 +23,19 @@ type Name = (typeof LISTENS)[number];
 const fe: Record<'sy' | 'hx', Record<string, number>> = { sy: {}, hx: {} };
 let sy: ProxyProcess;
 let hx: HaproxyProcess | undefined;
+let pair: SideBySide | undefined;
 
-/** A server that sends `banner` on connect and echoes what it gets as `echo:DATA`. */
-async function banner(text: string | Buffer): Promise<number> {
+/**
+ * A server that sends `banner` on connect and echoes what it gets as `echo:DATA` (unless
+ * `quiet`: then how many bytes a proxy held when it rejected does not depend on timing).
+ */
+async function banner(text: string | Buffer, quiet = false): Promise<number> {
   const srv = createServer({ allowHalfOpen: true }, (s) => {
     s.on('error', () => {});
     s.write(text);
-    s.on('data', (d) => s.write(`echo:${d}`));
+    s.on('data', (d) => {
+      if (!quiet) s.write(`echo:${d}`);
+    });
     s.on('end', () => s.end());
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -46,7 +53,7 @@ function config(side: 'sy' | 'hx'): string {
   server s 127.0.0.1:${port.bad}`,
     reject: `  tcp-response inspect-delay 2s
   tcp-response content reject if { res.payload(0,3) -m str BAD }
-  server s 127.0.0.1:${port.bad}`,
+  server s 127.0.0.1:${port.badQuiet}`,
     close: `  tcp-response inspect-delay 2s
   tcp-response content close if { res.payload(0,2) -m str OK }
   server s 127.0.0.1:${port.ok}`,
@@ -160,18 +167,18 @@ async function dresp(side: 'sy' | 'hx', name: string): Promise<string> {
 before(async () => {
   if (skip) return;
   port.bad = await banner('BAD banner\r\n');
+  port.badQuiet = await banner('BAD banner\r\n', true);
   port.ok = await banner('OK banner\r\n');
   port.lv = await banner(Buffer.concat([Buffer.from([5]), Buffer.from('hello world')]));
   port.tls = await banner(SERVER_HELLO);
   for (const side of ['sy', 'hx'] as const) for (const n of LISTENS) fe[side][n] = await freePort();
-  sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config('sy'))]);
-  const hcfg = writeFile(tmp.dir, 'hx.cfg', config('hx'));
-  hx = await startHaproxyProcess(hcfg, () => unixSocketAccepts(`${tmp.dir}/hx.sock`));
+  pair = await startSideBySide(tmp.dir, config);
+  sy = pair.sy;
+  hx = pair.hx;
 });
 
 after(async () => {
-  await sy?.stop();
-  await hx?.stop();
+  await pair?.stop();
   for (const s of servers) s.close();
   tmp.cleanup();
 });

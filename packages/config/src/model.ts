@@ -35,8 +35,12 @@ export interface LogTarget {
   /** Maximum level sent (syslog name), default `debug` (everything). */
   level: string;
   minLevel?: string;
-  /** `format raw|rfc3164|rfc5424|short`, default rfc3164 for udp, raw for stdout. */
-  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short';
+  /** `format F` (HAProxy 2.6's eight), default rfc3164 for sockets, raw for stdout. */
+  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short' | 'priority' | 'timed' | 'iso' | 'local';
+  /** `format` was written: haproxy 2.6 then always puts a host in rfc3164 headers (`localhost` by default). */
+  formatGiven?: boolean;
+  /** `sample RANGES:SIZE`: message numbers (from 1) sent out of each run of `size`. */
+  sample?: { ranges: Array<[number, number]>; size: number };
   /** `len N`: maximum line length sent (80-65535); HAProxy's default is 1024. */
   maxLen?: number;
   loc: SourceLoc;
@@ -177,6 +181,8 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
+  /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
+  | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {
       action: 'set-header' | 'add-header';
@@ -332,10 +338,24 @@ export interface ServerModel {
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
+  /** `resolvers NAME`: the address is kept up to date from this resolvers section's answers. */
+  resolvers?: string;
+  /** `resolve-prefer ipv4|ipv6` (HAProxy's default: ipv6, falling back to the other family). */
+  resolvePrefer?: 'ipv4' | 'ipv6';
+  /** `resolve-net NET[,NET...]`: addresses in these networks are preferred. */
+  resolveNet?: string[];
+  /** `resolve-opts allow-dup-ip,ignore-weight,prevent-dup-ip`. */
+  resolveOpts?: string[];
+  /** Set on the servers a `server-template` line made: slot `index` of `count`, filled from `fqdn`. */
+  template?: { prefix: string; index: number; count: number; fqdn: string };
   /** `proto h2`: HTTP/2 to this server without negotiation (h2c, or h2 over `ssl`). */
   proto?: 'h2';
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
   alpn?: string[];
+  /** `check-proto h2|h1`: protocol of HTTP health checks (unset: HTTP/2 for a `proto h2` server). */
+  checkProto?: 'h1' | 'h2';
+  /** `check-alpn LIST`: ALPN offered by TLS health checks; an HTTP check speaks HTTP/2 if `h2` is chosen. */
+  checkAlpn?: string[];
   /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
   maxReuse?: number;
   /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */
@@ -344,6 +364,8 @@ export interface ServerModel {
   poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   loc: SourceLoc;
 }
 
@@ -490,9 +512,10 @@ export interface ProxyOptions {
   httpBufferRequest: boolean;
   persist: boolean;
   logHealthChecks: boolean;
+  /** `option disable-h2-upgrade`: no switch to HTTP/2 on a plain bind whose client opens with the h2 preface. */
+  disableH2Upgrade: boolean;
 }
 
-/** A `tcp-request connection|content` rule. */
 /** A tcp rule; `fromDefaults`: copied from the defaults section (evaluated first, see tcp-rules.ts in proxy). */
 export type TcpRuleModel = TcpRuleAction & { fromDefaults?: boolean };
 type TcpRuleAction =
@@ -520,6 +543,8 @@ export interface ProxyModel {
   name: string;
   /** Numeric id (`id N`), else assigned in order from 1 (HAProxy's iid). */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   /** `mode http` (default) or `mode tcp` (layer-4 relay). */
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */
@@ -542,6 +567,10 @@ export interface ProxyModel {
   defaultsFrom?: string;
   maxconn?: number;
   fullconn?: number;
+  /** `load-server-state-from-file global|local|none` (unset: none, as HAProxy). */
+  loadServerStateFromFile?: 'global' | 'local' | 'none';
+  /** `server-state-file-name [NAME|use-backend-name]` (not inherited from defaults, as HAProxy). */
+  serverStateFileName?: string;
   timeouts: Timeouts;
   /** Log targets in effect (`log global` expanded to the global targets). */
   logs: LogTarget[];
@@ -550,6 +579,8 @@ export interface ProxyModel {
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
   httpResponse: HttpRuleModel[];
+  /** `http-after-response` rules: on every response, the server's and the proxy's own. */
+  httpAfterResponse: HttpRuleModel[];
   redirects: RedirectModel[];
   stats?: StatsModel;
   disabled: boolean;
@@ -591,6 +622,10 @@ export interface StatsSocketModel {
 export interface GlobalModel {
   maxconn?: number;
   pidfile?: string;
+  /** `server-state-file FILE`: the state file `load-server-state-from-file global` backends read at start. */
+  serverStateFile?: string;
+  /** `server-state-base DIR`: directory of relative state file names. */
+  serverStateBase?: string;
   logs: LogTarget[];
   nbthread?: number;
   statsSockets: StatsSocketModel[];
@@ -610,6 +645,8 @@ export interface GlobalModel {
   spreadChecks?: number;
   /** `log-tag TAG`: syslog tag (default: program name). */
   logTag?: string;
+  /** `log-send-hostname [NAME]`: host field of syslog headers (NAME; '' for the system host name). */
+  logSendHostname?: string;
   /** `crt-base DIR`: already applied to relative `bind ... crt` paths by the parser. */
   crtBase?: string;
   /** `ca-base DIR`. */
@@ -633,12 +670,53 @@ export interface PeersModel {
   loc: SourceLoc;
 }
 
+/** `user NAME [password HASH | insecure-password TEXT] [groups G1,G2]` of a userlist. */
+export interface UserModel {
+  name: string;
+  /** crypt(3) hash (`password`) or clear text (`insecure-password`); absent: never authenticates. */
+  password?: string;
+  insecure: boolean;
+  /** Group names, own `groups` plus those whose `users` list names this user (resolved after parsing). */
+  groups: string[];
+  loc: SourceLoc;
+}
+
+/** `userlist NAME`: users and groups for `http_auth()`, `http_auth_group()` and `http-request auth`. */
+export interface UserlistModel {
+  name: string;
+  users: UserModel[];
+  groups: Array<{ name: string; users: string[]; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
+/** A `resolvers NAME` section (HAProxy's defaults in the comments). */
+export interface ResolversModel {
+  name: string;
+  /** `nameserver ID IP:PORT` lines, then those `parse-resolv-conf` read (port 53). */
+  nameservers: Array<{ id: string; host: string; port: number; loc: SourceLoc }>;
+  /** `accepted_payload_size N` (512; 12..65535): the EDNS0 payload size announced and accepted. */
+  acceptedPayloadSize: number;
+  /** `resolve_retries N` (3): queries sent before a resolution times out. */
+  resolveRetries: number;
+  /** `timeout resolve T` (1s): time between two resolutions of a name. */
+  timeoutResolve: number;
+  /** `timeout retry T` (1s): time before a query with no answer is sent again. */
+  timeoutRetry: number;
+  /** `hold valid|nx|timeout|refused|other|obsolete T` (10s, 30s x4, 0). */
+  hold: { valid: number; nx: number; timeout: number; refused: number; other: number; obsolete: number };
+  loc: SourceLoc;
+}
+
 export interface ConfigModel {
   files: string[];
   global: GlobalModel;
   /** Every frontend, backend and listen, in file order. */
   proxies: ProxyModel[];
   peers: PeersModel[];
+  /** `userlist` sections, in file order (absent when there are none). */
+  userlists?: UserlistModel[];
+  /** `resolvers` sections (absent in models built by hand: none). */
+  resolvers?: ResolversModel[];
 }
 
 export interface ParseResult {

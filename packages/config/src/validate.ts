@@ -51,6 +51,14 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     }
   }
   const stateOf = new Map(sections.map((s) => [s.model, s]));
+  for (const p of backs.values()) {
+    if (p.loadServerStateFromFile === 'global' && config.global.serverStateFile === undefined)
+      r.warn(
+        p.loc,
+        'CFG_NO_EFFECT',
+        `backend '${p.name}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!`,
+      );
+  }
   assignIds(
     config.proxies,
     (p) => stateOf.get(p)?.explicitId === true,
@@ -64,6 +72,11 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     config.global.statsSockets.length > 0 ? [1] : [],
   );
 
+  for (const p of config.proxies) {
+    const s = stateOf.get(p);
+    if (s?.explicitId) p.idForced = true;
+    for (const srv of p.servers) if (s?.explicitServerIds.has(srv.name)) srv.idForced = true;
+  }
   const binds = new Map<string, { p: ProxyModel; loc: SourceLoc }>();
   const peers = new Set(config.peers.map((p) => p.name));
   for (const p of config.proxies) {
@@ -275,9 +288,11 @@ function httpOnlyInTcp(p: ProxyModel, r: Reporter): void {
     );
   if (p.httpRequest.length > 0) ignored('http-request', 'rules');
   if (p.httpResponse.length > 0) ignored('http-response', 'rules');
+  if (p.httpAfterResponse.length > 0) ignored('http-after-response', 'rules');
   if (p.redirects.length > 0) ignored('redirect', 'rules');
   p.httpRequest = [];
   p.httpResponse = [];
+  p.httpAfterResponse = [];
   p.redirects = [];
   if (p.options.forwardfor) {
     r.warn(p.loc, 'CFG_NO_EFFECT', `'option forwardfor' ignored for ${label} as it requires HTTP mode`);

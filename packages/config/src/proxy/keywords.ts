@@ -6,7 +6,7 @@ import { parseBind } from './bind.ts';
 import { parseHttpCheck } from './check.ts';
 import { HTTP_RULE_KEYWORDS } from './http-rules.ts';
 import { parseOption } from './options.ts';
-import { parseDefaultServer, parseServer } from './server.ts';
+import { parseDefaultServer, parseServer, parseServerTemplate } from './server.ts';
 import { STATS_KEYWORDS } from './stats.ts';
 import { STICK_KEYWORDS } from './stick.ts';
 import { parseTcpCheck } from './tcp-check.ts';
@@ -26,6 +26,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   bind: { caps: FE, fn: parseBind },
   /** A server of a backend. */
   server: { caps: BE, wrongCap: 'error', fn: parseServer },
+  /** `server-template PREFIX NUM FQDN:PORT`: servers filled from DNS records. */
+  'server-template': { caps: BE, wrongCap: 'error', fn: parseServerTemplate },
   /** Defaults for the following `server` lines. */
   'default-server': { caps: BE | DEF, fn: parseDefaultServer },
   /** `http-check send|expect|disable-on-404|connect`. */
@@ -54,8 +56,6 @@ const UNSUPPORTED: Record<string, string> = {
   'unique-id-format': "'unique-id-format' is not supported yet: no unique request id is generated",
   'unique-id-header': "'unique-id-header' is not supported yet: no unique request id is generated",
   'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
-  'http-after-response': "'http-after-response' is not supported; use 'http-response'",
-  'server-template': "'server-template' is not supported; list the servers explicitly",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",
   'rate-limit':
@@ -71,9 +71,6 @@ const UNSUPPORTED: Record<string, string> = {
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",
   'http-send-name-header': "'http-send-name-header' is not supported",
-  'server-state-file-name': "'server-state-file-name' is not supported: server state is kept by the runtime (or Redis)",
-  'load-server-state-from-file':
-    "'load-server-state-from-file' is not supported: server state is kept by the runtime (or Redis)",
 };
 
 /** HAProxy 1.x keywords removed in 2.x: refused with the modern replacement. */

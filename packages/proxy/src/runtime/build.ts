@@ -15,6 +15,8 @@ import type {
   SourceLoc,
   TcpRuleModel,
 } from '@switchyard/config';
+import { unixSockMissing } from '@switchyard/unixsock';
+import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
@@ -67,6 +69,8 @@ export interface CompileContext {
   triCond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): TriCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
+  /** The proxy whose rules are compiled (default realm of `http-request auth`). */
+  proxyName: string;
 }
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
@@ -76,6 +80,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const frontends = new Map<string, FrontendPlan>();
   const previous = opts.previous;
   checkLogTargets(model, diags);
+  setCompilingUserlists(model.userlists);
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -90,8 +95,12 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         continue;
       }
       const old = prevBackend?.serversByName.get(s.name);
-      const state =
-        old && old.host === s.host && old.port === s.port ? refreshServer(old, s) : newServerState(p.name, s);
+      // a server the DNS moved keeps its state while its line is unchanged
+      const same =
+        old &&
+        ((old.host === s.host && old.port === s.port) ||
+          (s.resolvers !== undefined && old.model.host === s.host && old.model.port === s.port));
+      const state = old && same ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);
     }
@@ -253,6 +262,7 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     triCond: (c, phase = 'request') => (c ? compileTriCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
+    proxyName: p.name,
   };
 }
 
@@ -267,6 +277,11 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     const c = compileResponseRule(r, ctx);
     if (c) responseRules.push(c);
   }
+  const afterResponseRules: CompiledResponseRule[] = [];
+  for (const r of p.httpAfterResponse) {
+    const c = compileResponseRule(r, ctx);
+    if (c) afterResponseRules.push(c);
+  }
   return {
     mode: p.mode,
     tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
@@ -279,6 +294,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
     requestRules,
     responseRules,
+    afterResponseRules,
     errorPages: ctx.errorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,
@@ -343,8 +359,10 @@ function compileForwardFor(f: ForwardForModel, loc: SourceLoc, diags: Diagnostic
   return out;
 }
 
-/** Unix-socket log targets (Node has no unix datagram sockets) fall back to stderr, with a warning. */
+/** Unix-socket log targets need the unixsock addon; without it their lines would be lost, so say so once per line. */
 function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
+  const missing = unixSockMissing();
+  if (!missing) return;
   const seen = new Set<string>();
   for (const t of [...model.global.logs, ...model.proxies.flatMap((p) => p.logs)]) {
     const key = `${t.loc.file}:${t.loc.line}`;
@@ -352,8 +370,8 @@ function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
     seen.add(key);
     diags.push({
       severity: 'warning',
-      code: 'CFG_LOG_UNIX_STDERR',
-      message: `log target '${t.path}': unix datagram sockets are not available in Node.js; these log lines go to stderr instead (under systemd they reach the journal). Use 'log 127.0.0.1:514 ...' for syslog over UDP`,
+      code: 'CFG_LOG_UNIX_UNAVAILABLE',
+      message: `log target '${t.path}': ${missing}; these log lines are dropped`,
       loc: t.loc,
     });
   }
@@ -381,7 +399,7 @@ function refreshServer(state: ServerState, s: ServerModel): ServerState {
   if (prev.check !== s.check || prev.rise !== s.rise || prev.fall !== s.fall) {
     m.checked = s.check;
     // restart the health counter inside the new rise/fall range, keeping the current verdict
-    m.health = !s.check ? 0 : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
+    m.health = !s.check ? (state.admin === 'MAINT' ? 0 : s.rise) : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
     if (!s.check && state.op === 'DOWN') m.op = 'UP';
   }
   return state;

@@ -54,6 +54,8 @@ export type CompiledRequestRule =
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
   | { action: 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
+  /** `auth`: the proxy's 401 page with its `WWW-Authenticate: Basic realm=...`. */
+  | { action: 'auth'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
@@ -128,6 +130,8 @@ export interface ProxyBehaviour {
   forwardFor?: CompiledForwardFor;
   requestRules: CompiledRequestRule[];
   responseRules: CompiledResponseRule[];
+  /** `http-after-response` rules (no deny among them): every response, the server's and the proxy's. */
+  afterResponseRules: CompiledResponseRule[];
   /** Error pages by status (HAProxy defaults overridden by `errorfile`). */
   errorPages: Map<number, CannedResponse>;
   /** Targets for per-request log lines (empty: no request logging). */

@@ -62,5 +62,14 @@ export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTabl
   t.set('sync_group_tracking_weight', {
     handler: (_a, loc) => notRun(ctx, `(${g.name}) sync_group_tracking_weight is not supported by Switchyard`, loc),
   });
+  // keepalived applies these to every member; Switchyard applies them per instance only (so far).
+  for (const kw of ['track_file', 'track_process', 'track_bfd']) {
+    t.set(kw, {
+      handler: (args, loc) => {
+        notRun(ctx, `(${g.name}) ${kw} in a vrrp_sync_group is not supported by Switchyard`, loc);
+        ctx.readValueBlock(kw, args, loc, () => {});
+      },
+    });
+  }
   return fatalWithoutParam(ctx, t);
 }

@@ -12,6 +12,7 @@ import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
+import { attachSessionCache } from '../runtime/tls-session-cache.ts';
 import { type HttpTxn, makeTxn, sessionVars } from '../txn.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
@@ -78,6 +79,7 @@ export class Listener implements FrontOwner, H2Owner {
         this.serve(s);
       });
       server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
+      attachSessionCache(server);
       this.tlsServer = server;
     }
     this.applyTimeouts();
@@ -261,6 +263,7 @@ export class Listener implements FrontOwner, H2Owner {
       // tcp-request session: once per connection, after the PROXY header and the TLS handshake
       const txn = connectionTxn(fe, socketAddresses(s), s);
       txn.ssl = (s as { encrypted?: boolean }).encrypted === true;
+      if (txn.ssl) txn.tls = s as TLSSocket;
       if (
         runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { next: 0, expectProxy: false }, true) === 'reject'
       ) {

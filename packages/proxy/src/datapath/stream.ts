@@ -7,6 +7,7 @@
  * handler (h1-client.ts), so a request costs one object plus node's own.
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { pruneReqVars } from '../acl/vars.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
@@ -95,8 +96,7 @@ export class Stream extends StreamCore {
       dstIp: addrs.dst,
       dstPort: addrs.dstPort,
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
-      sni: (sock as { servername?: string | false }).servername || undefined,
-      alpn: (sock as { alpnProtocol?: string | false }).alpnProtocol || undefined,
+      tls: (sock as { encrypted?: boolean }).encrypted === true ? (sock as TLSSocket) : undefined,
       frontend: fe.name,
       sessVars: sessionVars(sock),
     });

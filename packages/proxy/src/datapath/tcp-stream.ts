@@ -6,7 +6,7 @@
  * until both sides are done; then counters and the tcplog line.
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
@@ -64,7 +64,7 @@ export class TcpStream extends StreamCore {
       dstIp: addrs.dst,
       dstPort: addrs.dstPort,
       ssl: (client as { encrypted?: boolean }).encrypted === true,
-      sni: (client as { servername?: string | false }).servername || undefined,
+      tls: (client as { encrypted?: boolean }).encrypted === true ? (client as TLSSocket) : undefined,
       frontend: fe.name,
       payload: head,
       sessVars: sessionVars(client),

@@ -16,9 +16,16 @@ import type { TlsPlan } from './plan.ts';
 
 /** OpenSSL 3's default TLSv1.3 suites: kept when only `ciphers` is set (Node would drop TLSv1.3). */
 const DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
-/** Node's default TLSv1.2 list, kept when only `ciphersuites` is set (Node would drop TLSv1.2). */
-const DEFAULT_TLS12 =
-  'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:DHE-RSA-AES256-SHA384:ECDHE-RSA-AES256-SHA256:DHE-RSA-AES256-SHA256:HIGH:!aNULL:!eNULL:!EXPORT:!DES:!RC4:!MD5:!PSK:!SRP:!CAMELLIA';
+/**
+ * OpenSSL's own default TLSv1.2 list, which HAProxy uses when no `ciphers` is set (Node's
+ * default list would order the suites differently: AES128 before AES256).
+ */
+const DEFAULT_TLS12 = 'DEFAULT';
+/**
+ * Session ID context of every bind context: with client verification OpenSSL resumes only
+ * sessions whose context matches, and the SNI callback swaps the context in mid-handshake.
+ */
+const SESSION_ID_CONTEXT = 'switchyard';
 
 /** Names a certificate serves: its DNS SANs and its CNs (lower-cased), as HAProxy indexes them. */
 export function certificateNames(cert: X509Certificate): string[] {
@@ -66,8 +73,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** Cipher string for Node's single `ciphers` option from HAProxy's two lists. */
-function cipherString(o: TlsOptionsModel): string | undefined {
-  if (!o.ciphers && !o.ciphersuites) return undefined;
+function cipherString(o: TlsOptionsModel): string {
   return `${o.ciphersuites ?? DEFAULT_SUITES}:${o.ciphers ?? DEFAULT_TLS12}`;
 }
 
@@ -80,11 +86,13 @@ export function secureOptions(o: TlsOptionsModel, side: 'bind' | 'server'): TlsO
   const range = tlsVersionRange(o);
   if (typeof range === 'string') return range;
   const opts: TlsOptions = { minVersion: range.min, maxVersion: range.max };
-  const ciphers = cipherString(o);
-  if (ciphers) opts.ciphers = ciphers;
+  opts.ciphers = cipherString(o);
   const curves = o.curves ?? o.ecdhe;
   if (curves) opts.ecdhCurve = curves;
-  if (side === 'bind') opts.honorCipherOrder = !o.preferClientCiphers;
+  if (side === 'bind') {
+    opts.honorCipherOrder = !o.preferClientCiphers;
+    opts.sessionIdContext = SESSION_ID_CONTEXT;
+  }
   if (o.noTlsTickets) opts.secureOptions = cryptoConstants.SSL_OP_NO_TICKET;
   const read = (f: string | undefined): string | undefined => (f ? readFileSync(f, 'utf8') : undefined);
   try {

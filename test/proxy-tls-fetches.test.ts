@@ -77,7 +77,7 @@ defaults
 frontend fe
   bind 127.0.0.1:${ports[who].tls} ssl crt ${pki.server} ca-file ${pki.ca} verify optional alpn http/1.1
   bind 127.0.0.1:${ports[who].clear}
-  log-format "LOG %sslv %sslc %{+Q}sslc %[ssl_c_s_dn(CN)] %[ssl_fc_sni]"
+  log-format "LOG %sslv %sslc %{+Q}sslc %{+Q}[ssl_c_s_dn(O)] %[ssl_fc_sni]"
 ${set}  http-request set-header X-ACL alice if { ssl_c_s_dn(cn) -m beg ali } { ssl_c_used }
   default_backend be
 backend be

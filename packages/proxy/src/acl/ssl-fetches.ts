@@ -8,7 +8,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { HttpTxn } from '../txn.ts';
 import type { FetchDef, FetchFn } from './types.ts';
-import { type CertFields, certFields, dnEntry, dnOneline, dnRfc2253, sessionHostname } from './x509-fields.ts';
+import { type CertFields, certFields, dnEntry, dnOneline, dnRfc2253 } from './x509-fields.ts';
 
 /** OpenSSL's X509_V_ERR_* numbers by the code Node reports (`authorizationError`). */
 const VERIFY_ERRORS: Record<string, number> = {
@@ -130,12 +130,9 @@ function certFetches(prefix: string, which: Which): Array<[string[], FetchDef]> 
   ];
 }
 
-/** The SNI of the connection: the handshake's, or the one stored in the session it resumed. */
+/** The SNI of the connection (for a session resumed by ID, the one it was made with: tls-session-cache.ts). */
 function sniOf(s: TLSSocket): string | undefined {
-  if (typeof s.servername === 'string' && s.servername !== '') return s.servername;
-  if (!s.isSessionReused()) return undefined;
-  const session = s.getSession();
-  return session ? sessionHostname(session) : undefined;
+  return typeof s.servername === 'string' && s.servername !== '' ? s.servername : undefined;
 }
 
 /** True when the client sent its certificate in this handshake (not from a resumed session). */
@@ -146,12 +143,13 @@ function certSentNow(s: TLSSocket): boolean {
 /** The TLS fetches, registered by fetches.ts with the other builtins. */
 export const SSL_FETCHES: Array<[string[], FetchDef]> = [
   [['ssl_fc'], simple('bool', (t) => t.ssl)],
-  [['ssl_fc_has_sni'], onTls('bool', (s) => sniOf(s) !== undefined)],
+  // these two answer false on a clear connection (ssl_sample.c sets them without an SSL object)
+  [['ssl_fc_has_sni'], simple('bool', (t) => t.tls !== undefined && sniOf(t.tls) !== undefined)],
   [['ssl_fc_sni'], onTls('str', sniOf)],
   [['ssl_fc_alpn'], onTls('str', (s) => s.alpnProtocol || undefined)],
   [['ssl_fc_protocol'], onTls('str', (s) => s.getProtocol() ?? undefined)],
   [['ssl_fc_cipher'], onTls('str', (s) => s.getCipher()?.name)],
-  [['ssl_fc_is_resumed'], onTls('bool', (s) => s.isSessionReused())],
+  [['ssl_fc_is_resumed'], simple('bool', (t) => t.tls?.isSessionReused() === true)],
   [['ssl_fc_has_crt'], onTls('bool', certSentNow)],
   [['ssl_c_used'], onTls('bool', (s) => certOf(s, 'peer') !== undefined)],
   // X509_V_OK without a certificate, as SSL_get_verify_result

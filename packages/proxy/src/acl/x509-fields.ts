@@ -131,21 +131,14 @@ function timeText(b: Buffer, t: Tlv): string | undefined {
   return undefined;
 }
 
-/**
- * The host name an SSL_SESSION (i2d_SSL_SESSION, `TLSSocket#getSession()`) was made for: its
- * `[6]` field. A session resumed by ID keeps the SNI there, not on the new handshake.
- */
-export function sessionHostname(der: Buffer): string | undefined {
+/** The session ID of an SSL_SESSION (i2d_SSL_SESSION, `TLSSocket#getSession()`): its fourth field. */
+export function sessionId(der: Buffer): string | undefined {
   try {
-    for (const f of children(der, tlv(der, 0))) {
-      if (f.tag !== 0xa6) continue;
-      const v = tlv(der, f.start);
-      return der.toString('latin1', v.start, v.end);
-    }
+    const f = children(der, tlv(der, 0))[3];
+    return f?.tag === 0x04 ? der.toString('hex', f.start, f.end) : undefined;
   } catch {
-    // not a session: no name
+    return undefined;
   }
-  return undefined;
 }
 
 /** Reads the fields of a DER certificate; undefined when it is not one. */

@@ -73,13 +73,13 @@ export class Listener implements FrontOwner, H2Owner {
         // the handshake must finish within `timeout client` (node's default otherwise)
         handshakeTimeout: fe.timeouts.client || 120000,
       });
+      attachSessionCache(server);
       server.on('secureConnection', (s: TLSSocket) => {
         // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
         if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
         this.serve(s);
       });
       server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
-      attachSessionCache(server);
       this.tlsServer = server;
     }
     this.applyTimeouts();

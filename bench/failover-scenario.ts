@@ -15,6 +15,8 @@ export interface FailoverOptions {
   /** VRRP version and advert interval (seconds; v3 allows centiseconds). */
   version: 2 | 3;
   advertInt: number;
+  /** VRRPv3 over IPv6: the VIP is fd00:SUBNET::100, the client reaches it over IPv6. */
+  ipv6?: boolean;
   /** Client request interval and per-request timeout (ms). */
   intervalMs: number;
   timeoutMs: number;
@@ -40,7 +42,7 @@ export interface FailoverResult {
 const PROXY_PORT = 8080;
 const WEB_PORT = 8081;
 
-function haproxyCfg(sock: string): string {
+function haproxyCfg(sock: string, ipv6: boolean): string {
   return [
     'global',
     `  stats socket ${sock} level admin`,
@@ -50,7 +52,7 @@ function haproxyCfg(sock: string): string {
     '  timeout client 5s',
     '  timeout server 5s',
     'frontend fe',
-    `  bind 0.0.0.0:${PROXY_PORT}`,
+    ipv6 ? `  bind :::${PROXY_PORT}` : `  bind 0.0.0.0:${PROXY_PORT}`,
     '  default_backend be',
     'backend be',
     `  server web1 127.0.0.1:${WEB_PORT} check inter 1s`,
@@ -69,18 +71,24 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   const procs: LabProc[] = [];
   const dump = () => procs.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
   try {
-    const vip = lab.addr(100);
+    const v6 = o.ipv6 === true;
+    const vip = v6 ? lab.addr6(100) : lab.addr(100);
+    const url = `http://${v6 ? `[${vip}]` : vip}:${PROXY_PORT}/`;
     const nodes = [
-      { name: 'A', ns: lab.node('a', 1), prio: 150, host: 1 },
-      { name: 'B', ns: lab.node('b', 2), prio: 100, host: 2 },
+      { name: 'A', ns: lab.node('a', 1, v6), prio: 150, host: 1 },
+      { name: 'B', ns: lab.node('b', 2, v6), prio: 100, host: 2 },
     ];
-    const client = lab.node('c', 10);
+    const client = lab.node('c', 10, v6);
     const cli = join(ROOT, 'packages/cli/bin/switchyard.mjs');
     for (const n of nodes) {
       const sock = join(lab.dir, `${n.name}.sock`);
       procs.push(lab.spawn(n.ns, `web-${n.name}`, process.execPath, ['-e', webServer(n.name)]));
       procs.push(
-        lab.spawn(n.ns, `proxy-${n.name}`, process.execPath, [cli, '-f', lab.file(`${n.name}.cfg`, haproxyCfg(sock))]),
+        lab.spawn(n.ns, `proxy-${n.name}`, process.execPath, [
+          cli,
+          '-f',
+          lab.file(`${n.name}.cfg`, haproxyCfg(sock, v6)),
+        ]),
       );
       const conf = instanceConf({
         name: n.name,
@@ -99,11 +107,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
       throw new Error(`A never became the only MASTER\n${dump()}`);
     }
     // A's proxy must answer through the VIP (client ARP settled on A) before the clock starts.
-    const probe = lab.spawn(client, 'probe', process.execPath, [
-      join(ROOT, 'bench/failover-probe.mjs'),
-      `http://${vip}:${PROXY_PORT}/`,
-      'A',
-    ]);
+    const probe = lab.spawn(client, 'probe', process.execPath, [join(ROOT, 'bench/failover-probe.mjs'), url, 'A']);
     if ((await probe.exited) !== 0)
       throw new Error(`VIP not serving before the failover\n${probe.output()}\n${dump()}`);
 
@@ -111,7 +115,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
       '--import',
       'tsx',
       join(ROOT, 'bench/failover-client.ts'),
-      `http://${vip}:${PROXY_PORT}/`,
+      url,
       String(o.intervalMs),
       String(o.durationMs),
       String(o.timeoutMs),

@@ -3,7 +3,8 @@
  * MASTER node of a Switchyard pair (proxy + VRRP sidecar on each node) dies.
  * Runs in network namespaces (root). Writes bench/results/failover.json.
  *   node --import tsx bench/failover.ts [--rounds N]
- * Cases: VRRPv2 advert_int 1 s (keepalived's default) and VRRPv3 advert_int 0.1 s.
+ * Cases: VRRPv2 advert_int 1 s (keepalived's default), VRRPv3 advert_int 0.1 s over IPv4 and
+ * the same over IPv6 (ff02::12, unsolicited neighbour advertisements).
  * Client: one GET every 20 ms on a fresh connection, 500 ms timeout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,14 @@ const OUT = join(import.meta.dirname, 'results');
 const CASES = [
   { name: 'vrrp2-advert-1s', version: 2 as const, advertInt: 1, killAtMs: 2500, durationMs: 9000 },
   { name: 'vrrp3-advert-100ms', version: 3 as const, advertInt: 0.1, killAtMs: 2500, durationMs: 5000 },
+  {
+    name: 'vrrp3-ipv6-advert-100ms',
+    version: 3 as const,
+    advertInt: 0.1,
+    killAtMs: 2500,
+    durationMs: 5000,
+    ipv6: true,
+  },
 ];
 
 const median = (xs: number[]) => {
@@ -35,6 +44,7 @@ for (const c of CASES) {
       subnet: subnet++,
       version: c.version,
       advertInt: c.advertInt,
+      ipv6: c.ipv6 === true,
       intervalMs: 20,
       timeoutMs: 500,
       killAtMs: c.killAtMs,
@@ -46,6 +56,7 @@ for (const c of CASES) {
   }
   results[c.name] = {
     version: c.version,
+    family: c.ipv6 ? 'IPv6' : 'IPv4',
     advertIntS: c.advertInt,
     masterDownMs: runs[0].masterDownMs,
     gapMsMedian: median(runs.map((x) => x.gapMs)),

@@ -20,6 +20,7 @@
  *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes more node options to Switchyard
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
  *          --baseline DIR (adds the Switchyard of another checkout, e.g. before a change, to the same run)
+ *          --baseline-full (that checkout has mode tcp and h2: it runs the tcp and h2c scenarios too)
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -240,14 +241,17 @@ if (BASELINE) {
     console.error(`bench: --baseline ${BASELINE} has no packages/cli/bin/switchyard.mjs`);
     process.exit(2);
   }
+  // --baseline-full: the baseline has mode tcp and h2 (it runs the tcp and h2c scenarios too)
+  const full = argv.includes('--baseline-full');
   PROXIES.push({
     name: 'switchyard baseline',
-    tcp: false,
+    tcp: full,
     note: `the checkout in ${BASELINE}`,
     start(port, o, lc) {
       const f = join(tmp, 'switchyard-baseline.cfg');
       // the baseline may predate mode tcp: its configuration has no tcp listen
-      writeFileSync(f, haproxyCfg(port, o, lc).replace(/\n# mode tcp:[\s\S]*$/, '\n'));
+      const cfg = haproxyCfg(port, o, lc);
+      writeFileSync(f, full ? cfg : cfg.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
       const [c, a] = ulimit([process.execPath, ...shebangNodeFlags(readFileSync(bin, 'utf8')), bin, '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },

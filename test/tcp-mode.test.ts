@@ -25,7 +25,7 @@ import {
   until,
   writeFile,
 } from './helpers/proxy.ts';
-import { findBinary, needs } from './helpers/system.ts';
+import { findBinary, needs, startHaproxyProcess } from './helpers/system.ts';
 
 const exec = promisify(execFile);
 const skip = needs('haproxy', 'openssl', 'curl');
@@ -312,34 +312,11 @@ listen to_switchyard
   server sy 127.0.0.1:${port.pp} send-proxy
 `,
   );
-  const proc = spawn(findBinary('haproxy') as string, ['-db', '-f', hcfg], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let hlog = '';
-  proc.stdout.on('data', (d) => {
-    hlog += d;
-  });
-  proc.stderr.on('data', (d) => {
-    hlog += d;
-  });
-  hx = {
-    log: () => hlog,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-    },
-  };
-  await until(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}):\n${hlog}`);
-      return rawRequest(port.hxOut, '', 200).then(
-        () => true,
-        () => false,
-      );
-    },
-    10000,
-    'haproxy up',
+  hx = await startHaproxyProcess(hcfg, () =>
+    rawRequest(port.hxOut, '', 200).then(
+      () => true,
+      () => false,
+    ),
   );
 });
 

@@ -49,14 +49,22 @@ export class Lab {
     return ns;
   }
 
-  /** Adds a node namespace with eth0 = 192.168.SUBNET.HOST/24 on the bridge; returns its name. */
-  node(name: string, host: number): string {
+  /**
+   * Adds a node namespace with eth0 = 192.168.SUBNET.HOST/24 on the bridge (and, with `ipv6`,
+   * fd00:SUBNET::HOST/64 plus its link-local address, both without DAD so they are usable at once);
+   * returns its name.
+   */
+  node(name: string, host: number, ipv6 = false): string {
     const ns = this.addNs(name);
     const port = `p${this.namespaces.length}`;
     ip(['-n', this.sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     ip(['-n', this.sw, 'link', 'set', port, 'master', 'br0']);
     ip(['-n', this.sw, 'link', 'set', port, 'up']);
     ip(['-n', ns, 'addr', 'add', `${this.addr(host)}/24`, 'dev', 'eth0']);
+    if (ipv6) {
+      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
+      ip(['-n', ns, 'addr', 'add', `${this.addr6(host)}/64`, 'dev', 'eth0', 'nodad']);
+    }
     ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
     return ns;
   }
@@ -64,6 +72,16 @@ export class Lab {
   /** 192.168.SUBNET.HOST */
   addr(host: number): string {
     return `192.168.${this.subnet}.${host}`;
+  }
+
+  /** fd00:SUBNET::HOST (HOST written in hex digits as given, e.g. 100 -> ::100) */
+  addr6(host: number): string {
+    return `fd00:${this.subnet}::${host}`;
+  }
+
+  /** The MAC address of eth0 in `ns`. */
+  mac(ns: string): string {
+    return /link\/ether ([0-9a-f:]+)/.exec(ip(['-n', ns, 'link', 'show', 'eth0']))?.[1] ?? '';
   }
 
   /** Cuts a node off the bridge (link down on its switch port) or reconnects it. */
@@ -74,7 +92,7 @@ export class Lab {
   /** The `ip -o addr` line of `address` in namespace `ns` ('' when absent). */
   addrLine(ns: string, address: string): string {
     return (
-      ip(['-n', ns, '-4', '-o', 'addr', 'show'])
+      ip(['-n', ns, address.includes(':') ? '-6' : '-4', '-o', 'addr', 'show'])
         .split('\n')
         .find((l) => l.includes(` ${address}/`)) ?? ''
     );
@@ -82,7 +100,7 @@ export class Lab {
 
   /** True when `address` is configured in namespace `ns`. */
   hasAddr(ns: string, address: string): boolean {
-    return ip(['-n', ns, '-4', '-o', 'addr', 'show']).includes(` ${address}/`);
+    return ip(['-n', ns, address.includes(':') ? '-6' : '-4', '-o', 'addr', 'show']).includes(` ${address}/`);
   }
 
   /** Writes a file into the lab directory; returns its path. */

@@ -127,14 +127,23 @@ test("-i ID reads @ID lines and skips the other nodes' lines", () => {
   assert.match(String(parseVrrpArgs(['-i'])), /-i needs an id/);
 });
 
-test('-t refuses what the start refuses, with the same lines: IPv6 VIP, AH, use_vmac, track_file, no interface', async () => {
+test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, AH, use_vmac, virtual_routes, no address', async () => {
   const inst = (extra: string, vip = '192.168.99.100') =>
     `vrrp_instance VI_1 {\n  interface nosuchif0\n  virtual_router_id 51\n${extra}  virtual_ipaddress {\n    ${vip}\n  }\n}\n`;
   const cases: [string, string, RegExp][] = [
-    ['ipv6', inst('', 'fd00:99::100'), /Line 5\) Switchyard refuses to start: \(VI_1\) IPv6 VIP fd00:99::100/],
+    [
+      'ipv6 v2',
+      inst('  version 2\n', 'fd00:99::100'),
+      /Line 1\) Switchyard refuses to start: \(VI_1\) VRRP version 2 over IPv6/,
+    ],
+    ['ipv6 no link-local', inst('', 'fd00:99::100'), /Line 2\) .*interface nosuchif0 has no IPv6 link-local address/],
     ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 4\) .*auth_type AH/],
     ['vmac', inst('  use_vmac\n'), /Line 4\) Switchyard refuses to start: \(VI_1\) use_vmac is not supported/],
-    ['track_file', inst('  track_file {\n    f1\n  }\n'), /Line 4\) .*track_file is not supported/],
+    [
+      'virtual_routes',
+      inst('  virtual_routes {\n    10.0.0.0/8 dev eth0\n  }\n'),
+      /Line 4\) .*virtual_routes is not supported/,
+    ],
     ['no address', inst(''), /Line 2\) .*interface nosuchif0 has no IPv4 address/],
   ];
   for (const [name, body, re] of cases) {

@@ -3,8 +3,9 @@
  * A test that needs a missing binary is skipped with a message naming the Debian package, except
  * under CI=true, where a missing binary is a failure (CI installs everything the suite needs).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 
 const PATHS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
@@ -41,6 +42,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   arping: 'iputils-arping',
   chromium: 'chromium',
   curl: 'curl',
+  dnsmasq: 'dnsmasq',
   h2load: 'nghttp2-client',
   nghttp: 'nghttp2-client',
   haproxy: 'haproxy',
@@ -51,6 +53,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   mariadb: 'mariadb-client',
   'mariadb-install-db': 'mariadb-server',
   mariadbd: 'mariadb-server',
+  mkpasswd: 'whois',
   nginx: 'nginx-light',
   openssl: 'openssl',
   ping: 'iputils-ping',
@@ -115,4 +118,54 @@ export function needsRoot(...names: string[]): false | string {
 /** Runs a command and returns its stdout (throws with stderr on failure). */
 export function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Debian's haproxy running in the foreground on `cfg`, its stdout and stderr collected. */
+export interface HaproxyProcess {
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `haproxy -db -f cfg` and waits until `ready()` (e.g. a connect to one of its ports)
+ * says it serves; throws with haproxy's own messages if it exits first.
+ */
+export async function startHaproxyProcess(cfg: string, ready: () => Promise<boolean>): Promise<HaproxyProcess> {
+  const proc = spawn(findBinary('haproxy') as string, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => {
+    log += d;
+  });
+  proc.stderr.on('data', (d) => {
+    log += d;
+  });
+  const hx: HaproxyProcess = {
+    log: () => log,
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}):\n${log}`);
+    if (await ready()) return hx;
+    if (Date.now() > deadline) {
+      await hx.stop();
+      throw new Error(`haproxy did not get ready within 10 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** True once something accepts connections on the unix socket `path` (a runtime API socket). */
+export function unixSocketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }

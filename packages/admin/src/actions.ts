@@ -60,7 +60,7 @@ export function findServer(rt: ProxyRuntime, arg: string | undefined): { be: Bac
 function staticAlgo(be: BackendRuntime): boolean {
   const a = be.model.balance.algo;
   if (a === 'static-rr') return true;
-  const hashed = a === 'source' || a === 'uri' || a === 'url_param' || a === 'hdr';
+  const hashed = a === 'source' || a === 'uri' || a === 'url_param' || a === 'hdr' || a === 'rdp-cookie';
   return hashed && be.model.hashType.method === 'map-based';
 }
 

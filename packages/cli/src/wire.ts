@@ -10,7 +10,9 @@ import {
   type CompiledRuntime,
   compileAcls,
   compileCondition,
+  createDiscovery,
   createHealthEngine,
+  type Discovery,
   type HealthEngine,
   type ProxyRuntime,
   setServerAdmin,
@@ -29,12 +31,15 @@ export class WiringError extends Error {
 export class Wiring {
   /** The check engine; none in a --workers worker (the primary checks for the node). */
   health: HealthEngine | undefined;
+  /** Servers kept in step with their `resolvers` sections. */
+  discovery: Discovery;
   readonly admin: Admin;
   readonly state: StateLayer;
   private readonly link: WorkerLink | undefined;
 
   private constructor(rt: CompiledRuntime, admin: Admin, state: StateLayer, link: WorkerLink | undefined) {
     this.health = link ? undefined : createHealthEngine(rt);
+    this.discovery = createDiscovery(rt);
     this.admin = admin;
     this.state = state;
     this.link = link;
@@ -45,6 +50,7 @@ export class Wiring {
    * --workers worker, `link` (started here) replaces the checks, the server control and the stats view.
    */
   static async create(rt: CompiledRuntime, link?: WorkerLink): Promise<Wiring> {
+    if (link) refuseResolvers(rt);
     const state = createStateLayer(rt, { logger: rt.logger, serverControl: link?.stateControl });
     failOnErrors(state.diagnostics);
     const admin = await createAdmin(rt, {
@@ -76,6 +82,7 @@ export class Wiring {
   /** Starts checks, opens the `stats socket`s and waits for shared state. */
   async start(): Promise<void> {
     this.health?.start();
+    this.discovery.start();
     await this.admin.startSockets();
     await this.state.ready();
   }
@@ -85,8 +92,12 @@ export class Wiring {
    * anything changes), admin swapped, a new health engine for the new server set.
    */
   async swap(next: ProxyRuntime & CompiledRuntime): Promise<void> {
+    if (this.link) refuseResolvers(next);
     failOnErrors(this.state.swapRuntime(next));
     await this.admin.swapRuntime(next);
+    this.discovery.stop();
+    this.discovery = createDiscovery(next);
+    this.discovery.start();
     if (this.link) {
       this.link.resync();
       return;
@@ -103,10 +114,20 @@ export class Wiring {
 
   async stop(): Promise<void> {
     this.health?.stop();
+    this.discovery.stop();
     this.link?.stop();
     await this.admin.stop();
     await this.state.stop();
   }
+}
+
+/** Under --workers each process would resolve on its own and disagree with the primary's server states. */
+function refuseResolvers(rt: CompiledRuntime): void {
+  const s = [...rt.backends.values()].flatMap((b) => b.servers).find((x) => x.model.resolvers !== undefined);
+  if (s)
+    throw new WiringError(
+      `${s.model.loc.file}:${s.model.loc.line}: server '${s.backendName}/${s.name}': 'resolvers' is not supported with --workers yet (see README, Known gaps); run one process`,
+    );
 }
 
 function failOnErrors(diags: Diagnostic[]): void {

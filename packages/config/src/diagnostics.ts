@@ -43,6 +43,8 @@ export const Codes = {
   /** A named defaults section used both through `from` and implicitly (HAProxy refuses it too). */
   AMBIGUOUS_DEFAULTS: 'CFG_AMBIGUOUS_DEFAULTS',
   UNKNOWN_PEERS: 'CFG_UNKNOWN_PEERS',
+  /** A server names a `resolvers` section that does not exist. */
+  UNKNOWN_RESOLVERS: 'CFG_UNKNOWN_RESOLVERS',
   UNKNOWN_TABLE: 'CFG_UNKNOWN_TABLE',
   /** `timeout client/server/connect` missing: HAProxy warns too. */
   MISSING_TIMEOUT: 'CFG_MISSING_TIMEOUT',

@@ -177,6 +177,8 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
+  /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
+  | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
   | {
       action: 'set-header' | 'add-header';
@@ -250,6 +252,7 @@ export type BalanceAlgo =
   | 'url_param'
   | 'hdr'
   | 'hash'
+  | 'rdp-cookie'
   | 'random';
 
 export interface BalanceModel {
@@ -331,10 +334,24 @@ export interface ServerModel {
   sendProxy?: 1 | 2;
   /** `init-addr last,libc,none,IP` as written (resolution order at start). */
   initAddr?: string;
+  /** `resolvers NAME`: the address is kept up to date from this resolvers section's answers. */
+  resolvers?: string;
+  /** `resolve-prefer ipv4|ipv6` (HAProxy's default: ipv6, falling back to the other family). */
+  resolvePrefer?: 'ipv4' | 'ipv6';
+  /** `resolve-net NET[,NET...]`: addresses in these networks are preferred. */
+  resolveNet?: string[];
+  /** `resolve-opts allow-dup-ip,ignore-weight,prevent-dup-ip`. */
+  resolveOpts?: string[];
+  /** Set on the servers a `server-template` line made: slot `index` of `count`, filled from `fqdn`. */
+  template?: { prefix: string; index: number; count: number; fqdn: string };
   /** `proto h2`: HTTP/2 to this server without negotiation (h2c, or h2 over `ssl`). */
   proto?: 'h2';
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks `h2`. */
   alpn?: string[];
+  /** `check-proto h2|h1`: protocol of HTTP health checks (unset: HTTP/2 for a `proto h2` server). */
+  checkProto?: 'h1' | 'h2';
+  /** `check-alpn LIST`: ALPN offered by TLS health checks; an HTTP check speaks HTTP/2 if `h2` is chosen. */
+  checkAlpn?: string[];
   /** `max-reuse N`: a connection carries at most N+1 requests (-1, the default: no limit). */
   maxReuse?: number;
   /** `pool-max-conn N`: idle connections kept to this server (-1, the default: no limit; 0: none). */
@@ -489,12 +506,15 @@ export interface ProxyOptions {
   httpBufferRequest: boolean;
   persist: boolean;
   logHealthChecks: boolean;
+  /** `option disable-h2-upgrade`: no switch to HTTP/2 on a plain bind whose client opens with the h2 preface. */
+  disableH2Upgrade: boolean;
 }
 
-/** A `tcp-request connection|content` rule. */
-export type TcpRuleModel =
+/** A tcp rule; `fromDefaults`: copied from the defaults section (evaluated first, see tcp-rules.ts in proxy). */
+export type TcpRuleModel = TcpRuleAction & { fromDefaults?: boolean };
+type TcpRuleAction =
   | VarRuleModel
-  | { action: 'accept' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'accept' | 'reject' | 'close'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc };
@@ -527,6 +547,12 @@ export interface ProxyModel {
   tcpRequestContent: TcpRuleModel[];
   /** `tcp-request inspect-delay T` (ms): how long content rules may wait for data. */
   inspectDelay?: number;
+  /** `persist rdp-cookie[(NAME)]`: the RDP cookie (default `msts`) naming the server to go to. */
+  persistRdpCookie?: string;
+  /** `tcp-response content` rules of a backend, evaluated on the server's first bytes (within `resInspectDelay`). */
+  tcpResponseContent: TcpRuleModel[];
+  /** `tcp-response inspect-delay T` (ms). */
+  resInspectDelay?: number;
   /** `use-server NAME [if|unless COND]` rules of a backend. */
   useServers: UseServerModel[];
   /** Name of the defaults section it inherited from ('' for the anonymous one, undefined for none). */
@@ -541,6 +567,8 @@ export interface ProxyModel {
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
   httpResponse: HttpRuleModel[];
+  /** `http-after-response` rules: on every response, the server's and the proxy's own. */
+  httpAfterResponse: HttpRuleModel[];
   redirects: RedirectModel[];
   stats?: StatsModel;
   disabled: boolean;
@@ -624,12 +652,53 @@ export interface PeersModel {
   loc: SourceLoc;
 }
 
+/** `user NAME [password HASH | insecure-password TEXT] [groups G1,G2]` of a userlist. */
+export interface UserModel {
+  name: string;
+  /** crypt(3) hash (`password`) or clear text (`insecure-password`); absent: never authenticates. */
+  password?: string;
+  insecure: boolean;
+  /** Group names, own `groups` plus those whose `users` list names this user (resolved after parsing). */
+  groups: string[];
+  loc: SourceLoc;
+}
+
+/** `userlist NAME`: users and groups for `http_auth()`, `http_auth_group()` and `http-request auth`. */
+export interface UserlistModel {
+  name: string;
+  users: UserModel[];
+  groups: Array<{ name: string; users: string[]; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
+/** A `resolvers NAME` section (HAProxy's defaults in the comments). */
+export interface ResolversModel {
+  name: string;
+  /** `nameserver ID IP:PORT` lines, then those `parse-resolv-conf` read (port 53). */
+  nameservers: Array<{ id: string; host: string; port: number; loc: SourceLoc }>;
+  /** `accepted_payload_size N` (512; 12..65535): the EDNS0 payload size announced and accepted. */
+  acceptedPayloadSize: number;
+  /** `resolve_retries N` (3): queries sent before a resolution times out. */
+  resolveRetries: number;
+  /** `timeout resolve T` (1s): time between two resolutions of a name. */
+  timeoutResolve: number;
+  /** `timeout retry T` (1s): time before a query with no answer is sent again. */
+  timeoutRetry: number;
+  /** `hold valid|nx|timeout|refused|other|obsolete T` (10s, 30s x4, 0). */
+  hold: { valid: number; nx: number; timeout: number; refused: number; other: number; obsolete: number };
+  loc: SourceLoc;
+}
+
 export interface ConfigModel {
   files: string[];
   global: GlobalModel;
   /** Every frontend, backend and listen, in file order. */
   proxies: ProxyModel[];
   peers: PeersModel[];
+  /** `userlist` sections, in file order (absent when there are none). */
+  userlists?: UserlistModel[];
+  /** `resolvers` sections (absent in models built by hand: none). */
+  resolvers?: ResolversModel[];
 }
 
 export interface ParseResult {

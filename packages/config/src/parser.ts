@@ -4,13 +4,15 @@ import { Reporter } from './diagnostics.ts';
 import { newGlobal, newProxy, newServerParams } from './factory.ts';
 import { isGlobalKeyword, parseGlobalLine } from './global.ts';
 import { type Env, splitLines, tokenizeLine } from './lexer.ts';
-import type { ConfigModel, ParseResult, PeersModel, SourceLoc } from './model.ts';
+import type { ConfigModel, ParseResult, PeersModel, ResolversModel, SourceLoc, UserlistModel } from './model.ts';
 import { parsePeersLine } from './peers.ts';
 import { finishHttpCheck } from './proxy/check.ts';
 import { PROXY_KEYWORDS, parseProxyLine } from './proxy/keywords.ts';
 import { finishTcpCheck } from './proxy/tcp-check.ts';
+import { checkResolverRefs, newResolvers, parseResolversLine } from './resolvers.ts';
 import type { LineCtx, SectionState } from './state.ts';
 import { didYouMean } from './suggest.ts';
+import { parseUserlistLine, resolveUserlists, userlistName } from './userlist.ts';
 import { validate } from './validate.ts';
 
 /** Options of parseConfig. */
@@ -24,8 +26,6 @@ export interface ParseOptions {
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen']);
 /** HAProxy sections Switchyard does not support. */
 const UNSUPPORTED_SECTIONS: Record<string, string> = {
-  userlist: "'userlist' sections are not supported; use 'stats auth' for the stats page",
-  resolvers: "'resolvers' sections are not supported: host names are resolved by the system resolver",
   mailers: "'mailers' sections are not supported; alert from the logs or Prometheus metrics",
   'http-errors': "'http-errors' sections are not supported; use 'errorfile CODE FILE'",
   ring: "'ring' sections are not supported; log to stdout or syslog",
@@ -35,7 +35,7 @@ const UNSUPPORTED_SECTIONS: Record<string, string> = {
   'log-forward': "'log-forward' sections are not supported",
   'dynamic-update': "'dynamic-update' sections are not supported",
 };
-const SECTION_NAMES = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers'];
+const SECTION_NAMES = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'resolvers'];
 const NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 
 type Current =
@@ -43,6 +43,8 @@ type Current =
   | { type: 'global' }
   | { type: 'proxy'; s: SectionState }
   | { type: 'peers'; p: PeersModel }
+  | { type: 'userlist'; ul: UserlistModel }
+  | { type: 'resolvers'; rs: ResolversModel }
   | { type: 'skip' };
 
 /**
@@ -53,11 +55,18 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   // A copy: `setenv`/`unsetenv` lines change it for the following lines only.
   const env: Env = { ...(options.env ?? process.env) };
   const r = new Reporter();
-  const config: ConfigModel = { files: sources.map((s) => s.file), global: newGlobal(), proxies: [], peers: [] };
+  const config: ConfigModel = {
+    files: sources.map((s) => s.file),
+    global: newGlobal(),
+    proxies: [],
+    peers: [],
+    resolvers: [],
+  };
   const sections: SectionState[] = [];
   const namedDefaults = new Map<string, SectionState>();
   let lastDefaults: SectionState | undefined;
   const defaultsUse = new Map<SectionState, { explicit: boolean; implicit: SourceLoc[] }>();
+  const ruleUsers = new Map<SectionState, 'frontend' | 'backend'>();
   let cur: Current = { type: 'none' };
 
   const finish = (): void => {
@@ -90,7 +99,14 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       for (const v of lx.unsetEnv)
         r.warn(loc, 'CFG_UNSET_ENV', `environment variable '${v}' is not set; it expands to an empty string`);
 
-      if (kw === 'global' || PROXY_SECTIONS.has(kw) || kw === 'peers' || UNSUPPORTED_SECTIONS[kw]) {
+      if (
+        kw === 'global' ||
+        PROXY_SECTIONS.has(kw) ||
+        kw === 'peers' ||
+        kw === 'userlist' ||
+        kw === 'resolvers' ||
+        UNSUPPORTED_SECTIONS[kw]
+      ) {
         finish();
         cur = openSection(words, loc);
         continue;
@@ -128,6 +144,13 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         case 'peers':
           parsePeersLine(ctx, cur.p);
           break;
+        case 'userlist':
+          if (negated) r.error(loc, 'CFG_BAD_VALUE', `'no' cannot prefix '${words[1]}' in a userlist section`);
+          else parseUserlistLine(ctx, cur.ul);
+          break;
+        case 'resolvers':
+          parseResolversLine(ctx, cur.rs);
+          break;
         case 'skip':
           break;
         case 'none':
@@ -143,7 +166,9 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       );
   }
   finish();
+  if (config.userlists) resolveUserlists(config.userlists, r);
   validate(config, sections, r);
+  checkResolverRefs(config, r);
   const zero = config.global.zeroWarning;
   const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
   if (zero && warnings > 0) {
@@ -166,6 +191,25 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       config.global.loc ??= { ...loc };
       return { type: 'global' };
     }
+    if (kw === 'userlist') {
+      const name = userlistName(words);
+      if (name === undefined) {
+        r.error(
+          loc,
+          words[1] ? 'CFG_BAD_NAME' : 'CFG_MISSING_ARG',
+          `'userlist' expects one name made of letters, digits, '_', '.', ':' and '-'`,
+        );
+        return { type: 'skip' };
+      }
+      config.userlists ??= [];
+      if (config.userlists.some((u) => u.name === name)) {
+        r.warn(loc, 'CFG_DUPLICATE_NAME', `ignoring duplicated userlist '${name}'`);
+        return { type: 'skip' };
+      }
+      const ul: UserlistModel = { name, users: [], groups: [], loc: { ...loc } };
+      config.userlists.push(ul);
+      return { type: 'userlist', ul };
+    }
     if (kw === 'peers') {
       const name = words[1];
       if (!name || !NAME_RE.test(name) || words.length > 2) {
@@ -186,6 +230,29 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       const p: PeersModel = { name, peers: [], loc: { ...loc } };
       config.peers.push(p);
       return { type: 'peers', p };
+    }
+    if (kw === 'resolvers') {
+      const name = words[1];
+      if (!name) {
+        r.error(loc, 'CFG_MISSING_ARG', 'missing name for resolvers section.');
+        return { type: 'skip' };
+      }
+      const bad = /[^A-Za-z0-9_.:-]/.exec(name);
+      if (bad) {
+        r.error(loc, 'CFG_BAD_NAME', `character '${bad[0]}' is not permitted in 'resolvers' name '${name}'.`);
+        return { type: 'skip' };
+      }
+      const all = (config.resolvers ??= []);
+      const dup = all.find((x) => x.name === name);
+      if (dup)
+        r.error(
+          loc,
+          'CFG_DUPLICATE_NAME',
+          `resolvers '${name}' has same name as another resolvers (declared at ${dup.loc.file}:${dup.loc.line}).`,
+        );
+      const rs = newResolvers(name, loc);
+      all.push(rs);
+      return { type: 'resolvers', rs };
     }
     const kind = kw as SectionState['kind'];
     // `defaults [NAME] [from OTHER]`, `frontend NAME [from DEFAULTS]`, legacy `listen NAME ADDR`.
@@ -241,6 +308,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         for (const at of use.implicit) ambiguous(at);
       }
     }
+    if (base) checkRuleDefaults(r, kind, loc, base, ruleUsers);
     const s = inherit(kind, name, loc, base, kind === 'defaults' ? from : base ? base.name : undefined);
     if (kind === 'defaults') {
       if (name) {
@@ -271,6 +339,38 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
     }
     return { type: 'proxy', s };
   }
+}
+
+/**
+ * HAProxy's checks on a defaults section that defines tcp rules (cfgparse-listen.c): its
+ * proxies keep a reference to its rules, so no defaults or listen may inherit it, frontends and
+ * backends may not share it, backends may not take its `tcp-request connection|session` rules
+ * nor frontends its `tcp-response content` rules. `ruleUsers` remembers who used each first.
+ */
+function checkRuleDefaults(
+  r: Reporter,
+  kind: SectionState['kind'],
+  loc: SourceLoc,
+  base: SectionState,
+  ruleUsers: Map<SectionState, 'frontend' | 'backend'>,
+): void {
+  const m = base.model;
+  const l4l5 = m.tcpRequestConnection.length > 0 || m.tcpRequestSession.length > 0;
+  if (!l4l5 && m.tcpRequestContent.length === 0 && m.tcpResponseContent.length === 0) return;
+  const at = `(defaults section at ${m.loc.file}:${m.loc.line}).`;
+  const used = ruleUsers.get(base);
+  let msg: string | undefined;
+  if (kind === 'defaults')
+    msg = `a defaults section cannot inherit from a defaults section defining TCP/HTTP rules ${at}`;
+  else if (kind === 'listen') msg = 'a listen section cannot inherit from a defaults section defining TCP/HTTP rules.';
+  else if (used && used !== kind)
+    msg = `frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules ${at}`;
+  else if (kind === 'backend' && l4l5)
+    msg = `a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules ${at}`;
+  else if (kind === 'frontend' && m.tcpResponseContent.length > 0)
+    msg = `a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules ${at}`;
+  if (msg) r.error(loc, 'CFG_NOT_ALLOWED_HERE', msg);
+  else if (kind === 'frontend' || kind === 'backend') ruleUsers.set(base, kind);
 }
 
 /** A new section state: a copy of its defaults section (HAProxy copies every inheritable setting). */
@@ -307,6 +407,8 @@ function inherit(
   s.explicitId = false;
   s.checkRulesOwn = false;
   s.tcpRulesOwn = false;
+  // rules copied from the defaults section: HAProxy evaluates them as a list of their own
+  for (const r of [...s.model.tcpRequestContent, ...s.model.tcpResponseContent]) r.fromDefaults = true;
   if (kind === 'defaults') delete s.model.defaultsFrom;
   if (from !== undefined) s.model.defaultsFrom = from;
   return s;

@@ -219,6 +219,13 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
             `${p.kind} '${p.name}': server '${srv.name}': 'pool-purge-delay' applies to HTTP/2 servers ('proto h2') only`,
           );
     }
+    const tcpRes = p.tcpResponseContent[0];
+    if (tcpRes && p.mode === 'http')
+      r.error(
+        tcpRes.loc,
+        'CFG_UNSUPPORTED',
+        `${p.kind} '${p.name}': 'tcp-response content' rules run in 'mode tcp' backends only; in 'mode http' they are not supported yet`,
+      );
     if (p.tcpRequestContent.length > 0 && p.mode === 'tcp' && !p.inspectDelay && isFrontend(p)) {
       const needsData = p.tcpRequestContent.some((x) => x.cond?.terms.some((t) => /^req[._]/.test(t)));
       if (needsData)
@@ -268,9 +275,11 @@ function httpOnlyInTcp(p: ProxyModel, r: Reporter): void {
     );
   if (p.httpRequest.length > 0) ignored('http-request', 'rules');
   if (p.httpResponse.length > 0) ignored('http-response', 'rules');
+  if (p.httpAfterResponse.length > 0) ignored('http-after-response', 'rules');
   if (p.redirects.length > 0) ignored('redirect', 'rules');
   p.httpRequest = [];
   p.httpResponse = [];
+  p.httpAfterResponse = [];
   p.redirects = [];
   if (p.options.forwardfor) {
     r.warn(p.loc, 'CFG_NO_EFFECT', `'option forwardfor' ignored for ${label} as it requires HTTP mode`);

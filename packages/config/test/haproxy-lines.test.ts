@@ -55,6 +55,20 @@ const GLOBAL = [
 /** Lines placed in `frontend f`. */
 const FRONTEND = [
   'http-request deny deny_status 429',
+  'http-request auth',
+  'http-request auth realm R',
+  'http-request auth realm',
+  'http-request auth foo',
+  'http-response auth',
+  'http-after-response set-header Strict-Transport-Security max-age=31536000',
+  'http-after-response set-status 200 reason ok',
+  'http-after-response replace-value x-a ^b$ c',
+  'http-after-response set-var(txn.a) status',
+  'http-after-response deny',
+  'http-after-response return status 200',
+  'http-after-response bogus',
+  'http-after-response',
+  'http-after-response strict-mode on',
   'http-request deny deny_status 999',
   'http-request redirect scheme https code 301',
   'http-request redirect location /x code 200',
@@ -109,6 +123,8 @@ const FRONTEND = [
   'mode health',
   'mode tcp',
   'tcp-request content accept',
+  'tcp-response content accept',
+  'tcp-response inspect-delay 1s',
   'maxconn x',
   'use_backend b if',
   'stats auth ab',
@@ -249,6 +265,21 @@ const BACKEND = [
   'retries -1',
   'balance leastconn extra',
   'default-server id 3',
+  'tcp-response inspect-delay 2s',
+  'tcp-response inspect-delay',
+  'tcp-response content accept if { res.len gt 0 }',
+  'tcp-response content bogus',
+  'tcp-response content close foo',
+  'tcp-response content set-var(txn.x) res.len',
+  'tcp-response content silent-drop',
+  'tcp-response contents accept',
+  'balance rdp-cookie',
+  'balance rdp-cookie(mstshash)',
+  'balance rdp-cookie()',
+  'persist rdp-cookie',
+  'persist rdp-cookie(msts)',
+  'persist rdp-cookie()',
+  'persist foo',
 ];
 
 /** Lines where Switchyard deliberately differs, and why (also in packages/config/README.md). */
@@ -257,10 +288,14 @@ const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> =
   'contimeout 5000': 'switchyard-accepts',
   'option forceclose': 'switchyard-accepts',
   // Not supported: an HTTP proxy (README "How Switchyard differs").
-  'server-template s 3 127.0.0.1:80': 'switchyard-refuses',
   'option httpchk GET / HTTP/2.0': 'switchyard-refuses',
   // Not built yet (issue 18): refused rather than accepted and ignored as it once was.
   'capture request header Host len 32': 'switchyard-refuses',
+  'http-after-response strict-mode on': 'switchyard-refuses',
+  // tcp-response rules run in mode tcp backends only; in mode http they are refused (not built yet)
+  'tcp-response content accept if { res.len gt 0 }': 'switchyard-refuses',
+  'tcp-response content set-var(txn.x) res.len': 'switchyard-refuses',
+  'tcp-response content silent-drop': 'switchyard-refuses',
   // HAProxy reuses the client's destination port; Switchyard wants it written.
   'server s 127.0.0.1': 'switchyard-refuses',
   // HAProxy reads these silently (atoi gives 0, extra words and empty conditions ignored); Switchyard says so.

@@ -201,7 +201,7 @@ test('http rule errors, each with its line', () => {
   http-request allow extra
   http-request deny if
   redirect to /x
-  http-request auth realm x
+  http-request silent-drop
   default_backend b
 backend b
 `);
@@ -241,10 +241,31 @@ backend b
   assert.match(m[17], /action 'set-nice' is not supported in http-request/);
   assert.equal(
     m[18],
-    "'http-request set-status': action 'set-status' is not supported in http-request (supported: allow, deny, redirect, set-header, add-header, del-header, replace-header, replace-value, return, set-var, set-var-fmt, unset-var, tarpit, use-service, track-sc0, track-sc1, track-sc2, set-path, set-pathq, set-query, set-uri, set-method, reject, replace-path, replace-pathq, replace-uri)",
+    "'http-request set-status': action 'set-status' is not supported in http-request (supported: allow, deny, redirect, set-header, add-header, del-header, replace-header, replace-value, return, set-var, set-var-fmt, unset-var, auth, tarpit, use-service, track-sc0, track-sc1, track-sc2, set-path, set-pathq, set-query, set-uri, set-method, reject, replace-path, replace-pathq, replace-uri)",
   );
   assert.equal(m[23], "missing condition after 'if'");
   // Nothing invalid is kept.
   assert.equal(proxy(r, 'f').httpRequest.length, 0);
   assert.equal(proxy(r, 'f').redirects.length, 0);
+});
+
+test('http-after-response takes the 2.6 actions and refuses the others with FILE:LINE', () => {
+  const r = parse(`${DEFAULTS}frontend f
+  bind :80
+  http-after-response set-header Strict-Transport-Security "max-age=31536000"
+  http-after-response set-status 299 reason Fine if { status 503 }
+  http-after-response set-var(txn.s) status
+  http-after-response allow
+  http-after-response deny
+  http-after-response capture res.hdr(x) id 0
+  http-after-response redirect location /
+  default_backend b
+backend b
+`);
+  assert.deepEqual(
+    proxy(r, 'f').httpAfterResponse.map((x) => x.action),
+    ['set-header', 'set-status', 'set-var', 'allow'],
+  );
+  assert.deepEqual(codes(r, 'error'), ['12 CFG_UNKNOWN_KEYWORD', '13 CFG_UNSUPPORTED', '14 CFG_UNKNOWN_KEYWORD']);
+  assert.match(r.diagnostics[0].message, /unknown action 'http-after-response deny'.*supported: allow, set-header/);
 });

@@ -113,7 +113,7 @@ test('server errors, each with its line', () => {
   server s2 10.0.0.1:80 wieght 3
   server s3 10.0.0.1:80 weight 300
   server s4 10.0.0.1:80 send-proxy-v2-ssl
-  server s5 10.0.0.1:80 resolvers dns
+  server s5 10.0.0.1:80 resolve-prefer ipv5
   server s6 10.0.0.1:80 inter
   server s7 10.0.0.1:80 inter soon
   server s8
@@ -132,7 +132,7 @@ test('server errors, each with its line', () => {
     '8 CFG_UNKNOWN_KEYWORD',
     '9 CFG_BAD_VALUE',
     '10 CFG_UNSUPPORTED',
-    '11 CFG_UNSUPPORTED',
+    '11 CFG_BAD_VALUE',
     '12 CFG_MISSING_ARG',
     '13 CFG_BAD_VALUE',
     '14 CFG_MISSING_ARG',
@@ -191,7 +191,7 @@ test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are pa
   assert.equal(s.poolPurgeDelay, 2000);
   assert.equal(proxy(r, 'b').httpReuse, 'always');
   const bad = parse(`${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl alpn h2,http/1.1\n  http-reuse sometimes\n`);
-  assert.deepEqual(codes(bad), ['7 CFG_UNSUPPORTED', '8 CFG_BAD_VALUE']);
+  assert.deepEqual(codes(bad), ['8 CFG_BAD_VALUE']);
 });
 
 test('ssl-server-verify none turns off verification of servers without a CA file', () => {

@@ -182,10 +182,10 @@ test('loadConfigFiles: files and directories (*.cfg in lexical order); unreadabl
 
 test('sections: out-of-section keywords, unsupported sections skipped with one error, section typos', () => {
   const r = parse(`maxconn 10
-userlist admins
-  user admin password x
-resolvers dns
-  nameserver ns1 1.1.1.1:53
+mailers m
+  mailer smtp1 127.0.0.1:25
+ring r
+  size 1000
 ${DEFAULTS}frontnd f
 global extra
 `);
@@ -196,7 +196,10 @@ global extra
     '11 CFG_UNKNOWN_KEYWORD',
     '12 CFG_EXTRA_ARGS',
   ]);
-  assert.equal(r.diagnostics[1].message, "'userlist' sections are not supported; use 'stats auth' for the stats page");
+  assert.equal(
+    r.diagnostics[1].message,
+    "'mailers' sections are not supported; alert from the logs or Prometheus metrics",
+  );
   assert.equal(r.diagnostics[3].message, "unknown keyword 'frontnd' in 'defaults' section; did you mean 'frontend'?");
 });
 

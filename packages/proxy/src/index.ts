@@ -1,6 +1,7 @@
 export * from './acl/index.ts';
 export * from './cluster/index.ts';
 export * from './datapath/index.ts';
+export * from './dns/discovery.ts';
 export * from './health/index.ts';
 export * from './log/logger.ts';
 export * from './log/request-line.ts';

@@ -42,6 +42,8 @@ export interface HttpTxn {
    * `req.payload`, `req.len`, `req.ssl_*` fetches read it. Undefined for HTTP requests.
    */
   payload?: Buffer;
+  /** Server bytes held by `tcp-response content` inspection; `res.len`, `res.payload` read them. */
+  resPayload?: Buffer;
   /** `txn.`, `req.` and `res.` variables (`set-var`), created on the first set. */
   vars?: Map<string, string | number | boolean>;
   /** `sess.` variables: the client connection's, shared by its requests (sessionVars()). */

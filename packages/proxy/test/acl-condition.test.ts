@@ -1,6 +1,9 @@
 /** Conditions: AND/OR precedence, negation, anonymous ACLs, parentheses, predefined ACLs, errors. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Diagnostic } from '@switchyard/config';
+import { compileTriCondition, FAIL, MISS, PASS } from '../src/acl/condition.ts';
+import { FINAL } from '../src/acl/payload-fetches.ts';
 import { cond, txn } from './acl-helpers.ts';
 
 const ACLS = ['a path_beg /a', 'b hdr(x-b) 1', 'c method POST'];
@@ -163,10 +166,42 @@ test('an ACL used before its declaration is an error, as in HAProxy', () => {
   assert.match(diags[0].message, /no such ACL : 'a55' \(it is declared later, at test\.cfg:56/);
 });
 
-test('REQ_CONTENT, WAIT_END, RDP_COOKIE are refused with a reason', () => {
-  for (const n of ['REQ_CONTENT', 'WAIT_END', 'RDP_COOKIE']) {
-    assert.match(errors([], n)[0], new RegExp(`ACL_UNSUPPORTED: predefined ACL '${n}' is not supported: `));
-  }
+test('REQ_CONTENT, WAIT_END and RDP_COOKIE compile', () => {
+  for (const n of ['REQ_CONTENT', 'WAIT_END', 'RDP_COOKIE']) assert.deepEqual(cond([], n).diags, [], n);
+});
+
+test("three-valued conditions as HAProxy's acl_exec_cond: MISS while data may change, negation keeps MISS", () => {
+  const tri = (terms: string, payload: string, final = false, polarity: 'if' | 'unless' = 'if') => {
+    const diags: Diagnostic[] = [];
+    const f = compileTriCondition(
+      { polarity, terms: terms.split(' ').filter((w) => w !== ''), loc: { file: 'test.cfg', line: 50 } },
+      new Map(),
+      diags,
+    );
+    assert.deepEqual(diags, [], terms);
+    const t = txn();
+    t.payload = Buffer.from(payload);
+    t.cache[FINAL] = final;
+    return f(t);
+  };
+  // req.len may change: a failed match waits, a match passes at once
+  assert.equal(tri('{ req.len gt 3 }', 'ab'), MISS);
+  assert.equal(tri('{ req.len gt 3 }', 'abcd'), PASS);
+  assert.equal(tri('{ req.len gt 3 }', 'ab', true), FAIL);
+  assert.equal(tri('!{ req.len gt 3 }', 'ab'), MISS);
+  assert.equal(tri('!{ req.len gt 3 }', 'ab', true), PASS);
+  assert.equal(tri('{ req.len gt 3 }', 'ab', false, 'unless'), MISS);
+  // a payload long enough is a definite answer
+  assert.equal(tri('{ req.payload(0,2) -m str xy }', 'ab'), FAIL);
+  assert.equal(tri('{ req.payload(0,3) -m str abc }', 'ab'), MISS);
+  // AND: a FAIL anywhere is FAIL only if met before a MISS; OR: a PASS wins over MISS
+  assert.equal(tri('{ req.len gt 3 } { always_false }', 'ab'), MISS);
+  assert.equal(tri('{ always_false } { req.len gt 3 }', 'ab'), FAIL);
+  assert.equal(tri('{ req.len gt 3 } || { always_true }', 'ab'), PASS);
+  assert.equal(tri('{ req.len gt 3 } || { always_false }', 'ab'), MISS);
+  // WAIT_END: unknown until the evaluation is final
+  assert.equal(tri('WAIT_END', ''), MISS);
+  assert.equal(tri('WAIT_END', '', true), PASS);
 });
 
 test('warnings: no pattern, patterns with -m found', () => {

@@ -7,12 +7,12 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { type CheckResult, checkConfig, formatDiagnostic } from './conf/check.ts';
 import type { Diagnostic, KeepalivedConf } from './conf/model.ts';
 import type { LoadOptions } from './conf/parser.ts';
-import { InstanceConfigError, instanceSpec, primaryAddress } from './fsm/instance.ts';
+import { InstanceConfigError, instanceSpec, noAddress, primaryAddress } from './fsm/instance.ts';
 import { loadAddon } from './transport/native.ts';
 
 /** Options of startRefusals(). */
 export interface PreflightOptions {
-  /** Also check this host: `ip` in PATH, the raw-socket addon, CAP_NET_RAW, each interface's IPv4 address. */
+  /** Also check this host: `ip` in PATH, the raw-socket addon, CAP_NET_RAW, each instance's source address. */
   host: boolean;
 }
 
@@ -86,8 +86,12 @@ export function startRefusals(
     out.push(refusal('SY_START_NET_RAW', 'raw VRRP sockets need root or CAP_NET_RAW'));
   }
   for (const { spec, loc } of specs) {
-    if (spec.unicastSrc === undefined && primaryAddress(spec.ifname, spec.vips) === undefined) {
-      out.push(refusal('SY_START_VRRP_NO_ADDRESS', `(${spec.name}) interface ${spec.ifname} has no IPv4 address`, loc));
+    if (
+      spec.unicastSrc === undefined &&
+      primaryAddress(spec.ifname, [...spec.vips, ...spec.excludedVips], spec.family) === undefined
+    ) {
+      const what = noAddress(spec.family);
+      out.push(refusal('SY_START_VRRP_NO_ADDRESS', `(${spec.name}) interface ${spec.ifname} has no ${what}`, loc));
     }
   }
   return out;

@@ -10,11 +10,18 @@ import {
   checkAdvert,
   checksumOk,
   encodePacket,
+  encodeVrrp6,
+  formatAddr,
   formatIPv4,
+  formatIPv6,
+  packetAddr,
   parseIPv4,
+  parseIPv6,
   parsePacket,
+  parseVrrp6,
   type ReceivedPacket,
   VRRP_GROUP,
+  VRRP_GROUP6,
 } from '../src/codec/index.ts';
 
 const SRC = parseIPv4('10.0.0.1')!;
@@ -69,7 +76,7 @@ test('v2 and v3 round trip and checksums verify', () => {
     assert.equal(p.naddr, 1);
     assert.equal(p.advertIntCs, adv.advertIntCs);
     assert.equal(p.ttl, 255);
-    assert.equal(formatIPv4(p.src), '10.0.0.1');
+    assert.equal(formatIPv4(p.src as number), '10.0.0.1');
     assert.ok(checksumOk(p));
   }
 });
@@ -156,4 +163,64 @@ test('fuzz: mutated valid packets never throw and rarely validate (bounded rando
   }
   // Only flips that leave every checked field intact (e.g. priority + checksum compensation, IP id) pass.
   assert.ok(accepted < 20000 * 0.3, `accepted ${accepted}`);
+});
+
+const LL = parseIPv6('fe80::ff:fe00:1')!;
+const VIP6 = parseIPv6('fd00::100')!;
+function v3six(over: Partial<Advert> = {}): Advert {
+  return { version: 3, vrid: 51, priority: 100, advertIntCs: 100, authType: 0, addrs: [VIP6], family: 6, ...over };
+}
+function parsed6(buf: Buffer, src = LL, dst = VRRP_GROUP6, hop = 255): ReceivedPacket {
+  const p = parseVrrp6(buf, buf.length, src, dst, hop);
+  assert.ok(!('ok' in p), 'packet parses');
+  return p as ReceivedPacket;
+}
+const params6 = (over: Partial<CheckParams> = {}) => params({ version: 3, advertIntCs: 100, vips: [VIP6], ...over });
+
+test('v3 over IPv6: bytes and IPv6 pseudo-header checksum match keepalived (known vector)', () => {
+  // keepalived 2.2.7, VRID 51 priority 100 advert_int 1, VIP fd00::100, from fe80::ff:fe00:1 to
+  // ff02::12, captured with tcpdump -XX (IPv6 header: traffic class 0xc0, hop limit 255):
+  //   6c0a e6ce 0018 70ff fe80::ff:fe00:1 ff02::12 | 3133 6401 0064 6f47 fd00 0000 ... 0100
+  const buf = encodeVrrp6(v3six(), LL, VRRP_GROUP6);
+  assert.equal(buf.toString('hex'), `313364010064` + '6f47' + 'fd00' + '0'.repeat(24) + '0100');
+  const p = parsed6(buf);
+  assert.ok(checksumOk(p));
+  assert.equal(formatAddr(packetAddr(p, 0)), 'fd00::100');
+  assert.deepEqual(checkAdvert(params6(), p), { ok: true });
+});
+
+test('v3 over IPv6: malformed adverts are dropped with keepalived reasons', () => {
+  const good = () => encodeVrrp6(v3six(), LL, VRRP_GROUP6);
+  const reason = (p: ReceivedPacket, c = params6()) => {
+    const r = checkAdvert(c, p);
+    return r.ok ? 'ok' : r.code;
+  };
+  assert.equal(reason(parsed6(good(), LL, VRRP_GROUP6, 64)), 'ttl');
+  const bad = good();
+  bad[7] ^= 1;
+  assert.equal(reason(parsed6(bad)), 'checksum');
+  // The pseudo-header counts: the same bytes from another source fail the checksum.
+  assert.equal(reason(parsed6(good(), parseIPv6('fe80::2')!)), 'checksum');
+  assert.equal(reason(parsed6(Buffer.concat([good(), Buffer.alloc(4)]))), 'length');
+  const two = encodeVrrp6(v3six({ addrs: [VIP6, parseIPv6('fd00::101')!] }), LL, VRRP_GROUP6);
+  assert.equal(reason(parsed6(two), params6({ vips: [VIP6, parseIPv6('fd00::102')!] })), 'vip-list');
+  const count = good();
+  count[3] = 2;
+  assert.equal(reason(parsed6(count)), 'naddr');
+  const v2 = good();
+  v2[0] = 0x21;
+  assert.equal(reason(parsed6(v2)), 'version');
+  assert.equal(reason(parsed6(good(), LL, parseIPv6('fd00::2')!)), 'checksum');
+  const uni = encodeVrrp6(v3six(), LL, parseIPv6('fd00::2')!);
+  assert.equal(reason(parsed6(uni, LL, parseIPv6('fd00::2')!)), 'cast-mismatch');
+  assert.equal(reason(parsed6(uni, LL, parseIPv6('fd00::2')!), params6({ unicastPeers: [LL] })), 'ok');
+  const short = parseVrrp6(Buffer.alloc(4), 4, LL, VRRP_GROUP6, 255);
+  assert.ok('ok' in short && short.code === 'short');
+});
+
+test('IPv6 address text round trips (RFC 5952 output) and rejects non-addresses', () => {
+  for (const s of ['ff02::12', 'fe80::1:2', '::', '::1', '2001:db8::', '1:2:3:4:5:6:7:8', '1::2:0:0:3'])
+    assert.equal(formatIPv6(parseIPv6(s)!), s);
+  assert.equal(formatIPv6(parseIPv6('FD00:0:0:0:0:0:0:100')!), 'fd00::100');
+  for (const s of ['1:::2', '1:2:3:4:5:6:7:8:9', 'g::1', '1.2.3.4', '']) assert.equal(parseIPv6(s), undefined, s);
 });

@@ -1,7 +1,14 @@
 /** keepalived's weight and rise/fall rules, as the trackers and the lint apply them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { effectivePriority, RiseFall, trackerDelta, trackerFaults } from '../src/track/index.ts';
+import {
+  effectivePriority,
+  parseTrackFileValue,
+  RiseFall,
+  trackerDelta,
+  trackerFaults,
+  trackFileEffect,
+} from '../src/track/index.ts';
 
 test('weight > 0 adds while OK, weight < 0 subtracts while failing, reverse swaps', () => {
   assert.equal(trackerDelta(10, false, true), 10);
@@ -52,4 +59,34 @@ test('rise/fall: init_fail starts failed (not pending) and needs rise successes'
   const rf = new RiseFall(1, 1, true);
   assert.deepEqual([rf.ok, rf.pending], [false, false]);
   assert.equal(rf.record(true), true);
+});
+
+test("track_file values read as keepalived's strtol(buf, NULL, 0), out of int32 ignored", () => {
+  const cases: [string, number | undefined][] = [
+    ['42\n', 42],
+    ['  -7 trailing', -7],
+    ['+3', 3],
+    ['0x1F', 31],
+    ['010', 8],
+    ['09', 0],
+    ['abc', 0],
+    ['', 0],
+    ['0x', 0],
+    ['2147483648', 2147483648],
+    ['2147483649', undefined],
+    ['-2147483649', undefined],
+    ['99999999999999999999999', undefined],
+  ];
+  for (const [text, want] of cases) assert.equal(parseTrackFileValue(text), want, JSON.stringify(text));
+});
+
+test('track_file effect: value x weight (reverse negates) clamped to -254..253, -254 and weight 0 FAULT', () => {
+  assert.deepEqual(trackFileEffect(10, 2, false), { delta: 20, fault: false });
+  assert.deepEqual(trackFileEffect(10, 2, true), { delta: -20, fault: false });
+  assert.deepEqual(trackFileEffect(1000, 1, false), { delta: 253, fault: false });
+  assert.deepEqual(trackFileEffect(-300, 1, false), { delta: 0, fault: true });
+  assert.deepEqual(trackFileEffect(254, -1, false), { delta: 0, fault: true });
+  assert.deepEqual(trackFileEffect(3, 0, false), { delta: 0, fault: true });
+  assert.deepEqual(trackFileEffect(0, 0, false), { delta: 0, fault: false });
+  assert.deepEqual(trackFileEffect(0, 0, true), { delta: 0, fault: true });
 });

@@ -242,7 +242,8 @@ function serverRow(be: BackendRuntime, s: ServerState, now: number): StatRow {
     v[F.agent_desc] = CHECK_DESC[a.status] ?? a.status;
     if (a.info) v[F.last_agt] = a.info;
   }
-  v[F.addr] = s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+  // a server waiting for the DNS has no address (haproxy: AF_UNSPEC, an empty field)
+  if (s.addressKnown !== false) v[F.addr] = s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
   if (s.model.cookie !== undefined) v[F.cookie] = s.model.cookie;
   v[F.srv_icur] = 0;
   v[F.idle_conn_cur] = 0;

@@ -73,6 +73,7 @@ const BALANCE: BalanceAlgo[] = [
   'url_param',
   'hdr',
   'hash',
+  'rdp-cookie',
   'random',
 ];
 
@@ -83,14 +84,19 @@ function balance(ctx: LineCtx, s: SectionState): void {
   if (raw === undefined) return;
   const m = /^([a-z_-]+)(?:\((.*)\))?$/.exec(raw);
   const name = m?.[1] ?? raw;
-  if (!m || !(BALANCE as string[]).includes(name) || (m[2] !== undefined && name !== 'hdr' && name !== 'random')) {
-    const extra = name === 'rdp-cookie' ? ` ('${name}' is not supported)` : didYouMean(name, BALANCE);
-    return void err(ctx, 'CFG_BAD_VALUE', `unknown balance algorithm '${raw}'${extra}`);
+  const withArg = name === 'hdr' || name === 'random' || name === 'rdp-cookie';
+  if (!m || !(BALANCE as string[]).includes(name) || (m[2] !== undefined && !withArg)) {
+    return void err(ctx, 'CFG_BAD_VALUE', `unknown balance algorithm '${raw}'${didYouMean(name, BALANCE)}`);
   }
   const b: SectionState['model']['balance'] = { algo: name as BalanceAlgo, options: {}, loc: { ...ctx.loc } };
   if (name === 'hdr') {
     if (!m[2]) return void err(ctx, 'CFG_MISSING_ARG', "'balance hdr' expects a header name: hdr(NAME)");
     b.param = m[2];
+  }
+  if (name === 'rdp-cookie') {
+    // the RDP cookie whose value is hashed (HAProxy's default: mstshash)
+    if (m[2] === '') return void err(ctx, 'CFG_MISSING_ARG', 'balance rdp-cookie : missing cookie name.');
+    b.param = m[2] ?? 'mstshash';
   }
   if (name === 'random' && m[2] !== undefined) {
     const d = valueOr(ctx, parseIntRange(m[2], 1, 100, "'random' draws"), 'balance');

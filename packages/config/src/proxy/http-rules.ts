@@ -11,7 +11,6 @@ const REDIRECT_CODES = [301, 302, 303, 307, 308];
 
 /** Actions HAProxy has that Switchyard does not implement: refused so nothing is silently skipped. */
 const UNSUPPORTED_ACTIONS = [
-  'auth',
   'capture',
   'set-log-level',
   'set-nice',
@@ -61,6 +60,7 @@ const BOTH_SIDES = [
   'unset-var',
 ];
 const REQUEST_ONLY = [
+  'auth',
   'tarpit',
   'use-service',
   'track-sc0',
@@ -206,17 +206,54 @@ function payload(
   return out;
 }
 
+/** Actions of `http-after-response` (HAProxy 2.6), all shared with http-response. */
+const AFTER_RESPONSE = [
+  'allow',
+  'set-header',
+  'add-header',
+  'del-header',
+  'replace-header',
+  'replace-value',
+  'set-status',
+  'set-var',
+  'set-var-fmt',
+  'unset-var',
+];
+/** 2.6 after-response actions Switchyard does not have yet. */
+const AFTER_RESPONSE_UNSUPPORTED = ['capture', 'strict-mode', 'set-map', 'del-map', 'del-acl', 'set-log-level'];
+
+/** `http-after-response ACTION ...`: the http-response parser, restricted to HAProxy's after-response actions. */
+function parseAfterResponseRule(ctx: LineCtx): HttpRuleModel | undefined {
+  const action = ctx.args[1] ?? '';
+  const base = action.replace(/\(.*$/s, '');
+  if (!AFTER_RESPONSE.includes(base)) {
+    if (AFTER_RESPONSE_UNSUPPORTED.includes(base))
+      return void err(
+        ctx,
+        'CFG_UNSUPPORTED',
+        `'http-after-response ${base}' is not supported yet (supported: ${AFTER_RESPONSE.join(', ')})`,
+      );
+    if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'http-after-response' expects an action`);
+    return void err(
+      ctx,
+      'CFG_UNKNOWN_KEYWORD',
+      `unknown action 'http-after-response ${base}'${didYouMean(base, AFTER_RESPONSE)} (supported: ${AFTER_RESPONSE.join(', ')})`,
+    );
+  }
+  return parseRule(ctx, 'response', 'http-after-response');
+}
+
 /** Parses one rule for `http-request` (req) or `http-response` (res). */
-function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | undefined {
-  const what = `'http-${side} ${ctx.args[1] ?? ''}'`;
+function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side}`): HttpRuleModel | undefined {
+  const what = `'${kw} ${ctx.args[1] ?? ''}'`;
   const split = splitCondition(ctx, 1);
   if (!split) return;
   const { words, cond } = split;
   const action = words[0];
   const loc = { ...ctx.loc };
-  if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'http-${side}' expects an action`);
+  if (!action) return void err(ctx, 'CFG_MISSING_ARG', `'${kw}' expects an action`);
   if (isVarAction(action)) {
-    const v = parseVarRule(ctx, words, `http-${side}`);
+    const v = parseVarRule(ctx, words, kw);
     return v ? { ...v, cond, loc } : undefined;
   }
   const arity = (n: number): boolean => {
@@ -265,6 +302,19 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response'): HttpRuleModel | 
         loc,
       };
     }
+    case 'auth':
+      if (side === 'response') break;
+      if (words[1] === undefined) return { action, cond, loc };
+      if (words[1] !== 'realm')
+        return void err(ctx, 'CFG_EXTRA_ARGS', `${what}: expected 'realm NAME', got '${words[1]}'`);
+      if (words[2] === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: missing realm value`);
+      if (words.length > 3)
+        return void err(
+          ctx,
+          'CFG_EXTRA_ARGS',
+          `${what}: unexpected argument '${words[3]}' (missing 'if' or 'unless'?)`,
+        );
+      return { action, realm: words[2], cond, loc };
     case 'tarpit': {
       if (side === 'response') break;
       const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
@@ -378,6 +428,14 @@ export const HTTP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
     fn: (ctx: LineCtx, s: SectionState) => {
       const r = parseRule(ctx, 'response');
       if (r) s.model.httpResponse.push(r);
+    },
+  },
+  /** Rules on every response (the server's and the proxy's own), after http-response. */
+  'http-after-response': {
+    caps: FE | BE,
+    fn: (ctx: LineCtx, s: SectionState) => {
+      const r = parseAfterResponseRule(ctx);
+      if (r) s.model.httpAfterResponse.push(r);
     },
   },
   /** `redirect location|prefix|scheme VALUE [code N] [drop-query] [append-slash] [set-cookie X] [clear-cookie X] [if|unless COND]`. */

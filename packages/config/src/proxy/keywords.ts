@@ -6,7 +6,7 @@ import { parseBind } from './bind.ts';
 import { parseHttpCheck } from './check.ts';
 import { HTTP_RULE_KEYWORDS } from './http-rules.ts';
 import { parseOption } from './options.ts';
-import { parseDefaultServer, parseServer } from './server.ts';
+import { parseDefaultServer, parseServer, parseServerTemplate } from './server.ts';
 import { STATS_KEYWORDS } from './stats.ts';
 import { STICK_KEYWORDS } from './stick.ts';
 import { parseTcpCheck } from './tcp-check.ts';
@@ -26,6 +26,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   bind: { caps: FE, fn: parseBind },
   /** A server of a backend. */
   server: { caps: BE, wrongCap: 'error', fn: parseServer },
+  /** `server-template PREFIX NUM FQDN:PORT`: servers filled from DNS records. */
+  'server-template': { caps: BE, wrongCap: 'error', fn: parseServerTemplate },
   /** Defaults for the following `server` lines. */
   'default-server': { caps: BE | DEF, fn: parseDefaultServer },
   /** `http-check send|expect|disable-on-404|connect`. */
@@ -54,8 +56,6 @@ const UNSUPPORTED: Record<string, string> = {
   'unique-id-format': "'unique-id-format' is not supported yet: no unique request id is generated",
   'unique-id-header': "'unique-id-header' is not supported yet: no unique request id is generated",
   'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
-  'http-after-response': "'http-after-response' is not supported; use 'http-response'",
-  'server-template': "'server-template' is not supported; list the servers explicitly",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",
   'rate-limit':
@@ -68,7 +68,6 @@ const UNSUPPORTED: Record<string, string> = {
   errorfiles: "'errorfiles' (http-errors sections) is not supported; use 'errorfile CODE FILE'",
   'http-error': "'http-error' is not supported; use 'errorfile CODE FILE'",
   monitor: "'monitor fail' is not supported",
-  persist: "'persist rdp-cookie' is not supported",
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",
   'http-send-name-header': "'http-send-name-header' is not supported",

@@ -22,6 +22,7 @@ const BOOLEAN: Record<string, { key: BoolKey; caps: number }> = {
   'http-buffer-request': { key: 'httpBufferRequest', caps: FE | BE | DEF },
   persist: { key: 'persist', caps: BE | DEF },
   'log-health-checks': { key: 'logHealthChecks', caps: BE | DEF },
+  'disable-h2-upgrade': { key: 'disableH2Upgrade', caps: FE | DEF },
 };
 
 /** Options that only tune transport details Switchyard leaves to Node: accepted with a warning. */
@@ -45,7 +46,6 @@ const IGNORED: Record<string, string> = {
   'log-separate-errors': "'option log-separate-errors' ignored: every request logs at level info",
   checkcache: "'option checkcache' ignored: Switchyard does not inspect cacheability",
   'prefer-last-server': "'option prefer-last-server' ignored: balancing picks a server per request",
-  'disable-h2-upgrade': "'option disable-h2-upgrade' ignored: Switchyard does not upgrade HTTP/1.1 to h2c",
   'http-use-htx': "'option http-use-htx' ignored: removed in HAProxy 2.1 (always on)",
   'h1-case-adjust-bogus-client': "'option h1-case-adjust-bogus-client' ignored: Node writes header names as given",
   'h1-case-adjust-bogus-server': "'option h1-case-adjust-bogus-server' ignored: Node writes header names as given",

@@ -1,4 +1,5 @@
 /** `server NAME ADDR:PORT [params]` and `default-server [params]`. */
+import { isIP } from 'node:net';
 import { parseAddress } from '../address.ts';
 import type { ServerParams } from '../factory.ts';
 import type { ServerModel } from '../model.ts';
@@ -43,6 +44,16 @@ function alpnList(v: string, set: (l: string[]) => void): string | undefined {
   set(l);
 }
 const agent = (p: ServerParams) => (p.agent ??= {});
+/** `A.B.C.D/M`, `A.B.C.D/MASK` or `IPV6/M`, as HAProxy's str2net / str62net. */
+function isNetwork(n: string): boolean {
+  const [ip, mask, extra] = n.split('/');
+  if (extra !== undefined) return false;
+  const v = isIP(ip);
+  if (v === 0) return false;
+  if (mask === undefined) return true;
+  if (v === 4 && isIP(mask) === 4) return true;
+  return /^\d+$/.test(mask) && Number(mask) <= (v === 4 ? 32 : 128);
+}
 const ignoredValue = (why: string): Param => ({ apply: (_p, _v, ctx) => void warn(ctx, 'CFG_IGNORED_KEYWORD', why) });
 
 /** Every supported server / default-server parameter. */
@@ -114,6 +125,32 @@ export const SERVER_PARAMS: Record<string, Param> = {
       p.initAddr = v;
     },
   },
+  /** `resolvers NAME`: the server's address follows that section's DNS answers. */
+  resolvers: { apply: (p, v) => void (p.resolvers = v) },
+  'resolve-prefer': {
+    apply: (p, v) => {
+      if (v !== 'ipv4' && v !== 'ipv6') return 'expects either ipv4 or ipv6 as argument.';
+      p.resolvePrefer = v;
+    },
+  },
+  'resolve-net': {
+    apply: (p, v) => {
+      const nets = v.split(',');
+      if (nets.length > 5) return 'exceed 5 networks.';
+      const bad = nets.find((n) => !isNetwork(n));
+      if (bad !== undefined) return `invalid network '${bad}'.`;
+      p.resolveNet = nets;
+    },
+  },
+  'resolve-opts': {
+    apply: (p, v) => {
+      const opts = v.split(',');
+      const bad = opts.find((o) => !['allow-dup-ip', 'ignore-weight', 'prevent-dup-ip'].includes(o));
+      if (bad !== undefined)
+        return `: unknown resolve-opts option '${bad}', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.`;
+      p.resolveOpts = opts;
+    },
+  },
   minconn: ignoredValue("'minconn' ignored: Switchyard applies 'maxconn' as a fixed limit (no dynamic limit)"),
   /** `max-reuse N`: at most N+1 requests per server connection (-1: no limit, 0: no reuse). */
   'max-reuse': { apply: int(-1, 2_147_483_647, (p, n) => (p.maxReuse = n)) },
@@ -137,6 +174,15 @@ export const SERVER_PARAMS: Record<string, Param> = {
   },
   /** `alpn h2,http/1.1`: protocols offered over `ssl`; HTTP/2 when the server picks h2. */
   alpn: { apply: (p, v) => alpnList(v, (l) => (p.alpn = l)) },
+  /** `check-proto h2|h1`: the protocol of HTTP health checks (default: the server's `proto`). */
+  'check-proto': {
+    apply: (p, v) => {
+      if (v !== 'h2' && v !== 'h1') return `expects 'h2' or 'h1', got '${v}' (the fcgi multiplexer is not supported)`;
+      p.checkProto = v;
+    },
+  },
+  /** `check-alpn h2,http/1.1`: ALPN offered by TLS health checks; HTTP/2 checks when the server picks h2. */
+  'check-alpn': { apply: (p, v) => alpnList(v, (l) => (p.checkAlpn = l)) },
   ciphers: ignoredValue("'ciphers' ignored: Switchyard uses Node's TLS defaults"),
   ciphersuites: ignoredValue("'ciphersuites' ignored: Switchyard uses Node's TLS defaults"),
   'ssl-min-ver': ignoredValue("'ssl-min-ver' ignored: Switchyard uses Node's TLS defaults (TLS 1.2+)"),
@@ -151,16 +197,11 @@ const IGNORED_FLAGS: Record<string, string> = {
 /** Parameters that change behaviour Switchyard cannot provide: refused. */
 const UNSUPPORTED: Record<string, string> = {
   'send-proxy-v2-ssl': "'send-proxy-v2-ssl' is not supported",
-  resolvers: "'resolvers' is not supported: host names are resolved by the system resolver when connecting",
-  'resolve-prefer': "'resolve-prefer' is not supported: host names are resolved by the system resolver",
-  'resolve-net': "'resolve-net' is not supported",
   track: "'track' is not supported: give each server its own 'check'",
   redir: "'redir' is not supported; use 'http-request redirect' rules",
   crt: "'crt' (client certificate to servers) is not supported",
   source: "'source' is not supported",
   namespace: "'namespace' is not supported",
-  'check-proto': "'check-proto' is not supported yet: health checks speak HTTP/1.1 (see README, Known gaps)",
-  'check-alpn': "'check-alpn' is not supported yet: health checks speak HTTP/1.1 (see README, Known gaps)",
   ws: "'ws' is not supported: WebSocket upgrades are tunnelled over HTTP/1.1",
   socks4: "'socks4' (connecting through a SOCKS proxy) is not supported",
   'check-via-socks4': "'check-via-socks4' is not supported",
@@ -213,8 +254,7 @@ export function parseDefaultServer(ctx: LineCtx, s: SectionState): void {
 export function parseServer(ctx: LineCtx, s: SectionState): void {
   const a = ctx.args;
   const name = a[1];
-  const addr = a[2];
-  if (!name || !addr)
+  if (!name || !a[2])
     return void err(ctx, 'CFG_MISSING_ARG', "'server' expects a name and an address: server NAME HOST:PORT [params]");
   if (!/^[A-Za-z0-9_.:-]+$/.test(name))
     return void err(
@@ -222,8 +262,73 @@ export function parseServer(ctx: LineCtx, s: SectionState): void {
       'CFG_BAD_NAME',
       `server name '${name}' may only contain letters, digits, '_', '.', ':' and '-'`,
     );
-  const who = `server '${s.name}/${name}'`;
-  const parsed = parseAddress(addr);
+  const built = serverLine(ctx, s, `server '${s.name}/${name}'`, 2);
+  if (!built) return;
+  if (built.explicitId) s.explicitServerIds.add(name);
+  s.model.servers.push({ name, ...built.server, loc: { ...ctx.loc } });
+}
+
+/**
+ * `server-template PREFIX NUM|LOW-HIGH FQDN[:PORT] [params]`: servers PREFIXLOW..PREFIXHIGH that
+ * take their addresses from the DNS (A/AAAA records of FQDN, or SRV records when it starts with
+ * `_`, then port and weight come from the records).
+ */
+export function parseServerTemplate(ctx: LineCtx, s: SectionState): void {
+  const a = ctx.args;
+  if (!a[3])
+    return void err(
+      ctx,
+      'CFG_MISSING_ARG',
+      "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.",
+    );
+  const prefix = a[1];
+  const bad = /[^A-Za-z0-9_.:-]/.exec(prefix);
+  if (bad)
+    return void err(
+      ctx,
+      'CFG_BAD_NAME',
+      `character '${bad[0]}' is not permitted in server-template prefix '${prefix}'.`,
+    );
+  const m = /^(\d+)(?:-(\d+))?$/.exec(a[2]);
+  const low = m ? (m[2] === undefined ? 1 : Number(m[1])) : 0;
+  const high = m ? Number(m[2] ?? m[1]) : 0;
+  if (!m || low < 1 || high < low || high > 100_000)
+    return void err(ctx, 'CFG_BAD_VALUE', `Wrong server-template number or range arg '${a[2]}'.`);
+  const fqdn = a[3].replace(/:[^:\]]*$/, '');
+  const srv = fqdn.startsWith('_');
+  const built = serverLine(ctx, s, `server-template '${s.name}/${prefix}'`, 3, srv);
+  if (!built) return;
+  if (built.explicitId)
+    return void err(ctx, 'CFG_NOT_ALLOWED_HERE', `server-template '${prefix}': 'id' is not allowed on a template`);
+  if (!built.server.resolvers && srv)
+    return void err(
+      ctx,
+      'CFG_MISSING_ARG',
+      `server-template '${s.name}/${prefix}': SRV record '${fqdn}' needs a 'resolvers' section ('resolvers NAME')`,
+    );
+  const count = high - low + 1;
+  for (let i = low; i <= high; i++) {
+    s.model.servers.push({
+      name: `${prefix}${i}`,
+      ...structuredClone(built.server),
+      template: { prefix, index: i - low, count, fqdn },
+      loc: { ...ctx.loc },
+    });
+  }
+}
+
+/** The address and parameters of a `server` / `server-template` line; undefined after an error. */
+function serverLine(
+  ctx: LineCtx,
+  s: SectionState,
+  who: string,
+  at: number,
+  srvRecord = false,
+): { server: Omit<ServerModel, 'name' | 'loc'>; explicitId: boolean } | undefined {
+  const addr = ctx.args[at];
+  // an SRV name may come without a port: the records give it (0 until then)
+  const portless = srvRecord && !/:\d*$/.test(addr);
+  const parsed = parseAddress(portless ? `${addr}:1` : addr);
   if (typeof parsed === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `${who}: ${parsed}`);
   if (parsed.kind === 'unix') return void err(ctx, 'CFG_UNSUPPORTED', `${who}: unix socket servers are not supported`);
   if (parsed.port === undefined) {
@@ -234,23 +339,13 @@ export function parseServer(ctx: LineCtx, s: SectionState): void {
     );
   }
   const p = structuredClone(s.serverDefaults);
-  const r = parseParams(ctx, p, 3, who, true);
+  const r = parseParams(ctx, p, at + 1, who, true);
   if (r === false) return;
-  if (p.alpn?.includes('h2') && p.proto !== 'h2' && p.ssl)
-    return void err(
-      ctx,
-      'CFG_UNSUPPORTED',
-      `${who}: 'alpn ${p.alpn.join(',')}' without 'proto h2' is not supported yet (HTTP/1 fallback on the negotiated connection); add 'proto h2' for an HTTP/2 server, or offer 'alpn http/1.1'`,
-    );
   if (p.alpn && !p.ssl) warn(ctx, 'CFG_NO_EFFECT', `${who}: 'alpn' has no effect without 'ssl'`);
-  const srv: ServerModel = {
-    name,
-    host: parsed.host,
-    port: parsed.port,
-    ...p,
-    id: typeof r === 'number' ? r : 0,
-    loc: { ...ctx.loc },
+  if (p.checkAlpn && !(p.checkSsl ?? p.ssl))
+    warn(ctx, 'CFG_NO_EFFECT', `${who}: 'check-alpn' has no effect without 'ssl' or 'check-ssl'`);
+  return {
+    server: { host: parsed.host, port: portless ? 0 : parsed.port, ...p, id: typeof r === 'number' ? r : 0 },
+    explicitId: typeof r === 'number',
   };
-  if (typeof r === 'number') s.explicitServerIds.add(name);
-  s.model.servers.push(srv);
 }

@@ -1,5 +1,6 @@
 /**
- * `tcp-request connection|content|inspect-delay` and `use-server`, as HAProxy 2.6 (configuration.txt 4.2). Actions outside the list below are refused
+ * `tcp-request connection|content|session|inspect-delay`, `tcp-response content|inspect-delay` and
+ * `use-server`, as HAProxy 2.6 (configuration.txt 4.2). Actions outside the lists below are refused
  * with a FILE:LINE message rather than accepted and ignored.
  */
 import type { TcpRuleModel } from '../model.ts';
@@ -12,6 +13,8 @@ const CONNECTION_ACTIONS = ['accept', 'reject', 'expect-proxy', 'track-sc0', 'tr
 const CONTENT_ACTIONS = ['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
 /** `tcp-request session`: track-sc there is not wired to the stick tables yet (refused as not yet). */
 const SESSION_ACTIONS = ['accept', 'reject'];
+/** `tcp-response content`: `close` cuts the server side once the rule matches, the client keeps what came. */
+const RESPONSE_ACTIONS = ['accept', 'close', 'reject'];
 /** HAProxy actions Switchyard does not run yet: refused by name rather than reported as unknown. */
 const NOT_YET = new Set([
   'capture',
@@ -32,7 +35,6 @@ const NOT_YET = new Set([
   'lua',
   'switch-mode',
   'use-service',
-  'close',
   'set-priority-class',
   'set-priority-offset',
   'attach-srv',
@@ -50,7 +52,12 @@ function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel 
     return v ? { ...v, cond, loc } : undefined;
   }
   if (!allowed.includes(action)) {
-    if (NOT_YET.has(action) || /^track-sc[0-2]$/.test(action) || action.startsWith('lua.'))
+    if (
+      NOT_YET.has(action) ||
+      action === 'close' ||
+      /^(track-sc[0-2]|sc-.*)$/.test(action) ||
+      action.startsWith('lua.')
+    )
       return void err(ctx, 'CFG_UNSUPPORTED', `'${what} ${action}' is not supported yet`);
     return void err(
       ctx,
@@ -69,6 +76,7 @@ function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel 
   switch (action) {
     case 'accept':
     case 'reject':
+    case 'close':
       return extra(1) ? { action, cond, loc } : undefined;
     case 'expect-proxy':
       if (words[1] !== 'layer4')
@@ -109,6 +117,17 @@ export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
     fn: (ctx, s: SectionState) => {
       const sub = ctx.args[1];
       const m = s.model;
+      if (
+        s.kind === 'defaults' &&
+        s.name === '' &&
+        sub !== undefined &&
+        ['connection', 'content', 'session', 'inspect-delay'].includes(sub)
+      )
+        return void err(
+          ctx,
+          'CFG_NOT_ALLOWED_HERE',
+          `tcp-request ${sub} is not allowed in anonymous 'defaults' sections`,
+        );
       switch (sub) {
         case 'inspect-delay': {
           const n = inspectDelay(ctx);
@@ -140,10 +159,52 @@ export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
       );
     },
   },
-  /** `tcp-response content|inspect-delay ...`: not run yet, so refused rather than ignored. */
+  /**
+   * `tcp-response content|inspect-delay ...`: backends and named defaults only (HAProxy's rule,
+   * with its message); the rules run on the server's first bytes in `mode tcp` (datapath/tcp-stream.ts).
+   */
   'tcp-response': {
+    // a frontend gets HAProxy's error, not the 'no backend capability' warning
+    caps: FE | BE | DEF,
+    fn: (ctx, s: SectionState) => {
+      const sub = ctx.args[1];
+      const m = s.model;
+      if (sub !== 'content' && sub !== 'inspect-delay')
+        return void err(
+          ctx,
+          'CFG_UNKNOWN_KEYWORD',
+          `'tcp-response' expects 'content' or 'inspect-delay', got '${sub ?? ''}'${didYouMean(sub ?? '', ['content', 'inspect-delay'])}`,
+        );
+      if (s.kind === 'frontend' || (s.kind === 'defaults' && s.name === ''))
+        return void err(
+          ctx,
+          'CFG_NOT_ALLOWED_HERE',
+          `tcp-response ${sub} is only allowed in 'backend' sections or 'defaults' section with a name`,
+        );
+      if (sub === 'inspect-delay') {
+        const n = inspectDelay(ctx);
+        if (n !== undefined) m.resInspectDelay = n;
+        return;
+      }
+      const r = parseRule(ctx, 'tcp-response content', RESPONSE_ACTIONS);
+      if (r) m.tcpResponseContent.push(r);
+    },
+  },
+  /**
+   * `persist rdp-cookie[(NAME)]`: a Remote Desktop client's `Cookie: msts=ADDR.PORT.0000` (the
+   * address and port as the RDP broker encodes them) picks that server, as HAProxy's
+   * tcp_persist_rdp_cookie.
+   */
+  persist: {
     caps: BE | DEF,
-    fn: (ctx) => void err(ctx, 'CFG_UNSUPPORTED', "'tcp-response' rules are not supported yet"),
+    fn: (ctx, s) => {
+      const m = /^rdp-cookie(?:\((.*)\))?$/.exec(ctx.args[1] ?? '');
+      if (!m) return void err(ctx, 'CFG_BAD_VALUE', 'unknown persist method.');
+      if (m[1] === '')
+        return void err(ctx, 'CFG_MISSING_ARG', "persist rdp-cookie(name)' requires an rdp cookie name.");
+      if (ctx.args.length > 2) return void err(ctx, 'CFG_EXTRA_ARGS', `unexpected argument '${ctx.args[2]}'`);
+      s.model.persistRdpCookie = m[1] ?? 'msts';
+    },
   },
   /** `use-server NAME [if|unless COND]`. */
   'use-server': {

@@ -5,9 +5,11 @@
  * `( a || b ) !c`. ACL names resolve to the proxy's own ACLs first, then predefined ones.
  */
 import type { ConditionModel, Diagnostic, SourceLoc } from '@switchyard/config';
+import type { HttpTxn } from '../txn.ts';
 import { compileAclLine } from './compile-acl.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
-import { PREDEFINED_ACLS, predefinedAcl, UNSUPPORTED_PREDEFINED } from './predefined.ts';
+import { FINAL, MORE_DATA } from './payload-fetches.ts';
+import { PREDEFINED_ACLS, predefinedAcl } from './predefined.ts';
 import type { AclTable, CompiledCondition, RulePhase } from './types.ts';
 
 type Tok =
@@ -60,49 +62,107 @@ function tokenize(terms: readonly string[]): Tok[] {
   return out;
 }
 
-function and(list: CompiledCondition[]): CompiledCondition {
-  if (list.length === 1) return list[0];
-  if (list.length === 2) {
-    const [a, b] = list;
-    return (txn) => a(txn) && b(txn);
-  }
-  return (txn) => {
-    for (const f of list) if (!f(txn)) return false;
-    return true;
-  };
+/** How a parsed condition is assembled: boolean closures, or HAProxy's three-valued ones. */
+interface Algebra<F> {
+  and(list: F[]): F;
+  or(list: F[]): F;
+  not(f: F): F;
+  /** An ACL (named or anonymous) as a term of this algebra. */
+  leaf(f: CompiledCondition): F;
+  never: F;
 }
 
-function or(list: CompiledCondition[]): CompiledCondition {
-  if (list.length === 1) return list[0];
-  if (list.length === 2) {
-    const [a, b] = list;
-    return (txn) => a(txn) || b(txn);
-  }
-  return (txn) => {
-    for (const f of list) if (f(txn)) return true;
-    return false;
-  };
-}
+const BOOL: Algebra<CompiledCondition> = {
+  and(list) {
+    if (list.length === 1) return list[0];
+    if (list.length === 2) {
+      const [a, b] = list;
+      return (txn) => a(txn) && b(txn);
+    }
+    return (txn) => {
+      for (const f of list) if (!f(txn)) return false;
+      return true;
+    };
+  },
+  or(list) {
+    if (list.length === 1) return list[0];
+    if (list.length === 2) {
+      const [a, b] = list;
+      return (txn) => a(txn) || b(txn);
+    }
+    return (txn) => {
+      for (const f of list) if (f(txn)) return true;
+      return false;
+    };
+  },
+  not: (f) => (txn) => !f(txn),
+  leaf: (f) => f,
+  never: () => false,
+};
 
-class Parser {
+/** HAProxy's acl_test_res: FAIL 0, MISS 1 (the answer may change with more data), PASS 3. */
+export const FAIL = 0;
+export const MISS = 1;
+export const PASS = 3;
+export type TriResult = typeof FAIL | typeof MISS | typeof PASS;
+/** A condition of a tcp content rule, evaluated as HAProxy's acl_exec_cond. */
+export type TriCondition = (txn: HttpTxn) => TriResult;
+
+/**
+ * Three-valued, as acl_exec_cond: an ACL that did not match on data that may still change (a
+ * fetch flagged MORE_DATA, outside a final evaluation) is MISS; AND is the bitwise and, OR the
+ * bitwise or, and negation swaps PASS and FAIL but leaves MISS.
+ */
+const TRI: Algebra<TriCondition> = {
+  and: (list) => (txn) => {
+    let r: number = PASS;
+    for (const f of list) {
+      r &= f(txn);
+      if (r !== PASS) break;
+    }
+    return r as TriResult;
+  },
+  or: (list) => (txn) => {
+    let r: number = FAIL;
+    for (const f of list) {
+      r |= f(txn);
+      if (r === PASS) break;
+    }
+    return r as TriResult;
+  },
+  not: (f) => (txn) => {
+    const r = f(txn);
+    return r === MISS ? MISS : r === PASS ? FAIL : PASS;
+  },
+  leaf: (f) => (txn) => {
+    const c = txn.cache;
+    c[MORE_DATA] = false;
+    if (f(txn)) return PASS;
+    return c[MORE_DATA] === true && c[FINAL] !== true ? MISS : FAIL;
+  },
+  never: () => FAIL,
+};
+
+class Parser<F> {
   pos = 0;
   constructor(
     readonly toks: Tok[],
     readonly resolve: (name: string) => CompiledCondition,
     readonly anon: (words: string[]) => CompiledCondition,
+    readonly alg: Algebra<F>,
   ) {}
 
-  parseOr(depth: number): CompiledCondition {
-    const alts: CompiledCondition[] = [this.parseAnd(depth)];
+  parseOr(depth: number): F {
+    const alts: F[] = [this.parseAnd(depth)];
     while (this.pos < this.toks.length && this.toks[this.pos].t === 'or') {
       this.pos++;
       alts.push(this.parseAnd(depth));
     }
-    return or(alts);
+    return this.alg.or(alts);
   }
 
-  parseAnd(depth: number): CompiledCondition {
-    const terms: CompiledCondition[] = [];
+  parseAnd(depth: number): F {
+    const terms: F[] = [];
     while (this.pos < this.toks.length) {
       const tok = this.toks[this.pos];
       if (tok.t === 'or') break;
@@ -119,28 +179,26 @@ class Parser {
       if (next?.t === 'rp' && prev?.t === 'lp') throw new CondError("empty parentheses '( )'");
       throw new CondError('missing condition');
     }
-    return and(terms);
+    return this.alg.and(terms);
   }
 
-  parseFactor(depth: number): CompiledCondition {
+  parseFactor(depth: number): F {
     let neg = false;
     while (this.toks[this.pos]?.t === 'not') {
       neg = !neg;
       this.pos++;
     }
     const tok = this.toks[this.pos++];
-    let f: CompiledCondition;
+    let f: F;
     if (!tok) throw new CondError("'!' must be followed by an ACL");
-    if (tok.t === 'name') f = this.resolve(tok.name);
-    else if (tok.t === 'anon') f = this.anon(tok.words);
+    if (tok.t === 'name') f = this.alg.leaf(this.resolve(tok.name));
+    else if (tok.t === 'anon') f = this.alg.leaf(this.anon(tok.words));
     else if (tok.t === 'lp') {
       f = this.parseOr(depth + 1);
       if (this.toks[this.pos]?.t !== 'rp') throw new CondError("missing ')' in condition");
       this.pos++;
     } else throw new CondError(`unexpected '${tok.t === 'or' ? 'or' : ')'}' in condition`);
-    if (!neg) return f;
-    const inner = f;
-    return (txn) => !inner(txn);
+    return neg ? this.alg.not(f) : f;
   }
 }
 
@@ -157,6 +215,29 @@ export function compileCondition(
   diags: Diagnostic[],
   phase?: RulePhase,
 ): CompiledCondition {
+  return compileWith(cond, table, diags, phase, BOOL);
+}
+
+/**
+ * The same, three-valued (TriCondition), for `tcp-request content` / `tcp-response content`
+ * rules, which wait while a condition is MISS (HAProxy's tcp_inspect_request/response).
+ */
+export function compileTriCondition(
+  cond: ConditionModel,
+  table: AclTable,
+  diags: Diagnostic[],
+  phase?: RulePhase,
+): TriCondition {
+  return compileWith(cond, table, diags, phase, TRI);
+}
+
+function compileWith<F>(
+  cond: ConditionModel,
+  table: AclTable,
+  diags: Diagnostic[],
+  phase: RulePhase | undefined,
+  alg: Algebra<F>,
+): F {
   const loc: SourceLoc = cond.loc;
   const before = diags.length;
   let failed = false;
@@ -190,12 +271,8 @@ export function compileCondition(
     const pre = predefinedAcl(name, loc);
     if (pre) return pre;
     failed = true;
-    const why = UNSUPPORTED_PREDEFINED.get(name);
-    if (why) report(diags, AclCode.UNSUPPORTED_ACL, `predefined ACL '${name}' is not supported: ${why}`, loc);
-    else {
-      const hint = didYouMean(name, [...table.keys(), ...PREDEFINED_ACLS.keys()]);
-      report(diags, AclCode.UNKNOWN_ACL, `no such ACL : '${name}'${hint}`, loc);
-    }
+    const hint = didYouMean(name, [...table.keys(), ...PREDEFINED_ACLS.keys()]);
+    report(diags, AclCode.UNKNOWN_ACL, `no such ACL : '${name}'${hint}`, loc);
     return () => false;
   };
   const anon = (words: string[]): CompiledCondition => {
@@ -206,20 +283,16 @@ export function compileCondition(
     }
     return t;
   };
-  let f: CompiledCondition;
+  let f: F;
   try {
-    const p = new Parser(tokenize(cond.terms), resolve, anon);
+    const p = new Parser(tokenize(cond.terms), resolve, anon, alg);
     f = p.parseOr(0);
     if (p.pos < p.toks.length) throw new CondError("unexpected ')' in condition");
   } catch (e) {
     if (!(e instanceof CondError)) throw e;
     report(diags, AclCode.COND_SYNTAX, `'${cond.polarity}' condition: ${e.message}`, loc);
-    return () => false;
+    return alg.never;
   }
-  if (failed || (diags.length > before && diags.slice(before).some((d) => d.severity === 'error'))) return () => false;
-  if (cond.polarity === 'unless') {
-    const inner = f;
-    return (txn) => !inner(txn);
-  }
-  return f;
+  if (failed || (diags.length > before && diags.slice(before).some((d) => d.severity === 'error'))) return alg.never;
+  return cond.polarity === 'unless' ? alg.not(f) : f;
 }

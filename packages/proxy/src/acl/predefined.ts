@@ -1,6 +1,6 @@
 /**
  * HAProxy 2.6's predefined ACLs (acl.c `default_acl_list`), usable in any condition unless the
- * proxy defines an ACL of the same name. The TCP content ones are refused with a reason.
+ * proxy defines an ACL of the same name.
  */
 import type { SourceLoc } from '@switchyard/config';
 import { compileAclLine } from './compile-acl.ts';
@@ -27,13 +27,9 @@ export const PREDEFINED_ACLS: ReadonlyMap<string, readonly string[]> = new Map([
   ['METH_POST', ['method', 'POST']],
   ['METH_PUT', ['method', 'PUT']],
   ['METH_TRACE', ['method', 'TRACE']],
-]);
-
-/** Predefined names that only make sense for TCP content inspection, with why they are refused. */
-export const UNSUPPORTED_PREDEFINED: ReadonlyMap<string, string> = new Map([
-  ['REQ_CONTENT', 'it tests buffered TCP request content (req.len), which Switchyard does not inspect'],
-  ['WAIT_END', 'it waits for the end of a tcp-request inspect-delay, which Switchyard does not support'],
-  ['RDP_COOKIE', 'it parses the RDP protocol cookie (req.rdp_cookie_cnt); Switchyard is HTTP only'],
+  ['REQ_CONTENT', ['req.len', 'gt', '0']],
+  ['WAIT_END', ['wait_end']],
+  ['RDP_COOKIE', ['req.rdp_cookie_cnt', 'gt', '0']],
 ]);
 
 const compiled = new Map<string, CompiledCondition>();

@@ -11,6 +11,7 @@ import { parseExpr } from './expr-parse.ts';
 import { fetchNames, lookupFetch } from './fetches.ts';
 import type { FetchFn, RulePhase, SampleType } from './types.ts';
 // the fetches that live in their own files register themselves on import
+import './auth-fetches.ts';
 import './backend-fetches.ts';
 import './response-fetches.ts';
 import './vars.ts';

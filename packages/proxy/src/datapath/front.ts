@@ -93,7 +93,16 @@ export interface FrontOwner {
   /** The request body was invalid after the request was handed on (chunked framing). */
   onBodyError(conn: FrontConn, code: string): void;
   onTimeout(socket: Socket): void;
+  /**
+   * The connection's first bytes are the HTTP/2 client preface (h2c with prior knowledge, as
+   * HAProxy's mux_h1 detects it): take the socket over with `bytes` as its first input and
+   * return true, or false to go on as HTTP/1 (`option disable-h2-upgrade`).
+   */
+  onH2Preface?(conn: FrontConn, bytes: Buffer): boolean;
 }
+
+/** RFC 9113 3.4: what an HTTP/2 client sends first. */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** One request as the Stream sees it (the subset of IncomingMessage it uses). */
 export class FrontRequest extends EventEmitter implements ClientRequest {
@@ -436,6 +445,8 @@ export class FrontConn implements Batched {
   private clientEnded = false;
   private closed = false;
   private drainScheduled = false;
+  /** Nothing of a first request read yet: its bytes may still be the HTTP/2 preface. */
+  private first = true;
 
   /** Where reads go when the socket reads into reused buffers (see useReadBuffers). */
   private readonly rbuf = new ReadBuffer();
@@ -455,6 +466,13 @@ export class FrontConn implements Batched {
     socket.on('close', onSocketClose);
     socket.on('drain', onSocketDrain);
     socket.on('timeout', onSocketTimeout);
+  }
+
+  /** The socket becomes an HTTP/2 connection: nothing of it stays here (the listener's sweep then finds its h2 state). */
+  handOver(): void {
+    this.detach();
+    this.closed = true;
+    delete (this.socket as Partial<ConnSocket>)[CONN];
   }
 
   /** The next read's buffer: the connection's own during a request body (read-buffers.ts). */
@@ -535,6 +553,17 @@ export class FrontConn implements Batched {
     }
     if (this.headStart === 0) this.headStart = firstByte;
     this.idleSince = 0;
+    if (this.first && this.owner.onH2Preface) {
+      const n = Math.min(buf.length, H2_PREFACE.length);
+      if (buf.compare(H2_PREFACE, 0, n, 0, n) === 0) {
+        if (n < H2_PREFACE.length) {
+          this.partial = buf === data ? Buffer.from(buf) : buf;
+          return;
+        }
+        if (this.owner.onH2Preface(this, Buffer.from(buf))) return;
+      }
+      this.first = false;
+    }
     const end = buf.indexOf(HEAD_END);
     if (end < 0) {
       if (buf.length > MAX_HEAD_SIZE) {

@@ -94,6 +94,10 @@ export interface PoolOptions {
   maxReuse?: number;
   /** `pool-max-conn`: idle connections kept (-1 or unset: no limit). */
   poolMaxConn?: number;
+  /** ALPN offered over TLS (`alpn`; HTTP/1: http/1.1 alone when unset). */
+  alpn?: string[];
+  /** Told the protocol a TLS connection negotiated when it is not this pool's (alpn-pool.ts). */
+  onOtherProtocol?: (alpn: string) => void;
 }
 
 class ClientError extends Error {
@@ -146,6 +150,19 @@ export class H1Pool {
     this.all.push(conn);
     conn.start(req, head, handler);
     return false;
+  }
+
+  /** Takes a connected TLS socket that negotiated http/1.1 (alpn-pool.ts) as an idle connection. */
+  adopt(socket: Socket): void {
+    const conn = new Conn(this, this.opts, false, socket);
+    conn.slot = this.all.length;
+    this.all.push(conn);
+    this.release(conn);
+  }
+
+  /** A new TLS connection negotiated `alpn`, another protocol than HTTP/1. */
+  otherProtocol(alpn: string): void {
+    this.opts.onOtherProtocol?.(alpn);
   }
 
   /** A connection finished its exchange and may carry another one (`max-reuse`, `pool-max-conn`). */
@@ -272,7 +289,7 @@ class Conn implements Batched {
     return true; // pausing is done by onSocketData itself
   };
 
-  constructor(pool: H1Pool, o: PoolOptions, streamReads = false) {
+  constructor(pool: H1Pool, o: PoolOptions, streamReads = false, adopted?: Socket) {
     this.pool = pool;
     const parser = new HTTPParser();
     parser.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, MAX_HEAD_SIZE, 0);
@@ -284,25 +301,33 @@ class Conn implements Batched {
     parser[kOnBody] = this.onBody;
     parser[kOnMessageComplete] = this.onMessageComplete;
     this.parser = parser;
-    const sock = o.tls
-      ? tlsConnect({ ...o.tls, host: o.host, port: o.port, ALPNProtocols: ['http/1.1'] })
-      : streamReads
-        ? netConnect({ host: o.host, port: o.port, noDelay: true, highWaterMark: WRITE_HIGH_WATER } as NetConnectOpts)
-        : netConnect({
-            host: o.host,
-            port: o.port,
-            noDelay: true,
-            highWaterMark: WRITE_HIGH_WATER,
-            onread: { buffer: this.nextReadBuffer, callback: this.onRead },
-          } as NetConnectOpts);
+    const sock = adopted
+      ? adopted
+      : o.tls
+        ? tlsConnect({ ...o.tls, host: o.host, port: o.port, ALPNProtocols: o.alpn ?? ['http/1.1'] })
+        : streamReads
+          ? netConnect({ host: o.host, port: o.port, noDelay: true, highWaterMark: WRITE_HIGH_WATER } as NetConnectOpts)
+          : netConnect({
+              host: o.host,
+              port: o.port,
+              noDelay: true,
+              highWaterMark: WRITE_HIGH_WATER,
+              onread: { buffer: this.nextReadBuffer, callback: this.onRead },
+            } as NetConnectOpts);
     this.socket = sock;
     sock.setNoDelay(true);
-    if (o.connectTimeout > 0) {
-      this.connectTimer = setTimeout(() => {
-        this.fail(new ClientError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
-      }, o.connectTimeout);
+    if (adopted) {
+      // connected and past its PROXY header already
+      this.connected = true;
+      this.idleSince = Date.now();
+    } else {
+      if (o.connectTimeout > 0) {
+        this.connectTimer = setTimeout(() => {
+          this.fail(new ClientError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
+        }, o.connectTimeout);
+      }
+      sock.once(o.tls ? 'secureConnect' : 'connect', this.onConnected);
     }
-    sock.once(o.tls ? 'secureConnect' : 'connect', this.onConnected);
     sock.on('data', this.onSocketData);
     sock.on('end', this.onSocketEnd);
     sock.on('error', this.onSocketError);
@@ -339,6 +364,13 @@ class Conn implements Batched {
     this.connected = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    const alpn = (this.socket as { alpnProtocol?: string | false }).alpnProtocol;
+    if (alpn === 'h2') {
+      // offered with `alpn h2,...` and chosen by the server: not an HTTP/1 connection
+      this.pool.otherProtocol(alpn);
+      this.fail(new ClientError('the server negotiated h2', 'ECONNRESET'));
+      return;
+    }
     const ph = this.pool.proxyHeader;
     if (ph) this.socket.write(ph);
     const h = this.handler;

@@ -146,13 +146,24 @@ export class H2Pool {
     return undefined;
   }
 
-  private open(): Session {
+  /**
+   * Takes a connected TLS socket that negotiated h2 (alpn-pool.ts) as an idle connection kept
+   * for `owner` (the client connection whose request opened it).
+   */
+  adopt(socket: Socket, owner: object | undefined): void {
+    const s = this.open(socket);
+    s.owner = owner;
+    this.keepIdle(s);
+  }
+
+  private open(adopted?: Socket): Session {
     const o = this.opts;
     const url = `${this.scheme}://${o.authority}`;
     const h2 = h2connect(url, {
       maxHeaderListPairs: 256,
       maxSessionMemory: 16,
       createConnection: () => {
+        if (adopted) return adopted;
         const sock: Socket = o.tls
           ? tlsConnect({ ...o.tls, host: o.host, port: o.port, ALPNProtocols: o.alpn ?? ['h2'] })
           : netConnect({ host: o.host, port: o.port, noDelay: true });
@@ -173,6 +184,7 @@ export class H2Pool {
       s.connected = true;
       const tls = h2.socket as Socket & { alpnProtocol?: string | false };
       if (o.tls && tls.alpnProtocol !== 'h2') {
+        if (tls.alpnProtocol) o.onOtherProtocol?.(tls.alpnProtocol);
         this.failSession(s, new H2Error('the server did not negotiate h2', 'ECONNRESET'));
         return;
       }
@@ -254,10 +266,14 @@ export class H2Pool {
       s.h2.close();
       return;
     }
+    this.keepIdle(s);
+  }
+
+  private keepIdle(s: Session): void {
     s.idleSince = Date.now();
     this.idle.push(s);
-    if (!this.purgeTimer) {
-      this.purgeTimer = setInterval(this.purge, o.purgeDelay);
+    if (!this.purgeTimer && this.opts.purgeDelay > 0) {
+      this.purgeTimer = setInterval(this.purge, this.opts.purgeDelay);
       this.purgeTimer.unref();
     }
   }
@@ -341,8 +357,9 @@ class Exchange {
       if (st.destroyed) return;
       st.once('wantTrailers', () => {
         const t = req.trailers?.();
-        if (t && t.length > 0) st.sendTrailers(flatToObject(t));
-        else st.close();
+        // without trailers the stream still ends normally (END_STREAM), never by a reset:
+        // close() would send RST_STREAM, which a gRPC server takes as a cancelled call
+        st.sendTrailers(t && t.length > 0 ? flatToObject(t) : {});
       });
       st.end();
     });

@@ -213,8 +213,8 @@ export class H2Request extends EventEmitter implements ClientRequest {
   readonly h2Raw: string[];
   /** Bytes of this request: the head in its HTTP/1 form, then the DATA payload. */
   bytes: number;
-  private ended: boolean;
-  private readonly wrapped = new Map<(...a: unknown[]) => void, (c: Buffer) => void>();
+  /** The body's 'data' listeners and the wrappers that count their bytes (made on first use). */
+  private wrapped?: Map<(...a: unknown[]) => void, (c: Buffer) => void>;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[], socket: Socket) {
     super();
@@ -232,7 +232,11 @@ export class H2Request extends EventEmitter implements ClientRequest {
         ? `${String(headers[':scheme'] ?? 'http')}://${authority}${path}`
         : path;
     const out: string[] = [];
-    if (typeof authority === 'string') out.push('host', authority);
+    let bytes = this.method.length + this.url.length + 13;
+    if (typeof authority === 'string') {
+      out.push('host', authority);
+      bytes += authority.length + 8;
+    }
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const n = raw[i];
@@ -243,27 +247,32 @@ export class H2Request extends EventEmitter implements ClientRequest {
         continue;
       }
       out.push(n, raw[i + 1]);
+      bytes += n.length + raw[i + 1].length + 4;
     }
-    if (cookie !== undefined) out.push('cookie', cookie);
+    if (cookie !== undefined) {
+      out.push('cookie', cookie);
+      bytes += cookie.length + 10;
+    }
     this.rawHeaders = out;
-    let bytes = this.method.length + this.url.length + 13;
-    for (let i = 0; i < out.length; i += 2) bytes += out[i].length + out[i + 1].length + 4;
     this.bytes = bytes;
-    this.ended = stream.endAfterHeaders;
     this.hasBody = !stream.endAfterHeaders;
-    stream.once('end', () => {
-      this.ended = true;
-    });
-    stream.once('aborted', () => {
-      if (this.ended) return;
-      const err = Object.assign(new Error('client reset the stream'), { code: 'ECONNRESET' });
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-      this.emit('aborted');
-    });
+    // shared listener (no per-stream closure); a bodiless request cannot be aborted mid-body
+    if (this.hasBody) {
+      (stream as RequestStream)[H2_REQUEST] = this;
+      stream.once('aborted', onRequestAborted);
+    }
   }
 
   get complete(): boolean {
-    return this.ended;
+    return !this.hasBody || this.stream.readableEnded;
+  }
+
+  /** The client reset the stream before the end of its body. */
+  aborted(): void {
+    if (this.stream.readableEnded) return;
+    const err = Object.assign(new Error('client reset the stream'), { code: 'ECONNRESET' });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.emit('aborted');
   }
 
   // Body events are the stream's own: listening to 'data' is what reads the stream (and opens
@@ -274,6 +283,7 @@ export class H2Request extends EventEmitter implements ClientRequest {
         this.bytes += c.length;
         fn(c);
       };
+      if (this.wrapped === undefined) this.wrapped = new Map();
       this.wrapped.set(fn, w);
       this.stream.on('data', w);
       return this;
@@ -287,9 +297,9 @@ export class H2Request extends EventEmitter implements ClientRequest {
 
   override off(event: string | symbol, fn: (...a: unknown[]) => void): this {
     if (event === 'data') {
-      const w = this.wrapped.get(fn);
+      const w = this.wrapped?.get(fn);
       if (w !== undefined) {
-        this.wrapped.delete(fn);
+        this.wrapped?.delete(fn);
         this.stream.off('data', w);
       }
       return this;
@@ -327,20 +337,24 @@ export class H2Response extends EventEmitter implements ClientResponse {
   private noBody = false;
   private bytes = 0;
   private service?: Http2ServerResponse;
+  private drainListened = false;
 
   constructor(conn: H2Conn, stream: ServerHttp2Stream, req: H2Request) {
     super();
     this.conn = conn;
     this.stream = stream;
     this.req = req;
-    stream.on('drain', () => this.emit('drain'));
-    stream.once('close', () => {
-      conn.closed(this);
-      if (this.writableFinished) return;
-      // a service's response (forService) may end the stream before its own 'finish'
-      if (this.service !== undefined && stream.writableEnded) this.serviceDone();
-      else this.emit('close');
-    });
+    (stream as ResponseStream)[H2_RESPONSE] = this;
+    stream.once('close', onResponseStreamClose);
+  }
+
+  /** The stream closed (ended, reset, or its connection went). */
+  streamClosed(): void {
+    this.conn.closed(this);
+    if (this.writableFinished) return;
+    // a service's response (forService) may end the stream before its own 'finish'
+    if (this.service !== undefined && this.stream.writableEnded) this.serviceDone();
+    else this.emit('close');
   }
 
   get writableNeedDrain(): boolean {
@@ -393,7 +407,13 @@ export class H2Response extends EventEmitter implements ClientResponse {
     const s = this.stream;
     if (this.noBody || chunk.length === 0 || s.destroyed || s.writableEnded) return true;
     this.bytes += chunk.length;
-    return s.write(chunk);
+    if (s.write(chunk)) return true;
+    // 'drain' is listened to only once a write filled the stream's buffer
+    if (!this.drainListened) {
+      this.drainListened = true;
+      s.on('drain', onResponseStreamDrain);
+    }
+    return false;
   }
 
   /** Trailers given to end(), sent once node:http2 asks for them. */
@@ -497,6 +517,24 @@ function goawayWithRfcCodes(session: ServerHttp2Session): void {
     if (code === undefined && errno !== undefined) code = GOAWAY_CODES.get(errno);
     destroy(error, code);
   };
+}
+
+const H2_REQUEST = Symbol('switchyard.h2Request');
+const H2_RESPONSE = Symbol('switchyard.h2Response');
+type RequestStream = ServerHttp2Stream & { [H2_REQUEST]?: H2Request };
+type ResponseStream = ServerHttp2Stream & { [H2_RESPONSE]?: H2Response };
+
+// Shared stream listeners (no per-stream closures): node calls them with the stream as `this`.
+function onRequestAborted(this: RequestStream): void {
+  this[H2_REQUEST]?.aborted();
+}
+
+function onResponseStreamClose(this: ResponseStream): void {
+  this[H2_RESPONSE]?.streamClosed();
+}
+
+function onResponseStreamDrain(this: ResponseStream): void {
+  this[H2_RESPONSE]?.emit('drain');
 }
 
 const H2_CONN = Symbol('switchyard.h2Conn');

@@ -148,12 +148,12 @@ export function replaceHeader(list: string[], lname: string, re: RegExp, repl: s
       if (m) list[i + 1] = expandMatch(m, repl);
       continue;
     }
-    // as haproxy 2.6: once a value is replaced, the values are joined with ',' and no blanks
-    const parts = v.split(',');
+    // as haproxy 2.6 (http_replace_header_value): a replaced value loses the blanks around it,
+    // the other values stay as they were
+    const parts = splitValues(v);
     let hit = false;
     for (let j = 0; j < parts.length; j++) {
-      parts[j] = parts[j].trim();
-      const m = re.exec(parts[j]);
+      const m = re.exec(parts[j].trim());
       if (m) {
         parts[j] = expandMatch(m, repl);
         hit = true;
@@ -161,4 +161,24 @@ export function replaceHeader(list: string[], lname: string, re: RegExp, repl: s
     }
     if (hit) list[i + 1] = parts.join(',');
   }
+}
+
+/** Splits a field value at the commas outside double quotes (HAProxy's http_find_hdr_value_end). */
+function splitValues(v: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let k = 0; k < v.length; k++) {
+    const c = v.charCodeAt(k);
+    if (quoted) {
+      if (c === 92) k++;
+      else if (c === 34) quoted = false;
+    } else if (c === 34) quoted = true;
+    else if (c === 44) {
+      out.push(v.slice(start, k));
+      start = k + 1;
+    }
+  }
+  out.push(v.slice(start));
+  return out;
 }

@@ -224,7 +224,7 @@ export class Listener implements FrontOwner, H2Owner {
     if (fe.tcpConnection.length > 0) {
       // tcp-request connection: on the socket's own addresses, before any byte is read
       const txn = connectionTxn(fe, socketAddresses(s), s);
-      const state = { next: 0, expectProxy: false };
+      const state = { expectProxy: false };
       if (runTcpRules(fe.tcpConnection, txn, this.ctx.hooks, fe.name, state, true) === 'reject') {
         // as HAProxy: counted (dcon), not logged
         fe.counters.dcon++;
@@ -257,6 +257,14 @@ export class Listener implements FrontOwner, H2Owner {
     if (this.fe.mode === 'http') s.resume();
   }
 
+  private serveH2(s: Socket): void {
+    if (!this.h2) {
+      this.h2 = new H2Front(this, this.ctx.runtime.h2);
+      this.h2.clientMs = this.clientMs;
+    }
+    this.h2.serve(s);
+  }
+
   private serve(s: Socket, rest: Buffer = EMPTY): void {
     const fe = this.fe;
     if (fe.tcpSession.length > 0) {
@@ -264,9 +272,7 @@ export class Listener implements FrontOwner, H2Owner {
       const txn = connectionTxn(fe, socketAddresses(s), s);
       txn.ssl = (s as { encrypted?: boolean }).encrypted === true;
       if (txn.ssl) txn.tls = s as TLSSocket;
-      if (
-        runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { next: 0, expectProxy: false }, true) === 'reject'
-      ) {
+      if (runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { expectProxy: false }, true) === 'reject') {
         fe.counters.dses++;
         s.destroy();
         return;
@@ -279,11 +285,7 @@ export class Listener implements FrontOwner, H2Owner {
     }
     if (this.bind.options.proto === 'h2' || (s as TLSSocket).alpnProtocol === 'h2') {
       if (rest.length > 0) s.unshift(rest);
-      if (!this.h2) {
-        this.h2 = new H2Front(this, this.ctx.runtime.h2);
-        this.h2.clientMs = this.clientMs;
-      }
-      this.h2.serve(s);
+      this.serveH2(s);
       return;
     }
     // plain TCP sockets read into reused buffers (front.ts useReadBuffers); TLS ones and those
@@ -353,6 +355,22 @@ export class Listener implements FrontOwner, H2Owner {
     }
   }
 
+  /** HTTP/2 prior knowledge on a plain bind: the h2 front takes the connection (HAProxy's H1C_F_UPG_H2C). */
+  onH2Preface(conn: FrontConn, bytes: Buffer): boolean {
+    const s = conn.socket;
+    // as HAProxy: not with `option disable-h2-upgrade`, nor on a `proto h1` bind (mux_h1 without upgrades)
+    if (this.fe.model.options.disableH2Upgrade || this.bind.options.proto === 'h1') return false;
+    // on TLS without ALPN haproxy switches too; node:http2 does not take a TLS socket whose
+    // first bytes were already read, so such a client gets HTTP/1's 400 (README, Known gaps)
+    if ((s as { encrypted?: boolean }).encrypted) return false;
+    conn.handOver();
+    // paused first: bytes put back on a flowing socket would be emitted to no listener
+    s.pause();
+    s.unshift(bytes);
+    this.serveH2(s);
+    return true;
+  }
+
   onTimeout(socket: Socket): void {
     const s = (socket as TrackedSocket)[SOCKET_STREAM];
     if (s && !s.done) {
@@ -418,6 +436,7 @@ function httpView(fe: FrontendPlan, be: BackendPlan): FrontendPlan {
       tcpSession: [],
       requestRules: [],
       responseRules: [],
+      afterResponseRules: [],
       redirects: [],
       redirectConds: [],
     };

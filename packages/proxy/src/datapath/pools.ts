@@ -1,15 +1,17 @@
 /**
- * Upstream connection pools: one pool per server address (H1Pool, or H2Pool for `proto h2`), kept across reloads while the
+ * Upstream connection pools: one pool per server address (H1Pool, H2Pool for `proto h2`, AlpnPool
+ * for `ssl alpn h2,...` without a proto), kept across reloads while the
  * address is still in use, so keep-alive connections survive a reload.
  */
 import { isIP, type Socket } from 'node:net';
 import type { BackendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { AlpnPool } from './alpn-pool.ts';
 import { H1Pool, type PoolOptions } from './h1-client.ts';
 import { H2Pool } from './h2-client.ts';
 
 /** The server side of a stream, whichever protocol carries it. */
-export type ServerPool = H1Pool | H2Pool;
+export type ServerPool = H1Pool | H2Pool | AlpnPool;
 
 interface PoolEntry {
   pool: ServerPool;
@@ -125,19 +127,24 @@ export class UpstreamPools {
   }
 }
 
-/** An HTTP/2 pool for `proto h2`, else an HTTP/1 one, with the server's reuse settings. */
+/**
+ * An HTTP/2 pool for `proto h2`, one choosing by ALPN for `ssl alpn h2,...` without a proto,
+ * else an HTTP/1 one, with the server's reuse settings.
+ */
 function newPool(server: ServerState, backend: BackendPlan, proxyHeader?: Buffer): ServerPool {
   const m = server.model;
   const o = { ...poolOptions(server, backend), proxyHeader };
-  if (m.proto !== 'h2') return new H1Pool(o);
-  return new H2Pool({
+  const negotiated = m.proto !== 'h2' && o.tls !== undefined && m.alpn?.includes('h2') === true;
+  if (m.proto !== 'h2' && !negotiated) return new H1Pool({ ...o, alpn: o.tls ? m.alpn : undefined });
+  const h2 = {
     ...o,
     reuse: backend.model.httpReuse,
     maxReuse: m.maxReuse ?? -1,
     poolMaxConn: m.poolMaxConn ?? -1,
     purgeDelay: m.poolPurgeDelay ?? 5000,
     alpn: m.alpn,
-  });
+  };
+  return negotiated ? new AlpnPool(h2) : new H2Pool(h2);
 }
 
 function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {

@@ -19,6 +19,12 @@ export interface RelayOptions {
   /** Bytes to send to the server before anything else (a PROXY header, inspected bytes). */
   first?: Buffer[];
   /**
+   * Hold the server's bytes (`tcp-response content` inspection): each arrival calls `inspect`
+   * with all bytes held so far and whether the server has sent its FIN, until release() or
+   * destroy(). Reading pauses once `holdMax` bytes are held.
+   */
+  hold?: { inspect(held: Buffer, serverEnded: boolean): void; holdMax: number };
+  /**
    * Called once when both sides are closed: `--` (normal), `CD`/`SD` (client/server error or
    * reset), `cD`/`sD` (client/server timeout).
    */
@@ -32,6 +38,9 @@ export class Relay {
   private term = '--';
   private open = 2;
   private finished = false;
+  /** Server bytes held for inspection (undefined once released, or when not inspecting). */
+  private held?: Buffer;
+  private heldEnded = false;
 
   constructor(client: Socket, server: Socket, opts: RelayOptions) {
     this.client = client;
@@ -41,6 +50,7 @@ export class Relay {
     const clientEnded = opts.clientEnded === true || client.readableEnded;
     if (opts.first) for (const b of opts.first) server.write(b);
     if (clientEnded) server.end();
+    if (opts.hold) this.held = Buffer.alloc(0);
     this.wire(client, server, 'C');
     this.wire(server, client, 'S');
     client.on('timeout', () => this.expired('c'));
@@ -54,12 +64,27 @@ export class Relay {
   /** Bytes from `from` to `to`, `side` the letter of `from` in termination flags. */
   private wire(from: Socket, to: Socket, side: 'C' | 'S'): void {
     from.on('data', (d: Buffer) => {
+      if (side === 'S' && this.held) {
+        this.held = this.held.length === 0 ? d : Buffer.concat([this.held, d]);
+        const hold = this.opts.hold as NonNullable<RelayOptions['hold']>;
+        if (this.held.length >= hold.holdMax) from.pause();
+        hold.inspect(this.held, false);
+        return;
+      }
+      // a server cut by `tcp-response content close`: what the client still sends goes nowhere
+      if (to.destroyed) return;
       if (!to.write(d)) from.pause();
     });
     to.on('drain', () => {
       if (!from.destroyed) from.resume();
     });
     from.on('end', () => {
+      if (to.destroyed) return;
+      if (side === 'S' && this.held) {
+        this.heldEnded = true;
+        this.opts.hold?.inspect(this.held, true);
+        return;
+      }
       // half close: the FIN goes on, the other direction continues
       to.end();
       const fin = side === 'C' ? this.opts.clientFin : this.opts.serverFin;
@@ -82,6 +107,57 @@ export class Relay {
     if (this.finished) return;
     if (this.term === '--') this.term = `${letter}D`;
     this.destroy();
+  }
+
+  /** Bytes of the server held and not yet given to the client. */
+  heldBytes(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /**
+   * Ends inspection: the held bytes go to the client and the relay goes on. `closeServer`
+   * (`tcp-response content close`): the server connection is cut at once, the client gets what
+   * came and then its FIN.
+   */
+  release(closeServer = false): void {
+    const held = this.held;
+    if (!held || this.finished) return;
+    this.held = undefined;
+    const client = this.client;
+    const server = this.server;
+    if (held.length > 0 && !client.destroyed) client.write(held);
+    if (closeServer) {
+      // as HAProxy: the server side shut both ways, the client's once what came is flushed
+      this.shutClient();
+      return;
+    }
+    if (this.heldEnded) {
+      client.end();
+      if (this.opts.serverFin !== undefined) this.timeout(server, this.opts.serverFin);
+    }
+    if (!server.destroyed) server.resume();
+  }
+
+  /**
+   * Drops the held bytes and ends the session the orderly way (`tcp-response content reject`):
+   * the server cut, the client gets a FIN, not a reset.
+   */
+  reject(): void {
+    if (this.finished) return;
+    this.held = undefined;
+    this.shutClient();
+  }
+
+  /**
+   * The server cut now; the client gets its FIN after what was written, and what it still sends
+   * is read and dropped until its own FIN (or `timeout client`), so no reset reaches it.
+   */
+  private shutClient(): void {
+    this.server.destroy();
+    const client = this.client;
+    client.end();
+    client.once('end', () => client.destroy());
+    client.resume();
   }
 
   /** Cuts both sides now (kill, stop). */

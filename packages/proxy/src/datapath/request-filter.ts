@@ -2,12 +2,15 @@
  * request_filter phase: a proxy's `http-request` rules in order, `redirect` rules, the stats
  * page and `use-service`. Each function answers the request itself when a rule ends it.
  */
+
+import type { ServerResponse } from 'node:http';
 import type { StatsModel } from '@switchyard/config';
-import { runVarAction } from '../acl/vars.ts';
+import { pruneReqVars, runVarAction } from '../acl/vars.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
 import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
 import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
+import { applyAfterResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import type { Stream } from './stream.ts';
 
 /** Runs a proxy's http-request rules; false when the request was answered. */
@@ -52,6 +55,11 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         if (s.be) s.be.counters.dreq++;
         s.respond(r.hdrFns ? reply(r.response, txn, undefined, r.hdrFns) : r.response, 'PR', false);
         return false;
+      case 'auth':
+        // as HAProxy: counted as intercepted when the frontend's own rules answered
+        if (p.name === s.fe.name) s.fe.counters.intercepted++;
+        s.respond(r.response, 'LR', false);
+        return false;
       case 'tarpit': {
         // HAProxy holds a tarpitted request for `timeout tarpit` (the connect timeout when
         // unset, which is all the model has) before answering, to slow abusers down.
@@ -73,7 +81,9 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         s.fe.counters.intercepted++;
         if (s.ctx.services.prometheus) {
           s.serveBy('<PROMEX>');
-          s.ctx.services.prometheus(...s.res.forService(), txn);
+          const [req, res] = s.res.forService();
+          afterRulesOnService(s, res);
+          s.ctx.services.prometheus(req, res, txn);
         } else s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
         return false;
       case 'set-header':
@@ -153,7 +163,37 @@ export function serveStats(s: Stream, stats: StatsModel): void {
   }
   s.serveBy('<STATS>');
   const [req, res] = s.res.forService();
+  afterRulesOnService(s, res);
   h(req, res, s.fe, stats, s.txn);
+}
+
+/**
+ * `http-after-response` rules on a service's response (stats page, exporter), as HAProxy runs them
+ * on its applets' replies: the service's node:http head is edited when it is written.
+ */
+function afterRulesOnService(s: Stream, res: ServerResponse): void {
+  if (!hasAfterResponseRules(s)) return;
+  const writeHead = res.writeHead as (this: ServerResponse, status: number, reason?: string) => ServerResponse;
+  res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
+    const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
+    const given = typeof rest[0] === 'string' ? rest[1] : rest[0];
+    if (Array.isArray(given)) {
+      for (let i = 0; i + 1 < given.length; i += 2) this.appendHeader(String(given[i]), String(given[i + 1]));
+    } else if (given && typeof given === 'object') {
+      for (const [k, v] of Object.entries(given)) if (v !== undefined) this.setHeader(k, v as string | string[]);
+    }
+    const flat: string[] = [];
+    for (const [k, v] of Object.entries(this.getHeaders())) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const x of v) flat.push(k, x);
+      else flat.push(k, String(v));
+    }
+    pruneReqVars(s.txn);
+    const o = applyAfterResponseRules(s, flat, status);
+    for (const n of this.getHeaderNames()) this.removeHeader(n);
+    for (let i = 0; i < flat.length; i += 2) this.appendHeader(flat[i], flat[i + 1]);
+    return o ? writeHead.call(this, o[0], o[1]) : writeHead.call(this, status, reason);
+  } as ServerResponse['writeHead'];
 }
 
 export function redirect(s: Stream, r: CompiledRedirect): void {

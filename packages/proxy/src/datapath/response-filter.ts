@@ -7,6 +7,28 @@ import type { HttpTxn } from '../txn.ts';
 import { deleteHeader, replaceHeader, setHeader } from './headers.ts';
 import type { Stream } from './stream.ts';
 
+/**
+ * `http-after-response` rules on any response about to be written, the backend's then the
+ * frontend's (before a backend is chosen, the frontend's only), as HAProxy's
+ * http_eval_after_res_rules. Returns the status and reason when set-status matched.
+ */
+export function applyAfterResponseRules(s: Stream, headers: string[], status: number): [number, string] | undefined {
+  const fe = s.fe;
+  const be = s.be;
+  let out: [number, string] | undefined;
+  if (be && be.afterResponseRules.length > 0) out = applyResponseRules(s, be.afterResponseRules, headers, status);
+  if ((!be || be.model !== fe.model) && fe.afterResponseRules.length > 0) {
+    const o = applyResponseRules(s, fe.afterResponseRules, headers, out ? out[0] : status);
+    if (o) out = o;
+  }
+  return out;
+}
+
+/** True when a response would run http-after-response rules (so the caller copies what they edit). */
+export function hasAfterResponseRules(s: Stream): boolean {
+  return s.fe.afterResponseRules.length > 0 || (s.be !== undefined && s.be.afterResponseRules.length > 0);
+}
+
 /** Runs http-response rules on `headers`; returns a new status when set-status matched. */
 export function applyResponseRules(
   s: Stream,

@@ -5,9 +5,11 @@
  * stream.c and backend.c for HTTP and TCP alike; here the HTTP stream (stream.ts) and the
  * tcp session (tcp-stream.ts) extend it and add only how they connect, answer and log.
  */
+
+import { rdpCookie } from '../acl/payload-fetches.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
+import { acceptsPersistent, isUsable, type ServerState } from '../runtime/server-state.ts';
 import type { HttpTxn } from '../txn.ts';
 import type { DatapathContext } from './context.ts';
 import { Phase } from './phase.ts';
@@ -84,6 +86,17 @@ export abstract class StreamCore implements Queued {
       if ((u.cond === undefined || u.cond(this.txn)) && (isUsable(u.server) || be.model.options.persist)) {
         this.direct = true;
         this.assign(u.server);
+        return;
+      }
+    }
+    // `persist rdp-cookie`: after use-server, before stick rules and cookies (HAProxy's analyzers)
+    const rdp = be.model.persistRdpCookie;
+    const payload = this.txn.payload;
+    if (rdp !== undefined && payload) {
+      const s = rdpPersistServer(be, payload, rdp);
+      if (s) {
+        this.direct = true;
+        this.assign(s);
         return;
       }
     }
@@ -185,6 +198,7 @@ export abstract class StreamCore implements Queued {
       algo === 'url_param' ||
       algo === 'hdr' ||
       algo === 'hash' ||
+      algo === 'rdp-cookie' ||
       algo === 'random';
     const active = activeServers(be);
     const redispatchNow =
@@ -291,4 +305,24 @@ function anyUsable(be: BackendPlan): boolean {
   const s = be.servers;
   for (let i = 0; i < s.length; i++) if (isUsable(s[i])) return true;
   return false;
+}
+
+/**
+ * The server a `persist rdp-cookie` cookie names: its value is `ADDR.PORT.` where ADDR is the
+ * IPv4 address's four bytes read as a little-endian integer and PORT the port with its two bytes
+ * swapped (the Windows RDP broker's encoding, compared as HAProxy's tcp_persist_rdp_cookie does
+ * on x86). A server that is down or in maintenance is taken only with `option persist`.
+ */
+function rdpPersistServer(be: BackendPlan, payload: Buffer, name: string): ServerState | undefined {
+  const v = rdpCookie(payload, name);
+  if (v === undefined || v === 'more') return undefined;
+  const m = /^(\d+)\.(\d+)\./.exec(v);
+  if (!m) return undefined;
+  const addr = Number(m[1]) >>> 0;
+  const raw = Number(m[2]) & 0xffff;
+  const port = ((raw & 0xff) << 8) | (raw >> 8);
+  const ip = `${addr & 0xff}.${(addr >>> 8) & 0xff}.${(addr >>> 16) & 0xff}.${addr >>> 24}`;
+  for (const s of be.servers)
+    if (s.host === ip && s.port === port && (acceptsPersistent(s) || be.model.options.persist)) return s;
+  return undefined;
 }

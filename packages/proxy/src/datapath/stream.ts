@@ -23,7 +23,7 @@ import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
 import { encodeProxyHeader } from './proxy-protocol.ts';
 import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
-import { applyResponseRules } from './response-filter.ts';
+import { applyAfterResponseRules, applyResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import { StreamCore } from './stream-core.ts';
 import { runTcpRules } from './tcp-rules.ts';
 import { joinTunnel } from './tunnel.ts';
@@ -103,7 +103,7 @@ export class Stream extends StreamCore {
     const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
     if (bad !== undefined) {
       fe.counters.ereq++;
-      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
+      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true, true);
       return;
     }
     if (fe.tcpContent.length > 0 && !this.tcpContentAccepts(fe)) return;
@@ -149,7 +149,7 @@ export class Stream extends StreamCore {
    * rules (as HAProxy does); a reject closes the connection without a response.
    */
   private tcpContentAccepts(p: FrontendPlan | BackendPlan): boolean {
-    const state = { next: 0, expectProxy: false };
+    const state = { expectProxy: false };
     if (runTcpRules(p.tcpContent, this.txn, this.ctx.hooks, p.name, state, true) !== 'reject') return true;
     this.reject(p);
     return false;
@@ -291,6 +291,10 @@ export class Stream extends StreamCore {
       if (rs2 !== undefined) [status, reason] = rs2;
     }
     if (this.done) return false;
+    if (hasAfterResponseRules(this)) {
+      const rs3 = applyAfterResponseRules(this, headers, status);
+      if (rs3 !== undefined) [status, reason] = rs3;
+    }
     const hooks = this.ctx.hooks;
     const hook = hooks.responseHeaders;
     if (hook && (hooks.wantsResponseHeaders === undefined || hooks.wantsResponseHeaders(be))) {
@@ -447,10 +451,24 @@ export class Stream extends StreamCore {
   // ---- responses, end, logging -----------------------------------------------------------
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */
-  respond(c: CannedResponse, term: string, close: boolean): void {
+  /**
+   * Writes the proxy's own response `c`. `http-after-response` rules apply to it unless `early`:
+   * errors HAProxy's mux answers before any HTTP analysis (an unparsable request) skip them.
+   */
+  respond(c: CannedResponse, term: string, close: boolean, early = false): void {
     if (this.done) return;
     this.termState = `${term}--`;
-    this.status = c.status;
+    let status = c.status;
+    let reason: string | undefined = c.reason;
+    const h = c.headers;
+    const flat: string[] = [];
+    for (let i = 0; i < h.length; i++) flat.push(h[i][0], h[i][1]);
+    if (!early && hasAfterResponseRules(this)) {
+      pruneReqVars(this.txn);
+      const o = applyAfterResponseRules(this, flat, status);
+      if (o !== undefined) [status, reason] = [o[0], o[1] || undefined];
+    }
+    this.status = status;
     const res = this.res;
     if (res.headersSent) {
       res.destroy();
@@ -465,10 +483,7 @@ export class Stream extends StreamCore {
       this.be?.connMode === 'close'
     )
       res.shouldKeepAlive = false;
-    const h = c.headers;
-    const flat: string[] = [];
-    for (let i = 0; i < h.length; i++) flat.push(h[i][0], h[i][1]);
-    res.writeHead(c.status, c.reason, flat);
+    res.writeHead(status, reason, flat);
     res.end(c.body);
     this.finish();
   }

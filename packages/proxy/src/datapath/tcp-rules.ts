@@ -1,28 +1,35 @@
 /**
  * The tcp analyzer's rules (HAProxy's tcp_rules.c): `tcp-request connection` on accept,
- * `tcp-request content` on the buffered request bytes, in both modes. Rules run in order; the
+ * `tcp-request content` on the buffered request bytes, in both modes; `tcp-response content`
+ * on the server's first bytes (`close` ends the list too). Rules run in order; the
  * first `accept` or `reject` whose condition holds ends the list, `track-sc`, `set-src` and
  * `expect-proxy` act and go on. A condition that needs more bytes than have arrived (a partial
  * ClientHello, a short `req.payload`) makes the list wait at that rule until more data, the end of
  * the client's data, or `inspect-delay`, after which it is evaluated on what is there.
  */
-import { MORE_DATA } from '../acl/payload-fetches.ts';
+import { MISS, PASS } from '../acl/condition.ts';
+import { FINAL } from '../acl/payload-fetches.ts';
 import { runVarAction } from '../acl/vars.ts';
 import type { RequestHooks } from '../runtime/hooks.ts';
 import type { CompiledTcpRule } from '../runtime/plan.ts';
 import type { HttpTxn } from '../txn.ts';
 
-export type TcpRulesResult = 'accept' | 'reject' | 'wait';
+export type TcpRulesResult = 'accept' | 'reject' | 'close' | 'wait';
 
-/** Where a rule list stopped (`next`) and what it asked for along the way. */
+/** Where the last evaluation of a rule list waited, and what it asked for along the way. */
 export interface TcpRulesState {
-  next: number;
+  /** The last wait was in the rules from the defaults section, or in the proxy's own. */
+  waitedIn?: 'defaults' | 'own';
   expectProxy: boolean;
 }
 
 /**
- * Runs `rules` from `state.next`. `final`: no more data will come (delay expired, client done,
- * buffer full), so a condition wanting more is evaluated as it is.
+ * Runs `rules` (the defaults section's first, flagged `fromDefaults`). `final`: no more data will
+ * come (delay expired, client done, buffer full), so a condition wanting more is evaluated as it
+ * is. As HAProxy's tcp_inspect_request/response, each evaluation starts over at the top of a
+ * list, and the list it starts with alternates: after a wait in the defaults' rules the next
+ * evaluation takes the proxy's own rules only, after a wait in its own it starts with the
+ * defaults' again.
  */
 export function runTcpRules(
   rules: CompiledTcpRule[],
@@ -32,21 +39,26 @@ export function runTcpRules(
   state: TcpRulesState,
   final: boolean,
 ): TcpRulesResult {
-  for (; state.next < rules.length; state.next++) {
-    const r = rules[state.next];
+  let i = 0;
+  if (state.waitedIn === 'defaults') while (i < rules.length && rules[i].fromDefaults) i++;
+  txn.cache[FINAL] = final;
+  for (; i < rules.length; i++) {
+    const r = rules[i];
     if (r.cond) {
-      txn.cache[MORE_DATA] = false;
-      const hit = r.cond(txn);
-      if (!final && txn.cache[MORE_DATA] === true) return 'wait';
-      if (!hit) continue;
+      const res = r.cond(txn);
+      if (res === MISS) {
+        state.waitedIn = r.fromDefaults ? 'defaults' : 'own';
+        return 'wait';
+      }
+      if (res !== PASS) continue;
     }
     switch (r.action) {
       case 'accept':
-        state.next = rules.length;
         return 'accept';
       case 'reject':
-        state.next = rules.length;
         return 'reject';
+      case 'close':
+        return 'close';
       case 'track-sc':
         hooks.trackSc?.(txn, proxyName, r.index);
         break;

@@ -3,10 +3,12 @@
  * first bytes (within `inspect-delay`), `use_backend`/`default_backend`, then the shared
  * upstream_peer phase of stream-core.ts (use-server, persistence, balancing, queues, retries),
  * the server connection (optionally behind a PROXY header or TLS), and the relay (relay.ts)
- * until both sides are done; then counters and the tcplog line.
+ * until both sides are done, the server's first bytes held for the backend's `tcp-response
+ * content` rules when it has some; then counters and the tcplog line.
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { INSPECT_MAX } from '../acl/payload-fetches.ts';
 import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
@@ -21,8 +23,6 @@ import { Relay } from './relay.ts';
 import { StreamCore } from './stream-core.ts';
 import { runTcpRules, type TcpRulesState } from './tcp-rules.ts';
 
-/** HAProxy's `tune.bufsize` default: inspection stops waiting once this much is buffered. */
-const INSPECT_MAX = 16384;
 const CONNECT_TIMEOUT = 'ETIMEDOUT';
 
 export class TcpStream extends StreamCore {
@@ -33,7 +33,12 @@ export class TcpStream extends StreamCore {
   private head: Buffer;
   private inspectTimer?: NodeJS.Timeout;
   private connectTimer?: NodeJS.Timeout;
-  private readonly rules: TcpRulesState = { next: 0, expectProxy: false };
+  private readonly rules: TcpRulesState = { expectProxy: false };
+  /** `tcp-response content`: where the backend's list stopped, and its inspect-delay timer. */
+  private resRules?: TcpRulesState;
+  private resInspectTimer?: NodeJS.Timeout;
+  /** Server bytes a `tcp-response content reject` dropped (counted as sent, as HAProxy's %B). */
+  private droppedResponse = 0;
   private clientEnded = false;
   private killedTerm?: string;
   /** The relay has started writing client bytes to a server (no retry after that). */
@@ -164,7 +169,7 @@ export class TcpStream extends StreamCore {
     be.conns++;
     countSessionStart(be.counters, this.start);
     if (be.model !== fe.model && be.tcpContent.length > 0) {
-      const state: TcpRulesState = { next: 0, expectProxy: false };
+      const state: TcpRulesState = { expectProxy: false };
       if (runTcpRules(be.tcpContent, txn, this.ctx.hooks, be.name, state, true) === 'reject') {
         be.counters.dreq++;
         this.close('PR');
@@ -275,6 +280,12 @@ export class TcpStream extends StreamCore {
     const fe = this.fe;
     // in tcp mode `timeout tunnel`, when set, takes over both sides once connected (HAProxy)
     const tunnel = be.timeouts.tunnel;
+    const inspecting = be.tcpResponse.length > 0;
+    if (inspecting) {
+      this.resRules = { expectProxy: false };
+      this.txn.resPayload = EMPTY;
+      if (be.resInspectDelay > 0) this.resInspectTimer = setTimeout(this.onResInspectTimeout, be.resInspectDelay);
+    }
     this.relay = new Relay(c, up, {
       clientTimeout: tunnel ?? fe.timeouts.client ?? 0,
       serverTimeout: tunnel ?? be.timeouts.server ?? 0,
@@ -282,9 +293,52 @@ export class TcpStream extends StreamCore {
       serverFin: be.timeouts.serverFin,
       clientEnded: this.clientEnded,
       first,
+      hold: inspecting ? { inspect: this.onResInspectData, holdMax: INSPECT_MAX } : undefined,
       done: (term) => this.relayDone(term),
     });
+    // as HAProxy, the rules first run once connected, on no data yet (final without a delay)
+    if (inspecting) this.inspectResponse(EMPTY, be.resInspectDelay === 0);
   };
+
+  // ---- tcp-response content ---------------------------------------------------------------
+
+  private readonly onResInspectData = (held: Buffer, serverEnded: boolean): void => {
+    this.inspectResponse(held, serverEnded || held.length >= INSPECT_MAX);
+  };
+
+  private readonly onResInspectTimeout = (): void => {
+    this.resInspectTimer = undefined;
+    this.inspectResponse(this.txn.resPayload ?? EMPTY, true);
+  };
+
+  private inspectResponse(held: Buffer, final: boolean): void {
+    const state = this.resRules;
+    const relay = this.relay;
+    if (!state || !relay || this.done) return;
+    const be = this.be as BackendPlan;
+    const txn = this.txn;
+    if (txn.resPayload !== held) {
+      txn.resPayload = held;
+      txn.cache = {};
+    }
+    const verdict = runTcpRules(be.tcpResponse, txn, this.ctx.hooks, be.name, state, final);
+    if (verdict === 'wait') return;
+    this.resRules = undefined;
+    txn.resPayload = undefined;
+    if (this.resInspectTimer) clearTimeout(this.resInspectTimer);
+    this.resInspectTimer = undefined;
+    if (verdict === 'reject') {
+      // counted on the frontend, backend and server; PD as HAProxy's SF_ERR_PRXCOND + SF_FINST_D
+      this.fe.counters.dresp++;
+      be.counters.dresp++;
+      if (this.server) this.server.counters.dresp++;
+      this.droppedResponse = relay.heldBytes();
+      this.killedTerm = 'PD';
+      relay.reject();
+      return;
+    }
+    relay.release(verdict === 'close');
+  }
 
   private relayDone(term: string): void {
     const be = this.be as BackendPlan;
@@ -344,9 +398,10 @@ export class TcpStream extends StreamCore {
     if (!this.markDone()) return;
     if (this.inspectTimer) clearTimeout(this.inspectTimer);
     if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (this.resInspectTimer) clearTimeout(this.resInspectTimer);
     const now = Date.now();
     const bin = this.client.bytesRead;
-    const bout = this.client.bytesWritten;
+    const bout = this.client.bytesWritten + this.droppedResponse;
     countFinished(this, now, bin, bout);
     if (this.be) this.releaseSlot();
     this.ctx.hooks.requestEnded?.(this.txn, this.fe, 0, bin, bout);

@@ -100,6 +100,8 @@ interface Entry {
   tcp?: CompiledTcpCheck;
   /** TLS options of checks (`ssl` / `check-ssl`), or the reason they cannot run (bad ca-file). */
   tls?: ConnectionOptions | string;
+  /** HTTP checks over HTTP/2: always (`check-proto h2`, a `proto h2` server) or when ALPN picks h2. */
+  h2?: 'always' | 'alpn';
   checkTimer?: unknown;
   checkCancel?: CancelProbe;
   /** The check the transport repeats by itself while checks run normally (not MAINT, not disabled). */
@@ -175,7 +177,21 @@ function agentStatusText(s: ServerState): string {
 function checkTls(s: ServerState): ConnectionOptions | string | undefined {
   const m = s.model;
   if (!(m.checkSsl ?? m.ssl)) return undefined;
-  return tlsSettings(s);
+  const t = tlsSettings(s);
+  if (typeof t !== 'string' && m.checkAlpn) t.ALPNProtocols = m.checkAlpn;
+  return t;
+}
+
+/**
+ * The protocol of a server's HTTP checks, as HAProxy 2.6 picks the check's mux: `check-proto`,
+ * else the server's `proto h2`, else by ALPN when `check-alpn` offers h2 over TLS.
+ */
+function checkH2(s: ServerState): 'always' | 'alpn' | undefined {
+  const m = s.model;
+  const proto = m.checkProto ?? m.proto;
+  if (proto === 'h2') return 'always';
+  if (proto === undefined && (m.checkSsl ?? m.ssl) && m.checkAlpn?.includes('h2')) return 'alpn';
+  return undefined;
 }
 
 /** The server's TLS verification settings (`verify`, `ca-file`, SNI), for checks that speak TLS. */
@@ -240,6 +256,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
         http,
         tcp,
         tls: checkTls(s),
+        h2: http ? checkH2(s) : undefined,
         consecutiveErrors: 0,
       });
     }
@@ -294,7 +311,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
 
   /** Hands the schedule of `e` to the transport; false when it cannot (the check then runs once here). */
   const startRecurring = (e: Entry, spec: ProbeSpec): boolean => {
-    if (!recurring || e.tls || e.singleChecks) return false;
+    if (!recurring || e.tls || e.h2 || e.singleChecks) return false;
     const s = e.s;
     // Judged as the server stands when each result comes (a single check takes it at its start).
     Object.defineProperty(spec, 'serverDown', { get: () => s.op === 'DOWN', enumerable: true });
@@ -334,6 +351,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       runTcp(e, spec);
       return;
     }
+    if (e.h2) spec.h2 = e.h2;
     if (startRecurring(e, spec)) return;
     if (e.tls) spec.tls = e.tls;
     if (e.s.op === 'DOWN') spec.serverDown = true;

@@ -28,9 +28,18 @@ interface CompiledExpect {
   text: string;
 }
 
+/** The check request as fields (method, path, header fields, body), for checks over HTTP/2. */
+export interface CheckRequestParts {
+  method: string;
+  uri: string;
+  headers: Array<[string, string]>;
+  body: string;
+}
+
 /** An `option httpchk` + `http-check` set, ready to run. */
 export interface CompiledHttpCheck {
   request: Buffer;
+  parts: CheckRequestParts;
   expects: CompiledExpect[];
   disableOn404: boolean;
   /** True when an expect rule looks at the body (the check waits for it). */
@@ -50,14 +59,23 @@ export function splitLegacyVersion(version: string): { version: string; headers:
   return { version: parts[0] || 'HTTP/1.0', headers };
 }
 
+/** Method, URI, fields and body of the check request (whatever protocol carries it). */
+export function checkRequestParts(m: HttpCheckModel): CheckRequestParts {
+  const { headers: legacy } = splitLegacyVersion(m.version || 'HTTP/1.0');
+  return {
+    method: m.method || 'OPTIONS',
+    uri: m.uri || '/',
+    headers: [...legacy, ...m.headers].map(([n, v]) => [n.toLowerCase(), v]),
+    body: m.body ?? '',
+  };
+}
+
 /** The request HAProxy sends for this check, byte for byte. */
 export function buildCheckRequest(m: HttpCheckModel): Buffer {
-  const { version, headers: legacy } = splitLegacyVersion(m.version || 'HTTP/1.0');
-  const method = m.method || 'OPTIONS';
-  const uri = m.uri || '/';
+  const { version } = splitLegacyVersion(m.version || 'HTTP/1.0');
+  const { method, uri, headers, body } = checkRequestParts(m);
   let head = `${method} ${uri} ${version}\r\n`;
-  for (const [name, value] of [...legacy, ...m.headers]) head += `${name.toLowerCase()}: ${value}\r\n`;
-  const body = m.body ?? '';
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
   if (body.length > 0) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
   if (version.toUpperCase() === 'HTTP/1.1') head += 'connection: close\r\n';
   return Buffer.from(`${head}\r\n${body}`, 'latin1');
@@ -120,7 +138,13 @@ export function compileHttpCheck(m: HttpCheckModel): CompiledHttpCheck {
         throw new HealthConfigError('CHK_BAD_EXPECT', `http-check expect: unknown match '${String(e.kind)}'`, e.loc);
     }
   }
-  return { request: buildCheckRequest(m), expects, disableOn404: m.disableOn404, needsBody };
+  return {
+    request: buildCheckRequest(m),
+    parts: checkRequestParts(m),
+    expects,
+    disableOn404: m.disableOn404,
+    needsBody,
+  };
 }
 
 function compileRegex(pattern: string, loc: SourceLoc): RegExp {

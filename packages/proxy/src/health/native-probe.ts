@@ -109,7 +109,7 @@ export function nativeCheck(
   done: (r: CheckResult) => void,
 ): CancelProbe {
   // TLS and PROXY headers: the JS probe.
-  if (spec.tls || spec.sendProxy) return probeCheck(spec, http, done);
+  if (spec.tls || spec.sendProxy || spec.h2) return probeCheck(spec, http, done);
   let cancel: CancelProbe | undefined;
   const report = checkReport(spec, http, done, () => cancel?.());
   cancel = np.start(checkRequest(spec, http), report);
@@ -129,7 +129,7 @@ export function nativeRecurringCheck(
   when: ProbeSchedule,
   done: (r: CheckResult) => void,
 ): RecurringCheck | undefined {
-  if (spec.tls || spec.sendProxy || http?.needsBody) return undefined;
+  if (spec.tls || spec.sendProxy || spec.h2 || http?.needsBody) return undefined;
   return np.schedule(
     checkRequest(spec, http),
     when,

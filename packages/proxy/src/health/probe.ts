@@ -8,6 +8,7 @@ import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { encodeProxyHeader } from '../datapath/proxy-protocol.ts';
 import type { CheckResult } from '../runtime/server-state.ts';
 import { connectFailure, describeSocketError } from './check-status.ts';
+import { probeH2Check } from './h2-probe.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 
 /** Where and how long: connect is bounded by `connectMs`, the exchange after it by `readMs`. */
@@ -25,6 +26,8 @@ export interface ProbeSpec {
    * (2) when the server has no check `port` / `addr`, as HAProxy does.
    */
   sendProxy?: 1 | 2;
+  /** The HTTP check speaks HTTP/2: always, or when TLS ALPN chooses h2 (h2-probe.ts). */
+  h2?: 'always' | 'alpn';
 }
 
 /**
@@ -55,6 +58,7 @@ export function probeCheck(
   http: CompiledHttpCheck | undefined,
   done: (r: CheckResult) => void,
 ): CancelProbe {
+  if (http && spec.h2) return probeH2Check(spec, http, done);
   const start = performance.now();
   let finished = false;
   let connected = false;

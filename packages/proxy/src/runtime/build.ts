@@ -15,6 +15,8 @@ import type {
   SourceLoc,
   TcpRuleModel,
 } from '@switchyard/config';
+import { setCompilingUserlists } from '../acl/auth-fetches.ts';
+import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
@@ -62,8 +64,12 @@ export interface CompileContext {
   acls: AclTable;
   /** Compiles a condition; `phase` 'response' allows response fetches (`status`, `res.hdr`). */
   cond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): CompiledCondition | undefined;
+  /** The same, three-valued, for tcp content rules (they wait while a condition is MISS). */
+  triCond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): TriCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
+  /** The proxy whose rules are compiled (default realm of `http-request auth`). */
+  proxyName: string;
 }
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
@@ -73,6 +79,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const frontends = new Map<string, FrontendPlan>();
   const previous = opts.previous;
   checkLogTargets(model, diags);
+  setCompilingUserlists(model.userlists);
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -87,8 +94,12 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         continue;
       }
       const old = prevBackend?.serversByName.get(s.name);
-      const state =
-        old && old.host === s.host && old.port === s.port ? refreshServer(old, s) : newServerState(p.name, s);
+      // a server the DNS moved keeps its state while its line is unchanged
+      const same =
+        old &&
+        ((old.host === s.host && old.port === s.port) ||
+          (s.resolvers !== undefined && old.model.host === s.host && old.model.port === s.port));
+      const state = old && same ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);
     }
@@ -247,8 +258,10 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     diags,
     acls,
     cond: (c, phase = 'request') => (c ? compileCondition(c, acls, diags, phase) : undefined),
+    triCond: (c, phase = 'request') => (c ? compileTriCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
+    proxyName: p.name,
   };
 }
 
@@ -263,16 +276,24 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     const c = compileResponseRule(r, ctx);
     if (c) responseRules.push(c);
   }
+  const afterResponseRules: CompiledResponseRule[] = [];
+  for (const r of p.httpAfterResponse) {
+    const c = compileResponseRule(r, ctx);
+    if (c) afterResponseRules.push(c);
+  }
   return {
     mode: p.mode,
     tcpContent: compileTcpRules(p.tcpRequestContent, 'content', ctx),
     inspectDelay: p.inspectDelay ?? 0,
+    tcpResponse: compileTcpRules(p.tcpResponseContent, 'response', ctx),
+    resInspectDelay: p.resInspectDelay ?? 0,
     tcplog: p.options.tcplog,
     timeouts: p.timeouts,
     connMode: p.options.connMode,
     forwardFor: p.options.forwardfor ? compileForwardFor(p.options.forwardfor, p.loc, ctx.diags) : undefined,
     requestRules,
     responseRules,
+    afterResponseRules,
     errorPages: ctx.errorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,
@@ -286,29 +307,34 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
 /** `tcp-request connection|content` rules. */
 function compileTcpRules(
   rules: TcpRuleModel[],
-  kind: 'connection' | 'content' | 'session',
+  kind: 'connection' | 'content' | 'session' | 'response',
   ctx: CompileContext,
 ): CompiledTcpRule[] {
-  const base = TCP_RULE_INDEX[kind];
-  return rules.flatMap((r, i): CompiledTcpRule[] => {
-    const cond = ctx.cond(r.cond);
-    switch (r.action) {
-      case 'track-sc':
-        return [{ action: 'track-sc', index: base + i, cond }];
-      case 'set-src': {
-        const value = compileFetch(r.expr, r.loc, ctx.diags);
-        return value ? [{ action: 'set-src', value, cond }] : [];
-      }
-      case 'set-var':
-      case 'set-var-fmt':
-      case 'unset-var': {
-        const v = compileVarRule(r, ctx, 'request', cond);
-        return v ? [v] : [];
-      }
-      default:
-        return [{ action: r.action, cond }];
+  const base = kind === 'response' ? 0 : TCP_RULE_INDEX[kind];
+  const phase = kind === 'response' ? 'response' : 'request';
+  return rules.flatMap((r, i) =>
+    compileTcpRule(r, base + i, phase, ctx).map((c) => (r.fromDefaults ? { ...c, fromDefaults: true } : c)),
+  );
+}
+
+function compileTcpRule(r: TcpRuleModel, index: number, phase: RulePhase, ctx: CompileContext): CompiledTcpRule[] {
+  const cond = ctx.triCond(r.cond, phase);
+  switch (r.action) {
+    case 'track-sc':
+      return [{ action: 'track-sc', index, cond }];
+    case 'set-src': {
+      const value = compileFetch(r.expr, r.loc, ctx.diags);
+      return value ? [{ action: 'set-src', value, cond }] : [];
     }
-  });
+    case 'set-var':
+    case 'set-var-fmt':
+    case 'unset-var': {
+      const v = compileVarRule(r, ctx, phase, cond);
+      return v ? [v] : [];
+    }
+    default:
+      return [{ action: r.action, cond }];
+  }
 }
 
 /** `option forwardfor [except NET] [header NAME] [if-none]`. */

@@ -5,6 +5,7 @@
  */
 import type { SecureContext, TlsOptions } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
+import type { TriCondition } from '../acl/condition.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
@@ -53,6 +54,8 @@ export type CompiledRequestRule =
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
   | { action: 'tarpit'; response: CannedResponse; cond?: CompiledCondition }
+  /** `auth`: the proxy's 401 page with its `WWW-Authenticate: Basic realm=...`. */
+  | { action: 'auth'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'redirect'; redirect: CompiledRedirect; cond?: CompiledCondition }
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
@@ -89,11 +92,13 @@ export type CompiledResponseRule =
  * reach the stick-table hooks with `index` (TCP_RULE_INDEX offsets keep them apart from the
  * http-request rule indexes).
  */
-export type CompiledTcpRule =
-  | CompiledVarRule
-  | { action: 'accept' | 'reject' | 'expect-proxy'; cond?: CompiledCondition }
-  | { action: 'track-sc'; index: number; cond?: CompiledCondition }
-  | { action: 'set-src'; value: FetchFn; cond?: CompiledCondition };
+/** A compiled tcp rule; `fromDefaults` as in TcpRuleModel. */
+export type CompiledTcpRule = CompiledTcpAction & { fromDefaults?: boolean };
+type CompiledTcpAction =
+  | { action: 'var'; var: VarAction; cond?: TriCondition }
+  | { action: 'accept' | 'reject' | 'close' | 'expect-proxy'; cond?: TriCondition }
+  | { action: 'track-sc'; index: number; cond?: TriCondition }
+  | { action: 'set-src'; value: FetchFn; cond?: TriCondition };
 
 /** Offsets of tcp rule indexes in the track-sc hook (`http-request` rules count from 0). */
 export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000, session: 300_000 } as const;
@@ -114,6 +119,10 @@ export interface ProxyBehaviour {
   tcpContent: CompiledTcpRule[];
   /** `tcp-request inspect-delay` in ms (0: content rules decide on what is there at once). */
   inspectDelay: number;
+  /** `tcp-response content` rules (backends in `mode tcp`), on the server's first bytes. */
+  tcpResponse: CompiledTcpRule[];
+  /** `tcp-response inspect-delay` in ms (0: the rules decide at connect, on no data). */
+  resInspectDelay: number;
   /** `option tcplog` (tcp proxies, and http ones whose `option httplog` fell back to it). */
   tcplog: boolean;
   timeouts: Timeouts;
@@ -121,6 +130,8 @@ export interface ProxyBehaviour {
   forwardFor?: CompiledForwardFor;
   requestRules: CompiledRequestRule[];
   responseRules: CompiledResponseRule[];
+  /** `http-after-response` rules (no deny among them): every response, the server's and the proxy's. */
+  afterResponseRules: CompiledResponseRule[];
   /** Error pages by status (HAProxy defaults overridden by `errorfile`). */
   errorPages: Map<number, CannedResponse>;
   /** Targets for per-request log lines (empty: no request logging). */

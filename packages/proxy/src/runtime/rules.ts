@@ -2,7 +2,7 @@
 import type { HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
 import type { CompiledCondition } from '../acl/types.ts';
-import { parseVarName } from '../acl/vars.ts';
+import { parseVarName, type VarAction } from '../acl/vars.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
 import type {
@@ -14,6 +14,7 @@ import type {
   CompiledVarRule,
   ValueFn,
 } from './plan.ts';
+import { httpGetReason } from './reasons.ts';
 
 /**
  * A `deny`/`return` response: the proxy's error page for the status unless a body, a type or a
@@ -45,12 +46,12 @@ function hdrFns(
 }
 
 /** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
-export function compileVarRule(
+export function compileVarRule<C = CompiledCondition>(
   r: VarRuleModel,
   ctx: CompileContext,
   phase: RulePhase,
-  cond: CompiledCondition | undefined,
-): CompiledVarRule | undefined {
+  cond: C | undefined,
+): { action: 'var'; var: VarAction; cond?: C } | undefined {
   const ref = parseVarName(r.name);
   if (typeof ref === 'string') throw new Error(`variable name '${r.name}' passed the config parser: ${ref}`);
   if (r.action === 'unset-var') return { action: 'var', var: { ref, conds: r.conds }, cond };
@@ -91,6 +92,13 @@ export function compileRequestRule(
       };
     case 'tarpit':
       return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, false), cond };
+    case 'auth': {
+      // HAProxy writes the proxy's 401 reply, drops its WWW-Authenticate headers, then adds its own
+      const page = canned(ctx, 401, undefined, undefined, false);
+      const headers = page.headers.filter(([n]) => n.toLowerCase() !== 'www-authenticate');
+      headers.push(['www-authenticate', `Basic realm="${r.realm ?? ctx.proxyName}"`]);
+      return { action: 'auth', response: { ...page, headers }, cond };
+    }
     case 'redirect':
       return { action: 'redirect', redirect: compileRedirect(r.redirect, ctx), cond };
     case 'set-header':
@@ -121,7 +129,7 @@ export function compileRequestRule(
     case 'set-method':
       return { action: r.action, value: ctx.logFormat(r.value, r.loc), cond };
     case 'set-status':
-      return { action: 'set-status', status: r.status, reason: r.reason, cond };
+      return { action: 'set-status', status: r.status, reason: r.reason ?? httpGetReason(r.status), cond };
   }
 }
 
@@ -148,7 +156,7 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
     case 'replace-value':
       return replaceHeaderRule(r, ctx, 'response', cond);
     case 'set-status':
-      return { action: 'set-status', status: r.status, reason: r.reason, cond };
+      return { action: 'set-status', status: r.status, reason: r.reason ?? httpGetReason(r.status), cond };
     case 'deny':
       return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false), cond };
     case 'allow':

@@ -100,8 +100,17 @@ export function setServerAdmin(
   opts: { opAfterMaint?: OpState; now?: number } = {},
 ): boolean {
   const from = s.admin;
-  if (from === admin) return false;
+  if (from === admin) {
+    // forcing MAINT on a server in resolution MAINT: it stays MAINT when its name resolves again
+    if (admin === 'MAINT' && s.dnsMaint) s.maintBeforeDns = undefined;
+    return false;
+  }
   const now = opts.now ?? Date.now();
+  if (from === 'MAINT' && s.dnsMaint) {
+    s.maintBeforeDns = admin;
+    log(rt, be, 'notice', `${serverLabel(s)} is leaving forced maintenance but remains in maintenance`);
+    return false;
+  }
   const before = snapshot(be, s);
   s.admin = admin;
   s.lastChange = now;
@@ -393,4 +402,83 @@ function backendAvailability(rt: ProxyRuntime, be: BackendRuntime, before: boole
     if (be.downSince !== undefined) be.downtimeMs += now - be.downSince;
     be.downSince = undefined;
   }
+}
+
+/**
+ * Sets or clears HAProxy's resolution maintenance (RMAINT) on `s`: `cause` is what
+ * srv_set_admin_flag() logs (`DNS NX status`, `No IP for server `, `entry removed from SRV
+ * record`...), undefined when the name resolves again. Returns false when nothing changed.
+ */
+export function setServerResolution(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  cause: string | undefined,
+  origin: ChangeOrigin,
+  now = Date.now(),
+): boolean {
+  if ((s.dnsMaint !== undefined) === (cause !== undefined)) return false;
+  const label = serverLabel(s);
+  if (cause !== undefined) {
+    s.dnsMaint = cause;
+    if (s.admin === 'MAINT') {
+      s.maintBeforeDns = undefined;
+      return true;
+    }
+    const before = snapshot(be, s);
+    s.maintBeforeDns = s.admin;
+    s.admin = 'MAINT';
+    s.lastChange = now;
+    if (s.op === 'UP') {
+      s.counters.chkdown++;
+      log(rt, be, 'alert', `${label} is going DOWN for maintenance (${cause})${downTail(be, s)}`);
+    } else log(rt, be, 'notice', `${label} was DOWN and now enters maintenance (${cause}).`);
+    finish(rt, be, s, before, origin, 'resolution', now);
+    return true;
+  }
+  const back = s.maintBeforeDns;
+  s.dnsMaint = undefined;
+  s.maintBeforeDns = undefined;
+  const host = s.fqdn ?? s.model.host;
+  if (back === undefined) {
+    log(rt, be, 'notice', `${label} ('${host}') resolves again but remains in maintenance`);
+    return true;
+  }
+  const before = snapshot(be, s);
+  s.admin = back;
+  s.lastChange = now;
+  if (s.checked) {
+    s.health = s.model.rise;
+    s.op = 'UP';
+  }
+  s.stopping = false;
+  if (s.op === 'UP') startWarmup(s, now);
+  recalcEffectiveWeight(s, now);
+  log(rt, be, 'notice', `${label} ('${host}') is ${s.op}/${back} (resolves again)`);
+  finish(rt, be, s, before, origin, 'resolution', now);
+  return true;
+}
+
+/**
+ * Moves `s` to a new address, as srv_update_addr(): logs `B/S changed its IP from OLD to NEW by
+ * UPDATER` (UPDATER: `RESOLVERS/NAMESERVER`, `DNS additional record`). New connections and checks
+ * go to the new address (the pools key connections by address); counters and state are kept.
+ */
+export function setServerAddress(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  host: string,
+  port: number,
+  updater: string,
+): boolean {
+  if (s.host === host && s.port === port && s.addressKnown !== false) return false;
+  if (s.host !== host || s.addressKnown === false) {
+    const old = s.addressKnown === false ? '(none)' : s.host;
+    log(rt, be, 'notice', `${s.backendName}/${s.name} changed its IP from ${old} to ${host} by ${updater}.`);
+  }
+  s.host = host;
+  s.port = port;
+  s.addressKnown = true;
+  return true;
 }

@@ -54,6 +54,16 @@ export interface ServerState {
   stopping?: boolean;
   /** Epoch ms when the current `slowstart` warm-up began (effectiveWeight ramps up); unset when done. */
   warmupSince?: number;
+  /**
+   * HAProxy's RMAINT: the server's name does not resolve (the cause, e.g. `DNS NX status`); admin
+   * is MAINT meanwhile and `maintBeforeDns` says what it goes back to (undefined: forced MAINT too).
+   */
+  dnsMaint?: string;
+  maintBeforeDns?: AdminState;
+  /** False while a server waiting for the DNS has no address yet (`init-addr none`, an empty template slot). */
+  addressKnown?: boolean;
+  /** The name resolved for this server (its FQDN, or an SRV record's target) when it differs from the model's. */
+  fqdn?: string;
   /** The agent (`agent-check`) or `set server B/S agent down` declared the server down. */
   agentDown?: boolean;
   /** Check health counter: 0..rise+fall-1 as HAProxy keeps it; >= rise means UP. */
@@ -78,7 +88,8 @@ export interface ServerState {
 
 /** Builds the initial state of a server from its model (UP unless checked, MAINT if `disabled`). */
 export function newServerState(backendName: string, model: ServerModel, now = Date.now()): ServerState {
-  return {
+  const init = initialAddress(model);
+  const s: ServerState = {
     model,
     backendName,
     id: model.id,
@@ -101,6 +112,30 @@ export function newServerState(backendName: string, model: ServerModel, now = Da
     maxconn: model.maxconn,
     counters: newServerCounters(),
   };
+  if (init === undefined) {
+    // HAProxy's RMAINT from the start: an SRV slot, or `init-addr none` (no log while starting)
+    s.maintBeforeDns = s.admin;
+    s.admin = 'MAINT';
+    s.dnsMaint = '';
+    s.addressKnown = false;
+  } else s.host = init;
+  return s;
+}
+
+/**
+ * The address a server starts with, from `init-addr` (default `last,libc`): `libc` keeps the
+ * name (the OS resolves it on connect), an IP is used as is, `none` gives no address (undefined:
+ * MAINT until the DNS answers); `last` (the state file) is skipped. SRV template slots wait for the DNS.
+ */
+function initialAddress(model: ServerModel): string | undefined {
+  if (model.resolvers === undefined) return model.host;
+  if (model.template?.fqdn.startsWith('_')) return undefined;
+  for (const m of (model.initAddr ?? 'last,libc').split(',')) {
+    if (m === 'libc') return model.host;
+    if (m === 'none') return undefined;
+    if (m !== 'last') return m;
+  }
+  return model.host;
 }
 
 /** A server can take new, non-persistent traffic: UP, READY and weight > 0. */
@@ -115,7 +150,7 @@ export function acceptsPersistent(s: ServerState): boolean {
 
 /** HAProxy's status column word: UP, DOWN, MAINT, DRAIN, NOLB, `UP 1/3`, `NOLB 1/3`, `DOWN 1/2`, `DOWN (agent)`, `no check`. */
 export function statusWord(s: ServerState): string {
-  if (s.admin === 'MAINT') return 'MAINT';
+  if (s.admin === 'MAINT') return s.dnsMaint !== undefined ? 'MAINT (resolution)' : 'MAINT';
   const rise = s.model.rise;
   const fall = s.model.fall;
   if (s.admin === 'DRAIN' && s.op === 'UP') return 'DRAIN';

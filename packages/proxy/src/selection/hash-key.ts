@@ -1,11 +1,12 @@
 /**
- * The hash key of a request for `balance source|uri|url_param|hdr|hash EXPR`, computed as HAProxy's
- * backend.c does (get_server_sh/uh/ph/hh). undefined = no key (url_param/hdr absent): the
+ * The hash key of a request for `balance source|uri|url_param|hdr|hash EXPR|rdp-cookie`, computed
+ * as HAProxy's backend.c does (get_server_sh/uh/ph/hh/expr/rch). undefined = no key (url_param/hdr absent): the
  * caller falls back to round robin.
  */
 import type { BalanceModel, Diagnostic, HashTypeModel } from '@switchyard/config';
 import { sameName } from '../acl/http-parts.ts';
 import { parseIpCached } from '../acl/ip.ts';
+import { rdpCookie } from '../acl/payload-fetches.ts';
 import { compileFetch } from '../acl/sample.ts';
 import type { HttpTxn } from '../txn.ts';
 import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
@@ -115,6 +116,16 @@ export function hashKeyFor(
           return aval(hash(v, p + 1, end));
         }
         return undefined;
+      };
+    }
+    case 'rdp-cookie': {
+      // the cookie's value, as HAProxy's get_server_rch (none yet, or empty: round robin)
+      const name = balance.param ?? 'mstshash';
+      return (txn) => {
+        const b = txn.payload;
+        const v = b ? rdpCookie(b, name) : undefined;
+        if (v === undefined || v === 'more' || v === '') return undefined;
+        return aval(hash(v, 0, v.length));
       };
     }
     case 'hash': {

@@ -1,13 +1,15 @@
 /*
  * vrrp_raw: the little Node lacks for VRRP, as an N-API addon (Linux only).
- * Raw IPv4 sockets for IP protocol 112, the few socket options VRRP needs, non-blocking
- * sendto/recv, and readiness through libuv's uv_poll on the Node event loop (no thread blocks).
+ * Raw IPv4 sockets for IP protocol 112, raw IPv6 sockets (VRRPv3 over IPv6, and ICMPv6 for
+ * unsolicited neighbour advertisements), the few socket options VRRP needs, non-blocking
+ * sendto/recv (recvmsg with hop limit and destination for IPv6), and readiness through libuv's uv_poll on the Node event loop (no thread blocks).
  * Policy (which options, which addresses) lives in TypeScript; this file only wraps syscalls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +219,167 @@ static napi_value js_recv(napi_env env, napi_callback_info info) {
   }
 }
 
+/* Reads a 16-byte IPv6 address from a Buffer argument. */
+static int get_in6(napi_env env, napi_value v, struct in6_addr *out) {
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, v, &data, &len) != napi_ok || len != 16) {
+    napi_throw_type_error(env, "VRRP_NATIVE_ARGS", "expected a 16-byte IPv6 address Buffer");
+    return 0;
+  }
+  memcpy(out, data, 16);
+  return 1;
+}
+
+/* socket6(protocol) -> fd: raw IPv6, non-blocking, close-on-exec. */
+static napi_value js_socket6(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t proto;
+  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &proto)) return NULL;
+  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  return make_i32(env, fd);
+}
+
+/* bind6(fd, addr16, scopeId): bind to a local IPv6 address (the source of what we send). */
+static napi_value js_bind6(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd;
+  uint32_t scope;
+  struct sockaddr_in6 sa;
+  memset(&sa, 0, sizeof sa);
+  if (!get_args(env, info, 3, argv) || !get_i32(env, argv[0], &fd) || !get_in6(env, argv[1], &sa.sin6_addr) ||
+      !get_u32(env, argv[2], &scope))
+    return NULL;
+  sa.sin6_family = AF_INET6;
+  sa.sin6_scope_id = scope;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) return throw_errno(env, "bind", errno);
+  return NULL;
+}
+
+/* membership6(fd, group16, ifindex, join): IPV6_ADD_MEMBERSHIP / IPV6_DROP_MEMBERSHIP. */
+static napi_value js_membership6(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, ifindex;
+  bool join;
+  struct ipv6_mreq m;
+  memset(&m, 0, sizeof m);
+  if (!get_args(env, info, 4, argv) || !get_i32(env, argv[0], &fd) || !get_in6(env, argv[1], &m.ipv6mr_multiaddr) ||
+      !get_i32(env, argv[2], &ifindex))
+    return NULL;
+  if (napi_get_value_bool(env, argv[3], &join) != napi_ok) {
+    napi_throw_type_error(env, "VRRP_NATIVE_ARGS", "expected a boolean");
+    return NULL;
+  }
+  m.ipv6mr_interface = (unsigned)ifindex;
+  if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m) < 0)
+    return throw_errno(env, join ? "setsockopt(IPV6_ADD_MEMBERSHIP)" : "setsockopt(IPV6_DROP_MEMBERSHIP)", errno);
+  return NULL;
+}
+
+/*
+ * sendTo6(fd, buffer, dst16, scopeId, src16) -> bytes sent. The kernel builds the IPv6 header;
+ * src16 (unless all zeros) is the source, set per packet with IPV6_PKTINFO as keepalived does.
+ */
+static napi_value js_send_to6(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd;
+  uint32_t scope;
+  void *data;
+  size_t len;
+  struct sockaddr_in6 sa;
+  struct in6_pktinfo pi;
+  memset(&sa, 0, sizeof sa);
+  memset(&pi, 0, sizeof pi);
+  if (!get_args(env, info, 5, argv) || !get_i32(env, argv[0], &fd) || !get_in6(env, argv[2], &sa.sin6_addr) ||
+      !get_u32(env, argv[3], &scope) || !get_in6(env, argv[4], &pi.ipi6_addr))
+    return NULL;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, "VRRP_NATIVE_ARGS", "expected a Buffer");
+    return NULL;
+  }
+  sa.sin6_family = AF_INET6;
+  sa.sin6_scope_id = scope;
+  struct iovec iov = {data, len};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_name = &sa;
+  mh.msg_namelen = sizeof sa;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  memset(cbuf, 0, sizeof cbuf);
+  if (!IN6_IS_ADDR_UNSPECIFIED(&pi.ipi6_addr)) {
+    pi.ipi6_ifindex = scope;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  }
+  ssize_t n = sendmsg(fd, &mh, 0);
+  if (n < 0) return throw_errno(env, "sendmsg", errno);
+  return make_i32(env, (int32_t)n);
+}
+
+/*
+ * recv6(fd, buffer, meta) -> bytes received, or -1 when nothing is waiting. meta (36 bytes) gets
+ * the source address [0,16), the destination [16,32) from IPV6_PKTINFO, the hop limit [32] from
+ * IPV6_HOPLIMIT, and flags [33]: bit 0 hop limit present, bit 1 destination present.
+ */
+static napi_value js_recv6(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd;
+  void *data, *meta;
+  size_t len, mlen;
+  if (!get_args(env, info, 3, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+      napi_get_buffer_info(env, argv[2], &meta, &mlen) != napi_ok || mlen < 36) {
+    napi_throw_type_error(env, "VRRP_NATIVE_ARGS", "expected a Buffer and a 36-byte meta Buffer");
+    return NULL;
+  }
+  struct sockaddr_in6 from;
+  char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {data, len};
+  for (;;) {
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    memset(&from, 0, sizeof from);
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    ssize_t n = recvmsg(fd, &mh, MSG_TRUNC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return make_i32(env, -1);
+      return throw_errno(env, "recvmsg", errno);
+    }
+    unsigned char *m = meta;
+    memset(m, 0, 36);
+    memcpy(m, &from.sin6_addr, 16);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level != IPPROTO_IPV6) continue;
+      if (c->cmsg_type == IPV6_HOPLIMIT) {
+        int h;
+        memcpy(&h, CMSG_DATA(c), sizeof h);
+        m[32] = (unsigned char)h;
+        m[33] |= 1;
+      } else if (c->cmsg_type == IPV6_PKTINFO) {
+        struct in6_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        memcpy(m + 16, &pi.ipi6_addr, 16);
+        m[33] |= 2;
+      }
+    }
+    return make_i32(env, (int32_t)n);
+  }
+}
+
 /* close(fd) */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -323,6 +486,11 @@ static napi_value constants(napi_env env) {
       {"SOL_SOCKET", SOL_SOCKET}, {"IPPROTO_IP", IPPROTO_IP}, {"IP_HDRINCL", IP_HDRINCL},
       {"IP_MULTICAST_TTL", IP_MULTICAST_TTL}, {"IP_MULTICAST_LOOP", IP_MULTICAST_LOOP},
       {"IP_MULTICAST_ALL", IP_MULTICAST_ALL}, {"SO_RCVBUF", SO_RCVBUF}, {"IP_TTL", IP_TTL},
+      {"IPPROTO_IPV6", IPPROTO_IPV6}, {"IPPROTO_ICMPV6", IPPROTO_ICMPV6},
+      {"IPV6_MULTICAST_HOPS", IPV6_MULTICAST_HOPS}, {"IPV6_UNICAST_HOPS", IPV6_UNICAST_HOPS},
+      {"IPV6_MULTICAST_LOOP", IPV6_MULTICAST_LOOP}, {"IPV6_MULTICAST_IF", IPV6_MULTICAST_IF},
+      {"IPV6_MULTICAST_ALL", IPV6_MULTICAST_ALL}, {"IPV6_RECVHOPLIMIT", IPV6_RECVHOPLIMIT},
+      {"IPV6_RECVPKTINFO", IPV6_RECVPKTINFO}, {"IPV6_TCLASS", IPV6_TCLASS},
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) napi_set_named_property(env, o, c[i].n, make_i32(env, c[i].v));
   return o;
@@ -338,6 +506,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"membership", NULL, js_membership, NULL, NULL, NULL, napi_default, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL},
       {"recv", NULL, js_recv, NULL, NULL, NULL, napi_default, NULL},
+      {"socket6", NULL, js_socket6, NULL, NULL, NULL, napi_default, NULL},
+      {"bind6", NULL, js_bind6, NULL, NULL, NULL, napi_default, NULL},
+      {"membership6", NULL, js_membership6, NULL, NULL, NULL, napi_default, NULL},
+      {"sendTo6", NULL, js_send_to6, NULL, NULL, NULL, napi_default, NULL},
+      {"recv6", NULL, js_recv6, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},

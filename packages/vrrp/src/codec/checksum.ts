@@ -1,4 +1,4 @@
-/** Internet checksum (RFC 1071) helpers for VRRP and its IPv4 pseudo-header. */
+/** Internet checksum (RFC 1071) helpers for VRRP and its IPv4 and IPv6 pseudo-headers. */
 
 /** One's-complement sum of `len` bytes of `buf` from `off`, added to `acc` (not folded). */
 export function sum16(buf: Uint8Array, off: number, len: number, acc = 0): number {
@@ -18,4 +18,11 @@ export function fold(acc: number): number {
 /** Sum of the IPv4 pseudo-header (src, dst, zero, protocol 112, VRRP length) used by VRRPv3. */
 export function pseudoHeaderSum(src: number, dst: number, vrrpLen: number): number {
   return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 112 + vrrpLen;
+}
+
+/** Sum of the IPv6 pseudo-header (RFC 8200 8.1: src, dst, upper-layer length, next header 112). */
+export function pseudoHeaderSum6(src: bigint, dst: bigint, vrrpLen: number): number {
+  let acc = 112 + (vrrpLen >>> 16) + (vrrpLen & 0xffff);
+  for (let i = 0n; i < 128n; i += 16n) acc += Number((src >> i) & 0xffffn) + Number((dst >> i) & 0xffffn);
+  return acc;
 }

@@ -1,9 +1,12 @@
 /**
- * VRRP advertisement encoding and decoding for IPv4: VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798).
- * Packets are handled with their IPv4 header: the transport sends with IP_HDRINCL (as keepalived
- * does, so TTL, TOS and source are ours) and raw receive sockets deliver the IP header.
+ * VRRP advertisement encoding and decoding: VRRPv2 (RFC 3768) and VRRPv3 (RFC 5798) over IPv4,
+ * VRRPv3 over IPv6. IPv4 packets are handled with their IPv4 header: the transport sends with
+ * IP_HDRINCL (as keepalived does, so TTL, TOS and source are ours) and raw receive sockets deliver
+ * the IP header. IPv6 raw sockets carry the VRRP part only: the kernel writes the IPv6 header and
+ * hands hop limit and destination over as ancillary data (parseVrrp6).
  */
-import { fold, pseudoHeaderSum, sum16 } from './checksum.ts';
+import { fold, pseudoHeaderSum, pseudoHeaderSum6, sum16 } from './checksum.ts';
+import { type Addr, readIPv6, writeIPv6 } from './ipv6.ts';
 
 export const IPPROTO_VRRP = 112;
 export const VRRP_TTL = 255;
@@ -28,18 +31,24 @@ export interface Advert {
   authType: number;
   /** v2 PASS: the first 8 bytes of auth_pass, zero-padded (see authData()). */
   authData?: Uint8Array;
-  /** Virtual addresses, as unsigned 32-bit numbers. */
-  addrs: readonly number[];
+  /** Address family of the advert (default 4); 6 is VRRPv3 only. */
+  family?: 4 | 6;
+  /** Virtual addresses: unsigned 32-bit numbers (IPv4) or bigints (IPv6). */
+  addrs: readonly Addr[];
 }
 
-/** A received IPv4 packet carrying VRRP, parsed but not yet validated against an instance. */
+/** A received packet carrying VRRP, parsed but not yet validated against an instance. */
 export interface ReceivedPacket {
+  family: 4 | 6;
+  /** IPv4 header length (0 for IPv6: the socket gives the VRRP part only). */
   ihl: number;
+  /** IPv4 TTL or IPv6 hop limit (-1 when the kernel did not report it). */
   ttl: number;
   protocol: number;
+  /** IPv4 total length; for IPv6 the received length. */
   ipTotalLen: number;
-  src: number;
-  dst: number;
+  src: Addr;
+  dst: Addr;
   /** Bytes actually received (IP header included). */
   length: number;
   version: number;
@@ -68,8 +77,8 @@ export function authData(pass: string): Uint8Array {
 }
 
 /** Length of the VRRP part (header + addresses + v2 auth data). */
-export function vrrpLength(version: VrrpVersion, naddr: number): number {
-  return VRRP_HEADER_LEN + 4 * naddr + (version === 2 ? AUTH_DATA_LEN : 0);
+export function vrrpLength(version: VrrpVersion, naddr: number, family: 4 | 6 = 4): number {
+  return VRRP_HEADER_LEN + (family === 6 ? 16 : 4) * naddr + (version === 2 ? AUTH_DATA_LEN : 0);
 }
 
 /**
@@ -92,10 +101,23 @@ export function encodePacket(adv: Advert, src: number, dst: number): Buffer {
   return buf;
 }
 
+/**
+ * Encodes the VRRP part of an IPv6 advert (RFC 5798 5.1.2: the kernel sends it with hop limit 255
+ * from `src`, the link-local address, to ff02::12 or a unicast peer); checksum over the IPv6
+ * pseudo-header.
+ */
+export function encodeVrrp6(adv: Advert, src: bigint, dst: bigint): Buffer {
+  const a: Advert = { ...adv, family: 6 };
+  const buf = Buffer.alloc(vrrpLength(3, adv.addrs.length, 6));
+  encodeVrrp(a, buf, 0, src, dst);
+  return buf;
+}
+
 /** Writes the VRRP part of `adv` into `buf` at `off`, checksum included. */
-export function encodeVrrp(adv: Advert, buf: Uint8Array, off: number, src: number, dst: number): number {
+export function encodeVrrp(adv: Advert, buf: Uint8Array, off: number, src: Addr, dst: Addr): number {
   const n = adv.addrs.length;
-  const vlen = vrrpLength(adv.version, n);
+  const v6 = adv.family === 6;
+  const vlen = vrrpLength(adv.version, n, v6 ? 6 : 4);
   buf[off] = (adv.version << 4) | VRRP_TYPE_ADVERT;
   buf[off + 1] = adv.vrid;
   buf[off + 2] = adv.priority;
@@ -112,6 +134,11 @@ export function encodeVrrp(adv: Advert, buf: Uint8Array, off: number, src: numbe
   buf[off + 7] = 0;
   let p = off + VRRP_HEADER_LEN;
   for (const a of adv.addrs) {
+    if (typeof a === 'bigint') {
+      writeIPv6(a, buf, p);
+      p += 16;
+      continue;
+    }
     buf[p] = a >>> 24;
     buf[p + 1] = (a >>> 16) & 255;
     buf[p + 2] = (a >>> 8) & 255;
@@ -122,7 +149,7 @@ export function encodeVrrp(adv: Advert, buf: Uint8Array, off: number, src: numbe
     buf.fill(0, p, p + AUTH_DATA_LEN);
     if (adv.authType === AUTH_PASS && adv.authData) buf.set(adv.authData.subarray(0, AUTH_DATA_LEN), p);
   }
-  const acc = adv.version === 3 ? pseudoHeaderSum(src >>> 0, dst >>> 0, vlen) : 0;
+  const acc = adv.version === 3 ? pseudoSum(src, dst, vlen) : 0;
   const ck = fold(sum16(buf, off, vlen, acc));
   buf[off + 6] = ck >> 8;
   buf[off + 7] = ck & 0xff;
@@ -149,6 +176,7 @@ export function parsePacket(buf: Uint8Array, length = buf.length): ReceivedPacke
   const version = buf[o] >> 4;
   const word = (buf[o + 4] << 8) | buf[o + 5];
   return {
+    family: 4,
     ihl,
     ttl: buf[8],
     protocol,
@@ -169,17 +197,63 @@ export function parsePacket(buf: Uint8Array, length = buf.length): ReceivedPacke
   };
 }
 
+/**
+ * Parses the VRRP part of an IPv6 packet as an IPv6 raw socket delivers it, with the source,
+ * destination and hop limit the kernel reported. Never throws.
+ */
+export function parseVrrp6(
+  buf: Uint8Array,
+  length: number,
+  src: bigint,
+  dst: bigint,
+  hopLimit: number,
+): ReceivedPacket | ParseFailure {
+  if (length > buf.length) length = buf.length;
+  if (length < VRRP_HEADER_LEN) {
+    return { ok: false, code: 'short', message: `packet too short for a VRRP header (${length} bytes)` };
+  }
+  const version = buf[0] >> 4;
+  const word = (buf[4] << 8) | buf[5];
+  return {
+    family: 6,
+    ihl: 0,
+    ttl: hopLimit,
+    protocol: IPPROTO_VRRP,
+    ipTotalLen: length,
+    src,
+    dst,
+    length,
+    version,
+    type: buf[0] & 0x0f,
+    vrid: buf[1],
+    priority: buf[2],
+    naddr: buf[3],
+    authType: version === 3 ? 0 : buf[4],
+    advertIntCs: version === 3 ? word & 0x0fff : buf[5] * 100,
+    checksum: (buf[6] << 8) | buf[7],
+    buf,
+    vrrpOffset: 0,
+  };
+}
+
+/** The pseudo-header sum of the packet's family (IPv6 addresses are bigints). */
+function pseudoSum(src: Addr, dst: Addr, vlen: number): number {
+  if (typeof src === 'bigint' && typeof dst === 'bigint') return pseudoHeaderSum6(src, dst, vlen);
+  return pseudoHeaderSum(Number(src) >>> 0, Number(dst) >>> 0, vlen);
+}
+
 /** The i-th address of a parsed packet (caller checked the length). */
-export function packetAddr(p: ReceivedPacket, i: number): number {
+export function packetAddr(p: ReceivedPacket, i: number): Addr {
   const b = p.buf;
+  if (p.family === 6) return readIPv6(b, p.vrrpOffset + VRRP_HEADER_LEN + 16 * i);
   const o = p.vrrpOffset + VRRP_HEADER_LEN + 4 * i;
   return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
 
 /** True when the VRRP checksum verifies (v3 with the pseudo-header from the packet's own src/dst). */
 export function checksumOk(p: ReceivedPacket): boolean {
-  const vlen = vrrpLength(p.version === 3 ? 3 : 2, p.naddr);
+  const vlen = vrrpLength(p.version === 3 ? 3 : 2, p.naddr, p.family);
   if (p.vrrpOffset + vlen > p.length) return false;
-  const acc = p.version === 3 ? pseudoHeaderSum(p.src, p.dst, vlen) : 0;
+  const acc = p.version === 3 ? pseudoSum(p.src, p.dst, vlen) : 0;
   return fold(sum16(p.buf, p.vrrpOffset, vlen, acc)) === 0;
 }

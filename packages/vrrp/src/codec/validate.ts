@@ -2,7 +2,7 @@
  * Validation of a received advertisement against one instance, in keepalived 2.2's order
  * (vrrp.c vrrp_check_packet) and with its reasons, so logs read the same on both.
  */
-import { formatIPv4, isMulticast } from './ipv4.ts';
+import { type Addr, formatAddr, isMulticastAddr } from './ipv6.ts';
 import {
   AUTH_AH,
   AUTH_DATA_LEN,
@@ -25,9 +25,9 @@ export interface CheckParams {
   authType: number;
   authData?: Uint8Array;
   advertIntCs: number;
-  vips: readonly number[];
+  vips: readonly Addr[];
   /** Unicast peers (empty: multicast). */
-  unicastPeers: readonly number[];
+  unicastPeers: readonly Addr[];
   /** keepalived's global `vrrp_check_unicast_src`. */
   checkUnicastSrc?: boolean;
 }
@@ -60,7 +60,7 @@ function fail(code: DropCode, message: string): AdvertCheck {
  * repeated adverts from the current master when skip_check_adv_addr is set; we always check).
  */
 export function checkAdvert(c: CheckParams, p: ReceivedPacket, checkVips = true): AdvertCheck {
-  const expected = p.ihl + vrrpLength(c.version, c.vips.length);
+  const expected = p.ihl + vrrpLength(c.version, c.vips.length, p.family);
   if (p.length !== expected) {
     return fail(
       'length',
@@ -99,7 +99,7 @@ export function checkAdvert(c: CheckParams, p: ReceivedPacket, checkVips = true)
     return fail('ip-length', `ip_tot_len mismatch against received length. ${p.ipTotalLen} and received ${p.length}`);
   }
   if (!checksumOk(p)) return fail('checksum', `Invalid VRRPv${c.version} checksum`);
-  if (isMulticast(p.dst) === unicast) {
+  if (isMulticastAddr(p.dst) === unicast) {
     return fail(
       'cast-mismatch',
       `Expected ${unicast ? 'un' : 'mult'}icast packet but received ${unicast ? 'mult' : 'un'}icast packet`,
@@ -112,12 +112,12 @@ export function checkAdvert(c: CheckParams, p: ReceivedPacket, checkVips = true)
       if (!found) {
         return fail(
           'vip-list',
-          `ip address associated with VRID ${p.vrid} not present in MASTER advert : ${formatIPv4(vip)}`,
+          `ip address associated with VRID ${p.vrid} not present in MASTER advert : ${formatAddr(vip)}`,
         );
       }
     }
     if (c.checkUnicastSrc && unicast && !c.unicastPeers.includes(p.src)) {
-      return fail('unicast-src', `unicast source address ${formatIPv4(p.src)} not a unicast peer`);
+      return fail('unicast-src', `unicast source address ${formatAddr(p.src)} not a unicast peer`);
     }
   }
   return { ok: true };

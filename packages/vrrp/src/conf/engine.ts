@@ -7,7 +7,7 @@
  * have their whole block skipped by brace counting.
  */
 import type { ConfLexer, LogicalLine } from './lexer.ts';
-import type { Diagnostic, Severity, SourceLoc } from './model.ts';
+import type { Diagnostic, Severity, SourceLoc, VrrpTrackFile, VrrpTrackProcess } from './model.ts';
 
 /** Messages about the block structure (others come from keyword handlers). */
 const STRUCTURAL = new Set(['KA_UNKNOWN_KEYWORD', 'KA_MISSING_BOB', 'KA_UNEXPECTED_BOB']);
@@ -49,6 +49,10 @@ export class ParseContext {
   closeLoc: SourceLoc | undefined;
   /** vrrp_script names defined so far (track_script may only name a script defined above it). */
   readonly definedScripts = new Set<string>();
+  /** track_file blocks read so far (an instance's track_file may only name one defined above it). */
+  trackFiles: readonly VrrpTrackFile[] = [];
+  /** vrrp_track_process blocks read so far (same rule). */
+  trackProcesses: readonly VrrpTrackProcess[] = [];
   /** The host, for keepalived's parse-time interface checks; absent: no host checks. */
   host: HostView | undefined;
 

@@ -65,13 +65,7 @@ const NO_EFFECT = [
 ];
 
 /** global_defs keywords keepalived acts on that Switchyard does not yet: the sidecar refuses them. */
-const NOT_RUN = [
-  'vrrp_notify_fifo',
-  'vrrp_notify_fifo_script',
-  'notify_fifo',
-  'notify_fifo_script',
-  'vrrp_mcast_group6',
-];
+const NOT_RUN = ['vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'notify_fifo', 'notify_fifo_script'];
 
 /** Builds the global_defs table writing into `g`. */
 export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable {
@@ -206,6 +200,20 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
           loc,
         );
       } else g.mcastGroup4 = v;
+    },
+  });
+  t.set('vrrp_mcast_group6', {
+    handler: (args, loc) => {
+      const v = need1(ctx, 'vrrp_mcast_group6', args, loc);
+      if (v === undefined) return;
+      if (ipFamily(v) !== 6 || !/^ff/i.test(v)) {
+        ctx.report(
+          'warning',
+          'KA_BAD_MCAST',
+          `vrrp_mcast_group6 '${v}' is not a valid IPv6 multicast address - ignoring`,
+          loc,
+        );
+      } else g.mcastGroup6 = v;
     },
   });
   // keepalived 2.2.7 does not know this spelling either (some write-ups use it): same warning, plus a hint.

@@ -1,6 +1,8 @@
 /** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
+import { readTrackFileRefs } from './kw-track-file.ts';
+import { readTrackProcessRefs } from './kw-track-process.ts';
 import { trackProxyTable } from './kw-track-proxy.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from './model.ts';
 import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './values.ts';
@@ -25,7 +27,7 @@ const NO_EFFECT = [
 ];
 
 /** Instance value blocks keepalived acts on and Switchyard does not read: the sidecar refuses them. */
-const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd'];
+const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_bfd'];
 
 /** A fresh instance with keepalived's defaults. */
 export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
@@ -40,6 +42,8 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
     virtualIpaddressesExcluded: [],
     trackScripts: [],
     trackInterfaces: [],
+    trackFiles: [],
+    trackProcesses: [],
     nopreempt: false,
     preemptDelay: 0,
     unicastPeers: [],
@@ -174,14 +178,14 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       }),
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
-  const excluded = vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded);
-  t.set('virtual_ipaddress_excluded', {
-    handler: (args: string[], loc: SourceLoc) => {
-      notRun(ctx, `(${n}) virtual_ipaddress_excluded is not applied by Switchyard`, loc);
-      excluded.handler(args, loc);
-    },
-  });
+  t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
   t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
+  t.set('track_file', {
+    handler: (args, loc) => readTrackFileRefs(ctx, n, ctx.trackFiles, args, loc, v.trackFiles),
+  });
+  t.set('track_process', {
+    handler: (args, loc) => readTrackProcessRefs(ctx, n, ctx.trackProcesses, args, loc, v.trackProcesses),
+  });
   t.set('track_interface', {
     handler: (args, loc) => readTrackRefs(ctx, 'track_interface', n, args, loc, v.trackInterfaces),
   });

@@ -57,6 +57,8 @@ export interface GlobalDefs {
   vrrpIptables?: string[];
   /** `vrrp_mcast_group4` (default 224.0.0.18). */
   mcastGroup4: string;
+  /** `vrrp_mcast_group6` (default ff02::12). */
+  mcastGroup6: string;
   /** `lvs_id` (obsolete; keepalived 2.2.7 warns it is unknown): kept for reference only. */
   lvsId?: string;
   /** Switchyard extension: the local proxy's runtime API socket (unix path or HOST:PORT). */
@@ -176,6 +178,10 @@ export interface VrrpInstance {
   virtualIpaddressesExcluded: VipAddress[];
   trackScripts: TrackRef[];
   trackInterfaces: TrackRef[];
+  /** `track_file { NAME [weight W [reverse]] }` (weight absent: the track_file's own). */
+  trackFiles: TrackRef[];
+  /** `track_process { NAME [weight W [reverse]] }`. */
+  trackProcesses: TrackRef[];
   trackProxy?: TrackProxy;
   nopreempt: boolean;
   /** Seconds (0..1000, default 0). */
@@ -211,11 +217,47 @@ export interface VrrpSyncGroup {
 }
 
 /** The whole file (and its includes). Arrays keep file order; names are unique (later duplicates warned). */
+/** `track_file NAME { ... }`: a file whose number changes the priority (keepalived 2.2.7 semantics). */
+export interface VrrpTrackFile {
+  name: string;
+  path: string;
+  /** Default 1; the file's number times the weight is added (0: non-zero means FAULT). */
+  weight: number;
+  weightReverse: boolean;
+  /** `init_file [VALUE] [overwrite]`: write VALUE at start if the file is absent (or always). */
+  init?: { value: number; overwrite: boolean };
+  loc: SourceLoc;
+}
+
+/** `vrrp_track_process NAME { ... }`: a process count with a quorum (keepalived 2.2.7 semantics). */
+export interface VrrpTrackProcess {
+  name: string;
+  /** Process name (comm) or, with fullCommand, argv[0]. */
+  process: string;
+  /** Arguments to match after argv[0]. */
+  params: string[];
+  paramMatch: 'none' | 'exact' | 'initial' | 'partial';
+  /** Match /proc/PID/cmdline instead of the comm name. */
+  fullCommand: boolean;
+  weight: number;
+  weightReverse: boolean;
+  quorum: number;
+  /** 4294967295: unset (no upper bound). */
+  quorumMax: number;
+  forkDelayS: number;
+  terminateDelayS: number;
+  loc: SourceLoc;
+}
+
 export interface KeepalivedConf {
   /** The main file and every included file, in read order. */
   files: string[];
   globalDefs: GlobalDefs;
   scripts: VrrpScript[];
+  /** `track_file` / `vrrp_track_file` blocks. */
+  trackFiles: VrrpTrackFile[];
+  /** `vrrp_track_process` blocks. */
+  trackProcesses: VrrpTrackProcess[];
   instances: VrrpInstance[];
   syncGroups: VrrpSyncGroup[];
   /** True when LVS sections (virtual_server, virtual_server_group) were seen and skipped. */
@@ -251,5 +293,6 @@ export function defaultGlobalDefs(): GlobalDefs {
     vrrpSkipCheckAdvAddr: false,
     vrrpStrict: false,
     mcastGroup4: '224.0.0.18',
+    mcastGroup6: 'ff02::12',
   };
 }

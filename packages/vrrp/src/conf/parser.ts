@@ -10,6 +10,8 @@ import { globalDefsTable } from './kw-global.ts';
 import { closeInstance, instanceTable, newInstance } from './kw-instance.ts';
 import { closeScript, newScript, scriptTable } from './kw-script.ts';
 import { newSyncGroup, syncGroupTable } from './kw-sync-group.ts';
+import { closeTrackFile, newTrackFile, trackFileTable } from './kw-track-file.ts';
+import { closeTrackProcess, newTrackProcess, trackProcessTable } from './kw-track-process.ts';
 import { ConfLexer, type LexerOptions } from './lexer.ts';
 import {
   type Diagnostic,
@@ -26,15 +28,7 @@ import { parseVip } from './values.ts';
  * Root blocks that change what keepalived does on the host: the sidecar refuses to start with them
  * (`SY_NOT_RUN`, see preflight.ts) rather than run without them.
  */
-const NOT_RUN_ROOT = new Set([
-  'static_ipaddress',
-  'static_routes',
-  'static_rules',
-  'vrrp_track_process',
-  'vrrp_track_file',
-  'track_file',
-  'net_namespace',
-]);
+const NOT_RUN_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules', 'net_namespace']);
 
 /** keepalived root keywords Switchyard skips (block and all), with one warning each. */
 const UNSUPPORTED_ROOT = [
@@ -50,6 +44,9 @@ const UNSUPPORTED_ROOT = [
 ];
 
 /** Root keywords keepalived reads as value blocks (alloc_value_block), not keyword levels. */
+/** Root blocks read by the VRRP pass only (keepalived's checker reads them too, for LVS). */
+const TRACK_FILE_ROOT = ['track_file', 'vrrp_track_file', 'vrrp_track_process'];
+
 const VALUE_BLOCK_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules']);
 
 /** Options of parseKeepalivedConf. */
@@ -89,6 +86,8 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
     scripts: [],
     instances: [],
     syncGroups: [],
+    trackFiles: [],
+    trackProcesses: [],
     hadLvsSections: false,
   };
   const skipped = [...LVS_ROOT, ...UNSUPPORTED_ROOT];
@@ -101,7 +100,8 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
       },
       sub: () => globalDefsTable(ctx, model.globalDefs),
     });
-    for (const kw of ['vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...skipped]) root.set(kw, { inactive: true });
+    for (const kw of ['vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...TRACK_FILE_ROOT, ...skipped])
+      root.set(kw, { inactive: true });
   });
 
   if (parent.aborted) {
@@ -114,6 +114,23 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
   const vrrp = pass(text, file, opts, undefined, (ctx, root) => {
     root.set('global_defs', { inactive: true });
     root.set('vrrp_script', rootBlock(ctx, 'vrrp_script', model.scripts, newScript, scriptTable, closeScript));
+    ctx.trackFiles = model.trackFiles;
+    ctx.trackProcesses = model.trackProcesses;
+    root.set(
+      'vrrp_track_process',
+      rootBlock(ctx, 'vrrp_track_process', model.trackProcesses, newTrackProcess, trackProcessTable, closeTrackProcess),
+    );
+    const trackFile = (kw: string) =>
+      rootBlock(ctx, kw, model.trackFiles, newTrackFile, trackFileTable, closeTrackFile);
+    root.set('track_file', trackFile('track_file'));
+    const deprecated = trackFile('vrrp_track_file');
+    root.set('vrrp_track_file', {
+      ...deprecated,
+      handler: (args, loc) => {
+        ctx.report('warning', 'SY_DEPRECATED', '"vrrp_track_file" is deprecated, please use "track_file"', loc);
+        deprecated.handler(args, loc);
+      },
+    });
     root.set(
       'vrrp_instance',
       rootBlock(
@@ -170,7 +187,14 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
 
   // Checker child: VRRP and global_defs skipped (its LVS blocks are skipped here too).
   const checker = pass(text, file, opts, 'KA_PARENT_VIEW', (_ctx, root) => {
-    for (const kw of ['global_defs', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', ...skipped]) {
+    for (const kw of [
+      'global_defs',
+      'vrrp_script',
+      'vrrp_instance',
+      'vrrp_sync_group',
+      ...TRACK_FILE_ROOT,
+      ...skipped,
+    ]) {
       root.set(kw, { inactive: true });
     }
   });
@@ -237,6 +261,8 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
       scripts: [],
       instances: [],
       syncGroups: [],
+      trackFiles: [],
+      trackProcesses: [],
       hadLvsSections: false,
     };
     return {

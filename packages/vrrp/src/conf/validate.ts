@@ -25,6 +25,21 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
   const valid: VrrpInstance[] = [];
   for (const inst of model.instances) {
     resolveRefs(inst.name, inst.trackScripts);
+    // keepalived: an IPv6 instance without its own `version` runs VRRPv3 whatever vrrp_version says;
+    // an explicit version 2 stays (keepalived's extension) unless vrrp_strict.
+    const first = inst.virtualIpaddresses[0]?.address ?? inst.unicastPeers[0]?.address;
+    if (first?.includes(':')) {
+      const set = (inst as VrrpInstance & { versionSet?: boolean }).versionSet;
+      if (set && inst.version === 2 && model.globalDefs.vrrpStrict) {
+        ctx.report(
+          'error',
+          'KA_V2_IPV6_STRICT',
+          `(${inst.name}) cannot use IPv6 with VRRP version 2; setting version 3`,
+          inst.loc,
+        );
+        inst.version = 3;
+      } else if (!set) inst.version = 3;
+    }
     if (inst.virtualRouterId === undefined) {
       ctx.report('error', 'KA_NO_VRID', `(${inst.name}) the virtual router id must be set`, inst.loc);
       continue;

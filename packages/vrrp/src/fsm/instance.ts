@@ -3,8 +3,17 @@
  * packet validation. Built from the keepalived.conf model by instanceSpec().
  */
 import { networkInterfaces } from 'node:os';
-import { formatIPv4, parseIPv4, VRRP_GROUP } from '../codec/ipv4.ts';
-import { type Advert, AUTH_NONE, AUTH_PASS, authData, encodePacket, type ReceivedPacket } from '../codec/packet.ts';
+import { parseIPv4, VRRP_GROUP } from '../codec/ipv4.ts';
+import { type Addr, formatAddr, isLinkLocal6, parseAddr, parseIPv6, VRRP_GROUP6 } from '../codec/ipv6.ts';
+import {
+  type Advert,
+  AUTH_NONE,
+  AUTH_PASS,
+  authData,
+  encodePacket,
+  encodeVrrp6,
+  type ReceivedPacket,
+} from '../codec/packet.ts';
 import { type CheckParams, checkAdvert } from '../codec/validate.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from '../conf/model.ts';
 import { DropLog } from '../transport/drop-log.ts';
@@ -26,10 +35,14 @@ export interface InstanceSpec {
   preemptDelayMs: number;
   authType: number;
   authPass?: string;
+  /** The instance's address family (keepalived: one per instance, from its first VIP or peer). */
+  family: 4 | 6;
   vips: Vip[];
-  unicastSrc?: number;
-  unicastPeers: number[];
-  group: number;
+  /** `virtual_ipaddress_excluded`: held with the VIPs on MASTER, never advertised. */
+  excludedVips: Vip[];
+  unicastSrc?: Addr;
+  unicastPeers: Addr[];
+  group: Addr;
   garp: GarpSettings;
   checkUnicastSrc: boolean;
   /** `vrrp_skip_check_adv_addr`: skip the VIP list check for adverts from the current master. */
@@ -64,31 +77,42 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
   let advertIntCs = Math.round(inst.advertInt * 100);
   if (inst.version === 2) advertIntCs = Math.max(100, Math.round(advertIntCs / 100) * 100);
   if (advertIntCs < 1 || advertIntCs > 4095) return err('VRRP_ADVERT_INT', `advert_int ${inst.advertInt} out of range`);
-  const vips: Vip[] = [];
-  for (const v of inst.virtualIpaddresses) {
-    if (v.family !== 4) return err('VRRP_IPV6', `IPv6 VIP ${v.address}: Switchyard's VRRP is IPv4 only`, v.loc);
-    vips.push({
-      address: v.address,
-      prefix: v.prefix,
-      dev: v.dev ?? inst.interface,
-      label: v.label,
-      brd: v.brd,
-      scope: v.scope,
-    });
+  // keepalived's rule: the family of the first VIP (else of the first unicast peer), IPv4 by default.
+  const famOf = (a: string) => (a.includes(':') ? 6 : 4);
+  const first = inst.virtualIpaddresses[0]?.address ?? inst.unicastPeers[0]?.address;
+  const family: 4 | 6 = first !== undefined ? famOf(first) : 4;
+  const fam = family === 6 ? 'IPv6' : 'IPv4';
+  if (family === 6 && inst.version === 2) {
+    return err(
+      'VRRP_V2_IPV6',
+      'VRRP version 2 over IPv6 (a keepalived extension outside the RFCs) is not supported: use version 3',
+    );
   }
-  const peers: number[] = [];
+  const toVip = (v: VrrpInstance['virtualIpaddresses'][number]): Vip => ({
+    address: v.address,
+    prefix: v.prefix,
+    dev: v.dev ?? inst.interface!,
+    label: v.label,
+    brd: v.brd,
+    scope: v.scope,
+  });
+  const vips = inst.virtualIpaddresses.map(toVip);
+  // Either family: keepalived's way to put the other family's addresses on an instance.
+  const excludedVips = inst.virtualIpaddressesExcluded.map(toVip);
+  const peers: Addr[] = [];
   for (const p of inst.unicastPeers) {
-    const n = parseIPv4(p.address);
-    if (n === undefined) return err('VRRP_UNICAST_PEER', `unicast_peer ${p.address} is not an IPv4 address`, p.loc);
+    const n = famOf(p.address) === family ? parseAddr(p.address) : undefined;
+    if (n === undefined) return err('VRRP_UNICAST_PEER', `unicast_peer ${p.address} is not an ${fam} address`, p.loc);
     peers.push(n);
   }
-  let unicastSrc: number | undefined;
+  let unicastSrc: Addr | undefined;
   const srcText = inst.unicastSrcIp ?? inst.mcastSrcIp;
   if (srcText !== undefined) {
-    unicastSrc = parseIPv4(srcText);
-    if (unicastSrc === undefined) return err('VRRP_SRC_IP', `source address ${srcText} is not an IPv4 address`);
+    unicastSrc = famOf(srcText) === family ? parseAddr(srcText) : undefined;
+    if (unicastSrc === undefined) return err('VRRP_SRC_IP', `source address ${srcText} is not an ${fam} address`);
   }
-  const group = parseIPv4(g.mcastGroup4) ?? VRRP_GROUP;
+  const group: Addr =
+    family === 6 ? (parseIPv6(g.mcastGroup6) ?? VRRP_GROUP6) : (parseIPv4(g.mcastGroup4) ?? VRRP_GROUP);
   const pass = inst.version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
   return {
     name: inst.name,
@@ -102,7 +126,9 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     preemptDelayMs: inst.preemptDelay * 1000,
     authType: pass !== undefined ? AUTH_PASS : AUTH_NONE,
     authPass: pass,
+    family,
     vips,
+    excludedVips,
     unicastSrc,
     unicastPeers: peers,
     group,
@@ -117,12 +143,19 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
   };
 }
 
-/** The interface's primary IPv4 address (first one that is not one of our VIPs). */
-export function primaryAddress(ifname: string, vips: readonly Vip[]): number | undefined {
+/**
+ * The interface's primary address: IPv4, the first one that is not one of our VIPs; IPv6, its
+ * link-local address (RFC 5798 5.1.2.1: adverts come from the link-local address).
+ */
+export function primaryAddress(ifname: string, vips: readonly Vip[], family: 4 | 6 = 4): Addr | undefined {
   const list = networkInterfaces()[ifname] ?? [];
   for (const a of list) {
-    if (a.family !== 'IPv4' || vips.some((v) => v.address === a.address)) continue;
-    return parseIPv4(a.address);
+    if (vips.some((v) => v.address === a.address)) continue;
+    if (family === 4 && a.family === 'IPv4') return parseIPv4(a.address);
+    if (family === 6 && a.family === 'IPv6') {
+      const n = parseIPv6(a.address);
+      if (n !== undefined && isLinkLocal6(n)) return n;
+    }
   }
   return undefined;
 }
@@ -143,9 +176,9 @@ export class InstanceRunner {
   private socket?: RawVrrpSocket;
   private readonly check: CheckParams;
   private readonly advert: Advert;
-  private src = 0;
+  private src: Addr = 0;
   /** Source of the last accepted advert (vrrp_skip_check_adv_addr). */
-  private lastSrc = -1;
+  private lastSrc: Addr = -1;
   /** Adverts received for other VRIDs on our socket. */
   otherVrid = 0;
 
@@ -155,7 +188,7 @@ export class InstanceRunner {
     clock: Clock = realClock,
   ) {
     const auth = spec.authPass !== undefined ? authData(spec.authPass) : undefined;
-    const vipNums = spec.vips.map((v) => parseIPv4(v.address) ?? 0);
+    const vipNums = spec.vips.map((v): Addr => parseAddr(v.address) ?? 0);
     this.check = {
       name: spec.name,
       version: spec.version,
@@ -174,9 +207,10 @@ export class InstanceRunner {
       authType: spec.authType,
       authData: auth,
       addrs: vipNums,
+      family: spec.family,
     };
     this.drops = new DropLog((m) => ev.log(m));
-    this.vipSet = new VipSet(spec.name, spec.vips, spec.garp, (m) => ev.log(m));
+    this.vipSet = new VipSet(spec.name, [...spec.vips, ...spec.excludedVips], spec.garp, (m) => ev.log(m));
     this.machine = new VrrpMachine(
       {
         name: spec.name,
@@ -205,14 +239,19 @@ export class InstanceRunner {
   /** Opens the socket and starts the election. Throws TransportError / InstanceConfigError. */
   start(): void {
     const s = this.spec;
-    const src = s.unicastSrc ?? primaryAddress(s.ifname, s.vips);
+    const src = s.unicastSrc ?? primaryAddress(s.ifname, [...s.vips, ...s.excludedVips], s.family);
     if (src === undefined) {
-      throw new InstanceConfigError('VRRP_NO_ADDRESS', `(${s.name}) interface ${s.ifname} has no IPv4 address`);
+      throw new InstanceConfigError(
+        'VRRP_NO_ADDRESS',
+        `(${s.name}) interface ${s.ifname} has no ${noAddress(s.family)}`,
+      );
     }
     this.src = src;
     this.machine.cfg.primaryAddr = src;
     this.socket = new RawVrrpSocket({
       ifname: s.ifname,
+      family: s.family,
+      src6: typeof src === 'bigint' ? src : undefined,
       group: s.group,
       unicast: s.unicastPeers.length > 0,
       onPacket: (p) => this.onPacket(p),
@@ -220,10 +259,10 @@ export class InstanceRunner {
       onError: (e) => this.ev.log(`(${s.name}) receive error: ${e.message}`),
     });
     this.ev.log(
-      `(${s.name}) VRRPv${s.version} VRID ${s.vrid} on ${s.ifname} from ${formatIPv4(src)}, priority ${s.priority}, ` +
+      `(${s.name}) VRRPv${s.version} VRID ${s.vrid} on ${s.ifname} from ${formatAddr(src)}, priority ${s.priority}, ` +
         (s.unicastPeers.length
-          ? `unicast to ${s.unicastPeers.map(formatIPv4).join(', ')}`
-          : `multicast ${formatIPv4(s.group)}`),
+          ? `unicast to ${s.unicastPeers.map(formatAddr).join(', ')}`
+          : `multicast ${formatAddr(s.group)}`),
     );
     // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
     void this.vipSet.release();
@@ -250,13 +289,13 @@ export class InstanceRunner {
     if (p.vrid !== this.spec.vrid) {
       this.otherVrid++;
       this.ev.debug(
-        `(${this.spec.name}) ignoring advert from ${formatIPv4(p.src)} for VRID ${p.vrid} (ours ${this.spec.vrid})`,
+        `(${this.spec.name}) ignoring advert from ${formatAddr(p.src)} for VRID ${p.vrid} (ours ${this.spec.vrid})`,
       );
       return;
     }
     const r = checkAdvert(this.check, p, !(this.spec.skipCheckAdvAddr && p.src === this.lastSrc));
     if (!r.ok) {
-      this.drops.drop(r.code, `(${this.spec.name}) ${r.message} from ${formatIPv4(p.src)}`);
+      this.drops.drop(r.code, `(${this.spec.name}) ${r.message} from ${formatAddr(p.src)}`);
       return;
     }
     this.lastSrc = p.src;
@@ -269,14 +308,24 @@ export class InstanceRunner {
     this.advert.priority = priority;
     const dsts = this.spec.unicastPeers.length ? this.spec.unicastPeers : [this.spec.group];
     for (const dst of dsts) {
-      const err = sock.send(encodePacket(this.advert, this.src, dst), dst);
+      const src = this.src;
+      const pkt =
+        typeof src === 'bigint' && typeof dst === 'bigint'
+          ? encodeVrrp6(this.advert, src, dst)
+          : encodePacket(this.advert, src as number, dst as number);
+      const err = sock.send(pkt, dst);
       if (err) {
         this.drops.drop(
           'send',
-          `(${this.spec.name}) Cant send advert to ${formatIPv4(dst)} (${err.message})`,
+          `(${this.spec.name}) Cant send advert to ${formatAddr(dst)} (${err.message})`,
           'not sent',
         );
       }
     }
   }
+}
+
+/** What an interface lacks when an instance of this family has no source address. */
+export function noAddress(family: 4 | 6): string {
+  return family === 6 ? 'IPv6 link-local address' : 'IPv4 address';
 }

@@ -3,6 +3,7 @@
  * RFCs leave room (`state MASTER` at startup, preempt_delay, forcing an election on a lower advert,
  * FAULT from trackers). Pure: packets in, actions out through callbacks, time from a Clock.
  */
+import type { Addr } from '../codec/ipv6.ts';
 import type { Clock } from './clock.ts';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
@@ -23,8 +24,8 @@ export interface FsmConfig {
   nopreempt: boolean;
   /** `preempt_delay`, milliseconds (0: off). */
   preemptDelayMs: number;
-  /** Our primary (source) address, for the equal-priority tie-break. */
-  primaryAddr: number;
+  /** Our primary (source) address, for the equal-priority tie-break (IPv6: a bigint). */
+  primaryAddr: Addr;
 }
 
 /** What the machine asks the outside world to do. */
@@ -41,7 +42,7 @@ export interface FsmActions {
 /** The fields of a validated advertisement the election uses. */
 export interface AdvertIn {
   priority: number;
-  src: number;
+  src: Addr;
   advertIntCs: number;
 }
 

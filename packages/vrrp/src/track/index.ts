@@ -1,7 +1,14 @@
-/** Trackers: vrrp_script, track_interface (and the instance's own interface), track_proxy. */
+/** Trackers: vrrp_script, track_file, track_process, track_interface (and the instance's own interface), track_proxy. */
 
 export { type Attached, attachTracking } from './attach.ts';
+export { FileTracker, parseTrackFileValue, trackFileEffect } from './file.ts';
 export { InterfaceTracker, type InterfaceTrackerOptions, interfaceUp } from './interface.ts';
+export {
+  countProcesses,
+  ProcessTracker,
+  paramsMatch,
+  trackProcessEffect,
+} from './process.ts';
 export { judgeStat, ProxyTracker } from './proxy.ts';
 export { runOnce, type ScriptRun, ScriptTracker, type ScriptTrackerOptions } from './script.ts';
 export { parseShowStat, runtimeCommand, type StatRow, socketAddress } from './stat-socket.ts';

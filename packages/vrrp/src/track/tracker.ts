@@ -97,3 +97,13 @@ export class RiseFall {
     return this.ok;
   }
 }
+
+/** A tracker whose weight rule is its own (track_file's number, track_process's quorum). */
+export interface WeightedTracker {
+  effect(weight: number, reverse: boolean): { delta: number; fault: boolean } | undefined;
+}
+
+/** True for trackers that compute their own contribution. */
+export function isWeighted(t: Tracker): t is Tracker & WeightedTracker {
+  return typeof (t as Partial<WeightedTracker>).effect === 'function';
+}

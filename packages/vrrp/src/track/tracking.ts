@@ -1,15 +1,17 @@
 /**
- * Wires trackers to the sidecar: one tracker per vrrp_script (shared, as keepalived runs each script
- * once), per tracked interface (the instance's own interface included unless dont_track_primary)
+ * Wires trackers to the sidecar: one tracker per vrrp_script, track_file and vrrp_track_process (shared, as keepalived
+ * runs each script once and reads each file once), per tracked interface (the instance's own interface included unless dont_track_primary)
  * and per track_proxy. For every instance it computes keepalived's effective priority (base +
  * weights, clamped 1..254; 255 untouched) and FAULT (a failing weight-0 tracker, or the own
  * interface down), and pushes both through `TrackTarget`. Sync group trackers apply to every member.
  */
 import type { KeepalivedConf, TrackRef, VrrpInstance } from '../conf/model.ts';
+import { FileTracker } from './file.ts';
 import { InterfaceTracker, type InterfaceTrackerOptions } from './interface.ts';
+import { ProcessTracker } from './process.ts';
 import { ProxyTracker } from './proxy.ts';
 import { ScriptTracker } from './script.ts';
-import type { Tracker } from './tracker.ts';
+import { isWeighted, type Tracker } from './tracker.ts';
 import { effectivePriority, trackerDelta, trackerFaults } from './weight.ts';
 
 /** What the trackers drive (the Sidecar implements it). */
@@ -23,6 +25,8 @@ export interface TrackingOptions {
   log?: (msg: string) => void;
   /** Interface polling (tests point netDir elsewhere). */
   interfaces?: InterfaceTrackerOptions;
+  /** /proc scan period for track_process (default 500 ms). */
+  processes?: { pollMs?: number };
 }
 
 interface Binding {
@@ -45,6 +49,8 @@ export class Tracking {
     private readonly target: TrackTarget,
     opts: TrackingOptions = {},
   ) {
+    const files = new Map<string, FileTracker>();
+    const procs = new Map<string, ProcessTracker>();
     const scripts = new Map<string, ScriptTracker>();
     const ifaces = new Map<string, InterfaceTracker>();
     const log = opts.log ?? (() => {});
@@ -77,6 +83,28 @@ export class Tracking {
         const s = conf.scripts.find((x) => x.name === r.name)!;
         if (t) list.push({ tracker: t, weight: r.weight ?? s.weight, reverse: r.weightReverse ?? s.weightReverse });
       }
+      for (const r of inst.trackFiles) {
+        const f = conf.trackFiles.find((x) => x.name === r.name);
+        if (!f) continue;
+        let t = files.get(f.name);
+        if (!t) {
+          t = new FileTracker(f, { log });
+          files.set(f.name, t);
+          this.trackers.push(t);
+        }
+        list.push({ tracker: t, weight: r.weight ?? f.weight, reverse: r.weightReverse ?? f.weightReverse });
+      }
+      for (const r of inst.trackProcesses) {
+        const p = conf.trackProcesses.find((x) => x.name === r.name);
+        if (!p) continue;
+        let t = procs.get(p.name);
+        if (!t) {
+          t = new ProcessTracker(p, conf.trackProcesses, { log, ...opts.processes });
+          procs.set(p.name, t);
+          this.trackers.push(t);
+        }
+        list.push({ tracker: t, weight: r.weight ?? p.weight, reverse: r.weightReverse ?? p.weightReverse });
+      }
       for (const r of [...inst.trackInterfaces, ...(group?.trackInterfaces ?? [])]) {
         list.push({ tracker: ifaceTracker(r.name), weight: r.weight ?? 0, reverse: r.weightReverse ?? false });
       }
@@ -98,6 +126,15 @@ export class Tracking {
     let delta = 0;
     const faults: string[] = [];
     for (const b of this.bindings.get(inst.name) ?? []) {
+      if (isWeighted(b.tracker)) {
+        const e = b.tracker.effect(b.weight, b.reverse);
+        if (e?.fault)
+          faults.push(
+            `${b.tracker.label} ${b.tracker instanceof FileTracker ? `value ${b.tracker.value}` : b.tracker.ok ? 'in quorum (reverse)' : 'without quorum'}`,
+          );
+        delta += e?.delta ?? 0;
+        continue;
+      }
       if (b.tracker.pending) {
         // keepalived applies nothing until the first result; an unweighted one holds the instance.
         if (b.weight === 0) faults.push(`${b.tracker.label} has not reported yet`);
@@ -142,7 +179,11 @@ export class Tracking {
    * pushes the initial state. A tracker still undecided after the bound counts as failing.
    */
   async start(): Promise<void> {
-    await Promise.all(this.trackers.map((t) => (t instanceof InterfaceTracker ? t.poll() : undefined)));
+    await Promise.all(
+      this.trackers.map((t) =>
+        t instanceof InterfaceTracker || t instanceof FileTracker || t instanceof ProcessTracker ? t.poll() : undefined,
+      ),
+    );
     for (const t of this.trackers) t.start();
     const boundMs = Math.max(0, ...this.trackers.map((t) => initialBoundMs(t)));
     let timer: NodeJS.Timeout | undefined;

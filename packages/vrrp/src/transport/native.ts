@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The addon's functions (see native/src/vrrp_raw.c). Addresses are unsigned 32-bit numbers. */
+/** The addon's functions (see native/src/vrrp_raw.c). IPv4 addresses are unsigned 32-bit numbers, IPv6 ones 16-byte Buffers. */
 export interface RawAddon {
   socket(protocol: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
@@ -16,6 +16,14 @@ export interface RawAddon {
   membership(fd: number, group: number, ifindex: number, join: boolean): void;
   sendTo(fd: number, buf: Buffer, dst: number): number;
   recv(fd: number, buf: Buffer): number;
+  /** Raw IPv6 socket (the kernel builds the IPv6 header). */
+  socket6(protocol: number): number;
+  bind6(fd: number, addr: Buffer, scopeId: number): void;
+  membership6(fd: number, group: Buffer, ifindex: number, join: boolean): void;
+  /** `src` all zeros: the kernel picks the source; else it is set per packet (IPV6_PKTINFO). */
+  sendTo6(fd: number, buf: Buffer, dst: Buffer, scopeId: number, src: Buffer): number;
+  /** Like recv; `meta` (36 bytes): source [0,16), destination [16,32), hop limit [32], flags [33]. */
+  recv6(fd: number, buf: Buffer, meta: Buffer): number;
   close(fd: number): void;
   poll(fd: number, cb: (status: number) => void): unknown;
   pollStop(handle: unknown): void;
@@ -27,7 +35,17 @@ export interface RawAddon {
     | 'IP_MULTICAST_LOOP'
     | 'IP_MULTICAST_ALL'
     | 'SO_RCVBUF'
-    | 'IP_TTL',
+    | 'IP_TTL'
+    | 'IPPROTO_IPV6'
+    | 'IPPROTO_ICMPV6'
+    | 'IPV6_MULTICAST_HOPS'
+    | 'IPV6_UNICAST_HOPS'
+    | 'IPV6_MULTICAST_LOOP'
+    | 'IPV6_MULTICAST_IF'
+    | 'IPV6_MULTICAST_ALL'
+    | 'IPV6_RECVHOPLIMIT'
+    | 'IPV6_RECVPKTINFO'
+    | 'IPV6_TCLASS',
     number
   >;
 }

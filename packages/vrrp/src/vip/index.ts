@@ -1,3 +1,4 @@
 /** Virtual IP addresses and gratuitous ARP. */
 export * from './ip-command.ts';
+export * from './neighbour-advert.ts';
 export * from './vips.ts';

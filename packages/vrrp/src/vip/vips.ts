@@ -1,8 +1,10 @@
 /**
- * Virtual addresses of one instance: added on becoming MASTER (then gratuitous ARPs), removed on
- * leaving it or stopping. Uses `ip addr` (iproute2), as an operator would, and `arping -U`.
+ * Virtual addresses of one instance: added on becoming MASTER (then gratuitous ARPs for IPv4,
+ * unsolicited neighbour advertisements for IPv6), removed on leaving it or stopping. Uses
+ * `ip addr` (iproute2), as an operator would, `arping -U`, and a raw ICMPv6 socket for NAs.
  */
 import { runCommand } from './ip-command.ts';
+import { sendNeighbourAdverts } from './neighbour-advert.ts';
 
 /** One `virtual_ipaddress` entry, as the sidecar needs it. */
 export interface Vip {
@@ -32,6 +34,8 @@ export function addArgs(v: Vip): string[] {
   if (v.brd) a.push('broadcast', v.brd);
   if (v.scope) a.push('scope', v.scope);
   if (v.label) a.push('label', v.label);
+  // keepalived adds IPv6 VIPs with IFA_F_NODAD: usable at once, and no dadfailed after a split brain.
+  if (v.address.includes(':')) a.push('nodad');
   return a;
 }
 
@@ -107,11 +111,16 @@ export class VipSet {
     this.timers.push(t);
   }
 
-  /** `repeat` unsolicited ARPs per IPv4 VIP, back to back as keepalived sends its batch. */
+  /** `repeat` unsolicited ARPs per IPv4 VIP (NAs per IPv6 VIP), back to back as keepalived sends its batch. */
   private sendGarps(repeat: number): void {
     if (repeat <= 0) return;
     for (const v of this.vips) {
-      if (v.address.includes(':')) continue;
+      if (v.address.includes(':')) {
+        const err = sendNeighbourAdverts(v.dev, v.address, repeat);
+        if (err)
+          this.log(`(${this.name}) unsolicited neighbour advertisement for ${v.address} on ${v.dev} failed: ${err}`);
+        continue;
+      }
       // iputils arping only takes whole-second intervals: one process per ARP keeps them back to back.
       for (let i = 0; i < repeat; i++) {
         void runCommand(this.arpingBin, ['-q', '-U', '-c', '1', '-I', v.dev, v.address]).then((r) => {

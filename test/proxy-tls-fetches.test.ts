@@ -127,7 +127,8 @@ after(async () => {
 
 /** curl to the TLS bind (by name, by address: no SNI) or the clear one: the echoed X- headers of each response. */
 function curl(port: number, args: string[], urls = 1, to: 'name' | 'address' | 'clear' = 'name'): Promise<string> {
-  const base = to === 'clear' ? `http://127.0.0.1:${port}/` : `https://${to === 'name' ? 'localhost' : '127.0.0.1'}:${port}/`;
+  const base =
+    to === 'clear' ? `http://127.0.0.1:${port}/` : `https://${to === 'name' ? 'localhost' : '127.0.0.1'}:${port}/`;
   const argv = ['-s', '--cacert', pki.ca, '--resolve', `localhost:${port}:127.0.0.1`, ...args];
   for (let i = 0; i < urls; i++) argv.push(`${base}r${i}`);
   return new Promise((resolve) => {

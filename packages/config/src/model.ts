@@ -107,6 +107,8 @@ export interface BindModel {
   ssl?: {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
+    /** Entries of `crt` given by `crt-list FILE` (a list of certificates with SNI filters). */
+    crtLists?: string[];
     alpn?: string[];
     /** Versions, ciphers, curves, tickets and client verification set on this bind line. */
     tls: TlsOptionsModel;

@@ -10,8 +10,9 @@ import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
-import type { BindModel, Diagnostic, GlobalModel, TlsOptionsModel } from '@switchyard/config';
+import type { BindModel, Diagnostic, GlobalModel, SourceLoc, TlsOptionsModel } from '@switchyard/config';
 import { tlsVersionRange } from '@switchyard/config';
+import { readCrtList, SniTable } from './crt-list.ts';
 import type { TlsPlan } from './plan.ts';
 
 /** OpenSSL 3's default TLSv1.3 suites: kept when only `ciphers` is set (Node would drop TLSv1.3). */
@@ -136,11 +137,67 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
     return undefined;
   }
   let plan: TlsPlan | undefined;
-  const byName = new Map<string, SecureContext>();
-  const wildcards = new Map<string, SecureContext>();
+  const sni = new SniTable();
   const verify = merged.verify ?? 'none';
   const strictSni = bind.options['strict-sni'] === true;
-  for (const crt of ssl.crt) {
+  for (const one of certificateSources(bind, diags, global)) {
+    const { file, filters } = one;
+    const loc = one.loc ?? bind.loc;
+    const bad = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc });
+    try {
+      const pem = readFileSync(file, 'utf8');
+      if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
+        bad(
+          'CFG_SSL_NO_KEY',
+          `certificate file '${file}' has no private key (put the certificate and its key in one PEM)`,
+        );
+        continue;
+      }
+      const x509 = new X509Certificate(pem);
+      const ctx = createSecureContext({ ...base, key: pem, cert: pem });
+      if (!plan) {
+        plan = {
+          defaultContext: ctx,
+          sni,
+          defaultOptions: { key: pem, cert: pem },
+          alpn: ssl.alpn,
+          serverOptions: {
+            ...base,
+            // strict-sni: no default certificate, a handshake without a known name fails
+            ...(strictSni ? {} : { key: pem, cert: pem }),
+            requestCert: verify !== 'none',
+            rejectUnauthorized: verify === 'required',
+          },
+          verify,
+          strictSni,
+        };
+      }
+      sni.add(ctx, x509.publicKey.asymmetricKeyType ?? '', filters?.length ? filters : certificateNames(x509));
+    } catch (e) {
+      bad('CFG_SSL_CRT_INVALID', `unable to load SSL certificate '${file}': ${(e as Error).message}`);
+    }
+  }
+  return plan;
+}
+
+/** One certificate file of a bind, with its crt-list line's SNI filters and FILE:LINE. */
+interface CertificateSource {
+  file: string;
+  filters?: string[];
+  loc?: SourceLoc;
+}
+
+/** The certificate files of a bind in load order: `crt` files, directories (sorted), crt-list lines. */
+function certificateSources(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): CertificateSource[] {
+  const ssl = bind.ssl;
+  const out: CertificateSource[] = [];
+  const err = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
+  for (const crt of ssl?.crt ?? []) {
+    if (ssl?.crtLists?.includes(crt)) {
+      for (const l of readCrtList(crt, global?.crtBase, diags, bind.loc))
+        out.push({ file: l.cert, filters: l.filters, loc: l.loc });
+      continue;
+    }
     let files: string[];
     try {
       files = pemFiles(crt);
@@ -149,58 +206,12 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
       continue;
     }
     if (files.length === 0) err('CFG_SSL_CRT_EMPTY', `certificate directory '${crt}' holds no PEM file`);
-    for (const file of files) {
-      try {
-        const pem = readFileSync(file, 'utf8');
-        if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
-          err(
-            'CFG_SSL_NO_KEY',
-            `certificate file '${file}' has no private key (put the certificate and its key in one PEM)`,
-          );
-          continue;
-        }
-        const x509 = new X509Certificate(pem);
-        const ctx = createSecureContext({ ...base, key: pem, cert: pem });
-        if (!plan) {
-          plan = {
-            defaultContext: ctx,
-            byName,
-            wildcards,
-            defaultOptions: { key: pem, cert: pem },
-            alpn: ssl.alpn,
-            serverOptions: {
-              ...base,
-              // strict-sni: no default certificate, a handshake without a known name fails
-              ...(strictSni ? {} : { key: pem, cert: pem }),
-              requestCert: verify !== 'none',
-              rejectUnauthorized: verify === 'required',
-            },
-            verify,
-            strictSni,
-          };
-        }
-        for (const name of certificateNames(x509)) {
-          if (name.startsWith('*.')) {
-            if (!wildcards.has(name.slice(2))) wildcards.set(name.slice(2), ctx);
-          } else if (!byName.has(name)) byName.set(name, ctx);
-        }
-      } catch (e) {
-        err('CFG_SSL_CRT_INVALID', `unable to load SSL certificate '${file}': ${(e as Error).message}`);
-      }
-    }
+    for (const file of files) out.push({ file });
   }
-  return plan;
+  return out;
 }
 
 /** Context for an SNI name: exact name, then `*.parent` wildcard, else the default (none under strict-sni). */
 export function contextForName(plan: TlsPlan, servername: string): SecureContext | undefined {
-  const name = servername.toLowerCase();
-  const exact = plan.byName.get(name);
-  if (exact) return exact;
-  const dot = name.indexOf('.');
-  if (dot > 0) {
-    const w = plan.wildcards.get(name.slice(dot + 1));
-    if (w) return w;
-  }
-  return plan.strictSni ? undefined : plan.defaultContext;
+  return plan.sni.lookup(servername) ?? (plan.strictSni ? undefined : plan.defaultContext);
 }

@@ -38,26 +38,35 @@ export function readCrtList(
     return [];
   }
   const out: CrtListLine[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\r$/, '');
     const loc = { file: path, line: i + 1 };
-    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
     const bad = (message: string) => diags.push({ severity: 'error', code: 'CFG_SSL_CRT_LIST', message, loc });
     const m = /^\s*(\S+)\s*(?:\[([^\]]*)\])?\s*(.*)$/.exec(line);
-    if (!m) return void bad(`crt-list: cannot read the line '${line}'`);
-    if (line.includes('[') && m[2] === undefined) return void bad("crt-list: '[' without its closing ']'");
+    if (!m) {
+      bad(`crt-list: cannot read the line '${line}'`);
+      continue;
+    }
+    if (line.includes('[') && m[2] === undefined) {
+      bad("crt-list: '[' without its closing ']'");
+      continue;
+    }
     const opts = (m[2] ?? '').trim();
-    if (opts !== '')
-      return void bad(
+    if (opts !== '') {
+      bad(
         `crt-list: per-certificate SSL options '[${opts}]' are not supported (Node applies versions, ciphers and verification per listener): put them on the 'bind' line`,
       );
+      continue;
+    }
     const cert = m[1];
     out.push({
       cert: crtBase && !isAbsolute(cert) ? join(crtBase, cert) : cert,
       filters: m[3].split(/\s+/).filter((f) => f !== ''),
       loc,
     });
-  });
+  }
   return out;
 }
 

@@ -324,8 +324,12 @@ export interface ServerModel {
   ssl: boolean;
   verify: 'none' | 'required';
   sni?: string;
-  /** `ca-file FILE`: CAs to verify the server's certificate (default: Node's bundled CAs). */
+  /** `ca-file FILE`: CAs to verify the server's certificate (required with `verify required`, as HAProxy). */
   caFile?: string;
+  /** `crt FILE`: client certificate (and key, one PEM) presented to the server. */
+  crt?: string;
+  /** `ssl-min-ver`, `ssl-max-ver`, `ciphers`, `ciphersuites`, `no-tls-tickets`, `no-/force-tlsv1x`. */
+  tls?: TlsOptionsModel;
   /** `check-ssl`: health checks over TLS even when traffic is not (`ssl` implies it). */
   checkSsl?: boolean;
   /** `check-sni NAME`: SNI sent by TLS health checks. */

@@ -6,6 +6,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { BackendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { serverTlsOptions } from '../runtime/tls.ts';
 import { AlpnPool } from './alpn-pool.ts';
 import { H1Pool, type PoolOptions } from './h1-client.ts';
 import { H2Pool } from './h2-client.ts';
@@ -157,7 +158,7 @@ function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {
     connectTimeout: backend.timeouts.connect ?? 0,
     tls: server.model.ssl
       ? {
-          rejectUnauthorized: server.model.verify === 'required',
+          ...serverTlsOptions(server.model),
           servername: server.model.sni ?? (isIP(server.host) ? undefined : server.host),
         }
       : undefined,

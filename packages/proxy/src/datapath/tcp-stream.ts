@@ -13,6 +13,7 @@ import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { serverTlsOptions } from '../runtime/tls.ts';
 import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import type { DatapathContext } from './context.ts';
@@ -196,10 +197,10 @@ export class TcpStream extends StreamCore {
     const m = server.model;
     const sock = m.ssl
       ? tlsConnect({
+          ...serverTlsOptions(m),
           host: server.host,
           port: server.port,
           servername: m.sni ?? (isIP(server.host) ? undefined : server.host),
-          rejectUnauthorized: m.verify === 'required',
         })
       : netConnect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true });
     this.upstream = sock;

@@ -9,8 +9,14 @@
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
-import type { BindModel, Diagnostic, GlobalModel, SourceLoc, TlsOptionsModel } from '@switchyard/config';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type TlsOptions,
+} from 'node:tls';
+import type { BindModel, Diagnostic, GlobalModel, ServerModel, SourceLoc, TlsOptionsModel } from '@switchyard/config';
 import { tlsVersionRange } from '@switchyard/config';
 import { readCrtList, SniTable } from './crt-list.ts';
 import type { TlsPlan } from './plan.ts';
@@ -214,4 +220,41 @@ function certificateSources(bind: BindModel, diags: Diagnostic[], global?: Globa
 /** Context for an SNI name: exact name, then `*.parent` wildcard, else the default (none under strict-sni). */
 export function contextForName(plan: TlsPlan, servername: string): SecureContext | undefined {
   return plan.sni.lookup(servername) ?? (plan.strictSni ? undefined : plan.defaultContext);
+}
+
+const serverTls = new WeakMap<ServerModel, ConnectionOptions>();
+
+/**
+ * Prepares the TLS options of an `ssl` (or `check-ssl`) server at load: its versions, cipher
+ * lists and tickets over the global `ssl-default-server-*`, `ca-file`, `verify`, the `crt`
+ * client certificate. Problems are reported with the server's FILE:LINE.
+ */
+export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: GlobalModel): void {
+  if (!m.ssl && !m.checkSsl) return;
+  const err = (message: string) => diags.push({ severity: 'error', code: 'CFG_SSL_OPTIONS', message, loc: m.loc });
+  const merged = { ...mergeTlsOptions(m.tls ?? {}, global?.sslDefaultServer), caFile: m.caFile };
+  const base = secureOptions(merged, 'server');
+  if (typeof base === 'string') return void err(`server '${m.name}': ${base}`);
+  // only secure-context fields: versions, ciphers, tickets, CAs
+  const opts: ConnectionOptions = { ...(base as SecureContextOptions), rejectUnauthorized: m.verify === 'required' };
+  if (m.crt) {
+    try {
+      const pem = readFileSync(m.crt, 'utf8');
+      if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem))
+        return void err(
+          `server '${m.name}': no private key found in '${m.crt}' (put the certificate and its key in one PEM)`,
+        );
+      createSecureContext({ ...base, key: pem, cert: pem });
+      opts.key = pem;
+      opts.cert = pem;
+    } catch (e) {
+      return void err(`server '${m.name}': unable to load the certificate '${m.crt}': ${(e as Error).message}`);
+    }
+  }
+  serverTls.set(m, opts);
+}
+
+/** The TLS options for connections to a server (prepared at load; verification only if it was not). */
+export function serverTlsOptions(m: ServerModel): ConnectionOptions {
+  return serverTls.get(m) ?? { rejectUnauthorized: m.verify === 'required' };
 }

@@ -190,7 +190,9 @@ test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are pa
   assert.equal(s.poolMaxConn, -1);
   assert.equal(s.poolPurgeDelay, 2000);
   assert.equal(proxy(r, 'b').httpReuse, 'always');
-  const bad = parse(`${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl verify none alpn h2,http/1.1\n  http-reuse sometimes\n`);
+  const bad = parse(
+    `${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl verify none alpn h2,http/1.1\n  http-reuse sometimes\n`,
+  );
   assert.deepEqual(codes(bad), ['8 CFG_BAD_VALUE']);
 });
 

@@ -12,6 +12,7 @@ import { pruneReqVars } from '../acl/vars.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { serverSni } from '../runtime/tls.ts';
 import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
@@ -221,7 +222,7 @@ export class Stream extends StreamCore {
       const sp = server.model.sendProxy;
       const pool = sp
         ? this.ctx.pools.forClient(server, be, req.socket, encodeProxyHeader(sp, socketAddresses(req.socket)))
-        : this.ctx.pools.get(server, be);
+        : this.ctx.pools.get(server, be, server.model.sni === undefined ? '' : serverSni(server.model, txn));
       const reused = pool.dispatch(
         {
           path,

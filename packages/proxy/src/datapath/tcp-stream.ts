@@ -13,7 +13,7 @@ import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
-import { serverTlsOptions } from '../runtime/tls.ts';
+import { serverSni, serverTlsOptions } from '../runtime/tls.ts';
 import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import type { DatapathContext } from './context.ts';
@@ -197,10 +197,12 @@ export class TcpStream extends StreamCore {
     const m = server.model;
     const sock = m.ssl
       ? tlsConnect({
-          ...serverTlsOptions(m),
+          ...serverTlsOptions(
+            m,
+            m.sni !== undefined ? serverSni(m, this.txn) : isIP(server.host) ? undefined : server.host,
+          ),
           host: server.host,
           port: server.port,
-          servername: m.sni ?? (isIP(server.host) ? undefined : server.host),
         })
       : netConnect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true });
     this.upstream = sock;

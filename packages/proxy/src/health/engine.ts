@@ -199,9 +199,8 @@ function checkH2(s: ServerState): 'always' | 'alpn' | undefined {
 function tlsSettings(s: ServerState): ConnectionOptions | string {
   const m = s.model;
   // the same versions, ciphers, CAs and client certificate as the server's traffic
-  const opts: ConnectionOptions = { ...serverTlsOptions(m) };
-  const sni = m.checkSni ?? m.sni;
-  if (sni) opts.servername = sni;
+  // `sni` is a per-request expression: checks send `check-sni` only, as HAProxy's
+  const opts: ConnectionOptions = serverTlsOptions(m, m.checkSni);
   if (m.caFile && opts.ca === undefined) {
     let ca = caCache.get(m.caFile);
     if (ca === undefined) {

@@ -18,6 +18,9 @@ import {
 } from 'node:tls';
 import type { BindModel, Diagnostic, GlobalModel, ServerModel, SourceLoc, TlsOptionsModel } from '@switchyard/config';
 import { tlsVersionRange } from '@switchyard/config';
+import { compileSample } from '../acl/sample.ts';
+import type { FetchFn } from '../acl/types.ts';
+import type { HttpTxn } from '../txn.ts';
 import { readCrtList, SniTable } from './crt-list.ts';
 import type { TlsPlan } from './plan.ts';
 
@@ -223,6 +226,16 @@ export function contextForName(plan: TlsPlan, servername: string): SecureContext
 }
 
 const serverTls = new WeakMap<ServerModel, ConnectionOptions>();
+const serverSniFns = new WeakMap<ServerModel, FetchFn>();
+
+/** The SNI a request sends to a server with `sni EXPR` (undefined: none; '' when the server has no `sni`). */
+export function serverSni(m: ServerModel, txn: HttpTxn): string | undefined {
+  const fn = serverSniFns.get(m);
+  if (!fn) return '';
+  let v = fn(txn);
+  if (Array.isArray(v)) v = v[v.length - 1];
+  return v === undefined || v === '' || typeof v === 'boolean' ? undefined : String(v);
+}
 
 /**
  * Prepares the TLS options of an `ssl` (or `check-ssl`) server at load: its versions, cipher
@@ -230,6 +243,11 @@ const serverTls = new WeakMap<ServerModel, ConnectionOptions>();
  * client certificate. Problems are reported with the server's FILE:LINE.
  */
 export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: GlobalModel): void {
+  if (m.sni !== undefined) {
+    // `sni EXPR` is a sample expression (`sni req.hdr(host)`, `sni str(www.example.com)`)
+    const sample = compileSample(m.sni, m.loc, diags, 'request');
+    if (sample) serverSniFns.set(m, sample.fn);
+  }
   if (!m.ssl && !m.checkSsl) return;
   const err = (message: string) => diags.push({ severity: 'error', code: 'CFG_SSL_OPTIONS', message, loc: m.loc });
   const merged = { ...mergeTlsOptions(m.tls ?? {}, global?.sslDefaultServer), caFile: m.caFile };
@@ -254,7 +272,14 @@ export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: G
   serverTls.set(m, opts);
 }
 
-/** The TLS options for connections to a server (prepared at load; verification only if it was not). */
-export function serverTlsOptions(m: ServerModel): ConnectionOptions {
-  return serverTls.get(m) ?? { rejectUnauthorized: m.verify === 'required' };
+/**
+ * The TLS options for connections to a server sending `servername` (prepared at load;
+ * verification only if it was not). As HAProxy 2.6 without `verifyhost`: the certificate must
+ * name the SNI sent; without SNI only the chain is verified.
+ */
+export function serverTlsOptions(m: ServerModel, servername?: string): ConnectionOptions {
+  const o = serverTls.get(m) ?? { rejectUnauthorized: m.verify === 'required' };
+  return servername ? { ...o, servername } : { ...o, servername: undefined, checkServerIdentity: noNameCheck };
 }
+
+const noNameCheck = (): undefined => undefined;

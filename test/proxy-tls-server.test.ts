@@ -22,7 +22,7 @@ let pki: Pki;
 let origin: Server;
 let sy: ProxyProcess;
 let ha: ChildProcess;
-const FRONTENDS = ['good', 'wrongca', 'none', 'nosni'] as const;
+const FRONTENDS = ['good', 'wrongca', 'none', 'nosni', 'vhost', 'vhostsni', 'vhostbad'] as const;
 const ports: Record<'sy' | 'ha', Record<string, number>> = { sy: {}, ha: {} };
 
 async function config(who: 'sy' | 'ha', originPort: number): Promise<string> {
@@ -32,6 +32,9 @@ async function config(who: 'sy' | 'ha', originPort: number): Promise<string> {
     wrongca: `${o} ssl ca-file ${join(tmp.dir, 'other-ca.crt')} verify required`,
     none: `${o} ssl verify none`,
     nosni: `${o} ssl ca-file ${pki.ca} verify required sni req.hdr(x-absent)`,
+    vhost: `${o} ssl ca-file ${pki.ca} verify required verifyhost localhost`,
+    vhostsni: `${o} ssl ca-file ${pki.ca} verify required sni str(other.test) verifyhost localhost`,
+    vhostbad: `${o} ssl ca-file ${pki.ca} verify required verifyhost other.test`,
   };
   let out =
     'global\n  ssl-default-server-ciphers ECDHE-ECDSA-AES256-GCM-SHA384\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n';
@@ -95,6 +98,9 @@ const PROBES: Array<[(typeof FRONTENDS)[number], string, string[], RegExp]> = [
   ['wrongca', 'a server certificate of another CA is refused', [], / 503$/],
   ['none', 'verify none: no SNI, no client certificate', [], / 200$/],
   ['nosni', 'an empty sni expression sends no SNI', [], /"sni":null/],
+  ['vhost', 'verifyhost names the certificate', [], /"sni":null.* 200$/],
+  ['vhostsni', 'the SNI sent is checked before verifyhost', [], / 503$/],
+  ['vhostbad', 'verifyhost the certificate does not carry is refused', [], / 503$/],
 ];
 
 describe('ssl to servers as haproxy 2.6', { skip }, () => {

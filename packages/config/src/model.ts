@@ -326,6 +326,8 @@ export interface ServerModel {
   sni?: string;
   /** `ca-file FILE`: CAs to verify the server's certificate (required with `verify required`, as HAProxy). */
   caFile?: string;
+  /** `verifyhost NAME`: the name the server certificate must carry (else the SNI sent, if any). */
+  verifyhost?: string;
   /** `crt FILE`: client certificate (and key, one PEM) presented to the server. */
   crt?: string;
   /** `ssl-min-ver`, `ssl-max-ver`, `ciphers`, `ciphersuites`, `no-tls-tickets`, `no-/force-tlsv1x`. */

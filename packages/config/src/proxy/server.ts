@@ -187,6 +187,8 @@ export const SERVER_PARAMS: Record<string, Param> = {
   },
   /** `check-alpn h2,http/1.1`: ALPN offered by TLS health checks; HTTP/2 checks when the server picks h2. */
   'check-alpn': { apply: (p, v) => alpnList(v, (l) => (p.checkAlpn = l)) },
+  verifyhost: { apply: (p, v) => void (p.verifyhost = v) },
+  'no-verifyhost': { flag: (p) => delete p.verifyhost },
   /** `crt FILE`: client certificate to the server (under crt-base). */
   crt: {
     apply: (p, v, ctx) => {

@@ -180,7 +180,12 @@ function poolOptions(server: ServerState, backend: BackendPlan, sni?: string): P
 
 function poolKey(server: ServerState, backend: BackendPlan): string {
   const m = server.model;
-  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}|${m.proto ?? 'h1'}|${m.alpn ?? ''}|${backend.model.httpReuse}|${m.maxReuse}|${m.poolMaxConn}|${m.poolPurgeDelay}`;
+  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}|${m.proto ?? 'h1'}|${m.alpn ?? ''}|${backend.model.httpReuse}|${m.maxReuse}|${m.poolMaxConn}|${m.poolPurgeDelay}|${tlsKey(m)}`;
+}
+
+/** The TLS settings that make two servers' connections not interchangeable (CAs, client certificate, names, versions). */
+function tlsKey(m: ServerState['model']): string {
+  return m.ssl ? `${m.caFile ?? ''}|${m.crt ?? ''}|${m.verifyhost ?? ''}|${JSON.stringify(m.tls ?? {})}` : '';
 }
 
 function formatHost(h: string): string {

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ConnectionOptions,
+  checkServerIdentity,
   createSecureContext,
   type SecureContext,
   type SecureContextOptions,
@@ -274,11 +275,15 @@ export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: G
 
 /**
  * The TLS options for connections to a server sending `servername` (prepared at load;
- * verification only if it was not). As HAProxy 2.6 without `verifyhost`: the certificate must
- * name the SNI sent; without SNI only the chain is verified.
+ * verification only if it was not). As HAProxy 2.6: the certificate must name the SNI sent,
+ * else the `verifyhost` name; with neither only the chain is verified.
  */
 export function serverTlsOptions(m: ServerModel, servername?: string): ConnectionOptions {
   const o = serverTls.get(m) ?? { rejectUnauthorized: m.verify === 'required' };
+  // ssl_sock_srv_verifycbk: the SNI sent, else `verifyhost`, else no name check
+  const host = m.verifyhost;
+  if (host && !servername)
+    return { ...o, servername: undefined, checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) };
   return servername ? { ...o, servername } : { ...o, servername: undefined, checkServerIdentity: noNameCheck };
 }
 

@@ -266,3 +266,66 @@ ${opts.proxyProtocol ? 'smtpd_upstream_proxy_protocol = haproxy\n' : ''}${opts.m
     },
   };
 }
+
+/** rsyslogd on a private unix datagram socket (imuxsock), writing what it receives to files. */
+export interface Rsyslog {
+  /** The socket to log to (`log unix@SOCKET ...`): sockets[0]. */
+  socket: string;
+  /** Each socket rsyslog listens on (one imuxsock input each). */
+  sockets: string[];
+  proc: ChildProcess;
+  /** Each message as received (`%rawmsg%`), one per line. */
+  raw(): string[];
+  /** Each message as rsyslog parsed it: `FACILITY.SEVERITY MSG-WITH-TAG`. */
+  parsed(): string[];
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's rsyslogd in the foreground with its own config, socket and work directory. */
+/**
+ * rsyslogd listening on `count` private unix datagram sockets. A unix datagram socket queues at
+ * most net.unix.max_dgram_qlen (10) datagrams beyond the one being read: a sender (haproxy,
+ * Switchyard) then gets EAGAIN and drops the line, so a test expecting every line must keep each
+ * socket's burst under that, whatever the scheduler does.
+ */
+export async function startRsyslog(count = 1): Promise<Rsyslog> {
+  const tmp = tempDir();
+  const sockets = Array.from({ length: count }, (_, i) => join(tmp.dir, `log${i}.sock`));
+  const conf = join(tmp.dir, 'rsyslog.conf');
+  writeFileSync(
+    conf,
+    `global(workDirectory="${tmp.dir}")
+module(load="imuxsock" SysSock.Use="off")
+${sockets.map((s) => `input(type="imuxsock" Socket="${s}" RateLimit.Interval="0")`).join('\n')}
+template(name="raw" type="string" string="%rawmsg%\\n")
+template(name="parsed" type="string" string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg%\\n")
+*.* action(type="omfile" file="${tmp.dir}/raw.log" template="raw" flushOnTXEnd="on" asyncWriting="off")
+*.* action(type="omfile" file="${tmp.dir}/parsed.log" template="parsed" flushOnTXEnd="on" asyncWriting="off")
+`,
+  );
+  const { proc, log } = launch('rsyslogd', ['-n', '-f', conf, '-i', join(tmp.dir, 'rsyslogd.pid')]);
+  const deadline = Date.now() + 20000;
+  while (!sockets.every((s) => existsSync(s))) {
+    if (proc.exitCode !== null) throw new Error(`rsyslogd exited (${proc.exitCode}): ${log()}`);
+    if (Date.now() > deadline) throw new Error(`rsyslogd did not create ${sockets.join(', ')}: ${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const lines = (f: string) => {
+    try {
+      return readFileSync(join(tmp.dir, f), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    socket: sockets[0],
+    sockets,
+    proc,
+    raw: () => lines('raw.log'),
+    parsed: () => lines('parsed.log'),
+    stop: async () => {
+      await stopProc(proc);
+      tmp.cleanup();
+    },
+  };
+}

@@ -63,6 +63,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   promtool: 'prometheus',
   python3: 'python3',
   'redis-server': 'redis-server',
+  rsyslogd: 'rsyslog',
   socat: 'socat',
   tcpdump: 'tcpdump',
   tmux: 'tmux',

@@ -3,6 +3,7 @@
  * argument checks and messages. State changes go through ServerControl (implemented by
  * packages/proxy/src/runtime/server-control.ts): the admin side never mutates ServerState.
  */
+import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
 
 /** The one place server state changes (packages/proxy runtime/server-control.ts). */
@@ -15,6 +16,10 @@ export interface ServerControl {
   setServerMaxconn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, maxconn: number, origin: string): void;
   /** Records a VRRP instance state (`set vrrp state`); optional: without it rt.vrrp is set here. */
   setVrrpState?(rt: ProxyRuntime, instance: string, state: string): void;
+  /** `add server`: adds the parsed server to the backend (packages/proxy addServer); absent under --workers. */
+  addServer?(rt: ProxyRuntime, be: BackendRuntime, model: ServerModel): void;
+  /** `del server`: removes a server in maintenance (packages/proxy removeServer); absent under --workers. */
+  removeServer?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState): void;
   /** `clear counters [all]`; optional: without it the admin side clears this process's counters. */
   clearCounters?(rt: ProxyRuntime, all: boolean): void;
 }
@@ -57,7 +62,7 @@ export function findServer(rt: ProxyRuntime, arg: string | undefined): { be: Bac
 }
 
 /** True for algorithms whose weights are fixed at load (static-rr, map-based hashing). */
-function staticAlgo(be: BackendRuntime): boolean {
+export function staticAlgo(be: BackendRuntime): boolean {
   const a = be.model.balance.algo;
   if (a === 'static-rr') return true;
   const hashed = a === 'source' || a === 'uri' || a === 'url_param' || a === 'hdr' || a === 'rdp-cookie';

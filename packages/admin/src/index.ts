@@ -39,6 +39,7 @@ export { clearCounters } from './cli/command-table.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
 export { CliSocketError } from './cli/socket-server.ts';
 export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';
+export { applyServerStateFiles } from './server-state-file.ts';
 
 /**
  * For the `--workers` primary, before forking: removes stale Unix `stats socket` files and

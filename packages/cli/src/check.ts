@@ -1,4 +1,5 @@
 /** `switchyard -c -f FILE`: check the configuration, print every problem, bind nothing. */
+import { applyServerStateFiles } from '@switchyard/admin';
 import { Logger } from '@switchyard/proxy';
 import { diagnosticLines, loadRuntime } from './load.ts';
 
@@ -13,6 +14,8 @@ export function checkConfig(files: string[], out: NodeJS.WritableStream, err: No
     );
     return 1;
   }
+  // as haproxy -c: the server state files are read and applied, their problems reported
+  if (loaded.runtime) applyServerStateFiles(loaded.runtime, (w) => err.write(`[WARNING] ${w}\n`));
   out.write('Configuration file is valid\n');
   return 0;
 }

@@ -4,6 +4,7 @@
  * reloads on SIGHUP/SIGUSR2 (a bad new configuration is reported and the old one keeps running).
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
+import { applyServerStateFiles } from '@switchyard/admin';
 import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine } from '@switchyard/proxy';
 import type { CliArgs } from './args.ts';
 import { WorkerLink } from './cluster/worker-link.ts';
@@ -52,7 +53,11 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     return 1;
   }
   let runtime: CompiledRuntime = loaded.runtime;
-  logger.globalTargets = runtime.config.global.logs;
+  logger.useGlobal(runtime.config.global);
+  // `load-server-state-from-file`: the state saved before a restart, before any check or request
+  // (a reload keeps the live state of the servers it keeps, so the file is read at start only)
+  // (under --workers the primary does it and sends the states to the workers)
+  if (!isWorker()) applyServerStateFiles(runtime, (w) => notice('WARNING', w));
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (args.demoBackends) {
@@ -138,7 +143,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       return;
     }
     runtime = next.runtime;
-    logger.globalTargets = runtime.config.global.logs;
+    logger.useGlobal(runtime.config.global);
     await wiring.swap(runtime);
     dp.setIntegrations(wiring.integrations());
     notice('NOTICE', 'reload complete.');

@@ -7,6 +7,7 @@
 import { type Admin, createAdmin } from '@switchyard/admin';
 import type { Diagnostic } from '@switchyard/config';
 import {
+  addServer,
   type CompiledRuntime,
   compileAcls,
   compileCondition,
@@ -15,6 +16,7 @@ import {
   type Discovery,
   type HealthEngine,
   type ProxyRuntime,
+  removeServer,
   setServerAdmin,
   setServerMaxconn,
   setServerWeight,
@@ -60,6 +62,8 @@ export class Wiring {
         setServerAdmin: (r, be, s, a, origin) => void setServerAdmin(r, be, s, a, origin),
         setServerWeight: (r, be, s, w, origin) => void setServerWeight(r, be, s, w, origin),
         setServerMaxconn: (r, be, s, m, origin) => void setServerMaxconn(r, be, s, m, origin),
+        addServer: (_r, be, model) => void addServer(be, model),
+        removeServer: (_r, be, s) => removeServer(be, s),
       },
       nodeView: link?.nodeView,
       tables: state.tables,

@@ -7,7 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
+import { applyServerStateFiles, CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
 import { type CompiledRuntime, Logger, stderrLine } from '@switchyard/proxy';
 import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
@@ -32,7 +32,9 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
   }
   let runtime: CompiledRuntime = loaded.runtime;
   // the primary logs server transitions (its checks, admin changes) to the configured targets
-  logger.globalTargets = runtime.config.global.logs;
+  logger.useGlobal(runtime.config.global);
+  // the primary restores the saved server states; each worker gets them with the others at hello
+  applyServerStateFiles(runtime, (w) => notice('WARNING', w));
   try {
     // the workers share the `stats socket`s: stale files removed, paths in use refused, once
     await prepareStatsSocketPaths(runtime.config.global.statsSockets);
@@ -105,7 +107,7 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
     const next = loadRuntime(args.files, logger, runtime);
     if (next.runtime) {
       runtime = next.runtime;
-      logger.globalTargets = runtime.config.global.logs;
+      logger.useGlobal(runtime.config.global);
       hub.swap(runtime);
     }
     forward('SIGHUP')();

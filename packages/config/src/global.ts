@@ -36,6 +36,14 @@ function oneWord(ctx: LineCtx, what: string): string | undefined {
   return v;
 }
 
+/** `server-state-file` / `server-state-base`: HAProxy keeps the first and warns ("Continuing"). */
+function stateFilePath(ctx: LineCtx, g: GlobalModel, key: 'serverStateFile' | 'serverStateBase', what: string): void {
+  if (g[key] !== undefined)
+    return void warn(ctx, 'CFG_NO_EFFECT', `'${ctx.args[0]}' already specified; keeping the first.`);
+  const v = oneWord(ctx, what);
+  if (v !== undefined) g[key] = v;
+}
+
 /** `stats socket ADDR [mode M] [level L] [expose-fd listeners] [user U] [group G]`. */
 function statsSocket(ctx: LineCtx, g: GlobalModel): void {
   const a = ctx.args;
@@ -161,9 +169,18 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
     if (v !== undefined)
       g.spreadChecks = valueOr(ctx, parseIntRange(v, 0, 50, "'spread-checks'"), 'spread-checks') ?? g.spreadChecks;
   },
+  /** State file read at start by `load-server-state-from-file global` backends (first one kept, as HAProxy). */
+  'server-state-file': (ctx, g) => stateFilePath(ctx, g, 'serverStateFile', 'a file path'),
+  /** Directory of relative server state file names. */
+  'server-state-base': (ctx, g) => stateFilePath(ctx, g, 'serverStateBase', 'a directory path'),
   /** Tag in syslog headers (default: the program name). */
   'log-tag': (ctx, g) => {
     g.logTag = oneWord(ctx, 'a tag') ?? g.logTag;
+  },
+  /** Host name in syslog headers (rfc3164, rfc5424); without an argument, the system's. */
+  'log-send-hostname': (ctx, g) => {
+    if (ctx.args.length > 2) return void err(ctx, 'CFG_EXTRA_ARGS', `'log-send-hostname' expects at most a name`);
+    g.logSendHostname = ctx.args[1] ?? '';
   },
   /** Base directory for relative `crt` paths on bind lines. */
   'crt-base': (ctx, g) => {

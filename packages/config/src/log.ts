@@ -80,7 +80,16 @@ export function parseLogTarget(ctx: LineCtx): LogTarget | undefined {
     t.format = 'rfc3164';
   }
   let i = 2;
+  // haproxy 2.6 takes them in this order only (`format` before `len` is "unknown log facility")
+  const order = ['len', 'format', 'sample'];
+  let seen = -1;
   while (i < a.length) {
+    const at = order.indexOf(a[i]);
+    if (at >= 0 && at <= seen) {
+      err(ctx, 'CFG_BAD_VALUE', `log: '${a[i]}' must come before '${order[seen]}' (order: len, format, sample)`);
+      return undefined;
+    }
+    if (at >= 0) seen = at;
     if (a[i] === 'len') {
       const n = Number(a[i + 1]);
       if (!/^\d+$/.test(a[i + 1] ?? '') || n < 80 || n > 65535) {
@@ -99,15 +108,17 @@ export function parseLogTarget(ctx: LineCtx): LogTarget | undefined {
         );
         return undefined;
       }
-      if (f !== 'raw' && f !== 'rfc3164' && f !== 'rfc5424' && f !== 'short') {
-        err(ctx, 'CFG_UNSUPPORTED', `log: format '${f}' is not supported (use raw, rfc3164, rfc5424 or short)`);
-        return undefined;
-      }
-      t.format = f;
+      t.format = f as LogTarget['format'];
+      t.formatGiven = true;
       i += 2;
     } else if (a[i] === 'sample') {
-      err(ctx, 'CFG_UNSUPPORTED', "log: 'sample' is not supported; every request is logged");
-      return undefined;
+      const smp = parseSample(a[i + 1] ?? '');
+      if (typeof smp === 'string') {
+        err(ctx, 'CFG_BAD_VALUE', `log: 'sample' ${smp}`);
+        return undefined;
+      }
+      t.sample = smp;
+      i += 2;
     } else break;
   }
   const facility = a[i];
@@ -138,4 +149,28 @@ export function parseLogTarget(ctx: LineCtx): LogTarget | undefined {
     return undefined;
   }
   return t as LogTarget;
+}
+
+/**
+ * `sample RANGES:SIZE` as HAProxy 2.6: of each run of SIZE messages (numbered from 1) those in
+ * RANGES (`1`, `2-4`, `1,5-6`) are sent. Ranges must be ascending, not overlap and not exceed SIZE.
+ */
+function parseSample(v: string): NonNullable<LogTarget['sample']> | string {
+  const m = /^([0-9,-]+):(\d+)$/.exec(v);
+  if (!m) return `expects RANGES:SIZE (e.g. 1:10 or 1-3,7:10), got '${v}'`;
+  const size = Number(m[2]);
+  if (size < 1) return `size must be at least 1, got '${m[2]}'`;
+  const ranges: Array<[number, number]> = [];
+  for (const part of m[1].split(',')) {
+    const r = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!r) return `bad range '${part}' in '${v}'`;
+    const lo = Number(r[1]);
+    const hi = r[2] === undefined ? lo : Number(r[2]);
+    if (lo < 1 || hi < lo) return `bad range '${part}' in '${v}'`;
+    if (hi > size) return `range '${part}' exceeds the sample size ${size}`;
+    const prev = ranges[ranges.length - 1];
+    if (prev && lo <= prev[1]) return `ranges must be ascending and must not overlap in '${v}'`;
+    ranges.push([lo, hi]);
+  }
+  return { ranges, size };
 }

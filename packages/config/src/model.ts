@@ -35,8 +35,12 @@ export interface LogTarget {
   /** Maximum level sent (syslog name), default `debug` (everything). */
   level: string;
   minLevel?: string;
-  /** `format raw|rfc3164|rfc5424|short`, default rfc3164 for udp, raw for stdout. */
-  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short';
+  /** `format F` (HAProxy 2.6's eight), default rfc3164 for sockets, raw for stdout. */
+  format: 'raw' | 'rfc3164' | 'rfc5424' | 'short' | 'priority' | 'timed' | 'iso' | 'local';
+  /** `format` was written: haproxy 2.6 then always puts a host in rfc3164 headers (`localhost` by default). */
+  formatGiven?: boolean;
+  /** `sample RANGES:SIZE`: message numbers (from 1) sent out of each run of `size`. */
+  sample?: { ranges: Array<[number, number]>; size: number };
   /** `len N`: maximum line length sent (80-65535); HAProxy's default is 1024. */
   maxLen?: number;
   loc: SourceLoc;
@@ -368,6 +372,8 @@ export interface ServerModel {
   poolPurgeDelay?: number;
   /** Numeric id (`id N`), else assigned in order from 1. */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   loc: SourceLoc;
 }
 
@@ -545,6 +551,8 @@ export interface ProxyModel {
   name: string;
   /** Numeric id (`id N`), else assigned in order from 1 (HAProxy's iid). */
   id: number;
+  /** The id was set with `id N` (haproxy's bk_f_forced_id / srv_f_forced_id in `show servers state`). */
+  idForced?: boolean;
   /** `mode http` (default) or `mode tcp` (layer-4 relay). */
   mode: 'http' | 'tcp';
   /** `tcp-request connection` rules, evaluated as a connection is accepted. */
@@ -567,6 +575,10 @@ export interface ProxyModel {
   defaultsFrom?: string;
   maxconn?: number;
   fullconn?: number;
+  /** `load-server-state-from-file global|local|none` (unset: none, as HAProxy). */
+  loadServerStateFromFile?: 'global' | 'local' | 'none';
+  /** `server-state-file-name [NAME|use-backend-name]` (not inherited from defaults, as HAProxy). */
+  serverStateFileName?: string;
   timeouts: Timeouts;
   /** Log targets in effect (`log global` expanded to the global targets). */
   logs: LogTarget[];
@@ -618,6 +630,10 @@ export interface StatsSocketModel {
 export interface GlobalModel {
   maxconn?: number;
   pidfile?: string;
+  /** `server-state-file FILE`: the state file `load-server-state-from-file global` backends read at start. */
+  serverStateFile?: string;
+  /** `server-state-base DIR`: directory of relative state file names. */
+  serverStateBase?: string;
   logs: LogTarget[];
   nbthread?: number;
   statsSockets: StatsSocketModel[];
@@ -637,6 +653,8 @@ export interface GlobalModel {
   spreadChecks?: number;
   /** `log-tag TAG`: syslog tag (default: program name). */
   logTag?: string;
+  /** `log-send-hostname [NAME]`: host field of syslog headers (NAME; '' for the system host name). */
+  logSendHostname?: string;
   /** `crt-base DIR`: already applied to relative `bind ... crt` paths by the parser. */
   crtBase?: string;
   /** `ca-base DIR`. */

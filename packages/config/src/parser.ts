@@ -410,6 +410,8 @@ function inherit(
   // rules copied from the defaults section: HAProxy evaluates them as a list of their own
   for (const r of [...s.model.tcpRequestContent, ...s.model.tcpResponseContent]) r.fromDefaults = true;
   if (kind === 'defaults') delete s.model.defaultsFrom;
+  // HAProxy copies the mode, not the name (a defaults' use-backend-name was its own name)
+  delete s.model.serverStateFileName;
   if (from !== undefined) s.model.defaultsFrom = from;
   return s;
 }

@@ -51,6 +51,14 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     }
   }
   const stateOf = new Map(sections.map((s) => [s.model, s]));
+  for (const p of backs.values()) {
+    if (p.loadServerStateFromFile === 'global' && config.global.serverStateFile === undefined)
+      r.warn(
+        p.loc,
+        'CFG_NO_EFFECT',
+        `backend '${p.name}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!`,
+      );
+  }
   assignIds(
     config.proxies,
     (p) => stateOf.get(p)?.explicitId === true,
@@ -64,6 +72,11 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     config.global.statsSockets.length > 0 ? [1] : [],
   );
 
+  for (const p of config.proxies) {
+    const s = stateOf.get(p);
+    if (s?.explicitId) p.idForced = true;
+    for (const srv of p.servers) if (s?.explicitServerIds.has(srv.name)) srv.idForced = true;
+  }
   const binds = new Map<string, { p: ProxyModel; loc: SourceLoc }>();
   const peers = new Set(config.peers.map((p) => p.name));
   for (const p of config.proxies) {

@@ -30,7 +30,7 @@ test('more process-level global keywords warn; module keywords are refused', () 
   const r = parse(`global
   strict-limits
   maxsslconn 100
-  server-state-file /var/lib/haproxy/state
+  nosplice
   lua-load /etc/haproxy/x.lua
   wurfl-data-file /x
   httpclient.ssl.verify none

@@ -52,7 +52,7 @@ test('global log targets: udp host[:port], len, format, stdout, unix paths, leve
   log syslog.example.com:514 local3 debug
 `);
   assert.deepEqual(r.diagnostics, []);
-  const l = r.model.global.logs.map(({ loc, ...x }) => x);
+  const l = r.model.global.logs.map(({ loc, formatGiven, ...x }) => x);
   assert.deepEqual(l, [
     { kind: 'udp', host: '127.0.0.1', port: 514, format: 'rfc3164', facility: 'local0', level: 'debug' },
     {
@@ -75,6 +75,39 @@ test('global log targets: udp host[:port], len, format, stdout, unix paths, leve
   ]);
 });
 
+test('log: every haproxy 2.6 format, sample ranges, len, log-send-hostname', () => {
+  const r = parse(`global
+  log-send-hostname
+  log /dev/log len 200 format local sample 1-2,5:10 daemon notice err
+  log unix@/run/x.sock format timed local1
+  log 127.0.0.1 format priority local2
+  log 127.0.0.1 format iso local3
+`);
+  assert.deepEqual(r.diagnostics, []);
+  const [a, b, c, d] = r.model.global.logs;
+  assert.deepEqual(
+    { kind: a.kind, path: a.path, len: a.maxLen, format: a.format, sample: a.sample, level: a.level, min: a.minLevel },
+    {
+      kind: 'unix',
+      path: '/dev/log',
+      len: 200,
+      format: 'local',
+      sample: {
+        ranges: [
+          [1, 2],
+          [5, 5],
+        ],
+        size: 10,
+      },
+      level: 'notice',
+      min: 'err',
+    },
+  );
+  assert.deepEqual([b.kind, b.path, b.format, c.format, d.format], ['unix', '/run/x.sock', 'timed', 'priority', 'iso']);
+  assert.equal(r.model.global.logSendHostname, '');
+  assert.equal(parse('global\n  log-send-hostname web1\n').model.global.logSendHostname, 'web1');
+});
+
 test('global log errors, each at its line', () => {
   const r = parse(`global
   log
@@ -86,8 +119,11 @@ test('global log errors, each at its line', () => {
   log ring@buf local0
   log 127.0.0.1 local0 info err extra
   log 127.0.0.1:99999 local0
-  log 127.0.0.1 format iso local0
+  log 127.0.0.1 sample 3:2 local0
   log global
+  log 127.0.0.1 sample 2-1:4 local0
+  log 127.0.0.1 sample 1,1:4 local0
+  log 127.0.0.1 format raw len 100 local0
 `);
   assert.deepEqual(codes(r), [
     '2 CFG_MISSING_ARG',
@@ -99,9 +135,14 @@ test('global log errors, each at its line', () => {
     '8 CFG_UNSUPPORTED',
     '9 CFG_EXTRA_ARGS',
     '10 CFG_BAD_ADDRESS',
-    '11 CFG_UNSUPPORTED',
+    '11 CFG_BAD_VALUE',
     '12 CFG_BAD_VALUE',
+    '13 CFG_BAD_VALUE',
+    '14 CFG_BAD_VALUE',
+    '15 CFG_BAD_VALUE',
   ]);
+  assert.match(r.diagnostics[13].message, /'len' must come before 'format'/);
+  assert.match(r.diagnostics[9].message, /range '3' exceeds the sample size 2/);
   assert.match(r.diagnostics[2].message, /unknown facility 'local9'; did you mean 'local0'\?/);
   assert.match(r.diagnostics[3].message, /unknown level 'loud'/);
   assert.match(r.diagnostics[8].message, /port 99999 out of range/);

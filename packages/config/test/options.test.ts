@@ -15,6 +15,7 @@ test('every supported option into the model, and no option clears', () => {
   option http-buffer-request
   option persist
   option log-health-checks
+  option disable-h2-upgrade
   option tcplog
   log stdout local0
 listen l
@@ -42,6 +43,7 @@ backend b
     httpBufferRequest: true,
     persist: true,
     logHealthChecks: true,
+    disableH2Upgrade: true,
   });
   const b = proxy(r, 'b').options;
   assert.equal(b.forwardfor?.header, 'X-Real-IP', 'inherited from defaults');

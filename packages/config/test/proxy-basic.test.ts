@@ -215,7 +215,7 @@ test('balance errors', () => {
   balance url_param
   balance uri whole len x
   balance source whole
-  balance rdp-cookie
+  balance rdp-cookie()
   balance leastconn(2)
 `);
   assert.deepEqual(codes(r), [
@@ -225,11 +225,11 @@ test('balance errors', () => {
     '10 CFG_MISSING_ARG',
     '11 CFG_BAD_VALUE',
     '12 CFG_EXTRA_ARGS',
-    '13 CFG_BAD_VALUE',
+    '13 CFG_MISSING_ARG',
     '14 CFG_BAD_VALUE',
   ]);
   assert.equal(r.diagnostics[0].message, "unknown balance algorithm 'roundrobn'; did you mean 'roundrobin'?");
-  assert.equal(r.diagnostics[6].message, "unknown balance algorithm 'rdp-cookie' ('rdp-cookie' is not supported)");
+  assert.equal(r.diagnostics[6].message, 'balance rdp-cookie : missing cookie name.');
 });
 
 test('hash-type forms and errors', () => {

@@ -69,6 +69,7 @@ test('every server parameter', () => {
     checkSni: 'example.com',
     initAddr: 'last,libc,none',
     id: 9,
+    idForced: true,
   });
   assert.deepEqual([s2.host, s2.port, s2.disabled, s2.check, s2.id], ['app.internal', 80, false, false, 1]);
 });
@@ -179,7 +180,7 @@ test('transport tuning parameters warn and are otherwise accepted', () => {
   assert.equal(proxy(r, 'b').servers[0].poolMaxConn, 10);
 });
 
-test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are parsed; alpn h2 needs proto h2', () => {
+test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are parsed; ssl alpn h2 alone is accepted', () => {
   const r = parse(
     `${DEFAULTS}backend b\n  http-reuse always\n  server s 1.1.1.1:80 proto h2 max-reuse 3 pool-max-conn -1 pool-purge-delay 2s\n`,
   );
@@ -194,6 +195,21 @@ test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are pa
     `${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl verify none alpn h2,http/1.1\n  http-reuse sometimes\n`,
   );
   assert.deepEqual(codes(bad), ['8 CFG_BAD_VALUE']);
+});
+
+test('check-proto and check-alpn: parsed, bad values refused with their line, check-alpn without TLS warns', () => {
+  const r = parse(
+    `${DEFAULTS}backend b\n  server a 1.1.1.1:80 check check-proto h2\n  server c 1.1.1.1:443 ssl check check-alpn h2,http/1.1 check-proto h1\n`,
+  );
+  assert.deepEqual(codes(r), []);
+  const [a, c] = proxy(r, 'b').servers;
+  assert.equal(a.checkProto, 'h2');
+  assert.deepEqual(c.checkAlpn, ['h2', 'http/1.1']);
+  assert.equal(c.checkProto, 'h1');
+  const bad = parse(
+    `${DEFAULTS}backend b\n  server a 1.1.1.1:80 check check-proto fcgi\n  server c 1.1.1.1:443 ssl check check-alpn h3\n  server d 1.1.1.1:80 check check-alpn h2\n`,
+  );
+  assert.deepEqual(codes(bad), ['7 CFG_BAD_VALUE', '8 CFG_BAD_VALUE', '9 CFG_NO_EFFECT']);
 });
 
 test('ssl-server-verify none turns off verification of servers without a CA file', () => {

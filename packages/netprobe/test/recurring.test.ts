@@ -64,9 +64,11 @@ test('retime: between rounds the next one starts after the delay, then the new i
   rp.retime(80, 20);
   await sleep(300);
   rp.cancel();
-  // One ~20 ms after the retime (t ~120), then every 80 ms: ~200, ~280, (~360 near the end).
-  assert.ok(at.length >= 3 && at.length <= 5, `rounds at ${at.map(Math.round)}`);
-  assert.ok((at[1] as number) >= 105 && (at[1] as number) < 250, `after retime at ${at[1]}`);
+  // One ~20 ms after the retime (t ~120), then every 80 ms: ~200, ~280, (~360 near the end). On a
+  // loaded machine the event loop runs late: what matters is that the rounds follow the new
+  // timing (the old interval, 5 s, would give none) and not the exact milliseconds.
+  assert.ok(at.length >= 2 && at.length <= 5, `rounds at ${at.map(Math.round)}`);
+  assert.ok((at[1] as number) >= 105 && (at[1] as number) < 395, `after retime at ${at[1]}`);
 });
 
 test('drain: the round in flight still reports, then nothing; between rounds it ends at once', async (t) => {

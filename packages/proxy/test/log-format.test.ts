@@ -11,7 +11,7 @@ import {
   httpLogDate,
   type RequestLogFields,
 } from '../src/log/request-line.ts';
-import { frameSyslog, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
+import { frameSyslog, isoTime, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
 import { makeTxn } from '../src/txn.ts';
 
 const loc = { file: 't.cfg', line: 1 };
@@ -26,19 +26,46 @@ const udp = (over: Partial<LogTarget> = {}): LogTarget => ({
   ...over,
 });
 
-test('RFC 3164 framing as HAProxy sends it (PRI, space-padded day, tag[pid])', () => {
-  const d = new Date(2026, 10, 1, 9, 5, 3);
+const me = { tag: 'switchyard', pid: 42, hostname: undefined };
+const frame = (t: LogTarget, level: 'info' | 'err' | 'notice' | 'emerg', msg: string, d: Date, host?: string) =>
+  frameSyslog(t, level, msg, d, { ...me, hostname: host }, 173414).toString();
+
+test('the eight syslog formats as haproxy 2.6.12 sends them (datagrams captured from haproxy)', () => {
+  const d = new Date(2026, 10, 1, 9, 5, 3, 123);
+  const iso = isoTime(d, 173414);
+  assert.match(iso, /^2026-11-01T09:05:03\.123414[+-]\d\d:\d\d$/);
   assert.equal(rfc3164Time(d), 'Nov  1 09:05:03');
+  // haproxy: `<134>Dec  7 06:00:14 localhost haproxy[14624]: ...` with `format rfc3164` and no
+  // log-send-hostname, `<134>Dec  7 06:16:48 haproxy[31939]: ...` without `format`
+  assert.equal(frame(udp(), 'info', 'hello', d), '<158>Nov  1 09:05:03 switchyard[42]: hello\n');
   assert.equal(
-    frameSyslog(udp(), 'info', 'hello', d, 'switchyard', 42, 'h'),
-    '<158>Nov  1 09:05:03 switchyard[42]: hello\n',
+    frame(udp({ formatGiven: true }), 'info', 'hello', d),
+    '<158>Nov  1 09:05:03 localhost switchyard[42]: hello\n',
   );
-  assert.equal(frameSyslog(udp({ format: 'raw' }), 'info', 'hello', d, 'switchyard', 42, 'h'), 'hello\n');
-  assert.equal(frameSyslog(udp({ format: 'short' }), 'err', 'x', d, 's', 1, 'h'), '<155>x\n');
-  assert.match(
-    frameSyslog(udp({ format: 'rfc5424', facility: 'local0' }), 'notice', 'm', d, 's', 7, 'host1'),
-    /^<133>1 \S+Z host1 s 7 - - m\n$/,
+  assert.equal(frame(udp(), 'info', 'hello', d, 'myhost'), '<158>Nov  1 09:05:03 myhost switchyard[42]: hello\n');
+  assert.equal(frame(udp({ format: 'raw' }), 'info', 'hello', d), 'hello\n');
+  assert.equal(frame(udp({ format: 'short' }), 'err', 'x', d), '<3>x\n');
+  assert.equal(frame(udp({ format: 'priority' }), 'err', 'x', d), '<155>x\n');
+  assert.equal(frame(udp({ format: 'timed' }), 'info', 'x', d), `<6>${iso} x\n`);
+  assert.equal(frame(udp({ format: 'iso' }), 'info', 'x', d), `${iso} x\n`);
+  assert.equal(frame(udp({ format: 'local' }), 'info', 'x', d, 'h'), '<158>Nov  1 09:05:03 switchyard[42]: x\n');
+  assert.equal(
+    frame(udp({ format: 'rfc5424', facility: 'local0' }), 'notice', 'm', d),
+    `<133>1 ${iso} - switchyard 42 - - m\n`,
   );
+  assert.equal(
+    frame(udp({ format: 'rfc5424', facility: 'local0' }), 'notice', 'm', d, 'h1'),
+    `<133>1 ${iso} h1 switchyard 42 - - m\n`,
+  );
+});
+
+test('len N cuts the line at N bytes and keeps the newline (haproxy: len 80 -> 80 bytes + LF); default 1024', () => {
+  const d = new Date(2026, 10, 1, 9, 5, 3);
+  const long = 'x'.repeat(2000);
+  assert.equal(frame(udp({ maxLen: 80 }), 'info', long, d).length, 81);
+  assert.ok(frame(udp({ maxLen: 80 }), 'info', long, d).endsWith('x\n'));
+  assert.equal(frame(udp(), 'info', long, d).length, 1025);
+  assert.equal(frame(udp({ maxLen: 80, format: 'raw' }), 'info', 'short', d), 'short\n');
 });
 
 test('level filters, minlevel caps the severity of more severe messages', () => {
@@ -47,8 +74,8 @@ test('level filters, minlevel caps the severity of more severe messages', () => 
   assert.equal(targetAccepts(udp({ level: 'info' }), 'emerg'), true);
   const d = new Date(2026, 0, 10, 0, 0, 0);
   // local3 (19) * 8 + err (3) = 155 for an emerg message capped at err
-  assert.match(frameSyslog(udp({ level: 'debug', minLevel: 'err' }), 'emerg', 'm', d, 's', 1, 'h'), /^<155>/);
-  assert.match(frameSyslog(udp({ level: 'debug', minLevel: 'err' }), 'info', 'm', d, 's', 1, 'h'), /^<158>/);
+  assert.match(frame(udp({ level: 'debug', minLevel: 'err' }), 'emerg', 'm', d), /^<155>/);
+  assert.match(frame(udp({ level: 'debug', minLevel: 'err' }), 'info', 'm', d), /^<158>/);
 });
 
 const fields: RequestLogFields = {

@@ -2,12 +2,14 @@
  * The runtime API commands Switchyard implements, with HAProxy 2.6's usage lines, levels and
  * reply texts (checked against a real haproxy over its stats socket).
  */
+
 import type { ProxyRuntime } from '@switchyard/proxy';
 import { clearTable, setTable, showTable, TableDirectory } from '@switchyard/state';
 import { applyMaxconn, findServer, MSG, parseWeight } from '../actions.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
 import { collectRows, type RowFilter } from '../stats/rows.ts';
+import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
 import { renderServersState } from './servers-state.ts';
 import { infoFields, renderInfo } from './show-info.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
@@ -50,6 +52,13 @@ function needArgsServer(ctx: CliContext, arg: string | undefined) {
 /** Every command, in HAProxy's help order. */
 export const COMMANDS: Command[] = [
   {
+    words: ['add', 'server'],
+    usage: 'add server <bk>/<srv>',
+    desc: 'create a new server',
+    level: 'admin',
+    run: addServerCommand,
+  },
+  {
     words: ['clear', 'counters'],
     usage: 'clear counters [all]',
     desc: 'clear max statistics counters (or all counters)',
@@ -70,6 +79,13 @@ export const COMMANDS: Command[] = [
     run(args, ctx) {
       return clearTable(tablesOf(ctx), args);
     },
+  },
+  {
+    words: ['del', 'server'],
+    usage: 'del server <bk>/<srv>',
+    desc: 'remove a dynamically added server',
+    level: 'admin',
+    run: delServerCommand,
   },
   {
     words: ['disable', 'server'],

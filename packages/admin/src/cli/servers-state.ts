@@ -8,7 +8,7 @@ export const SERVERS_STATE_HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
 
 /** HAProxy's `enum healthcheck_status` numbers. */
-const CHECK_STATUS_NUM: Record<string, number> = {
+export const CHECK_STATUS_NUM: Record<string, number> = {
   UNK: 0,
   INI: 1,
   HANA: 4,
@@ -45,17 +45,25 @@ function opState(s: ServerState): number {
   return s.stopping ? 3 : 2;
 }
 
-/** srv_admin_state bits: 0x01 forced maint, 0x04 config maint, 0x08 forced drain. */
+/**
+ * srv_admin_state bits: 0x01 forced maint, 0x04 config maint, 0x08 forced drain. As haproxy, a
+ * server `disabled` in the file keeps its 0x04 once enabled at runtime.
+ */
 function adminState(s: ServerState): number {
-  if (s.admin === 'MAINT') return s.model.disabled ? 0x05 : 0x01;
-  if (s.admin === 'DRAIN') return 0x08;
-  return 0;
+  const config = s.model.disabled ? 0x04 : 0;
+  if (s.admin === 'MAINT') return config | 0x01;
+  if (s.admin === 'DRAIN') return config | 0x08;
+  return config;
 }
 
-/** srv_check_state bits: 0x02 configured, 0x04 enabled, 0x08 paused (server in maintenance). */
+/**
+ * srv_check_state bits: 0x02 configured, 0x04 enabled, 0x08 paused (server in maintenance). As
+ * haproxy, a server without checks is paused only when `disabled` in the file (even once enabled).
+ */
 function checkState(s: ServerState): number {
-  if (!s.checked) return s.admin === 'MAINT' ? 0x08 : 0;
-  return s.admin === 'MAINT' ? 0x02 | 0x08 : 0x02 | 0x04;
+  // `check` with the checks not running (a dynamic server, `disable health` restored): configured only
+  if (!s.checked) return (s.model.check ? 0x02 : 0) | (s.model.disabled ? 0x08 : 0);
+  return s.admin === 'MAINT' ? 0x02 | 0x04 | 0x08 : 0x02 | 0x04;
 }
 
 function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
@@ -74,12 +82,11 @@ function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
     Math.max(0, Math.floor((now - s.lastChange) / 1000)),
     lc ? (CHECK_STATUS_NUM[lc.status] ?? 0) : 1,
     checkResult(lc?.status),
-    // HAProxy keeps `rise` as the health of servers without checks (0 once in maintenance)
-    s.checked ? s.health : s.admin === 'MAINT' ? 0 : s.model.rise,
+    s.health,
     checkState(s),
     m.agentCheck ? 0x02 | 0x04 | 0x10 : 0,
-    0,
-    0,
+    be.model.idForced ? 1 : 0,
+    m.idForced ? 1 : 0,
     '-',
     s.port,
     '-',

@@ -55,16 +55,23 @@ interface Snapshot {
 }
 
 /**
- * Label sets of every frontend, backend and server of a runtime, built once per runtime (its
- * proxies and servers only change by reload, which builds a new runtime). prom-client caches
+ * Label sets of every frontend, backend and server of a runtime, built once per runtime and
+ * rebuilt when a backend's server list changed (`add server` / `del server`). prom-client caches
  * the formatted text of a `sharedLabels` object by identity, so reusing these objects makes a
  * scrape of a large farm cost little more than reading the counters.
  */
 const snapshots = new WeakMap<ProxyRuntime, Snapshot>();
 
+/** The snapshot's servers are still the backends' servers, in order (no server added or deleted). */
+function sameServers(rt: ProxyRuntime, sn: Snapshot): boolean {
+  let i = 0;
+  for (const b of rt.backends.values()) for (const s of b.servers) if (sn.svs[i++]?.s !== s) return false;
+  return i === sn.svs.length;
+}
+
 export function snapshot(rt: ProxyRuntime): Snapshot {
   let sn = snapshots.get(rt);
-  if (sn) return sn;
+  if (sn && sameServers(rt, sn)) return sn;
   const states = (base: Labels, list: readonly string[]) => list.map((state) => ({ ...base, state }));
   const codes = (base: Labels) => CODES.map((code) => ({ ...base, code }));
   const les = (base: Labels) => [...LATENCY_BUCKETS.map(String), '+Inf'].map((le) => ({ ...base, le }));

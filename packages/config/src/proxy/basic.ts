@@ -235,6 +235,29 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
         s.model.fullconn = valueOr(ctx, parseIntRange(v, 1, 10_000_000, "'fullconn'"), 'fullconn') ?? s.model.fullconn;
     },
   },
+  /** Where the servers' state comes from at start: the global `server-state-file`, a file of its own, or none. */
+  'load-server-state-from-file': {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      const v = ctx.args[1] ?? '';
+      if (v !== 'global' && v !== 'local' && v !== 'none')
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          `'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '${v}'${didYouMean(v, ['global', 'local', 'none'])}`,
+        );
+      if (noExtra(ctx, 2)) s.model.loadServerStateFromFile = v;
+    },
+  },
+  /** The file of `load-server-state-from-file local` (relative to `server-state-base`); default: the backend's name. */
+  'server-state-file-name': {
+    caps: BE | DEF,
+    fn: (ctx, s) => {
+      if (!noExtra(ctx, 2)) return;
+      const v = ctx.args[1];
+      s.model.serverStateFileName = v === undefined || v === 'use-backend-name' ? s.name : v;
+    },
+  },
   /** `timeout connect|client|server|http-request|http-keep-alive|queue|check|tunnel|client-fin|server-fin T`. */
   timeout: {
     caps: ALL,

@@ -71,9 +71,6 @@ const UNSUPPORTED: Record<string, string> = {
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",
   'http-send-name-header': "'http-send-name-header' is not supported",
-  'server-state-file-name': "'server-state-file-name' is not supported: server state is kept by the runtime (or Redis)",
-  'load-server-state-from-file':
-    "'load-server-state-from-file' is not supported: server state is kept by the runtime (or Redis)",
 };
 
 /** HAProxy 1.x keywords removed in 2.x: refused with the modern replacement. */

@@ -90,7 +90,8 @@ export class ResolverClient {
       const socket = createSocket(isIPv6(n.host) ? 'udp6' : 'udp4');
       const ns: Nameserver = { id: n.id, host: n.host, port: n.port, socket, counters: newCounters() };
       socket.on('message', (msg, rinfo) => {
-        if (rinfo.port === n.port) this.receive(ns, msg);
+        // only the nameserver's own address and port are listened to (spoofed answers are dropped)
+        if (rinfo.port === n.port && rinfo.address === n.host) this.receive(ns, msg);
       });
       socket.on('error', (e) => this.log(`resolvers '${this.name}': nameserver '${n.id}': ${e.message}`));
       socket.unref();
@@ -208,6 +209,7 @@ export class ResolverClient {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const ns of this.nameservers) ns.socket.close();
   }

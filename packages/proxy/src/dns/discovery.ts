@@ -19,7 +19,7 @@ export interface Discovery {
   stop(): void;
   /** The DNS clients, by resolvers name (counters for the admin side). */
   readonly clients: Map<string, ResolverClient>;
-  /** Runs every resolution once now and waits for them (tests, `show resolvers` freshness). */
+  /** Resolves every name once more now and waits for the answers (tests). */
   refresh(): Promise<void>;
 }
 
@@ -49,6 +49,8 @@ interface Job {
   extra: Map<string, { rec: DnsRecord; at: number }>;
   timer?: NodeJS.Timeout;
   running?: Promise<void>;
+  /** Set by stop(): answers still in flight are dropped (a reload's new discovery takes over). */
+  stopped?: boolean;
 }
 
 /** SRV slot bookkeeping: which record a server holds. */
@@ -119,11 +121,20 @@ export function createDiscovery(rt: ProxyRuntime): Discovery {
     },
     stop() {
       stopped = true;
-      for (const job of jobs) if (job.timer) clearTimeout(job.timer);
+      for (const job of jobs) {
+        job.stopped = true;
+        if (job.timer) clearTimeout(job.timer);
+      }
       for (const c of clients.values()) c.close();
     },
     async refresh() {
-      await Promise.all(jobs.map((j) => j.running ?? run(j)));
+      // a resolution already in flight may carry an older answer: wait for it, then ask again
+      await Promise.all(
+        jobs.map(async (j) => {
+          if (j.running) await j.running;
+          if (!j.stopped) await run(j);
+        }),
+      );
     },
   };
 }
@@ -147,6 +158,7 @@ function remember(
 /** A/AAAA: every server of the job picks an address from the answer (resolv_get_ip_from_response). */
 async function runAddr(rt: ProxyRuntime, job: Job): Promise<void> {
   const res = await job.client.resolve(job.fqdn, queryType(job.servers[0]));
+  if (job.stopped) return;
   const now = Date.now();
   if (res.status !== 'valid') return holdError(rt, job, res.status, now);
   job.lastValid = now;
@@ -240,6 +252,7 @@ function maskBits(mask: string): number {
 /** SRV: records are matched to slots by target and port; new ones take the first free slot. */
 async function runSrv(rt: ProxyRuntime, job: Job): Promise<void> {
   const res = await job.client.resolve(job.fqdn, RTYPE.SRV);
+  if (job.stopped) return;
   const now = Date.now();
   if (res.status !== 'valid') return holdError(rt, job, res.status, now);
   job.lastValid = now;
@@ -292,7 +305,7 @@ async function fillSlot(rt: ProxyRuntime, job: Job, s: ServerState, rec: DnsReco
       updater = `${job.rs.name}/${r.nameserver}`;
     }
   }
-  if (srvKey.get(s) === undefined) return; // released meanwhile
+  if (srvKey.get(s) === undefined || job.stopped) return; // released or stopped meanwhile
   if (ip === undefined) {
     if (setServerResolution(rt, job.be, s, 'entry removed from SRV record', ORIGIN)) s.addressKnown = false;
     return;

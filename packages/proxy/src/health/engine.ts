@@ -503,10 +503,13 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     e.lastAgentStatus = result.status;
     if (rep.admin) {
       const to = rep.admin === 'ready' ? 'READY' : rep.admin === 'drain' ? 'DRAIN' : 'MAINT';
-      setServerAdmin(rt, e.be, s, to, 'agent', { opAfterMaint: wantedOp(e), now });
+      // leaving MAINT a checked server comes back UP at `rise` (its health was zeroed in MAINT),
+      // unless the agent itself says down
+      setServerAdmin(rt, e.be, s, to, 'agent', { opAfterMaint: s.agentDown ? 'DOWN' : undefined, now });
     }
+    // in MAINT the operational state waits (its health is zeroed there, checks are suspended)
     const want = wantedOp(e);
-    if (want !== s.op)
+    if (want !== s.op && s.admin !== 'MAINT')
       setServerOp(rt, e.be, s, want, 'agent', e.be.model.options.logHealthChecks ? undefined : result, now);
   };
 

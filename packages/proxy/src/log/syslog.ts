@@ -73,25 +73,72 @@ export function rfc3164Time(d: Date): string {
   return `${MONTHS[d.getMonth()]} ${day < 10 ? ` ${day}` : day} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-/** One syslog message for `target`, newline-terminated as HAProxy sends it. */
+/** `2026-12-07T07:00:22.173414+01:00`: local time, microseconds and offset, as HAProxy's rfc5424/iso/timed. */
+export function isoTime(d: Date, micros: number): string {
+  const off = -d.getTimezoneOffset();
+  const a = Math.abs(off);
+  const us = String(d.getMilliseconds() * 1000 + (micros % 1000)).padStart(6, '0');
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${us}${off < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}:${pad2(a % 60)}`;
+}
+
+/** What the headers say about the sender: `log-tag`, the pid, `log-send-hostname` (unset: undefined). */
+export interface SyslogSender {
+  tag: string;
+  pid: number;
+  hostname: string | undefined;
+}
+
+/** HAProxy's default `len`: longer lines are cut to this many bytes before the newline. */
+export const DEFAULT_LOG_LEN = 1024;
+
+/**
+ * One syslog message for `target`, newline-terminated, in HAProxy 2.6's format (compared with
+ * haproxy 2.6.12's datagrams): rfc3164 carries the log-send-hostname host, or `localhost` when
+ * `format rfc3164` is written and no host is set (none when the format is the default);
+ * rfc5424 a `-`; `short` and `timed` carry the severity alone; the whole
+ * line is cut at `len` bytes (default 1024) and the newline added after.
+ */
 export function frameSyslog(
   t: LogTarget,
   level: SyslogLevel,
   msg: string,
   now: Date,
-  tag: string,
-  pid: number,
-  hostname: string,
-): string {
-  const pri = (facilityCode(t.facility) ?? 16) * 8 + sentSeverity(t, level);
+  sender: SyslogSender,
+  micros = 0,
+): Buffer {
+  const sev = sentSeverity(t, level);
+  const pri = (facilityCode(t.facility) ?? 16) * 8 + sev;
+  let line: string;
   switch (t.format) {
     case 'raw':
-      return `${msg}\n`;
+      line = msg;
+      break;
     case 'short':
-      return `<${pri}>${msg}\n`;
+      line = `<${sev}>${msg}`;
+      break;
+    case 'priority':
+      line = `<${pri}>${msg}`;
+      break;
+    case 'timed':
+      line = `<${sev}>${isoTime(now, micros)} ${msg}`;
+      break;
+    case 'iso':
+      line = `${isoTime(now, micros)} ${msg}`;
+      break;
+    case 'local':
+      line = `<${pri}>${rfc3164Time(now)} ${sender.tag}[${sender.pid}]: ${msg}`;
+      break;
     case 'rfc5424':
-      return `<${pri}>1 ${now.toISOString()} ${hostname} ${tag} ${pid} - - ${msg}\n`;
-    default:
-      return `<${pri}>${rfc3164Time(now)} ${tag}[${pid}]: ${msg}\n`;
+      line = `<${pri}>1 ${isoTime(now, micros)} ${sender.hostname || '-'} ${sender.tag} ${sender.pid} - - ${msg}`;
+      break;
+    default: {
+      const host = sender.hostname || (t.formatGiven ? 'localhost' : '');
+      line = `<${pri}>${rfc3164Time(now)} ${host ? `${host} ` : ''}${sender.tag}[${sender.pid}]: ${msg}`;
+    }
   }
+  const max = t.maxLen ?? DEFAULT_LOG_LEN;
+  const b = Buffer.from(`${line}\n`);
+  if (b.length - 1 <= max) return b;
+  b[max] = 10;
+  return b.subarray(0, max + 1);
 }

@@ -15,6 +15,7 @@ import type {
   SourceLoc,
   TcpRuleModel,
 } from '@switchyard/config';
+import { unixSockMissing } from '@switchyard/unixsock';
 import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
@@ -359,8 +360,10 @@ function compileForwardFor(f: ForwardForModel, loc: SourceLoc, diags: Diagnostic
   return out;
 }
 
-/** Unix-socket log targets (Node has no unix datagram sockets) fall back to stderr, with a warning. */
+/** Unix-socket log targets need the unixsock addon; without it their lines would be lost, so say so once per line. */
 function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
+  const missing = unixSockMissing();
+  if (!missing) return;
   const seen = new Set<string>();
   for (const t of [...model.global.logs, ...model.proxies.flatMap((p) => p.logs)]) {
     const key = `${t.loc.file}:${t.loc.line}`;
@@ -368,8 +371,8 @@ function checkLogTargets(model: ConfigModel, diags: Diagnostic[]): void {
     seen.add(key);
     diags.push({
       severity: 'warning',
-      code: 'CFG_LOG_UNIX_STDERR',
-      message: `log target '${t.path}': unix datagram sockets are not available in Node.js; these log lines go to stderr instead (under systemd they reach the journal). Use 'log 127.0.0.1:514 ...' for syslog over UDP`,
+      code: 'CFG_LOG_UNIX_UNAVAILABLE',
+      message: `log target '${t.path}': ${missing}; these log lines are dropped`,
       loc: t.loc,
     });
   }
@@ -397,7 +400,7 @@ function refreshServer(state: ServerState, s: ServerModel): ServerState {
   if (prev.check !== s.check || prev.rise !== s.rise || prev.fall !== s.fall) {
     m.checked = s.check;
     // restart the health counter inside the new rise/fall range, keeping the current verdict
-    m.health = !s.check ? 0 : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
+    m.health = !s.check ? (state.admin === 'MAINT' ? 0 : s.rise) : state.op === 'UP' ? s.rise + s.fall - 1 : 0;
     if (!s.check && state.op === 'DOWN') m.op = 'UP';
   }
   return state;

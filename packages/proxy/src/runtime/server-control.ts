@@ -5,9 +5,18 @@
  * 'server-weight' on rt.events, and logs the line HAProxy 2.6 logs for the same transition
  * (words checked against the real haproxy; see packages/proxy/README.md, "Health checks").
  */
+import type { ServerModel } from '@switchyard/config';
 import { formatCheckReason } from '../health/check-status.ts';
+import { createSelector } from '../selection/index.ts';
 import type { SyslogLevel } from './log-types.ts';
-import { type AdminState, type CheckResult, isUsable, type OpState, type ServerState } from './server-state.ts';
+import {
+  type AdminState,
+  type CheckResult,
+  isUsable,
+  newServerState,
+  type OpState,
+  type ServerState,
+} from './server-state.ts';
 import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from './types.ts';
 
 /** Who asked for a change: 'check', 'agent', 'observe', 'api', 'stats', 'shared', 'config'. */
@@ -116,6 +125,7 @@ export function setServerAdmin(
   s.lastChange = now;
   const label = serverLabel(s);
   if (admin === 'MAINT') {
+    s.health = 0; // as haproxy (show servers state), checked or not
     if (s.op === 'UP') {
       s.counters.chkdown++;
       log(rt, be, 'notice', `${label} is going DOWN for maintenance${downTail(be, s)}`);
@@ -125,6 +135,8 @@ export function setServerAdmin(
       s.health = s.model.rise;
       s.op = opts.opAfterMaint ?? 'UP';
     } else if (opts.opAfterMaint) s.op = opts.opAfterMaint;
+    // as haproxy, a server without checks (nor an agent that said down) is UP again
+    else if (!s.agentDown) s.op = 'UP';
     s.stopping = false;
     if (s.op === 'UP') startWarmup(s, now);
     recalcEffectiveWeight(s, now);
@@ -481,4 +493,36 @@ export function setServerAddress(
   s.port = port;
   s.addressKnown = true;
   return true;
+}
+
+/**
+ * `add server B/S ...` (runtime API): a new server at the end of the backend, in maintenance as
+ * haproxy 2.6 starts dynamic servers (`enable server` puts it in the rotation), its checks not
+ * running; the balancer is rebuilt over the new list. The id is the lowest one free.
+ */
+export function addServer(be: BackendRuntime, model: ServerModel): ServerState {
+  const used = new Set(be.servers.map((x) => x.id));
+  let id = model.idForced ? model.id : 0;
+  if (!id) for (id = 1; used.has(id); id++);
+  const s = newServerState(be.name, { ...model, id });
+  s.admin = 'MAINT';
+  s.op = 'DOWN';
+  s.health = 0;
+  s.checked = false;
+  be.servers.push(s);
+  be.serversByName.set(s.name, s);
+  rebuildSelector(be);
+  return s;
+}
+
+/** `del server B/S` (runtime API): the caller checked it is in maintenance and has no request. */
+export function removeServer(be: BackendRuntime, s: ServerState): void {
+  const i = be.servers.indexOf(s);
+  if (i >= 0) be.servers.splice(i, 1);
+  be.serversByName.delete(s.name);
+  rebuildSelector(be);
+}
+
+function rebuildSelector(be: BackendRuntime): void {
+  (be as { selector: BackendRuntime['selector'] }).selector = createSelector(be);
 }

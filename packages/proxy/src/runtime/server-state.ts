@@ -66,7 +66,10 @@ export interface ServerState {
   fqdn?: string;
   /** The agent (`agent-check`) or `set server B/S agent down` declared the server down. */
   agentDown?: boolean;
-  /** Check health counter: 0..rise+fall-1 as HAProxy keeps it; >= rise means UP. */
+  /**
+   * Check health counter: 0..rise+fall-1 as HAProxy keeps it; >= rise means UP. Servers without
+   * checks keep one too, as haproxy (`show servers state`): `rise` at start, 0 in maintenance.
+   */
   health: number;
   /** Whether checks are enabled for this server. */
   checked: boolean;
@@ -103,7 +106,7 @@ export function newServerState(backendName: string, model: ServerModel, now = Da
     // HAProxy starts checked servers UP with health at `rise` (they go DOWN after `fall` failures).
     op: 'UP',
     admin: model.disabled ? 'MAINT' : 'READY',
-    health: model.check ? model.rise : 0,
+    health: model.disabled ? 0 : model.rise,
     checked: model.check,
     lastChange: now,
     downtimeMs: 0,

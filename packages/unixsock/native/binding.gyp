@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "unixsock",
+      "sources": ["src/unixsock.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

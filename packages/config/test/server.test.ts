@@ -199,7 +199,7 @@ test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are pa
 
 test('check-proto and check-alpn: parsed, bad values refused with their line, check-alpn without TLS warns', () => {
   const r = parse(
-    `${DEFAULTS}backend b\n  server a 1.1.1.1:80 check check-proto h2\n  server c 1.1.1.1:443 ssl check check-alpn h2,http/1.1 check-proto h1\n`,
+    `${DEFAULTS}backend b\n  server a 1.1.1.1:80 check check-proto h2\n  server c 1.1.1.1:443 ssl verify none check check-alpn h2,http/1.1 check-proto h1\n`,
   );
   assert.deepEqual(codes(r), []);
   const [a, c] = proxy(r, 'b').servers;

@@ -5,7 +5,7 @@
  * frontend's, `allow` ending a list, set-status with and without a reason, variables (req. ones
  * are gone by then), and not on a request the HTTP parser refused (as HAProxy's mux answers those).
  * Conditions read variables and the response: request fetches such as `path` never match in
- * haproxy's response rules (it warns), a difference listed in the README.
+ * response rules (both warn), and log-format values may not use them (both refuse).
  * Compared: status line, header fields (names in lower case: haproxy lowercases them, Switchyard
  * keeps a rule's case; hop-by-hop and Date fields left out) and body.
  */
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rawRequest } from '../packages/proxy/test/acl-haproxy-peer.ts';
 import { startPair } from './helpers/peer-pair.ts';
-import { startUpstream } from './helpers/proxy.ts';
+import { startProxy, startUpstream, tempDir, writeFile } from './helpers/proxy.ts';
 import { needs } from './helpers/system.ts';
 
 const BODY = `userlist L
@@ -105,4 +105,22 @@ test('http-after-response: same responses as haproxy 2.6, the proxy own ones inc
     view(await rawRequest(ours, req('/nf'))),
     "HTTP/1.1 418 I'm a teapot\ncontent-type: text/plain\nstrict-transport-security: max-age=31536000\nx-after: st=404 be=be r= q=txnvar\nx-be: be\nx-list: a,B, c\nx-rep: abc-new\nx-res: abc-new\n\n2\r\nup\r\n0\r\n\r\n",
   );
+});
+
+test('request fetches in response rules: ACLs never match (warning), log-format refuses them, as haproxy 2.6', async () => {
+  const tmp = tempDir();
+  try {
+    const text = (rule: string) =>
+      `defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend fe\n  bind 127.0.0.1:18999\n  ${rule}\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n`;
+    const warned = writeFile(tmp.dir, 'w.cfg', text('http-after-response set-header x 1 if { path /a }'));
+    const w = await startProxy(['-c', '-f', warned], { waitReady: false });
+    assert.equal(await w.exited, 0);
+    assert.match(w.stderr() + w.stdout(), /w\.cfg:8: anonymous acl will never match because it uses keyword 'path'/);
+    const refused = writeFile(tmp.dir, 'r.cfg', text('http-response set-header x "%[req.hdr(host)]"'));
+    const r = await startProxy(['-c', '-f', refused], { waitReady: false });
+    assert.notEqual(await r.exited, 0);
+    assert.match(r.stderr() + r.stdout(), /r\.cfg:8: sample fetch <req\.hdr> may not be reliably used here/);
+  } finally {
+    tmp.cleanup();
+  }
 });

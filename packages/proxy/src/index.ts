@@ -1,4 +1,5 @@
 export * from './acl/index.ts';
+export { type MapEntry, type MapRef, newEntry } from './acl/map-refs.ts';
 export * from './cluster/index.ts';
 export * from './datapath/index.ts';
 export * from './dns/discovery.ts';

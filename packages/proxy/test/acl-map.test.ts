@@ -75,7 +75,10 @@ test('map converters', (t) => {
     return diags[0].message;
   };
   assert.match(bad('%[path,map(/nonexistent.map)]'), /failed to open map file <\/nonexistent\.map>/);
-  assert.match(bad(`%[path,map_str_int(${f.bad})]`), /value 'x' of key 'a' is not an integer/);
+  assert.match(
+    bad(`%[path,map_str_int(${f.bad})]`),
+    /unable to parse 'x' at line 1 of file '.*' \(the value of key 'a' is not an integer\)/,
+  );
   assert.match(bad(`%[path,map_ip(${f.hosts})]`), /map key 'www\.example\.com' is not a valid IPv4 or IPv6 address/);
   assert.match(bad(`%[path,map_str_int(${f.weights},zz)]`), /default value 'zz' is not an integer/);
   assert.match(bad(`%[path,map_regm(${f.regs})]`), /unknown converter 'map_regm'/);

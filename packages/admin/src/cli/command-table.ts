@@ -10,6 +10,7 @@ import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
 import { collectRows, type RowFilter } from '../stats/rows.ts';
 import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
+import { MAP_COMMANDS } from './maps.ts';
 import { renderServersState } from './servers-state.ts';
 import { infoFields, renderInfo } from './show-info.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
@@ -49,8 +50,9 @@ function needArgsServer(ctx: CliContext, arg: string | undefined) {
   return findServer(ctx.runtime(), arg);
 }
 
-/** Every command, in HAProxy's help order. */
-export const COMMANDS: Command[] = [
+/** Every command, in HAProxy's help order (by words). */
+const ALL_COMMANDS: Command[] = [
+  ...MAP_COMMANDS,
   {
     words: ['add', 'server'],
     usage: 'add server <bk>/<srv>',
@@ -320,6 +322,8 @@ export const COMMANDS: Command[] = [
     },
   },
 ];
+
+export const COMMANDS: Command[] = ALL_COMMANDS.sort((a, b) => (a.words.join(' ') < b.words.join(' ') ? -1 : 1));
 
 /** `clear counters [all]` on this process's counters. */
 export function clearCounters(rt: ProxyRuntime, all: boolean): void {

@@ -34,8 +34,6 @@ const UNSUPPORTED_ACTIONS = [
   'wait-for-handshake',
   'do-resolve',
   'send-spoe-group',
-  'set-map',
-  'del-map',
   'add-acl',
   'del-acl',
   'strict-mode',
@@ -58,6 +56,8 @@ const BOTH_SIDES = [
   'set-var',
   'set-var-fmt',
   'unset-var',
+  'set-map',
+  'del-map',
 ];
 const REQUEST_ONLY = [
   'auth',
@@ -218,9 +218,11 @@ const AFTER_RESPONSE = [
   'set-var',
   'set-var-fmt',
   'unset-var',
+  'set-map',
+  'del-map',
 ];
 /** 2.6 after-response actions Switchyard does not have yet. */
-const AFTER_RESPONSE_UNSUPPORTED = ['capture', 'strict-mode', 'set-map', 'del-map', 'del-acl', 'set-log-level'];
+const AFTER_RESPONSE_UNSUPPORTED = ['capture', 'strict-mode', 'del-acl', 'set-log-level'];
 
 /** `http-after-response ACTION ...`: the http-response parser, restricted to HAProxy's after-response actions. */
 function parseAfterResponseRule(ctx: LineCtx): HttpRuleModel | undefined {
@@ -270,6 +272,15 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
       return err(ctx, 'CFG_BAD_VALUE', `${what}: invalid regex '${v}': ${(e as Error).message}`);
     }
   };
+  const mapAction = /^(set-map|del-map)\((.*)\)$/s.exec(action);
+  if (mapAction) {
+    const kind = mapAction[1] as 'set-map' | 'del-map';
+    if (!mapAction[2]) return void err(ctx, 'CFG_MISSING_ARG', `${what}: expects a map file name between parentheses`);
+    const n = kind === 'set-map' ? 2 : 1;
+    if (words.length - 1 !== n)
+      return void err(ctx, 'CFG_MISSING_ARG', `${what}: expects exactly ${n} argument${n > 1 ? 's' : ''}`);
+    return { action: kind, file: mapAction[2], key: words[1], value: words[2], cond, loc };
+  }
   switch (action) {
     case 'allow':
       return arity(0) ? { action, cond, loc } : undefined;

@@ -3,6 +3,7 @@
  * arguments once; at request time it maps one value to another (undefined = sample lost).
  */
 import { createHash } from 'node:crypto';
+import type { SourceLoc } from '@switchyard/config';
 import { crc32, djb2, fullHash, sdbm, wt6 } from '../selection/hash-fn.ts';
 import { type Scalar, toInt, toIp, toStr } from './cast.ts';
 import { type IpAddr, parseNet } from './ip.ts';
@@ -16,8 +17,8 @@ export interface ConverterDef {
   out: SampleType;
   minArgs: number;
   maxArgs: number;
-  /** Returns the converter, or an error message. */
-  create(args: string[]): ConvFn | string;
+  /** Returns the converter, or an error message; `loc` is where the expression was written. */
+  create(args: string[], loc: SourceLoc): ConvFn | string;
 }
 
 function countArg(s: string | undefined, what: string): number | string {

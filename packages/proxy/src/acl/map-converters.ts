@@ -6,33 +6,14 @@
  * blanks stripped, the value is the rest of the line (trailing blanks stripped). Lookups: exact keys through a hash map,
  * `ip` by longest prefix, the others in file order (first match wins), as HAProxy does.
  */
-import { readFileSync } from 'node:fs';
 import { type Scalar, strl2ic, toInt, toIp, toStr } from './cast.ts';
 import type { ConverterDef, ConvFn } from './converters.ts';
 import { type IpNet, netContains, parseIp, parseNet } from './ip.ts';
+import { type MapRef, mapRef } from './map-refs.ts';
 import { type MatchMethod, matchWord, parseIntPattern } from './matchers.ts';
 import type { SampleType } from './types.ts';
 
 type Lookup = (v: Scalar) => string | undefined;
-
-/** Reads a map file; returns [key, value] pairs or an error message. */
-function readMap(path: string): Array<[string, string]> | string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    return `failed to open map file <${path}> (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-  }
-  const out: Array<[string, string]> = [];
-  for (let line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const cr = line.indexOf('\r');
-    if (cr >= 0) line = line.slice(0, cr);
-    const m = /^[ \t]*([^ \t]+)[ \t]*(.*)$/.exec(line);
-    if (m) out.push([m[1], m[2].replace(/[ \t]+$/, '')]);
-  }
-  return out;
-}
 
 function buildLookup(match: MatchMethod, entries: Array<[string, string]>): Lookup | string {
   switch (match) {
@@ -118,23 +99,31 @@ function outputValue(v: string, out: SampleType): Scalar | string | undefined {
   return v;
 }
 
+/** The lookup over a map's entries with values of the converter's output type, or an error message. */
+function typedLookup(ref: MapRef, match: MatchMethod, out: SampleType): Lookup | string {
+  const typed: Array<[string, string]> = [];
+  for (const e of ref.entries) {
+    const o = outputValue(e.value, out);
+    if (o === undefined)
+      return `unable to parse '${e.value}' at line ${e.line ?? '?'} of file '${ref.file}' (the value of key '${e.key}' is not ${out === 'int' ? 'an integer' : 'an IP address'})`;
+    typed.push([e.key, String(o)]);
+  }
+  return buildLookup(match, typed);
+}
+
 function mapConverter(match: MatchMethod, out: SampleType): ConverterDef {
   return {
     out,
     minArgs: 1,
     maxArgs: 2,
-    create(args) {
-      const entries = readMap(args[0]);
-      if (typeof entries === 'string') return entries;
-      const typed: Array<[string, string]> = [];
-      for (const [k, v] of entries) {
-        const o = outputValue(v, out);
-        if (o === undefined)
-          return `map file <${args[0]}>: value '${v}' of key '${k}' is not ${out === 'int' ? 'an integer' : 'an IP address'}`;
-        typed.push([k, String(o)]);
-      }
-      const lookup = buildLookup(match, typed);
-      if (typeof lookup === 'string') return lookup;
+    create(args, loc) {
+      const ref = mapRef(args[0], loc);
+      if (typeof ref === 'string') return ref;
+      const built = typedLookup(ref, match, out);
+      if (typeof built === 'string') return built;
+      // runtime edits (`add map`, `set map`...) bump the version: the lookup is rebuilt on next use
+      let lookup = built;
+      let version = ref.version;
       let def: Scalar | undefined;
       if (args[1] !== undefined) {
         const d = outputValue(args[1], out);
@@ -143,6 +132,13 @@ function mapConverter(match: MatchMethod, out: SampleType): ConverterDef {
         def = d;
       }
       const conv: ConvFn = (v) => {
+        if (version !== ref.version) {
+          const again = typedLookup(ref, match, out);
+          // an entry added at run time that this converter cannot read (a value that is not an
+          // integer for map_*_int) leaves the previous lookup in place
+          if (typeof again !== 'string') lookup = again;
+          version = ref.version;
+        }
         const hit = lookup(v);
         if (hit === undefined) return def;
         return out === 'int' ? Number(hit) : hit;

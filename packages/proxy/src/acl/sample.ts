@@ -25,6 +25,38 @@ export interface CompiledSample {
 }
 
 /** Applies a converter to one value or to each value of a list (dropping lost ones). */
+/** Fetches of the request's headers and start line that haproxy 2.6 refuses (log-format) or never matches (ACL) in response rules (checked with haproxy -c). */
+const REQUEST_HEADER_FETCHES = new Set([
+  'base',
+  'cook',
+  'cook_val',
+  'hdr',
+  'hdr_cnt',
+  'hdr_ip',
+  'hdr_val',
+  'http_auth_pass',
+  'http_auth_type',
+  'http_auth_user',
+  'path',
+  'pathq',
+  'query',
+  'req.cook',
+  'req.cook_cnt',
+  'req.cook_val',
+  'req.fhdr',
+  'req.fhdr_cnt',
+  'req.hdr',
+  'req.hdr_cnt',
+  'req.ver',
+  'req_ver',
+  'url',
+  'url_ip',
+  'url_param',
+  'url_port',
+  'urlp',
+  'urlp_val',
+]);
+
 function applyConv(fetch: FetchFn, conv: ConvFn): FetchFn {
   return (txn) => {
     const v = fetch(txn);
@@ -74,6 +106,26 @@ export function buildSample(
     );
     return undefined;
   }
+  if (phase === 'response' && REQUEST_HEADER_FETCHES.has(fetch.name)) {
+    // haproxy 2.6: the request's headers are gone once the response is analysed
+    if (!multi) {
+      report(
+        diags,
+        AclCode.WRONG_PHASE,
+        `sample fetch <${fetch.name}> may not be reliably used here because it needs 'HTTP request headers' which is not available here`,
+        loc,
+      );
+      return undefined;
+    }
+    report(
+      diags,
+      AclCode.WRONG_PHASE,
+      `anonymous acl will never match because it uses keyword '${fetch.name}' which is incompatible with 'http-response header rule'`,
+      loc,
+      'warning',
+    );
+    return { fn: () => undefined, type: def.type, response: false };
+  }
   // `str()` is one empty argument for a fetch that needs one (HAProxy accepts it)
   const args = fetch.hasParens && fetch.args.length === 0 && def.minArgs > 0 ? [''] : fetch.args;
   if (args.length < def.minArgs || args.length > def.maxArgs) {
@@ -104,7 +156,7 @@ export function buildSample(
       report(diags, AclCode.BAD_ARGS, `converter '${c.name}' expects ${want} argument(s), got ${c.args.length}`, loc);
       return undefined;
     }
-    const conv = cdef.create(c.args);
+    const conv = cdef.create(c.args, loc);
     if (typeof conv === 'string') {
       report(diags, AclCode.BAD_ARGS, `converter '${c.name}': ${conv}`, loc);
       return undefined;

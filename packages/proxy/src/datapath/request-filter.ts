@@ -5,6 +5,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { StatsModel } from '@switchyard/config';
+import { editMap } from '../acl/map-refs.ts';
 import { pruneReqVars, runVarAction } from '../acl/vars.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
 import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
@@ -25,6 +26,9 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         return true;
       case 'var':
         runVarAction(txn, r.var);
+        break;
+      case 'map':
+        editMap(r.ref, r.key(txn), r.value?.(txn));
         break;
       case 'reject':
         if (s.be) s.be.counters.dreq++;

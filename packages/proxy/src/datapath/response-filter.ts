@@ -1,5 +1,6 @@
 /** response_filter phase: a proxy's `http-response` rules on the server's response headers. */
 
+import { editMap } from '../acl/map-refs.ts';
 import type { HttpTxnResponse } from '../acl/types.ts';
 import { runVarAction } from '../acl/vars.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
@@ -49,6 +50,9 @@ export function applyResponseRules(
         return out;
       case 'var':
         runVarAction(txn, r.var);
+        break;
+      case 'map':
+        editMap(r.ref, r.key(txn), r.value?.(txn));
         break;
       case 'replace-header':
       case 'replace-value':

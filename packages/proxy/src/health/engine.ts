@@ -453,6 +453,8 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     e.lastStatus = r.status;
     // With log-health-checks the reason is on the check line, so haproxy leaves it off the state line.
     const why = e.be.model.options.logHealthChecks ? undefined : r;
+    // a result that comes in after MAINT began changes nothing (checks are suspended there)
+    if (s.admin === 'MAINT') return;
     const want = wantedOp(e);
     if (want !== s.op) {
       setServerOp(rt, e.be, s, want, 'check', why, clock.now());

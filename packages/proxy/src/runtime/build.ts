@@ -19,6 +19,7 @@ import { unixSockMissing } from '@switchyard/unixsock';
 import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
+import { setCompilingMaps } from '../acl/map-refs.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
 import { createSelector } from '../selection/index.ts';
@@ -81,6 +82,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const previous = opts.previous;
   checkLogTargets(model, diags);
   setCompilingUserlists(model.userlists);
+  const maps = setCompilingMaps();
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -210,6 +212,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     logger: opts.logger,
     maxconn: model.global.maxconn ?? 0,
     h2: h2Tune(model.global.tune),
+    maps,
   };
   return { runtime, diagnostics: diags };
 }

@@ -6,6 +6,7 @@
 import type { SecureContext, TlsOptions } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { TriCondition } from '../acl/condition.ts';
+import type { MapRef } from '../acl/map-refs.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
@@ -49,6 +50,7 @@ export type CompiledReplaceHeader = {
 
 export type CompiledRequestRule =
   | CompiledVarRule
+  | CompiledMapRule
   | CompiledReplaceHeader
   | { action: 'reject'; cond?: CompiledCondition }
   | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
@@ -79,8 +81,18 @@ export type CompiledRequestRule =
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition };
 
 /** A compiled `http-response` rule. */
+/** `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` (no value). */
+export type CompiledMapRule = {
+  action: 'map';
+  ref: MapRef;
+  key: ValueFn;
+  value?: ValueFn;
+  cond?: CompiledCondition;
+};
+
 export type CompiledResponseRule =
   | CompiledVarRule
+  | CompiledMapRule
   | CompiledReplaceHeader
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }

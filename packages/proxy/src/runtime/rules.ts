@@ -1,17 +1,18 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
 import type { HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
+import { mapRef } from '../acl/map-refs.ts';
 import type { CompiledCondition } from '../acl/types.ts';
 import { parseVarName, type VarAction } from '../acl/vars.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
 import type {
   CannedResponse,
+  CompiledMapRule,
   CompiledRedirect,
   CompiledReplaceHeader,
   CompiledRequestRule,
   CompiledResponseRule,
-  CompiledVarRule,
   ValueFn,
 } from './plan.ts';
 import { httpGetReason } from './reasons.ts';
@@ -61,6 +62,28 @@ export function compileVarRule<C = CompiledCondition>(
   return value ? { action: 'var', var: { ref, conds: r.conds, value }, cond } : undefined;
 }
 
+/** Compiles a `set-map`/`del-map` rule: the map file is read here unless a converter already did. */
+function compileMapRule(
+  r: Extract<HttpRuleModel, { action: 'set-map' | 'del-map' }>,
+  ctx: CompileContext,
+  phase: RulePhase,
+  cond: CompiledCondition | undefined,
+): CompiledMapRule | undefined {
+  const ref = mapRef(r.file, r.loc);
+  if (typeof ref === 'string') {
+    ctx.diags.push({
+      severity: 'error',
+      code: 'CFG_BAD_VALUE',
+      message: `'${r.action}(${r.file})': ${ref}`,
+      loc: r.loc,
+    });
+    return undefined;
+  }
+  const key = ctx.logFormat(r.key, r.loc, phase);
+  const value = r.value === undefined ? undefined : ctx.logFormat(r.value, r.loc, phase);
+  return { action: 'map', ref, key, value, cond };
+}
+
 /** Compiles one http-request rule; `index` is its position (track-sc hooks get it). */
 export function compileRequestRule(
   r: HttpRuleModel,
@@ -73,6 +96,9 @@ export function compileRequestRule(
     case 'set-var-fmt':
     case 'unset-var':
       return compileVarRule(r, ctx, 'request', cond);
+    case 'set-map':
+    case 'del-map':
+      return compileMapRule(r, ctx, 'request', cond);
     case 'allow':
     case 'reject':
       return { action: r.action, cond };
@@ -141,6 +167,9 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
     case 'set-var-fmt':
     case 'unset-var':
       return compileVarRule(r, ctx, 'response', cond);
+    case 'set-map':
+    case 'del-map':
+      return compileMapRule(r, ctx, 'response', cond);
     case 'set-header':
     case 'add-header':
       return {

@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
+import type { MapRef } from '../acl/map-refs.ts';
 import type { Selector } from '../selection/types.ts';
 import type { BackendCounters, FrontendCounters } from './counters.ts';
 import type { ProxyLogger } from './log-types.ts';
@@ -57,6 +58,8 @@ export interface ServerWeightEvent {
 
 export interface ProxyRuntime {
   readonly config: ConfigModel;
+  /** Map files of this configuration, by path (runtime API `show/add/set/del/clear map`). */
+  readonly maps?: Map<string, MapRef>;
   readonly frontends: Map<string, FrontendRuntime>;
   readonly backends: Map<string, BackendRuntime>;
   /** 'server-state' (ServerStateEvent), 'server-weight' (ServerWeightEvent), 'vrrp-state' ({instance, state}). */

@@ -21,6 +21,10 @@ const UNSUPPORTED: Record<string, string> = {
   interface: "'interface' is not supported; bind to the interface's address instead",
   namespace: "'namespace' is not supported; start Switchyard inside the namespace",
   'quic-cc-algo': 'QUIC is not supported',
+  'crt-ignore-err':
+    "'crt-ignore-err' is not supported yet: a client certificate that fails verification ends the handshake (README, Known gaps)",
+  'ca-ignore-err':
+    "'ca-ignore-err' is not supported yet: a client certificate that fails verification ends the handshake (README, Known gaps)",
   level: "'level' only applies to 'stats socket' in the global section",
   'expose-fd': "'expose-fd' only applies to 'stats socket' in the global section",
 };

@@ -20,11 +20,15 @@ function makeCa(dir: string, name: string): void {
   );
 }
 
-/** Writes `NAME.key`, `NAME.crt` signed by `ca`, and `NAME.pem` (certificate then key). */
-function makeLeaf(dir: string, ca: string, name: string, subj: string, ext: string): void {
+/**
+ * Writes `NAME.key`, `NAME.crt` signed by `ca` (the CA's `CA.crt`/`CA.key` in `dir`), and
+ * `NAME.pem` (certificate then key). `req` adds options to `openssl req` (e.g. `-utf8`).
+ */
+export function makeLeaf(dir: string, ca: string, name: string, subj: string, ext: string, req: string[] = []): void {
   ssl(
     dir,
-    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`].concat([
+    ['req', ...req, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout'].concat([
+      `${name}.key`,
       '-out',
       `${name}.csr`,
       '-subj',

@@ -111,6 +111,8 @@ export interface BindModel {
   ssl?: {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
+    /** Entries of `crt` given by `crt-list FILE` (a list of certificates with SNI filters). */
+    crtLists?: string[];
     alpn?: string[];
     /** Versions, ciphers, curves, tickets and client verification set on this bind line. */
     tls: TlsOptionsModel;
@@ -328,8 +330,14 @@ export interface ServerModel {
   ssl: boolean;
   verify: 'none' | 'required';
   sni?: string;
-  /** `ca-file FILE`: CAs to verify the server's certificate (default: Node's bundled CAs). */
+  /** `ca-file FILE`: CAs to verify the server's certificate (required with `verify required`, as HAProxy). */
   caFile?: string;
+  /** `verifyhost NAME`: the name the server certificate must carry (else the SNI sent, if any). */
+  verifyhost?: string;
+  /** `crt FILE`: client certificate (and key, one PEM) presented to the server. */
+  crt?: string;
+  /** `ssl-min-ver`, `ssl-max-ver`, `ciphers`, `ciphersuites`, `no-tls-tickets`, `no-/force-tlsv1x`. */
+  tls?: TlsOptionsModel;
   /** `check-ssl`: health checks over TLS even when traffic is not (`ssl` implies it). */
   checkSsl?: boolean;
   /** `check-sni NAME`: SNI sent by TLS health checks. */

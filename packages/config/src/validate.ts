@@ -105,6 +105,14 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
     );
     // `ssl-server-verify none`: servers without their own CA file are not verified.
     if (config.global.sslServerVerify === 'none') for (const srv of p.servers) if (!srv.caFile) srv.verify = 'none';
+    for (const srv of p.servers) {
+      if ((srv.ssl || srv.checkSsl) && srv.verify === 'required' && !srv.caFile)
+        r.error(
+          srv.loc,
+          'CFG_MISSING_ARG',
+          `'server ${p.name}/${srv.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`,
+        );
+    }
     // backend references
     const resolve = (name: string, loc: SourceLoc, what: string): void => {
       if (name.includes('%[')) {

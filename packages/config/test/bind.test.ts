@@ -101,7 +101,7 @@ test('bind errors, each with its line', () => {
     '16 CFG_BAD_ADDRESS',
     '17 CFG_BAD_ADDRESS',
     '18 CFG_BAD_VALUE',
-    '19 CFG_UNSUPPORTED',
+    '19 CFG_MISSING_ARG',
     '20 CFG_BAD_ADDRESS',
   ]);
   const m = r.diagnostics.map((d) => d.message);

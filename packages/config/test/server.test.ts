@@ -191,13 +191,15 @@ test('proto h2, max-reuse, pool-max-conn, pool-purge-delay and http-reuse are pa
   assert.equal(s.poolMaxConn, -1);
   assert.equal(s.poolPurgeDelay, 2000);
   assert.equal(proxy(r, 'b').httpReuse, 'always');
-  const bad = parse(`${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl alpn h2,http/1.1\n  http-reuse sometimes\n`);
+  const bad = parse(
+    `${DEFAULTS}backend b\n  server t 1.1.1.1:443 ssl verify none alpn h2,http/1.1\n  http-reuse sometimes\n`,
+  );
   assert.deepEqual(codes(bad), ['8 CFG_BAD_VALUE']);
 });
 
 test('check-proto and check-alpn: parsed, bad values refused with their line, check-alpn without TLS warns', () => {
   const r = parse(
-    `${DEFAULTS}backend b\n  server a 1.1.1.1:80 check check-proto h2\n  server c 1.1.1.1:443 ssl check check-alpn h2,http/1.1 check-proto h1\n`,
+    `${DEFAULTS}backend b\n  server a 1.1.1.1:80 check check-proto h2\n  server c 1.1.1.1:443 ssl verify none check check-alpn h2,http/1.1 check-proto h1\n`,
   );
   assert.deepEqual(codes(r), []);
   const [a, c] = proxy(r, 'b').servers;

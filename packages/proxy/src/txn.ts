@@ -5,6 +5,8 @@
  * something to derive (cookies, query parameters, lower-cased header map) are computed lazily
  * on first use and cached on the object, so a request that no rule inspects pays nothing.
  */
+import type { TLSSocket } from 'node:tls';
+
 export interface HttpTxn {
   /** Request method as received, e.g. `GET`. */
   method: string;
@@ -27,10 +29,8 @@ export interface HttpTxn {
   dstPort: number;
   /** Client connection is TLS (`ssl_fc`). */
   ssl: boolean;
-  /** TLS SNI sent by the client (`ssl_fc_sni`). */
-  sni?: string;
-  /** Protocol the client chose by TLS ALPN (`ssl_fc_alpn`). */
-  alpn?: string;
+  /** The client's TLS connection, read by the `ssl_fc_*` / `ssl_c_*` fetches and `%sslv`/`%sslc`. */
+  tls?: TLSSocket;
   /** Name of the frontend that received the request. */
   frontend: string;
   /** Name of the backend chosen (set after use_backend / default_backend). */
@@ -99,8 +99,7 @@ export function makeTxn(
     dstIp: init.dstIp,
     dstPort: init.dstPort,
     ssl: init.ssl,
-    sni: init.sni,
-    alpn: init.alpn,
+    tls: init.tls,
     frontend: init.frontend,
     backend: init.backend,
     tracked: init.tracked,

@@ -1,4 +1,5 @@
 /** Shared helpers for the ACL tests: build a transaction and compile one ACL or condition. */
+import type { TLSSocket } from 'node:tls';
 import type { AclModel, Diagnostic } from '@switchyard/config';
 import { compileAcls, compileCondition } from '../src/acl/index.ts';
 import type { HttpTxn } from '../src/txn.ts';
@@ -29,7 +30,8 @@ export function txn(init: TxnInit = {}): HttpTxn {
     dstIp: init.dst ?? '127.0.0.1',
     dstPort: init.dstPort ?? 8080,
     ssl: init.ssl ?? false,
-    sni: init.sni,
+    // the TLS socket's SNI, the one field the ssl_fc_sni cases read
+    tls: init.sni === undefined ? undefined : ({ servername: init.sni } as TLSSocket),
     frontend: 'fe',
   });
 }

@@ -20,8 +20,11 @@ const UNSUPPORTED: Record<string, string> = {
   transparent: "'transparent' binding is not supported",
   interface: "'interface' is not supported; bind to the interface's address instead",
   namespace: "'namespace' is not supported; start Switchyard inside the namespace",
-  'crt-list': "'crt-list' is not supported; list several 'crt FILE' or give a directory of PEMs",
   'quic-cc-algo': 'QUIC is not supported',
+  'crt-ignore-err':
+    "'crt-ignore-err' is not supported yet: a client certificate that fails verification ends the handshake (README, Known gaps)",
+  'ca-ignore-err':
+    "'ca-ignore-err' is not supported yet: a client certificate that fails verification ends the handshake (README, Known gaps)",
   level: "'level' only applies to 'stats socket' in the global section",
   'expose-fd': "'expose-fd' only applies to 'stats socket' in the global section",
 };
@@ -34,6 +37,7 @@ const KNOWN = [
   ...Object.keys(TLS_OPTION_KEYWORDS),
   'ssl',
   'crt',
+  'crt-list',
   'alpn',
   'proto',
 ];
@@ -47,6 +51,7 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
   if (!addrs) return void err(ctx, 'CFG_MISSING_ARG', "'bind' expects an address, e.g. ':80' or '127.0.0.1:8080'");
   let ssl = false;
   const crt: string[] = [];
+  const crtLists: string[] = [];
   let alpn: string[] | undefined;
   const options: BindModel['options'] = {};
   const tls: TlsOptionsModel = {};
@@ -72,6 +77,12 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
       if (v === undefined) return;
       const base = ctx.config.global.crtBase;
       crt.push(configPath(ctx, base && !isAbsolute(v) ? join(base, v) : v));
+    } else if (o === 'crt-list') {
+      // the list's own path is not under crt-base; the certificates in it are
+      const v = needValue();
+      if (v === undefined) return;
+      crt.push(configPath(ctx, v));
+      crtLists.push(crt[crt.length - 1]);
     } else if (o === 'alpn') {
       const v = needValue();
       if (v === undefined) return;
@@ -120,10 +131,14 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
     return void err(
       ctx,
       'CFG_MISSING_ARG',
-      "bind: 'ssl' needs at least one 'crt FILE|DIR' (certificate and key in one PEM)",
+      "bind: 'ssl' needs at least one 'crt FILE|DIR' (certificate and key in one PEM) or 'crt-list FILE'",
     );
   if (!ssl && crt.length > 0)
-    return void err(ctx, 'CFG_MISSING_ARG', "bind: 'crt' is given without 'ssl'; add 'ssl' to terminate TLS");
+    return void err(
+      ctx,
+      'CFG_MISSING_ARG',
+      "bind: 'crt'/'crt-list' is given without 'ssl'; add 'ssl' to terminate TLS",
+    );
   if (!ssl && alpn) return void err(ctx, 'CFG_MISSING_ARG', "bind: 'alpn' needs 'ssl'");
   if (!ssl && tlsWord) return void err(ctx, 'CFG_MISSING_ARG', `bind: '${tlsWord}' needs 'ssl'`);
   if ((tls.verify === 'optional' || tls.verify === 'required') && !tls.caFile)
@@ -139,7 +154,9 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
     const p = parseAddress(one, { allowRange: true, allowAny: true });
     if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `bind: ${p}`);
     const base = { options: { ...options }, loc: { ...ctx.loc } };
-    const sslPart = ssl ? { ssl: { crt: [...crt], ...(alpn ? { alpn } : {}), tls } } : {};
+    const sslPart = ssl
+      ? { ssl: { crt: [...crt], ...(crtLists.length ? { crtLists } : {}), ...(alpn ? { alpn } : {}), tls } }
+      : {};
     if (p.kind === 'unix') {
       out.push({ host: '', port: 0, path: p.path, ...sslPart, ...base });
       continue;

@@ -1,16 +1,20 @@
 /** `server NAME ADDR:PORT [params]` and `default-server [params]`. */
 import { isIP } from 'node:net';
+import { isAbsolute, join } from 'node:path';
 import { parseAddress } from '../address.ts';
 import type { ServerParams } from '../factory.ts';
 import type { ServerModel } from '../model.ts';
-import { configTime, err, type LineCtx, type SectionState, warn } from '../state.ts';
+import { configPath, configTime, err, type LineCtx, type SectionState, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { parseIntRange } from '../units.ts';
+import { parseTlsOption, TLS_OPTION_KEYWORDS } from './tls-options.ts';
 
 type Apply = (p: ServerParams, v: string, ctx: LineCtx) => string | undefined;
 /** A server parameter: `flag` takes no value; otherwise `apply` parses the value and returns an error message. */
 interface Param {
   flag?: (p: ServerParams) => void;
+  /** A flag that may be refused (message). */
+  flagCtx?: (p: ServerParams, ctx: LineCtx) => string | undefined;
   apply?: Apply;
 }
 
@@ -183,15 +187,36 @@ export const SERVER_PARAMS: Record<string, Param> = {
   },
   /** `check-alpn h2,http/1.1`: ALPN offered by TLS health checks; HTTP/2 checks when the server picks h2. */
   'check-alpn': { apply: (p, v) => alpnList(v, (l) => (p.checkAlpn = l)) },
-  ciphers: ignoredValue("'ciphers' ignored: Switchyard uses Node's TLS defaults"),
-  ciphersuites: ignoredValue("'ciphersuites' ignored: Switchyard uses Node's TLS defaults"),
-  'ssl-min-ver': ignoredValue("'ssl-min-ver' ignored: Switchyard uses Node's TLS defaults (TLS 1.2+)"),
-  'ssl-max-ver': ignoredValue("'ssl-max-ver' ignored: Switchyard uses Node's TLS defaults"),
+  verifyhost: { apply: (p, v) => void (p.verifyhost = v) },
+  'no-verifyhost': { flag: (p) => delete p.verifyhost },
+  /** `crt FILE`: client certificate to the server (under crt-base). */
+  crt: {
+    apply: (p, v, ctx) => {
+      const base = ctx.config.global.crtBase;
+      p.crt = configPath(ctx, base && !isAbsolute(v) ? join(base, v) : v);
+      return undefined;
+    },
+  },
+  ...tlsParams(),
 };
+
+/** The TLS options a server takes (tls-options.ts): versions, cipher lists, tickets. */
+function tlsParams(): Record<string, Param> {
+  const out: Record<string, Param> = {};
+  for (const [k, takesValue] of Object.entries(TLS_OPTION_KEYWORDS)) {
+    if (['ca-file', 'crl-file', 'ca-verify-file', 'verify', 'curves', 'ecdhe', 'prefer-client-ciphers'].includes(k))
+      continue;
+    const run = (p: ServerParams, ctx: LineCtx, v?: string): string | undefined => {
+      const r = parseTlsOption(ctx, v === undefined ? [k] : [k, v], 0, (p.tls ??= {}), 'server');
+      return typeof r === 'string' ? r.replace(`'${k}' `, '') : undefined;
+    };
+    out[k] = takesValue ? { apply: (p, v, ctx) => run(p, ctx, v) } : { flagCtx: (p, ctx) => run(p, ctx) };
+  }
+  return out;
+}
 /** Flags that are accepted and ignored with a warning (tuning of transport details). */
 const IGNORED_FLAGS: Record<string, string> = {
   'non-stick': "'non-stick' ignored: stick rules apply to every server",
-  'no-tls-tickets': "'no-tls-tickets' ignored: Switchyard uses Node's TLS session handling",
   tfo: "'tfo' ignored: TCP fast open is left to the OS",
 };
 /** Parameters that change behaviour Switchyard cannot provide: refused. */
@@ -199,7 +224,6 @@ const UNSUPPORTED: Record<string, string> = {
   'send-proxy-v2-ssl': "'send-proxy-v2-ssl' is not supported",
   track: "'track' is not supported: give each server its own 'check'",
   redir: "'redir' is not supported; use 'http-request redirect' rules",
-  crt: "'crt' (client certificate to servers) is not supported",
   source: "'source' is not supported",
   namespace: "'namespace' is not supported",
   ws: "'ws' is not supported: WebSocket upgrades are tunnelled over HTTP/1.1",
@@ -233,6 +257,11 @@ function parseParams(ctx: LineCtx, p: ServerParams, start: number, who: string, 
     }
     if (def.flag) {
       def.flag(p);
+      continue;
+    }
+    if (def.flagCtx) {
+      const problem = def.flagCtx(p, ctx);
+      if (problem) return err(ctx, 'CFG_BAD_VALUE', `${who}: '${k}' ${problem}`);
       continue;
     }
     const v = a[i + 1];

@@ -9,6 +9,7 @@ import { headerIp, strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
 import { parseIPv4 } from './ip.ts';
 import { PAYLOAD_FETCHES } from './payload-fetches.ts';
+import { SSL_FETCHES } from './ssl-fetches.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
 
 const registry = new Map<string, FetchDef>();
@@ -331,10 +332,6 @@ const builtins: Array<[string[], FetchDef]> = [
   [['req.cook', 'cook'], cookieFetch('str')],
   [['req.cook_val', 'cook_val'], valFetch(cookieFetch('str'))],
   [['req.cook_cnt', 'cook_cnt'], cookieCount],
-  [['ssl_fc'], simple('bool', (t) => t.ssl)],
-  [['ssl_fc_has_sni'], simple('bool', (t) => t.ssl && t.sni !== undefined && t.sni !== '')],
-  [['ssl_fc_sni'], simple('str', (t) => (t.ssl ? t.sni : undefined))],
-  [['ssl_fc_alpn'], simple('str', (t) => (t.ssl ? t.alpn : undefined))],
   [['always_true'], simple('bool', () => true)],
   [['always_false'], simple('bool', () => false)],
   [['fe_name'], simple('str', (t) => t.frontend)],
@@ -350,6 +347,7 @@ const builtins: Array<[string[], FetchDef]> = [
   [['bool'], constant('bool')],
 ];
 
-for (const [names, def] of [...builtins, ...PAYLOAD_FETCHES]) for (const n of names) registerFetch(n, def);
+for (const [names, def] of [...builtins, ...PAYLOAD_FETCHES, ...SSL_FETCHES])
+  for (const n of names) registerFetch(n, def);
 
 export type { FetchContext };

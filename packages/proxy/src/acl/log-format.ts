@@ -12,6 +12,7 @@ import type { Diagnostic, SourceLoc } from '@switchyard/config';
 import type { HttpTxn } from '../txn.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { compileSample } from './sample.ts';
+import { sslCipher, sslVersion } from './ssl-fetches.ts';
 import type { RulePhase } from './types.ts';
 
 type Part = (txn: HttpTxn) => string;
@@ -33,6 +34,8 @@ const VARS: Record<string, Part> = {
   HQ: (t) => (t.url.indexOf('?') >= 0 ? `?${t.query}` : ''),
   HV: (t) => `HTTP/${t.httpVersion}`,
   Ts: () => String(Math.floor(Date.now() / 1000)),
+  sslc: sslCipher,
+  sslv: sslVersion,
 };
 
 /** Variables HAProxy has that only exist once the response or the log line is known. */
@@ -80,8 +83,6 @@ const LOG_ONLY = new Set([
   'lc',
   'ms',
   'o',
-  'sslc',
-  'sslv',
   'Tl',
   'Tu',
 ]);

@@ -12,6 +12,7 @@ import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../runtime/tls.ts';
+import { attachSessionCache } from '../runtime/tls-session-cache.ts';
 import { type HttpTxn, makeTxn, sessionVars } from '../txn.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
@@ -72,6 +73,7 @@ export class Listener implements FrontOwner, H2Owner {
         // the handshake must finish within `timeout client` (node's default otherwise)
         handshakeTimeout: fe.timeouts.client || 120000,
       });
+      attachSessionCache(server);
       server.on('secureConnection', (s: TLSSocket) => {
         // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
         if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
@@ -269,6 +271,7 @@ export class Listener implements FrontOwner, H2Owner {
       // tcp-request session: once per connection, after the PROXY header and the TLS handshake
       const txn = connectionTxn(fe, socketAddresses(s), s);
       txn.ssl = (s as { encrypted?: boolean }).encrypted === true;
+      if (txn.ssl) txn.tls = s as TLSSocket;
       if (runTcpRules(fe.tcpSession, txn, this.ctx.hooks, fe.name, { expectProxy: false }, true) === 'reject') {
         fe.counters.dses++;
         s.destroy();

@@ -6,6 +6,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { BackendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { serverTlsOptions } from '../runtime/tls.ts';
 import { AlpnPool } from './alpn-pool.ts';
 import { H1Pool, type PoolOptions } from './h1-client.ts';
 import { H2Pool } from './h2-client.ts';
@@ -38,7 +39,8 @@ export class UpstreamPools {
   private readonly private = new WeakMap<Socket, Map<ServerState, ServerPool>>();
 
   /** The pool for `server` (created on first use, or when its address or TLS settings changed). */
-  get(server: ServerState, backend: BackendPlan): ServerPool {
+  get(server: ServerState, backend: BackendPlan, sni = ''): ServerPool {
+    if (sni !== '') return this.bySni(server, backend, sni);
     const c = this.byServer.get(server);
     const connect = backend.timeouts.connect ?? 0;
     const m = server.model;
@@ -72,6 +74,17 @@ export class UpstreamPools {
       model: m,
       reuse: backend.model.httpReuse,
     });
+    return entry.pool;
+  }
+
+  /** The pool of a server with `sni EXPR` for one SNI value (connections are reused only under the same name). */
+  private bySni(server: ServerState, backend: BackendPlan, sni: string | undefined): ServerPool {
+    const key = `${poolKey(server, backend)}|sni=${sni ?? ''}`;
+    let entry = this.byKey.get(key);
+    if (!entry) {
+      entry = { pool: newPool(server, backend, undefined, sni), key };
+      this.byKey.set(key, entry);
+    }
     return entry.pool;
   }
 
@@ -131,9 +144,9 @@ export class UpstreamPools {
  * An HTTP/2 pool for `proto h2`, one choosing by ALPN for `ssl alpn h2,...` without a proto,
  * else an HTTP/1 one, with the server's reuse settings.
  */
-function newPool(server: ServerState, backend: BackendPlan, proxyHeader?: Buffer): ServerPool {
+function newPool(server: ServerState, backend: BackendPlan, proxyHeader?: Buffer, sni?: string): ServerPool {
   const m = server.model;
-  const o = { ...poolOptions(server, backend), proxyHeader };
+  const o = { ...poolOptions(server, backend, sni), proxyHeader };
   const negotiated = m.proto !== 'h2' && o.tls !== undefined && m.alpn?.includes('h2') === true;
   if (m.proto !== 'h2' && !negotiated) return new H1Pool({ ...o, alpn: o.tls ? m.alpn : undefined });
   const h2 = {
@@ -147,7 +160,8 @@ function newPool(server: ServerState, backend: BackendPlan, proxyHeader?: Buffer
   return negotiated ? new AlpnPool(h2) : new H2Pool(h2);
 }
 
-function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {
+/** `sni`: the value of the server's `sni EXPR` for the request (its host name when it has none). */
+function poolOptions(server: ServerState, backend: BackendPlan, sni?: string): PoolOptions {
   return {
     maxReuse: server.model.maxReuse,
     poolMaxConn: server.model.poolMaxConn,
@@ -156,17 +170,22 @@ function poolOptions(server: ServerState, backend: BackendPlan): PoolOptions {
     authority: `${formatHost(server.host)}:${server.port}`,
     connectTimeout: backend.timeouts.connect ?? 0,
     tls: server.model.ssl
-      ? {
-          rejectUnauthorized: server.model.verify === 'required',
-          servername: server.model.sni ?? (isIP(server.host) ? undefined : server.host),
-        }
+      ? serverTlsOptions(
+          server.model,
+          server.model.sni !== undefined ? sni : isIP(server.host) ? undefined : server.host,
+        )
       : undefined,
   };
 }
 
 function poolKey(server: ServerState, backend: BackendPlan): string {
   const m = server.model;
-  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}|${m.proto ?? 'h1'}|${m.alpn ?? ''}|${backend.model.httpReuse}|${m.maxReuse}|${m.poolMaxConn}|${m.poolPurgeDelay}`;
+  return `${m.ssl ? 'https' : 'http'}://${formatHost(server.host)}:${server.port}|${backend.timeouts.connect ?? 0}|${m.verify}|${m.sni ?? ''}|${m.proto ?? 'h1'}|${m.alpn ?? ''}|${backend.model.httpReuse}|${m.maxReuse}|${m.poolMaxConn}|${m.poolPurgeDelay}|${tlsKey(m)}`;
+}
+
+/** The TLS settings that make two servers' connections not interchangeable (CAs, client certificate, names, versions). */
+function tlsKey(m: ServerState['model']): string {
+  return m.ssl ? `${m.caFile ?? ''}|${m.crt ?? ''}|${m.verifyhost ?? ''}|${JSON.stringify(m.tls ?? {})}` : '';
 }
 
 function formatHost(h: string): string {

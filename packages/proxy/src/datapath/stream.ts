@@ -7,10 +7,12 @@
  * handler (h1-client.ts), so a request costs one object plus node's own.
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { pruneReqVars } from '../acl/vars.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { serverSni } from '../runtime/tls.ts';
 import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
@@ -95,8 +97,7 @@ export class Stream extends StreamCore {
       dstIp: addrs.dst,
       dstPort: addrs.dstPort,
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
-      sni: (sock as { servername?: string | false }).servername || undefined,
-      alpn: (sock as { alpnProtocol?: string | false }).alpnProtocol || undefined,
+      tls: (sock as { encrypted?: boolean }).encrypted === true ? (sock as TLSSocket) : undefined,
       frontend: fe.name,
       sessVars: sessionVars(sock),
     });
@@ -221,7 +222,7 @@ export class Stream extends StreamCore {
       const sp = server.model.sendProxy;
       const pool = sp
         ? this.ctx.pools.forClient(server, be, req.socket, encodeProxyHeader(sp, socketAddresses(req.socket)))
-        : this.ctx.pools.get(server, be);
+        : this.ctx.pools.get(server, be, server.model.sni === undefined ? '' : serverSni(server.model, txn));
       const reused = pool.dispatch(
         {
           path,

@@ -7,12 +7,13 @@
  * content` rules when it has some; then counters and the tcplog line.
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { INSPECT_MAX } from '../acl/payload-fetches.ts';
 import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
+import { serverSni, serverTlsOptions } from '../runtime/tls.ts';
 import { makeTxn, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import type { DatapathContext } from './context.ts';
@@ -69,7 +70,7 @@ export class TcpStream extends StreamCore {
       dstIp: addrs.dst,
       dstPort: addrs.dstPort,
       ssl: (client as { encrypted?: boolean }).encrypted === true,
-      sni: (client as { servername?: string | false }).servername || undefined,
+      tls: (client as { encrypted?: boolean }).encrypted === true ? (client as TLSSocket) : undefined,
       frontend: fe.name,
       payload: head,
       sessVars: sessionVars(client),
@@ -196,10 +197,12 @@ export class TcpStream extends StreamCore {
     const m = server.model;
     const sock = m.ssl
       ? tlsConnect({
+          ...serverTlsOptions(
+            m,
+            m.sni !== undefined ? serverSni(m, this.txn) : isIP(server.host) ? undefined : server.host,
+          ),
           host: server.host,
           port: server.port,
-          servername: m.sni ?? (isIP(server.host) ? undefined : server.host),
-          rejectUnauthorized: m.verify === 'required',
         })
       : netConnect({ host: server.host, port: server.port, noDelay: true, allowHalfOpen: true });
     this.upstream = sock;

@@ -17,6 +17,7 @@ import {
   setServerWeight,
 } from '../runtime/server-control.ts';
 import type { CheckResult, OpState, ServerState } from '../runtime/server-state.ts';
+import { serverTlsOptions } from '../runtime/tls.ts';
 import type { BackendRuntime, ProxyRuntime, ServerStateEvent } from '../runtime/types.ts';
 import { agentInfo, parseAgentReply } from './agent-reply.ts';
 import { formatCheckReason, isPassed } from './check-status.ts';
@@ -197,10 +198,10 @@ function checkH2(s: ServerState): 'always' | 'alpn' | undefined {
 /** The server's TLS verification settings (`verify`, `ca-file`, SNI), for checks that speak TLS. */
 function tlsSettings(s: ServerState): ConnectionOptions | string {
   const m = s.model;
-  const opts: ConnectionOptions = { rejectUnauthorized: m.verify === 'required' };
-  const sni = m.checkSni ?? m.sni;
-  if (sni) opts.servername = sni;
-  if (m.caFile) {
+  // the same versions, ciphers, CAs and client certificate as the server's traffic
+  // `sni` is a per-request expression: checks send `check-sni` only, as HAProxy's
+  const opts: ConnectionOptions = serverTlsOptions(m, m.checkSni);
+  if (m.caFile && opts.ca === undefined) {
     let ca = caCache.get(m.caFile);
     if (ca === undefined) {
       try {

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
 import { compileSample } from '../acl/sample.ts';
+import { sslCipher, sslVersion } from '../acl/ssl-fetches.ts';
 import type { HttpTxn } from '../txn.ts';
 import { clfDate, httpLogDate, type RequestLogFields } from './request-line.ts';
 
@@ -71,6 +72,9 @@ const VARS: Record<string, Part> = {
 
 /** Variables HAProxy quotes under `+Q` (string fields; numbers, dates and flags never are). */
 const QUOTABLE = new Set(['f', 'ft', 'b', 's', 'r', 'HM', 'HU', 'HP', 'HQ', 'HV', 'H']);
+
+/** Text of the client's TLS connection: `-` on a clear one (lf_text, LOG_OPT_MANDATORY), `""` quoted. */
+const TLS_TEXT: Record<string, (t: HttpTxn) => string> = { sslc: sslCipher, sslv: sslVersion };
 
 /** A run of spaces: HAProxy emits one separator, never at the start or twice in a row. */
 const SEP = Symbol('separator');
@@ -159,6 +163,11 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
     if (m[0] === 'CC' || m[0] === 'CS') {
       // no cookie capture: `-`, or `""` when quoted, as HAProxy prints it
       parts.push(quoted ? '""' : '-');
+      continue;
+    }
+    const text = TLS_TEXT[m[0]];
+    if (text) {
+      parts.push(quoted ? (_f, t) => quote(text(t)) : (_f, t) => text(t) || '-');
       continue;
     }
     const v = VARS[m[0]];

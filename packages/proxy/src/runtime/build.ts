@@ -44,7 +44,7 @@ import type {
 import { TCP_RULE_INDEX } from './plan.ts';
 import { compileRedirect, compileRequestRule, compileResponseRule, compileVarRule } from './rules.ts';
 import { newServerState, type ServerState } from './server-state.ts';
-import { loadTls } from './tls.ts';
+import { loadTls, prepareServerTls } from './tls.ts';
 
 export interface BuildOptions {
   /** Logger the runtime exposes (events, request lines). */
@@ -102,6 +102,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         old &&
         ((old.host === s.host && old.port === s.port) ||
           (s.resolvers !== undefined && old.model.host === s.host && old.model.port === s.port));
+      prepareServerTls(s, diags, model.global);
       const state = old && same ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);

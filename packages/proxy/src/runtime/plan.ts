@@ -11,6 +11,7 @@ import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
+import type { SniTable } from './crt-list.ts';
 import type { ServerState } from './server-state.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from './types.ts';
 
@@ -196,9 +197,8 @@ export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
 
 export interface TlsPlan {
   defaultContext: SecureContext;
-  /** Lower-cased exact names and `*.suffix` wildcards to contexts. */
-  byName: Map<string, SecureContext>;
-  wildcards: Map<string, SecureContext>;
+  /** The certificates by SNI name (exact, `*.parent` wildcards, crt-list filters). */
+  sni: SniTable;
   /** The key/cert/ca options of the default context (for https.createServer). */
   defaultOptions: { key: string | Buffer; cert: string | Buffer };
   alpn?: string[];

@@ -9,16 +9,34 @@
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
-import type { BindModel, Diagnostic, GlobalModel, TlsOptionsModel } from '@switchyard/config';
+import {
+  type ConnectionOptions,
+  checkServerIdentity,
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type TlsOptions,
+} from 'node:tls';
+import type { BindModel, Diagnostic, GlobalModel, ServerModel, SourceLoc, TlsOptionsModel } from '@switchyard/config';
 import { tlsVersionRange } from '@switchyard/config';
+import { compileSample } from '../acl/sample.ts';
+import type { FetchFn } from '../acl/types.ts';
+import type { HttpTxn } from '../txn.ts';
+import { readCrtList, SniTable } from './crt-list.ts';
 import type { TlsPlan } from './plan.ts';
 
 /** OpenSSL 3's default TLSv1.3 suites: kept when only `ciphers` is set (Node would drop TLSv1.3). */
 const DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
-/** Node's default TLSv1.2 list, kept when only `ciphersuites` is set (Node would drop TLSv1.2). */
-const DEFAULT_TLS12 =
-  'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:DHE-RSA-AES256-SHA384:ECDHE-RSA-AES256-SHA256:DHE-RSA-AES256-SHA256:HIGH:!aNULL:!eNULL:!EXPORT:!DES:!RC4:!MD5:!PSK:!SRP:!CAMELLIA';
+/**
+ * OpenSSL's own default TLSv1.2 list, which HAProxy uses when no `ciphers` is set (Node's
+ * default list would order the suites differently: AES128 before AES256).
+ */
+const DEFAULT_TLS12 = 'DEFAULT';
+/**
+ * Session ID context of every bind context: with client verification OpenSSL resumes only
+ * sessions whose context matches, and the SNI callback swaps the context in mid-handshake.
+ */
+const SESSION_ID_CONTEXT = 'switchyard';
 
 /** Names a certificate serves: its DNS SANs and its CNs (lower-cased), as HAProxy indexes them. */
 export function certificateNames(cert: X509Certificate): string[] {
@@ -66,8 +84,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** Cipher string for Node's single `ciphers` option from HAProxy's two lists. */
-function cipherString(o: TlsOptionsModel): string | undefined {
-  if (!o.ciphers && !o.ciphersuites) return undefined;
+function cipherString(o: TlsOptionsModel): string {
   return `${o.ciphersuites ?? DEFAULT_SUITES}:${o.ciphers ?? DEFAULT_TLS12}`;
 }
 
@@ -80,11 +97,13 @@ export function secureOptions(o: TlsOptionsModel, side: 'bind' | 'server'): TlsO
   const range = tlsVersionRange(o);
   if (typeof range === 'string') return range;
   const opts: TlsOptions = { minVersion: range.min, maxVersion: range.max };
-  const ciphers = cipherString(o);
-  if (ciphers) opts.ciphers = ciphers;
+  opts.ciphers = cipherString(o);
   const curves = o.curves ?? o.ecdhe;
   if (curves) opts.ecdhCurve = curves;
-  if (side === 'bind') opts.honorCipherOrder = !o.preferClientCiphers;
+  if (side === 'bind') {
+    opts.honorCipherOrder = !o.preferClientCiphers;
+    opts.sessionIdContext = SESSION_ID_CONTEXT;
+  }
   if (o.noTlsTickets) opts.secureOptions = cryptoConstants.SSL_OP_NO_TICKET;
   const read = (f: string | undefined): string | undefined => (f ? readFileSync(f, 'utf8') : undefined);
   try {
@@ -128,11 +147,67 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
     return undefined;
   }
   let plan: TlsPlan | undefined;
-  const byName = new Map<string, SecureContext>();
-  const wildcards = new Map<string, SecureContext>();
+  const sni = new SniTable();
   const verify = merged.verify ?? 'none';
   const strictSni = bind.options['strict-sni'] === true;
-  for (const crt of ssl.crt) {
+  for (const one of certificateSources(bind, diags, global)) {
+    const { file, filters } = one;
+    const loc = one.loc ?? bind.loc;
+    const bad = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc });
+    try {
+      const pem = readFileSync(file, 'utf8');
+      if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
+        bad(
+          'CFG_SSL_NO_KEY',
+          `certificate file '${file}' has no private key (put the certificate and its key in one PEM)`,
+        );
+        continue;
+      }
+      const x509 = new X509Certificate(pem);
+      const ctx = createSecureContext({ ...base, key: pem, cert: pem });
+      if (!plan) {
+        plan = {
+          defaultContext: ctx,
+          sni,
+          defaultOptions: { key: pem, cert: pem },
+          alpn: ssl.alpn,
+          serverOptions: {
+            ...base,
+            // strict-sni: no default certificate, a handshake without a known name fails
+            ...(strictSni ? {} : { key: pem, cert: pem }),
+            requestCert: verify !== 'none',
+            rejectUnauthorized: verify === 'required',
+          },
+          verify,
+          strictSni,
+        };
+      }
+      sni.add(ctx, x509.publicKey.asymmetricKeyType ?? '', filters?.length ? filters : certificateNames(x509));
+    } catch (e) {
+      bad('CFG_SSL_CRT_INVALID', `unable to load SSL certificate '${file}': ${(e as Error).message}`);
+    }
+  }
+  return plan;
+}
+
+/** One certificate file of a bind, with its crt-list line's SNI filters and FILE:LINE. */
+interface CertificateSource {
+  file: string;
+  filters?: string[];
+  loc?: SourceLoc;
+}
+
+/** The certificate files of a bind in load order: `crt` files, directories (sorted), crt-list lines. */
+function certificateSources(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): CertificateSource[] {
+  const ssl = bind.ssl;
+  const out: CertificateSource[] = [];
+  const err = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
+  for (const crt of ssl?.crt ?? []) {
+    if (ssl?.crtLists?.includes(crt)) {
+      for (const l of readCrtList(crt, global?.crtBase, diags, bind.loc))
+        out.push({ file: l.cert, filters: l.filters, loc: l.loc });
+      continue;
+    }
     let files: string[];
     try {
       files = pemFiles(crt);
@@ -141,58 +216,75 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
       continue;
     }
     if (files.length === 0) err('CFG_SSL_CRT_EMPTY', `certificate directory '${crt}' holds no PEM file`);
-    for (const file of files) {
-      try {
-        const pem = readFileSync(file, 'utf8');
-        if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
-          err(
-            'CFG_SSL_NO_KEY',
-            `certificate file '${file}' has no private key (put the certificate and its key in one PEM)`,
-          );
-          continue;
-        }
-        const x509 = new X509Certificate(pem);
-        const ctx = createSecureContext({ ...base, key: pem, cert: pem });
-        if (!plan) {
-          plan = {
-            defaultContext: ctx,
-            byName,
-            wildcards,
-            defaultOptions: { key: pem, cert: pem },
-            alpn: ssl.alpn,
-            serverOptions: {
-              ...base,
-              // strict-sni: no default certificate, a handshake without a known name fails
-              ...(strictSni ? {} : { key: pem, cert: pem }),
-              requestCert: verify !== 'none',
-              rejectUnauthorized: verify === 'required',
-            },
-            verify,
-            strictSni,
-          };
-        }
-        for (const name of certificateNames(x509)) {
-          if (name.startsWith('*.')) {
-            if (!wildcards.has(name.slice(2))) wildcards.set(name.slice(2), ctx);
-          } else if (!byName.has(name)) byName.set(name, ctx);
-        }
-      } catch (e) {
-        err('CFG_SSL_CRT_INVALID', `unable to load SSL certificate '${file}': ${(e as Error).message}`);
-      }
-    }
+    for (const file of files) out.push({ file });
   }
-  return plan;
+  return out;
 }
 
 /** Context for an SNI name: exact name, then `*.parent` wildcard, else the default (none under strict-sni). */
 export function contextForName(plan: TlsPlan, servername: string): SecureContext | undefined {
-  const name = servername.toLowerCase();
-  const exact = plan.byName.get(name);
-  if (exact) return exact;
-  const dot = name.indexOf('.');
-  if (dot > 0) {
-    const w = plan.wildcards.get(name.slice(dot + 1));
-    if (w) return w;
-  }
-  return plan.strictSni ? undefined : plan.defaultContext;
+  return plan.sni.lookup(servername) ?? (plan.strictSni ? undefined : plan.defaultContext);
 }
+
+const serverTls = new WeakMap<ServerModel, ConnectionOptions>();
+const serverSniFns = new WeakMap<ServerModel, FetchFn>();
+
+/** The SNI a request sends to a server with `sni EXPR` (undefined: none; '' when the server has no `sni`). */
+export function serverSni(m: ServerModel, txn: HttpTxn): string | undefined {
+  const fn = serverSniFns.get(m);
+  if (!fn) return '';
+  let v = fn(txn);
+  if (Array.isArray(v)) v = v[v.length - 1];
+  return v === undefined || v === '' || typeof v === 'boolean' ? undefined : String(v);
+}
+
+/**
+ * Prepares the TLS options of an `ssl` (or `check-ssl`) server at load: its versions, cipher
+ * lists and tickets over the global `ssl-default-server-*`, `ca-file`, `verify`, the `crt`
+ * client certificate. Problems are reported with the server's FILE:LINE.
+ */
+export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: GlobalModel): void {
+  if (m.sni !== undefined) {
+    // `sni EXPR` is a sample expression (`sni req.hdr(host)`, `sni str(www.example.com)`)
+    const sample = compileSample(m.sni, m.loc, diags, 'request');
+    if (sample) serverSniFns.set(m, sample.fn);
+  }
+  if (!m.ssl && !m.checkSsl) return;
+  const err = (message: string) => diags.push({ severity: 'error', code: 'CFG_SSL_OPTIONS', message, loc: m.loc });
+  const merged = { ...mergeTlsOptions(m.tls ?? {}, global?.sslDefaultServer), caFile: m.caFile };
+  const base = secureOptions(merged, 'server');
+  if (typeof base === 'string') return void err(`server '${m.name}': ${base}`);
+  // only secure-context fields: versions, ciphers, tickets, CAs
+  const opts: ConnectionOptions = { ...(base as SecureContextOptions), rejectUnauthorized: m.verify === 'required' };
+  if (m.crt) {
+    try {
+      const pem = readFileSync(m.crt, 'utf8');
+      if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem))
+        return void err(
+          `server '${m.name}': no private key found in '${m.crt}' (put the certificate and its key in one PEM)`,
+        );
+      createSecureContext({ ...base, key: pem, cert: pem });
+      opts.key = pem;
+      opts.cert = pem;
+    } catch (e) {
+      return void err(`server '${m.name}': unable to load the certificate '${m.crt}': ${(e as Error).message}`);
+    }
+  }
+  serverTls.set(m, opts);
+}
+
+/**
+ * The TLS options for connections to a server sending `servername` (prepared at load;
+ * verification only if it was not). As HAProxy 2.6: the certificate must name the SNI sent,
+ * else the `verifyhost` name; with neither only the chain is verified.
+ */
+export function serverTlsOptions(m: ServerModel, servername?: string): ConnectionOptions {
+  const o = serverTls.get(m) ?? { rejectUnauthorized: m.verify === 'required' };
+  // ssl_sock_srv_verifycbk: the SNI sent, else `verifyhost`, else no name check
+  const host = m.verifyhost;
+  if (host && !servername)
+    return { ...o, servername: undefined, checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) };
+  return servername ? { ...o, servername } : { ...o, servername: undefined, checkServerIdentity: noNameCheck };
+}
+
+const noNameCheck = (): undefined => undefined;

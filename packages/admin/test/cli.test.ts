@@ -142,6 +142,17 @@ describe('runtime API', () => {
     assert.ok(out.startsWith('# name\napp\nstats\n\n1 (initial 1)\n\nUnknown command'), out);
   });
 
+  test('a command ending with << takes the following lines as its payload, up to an empty line', async () => {
+    const out = await admin('show cli level;set ssl cert /x.pem <<\n-----BEGIN CERTIFICATE-----\nabc\n');
+    assert.equal(
+      out,
+      "admin\n\nCan't replace a certificate which is not referenced by the configuration!\nCan't update /x.pem!\n\n",
+    );
+    // `<<` glued to a word is no payload pattern (haproxy: the command gets no payload)
+    const glued = await admin('set ssl cert /x.pem<<\nabc\n');
+    assert.equal(glued, "'set ssl cert expects a filename and a certificate as a payload\n\n");
+  });
+
   test('interactive mode: prompt, several commands, quit', async () => {
     const s = await cliSession({ path: socks.admin.path as string });
     try {

@@ -7,6 +7,7 @@ export * from './health/index.ts';
 export * from './log/logger.ts';
 export * from './log/request-line.ts';
 export * from './runtime/build.ts';
+export * from './runtime/cert-store.ts';
 export * from './runtime/counters.ts';
 export * from './runtime/error-pages.ts';
 export type * from './runtime/hooks.ts';

@@ -13,6 +13,7 @@ import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
 import { MAP_COMMANDS } from './maps.ts';
 import { renderServersState } from './servers-state.ts';
 import { infoFields, renderInfo } from './show-info.ts';
+import { SSL_CERT_COMMANDS } from './ssl-certs.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
 import { renderVrrp, setVrrpState } from './vrrp.ts';
 
@@ -53,6 +54,7 @@ function needArgsServer(ctx: CliContext, arg: string | undefined) {
 /** Every command, in HAProxy's help order (by words). */
 const ALL_COMMANDS: Command[] = [
   ...MAP_COMMANDS,
+  ...SSL_CERT_COMMANDS,
   {
     words: ['add', 'server'],
     usage: 'add server <bk>/<srv>',

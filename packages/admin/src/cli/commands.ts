@@ -93,9 +93,21 @@ export function splitCommands(line: string): string[] {
   return out;
 }
 
-/** Runs one command and returns its output (without the trailing empty line). */
-export function runCommand(ctx: CliContext, sess: CliSession, cmd: string): string {
+/** True when a command ends with haproxy's payload pattern `<<`: its payload lines follow. */
+export function startsPayload(cmd: string): boolean {
+  return cmd.replace(/\r$/, '').endsWith('<<');
+}
+
+/**
+ * Runs one command and returns its output (without the trailing empty line). `payload` is set
+ * for a command that ended with `<<` (a `<<` glued to the last word is a word, as in haproxy).
+ */
+export function runCommand(ctx: CliContext, sess: CliSession, cmd: string, payload?: string): string {
   const words = splitWords(cmd);
+  if (payload !== undefined) {
+    if (words[words.length - 1] === '<<') words.pop();
+    else payload = undefined;
+  }
   if (words.length === 0) return listing('Unknown command. Please enter one of the following commands only:', COMMANDS);
   if (words[0] === 'quit') {
     sess.quit = true;
@@ -119,7 +131,7 @@ export function runCommand(ctx: CliContext, sess: CliSession, cmd: string): stri
   if (!found) return listing('Unknown command, but maybe one of the following ones is a better match:', closest(words));
   if (RANK[sess.level] < RANK[found.level]) return `${MSG.permissionDenied}\n`;
   try {
-    return found.run(words.slice(found.words.length), ctx, sess);
+    return found.run(words.slice(found.words.length), ctx, sess, payload);
   } catch (e) {
     if (e instanceof AdminError) return e.bare ? e.message : `${e.message}\n`;
     // server-control refuses impossible values with a coded error (ServerControlError)

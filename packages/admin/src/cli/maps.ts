@@ -36,7 +36,8 @@ function parseEntryId(ref: string): number | undefined {
 /** Under --workers each worker holds its own maps and a CLI connection reaches one: edits are refused there. */
 const WORKER_REFUSAL =
   'Map edits are not shared between --workers yet (this connection reached one worker); run without --workers to edit maps at run time.\n';
-const inWorker = (): boolean => process.env.SWITCHYARD_WORKER === '1';
+/** True in a --workers worker process. */
+export const inWorker = (): boolean => process.env.SWITCHYARD_WORKER === '1';
 
 /** The map an edit command names, or the reply refusing the edit. */
 function editable(rt: ProxyRuntime, id: string): MapRef | string {

@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
-import { type CliContext, type CliSession, runCommand, splitCommands } from './commands.ts';
+import { type CliContext, type CliSession, runCommand, splitCommands, startsPayload } from './commands.ts';
 
 /** Longest accepted input line; HAProxy's limit is its buffer size (16 kB by default). */
 const MAX_LINE = 16384;
@@ -47,8 +47,34 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
   const enqueue = (line: string) => {
     queue = queue.then(() => processLine(line));
   };
-  const processLine = async (line: string): Promise<void> => {
+  /** A command that ended with `<<`: its payload lines, until an empty line. */
+  let pending: { cmd: string; lines: string[]; size: number } | undefined;
+  const run = (lineCtx: CliContext, cmd: string, payload?: string): string => {
+    try {
+      return runCommand(lineCtx, sess, cmd, payload);
+    } catch (e) {
+      // A bug in a command must not kill the process or the session: report it.
+      return `Internal error: ${(e as Error).message}\n`;
+    }
+  };
+  const processLine = async (raw: string): Promise<void> => {
     if (closed) return;
+    const line = raw.replace(/\r$/, '');
+    if (pending) {
+      if (line !== '') {
+        pending.lines.push(line);
+        pending.size += line.length + 1;
+        if (pending.size > MAX_LINE) {
+          conn.end('Command line too long.\n\n');
+          closed = true;
+        } else if (sess.interactive) conn.write('+ ');
+        return;
+      }
+      const p = pending;
+      pending = undefined;
+      const text = run(ctx, p.cmd, p.lines.join('\n'));
+      return finish(sess.interactive ? `${text}\n> ` : `${text}\n`);
+    }
     let lineCtx = ctx;
     if (ctx.nodeView && /\bshow\b/.test(line)) {
       try {
@@ -59,18 +85,22 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
       if (closed) return;
     }
     let out = '';
-    for (const cmd of splitCommands(line.replace(/\r$/, ''))) {
-      let text: string;
-      try {
-        text = runCommand(lineCtx, sess, cmd);
-      } catch (e) {
-        // A bug in a command must not kill the process or the session: report it.
-        text = `Internal error: ${(e as Error).message}\n`;
+    const cmds = splitCommands(line);
+    for (let i = 0; i < cmds.length; i++) {
+      if (i === cmds.length - 1 && startsPayload(cmds[i])) {
+        // haproxy gathers the following lines (prompt `+ `) and runs the command on the empty line
+        pending = { cmd: cmds[i], lines: [], size: cmds[i].length };
+        conn.write(sess.interactive ? `${out}+ ` : out);
+        return;
       }
+      const text = run(lineCtx, cmds[i]);
       if (sess.quit) break;
       // HAProxy prints the prompt after every command, also between `;`-separated ones
       out += sess.interactive ? `${text}\n> ` : `${text}\n`;
     }
+    finish(out);
+  };
+  const finish = (out: string): void => {
     if (sess.quit) {
       if (out) conn.write(out);
       conn.end();

@@ -36,5 +36,6 @@ export interface Command {
   usage: string;
   desc: string;
   level: CliLevel;
-  run(args: string[], ctx: CliContext, sess: CliSession): string;
+  /** `payload`: the lines after a command ending with `<<`, up to the empty line (joined by LF). */
+  run(args: string[], ctx: CliContext, sess: CliSession, payload?: string): string;
 }

@@ -81,6 +81,7 @@ export class Listener implements FrontOwner, H2Owner {
       });
       server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
       this.tlsServer = server;
+      this.followCertificates(tls);
     }
     this.applyTimeouts();
     // allowHalfOpen: a client that shut its sending side still gets its response
@@ -101,9 +102,22 @@ export class Listener implements FrontOwner, H2Owner {
     if (tls && this.tlsServer) {
       this.tls = tls;
       this.tlsServer.setSecureContext(tls.serverOptions);
+      this.followCertificates(tls);
     }
     this.applyTimeouts();
     this.h2?.update(this.ctx.runtime.h2);
+  }
+
+  /** `commit ssl cert` changed the default certificate: new handshakes get it, open connections keep theirs. */
+  private followCertificates(tls: TlsPlan): void {
+    tls.onChange = () => {
+      const server = this.tlsServer;
+      if (this.tls !== tls || !server) return;
+      // a new context has new ticket keys: keep the bind's, as haproxy keeps them per bind
+      const keys = server.getTicketKeys();
+      server.setSecureContext(tls.serverOptions);
+      server.setTicketKeys(keys);
+    };
   }
 
   private applyTimeouts(): void {

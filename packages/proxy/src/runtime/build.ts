@@ -23,6 +23,7 @@ import { setCompilingMaps } from '../acl/map-refs.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { compileLogLine } from '../log/log-format.ts';
 import { createSelector } from '../selection/index.ts';
+import { CertStore } from './cert-store.ts';
 import { newBackendCounters, newFrontendCounters } from './counters.ts';
 import { defaultErrorPages, ErrorFileError, parseErrorFile } from './error-pages.ts';
 import type { ProxyLogger } from './log-types.ts';
@@ -134,6 +135,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   }
 
   const bindKeys = new Map<string, SourceLoc>();
+  const certificates = new CertStore();
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'backend') continue;
     const ctx = contextFor(p, diags);
@@ -155,7 +157,10 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         );
       if (b.ssl) {
         const plan = loadTls(b, diags, model.global);
-        if (plan) tls.set(i, plan);
+        if (plan) {
+          tls.set(i, plan);
+          certificates.register(plan);
+        }
       }
     });
     const useBackends: FrontendPlan['useBackends'] = [];
@@ -213,6 +218,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     maxconn: model.global.maxconn ?? 0,
     h2: h2Tune(model.global.tune),
     maps,
+    certificates,
   };
   return { runtime, diagnostics: diags };
 }

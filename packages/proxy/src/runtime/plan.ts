@@ -3,7 +3,6 @@
  * fields: rules with their conditions compiled, resolved backends, TLS contexts, error pages.
  * The datapath reads only these precomputed structures on the hot path.
  */
-import type { SecureContext, TlsOptions } from 'node:tls';
 import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { TriCondition } from '../acl/condition.ts';
 import type { MapRef } from '../acl/map-refs.ts';
@@ -11,7 +10,7 @@ import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
-import type { SniTable } from './crt-list.ts';
+import type { SwappableTls } from './cert-store.ts';
 import type { ServerState } from './server-state.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from './types.ts';
 
@@ -195,19 +194,11 @@ export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
   conns: number;
 }
 
-export interface TlsPlan {
-  defaultContext: SecureContext;
-  /** The certificates by SNI name (exact, `*.parent` wildcards, crt-list filters). */
-  sni: SniTable;
-  /** The key/cert/ca options of the default context (for https.createServer). */
-  defaultOptions: { key: string | Buffer; cert: string | Buffer };
+/** A bind's TLS: its certificates (swappable by `commit ssl cert`, see cert-store.ts) and settings. */
+export interface TlsPlan extends SwappableTls {
   alpn?: string[];
-  /** Options of the bind's TLS server: versions, ciphers, curves, tickets, CAs, client verification. */
-  serverOptions: TlsOptions;
   /** `verify none|optional|required` (client certificates). */
   verify: 'none' | 'optional' | 'required';
-  /** `strict-sni`: no default certificate. */
-  strictSni: boolean;
 }
 
 /** The runtime as build.ts returns it: the shared interface plus the compiled plans. */

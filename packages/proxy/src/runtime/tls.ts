@@ -22,6 +22,7 @@ import { tlsVersionRange } from '@switchyard/config';
 import { compileSample } from '../acl/sample.ts';
 import type { FetchFn } from '../acl/types.ts';
 import type { HttpTxn } from '../txn.ts';
+import { applyCerts, type PlanCert } from './cert-store.ts';
 import { readCrtList, SniTable } from './crt-list.ts';
 import type { TlsPlan } from './plan.ts';
 
@@ -37,22 +38,6 @@ const DEFAULT_TLS12 = 'DEFAULT';
  * sessions whose context matches, and the SNI callback swaps the context in mid-handshake.
  */
 const SESSION_ID_CONTEXT = 'switchyard';
-
-/** Names a certificate serves: its DNS SANs and its CNs (lower-cased), as HAProxy indexes them. */
-export function certificateNames(cert: X509Certificate): string[] {
-  const names: string[] = [];
-  const san = cert.subjectAltName;
-  if (san) {
-    for (const part of san.split(/,\s*/)) {
-      if (part.startsWith('DNS:')) names.push(part.slice(4).toLowerCase());
-    }
-  }
-  for (const m of cert.subject.matchAll(/(?:^|\n)CN=([^\n]+)/g)) {
-    const cn = m[1].trim().toLowerCase();
-    if (!names.includes(cn)) names.push(cn);
-  }
-  return names;
-}
 
 function pemFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
@@ -146,10 +131,9 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
     err('CFG_SSL_OPTIONS', `bind: ${base}`);
     return undefined;
   }
-  let plan: TlsPlan | undefined;
-  const sni = new SniTable();
   const verify = merged.verify ?? 'none';
   const strictSni = bind.options['strict-sni'] === true;
+  const certs: PlanCert[] = [];
   for (const one of certificateSources(bind, diags, global)) {
     const { file, filters } = one;
     const loc = one.loc ?? bind.loc;
@@ -165,28 +149,29 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
       }
       const x509 = new X509Certificate(pem);
       const ctx = createSecureContext({ ...base, key: pem, cert: pem });
-      if (!plan) {
-        plan = {
-          defaultContext: ctx,
-          sni,
-          defaultOptions: { key: pem, cert: pem },
-          alpn: ssl.alpn,
-          serverOptions: {
-            ...base,
-            // strict-sni: no default certificate, a handshake without a known name fails
-            ...(strictSni ? {} : { key: pem, cert: pem }),
-            requestCert: verify !== 'none',
-            rejectUnauthorized: verify === 'required',
-          },
-          verify,
-          strictSni,
-        };
-      }
-      sni.add(ctx, x509.publicKey.asymmetricKeyType ?? '', filters?.length ? filters : certificateNames(x509));
+      certs.push({ file, filters, pem, x509, ctx });
     } catch (e) {
       bad('CFG_SSL_CRT_INVALID', `unable to load SSL certificate '${file}': ${(e as Error).message}`);
     }
   }
+  const first = certs[0];
+  if (!first) return undefined;
+  const plan: TlsPlan = {
+    certs,
+    contextOptions: base,
+    defaultContext: first.ctx,
+    sni: new SniTable(),
+    defaultOptions: { key: first.pem, cert: first.pem },
+    alpn: ssl.alpn,
+    serverOptions: {
+      ...base,
+      requestCert: verify !== 'none',
+      rejectUnauthorized: verify === 'required',
+    },
+    verify,
+    strictSni,
+  };
+  applyCerts(plan);
   return plan;
 }
 

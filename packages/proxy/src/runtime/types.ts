@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
 import type { MapRef } from '../acl/map-refs.ts';
 import type { Selector } from '../selection/types.ts';
+import type { CertStore } from './cert-store.ts';
 import type { BackendCounters, FrontendCounters } from './counters.ts';
 import type { ProxyLogger } from './log-types.ts';
 import type { AdminState, OpState, ServerState } from './server-state.ts';
@@ -60,6 +61,8 @@ export interface ProxyRuntime {
   readonly config: ConfigModel;
   /** Map files of this configuration, by path (runtime API `show/add/set/del/clear map`). */
   readonly maps?: Map<string, MapRef>;
+  /** Certificate files of the `ssl` binds (runtime API `show|set|commit|abort|new ssl cert`). */
+  readonly certificates?: CertStore;
   readonly frontends: Map<string, FrontendRuntime>;
   readonly backends: Map<string, BackendRuntime>;
   /** 'server-state' (ServerStateEvent), 'server-weight' (ServerWeightEvent), 'vrrp-state' ({instance, state}). */

@@ -1,0 +1,216 @@
+/**
+ * Runtime API certificate commands of HAProxy 2.6 (management.txt "set ssl cert", "commit ssl
+ * cert", "abort ssl cert", "new ssl cert", "show ssl cert"; src/ssl_ckch.c): one transaction at
+ * a time per process, replies as haproxy prints them. A commit swaps the certificate on every
+ * bind using the file without a reload.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { type CertFile, CertStore, type ProxyRuntime, readPemParts } from '@switchyard/proxy';
+import { inWorker } from './maps.ts';
+import { type Command, RANK } from './types.ts';
+
+/** Sidecar files haproxy loads into the same entry (`FILE.key`, `FILE.ocsp`...). */
+const SIDECARS = ['key', 'ocsp', 'issuer', 'sctl'];
+
+/** A runtime built without certificates (no `ssl` bind) answers as an empty store. */
+const NO_CERTS = new CertStore();
+
+function storeOf(rt: ProxyRuntime): CertStore {
+  return rt.certificates ?? NO_CERTS;
+}
+
+/** Changes would reach one worker only (this connection's): each worker holds its own certificates. */
+function refusedUnderWorkers(cmd: string): string | undefined {
+  if (!inWorker()) return undefined;
+  return `'${cmd}' is not supported by Switchyard under --workers (each worker holds its own certificates): update the file and reload.\n`;
+}
+
+function setCert(store: CertStore, name: string, payload: string): string {
+  const fail = (err: string) => `${err}Can't update ${name}!\n`;
+  const t = store.transaction;
+  // haproxy 2.6 strips a sidecar extension (`.key`, `.ocsp`...) and updates that part of the entry
+  const dot = name.lastIndexOf('.');
+  const sidecar = dot >= 0 && SIDECARS.includes(name.slice(dot + 1)) ? name.slice(dot + 1) : undefined;
+  const path = sidecar ? name.slice(0, dot) : name;
+  if (t && t.path !== path)
+    return fail(`The ongoing transaction is about '${t.path}' but you are trying to set '${path}'\n`);
+  const old = t?.old ?? store.files.get(path);
+  if (!old) return fail("Can't replace a certificate which is not referenced by the configuration!\n");
+  if (sidecar)
+    return `'set ssl cert' of a .${sidecar} part is not supported by Switchyard: send the certificate and its key in one PEM payload.\n`;
+  const parts = readPemParts(payload);
+  if (!parts) return fail(`unable to load certificate from file '${name}'.\nCan't load the payload\n`);
+  const created = !t;
+  store.transaction = { path: old.path, old, parts };
+  return created
+    ? `Transaction created for certificate ${old.path}!\n`
+    : `Transaction updated for certificate ${old.path}!\n`;
+}
+
+function commitCert(store: CertStore, name: string): string {
+  const fail = (err: string) => `${err}Can't commit ${name}!\n`;
+  const t = store.transaction;
+  if (!t) return fail('No ongoing transaction! !\n');
+  if (t.path !== name)
+    return fail(`The ongoing transaction is about '${t.path}' but you are trying to set '${name}'\n`);
+  const { cert, key } = t.parts;
+  if (cert && !key) return fail('The transaction must contain at least a certificate and a private key!\n');
+  if (!cert || !key || !cert.checkPrivateKey(key))
+    return fail(`inconsistencies between private key and certificate loaded '${t.path}'.\n`);
+  let n: number;
+  try {
+    n = store.commit();
+  } catch (e) {
+    return `Committing ${t.path}\n${(e as Error).message}\nFailed!\n`;
+  }
+  return `Committing ${t.path}${'.'.repeat(n)}\nSuccess!\n`;
+}
+
+function abortCert(store: CertStore, name: string): string {
+  const t = store.transaction;
+  if (!t) return 'No ongoing transaction!\n';
+  if (t.path !== name)
+    return `The ongoing transaction is about '${t.path}' but you are trying to abort a transaction for '${name}'\n`;
+  store.transaction = undefined;
+  return `Transaction aborted for certificate '${name}'!\n`;
+}
+
+function newCert(store: CertStore, name: string): string {
+  if (store.files.has(name)) return `Certificate '${name}' already exists!\n`;
+  store.files.set(name, { path: name, parts: { chain: [], chainPem: [] }, plans: [] });
+  return `New empty certificate store '${name}'!\n`;
+}
+
+/** `show ssl cert`: the transaction, then every file in haproxy's (byte) order. */
+function listCerts(store: CertStore): string {
+  let out = '';
+  if (store.transaction) out += `# transaction\n*${store.transaction.path}\n`;
+  out += '# filename\n';
+  const paths = [...store.files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const p of paths) out += `${p}\n`;
+  return out;
+}
+
+/** An X.509 name as ssl_sock_get_dn_oneline writes it: `/C=FR/O=Test/CN=name`. */
+function dnOneLine(dn: string): string {
+  return dn === '' ? '' : `/${dn.split('\n').join('/')}`;
+}
+
+function algorithm(cert: X509Certificate): string {
+  const k = cert.publicKey;
+  const type = k.asymmetricKeyType;
+  const d = k.asymmetricKeyDetails;
+  if (type === 'rsa' || type === 'rsa-pss') return `RSA${d?.modulusLength ?? 0}`;
+  if (type === 'ec') return `EC${curveBits(d?.namedCurve)}`;
+  if (type === 'dsa') return `DSA${d?.modulusLength ?? 0}`;
+  return type ?? '';
+}
+
+function curveBits(curve: string | undefined): number {
+  const m = /(\d{3})/.exec(curve ?? '');
+  return m ? Number(m[1]) : 0;
+}
+
+/** `show ssl cert FILE` / `*FILE`: the details show_cert_detail prints. */
+function certDetail(f: CertFile, inTransaction: boolean, used: boolean): string {
+  const { cert, chain } = f.parts;
+  let out = `Filename: ${inTransaction ? '*' : ''}${f.path}\n`;
+  out += `Status: ${!cert ? 'Empty' : used ? 'Used' : 'Unused'}\n`;
+  // ckch_store_show_ocsp_certid: the key of the OCSP response, empty without one (always here)
+  if (!cert) return `${out}${OCSP_KEY}`;
+  out += `Serial: ${cert.serialNumber.toUpperCase()}\n`;
+  out += `notBefore: ${cert.validFrom}\n`;
+  out += `notAfter: ${cert.validTo}\n`;
+  // ssl_sock_get_san_oneline: every entry is separated, only DNS names are written
+  const san = cert.subjectAltName;
+  const dns = san
+    ? san
+        .split(', ')
+        .map((s) => (s.startsWith('DNS:') ? s : ''))
+        .join(', ')
+    : '';
+  out += `Subject Alternative Name: ${dns}\n`;
+  out += `Algorithm: ${algorithm(cert)}\n`;
+  out += `SHA1 FingerPrint: ${cert.fingerprint.replace(/:/g, '')}\n`;
+  out += `Subject: ${dnOneLine(cert.subject)}\n`;
+  out += `Issuer: ${dnOneLine(cert.issuer)}\n`;
+  for (const ca of chain) out += `Chain Subject: ${dnOneLine(ca.subject)}\nChain Issuer: ${dnOneLine(ca.issuer)}\n`;
+  return `${out}${OCSP_KEY}`;
+}
+
+const OCSP_KEY = 'OCSP Response Key: \n';
+const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
+
+function showCert(store: CertStore, name: string | undefined): string {
+  if (name === undefined || name === '') return listCerts(store);
+  if (name.endsWith('.ocsp')) return "'show ssl cert FILE.ocsp' is not supported by Switchyard (no OCSP responses).\n";
+  if (name.startsWith('*')) {
+    const t = store.transaction;
+    if (!t || t.path !== name.slice(1)) return NOT_FOUND;
+    // the transaction's copy has no bind instances until the commit builds them
+    return certDetail({ path: t.path, parts: t.parts, plans: [] }, true, false);
+  }
+  const f = store.files.get(name);
+  if (!f) return NOT_FOUND;
+  return certDetail(f, false, f.plans.length > 0);
+}
+
+type Op = (store: CertStore, name: string, payload: string | undefined) => string;
+
+function modifying(words: string[], usage: string, desc: string, needs: string, op: Op): Command {
+  return {
+    words,
+    usage,
+    desc,
+    level: 'admin',
+    run(args, ctx, _sess, payload) {
+      const name = args[0];
+      if (name === undefined || name === '' || (words[0] === 'set' && payload === undefined)) return needs;
+      const refused = refusedUnderWorkers(words.join(' '));
+      if (refused) return refused;
+      return op(storeOf(ctx.runtime()), name, payload);
+    },
+  };
+}
+
+export const SSL_CERT_COMMANDS: Command[] = [
+  modifying(
+    ['abort', 'ssl', 'cert'],
+    'abort ssl cert <certfile>',
+    'abort a transaction for a certificate file',
+    "'abort ssl cert' expects a filename\n",
+    (s, n) => abortCert(s, n),
+  ),
+  modifying(
+    ['commit', 'ssl', 'cert'],
+    'commit ssl cert <certfile>',
+    'commit a certificate file',
+    "'commit ssl cert expects a filename\n",
+    (s, n) => commitCert(s, n),
+  ),
+  modifying(
+    ['new', 'ssl', 'cert'],
+    'new ssl cert <certfile>',
+    'create a new certificate file to be used in a crt-list or a directory',
+    "'new ssl cert' expects a filename\n",
+    (s, n) => newCert(s, n),
+  ),
+  modifying(
+    ['set', 'ssl', 'cert'],
+    'set ssl cert <certfile> <payload>',
+    'replace a certificate file',
+    "'set ssl cert expects a filename and a certificate as a payload\n",
+    (s, n, p) => setCert(s, n, p ?? ''),
+  ),
+  {
+    words: ['show', 'ssl', 'cert'],
+    usage: 'show ssl cert [<certfile>]',
+    desc: 'display the SSL certificates used in memory, or the details of a file',
+    level: 'user',
+    run(args, ctx, sess) {
+      // haproxy 2.6 answers a user-level session with this (its cli_has_level message is overwritten)
+      if (RANK[sess.level] < RANK.operator) return "Can't allocate memory!\n";
+      return showCert(storeOf(ctx.runtime()), args[0]);
+    },
+  },
+];

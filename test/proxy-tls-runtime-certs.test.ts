@@ -169,28 +169,33 @@ test('set/commit/abort/new/show ssl cert: same replies as haproxy 2.6, new hands
   await both('show ssl cert');
 });
 
-test('ssl cert changes under --workers are refused with a message', { skip: needs('openssl') }, async (t) => {
+test('--workers: a change made through one worker reaches every worker', { skip: needs('openssl') }, async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.cleanup());
   const certs = join(tmp.dir, 'certs');
   mkdirSync(certs);
   const c = makeCert(certs, 'site', tmp.dir);
   makeCert(certs, 'other', tmp.dir);
-  const cfg = writeFile(
-    tmp.dir,
-    'w.cfg',
-    config(tmp.dir, 'sy', [await freePort(), await freePort(), await freePort()]),
-  );
+  const next = makeCert(tmp.dir, 'site2');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const cfg = writeFile(tmp.dir, 'w.cfg', config(tmp.dir, 'sy', ports));
   const px = await startProxy(['--workers', '2', '-f', cfg], { waitReady: false });
   t.after(() => px.stop());
   await px.waitFor('ready with 2 workers');
-  const reply = await cliQuery(
-    { path: `${tmp.dir}/sy.sock` },
-    `set ssl cert ${c.pem} <<\n${readFileSync(c.pem, 'utf8')}`,
-  );
-  assert.match(reply, /not supported by Switchyard under --workers/);
-  assert.match(
-    await cliQuery({ path: `${tmp.dir}/sy.sock` }, `show ssl cert ${c.pem}`),
-    /^Filename: .*\nStatus: Used\n/,
-  );
+  const cli = (cmd: string) => cliQuery({ path: `${tmp.dir}/sy.sock` }, cmd);
+  const seen = async () => {
+    const fps = new Set<string>();
+    // connections are spread over the workers: enough of them reach both
+    for (let i = 0; i < 8; i++) fps.add(await servedFingerprint(ports[0]));
+    return [...fps];
+  };
+  assert.deepEqual(await seen(), [fingerprintOf(c.pem)]);
+  assert.match(await cli(`set ssl cert ${c.pem} <<\n${readFileSync(next.pem, 'utf8')}`), /^Transaction created/);
+  // every worker holds the transaction: each of these may reach either worker
+  for (let i = 0; i < 4; i++) assert.match(await cli('show ssl cert'), /^# transaction\n\*/);
+  assert.deepEqual(await seen(), [fingerprintOf(c.pem)]);
+  assert.match(await cli(`commit ssl cert ${c.pem}`), /^Committing .*\.\nSuccess!/);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await seen(), [fingerprintOf(next.pem)]);
+  for (let i = 0; i < 4; i++) assert.match(await cli(`show ssl cert ${c.pem}`), /Subject: \/CN=site2\n/);
 });

@@ -5,6 +5,7 @@
  */
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type { SslCertOp } from './cli/ssl-certs.ts';
 
 /** The one place server state changes (packages/proxy runtime/server-control.ts). */
 export interface ServerControl {
@@ -22,6 +23,8 @@ export interface ServerControl {
   removeServer?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState): void;
   /** `clear counters [all]`; optional: without it the admin side clears this process's counters. */
   clearCounters?(rt: ProxyRuntime, all: boolean): void;
+  /** Under --workers: sends a certificate change (`set|commit|abort|new ssl cert`, applied here already) to the other workers. */
+  shareSslCert?(op: SslCertOp): void;
 }
 
 /** A lookup or argument error, with the exact text HAProxy answers. */

@@ -38,6 +38,7 @@ export { AdminError, findServer, parseWeight } from './actions.ts';
 export { clearCounters } from './cli/command-table.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
 export { CliSocketError } from './cli/socket-server.ts';
+export { applySslCertOp, type SslCertOp } from './cli/ssl-certs.ts';
 export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';
 export { applyServerStateFiles } from './server-state-file.ts';
 

@@ -19,9 +19,8 @@ function storeOf(rt: ProxyRuntime): CertStore {
   return rt.certificates ?? NO_CERTS;
 }
 
-/** Changes would reach one worker only (this connection's): each worker holds its own certificates. */
-function refusedUnderWorkers(cmd: string): string | undefined {
-  if (!inWorker()) return undefined;
+/** In a worker without a link sharing the change (an embedding): it would reach this worker only. */
+function refusedUnderWorkers(cmd: string): string {
   return `'${cmd}' is not supported by Switchyard under --workers (each worker holds its own certificates): update the file and reload.\n`;
 }
 
@@ -155,52 +154,66 @@ function showCert(store: CertStore, name: string | undefined): string {
   return certDetail(f, false, f.plans.length > 0);
 }
 
-type Op = (store: CertStore, name: string, payload: string | undefined) => string;
+/** A certificate change as the runtime API received it (what --workers sends to the other workers). */
+export interface SslCertOp {
+  cmd: 'abort' | 'commit' | 'new' | 'set';
+  name: string;
+  payload?: string;
+}
 
-function modifying(words: string[], usage: string, desc: string, needs: string, op: Op): Command {
+/** Runs a certificate change on this process's runtime; returns haproxy's reply. */
+export function applySslCertOp(rt: ProxyRuntime, op: SslCertOp): string {
+  const store = storeOf(rt);
+  if (op.cmd === 'abort') return abortCert(store, op.name);
+  if (op.cmd === 'commit') return commitCert(store, op.name);
+  if (op.cmd === 'new') return newCert(store, op.name);
+  return setCert(store, op.name, op.payload ?? '');
+}
+
+function modifying(cmd: SslCertOp['cmd'], usage: string, desc: string, needs: string): Command {
   return {
-    words,
+    words: [cmd, 'ssl', 'cert'],
     usage,
     desc,
     level: 'admin',
     run(args, ctx, _sess, payload) {
       const name = args[0];
-      if (name === undefined || name === '' || (words[0] === 'set' && payload === undefined)) return needs;
-      const refused = refusedUnderWorkers(words.join(' '));
-      if (refused) return refused;
-      return op(storeOf(ctx.runtime()), name, payload);
+      if (name === undefined || name === '' || (cmd === 'set' && payload === undefined)) return needs;
+      // under --workers the same change goes to every other worker (the link's control shares it)
+      const share = ctx.control.shareSslCert;
+      if (inWorker() && !share) return refusedUnderWorkers(`${cmd} ssl cert`);
+      const op: SslCertOp = { cmd, name, payload };
+      const reply = applySslCertOp(ctx.runtime(), op);
+      share?.(op);
+      return reply;
     },
   };
 }
 
 export const SSL_CERT_COMMANDS: Command[] = [
   modifying(
-    ['abort', 'ssl', 'cert'],
+    'abort',
     'abort ssl cert <certfile>',
     'abort a transaction for a certificate file',
     "'abort ssl cert' expects a filename\n",
-    (s, n) => abortCert(s, n),
   ),
   modifying(
-    ['commit', 'ssl', 'cert'],
+    'commit',
     'commit ssl cert <certfile>',
     'commit a certificate file',
     "'commit ssl cert expects a filename\n",
-    (s, n) => commitCert(s, n),
   ),
   modifying(
-    ['new', 'ssl', 'cert'],
+    'new',
     'new ssl cert <certfile>',
     'create a new certificate file to be used in a crt-list or a directory',
     "'new ssl cert' expects a filename\n",
-    (s, n) => newCert(s, n),
   ),
   modifying(
-    ['set', 'ssl', 'cert'],
+    'set',
     'set ssl cert <certfile> <payload>',
     'replace a certificate file',
     "'set ssl cert expects a filename and a certificate as a payload\n",
-    (s, n, p) => setCert(s, n, p ?? ''),
   ),
   {
     words: ['show', 'ssl', 'cert'],

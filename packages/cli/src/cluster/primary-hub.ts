@@ -38,6 +38,8 @@ export class PrimaryHub {
   private nextId = 1;
   /** Workers whose link has started (said hello): the ones asked for counters. */
   private linked = new Set<number>();
+  /** Certificate changes made through workers since the last load, replayed to a worker that starts. */
+  private sslCerts: ClusterMessage[] = [];
   private readonly onExit = (w: Worker) => this.linked.delete(w.id);
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
   private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
@@ -75,6 +77,8 @@ export class PrimaryHub {
     this.health.stop();
     this.unlisten(this.rt);
     this.rt = next;
+    // a reload reads the certificate files again (as haproxy's): earlier runtime changes are gone
+    this.sslCerts = [];
     this.listen(next);
     this.health = createHealthEngine(next);
     this.health.start();
@@ -125,7 +129,15 @@ export class PrimaryHub {
     switch (m.op) {
       case 'hello':
         this.linked.add(w.id);
-        if (w.isConnected()) w.send(this.statesMessage());
+        if (w.isConnected()) {
+          w.send(this.statesMessage());
+          // a worker started since (respawned) gets the certificate changes made since the last load
+          for (const c of this.sslCerts) w.send(c);
+        }
+        return;
+      case 'ssl-cert':
+        this.sslCerts.push(m);
+        for (const o of Object.values(cluster.workers ?? {})) if (o && o !== w && o.isConnected()) o.send(m);
         return;
       case 'change':
         this.changeBy = w.id;

@@ -2,6 +2,7 @@
  * Messages between the `--workers` primary and its workers (node:cluster IPC). Nothing here is
  * sent per request: state changes, admin commands, stats reads and failed passive checks only.
  */
+import type { SslCertOp } from '@switchyard/admin';
 import type {
   BackendStateSnap,
   CounterSnapshot,
@@ -48,7 +49,12 @@ export type ClusterMessage =
   | { type: typeof CLUSTER_MESSAGE; op: 'counters?'; id: number }
   | { type: typeof CLUSTER_MESSAGE; op: 'counters'; id: number; snap: CounterSnapshot }
   /** primary -> workers: reset counters (`clear counters [all]` made through one worker). */
-  | { type: typeof CLUSTER_MESSAGE; op: 'clear-counters'; all: boolean };
+  | { type: typeof CLUSTER_MESSAGE; op: 'clear-counters'; all: boolean }
+  /**
+   * worker -> primary: a certificate change made through that worker (already applied there);
+   * primary -> the other workers (and, replayed, a worker started later): apply it too.
+   */
+  | { type: typeof CLUSTER_MESSAGE; op: 'ssl-cert'; cert: SslCertOp };
 
 /** True for a message of this protocol. */
 export function isClusterMessage(m: unknown): m is ClusterMessage {

@@ -6,7 +6,7 @@
  */
 import cluster from 'node:cluster';
 import type { ServerControl } from '@switchyard/admin';
-import { clearCounters } from '@switchyard/admin';
+import { applySslCertOp, clearCounters } from '@switchyard/admin';
 import {
   type BackendRuntime,
   classifyOutcome,
@@ -63,6 +63,7 @@ export class WorkerLink {
     setServerMaxconn: (_rt, be, s, maxconn, origin) => this.change('maxconn', be.name, s.name, maxconn, origin),
     setVrrpState: (_rt, instance, state) => this.change('vrrp', instance, '', state, 'api'),
     clearCounters: (_rt, all) => this.change('clear-counters', '', '', all, 'api'),
+    shareSslCert: (cert) => this.send({ type: CLUSTER_MESSAGE, op: 'ssl-cert', cert }),
   };
 
   /**
@@ -163,6 +164,10 @@ export class WorkerLink {
         return;
       case 'clear-counters':
         clearCounters(rt, m.all);
+        return;
+      case 'ssl-cert':
+        // the reply went to the client of the worker the change was made through
+        applySslCertOp(rt, m.cert);
         return;
       default:
         return;

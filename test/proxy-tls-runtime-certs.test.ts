@@ -158,6 +158,9 @@ test('set/commit/abort/new/show ssl cert: same replies as haproxy 2.6, new hands
   await both(`commit ssl cert ${site}`);
   await served(oldFp, 'after the second commit');
 
+  // interactive mode: the `+ ` prompt while a payload is read, then the reply and `> `
+  await both(`prompt\nshow cli level;set ssl cert ${certs}/none.pem <<\nline one\nline two\n\nshow cli level\nquit`);
+
   // a new empty entry
   await both(`new ssl cert ${certs}/fresh.pem`);
   await both(`new ssl cert ${certs}/fresh.pem`);

@@ -29,7 +29,7 @@ frontend fe
   bind 127.0.0.1:${ports[0]} ssl crt ${dir}/certs/site.pem
   bind 127.0.0.1:${ports[1]} ssl crt ${dir}/certs/site.pem
   bind 127.0.0.1:${ports[2]} ssl crt ${dir}/certs/other.pem
-  http-request return status 200 content-type text/plain string ok
+${ports[3] ? `  bind 127.0.0.1:${ports[3]} ssl crt-list ${dir}/list.txt\n` : ''}  http-request return status 200 content-type text/plain string ok
 `;
 }
 
@@ -82,8 +82,10 @@ test('set/commit/abort/new/show ssl cert: same replies as haproxy 2.6, new hands
   // the replacements, made apart
   const v2 = makeCert(parts, 'site2');
   const v3 = makeCert(parts, 'site3');
-  const ports = { sy: [await freePort(), await freePort(), await freePort()], hx: [0, 0, 0] };
-  ports.hx = [await freePort(), await freePort(), await freePort()];
+  // the fourth bind: a crt-list with other.pem as its default and site.pem for `site.example`
+  writeFile(tmp.dir, 'list.txt', `${certs}/other.pem\n${certs}/site.pem site.example\n`);
+  const four = async () => [await freePort(), await freePort(), await freePort(), await freePort()];
+  const ports = { sy: await four(), hx: await four() };
   const pair = await startSideBySide(tmp.dir, (side) => config(tmp.dir, side, ports[side]));
   t.after(() => pair.stop());
   const site = `${certs}/site.pem`;
@@ -96,6 +98,9 @@ test('set/commit/abort/new/show ssl cert: same replies as haproxy 2.6, new hands
     for (const side of ['sy', 'hx'] as const) {
       for (const port of ports[side].slice(0, 2)) assert.equal(await servedFingerprint(port), want, `${side} ${what}`);
       assert.equal(await servedFingerprint(ports[side][2], 'other'), fingerprintOf(`${certs}/other.pem`));
+      // the crt-list line keeps its SNI filter: site.example gets the file, other names the default
+      assert.equal(await servedFingerprint(ports[side][3]), want, `${side} crt-list ${what}`);
+      assert.equal(await servedFingerprint(ports[side][3], 'nomatch'), fingerprintOf(`${certs}/other.pem`));
     }
   };
   const payload = (file: string, text: string) => `set ssl cert ${file} <<\n${text.replace(/\n$/, '')}\n`;
@@ -137,7 +142,7 @@ test('set/commit/abort/new/show ssl cert: same replies as haproxy 2.6, new hands
   );
   await cliQuery({ path: `${tmp.dir}/hx.sock` }, other);
   await served(oldFp, 'before the commit');
-  assert.match(await both(`commit ssl cert ${site}`), /^Committing .*\.\.\nSuccess!\n/);
+  assert.match(await both(`commit ssl cert ${site}`), /^Committing .*\.{3}\nSuccess!\n/);
   await served(newFp, 'after the commit');
   await both(`show ssl cert ${site}`);
   assert.equal(early.getPeerCertificate().fingerprint256, oldFp);

@@ -54,6 +54,8 @@ export function streamLogFields(
     method: txn.method,
     uri: txn.url,
     httpVersion: txn.httpVersion,
+    reqCap: txn.reqCap,
+    resCap: txn.resCap,
   };
 }
 

@@ -35,6 +35,44 @@ export interface RequestLogFields {
   method: string;
   uri: string;
   httpVersion: string;
+  /** Request / response capture slots of the frontend (undefined entry: nothing captured), when it has any. */
+  reqCap?: Array<string | undefined>;
+  resCap?: Array<string | undefined>;
+}
+
+/** HAProxy's hdr_encode_map: control bytes, bytes from 127 and `"#{|}` become `#XX` in captures. */
+function hdrEncode(v: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 32 && c < 127 && c !== 34 && c !== 35 && c !== 123 && c !== 124 && c !== 125) continue;
+    const b = c & 0xff;
+    out += `${v.slice(from, i)}#${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
+    from = i + 1;
+  }
+  return from === 0 ? v : out + v.slice(from);
+}
+
+/** `%hr` / `%hs`: `{a|b}` (quoted: `"{a|b}"`), nothing when the frontend has no such slots. */
+export function captureBlock(caps: Array<string | undefined> | undefined, quoted = false): string {
+  if (!caps) return '';
+  let out = '{';
+  for (let i = 0; i < caps.length; i++) {
+    if (i > 0) out += '|';
+    const v = caps[i];
+    if (v !== undefined) out += hdrEncode(v);
+  }
+  out += '}';
+  return quoted ? `"${out}"` : out;
+}
+
+/** `%hrl` / `%hsl`: one field per slot, `-` for nothing captured (quoted: `"v"`, `""`). */
+export function captureList(caps: Array<string | undefined> | undefined, quoted = false): string {
+  if (!caps) return '';
+  return caps
+    .map((v) => (quoted ? `"${v === undefined ? '' : hdrEncode(v)}"` : v === undefined ? '-' : hdrEncode(v)))
+    .join(' ');
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

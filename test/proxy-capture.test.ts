@@ -5,10 +5,9 @@
  * backend, and `tcp-request content capture` in a tcp listen.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { freePort, rawRequest, startUpstream, tempDir, type Upstream, until } from './helpers/proxy.ts';
-import { type SideBySide, startSideBySide } from './helpers/side-by-side.ts';
+import { freePort, rawRequest, tempDir, until } from './helpers/proxy.ts';
+import { type LoggedSideBySide, startLoggedSideBySide } from './helpers/side-by-side.ts';
 import { needs } from './helpers/system.ts';
 
 const skip = needs('haproxy');
@@ -19,12 +18,10 @@ const port: Record<'sy' | 'hx', Record<Name, number>> = {
   sy: { web: 0, clf: 0, fetch: 0, tcpcap: 0 },
   hx: { web: 0, clf: 0, fetch: 0, tcpcap: 0 },
 };
-const messages: string[] = [];
-const rx = createSocket('udp4');
-let up: Upstream;
-let pair: SideBySide | undefined;
+let pair: LoggedSideBySide | undefined;
+let messages: string[] = [];
 
-function config(side: 'sy' | 'hx', syslog: number): string {
+function config(side: 'sy' | 'hx', syslog: number, upstream: number): string {
   const p = port[side];
   return `global
   log 127.0.0.1:${syslog} local3 info
@@ -63,9 +60,9 @@ backend be
   http-request capture path id 0 if { path_beg /fetch }
   http-response capture res.hdr(x-upstream) id 1
   http-response capture status id 0 if { capture.req.hdr(0) -m beg /fetch }
-  server s1 127.0.0.1:${up.port}
+  server s1 127.0.0.1:${upstream}
 backend plain
-  server s1 127.0.0.1:${up.port}
+  server s1 127.0.0.1:${upstream}
 listen tcpcap
   mode tcp
   bind 127.0.0.1:${p.tcpcap}
@@ -74,19 +71,21 @@ listen tcpcap
   tcp-request content capture src len 5
   tcp-request content accept if { req.len ge 4 }
   log-format "tcpcap %hr %hrl %[capture.req.hdr(0)] %{+Q}hrl"
-  server s1 127.0.0.1:${up.port}
+  server s1 127.0.0.1:${upstream}
 `;
 }
 
 /** Replaces what differs between the two (program, pid, date, ports, timers, byte counts). */
 function shape(line: string): string {
-  return line
-    .replace(/127\.0\.0\.1:\d+ /, '127.0.0.1:PORT ')
-    .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d(\.\d{3}| [+-]\d{4})\]/, '[DATE]')
-    .replace(/ -?\d+\/-?\d+\/-?\d+\/-?\d+\/\d+ (\d{3}) \d+ /, ' TIMERS $1 BYTES ')
-    // the CLF line: bytes, client port, accept ms, then the five timers
-    .replace(/ (\d{3}) \d+ "" "" \d+ \d+ /, ' $1 BYTES "" "" PORT MS ')
-    .replace(/ -?\d+ -?\d+ -?\d+ -?\d+ \d+ (-{4}|[A-Za-z-]{4}) /, ' TIMERS $1 ');
+  return (
+    line
+      .replace(/127\.0\.0\.1:\d+ /, '127.0.0.1:PORT ')
+      .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d(\.\d{3}| [+-]\d{4})\]/, '[DATE]')
+      .replace(/ -?\d+\/-?\d+\/-?\d+\/-?\d+\/\d+ (\d{3}) \d+ /, ' TIMERS $1 BYTES ')
+      // the CLF line: bytes, client port, accept ms, then the five timers
+      .replace(/ (\d{3}) \d+ "" "" \d+ \d+ /, ' $1 BYTES "" "" PORT MS ')
+      .replace(/ -?\d+ -?\d+ -?\d+ -?\d+ \d+ (-{4}|[A-Za-z-]{4}) /, ' TIMERS $1 ')
+  );
 }
 
 /** Sends one request to a side's frontend and returns that request's log line (from its program tag on). */
@@ -107,17 +106,13 @@ async function both(fe: Name, request: (side: string) => string, match: (side: s
 
 before(async () => {
   if (skip) return;
-  up = await startUpstream('s1');
-  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
-  rx.on('message', (m) => messages.push(m.toString()));
   for (const side of ['sy', 'hx'] as const) for (const n of NAMES) port[side][n] = await freePort();
-  pair = await startSideBySide(tmp.dir, (side) => config(side, rx.address().port));
+  pair = await startLoggedSideBySide(tmp.dir, config);
+  messages = pair.messages;
 });
 
 after(async () => {
   await pair?.stop();
-  await up?.close();
-  if (!skip) rx.close();
   tmp.cleanup();
 });
 

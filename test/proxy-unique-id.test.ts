@@ -3,10 +3,9 @@
  * Debian's haproxy 2.6 on the same configuration: the header the server gets, the log line.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { freePort, rawRequest, startUpstream, tempDir, type Upstream, until } from './helpers/proxy.ts';
-import { type SideBySide, startSideBySide } from './helpers/side-by-side.ts';
+import { freePort, rawRequest, tempDir, until } from './helpers/proxy.ts';
+import { type LoggedSideBySide, startLoggedSideBySide } from './helpers/side-by-side.ts';
 import { needs } from './helpers/system.ts';
 
 const skip = needs('haproxy');
@@ -15,12 +14,10 @@ const port: Record<'sy' | 'hx', { hexid: number; exact: number }> = {
   sy: { hexid: 0, exact: 0 },
   hx: { hexid: 0, exact: 0 },
 };
-const messages: string[] = [];
-const rx = createSocket('udp4');
-let up: Upstream;
-let pair: SideBySide | undefined;
+let pair: LoggedSideBySide | undefined;
+let messages: string[] = [];
 
-function config(side: 'sy' | 'hx', syslog: number): string {
+function config(side: 'sy' | 'hx', syslog: number, upstream: number): string {
   return `global
   log 127.0.0.1:${syslog} local3 info
 ${side === 'hx' ? `  stats socket ${tmp.dir}/hx.sock\n` : ''}defaults
@@ -44,14 +41,15 @@ frontend exact
   use_backend be2 if { path_beg /two }
   default_backend be
 backend be
-  server s1 127.0.0.1:${up.port}
+  server s1 127.0.0.1:${upstream}
 backend be2
-  server s1 127.0.0.1:${up.port}
+  server s1 127.0.0.1:${upstream}
 `;
 }
 
 /** Sends `path` to one side's frontend; returns the request the server got and the log line. */
 async function exchange(side: 'sy' | 'hx', fe: 'hexid' | 'exact', path: string, extra = '') {
+  const up = (pair as LoggedSideBySide).up;
   const before = up.requests.length;
   const res = await rawRequest(port[side][fe], `GET ${path} HTTP/1.1\r\nHost: a\r\n${extra}Connection: close\r\n\r\n`);
   assert.match(res, /^HTTP\/1\.1 200/, `${side}: ${res}`);
@@ -65,17 +63,13 @@ async function exchange(side: 'sy' | 'hx', fe: 'hexid' | 'exact', path: string, 
 
 before(async () => {
   if (skip) return;
-  up = await startUpstream('s1');
-  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
-  rx.on('message', (m) => messages.push(m.toString()));
   for (const side of ['sy', 'hx'] as const) port[side] = { hexid: await freePort(), exact: await freePort() };
-  pair = await startSideBySide(tmp.dir, (side) => config(side, rx.address().port));
+  pair = await startLoggedSideBySide(tmp.dir, config);
+  messages = pair.messages;
 });
 
 after(async () => {
   await pair?.stop();
-  await up?.close();
-  if (!skip) rx.close();
   tmp.cleanup();
 });
 

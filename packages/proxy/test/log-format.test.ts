@@ -107,6 +107,22 @@ const fields: RequestLogFields = {
   httpVersion: '1.1',
 };
 
+/** The transaction of `fields`' request. */
+function fieldsTxn() {
+  return makeTxn({
+    method: 'GET',
+    url: '/x?y=1',
+    httpVersion: '1.1',
+    rawHeaders: [],
+    srcIp: '10.0.0.1',
+    srcPort: 51234,
+    dstIp: '127.0.0.1',
+    dstPort: 80,
+    ssl: false,
+    frontend: 'fe',
+  });
+}
+
 test('option httplog line: the exact line haproxy 2.6 logged for the same request', () => {
   assert.equal(httpLogDate(fields.start), '21/Nov/2026:19:32:49.248');
   assert.equal(
@@ -150,18 +166,7 @@ test('option httplog clf: the line haproxy 2.6 sends (same field order and quoti
 });
 
 test('log-format: HAProxy 2.6 httplog and CLF format strings render exactly like the built-in lines', () => {
-  const txn = makeTxn({
-    method: 'GET',
-    url: '/x?y=1',
-    httpVersion: '1.1',
-    rawHeaders: [],
-    srcIp: '10.0.0.1',
-    srcPort: 51234,
-    dstIp: '127.0.0.1',
-    dstPort: 80,
-    ssl: false,
-    frontend: 'fe',
-  });
+  const txn = fieldsTxn();
   const diags: import('@switchyard/config').Diagnostic[] = [];
   const httplog = compileLogLine(
     '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r',
@@ -218,18 +223,7 @@ test('unique-id-format: the %{+X}o example of HAProxy 2.6 doc, generated once pe
 
 test('captures: %hr %hs in braces, %hrl %hsl one field each, #XX for "#{|} and control bytes, as haproxy 2.6', () => {
   const f = { ...fields, reqCap: ['a.example', undefined, 'x|y{z}"#\t'], resCap: [undefined] };
-  const txn = makeTxn({
-    method: 'GET',
-    url: '/x?y=1',
-    httpVersion: '1.1',
-    rawHeaders: [],
-    srcIp: '10.0.0.1',
-    srcPort: 51234,
-    dstIp: '127.0.0.1',
-    dstPort: 80,
-    ssl: false,
-    frontend: 'fe',
-  });
+  const txn = fieldsTxn();
   const diags: import('@switchyard/config').Diagnostic[] = [];
   const line = compileLogLine('%hr %hs|%hrl|%hsl|%{+Q}hr %{+Q}hrl %{+Q}hsl', loc, diags);
   assert.deepEqual(diags, []);

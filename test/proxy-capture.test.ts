@@ -45,6 +45,7 @@ frontend web
 frontend clf
   bind 127.0.0.1:${p.clf}
   option httplog clf
+  capture cookie sess len 9
   capture request header Host len 12
   capture request header X-None len 5
   capture response header X-Upstream len 10
@@ -62,6 +63,7 @@ backend be
   http-response capture status id 0 if { capture.req.hdr(0) -m beg /fetch }
   server s1 127.0.0.1:${upstream}
 backend plain
+  http-response add-header Set-Cookie "sessid=s3rv3r; Path=/"
   server s1 127.0.0.1:${upstream}
 listen tcpcap
   mode tcp
@@ -133,9 +135,11 @@ describe('captures (differential with haproxy 2.6)', { skip }, () => {
   });
 
   test('option httplog clf: %hrl %hsl quoted one field each', async () => {
-    const req = (side: string) => `GET /clf-${side} HTTP/1.1\r\nHost: clf.example\r\nConnection: close\r\n\r\n`;
+    const req = (side: string) =>
+      `GET /clf-${side} HTTP/1.1\r\nHost: clf.example\r\nCookie: a=1; session=abcdefghijk\r\nConnection: close\r\n\r\n`;
     const [sy, hx] = await both('clf', req, (side) => `/clf-${side}`);
-    assert.match(hx, /"" "" "clf.example" "" "s1"$/);
+    // capture cookie: the first cookie starting with the name, cut at len, from both sides
+    assert.match(hx, /"session=a" "sessid=s3" "clf.example" "" "s1"$/);
     assert.equal(shape(sy).replaceAll('/clf-sy', '/clf-hx'), shape(hx));
   });
 

@@ -609,6 +609,8 @@ export interface ProxyModel {
   uniqueIdFormat?: { format: string; loc: SourceLoc };
   /** Capture slots by id (frontend side): `%hr`/`%hs`, `capture.req.hdr(N)`/`capture.res.hdr(N)`. */
   captures: { request: CaptureSlotModel[]; response: CaptureSlotModel[] };
+  /** `capture cookie NAME len N`: the first request cookie / response Set-Cookie starting with NAME (`%CC`, `%CS`). */
+  captureCookie?: { name: string; len: number };
   /** `unique-id-header NAME`: header carrying the unique id to the server. */
   uniqueIdHeader?: string;
   options: ProxyOptions;

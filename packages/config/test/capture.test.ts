@@ -12,6 +12,7 @@ test('capture slots are numbered in declaration order, per direction, as haproxy
   capture response header Content-Type len 20
   tcp-request content capture src len 15
   declare capture request len 8
+  capture cookie SESS len 12
   http-request capture path id 3 if { path_beg /a }
   http-response capture res.hdr(x-b) id 0
   default_backend b
@@ -21,6 +22,7 @@ backend b
 `);
   assert.deepEqual(r.diagnostics, []);
   const f = proxy(r, 'f');
+  assert.deepEqual(f.captureCookie, { name: 'SESS', len: 12 });
   assert.deepEqual(
     f.captures.request.map((c) => [c.header, c.len]),
     [
@@ -57,7 +59,7 @@ test('capture errors name FILE:LINE as haproxy refuses them', () => {
   http-response capture status len 3
   http-request capture path
   tcp-request connection capture src len 3
-  capture cookie SRV len 10
+  capture cookie SRV len
   default_backend b
 backend b
   http-request capture path len 5
@@ -75,7 +77,7 @@ defaults named
     '14 CFG_BAD_VALUE',
     '15 CFG_MISSING_ARG',
     '16 CFG_NOT_ALLOWED_HERE',
-    '17 CFG_UNSUPPORTED',
+    '17 CFG_MISSING_ARG',
     '20 CFG_NOT_ALLOWED_HERE',
     '21 CFG_NOT_ALLOWED_HERE',
     '22 CFG_NO_EFFECT',

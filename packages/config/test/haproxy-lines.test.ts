@@ -116,6 +116,8 @@ const FRONTEND = [
   'capture request header Host',
   'capture response header Content-Type len 10',
   'capture request cookie len 3',
+  'capture cookie SRV len 32',
+  'capture cookie SRV len',
   'declare capture request len 8',
   'declare capture response',
   'http-request capture req.hdr(host),lower len 10',

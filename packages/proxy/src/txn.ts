@@ -62,6 +62,9 @@ export interface HttpTxn {
   reqCap?: Array<string | undefined>;
   /** Response capture values by slot id. */
   resCap?: Array<string | undefined>;
+  /** `capture cookie`: the request's cookie (`%CC`) and the response's Set-Cookie (`%CS`), `NAME=value` cut at len. */
+  cliCookie?: string;
+  srvCookie?: string;
 }
 
 let requestCounter = 0;

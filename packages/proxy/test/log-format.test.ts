@@ -242,4 +242,8 @@ test('captures: %hr %hs in braces, %hrl %hsl one field each, #XX for "#{|} and c
     formatHttpLog(fields).replace(' "GET', ' {|} "GET'),
   );
   assert.equal(httplog(fields, txn), formatHttpLog(fields));
+  // capture cookie: %CC %CS in place of `- -`, the compiled format and the built-in line alike
+  const cookies = { ...fields, cliCookie: 'SRV=a', srvCookie: 'SRV=b' };
+  assert.match(formatHttpLog(cookies), / 503 217 SRV=a SRV=b SC-- /);
+  assert.equal(httplog(cookies, txn), formatHttpLog(cookies));
 });

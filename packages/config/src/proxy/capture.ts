@@ -84,8 +84,15 @@ export const CAPTURE_KEYWORDS: Record<string, ProxyKeyword> = {
     caps: FE,
     fn: (ctx, s) => {
       const [, dir, kind, name, lenKw, len, extra] = ctx.args;
-      if (dir === 'cookie')
-        return void err(ctx, 'CFG_UNSUPPORTED', "'capture cookie' is not supported yet: %CC and %CS would stay empty");
+      if (dir === 'cookie') {
+        // capture cookie NAME len N
+        if (!kind || name !== 'len' || !lenKw)
+          return void err(ctx, 'CFG_MISSING_ARG', "'capture' expects 'cookie' <cookie_name> 'len' <len>.");
+        if (len !== undefined) return void err(ctx, 'CFG_EXTRA_ARGS', `'capture cookie': unexpected argument '${len}'`);
+        const n = length(ctx, lenKw, "'capture cookie'");
+        if (n !== undefined) s.model.captureCookie = { name: kind, len: n };
+        return;
+      }
       if ((dir !== 'request' && dir !== 'response') || kind !== 'header')
         return void err(ctx, 'CFG_BAD_VALUE', "'capture' expects 'cookie' or 'request header' or 'response header'.");
       if (!name || lenKw !== 'len' || !len)

@@ -57,3 +57,24 @@ export function storeCapture(
   const text = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   caps[id] = text.length > slot.len ? text.slice(0, slot.len) : text;
 }
+
+/**
+ * `capture cookie NAME len N` (http_manage_client|server_side_cookies): the first `name=value`
+ * whose text starts with NAME, of the request's Cookie headers or the response's Set-Cookie ones.
+ */
+export function captureCookie(
+  rawHeaders: string[],
+  lname: 'cookie' | 'set-cookie',
+  cap: { name: string; len: number },
+): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() !== lname) continue;
+    const v = rawHeaders[i + 1];
+    const pairs = lname === 'cookie' ? v.split(';') : [v.split(';')[0]];
+    for (const p of pairs) {
+      const c = p.trim();
+      if (c.length >= cap.name.length && c.startsWith(cap.name)) return c.length > cap.len ? c.slice(0, cap.len) : c;
+    }
+  }
+  return undefined;
+}

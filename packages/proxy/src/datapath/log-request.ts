@@ -56,6 +56,8 @@ export function streamLogFields(
     httpVersion: txn.httpVersion,
     reqCap: txn.reqCap,
     resCap: txn.resCap,
+    cliCookie: txn.cliCookie,
+    srvCookie: txn.srvCookie,
   };
 }
 

@@ -16,7 +16,7 @@ import { serverSni } from '../runtime/tls.ts';
 import { makeTxn, nextRequestCounter, sessionVars, uniqueId } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
-import { captureHeaders, openCaptures } from './capture.ts';
+import { captureCookie, captureHeaders, openCaptures } from './capture.ts';
 import { socketAddresses } from './client-address.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
 import type { DatapathContext } from './context.ts';
@@ -148,6 +148,7 @@ export class Stream extends StreamCore {
         return;
       }
     }
+    if (fe.captureCookie) this.txn.cliCookie = captureCookie(this.txn.rawHeaders, 'cookie', fe.captureCookie);
     // HAProxy's http_process_request: the id is made once the rules of both proxies ran
     const id = uniqueId(this.txn);
     if (id !== undefined && fe.uniqueIdHeader) this.txn.rawHeaders.push(fe.uniqueIdHeader, id);
@@ -302,6 +303,7 @@ export class Stream extends StreamCore {
       if (rs2 !== undefined) [status, reason] = rs2;
     }
     if (this.done) return false;
+    if (this.fe.captureCookie) this.txn.srvCookie = captureCookie(headers, 'set-cookie', this.fe.captureCookie);
     if (hasAfterResponseRules(this)) {
       const rs3 = applyAfterResponseRules(this, headers, status);
       if (rs3 !== undefined) [status, reason] = rs3;

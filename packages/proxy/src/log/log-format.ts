@@ -194,8 +194,9 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
     }
     i += m[0].length;
     if (m[0] === 'CC' || m[0] === 'CS') {
-      // no cookie capture: `-`, or `""` when quoted, as HAProxy prints it
-      parts.push(quoted ? '""' : '-');
+      // `capture cookie`: `-` (`""` quoted) when nothing was captured, as HAProxy prints it
+      const field = m[0] === 'CC' ? 'cliCookie' : 'srvCookie';
+      parts.push(quoted ? (f) => quote(f[field] ?? '') : (f) => f[field] || '-');
       continue;
     }
     const text = TLS_TEXT[m[0]];

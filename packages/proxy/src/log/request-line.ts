@@ -38,6 +38,9 @@ export interface RequestLogFields {
   /** Request / response capture slots of the frontend (undefined entry: nothing captured), when it has any. */
   reqCap?: Array<string | undefined>;
   resCap?: Array<string | undefined>;
+  /** `capture cookie`: `%CC` and `%CS` (undefined: `-`). */
+  cliCookie?: string;
+  srvCookie?: string;
 }
 
 /** HAProxy's hdr_encode_map: control bytes, bytes from 127 and `"#{|}` become `#XX` in captures. */
@@ -100,7 +103,7 @@ function retriesText(f: RequestLogFields): string {
 
 /** `option httplog` line. */
 export function formatHttpLog(f: RequestLogFields): string {
-  return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tR}/${f.tw}/${f.tc}/${f.tr}/${f.ta} ${f.status} ${f.bytes} - - ${f.termState} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue} "${requestText(f)}"`;
+  return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tR}/${f.tw}/${f.tc}/${f.tr}/${f.ta} ${f.status} ${f.bytes} ${f.cliCookie || '-'} ${f.srvCookie || '-'} ${f.termState} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue} "${requestText(f)}"`;
 }
 
 /** `21/Nov/2026:20:40:36 +0000` (HAProxy's %trg: local time and UTC offset). */
@@ -115,7 +118,7 @@ export function clfDate(ms: number): string {
 /** `option httplog clf`: HAProxy 2.6's CLF_HTTP_LOG_FORMAT (checked against haproxy's output). */
 export function formatClfLog(f: RequestLogFields): string {
   const ms = new Date(f.start).getMilliseconds();
-  return `${f.clientIp} - - [${clfDate(f.start)}] "${requestText(f)}" ${f.status} ${f.bytes} "" "" ${f.clientPort} ${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms} "${f.frontend}" "${f.backend}" "${f.server}" ${f.tR} ${f.tw} ${f.tc} ${f.tr} ${f.ta} ${f.termState} ${f.actconn} ${f.feconn} ${f.beconn} ${f.srvconn} ${retriesText(f)} ${f.srvQueue} ${f.backendQueue} "" "" `;
+  return `${f.clientIp} - - [${clfDate(f.start)}] "${requestText(f)}" ${f.status} ${f.bytes} "" "" ${f.clientPort} ${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms} "${f.frontend}" "${f.backend}" "${f.server}" ${f.tR} ${f.tw} ${f.tc} ${f.tr} ${f.ta} ${f.termState} ${f.actconn} ${f.feconn} ${f.beconn} ${f.srvconn} ${retriesText(f)} ${f.srvQueue} ${f.backendQueue} "${f.cliCookie ?? ''}" "${f.srvCookie ?? ''}" `;
 }
 
 /** HAProxy's default line for HTTP proxies without `option httplog` (timers Tw/Tc/Tt, 2-char state). */

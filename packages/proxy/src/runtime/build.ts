@@ -203,6 +203,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       stats: p.stats?.enabled ? p.stats : undefined,
       monitorUri: p.monitorUri,
       captures: p.captures.request.length + p.captures.response.length > 0 ? p.captures : undefined,
+      captureCookie: p.captureCookie,
       // rendered as header values are (HAProxy's LOG_OPT_HTTP): an absent sample is empty, not '-'
       uniqueIdFormat: p.uniqueIdFormat
         ? compileLogFormat(p.uniqueIdFormat.format, p.uniqueIdFormat.loc, ctx.diags, {

@@ -186,6 +186,8 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
   monitorUri?: string;
   /** Capture slots (`capture ... header`, `declare capture`, `capture ... len`), when any. */
   captures?: CapturePlan;
+  /** `capture cookie NAME len N`. */
+  captureCookie?: { name: string; len: number };
   /** `unique-id-format`, compiled (a log-format evaluated once per request). */
   uniqueIdFormat?: ValueFn;
   /** `unique-id-header NAME`: added to the request sent to the server. */

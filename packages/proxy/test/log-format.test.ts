@@ -142,6 +142,9 @@ test('default HTTP line and JSON carry the same fields', () => {
   assert.equal(j.termination_state, 'SC--');
   assert.equal(j.Ta, 3006);
   assert.equal(j.request, 'GET /x?y=1 HTTP/1.1');
+  assert.equal('request_captures' in j, false);
+  const c = JSON.parse(formatJsonLog({ ...fields, reqCap: ['h', undefined], resCap: [], cliCookie: 'S=1' }));
+  assert.deepEqual([c.request_captures, c.response_captures, c.captured_request_cookie], [['h', null], [], 'S=1']);
 });
 
 test('option httplog clf: the line haproxy 2.6 sends (same field order and quoting)', () => {

@@ -155,5 +155,10 @@ export function formatJsonLog(f: RequestLogFields): string {
     uri: f.uri,
     http_version: f.httpVersion,
     request: requestText(f),
+    // only with captures configured (undefined keys are left out; an empty slot is null)
+    request_captures: f.reqCap,
+    response_captures: f.resCap,
+    captured_request_cookie: f.cliCookie,
+    captured_response_cookie: f.srvCookie,
   });
 }

@@ -60,6 +60,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     httpRequest: [],
     httpResponse: [],
     httpAfterResponse: [],
+    captures: { request: [], response: [] },
     redirects: [],
     disabled: false,
     binds: [],

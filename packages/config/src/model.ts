@@ -226,7 +226,26 @@ export type HttpRuleModel =
       cond?: ConditionModel;
       loc: SourceLoc;
     }
-  | { action: 'set-status'; status: number; reason?: string; cond?: ConditionModel; loc: SourceLoc };
+  | { action: 'set-status'; status: number; reason?: string; cond?: ConditionModel; loc: SourceLoc }
+  | CaptureRuleModel;
+
+/** `http-request|http-response|tcp-request content capture SAMPLE len N|id N`: writes capture slot `id`. */
+export interface CaptureRuleModel {
+  action: 'capture';
+  sample: string;
+  id: number;
+  cond?: ConditionModel;
+  loc: SourceLoc;
+}
+
+/** One capture slot of a frontend: a header's value (`capture ... header`) or a rule's sample. */
+export interface CaptureSlotModel {
+  /** Lower-case header name for `capture request|response header`; unset for rule slots. */
+  header?: string;
+  /** At most this many characters are kept. */
+  len: number;
+  loc: SourceLoc;
+}
 
 export interface ForwardForModel {
   header: string;
@@ -533,7 +552,8 @@ type TcpRuleAction =
   | { action: 'accept' | 'reject' | 'close'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'expect-proxy'; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'track-sc'; slot: number; key: string; table?: string; cond?: ConditionModel; loc: SourceLoc }
-  | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc };
+  | { action: 'set-src'; expr: string; cond?: ConditionModel; loc: SourceLoc }
+  | CaptureRuleModel;
 
 /** `use-server NAME if COND`. */
 export interface UseServerModel {
@@ -585,6 +605,14 @@ export interface ProxyModel {
   /** Log targets in effect (`log global` expanded to the global targets). */
   logs: LogTarget[];
   logFormat?: string;
+  /** `unique-id-format FMT` (log-format) and where it was written. */
+  uniqueIdFormat?: { format: string; loc: SourceLoc };
+  /** Capture slots by id (frontend side): `%hr`/`%hs`, `capture.req.hdr(N)`/`capture.res.hdr(N)`. */
+  captures: { request: CaptureSlotModel[]; response: CaptureSlotModel[] };
+  /** `capture cookie NAME len N`: the first request cookie / response Set-Cookie starting with NAME (`%CC`, `%CS`). */
+  captureCookie?: { name: string; len: number };
+  /** `unique-id-header NAME`: header carrying the unique id to the server. */
+  uniqueIdHeader?: string;
   options: ProxyOptions;
   acls: AclModel[];
   httpRequest: HttpRuleModel[];

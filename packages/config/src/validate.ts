@@ -1,6 +1,7 @@
 /** Checks that need the whole model: names, references, ids, addresses, timeouts. */
 import type { Reporter } from './diagnostics.ts';
 import { type ConfigModel, isBackend, isFrontend, type ProxyModel, type SourceLoc } from './model.ts';
+import { checkCaptureIds } from './proxy/capture.ts';
 import type { SectionState } from './state.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -153,6 +154,20 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
           `log format ignored for ${p.kind} '${p.name}' since it has no log address (add 'log global' or a 'log' target)`,
         );
       }
+      checkCaptureIds(
+        p.captures,
+        [
+          ...p.httpRequest.map((rule) => ({ side: 'request' as const, rule })),
+          ...p.httpResponse.map((rule) => ({ side: 'response' as const, rule })),
+        ],
+        (loc, message) => r.error(loc, 'CFG_BAD_VALUE', message),
+      );
+      if (p.uniqueIdHeader !== undefined && p.uniqueIdFormat === undefined)
+        r.warn(
+          p.loc,
+          'CFG_NO_EFFECT',
+          `'unique-id-header ${p.uniqueIdHeader}' of ${p.kind} '${p.name}' has no effect without a 'unique-id-format'`,
+        );
       if (p.binds.length === 0)
         r.warn(
           p.loc,

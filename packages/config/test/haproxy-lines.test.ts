@@ -113,6 +113,21 @@ const FRONTEND = [
   'errorfile 503 /nonexistent/503.http',
   'errorfile 302 /etc/hostname',
   'capture request header Host len 32',
+  'capture request header Host',
+  'capture response header Content-Type len 10',
+  'capture request cookie len 3',
+  'capture cookie SRV len 32',
+  'capture cookie SRV len',
+  'declare capture request len 8',
+  'declare capture response',
+  'http-request capture req.hdr(host),lower len 10',
+  'http-request capture path id 0',
+  'http-response capture res.hdr(server) id 0',
+  'tcp-request content capture src len 15',
+  'tcp-request connection capture src len 15',
+  'unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid',
+  'unique-id-format %ci %cp',
+  'unique-id-header X-Unique-ID',
   'stats uri /s',
   'stats admin if TRUE',
   'stats refresh 10s',
@@ -133,6 +148,12 @@ const FRONTEND = [
 
 /** Lines placed in `backend b` (which has `server s0 127.0.0.1:80`). */
 const BACKEND = [
+  'http-request capture path id 5',
+  'http-request capture path len 5',
+  'http-response capture status id 2',
+  'declare capture request len 3',
+  'capture request header Host len 3',
+  'unique-id-format %b',
   'balance roundrobin',
   'balance uri whole len 10 depth 2',
   'balance url_param u',
@@ -290,7 +311,6 @@ const DIFFERENCES: Record<string, 'switchyard-refuses' | 'switchyard-accepts'> =
   // Not supported: an HTTP proxy (README "How Switchyard differs").
   'option httpchk GET / HTTP/2.0': 'switchyard-refuses',
   // Not built yet (issue 18): refused rather than accepted and ignored as it once was.
-  'capture request header Host len 32': 'switchyard-refuses',
   'http-after-response strict-mode on': 'switchyard-refuses',
   // tcp-response rules run in mode tcp backends only; in mode http they are refused (not built yet)
   'tcp-response content accept if { res.len gt 0 }': 'switchyard-refuses',

@@ -381,13 +381,13 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
   assert.equal(proxy(bad, 'f').monitorUri, 'health');
 });
 
-test('unsupported and removed HAProxy keywords are refused (capture, compression too), tuning ones warn', () => {
+test('unsupported and removed HAProxy keywords are refused (rate-limit, compression too), tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
   tcp-request session track-sc0 src
   reqadd X-Foo:\\ bar
   block if TRUE
-  capture request header Host len 32
+  rate-limit sessions 10
   compression algo gzip
   http-reuse safe
 `);

@@ -50,6 +50,44 @@ export interface HttpTxn {
   sessVars?: Map<string, string | number | boolean>;
   /** Lazily filled caches; owned by the acl/fetch helpers. */
   cache: Record<string, unknown>;
+  /** HAProxy's request counter (`%rt`): one number per stream, from 0 in each process. */
+  counter?: number;
+  /** The frontend's `unique-id-format`, compiled; uniqueId() runs it once. */
+  uniqueIdFormat?: (txn: HttpTxn) => string;
+  /** The unique id, once generated (`%ID`, the `unique-id` fetch, `unique-id-header`). */
+  uniqueId?: string;
+  /** The frontend's capture slots (lengths, header names), when it declares any. */
+  capSlots?: { request: Array<{ header?: string; len: number }>; response: Array<{ header?: string; len: number }> };
+  /** Request capture values by slot id (undefined: nothing captured), when the frontend has slots. */
+  reqCap?: Array<string | undefined>;
+  /** Response capture values by slot id. */
+  resCap?: Array<string | undefined>;
+  /** `capture cookie`: the request's cookie (`%CC`) and the response's Set-Cookie (`%CS`), `NAME=value` cut at len. */
+  cliCookie?: string;
+  srvCookie?: string;
+}
+
+let requestCounter = 0;
+
+/** The next stream's `%rt` (HAProxy's global.req_count). */
+export function nextRequestCounter(): number {
+  return requestCounter++;
+}
+
+/** HAProxy's UNIQUEID_LEN (128 bytes with the NUL): longer ids are cut. */
+const UNIQUE_ID_MAX = 127;
+
+/**
+ * The request's unique id, generated on first use from the frontend's `unique-id-format`
+ * (stream_generate_unique_id); undefined without a format.
+ */
+export function uniqueId(txn: HttpTxn): string | undefined {
+  if (txn.uniqueId === undefined && txn.uniqueIdFormat) {
+    txn.uniqueId = ''; // a format that reads its own id sees it empty, never recurses
+    const id = txn.uniqueIdFormat(txn);
+    txn.uniqueId = id.length > UNIQUE_ID_MAX ? id.slice(0, UNIQUE_ID_MAX) : id;
+  }
+  return txn.uniqueId;
 }
 
 /** Case-insensitive header lookup over rawHeaders: all values of `name` in order. */
@@ -107,6 +145,12 @@ export function makeTxn(
     vars: init.vars,
     sessVars: init.sessVars,
     cache: init.cache ?? {},
+    counter: init.counter,
+    uniqueIdFormat: init.uniqueIdFormat,
+    uniqueId: init.uniqueId,
+    capSlots: init.capSlots,
+    reqCap: init.reqCap,
+    resCap: init.resCap,
   };
 }
 

@@ -170,6 +170,9 @@ test('log-format: literals, %[expr], variables, %%, +Q, absent samples', () => {
   assert.equal(lf('%fi:%fp'), '127.0.0.1:8080');
   assert.equal(lf('%[ssl_fc]'), '1');
   assert.match(lf('%pid'), /^[0-9]+$/);
+  // +X (unique-id-format's usual option): addresses and ports in hex, for one variable or all after %{+X}o
+  assert.equal(lf('%{+X}fi:%fp'), '7F000001:8080');
+  assert.equal(lf('%{+X}o %fi:%fp'), ' 7F000001:1F90');
 });
 
 test('log-format errors', () => {
@@ -184,7 +187,7 @@ test('log-format errors', () => {
   assert.match(bad('%cj'), /unknown variable '%cj' \(did you mean '%ci'\?\)|unknown variable '%cj'/);
   assert.match(bad('%Tq'), /only known when logging/);
   assert.match(bad('%[nosuch]'), /unknown fetch method 'nosuch'/);
-  assert.match(bad('%{+X}[src]'), /unsupported option '\+X'/);
+  assert.match(bad('%{+E}[src]'), /unsupported option '\+E'/);
   assert.match(bad('50% off'), /must be followed by a variable/);
 });
 

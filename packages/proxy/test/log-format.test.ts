@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LogTarget } from '@switchyard/config';
-import { compileLogLine } from '../src/log/log-format.ts';
+import { compileLogFormat, hexIp } from '../src/acl/log-format.ts';
+import { compileLogLine, HTTPLOG_FORMAT } from '../src/log/log-format.ts';
 import {
   formatClfLog,
   formatDefaultLog,
@@ -12,7 +13,7 @@ import {
   type RequestLogFields,
 } from '../src/log/request-line.ts';
 import { frameSyslog, isoTime, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
-import { makeTxn } from '../src/txn.ts';
+import { makeTxn, uniqueId } from '../src/txn.ts';
 
 const loc = { file: 't.cfg', line: 1 };
 const udp = (over: Partial<LogTarget> = {}): LogTarget => ({
@@ -106,6 +107,22 @@ const fields: RequestLogFields = {
   httpVersion: '1.1',
 };
 
+/** The transaction of `fields`' request. */
+function fieldsTxn() {
+  return makeTxn({
+    method: 'GET',
+    url: '/x?y=1',
+    httpVersion: '1.1',
+    rawHeaders: [],
+    srcIp: '10.0.0.1',
+    srcPort: 51234,
+    dstIp: '127.0.0.1',
+    dstPort: 80,
+    ssl: false,
+    frontend: 'fe',
+  });
+}
+
 test('option httplog line: the exact line haproxy 2.6 logged for the same request', () => {
   assert.equal(httpLogDate(fields.start), '21/Nov/2026:19:32:49.248');
   assert.equal(
@@ -125,6 +142,9 @@ test('default HTTP line and JSON carry the same fields', () => {
   assert.equal(j.termination_state, 'SC--');
   assert.equal(j.Ta, 3006);
   assert.equal(j.request, 'GET /x?y=1 HTTP/1.1');
+  assert.equal('request_captures' in j, false);
+  const c = JSON.parse(formatJsonLog({ ...fields, reqCap: ['h', undefined], resCap: [], cliCookie: 'S=1' }));
+  assert.deepEqual([c.request_captures, c.response_captures, c.captured_request_cookie], [['h', null], [], 'S=1']);
 });
 
 test('option httplog clf: the line haproxy 2.6 sends (same field order and quoting)', () => {
@@ -149,18 +169,7 @@ test('option httplog clf: the line haproxy 2.6 sends (same field order and quoti
 });
 
 test('log-format: HAProxy 2.6 httplog and CLF format strings render exactly like the built-in lines', () => {
-  const txn = makeTxn({
-    method: 'GET',
-    url: '/x?y=1',
-    httpVersion: '1.1',
-    rawHeaders: [],
-    srcIp: '10.0.0.1',
-    srcPort: 51234,
-    dstIp: '127.0.0.1',
-    dstPort: 80,
-    ssl: false,
-    frontend: 'fe',
-  });
+  const txn = fieldsTxn();
   const diags: import('@switchyard/config').Diagnostic[] = [];
   const httplog = compileLogLine(
     '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r',
@@ -179,4 +188,65 @@ test('log-format: HAProxy 2.6 httplog and CLF format strings render exactly like
   compileLogLine('%ci %nope %[no_such_fetch]', { file: 't.cfg', line: 3 }, bad);
   assert.equal(bad.length, 2);
   assert.equal(bad[0].loc.line, 3);
+});
+
+test('unique-id-format: the %{+X}o example of HAProxy 2.6 doc, generated once per request', () => {
+  const diags: import('@switchyard/config').Diagnostic[] = [];
+  const fmt = compileLogFormat('%{+X}o %ci:%cp_%fi:%fp_%rt:%pid   %{-X}rt', loc, diags, { mergeSpaces: true });
+  assert.deepEqual(diags, []);
+  const txn = makeTxn({
+    method: 'GET',
+    url: '/',
+    httpVersion: '1.1',
+    rawHeaders: [],
+    srcIp: '127.0.0.1',
+    srcPort: 33430,
+    dstIp: '127.0.0.30',
+    dstPort: 8080,
+    ssl: false,
+    frontend: 'fe',
+    counter: 3,
+    uniqueIdFormat: fmt,
+  });
+  const pid = process.pid.toString(16).toUpperCase().padStart(4, '0');
+  // the doc's 7F000001:8296_7F00001E:1F90_..._0003:790A
+  assert.equal(uniqueId(txn), `7F000001:8296_7F00001E:1F90_0003:${pid} 3`);
+  txn.counter = 4;
+  assert.equal(uniqueId(txn), `7F000001:8296_7F00001E:1F90_0003:${pid} 3`, 'made once');
+  const line = compileLogLine('%ID %{+Q}ID %[unique-id]', loc, diags);
+  assert.deepEqual(diags, []);
+  assert.equal(line(fields, txn), `${txn.uniqueId} "${txn.uniqueId}" ${txn.uniqueId}`);
+  // no unique-id-format: %ID prints '-', the fetch is absent
+  const plain = makeTxn({ ...txn, uniqueIdFormat: undefined, uniqueId: undefined });
+  assert.equal(line(fields, plain), '- "" -');
+  assert.equal(hexIp('::ffff:10.1.2.3'), '0A010203');
+  assert.equal(hexIp('2001:db8::1'), '20010DB8000000000000000000000001');
+  assert.equal(hexIp('::1'), '00000000000000000000000000000001');
+});
+
+test('captures: %hr %hs in braces, %hrl %hsl one field each, #XX for "#{|} and control bytes, as haproxy 2.6', () => {
+  const f = { ...fields, reqCap: ['a.example', undefined, 'x|y{z}"#\t'], resCap: [undefined] };
+  const txn = fieldsTxn();
+  const diags: import('@switchyard/config').Diagnostic[] = [];
+  const line = compileLogLine('%hr %hs|%hrl|%hsl|%{+Q}hr %{+Q}hrl %{+Q}hsl', loc, diags);
+  assert.deepEqual(diags, []);
+  assert.equal(
+    line(f, txn),
+    '{a.example||x#7Cy#7Bz#7D#22#23#09} {}|a.example - x#7Cy#7Bz#7D#22#23#09|-|"{a.example||x#7Cy#7Bz#7D#22#23#09}" "a.example" "" "x#7Cy#7Bz#7D#22#23#09" ""',
+  );
+  // the httplog format with captures: the same line as the built-in one, braces before the request
+  const httplog = compileLogLine(HTTPLOG_FORMAT, loc, diags);
+  assert.equal(
+    httplog({ ...fields, reqCap: ['h', 'ua'], resCap: ['text/plain'] }, txn),
+    formatHttpLog(fields).replace(' "GET', ' {h|ua} {text/plain} "GET'),
+  );
+  assert.equal(
+    httplog({ ...fields, resCap: [undefined, undefined] }, txn),
+    formatHttpLog(fields).replace(' "GET', ' {|} "GET'),
+  );
+  assert.equal(httplog(fields, txn), formatHttpLog(fields));
+  // capture cookie: %CC %CS in place of `- -`, the compiled format and the built-in line alike
+  const cookies = { ...fields, cliCookie: 'SRV=a', srvCookie: 'SRV=b' };
+  assert.match(formatHttpLog(cookies), / 503 217 SRV=a SRV=b SC-- /);
+  assert.equal(httplog(cookies, txn), formatHttpLog(cookies));
 });

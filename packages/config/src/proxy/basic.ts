@@ -335,6 +335,28 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
       if (need(ctx, 1, 'a format string') !== undefined) s.model.logFormat = ctx.args.slice(1).join(' ');
     },
   },
+  /** `unique-id-format FMT`: a log-format string giving each request its id (%ID, `unique-id`). */
+  'unique-id-format': {
+    caps: FE | DEF,
+    fn: (ctx, s) => {
+      if (need(ctx, 1, 'an argument') === undefined) return;
+      if (ctx.args.length > 2)
+        return void err(
+          ctx,
+          'CFG_EXTRA_ARGS',
+          "'unique-id-format' expects only one argument, don't forget to escape spaces!",
+        );
+      s.model.uniqueIdFormat = { format: ctx.args[1], loc: ctx.loc };
+    },
+  },
+  /** `unique-id-header NAME`: the request sent to the server carries the unique id in this header. */
+  'unique-id-header': {
+    caps: FE | DEF,
+    fn: (ctx, s) => {
+      const v = need(ctx, 1, 'an argument');
+      if (v !== undefined && noExtra(ctx, 2)) s.model.uniqueIdHeader = v;
+    },
+  },
   /** A URI answered 200 by the proxy itself (for upstream load balancers). */
   'monitor-uri': {
     caps: FE | DEF,

@@ -2,6 +2,7 @@
 import type { ConditionModel, HttpRuleModel, RedirectModel } from '../model.ts';
 import { configPath, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
+import { parseCaptureRule } from './capture.ts';
 import { BE, FE, type ProxyKeyword } from './types.ts';
 import { isVarAction, parseVarRule } from './vars.ts';
 
@@ -11,7 +12,6 @@ const REDIRECT_CODES = [301, 302, 303, 307, 308];
 
 /** Actions HAProxy has that Switchyard does not implement: refused so nothing is silently skipped. */
 const UNSUPPORTED_ACTIONS = [
-  'capture',
   'set-log-level',
   'set-nice',
   'set-tos',
@@ -58,6 +58,7 @@ const BOTH_SIDES = [
   'unset-var',
   'set-map',
   'del-map',
+  'capture',
 ];
 const REQUEST_ONLY = [
   'auth',
@@ -424,12 +425,21 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
   err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown action 'http-${side} ${action}'${didYouMean(action, known)}`);
 }
 
+/** `http-request capture SAMPLE len N|id N`, `http-response capture SAMPLE id N`. */
+function parseCapture(ctx: LineCtx, s: SectionState, side: 'request' | 'response'): HttpRuleModel | undefined {
+  const split = splitCondition(ctx, 1);
+  if (!split) return undefined;
+  const what = `'http-${side} capture'`;
+  const r = parseCaptureRule(ctx, s, split.words, side, what, side === 'request' ? ['len', 'id'] : ['id']);
+  return r ? { ...r, cond: split.cond, loc: { ...ctx.loc } } : undefined;
+}
+
 export const HTTP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
   /** Request rules, evaluated in order before routing. */
   'http-request': {
     caps: FE | BE,
     fn: (ctx: LineCtx, s: SectionState) => {
-      const r = parseRule(ctx, 'request');
+      const r = ctx.args[1] === 'capture' ? parseCapture(ctx, s, 'request') : parseRule(ctx, 'request');
       if (r) s.model.httpRequest.push(r);
     },
   },
@@ -437,7 +447,7 @@ export const HTTP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
   'http-response': {
     caps: FE | BE,
     fn: (ctx: LineCtx, s: SectionState) => {
-      const r = parseRule(ctx, 'response');
+      const r = ctx.args[1] === 'capture' ? parseCapture(ctx, s, 'response') : parseRule(ctx, 'response');
       if (r) s.model.httpResponse.push(r);
     },
   },

@@ -3,6 +3,7 @@ import { err, type LineCtx, type SectionState, warn } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
 import { BASIC_KEYWORDS, LEGACY_TIMEOUT_KEYWORDS } from './basic.ts';
 import { parseBind } from './bind.ts';
+import { CAPTURE_KEYWORDS } from './capture.ts';
 import { parseHttpCheck } from './check.ts';
 import { HTTP_RULE_KEYWORDS } from './http-rules.ts';
 import { parseOption } from './options.ts';
@@ -20,6 +21,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   ...STATS_KEYWORDS,
   ...STICK_KEYWORDS,
   ...TCP_RULE_KEYWORDS,
+  ...CAPTURE_KEYWORDS,
   /** `option NAME` / `no option NAME` (caps checked per option). */
   option: { caps: ALL, fn: parseOption },
   /** Listening address(es) of a frontend or listen. */
@@ -52,9 +54,6 @@ const IGNORED: Record<string, string> = {
 const UNSUPPORTED: Record<string, string> = {
   // accepting these without doing what haproxy does would change responses, requests or log lines
   compression: "'compression' is not supported yet: responses would pass uncompressed",
-  capture: "'capture' is not supported yet: captured headers would be missing from the log lines",
-  'unique-id-format': "'unique-id-format' is not supported yet: no unique request id is generated",
-  'unique-id-header': "'unique-id-header' is not supported yet: no unique request id is generated",
   'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",

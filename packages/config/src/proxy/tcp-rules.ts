@@ -6,6 +6,7 @@
 import type { TcpRuleModel } from '../model.ts';
 import { configTime, err, type LineCtx, type SectionState, splitCondition } from '../state.ts';
 import { didYouMean } from '../suggest.ts';
+import { parseCaptureRule } from './capture.ts';
 import { BE, checkCap, DEF, FE, type ProxyKeyword } from './types.ts';
 import { isVarAction, parseVarRule } from './vars.ts';
 
@@ -17,7 +18,6 @@ const SESSION_ACTIONS = ['accept', 'reject'];
 const RESPONSE_ACTIONS = ['accept', 'close', 'reject'];
 /** HAProxy actions Switchyard does not run yet: refused by name rather than reported as unknown. */
 const NOT_YET = new Set([
-  'capture',
   'sc-inc-gpc',
   'sc-inc-gpc0',
   'sc-inc-gpc1',
@@ -52,6 +52,12 @@ function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel 
     return v ? { ...v, cond, loc } : undefined;
   }
   if (!allowed.includes(action)) {
+    if (action === 'capture')
+      return void err(
+        ctx,
+        'CFG_NOT_ALLOWED_HERE',
+        `'capture' is not allowed in '${what}' rules (only in 'tcp-request content')`,
+      );
     if (
       NOT_YET.has(action) ||
       action === 'close' ||
@@ -141,6 +147,20 @@ export const TCP_RULE_KEYWORDS: Record<string, ProxyKeyword> = {
           return;
         }
         case 'content': {
+          if (ctx.args[2] === 'capture') {
+            const split = splitCondition(ctx, 2);
+            if (!split) return;
+            if (s.kind === 'defaults')
+              return void err(
+                ctx,
+                'CFG_NOT_ALLOWED_HERE',
+                "'tcp-request content capture' is not allowed in a 'defaults' section",
+              );
+            const what = "'tcp-request content capture'";
+            const c = parseCaptureRule(ctx, s, split.words, 'request', what, ['len']);
+            if (c) m.tcpRequestContent.push({ ...c, cond: split.cond, loc: { ...ctx.loc } });
+            return;
+          }
           const r = parseRule(ctx, 'tcp-request content', CONTENT_ACTIONS);
           if (r) m.tcpRequestContent.push(r);
           return;

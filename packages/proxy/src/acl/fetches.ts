@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { HttpTxn } from '../txn.ts';
+import { type HttpTxn, uniqueId } from '../txn.ts';
 import { headerIp, strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
 import { parseIPv4 } from './ip.ts';
@@ -266,6 +266,20 @@ const dateFetch: FetchDef = {
   },
 };
 
+/** `capture.req.hdr(N)` / `capture.res.hdr(N)`: what capture slot N of the frontend holds. */
+function captureFetch(side: 'reqCap' | 'resCap'): FetchDef {
+  return {
+    type: 'str',
+    minArgs: 1,
+    maxArgs: 1,
+    create(args) {
+      const idx = intArg(args[0]);
+      if (idx === undefined || idx < 0) return `capture slot '${args[0]}' is not a positive integer`;
+      return (t) => t[side]?.[idx];
+    },
+  };
+}
+
 /** `rand([range])`: a random integer in [0, range) (range 2^32 by default). */
 const randFetch: FetchDef = {
   type: 'int',
@@ -340,6 +354,10 @@ const builtins: Array<[string[], FetchDef]> = [
   [['date'], dateFetch],
   [['rand'], randFetch],
   [['uuid'], uuidFetch],
+  // the frontend's unique-id-format, generated on first use (absent without one)
+  [['unique-id'], simple('str', uniqueId)],
+  [['capture.req.hdr'], captureFetch('reqCap')],
+  [['capture.res.hdr'], captureFetch('resCap')],
   [['env'], envFetch],
   [['hostname'], simple('str', () => hostname())],
   [['str'], constant('str')],

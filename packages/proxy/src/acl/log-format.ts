@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
+import { type HttpTxn, uniqueId } from '../txn.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { compileSample } from './sample.ts';
 import { sslCipher, sslVersion } from './ssl-fetches.ts';
@@ -34,9 +34,42 @@ const VARS: Record<string, Part> = {
   HQ: (t) => (t.url.indexOf('?') >= 0 ? `?${t.query}` : ''),
   HV: (t) => `HTTP/${t.httpVersion}`,
   Ts: () => String(Math.floor(Date.now() / 1000)),
+  rt: (t) => String(t.counter ?? 0),
   sslc: sslCipher,
   sslv: sslVersion,
 };
+
+/** `%{+X}`: the hexadecimal forms HAProxy 2.6 prints (lf_ip, lf_port, `%04X` counters). */
+export const HEX: Record<string, (t: HttpTxn) => string> = {
+  ci: (t) => hexIp(t.srcIp),
+  cp: (t) => hexPad(t.srcPort, 4),
+  fi: (t) => hexIp(t.dstIp),
+  fp: (t) => hexPad(t.dstPort, 4),
+  Ts: () => hexPad(Math.floor(Date.now() / 1000), 4),
+  rt: (t) => hexPad(t.counter ?? 0, 4),
+  pid: () => hexPad(process.pid, 4),
+};
+
+/** `%0NX` of a number. */
+export function hexPad(n: number, width: number): string {
+  return n.toString(16).toUpperCase().padStart(width, '0');
+}
+
+/** An address as HAProxy's lf_ip writes it under +X: its bytes in hex, most significant first. */
+export function hexIp(ip: string): string {
+  const v4 = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  if (v4.includes('.'))
+    return v4
+      .split('.')
+      .map((b) => hexPad(Number(b), 2))
+      .join('');
+  if (!ip.includes(':')) return ip;
+  const [head, tail = ''] = ip.split('::');
+  const a = head ? head.split(':') : [];
+  const b = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...a, ...Array(8 - a.length - b.length).fill('0'), ...b] : a;
+  return groups.map((g) => g.toUpperCase().padStart(4, '0')).join('');
+}
 
 /** Variables HAProxy has that only exist once the response or the log line is known. */
 const LOG_ONLY = new Set([
@@ -78,8 +111,6 @@ const LOG_ONLY = new Set([
   'hs',
   'hrl',
   'hsl',
-  'ID',
-  'rt',
   'lc',
   'ms',
   'o',
@@ -96,6 +127,8 @@ export interface LogFormatOptions {
   context?: 'http' | 'log';
   /** `request`: refuse response fetches (`%[status]`); leave out when unknown. */
   phase?: RulePhase;
+  /** HAProxy's LOG_OPT_MERGE_SPACES (`unique-id-format`): runs of spaces are one, none leads. */
+  mergeSpaces?: boolean;
 }
 
 /**
@@ -112,6 +145,14 @@ export function compileLogFormat(
   const parts: Array<string | Part> = [];
   let lit = '';
   let i = 0;
+  let gq = false;
+  let gx = false;
+  const pushLit = (text: string): void => {
+    if (!options.mergeSpaces) return void parts.push(text);
+    const merged = text.replace(/ +/g, ' ');
+    const t = parts.length === 0 ? merged.replace(/^ /, '') : merged;
+    if (t) parts.push(t);
+  };
   const bad = (msg: string) => report(diags, AclCode.LOG_FORMAT, `log-format '${fmt}': ${msg}`, loc);
   while (i < fmt.length) {
     const c = fmt[i];
@@ -126,7 +167,8 @@ export function compileLogFormat(
       continue;
     }
     i++;
-    let q = false;
+    let q: boolean = gq;
+    let x: boolean = gx;
     if (fmt[i] === '{') {
       const end = fmt.indexOf('}', i);
       if (end < 0) {
@@ -135,12 +177,21 @@ export function compileLogFormat(
       }
       for (const opt of fmt.slice(i + 1, end).split(/(?=[+-])/)) {
         if (opt === '+Q') q = true;
-        else if (opt === '-Q' || opt === '') q = false;
-        else bad(`unsupported option '${opt}' (only +Q and -Q are supported)`);
+        else if (opt === '-Q') q = false;
+        else if (opt === '+X') x = true;
+        else if (opt === '-X') x = false;
+        else if (opt !== '') bad(`unsupported option '${opt}' (only +Q, -Q, +X and -X are supported)`);
       }
       i = end + 1;
+      // `%{+X}o` sets the options of every following variable
+      if (fmt[i] === 'o' && !/[A-Za-z]/.test(fmt[i + 1] ?? '')) {
+        gq = q;
+        gx = x;
+        i++;
+        continue;
+      }
     }
-    if (lit) parts.push(lit);
+    if (lit) pushLit(lit);
     lit = '';
     if (fmt[i] === '[') {
       // find the matching ']' (expressions may contain brackets in regex arguments)
@@ -181,13 +232,20 @@ export function compileLogFormat(
     }
     const name = m[0];
     i += name.length;
-    const v = VARS[name];
+    if (name === 'ID') {
+      parts.push((t) => {
+        const id = uniqueId(t) ?? '';
+        return q ? quote(id) : forLog && id === '' ? '-' : id;
+      });
+      continue;
+    }
+    const v = (x && HEX[name]) || VARS[name];
     if (v) parts.push(q ? (t) => quote(v(t)) : v);
     else if (LOG_ONLY.has(name))
       bad(`variable '%${name}' is only known when logging, not while processing the request`);
     else bad(`unknown variable '%${name}'${didYouMean(name, Object.keys(VARS))}`);
   }
-  if (lit) parts.push(lit);
+  if (lit) pushLit(lit);
   if (parts.length === 0) return () => '';
   if (parts.length === 1) {
     const p = parts[0];

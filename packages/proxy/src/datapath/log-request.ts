@@ -54,6 +54,10 @@ export function streamLogFields(
     method: txn.method,
     uri: txn.url,
     httpVersion: txn.httpVersion,
+    reqCap: txn.reqCap,
+    resCap: txn.resCap,
+    cliCookie: txn.cliCookie,
+    srvCookie: txn.srvCookie,
   };
 }
 

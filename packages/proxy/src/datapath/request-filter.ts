@@ -9,6 +9,7 @@ import { editMap } from '../acl/map-refs.ts';
 import { pruneReqVars, runVarAction } from '../acl/vars.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
 import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
+import { storeCapture } from './capture.ts';
 import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
 import { applyAfterResponseRules, hasAfterResponseRules } from './response-filter.ts';
@@ -113,6 +114,9 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         rewrite(txn, r.action, r.value(txn));
         break;
       case 'set-status':
+        break;
+      case 'capture':
+        storeCapture(txn, 'request', r.id, r.value(txn));
         break;
     }
   }

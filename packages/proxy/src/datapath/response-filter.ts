@@ -5,6 +5,7 @@ import type { HttpTxnResponse } from '../acl/types.ts';
 import { runVarAction } from '../acl/vars.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
 import type { HttpTxn } from '../txn.ts';
+import { storeCapture } from './capture.ts';
 import { deleteHeader, replaceHeader, setHeader } from './headers.ts';
 import type { Stream } from './stream.ts';
 
@@ -77,6 +78,9 @@ export function applyResponseRules(
         s.cutUpstream('response denied');
         s.respond(r.response, 'PH', true);
         return out;
+      case 'capture':
+        storeCapture(txn, 'response', r.id, r.value(txn));
+        break;
     }
   }
   return out;

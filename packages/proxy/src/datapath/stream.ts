@@ -13,9 +13,10 @@ import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
 import { serverSni } from '../runtime/tls.ts';
-import { makeTxn, sessionVars } from '../txn.ts';
+import { makeTxn, nextRequestCounter, sessionVars, uniqueId } from '../txn.ts';
 import { countFinished } from './accounting.ts';
 import { BodyStream } from './body-stream.ts';
+import { captureCookie, captureHeaders, openCaptures } from './capture.ts';
 import { socketAddresses } from './client-address.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
 import type { DatapathContext } from './context.ts';
@@ -100,13 +101,18 @@ export class Stream extends StreamCore {
       tls: (sock as { encrypted?: boolean }).encrypted === true ? (sock as TLSSocket) : undefined,
       frontend: fe.name,
       sessVars: sessionVars(sock),
+      counter: nextRequestCounter(),
+      uniqueIdFormat: fe.uniqueIdFormat,
     });
+    openCaptures(this.txn, fe.captures);
     const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
     if (bad !== undefined) {
       fe.counters.ereq++;
       this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true, true);
       return;
     }
+    // http_wait_for_request: the headers as received, before any rule
+    if (this.txn.reqCap) captureHeaders(this.txn, 'request', req.rawHeaders);
     if (fe.tcpContent.length > 0 && !this.tcpContentAccepts(fe)) return;
     if (fe.monitorUri !== undefined && this.txn.path === fe.monitorUri) {
       this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
@@ -142,6 +148,10 @@ export class Stream extends StreamCore {
         return;
       }
     }
+    if (fe.captureCookie) this.txn.cliCookie = captureCookie(this.txn.rawHeaders, 'cookie', fe.captureCookie);
+    // HAProxy's http_process_request: the id is made once the rules of both proxies ran
+    const id = uniqueId(this.txn);
+    if (id !== undefined && fe.uniqueIdHeader) this.txn.rawHeaders.push(fe.uniqueIdHeader, id);
     this.upstreamPeer();
   }
 
@@ -285,6 +295,7 @@ export class Stream extends StreamCore {
     let reason = statusText;
     // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)
     pruneReqVars(this.txn);
+    if (this.txn.resCap) captureHeaders(this.txn, 'response', rawHeaders);
     const rs1 = applyResponseRules(this, be.responseRules, headers, status);
     if (rs1 !== undefined) [status, reason] = rs1;
     if (be.model !== this.fe.model) {
@@ -292,6 +303,7 @@ export class Stream extends StreamCore {
       if (rs2 !== undefined) [status, reason] = rs2;
     }
     if (this.done) return false;
+    if (this.fe.captureCookie) this.txn.srvCookie = captureCookie(headers, 'set-cookie', this.fe.captureCookie);
     if (hasAfterResponseRules(this)) {
       const rs3 = applyAfterResponseRules(this, headers, status);
       if (rs3 !== undefined) [status, reason] = rs3;

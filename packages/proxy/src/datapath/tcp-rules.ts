@@ -13,6 +13,7 @@ import { runVarAction } from '../acl/vars.ts';
 import type { RequestHooks } from '../runtime/hooks.ts';
 import type { CompiledTcpRule } from '../runtime/plan.ts';
 import type { HttpTxn } from '../txn.ts';
+import { storeCapture } from './capture.ts';
 
 export type TcpRulesResult = 'accept' | 'reject' | 'close' | 'wait';
 
@@ -75,6 +76,9 @@ export function runTcpRules(
         break;
       case 'var':
         runVarAction(txn, r.var);
+        break;
+      case 'capture':
+        storeCapture(txn, 'request', r.id, r.value(txn));
         break;
     }
   }

@@ -14,8 +14,9 @@ import { countSessionStart } from '../runtime/counters.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { ServerState } from '../runtime/server-state.ts';
 import { serverSni, serverTlsOptions } from '../runtime/tls.ts';
-import { makeTxn, sessionVars } from '../txn.ts';
+import { makeTxn, nextRequestCounter, sessionVars } from '../txn.ts';
 import { countFinished } from './accounting.ts';
+import { openCaptures } from './capture.ts';
 import type { DatapathContext } from './context.ts';
 import { streamLogFields } from './log-request.ts';
 import { Phase } from './phase.ts';
@@ -74,7 +75,10 @@ export class TcpStream extends StreamCore {
       frontend: fe.name,
       payload: head,
       sessVars: sessionVars(client),
+      counter: nextRequestCounter(),
+      uniqueIdFormat: fe.uniqueIdFormat,
     });
+    openCaptures(this.txn, fe.captures);
   }
 
   /** Entry point: inspection (if any content rules), then routing. */

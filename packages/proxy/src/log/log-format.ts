@@ -6,10 +6,11 @@
  */
 import { hostname } from 'node:os';
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
+import { HEX, hexPad } from '../acl/log-format.ts';
 import { compileSample } from '../acl/sample.ts';
 import { sslCipher, sslVersion } from '../acl/ssl-fetches.ts';
-import type { HttpTxn } from '../txn.ts';
-import { clfDate, httpLogDate, type RequestLogFields } from './request-line.ts';
+import { type HttpTxn, uniqueId } from '../txn.ts';
+import { captureBlock, captureList, clfDate, httpLogDate, type RequestLogFields } from './request-line.ts';
 
 /** A compiled log-format line. */
 export type LogLineFn = (f: RequestLogFields, txn: HttpTxn) => string;
@@ -55,11 +56,10 @@ const VARS: Record<string, Part> = {
   bq: (f) => num(f.backendQueue),
   ts: (f) => f.termState.slice(0, 2),
   tsc: (f) => f.termState,
-  // no header captures: %hr/%hs and their long forms are empty
-  hr: () => '',
-  hs: () => '',
-  hrl: () => '',
-  hsl: () => '',
+  hr: (f) => captureBlock(f.reqCap),
+  hs: (f) => captureBlock(f.resCap),
+  hrl: (f) => captureList(f.reqCap),
+  hsl: (f) => captureList(f.resCap),
   r: (f) => (f.method ? `${f.method} ${f.uri} HTTP/${f.httpVersion}` : '<BADREQ>'),
   HM: (f) => f.method,
   HU: (f) => f.uri,
@@ -68,13 +68,35 @@ const VARS: Record<string, Part> = {
   HV: (f) => `HTTP/${f.httpVersion}`,
   H: () => HOST,
   pid: () => num(process.pid),
+  rt: (_f, t) => num(t.counter ?? 0),
+};
+
+/** `+X` forms of the log-time variables (the request-time ones come from the ACL package's). */
+const LOG_HEX: Record<string, Part> = {
+  Ts: (f) => hexPad(Math.floor(f.start / 1000), 4),
+  ms: (f) => hexPad(new Date(f.start).getMilliseconds(), 2),
 };
 
 /** Variables HAProxy quotes under `+Q` (string fields; numbers, dates and flags never are). */
 const QUOTABLE = new Set(['f', 'ft', 'b', 's', 'r', 'HM', 'HU', 'HP', 'HQ', 'HV', 'H']);
 
-/** Text of the client's TLS connection: `-` on a clear one (lf_text, LOG_OPT_MANDATORY), `""` quoted. */
-const TLS_TEXT: Record<string, (t: HttpTxn) => string> = { sslc: sslCipher, sslv: sslVersion };
+/** Captures under `+Q`: quoted as a whole (`"{a|b}"`) or field by field. */
+const QUOTED_CAPTURES: Record<string, Part> = {
+  hr: (f) => captureBlock(f.reqCap, true),
+  hs: (f) => captureBlock(f.resCap, true),
+  hrl: (f) => captureList(f.reqCap, true),
+  hsl: (f) => captureList(f.resCap, true),
+};
+
+/**
+ * Text fields: the client's TLS connection and the unique id, `-` when empty (lf_text,
+ * LOG_OPT_MANDATORY), `""` quoted.
+ */
+const TLS_TEXT: Record<string, (t: HttpTxn) => string> = {
+  sslc: sslCipher,
+  sslv: sslVersion,
+  ID: (t) => uniqueId(t) ?? '',
+};
 
 /** A run of spaces: HAProxy emits one separator, never at the start or twice in a row. */
 const SEP = Symbol('separator');
@@ -82,6 +104,13 @@ const SEP = Symbol('separator');
 function quote(v: string): string {
   return `"${v.replace(/"/g, '\\"')}"`;
 }
+
+/** HAProxy 2.6's `option httplog` format (the built-in formatter writes the same line faster). */
+export const HTTPLOG_FORMAT =
+  '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r';
+/** HAProxy 2.6's `option httplog clf` format. */
+export const CLF_LOG_FORMAT =
+  '%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl';
 
 /** Compiles a `log-format` line; unknown variables and bad samples are reported with `loc`. */
 export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[]): LogLineFn {
@@ -96,6 +125,7 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
     diags.push({ severity: 'error', code: 'CFG_BAD_LOG_FORMAT', message: `log-format '${fmt}': ${msg}`, loc });
   let lit = '';
   let q = false;
+  let x = false;
   let i = 0;
   while (i < fmt.length) {
     const c = fmt[i];
@@ -111,6 +141,7 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
     }
     i++;
     let quoted: boolean = q;
+    let hex: boolean = x;
     if (fmt[i] === '{') {
       const end = fmt.indexOf('}', i);
       if (end < 0) {
@@ -120,13 +151,15 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
       for (const opt of fmt.slice(i + 1, end).split(/(?=[+-])/)) {
         if (opt === '+Q') quoted = true;
         else if (opt === '-Q') quoted = false;
-        else if (opt !== '' && opt !== '+X' && opt !== '-X' && opt !== '+E' && opt !== '-E')
-          bad(`unsupported option '${opt}'`);
+        else if (opt === '+X') hex = true;
+        else if (opt === '-X') hex = false;
+        else if (opt !== '' && opt !== '+E' && opt !== '-E') bad(`unsupported option '${opt}'`);
       }
       i = end + 1;
       // `%{+Q}o` sets the option for every following variable
       if (fmt[i] === 'o' && !/[A-Za-z]/.test(fmt[i + 1] ?? '')) {
         q = quoted;
+        x = hex;
         i++;
         continue;
       }
@@ -161,13 +194,25 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
     }
     i += m[0].length;
     if (m[0] === 'CC' || m[0] === 'CS') {
-      // no cookie capture: `-`, or `""` when quoted, as HAProxy prints it
-      parts.push(quoted ? '""' : '-');
+      // `capture cookie`: `-` (`""` quoted) when nothing was captured, as HAProxy prints it
+      const field = m[0] === 'CC' ? 'cliCookie' : 'srvCookie';
+      parts.push(quoted ? (f) => quote(f[field] ?? '') : (f) => f[field] || '-');
       continue;
     }
     const text = TLS_TEXT[m[0]];
     if (text) {
       parts.push(quoted ? (_f, t) => quote(text(t)) : (_f, t) => text(t) || '-');
+      continue;
+    }
+    const lh = hex ? LOG_HEX[m[0]] : undefined;
+    const th = hex ? HEX[m[0]] : undefined;
+    if (lh || th) {
+      parts.push(lh ?? ((_f, t) => (th as (t: HttpTxn) => string)(t)));
+      continue;
+    }
+    const qc = quoted ? QUOTED_CAPTURES[m[0]] : undefined;
+    if (qc) {
+      parts.push(qc);
       continue;
     }
     const v = VARS[m[0]];

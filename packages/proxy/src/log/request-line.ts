@@ -35,6 +35,47 @@ export interface RequestLogFields {
   method: string;
   uri: string;
   httpVersion: string;
+  /** Request / response capture slots of the frontend (undefined entry: nothing captured), when it has any. */
+  reqCap?: Array<string | undefined>;
+  resCap?: Array<string | undefined>;
+  /** `capture cookie`: `%CC` and `%CS` (undefined: `-`). */
+  cliCookie?: string;
+  srvCookie?: string;
+}
+
+/** HAProxy's hdr_encode_map: control bytes, bytes from 127 and `"#{|}` become `#XX` in captures. */
+function hdrEncode(v: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 32 && c < 127 && c !== 34 && c !== 35 && c !== 123 && c !== 124 && c !== 125) continue;
+    const b = c & 0xff;
+    out += `${v.slice(from, i)}#${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
+    from = i + 1;
+  }
+  return from === 0 ? v : out + v.slice(from);
+}
+
+/** `%hr` / `%hs`: `{a|b}` (quoted: `"{a|b}"`), nothing when the frontend has no such slots. */
+export function captureBlock(caps: Array<string | undefined> | undefined, quoted = false): string {
+  if (!caps) return '';
+  let out = '{';
+  for (let i = 0; i < caps.length; i++) {
+    if (i > 0) out += '|';
+    const v = caps[i];
+    if (v !== undefined) out += hdrEncode(v);
+  }
+  out += '}';
+  return quoted ? `"${out}"` : out;
+}
+
+/** `%hrl` / `%hsl`: one field per slot, `-` for nothing captured (quoted: `"v"`, `""`). */
+export function captureList(caps: Array<string | undefined> | undefined, quoted = false): string {
+  if (!caps) return '';
+  return caps
+    .map((v) => (quoted ? `"${v === undefined ? '' : hdrEncode(v)}"` : v === undefined ? '-' : hdrEncode(v)))
+    .join(' ');
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -62,7 +103,7 @@ function retriesText(f: RequestLogFields): string {
 
 /** `option httplog` line. */
 export function formatHttpLog(f: RequestLogFields): string {
-  return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tR}/${f.tw}/${f.tc}/${f.tr}/${f.ta} ${f.status} ${f.bytes} - - ${f.termState} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue} "${requestText(f)}"`;
+  return `${f.clientIp}:${f.clientPort} [${httpLogDate(f.start)}] ${f.frontend} ${f.backend}/${f.server} ${f.tR}/${f.tw}/${f.tc}/${f.tr}/${f.ta} ${f.status} ${f.bytes} ${f.cliCookie || '-'} ${f.srvCookie || '-'} ${f.termState} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${retriesText(f)} ${f.srvQueue}/${f.backendQueue} "${requestText(f)}"`;
 }
 
 /** `21/Nov/2026:20:40:36 +0000` (HAProxy's %trg: local time and UTC offset). */
@@ -77,7 +118,7 @@ export function clfDate(ms: number): string {
 /** `option httplog clf`: HAProxy 2.6's CLF_HTTP_LOG_FORMAT (checked against haproxy's output). */
 export function formatClfLog(f: RequestLogFields): string {
   const ms = new Date(f.start).getMilliseconds();
-  return `${f.clientIp} - - [${clfDate(f.start)}] "${requestText(f)}" ${f.status} ${f.bytes} "" "" ${f.clientPort} ${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms} "${f.frontend}" "${f.backend}" "${f.server}" ${f.tR} ${f.tw} ${f.tc} ${f.tr} ${f.ta} ${f.termState} ${f.actconn} ${f.feconn} ${f.beconn} ${f.srvconn} ${retriesText(f)} ${f.srvQueue} ${f.backendQueue} "" "" `;
+  return `${f.clientIp} - - [${clfDate(f.start)}] "${requestText(f)}" ${f.status} ${f.bytes} "" "" ${f.clientPort} ${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms} "${f.frontend}" "${f.backend}" "${f.server}" ${f.tR} ${f.tw} ${f.tc} ${f.tr} ${f.ta} ${f.termState} ${f.actconn} ${f.feconn} ${f.beconn} ${f.srvconn} ${retriesText(f)} ${f.srvQueue} ${f.backendQueue} "${f.cliCookie ?? ''}" "${f.srvCookie ?? ''}" `;
 }
 
 /** HAProxy's default line for HTTP proxies without `option httplog` (timers Tw/Tc/Tt, 2-char state). */
@@ -114,5 +155,10 @@ export function formatJsonLog(f: RequestLogFields): string {
     uri: f.uri,
     http_version: f.httpVersion,
     request: requestText(f),
+    // only with captures configured (undefined keys are left out; an empty slot is null)
+    request_captures: f.reqCap,
+    response_captures: f.resCap,
+    captured_request_cookie: f.cliCookie,
+    captured_response_cookie: f.srvCookie,
   });
 }

@@ -21,7 +21,7 @@ import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import { setCompilingMaps } from '../acl/map-refs.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
-import { compileLogLine } from '../log/log-format.ts';
+import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '../log/log-format.ts';
 import { createSelector } from '../selection/index.ts';
 import { CertStore } from './cert-store.ts';
 import { newBackendCounters, newFrontendCounters } from './counters.ts';
@@ -43,7 +43,13 @@ import type {
   ValueFn,
 } from './plan.ts';
 import { TCP_RULE_INDEX } from './plan.ts';
-import { compileRedirect, compileRequestRule, compileResponseRule, compileVarRule } from './rules.ts';
+import {
+  compileCaptureRule,
+  compileRedirect,
+  compileRequestRule,
+  compileResponseRule,
+  compileVarRule,
+} from './rules.ts';
 import { newServerState, type ServerState } from './server-state.ts';
 import { loadTls, prepareServerTls } from './tls.ts';
 
@@ -201,6 +207,16 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       defaultBackend,
       stats: p.stats?.enabled ? p.stats : undefined,
       monitorUri: p.monitorUri,
+      captures: p.captures.request.length + p.captures.response.length > 0 ? p.captures : undefined,
+      captureCookie: p.captureCookie,
+      // rendered as header values are (HAProxy's LOG_OPT_HTTP): an absent sample is empty, not '-'
+      uniqueIdFormat: p.uniqueIdFormat
+        ? compileLogFormat(p.uniqueIdFormat.format, p.uniqueIdFormat.loc, ctx.diags, {
+            phase: 'request',
+            mergeSpaces: true,
+          })
+        : undefined,
+      uniqueIdHeader: p.uniqueIdFormat ? p.uniqueIdHeader : undefined,
       tcpConnection: compileTcpRules(p.tcpRequestConnection, 'connection', ctx),
       tcpSession: compileTcpRules(p.tcpRequestSession, 'session', ctx),
       conns: 0,
@@ -311,8 +327,19 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     httplogClf: p.options.httplogClf,
     dontlognull: p.options.dontlognull,
     dontlogNormal: p.options.dontlogNormal,
-    logFormat: p.logFormat ? compileLogLine(p.logFormat, p.loc, ctx.diags) : undefined,
+    logFormat: logLine(p, ctx),
   };
+}
+
+/**
+ * The proxy's compiled log line: its `log-format`, or HAProxy's httplog/CLF format when captures
+ * add `{...}` fields to it (without captures the built-in formatters write those lines).
+ */
+function logLine(p: ProxyModel, ctx: CompileContext): LogLineFn | undefined {
+  if (p.logFormat) return compileLogLine(p.logFormat, p.loc, ctx.diags);
+  if (p.mode !== 'http' || !p.options.httplog || p.captures.request.length + p.captures.response.length === 0)
+    return undefined;
+  return compileLogLine(p.options.httplogClf ? CLF_LOG_FORMAT : HTTPLOG_FORMAT, p.loc, ctx.diags);
 }
 
 /** `tcp-request connection|content` rules. */
@@ -342,6 +369,10 @@ function compileTcpRule(r: TcpRuleModel, index: number, phase: RulePhase, ctx: C
     case 'unset-var': {
       const v = compileVarRule(r, ctx, phase, cond);
       return v ? [v] : [];
+    }
+    case 'capture': {
+      const c = compileCaptureRule(r, ctx, phase, cond);
+      return c ? [c] : [];
     }
     default:
       return [{ action: r.action, cond }];

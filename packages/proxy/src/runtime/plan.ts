@@ -8,6 +8,7 @@ import type { TriCondition } from '../acl/condition.ts';
 import type { MapRef } from '../acl/map-refs.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
+import type { CapturePlan } from '../datapath/capture.ts';
 import type { LogLineFn } from '../log/log-format.ts';
 import type { HttpTxn } from '../txn.ts';
 import type { SwappableTls } from './cert-store.ts';
@@ -77,7 +78,11 @@ export type CompiledRequestRule =
       value: ValueFn;
       cond?: CompiledCondition;
     }
-  | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition };
+  | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }
+  | CompiledCaptureRule;
+
+/** `capture SAMPLE len N|id N`: the sample goes into capture slot `id` of the stream's frontend. */
+export type CompiledCaptureRule = { action: 'capture'; value: FetchFn; id: number; cond?: CompiledCondition };
 
 /** A compiled `http-response` rule. */
 /** `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` (no value). */
@@ -97,7 +102,8 @@ export type CompiledResponseRule =
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; cond?: CompiledCondition }
-  | { action: 'allow'; cond?: CompiledCondition };
+  | { action: 'allow'; cond?: CompiledCondition }
+  | CompiledCaptureRule;
 
 /**
  * A compiled `tcp-request connection|content` rule. `track-sc` rules
@@ -110,7 +116,8 @@ type CompiledTcpAction =
   | { action: 'var'; var: VarAction; cond?: TriCondition }
   | { action: 'accept' | 'reject' | 'close' | 'expect-proxy'; cond?: TriCondition }
   | { action: 'track-sc'; index: number; cond?: TriCondition }
-  | { action: 'set-src'; value: FetchFn; cond?: TriCondition };
+  | { action: 'set-src'; value: FetchFn; cond?: TriCondition }
+  | { action: 'capture'; value: FetchFn; id: number; cond?: TriCondition };
 
 /** Offsets of tcp rule indexes in the track-sc hook (`http-request` rules count from 0). */
 export const TCP_RULE_INDEX = { connection: 100_000, content: 200_000, session: 300_000 } as const;
@@ -176,6 +183,14 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
   defaultBackend?: BackendPlan;
   stats?: StatsModel;
   monitorUri?: string;
+  /** Capture slots (`capture ... header`, `declare capture`, `capture ... len`), when any. */
+  captures?: CapturePlan;
+  /** `capture cookie NAME len N`. */
+  captureCookie?: { name: string; len: number };
+  /** `unique-id-format`, compiled (a log-format evaluated once per request). */
+  uniqueIdFormat?: ValueFn;
+  /** `unique-id-header NAME`: added to the request sent to the server. */
+  uniqueIdHeader?: string;
   /** `tcp-request connection` rules, run on every accepted connection (both modes). */
   tcpConnection: CompiledTcpRule[];
   /** `tcp-request session` rules, after the PROXY header and TLS handshake. */

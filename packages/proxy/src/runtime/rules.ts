@@ -1,8 +1,8 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
-import type { HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
+import type { CaptureRuleModel, HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
 import { mapRef } from '../acl/map-refs.ts';
-import type { CompiledCondition } from '../acl/types.ts';
+import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import { parseVarName, type VarAction } from '../acl/vars.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
@@ -156,7 +156,20 @@ export function compileRequestRule(
       return { action: r.action, value: ctx.logFormat(r.value, r.loc), cond };
     case 'set-status':
       return { action: 'set-status', status: r.status, reason: r.reason ?? httpGetReason(r.status), cond };
+    case 'capture':
+      return compileCaptureRule(r, ctx, 'request', cond);
   }
+}
+
+/** `capture SAMPLE ...`: the sample is fetched when the rule runs (undefined on a bad expression). */
+export function compileCaptureRule<C>(
+  r: CaptureRuleModel,
+  ctx: CompileContext,
+  phase: RulePhase,
+  cond: C | undefined,
+): { action: 'capture'; value: FetchFn; id: number; cond?: C } | undefined {
+  const value = compileFetch(r.sample, r.loc, ctx.diags, phase);
+  return value ? { action: 'capture', value, id: r.id, cond } : undefined;
 }
 
 /** Compiles one http-response rule; actions that only exist on requests are reported. */
@@ -190,6 +203,8 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
       return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false), cond };
     case 'allow':
       return { action: 'allow', cond };
+    case 'capture':
+      return compileCaptureRule(r, ctx, 'response', cond);
     default:
       ctx.diags.push({
         severity: 'error',

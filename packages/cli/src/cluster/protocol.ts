@@ -17,7 +17,21 @@ export const CLUSTER_MESSAGE = 'switchyard:cluster';
 export interface ChangeMessage {
   type: typeof CLUSTER_MESSAGE;
   op: 'change';
-  kind: 'admin' | 'weight' | 'maxconn' | 'vrrp' | 'clear-counters';
+  kind:
+    | 'admin'
+    | 'weight'
+    | 'maxconn'
+    | 'vrrp'
+    | 'clear-counters'
+    | 'health'
+    | 'agent'
+    | 'checks'
+    | 'agent-checks'
+    | 'addr'
+    | 'check-port'
+    /** made in the sending worker already; the primary passes it to the others */
+    | 'frontend'
+    | 'kill-sessions';
   backend: string;
   server: string;
   value: string | number | boolean;
@@ -48,7 +62,11 @@ export type ClusterMessage =
   | { type: typeof CLUSTER_MESSAGE; op: 'counters?'; id: number }
   | { type: typeof CLUSTER_MESSAGE; op: 'counters'; id: number; snap: CounterSnapshot }
   /** primary -> workers: reset counters (`clear counters [all]` made through one worker). */
-  | { type: typeof CLUSTER_MESSAGE; op: 'clear-counters'; all: boolean };
+  | { type: typeof CLUSTER_MESSAGE; op: 'clear-counters'; all: boolean }
+  /** primary -> the other workers: `enable|disable|shutdown frontend` made through one worker. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'frontend'; frontend: string; state: 'ready' | 'paused' | 'stopped' }
+  /** primary -> the other workers: `shutdown sessions server` made through one worker. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'kill-sessions'; backend: string; server: string };
 
 /** True for a message of this protocol. */
 export function isClusterMessage(m: unknown): m is ClusterMessage {

@@ -5,7 +5,7 @@
  */
 import type { ProxyModel } from '@switchyard/config';
 import type { BackendCounters, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
-import { currentRate, isUsable, statusWord } from '@switchyard/proxy';
+import { currentRate, describeStatus, isUsable, statusHasCode, statusWord } from '@switchyard/proxy';
 import { BASE_FIELDS, FIELDS, POS } from './fields.ts';
 
 export type StatValue = string | number | undefined;
@@ -42,31 +42,6 @@ export interface RowFilter {
   /** `show stat no-maint`: hide servers in MAINT. */
   noMaint?: boolean;
 }
-
-/** HAProxy's check status descriptions (check_desc column). */
-export const CHECK_DESC: Record<string, string> = {
-  UNK: 'Unknown',
-  INI: 'Initializing',
-  SOCKERR: 'Socket error',
-  L4OK: 'Layer4 check passed',
-  L4TOUT: 'Layer4 timeout',
-  L4CON: 'Layer4 connection problem',
-  L6OK: 'Layer6 check passed',
-  L6TOUT: 'Layer6 timeout',
-  L6RSP: 'Layer6 invalid response',
-  L7TOUT: 'Layer7 timeout',
-  L7RSP: 'Layer7 invalid response',
-  L7OK: 'Layer7 check passed',
-  L7OKC: 'Layer7 check conditionally passed',
-  L7STS: 'Layer7 wrong status',
-  PROCERR: 'External check error',
-  PROCTOUT: 'External check timeout',
-  PROCOK: 'External check passed',
-  HANA: 'Health analyze',
-};
-
-/** Check statuses HAProxy shows a code with (check_code, LastChk `L7STS/500`). */
-const CODE_STATUSES = new Set(['L7OK', 'L7OKC', 'L7STS']);
 
 const F = POS;
 const H1XX = F.hrsp_1xx;
@@ -224,10 +199,10 @@ function serverRow(be: BackendRuntime, s: ServerState, now: number): StatRow {
     if (lc) {
       v[F.check_status] = lc.status;
       // As HAProxy: a code only for statuses from L7OK on (HCHK_STATUS_L57DATA), not L7RSP/L7TOUT.
-      if (CODE_STATUSES.has(lc.status) && lc.code !== undefined) v[F.check_code] = lc.code;
+      if (statusHasCode(lc.status) && lc.code !== undefined) v[F.check_code] = lc.code;
       if (lc.durationMs !== undefined && lc.status !== 'INI' && lc.status !== 'UNK')
         v[F.check_duration] = lc.durationMs;
-      v[F.check_desc] = CHECK_DESC[lc.status] ?? lc.status;
+      v[F.check_desc] = describeStatus(lc.status);
       if (lc.info) v[F.last_chk] = lc.info;
     }
     v[F.check_rise] = s.model.rise;
@@ -239,7 +214,7 @@ function serverRow(be: BackendRuntime, s: ServerState, now: number): StatRow {
     v[F.agent_status] = a.status;
     if (a.code !== undefined) v[F.agent_code] = a.code;
     if (a.durationMs !== undefined) v[F.agent_duration] = a.durationMs;
-    v[F.agent_desc] = CHECK_DESC[a.status] ?? a.status;
+    v[F.agent_desc] = describeStatus(a.status);
     if (a.info) v[F.last_agt] = a.info;
   }
   // a server waiting for the DNS has no address (haproxy: AF_UNSPEC, an empty field)

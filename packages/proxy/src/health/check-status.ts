@@ -44,6 +44,11 @@ const DESCRIPTIONS: Record<CheckStatus, string> = {
 /** Statuses that carry an HTTP code in logs (HAProxy's `>= HCHK_STATUS_L57DATA`). */
 const WITH_CODE = new Set<string>(['L7OK', 'L7OKC', 'L7STS']);
 
+/** True when HAProxy shows an HTTP code with the status (logs, stats `check_code`, LastChk `L7STS/500`). */
+export function statusHasCode(status: string): boolean {
+  return WITH_CODE.has(status);
+}
+
 /** Human description of a status, e.g. `Layer7 wrong status` (the stats `check_desc` column). */
 export function describeStatus(status: string): string {
   return DESCRIPTIONS[status as CheckStatus] ?? DESCRIPTIONS.UNK;

@@ -317,10 +317,10 @@ backend be
   on2.sock.destroy();
 });
 
-test('disable frontend stops accepting, enable frontend accepts again; shutdown frontend is for good', async (t) => {
+test('disable frontend stops accepting, enable frontend accepts again; shutdown frontend until a reload', async (t) => {
   const a = await startUpstream('a');
   t.after(() => a.close());
-  const { port, q } = await proxyWith(
+  const { sy, port, q } = await proxyWith(
     t,
     (sock, p) => `${httpDefaults(sock)}frontend fe
   bind 127.0.0.1:${p}
@@ -342,6 +342,11 @@ backend be
   assert.match(await q('show stat'), /\nfe,FRONTEND,.*,STOP,/);
   assert.equal(await q('enable frontend fe'), 'Frontend was previously shut down, cannot enable.\n\n');
   assert.match(await get(), /ECONNREFUSED/);
+  // a reload serves the frontend again, as haproxy's new process would
+  sy.proc.kill('SIGHUP');
+  await sy.waitFor('reload complete.');
+  assert.match(await get(), /^HTTP\/1\.1 200/);
+  assert.match(await q('show stat'), /\nfe,FRONTEND,.*,OPEN,/);
 });
 
 test('--workers 2: frontend, address and health changes made through one worker reach both', async (t) => {

@@ -4,7 +4,7 @@
  * packages/proxy/src/runtime/server-control.ts): the admin side never mutates ServerState.
  */
 import type { ServerModel } from '@switchyard/config';
-import type { AdminState, BackendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import type { SslCertOp } from './cli/ssl-certs.ts';
 
 /** The one place server state changes (packages/proxy runtime/server-control.ts). */
@@ -21,6 +21,28 @@ export interface ServerControl {
   addServer?(rt: ProxyRuntime, be: BackendRuntime, model: ServerModel): void;
   /** `del server`: removes a server in maintenance (packages/proxy removeServer); absent under --workers. */
   removeServer?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState): void;
+  /** `set server B/S health up|stopping|down` (packages/proxy setServerHealth); absent under --workers. */
+  setServerHealth?(
+    rt: ProxyRuntime,
+    be: BackendRuntime,
+    s: ServerState,
+    health: 'up' | 'stopping' | 'down',
+    origin: string,
+  ): void;
+  /** `set server B/S agent up|down` (packages/proxy setServerAgentHealth); absent under --workers. */
+  setServerAgent?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, up: boolean, origin: string): void;
+  /** `enable|disable health B/S` on a server with `check`; absent under --workers. */
+  setServerChecks?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, enabled: boolean, origin: string): void;
+  /** `enable|disable agent B/S` on a server with `agent-check`; absent under --workers. */
+  setServerAgentChecks?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, enabled: boolean, origin: string): void;
+  /** `set server B/S addr A [port P]` (packages/proxy setServerAddrPort); absent under --workers. */
+  setServerAddr?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, host: string, port: number): void;
+  /** `set server B/S check-port P` (packages/proxy setServerCheckPort); absent under --workers. */
+  setServerCheckPort?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, port: number): void;
+  /** `shutdown sessions server B/S` (packages/proxy killServerStreams); absent under --workers. */
+  shutdownServerSessions?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState): void;
+  /** `enable|disable|shutdown frontend F` (packages/proxy setFrontendState); absent under --workers. */
+  setFrontendState?(rt: ProxyRuntime, fe: FrontendRuntime, state: 'ready' | 'paused' | 'stopped'): void;
   /** `clear counters [all]`; optional: without it the admin side clears this process's counters. */
   clearCounters?(rt: ProxyRuntime, all: boolean): void;
   /** Under --workers: sends a certificate change (`set|commit|abort|new ssl cert`, applied here already) to the other workers. */

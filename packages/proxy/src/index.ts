@@ -10,6 +10,7 @@ export * from './runtime/build.ts';
 export * from './runtime/cert-store.ts';
 export * from './runtime/counters.ts';
 export * from './runtime/error-pages.ts';
+export * from './runtime/frontend-control.ts';
 export type * from './runtime/hooks.ts';
 export type * from './runtime/log-types.ts';
 export type * from './runtime/plan.ts';

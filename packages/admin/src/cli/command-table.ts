@@ -3,15 +3,17 @@
  * reply texts (checked against a real haproxy over its stats socket).
  */
 
-import type { ProxyRuntime } from '@switchyard/proxy';
+import { type ProxyRuntime, type ServerState, serverConnections } from '@switchyard/proxy';
 import { clearTable, setTable, showTable, TableDirectory } from '@switchyard/state';
 import { applyMaxconn, findServer, MSG, parseWeight } from '../actions.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
 import { collectRows, type RowFilter } from '../stats/rows.ts';
 import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
+import { frontendCommand } from './frontends.ts';
 import { MAP_COMMANDS } from './maps.ts';
-import { renderServersState } from './servers-state.ts';
+import { setServerRuntime, shutdownServerSessions, shutdownSession, toggleChecks } from './server-runtime.ts';
+import { renderServersConn, renderServersState } from './servers-state.ts';
 import { infoFields, renderInfo } from './show-info.ts';
 import { SSL_CERT_COMMANDS } from './ssl-certs.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
@@ -92,6 +94,69 @@ const ALL_COMMANDS: Command[] = [
     run: delServerCommand,
   },
   {
+    words: ['disable', 'agent'],
+    usage: 'disable agent',
+    desc: 'disable agent checks',
+    level: 'admin',
+    run: (args, ctx) => toggleChecks(ctx, args, 'agent', false),
+  },
+  {
+    words: ['disable', 'frontend'],
+    usage: 'disable frontend <frontend>',
+    desc: 'temporarily disable specific frontend',
+    level: 'admin',
+    run: (args, ctx) => frontendCommand(ctx, args, 'paused'),
+  },
+  {
+    words: ['disable', 'health'],
+    usage: 'disable health',
+    desc: 'disable health checks',
+    level: 'admin',
+    run: (args, ctx) => toggleChecks(ctx, args, 'health', false),
+  },
+  {
+    words: ['enable', 'agent'],
+    usage: 'enable agent',
+    desc: 'enable agent checks',
+    level: 'admin',
+    run: (args, ctx) => toggleChecks(ctx, args, 'agent', true),
+  },
+  {
+    words: ['enable', 'frontend'],
+    usage: 'enable frontend <frontend>',
+    desc: 're-enable specific frontend',
+    level: 'admin',
+    run: (args, ctx) => frontendCommand(ctx, args, 'ready'),
+  },
+  {
+    words: ['enable', 'health'],
+    usage: 'enable health',
+    desc: 'enable health checks',
+    level: 'admin',
+    run: (args, ctx) => toggleChecks(ctx, args, 'health', true),
+  },
+  {
+    words: ['shutdown', 'frontend'],
+    usage: 'shutdown frontend <frontend>',
+    desc: 'stop a specific frontend',
+    level: 'admin',
+    run: (args, ctx) => frontendCommand(ctx, args, 'stopped'),
+  },
+  {
+    words: ['shutdown', 'session'],
+    usage: 'shutdown session [id]',
+    desc: 'kill a specific session',
+    level: 'admin',
+    run: (args) => shutdownSession(args),
+  },
+  {
+    words: ['shutdown', 'sessions', 'server'],
+    usage: 'shutdown sessions server <bk>/<srv>',
+    desc: 'kill sessions on a server',
+    level: 'admin',
+    run: (args, ctx) => shutdownServerSessions(ctx, args),
+  },
+  {
     words: ['disable', 'server'],
     usage: 'disable server (DEPRECATED)',
     desc: "disable a server for maintenance (use 'set server' instead)",
@@ -169,9 +234,11 @@ const ALL_COMMANDS: Command[] = [
         ctx.control.setServerWeight(rt, be, s, parseWeight(be, s, args[2]), ORIGIN);
         return '';
       }
-      const known = ['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn'];
-      if (what && (known.includes(what) || what === 'health' || what === 'ssl')) {
-        return `'set server <srv> ${what}' is not supported by Switchyard (supported: state, weight).\n`;
+      const done = what === undefined ? undefined : setServerRuntime(ctx, be, s, what, args.slice(2));
+      if (done !== undefined) return done;
+      const known = ['agent-addr', 'agent-port', 'agent-send', 'check-addr', 'ssl'];
+      if (what && known.includes(what)) {
+        return `'set server <srv> ${what}' is not supported by Switchyard (supported: addr, agent, check-port, health, state, weight).\n`;
       }
       return 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
     },
@@ -244,6 +311,26 @@ const ALL_COMMANDS: Command[] = [
     run(args, ctx) {
       const format = args.includes('json') ? 'json' : args.includes('typed') ? 'typed' : 'text';
       return renderInfo(infoFields(ctx.readRuntime ?? ctx.runtime(), ctx.info), format);
+    },
+  },
+  {
+    words: ['show', 'servers', 'conn'],
+    usage: 'show servers conn [<backend>]',
+    desc: 'dump server connections status (all or for a single backend)',
+    level: 'user',
+    run(args, ctx) {
+      const rt = ctx.readRuntime ?? ctx.runtime();
+      const nbthread = rt.config.global.nbthread ?? 1;
+      // pools are per process: under --workers, those of the worker answering
+      const local = ctx.runtime();
+      const conns = (s: ServerState) =>
+        serverConnections(local.backends.get(s.backendName)?.serversByName.get(s.name) ?? s);
+      if (args[0] !== undefined) {
+        const be = rt.backends.get(args[0]);
+        if (!be) return "Can't find backend.\n";
+        return renderServersConn([be], nbthread, conns);
+      }
+      return renderServersConn(rt.backends.values(), nbthread, conns);
     },
   },
   {

@@ -84,14 +84,14 @@ function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
     checkResult(lc?.status),
     s.health,
     checkState(s),
-    m.agentCheck ? 0x02 | 0x04 | 0x10 : 0,
+    m.agentCheck ? 0x02 | (s.agentPaused ? 0 : 0x04) | 0x10 : 0,
     be.model.idForced ? 1 : 0,
     m.idForced ? 1 : 0,
     '-',
     s.port,
     '-',
     m.ssl ? 1 : 0,
-    m.checkPort ?? 0,
+    s.checkPort ?? m.checkPort ?? 0,
     m.checkAddr ?? '-',
     m.agent?.addr ?? '-',
     m.agent?.port ?? 0,
@@ -102,5 +102,39 @@ function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
 export function renderServersState(backends: Iterable<BackendRuntime>, now = Date.now()): string {
   const lines = ['1', SERVERS_STATE_HEADER];
   for (const be of backends) for (const s of be.servers) lines.push(serverLine(be, s, now));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Connections of one server as the datapath holds them (packages/proxy serverConnections). */
+export interface ServerConnFigures {
+  used: number;
+  idle: number;
+}
+
+/**
+ * `show servers conn [BACKEND]` (haproxy's dump_servers_state(), show_conn): per server the
+ * connection pool figures. Switchyard runs one thread per process: the idle connections are
+ * all on the first of `nbthread` columns.
+ */
+export function renderServersConn(
+  backends: Iterable<BackendRuntime>,
+  nbthread: number,
+  figures: (s: ServerState) => ServerConnFigures | undefined = () => undefined,
+): string {
+  const lines = [
+    `# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[${nbthread}]`,
+  ];
+  for (const be of backends) {
+    for (const s of be.servers) {
+      const f = figures(s) ?? { used: 0, idle: 0 };
+      const m = s.model;
+      const lim = m.poolMaxConn ?? -1;
+      const fields = [`${be.name}/${s.name}`, `${be.id}/${s.id}`, s.host, s.port, '-', m.poolPurgeDelay ?? 5000];
+      // used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur: idle connections count as safe
+      fields.push(f.used, f.used, f.used, 0, f.idle, lim, f.idle);
+      if (lim !== 0) for (let t = 0; t < nbthread; t++) fields.push(t === 0 ? f.idle : 0);
+      lines.push(fields.join(' '));
+    }
+  }
   return `${lines.join('\n')}\n`;
 }

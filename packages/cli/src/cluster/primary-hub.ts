@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import {
   allStateSnaps,
+  type BackendRuntime,
   backendStateSnap,
   type CompiledRuntime,
   type CounterSnapshot,
@@ -19,7 +20,13 @@ import {
   type ServerStateEvent,
   type ServerWeightEvent,
   serverStateSnap,
+  setServerAddrPort,
   setServerAdmin,
+  setServerAgentChecks,
+  setServerAgentHealth,
+  setServerCheckPort,
+  setServerChecks,
+  setServerHealth,
   setServerMaxconn,
   setServerWeight,
   sumCounterSnapshots,
@@ -142,7 +149,8 @@ export class PrimaryHub {
       case 'change':
         this.changeBy = w.id;
         try {
-          this.applyChange(m);
+          if (m.kind === 'frontend' || m.kind === 'kill-sessions') this.passOn(w, m);
+          else this.applyChange(m);
         } finally {
           this.changeBy = undefined;
         }
@@ -170,6 +178,20 @@ export class PrimaryHub {
     }
   }
 
+  /** A change each worker makes on its own traffic: the one it was made through did it already. */
+  private passOn(from: Worker, m: ChangeMessage): void {
+    const out: ClusterMessage =
+      m.kind === 'frontend'
+        ? {
+            type: CLUSTER_MESSAGE,
+            op: 'frontend',
+            frontend: m.backend,
+            state: m.value as 'ready' | 'paused' | 'stopped',
+          }
+        : { type: CLUSTER_MESSAGE, op: 'kill-sessions', backend: m.backend, server: m.server };
+    for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(out);
+  }
+
   /** Applies a change made through a worker, once, here; the state events carry it to every worker. */
   private applyChange(m: ChangeMessage): void {
     const rt = this.rt;
@@ -190,7 +212,11 @@ export class PrimaryHub {
     try {
       if (m.kind === 'admin') setServerAdmin(rt, be, s, m.value as ServerState['admin'], m.origin);
       else if (m.kind === 'weight') setServerWeight(rt, be, s, Number(m.value), m.origin);
-      else {
+      else if (m.kind !== 'maxconn') {
+        this.applyCheckChange(be, s, m);
+        // a verdict that changes no state (health counter, agent pause, address) emits no event
+        this.broadcastServer(s, be.name);
+      } else {
         setServerMaxconn(rt, be, s, Number(m.value), m.origin);
         // maxconn emits no event: send the new state explicitly
         this.broadcastServer(s, be.name);
@@ -198,6 +224,21 @@ export class PrimaryHub {
     } catch (e) {
       // the worker validated the value (HAProxy's checks) before sending it: a refusal here is a bug
       this.warn(`change of ${m.backend}/${m.server} (${m.kind} ${m.value}) refused: ${(e as Error).message}`);
+    }
+  }
+
+  /** The runtime API's health, agent and address changes, applied where the checks run. */
+  private applyCheckChange(be: BackendRuntime, s: ServerState, m: ChangeMessage): void {
+    const rt = this.rt;
+    const v = m.value;
+    if (m.kind === 'health') setServerHealth(rt, be, s, v as 'up' | 'stopping' | 'down', m.origin);
+    else if (m.kind === 'agent') setServerAgentHealth(rt, be, s, v === true, m.origin);
+    else if (m.kind === 'checks') setServerChecks(rt, be, s, v === true, m.origin);
+    else if (m.kind === 'agent-checks') setServerAgentChecks(rt, be, s, v === true);
+    else if (m.kind === 'check-port') setServerCheckPort(rt, be, s, Number(v));
+    else if (m.kind === 'addr') {
+      const [host, port] = String(v).split(' ');
+      setServerAddrPort(rt, be, s, host, Number(port));
     }
   }
 

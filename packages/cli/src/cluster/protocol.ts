@@ -18,7 +18,21 @@ export const CLUSTER_MESSAGE = 'switchyard:cluster';
 export interface ChangeMessage {
   type: typeof CLUSTER_MESSAGE;
   op: 'change';
-  kind: 'admin' | 'weight' | 'maxconn' | 'vrrp' | 'clear-counters';
+  kind:
+    | 'admin'
+    | 'weight'
+    | 'maxconn'
+    | 'vrrp'
+    | 'clear-counters'
+    | 'health'
+    | 'agent'
+    | 'checks'
+    | 'agent-checks'
+    | 'addr'
+    | 'check-port'
+    /** made in the sending worker already; the primary passes it to the others */
+    | 'frontend'
+    | 'kill-sessions';
   backend: string;
   server: string;
   value: string | number | boolean;
@@ -54,7 +68,11 @@ export type ClusterMessage =
    * worker -> primary: a certificate change made through that worker (already applied there);
    * primary -> the other workers (and, replayed, a worker started later): apply it too.
    */
-  | { type: typeof CLUSTER_MESSAGE; op: 'ssl-cert'; cert: SslCertOp };
+  | { type: typeof CLUSTER_MESSAGE; op: 'ssl-cert'; cert: SslCertOp }
+  /** primary -> the other workers: `enable|disable|shutdown frontend` made through one worker. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'frontend'; frontend: string; state: 'ready' | 'paused' | 'stopped' }
+  /** primary -> the other workers: `shutdown sessions server` made through one worker. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'kill-sessions'; backend: string; server: string };
 
 /** True for a message of this protocol. */
 export function isClusterMessage(m: unknown): m is ClusterMessage {

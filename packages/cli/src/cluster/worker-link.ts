@@ -10,6 +10,7 @@ import { applySslCertOp, clearCounters } from '@switchyard/admin';
 import {
   type BackendRuntime,
   classifyOutcome,
+  killServerStreams,
   mirrorBackendState,
   mirrorServerState,
   type NodeFigures,
@@ -17,6 +18,7 @@ import {
   PRIMARY_ORIGIN,
   type ProxyRuntime,
   type ServerState,
+  setFrontendState,
   type TrafficObserver,
   type TrafficOutcome,
   takeCounterSnapshot,
@@ -64,6 +66,21 @@ export class WorkerLink {
     setVrrpState: (_rt, instance, state) => this.change('vrrp', instance, '', state, 'api'),
     clearCounters: (_rt, all) => this.change('clear-counters', '', '', all, 'api'),
     shareSslCert: (cert) => this.send({ type: CLUSTER_MESSAGE, op: 'ssl-cert', cert }),
+    setServerHealth: (_rt, be, s, health, origin) => this.change('health', be.name, s.name, health, origin),
+    setServerAgent: (_rt, be, s, up, origin) => this.change('agent', be.name, s.name, up, origin),
+    setServerChecks: (_rt, be, s, on, origin) => this.change('checks', be.name, s.name, on, origin),
+    setServerAgentChecks: (_rt, be, s, on, origin) => this.change('agent-checks', be.name, s.name, on, origin),
+    setServerAddr: (_rt, be, s, host, port) => this.change('addr', be.name, s.name, `${host} ${port}`, 'api'),
+    setServerCheckPort: (_rt, be, s, port) => this.change('check-port', be.name, s.name, port, 'api'),
+    // each worker has its own sessions and listeners: here at once, the others through the primary
+    shutdownServerSessions: (_rt, be, s) => {
+      killServerStreams(s, 'K');
+      this.change('kill-sessions', be.name, s.name, '', 'api');
+    },
+    setFrontendState: (rt, fe, state) => {
+      setFrontendState(rt, fe, state);
+      this.change('frontend', fe.name, '', state, 'api');
+    },
   };
 
   /**
@@ -169,6 +186,16 @@ export class WorkerLink {
         // the reply went to the client of the worker the change was made through
         applySslCertOp(rt, m.cert);
         return;
+      case 'frontend': {
+        const fe = rt.frontends.get(m.frontend);
+        if (fe) setFrontendState(rt, fe, m.state);
+        return;
+      }
+      case 'kill-sessions': {
+        const s = rt.backends.get(m.backend)?.serversByName.get(m.server);
+        if (s) killServerStreams(s, 'K');
+        return;
+      }
       default:
         return;
     }

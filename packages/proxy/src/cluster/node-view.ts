@@ -9,7 +9,7 @@ import { newBackendCounters, newFrontendCounters, newServerCounters } from '../r
 import type { ServerState } from '../runtime/server-state.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from '../runtime/types.ts';
 import { type CounterSnapshot, fromPlain } from './counter-snapshot.ts';
-import type { BackendStateSnap, ServerStateSnap } from './server-mirror.ts';
+import { type BackendStateSnap, runtimeSettings, type ServerStateSnap } from './server-mirror.ts';
 
 /** What the primary answers a worker asking for the node-wide figures. */
 export interface NodeFigures {
@@ -60,6 +60,7 @@ export function nodeView(rt: ProxyRuntime, fig: NodeFigures): ProxyRuntime {
           lastChange: st.lastChange,
           downtimeMs: st.downtimeMs,
           downSince: st.downSince,
+          ...runtimeSettings(st),
         });
         // checks run in the primary only: its check counters are the node's
         sc.chkfail = st.chkfail;

@@ -30,6 +30,13 @@ export interface ServerStateSnap {
   chkfail: number;
   chkdown: number;
   agentFail: number;
+  /** Address, check and agent settings the runtime API changes (`set server addr|check-port`, `disable health|agent`, `set server agent`). */
+  host: string;
+  port: number;
+  checked: boolean;
+  agentPaused?: boolean;
+  agentDown?: boolean;
+  checkPort?: number;
 }
 
 /** A backend's availability bookkeeping, kept by the primary. */
@@ -62,6 +69,12 @@ export function serverStateSnap(s: ServerState): ServerStateSnap {
     chkfail: s.counters.chkfail,
     chkdown: s.counters.chkdown,
     agentFail: s.counters.agentFail,
+    host: s.host,
+    port: s.port,
+    checked: s.checked,
+    agentPaused: s.agentPaused,
+    agentDown: s.agentDown,
+    checkPort: s.checkPort,
   };
 }
 
@@ -119,6 +132,7 @@ export function mirrorServerState(rt: ProxyRuntime, snap: ServerStateSnap, origi
   s.lastChange = snap.lastChange;
   s.downtimeMs = snap.downtimeMs;
   s.downSince = snap.downSince;
+  Object.assign(s, runtimeSettings(snap));
   if (selection) be.selector.update();
   if (fromOp !== s.op || fromAdmin !== s.admin) {
     const ev: ServerStateEvent = {
@@ -137,6 +151,18 @@ export function mirrorServerState(rt: ProxyRuntime, snap: ServerStateSnap, origi
     rt.events.emit('server-weight', ev);
   }
   return true;
+}
+
+/** The runtime API's settings of a snapshot, as ServerState fields (mirror and node view). */
+export function runtimeSettings(snap: ServerStateSnap): Partial<ServerState> {
+  return {
+    host: snap.host,
+    port: snap.port,
+    checked: snap.checked,
+    agentPaused: snap.agentPaused,
+    agentDown: snap.agentDown,
+    checkPort: snap.checkPort,
+  };
 }
 
 /** In a worker: takes the primary's availability bookkeeping for one backend. */

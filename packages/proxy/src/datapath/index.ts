@@ -8,15 +8,17 @@ import { setBackendLookup } from '../acl/index.ts';
 import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
 import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
-import type { ServerStateEvent } from '../runtime/types.ts';
+import type { FrontendStateEvent, ServerStateEvent } from '../runtime/types.ts';
 import { socketAddresses } from './client-address.ts';
 import type { DatapathContext, RequestLogSink } from './context.ts';
 import { bindKey, ConnectionGate, Listener } from './listeners.ts';
-import { UpstreamPools } from './pools.ts';
+import { servePools, UpstreamPools } from './pools.ts';
 import { Queues } from './queue.ts';
 import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
+export { serverConnections } from './pools.ts';
+export { killServerStreams } from './stream-core.ts';
 
 export interface DatapathOptions {
   /** Persistence, stick counters (packages/state). */
@@ -75,7 +77,29 @@ export class Datapath {
     this.gate = new ConnectionGate(this.ctx, (l, s, status, term) => this.logBadRequest(l, s, status, term));
     // the emitter outlives reloads (runtime/build.ts passes it on)
     runtime.events.on('server-state', this.onServerState);
+    runtime.events.on('frontend-state', this.onFrontendState);
+    servePools(this.ctx.pools);
   }
+
+  /**
+   * `disable frontend` / `shutdown frontend` close the frontend's binds (new connections are
+   * refused, open ones go on), `enable frontend` binds them again; a bind that cannot is logged
+   * as haproxy does (`Port N busy while trying to enable frontend F.`).
+   */
+  private readonly onFrontendState = (ev: FrontendStateEvent): void => {
+    const fe = ev.frontend;
+    for (const l of this.listeners.values()) {
+      if (l.fe.name !== fe.name) continue;
+      if (ev.state !== 'ready') void l.close();
+      else if (!l.net.listening) {
+        l.listen().catch(() => {
+          const msg = `Port ${l.bind.port} busy while trying to enable frontend ${fe.name}.`;
+          this.ctx.runtime.logger.log(fe.model, 'warning', msg, { stderr: true, stderrLevel: 'warning' });
+        });
+      }
+    }
+    if (ev.state === 'stopped') fe.listening = false;
+  };
 
   /** `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`. */
   private readonly onServerState = (ev: ServerStateEvent): void => {
@@ -143,6 +167,8 @@ export class Datapath {
       }
     }
     for (const l of fresh) this.listeners.set(l.key, l);
+    // a frontend disabled or shut down from the runtime API serves again after a reload, as haproxy's new process
+    for (const l of this.listeners.values()) if (!l.net.listening) void l.listen().catch(() => {});
     this.ctx.runtime = next;
     liveBackends(next);
     for (const fe of next.frontends.values()) fe.listening = fe.binds.length > 0;
@@ -177,6 +203,7 @@ export class Datapath {
     for (const l of all) l.destroyAll();
     for (const l of all) l.dispose();
     this.ctx.runtime.events.off('server-state', this.onServerState);
+    this.ctx.runtime.events.off('frontend-state', this.onFrontendState);
     for (const fe of this.ctx.runtime.frontends.values()) fe.listening = false;
     await this.ctx.pools.destroy();
   }

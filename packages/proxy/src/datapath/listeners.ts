@@ -49,6 +49,7 @@ export class Listener implements FrontOwner, H2Owner {
   private readonly open: SlotSocket[] = [];
   private sweep?: NodeJS.Timeout;
   private headersMs = 0;
+  private errorsLogged = false;
   private keepAliveMs = 0;
   private clientMs = 0;
 
@@ -184,9 +185,13 @@ export class Listener implements FrontOwner, H2Owner {
       this.net.once('error', onError);
       const done = () => {
         this.net.off('error', onError);
-        this.net.on('error', (e) =>
-          process.stderr.write(stderrLine('ALERT', process.pid, `listener ${this.key}: ${e.message}`)),
-        );
+        // once: a bind reopened by `enable frontend` keeps the first one
+        if (!this.errorsLogged) {
+          this.errorsLogged = true;
+          this.net.on('error', (e) =>
+            process.stderr.write(stderrLine('ALERT', process.pid, `listener ${this.key}: ${e.message}`)),
+          );
+        }
         resolve();
       };
       if (b.path) this.net.listen({ path: b.path }, done);

@@ -32,11 +32,31 @@ interface ServerEntry {
   reuse: string;
 }
 
+let served: UpstreamPools | undefined;
+
+/** The running datapath's pools (one datapath per process) are what serverConnections() reads. */
+export function servePools(pools: UpstreamPools): void {
+  served = pools;
+}
+
+/** Connections in use and idle to `server` in this process (runtime API `show servers conn`). */
+export function serverConnections(server: ServerState): { used: number; idle: number } | undefined {
+  return served?.figures(server);
+}
+
 /** Pools by server; keyed by address, TLS settings and connect timeout. */
 export class UpstreamPools {
   private readonly byKey = new Map<string, PoolEntry>();
   private readonly byServer = new WeakMap<ServerState, ServerEntry>();
   private readonly private = new WeakMap<Socket, Map<ServerState, ServerPool>>();
+
+  /** Connections in use and idle in `server`'s pool (`show servers conn`); undefined before its first request. */
+  figures(server: ServerState): { used: number; idle: number } | undefined {
+    const p = this.byServer.get(server)?.entry.pool;
+    if (!p) return undefined;
+    const idle = p.idleCount;
+    return { used: Math.max(0, p.connectionCount - idle), idle };
+  }
 
   /** The pool for `server` (created on first use, or when its address or TLS settings changed). */
   get(server: ServerState, backend: BackendPlan, sni = ''): ServerPool {

@@ -54,8 +54,8 @@ export abstract class StreamCore implements Queued {
   protected abstract connect(server: ServerState): void;
   /** No server can take the stream (`SC`: none usable, `sQ`: queue timeout). */
   protected abstract noServer(term: 'SC' | 'sQ'): void;
-  /** Ended by its server's state change (`D`: marked down, `U`: an active server came up). */
-  abstract kill(code: 'D' | 'U'): void;
+  /** Ended by its server's state change (`D`: marked down, `U`: an active server came up) or the runtime API (`K`). */
+  abstract kill(code: KillCode): void;
   /** Whether request bytes already went to a server (then a retry would replay them). */
   protected abstract sentToServer(): boolean;
 
@@ -262,6 +262,9 @@ export abstract class StreamCore implements Queued {
  */
 const attached = new WeakMap<ServerState, StreamCore[]>();
 
+/** Why a stream is ended from outside: `D` server marked down, `U` active server up (backup streams), `K` killed (runtime API). */
+export type KillCode = 'D' | 'U' | 'K';
+
 function attach(server: ServerState, st: StreamCore): void {
   let list = attached.get(server);
   if (!list) {
@@ -285,7 +288,7 @@ function detach(server: ServerState, st: StreamCore): void {
 }
 
 /** Ends every stream attached to `server` (see StreamCore.kill); returns how many. */
-export function killServerStreams(server: ServerState, code: 'D' | 'U'): number {
+export function killServerStreams(server: ServerState, code: KillCode): number {
   const list = attached.get(server);
   if (!list || list.length === 0) return 0;
   const all = list.slice();

@@ -26,7 +26,7 @@ import { Phase } from './phase.ts';
 import { encodeProxyHeader } from './proxy-protocol.ts';
 import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
 import { applyAfterResponseRules, applyResponseRules, hasAfterResponseRules } from './response-filter.ts';
-import { StreamCore } from './stream-core.ts';
+import { type KillCode, StreamCore } from './stream-core.ts';
 import { runTcpRules } from './tcp-rules.ts';
 import { joinTunnel } from './tunnel.ts';
 import { invalidRequestReason } from './validate.ts';
@@ -444,14 +444,14 @@ export class Stream extends StreamCore {
    * (`U`). As haproxy 2.6: before the response a 502 page and `DH--`; during it the connection is
    * cut and `DD--`.
    */
-  kill(code: 'D' | 'U'): void {
+  kill(code: KillCode): void {
     if (this.done) return;
     if (this.tunnel) {
       this.killedTerm = `${code}D--`;
       for (const sock of this.tunnel) sock.destroy();
       return;
     }
-    this.cutUpstream(code === 'D' ? 'server marked down' : 'active server marked up');
+    this.cutUpstream(code === 'D' ? 'server marked down' : code === 'U' ? 'active server marked up' : 'killed');
     if (this.phase === Phase.Data) {
       this.termState = `${code}D--`;
       this.res.destroy();

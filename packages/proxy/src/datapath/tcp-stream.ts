@@ -22,7 +22,7 @@ import { streamLogFields } from './log-request.ts';
 import { Phase } from './phase.ts';
 import { encodeProxyHeader, type ProxiedAddresses } from './proxy-protocol.ts';
 import { Relay } from './relay.ts';
-import { StreamCore } from './stream-core.ts';
+import { type KillCode, StreamCore } from './stream-core.ts';
 import { runTcpRules, type TcpRulesState } from './tcp-rules.ts';
 
 const CONNECT_TIMEOUT = 'ETIMEDOUT';
@@ -391,7 +391,7 @@ export class TcpStream extends StreamCore {
     this.finish();
   }
 
-  kill(code: 'D' | 'U'): void {
+  kill(code: KillCode): void {
     if (this.done) return;
     if (this.relay) {
       this.killedTerm = `${code}D`;

@@ -236,6 +236,23 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   const entries = new Map<ServerState, Entry>();
   let running = false;
 
+  /** Each backend's compiled checks (undefined: they do not compile and are not run). */
+  const compiled = new Map<BackendRuntime, { http?: CompiledHttpCheck; tcp?: CompiledTcpCheck } | undefined>();
+  const addEntry = (be: BackendRuntime, s: ServerState): Entry | undefined => {
+    const c = compiled.get(be);
+    if (!c) return undefined;
+    const e: Entry = {
+      be,
+      s,
+      http: c.http,
+      tcp: c.tcp,
+      tls: checkTls(s),
+      h2: c.http ? checkH2(s) : undefined,
+      consecutiveErrors: 0,
+    };
+    entries.set(s, e);
+    return e;
+  };
   for (const be of rt.backends.values()) {
     let http: CompiledHttpCheck | undefined;
     const tcpModel = be.model.options.tcpCheck;
@@ -247,21 +264,22 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
       // validateHealthChecks() refuses such a configuration at load; never crash if it was skipped.
       const where = `${err.loc.file}:${err.loc.line}`;
       rt.logger.log(be.model, 'alert', `backend ${be.name}: ${where}: ${err.message}; its health checks are not run.`);
+      compiled.set(be, undefined);
       continue;
     }
+    compiled.set(be, { http, tcp });
     for (const s of be.servers) {
       if (!s.model.check && !s.model.agentCheck) continue;
-      entries.set(s, {
-        be,
-        s,
-        http,
-        tcp,
-        tls: checkTls(s),
-        h2: http ? checkH2(s) : undefined,
-        consecutiveErrors: 0,
-      });
+      addEntry(be, s);
     }
   }
+
+  /** A server deleted at runtime (`del server`): its checks end with it. */
+  const gone = (e: Entry): boolean => {
+    if (e.be.serversByName.get(e.s.name) === e.s) return false;
+    entries.delete(e.s);
+    return true;
+  };
 
   const jitter = (ms: number): number =>
     spread === 0 ? ms : Math.max(1, Math.round(ms * (1 + ((random() * 2 - 1) * spread) / 100)));
@@ -332,7 +350,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
 
   const runCheck = (e: Entry): void => {
     e.checkTimer = undefined;
-    if (!running) return;
+    if (!running || gone(e)) return;
     // HAProxy suspends health checks while a server is in maintenance or they are disabled (API).
     if (e.s.admin === 'MAINT' || !e.s.checked) {
       scheduleCheck(e, e.s.model.inter);
@@ -340,7 +358,7 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
     }
     if (e.recurring) return; // the transport runs this server's checks
     const m = e.s.model;
-    const spec = specFor(e, m.checkAddr ?? e.s.host, m.checkPort ?? e.s.port, m.inter);
+    const spec = specFor(e, m.checkAddr ?? e.s.host, e.s.checkPort ?? m.checkPort ?? e.s.port, m.inter);
     const pp = checkSendProxy(m);
     if (pp) spec.sendProxy = pp;
     if (typeof e.tls === 'string') {
@@ -397,7 +415,12 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
 
   const runAgent = (e: Entry): void => {
     e.agentTimer = undefined;
-    if (!running) return;
+    if (!running || gone(e)) return;
+    // `disable agent` (runtime API): no agent exchange until `enable agent`
+    if (e.s.agentPaused) {
+      scheduleAgent(e, agentInter(e));
+      return;
+    }
     const a = e.s.model.agent ?? {};
     const port = a.port;
     if (port === undefined) {
@@ -527,9 +550,14 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   };
 
   const onServerState = (ev: ServerStateEvent): void => {
-    const e = entries.get(ev.server);
+    let e = entries.get(ev.server);
+    // a server added at runtime (`add server ... check`): its checks start on `enable health|agent`
+    const enabled = ev.reason === 'health-enabled' || ev.reason === 'agent-enabled';
+    if (!e && enabled && rt.backends.get(ev.backend.name) === ev.backend) e = addEntry(ev.backend, ev.server);
     if (!e) return;
-    if (e.recurring && (e.s.admin === 'MAINT' || !e.s.checked)) pauseRecurring(e);
+    if (ev.reason === 'agent-enabled' && e.agentTimer === undefined && e.agentCancel === undefined) scheduleAgent(e, 0);
+    // a new check port (runtime API): the next check is planned again with it
+    if (e.recurring && (e.s.admin === 'MAINT' || !e.s.checked || ev.reason === 'check-port')) pauseRecurring(e);
     const resumed = (ev.fromAdmin === 'MAINT' && ev.toAdmin !== 'MAINT') || ev.reason === 'health-enabled';
     if (resumed && e.s.checked) scheduleCheck(e, 0);
     if (e.s.warmupSince !== undefined) scheduleWarmup(e);

@@ -250,6 +250,23 @@ export function setServerChecks(
   }
   if (s.checked === enabled) return false;
   s.checked = enabled;
+  emitSettings(rt, be, s, enabled ? 'health-enabled' : 'health-disabled', origin);
+  return true;
+}
+
+/**
+ * `enable agent` / `disable agent B/S` (runtime API): resumes or pauses the agent checks; the
+ * state the agent last reported stays. Returns false when nothing changed.
+ */
+export function setServerAgentChecks(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, enabled: boolean): boolean {
+  if (!s.model.agentCheck || !s.agentPaused === enabled) return false;
+  s.agentPaused = !enabled;
+  emitSettings(rt, be, s, enabled ? 'agent-enabled' : 'agent-disabled');
+  return true;
+}
+
+/** A 'server-state' event for a change of settings, not of state (the check engine follows it). */
+function emitSettings(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, reason: string, origin = 'api'): void {
   const ev: ServerStateEvent = {
     server: s,
     backend: be,
@@ -258,10 +275,18 @@ export function setServerChecks(
     fromAdmin: s.admin,
     toAdmin: s.admin,
     origin,
-    reason: enabled ? 'health-enabled' : 'health-disabled',
+    reason,
   };
   rt.events.emit('server-state', ev);
-  return true;
+}
+
+/**
+ * `set server B/S check-port P` (runtime API): health checks go to port `port` from the next one
+ * on (the configured `port` until then); emits 'server-state' with reason 'check-port'.
+ */
+export function setServerCheckPort(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, port: number): void {
+  s.checkPort = port;
+  emitSettings(rt, be, s, 'check-port');
 }
 
 /** Sets the server's maxconn as `set maxconn server B/S N` does (0 = unlimited). */
@@ -496,6 +521,24 @@ export function setServerAddress(
 }
 
 /**
+ * `set server B/S addr A [port P]` (runtime API, srv_update_addr_port()): new connections and
+ * checks go to the new address, idle pooled ones to the old one are not reused (the pools key by
+ * address); a server in resolution maintenance leaves it. haproxy logs nothing for it.
+ */
+export function setServerAddrPort(
+  rt: ProxyRuntime,
+  be: BackendRuntime,
+  s: ServerState,
+  host: string,
+  port: number,
+): void {
+  s.host = host;
+  s.port = port;
+  s.addressKnown = true;
+  setServerResolution(rt, be, s, undefined, 'api');
+}
+
+/**
  * `add server B/S ...` (runtime API): a new server at the end of the backend, in maintenance as
  * haproxy 2.6 starts dynamic servers (`enable server` puts it in the rotation), its checks not
  * running; the balancer is rebuilt over the new list. The id is the lowest one free.
@@ -509,6 +552,8 @@ export function addServer(be: BackendRuntime, model: ServerModel): ServerState {
   s.op = 'DOWN';
   s.health = 0;
   s.checked = false;
+  // as haproxy's dynamic servers, the agent waits for `enable agent` too
+  if (model.agentCheck) s.agentPaused = true;
   be.servers.push(s);
   be.serversByName.set(s.name, s);
   rebuildSelector(be);

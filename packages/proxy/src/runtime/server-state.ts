@@ -73,6 +73,10 @@ export interface ServerState {
   health: number;
   /** Whether checks are enabled for this server. */
   checked: boolean;
+  /** `disable agent B/S` (runtime API) paused the agent checks (`enable agent` resumes them). */
+  agentPaused?: boolean;
+  /** `set server B/S check-port P` (runtime API): the port health checks use instead of the configured one. */
+  checkPort?: number;
   lastCheck?: CheckResult;
   lastAgentCheck?: CheckResult;
   /** Epoch ms of the last UP/DOWN/MAINT transition (for lastchg). */

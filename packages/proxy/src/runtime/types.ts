@@ -18,6 +18,14 @@ export interface FrontendRuntime {
   readonly counters: FrontendCounters;
   /** True while at least one bind of this frontend is listening. */
   listening: boolean;
+  /** `disable frontend` (paused: binds closed until `enable frontend`) or `shutdown frontend` (stopped for good). */
+  adminState?: 'paused' | 'stopped';
+}
+
+/** Emitted on ProxyRuntime.events as 'frontend-state' when the runtime API pauses, resumes or stops a frontend. */
+export interface FrontendStateEvent {
+  frontend: FrontendRuntime;
+  state: 'ready' | 'paused' | 'stopped';
 }
 
 export interface BackendRuntime {
@@ -65,7 +73,7 @@ export interface ProxyRuntime {
   readonly certificates?: CertStore;
   readonly frontends: Map<string, FrontendRuntime>;
   readonly backends: Map<string, BackendRuntime>;
-  /** 'server-state' (ServerStateEvent), 'server-weight' (ServerWeightEvent), 'vrrp-state' ({instance, state}). */
+  /** 'server-state' (ServerStateEvent), 'server-weight' (ServerWeightEvent), 'frontend-state' (FrontendStateEvent), 'vrrp-state' ({instance, state}). */
   readonly events: EventEmitter;
   /** Epoch ms when this process started. */
   readonly startedAt: number;

@@ -27,7 +27,7 @@ let pair: SideBySide | undefined;
 
 /**
  * A server that sends `banner` on connect and echoes what it gets as `echo:DATA` (unless
- * `quiet`: then how many bytes a proxy held when it rejected does not depend on timing).
+ * `quiet`: then what a proxy held when a rule rejected or closed does not depend on timing).
  */
 async function banner(text: string | Buffer, quiet = false): Promise<number> {
   const srv = createServer({ allowHalfOpen: true }, (s) => {
@@ -56,7 +56,7 @@ function config(side: 'sy' | 'hx'): string {
   server s 127.0.0.1:${port.badQuiet}`,
     close: `  tcp-response inspect-delay 2s
   tcp-response content close if { res.payload(0,2) -m str OK }
-  server s 127.0.0.1:${port.ok}`,
+  server s 127.0.0.1:${port.okQuiet}`,
     wait: `  tcp-response inspect-delay 600ms
   tcp-response content accept if { res.len gt 100 }
   tcp-response content reject
@@ -168,6 +168,7 @@ before(async () => {
   if (skip) return;
   port.bad = await banner('BAD banner\r\n');
   port.badQuiet = await banner('BAD banner\r\n', true);
+  port.okQuiet = await banner('OK banner\r\n', true);
   port.ok = await banner('OK banner\r\n');
   port.lv = await banner(Buffer.concat([Buffer.from([5]), Buffer.from('hello world')]));
   port.tls = await banner(SERVER_HELLO);

@@ -25,7 +25,8 @@ export function versionText(verbose: boolean): string {
   if (verbose) {
     out += `Running on: Node.js ${process.version} ${process.platform}/${process.arch}\n`;
     out += `OpenSSL: ${process.versions.openssl}\n`;
-    out += 'Upstream HTTP client: undici 7; syslog over UDP; TLS termination via node:tls\n';
+    out += `Upstream HTTP/1 client: built in (llhttp ${process.versions.llhttp}); HTTP/2: node:http2 (nghttp2 ${process.versions.nghttp2})\n`;
+    out += 'Syslog over UDP and unix datagram sockets (@switchyard/unixsock); TLS via node:tls\n';
     out += `Code: ${codeOrigin()}\n`;
   }
   return out;

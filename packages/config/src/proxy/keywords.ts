@@ -45,7 +45,8 @@ const IGNORED: Record<string, string> = {
   'bind-process': "'bind-process' ignored: every Switchyard worker serves every frontend",
   'email-alert': "'email-alert' ignored: use the log lines or the Prometheus metrics to alert",
   'log-tag': "'log-tag' in a proxy ignored: set it in the global section",
-  'max-keep-alive-queue': "'max-keep-alive-queue' ignored: undici manages connection reuse",
+  'max-keep-alive-queue':
+    "'max-keep-alive-queue' ignored: it only tunes 'option prefer-last-server', which is not implemented (a server is picked per request)",
   backlog: "'backlog' ignored: Node uses the OS default listen backlog",
   grace: "'grace' ignored: use 'hard-stop-after' in the global section",
 };

@@ -1,4 +1,5 @@
-export { Codes, formatDiagnostic, Reporter } from './diagnostics.ts';
+export { type Code, Codes } from './codes.ts';
+export { formatDiagnostic, Reporter } from './diagnostics.ts';
 export { newGlobal, newHttpCheck, newProxy, newServerParams, type ServerParams } from './factory.ts';
 export { tokenizeLine } from './lexer.ts';
 export { loadConfigFiles, readReferencedFile } from './load.ts';

@@ -7,6 +7,8 @@
  * carries `loc` so later stages (ACL compilation, runtime build) can report FILE:LINE.
  */
 
+import type { Code } from './codes.ts';
+
 /** Where a thing was written: file path and 1-based line. */
 export interface SourceLoc {
   file: string;
@@ -18,8 +20,8 @@ export type Severity = 'error' | 'warning';
 /** One problem found in the configuration. Printed as `FILE:LINE: message`. */
 export interface Diagnostic {
   severity: Severity;
-  /** Stable code, e.g. `CFG_UNKNOWN_KEYWORD`, `CFG_BAD_TIME`, `CFG_LEGACY_KEYWORD`. */
-  code: string;
+  /** Stable code, e.g. `CFG_UNKNOWN_KEYWORD`, `CFG_BAD_TIME`, `CFG_LEGACY_KEYWORD` (registered in codes.ts). */
+  code: Code;
   message: string;
   loc: SourceLoc;
 }

@@ -6,6 +6,7 @@
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import type { SslCertOp } from './cli/ssl-certs.ts';
+import type { AdminCode } from './codes.ts';
 
 /** The one place server state changes (packages/proxy control/server-control.ts). */
 export interface ServerControl {
@@ -52,7 +53,7 @@ export interface ServerControl {
 /** A lookup or argument error, with the exact text HAProxy answers. */
 export class AdminError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: AdminCode,
     message: string,
     /** HAProxy prints a few parse errors without the final newline; keep that. */
     readonly bare = false,

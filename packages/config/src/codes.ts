@@ -77,14 +77,10 @@ export const Codes = {
   BAD_PROTO: 'CFG_BAD_PROTO',
   /** An address/mask that does not parse (`resolve-net`, ACL networks). */
   BAD_NETWORK: 'CFG_BAD_NETWORK',
-  /** A log-format string (log-format, unique-id-format, lf-string, header values) that does not compile. */
-  BAD_LOG_FORMAT: 'CFG_BAD_LOG_FORMAT',
   /** An http-response rule that cannot compile (a request-only fetch, an unknown action). */
   BAD_RESPONSE_RULE: 'CFG_BAD_RESPONSE_RULE',
   /** An errorfile that is not a valid HTTP response. */
   BAD_ERRORFILE: 'CFG_BAD_ERRORFILE',
-  /** A unix-socket log target that cannot be opened. */
-  LOG_UNIX: 'CFG_LOG_UNIX',
   /** A unix-socket log target while the @switchyard/unixsock addon is not built. */
   LOG_UNIX_UNAVAILABLE: 'CFG_LOG_UNIX_UNAVAILABLE',
   /** TLS options Node/OpenSSL refuse (ciphers, curves, versions). */

@@ -2,7 +2,6 @@
 import type { Code } from './codes.ts';
 import type { Diagnostic, Severity, SourceLoc } from './model.ts';
 
-
 /** Collects diagnostics in the order they are found. */
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];

@@ -1,6 +1,7 @@
 /** Parser-internal state shared by the keyword handlers. Not part of the public API. */
 import { dirname, isAbsolute, join } from 'node:path';
-import type { Code, Reporter } from './diagnostics.ts';
+import type { Code } from './codes.ts';
+import type { Reporter } from './diagnostics.ts';
 import type { ServerParams } from './factory.ts';
 import type { ConditionModel, ConfigModel, HttpCheckModel, ProxyModel, SourceLoc, TcpCheckRuleModel } from './model.ts';
 import { parseTime, type ValueError } from './units.ts';

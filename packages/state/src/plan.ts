@@ -23,6 +23,7 @@ import {
 type TrackSource = HttpRuleModel | TcpRuleModel;
 
 import { type CookieRule, compileCookie } from './cookie.ts';
+import type { StateErrorCode } from './errors.ts';
 import { compileResponseKeyFetch, type ResponseFetchFn } from './key-fetch.ts';
 import type { StickTable } from './stick-table.ts';
 import type { TableDirectory } from './tables.ts';
@@ -78,7 +79,7 @@ export function compilePlan(
 ): StatePlan {
   const backends = new Map<string, BackendPlan>();
   const track = new Map<string, Map<number, TrackRule>>();
-  const error = (code: string, message: string, loc: SourceLoc) =>
+  const error = (code: StateErrorCode, message: string, loc: SourceLoc) =>
     diags.push({ severity: 'error', code, message, loc });
   /** The table a rule uses; HAProxy's words when it is missing ("what" names the rule). */
   const tableFor = (name: string | undefined, p: ProxyModel, loc: SourceLoc, what?: string): StickTable | undefined => {

@@ -67,7 +67,7 @@ export function compileAclLine(
   diags: Diagnostic[],
   phase?: RulePhase,
 ): CompiledCondition | undefined {
-  const fail = (code: string, msg: string) => {
+  const fail = (code: AclCode, msg: string) => {
     report(diags, code, `error detected while parsing ${what} : ${msg}`, loc);
     return undefined;
   };

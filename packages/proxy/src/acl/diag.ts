@@ -2,28 +2,15 @@
  * Diagnostics helpers for ACL, sample and log-format compilation: stable codes, messages a user
  * can act on, and "did you mean" suggestions.
  */
-import type { Diagnostic, SourceLoc } from '@switchyard/config';
+import type { Code, Diagnostic, SourceLoc } from '@switchyard/config';
+import type { ProxyDiagnosticCode } from '../model/codes.ts';
 
-/** Stable codes of the problems this module reports. */
-export const AclCode = {
-  UNKNOWN_FETCH: 'ACL_UNKNOWN_FETCH',
-  UNKNOWN_CONVERTER: 'ACL_UNKNOWN_CONVERTER',
-  BAD_ARGS: 'ACL_BAD_ARGS',
-  BAD_FLAG: 'ACL_BAD_FLAG',
-  BAD_PATTERN: 'ACL_BAD_PATTERN',
-  PATTERN_FILE: 'ACL_PATTERN_FILE',
-  NO_PATTERN: 'ACL_NO_PATTERN',
-  UNKNOWN_ACL: 'ACL_UNKNOWN_ACL',
-  UNSUPPORTED_ACL: 'ACL_UNSUPPORTED',
-  COND_SYNTAX: 'ACL_COND_SYNTAX',
-  LOG_FORMAT: 'ACL_LOG_FORMAT',
-  WRONG_PHASE: 'ACL_WRONG_PHASE',
-} as const;
+export { AclCode } from '../model/codes.ts';
 
 /** Pushes an error (or a warning) diagnostic. */
 export function report(
   diags: Diagnostic[],
-  code: string,
+  code: ProxyDiagnosticCode | Code,
   message: string,
   loc: SourceLoc,
   severity: 'error' | 'warning' = 'error',

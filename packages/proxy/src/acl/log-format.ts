@@ -131,29 +131,28 @@ export interface LogFormatOptions {
   mergeSpaces?: boolean;
 }
 
+/** A piece of a log-format string: literal text, a `%[sample]` or a `%var`, with its %{...} options. */
+export type LogFormatToken =
+  | { kind: 'text'; text: string }
+  | { kind: 'sample'; expr: string; quote: boolean; hex: boolean }
+  | { kind: 'var'; name: string; quote: boolean; hex: boolean };
+
 /**
- * Compiles a log-format string into a function of the transaction. Unknown or response-time
- * variables and bad expressions are reported with `loc`; they render as `-`.
+ * The one log-format tokenizer (header values, lf-string bodies, unique-id-format and log lines
+ * all use it): `%%`, `%{+Q,-Q,+X,-X}` per variable or for all following ones with `%{...}o`,
+ * `%[expr]` up to its matching bracket, `%name`. Problems go to `bad`; what cannot be read is left
+ * out. `extraOptions` names the %{...} options a context accepts beyond Q and X (+E in log lines).
  */
-export function compileLogFormat(
+export function tokenizeLogFormat(
   fmt: string,
-  loc: SourceLoc,
-  diags: Diagnostic[],
-  options: LogFormatOptions = {},
-): (txn: HttpTxn) => string {
-  const forLog = options.context === 'log';
-  const parts: Array<string | Part> = [];
+  bad: (msg: string) => void,
+  extraOptions: readonly string[] = [],
+): LogFormatToken[] {
+  const out: LogFormatToken[] = [];
   let lit = '';
   let i = 0;
   let gq = false;
   let gx = false;
-  const pushLit = (text: string): void => {
-    if (!options.mergeSpaces) return void parts.push(text);
-    const merged = text.replace(/ +/g, ' ');
-    const t = parts.length === 0 ? merged.replace(/^ /, '') : merged;
-    if (t) parts.push(t);
-  };
-  const bad = (msg: string) => report(diags, AclCode.LOG_FORMAT, `log-format '${fmt}': ${msg}`, loc);
   while (i < fmt.length) {
     const c = fmt[i];
     if (c !== '%') {
@@ -180,7 +179,8 @@ export function compileLogFormat(
         else if (opt === '-Q') q = false;
         else if (opt === '+X') x = true;
         else if (opt === '-X') x = false;
-        else if (opt !== '') bad(`unsupported option '${opt}' (only +Q, -Q, +X and -X are supported)`);
+        else if (opt !== '' && !extraOptions.includes(opt))
+          bad(`unsupported option '${opt}' (supported: +Q, -Q, +X, -X${extraOptions.map((o) => `, ${o}`).join('')})`);
       }
       i = end + 1;
       // `%{+X}o` sets the options of every following variable
@@ -191,7 +191,7 @@ export function compileLogFormat(
         continue;
       }
     }
-    if (lit) pushLit(lit);
+    if (lit) out.push({ kind: 'text', text: lit });
     lit = '';
     if (fmt[i] === '[') {
       // find the matching ']' (expressions may contain brackets in regex arguments)
@@ -209,29 +209,66 @@ export function compileLogFormat(
         bad("missing ']' after '%['");
         break;
       }
-      const expr = fmt.slice(i + 1, end);
+      out.push({ kind: 'sample', expr: fmt.slice(i + 1, end), quote: q, hex: x });
       i = end + 1;
-      const s = compileSample(expr, loc, diags, options.phase);
+      continue;
+    }
+    const m = /^[A-Za-z]+/.exec(fmt.slice(i));
+    if (!m) {
+      bad(`'%' at position ${i} must be followed by a variable, '[' or '%' (write '%%' for a literal '%')`);
+      continue;
+    }
+    i += m[0].length;
+    out.push({ kind: 'var', name: m[0], quote: q, hex: x });
+  }
+  if (lit) out.push({ kind: 'text', text: lit });
+  return out;
+}
+
+/** A sample's value as log-format text: the last of a list, booleans as 1/0, absent as ''. */
+export function sampleText(v: unknown): string {
+  if (Array.isArray(v)) v = v[v.length - 1];
+  return v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+}
+
+/**
+ * Compiles a log-format string into a function of the transaction. Unknown or response-time
+ * variables and bad expressions are reported with `loc`; they render as `-`.
+ */
+export function compileLogFormat(
+  fmt: string,
+  loc: SourceLoc,
+  diags: Diagnostic[],
+  options: LogFormatOptions = {},
+): (txn: HttpTxn) => string {
+  const forLog = options.context === 'log';
+  const parts: Array<string | Part> = [];
+  const pushLit = (text: string): void => {
+    if (!options.mergeSpaces) return void parts.push(text);
+    const merged = text.replace(/ +/g, ' ');
+    const t = parts.length === 0 ? merged.replace(/^ /, '') : merged;
+    if (t) parts.push(t);
+  };
+  const bad = (msg: string) => report(diags, AclCode.LOG_FORMAT, `log-format '${fmt}': ${msg}`, loc);
+  for (const tk of tokenizeLogFormat(fmt, bad)) {
+    if (tk.kind === 'text') {
+      pushLit(tk.text);
+      continue;
+    }
+    const q = tk.quote;
+    if (tk.kind === 'sample') {
+      const s = compileSample(tk.expr, loc, diags, options.phase);
       if (!s) continue;
       const fn = s.fn;
       parts.push((txn) => {
-        let v = fn(txn);
-        if (Array.isArray(v)) v = v[v.length - 1];
-        const str = v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+        const str = sampleText(fn(txn));
         if (!forLog) return str;
         if (q) return quote(str);
         return str === '' ? '-' : str;
       });
       continue;
     }
-    const m = /^[A-Za-z]+/.exec(fmt.slice(i));
-    if (!m) {
-      bad(`'%' at position ${i} must be followed by a variable, '[' or '%' (write '%%' for a literal '%')`);
-      lit += '%';
-      continue;
-    }
-    const name = m[0];
-    i += name.length;
+    const name = tk.name;
     if (name === 'ID') {
       parts.push((t) => {
         const id = uniqueId(t) ?? '';
@@ -239,13 +276,12 @@ export function compileLogFormat(
       });
       continue;
     }
-    const v = (x && HEX[name]) || VARS[name];
+    const v = (tk.hex && HEX[name]) || VARS[name];
     if (v) parts.push(q ? (t) => quote(v(t)) : v);
     else if (LOG_ONLY.has(name))
       bad(`variable '%${name}' is only known when logging, not while processing the request`);
     else bad(`unknown variable '%${name}'${didYouMean(name, Object.keys(VARS))}`);
   }
-  if (lit) pushLit(lit);
   if (parts.length === 0) return () => '';
   if (parts.length === 1) {
     const p = parts[0];

@@ -7,6 +7,7 @@
  */
 import type { ServerModel } from '@switchyard/config';
 import { formatCheckReason } from '../model/check-status.ts';
+import type { ServerCode } from '../model/codes.ts';
 import type { SyslogLevel } from '../model/log-types.ts';
 import {
   type AdminState,
@@ -27,8 +28,8 @@ export type OpReason = CheckResult | string;
 
 /** Thrown for values no server can take (bad weight). Stable code for the admin side. */
 export class ServerControlError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ServerCode;
+  constructor(code: ServerCode, message: string) {
     super(message);
     this.name = 'ServerControlError';
     this.code = code;

@@ -12,16 +12,9 @@
  */
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { UpstreamError } from '../model/codes.ts';
 import { H1Pool, type UpstreamHandler, type UpstreamRequest } from './h1-client.ts';
 import { H2Pool, type H2PoolOptions } from './h2-client.ts';
-
-class AlpnError extends Error {
-  readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 type Waiting = [UpstreamRequest, UpstreamHandler];
 
@@ -60,7 +53,7 @@ export class AlpnPool {
 
   /** Sends `req` over the negotiated protocol; true when an existing connection carried it. */
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
-    if (this.closed) throw new AlpnError('the pool is closed', 'UND_ERR_CLOSED');
+    if (this.closed) throw new UpstreamError('the pool is closed', 'UND_ERR_CLOSED');
     // an upgrade needs HTTP/1 (HAProxy 2.6 does not carry WebSocket to an h2 server either)
     if (this.proto === 'h1' || req.upgrade) return this.h1.dispatch(req, handler);
     if (this.proto === 'h2') return this.h2.dispatch(req, handler);
@@ -91,7 +84,7 @@ export class AlpnPool {
       const waiting = this.waiting.splice(0);
       if (this.closed) {
         sock.destroy();
-        for (const [, h] of waiting) h.onError(new AlpnError('the pool is closed', 'UND_ERR_CLOSED'));
+        for (const [, h] of waiting) h.onError(new UpstreamError('the pool is closed', 'UND_ERR_CLOSED'));
         return;
       }
       if (sock.alpnProtocol === 'h2') {
@@ -106,19 +99,19 @@ export class AlpnPool {
     sock.once('secureConnect', onConnect);
     sock.on('error', onError);
     if (o.connectTimeout > 0)
-      timer = setTimeout(() => fail(new AlpnError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')), o.connectTimeout);
+      timer = setTimeout(() => fail(new UpstreamError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')), o.connectTimeout);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     // the requests waiting for the probe fail with it
-    this.probe?.destroy(new AlpnError('the pool is closed', 'UND_ERR_CLOSED'));
+    this.probe?.destroy(new UpstreamError('the pool is closed', 'UND_ERR_CLOSED'));
     await Promise.all([this.h1.close(), this.h2.close()]);
   }
 
   async destroy(): Promise<void> {
     this.closed = true;
-    this.probe?.destroy(new AlpnError('the pool was destroyed', 'UND_ERR_DESTROYED'));
+    this.probe?.destroy(new UpstreamError('the pool was destroyed', 'UND_ERR_DESTROYED'));
     await Promise.all([this.h1.destroy(), this.h2.destroy()]);
   }
 }

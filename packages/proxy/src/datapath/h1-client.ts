@@ -21,6 +21,7 @@
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { UpstreamError, type UpstreamFailureCode } from '../model/codes.ts';
 import { type FastResponseHead, readResponseHead } from './fast-head.ts';
 import {
   HEAD_END,
@@ -100,14 +101,6 @@ export interface PoolOptions {
   onOtherProtocol?: (alpn: string) => void;
 }
 
-class ClientError extends Error {
-  readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 /** Keep-alive connections to one server address. */
 export class H1Pool {
   private readonly opts: PoolOptions;
@@ -135,7 +128,7 @@ export class H1Pool {
    * Returns true when a kept-alive connection was reused.
    */
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
-    if (this.closing) throw new ClientError('the pool is closed', 'UND_ERR_CLOSED');
+    if (this.closing) throw new UpstreamError('the pool is closed', 'UND_ERR_CLOSED');
     const head = requestHead(req, this.opts.authority);
     // an upgraded socket becomes a stream-mode tunnel: it needs a connection of its own that
     // reads through node's streams, not into a reused buffer
@@ -229,7 +222,7 @@ export class H1Pool {
   /** Closes every connection now; exchanges in progress end with an error. */
   destroy(): Promise<void> {
     const p = this.close();
-    for (const c of this.all.slice()) c.fail(new ClientError('the pool was destroyed', 'UND_ERR_DESTROYED'));
+    for (const c of this.all.slice()) c.fail(new UpstreamError('the pool was destroyed', 'UND_ERR_DESTROYED'));
     return p;
   }
 }
@@ -268,7 +261,7 @@ class Conn implements Batched {
     if (!this.closed) this.socket.resume();
   };
   private readonly abortFn = (err?: Error): void => {
-    this.fail(err ?? new ClientError('request aborted', 'UND_ERR_ABORTED'));
+    this.fail(err ?? new UpstreamError('request aborted', 'UND_ERR_ABORTED'));
   };
 
   /**
@@ -323,7 +316,7 @@ class Conn implements Batched {
     } else {
       if (o.connectTimeout > 0) {
         this.connectTimer = setTimeout(() => {
-          this.fail(new ClientError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
+          this.fail(new UpstreamError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
         }, o.connectTimeout);
       }
       sock.once(o.tls ? 'secureConnect' : 'connect', this.onConnected);
@@ -368,7 +361,7 @@ class Conn implements Batched {
     if (alpn === 'h2') {
       // offered with `alpn h2,...` and chosen by the server: not an HTTP/1 connection
       this.pool.otherProtocol(alpn);
-      this.fail(new ClientError('the server negotiated h2', 'ECONNRESET'));
+      this.fail(new UpstreamError('the server negotiated h2', 'ECONNRESET'));
       return;
     }
     const ph = this.pool.proxyHeader;
@@ -591,7 +584,7 @@ class Conn implements Batched {
       const end = chunk.indexOf(HEAD_END);
       if (end < 0) {
         if (chunk.length > MAX_HEAD_SIZE) {
-          this.fail(new ClientError('response head too large', 'HPE_HEADER_OVERFLOW'));
+          this.fail(new UpstreamError('response head too large', 'HPE_HEADER_OVERFLOW'));
         } else this.partialHead = Buffer.from(chunk); // the read buffer is reused
         return undefined;
       }
@@ -624,7 +617,12 @@ class Conn implements Batched {
     }
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {
-      this.fail(new ClientError(`invalid response from server (${r.code ?? r.message})`, r.code ?? 'HPE_INVALID'));
+      this.fail(
+        new UpstreamError(
+          `invalid response from server (${r.code ?? r.message})`,
+          (r.code as UpstreamFailureCode | undefined) ?? 'HPE_INVALID',
+        ),
+      );
       return undefined;
     }
     if (this.upgraded && this.pendingUpgrade) {
@@ -655,12 +653,12 @@ class Conn implements Batched {
       if (this.bodyMode === BODY_PARSER) {
         const r = this.parser.finish();
         if (r instanceof Error) {
-          this.fail(new ClientError('response truncated by the server', 'UND_ERR_SOCKET'));
+          this.fail(new UpstreamError('response truncated by the server', 'UND_ERR_SOCKET'));
           return;
         }
       }
     }
-    if (this.handler) this.fail(new ClientError('other side closed', 'UND_ERR_SOCKET'));
+    if (this.handler) this.fail(new UpstreamError('other side closed', 'UND_ERR_SOCKET'));
     else this.socket.destroy();
   };
 
@@ -669,7 +667,7 @@ class Conn implements Batched {
   };
 
   private readonly onSocketClose = (): void => {
-    if (this.handler) this.fail(new ClientError('other side closed', 'UND_ERR_SOCKET'));
+    if (this.handler) this.fail(new UpstreamError('other side closed', 'UND_ERR_SOCKET'));
     this.cleanup();
   };
 
@@ -680,8 +678,8 @@ class Conn implements Batched {
     }
     this.fail(
       this.gotHead
-        ? new ClientError('body timeout', 'UND_ERR_BODY_TIMEOUT')
-        : new ClientError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'),
+        ? new UpstreamError('body timeout', 'UND_ERR_BODY_TIMEOUT')
+        : new UpstreamError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'),
     );
   };
 
@@ -775,8 +773,8 @@ const BAD_TARGET = /[\0-\x20\x7f]/;
  */
 export function requestHead(req: UpstreamRequest, authority: string): string {
   if (!TOKEN.test(req.method))
-    throw new ClientError(`invalid method ${JSON.stringify(req.method)}`, 'UND_ERR_INVALID_ARG');
-  if (BAD_TARGET.test(req.path)) throw new ClientError('invalid request target', 'UND_ERR_INVALID_ARG');
+    throw new UpstreamError(`invalid method ${JSON.stringify(req.method)}`, 'UND_ERR_INVALID_ARG');
+  if (BAD_TARGET.test(req.path)) throw new UpstreamError('invalid request target', 'UND_ERR_INVALID_ARG');
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
   const list = req.headers;
   let host = false;
@@ -784,8 +782,8 @@ export function requestHead(req: UpstreamRequest, authority: string): string {
   for (let i = 0; i < list.length; i += 2) {
     const n = list[i];
     const v = list[i + 1];
-    if (!TOKEN.test(n)) throw new ClientError(`invalid header name ${JSON.stringify(n)}`, 'UND_ERR_INVALID_ARG');
-    if (BAD_VALUE.test(v)) throw new ClientError(`invalid value for header ${n}`, 'UND_ERR_INVALID_ARG');
+    if (!TOKEN.test(n)) throw new UpstreamError(`invalid header name ${JSON.stringify(n)}`, 'UND_ERR_INVALID_ARG');
+    if (BAD_VALUE.test(v)) throw new UpstreamError(`invalid value for header ${n}`, 'UND_ERR_INVALID_ARG');
     if (n.length === 4 && !host && n.toLowerCase() === 'host') host = true;
     else if (n.length === 14 && n.toLowerCase() === 'content-length') hasLength = true;
     head += `${n}: ${v}\r\n`;

@@ -27,6 +27,7 @@ import {
 } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { UpstreamError } from '../model/codes.ts';
 import type { PoolOptions, UpstreamHandler, UpstreamRequest } from './h1-client.ts';
 
 /** HAProxy's `http-reuse` modes. */
@@ -50,14 +51,6 @@ const DEFAULT_STREAMS = 100;
 const MAX_HEADER_LIST = 16384;
 /** Fields that never travel in HTTP/2 (RFC 9113 8.2.2), dropped from requests. */
 const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
-
-class H2Error extends Error {
-  readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 /** One HTTP/2 connection to the server. */
 class Session {
@@ -106,8 +99,8 @@ export class H2Pool {
 
   /** Sends `req` on a stream; true when an existing connection carried it. */
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
-    if (this.closing) throw new H2Error('the pool is closed', 'UND_ERR_CLOSED');
-    if (req.upgrade) throw new H2Error('upgrades are not carried over HTTP/2 to servers', 'UND_ERR_INVALID_ARG');
+    if (this.closing) throw new UpstreamError('the pool is closed', 'UND_ERR_CLOSED');
+    if (req.upgrade) throw new UpstreamError('upgrades are not carried over HTTP/2 to servers', 'UND_ERR_INVALID_ARG');
     const headers = requestHeaders(req, this.opts.authority, this.scheme);
     const client = req.client;
     let s = this.pick(client, req.notFirst === true);
@@ -176,7 +169,7 @@ export class H2Pool {
     let timer: NodeJS.Timeout | undefined;
     if (o.connectTimeout > 0) {
       timer = setTimeout(() => {
-        if (!s.connected) this.failSession(s, new H2Error('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
+        if (!s.connected) this.failSession(s, new UpstreamError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
       }, o.connectTimeout);
     }
     h2.once('connect', () => {
@@ -185,7 +178,7 @@ export class H2Pool {
       const tls = h2.socket as Socket & { alpnProtocol?: string | false };
       if (o.tls && tls.alpnProtocol !== 'h2') {
         if (tls.alpnProtocol) o.onOtherProtocol?.(tls.alpnProtocol);
-        this.failSession(s, new H2Error('the server did not negotiate h2', 'ECONNRESET'));
+        this.failSession(s, new UpstreamError('the server did not negotiate h2', 'ECONNRESET'));
         return;
       }
       for (const run of s.waiting.splice(0)) run();
@@ -204,7 +197,7 @@ export class H2Pool {
     });
     h2.on('close', () => {
       if (timer) clearTimeout(timer);
-      this.failSession(s, new H2Error('other side closed', 'UND_ERR_SOCKET'));
+      this.failSession(s, new UpstreamError('other side closed', 'UND_ERR_SOCKET'));
     });
     return s;
   }
@@ -231,7 +224,9 @@ export class H2Pool {
   private start(s: Session, req: UpstreamRequest, headers: OutgoingHttpHeaders, handler: UpstreamHandler): void {
     if (s.h2.destroyed || s.h2.closed) {
       this.streamEnded(s);
-      handler.onError(new H2Error('connection to the server failed', s.connected ? 'ECONNRESET' : 'ECONNREFUSED'));
+      handler.onError(
+        new UpstreamError('connection to the server failed', s.connected ? 'ECONNRESET' : 'ECONNREFUSED'),
+      );
       return;
     }
     let st: ClientHttp2Stream;
@@ -241,7 +236,7 @@ export class H2Pool {
       this.streamEnded(s);
       const err = e as Error & { code?: string };
       handler.onError(
-        new H2Error(
+        new UpstreamError(
           err.message,
           err.code === 'ERR_HTTP2_INVALID_CONNECTION_HEADERS' ? 'UND_ERR_INVALID_ARG' : 'ERR_H2_REFUSED',
         ),
@@ -378,7 +373,7 @@ class Exchange {
     if (!h) return;
     const status = Number(raw[1]);
     if (raw[0] !== ':status' || !(status >= 200 && status <= 599)) {
-      this.fail(new H2Error(`invalid :status from server (${raw[1]})`, 'HPE_INVALID_STATUS'));
+      this.fail(new UpstreamError(`invalid :status from server (${raw[1]})`, 'HPE_INVALID_STATUS'));
       return;
     }
     let size = 0;
@@ -387,13 +382,13 @@ class Exchange {
       const n = raw[i];
       size += n.length + raw[i + 1].length + 32;
       if (n.charCodeAt(0) === 58) {
-        this.fail(new H2Error(`invalid pseudo-header ${n} in response`, 'HPE_INVALID_HEADER_TOKEN'));
+        this.fail(new UpstreamError(`invalid pseudo-header ${n} in response`, 'HPE_INVALID_HEADER_TOKEN'));
         return;
       }
       out.push(n, raw[i + 1]);
     }
     if (size > MAX_HEADER_LIST) {
-      this.fail(new H2Error('response head too large', 'HPE_HEADER_OVERFLOW'));
+      this.fail(new UpstreamError('response head too large', 'HPE_HEADER_OVERFLOW'));
       return;
     }
     this.gotHead = true;
@@ -424,8 +419,8 @@ class Exchange {
   private readonly onTimeout = (): void => {
     this.fail(
       this.gotHead
-        ? new H2Error('body timeout', 'UND_ERR_BODY_TIMEOUT')
-        : new H2Error('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'),
+        ? new UpstreamError('body timeout', 'UND_ERR_BODY_TIMEOUT')
+        : new UpstreamError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'),
     );
   };
 
@@ -442,14 +437,14 @@ class Exchange {
     const rst = this.st.rstCode;
     const sess = this.sess;
     if (rst === constants.NGHTTP2_REFUSED_STREAM && !this.gotHead) {
-      this.fail(new H2Error('stream refused by the server (not processed)', 'ERR_H2_REFUSED'));
+      this.fail(new UpstreamError('stream refused by the server (not processed)', 'ERR_H2_REFUSED'));
     } else if (rst === constants.NGHTTP2_NO_ERROR && !this.gotHead && sess.draining) {
-      this.fail(new H2Error('connection closed by GOAWAY before the stream was processed', 'ERR_H2_REFUSED'));
+      this.fail(new UpstreamError('connection closed by GOAWAY before the stream was processed', 'ERR_H2_REFUSED'));
     } else if (rst === constants.NGHTTP2_PROTOCOL_ERROR || rst === constants.NGHTTP2_FRAME_SIZE_ERROR) {
-      this.fail(new H2Error(`invalid HTTP/2 from the server (error ${rst})`, 'HPE_INVALID'));
+      this.fail(new UpstreamError(`invalid HTTP/2 from the server (error ${rst})`, 'HPE_INVALID'));
     } else if (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) {
-      this.fail(new H2Error(`stream reset by the server (error ${rst})`, 'ERR_H2_RST'));
-    } else this.fail(new H2Error('stream closed by the server', 'UND_ERR_SOCKET'));
+      this.fail(new UpstreamError(`stream reset by the server (error ${rst})`, 'ERR_H2_RST'));
+    } else this.fail(new UpstreamError('stream closed by the server', 'UND_ERR_SOCKET'));
   };
 
   private finish(): void {

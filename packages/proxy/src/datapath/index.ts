@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { setBackendLookup } from '../acl/index.ts';
 import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
+import { DatapathCode } from '../model/codes.ts';
 import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../model/hooks.ts';
 import type { FrontendStateEvent, ServerStateEvent } from '../model/types.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
@@ -45,7 +46,7 @@ export interface BoundAddress {
 }
 
 export class BindError extends Error {
-  readonly code = 'DP_BIND_FAILED';
+  readonly code = DatapathCode.BIND_FAILED;
   constructor(
     message: string,
     readonly file: string,

@@ -4,6 +4,7 @@
  * HTTP/1.1), response head parsing, and the `http-check expect` verdict.
  */
 import type { HttpCheckModel, SourceLoc } from '@switchyard/config';
+import type { CheckCode } from '../model/codes.ts';
 import type { CheckResult } from '../model/server-state.ts';
 
 /** Largest response HAProxy reads for a check (tune.chksize default). */
@@ -11,9 +12,9 @@ export const CHECK_BUFFER_SIZE = 16384;
 
 /** A health-check setting that cannot work, with where it was written. */
 export class HealthConfigError extends Error {
-  readonly code: string;
+  readonly code: CheckCode;
   readonly loc: SourceLoc;
-  constructor(code: string, message: string, loc: SourceLoc) {
+  constructor(code: CheckCode, message: string, loc: SourceLoc) {
     super(message);
     this.name = 'HealthConfigError';
     this.code = code;

@@ -3,6 +3,7 @@
  * patterns and regexes, `agent-check` without a port, `observe` without `check`.
  */
 import type { ConfigModel, Diagnostic } from '@switchyard/config';
+import { CheckCode } from '../model/codes.ts';
 import { compileHttpCheck, HealthConfigError } from './http-check.ts';
 
 /** Problems that would stop or weaken health checks of `config`, with FILE:LINE. */
@@ -23,7 +24,7 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
       if (s.agentCheck && s.agent?.port === undefined) {
         out.push({
           severity: 'error',
-          code: 'CHK_AGENT_NO_PORT',
+          code: CheckCode.AGENT_NO_PORT,
           message: `server '${p.name}/${s.name}': 'agent-check' needs 'agent-port N' (the agent listens on its own port)`,
           loc: s.loc,
         });
@@ -34,7 +35,7 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
       if (s.check && pp && tlsCheck && !p.options.tcpCheck) {
         out.push({
           severity: 'error',
-          code: 'CHK_PROXY_TLS',
+          code: CheckCode.PROXY_TLS,
           message: `server '${p.name}/${s.name}': health checks over TLS that start with the server's PROXY header are not supported; give the check its own 'port', or use 'option tcp-check' (its connect writes the header before TLS)`,
           loc: s.loc,
         });
@@ -42,7 +43,7 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
       if (s.observe && !s.check) {
         out.push({
           severity: 'warning',
-          code: 'CHK_OBSERVE_NO_CHECK',
+          code: CheckCode.OBSERVE_NO_CHECK,
           message: `server '${p.name}/${s.name}': 'observe ${s.observe}' has no effect without 'check' (its on-error actions act on the health check)`,
           loc: s.loc,
         });

@@ -6,7 +6,8 @@
  */
 import { hostname } from 'node:os';
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
-import { HEX, hexPad } from '../acl/log-format.ts';
+import { AclCode, report } from '../acl/diag.ts';
+import { HEX, hexPad, sampleText, tokenizeLogFormat } from '../acl/log-format.ts';
 import { compileSample } from '../acl/sample.ts';
 import { sslCipher, sslVersion } from '../acl/ssl-fetches.ts';
 import { type HttpTxn, uniqueId } from '../model/txn.ts';
@@ -121,108 +122,54 @@ export function compileLogLine(fmt: string, loc: SourceLoc, diags: Diagnostic[])
       parts.push(piece.startsWith(' ') ? SEP : piece);
     }
   };
-  const bad = (msg: string) =>
-    diags.push({ severity: 'error', code: 'CFG_BAD_LOG_FORMAT', message: `log-format '${fmt}': ${msg}`, loc });
-  let lit = '';
-  let q = false;
-  let x = false;
-  let i = 0;
-  while (i < fmt.length) {
-    const c = fmt[i];
-    if (c !== '%') {
-      lit += c;
-      i++;
+  const bad = (msg: string) => report(diags, AclCode.LOG_FORMAT, `log-format '${fmt}': ${msg}`, loc);
+  for (const tk of tokenizeLogFormat(fmt, bad, ['+E', '-E'])) {
+    if (tk.kind === 'text') {
+      pushLiteral(tk.text);
       continue;
     }
-    if (fmt[i + 1] === '%') {
-      lit += '%';
-      i += 2;
-      continue;
-    }
-    i++;
-    let quoted: boolean = q;
-    let hex: boolean = x;
-    if (fmt[i] === '{') {
-      const end = fmt.indexOf('}', i);
-      if (end < 0) {
-        bad("missing '}' after '%{'");
-        break;
-      }
-      for (const opt of fmt.slice(i + 1, end).split(/(?=[+-])/)) {
-        if (opt === '+Q') quoted = true;
-        else if (opt === '-Q') quoted = false;
-        else if (opt === '+X') hex = true;
-        else if (opt === '-X') hex = false;
-        else if (opt !== '' && opt !== '+E' && opt !== '-E') bad(`unsupported option '${opt}'`);
-      }
-      i = end + 1;
-      // `%{+Q}o` sets the option for every following variable
-      if (fmt[i] === 'o' && !/[A-Za-z]/.test(fmt[i + 1] ?? '')) {
-        q = quoted;
-        x = hex;
-        i++;
-        continue;
-      }
-    }
-    if (lit) pushLiteral(lit);
-    lit = '';
-    if (fmt[i] === '[') {
-      const end = fmt.indexOf(']', i);
-      if (end < 0) {
-        bad("missing ']' after '%['");
-        break;
-      }
-      const expr = fmt.slice(i + 1, end);
-      i = end + 1;
-      const sample = compileSample(expr, loc, diags);
+    const quoted = tk.quote;
+    if (tk.kind === 'sample') {
+      const sample = compileSample(tk.expr, loc, diags);
       if (!sample) continue;
       const fn = sample.fn;
-      const qq = quoted;
       parts.push((_f, txn) => {
-        let v = fn(txn);
-        if (Array.isArray(v)) v = v[v.length - 1];
-        const str = v === undefined ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-        if (qq) return quote(str);
+        const str = sampleText(fn(txn));
+        if (quoted) return quote(str);
         return str === '' ? '-' : str;
       });
       continue;
     }
-    const m = /^[A-Za-z]+/.exec(fmt.slice(i));
-    if (!m) {
-      bad(`'%' at position ${i} must be followed by a variable, '[' or '%'`);
-      continue;
-    }
-    i += m[0].length;
-    if (m[0] === 'CC' || m[0] === 'CS') {
+    const name = tk.name;
+    if (name === 'CC' || name === 'CS') {
       // `capture cookie`: `-` (`""` quoted) when nothing was captured, as HAProxy prints it
-      const field = m[0] === 'CC' ? 'cliCookie' : 'srvCookie';
+      const field = name === 'CC' ? 'cliCookie' : 'srvCookie';
       parts.push(quoted ? (f) => quote(f[field] ?? '') : (f) => f[field] || '-');
       continue;
     }
-    const text = TLS_TEXT[m[0]];
+    const text = TLS_TEXT[name];
     if (text) {
       parts.push(quoted ? (_f, t) => quote(text(t)) : (_f, t) => text(t) || '-');
       continue;
     }
-    const lh = hex ? LOG_HEX[m[0]] : undefined;
-    const th = hex ? HEX[m[0]] : undefined;
+    const lh = tk.hex ? LOG_HEX[name] : undefined;
+    const th = tk.hex ? HEX[name] : undefined;
     if (lh || th) {
       parts.push(lh ?? ((_f, t) => (th as (t: HttpTxn) => string)(t)));
       continue;
     }
-    const qc = quoted ? QUOTED_CAPTURES[m[0]] : undefined;
+    const qc = quoted ? QUOTED_CAPTURES[name] : undefined;
     if (qc) {
       parts.push(qc);
       continue;
     }
-    const v = VARS[m[0]];
+    const v = VARS[name];
     if (!v) {
-      bad(`unknown or unsupported variable '%${m[0]}'`);
+      bad(`unknown or unsupported variable '%${name}'`);
       continue;
     }
-    parts.push(quoted && QUOTABLE.has(m[0]) ? (f, t) => quote(v(f, t)) : v);
+    parts.push(quoted && QUOTABLE.has(name) ? (f, t) => quote(v(f, t)) : v);
   }
-  if (lit) pushLiteral(lit);
   return (f, txn) => {
     let out = '';
     let pendingSep = false;

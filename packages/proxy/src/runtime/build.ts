@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
 import type {
+  Code,
   ConfigModel,
   Diagnostic,
   ForwardForModel,
@@ -22,6 +23,7 @@ import { compileAcls, compileCondition, compileFetch, compileLogFormat, type Rul
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '../log/log-format.ts';
 import { CertStore } from '../model/cert-store.ts';
+import type { ProxyDiagnosticCode } from '../model/codes.ts';
 import { newBackendCounters, newFrontendCounters } from '../model/counters.ts';
 import type { ProxyLogger } from '../model/log-types.ts';
 import { setCompilingMaps } from '../model/map-refs.ts';
@@ -250,7 +252,7 @@ function h2Tune(t: Record<string, string>): H2Tune {
   };
 }
 
-function err(code: string, message: string, loc: SourceLoc): Diagnostic {
+function err(code: Code | ProxyDiagnosticCode, message: string, loc: SourceLoc): Diagnostic {
   return { severity: 'error', code, message, loc };
 }
 

@@ -4,6 +4,7 @@
  * order, as HAProxy's `fbck`, or all of them with `option allbackups`).
  */
 import type { Diagnostic, ProxyModel } from '@switchyard/config';
+import { BalanceCode } from '../model/codes.ts';
 import type { Selector } from '../model/selector.ts';
 import { isUsable, type ServerState } from '../model/server-state.ts';
 import type { HttpTxn } from '../model/txn.ts';
@@ -133,7 +134,7 @@ export function createSelector(
   if ((b.algo === 'hdr' || b.algo === 'url_param') && !b.param) {
     options.diags?.push({
       severity: 'error',
-      code: 'LB_MISSING_PARAM',
+      code: BalanceCode.MISSING_PARAM,
       message: `'balance ${b.algo}' needs a ${b.algo === 'hdr' ? 'header name: hdr(NAME)' : 'parameter name'}`,
       loc: b.loc ?? model.loc,
     });

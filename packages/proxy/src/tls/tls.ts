@@ -17,7 +17,15 @@ import {
   type SecureContextOptions,
   type TlsOptions,
 } from 'node:tls';
-import type { BindModel, Diagnostic, GlobalModel, ServerModel, SourceLoc, TlsOptionsModel } from '@switchyard/config';
+import type {
+  BindModel,
+  Code,
+  Diagnostic,
+  GlobalModel,
+  ServerModel,
+  SourceLoc,
+  TlsOptionsModel,
+} from '@switchyard/config';
 import { tlsVersionRange } from '@switchyard/config';
 import { compileSample } from '../acl/sample.ts';
 import type { FetchFn } from '../acl/types.ts';
@@ -126,7 +134,7 @@ function describeContextError(o: TlsOptionsModel, e: Error): string {
 export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): TlsPlan | undefined {
   const ssl = bind.ssl;
   if (!ssl) return undefined;
-  const err = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
+  const err = (code: Code, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
   if (ssl.crt.length === 0) {
     err('CFG_SSL_NO_CRT', `bind '${bind.host}:${bind.port}' has 'ssl' but no 'crt' certificate`);
     return undefined;
@@ -143,7 +151,7 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
   for (const one of certificateSources(bind, diags, global)) {
     const { file, filters } = one;
     const loc = one.loc ?? bind.loc;
-    const bad = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc });
+    const bad = (code: Code, message: string) => diags.push({ severity: 'error', code, message, loc });
     try {
       const pem = readFileSync(file, 'utf8');
       if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
@@ -192,7 +200,7 @@ interface CertificateSource {
 function certificateSources(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): CertificateSource[] {
   const ssl = bind.ssl;
   const out: CertificateSource[] = [];
-  const err = (code: string, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
+  const err = (code: Code, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
   for (const crt of ssl?.crt ?? []) {
     if (ssl?.crtLists?.includes(crt)) {
       for (const l of readCrtList(crt, global?.crtBase, diags, bind.loc))

@@ -6,6 +6,8 @@
  * keepalived recovers from broken nesting, and why we do the same). Inactive keywords (LVS sections)
  * have their whole block skipped by brace counting.
  */
+
+import type { VrrpCode } from '../codes.ts';
 import type { ConfLexer, LogicalLine } from './lexer.ts';
 import type { Diagnostic, Severity, SourceLoc, VrrpTrackFile, VrrpTrackProcess } from './model.ts';
 
@@ -63,7 +65,7 @@ export class ParseContext {
   constructor(
     readonly lex: ConfLexer,
     readonly diags: Diagnostic[],
-    private readonly topLevelCode?: string,
+    private readonly topLevelCode?: VrrpCode,
   ) {}
 
   /** Set by fatal(): keepalived's VRRP process exits there, so the reading stops. */
@@ -81,7 +83,7 @@ export class ParseContext {
   }
 
   /** Records a diagnostic. */
-  report(severity: Severity, code: string, message: string, loc?: SourceLoc): void {
+  report(severity: Severity, code: VrrpCode, message: string, loc?: SourceLoc): void {
     if (this.topLevelCode && this.kwLevel === 0 && STRUCTURAL.has(code)) code = this.topLevelCode;
     this.diags.push(loc ? { severity, code, message, loc } : { severity, code, message });
   }

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { VrrpCode } from '../codes.ts';
 import { type KeywordTable, notRun, ParseContext } from './engine.ts';
 import { hostChecks } from './host-checks.ts';
 import { globalDefsTable } from './kw-global.ts';
@@ -228,7 +229,7 @@ function pass(
   text: string,
   file: string,
   opts: ParseOptions,
-  topLevelCode: string | undefined,
+  topLevelCode: VrrpCode | undefined,
   build: (ctx: ParseContext, root: KeywordTable) => void,
 ): { diags: Diagnostic[]; files: string[]; aborted: boolean } {
   const diags: Diagnostic[] = [];

@@ -70,6 +70,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     httpReuse: 'safe',
     servers: [],
     retries: 3,
+    retryOn: ['conn-failure'],
     stickRules: [],
     errorFiles: {},
     loc,

@@ -568,6 +568,24 @@ export type ProxyKind = 'frontend' | 'backend' | 'listen';
  * A proxy: frontend, backend or listen (both). Mirrors HAProxy's single proxy structure so
  * the stats page can show a `listen` as one table with FRONTEND and BACKEND rows.
  */
+/** A `retry-on` event: a failure kind or a status code. */
+export type RetryOnKeyword =
+  | 'conn-failure'
+  | 'empty-response'
+  | 'junk-response'
+  | 'response-timeout'
+  | '0rtt-rejected'
+  | '401'
+  | '403'
+  | '404'
+  | '408'
+  | '425'
+  | '500'
+  | '501'
+  | '502'
+  | '503'
+  | '504';
+
 export interface ProxyModel {
   kind: ProxyKind;
   name: string;
@@ -634,6 +652,11 @@ export interface ProxyModel {
   hashType: HashTypeModel;
   servers: ServerModel[];
   retries: number;
+  /**
+   * `retry-on KEYWORD...` (HAProxy's default: conn-failure): what is retried, the keywords as
+   * written with `all-retryable-errors` expanded; empty for `none`.
+   */
+  retryOn: RetryOnKeyword[];
   /** `http-reuse never|safe|aggressive|always` (HAProxy's default: safe). */
   httpReuse: 'never' | 'safe' | 'aggressive' | 'always';
   stickTable?: StickTableModel;

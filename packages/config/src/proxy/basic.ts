@@ -1,6 +1,6 @@
 /** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, errorfile, balance. */
 import { parseLogTarget } from '../log.ts';
-import type { BalanceAlgo, LogTarget, Timeouts } from '../model.ts';
+import type { BalanceAlgo, LogTarget, RetryOnKeyword, Timeouts } from '../model.ts';
 import {
   configPath,
   configTime,
@@ -29,6 +29,36 @@ const TIMEOUTS: Record<string, { field: keyof Timeouts; caps: number }> = {
   'client-fin': { field: 'clientFin', caps: FE | DEF },
   'server-fin': { field: 'serverFin', caps: BE | DEF },
 };
+
+/** `retry-on` keywords (HAProxy 2.6 proxy_parse_retry_on), and what `all-retryable-errors` means. */
+const RETRY_ON = [
+  'conn-failure',
+  'empty-response',
+  'junk-response',
+  'response-timeout',
+  '0rtt-rejected',
+  '401',
+  '403',
+  '404',
+  '408',
+  '425',
+  '500',
+  '501',
+  '502',
+  '503',
+  '504',
+] as const satisfies readonly RetryOnKeyword[];
+const ALL_RETRYABLE: RetryOnKeyword[] = [
+  'conn-failure',
+  'empty-response',
+  'junk-response',
+  'response-timeout',
+  '0rtt-rejected',
+  '500',
+  '502',
+  '503',
+  '504',
+];
 
 const LEGACY_TIMEOUTS: Record<string, string> = { contimeout: 'connect', clitimeout: 'client', srvtimeout: 'server' };
 
@@ -279,6 +309,32 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
       const v = need(ctx, 1, 'a number');
       if (v !== undefined && noExtra(ctx, 2))
         s.model.retries = valueOr(ctx, parseIntRange(v, 0, 1000, "'retries'"), 'retries') ?? s.model.retries;
+    },
+  },
+  /** `retry-on KEYWORD...`: which failures are retried (replaces the previous list). */
+  'retry-on': {
+    caps: BE | DEF,
+    wrongCap: 'error',
+    fn: (ctx, s) => {
+      const a = ctx.args;
+      if (a.length < 2)
+        return void err(ctx, 'CFG_MISSING_ARG', "'retry-on' needs at least one keyword to specify when to retry");
+      const list = new Set<RetryOnKeyword>();
+      for (let i = 1; i < a.length; i++) {
+        const k = a[i];
+        if (k === 'none') {
+          if (i !== 1 || a.length > 2)
+            return void err(ctx, 'CFG_BAD_VALUE', "'retry-on' 'none' keyworld only usable alone");
+        } else if (k === 'all-retryable-errors') for (const e of ALL_RETRYABLE) list.add(e);
+        else if ((RETRY_ON as readonly string[]).includes(k)) list.add(k as RetryOnKeyword);
+        else
+          return void err(
+            ctx,
+            'CFG_BAD_VALUE',
+            `'retry-on': unknown keyword '${k}'${didYouMean(k, [...RETRY_ON, 'all-retryable-errors', 'none'])}`,
+          );
+      }
+      s.model.retryOn = [...list];
     },
   },
   /** Free text shown on the stats page. */

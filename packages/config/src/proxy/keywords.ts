@@ -54,7 +54,6 @@ const IGNORED: Record<string, string> = {
 const UNSUPPORTED: Record<string, string> = {
   // accepting these without doing what haproxy does would change responses, requests or log lines
   compression: "'compression' is not supported yet: responses would pass uncompressed",
-  'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",
   'rate-limit':

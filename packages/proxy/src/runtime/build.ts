@@ -128,6 +128,8 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       downSince: prevBackend?.downSince,
       ...behaviour,
       retries: p.retries,
+      retryOn: new Set(p.retryOn),
+      l7Retry: p.mode === 'http' && p.retryOn.some((k) => k !== 'conn-failure'),
       redispatch: redispatch ? (redispatch.interval === 0 ? undefined : redispatch.interval) : undefined,
       useServers: p.useServers.flatMap((u) => {
         const server = serversByName.get(u.server);

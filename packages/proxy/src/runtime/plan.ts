@@ -201,6 +201,10 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
 
 export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
   retries: number;
+  /** `retry-on`: the failure kinds and status codes retried (default: conn-failure). */
+  retryOn: ReadonlySet<string>;
+  /** `retry-on` names more than conn-failure: requests are kept to be replayed (HAProxy's TX_L7_RETRY). */
+  l7Retry: boolean;
   /** `option redispatch [N]`: redispatch every N retries (HAProxy default: on the last one, -1). */
   redispatch?: number;
   /** `use-server` rules, before persistence and balancing. */

@@ -57,7 +57,10 @@ export class BodyStream extends Readable {
    * `limit` bytes wait, then calls `done`.
    */
   gather(limit: number, done: () => void): void {
-    if (this.ended || this.readableLength >= limit) return done();
+    if (this.ended || this.readableLength >= limit) {
+      done();
+      return;
+    }
     this.gathered = done;
     this.gatherLimit = limit;
     this.src.resume();

@@ -331,7 +331,7 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
           return void err(
             ctx,
             'CFG_BAD_VALUE',
-            `'retry-on': unknown keyword '${k}'${didYouMean(k, [...RETRY_ON, 'all-retryable-errors', 'none'])}`,
+            `'retry-on': unknown keyword '${k}'${/^\d+$/.test(k) ? '' : didYouMean(k, [...RETRY_ON, 'all-retryable-errors', 'none'])}`,
           );
       }
       s.model.retryOn = [...list];

@@ -43,6 +43,8 @@ export const Codes = {
   /** A named defaults section used both through `from` and implicitly (HAProxy refuses it too). */
   AMBIGUOUS_DEFAULTS: 'CFG_AMBIGUOUS_DEFAULTS',
   UNKNOWN_PEERS: 'CFG_UNKNOWN_PEERS',
+  /** `errorfiles NAME` names no http-errors section. */
+  UNKNOWN_HTTP_ERRORS: 'CFG_UNKNOWN_HTTP_ERRORS',
   /** A server names a `resolvers` section that does not exist. */
   UNKNOWN_RESOLVERS: 'CFG_UNKNOWN_RESOLVERS',
   UNKNOWN_TABLE: 'CFG_UNKNOWN_TABLE',

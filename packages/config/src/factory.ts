@@ -73,6 +73,7 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     retryOn: ['conn-failure'],
     stickRules: [],
     errorFiles: {},
+    errorDirectives: [],
     loc,
   };
 }

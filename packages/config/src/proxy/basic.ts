@@ -1,4 +1,4 @@
-/** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, errorfile, balance. */
+/** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, balance. */
 import { parseLogTarget } from '../log.ts';
 import type { BalanceAlgo, LogTarget, RetryOnKeyword, Timeouts } from '../model.ts';
 import {
@@ -193,40 +193,6 @@ function hashType(ctx: LineCtx, s: SectionState): void {
       );
   }
   s.model.hashType = h;
-}
-
-/** `errorfile CODE FILE`: the file's content (a full HTTP response) replaces the built-in page. */
-function errorfile(ctx: LineCtx, s: SectionState): void {
-  const code = need(ctx, 1, 'a status code');
-  const file = need(ctx, 2, 'a file');
-  if (code === undefined || file === undefined || !noExtra(ctx, 3)) return;
-  const allowed = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
-  const n = Number(code);
-  if (!allowed.includes(n))
-    return void err(
-      ctx,
-      'CFG_BAD_VALUE',
-      `'errorfile': status code ${code} cannot be customized (allowed: ${allowed.join(', ')})`,
-    );
-  if (!ctx.readFile) {
-    return void warn(
-      ctx,
-      'CFG_NO_EFFECT',
-      `'errorfile ${code}' not loaded: the configuration was parsed without file access; the built-in page is used`,
-    );
-  }
-  const text = ctx.readFile(configPath(ctx, file));
-  if (text instanceof Error)
-    return void err(ctx, 'CFG_FILE_NOT_FOUND', `'errorfile ${code}': cannot read '${file}': ${text.message}`);
-  // As HAProxy, the file is a complete HTTP response sent as is: status line, headers, blank line, body.
-  if (!/^HTTP\/1\.[01] \d{3}[^\r\n]*\r?\n/.test(text) || !/\r?\n\r?\n/.test(text)) {
-    return void err(
-      ctx,
-      'CFG_BAD_VALUE',
-      `'errorfile ${code}': '${file}' is not an HTTP response (expected 'HTTP/1.0 ${code} ...', headers, then an empty line)`,
-    );
-  }
-  s.model.errorFiles[n] = text;
 }
 
 export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
@@ -429,7 +395,6 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
       s.model.monitorUri = v;
     },
   },
-  errorfile: { caps: ALL, fn: errorfile },
   balance: { caps: BE | DEF, fn: balance },
   /** `http-reuse never|safe|aggressive|always`: which requests may share idle server connections. */
   'http-reuse': {

@@ -112,14 +112,14 @@ export class Stream extends StreamCore {
     const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
     if (bad !== undefined) {
       fe.counters.ereq++;
-      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true, true);
+      this.respond(this.errorPage(400), 'PR', true, true);
       return;
     }
     // http_wait_for_request: the headers as received, before any rule
     if (this.txn.reqCap) captureHeaders(this.txn, 'request', req.rawHeaders);
     if (fe.tcpContent.length > 0 && !this.tcpContentAccepts(fe)) return;
     if (fe.monitorUri !== undefined && this.txn.path === fe.monitorUri) {
-      this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
+      this.respond(this.errorPage(200), 'LR', false);
       return;
     }
     if (fe.model.options.httpBufferRequest && this.gatherBody(() => this.frontendRules())) return;
@@ -169,7 +169,7 @@ export class Stream extends StreamCore {
     }
     const be = this.switchBackend();
     if (!be) {
-      this.respond(fe.errorPages.get(503) as CannedResponse, 'SC', false);
+      this.respond(this.errorPage(503), 'SC', false);
       return;
     }
     this.be = be;
@@ -246,7 +246,7 @@ export class Stream extends StreamCore {
   // ---- upstream_request_filter + dispatch -----------------------------------------------
 
   protected noServer(term: 'SC' | 'sQ'): void {
-    this.respond((this.be as BackendPlan).errorPages.get(503) as CannedResponse, term, false);
+    this.respond(this.errorPage(503), term, false);
   }
 
   protected sentToServer(): boolean {
@@ -319,7 +319,7 @@ export class Stream extends StreamCore {
       }
       // the request cannot be framed (a rule produced CR/LF in a value, an invalid name...)
       this.fe.counters.ereq++;
-      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
+      this.respond(this.errorPage(400), 'PR', true);
     }
   }
 
@@ -388,7 +388,7 @@ export class Stream extends StreamCore {
       be.counters.eresp++;
       server.counters.eresp++;
       this.cutUpstream('invalid response header');
-      this.respond(be.errorPages.get(502) as CannedResponse, 'PH', false);
+      this.respond(this.errorPage(502), 'PH', false);
       return false;
     }
     res.on('drain', onResponseDrain);
@@ -447,7 +447,7 @@ export class Stream extends StreamCore {
       // econ counts the connection that failed for good, not each retried attempt (haproxy 2.6)
       be.counters.econ++;
       server.counters.econ++;
-      this.respond(be.errorPages.get(503) as CannedResponse, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC', false);
+      this.respond(this.errorPage(503), code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC', false);
       return;
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
@@ -455,7 +455,7 @@ export class Stream extends StreamCore {
       be.counters.eresp++;
       server.counters.eresp++;
       this.ctx.observer?.observe(be, server, 'l7-timeout');
-      this.respond(be.errorPages.get(504) as CannedResponse, 'sH', false);
+      this.respond(this.errorPage(504), 'sH', false);
       return;
     }
     // Refused by an HTTP/2 server (not processed): replayed on another connection.
@@ -479,7 +479,7 @@ export class Stream extends StreamCore {
     }
     this.ctx.observer?.observe(be, server, 'l7-error');
     this.respond(
-      be.errorPages.get(502) as CannedResponse,
+      this.errorPage(502),
       CONNECT_ERRORS.has(code) || code === SERVER_RESET || code === REFUSED ? 'SH' : 'PH',
       false,
     );
@@ -550,10 +550,15 @@ export class Stream extends StreamCore {
       this.finish();
       return;
     }
-    this.respond(this.be?.errorPages.get(502) as CannedResponse, `${code}H`, false);
+    this.respond(this.errorPage(502), `${code}H`, false);
   }
 
   // ---- responses, end, logging -----------------------------------------------------------
+
+  /** The proxy's page for `status`: the backend's own, else the frontend's (HAProxy's http_error_message). */
+  errorPage(status: number): CannedResponse {
+    return this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+  }
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */
   /**
@@ -588,6 +593,10 @@ export class Stream extends StreamCore {
       this.be?.connMode === 'close'
     )
       res.shouldKeepAlive = false;
+    if (c.version10 || c.closeDelimited) {
+      if (c.closeDelimited) res.shouldKeepAlive = false;
+      res.framing?.(c.version10 === true, c.closeDelimited === true);
+    }
     res.writeHead(status, reason, flat);
     res.end(c.body);
     this.finish();
@@ -632,7 +641,7 @@ export class Stream extends StreamCore {
       // the client stopped sending its request body
       this.cutUpstream('client timeout');
       this.fe.counters.ereq++;
-      this.respond(this.fe.errorPages.get(408) as CannedResponse, 'cD', true);
+      this.respond(this.errorPage(408), 'cD', true);
       return;
     }
     if (this.phase === Phase.Data && this.res.writableNeedDrain) {
@@ -656,7 +665,7 @@ export class Stream extends StreamCore {
       this.finish();
       return;
     }
-    this.respond(this.fe.errorPages.get(400) as CannedResponse, 'PD', true);
+    this.respond(this.errorPage(400), 'PD', true);
   }
 
   /** An exception escaped a rule, hook or service: 500 to the client, the process goes on. */
@@ -668,7 +677,7 @@ export class Stream extends StreamCore {
     );
     if (this.done) return;
     this.cutUpstream('internal error');
-    this.respond(this.fe.errorPages.get(500) as CannedResponse, 'IR', true);
+    this.respond(this.errorPage(500), 'IR', true);
   }
 
   private finish(): void {

@@ -32,6 +32,10 @@ export interface CannedResponse {
   /** Header pairs, in order, as sent (names as written). */
   headers: Array<[string, string]>;
   body: Buffer;
+  /** An errorfile written `HTTP/1.0 ...`: sent with that version, as HAProxy does. */
+  version10?: boolean;
+  /** An errorfile without Content-Length: the body ends with the connection, as HAProxy sends it. */
+  closeDelimited?: boolean;
 }
 
 /** A compiled `redirect` (from `redirect ...` or `http-request redirect ...`). */
@@ -158,8 +162,10 @@ export interface ProxyBehaviour {
   responseRules: CompiledResponseRule[];
   /** `http-after-response` rules (no deny among them): every response, the server's and the proxy's. */
   afterResponseRules: CompiledResponseRule[];
-  /** Error pages by status (HAProxy defaults overridden by `errorfile`). */
+  /** Error pages by status (HAProxy defaults overridden by `errorfile`, `errorfiles`, `http-error`...). */
   errorPages: Map<number, CannedResponse>;
+  /** The pages this proxy itself sets (a backend's come before its frontend's, as HAProxy's http_error_message). */
+  ownErrorPages: Map<number, CannedResponse>;
   /** Targets for per-request log lines (empty: no request logging). */
   logTargets: LogTarget[];
   /** `option httplog` (else HAProxy's shorter tcplog-like default line). */

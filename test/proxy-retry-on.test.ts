@@ -4,7 +4,8 @@
  * answer, resetting, answering junk, never answering, refusing): for each request which server
  * got each try, the final status, the log line's %rc and termination state, and the show stat
  * counters econ, eresp, wretr and wredis. A POST is replayed only when it was whole when first
- * sent (body in the head's packet, or gathered by `option http-buffer-request`), as haproxy does.
+ * sent (body in the head's packet, or gathered by `option http-buffer-request`), as haproxy does,
+ * and never after `http-request disable-l7-retry`.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
@@ -73,6 +74,7 @@ function sections(p: Record<string, number>, refused: number): Record<string, st
     one: `retry-on 503\n  retries 1\n  server c503 127.0.0.1:${p.c503}`,
     resets: `retry-on empty-response\n  server reset 127.0.0.1:${p.reset}`,
     redispConn: `option redispatch\n  server r 127.0.0.1:${refused}\n  server d200 127.0.0.1:${p.d200}`,
+    noPost: `retry-on 503\n  http-request disable-l7-retry if METH_POST\n  server f503 127.0.0.1:${p.f503}`,
     hashed: `retry-on all-retryable-errors\n  option redispatch\n  balance source\n  server a503 127.0.0.1:${p.a503}\n  server c503 127.0.0.1:${p.c503}`,
   };
 }
@@ -143,6 +145,8 @@ const PLAN: Array<[string, 'get' | 'post' | 'split']> = [
   ['redispConn', 'get'],
   ['redispConn', 'get'],
   ['hashed', 'get'],
+  ['noPost', 'get'],
+  ['noPost', 'post'],
 ];
 
 /** The request's path names the side: the servers' `first503` is per path. */
@@ -234,6 +238,7 @@ describe('retry-on (differential with haproxy 2.6)', { skip }, () => {
     assert.equal(a[0], 'redisp503 get: HTTP/1.1 200 OK | a503 GET /redisp503-get-0, b200 GET /redisp503-get-0');
     assert.match(a[2], /^all503 get: HTTP\/1.1 503 Busy \| (c503 GET \/all503-get-2(, )?){4}$/);
     assert.equal(a[11], 'once503 split: HTTP/1.1 503 Busy | f503 POST /once503-split-11 hello');
+    assert.equal(a[22], 'noPost post: HTTP/1.1 503 Busy | f503 POST /noPost-post-22 hello');
     assert.equal(
       a[13],
       'buffered split: HTTP/1.1 200 OK | f503 POST /buffered-split-13 hello, f503 POST /buffered-split-13 hello',

@@ -155,7 +155,7 @@ export interface VarRuleModel {
 
 export type HttpRuleModel =
   | VarRuleModel
-  | { action: 'allow' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'allow' | 'reject' | 'disable-l7-retry'; cond?: ConditionModel; loc: SourceLoc }
   | {
       /** The whole value (`replace-header`) or each comma-separated value (`replace-value`) matching `match` becomes `replace` (log-format, `\1` back-references). */
       action: 'replace-header' | 'replace-value';

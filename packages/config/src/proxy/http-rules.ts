@@ -37,7 +37,6 @@ const UNSUPPORTED_ACTIONS = [
   'add-acl',
   'del-acl',
   'strict-mode',
-  'disable-l7-retry',
   'set-priority-class',
   'set-priority-offset',
 ];
@@ -73,6 +72,7 @@ const REQUEST_ONLY = [
   'set-uri',
   'set-method',
   'reject',
+  'disable-l7-retry',
   'replace-path',
   'replace-pathq',
   'replace-uri',
@@ -337,6 +337,7 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
     case 'allow':
       return arity(0) ? { action, cond, loc } : undefined;
     case 'reject':
+    case 'disable-l7-retry':
       if (side === 'response') break;
       return arity(0) ? { action, cond, loc } : undefined;
     case 'replace-header':

@@ -31,6 +31,9 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
       case 'map':
         editMap(r.ref, r.key(txn), r.value?.(txn));
         break;
+      case 'disable-l7-retry':
+        s.l7RetryDisabled = true;
+        break;
       case 'reject':
         if (s.be) s.be.counters.dreq++;
         s.reject(s.fe);

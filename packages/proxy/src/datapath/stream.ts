@@ -65,6 +65,8 @@ export class Stream extends StreamCore {
   private body?: BodyStream | ReplayBody;
   /** The request body kept for `retry-on` once it was sent (HAProxy's l7_buffer). */
   private replay?: Buffer[];
+  /** `http-request disable-l7-retry` ran (HAProxy's TX_D_L7_RETRY). */
+  l7RetryDisabled = false;
   /** The current attempt went over an idle connection of the pool. */
   private reusedConn = false;
   private clientGone = false;
@@ -493,7 +495,8 @@ export class Stream extends StreamCore {
    */
   private retryL7(event: string): boolean {
     const be = this.be as BackendPlan;
-    if (!be.l7Retry || !be.retryOn.has(event) || this.retries >= be.retries || this.upgradeHead) return false;
+    if (!be.l7Retry || this.l7RetryDisabled || !be.retryOn.has(event) || this.retries >= be.retries) return false;
+    if (this.upgradeHead) return false;
     const body = this.body;
     if (body?.started) {
       const chunks = body instanceof BodyStream ? body.replayChunks() : this.replay;

@@ -64,6 +64,8 @@ export type CompiledRequestRule =
   | CompiledMapRule
   | CompiledReplaceHeader
   | { action: 'reject'; cond?: CompiledCondition }
+  /** `disable-l7-retry`: only a failed connection is retried for this request (`retry-on` aside). */
+  | { action: 'disable-l7-retry'; cond?: CompiledCondition }
   | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }

@@ -115,6 +115,7 @@ export function compileRequestRule(
       return compileMapRule(r, ctx, 'request', cond);
     case 'allow':
     case 'reject':
+    case 'disable-l7-retry':
       return { action: r.action, cond };
     case 'replace-header':
     case 'replace-value':

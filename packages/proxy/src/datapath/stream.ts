@@ -135,7 +135,8 @@ export class Stream extends StreamCore {
   private gatherBody(next: () => void): boolean {
     const req = this.req;
     if (!req.hasBody || req.complete || this.upgradeHead) return false;
-    const body = this.bodyStream();
+    // the backend may not be known yet: what is gathered is kept for a retry in any case
+    const body = this.bodyStream(true);
     body.gather(REQUEST_BUFFER, () => {
       if (this.done) return;
       try {
@@ -147,9 +148,10 @@ export class Stream extends StreamCore {
     return true;
   }
 
-  private bodyStream(): BodyStream {
+  /** The request body toward the server; `keep`: copies are kept to replay it (`retry-on`). */
+  private bodyStream(keep: boolean): BodyStream {
     const b = new BodyStream(this.req);
-    b.keep(REQUEST_BUFFER);
+    if (keep) b.keep(REQUEST_BUFFER);
     this.body = b;
     return b;
   }
@@ -278,7 +280,7 @@ export class Stream extends StreamCore {
       // after an L7 retry the kept body goes again (a fresh copy for each attempt that sent it)
       if (this.replay !== undefined) {
         if (!this.body || this.body.started) this.body = new ReplayBody(this.replay);
-      } else if (!this.body) this.bodyStream();
+      } else if (!this.body) this.bodyStream(be.l7Retry);
       body = this.body as BodyStream | ReplayBody;
     }
     const timeout = be.timeouts.server ?? 0;

@@ -86,6 +86,7 @@ frontend fe
   use_backend redisp if { path_beg /redisp }
   use_backend hang if { path_beg /hang }
   use_backend garbage if { path_beg /garbage }
+  use_backend flakyretry if { path_beg /flakyretry }
   use_backend flaky if { path_beg /flaky }
   use_backend queue if { path_beg /queue }
   use_backend custom if { path_beg /custom }
@@ -111,6 +112,10 @@ backend garbage
   server g 127.0.0.1:${garbagePort}
 backend flaky
   retries 2
+  server f 127.0.0.1:${flaky.port}
+backend flakyretry
+  retries 2
+  retry-on conn-failure empty-response
   server f 127.0.0.1:${flaky.port}
 backend queue
   timeout queue 300ms
@@ -226,9 +231,13 @@ test('errorfile replaces the 503 page', async () => {
   assert.equal(r.headers['content-type'], 'text/plain');
 });
 
-test('idempotent request reset before any response byte is retried', async () => {
-  const before = flaky.requests.length;
-  const r = await get('/flaky-get');
+test('closed before any response byte: 502 by default, retried with retry-on empty-response (haproxy 2.6)', async () => {
+  let before = flaky.requests.length;
+  const r0 = await get('/flaky-get');
+  assert.equal(r0.status, 502);
+  assert.equal(flaky.requests.length - before, 1);
+  before = flaky.requests.length;
+  const r = await get('/flakyretry-get');
   assert.equal(r.status, 200);
   assert.equal(r.body, 'flaky ok\n');
   assert.equal(flaky.requests.length - before, 2);

@@ -49,6 +49,8 @@ export const Codes = {
   /** A server names a `resolvers` section that does not exist. */
   UNKNOWN_RESOLVERS: 'CFG_UNKNOWN_RESOLVERS',
   UNKNOWN_TABLE: 'CFG_UNKNOWN_TABLE',
+  /** `errorfiles NAME` names no http-errors section. */
+  UNKNOWN_HTTP_ERRORS: 'CFG_UNKNOWN_HTTP_ERRORS',
   /** `timeout client/server/connect` missing: HAProxy warns too. */
   MISSING_TIMEOUT: 'CFG_MISSING_TIMEOUT',
   /** A frontend/listen without any `bind`. */

@@ -70,8 +70,10 @@ export function newProxy(kind: ProxyKind, name: string, loc: SourceLoc): ProxyMo
     httpReuse: 'safe',
     servers: [],
     retries: 3,
+    retryOn: ['conn-failure'],
     stickRules: [],
     errorFiles: {},
+    errorDirectives: [],
     loc,
   };
 }

@@ -155,7 +155,7 @@ export interface VarRuleModel {
 
 export type HttpRuleModel =
   | VarRuleModel
-  | { action: 'allow' | 'reject'; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'allow' | 'reject' | 'disable-l7-retry'; cond?: ConditionModel; loc: SourceLoc }
   | {
       /** The whole value (`replace-header`) or each comma-separated value (`replace-value`) matching `match` becomes `replace` (log-format, `\1` back-references). */
       action: 'replace-header' | 'replace-value';
@@ -177,6 +177,10 @@ export type HttpRuleModel =
       status: number;
       contentType?: string;
       body?: string;
+      /** `errorfile FILE` (its content) or what `errorfiles NAME` resolved to: a complete HTTP response. */
+      errorfile?: string;
+      /** `errorfiles NAME`: the http-errors section (resolved into `errorfile` after parsing). */
+      errorfiles?: string;
       /** `hdr NAME FMT`: added to the response (log-format values). */
       headers: Array<[string, string]>;
       cond?: ConditionModel;
@@ -203,6 +207,10 @@ export type HttpRuleModel =
       contentType?: string;
       /** `string TEXT`, `lf-string FMT` or `file PATH` (content loaded at parse time). */
       body?: string;
+      /** `errorfile FILE` (its content) or what `errorfiles NAME` resolved to: a complete HTTP response. */
+      errorfile?: string;
+      /** `errorfiles NAME`: the http-errors section (resolved into `errorfile` after parsing). */
+      errorfiles?: string;
       /** True for `lf-string` / `lf-file`: `body` is a log-format string evaluated per request. */
       lf?: boolean;
       headers: Array<[string, string]>;
@@ -568,6 +576,36 @@ export type ProxyKind = 'frontend' | 'backend' | 'listen';
  * A proxy: frontend, backend or listen (both). Mirrors HAProxy's single proxy structure so
  * the stats page can show a `listen` as one table with FRONTEND and BACKEND rows.
  */
+/** One error reply line of a proxy: a reply for a code (null: the built-in page) or an http-errors import. */
+export type ErrorDirective =
+  | { kind: 'reply'; status: number; raw: string | null; loc: SourceLoc }
+  | { kind: 'errorfiles'; name: string; codes?: number[]; loc: SourceLoc };
+
+/** An `http-errors NAME` section: `errorfile CODE FILE` contents by status code. */
+export interface HttpErrorsModel {
+  name: string;
+  files: Record<number, string>;
+  loc: SourceLoc;
+}
+
+/** A `retry-on` event: a failure kind or a status code. */
+export type RetryOnKeyword =
+  | 'conn-failure'
+  | 'empty-response'
+  | 'junk-response'
+  | 'response-timeout'
+  | '0rtt-rejected'
+  | '401'
+  | '403'
+  | '404'
+  | '408'
+  | '425'
+  | '500'
+  | '501'
+  | '502'
+  | '503'
+  | '504';
+
 export interface ProxyModel {
   kind: ProxyKind;
   name: string;
@@ -634,13 +672,26 @@ export interface ProxyModel {
   hashType: HashTypeModel;
   servers: ServerModel[];
   retries: number;
+  /**
+   * `retry-on KEYWORD...` (HAProxy's default: conn-failure): what is retried, the keywords as
+   * written with `all-retryable-errors` expanded; empty for `none`.
+   */
+  retryOn: RetryOnKeyword[];
   /** `http-reuse never|safe|aggressive|always` (HAProxy's default: safe). */
   httpReuse: 'never' | 'safe' | 'aggressive' | 'always';
   stickTable?: StickTableModel;
   stickRules: StickRuleModel[];
   cookie?: CookieModel;
-  /** `errorfile CODE FILE` contents, by status code. */
+  /**
+   * The proxy's own error replies, by status code: each a complete HTTP response (`errorfile`
+   * content, an `errorloc` redirect, an `http-error` reply), resolved from errorDirectives.
+   */
   errorFiles: Record<number, string>;
+  /**
+   * `errorfile`, `errorloc*`, `errorfiles`, `http-error` lines in order, the defaults' first
+   * (HAProxy's conf.errors): applied in this order once every http-errors section is known.
+   */
+  errorDirectives: ErrorDirective[];
   loc: SourceLoc;
 }
 
@@ -755,6 +806,8 @@ export interface ConfigModel {
   userlists?: UserlistModel[];
   /** `resolvers` sections (absent in models built by hand: none). */
   resolvers?: ResolversModel[];
+  /** `http-errors` sections (absent: none). */
+  httpErrors?: HttpErrorsModel[];
 }
 
 export interface ParseResult {

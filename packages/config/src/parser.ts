@@ -4,9 +4,18 @@ import { Reporter } from './diagnostics.ts';
 import { newGlobal, newProxy, newServerParams } from './factory.ts';
 import { isGlobalKeyword, parseGlobalLine } from './global.ts';
 import { type Env, splitLines, tokenizeLine } from './lexer.ts';
-import type { ConfigModel, ParseResult, PeersModel, ResolversModel, SourceLoc, UserlistModel } from './model.ts';
+import type {
+  ConfigModel,
+  HttpErrorsModel,
+  ParseResult,
+  PeersModel,
+  ResolversModel,
+  SourceLoc,
+  UserlistModel,
+} from './model.ts';
 import { parsePeersLine } from './peers.ts';
 import { finishHttpCheck } from './proxy/check.ts';
+import { parseHttpErrorsLine, resolveErrorReplies } from './proxy/errors.ts';
 import { PROXY_KEYWORDS, parseProxyLine } from './proxy/keywords.ts';
 import { finishTcpCheck } from './proxy/tcp-check.ts';
 import { checkResolverRefs, newResolvers, parseResolversLine } from './resolvers.ts';
@@ -27,7 +36,6 @@ const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen']);
 /** HAProxy sections Switchyard does not support. */
 const UNSUPPORTED_SECTIONS: Record<string, string> = {
   mailers: "'mailers' sections are not supported; alert from the logs or Prometheus metrics",
-  'http-errors': "'http-errors' sections are not supported; use 'errorfile CODE FILE'",
   ring: "'ring' sections are not supported; log to stdout or syslog",
   cache: "'cache' sections are not supported",
   program: "'program' sections are not supported; use systemd units",
@@ -35,7 +43,17 @@ const UNSUPPORTED_SECTIONS: Record<string, string> = {
   'log-forward': "'log-forward' sections are not supported",
   'dynamic-update': "'dynamic-update' sections are not supported",
 };
-const SECTION_NAMES = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'resolvers'];
+const SECTION_NAMES = [
+  'global',
+  'defaults',
+  'frontend',
+  'backend',
+  'listen',
+  'peers',
+  'userlist',
+  'resolvers',
+  'http-errors',
+];
 const NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 
 type Current =
@@ -45,6 +63,7 @@ type Current =
   | { type: 'peers'; p: PeersModel }
   | { type: 'userlist'; ul: UserlistModel }
   | { type: 'resolvers'; rs: ResolversModel }
+  | { type: 'httpErrors'; he: HttpErrorsModel }
   | { type: 'skip' };
 
 /**
@@ -105,6 +124,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         kw === 'peers' ||
         kw === 'userlist' ||
         kw === 'resolvers' ||
+        kw === 'http-errors' ||
         UNSUPPORTED_SECTIONS[kw]
       ) {
         finish();
@@ -151,6 +171,9 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         case 'resolvers':
           parseResolversLine(ctx, cur.rs);
           break;
+        case 'httpErrors':
+          parseHttpErrorsLine(ctx, cur.he);
+          break;
         case 'skip':
           break;
         case 'none':
@@ -167,6 +190,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   }
   finish();
   if (config.userlists) resolveUserlists(config.userlists, r);
+  resolveErrorReplies(config, r);
   validate(config, sections, r);
   checkResolverRefs(config, r);
   const zero = config.global.zeroWarning;
@@ -209,6 +233,26 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       const ul: UserlistModel = { name, users: [], groups: [], loc: { ...loc } };
       config.userlists.push(ul);
       return { type: 'userlist', ul };
+    }
+    if (kw === 'http-errors') {
+      const name = words[1];
+      if (!name) {
+        r.error(loc, 'CFG_MISSING_ARG', 'missing name for http-errors section.');
+        return { type: 'skip' };
+      }
+      const bad = /[^A-Za-z0-9_.:-]/.exec(name);
+      if (bad) r.error(loc, 'CFG_BAD_NAME', `character '${bad[0]}' is not permitted in 'http-errors' name '${name}'.`);
+      config.httpErrors ??= [];
+      const dup = config.httpErrors.find((h) => h.name === name);
+      if (dup)
+        r.error(
+          loc,
+          'CFG_DUPLICATE_NAME',
+          `http-errors section '${name}' already exists (declared at ${dup.loc.file}:${dup.loc.line}).`,
+        );
+      const he: HttpErrorsModel = { name, files: {}, loc: { ...loc } };
+      config.httpErrors.push(he);
+      return { type: 'httpErrors', he };
     }
     if (kw === 'peers') {
       const name = words[1];

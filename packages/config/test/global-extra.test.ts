@@ -80,6 +80,6 @@ test('default-path config|parent|origin resolves relative errorfile paths', (t) 
   assert.equal(cfg(`origin ${join(dir, 'other')}`, 'o.http').body, page);
   const miss = cfg('config', 'errors.http');
   assert.deepEqual(codes(miss.r), ['9 CFG_FILE_NOT_FOUND']);
-  assert.match(miss.r.diagnostics[0].message, /cannot read 'errors.http'/);
+  assert.match(miss.r.diagnostics[0].message, /error opening file 'errors.http'/);
   assert.deepEqual(codes(parse('global\n  default-path here\n')), ['2 CFG_BAD_VALUE']);
 });

@@ -425,3 +425,52 @@ test('http-reuse and pool-purge-delay act on HTTP/2 servers only: a warning name
   const h2only = parse(`${DEFAULTS}backend b\n  http-reuse always\n  server s2 127.0.0.1:8081 proto h2\n`);
   assert.deepEqual(h2only.diagnostics, []);
 });
+
+test('retry-on: keywords and status codes, all-retryable-errors expanded, inherited, replaced, none', () => {
+  const r = parse(`${DEFAULTS}defaults d
+  retry-on 503 504
+backend a from d
+backend b from d
+  retry-on conn-failure all-retryable-errors 404
+backend c from d
+  retry-on none
+defaults last
+  mode http
+backend e
+`);
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(proxy(r, 'a').retryOn, ['503', '504']);
+  assert.deepEqual(proxy(r, 'b').retryOn, [
+    'conn-failure',
+    'empty-response',
+    'junk-response',
+    'response-timeout',
+    '0rtt-rejected',
+    '500',
+    '502',
+    '503',
+    '504',
+    '404',
+  ]);
+  assert.deepEqual(proxy(r, 'c').retryOn, []);
+  assert.deepEqual(proxy(r, 'e').retryOn, ['conn-failure']);
+});
+
+test("retry-on: bad input gets haproxy's messages at FILE:LINE", () => {
+  const cases: Array<[string, string]> = [
+    ['backend b\n  retry-on', "'retry-on' needs at least one keyword to specify when to retry"],
+    ['backend b\n  retry-on 503 none', "'retry-on' 'none' keyworld only usable alone"],
+    ['backend b\n  retry-on none 503', "'retry-on' 'none' keyworld only usable alone"],
+    ['backend b\n  retry-on 405', "'retry-on': unknown keyword '405'"],
+    [
+      'backend b\n  retry-on empty-respons',
+      "'retry-on': unknown keyword 'empty-respons'; did you mean 'empty-response'?",
+    ],
+    ['frontend f\n  retry-on 503', "'retry-on' not allowed because frontend 'f' has no backend capability"],
+  ];
+  for (const [text, message] of cases) {
+    const e = oneError(parse(`${DEFAULTS}${text}\n`));
+    assert.equal(e.message, message, text);
+    assert.equal(e.loc.line, DEFAULTS.split('\n').length + 1, text);
+  }
+});

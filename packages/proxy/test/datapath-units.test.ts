@@ -72,7 +72,7 @@ test('default error pages match HAProxy 2.6 byte for byte (Content-length values
   assert.equal(defaultErrorPage(408).reason, 'Request Time-out');
 });
 
-test('parseErrorFile reads a raw HTTP response and recomputes the length', () => {
+test('parseErrorFile reads a raw HTTP response and recomputes the length (names lower-cased, version kept)', () => {
   const p = parseErrorFile(
     'HTTP/1.0 503 Service Unavailable\r\nContent-Length: 999\r\nContent-Type: text/html\r\n\r\n<p>down</p>\n',
   );
@@ -80,9 +80,13 @@ test('parseErrorFile reads a raw HTTP response and recomputes the length', () =>
   assert.equal(p.reason, 'Service Unavailable');
   assert.deepEqual(p.headers, [
     ['content-length', '12'],
-    ['Content-Type', 'text/html'],
+    ['content-type', 'text/html'],
   ]);
   assert.equal(p.body.toString(), '<p>down</p>\n');
+  // names in lower case as haproxy's HTX sends them; the file's HTTP/1.0 is kept
+  assert.equal(p.version10, true);
+  assert.equal(p.closeDelimited, undefined);
+  assert.equal(parseErrorFile('HTTP/1.1 502 Bad\nX-A: b\n\nno length').closeDelimited, true);
   assert.throws(() => parseErrorFile('<html>no status line</html>'), ErrorFileError);
   assert.throws(() => parseErrorFile('HTTP/1.0 503 x\r\nbad header line\r\n\r\n'), /Name: value/);
 });

@@ -1,6 +1,6 @@
-/** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, errorfile, balance. */
+/** Simple proxy keywords: mode, limits, timeouts, logging, ids, routing, balance. */
 import { parseLogTarget } from '../log.ts';
-import type { BalanceAlgo, LogTarget, Timeouts } from '../model.ts';
+import type { BalanceAlgo, LogTarget, RetryOnKeyword, Timeouts } from '../model.ts';
 import {
   configPath,
   configTime,
@@ -29,6 +29,36 @@ const TIMEOUTS: Record<string, { field: keyof Timeouts; caps: number }> = {
   'client-fin': { field: 'clientFin', caps: FE | DEF },
   'server-fin': { field: 'serverFin', caps: BE | DEF },
 };
+
+/** `retry-on` keywords (HAProxy 2.6 proxy_parse_retry_on), and what `all-retryable-errors` means. */
+const RETRY_ON = [
+  'conn-failure',
+  'empty-response',
+  'junk-response',
+  'response-timeout',
+  '0rtt-rejected',
+  '401',
+  '403',
+  '404',
+  '408',
+  '425',
+  '500',
+  '501',
+  '502',
+  '503',
+  '504',
+] as const satisfies readonly RetryOnKeyword[];
+const ALL_RETRYABLE: RetryOnKeyword[] = [
+  'conn-failure',
+  'empty-response',
+  'junk-response',
+  'response-timeout',
+  '0rtt-rejected',
+  '500',
+  '502',
+  '503',
+  '504',
+];
 
 const LEGACY_TIMEOUTS: Record<string, string> = { contimeout: 'connect', clitimeout: 'client', srvtimeout: 'server' };
 
@@ -165,40 +195,6 @@ function hashType(ctx: LineCtx, s: SectionState): void {
   s.model.hashType = h;
 }
 
-/** `errorfile CODE FILE`: the file's content (a full HTTP response) replaces the built-in page. */
-function errorfile(ctx: LineCtx, s: SectionState): void {
-  const code = need(ctx, 1, 'a status code');
-  const file = need(ctx, 2, 'a file');
-  if (code === undefined || file === undefined || !noExtra(ctx, 3)) return;
-  const allowed = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
-  const n = Number(code);
-  if (!allowed.includes(n))
-    return void err(
-      ctx,
-      'CFG_BAD_VALUE',
-      `'errorfile': status code ${code} cannot be customized (allowed: ${allowed.join(', ')})`,
-    );
-  if (!ctx.readFile) {
-    return void warn(
-      ctx,
-      'CFG_NO_EFFECT',
-      `'errorfile ${code}' not loaded: the configuration was parsed without file access; the built-in page is used`,
-    );
-  }
-  const text = ctx.readFile(configPath(ctx, file));
-  if (text instanceof Error)
-    return void err(ctx, 'CFG_FILE_NOT_FOUND', `'errorfile ${code}': cannot read '${file}': ${text.message}`);
-  // As HAProxy, the file is a complete HTTP response sent as is: status line, headers, blank line, body.
-  if (!/^HTTP\/1\.[01] \d{3}[^\r\n]*\r?\n/.test(text) || !/\r?\n\r?\n/.test(text)) {
-    return void err(
-      ctx,
-      'CFG_BAD_VALUE',
-      `'errorfile ${code}': '${file}' is not an HTTP response (expected 'HTTP/1.0 ${code} ...', headers, then an empty line)`,
-    );
-  }
-  s.model.errorFiles[n] = text;
-}
-
 export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
   /** `mode http|tcp` (`health`, removed from HAProxy, is refused). */
   mode: {
@@ -279,6 +275,32 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
       const v = need(ctx, 1, 'a number');
       if (v !== undefined && noExtra(ctx, 2))
         s.model.retries = valueOr(ctx, parseIntRange(v, 0, 1000, "'retries'"), 'retries') ?? s.model.retries;
+    },
+  },
+  /** `retry-on KEYWORD...`: which failures are retried (replaces the previous list). */
+  'retry-on': {
+    caps: BE | DEF,
+    wrongCap: 'error',
+    fn: (ctx, s) => {
+      const a = ctx.args;
+      if (a.length < 2)
+        return void err(ctx, 'CFG_MISSING_ARG', "'retry-on' needs at least one keyword to specify when to retry");
+      const list = new Set<RetryOnKeyword>();
+      for (let i = 1; i < a.length; i++) {
+        const k = a[i];
+        if (k === 'none') {
+          if (i !== 1 || a.length > 2)
+            return void err(ctx, 'CFG_BAD_VALUE', "'retry-on' 'none' keyworld only usable alone");
+        } else if (k === 'all-retryable-errors') for (const e of ALL_RETRYABLE) list.add(e);
+        else if ((RETRY_ON as readonly string[]).includes(k)) list.add(k as RetryOnKeyword);
+        else
+          return void err(
+            ctx,
+            'CFG_BAD_VALUE',
+            `'retry-on': unknown keyword '${k}'${/^\d+$/.test(k) ? '' : didYouMean(k, [...RETRY_ON, 'all-retryable-errors', 'none'])}`,
+          );
+      }
+      s.model.retryOn = [...list];
     },
   },
   /** Free text shown on the stats page. */
@@ -373,7 +395,6 @@ export const BASIC_KEYWORDS: Record<string, ProxyKeyword> = {
       s.model.monitorUri = v;
     },
   },
-  errorfile: { caps: ALL, fn: errorfile },
   balance: { caps: BE | DEF, fn: balance },
   /** `http-reuse never|safe|aggressive|always`: which requests may share idle server connections. */
   'http-reuse': {

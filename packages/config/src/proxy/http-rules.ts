@@ -37,7 +37,6 @@ const UNSUPPORTED_ACTIONS = [
   'add-acl',
   'del-acl',
   'strict-mode',
-  'disable-l7-retry',
   'set-priority-class',
   'set-priority-offset',
 ];
@@ -73,6 +72,7 @@ const REQUEST_ONLY = [
   'set-uri',
   'set-method',
   'reject',
+  'disable-l7-retry',
   'replace-path',
   'replace-pathq',
   'replace-uri',
@@ -146,8 +146,33 @@ function redirectFrom(
   return r;
 }
 
+const PAYLOAD_ARGS = ['string', 'lf-string', 'file', 'lf-file', 'errorfile', 'errorfiles', 'default-errorfiles'];
+
+/**
+ * Reads an errorfile: a complete HTTP response (status line, headers, empty line, body), as
+ * HAProxy's http_load_errorfile requires; undefined after reporting why not.
+ */
+export function readErrorFile(ctx: LineCtx, file: string, what: string): string | undefined {
+  if (!ctx.readFile)
+    return void err(
+      ctx,
+      'CFG_FILE_NOT_FOUND',
+      `${what}: cannot read '${file}': the configuration was parsed without file access`,
+    );
+  const text = ctx.readFile(configPath(ctx, file));
+  if (text instanceof Error)
+    return void err(ctx, 'CFG_FILE_NOT_FOUND', `${what}: error opening file '${file}': ${text.message}`);
+  if (!/^HTTP\/1\.[01] \d{3}[^\r\n]*\r?\n/.test(text) || !/\r?\n\r?\n/.test(text))
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `${what}: '${file}' is not an HTTP response (expected 'HTTP/1.0 503 ...', headers, then an empty line)`,
+    );
+  return text;
+}
+
 /** `return`/`deny` payload: [status N] [content-type T] [string S|lf-string S|file F] [hdr N V]... */
-function payload(
+export function payload(
   ctx: LineCtx,
   words: string[],
   start: number,
@@ -155,11 +180,28 @@ function payload(
   statusKw: 'status' | 'deny_status',
   allowed?: number[],
 ) {
-  const out: { status?: number; contentType?: string; body?: string; lf?: boolean; headers: Array<[string, string]> } =
-    { headers: [] };
+  const out: {
+    status?: number;
+    contentType?: string;
+    body?: string;
+    lf?: boolean;
+    /** `errorfile FILE`: its content, a complete HTTP response. */
+    errorfile?: string;
+    /** `errorfiles NAME`. */
+    errorfiles?: string;
+    defaultErrorfiles?: boolean;
+    headers: Array<[string, string]>;
+  } = { headers: [] };
+  // HAProxy's http_parse_http_reply: one payload argument at most
+  let payloadArg: string | undefined;
   for (let i = start; i < words.length; i++) {
     const w = words[i];
     const v = words[i + 1];
+    if (PAYLOAD_ARGS.includes(w)) {
+      if (payloadArg !== undefined)
+        return void err(ctx, 'CFG_BAD_VALUE', `${what}: unexpected '${w}' argument, '${payloadArg}' already defined`);
+      payloadArg = w;
+    }
     if (w === statusKw) {
       const n = status(ctx, v, allowed, `${what} ${statusKw}`);
       if (n === undefined) return undefined;
@@ -191,13 +233,22 @@ function payload(
       if (!TOKEN.test(v)) return void err(ctx, 'CFG_BAD_VALUE', `${what}: invalid header name '${v}'`);
       out.headers.push([v, hv]);
       i++;
-    } else if (w === 'default-errorfiles' || w === 'errorfile' || w === 'errorfiles') {
-      return void err(ctx, 'CFG_UNSUPPORTED', `${what}: '${w}' is not supported; use 'string' or 'file'`);
+    } else if (w === 'default-errorfiles') {
+      out.defaultErrorfiles = true;
+      continue;
+    } else if (w === 'errorfiles') {
+      if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: 'errorfiles' expects <name> as argument`);
+      out.errorfiles = v;
+    } else if (w === 'errorfile') {
+      if (v === undefined) return void err(ctx, 'CFG_MISSING_ARG', `${what}: 'errorfile' expects <fmt> as argument`);
+      const raw = readErrorFile(ctx, v, what);
+      if (raw === undefined) return undefined;
+      out.errorfile = raw;
     } else {
       return void err(
         ctx,
         'CFG_EXTRA_ARGS',
-        `${what}: unknown argument '${w}'${didYouMean(w, [statusKw, 'content-type', 'string', 'lf-string', 'file', 'hdr'])}`,
+        `${what}: unknown argument '${w}'${didYouMean(w, [statusKw, 'content-type', 'hdr', ...PAYLOAD_ARGS])}`,
       );
     }
     i++;
@@ -286,6 +337,7 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
     case 'allow':
       return arity(0) ? { action, cond, loc } : undefined;
     case 'reject':
+    case 'disable-l7-retry':
       if (side === 'response') break;
       return arity(0) ? { action, cond, loc } : undefined;
     case 'replace-header':
@@ -309,6 +361,8 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
         status: p.status ?? (side === 'request' ? 403 : 502),
         contentType: p.contentType,
         body: p.body,
+        ...(p.errorfile !== undefined ? { errorfile: p.errorfile } : {}),
+        ...(p.errorfiles !== undefined ? { errorfiles: p.errorfiles } : {}),
         headers: p.headers,
         cond,
         loc,
@@ -361,6 +415,8 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
         contentType: p.contentType,
         body: p.body,
         ...(p.lf ? { lf: true } : {}),
+        ...(p.errorfile !== undefined ? { errorfile: p.errorfile } : {}),
+        ...(p.errorfiles !== undefined ? { errorfiles: p.errorfiles } : {}),
         headers: p.headers,
         cond,
         loc,

@@ -5,6 +5,7 @@ import { BASIC_KEYWORDS, LEGACY_TIMEOUT_KEYWORDS } from './basic.ts';
 import { parseBind } from './bind.ts';
 import { CAPTURE_KEYWORDS } from './capture.ts';
 import { parseHttpCheck } from './check.ts';
+import { ERROR_KEYWORDS } from './errors.ts';
 import { HTTP_RULE_KEYWORDS } from './http-rules.ts';
 import { parseOption } from './options.ts';
 import { parseDefaultServer, parseServer, parseServerTemplate } from './server.ts';
@@ -22,6 +23,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   ...STICK_KEYWORDS,
   ...TCP_RULE_KEYWORDS,
   ...CAPTURE_KEYWORDS,
+  ...ERROR_KEYWORDS,
   /** `option NAME` / `no option NAME` (caps checked per option). */
   option: { caps: ALL, fn: parseOption },
   /** Listening address(es) of a frontend or listen. */
@@ -55,18 +57,12 @@ const IGNORED: Record<string, string> = {
 const UNSUPPORTED: Record<string, string> = {
   // accepting these without doing what haproxy does would change responses, requests or log lines
   compression: "'compression' is not supported yet: responses would pass uncompressed",
-  'retry-on': "'retry-on' is not supported yet: connection failures are retried ('retries', 'option redispatch')",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",
   'rate-limit':
     "'rate-limit sessions' is not supported; use a stick-table with 'http-request deny if { sc_http_req_rate(0) gt N }'",
   source: "'source' is not supported",
   dispatch: "'dispatch' is not supported; declare a 'server'",
-  errorloc: "'errorloc' is not supported; use 'errorfile' or 'http-request return'",
-  errorloc302: "'errorloc302' is not supported; use 'errorfile' or 'http-request redirect'",
-  errorloc303: "'errorloc303' is not supported; use 'errorfile' or 'http-request redirect'",
-  errorfiles: "'errorfiles' (http-errors sections) is not supported; use 'errorfile CODE FILE'",
-  'http-error': "'http-error' is not supported; use 'errorfile CODE FILE'",
   monitor: "'monitor fail' is not supported",
   'ignore-persist': "'ignore-persist' is not supported",
   'force-persist': "'force-persist' is not supported",

@@ -43,6 +43,8 @@ export interface ClientResponse extends EventEmitter {
   /** Status and fields ([name, value, ...]); throws on a field the protocol cannot carry. */
   writeHead(status: number, reason: string | undefined, flat: string[]): this;
   write(chunk: Buffer): boolean;
+  /** An errorfile's framing for the next head: `HTTP/1.0`, a body ended by the close (HTTP/1 only). */
+  framing?(version10: boolean, closeDelimited: boolean): void;
   /** Ends the response; `trailers` ([name, value, ...]) where the protocol and client take them. */
   end(chunk?: Buffer, trailers?: string[]): void;
   /** Aborts the response (HTTP/1: the connection; HTTP/2: the stream, RST_STREAM). */

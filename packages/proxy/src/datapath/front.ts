@@ -244,6 +244,9 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
   writableFinished = false;
   private hasBody = true;
   private chunked = false;
+  /** An errorfile's framing (see framing()). */
+  private version10 = false;
+  private closeDelimited = false;
   private head: string | undefined;
   private corked = false;
   private in0 = 0;
@@ -275,12 +278,23 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
     return [bin, sock.bytesWritten - this.out0];
   }
 
+  /**
+   * The next head is an errorfile's as HAProxy's mux sends it: `HTTP/1.0` when the file says so
+   * (then `connection: keep-alive` when the connection stays), and a body without a length ends
+   * with the connection instead of being chunked.
+   */
+  framing(version10: boolean, closeDelimited: boolean): void {
+    this.version10 = version10;
+    this.closeDelimited = closeDelimited;
+  }
+
   /** Status line and fields; `flat` is [name, value, name, value, ...]. Throws on an invalid field. */
   writeHead(status: number, reason: string | undefined, flat: string[]): this {
     if (this.headersSent) throw new Error('response head already sent');
     const req = this.req;
     let hasLength = false;
-    let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    const v10 = this.version10;
+    let head = `HTTP/1.${v10 ? 0 : 1} ${status} ${reason ?? STATUS_CODES[status] ?? 'unknown'}\r\n`;
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       const value = flat[i + 1];
@@ -292,13 +306,15 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
     this.statusCode = status;
     this.hasBody = !(req.method === 'HEAD' || status < 200 || status === 204 || status === 304);
     if (this.hasBody && !hasLength) {
-      if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && !this.closeDelimited) {
         this.chunked = true;
         head += 'transfer-encoding: chunked\r\n';
       } else this.shouldKeepAlive = false; // HTTP/1.0: the end of the connection ends the body
     }
-    if (!this.shouldKeepAlive) head += 'connection: close\r\n';
-    else if (req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
+    if (!this.shouldKeepAlive) {
+      // an HTTP/1.0 response without a length says nothing: its end is the connection's
+      if (!(v10 && this.hasBody && !hasLength)) head += 'connection: close\r\n';
+    } else if (req.httpVersionMinor === 0 || v10) head += 'connection: keep-alive\r\n';
     this.head = `${head}\r\n`;
     this.headersSent = true;
     return this;

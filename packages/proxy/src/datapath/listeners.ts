@@ -424,9 +424,10 @@ export class Listener implements FrontOwner, H2Owner {
 
 /** The bytes of a canned response with `connection: close`. */
 export function rawResponse(c: CannedResponse): Buffer {
-  let head = `HTTP/1.1 ${c.status} ${c.reason}\r\n`;
+  // an errorfile keeps its HTTP/1.0; without a length its end is the close, said by nothing (haproxy)
+  let head = `HTTP/1.${c.version10 ? 0 : 1} ${c.status} ${c.reason}\r\n`;
   for (const [k, v] of c.headers) head += `${k}: ${v}\r\n`;
-  head += 'connection: close\r\n\r\n';
+  head += c.version10 && c.closeDelimited ? '\r\n' : 'connection: close\r\n\r\n';
   return Buffer.concat([Buffer.from(head, 'latin1'), c.body]);
 }
 

@@ -31,6 +31,9 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
       case 'map':
         editMap(r.ref, r.key(txn), r.value?.(txn));
         break;
+      case 'disable-l7-retry':
+        s.l7RetryDisabled = true;
+        break;
       case 'reject':
         if (s.be) s.be.counters.dreq++;
         s.reject(s.fe);
@@ -89,7 +92,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
           const [req, res] = s.res.forService();
           afterRulesOnService(s, res);
           s.ctx.services.prometheus(req, res, txn);
-        } else s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
+        } else s.respond(s.errorPage(503), 'PR', false);
         return false;
       case 'set-header':
         setHeader(txn.rawHeaders, r.name, r.lname, r.value(txn));
@@ -166,7 +169,7 @@ export function serveStats(s: Stream, stats: StatsModel): void {
   s.fe.counters.intercepted++;
   const h = s.ctx.services.stats;
   if (!h) {
-    s.respond(s.fe.errorPages.get(503) as CannedResponse, 'PR', false);
+    s.respond(s.errorPage(503), 'PR', false);
     return;
   }
   s.serveBy('<STATS>');

@@ -175,16 +175,23 @@ export abstract class StreamCore implements Queued {
   }
 
   /**
-   * fail_to_connect: retries on the same server, or another when `option redispatch` allows;
-   * false when out of retries. `delayMs` is HAProxy's pause after a refused connection.
+   * A retry: fail_to_connect after a failed connection (`retry-on conn-failure`, the default),
+   * or HAProxy's do_l7_retry when `l7` (another `retry-on` event; the caller checked it is
+   * configured and the request can be replayed). On the same server, or another when `option
+   * redispatch` allows; false when out of retries. `delayMs` is HAProxy's pause after a refused
+   * connection. Counted as haproxy 2.6 does: a retry on the same server is a `wretr`, one on
+   * another server a `wredis`, and an L7 retry one `wretr` more.
    */
-  protected retry(delayMs: number): boolean {
+  protected retry(delayMs: number, l7 = false): boolean {
     const be = this.be as BackendPlan;
-    if (this.retries >= be.retries || this.sentToServer()) return false;
+    if (this.retries >= be.retries) return false;
+    if (!l7 && (!be.retryOn.has('conn-failure') || this.sentToServer())) return false;
     this.retries++;
-    be.counters.wretr++;
     const failed = this.server as ServerState;
-    failed.counters.wretr++;
+    if (l7) {
+      be.counters.wretr++;
+      failed.counters.wretr++;
+    }
     this.releaseSlot();
     const rd = be.redispatch;
     // As HAProxy 2.6 (stream_choose_redispatch): with `option redispatch`, a retry goes to
@@ -208,7 +215,10 @@ export abstract class StreamCore implements Queued {
         (!this.direct && active > 1 && !hashed));
     let next: ServerState | undefined = failed;
     if (redispatchNow) {
-      const other = be.selector.pick(this.txn, failed);
+      // a map-based hash has no server to avoid (HAProxy's map_get_server_hash): it may well
+      // give the failed server again; the other algorithms look elsewhere
+      const mapHash = hashed && algo !== 'random' && be.model.hashType.method !== 'consistent';
+      const other = be.selector.pick(this.txn, mapHash ? undefined : failed);
       if (other && other !== failed) {
         next = other;
         this.redispatched = true;
@@ -217,6 +227,10 @@ export abstract class StreamCore implements Queued {
         failed.counters.wredis++;
       }
     } else if (!isUsable(failed) && failed.admin === 'MAINT') next = undefined;
+    if (next === failed) {
+      be.counters.wretr++;
+      failed.counters.wretr++;
+    }
     // a retry on another server goes at once (haproxy 2.6.12 measured: roundrobin, first and
     // leastconn alike); the pause is for retrying the same server
     if (next !== failed) delayMs = 0;

@@ -16,7 +16,7 @@ import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.
 import { serverSni } from '../tls/tls.ts';
 import { encodeProxyHeader } from '../wire/proxy-protocol.ts';
 import { countFinished } from './accounting.ts';
-import { BodyStream } from './body-stream.ts';
+import { BodyStream, REQUEST_BUFFER, ReplayBody } from './body-stream.ts';
 import { captureCookie, captureHeaders, openCaptures } from './capture.ts';
 import { socketAddresses } from './client-address.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
@@ -62,7 +62,13 @@ export class Stream extends StreamCore {
   /** The proxy aborted the upstream request itself: the resulting error is expected. */
   private upstreamCut = false;
   private resume?: () => void;
-  private body?: BodyStream;
+  private body?: BodyStream | ReplayBody;
+  /** The request body kept for `retry-on` once it was sent (HAProxy's l7_buffer). */
+  private replay?: Buffer[];
+  /** `http-request disable-l7-retry` ran (HAProxy's TX_D_L7_RETRY). */
+  l7RetryDisabled = false;
+  /** The current attempt went over an idle connection of the pool. */
+  private reusedConn = false;
   private clientGone = false;
   /** Set for `Upgrade` requests: bytes the client sent after the request head. */
   upgradeHead?: Buffer;
@@ -108,16 +114,51 @@ export class Stream extends StreamCore {
     const bad = invalidRequestReason(req.rawHeaders, req.httpVersion);
     if (bad !== undefined) {
       fe.counters.ereq++;
-      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true, true);
+      this.respond(this.errorPage(400), 'PR', true, true);
       return;
     }
     // http_wait_for_request: the headers as received, before any rule
     if (this.txn.reqCap) captureHeaders(this.txn, 'request', req.rawHeaders);
     if (fe.tcpContent.length > 0 && !this.tcpContentAccepts(fe)) return;
     if (fe.monitorUri !== undefined && this.txn.path === fe.monitorUri) {
-      this.respond(fe.errorPages.get(200) as CannedResponse, 'LR', false);
+      this.respond(this.errorPage(200), 'LR', false);
       return;
     }
+    if (fe.model.options.httpBufferRequest && this.gatherBody(() => this.frontendRules())) return;
+    this.frontendRules();
+  }
+
+  /**
+   * `option http-buffer-request` (HAProxy's http_wait_for_request_body): the body is read ahead,
+   * up to a buffer, before the rules run; true when `next` will be called once it is.
+   */
+  private gatherBody(next: () => void): boolean {
+    const req = this.req;
+    if (!req.hasBody || req.complete || this.upgradeHead) return false;
+    // the backend may not be known yet: what is gathered is kept for a retry in any case
+    const body = this.bodyStream(true);
+    body.gather(REQUEST_BUFFER, () => {
+      if (this.done) return;
+      try {
+        next();
+      } catch (e) {
+        this.internalError(e);
+      }
+    });
+    return true;
+  }
+
+  /** The request body toward the server; `keep`: copies are kept to replay it (`retry-on`). */
+  private bodyStream(keep: boolean): BodyStream {
+    const b = new BodyStream(this.req);
+    if (keep) b.keep(REQUEST_BUFFER);
+    this.body = b;
+    return b;
+  }
+
+  /** The frontend's http-request rules, redirects, stats and backend switching. */
+  private frontendRules(): void {
+    const fe = this.fe;
     if (!requestFilter(this, fe)) return;
     for (let i = 0; i < fe.redirects.length; i++) {
       const c = fe.redirectConds[i];
@@ -132,7 +173,7 @@ export class Stream extends StreamCore {
     }
     const be = this.switchBackend();
     if (!be) {
-      this.respond(fe.errorPages.get(503) as CannedResponse, 'SC', false);
+      this.respond(this.errorPage(503), 'SC', false);
       return;
     }
     this.be = be;
@@ -140,6 +181,20 @@ export class Stream extends StreamCore {
     be.conns++;
     countSessionStart(be.counters, this.start);
     be.counters.reqTot++;
+    if (
+      be.model !== fe.model &&
+      be.model.options.httpBufferRequest &&
+      !this.body &&
+      this.gatherBody(() => this.backendRules())
+    )
+      return;
+    this.backendRules();
+  }
+
+  /** The backend's rules (when it is not the frontend), then the server. */
+  private backendRules(): void {
+    const fe = this.fe;
+    const be = this.be as BackendPlan;
     if (be.model !== fe.model) {
       if (be.tcpContent.length > 0 && !this.tcpContentAccepts(be)) return;
       if (!requestFilter(this, be)) return;
@@ -195,7 +250,7 @@ export class Stream extends StreamCore {
   // ---- upstream_request_filter + dispatch -----------------------------------------------
 
   protected noServer(term: 'SC' | 'sQ'): void {
-    this.respond((this.be as BackendPlan).errorPages.get(503) as CannedResponse, term, false);
+    this.respond(this.errorPage(503), term, false);
   }
 
   protected sentToServer(): boolean {
@@ -218,12 +273,15 @@ export class Stream extends StreamCore {
     // server connection after each response, as HAProxy combines them.
     const close = be.connMode !== 'keep-alive' || fe.connMode !== 'keep-alive';
     const req = this.req;
-    let body: BodyStream | null = null;
+    let body: BodyStream | ReplayBody | null = null;
     if (this.upgradeHead) {
       // the client sends Connection/Upgrade itself for upgrades.
     } else if (req.hasBody) {
-      if (!this.body) this.body = new BodyStream(req);
-      body = this.body;
+      // after an L7 retry the kept body goes again (a fresh copy for each attempt that sent it)
+      if (this.replay !== undefined) {
+        if (!this.body || this.body.started) this.body = new ReplayBody(this.replay);
+      } else if (!this.body) this.bodyStream(be.l7Retry);
+      body = this.body as BodyStream | ReplayBody;
     }
     const timeout = be.timeouts.server ?? 0;
     let path = txn.url;
@@ -248,6 +306,7 @@ export class Stream extends StreamCore {
         },
         this,
       );
+      this.reusedConn = reused;
       if (reused) {
         be.counters.reuse++;
         server.counters.reuse++;
@@ -264,7 +323,7 @@ export class Stream extends StreamCore {
       }
       // the request cannot be framed (a rule produced CR/LF in a value, an invalid name...)
       this.fe.counters.ereq++;
-      this.respond(fe.errorPages.get(400) as CannedResponse, 'PR', true);
+      this.respond(this.errorPage(400), 'PR', true);
     }
   }
 
@@ -284,6 +343,8 @@ export class Stream extends StreamCore {
   onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     if (this.done) return false;
+    // `retry-on 503`...: the answer is dropped before any analysis, the request sent again
+    if ((this.be as BackendPlan).l7Retry && this.retryL7(String(statusCode))) return false;
     const now = Date.now();
     this.tr = now - this.tConnect - Math.max(this.tc, 0);
     this.resume = resume;
@@ -331,7 +392,7 @@ export class Stream extends StreamCore {
       be.counters.eresp++;
       server.counters.eresp++;
       this.cutUpstream('invalid response header');
-      this.respond(be.errorPages.get(502) as CannedResponse, 'PH', false);
+      this.respond(this.errorPage(502), 'PH', false);
       return false;
     }
     res.on('drain', onResponseDrain);
@@ -377,8 +438,6 @@ export class Stream extends StreamCore {
     }
     if (!this.connected) {
       // fail_to_connect
-      be.counters.econ++;
-      server.counters.econ++;
       this.ctx.observer?.observe(
         be,
         server,
@@ -389,28 +448,66 @@ export class Stream extends StreamCore {
       // restarting server would refuse again at once); not after a connect timeout.
       const timedOut = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT';
       if (this.retry(timedOut ? 0 : Math.min(be.timeouts.connect ?? 1000, 1000))) return;
-      this.respond(be.errorPages.get(503) as CannedResponse, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC', false);
+      // econ counts the connection that failed for good, not each retried attempt (haproxy 2.6)
+      be.counters.econ++;
+      server.counters.econ++;
+      this.respond(this.errorPage(503), code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC', false);
       return;
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      if (this.retryL7('response-timeout')) return;
+      be.counters.eresp++;
+      server.counters.eresp++;
       this.ctx.observer?.observe(be, server, 'l7-timeout');
-      this.respond(be.errorPages.get(504) as CannedResponse, 'sH', false);
+      this.respond(this.errorPage(504), 'sH', false);
       return;
     }
     // Refused by an HTTP/2 server (not processed): replayed on another connection.
     if (code === REFUSED && !this.body?.started && this.retry(0)) return;
-    // Closed or reset before any response byte: safe to replay only idempotent requests
-    // whose body was not sent.
-    const replayable = CONNECT_ERRORS.has(code) && IDEMPOTENT.has(this.txn.method) && !this.body?.started;
+    const closed = CONNECT_ERRORS.has(code);
+    const junk = !closed && code !== SERVER_RESET && code !== REFUSED;
+    // haproxy 2.6 counts a reset and a junk answer at each attempt (a close without an answer only
+    // once the request failed), and a reset once more then
+    if (code === 'ECONNRESET' || junk) {
+      be.counters.eresp++;
+      server.counters.eresp++;
+    }
+    if ((closed || junk) && this.retryL7(closed ? 'empty-response' : 'junk-response')) return;
+    // An idle connection of the pool the server closed as it was reused (a race haproxy sees
+    // before it sends): an idempotent request whose body was not sent goes on another one.
+    const replayable = this.reusedConn && closed && IDEMPOTENT.has(this.txn.method) && !this.body?.started;
     if (replayable && this.retry(0)) return;
-    be.counters.eresp++;
-    server.counters.eresp++;
+    if (!junk) {
+      be.counters.eresp++;
+      server.counters.eresp++;
+    }
     this.ctx.observer?.observe(be, server, 'l7-error');
     this.respond(
-      be.errorPages.get(502) as CannedResponse,
+      this.errorPage(502),
       CONNECT_ERRORS.has(code) || code === SERVER_RESET || code === REFUSED ? 'SH' : 'PH',
       false,
     );
+  }
+
+  /**
+   * HAProxy's do_l7_retry for the `retry-on` event `event` (a status code, `empty-response`,
+   * `junk-response`, `response-timeout`): the server's answer (or its absence) is dropped and the
+   * request sent again, when it had arrived whole before it was first sent (a body kept in memory,
+   * see BodyStream.keep); false when it is not retried.
+   */
+  private retryL7(event: string): boolean {
+    const be = this.be as BackendPlan;
+    if (!be.l7Retry || this.l7RetryDisabled || !be.retryOn.has(event) || this.retries >= be.retries) return false;
+    if (this.upgradeHead) return false;
+    const body = this.body;
+    if (body?.started) {
+      const chunks = body instanceof BodyStream ? body.replayChunks() : this.replay;
+      if (chunks === undefined) return false;
+      this.replay = chunks;
+    }
+    this.cutUpstream(`retry-on ${event}`);
+    this.upstreamCut = false;
+    return this.retry(0, true);
   }
 
   onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
@@ -458,10 +555,15 @@ export class Stream extends StreamCore {
       this.finish();
       return;
     }
-    this.respond(this.be?.errorPages.get(502) as CannedResponse, `${code}H`, false);
+    this.respond(this.errorPage(502), `${code}H`, false);
   }
 
   // ---- responses, end, logging -----------------------------------------------------------
+
+  /** The proxy's page for `status`: the backend's own, else the frontend's (HAProxy's http_error_message). */
+  errorPage(status: number): CannedResponse {
+    return this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+  }
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */
   /**
@@ -496,6 +598,10 @@ export class Stream extends StreamCore {
       this.be?.connMode === 'close'
     )
       res.shouldKeepAlive = false;
+    if (c.version10 || c.closeDelimited) {
+      if (c.closeDelimited) res.shouldKeepAlive = false;
+      res.framing?.(c.version10 === true, c.closeDelimited === true);
+    }
     res.writeHead(status, reason, flat);
     res.end(c.body);
     this.finish();
@@ -540,7 +646,7 @@ export class Stream extends StreamCore {
       // the client stopped sending its request body
       this.cutUpstream('client timeout');
       this.fe.counters.ereq++;
-      this.respond(this.fe.errorPages.get(408) as CannedResponse, 'cD', true);
+      this.respond(this.errorPage(408), 'cD', true);
       return;
     }
     if (this.phase === Phase.Data && this.res.writableNeedDrain) {
@@ -564,7 +670,7 @@ export class Stream extends StreamCore {
       this.finish();
       return;
     }
-    this.respond(this.fe.errorPages.get(400) as CannedResponse, 'PD', true);
+    this.respond(this.errorPage(400), 'PD', true);
   }
 
   /** An exception escaped a rule, hook or service: 500 to the client, the process goes on. */
@@ -576,7 +682,7 @@ export class Stream extends StreamCore {
     );
     if (this.done) return;
     this.cutUpstream('internal error');
-    this.respond(this.fe.errorPages.get(500) as CannedResponse, 'IR', true);
+    this.respond(this.errorPage(500), 'IR', true);
   }
 
   private finish(): void {

@@ -238,13 +238,14 @@ export class TcpStream extends StreamCore {
     }
     const be = this.be as BackendPlan;
     const server = this.server as ServerState;
-    be.counters.econ++;
-    server.counters.econ++;
     const timedOut = err.code === CONNECT_TIMEOUT;
     this.ctx.observer?.observe(be, server, timedOut ? 'l4-timeout' : 'l4-error');
     this.tc = -1;
     // as HAProxy (and the HTTP side): a pause of min(timeout connect, 1s) after a refusal
     if (this.retry(timedOut ? 0 : Math.min(be.timeouts.connect ?? 1000, 1000))) return;
+    // econ counts the connection that failed for good, not each retried attempt (haproxy 2.6)
+    be.counters.econ++;
+    server.counters.econ++;
     this.close(timedOut ? 'sC' : 'SC');
   };
 

@@ -79,6 +79,8 @@ export interface CompileContext {
   triCond(c: ProxyModel['useBackends'][number]['cond'], phase?: RulePhase): TriCondition | undefined;
   logFormat(fmt: string, loc: SourceLoc, phase?: RulePhase): ValueFn;
   errorPages: Map<number, CannedResponse>;
+  /** The pages the proxy sets itself (errorfile, errorfiles, errorloc, http-error). */
+  ownErrorPages: Map<number, CannedResponse>;
   /** The proxy whose rules are compiled (default realm of `http-request auth`). */
   proxyName: string;
 }
@@ -130,6 +132,8 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
       downSince: prevBackend?.downSince,
       ...behaviour,
       retries: p.retries,
+      retryOn: new Set(p.retryOn),
+      l7Retry: p.mode === 'http' && p.retryOn.some((k) => k !== 'conn-failure'),
       redispatch: redispatch ? (redispatch.interval === 0 ? undefined : redispatch.interval) : undefined,
       useServers: p.useServers.flatMap((u) => {
         const server = serversByName.get(u.server);
@@ -275,9 +279,12 @@ function resolveBackend(
 function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
   const acls = compileAcls(p.acls, diags);
   const errorPages = defaultErrorPages();
+  const ownErrorPages = new Map<number, CannedResponse>();
   for (const [code, raw] of Object.entries(p.errorFiles)) {
     try {
-      errorPages.set(Number(code), parseErrorFile(raw));
+      const page = parseErrorFile(raw);
+      errorPages.set(Number(code), page);
+      ownErrorPages.set(Number(code), page);
     } catch (e) {
       if (!(e instanceof ErrorFileError)) throw e;
       diags.push(err(e.code, `errorfile ${code}: ${e.message}`, p.loc));
@@ -290,6 +297,7 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     triCond: (c, phase = 'request') => (c ? compileTriCondition(c, acls, diags, phase) : undefined),
     logFormat: (fmt, loc, phase = 'request') => compileLogFormat(fmt, loc, diags, { phase }),
     errorPages,
+    ownErrorPages,
     proxyName: p.name,
   };
 }
@@ -324,6 +332,7 @@ function compileBehaviour(p: ProxyModel, ctx: CompileContext): ProxyBehaviour {
     responseRules,
     afterResponseRules,
     errorPages: ctx.errorPages,
+    ownErrorPages: ctx.ownErrorPages,
     logTargets: p.logs,
     httplog: p.options.httplog,
     httplogClf: p.options.httplogClf,

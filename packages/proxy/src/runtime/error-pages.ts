@@ -109,7 +109,7 @@ export function parseErrorFile(raw: string): CannedResponse {
     );
   const status = Number(m[1]);
   const headers: Array<[string, string]> = [];
-  let hasLength = false;
+  let lengthAt = -1;
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i];
     const c = l.indexOf(':');
@@ -117,16 +117,20 @@ export function parseErrorFile(raw: string): CannedResponse {
     const name = l.slice(0, c).trim();
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
       throw new ErrorFileError(`errorfile header name "${name}" is not a valid token`);
+    // HAProxy sends an errorfile through its HTX form: names in lower case, framing its own
     const lname = name.toLowerCase();
-    // Framing is ours to set: the length is recomputed from the body below.
     if (lname === 'content-length') {
-      hasLength = true;
+      if (lengthAt < 0) lengthAt = headers.length;
       continue;
     }
     if (lname === 'transfer-encoding' || lname === 'connection') continue;
-    headers.push([name, l.slice(c + 1).trim()]);
+    headers.push([lname, l.slice(c + 1).trim()]);
   }
   const buf = Buffer.from(body, 'latin1');
-  if (hasLength || buf.length > 0) headers.unshift(['content-length', String(buf.length)]);
-  return { status, reason: m[2] ?? reasonPhrase(status), headers, body: buf };
+  // the length where the file had it (the body's real one); without one the close ends the body
+  if (lengthAt >= 0) headers.splice(lengthAt, 0, ['content-length', String(buf.length)]);
+  const page: CannedResponse = { status, reason: m[2] || reasonPhrase(status), headers, body: buf };
+  if (lines[0].startsWith('HTTP/1.0')) page.version10 = true;
+  if (lengthAt < 0) page.closeDelimited = true;
+  return page;
 }

@@ -32,6 +32,10 @@ export interface CannedResponse {
   /** Header pairs, in order, as sent (names as written). */
   headers: Array<[string, string]>;
   body: Buffer;
+  /** An errorfile written `HTTP/1.0 ...`: sent with that version, as HAProxy does. */
+  version10?: boolean;
+  /** An errorfile without Content-Length: the body ends with the connection, as HAProxy sends it. */
+  closeDelimited?: boolean;
 }
 
 /** A compiled `redirect` (from `redirect ...` or `http-request redirect ...`). */
@@ -60,6 +64,8 @@ export type CompiledRequestRule =
   | CompiledMapRule
   | CompiledReplaceHeader
   | { action: 'reject'; cond?: CompiledCondition }
+  /** `disable-l7-retry`: only a failed connection is retried for this request (`retry-on` aside). */
+  | { action: 'disable-l7-retry'; cond?: CompiledCondition }
   | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
@@ -158,8 +164,10 @@ export interface ProxyBehaviour {
   responseRules: CompiledResponseRule[];
   /** `http-after-response` rules (no deny among them): every response, the server's and the proxy's. */
   afterResponseRules: CompiledResponseRule[];
-  /** Error pages by status (HAProxy defaults overridden by `errorfile`). */
+  /** Error pages by status (HAProxy defaults overridden by `errorfile`, `errorfiles`, `http-error`...). */
   errorPages: Map<number, CannedResponse>;
+  /** The pages this proxy itself sets (a backend's come before its frontend's, as HAProxy's http_error_message). */
+  ownErrorPages: Map<number, CannedResponse>;
   /** Targets for per-request log lines (empty: no request logging). */
   logTargets: LogTarget[];
   /** `option httplog` (else HAProxy's shorter tcplog-like default line). */
@@ -208,6 +216,10 @@ export interface FrontendPlan extends FrontendRuntime, ProxyBehaviour {
 
 export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
   retries: number;
+  /** `retry-on`: the failure kinds and status codes retried (default: conn-failure). */
+  retryOn: ReadonlySet<string>;
+  /** `retry-on` names more than conn-failure: requests are kept to be replayed (HAProxy's TX_L7_RETRY). */
+  l7Retry: boolean;
   /** `option redispatch [N]`: redispatch every N retries (HAProxy default: on the last one, -1). */
   redispatch?: number;
   /** `use-server` rules, before persistence and balancing. */

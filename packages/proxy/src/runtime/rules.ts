@@ -6,7 +6,7 @@ import { parseVarName, type VarAction } from '../acl/vars.ts';
 import { mapRef } from '../model/map-refs.ts';
 import { httpGetReason } from '../model/reasons.ts';
 import type { CompileContext } from './build.ts';
-import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
+import { defaultErrorPage, ErrorFileError, parseErrorFile, reasonPhrase } from './error-pages.ts';
 import type {
   CannedResponse,
   CompiledMapRule,
@@ -27,7 +27,17 @@ function canned(
   contentType: string | undefined,
   body: string | undefined,
   custom: boolean,
+  errorfile?: { raw: string; loc: SourceLoc },
 ): CannedResponse {
+  // `errorfile FILE` / `errorfiles NAME`: the file's response as it is, whatever the status said
+  if (errorfile !== undefined) {
+    try {
+      return parseErrorFile(errorfile.raw);
+    } catch (e) {
+      if (!(e instanceof ErrorFileError)) throw e;
+      ctx.diags.push({ severity: 'error', code: e.code, message: e.message, loc: errorfile.loc });
+    }
+  }
   if (body === undefined && contentType === undefined && !custom) {
     return ctx.errorPages.get(status) ?? defaultErrorPage(status);
   }
@@ -35,6 +45,10 @@ function canned(
   const h: Array<[string, string]> = [['content-length', String(buf.length)]];
   if (contentType) h.push(['content-type', contentType]);
   return { status, reason: reasonPhrase(status), headers: h, body: buf };
+}
+
+function errorfileOf(r: { errorfile?: string; loc: SourceLoc }): { raw: string; loc: SourceLoc } | undefined {
+  return r.errorfile === undefined ? undefined : { raw: r.errorfile, loc: r.loc };
 }
 
 /** `hdr NAME FMT` of deny/return: log-format values, evaluated per request. */
@@ -101,6 +115,7 @@ export function compileRequestRule(
       return compileMapRule(r, ctx, 'request', cond);
     case 'allow':
     case 'reject':
+    case 'disable-l7-retry':
       return { action: r.action, cond };
     case 'replace-header':
     case 'replace-value':
@@ -112,7 +127,7 @@ export function compileRequestRule(
     case 'deny':
       return {
         action: 'deny',
-        response: canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0),
+        response: canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0, errorfileOf(r)),
         hdrFns: hdrFns(ctx, r.headers, r.loc),
         cond,
       };
@@ -139,7 +154,7 @@ export function compileRequestRule(
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
     case 'return': {
-      const response = canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0);
+      const response = canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0, errorfileOf(r));
       // lf-string / lf-file: the body is a log-format evaluated per request
       const bodyFn = r.lf && r.body !== undefined ? ctx.logFormat(r.body, r.loc) : undefined;
       return { action: 'return', response, bodyFn, hdrFns: hdrFns(ctx, r.headers, r.loc), cond };
@@ -200,7 +215,7 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
     case 'set-status':
       return { action: 'set-status', status: r.status, reason: r.reason ?? httpGetReason(r.status), cond };
     case 'deny':
-      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false), cond };
+      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false, errorfileOf(r)), cond };
     case 'allow':
       return { action: 'allow', cond };
     case 'capture':

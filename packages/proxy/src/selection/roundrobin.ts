@@ -5,7 +5,7 @@
  * after a weight change rebuilds it with the new effective weights (0 = no new traffic).
  */
 import type { ServerState } from '../model/server-state.ts';
-import { candidate, type LbGroup, threePasses } from './group.ts';
+import { candidate, type LbGroup, PASS_EXCLUDED_OK, threePasses } from './group.ts';
 
 export class RoundRobin implements LbGroup {
   private servers: ServerState[] = [];
@@ -13,6 +13,7 @@ export class RoundRobin implements LbGroup {
   private scores = new Float64Array(0);
   private exclude: ServerState | undefined;
   private readonly choose = (pass: number): number => {
+    if (this.exclude !== undefined && pass < PASS_EXCLUDED_OK) return this.chooseAvoiding(pass);
     const { servers, weights, scores } = this;
     let best = -1;
     let total = 0;
@@ -25,6 +26,31 @@ export class RoundRobin implements LbGroup {
     if (best >= 0) scores[best] -= total;
     return best;
   };
+
+  /**
+   * A pick avoiding the excluded server (a redispatch) advances the cycle as a plain pick would,
+   * as HAProxy's fwrr does: the excluded server's turn passes too (a b a b, not a b b).
+   */
+  private chooseAvoiding(pass: number): number {
+    const { servers, weights, scores, exclude } = this;
+    let best = -1;
+    let bestScore = 0;
+    let total = 0;
+    for (let i = 0; i < servers.length; i++) {
+      if (!candidate(servers[i], undefined, pass)) continue;
+      total += weights[i];
+      if (servers[i] === exclude) continue;
+      const score = scores[i] + weights[i];
+      if (best < 0 || score > bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    }
+    if (best < 0) return -1;
+    for (let i = 0; i < servers.length; i++) if (candidate(servers[i], undefined, pass)) scores[i] += weights[i];
+    scores[best] -= total;
+    return best;
+  }
 
   build(servers: ServerState[]): void {
     const prev = new Map<ServerState, number>();

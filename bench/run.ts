@@ -25,7 +25,6 @@
  *          SWITCHYARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes more node options to Switchyard
  *          --workers (adds Switchyard with --workers 2 over both cores, the multi-core figure)
  *          --baseline DIR (adds the Switchyard of another checkout, e.g. before a change, to the same run)
- *          SWITCHYARD_BENCH_BASELINE_NODE_ARGS: the same for the baseline (e.g. the same checkout with other V8 flags)
  *          --baseline-full (that checkout has mode tcp and h2: it runs the tcp and h2c scenarios too)
  */
 import { execFileSync } from 'node:child_process';
@@ -264,8 +263,7 @@ if (BASELINE) {
       // the baseline may predate mode tcp: its configuration has no tcp listen
       const cfg = haproxyCfg(port, o, lc);
       writeFileSync(f, full ? cfg : cfg.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
-      const extra = (process.env.SWITCHYARD_BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-      const [c, a] = ulimit([process.execPath, ...shebangNodeFlags(readFileSync(bin, 'utf8')), ...extra, bin, '-f', f]);
+      const [c, a] = ulimit([process.execPath, ...shebangNodeFlags(readFileSync(bin, 'utf8')), bin, '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
   });

@@ -5,7 +5,7 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { applyServerStateFiles } from '@switchyard/admin';
-import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine, warmUp } from '@switchyard/proxy';
+import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine } from '@switchyard/proxy';
 import type { CliArgs } from './args.ts';
 import { WorkerLink } from './cluster/worker-link.ts';
 import { startDemoBackends } from './demo.ts';
@@ -58,16 +58,6 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   // (a reload keeps the live state of the servers it keeps, so the file is read at start only)
   // (under --workers the primary does it and sends the states to the workers)
   if (!isWorker()) applyServerStateFiles(runtime, (w) => notice('WARNING', w));
-
-  // A fresh process runs its request path on a private loopback datapath before it binds
-  // (packages/proxy/src/datapath/warmup.ts): its first clients meet compiled code.
-  // SWITCHYARD_WARMUP=0 turns it off; SWITCHYARD_WARMUP_CPU_MS sets its CPU time (default 400 ms).
-  if (process.env.SWITCHYARD_WARMUP !== '0') {
-    await warmUp({
-      cpuMs: Number(process.env.SWITCHYARD_WARMUP_CPU_MS) || undefined,
-      maxRequests: Number(process.env.SWITCHYARD_WARMUP_REQUESTS) || undefined,
-    });
-  }
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (args.demoBackends) {

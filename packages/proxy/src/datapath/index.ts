@@ -19,7 +19,6 @@ import { killServerStreams } from './stream-core.ts';
 export type { RequestLogSink } from './context.ts';
 export { serverConnections } from './pools.ts';
 export { killServerStreams } from './stream-core.ts';
-export { type WarmUpOptions, type WarmUpReport, warmUp } from './warmup.ts';
 
 export interface DatapathOptions {
   /** Persistence, stick counters (packages/state). */

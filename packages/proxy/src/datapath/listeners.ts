@@ -10,7 +10,7 @@ import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
-import { type HttpTxn, makeTxn, sessionVars } from '../model/txn.ts';
+import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
 import { attachSessionCache } from '../tls/tls-session-cache.ts';
@@ -483,7 +483,8 @@ function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses, s: Socket): HttpTx
     dstPort: a.dstPort,
     ssl: false,
     frontend: fe.name,
-    sessVars: sessionVars(s),
+    sessVars: existingSessionVars(s),
+    sessConn: s,
   });
 }
 

@@ -11,6 +11,11 @@
  * own load for --warm seconds unmeasured. Both apply to every proxy alike.
  * Switchyard runs with the node flags of its bin's shebang, as the `switchyard` command does.
  *
+ * The cold-start scenario instead starts each proxy fresh for its round and measures the first
+ * --seconds of small keep-alive GETs from the moment its port accepts a connection (no warm-up at
+ * all): what a restart, an upgrade or a failover onto a cold node meets. Its note gives the time
+ * from the spawn of the process to that first accepted connection (polled every 5 ms).
+ *
  * After the proxies of a round, the proxies that run active health checks (HAProxy, Switchyard) each
  * start on a configuration of --check-servers servers (1,000) with `option httpchk` and `inter 1s`:
  * their CPU over --check-seconds (10), and the check requests per second the servers received.
@@ -33,6 +38,12 @@ import { shebangNodeFlags } from './lib/shebang.ts';
 import { runWrk } from './lib/wrk.ts';
 
 const argv = process.argv.slice(2);
+if (argv.includes('--help')) {
+  // the options are the ones of the comment at the top of this file
+  const text = readFileSync(new URL(import.meta.url), 'utf8');
+  console.log((/\/\*\*([\s\S]*?)\*\//.exec(text)?.[1] ?? '').replace(/^ \* ?/gm, '').trim());
+  process.exit(0);
+}
 const opt = (name: string, def: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1] : def;
@@ -403,6 +414,46 @@ async function idleScenario(port: number, proc: Proc): Promise<Omit<Sample, 'sce
 
 const scenarios = ONLY.length ? SCENARIOS.filter((s) => ONLY.some((o) => s.name.includes(o))) : SCENARIOS;
 
+const COLD_SCENARIO = `cold start: small GET keep-alive, first ${SECONDS} s`;
+const runColdScenario = ONLY.length === 0 || ONLY.some((o) => COLD_SCENARIO.includes(o));
+
+/**
+ * A fresh process of `px`, measured from the moment it accepts connections: small GETs over 50
+ * keep-alive connections for SECONDS, with no warm-up of any kind. Ready = first accepted connection.
+ */
+async function coldScenario(px: ProxyDef, originPorts: number[], lcPorts: number[]) {
+  const port = await freePort();
+  tcpPort = await freePort();
+  h2Port = await freePort();
+  const t0 = performance.now();
+  const proc = px.start(port, originPorts, lcPorts);
+  try {
+    await waitPort(port, 20000, 5);
+    const readyMs = performance.now() - t0;
+    const cpu0 = cpuSeconds(proc.pid);
+    const t1 = Date.now();
+    const r = await runWrk({
+      url: `http://127.0.0.1:${port}/`,
+      connections: 50,
+      seconds: SECONDS,
+      cpu: LOAD_CPU,
+      tmpDir: tmp,
+    });
+    const cpuPct = ((cpuSeconds(proc.pid) - cpu0) / ((Date.now() - t1) / 1000)) * 100;
+    return {
+      rps: r.rps,
+      p50ms: r.p50ms,
+      p99ms: r.p99ms,
+      errors: r.errors + r.non2xx,
+      rssMiB: rssMiB(proc.pid),
+      cpuPct,
+      readyMs,
+    };
+  } finally {
+    await stop(proc);
+  }
+}
+
 /**
  * Health-check cost: each proxy that runs active checks (the ones with `run`) starts on a
  * haproxy.cfg with CHECK_SERVERS servers, `check inter 1s` and `option httpchk`, against
@@ -530,6 +581,16 @@ async function main() {
     }
     for (let round = 1; round <= ROUNDS; round++) {
       const order = proxies.map((_, i) => proxies[(i + round - 1) % proxies.length]);
+      for (const px of runColdScenario ? order : []) {
+        try {
+          const r = await coldScenario(px, originPorts, lcPorts);
+          samples.push({ scenario: COLD_SCENARIO, proxy: px.name, round, note: px.note, ...r });
+          console.log(`round ${round} ${px.name.padEnd(22)} ${COLD_SCENARIO.padEnd(32)} ${JSON.stringify(r)}`);
+        } catch (e) {
+          console.log(`round ${round} ${px.name} ${COLD_SCENARIO}: FAILED ${(e as Error).message}`);
+          samples.push({ scenario: COLD_SCENARIO, proxy: px.name, round, errors: 1, note: 'failed' });
+        }
+      }
       // (--only naming the health-check scenario alone starts no proxy on the common configuration)
       for (const px of scenarios.length ? order : []) {
         const port = await freePort();
@@ -587,7 +648,7 @@ async function main() {
     layout: `proxy pinned to CPU ${PROXY_CPU}; wrk (1 thread) and nginx origin on CPU ${LOAD_CPU}`,
     rounds: String(ROUNDS),
     'seconds per run': String(SECONDS),
-    'warm-up': `${WARM_S} s of each scenario's own load before it is measured, for every proxy (plus ${START_WARM_S} s of small GETs after start)`,
+    'warm-up': `${WARM_S} s of each scenario's own load before it is measured, for every proxy (plus ${START_WARM_S} s of small GETs after start); none in the cold-start scenario`,
     peers: 'Debian haproxy 2.6 (nbthread 1), nginx-light 1.22 (1 worker), http-proxy 1.18 (keep-alive agent)',
     'switchyard node flags': `${NODE_ARGS.join(' ') || 'none'} (from its bin's shebang)`,
     features:

@@ -16,8 +16,8 @@ import { BIN, ROOT } from './helpers/proxy.ts';
 const flags = shebangNodeFlags(readFileSync(BIN, 'utf8'));
 
 describe('launch flags', () => {
-  test('the shebang gives the old generation its 64 MB floor, caps the young one at 2 x 8 MB, scavenges on one thread', () => {
-    assert.deepEqual(flags, ['--initial-old-space-size=64', '--max-semi-space-size=8', '--no-parallel-scavenge']);
+  test('the shebang gives the old generation its 64 MB floor, caps the young one at 2 x 4 MB, scavenges on one thread', () => {
+    assert.deepEqual(flags, ['--initial-old-space-size=64', '--max-semi-space-size=4', '--no-parallel-scavenge']);
   });
 
   test('the shebang parser takes flag lists and refuses what is not a node shebang', () => {

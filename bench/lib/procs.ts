@@ -38,7 +38,7 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Resolves once 127.0.0.1:port accepts a connection, rejects after `timeoutMs`. */
-export async function waitPort(port: number, timeoutMs = 15000): Promise<void> {
+export async function waitPort(port: number, timeoutMs = 15000, pollMs = 50): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -51,7 +51,7 @@ export async function waitPort(port: number, timeoutMs = 15000): Promise<void> {
     });
     if (ok) return;
     if (Date.now() > end) throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

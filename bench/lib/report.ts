@@ -10,6 +10,8 @@ export interface Sample {
   rssMiB?: number;
   cpuPct?: number;
   errors?: number;
+  /** Milliseconds from the proxy's spawn to its first accepted connection (the cold-start scenario). */
+  readyMs?: number;
   note?: string;
 }
 
@@ -21,6 +23,7 @@ export interface Row {
   p99ms?: number;
   rssMiB?: number;
   cpuPct?: number;
+  readyMs?: number;
   errors: number;
   rounds: number;
   rpsRatio?: number;
@@ -51,6 +54,7 @@ export function summarize(samples: Sample[], reference = 'haproxy'): Row[] {
       p99ms: median(ss.map((s) => s.p99ms)),
       rssMiB: median(ss.map((s) => s.rssMiB)),
       cpuPct: median(ss.map((s) => s.cpuPct)),
+      readyMs: median(ss.map((s) => s.readyMs)),
       errors: ss.reduce((a, s) => a + (s.errors ?? 0), 0),
       rounds: ss.length,
       note: ss.find((s) => s.note)?.note,
@@ -79,7 +83,7 @@ export function markdown(rows: Row[], meta: Record<string, string>): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario} | ${r.proxy} | ${f(r.rps)} | ${f(r.rpsRatio, 2)} | ${f(r.p50ms, 2)} | ${f(r.p99ms, 2)} | ${f(r.p99Ratio, 2)} | ${f(r.rssMiB, 1)} | ${f(r.cpuPct, 1)} | ${r.errors} | ${r.rounds} | ${r.note ?? ''} |`,
+      `| ${r.scenario} | ${r.proxy} | ${f(r.rps)} | ${f(r.rpsRatio, 2)} | ${f(r.p50ms, 2)} | ${f(r.p99ms, 2)} | ${f(r.p99Ratio, 2)} | ${f(r.rssMiB, 1)} | ${f(r.cpuPct, 1)} | ${r.errors} | ${r.rounds} | ${[r.readyMs === undefined ? '' : `start to ready ${f(r.readyMs)} ms`, r.note ?? ''].filter(Boolean).join('; ')} |`,
     );
   }
   return `${head}\n\n${lines.join('\n')}\n`;

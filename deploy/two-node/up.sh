@@ -42,7 +42,7 @@ start() { # NS NAME CMD...
 for n in a b; do
   start "sy-demo-$n" "web-$n" node -e "require('node:http').createServer((q,s)=>s.end('served by node $n\n')).listen(8081,'127.0.0.1')"
   sed "s#/run/switchyard-demo/NODE.sock#$RUN/$n.sock#" haproxy.cfg >"$RUN/haproxy-$n.cfg"
-  start "sy-demo-$n" "proxy-$n" node --initial-old-space-size=64 --max-semi-space-size=8 --no-parallel-scavenge "$ROOT/packages/cli/bin/switchyard.mjs" -f "$RUN/haproxy-$n.cfg"
+  start "sy-demo-$n" "proxy-$n" node --initial-old-space-size=64 --max-semi-space-size=4 --no-parallel-scavenge "$ROOT/packages/cli/bin/switchyard.mjs" -f "$RUN/haproxy-$n.cfg"
   start "sy-demo-$n" "vrrp-$n" node "$ROOT/packages/cli/bin/switchyard.mjs" vrrp -f "$PWD/keepalived-node-$n.conf" -D
 done
 

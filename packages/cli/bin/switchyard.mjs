@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=8 --no-parallel-scavenge
+#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=4 --no-parallel-scavenge
 // --initial-old-space-size=64: the old generation may reach 64 MB before V8 collects it. The
 // proxy's live heap is about 8 MB; with V8's default limits (about 23 MB for it) a heap that size
 // under load ran one mark-compact after another, 5 to 9 a second with 1 MB bodies, each a pause
@@ -8,12 +8,14 @@
 // flag on its command line only (not in NODE_OPTIONS; v8.setFlagsFromString at run time has no
 // effect): whoever starts the bin with `node` passes it too (npm start, deploy/switchyard.service,
 // the bench; test/launch-flags.test.ts checks they agree).
-// --max-semi-space-size=8: the young generation's two halves stay at 8 MB at most (V8's default for
+// --max-semi-space-size=4: the young generation's two halves stay at 4 MB at most (V8's default for
 // this heap grows them to 16 MB). Its pages stay resident once grown: with 16 MB the process held
 // 128-142 MiB RSS after the bench's load scenarios and 163-165 MiB 1 s after 9,900 idle connections
-// arrived; with 8 MB 113-120 and 137 MiB. Requests/s and p99 of the same scenarios stayed within the
-// run-to-run noise (small GET 47-50k req/s either way); 1 MB bodies spend about 0.5% more of the
-// core in scavenges.
+// arrived; with 8 MB 113-120 and 137 MiB. From 8 to 4 MB (2026-12-07, loaded machine, same run
+// with the previous checkout as baseline): small GETs 76 instead of 82 MiB, 1 MB responses 86
+// instead of 115 MiB, 9,900 idle clients 121.4 instead of 126.6 MiB (quick harness), with req/s (0.80 against
+// 0.76 x HAProxy) and the CPU of 20k small GETs (730-880 against 630-980 ms) within the noise; at
+// 2 MB the RSS fell further (70-74 MiB) but 20k small GETs took 860-920 ms of CPU.
 // --no-parallel-scavenge: the young generation is collected by the event-loop thread alone. V8's
 // helper threads share the proxy's core when it is pinned (taskset, one worker per core), and a
 // scavenge waited for them: pauses (--trace-gc, 8 s of small GETs) averaged 0.34-0.38 ms with

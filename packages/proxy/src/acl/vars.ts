@@ -6,7 +6,7 @@
  * Values keep their sample type (string, integer, boolean).
  */
 import { varNameError } from '@switchyard/config';
-import type { HttpTxn } from '../model/txn.ts';
+import { existingSessionVars, type HttpTxn, sessionVars } from '../model/txn.ts';
 import type { Scalar } from './cast.ts';
 import { registerFetch } from './fetches.ts';
 import type { FetchFn } from './types.ts';
@@ -38,7 +38,9 @@ function storeOf(txn: HttpTxn, ref: VarRef, create: boolean): Map<string, Scalar
     case 'proc':
       return PROC_VARS;
     case 'sess':
-      if (!txn.sessVars && create) txn.sessVars = new Map();
+      // the connection's map may have been made since this transaction began (another stream of it)
+      if (!txn.sessVars && txn.sessConn) txn.sessVars = existingSessionVars(txn.sessConn);
+      if (!txn.sessVars && create) txn.sessVars = txn.sessConn ? sessionVars(txn.sessConn) : new Map();
       return txn.sessVars;
     case 'check':
       return undefined;

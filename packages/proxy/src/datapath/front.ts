@@ -1082,12 +1082,34 @@ function useReadBuffers(conn: FrontConn): void {
   if (f === null || handle?.useUserBuffer === undefined || s[f.buffer] !== null) return;
   const first = conn.nextReadBuffer();
   s[f.buffer] = first;
-  s[f.generator] = () => conn.nextReadBuffer();
-  s[f.callback] = (nread: number, buf: Buffer): boolean => {
-    conn.onRead(nread, buf);
-    return true;
-  };
+  s[READER] = conn;
+  s[f.generator] = nextUserBuffer;
+  s[f.callback] = onUserRead;
   handle.useUserBuffer(first);
+}
+
+/**
+ * The read callback and buffer generator of every connection reading into reused buffers, shared
+ * (no two closures per connection). Node calls the callback as a method of the socket, then,
+ * at once and without `this`, the generator (stream_base_commons onStreamRead): the callback
+ * leaves its connection for the generator.
+ */
+let readingConn: FrontConn | undefined;
+
+/** The connection a socket reads for (kept after a hand-over: its reads then go the stream way). */
+const READER = Symbol('switchyard.reader');
+
+function onUserRead(this: Socket & { [READER]: FrontConn }, nread: number, buf: Buffer): boolean {
+  const conn = this[READER];
+  readingConn = conn;
+  conn.onRead(nread, buf);
+  return true;
+}
+
+function nextUserBuffer(): Buffer {
+  const conn = readingConn as FrontConn;
+  readingConn = undefined;
+  return conn.nextReadBuffer();
 }
 
 function drainPending(c: FrontConn): void {

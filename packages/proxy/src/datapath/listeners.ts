@@ -10,7 +10,7 @@ import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
-import { type HttpTxn, makeTxn, sessionVars } from '../model/txn.ts';
+import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
 import { attachSessionCache } from '../tls/tls-session-cache.ts';
@@ -484,11 +484,31 @@ function connectionTxn(fe: FrontendPlan, a: ProxiedAddresses, s: Socket): HttpTx
     dstPort: a.dstPort,
     ssl: false,
     frontend: fe.name,
-    sessVars: sessionVars(s),
+    sessVars: existingSessionVars(s),
+    sessConn: s,
   });
 }
 
 /** A socket's position in its listener's list of open connections. */
+/** What an admitted connection releases when it closes (the frontend it was counted in). */
+class Admitted {
+  constructor(
+    readonly gate: ConnectionGate,
+    readonly listener: Listener,
+    readonly fe: FrontendPlan,
+  ) {}
+}
+
+const ADMITTED = Symbol('switchyard.admitted');
+type AdmittedSocket = Socket & { [ADMITTED]?: Admitted };
+
+function onAdmittedClose(this: AdmittedSocket): void {
+  const a = this[ADMITTED];
+  if (a === undefined) return;
+  this[ADMITTED] = undefined;
+  a.gate.released(a, this);
+}
+
 const SLOT = Symbol('switchyard.listenerSlot');
 type SlotSocket = Socket & { [SLOT]?: number };
 
@@ -538,14 +558,20 @@ export class ConnectionGate {
     fe.conns++;
     fe.counters.connTot++;
     countSessionStart(fe.counters, Date.now());
-    s.once('close', () => {
-      this.ctx.actconn--;
-      fe.conns--;
-      fe.counters.scur--;
-      l.forget(s);
-      this.pump();
-    });
+    // one shared listener, the connection's record on the socket: no closure and no once()
+    // wrapper per connection (about 180 bytes each, 1.8 MB with 10,000 idle clients)
+    (s as AdmittedSocket)[ADMITTED] = new Admitted(this, l, fe);
+    s.on('close', onAdmittedClose);
     l.admitted(s);
+  }
+
+  /** An admitted connection closed: its slot is free. */
+  released(a: Admitted, s: Socket): void {
+    this.ctx.actconn--;
+    a.fe.conns--;
+    a.fe.counters.scur--;
+    a.listener.forget(s);
+    this.pump();
   }
 
   private pump(): void {

@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { pruneReqVars } from '../acl/vars.ts';
 import { countSessionStart } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
-import { makeTxn, nextRequestCounter, sessionVars, uniqueId } from '../model/txn.ts';
+import { existingSessionVars, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import { serverSni } from '../tls/tls.ts';
 import { encodeProxyHeader } from '../wire/proxy-protocol.ts';
@@ -106,7 +106,8 @@ export class Stream extends StreamCore {
       ssl: (sock as { encrypted?: boolean }).encrypted === true,
       tls: (sock as { encrypted?: boolean }).encrypted === true ? (sock as TLSSocket) : undefined,
       frontend: fe.name,
-      sessVars: sessionVars(sock),
+      sessVars: existingSessionVars(sock),
+      sessConn: sock,
       counter: nextRequestCounter(),
       uniqueIdFormat: fe.uniqueIdFormat,
     });

@@ -12,7 +12,7 @@ import { INSPECT_MAX } from '../acl/payload-fetches.ts';
 import { formatDefaultLog, formatJsonLog } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
-import { makeTxn, nextRequestCounter, sessionVars } from '../model/txn.ts';
+import { existingSessionVars, makeTxn, nextRequestCounter } from '../model/txn.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import { serverSni, serverTlsOptions } from '../tls/tls.ts';
 import { encodeProxyHeader, type ProxiedAddresses } from '../wire/proxy-protocol.ts';
@@ -74,7 +74,8 @@ export class TcpStream extends StreamCore {
       tls: (client as { encrypted?: boolean }).encrypted === true ? (client as TLSSocket) : undefined,
       frontend: fe.name,
       payload: head,
-      sessVars: sessionVars(client),
+      sessVars: existingSessionVars(client),
+      sessConn: client,
       counter: nextRequestCounter(),
       uniqueIdFormat: fe.uniqueIdFormat,
     });

@@ -48,6 +48,8 @@ export interface HttpTxn {
   vars?: Map<string, string | number | boolean>;
   /** `sess.` variables: the client connection's, shared by its requests (sessionVars()). */
   sessVars?: Map<string, string | number | boolean>;
+  /** The client connection whose `sess.` variables these are: their map is made on the first set. */
+  sessConn?: object;
   /** Lazily filled caches; owned by the acl/fetch helpers. */
   cache: Record<string, unknown>;
   /** HAProxy's request counter (`%rt`): one number per stream, from 0 in each process. */
@@ -144,6 +146,7 @@ export function makeTxn(
     payload: init.payload,
     vars: init.vars,
     sessVars: init.sessVars,
+    sessConn: init.sessConn,
     cache: init.cache ?? {},
     counter: init.counter,
     uniqueIdFormat: init.uniqueIdFormat,
@@ -156,12 +159,22 @@ export function makeTxn(
 
 const SESS_VARS = Symbol('switchyard.sessVars');
 
+type SessConn = { [SESS_VARS]?: Map<string, string | number | boolean> };
+
+/** A TLS socket's variables live on the TCP socket it wraps (set by tcp-request connection rules). */
+const sessHolder = (conn: object): SessConn => ((conn as { _parent?: object })._parent ?? conn) as SessConn;
+
+/**
+ * The `sess.` variables a client connection has so far (none until one is set: no map per
+ * connection that sets none, about 190 bytes each, 1.9 MB with 10,000 idle clients).
+ */
+export function existingSessionVars(conn: object): Map<string, string | number | boolean> | undefined {
+  return sessHolder(conn)[SESS_VARS];
+}
+
 /** The `sess.` variables of a client connection (one map per connection, made on first use). */
 export function sessionVars(conn: object): Map<string, string | number | boolean> {
-  // a TLS socket's variables live on the TCP socket it wraps (set by tcp-request connection rules)
-  const c = ((conn as { _parent?: object })._parent ?? conn) as {
-    [SESS_VARS]?: Map<string, string | number | boolean>;
-  };
+  const c = sessHolder(conn);
   let m = c[SESS_VARS];
   if (!m) {
     m = new Map();

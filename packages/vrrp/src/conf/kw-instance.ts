@@ -1,5 +1,6 @@
 /** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
+import { parseRoute, parseRule } from './kw-routes.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
 import { readTrackFileRefs } from './kw-track-file.ts';
 import { readTrackProcessRefs } from './kw-track-process.ts';
@@ -27,7 +28,7 @@ const NO_EFFECT = [
 ];
 
 /** Instance value blocks keepalived acts on and Switchyard does not read: the sidecar refuses them. */
-const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_bfd'];
+const UNSUPPORTED_BLOCKS = ['track_bfd'];
 
 /** A fresh instance with keepalived's defaults. */
 export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
@@ -40,6 +41,8 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
     versionSet: false,
     virtualIpaddresses: [],
     virtualIpaddressesExcluded: [],
+    virtualRoutes: [],
+    virtualRules: [],
     trackScripts: [],
     trackInterfaces: [],
     trackFiles: [],
@@ -179,6 +182,20 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
   t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
+  t.set('virtual_routes', {
+    handler: (args, loc) =>
+      ctx.readValueBlock('virtual_routes', args, loc, (words, l) => {
+        const r = parseRoute(ctx, words, l, n, false);
+        if (r) v.virtualRoutes.push(r);
+      }),
+  });
+  t.set('virtual_rules', {
+    handler: (args, loc) =>
+      ctx.readValueBlock('virtual_rules', args, loc, (words, l) => {
+        const r = parseRule(ctx, words, l, n, false);
+        if (r) v.virtualRules.push(r);
+      }),
+  });
   t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
   t.set('track_file', {
     handler: (args, loc) => readTrackFileRefs(ctx, n, ctx.trackFiles, args, loc, v.trackFiles),

@@ -107,6 +107,26 @@ export interface VipAddress {
   loc: SourceLoc;
 }
 
+/** A `virtual_routes` / `static_routes` line as `ip route` arguments (kw-routes.ts). */
+export interface IpRoute {
+  family: 4 | 6;
+  /** keepalived's default is prepend (the kernel's); `add` and `append` as given. */
+  verb: 'prepend' | 'add' | 'append';
+  /** After `ip -4|-6 route VERB`; also what `ip route del` takes. */
+  args: string[];
+  /** The line as written, for log messages. */
+  text: string;
+  loc: SourceLoc;
+}
+
+/** A `virtual_rules` / `static_rules` line as `ip rule add` arguments (kw-routes.ts). */
+export interface IpRule {
+  family: 4 | 6;
+  args: string[];
+  text: string;
+  loc: SourceLoc;
+}
+
 /** A `track_script` / `track_interface` entry; `weight` overrides the script's own. */
 export interface TrackRef {
   name: string;
@@ -176,6 +196,10 @@ export interface VrrpInstance {
   authentication?: { type: 'PASS' | 'AH'; pass: string; loc: SourceLoc };
   virtualIpaddresses: VipAddress[];
   virtualIpaddressesExcluded: VipAddress[];
+  /** `virtual_routes`: added on MASTER after the VIPs, removed on leaving it. */
+  virtualRoutes: IpRoute[];
+  /** `virtual_rules`: added on MASTER after the routes, removed first on leaving it. */
+  virtualRules: IpRule[];
   trackScripts: TrackRef[];
   trackInterfaces: TrackRef[];
   /** `track_file { NAME [weight W [reverse]] }` (weight absent: the track_file's own). */
@@ -260,6 +284,10 @@ export interface KeepalivedConf {
   trackProcesses: VrrpTrackProcess[];
   instances: VrrpInstance[];
   syncGroups: VrrpSyncGroup[];
+  /** `static_ipaddress`, `static_routes`, `static_rules`: added at start, removed at stop. */
+  staticAddresses: VipAddress[];
+  staticRoutes: IpRoute[];
+  staticRules: IpRule[];
   /** True when LVS sections (virtual_server, virtual_server_group) were seen and skipped. */
   hadLvsSections: boolean;
 }

@@ -18,6 +18,7 @@ import { type CheckParams, checkAdvert } from '../codec/validate.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from '../conf/model.ts';
 import { DropLog } from '../transport/drop-log.ts';
 import { RawVrrpSocket } from '../transport/raw-socket.ts';
+import { type IpObject, routeObject, ruleObject } from '../vip/routes.ts';
 import { type GarpSettings, type Vip, VipSet } from '../vip/vips.ts';
 import { type Clock, realClock } from './clock.ts';
 import { VrrpMachine, type VrrpState } from './machine.ts';
@@ -40,6 +41,8 @@ export interface InstanceSpec {
   vips: Vip[];
   /** `virtual_ipaddress_excluded`: held with the VIPs on MASTER, never advertised. */
   excludedVips: Vip[];
+  /** `virtual_routes` then `virtual_rules`, held with the VIPs on MASTER. */
+  ipObjects: IpObject[];
   unicastSrc?: Addr;
   unicastPeers: Addr[];
   group: Addr;
@@ -129,6 +132,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     family,
     vips,
     excludedVips,
+    ipObjects: [...inst.virtualRoutes.map(routeObject), ...inst.virtualRules.map(ruleObject)],
     unicastSrc,
     unicastPeers: peers,
     group,
@@ -210,7 +214,13 @@ export class InstanceRunner {
       family: spec.family,
     };
     this.drops = new DropLog((m) => ev.log(m));
-    this.vipSet = new VipSet(spec.name, [...spec.vips, ...spec.excludedVips], spec.garp, (m) => ev.log(m));
+    this.vipSet = new VipSet(
+      spec.name,
+      [...spec.vips, ...spec.excludedVips],
+      spec.garp,
+      (m) => ev.log(m),
+      spec.ipObjects,
+    );
     this.machine = new VrrpMachine(
       {
         name: spec.name,

@@ -5,6 +5,7 @@
  */
 import { runCommand } from './ip-command.ts';
 import { sendNeighbourAdverts } from './neighbour-advert.ts';
+import { applyIpObjects, type IpObject } from './routes.ts';
 
 /** One `virtual_ipaddress` entry, as the sidecar needs it. */
 export interface Vip {
@@ -51,6 +52,8 @@ export class VipSet {
     readonly vips: readonly Vip[],
     private readonly garp: GarpSettings,
     private readonly log: VipLog,
+    /** Routes then rules: added after the addresses, removed (in reverse) before them. */
+    private readonly ipObjects: readonly IpObject[] = [],
     private readonly ipBin = 'ip',
     private readonly arpingBin = 'arping',
   ) {}
@@ -80,12 +83,15 @@ export class VipSet {
       }
     }
     if (!this.held) return;
+    await applyIpObjects(this.ipObjects, true, this.log, this.name, this.ipBin);
+    if (!this.held) return;
     this.sendGarps(this.garp.repeat);
     if (this.garp.delayS > 0) this.later(this.garp.delayS, () => this.sendGarps(this.garp.repeat));
     if (this.garp.refreshS > 0) this.refreshLoop();
   }
 
   private async doRelease(): Promise<void> {
+    await applyIpObjects(this.ipObjects, false, this.log, this.name, this.ipBin);
     await Promise.all(
       this.vips.map(async (v) => {
         const r = await runCommand(this.ipBin, ['addr', 'del', `${v.address}/${v.prefix}`, 'dev', v.dev]);

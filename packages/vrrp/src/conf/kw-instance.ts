@@ -58,6 +58,7 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
     dontTrackPrimary: false,
     accept: !g.vrrpStrict,
     useVmac: false,
+    vmacXmitBase: false,
     loc,
   };
 }
@@ -320,15 +321,8 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   t.set('dont_track_primary', { handler: () => (v.dontTrackPrimary = true) });
   t.set('accept', { handler: () => (v.accept = true) });
   t.set('no_accept', { handler: () => (v.accept = false) });
-  t.set('use_vmac', {
-    handler: (_args, loc) => {
-      v.useVmac = true;
-      notRun(ctx, `(${n}) use_vmac is not supported by Switchyard`, loc);
-    },
-  });
-  t.set('vmac_xmit_base', {
-    handler: (_args, loc) => notRun(ctx, `(${n}) vmac_xmit_base is not supported by Switchyard`, loc),
-  });
+  t.set('use_vmac', { handler: (args, loc) => readUseVmac(ctx, v, args, loc) });
+  t.set('vmac_xmit_base', { handler: () => (v.vmacXmitBase = true) });
   for (const kw of NO_EFFECT) {
     if (kw === 'no_accept') continue;
     t.set(kw, {
@@ -345,6 +339,45 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     });
   }
   return fatalWithoutParam(ctx, t);
+}
+
+/** `use_vmac [NAME] [MAC]`, with keepalived's vrrp_vmac_handler() checks (either order, a MAC has ':'). */
+function readUseVmac(ctx: ParseContext, v: VrrpInstance, args: string[], loc: SourceLoc): void {
+  v.useVmac = true;
+  const warn = (m: string) => ctx.report('warning', 'KA_VMAC', m, loc);
+  for (const a of args.slice(0, 2)) {
+    if (a.includes(':')) {
+      if (v.vmacAddress !== undefined) {
+        warn('VMAC interface address already specified');
+        continue;
+      }
+      if (/[^0-9A-Fa-f:]/.test(a)) {
+        warn(`VMAC invalid MAC address ${a}`);
+        continue;
+      }
+      const octets = a.replace(/:$/, '').split(':');
+      if ((octets.length !== 5 && octets.length !== 6) || octets.some((o) => o.length < 1 || o.length > 2)) {
+        warn(`VMAC invalid MAC address ${a} - ignored`);
+        continue;
+      }
+      const bytes = octets.map((o) => Number.parseInt(o, 16));
+      if (bytes[0] & 1) warn(`VMAC MAC address is multicast ${a} - ignoring`);
+      else if (bytes.slice(0, 4).join() === '0,0,94,0' && (bytes[4] === 1 || bytes[4] === 2))
+        warn(`VMAC MAC address not allowed to be RFC5798 address (${a}) - ignoring`);
+      else v.vmacAddress = bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+    } else {
+      if (v.vmacName !== undefined) {
+        warn('VMAC interface name already specified');
+        continue;
+      }
+      // dev_name_valid(): at most 15 characters, no '/', ':' or blank, not '.' or '..'.
+      if (a.length > 15 || /[/:\s]/.test(a) || a === '.' || a === '..') {
+        warn(`VMAC interface name '${a}' too long or invalid characters - ignoring`);
+        continue;
+      }
+      v.vmacName = a;
+    }
+  }
 }
 
 /** keepalived's end-of-block checks for an instance (reported on the closing line). */

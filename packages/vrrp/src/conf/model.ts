@@ -222,8 +222,14 @@ export interface VrrpInstance {
   dontTrackPrimary: boolean;
   /** `accept` / `no_accept` (keepalived: accept unless vrrp_strict). */
   accept: boolean;
-  /** `use_vmac` was given: unsupported by Switchyard (warned). */
+  /** `use_vmac` was given (a macvlan with the VRRP virtual MAC). */
   useVmac: boolean;
+  /** `use_vmac NAME`: the macvlan's name (default `vrrp.VRID`). */
+  vmacName?: string;
+  /** `use_vmac MAC`: its address (5 octets: the VRID is the 6th); default 00:00:5e:00:01|02:VRID. */
+  vmacAddress?: string;
+  /** `vmac_xmit_base`: adverts from the base interface, VIPs on the macvlan. */
+  vmacXmitBase: boolean;
   /** Sync group name when the instance belongs to one. */
   syncGroup?: string;
   loc: SourceLoc;

@@ -20,6 +20,7 @@ import { DropLog } from '../transport/drop-log.ts';
 import { RawVrrpSocket } from '../transport/raw-socket.ts';
 import { type IpObject, routeObject, ruleObject } from '../vip/routes.ts';
 import { type GarpSettings, type Vip, VipSet } from '../vip/vips.ts';
+import { Vmac, vmacAddress } from '../vip/vmac.ts';
 import { type Clock, realClock } from './clock.ts';
 import { VrrpMachine, type VrrpState } from './machine.ts';
 
@@ -41,6 +42,8 @@ export interface InstanceSpec {
   vips: Vip[];
   /** `virtual_ipaddress_excluded`: held with the VIPs on MASTER, never advertised. */
   excludedVips: Vip[];
+  /** `use_vmac`: the macvlan (its name and MAC); `xmitBase`: adverts stay on `ifname`. */
+  vmac?: { name: string; mac: string; xmitBase: boolean };
   /** `virtual_routes` then `virtual_rules`, held with the VIPs on MASTER. */
   ipObjects: IpObject[];
   unicastSrc?: Addr;
@@ -91,10 +94,19 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       'VRRP version 2 over IPv6 (a keepalived extension outside the RFCs) is not supported: use version 3',
     );
   }
+  const vmac = inst.useVmac
+    ? {
+        name: inst.vmacName ?? `vrrp.${inst.virtualRouterId}`,
+        mac: vmacAddress(inst.virtualRouterId, family, inst.vmacAddress),
+        xmitBase: inst.vmacXmitBase,
+      }
+    : undefined;
+  // keepalived: with use_vmac, addresses without another interface go on the macvlan.
+  const vipDev = (dev?: string) => (vmac && (dev === undefined || dev === inst.interface) ? vmac.name : dev);
   const toVip = (v: VrrpInstance['virtualIpaddresses'][number]): Vip => ({
     address: v.address,
     prefix: v.prefix,
-    dev: v.dev ?? inst.interface!,
+    dev: vipDev(v.dev) ?? inst.interface!,
     label: v.label,
     brd: v.brd,
     scope: v.scope,
@@ -132,6 +144,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     family,
     vips,
     excludedVips,
+    vmac,
     ipObjects: [...inst.virtualRoutes.map(routeObject), ...inst.virtualRules.map(ruleObject)],
     unicastSrc,
     unicastPeers: peers,
@@ -178,6 +191,7 @@ export class InstanceRunner {
   readonly vipSet: VipSet;
   readonly drops: DropLog;
   private socket?: RawVrrpSocket;
+  private vmac?: Vmac;
   private readonly check: CheckParams;
   private readonly advert: Advert;
   private src: Addr = 0;
@@ -258,8 +272,41 @@ export class InstanceRunner {
     }
     this.src = src;
     this.machine.cfg.primaryAddr = src;
-    this.socket = new RawVrrpSocket({
-      ifname: s.ifname,
+    let sockIf = s.ifname;
+    if (s.vmac) {
+      this.vmac = new Vmac({ name: s.vmac.name, base: s.ifname, mac: s.vmac.mac, family: s.family }, (m) =>
+        this.ev.log(`(${s.name}) ${m}`),
+      );
+      const err = this.vmac.create();
+      if (err) {
+        this.ev.log(`(${s.name}) ${err}`);
+        throw new InstanceConfigError('VRRP_VMAC', `(${s.name}) ${err}`);
+      }
+      this.ev.log(`(${s.name}) VMAC ${s.vmac.name} (${s.vmac.mac}) on ${s.ifname}`);
+      if (!s.vmac.xmitBase) sockIf = s.vmac.name;
+    }
+    try {
+      this.socket = this.openSocket(sockIf);
+    } catch (err) {
+      this.vmac?.destroy();
+      throw err;
+    }
+    this.ev.log(
+      `(${s.name}) VRRPv${s.version} VRID ${s.vrid} on ${sockIf} from ${formatAddr(src)}, priority ${s.priority}, ` +
+        (s.unicastPeers.length
+          ? `unicast to ${s.unicastPeers.map(formatAddr).join(', ')}`
+          : `multicast ${formatAddr(s.group)}`),
+    );
+    // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
+    void this.vipSet.release();
+    this.machine.start();
+  }
+
+  private openSocket(ifname: string): RawVrrpSocket {
+    const s = this.spec;
+    const src = this.src;
+    return new RawVrrpSocket({
+      ifname,
       family: s.family,
       src6: typeof src === 'bigint' ? src : undefined,
       group: s.group,
@@ -268,15 +315,6 @@ export class InstanceRunner {
       onMalformed: (f) => this.drops.drop(f.code, `(${s.name}) ${f.message}`),
       onError: (e) => this.ev.log(`(${s.name}) receive error: ${e.message}`),
     });
-    this.ev.log(
-      `(${s.name}) VRRPv${s.version} VRID ${s.vrid} on ${s.ifname} from ${formatAddr(src)}, priority ${s.priority}, ` +
-        (s.unicastPeers.length
-          ? `unicast to ${s.unicastPeers.map(formatAddr).join(', ')}`
-          : `multicast ${formatAddr(s.group)}`),
-    );
-    // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
-    void this.vipSet.release();
-    this.machine.start();
   }
 
   /** Changes the configured priority in place (reload), as keepalived does: the election follows. */
@@ -293,6 +331,8 @@ export class InstanceRunner {
     await this.vipSet.release();
     this.socket?.close();
     this.socket = undefined;
+    this.vmac?.destroy();
+    this.vmac = undefined;
   }
 
   private onPacket(p: ReceivedPacket): void {

@@ -81,6 +81,7 @@ export interface ReloadResult {
 export class Sidecar {
   readonly instances: InstanceRunner[] = [];
   private listeners: ((c: StateChange) => void)[] = [];
+  private rxLowerListeners: ((instance: string, priority: number) => void)[] = [];
   private readonly log: (msg: string) => void;
   private readonly detail: boolean;
   private readonly clock: Clock;
@@ -129,6 +130,9 @@ export class Sidecar {
         },
         stateChanged: (r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string) =>
           this.changed(r, from, to, reason),
+        masterRxLower: (r: InstanceRunner, prio: number) => {
+          for (const fn of this.rxLowerListeners) fn(r.spec.name, prio);
+        },
       };
       out.push(new InstanceRunner(spec, events, this.clock));
     }
@@ -221,6 +225,12 @@ export class Sidecar {
   /** Drops every state-change subscriber (before re-attaching notify scripts after a reload). */
   clearStateListeners(): void {
     this.listeners = [];
+    this.rxLowerListeners = [];
+  }
+
+  /** Subscribes to "MASTER received a lower priority" events (notify_master_rx_lower_pri, notify_fifo). */
+  onMasterRxLowerPri(fn: (instance: string, priority: number) => void): void {
+    this.rxLowerListeners.push(fn);
   }
 
   /** Subscribes to state changes (notify scripts, tests). */

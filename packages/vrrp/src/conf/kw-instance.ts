@@ -11,10 +11,6 @@ import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './valu
 /** Instance keywords keepalived knows that Switchyard accepts without acting on them. */
 const NO_EFFECT = [
   'lvs_sync_daemon_interface',
-  'garp_lower_prio_delay',
-  'garp_lower_prio_repeat',
-  'lower_prio_no_advert',
-  'higher_prio_send_advert',
   'kernel_rx_buf_size',
   'debug',
   'strict_mode',
@@ -310,6 +306,20 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     'garp_master_refresh',
     garp('garp_master_refresh', (x) => (v.garpMasterRefresh = x), false),
   );
+  t.set(
+    'garp_lower_prio_delay',
+    garp('garp_lower_prio_delay', (x) => (v.garpLowerPrioDelay = x), true),
+  );
+  t.set(
+    'garp_lower_prio_repeat',
+    garp('garp_lower_prio_repeat', (x) => (v.garpLowerPrioRepeat = x), true),
+  );
+  t.set('lower_prio_no_advert', {
+    handler: (args, loc) => (v.lowerPrioNoAdvert = readBool(ctx, 'lower_prio_no_advert', args, loc)),
+  });
+  t.set('higher_prio_send_advert', {
+    handler: (args, loc) => (v.higherPrioSendAdvert = readBool(ctx, 'higher_prio_send_advert', args, loc)),
+  });
   notifyKeywords(ctx, t, v.notify, n);
   t.set('smtp_alert', {
     handler: (args, loc) => {

@@ -50,6 +50,17 @@ export interface GlobalDefs {
   garpMasterRefresh: number;
   /** `vrrp_garp_master_refresh_repeat` (default 1). */
   garpMasterRefreshRepeat: number;
+  /** `vrrp_garp_lower_prio_delay` / `_repeat` (default: the garp_master ones). */
+  garpLowerPrioDelay?: number;
+  garpLowerPrioRepeat?: number;
+  /** `vrrp_garp_interval` / `vrrp_gna_interval`: seconds between two GARPs / NAs on an interface (default 0). */
+  garpInterval: number;
+  gnaInterval: number;
+  /** `vrrp_lower_prio_no_advert`, `vrrp_higher_prio_send_advert` (default false). */
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+  /** `notify_fifo` and `vrrp_notify_fifo` (each with its `_script`): state lines written to a FIFO. */
+  notifyFifos: NotifyFifo[];
   vrrpSkipCheckAdvAddr: boolean;
   /** `vrrp_strict`: RFC-strict mode (no unicast, no auth, VRRPv3 style checks). */
   vrrpStrict: boolean;
@@ -175,6 +186,18 @@ export interface NotifyHooks {
   stop?: NotifyCommand;
   /** `notify`: called on every change with `INSTANCE|GROUP NAME STATE PRIORITY`. */
   any?: NotifyCommand;
+  /** `notify_master_rx_lower_pri`: the MASTER received a lower-priority advert. */
+  masterRxLowerPri?: NotifyCommand;
+}
+
+/** `notify_fifo PATH [user [group]]` or `vrrp_notify_fifo ...`, and its `*_script`. */
+export interface NotifyFifo {
+  keyword: 'notify_fifo' | 'vrrp_notify_fifo';
+  path: string;
+  user?: { user: string; group?: string };
+  /** `*_notify_fifo_script`: run with the FIFO's name as its last argument. */
+  script?: NotifyCommand;
+  loc: SourceLoc;
 }
 
 /** `vrrp_instance NAME { ... }` with keepalived's defaults applied. */
@@ -217,6 +240,12 @@ export interface VrrpInstance {
   garpMasterDelay: number;
   garpMasterRepeat: number;
   garpMasterRefresh: number;
+  /** `garp_lower_prio_delay` / `_repeat`: GARPs when a MASTER hears a lower priority (default: global). */
+  garpLowerPrioDelay?: number;
+  garpLowerPrioRepeat?: number;
+  /** `lower_prio_no_advert` / `higher_prio_send_advert` [BOOL] (default: global). */
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
   notify: NotifyHooks;
   smtpAlert: boolean;
   dontTrackPrimary: boolean;
@@ -324,6 +353,11 @@ export function defaultGlobalDefs(): GlobalDefs {
     garpMasterRepeat: 5,
     garpMasterRefresh: 0,
     garpMasterRefreshRepeat: 1,
+    garpInterval: 0,
+    gnaInterval: 0,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    notifyFifos: [],
     vrrpSkipCheckAdvAddr: false,
     vrrpStrict: false,
     mcastGroup4: '224.0.0.18',

@@ -34,7 +34,7 @@ const NOT_RUN_ROOT = new Set(['net_namespace']);
 /** keepalived root keywords Switchyard skips (block and all), with one warning each. */
 const UNSUPPORTED_ROOT = [
   ...NOT_RUN_ROOT,
-  'static_track_group',
+  'track_group',
   'garp_group',
   'bfd_instance',
   'net_namespace_ipvs',

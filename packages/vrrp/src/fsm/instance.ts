@@ -53,6 +53,8 @@ export interface InstanceSpec {
   checkUnicastSrc: boolean;
   /** `vrrp_skip_check_adv_addr`: skip the VIP list check for adverts from the current master. */
   skipCheckAdvAddr: boolean;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
 }
 
 /** A config the sidecar cannot run, with a code and the instance named. */
@@ -154,7 +156,14 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       repeat: inst.garpMasterRepeat,
       refreshS: inst.garpMasterRefresh,
       refreshRepeat: g.garpMasterRefreshRepeat,
+      // keepalived: defaults from the global vrrp_garp_* ones; vrrp_strict sends none.
+      lowerPrioDelayS: g.vrrpStrict ? 0 : (inst.garpLowerPrioDelay ?? g.garpLowerPrioDelay ?? g.garpMasterDelay),
+      lowerPrioRepeat: g.vrrpStrict ? 0 : (inst.garpLowerPrioRepeat ?? g.garpLowerPrioRepeat ?? g.garpMasterRepeat),
+      garpIntervalS: g.garpInterval,
+      gnaIntervalS: g.gnaInterval,
     },
+    lowerPrioNoAdvert: g.vrrpStrict || (inst.lowerPrioNoAdvert ?? g.lowerPrioNoAdvert),
+    higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.higherPrioSendAdvert,
     checkUnicastSrc: false,
     skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
   };
@@ -183,6 +192,8 @@ export interface InstanceEvents {
   /** Detailed log (-D): per-packet noise such as adverts for other VRIDs. */
   debug(msg: string): void;
   stateChanged(inst: InstanceRunner, from: VrrpState, to: VrrpState, reason: string): void;
+  /** As MASTER, a lower-priority advert arrived (after the lower-priority GARPs were sent). */
+  masterRxLower?(inst: InstanceRunner, priority: number): void;
 }
 
 /** A running vrrp_instance. */
@@ -245,6 +256,8 @@ export class InstanceRunner {
         nopreempt: spec.nopreempt,
         preemptDelayMs: spec.preemptDelayMs,
         primaryAddr: 0,
+        lowerPrioNoAdvert: spec.lowerPrioNoAdvert,
+        higherPrioSendAdvert: spec.higherPrioSendAdvert,
       },
       clock,
       {
@@ -256,6 +269,10 @@ export class InstanceRunner {
           this.ev.stateChanged(this, from, to, reason);
         },
         log: (m) => this.ev.log(m),
+        masterRxLower: (prio) => {
+          this.vipSet.lowerPrioGarps();
+          this.ev.masterRxLower?.(this, prio);
+        },
       },
     );
   }

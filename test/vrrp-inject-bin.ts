@@ -4,19 +4,12 @@
  * Usage: node --import tsx test/vrrp-inject-bin.ts SRC VIP COUNT
  */
 import { AUTH_PASS, authData, encodePacket, parseIPv4, VRRP_GROUP } from '../packages/vrrp/src/codec/index.ts';
-import { RawVrrpSocket } from '../packages/vrrp/src/transport/raw-socket.ts';
+import { eth0Sender } from './vrrp-raw.ts';
 
 const src = parseIPv4(process.argv[2])!;
 const vip = parseIPv4(process.argv[3])!;
 const count = Number(process.argv[4] ?? 200);
-const sock = new RawVrrpSocket({
-  ifname: 'eth0',
-  group: VRRP_GROUP,
-  unicast: false,
-  onPacket: () => {},
-  onMalformed: () => {},
-  onError: () => {},
-});
+const sock = eth0Sender();
 const good = () =>
   encodePacket(
     {

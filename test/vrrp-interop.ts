@@ -15,6 +15,8 @@ export interface PairMode {
   version: 2 | 3;
   unicast: boolean;
   ipv6?: boolean;
+  /** Extra instance lines on both nodes (e.g. `  use_vmac\n`). */
+  extra?: string;
 }
 
 /** Hooks the IPv6 test adds: called with the lab, the nodes and the VIP at each step. */
@@ -43,6 +45,7 @@ export async function interopPair(
       vip,
       version: mode.version,
       pass: mode.version === 2 ? 'Sw1tchyd' : undefined,
+      extra: mode.extra,
       ...(mode.unicast ? { unicastSrc: at(me), unicastPeers: [at(peer)] } : {}),
     });
   const kaLogs: LabProc[] = [];

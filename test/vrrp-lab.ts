@@ -27,7 +27,8 @@ export class Lab {
   readonly dir: string;
   private namespaces: string[] = [];
   private procs: LabProc[] = [];
-  private readonly sw: string;
+  /** The switch namespace (its br0 sees every frame between the nodes). */
+  readonly sw: string;
 
   /** `subnet` is the third octet of 192.168.X.0/24 used on the bridge. */
   constructor(
@@ -251,6 +252,8 @@ export function instanceConf(o: {
   nopreempt?: boolean;
   unicastSrc?: string;
   unicastPeers?: string[];
+  /** Extra instance lines (e.g. `  use_vmac\n`). */
+  extra?: string;
 }): string {
   const lines = [
     'global_defs {',
@@ -267,6 +270,7 @@ export function instanceConf(o: {
     `  advert_int ${o.advertInt ?? 1}`,
   ];
   if (o.nopreempt) lines.push('  nopreempt');
+  if (o.extra) lines.push(o.extra.replace(/\n$/, ''));
   if (o.pass) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.pass}`, '  }');
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers?.length) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');

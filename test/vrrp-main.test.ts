@@ -127,7 +127,7 @@ test("-i ID reads @ID lines and skips the other nodes' lines", () => {
   assert.match(String(parseVrrpArgs(['-i'])), /-i needs an id/);
 });
 
-test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, AH, use_vmac, virtual_routes, no address', async () => {
+test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, AH, track_bfd, a route option, no address', async () => {
   const inst = (extra: string, vip = '192.168.99.100') =>
     `vrrp_instance VI_1 {\n  interface nosuchif0\n  virtual_router_id 51\n${extra}  virtual_ipaddress {\n    ${vip}\n  }\n}\n`;
   const cases: [string, string, RegExp][] = [
@@ -138,11 +138,15 @@ test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, 
     ],
     ['ipv6 no link-local', inst('', 'fd00:99::100'), /Line 2\) .*interface nosuchif0 has no IPv6 link-local address/],
     ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 4\) .*auth_type AH/],
-    ['vmac', inst('  use_vmac\n'), /Line 4\) Switchyard refuses to start: \(VI_1\) use_vmac is not supported/],
     [
-      'virtual_routes',
-      inst('  virtual_routes {\n    10.0.0.0/8 dev eth0\n  }\n'),
-      /Line 4\) .*virtual_routes is not supported/,
+      'track_bfd',
+      inst('  track_bfd {\n    bfd1\n  }\n'),
+      /Line 4\) Switchyard refuses to start: \(VI_1\) track_bfd is not supported/,
+    ],
+    [
+      'virtual_routes vrf',
+      inst('  virtual_routes {\n    10.0.0.0/8 dev lo vrf blue\n  }\n'),
+      /Line 5\) Switchyard refuses to start: \(VI_1\) route option 'vrf' is not supported/,
     ],
     ['no address', inst(''), /Line 2\) .*interface nosuchif0 has no IPv4 address/],
   ];

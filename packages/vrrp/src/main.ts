@@ -8,6 +8,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { formatDiagnostic, loadKeepalivedConf } from './conf/index.ts';
 import { lintCommand } from './lint/index.ts';
+import { NotifyFifos } from './notify/fifo.ts';
 import { onPath, startLines, startRefusals, vrrpConfigTest } from './preflight.ts';
 import { Sidecar } from './sidecar.ts';
 import { type Attached, attachTracking } from './track/index.ts';
@@ -125,13 +126,16 @@ export async function vrrpMain(
     log('WARNING: `arping` (iputils-arping) not found: no gratuitous ARP will be sent on becoming MASTER');
   let sidecar: Sidecar;
   let attached: Attached | undefined;
+  // Open from start to stop (a reload keeps them, as the FIFO scripts keep running).
+  const fifo = new NotifyFifos(model.globalDefs.notifyFifos, log);
   try {
     sidecar = new Sidecar(model, { log, detail: args.detail });
     // Trackers first, so an instance whose tracker fails at startup begins in FAULT.
-    attached = await attachTracking(model, sidecar, { log });
+    attached = await attachTracking(model, sidecar, { log, fifo });
     sidecar.start();
   } catch (e) {
     await attached?.stop();
+    fifo.close();
     err(`switchyard vrrp: ${(e as Error).message}\n`);
     return 1;
   }
@@ -156,7 +160,7 @@ export async function vrrpMain(
       await tracking.stop();
       sidecar.clearStateListeners();
       const r = await sidecar.reload(next.model);
-      tracking = await attachTracking(next.model, sidecar, { log });
+      tracking = await attachTracking(next.model, sidecar, { log, fifo });
       log(
         `reloaded: kept [${r.kept.join(' ')}], priority changed [${r.reprioritized.join(' ')}], ` +
           `restarted or started [${r.started.join(' ')}], stopped [${r.stopped.join(' ')}]` +
@@ -165,7 +169,7 @@ export async function vrrpMain(
     } catch (e) {
       // A config that cannot run is refused as a whole: the old instances keep running; re-attach their trackers.
       log(`reload refused: ${(e as Error).message}`);
-      tracking = await attachTracking(sidecar.conf, sidecar, { log });
+      tracking = await attachTracking(sidecar.conf, sidecar, { log, fifo });
     }
   };
   for (const p of args.pidFiles) {
@@ -182,9 +186,11 @@ export async function vrrpMain(
       if (stopping) return;
       stopping = true;
       log(`${sig} received: stopping (priority 0 adverts, removing VIPs)`);
+      fifo.stopScripts();
       reloading
         .then(() => sidecar.stop())
         .then(() => tracking.stop())
+        .then(() => fifo.close())
         .then(
           () => finish(0),
           (e) => {

@@ -9,6 +9,42 @@ import { InstanceConfigError, InstanceRunner, instanceSpec } from './fsm/instanc
 import type { VrrpState } from './fsm/machine.ts';
 import { SyncGroup } from './fsm/sync-group.ts';
 import { reportVrrpState } from './transport/proxy-report.ts';
+import { routeObject, ruleObject } from './vip/routes.ts';
+import { VipSet } from './vip/vips.ts';
+
+/** keepalived's interface for an address without `dev` (DFLT_INT). */
+const DEFAULT_INTERFACE = 'eth0';
+
+/** `static_ipaddress`, `static_routes`, `static_rules`: held from start to stop, no GARP (keepalived). */
+function staticSet(conf: KeepalivedConf, log: (m: string) => void): VipSet {
+  const vips = conf.staticAddresses.map((a) => ({
+    address: a.address,
+    prefix: a.prefix,
+    dev: a.dev ?? DEFAULT_INTERFACE,
+    label: a.label,
+    brd: a.brd,
+    scope: a.scope,
+  }));
+  const objs = [...conf.staticRoutes.map(routeObject), ...conf.staticRules.map(ruleObject)];
+  return new VipSet('static', vips, { delayS: 0, repeat: 0, refreshS: 0, refreshRepeat: 0 }, log, objs);
+}
+
+const noLoc = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'loc' ? undefined : v));
+const staticKey = (c: KeepalivedConf) => noLoc([c.staticAddresses, c.staticRoutes, c.staticRules]);
+
+/** The static entries of `old` that `next` no longer has. */
+function staticGone(old: KeepalivedConf, next: KeepalivedConf): KeepalivedConf {
+  const gone = <T>(a: T[], b: T[]) => {
+    const keep = new Set(b.map(noLoc));
+    return a.filter((x) => !keep.has(noLoc(x)));
+  };
+  return {
+    ...old,
+    staticAddresses: gone(old.staticAddresses, next.staticAddresses),
+    staticRoutes: gone(old.staticRoutes, next.staticRoutes),
+    staticRules: gone(old.staticRules, next.staticRules),
+  };
+}
 
 /** A state change of one instance. */
 export interface StateChange {
@@ -45,6 +81,7 @@ export interface ReloadResult {
 export class Sidecar {
   readonly instances: InstanceRunner[] = [];
   private listeners: ((c: StateChange) => void)[] = [];
+  private rxLowerListeners: ((instance: string, priority: number) => void)[] = [];
   private readonly log: (msg: string) => void;
   private readonly detail: boolean;
   private readonly clock: Clock;
@@ -58,6 +95,7 @@ export class Sidecar {
   private stopped = false;
   private started = false;
   private _conf: KeepalivedConf;
+  private statics: VipSet;
 
   /** Builds runners for every instance; throws InstanceConfigError listing every instance that cannot run. */
   constructor(conf: KeepalivedConf, opts: SidecarOptions = {}) {
@@ -67,6 +105,7 @@ export class Sidecar {
     this.clock = opts.clock ?? realClock;
     this.instances.push(...this.buildRunners(conf));
     this.buildGroups();
+    this.statics = staticSet(conf, this.log);
   }
 
   /** The config currently applied. */
@@ -91,6 +130,9 @@ export class Sidecar {
         },
         stateChanged: (r: InstanceRunner, from: VrrpState, to: VrrpState, reason: string) =>
           this.changed(r, from, to, reason),
+        masterRxLower: (r: InstanceRunner, prio: number) => {
+          for (const fn of this.rxLowerListeners) fn(r.spec.name, prio);
+        },
       };
       out.push(new InstanceRunner(spec, events, this.clock));
     }
@@ -158,6 +200,12 @@ export class Sidecar {
         await r.stop();
       }),
     );
+    if (staticKey(conf) !== staticKey(this._conf)) {
+      // keepalived's clear_diff_static_*(): entries gone from the file are removed, the others stay.
+      await staticSet(staticGone(this._conf, conf), this.log).release();
+      this.statics = staticSet(conf, this.log);
+      await this.statics.acquire();
+    }
     this._conf = conf;
     this.instances.splice(0, this.instances.length, ...next);
     for (const r of toStart) {
@@ -177,6 +225,12 @@ export class Sidecar {
   /** Drops every state-change subscriber (before re-attaching notify scripts after a reload). */
   clearStateListeners(): void {
     this.listeners = [];
+    this.rxLowerListeners = [];
+  }
+
+  /** Subscribes to "MASTER received a lower priority" events (notify_master_rx_lower_pri, notify_fifo). */
+  onMasterRxLowerPri(fn: (instance: string, priority: number) => void): void {
+    this.rxLowerListeners.push(fn);
   }
 
   /** Subscribes to state changes (notify scripts, tests). */
@@ -193,6 +247,8 @@ export class Sidecar {
   start(): void {
     if (this.started) return;
     this.started = true;
+    // Static addresses, routes and rules first, as keepalived adds them before any instance runs.
+    void this.statics.acquire();
     const done: InstanceRunner[] = [];
     try {
       for (const r of this.instances) {
@@ -201,6 +257,7 @@ export class Sidecar {
       }
     } catch (err) {
       for (const r of done) void r.stop();
+      void this.statics.release();
       throw err;
     }
   }
@@ -221,6 +278,7 @@ export class Sidecar {
   /** Stops every instance: priority 0 from masters, VIPs removed, sockets closed. */
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((r) => r.stop()));
+    if (this.started) await this.statics.release();
     this.stopped = true;
     this.flushReports();
     await this.reportChain;

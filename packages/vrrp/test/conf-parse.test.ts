@@ -145,19 +145,32 @@ test('LVS sections: one warning, then skipped with their nested braces', () => {
   assert.ok(!r.diagnostics.some((d) => d.code === 'KA_UNKNOWN_KEYWORD'));
 });
 
-test('use_vmac (refused at start), vrrp_iptables and smtp_alert are read with a clear Switchyard note', () => {
+test('use_vmac NAME MAC is read as keepalived; vrrp_iptables and smtp_alert get a clear Switchyard note', () => {
   const r = parseKeepalivedConf(
-    'global_defs {\n vrrp_iptables\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 3\n use_vmac\n smtp_alert\n}\n',
+    'global_defs {\n vrrp_iptables\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 3\n use_vmac vm3 02:11:22:33:44\n smtp_alert\n}\n',
     '/x.conf',
   );
   const codes = r.diagnostics.map((d) => [d.code, d.loc?.line]);
   assert.deepEqual(codes, [
     ['SY_NO_IPTABLES', 2],
-    ['SY_NOT_RUN', 7],
     ['SY_NO_SMTP', 8],
     ['KA_NO_VIP', 4],
   ]);
-  assert.equal(r.model.instances[0].useVmac, true);
+  const v = r.model.instances[0];
+  assert.equal(v.useVmac, true);
+  assert.equal(v.vmacName, 'vm3');
+  assert.equal(v.vmacAddress, '02:11:22:33:44');
+  const bad = parseKeepalivedConf(
+    'vrrp_instance V {\n interface eth0\n virtual_router_id 3\n use_vmac 00:00:5e:00:01:03 01:00:00:00:00:01\n}\n',
+    '/x.conf',
+  );
+  assert.deepEqual(
+    bad.diagnostics.filter((d) => d.code === 'KA_VMAC').map((d) => d.message),
+    [
+      'VMAC MAC address not allowed to be RFC5798 address (00:00:5e:00:01:03) - ignoring',
+      'VMAC MAC address is multicast 01:00:00:00:00:01 - ignoring',
+    ],
+  );
 });
 
 test('track_proxy: block values, the global socket default, and a missing socket', () => {

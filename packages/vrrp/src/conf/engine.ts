@@ -55,6 +55,8 @@ export class ParseContext {
   trackFiles: readonly VrrpTrackFile[] = [];
   /** vrrp_track_process blocks read so far (same rule). */
   trackProcesses: readonly VrrpTrackProcess[] = [];
+  /** keepalived's next preference for a rule given none (RULE_START_PRIORITY, counting down per family). */
+  readonly nextRulePriority: Record<4 | 6, number> = { 4: 16384, 6: 16384 };
   /** The host, for keepalived's parse-time interface checks; absent: no host checks. */
   host: HostView | undefined;
 

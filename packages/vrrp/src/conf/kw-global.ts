@@ -1,17 +1,12 @@
 /** `global_defs { ... }` keywords (the subset the VRRP side uses; others keepalived knows are noted). */
 import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam } from './kw-shared.ts';
+import { splitCommand } from './lexer.ts';
 import type { GlobalDefs } from './model.ts';
-import { ipFamily, need1, readDouble, readInt } from './values.ts';
+import { ipFamily, need1, readBool, readDouble, readInt } from './values.ts';
 
 /** keepalived global_defs keywords that have no effect in Switchyard (accepted with a note). */
 const NO_EFFECT = [
-  'vrrp_garp_interval',
-  'vrrp_gna_interval',
-  'vrrp_garp_lower_prio_delay',
-  'vrrp_garp_lower_prio_repeat',
-  'vrrp_lower_prio_no_advert',
-  'vrrp_higher_prio_send_advert',
   'vrrp_check_unicast_src',
   'vrrp_priority',
   'vrrp_no_swap',
@@ -65,7 +60,7 @@ const NO_EFFECT = [
 ];
 
 /** global_defs keywords keepalived acts on that Switchyard does not yet: the sidecar refuses them. */
-const NOT_RUN = ['vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'notify_fifo', 'notify_fifo_script'];
+const NOT_RUN = ['lvs_notify_fifo', 'lvs_notify_fifo_script'];
 
 /** Builds the global_defs table writing into `g`. */
 export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable {
@@ -174,6 +169,90 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
     'vrrp_garp_master_refresh_repeat',
     garp('vrrp_garp_master_refresh_repeat', (v) => (g.garpMasterRefreshRepeat = v), 2147483647, true),
   );
+  t.set(
+    'vrrp_garp_lower_prio_delay',
+    garp('vrrp_garp_lower_prio_delay', (v) => (g.garpLowerPrioDelay = v), 4294, true),
+  );
+  t.set(
+    'vrrp_garp_lower_prio_repeat',
+    garp('vrrp_garp_lower_prio_repeat', (v) => (g.garpLowerPrioRepeat = v), 2147483647, true),
+  );
+  const interval = (kw: string, set: (v: number) => void) => ({
+    handler: (args: string[], loc: import('./model.ts').SourceLoc) => {
+      const v = readDouble(ctx, args[0], 0.000001, 4294, loc);
+      if (v === undefined) ctx.report('warning', 'KA_BAD_GARP', `${kw} '${args[0] ?? ''}' is invalid`, loc);
+      else set(v);
+    },
+  });
+  t.set(
+    'vrrp_garp_interval',
+    interval('vrrp_garp_interval', (v) => (g.garpInterval = v)),
+  );
+  t.set(
+    'vrrp_gna_interval',
+    interval('vrrp_gna_interval', (v) => (g.gnaInterval = v)),
+  );
+  t.set('vrrp_lower_prio_no_advert', {
+    handler: (args, loc) => (g.lowerPrioNoAdvert = readBool(ctx, 'vrrp_lower_prio_no_advert', args, loc)),
+  });
+  t.set('vrrp_higher_prio_send_advert', {
+    handler: (args, loc) => (g.higherPrioSendAdvert = readBool(ctx, 'vrrp_higher_prio_send_advert', args, loc)),
+  });
+  for (const kw of ['notify_fifo', 'vrrp_notify_fifo'] as const) {
+    const type = kw === 'notify_fifo' ? '' : 'vrrp_';
+    const fifo = () => g.notifyFifos.find((f) => f.keyword === kw);
+    t.set(kw, {
+      handler: (args, loc) => {
+        if (args[0] === undefined) {
+          ctx.report('warning', 'KA_NOTIFY_FIFO', `No ${type}notify_fifo name specified`, loc);
+          return;
+        }
+        const f = fifo();
+        if (f && f.path !== '') {
+          ctx.report('warning', 'KA_NOTIFY_FIFO', `${type}notify_fifo already specified - ignoring ${args[0]}`, loc);
+          return;
+        }
+        const user = args[1] === undefined ? undefined : { user: args[1], ...(args[2] ? { group: args[2] } : {}) };
+        if (f) Object.assign(f, { path: args[0], user, loc });
+        else g.notifyFifos.push({ keyword: kw, path: args[0], user, loc });
+      },
+    });
+    t.set(`${kw}_script`, {
+      handler: (args, loc) => {
+        if (args[0] === undefined) {
+          ctx.report('warning', 'KA_NOTIFY_FIFO', `No ${type}notify_fifo_script specified`, loc);
+          return;
+        }
+        const f = fifo() ?? { keyword: kw, path: '', loc };
+        if (f.script) {
+          ctx.report(
+            'warning',
+            'KA_NOTIFY_FIFO',
+            `${type}notify_fifo_script already specified - ignoring ${args[0]}`,
+            loc,
+          );
+          return;
+        }
+        const argv = splitCommand(args[0]);
+        if (typeof argv === 'string' || argv.length === 0) {
+          ctx.report(
+            'error',
+            'KA_BAD_SCRIPT',
+            `${kw}_script: ${typeof argv === 'string' ? argv : 'empty command'}`,
+            loc,
+          );
+          return;
+        }
+        f.script = {
+          command: args[0],
+          argv,
+          loc,
+          ...(args[1] ? { user: { user: args[1], ...(args[2] ? { group: args[2] } : {}) } } : {}),
+        };
+        if (!fifo()) g.notifyFifos.push(f);
+      },
+    });
+  }
   t.set('vrrp_skip_check_adv_addr', { handler: () => (g.vrrpSkipCheckAdvAddr = true) });
   t.set('vrrp_strict', { handler: () => (g.vrrpStrict = true) });
   t.set('vrrp_iptables', {

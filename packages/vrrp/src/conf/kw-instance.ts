@@ -1,5 +1,6 @@
 /** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
 import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
+import { parseRoute, parseRule } from './kw-routes.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
 import { readTrackFileRefs } from './kw-track-file.ts';
 import { readTrackProcessRefs } from './kw-track-process.ts';
@@ -10,10 +11,6 @@ import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './valu
 /** Instance keywords keepalived knows that Switchyard accepts without acting on them. */
 const NO_EFFECT = [
   'lvs_sync_daemon_interface',
-  'garp_lower_prio_delay',
-  'garp_lower_prio_repeat',
-  'lower_prio_no_advert',
-  'higher_prio_send_advert',
   'kernel_rx_buf_size',
   'debug',
   'strict_mode',
@@ -27,7 +24,7 @@ const NO_EFFECT = [
 ];
 
 /** Instance value blocks keepalived acts on and Switchyard does not read: the sidecar refuses them. */
-const UNSUPPORTED_BLOCKS = ['virtual_routes', 'virtual_rules', 'track_bfd'];
+const UNSUPPORTED_BLOCKS = ['track_bfd'];
 
 /** A fresh instance with keepalived's defaults. */
 export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
@@ -40,6 +37,8 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
     versionSet: false,
     virtualIpaddresses: [],
     virtualIpaddressesExcluded: [],
+    virtualRoutes: [],
+    virtualRules: [],
     trackScripts: [],
     trackInterfaces: [],
     trackFiles: [],
@@ -55,6 +54,7 @@ export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpIn
     dontTrackPrimary: false,
     accept: !g.vrrpStrict,
     useVmac: false,
+    vmacXmitBase: false,
     loc,
   };
 }
@@ -179,6 +179,20 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   });
   t.set('virtual_ipaddress', vips('virtual_ipaddress', v.virtualIpaddresses));
   t.set('virtual_ipaddress_excluded', vips('virtual_ipaddress_excluded', v.virtualIpaddressesExcluded));
+  t.set('virtual_routes', {
+    handler: (args, loc) =>
+      ctx.readValueBlock('virtual_routes', args, loc, (words, l) => {
+        const r = parseRoute(ctx, words, l, n, false);
+        if (r) v.virtualRoutes.push(r);
+      }),
+  });
+  t.set('virtual_rules', {
+    handler: (args, loc) =>
+      ctx.readValueBlock('virtual_rules', args, loc, (words, l) => {
+        const r = parseRule(ctx, words, l, n, false);
+        if (r) v.virtualRules.push(r);
+      }),
+  });
   t.set('track_script', { handler: (args, loc) => readTrackRefs(ctx, 'track_script', n, args, loc, v.trackScripts) });
   t.set('track_file', {
     handler: (args, loc) => readTrackFileRefs(ctx, n, ctx.trackFiles, args, loc, v.trackFiles),
@@ -292,6 +306,20 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     'garp_master_refresh',
     garp('garp_master_refresh', (x) => (v.garpMasterRefresh = x), false),
   );
+  t.set(
+    'garp_lower_prio_delay',
+    garp('garp_lower_prio_delay', (x) => (v.garpLowerPrioDelay = x), true),
+  );
+  t.set(
+    'garp_lower_prio_repeat',
+    garp('garp_lower_prio_repeat', (x) => (v.garpLowerPrioRepeat = x), true),
+  );
+  t.set('lower_prio_no_advert', {
+    handler: (args, loc) => (v.lowerPrioNoAdvert = readBool(ctx, 'lower_prio_no_advert', args, loc)),
+  });
+  t.set('higher_prio_send_advert', {
+    handler: (args, loc) => (v.higherPrioSendAdvert = readBool(ctx, 'higher_prio_send_advert', args, loc)),
+  });
   notifyKeywords(ctx, t, v.notify, n);
   t.set('smtp_alert', {
     handler: (args, loc) => {
@@ -303,15 +331,8 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
   t.set('dont_track_primary', { handler: () => (v.dontTrackPrimary = true) });
   t.set('accept', { handler: () => (v.accept = true) });
   t.set('no_accept', { handler: () => (v.accept = false) });
-  t.set('use_vmac', {
-    handler: (_args, loc) => {
-      v.useVmac = true;
-      notRun(ctx, `(${n}) use_vmac is not supported by Switchyard`, loc);
-    },
-  });
-  t.set('vmac_xmit_base', {
-    handler: (_args, loc) => notRun(ctx, `(${n}) vmac_xmit_base is not supported by Switchyard`, loc),
-  });
+  t.set('use_vmac', { handler: (args, loc) => readUseVmac(ctx, v, args, loc) });
+  t.set('vmac_xmit_base', { handler: () => (v.vmacXmitBase = true) });
   for (const kw of NO_EFFECT) {
     if (kw === 'no_accept') continue;
     t.set(kw, {
@@ -328,6 +349,45 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     });
   }
   return fatalWithoutParam(ctx, t);
+}
+
+/** `use_vmac [NAME] [MAC]`, with keepalived's vrrp_vmac_handler() checks (either order, a MAC has ':'). */
+function readUseVmac(ctx: ParseContext, v: VrrpInstance, args: string[], loc: SourceLoc): void {
+  v.useVmac = true;
+  const warn = (m: string) => ctx.report('warning', 'KA_VMAC', m, loc);
+  for (const a of args.slice(0, 2)) {
+    if (a.includes(':')) {
+      if (v.vmacAddress !== undefined) {
+        warn('VMAC interface address already specified');
+        continue;
+      }
+      if (/[^0-9A-Fa-f:]/.test(a)) {
+        warn(`VMAC invalid MAC address ${a}`);
+        continue;
+      }
+      const octets = a.replace(/:$/, '').split(':');
+      if ((octets.length !== 5 && octets.length !== 6) || octets.some((o) => o.length < 1 || o.length > 2)) {
+        warn(`VMAC invalid MAC address ${a} - ignored`);
+        continue;
+      }
+      const bytes = octets.map((o) => Number.parseInt(o, 16));
+      if (bytes[0] & 1) warn(`VMAC MAC address is multicast ${a} - ignoring`);
+      else if (bytes.slice(0, 4).join() === '0,0,94,0' && (bytes[4] === 1 || bytes[4] === 2))
+        warn(`VMAC MAC address not allowed to be RFC5798 address (${a}) - ignoring`);
+      else v.vmacAddress = bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+    } else {
+      if (v.vmacName !== undefined) {
+        warn('VMAC interface name already specified');
+        continue;
+      }
+      // dev_name_valid(): at most 15 characters, no '/', ':' or blank, not '.' or '..'.
+      if (a.length > 15 || /[/:\s]/.test(a) || a === '.' || a === '..') {
+        warn(`VMAC interface name '${a}' too long or invalid characters - ignoring`);
+        continue;
+      }
+      v.vmacName = a;
+    }
+  }
 }
 
 /** keepalived's end-of-block checks for an instance (reported on the closing line). */

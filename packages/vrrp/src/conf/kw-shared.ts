@@ -1,5 +1,5 @@
 /** Keyword helpers shared by vrrp_instance, vrrp_sync_group, vrrp_script and global_defs. */
-import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
+import type { KeywordTable, ParseContext } from './engine.ts';
 import { splitCommand } from './lexer.ts';
 import type { NotifyCommand, NotifyHooks, SourceLoc, TrackRef } from './model.ts';
 import { need1, readInt } from './values.ts';
@@ -152,7 +152,5 @@ export function notifyKeywords(ctx: ParseContext, t: KeywordTable, hooks: Notify
   t.set('notify_fault', set('fault', 'notify_fault'));
   t.set('notify_stop', set('stop', 'notify_stop'));
   t.set('notify', set('any', 'notify'));
-  t.set('notify_master_rx_lower_pri', {
-    handler: (_a, loc) => notRun(ctx, `(${owner}) notify_master_rx_lower_pri is not supported by Switchyard`, loc),
-  });
+  t.set('notify_master_rx_lower_pri', set('masterRxLowerPri', 'notify_master_rx_lower_pri'));
 }

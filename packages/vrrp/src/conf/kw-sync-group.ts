@@ -38,6 +38,8 @@ export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTabl
     handler: (args, loc) => readTrackRefs(ctx, 'track_interface', g.name, args, loc, g.trackInterfaces),
   });
   notifyKeywords(ctx, t, g.notify, g.name);
+  // An instance keyword only (keepalived's sync groups do not know it).
+  t.delete('notify_master_rx_lower_pri');
   t.set('smtp_alert', {
     handler: (args, loc) => {
       g.smtpAlert = readBool(ctx, 'smtp_alert', args, loc);

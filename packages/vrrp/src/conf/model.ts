@@ -50,6 +50,17 @@ export interface GlobalDefs {
   garpMasterRefresh: number;
   /** `vrrp_garp_master_refresh_repeat` (default 1). */
   garpMasterRefreshRepeat: number;
+  /** `vrrp_garp_lower_prio_delay` / `_repeat` (default: the garp_master ones). */
+  garpLowerPrioDelay?: number;
+  garpLowerPrioRepeat?: number;
+  /** `vrrp_garp_interval` / `vrrp_gna_interval`: seconds between two GARPs / NAs on an interface (default 0). */
+  garpInterval: number;
+  gnaInterval: number;
+  /** `vrrp_lower_prio_no_advert`, `vrrp_higher_prio_send_advert` (default false). */
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+  /** `notify_fifo` and `vrrp_notify_fifo` (each with its `_script`): state lines written to a FIFO. */
+  notifyFifos: NotifyFifo[];
   vrrpSkipCheckAdvAddr: boolean;
   /** `vrrp_strict`: RFC-strict mode (no unicast, no auth, VRRPv3 style checks). */
   vrrpStrict: boolean;
@@ -107,6 +118,26 @@ export interface VipAddress {
   loc: SourceLoc;
 }
 
+/** A `virtual_routes` / `static_routes` line as `ip route` arguments (kw-routes.ts). */
+export interface IpRoute {
+  family: 4 | 6;
+  /** keepalived's default is prepend (the kernel's); `add` and `append` as given. */
+  verb: 'prepend' | 'add' | 'append';
+  /** After `ip -4|-6 route VERB`; also what `ip route del` takes. */
+  args: string[];
+  /** The line as written, for log messages. */
+  text: string;
+  loc: SourceLoc;
+}
+
+/** A `virtual_rules` / `static_rules` line as `ip rule add` arguments (kw-routes.ts). */
+export interface IpRule {
+  family: 4 | 6;
+  args: string[];
+  text: string;
+  loc: SourceLoc;
+}
+
 /** A `track_script` / `track_interface` entry; `weight` overrides the script's own. */
 export interface TrackRef {
   name: string;
@@ -155,6 +186,18 @@ export interface NotifyHooks {
   stop?: NotifyCommand;
   /** `notify`: called on every change with `INSTANCE|GROUP NAME STATE PRIORITY`. */
   any?: NotifyCommand;
+  /** `notify_master_rx_lower_pri`: the MASTER received a lower-priority advert. */
+  masterRxLowerPri?: NotifyCommand;
+}
+
+/** `notify_fifo PATH [user [group]]` or `vrrp_notify_fifo ...`, and its `*_script`. */
+export interface NotifyFifo {
+  keyword: 'notify_fifo' | 'vrrp_notify_fifo';
+  path: string;
+  user?: { user: string; group?: string };
+  /** `*_notify_fifo_script`: run with the FIFO's name as its last argument. */
+  script?: NotifyCommand;
+  loc: SourceLoc;
 }
 
 /** `vrrp_instance NAME { ... }` with keepalived's defaults applied. */
@@ -176,6 +219,10 @@ export interface VrrpInstance {
   authentication?: { type: 'PASS' | 'AH'; pass: string; loc: SourceLoc };
   virtualIpaddresses: VipAddress[];
   virtualIpaddressesExcluded: VipAddress[];
+  /** `virtual_routes`: added on MASTER after the VIPs, removed on leaving it. */
+  virtualRoutes: IpRoute[];
+  /** `virtual_rules`: added on MASTER after the routes, removed first on leaving it. */
+  virtualRules: IpRule[];
   trackScripts: TrackRef[];
   trackInterfaces: TrackRef[];
   /** `track_file { NAME [weight W [reverse]] }` (weight absent: the track_file's own). */
@@ -193,13 +240,25 @@ export interface VrrpInstance {
   garpMasterDelay: number;
   garpMasterRepeat: number;
   garpMasterRefresh: number;
+  /** `garp_lower_prio_delay` / `_repeat`: GARPs when a MASTER hears a lower priority (default: global). */
+  garpLowerPrioDelay?: number;
+  garpLowerPrioRepeat?: number;
+  /** `lower_prio_no_advert` / `higher_prio_send_advert` [BOOL] (default: global). */
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
   notify: NotifyHooks;
   smtpAlert: boolean;
   dontTrackPrimary: boolean;
   /** `accept` / `no_accept` (keepalived: accept unless vrrp_strict). */
   accept: boolean;
-  /** `use_vmac` was given: unsupported by Switchyard (warned). */
+  /** `use_vmac` was given (a macvlan with the VRRP virtual MAC). */
   useVmac: boolean;
+  /** `use_vmac NAME`: the macvlan's name (default `vrrp.VRID`). */
+  vmacName?: string;
+  /** `use_vmac MAC`: its address (5 octets: the VRID is the 6th); default 00:00:5e:00:01|02:VRID. */
+  vmacAddress?: string;
+  /** `vmac_xmit_base`: adverts from the base interface, VIPs on the macvlan. */
+  vmacXmitBase: boolean;
   /** Sync group name when the instance belongs to one. */
   syncGroup?: string;
   loc: SourceLoc;
@@ -260,6 +319,10 @@ export interface KeepalivedConf {
   trackProcesses: VrrpTrackProcess[];
   instances: VrrpInstance[];
   syncGroups: VrrpSyncGroup[];
+  /** `static_ipaddress`, `static_routes`, `static_rules`: added at start, removed at stop. */
+  staticAddresses: VipAddress[];
+  staticRoutes: IpRoute[];
+  staticRules: IpRule[];
   /** True when LVS sections (virtual_server, virtual_server_group) were seen and skipped. */
   hadLvsSections: boolean;
 }
@@ -290,6 +353,11 @@ export function defaultGlobalDefs(): GlobalDefs {
     garpMasterRepeat: 5,
     garpMasterRefresh: 0,
     garpMasterRefreshRepeat: 1,
+    garpInterval: 0,
+    gnaInterval: 0,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    notifyFifos: [],
     vrrpSkipCheckAdvAddr: false,
     vrrpStrict: false,
     mcastGroup4: '224.0.0.18',

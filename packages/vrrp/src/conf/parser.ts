@@ -9,6 +9,7 @@ import { type KeywordTable, notRun, ParseContext } from './engine.ts';
 import { hostChecks } from './host-checks.ts';
 import { globalDefsTable } from './kw-global.ts';
 import { closeInstance, instanceTable, newInstance } from './kw-instance.ts';
+import { parseRoute, parseRule } from './kw-routes.ts';
 import { closeScript, newScript, scriptTable } from './kw-script.ts';
 import { newSyncGroup, syncGroupTable } from './kw-sync-group.ts';
 import { closeTrackFile, newTrackFile, trackFileTable } from './kw-track-file.ts';
@@ -29,11 +30,12 @@ import { parseVip } from './values.ts';
  * Root blocks that change what keepalived does on the host: the sidecar refuses to start with them
  * (`SY_NOT_RUN`, see preflight.ts) rather than run without them.
  */
-const NOT_RUN_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules', 'net_namespace']);
+const NOT_RUN_ROOT = new Set(['net_namespace']);
 
 /** keepalived root keywords Switchyard skips (block and all), with one warning each. */
 const UNSUPPORTED_ROOT = [
   ...NOT_RUN_ROOT,
+  'track_group',
   'garp_group',
   'bfd_instance',
   'net_namespace_ipvs',
@@ -48,7 +50,8 @@ const UNSUPPORTED_ROOT = [
 /** Root blocks read by the VRRP pass only (keepalived's checker reads them too, for LVS). */
 const TRACK_FILE_ROOT = ['track_file', 'vrrp_track_file', 'vrrp_track_process'];
 
-const VALUE_BLOCK_ROOT = new Set(['static_ipaddress', 'static_routes', 'static_rules']);
+/** Root value blocks read by the VRRP pass (keepalived's parent and checker skip them). */
+const STATIC_ROOT = ['static_ipaddress', 'static_routes', 'static_rules'];
 
 /** Options of parseKeepalivedConf. */
 export interface ParseOptions extends LexerOptions {
@@ -90,8 +93,11 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
     trackFiles: [],
     trackProcesses: [],
     hadLvsSections: false,
+    staticAddresses: [],
+    staticRoutes: [],
+    staticRules: [],
   };
-  const skipped = [...LVS_ROOT, ...UNSUPPORTED_ROOT];
+  const skipped = [...LVS_ROOT, ...UNSUPPORTED_ROOT, ...STATIC_ROOT];
 
   // Parent: global_defs only.
   const parent = pass(text, file, opts, 'KA_PARENT_VIEW', (ctx, root) => {
@@ -160,20 +166,22 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
         },
       });
     }
+    // keepalived's VRRP process reads these as value blocks (ending at the first '}').
+    const staticBlock = (kw: string, fn: (words: string[], l: SourceLoc) => void) =>
+      root.set(kw, { handler: (args, loc) => ctx.readValueBlock(kw, args, loc, fn) });
+    staticBlock('static_ipaddress', (words, l) => {
+      const a = parseVip(ctx, words, l, 'static_ipaddress');
+      if (a) model.staticAddresses.push(a);
+    });
+    staticBlock('static_routes', (words, l) => {
+      const r = parseRoute(ctx, words, l, 'static_routes', true);
+      if (r) model.staticRoutes.push(r);
+    });
+    staticBlock('static_rules', (words, l) => {
+      const r = parseRule(ctx, words, l, 'static_rules', true);
+      if (r) model.staticRules.push(r);
+    });
     for (const kw of UNSUPPORTED_ROOT) {
-      if (VALUE_BLOCK_ROOT.has(kw)) {
-        // keepalived's VRRP process reads these as value blocks (ending at the first '}'), checking
-        // static_ipaddress entries as addresses.
-        root.set(kw, {
-          handler: (args, loc) => {
-            notSupported(ctx, kw, loc);
-            ctx.readValueBlock(kw, args, loc, (words, l) => {
-              if (kw === 'static_ipaddress') parseVip(ctx, words, l, kw);
-            });
-          },
-        });
-        continue;
-      }
       root.set(kw, {
         inactive: true,
         handler: (_a, loc) => notSupported(ctx, kw, loc),
@@ -265,6 +273,9 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
       trackFiles: [],
       trackProcesses: [],
       hadLvsSections: false,
+      staticAddresses: [],
+      staticRoutes: [],
+      staticRules: [],
     };
     return {
       model,

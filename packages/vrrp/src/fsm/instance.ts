@@ -18,7 +18,9 @@ import { type CheckParams, checkAdvert } from '../codec/validate.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from '../conf/model.ts';
 import { DropLog } from '../transport/drop-log.ts';
 import { RawVrrpSocket } from '../transport/raw-socket.ts';
+import { type IpObject, routeObject, ruleObject } from '../vip/routes.ts';
 import { type GarpSettings, type Vip, VipSet } from '../vip/vips.ts';
+import { Vmac, vmacAddress } from '../vip/vmac.ts';
 import { type Clock, realClock } from './clock.ts';
 import { VrrpMachine, type VrrpState } from './machine.ts';
 
@@ -40,6 +42,10 @@ export interface InstanceSpec {
   vips: Vip[];
   /** `virtual_ipaddress_excluded`: held with the VIPs on MASTER, never advertised. */
   excludedVips: Vip[];
+  /** `use_vmac`: the macvlan (its name and MAC); `xmitBase`: adverts stay on `ifname`. */
+  vmac?: { name: string; mac: string; xmitBase: boolean };
+  /** `virtual_routes` then `virtual_rules`, held with the VIPs on MASTER. */
+  ipObjects: IpObject[];
   unicastSrc?: Addr;
   unicastPeers: Addr[];
   group: Addr;
@@ -47,6 +53,8 @@ export interface InstanceSpec {
   checkUnicastSrc: boolean;
   /** `vrrp_skip_check_adv_addr`: skip the VIP list check for adverts from the current master. */
   skipCheckAdvAddr: boolean;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
 }
 
 /** A config the sidecar cannot run, with a code and the instance named. */
@@ -88,10 +96,19 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       'VRRP version 2 over IPv6 (a keepalived extension outside the RFCs) is not supported: use version 3',
     );
   }
+  const vmac = inst.useVmac
+    ? {
+        name: inst.vmacName ?? `vrrp.${inst.virtualRouterId}`,
+        mac: vmacAddress(inst.virtualRouterId, family, inst.vmacAddress),
+        xmitBase: inst.vmacXmitBase,
+      }
+    : undefined;
+  // keepalived: with use_vmac, addresses without another interface go on the macvlan.
+  const vipDev = (dev?: string) => (vmac && (dev === undefined || dev === inst.interface) ? vmac.name : dev);
   const toVip = (v: VrrpInstance['virtualIpaddresses'][number]): Vip => ({
     address: v.address,
     prefix: v.prefix,
-    dev: v.dev ?? inst.interface!,
+    dev: vipDev(v.dev) ?? inst.interface!,
     label: v.label,
     brd: v.brd,
     scope: v.scope,
@@ -129,6 +146,8 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     family,
     vips,
     excludedVips,
+    vmac,
+    ipObjects: [...inst.virtualRoutes.map(routeObject), ...inst.virtualRules.map(ruleObject)],
     unicastSrc,
     unicastPeers: peers,
     group,
@@ -137,7 +156,14 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       repeat: inst.garpMasterRepeat,
       refreshS: inst.garpMasterRefresh,
       refreshRepeat: g.garpMasterRefreshRepeat,
+      // keepalived: defaults from the global vrrp_garp_* ones; vrrp_strict sends none.
+      lowerPrioDelayS: g.vrrpStrict ? 0 : (inst.garpLowerPrioDelay ?? g.garpLowerPrioDelay ?? g.garpMasterDelay),
+      lowerPrioRepeat: g.vrrpStrict ? 0 : (inst.garpLowerPrioRepeat ?? g.garpLowerPrioRepeat ?? g.garpMasterRepeat),
+      garpIntervalS: g.garpInterval,
+      gnaIntervalS: g.gnaInterval,
     },
+    lowerPrioNoAdvert: g.vrrpStrict || (inst.lowerPrioNoAdvert ?? g.lowerPrioNoAdvert),
+    higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.higherPrioSendAdvert,
     checkUnicastSrc: false,
     skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
   };
@@ -166,6 +192,8 @@ export interface InstanceEvents {
   /** Detailed log (-D): per-packet noise such as adverts for other VRIDs. */
   debug(msg: string): void;
   stateChanged(inst: InstanceRunner, from: VrrpState, to: VrrpState, reason: string): void;
+  /** As MASTER, a lower-priority advert arrived (after the lower-priority GARPs were sent). */
+  masterRxLower?(inst: InstanceRunner, priority: number): void;
 }
 
 /** A running vrrp_instance. */
@@ -174,6 +202,7 @@ export class InstanceRunner {
   readonly vipSet: VipSet;
   readonly drops: DropLog;
   private socket?: RawVrrpSocket;
+  private vmac?: Vmac;
   private readonly check: CheckParams;
   private readonly advert: Advert;
   private src: Addr = 0;
@@ -210,7 +239,13 @@ export class InstanceRunner {
       family: spec.family,
     };
     this.drops = new DropLog((m) => ev.log(m));
-    this.vipSet = new VipSet(spec.name, [...spec.vips, ...spec.excludedVips], spec.garp, (m) => ev.log(m));
+    this.vipSet = new VipSet(
+      spec.name,
+      [...spec.vips, ...spec.excludedVips],
+      spec.garp,
+      (m) => ev.log(m),
+      spec.ipObjects,
+    );
     this.machine = new VrrpMachine(
       {
         name: spec.name,
@@ -221,6 +256,8 @@ export class InstanceRunner {
         nopreempt: spec.nopreempt,
         preemptDelayMs: spec.preemptDelayMs,
         primaryAddr: 0,
+        lowerPrioNoAdvert: spec.lowerPrioNoAdvert,
+        higherPrioSendAdvert: spec.higherPrioSendAdvert,
       },
       clock,
       {
@@ -232,6 +269,10 @@ export class InstanceRunner {
           this.ev.stateChanged(this, from, to, reason);
         },
         log: (m) => this.ev.log(m),
+        masterRxLower: (prio) => {
+          this.vipSet.lowerPrioGarps();
+          this.ev.masterRxLower?.(this, prio);
+        },
       },
     );
   }
@@ -248,8 +289,41 @@ export class InstanceRunner {
     }
     this.src = src;
     this.machine.cfg.primaryAddr = src;
-    this.socket = new RawVrrpSocket({
-      ifname: s.ifname,
+    let sockIf = s.ifname;
+    if (s.vmac) {
+      this.vmac = new Vmac({ name: s.vmac.name, base: s.ifname, mac: s.vmac.mac, family: s.family }, (m) =>
+        this.ev.log(`(${s.name}) ${m}`),
+      );
+      const err = this.vmac.create();
+      if (err) {
+        this.ev.log(`(${s.name}) ${err}`);
+        throw new InstanceConfigError('VRRP_VMAC', `(${s.name}) ${err}`);
+      }
+      this.ev.log(`(${s.name}) VMAC ${s.vmac.name} (${s.vmac.mac}) on ${s.ifname}`);
+      if (!s.vmac.xmitBase) sockIf = s.vmac.name;
+    }
+    try {
+      this.socket = this.openSocket(sockIf);
+    } catch (err) {
+      this.vmac?.destroy();
+      throw err;
+    }
+    this.ev.log(
+      `(${s.name}) VRRPv${s.version} VRID ${s.vrid} on ${sockIf} from ${formatAddr(src)}, priority ${s.priority}, ` +
+        (s.unicastPeers.length
+          ? `unicast to ${s.unicastPeers.map(formatAddr).join(', ')}`
+          : `multicast ${formatAddr(s.group)}`),
+    );
+    // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
+    void this.vipSet.release();
+    this.machine.start();
+  }
+
+  private openSocket(ifname: string): RawVrrpSocket {
+    const s = this.spec;
+    const src = this.src;
+    return new RawVrrpSocket({
+      ifname,
       family: s.family,
       src6: typeof src === 'bigint' ? src : undefined,
       group: s.group,
@@ -258,15 +332,6 @@ export class InstanceRunner {
       onMalformed: (f) => this.drops.drop(f.code, `(${s.name}) ${f.message}`),
       onError: (e) => this.ev.log(`(${s.name}) receive error: ${e.message}`),
     });
-    this.ev.log(
-      `(${s.name}) VRRPv${s.version} VRID ${s.vrid} on ${s.ifname} from ${formatAddr(src)}, priority ${s.priority}, ` +
-        (s.unicastPeers.length
-          ? `unicast to ${s.unicastPeers.map(formatAddr).join(', ')}`
-          : `multicast ${formatAddr(s.group)}`),
-    );
-    // A node killed while MASTER left its VIPs behind: start clean (keepalived does the same).
-    void this.vipSet.release();
-    this.machine.start();
   }
 
   /** Changes the configured priority in place (reload), as keepalived does: the election follows. */
@@ -283,6 +348,8 @@ export class InstanceRunner {
     await this.vipSet.release();
     this.socket?.close();
     this.socket = undefined;
+    this.vmac?.destroy();
+    this.vmac = undefined;
   }
 
   private onPacket(p: ReceivedPacket): void {

@@ -26,6 +26,10 @@ export interface FsmConfig {
   preemptDelayMs: number;
   /** Our primary (source) address, for the equal-priority tie-break (IPv6: a bigint). */
   primaryAddr: Addr;
+  /** `lower_prio_no_advert`: a MASTER hearing a lower priority does not answer with an advert (RFC). */
+  lowerPrioNoAdvert?: boolean;
+  /** `higher_prio_send_advert`: a MASTER hearing a higher priority sends one advert before BACKUP. */
+  higherPrioSendAdvert?: boolean;
 }
 
 /** What the machine asks the outside world to do. */
@@ -37,6 +41,8 @@ export interface FsmActions {
   leaveMaster(): void;
   stateChanged(from: VrrpState, to: VrrpState, reason: string): void;
   log(msg: string): void;
+  /** A MASTER received a lower-priority advert (garp_lower_prio_*, notify_master_rx_lower_pri). */
+  masterRxLower?(priority: number): void;
 }
 
 /** The fields of a validated advertisement the election uses. */
@@ -142,14 +148,18 @@ export class VrrpMachine {
       this.effectivePriority = 254;
     }
     if (adv.priority < this.effectivePriority || (adv.priority === this.effectivePriority && cmp < 0)) {
+      const answer = !this.cfg.lowerPrioNoAdvert;
       this.act.log(
-        `(${this.cfg.name}) Received advert with lower priority ${adv.priority}, ours ${this.effectivePriority}, forcing new election`,
+        `(${this.cfg.name}) Received advert with lower priority ${adv.priority}, ours ${this.effectivePriority}${answer ? ', forcing new election' : ''}`,
       );
-      this.sendNow();
+      if (answer) this.sendNow();
+      this.act.masterRxLower?.(this.effectivePriority);
       return;
     }
     if (adv.priority > this.effectivePriority || cmp > 0) {
       if (this.cfg.version === 3 && adv.advertIntCs > 0) this.masterAdvertIntCs = adv.advertIntCs;
+      // keepalived's higher_prio_send_advert: our (lower) advert makes the other MASTER resend its GARPs.
+      if (this.cfg.higherPrioSendAdvert) this.act.sendAdvert(this.effectivePriority);
       this.leaveMaster();
       this.enterBackup(
         adv.priority > this.effectivePriority

@@ -6,10 +6,12 @@
  * Scripts are started in order without waiting (as keepalived forks them), run without a shell,
  * never throw: a failure to start, a non-zero status or a kill is logged. STOP scripts are killed
  * after 1 s, as keepalived does so that shutdown is not held up. `drain()` waits for the running ones.
+ * With notify_fifo, the same transitions are written to the FIFO (fifo.ts).
  */
 import { spawn } from 'node:child_process';
 import type { KeepalivedConf, NotifyCommand, NotifyHooks } from '../conf/model.ts';
 import { type RunAs, resolveRunAs } from '../track/run-as.ts';
+import type { NotifyFifos } from './fifo.ts';
 
 /** The part of a state change the notifier needs (the Sidecar's StateChange fits). */
 export interface NotifyChange {
@@ -21,6 +23,8 @@ export interface NotifyChange {
 /** Anything that reports state changes (the Sidecar). */
 export interface NotifySource {
   onStateChange(fn: (c: NotifyChange) => void): void;
+  /** A MASTER received a lower-priority advert (notify_master_rx_lower_pri). */
+  onMasterRxLowerPri?(fn: (instance: string, priority: number) => void): void;
 }
 
 /** Options of the notifier. */
@@ -28,6 +32,8 @@ export interface NotifierOptions {
   log?: (msg: string) => void;
   /** Scripts still running after this long are killed (keepalived never kills them; default 0 = never). */
   killAfterMs?: number;
+  /** notify_fifo / vrrp_notify_fifo: every notified state is written there too. */
+  fifo?: NotifyFifos;
 }
 
 const NOTIFIED = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
@@ -52,7 +58,17 @@ export class Notifier {
   /** Subscribes to `source`. */
   attach(source: NotifySource): this {
     source.onStateChange((c) => this.handle(c));
+    source.onMasterRxLowerPri?.((instance, priority) => this.rxLowerPri(instance, priority));
     return this;
+  }
+
+  /** keepalived's send_event_notify(): the notify_master_rx_lower_pri script, and the FIFO line. */
+  rxLowerPri(instance: string, priority: number): void {
+    const inst = this.conf.instances.find((i) => i.name === instance);
+    if (!inst) return;
+    const hook = inst.notify.masterRxLowerPri;
+    if (hook) this.run(hook, hook.argv, `(${instance}) notify_master_rx_lower_pri`, this.opts.killAfterMs ?? 0);
+    this.opts.fifo?.write('INSTANCE', instance, 'MASTER_RX_LOWER_PRI', priority);
   }
 
   /** Runs the scripts for one transition (returns at once). */
@@ -80,6 +96,7 @@ export class Notifier {
   private fire(kind: 'INSTANCE' | 'GROUP', name: string, hooks: NotifyHooks, state: string, priority: number): void {
     const specific = hooks[state.toLowerCase() as 'master' | 'backup' | 'fault' | 'stop'];
     const killAfter = state === 'STOP' ? STOP_KILL_MS : (this.opts.killAfterMs ?? 0);
+    this.opts.fifo?.write(kind, name, state, priority);
     if (specific) this.run(specific, specific.argv, `(${name}) notify_${state.toLowerCase()}`, killAfter);
     if (hooks.any) {
       const argv = [...hooks.any.argv, kind, name, state, String(priority)];

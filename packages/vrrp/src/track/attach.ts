@@ -4,6 +4,7 @@
  * so a tracker failing at startup puts the instance in FAULT from the first moment.
  */
 import type { KeepalivedConf } from '../conf/model.ts';
+import type { NotifyFifos } from '../notify/fifo.ts';
 import { Notifier, type NotifySource } from '../notify/notifier.ts';
 import { startTracking, type Tracking, type TrackingOptions, type TrackTarget } from './tracking.ts';
 
@@ -19,9 +20,11 @@ export interface Attached {
 export async function attachTracking(
   conf: KeepalivedConf,
   sidecar: TrackTarget & NotifySource,
-  opts: TrackingOptions & { notifyKillAfterMs?: number } = {},
+  opts: TrackingOptions & { notifyKillAfterMs?: number; fifo?: NotifyFifos } = {},
 ): Promise<Attached> {
-  const notifier = new Notifier(conf, { log: opts.log, killAfterMs: opts.notifyKillAfterMs }).attach(sidecar);
+  const notifier = new Notifier(conf, { log: opts.log, killAfterMs: opts.notifyKillAfterMs, fifo: opts.fifo }).attach(
+    sidecar,
+  );
   const tracking = await startTracking(conf, sidecar, opts);
   return {
     tracking,

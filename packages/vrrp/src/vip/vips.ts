@@ -5,6 +5,7 @@
  */
 import { runCommand } from './ip-command.ts';
 import { sendNeighbourAdverts } from './neighbour-advert.ts';
+import { applyIpObjects, type IpObject } from './routes.ts';
 
 /** One `virtual_ipaddress` entry, as the sidecar needs it. */
 export interface Vip {
@@ -23,6 +24,12 @@ export interface GarpSettings {
   repeat: number;
   refreshS: number;
   refreshRepeat: number;
+  /** garp_lower_prio_delay / _repeat: when a MASTER hears a lower priority (default: off). */
+  lowerPrioDelayS?: number;
+  lowerPrioRepeat?: number;
+  /** vrrp_garp_interval / vrrp_gna_interval: seconds between two GARPs / NAs (default 0: back to back). */
+  garpIntervalS?: number;
+  gnaIntervalS?: number;
 }
 
 /** Where VIP and ARP actions report. */
@@ -51,6 +58,8 @@ export class VipSet {
     readonly vips: readonly Vip[],
     private readonly garp: GarpSettings,
     private readonly log: VipLog,
+    /** Routes then rules: added after the addresses, removed (in reverse) before them. */
+    private readonly ipObjects: readonly IpObject[] = [],
     private readonly ipBin = 'ip',
     private readonly arpingBin = 'arping',
   ) {}
@@ -80,12 +89,15 @@ export class VipSet {
       }
     }
     if (!this.held) return;
+    await applyIpObjects(this.ipObjects, true, this.log, this.name, this.ipBin);
+    if (!this.held) return;
     this.sendGarps(this.garp.repeat);
     if (this.garp.delayS > 0) this.later(this.garp.delayS, () => this.sendGarps(this.garp.repeat));
     if (this.garp.refreshS > 0) this.refreshLoop();
   }
 
   private async doRelease(): Promise<void> {
+    await applyIpObjects(this.ipObjects, false, this.log, this.name, this.ipBin);
     await Promise.all(
       this.vips.map(async (v) => {
         const r = await runCommand(this.ipBin, ['addr', 'del', `${v.address}/${v.prefix}`, 'dev', v.dev]);
@@ -94,6 +106,15 @@ export class VipSet {
         }
       }),
     );
+  }
+
+  /** keepalived's answer to a lower-priority advert while MASTER: garp_lower_prio_repeat GARPs, again after the delay. */
+  lowerPrioGarps(): void {
+    const rep = this.garp.lowerPrioRepeat ?? 0;
+    if (!this.held || rep <= 0) return;
+    this.sendGarps(rep);
+    const delay = this.garp.lowerPrioDelayS ?? 0;
+    if (delay > 0) this.later(delay, () => this.sendGarps(rep));
   }
 
   private refreshLoop(): void {
@@ -111,24 +132,47 @@ export class VipSet {
     this.timers.push(t);
   }
 
-  /** `repeat` unsolicited ARPs per IPv4 VIP (NAs per IPv6 VIP), back to back as keepalived sends its batch. */
+  /**
+   * `repeat` unsolicited ARPs per IPv4 VIP (NAs per IPv6 VIP): back to back as keepalived sends its
+   * batch, or one every vrrp_garp_interval / vrrp_gna_interval seconds.
+   */
   private sendGarps(repeat: number): void {
     if (repeat <= 0) return;
+    const gap = { arp: (this.garp.garpIntervalS ?? 0) * 1000, na: (this.garp.gnaIntervalS ?? 0) * 1000 };
+    const n = { arp: 0, na: 0 };
     for (const v of this.vips) {
-      if (v.address.includes(':')) {
-        const err = sendNeighbourAdverts(v.dev, v.address, repeat);
-        if (err)
-          this.log(`(${this.name}) unsolicited neighbour advertisement for ${v.address} on ${v.dev} failed: ${err}`);
-        continue;
-      }
-      // iputils arping only takes whole-second intervals: one process per ARP keeps them back to back.
+      const v6 = v.address.includes(':');
       for (let i = 0; i < repeat; i++) {
-        void runCommand(this.arpingBin, ['-q', '-U', '-c', '1', '-I', v.dev, v.address]).then((r) => {
-          if (!r.ok) {
-            this.log(`(${this.name}) gratuitous ARP for ${v.address} on ${v.dev} failed: ${r.stderr.trim()}`);
-          }
-        });
+        const k = v6 ? 'na' : 'arp';
+        const at = n[k]++ * gap[k];
+        if (v6 && gap.na === 0) {
+          // One call sends the whole batch.
+          if (i === 0) this.sendNa(v, repeat);
+          continue;
+        }
+        if (at === 0) this.sendOne(v);
+        else this.laterMs(at, () => this.sendOne(v));
       }
     }
+  }
+
+  private laterMs(ms: number, fn: () => void): void {
+    this.later(ms / 1000, fn);
+  }
+
+  private sendNa(v: Vip, count: number): void {
+    const err = sendNeighbourAdverts(v.dev, v.address, count);
+    if (err) this.log(`(${this.name}) unsolicited neighbour advertisement for ${v.address} on ${v.dev} failed: ${err}`);
+  }
+
+  /** One GARP (iputils arping only takes whole-second intervals: one process per ARP) or one NA. */
+  private sendOne(v: Vip): void {
+    if (v.address.includes(':')) {
+      this.sendNa(v, 1);
+      return;
+    }
+    void runCommand(this.arpingBin, ['-q', '-U', '-c', '1', '-I', v.dev, v.address]).then((r) => {
+      if (!r.ok) this.log(`(${this.name}) gratuitous ARP for ${v.address} on ${v.dev} failed: ${r.stderr.trim()}`);
+    });
   }
 }

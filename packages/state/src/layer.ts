@@ -143,6 +143,8 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
       nodeId: opts.nodeId,
     });
     dir.onTable = (t) => sync?.attach(t);
+    const s = sync;
+    dir.store = () => s.status();
     sync.start();
   }
 

@@ -13,14 +13,15 @@
  * a node never waits for Redis forever). While Redis is down the node serves from its local copy,
  * logs once, and ioredis reconnects with back-off.
  */
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import type { Redis } from 'ioredis';
 import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
+import { createClient, parseRedisUrl, redactUrl, scanTargets } from './redis-connect.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
 import { applyChange, changeOf, type EntryChange, isEntryTuple, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
 import type { StickTable } from './stick-table.ts';
+import type { StoreStatus } from './store-status.ts';
 import type { TableDirectory } from './tables.ts';
 
 /** How admin changes from other nodes are applied (packages/proxy runtime/server-control.ts). */
@@ -77,8 +78,8 @@ const MERGE_BATCH = 500;
 const REFRESH_MS = 1000;
 
 const SHARED_ORIGINS = new Set(['api', 'stats']);
-
-const requireDep = createRequire(import.meta.url);
+/** Other node ids remembered for `show peers` (bounded: ids come from the channel). */
+const MAX_PEERS = 256;
 
 export class RedisSync {
   readonly nodeId: string;
@@ -104,6 +105,7 @@ export class RedisSync {
   private timer?: NodeJS.Timeout;
   private flushing = false;
   private syncing = false;
+  private resyncAgain = false;
   private lastTouchFlush = 0;
   private connected = false;
   private downLogged = false;
@@ -125,9 +127,29 @@ export class RedisSync {
     loaded: 0,
     writeErrors: 0,
     resyncs: 0,
+    /** Entries removed by `clear table` (here or on another node). */
+    cleared: 0,
     /** Time spent preparing flushes on the event loop (ms, excluding the wait for Redis). */
     flushCpuMs: 0,
   };
+
+  /** What an operator sees of the store (`show peers`, stats page, Prometheus). */
+  readonly health = {
+    /** Epoch ms of the last completed full sync (0: none yet). */
+    lastSync: 0,
+    /** Epoch ms the connection came up (0 while down). */
+    connectedSince: 0,
+    /** Epoch ms the current outage began (0 while up). */
+    downSince: 0,
+    /** Times the store became unreachable or failing. */
+    outages: 0,
+    lastError: '',
+    lastErrorAt: 0,
+  };
+  /** Other nodes heard on the channel: node id -> epoch ms of their last message. */
+  private readonly peers = new Map<string, number>();
+  /** `single`, `unix`, `sentinel` or `cluster` (the redis-url form). */
+  readonly kind: string;
 
   constructor(
     private readonly dir: TableDirectory,
@@ -139,7 +161,6 @@ export class RedisSync {
       /\s/g,
       '_',
     );
-    this.names = redisNames(opts.cluster);
     this.selfPrefix = `${this.nodeId}\n`;
     this.flushMs = opts.flushMs ?? 100;
     this.firstSync = new Promise((r) => {
@@ -154,13 +175,15 @@ export class RedisSync {
       commandTimeout: 3000,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     };
-    // ioredis is loaded here, not at import: only a process with a redis-url pays for it
-    const { Redis: Client } = requireDep('ioredis') as { Redis: typeof Redis };
-    this.pub = new Client(opts.url, common) as Commander;
+    const target = parseRedisUrl(opts.url);
+    if (typeof target === 'string') throw new Error(target);
+    this.kind = target.kind;
+    this.names = redisNames(opts.cluster, target.kind === 'cluster');
+    this.pub = createClient(target, common) as Commander;
     this.pub.defineCommand('stmerge', { lua: MERGE_LUA });
     this.pub.defineCommand('lwwset', { numberOfKeys: 1, lua: LWW_LUA });
     // the subscriber must queue its SUBSCRIBE until connected, and resubscribes on reconnect
-    this.sub = new Client(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.sub = createClient(target, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.pub.on('ready', () => this.onReady());
     this.pub.on('error', (e: Error) => this.onDown(e));
     this.pub.on('close', () => this.onDown());
@@ -196,6 +219,40 @@ export class RedisSync {
       t.unref();
     });
     return Promise.race([this.firstSync, timeout]).finally(() => clearTimeout(t));
+  }
+
+  /** Where the commands go now (`host:port` of the master for Sentinel), or '' while down. */
+  get endpoint(): string {
+    const st = (this.pub as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    return this.connected && st?.remoteAddress ? `${st.remoteAddress}:${st.remotePort}` : '';
+  }
+
+  /** Is the store usable: up (connected, writes succeed), degraded (connected, writes fail) or down. */
+  get state(): 'up' | 'degraded' | 'down' {
+    return !this.connected ? 'down' : this.degraded ? 'degraded' : 'up';
+  }
+
+  /** The other nodes heard from, most recent first, with the age of their last message (ms). */
+  peersSeen(now = Date.now()): Array<{ id: string; lastSeenMs: number }> {
+    return [...this.peers]
+      .map(([id, at]) => ({ id, lastSeenMs: now - at }))
+      .sort((a, b) => a.lastSeenMs - b.lastSeenMs);
+  }
+
+  /** The store's status for `show peers`, the stats page and Prometheus. */
+  status(): StoreStatus {
+    const { flushCpuMs: _cpu, ...sync } = this.stats;
+    return {
+      cluster: this.opts.cluster,
+      nodeId: this.nodeId,
+      kind: this.kind,
+      url: redactUrl(this.opts.url),
+      state: this.state,
+      endpoint: this.endpoint,
+      ...this.health,
+      sync,
+      peers: this.peersSeen(),
+    };
   }
 
   /** True while the Redis connection is up. */
@@ -268,15 +325,22 @@ export class RedisSync {
 
   private onDown(e?: Error): void {
     if (this.connected) this.connected = false;
+    this.health.connectedSince = 0;
+    if (e) {
+      this.health.lastError = e.message;
+      this.health.lastErrorAt = Date.now();
+    }
     if (!this.outage) {
       this.outage = true;
       this.downSince = Date.now();
+      this.health.downSince = this.downSince;
+      this.health.outages++;
     }
     if (!this.downLogged && !this.stopped) {
       this.downLogged = true;
       this.log(
         'warning',
-        `Redis at ${redact(this.opts.url)} unavailable${e ? ` (${e.message})` : ''}; serving from local state, reconnecting`,
+        `Redis at ${redactUrl(this.opts.url)} unavailable${e ? ` (${e.message})` : ''}; serving from local state, reconnecting`,
       );
     }
   }
@@ -285,15 +349,22 @@ export class RedisSync {
     if (this.stopped) return;
     this.connected = true;
     this.outage = false;
-    if (this.downLogged) this.log('notice', `Redis at ${redact(this.opts.url)} reachable again: resynchronising`);
+    this.health.connectedSince = Date.now();
+    this.health.downSince = 0;
+    if (this.downLogged) this.log('notice', `Redis at ${redactUrl(this.opts.url)} reachable again: resynchronising`);
     this.downLogged = false;
     void this.resync();
   }
 
   /** Writes back every local entry and admin change, then merges what Redis holds. */
   private async resync(): Promise<void> {
-    if (this.syncing) return;
+    if (this.syncing) {
+      // asked again while running (e.g. the subscriber came back after the loads): run once more
+      this.resyncAgain = true;
+      return;
+    }
     this.syncing = true;
+    this.resyncAgain = false;
     try {
       const now = Date.now();
       for (const t of this.dir.all()) {
@@ -325,24 +396,33 @@ export class RedisSync {
       await this.loadAdmin();
       // Redis lags the peers by up to a refresh: ask them for their copies (merged on arrival)
       await this.pub.publish(this.names.channel, this.frame({ hello: true }));
+      // a peer that loaded Redis before our write-back (a new master after a failover may lack
+      // our last writes) gets every admin change we know at the next flush
+      for (const [k, rec] of this.adminKnown) if (!this.adminDirty.has(k)) this.adminDirty.set(k, rec);
       this.stats.resyncs++;
+      this.health.lastSync = Date.now();
       this.resolveFirst();
     } catch (e) {
       this.onDown(e as Error);
     } finally {
       this.syncing = false;
+      if (this.resyncAgain && this.connected && !this.stopped) void this.resync();
     }
   }
 
   private async scanValues(pattern: string, each: (v: string) => void): Promise<void> {
     let cursor = '0';
-    do {
-      const [next, keys] = await this.pub.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length === 0) continue;
-      const values = await this.pub.mget(...keys);
-      for (const v of values) if (v) each(v);
-    } while (cursor !== '0');
+    // a Redis Cluster is scanned node by node (all our keys share one slot, so one node has them)
+    for (const node of scanTargets(this.pub)) {
+      cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await this.pub.mget(...keys);
+        for (const v of values) if (v) each(v);
+      } while (cursor !== '0');
+    }
   }
 
   private async loadEntries(): Promise<void> {
@@ -419,6 +499,8 @@ export class RedisSync {
 
   private onMessage(raw: string): void {
     if (raw.startsWith(this.selfPrefix)) return;
+    const from = raw.slice(0, Math.max(0, raw.indexOf('\n')));
+    if (from && (this.peers.has(from) || this.peers.size < MAX_PEERS)) this.peers.set(from, Date.now());
     let m: Message;
     try {
       m = JSON.parse(raw.slice(raw.indexOf('\n') + 1));
@@ -458,7 +540,7 @@ export class RedisSync {
         if (!this.degraded) return;
         // writes fail no more: what was lost meanwhile is repaired by a full resync
         this.degraded = false;
-        this.log('notice', `Redis at ${redact(this.opts.url)} answering again: resynchronising`);
+        this.log('notice', `Redis at ${redactUrl(this.opts.url)} answering again: resynchronising`);
         void this.resync();
       },
       (e: Error) => {
@@ -469,11 +551,14 @@ export class RedisSync {
         }
         // connected but slow or failing (command timeout, OOM, ...): the connection stays up, so
         // no reconnect will resynchronise; keep flushing and resync once a flush succeeds
+        this.health.lastError = e.message;
+        this.health.lastErrorAt = Date.now();
         if (!this.degraded && !this.stopped) {
           this.degraded = true;
+          this.health.outages++;
           this.log(
             'warning',
-            `Redis at ${redact(this.opts.url)} slow or failing (${e.message}); serving from local state`,
+            `Redis at ${redactUrl(this.opts.url)} slow or failing (${e.message}); serving from local state`,
           );
         }
       },
@@ -577,9 +662,4 @@ export class RedisSync {
       this.flushing = false;
     }
   }
-}
-
-/** The URL without its password, for logs. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

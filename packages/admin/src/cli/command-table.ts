@@ -4,7 +4,7 @@
  */
 
 import { type ProxyRuntime, type ServerState, serverConnections } from '@switchyard/proxy';
-import { clearTable, setTable, showTable, TableDirectory } from '@switchyard/state';
+import { clearTable, setTable, showPeers, showTable, TableDirectory } from '@switchyard/state';
 import { applyMaxconn, findServer, MSG, parseWeight } from '../actions.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
@@ -311,6 +311,17 @@ const ALL_COMMANDS: Command[] = [
     run(args, ctx) {
       const format = args.includes('json') ? 'json' : args.includes('typed') ? 'typed' : 'text';
       return renderInfo(infoFields(ctx.readRuntime ?? ctx.runtime(), ctx.info), format);
+    },
+  },
+  {
+    words: ['show', 'peers'],
+    usage: 'show peers [dict|-] [section]',
+    desc: 'dump some information about all the peers or this peers section',
+    level: 'user',
+    run(args, ctx) {
+      // Switchyard's peers are the shared store and the nodes using it (packages/state store-status.ts)
+      const rest = args.filter((a) => a !== 'dict' && a !== '-');
+      return showPeers(tablesOf(ctx), rest);
     },
   },
   {

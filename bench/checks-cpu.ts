@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHealthEngine } from '../packages/proxy/src/health/engine.ts';
 import { defaultCheckTransport, jsTransport } from '../packages/proxy/src/health/native-probe.ts';
-import type { CheckResult } from '../packages/proxy/src/runtime/server-state.ts';
+import type { CheckResult } from '../packages/proxy/src/model/server-state.ts';
 import { backendModel, httpchk, makeRuntime, serverModel } from '../packages/proxy/test/health-helpers.ts';
 
 const argv = process.argv.slice(2);

@@ -1,13 +1,13 @@
 /**
  * Server changes the admin side may make (stats page admin form, runtime API), with HAProxy's
  * argument checks and messages. State changes go through ServerControl (implemented by
- * packages/proxy/src/runtime/server-control.ts): the admin side never mutates ServerState.
+ * packages/proxy/src/control/server-control.ts): the admin side never mutates ServerState.
  */
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import type { SslCertOp } from './cli/ssl-certs.ts';
 
-/** The one place server state changes (packages/proxy runtime/server-control.ts). */
+/** The one place server state changes (packages/proxy control/server-control.ts). */
 export interface ServerControl {
   /** Sets the administrative state (READY / DRAIN / MAINT); emits 'server-state'. */
   setServerAdmin(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, admin: AdminState, origin: string): void;

@@ -6,7 +6,7 @@
  *
  *   const admin = await createAdmin(rt, {
  *     version, pid: process.pid,
- *     control: { setServerAdmin, setServerWeight },      // packages/proxy runtime/server-control.ts
+ *     control: { setServerAdmin, setServerWeight },      // packages/proxy control/server-control.ts
  *     compileAdmin: (stats, proxy) => ...,               // compiles `stats admin if|unless COND`
  *     tables: stateLayer.tables,                         // `show|clear|set table`
  *   });
@@ -60,7 +60,7 @@ export interface AdminOptions {
   /** Release date for `show info` (`YYYY/MM/DD`); defaults to today. */
   releaseDate?: string;
   pid: number;
-  /** The one place server state changes (packages/proxy runtime/server-control.ts). */
+  /** The one place server state changes (packages/proxy control/server-control.ts). */
   control: ServerControl;
   /** Compiles `stats admin if|unless COND`; required when a proxy has `stats admin`. */
   compileAdmin?: AdminConditionCompiler;

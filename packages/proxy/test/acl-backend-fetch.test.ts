@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { Diagnostic } from '@switchyard/config';
 import { needs } from '../../../test/helpers/system.ts';
 import { compileLogFormat, setBackendLookup } from '../src/acl/index.ts';
-import { newServerState } from '../src/runtime/server-state.ts';
+import { newServerState } from '../src/model/server-state.ts';
 import { rawRequest, startHaproxy } from './acl-haproxy-peer.ts';
 import { acl, LOC, txn } from './acl-helpers.ts';
 import { serverModel } from './selection-helpers.ts';

@@ -2,8 +2,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { AclModel, Diagnostic } from '@switchyard/config';
 import { compileAcls, compileCondition } from '../src/acl/index.ts';
-import type { HttpTxn } from '../src/txn.ts';
-import { makeTxn } from '../src/txn.ts';
+import type { HttpTxn } from '../src/model/txn.ts';
+import { makeTxn } from '../src/model/txn.ts';
 
 export interface TxnInit {
   method?: string;

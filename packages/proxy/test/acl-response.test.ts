@@ -6,7 +6,7 @@ import type { Diagnostic } from '@switchyard/config';
 import { needs } from '../../../test/helpers/system.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat } from '../src/acl/index.ts';
 import type { HttpTxnResponse } from '../src/acl/types.ts';
-import type { HttpTxn } from '../src/txn.ts';
+import type { HttpTxn } from '../src/model/txn.ts';
 import { rawRequest, startHaproxy } from './acl-haproxy-peer.ts';
 import { cond, LOC, txn } from './acl-helpers.ts';
 

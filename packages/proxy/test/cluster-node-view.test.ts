@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import { sumCounterSnapshots, takeCounterSnapshot } from '../src/cluster/counter-snapshot.ts';
 import { nodeView } from '../src/cluster/node-view.ts';
 import { allStateSnaps, mirrorServerState, PRIMARY_ORIGIN, serverStateSnap } from '../src/cluster/server-mirror.ts';
-import { countSessionStart, countStatus, newFrontendCounters } from '../src/runtime/counters.ts';
-import { setServerOp } from '../src/runtime/server-control.ts';
-import type { FrontendRuntime, ServerStateEvent } from '../src/runtime/types.ts';
+import { setServerOp } from '../src/control/server-control.ts';
+import { countSessionStart, countStatus, newFrontendCounters } from '../src/model/counters.ts';
+import type { FrontendRuntime, ServerStateEvent } from '../src/model/types.ts';
 import { backendModel, makeRuntime, serverModel } from './health-helpers.ts';
 
 function worker() {

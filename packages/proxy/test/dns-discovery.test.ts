@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
 import { parseConfig } from '@switchyard/config';
+import { setServerAdmin } from '../src/control/server-control.ts';
 import { createDiscovery } from '../src/dns/discovery.ts';
 import { encodeName, RTYPE } from '../src/dns/wire.ts';
+import type { ProxyLogger } from '../src/model/log-types.ts';
+import { statusWord } from '../src/model/server-state.ts';
 import { buildRuntime } from '../src/runtime/build.ts';
-import type { ProxyLogger } from '../src/runtime/log-types.ts';
-import { setServerAdmin } from '../src/runtime/server-control.ts';
-import { statusWord } from '../src/runtime/server-state.ts';
 
 type Rec = { type: number; data: Buffer };
 const A = (ip: string): Rec => ({ type: RTYPE.A, data: Buffer.from(ip.split('.').map(Number)) });

@@ -10,9 +10,9 @@ import {
   setServerHealth,
   setServerOp,
   setServerWeight,
-} from '../src/runtime/server-control.ts';
-import { isUsable, type ServerState, statusWord } from '../src/runtime/server-state.ts';
-import type { ServerStateEvent, ServerWeightEvent } from '../src/runtime/types.ts';
+} from '../src/control/server-control.ts';
+import { isUsable, type ServerState, statusWord } from '../src/model/server-state.ts';
+import type { ServerStateEvent, ServerWeightEvent } from '../src/model/types.ts';
 import { backendModel, makeRuntime, serverModel } from './health-helpers.ts';
 
 function two() {

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setServerChecks } from '../src/control/server-control.ts';
 import { type CheckTransport, createHealthEngine } from '../src/health/engine.ts';
 import type { AgentOutcome, ProbeSpec } from '../src/health/probe.ts';
-import { setServerChecks } from '../src/runtime/server-control.ts';
-import type { CheckResult } from '../src/runtime/server-state.ts';
-import { isUsable, statusWord } from '../src/runtime/server-state.ts';
+import type { CheckResult } from '../src/model/server-state.ts';
+import { isUsable, statusWord } from '../src/model/server-state.ts';
 import { backendModel, FakeClock, httpchk, makeRuntime, serverModel } from './health-helpers.ts';
 
 /** A transport answering from per-port scripts, after `duration` ms of fake time. */

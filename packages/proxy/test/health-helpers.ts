@@ -8,10 +8,10 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type HttpCheckModel, newProxy, type ProxyModel, type ServerModel } from '@switchyard/config';
 import type { HealthClock } from '../src/health/engine.ts';
-import { newBackendCounters } from '../src/runtime/counters.ts';
-import type { ProxyLogger } from '../src/runtime/log-types.ts';
-import { newServerState, type ServerState } from '../src/runtime/server-state.ts';
-import type { BackendRuntime, ProxyRuntime } from '../src/runtime/types.ts';
+import { newBackendCounters } from '../src/model/counters.ts';
+import type { ProxyLogger } from '../src/model/log-types.ts';
+import { newServerState, type ServerState } from '../src/model/server-state.ts';
+import type { BackendRuntime, ProxyRuntime } from '../src/model/types.ts';
 
 const loc = { file: 'test.cfg', line: 1 };
 

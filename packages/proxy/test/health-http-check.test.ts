@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigModel } from '@switchyard/config';
 import { agentInfo, parseAgentReply } from '../src/health/agent-reply.ts';
-import { formatCheckReason } from '../src/health/check-status.ts';
 import {
   buildCheckRequest,
   compileHttpCheck,
@@ -15,6 +14,7 @@ import {
   type ResponseHead,
 } from '../src/health/http-check.ts';
 import { validateHealthChecks } from '../src/health/validate.ts';
+import { formatCheckReason } from '../src/model/check-status.ts';
 import { backendModel, httpchk, serverModel } from './health-helpers.ts';
 
 const loc = { file: 'h.cfg', line: 7 };

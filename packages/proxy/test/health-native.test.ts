@@ -13,7 +13,7 @@ import { createHealthEngine } from '../src/health/engine.ts';
 import { type CompiledHttpCheck, compileHttpCheck } from '../src/health/http-check.ts';
 import { defaultCheckTransport, nativeAgent, nativeCheck, nativeRecurringCheck } from '../src/health/native-probe.ts';
 import { type AgentOutcome, type ProbeSpec, probeAgent, probeCheck } from '../src/health/probe.ts';
-import type { CheckResult } from '../src/runtime/server-state.ts';
+import type { CheckResult } from '../src/model/server-state.ts';
 import {
   answering,
   backendModel,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type CompiledHttpCheck, compileHttpCheck } from '../src/health/http-check.ts';
 import { type AgentOutcome, type ProbeSpec, probeAgent, probeCheck } from '../src/health/probe.ts';
-import type { CheckResult } from '../src/runtime/server-state.ts';
+import type { CheckResult } from '../src/model/server-state.ts';
 import { answering, closedPort, httpchk, nonAccepting, tcpServer } from './health-helpers.ts';
 
 const HTTP = compileHttpCheck(httpchk('HEAD', '/haproxy.txt', 'HTTP/1.1\\r\\nHost:test.domain.com'));

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { NetProbe } from '@switchyard/netprobe';
 import { requireAddon } from '../../netprobe/test/require-addon.ts';
+import { setServerAdmin, setServerChecks } from '../src/control/server-control.ts';
 import { type CheckTransport, createHealthEngine } from '../src/health/engine.ts';
 import { defaultCheckTransport, jsTransport } from '../src/health/native-probe.ts';
-import { setServerAdmin, setServerChecks } from '../src/runtime/server-control.ts';
 import { backendModel, httpchk, makeRuntime, serverModel, tcpServer, waitFor } from './health-helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { parseConfig, type TcpCheckModel } from '@switchyard/config';
 import { compileTcpCheck } from '../src/health/tcp-check.ts';
 import { runTcpCheck } from '../src/health/tcp-check-run.ts';
-import type { CheckResult } from '../src/runtime/server-state.ts';
+import type { CheckResult } from '../src/model/server-state.ts';
 
 const servers: Array<{ close(): void }> = [];
 after(() => {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { createServer } from 'node:tls';
 import { compileHttpCheck } from '../src/health/http-check.ts';
 import { type ProbeSpec, probeCheck } from '../src/health/probe.ts';
-import type { CheckResult } from '../src/runtime/server-state.ts';
+import type { CheckResult } from '../src/model/server-state.ts';
 import { httpchk, tcpServer } from './health-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-health-tls-'));

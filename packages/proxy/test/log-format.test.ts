@@ -13,7 +13,7 @@ import {
   type RequestLogFields,
 } from '../src/log/request-line.ts';
 import { frameSyslog, isoTime, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
-import { makeTxn, uniqueId } from '../src/txn.ts';
+import { makeTxn, uniqueId } from '../src/model/txn.ts';
 
 const loc = { file: 't.cfg', line: 1 };
 const udp = (over: Partial<LogTarget> = {}): LogTarget => ({

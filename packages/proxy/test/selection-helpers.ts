@@ -1,8 +1,8 @@
 /** Helpers for the selection tests: server states and a backend model built in code. */
 import { type BalanceModel, type HashTypeModel, newProxy, type ProxyModel, type ServerModel } from '@switchyard/config';
-import { newServerState, type ServerState } from '../src/runtime/server-state.ts';
+import type { Selector } from '../src/model/selector.ts';
+import { newServerState, type ServerState } from '../src/model/server-state.ts';
 import { createSelector, type SelectorOptions } from '../src/selection/index.ts';
-import type { Selector } from '../src/selection/types.ts';
 
 const loc = { file: 'test.cfg', line: 1 };
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BalanceAlgo } from '@switchyard/config';
 import fc from 'fast-check';
-import { isUsable } from '../src/runtime/server-state.ts';
+import { isUsable } from '../src/model/server-state.ts';
 import { txn } from './acl-helpers.ts';
 import { backend, seeded } from './selection-helpers.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The RequestHooks the datapath calls (packages/proxy/src/runtime/hooks.ts), implemented over
+ * The RequestHooks the datapath calls (packages/proxy/src/model/hooks.ts), implemented over
  * the compiled plan and the tables. Synchronous, no await, little allocation: a request that
  * touches no cookie/stick/track rule costs a map lookup per hook.
  */

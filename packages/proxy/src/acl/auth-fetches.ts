@@ -7,7 +7,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { UserlistModel } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import { verifyCrypt } from './crypt.ts';
 import { registerFetch } from './fetches.ts';
 import type { FetchDef, FetchFn } from './types.ts';

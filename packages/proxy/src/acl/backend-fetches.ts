@@ -5,8 +5,8 @@
  * setBackendLookup() each time a configuration goes live, so they compile once and follow
  * reloads. Before a lookup is installed, or for an unknown name, they give no sample.
  */
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
+import { isUsable, type ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import { registerFetch } from './fetches.ts';
 import type { FetchDef } from './types.ts';
 

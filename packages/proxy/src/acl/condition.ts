@@ -5,7 +5,7 @@
  * `( a || b ) !c`. ACL names resolve to the proxy's own ACLs first, then predefined ones.
  */
 import type { ConditionModel, Diagnostic, SourceLoc } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import { compileAclLine } from './compile-acl.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { FINAL, MORE_DATA } from './payload-fetches.ts';

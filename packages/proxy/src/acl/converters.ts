@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { SourceLoc } from '@switchyard/config';
-import { crc32, djb2, fullHash, sdbm, wt6 } from '../selection/hash-fn.ts';
 import { type Scalar, toInt, toIp, toStr } from './cast.ts';
+import { crc32, djb2, fullHash, sdbm, wt6 } from './hash-fn.ts';
 import { type IpAddr, parseNet } from './ip.ts';
 import { mapConverters } from './map-converters.ts';
 import { TIME_CONVERTERS } from './time-converters.ts';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type HttpTxn, uniqueId } from '../txn.ts';
+import { type HttpTxn, uniqueId } from '../model/txn.ts';
 import { headerIp, strl2ic } from './cast.ts';
 import { absoluteAuthority, cookiePairs, headerList, urlParams } from './http-parts.ts';
 import { parseIPv4 } from './ip.ts';

@@ -2,7 +2,7 @@
  * Request parts that cost something to derive (split header values, cookies, query parameters),
  * computed on first use and cached on txn.cache under keys precomputed at load time.
  */
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 
 const EMPTY: string[] = [];
 

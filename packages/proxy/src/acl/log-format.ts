@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import type { Diagnostic, SourceLoc } from '@switchyard/config';
-import { type HttpTxn, uniqueId } from '../txn.ts';
+import { type HttpTxn, uniqueId } from '../model/txn.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import { compileSample } from './sample.ts';
 import { sslCipher, sslVersion } from './ssl-fetches.ts';

@@ -6,10 +6,11 @@
  * blanks stripped, the value is the rest of the line (trailing blanks stripped). Lookups: exact keys through a hash map,
  * `ip` by longest prefix, the others in file order (first match wins), as HAProxy does.
  */
+
+import { type MapRef, mapRef } from '../model/map-refs.ts';
 import { type Scalar, strl2ic, toInt, toIp, toStr } from './cast.ts';
 import type { ConverterDef, ConvFn } from './converters.ts';
 import { type IpNet, netContains, parseIp, parseNet } from './ip.ts';
-import { type MapRef, mapRef } from './map-refs.ts';
 import { type MatchMethod, matchWord, parseIntPattern } from './matchers.ts';
 import type { SampleType } from './types.ts';
 

@@ -8,7 +8,7 @@
  * the rule then waits for more data until `tcp-request inspect-delay`, as HAProxy's
  * SMP_F_MAY_CHANGE does.
  */
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { FetchDef, FetchFn } from './types.ts';
 
 /** Set on txn.cache when a fetch could not answer from the bytes buffered so far. */

@@ -4,7 +4,7 @@
  * `res.cook(name)` / `scook` (from Set-Cookie), `res.cook_cnt` / `scook_cnt`, `res.ver`.
  * They read HttpTxnResponse, which changes while rules run, so nothing is cached.
  */
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import { strl2ic } from './cast.ts';
 import { ipFetch, registerFetch } from './fetches.ts';
 import { sameName, splitCommaList } from './http-parts.ts';

@@ -6,7 +6,7 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { FetchDef, FetchFn } from './types.ts';
 import { type CertFields, certFields, dnEntry, dnOneline, dnRfc2253 } from './x509-fields.ts';
 

@@ -3,7 +3,7 @@
  * Nothing is parsed per request.
  */
 import type { SourceLoc } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 
 /** A compiled `if COND` / `unless COND`: true when the rule applies. */
 export type CompiledCondition = (txn: HttpTxn) => boolean;

@@ -6,7 +6,7 @@
  * Values keep their sample type (string, integer, boolean).
  */
 import { varNameError } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { Scalar } from './cast.ts';
 import { registerFetch } from './fetches.ts';
 import type { FetchFn } from './types.ts';

@@ -11,9 +11,9 @@
  * - the session rate is the sum of each worker's rate over the current second; lastsess is the
  *   latest of the workers'.
  */
-import type { BackendCounters, BaseCounters, FrontendCounters, ServerCounters } from '../runtime/counters.ts';
-import { currentRate, newBackendCounters, newFrontendCounters, newServerCounters } from '../runtime/counters.ts';
-import type { ProxyRuntime } from '../runtime/types.ts';
+import type { BackendCounters, BaseCounters, FrontendCounters, ServerCounters } from '../model/counters.ts';
+import { currentRate, newBackendCounters, newFrontendCounters, newServerCounters } from '../model/counters.ts';
+import type { ProxyRuntime } from '../model/types.ts';
 
 /** Counters as sent over IPC: hrspByCode as [code, count] pairs. */
 export type PlainCounters<C extends BaseCounters> = Omit<C, 'hrspByCode'> & { hrspByCode: Array<[number, number]> };

@@ -4,10 +4,10 @@
  * counters summed over the workers, server and backend states as the primary holds them.
  * Built per stats read; the live runtime is never touched.
  */
-import type { BackendCounters, FrontendCounters, ServerCounters } from '../runtime/counters.ts';
-import { newBackendCounters, newFrontendCounters, newServerCounters } from '../runtime/counters.ts';
-import type { ServerState } from '../runtime/server-state.ts';
-import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from '../runtime/types.ts';
+import type { BackendCounters, FrontendCounters, ServerCounters } from '../model/counters.ts';
+import { newBackendCounters, newFrontendCounters, newServerCounters } from '../model/counters.ts';
+import type { ServerState } from '../model/server-state.ts';
+import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from '../model/types.ts';
 import { type CounterSnapshot, fromPlain } from './counter-snapshot.ts';
 import { type BackendStateSnap, runtimeSettings, type ServerStateSnap } from './server-mirror.ts';
 

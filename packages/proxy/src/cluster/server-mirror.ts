@@ -4,8 +4,8 @@
  * HAProxy does); workers mirror the result so their balancers skip what the primary took out.
  * Mirroring does not log and does not count chkdown again (the primary's figures are shown).
  */
-import type { AdminState, CheckResult, OpState, ServerState } from '../runtime/server-state.ts';
-import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from '../runtime/types.ts';
+import type { AdminState, CheckResult, OpState, ServerState } from '../model/server-state.ts';
+import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from '../model/types.ts';
 
 /** Origin of the 'server-state' / 'server-weight' events a mirrored change emits in a worker. */
 export const PRIMARY_ORIGIN = 'primary';

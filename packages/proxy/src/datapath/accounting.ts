@@ -1,5 +1,5 @@
 /** Counters of a finished request (frontend, backend, server), as the stats and exporter read them. */
-import { type BackendCounters, type BaseCounters, countStatus } from '../runtime/counters.ts';
+import { type BackendCounters, type BaseCounters, countStatus } from '../model/counters.ts';
 import type { StreamCore } from './stream-core.ts';
 
 function addTraffic(c: BaseCounters, status: number, bin: number, bout: number): void {

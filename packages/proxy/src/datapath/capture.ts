@@ -4,14 +4,8 @@
  * `capture` actions of http-request, http-response and tcp-request content rules; read by
  * `%hr %hs %hrl %hsl` and `capture.req.hdr(N)` / `capture.res.hdr(N)`.
  */
-import type { CaptureSlotModel } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
-
-/** A frontend's slots, as the plan keeps them (undefined when it has none). */
-export interface CapturePlan {
-  request: CaptureSlotModel[];
-  response: CaptureSlotModel[];
-}
+import type { HttpTxn } from '../model/txn.ts';
+import type { CapturePlan } from '../runtime/plan.ts';
 
 /** Gives a new stream its empty slots (nothing to do for a frontend without captures). */
 export function openCaptures(txn: HttpTxn, plan: CapturePlan | undefined): void {

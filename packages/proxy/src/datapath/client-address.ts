@@ -5,7 +5,7 @@
  * `send-proxy` to servers, as in HAProxy.
  */
 import type { Socket } from 'node:net';
-import { type ProxiedAddresses, parseProxyHeader } from './proxy-protocol.ts';
+import { type ProxiedAddresses, parseProxyHeader } from '../wire/proxy-protocol.ts';
 
 /** Addresses announced by a PROXY header, kept on the client socket (and found from a TLS socket). */
 export const PROXIED = Symbol('switchyard.proxied');

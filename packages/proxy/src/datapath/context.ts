@@ -1,7 +1,7 @@
 /** State shared by every request of one datapath instance (survives reloads). */
 import type { LogTarget } from '@switchyard/config';
-import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
-import type { SyslogLevel } from '../runtime/log-types.ts';
+import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../model/hooks.ts';
+import type { SyslogLevel } from '../model/log-types.ts';
 import type { CompiledRuntime } from '../runtime/plan.ts';
 import type { UpstreamPools } from './pools.ts';
 import type { Queues } from './queue.ts';

@@ -6,9 +6,9 @@
 import type { Socket } from 'node:net';
 import { setBackendLookup } from '../acl/index.ts';
 import { formatHttpLog, formatJsonLog, type RequestLogFields } from '../log/request-line.ts';
-import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../runtime/hooks.ts';
+import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../model/hooks.ts';
+import type { FrontendStateEvent, ServerStateEvent } from '../model/types.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
-import type { FrontendStateEvent, ServerStateEvent } from '../runtime/types.ts';
 import { socketAddresses } from './client-address.ts';
 import type { DatapathContext, RequestLogSink } from './context.ts';
 import { bindKey, ConnectionGate, Listener } from './listeners.ts';

@@ -9,11 +9,12 @@ import { createServer as createTlsServer, type TLSSocket, type Server as TlsServ
 import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
-import { countSessionStart } from '../runtime/counters.ts';
+import { countSessionStart } from '../model/counters.ts';
+import { type HttpTxn, makeTxn, sessionVars } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
-import { contextForName } from '../runtime/tls.ts';
-import { attachSessionCache } from '../runtime/tls-session-cache.ts';
-import { type HttpTxn, makeTxn, sessionVars } from '../txn.ts';
+import { contextForName } from '../tls/tls.ts';
+import { attachSessionCache } from '../tls/tls-session-cache.ts';
+import type { ProxiedAddresses } from '../wire/proxy-protocol.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
 import { connOf, FrontConn, type FrontOwner, type FrontRequest, type FrontResponse } from './front.ts';
@@ -25,7 +26,6 @@ import {
   type H2Response,
   h2ConnOf,
 } from './h2-front.ts';
-import type { ProxiedAddresses } from './proxy-protocol.ts';
 import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
 import { runTcpRules } from './tcp-rules.ts';
 import { TcpStream } from './tcp-stream.ts';

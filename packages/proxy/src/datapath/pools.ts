@@ -4,9 +4,9 @@
  * address is still in use, so keep-alive connections survive a reload.
  */
 import { isIP, type Socket } from 'node:net';
+import type { ServerState } from '../model/server-state.ts';
 import type { BackendPlan } from '../runtime/plan.ts';
-import type { ServerState } from '../runtime/server-state.ts';
-import { serverTlsOptions } from '../runtime/tls.ts';
+import { serverTlsOptions } from '../tls/tls.ts';
 import { AlpnPool } from './alpn-pool.ts';
 import { H1Pool, type PoolOptions } from './h1-client.ts';
 import { H2Pool } from './h2-client.ts';

@@ -2,8 +2,9 @@
  * Per-server and per-backend wait queues (server `maxconn`): a request waits here until a
  * connection slot frees up or `timeout queue` expires (503).
  */
+
+import type { ServerState } from '../model/server-state.ts';
 import type { BackendPlan } from '../runtime/plan.ts';
-import type { ServerState } from '../runtime/server-state.ts';
 
 /** What a queued request must offer. */
 export interface Queued {

@@ -5,10 +5,10 @@
 
 import type { ServerResponse } from 'node:http';
 import type { StatsModel } from '@switchyard/config';
-import { editMap } from '../acl/map-refs.ts';
 import { pruneReqVars, runVarAction } from '../acl/vars.ts';
+import { editMap } from '../model/map-refs.ts';
+import { type HttpTxn, makeTxn, originForm } from '../model/txn.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
-import { type HttpTxn, makeTxn, originForm } from '../txn.ts';
 import { storeCapture } from './capture.ts';
 import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';

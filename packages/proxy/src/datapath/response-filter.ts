@@ -1,10 +1,10 @@
 /** response_filter phase: a proxy's `http-response` rules on the server's response headers. */
 
-import { editMap } from '../acl/map-refs.ts';
 import type { HttpTxnResponse } from '../acl/types.ts';
 import { runVarAction } from '../acl/vars.ts';
+import { editMap } from '../model/map-refs.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
-import type { HttpTxn } from '../txn.ts';
 import { storeCapture } from './capture.ts';
 import { deleteHeader, replaceHeader, setHeader } from './headers.ts';
 import type { Stream } from './stream.ts';

@@ -7,10 +7,10 @@
  */
 
 import { rdpCookie } from '../acl/payload-fetches.ts';
-import { countSessionStart } from '../runtime/counters.ts';
+import { countSessionStart } from '../model/counters.ts';
+import { acceptsPersistent, isUsable, type ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
-import { acceptsPersistent, isUsable, type ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
 import type { DatapathContext } from './context.ts';
 import { Phase } from './phase.ts';
 import type { Queued } from './queue.ts';

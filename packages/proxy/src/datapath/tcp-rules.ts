@@ -10,9 +10,9 @@
 import { MISS, PASS } from '../acl/condition.ts';
 import { FINAL } from '../acl/payload-fetches.ts';
 import { runVarAction } from '../acl/vars.ts';
-import type { RequestHooks } from '../runtime/hooks.ts';
+import type { RequestHooks } from '../model/hooks.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { CompiledTcpRule } from '../runtime/plan.ts';
-import type { HttpTxn } from '../txn.ts';
 import { storeCapture } from './capture.ts';
 
 export type TcpRulesResult = 'accept' | 'reject' | 'close' | 'wait';

@@ -8,9 +8,9 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { ResolversModel } from '@switchyard/config';
-import { setServerAddress, setServerResolution, setServerWeight } from '../runtime/server-control.ts';
-import type { ServerState } from '../runtime/server-state.ts';
-import type { BackendRuntime, ProxyRuntime } from '../runtime/types.ts';
+import { setServerAddress, setServerResolution, setServerWeight } from '../control/server-control.ts';
+import type { ServerState } from '../model/server-state.ts';
+import type { BackendRuntime, ProxyRuntime } from '../model/types.ts';
 import { type Resolution, ResolverClient } from './client.ts';
 import { type DnsRecord, type QueryType, RTYPE } from './wire.ts';
 

@@ -6,8 +6,6 @@
 
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { stderrLine } from '../log/logger.ts';
-import type { TrafficObserver, TrafficOutcome } from '../runtime/hooks.ts';
 import {
   advanceWarmup,
   MAX_WEIGHT,
@@ -15,12 +13,14 @@ import {
   setServerOp,
   setServerStopping,
   setServerWeight,
-} from '../runtime/server-control.ts';
-import type { CheckResult, OpState, ServerState } from '../runtime/server-state.ts';
-import { serverTlsOptions } from '../runtime/tls.ts';
-import type { BackendRuntime, ProxyRuntime, ServerStateEvent } from '../runtime/types.ts';
+} from '../control/server-control.ts';
+import { stderrLine } from '../log/logger.ts';
+import { formatCheckReason, isPassed } from '../model/check-status.ts';
+import type { TrafficObserver, TrafficOutcome } from '../model/hooks.ts';
+import type { CheckResult, OpState, ServerState } from '../model/server-state.ts';
+import type { BackendRuntime, ProxyRuntime, ServerStateEvent } from '../model/types.ts';
+import { serverTlsOptions } from '../tls/tls.ts';
 import { agentInfo, parseAgentReply } from './agent-reply.ts';
-import { formatCheckReason, isPassed } from './check-status.ts';
 import { checkInterval, healthStatusText, nextHealth } from './health-counter.ts';
 import { type CompiledHttpCheck, compileHttpCheck, HealthConfigError } from './http-check.ts';
 import { defaultCheckTransport } from './native-probe.ts';

@@ -9,8 +9,8 @@
 import { type ClientHttp2Session, connect as h2connect, type OutgoingHttpHeaders } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { CheckResult } from '../runtime/server-state.ts';
-import { connectFailure, describeSocketError } from './check-status.ts';
+import { connectFailure, describeSocketError } from '../model/check-status.ts';
+import type { CheckResult } from '../model/server-state.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 import type { CancelProbe, ProbeSpec } from './probe.ts';
 

@@ -4,7 +4,7 @@
  * HTTP/1.1), response head parsing, and the `http-check expect` verdict.
  */
 import type { HttpCheckModel, SourceLoc } from '@switchyard/config';
-import type { CheckResult } from '../runtime/server-state.ts';
+import type { CheckResult } from '../model/server-state.ts';
 
 /** Largest response HAProxy reads for a check (tune.chksize default). */
 export const CHECK_BUFFER_SIZE = 16384;

@@ -1,5 +1,5 @@
+export * from '../model/check-status.ts';
 export * from './agent-reply.ts';
-export * from './check-status.ts';
 export * from './engine.ts';
 export * from './health-counter.ts';
 export * from './http-check.ts';

@@ -13,8 +13,8 @@ import {
   type ProbeReport,
   type ProbeSchedule,
 } from '@switchyard/netprobe';
-import type { CheckResult } from '../runtime/server-state.ts';
-import { connectFailure, describeSocketError } from './check-status.ts';
+import { connectFailure, describeSocketError } from '../model/check-status.ts';
+import type { CheckResult } from '../model/server-state.ts';
 import type { CheckTransport, RecurringCheck } from './engine.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 import {

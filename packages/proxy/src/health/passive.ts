@@ -2,7 +2,7 @@
  * Passive checks (`observe layer4|layer7`): which request outcomes count as errors, in HAProxy's
  * table (check.c, analyze_statuses), and the words it logs for them.
  */
-import type { TrafficOutcome } from '../runtime/hooks.ts';
+import type { TrafficOutcome } from '../model/hooks.ts';
 
 /** 'bad' counts toward `error-limit`, 'good' resets the count, 'ignore' does neither. */
 export type OutcomeVerdict = 'good' | 'bad' | 'ignore';

@@ -5,9 +5,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { encodeProxyHeader } from '../datapath/proxy-protocol.ts';
-import type { CheckResult } from '../runtime/server-state.ts';
-import { connectFailure, describeSocketError } from './check-status.ts';
+import { connectFailure, describeSocketError } from '../model/check-status.ts';
+import type { CheckResult } from '../model/server-state.ts';
+import { encodeProxyHeader } from '../wire/proxy-protocol.ts';
 import { probeH2Check } from './h2-probe.ts';
 import { CHECK_BUFFER_SIZE, type CompiledHttpCheck, judgeResponse } from './http-check.ts';
 

@@ -6,8 +6,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { CheckResult } from '../runtime/server-state.ts';
-import { describeSocketError } from './check-status.ts';
+import { describeSocketError } from '../model/check-status.ts';
+import type { CheckResult } from '../model/server-state.ts';
 import { type CancelProbe, checkProxyHeader, type ProbeSpec } from './probe.ts';
 import {
   type CompiledTcpCheck,

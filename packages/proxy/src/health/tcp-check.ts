@@ -5,7 +5,7 @@
  * numbers, same result texts). tcp-check-run.ts runs them.
  */
 import type { TcpCheckModel, TcpCheckRuleModel } from '@switchyard/config';
-import type { CheckResult } from '../runtime/server-state.ts';
+import type { CheckResult } from '../model/server-state.ts';
 
 /**
  * What an expect decides on the bytes received: wait for more, go on, fail (a result), or go on

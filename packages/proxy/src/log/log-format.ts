@@ -9,7 +9,7 @@ import type { Diagnostic, SourceLoc } from '@switchyard/config';
 import { HEX, hexPad } from '../acl/log-format.ts';
 import { compileSample } from '../acl/sample.ts';
 import { sslCipher, sslVersion } from '../acl/ssl-fetches.ts';
-import { type HttpTxn, uniqueId } from '../txn.ts';
+import { type HttpTxn, uniqueId } from '../model/txn.ts';
 import { captureBlock, captureList, clfDate, httpLogDate, type RequestLogFields } from './request-line.ts';
 
 /** A compiled log-format line. */

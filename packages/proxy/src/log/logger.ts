@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { GlobalModel, LogTarget, ProxyModel } from '@switchyard/config';
 import { errnoName, UnixDgramSender } from '@switchyard/unixsock';
-import type { LogOptions, ProxyLogger, SyslogLevel } from '../runtime/log-types.ts';
+import type { LogOptions, ProxyLogger, SyslogLevel } from '../model/log-types.ts';
 import { frameSyslog, type SyslogSender, targetAccepts } from './syslog.ts';
 
 export interface LoggerOptions {

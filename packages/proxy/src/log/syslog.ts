@@ -1,6 +1,6 @@
 /** Syslog framing as HAProxy sends it (RFC 3164 by default, `format raw|short|rfc5424`). */
 import type { LogTarget } from '@switchyard/config';
-import type { SyslogLevel } from '../runtime/log-types.ts';
+import type { SyslogLevel } from '../model/log-types.ts';
 
 const FACILITIES: Record<string, number> = {
   kern: 0,

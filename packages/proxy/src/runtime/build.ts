@@ -19,14 +19,16 @@ import { unixSockMissing } from '@switchyard/unixsock';
 import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
-import { setCompilingMaps } from '../acl/map-refs.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '../log/log-format.ts';
+import { CertStore } from '../model/cert-store.ts';
+import { newBackendCounters, newFrontendCounters } from '../model/counters.ts';
+import type { ProxyLogger } from '../model/log-types.ts';
+import { setCompilingMaps } from '../model/map-refs.ts';
+import { newServerState, type ServerState } from '../model/server-state.ts';
 import { createSelector } from '../selection/index.ts';
-import { CertStore } from './cert-store.ts';
-import { newBackendCounters, newFrontendCounters } from './counters.ts';
+import { loadTls, prepareServerTls } from '../tls/tls.ts';
 import { defaultErrorPages, ErrorFileError, parseErrorFile } from './error-pages.ts';
-import type { ProxyLogger } from './log-types.ts';
 import type {
   BackendPlan,
   CannedResponse,
@@ -50,8 +52,6 @@ import {
   compileResponseRule,
   compileVarRule,
 } from './rules.ts';
-import { newServerState, type ServerState } from './server-state.ts';
-import { loadTls, prepareServerTls } from './tls.ts';
 
 export interface BuildOptions {
   /** Logger the runtime exposes (events, request lines). */

@@ -3,17 +3,24 @@
  * fields: rules with their conditions compiled, resolved backends, TLS contexts, error pages.
  * The datapath reads only these precomputed structures on the hot path.
  */
-import type { BindModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
+import type { BindModel, CaptureSlotModel, LogTarget, RedirectModel, StatsModel, Timeouts } from '@switchyard/config';
 import type { TriCondition } from '../acl/condition.ts';
-import type { MapRef } from '../acl/map-refs.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
-import type { CapturePlan } from '../datapath/capture.ts';
 import type { LogLineFn } from '../log/log-format.ts';
-import type { HttpTxn } from '../txn.ts';
-import type { SwappableTls } from './cert-store.ts';
-import type { ServerState } from './server-state.ts';
-import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from './types.ts';
+import type { MapRef } from '../model/map-refs.ts';
+import type { ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
+import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from '../model/types.ts';
+import type { TlsPlan } from '../tls/tls.ts';
+
+export type { TlsPlan };
+
+/** A frontend's slots, as the plan keeps them (undefined when it has none). */
+export interface CapturePlan {
+  request: CaptureSlotModel[];
+  response: CaptureSlotModel[];
+}
 
 /** A log-format / header value compiled to a function of the transaction. */
 export type ValueFn = (txn: HttpTxn) => string;
@@ -207,13 +214,6 @@ export interface BackendPlan extends BackendRuntime, ProxyBehaviour {
   useServers: Array<{ server: ServerState; cond?: CompiledCondition }>;
   /** Current connections/requests in this backend (beconn). */
   conns: number;
-}
-
-/** A bind's TLS: its certificates (swappable by `commit ssl cert`, see cert-store.ts) and settings. */
-export interface TlsPlan extends SwappableTls {
-  alpn?: string[];
-  /** `verify none|optional|required` (client certificates). */
-  verify: 'none' | 'optional' | 'required';
 }
 
 /** The runtime as build.ts returns it: the shared interface plus the compiled plans. */

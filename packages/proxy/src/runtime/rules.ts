@@ -1,9 +1,10 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
 import type { CaptureRuleModel, HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
-import { mapRef } from '../acl/map-refs.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import { parseVarName, type VarAction } from '../acl/vars.ts';
+import { mapRef } from '../model/map-refs.ts';
+import { httpGetReason } from '../model/reasons.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, reasonPhrase } from './error-pages.ts';
 import type {
@@ -15,7 +16,6 @@ import type {
   CompiledResponseRule,
   ValueFn,
 } from './plan.ts';
-import { httpGetReason } from './reasons.ts';
 
 /**
  * A `deny`/`return` response: the proxy's error page for the status unless a body, a type or a

@@ -3,10 +3,11 @@
  * at full_hash(id * 4096 + n); a key goes to the nearest point (either side, as HAProxy picks the
  * closer of the next and previous nodes). Removing a server only moves the keys it owned.
  */
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
+
+import { fullHash } from '../acl/hash-fn.ts';
+import { isUsable, type ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import { type LbGroup, unitWeight } from './group.ts';
-import { fullHash } from './hash-fn.ts';
 import type { HashKeyFn } from './hash-key.ts';
 import { RoundRobin } from './roundrobin.ts';
 

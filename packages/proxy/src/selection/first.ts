@@ -4,7 +4,7 @@
  * used except that weight 0 means no new traffic. When all are full, the lowest id is
  * returned and the caller queues on it.
  */
-import type { ServerState } from '../runtime/server-state.ts';
+import type { ServerState } from '../model/server-state.ts';
 import { candidate, type LbGroup, threePasses } from './group.ts';
 
 export class First implements LbGroup {

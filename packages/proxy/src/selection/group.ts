@@ -2,8 +2,8 @@
  * What every algorithm implements: a balancer over one group of servers (the usable active
  * servers, or the backups in use), rebuilt by the Selector when the usable set or weights change.
  */
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
+import { isUsable, type ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
 
 export interface LbGroup {
   /** Takes the servers of the group (usable when built; re-checked at pick time). */

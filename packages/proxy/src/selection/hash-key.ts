@@ -4,12 +4,12 @@
  * caller falls back to round robin.
  */
 import type { BalanceModel, Diagnostic, HashTypeModel } from '@switchyard/config';
+import { fullHash, HASH_FUNCTIONS } from '../acl/hash-fn.ts';
 import { sameName } from '../acl/http-parts.ts';
 import { parseIpCached } from '../acl/ip.ts';
 import { rdpCookie } from '../acl/payload-fetches.ts';
 import { compileFetch } from '../acl/sample.ts';
-import type { HttpTxn } from '../txn.ts';
-import { fullHash, HASH_FUNCTIONS } from './hash-fn.ts';
+import type { HttpTxn } from '../model/txn.ts';
 
 export type HashKeyFn = (txn: HttpTxn) => number | undefined;
 

@@ -4,8 +4,9 @@
  * order, as HAProxy's `fbck`, or all of them with `option allbackups`).
  */
 import type { Diagnostic, ProxyModel } from '@switchyard/config';
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
+import type { Selector } from '../model/selector.ts';
+import { isUsable, type ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import { ConsistentHash } from './chash.ts';
 import { First } from './first.ts';
 import type { LbGroup } from './group.ts';
@@ -15,11 +16,10 @@ import { MapHash } from './map-hash.ts';
 import { RandomDraws } from './random.ts';
 import { RoundRobin } from './roundrobin.ts';
 import { StaticRoundRobin } from './static-rr.ts';
-import type { Selector } from './types.ts';
 
+export { crc32, djb2, fullHash, sdbm, wt6 } from '../acl/hash-fn.ts';
+export type * from '../model/selector.ts';
 export { isFull } from './group.ts';
-export { crc32, djb2, fullHash, sdbm, wt6 } from './hash-fn.ts';
-export type * from './types.ts';
 
 export interface SelectorOptions {
   /** Random source for `balance random` (tests pass a seeded one); default Math.random. */

@@ -4,7 +4,7 @@
  * active + queued. Equal keys rotate: the server picked least recently wins, as re-queuing
  * into HAProxy's tree puts the last used server behind its equals.
  */
-import type { ServerState } from '../runtime/server-state.ts';
+import type { ServerState } from '../model/server-state.ts';
 import { candidate, type LbGroup, threePasses } from './group.ts';
 
 export class LeastConn implements LbGroup {

@@ -3,8 +3,8 @@
  * weighted map. Changing the set of usable servers remaps most keys; see chash.ts for the
  * consistent alternative. Requests without a key are balanced round robin.
  */
-import { isUsable, type ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
+import { isUsable, type ServerState } from '../model/server-state.ts';
+import type { HttpTxn } from '../model/txn.ts';
 import type { LbGroup } from './group.ts';
 import type { HashKeyFn } from './hash-key.ts';
 import { RoundRobin } from './roundrobin.ts';

@@ -3,7 +3,7 @@
  * the server with the fewest active requests relative to its weight (HAProxy get_server_rnd).
  * A draw landing on a server that is not a candidate moves to the next one.
  */
-import type { ServerState } from '../runtime/server-state.ts';
+import type { ServerState } from '../model/server-state.ts';
 import { candidate, type LbGroup, threePasses } from './group.ts';
 
 export class RandomDraws implements LbGroup {

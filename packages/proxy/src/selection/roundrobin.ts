@@ -4,7 +4,7 @@
  * a b a c b a, spreading a heavy server's turns instead of bursting them. Dynamic: update()
  * after a weight change rebuilds it with the new effective weights (0 = no new traffic).
  */
-import type { ServerState } from '../runtime/server-state.ts';
+import type { ServerState } from '../model/server-state.ts';
 import { candidate, type LbGroup, threePasses } from './group.ts';
 
 export class RoundRobin implements LbGroup {

@@ -2,7 +2,7 @@
  * `balance static-rr`: round robin over a precomputed weighted map (HAProxy lb_map). Cheaper
  * than roundrobin and with no server limit; weight changes apply on the next update().
  */
-import type { ServerState } from '../runtime/server-state.ts';
+import type { ServerState } from '../model/server-state.ts';
 import { candidate, type LbGroup, threePasses } from './group.ts';
 import { buildWeightMap } from './weight-map.ts';
 

@@ -4,7 +4,7 @@
  * weights are divided by their greatest common divisor, then each slot goes to the server whose
  * running score `(score + tot) / tot` (integer) is highest, the first declared winning ties.
  */
-import type { ServerState } from '../runtime/server-state.ts';
+import type { ServerState } from '../model/server-state.ts';
 import { unitWeight } from './group.ts';
 
 function gcd(a: number, b: number): number {

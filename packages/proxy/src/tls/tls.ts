@@ -21,10 +21,9 @@ import type { BindModel, Diagnostic, GlobalModel, ServerModel, SourceLoc, TlsOpt
 import { tlsVersionRange } from '@switchyard/config';
 import { compileSample } from '../acl/sample.ts';
 import type { FetchFn } from '../acl/types.ts';
-import type { HttpTxn } from '../txn.ts';
-import { applyCerts, type PlanCert } from './cert-store.ts';
-import { readCrtList, SniTable } from './crt-list.ts';
-import type { TlsPlan } from './plan.ts';
+import { applyCerts, type PlanCert, type SwappableTls } from '../model/cert-store.ts';
+import { readCrtList, SniTable } from '../model/crt-list.ts';
+import type { HttpTxn } from '../model/txn.ts';
 
 /** OpenSSL 3's default TLSv1.3 suites: kept when only `ciphers` is set (Node would drop TLSv1.3). */
 const DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
@@ -46,6 +45,13 @@ function pemFiles(path: string): string[] {
     .sort()
     .map((n) => join(path, n))
     .filter((p) => statSync(p).isFile());
+}
+
+/** A bind's TLS: its certificates (swappable by `commit ssl cert`, see cert-store.ts) and settings. */
+export interface TlsPlan extends SwappableTls {
+  alpn?: string[];
+  /** `verify none|optional|required` (client certificates). */
+  verify: 'none' | 'optional' | 'required';
 }
 
 /** The bind's settings over the global defaults: the bind's own values win, flags add up. */

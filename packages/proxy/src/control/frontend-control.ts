@@ -3,7 +3,7 @@
  * recorded on the FrontendRuntime and announced as 'frontend-state', which the datapath follows
  * (closing or reopening the frontend's binds).
  */
-import type { FrontendRuntime, FrontendStateEvent, ProxyRuntime } from './types.ts';
+import type { FrontendRuntime, FrontendStateEvent, ProxyRuntime } from '../model/types.ts';
 
 /** Pauses (`disable frontend`), resumes (`enable frontend`) or stops (`shutdown frontend`) `fe`. */
 export function setFrontendState(rt: ProxyRuntime, fe: FrontendRuntime, state: FrontendStateEvent['state']): void {

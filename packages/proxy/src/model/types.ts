@@ -4,11 +4,11 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
-import type { MapRef } from '../acl/map-refs.ts';
-import type { Selector } from '../selection/types.ts';
 import type { CertStore } from './cert-store.ts';
 import type { BackendCounters, FrontendCounters } from './counters.ts';
 import type { ProxyLogger } from './log-types.ts';
+import type { MapRef } from './map-refs.ts';
+import type { Selector } from './selector.ts';
 import type { AdminState, OpState, ServerState } from './server-state.ts';
 
 export interface FrontendRuntime {

@@ -5,8 +5,8 @@
  * `balance` and `hash-type`.
  */
 
-import type { ServerState } from '../runtime/server-state.ts';
-import type { HttpTxn } from '../txn.ts';
+import type { ServerState } from './server-state.ts';
+import type { HttpTxn } from './txn.ts';
 
 export interface Selector {
   /**

@@ -6,8 +6,8 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { StatsModel } from '@switchyard/config';
-import type { HttpTxn } from '../txn.ts';
 import type { ServerState } from './server-state.ts';
+import type { HttpTxn } from './txn.ts';
 import type { BackendRuntime, FrontendRuntime } from './types.ts';
 
 export interface RequestHooks {

@@ -6,9 +6,8 @@
  * (words checked against the real haproxy; see packages/proxy/README.md, "Health checks").
  */
 import type { ServerModel } from '@switchyard/config';
-import { formatCheckReason } from '../health/check-status.ts';
-import { createSelector } from '../selection/index.ts';
-import type { SyslogLevel } from './log-types.ts';
+import { formatCheckReason } from '../model/check-status.ts';
+import type { SyslogLevel } from '../model/log-types.ts';
 import {
   type AdminState,
   type CheckResult,
@@ -16,8 +15,9 @@ import {
   newServerState,
   type OpState,
   type ServerState,
-} from './server-state.ts';
-import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from './types.ts';
+} from '../model/server-state.ts';
+import type { BackendRuntime, ProxyRuntime, ServerStateEvent, ServerWeightEvent } from '../model/types.ts';
+import { createSelector } from '../selection/index.ts';
 
 /** Who asked for a change: 'check', 'agent', 'observe', 'api', 'stats', 'shared', 'config'. */
 export type ChangeOrigin = string;

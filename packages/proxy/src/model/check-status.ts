@@ -3,7 +3,7 @@
  * These words are an interface: the stats page, the CSV `check_status`/`check_desc` columns and
  * the UP/DOWN log lines all show them.
  */
-import type { CheckResult } from '../runtime/server-state.ts';
+import type { CheckResult } from './server-state.ts';
 
 /** Every status a check can end with, as HAProxy names them. */
 export type CheckStatus =

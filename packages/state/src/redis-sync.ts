@@ -16,10 +16,22 @@
 import { hostname } from 'node:os';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import type { Redis } from 'ioredis';
+import { ClearLog } from './clear-log.ts';
+import { layoutKinds, TOUCH, WRITTEN } from './data-types.ts';
 import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
 import { createClient, parseRedisUrl, redactUrl, scanTargets } from './redis-connect.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
-import { applyChange, changeOf, type EntryChange, isEntryTuple, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
+import {
+  adoptSnapshot,
+  applyChange,
+  changeOf,
+  type EntryChange,
+  isEntryTuple,
+  LWW_LUA,
+  MERGE_LUA,
+  mergeSnapshot,
+  RESYNC_LUA,
+} from './replica.ts';
 import type { StickTable } from './stick-table.ts';
 import type { StoreStatus } from './store-status.ts';
 import type { TableDirectory } from './tables.ts';
@@ -66,6 +78,8 @@ interface Message {
     }
   >;
   a?: AdminRecord[];
+  /** `clear table` on the sender: table name -> keys removed. */
+  c?: Record<string, string[]>;
 }
 
 /** Changes per published message (keeps messages well under Redis/pub-sub limits). */
@@ -97,6 +111,9 @@ export class RedisSync {
   /** A peer joined: publish every entry's full copy at the next refresh (it missed recent counts). */
   private helloPending = false;
   private adminDirty = new Map<string, AdminRecord>();
+  /** Keys removed here by `clear table`, sent at the next flush. */
+  private clearsDirty = new Map<StickTable, Set<string>>();
+  private readonly clears = new ClearLog();
   /**
    * Latest admin record per server field, made here or applied from another node: the LWW guard,
    * and what a resync writes back (Redis may have restarted empty).
@@ -182,6 +199,7 @@ export class RedisSync {
     this.pub = createClient(target, common) as Commander;
     this.pub.defineCommand('stmerge', { lua: MERGE_LUA });
     this.pub.defineCommand('lwwset', { numberOfKeys: 1, lua: LWW_LUA });
+    this.pub.defineCommand('stresync', { lua: RESYNC_LUA });
     // the subscriber must queue its SUBSCRIBE until connected, and resubscribes on reconnect
     this.sub = createClient(target, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.pub.on('ready', () => this.onReady());
@@ -264,6 +282,19 @@ export class RedisSync {
   attach(t: StickTable): void {
     t.trackDeltas();
     t.onChange = (table, idx, touchOnly) => mark(touchOnly ? this.touched : this.dirty, table, table.keyOf(idx));
+  }
+
+  /** `clear table` removed `keys` here: remove them on the other nodes and in Redis. */
+  clear(t: StickTable, keys: string[]): void {
+    const now = Date.now();
+    this.clears.note(t, keys, now);
+    for (const k of keys) {
+      this.dirty.get(t)?.delete(k);
+      this.touched.get(t)?.delete(k);
+      this.stored.get(t)?.delete(k);
+      mark(this.clearsDirty, t, k);
+    }
+    this.stats.cleared += keys.length;
   }
 
   /** Follows a new runtime after a reload (events of the old one are no longer listened to). */
@@ -367,28 +398,9 @@ export class RedisSync {
     this.resyncAgain = false;
     try {
       const now = Date.now();
-      for (const t of this.dir.all()) {
-        // counts made while apart reach the others as full copies (merged by max) from here on;
-        // also sending them as deltas would count them twice. Changed values stay dirty: they
-        // are published with their write times (last writer wins) at the next flush.
-        t.clearDeltas();
-        const batch = new EntryBatch(t, this.names);
-        // keys first: requests reorder the table while this loop awaits Redis
-        const keys = Array.from(t.entries(now), ([key]) => key);
-        for (const key of keys) {
-          const idx = t.lookup(key, Date.now());
-          if (idx < 0) continue;
-          batch.add(key, idx);
-          if (batch.size >= MERGE_BATCH) {
-            const p = this.pub.pipeline() as unknown as Commander;
-            batch.flushInto(p);
-            await p.exec();
-          }
-        }
-        const p = this.pub.pipeline() as unknown as Commander;
-        batch.flushInto(p);
-        await p.exec();
-      }
+      // this node's entries, and the counts not yet published (all of them after an outage):
+      // summed into Redis and sent to the peers at once (RESYNC_LUA)
+      for (const t of this.dir.all()) await this.resyncTable(t, now);
       // written for nodes that load later; still published at the next flush (adminDirty is
       // kept) for nodes that loaded before this write-back
       for (const [k, rec] of this.adminKnown) await this.pub.lwwset(k, JSON.stringify(rec));
@@ -407,6 +419,61 @@ export class RedisSync {
     } finally {
       this.syncing = false;
       if (this.resyncAgain && this.connected && !this.stopped) void this.resync();
+    }
+  }
+
+  /** Writes back one table's entries with their unpublished counts, adopting the totals returned. */
+  private async resyncTable(t: StickTable, now: number): Promise<void> {
+    const kinds = layoutKinds(t.spec.layout);
+    const sig = signatureOf(t);
+    // keys first: requests reorder the table while this loop awaits Redis
+    const keys = Array.from(t.entries(now), ([key]) => key);
+    for (let from = 0; from < keys.length; from += MERGE_BATCH) {
+      const rkeys: string[] = [];
+      const args: string[] = [];
+      const taken: Array<[number, Array<[number, number]>]> = [];
+      const sent: Array<[string, number, number, 0, Array<[number, number]>, 0]> = [];
+      const chunk: string[] = [];
+      for (const key of keys.slice(from, from + MERGE_BATCH)) {
+        const idx = t.lookup(key, Date.now());
+        if (idx < 0) continue;
+        // counts of rates made while apart are not summed (their window has mostly passed)
+        const counts = (t.takeDeltas(idx) ?? []).filter(([o]) => kinds[o] === 'c');
+        const base = t.snapshot(idx);
+        for (const [o, n] of counts) base[o] -= n;
+        chunk.push(key);
+        rkeys.push(this.names.entry(t.name, key));
+        args.push(JSON.stringify({ s: sig, t: t.name, k: key, d: base }), JSON.stringify(counts));
+        if (counts.length) {
+          taken.push([idx, counts]);
+          sent.push([key, base[TOUCH], base[WRITTEN], 0, counts, 0]);
+        }
+      }
+      if (rkeys.length === 0) continue;
+      const msg = sent.length ? this.frame({ t: { [t.name]: { s: sig, e: sent } } }) : '';
+      let copies: string[];
+      try {
+        copies = await this.pub.stresync(
+          rkeys.length,
+          ...rkeys,
+          kinds,
+          t.spec.expire,
+          this.names.channel,
+          msg,
+          ...args,
+        );
+      } catch (e) {
+        // not summed anywhere: the next resync sends them again
+        for (const [idx, counts] of taken) t.restoreDeltas(idx, counts);
+        throw e;
+      }
+      const at = Date.now();
+      for (let n = 0; n < copies.length; n++) {
+        try {
+          const c = JSON.parse(copies[n]) as { d?: unknown };
+          if (Array.isArray(c.d)) adoptSnapshot(t, chunk[n], c.d as number[], at);
+        } catch {}
+      }
     }
   }
 
@@ -438,6 +505,7 @@ export class RedisSync {
       if (typeof e !== 'object' || e === null) return;
       const t = this.dir.get(e.t);
       if (!t || sigs.get(e.t) !== e.s || typeof e.k !== 'string' || !Array.isArray(e.d)) return;
+      if (this.clears.blocks(t, e.k, Number(e.d[TOUCH]))) return;
       if (mergeSnapshot(t, e.k, e.d, Date.now())) this.stats.loaded++;
     });
   }
@@ -517,6 +585,7 @@ export class RedisSync {
         for (const e of group.e as unknown[]) {
           if (!isEntryTuple(e)) continue;
           const [key, touch, written, abs, deltas, snap] = e;
+          if (this.clears.blocks(t, key, touch)) continue;
           // full copies answer a hello: merged (max), so a node that just joined catches up
           if (snap) mergeSnapshot(t, key, snap, now);
           else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
@@ -525,6 +594,12 @@ export class RedisSync {
       }
     }
     if (Array.isArray(m.a)) for (const r of m.a) if (typeof r === 'object' && r !== null) this.applyAdmin(r);
+    if (m.c && typeof m.c === 'object') {
+      for (const [name, keys] of Object.entries(m.c)) {
+        const t = this.dir.get(name);
+        if (t) this.stats.cleared += this.clears.apply(t, keys, now);
+      }
+    }
     if (m.hello) {
       this.helloPending = true;
       // the newcomer may have loaded Redis before our last admin write: tell it again
@@ -569,7 +644,13 @@ export class RedisSync {
     const now = Date.now();
     const refreshDue = forceRefresh || now - this.lastTouchFlush >= REFRESH_MS;
     const refreshWork = this.touched.size > 0 || this.stored.size > 0 || this.helloPending;
-    if (this.dirty.size === 0 && this.adminDirty.size === 0 && !(refreshDue && refreshWork)) return;
+    if (
+      this.dirty.size === 0 &&
+      this.adminDirty.size === 0 &&
+      this.clearsDirty.size === 0 &&
+      !(refreshDue && refreshWork)
+    )
+      return;
     this.flushing = true;
     const cpu0 = performance.now();
     try {
@@ -636,6 +717,18 @@ export class RedisSync {
         }
       }
       emit();
+      // removals: Redis copies deleted, peers told (the message goes after the deletes)
+      const cleared = this.clearsDirty;
+      this.clearsDirty = new Map();
+      for (const [t, keys] of cleared) {
+        const list = [...keys];
+        for (let i = 0; i < list.length; i += CHUNK) {
+          const part = list.slice(i, i + CHUNK);
+          p.del(...part.map((k) => this.names.entry(t.name, k)));
+          msgs.push(this.frame({ c: { [t.name]: part } }));
+        }
+      }
+      this.clears.purge(now);
       const admin = [...this.adminDirty.values()];
       this.adminDirty.clear();
       for (const rec of admin) p.lwwset(this.names.server(rec.b, rec.s, rec.f), JSON.stringify(rec));
@@ -649,6 +742,7 @@ export class RedisSync {
         // values must not be lost: their entries are published again (counts taken are lost,
         // the full-copy merge of the next resync covers them)
         for (const [t, keys] of published) for (const k of keys) mark(this.dirty, t, k);
+        for (const [t, keys] of cleared) for (const k of keys) mark(this.clearsDirty, t, k);
         // admin changes must not be lost: queue them again unless a newer one replaced them
         for (const rec of admin) {
           const k = this.names.server(rec.b, rec.s, rec.f);

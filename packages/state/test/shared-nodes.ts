@@ -21,7 +21,7 @@ function cfg(redisUrl: string, cluster: string) {
     httpRequest: [{ action: 'track-sc', slot: 0, key: 'src', table: 'rl', loc: { file: 'test.cfg', line: 11 } }],
   });
   const rl = proxy('backend', 'rl', 20, {
-    stickTable: table([{ name: 'http_req_rate', period: 10_000 }], { expire: 60_000 }),
+    stickTable: table([{ name: 'http_req_rate', period: 10_000 }, { name: 'http_req_cnt' }], { expire: 60_000 }),
   });
   const be = proxy('backend', 'be', 1, {
     stickTable: table([], { expire: 60_000 }),
@@ -60,10 +60,14 @@ export function send(n: Node, src: string): { server: ServerState; persistent: b
   return { server: s, persistent: p !== undefined, txn };
 }
 
-export const rateOf = (n: Node, src: string) => {
+/** `src_FETCH(rl)` on node `n` for client `src`. */
+export function fetchOf(n: Node, name: string, src: string): number {
   const fetch = stateFetchDefs(() => n.layer.tables)
-    .get('src_http_req_rate')!
+    .get(name)!
     .create(['rl'], { multi: false, loc: { file: 'test.cfg', line: 12 } });
   if (typeof fetch === 'string') throw new Error(fetch);
   return fetch(request(src)) as number;
-};
+}
+
+export const rateOf = (n: Node, src: string) => fetchOf(n, 'src_http_req_rate', src);
+export const countOf = (n: Node, src: string) => fetchOf(n, 'src_http_req_cnt', src);

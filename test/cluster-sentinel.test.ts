@@ -39,6 +39,7 @@ test('Sentinel failover under traffic: no request lost, admin changes made durin
   });
   const node = async (name: string) => {
     const port = await freePort();
+    const statsPort = await freePort();
     const sock = join(tmp.dir, `${name}.sock`);
     const cfg = writeFile(
       tmp.dir,
@@ -61,11 +62,16 @@ backend rl
 backend be
   server a 127.0.0.1:${a.port}
   server b 127.0.0.1:${b.port}
+frontend stats
+  bind 127.0.0.1:${statsPort}
+  stats enable
+  stats uri /stats
+  http-request use-service prometheus-exporter if { path /metrics }
 `,
     );
     const px = await startProxy(['-f', cfg]);
     t.after(() => px.stop('SIGKILL'));
-    return { px, port, sock };
+    return { px, port, sock, statsPort };
   };
   const nodeA = await node('a');
   const nodeB = await node('b');
@@ -112,5 +118,20 @@ backend be
   assert.equal(JSON.parse((await probe.get('switchyard:sentinel:srv:be/a:weight')) ?? '{}').v, 50);
   const peers = await cli(nodeA.sock, 'show peers');
   assert.match(peers, new RegExp(`addr=127\\.0\\.0\\.1:${set.replica.port}`), peers);
+  // the store's health: stats page header and Prometheus
+  const page = await rawRequest(nodeA.statsPort, 'GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(
+    page,
+    new RegExp(`shared state = .*<b>UP</b> at 127\\.0\\.0\\.1:${set.replica.port}, cluster sentinel, 1 other node`),
+  );
+  const metrics = await rawRequest(nodeA.statsPort, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(metrics, /switchyard_store_state\{cluster="sentinel",kind="sentinel",state="up"\} 1/);
+  assert.match(metrics, /switchyard_store_state\{cluster="sentinel",kind="sentinel",state="down"\} 0/);
+  assert.ok(
+    Number(/switchyard_store_outages_total\{[^}]*\} (\d+)/.exec(metrics)?.[1]) >= 1,
+    'the failover counted as an outage',
+  );
+  assert.ok(Number(/switchyard_store_resyncs_total\{[^}]*\} (\d+)/.exec(metrics)?.[1]) >= 2);
+  assert.match(metrics, /switchyard_store_peers\{[^}]*\} 1/);
   t.diagnostic(`failover took ${failoverMs} ms; ${ok} requests, 0 failed`);
 });

@@ -4,6 +4,7 @@
  * cluster, then one block per peer: here the Redis store, this node and the other nodes heard on
  * the channel, the store's block listing the shared tables).
  */
+import { httpLogDate } from '@switchyard/proxy';
 import type { TableDirectory } from './tables.ts';
 
 export interface StoreStatus {
@@ -63,13 +64,8 @@ function duration(ms: number): string {
   return `${s}s`;
 }
 
-/** HAProxy's log date: `[07/Dec/2026:12:28:22]` (local time). */
-function stamp(now: number): string {
-  const d = new Date(now);
-  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `[${p(d.getDate())}/${mon}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}]`;
-}
+/** HAProxy's date in `show peers`: `[07/Dec/2026:12:28:22]` (local time). */
+const stamp = (now: number) => `[${httpLogDate(now).slice(0, -4)}]`;
 
 /** A stable pseudo-pointer per name (HAProxy prints object addresses). */
 function ptr(name: string): string {

@@ -12,8 +12,9 @@ import { collectRows, type RowFilter } from '../stats/rows.ts';
 import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
 import { frontendCommand } from './frontends.ts';
 import { MAP_COMMANDS } from './maps.ts';
-import { setServerRuntime, shutdownServerSessions, shutdownSession, toggleChecks } from './server-runtime.ts';
+import { setServerRuntime, shutdownServerSessions, toggleChecks } from './server-runtime.ts';
 import { renderServersConn, renderServersState } from './servers-state.ts';
+import { showSess, shutdownSession } from './sessions.ts';
 import { infoFields, renderInfo } from './show-info.ts';
 import { SSL_CERT_COMMANDS } from './ssl-certs.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
@@ -361,12 +362,11 @@ const ALL_COMMANDS: Command[] = [
   },
   {
     words: ['show', 'sess'],
-    usage: 'show sess',
-    desc: 'report a summary of current sessions per frontend and server',
+    usage: 'show sess [id]',
+    desc: 'report the list of current sessions or dump this exact session',
     level: 'operator',
-    run(_a, ctx) {
-      return renderSessSummary(ctx.readRuntime ?? ctx.runtime());
-    },
+    // the streams of the process answering (under --workers: that worker's)
+    run: (args) => showSess(args),
   },
   {
     words: ['show', 'stat'],
@@ -452,15 +452,4 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
       c.qmax = c.qcur;
     }
   }
-}
-
-function renderSessSummary(rt: ProxyRuntime): string {
-  const lines: string[] = [];
-  for (const fe of rt.frontends.values()) lines.push(`fe=${fe.name} cur=${fe.counters.scur} tot=${fe.counters.stot}`);
-  for (const be of rt.backends.values()) {
-    for (const s of be.servers) {
-      lines.push(`be=${be.name} srv=${s.name} cur=${s.cur} queued=${s.queued} tot=${s.counters.stot}`);
-    }
-  }
-  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

@@ -17,8 +17,9 @@ import { Queues } from './queue.ts';
 import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
+export { findStream, liveStreams, streamPointer } from './live-streams.ts';
 export { serverConnections } from './pools.ts';
-export { killServerStreams } from './stream-core.ts';
+export { killServerStreams, type StreamCore } from './stream-core.ts';
 
 export interface DatapathOptions {
   /** Persistence, stick counters (packages/state). */

@@ -10,6 +10,7 @@ import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
 import { collectRows, type RowFilter } from '../stats/rows.ts';
 import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
+import { showErrors } from './errors.ts';
 import { frontendCommand } from './frontends.ts';
 import { MAP_COMMANDS } from './maps.ts';
 import { setServerRuntime, shutdownServerSessions, toggleChecks } from './server-runtime.ts';
@@ -303,6 +304,14 @@ const ALL_COMMANDS: Command[] = [
     run(_a, _c, sess) {
       return `${sess.level}\n`;
     },
+  },
+  {
+    words: ['show', 'errors'],
+    usage: 'show errors [<px>] [request|response]',
+    desc: 'report last request and/or response errors for each proxy',
+    level: 'operator',
+    // the process answering's captures (under --workers: that worker's)
+    run: (args, ctx) => showErrors(ctx.runtime(), args),
   },
   {
     words: ['show', 'info'],

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
-import { freePort, startProxy, startUpstream, tempDir, writeFile } from './helpers/proxy.ts';
-import { needs, startHaproxyProcess, unixSocketAccepts } from './helpers/system.ts';
+import { freePort, startUpstream, tempDir } from './helpers/proxy.ts';
+import { startSideBySide } from './helpers/side-by-side.ts';
+import { needs } from './helpers/system.ts';
 
 /** Sends `bytes` and waits for the answer and the close. */
 function send(port: number, bytes: Buffer): Promise<string> {
@@ -58,34 +58,26 @@ test('show errors: the last invalid request per frontend, as haproxy 2.6 prints 
     await up.close();
     tmp.cleanup();
   });
-  const conf = async (name: string) => {
-    const port = await freePort();
-    const sock = join(tmp.dir, `${name}.sock`);
-    const cfg = writeFile(
-      tmp.dir,
-      `${name}.cfg`,
-      `global
-  stats socket ${sock} level admin
+  const ports = { sy: await freePort(), hx: await freePort() };
+  const pair = await startSideBySide(
+    tmp.dir,
+    (side) => `global
+  stats socket ${tmp.dir}/${side}.sock level admin
 defaults
   mode http
   timeout connect 2s
   timeout client 10s
   timeout server 10s
 frontend fe
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${ports[side]}
   default_backend be
 backend be
   server s1 127.0.0.1:${up.port}
 `,
-    );
-    return { port, sock, cfg };
-  };
-  const h = await conf('haproxy');
-  const hx = await startHaproxyProcess(h.cfg, () => unixSocketAccepts(h.sock));
-  t.after(() => hx.stop());
-  const s = await conf('switchyard');
-  const px = await startProxy(['-f', s.cfg]);
-  t.after(() => px.stop('SIGKILL'));
+  );
+  t.after(() => pair.stop());
+  const h = { port: ports.hx, sock: `${tmp.dir}/hx.sock` };
+  const s = { port: ports.sy, sock: `${tmp.dir}/sy.sock` };
 
   const q = (sock: string, cmd: string) => cliQuery({ path: sock }, cmd);
   assert.equal(normalise(await q(s.sock, 'show errors')), normalise(await q(h.sock, 'show errors')), 'none yet');

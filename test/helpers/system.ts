@@ -62,6 +62,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   prometheus: 'prometheus',
   promtool: 'prometheus',
   python3: 'python3',
+  'redis-cli': 'redis-tools',
+  'redis-sentinel': 'redis-sentinel',
   'redis-server': 'redis-server',
   rsyslogd: 'rsyslog',
   socat: 'socat',

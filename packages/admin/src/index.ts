@@ -138,7 +138,12 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
   };
   let registries: ExporterRegistries | undefined;
   const exporter = () =>
-    (registries ??= createExporterRegistries({ runtime: () => scraped ?? current, version: opts.version, latency }));
+    (registries ??= createExporterRegistries({
+      runtime: () => scraped ?? current,
+      version: opts.version,
+      latency,
+      store: () => opts.tables?.store?.(),
+    }));
   // The HTTP side is built when a configuration needs it (at start, on reload), so a process
   // without stats or exporter never loads fastify; a request arriving before (a reload adds a
   // stats listener: the datapath swaps first) waits for it.
@@ -155,6 +160,7 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
       nodeView: opts.nodeView,
       beforeMetrics: refreshScrape,
       dashboard,
+      store: () => opts.tables?.store?.(),
     }).then((h) => (http = h)));
   if (servesHttp(rt)) await ensureHttp();
   const later = (res: ServerResponse, serve: (h: HttpService) => void) => {

@@ -222,13 +222,14 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   },
   /** Switchyard: shared state store (stick tables, admin state) in Redis. */
   'redis-url': (ctx, g) => {
-    const v = oneWord(ctx, 'a URL (redis://HOST:PORT[/DB] or rediss://...)');
+    const v = oneWord(ctx, 'a URL (redis://HOST:PORT[/DB], rediss://..., redis+sentinel://..., redis+cluster://...)');
     if (v === undefined) return;
-    if (!/^rediss?:\/\/[^\s]+$/.test(v) && !/^unix:\/\//.test(v)) {
+    // the full check (host lists, master name, database) is packages/state's STATE_BAD_REDIS_URL
+    if (!/^rediss?(\+(sentinel|cluster))?:\/\/[^\s]+$/.test(v) && !/^unix:\/\//.test(v)) {
       return void err(
         ctx,
         'CFG_BAD_VALUE',
-        `'redis-url' expects redis://HOST:PORT[/DB], rediss://... or unix://PATH, got '${v}'`,
+        `'redis-url' expects redis://HOST:PORT[/DB], rediss://..., unix://PATH, redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB] or redis+cluster://HOST:PORT[,HOST:PORT...], got '${v}'`,
       );
     }
     g.redisUrl = v;

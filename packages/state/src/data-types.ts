@@ -56,7 +56,9 @@ export interface DataSlot {
 
 /**
  * Slab layout: slot 0 is the last-touch time (epoch ms), slot 1 the time the entry's absolute
- * fields (server_id, gpt0) were last written (last-writer-wins between nodes), then the data.
+ * fields (server_id, gpt0) were last written (last-writer-wins between nodes), slot 2 the time
+ * its counters were last assigned (`set table`, `sc_clr_gpc0`: a copy reset later wins over the
+ * counts of an older one, so a lowered counter is not brought back by a merge), then the data.
  */
 export interface Layout {
   stride: number;
@@ -66,7 +68,8 @@ export interface Layout {
 
 export const TOUCH = 0;
 export const WRITTEN = 1;
-const HEADER = 2;
+export const RESET = 2;
+const HEADER = 3;
 
 /** Computes the layout of a table from its `store` list; throws STATE_BAD_STORE_TYPE. */
 export function layoutFor(store: StickTableModel['store'], where: string): Layout {
@@ -101,7 +104,8 @@ export function layoutFor(store: StickTableModel['store'], where: string): Layou
  * way (same type and stored data), so a config difference cannot corrupt counters.
  */
 export function layoutSignature(type: string, layout: Layout): string {
-  return `${type}:${layout.slots.map((s) => (s.period ? `${s.name}(${s.period})` : s.name)).join(',')}`;
+  // `2:`: the entry layout with the reset time (nodes of older versions used other offsets)
+  return `2:${type}:${layout.slots.map((s) => (s.period ? `${s.name}(${s.period})` : s.name)).join(',')}`;
 }
 
 /**
@@ -109,7 +113,7 @@ export function layoutSignature(type: string, layout: Layout): string {
  * `c` counter (max), `g` local gauge (not shared), `r` rate start then `x` `x` (curr, prev).
  */
 export function layoutKinds(layout: Layout): string {
-  let k = 'hh';
+  let k = 'hhh';
   for (const s of layout.slots) {
     if (s.kind === 'id' || s.kind === 'tag') k += 'i';
     else if (s.kind === 'counter') k += 'c';

@@ -13,6 +13,7 @@ export type { StateCompiler } from './plan.ts';
 export { checkRedisUrl, redisNames } from './redis-keys.ts';
 export type { ServerControl } from './redis-sync.ts';
 export { StickTable } from './stick-table.ts';
+export { type StoreStatus, showPeers } from './store-status.ts';
 export { clearTable, setTable, showTable } from './table-commands.ts';
 export { TableDirectory } from './tables.ts';
 export { relayStateMessages, WORKER_MESSAGE } from './worker-sync.ts';

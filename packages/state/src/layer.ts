@@ -143,6 +143,9 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
       nodeId: opts.nodeId,
     });
     dir.onTable = (t) => sync?.attach(t);
+    const s = sync;
+    dir.store = () => s.status();
+    dir.onClear = (t, keys) => s.clear(t, keys);
     sync.start();
   }
 
@@ -155,6 +158,7 @@ export function createStateLayer(rt: ProxyRuntime, opts: StateLayerOptions = {})
       serverControl: opts.serverControl ?? { setServerAdmin, setServerWeight },
     });
     dir.onTable = (t) => workers?.attach(t);
+    dir.onClear = (t, keys) => workers?.clear(t, keys);
     workers.start();
   }
 

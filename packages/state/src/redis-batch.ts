@@ -9,6 +9,8 @@ export type Commander = Redis & {
   /** MERGE_LUA over a batch: (numkeys, ...keys, kinds, px, ...values). */
   stmerge(n: number, ...args: Array<string | number>): Promise<number>;
   lwwset(key: string, value: string): Promise<number>;
+  /** RESYNC_LUA over a batch: (numkeys, ...keys, kinds, px, channel, message, ...[base, counts]). */
+  stresync(n: number, ...args: Array<string | number>): Promise<string[]>;
 };
 
 const sigCache = new WeakMap<StickTable, string>();

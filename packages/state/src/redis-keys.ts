@@ -1,4 +1,9 @@
-/** Redis key and channel names of a cluster: everything under `switchyard:{cluster}:`. */
+/**
+ * Redis key and channel names of a cluster: everything under `switchyard:NAME:` (with a Redis
+ * Cluster `switchyard:{NAME}:`, a hash tag: every key in one slot, so scripts and pipelines that
+ * touch several keys work there).
+ */
+import { parseRedisUrl } from './redis-connect.ts';
 
 export interface RedisNames {
   prefix: string;
@@ -14,8 +19,8 @@ export interface RedisNames {
 }
 
 /** Key names for `cluster`. */
-export function redisNames(cluster: string): RedisNames {
-  const prefix = `switchyard:${cluster}:`;
+export function redisNames(cluster: string, hashTag = false): RedisNames {
+  const prefix = hashTag ? `switchyard:{${cluster}}:` : `switchyard:${cluster}:`;
   return {
     prefix,
     channel: `${prefix}events`,
@@ -26,19 +31,8 @@ export function redisNames(cluster: string): RedisNames {
   };
 }
 
-/** Checks a `redis-url`: redis:// or rediss://, host, optional port and /DB. Returns an error message or undefined. */
+/** Checks a `redis-url` (see redis-connect.ts for the forms). Returns an error message or undefined. */
 export function checkRedisUrl(url: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `redis-url '${url}' is not a URL (expected redis://HOST:PORT[/DB])`;
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    return `redis-url '${url}': scheme must be redis:// or rediss://`;
-  }
-  if (!u.hostname) return `redis-url '${url}': missing host`;
-  const db = u.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) return `redis-url '${url}': database must be a number, got '${db}'`;
-  return undefined;
+  const t = parseRedisUrl(url);
+  return typeof t === 'string' ? t : undefined;
 }

@@ -13,14 +13,27 @@
  * a node never waits for Redis forever). While Redis is down the node serves from its local copy,
  * logs once, and ioredis reconnects with back-off.
  */
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import type { Redis } from 'ioredis';
+import { ClearLog } from './clear-log.ts';
+import { layoutKinds, TOUCH, WRITTEN } from './data-types.ts';
 import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
+import { createClient, parseRedisUrl, redactUrl, scanTargets } from './redis-connect.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
-import { applyChange, changeOf, type EntryChange, isEntryTuple, LWW_LUA, MERGE_LUA, mergeSnapshot } from './replica.ts';
+import {
+  adoptSnapshot,
+  applyChange,
+  changeOf,
+  type EntryChange,
+  isEntryTuple,
+  LWW_LUA,
+  MERGE_LUA,
+  mergeSnapshot,
+  RESYNC_LUA,
+} from './replica.ts';
 import type { StickTable } from './stick-table.ts';
+import type { StoreStatus } from './store-status.ts';
 import type { TableDirectory } from './tables.ts';
 
 /** How admin changes from other nodes are applied (packages/proxy runtime/server-control.ts). */
@@ -65,6 +78,8 @@ interface Message {
     }
   >;
   a?: AdminRecord[];
+  /** `clear table` on the sender: table name -> keys removed. */
+  c?: Record<string, string[]>;
 }
 
 /** Changes per published message (keeps messages well under Redis/pub-sub limits). */
@@ -77,8 +92,8 @@ const MERGE_BATCH = 500;
 const REFRESH_MS = 1000;
 
 const SHARED_ORIGINS = new Set(['api', 'stats']);
-
-const requireDep = createRequire(import.meta.url);
+/** Other node ids remembered for `show peers` (bounded: ids come from the channel). */
+const MAX_PEERS = 256;
 
 export class RedisSync {
   readonly nodeId: string;
@@ -96,6 +111,9 @@ export class RedisSync {
   /** A peer joined: publish every entry's full copy at the next refresh (it missed recent counts). */
   private helloPending = false;
   private adminDirty = new Map<string, AdminRecord>();
+  /** Keys removed here by `clear table`, sent at the next flush. */
+  private clearsDirty = new Map<StickTable, Set<string>>();
+  private readonly clears = new ClearLog();
   /**
    * Latest admin record per server field, made here or applied from another node: the LWW guard,
    * and what a resync writes back (Redis may have restarted empty).
@@ -104,6 +122,7 @@ export class RedisSync {
   private timer?: NodeJS.Timeout;
   private flushing = false;
   private syncing = false;
+  private resyncAgain = false;
   private lastTouchFlush = 0;
   private connected = false;
   private downLogged = false;
@@ -125,9 +144,29 @@ export class RedisSync {
     loaded: 0,
     writeErrors: 0,
     resyncs: 0,
+    /** Entries removed by `clear table` (here or on another node). */
+    cleared: 0,
     /** Time spent preparing flushes on the event loop (ms, excluding the wait for Redis). */
     flushCpuMs: 0,
   };
+
+  /** What an operator sees of the store (`show peers`, stats page, Prometheus). */
+  readonly health = {
+    /** Epoch ms of the last completed full sync (0: none yet). */
+    lastSync: 0,
+    /** Epoch ms the connection came up (0 while down). */
+    connectedSince: 0,
+    /** Epoch ms the current outage began (0 while up). */
+    downSince: 0,
+    /** Times the store became unreachable or failing. */
+    outages: 0,
+    lastError: '',
+    lastErrorAt: 0,
+  };
+  /** Other nodes heard on the channel: node id -> epoch ms of their last message. */
+  private readonly peers = new Map<string, number>();
+  /** `single`, `unix`, `sentinel` or `cluster` (the redis-url form). */
+  readonly kind: string;
 
   constructor(
     private readonly dir: TableDirectory,
@@ -139,7 +178,6 @@ export class RedisSync {
       /\s/g,
       '_',
     );
-    this.names = redisNames(opts.cluster);
     this.selfPrefix = `${this.nodeId}\n`;
     this.flushMs = opts.flushMs ?? 100;
     this.firstSync = new Promise((r) => {
@@ -154,13 +192,16 @@ export class RedisSync {
       commandTimeout: 3000,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     };
-    // ioredis is loaded here, not at import: only a process with a redis-url pays for it
-    const { Redis: Client } = requireDep('ioredis') as { Redis: typeof Redis };
-    this.pub = new Client(opts.url, common) as Commander;
+    const target = parseRedisUrl(opts.url);
+    if (typeof target === 'string') throw new Error(target);
+    this.kind = target.kind;
+    this.names = redisNames(opts.cluster, target.kind === 'cluster');
+    this.pub = createClient(target, common) as Commander;
     this.pub.defineCommand('stmerge', { lua: MERGE_LUA });
     this.pub.defineCommand('lwwset', { numberOfKeys: 1, lua: LWW_LUA });
+    this.pub.defineCommand('stresync', { lua: RESYNC_LUA });
     // the subscriber must queue its SUBSCRIBE until connected, and resubscribes on reconnect
-    this.sub = new Client(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.sub = createClient(target, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.pub.on('ready', () => this.onReady());
     this.pub.on('error', (e: Error) => this.onDown(e));
     this.pub.on('close', () => this.onDown());
@@ -198,6 +239,40 @@ export class RedisSync {
     return Promise.race([this.firstSync, timeout]).finally(() => clearTimeout(t));
   }
 
+  /** Where the commands go now (`host:port` of the master for Sentinel), or '' while down. */
+  get endpoint(): string {
+    const st = (this.pub as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    return this.connected && st?.remoteAddress ? `${st.remoteAddress}:${st.remotePort}` : '';
+  }
+
+  /** Is the store usable: up (connected, writes succeed), degraded (connected, writes fail) or down. */
+  get state(): 'up' | 'degraded' | 'down' {
+    return !this.connected ? 'down' : this.degraded ? 'degraded' : 'up';
+  }
+
+  /** The other nodes heard from, most recent first, with the age of their last message (ms). */
+  peersSeen(now = Date.now()): Array<{ id: string; lastSeenMs: number }> {
+    return [...this.peers]
+      .map(([id, at]) => ({ id, lastSeenMs: now - at }))
+      .sort((a, b) => a.lastSeenMs - b.lastSeenMs);
+  }
+
+  /** The store's status for `show peers`, the stats page and Prometheus. */
+  status(): StoreStatus {
+    const { flushCpuMs: _cpu, ...sync } = this.stats;
+    return {
+      cluster: this.opts.cluster,
+      nodeId: this.nodeId,
+      kind: this.kind,
+      url: redactUrl(this.opts.url),
+      state: this.state,
+      endpoint: this.endpoint,
+      ...this.health,
+      sync,
+      peers: this.peersSeen(),
+    };
+  }
+
   /** True while the Redis connection is up. */
   get isConnected(): boolean {
     return this.connected;
@@ -207,6 +282,19 @@ export class RedisSync {
   attach(t: StickTable): void {
     t.trackDeltas();
     t.onChange = (table, idx, touchOnly) => mark(touchOnly ? this.touched : this.dirty, table, table.keyOf(idx));
+  }
+
+  /** `clear table` removed `keys` here: remove them on the other nodes and in Redis. */
+  clear(t: StickTable, keys: string[]): void {
+    const now = Date.now();
+    this.clears.note(t, keys, now);
+    for (const k of keys) {
+      this.dirty.get(t)?.delete(k);
+      this.touched.get(t)?.delete(k);
+      this.stored.get(t)?.delete(k);
+      mark(this.clearsDirty, t, k);
+    }
+    this.stats.cleared += keys.length;
   }
 
   /** Follows a new runtime after a reload (events of the old one are no longer listened to). */
@@ -268,15 +356,22 @@ export class RedisSync {
 
   private onDown(e?: Error): void {
     if (this.connected) this.connected = false;
+    this.health.connectedSince = 0;
+    if (e) {
+      this.health.lastError = e.message;
+      this.health.lastErrorAt = Date.now();
+    }
     if (!this.outage) {
       this.outage = true;
       this.downSince = Date.now();
+      this.health.downSince = this.downSince;
+      this.health.outages++;
     }
     if (!this.downLogged && !this.stopped) {
       this.downLogged = true;
       this.log(
         'warning',
-        `Redis at ${redact(this.opts.url)} unavailable${e ? ` (${e.message})` : ''}; serving from local state, reconnecting`,
+        `Redis at ${redactUrl(this.opts.url)} unavailable${e ? ` (${e.message})` : ''}; serving from local state, reconnecting`,
       );
     }
   }
@@ -285,39 +380,27 @@ export class RedisSync {
     if (this.stopped) return;
     this.connected = true;
     this.outage = false;
-    if (this.downLogged) this.log('notice', `Redis at ${redact(this.opts.url)} reachable again: resynchronising`);
+    this.health.connectedSince = Date.now();
+    this.health.downSince = 0;
+    if (this.downLogged) this.log('notice', `Redis at ${redactUrl(this.opts.url)} reachable again: resynchronising`);
     this.downLogged = false;
     void this.resync();
   }
 
   /** Writes back every local entry and admin change, then merges what Redis holds. */
   private async resync(): Promise<void> {
-    if (this.syncing) return;
+    if (this.syncing) {
+      // asked again while running (e.g. the subscriber came back after the loads): run once more
+      this.resyncAgain = true;
+      return;
+    }
     this.syncing = true;
+    this.resyncAgain = false;
     try {
       const now = Date.now();
-      for (const t of this.dir.all()) {
-        // counts made while apart reach the others as full copies (merged by max) from here on;
-        // also sending them as deltas would count them twice. Changed values stay dirty: they
-        // are published with their write times (last writer wins) at the next flush.
-        t.clearDeltas();
-        const batch = new EntryBatch(t, this.names);
-        // keys first: requests reorder the table while this loop awaits Redis
-        const keys = Array.from(t.entries(now), ([key]) => key);
-        for (const key of keys) {
-          const idx = t.lookup(key, Date.now());
-          if (idx < 0) continue;
-          batch.add(key, idx);
-          if (batch.size >= MERGE_BATCH) {
-            const p = this.pub.pipeline() as unknown as Commander;
-            batch.flushInto(p);
-            await p.exec();
-          }
-        }
-        const p = this.pub.pipeline() as unknown as Commander;
-        batch.flushInto(p);
-        await p.exec();
-      }
+      // this node's entries, and the counts not yet published (all of them after an outage):
+      // summed into Redis and sent to the peers at once (RESYNC_LUA)
+      for (const t of this.dir.all()) await this.resyncTable(t, now);
       // written for nodes that load later; still published at the next flush (adminDirty is
       // kept) for nodes that loaded before this write-back
       for (const [k, rec] of this.adminKnown) await this.pub.lwwset(k, JSON.stringify(rec));
@@ -325,24 +408,88 @@ export class RedisSync {
       await this.loadAdmin();
       // Redis lags the peers by up to a refresh: ask them for their copies (merged on arrival)
       await this.pub.publish(this.names.channel, this.frame({ hello: true }));
+      // a peer that loaded Redis before our write-back (a new master after a failover may lack
+      // our last writes) gets every admin change we know at the next flush
+      for (const [k, rec] of this.adminKnown) if (!this.adminDirty.has(k)) this.adminDirty.set(k, rec);
       this.stats.resyncs++;
+      this.health.lastSync = Date.now();
       this.resolveFirst();
     } catch (e) {
       this.onDown(e as Error);
     } finally {
       this.syncing = false;
+      if (this.resyncAgain && this.connected && !this.stopped) void this.resync();
+    }
+  }
+
+  /** Writes back one table's entries with their unpublished counts, adopting the totals returned. */
+  private async resyncTable(t: StickTable, now: number): Promise<void> {
+    const kinds = layoutKinds(t.spec.layout);
+    const sig = signatureOf(t);
+    // keys first: requests reorder the table while this loop awaits Redis
+    const keys = Array.from(t.entries(now), ([key]) => key);
+    for (let from = 0; from < keys.length; from += MERGE_BATCH) {
+      const rkeys: string[] = [];
+      const args: string[] = [];
+      const taken: Array<[number, Array<[number, number]>]> = [];
+      const sent: Array<[string, number, number, 0, Array<[number, number]>, 0]> = [];
+      const chunk: string[] = [];
+      for (const key of keys.slice(from, from + MERGE_BATCH)) {
+        const idx = t.lookup(key, Date.now());
+        if (idx < 0) continue;
+        // counts of rates made while apart are not summed (their window has mostly passed)
+        const counts = (t.takeDeltas(idx) ?? []).filter(([o]) => kinds[o] === 'c');
+        const base = t.snapshot(idx);
+        for (const [o, n] of counts) base[o] -= n;
+        chunk.push(key);
+        rkeys.push(this.names.entry(t.name, key));
+        args.push(JSON.stringify({ s: sig, t: t.name, k: key, d: base }), JSON.stringify(counts));
+        if (counts.length) {
+          taken.push([idx, counts]);
+          sent.push([key, base[TOUCH], base[WRITTEN], 0, counts, 0]);
+        }
+      }
+      if (rkeys.length === 0) continue;
+      const msg = sent.length ? this.frame({ t: { [t.name]: { s: sig, e: sent } } }) : '';
+      let copies: string[];
+      try {
+        copies = await this.pub.stresync(
+          rkeys.length,
+          ...rkeys,
+          kinds,
+          t.spec.expire,
+          this.names.channel,
+          msg,
+          ...args,
+        );
+      } catch (e) {
+        // not summed anywhere: the next resync sends them again
+        for (const [idx, counts] of taken) t.restoreDeltas(idx, counts);
+        throw e;
+      }
+      const at = Date.now();
+      for (let n = 0; n < copies.length; n++) {
+        try {
+          const c = JSON.parse(copies[n]) as { d?: unknown };
+          if (Array.isArray(c.d)) adoptSnapshot(t, chunk[n], c.d as number[], at);
+        } catch {}
+      }
     }
   }
 
   private async scanValues(pattern: string, each: (v: string) => void): Promise<void> {
     let cursor = '0';
-    do {
-      const [next, keys] = await this.pub.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length === 0) continue;
-      const values = await this.pub.mget(...keys);
-      for (const v of values) if (v) each(v);
-    } while (cursor !== '0');
+    // a Redis Cluster is scanned node by node (all our keys share one slot, so one node has them)
+    for (const node of scanTargets(this.pub)) {
+      cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await this.pub.mget(...keys);
+        for (const v of values) if (v) each(v);
+      } while (cursor !== '0');
+    }
   }
 
   private async loadEntries(): Promise<void> {
@@ -358,6 +505,7 @@ export class RedisSync {
       if (typeof e !== 'object' || e === null) return;
       const t = this.dir.get(e.t);
       if (!t || sigs.get(e.t) !== e.s || typeof e.k !== 'string' || !Array.isArray(e.d)) return;
+      if (this.clears.blocks(t, e.k, Number(e.d[TOUCH]))) return;
       if (mergeSnapshot(t, e.k, e.d, Date.now())) this.stats.loaded++;
     });
   }
@@ -419,6 +567,8 @@ export class RedisSync {
 
   private onMessage(raw: string): void {
     if (raw.startsWith(this.selfPrefix)) return;
+    const from = raw.slice(0, Math.max(0, raw.indexOf('\n')));
+    if (from && (this.peers.has(from) || this.peers.size < MAX_PEERS)) this.peers.set(from, Date.now());
     let m: Message;
     try {
       m = JSON.parse(raw.slice(raw.indexOf('\n') + 1));
@@ -435,6 +585,7 @@ export class RedisSync {
         for (const e of group.e as unknown[]) {
           if (!isEntryTuple(e)) continue;
           const [key, touch, written, abs, deltas, snap] = e;
+          if (this.clears.blocks(t, key, touch)) continue;
           // full copies answer a hello: merged (max), so a node that just joined catches up
           if (snap) mergeSnapshot(t, key, snap, now);
           else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
@@ -443,6 +594,12 @@ export class RedisSync {
       }
     }
     if (Array.isArray(m.a)) for (const r of m.a) if (typeof r === 'object' && r !== null) this.applyAdmin(r);
+    if (m.c && typeof m.c === 'object') {
+      for (const [name, keys] of Object.entries(m.c)) {
+        const t = this.dir.get(name);
+        if (t) this.stats.cleared += this.clears.apply(t, keys, now);
+      }
+    }
     if (m.hello) {
       this.helloPending = true;
       // the newcomer may have loaded Redis before our last admin write: tell it again
@@ -458,7 +615,7 @@ export class RedisSync {
         if (!this.degraded) return;
         // writes fail no more: what was lost meanwhile is repaired by a full resync
         this.degraded = false;
-        this.log('notice', `Redis at ${redact(this.opts.url)} answering again: resynchronising`);
+        this.log('notice', `Redis at ${redactUrl(this.opts.url)} answering again: resynchronising`);
         void this.resync();
       },
       (e: Error) => {
@@ -469,11 +626,14 @@ export class RedisSync {
         }
         // connected but slow or failing (command timeout, OOM, ...): the connection stays up, so
         // no reconnect will resynchronise; keep flushing and resync once a flush succeeds
+        this.health.lastError = e.message;
+        this.health.lastErrorAt = Date.now();
         if (!this.degraded && !this.stopped) {
           this.degraded = true;
+          this.health.outages++;
           this.log(
             'warning',
-            `Redis at ${redact(this.opts.url)} slow or failing (${e.message}); serving from local state`,
+            `Redis at ${redactUrl(this.opts.url)} slow or failing (${e.message}); serving from local state`,
           );
         }
       },
@@ -484,7 +644,13 @@ export class RedisSync {
     const now = Date.now();
     const refreshDue = forceRefresh || now - this.lastTouchFlush >= REFRESH_MS;
     const refreshWork = this.touched.size > 0 || this.stored.size > 0 || this.helloPending;
-    if (this.dirty.size === 0 && this.adminDirty.size === 0 && !(refreshDue && refreshWork)) return;
+    if (
+      this.dirty.size === 0 &&
+      this.adminDirty.size === 0 &&
+      this.clearsDirty.size === 0 &&
+      !(refreshDue && refreshWork)
+    )
+      return;
     this.flushing = true;
     const cpu0 = performance.now();
     try {
@@ -551,6 +717,18 @@ export class RedisSync {
         }
       }
       emit();
+      // removals: Redis copies deleted, peers told (the message goes after the deletes)
+      const cleared = this.clearsDirty;
+      this.clearsDirty = new Map();
+      for (const [t, keys] of cleared) {
+        const list = [...keys];
+        for (let i = 0; i < list.length; i += CHUNK) {
+          const part = list.slice(i, i + CHUNK);
+          p.del(...part.map((k) => this.names.entry(t.name, k)));
+          msgs.push(this.frame({ c: { [t.name]: part } }));
+        }
+      }
+      this.clears.purge(now);
       const admin = [...this.adminDirty.values()];
       this.adminDirty.clear();
       for (const rec of admin) p.lwwset(this.names.server(rec.b, rec.s, rec.f), JSON.stringify(rec));
@@ -564,6 +742,7 @@ export class RedisSync {
         // values must not be lost: their entries are published again (counts taken are lost,
         // the full-copy merge of the next resync covers them)
         for (const [t, keys] of published) for (const k of keys) mark(this.dirty, t, k);
+        for (const [t, keys] of cleared) for (const k of keys) mark(this.clearsDirty, t, k);
         // admin changes must not be lost: queue them again unless a newer one replaced them
         for (const rec of admin) {
           const k = this.names.server(rec.b, rec.s, rec.f);
@@ -577,9 +756,4 @@ export class RedisSync {
       this.flushing = false;
     }
   }
-}
-
-/** The URL without its password, for logs. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

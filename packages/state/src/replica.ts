@@ -2,14 +2,15 @@
  * Merging replicated stick-table entries into a local table. Two shapes arrive:
  *
  * - snapshots (the whole entry, from Redis on (re)connect): values written later win (`server_id`,
- *   `gpt0`, by the entry's write time), counters take the larger value, rates the newer period
- *   (or the larger buckets of the same period), gauges (`conn_cur`) stay local;
+ *   `gpt0`, by the entry's write time); counters and rates of the copy assigned later (`set
+ *   table`, `sc_clr_gpc0`: the reset time) win, else counters take the larger value, rates the
+ *   copy that reads higher (in Redis the newer period); gauges (`conn_cur`) stay local;
  * - changes (from another node's flush, over pub/sub): last-writer-wins values, plus the counts
  *   that node added since its previous flush, added here as if they happened now.
  *
  * The same snapshot merge runs inside Redis (MERGE_LUA) so the stored copy converges too.
  */
-import { layoutKinds, TOUCH, WRITTEN } from './data-types.ts';
+import { layoutKinds, RESET, TOUCH, WRITTEN } from './data-types.ts';
 import { freqRead } from './freq-counter.ts';
 import type { StickTable } from './stick-table.ts';
 
@@ -54,6 +55,8 @@ export function changeOf(t: StickTable, idx: number, withValues: boolean): Entry
   if (withValues) {
     const offs = absOffsets(t);
     if (offs.length) c.abs = offs.map((o) => [o, data[base + o]]);
+    // the reset time travels as the pseudo-value at offset RESET: peers' copies become as recent
+    if (data[base + RESET] > 0) (c.abs ??= []).push([RESET, data[base + RESET]]);
     const d = t.takeDeltas(idx);
     if (d) c.deltas = d;
   }
@@ -66,6 +69,9 @@ export function applyChange(t: StickTable, c: EntryChange, now: number): boolean
   const idx = t.getOrCreate(c.key, now);
   if (idx < 0) return false;
   const { data, base } = t.raw(idx);
+  if (c.abs) {
+    for (const [o, v] of c.abs) if (o === RESET && v > data[base + RESET]) data[base + RESET] = v;
+  }
   if (c.abs && c.written > data[base + WRITTEN]) {
     // only this table's last-writer-wins slots: a message never writes outside its entry
     const offs = absOffsets(t);
@@ -112,21 +118,24 @@ function mergeSlots(
   now: number,
 ): void {
   const newerValues = fresh || d[WRITTEN] > data[base + WRITTEN];
-  for (let i = 2; i < k.length; i++) {
+  // counts of a copy reset later replace ours; of a copy reset earlier are ignored
+  const theirCounts = fresh || d[RESET] > data[base + RESET];
+  const ourCounts = !fresh && d[RESET] < data[base + RESET];
+  for (let i = 3; i < k.length; i++) {
     const o = base + i;
     switch (k[i]) {
       case 'i':
         if (newerValues) data[o] = d[i];
         break;
       case 'c':
-        if (d[i] > data[o]) data[o] = d[i];
+        if (theirCounts || (!ourCounts && d[i] > data[o])) data[o] = d[i];
         break;
       case 'r': {
         const period = t.spec.layout.slots.find((s) => s.offset === i)?.period ?? 0;
         scratch[0] = d[i];
         scratch[1] = d[i + 1];
         scratch[2] = d[i + 2];
-        if (fresh || freqRead(scratch, 0, period, now) > freqRead(data, o, period, now)) {
+        if (theirCounts || (!ourCounts && freqRead(scratch, 0, period, now) > freqRead(data, o, period, now))) {
           data[o] = d[i];
           data[o + 1] = d[i + 1];
           data[o + 2] = d[i + 2];
@@ -137,48 +146,106 @@ function mergeSlots(
     }
   }
   if (d[WRITTEN] > data[base + WRITTEN]) data[base + WRITTEN] = d[WRITTEN];
+  if (d[RESET] > data[base + RESET]) data[base + RESET] = d[RESET];
 }
 
 /**
- * Redis-side merge of written snapshots with the stored ones (same rules as mergeSlots), then SET
- * with the table's expiry; one call merges a batch. KEYS: entry keys; ARGV[1] kinds string;
- * ARGV[2] PX milliseconds (0: no expiry); ARGV[3..]: JSON {s: signature, t, k, d: slots}, one per key.
+ * After a resync wrote this node's counts into Redis (RESYNC_LUA), the copy Redis returned is
+ * the cluster's total: counters become that total plus what was counted here since (still to
+ * be published), values and rates merge as any snapshot.
  */
-export const MERGE_LUA = `
+export function adoptSnapshot(t: StickTable, key: string, d: number[], now: number): boolean {
+  const k = kinds(t);
+  if (d.length !== k.length || !d.every(Number.isFinite)) return false;
+  const idx = t.lookup(key, now);
+  if (idx < 0) return mergeSnapshot(t, key, d, now);
+  const { data, base } = t.raw(idx);
+  for (let i = 3; i < k.length; i++) if (k[i] === 'c') data[base + i] = d[i] + t.pendingOf(idx, i);
+  if (d[RESET] > data[base + RESET]) data[base + RESET] = d[RESET];
+  mergeSlots(t, k, data, base, d, false, now);
+  return true;
+}
+
+/**
+ * The snapshot merge in Lua (same rules as mergeSlots; Redis has no clock, so of two rates of
+ * the same reset time the newer period wins): merges the stored JSON `cur` into the decoded
+ * copy `new` (its `d` is changed). `k` is the kinds string.
+ */
+const MERGE_FN = `
+local function merge(k, new, cur)
+  if not cur then return end
+  local ok, c = pcall(cjson.decode, cur)
+  if not (ok and type(c) == 'table' and c.s == new.s and type(c.d) == 'table' and #c.d == #new.d) then return end
+  local d, cd = new.d, c.d
+  local newer = d[2] >= cd[2]
+  local theirs = cd[3] > d[3]
+  local ours = cd[3] < d[3]
+  local i = 4
+  while i <= #k do
+    local ch = string.sub(k, i, i)
+    if ch == 'i' then
+      if not newer then d[i] = cd[i] end
+    elseif ch == 'c' then
+      if theirs or (not ours and cd[i] > d[i]) then d[i] = cd[i] end
+    elseif ch == 'r' then
+      if theirs or (not ours and cd[i] > d[i]) then d[i] = cd[i]; d[i+1] = cd[i+1]; d[i+2] = cd[i+2]
+      elseif not ours and cd[i] == d[i] then
+        if cd[i+1] > d[i+1] then d[i+1] = cd[i+1] end
+        if cd[i+2] > d[i+2] then d[i+2] = cd[i+2] end
+      end
+      i = i + 2
+    end
+    i = i + 1
+  end
+  if cd[1] > d[1] then d[1] = cd[1] end
+  if cd[2] > d[2] then d[2] = cd[2] end
+  if cd[3] > d[3] then d[3] = cd[3] end
+end
+local function store(key, out, px)
+  if px > 0 then redis.call('SET', key, out, 'PX', px) else redis.call('SET', key, out) end
+end
+`;
+
+/**
+ * Redis-side merge of written snapshots with the stored ones, then SET with the table's expiry;
+ * one call merges a batch. KEYS: entry keys; ARGV[1] kinds string; ARGV[2] PX milliseconds (0:
+ * no expiry); ARGV[3..]: JSON {s: signature, t, k, d: slots}, one per key.
+ */
+export const MERGE_LUA = `${MERGE_FN}
 local k, px = ARGV[1], tonumber(ARGV[2])
 for n = 1, #KEYS do
   local new = cjson.decode(ARGV[n + 2])
-  local cur = redis.call('GET', KEYS[n])
-  if cur then
-    local ok, c = pcall(cjson.decode, cur)
-    if ok and type(c) == 'table' and c.s == new.s and type(c.d) == 'table' and #c.d == #new.d then
-      local d, cd = new.d, c.d
-      local newer = d[2] >= cd[2]
-      local i = 3
-      while i <= #k do
-        local ch = string.sub(k, i, i)
-        if ch == 'i' then
-          if not newer then d[i] = cd[i] end
-        elseif ch == 'c' then
-          if cd[i] > d[i] then d[i] = cd[i] end
-        elseif ch == 'r' then
-          if cd[i] > d[i] then d[i] = cd[i]; d[i+1] = cd[i+1]; d[i+2] = cd[i+2]
-          elseif cd[i] == d[i] then
-            if cd[i+1] > d[i+1] then d[i+1] = cd[i+1] end
-            if cd[i+2] > d[i+2] then d[i+2] = cd[i+2] end
-          end
-          i = i + 2
-        end
-        i = i + 1
-      end
-      if cd[1] > d[1] then d[1] = cd[1] end
-      if cd[2] > d[2] then d[2] = cd[2] end
-    end
-  end
-  local out = cjson.encode(new)
-  if px > 0 then redis.call('SET', KEYS[n], out, 'PX', px) else redis.call('SET', KEYS[n], out) end
+  merge(k, new, redis.call('GET', KEYS[n]))
+  store(KEYS[n], cjson.encode(new), px)
 end
 return #KEYS
+`;
+
+/**
+ * The resync of a node that counted on its own (Redis unreachable, or messages missed): per
+ * entry, its copy without those counts (`base`) merges with the stored one, then its counts are
+ * added (sums of the increments, as each node's counts add up while connected), and the stored
+ * result is returned; the same counts are PUBLISHed to the connected peers in this atomic step,
+ * so a peer adds them exactly once: by the message, or by the copy its own resync gets back.
+ * KEYS: entry keys; ARGV[1] kinds; ARGV[2] PX; ARGV[3] channel; ARGV[4] message ('' = none);
+ * ARGV[5..]: per key the base JSON then the counts JSON ([[offset, n], ...]).
+ */
+export const RESYNC_LUA = `${MERGE_FN}
+local k, px = ARGV[1], tonumber(ARGV[2])
+local out = {}
+for n = 1, #KEYS do
+  local new = cjson.decode(ARGV[2 * n + 3])
+  merge(k, new, redis.call('GET', KEYS[n]))
+  for _, p in ipairs(cjson.decode(ARGV[2 * n + 4])) do
+    local i = p[1] + 1
+    if string.sub(k, i, i) == 'c' then new.d[i] = new.d[i] + p[2] end
+  end
+  local enc = cjson.encode(new)
+  store(KEYS[n], enc, px)
+  out[n] = enc
+end
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return out
 `;
 
 /**

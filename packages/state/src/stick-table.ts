@@ -11,7 +11,7 @@
  *   slot's generation and check it (`isLive`).
  */
 import type { StickTableModel, StickTableType } from '@switchyard/config';
-import { type DataSlot, type Layout, layoutFor, TOUCH, WRITTEN } from './data-types.ts';
+import { type DataSlot, type Layout, layoutFor, RESET, TOUCH, WRITTEN } from './data-types.ts';
 import { freqAdd, freqRead } from './freq-counter.ts';
 import { Ipv4Index, type KeyIndex, MapIndex } from './key-index.ts';
 
@@ -190,9 +190,17 @@ export class StickTable {
     this.pending ??= new Float64Array(this.data.length);
   }
 
-  /** Forgets every unpublished local increment (a resync merged full copies instead). */
-  clearDeltas(): void {
-    this.pending?.fill(0);
+  /** Gives back increments taken by takeDeltas (their publication failed). */
+  restoreDeltas(i: number, pairs: Array<[number, number]>): void {
+    const p = this.pending;
+    if (!p) return;
+    const base = i * this.spec.layout.stride;
+    for (const [o, n] of pairs) p[base + o] += n;
+  }
+
+  /** Unpublished local increments of slot `offset` of entry `i` (0 without delta tracking). */
+  pendingOf(i: number, offset: number): number {
+    return this.pending ? this.pending[i * this.spec.layout.stride + offset] : 0;
   }
 
   /** The local increments of entry `i` since the last call, as [offset, n] pairs (then zeroed). */
@@ -231,6 +239,7 @@ export class StickTable {
     }
     const o = i * this.spec.layout.stride + s.offset;
     const old = this.read(i, s, now);
+    if (s.kind !== 'gauge') this.data[i * this.spec.layout.stride + RESET] = now;
     if (s.kind === 'rate') {
       this.data[o] = now;
       this.data[o + 1] = v;

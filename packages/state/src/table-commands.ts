@@ -3,7 +3,8 @@
  * and messages: `show table [NAME [data.TYPE OP VALUE]... | [key KEY]]`, `clear table NAME
  * [data.TYPE OP VALUE]... | [key KEY]`, `set table NAME key KEY [data.TYPE VALUE]...`.
  * Each returns the reply text; the socket adds the final empty line. Changes made by `set table`
- * are shared like any other write; `clear table` is local to this node (as with HAProxy peers).
+ * are shared like any other write; the keys `clear table` removes are removed on the other
+ * nodes too (TableDirectory.onClear), where HAProxy's peers keep theirs.
  */
 import type { DataSlot } from './data-types.ts';
 import { toKey } from './keys.ts';
@@ -150,16 +151,18 @@ export function clearTable(dir: TableDirectory, args: string[], now = Date.now()
   const p = parse(dir, args);
   if (typeof p === 'string') return p;
   if (p.badKey) return '';
+  const doomed: string[] = [];
   if (p.key !== undefined) {
     const idx = p.t.lookup(p.key, now);
-    if (idx >= 0 && p.t.refsOf(idx) === 0) p.t.delete(p.key);
-    return '';
-  }
-  const doomed: string[] = [];
-  for (const [key, idx] of p.t.entries(now)) {
-    if (p.t.refsOf(idx) === 0 && matches(p.t, idx, p.filters, now)) doomed.push(key);
+    if (idx >= 0 && p.t.refsOf(idx) === 0) doomed.push(p.key);
+  } else {
+    for (const [key, idx] of p.t.entries(now)) {
+      if (p.t.refsOf(idx) === 0 && matches(p.t, idx, p.filters, now)) doomed.push(key);
+    }
   }
   for (const k of doomed) p.t.delete(k);
+  // the other nodes (Redis) or workers remove the same keys
+  if (doomed.length > 0) dir.onClear?.(p.t, doomed);
   return '';
 }
 

@@ -6,6 +6,7 @@
 import type { ConfigModel, Diagnostic, ProxyModel, SourceLoc } from '@switchyard/config';
 import { StateError } from './errors.ts';
 import { StickTable, type TableSpec, tableSpec } from './stick-table.ts';
+import type { StoreStatus } from './store-status.ts';
 
 export class TableDirectory {
   private tables = new Map<string, StickTable>();
@@ -13,6 +14,13 @@ export class TableDirectory {
   private stickTargets = new Set<string>();
   /** Called for every table created (replication attaches its change listener). */
   onTable?: (t: StickTable) => void;
+  /**
+   * Called by `clear table` with the keys it removed (replication sends the removal to the
+   * other nodes and deletes the copies in Redis).
+   */
+  onClear?: (t: StickTable, keys: string[]) => void;
+  /** The shared store's status when tables are shared (`show peers`, stats page, Prometheus). */
+  store?: () => StoreStatus;
 
   /** The table named `name`, or undefined. */
   get(name: string): StickTable | undefined {

@@ -8,6 +8,7 @@
  */
 import cluster from 'node:cluster';
 import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import { ClearLog } from './clear-log.ts';
 import { layoutSignature } from './data-types.ts';
 import type { ServerControl } from './redis-sync.ts';
 import { applyChange, changeOf, type EntryChange, isEntryTuple, mergeSnapshot } from './replica.ts';
@@ -24,6 +25,8 @@ interface WorkerMessage {
   hello?: true;
   t?: Record<string, { s: string; e: Entry[] }>;
   a?: Array<{ b: string; s: string; f: 'admin' | 'weight'; v: string | number; w: number }>;
+  /** `clear table` in the sender: table name -> keys removed. */
+  c?: Record<string, string[]>;
 }
 
 const SHARED_ORIGINS = new Set(['api', 'stats']);
@@ -49,6 +52,7 @@ export class WorkerSync {
   /** Latest admin record per server field (LWW guard, and what a hello is answered with). */
   private adminKnown = new Map<string, NonNullable<WorkerMessage['a']>[number]>();
   private helloFrom = false;
+  private readonly clears = new ClearLog();
   private lastRefresh = 0;
   private timer?: NodeJS.Timeout;
   private detachEvents?: () => void;
@@ -75,6 +79,17 @@ export class WorkerSync {
   attach(t: StickTable): void {
     t.trackDeltas();
     t.onChange = (table, idx, touchOnly) => mark(touchOnly ? this.touched : this.dirty, table, table.keyOf(idx));
+  }
+
+  /** `clear table` removed `keys` in this worker: the others remove them too (sent at once). */
+  clear(t: StickTable, keys: string[]): void {
+    this.clears.note(t, keys, Date.now());
+    for (const k of keys) {
+      this.dirty.get(t)?.delete(k);
+      this.touched.get(t)?.delete(k);
+    }
+    for (let i = 0; i < keys.length; i += CHUNK)
+      this.send({ type: WORKER_MESSAGE, from: this.id, c: { [t.name]: keys.slice(i, i + CHUNK) } });
   }
 
   swapRuntime(rt: ProxyRuntime): void {
@@ -192,11 +207,19 @@ export class WorkerSync {
         for (const e of group.e as unknown[]) {
           if (!isEntryTuple(e)) continue;
           const [key, touch, written, abs, deltas, snap] = e;
+          if (this.clears.blocks(t, key, touch)) continue;
           if (snap) mergeSnapshot(t, key, snap, now);
           else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
         }
       }
     }
+    if (m.c && typeof m.c === 'object') {
+      for (const [name, keys] of Object.entries(m.c)) {
+        const t = this.dir.get(name);
+        if (t) this.clears.apply(t, keys, now);
+      }
+    }
+    this.clears.purge(now);
     if (Array.isArray(m.a)) {
       for (const r of m.a) {
         const k = `${r.b}/${r.s}:${r.f}`;

@@ -15,7 +15,7 @@ export interface RedisProcess {
   resume(): void;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -49,14 +49,16 @@ async function waitPing(port: number, deadline: number): Promise<void> {
   throw new Error(`redis-server on port ${port} did not answer PING`);
 }
 
-/** Starts redis-server on a free port; retries on a port race. */
-export async function startRedis(): Promise<RedisProcess> {
+/** Starts redis-server on a free port (with `extra` arguments); retries on a port race. */
+export async function startRedis(extra: string[] = [], cwd?: string): Promise<RedisProcess> {
   let child: ChildProcess | undefined;
   let port = 0;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+      { stdio: 'ignore', cwd },
+    );
     const c = child;
     const exited = new Promise<never>((_, reject) =>
       c.once('exit', (code) => reject(new Error(`redis-server exited (${code})`))),

@@ -4,16 +4,18 @@
  */
 
 import { type ProxyRuntime, type ServerState, serverConnections } from '@switchyard/proxy';
-import { clearTable, setTable, showTable, TableDirectory } from '@switchyard/state';
+import { clearTable, setTable, showPeers, showTable, TableDirectory } from '@switchyard/state';
 import { applyMaxconn, findServer, MSG, parseWeight } from '../actions.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
 import { collectRows, type RowFilter } from '../stats/rows.ts';
 import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
+import { showErrors } from './errors.ts';
 import { frontendCommand } from './frontends.ts';
 import { MAP_COMMANDS } from './maps.ts';
-import { setServerRuntime, shutdownServerSessions, shutdownSession, toggleChecks } from './server-runtime.ts';
+import { setServerRuntime, shutdownServerSessions, toggleChecks } from './server-runtime.ts';
 import { renderServersConn, renderServersState } from './servers-state.ts';
+import { showSess, shutdownSession } from './sessions.ts';
 import { infoFields, renderInfo } from './show-info.ts';
 import { SSL_CERT_COMMANDS } from './ssl-certs.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
@@ -304,6 +306,14 @@ const ALL_COMMANDS: Command[] = [
     },
   },
   {
+    words: ['show', 'errors'],
+    usage: 'show errors [<px>] [request|response]',
+    desc: 'report last request and/or response errors for each proxy',
+    level: 'operator',
+    // the process answering's captures (under --workers: that worker's)
+    run: (args, ctx) => showErrors(ctx.runtime(), args),
+  },
+  {
     words: ['show', 'info'],
     usage: 'show info [desc|json|typed|float]*',
     desc: 'report information about the running process',
@@ -311,6 +321,17 @@ const ALL_COMMANDS: Command[] = [
     run(args, ctx) {
       const format = args.includes('json') ? 'json' : args.includes('typed') ? 'typed' : 'text';
       return renderInfo(infoFields(ctx.readRuntime ?? ctx.runtime(), ctx.info), format);
+    },
+  },
+  {
+    words: ['show', 'peers'],
+    usage: 'show peers [dict|-] [section]',
+    desc: 'dump some information about all the peers or this peers section',
+    level: 'user',
+    run(args, ctx) {
+      // Switchyard's peers are the shared store and the nodes using it (packages/state store-status.ts)
+      const rest = args.filter((a) => a !== 'dict' && a !== '-');
+      return showPeers(tablesOf(ctx), rest);
     },
   },
   {
@@ -350,12 +371,11 @@ const ALL_COMMANDS: Command[] = [
   },
   {
     words: ['show', 'sess'],
-    usage: 'show sess',
-    desc: 'report a summary of current sessions per frontend and server',
+    usage: 'show sess [id]',
+    desc: 'report the list of current sessions or dump this exact session',
     level: 'operator',
-    run(_a, ctx) {
-      return renderSessSummary(ctx.readRuntime ?? ctx.runtime());
-    },
+    // the streams of the process answering (under --workers: that worker's)
+    run: (args) => showSess(args),
   },
   {
     words: ['show', 'stat'],
@@ -441,15 +461,4 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
       c.qmax = c.qcur;
     }
   }
-}
-
-function renderSessSummary(rt: ProxyRuntime): string {
-  const lines: string[] = [];
-  for (const fe of rt.frontends.values()) lines.push(`fe=${fe.name} cur=${fe.counters.scur} tot=${fe.counters.stot}`);
-  for (const be of rt.backends.values()) {
-    for (const s of be.servers) {
-      lines.push(`be=${be.name} srv=${s.name} cur=${s.cur} queued=${s.queued} tot=${s.counters.stot}`);
-    }
-  }
-  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

@@ -146,16 +146,3 @@ export function shutdownServerSessions(ctx: CliContext, args: string[]): string 
   op(ctx, 'shutdownServerSessions', 'shutdown sessions server')(ctx.runtime(), be, s);
   return '';
 }
-
-/**
- * `shutdown session ID`: haproxy takes the stream's address that `show sess` lists. Switchyard's
- * `show sess` lists no session ids yet (README, Known gaps), so no id names a session.
- */
-export function shutdownSession(args: string[]): string {
-  const a = args[0] ?? '';
-  // strtoul(arg, NULL, 0): hex with 0x, octal with 0, decimal; 0 or garbage: no pointer
-  const m = /^\s*[+]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(a);
-  const v = m ? Number(m[1].startsWith('0') && !/^0[xX]/.test(m[1]) ? Number.parseInt(m[1], 8) : m[1]) : 0;
-  if (!v) return "Session pointer expected (use 'show sess').\n";
-  return "No such session (use 'show sess').\n";
-}

@@ -3,7 +3,9 @@
  * node's VRRP state, a legend, then one table per proxy with FRONTEND, server and BACKEND rows,
  * coloured by state with HAProxy's colours; with admin rights, checkboxes and an action form.
  */
+
 import type { ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type { StoreStatus } from '@switchyard/state';
 import { POS } from '../stats/fields.ts';
 import type { StatRow, StatValue } from '../stats/rows.ts';
 import { STATS_CSS } from './style.ts';
@@ -29,6 +31,19 @@ export interface PageOptions {
   noRefresh: boolean;
   /** `;st=XXX` status to show. */
   status?: string;
+  /** The shared state store (redis-url), when tables are shared. */
+  store?: StoreStatus;
+}
+
+/** The header line of the shared state store: its state, where it is, the other nodes. */
+function storeLine(s: StoreStatus, now: number): string {
+  const active = s.peers.filter((p) => p.lastSeenMs < 5000).length;
+  const sync = s.lastSync > 0 ? `last sync ${humanTime(Math.floor((now - s.lastSync) / 1000))} ago` : 'not synced yet';
+  const err = s.state !== 'up' && s.lastError ? `, last error: ${s.lastError}` : '';
+  return (
+    `<b>shared state = </b> <span class="store store_${s.state}">Redis ${esc(s.kind)} ${esc(s.url)}: <b>${s.state.toUpperCase()}</b>` +
+    `${s.endpoint ? ` at ${esc(s.endpoint)}` : ''}, cluster ${esc(s.cluster)}, ${active} other node${active === 1 ? '' : 's'}, ${sync}, ${s.outages} outage${s.outages === 1 ? '' : 's'}${esc(err)}</span><br>\n`
+  );
 }
 
 const F = POS;
@@ -252,6 +267,7 @@ export function renderPage(rt: ProxyRuntime, rows: StatRow[], o: PageOptions): s
     const w = rt.workers;
     h += `<b>workers = </b> ${w.asked}${w.answered < w.asked ? ` <span class="workers_missing">(${w.asked - w.answered} did not answer: their counters are left out)</span>` : ' (counters summed over all)'}<br>\n`;
   }
+  if (o.store) h += storeLine(o.store, now);
   h += `<b>vrrp = </b> ${vrrp}<br>\n</td><td align="center" nowrap>${LEGEND}</td>`;
   h += `<td align="left" valign="top" nowrap width="1%"><b>Display option:</b><ul style="margin-top: 0.25em;">`;
   h += o.upOnly

@@ -3,12 +3,14 @@
  * or `use-service prometheus-exporter` over (node req/res) and fastify routes it
  * (`serverFactory` captures fastify's request handler; no port of its own is opened).
  */
+
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { ProxyModel, StatsModel } from '@switchyard/config';
 import type { CompiledCondition, FrontendRuntime, HttpTxn, ProxyRuntime } from '@switchyard/proxy';
 import { originForm } from '@switchyard/proxy';
+import type { StoreStatus } from '@switchyard/state';
 import type * as FastifyModule from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -40,6 +42,8 @@ export interface HttpServiceDeps {
   beforeMetrics?(): Promise<void>;
   /** What `;dashboard` shows (recorded once a second). */
   dashboard: DashboardRecorder;
+  /** The shared state store's status (packages/state), shown in the page header. */
+  store?(): StoreStatus | undefined;
 }
 
 interface StatsCtx {
@@ -246,6 +250,7 @@ export async function createHttpService(deps: HttpServiceDeps) {
         upOnly: o.up,
         noRefresh: o.norefresh,
         status: o.st,
+        store: deps.store?.(),
       });
       return reply.type('text/html; charset=utf-8').send(html);
     },

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
 import { currentRate, isUsable } from '@switchyard/proxy';
+import type { StoreStatus } from '@switchyard/state';
 import type * as PromClient from 'prom-client';
 import type { Metric, Registry } from 'prom-client';
 import { VRRP_STATES } from '../cli/vrrp.ts';
@@ -25,11 +26,14 @@ import {
   type SvEntry,
   snapshot,
 } from './samples.ts';
+import { storeMetrics } from './store.ts';
 
 export interface ExporterSource {
   runtime(): ProxyRuntime;
   version: string;
   latency: LatencyHistograms;
+  /** The shared state store's status (packages/state), when tables are shared. */
+  store?(): StoreStatus | undefined;
 }
 
 /** HAProxy's server state label: MAINT, DRAIN, DOWN, NOLB (UP with weight 0) or UP. */
@@ -309,12 +313,13 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
       { type: 'gauge', help: 'Switchyard: 1 when the server takes new non-persistent traffic (UP, READY, weight > 0)' },
     ),
   );
+  if (src.store) m.push(...storeMetrics(src.store));
   return m;
 }
 
 /** HAProxy's exporter `scope` values and the metric name prefixes they select. */
 const SCOPES: Record<string, string[]> = {
-  global: ['haproxy_process_', 'switchyard_vrrp_'],
+  global: ['haproxy_process_', 'switchyard_vrrp_', 'switchyard_store_'],
   frontend: ['haproxy_frontend_'],
   backend: ['haproxy_backend_'],
   server: ['haproxy_server_', 'switchyard_server_'],

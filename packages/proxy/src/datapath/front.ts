@@ -88,8 +88,11 @@ const CH_FINAL_LF = 9;
 export interface FrontOwner {
   onRequest(req: FrontRequest, res: FrontResponse): void;
   onUpgrade(req: FrontRequest, res: FrontResponse, head: Buffer): void;
-  /** The request head could not be read (llhttp code, `ERR_HTTP_REQUEST_TIMEOUT`): answer, close. */
-  onClientError(conn: FrontConn, code: string): void;
+  /**
+   * The request head could not be read (llhttp code, `ERR_HTTP_REQUEST_TIMEOUT`): answer, close.
+   * `head` and `errorAt`: the bytes refused and where (for `show errors`).
+   */
+  onClientError(conn: FrontConn, code: string, head?: Buffer, errorAt?: number): void;
   /** The request body was invalid after the request was handed on (chunked framing). */
   onBodyError(conn: FrontConn, code: string): void;
   onTimeout(socket: Socket): void;
@@ -594,7 +597,7 @@ export class FrontConn implements Batched {
         this.req = undefined;
         this.res = undefined;
         if (typeof r !== 'number') {
-          this.fail(r.code ?? 'HPE_INVALID');
+          this.fail(r.code ?? 'HPE_INVALID', buf, r);
           return;
         }
       }
@@ -613,7 +616,7 @@ export class FrontConn implements Batched {
     } else {
       const r = parseHead(this, headEnd === buf.length ? buf : buf.subarray(0, headEnd));
       if (typeof r !== 'number') {
-        this.fail(r.code ?? 'HPE_INVALID');
+        this.fail(r.code ?? 'HPE_INVALID', buf, r);
         return;
       }
     }
@@ -922,11 +925,11 @@ export class FrontConn implements Batched {
     this.res = undefined;
   }
 
-  private fail(code: string): void {
+  private fail(code: string, head?: Buffer, err?: Error & { bytesParsed?: number }): void {
     this.state = STOPPED;
     this.partial = undefined;
     this.socket.off('data', onSocketData);
-    this.owner.onClientError(this, code);
+    this.owner.onClientError(this, code, head, head ? (err?.bytesParsed ?? head.length) : undefined);
   }
 
   onEnd(): void {

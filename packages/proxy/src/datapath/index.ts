@@ -18,8 +18,10 @@ import { Queues } from './queue.ts';
 import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
+export { type ErrorSnapshot, errorEvents, requestError, SNAPSHOT_BUFSIZE } from './error-snapshots.ts';
+export { findStream, liveStreams, streamPointer } from './live-streams.ts';
 export { serverConnections } from './pools.ts';
-export { killServerStreams } from './stream-core.ts';
+export { killServerStreams, type StreamCore } from './stream-core.ts';
 
 export interface DatapathOptions {
   /** Persistence, stick counters (packages/state). */

@@ -17,6 +17,7 @@ import { attachSessionCache } from '../tls/tls-session-cache.ts';
 import type { ProxiedAddresses } from '../wire/proxy-protocol.ts';
 import { PROXIED, type ProxiedSocket, readProxyHeader, socketAddresses } from './client-address.ts';
 import type { DatapathContext } from './context.ts';
+import { recordRequestError } from './error-snapshots.ts';
 import { connOf, FrontConn, type FrontOwner, type FrontRequest, type FrontResponse } from './front.ts';
 import {
   type ClientTimeoutTarget,
@@ -406,9 +407,13 @@ export class Listener implements FrontOwner, H2Owner {
   }
 
   /** The request head was refused (or the header timeout hit): HAProxy's 400/408, then close. */
-  onClientError(conn: FrontConn, code: string): void {
+  onClientError(conn: FrontConn, code: string, head?: Buffer, errorAt?: number): void {
     const fe = this.fe;
     const socket = conn.socket;
+    if (head) {
+      const a = socketAddresses(socket);
+      recordRequestError(fe, head, errorAt ?? head.length, code, { ip: a.src, port: a.srcPort });
+    }
     if (!socket.writable || socket.destroyed) {
       socket.destroy();
       return;

@@ -12,6 +12,7 @@ import { acceptsPersistent, isUsable, type ServerState } from '../model/server-s
 import type { HttpTxn } from '../model/txn.ts';
 import type { BackendPlan, FrontendPlan } from '../runtime/plan.ts';
 import type { DatapathContext } from './context.ts';
+import { registerStream, unregisterStream } from './live-streams.ts';
 import { Phase } from './phase.ts';
 import type { Queued } from './queue.ts';
 
@@ -39,6 +40,10 @@ export abstract class StreamCore implements Queued {
   holdsSlot = false;
   /** Position in its server's list of attached streams (-1: none). */
   slotIndex = -1;
+  /** Position in the list of streams in progress (live-streams.ts; -1: ended). */
+  liveIndex = -1;
+  /** HAProxy's uniq_id (`show sess`). */
+  readonly id: number;
   protected queueTimer?: NodeJS.Timeout;
   protected retryTimer?: NodeJS.Timeout;
   /** The server came from `use-server` or persistence, not the balancer (HAProxy's SF_DIRECT). */
@@ -48,6 +53,7 @@ export abstract class StreamCore implements Queued {
     this.ctx = ctx;
     this.fe = fe;
     this.start = Date.now();
+    this.id = registerStream(this);
   }
 
   /** Opens the server side on `server` (its slot is taken). */
@@ -261,6 +267,7 @@ export abstract class StreamCore implements Queued {
   protected markDone(): boolean {
     if (this.done) return false;
     this.done = true;
+    unregisterStream(this);
     if (this.queueTimer) clearTimeout(this.queueTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.phase === Phase.Queue && this.be) this.ctx.queues.remove(this, this.server, this.be);

@@ -104,6 +104,14 @@ export const VrrpCodes = [
   'KA_VIP_FAMILY',
   'KA_VMAC_UNICAST',
   'KA_VRID_CLASH',
+  'KA_BAD_ROUTE',
+  'KA_BAD_RULE',
+  'KA_NOTIFY_FIFO',
+  'KA_ROUTE_GW',
+  'KA_ROUTE_NO_TRACK',
+  'KA_ROUTE_OR',
+  'KA_RULE_NO_PREF',
+  'KA_VMAC',
   // SY_*: what the sidecar itself adds or refuses (preflight, host checks, start)
   'SY_DEPRECATED',
   'SY_DUP_SCRIPT',
@@ -165,5 +173,6 @@ export const VrrpCodes = [
   'VRRP_SRC_IP',
   'VRRP_UNICAST_PEER',
   'VRRP_V2_IPV6',
+  'VRRP_VMAC',
 ] as const;
 export type VrrpCode = (typeof VrrpCodes)[number];

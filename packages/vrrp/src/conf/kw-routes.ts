@@ -554,7 +554,7 @@ function trackedProtocol(ctx: ParseContext, what: 'Route' | 'Rule', given: numbe
   if (given !== undefined && given !== RTPROT_KEEPALIVED) {
     ctx.report(
       'warning',
-      `KA_BAD_${what.toUpperCase()}`,
+      what === 'Route' ? 'KA_BAD_ROUTE' : 'KA_BAD_RULE',
       `${what} cannot be tracked if protocol is not RTPROT_KEEPALIVED(${RTPROT_KEEPALIVED}), resetting protocol`,
       loc,
     );

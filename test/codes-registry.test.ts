@@ -51,7 +51,8 @@ const MAY_USE: Record<string, string[]> = {
 };
 
 /** What a project code looks like (llhttp's HPE_*, Node's ERR_* and errno names are not ours). */
-const CODE = /'((?:CFG|ACL|CHK|LB|SRV|DP|STATE|ADM|CLI|KA|SY|LINT|VRRP|NETPROBE|UNIXSOCK)_[A-Z0-9_]+|UND_ERR_[A-Z_]+|ERR_H2_[A-Z]+|ERR_HTTP_REQUEST_TIMEOUT)'/g;
+const CODE =
+  /'((?:CFG|ACL|CHK|LB|SRV|DP|STATE|ADM|CLI|KA|SY|LINT|VRRP|NETPROBE|UNIXSOCK)_[A-Z0-9_]+|UND_ERR_[A-Z_]+|ERR_H2_[A-Z]+|ERR_HTTP_REQUEST_TIMEOUT)'/g;
 /** A fixed-code error class: the class is that code's registration. */
 const CLASS_CODE = /readonly code = '([A-Z0-9_]+)'/g;
 

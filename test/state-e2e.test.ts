@@ -155,6 +155,14 @@ test('two Switchyard nodes share pinning, rate limits and admin state through Re
     async () => (await ratePerIp()) >= 25,
     15_000,
   );
+  await eventually(
+    "B's requests applied on A",
+    async () => {
+      const m = /http_req_rate\(10000\)=(\d+)/.exec(await cli(a.sock, 'show table per_ip key 127.0.0.20'));
+      return m !== null && Number(m[1]) >= 25;
+    },
+    15_000,
+  );
   assert.equal((await get(a.port, '127.0.0.20', '/limited')).status, 429, 'A sees B counts too');
 
   // disable server on A -> MAINT on B; enable again -> READY on B

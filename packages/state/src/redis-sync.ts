@@ -672,6 +672,7 @@ export class RedisSync {
       // changed entries: values and counts to the peers now; their full copy to Redis at the refresh
       const published = this.dirty;
       this.dirty = new Map();
+      let storeDue = false;
       for (const [t, keys] of published) {
         for (const key of keys) {
           const idx = t.lookup(key, now);
@@ -694,17 +695,7 @@ export class RedisSync {
           }
         }
         this.touched.clear();
-        for (const [t, keys] of this.stored) {
-          const batch = new EntryBatch(t, this.names);
-          for (const key of keys) {
-            const idx = t.lookup(key, now);
-            if (idx < 0) continue;
-            batch.add(key, idx);
-            if (batch.size >= MERGE_BATCH) batch.flushInto(p);
-          }
-          batch.flushInto(p);
-        }
-        this.stored.clear();
+        storeDue = true;
         if (this.helloPending) {
           this.helloPending = false;
           // the joiner loaded Redis, which lags by up to a refresh: only entries used since then matter
@@ -717,6 +708,24 @@ export class RedisSync {
         }
       }
       emit();
+      // peers are told before Redis is written: whoever reads a count in Redis can rely on the
+      // peers having been sent it (Redis lags the peers, never the reverse)
+      for (const msg of msgs) p.publish(this.names.channel, msg);
+      let sent = msgs.length;
+      msgs.length = 0;
+      if (storeDue) {
+        for (const [t, keys] of this.stored) {
+          const batch = new EntryBatch(t, this.names);
+          for (const key of keys) {
+            const idx = t.lookup(key, now);
+            if (idx < 0) continue;
+            batch.add(key, idx);
+            if (batch.size >= MERGE_BATCH) batch.flushInto(p);
+          }
+          batch.flushInto(p);
+        }
+        this.stored.clear();
+      }
       // removals: Redis copies deleted, peers told (the message goes after the deletes)
       const cleared = this.clearsDirty;
       this.clearsDirty = new Map();
@@ -734,6 +743,7 @@ export class RedisSync {
       for (const rec of admin) p.lwwset(this.names.server(rec.b, rec.s, rec.f), JSON.stringify(rec));
       if (admin.length) msgs.push(this.frame({ a: admin }));
       for (const msg of msgs) p.publish(this.names.channel, msg);
+      sent += msgs.length;
       this.stats.flushCpuMs += performance.now() - cpu0;
       try {
         const results = await p.exec();
@@ -751,7 +761,7 @@ export class RedisSync {
         throw e;
       }
       this.stats.flushes++;
-      this.stats.published += msgs.length;
+      this.stats.published += sent;
     } finally {
       this.flushing = false;
     }

@@ -70,6 +70,7 @@ const BODY = (up: number) => `frontend fe
   use_backend be_raw if { path_beg /raw/ }
   use_backend be_id if { path_beg /id/ }
   use_backend be_types if { path_beg /types/ }
+  use_backend be_def if { path_beg /def/ }
   default_backend be
 backend be
   server s 127.0.0.1:${up}
@@ -84,6 +85,18 @@ backend be_id
   server s 127.0.0.1:${up}
 backend be_types
   compression type image/
+  server s 127.0.0.1:${up}
+defaults d2
+  mode http
+  timeout connect 5s
+  timeout client 20s
+  timeout server 20s
+  compression algo gzip
+  compression type text/plain
+  compression offload
+backend be_def from d2
+  compression algo deflate
+  compression type text/html
   server s 127.0.0.1:${up}
 `;
 
@@ -172,6 +185,11 @@ const CASES: Array<[string, Record<string, string>, string?]> = [
   ['/off/', { 'accept-encoding': 'compress' }],
   ['/raw/', { 'accept-encoding': 'deflate' }],
   ['/id/', {}],
+  // a backend's own words before those of its defaults; offload not inherited
+  ['/def/', { 'accept-encoding': '*' }],
+  ['/def/', { 'accept-encoding': 'gzip' }],
+  ['/def/chunked', { 'accept-encoding': 'gzip' }],
+  ['/def/json', { 'accept-encoding': 'gzip' }],
 ];
 
 test('compression: same headers and decoded bodies as haproxy 2.6, same counters', {
@@ -179,7 +197,7 @@ test('compression: same headers and decoded bodies as haproxy 2.6, same counters
 }, async (t) => {
   const up = await startUpstream('o', (q, res) => {
     q.resume();
-    const path = (q.url ?? '/').replace(/^\/(off|raw|id|types)\//, '/');
+    const path = (q.url ?? '/').replace(/^\/(off|raw|id|types|def)\//, '/');
     const ae = q.headers['accept-encoding'] ?? '-';
     if (path === '/chunked') {
       res.writeHead(200, { 'content-type': 'text/plain', 'x-ae': ae });

@@ -61,3 +61,14 @@ backend b
   assert.equal(r.diagnostics[0].message, "'compression' settings ignored for frontend 'f' as they require HTTP mode");
   assert.equal(proxy(r, 'f').compression, undefined);
 });
+
+test('tune.comp.maxlevel takes 1 to 9 (haproxy 2.6 message), with no warning', () => {
+  const ok = parse('global\n  tune.comp.maxlevel 6\n');
+  assert.deepEqual(ok.diagnostics, []);
+  assert.equal(ok.model.global.tune['tune.comp.maxlevel'], '6');
+  const bad = parse('global\n  tune.comp.maxlevel 10\n');
+  assert.deepEqual(
+    bad.diagnostics.map((d) => `${d.loc.line} ${d.code} ${d.message}`),
+    ["2 CFG_BAD_VALUE 'tune.comp.maxlevel' expects a numeric value between 1 and 9"],
+  );
+});

@@ -400,6 +400,7 @@ export class Stream extends StreamCore {
       rewriteHead(algo, headers);
       this.enc = new Encoder(
         algo,
+        this.ctx.runtime.compLevel,
         findHeader(rawHeaders, 'transfer-encoding') >= 0,
         res,
         [this.fe.counters, be.counters],

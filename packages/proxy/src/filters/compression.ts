@@ -4,8 +4,8 @@
  * response head decides whether it is compressed (before the http-response rules, as HAProxy's
  * post-analyzer), the head is rewritten after the rules, and the body is compressed as it arrives:
  * every chunk from the server goes out compressed and flushed (Z_SYNC_FLUSH), nothing is held for
- * the next one. Compression levels are HAProxy's default `tune.comp.maxlevel 1` (brotli: quality
- * 1). `br` (brotli, node:zlib) is Switchyard's addition to HAProxy 2.6's algorithms.
+ * the next one. The zlib level (brotli quality) is `tune.comp.maxlevel` (HAProxy's default 1).
+ * `br` (brotli, node:zlib) is Switchyard's addition to HAProxy 2.6's algorithms.
  */
 import zlib from 'node:zlib';
 import type { CompressionAlgo, CompressionModel } from '@switchyard/config';
@@ -198,16 +198,17 @@ export interface BodySink {
 
 function makeCodec(
   algo: Exclude<CompressionAlgo, 'identity'>,
+  level: number,
 ): zlib.Gzip | zlib.Deflate | zlib.DeflateRaw | zlib.BrotliCompress {
   switch (algo) {
     case 'gzip':
-      return zlib.createGzip({ level: 1 });
+      return zlib.createGzip({ level });
     case 'deflate':
-      return zlib.createDeflate({ level: 1 });
+      return zlib.createDeflate({ level });
     case 'raw-deflate':
-      return zlib.createDeflateRaw({ level: 1 });
+      return zlib.createDeflateRaw({ level });
     case 'br':
-      return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } });
+      return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: level } });
   }
 }
 
@@ -232,10 +233,12 @@ export class Encoder {
 
   /**
    * `drained`: the encoder can take more (after write() returned false); `failed`: zlib failed
-   * mid-stream (the caller cuts the response); `chunked`: the server's body was chunked.
+   * mid-stream (the caller cuts the response); `level`: `tune.comp.maxlevel`; `chunked`: the
+   * server's body was chunked.
    */
   constructor(
     algo: CompressionAlgo,
+    level: number,
     chunked: boolean,
     sink: BodySink,
     counters: CompressionCounters[],
@@ -247,7 +250,7 @@ export class Encoder {
     this.endBytes = chunked ? 1 : 0;
     this.flushKind = algo === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH;
     if (algo === 'identity') return;
-    const c = makeCodec(algo);
+    const c = makeCodec(algo, level);
     this.codec = c;
     c.on('data', (d: Buffer) => {
       for (const k of this.counters) k.compOut += d.length;

@@ -169,6 +169,10 @@ const ACCEPT = [
   'br',
   'identity',
   'gzip ; level=1 ; q=0.3, deflate;q=0.2',
+  'gzip/x;q=0',
+  'deflate;q=0.9, gzip;q=abc',
+  'deflate;q=0.999, gzip;q=7',
+  'deflate;q=0.5, gzip;q=0.5',
 ];
 
 const CASES: Array<[string, Record<string, string>, string?]> = [

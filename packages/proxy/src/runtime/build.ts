@@ -4,6 +4,7 @@
  * `use_backend`, TLS contexts, error pages); every problem is collected with FILE:LINE so a bad
  * configuration is reported whole and nothing is bound.
  */
+
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
 import type {
@@ -21,6 +22,7 @@ import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
+import { validateHealthChecks } from '../health/validate.ts';
 import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '../log/log-format.ts';
 import { CertStore } from '../model/cert-store.ts';
 import type { ProxyDiagnosticCode } from '../model/codes.ts';
@@ -62,6 +64,11 @@ export interface BuildOptions {
   previous?: CompiledRuntime;
   /** Process start time (kept across reloads). */
   startedAt?: number;
+  /**
+   * Load-time checks of packages layered above the proxy (the state layer's tables and redis-url),
+   * run here so one list holds every diagnostic of a configuration.
+   */
+  checks?: ReadonlyArray<(model: ConfigModel) => Diagnostic[]>;
 }
 
 export interface BuildResult {
@@ -242,6 +249,10 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     maps,
     certificates,
   };
+  // health checks are compiled where they run (health/engine.ts); what would stop or weaken them
+  // is reported with the rest
+  diags.push(...validateHealthChecks(model));
+  for (const check of opts.checks ?? []) diags.push(...check(model));
   return { runtime, diagnostics: diags };
 }
 

@@ -606,6 +606,18 @@ export type RetryOnKeyword =
   | '503'
   | '504';
 
+/** An algorithm of `compression algo` (`br` is Switchyard's addition to HAProxy 2.6's). */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate' | 'br';
+
+/** A proxy's `compression` settings, lists in HAProxy's order (the last word written first). */
+export interface CompressionModel {
+  algos: CompressionAlgo[];
+  /** Content-type prefixes (compared without case); empty: every type but multipart. */
+  types: string[];
+  /** `compression offload`: Accept-Encoding is removed before the request goes to the server. */
+  offload: boolean;
+}
+
 export interface ProxyModel {
   kind: ProxyKind;
   name: string;
@@ -651,6 +663,8 @@ export interface ProxyModel {
   captureCookie?: { name: string; len: number };
   /** `unique-id-header NAME`: header carrying the unique id to the server. */
   uniqueIdHeader?: string;
+  /** `compression` lines (absent: no compression filter). */
+  compression?: CompressionModel;
   options: ProxyOptions;
   acls: AclModel[];
   httpRequest: HttpRuleModel[];

@@ -2,6 +2,7 @@
  * Header lists as flat arrays ([name, value, name, value, ...], node's rawHeaders shape):
  * hop-by-hop removal (RFC 9110 7.6.1), header rules, X-Forwarded-For.
  */
+import { findHeader } from '../model/header-list.ts';
 
 /** Hop-by-hop fields never forwarded, plus fields the proxy itself frames (`expect`). */
 const HOP_BY_HOP = new Set([
@@ -68,14 +69,7 @@ export function forwardableHeaders(raw: string[]): string[] {
   return out;
 }
 
-/** Index of the first field named `lname` (lower-case) at or after `from`, or -1. */
-export function findHeader(list: string[], lname: string, from = 0): number {
-  for (let i = from; i < list.length; i += 2) {
-    const n = list[i];
-    if (n.length === lname.length && n.toLowerCase() === lname) return i;
-  }
-  return -1;
-}
+export { findHeader };
 
 /** First value of `lname`, or undefined. */
 export function getHeader(list: string[], lname: string): string | undefined {

@@ -246,6 +246,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     logger: opts.logger,
     maxconn: model.global.maxconn ?? 0,
     h2: h2Tune(model.global.tune),
+    compLevel: Number(model.global.tune['tune.comp.maxlevel'] ?? 1),
     maps,
     certificates,
   };

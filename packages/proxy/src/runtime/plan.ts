@@ -236,6 +236,8 @@ export interface CompiledRuntime extends ProxyRuntime {
   readonly maxconn: number;
   /** SETTINGS the HTTP/2 client side announces (`tune.h2.*`). */
   readonly h2: H2Tune;
+  /** `tune.comp.maxlevel` (1-9, HAProxy's default 1). */
+  readonly compLevel: number;
 }
 
 /** `tune.h2.*` as HAProxy 2.6 reads them (its defaults when absent). */

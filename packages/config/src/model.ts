@@ -758,6 +758,10 @@ export interface GlobalModel {
   zeroWarning?: SourceLoc;
   /** `default-path`: base of relative file paths; already applied by the parser. */
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
+  /** `ssl-load-extra-files`: the sidecar files read beside a `crt` (undefined: `all`, HAProxy's default). */
+  sslLoadExtraFiles?: { key: boolean; ocsp: boolean; issuer: boolean };
+  /** `ssl-load-extra-del-ext`: sidecars of `X.crt` are `X.key`, `X.ocsp`, `X.issuer`. */
+  sslLoadExtraDelExt?: boolean;
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
   /** `ssl-default-bind-options|ciphers|ciphersuites|curves`: defaults of every `ssl` bind. */

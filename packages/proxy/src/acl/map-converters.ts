@@ -12,6 +12,7 @@ import { type Scalar, strl2ic, toInt, toIp, toStr } from './cast.ts';
 import type { ConverterDef, ConvFn } from './converters.ts';
 import { type IpNet, netContains, parseIp, parseNet } from './ip.ts';
 import { type MatchMethod, matchWord, parseIntPattern } from './matchers.ts';
+import { boundedRegex } from './regex.ts';
 import type { SampleType } from './types.ts';
 
 type Lookup = (v: Scalar) => string | undefined;
@@ -46,11 +47,9 @@ function buildLookup(match: MatchMethod, entries: Array<[string, string]>): Look
     case 'reg': {
       const res: Array<[RegExp, string]> = [];
       for (const [k, v] of entries) {
-        try {
-          res.push([new RegExp(k), v]);
-        } catch (e) {
-          return `invalid regex '${k}' in map: ${(e as Error).message}`;
-        }
+        const re = boundedRegex(k);
+        if (typeof re === 'string') return `${re} (in map)`;
+        res.push([re, v]);
       }
       return (x) => {
         const s = toStr(x);

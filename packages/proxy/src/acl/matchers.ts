@@ -7,6 +7,7 @@
 import { type Scalar, toBool, toInt, toIp, toStr } from './cast.ts';
 import { type IpNet, parseNet } from './ip.ts';
 import { netMatcher } from './ip-set.ts';
+import { boundedRegex } from './regex.ts';
 
 export type MatchMethod =
   | 'str'
@@ -174,11 +175,9 @@ export function buildMatcher(
     case 'reg': {
       const res: RegExp[] = [];
       for (const [, p] of patterns) {
-        try {
-          res.push(new RegExp(p, icase ? 'i' : ''));
-        } catch (e) {
-          return `invalid regex '${p}': ${(e as Error).message}`;
-        }
+        const re = boundedRegex(p, icase);
+        if (typeof re === 'string') return re;
+        res.push(re);
       }
       return (v) => {
         const s = toStr(v);

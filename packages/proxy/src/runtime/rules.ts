@@ -1,6 +1,7 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
 import type { CaptureRuleModel, HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
+import { boundedRegex } from '../acl/regex.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import { parseVarName, type VarAction } from '../acl/vars.ts';
 import { mapRef } from '../model/map-refs.ts';
@@ -58,6 +59,14 @@ function hdrFns(
   loc: SourceLoc,
 ): Array<[string, ValueFn]> | undefined {
   return headers.length === 0 ? undefined : headers.map(([n, v]) => [n, ctx.logFormat(v, loc)]);
+}
+
+/** A `replace-*` regex (bounded, see acl/regex.ts), or undefined after reporting why it is refused. */
+function ruleRegex(source: string, loc: SourceLoc, ctx: CompileContext): RegExp | undefined {
+  const re = boundedRegex(source);
+  if (typeof re !== 'string') return re;
+  ctx.diags.push({ severity: 'error', code: 'CFG_BAD_VALUE', message: re, loc });
+  return undefined;
 }
 
 /** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
@@ -122,8 +131,10 @@ export function compileRequestRule(
       return replaceHeaderRule(r, ctx, 'request', cond);
     case 'replace-path':
     case 'replace-pathq':
-    case 'replace-uri':
-      return { action: r.action, re: new RegExp(r.match), replace: ctx.logFormat(r.replace, r.loc), cond };
+    case 'replace-uri': {
+      const re = ruleRegex(r.match, r.loc, ctx);
+      return re && { action: r.action, re, replace: ctx.logFormat(r.replace, r.loc), cond };
+    }
     case 'deny':
       return {
         action: 'deny',
@@ -236,11 +247,13 @@ function replaceHeaderRule(
   ctx: CompileContext,
   phase: RulePhase,
   cond: CompiledCondition | undefined,
-): CompiledReplaceHeader {
+): CompiledReplaceHeader | undefined {
+  const re = ruleRegex(r.match, r.loc, ctx);
+  if (!re) return undefined;
   return {
     action: r.action,
     lname: r.name.toLowerCase(),
-    re: new RegExp(r.match),
+    re,
     replace: ctx.logFormat(r.replace, r.loc, phase),
     cond,
   };

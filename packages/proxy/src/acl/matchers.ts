@@ -74,7 +74,8 @@ interface Range {
 /** Parses an integer pattern (`N`, `A:B`, `:B`, `A:`) under operator `op`, or an error message. */
 export function parseIntPattern(p: string, op: string): Range | string {
   const num = (s: string) => (/^[+-]?[0-9]+$/.test(s) ? Number(s) : undefined);
-  const colon = p.indexOf(':');
+  // haproxy's pat_parse_int: the first ':' or '-' separates the bounds (so `-3` is `:3`)
+  const colon = p.search(/[:-]/);
   if (colon >= 0) {
     const a = p.slice(0, colon);
     const b = p.slice(colon + 1);

@@ -181,3 +181,33 @@ export function checkedRegex(source: string, icase = false, global = false): Reg
   if (typeof re === 'string') throw new Error(re);
   return re;
 }
+
+/**
+ * HAProxy's exp_replace(): `repl` with `\0`..`\9` replaced by the groups of `m` (empty when a
+ * group did not take part), `\xHH` by that byte, `\C` by C. Undefined for a trailing backslash
+ * (haproxy fails the replacement).
+ */
+export function expandMatch(m: RegExpExecArray, repl: string): string | undefined {
+  if (repl.indexOf('\\') < 0) return repl;
+  let out = '';
+  for (let i = 0; i < repl.length; i++) {
+    const c = repl[i];
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const n = repl[++i];
+    if (n === undefined) return undefined;
+    if (n >= '0' && n <= '9') out += m[Number(n)] ?? '';
+    else if (n === 'x') {
+      if (repl[i + 1] === undefined || repl[i + 2] === undefined) return undefined;
+      const hex = (ch: string) => {
+        const u = ch.toUpperCase().charCodeAt(0) - 48;
+        return u > 9 ? u - 7 : u;
+      };
+      out += String.fromCharCode(((hex(repl[i + 1]) << 4) + hex(repl[i + 2])) & 0xff);
+      i += 2;
+    } else out += n;
+  }
+  return out;
+}

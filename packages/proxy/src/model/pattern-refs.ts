@@ -369,6 +369,8 @@ export function applyRuleEdit(ref: PatRef, action: RuleEdit, key: string, value?
 /** A reference's whole state (what a --workers worker started later is sent). */
 export interface PatRefState {
   id: number;
+  /** What the reference is (the same configuration numbers it alike in every process). */
+  what: string;
   entries: PatEntry[];
   currGen: number;
   nextGen: number;
@@ -382,6 +384,7 @@ export function patRefStates(refs: PatRefs): PatRefState[] {
     .filter((r) => r.version > 0)
     .map((r) => ({
       id: r.id,
+      what: r.file ?? r.keyword ?? '',
       entries: r.entries.map((e) => ({ ...e })),
       currGen: r.currGen,
       nextGen: r.nextGen,
@@ -393,7 +396,8 @@ export function patRefStates(refs: PatRefs): PatRefState[] {
 /** Applies states from patRefStates() to the same configuration's references. */
 export function restorePatRefs(refs: PatRefs, states: PatRefState[]): void {
   for (const s of states) {
-    const r = refs.list.find((x) => x.id === s.id);
+    // a worker on another configuration than the primary's (a reload in progress) skips it
+    const r = refs.list.find((x) => x.id === s.id && (x.file ?? x.keyword ?? '') === s.what);
     if (!r) continue;
     r.entries = s.entries.map((e) => ({ ...e }));
     r.currGen = s.currGen;

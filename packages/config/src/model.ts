@@ -187,8 +187,18 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
-  /** `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` (log-format key and value): edit a map at run time. */
-  | { action: 'set-map' | 'del-map'; file: string; key: string; value?: string; cond?: ConditionModel; loc: SourceLoc }
+  /**
+   * `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` / `add-acl(FILE) KEY` / `del-acl(FILE) KEY`
+   * (log-format key and value): edit the map or ACL file's patterns at run time.
+   */
+  | {
+      action: 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+      file: string;
+      key: string;
+      value?: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
   | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }

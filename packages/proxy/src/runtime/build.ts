@@ -28,7 +28,7 @@ import { CertStore } from '../model/cert-store.ts';
 import type { ProxyDiagnosticCode } from '../model/codes.ts';
 import { newBackendCounters, newFrontendCounters } from '../model/counters.ts';
 import type { ProxyLogger } from '../model/log-types.ts';
-import { setCompilingMaps } from '../model/map-refs.ts';
+import { finishPatRefs, setCompilingPatRefs } from '../model/pattern-refs.ts';
 import { newServerState, type ServerState } from '../model/server-state.ts';
 import { createSelector } from '../selection/index.ts';
 import { loadTls, prepareServerTls } from '../tls/tls.ts';
@@ -100,7 +100,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const previous = opts.previous;
   checkLogTargets(model, diags);
   setCompilingUserlists(model.userlists);
-  const maps = setCompilingMaps();
+  const patterns = setCompilingPatRefs();
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -247,9 +247,13 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     maxconn: model.global.maxconn ?? 0,
     h2: h2Tune(model.global.tune),
     compLevel: Number(model.global.tune['tune.comp.maxlevel'] ?? 1),
-    maps,
+    patterns,
     certificates,
   };
+  finishPatRefs(
+    patterns,
+    model.proxies.map((p) => p.loc.file),
+  );
   // health checks are compiled where they run (health/engine.ts); what would stop or weaken them
   // is reported with the rest
   diags.push(...validateHealthChecks(model));

@@ -21,6 +21,8 @@ export interface ClientRequest extends EventEmitter {
   readonly socket: Socket;
   /** A body follows the head. */
   readonly hasBody: boolean;
+  /** Request trailers ([name, value, ...]; chunked HTTP/1 or HTTP/2), set before the body's 'end'. */
+  readonly trailers: string[] | undefined;
   /** The whole request, body included, has been received. */
   readonly complete: boolean;
   /** Time (ms) from the head's first byte to its end (HAProxy's TR). */

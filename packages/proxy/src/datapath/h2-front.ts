@@ -18,7 +18,7 @@
  *   between streams, both with GOAWAY. Stopping sends GOAWAY and lets open streams finish.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import {
   constants,
   createServer,
@@ -33,6 +33,7 @@ import {
   type Settings,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { H2Tune } from '../runtime/plan.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
 
@@ -44,6 +45,15 @@ const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const MAX_HEADER_LIST = 16384;
 /** HAProxy's tune.http.maxhdr (101 fields). */
 const MAX_HEADER_PAIRS = 101;
+/**
+ * Bytes HAProxy 2.6 counts per message besides its strings (its HTX start line and end of
+ * headers): a message counts 21 + the start line's three strings + each field's name and value
+ * + the body + each trailer's name and value + 1 after trailers (what `%U`/`%B` and the stats' bytes in/out say
+ * for an HTTP/2 stream, measured with haproxy 2.6).
+ */
+const HTX_OVERHEAD = 21;
+/** `HTTP/2.0` or `HTTP/1.1`: the version string of a start line. */
+const VERSION_LENGTH = 8;
 
 /** What the listener does with each stream: runs a Stream on it, which times out on request. */
 export interface H2Owner {
@@ -101,10 +111,17 @@ export class H2Front {
   /** Serves `socket` (already past TLS and any PROXY header) as an HTTP/2 connection. */
   serve(socket: Socket): void {
     this.arriving = socket;
+    // node:http2 hands a TLS socket whose ALPN is not h2 to 'unknownProtocol'; one whose client
+    // sent the h2 preface anyway (no ALPN, or http/1.1) is HTTP/2 as with haproxy's mux_h1: the
+    // check is passed, the negotiated value (ssl_fc_alpn) stays
+    const tls = socket as TLSSocket;
+    const alpn = tls.encrypted ? tls.alpnProtocol : 'h2';
+    if (alpn !== 'h2') tls.alpnProtocol = 'h2';
     try {
       this.server.emit('connection', socket);
     } finally {
       this.arriving = undefined;
+      if (alpn !== 'h2') tls.alpnProtocol = alpn;
     }
   }
 
@@ -211,8 +228,10 @@ export class H2Request extends EventEmitter implements ClientRequest {
   readonly headers: IncomingHttpHeaders;
   /** The head as received (with pseudo-headers), for a service's node:http2 request. */
   readonly h2Raw: string[];
-  /** Bytes of this request: the head in its HTTP/1 form, then the DATA payload. */
+  /** Bytes of this request as HAProxy counts them (HTX_OVERHEAD), then the DATA payload. */
   bytes: number;
+  /** Trailer fields ([name, value, ...]) of the request, set before its 'end'. */
+  trailers: string[] | undefined;
   /** The body's 'data' listeners and the wrappers that count their bytes (made on first use). */
   private wrapped?: Map<(...a: unknown[]) => void, (c: Buffer) => void>;
 
@@ -232,10 +251,10 @@ export class H2Request extends EventEmitter implements ClientRequest {
         ? `${String(headers[':scheme'] ?? 'http')}://${authority}${path}`
         : path;
     const out: string[] = [];
-    let bytes = this.method.length + this.url.length + 13;
+    let bytes = HTX_OVERHEAD + this.method.length + this.url.length + VERSION_LENGTH;
     if (typeof authority === 'string') {
       out.push('host', authority);
-      bytes += authority.length + 8;
+      bytes += authority.length + 4;
     }
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -247,11 +266,11 @@ export class H2Request extends EventEmitter implements ClientRequest {
         continue;
       }
       out.push(n, raw[i + 1]);
-      bytes += n.length + raw[i + 1].length + 4;
+      bytes += n.length + raw[i + 1].length;
     }
     if (cookie !== undefined) {
       out.push('cookie', cookie);
-      bytes += cookie.length + 10;
+      bytes += cookie.length + 6;
     }
     this.rawHeaders = out;
     this.bytes = bytes;
@@ -260,7 +279,20 @@ export class H2Request extends EventEmitter implements ClientRequest {
     if (this.hasBody) {
       (stream as RequestStream)[H2_REQUEST] = this;
       stream.once('aborted', onRequestAborted);
+      stream.once('trailers', onRequestTrailers);
     }
+  }
+
+  /** The request's trailing HEADERS (pseudo-headers are not carried), counted as received. */
+  gotTrailers(raw: string[]): void {
+    const t: string[] = [];
+    this.bytes++; // HAProxy's end-of-trailers block
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i].charCodeAt(0) === 58) continue;
+      t.push(raw[i], raw[i + 1]);
+      this.bytes += raw[i].length + raw[i + 1].length;
+    }
+    this.trailers = t;
   }
 
   get complete(): boolean {
@@ -335,6 +367,8 @@ export class H2Response extends EventEmitter implements ClientResponse {
   private readonly req: H2Request;
   private head: OutgoingHttpHeaders | undefined;
   private noBody = false;
+  /** The head has a content-length: a body of known length, no trailers expected. */
+  private hasLength = false;
   private bytes = 0;
   private service?: Http2ServerResponse;
   private drainListened = false;
@@ -361,18 +395,19 @@ export class H2Response extends EventEmitter implements ClientResponse {
     return this.stream.writableNeedDrain;
   }
 
-  writeHead(status: number, _reason: string | undefined, flat: string[]): this {
+  writeHead(status: number, reason: string | undefined, flat: string[]): this {
     if (this.headersSent) throw new Error('response head already sent');
     const h: OutgoingHttpHeaders = { ':status': status };
-    let size = 15;
+    let size = HTX_OVERHEAD + VERSION_LENGTH + 3 + (reason?.length ?? 0);
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       const value = flat[i + 1];
       if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
       if (INVALID_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}`);
       const l = name.toLowerCase();
+      size += name.length + value.length;
       if (CONNECTION_SPECIFIC.has(l)) continue;
-      size += name.length + value.length + 4;
+      if (l === 'content-length') this.hasLength = true;
       const prev = h[l];
       if (prev === undefined) h[l] = value;
       else if (Array.isArray(prev)) prev.push(value);
@@ -393,10 +428,12 @@ export class H2Response extends EventEmitter implements ClientResponse {
     this.head = undefined;
     const s = this.stream;
     if (s.destroyed || s.closed) return;
-    // no Date added (HAProxy adds none; a server's own is forwarded). A client that announced
-    // `te: trailers` (gRPC) may get trailers: the stream then ends with a HEADERS frame.
+    // no Date added (HAProxy adds none; a server's own is forwarded). Trailers may follow a body
+    // of unknown length (chunked, or an HTTP/2 server's) or one a client asked them for with
+    // `te: trailers` (gRPC): the stream then ends with a HEADERS frame, or an empty DATA frame
+    // when there are none.
     const end = endStream || this.noBody;
-    const wait = !end && this.wantsTrailers();
+    const wait = !end && (!this.hasLength || this.wantsTrailers());
     if (wait) s.once('wantTrailers', () => this.sendTrailers());
     s.respond(h, { endStream: end, sendDate: false, waitForTrailers: wait } as ServerStreamResponseOptions);
   }
@@ -447,6 +484,12 @@ export class H2Response extends EventEmitter implements ClientResponse {
   end(chunk?: Buffer, trailers?: string[]): void {
     if (this.writableFinished) return;
     this.trailers = trailers;
+    // counted here (HAProxy's end-of-trailers block is one byte): they are written after the
+    // stream is accounted, on node's 'wantTrailers'
+    if (trailers !== undefined) {
+      this.bytes++;
+      for (let i = 0; i + 1 < trailers.length; i += 2) this.bytes += trailers[i].length + trailers[i + 1].length;
+    }
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const s = this.stream;
     const last = chunk !== undefined && chunk.length > 0 && !this.noBody ? chunk : undefined;
@@ -478,14 +521,43 @@ export class H2Response extends EventEmitter implements ClientResponse {
     const sr = new Http2ServerResponse(this.stream);
     sr.sendDate = false;
     this.service = sr;
+    this.countServiceBody(sr);
     this.headersSent = true;
     sr.once('finish', () => this.serviceDone());
     return [im as unknown as IncomingMessage, sr as unknown as ServerResponse];
   }
 
+  /** A service's body bytes, counted as it writes them. */
+  private countServiceBody(sr: Http2ServerResponse): void {
+    const count = (chunk: unknown, enc: unknown): void => {
+      if (typeof chunk === 'string')
+        this.bytes += Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
+      else if (chunk instanceof Uint8Array) this.bytes += chunk.length;
+    };
+    const write = sr.write.bind(sr) as (...a: unknown[]) => boolean;
+    const end = sr.end.bind(sr) as (...a: unknown[]) => Http2ServerResponse;
+    (sr as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]) => {
+      count(a[0], a[1]);
+      return write(...a);
+    };
+    (sr as unknown as { end: (...a: unknown[]) => Http2ServerResponse }).end = (...a: unknown[]) => {
+      if (typeof a[0] !== 'function') count(a[0], a[1]);
+      return end(...a);
+    };
+  }
+
   private serviceDone(): void {
     if (this.writableFinished || this.service === undefined) return;
     this.statusCode = this.service.statusCode;
+    // the head as HAProxy counts an applet's (HTX_OVERHEAD, `HTTP/1.1 200 OK` and its fields)
+    this.bytes += HTX_OVERHEAD + VERSION_LENGTH + 3 + (STATUS_CODES[this.statusCode]?.length ?? 0);
+    const sent = this.stream.sentHeaders as Record<string, unknown> | undefined;
+    if (sent !== undefined)
+      for (const k of Object.keys(sent)) {
+        if (k.charCodeAt(0) === 58) continue;
+        const v = sent[k];
+        for (const x of Array.isArray(v) ? v : [v]) this.bytes += k.length + String(x).length;
+      }
     this.writableFinished = true;
     this.emit('finish');
   }
@@ -527,6 +599,10 @@ type ResponseStream = ServerHttp2Stream & { [H2_RESPONSE]?: H2Response };
 // Shared stream listeners (no per-stream closures): node calls them with the stream as `this`.
 function onRequestAborted(this: RequestStream): void {
   this[H2_REQUEST]?.aborted();
+}
+
+function onRequestTrailers(this: RequestStream, _h: unknown, _flags: number, raw: string[]): void {
+  this[H2_REQUEST]?.gotTrailers(raw);
 }
 
 function onResponseStreamClose(this: ResponseStream): void {

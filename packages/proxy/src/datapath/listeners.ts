@@ -380,9 +380,7 @@ export class Listener implements FrontOwner, H2Owner {
     const s = conn.socket;
     // as HAProxy: not with `option disable-h2-upgrade`, nor on a `proto h1` bind (mux_h1 without upgrades)
     if (this.fe.model.options.disableH2Upgrade || this.bind.options.proto === 'h1') return false;
-    // on TLS without ALPN haproxy switches too; node:http2 does not take a TLS socket whose
-    // first bytes were already read, so such a client gets HTTP/1's 400 (README, Known gaps)
-    if ((s as { encrypted?: boolean }).encrypted) return false;
+    // on TLS whose ALPN did not choose h2 haproxy switches too (H2Front.serve)
     conn.handOver();
     // paused first: bytes put back on a flowing socket would be emitted to no listener
     s.pause();

@@ -304,6 +304,7 @@ export class Stream extends StreamCore {
           client: req.socket,
           notFirst: req.notFirst,
           teTrailers: /\btrailers\b/i.test(getHeader(req.rawHeaders, 'te') ?? ''),
+          trailers: body === null ? undefined : () => req.trailers,
         },
         this,
       );
@@ -703,7 +704,7 @@ export class Stream extends StreamCore {
     // txn is missing only when building it failed (internal error before any phase)
     if (this.txn === undefined) return;
     this.ctx.hooks.requestEnded?.(this.txn, fe, status, bin, bout);
-    if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
+    if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout, bin);
   }
 }
 

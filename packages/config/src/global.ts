@@ -109,6 +109,10 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   'tune.h2.initial-window-size': (ctx, g) => h2Tune(ctx, g, 0, 2 ** 31 - 1),
   'tune.h2.max-concurrent-streams': (ctx, g) => h2Tune(ctx, g, 1, 2 ** 31 - 1),
   'tune.h2.max-frame-size': (ctx, g) => h2Tune(ctx, g, 16384, 16777215),
+  /** Clients are not told of WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL), for those that mishandle it. */
+  'h2-workaround-bogus-websocket-clients': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.tune['h2-workaround-bogus-websocket-clients'] = '1';
+  },
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')

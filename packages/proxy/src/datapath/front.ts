@@ -377,6 +377,16 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
     this.conn.detach();
   }
 
+  /** The server's 101 goes to the client as it came; the socket becomes the tunnel's. */
+  openTunnel(status: number, raw: string[]): Socket {
+    let head = `HTTP/1.1 ${status} Switching Protocols\r\n`;
+    for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+    const s = this.conn.socket;
+    this.detachSocket(s);
+    s.write(`${head}\r\n`);
+    return s;
+  }
+
   /**
    * node:http objects for a service (stats page, exporter) that writes the response itself.
    * When the service's response finishes, this one finishes with it.

@@ -17,6 +17,7 @@
  *   timeout, or closes a connection without streams; `timeout http-keep-alive` closes one idle
  *   between streams, both with GOAWAY. Stopping sends GOAWAY and lets open streams finish.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import {
@@ -33,6 +34,7 @@ import {
   type Settings,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { H2Tune } from '../runtime/plan.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
@@ -66,9 +68,18 @@ export interface ClientTimeoutTarget {
   clientTimeout(): void;
 }
 
-/** SETTINGS announced to clients from `tune.h2.*` (push off, header lists of tune.bufsize). */
+/** RFC 6455's Sec-WebSocket-Accept for `key`. */
+function wsAccept(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
+/**
+ * SETTINGS announced to clients from `tune.h2.*` (push off, header lists of tune.bufsize,
+ * extended CONNECT as haproxy 2.6 announces it).
+ */
 export function h2Settings(t: H2Tune): Settings {
   return {
+    enableConnectProtocol: t.connectProtocol,
     headerTableSize: t.headerTableSize,
     initialWindowSize: t.initialWindowSize,
     maxConcurrentStreams: t.maxConcurrentStreams,
@@ -232,6 +243,10 @@ export class H2Request extends EventEmitter implements ClientRequest {
   bytes: number;
   /** Trailer fields ([name, value, ...]) of the request, set before its 'end'. */
   trailers: string[] | undefined;
+  /** `:protocol` of an extended CONNECT (RFC 8441), carried as an upgrade. */
+  readonly upgradeProtocol?: string;
+  /** The Sec-WebSocket-Key made for the server (the client's stream has none). */
+  readonly wsKey?: string;
   /** The body's 'data' listeners and the wrappers that count their bytes (made on first use). */
   private wrapped?: Map<(...a: unknown[]) => void, (c: Buffer) => void>;
 
@@ -242,6 +257,13 @@ export class H2Request extends EventEmitter implements ClientRequest {
     this.h2Raw = raw;
     this.socket = socket;
     this.method = String(headers[':method'] ?? 'GET');
+    const protocol = headers[':protocol'];
+    // RFC 8441 extended CONNECT (WebSocket over HTTP/2): a GET with `Upgrade: <protocol>` from
+    // here on, as HAProxy's h2 mux turns it into (the HTTP/1 server sees an upgrade request)
+    if (this.method === 'CONNECT' && typeof protocol === 'string') {
+      this.method = 'GET';
+      this.upgradeProtocol = protocol;
+    }
     const authority = headers[':authority'];
     const path = String(headers[':path'] ?? (this.method === 'CONNECT' ? authority : '/'));
     // in absolute form, as HAProxy 2.6 builds an HTTP/2 request's start line (its logs and the
@@ -271,6 +293,14 @@ export class H2Request extends EventEmitter implements ClientRequest {
     if (cookie !== undefined) {
       out.push('cookie', cookie);
       bytes += cookie.length + 6;
+    }
+    if (this.upgradeProtocol !== undefined) {
+      out.push('connection', 'upgrade', 'upgrade', this.upgradeProtocol);
+      // an HTTP/1 WebSocket handshake needs a key (HTTP/2 has none): one is made, its answer checked
+      if (this.upgradeProtocol.toLowerCase() === 'websocket' && headers['sec-websocket-key'] === undefined) {
+        this.wsKey = randomBytes(16).toString('base64');
+        out.push('sec-websocket-key', this.wsKey);
+      }
     }
     this.rawHeaders = out;
     this.bytes = bytes;
@@ -385,6 +415,7 @@ export class H2Response extends EventEmitter implements ClientResponse {
   /** The stream closed (ended, reset, or its connection went). */
   streamClosed(): void {
     this.conn.closed(this);
+    if (this.tunnelling) return;
     if (this.writableFinished) return;
     // a service's response (forService) may end the stream before its own 'finish'
     if (this.service !== undefined && this.stream.writableEnded) this.serviceDone();
@@ -514,6 +545,35 @@ export class H2Response extends EventEmitter implements ClientResponse {
   detachSocket(): void {
     throw new Error('an HTTP/2 stream has no socket of its own to hand over');
   }
+
+  /**
+   * The server switched protocols (101) for an extended CONNECT: the stream answers 200 (RFC
+   * 8441) without the HTTP/1 handshake fields and becomes the tunnel's client end. Undefined
+   * when the server's Sec-WebSocket-Accept does not answer the key made for it.
+   */
+  openTunnel(_status: number, raw: string[]): Duplex | undefined {
+    const key = this.req.wsKey;
+    const flat: string[] = [];
+    let accept: string | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const l = raw[i].toLowerCase();
+      if (l === 'sec-websocket-accept') {
+        accept = raw[i + 1];
+        if (key !== undefined) continue;
+      }
+      flat.push(raw[i], raw[i + 1]);
+    }
+    if (key !== undefined && accept !== wsAccept(key)) return undefined;
+    this.writeHead(200, undefined, flat);
+    this.noBody = false;
+    this.hasLength = true; // no trailers: the tunnel's end is the stream's
+    this.sendHead(false);
+    this.tunnelling = true;
+    return this.stream;
+  }
+
+  /** The stream carries a tunnel (extended CONNECT): its end is not this response's. */
+  private tunnelling = false;
 
   forService(): [IncomingMessage, ServerResponse] {
     const req = this.req;

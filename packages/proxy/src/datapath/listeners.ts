@@ -356,6 +356,8 @@ export class Listener implements FrontOwner, H2Owner {
 
   onH2Request(req: H2Request, res: H2Response): ClientTimeoutTarget {
     const stream = new Stream(this.ctx, this.fe, req, res);
+    // extended CONNECT (WebSocket over HTTP/2): an upgrade, its bytes follow on the stream
+    if (req.upgradeProtocol !== undefined) stream.upgradeHead = EMPTY;
     try {
       stream.run();
     } catch (e) {

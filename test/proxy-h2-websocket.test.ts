@@ -91,8 +91,11 @@ before(async () => {
   pair = await startSideBySide(
     tmp.dir,
     (side) => `global
+  log stdout format raw local0
 ${side === 'hx' ? `  stats socket ${tmp.dir}/hx.sock level admin\n` : ''}defaults
   mode http
+  log global
+  log-format "LOG %HM %HU %ST U=%U B=%B"
   timeout connect 2s
   timeout client 10s
   timeout server 10s
@@ -177,6 +180,13 @@ describe('WebSocket over HTTP/2 (RFC 8441) to an HTTP/1 server, beside haproxy 2
         w.st.write(wsFrame(8, Buffer.from([3, 232]), true));
         await until(() => wsRead(w.got()).some(([op]) => op === 8), 5000, `${side}: the server's close frame`);
         await until(() => w.st.closed || w.st.readableEnded, 5000, `${side}: the stream ends`);
+        // the tunnel's bytes are counted with the stream's (3 client frames of 11, 11 and 8
+        // bytes; 3 server frames of 13, 13 and 4)
+        const log = side === 'sy' ? () => pair.sy.stdout() : () => pair.hx.log();
+        const re = new RegExp(`LOG GET \\S+${path} (\\d+) U=(\\d+) B=(\\d+)`);
+        await until(() => re.test(log()), 5000, `${side}: the log line\n${log()}`);
+        const [, , u, b] = re.exec(log()) as RegExpExecArray;
+        assert.ok(Number(u) >= 30 && Number(b) >= 30, `${side}: U=${u} B=${b}`);
       } finally {
         c.close();
       }

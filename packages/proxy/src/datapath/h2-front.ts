@@ -569,7 +569,18 @@ export class H2Response extends EventEmitter implements ClientResponse {
     this.hasLength = true; // no trailers: the tunnel's end is the stream's
     this.sendHead(false);
     this.tunnelling = true;
-    return this.stream;
+    // the tunnel's bytes count as the stream's, both ways (the pipe reads and writes the stream)
+    const st = this.stream;
+    const req = this.req;
+    st.on('data', (c: Buffer) => {
+      req.bytes += c.length;
+    });
+    const write = st.write.bind(st) as (...a: unknown[]) => boolean;
+    (st as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]) => {
+      if (a[0] instanceof Uint8Array) this.bytes += a[0].length;
+      return write(...a);
+    };
+    return st;
   }
 
   /** The stream carries a tunnel (extended CONNECT): its end is not this response's. */

@@ -117,6 +117,10 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
       return void err(ctx, 'CFG_BAD_VALUE', "'tune.comp.maxlevel' expects a numeric value between 1 and 9");
     g.tune['tune.comp.maxlevel'] = v;
   },
+  /** Clients are not told of WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL), for those that mishandle it. */
+  'h2-workaround-bogus-websocket-clients': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.tune['h2-workaround-bogus-websocket-clients'] = '1';
+  },
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')

@@ -267,6 +267,7 @@ export class Datapath {
       ta: 0,
       status,
       bytes: 0,
+      bytesIn: s.bytesRead,
       termState: term,
       actconn: this.ctx.actconn,
       feconn: fe.conns,

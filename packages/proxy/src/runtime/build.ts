@@ -269,6 +269,7 @@ function h2Tune(t: Record<string, string>): H2Tune {
     initialWindowSize: n('tune.h2.initial-window-size', 65535),
     maxConcurrentStreams: n('tune.h2.max-concurrent-streams', 100),
     maxFrameSize: n('tune.h2.max-frame-size', 16384),
+    connectProtocol: t['h2-workaround-bogus-websocket-clients'] === undefined,
   };
 }
 

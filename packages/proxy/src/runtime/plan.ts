@@ -249,4 +249,6 @@ export interface H2Tune {
   initialWindowSize: number;
   maxConcurrentStreams: number;
   maxFrameSize: number;
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441) announced: not with `h2-workaround-bogus-websocket-clients`. */
+  connectProtocol: boolean;
 }

@@ -38,6 +38,8 @@ export interface ServerControl {
   setServerAgentChecks?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, enabled: boolean, origin: string): void;
   /** `set server B/S addr A [port P]` (packages/proxy setServerAddrPort); absent under --workers. */
   setServerAddr?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, host: string, port: number): void;
+  /** `set server B/S fqdn NAME` on a server with `resolvers` (packages/proxy Discovery.setFqdn). */
+  setServerFqdn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, name: string): void;
   /** `set server B/S check-port P` (packages/proxy setServerCheckPort); absent under --workers. */
   setServerCheckPort?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, port: number): void;
   /** `shutdown sessions server B/S` (packages/proxy killServerStreams); absent under --workers. */

@@ -12,7 +12,9 @@ import {
   backendStateSnap,
   type CompiledRuntime,
   type CounterSnapshot,
+  createDiscovery,
   createHealthEngine,
+  type Discovery,
   type HealthEngine,
   type NodeFigures,
   type ProxyRuntime,
@@ -42,6 +44,8 @@ import {
 export class PrimaryHub {
   private rt: CompiledRuntime;
   private health: HealthEngine;
+  /** The node's service discovery: the primary resolves, the workers mirror the servers it moves. */
+  private discovery: Discovery;
   private nextId = 1;
   /** Workers whose link has started (said hello): the ones asked for counters. */
   private linked = new Set<number>();
@@ -61,6 +65,15 @@ export class PrimaryHub {
   ) {
     this.rt = rt;
     this.health = createHealthEngine(rt);
+    this.discovery = this.newDiscovery(rt);
+  }
+
+  private newDiscovery(rt: CompiledRuntime): Discovery {
+    return createDiscovery(rt, {
+      onChange: (be, servers) => {
+        for (const s of servers) this.broadcastServer(s, be.name);
+      },
+    });
   }
 
   /** Starts the node's health checks and answers the workers. */
@@ -69,6 +82,7 @@ export class PrimaryHub {
     cluster.on('exit', this.onExit);
     this.listen(this.rt);
     this.health.start();
+    this.discovery.start();
   }
 
   stop(): void {
@@ -76,6 +90,7 @@ export class PrimaryHub {
     cluster.off('exit', this.onExit);
     this.unlisten(this.rt);
     this.health.stop();
+    this.discovery.stop();
     for (const w of this.waiting.values()) w.done();
   }
 
@@ -89,6 +104,9 @@ export class PrimaryHub {
     this.listen(next);
     this.health = createHealthEngine(next);
     this.health.start();
+    this.discovery.stop();
+    this.discovery = this.newDiscovery(next);
+    this.discovery.start();
     this.broadcast(this.statesMessage());
   }
 
@@ -236,6 +254,7 @@ export class PrimaryHub {
     else if (m.kind === 'checks') setServerChecks(rt, be, s, v === true, m.origin);
     else if (m.kind === 'agent-checks') setServerAgentChecks(rt, be, s, v === true);
     else if (m.kind === 'check-port') setServerCheckPort(rt, be, s, Number(v));
+    else if (m.kind === 'fqdn') this.discovery.setFqdn(be, s, String(v));
     else if (m.kind === 'addr') {
       const [host, port] = String(v).split(' ');
       setServerAddrPort(rt, be, s, host, Number(port));
@@ -262,6 +281,7 @@ export class PrimaryHub {
           counters: sumCounterSnapshots(got),
           ...allStateSnaps(this.rt),
           vrrp: [...this.rt.vrrp],
+          resolvers: this.rt.resolverCounters?.() ?? {},
           startedAt: this.rt.startedAt,
           answered: got.length,
           asked: workers.length,

@@ -30,6 +30,7 @@ export interface ChangeMessage {
     | 'agent-checks'
     | 'addr'
     | 'check-port'
+    | 'fqdn'
     /** made in the sending worker already; the primary passes it to the others */
     | 'frontend'
     | 'kill-sessions';

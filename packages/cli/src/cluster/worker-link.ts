@@ -72,6 +72,7 @@ export class WorkerLink {
     setServerAgentChecks: (_rt, be, s, on, origin) => this.change('agent-checks', be.name, s.name, on, origin),
     setServerAddr: (_rt, be, s, host, port) => this.change('addr', be.name, s.name, `${host} ${port}`, 'api'),
     setServerCheckPort: (_rt, be, s, port) => this.change('check-port', be.name, s.name, port, 'api'),
+    setServerFqdn: (_rt, be, s, name) => this.change('fqdn', be.name, s.name, name, 'api'),
     // each worker has its own sessions and listeners: here at once, the others through the primary
     shutdownServerSessions: (_rt, be, s) => {
       killServerStreams(s, 'K');

@@ -36,6 +36,7 @@ import { LatencyHistograms } from './metrics/latency.ts';
 export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
 export { clearCounters } from './cli/command-table.ts';
+export { parseServerLine } from './cli/dynamic-servers.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
 export { CliSocketError } from './cli/socket-server.ts';
 export { applySslCertOp, type SslCertOp } from './cli/ssl-certs.ts';

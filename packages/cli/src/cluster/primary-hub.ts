@@ -33,7 +33,9 @@ import {
   setServerWeight,
   sumCounterSnapshots,
 } from '@switchyard/proxy';
+import { applyServerAdd, applyServerDel } from './dynamic-servers.ts';
 import {
+  type AddServerValue,
   type ChangeMessage,
   CLUSTER_MESSAGE,
   type ClusterMessage,
@@ -51,6 +53,8 @@ export class PrimaryHub {
   private linked = new Set<number>();
   /** Certificate changes made through workers since the last load, replayed to a worker that starts. */
   private sslCerts: ClusterMessage[] = [];
+  /** `add|del server` made through workers since the last load, replayed to a worker that starts. */
+  private dynamicServers: ClusterMessage[] = [];
   private readonly onExit = (w: Worker) => this.linked.delete(w.id);
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
   private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
@@ -101,6 +105,8 @@ export class PrimaryHub {
     this.rt = next;
     // a reload reads the certificate files again (as haproxy's): earlier runtime changes are gone
     this.sslCerts = [];
+    // and dynamic servers go, as haproxy's
+    this.dynamicServers = [];
     this.listen(next);
     this.health = createHealthEngine(next);
     this.health.start();
@@ -155,6 +161,8 @@ export class PrimaryHub {
       case 'hello':
         this.linked.add(w.id);
         if (w.isConnected()) {
+          // the servers first, so that their states find them
+          for (const d of this.dynamicServers) w.send(d);
           w.send(this.statesMessage());
           // a worker started since (respawned) gets the certificate changes made since the last load
           for (const c of this.sslCerts) w.send(c);
@@ -168,6 +176,7 @@ export class PrimaryHub {
         this.changeBy = w.id;
         try {
           if (m.kind === 'frontend' || m.kind === 'kill-sessions') this.passOn(w, m);
+          else if (m.kind === 'add-server' || m.kind === 'del-server') this.dynamicServer(w, m);
           else this.applyChange(m);
         } finally {
           this.changeBy = undefined;
@@ -207,6 +216,31 @@ export class PrimaryHub {
             state: m.value as 'ready' | 'paused' | 'stopped',
           }
         : { type: CLUSTER_MESSAGE, op: 'kill-sessions', backend: m.backend, server: m.server };
+    for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(out);
+  }
+
+  /**
+   * `add|del server` made through worker `from` (done there already): applied here, passed to
+   * the other workers, kept for the workers that start later.
+   */
+  private dynamicServer(from: Worker, m: ChangeMessage): void {
+    let out: ClusterMessage;
+    if (m.kind === 'add-server') {
+      const v = JSON.parse(String(m.value)) as AddServerValue;
+      const s = applyServerAdd(this.rt, m.backend, m.server, v.args, v.id);
+      if (!s) return;
+      out = { type: CLUSTER_MESSAGE, op: 'server-add', backend: m.backend, server: m.server, args: v.args, id: s.id };
+      this.dynamicServers.push(out);
+    } else {
+      if (!applyServerDel(this.rt, m.backend, m.server)) return;
+      out = { type: CLUSTER_MESSAGE, op: 'server-del', backend: m.backend, server: m.server };
+      // an added server deleted since: neither is replayed
+      const i = this.dynamicServers.findIndex(
+        (d) => d.op === 'server-add' && d.backend === m.backend && d.server === m.server,
+      );
+      if (i >= 0) this.dynamicServers.splice(i, 1);
+      else this.dynamicServers.push(out);
+    }
     for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(out);
   }
 

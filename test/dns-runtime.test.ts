@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SERVERS_STATE_HEADER } from '../packages/admin/src/cli/servers-state.ts';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
 import { type Dnsmasq, servePair, startDnsmasq } from './helpers/dnsmasq.ts';
 import {
@@ -178,6 +179,38 @@ describe('runtime API over service discovery (dnsmasq)', { skip: needs('dnsmasq'
         await q('set server b/s1 fqdn other.svc.local'),
         "no need to change the FDQN by 'stats socket command'\n\n",
       );
+    });
+  }
+
+  for (const workers of [1, 2]) {
+    test(`init-addr last,none: the address of the server-state-file first, then the DNS's (${workers === 1 ? 'one process' : '--workers 2'})`, async (t) => {
+      const fe = await freePort();
+      writeFile(
+        tmp.dir,
+        `state${workers}`,
+        `1\n${SERVERS_STATE_HEADER}\n3 b 1 s1 127.0.0.12 2 0 1 1 5 1 0 2 0 0 0 0 app.svc.local ${app} - 0 0 - - 0\n`,
+      );
+      const cfg = `global
+  server-state-file ${join(tmp.dir, `state${workers}`)}
+${defaults()}resolvers dns
+  nameserver ns1 127.0.0.1:${dns.port}
+  timeout resolve 200ms
+frontend fe
+  bind 127.0.0.1:${fe}
+  default_backend b
+backend b
+  load-server-state-from-file global
+  server s1 app.svc.local:${app} resolvers dns resolve-prefer ipv4 init-addr last,none
+`;
+      const args = ['-f', writeFile(tmp.dir, `last${workers}.cfg`, cfg)];
+      if (workers > 1) args.push('--workers', String(workers));
+      const sy = await startProxy(args);
+      t.after(() => sy.stop());
+      // it started on the saved address (not in MAINT waiting for the DNS), then followed the DNS
+      await sy.waitFor('b/s1 changed its IP from 127.0.0.12 to 127.0.0.11 by dns/ns1.', 10_000);
+      assert.doesNotMatch(sy.stderr(), /changed its IP from \(none\)/);
+      await until(async () => (await who(fe)) === 'A', 10_000, 'traffic to A');
+      for (let i = 0; i < 4; i++) assert.equal(await who(fe), 'A');
     });
   }
 

@@ -88,12 +88,12 @@ export function createDiscovery(rt: ProxyRuntime, opts: DiscoveryOptions = {}): 
     const used = [...rt.backends.values()].some((be) => be.servers.some((s) => s.model.resolvers === rs.name));
     if (used) clients.set(rs.name, new ResolverClient(rs, logGlobal));
   }
-  const newJob = (client: ResolverClient, be: BackendRuntime, fqdn: string): Job => ({
+  const newJob = (client: ResolverClient, be: BackendRuntime, fqdn: string, srv = fqdn.startsWith('_')): Job => ({
     client,
     rs: client.model,
     be,
     fqdn,
-    srv: fqdn.startsWith('_'),
+    srv,
     servers: [],
     lastValid: Date.now(),
     seen: new Map(),
@@ -155,7 +155,7 @@ export function createDiscovery(rt: ProxyRuntime, opts: DiscoveryOptions = {}): 
       if (job?.srv || !client) return false;
       if (!job) {
         // configured with an address: it resolves from now on
-        const own = newJob(client, be, name);
+        const own = newJob(client, be, name, false);
         own.servers.push(s);
         jobs.push(own);
       } else if (job.servers.length === 1) {
@@ -164,7 +164,7 @@ export function createDiscovery(rt: ProxyRuntime, opts: DiscoveryOptions = {}): 
       } else {
         // a server-template slot: it gets a resolution of its own, the others keep theirs
         job.servers.splice(job.servers.indexOf(s), 1);
-        const own = newJob(job.client, be, name);
+        const own = newJob(job.client, be, name, false);
         own.servers.push(s);
         jobs.push(own);
       }

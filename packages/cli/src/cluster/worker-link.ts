@@ -8,6 +8,7 @@ import cluster from 'node:cluster';
 import type { ServerControl } from '@switchyard/admin';
 import { applyPatternOp, applySslCertOp, clearCounters } from '@switchyard/admin';
 import {
+  addServer,
   applyRuleEdit,
   type BackendRuntime,
   classifyOutcome,
@@ -19,6 +20,7 @@ import {
   onRuleEdit,
   PRIMARY_ORIGIN,
   type ProxyRuntime,
+  removeServer,
   restorePatRefs,
   type ServerState,
   setFrontendState,
@@ -26,7 +28,9 @@ import {
   type TrafficOutcome,
   takeCounterSnapshot,
 } from '@switchyard/proxy';
+import { applyServerAdd, applyServerDel } from './dynamic-servers.ts';
 import {
+  type AddServerValue,
   type ChangeMessage,
   CLUSTER_MESSAGE,
   type ClusterMessage,
@@ -81,6 +85,17 @@ export class WorkerLink {
     setServerAgentChecks: (_rt, be, s, on, origin) => this.change('agent-checks', be.name, s.name, on, origin),
     setServerAddr: (_rt, be, s, host, port) => this.change('addr', be.name, s.name, `${host} ${port}`, 'api'),
     setServerCheckPort: (_rt, be, s, port) => this.change('check-port', be.name, s.name, port, 'api'),
+    setServerFqdn: (_rt, be, s, name) => this.change('fqdn', be.name, s.name, name, 'api'),
+    // here at once (the reply and the next command see it), the primary and the others after
+    addServer: (_rt, be, model, args) => {
+      const s = addServer(be, model);
+      const v: AddServerValue = { args, id: s.id };
+      this.change('add-server', be.name, s.name, JSON.stringify(v), 'api');
+    },
+    removeServer: (_rt, be, s) => {
+      removeServer(be, s);
+      this.change('del-server', be.name, s.name, '', 'api');
+    },
     // each worker has its own sessions and listeners: here at once, the others through the primary
     shutdownServerSessions: (_rt, be, s) => {
       killServerStreams(s, 'K');
@@ -217,6 +232,12 @@ export class WorkerLink {
         if (s) killServerStreams(s, 'K');
         return;
       }
+      case 'server-add':
+        applyServerAdd(rt, m.backend, m.server, m.args, m.id);
+        return;
+      case 'server-del':
+        applyServerDel(rt, m.backend, m.server);
+        return;
       default:
         return;
     }

@@ -24,6 +24,7 @@ import { captureCookie, captureHeaders, openCaptures } from './capture.ts';
 import { socketAddresses } from './client-address.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
 import type { DatapathContext } from './context.ts';
+import { recordResponseError } from './error-snapshots.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
@@ -547,6 +548,12 @@ export class Stream extends StreamCore {
       be.counters.eresp++;
       server.counters.eresp++;
     }
+    const snap = (err as { snapshot?: { buf: Buffer; errorAt: number } }).snapshot;
+    if (snap)
+      recordResponseError(be, this.fe, server, snap.buf, snap.errorAt, code, {
+        ip: this.txn.srcIp,
+        port: this.txn.srcPort,
+      });
     if ((closed || junk) && this.retryL7(closed ? 'empty-response' : 'junk-response')) return;
     // An idle connection of the pool the server closed as it was reused (a race haproxy sees
     // before it sends): an idempotent request whose body was not sent goes on another one.

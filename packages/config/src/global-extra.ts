@@ -42,7 +42,6 @@ export const IGNORED: Record<string, string> = {
   'numa-cpu-mapping': "'numa-cpu-mapping' ignored: pin with systemd's CPUAffinity=",
   'ssl-mode-async': "'ssl-mode-async' ignored: Node's TLS is used as is",
   'ssl-engine': "'ssl-engine' ignored: Node's OpenSSL is used as is",
-  'ssl-load-extra-files': "'ssl-load-extra-files' ignored: put the certificate and key in one PEM",
   'issuers-chain-path': "'issuers-chain-path' ignored: put the full chain in the PEM",
   'insecure-fork-wanted': "'insecure-fork-wanted' ignored: Switchyard runs no external checks",
   'insecure-setuid-wanted': "'insecure-setuid-wanted' ignored: Switchyard runs no external checks",

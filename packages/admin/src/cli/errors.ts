@@ -1,37 +1,56 @@
 /**
- * `show errors [<px>] [request|response]`: the last invalid request of each frontend, in
- * HAProxy 2.6's format (header with the event count, one block per snapshot, the bytes dumped
- * as its dump_text_line does). The H1 connection, stream and message flags are HAProxy's
- * internals: printed as 0; the message state is derived from where the parser stopped.
- * Invalid responses are not captured (none is listed: as a haproxy that saw none).
+ * `show errors [<px>] [request|response]`: the last invalid request of each frontend and the
+ * last invalid response of each backend, in HAProxy 2.6's format (header with the event count,
+ * one block per snapshot, the bytes dumped as its dump_text_line does). The H1 connection,
+ * stream and message flags are HAProxy's internals: printed as 0; the message state is derived
+ * from where the parser stopped.
  */
 import {
   type ErrorSnapshot,
   errorEvents,
   httpLogDate,
   type ProxyRuntime,
+  type ResponseSnapshot,
   requestError,
+  responseError,
   SNAPSHOT_BUFSIZE,
 } from '@switchyard/proxy';
 
 /** What HAProxy prints as `wraps at` for a request read at the start of its buffer. */
 const WRAP = SNAPSHOT_BUFSIZE - 48;
 
-/** HAProxy's h1m_state of the parser when it stopped at `pos` (request side). */
-function msgState(buf: Buffer, pos: number): string {
+/** HAProxy's h1m_state names of the first line's states, request then response side. */
+const FIRST_LINE = {
+  request: ['MSG_RQBEFORE(0)', 'MSG_RQMETH(2)', 'MSG_RQMETH_SP(3)', 'MSG_RQURI(4)', 'MSG_RQURI_SP(5)', 'MSG_RQVER(6)'],
+  response: [
+    'MSG_RPBEFORE(8)',
+    'MSG_RPVER(10)',
+    'MSG_RPVER_SP(11)',
+    'MSG_RPCODE(12)',
+    'MSG_RPCODE_SP(13)',
+    'MSG_RPREASON(14)',
+  ],
+};
+
+/** HAProxy's h1m_state of the parser when it stopped at `pos`. */
+function msgState(buf: Buffer, pos: number, side: 'request' | 'response' = 'request'): string {
   const head = buf.toString('latin1', 0, pos + 1);
   const eol = head.indexOf('\n');
   if (eol < 0 || pos <= eol) {
+    const [before, first, firstSp, second, secondSp, third] = FIRST_LINE[side];
     const line = head.slice(0, pos);
-    if (/^\r?\n?$/.test(line) && pos === 0) return 'MSG_RQBEFORE(0)';
+    if (/^\r?\n?$/.test(line) && pos === 0) return before;
     const spaces = (line.match(/ +/g) ?? []).length;
-    if (spaces === 0) return 'MSG_RQMETH(2)';
-    if (spaces === 1) return line.endsWith(' ') ? 'MSG_RQMETH_SP(3)' : 'MSG_RQURI(4)';
-    return line.endsWith(' ') ? 'MSG_RQURI_SP(5)' : 'MSG_RQVER(6)';
+    if (spaces === 0) return first;
+    if (spaces === 1) return line.endsWith(' ') ? firstSp : second;
+    return line.endsWith(' ') ? secondSp : third;
   }
   const lineStart = head.lastIndexOf('\n', pos - 1) + 1;
   const line = buf.toString('latin1', lineStart, pos);
   if (line === '' || line === '\r') return 'MSG_LAST_LF(25)';
+  // a Content-Length refused (a second, different one): haproxy checks it once the line is
+  // whole and reports the value's first byte
+  if (/^content-length[ \t]*:[ \t]*$/i.test(line)) return 'MSG_HDR_L2_LWS(24)';
   return line.includes(':') ? 'MSG_HDR_VAL(22)' : 'MSG_HDR_NAME(17)';
 }
 
@@ -74,16 +93,27 @@ function errorPoint(es: ErrorSnapshot): [number, string] {
   return [es.errorAt, msgState(es.buf, es.errorAt)];
 }
 
-function block(name: string, id: number, es: ErrorSnapshot): string {
+/** The Content-Length header the parser read before the error (haproxy's chunk and body lengths). */
+function bodyLength(es: ErrorSnapshot): number {
+  const m = /(?:^|\n)content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?\n/i.exec(es.buf.toString('latin1', 0, es.errorAt));
+  return m ? Number(m[1]) : 0;
+}
+
+function block(name: string, id: number, es: ErrorSnapshot, response?: ResponseSnapshot): string {
   const len = es.buf.length;
-  const [at, state] = errorPoint(es);
-  let out = ` \n[${httpLogDate(es.when)}] frontend ${name} (#${id}): invalid request\n`;
-  out += `  backend <NONE> (#-1), server <NONE> (#-1), event #${es.event}, src ${es.srcIp}:${es.srcPort}\n`;
+  const [at, state] = response ? [es.errorAt, msgState(es.buf, es.errorAt, 'response')] : errorPoint(es);
+  let out = ` \n[${httpLogDate(es.when)}] `;
+  if (response) {
+    out += `backend ${name} (#${id}): invalid response\n  frontend ${response.frontend.name} (#${response.frontend.id})`;
+    out += `, server ${response.server.name} (#${response.server.id})`;
+  } else out += `frontend ${name} (#${id}): invalid request\n  backend <NONE> (#-1), server <NONE> (#-1)`;
+  out += `, event #${es.event}, src ${es.srcIp}:${es.srcPort}\n`;
   out += `  buffer starts at 0 (including 0 out), ${SNAPSHOT_BUFSIZE - len} free,\n`;
   out += `  len ${len}, wraps at ${WRAP}, error at position ${at}\n`;
   out += '  H1 connection flags 0x00000000, H1 stream flags 0x00000000\n';
   out += `  H1 msg state ${state}, H1 msg flags 0x00000000\n`;
-  out += '  H1 chunk len 0 bytes, H1 body len 0 bytes :\n  \n';
+  const body = response ? bodyLength(es) : 0;
+  out += `  H1 chunk len ${body} bytes, H1 body len ${body} bytes :\n  \n`;
   let ptr = 0;
   let bol = 0;
   while (ptr < len) {
@@ -95,7 +125,7 @@ function block(name: string, id: number, es: ErrorSnapshot): string {
   return out;
 }
 
-/** `show errors [<px>] [request|response]` over `rt`'s frontends. */
+/** `show errors [<px>] [request|response]` over `rt`'s proxies (<px> names either end of a snapshot). */
 export function showErrors(rt: ProxyRuntime, args: string[], now = Date.now()): string {
   let iid = -1;
   if (args[0]) {
@@ -104,13 +134,18 @@ export function showErrors(rt: ProxyRuntime, args: string[], now = Date.now()): 
     if (!iid) return 'No such proxy.\n';
   }
   let out = `Total events captured on [${httpLogDate(now)}] : ${errorEvents()}\n`;
-  if (args[1] === 'response') return out;
-  // HAProxy walks its proxies list, the last declared first
-  const fes = [...rt.frontends.values()].sort((a, b) => b.id - a.id);
-  for (const fe of fes) {
-    if (iid >= 0 && fe.id !== iid) continue;
-    const es = requestError(fe);
-    if (es) out += block(fe.name, fe.id, es);
+  // HAProxy walks its proxies list in declaration order (cfgparse reverses it once): each one's
+  // request, then its response
+  const ids = new Set([...rt.frontends.values(), ...rt.backends.values()].map((p) => p.id));
+  const frontends = new Map([...rt.frontends.values()].map((f) => [f.id, f]));
+  const backends = new Map([...rt.backends.values()].map((b) => [b.id, b]));
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    const fe = frontends.get(id);
+    const req = fe && args[1] !== 'response' ? requestError(fe) : undefined;
+    if (fe && req && (iid < 0 || id === iid)) out += block(fe.name, id, req);
+    const be = backends.get(id);
+    const res = be && args[1] !== 'request' ? responseError(be) : undefined;
+    if (be && res && (iid < 0 || id === iid || res.frontend.id === iid)) out += block(be.name, id, res, res);
   }
   return out;
 }

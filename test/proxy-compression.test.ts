@@ -9,9 +9,9 @@
  * `res.comp` / `res.comp_algo` in an http-response rule read the same. Then the frontend's comp_in / comp_byp / comp_rsp counters of the stats CSV are the same.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
+import { type HttpGot, httpGet } from './helpers/http-get.ts';
 import { startPair } from './helpers/peer-pair.ts';
 import { startUpstream } from './helpers/proxy.ts';
 import { needs } from './helpers/system.ts';
@@ -101,33 +101,10 @@ backend be_def from d2
   server s 127.0.0.1:${up}
 `;
 
-interface Got {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
+type Got = HttpGot;
 
-function get(port: number, path: string, headers: Record<string, string>, method = 'GET', v10 = false): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    const r = request({
-      host: '127.0.0.1',
-      port,
-      path,
-      method,
-      headers: { ...headers, connection: 'close' },
-      agent: false,
-    });
-    if (v10) (r as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
-    r.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    r.on('error', reject);
-    r.end();
-  });
-}
+const get = (port: number, path: string, headers: Record<string, string>, method = 'GET', v10 = false) =>
+  httpGet(port, path, headers, method, v10);
 
 function decode(enc: string | undefined, body: Buffer): string {
   if (enc === 'gzip') return zlib.gunzipSync(body).toString();

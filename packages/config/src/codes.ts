@@ -49,6 +49,8 @@ export const Codes = {
   /** A server names a `resolvers` section that does not exist. */
   UNKNOWN_RESOLVERS: 'CFG_UNKNOWN_RESOLVERS',
   UNKNOWN_TABLE: 'CFG_UNKNOWN_TABLE',
+  /** `cache-use` / `cache-store` names no cache section. */
+  UNKNOWN_CACHE: 'CFG_UNKNOWN_CACHE',
   /** `errorfiles NAME` names no http-errors section. */
   UNKNOWN_HTTP_ERRORS: 'CFG_UNKNOWN_HTTP_ERRORS',
   /** `timeout client/server/connect` missing: HAProxy warns too. */

@@ -156,6 +156,8 @@ export interface VarRuleModel {
 export type HttpRuleModel =
   | VarRuleModel
   | { action: 'allow' | 'reject' | 'disable-l7-retry'; cond?: ConditionModel; loc: SourceLoc }
+  /** `http-request cache-use NAME`, `http-response cache-store NAME`. */
+  | { action: 'cache-use' | 'cache-store'; cache: string; cond?: ConditionModel; loc: SourceLoc }
   | {
       /** The whole value (`replace-header`) or each comma-separated value (`replace-value`) matching `match` becomes `replace` (log-format, `\1` back-references). */
       action: 'replace-header' | 'replace-value';
@@ -836,6 +838,22 @@ export interface ConfigModel {
   resolvers?: ResolversModel[];
   /** `http-errors` sections (absent: none). */
   httpErrors?: HttpErrorsModel[];
+  /** `cache` sections (absent: none). */
+  caches?: CacheModel[];
+}
+
+/** A `cache NAME` section (HAProxy 2.6's small-object cache). */
+export interface CacheModel {
+  name: string;
+  /** `total-max-size` (MB), in bytes. */
+  totalMaxSize: number;
+  /** `max-object-size` in bytes (default: a 256th of total-max-size). */
+  maxObjectSize: number;
+  /** `max-age` in seconds (default 60). */
+  maxAge: number;
+  /** `max-secondary-entries` (default 10; only used with Vary processing). */
+  maxSecondaryEntries: number;
+  loc: SourceLoc;
 }
 
 export interface ParseResult {

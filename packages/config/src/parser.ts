@@ -1,10 +1,12 @@
 /** The section driver: tokenizes lines, tracks sections and defaults inheritance, calls keyword parsers. */
+import { checkCache, checkCacheRefs, openCache, parseCacheLine } from './cache.ts';
 import { CondStack, directive } from './conditional.ts';
 import { Reporter } from './diagnostics.ts';
 import { newGlobal, newProxy, newServerParams } from './factory.ts';
 import { isGlobalKeyword, parseGlobalLine } from './global.ts';
 import { type Env, splitLines, tokenizeLine } from './lexer.ts';
 import type {
+  CacheModel,
   ConfigModel,
   HttpErrorsModel,
   ParseResult,
@@ -37,7 +39,6 @@ const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen']);
 const UNSUPPORTED_SECTIONS: Record<string, string> = {
   mailers: "'mailers' sections are not supported; alert from the logs or Prometheus metrics",
   ring: "'ring' sections are not supported; log to stdout or syslog",
-  cache: "'cache' sections are not supported",
   program: "'program' sections are not supported; use systemd units",
   'fcgi-app': "'fcgi-app' sections are not supported",
   'log-forward': "'log-forward' sections are not supported",
@@ -53,6 +54,7 @@ const SECTION_NAMES = [
   'userlist',
   'resolvers',
   'http-errors',
+  'cache',
 ];
 const NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 
@@ -64,6 +66,7 @@ type Current =
   | { type: 'userlist'; ul: UserlistModel }
   | { type: 'resolvers'; rs: ResolversModel }
   | { type: 'httpErrors'; he: HttpErrorsModel }
+  | { type: 'cache'; c: CacheModel }
   | { type: 'skip' };
 
 /**
@@ -93,6 +96,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       finishHttpCheck(cur.s, (loc, msg) => r.warn(loc, 'CFG_NO_EFFECT', msg));
       finishTcpCheck(cur.s, (loc, msg) => r.warn(loc, 'CFG_NO_EFFECT', msg));
     }
+    if (cur.type === 'cache') checkCache(cur.c, r);
   };
 
   for (const src of sources) {
@@ -125,6 +129,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         kw === 'userlist' ||
         kw === 'resolvers' ||
         kw === 'http-errors' ||
+        kw === 'cache' ||
         UNSUPPORTED_SECTIONS[kw]
       ) {
         finish();
@@ -174,6 +179,9 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
         case 'httpErrors':
           parseHttpErrorsLine(ctx, cur.he);
           break;
+        case 'cache':
+          parseCacheLine(ctx, cur.c);
+          break;
         case 'skip':
           break;
         case 'none':
@@ -193,6 +201,7 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
   resolveErrorReplies(config, r);
   validate(config, sections, r);
   checkResolverRefs(config, r);
+  checkCacheRefs(config, r);
   const zero = config.global.zeroWarning;
   const warnings = r.diagnostics.filter((d) => d.severity === 'warning').length;
   if (zero && warnings > 0) {
@@ -233,6 +242,10 @@ export function parseConfig(sources: Array<{ file: string; text: string }>, opti
       const ul: UserlistModel = { name, users: [], groups: [], loc: { ...loc } };
       config.userlists.push(ul);
       return { type: 'userlist', ul };
+    }
+    if (kw === 'cache') {
+      const c = openCache({ args: words, negated: false, loc, r, config, env }, config);
+      return c ? { type: 'cache', c } : { type: 'skip' };
     }
     if (kw === 'http-errors') {
       const name = words[1];

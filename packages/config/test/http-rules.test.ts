@@ -241,7 +241,7 @@ backend b
   assert.match(m[17], /action 'set-nice' is not supported in http-request/);
   assert.equal(
     m[18],
-    "'http-request set-status': action 'set-status' is not supported in http-request (supported: allow, deny, redirect, set-header, add-header, del-header, replace-header, replace-value, return, set-var, set-var-fmt, unset-var, set-map, del-map, capture, auth, tarpit, use-service, track-sc0, track-sc1, track-sc2, set-path, set-pathq, set-query, set-uri, set-method, reject, disable-l7-retry, replace-path, replace-pathq, replace-uri)",
+    "'http-request set-status': action 'set-status' is not supported in http-request (supported: allow, deny, redirect, set-header, add-header, del-header, replace-header, replace-value, return, set-var, set-var-fmt, unset-var, set-map, del-map, add-acl, del-acl, capture, auth, tarpit, use-service, track-sc0, track-sc1, track-sc2, set-path, set-pathq, set-query, set-uri, set-method, reject, disable-l7-retry, cache-use, replace-path, replace-pathq, replace-uri)",
   );
   assert.equal(m[23], "missing condition after 'if'");
   // Nothing invalid is kept.

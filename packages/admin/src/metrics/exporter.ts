@@ -135,6 +135,8 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   fe('haproxy_frontend_http_comp_bytes_out_total', (f) => f.counters.compOut);
   fe('haproxy_frontend_http_comp_bytes_bypassed_total', (f) => f.counters.compByp);
   fe('haproxy_frontend_http_comp_responses_total', (f) => f.counters.compRsp);
+  fe('haproxy_frontend_http_cache_lookups_total', (f) => f.counters.cacheLookups);
+  fe('haproxy_frontend_http_cache_hits_total', (f) => f.counters.cacheHits);
   m.push(
     metric('haproxy_frontend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
@@ -187,6 +189,8 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   be('haproxy_backend_http_comp_bytes_out_total', (b) => b.counters.compOut);
   be('haproxy_backend_http_comp_bytes_bypassed_total', (b) => b.counters.compByp);
   be('haproxy_backend_http_comp_responses_total', (b) => b.counters.compRsp);
+  be('haproxy_backend_http_cache_lookups_total', (b) => b.counters.cacheLookups);
+  be('haproxy_backend_http_cache_hits_total', (b) => b.counters.cacheHits);
   be('haproxy_backend_queue_time_average_seconds', (b) => avgSec(b.counters.qtimeSum, b.counters.timeSamples));
   be('haproxy_backend_connect_time_average_seconds', (b) => avgSec(b.counters.ctimeSum, b.counters.timeSamples));
   be('haproxy_backend_response_time_average_seconds', (b) => avgSec(b.counters.rtimeSum, b.counters.timeSamples));

@@ -9,6 +9,7 @@ import { applyMaxconn, findServer, MSG, parseWeight } from '../actions.ts';
 import { renderCsv } from '../stats/csv.ts';
 import { renderJson, renderTyped } from '../stats/json.ts';
 import { collectRows, type RowFilter } from '../stats/rows.ts';
+import { renderCaches } from './caches.ts';
 import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
 import { showErrors } from './errors.ts';
 import { frontendCommand } from './frontends.ts';
@@ -398,6 +399,15 @@ const ALL_COMMANDS: Command[] = [
     },
   },
   {
+    words: ['show', 'cache'],
+    usage: 'show cache',
+    desc: 'show cache status',
+    level: 'admin',
+    run(_a, ctx) {
+      return renderCaches(ctx.runtime());
+    },
+  },
+  {
     words: ['show', 'table'],
     usage: 'show table <table> [<filter>]*',
     desc: "report table usage stats or dump this table's contents (filter: data/key)",
@@ -453,7 +463,7 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
     if (all) {
       const c = fe.counters;
       c.stot = c.bin = c.bout = c.dreq = c.dresp = c.ereq = c.eresp = c.reqTot = c.connTot = c.intercepted = 0;
-      c.compIn = c.compOut = c.compByp = c.compRsp = 0;
+      c.compIn = c.compOut = c.compByp = c.compRsp = c.cacheLookups = c.cacheHits = 0;
       c.hrsp.fill(0);
       c.hrspByCode.clear();
     }
@@ -464,7 +474,7 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
       if (all) {
         c.stot = c.bin = c.bout = c.dreq = c.dresp = c.eresp = c.reqTot = c.econ = c.wretr = c.wredis = c.lbtot = 0;
         c.cliAbrt = c.srvAbrt = c.ttimeSum = c.rtimeSum = c.ctimeSum = c.qtimeSum = c.timeSamples = 0;
-        c.compIn = c.compOut = c.compByp = c.compRsp = 0;
+        c.compIn = c.compOut = c.compByp = c.compRsp = c.cacheLookups = c.cacheHits = 0;
         c.hrsp.fill(0);
         c.hrspByCode.clear();
       }

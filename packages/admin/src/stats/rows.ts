@@ -128,8 +128,8 @@ function frontendRow(rt: ProxyRuntime, fe: FrontendRuntime, now: number): StatRo
   v[F.dcon] = c.dcon;
   v[F.dses] = c.dses;
   v[F.wrew] = 0;
-  v[F.cache_lookups] = 0;
-  v[F.cache_hits] = 0;
+  v[F.cache_lookups] = c.cacheLookups;
+  v[F.cache_hits] = c.cacheHits;
   v[F.eint] = 0;
   for (let i = 0; i < MODULE_COUNT; i++) v[BASE_FIELDS + i] = 0;
   return { type: 0, pxname: fe.name, svname: 'FRONTEND', iid: fe.id, sid: 0, values: v, frontend: fe };
@@ -281,8 +281,8 @@ function backendRow(rt: ProxyRuntime, be: BackendRuntime, now: number): StatRow 
   v[F.comp_byp] = be.counters.compByp;
   v[F.comp_rsp] = be.counters.compRsp;
   v[F.algo] = be.model.balance.algo;
-  v[F.cache_lookups] = 0;
-  v[F.cache_hits] = 0;
+  v[F.cache_lookups] = be.counters.cacheLookups;
+  v[F.cache_hits] = be.counters.cacheHits;
   v[F.uweight] = w.uweight;
   v[F.agg_server_status] = 0;
   v[F.agg_server_check_status] = 0;

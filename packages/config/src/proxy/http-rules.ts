@@ -23,8 +23,6 @@ const UNSUPPORTED_ACTIONS = [
   'set-timeout',
   'normalize-uri',
   'early-hint',
-  'cache-use',
-  'cache-store',
   'lua',
   'sc-inc-gpc0',
   'sc-inc-gpc1',
@@ -73,11 +71,12 @@ const REQUEST_ONLY = [
   'set-method',
   'reject',
   'disable-l7-retry',
+  'cache-use',
   'replace-path',
   'replace-pathq',
   'replace-uri',
 ];
-const RESPONSE_ONLY = ['set-status'];
+const RESPONSE_ONLY = ['set-status', 'cache-store'];
 
 function status(ctx: LineCtx, v: string | undefined, allowed: number[] | undefined, what: string): number | undefined {
   if (v === undefined || !/^\d{3}$/.test(v))
@@ -343,6 +342,10 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
     case 'disable-l7-retry':
       if (side === 'response') break;
       return arity(0) ? { action, cond, loc } : undefined;
+    case 'cache-use':
+    case 'cache-store':
+      if ((action === 'cache-use') !== (side === 'request')) break;
+      return arity(1) ? { action, cache: words[1], cond, loc } : undefined;
     case 'replace-header':
     case 'replace-value':
       if (!arity(3) || !regex(words[2])) return undefined;

@@ -35,6 +35,10 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
       case 'disable-l7-retry':
         s.l7RetryDisabled = true;
         break;
+      case 'cache-use':
+        // the frontend's counters for its own rules, else the backend's (as HAProxy's px == strm_fe)
+        s.useCache(r.cache, p === s.fe ? s.fe.counters : (s.be ?? s.fe).counters);
+        break;
       case 'reject':
         if (s.be) s.be.counters.dreq++;
         s.reject(s.fe);

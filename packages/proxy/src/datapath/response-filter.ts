@@ -81,6 +81,9 @@ export function applyResponseRules(
       case 'capture':
         storeCapture(txn, 'response', r.id, r.value(txn));
         break;
+      case 'cache-store':
+        s.storeInCache(r.cache, headers, status);
+        break;
     }
   }
   return out;

@@ -12,8 +12,20 @@ import type { TLSSocket } from 'node:tls';
 import type { CompressionAlgo } from '@switchyard/config';
 import type { HttpTxnResponse } from '../acl/types.ts';
 import { pruneReqVars } from '../acl/vars.ts';
+import {
+  type CacheState,
+  cacheStore,
+  cacheUse,
+  hitHead,
+  newCacheState,
+  storeAbort,
+  storeChunk,
+  storeEnd,
+} from '../filters/cache.ts';
 import { compressible, Encoder, rewriteHead, selectEncoding } from '../filters/compression.ts';
+import type { CacheCounters } from '../model/counters.ts';
 import { countSessionStart } from '../model/counters.ts';
+import type { HttpCache } from '../model/http-cache.ts';
 import type { ServerState } from '../model/server-state.ts';
 import { existingSessionVars, type HttpTxn, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
@@ -54,7 +66,7 @@ const REFUSED = 'ERR_H2_REFUSED';
 const SERVER_RESET = 'ERR_H2_RST';
 
 /** HAProxy's names for its built-in applets, as its logs write them in the server field. */
-export type Applet = '<STATS>' | '<PROMEX>';
+export type Applet = '<STATS>' | '<PROMEX>' | '<CACHE>';
 
 export class Stream extends StreamCore {
   readonly req: ClientRequest;
@@ -85,6 +97,10 @@ export class Stream extends StreamCore {
   private compAlgo?: CompressionAlgo;
   /** The response body's compressor, when the response is compressed. */
   private enc?: Encoder;
+  /** `cache-use` / `cache-store` state (HAProxy's TX_CACHE* flags, the URL's hash). */
+  private cache?: CacheState;
+  /** The reason phrase the server gave (what `cache-store` keeps). */
+  private resReason = '';
 
   constructor(ctx: DatapathContext, fe: FrontendPlan, req: ClientRequest, res: ClientResponse) {
     super(ctx, fe);
@@ -220,6 +236,10 @@ export class Stream extends StreamCore {
     // the compression filter reads the request as the rules left it (HAProxy's http_headers callback)
     if (fe.model.compression || be.model.compression)
       this.compAlgo = selectEncoding(fe.model.compression, be.model.compression, this.txn.rawHeaders);
+    if (this.cache?.hit) {
+      this.serveCached();
+      return;
+    }
     this.upstreamPeer();
   }
 
@@ -358,7 +378,8 @@ export class Stream extends StreamCore {
     if (statusCode < 200) return true;
     if (this.done) return false;
     // `retry-on 503`...: the answer is dropped before any analysis, the request sent again
-    if ((this.be as BackendPlan).l7Retry && this.retryL7(String(statusCode))) return false;
+    const fromCache = this.applet === '<CACHE>';
+    if (!fromCache && (this.be as BackendPlan).l7Retry && this.retryL7(String(statusCode))) return false;
     const now = Date.now();
     this.tr = now - this.tConnect - Math.max(this.tc, 0);
     this.resume = resume;
@@ -371,6 +392,7 @@ export class Stream extends StreamCore {
     if (algo !== undefined) (this.txn as HttpTxn & HttpTxnResponse).resComp = algo;
     let status = statusCode;
     let reason = statusText;
+    this.resReason = statusText;
     // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)
     pruneReqVars(this.txn);
     if (this.txn.resCap) captureHeaders(this.txn, 'response', rawHeaders);
@@ -390,10 +412,12 @@ export class Stream extends StreamCore {
     const hook = hooks.responseHeaders;
     if (hook && (hooks.wantsResponseHeaders === undefined || hooks.wantsResponseHeaders(be))) {
       const obj = headersObject(headers);
-      hook(this.txn, be, server, status, obj);
+      if (server) hook(this.txn, be, server, status, obj);
       headers = headersFromObject(obj);
     }
-    if (status >= 500 && status !== 501 && status !== 505) this.ctx.observer?.observe(be, server, 'l7-5xx');
+    if (!server) {
+      // answered by the cache: no server to observe
+    } else if (status >= 500 && status !== 501 && status !== 505) this.ctx.observer?.observe(be, server, 'l7-5xx');
     else this.ctx.observer?.observe(be, server, 'ok');
     this.status = status;
     const res = this.res;
@@ -419,7 +443,7 @@ export class Stream extends StreamCore {
       // node refused a header the server sent (invalid characters): an invalid response
       this.phase = Phase.Headers;
       be.counters.eresp++;
-      server.counters.eresp++;
+      if (server) server.counters.eresp++;
       this.cutUpstream('invalid response header');
       this.respond(this.errorPage(502), 'PH', false);
       return false;
@@ -428,11 +452,65 @@ export class Stream extends StreamCore {
     return true;
   }
 
+  /** `http-request cache-use`: counts the lookup (and the hit) on `counters` of the rule's proxy. */
+  useCache(cache: HttpCache, counters: CacheCounters): void {
+    const txn = this.txn;
+    const st = (this.cache ??= newCacheState(txn.method));
+    const req = { method: txn.method, httpVersion: this.req.httpVersion, url: txn.url, headers: txn.rawHeaders };
+    if (!cacheUse(st, cache, req, Math.floor(Date.now() / 1000))) return;
+    counters.cacheLookups++;
+    if (st.hit) counters.cacheHits++;
+  }
+
+  /** `http-response cache-store`: the response is stored as `headers` are now (no cache-use: no key, nothing). */
+  storeInCache(cache: HttpCache, headers: string[], status: number): void {
+    if (!this.cache) return;
+    cacheStore(
+      this.cache,
+      cache,
+      {
+        method: this.txn.method,
+        httpVersion: this.req.httpVersion,
+        status,
+        reason: this.resReason,
+        headers,
+        fromCache: this.applet === '<CACHE>',
+      },
+      Math.floor(Date.now() / 1000),
+    );
+  }
+
+  /**
+   * A hit: the entry answers as a server would, through the same response path (http-response
+   * rules, compression, logs with `<CACHE>` for the server), as HAProxy's cache applet.
+   */
+  private serveCached(): void {
+    const hit = (this.cache as CacheState).hit as NonNullable<CacheState['hit']>;
+    const e = hit.entry;
+    this.applet = '<CACHE>';
+    this.tw = 0;
+    this.tc = 0;
+    this.tConnect = Date.now();
+    const nm = hit.notModified;
+    if (
+      !this.onHeaders(
+        nm ? 304 : e.status,
+        hitHead(e, Math.floor(Date.now() / 1000)),
+        noop,
+        nm ? 'Not Modified' : e.reason,
+      )
+    )
+      return;
+    if (!nm && this.txn.method !== 'HEAD') for (const b of e.body) this.onData(b);
+    this.onComplete(null);
+  }
+
   /** Whether the server's response is compressed (HAProxy's select_compression_response_header). */
   private compressible(status: number, rawHeaders: string[]): boolean {
     const be = this.be as BackendPlan;
     // without a length or chunked framing an HTTP/1 body ends with the close: not compressed
     const framed =
+      this.applet === '<CACHE>' ||
       this.server?.model.proto === 'h2' ||
       findHeader(rawHeaders, 'content-length') >= 0 ||
       findHeader(rawHeaders, 'transfer-encoding') >= 0;
@@ -474,6 +552,7 @@ export class Stream extends StreamCore {
 
   onData(chunk: Buffer): boolean {
     if (this.done) return false;
+    if (this.cache?.storing) storeChunk(this.cache, chunk);
     const e = this.enc;
     return e ? e.write(chunk) : this.res.write(chunk);
   }
@@ -481,6 +560,7 @@ export class Stream extends StreamCore {
   onComplete(trailers: string[] | null): void {
     if (this.done) return;
     this.phase = Phase.Done;
+    if (this.cache?.storing) storeEnd(this.cache);
     const e = this.enc;
     if (e) {
       // the compressed stream's end goes out first
@@ -779,6 +859,7 @@ export class Stream extends StreamCore {
     if (!this.markDone()) return;
     this.res.off('drain', onResponseDrain);
     this.enc?.destroy();
+    if (this.cache?.storing) storeAbort(this.cache);
     const now = Date.now();
     const fe = this.fe;
     const be = this.be;
@@ -811,3 +892,5 @@ function onResponseClose(this: StreamResponse): void {
 function onResponseDrain(this: StreamResponse): void {
   this[STREAM]?.drained();
 }
+
+function noop(): void {}

@@ -43,7 +43,13 @@ export interface CompCounters {
   compRsp: number;
 }
 
-export interface FrontendCounters extends BaseCounters, CompCounters {
+/** The cache (HAProxy's cache_lookups, cache_hits) of a frontend or backend's cache-use rules. */
+export interface CacheCounters {
+  cacheLookups: number;
+  cacheHits: number;
+}
+
+export interface FrontendCounters extends BaseCounters, CompCounters, CacheCounters {
   /** Request errors (ereq): malformed requests, client timeouts, ... */
   ereq: number;
   /** Requests intercepted (redirects, stats, returns). */
@@ -56,7 +62,7 @@ export interface FrontendCounters extends BaseCounters, CompCounters {
   dses: number;
 }
 
-export interface BackendCounters extends BaseCounters, CompCounters {
+export interface BackendCounters extends BaseCounters, CompCounters, CacheCounters {
   /** Connection errors (econ), retries (wretr), redispatches (wredis). */
   econ: number;
   wretr: number;
@@ -109,8 +115,8 @@ function base(): BaseCounters {
   };
 }
 
-function comp(): CompCounters {
-  return { compIn: 0, compOut: 0, compByp: 0, compRsp: 0 };
+function comp(): CompCounters & CacheCounters {
+  return { compIn: 0, compOut: 0, compByp: 0, compRsp: 0, cacheLookups: 0, cacheHits: 0 };
 }
 
 export function newFrontendCounters(): FrontendCounters {

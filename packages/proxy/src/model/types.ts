@@ -2,10 +2,12 @@
  * The compiled runtime: what a loaded configuration becomes. Built whole from a ConfigModel by
  * runtime/build.ts and swapped in whole on reload; only ServerState and counters mutate.
  */
+
 import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
 import type { CertStore } from './cert-store.ts';
 import type { BackendCounters, FrontendCounters, ResolversCounters } from './counters.ts';
+import type { HttpCache } from './http-cache.ts';
 import type { ProxyLogger } from './log-types.ts';
 import type { PatRefs } from './pattern-refs.ts';
 import type { Selector } from './selector.ts';
@@ -69,6 +71,8 @@ export interface ProxyRuntime {
   readonly config: ConfigModel;
   /** ACL and map pattern references of this configuration (runtime API `show|add|del|... map|acl`). */
   readonly patterns?: PatRefs;
+  /** The `cache` sections' stores of this process (`show cache`). */
+  readonly caches?: ReadonlyMap<string, HttpCache>;
   /** Certificate files of the `ssl` binds (runtime API `show|set|commit|abort|new ssl cert`). */
   readonly certificates?: CertStore;
   readonly frontends: Map<string, FrontendRuntime>;

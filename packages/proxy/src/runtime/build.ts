@@ -27,6 +27,7 @@ import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '
 import { CertStore } from '../model/cert-store.ts';
 import type { ProxyDiagnosticCode } from '../model/codes.ts';
 import { newBackendCounters, newFrontendCounters } from '../model/counters.ts';
+import { HttpCache } from '../model/http-cache.ts';
 import type { ProxyLogger } from '../model/log-types.ts';
 import { finishPatRefs, setCompilingPatRefs } from '../model/pattern-refs.ts';
 import { newServerState, type ServerState } from '../model/server-state.ts';
@@ -90,6 +91,8 @@ export interface CompileContext {
   ownErrorPages: Map<number, CannedResponse>;
   /** The proxy whose rules are compiled (default realm of `http-request auth`). */
   proxyName: string;
+  /** The `cache` sections' stores (`cache-use`, `cache-store`). */
+  caches: Map<string, HttpCache>;
 }
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
@@ -101,10 +104,13 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   checkLogTargets(model, diags);
   setCompilingUserlists(model.userlists);
   const patterns = setCompilingPatRefs();
+  // a reload starts its caches empty (HAProxy's new process does too)
+  const caches = new Map<string, HttpCache>();
+  for (const c of model.caches ?? []) caches.set(c.name, new HttpCache(c));
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
-    const ctx = contextFor(p, diags);
+    const ctx = contextFor(p, diags, caches);
     const behaviour = compileBehaviour(p, ctx);
     const prevBackend = previous?.backends.get(p.name);
     const servers: ServerState[] = [];
@@ -157,7 +163,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const certificates = new CertStore();
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'backend') continue;
-    const ctx = contextFor(p, diags);
+    const ctx = contextFor(p, diags, caches);
     const behaviour = compileBehaviour(p, ctx);
     const tls = new Map<number, TlsPlan>();
     p.binds.forEach((b, i) => {
@@ -247,6 +253,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     maxconn: model.global.maxconn ?? 0,
     h2: h2Tune(model.global.tune),
     compLevel: Number(model.global.tune['tune.comp.maxlevel'] ?? 1),
+    caches,
     patterns,
     certificates,
   };
@@ -293,7 +300,7 @@ function resolveBackend(
   return undefined;
 }
 
-function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
+function contextFor(p: ProxyModel, diags: Diagnostic[], caches: Map<string, HttpCache>): CompileContext {
   const acls = compileAcls(p.acls, diags);
   const errorPages = defaultErrorPages();
   const ownErrorPages = new Map<number, CannedResponse>();
@@ -316,6 +323,7 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
     errorPages,
     ownErrorPages,
     proxyName: p.name,
+    caches,
   };
 }
 

@@ -8,6 +8,7 @@ import type { TriCondition } from '../acl/condition.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
+import type { HttpCache } from '../model/http-cache.ts';
 import type { PatRef } from '../model/pattern-refs.ts';
 import type { ServerState } from '../model/server-state.ts';
 import type { HttpTxn } from '../model/txn.ts';
@@ -66,6 +67,8 @@ export type CompiledRequestRule =
   | { action: 'reject'; cond?: CompiledCondition }
   /** `disable-l7-retry`: only a failed connection is retried for this request (`retry-on` aside). */
   | { action: 'disable-l7-retry'; cond?: CompiledCondition }
+  /** `cache-use NAME`: a fresh entry of the cache answers (HAProxy's cache applet). */
+  | { action: 'cache-use'; cache: HttpCache; cond?: CompiledCondition }
   | { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; re: RegExp; replace: ValueFn; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; hdrFns?: Array<[string, ValueFn]>; cond?: CompiledCondition }
@@ -116,6 +119,8 @@ export type CompiledResponseRule =
   | CompiledReplaceHeader
   | { action: 'set-header' | 'add-header'; name: string; lname: string; value: ValueFn; cond?: CompiledCondition }
   | { action: 'del-header'; lname: string; cond?: CompiledCondition }
+  /** `cache-store NAME`: the response is stored as the rules left it so far. */
+  | { action: 'cache-store'; cache: HttpCache; cond?: CompiledCondition }
   | { action: 'set-status'; status: number; reason?: string; cond?: CompiledCondition }
   | { action: 'deny'; response: CannedResponse; cond?: CompiledCondition }
   | { action: 'allow'; cond?: CompiledCondition }
@@ -241,6 +246,8 @@ export interface CompiledRuntime extends ProxyRuntime {
   readonly h2: H2Tune;
   /** `tune.comp.maxlevel` (1-9, HAProxy's default 1). */
   readonly compLevel: number;
+  /** The `cache` sections' stores, by name (this process's). */
+  readonly caches: Map<string, HttpCache>;
 }
 
 /** `tune.h2.*` as HAProxy 2.6 reads them (its defaults when absent). */

@@ -1,9 +1,11 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
+
 import type { CaptureRuleModel, HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
 import { boundedRegex } from '../acl/regex.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import { parseVarName, type VarAction } from '../acl/vars.ts';
+import type { HttpCache } from '../model/http-cache.ts';
 import { loadedRef } from '../model/pattern-refs.ts';
 import { httpGetReason } from '../model/reasons.ts';
 import type { CompileContext } from './build.ts';
@@ -122,6 +124,8 @@ export function compileRequestRule(
     case 'reject':
     case 'disable-l7-retry':
       return { action: r.action, cond };
+    case 'cache-use':
+      return { action: r.action, cache: ctx.caches.get(r.cache) as HttpCache, cond };
     case 'replace-header':
     case 'replace-value':
       return replaceHeaderRule(r, ctx, 'request', cond);
@@ -207,6 +211,8 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
     case 'add-acl':
     case 'del-acl':
       return compileMapRule(r, ctx, 'response', cond);
+    case 'cache-store':
+      return { action: r.action, cache: ctx.caches.get(r.cache) as HttpCache, cond };
     case 'set-header':
     case 'add-header':
       return {

@@ -7,7 +7,7 @@
  */
 import type { ProxyRuntime } from '@switchyard/proxy';
 
-const VARY = '0'.repeat(40);
+const VARY = '0'.repeat(16);
 
 const id = (n: number): string => `0x${(0x7f0000000000 + n * 0x1000).toString(16)}`;
 

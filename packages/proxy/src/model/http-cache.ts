@@ -55,9 +55,19 @@ export class HttpCache {
     return Math.ceil(size / BLOCK);
   }
 
-  /** Free blocks (`available blocks` of `show cache`). */
-  get available(): number {
+  /** Blocks in use by complete entries or not, and those free (HAProxy's eviction bound). */
+  private get free(): number {
     return this.maxBlocks - this.used;
+  }
+
+  /**
+   * `available blocks` of `show cache`, as HAProxy's shctx counts them: every block but those of
+   * entries being stored (a stored entry's blocks can be given up, so they count as available).
+   */
+  get available(): number {
+    let busy = 0;
+    for (const e of this.entries.values()) if (!e.complete) busy += HttpCache.blocks(e.size);
+    return this.maxBlocks - busy;
   }
 
   /** The entry for `key` if not expired (an expired one is removed), complete or not. */
@@ -101,10 +111,10 @@ export class HttpCache {
     }
     const need = HttpCache.blocks(size) - before;
     for (const other of this.entries.values()) {
-      if (this.available >= need) break;
+      if (this.free >= need) break;
       if (other !== e && other.complete) this.remove(other);
     }
-    if (this.available < need) {
+    if (this.free < need) {
       this.remove(e);
       return false;
     }

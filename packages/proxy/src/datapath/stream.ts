@@ -10,11 +10,12 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { CompressionAlgo } from '@switchyard/config';
+import type { HttpTxnResponse } from '../acl/types.ts';
 import { pruneReqVars } from '../acl/vars.ts';
 import { compressible, Encoder, rewriteHead, selectEncoding } from '../filters/compression.ts';
 import { countSessionStart } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
-import { existingSessionVars, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
+import { existingSessionVars, type HttpTxn, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import { serverSni } from '../tls/tls.ts';
 import { encodeProxyHeader } from '../wire/proxy-protocol.ts';
@@ -367,6 +368,7 @@ export class Stream extends StreamCore {
     let headers = forwardableHeaders(rawHeaders);
     // the compression filter decides on the server's head, before the http-response rules
     const algo = this.compAlgo !== undefined && this.compressible(statusCode, rawHeaders) ? this.compAlgo : undefined;
+    if (algo !== undefined) (this.txn as HttpTxn & HttpTxnResponse).resComp = algo;
     let status = statusCode;
     let reason = statusText;
     // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)

@@ -109,6 +109,18 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   'tune.h2.initial-window-size': (ctx, g) => h2Tune(ctx, g, 0, 2 ** 31 - 1),
   'tune.h2.max-concurrent-streams': (ctx, g) => h2Tune(ctx, g, 1, 2 ** 31 - 1),
   'tune.h2.max-frame-size': (ctx, g) => h2Tune(ctx, g, 16384, 16777215),
+  /** The zlib level (brotli quality) of every compressed response (HAProxy's default 1). */
+  'tune.comp.maxlevel': (ctx, g) => {
+    const v = need(ctx, 1, 'a number');
+    if (v === undefined || !noExtra(ctx, 2)) return;
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 9)
+      return void err(ctx, 'CFG_BAD_VALUE', "'tune.comp.maxlevel' expects a numeric value between 1 and 9");
+    g.tune['tune.comp.maxlevel'] = v;
+  },
+  /** Clients are not told of WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL), for those that mishandle it. */
+  'h2-workaround-bogus-websocket-clients': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.tune['h2-workaround-bogus-websocket-clients'] = '1';
+  },
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')

@@ -361,6 +361,8 @@ export class Listener implements FrontOwner, H2Owner {
 
   onH2Request(req: H2Request, res: H2Response): ClientTimeoutTarget {
     const stream = new Stream(this.ctx, this.fe, req, res);
+    // extended CONNECT (WebSocket over HTTP/2): an upgrade, its bytes follow on the stream
+    if (req.upgradeProtocol !== undefined) stream.upgradeHead = EMPTY;
     try {
       stream.run();
     } catch (e) {
@@ -385,9 +387,7 @@ export class Listener implements FrontOwner, H2Owner {
     const s = conn.socket;
     // as HAProxy: not with `option disable-h2-upgrade`, nor on a `proto h1` bind (mux_h1 without upgrades)
     if (this.fe.model.options.disableH2Upgrade || this.bind.options.proto === 'h1') return false;
-    // on TLS without ALPN haproxy switches too; node:http2 does not take a TLS socket whose
-    // first bytes were already read, so such a client gets HTTP/1's 400 (README, Known gaps)
-    if ((s as { encrypted?: boolean }).encrypted) return false;
+    // on TLS whose ALPN did not choose h2 haproxy switches too (H2Front.serve)
     conn.handOver();
     // paused first: bytes put back on a flowing socket would be emitted to no listener
     s.pause();

@@ -6,7 +6,8 @@
  * test binds), global `master-worker` is -W.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +15,7 @@ import { UnixDgramReceiver } from '@switchyard/unixsock';
 import {
   freePort,
   type ProxyProcess,
+  ROOT,
   rawRequest,
   startProxy,
   startUpstream,
@@ -208,5 +210,58 @@ test("global 'master-worker' runs a master as -W does", async () => {
     assert.match(await rawRequest(port, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200/);
   } finally {
     assert.equal(await master.stop(), 0);
+  }
+});
+
+test('deploy/switchyard.service: its ExecStart and ExecReload lines run as systemd runs them (Type=notify)', async () => {
+  const unit = readFileSync(join(ROOT, 'deploy/switchyard.service'), 'utf8');
+  assert.match(unit, /^Type=notify$/m);
+  const port = await freePort();
+  const cfg = writeFile(tmp.dir, 'unit.cfg', config(port));
+  const vars: Record<string, string> = {
+    CONFIG: cfg,
+    PIDFILE: join(tmp.dir, 'unit.pid'),
+    EXTRAOPTS: `-S ${join(tmp.dir, 'unit-master.sock')}`,
+  };
+  const command = (line: string) =>
+    line
+      .replaceAll('/opt/switchyard', ROOT.replace(/\/$/, ''))
+      .replace(/\$([A-Z]+)/g, (_m, v: string) => vars[v] ?? `$${v}`)
+      .split(/\s+/);
+  const [start] = [...unit.matchAll(/^ExecStart=(.*)$/gm)].map((m) => command(m[1]));
+  const reloads = [...unit.matchAll(/^ExecReload=(.*)$/gm)].map((m) => m[1]);
+  const rx = new UnixDgramReceiver(join(tmp.dir, 'unit-notify.sock'));
+  const got: string[] = [];
+  const poll = (n: number) =>
+    until(
+      () => {
+        got.push(...rx.drain().map((b) => b.toString()));
+        return got.length >= n;
+      },
+      30000,
+      `${n} notifications`,
+    );
+  const main = spawn(start[0], start.slice(1), { env: { ...process.env, NOTIFY_SOCKET: rx.path }, stdio: 'ignore' });
+  const exited = new Promise((r) => main.once('exit', r));
+  try {
+    await poll(1);
+    assert.equal(got[0], `READY=1\nMAINPID=${main.pid}\n`);
+    assert.equal(readFileSync(vars.PIDFILE, 'utf8'), `${main.pid}\n`);
+    const msock = join(tmp.dir, 'unit-master.sock');
+    const first = await workerPids(msock);
+    vars.MAINPID = String(main.pid);
+    for (const line of reloads) {
+      const [cmd, ...rest] = command(line);
+      const r = spawnSync(cmd, rest, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${line}: ${r.stderr}`);
+    }
+    await poll(3);
+    assert.deepEqual(got.slice(1), ['RELOADING=1\n', `READY=1\nMAINPID=${main.pid}\n`]);
+    await until(async () => (await workerPids(msock))[0] !== first[0], 30000, 'a new worker');
+    assert.match(await rawRequest(port, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200/);
+  } finally {
+    main.kill('SIGTERM');
+    await exited;
+    rx.close();
   }
 });

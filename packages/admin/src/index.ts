@@ -26,26 +26,28 @@ import type { StatsSocketModel } from '@switchyard/config';
 import type { ProxyRuntime, ServiceHandlers } from '@switchyard/proxy';
 import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from './actions.ts';
-import type { CliContext } from './cli/commands.ts';
+import { DashboardRecorder } from './dashboard/recorder.ts';
+import { type AdminConditionCompiler, createHttpService, type HttpService } from './http/service.ts';
+import { createExporterRegistries, type ExporterRegistries } from './metrics/exporter.ts';
+import { LatencyHistograms } from './metrics/latency.ts';
+import type { CliContext } from './runtime-api/commands.ts';
 import {
   cliSocketFd,
   closeCliSocket,
   listenCliSocket,
   prepareSocketPath,
   type SocketHandover,
-} from './cli/socket-server.ts';
-import { DashboardRecorder } from './dashboard/recorder.ts';
-import { type AdminConditionCompiler, createHttpService, type HttpService } from './http/service.ts';
-import { createExporterRegistries, type ExporterRegistries } from './metrics/exporter.ts';
-import { LatencyHistograms } from './metrics/latency.ts';
+} from './runtime-api/socket-server.ts';
 
 export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
-export { clearCounters } from './cli/command-table.ts';
-export { runCommand, splitCommands } from './cli/commands.ts';
-export { CliSocketError, type SocketHandover } from './cli/socket-server.ts';
-export { applySslCertOp, type SslCertOp } from './cli/ssl-certs.ts';
 export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';
+export { clearCounters } from './runtime-api/command-table.ts';
+export { runCommand, splitCommands } from './runtime-api/commands.ts';
+export { parseServerLine } from './runtime-api/dynamic-servers.ts';
+export { applyPatternOp, type PatternOp } from './runtime-api/maps.ts';
+export { CliSocketError, type SocketHandover } from './runtime-api/socket-server.ts';
+export { applySslCertOp, type SslCertOp } from './runtime-api/ssl-certs.ts';
 export { applyServerStateFiles } from './server-state-file.ts';
 
 /**

@@ -269,3 +269,21 @@ backend b
   assert.deepEqual(codes(r, 'error'), ['12 CFG_UNKNOWN_KEYWORD', '13 CFG_UNSUPPORTED', '14 CFG_UNKNOWN_KEYWORD']);
   assert.match(r.diagnostics[0].message, /unknown action 'http-after-response deny'.*supported: allow, set-header/);
 });
+
+test('do-resolve(VAR,RESOLVERS,FAMILY) is refused by its name, in http-request and tcp-request content', () => {
+  const r = parse(`resolvers dns
+  nameserver ns1 127.0.0.1:53
+frontend f
+  bind :80
+  mode http
+  http-request do-resolve(txn.ip,dns,ipv4) hdr(host),host_only
+  tcp-request content do-resolve(txn.ip,dns) hdr(host)
+  default_backend b
+backend b
+  server s 127.0.0.1:80
+`);
+  const m = r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.loc.line} ${d.code} ${d.message}`);
+  assert.equal(m.length, 2, m.join('\n'));
+  assert.match(m[0], /^6 CFG_UNSUPPORTED .*action 'do-resolve' is not supported in http-request/);
+  assert.match(m[1], /^7 CFG_UNSUPPORTED 'tcp-request content do-resolve\(txn\.ip,dns\)' is not supported yet$/);
+});

@@ -19,7 +19,14 @@ import { Queues } from './queue.ts';
 import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
-export { type ErrorSnapshot, errorEvents, requestError, SNAPSHOT_BUFSIZE } from './error-snapshots.ts';
+export {
+  type ErrorSnapshot,
+  errorEvents,
+  type ResponseSnapshot,
+  requestError,
+  responseError,
+  SNAPSHOT_BUFSIZE,
+} from './error-snapshots.ts';
 export {
   closeKeepingPath,
   type InheritedSocket,
@@ -297,6 +304,7 @@ export class Datapath {
       ta: 0,
       status,
       bytes: 0,
+      bytesIn: s.bytesRead,
       termState: term,
       actconn: this.ctx.actconn,
       feconn: fe.conns,

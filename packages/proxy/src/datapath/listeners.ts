@@ -10,6 +10,7 @@ import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
+import { stapleOf } from '../model/ocsp.ts';
 import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
@@ -77,6 +78,10 @@ export class Listener implements FrontOwner, H2Owner {
         handshakeTimeout: fe.timeouts.client || 120000,
       });
       attachSessionCache(server);
+      // OCSP stapling: the response of the certificate the handshake chose, while it is valid
+      server.on('OCSPRequest', (cert: Buffer, _issuer: Buffer, done: (e: Error | null, r?: Buffer) => void) =>
+        done(null, stapleOf(this.tls?.ocsp?.get(cert.toString('latin1')))),
+      );
       server.on('secureConnection', (s: TLSSocket) => {
         // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
         if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
@@ -371,6 +376,8 @@ export class Listener implements FrontOwner, H2Owner {
 
   onH2Request(req: H2Request, res: H2Response): ClientTimeoutTarget {
     const stream = new Stream(this.ctx, this.fe, req, res);
+    // extended CONNECT (WebSocket over HTTP/2): an upgrade, its bytes follow on the stream
+    if (req.upgradeProtocol !== undefined) stream.upgradeHead = EMPTY;
     try {
       stream.run();
     } catch (e) {
@@ -395,9 +402,7 @@ export class Listener implements FrontOwner, H2Owner {
     const s = conn.socket;
     // as HAProxy: not with `option disable-h2-upgrade`, nor on a `proto h1` bind (mux_h1 without upgrades)
     if (this.fe.model.options.disableH2Upgrade || this.bind.options.proto === 'h1') return false;
-    // on TLS without ALPN haproxy switches too; node:http2 does not take a TLS socket whose
-    // first bytes were already read, so such a client gets HTTP/1's 400 (README, Known gaps)
-    if ((s as { encrypted?: boolean }).encrypted) return false;
+    // on TLS whose ALPN did not choose h2 haproxy switches too (H2Front.serve)
     conn.handOver();
     // paused first: bytes put back on a flowing socket would be emitted to no listener
     s.pause();

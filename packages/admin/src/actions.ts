@@ -5,9 +5,9 @@
  */
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type { AdminCode } from './codes.ts';
 import type { PatternOp } from './runtime-api/maps.ts';
 import type { SslCertOp } from './runtime-api/ssl-certs.ts';
-import type { AdminCode } from './codes.ts';
 
 /** The one place server state changes (packages/proxy control/server-control.ts). */
 export interface ServerControl {

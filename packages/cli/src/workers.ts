@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { applyServerStateFiles, CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
-import { type CompiledRuntime, Logger, stderrLine } from '@switchyard/proxy';
+import { type CompiledRuntime, Logger, onWorkerMessage, sendToPrimary, stderrLine } from '@switchyard/proxy';
 import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
 import { PrimaryHub } from './cluster/primary-hub.ts';
@@ -57,8 +57,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
 
   const allReady = new Promise<boolean>((resolve) => {
     let ready = 0;
-    cluster.on('message', (_w, msg) => {
-      if (msg === READY_MESSAGE && !started && ++ready === count) resolve(true);
+    onWorkerMessage(READY_MESSAGE, () => {
+      if (!started && ++ready === count) resolve(true);
     });
     cluster.on('exit', (w, code, signal) => {
       workers.delete(w);
@@ -148,5 +148,5 @@ export function isWorker(): boolean {
 
 /** Tells the primary this worker is serving. */
 export function reportReady(): void {
-  if (isWorker()) process.send?.(READY_MESSAGE);
+  if (isWorker()) sendToPrimary({ type: READY_MESSAGE });
 }

@@ -6,7 +6,7 @@ import {
   loadConfigFiles,
   readReferencedFile,
 } from '@switchyard/config';
-import { buildRuntime, type CompiledRuntime, type Logger, registerFetch } from '@switchyard/proxy';
+import { buildRuntime, type CompiledRuntime, type Logger, registerFetch, stderrLine } from '@switchyard/proxy';
 import { checkStateConfig, registerStateFetches } from '@switchyard/state';
 
 export interface Loaded {
@@ -46,4 +46,18 @@ export function diagnosticLines(ds: Diagnostic[]): string[] {
   return [...ds]
     .sort((a, b) => (a.loc.file === b.loc.file ? a.loc.line - b.loc.line : 0))
     .map((d) => formatDiagnostic(d));
+}
+
+/**
+ * loadRuntime at start: every diagnostic printed; undefined (with the ALERT printed) when the
+ * configuration has errors and nothing may start.
+ */
+export function loadAtStart(files: string[], logger: Logger): (Loaded & { runtime: CompiledRuntime }) | undefined {
+  const loaded = loadRuntime(files, logger);
+  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
+  if (loaded.runtime) return loaded as Loaded & { runtime: CompiledRuntime };
+  process.stderr.write(
+    stderrLine('ALERT', process.pid, `Fatal errors found in configuration (${loaded.errors}); nothing was started.`),
+  );
+  return undefined;
 }

@@ -12,7 +12,7 @@ import { type CompiledRuntime, Logger, onWorkerMessage, sendToPrimary, stderrLin
 import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
 import { PrimaryHub } from './cluster/primary-hub.ts';
-import { diagnosticLines, loadRuntime } from './load.ts';
+import { loadAtStart, loadRuntime } from './load.ts';
 
 /** Message a worker sends once its listeners are bound. */
 export const READY_MESSAGE = 'switchyard:ready';
@@ -24,12 +24,8 @@ function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
 /** Runs the primary: resolves with the exit status once every worker has stopped. */
 export async function runPrimary(args: CliArgs, count: number): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
-  const loaded = loadRuntime(args.files, logger);
-  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
-  if (!loaded.runtime) {
-    notice('ALERT', `Fatal errors found in configuration (${loaded.errors}); nothing was started.`);
-    return 1;
-  }
+  const loaded = loadAtStart(args.files, logger);
+  if (!loaded) return 1;
   let runtime: CompiledRuntime = loaded.runtime;
   // the primary logs server transitions (its checks, admin changes) to the configured targets
   logger.useGlobal(runtime.config.global);

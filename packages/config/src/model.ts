@@ -108,6 +108,8 @@ export interface BindModel {
   port: number;
   /** Unix socket path instead of host:port (`bind /run/x.sock`, `bind unix@/run/x.sock`). */
   path?: string;
+  /** `bind fd@N`: a socket inherited already listening, descriptor N. */
+  fd?: number;
   ssl?: {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
@@ -747,6 +749,11 @@ export interface GlobalModel {
   /** `cluster-name NAME` (Switchyard): namespace of shared keys in Redis. */
   clusterName?: string;
   hardStopAfter?: number;
+  /**
+   * `master-worker`: run as a master and its worker (as `-W`); `exitOnFailure` false with
+   * `no-exit-on-failure` (the master stays when a current worker dies).
+   */
+  masterWorker?: { exitOnFailure: boolean };
   /** Node name shown on the stats page (`node`). */
   node?: string;
   description?: string;

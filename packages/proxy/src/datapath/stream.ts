@@ -29,7 +29,7 @@ import { recordResponseError } from './error-snapshots.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
-import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
+import { isStatsRequest, redirect, reply, requestFilter, serveStats } from './request-filter.ts';
 import { applyAfterResponseRules, applyResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import { type KillCode, StreamCore } from './stream-core.ts';
 import { runTcpRules } from './tcp-rules.ts';
@@ -652,7 +652,8 @@ export class Stream extends StreamCore {
 
   /** The proxy's page for `status`: the backend's own, else the frontend's (HAProxy's http_error_message). */
   errorPage(status: number): CannedResponse {
-    return this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    const page = this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    return page.bodyFn ? reply(page, this.txn, page.bodyFn, undefined) : page;
   }
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */

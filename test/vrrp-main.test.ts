@@ -137,11 +137,11 @@ test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, 
       /Line 1\) Switchyard refuses to start: \(VI_1\) VRRP version 2 over IPv6/,
     ],
     ['ipv6 no link-local', inst('', 'fd00:99::100'), /Line 2\) .*interface nosuchif0 has no IPv6 link-local address/],
-    ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 4\) .*auth_type AH/],
+    ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 5\) .*auth_type AH/],
     [
       'track_bfd',
       inst('  track_bfd {\n    bfd1\n  }\n'),
-      /Line 4\) Switchyard refuses to start: \(VI_1\) track_bfd is not supported/,
+      /Line 4\) Switchyard refuses to start: \(VI_1\) 'track_bfd' is not supported/,
     ],
     [
       'virtual_routes vrf',

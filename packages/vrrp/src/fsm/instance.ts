@@ -79,7 +79,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     return err(
       'VRRP_AUTH_AH',
       'auth_type AH (IPsec-AH) is not supported by Switchyard; use PASS or none',
-      inst.authentication.loc,
+      inst.authentication.typeLoc ?? inst.authentication.loc,
     );
   }
   let advertIntCs = Math.round(inst.advertInt * 100);
@@ -155,7 +155,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       delayS: inst.garpMasterDelay,
       repeat: inst.garpMasterRepeat,
       refreshS: inst.garpMasterRefresh,
-      refreshRepeat: g.garpMasterRefreshRepeat,
+      refreshRepeat: inst.garpMasterRefreshRepeat ?? g.garpMasterRefreshRepeat,
       // keepalived: defaults from the global vrrp_garp_* ones; vrrp_strict sends none.
       lowerPrioDelayS: g.vrrpStrict ? 0 : (inst.garpLowerPrioDelay ?? g.garpLowerPrioDelay ?? g.garpMasterDelay),
       lowerPrioRepeat: g.vrrpStrict ? 0 : (inst.garpLowerPrioRepeat ?? g.garpLowerPrioRepeat ?? g.garpMasterRepeat),
@@ -165,7 +165,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     lowerPrioNoAdvert: g.vrrpStrict || (inst.lowerPrioNoAdvert ?? g.lowerPrioNoAdvert),
     higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.higherPrioSendAdvert,
     checkUnicastSrc: false,
-    skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
+    skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr || inst.skipCheckAdvAddr === true,
   };
 }
 

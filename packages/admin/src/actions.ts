@@ -5,6 +5,7 @@
  */
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type { PatternOp } from './cli/maps.ts';
 import type { SslCertOp } from './cli/ssl-certs.ts';
 import type { AdminCode } from './codes.ts';
 
@@ -48,6 +49,8 @@ export interface ServerControl {
   clearCounters?(rt: ProxyRuntime, all: boolean): void;
   /** Under --workers: sends a certificate change (`set|commit|abort|new ssl cert`, applied here already) to the other workers. */
   shareSslCert?(op: SslCertOp): void;
+  /** Under --workers: sends a map or ACL change (`add|del|set|clear|prepare|commit map|acl`, applied here already) to the other workers. */
+  sharePatternOp?(op: PatternOp): void;
 }
 
 /** A lookup or argument error, with the exact text HAProxy answers. */

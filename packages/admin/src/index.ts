@@ -37,6 +37,7 @@ export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
 export { clearCounters } from './cli/command-table.ts';
 export { runCommand, splitCommands } from './cli/commands.ts';
+export { applyPatternOp, type PatternOp } from './cli/maps.ts';
 export { CliSocketError } from './cli/socket-server.ts';
 export { applySslCertOp, type SslCertOp } from './cli/ssl-certs.ts';
 export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';

@@ -6,7 +6,7 @@ import {
   loadConfigFiles,
   readReferencedFile,
 } from '@switchyard/config';
-import { buildRuntime, type CompiledRuntime, type Logger, validateHealthChecks } from '@switchyard/proxy';
+import { buildRuntime, type CompiledRuntime, type Logger } from '@switchyard/proxy';
 import { checkStateConfig } from '@switchyard/state';
 
 export interface Loaded {
@@ -24,13 +24,13 @@ export function loadRuntime(files: string[], logger: Logger, previous?: Compiled
   let runtime: CompiledRuntime | undefined;
   // The runtime is built even after parse errors so -c reports build problems too; it is only
   // served when there is no error at all.
-  const built = buildRuntime(parsed.model, { logger, previous });
+  const built = buildRuntime(parsed.model, { logger, previous, checks: [checkStateConfig] });
   // What the parser already reported (same line, or the same check by code) is not reported
   // again by the later stages, whose checks also guard models built without the parser.
   const parserErrors = parsed.diagnostics.filter((d) => d.severity === 'error');
   const lines = new Set(parserErrors.map((d) => `${d.loc.file}:${d.loc.line}`));
   const codes = new Set(parserErrors.map((d) => d.code));
-  for (const d of [...built.diagnostics, ...checkStateConfig(parsed.model), ...validateHealthChecks(parsed.model)]) {
+  for (const d of built.diagnostics) {
     const dup = d.severity === 'error' && (lines.has(`${d.loc.file}:${d.loc.line}`) || codes.has(d.code));
     if (!dup) diagnostics.push(d);
   }

@@ -29,9 +29,11 @@ export const IGNORED: Record<string, string> = {
   maxconnrate: "'maxconnrate' ignored: Switchyard does not limit the accept rate; use a stick-table rate limit",
   maxsessrate: "'maxsessrate' ignored: Switchyard does not limit the session rate; use a stick-table rate limit",
   maxsslrate: "'maxsslrate' ignored: Switchyard does not limit the TLS handshake rate",
-  maxcomprate: "'maxcomprate' ignored: Switchyard does not compress",
-  maxcompcpuusage: "'maxcompcpuusage' ignored: Switchyard does not compress",
-  maxzlibmem: "'maxzlibmem' ignored: Switchyard does not compress",
+  maxcomprate:
+    "'maxcomprate' ignored: Switchyard does not limit the compression rate (responses are compressed whatever the rate)",
+  maxcompcpuusage:
+    "'maxcompcpuusage' ignored: Switchyard does not stop compressing under CPU load (zlib runs on Node's thread pool)",
+  maxzlibmem: "'maxzlibmem' ignored: Switchyard does not bound the memory of its compressors",
   nogetaddrinfo: "'nogetaddrinfo' ignored: Node resolves host names",
   noreuseport: "'noreuseport' ignored: Node decides SO_REUSEPORT",
   'busy-polling': "'busy-polling' ignored: Node's event loop does not busy-poll",
@@ -40,7 +42,6 @@ export const IGNORED: Record<string, string> = {
   'numa-cpu-mapping': "'numa-cpu-mapping' ignored: pin with systemd's CPUAffinity=",
   'ssl-mode-async': "'ssl-mode-async' ignored: Node's TLS is used as is",
   'ssl-engine': "'ssl-engine' ignored: Node's OpenSSL is used as is",
-  'ssl-load-extra-files': "'ssl-load-extra-files' ignored: put the certificate and key in one PEM",
   'issuers-chain-path': "'issuers-chain-path' ignored: put the full chain in the PEM",
   'insecure-fork-wanted': "'insecure-fork-wanted' ignored: Switchyard runs no external checks",
   'insecure-setuid-wanted': "'insecure-setuid-wanted' ignored: Switchyard runs no external checks",

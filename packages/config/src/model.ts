@@ -187,8 +187,18 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
-  /** `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` (log-format key and value): edit a map at run time. */
-  | { action: 'set-map' | 'del-map'; file: string; key: string; value?: string; cond?: ConditionModel; loc: SourceLoc }
+  /**
+   * `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` / `add-acl(FILE) KEY` / `del-acl(FILE) KEY`
+   * (log-format key and value): edit the map or ACL file's patterns at run time.
+   */
+  | {
+      action: 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+      file: string;
+      key: string;
+      value?: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
   | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
@@ -606,6 +616,18 @@ export type RetryOnKeyword =
   | '503'
   | '504';
 
+/** An algorithm of `compression algo` (`br` is Switchyard's addition to HAProxy 2.6's). */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate' | 'br';
+
+/** A proxy's `compression` settings, lists in HAProxy's order (the last word written first). */
+export interface CompressionModel {
+  algos: CompressionAlgo[];
+  /** Content-type prefixes (compared without case); empty: every type but multipart. */
+  types: string[];
+  /** `compression offload`: Accept-Encoding is removed before the request goes to the server. */
+  offload: boolean;
+}
+
 export interface ProxyModel {
   kind: ProxyKind;
   name: string;
@@ -651,6 +673,8 @@ export interface ProxyModel {
   captureCookie?: { name: string; len: number };
   /** `unique-id-header NAME`: header carrying the unique id to the server. */
   uniqueIdHeader?: string;
+  /** `compression` lines (absent: no compression filter). */
+  compression?: CompressionModel;
   options: ProxyOptions;
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
@@ -744,6 +768,10 @@ export interface GlobalModel {
   zeroWarning?: SourceLoc;
   /** `default-path`: base of relative file paths; already applied by the parser. */
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
+  /** `ssl-load-extra-files`: the sidecar files read beside a `crt` (undefined: `all`, HAProxy's default). */
+  sslLoadExtraFiles?: { key: boolean; ocsp: boolean; issuer: boolean };
+  /** `ssl-load-extra-del-ext`: sidecars of `X.crt` are `X.key`, `X.ocsp`, `X.issuer`. */
+  sslLoadExtraDelExt?: boolean;
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
   /** `ssl-default-bind-options|ciphers|ciphersuites|curves`: defaults of every `ssl` bind. */

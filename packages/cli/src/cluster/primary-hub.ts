@@ -6,8 +6,10 @@
  * reported). Nothing here runs per request.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { applyPatternOp } from '@switchyard/admin';
 import {
   allStateSnaps,
+  applyRuleEdit,
   type BackendRuntime,
   backendStateSnap,
   type CompiledRuntime,
@@ -16,6 +18,7 @@ import {
   type HealthEngine,
   type NodeFigures,
   type ProxyRuntime,
+  patRefStates,
   type ServerState,
   type ServerStateEvent,
   type ServerWeightEvent,
@@ -140,8 +143,21 @@ export class PrimaryHub {
           w.send(this.statesMessage());
           // a worker started since (respawned) gets the certificate changes made since the last load
           for (const c of this.sslCerts) w.send(c);
+          // and the maps and ACLs as edited since (the primary applies every edit to its copy)
+          const states = this.rt.patterns ? patRefStates(this.rt.patterns) : [];
+          if (states.length > 0) w.send({ type: CLUSTER_MESSAGE, op: 'pattern-states', states });
         }
         return;
+      case 'pattern':
+        applyPatternOp(this.rt, m.pat);
+        this.toOthers(w, m);
+        return;
+      case 'pattern-rule': {
+        const ref = this.rt.patterns?.byFile.get(m.file);
+        if (ref) applyRuleEdit(ref, m.action, m.key, m.value);
+        this.toOthers(w, m);
+        return;
+      }
       case 'ssl-cert':
         this.sslCerts.push(m);
         for (const o of Object.values(cluster.workers ?? {})) if (o && o !== w && o.isConnected()) o.send(m);
@@ -176,6 +192,11 @@ export class PrimaryHub {
       default:
         return;
     }
+  }
+
+  /** Sends `m` to every connected worker but `from`. */
+  private toOthers(from: Worker, m: ClusterMessage): void {
+    for (const o of Object.values(cluster.workers ?? {})) if (o && o !== from && o.isConnected()) o.send(m);
   }
 
   /** A change each worker makes on its own traffic: the one it was made through did it already. */

@@ -66,8 +66,8 @@ export function setServerOp(
   recalcEffectiveWeight(s, now);
   s.lastChange = now;
   const why = reason === undefined ? '' : typeof reason === 'string' ? `, ${reason}` : `, ${formatCheckReason(reason)}`;
-  if (op === 'DOWN') log(rt, be, 'alert', `${serverLabel(s)} is DOWN${why}${downTail(be, s)}`);
-  else log(rt, be, 'notice', `${serverLabel(s)} is UP${why}${upTail(be)}`);
+  if (op === 'DOWN') log(rt, be, 'alert', `${bk(s)}Server ${s.backendName}/${s.name} is DOWN${why}${downTail(be, s)}`);
+  else log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is UP${why}${upTail(be)}`);
   finish(rt, be, s, before, origin, typeof reason === 'string' ? reason : reason?.status, now);
   return true;
 }
@@ -89,8 +89,8 @@ export function setServerStopping(
   const before = snapshot(be, s);
   s.stopping = stopping;
   const why = reason === undefined ? '' : typeof reason === 'string' ? `, ${reason}` : `, ${formatCheckReason(reason)}`;
-  if (stopping) log(rt, be, 'notice', `${serverLabel(s)} is stopping${why}${upTail(be)}`);
-  else log(rt, be, 'notice', `${serverLabel(s)} is UP${why}${upTail(be)}`);
+  if (stopping) log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is stopping${why}${upTail(be)}`);
+  else log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is UP${why}${upTail(be)}`);
   finish(rt, be, s, before, origin, stopping ? 'stopping' : 'running', now);
   return true;
 }
@@ -118,19 +118,28 @@ export function setServerAdmin(
   const now = opts.now ?? Date.now();
   if (from === 'MAINT' && s.dnsMaint) {
     s.maintBeforeDns = admin;
-    log(rt, be, 'notice', `${serverLabel(s)} is leaving forced maintenance but remains in maintenance`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} is leaving forced maintenance but remains in maintenance`,
+    );
     return false;
   }
   const before = snapshot(be, s);
   s.admin = admin;
   s.lastChange = now;
-  const label = serverLabel(s);
   if (admin === 'MAINT') {
     s.health = 0; // as haproxy (show servers state), checked or not
     if (s.op === 'UP') {
       s.counters.chkdown++;
-      log(rt, be, 'notice', `${label} is going DOWN for maintenance${downTail(be, s)}`);
-    } else log(rt, be, 'notice', `${label} was DOWN and now enters maintenance.`);
+      log(
+        rt,
+        be,
+        'notice',
+        `${bk(s)}Server ${s.backendName}/${s.name} is going DOWN for maintenance${downTail(be, s)}`,
+      );
+    } else log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} was DOWN and now enters maintenance.`);
   } else if (from === 'MAINT') {
     if (s.checked) {
       s.health = s.model.rise;
@@ -141,11 +150,21 @@ export function setServerAdmin(
     s.stopping = false;
     if (s.op === 'UP') startWarmup(s, now);
     recalcEffectiveWeight(s, now);
-    log(rt, be, 'notice', `${label} is ${s.op}/${admin} (leaving forced maintenance).`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} is ${s.op}/${admin} (leaving forced maintenance).`,
+    );
   } else if (admin === 'DRAIN') {
-    log(rt, be, 'notice', `${label} enters drain state${s.op === 'UP' ? upTail(be) : downTail(be, s)}`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} enters drain state${s.op === 'UP' ? upTail(be) : downTail(be, s)}`,
+    );
   } else {
-    log(rt, be, 'notice', `${label} is ${s.op} (leaving forced drain).`);
+    log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is ${s.op} (leaving forced drain).`);
   }
   finish(rt, be, s, before, origin, undefined, now);
   return true;
@@ -212,7 +231,7 @@ export function setServerHealth(
   startWarmup(s, now);
   recalcEffectiveWeight(s, now);
   s.lastChange = now;
-  log(rt, be, 'notice', `${serverLabel(s)} is stopping, ${FROM_CLI}${upTail(be)}`);
+  log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is stopping, ${FROM_CLI}${upTail(be)}`);
   finish(rt, be, s, before, origin, 'stopping', now);
   return true;
 }
@@ -318,7 +337,8 @@ export function advanceWarmup(rt: ProxyRuntime, be: BackendRuntime, s: ServerSta
   if (done) {
     s.warmupSince = undefined;
     s.effectiveWeight = s.weight;
-    if (s.op === 'UP' && s.admin !== 'MAINT') log(rt, be, 'notice', `${serverLabel(s)} is UP${upTail(be)}`);
+    if (s.op === 'UP' && s.admin !== 'MAINT')
+      log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is UP${upTail(be)}`);
   }
   if (s.effectiveWeight !== prev) be.selector.update();
   backendAvailability(rt, be, before, now);
@@ -339,8 +359,12 @@ export function recalcEffectiveWeight(s: ServerState, now = Date.now()): void {
 }
 
 /** `Server B/S` or `Backup Server B/S`, as HAProxy starts its server lines. */
-export function serverLabel(s: ServerState): string {
-  return `${s.backup ? 'Backup ' : ''}Server ${s.backendName}/${s.name}`;
+/**
+ * `Backup ` before a backup server's name in HAProxy's sentences, which are written out whole in
+ * this file (`Server ${backend}/${server} is DOWN`, ...) so each can be found by its words.
+ */
+function bk(s: ServerState): string {
+  return s.backup ? 'Backup ' : '';
 }
 
 /** Usable active and backup servers of a backend (HAProxy's srv_act / srv_bck). */
@@ -456,7 +480,6 @@ export function setServerResolution(
   now = Date.now(),
 ): boolean {
   if ((s.dnsMaint !== undefined) === (cause !== undefined)) return false;
-  const label = serverLabel(s);
   if (cause !== undefined) {
     s.dnsMaint = cause;
     if (s.admin === 'MAINT') {
@@ -469,8 +492,19 @@ export function setServerResolution(
     s.lastChange = now;
     if (s.op === 'UP') {
       s.counters.chkdown++;
-      log(rt, be, 'alert', `${label} is going DOWN for maintenance (${cause})${downTail(be, s)}`);
-    } else log(rt, be, 'notice', `${label} was DOWN and now enters maintenance (${cause}).`);
+      log(
+        rt,
+        be,
+        'alert',
+        `${bk(s)}Server ${s.backendName}/${s.name} is going DOWN for maintenance (${cause})${downTail(be, s)}`,
+      );
+    } else
+      log(
+        rt,
+        be,
+        'notice',
+        `${bk(s)}Server ${s.backendName}/${s.name} was DOWN and now enters maintenance (${cause}).`,
+      );
     finish(rt, be, s, before, origin, 'resolution', now);
     return true;
   }
@@ -479,7 +513,12 @@ export function setServerResolution(
   s.maintBeforeDns = undefined;
   const host = s.fqdn ?? s.model.host;
   if (back === undefined) {
-    log(rt, be, 'notice', `${label} ('${host}') resolves again but remains in maintenance`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} ('${host}') resolves again but remains in maintenance`,
+    );
     return true;
   }
   const before = snapshot(be, s);
@@ -492,7 +531,7 @@ export function setServerResolution(
   s.stopping = false;
   if (s.op === 'UP') startWarmup(s, now);
   recalcEffectiveWeight(s, now);
-  log(rt, be, 'notice', `${label} ('${host}') is ${s.op}/${back} (resolves again)`);
+  log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} ('${host}') is ${s.op}/${back} (resolves again)`);
   finish(rt, be, s, before, origin, 'resolution', now);
   return true;
 }

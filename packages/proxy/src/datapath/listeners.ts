@@ -10,6 +10,7 @@ import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
+import { stapleOf } from '../model/ocsp.ts';
 import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
@@ -76,6 +77,10 @@ export class Listener implements FrontOwner, H2Owner {
         handshakeTimeout: fe.timeouts.client || 120000,
       });
       attachSessionCache(server);
+      // OCSP stapling: the response of the certificate the handshake chose, while it is valid
+      server.on('OCSPRequest', (cert: Buffer, _issuer: Buffer, done: (e: Error | null, r?: Buffer) => void) =>
+        done(null, stapleOf(this.tls?.ocsp?.get(cert.toString('latin1')))),
+      );
       server.on('secureConnection', (s: TLSSocket) => {
         // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
         if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();

@@ -174,7 +174,7 @@ export const VrrpCodes = [
   'VRRP_SOCKET',
   'VRRP_SRC_IP',
   'VRRP_UNICAST_PEER',
-  'VRRP_V2_IPV6',
+  'VRRP_V2_IPV6_AUTH',
   'VRRP_VMAC',
 ] as const;
 export type VrrpCode = (typeof VrrpCodes)[number];

@@ -90,10 +90,12 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
   const first = inst.virtualIpaddresses[0]?.address ?? inst.unicastPeers[0]?.address;
   const family: 4 | 6 = first !== undefined ? famOf(first) : 4;
   const fam = family === 6 ? 'IPv6' : 'IPv4';
-  if (family === 6 && inst.version === 2) {
+  if (family === 6 && inst.version === 2 && inst.authentication) {
+    // keepalived sends no auth data over IPv6 and checks a password at a wrong offset: no interop.
     return err(
-      'VRRP_V2_IPV6',
-      'VRRP version 2 over IPv6 (a keepalived extension outside the RFCs) is not supported: use version 3',
+      'VRRP_V2_IPV6_AUTH',
+      'authentication with VRRP version 2 over IPv6 is not supported (keepalived sends no auth data): remove it',
+      inst.authentication.typeLoc ?? inst.authentication.loc,
     );
   }
   const vmac = inst.useVmac

@@ -108,6 +108,8 @@ export interface BindModel {
   port: number;
   /** Unix socket path instead of host:port (`bind /run/x.sock`, `bind unix@/run/x.sock`). */
   path?: string;
+  /** `bind fd@N`: a socket inherited already listening, descriptor N. */
+  fd?: number;
   ssl?: {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
@@ -617,6 +619,18 @@ export type RetryOnKeyword =
   | '503'
   | '504';
 
+/** An algorithm of `compression algo` (`br` is Switchyard's addition to HAProxy 2.6's). */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate' | 'br';
+
+/** A proxy's `compression` settings, lists in HAProxy's order (the last word written first). */
+export interface CompressionModel {
+  algos: CompressionAlgo[];
+  /** Content-type prefixes (compared without case); empty: every type but multipart. */
+  types: string[];
+  /** `compression offload`: Accept-Encoding is removed before the request goes to the server. */
+  offload: boolean;
+}
+
 export interface ProxyModel {
   kind: ProxyKind;
   name: string;
@@ -662,6 +676,8 @@ export interface ProxyModel {
   captureCookie?: { name: string; len: number };
   /** `unique-id-header NAME`: header carrying the unique id to the server. */
   uniqueIdHeader?: string;
+  /** `compression` lines (absent: no compression filter). */
+  compression?: CompressionModel;
   options: ProxyOptions;
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
@@ -736,6 +752,11 @@ export interface GlobalModel {
   /** `cluster-name NAME` (Switchyard): namespace of shared keys in Redis. */
   clusterName?: string;
   hardStopAfter?: number;
+  /**
+   * `master-worker`: run as a master and its worker (as `-W`); `exitOnFailure` false with
+   * `no-exit-on-failure` (the master stays when a current worker dies).
+   */
+  masterWorker?: { exitOnFailure: boolean };
   /** Node name shown on the stats page (`node`). */
   node?: string;
   description?: string;
@@ -757,6 +778,10 @@ export interface GlobalModel {
   zeroWarning?: SourceLoc;
   /** `default-path`: base of relative file paths; already applied by the parser. */
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
+  /** `ssl-load-extra-files`: the sidecar files read beside a `crt` (undefined: `all`, HAProxy's default). */
+  sslLoadExtraFiles?: { key: boolean; ocsp: boolean; issuer: boolean };
+  /** `ssl-load-extra-del-ext`: sidecars of `X.crt` are `X.key`, `X.ocsp`, `X.issuer`. */
+  sslLoadExtraDelExt?: boolean;
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
   /** `ssl-default-bind-options|ciphers|ciphersuites|curves`: defaults of every `ssl` bind. */

@@ -11,6 +11,7 @@ export * from './model/cert-store.ts';
 export * from './model/counters.ts';
 export type * from './model/hooks.ts';
 export type * from './model/log-types.ts';
+export * from './model/ocsp.ts';
 export {
   addEntry,
   applyRuleEdit,
@@ -39,4 +40,5 @@ export * from './runtime/build.ts';
 export * from './runtime/error-pages.ts';
 export type * from './runtime/plan.ts';
 export { TCP_RULE_INDEX } from './runtime/plan.ts';
+export { readIssuer } from './tls/cert-files.ts';
 export * from './tls/tls.ts';

@@ -4,9 +4,13 @@
  * two sockets are joined as a raw TCP tunnel bounded by `timeout tunnel`.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
-/** Joins client and server sockets; `onClose` runs once when both sides are done. */
-export function joinTunnel(client: Socket, server: Socket, timeoutMs: number, onClose: (term: string) => void): void {
+/** The client end of a tunnel: its socket (HTTP/1) or its stream (HTTP/2 extended CONNECT). */
+type TunnelEnd = Duplex & { setTimeout(ms: number, cb: () => void): unknown };
+
+/** Joins client and server sides; `onClose` runs once when both sides are done. */
+export function joinTunnel(client: Duplex, server: Socket, timeoutMs: number, onClose: (term: string) => void): void {
   let closed = false;
   let term = '----';
   const close = () => {
@@ -29,7 +33,7 @@ export function joinTunnel(client: Socket, server: Socket, timeoutMs: number, on
       term = 'cD--';
       close();
     };
-    client.setTimeout(timeoutMs, onIdle);
+    (client as TunnelEnd).setTimeout(timeoutMs, onIdle);
     server.setTimeout(timeoutMs, onIdle);
   }
   client.pipe(server);

@@ -241,6 +241,8 @@ export interface CompiledRuntime extends ProxyRuntime {
   readonly maxconn: number;
   /** SETTINGS the HTTP/2 client side announces (`tune.h2.*`). */
   readonly h2: H2Tune;
+  /** `tune.comp.maxlevel` (1-9, HAProxy's default 1). */
+  readonly compLevel: number;
 }
 
 /** `tune.h2.*` as HAProxy 2.6 reads them (its defaults when absent). */
@@ -249,4 +251,6 @@ export interface H2Tune {
   initialWindowSize: number;
   maxConcurrentStreams: number;
   maxFrameSize: number;
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441) announced: not with `h2-workaround-bogus-websocket-clients`. */
+  connectProtocol: boolean;
 }

@@ -75,7 +75,7 @@ export class Stream extends StreamCore {
   upgradeHead?: Buffer;
   /** The tunnel is established: the response object no longer owns the socket. */
   tunnelling = false;
-  private tunnel?: [Duplex, Socket];
+  private tunnel?: [Duplex, Duplex];
   private killedTerm?: string;
 
   constructor(ctx: DatapathContext, fe: FrontendPlan, req: ClientRequest, res: ClientResponse) {
@@ -513,7 +513,7 @@ export class Stream extends StreamCore {
     return this.retry(0, true);
   }
 
-  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
+  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Duplex): void {
     if (this.done) {
       upstream.destroy();
       return;

@@ -3,6 +3,7 @@ import { stderrLine } from '@switchyard/proxy';
 import { parseArgs, USAGE, UsageError } from './args.ts';
 import { checkConfig } from './check.ts';
 import { runProxy } from './run.ts';
+import { guardStdio } from './stdio.ts';
 import { versionText } from './version.ts';
 import { isWorker, runPrimary } from './workers.ts';
 
@@ -21,6 +22,7 @@ export interface StartSignals {
 
 /** Runs the command; sets process.exitCode (the proxy keeps running until a stop signal). */
 export async function main(argv: string[], startSignals?: StartSignals): Promise<void> {
+  guardStdio();
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv);

@@ -179,6 +179,19 @@ describe('runtime API over service discovery (dnsmasq)', { skip: needs('dnsmasq'
         await q('set server b/s1 fqdn other.svc.local'),
         "no need to change the FDQN by 'stats socket command'\n\n",
       );
+
+      // a reload reads the configuration's name again (as haproxy's new process would)
+      sy.proc.kill('SIGHUP');
+      await until(async () => (await who(fe)) === 'A', 20_000, 'traffic back to A after the reload');
+      await until(
+        async () => (await Promise.all([who(fe), who(fe), who(fe), who(fe)])).every((x) => x === 'A'),
+        20_000,
+        'every worker back to A',
+      );
+      assert.match(
+        await q('show servers state b'),
+        /\n\d+ b 1 s1 127\.0\.0\.11 2 0 1 1 \d+ \d+ \d+ \d+ \d+ \d+ \d+ \d+ app\.svc\.local /,
+      );
     });
   }
 

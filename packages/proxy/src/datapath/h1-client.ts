@@ -629,10 +629,15 @@ class Conn implements Batched {
     }
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {
+      // what haproxy keeps for `show errors`: the bytes read, the position of the refused byte
+      const snapshot = this.gotHead
+        ? undefined
+        : { buf: rest ? Buffer.concat([chunk, rest]) : Buffer.from(chunk), errorAt: bytesParsed(r) };
       this.fail(
         new UpstreamError(
           `invalid response from server (${r.code ?? r.message})`,
           (r.code as UpstreamFailureCode | undefined) ?? 'HPE_INVALID',
+          snapshot,
         ),
       );
       return undefined;
@@ -806,4 +811,10 @@ export function requestHead(req: UpstreamRequest, authority: string): string {
   else head += 'connection: keep-alive\r\n';
   if (req.body && !hasLength && !req.upgrade) head += 'transfer-encoding: chunked\r\n';
   return `${head}\r\n`;
+}
+
+/** Where llhttp stopped in the bytes given to it (node's parser error carries it). */
+function bytesParsed(e: Error): number {
+  const n = (e as Error & { bytesParsed?: unknown }).bytesParsed;
+  return typeof n === 'number' ? n : 0;
 }

@@ -3,6 +3,8 @@
  * hop-by-hop removal (RFC 9110 7.6.1), header rules, X-Forwarded-For.
  */
 import { createHash } from 'node:crypto';
+import { expandMatch } from '../acl/regex.ts';
+import { findHeader } from '../model/header-list.ts';
 
 /** Hop-by-hop fields never forwarded, plus fields the proxy itself frames (`expect`). */
 const HOP_BY_HOP = new Set([
@@ -69,14 +71,7 @@ export function forwardableHeaders(raw: string[]): string[] {
   return out;
 }
 
-/** Index of the first field named `lname` (lower-case) at or after `from`, or -1. */
-export function findHeader(list: string[], lname: string, from = 0): number {
-  for (let i = from; i < list.length; i += 2) {
-    const n = list[i];
-    if (n.length === lname.length && n.toLowerCase() === lname) return i;
-  }
-  return -1;
-}
+export { findHeader };
 
 /** First value of `lname`, or undefined. */
 export function getHeader(list: string[], lname: string): string | undefined {
@@ -129,15 +124,6 @@ export function headersFromObject(o: Record<string, string | string[] | number |
 }
 
 /**
- * HAProxy's exp_replace: `repl` with `\0`..`\9` replaced by the groups of `m` (the whole value
- * is replaced, not only the part the regex matched).
- */
-export function expandMatch(m: RegExpExecArray, repl: string): string {
-  if (repl.indexOf('\\') < 0) return repl;
-  return repl.replace(/\\([0-9])/g, (_, d: string) => m[Number(d)] ?? '');
-}
-
-/**
  * `replace-header` (`each` false: every occurrence's whole value) and `replace-value` (`each`
  * true: every comma-separated value) of header `lname` in `list`.
  */
@@ -146,7 +132,7 @@ export function replaceHeader(list: string[], lname: string, re: RegExp, repl: s
     const v = list[i + 1];
     if (!each) {
       const m = re.exec(v);
-      if (m) list[i + 1] = expandMatch(m, repl);
+      if (m) list[i + 1] = expandMatch(m, repl) ?? v;
       continue;
     }
     // as haproxy 2.6 (http_replace_header_value): a replaced value loses the blanks around it,
@@ -156,7 +142,9 @@ export function replaceHeader(list: string[], lname: string, re: RegExp, repl: s
     for (let j = 0; j < parts.length; j++) {
       const m = re.exec(parts[j].trim());
       if (m) {
-        parts[j] = expandMatch(m, repl);
+        const r = expandMatch(m, repl);
+        if (r === undefined) continue;
+        parts[j] = r;
         hit = true;
       }
     }

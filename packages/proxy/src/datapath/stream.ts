@@ -79,7 +79,7 @@ export class Stream extends StreamCore {
   upgradeHead?: Buffer;
   /** The tunnel is established: the response object no longer owns the socket. */
   tunnelling = false;
-  private tunnel?: [Duplex, Socket];
+  private tunnel?: [Duplex, Duplex];
   private killedTerm?: string;
   /** The algorithm the request's Accept-Encoding chose (`compression algo`), if any. */
   private compAlgo?: CompressionAlgo;
@@ -594,7 +594,7 @@ export class Stream extends StreamCore {
     return this.retry(0, true);
   }
 
-  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
+  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Duplex): void {
     if (this.done) {
       upstream.destroy();
       return;

@@ -37,7 +37,7 @@ test('tcp-request session track-sc counts connections as haproxy 2.6', { skip: n
   const hport = await freePort();
   const hap: ChildProcess = spawn(
     'haproxy',
-    ['-db', '-f', writeFile(tmp.dir, 'h.cfg', config(tmp.dir, hport, 'hap'))],
+    ['-db', '-dR', '-f', writeFile(tmp.dir, 'h.cfg', config(tmp.dir, hport, 'hap'))],
     {
       stdio: 'ignore',
     },

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SERVERS_STATE_HEADER } from '../packages/admin/src/cli/servers-state.ts';
+import { SERVERS_STATE_HEADER } from '../packages/admin/src/runtime-api/servers-state.ts';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
 import { type Dnsmasq, servePair, startDnsmasq } from './helpers/dnsmasq.ts';
 import {

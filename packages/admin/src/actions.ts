@@ -5,8 +5,9 @@
  */
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
-import type { SslCertOp } from './cli/ssl-certs.ts';
 import type { AdminCode } from './codes.ts';
+import type { PatternOp } from './runtime-api/maps.ts';
+import type { SslCertOp } from './runtime-api/ssl-certs.ts';
 
 /** The one place server state changes (packages/proxy control/server-control.ts). */
 export interface ServerControl {
@@ -50,6 +51,8 @@ export interface ServerControl {
   clearCounters?(rt: ProxyRuntime, all: boolean): void;
   /** Under --workers: sends a certificate change (`set|commit|abort|new ssl cert`, applied here already) to the other workers. */
   shareSslCert?(op: SslCertOp): void;
+  /** Under --workers: sends a map or ACL change (`add|del|set|clear|prepare|commit map|acl`, applied here already) to the other workers. */
+  sharePatternOp?(op: PatternOp): void;
 }
 
 /** A lookup or argument error, with the exact text HAProxy answers. */

@@ -6,8 +6,10 @@
  * reported). Nothing here runs per request.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { applyPatternOp } from '@switchyard/admin';
 import {
   allStateSnaps,
+  applyRuleEdit,
   type BackendRuntime,
   backendStateSnap,
   type CompiledRuntime,
@@ -17,7 +19,9 @@ import {
   type Discovery,
   type HealthEngine,
   type NodeFigures,
+  onWorkerMessage,
   type ProxyRuntime,
+  patRefStates,
   type ServerState,
   type ServerStateEvent,
   type ServerWeightEvent,
@@ -57,7 +61,7 @@ export class PrimaryHub {
   private dynamicServers: ClusterMessage[] = [];
   private readonly onExit = (w: Worker) => this.linked.delete(w.id);
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
-  private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
+  private unsubscribe?: () => void;
   /** The worker whose change is being applied (its own mirror keeps the change's origin). */
   private changeBy: number | undefined;
   private readonly onState = (ev: ServerStateEvent) => this.broadcastServer(ev.server, ev.backend.name, ev.origin);
@@ -82,7 +86,7 @@ export class PrimaryHub {
 
   /** Starts the node's health checks and answers the workers. */
   start(): void {
-    cluster.on('message', this.onMessage);
+    this.unsubscribe = onWorkerMessage(CLUSTER_MESSAGE, (w, m) => this.handle(w, m));
     cluster.on('exit', this.onExit);
     this.listen(this.rt);
     this.health.start();
@@ -90,7 +94,7 @@ export class PrimaryHub {
   }
 
   stop(): void {
-    cluster.off('message', this.onMessage);
+    this.unsubscribe?.();
     cluster.off('exit', this.onExit);
     this.unlisten(this.rt);
     this.health.stop();
@@ -166,8 +170,21 @@ export class PrimaryHub {
           w.send(this.statesMessage());
           // a worker started since (respawned) gets the certificate changes made since the last load
           for (const c of this.sslCerts) w.send(c);
+          // and the maps and ACLs as edited since (the primary applies every edit to its copy)
+          const states = this.rt.patterns ? patRefStates(this.rt.patterns) : [];
+          if (states.length > 0) w.send({ type: CLUSTER_MESSAGE, op: 'pattern-states', states });
         }
         return;
+      case 'pattern':
+        applyPatternOp(this.rt, m.pat);
+        this.toOthers(w, m);
+        return;
+      case 'pattern-rule': {
+        const ref = this.rt.patterns?.byFile.get(m.file);
+        if (ref) applyRuleEdit(ref, m.action, m.key, m.value);
+        this.toOthers(w, m);
+        return;
+      }
       case 'ssl-cert':
         this.sslCerts.push(m);
         for (const o of Object.values(cluster.workers ?? {})) if (o && o !== w && o.isConnected()) o.send(m);
@@ -203,6 +220,11 @@ export class PrimaryHub {
       default:
         return;
     }
+  }
+
+  /** Sends `m` to every connected worker but `from`. */
+  private toOthers(from: Worker, m: ClusterMessage): void {
+    for (const o of Object.values(cluster.workers ?? {})) if (o && o !== from && o.isConnected()) o.send(m);
   }
 
   /** A change each worker makes on its own traffic: the one it was made through did it already. */

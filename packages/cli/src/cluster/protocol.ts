@@ -1,12 +1,15 @@
 /**
  * Messages between the `--workers` primary and its workers (node:cluster IPC). Nothing here is
- * sent per request: state changes, admin commands, stats reads and failed passive checks only.
+ * sent per request: state changes, admin commands, stats reads and failed passive checks only,
+ * plus the map/ACL edits of `set-map`/`del-map`/`add-acl`/`del-acl` rules when they run.
  */
-import type { SslCertOp } from '@switchyard/admin';
+import type { PatternOp, SslCertOp } from '@switchyard/admin';
 import type {
   BackendStateSnap,
   CounterSnapshot,
   NodeFigures,
+  PatRefState,
+  RuleEdit,
   ServerStateSnap,
   TrafficOutcome,
 } from '@switchyard/proxy';
@@ -73,6 +76,22 @@ export type ClusterMessage =
    * primary -> the other workers (and, replayed, a worker started later): apply it too.
    */
   | { type: typeof CLUSTER_MESSAGE; op: 'ssl-cert'; cert: SslCertOp }
+  /**
+   * worker -> primary: a map/ACL change made through that worker's runtime API (applied there);
+   * primary -> the other workers: apply it too (the primary applies it to its own copy).
+   */
+  | { type: typeof CLUSTER_MESSAGE; op: 'pattern'; pat: PatternOp }
+  /** The same for an edit a rule made (`set-map`, `del-map`, `add-acl`, `del-acl`) on a request. */
+  | {
+      type: typeof CLUSTER_MESSAGE;
+      op: 'pattern-rule';
+      file: string;
+      action: RuleEdit;
+      key: string;
+      value?: string;
+    }
+  /** primary -> a worker that said hello: the maps and ACLs edited since the load, as the primary holds them. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'pattern-states'; states: PatRefState[] }
   /** primary -> the other workers: `enable|disable|shutdown frontend` made through one worker. */
   | { type: typeof CLUSTER_MESSAGE; op: 'frontend'; frontend: string; state: 'ready' | 'paused' | 'stopped' }
   /**

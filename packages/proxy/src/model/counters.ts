@@ -33,7 +33,17 @@ export interface BaseCounters {
   lastSess: number;
 }
 
-export interface FrontendCounters extends BaseCounters {
+/** HTTP compression (HAProxy's comp_in, comp_out, comp_byp, comp_rsp) of a frontend or backend. */
+export interface CompCounters {
+  /** Body bytes given to the compressor / bytes it emitted / bytes passed through `identity`. */
+  compIn: number;
+  compOut: number;
+  compByp: number;
+  /** Responses that went through the compression filter. */
+  compRsp: number;
+}
+
+export interface FrontendCounters extends BaseCounters, CompCounters {
   /** Request errors (ereq): malformed requests, client timeouts, ... */
   ereq: number;
   /** Requests intercepted (redirects, stats, returns). */
@@ -46,7 +56,7 @@ export interface FrontendCounters extends BaseCounters {
   dses: number;
 }
 
-export interface BackendCounters extends BaseCounters {
+export interface BackendCounters extends BaseCounters, CompCounters {
   /** Connection errors (econ), retries (wretr), redispatches (wredis). */
   econ: number;
   wretr: number;
@@ -99,13 +109,18 @@ function base(): BaseCounters {
   };
 }
 
+function comp(): CompCounters {
+  return { compIn: 0, compOut: 0, compByp: 0, compRsp: 0 };
+}
+
 export function newFrontendCounters(): FrontendCounters {
-  return { ...base(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0, dses: 0 };
+  return { ...base(), ...comp(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0, dses: 0 };
 }
 
 export function newBackendCounters(): BackendCounters {
   return {
     ...base(),
+    ...comp(),
     econ: 0,
     wretr: 0,
     wredis: 0,

@@ -453,6 +453,7 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
     if (all) {
       const c = fe.counters;
       c.stot = c.bin = c.bout = c.dreq = c.dresp = c.ereq = c.eresp = c.reqTot = c.connTot = c.intercepted = 0;
+      c.compIn = c.compOut = c.compByp = c.compRsp = 0;
       c.hrsp.fill(0);
       c.hrspByCode.clear();
     }
@@ -463,6 +464,7 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
       if (all) {
         c.stot = c.bin = c.bout = c.dreq = c.dresp = c.eresp = c.reqTot = c.econ = c.wretr = c.wredis = c.lbtot = 0;
         c.cliAbrt = c.srvAbrt = c.ttimeSum = c.rtimeSum = c.ctimeSum = c.qtimeSum = c.timeSamples = 0;
+        c.compIn = c.compOut = c.compByp = c.compRsp = 0;
         c.hrsp.fill(0);
         c.hrspByCode.clear();
       }

@@ -282,7 +282,7 @@ backend b
     const ys = join(tmp.dir, 'c.sock');
     const hp = spawn(
       findBinary('haproxy') ?? 'haproxy',
-      ['-db', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort(), dns.port, evilPort, app))],
+      ['-db', '-dR', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort(), dns.port, evilPort, app))],
       {
         stdio: 'ignore',
       },

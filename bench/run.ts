@@ -86,6 +86,8 @@ interface ProxyDef {
   /** Starts the proxy on a given haproxy.cfg (the proxies that run active health checks). */
   run?(cfg: string): Proc;
   note?: string;
+  /** Has no `compression` (an older checkout): the gzip scenario is skipped, its lines left out. */
+  noComp?: boolean;
 }
 
 /** The global and defaults sections of the bench's configurations. */
@@ -140,9 +142,11 @@ listen tcp_fe
   balance roundrobin
 ${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
 
-# HTTP/2 with prior knowledge (h2c) from clients, HTTP/1 to the same servers (the h2 scenarios)
+# HTTP/2 with prior knowledge (h2c) and over TLS (ALPN) from clients, HTTP/1 to the same
+# servers (the h2 scenarios)
 frontend fe_h2
   bind 127.0.0.1:${h2Port} proto h2
+  bind 127.0.0.1:${h2TlsPort} ssl crt ${benchPem()} alpn h2,http/1.1
   default_backend be_web
 `;
 }
@@ -275,12 +279,17 @@ if (BASELINE) {
   PROXIES.push({
     name: 'switchyard baseline',
     tcp: full,
+    noComp: true,
     note: `the checkout in ${BASELINE}`,
     start(port, o, lc) {
       const f = join(tmp, 'switchyard-baseline.cfg');
       // the baseline may predate mode tcp: its configuration has no tcp listen
       const cfg = haproxyCfg(port, o, lc);
-      writeFileSync(f, full ? cfg : cfg.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
+      // nor `compression` (its backend and the line routing to it are left out)
+      const noComp = cfg
+        .replace('  use_backend be_comp if { path_beg /20k }\n', '')
+        .replace(/# gzip of a 20 KB[\s\S]*?\n\n/, '');
+      writeFileSync(f, full ? noComp : noComp.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
       const [c, a] = ulimit([process.execPath, ...shebangNodeFlags(readFileSync(bin, 'utf8')), bin, '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
@@ -319,6 +328,35 @@ interface Scenario {
 let tcpPort = 0;
 /** Port of the `fe_h2` frontend (cleartext HTTP/2) of the proxy being measured. */
 let h2Port = 0;
+/** Port of the `fe_h2` frontend's TLS bind (`alpn h2,http/1.1`). */
+let h2TlsPort = 0;
+
+/** A self-signed certificate and key (one PEM) for the TLS bind, made once per run. */
+function benchPem(): string {
+  const pem = join(tmp, 'bench.pem');
+  if (existsSync(pem)) return pem;
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=bench.example',
+      '-keyout',
+      join(tmp, 'bench.key'),
+      '-out',
+      join(tmp, 'bench.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(pem, readFileSync(join(tmp, 'bench.crt'), 'utf8') + readFileSync(join(tmp, 'bench.key'), 'utf8'));
+  return pem;
+}
 
 async function wrkScenario(
   port: number,
@@ -343,9 +381,9 @@ async function wrkScenario(
   return { rps: r.rps, p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors + r.non2xx, rssMiB: rssMiB(proc.pid), cpuPct };
 }
 
-/** Small GETs over cleartext HTTP/2 (prior knowledge): h2load, 50 connections of 10 streams. */
-async function h2loadScenario(port: number, proc: Proc) {
-  const load = { url: `http://127.0.0.1:${port}/`, clients: 50, streams: 10, cpu: LOAD_CPU, tmpDir: tmp };
+/** Small GETs over HTTP/2 (cleartext prior knowledge, or TLS with ALPN): h2load, 50 connections of 10 streams. */
+async function h2loadScenario(port: number, proc: Proc, scheme: 'http' | 'https') {
+  const load = { url: `${scheme}://127.0.0.1:${port}/`, clients: 50, streams: 10, cpu: LOAD_CPU, tmpDir: tmp };
   if (WARM_S > 0) await runH2load({ ...load, seconds: WARM_S });
   const cpu0 = cpuSeconds(proc.pid);
   const t0 = Date.now();
@@ -404,7 +442,13 @@ const SCENARIOS: Scenario[] = [
     name: 'h2c small GET (h2load 50 conns x 10 streams)',
     tcp: true,
     h2: true,
-    run: (p, pr) => h2loadScenario(p, pr),
+    run: (p, pr) => h2loadScenario(p, pr, 'http'),
+  },
+  {
+    name: 'h2 TLS small GET (h2load 50 conns x 10 streams)',
+    tcp: true,
+    h2: true,
+    run: (_p, pr) => h2loadScenario(h2TlsPort, pr, 'https'),
   },
 ];
 
@@ -452,6 +496,7 @@ async function coldScenario(px: ProxyDef, originPorts: number[], lcPorts: number
   const port = await freePort();
   tcpPort = await freePort();
   h2Port = await freePort();
+  h2TlsPort = await freePort();
   const t0 = performance.now();
   const proc = px.start(port, originPorts, lcPorts);
   try {
@@ -624,6 +669,7 @@ async function main() {
         const port = await freePort();
         tcpPort = await freePort();
         h2Port = await freePort();
+        h2TlsPort = await freePort();
         const proc = px.start(port, originPorts, lcPorts);
         try {
           await waitPort(port, 20000);
@@ -639,6 +685,7 @@ async function main() {
           }
           for (const sc of scenarios) {
             if ((sc.tcp || sc.hcfg) && !px.tcp) continue;
+            if (sc.hcfg && px.noComp) continue;
             try {
               const r = await sc.run(sc.h2 ? h2Port : sc.tcp ? tcpPort : port, proc);
               samples.push({ scenario: sc.name, proxy: px.name, round, note: px.note, ...r });

@@ -117,6 +117,10 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
       return void err(ctx, 'CFG_BAD_VALUE', "'tune.comp.maxlevel' expects a numeric value between 1 and 9");
     g.tune['tune.comp.maxlevel'] = v;
   },
+  /** Clients are not told of WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL), for those that mishandle it. */
+  'h2-workaround-bogus-websocket-clients': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.tune['h2-workaround-bogus-websocket-clients'] = '1';
+  },
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')
@@ -165,6 +169,14 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   /** Description shown on the stats page. */
   description: (ctx, g) => {
     if (need(ctx, 1, 'a text') !== undefined) g.description = ctx.args.slice(1).join(' ');
+  },
+  /** `master-worker [no-exit-on-failure]`: a master process runs the worker and reloads it (as -W). */
+  'master-worker': (ctx, g) => {
+    const opt = ctx.args[1];
+    if (opt !== undefined && opt !== 'no-exit-on-failure')
+      return void err(ctx, 'CFG_BAD_VALUE', `'master-worker' only accepts 'no-exit-on-failure', got '${opt}'`);
+    if (!noExtra(ctx, opt === undefined ? 1 : 2)) return;
+    g.masterWorker = { exitOnFailure: opt === undefined };
   },
   /** Upper bound of a graceful stop. */
   'hard-stop-after': (ctx, g) => {

@@ -11,7 +11,7 @@ import { currentRate, isUsable } from '@switchyard/proxy';
 import type { StoreStatus } from '@switchyard/state';
 import type * as PromClient from 'prom-client';
 import type { Metric, Registry } from 'prom-client';
-import { VRRP_STATES } from '../cli/vrrp.ts';
+import { VRRP_STATES } from '../runtime-api/vrrp.ts';
 import { backendDowntime, backendWeights, serverDowntime } from '../stats/rows.ts';
 import type { LatencyHistograms } from './latency.ts';
 import {

@@ -33,6 +33,10 @@ export interface ChangeMessage {
     | 'agent-checks'
     | 'addr'
     | 'check-port'
+    | 'fqdn'
+    /** made in the sending worker already; the primary applies it and passes it to the others */
+    | 'add-server'
+    | 'del-server'
     /** made in the sending worker already; the primary passes it to the others */
     | 'frontend'
     | 'kill-sessions';
@@ -90,8 +94,20 @@ export type ClusterMessage =
   | { type: typeof CLUSTER_MESSAGE; op: 'pattern-states'; states: PatRefState[] }
   /** primary -> the other workers: `enable|disable|shutdown frontend` made through one worker. */
   | { type: typeof CLUSTER_MESSAGE; op: 'frontend'; frontend: string; state: 'ready' | 'paused' | 'stopped' }
+  /**
+   * primary -> the other workers (and, replayed, a worker started later): `add server B/S ARGS`
+   * made through one worker, with the id it got there; `del server B/S`.
+   */
+  | { type: typeof CLUSTER_MESSAGE; op: 'server-add'; backend: string; server: string; args: string[]; id: number }
+  | { type: typeof CLUSTER_MESSAGE; op: 'server-del'; backend: string; server: string }
   /** primary -> the other workers: `shutdown sessions server` made through one worker. */
   | { type: typeof CLUSTER_MESSAGE; op: 'kill-sessions'; backend: string; server: string };
+
+/** The value of an 'add-server' change: the command's address and keywords, the id the server got. */
+export interface AddServerValue {
+  args: string[];
+  id: number;
+}
 
 /** True for a message of this protocol. */
 export function isClusterMessage(m: unknown): m is ClusterMessage {

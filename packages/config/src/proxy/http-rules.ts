@@ -474,11 +474,13 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
     }
   }
   const known = side === 'request' ? [...BOTH_SIDES, ...REQUEST_ONLY] : [...BOTH_SIDES, ...RESPONSE_ONLY];
-  if (UNSUPPORTED_ACTIONS.includes(action) || REQUEST_ONLY.includes(action) || RESPONSE_ONLY.includes(action)) {
+  // actions with arguments in parentheses (`do-resolve(VAR,RESOLVERS,ipv4)`) are named by their word
+  const name = action.replace(/\(.*$/s, '');
+  if (UNSUPPORTED_ACTIONS.includes(name) || REQUEST_ONLY.includes(name) || RESPONSE_ONLY.includes(name)) {
     return void err(
       ctx,
       'CFG_UNSUPPORTED',
-      `${what}: action '${action}' is not supported in http-${side} (supported: ${known.join(', ')})`,
+      `${what}: action '${name}' is not supported in http-${side} (supported: ${known.join(', ')})`,
     );
   }
   err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown action 'http-${side} ${action}'${didYouMean(action, known)}`);

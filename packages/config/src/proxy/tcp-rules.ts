@@ -59,7 +59,7 @@ function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel 
         `'capture' is not allowed in '${what}' rules (only in 'tcp-request content')`,
       );
     if (
-      NOT_YET.has(action) ||
+      NOT_YET.has(action.replace(/\(.*$/s, '')) ||
       action === 'close' ||
       /^(track-sc[0-2]|sc-.*)$/.test(action) ||
       action.startsWith('lua.')

@@ -5,6 +5,7 @@
  * 'server-weight' on rt.events, and logs the line HAProxy 2.6 logs for the same transition
  * (words checked against the real haproxy; see packages/proxy/README.md, "Health checks").
  */
+import { isIP } from 'node:net';
 import type { ServerModel } from '@switchyard/config';
 import { formatCheckReason } from '../model/check-status.ts';
 import type { ServerCode } from '../model/codes.ts';
@@ -581,13 +582,21 @@ export function setServerAddrPort(
 /**
  * `add server B/S ...` (runtime API): a new server at the end of the backend, in maintenance as
  * haproxy 2.6 starts dynamic servers (`enable server` puts it in the rotation), its checks not
- * running; the balancer is rebuilt over the new list. The id is the lowest one free.
+ * running; the balancer is rebuilt over the new list. The id is the lowest one free (`id`: the
+ * one another process of the node gave it). A host name is not resolved (haproxy 2.6 starts
+ * dynamic servers with `init-addr none`): the server has no address, its connections go to
+ * 0.0.0.0 as haproxy's do, until `set server B/S addr` gives it one.
  */
-export function addServer(be: BackendRuntime, model: ServerModel): ServerState {
+export function addServer(be: BackendRuntime, model: ServerModel, id?: number): ServerState {
   const used = new Set(be.servers.map((x) => x.id));
-  let id = model.idForced ? model.id : 0;
+  if (!id) id = model.idForced ? model.id : 0;
   if (!id) for (id = 1; used.has(id); id++);
   const s = newServerState(be.name, { ...model, id });
+  if (isIP(model.host) === 0) {
+    s.fqdn = model.host;
+    s.host = '0.0.0.0';
+    s.addressKnown = false;
+  }
   s.admin = 'MAINT';
   s.op = 'DOWN';
   s.health = 0;

@@ -171,3 +171,46 @@ export function currentRate(c: BaseCounters, now = Date.now()): number {
   const sec = Math.floor(now / 1000);
   return sec === c.rateSecond || sec === c.rateSecond + 1 ? c.rateCur : 0;
 }
+
+/** Per-nameserver counters of a `resolvers` section, named as HAProxy's `show resolvers`. */
+export interface NameserverCounters {
+  sent: number;
+  snd_error: number;
+  valid: number;
+  update: number;
+  cname: number;
+  cname_error: number;
+  any_err: number;
+  nx: number;
+  timeout: number;
+  refused: number;
+  other: number;
+  invalid: number;
+  too_big: number;
+  truncated: number;
+  outdated: number;
+}
+
+/** The counters of every resolvers section in use, by section name then nameserver (plain data: crosses IPC). */
+export type ResolversCounters = Record<string, Array<{ id: string; counters: NameserverCounters }>>;
+
+/** Zeroed nameserver counters, in `show resolvers` order. */
+export function newNameserverCounters(): NameserverCounters {
+  return {
+    sent: 0,
+    snd_error: 0,
+    valid: 0,
+    update: 0,
+    cname: 0,
+    cname_error: 0,
+    any_err: 0,
+    nx: 0,
+    timeout: 0,
+    refused: 0,
+    other: 0,
+    invalid: 0,
+    too_big: 0,
+    truncated: 0,
+    outdated: 0,
+  };
+}

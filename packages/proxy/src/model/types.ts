@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
 import type { CertStore } from './cert-store.ts';
-import type { BackendCounters, FrontendCounters } from './counters.ts';
+import type { BackendCounters, FrontendCounters, ResolversCounters } from './counters.ts';
 import type { ProxyLogger } from './log-types.ts';
 import type { PatRefs } from './pattern-refs.ts';
 import type { Selector } from './selector.ts';
@@ -86,4 +86,9 @@ export interface ProxyRuntime {
    * counters it sums, out of those asked.
    */
   readonly workers?: { answered: number; asked: number };
+  /**
+   * The DNS clients' counters (`show resolvers`): set by the service discovery of this runtime
+   * (dns/discovery.ts), or from the primary's figures on a node-wide view under `--workers`.
+   */
+  resolverCounters?: () => ResolversCounters;
 }

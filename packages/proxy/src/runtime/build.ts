@@ -161,7 +161,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     const behaviour = compileBehaviour(p, ctx);
     const tls = new Map<number, TlsPlan>();
     p.binds.forEach((b, i) => {
-      const key = b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
+      const key = b.fd !== undefined ? `fd@${b.fd}` : b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
       const seen = bindKeys.get(key);
       if (seen)
         diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
@@ -269,6 +269,7 @@ function h2Tune(t: Record<string, string>): H2Tune {
     initialWindowSize: n('tune.h2.initial-window-size', 65535),
     maxConcurrentStreams: n('tune.h2.max-concurrent-streams', 100),
     maxFrameSize: n('tune.h2.max-frame-size', 16384),
+    connectProtocol: t['h2-workaround-bogus-websocket-clients'] === undefined,
   };
 }
 
@@ -305,6 +306,11 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
       if (!(e instanceof ErrorFileError)) throw e;
       diags.push(err(e.code, `errorfile ${code}: ${e.message}`, p.loc));
     }
+  }
+  // `http-error ... lf-string|lf-file`: the body is rendered per reply
+  for (const [code, { format, loc }] of Object.entries(p.errorFormats ?? {})) {
+    const page = ownErrorPages.get(Number(code));
+    if (page) page.bodyFn = compileLogFormat(format, loc, diags, { phase: 'request' });
   }
   return {
     diags,

@@ -36,6 +36,8 @@ export interface CannedResponse {
   version10?: boolean;
   /** An errorfile without Content-Length: the body ends with the connection, as HAProxy sends it. */
   closeDelimited?: boolean;
+  /** `http-error ... lf-string|lf-file`: the body, rendered per reply. */
+  bodyFn?: ValueFn;
 }
 
 /** A compiled `redirect` (from `redirect ...` or `http-request redirect ...`). */
@@ -249,4 +251,6 @@ export interface H2Tune {
   initialWindowSize: number;
   maxConcurrentStreams: number;
   maxFrameSize: number;
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441) announced: not with `h2-workaround-bogus-websocket-clients`. */
+  connectProtocol: boolean;
 }

@@ -97,7 +97,17 @@ test('sidecar files and OCSP stapling: same staples and runtime API replies as h
   const list = await both('show ssl ocsp-response');
   // site, chained and junk have an ID (junk's slot is empty), split has none
   assert.equal(list.match(/^Certificate ID key : /gm)?.length, 3, list);
-  for (const n of ['site', 'chained', 'split', 'junk']) await both(`show ssl cert ${certs}/${n}.pem`);
+  for (const n of ['site', 'chained', 'split', 'junk']) {
+    await both(`show ssl cert ${certs}/${n}.pem`);
+    await both(`show ssl cert ${certs}/${n}.pem.ocsp`);
+  }
+  // one response's text, as OpenSSL prints it (junk's empty slot prints nothing)
+  const ids = [...list.matchAll(/^Certificate ID key : (\w+)$/gm)].map((m) => m[1]);
+  for (const id of ids) await both(`show ssl ocsp-response ${id}`);
+  assert.match(
+    await both(`show ssl ocsp-response ${ids[0]}`),
+    /^OCSP Response Data:\n {4}OCSP Response Status: successful/,
+  );
   assert.match(await both(`show ssl cert ${site}`), /\nOCSP Response Key: 30[0-9a-f]+\n/);
 
   // bad payloads: refused, nothing changed
@@ -120,6 +130,7 @@ test('sidecar files and OCSP stapling: same staples and runtime API replies as h
     'OCSP Response updated!\n\n',
   );
   staples(['revoked', 'good', 'none', 'none'], 'after set ssl ocsp-response');
+  for (const id of ids) await both(`show ssl ocsp-response ${id}`);
   const wrapped = b64(join(certs, 'site.pem.ocsp')).replace(/(.{64})/g, '$1\n');
   await both(`set ssl ocsp-response <<\n${wrapped.replace(/\n$/, '')}\n`);
   staples(['good', 'good', 'none', 'none'], 'after the payload form');
@@ -138,6 +149,7 @@ test('sidecar files and OCSP stapling: same staples and runtime API replies as h
   await both(`set ssl cert ${site}.issuer <<\nnot a certificate\n`);
   assert.match(await both(`set ssl cert ${site}.issuer <<\n${part('ca', 'crt')}`), /^Transaction updated/);
   await both(`show ssl cert *${site}`);
+  assert.match(await both(`show ssl cert *${site}.ocsp`), /Cert Status: revoked\n {4}Revocation Time: /);
   staples(['good', 'good', 'none', 'none'], 'before the commit');
   assert.match(await both(`commit ssl cert ${site}`), /^Committing .*\nSuccess!\n/);
   staples(['revoked', 'good', 'none', 'none'], 'after the commit');
@@ -196,4 +208,32 @@ test('ssl-load-extra-files: none needs the key in the PEM; key loads FILE.key; b
   const px = await startProxy(['-f', cfg('ssl-load-extra-files ocsp key')]);
   t.after(() => px.stop());
   assert.equal(staple(port, 'split'), 'none');
+});
+
+test('--workers: set ssl ocsp-response made through one worker reaches every worker', {
+  skip: needs('openssl'),
+}, async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  makeCa(tmp.dir, 'ca');
+  makeLeaf(tmp.dir, 'ca', 'site', '/CN=site', 'subjectAltName=DNS:site\n');
+  copyFileSync(join(tmp.dir, 'ca.crt'), join(tmp.dir, 'site.pem.issuer'));
+  makeOcspResponse(tmp.dir, 'ca', 'site.crt', join(tmp.dir, 'site.pem.ocsp'), 'good');
+  makeOcspResponse(tmp.dir, 'ca', 'site.crt', join(tmp.dir, 'revoked.ocsp'), 'revoked');
+  const port = await freePort();
+  const cfg = join(tmp.dir, 'w.cfg');
+  writeFileSync(cfg, tlsFrontendConfig(tmp.dir, 'sy', [`127.0.0.1:${port} ssl crt ${tmp.dir}/site.pem`]));
+  const px = await startProxy(['--workers', '2', '-f', cfg], { waitReady: false });
+  t.after(() => px.stop());
+  await px.waitFor('ready with 2 workers');
+  // connections are spread over the workers: enough of them reach both
+  const seen = () => [...new Set(Array.from({ length: 8 }, () => staple(port, 'site')))];
+  assert.deepEqual(seen(), ['good']);
+  const reply = await cliQuery(
+    { path: `${tmp.dir}/sy.sock` },
+    `set ssl ocsp-response ${b64(join(tmp.dir, 'revoked.ocsp'))}`,
+  );
+  assert.equal(reply, 'OCSP Response updated!\n\n');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(seen(), ['revoked']);
 });

@@ -4,8 +4,8 @@
  * state (request hooks), the last two swapped to each new runtime on reload.
  */
 
-import { type Admin, createAdmin } from '@switchyard/admin';
-import type { Diagnostic } from '@switchyard/config';
+import { type Admin, createAdmin, type SocketHandover } from '@switchyard/admin';
+import type { Diagnostic, StatsSocketModel } from '@switchyard/config';
 import {
   addServer,
   type CompiledRuntime,
@@ -59,7 +59,11 @@ export class Wiring {
    * Creates admin and state for `rt`; throws WiringError listing state config errors. In a
    * --workers worker, `link` (started here) replaces the checks, the server control and the stats view.
    */
-  static async create(rt: CompiledRuntime, link?: WorkerLink): Promise<Wiring> {
+  static async create(
+    rt: CompiledRuntime,
+    link?: WorkerLink,
+    sockets: { handover?: SocketHandover; extraSockets?: StatsSocketModel[] } = {},
+  ): Promise<Wiring> {
     // the admin side is built before the wiring that holds the discovery it reaches
     let wiring: Wiring | undefined;
     const state = createStateLayer(rt, { logger: rt.logger, serverControl: link?.stateControl });
@@ -84,6 +88,8 @@ export class Wiring {
         setFrontendState: (r, fe, state) => setFrontendState(r, fe, state),
       },
       nodeView: link?.nodeView,
+      handover: sockets.handover,
+      extraSockets: sockets.extraSockets,
       tables: state.tables,
       compileAdmin: (stats, proxy) => {
         const diags: Diagnostic[] = [];
@@ -134,11 +140,12 @@ export class Wiring {
     this.admin.observeLatency(backend, server, seconds, frontend);
   };
 
-  async stop(): Promise<void> {
+  /** `keepPaths`: after a hand-over the unix `stats socket` files stay for the new process. */
+  async stop(opts: { keepPaths?: boolean } = {}): Promise<void> {
     this.health?.stop();
     this.discovery?.stop();
     this.link?.stop();
-    await this.admin.stop();
+    await this.admin.stop(opts);
     await this.state.stop();
   }
 }

@@ -4,8 +4,6 @@ import { err, type LineCtx, need } from './state.ts';
 /** Keywords of a Node process's world that HAProxy needs and Switchyard does not: what to do instead. */
 export const IGNORED: Record<string, string> = {
   daemon: "'daemon' ignored: Switchyard runs in the foreground; use systemd (deploy/switchyard.service)",
-  'master-worker':
-    "'master-worker' ignored: Switchyard runs in the foreground under systemd; use --workers N for several processes",
   nbproc: "'nbproc' ignored: use 'nbthread N' or --workers N",
   user: "'user' ignored: run Switchyard as that user from systemd (User=)",
   group: "'group' ignored: run Switchyard as that group from systemd (Group=)",
@@ -48,7 +46,8 @@ export const IGNORED: Record<string, string> = {
   'expose-experimental-directives':
     "'expose-experimental-directives' ignored: Switchyard has no experimental directives",
   'fd-hard-limit': "'fd-hard-limit' ignored: set LimitNOFILE= in the systemd unit",
-  'mworker-max-reloads': "'mworker-max-reloads' ignored: Switchyard reloads in place on SIGHUP",
+  'mworker-max-reloads':
+    "'mworker-max-reloads' ignored: an old worker stays until its connections end (or 'hard-stop-after')",
   'cluster-secret': "'cluster-secret' ignored: Switchyard has no QUIC",
   localpeer: "'localpeer' ignored: Switchyard shares tables through Redis ('redis-url'), not peers",
   'unix-bind': "'unix-bind' ignored: set 'mode' on each unix socket",

@@ -170,6 +170,14 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   description: (ctx, g) => {
     if (need(ctx, 1, 'a text') !== undefined) g.description = ctx.args.slice(1).join(' ');
   },
+  /** `master-worker [no-exit-on-failure]`: a master process runs the worker and reloads it (as -W). */
+  'master-worker': (ctx, g) => {
+    const opt = ctx.args[1];
+    if (opt !== undefined && opt !== 'no-exit-on-failure')
+      return void err(ctx, 'CFG_BAD_VALUE', `'master-worker' only accepts 'no-exit-on-failure', got '${opt}'`);
+    if (!noExtra(ctx, opt === undefined ? 1 : 2)) return;
+    g.masterWorker = { exitOnFailure: opt === undefined };
+  },
   /** Upper bound of a graceful stop. */
   'hard-stop-after': (ctx, g) => {
     const v = oneWord(ctx, 'a time');

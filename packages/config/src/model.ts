@@ -108,6 +108,8 @@ export interface BindModel {
   port: number;
   /** Unix socket path instead of host:port (`bind /run/x.sock`, `bind unix@/run/x.sock`). */
   path?: string;
+  /** `bind fd@N`: a socket inherited already listening, descriptor N. */
+  fd?: number;
   ssl?: {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
@@ -590,7 +592,8 @@ export type ProxyKind = 'frontend' | 'backend' | 'listen';
  */
 /** One error reply line of a proxy: a reply for a code (null: the built-in page) or an http-errors import. */
 export type ErrorDirective =
-  | { kind: 'reply'; status: number; raw: string | null; loc: SourceLoc }
+  /** `lf`: an `http-error ... lf-string|lf-file` body, a log-format evaluated per reply (raw has an empty body). */
+  | { kind: 'reply'; status: number; raw: string | null; lf?: string; loc: SourceLoc }
   | { kind: 'errorfiles'; name: string; codes?: number[]; loc: SourceLoc };
 
 /** An `http-errors NAME` section: `errorfile CODE FILE` contents by status code. */
@@ -713,6 +716,8 @@ export interface ProxyModel {
    * content, an `errorloc` redirect, an `http-error` reply), resolved from errorDirectives.
    */
   errorFiles: Record<number, string>;
+  /** The codes of errorFiles whose body is a log-format (`http-error ... lf-string|lf-file`), with where. */
+  errorFormats?: Record<number, { format: string; loc: SourceLoc }>;
   /**
    * `errorfile`, `errorloc*`, `errorfiles`, `http-error` lines in order, the defaults' first
    * (HAProxy's conf.errors): applied in this order once every http-errors section is known.
@@ -749,6 +754,11 @@ export interface GlobalModel {
   /** `cluster-name NAME` (Switchyard): namespace of shared keys in Redis. */
   clusterName?: string;
   hardStopAfter?: number;
+  /**
+   * `master-worker`: run as a master and its worker (as `-W`); `exitOnFailure` false with
+   * `no-exit-on-failure` (the master stays when a current worker dies).
+   */
+  masterWorker?: { exitOnFailure: boolean };
   /** Node name shown on the stats page (`node`). */
   node?: string;
   description?: string;

@@ -7,7 +7,14 @@
  * hello and the others answer with full copies of their entries.
  */
 import cluster from 'node:cluster';
-import type { ProxyLogger, ProxyRuntime } from '@switchyard/proxy';
+import {
+  type Envelope,
+  onPrimaryMessage,
+  type ProxyLogger,
+  type ProxyRuntime,
+  relayBetweenWorkers,
+  sendToPrimary,
+} from '@switchyard/proxy';
 import {
   type AdminRecord,
   changeTuple,
@@ -38,16 +45,8 @@ const CHUNK = 2000;
 
 /** In the primary: forwards state messages from one worker to all the others (installed once). */
 export function relayStateMessages(): void {
-  if (!cluster.isPrimary || relayed) return;
-  relayed = true;
-  cluster.on('message', (from, msg: unknown) => {
-    if (typeof msg !== 'object' || msg === null || (msg as { type?: unknown }).type !== WORKER_MESSAGE) return;
-    for (const w of Object.values(cluster.workers ?? {})) {
-      if (w && w !== from && w.isConnected()) w.send(msg as object);
-    }
-  });
+  relayBetweenWorkers(WORKER_MESSAGE);
 }
-let relayed = false;
 
 export class WorkerSync extends Replicator {
   private admin: AdminRecord[] = [];
@@ -55,7 +54,7 @@ export class WorkerSync extends Replicator {
   private lastRefresh = 0;
   private timer?: NodeJS.Timeout;
   private readonly id = cluster.worker?.id ?? 0;
-  private readonly onMessage = (msg: unknown) => this.receive(msg);
+  private unsubscribe?: () => void;
 
   constructor(
     dir: TableDirectory,
@@ -83,7 +82,7 @@ export class WorkerSync extends Replicator {
 
   /** Starts the flush timer, listens to the other workers and says hello. */
   start(): void {
-    process.on('message', this.onMessage);
+    this.unsubscribe = onPrimaryMessage(WORKER_MESSAGE, (m) => this.receive(m));
     this.timer = setInterval(() => this.flush(), this.opts.flushMs ?? 50);
     this.timer.unref();
     this.send({ type: WORKER_MESSAGE, from: this.id, hello: true });
@@ -99,13 +98,12 @@ export class WorkerSync extends Replicator {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.flush();
-    process.off('message', this.onMessage);
+    this.unsubscribe?.();
     this.detach();
   }
 
   private send(m: WorkerMessage): void {
-    if (!process.send || !process.connected) return;
-    process.send(m);
+    sendToPrimary(m as unknown as Envelope);
   }
 
   private flush(): void {
@@ -142,10 +140,9 @@ export class WorkerSync extends Replicator {
     }
   }
 
-  private receive(raw: unknown): void {
-    if (typeof raw !== 'object' || raw === null) return;
-    const m = raw as WorkerMessage;
-    if (m.type !== WORKER_MESSAGE || m.from === this.id) return;
+  private receive(raw: Envelope): void {
+    const m = raw as unknown as WorkerMessage;
+    if (m.from === this.id) return;
     if (m.hello) this.helloFrom = true;
     const now = Date.now();
     this.applyTables(m.t, now);

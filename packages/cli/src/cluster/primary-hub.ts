@@ -19,6 +19,7 @@ import {
   type Discovery,
   type HealthEngine,
   type NodeFigures,
+  onWorkerMessage,
   type ProxyRuntime,
   patRefStates,
   type ServerState,
@@ -60,7 +61,7 @@ export class PrimaryHub {
   private dynamicServers: ClusterMessage[] = [];
   private readonly onExit = (w: Worker) => this.linked.delete(w.id);
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
-  private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
+  private unsubscribe?: () => void;
   /** The worker whose change is being applied (its own mirror keeps the change's origin). */
   private changeBy: number | undefined;
   private readonly onState = (ev: ServerStateEvent) => this.broadcastServer(ev.server, ev.backend.name, ev.origin);
@@ -85,7 +86,7 @@ export class PrimaryHub {
 
   /** Starts the node's health checks and answers the workers. */
   start(): void {
-    cluster.on('message', this.onMessage);
+    this.unsubscribe = onWorkerMessage(CLUSTER_MESSAGE, (w, m) => this.handle(w, m));
     cluster.on('exit', this.onExit);
     this.listen(this.rt);
     this.health.start();
@@ -93,7 +94,7 @@ export class PrimaryHub {
   }
 
   stop(): void {
-    cluster.off('message', this.onMessage);
+    this.unsubscribe?.();
     cluster.off('exit', this.onExit);
     this.unlisten(this.rt);
     this.health.stop();

@@ -17,6 +17,7 @@ import {
   mirrorServerState,
   type NodeFigures,
   nodeView,
+  onPrimaryMessage,
   onRuleEdit,
   PRIMARY_ORIGIN,
   type ProxyRuntime,
@@ -43,14 +44,14 @@ export class WorkerLink {
   private pending = new Map<number, (f: NodeFigures | undefined) => void>();
   /** Servers whose last forwarded passive outcome was an error (a success after it is forwarded too). */
   private failing = new WeakSet<ServerState>();
-  private readonly onMessage = (m: unknown) => this.handle(m);
+  private unsubscribe?: () => void;
 
   /** `runtime` returns this worker's current runtime (it changes on reload). */
   constructor(private readonly runtime: () => ProxyRuntime) {}
 
   /** Listens to the primary and asks it for the current states. */
   start(): void {
-    process.on('message', this.onMessage);
+    this.unsubscribe = onPrimaryMessage(CLUSTER_MESSAGE, (m) => this.handle(m));
     // a rule's map/ACL edit reaches the other workers through the primary
     onRuleEdit((file, action, key, value) =>
       this.send({ type: CLUSTER_MESSAGE, op: 'pattern-rule', file, action, key, value }),
@@ -64,7 +65,7 @@ export class WorkerLink {
   }
 
   stop(): void {
-    process.off('message', this.onMessage);
+    this.unsubscribe?.();
     onRuleEdit(undefined);
     for (const done of this.pending.values()) done(undefined);
     this.pending.clear();

@@ -41,7 +41,7 @@ import { recordResponseError } from './error-snapshots.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
-import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
+import { isStatsRequest, redirect, reply, requestFilter, serveStats } from './request-filter.ts';
 import { applyAfterResponseRules, applyResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import { type KillCode, StreamCore } from './stream-core.ts';
 import { runTcpRules } from './tcp-rules.ts';
@@ -91,7 +91,7 @@ export class Stream extends StreamCore {
   upgradeHead?: Buffer;
   /** The tunnel is established: the response object no longer owns the socket. */
   tunnelling = false;
-  private tunnel?: [Duplex, Socket];
+  private tunnel?: [Duplex, Duplex];
   private killedTerm?: string;
   /** The algorithm the request's Accept-Encoding chose (`compression algo`), if any. */
   private compAlgo?: CompressionAlgo;
@@ -674,7 +674,7 @@ export class Stream extends StreamCore {
     return this.retry(0, true);
   }
 
-  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
+  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Duplex): void {
     if (this.done) {
       upstream.destroy();
       return;
@@ -732,7 +732,8 @@ export class Stream extends StreamCore {
 
   /** The proxy's page for `status`: the backend's own, else the frontend's (HAProxy's http_error_message). */
   errorPage(status: number): CannedResponse {
-    return this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    const page = this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    return page.bodyFn ? reply(page, this.txn, page.bodyFn, undefined) : page;
   }
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */

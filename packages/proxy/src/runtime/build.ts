@@ -167,7 +167,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     const behaviour = compileBehaviour(p, ctx);
     const tls = new Map<number, TlsPlan>();
     p.binds.forEach((b, i) => {
-      const key = b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
+      const key = b.fd !== undefined ? `fd@${b.fd}` : b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
       const seen = bindKeys.get(key);
       if (seen)
         diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
@@ -313,6 +313,11 @@ function contextFor(p: ProxyModel, diags: Diagnostic[], caches: Map<string, Http
       if (!(e instanceof ErrorFileError)) throw e;
       diags.push(err(e.code, `errorfile ${code}: ${e.message}`, p.loc));
     }
+  }
+  // `http-error ... lf-string|lf-file`: the body is rendered per reply
+  for (const [code, { format, loc }] of Object.entries(p.errorFormats ?? {})) {
+    const page = ownErrorPages.get(Number(code));
+    if (page) page.bodyFn = compileLogFormat(format, loc, diags, { phase: 'request' });
   }
   return {
     diags,

@@ -50,6 +50,11 @@ static socklen_t fill_addr(struct sockaddr_un *sa, const char *path, size_t len)
   sa->sun_family = AF_UNIX;
   if (len == 0 || len >= sizeof(sa->sun_path)) return (socklen_t)-1;
   memcpy(sa->sun_path, path, len);
+  /* `@name`: Linux's abstract namespace (systemd's NOTIFY_SOCKET may be one); no trailing NUL */
+  if (path[0] == '@') {
+    sa->sun_path[0] = 0;
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  }
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
 }
 

@@ -86,7 +86,7 @@ interface ProxyDef {
   /** Starts the proxy on a given haproxy.cfg (the proxies that run active health checks). */
   run?(cfg: string): Proc;
   note?: string;
-  /** Has no `compression` (an older checkout): the gzip scenario is skipped, its lines left out. */
+  /** Has no `compression` nor `cache` (an older checkout): those scenarios are skipped, their lines left out. */
   noComp?: boolean;
 }
 
@@ -107,12 +107,16 @@ ${defaults.map((l) => `  ${l}`).join('\n')}
 
 function haproxyCfg(port: number, origin: number[], lc: number[]): string {
   return `${cfgHead(9990, ['option http-keep-alive', 'option forwardfor'])}
+cache small
+  total-max-size 16
+  max-age 3600
 
 frontend fe
   bind 127.0.0.1:${port}
   acl is_lc path_beg /lc
   acl is_static hdr_dom(host) -i static.example.com
   use_backend be_lc if is_lc
+  use_backend be_cache if { path /cached }
   use_backend be_comp if { path_beg /20k }
   use_backend be_static if is_static
   default_backend be_web
@@ -124,6 +128,12 @@ ${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
 backend be_static
   balance roundrobin
   server static1 127.0.0.1:${origin[0]}
+
+# a 20 KB response served from the cache (the cache-hit scenario)
+backend be_cache
+  http-request cache-use small
+  http-response cache-store small
+  server web1 127.0.0.1:${origin[0]}
 
 # gzip of a 20 KB text response (the compression scenario)
 backend be_comp
@@ -196,6 +206,7 @@ ${ports.map((p) => `    listen 127.0.0.1:${p};`).join('\n')}
     location = /upload { default_type text/plain; return 200 "stored\\n"; }
     location /1m { default_type application/octet-stream; }
     location /20k { default_type text/plain; }
+    location = /cached { default_type text/plain; alias ${tmp}/www/20k; }
   }
 }
 `;
@@ -287,6 +298,9 @@ if (BASELINE) {
       const cfg = haproxyCfg(port, o, lc);
       // nor `compression` (its backend and the line routing to it are left out)
       const noComp = cfg
+        .replace(/cache small\n[\s\S]*?max-age 3600\n/, '')
+        .replace('  use_backend be_cache if { path /cached }\n', '')
+        .replace(/# a 20 KB response served from the cache[\s\S]*?\n\n/, '')
         .replace('  use_backend be_comp if { path_beg /20k }\n', '')
         .replace(/# gzip of a 20 KB[\s\S]*?\n\n/, '');
       writeFileSync(f, full ? noComp : noComp.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
@@ -407,6 +421,12 @@ const SCENARIOS: Scenario[] = [
         connections: 10,
         lua: 'wrk.method = "POST"\nwrk.body = string.rep("x", 1048576)\nwrk.headers["Content-Type"] = "application/octet-stream"\n',
       }),
+  },
+  {
+    // the same 20 KB file behind `cache-use` / `cache-store`: every request but the first is a hit
+    name: 'cache hit 20 KB (50 conns)',
+    hcfg: true,
+    run: (p, pr) => wrkScenario(p, pr, { path: '/cached', connections: 50 }),
   },
   {
     // HAProxy 2.6 (libslz) and Switchyard (zlib level 1, HAProxy's default maxlevel) on the same

@@ -39,9 +39,17 @@ export function masterChannelSocket(): StatsSocketModel | undefined {
   return { kind: 'unix', path, mode: 0o600, level: 'admin', exposeFdListeners: true, loc: { file: 'master', line: 0 } };
 }
 
-/** Tells the master this worker serves. */
+/**
+ * Tells the master this worker serves; a worker whose master is gone (its IPC channel closed)
+ * stops, as HAProxy's workers do when the master's socketpair closes.
+ */
 export function reportReadyToMaster(): void {
-  if (underMaster()) process.send?.({ switchyard: 'ready', version: version() });
+  if (!underMaster()) return;
+  process.send?.({ switchyard: 'ready', version: version() });
+  process.once('disconnect', () => {
+    notice('WARNING', 'the master process is gone: stopping.');
+    process.kill(process.pid, 'SIGTERM');
+  });
 }
 
 /** One worker as the master sees it (`show proc`). */

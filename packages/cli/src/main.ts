@@ -48,7 +48,7 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
       process.stdout.write(versionText(args.verbose));
       return;
     case 'check':
-      process.exitCode = checkConfig(args.files, process.stdout, process.stderr);
+      process.exitCode = checkConfig(args.files, process.stdout, process.stderr, args.quiet);
       return;
     case 'vrrp': {
       const { vrrpMain } = await import('@switchyard/vrrp');

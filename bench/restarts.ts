@@ -76,7 +76,9 @@ function cli(path: string, cmd: string): Promise<string> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const isSy = (p: string) => p === 'switchyard';
 const command = (p: string, args: string[]): [string, string[]] =>
-  isSy(p) ? [process.execPath, [...NODE_FLAGS, BIN, ...args]] : [findBinary('haproxy') as string, ['-db', ...args]];
+  isSy(p)
+    ? [process.execPath, [...NODE_FLAGS, BIN, ...args]]
+    : [findBinary('haproxy') as string, ['-db', '-dR', ...args]];
 
 async function withLoad(port: number, body: (waitRequests: () => Promise<void>) => Promise<number[]>) {
   const load = startLoad({ port, keepAlive: 4, fresh: 2 });

@@ -43,7 +43,7 @@ test('map commands: same replies and lookups as haproxy 2.6', { skip: needs('hap
   writeFile(tmp.dir, 'ports.map', 'a 80\nb 443\n');
   const hport = await freePort();
   const hcfg = writeFile(tmp.dir, 'haproxy.cfg', config(tmp.dir, hport, 'hap'));
-  const hap: ChildProcess = spawn('haproxy', ['-db', '-f', hcfg], { stdio: 'ignore' });
+  const hap: ChildProcess = spawn('haproxy', ['-db', '-dR', '-f', hcfg], { stdio: 'ignore' });
   t.after(() => {
     hap.kill('SIGTERM');
   });

@@ -220,7 +220,9 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     const hfe = await freePort();
     const hstats = await freePort();
     const cfg = writeFile(tmp.dir, 'haproxy.cfg', config(dns.port, hfe, hstats, appPort));
-    const hp = spawn(findBinary('haproxy') ?? 'haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const hp = spawn(findBinary('haproxy') ?? 'haproxy', ['-db', '-dR', '-f', cfg], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let herr = '';
     hp.stderr.on('data', (d) => {
       herr += d;

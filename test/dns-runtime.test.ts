@@ -56,6 +56,8 @@ resolvers dns
   timeout resolve 200ms
   timeout retry 200ms
   hold valid 1s
+  hold nx 600ms
+  hold other 600ms
 resolvers evil
   nameserver bad 127.0.0.1:${evil}
   timeout resolve 300ms
@@ -66,6 +68,7 @@ resolvers spare
 ${defaults()}frontend fe
   bind 127.0.0.1:${fe}
   use_backend ev if { path_beg /evil }
+  use_backend t if { path_beg /t }
   default_backend b
 backend b
   server s1 app.svc.local:${app} resolvers dns resolve-prefer ipv4 init-addr none
@@ -108,15 +111,15 @@ describe('runtime API over service discovery (dnsmasq)', { skip: needs('dnsmasq'
   let evilPort = 0;
   let app = 0;
   const servers: Server[] = [];
+  /** The SRV record filling the template's first slot. */
+  const srv = () => [`_http._tcp.svc.local,app.svc.local,${app},0,100`];
 
   before(async () => {
     const pair = await servePair();
     app = pair.port;
     servers.push(...pair.servers);
     const hosts = '127.0.0.11 app.svc.local\n127.0.0.12 other.svc.local\n';
-    dns = await startDnsmasq(tmp.dir, await freePort(), 'svc.local', hosts, [
-      `_http._tcp.svc.local,app.svc.local,${app},0,100`,
-    ]);
+    dns = await startDnsmasq(tmp.dir, await freePort(), 'svc.local', hosts, srv());
     evilPort = await freePort();
     evil = await poisoner(evilPort);
   });
@@ -167,6 +170,20 @@ describe('runtime API over service discovery (dnsmasq)', { skip: needs('dnsmasq'
       assert.match(await who(fe, '/evil'), /503/);
       assert.match(await q('show resolvers evil'), /\n {2}invalid: +[1-9]\d*\n/);
 
+      // a server-template slot appears from the SRV record, and leaves with it, in every worker
+      const all = async (path: string, want: RegExp) =>
+        (await Promise.all([who(fe, path), who(fe, path), who(fe, path), who(fe, path)])).every((x) => want.test(x));
+      await until(() => all('/t', /^A$/), 10_000, 'every worker sends /t to the SRV slot');
+      assert.match(
+        await q('show servers state t'),
+        new RegExp(`\\n\\d+ t 1 web1 127\\.0\\.0\\.11 2 0 1 1 .* app\\.svc\\.local ${app} `),
+      );
+      assert.match(await q('show servers state t'), /\n\d+ t 2 web2 - 0 /);
+      await dns.restart([]);
+      await until(() => all('/t', /503/), 10_000, 'the slot leaves in every worker');
+      await dns.restart(srv());
+      await until(() => all('/t', /^A$/), 10_000, 'and comes back');
+
       for (const c of FQDN_COMMANDS.slice(0, -2)) await q(c);
       assert.equal(
         await q('set server b/s1 fqdn other.svc.local'),
@@ -178,6 +195,19 @@ describe('runtime API over service discovery (dnsmasq)', { skip: needs('dnsmasq'
       assert.equal(
         await q('set server b/s1 fqdn other.svc.local'),
         "no need to change the FDQN by 'stats socket command'\n\n",
+      );
+
+      // a reload reads the configuration's name again (as haproxy's new process would)
+      sy.proc.kill('SIGHUP');
+      await until(async () => (await who(fe)) === 'A', 20_000, 'traffic back to A after the reload');
+      await until(
+        async () => (await Promise.all([who(fe), who(fe), who(fe), who(fe)])).every((x) => x === 'A'),
+        20_000,
+        'every worker back to A',
+      );
+      assert.match(
+        await q('show servers state b'),
+        /\n\d+ b 1 s1 127\.0\.0\.11 2 0 1 1 \d+ \d+ \d+ \d+ \d+ \d+ \d+ \d+ app\.svc\.local /,
       );
     });
   }
@@ -219,7 +249,7 @@ backend b
     const ys = join(tmp.dir, 'c.sock');
     const hp = spawn(
       findBinary('haproxy') ?? 'haproxy',
-      ['-db', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort(), dns.port, evilPort, app))],
+      ['-db', '-dR', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort(), dns.port, evilPort, app))],
       {
         stdio: 'ignore',
       },

@@ -79,7 +79,7 @@ test('add server / del server: the same replies as haproxy 2.6, byte for byte', 
   t.after(() => tmp.cleanup());
   const hs = join(tmp.dir, 'h.sock');
   const ys = join(tmp.dir, 'y.sock');
-  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort()))], {
+  const hp = spawn('haproxy', ['-db', '-dR', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort()))], {
     stdio: 'ignore',
   });
   t.after(() => hp.kill('SIGKILL'));

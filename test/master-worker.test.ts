@@ -87,7 +87,7 @@ test('show proc: the layout of haproxy 2.6 -W, byte for byte but for pids, times
   const port = await freePort();
   const cfg = writeFile(tmp.dir, 'hx.cfg', config(port));
   const msock = join(tmp.dir, 'hx-master.sock');
-  const hx = spawn(findBinary('haproxy') as string, ['-W', '-S', msock, '-db', '-f', cfg], { stdio: 'ignore' });
+  const hx = spawn(findBinary('haproxy') as string, ['-W', '-S', msock, '-db', '-dR', '-f', cfg], { stdio: 'ignore' });
   try {
     await until(
       () =>

@@ -6,6 +6,7 @@
  * Prometheus exporter shows the comp counters.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer as createH2Server, type Http2Server, connect as h2connect } from 'node:http2';
 import { after, before, test } from 'node:test';
@@ -25,6 +26,12 @@ import {
 const TEXT = 'All work and no play makes Jack a dull boy. '.repeat(500);
 
 let up: Upstream;
+/** Part `i` (64 KiB) of the 8 MiB body of `/big`: numbered lines, different in every part. */
+const bigPart = (i: number) => {
+  let s = '';
+  for (let n = 0; s.length < 65536; n++) s += `part ${i} line ${n} ${(n * 2654435761) % 1000003}\n`;
+  return s.slice(0, 65536);
+};
 /** An HTTP/2 (h2c) server answering without Content-Length. */
 let h2up: Http2Server;
 let px: ProxyProcess;
@@ -44,6 +51,20 @@ before(async () => {
       new Promise<void>((r) => {
         release = r;
       }).then(() => res.end('and the rest\n'));
+      return;
+    }
+    if (q.url === '/big') {
+      // 8 MiB in 64 KiB writes, with the origin's own back-pressure
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let i = 0;
+      const more = () => {
+        while (i < 128) {
+          const ok = res.write(bigPart(i++));
+          if (!ok) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
       return;
     }
     if (q.url === '/dies') {
@@ -115,6 +136,40 @@ test('a slow origin: the client decodes the first chunk before the origin ends',
   assert.equal(headers['content-length'], undefined);
   release();
   assert.equal(await done, 'first part of a slow answer\nand the rest\n');
+});
+
+test('8 MiB through gzip to a client that pauses: every byte arrives, in order', async () => {
+  const expected = createHash('sha256');
+  for (let i = 0; i < 128; i++) expected.update(bigPart(i));
+  const got = await new Promise<{ len: number; sha: string }>((resolve, reject) => {
+    const r = request({ host: '127.0.0.1', port, path: '/big', headers: { 'accept-encoding': 'gzip' }, agent: false });
+    r.on('response', (res) => {
+      assert.equal(res.headers['content-encoding'], 'gzip');
+      const gunzip = zlib.createGunzip();
+      const h = createHash('sha256');
+      let len = 0;
+      let seen = 0;
+      res.on('data', (d: Buffer) => {
+        seen += d.length;
+        // a slow reader: the proxy's socket fills and the compressor must wait
+        if (seen > 64 * 1024) {
+          seen = 0;
+          res.pause();
+          setTimeout(() => res.resume(), 5);
+        }
+      });
+      res.pipe(gunzip);
+      gunzip.on('data', (d: Buffer) => {
+        len += d.length;
+        h.update(d);
+      });
+      gunzip.on('end', () => resolve({ len, sha: h.digest('hex') }));
+      gunzip.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end();
+  });
+  assert.deepEqual(got, { len: 128 * 65536, sha: expected.digest('hex') });
 });
 
 function h2get(ae: string, path = '/'): Promise<{ headers: Record<string, unknown>; body: Buffer }> {

@@ -6,7 +6,7 @@
  * `compression` lines, `offload`, `identity`), both give the same Content-Encoding, Vary, ETag,
  * Content-Length / Transfer-Encoding, the same Accept-Encoding forwarded to the server and the
  * same body once decoded. The compressed bytes differ (libslz and zlib) and are not compared.
- * Then the frontend's comp_in / comp_byp / comp_rsp counters of the stats CSV are the same.
+ * `res.comp` / `res.comp_algo` in an http-response rule read the same. Then the frontend's comp_in / comp_byp / comp_rsp counters of the stats CSV are the same.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -66,6 +66,7 @@ const BODY = (up: number) => `frontend fe
   stats uri /stats
   compression algo gzip deflate
   compression type text/html text/plain application/json
+  http-response set-header x-comp "%[res.comp] %[res.comp_algo]"
   use_backend be_off if { path_beg /off/ }
   use_backend be_raw if { path_beg /raw/ }
   use_backend be_id if { path_beg /id/ }
@@ -151,6 +152,7 @@ function view(g: Got): string {
     length: h['content-length'] !== undefined,
     chunked: h['transfer-encoding'],
     ae: h['x-ae'],
+    comp: h['x-comp'],
     body: decode(enc, g.body),
   });
 }
@@ -226,6 +228,9 @@ test('compression: same headers and decoded bodies as haproxy 2.6, same counters
       get(ours, path, headers, method, how === 'HTTP/1.0'),
     ]);
     assert.equal(view(s), view(h), `${how ?? 'GET'} ${path} ${JSON.stringify(headers)}`);
+    if (path === '/raw/' && headers['accept-encoding'] === 'deflate')
+      assert.equal(s.headers['x-comp'], '1 raw-deflate');
+    if (path === '/img') assert.equal(s.headers['x-comp'], '0');
   }
   // the counters: bytes given to the compressor and passed through identity, responses filtered
   const csv = async (port: number) => {

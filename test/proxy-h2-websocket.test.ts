@@ -7,8 +7,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
-import type { Socket } from 'node:net';
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  createServer as createH2Server,
+  type Http2Server,
+} from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { defaults, freePort, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
 import { waitForPort } from './helpers/servers.ts';
@@ -20,6 +26,9 @@ const tmp = tempDir();
 let ws: Server;
 let pair: SideBySide;
 const ports = { sy: 0, hx: 0 };
+/** HTTP/1 binds of each side (WebSocket clients to the HTTP/2 server). */
+const h1Ports = { sy: 0, hx: 0 };
+let h2ws: Http2Server;
 /** Handshake fields the WebSocket server saw, by path. */
 const handshakes = new Map<string, Record<string, string | string[] | undefined>>();
 
@@ -86,8 +95,25 @@ before(async () => {
   });
   await new Promise<void>((r) => ws.listen(0, '127.0.0.1', r));
   const wsPort = (ws.address() as { port: number }).port;
-  ports.sy = await freePort();
-  ports.hx = await freePort();
+  // an HTTP/2 WebSocket server (RFC 8441): the same echo on the extended CONNECT's stream
+  h2ws = createH2Server({ settings: { enableConnectProtocol: true } });
+  h2ws.on('stream', (st, headers) => {
+    st.on('error', () => {});
+    handshakes.set(`h2 ${headers[':path']}`, { ...headers });
+    st.respond({ ':status': 200 });
+    st.on('data', (d: Buffer) => {
+      for (const [op, p] of wsRead(d)) {
+        if (op === 1) st.write(wsFrame(1, Buffer.concat([Buffer.from('h2 echo: '), p]), false));
+        if (op === 8) st.end(wsFrame(8, p, false));
+      }
+    });
+  });
+  await new Promise<void>((r) => h2ws.listen(0, '127.0.0.1', r));
+  const h2wsPort = (h2ws.address() as { port: number }).port;
+  for (const side of ['sy', 'hx'] as const) {
+    ports[side] = await freePort();
+    h1Ports[side] = await freePort();
+  }
   pair = await startSideBySide(
     tmp.dir,
     (side) => `global
@@ -102,10 +128,14 @@ ${side === 'hx' ? `  stats socket ${tmp.dir}/hx.sock level admin\n` : ''}default
   timeout tunnel 10s
 frontend fe
   bind 127.0.0.1:${ports[side]} proto h2
+  bind 127.0.0.1:${h1Ports[side]}
   http-request set-header x-upgrade-seen %[req.hdr(upgrade)]
+  use_backend ws2 if { path_beg /h2 }
   default_backend ws
 backend ws
   server s1 127.0.0.1:${wsPort}
+backend ws2
+  server s1 127.0.0.1:${h2wsPort} proto h2
 `,
   );
 });
@@ -114,6 +144,7 @@ after(async () => {
   await pair?.stop();
   ws?.closeAllConnections();
   ws?.close();
+  h2ws?.close();
   tmp.cleanup();
 });
 
@@ -221,4 +252,39 @@ backend ws
       await hx.stop();
     }
   });
+
+  for (const side of ['sy', 'hx'] as const) {
+    test(`${side}: an HTTP/1 WebSocket client reaches an HTTP/2 server by extended CONNECT`, async () => {
+      const sock = netConnect(h1Ports[side], '127.0.0.1');
+      let got = Buffer.alloc(0);
+      sock.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+      });
+      sock.on('error', () => {});
+      const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+      sock.write(
+        `GET /h2-chat-${side} HTTP/1.1\r\nhost: ws.example\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
+          `sec-websocket-key: ${key}\r\nsec-websocket-version: 13\r\n\r\n`,
+      );
+      try {
+        await until(() => got.includes('\r\n\r\n'), 5000, `${side}: the 101`);
+        const end = got.indexOf('\r\n\r\n') + 4;
+        const head = got.subarray(0, end).toString('latin1');
+        assert.match(head, /^HTTP\/1\.1 101/);
+        assert.match(head, /\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/i);
+        assert.match(head, /\r\nupgrade: websocket\r\n/i);
+        const h = handshakes.get(`h2 /h2-chat-${side}`) ?? {};
+        assert.equal(h[':method'], 'CONNECT');
+        assert.equal(h[':protocol'], 'websocket');
+        sock.write(wsFrame(1, Buffer.from('hi'), true));
+        await until(() => wsRead(got.subarray(end)).length >= 1, 5000, `${side}: the echo`);
+        assert.deepEqual(
+          wsRead(got.subarray(end)).map(([op, p]) => [op, p.toString()]),
+          [[1, 'h2 echo: hi']],
+        );
+      } finally {
+        sock.destroy();
+      }
+    });
+  }
 });

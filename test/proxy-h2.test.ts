@@ -743,7 +743,7 @@ defaults
 ${frontendLines(ports)}`,
   );
   let out = '';
-  const hp: ChildProcess = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const hp: ChildProcess = spawn('haproxy', ['-db', '-dR', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   hp.stdout?.on('data', (d) => {
     out += d;
   });

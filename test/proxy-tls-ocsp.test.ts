@@ -197,3 +197,31 @@ test('ssl-load-extra-files: none needs the key in the PEM; key loads FILE.key; b
   t.after(() => px.stop());
   assert.equal(staple(port, 'split'), 'none');
 });
+
+test('--workers: set ssl ocsp-response made through one worker reaches every worker', {
+  skip: needs('openssl'),
+}, async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  makeCa(tmp.dir, 'ca');
+  makeLeaf(tmp.dir, 'ca', 'site', '/CN=site', 'subjectAltName=DNS:site\n');
+  copyFileSync(join(tmp.dir, 'ca.crt'), join(tmp.dir, 'site.pem.issuer'));
+  makeOcspResponse(tmp.dir, 'ca', 'site.crt', join(tmp.dir, 'site.pem.ocsp'), 'good');
+  makeOcspResponse(tmp.dir, 'ca', 'site.crt', join(tmp.dir, 'revoked.ocsp'), 'revoked');
+  const port = await freePort();
+  const cfg = join(tmp.dir, 'w.cfg');
+  writeFileSync(cfg, tlsFrontendConfig(tmp.dir, 'sy', [`127.0.0.1:${port} ssl crt ${tmp.dir}/site.pem`]));
+  const px = await startProxy(['--workers', '2', '-f', cfg], { waitReady: false });
+  t.after(() => px.stop());
+  await px.waitFor('ready with 2 workers');
+  // connections are spread over the workers: enough of them reach both
+  const seen = () => [...new Set(Array.from({ length: 8 }, () => staple(port, 'site')))];
+  assert.deepEqual(seen(), ['good']);
+  const reply = await cliQuery(
+    { path: `${tmp.dir}/sy.sock` },
+    `set ssl ocsp-response ${b64(join(tmp.dir, 'revoked.ocsp'))}`,
+  );
+  assert.equal(reply, 'OCSP Response updated!\n\n');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(seen(), ['revoked']);
+});

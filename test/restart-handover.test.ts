@@ -186,7 +186,7 @@ test('-x from haproxy 2.6 + -sf: Switchyard takes its listeners, haproxy leaves'
   const port = await freePort();
   const sock = join(tmp.dir, 'hx.sock');
   const cfg = writeFile(tmp.dir, 'hx.cfg', config(port, sock));
-  const hx = spawn(findBinary('haproxy') as string, ['-db', '-f', cfg], { stdio: 'ignore' });
+  const hx = spawn(findBinary('haproxy') as string, ['-db', '-dR', '-f', cfg], { stdio: 'ignore' });
   const hxExit = new Promise<number | null>((r) => hx.once('exit', (c) => r(c)));
   let sy: ProxyProcess | undefined;
   try {

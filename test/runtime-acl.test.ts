@@ -75,7 +75,7 @@ test('ACL commands and map versions: same replies and matches as haproxy 2.6', {
   const hport = await freePort();
   const hap: ChildProcess = spawn(
     'haproxy',
-    ['-db', '-f', writeFile(d, 'haproxy.cfg', config(d, hport, 'hap', up.port))],
+    ['-db', '-dR', '-f', writeFile(d, 'haproxy.cfg', config(d, hport, 'hap', up.port))],
     {
       stdio: 'ignore',
     },

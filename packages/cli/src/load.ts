@@ -6,8 +6,8 @@ import {
   loadConfigFiles,
   readReferencedFile,
 } from '@switchyard/config';
-import { buildRuntime, type CompiledRuntime, type Logger, stderrLine } from '@switchyard/proxy';
-import { checkStateConfig } from '@switchyard/state';
+import { buildRuntime, type CompiledRuntime, type Logger, registerFetch, stderrLine } from '@switchyard/proxy';
+import { checkStateConfig, registerStateFetches } from '@switchyard/state';
 
 export interface Loaded {
   model: ConfigModel;
@@ -19,6 +19,8 @@ export interface Loaded {
 
 /** Parses `files` and, when parsing found no error, builds the runtime (nothing is bound). */
 export function loadRuntime(files: string[], logger: Logger, previous?: CompiledRuntime): Loaded {
+  // the fetches other packages add to the ACL language (stick counters), before anything compiles
+  registerStateFetches(registerFetch);
   const parsed = loadConfigFiles(files, { readFile: readReferencedFile });
   const diagnostics = [...parsed.diagnostics];
   let runtime: CompiledRuntime | undefined;

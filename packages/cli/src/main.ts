@@ -4,6 +4,7 @@ import { parseArgs, USAGE, UsageError } from './args.ts';
 import { checkConfig } from './check.ts';
 import { runMaster, underMaster } from './master.ts';
 import { runProxy } from './run.ts';
+import { guardStdio } from './stdio.ts';
 import { versionText } from './version.ts';
 import { isWorker, runPrimary } from './workers.ts';
 
@@ -28,6 +29,7 @@ export interface StartSignals {
 
 /** Runs the command; sets process.exitCode (the proxy keeps running until a stop signal). */
 export async function main(argv: string[], startSignals?: StartSignals): Promise<void> {
+  guardStdio();
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv);

@@ -590,7 +590,8 @@ export type ProxyKind = 'frontend' | 'backend' | 'listen';
  */
 /** One error reply line of a proxy: a reply for a code (null: the built-in page) or an http-errors import. */
 export type ErrorDirective =
-  | { kind: 'reply'; status: number; raw: string | null; loc: SourceLoc }
+  /** `lf`: an `http-error ... lf-string|lf-file` body, a log-format evaluated per reply (raw has an empty body). */
+  | { kind: 'reply'; status: number; raw: string | null; lf?: string; loc: SourceLoc }
   | { kind: 'errorfiles'; name: string; codes?: number[]; loc: SourceLoc };
 
 /** An `http-errors NAME` section: `errorfile CODE FILE` contents by status code. */
@@ -713,6 +714,8 @@ export interface ProxyModel {
    * content, an `errorloc` redirect, an `http-error` reply), resolved from errorDirectives.
    */
   errorFiles: Record<number, string>;
+  /** The codes of errorFiles whose body is a log-format (`http-error ... lf-string|lf-file`), with where. */
+  errorFormats?: Record<number, { format: string; loc: SourceLoc }>;
   /**
    * `errorfile`, `errorloc*`, `errorfiles`, `http-error` lines in order, the defaults' first
    * (HAProxy's conf.errors): applied in this order once every http-errors section is known.

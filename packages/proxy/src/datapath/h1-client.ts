@@ -19,7 +19,7 @@
  * after), strict response parsing (llhttp errors end the exchange with their HPE_* code).
  */
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { UpstreamError, type UpstreamFailureCode } from '../model/codes.ts';
 import { type FastResponseHead, readResponseHead } from './fast-head.ts';
@@ -56,8 +56,11 @@ export interface UpstreamHandler {
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;
   onError(err: Error & { code?: string }): void;
-  /** After a 101: the socket is handed over paused (bytes after the head unread); resume it. */
-  onUpgrade(statusCode: number, headers: string[], socket: Socket): void;
+  /**
+   * After a 101: the socket (an HTTP/2 server's stream for an extended CONNECT) is handed over
+   * paused (bytes after the head unread); resume it.
+   */
+  onUpgrade(statusCode: number, headers: string[], socket: Duplex): void;
 }
 
 export interface UpstreamRequest {

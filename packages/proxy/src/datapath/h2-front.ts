@@ -17,7 +17,7 @@
  *   timeout, or closes a connection without streams; `timeout http-keep-alive` closes one idle
  *   between streams, both with GOAWAY. Stopping sends GOAWAY and lets open streams finish.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import {
@@ -38,6 +38,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { H2Tune } from '../runtime/plan.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
+import { websocketAccept } from './headers.ts';
 
 /** Fields HTTP/2 cannot carry (RFC 9113 8.2.2), dropped from responses. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -66,11 +67,6 @@ export interface H2Owner {
 export interface ClientTimeoutTarget {
   readonly done: boolean;
   clientTimeout(): void;
-}
-
-/** RFC 6455's Sec-WebSocket-Accept for `key`. */
-function wsAccept(key: string): string {
-  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 /**
@@ -563,7 +559,7 @@ export class H2Response extends EventEmitter implements ClientResponse {
       }
       flat.push(raw[i], raw[i + 1]);
     }
-    if (key !== undefined && accept !== wsAccept(key)) return undefined;
+    if (key !== undefined && accept !== websocketAccept(key)) return undefined;
     this.writeHead(200, undefined, flat);
     this.noBody = false;
     this.hasLength = true; // no trailers: the tunnel's end is the stream's

@@ -2,6 +2,7 @@
  * Header lists as flat arrays ([name, value, name, value, ...], node's rawHeaders shape):
  * hop-by-hop removal (RFC 9110 7.6.1), header rules, X-Forwarded-For.
  */
+import { createHash } from 'node:crypto';
 import { expandMatch } from '../acl/regex.ts';
 import { findHeader } from '../model/header-list.ts';
 
@@ -169,6 +170,11 @@ function splitValues(v: string): string[] {
   }
   out.push(v.slice(start));
   return out;
+}
+
+/** RFC 6455's Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
+export function websocketAccept(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 const TRAILER_NAME = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;

@@ -4,6 +4,7 @@
  * wait, paused, until a slot frees, like HAProxy pausing accept), client timeouts, and
  * HAProxy's answers to unparseable requests.
  */
+
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { BindModel } from '@switchyard/config';
@@ -12,6 +13,7 @@ import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
 import { stapleOf } from '../model/ocsp.ts';
 import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
+import { defaultErrorPage } from '../runtime/error-pages.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
 import { attachSessionCache } from '../tls/tls-session-cache.ts';
@@ -439,7 +441,9 @@ export class Listener implements FrontOwner, H2Owner {
       return;
     }
     const timeout = code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const page = fe.errorPages.get(timeout ? 408 : 400) as CannedResponse;
+    const own = fe.errorPages.get(timeout ? 408 : 400) as CannedResponse;
+    // as haproxy 2.6's mux: an lf-string page needs a stream, the connection gets the built-in one
+    const page = own.bodyFn ? defaultErrorPage(own.status) : own;
     fe.counters.ereq++;
     fe.counters.reqTot++;
     socket.end(rawResponse(page));

@@ -128,8 +128,8 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
   return true;
 }
 
-/** A deny/return response made per request: an `lf-string` body, `hdr` values (log-format). */
-function reply(
+/** A deny/return response or error page made per request: an `lf-string` body, `hdr` values (log-format). */
+export function reply(
   base: CannedResponse,
   txn: HttpTxn,
   bodyFn: ValueFn | undefined,

@@ -10,11 +10,12 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { CompressionAlgo } from '@switchyard/config';
+import type { HttpTxnResponse } from '../acl/types.ts';
 import { pruneReqVars } from '../acl/vars.ts';
 import { compressible, Encoder, rewriteHead, selectEncoding } from '../filters/compression.ts';
 import { countSessionStart } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
-import { existingSessionVars, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
+import { existingSessionVars, type HttpTxn, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import { serverSni } from '../tls/tls.ts';
 import { encodeProxyHeader } from '../wire/proxy-protocol.ts';
@@ -28,7 +29,7 @@ import { recordResponseError } from './error-snapshots.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
-import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
+import { isStatsRequest, redirect, reply, requestFilter, serveStats } from './request-filter.ts';
 import { applyAfterResponseRules, applyResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import { type KillCode, StreamCore } from './stream-core.ts';
 import { runTcpRules } from './tcp-rules.ts';
@@ -78,7 +79,7 @@ export class Stream extends StreamCore {
   upgradeHead?: Buffer;
   /** The tunnel is established: the response object no longer owns the socket. */
   tunnelling = false;
-  private tunnel?: [Duplex, Socket];
+  private tunnel?: [Duplex, Duplex];
   private killedTerm?: string;
   /** The algorithm the request's Accept-Encoding chose (`compression algo`), if any. */
   private compAlgo?: CompressionAlgo;
@@ -367,6 +368,7 @@ export class Stream extends StreamCore {
     let headers = forwardableHeaders(rawHeaders);
     // the compression filter decides on the server's head, before the http-response rules
     const algo = this.compAlgo !== undefined && this.compressible(statusCode, rawHeaders) ? this.compAlgo : undefined;
+    if (algo !== undefined) (this.txn as HttpTxn & HttpTxnResponse).resComp = algo;
     let status = statusCode;
     let reason = statusText;
     // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)
@@ -592,7 +594,7 @@ export class Stream extends StreamCore {
     return this.retry(0, true);
   }
 
-  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
+  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Duplex): void {
     if (this.done) {
       upstream.destroy();
       return;
@@ -650,7 +652,8 @@ export class Stream extends StreamCore {
 
   /** The proxy's page for `status`: the backend's own, else the frontend's (HAProxy's http_error_message). */
   errorPage(status: number): CannedResponse {
-    return this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    const page = this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    return page.bodyFn ? reply(page, this.txn, page.bodyFn, undefined) : page;
   }
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */

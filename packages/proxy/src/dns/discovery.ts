@@ -103,6 +103,9 @@ export function createDiscovery(rt: ProxyRuntime, opts: DiscoveryOptions = {}): 
     const groups = new Map<string, Job>();
     for (const s of be.servers) {
       const m = s.model;
+      // a reload resolves the configuration's names again, as haproxy's new process: a name set
+      // by `set server fqdn` on the state kept from the previous runtime is forgotten
+      if (m.resolvers !== undefined && !m.template?.fqdn.startsWith('_')) s.fqdn = undefined;
       const client = m.resolvers ? clients.get(m.resolvers) : undefined;
       if (!client) continue;
       const fqdn = m.template?.fqdn ?? m.host;

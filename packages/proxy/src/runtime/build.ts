@@ -307,6 +307,11 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
       diags.push(err(e.code, `errorfile ${code}: ${e.message}`, p.loc));
     }
   }
+  // `http-error ... lf-string|lf-file`: the body is rendered per reply
+  for (const [code, { format, loc }] of Object.entries(p.errorFormats ?? {})) {
+    const page = ownErrorPages.get(Number(code));
+    if (page) page.bodyFn = compileLogFormat(format, loc, diags, { phase: 'request' });
+  }
   return {
     diags,
     acls,

@@ -36,6 +36,8 @@ export interface CannedResponse {
   version10?: boolean;
   /** An errorfile without Content-Length: the body ends with the connection, as HAProxy sends it. */
   closeDelimited?: boolean;
+  /** `http-error ... lf-string|lf-file`: the body, rendered per reply. */
+  bodyFn?: ValueFn;
 }
 
 /** A compiled `redirect` (from `redirect ...` or `http-request redirect ...`). */

@@ -16,6 +16,7 @@ import { Logger, stderrLine } from '@switchyard/proxy';
 import { UnixDgramSender } from '@switchyard/unixsock';
 import type { CliArgs } from './args.ts';
 import { diagnosticLines, loadAtStart, loadRuntime } from './load.ts';
+import type { StartSignals } from './main.ts';
 import { listenMasterCli, type MasterCliHost, type MasterCliSocket, parseMasterSocket } from './master-cli.ts';
 import { version } from './version.ts';
 
@@ -99,7 +100,7 @@ function sdNotify(text: string): void {
 }
 
 /** Runs the master; resolves with its exit status. */
-export async function runMaster(args: CliArgs): Promise<number> {
+export async function runMaster(args: CliArgs, startSignals?: StartSignals): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
   const loaded = loadAtStart(args.files, logger);
   if (!loaded) return 1;
@@ -114,6 +115,7 @@ export async function runMaster(args: CliArgs): Promise<number> {
   let failedReloads = 0;
   let seq = 0;
   let stopping = false;
+  let pendingReload = false;
   const procs: WorkerProc[] = [];
   let cliSockets: MasterCliSocket[] = [];
   let resolveExit: (code: number) => void = () => {};
@@ -156,6 +158,10 @@ export async function runMaster(args: CliArgs): Promise<number> {
         }
       }
       if (systemd) sdNotify(`READY=1\nMAINPID=${process.pid}\n`);
+      if (pendingReload) {
+        pendingReload = false;
+        reload();
+      }
     });
     child.on('exit', (code, signal) => onExit(w, code, signal));
     return w;
@@ -262,6 +268,9 @@ export async function runMaster(args: CliArgs): Promise<number> {
     ['SIGUSR1', onStop('SIGUSR1')],
   ];
   for (const [sig, fn] of stops) process.on(sig, fn);
+  if (startSignals?.takeSoftStop()) onStop('SIGUSR1')();
+  // a reload asked for while starting is done once the first worker serves
+  pendingReload = startSignals?.takeReload() ?? false;
   const code = await exited;
   process.off('SIGUSR2', onReload);
   process.off('SIGHUP', onReload);

@@ -37,16 +37,20 @@ export async function runProxy(args: CliArgs, startSignals?: StartSignals): Prom
     process.off('SIGUSR2', early);
   };
   try {
-    return await serve(args, () => {
-      release();
-      return reloadRequested;
-    });
+    return await serve(
+      args,
+      () => {
+        release();
+        return reloadRequested;
+      },
+      () => startSignals?.takeSoftStop() ?? false,
+    );
   } finally {
     release();
   }
 }
 
-async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<number> {
+async function serve(args: CliArgs, takeEarlyReload: () => boolean, takeEarlySoftStop: () => boolean): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
   const loaded = loadAtStart(args.files, logger);
   if (!loaded) return 1;
@@ -213,6 +217,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     process.on('SIGUSR1', () => stop('SIGUSR1'));
+    if (takeEarlySoftStop()) stop('SIGUSR1');
   });
   process.off('SIGHUP', onReload);
   process.off('SIGUSR2', onReload);

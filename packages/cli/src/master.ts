@@ -47,10 +47,19 @@ export function masterChannelSocket(): StatsSocketModel | undefined {
 export function reportReadyToMaster(): void {
   if (!underMaster()) return;
   process.send?.({ switchyard: 'ready', version: version() });
-  process.once('disconnect', () => {
-    notice('WARNING', 'the master process is gone: stopping.');
-    process.kill(process.pid, 'SIGTERM');
-  });
+  process.once('disconnect', masterGone);
+}
+
+function masterGone(): void {
+  notice('WARNING', 'the master process is gone: stopping.');
+  process.kill(process.pid, 'SIGTERM');
+}
+
+/** A stopped worker closes its channel, so nothing keeps it alive (the master sees it exit). */
+export function leaveMaster(): void {
+  if (!underMaster()) return;
+  process.off('disconnect', masterGone);
+  process.disconnect?.();
 }
 
 /** One worker as the master sees it (`show proc`). */

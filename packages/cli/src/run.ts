@@ -13,7 +13,7 @@ import { inheritedSockets, stopOldProcesses } from './handover.ts';
 import { startIdleGc } from './idle-gc.ts';
 import { diagnosticLines, loadAtStart, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
-import { masterChannelSocket, reportReadyToMaster, underMaster } from './master.ts';
+import { leaveMaster, masterChannelSocket, reportReadyToMaster, underMaster } from './master.ts';
 import { Wiring, WiringError } from './wire.ts';
 import { isWorker, reportReady } from './workers.ts';
 
@@ -230,6 +230,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean, takeEarlySof
     }
   }
   logger.close();
+  leaveMaster();
   notice('NOTICE', 'stopped.');
   return 0;
 }

@@ -28,18 +28,29 @@ import {
 import { findBinary, needs } from './helpers/system.ts';
 
 /**
- * A nameserver that answers every query with an A record for another name than the one asked
- * (a poisoning attempt): HAProxy and Switchyard must both ignore it.
+ * A hostile nameserver, by the first label asked: `evil` gets an A record for another name (a
+ * poisoning attempt), `trunc` a truncated (TC) answer, `junk` 8 bytes that are no DNS message.
+ * HAProxy and Switchyard must both ignore them.
  */
 function poisoner(port: number): Promise<UdpSocket> {
   const sock = createSocket('udp4');
   sock.on('message', (q, rinfo) => {
     if (q.length < 12) return;
     const end = q.indexOf(0, 12) + 5; // question: name, type, class
-    const name = Buffer.from([5, ...Buffer.from('other'), 3, ...Buffer.from('com'), 0]);
+    const label = q.toString('latin1', 13, 13 + q[12]);
+    if (label === 'junk')
+      return void sock.send(
+        Buffer.concat([q.subarray(0, 2), Buffer.from('\x81\x80junk', 'latin1')]),
+        rinfo.port,
+        rinfo.address,
+      );
+    const name =
+      label === 'evil'
+        ? Buffer.from([5, ...Buffer.from('other'), 3, ...Buffer.from('com'), 0])
+        : Buffer.from([0xc0, 12]);
     const rr = Buffer.concat([name, Buffer.from([0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 66])]);
     const head = Buffer.from(q.subarray(0, 12));
-    head.writeUInt16BE(0x8180, 2);
+    head.writeUInt16BE(label === 'trunc' ? 0x8380 : 0x8180, 2);
     head.writeUInt16BE(1, 4);
     head.writeUInt16BE(1, 6);
     head.writeUInt16BE(0, 8);
@@ -62,6 +73,14 @@ resolvers evil
   nameserver bad 127.0.0.1:${evil}
   timeout resolve 300ms
   timeout retry 300ms
+resolvers trunc
+  nameserver bad 127.0.0.1:${evil}
+  timeout resolve 300ms
+  timeout retry 300ms
+resolvers junk
+  nameserver bad 127.0.0.1:${evil}
+  timeout resolve 300ms
+  timeout retry 300ms
 resolvers spare
   nameserver one 127.0.0.1:${dns}
   nameserver two 127.0.0.1:${dns}
@@ -79,6 +98,8 @@ backend t
   server-template web 2 _http._tcp.svc.local resolvers dns init-addr none
 backend ev
   server e1 evil.svc.local:${app} resolvers evil resolve-prefer ipv4 init-addr none
+  server e2 trunc.svc.local:${app} resolvers trunc resolve-prefer ipv4 init-addr none
+  server e3 junk.svc.local:${app} resolvers junk resolve-prefer ipv4 init-addr none
 `;
 
 /** The reply commands compared byte for byte with haproxy's. */
@@ -167,6 +188,18 @@ describe('runtime API over service discovery (dnsmasq)', { skip: needs('dnsmasq'
         sy.stderr(),
         /resolvers 'evil': nameserver 'bad': answer for 'evil\.svc\.local' ignored: answer record for 'other\.com', not 'evil\.svc\.local'/,
       );
+      await until(
+        () => /answer for 'trunc\.svc\.local' ignored: truncated answer \(TC bit set\)/.test(sy.stderr()),
+        10_000,
+        'truncated log line',
+      );
+      await until(
+        () => /answer for 'junk\.svc\.local' ignored: answer of 8 bytes is shorter than a DNS header/.test(sy.stderr()),
+        10_000,
+        'junk log line',
+      );
+      assert.match(await q('show resolvers trunc'), /\n {2}truncated: +[1-9]\d*\n/);
+      assert.match(await q('show resolvers junk'), /\n {2}invalid: +[1-9]\d*\n/);
       assert.match(await who(fe, '/evil'), /503/);
       assert.match(await q('show resolvers evil'), /\n {2}invalid: +[1-9]\d*\n/);
 
@@ -264,5 +297,18 @@ backend b
     for (const c of FQDN_COMMANDS) assert.equal(await cliQuery({ path: ys }, c), await cliQuery({ path: hs }, c), c);
     for (const c of ['show resolvers', 'show resolvers dns', 'show resolvers spare'])
       assert.equal(shape(await cliQuery({ path: ys }, c)), withoutDefault(shape(await cliQuery({ path: hs }, c))), c);
+    // the hostile answers land in the same counters (values aside): once both asked twice
+    const counted = async (sock: string, section: string) => {
+      const out = await cliQuery({ path: sock }, `show resolvers ${section}`);
+      return [...out.matchAll(/^ {2}([a-z_]+): +([1-9]\d*)$/gm)].map((m) => m[1]).filter((n) => n !== 'sent');
+    };
+    const asked = async (sock: string, section: string) =>
+      Number(/sent: +(\d+)/.exec(await cliQuery({ path: sock }, `show resolvers ${section}`))?.[1]) >= 2;
+    for (const section of ['evil', 'trunc', 'junk']) {
+      await until(async () => (await asked(hs, section)) && (await asked(ys, section)), 10_000, `${section} asked`);
+      const theirs = await counted(hs, section);
+      assert.ok(theirs.length > 0, section);
+      assert.deepEqual(await counted(ys, section), theirs, section);
+    }
   });
 });

@@ -16,7 +16,7 @@ import {
 } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { defaults, freePort, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
+import { defaults, freePort, rawRequest, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
 import { waitForPort } from './helpers/servers.ts';
 import { type SideBySide, startSideBySide } from './helpers/side-by-side.ts';
 import { needs, startHaproxyProcess } from './helpers/system.ts';
@@ -29,6 +29,8 @@ const ports = { sy: 0, hx: 0 };
 /** HTTP/1 binds of each side (WebSocket clients to the HTTP/2 server). */
 const h1Ports = { sy: 0, hx: 0 };
 let h2ws: Http2Server;
+/** An HTTP/2 server without SETTINGS_ENABLE_CONNECT_PROTOCOL. */
+let h2plain: Http2Server;
 /** Handshake fields the WebSocket server saw, by path. */
 const handshakes = new Map<string, Record<string, string | string[] | undefined>>();
 
@@ -109,6 +111,14 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => h2ws.listen(0, '127.0.0.1', r));
+  h2plain = createH2Server();
+  h2plain.on('stream', (st) => {
+    st.on('error', () => {});
+    st.respond({ ':status': 200 });
+    st.end('plain');
+  });
+  await new Promise<void>((r) => h2plain.listen(0, '127.0.0.1', r));
+  const h2plainPort = (h2plain.address() as { port: number }).port;
   const h2wsPort = (h2ws.address() as { port: number }).port;
   for (const side of ['sy', 'hx'] as const) {
     ports[side] = await freePort();
@@ -130,12 +140,15 @@ frontend fe
   bind 127.0.0.1:${ports[side]} proto h2
   bind 127.0.0.1:${h1Ports[side]}
   http-request set-header x-upgrade-seen %[req.hdr(upgrade)]
+  use_backend ws3 if { path_beg /plain }
   use_backend ws2 if { path_beg /h2 }
   default_backend ws
 backend ws
   server s1 127.0.0.1:${wsPort}
 backend ws2
   server s1 127.0.0.1:${h2wsPort} proto h2
+backend ws3
+  server s1 127.0.0.1:${h2plainPort} proto h2
 `,
   );
 });
@@ -145,6 +158,7 @@ after(async () => {
   ws?.closeAllConnections();
   ws?.close();
   h2ws?.close();
+  h2plain?.close();
   tmp.cleanup();
 });
 
@@ -287,4 +301,19 @@ backend ws
       }
     });
   }
+
+  test('an HTTP/2 server without extended CONNECT: the upgrade fails the same way on both sides (502)', async () => {
+    const status: Record<string, string> = {};
+    for (const side of ['sy', 'hx'] as const) {
+      const out = await rawRequest(
+        h1Ports[side],
+        'GET /plain HTTP/1.1\r\nhost: ws.example\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' +
+          'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+        3000,
+      );
+      status[side] = out.slice(0, 12);
+    }
+    assert.equal(status.sy, status.hx, JSON.stringify(status));
+    assert.equal(status.sy, 'HTTP/1.1 502');
+  });
 });

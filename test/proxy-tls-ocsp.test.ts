@@ -97,7 +97,17 @@ test('sidecar files and OCSP stapling: same staples and runtime API replies as h
   const list = await both('show ssl ocsp-response');
   // site, chained and junk have an ID (junk's slot is empty), split has none
   assert.equal(list.match(/^Certificate ID key : /gm)?.length, 3, list);
-  for (const n of ['site', 'chained', 'split', 'junk']) await both(`show ssl cert ${certs}/${n}.pem`);
+  for (const n of ['site', 'chained', 'split', 'junk']) {
+    await both(`show ssl cert ${certs}/${n}.pem`);
+    await both(`show ssl cert ${certs}/${n}.pem.ocsp`);
+  }
+  // one response's text, as OpenSSL prints it (junk's empty slot prints nothing)
+  const ids = [...list.matchAll(/^Certificate ID key : (\w+)$/gm)].map((m) => m[1]);
+  for (const id of ids) await both(`show ssl ocsp-response ${id}`);
+  assert.match(
+    await both(`show ssl ocsp-response ${ids[0]}`),
+    /^OCSP Response Data:\n {4}OCSP Response Status: successful/,
+  );
   assert.match(await both(`show ssl cert ${site}`), /\nOCSP Response Key: 30[0-9a-f]+\n/);
 
   // bad payloads: refused, nothing changed
@@ -120,6 +130,7 @@ test('sidecar files and OCSP stapling: same staples and runtime API replies as h
     'OCSP Response updated!\n\n',
   );
   staples(['revoked', 'good', 'none', 'none'], 'after set ssl ocsp-response');
+  for (const id of ids) await both(`show ssl ocsp-response ${id}`);
   const wrapped = b64(join(certs, 'site.pem.ocsp')).replace(/(.{64})/g, '$1\n');
   await both(`set ssl ocsp-response <<\n${wrapped.replace(/\n$/, '')}\n`);
   staples(['good', 'good', 'none', 'none'], 'after the payload form');
@@ -138,6 +149,7 @@ test('sidecar files and OCSP stapling: same staples and runtime API replies as h
   await both(`set ssl cert ${site}.issuer <<\nnot a certificate\n`);
   assert.match(await both(`set ssl cert ${site}.issuer <<\n${part('ca', 'crt')}`), /^Transaction updated/);
   await both(`show ssl cert *${site}`);
+  assert.match(await both(`show ssl cert *${site}.ocsp`), /Cert Status: revoked\n {4}Revocation Time: /);
   staples(['good', 'good', 'none', 'none'], 'before the commit');
   assert.match(await both(`commit ssl cert ${site}`), /^Committing .*\nSuccess!\n/);
   staples(['revoked', 'good', 'none', 'none'], 'after the commit');

@@ -18,6 +18,7 @@ const MODES: PairMode[] = [
   { version: 3, unicast: true, ipv6: true },
   { version: 2, unicast: false, ipv6: true },
   { version: 2, unicast: true, ipv6: true },
+  { version: 3, unicast: false, ipv6: true, extra: '  mcast_dst_ip ff02::13\n' },
 ];
 
 let subnet = 200;
@@ -26,7 +27,7 @@ describe('switchyard <-> keepalived 2.2.7 over IPv6', { concurrency: 4 }, () => 
   for (const mode of MODES) {
     for (const kaHigh of [true, false]) {
       const net = subnet++;
-      const label = `v${mode.version} IPv6 ${mode.unicast ? 'unicast' : 'multicast ff02::12'}, ${kaHigh ? 'keepalived' : 'switchyard'} has the higher priority`;
+      const label = `v${mode.version} IPv6 ${mode.unicast ? 'unicast' : mode.extra ? `multicast (${mode.extra.trim()})` : 'multicast ff02::12'}, ${kaHigh ? 'keepalived' : 'switchyard'} has the higher priority`;
       test(label, { skip, timeout: 150_000 }, async (t) => {
         const lab = new Lab(`ka6${net}`, net);
         t.after(() => lab.cleanup());

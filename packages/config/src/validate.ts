@@ -223,6 +223,7 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
       if (rule.action === 'track-sc') table(rule.table, rule.loc, `http-request track-sc${rule.slot}`);
     for (const [what, rules] of [
       ['tcp-request connection', p.tcpRequestConnection],
+      ['tcp-request session', p.tcpRequestSession],
       ['tcp-request content', p.tcpRequestContent],
     ] as const)
       for (const rule of rules)

@@ -384,7 +384,7 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
 test('unsupported and removed HAProxy keywords are refused (rate-limit too), tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
-  tcp-request session track-sc0 src
+  tcp-request session sc-inc-gpc0(0)
   reqadd X-Foo:\\ bar
   block if TRUE
   rate-limit sessions 10

@@ -9,6 +9,7 @@ export * from './log/logger.ts';
 export * from './log/request-line.ts';
 export * from './model/cert-store.ts';
 export * from './model/counters.ts';
+export { children, oidText, type Tlv, tlv } from './model/der.ts';
 export type * from './model/hooks.ts';
 export type * from './model/log-types.ts';
 export * from './model/ocsp.ts';

@@ -16,7 +16,7 @@ import {
 } from '@switchyard/proxy';
 import { inWorker } from './maps.ts';
 import { addCrtList, delCert, delCrtList, showCrtList } from './ssl-crt-lists.ts';
-import { setOcspResponse, showOcspResponses, strictBase64 } from './ssl-ocsp.ts';
+import { responseText, setOcspResponse, showOcspResponses, strictBase64 } from './ssl-ocsp.ts';
 import { type Command, RANK } from './types.ts';
 
 /** Extensions `set ssl cert` takes as one part of the entry (haproxy's cert_exts). */
@@ -182,10 +182,25 @@ function certDetail(f: CertFile, inTransaction: boolean, used: boolean): string 
 }
 const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
 
+/** `show ssl cert [*]FILE.ocsp`: the transaction's own response, else the one stapled for the entry's ID. */
+function showCertOcsp(store: CertStore, name: string): string {
+  const t = store.transaction;
+  let parts: CertParts;
+  if (name.startsWith('*')) {
+    if (!t || t.path !== name.slice(1)) return NOT_FOUND;
+    if (t.parts.ocsp) return responseText(t.parts.ocsp);
+    parts = t.parts;
+  } else {
+    const f = store.files.get(name);
+    if (!f) return NOT_FOUND;
+    parts = f.parts;
+  }
+  return responseText(store.ocsp.get(responseCertId(parts.ocsp).toString('hex'))?.response);
+}
+
 function showCert(store: CertStore, name: string | undefined): string {
   if (name === undefined || name === '') return listCerts(store);
-  if (name.endsWith('.ocsp'))
-    return "'show ssl cert FILE.ocsp' is not supported by Switchyard (no OpenSSL text printer): 'openssl ocsp -respin FILE -resp_text' prints the response.\n";
+  if (name.endsWith('.ocsp')) return showCertOcsp(store, name.slice(0, -5));
   if (name.startsWith('*')) {
     const t = store.transaction;
     if (!t || t.path !== name.slice(1)) return NOT_FOUND;

@@ -4,6 +4,7 @@
  * by the certificate ID inside the response; the list of IDs. Replies as haproxy prints them.
  */
 import { type CertStore, checkOcspResponse, readCertId, storeOcspResponse } from '@switchyard/proxy';
+import { hex, ocspResponseText } from './ocsp-text.ts';
 
 /** base64dec: standard alphabet, padded, a length that is a multiple of 4; else undefined. */
 export function strictBase64(text: string): Buffer | undefined {
@@ -25,15 +26,16 @@ export function setOcspResponse(store: CertStore, arg: string | undefined, paylo
   return 'OCSP Response updated!\n';
 }
 
-/** i2a_ASN1_STRING / i2a_ASN1_INTEGER: upper-case hex, a backslash-newline every 35 bytes. */
-function asn1Hex(b: Buffer): string {
-  if (b.length === 0) return '00';
-  let out = '';
-  for (let i = 0; i < b.length; i++) {
-    if (i > 0 && i % 35 === 0) out += '\\\n';
-    out += b[i].toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
+/**
+ * ssl_ocsp_response_print's text of a stored response (nothing for an empty slot, as haproxy),
+ * or the refusal when it holds parts not printed here.
+ */
+export function responseText(der: Buffer | undefined): string {
+  if (!der) return '';
+  return (
+    ocspResponseText(der) ??
+    "This OCSP response holds certificates or extensions Switchyard does not print: 'openssl ocsp -respin FILE -resp_text -noverify' prints it.\n"
+  );
 }
 
 /** The ID's fields as ocsp_certid_print writes them (indent 1). */
@@ -41,7 +43,7 @@ function certIdText(key: Buffer): string {
   const id = readCertId(key);
   // an INTEGER's magnitude: DER's sign padding byte is not printed
   const serial = id.serial.length > 1 && id.serial[0] === 0 && id.serial[1] & 0x80 ? id.serial.subarray(1) : id.serial;
-  return ` Certificate ID:\n   Issuer Name Hash: ${asn1Hex(id.nameHash)}\n   Issuer Key Hash: ${asn1Hex(id.keyHash)}\n   Serial Number: ${asn1Hex(serial)}`;
+  return ` Certificate ID:\n   Issuer Name Hash: ${hex(id.nameHash)}\n   Issuer Key Hash: ${hex(id.keyHash)}\n   Serial Number: ${hex(serial, '00')}`;
 }
 
 /** The tree's order: keys compared as 128 zero-padded bytes. */
@@ -54,7 +56,7 @@ export function showOcspResponses(store: CertStore, id: string | undefined): str
     const want = /^(?:[0-9a-fA-F]{2})*$/.test(id) ? padded(id.toLowerCase()) : undefined;
     const slot = [...store.ocsp.values()].find((s) => padded(s.key.toString('hex')) === want);
     if (!slot) return 'Certificate ID does not match any certificate.\n';
-    return `'show ssl ocsp-response <id>' details are not supported by Switchyard (no OpenSSL text printer): 'openssl ocsp -respin FILE -resp_text' prints the response.\n`;
+    return responseText(slot.response);
   }
   let out = '# Certificate IDs\n';
   const keys = [...store.ocsp.keys()].sort((a, b) => (padded(a) < padded(b) ? -1 : padded(a) > padded(b) ? 1 : 0));

@@ -319,6 +319,7 @@ export class Listener implements FrontOwner, H2Owner {
         s.destroy();
         return;
       }
+      if (txn.tracked) s.once('close', () => this.ctx.hooks.requestEnded?.(txn, fe, 0));
     }
     if (this.fe.mode === 'tcp') {
       const toHttp = (be: BackendPlan, head: Buffer) => this.upgradeToHttp(s, be, head);

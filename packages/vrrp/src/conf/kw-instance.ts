@@ -32,7 +32,6 @@ const REFUSED: Reasons = {
   down_timer_adverts: 'Master_Down_Interval is always 3 adverts (RFC 3768/5798)',
   garp_extra_if: VMAC_EXTRA,
   vmac_garp_intvl: VMAC_EXTRA,
-  mcast_dst_ip: 'set the group with vrrp_mcast_group4/vrrp_mcast_group6 in global_defs',
   old_unicast_checksum: 'unicast adverts carry the RFC checksum',
   promote_secondaries: 'the interface promote_secondaries setting is not changed',
   track_src_ip: 'the source address is not tracked',
@@ -269,6 +268,22 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     'mcast_src_ip',
     ip('mcast_src_ip', (s) => (v.mcastSrcIp = s)),
   );
+  t.set('mcast_dst_ip', {
+    handler: (args, loc) => {
+      const a = need1(ctx, 'mcast_dst_ip', args, loc);
+      if (a === undefined) return;
+      const fam = ipFamily(a);
+      const warn = (m: string) => ctx.report('warning', 'KA_BAD_MCAST', `(${n}) ${m}. Skipping...`, loc);
+      if (fam === 0) return warn(`malformed mcast dest address ${a}`);
+      const first = v.virtualIpaddresses[0]?.address ?? v.unicastPeers[0]?.address;
+      if (first !== undefined && ipFamily(first) !== fam)
+        return warn(`mcast dest address ${a} MUST match VRRP instance family`);
+      // IN_MULTICAST for IPv4; IN6_IS_ADDR_MC_LINKLOCAL (ffX2::/16) for IPv6.
+      const multicast = fam === 4 ? /^2(2[4-9]|3\d)\./.test(a) : /^ff[0-9a-f]2:/i.test(a);
+      if (!multicast) return warn(`mcast_dst_ip ${a} not${fam === 6 ? ' link-local' : ''} multicast`);
+      v.mcastDstIp = a;
+    },
+  });
   t.set('unicast_peer', {
     handler: (args, loc) =>
       ctx.readValueBlock('unicast_peer', args, loc, (words, l) => {

@@ -233,6 +233,8 @@ export interface VrrpInstance {
   /** Seconds (0..1000, default 0). */
   preemptDelay: number;
   unicastSrcIp?: string;
+  /** `mcast_dst_ip`: this instance's multicast group (default vrrp_mcast_group4/6). */
+  mcastDstIp?: string;
   unicastPeers: { address: string; loc: SourceLoc }[];
   mcastSrcIp?: string;
   /** Seconds; inherits global `vrrp_garp_master_delay`. */

@@ -130,8 +130,10 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     unicastSrc = famOf(srcText) === family ? parseAddr(srcText) : undefined;
     if (unicastSrc === undefined) return err('VRRP_SRC_IP', `source address ${srcText} is not an ${fam} address`);
   }
+  // mcast_dst_ip (checked multicast and of the instance's family when read) before the global group.
+  const own = inst.mcastDstIp !== undefined && famOf(inst.mcastDstIp) === family ? inst.mcastDstIp : undefined;
   const group: Addr =
-    family === 6 ? (parseIPv6(g.mcastGroup6) ?? VRRP_GROUP6) : (parseIPv4(g.mcastGroup4) ?? VRRP_GROUP);
+    family === 6 ? (parseIPv6(own ?? g.mcastGroup6) ?? VRRP_GROUP6) : (parseIPv4(own ?? g.mcastGroup4) ?? VRRP_GROUP);
   const pass = inst.version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
   return {
     name: inst.name,

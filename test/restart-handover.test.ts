@@ -23,17 +23,19 @@ import {
   writeFile,
 } from './helpers/proxy.ts';
 import { startLoad } from './helpers/restart-load.ts';
-import { findBinary, needs } from './helpers/system.ts';
+import { findBinary, needs, unixSocketAccepts } from './helpers/system.ts';
 
 const tmp = tempDir();
 let up: Upstream;
 let slowMs = 1500;
+const answered = new Set<string>();
 
 before(async () => {
   up = await startUpstream('web', (req, res) => {
     req.resume();
     const delay = req.url?.startsWith('/slow') ? slowMs : 0;
     setTimeout(() => {
+      answered.add(req.url ?? '');
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
     }, delay);
@@ -133,6 +135,9 @@ describe('soft stop', () => {
       10000,
       'refused connections',
     );
+    // the runtime API socket closed at the start of the soft stop too, as haproxy's CLI listener
+    await until(async () => !(await unixSocketAccepts(join(tmp.dir, 'soft.sock'))), 10000, 'stats socket closed');
+    assert.equal(answered.has('/slow'), false, 'closed while the slow request was still in flight');
     assert.match(await slow, /^HTTP\/1\.1 200 [\s\S]*\r\nok\n/);
     assert.equal(await p.exited, 0);
   });

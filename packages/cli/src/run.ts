@@ -207,6 +207,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean, takeEarlySof
       notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, ${bound}).`);
       const keep = handedOver;
       void reloading
+        .then(() => (soft ? wiring.admin.closeSockets({ keepPaths: keep }) : undefined))
         .then(() => dp.stop(grace, { keepUnixPaths: keep }))
         .then(() => wiring.stop({ keepPaths: keep }))
         .then(() => stopDemo?.())

@@ -17,6 +17,10 @@ test('-c on a valid configuration: exit 0 and "Configuration file is valid"', ()
   const r = run(['-c', '-f', 'deploy/example/haproxy.cfg']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'Configuration file is valid\n');
+  // -q (the systemd unit's ExecReload check): nothing printed, as haproxy -c -q
+  const q = run(['-Ws', '-c', '-q', '-f', 'deploy/example/haproxy.cfg']);
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout, '');
 });
 
 test('-c on the HAProxy 1.4 seed: valid, with warnings as FILE:LINE', () => {

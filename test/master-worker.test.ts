@@ -265,3 +265,22 @@ test('deploy/switchyard.service: its ExecStart and ExecReload lines run as syste
     rx.close();
   }
 });
+
+test('a worker whose master is killed stops (it does not linger orphaned)', async () => {
+  const port = await freePort();
+  const cfg = writeFile(tmp.dir, 'orphan.cfg', config(port));
+  const msock = join(tmp.dir, 'orphan-master.sock');
+  const master = await startProxy(['-W', '-S', msock, '-f', cfg]);
+  const [worker] = await workerPids(msock);
+  master.proc.kill('SIGKILL');
+  await master.exited;
+  const alive = () => {
+    try {
+      process.kill(worker, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await until(() => !alive(), 30000, `worker ${worker} gone`);
+});

@@ -23,17 +23,19 @@ import {
   writeFile,
 } from './helpers/proxy.ts';
 import { startLoad } from './helpers/restart-load.ts';
-import { findBinary, needs } from './helpers/system.ts';
+import { findBinary, needs, unixSocketAccepts } from './helpers/system.ts';
 
 const tmp = tempDir();
 let up: Upstream;
 let slowMs = 1500;
+const answered = new Set<string>();
 
 before(async () => {
   up = await startUpstream('web', (req, res) => {
     req.resume();
     const delay = req.url?.startsWith('/slow') ? slowMs : 0;
     setTimeout(() => {
+      answered.add(req.url ?? '');
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
     }, delay);
@@ -133,6 +135,9 @@ describe('soft stop', () => {
       10000,
       'refused connections',
     );
+    // the runtime API socket closed at the start of the soft stop too, as haproxy's CLI listener
+    await until(async () => !(await unixSocketAccepts(join(tmp.dir, 'soft.sock'))), 10000, 'stats socket closed');
+    assert.equal(answered.has('/slow'), false, 'closed while the slow request was still in flight');
     assert.match(await slow, /^HTTP\/1\.1 200 [\s\S]*\r\nok\n/);
     assert.equal(await p.exited, 0);
   });
@@ -186,7 +191,7 @@ test('-x from haproxy 2.6 + -sf: Switchyard takes its listeners, haproxy leaves'
   const port = await freePort();
   const sock = join(tmp.dir, 'hx.sock');
   const cfg = writeFile(tmp.dir, 'hx.cfg', config(port, sock));
-  const hx = spawn(findBinary('haproxy') as string, ['-db', '-f', cfg], { stdio: 'ignore' });
+  const hx = spawn(findBinary('haproxy') as string, ['-db', '-dR', '-f', cfg], { stdio: 'ignore' });
   const hxExit = new Promise<number | null>((r) => hx.once('exit', (c) => r(c)));
   let sy: ProxyProcess | undefined;
   try {

@@ -96,6 +96,11 @@ export interface Admin {
   startSockets(): Promise<void>;
   /** Closes the sockets and the HTTP app (`keepPaths`: unix socket files stay, after a hand-over). */
   stop(opts?: { keepPaths?: boolean }): Promise<void>;
+  /**
+   * Closes the runtime API sockets only (a soft stop, at its start as HAProxy stops its CLI
+   * listener with the others: the next process, sharing them after `-x`, answers alone).
+   */
+  closeSockets(opts?: { keepPaths?: boolean }): Promise<void>;
   /** After a reload: serve the new runtime; re-open sockets whose config changed. */
   swapRuntime(rt: ProxyRuntime): Promise<void>;
   /** Records one request's duration for the latency histograms (cheap: call it per request). */
@@ -208,6 +213,11 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     },
   };
 
+  const closeSockets = async (keepPaths?: boolean) => {
+    for (const s of sockets.values()) await closeCliSocket(s.server, s.model, keepPaths);
+    sockets.clear();
+  };
+
   const openSockets = async (configured: StatsSocketModel[]) => {
     const models = [...configured, ...(opts.extraSockets ?? [])];
     const wanted = new Map(models.map((m) => [socketKey(m), m]));
@@ -225,10 +235,10 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
   return {
     handlers,
     startSockets: () => openSockets(current.config.global.statsSockets),
+    closeSockets: (stopOpts) => closeSockets(stopOpts?.keepPaths),
     async stop(stopOpts) {
       dashboard.stop();
-      for (const s of sockets.values()) await closeCliSocket(s.server, s.model, stopOpts?.keepPaths);
-      sockets.clear();
+      await closeSockets(stopOpts?.keepPaths);
       if (building) await (await building).close();
     },
     async swapRuntime(next) {

@@ -38,11 +38,22 @@ const early = () => {
 };
 process.on('SIGHUP', early);
 process.on('SIGUSR2', early);
+// SIGUSR1 (HAProxy's soft stop, `-sf`) would start Node's inspector while no listener is set:
+// remembered too, the proxy soft-stops once its handlers are in place.
+let softStopRequested = false;
+const earlySoftStop = () => {
+  softStopRequested = true;
+};
+process.on('SIGUSR1', earlySoftStop);
 const startSignals = {
   takeReload() {
     process.off('SIGHUP', early);
     process.off('SIGUSR2', early);
     return reloadRequested;
+  },
+  takeSoftStop() {
+    process.off('SIGUSR1', earlySoftStop);
+    return softStopRequested;
   },
 };
 

@@ -20,6 +20,8 @@ export interface CliArgs {
   masterSockets: string[];
   /** The argv as given (a master starts its workers with it). */
   argv: string[];
+  /** `-q`: with `-c`, nothing printed for a valid configuration (as haproxy -c -q). */
+  quiet: boolean;
   /** Arguments after `vrrp`. */
   rest: string[];
   /** Notes about accepted HAProxy flags that change nothing here. */
@@ -32,7 +34,7 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage: switchyard -f FILE [-f FILE ...] [-p PIDFILE] [--workers N] [--log-format text|json] [--demo-backends]
                   [-x SOCKET] [-sf PID ...|-st PID ...] [-W|-Ws] [-S BIND[,OPTION...]]
-       switchyard -c -f FILE [-f FILE ...]     check the configuration and exit
+       switchyard -c [-q] -f FILE [-f FILE ...] check the configuration and exit (-q: silent when valid)
        switchyard -v | -vv | --version         print the version
        switchyard vrrp ...                      run the VRRP sidecar (see 'switchyard vrrp --help')
   -x SOCKET   take the listening sockets of the process whose 'stats socket SOCKET ... expose-fd listeners' answers
@@ -50,6 +52,7 @@ export function parseArgs(argv: string[]): CliArgs {
     logFormat: 'text',
     demoBackends: false,
     masterSockets: [],
+    quiet: false,
     argv: [...argv],
     rest: [],
     notes: [],
@@ -132,6 +135,7 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       }
       case '-q':
+        a.quiet = true;
         break;
       default:
         if (arg.startsWith('-f') && arg.length > 2) a.files.push(arg.slice(2));

@@ -4,7 +4,12 @@ import { Logger } from '@switchyard/proxy';
 import { diagnosticLines, loadRuntime } from './load.ts';
 
 /** Returns the exit status: 0 valid (warnings allowed), 1 errors. */
-export function checkConfig(files: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+export function checkConfig(
+  files: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  quiet = false,
+): number {
   const logger = new Logger({ globalTargets: [], stderr: err, stdout: out });
   const loaded = loadRuntime(files, logger);
   for (const line of diagnosticLines(loaded.diagnostics)) err.write(`${line}\n`);
@@ -16,6 +21,6 @@ export function checkConfig(files: string[], out: NodeJS.WritableStream, err: No
   }
   // as haproxy -c: the server state files are read and applied, their problems reported
   if (loaded.runtime) applyServerStateFiles(loaded.runtime, (w) => err.write(`[WARNING] ${w}\n`));
-  out.write('Configuration file is valid\n');
+  if (!quiet) out.write('Configuration file is valid\n');
   return 0;
 }

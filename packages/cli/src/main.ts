@@ -25,6 +25,8 @@ async function masterWorkerInConfig(args: ReturnType<typeof parseArgs>): Promise
 export interface StartSignals {
   /** Stops listening early; true when a reload was asked for meanwhile. */
   takeReload(): boolean;
+  /** Stops listening for an early SIGUSR1; true when one arrived meanwhile. */
+  takeSoftStop(): boolean;
 }
 
 /** Runs the command; sets process.exitCode (the proxy keeps running until a stop signal). */
@@ -40,7 +42,10 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
     return;
   }
   // Only the proxy reloads; any other command gets the default signal behaviour back.
-  if (args.command !== 'run') startSignals?.takeReload();
+  if (args.command !== 'run') {
+    startSignals?.takeReload();
+    startSignals?.takeSoftStop();
+  }
   for (const n of args.notes) process.stderr.write(stderrLine('WARNING', process.pid, n));
   switch (args.command) {
     case 'help':
@@ -50,7 +55,7 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
       process.stdout.write(versionText(args.verbose));
       return;
     case 'check':
-      process.exitCode = checkConfig(args.files, process.stdout, process.stderr);
+      process.exitCode = checkConfig(args.files, process.stdout, process.stderr, args.quiet);
       return;
     case 'vrrp': {
       const { vrrpMain } = await import('@switchyard/vrrp');
@@ -68,8 +73,11 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
         process.exitCode = 1;
         return;
       }
-      if (master) process.exitCode = await runMaster(args);
-      else process.exitCode = workers > 1 ? await runPrimary(args, workers) : await runProxy(args, startSignals);
+      if (master) process.exitCode = await runMaster(args, startSignals);
+      else if (workers > 1) {
+        startSignals?.takeSoftStop();
+        process.exitCode = await runPrimary(args, workers);
+      } else process.exitCode = await runProxy(args, startSignals);
       return;
     }
   }

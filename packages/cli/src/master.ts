@@ -16,6 +16,7 @@ import { Logger, stderrLine } from '@switchyard/proxy';
 import { UnixDgramSender } from '@switchyard/unixsock';
 import type { CliArgs } from './args.ts';
 import { diagnosticLines, loadAtStart, loadRuntime } from './load.ts';
+import type { StartSignals } from './main.ts';
 import { listenMasterCli, type MasterCliHost, type MasterCliSocket, parseMasterSocket } from './master-cli.ts';
 import { version } from './version.ts';
 
@@ -39,9 +40,26 @@ export function masterChannelSocket(): StatsSocketModel | undefined {
   return { kind: 'unix', path, mode: 0o600, level: 'admin', exposeFdListeners: true, loc: { file: 'master', line: 0 } };
 }
 
-/** Tells the master this worker serves. */
+/**
+ * Tells the master this worker serves; a worker whose master is gone (its IPC channel closed)
+ * stops, as HAProxy's workers do when the master's socketpair closes.
+ */
 export function reportReadyToMaster(): void {
-  if (underMaster()) process.send?.({ switchyard: 'ready', version: version() });
+  if (!underMaster()) return;
+  process.send?.({ switchyard: 'ready', version: version() });
+  process.once('disconnect', masterGone);
+}
+
+function masterGone(): void {
+  notice('WARNING', 'the master process is gone: stopping.');
+  process.kill(process.pid, 'SIGTERM');
+}
+
+/** A stopped worker closes its channel, so nothing keeps it alive (the master sees it exit). */
+export function leaveMaster(): void {
+  if (!underMaster()) return;
+  process.off('disconnect', masterGone);
+  process.disconnect?.();
 }
 
 /** One worker as the master sees it (`show proc`). */
@@ -91,7 +109,7 @@ function sdNotify(text: string): void {
 }
 
 /** Runs the master; resolves with its exit status. */
-export async function runMaster(args: CliArgs): Promise<number> {
+export async function runMaster(args: CliArgs, startSignals?: StartSignals): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
   const loaded = loadAtStart(args.files, logger);
   if (!loaded) return 1;
@@ -106,6 +124,7 @@ export async function runMaster(args: CliArgs): Promise<number> {
   let failedReloads = 0;
   let seq = 0;
   let stopping = false;
+  let pendingReload = false;
   const procs: WorkerProc[] = [];
   let cliSockets: MasterCliSocket[] = [];
   let resolveExit: (code: number) => void = () => {};
@@ -148,6 +167,10 @@ export async function runMaster(args: CliArgs): Promise<number> {
         }
       }
       if (systemd) sdNotify(`READY=1\nMAINPID=${process.pid}\n`);
+      if (pendingReload) {
+        pendingReload = false;
+        reload();
+      }
     });
     child.on('exit', (code, signal) => onExit(w, code, signal));
     return w;
@@ -254,6 +277,9 @@ export async function runMaster(args: CliArgs): Promise<number> {
     ['SIGUSR1', onStop('SIGUSR1')],
   ];
   for (const [sig, fn] of stops) process.on(sig, fn);
+  if (startSignals?.takeSoftStop()) onStop('SIGUSR1')();
+  // a reload asked for while starting is done once the first worker serves
+  pendingReload = startSignals?.takeReload() ?? false;
   const code = await exited;
   process.off('SIGUSR2', onReload);
   process.off('SIGHUP', onReload);

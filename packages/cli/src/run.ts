@@ -13,7 +13,7 @@ import { inheritedSockets, stopOldProcesses } from './handover.ts';
 import { startIdleGc } from './idle-gc.ts';
 import { diagnosticLines, loadAtStart, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
-import { masterChannelSocket, reportReadyToMaster, underMaster } from './master.ts';
+import { leaveMaster, masterChannelSocket, reportReadyToMaster, underMaster } from './master.ts';
 import { Wiring, WiringError } from './wire.ts';
 import { isWorker, reportReady } from './workers.ts';
 
@@ -37,16 +37,20 @@ export async function runProxy(args: CliArgs, startSignals?: StartSignals): Prom
     process.off('SIGUSR2', early);
   };
   try {
-    return await serve(args, () => {
-      release();
-      return reloadRequested;
-    });
+    return await serve(
+      args,
+      () => {
+        release();
+        return reloadRequested;
+      },
+      () => startSignals?.takeSoftStop() ?? false,
+    );
   } finally {
     release();
   }
 }
 
-async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<number> {
+async function serve(args: CliArgs, takeEarlyReload: () => boolean, takeEarlySoftStop: () => boolean): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
   const loaded = loadAtStart(args.files, logger);
   if (!loaded) return 1;
@@ -203,6 +207,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, ${bound}).`);
       const keep = handedOver;
       void reloading
+        .then(() => (soft ? wiring.admin.closeSockets({ keepPaths: keep }) : undefined))
         .then(() => dp.stop(grace, { keepUnixPaths: keep }))
         .then(() => wiring.stop({ keepPaths: keep }))
         .then(() => stopDemo?.())
@@ -213,6 +218,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     process.on('SIGUSR1', () => stop('SIGUSR1'));
+    if (takeEarlySoftStop()) stop('SIGUSR1');
   });
   process.off('SIGHUP', onReload);
   process.off('SIGUSR2', onReload);
@@ -225,6 +231,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     }
   }
   logger.close();
+  leaveMaster();
   notice('NOTICE', 'stopped.');
   return 0;
 }

@@ -95,7 +95,7 @@ test('_getsocks against haproxy 2.6: its listeners arrive, with its stats socket
     cfg,
     `global\n  stats socket ${sock} level admin expose-fd listeners\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\nfrontend fe\n  bind 127.0.0.1:${port}\n  http-request return status 200\n`,
   );
-  const hx = spawn(findBinary('haproxy') as string, ['-db', '-f', cfg], { stdio: 'ignore' });
+  const hx = spawn(findBinary('haproxy') as string, ['-db', '-dR', '-f', cfg], { stdio: 'ignore' });
   try {
     let fds: number[] = [];
     const deadline = Date.now() + 10000;

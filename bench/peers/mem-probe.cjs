@@ -21,7 +21,10 @@ function report() {
     handles: process._getActiveHandles().length,
     gcMs,
   };
-  fs.writeFileSync(`${out}-${n++}.json`, JSON.stringify(r));
+  // written whole, then renamed: the harness polls for the file
+  const f = `${out}-${n++}.json`;
+  fs.writeFileSync(`${f}.tmp`, JSON.stringify(r));
+  fs.renameSync(`${f}.tmp`, f);
 }
 process.on('SIGPWR', report);
 let gc;

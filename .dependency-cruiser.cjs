@@ -8,6 +8,7 @@
  *   control/               the one place server and frontend state change
  *   health/                active, agent and passive checks
  *   runtime/               the compiler: a ConfigModel becomes a ProxyRuntime and its plans
+ *   filters/               HTTP filters on the response body (compression, cache)
  *   datapath/              connections, muxes, streams, analyzers
  *   dns/, cluster/         service discovery; the --workers node view
  *   index.ts               the package's entry
@@ -19,6 +20,7 @@ const LAYERS = [
   ['control'],
   ['health'],
   ['runtime'],
+  ['filters'],
   ['datapath'],
   ['dns', 'cluster'],
 ];

@@ -15,7 +15,7 @@ export interface FailoverOptions {
   /** VRRP version and advert interval (seconds; v3 allows centiseconds). */
   version: 2 | 3;
   advertInt: number;
-  /** VRRPv3 over IPv6: the VIP is fd00:SUBNET::100, the client reaches it over IPv6. */
+  /** Over IPv6 (VRRPv3, or keepalived's VRRPv2 with version 2): the VIP is fd00:SUBNET::100, the client reaches it over IPv6. */
   ipv6?: boolean;
   /** Client request interval and per-request timeout (ms). */
   intervalMs: number;
@@ -96,6 +96,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
         vip,
         version: o.version,
         advertInt: o.advertInt,
+        // keepalived's VRRPv2 over IPv6 needs the instance's own `version 2`.
+        extra: v6 && o.version === 2 ? '  version 2' : undefined,
       }).replace('global_defs {', `global_defs {\n  switchyard_socket ${sock}`);
       procs.push(
         lab.spawn(n.ns, `vrrp-${n.name}`, process.execPath, [cli, 'vrrp', '-f', lab.file(`${n.name}.conf`, conf)]),

@@ -4,7 +4,8 @@
  * Runs in network namespaces (root). Writes bench/results/failover.json.
  *   node --import tsx bench/failover.ts [--rounds N]
  * Cases: VRRPv2 advert_int 1 s (keepalived's default), VRRPv3 advert_int 0.1 s over IPv4 and
- * the same over IPv6 (ff02::12, unsolicited neighbour advertisements).
+ * the same over IPv6 (ff02::12, unsolicited neighbour advertisements), and keepalived's VRRPv2 over
+ * IPv6 (`version 2`) at advert_int 1 s.
  * Client: one GET every 20 ms on a fresh connection, 500 ms timeout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const CASES = [
     durationMs: 5000,
     ipv6: true,
   },
+  { name: 'vrrp2-ipv6-advert-1s', version: 2 as const, advertInt: 1, killAtMs: 2500, durationMs: 9000, ipv6: true },
 ];
 
 const median = (xs: number[]) => {

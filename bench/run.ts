@@ -87,6 +87,8 @@ interface ProxyDef {
   /** Starts the proxy on a given haproxy.cfg (the proxies that run active health checks). */
   run?(cfg: string): Proc;
   note?: string;
+  /** Has no `compression` (an older checkout): the gzip scenario is skipped, its lines left out. */
+  noComp?: boolean;
 }
 
 /** The global and defaults sections of the bench's configurations. */
@@ -112,6 +114,7 @@ frontend fe
   acl is_lc path_beg /lc
   acl is_static hdr_dom(host) -i static.example.com
   use_backend be_lc if is_lc
+  use_backend be_comp if { path_beg /20k }
   use_backend be_static if is_static
   default_backend be_web
 
@@ -122,6 +125,12 @@ ${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
 backend be_static
   balance roundrobin
   server static1 127.0.0.1:${origin[0]}
+
+# gzip of a 20 KB text response (the compression scenario)
+backend be_comp
+  compression algo gzip
+  compression type text/plain
+  server web1 127.0.0.1:${origin[0]}
 
 backend be_lc
   balance leastconn
@@ -134,9 +143,11 @@ listen tcp_fe
   balance roundrobin
 ${origin.map((p, i) => `  server web${i + 1} 127.0.0.1:${p}`).join('\n')}
 
-# HTTP/2 with prior knowledge (h2c) from clients, HTTP/1 to the same servers (the h2 scenarios)
+# HTTP/2 with prior knowledge (h2c) and over TLS (ALPN) from clients, HTTP/1 to the same
+# servers (the h2 scenarios)
 frontend fe_h2
   bind 127.0.0.1:${h2Port} proto h2
+  bind 127.0.0.1:${h2TlsPort} ssl crt ${benchPem()} alpn h2,http/1.1
   default_backend be_web
 `;
 }
@@ -173,9 +184,20 @@ ${ports.map((p) => `    listen 127.0.0.1:${p};`).join('\n')}
     location /lc { default_type text/plain; return 200 "lc\\n"; }
     location = /upload { default_type text/plain; return 200 "stored\\n"; }
     location /1m { default_type application/octet-stream; }
+    location /20k { default_type text/plain; }
   }
 }
 `;
+}
+
+/** `bytes` of text that compresses as prose does (numbered lines of varied words), for the gzip scenario. */
+function textOf(bytes: number): string {
+  const words = ['proxy', 'backend', 'server', 'health', 'check', 'weight', 'queue', 'timeout', 'session', 'frontend'];
+  let s = '';
+  for (let i = 0; s.length < bytes; i++) {
+    s += `${i}: ${words[i % 10]} ${words[(i * 7) % 10]} ${words[(i * 3 + 1) % 10]} ${(i * 2654435761) % 100000}\n`;
+  }
+  return s.slice(0, bytes);
 }
 
 const ulimit = (cmd: string[]) => ['bash', ['-c', `ulimit -n $(ulimit -Hn); exec "$@"`, 'sh', ...cmd]] as const;
@@ -246,12 +268,17 @@ if (BASELINE) {
   PROXIES.push({
     name: 'switchyard baseline',
     tcp: full,
+    noComp: true,
     note: `the checkout in ${BASELINE}`,
     start(port, o, lc) {
       const f = join(tmp, 'switchyard-baseline.cfg');
       // the baseline may predate mode tcp: its configuration has no tcp listen
       const cfg = haproxyCfg(port, o, lc);
-      writeFileSync(f, full ? cfg : cfg.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
+      // nor `compression` (its backend and the line routing to it are left out)
+      const noComp = cfg
+        .replace('  use_backend be_comp if { path_beg /20k }\n', '')
+        .replace(/# gzip of a 20 KB[\s\S]*?\n\n/, '');
+      writeFileSync(f, full ? noComp : noComp.replace(/\n# mode tcp:[\s\S]*$/, '\n'));
       const [c, a] = ulimit([process.execPath, ...shebangNodeFlags(readFileSync(bin, 'utf8')), bin, '-f', f]);
       return startPinned(PROXY_CPU, c, [...a]);
     },
@@ -279,6 +306,8 @@ interface Scenario {
   name: string;
   /** Runs against the `tcp_fe` listen (only proxies with `tcp`). */
   tcp?: boolean;
+  /** Runs only on the proxies that read haproxy.cfg (those with `tcp`), on the main frontend. */
+  hcfg?: boolean;
   /** Runs against the `fe_h2` frontend (cleartext HTTP/2; set with `tcp`: the same proxies). */
   h2?: boolean;
   run(port: number, proc: Proc): Promise<Omit<Sample, 'scenario' | 'proxy' | 'round'>>;
@@ -288,6 +317,35 @@ interface Scenario {
 let tcpPort = 0;
 /** Port of the `fe_h2` frontend (cleartext HTTP/2) of the proxy being measured. */
 let h2Port = 0;
+/** Port of the `fe_h2` frontend's TLS bind (`alpn h2,http/1.1`). */
+let h2TlsPort = 0;
+
+/** A self-signed certificate and key (one PEM) for the TLS bind, made once per run. */
+function benchPem(): string {
+  const pem = join(tmp, 'bench.pem');
+  if (existsSync(pem)) return pem;
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=bench.example',
+      '-keyout',
+      join(tmp, 'bench.key'),
+      '-out',
+      join(tmp, 'bench.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(pem, readFileSync(join(tmp, 'bench.crt'), 'utf8') + readFileSync(join(tmp, 'bench.key'), 'utf8'));
+  return pem;
+}
 
 async function wrkScenario(
   port: number,
@@ -312,9 +370,9 @@ async function wrkScenario(
   return { rps: r.rps, p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors + r.non2xx, rssMiB: rssMiB(proc.pid), cpuPct };
 }
 
-/** Small GETs over cleartext HTTP/2 (prior knowledge): h2load, 50 connections of 10 streams. */
-async function h2loadScenario(port: number, proc: Proc) {
-  const load = { url: `http://127.0.0.1:${port}/`, clients: 50, streams: 10, cpu: LOAD_CPU, tmpDir: tmp };
+/** Small GETs over HTTP/2 (cleartext prior knowledge, or TLS with ALPN): h2load, 50 connections of 10 streams. */
+async function h2loadScenario(port: number, proc: Proc, scheme: 'http' | 'https') {
+  const load = { url: `${scheme}://127.0.0.1:${port}/`, clients: 50, streams: 10, cpu: LOAD_CPU, tmpDir: tmp };
   if (WARM_S > 0) await runH2load({ ...load, seconds: WARM_S });
   const cpu0 = cpuSeconds(proc.pid);
   const t0 = Date.now();
@@ -338,6 +396,13 @@ const SCENARIOS: Scenario[] = [
         connections: 10,
         lua: 'wrk.method = "POST"\nwrk.body = string.rep("x", 1048576)\nwrk.headers["Content-Type"] = "application/octet-stream"\n',
       }),
+  },
+  {
+    // HAProxy 2.6 (libslz) and Switchyard (zlib level 1, HAProxy's default maxlevel) on the same
+    // `compression algo gzip` backend: the CPU % column is the cost
+    name: 'gzip 20 KB text response (50 conns)',
+    hcfg: true,
+    run: (p, pr) => wrkScenario(p, pr, { path: '/20k', connections: 50, headers: ['Accept-Encoding: gzip'] }),
   },
   { name: '64 backends leastconn', run: (p, pr) => wrkScenario(p, pr, { path: '/lc', connections: 50 }) },
   {
@@ -366,7 +431,13 @@ const SCENARIOS: Scenario[] = [
     name: 'h2c small GET (h2load 50 conns x 10 streams)',
     tcp: true,
     h2: true,
-    run: (p, pr) => h2loadScenario(p, pr),
+    run: (p, pr) => h2loadScenario(p, pr, 'http'),
+  },
+  {
+    name: 'h2 TLS small GET (h2load 50 conns x 10 streams)',
+    tcp: true,
+    h2: true,
+    run: (_p, pr) => h2loadScenario(h2TlsPort, pr, 'https'),
   },
 ];
 
@@ -414,6 +485,7 @@ async function coldScenario(px: ProxyDef, originPorts: number[], lcPorts: number
   const port = await freePort();
   tcpPort = await freePort();
   h2Port = await freePort();
+  h2TlsPort = await freePort();
   const t0 = performance.now();
   const proc = px.start(port, originPorts, lcPorts);
   try {
@@ -543,6 +615,7 @@ async function main() {
   chmodSync(tmp, 0o755);
   mkdirSync(join(tmp, 'www'), { recursive: true });
   writeFileSync(join(tmp, 'www/1m'), Buffer.alloc(1 << 20, 120));
+  writeFileSync(join(tmp, 'www/20k'), textOf(20 * 1024));
   const ports = await freePorts(66);
   const originPorts = ports.slice(0, 2);
   const lcPorts = ports.slice(2);
@@ -585,6 +658,7 @@ async function main() {
         const port = await freePort();
         tcpPort = await freePort();
         h2Port = await freePort();
+        h2TlsPort = await freePort();
         const proc = px.start(port, originPorts, lcPorts);
         try {
           await waitPort(port, 20000);
@@ -599,7 +673,8 @@ async function main() {
             });
           }
           for (const sc of scenarios) {
-            if (sc.tcp && !px.tcp) continue;
+            if ((sc.tcp || sc.hcfg) && !px.tcp) continue;
+            if (sc.hcfg && px.noComp) continue;
             try {
               const r = await sc.run(sc.h2 ? h2Port : sc.tcp ? tcpPort : port, proc);
               samples.push({ scenario: sc.name, proxy: px.name, round, note: px.note, ...r });

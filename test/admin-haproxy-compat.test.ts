@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createStateLayer } from '@switchyard/state';
-import type { CliContext } from '../packages/admin/src/cli/commands.ts';
-import { closeCliSocket, listenCliSocket } from '../packages/admin/src/cli/socket-server.ts';
 import { createAdmin } from '../packages/admin/src/index.ts';
+import type { CliContext } from '../packages/admin/src/runtime-api/commands.ts';
+import { closeCliSocket, listenCliSocket } from '../packages/admin/src/runtime-api/socket-server.ts';
 import { type RefHaproxy, startRefHaproxy } from '../packages/admin/test/helpers/haproxy-ref.ts';
 import { type Front, startFront } from '../packages/admin/test/helpers/http.ts';
 import {

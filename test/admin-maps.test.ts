@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
+import { cliQuery, waitCliSocket as waitSocket } from '../packages/admin/test/helpers/socket.ts';
 import { rawRequest } from '../packages/proxy/test/acl-haproxy-peer.ts';
 import { freePort, startProxy, tempDir, writeFile } from './helpers/proxy.ts';
 import { needs } from './helpers/system.ts';
@@ -36,18 +36,6 @@ frontend fe
 const norm = (s: string) =>
   s.replace(/0x[0-9a-f]+/g, 'ID').replace(/at file '[^']*\/(haproxy|switchyard)\.cfg'/g, "at file 'CFG'");
 
-async function waitSocket(path: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await cliQuery({ path }, 'show version');
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`no socket at ${path}`);
-}
-
 test('map commands: same replies and lookups as haproxy 2.6', { skip: needs('haproxy') }, async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.cleanup());
@@ -55,7 +43,7 @@ test('map commands: same replies and lookups as haproxy 2.6', { skip: needs('hap
   writeFile(tmp.dir, 'ports.map', 'a 80\nb 443\n');
   const hport = await freePort();
   const hcfg = writeFile(tmp.dir, 'haproxy.cfg', config(tmp.dir, hport, 'hap'));
-  const hap: ChildProcess = spawn('haproxy', ['-db', '-f', hcfg], { stdio: 'ignore' });
+  const hap: ChildProcess = spawn('haproxy', ['-db', '-dR', '-f', hcfg], { stdio: 'ignore' });
   t.after(() => {
     hap.kill('SIGTERM');
   });

@@ -7,24 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, request, type Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { type Dnsmasq, startDnsmasq } from './helpers/dnsmasq.ts';
+import { type Dnsmasq, serveOn, servePair, startDnsmasq } from './helpers/dnsmasq.ts';
 import { defaults, freePort, type ProxyProcess, startProxy, tempDir, until, writeFile } from './helpers/proxy.ts';
 import { findBinary, needs } from './helpers/system.ts';
-
-/** An HTTP server on `ip:port` answering `name`. */
-function serveOn(ip: string, port: number, name: string): Promise<Server> {
-  const srv = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(name);
-  });
-  return new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(port, ip, () => resolve(srv));
-  });
-}
 
 function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -100,16 +87,9 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
 
   before(async () => {
     // two servers on one port, one per address: only the DNS tells them apart
-    for (;;) {
-      appPort = await freePort();
-      try {
-        servers.push(await serveOn('127.0.0.11', appPort, 'A'));
-        servers.push(await serveOn('127.0.0.12', appPort, 'B'));
-        break;
-      } catch {
-        for (const s of servers.splice(0)) s.close();
-      }
-    }
+    const pair = await servePair();
+    appPort = pair.port;
+    servers.push(...pair.servers);
     srvA.port = await freePort();
     srvB.port = await freePort();
     servers.push(await serveOn('127.0.0.21', srvA.port, 'T1'));
@@ -240,7 +220,9 @@ describe('service discovery with dnsmasq', { skip: needs('dnsmasq') }, () => {
     const hfe = await freePort();
     const hstats = await freePort();
     const cfg = writeFile(tmp.dir, 'haproxy.cfg', config(dns.port, hfe, hstats, appPort));
-    const hp = spawn(findBinary('haproxy') ?? 'haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const hp = spawn(findBinary('haproxy') ?? 'haproxy', ['-db', '-dR', '-f', cfg], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let herr = '';
     hp.stderr.on('data', (d) => {
       herr += d;

@@ -4,7 +4,7 @@
  * and a server added at runtime taking traffic once enabled, in the stats, then deleted.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -48,7 +48,11 @@ const COMMANDS = [
   'add server be/x 127.0.0.1:9002 weight 5',
   'add server be/y 127.0.0.1:9003 disabled',
   'add server be/z 127.0.0.1:9003 check',
+  // a host name is not resolved: no address, the name as srv_fqdn
+  'add server be/h localhost:9004',
+  'add server be/h2 nonexistent.invalid:9004 check',
   'show servers state be',
+  'del server be/h2',
   'del server be/x',
   'del server be/x',
   'del server nope/x',
@@ -75,7 +79,7 @@ test('add server / del server: the same replies as haproxy 2.6, byte for byte', 
   t.after(() => tmp.cleanup());
   const hs = join(tmp.dir, 'h.sock');
   const ys = join(tmp.dir, 'y.sock');
-  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort()))], {
+  const hp = spawn('haproxy', ['-db', '-dR', '-f', writeFile(tmp.dir, 'h.cfg', config(hs, await freePort()))], {
     stdio: 'ignore',
   });
   t.after(() => hp.kill('SIGKILL'));
@@ -128,4 +132,66 @@ test('a server added at runtime takes traffic once enabled, shows in the stats a
   assert.doesNotMatch(await q('show stat'), /\nbe,b,/);
   assert.doesNotMatch(await metrics(), /server="b"/);
   for (let i = 0; i < 4; i++) assert.equal(await who(), 'a');
+});
+
+test('under --workers 2: add server and del server reach every worker, and a worker started later', async (t) => {
+  const a = await startUpstream('a');
+  const b = await startUpstream('b');
+  const tmp = tempDir();
+  const sock = join(tmp.dir, 'w.sock');
+  const port = await freePort();
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    tmp.cleanup();
+  });
+  const cfg = config(sock, port).replace('127.0.0.1:9001\nbackend st', `127.0.0.1:${a.port}\nbackend st`);
+  const sy = await startProxy(['-f', writeFile(tmp.dir, 'w.cfg', cfg), '--workers', '2']);
+  t.after(() => sy.stop());
+  const q = (c: string) => cliQuery({ path: sock }, c);
+  // new connections go to the workers in turn: 8 of them reach both
+  const who = async (n = 8) => {
+    const seen: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      seen.push(/x-upstream: (\w+)/i.exec(r)?.[1] ?? r.slice(0, 12));
+    }
+    return seen;
+  };
+  assert.equal(await q(`add server be/b 127.0.0.1:${b.port} weight 3`), 'New server registered.\n\n');
+  assert.equal(await q('add server be/h localhost:1'), 'New server registered.\n\n');
+  assert.equal(await q('add server be/b 127.0.0.1:1'), 'Already exists a server with the same name in backend.\n\n');
+  assert.deepEqual(await who(4), ['a', 'a', 'a', 'a'], 'in maintenance until enabled');
+  assert.equal(await q('disable server be/s1'), '\n');
+  assert.equal(await q('enable server be/b'), '\n');
+  await until(async () => (await who(4)).every((x) => x === 'b'), 10_000, 'every worker sends to be/b');
+  const state = await q('show servers state be');
+  assert.match(state, /\n\d+ be 2 b 127\.0\.0\.1 2 0 3 3 /);
+  assert.match(state, /\n\d+ be 3 h - 0 1 1 1 \d+ 1 0 0 0 0 0 0 localhost 1 /);
+
+  // a worker killed and started again gets the added servers replayed
+  const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(sy.proc.pid)], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  assert.equal(pids.length, 2, `worker pids: ${pids}`);
+  process.kill(pids[0], 'SIGKILL');
+  await sy.waitFor(`worker ${pids[0]} exited`);
+  await until(
+    () =>
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(sy.proc.pid)], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/).length === 2,
+    20_000,
+    'a new worker',
+  );
+  await until(async () => (await who(4)).every((x) => x === 'b'), 10_000, 'the new worker sends to be/b');
+
+  assert.equal(await q('set server be/b state maint'), '\n');
+  assert.equal(await q('enable server be/s1'), '\n');
+  assert.equal(await q('del server be/b'), 'Server deleted.\n');
+  assert.equal(await q('del server be/b'), 'No such server.\n');
+  await until(async () => (await who(6)).every((x) => x === 'a'), 10_000, 'every worker back to be/s1');
+  assert.doesNotMatch(await q('show stat'), /\nbe,b,/);
+  assert.match(await q('show stat'), /\nbe,h,/);
 });

@@ -343,7 +343,7 @@ describe('every metric the dashboard queries is in /metrics (Switchyard, and HAP
     const web = await freePort();
     const sock = join(tmp.dir, 'ha.sock');
     const cfg = writeFile(tmp.dir, 'ha.cfg', farmConfig(web, sock, s1, s2));
-    haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    haproxy = spawn('haproxy', ['-db', '-dR', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     haproxy.stderr?.on('data', (d) => {
       stderr += d;

@@ -171,7 +171,7 @@ backend bnone
   // The real haproxy, in the foreground.
   const hfe = await freePort();
   const hcfg = writeFile(tmp.dir, 'haproxy.cfg', cfg(hfe));
-  const hp = spawn('haproxy', ['-db', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const hp = spawn('haproxy', ['-db', '-dR', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let hout = '';
   hp.stdout?.on('data', (d) => {
     hout += d;
@@ -215,7 +215,7 @@ async function both(
   done: (lines: string[]) => boolean,
 ): Promise<{ theirs: string[]; ours: string[] }> {
   const hcfg = writeFile(dir, 'haproxy.cfg', cfg(await freePort()));
-  const hp = spawn('haproxy', ['-db', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const hp = spawn('haproxy', ['-db', '-dR', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let hout = '';
   hp.stdout?.on('data', (d) => {
     hout += d;

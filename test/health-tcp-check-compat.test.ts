@@ -316,7 +316,7 @@ ${sv('a', silent.port)}
 `;
     const hsock = join(tmp.dir, 'haproxy.sock');
     const hcfg = writeFile(tmp.dir, 'haproxy.cfg', cfg(hsock));
-    const hp = spawn('haproxy', ['-db', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const hp = spawn('haproxy', ['-db', '-dR', '-f', hcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     let hout = '';
     hp.stderr?.on('data', (d) => {
       hout += d;
@@ -417,7 +417,7 @@ ${sv('a', silent.port)}
       const file = writeFile(tmp.dir, `${which}-bytes.cfg`, cfg);
       const done = () => [...servers.values()].every((s) => (s.received[0]?.length ?? 0) > 0);
       if (which === 'haproxy') {
-        const hp = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
+        const hp = spawn('haproxy', ['-db', '-dR', '-f', file], { stdio: 'ignore' });
         t.after(() => {
           if (hp.exitCode === null) hp.kill('SIGKILL');
         });

@@ -93,9 +93,13 @@ test('unix datagram logs to rsyslog: eight formats, len, level, minlevel as hapr
   const theirs = await freePort();
   const px = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config(rs.sockets, 'sy', ours, up.port))]);
   t.after(() => px.stop());
-  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', config(rs.sockets, 'hp', theirs, up.port))], {
-    stdio: 'ignore',
-  });
+  const hp = spawn(
+    'haproxy',
+    ['-db', '-dR', '-f', writeFile(tmp.dir, 'hp.cfg', config(rs.sockets, 'hp', theirs, up.port))],
+    {
+      stdio: 'ignore',
+    },
+  );
   t.after(() => hp.kill('SIGKILL'));
   const get = (port: number, path: string) =>
     rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, 5000);

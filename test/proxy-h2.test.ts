@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -543,6 +543,86 @@ backend be
     await stillServing();
   });
 
+  /** The proxy's resident memory (MiB), from /proc. */
+  function rssMiB(): number {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${hx.proc.pid}/status`, 'utf8'));
+    return Number(m?.[1] ?? 0) / 1024;
+  }
+
+  test('an HPACK bomb (one 4 KB table entry referenced 2000 times: 8 MB decoded) is refused, memory bounded', async () => {
+    const before = rssMiB();
+    const c = new RawH2(port);
+    c.open();
+    // literal with incremental indexing (entry 62), then 2000 one-byte references to it
+    const entry = Buffer.from([0x40, 6, ...Buffer.from('x-bomb'), ...hpackInt(4000), ...Buffer.alloc(4000, 98)]);
+    const refs = Buffer.alloc(2000, 0x80 | 62);
+    const head = Buffer.concat([request('/bomb'), entry, refs]);
+    c.write(frame(HEADERS, END_STREAM | END_HEADERS, 1, head));
+    await until(
+      () => c.rst(1) !== undefined || c.goaway() !== undefined || c.headers(1) !== undefined,
+      5000,
+      'refusal',
+    );
+    const h = c.headers(1);
+    // refused (RST_STREAM, GOAWAY, or nghttp2's 431) without reaching the server
+    if (h !== undefined) assert.ok(h.payload.length > 0);
+    assert.equal(slow.requests.filter((r) => r.url === '/bomb').length, 0);
+    c.close();
+    assert.ok(rssMiB() - before < 64, `RSS grew from ${before} to ${rssMiB()} MiB`);
+    await stillServing();
+  });
+
+  test('a SETTINGS flood from a client that does not read the ACKs: bounded, others unaffected', async () => {
+    const before = rssMiB();
+    const c = new RawH2(port);
+    c.open();
+    c.sock.pause();
+    const one = frame(SETTINGS, 0, 0, Buffer.from([0, 4, 0, 1, 0, 0])); // INITIAL_WINDOW_SIZE 65536
+    c.write(Buffer.concat(Array.from({ length: 100000 }, () => one)));
+    // nghttp2 stops reading once too many ACKs wait (its flood limit): GOAWAY or a closed socket
+    await until(() => c.sock.writableLength === 0 || c.closed, 10000, 'the flood is taken or refused');
+    await stillServing();
+    assert.ok(rssMiB() - before < 64, `RSS grew from ${before} to ${rssMiB()} MiB`);
+    c.sock.resume();
+    await until(() => c.closed || c.goaway() !== undefined, 10000, 'GOAWAY (ENHANCE_YOUR_CALM) or close');
+    const g = c.goaway();
+    if (g !== undefined) assert.equal(code(g, 4), 11, 'ENHANCE_YOUR_CALM');
+    c.close();
+  });
+
+  test('a zero-window client (INITIAL_WINDOW_SIZE 0) asking 4 x 5 MB does not pin the bodies in memory', async () => {
+    const before = rssMiB();
+    const c = new RawH2(port);
+    // the window it announces is 0: nothing of a response body may be sent
+    c.sock.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, Buffer.from([0, 4, 0, 0, 0, 0]))]));
+    for (let i = 0; i < 4; i++) c.write(frame(HEADERS, END_STREAM | END_HEADERS, 1 + 2 * i, request('/big')));
+    await until(() => [1, 3, 5, 7].every((s) => c.headers(s) !== undefined), 10000, 'the response heads');
+    // the server side is paused by back-pressure: the 20 MB stay at the origin's side
+    await new Promise((r) => setTimeout(r, 500));
+    const data = c.frames.filter((f) => f.type === DATA && f.payload.length > 0);
+    assert.equal(data.length, 0, 'no DATA within a zero window');
+    assert.ok(rssMiB() - before < 16, `RSS grew from ${before} to ${rssMiB()} MiB`);
+    await stillServing();
+    c.close();
+  });
+
+  test('streams over tune.h2.max-concurrent-streams (4) are refused, the others answered', async () => {
+    const c = new RawH2(port);
+    c.open();
+    const ids = [1, 3, 5, 7, 9, 11];
+    for (const id of ids) c.write(frame(HEADERS, END_STREAM | END_HEADERS, id, request('/slow')));
+    await until(() => ids.every((s) => c.rst(s) !== undefined || c.headers(s) !== undefined), 10000, 'answers');
+    const answered = ids.filter((s) => c.headers(s) !== undefined);
+    const refused = ids.filter((s) => c.rst(s) !== undefined);
+    assert.deepEqual(answered, [1, 3, 5, 7]);
+    assert.deepEqual(refused, [9, 11]);
+    // REFUSED_STREAM (7) or PROTOCOL_ERROR (1): RFC 9113 5.1.2 allows either
+    for (const s of refused)
+      assert.ok([1, 7].includes(code(c.rst(s), 0) as number), `stream ${s}: ${code(c.rst(s), 0)}`);
+    assert.equal(c.goaway(), undefined);
+    c.close();
+  });
+
   test('a CONTINUATION flood without END_HEADERS ends the connection, not the proxy', async () => {
     const c = new RawH2(port);
     c.open();
@@ -663,7 +743,7 @@ defaults
 ${frontendLines(ports)}`,
   );
   let out = '';
-  const hp: ChildProcess = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const hp: ChildProcess = spawn('haproxy', ['-db', '-dR', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   hp.stdout?.on('data', (d) => {
     out += d;
   });

@@ -63,9 +63,13 @@ test('syslog over UDP: same framing and fields as haproxy 2.6', { skip: needs('h
   const dead = await freePort();
   const px = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', config(rx.port, ours, up.port, dead))]);
   t.after(() => px.stop());
-  const hp = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', config(rx.port, theirs, up.port, dead))], {
-    stdio: 'ignore',
-  });
+  const hp = spawn(
+    'haproxy',
+    ['-db', '-dR', '-f', writeFile(tmp.dir, 'hp.cfg', config(rx.port, theirs, up.port, dead))],
+    {
+      stdio: 'ignore',
+    },
+  );
   t.after(() => hp.kill('SIGKILL'));
   await until(
     async () =>
@@ -133,7 +137,7 @@ test('stats page and exporter requests are logged as <STATS> and <PROMEX>, as ha
   t.after(() => px.stop());
   const hp = spawn(
     'haproxy',
-    ['-db', '-f', writeFile(tmp.dir, 'hp.cfg', appletConfig(rx.port, theirStats, theirOther))],
+    ['-db', '-dR', '-f', writeFile(tmp.dir, 'hp.cfg', appletConfig(rx.port, theirStats, theirOther))],
     {
       stdio: 'ignore',
     },

@@ -70,7 +70,7 @@ before(async () => {
     writeFileSync(join(tmp.dir, 'dir', n), readFileSync(f));
   up = await startUpstream('up');
   sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', await config('sy'))]);
-  ha = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'ha.cfg', await config('ha'))], { stdio: 'ignore' });
+  ha = spawn('haproxy', ['-db', '-dR', '-f', writeFile(tmp.dir, 'ha.cfg', await config('ha'))], { stdio: 'ignore' });
   for (const p of Object.values(ports.ha)) await waitForPort(p, 20000, ha);
 });
 

@@ -105,7 +105,7 @@ before(async () => {
     res.end(x.sort().join('\n'));
   });
   sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', await config('sy'))]);
-  ha = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'ha.cfg', await config('ha'))], {
+  ha = spawn('haproxy', ['-db', '-dR', '-f', writeFile(tmp.dir, 'ha.cfg', await config('ha'))], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   ha.stdout?.on('data', (d) => {

@@ -58,7 +58,7 @@ before(async () => {
   up = await startUpstream('up');
   sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', await config('sy'))]);
   const haCfg = writeFile(tmp.dir, 'ha.cfg', await config('ha'));
-  ha = spawn('haproxy', ['-db', '-f', haCfg], { stdio: 'ignore' });
+  ha = spawn('haproxy', ['-db', '-dR', '-f', haCfg], { stdio: 'ignore' });
   for (const p of Object.values(ports.ha)) await waitForPort(p, 20000, ha);
 });
 

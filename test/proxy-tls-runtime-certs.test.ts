@@ -12,25 +12,19 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
-import { makeCert } from './helpers/certs.ts';
+import { makeCert, tlsFrontendConfig } from './helpers/certs.ts';
 import { freePort, startProxy, tempDir, writeFile } from './helpers/proxy.ts';
 import { startSideBySide } from './helpers/side-by-side.ts';
 import { needs } from './helpers/system.ts';
 
 function config(dir: string, side: 'sy' | 'hx', ports: number[]): string {
-  return `global
-  stats socket ${dir}/${side}.sock level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
-  bind 127.0.0.1:${ports[0]} ssl crt ${dir}/certs/site.pem
-  bind 127.0.0.1:${ports[1]} ssl crt ${dir}/certs/site.pem
-  bind 127.0.0.1:${ports[2]} ssl crt ${dir}/certs/other.pem
-${ports[3] ? `  bind 127.0.0.1:${ports[3]} ssl crt-list ${dir}/list.txt\n` : ''}  http-request return status 200 content-type text/plain string ok
-`;
+  const binds = [
+    `127.0.0.1:${ports[0]} ssl crt ${dir}/certs/site.pem`,
+    `127.0.0.1:${ports[1]} ssl crt ${dir}/certs/site.pem`,
+    `127.0.0.1:${ports[2]} ssl crt ${dir}/certs/other.pem`,
+  ];
+  if (ports[3]) binds.push(`127.0.0.1:${ports[3]} ssl crt-list ${dir}/list.txt`);
+  return tlsFrontendConfig(dir, side, binds);
 }
 
 /** Opens a TLS connection (SNI `name`) and resolves with the socket once the handshake is done. */

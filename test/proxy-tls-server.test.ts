@@ -68,7 +68,9 @@ before(async () => {
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   const port = (origin.address() as { port: number }).port;
   sy = await startProxy(['-f', writeFile(tmp.dir, 'sy.cfg', await config('sy', port))]);
-  ha = spawn('haproxy', ['-db', '-f', writeFile(tmp.dir, 'ha.cfg', await config('ha', port))], { stdio: 'ignore' });
+  ha = spawn('haproxy', ['-db', '-dR', '-f', writeFile(tmp.dir, 'ha.cfg', await config('ha', port))], {
+    stdio: 'ignore',
+  });
   for (const p of Object.values(ports.ha)) await waitForPort(p, 20000, ha);
 });
 

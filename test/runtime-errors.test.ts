@@ -4,7 +4,7 @@
  * internal H1 flags aside): header, event numbers, lengths, error position, the dumped bytes.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { test } from 'node:test';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
 import { freePort, startUpstream, tempDir } from './helpers/proxy.ts';
@@ -33,6 +33,21 @@ function normalise(out: string): string {
     .replace(/flags 0x[0-9a-f]{8}/g, 'flags 0xF');
 }
 
+/** One side's configuration: its stats socket, frontend `fe` on `port`, then `backends`. */
+function sideConfig(dir: string, side: string, port: number, backends: string, rules = ''): string {
+  return `global
+  stats socket ${dir}/${side}.sock level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${port}
+${rules}  default_backend be
+${backends}`;
+}
+
 const BAD: Array<[string, Buffer]> = [
   ['space in a header name', Buffer.from('GET / HTTP/1.1\r\nHo st: x\r\n\r\n')],
   ['control byte in the URI', Buffer.from('GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n')],
@@ -59,21 +74,8 @@ test('show errors: the last invalid request per frontend, as haproxy 2.6 prints 
     tmp.cleanup();
   });
   const ports = { sy: await freePort(), hx: await freePort() };
-  const pair = await startSideBySide(
-    tmp.dir,
-    (side) => `global
-  stats socket ${tmp.dir}/${side}.sock level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
-  bind 127.0.0.1:${ports[side]}
-  default_backend be
-backend be
-  server s1 127.0.0.1:${up.port}
-`,
+  const pair = await startSideBySide(tmp.dir, (side) =>
+    sideConfig(tmp.dir, side, ports[side], `backend be\n  server s1 127.0.0.1:${up.port}\n`),
   );
   t.after(() => pair.stop());
   const h = { port: ports.hx, sock: `${tmp.dir}/hx.sock` };
@@ -98,5 +100,68 @@ backend be
     'show errors 2',
   ]) {
     assert.equal(normalise(await q(s.sock, cmd)), normalise(await q(h.sock, cmd)), cmd);
+  }
+});
+
+/** Invalid response heads, by request path (the server sends it whole and closes). */
+const BAD_RESPONSES: Record<string, string> = {
+  // (to backend `other`)
+  '/other': 'HTTP/1.1 200 OK\r\nBad Header\r\n\r\n',
+  '/name': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nBad Header\r\n\r\nok',
+  '/space': 'HTTP/1.1 200 OK\r\nX-A : b\r\nContent-Length: 0\r\n\r\n',
+  '/two': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok',
+};
+
+test('show errors: the last invalid response per backend, as haproxy 2.6 prints it', {
+  skip: needs('haproxy'),
+  timeout: 90_000,
+}, async (t) => {
+  const bad = createServer((c) => {
+    c.on('error', () => {});
+    c.once('data', (d) => {
+      const path = /^\w+ (\S+)/.exec(d.toString('latin1'))?.[1] ?? '';
+      c.end(BAD_RESPONSES[path] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    });
+  });
+  await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+  const badPort = (bad.address() as AddressInfo).port;
+  const tmp = tempDir();
+  t.after(() => {
+    bad.close();
+    tmp.cleanup();
+  });
+  const ports = { sy: await freePort(), hx: await freePort() };
+  const pair = await startSideBySide(tmp.dir, (side) =>
+    sideConfig(
+      tmp.dir,
+      side,
+      ports[side],
+      `backend be\n  server s1 127.0.0.1:${badPort}\nbackend other\n  server s2 127.0.0.1:${badPort}\n`,
+      '  use_backend other if { path /other }\n',
+    ),
+  );
+  t.after(() => pair.stop());
+  const q = (side: 'sy' | 'hx', cmd: string) => cliQuery({ path: `${tmp.dir}/${side}.sock` }, cmd);
+  for (const path of Object.keys(BAD_RESPONSES)) {
+    const req = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const [theirs, ours] = await Promise.all([send(ports.hx, req), send(ports.sy, req)]);
+    assert.match(theirs, /^HTTP\/1\.1 502/, path);
+    assert.match(ours, /^HTTP\/1\.1 502/, path);
+    assert.equal(normalise(await q('sy', 'show errors')), normalise(await q('hx', 'show errors')), path);
+  }
+  // a request error beside them, then the filters
+  const badReq = Buffer.from('GET / HTTP/1.1\r\nHo st: x\r\n\r\n');
+  await Promise.all([send(ports.hx, badReq), send(ports.sy, badReq)]);
+  for (const cmd of [
+    'show errors',
+    'show errors fe',
+    'show errors fe request',
+    'show errors fe response',
+    'show errors be',
+    'show errors be request',
+    'show errors other',
+    'show errors 3',
+  ]) {
+    assert.equal(normalise(await q('sy', cmd)), normalise(await q('hx', cmd)), cmd);
   }
 });

@@ -57,7 +57,7 @@ function strip(dump: string): string[] {
 
 async function startHaproxy(cfg: string, sock: string): Promise<{ proc: ChildProcess; stderr: () => string }> {
   let err = '';
-  const proc = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('haproxy', ['-db', '-dR', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr?.on('data', (d) => {
     err += d;
   });

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '@switchyard/config';
-import { buildRuntime, makeTxn } from '@switchyard/proxy';
-import { checkStateConfig, createStateLayer } from '@switchyard/state';
+import { buildRuntime, makeTxn, registerFetch } from '@switchyard/proxy';
+import { checkStateConfig, createStateLayer, registerStateFetches } from '@switchyard/state';
+
+registerStateFetches(registerFetch);
 
 const logger = { log() {} };
 

@@ -214,7 +214,7 @@ test('cookie persistence answers like haproxy 2.6 in every mode', {
       const file = writeFile(tmp.dir, `${who}.cfg`, config(port, sock, ups, c.cookie));
       let stop: () => Promise<unknown>;
       if (who === 'haproxy') {
-        const hp = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
+        const hp = spawn('haproxy', ['-db', '-dR', '-f', file], { stdio: 'ignore' });
         const exited = new Promise((r) => hp.once('exit', r));
         stop = async () => {
           hp.kill('SIGKILL');
@@ -289,7 +289,7 @@ test('stick on src and a track-sc rate limit behave like haproxy 2.6', {
     const file = writeFile(tmp.dir, `${who}-stick.cfg`, STICK_CFG(port, sock, ups));
     let stop: () => Promise<unknown>;
     if (who === 'haproxy') {
-      const hp = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
+      const hp = spawn('haproxy', ['-db', '-dR', '-f', file], { stdio: 'ignore' });
       const exited = new Promise((r) => hp.once('exit', r));
       stop = async () => {
         hp.kill('SIGKILL');

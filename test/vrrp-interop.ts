@@ -44,8 +44,9 @@ export async function interopPair(
       priority,
       vip,
       version: mode.version,
-      pass: mode.version === 2 ? 'Sw1tchyd' : undefined,
-      extra: mode.extra,
+      // VRRPv2 over IPv6 (keepalived's extension): an explicit `version 2`, and no auth data on the wire.
+      pass: mode.version === 2 && !v6 ? 'Sw1tchyd' : undefined,
+      extra: `${mode.extra ?? ''}${v6 && mode.version === 2 ? '  version 2\n' : ''}` || undefined,
       ...(mode.unicast ? { unicastSrc: at(me), unicastPeers: [at(peer)] } : {}),
     });
   const kaLogs: LabProc[] = [];

@@ -1,6 +1,7 @@
 /**
  * VRRPv3 over IPv6 (RFC 5798 5.1.2) against Debian's keepalived 2.2.7: ff02::12 from the
- * link-local address, or unicast peers over IPv6, both ways round (takeover, preemption,
+ * link-local address, or unicast peers over IPv6, both ways round; the same for keepalived's
+ * VRRPv2 over IPv6 (`version 2`: v2 header, no auth data, checksum over the IPv6 pseudo-header) (takeover, preemption,
  * priority 0 handover, no packet error on either side); and the unsolicited neighbour
  * advertisement a new MASTER sends moves a third node's neighbour entry to its MAC. Root only.
  */
@@ -15,6 +16,9 @@ const skip = needsRoot('ip', 'keepalived', 'ping');
 const MODES: PairMode[] = [
   { version: 3, unicast: false, ipv6: true },
   { version: 3, unicast: true, ipv6: true },
+  { version: 2, unicast: false, ipv6: true },
+  { version: 2, unicast: true, ipv6: true },
+  { version: 3, unicast: false, ipv6: true, extra: '  mcast_dst_ip ff02::13\n' },
 ];
 
 let subnet = 200;
@@ -23,7 +27,7 @@ describe('switchyard <-> keepalived 2.2.7 over IPv6', { concurrency: 4 }, () => 
   for (const mode of MODES) {
     for (const kaHigh of [true, false]) {
       const net = subnet++;
-      const label = `v3 IPv6 ${mode.unicast ? 'unicast' : 'multicast ff02::12'}, ${kaHigh ? 'keepalived' : 'switchyard'} has the higher priority`;
+      const label = `v${mode.version} IPv6 ${mode.unicast ? 'unicast' : mode.extra ? `multicast (${mode.extra.trim()})` : 'multicast ff02::12'}, ${kaHigh ? 'keepalived' : 'switchyard'} has the higher priority`;
       test(label, { skip, timeout: 150_000 }, async (t) => {
         const lab = new Lab(`ka6${net}`, net);
         t.after(() => lab.cleanup());

@@ -16,6 +16,8 @@ const MODES: PairMode[] = [
   { version: 3, unicast: false },
   { version: 2, unicast: true },
   { version: 3, unicast: true },
+  // An instance's own group: each side hears the other only if both send to and join 224.0.0.19.
+  { version: 3, unicast: false, extra: '  mcast_dst_ip 224.0.0.19\n' },
 ];
 
 let subnet = 220;
@@ -23,7 +25,7 @@ let subnet = 220;
 describe('switchyard <-> keepalived 2.2.7', { concurrency: 4 }, () => {
   for (const mode of MODES) {
     for (const kaHigh of [true, false]) {
-      const label = `v${mode.version} ${mode.unicast ? 'unicast' : 'multicast'}${mode.version === 2 ? ' PASS' : ''}, ${
+      const label = `v${mode.version} ${mode.unicast ? 'unicast' : 'multicast'}${mode.version === 2 ? ' PASS' : ''}${mode.extra ? ` (${mode.extra.trim()})` : ''}, ${
         kaHigh ? 'keepalived' : 'switchyard'
       } has the higher priority`;
       const net = subnet++;

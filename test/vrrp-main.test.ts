@@ -127,21 +127,21 @@ test("-i ID reads @ID lines and skips the other nodes' lines", () => {
   assert.match(String(parseVrrpArgs(['-i'])), /-i needs an id/);
 });
 
-test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6, AH, track_bfd, a route option, no address', async () => {
+test('-t refuses what the start refuses, with the same lines: VRRPv2 over IPv6 with auth, AH, track_bfd, a route option, no address', async () => {
   const inst = (extra: string, vip = '192.168.99.100') =>
     `vrrp_instance VI_1 {\n  interface nosuchif0\n  virtual_router_id 51\n${extra}  virtual_ipaddress {\n    ${vip}\n  }\n}\n`;
   const cases: [string, string, RegExp][] = [
     [
-      'ipv6 v2',
-      inst('  version 2\n', 'fd00:99::100'),
-      /Line 1\) Switchyard refuses to start: \(VI_1\) VRRP version 2 over IPv6/,
+      'ipv6 v2 auth',
+      inst('  version 2\n  authentication {\n    auth_type PASS\n    auth_pass x\n  }\n', 'fd00:99::100'),
+      /Line 6\) Switchyard refuses to start: \(VI_1\) authentication with VRRP version 2 over IPv6/,
     ],
     ['ipv6 no link-local', inst('', 'fd00:99::100'), /Line 2\) .*interface nosuchif0 has no IPv6 link-local address/],
-    ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 4\) .*auth_type AH/],
+    ['ah', inst('  authentication {\n    auth_type AH\n    auth_pass x\n  }\n'), /Line 5\) .*auth_type AH/],
     [
       'track_bfd',
       inst('  track_bfd {\n    bfd1\n  }\n'),
-      /Line 4\) Switchyard refuses to start: \(VI_1\) track_bfd is not supported/,
+      /Line 4\) Switchyard refuses to start: \(VI_1\) 'track_bfd' is not supported/,
     ],
     [
       'virtual_routes vrf',

@@ -38,3 +38,20 @@ export function makeCert(dir: string, name: string, parts = dir): { key: string;
   writeFileSync(pem, readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
   return { key, crt, pem };
 }
+
+/**
+ * A side-by-side TLS configuration: the stats socket DIR/SIDE.sock at level admin, one http
+ * frontend with `binds` (each `bind` line's words after the keyword) answering 200 `ok`.
+ */
+export function tlsFrontendConfig(dir: string, side: 'sy' | 'hx', binds: string[]): string {
+  return `global
+  stats socket ${dir}/${side}.sock level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+${binds.map((b) => `  bind ${b}\n`).join('')}  http-request return status 200 content-type text/plain string ok
+`;
+}

@@ -6,7 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { freePort } from './proxy.ts';
 import { findBinary } from './system.ts';
 
 export interface Dnsmasq {
@@ -90,5 +92,33 @@ async function waitLog(text: () => string, re: RegExp, proc: ChildProcess): Prom
     if (proc.exitCode !== null) throw new Error(`dnsmasq exited (${proc.exitCode}): ${text()}`);
     if (Date.now() > deadline) throw new Error(`dnsmasq: timeout waiting for ${re}: ${text()}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** An HTTP server on `ip:port` (a loopback address a record points to) answering `name` in its body and `x-upstream`. */
+export function serveOn(ip: string, port: number, name: string): Promise<Server> {
+  const srv = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': name });
+    res.end(name);
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, ip, () => resolve(srv));
+  });
+}
+
+/** Two servers on one free port, at 127.0.0.11 (`A`) and 127.0.0.12 (`B`): only the DNS tells them apart. */
+export async function servePair(): Promise<{ port: number; servers: Server[] }> {
+  for (;;) {
+    const port = await freePort();
+    const servers: Server[] = [];
+    try {
+      servers.push(await serveOn('127.0.0.11', port, 'A'));
+      servers.push(await serveOn('127.0.0.12', port, 'B'));
+      return { port, servers };
+    } catch {
+      for (const s of servers) s.close();
+    }
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const ssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
 
 /** Writes `NAME.key` and a CA certificate `NAME.crt` in `dir`. */
-function makeCa(dir: string, name: string): void {
+export function makeCa(dir: string, name: string): void {
   ssl(
     dir,
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
@@ -78,4 +78,34 @@ export function makePki(dir: string): Pki {
     client: pair('client'),
     stranger: pair('stranger'),
   };
+}
+
+/**
+ * Writes `out` (DER): the CA `ca`'s OCSP response (`openssl ocsp`, no certificates inside) for the
+ * certificate `crt`, good or revoked, valid one day.
+ */
+export function makeOcspResponse(dir: string, ca: string, crt: string, out: string, status: 'good' | 'revoked'): void {
+  const serial = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-serial'], { cwd: dir, encoding: 'utf8' })
+    .trim()
+    .split('=')[1];
+  const subject = `/CN=${crt}`;
+  const line =
+    status === 'good'
+      ? `V\t301231235959Z\t\t${serial}\tunknown\t${subject}\n`
+      : `R\t301231235959Z\t260101000000Z\t${serial}\tunknown\t${subject}\n`;
+  writeFileSync(join(dir, 'index.txt'), line);
+  ssl(
+    dir,
+    ['ocsp', '-index', 'index.txt', '-rsigner', `${ca}.crt`, '-rkey', `${ca}.key`, '-CA', `${ca}.crt`].concat([
+      '-issuer',
+      `${ca}.crt`,
+      '-cert',
+      crt,
+      '-respout',
+      out,
+      '-ndays',
+      '1',
+      '-resp_no_certs',
+    ]),
+  );
 }

@@ -134,7 +134,7 @@ export interface HaproxyProcess {
  * says it serves; throws with haproxy's own messages if it exits first.
  */
 export async function startHaproxyProcess(cfg: string, ready: () => Promise<boolean>): Promise<HaproxyProcess> {
-  const proc = spawn(findBinary('haproxy') as string, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(findBinary('haproxy') as string, ['-db', '-dR', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => {
     log += d;

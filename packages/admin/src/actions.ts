@@ -5,8 +5,9 @@
  */
 import type { ServerModel } from '@switchyard/config';
 import type { AdminState, BackendRuntime, FrontendRuntime, ProxyRuntime, ServerState } from '@switchyard/proxy';
-import type { SslCertOp } from './cli/ssl-certs.ts';
 import type { AdminCode } from './codes.ts';
+import type { PatternOp } from './runtime-api/maps.ts';
+import type { SslCertOp } from './runtime-api/ssl-certs.ts';
 
 /** The one place server state changes (packages/proxy control/server-control.ts). */
 export interface ServerControl {
@@ -18,9 +19,9 @@ export interface ServerControl {
   setServerMaxconn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, maxconn: number, origin: string): void;
   /** Records a VRRP instance state (`set vrrp state`); optional: without it rt.vrrp is set here. */
   setVrrpState?(rt: ProxyRuntime, instance: string, state: string): void;
-  /** `add server`: adds the parsed server to the backend (packages/proxy addServer); absent under --workers. */
-  addServer?(rt: ProxyRuntime, be: BackendRuntime, model: ServerModel): void;
-  /** `del server`: removes a server in maintenance (packages/proxy removeServer); absent under --workers. */
+  /** `add server`: adds the parsed server to the backend (packages/proxy addServer); `args`: the command's address and keywords. */
+  addServer?(rt: ProxyRuntime, be: BackendRuntime, model: ServerModel, args: string[]): void;
+  /** `del server`: removes a server in maintenance (packages/proxy removeServer). */
   removeServer?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState): void;
   /** `set server B/S health up|stopping|down` (packages/proxy setServerHealth); absent under --workers. */
   setServerHealth?(
@@ -38,6 +39,8 @@ export interface ServerControl {
   setServerAgentChecks?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, enabled: boolean, origin: string): void;
   /** `set server B/S addr A [port P]` (packages/proxy setServerAddrPort); absent under --workers. */
   setServerAddr?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, host: string, port: number): void;
+  /** `set server B/S fqdn NAME` on a server with `resolvers` (packages/proxy Discovery.setFqdn). */
+  setServerFqdn?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, name: string): void;
   /** `set server B/S check-port P` (packages/proxy setServerCheckPort); absent under --workers. */
   setServerCheckPort?(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, port: number): void;
   /** `shutdown sessions server B/S` (packages/proxy killServerStreams); absent under --workers. */
@@ -48,6 +51,8 @@ export interface ServerControl {
   clearCounters?(rt: ProxyRuntime, all: boolean): void;
   /** Under --workers: sends a certificate change (`set|commit|abort|new ssl cert`, applied here already) to the other workers. */
   shareSslCert?(op: SslCertOp): void;
+  /** Under --workers: sends a map or ACL change (`add|del|set|clear|prepare|commit map|acl`, applied here already) to the other workers. */
+  sharePatternOp?(op: PatternOp): void;
 }
 
 /** A lookup or argument error, with the exact text HAProxy answers. */

@@ -6,7 +6,13 @@
  * cluster worker it returns the control unchanged.
  */
 import cluster from 'node:cluster';
-import type { AdminState, ProxyRuntime } from '@switchyard/proxy';
+import {
+  type AdminState,
+  onPrimaryMessage,
+  type ProxyRuntime,
+  relayBetweenWorkers,
+  sendToPrimary,
+} from '@switchyard/proxy';
 import type { ServerControl } from './actions.ts';
 
 const TYPE = 'switchyard:admin-change';
@@ -33,8 +39,8 @@ function isChange(m: unknown): m is AdminChange {
  */
 export function clusterControl(base: ServerControl, runtime: () => ProxyRuntime): ServerControl {
   if (!cluster.isWorker || !process.send) return base;
-  const send = (c: Omit<AdminChange, 'type' | 'from'>) => process.send?.({ type: TYPE, from: process.pid, ...c });
-  process.on('message', (m: unknown) => {
+  const send = (c: Omit<AdminChange, 'type' | 'from'>) => sendToPrimary({ type: TYPE, from: process.pid, ...c });
+  onPrimaryMessage(TYPE, (m) => {
     if (!isChange(m) || m.from === process.pid) return;
     const rt = runtime();
     if (m.kind === 'vrrp') {
@@ -91,11 +97,5 @@ export function clusterControl(base: ServerControl, runtime: () => ProxyRuntime)
 
 /** In the cluster primary: relays each worker's admin changes to the other workers. */
 export function relayAdminChanges(): void {
-  if (!cluster.isPrimary) return;
-  cluster.on('message', (from, m: unknown) => {
-    if (!isChange(m)) return;
-    for (const w of Object.values(cluster.workers ?? {})) {
-      if (w && w !== from && w.isConnected()) w.send(m);
-    }
-  });
+  relayBetweenWorkers(TYPE);
 }

@@ -24,8 +24,6 @@ export const AdminCode = {
   BAD_PORT: 'ADM_BAD_PORT',
   /** A server option dynamic servers do not accept. */
   NOT_DYNAMIC: 'ADM_NOT_DYNAMIC',
-  /** `add server` naming an address and a name that cannot go together. */
-  NAME_ADDR: 'ADM_NAME_ADDR',
   /** `add server` with a name the backend has. */
   DUP_SERVER: 'ADM_DUP_SERVER',
   /** `del server` of a server other objects still use. */

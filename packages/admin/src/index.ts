@@ -26,20 +26,28 @@ import type { StatsSocketModel } from '@switchyard/config';
 import type { ProxyRuntime, ServiceHandlers } from '@switchyard/proxy';
 import type { TableDirectory } from '@switchyard/state';
 import type { ServerControl } from './actions.ts';
-import type { CliContext } from './cli/commands.ts';
-import { closeCliSocket, listenCliSocket, prepareSocketPath } from './cli/socket-server.ts';
 import { DashboardRecorder } from './dashboard/recorder.ts';
 import { type AdminConditionCompiler, createHttpService, type HttpService } from './http/service.ts';
 import { createExporterRegistries, type ExporterRegistries } from './metrics/exporter.ts';
 import { LatencyHistograms } from './metrics/latency.ts';
+import type { CliContext } from './runtime-api/commands.ts';
+import {
+  cliSocketFd,
+  closeCliSocket,
+  listenCliSocket,
+  prepareSocketPath,
+  type SocketHandover,
+} from './runtime-api/socket-server.ts';
 
 export type { ServerControl } from './actions.ts';
 export { AdminError, findServer, parseWeight } from './actions.ts';
-export { clearCounters } from './cli/command-table.ts';
-export { runCommand, splitCommands } from './cli/commands.ts';
-export { CliSocketError } from './cli/socket-server.ts';
-export { applySslCertOp, type SslCertOp } from './cli/ssl-certs.ts';
 export { type AdminChange, clusterControl, relayAdminChanges } from './cluster.ts';
+export { clearCounters } from './runtime-api/command-table.ts';
+export { runCommand, splitCommands } from './runtime-api/commands.ts';
+export { parseServerLine } from './runtime-api/dynamic-servers.ts';
+export { applyPatternOp, type PatternOp } from './runtime-api/maps.ts';
+export { CliSocketError, type SocketHandover } from './runtime-api/socket-server.ts';
+export { applySslCertOp, type SslCertOp } from './runtime-api/ssl-certs.ts';
 export { applyServerStateFiles } from './server-state-file.ts';
 
 /**
@@ -71,6 +79,14 @@ export interface AdminOptions {
    * primary) that the stats page, the exporter and the runtime API's `show` commands render.
    */
   nodeView?: () => Promise<ProxyRuntime>;
+  /**
+   * Hitless restarts: the frontends' listening descriptors that `_getsocks` sends (with the
+   * `stats socket`s' own) on a socket with `expose-fd listeners`, and the sockets received at
+   * start that a `stats socket` at the same address adopts.
+   */
+  handover?: SocketHandover;
+  /** Runtime API sockets beyond the config's (the master-worker channel of a worker). */
+  extraSockets?: StatsSocketModel[];
 }
 
 export interface Admin {
@@ -78,8 +94,8 @@ export interface Admin {
   readonly handlers: Required<ServiceHandlers>;
   /** Opens the global `stats socket` listeners of the current runtime's config. */
   startSockets(): Promise<void>;
-  /** Closes the sockets and the HTTP app. */
-  stop(): Promise<void>;
+  /** Closes the sockets and the HTTP app (`keepPaths`: unix socket files stay, after a hand-over). */
+  stop(opts?: { keepPaths?: boolean }): Promise<void>;
   /** After a reload: serve the new runtime; re-open sockets whose config changed. */
   swapRuntime(rt: ProxyRuntime): Promise<void>;
   /** Records one request's duration for the latency histograms (cheap: call it per request). */
@@ -108,7 +124,7 @@ function checkConfig(rt: ProxyRuntime, opts: AdminOptions): void {
 }
 
 function socketKey(s: StatsSocketModel): string {
-  return JSON.stringify([s.kind, s.path, s.host, s.port, s.mode, s.level]);
+  return JSON.stringify([s.kind, s.path, s.host, s.port, s.mode, s.level, s.exposeFdListeners]);
 }
 
 /**
@@ -184,8 +200,16 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
     nodeView: opts.nodeView,
   };
   const sockets = new Map<string, { server: Server; model: StatsSocketModel }>();
+  const handover: SocketHandover | undefined = opts.handover && {
+    inherited: opts.handover.inherited,
+    listeningFds: () => {
+      const own = [...sockets.values()].map((s) => cliSocketFd(s.server));
+      return [...(opts.handover?.listeningFds() ?? []), ...own.filter((fd) => fd !== undefined)];
+    },
+  };
 
-  const openSockets = async (models: StatsSocketModel[]) => {
+  const openSockets = async (configured: StatsSocketModel[]) => {
+    const models = [...configured, ...(opts.extraSockets ?? [])];
     const wanted = new Map(models.map((m) => [socketKey(m), m]));
     for (const [k, s] of sockets) {
       if (!wanted.has(k)) {
@@ -194,16 +218,16 @@ export async function createAdmin(rt: ProxyRuntime, opts: AdminOptions): Promise
       }
     }
     for (const [k, m] of wanted) {
-      if (!sockets.has(k)) sockets.set(k, { server: await listenCliSocket(m, cli), model: m });
+      if (!sockets.has(k)) sockets.set(k, { server: await listenCliSocket(m, cli, handover), model: m });
     }
   };
 
   return {
     handlers,
     startSockets: () => openSockets(current.config.global.statsSockets),
-    async stop() {
+    async stop(stopOpts) {
       dashboard.stop();
-      for (const s of sockets.values()) await closeCliSocket(s.server, s.model);
+      for (const s of sockets.values()) await closeCliSocket(s.server, s.model, stopOpts?.keepPaths);
       sockets.clear();
       if (building) await (await building).close();
     },

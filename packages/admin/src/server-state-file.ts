@@ -17,7 +17,7 @@ import {
   setServerStopping,
   setServerWeight,
 } from '@switchyard/proxy';
-import { CHECK_STATUS_NUM } from './cli/servers-state.ts';
+import { CHECK_STATUS_NUM } from './runtime-api/servers-state.ts';
 
 /** haproxy's SRV_STATE_LINE_MAXLEN: fgets() reads at most 1999 characters of a line. */
 const LINE_MAX = 2000;

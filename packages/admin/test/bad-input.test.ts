@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type CliContext, type CliSession, runCommand, splitCommands } from '../src/cli/commands.ts';
 import { applyAdminPost } from '../src/http/admin-post.ts';
 import { renderPage } from '../src/http/html.ts';
+import { type CliContext, type CliSession, runCommand, splitCommands } from '../src/runtime-api/commands.ts';
 import { collectRows } from '../src/stats/rows.ts';
 import { buildRuntime, proxyModel, sampleRuntime, serverModel, testControl } from './helpers/runtime.ts';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { needs } from '../../../test/helpers/system.ts';
-import { type CliContext, runCommand } from '../src/cli/commands.ts';
-import { CliSocketError, closeCliSocket, listenCliSocket } from '../src/cli/socket-server.ts';
+import { type CliContext, runCommand } from '../src/runtime-api/commands.ts';
+import { CliSocketError, closeCliSocket, listenCliSocket } from '../src/runtime-api/socket-server.ts';
 import { buildRuntime, proxyModel, sampleRuntime, serverModel, socketModel, testControl } from './helpers/runtime.ts';
 import { cliQuery, cliSession, socat } from './helpers/socket.ts';
 

@@ -10,6 +10,16 @@ export interface CliArgs {
   demoBackends: boolean;
   /** `--workers N`: N worker processes sharing the listeners (undefined: global `nbthread`, else 1). */
   workers?: number;
+  /** `-x SOCKET`: take the listening sockets of the process answering there (`expose-fd listeners`). */
+  takeSocketsFrom?: string;
+  /** `-sf PID...` (soft stop, SIGUSR1) / `-st PID...` (SIGTERM): sent to the old processes once serving. */
+  stopOld?: { signal: 'SIGUSR1' | 'SIGTERM'; pids: number[] };
+  /** `-W` / `-Ws`: master-worker mode (`-Ws`: systemd Type=notify). */
+  masterWorker?: 'W' | 'Ws';
+  /** `-S BIND[,OPTION...]`: the master CLI sockets (master-worker mode). */
+  masterSockets: string[];
+  /** The argv as given (a master starts its workers with it). */
+  argv: string[];
   /** Arguments after `vrrp`. */
   rest: string[];
   /** Notes about accepted HAProxy flags that change nothing here. */
@@ -21,10 +31,15 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: switchyard -f FILE [-f FILE ...] [-p PIDFILE] [--workers N] [--log-format text|json] [--demo-backends]
+                  [-x SOCKET] [-sf PID ...|-st PID ...] [-W|-Ws] [-S BIND[,OPTION...]]
        switchyard -c -f FILE [-f FILE ...]     check the configuration and exit
        switchyard -v | -vv | --version         print the version
        switchyard vrrp ...                      run the VRRP sidecar (see 'switchyard vrrp --help')
-Signals: SIGTERM/SIGINT stop gracefully (in-flight requests finish), SIGHUP/SIGUSR2 reload the configuration.`;
+  -x SOCKET   take the listening sockets of the process whose 'stats socket SOCKET ... expose-fd listeners' answers
+  -sf PIDs    once serving, soft-stop those processes (SIGUSR1); -st PIDs: stop them (SIGTERM)
+  -W, -Ws     master-worker mode (-Ws: systemd Type=notify); -S BIND: master CLI socket ('show proc', 'reload')
+Signals: SIGTERM/SIGINT stop gracefully (in-flight requests finish), SIGUSR1 soft-stops (as HAProxy: no time
+limit but 'hard-stop-after'), SIGHUP/SIGUSR2 reload the configuration (in master-worker mode: a new worker).`;
 
 /** Parses argv (without node and the script); throws UsageError with a message to print. */
 export function parseArgs(argv: string[]): CliArgs {
@@ -34,6 +49,8 @@ export function parseArgs(argv: string[]): CliArgs {
     verbose: false,
     logFormat: 'text',
     demoBackends: false,
+    masterSockets: [],
+    argv: [...argv],
     rest: [],
     notes: [],
   };
@@ -94,12 +111,26 @@ export function parseArgs(argv: string[]): CliArgs {
         // HAProxy's foreground flags: Switchyard always runs in the foreground.
         break;
       case '-D':
+        a.notes.push(`option '-D' has no effect: Switchyard runs in the foreground (use systemd to supervise it)`);
+        break;
       case '-W':
       case '-Ws':
-        a.notes.push(
-          `option '${arg}' has no effect: Switchyard runs in the foreground as one process (use systemd to supervise it)`,
-        );
+        a.masterWorker = arg === '-W' ? 'W' : 'Ws';
         break;
+      case '-S':
+        a.masterSockets.push(value());
+        break;
+      case '-x':
+        a.takeSocketsFrom = value();
+        break;
+      case '-sf':
+      case '-st': {
+        // HAProxy: every following argument that is a number is a pid
+        const pids: number[] = [];
+        while (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) pids.push(Number(argv[++i]));
+        a.stopOld = { signal: arg === '-sf' ? 'SIGUSR1' : 'SIGTERM', pids: [...(a.stopOld?.pids ?? []), ...pids] };
+        break;
+      }
       case '-q':
         break;
       default:

@@ -6,8 +6,8 @@ import {
   loadConfigFiles,
   readReferencedFile,
 } from '@switchyard/config';
-import { buildRuntime, type CompiledRuntime, type Logger, validateHealthChecks } from '@switchyard/proxy';
-import { checkStateConfig } from '@switchyard/state';
+import { buildRuntime, type CompiledRuntime, type Logger, registerFetch, stderrLine } from '@switchyard/proxy';
+import { checkStateConfig, registerStateFetches } from '@switchyard/state';
 
 export interface Loaded {
   model: ConfigModel;
@@ -19,18 +19,20 @@ export interface Loaded {
 
 /** Parses `files` and, when parsing found no error, builds the runtime (nothing is bound). */
 export function loadRuntime(files: string[], logger: Logger, previous?: CompiledRuntime): Loaded {
+  // the fetches other packages add to the ACL language (stick counters), before anything compiles
+  registerStateFetches(registerFetch);
   const parsed = loadConfigFiles(files, { readFile: readReferencedFile });
   const diagnostics = [...parsed.diagnostics];
   let runtime: CompiledRuntime | undefined;
   // The runtime is built even after parse errors so -c reports build problems too; it is only
   // served when there is no error at all.
-  const built = buildRuntime(parsed.model, { logger, previous });
+  const built = buildRuntime(parsed.model, { logger, previous, checks: [checkStateConfig] });
   // What the parser already reported (same line, or the same check by code) is not reported
   // again by the later stages, whose checks also guard models built without the parser.
   const parserErrors = parsed.diagnostics.filter((d) => d.severity === 'error');
   const lines = new Set(parserErrors.map((d) => `${d.loc.file}:${d.loc.line}`));
   const codes = new Set(parserErrors.map((d) => d.code));
-  for (const d of [...built.diagnostics, ...checkStateConfig(parsed.model), ...validateHealthChecks(parsed.model)]) {
+  for (const d of built.diagnostics) {
     const dup = d.severity === 'error' && (lines.has(`${d.loc.file}:${d.loc.line}`) || codes.has(d.code));
     if (!dup) diagnostics.push(d);
   }
@@ -44,4 +46,18 @@ export function diagnosticLines(ds: Diagnostic[]): string[] {
   return [...ds]
     .sort((a, b) => (a.loc.file === b.loc.file ? a.loc.line - b.loc.line : 0))
     .map((d) => formatDiagnostic(d));
+}
+
+/**
+ * loadRuntime at start: every diagnostic printed; undefined (with the ALERT printed) when the
+ * configuration has errors and nothing may start.
+ */
+export function loadAtStart(files: string[], logger: Logger): (Loaded & { runtime: CompiledRuntime }) | undefined {
+  const loaded = loadRuntime(files, logger);
+  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
+  if (loaded.runtime) return loaded as Loaded & { runtime: CompiledRuntime };
+  process.stderr.write(
+    stderrLine('ALERT', process.pid, `Fatal errors found in configuration (${loaded.errors}); nothing was started.`),
+  );
+  return undefined;
 }

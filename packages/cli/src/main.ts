@@ -2,6 +2,7 @@
 import { stderrLine } from '@switchyard/proxy';
 import { parseArgs, USAGE, UsageError } from './args.ts';
 import { checkConfig } from './check.ts';
+import { runMaster, underMaster } from './master.ts';
 import { runProxy } from './run.ts';
 import { guardStdio } from './stdio.ts';
 import { versionText } from './version.ts';
@@ -12,6 +13,12 @@ async function workerCount(args: ReturnType<typeof parseArgs>): Promise<number> 
   if (args.workers !== undefined) return args.workers;
   const { loadConfigFiles } = await import('@switchyard/config');
   return loadConfigFiles(args.files).model.global.nbthread ?? 1;
+}
+
+/** Global `master-worker` (as -W). */
+async function masterWorkerInConfig(args: ReturnType<typeof parseArgs>): Promise<boolean> {
+  const { loadConfigFiles } = await import('@switchyard/config');
+  return loadConfigFiles(args.files).model.global.masterWorker !== undefined;
 }
 
 /** Signals received before main ran (the bin listens for them while the sources load). */
@@ -52,7 +59,17 @@ export async function main(argv: string[], startSignals?: StartSignals): Promise
     }
     case 'run': {
       const workers = isWorker() ? 1 : await workerCount(args);
-      process.exitCode = workers > 1 ? await runPrimary(args, workers) : await runProxy(args, startSignals);
+      const master =
+        !underMaster() && !isWorker() && (args.masterWorker !== undefined || (await masterWorkerInConfig(args)));
+      if (workers > 1 && (master || args.takeSocketsFrom)) {
+        process.stderr.write(
+          `switchyard: ${master ? 'master-worker mode (-W, -Ws, master-worker)' : "'-x'"} with ${workers} worker processes (--workers/nbthread) is not supported yet; use one\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      if (master) process.exitCode = await runMaster(args);
+      else process.exitCode = workers > 1 ? await runPrimary(args, workers) : await runProxy(args, startSignals);
       return;
     }
   }

@@ -9,9 +9,11 @@ import { BindError, type CompiledRuntime, Datapath, Logger, stderrLine } from '@
 import type { CliArgs } from './args.ts';
 import { WorkerLink } from './cluster/worker-link.ts';
 import { startDemoBackends } from './demo.ts';
+import { inheritedSockets, stopOldProcesses } from './handover.ts';
 import { startIdleGc } from './idle-gc.ts';
-import { diagnosticLines, loadRuntime } from './load.ts';
+import { diagnosticLines, loadAtStart, loadRuntime } from './load.ts';
 import type { StartSignals } from './main.ts';
+import { masterChannelSocket, reportReadyToMaster, underMaster } from './master.ts';
 import { Wiring, WiringError } from './wire.ts';
 import { isWorker, reportReady } from './workers.ts';
 
@@ -46,12 +48,8 @@ export async function runProxy(args: CliArgs, startSignals?: StartSignals): Prom
 
 async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
-  const loaded = loadRuntime(args.files, logger);
-  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
-  if (!loaded.runtime) {
-    notice('ALERT', `Fatal errors found in configuration (${loaded.errors}); nothing was started.`);
-    return 1;
-  }
+  const loaded = loadAtStart(args.files, logger);
+  if (!loaded) return 1;
   let runtime: CompiledRuntime = loaded.runtime;
   logger.useGlobal(runtime.config.global);
   // `load-server-state-from-file`: the state saved before a restart, before any check or request
@@ -70,10 +68,34 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     }
   }
 
+  // `-x`: the old process's listening sockets, adopted by the binds at their addresses
+  let inherited: ReturnType<typeof inheritedSockets>;
+  try {
+    inherited = inheritedSockets(args);
+  } catch (e) {
+    notice('ALERT', (e as Error).message);
+    await stopDemo?.();
+    return 1;
+  }
+  // set once a `_getsocks` sent this process's sockets to a new one: on the way out the unix
+  // socket files stay (they are the new process's now)
+  let handedOver = false;
+  let frontendFds: () => number[] = () => [];
+  const handover = {
+    inherited,
+    listeningFds: () => {
+      handedOver = true;
+      return frontendFds();
+    },
+  };
+  const channel = masterChannelSocket();
   let wiring: Wiring;
   try {
     // a --workers worker leaves checks and admin changes to the primary (cluster/worker-link.ts)
-    wiring = await Wiring.create(runtime, isWorker() ? new WorkerLink(() => runtime) : undefined);
+    wiring = await Wiring.create(runtime, isWorker() ? new WorkerLink(() => runtime) : undefined, {
+      handover,
+      extraSockets: channel ? [channel] : [],
+    });
   } catch (e) {
     if (!(e instanceof WiringError)) throw e;
     process.stderr.write(`${e.message}\n`);
@@ -86,7 +108,9 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     log: logger,
     jsonLog: args.logFormat === 'json',
     latency: wiring.observeLatency,
+    inherited,
   });
+  frontendFds = () => dp.listeningFds();
   // A node joining late loads the shared tables and admin states before its first request
   // (bounded wait: with Redis down it starts from its local state and resynchronises later).
   await wiring.state.ready();
@@ -100,6 +124,9 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     return 1;
   }
   await wiring.start();
+  // what no bind took (a frontend gone from the new configuration) is closed, as HAProxy does;
+  // the old process closes its own copies when it stops
+  inherited?.closeRest();
   const idleGc = startIdleGc(() => {
     let n = 0;
     for (const fe of dp.runtime.frontends.values()) n += fe.counters.reqTot;
@@ -111,8 +138,8 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       `frontend '${a.frontend}' listening on ${a.path ?? `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`}${a.ssl ? ' (ssl)' : ''}`,
     );
   }
-  // Workers leave the pid file to the primary.
-  const pidfile = isWorker() ? undefined : (args.pidfile ?? runtime.config.global.pidfile);
+  // Workers leave the pid file to the primary (or the master).
+  const pidfile = isWorker() || underMaster() ? undefined : (args.pidfile ?? runtime.config.global.pidfile);
   if (pidfile) {
     try {
       writeFileSync(pidfile, `${process.pid}\n`);
@@ -122,6 +149,9 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
   }
   if (isWorker()) reportReady();
   else notice('NOTICE', `Switchyard ready (pid ${process.pid}); SIGHUP reloads, SIGTERM stops.`);
+  reportReadyToMaster();
+  // `-sf`/`-st`: the old processes stop now that this one accepts on the sockets
+  stopOldProcesses(args);
 
   let reloading: Promise<void> = Promise.resolve();
   const reload = async (): Promise<void> => {
@@ -166,11 +196,15 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
       // SIGTERM) must not kill the process mid-drain: the handlers stay, as no-ops.
       if (stopping) return;
       stopping = true;
-      const grace = runtime.config.global.hardStopAfter ?? DEFAULT_GRACE_MS;
-      notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, at most ${grace} ms).`);
+      // SIGUSR1 is HAProxy's soft stop: bounded only by `hard-stop-after`
+      const soft = sig === 'SIGUSR1';
+      const grace = runtime.config.global.hardStopAfter ?? (soft ? Number.POSITIVE_INFINITY : DEFAULT_GRACE_MS);
+      const bound = Number.isFinite(grace) ? `at most ${grace} ms` : "no time limit: see 'hard-stop-after'";
+      notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, ${bound}).`);
+      const keep = handedOver;
       void reloading
-        .then(() => dp.stop(grace))
-        .then(() => wiring.stop())
+        .then(() => dp.stop(grace, { keepUnixPaths: keep }))
+        .then(() => wiring.stop({ keepPaths: keep }))
         .then(() => stopDemo?.())
         .finally(resolve);
     };
@@ -178,6 +212,7 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean): Promise<num
     const onInt = () => stop('SIGINT');
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
+    process.on('SIGUSR1', () => stop('SIGUSR1'));
   });
   process.off('SIGHUP', onReload);
   process.off('SIGUSR2', onReload);

@@ -4,8 +4,8 @@
  * state (request hooks), the last two swapped to each new runtime on reload.
  */
 
-import { type Admin, createAdmin } from '@switchyard/admin';
-import type { Diagnostic } from '@switchyard/config';
+import { type Admin, createAdmin, type SocketHandover } from '@switchyard/admin';
+import type { Diagnostic, StatsSocketModel } from '@switchyard/config';
 import {
   addServer,
   type CompiledRuntime,
@@ -41,15 +41,15 @@ export class WiringError extends Error {
 export class Wiring {
   /** The check engine; none in a --workers worker (the primary checks for the node). */
   health: HealthEngine | undefined;
-  /** Servers kept in step with their `resolvers` sections. */
-  discovery: Discovery;
+  /** Servers kept in step with their `resolvers` sections; none in a --workers worker (the primary resolves for the node). */
+  discovery: Discovery | undefined;
   readonly admin: Admin;
   readonly state: StateLayer;
   private readonly link: WorkerLink | undefined;
 
   private constructor(rt: CompiledRuntime, admin: Admin, state: StateLayer, link: WorkerLink | undefined) {
     this.health = link ? undefined : createHealthEngine(rt);
-    this.discovery = createDiscovery(rt);
+    this.discovery = link ? undefined : createDiscovery(rt);
     this.admin = admin;
     this.state = state;
     this.link = link;
@@ -59,8 +59,13 @@ export class Wiring {
    * Creates admin and state for `rt`; throws WiringError listing state config errors. In a
    * --workers worker, `link` (started here) replaces the checks, the server control and the stats view.
    */
-  static async create(rt: CompiledRuntime, link?: WorkerLink): Promise<Wiring> {
-    if (link) refuseResolvers(rt);
+  static async create(
+    rt: CompiledRuntime,
+    link?: WorkerLink,
+    sockets: { handover?: SocketHandover; extraSockets?: StatsSocketModel[] } = {},
+  ): Promise<Wiring> {
+    // the admin side is built before the wiring that holds the discovery it reaches
+    let wiring: Wiring | undefined;
     const state = createStateLayer(rt, { logger: rt.logger, serverControl: link?.stateControl });
     failOnErrors(state.diagnostics);
     const admin = await createAdmin(rt, {
@@ -78,10 +83,13 @@ export class Wiring {
         setServerAgentChecks: (r, be, s, on) => void setServerAgentChecks(r, be, s, on),
         setServerAddr: (r, be, s, host, port) => setServerAddrPort(r, be, s, host, port),
         setServerCheckPort: (r, be, s, port) => setServerCheckPort(r, be, s, port),
+        setServerFqdn: (_r, be, s, name) => void wiring?.discovery?.setFqdn(be, s, name),
         shutdownServerSessions: (_r, _be, s) => void killServerStreams(s, 'K'),
         setFrontendState: (r, fe, state) => setFrontendState(r, fe, state),
       },
       nodeView: link?.nodeView,
+      handover: sockets.handover,
+      extraSockets: sockets.extraSockets,
       tables: state.tables,
       compileAdmin: (stats, proxy) => {
         const diags: Diagnostic[] = [];
@@ -91,7 +99,8 @@ export class Wiring {
       },
     });
     link?.start();
-    return new Wiring(rt, admin, state, link);
+    wiring = new Wiring(rt, admin, state, link);
+    return wiring;
   }
 
   /** Datapath integrations for the current runtime. */
@@ -102,7 +111,7 @@ export class Wiring {
   /** Starts checks, opens the `stats socket`s and waits for shared state. */
   async start(): Promise<void> {
     this.health?.start();
-    this.discovery.start();
+    this.discovery?.start();
     await this.admin.startSockets();
     await this.state.ready();
   }
@@ -112,16 +121,15 @@ export class Wiring {
    * anything changes), admin swapped, a new health engine for the new server set.
    */
   async swap(next: ProxyRuntime & CompiledRuntime): Promise<void> {
-    if (this.link) refuseResolvers(next);
     failOnErrors(this.state.swapRuntime(next));
     await this.admin.swapRuntime(next);
-    this.discovery.stop();
-    this.discovery = createDiscovery(next);
-    this.discovery.start();
     if (this.link) {
       this.link.resync();
       return;
     }
+    this.discovery?.stop();
+    this.discovery = createDiscovery(next);
+    this.discovery.start();
     this.health?.stop();
     this.health = createHealthEngine(next);
     this.health.start();
@@ -132,22 +140,14 @@ export class Wiring {
     this.admin.observeLatency(backend, server, seconds, frontend);
   };
 
-  async stop(): Promise<void> {
+  /** `keepPaths`: after a hand-over the unix `stats socket` files stay for the new process. */
+  async stop(opts: { keepPaths?: boolean } = {}): Promise<void> {
     this.health?.stop();
-    this.discovery.stop();
+    this.discovery?.stop();
     this.link?.stop();
-    await this.admin.stop();
+    await this.admin.stop(opts);
     await this.state.stop();
   }
-}
-
-/** Under --workers each process would resolve on its own and disagree with the primary's server states. */
-function refuseResolvers(rt: CompiledRuntime): void {
-  const s = [...rt.backends.values()].flatMap((b) => b.servers).find((x) => x.model.resolvers !== undefined);
-  if (s)
-    throw new WiringError(
-      `${s.model.loc.file}:${s.model.loc.line}: server '${s.backendName}/${s.name}': 'resolvers' is not supported with --workers yet (see README, Known gaps); run one process`,
-    );
 }
 
 function failOnErrors(diags: Diagnostic[]): void {

@@ -8,11 +8,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { applyServerStateFiles, CliSocketError, prepareStatsSocketPaths } from '@switchyard/admin';
-import { type CompiledRuntime, Logger, stderrLine } from '@switchyard/proxy';
+import { type CompiledRuntime, Logger, onWorkerMessage, sendToPrimary, stderrLine } from '@switchyard/proxy';
 import { relayStateMessages } from '@switchyard/state';
 import type { CliArgs } from './args.ts';
 import { PrimaryHub } from './cluster/primary-hub.ts';
-import { diagnosticLines, loadRuntime } from './load.ts';
+import { loadAtStart, loadRuntime } from './load.ts';
 
 /** Message a worker sends once its listeners are bound. */
 export const READY_MESSAGE = 'switchyard:ready';
@@ -24,12 +24,8 @@ function notice(level: 'NOTICE' | 'WARNING' | 'ALERT', msg: string): void {
 /** Runs the primary: resolves with the exit status once every worker has stopped. */
 export async function runPrimary(args: CliArgs, count: number): Promise<number> {
   const logger = new Logger({ globalTargets: [] });
-  const loaded = loadRuntime(args.files, logger);
-  for (const line of diagnosticLines(loaded.diagnostics)) process.stderr.write(`${line}\n`);
-  if (!loaded.runtime) {
-    notice('ALERT', `Fatal errors found in configuration (${loaded.errors}); nothing was started.`);
-    return 1;
-  }
+  const loaded = loadAtStart(args.files, logger);
+  if (!loaded) return 1;
   let runtime: CompiledRuntime = loaded.runtime;
   // the primary logs server transitions (its checks, admin changes) to the configured targets
   logger.useGlobal(runtime.config.global);
@@ -61,8 +57,8 @@ export async function runPrimary(args: CliArgs, count: number): Promise<number> 
 
   const allReady = new Promise<boolean>((resolve) => {
     let ready = 0;
-    cluster.on('message', (_w, msg) => {
-      if (msg === READY_MESSAGE && !started && ++ready === count) resolve(true);
+    onWorkerMessage(READY_MESSAGE, () => {
+      if (!started && ++ready === count) resolve(true);
     });
     cluster.on('exit', (w, code, signal) => {
       workers.delete(w);
@@ -152,5 +148,5 @@ export function isWorker(): boolean {
 
 /** Tells the primary this worker is serving. */
 export function reportReady(): void {
-  if (isWorker()) process.send?.(READY_MESSAGE);
+  if (isWorker()) sendToPrimary({ type: READY_MESSAGE });
 }

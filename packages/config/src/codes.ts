@@ -97,6 +97,8 @@ export const Codes = {
   SSL_CRT_LIST: 'CFG_SSL_CRT_LIST',
   /** A certificate without its private key (in the PEM or a .key file). */
   SSL_NO_KEY: 'CFG_SSL_NO_KEY',
+  /** A `.ocsp` response beside a certificate that cannot be used (no issuer) or is ignored (invalid). */
+  SSL_OCSP: 'CFG_SSL_OCSP',
   /** An `ssl` bind without `crt` or `crt-list`. */
   SSL_NO_CRT: 'CFG_SSL_NO_CRT',
 } as const;

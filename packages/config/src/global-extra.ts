@@ -4,8 +4,6 @@ import { err, type LineCtx, need } from './state.ts';
 /** Keywords of a Node process's world that HAProxy needs and Switchyard does not: what to do instead. */
 export const IGNORED: Record<string, string> = {
   daemon: "'daemon' ignored: Switchyard runs in the foreground; use systemd (deploy/switchyard.service)",
-  'master-worker':
-    "'master-worker' ignored: Switchyard runs in the foreground under systemd; use --workers N for several processes",
   nbproc: "'nbproc' ignored: use 'nbthread N' or --workers N",
   user: "'user' ignored: run Switchyard as that user from systemd (User=)",
   group: "'group' ignored: run Switchyard as that group from systemd (Group=)",
@@ -29,9 +27,11 @@ export const IGNORED: Record<string, string> = {
   maxconnrate: "'maxconnrate' ignored: Switchyard does not limit the accept rate; use a stick-table rate limit",
   maxsessrate: "'maxsessrate' ignored: Switchyard does not limit the session rate; use a stick-table rate limit",
   maxsslrate: "'maxsslrate' ignored: Switchyard does not limit the TLS handshake rate",
-  maxcomprate: "'maxcomprate' ignored: Switchyard does not compress",
-  maxcompcpuusage: "'maxcompcpuusage' ignored: Switchyard does not compress",
-  maxzlibmem: "'maxzlibmem' ignored: Switchyard does not compress",
+  maxcomprate:
+    "'maxcomprate' ignored: Switchyard does not limit the compression rate (responses are compressed whatever the rate)",
+  maxcompcpuusage:
+    "'maxcompcpuusage' ignored: Switchyard does not stop compressing under CPU load (zlib runs on Node's thread pool)",
+  maxzlibmem: "'maxzlibmem' ignored: Switchyard does not bound the memory of its compressors",
   nogetaddrinfo: "'nogetaddrinfo' ignored: Node resolves host names",
   noreuseport: "'noreuseport' ignored: Node decides SO_REUSEPORT",
   'busy-polling': "'busy-polling' ignored: Node's event loop does not busy-poll",
@@ -40,14 +40,14 @@ export const IGNORED: Record<string, string> = {
   'numa-cpu-mapping': "'numa-cpu-mapping' ignored: pin with systemd's CPUAffinity=",
   'ssl-mode-async': "'ssl-mode-async' ignored: Node's TLS is used as is",
   'ssl-engine': "'ssl-engine' ignored: Node's OpenSSL is used as is",
-  'ssl-load-extra-files': "'ssl-load-extra-files' ignored: put the certificate and key in one PEM",
   'issuers-chain-path': "'issuers-chain-path' ignored: put the full chain in the PEM",
   'insecure-fork-wanted': "'insecure-fork-wanted' ignored: Switchyard runs no external checks",
   'insecure-setuid-wanted': "'insecure-setuid-wanted' ignored: Switchyard runs no external checks",
   'expose-experimental-directives':
     "'expose-experimental-directives' ignored: Switchyard has no experimental directives",
   'fd-hard-limit': "'fd-hard-limit' ignored: set LimitNOFILE= in the systemd unit",
-  'mworker-max-reloads': "'mworker-max-reloads' ignored: Switchyard reloads in place on SIGHUP",
+  'mworker-max-reloads':
+    "'mworker-max-reloads' ignored: an old worker stays until its connections end (or 'hard-stop-after')",
   'cluster-secret': "'cluster-secret' ignored: Switchyard has no QUIC",
   localpeer: "'localpeer' ignored: Switchyard shares tables through Redis ('redis-url'), not peers",
   'unix-bind': "'unix-bind' ignored: set 'mode' on each unix socket",

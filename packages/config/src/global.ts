@@ -109,6 +109,18 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   'tune.h2.initial-window-size': (ctx, g) => h2Tune(ctx, g, 0, 2 ** 31 - 1),
   'tune.h2.max-concurrent-streams': (ctx, g) => h2Tune(ctx, g, 1, 2 ** 31 - 1),
   'tune.h2.max-frame-size': (ctx, g) => h2Tune(ctx, g, 16384, 16777215),
+  /** The zlib level (brotli quality) of every compressed response (HAProxy's default 1). */
+  'tune.comp.maxlevel': (ctx, g) => {
+    const v = need(ctx, 1, 'a number');
+    if (v === undefined || !noExtra(ctx, 2)) return;
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 9)
+      return void err(ctx, 'CFG_BAD_VALUE', "'tune.comp.maxlevel' expects a numeric value between 1 and 9");
+    g.tune['tune.comp.maxlevel'] = v;
+  },
+  /** Clients are not told of WebSocket over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL), for those that mishandle it. */
+  'h2-workaround-bogus-websocket-clients': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.tune['h2-workaround-bogus-websocket-clients'] = '1';
+  },
   /** Syslog / stdout target for every proxy that says `log global`. */
   log: (ctx, g) => {
     if (ctx.args[1] === 'global')
@@ -158,6 +170,14 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   description: (ctx, g) => {
     if (need(ctx, 1, 'a text') !== undefined) g.description = ctx.args.slice(1).join(' ');
   },
+  /** `master-worker [no-exit-on-failure]`: a master process runs the worker and reloads it (as -W). */
+  'master-worker': (ctx, g) => {
+    const opt = ctx.args[1];
+    if (opt !== undefined && opt !== 'no-exit-on-failure')
+      return void err(ctx, 'CFG_BAD_VALUE', `'master-worker' only accepts 'no-exit-on-failure', got '${opt}'`);
+    if (!noExtra(ctx, opt === undefined ? 1 : 2)) return;
+    g.masterWorker = { exitOnFailure: opt === undefined };
+  },
   /** Upper bound of a graceful stop. */
   'hard-stop-after': (ctx, g) => {
     const v = oneWord(ctx, 'a time');
@@ -189,6 +209,44 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalHandler> = {
   /** Base directory for relative CA file paths. */
   'ca-base': (ctx, g) => {
     g.caBase = oneWord(ctx, 'a directory') ?? g.caBase;
+  },
+  /**
+   * `ssl-load-extra-files none|all|key|ocsp|issuer|sctl...`: which files beside a `crt` are read
+   * (HAProxy's default `all`); `bundle` (multi-certificate bundles) and `sctl` are refused.
+   */
+  'ssl-load-extra-files': (ctx, g) => {
+    const words = ctx.args.slice(1);
+    if (words.length === 0)
+      return void err(
+        ctx,
+        'CFG_BAD_VALUE',
+        "'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).",
+      );
+    if (words.length > 1 && words.some((w) => w === 'none' || w === 'all'))
+      return void err(ctx, 'CFG_BAD_VALUE', "'ssl-load-extra-files' 'none' and 'all' can be only used alone");
+    const files = { key: false, ocsp: false, issuer: false };
+    for (const w of words) {
+      if (w === 'all') return void (g.sslLoadExtraFiles = undefined);
+      if (w === 'none') break;
+      if (w === 'key' || w === 'ocsp' || w === 'issuer') files[w] = true;
+      else if (w === 'bundle' || w === 'sctl')
+        return void err(
+          ctx,
+          'CFG_UNSUPPORTED',
+          `'ssl-load-extra-files ${w}' is not supported by Switchyard (${w === 'sctl' ? 'Node cannot send SCTs' : 'no multi-certificate bundles'}): list key, ocsp, issuer`,
+        );
+      else
+        return void err(
+          ctx,
+          'CFG_BAD_VALUE',
+          "'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).",
+        );
+    }
+    g.sslLoadExtraFiles = files;
+  },
+  /** `ssl-load-extra-del-ext`: sidecar files are looked up without the certificate's `.crt` extension. */
+  'ssl-load-extra-del-ext': (ctx, g) => {
+    if (noExtra(ctx, 1)) g.sslLoadExtraDelExt = true;
   },
   /** Default certificate verification of `ssl` servers: none or required. */
   'ssl-server-verify': (ctx, g) => {

@@ -1,3 +1,4 @@
+export { type ParsedAddress, parseAddress } from './address.ts';
 export { type Code, Codes } from './codes.ts';
 export { formatDiagnostic, Reporter } from './diagnostics.ts';
 export { newGlobal, newHttpCheck, newProxy, newServerParams, type ServerParams } from './factory.ts';

@@ -108,6 +108,8 @@ export interface BindModel {
   port: number;
   /** Unix socket path instead of host:port (`bind /run/x.sock`, `bind unix@/run/x.sock`). */
   path?: string;
+  /** `bind fd@N`: a socket inherited already listening, descriptor N. */
+  fd?: number;
   ssl?: {
     /** PEM files or directories of PEMs (certificate and key in one PEM), in `crt` order. */
     crt: string[];
@@ -187,8 +189,18 @@ export type HttpRuleModel =
       loc: SourceLoc;
     }
   | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
-  /** `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` (log-format key and value): edit a map at run time. */
-  | { action: 'set-map' | 'del-map'; file: string; key: string; value?: string; cond?: ConditionModel; loc: SourceLoc }
+  /**
+   * `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` / `add-acl(FILE) KEY` / `del-acl(FILE) KEY`
+   * (log-format key and value): edit the map or ACL file's patterns at run time.
+   */
+  | {
+      action: 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+      file: string;
+      key: string;
+      value?: string;
+      cond?: ConditionModel;
+      loc: SourceLoc;
+    }
   /** `http-request auth [realm R]`: 401 with `WWW-Authenticate: Basic realm="R"` (default: the proxy's name). */
   | { action: 'auth'; realm?: string; cond?: ConditionModel; loc: SourceLoc }
   | { action: 'redirect'; redirect: RedirectModel; cond?: ConditionModel; loc: SourceLoc }
@@ -578,7 +590,8 @@ export type ProxyKind = 'frontend' | 'backend' | 'listen';
  */
 /** One error reply line of a proxy: a reply for a code (null: the built-in page) or an http-errors import. */
 export type ErrorDirective =
-  | { kind: 'reply'; status: number; raw: string | null; loc: SourceLoc }
+  /** `lf`: an `http-error ... lf-string|lf-file` body, a log-format evaluated per reply (raw has an empty body). */
+  | { kind: 'reply'; status: number; raw: string | null; lf?: string; loc: SourceLoc }
   | { kind: 'errorfiles'; name: string; codes?: number[]; loc: SourceLoc };
 
 /** An `http-errors NAME` section: `errorfile CODE FILE` contents by status code. */
@@ -605,6 +618,18 @@ export type RetryOnKeyword =
   | '502'
   | '503'
   | '504';
+
+/** An algorithm of `compression algo` (`br` is Switchyard's addition to HAProxy 2.6's). */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate' | 'br';
+
+/** A proxy's `compression` settings, lists in HAProxy's order (the last word written first). */
+export interface CompressionModel {
+  algos: CompressionAlgo[];
+  /** Content-type prefixes (compared without case); empty: every type but multipart. */
+  types: string[];
+  /** `compression offload`: Accept-Encoding is removed before the request goes to the server. */
+  offload: boolean;
+}
 
 export interface ProxyModel {
   kind: ProxyKind;
@@ -651,6 +676,8 @@ export interface ProxyModel {
   captureCookie?: { name: string; len: number };
   /** `unique-id-header NAME`: header carrying the unique id to the server. */
   uniqueIdHeader?: string;
+  /** `compression` lines (absent: no compression filter). */
+  compression?: CompressionModel;
   options: ProxyOptions;
   acls: AclModel[];
   httpRequest: HttpRuleModel[];
@@ -687,6 +714,8 @@ export interface ProxyModel {
    * content, an `errorloc` redirect, an `http-error` reply), resolved from errorDirectives.
    */
   errorFiles: Record<number, string>;
+  /** The codes of errorFiles whose body is a log-format (`http-error ... lf-string|lf-file`), with where. */
+  errorFormats?: Record<number, { format: string; loc: SourceLoc }>;
   /**
    * `errorfile`, `errorloc*`, `errorfiles`, `http-error` lines in order, the defaults' first
    * (HAProxy's conf.errors): applied in this order once every http-errors section is known.
@@ -723,6 +752,11 @@ export interface GlobalModel {
   /** `cluster-name NAME` (Switchyard): namespace of shared keys in Redis. */
   clusterName?: string;
   hardStopAfter?: number;
+  /**
+   * `master-worker`: run as a master and its worker (as `-W`); `exitOnFailure` false with
+   * `no-exit-on-failure` (the master stays when a current worker dies).
+   */
+  masterWorker?: { exitOnFailure: boolean };
   /** Node name shown on the stats page (`node`). */
   node?: string;
   description?: string;
@@ -744,6 +778,10 @@ export interface GlobalModel {
   zeroWarning?: SourceLoc;
   /** `default-path`: base of relative file paths; already applied by the parser. */
   defaultPath?: { mode: 'current' | 'config' | 'parent' | 'origin'; path?: string };
+  /** `ssl-load-extra-files`: the sidecar files read beside a `crt` (undefined: `all`, HAProxy's default). */
+  sslLoadExtraFiles?: { key: boolean; ocsp: boolean; issuer: boolean };
+  /** `ssl-load-extra-del-ext`: sidecars of `X.crt` are `X.key`, `X.ocsp`, `X.issuer`. */
+  sslLoadExtraDelExt?: boolean;
   /** `ssl-server-verify none|required`: default verification of `ssl` servers. */
   sslServerVerify?: 'none' | 'required';
   /** `ssl-default-bind-options|ciphers|ciphersuites|curves`: defaults of every `ssl` bind. */

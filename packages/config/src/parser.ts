@@ -453,6 +453,8 @@ function inherit(
   s.tcpRulesOwn = false;
   // rules copied from the defaults section: HAProxy evaluates them as a list of their own
   for (const r of [...s.model.tcpRequestContent, ...s.model.tcpResponseContent]) r.fromDefaults = true;
+  // HAProxy copies the defaults' compression algorithms and types, not `offload`
+  if (s.model.compression) s.model.compression.offload = false;
   if (kind === 'defaults') delete s.model.defaultsFrom;
   // HAProxy copies the mode, not the name (a defaults' use-backend-name was its own name)
   delete s.model.serverStateFileName;

@@ -223,6 +223,7 @@ export function validate(config: ConfigModel, sections: SectionState[], r: Repor
       if (rule.action === 'track-sc') table(rule.table, rule.loc, `http-request track-sc${rule.slot}`);
     for (const [what, rules] of [
       ['tcp-request connection', p.tcpRequestConnection],
+      ['tcp-request session', p.tcpRequestSession],
       ['tcp-request content', p.tcpRequestContent],
     ] as const)
       for (const rule of rules)
@@ -307,12 +308,15 @@ function httpOnlyInTcp(p: ProxyModel, r: Reporter): void {
     r.warn(
       p.loc,
       'CFG_NO_EFFECT',
-      `'${what}' ${it} ignored for ${label} as ${it === 'rules' ? 'they require' : 'it requires'} HTTP mode`,
+      `'${what}' ${it} ignored for ${label} as ${it === 'rules' || it === 'settings' ? 'they require' : 'it requires'} HTTP mode`,
     );
   if (p.httpRequest.length > 0) ignored('http-request', 'rules');
   if (p.httpResponse.length > 0) ignored('http-response', 'rules');
   if (p.httpAfterResponse.length > 0) ignored('http-after-response', 'rules');
   if (p.redirects.length > 0) ignored('redirect', 'rules');
+  // HAProxy 2.6 accepts it silently there (its filter sees no HTTP message): said, then dropped
+  if (p.compression) ignored('compression', 'settings');
+  delete p.compression;
   p.httpRequest = [];
   p.httpResponse = [];
   p.httpAfterResponse = [];

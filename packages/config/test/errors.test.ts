@@ -48,6 +48,19 @@ backend b
   );
 });
 
+test('http-error lf-string keeps the format for the proxy (a later reply for the code drops it)', () => {
+  const r = parse(`${DEFAULTS}backend a
+  http-error status 503 content-type text/plain lf-string "down %[src]"
+  http-error status 502 content-type text/plain lf-string "x"
+  errorloc 502 /late
+`);
+  assert.deepEqual(r.diagnostics, []);
+  const a = proxy(r, 'a');
+  assert.equal(a.errorFiles[503], 'HTTP/1.1 503 \r\ncontent-length: 0\r\ncontent-type: text/plain\r\n\r\n');
+  assert.deepEqual(Object.keys(a.errorFormats ?? {}), ['503']);
+  assert.equal(a.errorFormats?.[503].format, 'down %[src]');
+});
+
 test('return and deny take errorfile FILE and errorfiles NAME (resolved after the sections)', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
@@ -90,10 +103,6 @@ test("bad input: haproxy's messages at FILE:LINE", () => {
     [
       'backend b\n  http-error status 503 string a file 503.http',
       "error 'http-error': unexpected 'file' argument, 'string' already defined",
-    ],
-    [
-      'backend b\n  http-error status 503 content-type text/plain lf-string %[src]',
-      "error 'http-error': 'lf-string' and 'lf-file' are not supported yet; use 'string', 'file' or 'errorfile'",
     ],
     [
       'backend b\n  http-request return status 200 errorfiles nosuch',

@@ -205,21 +205,35 @@ test('keywords that do not apply to a Node process warn with what to do instead'
   daemon
   nbproc 2
   chroot /var/lib/haproxy
-  master-worker
   ulimit-n 65536
   quiet
   debug
   cpu-map 1 0
   maxpipes 100
 `);
-  assert.equal(r.diagnostics.length, 13);
+  assert.equal(r.diagnostics.length, 12);
   assert.ok(r.diagnostics.every((d) => d.severity === 'warning' && d.code === 'CFG_IGNORED_KEYWORD'));
   const m = r.diagnostics.map((d) => d.message);
   assert.equal(m[0], "'user' ignored: run Switchyard as that user from systemd (User=)");
   assert.equal(m[4], "'daemon' ignored: Switchyard runs in the foreground; use systemd (deploy/switchyard.service)");
   assert.equal(m[5], "'nbproc' ignored: use 'nbthread N' or --workers N");
   assert.equal(m[6], "'chroot' ignored: use systemd's RootDirectory=/ProtectSystem=");
-  assert.match(m[8], /LimitNOFILE=/);
+  assert.match(m[7], /LimitNOFILE=/);
+});
+
+test('master-worker [no-exit-on-failure] (as -W); bind fd@N', () => {
+  const ok = parse('global\n  master-worker\n');
+  assert.deepEqual(ok.diagnostics, []);
+  assert.deepEqual(ok.model.global.masterWorker, { exitOnFailure: true });
+  assert.deepEqual(parse('global\n  master-worker no-exit-on-failure\n').model.global.masterWorker, {
+    exitOnFailure: false,
+  });
+  const bad = parse('global\n  master-worker always\n');
+  assert.match(bad.diagnostics[0].message, /only accepts 'no-exit-on-failure'/);
+  const fd = parse('frontend f\n  bind fd@3\n  bind fd@x\n');
+  assert.equal(fd.model.proxies[0].binds[0].fd, 3);
+  assert.match(fd.diagnostics[0].message, /'fd@' expects a file descriptor number, got 'fd@x'/);
+  assert.equal(fd.diagnostics[0].loc.line, 3);
 });
 
 test('tune.* is kept with a warning; ssl-default-* fill the TLS defaults of binds and servers', () => {

@@ -381,14 +381,13 @@ test('monitor-uri, errorfile (read through readFile), unknown keyword did-you-me
   assert.equal(proxy(bad, 'f').monitorUri, 'health');
 });
 
-test('unsupported and removed HAProxy keywords are refused (rate-limit, compression too), tuning ones warn', () => {
+test('unsupported and removed HAProxy keywords are refused (rate-limit too), tuning ones warn', () => {
   const r = parse(`${DEFAULTS}frontend f
   bind :80
-  tcp-request session track-sc0 src
+  tcp-request session sc-inc-gpc0(0)
   reqadd X-Foo:\\ bar
   block if TRUE
   rate-limit sessions 10
-  compression algo gzip
   http-reuse safe
 `);
   assert.deepEqual(codes(r), [
@@ -396,8 +395,7 @@ test('unsupported and removed HAProxy keywords are refused (rate-limit, compress
     '9 CFG_LEGACY_KEYWORD',
     '10 CFG_LEGACY_KEYWORD',
     '11 CFG_UNSUPPORTED',
-    '12 CFG_UNSUPPORTED',
-    '13 CFG_NO_EFFECT',
+    '12 CFG_NO_EFFECT',
     '6 CFG_NO_BACKEND',
   ]);
   assert.equal(r.diagnostics[1].message, "'reqadd' was removed in HAProxy 2.1; use 'http-request add-header'");

@@ -98,7 +98,7 @@ async function startOnce(body: string): Promise<HaproxyPeer> {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`haproxy -c failed:\n${check.stdout}${check.stderr}`);
   }
-  const child: ChildProcess = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('haproxy', ['-db', '-dR', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += d;

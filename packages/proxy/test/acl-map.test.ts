@@ -27,6 +27,7 @@ function files() {
     paths: w('paths.map', '/api/ api\n/static/ static\n/ root\n'),
     ints: w('ints.map', '0:99 small\n100:999 medium\n1000: large\n'),
     regs: w('regs.map', '^/v[0-9]+/ versioned\n\\.php$ php\n'),
+    regm: w('regm.map', '^/v([0-9]+)/(.*)$ api-\\1:\\2\n^/bad$ trailing\\\n'),
     weights: w('weights.map', 'a 10\nb 20\n'),
     bad: w('bad.map', 'a x\n'),
   };
@@ -74,14 +75,17 @@ test('map converters', (t) => {
     assert.equal(diags.length, 1, fmt);
     return diags[0].message;
   };
-  assert.match(bad('%[path,map(/nonexistent.map)]'), /failed to open map file <\/nonexistent\.map>/);
+  assert.match(bad('%[path,map(/nonexistent.map)]'), /failed to open pattern file <\/nonexistent\.map>/);
   assert.match(
     bad(`%[path,map_str_int(${f.bad})]`),
     /unable to parse 'x' at line 1 of file '.*' \(the value of key 'a' is not an integer\)/,
   );
   assert.match(bad(`%[path,map_ip(${f.hosts})]`), /map key 'www\.example\.com' is not a valid IPv4 or IPv6 address/);
   assert.match(bad(`%[path,map_str_int(${f.weights},zz)]`), /default value 'zz' is not an integer/);
-  assert.match(bad(`%[path,map_regm(${f.regs})]`), /unknown converter 'map_regm'/);
+  // map_regm: the value is a replacement with the groups; a broken one fails the converter
+  assert.equal(lf(`%[path,map_regm(${f.regm},none)]`, { url: '/v2/users' }), 'api-2:users');
+  assert.equal(lf(`%[path,map_regm(${f.regm},none)]`, { url: '/x' }), 'none');
+  assert.equal(lf(`%[path,map_regm(${f.regm},none)]`, { url: '/bad' }), '');
 });
 
 test('map converters agree with HAProxy', { skip: needs('haproxy') }, async (t) => {
@@ -98,6 +102,9 @@ test('map converters agree with HAProxy', { skip: needs('haproxy') }, async (t) 
     [`%[path,map_beg(${f.paths})]`, { url: '/api/v1' }, ''],
     [`%[path,map_beg(${f.paths})]`, { url: '/other' }, ''],
     [`%[path,map_reg(${f.regs},plain)]`, { url: '/v2/x' }, ''],
+    [`%[path,map_regm(${f.regm},none)]`, { url: '/v2/users' }, ''],
+    [`%[path,map_regm(${f.regm},none)]`, { url: '/bad' }, ''],
+    [`%[path,map_regm(${f.regm},none)]`, { url: '/nope' }, ''],
     [`%[path,map_reg(${f.regs},plain)]`, { url: '/x/index.php' }, ''],
     [`%[req.hdr(x),map_int(${f.ints})]`, { headers: [['X', '150']] }, ''],
     [`%[req.hdr(x),map_int(${f.ints})]`, { headers: [['X', '5000']] }, ''],

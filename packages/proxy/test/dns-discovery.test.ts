@@ -79,11 +79,12 @@ function runtime(text: string) {
   return { rt, lines };
 }
 
+// a slow answer on a loaded machine is retried (timeout retry), not taken as a failed resolution
 const resolvers = (port: number, extra = '') => `resolvers dns
   nameserver ns1 127.0.0.1:${port}
   timeout resolve 50ms
-  timeout retry 50ms
-  resolve_retries 1
+  timeout retry 500ms
+  resolve_retries 3
 ${extra}
 `;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -156,14 +157,14 @@ backend b
     setServerAdmin(rt, be, s2, 'MAINT', 'api');
     zone.delete('app.test');
     const gone = Date.now();
-    while (statusWord(s1) !== 'MAINT (resolution)' && Date.now() - gone < 3000) await sleep(10);
+    while (statusWord(s1) !== 'MAINT (resolution)' && Date.now() - gone < 20_000) await sleep(10);
     const took = Date.now() - gone;
     assert.equal(statusWord(s1), 'MAINT (resolution)');
     assert.ok(took >= 250, `MAINT after the hold (${took} ms)`);
     assert.ok(lines.some((l) => /^Server b\/s1 is going DOWN for maintenance \(DNS NX status\)\. /.test(l)));
     assert.equal(statusWord(s2), 'MAINT (resolution)');
     zone.set('app.test', [A('10.0.0.8')]);
-    while (statusWord(s1) === 'MAINT (resolution)' && Date.now() - gone < 5000) await sleep(10);
+    while (statusWord(s1) === 'MAINT (resolution)' && Date.now() - gone < 30_000) await sleep(10);
     assert.equal(statusWord(s1), 'no check');
     assert.equal(s1.host, '10.0.0.8');
     assert.equal(s1.counters.stot, 42, 'counters kept');

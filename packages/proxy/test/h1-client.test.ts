@@ -74,7 +74,7 @@ function run(pool: H1Pool, req: Partial<UpstreamRequest>, o: { pauseAt?: number 
       onUpgrade(status, headers, socket) {
         out.status = status;
         out.headers = headers;
-        out.upgraded = socket;
+        out.upgraded = socket as Socket; // an HTTP/1 pool hands over its socket
         resolve(out);
       },
     };

@@ -93,6 +93,7 @@ const fields: RequestLogFields = {
   ta: 3006,
   status: 503,
   bytes: 217,
+  bytesIn: 96,
   termState: 'SC--',
   actconn: 1,
   feconn: 1,
@@ -184,6 +185,8 @@ test('log-format: HAProxy 2.6 httplog and CLF format strings render exactly like
   assert.deepEqual(diags, []);
   assert.equal(httplog(fields, txn), formatHttpLog(fields));
   assert.equal(clf(fields, txn), formatClfLog(fields));
+  // %U: bytes from the client, %B: to it
+  assert.equal(compileLogLine('%U/%B', { file: 't.cfg', line: 4 }, diags)(fields, txn), '96/217');
   const bad: import('@switchyard/config').Diagnostic[] = [];
   compileLogLine('%ci %nope %[no_such_fetch]', { file: 't.cfg', line: 3 }, bad);
   assert.equal(bad.length, 2);

@@ -1,7 +1,7 @@
 /**
  * The tables the registered sample fetches read (`src_*(TABLE)`, `table_cnt`): fetch keywords
- * are registered once per process, at import, so they look up the directory of the state layer
- * created last (one per process in production).
+ * are registered once per process (registerStateFetches, before the first compile), so they look
+ * up the directory of the state layer created last (one per process in production).
  */
 import { TableDirectory } from './tables.ts';
 

@@ -19,13 +19,13 @@ export { TableDirectory } from './tables.ts';
 export { relayStateMessages, WORKER_MESSAGE } from './worker-sync.ts';
 
 import type { FetchDef } from '@switchyard/proxy';
-import { registerFetch } from '@switchyard/proxy';
 import { stateFetchDefs } from './fetches.ts';
-import { relayStateMessages } from './worker-sync.ts';
 
 /**
- * Registers the stick-counter fetches (`sc_http_req_rate`, `src_conn_cur`, ...) with the ACL
- * registry: pass `registerFetch` from the ACL package. Idempotent per register function.
+ * Registers the stick-counter fetches (`sc_http_req_rate`, `src_conn_cur`, ...) with an ACL
+ * registry (`registerFetch` of @switchyard/proxy): the program does it before compiling a
+ * configuration (cli/load.ts), nothing is registered by importing this package. Idempotent per
+ * register function.
  */
 export function registerStateFetches(register: (name: string, def: FetchDef) => void): void {
   if (registered.has(register)) return;
@@ -33,8 +33,3 @@ export function registerStateFetches(register: (name: string, def: FetchDef) => 
   for (const [name, def] of stateFetchDefs()) register(name, def);
 }
 const registered = new WeakSet<object>();
-
-// registered at import, as the ACL registry requires (before any configuration is compiled)
-registerStateFetches(registerFetch);
-// in a primary that forks workers, state messages of one worker are relayed to the others
-relayStateMessages();

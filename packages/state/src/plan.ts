@@ -108,6 +108,7 @@ export function compilePlan(
     const tracking: Array<[TrackSource, number]> = [
       ...p.httpRequest.map((r, i): [TrackSource, number] => [r, i]),
       ...p.tcpRequestConnection.map((r, i): [TrackSource, number] => [r, TCP_RULE_INDEX.connection + i]),
+      ...p.tcpRequestSession.map((r, i): [TrackSource, number] => [r, TCP_RULE_INDEX.session + i]),
       ...p.tcpRequestContent.map((r, i): [TrackSource, number] => [r, TCP_RULE_INDEX.content + i]),
     ];
     for (const [r, index] of tracking) {

@@ -1,7 +1,8 @@
-/** Helpers of the Redis replication: batched entry writes, dirty sets, layout signatures. */
+/** Batched entry writes of the Redis replication. */
 import type { Redis } from 'ioredis';
-import { layoutKinds, layoutSignature } from './data-types.ts';
+import { layoutKinds } from './data-types.ts';
 import type { RedisNames } from './redis-keys.ts';
+import { signatureOf } from './replication.ts';
 import type { StickTable } from './stick-table.ts';
 
 /** The ioredis client with the state layer's scripts defined on it. */
@@ -13,27 +14,6 @@ export type Commander = Redis & {
   stresync(n: number, ...args: Array<string | number>): Promise<string[]>;
 };
 
-const sigCache = new WeakMap<StickTable, string>();
-/** Layout signature of a table (cached). */
-export function signatureOf(t: StickTable): string {
-  let s = sigCache.get(t);
-  if (s === undefined) {
-    s = layoutSignature(t.spec.type, t.spec.layout);
-    sigCache.set(t, s);
-  }
-  return s;
-}
-
-/** Adds `key` to the set of `t` in `m`. */
-export function mark(m: Map<StickTable, Set<string>>, t: StickTable, key: string): void {
-  let set = m.get(t);
-  if (!set) {
-    set = new Set();
-    m.set(t, set);
-  }
-  set.add(key);
-}
-
 /** Snapshots of one table's entries, written to Redis by one MERGE_LUA call per batch. */
 export class EntryBatch {
   private keys: string[] = [];
@@ -44,7 +24,7 @@ export class EntryBatch {
     private readonly t: StickTable,
     private readonly names: RedisNames,
   ) {
-    this.sig = layoutSignature(t.spec.type, t.spec.layout);
+    this.sig = signatureOf(t);
     this.kinds = layoutKinds(t.spec.layout);
   }
 

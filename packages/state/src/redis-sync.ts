@@ -14,33 +14,31 @@
  * logs once, and ioredis reconnects with back-off.
  */
 import { hostname } from 'node:os';
-import type { AdminState, BackendRuntime, ProxyLogger, ProxyRuntime, ServerState } from '@switchyard/proxy';
+import type { ProxyLogger, ProxyRuntime } from '@switchyard/proxy';
 import type { Redis } from 'ioredis';
-import { ClearLog } from './clear-log.ts';
 import { layoutKinds, TOUCH, WRITTEN } from './data-types.ts';
-import { type Commander, EntryBatch, mark, signatureOf } from './redis-batch.ts';
+import { type Commander, EntryBatch } from './redis-batch.ts';
 import { createClient, parseRedisUrl, redactUrl, scanTargets } from './redis-connect.ts';
 import { type RedisNames, redisNames } from './redis-keys.ts';
+import { adoptSnapshot, LWW_LUA, MERGE_LUA, mergeSnapshot, RESYNC_LUA } from './replica.ts';
 import {
-  adoptSnapshot,
-  applyChange,
-  changeOf,
-  type EntryChange,
-  isEntryTuple,
-  LWW_LUA,
-  MERGE_LUA,
-  mergeSnapshot,
-  RESYNC_LUA,
-} from './replica.ts';
+  type AdminRecord,
+  changeTuple,
+  copyTuple,
+  type EntryTuple,
+  entryGroups,
+  mark,
+  Replicator,
+  type ServerControl,
+  signatureOf,
+  type TableGroups,
+  touchTuple,
+} from './replication.ts';
 import type { StickTable } from './stick-table.ts';
 import type { StoreStatus } from './store-status.ts';
 import type { TableDirectory } from './tables.ts';
 
-/** How admin changes from other nodes are applied (packages/proxy runtime/server-control.ts). */
-export interface ServerControl {
-  setServerAdmin(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, admin: AdminState, origin: string): boolean;
-  setServerWeight(rt: ProxyRuntime, be: BackendRuntime, s: ServerState, weight: number, origin: string): boolean;
-}
+export type { ServerControl } from './replication.ts';
 
 export interface RedisSyncOptions {
   url: string;
@@ -55,28 +53,11 @@ export interface RedisSyncOptions {
   nodeId?: string;
 }
 
-/** A shared admin field of a server, last writer wins by `w` (epoch ms). */
-interface AdminRecord {
-  b: string;
-  s: string;
-  f: 'admin' | 'weight';
-  v: string | number;
-  w: number;
-  n: string;
-}
-
 interface Message {
   /** Sent by a node after it (re)loaded from Redis: peers answer with full copies of their entries. */
   hello?: true;
-  /** table name -> { s: layout signature, e: changes [key, touch, written, abs, deltas] } */
-  t?: Record<
-    string,
-    {
-      s: string;
-      /** [key, touch, written, abs, deltas, snapshot]: snapshot only in the periodic (touch) refresh. */
-      e: Array<[string, number, number, EntryChange['abs'] | 0, EntryChange['deltas'] | 0, number[] | 0]>;
-    }
-  >;
+  /** table name -> { s: layout signature, e: entry tuples (a snapshot only in answers to a hello) } */
+  t?: TableGroups;
   a?: AdminRecord[];
   /** `clear table` on the sender: table name -> keys removed. */
   c?: Record<string, string[]>;
@@ -91,21 +72,16 @@ const MERGE_BATCH = 500;
 /** Period of the refresh: touches to peers, entry copies to Redis (ms). */
 const REFRESH_MS = 1000;
 
-const SHARED_ORIGINS = new Set(['api', 'stats']);
 /** Other node ids remembered for `show peers` (bounded: ids come from the channel). */
 const MAX_PEERS = 256;
 
-export class RedisSync {
+export class RedisSync extends Replicator {
   readonly nodeId: string;
   private readonly selfPrefix: string;
   private readonly names: RedisNames;
   private readonly pub: Commander;
   private readonly sub: Redis;
   private readonly flushMs: number;
-  /** Entries changed locally since the last flush (published every flushMs). */
-  private dirty = new Map<StickTable, Set<string>>();
-  /** Entries only touched (used, unchanged): their use time goes to peers and Redis at the next refresh. */
-  private touched = new Map<StickTable, Set<string>>();
   /** Entries changed here since the last refresh: their full copy goes to Redis at the next refresh. */
   private stored = new Map<StickTable, Set<string>>();
   /** A peer joined: publish every entry's full copy at the next refresh (it missed recent counts). */
@@ -113,12 +89,6 @@ export class RedisSync {
   private adminDirty = new Map<string, AdminRecord>();
   /** Keys removed here by `clear table`, sent at the next flush. */
   private clearsDirty = new Map<StickTable, Set<string>>();
-  private readonly clears = new ClearLog();
-  /**
-   * Latest admin record per server field, made here or applied from another node: the LWW guard,
-   * and what a resync writes back (Redis may have restarted empty).
-   */
-  private adminKnown = new Map<string, AdminRecord>();
   private timer?: NodeJS.Timeout;
   private flushing = false;
   private syncing = false;
@@ -134,8 +104,6 @@ export class RedisSync {
   private stopped = false;
   private firstSync: Promise<void>;
   private resolveFirst!: () => void;
-  private rt: ProxyRuntime;
-  private detachEvents?: () => void;
   /** Counters for status/metrics and tests. */
   readonly stats = {
     flushes: 0,
@@ -169,11 +137,11 @@ export class RedisSync {
   readonly kind: string;
 
   constructor(
-    private readonly dir: TableDirectory,
+    dir: TableDirectory,
     rt: ProxyRuntime,
     private readonly opts: RedisSyncOptions,
   ) {
-    this.rt = rt;
+    super(dir, rt, opts);
     this.nodeId = (opts.nodeId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`).replace(
       /\s/g,
       '_',
@@ -212,8 +180,18 @@ export class RedisSync {
       if (subReady++ > 0 && this.connected && !this.stopped) void this.resync();
     });
     this.sub.on('message', (_ch: string, msg: string) => this.onMessage(msg));
-    for (const t of dir.all()) this.attach(t);
-    this.attachEvents(rt);
+  }
+
+  protected get writerId(): string {
+    return this.nodeId;
+  }
+
+  protected adminKey(b: string, s: string, f: AdminRecord['f']): string {
+    return this.names.server(b, s, f);
+  }
+
+  protected queueAdmin(key: string, rec: AdminRecord): void {
+    this.adminDirty.set(key, rec);
   }
 
   /** Starts connecting and the flush timer. */
@@ -278,30 +256,14 @@ export class RedisSync {
     return this.connected;
   }
 
-  /** Replication for a (new) table: dirty marking and delta recording. */
-  attach(t: StickTable): void {
-    t.trackDeltas();
-    t.onChange = (table, idx, touchOnly) => mark(touchOnly ? this.touched : this.dirty, table, table.keyOf(idx));
-  }
-
   /** `clear table` removed `keys` here: remove them on the other nodes and in Redis. */
   clear(t: StickTable, keys: string[]): void {
-    const now = Date.now();
-    this.clears.note(t, keys, now);
+    this.noteClear(t, keys, Date.now());
     for (const k of keys) {
-      this.dirty.get(t)?.delete(k);
-      this.touched.get(t)?.delete(k);
       this.stored.get(t)?.delete(k);
       mark(this.clearsDirty, t, k);
     }
     this.stats.cleared += keys.length;
-  }
-
-  /** Follows a new runtime after a reload (events of the old one are no longer listened to). */
-  swapRuntime(rt: ProxyRuntime): void {
-    this.detachEvents?.();
-    this.rt = rt;
-    this.attachEvents(rt);
   }
 
   /** Final flush (best effort, bounded), then disconnects. */
@@ -309,7 +271,7 @@ export class RedisSync {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.detachEvents?.();
+    this.detach();
     if (this.connected) {
       // wait for a running flush, then write everything pending (bounded: a stop never hangs on Redis)
       const deadline = Date.now() + 1000;
@@ -320,37 +282,7 @@ export class RedisSync {
     this.sub.disconnect();
   }
 
-  private attachEvents(rt: ProxyRuntime): void {
-    const onState = (ev: {
-      server: ServerState;
-      backend: BackendRuntime;
-      toAdmin: AdminState;
-      fromAdmin: AdminState;
-      origin: string;
-    }) => {
-      if (!SHARED_ORIGINS.has(ev.origin) || ev.fromAdmin === ev.toAdmin) return;
-      this.queueAdmin(ev.backend.name, ev.server.name, 'admin', ev.toAdmin);
-    };
-    const onWeight = (ev: { server: ServerState; backend: BackendRuntime; to: number; origin: string }) => {
-      if (!SHARED_ORIGINS.has(ev.origin)) return;
-      this.queueAdmin(ev.backend.name, ev.server.name, 'weight', ev.to);
-    };
-    rt.events.on('server-state', onState);
-    rt.events.on('server-weight', onWeight);
-    this.detachEvents = () => {
-      rt.events.off('server-state', onState);
-      rt.events.off('server-weight', onWeight);
-    };
-  }
-
-  private queueAdmin(b: string, s: string, f: 'admin' | 'weight', v: string | number): void {
-    const rec: AdminRecord = { b, s, f, v, w: Date.now(), n: this.nodeId };
-    const k = this.names.server(b, s, f);
-    this.adminKnown.set(k, rec);
-    this.adminDirty.set(k, rec);
-  }
-
-  private log(level: 'warning' | 'notice', msg: string): void {
+  protected log(level: 'warning' | 'notice', msg: string): void {
     this.opts.logger.log(undefined, level, `shared state: ${msg}`, { stderr: true });
   }
 
@@ -432,7 +364,7 @@ export class RedisSync {
       const rkeys: string[] = [];
       const args: string[] = [];
       const taken: Array<[number, Array<[number, number]>]> = [];
-      const sent: Array<[string, number, number, 0, Array<[number, number]>, 0]> = [];
+      const sent: EntryTuple[] = [];
       const chunk: string[] = [];
       for (const key of keys.slice(from, from + MERGE_BATCH)) {
         const idx = t.lookup(key, Date.now());
@@ -511,41 +443,13 @@ export class RedisSync {
   }
 
   private async loadAdmin(): Promise<void> {
-    const recs: AdminRecord[] = [];
+    const recs: unknown[] = [];
     await this.scanValues(this.names.serverPattern, (v) => {
       try {
-        const r = JSON.parse(v) as AdminRecord | null;
-        if (typeof r === 'object' && r !== null) recs.push(r);
+        recs.push(JSON.parse(v));
       } catch {}
     });
     for (const r of recs) this.applyAdmin(r);
-  }
-
-  private applyAdmin(r: AdminRecord): void {
-    if (typeof r.b !== 'string' || typeof r.s !== 'string' || (r.f !== 'admin' && r.f !== 'weight')) return;
-    if (!Number.isFinite(r.w) || typeof r.n !== 'string') return;
-    const okValue =
-      r.f === 'admin'
-        ? r.v === 'READY' || r.v === 'DRAIN' || r.v === 'MAINT'
-        : Number.isInteger(r.v) && (r.v as number) >= 0;
-    if (!okValue) return;
-    const k = this.names.server(r.b, r.s, r.f);
-    const known = this.adminKnown.get(k);
-    if (known && (known.w > r.w || (known.w === r.w && known.n === r.n))) return;
-    this.adminKnown.set(k, r);
-    const ctl = this.opts.serverControl;
-    const be = this.rt.backends.get(r.b);
-    const s = be?.serversByName.get(r.s);
-    if (!ctl || !be || !s) return;
-    try {
-      if (r.f === 'admin' && (r.v === 'READY' || r.v === 'DRAIN' || r.v === 'MAINT')) {
-        ctl.setServerAdmin(this.rt, be, s, r.v, 'shared');
-      } else if (r.f === 'weight' && typeof r.v === 'number') {
-        ctl.setServerWeight(this.rt, be, s, r.v, 'shared');
-      }
-    } catch (e) {
-      this.log('warning', `ignored shared ${r.f} '${r.v}' for ${r.b}/${r.s}: ${(e as Error).message}`);
-    }
   }
 
   /**
@@ -577,29 +481,9 @@ export class RedisSync {
     }
     if (typeof m !== 'object' || m === null) return;
     const now = Date.now();
-    if (m.t && typeof m.t === 'object') {
-      for (const [name, group] of Object.entries(m.t)) {
-        const t = this.dir.get(name);
-        if (!t || typeof group !== 'object' || group === null || group.s !== signatureOf(t)) continue;
-        if (!Array.isArray(group.e)) continue;
-        for (const e of group.e as unknown[]) {
-          if (!isEntryTuple(e)) continue;
-          const [key, touch, written, abs, deltas, snap] = e;
-          if (this.clears.blocks(t, key, touch)) continue;
-          // full copies answer a hello: merged (max), so a node that just joined catches up
-          if (snap) mergeSnapshot(t, key, snap, now);
-          else applyChange(t, { key, touch, written, abs: abs || undefined, deltas: deltas || undefined }, now);
-          this.stats.applied++;
-        }
-      }
-    }
-    if (Array.isArray(m.a)) for (const r of m.a) if (typeof r === 'object' && r !== null) this.applyAdmin(r);
-    if (m.c && typeof m.c === 'object') {
-      for (const [name, keys] of Object.entries(m.c)) {
-        const t = this.dir.get(name);
-        if (t) this.stats.cleared += this.clears.apply(t, keys, now);
-      }
-    }
+    this.stats.applied += this.applyTables(m.t, now);
+    if (Array.isArray(m.a)) for (const r of m.a) this.applyAdmin(r);
+    this.stats.cleared += this.applyClears(m.c, now);
     if (m.hello) {
       this.helloPending = true;
       // the newcomer may have loaded Redis before our last admin write: tell it again
@@ -655,20 +539,8 @@ export class RedisSync {
     const cpu0 = performance.now();
     try {
       const p = this.pub.pipeline() as unknown as Commander;
-      const groups: NonNullable<Message['t']> = {};
-      let count = 0;
       const msgs: string[] = [];
-      const emit = () => {
-        if (count === 0) return;
-        msgs.push(this.frame({ t: { ...groups } }));
-        for (const k of Object.keys(groups)) delete groups[k];
-        count = 0;
-      };
-      const push = (t: StickTable, entry: NonNullable<Message['t']>[string]['e'][number]) => {
-        const g = (groups[t.name] ??= { s: signatureOf(t), e: [] });
-        g.e.push(entry);
-        if (++count >= CHUNK) emit();
-      };
+      const out = entryGroups(CHUNK, (t) => msgs.push(this.frame({ t })));
       // changed entries: values and counts to the peers now; their full copy to Redis at the refresh
       const published = this.dirty;
       this.dirty = new Map();
@@ -677,8 +549,7 @@ export class RedisSync {
         for (const key of keys) {
           const idx = t.lookup(key, now);
           if (idx < 0) continue;
-          const c = changeOf(t, idx, true);
-          push(t, [c.key, c.touch, c.written, c.abs ?? 0, c.deltas ?? 0, 0]);
+          out.push(t, changeTuple(t, idx));
           mark(this.stored, t, key);
         }
       }
@@ -689,8 +560,7 @@ export class RedisSync {
           for (const key of keys) {
             const idx = t.lookup(key, now);
             if (idx < 0) continue;
-            const { data, base } = t.raw(idx);
-            push(t, [key, data[base], data[base + 1], 0, 0, 0]);
+            out.push(t, touchTuple(t, key, idx));
             mark(this.stored, t, key);
           }
         }
@@ -700,19 +570,11 @@ export class RedisSync {
           this.helloPending = false;
           // the joiner loaded Redis, which lags by up to a refresh: only entries used since then matter
           for (const t of this.dir.all()) {
-            for (const [key, idx] of t.recent(this.helloSince(now))) {
-              const { data, base } = t.raw(idx);
-              push(t, [key, data[base], data[base + 1], 0, 0, t.snapshot(idx)]);
-            }
+            for (const [key, idx] of t.recent(this.helloSince(now))) out.push(t, copyTuple(t, key, idx));
           }
         }
       }
-      emit();
-      // peers are told before Redis is written: whoever reads a count in Redis can rely on the
-      // peers having been sent it (Redis lags the peers, never the reverse)
-      for (const msg of msgs) p.publish(this.names.channel, msg);
-      let sent = msgs.length;
-      msgs.length = 0;
+      out.end();
       if (storeDue) {
         for (const [t, keys] of this.stored) {
           const batch = new EntryBatch(t, this.names);
@@ -743,7 +605,7 @@ export class RedisSync {
       for (const rec of admin) p.lwwset(this.names.server(rec.b, rec.s, rec.f), JSON.stringify(rec));
       if (admin.length) msgs.push(this.frame({ a: admin }));
       for (const msg of msgs) p.publish(this.names.channel, msg);
-      sent += msgs.length;
+      const sent = msgs.length;
       this.stats.flushCpuMs += performance.now() - cpu0;
       try {
         const results = await p.exec();

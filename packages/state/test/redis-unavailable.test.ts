@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { needs } from '../../../test/helpers/system.ts';
 import { createStateLayer } from '../src/layer.ts';
-import { signatureOf } from '../src/redis-batch.ts';
+import { signatureOf } from '../src/replication.ts';
 import { config, proxy, request, runtime, server, stick, table } from './fixtures.ts';
 import { eventually, startRedis } from './redis-server.ts';
 

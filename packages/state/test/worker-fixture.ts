@@ -5,11 +5,12 @@
  */
 import cluster from 'node:cluster';
 import { type HttpTxn, setServerAdmin } from '@switchyard/proxy';
-import '../src/index.ts'; // installs the relay in the primary
 import { createStateLayer } from '../src/layer.ts';
+import { relayStateMessages } from '../src/worker-sync.ts';
 import { config, proxy, request, runtime, server, stick, table } from './fixtures.ts';
 
 if (cluster.isPrimary) {
+  relayStateMessages();
   const deadline = setTimeout(() => {
     console.log(JSON.stringify({ error: 'timeout' }));
     process.exit(1);

@@ -2,6 +2,8 @@
  * @switchyard/unixsock: unix datagram sockets (Node has none), through the small N-API addon in
  * packages/unixsock/native. Used to send log lines to a syslog daemon's socket (`log /dev/log`,
  * `log unix@PATH`) the way HAProxy does: one non-blocking send per line, a full queue drops it.
+ * Also passes listening sockets between processes (SCM_RIGHTS) as HAProxy's `_getsocks` does,
+ * for `-x` and `expose-fd listeners` (hitless restarts).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +16,23 @@ interface Addon {
   bind(fd: number, path: string): number;
   recv(fd: number, into: Buffer): number;
   close(fd: number): number;
+  sendSocks(connFd: number, fds: number[]): number;
+  getSocks(path: string, timeoutMs: number): number[];
+  sockInfo(fd: number): SocketInfo | number;
+}
+
+/** What a socket descriptor is bound to (getsockname), to match it to a `bind` line. */
+export interface SocketInfo {
+  family: 'inet' | 'inet6' | 'unix' | 'other';
+  address?: string;
+  port?: number;
+  path?: string;
+  /** IPV6_V6ONLY on an inet6 socket. */
+  v6only?: boolean;
+  /** SOCK_STREAM. */
+  stream: boolean;
+  /** listen() was called on it (SO_ACCEPTCONN). */
+  listening: boolean;
 }
 
 /** Path of the built addon. */
@@ -114,4 +133,34 @@ export class UnixDgramReceiver {
     if (this.fd >= 0) this.a.close(this.fd);
     this.fd = -1;
   }
+}
+
+/**
+ * The old process's side of `_getsocks`: sends `fds` over the connected unix stream socket
+ * `connFd` in HAProxy 2.6's format. Blocks for the exchange (at most about 1 s per batch of 253,
+ * as HAProxy). Returns 0 or the errno.
+ */
+export function sendListeningSockets(connFd: number, fds: number[]): number {
+  return load().sendSocks(connFd, fds);
+}
+
+/**
+ * The new process's side (`-x PATH`): asks the process answering on the unix socket `path` for
+ * its listening sockets; returns the received descriptors (close-on-exec). Throws an Error saying
+ * why (connect refused, no `expose-fd listeners` on that socket, timeout).
+ */
+export function fetchListeningSockets(path: string, timeoutMs = 1000): number[] {
+  return load().getSocks(path, timeoutMs);
+}
+
+/** getsockname() and a few options of `fd`; throws when it is not a socket. */
+export function socketInfo(fd: number): SocketInfo {
+  const r = load().sockInfo(fd);
+  if (typeof r === 'number') throw new Error(`fd ${fd}: ${errnoName(-r)}`);
+  return r;
+}
+
+/** close(2) on a descriptor nothing in Node owns (a received socket left unused). */
+export function closeFd(fd: number): void {
+  load().close(fd);
 }

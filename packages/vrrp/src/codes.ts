@@ -112,6 +112,10 @@ export const VrrpCodes = [
   'KA_ROUTE_OR',
   'KA_RULE_NO_PREF',
   'KA_VMAC',
+  'KA_AUTH_NO_PASS',
+  'KA_DEPRECATED',
+  'KA_UNICAST_NO_PEER',
+  'KA_VMAC_XMIT_BASE',
   // SY_*: what the sidecar itself adds or refuses (preflight, host checks, start)
   'SY_DEPRECATED',
   'SY_DUP_SCRIPT',
@@ -121,7 +125,6 @@ export const VrrpCodes = [
   'SY_NOTIFY_NOT_FOUND',
   'SY_NOT_RUN',
   'SY_NO_EFFECT',
-  'SY_NO_IPTABLES',
   'SY_NO_SMTP',
   'SY_START_FATAL',
   'SY_START_NATIVE',
@@ -135,7 +138,6 @@ export const VrrpCodes = [
   'SY_SYNC_PROXY_WEIGHT',
   'SY_TRACK_PROXY',
   'SY_TRACK_PROXY_NO_SOCKET',
-  'SY_UNSUPPORTED',
   'SY_V3_AUTH',
   'SY_VIP_OPTION_IGNORED',
   // LINT_*: `switchyard vrrp --lint` over two nodes' files (lint/)
@@ -172,7 +174,7 @@ export const VrrpCodes = [
   'VRRP_SOCKET',
   'VRRP_SRC_IP',
   'VRRP_UNICAST_PEER',
-  'VRRP_V2_IPV6',
+  'VRRP_V2_IPV6_AUTH',
   'VRRP_VMAC',
 ] as const;
 export type VrrpCode = (typeof VrrpCodes)[number];

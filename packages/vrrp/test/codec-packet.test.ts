@@ -189,6 +189,18 @@ test('v3 over IPv6: bytes and IPv6 pseudo-header checksum match keepalived (know
   assert.deepEqual(checkAdvert(params6(), p), { ok: true });
 });
 
+test("keepalived's VRRPv2 over IPv6: v2 header, no auth data, checksum over the IPv6 pseudo-header", () => {
+  // The v3 vector above with version 2 and advert_int in seconds: the words 0x3133/0x0064 become
+  // 0x2133/0x0001, so the one's complement sum drops by 0x1063 and the checksum is 0x7faa.
+  const buf = encodeVrrp6(v3six({ version: 2 }), LL, VRRP_GROUP6);
+  assert.equal(buf.toString('hex'), `213364010001` + '7faa' + 'fd00' + '0'.repeat(24) + '0100');
+  const p = parsed6(buf);
+  assert.ok(checksumOk(p));
+  assert.deepEqual(checkAdvert(params6({ version: 2 }), p), { ok: true });
+  const withAuth = Buffer.concat([buf, Buffer.alloc(8)]);
+  assert.equal((checkAdvert(params6({ version: 2 }), parsed6(withAuth)) as { code: string }).code, 'length');
+});
+
 test('v3 over IPv6: malformed adverts are dropped with keepalived reasons', () => {
   const good = () => encodeVrrp6(v3six(), LL, VRRP_GROUP6);
   const reason = (p: ReceivedPacket, c = params6()) => {

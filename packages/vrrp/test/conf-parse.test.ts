@@ -145,14 +145,14 @@ test('LVS sections: one warning, then skipped with their nested braces', () => {
   assert.ok(!r.diagnostics.some((d) => d.code === 'KA_UNKNOWN_KEYWORD'));
 });
 
-test('use_vmac NAME MAC is read as keepalived; vrrp_iptables and smtp_alert get a clear Switchyard note', () => {
+test('use_vmac NAME MAC is read as keepalived; vrrp_iptables is refused and smtp_alert gets a clear Switchyard note', () => {
   const r = parseKeepalivedConf(
     'global_defs {\n vrrp_iptables\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 3\n use_vmac vm3 02:11:22:33:44\n smtp_alert\n}\n',
     '/x.conf',
   );
   const codes = r.diagnostics.map((d) => [d.code, d.loc?.line]);
   assert.deepEqual(codes, [
-    ['SY_NO_IPTABLES', 2],
+    ['SY_NOT_RUN', 2],
     ['SY_NO_SMTP', 8],
     ['KA_NO_VIP', 4],
   ]);

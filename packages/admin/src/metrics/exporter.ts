@@ -11,7 +11,7 @@ import { currentRate, isUsable } from '@switchyard/proxy';
 import type { StoreStatus } from '@switchyard/state';
 import type * as PromClient from 'prom-client';
 import type { Metric, Registry } from 'prom-client';
-import { VRRP_STATES } from '../cli/vrrp.ts';
+import { VRRP_STATES } from '../runtime-api/vrrp.ts';
 import { backendDowntime, backendWeights, serverDowntime } from '../stats/rows.ts';
 import type { LatencyHistograms } from './latency.ts';
 import {
@@ -131,6 +131,10 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   fe('haproxy_frontend_http_requests_rate_max', (f) => f.counters.rateMax);
   fe('haproxy_frontend_http_requests_total', (f) => f.counters.reqTot);
   fe('haproxy_frontend_intercepted_requests_total', (f) => f.counters.intercepted);
+  fe('haproxy_frontend_http_comp_bytes_in_total', (f) => f.counters.compIn);
+  fe('haproxy_frontend_http_comp_bytes_out_total', (f) => f.counters.compOut);
+  fe('haproxy_frontend_http_comp_bytes_bypassed_total', (f) => f.counters.compByp);
+  fe('haproxy_frontend_http_comp_responses_total', (f) => f.counters.compRsp);
   m.push(
     metric('haproxy_frontend_http_responses_total', (o) => {
       for (let i = 0; i < CODES.length; i++) {
@@ -179,6 +183,10 @@ function buildMetrics(src: ExporterSource, noMaint: boolean): CustomMetric[] {
   be('haproxy_backend_downtime_seconds_total', (b) => backendDowntime(b, now()));
   be('haproxy_backend_loadbalanced_total', (b) => b.counters.lbtot);
   be('haproxy_backend_http_requests_total', (b) => b.counters.reqTot);
+  be('haproxy_backend_http_comp_bytes_in_total', (b) => b.counters.compIn);
+  be('haproxy_backend_http_comp_bytes_out_total', (b) => b.counters.compOut);
+  be('haproxy_backend_http_comp_bytes_bypassed_total', (b) => b.counters.compByp);
+  be('haproxy_backend_http_comp_responses_total', (b) => b.counters.compRsp);
   be('haproxy_backend_queue_time_average_seconds', (b) => avgSec(b.counters.qtimeSum, b.counters.timeSamples));
   be('haproxy_backend_connect_time_average_seconds', (b) => avgSec(b.counters.ctimeSum, b.counters.timeSamples));
   be('haproxy_backend_response_time_average_seconds', (b) => avgSec(b.counters.rtimeSum, b.counters.timeSamples));

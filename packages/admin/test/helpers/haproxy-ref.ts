@@ -45,7 +45,7 @@ listen stats
   stats uri /
 ${extra}`;
   writeFileSync(join(dir, 'h.cfg'), cfg);
-  const child = spawn('haproxy', ['-db', '-f', join(dir, 'h.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('haproxy', ['-db', '-dR', '-f', join(dir, 'h.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;

@@ -95,3 +95,16 @@ export function socat(address: string, input: string): Promise<string> {
     p.stdin.end(input);
   });
 }
+
+/** Waits (up to 10 s) until a runtime API socket at `path` answers. */
+export async function waitCliSocket(path: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await cliQuery({ path }, 'show version');
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`no socket at ${path}`);
+}

@@ -6,16 +6,22 @@
  * reported). Nothing here runs per request.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { applyPatternOp } from '@switchyard/admin';
 import {
   allStateSnaps,
+  applyRuleEdit,
   type BackendRuntime,
   backendStateSnap,
   type CompiledRuntime,
   type CounterSnapshot,
+  createDiscovery,
   createHealthEngine,
+  type Discovery,
   type HealthEngine,
   type NodeFigures,
+  onWorkerMessage,
   type ProxyRuntime,
+  patRefStates,
   type ServerState,
   type ServerStateEvent,
   type ServerWeightEvent,
@@ -31,7 +37,9 @@ import {
   setServerWeight,
   sumCounterSnapshots,
 } from '@switchyard/proxy';
+import { applyServerAdd, applyServerDel } from './dynamic-servers.ts';
 import {
+  type AddServerValue,
   type ChangeMessage,
   CLUSTER_MESSAGE,
   type ClusterMessage,
@@ -42,14 +50,18 @@ import {
 export class PrimaryHub {
   private rt: CompiledRuntime;
   private health: HealthEngine;
+  /** The node's service discovery: the primary resolves, the workers mirror the servers it moves. */
+  private discovery: Discovery;
   private nextId = 1;
   /** Workers whose link has started (said hello): the ones asked for counters. */
   private linked = new Set<number>();
   /** Certificate changes made through workers since the last load, replayed to a worker that starts. */
   private sslCerts: ClusterMessage[] = [];
+  /** `add|del server` made through workers since the last load, replayed to a worker that starts. */
+  private dynamicServers: ClusterMessage[] = [];
   private readonly onExit = (w: Worker) => this.linked.delete(w.id);
   private waiting = new Map<number, { got: CounterSnapshot[]; left: Set<number>; done: () => void }>();
-  private readonly onMessage = (w: Worker, m: unknown) => this.handle(w, m);
+  private unsubscribe?: () => void;
   /** The worker whose change is being applied (its own mirror keeps the change's origin). */
   private changeBy: number | undefined;
   private readonly onState = (ev: ServerStateEvent) => this.broadcastServer(ev.server, ev.backend.name, ev.origin);
@@ -61,21 +73,32 @@ export class PrimaryHub {
   ) {
     this.rt = rt;
     this.health = createHealthEngine(rt);
+    this.discovery = this.newDiscovery(rt);
+  }
+
+  private newDiscovery(rt: CompiledRuntime): Discovery {
+    return createDiscovery(rt, {
+      onChange: (be, servers) => {
+        for (const s of servers) this.broadcastServer(s, be.name);
+      },
+    });
   }
 
   /** Starts the node's health checks and answers the workers. */
   start(): void {
-    cluster.on('message', this.onMessage);
+    this.unsubscribe = onWorkerMessage(CLUSTER_MESSAGE, (w, m) => this.handle(w, m));
     cluster.on('exit', this.onExit);
     this.listen(this.rt);
     this.health.start();
+    this.discovery.start();
   }
 
   stop(): void {
-    cluster.off('message', this.onMessage);
+    this.unsubscribe?.();
     cluster.off('exit', this.onExit);
     this.unlisten(this.rt);
     this.health.stop();
+    this.discovery.stop();
     for (const w of this.waiting.values()) w.done();
   }
 
@@ -86,9 +109,14 @@ export class PrimaryHub {
     this.rt = next;
     // a reload reads the certificate files again (as haproxy's): earlier runtime changes are gone
     this.sslCerts = [];
+    // and dynamic servers go, as haproxy's
+    this.dynamicServers = [];
     this.listen(next);
     this.health = createHealthEngine(next);
     this.health.start();
+    this.discovery.stop();
+    this.discovery = this.newDiscovery(next);
+    this.discovery.start();
     this.broadcast(this.statesMessage());
   }
 
@@ -137,11 +165,26 @@ export class PrimaryHub {
       case 'hello':
         this.linked.add(w.id);
         if (w.isConnected()) {
+          // the servers first, so that their states find them
+          for (const d of this.dynamicServers) w.send(d);
           w.send(this.statesMessage());
           // a worker started since (respawned) gets the certificate changes made since the last load
           for (const c of this.sslCerts) w.send(c);
+          // and the maps and ACLs as edited since (the primary applies every edit to its copy)
+          const states = this.rt.patterns ? patRefStates(this.rt.patterns) : [];
+          if (states.length > 0) w.send({ type: CLUSTER_MESSAGE, op: 'pattern-states', states });
         }
         return;
+      case 'pattern':
+        applyPatternOp(this.rt, m.pat);
+        this.toOthers(w, m);
+        return;
+      case 'pattern-rule': {
+        const ref = this.rt.patterns?.byFile.get(m.file);
+        if (ref) applyRuleEdit(ref, m.action, m.key, m.value);
+        this.toOthers(w, m);
+        return;
+      }
       case 'ssl-cert':
         this.sslCerts.push(m);
         for (const o of Object.values(cluster.workers ?? {})) if (o && o !== w && o.isConnected()) o.send(m);
@@ -150,6 +193,7 @@ export class PrimaryHub {
         this.changeBy = w.id;
         try {
           if (m.kind === 'frontend' || m.kind === 'kill-sessions') this.passOn(w, m);
+          else if (m.kind === 'add-server' || m.kind === 'del-server') this.dynamicServer(w, m);
           else this.applyChange(m);
         } finally {
           this.changeBy = undefined;
@@ -178,6 +222,11 @@ export class PrimaryHub {
     }
   }
 
+  /** Sends `m` to every connected worker but `from`. */
+  private toOthers(from: Worker, m: ClusterMessage): void {
+    for (const o of Object.values(cluster.workers ?? {})) if (o && o !== from && o.isConnected()) o.send(m);
+  }
+
   /** A change each worker makes on its own traffic: the one it was made through did it already. */
   private passOn(from: Worker, m: ChangeMessage): void {
     const out: ClusterMessage =
@@ -189,6 +238,31 @@ export class PrimaryHub {
             state: m.value as 'ready' | 'paused' | 'stopped',
           }
         : { type: CLUSTER_MESSAGE, op: 'kill-sessions', backend: m.backend, server: m.server };
+    for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(out);
+  }
+
+  /**
+   * `add|del server` made through worker `from` (done there already): applied here, passed to
+   * the other workers, kept for the workers that start later.
+   */
+  private dynamicServer(from: Worker, m: ChangeMessage): void {
+    let out: ClusterMessage;
+    if (m.kind === 'add-server') {
+      const v = JSON.parse(String(m.value)) as AddServerValue;
+      const s = applyServerAdd(this.rt, m.backend, m.server, v.args, v.id);
+      if (!s) return;
+      out = { type: CLUSTER_MESSAGE, op: 'server-add', backend: m.backend, server: m.server, args: v.args, id: s.id };
+      this.dynamicServers.push(out);
+    } else {
+      if (!applyServerDel(this.rt, m.backend, m.server)) return;
+      out = { type: CLUSTER_MESSAGE, op: 'server-del', backend: m.backend, server: m.server };
+      // an added server deleted since: neither is replayed
+      const i = this.dynamicServers.findIndex(
+        (d) => d.op === 'server-add' && d.backend === m.backend && d.server === m.server,
+      );
+      if (i >= 0) this.dynamicServers.splice(i, 1);
+      else this.dynamicServers.push(out);
+    }
     for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(out);
   }
 
@@ -236,6 +310,7 @@ export class PrimaryHub {
     else if (m.kind === 'checks') setServerChecks(rt, be, s, v === true, m.origin);
     else if (m.kind === 'agent-checks') setServerAgentChecks(rt, be, s, v === true);
     else if (m.kind === 'check-port') setServerCheckPort(rt, be, s, Number(v));
+    else if (m.kind === 'fqdn') this.discovery.setFqdn(be, s, String(v));
     else if (m.kind === 'addr') {
       const [host, port] = String(v).split(' ');
       setServerAddrPort(rt, be, s, host, Number(port));
@@ -262,6 +337,7 @@ export class PrimaryHub {
           counters: sumCounterSnapshots(got),
           ...allStateSnaps(this.rt),
           vrrp: [...this.rt.vrrp],
+          resolvers: this.rt.resolverCounters?.() ?? {},
           startedAt: this.rt.startedAt,
           answered: got.length,
           asked: workers.length,

@@ -1,12 +1,15 @@
 /**
  * Messages between the `--workers` primary and its workers (node:cluster IPC). Nothing here is
- * sent per request: state changes, admin commands, stats reads and failed passive checks only.
+ * sent per request: state changes, admin commands, stats reads and failed passive checks only,
+ * plus the map/ACL edits of `set-map`/`del-map`/`add-acl`/`del-acl` rules when they run.
  */
-import type { SslCertOp } from '@switchyard/admin';
+import type { PatternOp, SslCertOp } from '@switchyard/admin';
 import type {
   BackendStateSnap,
   CounterSnapshot,
   NodeFigures,
+  PatRefState,
+  RuleEdit,
   ServerStateSnap,
   TrafficOutcome,
 } from '@switchyard/proxy';
@@ -30,6 +33,10 @@ export interface ChangeMessage {
     | 'agent-checks'
     | 'addr'
     | 'check-port'
+    | 'fqdn'
+    /** made in the sending worker already; the primary applies it and passes it to the others */
+    | 'add-server'
+    | 'del-server'
     /** made in the sending worker already; the primary passes it to the others */
     | 'frontend'
     | 'kill-sessions';
@@ -69,10 +76,38 @@ export type ClusterMessage =
    * primary -> the other workers (and, replayed, a worker started later): apply it too.
    */
   | { type: typeof CLUSTER_MESSAGE; op: 'ssl-cert'; cert: SslCertOp }
+  /**
+   * worker -> primary: a map/ACL change made through that worker's runtime API (applied there);
+   * primary -> the other workers: apply it too (the primary applies it to its own copy).
+   */
+  | { type: typeof CLUSTER_MESSAGE; op: 'pattern'; pat: PatternOp }
+  /** The same for an edit a rule made (`set-map`, `del-map`, `add-acl`, `del-acl`) on a request. */
+  | {
+      type: typeof CLUSTER_MESSAGE;
+      op: 'pattern-rule';
+      file: string;
+      action: RuleEdit;
+      key: string;
+      value?: string;
+    }
+  /** primary -> a worker that said hello: the maps and ACLs edited since the load, as the primary holds them. */
+  | { type: typeof CLUSTER_MESSAGE; op: 'pattern-states'; states: PatRefState[] }
   /** primary -> the other workers: `enable|disable|shutdown frontend` made through one worker. */
   | { type: typeof CLUSTER_MESSAGE; op: 'frontend'; frontend: string; state: 'ready' | 'paused' | 'stopped' }
+  /**
+   * primary -> the other workers (and, replayed, a worker started later): `add server B/S ARGS`
+   * made through one worker, with the id it got there; `del server B/S`.
+   */
+  | { type: typeof CLUSTER_MESSAGE; op: 'server-add'; backend: string; server: string; args: string[]; id: number }
+  | { type: typeof CLUSTER_MESSAGE; op: 'server-del'; backend: string; server: string }
   /** primary -> the other workers: `shutdown sessions server` made through one worker. */
   | { type: typeof CLUSTER_MESSAGE; op: 'kill-sessions'; backend: string; server: string };
+
+/** The value of an 'add-server' change: the command's address and keywords, the id the server got. */
+export interface AddServerValue {
+  args: string[];
+  id: number;
+}
 
 /** True for a message of this protocol. */
 export function isClusterMessage(m: unknown): m is ClusterMessage {

@@ -6,8 +6,10 @@
  */
 import cluster from 'node:cluster';
 import type { ServerControl } from '@switchyard/admin';
-import { applySslCertOp, clearCounters } from '@switchyard/admin';
+import { applyPatternOp, applySslCertOp, clearCounters } from '@switchyard/admin';
 import {
+  addServer,
+  applyRuleEdit,
   type BackendRuntime,
   classifyOutcome,
   killServerStreams,
@@ -15,15 +17,21 @@ import {
   mirrorServerState,
   type NodeFigures,
   nodeView,
+  onPrimaryMessage,
+  onRuleEdit,
   PRIMARY_ORIGIN,
   type ProxyRuntime,
+  removeServer,
+  restorePatRefs,
   type ServerState,
   setFrontendState,
   type TrafficObserver,
   type TrafficOutcome,
   takeCounterSnapshot,
 } from '@switchyard/proxy';
+import { applyServerAdd, applyServerDel } from './dynamic-servers.ts';
 import {
+  type AddServerValue,
   type ChangeMessage,
   CLUSTER_MESSAGE,
   type ClusterMessage,
@@ -36,14 +44,18 @@ export class WorkerLink {
   private pending = new Map<number, (f: NodeFigures | undefined) => void>();
   /** Servers whose last forwarded passive outcome was an error (a success after it is forwarded too). */
   private failing = new WeakSet<ServerState>();
-  private readonly onMessage = (m: unknown) => this.handle(m);
+  private unsubscribe?: () => void;
 
   /** `runtime` returns this worker's current runtime (it changes on reload). */
   constructor(private readonly runtime: () => ProxyRuntime) {}
 
   /** Listens to the primary and asks it for the current states. */
   start(): void {
-    process.on('message', this.onMessage);
+    this.unsubscribe = onPrimaryMessage(CLUSTER_MESSAGE, (m) => this.handle(m));
+    // a rule's map/ACL edit reaches the other workers through the primary
+    onRuleEdit((file, action, key, value) =>
+      this.send({ type: CLUSTER_MESSAGE, op: 'pattern-rule', file, action, key, value }),
+    );
     this.send({ type: CLUSTER_MESSAGE, op: 'hello' });
   }
 
@@ -53,7 +65,8 @@ export class WorkerLink {
   }
 
   stop(): void {
-    process.off('message', this.onMessage);
+    this.unsubscribe?.();
+    onRuleEdit(undefined);
     for (const done of this.pending.values()) done(undefined);
     this.pending.clear();
   }
@@ -66,12 +79,24 @@ export class WorkerLink {
     setVrrpState: (_rt, instance, state) => this.change('vrrp', instance, '', state, 'api'),
     clearCounters: (_rt, all) => this.change('clear-counters', '', '', all, 'api'),
     shareSslCert: (cert) => this.send({ type: CLUSTER_MESSAGE, op: 'ssl-cert', cert }),
+    sharePatternOp: (pat) => this.send({ type: CLUSTER_MESSAGE, op: 'pattern', pat }),
     setServerHealth: (_rt, be, s, health, origin) => this.change('health', be.name, s.name, health, origin),
     setServerAgent: (_rt, be, s, up, origin) => this.change('agent', be.name, s.name, up, origin),
     setServerChecks: (_rt, be, s, on, origin) => this.change('checks', be.name, s.name, on, origin),
     setServerAgentChecks: (_rt, be, s, on, origin) => this.change('agent-checks', be.name, s.name, on, origin),
     setServerAddr: (_rt, be, s, host, port) => this.change('addr', be.name, s.name, `${host} ${port}`, 'api'),
     setServerCheckPort: (_rt, be, s, port) => this.change('check-port', be.name, s.name, port, 'api'),
+    setServerFqdn: (_rt, be, s, name) => this.change('fqdn', be.name, s.name, name, 'api'),
+    // here at once (the reply and the next command see it), the primary and the others after
+    addServer: (_rt, be, model, args) => {
+      const s = addServer(be, model);
+      const v: AddServerValue = { args, id: s.id };
+      this.change('add-server', be.name, s.name, JSON.stringify(v), 'api');
+    },
+    removeServer: (_rt, be, s) => {
+      removeServer(be, s);
+      this.change('del-server', be.name, s.name, '', 'api');
+    },
     // each worker has its own sessions and listeners: here at once, the others through the primary
     shutdownServerSessions: (_rt, be, s) => {
       killServerStreams(s, 'K');
@@ -186,6 +211,18 @@ export class WorkerLink {
         // the reply went to the client of the worker the change was made through
         applySslCertOp(rt, m.cert);
         return;
+      case 'pattern':
+        // the reply went to the client of the worker the change was made through
+        applyPatternOp(rt, m.pat);
+        return;
+      case 'pattern-rule': {
+        const ref = rt.patterns?.byFile.get(m.file);
+        if (ref) applyRuleEdit(ref, m.action, m.key, m.value);
+        return;
+      }
+      case 'pattern-states':
+        if (rt.patterns) restorePatRefs(rt.patterns, m.states);
+        return;
       case 'frontend': {
         const fe = rt.frontends.get(m.frontend);
         if (fe) setFrontendState(rt, fe, m.state);
@@ -196,6 +233,12 @@ export class WorkerLink {
         if (s) killServerStreams(s, 'K');
         return;
       }
+      case 'server-add':
+        applyServerAdd(rt, m.backend, m.server, m.args, m.id);
+        return;
+      case 'server-del':
+        applyServerDel(rt, m.backend, m.server);
+        return;
       default:
         return;
     }

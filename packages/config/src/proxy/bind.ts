@@ -151,12 +151,20 @@ export function parseBind(ctx: LineCtx, s: SectionState): void {
   if (typeof range === 'string') return void err(ctx, 'CFG_BAD_VALUE', `bind: ${range}`);
   const out: BindModel[] = [];
   for (const one of addrs.split(',')) {
-    const p = parseAddress(one, { allowRange: true, allowAny: true });
-    if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `bind: ${p}`);
-    const base = { options: { ...options }, loc: { ...ctx.loc } };
     const sslPart = ssl
       ? { ssl: { crt: [...crt], ...(crtLists.length ? { crtLists } : {}), ...(alpn ? { alpn } : {}), tls } }
       : {};
+    if (one.startsWith('fd@')) {
+      // an inherited socket, already listening (systemd socket activation, a supervisor, a test harness)
+      const n = one.slice(3);
+      if (!/^\d+$/.test(n) || Number(n) > 2 ** 31 - 1)
+        return void err(ctx, 'CFG_BAD_ADDRESS', `bind: 'fd@' expects a file descriptor number, got '${one}'`);
+      out.push({ host: '', port: 0, fd: Number(n), ...sslPart, options: { ...options }, loc: { ...ctx.loc } });
+      continue;
+    }
+    const p = parseAddress(one, { allowRange: true, allowAny: true });
+    if (typeof p === 'string') return void err(ctx, 'CFG_BAD_ADDRESS', `bind: ${p}`);
+    const base = { options: { ...options }, loc: { ...ctx.loc } };
     if (p.kind === 'unix') {
       out.push({ host: '', port: 0, path: p.path, ...sslPart, ...base });
       continue;

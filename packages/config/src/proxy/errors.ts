@@ -83,12 +83,6 @@ function httpError(ctx: LineCtx, s: SectionState): void {
     return void err(ctx, 'CFG_MISSING_ARG', 'http-error : expects at least a <status> as arguments.');
   if (!ERROR_CODES.includes(p.status))
     return void err(ctx, 'CFG_BAD_VALUE', `http-error: status code '${p.status}' not handled.`);
-  if (p.lf)
-    return void err(
-      ctx,
-      'CFG_UNSUPPORTED',
-      `${what}: 'lf-string' and 'lf-file' are not supported yet; use 'string', 'file' or 'errorfile'`,
-    );
   const dynamic = p.headers.find(([, v]) => v.includes('%'));
   if (dynamic)
     return void err(
@@ -111,10 +105,12 @@ function httpError(ctx: LineCtx, s: SectionState): void {
     }
     raw += `${n}: ${v}\r\n`;
   }
-  const body = p.body ?? '';
+  // a log-format body is rendered per reply (the length is set then)
+  const body = p.lf ? '' : (p.body ?? '');
   raw += `content-length: ${Buffer.byteLength(body, 'latin1')}\r\n`;
   if (p.contentType !== undefined && p.body !== undefined) raw += `content-type: ${p.contentType}\r\n`;
-  push(s, { kind: 'reply', status: p.status, raw: `${raw}\r\n${body}`, loc });
+  const lf = p.lf && p.body !== undefined ? { lf: p.body } : {};
+  push(s, { kind: 'reply', status: p.status, raw: `${raw}\r\n${body}`, ...lf, loc });
 }
 
 const CAPS = FE | BE | DEF;
@@ -154,17 +150,22 @@ export function resolveErrorReplies(config: ConfigModel, r: Reporter): void {
   };
   for (const p of config.proxies) {
     const files: Record<number, string> = {};
+    const formats: Record<number, { format: string; loc: SourceLoc }> = {};
     for (const d of p.errorDirectives) {
       if (d.kind === 'reply') {
         if (d.raw === null) delete files[d.status];
         else files[d.status] = d.raw;
+        if (d.lf !== undefined) formats[d.status] = { format: d.lf, loc: d.loc };
+        else delete formats[d.status];
         continue;
       }
       const h = find(d.name, d.loc, p.name);
       if (!h) continue;
       for (const c of d.codes ?? ERROR_CODES) {
-        if (h.files[c] !== undefined) files[c] = h.files[c];
-        else if (d.codes)
+        if (h.files[c] !== undefined) {
+          files[c] = h.files[c];
+          delete formats[c];
+        } else if (d.codes)
           r.warn(
             d.loc,
             'CFG_NO_EFFECT',
@@ -173,6 +174,7 @@ export function resolveErrorReplies(config: ConfigModel, r: Reporter): void {
       }
     }
     p.errorFiles = files;
+    if (Object.keys(formats).length > 0) p.errorFormats = formats;
     for (const rules of [p.httpRequest, p.httpResponse])
       for (const rule of rules) {
         if ((rule.action !== 'return' && rule.action !== 'deny') || rule.errorfiles === undefined) continue;

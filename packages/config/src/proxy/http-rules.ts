@@ -34,8 +34,6 @@ const UNSUPPORTED_ACTIONS = [
   'wait-for-handshake',
   'do-resolve',
   'send-spoe-group',
-  'add-acl',
-  'del-acl',
   'strict-mode',
   'set-priority-class',
   'set-priority-offset',
@@ -57,6 +55,8 @@ const BOTH_SIDES = [
   'unset-var',
   'set-map',
   'del-map',
+  'add-acl',
+  'del-acl',
   'capture',
 ];
 const REQUEST_ONLY = [
@@ -270,11 +270,9 @@ const AFTER_RESPONSE = [
   'set-var',
   'set-var-fmt',
   'unset-var',
-  'set-map',
-  'del-map',
 ];
 /** 2.6 after-response actions Switchyard does not have yet. */
-const AFTER_RESPONSE_UNSUPPORTED = ['capture', 'strict-mode', 'del-acl', 'set-log-level'];
+const AFTER_RESPONSE_UNSUPPORTED = ['capture', 'strict-mode'];
 
 /** `http-after-response ACTION ...`: the http-response parser, restricted to HAProxy's after-response actions. */
 function parseAfterResponseRule(ctx: LineCtx): HttpRuleModel | undefined {
@@ -324,10 +322,15 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
       return err(ctx, 'CFG_BAD_VALUE', `${what}: invalid regex '${v}': ${(e as Error).message}`);
     }
   };
-  const mapAction = /^(set-map|del-map)\((.*)\)$/s.exec(action);
+  const mapAction = /^(set-map|del-map|add-acl|del-acl)\((.*)\)$/s.exec(action);
   if (mapAction) {
-    const kind = mapAction[1] as 'set-map' | 'del-map';
-    if (!mapAction[2]) return void err(ctx, 'CFG_MISSING_ARG', `${what}: expects a map file name between parentheses`);
+    const kind = mapAction[1] as 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+    if (!mapAction[2])
+      return void err(
+        ctx,
+        'CFG_MISSING_ARG',
+        `${what}: expects ${kind.endsWith('acl') ? 'an ACL' : 'a map'} file name between parentheses`,
+      );
     const n = kind === 'set-map' ? 2 : 1;
     if (words.length - 1 !== n)
       return void err(ctx, 'CFG_MISSING_ARG', `${what}: expects exactly ${n} argument${n > 1 ? 's' : ''}`);
@@ -471,11 +474,13 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
     }
   }
   const known = side === 'request' ? [...BOTH_SIDES, ...REQUEST_ONLY] : [...BOTH_SIDES, ...RESPONSE_ONLY];
-  if (UNSUPPORTED_ACTIONS.includes(action) || REQUEST_ONLY.includes(action) || RESPONSE_ONLY.includes(action)) {
+  // actions with arguments in parentheses (`do-resolve(VAR,RESOLVERS,ipv4)`) are named by their word
+  const name = action.replace(/\(.*$/s, '');
+  if (UNSUPPORTED_ACTIONS.includes(name) || REQUEST_ONLY.includes(name) || RESPONSE_ONLY.includes(name)) {
     return void err(
       ctx,
       'CFG_UNSUPPORTED',
-      `${what}: action '${action}' is not supported in http-${side} (supported: ${known.join(', ')})`,
+      `${what}: action '${name}' is not supported in http-${side} (supported: ${known.join(', ')})`,
     );
   }
   err(ctx, 'CFG_UNKNOWN_KEYWORD', `unknown action 'http-${side} ${action}'${didYouMean(action, known)}`);

@@ -5,6 +5,7 @@ import { BASIC_KEYWORDS, LEGACY_TIMEOUT_KEYWORDS } from './basic.ts';
 import { parseBind } from './bind.ts';
 import { CAPTURE_KEYWORDS } from './capture.ts';
 import { parseHttpCheck } from './check.ts';
+import { COMPRESSION_KEYWORDS } from './compression.ts';
 import { ERROR_KEYWORDS } from './errors.ts';
 import { HTTP_RULE_KEYWORDS } from './http-rules.ts';
 import { parseOption } from './options.ts';
@@ -23,6 +24,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   ...STICK_KEYWORDS,
   ...TCP_RULE_KEYWORDS,
   ...CAPTURE_KEYWORDS,
+  ...COMPRESSION_KEYWORDS,
   ...ERROR_KEYWORDS,
   /** `option NAME` / `no option NAME` (caps checked per option). */
   option: { caps: ALL, fn: parseOption },
@@ -56,7 +58,6 @@ const IGNORED: Record<string, string> = {
 /** Keywords Switchyard refuses, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
   // accepting these without doing what haproxy does would change responses, requests or log lines
-  compression: "'compression' is not supported yet: responses would pass uncompressed",
   'external-check': "'external-check' is not supported; use 'agent-check'",
   filter: "'filter' is not supported",
   'rate-limit':

@@ -12,8 +12,8 @@ import { isVarAction, parseVarRule } from './vars.ts';
 
 const CONNECTION_ACTIONS = ['accept', 'reject', 'expect-proxy', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
 const CONTENT_ACTIONS = ['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'set-src'];
-/** `tcp-request session`: track-sc there is not wired to the stick tables yet (refused as not yet). */
-const SESSION_ACTIONS = ['accept', 'reject'];
+/** `tcp-request session`: once per connection, after the PROXY header and the TLS handshake. */
+const SESSION_ACTIONS = ['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2'];
 /** `tcp-response content`: `close` cuts the server side once the rule matches, the client keeps what came. */
 const RESPONSE_ACTIONS = ['accept', 'close', 'reject'];
 /** HAProxy actions Switchyard does not run yet: refused by name rather than reported as unknown. */
@@ -59,7 +59,7 @@ function parseRule(ctx: LineCtx, what: string, allowed: string[]): TcpRuleModel 
         `'capture' is not allowed in '${what}' rules (only in 'tcp-request content')`,
       );
     if (
-      NOT_YET.has(action) ||
+      NOT_YET.has(action.replace(/\(.*$/s, '')) ||
       action === 'close' ||
       /^(track-sc[0-2]|sc-.*)$/.test(action) ||
       action.startsWith('lua.')

@@ -1,33 +1,70 @@
 /**
  * ACL criterion keywords that combine a fetch with a match method (`hdr_beg` = `hdr` + `-m beg`),
- * as HAProxy's ACL keyword tables define them.
+ * as HAProxy's ACL keyword tables define them. Written out one per line, so each can be found by
+ * its name.
  */
 import type { MatchMethod } from './matchers.ts';
 
+const TABLE: Record<string, [string, MatchMethod]> = {
+  hdr_beg: ['hdr', 'beg'],
+  hdr_end: ['hdr', 'end'],
+  hdr_sub: ['hdr', 'sub'],
+  hdr_reg: ['hdr', 'reg'],
+  hdr_dom: ['hdr', 'dom'],
+  hdr_dir: ['hdr', 'dir'],
+  hdr_len: ['hdr', 'len'],
+  path_beg: ['path', 'beg'],
+  path_end: ['path', 'end'],
+  path_sub: ['path', 'sub'],
+  path_reg: ['path', 'reg'],
+  path_dom: ['path', 'dom'],
+  path_dir: ['path', 'dir'],
+  path_len: ['path', 'len'],
+  url_beg: ['url', 'beg'],
+  url_end: ['url', 'end'],
+  url_sub: ['url', 'sub'],
+  url_reg: ['url', 'reg'],
+  url_dom: ['url', 'dom'],
+  url_dir: ['url', 'dir'],
+  url_len: ['url', 'len'],
+  urlp_beg: ['url_param', 'beg'],
+  urlp_end: ['url_param', 'end'],
+  urlp_sub: ['url_param', 'sub'],
+  urlp_reg: ['url_param', 'reg'],
+  urlp_dom: ['url_param', 'dom'],
+  urlp_dir: ['url_param', 'dir'],
+  urlp_len: ['url_param', 'len'],
+  base_beg: ['base', 'beg'],
+  base_end: ['base', 'end'],
+  base_sub: ['base', 'sub'],
+  base_reg: ['base', 'reg'],
+  base_dom: ['base', 'dom'],
+  base_dir: ['base', 'dir'],
+  base_len: ['base', 'len'],
+  cook_beg: ['req.cook', 'beg'],
+  cook_end: ['req.cook', 'end'],
+  cook_sub: ['req.cook', 'sub'],
+  cook_reg: ['req.cook', 'reg'],
+  cook_dom: ['req.cook', 'dom'],
+  cook_dir: ['req.cook', 'dir'],
+  cook_len: ['req.cook', 'len'],
+  shdr_beg: ['res.hdr', 'beg'],
+  shdr_end: ['res.hdr', 'end'],
+  shdr_sub: ['res.hdr', 'sub'],
+  shdr_reg: ['res.hdr', 'reg'],
+  shdr_dom: ['res.hdr', 'dom'],
+  shdr_dir: ['res.hdr', 'dir'],
+  shdr_len: ['res.hdr', 'len'],
+  scook_beg: ['res.cook', 'beg'],
+  scook_end: ['res.cook', 'end'],
+  scook_sub: ['res.cook', 'sub'],
+  scook_reg: ['res.cook', 'reg'],
+  scook_dom: ['res.cook', 'dom'],
+  scook_dir: ['res.cook', 'dir'],
+  scook_len: ['res.cook', 'len'],
+  ssl_fc_sni_end: ['ssl_fc_sni', 'end'],
+  ssl_fc_sni_reg: ['ssl_fc_sni', 'reg'],
+};
+
 /** keyword -> [fetch name, default match method]. */
-export const ACL_KEYWORDS = new Map<string, [string, MatchMethod]>();
-
-const SUFFIXES: Array<[string, MatchMethod]> = [
-  ['beg', 'beg'],
-  ['end', 'end'],
-  ['sub', 'sub'],
-  ['reg', 'reg'],
-  ['dom', 'dom'],
-  ['dir', 'dir'],
-  ['len', 'len'],
-];
-
-for (const [prefix, fetch] of [
-  ['hdr', 'hdr'],
-  ['path', 'path'],
-  ['url', 'url'],
-  ['urlp', 'url_param'],
-  ['base', 'base'],
-  ['cook', 'req.cook'],
-  ['shdr', 'res.hdr'],
-  ['scook', 'res.cook'],
-] as const) {
-  for (const [suffix, method] of SUFFIXES) ACL_KEYWORDS.set(`${prefix}_${suffix}`, [fetch, method]);
-}
-ACL_KEYWORDS.set('ssl_fc_sni_end', ['ssl_fc_sni', 'end']);
-ACL_KEYWORDS.set('ssl_fc_sni_reg', ['ssl_fc_sni', 'reg']);
+export const ACL_KEYWORDS = new Map<string, [string, MatchMethod]>(Object.entries(TABLE));

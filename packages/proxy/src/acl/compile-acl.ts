@@ -4,13 +4,14 @@
  * '-' or at `--`; `-i` folds case, `-n` (no DNS) is accepted, `-m METHOD`, `-f FILE` (patterns,
  * one per line), `-M` (the files are maps: the first word of a line is the pattern), `-u ID`.
  */
-import { readFileSync } from 'node:fs';
 import type { AclModel, Diagnostic, SourceLoc } from '@switchyard/config';
+import { fileRef, idTaken, inlineRef, type PatRef } from '../model/pattern-refs.ts';
 import { ACL_KEYWORDS } from './acl-keywords.ts';
 import type { Scalar } from './cast.ts';
 import { AclCode, report } from './diag.ts';
 import { parseExpr } from './expr-parse.ts';
 import { buildMatcher, buildMethodMatcher, INT_OPERATORS, MATCH_METHODS, type MatchMethod } from './matchers.ts';
+import { refsMatcher, registerAclExprs } from './ref-matcher.ts';
 import { buildSample } from './sample.ts';
 import type { AclTable, CompiledCondition, RulePhase, SampleType } from './types.ts';
 
@@ -30,29 +31,17 @@ const DEFAULT_METHOD: Record<SampleType, MatchMethod | undefined> = {
   any: undefined,
 };
 
-/** Reads a pattern file as HAProxy does: `#` in column 1 comments, leading blanks stripped, blank lines skipped. */
-function readPatternFile(path: string, map: boolean): Array<[pattern: string, line: number]> | string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    return `failed to open pattern file <${path}> (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-  }
-  const out: Array<[string, number]> = [];
-  const lines = text.split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const raw = lines[n];
-    if (raw.startsWith('#')) continue;
-    let line = raw.replace(/^[ \t]+/, '');
-    const cr = line.indexOf('\r');
-    if (cr >= 0) line = line.slice(0, cr);
-    if (line === '') continue;
-    if (map) {
-      const m = /^[^ \t]+/.exec(line);
-      if (m) out.push([m[0], n + 1]);
-    } else out.push([line, n + 1]);
-  }
-  return out;
+/**
+ * An integer pattern with the operator before it, as haproxy stores it (acl.c): `gt 5` is `6:`,
+ * `le 3` is `:3`; a pattern with ':' or '-' is kept as written.
+ */
+function withOperator(p: string, op: string): string {
+  if (op === '' || op === 'eq' || p.includes(':') || p.includes('-') || !/^[+]?[0-9]+$/.test(p)) return p;
+  const n = Number(p);
+  if (op === 'gt') return `${n + 1}:`;
+  if (op === 'ge') return `${n}:`;
+  if (op === 'lt') return `:${n - 1}`;
+  return `:${n}`;
 }
 
 /**
@@ -66,6 +55,7 @@ export function compileAclLine(
   loc: SourceLoc,
   diags: Diagnostic[],
   phase?: RulePhase,
+  inCondition = false,
 ): CompiledCondition | undefined {
   const fail = (code: AclCode, msg: string) => {
     report(diags, code, `error detected while parsing ${what} : ${msg}`, loc);
@@ -95,6 +85,7 @@ export function compileAclLine(
   let map = false;
   let sawDashes = false;
   const files: string[] = [];
+  let forcedId: number | undefined;
   let i = 0;
   for (; i < args.length && args[i].startsWith('-'); i++) {
     const a = args[i];
@@ -118,7 +109,9 @@ export function compileAclLine(
         method = v as MatchMethod;
         explicitMethod = true;
       } else if (a === '-f') files.push(v);
-      else if (!/^-?[0-9]+$/.test(v)) return fail(AclCode.BAD_FLAG, `'-u' expects a numeric id, got '${v}'`);
+      else if (!/^-?[0-9]+$/.test(v)) return fail(AclCode.BAD_FLAG, 'the argument of -u must be an integer');
+      else if (idTaken(Number(v))) return fail(AclCode.BAD_FLAG, 'the id is already used');
+      else forcedId = Number(v);
     } else {
       return fail(
         AclCode.BAD_FLAG,
@@ -131,28 +124,25 @@ export function compileAclLine(
       AclCode.BAD_FLAG,
       `matching method must be specified first (using '-m') when using a sample fetch of this type ('${parsed.fetch.name}')`,
     );
-  const patterns: Array<[string, string]> = [];
-  /** Where each pattern came from when it was read from a file (`FILE:LINE`). */
-  const origins: Array<string | undefined> = [];
+  const refs: PatRef[] = [];
   for (const f of files) {
-    const lines = readPatternFile(f, map);
-    if (typeof lines === 'string') {
-      report(diags, AclCode.PATTERN_FILE, `error detected while parsing ${what} : ${lines}`, loc);
+    const ref = fileRef(f, map ? 'map' : 'acl', map, loc, inCondition);
+    if (typeof ref === 'string') {
+      report(diags, AclCode.PATTERN_FILE, `error detected while parsing ${what} : ${ref}`, loc);
       return undefined;
     }
-    for (const [pat, line] of lines) {
-      patterns.push(['', pat]);
-      origins.push(`${f}:${line}`);
-    }
+    ref.acl = true;
+    refs.push(ref);
   }
   const intLike = method === 'int' || method === 'len';
+  const inline: string[] = [];
   let op = '';
   for (; i < args.length; i++) {
     if (intLike && INT_OPERATORS.has(args[i])) op = args[i];
-    else patterns.push([op, args[i]]);
+    else inline.push(intLike ? withOperator(args[i], op) : args[i]);
   }
   if (method === 'found' || method === 'bool') {
-    if (patterns.length > 0) {
+    if (inline.length > 0) {
       report(
         diags,
         AclCode.NO_PATTERN,
@@ -161,7 +151,7 @@ export function compileAclLine(
         'warning',
       );
     }
-  } else if (patterns.length === 0 && files.length === 0 && !sawDashes) {
+  } else if (inline.length === 0 && files.length === 0 && !sawDashes) {
     report(
       diags,
       AclCode.NO_PATTERN,
@@ -173,13 +163,19 @@ export function compileAclLine(
   }
   // `method` has its own matcher unless another one is asked for with -m
   const methodFetch = !kw && parsed.fetch.name === 'method' && parsed.converters.length === 0 && !explicitMethod;
-  const match = methodFetch ? buildMethodMatcher(patterns, icase) : buildMatcher(method, patterns, icase);
-  if (typeof match === 'string') {
-    // name the pattern file line when the bad pattern came from one
-    const bad = patterns.findIndex((p) => typeof buildMatcher(method, [p], icase) === 'string');
-    const where = bad >= 0 && origins[bad] ? ` (at ${origins[bad]})` : '';
-    return fail(AclCode.BAD_PATTERN, match + where);
-  }
+  const build = (pats: string[]) => {
+    const tuples = pats.map((p): [string, string] => ['', p]);
+    return methodFetch ? buildMethodMatcher(tuples, icase) : buildMatcher(method, tuples, icase);
+  };
+  // name the pattern file line when the bad pattern came from one
+  for (const r of refs)
+    for (const e of r.entries)
+      if (typeof build([e.key]) === 'string')
+        return fail(AclCode.BAD_PATTERN, `${build([e.key])} (at ${r.file}:${e.line})`);
+  refs.push(inlineRef(parsed.fetch.name, inline, loc, inCondition, forcedId));
+  registerAclExprs(refs, method, icase);
+  const match = refsMatcher(refs, build);
+  if (typeof match === 'string') return fail(AclCode.BAD_PATTERN, match);
   const fetch = sample.fn;
   if (method === 'found') return mark((txn) => fetch(txn) !== undefined);
   return mark((txn) => {

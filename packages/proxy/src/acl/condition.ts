@@ -268,7 +268,7 @@ function compileWith<F>(
       }
       return acl.test;
     }
-    const pre = predefinedAcl(name, loc);
+    const pre = predefinedAcl(name, loc, table);
     if (pre) return pre;
     failed = true;
     const hint = didYouMean(name, [...table.keys(), ...PREDEFINED_ACLS.keys()]);
@@ -276,7 +276,7 @@ function compileWith<F>(
     return () => false;
   };
   const anon = (words: string[]): CompiledCondition => {
-    const t = compileAclLine(words[0], words.slice(1), 'anonymous ACL', loc, diags, phase);
+    const t = compileAclLine(words[0], words.slice(1), 'anonymous ACL', loc, diags, phase, true);
     if (!t) {
       failed = true;
       return () => false;

@@ -2,12 +2,14 @@
  * Converters applied after a fetch (`req.hdr(host),lower,field(1,:)`). Each validates its
  * arguments once; at request time it maps one value to another (undefined = sample lost).
  */
+
 import { createHash } from 'node:crypto';
 import type { SourceLoc } from '@switchyard/config';
 import { type Scalar, toInt, toIp, toStr } from './cast.ts';
 import { crc32, djb2, fullHash, sdbm, wt6 } from './hash-fn.ts';
 import { type IpAddr, parseNet } from './ip.ts';
 import { mapConverters } from './map-converters.ts';
+import { boundedRegex } from './regex.ts';
 import { TIME_CONVERTERS } from './time-converters.ts';
 import type { SampleType } from './types.ts';
 
@@ -81,12 +83,8 @@ const regsub: ConverterDef = {
   create(args) {
     const flags = args[2] ?? '';
     if (!/^[ig]*$/.test(flags)) return `regsub flags '${flags}' must be made of 'i' and 'g'`;
-    let re: RegExp;
-    try {
-      re = new RegExp(args[0], flags);
-    } catch (e) {
-      return `invalid regex '${args[0]}': ${(e as Error).message}`;
-    }
+    const re = boundedRegex(args[0], flags.includes('i'), flags.includes('g'));
+    if (typeof re === 'string') return re;
     // JS replacement syntax: escape '$', map \N to $N
     const subst = args[1].replace(/\$/g, '$$$$').replace(/\\([0-9])/g, '$$$1');
     return (v) => toStr(v).replace(re, subst);

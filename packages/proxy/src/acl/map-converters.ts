@@ -7,23 +7,37 @@
  * `ip` by longest prefix, the others in file order (first match wins), as HAProxy does.
  */
 
-import { type MapRef, mapRef } from '../model/map-refs.ts';
+import { addExpr, current, type MapRef, mapRef } from '../model/pattern-refs.ts';
 import { type Scalar, strl2ic, toInt, toIp, toStr } from './cast.ts';
 import type { ConverterDef, ConvFn } from './converters.ts';
 import { type IpNet, netContains, parseIp, parseNet } from './ip.ts';
 import { type MatchMethod, matchWord, parseIntPattern } from './matchers.ts';
+import { findEntry, treeIndexed } from './ref-matcher.ts';
+import { boundedRegex, expandMatch } from './regex.ts';
 import type { SampleType } from './types.ts';
 
-type Lookup = (v: Scalar) => string | undefined;
+/** The value found, undefined when nothing matches, null when map_regm cannot build the value. */
+type Lookup = (v: Scalar) => string | undefined | null;
 
-function buildLookup(match: MatchMethod, entries: Array<[string, string]>): Lookup | string {
+/** `map_*` match methods plus `regm` (map_regm: the value is a replacement using the groups). */
+type MapMatch = MatchMethod | 'regm';
+
+function buildLookup(match: MapMatch, entries: Array<[string, string]>): Lookup | string {
   switch (match) {
     case 'str': {
       const m = new Map<string, string>();
       for (const [k, v] of entries) if (!m.has(k)) m.set(k, v);
       return (x) => m.get(toStr(x));
     }
-    case 'beg':
+    case 'beg': {
+      // haproxy indexes prefixes in a tree: the longest matching key wins
+      const byLength = [...entries].sort((a, b) => b[0].length - a[0].length);
+      return (x) => {
+        const s = toStr(x);
+        for (const [k, v] of byLength) if (s.startsWith(k)) return v;
+        return undefined;
+      };
+    }
     case 'end':
     case 'sub':
     case 'dir':
@@ -32,29 +46,31 @@ function buildLookup(match: MatchMethod, entries: Array<[string, string]>): Look
         const s = toStr(x);
         for (const [k, v] of entries) {
           const hit =
-            match === 'beg'
-              ? s.startsWith(k)
-              : match === 'end'
-                ? s.endsWith(k)
-                : match === 'sub'
-                  ? s.includes(k)
-                  : matchWord(s, k, match === 'dom');
+            match === 'end' ? s.endsWith(k) : match === 'sub' ? s.includes(k) : matchWord(s, k, match === 'dom');
           if (hit) return v;
         }
         return undefined;
       };
-    case 'reg': {
+    case 'reg':
+    case 'regm': {
       const res: Array<[RegExp, string]> = [];
       for (const [k, v] of entries) {
-        try {
-          res.push([new RegExp(k), v]);
-        } catch (e) {
-          return `invalid regex '${k}' in map: ${(e as Error).message}`;
-        }
+        const re = boundedRegex(k);
+        if (typeof re === 'string') return `${re} (in map)`;
+        res.push([re, v]);
       }
+      if (match === 'reg')
+        return (x) => {
+          const s = toStr(x);
+          for (const [r, v] of res) if (r.test(s)) return v;
+          return undefined;
+        };
       return (x) => {
         const s = toStr(x);
-        for (const [r, v] of res) if (r.test(s)) return v;
+        for (const [r, v] of res) {
+          const m = r.exec(s);
+          if (m) return expandMatch(m, v) ?? null;
+        }
         return undefined;
       };
     }
@@ -101,10 +117,10 @@ function outputValue(v: string, out: SampleType): Scalar | string | undefined {
 }
 
 /** The lookup over a map's entries with values of the converter's output type, or an error message. */
-function typedLookup(ref: MapRef, match: MatchMethod, out: SampleType): Lookup | string {
+function typedLookup(ref: MapRef, match: MapMatch, out: SampleType): Lookup | string {
   const typed: Array<[string, string]> = [];
-  for (const e of ref.entries) {
-    const o = outputValue(e.value, out);
+  for (const e of current(ref)) {
+    const o = outputValue(e.value ?? '', out);
     if (o === undefined)
       return `unable to parse '${e.value}' at line ${e.line ?? '?'} of file '${ref.file}' (the value of key '${e.key}' is not ${out === 'int' ? 'an integer' : 'an IP address'})`;
     typed.push([e.key, String(o)]);
@@ -112,7 +128,14 @@ function typedLookup(ref: MapRef, match: MatchMethod, out: SampleType): Lookup |
   return buildLookup(match, typed);
 }
 
-function mapConverter(match: MatchMethod, out: SampleType): ConverterDef {
+/** `get map`'s type name of a value read as `out` (haproxy smp_to_type). */
+function valueType(v: string, out: SampleType): string {
+  if (out === 'int') return 'sint';
+  if (out === 'ip') return v.includes(':') ? 'ipv6' : 'ipv4';
+  return 'str';
+}
+
+function mapConverter(match: MapMatch, out: SampleType): ConverterDef {
   return {
     out,
     minArgs: 1,
@@ -120,6 +143,19 @@ function mapConverter(match: MatchMethod, out: SampleType): ConverterDef {
     create(args, loc) {
       const ref = mapRef(args[0], loc);
       if (typeof ref === 'string') return ref;
+      const method: MatchMethod = match === 'regm' ? 'reg' : match;
+      addExpr(ref, {
+        method: match,
+        icase: false,
+        sample: out === 'int' ? 'int' : out === 'ip' ? 'ip' : 'str',
+        find: (s) => findEntry(method, false, current(ref), s),
+        tree: () => treeIndexed(method, false),
+        check: (key) => {
+          const l = buildLookup(match, [[key, '']]);
+          return typeof l === 'string' ? l : undefined;
+        },
+        valueType: (v) => (outputValue(v, out) === undefined ? undefined : valueType(v.trim(), out)),
+      });
       const built = typedLookup(ref, match, out);
       if (typeof built === 'string') return built;
       // runtime edits (`add map`, `set map`...) bump the version: the lookup is rebuilt on next use
@@ -141,6 +177,7 @@ function mapConverter(match: MatchMethod, out: SampleType): ConverterDef {
           version = ref.version;
         }
         const hit = lookup(v);
+        if (hit === null) return undefined;
         if (hit === undefined) return def;
         return out === 'int' ? Number(hit) : hit;
       };
@@ -153,6 +190,8 @@ function mapConverter(match: MatchMethod, out: SampleType): ConverterDef {
 export function mapConverters(): Array<[string, ConverterDef]> {
   const out: Array<[string, ConverterDef]> = [['map', mapConverter('str', 'str')]];
   const matches: MatchMethod[] = ['str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg', 'int', 'ip'];
+  // map_regm has only the string form in 2.6
+  out.push(['map_regm', mapConverter('regm', 'str')]);
   for (const m of matches) {
     out.push([`map_${m}`, mapConverter(m, 'str')]);
     out.push([`map_${m}_int`, mapConverter(m, 'int')]);

@@ -7,6 +7,7 @@
 import { type Scalar, toBool, toInt, toIp, toStr } from './cast.ts';
 import { type IpNet, parseNet } from './ip.ts';
 import { netMatcher } from './ip-set.ts';
+import { boundedRegex } from './regex.ts';
 
 export type MatchMethod =
   | 'str'
@@ -73,7 +74,8 @@ interface Range {
 /** Parses an integer pattern (`N`, `A:B`, `:B`, `A:`) under operator `op`, or an error message. */
 export function parseIntPattern(p: string, op: string): Range | string {
   const num = (s: string) => (/^[+-]?[0-9]+$/.test(s) ? Number(s) : undefined);
-  const colon = p.indexOf(':');
+  // haproxy's pat_parse_int: the first ':' or '-' separates the bounds (so `-3` is `:3`)
+  const colon = p.search(/[:-]/);
   if (colon >= 0) {
     const a = p.slice(0, colon);
     const b = p.slice(colon + 1);
@@ -174,11 +176,9 @@ export function buildMatcher(
     case 'reg': {
       const res: RegExp[] = [];
       for (const [, p] of patterns) {
-        try {
-          res.push(new RegExp(p, icase ? 'i' : ''));
-        } catch (e) {
-          return `invalid regex '${p}': ${(e as Error).message}`;
-        }
+        const re = boundedRegex(p, icase);
+        if (typeof re === 'string') return re;
+        res.push(re);
       }
       return (v) => {
         const s = toStr(v);

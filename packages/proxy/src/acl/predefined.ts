@@ -32,16 +32,22 @@ export const PREDEFINED_ACLS: ReadonlyMap<string, readonly string[]> = new Map([
   ['RDP_COOKIE', ['req.rdp_cookie_cnt', 'gt', '0']],
 ]);
 
-const compiled = new Map<string, CompiledCondition>();
+/** Per proxy (its ACL table), as haproxy adds a predefined ACL to the proxy on first use. */
+const compiled = new WeakMap<object, Map<string, CompiledCondition>>();
 
-/** The compiled predefined ACL `name`, or undefined when there is no such predefined ACL. */
-export function predefinedAcl(name: string, loc: SourceLoc): CompiledCondition | undefined {
-  const hit = compiled.get(name);
+/**
+ * The compiled predefined ACL `name` for the proxy of `table`, or undefined when there is no such
+ * predefined ACL. Its pattern reference is made where it is first used (`show acl` names that line).
+ */
+export function predefinedAcl(name: string, loc: SourceLoc, table: object): CompiledCondition | undefined {
+  let mine = compiled.get(table);
+  const hit = mine?.get(name);
   if (hit) return hit;
   const def = PREDEFINED_ACLS.get(name);
   if (!def) return undefined;
-  const t = compileAclLine(def[0], def.slice(1), `predefined ACL '${name}'`, loc, []);
+  const t = compileAclLine(def[0], def.slice(1), `predefined ACL '${name}'`, loc, [], undefined, true);
   if (!t) throw new Error(`predefined ACL ${name} failed to compile`); // a bug in the table above
-  compiled.set(name, t);
+  if (!mine) compiled.set(table, (mine = new Map()));
+  mine.set(name, t);
   return t;
 }

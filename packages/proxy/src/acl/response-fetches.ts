@@ -1,7 +1,8 @@
 /**
  * Response fetches for http-response conditions and values: `status`, `res.hdr(name[,occ])` /
  * `shdr`, `res.fhdr`, `res.hdr_cnt` / `shdr_cnt`, `res.fhdr_cnt`, `res.hdr_val` / `shdr_val`,
- * `res.cook(name)` / `scook` (from Set-Cookie), `res.cook_cnt` / `scook_cnt`, `res.ver`.
+ * `res.cook(name)` / `scook` (from Set-Cookie), `res.cook_cnt` / `scook_cnt`, `res.ver`,
+ * `res.comp`, `res.comp_algo`.
  * They read HttpTxnResponse, which changes while rules run, so nothing is cached.
  */
 import type { HttpTxn } from '../model/txn.ts';
@@ -137,5 +138,14 @@ const defs: Array<[string[], FetchDef]> = [
   [['res.hdr_ip', 'shdr_ip'], ipFetch(resHeader(true, false))],
   [['res.cook', 'scook'], resCookie],
   [['res.cook_cnt', 'scook_cnt'], resCookieCount],
+  // the compression filter decided before the http-response rules (HAProxy's HTTP_MSGF_COMPRESSING)
+  [
+    ['res.comp'],
+    { type: 'bool', phase: 'response', minArgs: 0, maxArgs: 0, create: () => (t) => response(t).resComp !== undefined },
+  ],
+  [
+    ['res.comp_algo'],
+    { type: 'str', phase: 'response', minArgs: 0, maxArgs: 0, create: () => (t) => response(t).resComp },
+  ],
 ];
 for (const [names, def] of defs) for (const n of names) registerFetch(n, def);

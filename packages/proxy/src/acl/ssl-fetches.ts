@@ -116,17 +116,30 @@ function dnFetch(which: Which, part: 'subject' | 'issuer'): FetchDef {
   };
 }
 
+/** Names of the fetches one certificate has, in the order certFetches defines them. */
+type CertNames = [
+  der: string,
+  sha1: string,
+  serial: string,
+  notafter: string,
+  notbefore: string,
+  version: string,
+  sDn: string,
+  iDn: string,
+];
+
 /** The fetches one certificate (`ssl_c_*` or `ssl_f_*`) has. */
-function certFetches(prefix: string, which: Which): Array<[string[], FetchDef]> {
+function certFetches(names: CertNames, which: Which): Array<[string[], FetchDef]> {
+  const [der, sha1, serial, notafter, notbefore, version, sDn, iDn] = names;
   return [
-    [[`${prefix}_der`], onCert(which, 'str', (c) => c.der.toString('latin1'))],
-    [[`${prefix}_sha1`], onCert(which, 'str', (c) => createHash('sha1').update(c.der).digest().toString('latin1'))],
-    [[`${prefix}_serial`], onCert(which, 'str', (c) => c.fields.serial)],
-    [[`${prefix}_notafter`], onCert(which, 'str', (c) => c.fields.notAfter)],
-    [[`${prefix}_notbefore`], onCert(which, 'str', (c) => c.fields.notBefore)],
-    [[`${prefix}_version`], onCert(which, 'int', (c) => c.fields.version)],
-    [[`${prefix}_s_dn`], dnFetch(which, 'subject')],
-    [[`${prefix}_i_dn`], dnFetch(which, 'issuer')],
+    [[der], onCert(which, 'str', (c) => c.der.toString('latin1'))],
+    [[sha1], onCert(which, 'str', (c) => createHash('sha1').update(c.der).digest().toString('latin1'))],
+    [[serial], onCert(which, 'str', (c) => c.fields.serial)],
+    [[notafter], onCert(which, 'str', (c) => c.fields.notAfter)],
+    [[notbefore], onCert(which, 'str', (c) => c.fields.notBefore)],
+    [[version], onCert(which, 'int', (c) => c.fields.version)],
+    [[sDn], dnFetch(which, 'subject')],
+    [[iDn], dnFetch(which, 'issuer')],
   ];
 }
 
@@ -163,8 +176,32 @@ export const SSL_FETCHES: Array<[string[], FetchDef]> = [
   [['ssl_c_err'], onTls('int', () => 0)],
   [['ssl_c_ca_err'], onTls('int', () => 0)],
   [['ssl_c_ca_err_depth'], onTls('int', () => 0)],
-  ...certFetches('ssl_c', 'peer'),
-  ...certFetches('ssl_f', 'local'),
+  ...certFetches(
+    [
+      'ssl_c_der',
+      'ssl_c_sha1',
+      'ssl_c_serial',
+      'ssl_c_notafter',
+      'ssl_c_notbefore',
+      'ssl_c_version',
+      'ssl_c_s_dn',
+      'ssl_c_i_dn',
+    ],
+    'peer',
+  ),
+  ...certFetches(
+    [
+      'ssl_f_der',
+      'ssl_f_sha1',
+      'ssl_f_serial',
+      'ssl_f_notafter',
+      'ssl_f_notbefore',
+      'ssl_f_version',
+      'ssl_f_s_dn',
+      'ssl_f_i_dn',
+    ],
+    'local',
+  ),
 ];
 
 /** `%sslc`: the client connection's cipher (OpenSSL name), '' on a clear connection. */

@@ -62,6 +62,8 @@ export type AclTable = Map<string, CompiledAcl>;
 export interface HttpTxnResponse {
   status?: number;
   resHeaders?: string[];
+  /** The `compression algo` the response is compressed with (`res.comp`, `res.comp_algo`). */
+  resComp?: string;
 }
 
 /** Which rules a condition or log-format belongs to, so response-only fetches can be refused in request rules. */

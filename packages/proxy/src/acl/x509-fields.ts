@@ -5,6 +5,7 @@
  * entry (`ssl_c_s_dn(CN)`) or as OpenSSL's RFC 2253 text (`ssl_c_s_dn(,,rfc2253)`).
  * Binary values are latin1 strings (one char per byte), as the other binary samples.
  */
+import { children, oidText, type Tlv, tlv } from '../model/der.ts';
 
 /** One attribute of a name: its OID, the string's ASN.1 tag and content bytes, its RDN's index. */
 interface NameEntry {
@@ -57,54 +58,6 @@ const SHORT_NAMES: Record<string, string> = {
   '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST',
   '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
-
-interface Tlv {
-  tag: number;
-  /** Offset of the tag byte. */
-  at: number;
-  /** Offset of the content. */
-  start: number;
-  end: number;
-}
-
-function tlv(b: Buffer, at: number): Tlv {
-  const tag = b[at];
-  let len = b[at + 1];
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error('bad DER length');
-    len = 0;
-    for (let k = 0; k < n; k++) len = len * 256 + b[start + k];
-    start += n;
-  }
-  if (tag === undefined || start + len > b.length) throw new Error('truncated DER');
-  return { tag, at, start, end: start + len };
-}
-
-function children(b: Buffer, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = parent.start; p < parent.end; ) {
-    const t = tlv(b, p);
-    out.push(t);
-    p = t.end;
-  }
-  return out;
-}
-
-function oidText(b: Buffer): string {
-  const parts: number[] = [];
-  let v = 0;
-  for (const byte of b) {
-    v = v * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else parts.push(v);
-      v = 0;
-    }
-  }
-  return parts.join('.');
-}
 
 function parseName(b: Buffer, name: Tlv): NameEntry[] {
   const out: NameEntry[] = [];

@@ -4,7 +4,7 @@
  * counters summed over the workers, server and backend states as the primary holds them.
  * Built per stats read; the live runtime is never touched.
  */
-import type { BackendCounters, FrontendCounters, ServerCounters } from '../model/counters.ts';
+import type { BackendCounters, FrontendCounters, ResolversCounters, ServerCounters } from '../model/counters.ts';
 import { newBackendCounters, newFrontendCounters, newServerCounters } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from '../model/types.ts';
@@ -18,6 +18,8 @@ export interface NodeFigures {
   servers: ServerStateSnap[];
   backends: BackendStateSnap[];
   vrrp: Array<[string, string]>;
+  /** The primary's DNS counters (it resolves for the node). */
+  resolvers?: ResolversCounters;
   /** Epoch ms the node (its primary) started: the uptime shown. */
   startedAt: number;
   /** Workers that answered / that were asked. */
@@ -87,6 +89,7 @@ export function nodeView(rt: ProxyRuntime, fig: NodeFigures): ProxyRuntime {
     vrrp: new Map(fig.vrrp),
     startedAt: fig.startedAt,
     workers: { answered: fig.answered, asked: fig.asked },
+    resolverCounters: () => fig.resolvers ?? {},
   };
 }
 

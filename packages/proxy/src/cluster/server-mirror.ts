@@ -37,6 +37,11 @@ export interface ServerStateSnap {
   agentPaused?: boolean;
   agentDown?: boolean;
   checkPort?: number;
+  /** What the primary's service discovery changes (the address and port above too). */
+  addressKnown?: boolean;
+  dnsMaint?: string;
+  maintBeforeDns?: AdminState;
+  fqdn?: string;
 }
 
 /** A backend's availability bookkeeping, kept by the primary. */
@@ -75,6 +80,10 @@ export function serverStateSnap(s: ServerState): ServerStateSnap {
     agentPaused: s.agentPaused,
     agentDown: s.agentDown,
     checkPort: s.checkPort,
+    addressKnown: s.addressKnown,
+    dnsMaint: s.dnsMaint,
+    maintBeforeDns: s.maintBeforeDns,
+    fqdn: s.fqdn,
   };
 }
 
@@ -162,6 +171,10 @@ export function runtimeSettings(snap: ServerStateSnap): Partial<ServerState> {
     agentPaused: snap.agentPaused,
     agentDown: snap.agentDown,
     checkPort: snap.checkPort,
+    addressKnown: snap.addressKnown,
+    dnsMaint: snap.dnsMaint,
+    maintBeforeDns: snap.maintBeforeDns,
+    fqdn: snap.fqdn,
   };
 }
 

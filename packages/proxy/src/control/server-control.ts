@@ -5,6 +5,7 @@
  * 'server-weight' on rt.events, and logs the line HAProxy 2.6 logs for the same transition
  * (words checked against the real haproxy; see packages/proxy/README.md, "Health checks").
  */
+import { isIP } from 'node:net';
 import type { ServerModel } from '@switchyard/config';
 import { formatCheckReason } from '../model/check-status.ts';
 import type { ServerCode } from '../model/codes.ts';
@@ -66,8 +67,8 @@ export function setServerOp(
   recalcEffectiveWeight(s, now);
   s.lastChange = now;
   const why = reason === undefined ? '' : typeof reason === 'string' ? `, ${reason}` : `, ${formatCheckReason(reason)}`;
-  if (op === 'DOWN') log(rt, be, 'alert', `${serverLabel(s)} is DOWN${why}${downTail(be, s)}`);
-  else log(rt, be, 'notice', `${serverLabel(s)} is UP${why}${upTail(be)}`);
+  if (op === 'DOWN') log(rt, be, 'alert', `${bk(s)}Server ${s.backendName}/${s.name} is DOWN${why}${downTail(be, s)}`);
+  else log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is UP${why}${upTail(be)}`);
   finish(rt, be, s, before, origin, typeof reason === 'string' ? reason : reason?.status, now);
   return true;
 }
@@ -89,8 +90,8 @@ export function setServerStopping(
   const before = snapshot(be, s);
   s.stopping = stopping;
   const why = reason === undefined ? '' : typeof reason === 'string' ? `, ${reason}` : `, ${formatCheckReason(reason)}`;
-  if (stopping) log(rt, be, 'notice', `${serverLabel(s)} is stopping${why}${upTail(be)}`);
-  else log(rt, be, 'notice', `${serverLabel(s)} is UP${why}${upTail(be)}`);
+  if (stopping) log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is stopping${why}${upTail(be)}`);
+  else log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is UP${why}${upTail(be)}`);
   finish(rt, be, s, before, origin, stopping ? 'stopping' : 'running', now);
   return true;
 }
@@ -118,19 +119,28 @@ export function setServerAdmin(
   const now = opts.now ?? Date.now();
   if (from === 'MAINT' && s.dnsMaint) {
     s.maintBeforeDns = admin;
-    log(rt, be, 'notice', `${serverLabel(s)} is leaving forced maintenance but remains in maintenance`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} is leaving forced maintenance but remains in maintenance`,
+    );
     return false;
   }
   const before = snapshot(be, s);
   s.admin = admin;
   s.lastChange = now;
-  const label = serverLabel(s);
   if (admin === 'MAINT') {
     s.health = 0; // as haproxy (show servers state), checked or not
     if (s.op === 'UP') {
       s.counters.chkdown++;
-      log(rt, be, 'notice', `${label} is going DOWN for maintenance${downTail(be, s)}`);
-    } else log(rt, be, 'notice', `${label} was DOWN and now enters maintenance.`);
+      log(
+        rt,
+        be,
+        'notice',
+        `${bk(s)}Server ${s.backendName}/${s.name} is going DOWN for maintenance${downTail(be, s)}`,
+      );
+    } else log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} was DOWN and now enters maintenance.`);
   } else if (from === 'MAINT') {
     if (s.checked) {
       s.health = s.model.rise;
@@ -141,11 +151,21 @@ export function setServerAdmin(
     s.stopping = false;
     if (s.op === 'UP') startWarmup(s, now);
     recalcEffectiveWeight(s, now);
-    log(rt, be, 'notice', `${label} is ${s.op}/${admin} (leaving forced maintenance).`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} is ${s.op}/${admin} (leaving forced maintenance).`,
+    );
   } else if (admin === 'DRAIN') {
-    log(rt, be, 'notice', `${label} enters drain state${s.op === 'UP' ? upTail(be) : downTail(be, s)}`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} enters drain state${s.op === 'UP' ? upTail(be) : downTail(be, s)}`,
+    );
   } else {
-    log(rt, be, 'notice', `${label} is ${s.op} (leaving forced drain).`);
+    log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is ${s.op} (leaving forced drain).`);
   }
   finish(rt, be, s, before, origin, undefined, now);
   return true;
@@ -212,7 +232,7 @@ export function setServerHealth(
   startWarmup(s, now);
   recalcEffectiveWeight(s, now);
   s.lastChange = now;
-  log(rt, be, 'notice', `${serverLabel(s)} is stopping, ${FROM_CLI}${upTail(be)}`);
+  log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is stopping, ${FROM_CLI}${upTail(be)}`);
   finish(rt, be, s, before, origin, 'stopping', now);
   return true;
 }
@@ -318,7 +338,8 @@ export function advanceWarmup(rt: ProxyRuntime, be: BackendRuntime, s: ServerSta
   if (done) {
     s.warmupSince = undefined;
     s.effectiveWeight = s.weight;
-    if (s.op === 'UP' && s.admin !== 'MAINT') log(rt, be, 'notice', `${serverLabel(s)} is UP${upTail(be)}`);
+    if (s.op === 'UP' && s.admin !== 'MAINT')
+      log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} is UP${upTail(be)}`);
   }
   if (s.effectiveWeight !== prev) be.selector.update();
   backendAvailability(rt, be, before, now);
@@ -339,8 +360,12 @@ export function recalcEffectiveWeight(s: ServerState, now = Date.now()): void {
 }
 
 /** `Server B/S` or `Backup Server B/S`, as HAProxy starts its server lines. */
-export function serverLabel(s: ServerState): string {
-  return `${s.backup ? 'Backup ' : ''}Server ${s.backendName}/${s.name}`;
+/**
+ * `Backup ` before a backup server's name in HAProxy's sentences, which are written out whole in
+ * this file (`Server ${backend}/${server} is DOWN`, ...) so each can be found by its words.
+ */
+function bk(s: ServerState): string {
+  return s.backup ? 'Backup ' : '';
 }
 
 /** Usable active and backup servers of a backend (HAProxy's srv_act / srv_bck). */
@@ -456,7 +481,6 @@ export function setServerResolution(
   now = Date.now(),
 ): boolean {
   if ((s.dnsMaint !== undefined) === (cause !== undefined)) return false;
-  const label = serverLabel(s);
   if (cause !== undefined) {
     s.dnsMaint = cause;
     if (s.admin === 'MAINT') {
@@ -469,8 +493,19 @@ export function setServerResolution(
     s.lastChange = now;
     if (s.op === 'UP') {
       s.counters.chkdown++;
-      log(rt, be, 'alert', `${label} is going DOWN for maintenance (${cause})${downTail(be, s)}`);
-    } else log(rt, be, 'notice', `${label} was DOWN and now enters maintenance (${cause}).`);
+      log(
+        rt,
+        be,
+        'alert',
+        `${bk(s)}Server ${s.backendName}/${s.name} is going DOWN for maintenance (${cause})${downTail(be, s)}`,
+      );
+    } else
+      log(
+        rt,
+        be,
+        'notice',
+        `${bk(s)}Server ${s.backendName}/${s.name} was DOWN and now enters maintenance (${cause}).`,
+      );
     finish(rt, be, s, before, origin, 'resolution', now);
     return true;
   }
@@ -479,7 +514,12 @@ export function setServerResolution(
   s.maintBeforeDns = undefined;
   const host = s.fqdn ?? s.model.host;
   if (back === undefined) {
-    log(rt, be, 'notice', `${label} ('${host}') resolves again but remains in maintenance`);
+    log(
+      rt,
+      be,
+      'notice',
+      `${bk(s)}Server ${s.backendName}/${s.name} ('${host}') resolves again but remains in maintenance`,
+    );
     return true;
   }
   const before = snapshot(be, s);
@@ -492,7 +532,7 @@ export function setServerResolution(
   s.stopping = false;
   if (s.op === 'UP') startWarmup(s, now);
   recalcEffectiveWeight(s, now);
-  log(rt, be, 'notice', `${label} ('${host}') is ${s.op}/${back} (resolves again)`);
+  log(rt, be, 'notice', `${bk(s)}Server ${s.backendName}/${s.name} ('${host}') is ${s.op}/${back} (resolves again)`);
   finish(rt, be, s, before, origin, 'resolution', now);
   return true;
 }
@@ -542,13 +582,21 @@ export function setServerAddrPort(
 /**
  * `add server B/S ...` (runtime API): a new server at the end of the backend, in maintenance as
  * haproxy 2.6 starts dynamic servers (`enable server` puts it in the rotation), its checks not
- * running; the balancer is rebuilt over the new list. The id is the lowest one free.
+ * running; the balancer is rebuilt over the new list. The id is the lowest one free (`id`: the
+ * one another process of the node gave it). A host name is not resolved (haproxy 2.6 starts
+ * dynamic servers with `init-addr none`): the server has no address, its connections go to
+ * 0.0.0.0 as haproxy's do, until `set server B/S addr` gives it one.
  */
-export function addServer(be: BackendRuntime, model: ServerModel): ServerState {
+export function addServer(be: BackendRuntime, model: ServerModel, id?: number): ServerState {
   const used = new Set(be.servers.map((x) => x.id));
-  let id = model.idForced ? model.id : 0;
+  if (!id) id = model.idForced ? model.id : 0;
   if (!id) for (id = 1; used.has(id); id++);
   const s = newServerState(be.name, { ...model, id });
+  if (isIP(model.host) === 0) {
+    s.fqdn = model.host;
+    s.host = '0.0.0.0';
+    s.addressKnown = false;
+  }
   s.admin = 'MAINT';
   s.op = 'DOWN';
   s.health = 0;

@@ -54,8 +54,8 @@ export class AlpnPool {
   /** Sends `req` over the negotiated protocol; true when an existing connection carried it. */
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
     if (this.closed) throw new UpstreamError('the pool is closed', 'UND_ERR_CLOSED');
-    // an upgrade needs HTTP/1 (HAProxy 2.6 does not carry WebSocket to an h2 server either)
-    if (this.proto === 'h1' || req.upgrade) return this.h1.dispatch(req, handler);
+    // an upgrade goes over HTTP/1 until the server is known to speak h2 (then: extended CONNECT)
+    if (this.proto === 'h1' || (req.upgrade && this.proto !== 'h2')) return this.h1.dispatch(req, handler);
     if (this.proto === 'h2') return this.h2.dispatch(req, handler);
     this.waiting.push([req, handler]);
     if (!this.probe) this.startProbe();

@@ -7,6 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** One request as the Stream reads it. Body: 'data', 'end', 'error', 'aborted' events. */
 export interface ClientRequest extends EventEmitter {
@@ -21,6 +22,8 @@ export interface ClientRequest extends EventEmitter {
   readonly socket: Socket;
   /** A body follows the head. */
   readonly hasBody: boolean;
+  /** Request trailers ([name, value, ...]; chunked HTTP/1 or HTTP/2), set before the body's 'end'. */
+  readonly trailers: string[] | undefined;
   /** The whole request, body included, has been received. */
   readonly complete: boolean;
   /** Time (ms) from the head's first byte to its end (HAProxy's TR). */
@@ -51,6 +54,12 @@ export interface ClientResponse extends EventEmitter {
   destroy(): void;
   /** The socket becomes a tunnel's (HTTP/1 Upgrade only). */
   detachSocket(socket?: Socket): void;
+  /**
+   * After the server's 101 (`raw`: its fields): answers the client (HTTP/1: the 101 as the server
+   * sent it; HTTP/2 extended CONNECT: 200) and returns the client end of the tunnel, or
+   * undefined when the server's answer is not a valid handshake for this client.
+   */
+  openTunnel(status: number, raw: string[]): Duplex | undefined;
   /** node:http-shaped objects for a service (stats page, exporter) that answers itself. */
   forService(): [IncomingMessage, ServerResponse];
   /** Starts counting this request's bytes (called once, when the stream starts). */

@@ -3,6 +3,7 @@ import type { LogTarget } from '@switchyard/config';
 import type { RequestHooks, ServiceHandlers, TrafficObserver } from '../model/hooks.ts';
 import type { SyslogLevel } from '../model/log-types.ts';
 import type { CompiledRuntime } from '../runtime/plan.ts';
+import type { InheritedSockets } from './inherited.ts';
 import type { UpstreamPools } from './pools.ts';
 import type { Queues } from './queue.ts';
 
@@ -27,4 +28,8 @@ export interface DatapathContext {
   actconn: number;
   /** Set while stopping: keep-alive connections close after their current request. */
   stopping: boolean;
+  /** Listening sockets received at start (`-x`, a master's hand-over), taken by matching binds. */
+  inherited?: InheritedSockets;
+  /** Soft stop after a hand-over: unix listeners close without removing their path. */
+  keepUnixPaths?: boolean;
 }

@@ -15,7 +15,7 @@
  *   LF line ends, conflicting Content-Length/Transfer-Encoding, invalid tokens are refused
  *   (400).
  * - A body with a Content-Length is handed on as the socket's own buffers; a chunked body is
- *   decoded here (strictly: hex sizes, CRLF after each chunk, trailers skipped).
+ *   decoded here (strictly: hex sizes, CRLF after each chunk; trailers are kept for the server).
  * - Requests are served one at a time, in order: bytes of a next (pipelined) request wait until
  *   the current response is complete, reading stops when more than 64 KiB wait.
  * - `Expect: 100-continue` is answered at once with `100 Continue` (as node:http did), the
@@ -33,6 +33,7 @@ import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
 import { type FastRequestHead, readRequestHead } from './fast-head.ts';
+import { lastChunk, parseTrailerLines } from './headers.ts';
 import {
   HEAD_END,
   HTTPParser,
@@ -56,7 +57,6 @@ const MAX_PENDING = 64 * 1024;
 const MAX_BODY_BUFFER = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
-const LAST_CHUNK = '0\r\n\r\n';
 /** Bodies up to this size are written together with the head as one latin1 string. */
 const SMALL_BODY = 4096;
 
@@ -122,6 +122,8 @@ export class FrontRequest extends EventEmitter implements ClientRequest {
   readonly upgrade: boolean;
   /** A body follows the head (Content-Length > 0 or chunked). */
   hasBody = false;
+  /** Trailer fields of a chunked body ([name, value, ...]), set before its 'end'. */
+  trailers: string[] | undefined;
   expectContinue = false;
   /** The whole request, body included, has been received. */
   complete = false;
@@ -221,17 +223,6 @@ export class FrontRequest extends EventEmitter implements ClientRequest {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     this.emit('aborted');
   }
-}
-
-/** `0\r\n`, the trailer fields that can be written (valid name and value), and the end. */
-function lastChunkWith(trailers: string[]): string {
-  let t = '0\r\n';
-  for (let i = 0; i < trailers.length; i += 2) {
-    const n = trailers[i];
-    const v = trailers[i + 1];
-    if (TOKEN.test(n) && !INVALID_VALUE.test(v)) t += `${n}: ${v}\r\n`;
-  }
-  return `${t}\r\n`;
 }
 
 /** The response to a FrontRequest (the subset of ServerResponse the Stream uses). */
@@ -364,7 +355,7 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
       s.write(this.head, 'latin1');
       this.head = undefined;
     }
-    if (this.chunked && this.hasBody) s.write(trailers ? lastChunkWith(trailers) : LAST_CHUNK, 'latin1');
+    if (this.chunked && this.hasBody) s.write(lastChunk(trailers), 'latin1');
     this.uncork();
     this.writableFinished = true;
     this.conn.responseDone(this);
@@ -384,6 +375,16 @@ export class FrontResponse extends EventEmitter implements ClientResponse {
   /** The socket becomes someone else's (a tunnel): nothing more is read or written here. */
   detachSocket(_socket?: Socket): void {
     this.conn.detach();
+  }
+
+  /** The server's 101 goes to the client as it came; the socket becomes the tunnel's. */
+  openTunnel(status: number, raw: string[]): Socket {
+    let head = `HTTP/1.1 ${status} Switching Protocols\r\n`;
+    for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+    const s = this.conn.socket;
+    this.detachSocket(s);
+    s.write(`${head}\r\n`);
+    return s;
   }
 
   /**
@@ -459,6 +460,7 @@ export class FrontConn implements Batched {
   private chSize = 0;
   private chDigits = 0;
   private trailerBytes = 0;
+  private trailerText = '';
   private flushedHeaders: string[] | undefined;
   private flushedUrl = '';
   private clientEnded = false;
@@ -689,6 +691,7 @@ export class FrontConn implements Batched {
       this.chSize = 0;
       this.chDigits = 0;
       this.trailerBytes = 0;
+      this.trailerText = '';
     } else if (length > 0) {
       req.hasBody = true;
       this.state = BODY_LENGTH;
@@ -796,38 +799,58 @@ export class FrontConn implements Batched {
           i++;
           break;
         case CH_TRAILER_START:
-          if (c === 13) this.chState = CH_FINAL_LF;
-          else this.chState = CH_TRAILER;
-          i++;
+          if (c === 13) {
+            this.chState = CH_FINAL_LF;
+            i++;
+          } else this.chState = CH_TRAILER;
           break;
-        case CH_TRAILER:
-          if (++this.trailerBytes > MAX_HEAD_SIZE) {
+        case CH_TRAILER: {
+          // a trailer line, up to its CR (rare: read as a string, bounded as a head)
+          let j = i;
+          while (j < len && data[j] !== 13 && data[j] !== 10) j++;
+          this.trailerBytes += j - i;
+          if (this.trailerBytes > MAX_HEAD_SIZE) {
             this.bodyError('HPE_HEADER_OVERFLOW');
             return;
           }
-          if (c === 13) this.chState = CH_TRAILER_LF;
-          else if (c === 10) {
+          this.trailerText += data.toString('latin1', i, j);
+          i = j;
+          if (i === len) break;
+          if (data[i] === 10) {
             this.bodyError('HPE_STRICT');
             return;
           }
+          this.chState = CH_TRAILER_LF;
           i++;
           break;
+        }
         case CH_TRAILER_LF:
           if (c !== 10) {
             this.bodyError('HPE_STRICT');
             return;
           }
+          this.trailerText += '\n';
           this.chState = CH_TRAILER_START;
           i++;
           break;
-        case CH_FINAL_LF:
+        case CH_FINAL_LF: {
           if (c !== 10) {
             this.bodyError('HPE_STRICT');
             return;
           }
           i++;
+          if (this.trailerText.length > 0) {
+            const t = parseTrailerLines(this.trailerText);
+            this.trailerText = '';
+            if (typeof t === 'string') {
+              this.bodyError('HPE_INVALID_HEADER_TOKEN');
+              return;
+            }
+            req.trailers = t;
+          }
           this.bodyEnd(i < len ? data.subarray(i) : undefined);
           return;
+        }
       }
     }
   }

@@ -19,10 +19,11 @@
  * after), strict response parsing (llhttp errors end the exchange with their HPE_* code).
  */
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { UpstreamError, type UpstreamFailureCode } from '../model/codes.ts';
 import { type FastResponseHead, readResponseHead } from './fast-head.ts';
+import { lastChunk } from './headers.ts';
 import {
   HEAD_END,
   HTTPParser,
@@ -55,8 +56,11 @@ export interface UpstreamHandler {
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;
   onError(err: Error & { code?: string }): void;
-  /** After a 101: the socket is handed over paused (bytes after the head unread); resume it. */
-  onUpgrade(statusCode: number, headers: string[], socket: Socket): void;
+  /**
+   * After a 101: the socket (an HTTP/2 server's stream for an extended CONNECT) is handed over
+   * paused (bytes after the head unread); resume it.
+   */
+  onUpgrade(statusCode: number, headers: string[], socket: Duplex): void;
 }
 
 export interface UpstreamRequest {
@@ -78,7 +82,7 @@ export interface UpstreamRequest {
   notFirst?: boolean;
   /** The client sent `te: trailers` (kept toward HTTP/2 servers, dropped toward HTTP/1 ones). */
   teTrailers?: boolean;
-  /** Request trailers, read once the body ended (HTTP/2 servers only). */
+  /** Request trailers, read once the body ended (HTTP/2 servers, HTTP/1 ones with a chunked body). */
   trailers?: () => string[] | undefined;
 }
 
@@ -410,7 +414,8 @@ class Conn implements Batched {
       this.sending = undefined;
       if (first !== undefined) sock.write(first, 'latin1');
       first = undefined;
-      if (chunked) sock.write('0\r\n\r\n', 'latin1');
+      // the client's trailers go in the last chunk (dropped when the body has a Content-Length)
+      if (chunked) sock.write(lastChunk(req.trailers?.()), 'latin1');
       if (this.awaitingBody) {
         // the response came first; now the request is whole too and the connection is free
         this.awaitingBody = false;
@@ -466,6 +471,7 @@ class Conn implements Batched {
       else if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') chunked = true;
     }
     this.idleMs = idleMs;
+    this.chunkedBody = chunked;
     const noBody = this.req?.method === 'HEAD' || statusCode === 204 || statusCode === 304;
     // The body goes around the parser when its end is known without decoding it (a length, or
     // the close): forwarded as the socket's own buffers, no copy. Chunked bodies stay parsed.
@@ -482,6 +488,8 @@ class Conn implements Batched {
   };
 
   private pendingUpgrade: { statusCode: number; headers: string[] } | undefined;
+  /** The current response body is chunked (it ends with a trailer section). */
+  private chunkedBody = false;
   /** How the current response body is read: through the parser, by length, or until close. */
   private bodyMode = BODY_PARSER;
   private remaining = 0;
@@ -497,12 +505,16 @@ class Conn implements Batched {
 
   private readonly onMessageComplete = (): void => {
     this.parserInBody = false;
+    // the fields llhttp flushes at the end of a chunked body are its trailers
+    const trailers = this.headers;
+    this.headers = undefined;
     if (!this.handler || !this.gotHead || this.upgraded) return; // end of a 1xx, or the 101 of an upgrade
-    this.complete();
+    // a chunked body always ends with its (maybe empty) trailer section
+    this.complete(trailers !== undefined && trailers.length > 0 ? trailers : this.chunkedBody ? [] : null);
   };
 
-  /** The response is complete: the handler hears it, the connection is reused or closed. */
-  private complete(): void {
+  /** The response is complete: the handler hears it (with the trailers of a chunked body), the connection is reused or closed. */
+  private complete(trailers: string[] | null = null): void {
     const h = this.handler as UpstreamHandler;
     this.handler = undefined;
     const req = this.req;
@@ -514,14 +526,14 @@ class Conn implements Batched {
         // A response before the whole request body (a server that answers without reading it):
         // as haproxy 2.6, the rest of the body is still sent, then the connection is reused.
         this.awaitingBody = true;
-        h.onComplete(null);
+        h.onComplete(trailers);
         return;
       }
       req.body?.removeAllListeners('data');
       this.sending = undefined;
     }
     this.idleSince = Date.now();
-    h.onComplete(null);
+    h.onComplete(trailers);
     if (reusable) this.pool.release(this);
     else this.socket.destroy();
   }
@@ -617,10 +629,15 @@ class Conn implements Batched {
     }
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number') {
+      // what haproxy keeps for `show errors`: the bytes read, the position of the refused byte
+      const snapshot = this.gotHead
+        ? undefined
+        : { buf: rest ? Buffer.concat([chunk, rest]) : Buffer.from(chunk), errorAt: bytesParsed(r) };
       this.fail(
         new UpstreamError(
           `invalid response from server (${r.code ?? r.message})`,
           (r.code as UpstreamFailureCode | undefined) ?? 'HPE_INVALID',
+          snapshot,
         ),
       );
       return undefined;
@@ -794,4 +811,10 @@ export function requestHead(req: UpstreamRequest, authority: string): string {
   else head += 'connection: keep-alive\r\n';
   if (req.body && !hasLength && !req.upgrade) head += 'transfer-encoding: chunked\r\n';
   return `${head}\r\n`;
+}
+
+/** Where llhttp stopped in the bytes given to it (node's parser error carries it). */
+function bytesParsed(e: Error): number {
+  const n = (e as Error & { bytesParsed?: unknown }).bytesParsed;
+  return typeof n === 'number' ? n : 0;
 }

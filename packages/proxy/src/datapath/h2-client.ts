@@ -29,6 +29,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { UpstreamError } from '../model/codes.ts';
 import type { PoolOptions, UpstreamHandler, UpstreamRequest } from './h1-client.ts';
+import { getHeader, websocketAccept } from './headers.ts';
 
 /** HAProxy's `http-reuse` modes. */
 export type ReuseMode = 'never' | 'safe' | 'aggressive' | 'always';
@@ -100,8 +101,12 @@ export class H2Pool {
   /** Sends `req` on a stream; true when an existing connection carried it. */
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
     if (this.closing) throw new UpstreamError('the pool is closed', 'UND_ERR_CLOSED');
-    if (req.upgrade) throw new UpstreamError('upgrades are not carried over HTTP/2 to servers', 'UND_ERR_INVALID_ARG');
     const headers = requestHeaders(req, this.opts.authority, this.scheme);
+    if (req.upgrade) {
+      // RFC 8441 extended CONNECT, as haproxy 2.6 sends an HTTP/1 upgrade to an h2 server
+      headers[':method'] = 'CONNECT';
+      headers[':protocol'] = req.upgrade;
+    }
     const client = req.client;
     let s = this.pick(client, req.notFirst === true);
     const reused = s !== undefined;
@@ -231,10 +236,19 @@ export class H2Pool {
     }
     let st: ClientHttp2Stream;
     try {
-      st = s.h2.request(headers, { endStream: req.body === null, waitForTrailers: req.body !== null });
+      const tunnel = req.upgrade !== undefined;
+      st = s.h2.request(headers, {
+        endStream: req.body === null && !tunnel,
+        waitForTrailers: req.body !== null && !tunnel,
+      });
     } catch (e) {
       this.streamEnded(s);
       const err = e as Error & { code?: string };
+      if (req.upgrade !== undefined) {
+        // a server that did not announce SETTINGS_ENABLE_CONNECT_PROTOCOL
+        handler.onError(new UpstreamError(`the server does not take ${req.upgrade} over HTTP/2`, 'HPE_INVALID'));
+        return;
+      }
       handler.onError(
         new UpstreamError(
           err.message,
@@ -392,8 +406,32 @@ class Exchange {
       return;
     }
     this.gotHead = true;
+    if (this.req.upgrade !== undefined && status === 200) {
+      this.upgraded(h, out);
+      return;
+    }
     if (!h.onHeaders(status, out, this.resume, '')) this.st.pause();
   };
+
+  /**
+   * The server accepted an extended CONNECT: the client hears an HTTP/1 101 (with the
+   * Sec-WebSocket-Accept of its key, as haproxy 2.6 makes it) and the stream is the tunnel.
+   */
+  private upgraded(h: UpstreamHandler, fields: string[]): void {
+    this.handler = undefined;
+    const st = this.st;
+    st.off('data', this.onData);
+    st.off('end', this.onEnd);
+    st.off('trailers', this.onTrailers);
+    st.setTimeout(0);
+    st.pause();
+    const proto = this.req.upgrade as string;
+    const out = ['upgrade', proto, 'connection', 'upgrade', ...fields];
+    const key = getHeader(this.req.headers, 'sec-websocket-key');
+    if (proto.toLowerCase() === 'websocket' && key !== undefined)
+      out.push('sec-websocket-accept', websocketAccept(key));
+    h.onUpgrade(101, out, st);
+  }
 
   private readonly resume = (): void => {
     if (!this.st.destroyed) this.st.resume();

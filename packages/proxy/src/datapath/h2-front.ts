@@ -17,8 +17,9 @@
  *   timeout, or closes a connection without streams; `timeout http-keep-alive` closes one idle
  *   between streams, both with GOAWAY. Stopping sends GOAWAY and lets open streams finish.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import {
   constants,
   createServer,
@@ -33,8 +34,11 @@ import {
   type Settings,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { H2Tune } from '../runtime/plan.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
+import { websocketAccept } from './headers.ts';
 
 /** Fields HTTP/2 cannot carry (RFC 9113 8.2.2), dropped from responses. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -44,6 +48,15 @@ const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const MAX_HEADER_LIST = 16384;
 /** HAProxy's tune.http.maxhdr (101 fields). */
 const MAX_HEADER_PAIRS = 101;
+/**
+ * Bytes HAProxy 2.6 counts per message besides its strings (its HTX start line and end of
+ * headers): a message counts 21 + the start line's three strings + each field's name and value
+ * + the body + each trailer's name and value + 1 after trailers (what `%U`/`%B` and the stats' bytes in/out say
+ * for an HTTP/2 stream, measured with haproxy 2.6).
+ */
+const HTX_OVERHEAD = 21;
+/** `HTTP/2.0` or `HTTP/1.1`: the version string of a start line. */
+const VERSION_LENGTH = 8;
 
 /** What the listener does with each stream: runs a Stream on it, which times out on request. */
 export interface H2Owner {
@@ -56,9 +69,13 @@ export interface ClientTimeoutTarget {
   clientTimeout(): void;
 }
 
-/** SETTINGS announced to clients from `tune.h2.*` (push off, header lists of tune.bufsize). */
+/**
+ * SETTINGS announced to clients from `tune.h2.*` (push off, header lists of tune.bufsize,
+ * extended CONNECT as haproxy 2.6 announces it).
+ */
 export function h2Settings(t: H2Tune): Settings {
   return {
+    enableConnectProtocol: t.connectProtocol,
     headerTableSize: t.headerTableSize,
     initialWindowSize: t.initialWindowSize,
     maxConcurrentStreams: t.maxConcurrentStreams,
@@ -101,10 +118,17 @@ export class H2Front {
   /** Serves `socket` (already past TLS and any PROXY header) as an HTTP/2 connection. */
   serve(socket: Socket): void {
     this.arriving = socket;
+    // node:http2 hands a TLS socket whose ALPN is not h2 to 'unknownProtocol'; one whose client
+    // sent the h2 preface anyway (no ALPN, or http/1.1) is HTTP/2 as with haproxy's mux_h1: the
+    // check is passed, the negotiated value (ssl_fc_alpn) stays
+    const tls = socket as TLSSocket;
+    const alpn = tls.encrypted ? tls.alpnProtocol : 'h2';
+    if (alpn !== 'h2') tls.alpnProtocol = 'h2';
     try {
       this.server.emit('connection', socket);
     } finally {
       this.arriving = undefined;
+      if (alpn !== 'h2') tls.alpnProtocol = alpn;
     }
   }
 
@@ -211,8 +235,14 @@ export class H2Request extends EventEmitter implements ClientRequest {
   readonly headers: IncomingHttpHeaders;
   /** The head as received (with pseudo-headers), for a service's node:http2 request. */
   readonly h2Raw: string[];
-  /** Bytes of this request: the head in its HTTP/1 form, then the DATA payload. */
+  /** Bytes of this request as HAProxy counts them (HTX_OVERHEAD), then the DATA payload. */
   bytes: number;
+  /** Trailer fields ([name, value, ...]) of the request, set before its 'end'. */
+  trailers: string[] | undefined;
+  /** `:protocol` of an extended CONNECT (RFC 8441), carried as an upgrade. */
+  readonly upgradeProtocol?: string;
+  /** The Sec-WebSocket-Key made for the server (the client's stream has none). */
+  readonly wsKey?: string;
   /** The body's 'data' listeners and the wrappers that count their bytes (made on first use). */
   private wrapped?: Map<(...a: unknown[]) => void, (c: Buffer) => void>;
 
@@ -223,6 +253,13 @@ export class H2Request extends EventEmitter implements ClientRequest {
     this.h2Raw = raw;
     this.socket = socket;
     this.method = String(headers[':method'] ?? 'GET');
+    const protocol = headers[':protocol'];
+    // RFC 8441 extended CONNECT (WebSocket over HTTP/2): a GET with `Upgrade: <protocol>` from
+    // here on, as HAProxy's h2 mux turns it into (the HTTP/1 server sees an upgrade request)
+    if (this.method === 'CONNECT' && typeof protocol === 'string') {
+      this.method = 'GET';
+      this.upgradeProtocol = protocol;
+    }
     const authority = headers[':authority'];
     const path = String(headers[':path'] ?? (this.method === 'CONNECT' ? authority : '/'));
     // in absolute form, as HAProxy 2.6 builds an HTTP/2 request's start line (its logs and the
@@ -232,10 +269,10 @@ export class H2Request extends EventEmitter implements ClientRequest {
         ? `${String(headers[':scheme'] ?? 'http')}://${authority}${path}`
         : path;
     const out: string[] = [];
-    let bytes = this.method.length + this.url.length + 13;
+    let bytes = HTX_OVERHEAD + this.method.length + this.url.length + VERSION_LENGTH;
     if (typeof authority === 'string') {
       out.push('host', authority);
-      bytes += authority.length + 8;
+      bytes += authority.length + 4;
     }
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -247,11 +284,19 @@ export class H2Request extends EventEmitter implements ClientRequest {
         continue;
       }
       out.push(n, raw[i + 1]);
-      bytes += n.length + raw[i + 1].length + 4;
+      bytes += n.length + raw[i + 1].length;
     }
     if (cookie !== undefined) {
       out.push('cookie', cookie);
-      bytes += cookie.length + 10;
+      bytes += cookie.length + 6;
+    }
+    if (this.upgradeProtocol !== undefined) {
+      out.push('connection', 'upgrade', 'upgrade', this.upgradeProtocol);
+      // an HTTP/1 WebSocket handshake needs a key (HTTP/2 has none): one is made, its answer checked
+      if (this.upgradeProtocol.toLowerCase() === 'websocket' && headers['sec-websocket-key'] === undefined) {
+        this.wsKey = randomBytes(16).toString('base64');
+        out.push('sec-websocket-key', this.wsKey);
+      }
     }
     this.rawHeaders = out;
     this.bytes = bytes;
@@ -260,7 +305,20 @@ export class H2Request extends EventEmitter implements ClientRequest {
     if (this.hasBody) {
       (stream as RequestStream)[H2_REQUEST] = this;
       stream.once('aborted', onRequestAborted);
+      stream.once('trailers', onRequestTrailers);
     }
+  }
+
+  /** The request's trailing HEADERS (pseudo-headers are not carried), counted as received. */
+  gotTrailers(raw: string[]): void {
+    const t: string[] = [];
+    this.bytes++; // HAProxy's end-of-trailers block
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i].charCodeAt(0) === 58) continue;
+      t.push(raw[i], raw[i + 1]);
+      this.bytes += raw[i].length + raw[i + 1].length;
+    }
+    this.trailers = t;
   }
 
   get complete(): boolean {
@@ -335,6 +393,8 @@ export class H2Response extends EventEmitter implements ClientResponse {
   private readonly req: H2Request;
   private head: OutgoingHttpHeaders | undefined;
   private noBody = false;
+  /** The head has a content-length: a body of known length, no trailers expected. */
+  private hasLength = false;
   private bytes = 0;
   private service?: Http2ServerResponse;
   private drainListened = false;
@@ -351,6 +411,7 @@ export class H2Response extends EventEmitter implements ClientResponse {
   /** The stream closed (ended, reset, or its connection went). */
   streamClosed(): void {
     this.conn.closed(this);
+    if (this.tunnelling) return;
     if (this.writableFinished) return;
     // a service's response (forService) may end the stream before its own 'finish'
     if (this.service !== undefined && this.stream.writableEnded) this.serviceDone();
@@ -361,18 +422,19 @@ export class H2Response extends EventEmitter implements ClientResponse {
     return this.stream.writableNeedDrain;
   }
 
-  writeHead(status: number, _reason: string | undefined, flat: string[]): this {
+  writeHead(status: number, reason: string | undefined, flat: string[]): this {
     if (this.headersSent) throw new Error('response head already sent');
     const h: OutgoingHttpHeaders = { ':status': status };
-    let size = 15;
+    let size = HTX_OVERHEAD + VERSION_LENGTH + 3 + (reason?.length ?? 0);
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       const value = flat[i + 1];
       if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
       if (INVALID_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}`);
       const l = name.toLowerCase();
+      size += name.length + value.length;
       if (CONNECTION_SPECIFIC.has(l)) continue;
-      size += name.length + value.length + 4;
+      if (l === 'content-length') this.hasLength = true;
       const prev = h[l];
       if (prev === undefined) h[l] = value;
       else if (Array.isArray(prev)) prev.push(value);
@@ -393,10 +455,12 @@ export class H2Response extends EventEmitter implements ClientResponse {
     this.head = undefined;
     const s = this.stream;
     if (s.destroyed || s.closed) return;
-    // no Date added (HAProxy adds none; a server's own is forwarded). A client that announced
-    // `te: trailers` (gRPC) may get trailers: the stream then ends with a HEADERS frame.
+    // no Date added (HAProxy adds none; a server's own is forwarded). Trailers may follow a body
+    // of unknown length (chunked, or an HTTP/2 server's) or one a client asked them for with
+    // `te: trailers` (gRPC): the stream then ends with a HEADERS frame, or an empty DATA frame
+    // when there are none.
     const end = endStream || this.noBody;
-    const wait = !end && this.wantsTrailers();
+    const wait = !end && (!this.hasLength || this.wantsTrailers());
     if (wait) s.once('wantTrailers', () => this.sendTrailers());
     s.respond(h, { endStream: end, sendDate: false, waitForTrailers: wait } as ServerStreamResponseOptions);
   }
@@ -447,6 +511,12 @@ export class H2Response extends EventEmitter implements ClientResponse {
   end(chunk?: Buffer, trailers?: string[]): void {
     if (this.writableFinished) return;
     this.trailers = trailers;
+    // counted here (HAProxy's end-of-trailers block is one byte): they are written after the
+    // stream is accounted, on node's 'wantTrailers'
+    if (trailers !== undefined) {
+      this.bytes++;
+      for (let i = 0; i + 1 < trailers.length; i += 2) this.bytes += trailers[i].length + trailers[i + 1].length;
+    }
     if (!this.headersSent) this.writeHead(this.statusCode, undefined, []);
     const s = this.stream;
     const last = chunk !== undefined && chunk.length > 0 && !this.noBody ? chunk : undefined;
@@ -472,20 +542,89 @@ export class H2Response extends EventEmitter implements ClientResponse {
     throw new Error('an HTTP/2 stream has no socket of its own to hand over');
   }
 
+  /**
+   * The server switched protocols (101) for an extended CONNECT: the stream answers 200 (RFC
+   * 8441) without the HTTP/1 handshake fields and becomes the tunnel's client end. Undefined
+   * when the server's Sec-WebSocket-Accept does not answer the key made for it.
+   */
+  openTunnel(_status: number, raw: string[]): Duplex | undefined {
+    const key = this.req.wsKey;
+    const flat: string[] = [];
+    let accept: string | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const l = raw[i].toLowerCase();
+      if (l === 'sec-websocket-accept') {
+        accept = raw[i + 1];
+        if (key !== undefined) continue;
+      }
+      flat.push(raw[i], raw[i + 1]);
+    }
+    if (key !== undefined && accept !== websocketAccept(key)) return undefined;
+    this.writeHead(200, undefined, flat);
+    this.noBody = false;
+    this.hasLength = true; // no trailers: the tunnel's end is the stream's
+    this.sendHead(false);
+    this.tunnelling = true;
+    // the tunnel's bytes count as the stream's, both ways (the pipe reads and writes the stream)
+    const st = this.stream;
+    const req = this.req;
+    st.on('data', (c: Buffer) => {
+      req.bytes += c.length;
+    });
+    const write = st.write.bind(st) as (...a: unknown[]) => boolean;
+    (st as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]) => {
+      if (a[0] instanceof Uint8Array) this.bytes += a[0].length;
+      return write(...a);
+    };
+    return st;
+  }
+
+  /** The stream carries a tunnel (extended CONNECT): its end is not this response's. */
+  private tunnelling = false;
+
   forService(): [IncomingMessage, ServerResponse] {
     const req = this.req;
     const im = new Http2ServerRequest(this.stream, req.headers, {}, req.h2Raw);
     const sr = new Http2ServerResponse(this.stream);
     sr.sendDate = false;
     this.service = sr;
+    this.countServiceBody(sr);
     this.headersSent = true;
     sr.once('finish', () => this.serviceDone());
     return [im as unknown as IncomingMessage, sr as unknown as ServerResponse];
   }
 
+  /** A service's body bytes, counted as it writes them. */
+  private countServiceBody(sr: Http2ServerResponse): void {
+    const count = (chunk: unknown, enc: unknown): void => {
+      if (typeof chunk === 'string')
+        this.bytes += Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8');
+      else if (chunk instanceof Uint8Array) this.bytes += chunk.length;
+    };
+    const write = sr.write.bind(sr) as (...a: unknown[]) => boolean;
+    const end = sr.end.bind(sr) as (...a: unknown[]) => Http2ServerResponse;
+    (sr as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]) => {
+      count(a[0], a[1]);
+      return write(...a);
+    };
+    (sr as unknown as { end: (...a: unknown[]) => Http2ServerResponse }).end = (...a: unknown[]) => {
+      if (typeof a[0] !== 'function') count(a[0], a[1]);
+      return end(...a);
+    };
+  }
+
   private serviceDone(): void {
     if (this.writableFinished || this.service === undefined) return;
     this.statusCode = this.service.statusCode;
+    // the head as HAProxy counts an applet's (HTX_OVERHEAD, `HTTP/1.1 200 OK` and its fields)
+    this.bytes += HTX_OVERHEAD + VERSION_LENGTH + 3 + (STATUS_CODES[this.statusCode]?.length ?? 0);
+    const sent = this.stream.sentHeaders as Record<string, unknown> | undefined;
+    if (sent !== undefined)
+      for (const k of Object.keys(sent)) {
+        if (k.charCodeAt(0) === 58) continue;
+        const v = sent[k];
+        for (const x of Array.isArray(v) ? v : [v]) this.bytes += k.length + String(x).length;
+      }
     this.writableFinished = true;
     this.emit('finish');
   }
@@ -527,6 +666,10 @@ type ResponseStream = ServerHttp2Stream & { [H2_RESPONSE]?: H2Response };
 // Shared stream listeners (no per-stream closures): node calls them with the stream as `this`.
 function onRequestAborted(this: RequestStream): void {
   this[H2_REQUEST]?.aborted();
+}
+
+function onRequestTrailers(this: RequestStream, _h: unknown, _flags: number, raw: string[]): void {
+  this[H2_REQUEST]?.gotTrailers(raw);
 }
 
 function onResponseStreamClose(this: ResponseStream): void {

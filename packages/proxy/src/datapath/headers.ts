@@ -2,6 +2,9 @@
  * Header lists as flat arrays ([name, value, name, value, ...], node's rawHeaders shape):
  * hop-by-hop removal (RFC 9110 7.6.1), header rules, X-Forwarded-For.
  */
+import { createHash } from 'node:crypto';
+import { expandMatch } from '../acl/regex.ts';
+import { findHeader } from '../model/header-list.ts';
 
 /** Hop-by-hop fields never forwarded, plus fields the proxy itself frames (`expect`). */
 const HOP_BY_HOP = new Set([
@@ -68,14 +71,7 @@ export function forwardableHeaders(raw: string[]): string[] {
   return out;
 }
 
-/** Index of the first field named `lname` (lower-case) at or after `from`, or -1. */
-export function findHeader(list: string[], lname: string, from = 0): number {
-  for (let i = from; i < list.length; i += 2) {
-    const n = list[i];
-    if (n.length === lname.length && n.toLowerCase() === lname) return i;
-  }
-  return -1;
-}
+export { findHeader };
 
 /** First value of `lname`, or undefined. */
 export function getHeader(list: string[], lname: string): string | undefined {
@@ -128,15 +124,6 @@ export function headersFromObject(o: Record<string, string | string[] | number |
 }
 
 /**
- * HAProxy's exp_replace: `repl` with `\0`..`\9` replaced by the groups of `m` (the whole value
- * is replaced, not only the part the regex matched).
- */
-export function expandMatch(m: RegExpExecArray, repl: string): string {
-  if (repl.indexOf('\\') < 0) return repl;
-  return repl.replace(/\\([0-9])/g, (_, d: string) => m[Number(d)] ?? '');
-}
-
-/**
  * `replace-header` (`each` false: every occurrence's whole value) and `replace-value` (`each`
  * true: every comma-separated value) of header `lname` in `list`.
  */
@@ -145,7 +132,7 @@ export function replaceHeader(list: string[], lname: string, re: RegExp, repl: s
     const v = list[i + 1];
     if (!each) {
       const m = re.exec(v);
-      if (m) list[i + 1] = expandMatch(m, repl);
+      if (m) list[i + 1] = expandMatch(m, repl) ?? v;
       continue;
     }
     // as haproxy 2.6 (http_replace_header_value): a replaced value loses the blanks around it,
@@ -155,7 +142,9 @@ export function replaceHeader(list: string[], lname: string, re: RegExp, repl: s
     for (let j = 0; j < parts.length; j++) {
       const m = re.exec(parts[j].trim());
       if (m) {
-        parts[j] = expandMatch(m, repl);
+        const r = expandMatch(m, repl);
+        if (r === undefined) continue;
+        parts[j] = r;
         hit = true;
       }
     }
@@ -180,5 +169,47 @@ function splitValues(v: string): string[] {
     }
   }
   out.push(v.slice(start));
+  return out;
+}
+
+/** RFC 6455's Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
+export function websocketAccept(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
+const TRAILER_NAME = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const TRAILER_BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The last chunk of a chunked body (`0\r\n`, the trailer fields that can be written: a token
+ * name, a value without control characters, no pseudo-header; then the empty line).
+ */
+export function lastChunk(trailers: string[] | null | undefined): string {
+  if (trailers === null || trailers === undefined || trailers.length === 0) return '0\r\n\r\n';
+  let t = '0\r\n';
+  for (let i = 0; i + 1 < trailers.length; i += 2) {
+    const n = trailers[i];
+    const v = trailers[i + 1];
+    if (TRAILER_NAME.test(n) && !TRAILER_BAD_VALUE.test(v)) t += `${n}: ${v}\r\n`;
+  }
+  return `${t}\r\n`;
+}
+
+/**
+ * Trailer lines of a chunked body (`name: value` separated by LF, CRs removed) as a flat list,
+ * or a string saying why they are invalid (a line without a colon, a name that is no token).
+ */
+export function parseTrailerLines(text: string): string[] | string {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue;
+    const c = line.indexOf(':');
+    if (c <= 0) return 'trailer line without a field name';
+    const name = line.slice(0, c);
+    if (!TRAILER_NAME.test(name)) return `invalid trailer name ${JSON.stringify(name)}`;
+    const value = line.slice(c + 1).trim();
+    if (TRAILER_BAD_VALUE.test(value)) return `invalid value for trailer ${name}`;
+    out.push(name, value);
+  }
   return out;
 }

@@ -12,13 +12,28 @@ import type { FrontendStateEvent, ServerStateEvent } from '../model/types.ts';
 import type { CompiledRuntime, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { socketAddresses } from './client-address.ts';
 import type { DatapathContext, RequestLogSink } from './context.ts';
+import type { InheritedSockets } from './inherited.ts';
 import { bindKey, ConnectionGate, Listener } from './listeners.ts';
 import { servePools, UpstreamPools } from './pools.ts';
 import { Queues } from './queue.ts';
 import { killServerStreams } from './stream-core.ts';
 
 export type { RequestLogSink } from './context.ts';
-export { type ErrorSnapshot, errorEvents, requestError, SNAPSHOT_BUFSIZE } from './error-snapshots.ts';
+export {
+  type ErrorSnapshot,
+  errorEvents,
+  type ResponseSnapshot,
+  requestError,
+  responseError,
+  SNAPSHOT_BUFSIZE,
+} from './error-snapshots.ts';
+export {
+  closeKeepingPath,
+  type InheritedSocket,
+  InheritedSockets,
+  serverFd,
+  wantedKey,
+} from './inherited.ts';
 export { findStream, liveStreams, streamPointer } from './live-streams.ts';
 export { serverConnections } from './pools.ts';
 export { killServerStreams, type StreamCore } from './stream-core.ts';
@@ -36,6 +51,8 @@ export interface DatapathOptions {
   jsonLog?: boolean;
   /** Per-request latency observer (admin's Prometheus histograms). */
   latency?: (backend: string, server: string | undefined, seconds: number, frontend?: string) => void;
+  /** Listening sockets received at start (`-x`, a master's hand-over): binds at their address adopt them. */
+  inherited?: InheritedSockets;
 }
 
 /** One bound address, as reported by `addresses()`. */
@@ -46,6 +63,14 @@ export interface BoundAddress {
   path?: string;
   ssl: boolean;
 }
+
+/**
+ * On a stop, a keep-alive connection is closed once idle this long: a client sending request
+ * after request gets `connection: close` on its next response instead (no request of its meets
+ * the close). HAProxy closes idle connections at once (a client reusing one at that moment sees
+ * it closed: test/restart-handover.test.ts counts those against haproxy).
+ */
+const STOP_IDLE_MS = 200;
 
 export class BindError extends Error {
   readonly code = DatapathCode.BIND_FAILED;
@@ -76,6 +101,7 @@ export class Datapath {
       jsonLog: opts.jsonLog ?? false,
       actconn: 0,
       stopping: false,
+      inherited: opts.inherited,
     };
     this.gate = new ConnectionGate(this.ctx, (l, s, status, term) => this.logBadRequest(l, s, status, term));
     // the emitter outlives reloads (runtime/build.ts passes it on)
@@ -188,19 +214,30 @@ export class Datapath {
     return out;
   }
 
+  /** Descriptors of the listening sockets, for `_getsocks` (the next process adopts them). */
+  listeningFds(): number[] {
+    const out: number[] = [];
+    for (const l of this.listeners.values()) {
+      const fd = l.fd();
+      if (fd !== undefined) out.push(fd);
+    }
+    return out;
+  }
+
   /**
    * Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes whatever is
-   * left. Idle keep-alive connections are closed at once.
+   * left. Idle keep-alive connections are closed at once. `keepUnixPaths` (a soft stop after the
+   * next process took the sockets): unix listeners leave their socket file in place.
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number, opts: { keepUnixPaths?: boolean } = {}): Promise<void> {
     this.ctx.stopping = true;
+    this.ctx.keepUnixPaths = opts.keepUnixPaths === true;
     const all = [...this.listeners.values()];
     await Promise.all(all.map((l) => l.close()));
     for (const s of this.gate.pending()) s.destroy();
-    for (const l of all) l.closeIdleConnections();
     const deadline = Date.now() + graceMs;
     while (this.ctx.actconn > 0 && Date.now() < deadline) {
-      for (const l of all) l.closeIdleConnections();
+      for (const l of all) l.closeIdleConnections(STOP_IDLE_MS);
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const l of all) l.destroyAll();
@@ -267,6 +304,7 @@ export class Datapath {
       ta: 0,
       status,
       bytes: 0,
+      bytesIn: s.bytesRead,
       termState: term,
       actconn: this.ctx.actconn,
       feconn: fe.conns,

@@ -4,13 +4,16 @@
  * wait, paused, until a slot frees, like HAProxy pausing accept), client timeouts, and
  * HAProxy's answers to unparseable requests.
  */
+
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { BindModel } from '@switchyard/config';
 import { stderrLine } from '../log/logger.ts';
 import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
+import { stapleOf } from '../model/ocsp.ts';
 import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
+import { defaultErrorPage } from '../runtime/error-pages.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
 import { attachSessionCache } from '../tls/tls-session-cache.ts';
@@ -27,6 +30,7 @@ import {
   type H2Response,
   h2ConnOf,
 } from './h2-front.ts';
+import { closeKeepingPath, serverFd } from './inherited.ts';
 import { SOCKET_STREAM, Stream, type TrackedSocket } from './stream.ts';
 import { runTcpRules } from './tcp-rules.ts';
 import { TcpStream } from './tcp-stream.ts';
@@ -76,6 +80,10 @@ export class Listener implements FrontOwner, H2Owner {
         handshakeTimeout: fe.timeouts.client || 120000,
       });
       attachSessionCache(server);
+      // OCSP stapling: the response of the certificate the handshake chose, while it is valid
+      server.on('OCSPRequest', (cert: Buffer, _issuer: Buffer, done: (e: Error | null, r?: Buffer) => void) =>
+        done(null, stapleOf(this.tls?.ocsp?.get(cert.toString('latin1')))),
+      );
       server.on('secureConnection', (s: TLSSocket) => {
         // `verify optional`: no certificate is fine, a certificate that fails verification is not (as HAProxy)
         if (this.tls?.verify === 'optional' && !s.authorized && s.getPeerCertificate()?.raw) return void s.destroy();
@@ -195,7 +203,10 @@ export class Listener implements FrontOwner, H2Owner {
         }
         resolve();
       };
-      if (b.path) this.net.listen({ path: b.path }, done);
+      // `bind fd@N`, or a socket the previous process handed over bound at this address
+      const fd = b.fd ?? this.ctx.inherited?.take({ ...b, v6only: b.options.v6only === true });
+      if (fd !== undefined) this.net.listen({ fd, backlog: 1024 }, done);
+      else if (b.path) this.net.listen({ path: b.path }, done);
       else {
         const host = b.host === '' || b.host === '*' ? '0.0.0.0' : b.host;
         this.net.listen({ host, port: b.port, ipv6Only: b.options.v6only === true, backlog: 1024 }, done);
@@ -215,18 +226,29 @@ export class Listener implements FrontOwner, H2Owner {
   close(): Promise<void> {
     // net.Server#close stops listening at once but calls back only when every connection has
     // ended; connections are drained by the caller, so do not wait for them here.
-    if (this.net.listening) this.net.close(() => {});
+    if (this.ctx.keepUnixPaths) closeKeepingPath(this.net, this.bind.path);
+    else if (this.net.listening) this.net.close(() => {});
     return Promise.resolve();
+  }
+
+  /** The listening socket's descriptor (handed to the next process by `_getsocks`). */
+  fd(): number | undefined {
+    return this.net.listening ? serverFd(this.net) : undefined;
   }
 
   /**
    * Closes the connections waiting for a next request (stop, reload); HTTP/2 ones get GOAWAY
-   * and close once their open streams are done.
+   * and close once their open streams are done. `minIdleMs` (a stop): only keep-alive
+   * connections idle that long are closed; a client still sending requests gets its next answer
+   * with `connection: close` instead, so its request never meets a close on the way (the race
+   * of closing a connection the client is reusing at that moment), and a new connection's first
+   * request is awaited.
    */
-  closeIdleConnections(): void {
+  closeIdleConnections(minIdleMs = 0, now = Date.now()): void {
     for (const s of this.open.slice()) {
-      if (connOf(s)?.idle) s.destroy();
-      else h2ConnOf(s)?.goaway();
+      const c = connOf(s);
+      if (c === undefined) h2ConnOf(s)?.goaway();
+      else if (c.idle && (minIdleMs === 0 || (c.idleSince > 0 && now - c.idleSince >= minIdleMs))) s.destroy();
     }
   }
 
@@ -297,6 +319,7 @@ export class Listener implements FrontOwner, H2Owner {
         s.destroy();
         return;
       }
+      if (txn.tracked) s.once('close', () => this.ctx.hooks.requestEnded?.(txn, fe, 0));
     }
     if (this.fe.mode === 'tcp') {
       const toHttp = (be: BackendPlan, head: Buffer) => this.upgradeToHttp(s, be, head);
@@ -356,6 +379,8 @@ export class Listener implements FrontOwner, H2Owner {
 
   onH2Request(req: H2Request, res: H2Response): ClientTimeoutTarget {
     const stream = new Stream(this.ctx, this.fe, req, res);
+    // extended CONNECT (WebSocket over HTTP/2): an upgrade, its bytes follow on the stream
+    if (req.upgradeProtocol !== undefined) stream.upgradeHead = EMPTY;
     try {
       stream.run();
     } catch (e) {
@@ -380,9 +405,7 @@ export class Listener implements FrontOwner, H2Owner {
     const s = conn.socket;
     // as HAProxy: not with `option disable-h2-upgrade`, nor on a `proto h1` bind (mux_h1 without upgrades)
     if (this.fe.model.options.disableH2Upgrade || this.bind.options.proto === 'h1') return false;
-    // on TLS without ALPN haproxy switches too; node:http2 does not take a TLS socket whose
-    // first bytes were already read, so such a client gets HTTP/1's 400 (README, Known gaps)
-    if ((s as { encrypted?: boolean }).encrypted) return false;
+    // on TLS whose ALPN did not choose h2 haproxy switches too (H2Front.serve)
     conn.handOver();
     // paused first: bytes put back on a flowing socket would be emitted to no listener
     s.pause();
@@ -419,7 +442,9 @@ export class Listener implements FrontOwner, H2Owner {
       return;
     }
     const timeout = code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const page = fe.errorPages.get(timeout ? 408 : 400) as CannedResponse;
+    const own = fe.errorPages.get(timeout ? 408 : 400) as CannedResponse;
+    // as haproxy 2.6's mux: an lf-string page needs a stream, the connection gets the built-in one
+    const page = own.bodyFn ? defaultErrorPage(own.status) : own;
     fe.counters.ereq++;
     fe.counters.reqTot++;
     socket.end(rawResponse(page));
@@ -519,6 +544,7 @@ type SlotSocket = Socket & { [SLOT]?: number };
 
 /** `host:port` / `unix:path` of a bind. */
 export function bindKey(b: BindModel): string {
+  if (b.fd !== undefined) return `fd@${b.fd}${b.ssl ? ':ssl' : ''}`;
   if (b.path) return `unix:${b.path}`;
   const host = b.host === '' || b.host === '*' ? '0.0.0.0' : b.host;
   return `${host}:${b.port}${b.ssl ? ':ssl' : ''}`;

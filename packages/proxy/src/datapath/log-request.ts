@@ -13,12 +13,13 @@ import type { StreamCore } from './stream-core.ts';
  * The log fields of a finished stream, HTTP or tcp. `tR`: ms spent receiving the request head
  * (-1 for tcp); `gone`: 1 when the client connection was already released (HAProxy logs before
  * releasing it, so it still counts in actconn/feconn); `applet`: the server field of a request
- * an applet answered (`<STATS>`, `<PROMEX>`).
+ * an applet answered (`<STATS>`, `<PROMEX>`). `bytes`/`bytesIn`: to / from the client.
  */
 export function streamLogFields(
   s: StreamCore,
   now: number,
   bytes: number,
+  bytesIn: number,
   tR: number,
   gone: number,
   applet?: string,
@@ -42,6 +43,7 @@ export function streamLogFields(
     ta: now - s.start + head,
     status: s.status || -1,
     bytes,
+    bytesIn,
     termState: s.termState,
     actconn: s.ctx.actconn + gone,
     feconn: fe.conns + gone,
@@ -62,11 +64,11 @@ export function streamLogFields(
 }
 
 /** Formats and queues the log line of a finished request. */
-export function logRequest(s: Stream, now: number, bytes: number): void {
+export function logRequest(s: Stream, now: number, bytes: number, bytesIn: number): void {
   const fe = s.fe;
   if (fe.dontlogNormal && s.termState === '----' && s.retries === 0 && s.status < 500) return;
   const txn = s.txn;
-  const f = streamLogFields(s, now, bytes, s.req.headMs, 0, s.applet);
+  const f = streamLogFields(s, now, bytes, bytesIn, s.req.headMs, 0, s.applet);
   const line = s.ctx.jsonLog
     ? formatJsonLog(f)
     : fe.logFormat

@@ -5,12 +5,13 @@
 
 import type { ServerResponse } from 'node:http';
 import type { StatsModel } from '@switchyard/config';
+import { expandMatch } from '../acl/regex.ts';
 import { pruneReqVars, runVarAction } from '../acl/vars.ts';
-import { editMap } from '../model/map-refs.ts';
+import { editByAction } from '../model/pattern-refs.ts';
 import { type HttpTxn, makeTxn, originForm } from '../model/txn.ts';
 import type { CannedResponse, CompiledRedirect, ProxyBehaviour, ValueFn } from '../runtime/plan.ts';
 import { storeCapture } from './capture.ts';
-import { deleteHeader, expandMatch, getHeader, replaceHeader, setHeader } from './headers.ts';
+import { deleteHeader, getHeader, replaceHeader, setHeader } from './headers.ts';
 import { Phase } from './phase.ts';
 import { applyAfterResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import type { Stream } from './stream.ts';
@@ -29,7 +30,7 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
         runVarAction(txn, r.var);
         break;
       case 'map':
-        editMap(r.ref, r.key(txn), r.value?.(txn));
+        editByAction(r.ref(), r.edit, r.key(txn), r.value?.(txn));
         break;
       case 'disable-l7-retry':
         s.l7RetryDisabled = true;
@@ -55,7 +56,8 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
                 ? `${txn.path}?${txn.query}`
                 : txn.path;
         const m = r.re.exec(subject);
-        if (m) rewrite(txn, r.action === 'replace-path' ? 'set-path' : 'set-uri', expandMatch(m, r.replace(txn)));
+        const to = m && expandMatch(m, r.replace(txn));
+        if (to != null) rewrite(txn, r.action === 'replace-path' ? 'set-path' : 'set-uri', to);
         break;
       }
       case 'deny':
@@ -126,8 +128,8 @@ export function requestFilter(s: Stream, p: ProxyBehaviour & { name: string }): 
   return true;
 }
 
-/** A deny/return response made per request: an `lf-string` body, `hdr` values (log-format). */
-function reply(
+/** A deny/return response or error page made per request: an `lf-string` body, `hdr` values (log-format). */
+export function reply(
   base: CannedResponse,
   txn: HttpTxn,
   bodyFn: ValueFn | undefined,

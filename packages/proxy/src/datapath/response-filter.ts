@@ -2,7 +2,7 @@
 
 import type { HttpTxnResponse } from '../acl/types.ts';
 import { runVarAction } from '../acl/vars.ts';
-import { editMap } from '../model/map-refs.ts';
+import { editByAction } from '../model/pattern-refs.ts';
 import type { HttpTxn } from '../model/txn.ts';
 import type { BackendPlan, CompiledResponseRule } from '../runtime/plan.ts';
 import { storeCapture } from './capture.ts';
@@ -53,7 +53,7 @@ export function applyResponseRules(
         runVarAction(txn, r.var);
         break;
       case 'map':
-        editMap(r.ref, r.key(txn), r.value?.(txn));
+        editByAction(r.ref(), r.edit, r.key(txn), r.value?.(txn));
         break;
       case 'replace-header':
       case 'replace-value':

@@ -7,11 +7,15 @@
  * handler (h1-client.ts), so a request costs one object plus node's own.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { CompressionAlgo } from '@switchyard/config';
+import type { HttpTxnResponse } from '../acl/types.ts';
 import { pruneReqVars } from '../acl/vars.ts';
+import { compressible, Encoder, rewriteHead, selectEncoding } from '../filters/compression.ts';
 import { countSessionStart } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
-import { existingSessionVars, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
+import { existingSessionVars, type HttpTxn, makeTxn, nextRequestCounter, uniqueId } from '../model/txn.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan } from '../runtime/plan.ts';
 import { serverSni } from '../tls/tls.ts';
 import { encodeProxyHeader } from '../wire/proxy-protocol.ts';
@@ -21,10 +25,11 @@ import { captureCookie, captureHeaders, openCaptures } from './capture.ts';
 import { socketAddresses } from './client-address.ts';
 import type { ClientRequest, ClientResponse } from './client-side.ts';
 import type { DatapathContext } from './context.ts';
+import { recordResponseError } from './error-snapshots.ts';
 import { findHeader, forwardableHeaders, getHeader, headersFromObject, headersObject } from './headers.ts';
 import { logRequest } from './log-request.ts';
 import { Phase } from './phase.ts';
-import { isStatsRequest, redirect, requestFilter, serveStats } from './request-filter.ts';
+import { isStatsRequest, redirect, reply, requestFilter, serveStats } from './request-filter.ts';
 import { applyAfterResponseRules, applyResponseRules, hasAfterResponseRules } from './response-filter.ts';
 import { type KillCode, StreamCore } from './stream-core.ts';
 import { runTcpRules } from './tcp-rules.ts';
@@ -74,8 +79,12 @@ export class Stream extends StreamCore {
   upgradeHead?: Buffer;
   /** The tunnel is established: the response object no longer owns the socket. */
   tunnelling = false;
-  private tunnel?: [Socket, Socket];
+  private tunnel?: [Duplex, Duplex];
   private killedTerm?: string;
+  /** The algorithm the request's Accept-Encoding chose (`compression algo`), if any. */
+  private compAlgo?: CompressionAlgo;
+  /** The response body's compressor, when the response is compressed. */
+  private enc?: Encoder;
 
   constructor(ctx: DatapathContext, fe: FrontendPlan, req: ClientRequest, res: ClientResponse) {
     super(ctx, fe);
@@ -208,6 +217,9 @@ export class Stream extends StreamCore {
     // HAProxy's http_process_request: the id is made once the rules of both proxies ran
     const id = uniqueId(this.txn);
     if (id !== undefined && fe.uniqueIdHeader) this.txn.rawHeaders.push(fe.uniqueIdHeader, id);
+    // the compression filter reads the request as the rules left it (HAProxy's http_headers callback)
+    if (fe.model.compression || be.model.compression)
+      this.compAlgo = selectEncoding(fe.model.compression, be.model.compression, this.txn.rawHeaders);
     this.upstreamPeer();
   }
 
@@ -304,6 +316,7 @@ export class Stream extends StreamCore {
           client: req.socket,
           notFirst: req.notFirst,
           teTrailers: /\btrailers\b/i.test(getHeader(req.rawHeaders, 'te') ?? ''),
+          trailers: body === null ? undefined : () => req.trailers,
         },
         this,
       );
@@ -353,6 +366,9 @@ export class Stream extends StreamCore {
     const be = this.be as BackendPlan;
     const server = this.server as ServerState;
     let headers = forwardableHeaders(rawHeaders);
+    // the compression filter decides on the server's head, before the http-response rules
+    const algo = this.compAlgo !== undefined && this.compressible(statusCode, rawHeaders) ? this.compAlgo : undefined;
+    if (algo !== undefined) (this.txn as HttpTxn & HttpTxnResponse).resComp = algo;
     let status = statusCode;
     let reason = statusText;
     // the request's `req.` variables end with the request analysis (HAProxy's vars_reqres)
@@ -385,6 +401,18 @@ export class Stream extends StreamCore {
     // haproxy 2.6 does: the rest of the body still goes to the server (front.ts reads it to its
     // end before the next request).
     if (this.fe.connMode === 'close' || be.connMode === 'close' || this.ctx.stopping) res.shouldKeepAlive = false;
+    if (algo !== undefined) {
+      rewriteHead(algo, headers);
+      this.enc = new Encoder(
+        algo,
+        this.ctx.runtime.compLevel,
+        findHeader(rawHeaders, 'transfer-encoding') >= 0,
+        res,
+        [this.fe.counters, be.counters],
+        () => this.drained(),
+        (e) => this.compressionFailed(e),
+      );
+    }
     try {
       res.writeHead(status, reason || undefined, headers);
     } catch {
@@ -400,20 +428,69 @@ export class Stream extends StreamCore {
     return true;
   }
 
-  /** The client drained its socket: read from the server again. */
+  /** Whether the server's response is compressed (HAProxy's select_compression_response_header). */
+  private compressible(status: number, rawHeaders: string[]): boolean {
+    const be = this.be as BackendPlan;
+    // without a length or chunked framing an HTTP/1 body ends with the close: not compressed
+    const framed =
+      this.server?.model.proto === 'h2' ||
+      findHeader(rawHeaders, 'content-length') >= 0 ||
+      findHeader(rawHeaders, 'transfer-encoding') >= 0;
+    return compressible(this.fe.model.compression, be.model.compression, {
+      status,
+      method: this.txn.method,
+      httpVersion: this.req.httpVersion,
+      headers: rawHeaders,
+      framed,
+    });
+  }
+
+  /**
+   * The compressor failed mid-body: as HAProxy's return_bad_res once a filter failed, the
+   * response is cut (`PD--`) and counted as a response error.
+   */
+  private compressionFailed(e: Error): void {
+    if (this.done) return;
+    this.ctx.runtime.logger.log(undefined, 'err', `compression failed on frontend '${this.fe.name}': ${e.message}`);
+    const be = this.be as BackendPlan;
+    be.counters.eresp++;
+    if (this.server) this.server.counters.eresp++;
+    this.termState = 'PD--';
+    this.cutUpstream('compression failed');
+    this.res.destroy();
+    this.finish();
+  }
+
+  /** The client (or the compressor) can take more: read from the server again. */
   drained(): void {
+    const e = this.enc;
+    if (e) {
+      e.sinkDrained();
+      if (e.busy) return;
+    }
     const r = this.resume;
     if (r) r();
   }
 
   onData(chunk: Buffer): boolean {
     if (this.done) return false;
-    return this.res.write(chunk);
+    const e = this.enc;
+    return e ? e.write(chunk) : this.res.write(chunk);
   }
 
   onComplete(trailers: string[] | null): void {
     if (this.done) return;
     this.phase = Phase.Done;
+    const e = this.enc;
+    if (e) {
+      // the compressed stream's end goes out first
+      e.end(() => {
+        if (this.done) return;
+        this.res.end(undefined, trailers ?? undefined);
+        this.finish();
+      });
+      return;
+    }
     this.res.end(undefined, trailers ?? undefined);
     this.finish();
   }
@@ -473,6 +550,12 @@ export class Stream extends StreamCore {
       be.counters.eresp++;
       server.counters.eresp++;
     }
+    const snap = (err as { snapshot?: { buf: Buffer; errorAt: number } }).snapshot;
+    if (snap)
+      recordResponseError(be, this.fe, server, snap.buf, snap.errorAt, code, {
+        ip: this.txn.srcIp,
+        port: this.txn.srcPort,
+      });
     if ((closed || junk) && this.retryL7(closed ? 'empty-response' : 'junk-response')) return;
     // An idle connection of the pool the server closed as it was reused (a race haproxy sees
     // before it sends): an idempotent request whose body was not sent goes on another one.
@@ -511,7 +594,7 @@ export class Stream extends StreamCore {
     return this.retry(0, true);
   }
 
-  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Socket): void {
+  onUpgrade(statusCode: number, rawHeaders: string[] | null, upstream: Duplex): void {
     if (this.done) {
       upstream.destroy();
       return;
@@ -519,12 +602,18 @@ export class Stream extends StreamCore {
     this.tr = Date.now() - this.tConnect - Math.max(this.tc, 0);
     this.status = statusCode;
     this.phase = Phase.Data;
-    const client = this.req.socket;
-    let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
-    if (rawHeaders) for (let i = 0; i < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+    const client = this.res.openTunnel(statusCode, rawHeaders ?? []);
+    if (client === undefined) {
+      // not the handshake the client's stream was promised (HTTP/2 extended CONNECT)
+      upstream.destroy();
+      const be = this.be as BackendPlan;
+      be.counters.eresp++;
+      (this.server as ServerState).counters.eresp++;
+      this.phase = Phase.Headers;
+      this.respond(this.errorPage(502), 'PH', false);
+      return;
+    }
     this.tunnelling = true;
-    this.res.detachSocket(client);
-    client.write(`${head}\r\n`);
     if (this.upgradeHead && this.upgradeHead.length > 0) upstream.write(this.upgradeHead);
     const be = this.be as BackendPlan;
     const t = be.timeouts.tunnel ?? be.timeouts.server ?? this.fe.timeouts.client ?? 0;
@@ -563,7 +652,8 @@ export class Stream extends StreamCore {
 
   /** The proxy's page for `status`: the backend's own, else the frontend's (HAProxy's http_error_message). */
   errorPage(status: number): CannedResponse {
-    return this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    const page = this.be?.ownErrorPages.get(status) ?? (this.fe.errorPages.get(status) as CannedResponse);
+    return page.bodyFn ? reply(page, this.txn, page.bodyFn, undefined) : page;
   }
 
   /** Sends a canned response (error page, redirect, return) and ends the request. */
@@ -689,6 +779,7 @@ export class Stream extends StreamCore {
   private finish(): void {
     if (!this.markDone()) return;
     this.res.off('drain', onResponseDrain);
+    this.enc?.destroy();
     const now = Date.now();
     const fe = this.fe;
     const be = this.be;
@@ -703,7 +794,7 @@ export class Stream extends StreamCore {
     // txn is missing only when building it failed (internal error before any phase)
     if (this.txn === undefined) return;
     this.ctx.hooks.requestEnded?.(this.txn, fe, status, bin, bout);
-    if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout);
+    if (fe.logTargets.length > 0 && this.ctx.log) logRequest(this, now, bout, bin);
   }
 }
 

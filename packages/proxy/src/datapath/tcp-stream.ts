@@ -418,7 +418,7 @@ export class TcpStream extends StreamCore {
     if (fe.logTargets.length === 0 || !this.ctx.log) return;
     if (fe.dontlognull && bin === 0) return;
     if (fe.dontlogNormal && this.termState === '----' && this.retries === 0) return;
-    const f = streamLogFields(this, now, bout, -1, this.client.closed ? 1 : 0);
+    const f = streamLogFields(this, now, bout, bin, -1, this.client.closed ? 1 : 0);
     const line = this.ctx.jsonLog ? formatJsonLog(f) : fe.logFormat ? fe.logFormat(f, this.txn) : formatDefaultLog(f);
     this.ctx.log.send(fe.logTargets, 'info', line);
   }

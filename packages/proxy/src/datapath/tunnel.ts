@@ -3,10 +3,13 @@
  * other, is sent to the chosen server as an upgrade request (h1-client.ts), and after the server's 101 the
  * two sockets are joined as a raw TCP tunnel bounded by `timeout tunnel`.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
-/** Joins client and server sockets; `onClose` runs once when both sides are done. */
-export function joinTunnel(client: Socket, server: Socket, timeoutMs: number, onClose: (term: string) => void): void {
+/** An end of a tunnel: a socket (HTTP/1) or a stream (HTTP/2 extended CONNECT). */
+type TunnelEnd = Duplex & { setTimeout(ms: number, cb: () => void): unknown };
+
+/** Joins client and server sides; `onClose` runs once when both sides are done. */
+export function joinTunnel(client: Duplex, server: Duplex, timeoutMs: number, onClose: (term: string) => void): void {
   let closed = false;
   let term = '----';
   const close = () => {
@@ -29,8 +32,8 @@ export function joinTunnel(client: Socket, server: Socket, timeoutMs: number, on
       term = 'cD--';
       close();
     };
-    client.setTimeout(timeoutMs, onIdle);
-    server.setTimeout(timeoutMs, onIdle);
+    (client as TunnelEnd).setTimeout(timeoutMs, onIdle);
+    (server as TunnelEnd).setTimeout(timeoutMs, onIdle);
   }
   client.pipe(server);
   server.pipe(client);

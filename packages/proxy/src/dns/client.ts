@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { ResolversModel } from '@switchyard/config';
+import { type NameserverCounters, newNameserverCounters } from '../model/counters.ts';
 import { type DnsRecord, type DnsResponse, encodeQuery, parseResponse, type QueryType, RTYPE } from './wire.ts';
 
 /** HAProxy's resolution status words. */
@@ -18,45 +19,6 @@ export type ResolutionStatus = 'valid' | 'nx' | 'refused' | 'timeout' | 'other' 
 export type Resolution =
   | { status: 'valid'; type: QueryType; answers: DnsRecord[]; additional: DnsRecord[]; nameserver: string }
   | { status: Exclude<ResolutionStatus, 'valid'>; reason: string };
-
-/** Per-nameserver counters, named as HAProxy's `show resolvers`. */
-export interface NameserverCounters {
-  sent: number;
-  snd_error: number;
-  valid: number;
-  update: number;
-  cname: number;
-  cname_error: number;
-  any_err: number;
-  nx: number;
-  timeout: number;
-  refused: number;
-  other: number;
-  invalid: number;
-  too_big: number;
-  truncated: number;
-  outdated: number;
-}
-
-function newCounters(): NameserverCounters {
-  return {
-    sent: 0,
-    snd_error: 0,
-    valid: 0,
-    update: 0,
-    cname: 0,
-    cname_error: 0,
-    any_err: 0,
-    nx: 0,
-    timeout: 0,
-    refused: 0,
-    other: 0,
-    invalid: 0,
-    too_big: 0,
-    truncated: 0,
-    outdated: 0,
-  };
-}
 
 interface Nameserver {
   id: string;
@@ -88,7 +50,7 @@ export class ResolverClient {
     this.name = model.name;
     this.nameservers = model.nameservers.map((n) => {
       const socket = createSocket(isIPv6(n.host) ? 'udp6' : 'udp4');
-      const ns: Nameserver = { id: n.id, host: n.host, port: n.port, socket, counters: newCounters() };
+      const ns: Nameserver = { id: n.id, host: n.host, port: n.port, socket, counters: newNameserverCounters() };
       socket.on('message', (msg, rinfo) => {
         // only the nameserver's own address and port are listened to (spoofed answers are dropped)
         if (rinfo.port === n.port && rinfo.address === n.host) this.receive(ns, msg);

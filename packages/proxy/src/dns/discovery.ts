@@ -9,6 +9,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { ResolversModel } from '@switchyard/config';
 import { setServerAddress, setServerResolution, setServerWeight } from '../control/server-control.ts';
+import type { ResolversCounters } from '../model/counters.ts';
 import type { ServerState } from '../model/server-state.ts';
 import type { BackendRuntime, ProxyRuntime } from '../model/types.ts';
 import { type Resolution, ResolverClient } from './client.ts';
@@ -21,6 +22,21 @@ export interface Discovery {
   readonly clients: Map<string, ResolverClient>;
   /** Resolves every name once more now and waits for the answers (tests). */
   refresh(): Promise<void>;
+  /**
+   * `set server B/S fqdn NAME` (srv_set_fqdn()): the server leaves the resolution it shared and
+   * resolves NAME from now on (its address stays until NAME answers). False for a server without
+   * a resolution of its own here (no `resolvers`, an SRV slot).
+   */
+  setFqdn(be: BackendRuntime, s: ServerState, name: string): boolean;
+}
+
+/** Options of the discovery. */
+export interface DiscoveryOptions {
+  /**
+   * Called after a resolution changed servers (address, port, weight, resolution state, name):
+   * under `--workers` the primary sends their new state to the workers.
+   */
+  onChange?(be: BackendRuntime, servers: ServerState[]): void;
 }
 
 const ORIGIN = 'dns';
@@ -56,8 +72,13 @@ interface Job {
 /** SRV slot bookkeeping: which record a server holds. */
 const srvKey = new WeakMap<ServerState, string>();
 
-/** Builds the discovery of `rt` (nothing runs before `start`). */
-export function createDiscovery(rt: ProxyRuntime): Discovery {
+/** What a resolution may change on a server, to tell who follows (onChange). */
+function fingerprint(s: ServerState): string {
+  return `${s.host} ${s.port} ${s.addressKnown} ${s.dnsMaint} ${s.maintBeforeDns} ${s.admin} ${s.weight} ${s.fqdn}`;
+}
+
+/** Builds the discovery of `rt` (nothing runs before `start`); publishes its counters on `rt.resolverCounters`. */
+export function createDiscovery(rt: ProxyRuntime, opts: DiscoveryOptions = {}): Discovery {
   const clients = new Map<string, ResolverClient>();
   const jobs: Job[] = [];
   let stopped = false;
@@ -67,10 +88,24 @@ export function createDiscovery(rt: ProxyRuntime): Discovery {
     const used = [...rt.backends.values()].some((be) => be.servers.some((s) => s.model.resolvers === rs.name));
     if (used) clients.set(rs.name, new ResolverClient(rs, logGlobal));
   }
+  const newJob = (client: ResolverClient, be: BackendRuntime, fqdn: string, srv = fqdn.startsWith('_')): Job => ({
+    client,
+    rs: client.model,
+    be,
+    fqdn,
+    srv,
+    servers: [],
+    lastValid: Date.now(),
+    seen: new Map(),
+    extra: new Map(),
+  });
   for (const be of rt.backends.values()) {
     const groups = new Map<string, Job>();
     for (const s of be.servers) {
       const m = s.model;
+      // a reload resolves the configuration's names again, as haproxy's new process: a name set
+      // by `set server fqdn` on the state kept from the previous runtime is forgotten
+      if (m.resolvers !== undefined && !m.template?.fqdn.startsWith('_')) s.fqdn = undefined;
       const client = m.resolvers ? clients.get(m.resolvers) : undefined;
       if (!client) continue;
       const fqdn = m.template?.fqdn ?? m.host;
@@ -79,17 +114,7 @@ export function createDiscovery(rt: ProxyRuntime): Discovery {
       const key = m.template ? `t:${m.template.prefix}` : `s:${m.name}`;
       let job = groups.get(key);
       if (!job) {
-        job = {
-          client,
-          rs: client.model,
-          be,
-          fqdn,
-          srv: fqdn.startsWith('_'),
-          servers: [],
-          lastValid: Date.now(),
-          seen: new Map(),
-          extra: new Map(),
-        };
+        job = newJob(client, be, fqdn);
         groups.set(key, job);
         jobs.push(job);
       }
@@ -105,7 +130,12 @@ export function createDiscovery(rt: ProxyRuntime): Discovery {
   const run = (job: Job): Promise<void> => {
     if (job.running) return job.running;
     if (job.timer) clearTimeout(job.timer);
+    const before = job.servers.map(fingerprint);
     job.running = (job.srv ? runSrv(rt, job) : runAddr(rt, job))
+      .then(() => {
+        const changed = job.servers.filter((x, i) => fingerprint(x) !== before[i]);
+        if (changed.length > 0 && !job.stopped) opts.onChange?.(job.be, changed);
+      })
       .catch((e: unknown) => logGlobal(`resolvers '${job.rs.name}': resolution of '${job.fqdn}' failed: ${String(e)}`))
       .finally(() => {
         job.running = undefined;
@@ -114,8 +144,39 @@ export function createDiscovery(rt: ProxyRuntime): Discovery {
     return job.running;
   };
 
+  rt.resolverCounters = () => {
+    const out: ResolversCounters = {};
+    for (const [name, c] of clients) out[name] = c.counters();
+    return out;
+  };
+
   return {
     clients,
+    setFqdn(be, s, name) {
+      const job = jobs.find((j) => j.be === be && j.servers.includes(s));
+      const client = s.model.resolvers ? clients.get(s.model.resolvers) : undefined;
+      if (job?.srv || !client) return false;
+      if (!job) {
+        // configured with an address: it resolves from now on
+        const own = newJob(client, be, name, false);
+        own.servers.push(s);
+        jobs.push(own);
+      } else if (job.servers.length === 1) {
+        job.fqdn = name;
+        job.seen.clear();
+      } else {
+        // a server-template slot: it gets a resolution of its own, the others keep theirs
+        job.servers.splice(job.servers.indexOf(s), 1);
+        const own = newJob(job.client, be, name, false);
+        own.servers.push(s);
+        jobs.push(own);
+      }
+      s.fqdn = name;
+      const mine = jobs.find((j) => j.servers.includes(s));
+      // an answer in flight is for the old name (runAddr drops it): ask again once it is in
+      if (mine && !stopped) void (mine.running ?? Promise.resolve()).then(() => run(mine));
+      return true;
+    },
     start() {
       for (const job of jobs) void run(job);
     },
@@ -157,8 +218,10 @@ function remember(
 
 /** A/AAAA: every server of the job picks an address from the answer (resolv_get_ip_from_response). */
 async function runAddr(rt: ProxyRuntime, job: Job): Promise<void> {
-  const res = await job.client.resolve(job.fqdn, queryType(job.servers[0]));
-  if (job.stopped) return;
+  const fqdn = job.fqdn;
+  const res = await job.client.resolve(fqdn, queryType(job.servers[0]));
+  // stopped (reload), or the name changed meanwhile (`set server fqdn`)
+  if (job.stopped || job.fqdn !== fqdn || job.servers.length === 0) return;
   const now = Date.now();
   if (res.status !== 'valid') return holdError(rt, job, res.status, now);
   job.lastValid = now;

@@ -256,8 +256,9 @@ export function createHealthEngine(rt: ProxyRuntime, opts: HealthEngineOptions =
   for (const be of rt.backends.values()) {
     let http: CompiledHttpCheck | undefined;
     const tcpModel = be.model.options.tcpCheck;
-    const tcp = tcpModel ? compileTcpCheck(tcpModel) : undefined;
+    let tcp: CompiledTcpCheck | undefined;
     try {
+      tcp = tcpModel ? compileTcpCheck(tcpModel) : undefined;
       http = be.model.options.httpchk ? compileHttpCheck(be.model.options.httpchk) : undefined;
     } catch (err) {
       if (!(err instanceof HealthConfigError)) throw err;

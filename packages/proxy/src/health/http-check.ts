@@ -3,7 +3,9 @@
  * (captured from the real haproxy: lower-case header names, `connection: close` only for
  * HTTP/1.1), response head parsing, and the `http-check expect` verdict.
  */
+
 import type { HttpCheckModel, SourceLoc } from '@switchyard/config';
+import { boundedRegex } from '../acl/regex.ts';
 import type { CheckCode } from '../model/codes.ts';
 import type { CheckResult } from '../model/server-state.ts';
 
@@ -149,15 +151,9 @@ export function compileHttpCheck(m: HttpCheckModel): CompiledHttpCheck {
 }
 
 function compileRegex(pattern: string, loc: SourceLoc): RegExp {
-  try {
-    return new RegExp(pattern);
-  } catch (err) {
-    throw new HealthConfigError(
-      'CHK_BAD_REGEX',
-      `http-check expect: invalid regex '${pattern}': ${(err as Error).message}`,
-      loc,
-    );
-  }
+  const re = boundedRegex(pattern);
+  if (typeof re === 'string') throw new HealthConfigError('CHK_BAD_REGEX', `http-check expect: ${re}`, loc);
+  return re;
 }
 
 /** The parsed status line and framing headers of a check response. */

@@ -4,8 +4,11 @@
  * `smtpchk`, `ldap-check` and `ssl-hello-chk` (same bytes sent, same expect rules, same step
  * numbers, same result texts). tcp-check-run.ts runs them.
  */
+
 import type { TcpCheckModel, TcpCheckRuleModel } from '@switchyard/config';
+import { boundedRegex, checkedRegex } from '../acl/regex.ts';
 import type { CheckResult } from '../model/server-state.ts';
+import { HealthConfigError } from './http-check.ts';
 
 /**
  * What an expect decides on the bytes received: wait for more, go on, fail (a result), or go on
@@ -115,7 +118,7 @@ function makeExpect(e: ExpectSpec): TcpExpect {
   const p = e.pattern ?? '';
   if (e.kind === 'string') out.data = Buffer.from(p, 'latin1');
   else if (e.kind === 'binary') out.data = Buffer.from(p, 'hex');
-  else if (e.kind === 'rstring' || e.kind === 'rbinary') out.re = new RegExp(p);
+  else if (e.kind === 'rstring' || e.kind === 'rbinary') out.re = checkedRegex(p);
   return out;
 }
 
@@ -257,6 +260,10 @@ function userRules(rules: TcpCheckRuleModel[]): Rules {
       r.add(sendStep(index, Buffer.from(rule.data, rule.kind === 'binary' ? 'hex' : 'latin1')));
       (r.steps[r.steps.length - 1] as TcpStep).comment = comment;
     } else if (rule.action === 'expect') {
+      if (rule.kind === 'rstring' || rule.kind === 'rbinary') {
+        const re = boundedRegex(rule.pattern);
+        if (typeof re === 'string') throw new HealthConfigError('CHK_BAD_REGEX', `tcp-check expect: ${re}`, rule.loc);
+      }
       const onSuccess = rule.onSuccess;
       const onError = rule.onError;
       const sc = rule.statusCode;

@@ -5,6 +5,7 @@
 import type { ConfigModel, Diagnostic } from '@switchyard/config';
 import { CheckCode } from '../model/codes.ts';
 import { compileHttpCheck, HealthConfigError } from './http-check.ts';
+import { compileTcpCheck } from './tcp-check.ts';
 
 /** Problems that would stop or weaken health checks of `config`, with FILE:LINE. */
 export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
@@ -12,9 +13,11 @@ export function validateHealthChecks(config: ConfigModel): Diagnostic[] {
   for (const p of config.proxies) {
     if (p.kind === 'frontend') continue;
     const chk = p.options.httpchk;
-    if (chk) {
+    const tcp = p.options.tcpCheck;
+    if (chk || tcp) {
       try {
-        compileHttpCheck(chk);
+        if (chk) compileHttpCheck(chk);
+        if (tcp) compileTcpCheck(tcp);
       } catch (err) {
         if (!(err instanceof HealthConfigError)) throw err;
         out.push({ severity: 'error', code: err.code, message: `backend '${p.name}': ${err.message}`, loc: err.loc });

@@ -33,6 +33,7 @@ const VARS: Record<string, Part> = {
   s: (f) => f.server,
   ST: (f) => num(f.status),
   B: (f) => num(f.bytes),
+  U: (f) => num(f.bytesIn),
   t: (f) => httpLogDate(f.start),
   tr: (f) => httpLogDate(f.start),
   trg: (f) => clfDate(f.start),

@@ -21,7 +21,10 @@ export interface RequestLogFields {
   tr: number;
   ta: number;
   status: number;
+  /** Bytes sent to the client (`%B`). */
   bytes: number;
+  /** Bytes received from the client (`%U`). */
+  bytesIn: number;
   /** Termination state, 4 chars (`----`, `SC--`, `sH--`, `cD--`, ...). */
   termState: string;
   actconn: number;

@@ -112,7 +112,12 @@ export type UpstreamFailureCode = UpstreamCode | `E${Uppercase<string>}` | `HPE_
 /** An upstream client failure, with its stable code. */
 export class UpstreamError extends Error {
   readonly code: UpstreamFailureCode;
-  constructor(message: string, code: UpstreamFailureCode) {
+  constructor(
+    message: string,
+    code: UpstreamFailureCode,
+    /** For an invalid response head: the bytes received and where the parser stopped (`show errors`). */
+    readonly snapshot?: { buf: Buffer; errorAt: number },
+  ) {
     super(message);
     this.name = 'UpstreamError';
     this.code = code;

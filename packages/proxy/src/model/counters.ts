@@ -33,7 +33,17 @@ export interface BaseCounters {
   lastSess: number;
 }
 
-export interface FrontendCounters extends BaseCounters {
+/** HTTP compression (HAProxy's comp_in, comp_out, comp_byp, comp_rsp) of a frontend or backend. */
+export interface CompCounters {
+  /** Body bytes given to the compressor / bytes it emitted / bytes passed through `identity`. */
+  compIn: number;
+  compOut: number;
+  compByp: number;
+  /** Responses that went through the compression filter. */
+  compRsp: number;
+}
+
+export interface FrontendCounters extends BaseCounters, CompCounters {
   /** Request errors (ereq): malformed requests, client timeouts, ... */
   ereq: number;
   /** Requests intercepted (redirects, stats, returns). */
@@ -46,7 +56,7 @@ export interface FrontendCounters extends BaseCounters {
   dses: number;
 }
 
-export interface BackendCounters extends BaseCounters {
+export interface BackendCounters extends BaseCounters, CompCounters {
   /** Connection errors (econ), retries (wretr), redispatches (wredis). */
   econ: number;
   wretr: number;
@@ -99,13 +109,18 @@ function base(): BaseCounters {
   };
 }
 
+function comp(): CompCounters {
+  return { compIn: 0, compOut: 0, compByp: 0, compRsp: 0 };
+}
+
 export function newFrontendCounters(): FrontendCounters {
-  return { ...base(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0, dses: 0 };
+  return { ...base(), ...comp(), ereq: 0, intercepted: 0, connTot: 0, dcon: 0, dses: 0 };
 }
 
 export function newBackendCounters(): BackendCounters {
   return {
     ...base(),
+    ...comp(),
     econ: 0,
     wretr: 0,
     wredis: 0,
@@ -155,4 +170,47 @@ export function countStatus(c: BaseCounters, status: number): void {
 export function currentRate(c: BaseCounters, now = Date.now()): number {
   const sec = Math.floor(now / 1000);
   return sec === c.rateSecond || sec === c.rateSecond + 1 ? c.rateCur : 0;
+}
+
+/** Per-nameserver counters of a `resolvers` section, named as HAProxy's `show resolvers`. */
+export interface NameserverCounters {
+  sent: number;
+  snd_error: number;
+  valid: number;
+  update: number;
+  cname: number;
+  cname_error: number;
+  any_err: number;
+  nx: number;
+  timeout: number;
+  refused: number;
+  other: number;
+  invalid: number;
+  too_big: number;
+  truncated: number;
+  outdated: number;
+}
+
+/** The counters of every resolvers section in use, by section name then nameserver (plain data: crosses IPC). */
+export type ResolversCounters = Record<string, Array<{ id: string; counters: NameserverCounters }>>;
+
+/** Zeroed nameserver counters, in `show resolvers` order. */
+export function newNameserverCounters(): NameserverCounters {
+  return {
+    sent: 0,
+    snd_error: 0,
+    valid: 0,
+    update: 0,
+    cname: 0,
+    cname_error: 0,
+    any_err: 0,
+    nx: 0,
+    timeout: 0,
+    refused: 0,
+    other: 0,
+    invalid: 0,
+    too_big: 0,
+    truncated: 0,
+    outdated: 0,
+  };
 }

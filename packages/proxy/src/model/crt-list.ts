@@ -18,13 +18,13 @@ export interface CrtListLine {
   loc: SourceLoc;
 }
 
-/** Reads a crt-list file; bad lines are reported with the list's FILE:LINE and skipped. */
+/** Reads a crt-list file and counts its lines; bad lines are reported with the list's FILE:LINE and skipped. */
 export function readCrtList(
   path: string,
   crtBase: string | undefined,
   diags: Diagnostic[],
   at: SourceLoc,
-): CrtListLine[] {
+): { lines: CrtListLine[]; lineCount: number } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -35,7 +35,7 @@ export function readCrtList(
       message: `unable to load crt-list '${path}': ${(e as Error).message}`,
       loc: at,
     });
-    return [];
+    return { lines: [], lineCount: 0 };
   }
   const out: CrtListLine[] = [];
   const lines = text.split('\n');
@@ -67,7 +67,8 @@ export function readCrtList(
       loc,
     });
   }
-  return out;
+  // as fgets counts them: a last line without LF is a line, the empty text after a final LF is not
+  return { lines: out, lineCount: lines.length - (text.endsWith('\n') || text === '' ? 1 : 0) };
 }
 
 /** A name a certificate answers for (HAProxy's sni_ctx). */

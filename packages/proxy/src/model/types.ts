@@ -5,9 +5,9 @@
 import type { EventEmitter } from 'node:events';
 import type { ConfigModel, ProxyModel } from '@switchyard/config';
 import type { CertStore } from './cert-store.ts';
-import type { BackendCounters, FrontendCounters } from './counters.ts';
+import type { BackendCounters, FrontendCounters, ResolversCounters } from './counters.ts';
 import type { ProxyLogger } from './log-types.ts';
-import type { MapRef } from './map-refs.ts';
+import type { PatRefs } from './pattern-refs.ts';
 import type { Selector } from './selector.ts';
 import type { AdminState, OpState, ServerState } from './server-state.ts';
 
@@ -67,8 +67,8 @@ export interface ServerWeightEvent {
 
 export interface ProxyRuntime {
   readonly config: ConfigModel;
-  /** Map files of this configuration, by path (runtime API `show/add/set/del/clear map`). */
-  readonly maps?: Map<string, MapRef>;
+  /** ACL and map pattern references of this configuration (runtime API `show|add|del|... map|acl`). */
+  readonly patterns?: PatRefs;
   /** Certificate files of the `ssl` binds (runtime API `show|set|commit|abort|new ssl cert`). */
   readonly certificates?: CertStore;
   readonly frontends: Map<string, FrontendRuntime>;
@@ -86,4 +86,9 @@ export interface ProxyRuntime {
    * counters it sums, out of those asked.
    */
   readonly workers?: { answered: number; asked: number };
+  /**
+   * The DNS clients' counters (`show resolvers`): set by the service discovery of this runtime
+   * (dns/discovery.ts), or from the primary's figures on a node-wide view under `--workers`.
+   */
+  resolverCounters?: () => ResolversCounters;
 }

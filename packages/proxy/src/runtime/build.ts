@@ -4,6 +4,7 @@
  * `use_backend`, TLS contexts, error pages); every problem is collected with FILE:LINE so a bad
  * configuration is reported whole and nothing is bound.
  */
+
 import { EventEmitter } from 'node:events';
 import { BlockList, isIPv6 } from 'node:net';
 import type {
@@ -21,12 +22,13 @@ import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
 import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
+import { validateHealthChecks } from '../health/validate.ts';
 import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '../log/log-format.ts';
 import { CertStore } from '../model/cert-store.ts';
 import type { ProxyDiagnosticCode } from '../model/codes.ts';
 import { newBackendCounters, newFrontendCounters } from '../model/counters.ts';
 import type { ProxyLogger } from '../model/log-types.ts';
-import { setCompilingMaps } from '../model/map-refs.ts';
+import { finishPatRefs, setCompilingPatRefs } from '../model/pattern-refs.ts';
 import { newServerState, type ServerState } from '../model/server-state.ts';
 import { createSelector } from '../selection/index.ts';
 import { loadTls, prepareServerTls } from '../tls/tls.ts';
@@ -62,6 +64,11 @@ export interface BuildOptions {
   previous?: CompiledRuntime;
   /** Process start time (kept across reloads). */
   startedAt?: number;
+  /**
+   * Load-time checks of packages layered above the proxy (the state layer's tables and redis-url),
+   * run here so one list holds every diagnostic of a configuration.
+   */
+  checks?: ReadonlyArray<(model: ConfigModel) => Diagnostic[]>;
 }
 
 export interface BuildResult {
@@ -93,7 +100,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   const previous = opts.previous;
   checkLogTargets(model, diags);
   setCompilingUserlists(model.userlists);
-  const maps = setCompilingMaps();
+  const patterns = setCompilingPatRefs();
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -154,7 +161,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     const behaviour = compileBehaviour(p, ctx);
     const tls = new Map<number, TlsPlan>();
     p.binds.forEach((b, i) => {
-      const key = b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
+      const key = b.fd !== undefined ? `fd@${b.fd}` : b.path ? `unix:${b.path}` : `${b.host || '*'}:${b.port}`;
       const seen = bindKeys.get(key);
       if (seen)
         diags.push(err('CFG_DUPLICATE_BIND', `address '${key}' is already bound at ${seen.file}:${seen.line}`, b.loc));
@@ -239,9 +246,18 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
     logger: opts.logger,
     maxconn: model.global.maxconn ?? 0,
     h2: h2Tune(model.global.tune),
-    maps,
+    compLevel: Number(model.global.tune['tune.comp.maxlevel'] ?? 1),
+    patterns,
     certificates,
   };
+  finishPatRefs(
+    patterns,
+    model.proxies.map((p) => p.loc.file),
+  );
+  // health checks are compiled where they run (health/engine.ts); what would stop or weaken them
+  // is reported with the rest
+  diags.push(...validateHealthChecks(model));
+  for (const check of opts.checks ?? []) diags.push(...check(model));
   return { runtime, diagnostics: diags };
 }
 
@@ -253,6 +269,7 @@ function h2Tune(t: Record<string, string>): H2Tune {
     initialWindowSize: n('tune.h2.initial-window-size', 65535),
     maxConcurrentStreams: n('tune.h2.max-concurrent-streams', 100),
     maxFrameSize: n('tune.h2.max-frame-size', 16384),
+    connectProtocol: t['h2-workaround-bogus-websocket-clients'] === undefined,
   };
 }
 
@@ -289,6 +306,11 @@ function contextFor(p: ProxyModel, diags: Diagnostic[]): CompileContext {
       if (!(e instanceof ErrorFileError)) throw e;
       diags.push(err(e.code, `errorfile ${code}: ${e.message}`, p.loc));
     }
+  }
+  // `http-error ... lf-string|lf-file`: the body is rendered per reply
+  for (const [code, { format, loc }] of Object.entries(p.errorFormats ?? {})) {
+    const page = ownErrorPages.get(Number(code));
+    if (page) page.bodyFn = compileLogFormat(format, loc, diags, { phase: 'request' });
   }
   return {
     diags,

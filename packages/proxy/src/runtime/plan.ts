@@ -8,7 +8,7 @@ import type { TriCondition } from '../acl/condition.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import type { VarAction } from '../acl/vars.ts';
 import type { LogLineFn } from '../log/log-format.ts';
-import type { MapRef } from '../model/map-refs.ts';
+import type { PatRef } from '../model/pattern-refs.ts';
 import type { ServerState } from '../model/server-state.ts';
 import type { HttpTxn } from '../model/txn.ts';
 import type { BackendRuntime, FrontendRuntime, ProxyRuntime } from '../model/types.ts';
@@ -36,6 +36,8 @@ export interface CannedResponse {
   version10?: boolean;
   /** An errorfile without Content-Length: the body ends with the connection, as HAProxy sends it. */
   closeDelimited?: boolean;
+  /** `http-error ... lf-string|lf-file`: the body, rendered per reply. */
+  bodyFn?: ValueFn;
 }
 
 /** A compiled `redirect` (from `redirect ...` or `http-request redirect ...`). */
@@ -101,7 +103,10 @@ export type CompiledCaptureRule = { action: 'capture'; value: FetchFn; id: numbe
 /** `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` (no value). */
 export type CompiledMapRule = {
   action: 'map';
-  ref: MapRef;
+  /** `set-map`, `del-map`, `add-acl` or `del-acl`. */
+  edit: 'set-map' | 'del-map' | 'add-acl' | 'del-acl';
+  /** The file's reference once the configuration is loaded (undefined: no map or ACL loaded it). */
+  ref: () => PatRef | undefined;
   key: ValueFn;
   value?: ValueFn;
   cond?: CompiledCondition;
@@ -236,6 +241,8 @@ export interface CompiledRuntime extends ProxyRuntime {
   readonly maxconn: number;
   /** SETTINGS the HTTP/2 client side announces (`tune.h2.*`). */
   readonly h2: H2Tune;
+  /** `tune.comp.maxlevel` (1-9, HAProxy's default 1). */
+  readonly compLevel: number;
 }
 
 /** `tune.h2.*` as HAProxy 2.6 reads them (its defaults when absent). */
@@ -244,4 +251,6 @@ export interface H2Tune {
   initialWindowSize: number;
   maxConcurrentStreams: number;
   maxFrameSize: number;
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441) announced: not with `h2-workaround-bogus-websocket-clients`. */
+  connectProtocol: boolean;
 }

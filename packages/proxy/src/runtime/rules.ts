@@ -1,9 +1,10 @@
 /** Compiles `http-request`, `http-response` and `redirect` rules of one proxy (once per load). */
 import type { CaptureRuleModel, HttpRuleModel, RedirectModel, SourceLoc, VarRuleModel } from '@switchyard/config';
 import { compileFetch, type RulePhase } from '../acl/index.ts';
+import { boundedRegex } from '../acl/regex.ts';
 import type { CompiledCondition, FetchFn } from '../acl/types.ts';
 import { parseVarName, type VarAction } from '../acl/vars.ts';
-import { mapRef } from '../model/map-refs.ts';
+import { loadedRef } from '../model/pattern-refs.ts';
 import { httpGetReason } from '../model/reasons.ts';
 import type { CompileContext } from './build.ts';
 import { defaultErrorPage, ErrorFileError, parseErrorFile, reasonPhrase } from './error-pages.ts';
@@ -60,6 +61,14 @@ function hdrFns(
   return headers.length === 0 ? undefined : headers.map(([n, v]) => [n, ctx.logFormat(v, loc)]);
 }
 
+/** A `replace-*` regex (bounded, see acl/regex.ts), or undefined after reporting why it is refused. */
+function ruleRegex(source: string, loc: SourceLoc, ctx: CompileContext): RegExp | undefined {
+  const re = boundedRegex(source);
+  if (typeof re !== 'string') return re;
+  ctx.diags.push({ severity: 'error', code: 'CFG_BAD_VALUE', message: re, loc });
+  return undefined;
+}
+
 /** Compiles a variable rule; the name was checked by the config parser. Undefined on a bad expression. */
 export function compileVarRule<C = CompiledCondition>(
   r: VarRuleModel,
@@ -76,26 +85,20 @@ export function compileVarRule<C = CompiledCondition>(
   return value ? { action: 'var', var: { ref, conds: r.conds, value }, cond } : undefined;
 }
 
-/** Compiles a `set-map`/`del-map` rule: the map file is read here unless a converter already did. */
+/**
+ * Compiles a `set-map`/`del-map`/`add-acl`/`del-acl` rule. As haproxy, the file is the one a map
+ * converter or an ACL `-f` of the configuration loaded (found when the rule runs); a file nothing
+ * loaded makes the rule do nothing.
+ */
 function compileMapRule(
-  r: Extract<HttpRuleModel, { action: 'set-map' | 'del-map' }>,
+  r: Extract<HttpRuleModel, { action: 'set-map' | 'del-map' | 'add-acl' | 'del-acl' }>,
   ctx: CompileContext,
   phase: RulePhase,
   cond: CompiledCondition | undefined,
-): CompiledMapRule | undefined {
-  const ref = mapRef(r.file, r.loc);
-  if (typeof ref === 'string') {
-    ctx.diags.push({
-      severity: 'error',
-      code: 'CFG_BAD_VALUE',
-      message: `'${r.action}(${r.file})': ${ref}`,
-      loc: r.loc,
-    });
-    return undefined;
-  }
+): CompiledMapRule {
   const key = ctx.logFormat(r.key, r.loc, phase);
   const value = r.value === undefined ? undefined : ctx.logFormat(r.value, r.loc, phase);
-  return { action: 'map', ref, key, value, cond };
+  return { action: 'map', edit: r.action, ref: loadedRef(r.file), key, value, cond };
 }
 
 /** Compiles one http-request rule; `index` is its position (track-sc hooks get it). */
@@ -112,6 +115,8 @@ export function compileRequestRule(
       return compileVarRule(r, ctx, 'request', cond);
     case 'set-map':
     case 'del-map':
+    case 'add-acl':
+    case 'del-acl':
       return compileMapRule(r, ctx, 'request', cond);
     case 'allow':
     case 'reject':
@@ -122,8 +127,10 @@ export function compileRequestRule(
       return replaceHeaderRule(r, ctx, 'request', cond);
     case 'replace-path':
     case 'replace-pathq':
-    case 'replace-uri':
-      return { action: r.action, re: new RegExp(r.match), replace: ctx.logFormat(r.replace, r.loc), cond };
+    case 'replace-uri': {
+      const re = ruleRegex(r.match, r.loc, ctx);
+      return re && { action: r.action, re, replace: ctx.logFormat(r.replace, r.loc), cond };
+    }
     case 'deny':
       return {
         action: 'deny',
@@ -197,6 +204,8 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
       return compileVarRule(r, ctx, 'response', cond);
     case 'set-map':
     case 'del-map':
+    case 'add-acl':
+    case 'del-acl':
       return compileMapRule(r, ctx, 'response', cond);
     case 'set-header':
     case 'add-header':
@@ -236,11 +245,13 @@ function replaceHeaderRule(
   ctx: CompileContext,
   phase: RulePhase,
   cond: CompiledCondition | undefined,
-): CompiledReplaceHeader {
+): CompiledReplaceHeader | undefined {
+  const re = ruleRegex(r.match, r.loc, ctx);
+  if (!re) return undefined;
   return {
     action: r.action,
     lname: r.name.toLowerCase(),
-    re: new RegExp(r.match),
+    re,
     replace: ctx.logFormat(r.replace, r.loc, phase),
     cond,
   };

@@ -6,7 +6,7 @@
  * and client verification (merged over the global `ssl-default-bind-*`) go into every context
  * and into the server's options (OpenSSL takes versions and ciphers from the first context).
  */
-import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, type X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -29,9 +29,11 @@ import type {
 import { tlsVersionRange } from '@switchyard/config';
 import { compileSample } from '../acl/sample.ts';
 import type { FetchFn } from '../acl/types.ts';
-import { applyCerts, type PlanCert, type SwappableTls } from '../model/cert-store.ts';
+import { applyCerts, type PlanCert, partsPem, type SwappableTls } from '../model/cert-store.ts';
 import { readCrtList, SniTable } from '../model/crt-list.ts';
+import { type OcspEntry, prepareOcsp, storeOcspResponse } from '../model/ocsp.ts';
 import type { HttpTxn } from '../model/txn.ts';
+import { loadCertFile } from './cert-files.ts';
 
 /** OpenSSL 3's default TLSv1.3 suites: kept when only `ciphers` is set (Node would drop TLSv1.3). */
 const DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
@@ -46,10 +48,13 @@ const DEFAULT_TLS12 = 'DEFAULT';
  */
 const SESSION_ID_CONTEXT = 'switchyard';
 
+/** Files a `crt DIR` skips: sidecars of the certificates in it (ssl_sock_load_cert's list). */
+const SIDECAR_EXTS = ['.key', '.ocsp', '.issuer', '.sctl'];
+
 function pemFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path)
-    .filter((n) => !n.startsWith('.') && !n.endsWith('.key') && !n.endsWith('.ocsp') && !n.endsWith('.issuer'))
+    .filter((n) => !n.startsWith('.') && !SIDECAR_EXTS.some((x) => n.endsWith(x)))
     .sort()
     .map((n) => join(path, n))
     .filter((p) => statSync(p).isFile());
@@ -148,22 +153,38 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
   const verify = merged.verify ?? 'none';
   const strictSni = bind.options['strict-sni'] === true;
   const certs: PlanCert[] = [];
-  for (const one of certificateSources(bind, diags, global)) {
-    const { file, filters } = one;
+  const crtLists: NonNullable<TlsPlan['crtLists']> = [];
+  for (const one of certificateSources(bind, diags, global, crtLists)) {
+    const { file, filters, list, line } = one;
     const loc = one.loc ?? bind.loc;
     const bad = (code: Code, message: string) => diags.push({ severity: 'error', code, message, loc });
-    try {
-      const pem = readFileSync(file, 'utf8');
-      if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
-        bad(
-          'CFG_SSL_NO_KEY',
-          `certificate file '${file}' has no private key (put the certificate and its key in one PEM)`,
-        );
+    const parts = loadCertFile(file, global);
+    if (typeof parts === 'string') {
+      bad(parts.startsWith('No Private Key') ? 'CFG_SSL_NO_KEY' : 'CFG_SSL_CRT_INVALID', parts);
+      continue;
+    }
+    const x509 = parts.cert as X509Certificate;
+    let ocsp: OcspEntry | undefined;
+    if (parts.ocsp) {
+      const setup = prepareOcsp(file, x509, parts.chain, parts.issuer, parts.ocsp);
+      if (typeof setup === 'string') {
+        bad('CFG_SSL_OCSP', setup);
         continue;
       }
-      const x509 = new X509Certificate(pem);
+      if (setup.warning)
+        diags.push({ severity: 'warning', code: 'CFG_SSL_OCSP', message: `${file}.ocsp: ${setup.warning}`, loc });
+      ocsp = { key: setup.key, expire: 0 };
+      if (setup.single) storeOcspResponse(ocsp, parts.ocsp, setup.single);
+    }
+    const pem = partsPem(parts);
+    try {
       const ctx = createSecureContext({ ...base, key: pem, cert: pem });
-      certs.push({ file, filters, pem, x509, ctx });
+      const c: PlanCert = { file, filters, pem, x509, ctx, parts, ocsp };
+      if (list !== undefined) {
+        c.list = list;
+        c.entry = { file, filters: filters ?? [], line: line ?? 0 };
+      }
+      certs.push(c);
     } catch (e) {
       bad('CFG_SSL_CRT_INVALID', `unable to load SSL certificate '${file}': ${(e as Error).message}`);
     }
@@ -184,6 +205,8 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
     },
     verify,
     strictSni,
+    crtLists,
+    loc: bind.loc,
   };
   applyCerts(plan);
   return plan;
@@ -194,17 +217,27 @@ interface CertificateSource {
   file: string;
   filters?: string[];
   loc?: SourceLoc;
+  /** The crt-list or directory it comes from, and its line number there (0 in a directory). */
+  list?: string;
+  line?: number;
 }
 
 /** The certificate files of a bind in load order: `crt` files, directories (sorted), crt-list lines. */
-function certificateSources(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): CertificateSource[] {
+function certificateSources(
+  bind: BindModel,
+  diags: Diagnostic[],
+  global: GlobalModel | undefined,
+  lists: NonNullable<TlsPlan['crtLists']>,
+): CertificateSource[] {
   const ssl = bind.ssl;
   const out: CertificateSource[] = [];
   const err = (code: Code, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
   for (const crt of ssl?.crt ?? []) {
     if (ssl?.crtLists?.includes(crt)) {
-      for (const l of readCrtList(crt, global?.crtBase, diags, bind.loc))
-        out.push({ file: l.cert, filters: l.filters, loc: l.loc });
+      const read = readCrtList(crt, global?.crtBase, diags, bind.loc);
+      const list = listPath(crt);
+      lists.push({ path: list, dir: false, lineCount: read.lineCount });
+      for (const l of read.lines) out.push({ file: l.cert, filters: l.filters, loc: l.loc, list, line: l.loc.line });
       continue;
     }
     let files: string[];
@@ -215,9 +248,17 @@ function certificateSources(bind: BindModel, diags: Diagnostic[], global?: Globa
       continue;
     }
     if (files.length === 0) err('CFG_SSL_CRT_EMPTY', `certificate directory '${crt}' holds no PEM file`);
-    for (const file of files) out.push({ file });
+    const dir = files.length !== 1 || files[0] !== crt;
+    // a directory is a crt-list of its files (haproxy's crtlist_load_cert_dir), lines numbered 0
+    if (dir) lists.push({ path: listPath(crt), dir: true, lineCount: 0 });
+    for (const file of files) out.push(dir ? { file, list: listPath(crt), line: 0 } : { file });
   }
   return out;
+}
+
+/** A crt-list's name as the runtime API takes it: without trailing slashes. */
+export function listPath(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
 /** Context for an SNI name: exact name, then `*.parent` wildcard, else the default (none under strict-sni). */

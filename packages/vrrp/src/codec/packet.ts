@@ -76,9 +76,17 @@ export function authData(pass: string): Uint8Array {
   return out;
 }
 
-/** Length of the VRRP part (header + addresses + v2 auth data). */
+/**
+ * Length of the VRRP part (header + addresses + v2 auth data). keepalived's VRRPv2 over IPv6 has no
+ * auth data (expected_vrrp_pkt_len()).
+ */
 export function vrrpLength(version: VrrpVersion, naddr: number, family: 4 | 6 = 4): number {
-  return VRRP_HEADER_LEN + (family === 6 ? 16 : 4) * naddr + (version === 2 ? AUTH_DATA_LEN : 0);
+  return VRRP_HEADER_LEN + (family === 6 ? 16 : 4) * naddr + (version === 2 && family === 4 ? AUTH_DATA_LEN : 0);
+}
+
+/** The checksum covers a pseudo-header for VRRPv3, and for anything over IPv6 (the kernel's IPV6_CHECKSUM in keepalived). */
+function withPseudoHeader(version: number, family: 4 | 6): boolean {
+  return version === 3 || family === 6;
 }
 
 /**
@@ -108,7 +116,7 @@ export function encodePacket(adv: Advert, src: number, dst: number): Buffer {
  */
 export function encodeVrrp6(adv: Advert, src: bigint, dst: bigint): Buffer {
   const a: Advert = { ...adv, family: 6 };
-  const buf = Buffer.alloc(vrrpLength(3, adv.addrs.length, 6));
+  const buf = Buffer.alloc(vrrpLength(adv.version, adv.addrs.length, 6));
   encodeVrrp(a, buf, 0, src, dst);
   return buf;
 }
@@ -145,11 +153,11 @@ export function encodeVrrp(adv: Advert, buf: Uint8Array, off: number, src: Addr,
     buf[p + 3] = a & 255;
     p += 4;
   }
-  if (adv.version === 2) {
+  if (adv.version === 2 && !v6) {
     buf.fill(0, p, p + AUTH_DATA_LEN);
     if (adv.authType === AUTH_PASS && adv.authData) buf.set(adv.authData.subarray(0, AUTH_DATA_LEN), p);
   }
-  const acc = adv.version === 3 ? pseudoSum(src, dst, vlen) : 0;
+  const acc = withPseudoHeader(adv.version, v6 ? 6 : 4) ? pseudoSum(src, dst, vlen) : 0;
   const ck = fold(sum16(buf, off, vlen, acc));
   buf[off + 6] = ck >> 8;
   buf[off + 7] = ck & 0xff;
@@ -254,6 +262,6 @@ export function packetAddr(p: ReceivedPacket, i: number): Addr {
 export function checksumOk(p: ReceivedPacket): boolean {
   const vlen = vrrpLength(p.version === 3 ? 3 : 2, p.naddr, p.family);
   if (p.vrrpOffset + vlen > p.length) return false;
-  const acc = p.version === 3 ? pseudoSum(p.src, p.dst, vlen) : 0;
+  const acc = withPseudoHeader(p.version, p.family) ? pseudoSum(p.src, p.dst, vlen) : 0;
   return fold(sum16(p.buf, p.vrrpOffset, vlen, acc)) === 0;
 }

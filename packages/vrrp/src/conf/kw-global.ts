@@ -1,66 +1,126 @@
 /** `global_defs { ... }` keywords (the subset the VRRP side uses; others keepalived knows are noted). */
-import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
+import type { KeywordTable, ParseContext } from './engine.ts';
 import { fatalWithoutParam } from './kw-shared.ts';
+import { addStatusKeywords, type Reasons } from './kw-status.ts';
 import { splitCommand } from './lexer.ts';
 import type { GlobalDefs } from './model.ts';
 import { ipFamily, need1, readBool, readDouble, readInt } from './values.ts';
 
-/** keepalived global_defs keywords that have no effect in Switchyard (accepted with a note). */
-const NO_EFFECT = [
-  'vrrp_check_unicast_src',
-  'vrrp_priority',
-  'vrrp_no_swap',
-  'vrrp_rt_priority',
-  'vrrp_cpu_affinity',
-  'checker_priority',
-  'checker_no_swap',
-  'bfd_priority',
-  'max_auto_priority',
-  'min_auto_priority_delay',
-  'dynamic_interfaces',
-  'vrrp_startup_delay',
-  'default_interface',
-  'enable_traps',
-  'enable_snmp_vrrp',
-  'enable_snmp_keepalived',
-  'enable_snmp_rfc',
-  'enable_snmp_rfcv2',
-  'enable_snmp_rfcv3',
-  'enable_snmp_checker',
-  'snmp_socket',
-  'enable_dbus',
-  'lvs_sync_daemon',
-  'lvs_timeouts',
-  'lvs_flush',
-  'lvs_flush_onstop',
-  'process_names',
-  'process_name',
-  'vrrp_process_name',
-  'checker_process_name',
-  'vrrp_netlink_cmd_rcv_bufs',
-  'vrrp_netlink_monitor_rcv_bufs',
-  'script_max_fds',
-  'vrrp_min_garp',
-  'vrrp_garp_extra_if',
-  'no_email_faults',
-  'smtp_helo_name',
-  'smtp_alert',
-  'smtp_alert_vrrp',
-  'smtp_alert_checker',
-  'vrrp_ipsets',
-  'nftables',
-  'nftables_priority',
-  'nftables_ifindex',
-  'nftables_counters',
-  'vrrp_iptables_nomangle',
-  'random_seed',
-  'uid',
-  'gid',
-  'umask',
-];
+const CHECKER = "keepalived's LVS checker process: Switchyard has none (no LVS)";
+const BFD = "keepalived's BFD process: Switchyard has none (bfd_instance is refused)";
+const SCHED =
+  'scheduling of the VRRP process: start the sidecar with the priority you want (systemd Nice=, CPUSchedulingPolicy=, CPUAffinity=, LimitMEMLOCK=)';
+const LVS = 'LVS (IPVS) setting: Switchyard runs no LVS';
+const NO_NETLINK = 'Switchyard opens no netlink socket (addresses and routes through `ip`, processes by a /proc scan)';
+const NO_MAIL = 'Switchyard sends no e-mail: use a notify script';
 
-/** global_defs keywords keepalived acts on that Switchyard does not yet: the sidecar refuses them. */
-const NOT_RUN = ['lvs_notify_fifo', 'lvs_notify_fifo_script'];
+/** keepalived global_defs keywords with no effect in Switchyard (accepted with a warning and the reason). */
+const WARNED: Reasons = {
+  checker_priority: CHECKER,
+  checker_no_swap: CHECKER,
+  checker_rt_priority: CHECKER,
+  checker_cpu_affinity: CHECKER,
+  checker_rlimit_rttime: CHECKER,
+  checker_rlimit_rtime: CHECKER,
+  checker_process_name: CHECKER,
+  lvs_process_name: CHECKER,
+  checker_log_all_failures: CHECKER,
+  smtp_alert_checker: CHECKER,
+  no_checker_emails: CHECKER,
+  rs_init_notifies: CHECKER,
+  lvs_notify_fifo: CHECKER,
+  lvs_notify_fifo_script: CHECKER,
+  bfd_priority: BFD,
+  bfd_no_swap: BFD,
+  bfd_rt_priority: BFD,
+  bfd_cpu_affinity: BFD,
+  bfd_rlimit_rttime: BFD,
+  bfd_rlimit_rtime: BFD,
+  bfd_process_name: BFD,
+  lvs_timeouts: LVS,
+  lvs_flush: LVS,
+  lvs_flush_on_stop: LVS,
+  lvs_flush_onstop: LVS,
+  lvs_sync_daemon: LVS,
+  lvs_netlink_cmd_rcv_bufs: LVS,
+  lvs_netlink_cmd_rcv_bufs_force: LVS,
+  lvs_netlink_monitor_rcv_bufs: LVS,
+  lvs_netlink_monitor_rcv_bufs_force: LVS,
+  nftables_ipvs: LVS,
+  nftables_ipvs_priority: LVS,
+  nftables_ipvs_start_fwmark: LVS,
+  vrrp_netlink_cmd_rcv_bufs: NO_NETLINK,
+  vrrp_netlink_cmd_rcv_bufs_force: NO_NETLINK,
+  vrrp_netlink_monitor_rcv_bufs: NO_NETLINK,
+  vrrp_netlink_monitor_rcv_bufs_force: NO_NETLINK,
+  process_monitor_rcv_bufs: NO_NETLINK,
+  process_monitor_rcv_bufs_force: NO_NETLINK,
+  vrrp_rx_bufs_policy: 'the raw sockets keep the kernel default receive buffer',
+  vrrp_rx_bufs_multiplier: 'the raw sockets keep the kernel default receive buffer',
+  max_auto_priority: SCHED,
+  min_auto_priority_delay: SCHED,
+  process_names: 'the process title is not changed',
+  process_name: 'the process title is not changed',
+  vrrp_process_name: 'the process title is not changed',
+  smtp_helo_name: NO_MAIL,
+  smtp_alert: NO_MAIL,
+  smtp_alert_vrrp: NO_MAIL,
+  no_email_faults: NO_MAIL,
+  random_seed: 'Switchyard draws no random numbers for VRRP',
+  tmp_config_directory: 'Switchyard writes no temporary copy of the configuration',
+  data_use_instance: 'Switchyard writes no data or stats dump files',
+  reload_check_config:
+    'Switchyard always checks a file on SIGHUP and keeps the running configuration when it is refused',
+};
+
+/** global_defs keywords keepalived acts on that Switchyard does not: the sidecar refuses them. */
+const REFUSED: Reasons = {
+  vrrp_priority: SCHED,
+  vrrp_no_swap: SCHED,
+  vrrp_rt_priority: SCHED,
+  vrrp_cpu_affinity: SCHED,
+  vrrp_rlimit_rttime: SCHED,
+  vrrp_rlimit_rtime: SCHED,
+  vrrp_iptables: 'Switchyard never edits iptables/nftables rules; add the rules you need yourself',
+  nftables: 'Switchyard never edits iptables/nftables rules; add the rules you need yourself',
+  nftables_priority: 'Switchyard never edits iptables/nftables rules',
+  nftables_ifindex: 'Switchyard never edits iptables/nftables rules',
+  nftables_counters: 'Switchyard never edits iptables/nftables rules',
+  enable_traps: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_snmp_vrrp: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_snmp_keepalived: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_snmp_rfc: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_snmp_rfcv2: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_snmp_rfcv3: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_snmp_checker: 'no SNMP agent: use notify scripts or notify_fifo',
+  snmp_socket: 'no SNMP agent: use notify scripts or notify_fifo',
+  enable_dbus: 'no D-Bus interface: use notify scripts or notify_fifo',
+  dbus_service_name: 'no D-Bus interface: use notify scripts or notify_fifo',
+  dynamic_interfaces: 'every interface must exist when the sidecar starts',
+  default_interface: 'give each vrrp_instance its interface',
+  disable_local_igmp: 'IGMP reports are left to the kernel',
+  vrrp_check_unicast_src: 'the source of unicast adverts is not checked against unicast_peer',
+  vrrp_down_timer_adverts: 'Master_Down_Interval is always 3 adverts (RFC 3768/5798)',
+  vrrp_min_garp: 'set vrrp_garp_master_repeat 1 and vrrp_garp_master_refresh 0 instead',
+  vrrp_garp_extra_if: 'no extra gratuitous ARPs on the parent interface of a VMAC',
+  vrrp_vmac_garp_intvl: 'no extra gratuitous ARPs on the parent interface of a VMAC',
+  vmac_prefix: 'VMAC interfaces are named vrrp.VRID (or by use_vmac NAME)',
+  vmac_addr_prefix: 'VMAC interfaces are named vrrp.VRID (or by use_vmac NAME)',
+  vrrp_startup_delay: 'instances start at once',
+  vrrp_notify_priority_changes: 'priority changes are not notified',
+  fifo_write_vrrp_states_on_reload: 'a reload writes no state lines to the notify FIFO',
+  log_unknown_vrids: 'adverts for other VRIDs are logged with -D only',
+  startup_script: 'no startup/shutdown scripts: run them from the service manager',
+  startup_script_timeout: 'no startup/shutdown scripts: run them from the service manager',
+  shutdown_script: 'no startup/shutdown scripts: run them from the service manager',
+  shutdown_script_timeout: 'no startup/shutdown scripts: run them from the service manager',
+  umask: 'files are created with the umask the sidecar is started with',
+  reload_time_file: 'no scheduled reloads: send SIGHUP',
+  reload_repeat: 'no scheduled reloads: send SIGHUP',
+  reload_file: 'no scheduled reloads: send SIGHUP',
+  include_check: 'included files are not watched for changes',
+  config_save_dir: 'reloaded configurations are not saved',
+};
 
 /** Builds the global_defs table writing into `g`. */
 export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable {
@@ -255,17 +315,6 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
   }
   t.set('vrrp_skip_check_adv_addr', { handler: () => (g.vrrpSkipCheckAdvAddr = true) });
   t.set('vrrp_strict', { handler: () => (g.vrrpStrict = true) });
-  t.set('vrrp_iptables', {
-    handler: (args, loc) => {
-      g.vrrpIptables = args;
-      ctx.report(
-        'warning',
-        'SY_NO_IPTABLES',
-        'vrrp_iptables: Switchyard never edits iptables/nftables rules; add the rules you need yourself',
-        loc,
-      );
-    },
-  });
   t.set('vrrp_mcast_group4', {
     handler: (args, loc) => {
       const v = need1(ctx, 'vrrp_mcast_group4', args, loc);
@@ -305,14 +354,6 @@ export function globalDefsTable(ctx: ParseContext, g: GlobalDefs): KeywordTable 
         loc,
       ),
   });
-  for (const kw of NO_EFFECT) {
-    t.set(kw, {
-      handler: (_args, loc) =>
-        ctx.report('warning', 'SY_NO_EFFECT', `global_defs '${kw}' is accepted but has no effect in Switchyard`, loc),
-    });
-  }
-  for (const kw of NOT_RUN) {
-    t.set(kw, { handler: (_args, loc) => notRun(ctx, `global_defs '${kw}' is not supported by Switchyard`, loc) });
-  }
+  addStatusKeywords(ctx, t, 'global_defs', WARNED, REFUSED);
   return fatalWithoutParam(ctx, t);
 }

@@ -1,30 +1,48 @@
 /** `vrrp_instance NAME { ... }` keywords, with keepalived 2.2.7's checks and messages. */
-import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
+import type { KeywordTable, ParseContext } from './engine.ts';
 import { parseRoute, parseRule } from './kw-routes.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
+import { addStatusKeywords, type Reasons } from './kw-status.ts';
 import { readTrackFileRefs } from './kw-track-file.ts';
 import { readTrackProcessRefs } from './kw-track-process.ts';
 import { trackProxyTable } from './kw-track-proxy.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from './model.ts';
 import { ipFamily, need1, parseVip, readBool, readDouble, readInt } from './values.ts';
 
-/** Instance keywords keepalived knows that Switchyard accepts without acting on them. */
-const NO_EFFECT = [
-  'lvs_sync_daemon_interface',
-  'kernel_rx_buf_size',
-  'debug',
-  'strict_mode',
-  'skip_check_adv_addr',
-  'check_unicast_src',
-  'unicast_ttl',
-  'unicast_fault_no_peer',
-  'no_accept',
-  'native_ipv6',
-  'notify_priority_changes',
-];
+const VMAC_EXTRA = 'no extra gratuitous ARPs on the parent interface of a VMAC';
+const WHERE = (n: string) => `(${n})`;
 
-/** Instance value blocks keepalived acts on and Switchyard does not read: the sidecar refuses them. */
-const UNSUPPORTED_BLOCKS = ['track_bfd'];
+/** vrrp_instance keywords with no effect in Switchyard (accepted with a warning and the reason). */
+const WARNED: Reasons = {
+  lvs_sync_daemon_interface: 'LVS (IPVS) setting: Switchyard runs no LVS',
+  kernel_rx_buf_size: 'the raw socket keeps the kernel default receive buffer',
+  debug: 'keepalived 2.2.7 reads it and does nothing with it either',
+  linkbeat_use_polling: 'interface state is always polled (every 500 ms)',
+};
+
+/** vrrp_instance keywords keepalived acts on that Switchyard does not: the sidecar refuses them. */
+const REFUSED: Reasons = {
+  strict_mode: 'use vrrp_strict in global_defs',
+  check_unicast_src: 'the source of unicast adverts is not checked against unicast_peer',
+  unicast_ttl: 'unicast adverts are sent and checked with TTL 255',
+  unicast_fault_no_peer: 'an instance without a unicast peer is multicast',
+  native_ipv6: 'IPv6 on a VMAC interface is configured by the kernel defaults',
+  notify_priority_changes: 'priority changes are not notified',
+  notify_deleted: 'no script runs when a reload deletes an instance',
+  down_timer_adverts: 'Master_Down_Interval is always 3 adverts (RFC 3768/5798)',
+  garp_extra_if: VMAC_EXTRA,
+  vmac_garp_intvl: VMAC_EXTRA,
+  old_unicast_checksum: 'unicast adverts carry the RFC checksum',
+  promote_secondaries: 'the interface promote_secondaries setting is not changed',
+  track_src_ip: 'the source address is not tracked',
+  use_ipvlan: 'no ipvlan interfaces (use_vmac makes a macvlan)',
+  use_vmac_addr: 'VIPs on a VMAC are not added to the parent interface',
+  vrf: 'no VRF support',
+  track_bfd: 'no BFD (bfd_instance is refused)',
+};
+
+/** Refused keywords that open a `{ ... }` block. */
+const REFUSED_BLOCKS = ['track_bfd'];
 
 /** A fresh instance with keepalived's defaults. */
 export function newInstance(name: string, g: GlobalDefs, loc: SourceLoc): VrrpInstance & { versionSet: boolean } {
@@ -149,8 +167,10 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
       st.set('auth_type', {
         handler: (args, loc) => {
           const s = need1(ctx, 'auth_type', args, loc);
-          if (s === 'PASS' || s === 'AH') a.type = s;
-          else if (s !== undefined)
+          if (s === 'PASS' || s === 'AH') {
+            a.type = s;
+            a.typeLoc = loc;
+          } else if (s !== undefined)
             ctx.report('error', 'KA_BAD_AUTH', `(${n}) unknown authentication type '${s}'`, loc);
         },
       });
@@ -248,6 +268,22 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     'mcast_src_ip',
     ip('mcast_src_ip', (s) => (v.mcastSrcIp = s)),
   );
+  t.set('mcast_dst_ip', {
+    handler: (args, loc) => {
+      const a = need1(ctx, 'mcast_dst_ip', args, loc);
+      if (a === undefined) return;
+      const fam = ipFamily(a);
+      const warn = (m: string) => ctx.report('warning', 'KA_BAD_MCAST', `(${n}) ${m}. Skipping...`, loc);
+      if (fam === 0) return warn(`malformed mcast dest address ${a}`);
+      const first = v.virtualIpaddresses[0]?.address ?? v.unicastPeers[0]?.address;
+      if (first !== undefined && ipFamily(first) !== fam)
+        return warn(`mcast dest address ${a} MUST match VRRP instance family`);
+      // IN_MULTICAST for IPv4; IN6_IS_ADDR_MC_LINKLOCAL (ffX2::/16) for IPv6.
+      const multicast = fam === 4 ? /^2(2[4-9]|3\d)\./.test(a) : /^ff[0-9a-f]2:/i.test(a);
+      if (!multicast) return warn(`mcast_dst_ip ${a} not${fam === 6 ? ' link-local' : ''} multicast`);
+      v.mcastDstIp = a;
+    },
+  });
   t.set('unicast_peer', {
     handler: (args, loc) =>
       ctx.readValueBlock('unicast_peer', args, loc, (words, l) => {
@@ -306,6 +342,28 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     'garp_master_refresh',
     garp('garp_master_refresh', (x) => (v.garpMasterRefresh = x), false),
   );
+  t.set('garp_master_refresh_repeat', {
+    handler: (args, loc) => {
+      const x = readInt(ctx, args[0], 0, 4294967295, loc);
+      if (x === undefined) {
+        ctx.report(
+          'warning',
+          'KA_BAD_GARP',
+          `(${n}): garp_master_refresh_repeat '${args[0] ?? ''}' invalid - ignoring`,
+          loc,
+        );
+        return;
+      }
+      if (x === 0)
+        ctx.report(
+          'warning',
+          'KA_BAD_GARP',
+          `(${n}): garp_master_refresh_repeat must be greater than 0, setting to 1`,
+          loc,
+        );
+      v.garpMasterRefreshRepeat = Math.max(1, x);
+    },
+  });
   t.set(
     'garp_lower_prio_delay',
     garp('garp_lower_prio_delay', (x) => (v.garpLowerPrioDelay = x), true),
@@ -329,25 +387,37 @@ export function instanceTable(ctx: ParseContext, v: VrrpInstance & { versionSet:
     },
   });
   t.set('dont_track_primary', { handler: () => (v.dontTrackPrimary = true) });
+  t.set('skip_check_adv_addr', {
+    handler: (args, loc) => {
+      // keepalived 2.2.7 sets the flag for any valid boolean, `off` included.
+      if (args.length === 0 || /^(on|off|true|false|yes|no)$/.test(args[0])) v.skipCheckAdvAddr = true;
+      else ctx.report('warning', 'KA_INVALID_BOOL', `(${n}) invalid skip_check_adv_addr ${args[0]} specified`, loc);
+    },
+  });
   t.set('accept', { handler: () => (v.accept = true) });
   t.set('no_accept', { handler: () => (v.accept = false) });
   t.set('use_vmac', { handler: (args, loc) => readUseVmac(ctx, v, args, loc) });
   t.set('vmac_xmit_base', { handler: () => (v.vmacXmitBase = true) });
-  for (const kw of NO_EFFECT) {
-    if (kw === 'no_accept') continue;
-    t.set(kw, {
-      handler: (_args, loc) =>
-        ctx.report('warning', 'SY_NO_EFFECT', `(${n}) '${kw}' is accepted but has no effect in Switchyard`, loc),
-    });
-  }
-  for (const kw of UNSUPPORTED_BLOCKS) {
+  addStatusKeywords(ctx, t, WHERE(n), WARNED, REFUSED, REFUSED_BLOCKS);
+  // keepalived's own deprecation messages come first (they change its exit status: ours too).
+  const deprecated = (kw: string, ...lines: string[]) => {
+    const note = t.get(kw)!.handler!;
     t.set(kw, {
       handler: (args, loc) => {
-        notRun(ctx, `(${n}) ${kw} is not supported by Switchyard`, loc);
-        ctx.readValueBlock(kw, args, loc, () => {});
+        for (const m of lines) ctx.report('warning', 'KA_DEPRECATED', m, loc);
+        note(args, loc);
       },
     });
-  }
+  };
+  deprecated(
+    'lvs_sync_daemon_interface',
+    `(${n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.`,
+    '        Please use global lvs_sync_daemon',
+  );
+  deprecated(
+    'linkbeat_use_polling',
+    `(${n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block`,
+  );
   return fatalWithoutParam(ctx, t);
 }
 

@@ -1,12 +1,22 @@
 /** `vrrp_sync_group NAME { group { A B } notify_* track_script ... }` keywords. */
 import { type KeywordTable, notRun, type ParseContext } from './engine.ts';
 import { fatalWithoutParam, notifyKeywords, readTrackRefs } from './kw-shared.ts';
+import { refusedKeyword } from './kw-status.ts';
 import type { SourceLoc, VrrpSyncGroup } from './model.ts';
 import { readBool } from './values.ts';
 
 /** A fresh, empty sync group. */
 export function newSyncGroup(name: string, loc: SourceLoc): VrrpSyncGroup {
-  return { name, group: [], notify: {}, trackScripts: [], trackInterfaces: [], smtpAlert: false, loc };
+  return {
+    name,
+    group: [],
+    notify: {},
+    trackScripts: [],
+    trackInterfaces: [],
+    smtpAlert: false,
+    trackingWeight: false,
+    loc,
+  };
 }
 
 /** Builds the vrrp_sync_group table writing into `g`. */
@@ -52,18 +62,23 @@ export function syncGroupTable(ctx: ParseContext, g: VrrpSyncGroup): KeywordTabl
         );
     },
   });
+  // keepalived 2.2.7: the deprecated global_tracking also turns sync_group_tracking_weight on.
   t.set('global_tracking', {
-    handler: (_a, loc) =>
+    handler: (_a, loc) => {
       ctx.report(
         'warning',
         'KA_GLOBAL_TRACKING',
         `(${g.name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`,
         loc,
-      ),
+      );
+      g.trackingWeight = true;
+    },
   });
-  t.set('sync_group_tracking_weight', {
-    handler: (_a, loc) => notRun(ctx, `(${g.name}) sync_group_tracking_weight is not supported by Switchyard`, loc),
-  });
+  t.set('sync_group_tracking_weight', { handler: () => (g.trackingWeight = true) });
+  t.set(
+    'notify_priority_changes',
+    refusedKeyword(ctx, `(${g.name})`, 'notify_priority_changes', 'priority changes are not notified'),
+  );
   // keepalived applies these to every member; Switchyard applies them per instance only (so far).
   for (const kw of ['track_file', 'track_process', 'track_bfd']) {
     t.set(kw, {

@@ -64,8 +64,6 @@ export interface GlobalDefs {
   vrrpSkipCheckAdvAddr: boolean;
   /** `vrrp_strict`: RFC-strict mode (no unicast, no auth, VRRPv3 style checks). */
   vrrpStrict: boolean;
-  /** `vrrp_iptables [IN [OUT]]`: chain names, or true for the defaults. Switchyard never edits iptables. */
-  vrrpIptables?: string[];
   /** `vrrp_mcast_group4` (default 224.0.0.18). */
   mcastGroup4: string;
   /** `vrrp_mcast_group6` (default ff02::12). */
@@ -216,7 +214,8 @@ export interface VrrpInstance {
   advertInt: number;
   /** `version` (instance) or global `vrrp_version`. */
   version: 2 | 3;
-  authentication?: { type: 'PASS' | 'AH'; pass: string; loc: SourceLoc };
+  /** `loc`: the authentication block; `typeLoc`: its auth_type line. */
+  authentication?: { type: 'PASS' | 'AH'; pass: string; loc: SourceLoc; typeLoc?: SourceLoc };
   virtualIpaddresses: VipAddress[];
   virtualIpaddressesExcluded: VipAddress[];
   /** `virtual_routes`: added on MASTER after the VIPs, removed on leaving it. */
@@ -234,11 +233,15 @@ export interface VrrpInstance {
   /** Seconds (0..1000, default 0). */
   preemptDelay: number;
   unicastSrcIp?: string;
+  /** `mcast_dst_ip`: this instance's multicast group (default vrrp_mcast_group4/6). */
+  mcastDstIp?: string;
   unicastPeers: { address: string; loc: SourceLoc }[];
   mcastSrcIp?: string;
   /** Seconds; inherits global `vrrp_garp_master_delay`. */
   garpMasterDelay: number;
   garpMasterRepeat: number;
+  /** `garp_master_refresh_repeat` (default: the global one). */
+  garpMasterRefreshRepeat?: number;
   garpMasterRefresh: number;
   /** `garp_lower_prio_delay` / `_repeat`: GARPs when a MASTER hears a lower priority (default: global). */
   garpLowerPrioDelay?: number;
@@ -252,6 +255,8 @@ export interface VrrpInstance {
   /** `accept` / `no_accept` (keepalived: accept unless vrrp_strict). */
   accept: boolean;
   /** `use_vmac` was given (a macvlan with the VRRP virtual MAC). */
+  /** `skip_check_adv_addr`: this instance does not re-check the VIP list of the last master's adverts. */
+  skipCheckAdvAddr?: boolean;
   useVmac: boolean;
   /** `use_vmac NAME`: the macvlan's name (default `vrrp.VRID`). */
   vmacName?: string;
@@ -272,6 +277,8 @@ export interface VrrpSyncGroup {
   trackScripts: TrackRef[];
   trackInterfaces: TrackRef[];
   smtpAlert: boolean;
+  /** `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep their tracking weights. */
+  trackingWeight: boolean;
   loc: SourceLoc;
 }
 

@@ -5,12 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { VrrpCode } from '../codes.ts';
-import { type KeywordTable, notRun, ParseContext } from './engine.ts';
+import { type KeywordTable, ParseContext } from './engine.ts';
 import { hostChecks } from './host-checks.ts';
 import { globalDefsTable } from './kw-global.ts';
 import { closeInstance, instanceTable, newInstance } from './kw-instance.ts';
 import { parseRoute, parseRule } from './kw-routes.ts';
 import { closeScript, newScript, scriptTable } from './kw-script.ts';
+import { addStatusKeywords, type Reasons } from './kw-status.ts';
 import { newSyncGroup, syncGroupTable } from './kw-sync-group.ts';
 import { closeTrackFile, newTrackFile, trackFileTable } from './kw-track-file.ts';
 import { closeTrackProcess, newTrackProcess, trackProcessTable } from './kw-track-process.ts';
@@ -26,25 +27,28 @@ import {
 import { validateModel } from './validate.ts';
 import { parseVip } from './values.ts';
 
-/**
- * Root blocks that change what keepalived does on the host: the sidecar refuses to start with them
- * (`SY_NOT_RUN`, see preflight.ts) rather than run without them.
- */
-const NOT_RUN_ROOT = new Set(['net_namespace']);
+/** Root keywords with no effect in Switchyard (block skipped, a warning with the reason). */
+const WARNED_ROOT: Reasons = {
+  net_namespace_ipvs: 'LVS (IPVS) setting: Switchyard runs no LVS',
+  namespace_with_ipsets: 'Switchyard uses no ipsets',
+  child_wait_time: 'the sidecar is one process: no children to wait for',
+  linkbeat_use_polling: 'interface state is always polled (every 500 ms)',
+  linkbeat_interfaces: 'interface state is always polled (every 500 ms)',
+};
 
-/** keepalived root keywords Switchyard skips (block and all), with one warning each. */
-const UNSUPPORTED_ROOT = [
-  ...NOT_RUN_ROOT,
-  'track_group',
-  'garp_group',
-  'bfd_instance',
-  'net_namespace_ipvs',
-  'namespace_with_ipsets',
-  'linkbeat_use_polling',
-  'instance',
-  'use_pid_dir',
-  'child_wait_time',
-];
+/** Root keywords keepalived acts on that Switchyard does not: block skipped, the sidecar refuses to start. */
+const REFUSED_ROOT: Reasons = {
+  net_namespace: 'run the sidecar inside the namespace (ip netns exec)',
+  instance: 'pid files are named by -p/-r',
+  use_pid_dir: 'pid files are named by -p/-r',
+  track_group: 'track_group restrictions on track_script/track_interface users are not applied',
+  garp_group: 'no GARP interval groups: set vrrp_garp_interval/vrrp_gna_interval in global_defs',
+  bfd_instance: 'no BFD',
+  interface_up_down_delays: 'interface changes are acted on at once',
+};
+
+/** Every root keyword skipped whole (block and all) by the VRRP reading's own tables. */
+const UNSUPPORTED_ROOT = [...Object.keys(WARNED_ROOT), ...Object.keys(REFUSED_ROOT)];
 
 /** Root keywords keepalived reads as value blocks (alloc_value_block), not keyword levels. */
 /** Root blocks read by the VRRP pass only (keepalived's checker reads them too, for LVS). */
@@ -52,6 +56,23 @@ const TRACK_FILE_ROOT = ['track_file', 'vrrp_track_file', 'vrrp_track_process'];
 
 /** Root value blocks read by the VRRP pass (keepalived's parent and checker skip them). */
 const STATIC_ROOT = ['static_ipaddress', 'static_routes', 'static_rules'];
+
+/** A model with nothing in it and keepalived's global defaults. */
+export function emptyModel(): KeepalivedConf {
+  return {
+    files: [],
+    globalDefs: defaultGlobalDefs(),
+    scripts: [],
+    instances: [],
+    syncGroups: [],
+    trackFiles: [],
+    trackProcesses: [],
+    hadLvsSections: false,
+    staticAddresses: [],
+    staticRoutes: [],
+    staticRules: [],
+  };
+}
 
 /** Options of parseKeepalivedConf. */
 export interface ParseOptions extends LexerOptions {
@@ -63,12 +84,6 @@ export interface ParseOptions extends LexerOptions {
 export interface LoadOptions extends ParseOptions {
   /** Check interfaces and scripts against this host (default true; false for a file meant for another node). */
   hostChecks?: boolean;
-}
-
-/** The note for a root block Switchyard does not read: refused at start when it matters (NOT_RUN_ROOT). */
-function notSupported(ctx: ParseContext, kw: string, loc: SourceLoc): void {
-  if (NOT_RUN_ROOT.has(kw)) notRun(ctx, `${kw} is not supported by Switchyard`, loc);
-  else ctx.report('warning', 'SY_UNSUPPORTED', `${kw} is not supported by Switchyard: block ignored`, loc);
 }
 
 /** LVS root keywords (keepalived's checker process): out of scope for an L7 proxy. */
@@ -84,19 +99,7 @@ const LVS_ROOT = ['virtual_server', 'virtual_server_group'];
  * messages (the checker's reading is replayed with LVS skipped, since we do not parse LVS).
  */
 export function parseKeepalivedConf(text: string, file: string, opts: ParseOptions = {}): ParseResult {
-  const model: KeepalivedConf = {
-    files: [],
-    globalDefs: defaultGlobalDefs(),
-    scripts: [],
-    instances: [],
-    syncGroups: [],
-    trackFiles: [],
-    trackProcesses: [],
-    hadLvsSections: false,
-    staticAddresses: [],
-    staticRoutes: [],
-    staticRules: [],
-  };
+  const model = emptyModel();
   const skipped = [...LVS_ROOT, ...UNSUPPORTED_ROOT, ...STATIC_ROOT];
 
   // Parent: global_defs only.
@@ -118,76 +121,7 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
 
   // VRRP child: the model.
   const notifyHooks: NotifyCommand[] = [];
-  const vrrp = pass(text, file, opts, undefined, (ctx, root) => {
-    root.set('global_defs', { inactive: true });
-    root.set('vrrp_script', rootBlock(ctx, 'vrrp_script', model.scripts, newScript, scriptTable, closeScript));
-    ctx.trackFiles = model.trackFiles;
-    ctx.trackProcesses = model.trackProcesses;
-    root.set(
-      'vrrp_track_process',
-      rootBlock(ctx, 'vrrp_track_process', model.trackProcesses, newTrackProcess, trackProcessTable, closeTrackProcess),
-    );
-    const trackFile = (kw: string) =>
-      rootBlock(ctx, kw, model.trackFiles, newTrackFile, trackFileTable, closeTrackFile);
-    root.set('track_file', trackFile('track_file'));
-    const deprecated = trackFile('vrrp_track_file');
-    root.set('vrrp_track_file', {
-      ...deprecated,
-      handler: (args, loc) => {
-        ctx.report('warning', 'SY_DEPRECATED', '"vrrp_track_file" is deprecated, please use "track_file"', loc);
-        deprecated.handler(args, loc);
-      },
-    });
-    root.set(
-      'vrrp_instance',
-      rootBlock(
-        ctx,
-        'vrrp_instance',
-        model.instances,
-        (name, loc) => newInstance(name, model.globalDefs, loc),
-        instanceTable,
-        closeInstance,
-      ),
-    );
-    root.set('vrrp_sync_group', rootBlock(ctx, 'vrrp_sync_group', model.syncGroups, newSyncGroup, syncGroupTable));
-    for (const kw of LVS_ROOT) {
-      root.set(kw, {
-        inactive: true,
-        handler: (_a, loc) => {
-          if (!model.hadLvsSections) {
-            ctx.report(
-              'warning',
-              'SY_LVS_IGNORED',
-              'LVS virtual_server sections are not supported by Switchyard (an L7 proxy): ignored',
-              loc,
-            );
-          }
-          model.hadLvsSections = true;
-        },
-      });
-    }
-    // keepalived's VRRP process reads these as value blocks (ending at the first '}').
-    const staticBlock = (kw: string, fn: (words: string[], l: SourceLoc) => void) =>
-      root.set(kw, { handler: (args, loc) => ctx.readValueBlock(kw, args, loc, fn) });
-    staticBlock('static_ipaddress', (words, l) => {
-      const a = parseVip(ctx, words, l, 'static_ipaddress');
-      if (a) model.staticAddresses.push(a);
-    });
-    staticBlock('static_routes', (words, l) => {
-      const r = parseRoute(ctx, words, l, 'static_routes', true);
-      if (r) model.staticRoutes.push(r);
-    });
-    staticBlock('static_rules', (words, l) => {
-      const r = parseRule(ctx, words, l, 'static_rules', true);
-      if (r) model.staticRules.push(r);
-    });
-    for (const kw of UNSUPPORTED_ROOT) {
-      root.set(kw, {
-        inactive: true,
-        handler: (_a, loc) => notSupported(ctx, kw, loc),
-      });
-    }
-  });
+  const vrrp = pass(text, file, opts, undefined, (ctx, root) => vrrpRoot(ctx, root, model));
   model.files = vrrp.files;
   // Notify hooks as parsed, before validation drops instances: keepalived's script-security check
   // counts them even on an instance it later refuses.
@@ -232,6 +166,74 @@ export function parseKeepalivedConf(text: string, file: string, opts: ParseOptio
   return { model, diagnostics, notifyHooks, instancesParsed, fatal };
 }
 
+/** The root keywords keepalived's VRRP process reads, writing into `model`. */
+export function vrrpRoot(ctx: ParseContext, root: KeywordTable, model: KeepalivedConf): void {
+  root.set('global_defs', { inactive: true });
+  root.set('vrrp_script', rootBlock(ctx, 'vrrp_script', model.scripts, newScript, scriptTable, closeScript));
+  ctx.trackFiles = model.trackFiles;
+  ctx.trackProcesses = model.trackProcesses;
+  root.set(
+    'vrrp_track_process',
+    rootBlock(ctx, 'vrrp_track_process', model.trackProcesses, newTrackProcess, trackProcessTable, closeTrackProcess),
+  );
+  const trackFile = (kw: string) => rootBlock(ctx, kw, model.trackFiles, newTrackFile, trackFileTable, closeTrackFile);
+  root.set('track_file', trackFile('track_file'));
+  const deprecated = trackFile('vrrp_track_file');
+  root.set('vrrp_track_file', {
+    ...deprecated,
+    handler: (args, loc) => {
+      ctx.report('warning', 'SY_DEPRECATED', '"vrrp_track_file" is deprecated, please use "track_file"', loc);
+      deprecated.handler(args, loc);
+    },
+  });
+  root.set(
+    'vrrp_instance',
+    rootBlock(
+      ctx,
+      'vrrp_instance',
+      model.instances,
+      (name, loc) => newInstance(name, model.globalDefs, loc),
+      instanceTable,
+      closeInstance,
+    ),
+  );
+  root.set('vrrp_sync_group', rootBlock(ctx, 'vrrp_sync_group', model.syncGroups, newSyncGroup, syncGroupTable));
+  for (const kw of LVS_ROOT) {
+    root.set(kw, {
+      inactive: true,
+      handler: (_a, loc) => {
+        if (!model.hadLvsSections) {
+          ctx.report(
+            'warning',
+            'SY_LVS_IGNORED',
+            'LVS virtual_server sections are not supported by Switchyard (an L7 proxy): ignored',
+            loc,
+          );
+        }
+        model.hadLvsSections = true;
+      },
+    });
+  }
+  // keepalived's VRRP process reads these as value blocks (ending at the first '}').
+  const staticBlock = (kw: string, fn: (words: string[], l: SourceLoc) => void) =>
+    root.set(kw, { handler: (args, loc) => ctx.readValueBlock(kw, args, loc, fn) });
+  staticBlock('static_ipaddress', (words, l) => {
+    const a = parseVip(ctx, words, l, 'static_ipaddress');
+    if (a) model.staticAddresses.push(a);
+  });
+  staticBlock('static_routes', (words, l) => {
+    const r = parseRoute(ctx, words, l, 'static_routes', true);
+    if (r) model.staticRoutes.push(r);
+  });
+  staticBlock('static_rules', (words, l) => {
+    const r = parseRule(ctx, words, l, 'static_rules', true);
+    if (r) model.staticRules.push(r);
+  });
+  const status: KeywordTable = new Map();
+  addStatusKeywords(ctx, status, 'root keyword', WARNED_ROOT, REFUSED_ROOT);
+  for (const [kw, entry] of status) root.set(kw, { ...entry, inactive: true });
+}
+
 /** One reading of the text with a given root table; returns its diagnostics and files. */
 function pass(
   text: string,
@@ -264,19 +266,7 @@ export function loadKeepalivedConf(path: string, opts: LoadOptions = {}): ParseR
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const model: KeepalivedConf = {
-      files: [],
-      globalDefs: defaultGlobalDefs(),
-      scripts: [],
-      instances: [],
-      syncGroups: [],
-      trackFiles: [],
-      trackProcesses: [],
-      hadLvsSections: false,
-      staticAddresses: [],
-      staticRoutes: [],
-      staticRules: [],
-    };
+    const model = emptyModel();
     return {
       model,
       notifyHooks: [],

@@ -127,7 +127,27 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
           inst.authentication.loc,
         );
         inst.authentication = undefined;
+      } else if (!inst.authentication.pass) {
+        ctx.report(
+          'warning',
+          'KA_AUTH_NO_PASS',
+          `(${inst.name}) Authentication specified but no password given. Ignoring`,
+          inst.authentication.loc,
+        );
+        inst.authentication = undefined;
       }
+    }
+    if (inst.unicastSrcIp && inst.unicastPeers.length === 0) {
+      ctx.report(
+        'warning',
+        'KA_UNICAST_NO_PEER',
+        `(${inst.name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+        inst.loc,
+      );
+    }
+    if (inst.vmacXmitBase && !inst.useVmac) {
+      ctx.report('warning', 'KA_VMAC_XMIT_BASE', `(${inst.name}) vmac_xmit_base is only valid with a vmac`, inst.loc);
+      inst.vmacXmitBase = false;
     }
     if (inst.trackProxy && !inst.trackProxy.socket) {
       if (model.globalDefs.switchyardSocket) inst.trackProxy.socket = model.globalDefs.switchyardSocket;
@@ -206,7 +226,7 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
   model.syncGroups = groups;
   // keepalived 2.2.7 (without sync_group_tracking_weight): members of a sync group do not use weights.
   for (const inst of valid) {
-    if (!inst.syncGroup) continue;
+    if (!inst.syncGroup || groups.find((g) => g.name === inst.syncGroup)?.trackingWeight) continue;
     inst.trackScripts = inst.trackScripts.filter((r) => {
       const w = r.weight ?? model.scripts.find((s) => s.name === r.name)?.weight ?? 0;
       if (w === 0) return true;

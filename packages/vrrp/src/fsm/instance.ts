@@ -79,7 +79,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     return err(
       'VRRP_AUTH_AH',
       'auth_type AH (IPsec-AH) is not supported by Switchyard; use PASS or none',
-      inst.authentication.loc,
+      inst.authentication.typeLoc ?? inst.authentication.loc,
     );
   }
   let advertIntCs = Math.round(inst.advertInt * 100);
@@ -90,10 +90,12 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
   const first = inst.virtualIpaddresses[0]?.address ?? inst.unicastPeers[0]?.address;
   const family: 4 | 6 = first !== undefined ? famOf(first) : 4;
   const fam = family === 6 ? 'IPv6' : 'IPv4';
-  if (family === 6 && inst.version === 2) {
+  if (family === 6 && inst.version === 2 && inst.authentication) {
+    // keepalived sends no auth data over IPv6 and checks a password at a wrong offset: no interop.
     return err(
-      'VRRP_V2_IPV6',
-      'VRRP version 2 over IPv6 (a keepalived extension outside the RFCs) is not supported: use version 3',
+      'VRRP_V2_IPV6_AUTH',
+      'authentication with VRRP version 2 over IPv6 is not supported (keepalived sends no auth data): remove it',
+      inst.authentication.typeLoc ?? inst.authentication.loc,
     );
   }
   const vmac = inst.useVmac
@@ -128,8 +130,10 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     unicastSrc = famOf(srcText) === family ? parseAddr(srcText) : undefined;
     if (unicastSrc === undefined) return err('VRRP_SRC_IP', `source address ${srcText} is not an ${fam} address`);
   }
+  // mcast_dst_ip (checked multicast and of the instance's family when read) before the global group.
+  const own = inst.mcastDstIp !== undefined && famOf(inst.mcastDstIp) === family ? inst.mcastDstIp : undefined;
   const group: Addr =
-    family === 6 ? (parseIPv6(g.mcastGroup6) ?? VRRP_GROUP6) : (parseIPv4(g.mcastGroup4) ?? VRRP_GROUP);
+    family === 6 ? (parseIPv6(own ?? g.mcastGroup6) ?? VRRP_GROUP6) : (parseIPv4(own ?? g.mcastGroup4) ?? VRRP_GROUP);
   const pass = inst.version === 2 && inst.authentication?.type === 'PASS' ? inst.authentication.pass : undefined;
   return {
     name: inst.name,
@@ -155,7 +159,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
       delayS: inst.garpMasterDelay,
       repeat: inst.garpMasterRepeat,
       refreshS: inst.garpMasterRefresh,
-      refreshRepeat: g.garpMasterRefreshRepeat,
+      refreshRepeat: inst.garpMasterRefreshRepeat ?? g.garpMasterRefreshRepeat,
       // keepalived: defaults from the global vrrp_garp_* ones; vrrp_strict sends none.
       lowerPrioDelayS: g.vrrpStrict ? 0 : (inst.garpLowerPrioDelay ?? g.garpLowerPrioDelay ?? g.garpMasterDelay),
       lowerPrioRepeat: g.vrrpStrict ? 0 : (inst.garpLowerPrioRepeat ?? g.garpLowerPrioRepeat ?? g.garpMasterRepeat),
@@ -165,7 +169,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     lowerPrioNoAdvert: g.vrrpStrict || (inst.lowerPrioNoAdvert ?? g.lowerPrioNoAdvert),
     higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.higherPrioSendAdvert,
     checkUnicastSrc: false,
-    skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr,
+    skipCheckAdvAddr: g.vrrpSkipCheckAdvAddr || inst.skipCheckAdvAddr === true,
   };
 }
 

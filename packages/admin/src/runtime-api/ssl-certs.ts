@@ -4,13 +4,23 @@
  * a time per process, replies as haproxy prints them. A commit swaps the certificate on every
  * bind using the file without a reload.
  */
-import type { X509Certificate } from 'node:crypto';
-import { type CertFile, CertStore, type ProxyRuntime, readPemParts } from '@switchyard/proxy';
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import {
+  type CertFile,
+  type CertParts,
+  CertStore,
+  type ProxyRuntime,
+  readIssuer,
+  readPemParts,
+  responseCertId,
+} from '@switchyard/proxy';
 import { inWorker } from './maps.ts';
+import { addCrtList, delCert, delCrtList, showCrtList } from './ssl-crt-lists.ts';
+import { responseText, setOcspResponse, showOcspResponses, strictBase64 } from './ssl-ocsp.ts';
 import { type Command, RANK } from './types.ts';
 
-/** Sidecar files haproxy loads into the same entry (`FILE.key`, `FILE.ocsp`...). */
-const SIDECARS = ['key', 'ocsp', 'issuer', 'sctl'];
+/** Extensions `set ssl cert` takes as one part of the entry (haproxy's cert_exts). */
+const SIDECARS = ['crt', 'key', 'ocsp', 'issuer', 'sctl'];
 
 /** A runtime built without certificates (no `ssl` bind) answers as an empty store. */
 const NO_CERTS = new CertStore();
@@ -24,21 +34,54 @@ function refusedUnderWorkers(cmd: string): string {
   return `'${cmd}' is not supported by Switchyard under --workers (each worker holds its own certificates): update the file and reload.\n`;
 }
 
+/** A private key from PEM text (PEM_read_bio_PrivateKey), or undefined. */
+function readKey(text: string): { key: KeyObject; pem: string } | undefined {
+  const m = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----/.exec(text);
+  if (!m) return undefined;
+  try {
+    return { key: createPrivateKey(m[0]), pem: m[0] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The entry's parts after `set ssl cert NAME` with `payload`: the whole PEM (no extension or
+ * `.crt`, which drops the OCSP response and issuer as haproxy does), or one part (`.key`,
+ * `.ocsp` as base64 DER, `.issuer`); haproxy's error text when the payload does not load.
+ */
+function updatedParts(from: CertParts, path: string, ext: string | undefined, payload: string): CertParts | string {
+  if (ext === undefined || ext === 'crt')
+    return readPemParts(payload) ?? `unable to load certificate from file '${path}'.\n`;
+  if (ext === 'key') {
+    const k = readKey(payload);
+    return k ? { ...from, key: k.key, keyPem: k.pem } : `unable to load private key from file '${path}'.\n`;
+  }
+  if (ext === 'ocsp') {
+    const der = strictBase64(payload.replace(/[\r\n]/g, ''));
+    return der ? { ...from, ocsp: der } : 'Error reading OCSP response in base64 format';
+  }
+  const issuer = readIssuer(payload);
+  return issuer ? { ...from, issuer } : `'${path}' cannot be read or parsed'.\n`;
+}
+
 function setCert(store: CertStore, name: string, payload: string): string {
   const fail = (err: string) => `${err}Can't update ${name}!\n`;
   const t = store.transaction;
-  // haproxy 2.6 strips a sidecar extension (`.key`, `.ocsp`...) and updates that part of the entry
+  // haproxy 2.6 strips a known extension (`.key`, `.ocsp`...) and updates that part of the entry
   const dot = name.lastIndexOf('.');
-  const sidecar = dot >= 0 && SIDECARS.includes(name.slice(dot + 1)) ? name.slice(dot + 1) : undefined;
-  const path = sidecar ? name.slice(0, dot) : name;
+  const ext = dot >= 0 && SIDECARS.includes(name.slice(dot + 1)) ? name.slice(dot + 1) : undefined;
+  const path = ext ? name.slice(0, dot) : name;
+  if (ext === 'sctl')
+    return fail(
+      "'set ssl cert' of a .sctl part is not supported by Switchyard (Node cannot send signed certificate timestamps)\n",
+    );
   if (t && t.path !== path)
     return fail(`The ongoing transaction is about '${t.path}' but you are trying to set '${path}'\n`);
   const old = t?.old ?? store.files.get(path);
   if (!old) return fail("Can't replace a certificate which is not referenced by the configuration!\n");
-  if (sidecar)
-    return `'set ssl cert' of a .${sidecar} part is not supported by Switchyard: send the certificate and its key in one PEM payload.\n`;
-  const parts = readPemParts(payload);
-  if (!parts) return fail(`unable to load certificate from file '${name}'.\nCan't load the payload\n`);
+  const parts = updatedParts(t?.parts ?? old.parts, path, ext, payload);
+  if (typeof parts === 'string') return fail(`${parts}Can't load the payload\n`);
   const created = !t;
   store.transaction = { path: old.path, old, parts };
   return created
@@ -115,8 +158,9 @@ function certDetail(f: CertFile, inTransaction: boolean, used: boolean): string 
   const { cert, chain } = f.parts;
   let out = `Filename: ${inTransaction ? '*' : ''}${f.path}\n`;
   out += `Status: ${!cert ? 'Empty' : used ? 'Used' : 'Unused'}\n`;
-  // ckch_store_show_ocsp_certid: the key of the OCSP response, empty without one (always here)
-  if (!cert) return `${out}${OCSP_KEY}`;
+  // ckch_store_show_ocsp_certid: the ID in the entry's own OCSP response, empty without one
+  const ocspKey = `OCSP Response Key: ${responseCertId(f.parts.ocsp).toString('hex')}\n`;
+  if (!cert) return `${out}${ocspKey}`;
   out += `Serial: ${cert.serialNumber.toUpperCase()}\n`;
   out += `notBefore: ${cert.validFrom}\n`;
   out += `notAfter: ${cert.validTo}\n`;
@@ -134,15 +178,29 @@ function certDetail(f: CertFile, inTransaction: boolean, used: boolean): string 
   out += `Subject: ${dnOneLine(cert.subject)}\n`;
   out += `Issuer: ${dnOneLine(cert.issuer)}\n`;
   for (const ca of chain) out += `Chain Subject: ${dnOneLine(ca.subject)}\nChain Issuer: ${dnOneLine(ca.issuer)}\n`;
-  return `${out}${OCSP_KEY}`;
+  return `${out}${ocspKey}`;
 }
-
-const OCSP_KEY = 'OCSP Response Key: \n';
 const NOT_FOUND = "Can't display the certificate: Not found or the certificate is a bundle!\n";
+
+/** `show ssl cert [*]FILE.ocsp`: the transaction's own response, else the one stapled for the entry's ID. */
+function showCertOcsp(store: CertStore, name: string): string {
+  const t = store.transaction;
+  let parts: CertParts;
+  if (name.startsWith('*')) {
+    if (!t || t.path !== name.slice(1)) return NOT_FOUND;
+    if (t.parts.ocsp) return responseText(t.parts.ocsp);
+    parts = t.parts;
+  } else {
+    const f = store.files.get(name);
+    if (!f) return NOT_FOUND;
+    parts = f.parts;
+  }
+  return responseText(store.ocsp.get(responseCertId(parts.ocsp).toString('hex'))?.response);
+}
 
 function showCert(store: CertStore, name: string | undefined): string {
   if (name === undefined || name === '') return listCerts(store);
-  if (name.endsWith('.ocsp')) return "'show ssl cert FILE.ocsp' is not supported by Switchyard (no OCSP responses).\n";
+  if (name.endsWith('.ocsp')) return showCertOcsp(store, name.slice(0, -5));
   if (name.startsWith('*')) {
     const t = store.transaction;
     if (!t || t.path !== name.slice(1)) return NOT_FOUND;
@@ -156,33 +214,60 @@ function showCert(store: CertStore, name: string | undefined): string {
 
 /** A certificate change as the runtime API received it (what --workers sends to the other workers). */
 export interface SslCertOp {
-  cmd: 'abort' | 'commit' | 'new' | 'set';
+  cmd: 'abort' | 'commit' | 'new' | 'set' | 'del' | 'add crt-list' | 'del crt-list' | 'set ocsp-response';
   name: string;
+  /** The words after the name (`del ssl crt-list LIST CERT`: CERT). */
+  more?: string[];
   payload?: string;
 }
 
 /** Runs a certificate change on this process's runtime; returns haproxy's reply. */
 export function applySslCertOp(rt: ProxyRuntime, op: SslCertOp): string {
   const store = storeOf(rt);
-  if (op.cmd === 'abort') return abortCert(store, op.name);
-  if (op.cmd === 'commit') return commitCert(store, op.name);
-  if (op.cmd === 'new') return newCert(store, op.name);
-  return setCert(store, op.name, op.payload ?? '');
+  const args = [op.name, ...(op.more ?? [])];
+  switch (op.cmd) {
+    case 'abort':
+      return abortCert(store, op.name);
+    case 'commit':
+      return commitCert(store, op.name);
+    case 'new':
+      return newCert(store, op.name);
+    case 'del':
+      return delCert(store, op.name);
+    case 'add crt-list':
+      return addCrtList(store, args, op.payload, rt.config.global.crtBase);
+    case 'del crt-list':
+      return delCrtList(store, args);
+    case 'set ocsp-response':
+      return setOcspResponse(store, op.name, op.payload);
+    default:
+      return setCert(store, op.name, op.payload ?? '');
+  }
 }
 
-function modifying(cmd: SslCertOp['cmd'], usage: string, desc: string, needs: string): Command {
+/**
+ * A command changing certificates: `needs` when its arguments are missing; under --workers the
+ * change is sent to every other worker (the link's control shares it).
+ */
+function modifying(
+  cmd: SslCertOp['cmd'],
+  usage: string,
+  desc: string,
+  needs: (args: string[], payload?: string) => string | undefined,
+  level: Command['level'] = 'admin',
+): Command {
+  const [verb, ...rest] = cmd.split(' ');
   return {
-    words: [cmd, 'ssl', 'cert'],
+    words: [verb, 'ssl', rest.length ? rest.join(' ') : 'cert'],
     usage,
     desc,
-    level: 'admin',
+    level,
     run(args, ctx, _sess, payload) {
-      const name = args[0];
-      if (name === undefined || name === '' || (cmd === 'set' && payload === undefined)) return needs;
-      // under --workers the same change goes to every other worker (the link's control shares it)
+      const missing = needs(args, payload);
+      if (missing !== undefined) return missing;
       const share = ctx.control.shareSslCert;
-      if (inWorker() && !share) return refusedUnderWorkers(`${cmd} ssl cert`);
-      const op: SslCertOp = { cmd, name, payload };
+      if (inWorker() && !share) return refusedUnderWorkers(usage.split(' <')[0]);
+      const op: SslCertOp = { cmd, name: args[0] ?? '', more: args.slice(1), payload };
       const reply = applySslCertOp(ctx.runtime(), op);
       share?.(op);
       return reply;
@@ -190,31 +275,70 @@ function modifying(cmd: SslCertOp['cmd'], usage: string, desc: string, needs: st
   };
 }
 
+const nameNeeded = (msg: string) => (args: string[]) => (args[0] ? undefined : msg);
+
 export const SSL_CERT_COMMANDS: Command[] = [
   modifying(
     'abort',
     'abort ssl cert <certfile>',
     'abort a transaction for a certificate file',
-    "'abort ssl cert' expects a filename\n",
+    nameNeeded("'abort ssl cert' expects a filename\n"),
   ),
   modifying(
     'commit',
     'commit ssl cert <certfile>',
     'commit a certificate file',
-    "'commit ssl cert expects a filename\n",
+    nameNeeded("'commit ssl cert expects a filename\n"),
   ),
   modifying(
     'new',
     'new ssl cert <certfile>',
     'create a new certificate file to be used in a crt-list or a directory',
-    "'new ssl cert' expects a filename\n",
+    nameNeeded("'new ssl cert' expects a filename\n"),
+  ),
+  modifying('set', 'set ssl cert <certfile> <payload>', 'replace a certificate file', (args, payload) =>
+    args[0] && payload !== undefined ? undefined : "'set ssl cert expects a filename and a certificate as a payload\n",
   ),
   modifying(
-    'set',
-    'set ssl cert <certfile> <payload>',
-    'replace a certificate file',
-    "'set ssl cert expects a filename and a certificate as a payload\n",
+    'del',
+    'del ssl cert <certfile>',
+    'delete an unused certificate file',
+    nameNeeded("'del ssl cert' expects a certificate name\n"),
   ),
+  modifying(
+    'add crt-list',
+    'add ssl crt-list <list> <cert> [opts]*',
+    'add to crt-list file <list> a line <cert> or a payload',
+    () => undefined,
+  ),
+  modifying(
+    'del crt-list',
+    'del ssl crt-list <list> <cert[:line]>',
+    'delete a line <cert> from crt-list file <list>',
+    () => undefined,
+  ),
+  // haproxy 2.6 checks no level for this one
+  modifying(
+    'set ocsp-response',
+    'set ssl ocsp-response <resp|payload>',
+    "update a certificate's OCSP Response from a base64-encode DER",
+    () => undefined,
+    'user',
+  ),
+  {
+    words: ['show', 'ssl', 'crt-list'],
+    usage: 'show ssl crt-list [-n] [<list>]',
+    desc: 'show the list of crt-lists or the content of a crt-list file <list>',
+    level: 'admin',
+    run: (args, ctx) => showCrtList(storeOf(ctx.runtime()), args),
+  },
+  {
+    words: ['show', 'ssl', 'ocsp-response'],
+    usage: 'show ssl ocsp-response [id]',
+    desc: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response',
+    level: 'user',
+    run: (args, ctx) => showOcspResponses(storeOf(ctx.runtime()), args[0]),
+  },
   {
     words: ['show', 'ssl', 'cert'],
     usage: 'show ssl cert [<certfile>]',

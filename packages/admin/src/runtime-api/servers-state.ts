@@ -2,6 +2,7 @@
  * `show servers state [BACKEND]`: HAProxy's server-state file format, version 1 (the same text
  * `server-state-file` loads), with HAProxy's numeric encodings of the states.
  */
+import { isIP } from 'node:net';
 import type { BackendRuntime, ServerState } from '@switchyard/proxy';
 
 export const SERVERS_STATE_HEADER =
@@ -66,6 +67,13 @@ function checkState(s: ServerState): number {
   return s.admin === 'MAINT' ? 0x02 | 0x04 | 0x08 : 0x02 | 0x04;
 }
 
+/** srv_fqdn: the name the server resolves (set by `set server fqdn`, an SRV target, a host name in the configuration). */
+function fqdnField(s: ServerState): string {
+  if (s.fqdn !== undefined) return s.fqdn;
+  const host = s.model.host;
+  return s.model.template?.fqdn.startsWith('_') || isIP(host) !== 0 ? '-' : host;
+}
+
 function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
   const m = s.model;
   const lc = s.lastCheck;
@@ -74,7 +82,7 @@ function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
     be.name,
     s.id,
     s.name,
-    s.host,
+    s.addressKnown === false ? '-' : s.host,
     opState(s),
     adminState(s),
     s.weight,
@@ -87,7 +95,7 @@ function serverLine(be: BackendRuntime, s: ServerState, now: number): string {
     m.agentCheck ? 0x02 | (s.agentPaused ? 0 : 0x04) | 0x10 : 0,
     be.model.idForced ? 1 : 0,
     m.idForced ? 1 : 0,
-    '-',
+    fqdnField(s),
     s.port,
     '-',
     m.ssl ? 1 : 0,

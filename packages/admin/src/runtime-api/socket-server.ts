@@ -9,6 +9,8 @@ import cluster from 'node:cluster';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { StatsSocketModel } from '@switchyard/config';
+import { closeKeepingPath, type InheritedSockets, serverFd } from '@switchyard/proxy';
+import { sendListeningSockets } from '@switchyard/unixsock';
 import { type CliContext, type CliSession, runCommand, splitCommands, startsPayload } from './commands.ts';
 
 /** Longest accepted input line; HAProxy's limit is its buffer size (16 kB by default). */
@@ -29,7 +31,31 @@ export class CliSocketError extends Error {
   }
 }
 
-function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel['level']): void {
+/** How a runtime API socket hands the process's listening sockets to a new process (`-x`). */
+export interface SocketHandover {
+  /** Every listening descriptor of the process (frontends and `stats socket`s). */
+  listeningFds(): number[];
+  /** Received at start: a `stats socket` at the same address adopts its socket. */
+  inherited?: InheritedSockets;
+}
+
+/**
+ * `_getsocks` (HAProxy's internal command for `-x`): on a unix socket with `expose-fd listeners`
+ * the listening sockets are sent with SCM_RIGHTS; elsewhere nothing is sent and the connection
+ * closes, as HAProxy does.
+ */
+function getsocks(conn: Socket, sock: StatsSocketModel, handover: SocketHandover | undefined): void {
+  const fd = (conn as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (sock.exposeFdListeners && handover && sock.kind === 'unix' && typeof fd === 'number') {
+    const e = sendListeningSockets(fd, handover.listeningFds());
+    if (e !== 0)
+      process.stderr.write(`[WARNING]  (${process.pid}) : _getsocks: failed to transfer sockets (errno ${e})\n`);
+  }
+  conn.destroy();
+}
+
+function handleConnection(conn: Socket, ctx: CliContext, sock: StatsSocketModel, handover?: SocketHandover): void {
+  const level = sock.level;
   const sess: CliSession = { level, interactive: false, timeoutMs: DEFAULT_TIMEOUT_MS, quit: false };
   let buf = '';
   let closed = false;
@@ -60,6 +86,10 @@ function handleConnection(conn: Socket, ctx: CliContext, level: StatsSocketModel
   const processLine = async (raw: string): Promise<void> => {
     if (closed) return;
     const line = raw.replace(/\r$/, '');
+    if (!pending && line === '_getsocks') {
+      closed = true;
+      return getsocks(conn, sock, handover);
+    }
     if (pending) {
       if (line !== '') {
         pending.lines.push(line);
@@ -168,14 +198,24 @@ export async function prepareSocketPath(sock: StatsSocketModel): Promise<void> {
 }
 
 /** Opens one `stats socket`; resolves once listening. */
-export async function listenCliSocket(sock: StatsSocketModel, ctx: CliContext): Promise<Server> {
-  const server = createServer({ allowHalfOpen: true }, (c) => handleConnection(c, ctx, sock.level));
+export async function listenCliSocket(
+  sock: StatsSocketModel,
+  ctx: CliContext,
+  handover?: SocketHandover,
+): Promise<Server> {
+  const server = createServer({ allowHalfOpen: true }, (c) => handleConnection(c, ctx, sock, handover));
   const conns = new Set<Socket>();
   OPEN.set(server, conns);
   server.on('connection', (c) => {
     conns.add(c);
     c.on('close', () => conns.delete(c));
   });
+  // the previous process's socket at this address (`-x`): adopted as it is (path, mode)
+  const fd = handover?.inherited?.take({ host: sock.host ?? '', port: sock.port ?? 0, path: sock.path });
+  if (fd !== undefined) {
+    await listen(server, sock, () => server.listen({ fd }));
+    return server;
+  }
   if (sock.kind === 'unix') {
     const path = sock.path;
     if (!path) throw new CliSocketError('stats socket without a path', sock);
@@ -221,8 +261,21 @@ function listen(server: Server, sock: StatsSocketModel, start: () => void): Prom
   });
 }
 
-/** Closes a CLI server, removing its Unix socket file (a cluster worker leaves it to the primary). */
-export function closeCliSocket(server: Server, sock: StatsSocketModel): Promise<void> {
+/** The descriptor of an open CLI server (for `_getsocks`). */
+export function cliSocketFd(server: Server): number | undefined {
+  return server.listening ? serverFd(server) : undefined;
+}
+
+/**
+ * Closes a CLI server, removing its Unix socket file (a cluster worker leaves it to the primary;
+ * `keepPath`: after a hand-over the file is the new process's and stays).
+ */
+export function closeCliSocket(server: Server, sock: StatsSocketModel, keepPath = false): Promise<void> {
+  if (keepPath && sock.kind === 'unix') {
+    closeKeepingPath(server, sock.path);
+    for (const c of OPEN.get(server) ?? []) c.destroy();
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     server.close(() => resolve());
     for (const c of OPEN.get(server) ?? []) c.destroy();

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { BackendRuntime, ServerState } from '@switchyard/proxy';
 import { AdminError, findServer, type ServerControl } from '../actions.ts';
+import { setServerFqdn } from './resolvers.ts';
 import type { CliContext } from './types.ts';
 
 const ORIGIN = 'api';
@@ -111,13 +112,7 @@ export function setServerRuntime(
       return '';
     }
     case 'fqdn':
-      if (args[0] === undefined || args[0] === '') return 'set server <b>/<s> fqdn requires a FQDN.\n';
-      if (s.model.resolvers === undefined)
-        return 'set server <b>/<s> fqdn failed because no resolution is configured.\n';
-      throw new AdminError(
-        'ADM_UNSUPPORTED',
-        "'set server <srv> fqdn' is not supported by Switchyard yet (see README, Known gaps).",
-      );
+      return setServerFqdn(ctx, be, s, args[0]);
     default:
       return undefined;
   }

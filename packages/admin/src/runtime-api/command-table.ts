@@ -13,6 +13,7 @@ import { addServerCommand, delServerCommand } from './dynamic-servers.ts';
 import { showErrors } from './errors.ts';
 import { frontendCommand } from './frontends.ts';
 import { MAP_COMMANDS } from './maps.ts';
+import { showResolvers } from './resolvers.ts';
 import { setServerRuntime, shutdownServerSessions, toggleChecks } from './server-runtime.ts';
 import { renderServersConn, renderServersState } from './servers-state.ts';
 import { showSess, shutdownSession } from './sessions.ts';
@@ -240,7 +241,7 @@ const ALL_COMMANDS: Command[] = [
       if (done !== undefined) return done;
       const known = ['agent-addr', 'agent-port', 'agent-send', 'check-addr', 'ssl'];
       if (what && known.includes(what)) {
-        return `'set server <srv> ${what}' is not supported by Switchyard (supported: addr, agent, check-port, health, state, weight).\n`;
+        return `'set server <srv> ${what}' is not supported by Switchyard (supported: addr, agent, check-port, fqdn, health, state, weight).\n`;
       }
       return 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
     },
@@ -333,6 +334,14 @@ const ALL_COMMANDS: Command[] = [
       const rest = args.filter((a) => a !== 'dict' && a !== '-');
       return showPeers(tablesOf(ctx), rest);
     },
+  },
+  {
+    words: ['show', 'resolvers'],
+    usage: 'show resolvers [id]',
+    desc: 'dumps counters from all resolvers section and associated name servers',
+    level: 'user',
+    // under --workers: the primary's counters (it resolves for the node)
+    run: (args, ctx) => showResolvers(ctx.readRuntime ?? ctx.runtime(), args),
   },
   {
     words: ['show', 'servers', 'conn'],
@@ -444,6 +453,7 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
     if (all) {
       const c = fe.counters;
       c.stot = c.bin = c.bout = c.dreq = c.dresp = c.ereq = c.eresp = c.reqTot = c.connTot = c.intercepted = 0;
+      c.compIn = c.compOut = c.compByp = c.compRsp = 0;
       c.hrsp.fill(0);
       c.hrspByCode.clear();
     }
@@ -454,6 +464,7 @@ export function clearCounters(rt: ProxyRuntime, all: boolean): void {
       if (all) {
         c.stot = c.bin = c.bout = c.dreq = c.dresp = c.eresp = c.reqTot = c.econ = c.wretr = c.wredis = c.lbtot = 0;
         c.cliAbrt = c.srvAbrt = c.ttimeSum = c.rtimeSum = c.ctimeSum = c.qtimeSum = c.timeSamples = 0;
+        c.compIn = c.compOut = c.compByp = c.compRsp = 0;
         c.hrsp.fill(0);
         c.hrspByCode.clear();
       }

@@ -4,7 +4,6 @@
  * puts it in the rotation) with its checks not running, `default-server` is not applied, and only
  * a server in maintenance without requests can be deleted. Replies are haproxy's, byte for byte.
  */
-import { isIP } from 'node:net';
 import { parseConfig, type ServerModel } from '@switchyard/config';
 import type { BackendRuntime, ProxyRuntime } from '@switchyard/proxy';
 import { AdminError, MSG, staticAlgo } from '../actions.ts';
@@ -40,8 +39,12 @@ function backendOf(rt: ProxyRuntime, name: string): BackendRuntime {
   return be;
 }
 
-/** The server line parsed by the configuration parser, as a `server` line of `be` would be. */
-function parseServerLine(be: BackendRuntime, name: string, args: string[]): ServerModel {
+/**
+ * The server line parsed by the configuration parser, as a `server` line of `be` would be
+ * (`args`: the address then the keywords). Under --workers the primary and the other workers
+ * parse the same words the worker the command was sent to checked.
+ */
+export function parseServerLine(be: BackendRuntime, name: string, args: string[]): ServerModel {
   const r = parseConfig([{ file: 'cli', text: `backend ${be.name}\n  server ${[name, ...args].join(' ')}\n` }], {
     env: {},
   });
@@ -67,7 +70,7 @@ export function addServerCommand(args: string[], ctx: CliContext): string {
       true,
     );
   const add = ctx.control.addServer;
-  if (!add) throw new AdminError('ADM_UNSUPPORTED', "'add server' is not supported under --workers yet.");
+  if (!add) throw new AdminError('ADM_UNSUPPORTED', "'add server' is not supported here.");
   const rest = args.slice(1);
   if (rest.length === 0)
     throw new AdminError('ADM_BAD_SERVER', "'server' expects <name> and <addr>[:<port>] as arguments.");
@@ -85,16 +88,11 @@ export function addServerCommand(args: string[], ctx: CliContext): string {
         throw new AdminError('ADM_BAD_WEIGHT', `weight of server ${name} is not within 0 and 256 (${w})..`);
     }
   }
-  const host = rest[0].replace(/:[^:\]]*$/, '').replace(/^\[(.*)\]$/, '$1');
-  if (isIP(host) === 0)
-    throw new AdminError(
-      'ADM_NAME_ADDR',
-      `add server: '${host}' is not an IP address (haproxy 2.6 does not resolve the names of dynamic servers).`,
-    );
+  // a host name is accepted and not resolved, as haproxy 2.6 (proxy addServer)
   const model = parseServerLine(be, name, rest);
   if (be.serversByName.has(name))
     throw new AdminError('ADM_DUP_SERVER', 'Already exists a server with the same name in backend.');
-  add(rt, be, model);
+  add(rt, be, model, rest);
   return 'New server registered.\n';
 }
 
@@ -105,7 +103,7 @@ export function delServerCommand(args: string[], ctx: CliContext): string {
   const s = be.serversByName.get(name);
   if (!s) throw new AdminError('ADM_NO_SERVER', MSG.noSuchServer, true);
   const del = ctx.control.removeServer;
-  if (!del) throw new AdminError('ADM_UNSUPPORTED', "'del server' is not supported under --workers yet.", true);
+  if (!del) throw new AdminError('ADM_UNSUPPORTED', "'del server' is not supported here.", true);
   if (be.model.useServers.some((u) => u.server === name))
     throw new AdminError(
       'ADM_NON_PURGEABLE',

@@ -32,6 +32,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runH2load } from './lib/h2load.ts';
+import { nginxHead } from './lib/nginx.ts';
 import { cpuSeconds, freePort, freePorts, type Proc, rssMiB, startPinned, stop, waitPort } from './lib/procs.ts';
 import { markdown, type Sample, summarize, svgChart } from './lib/report.ts';
 import { shebangNodeFlags } from './lib/shebang.ts';
@@ -162,13 +163,7 @@ frontend fe_h2
 }
 
 function nginxProxyConf(port: number, origin: number[], lc: number[]): string {
-  return `worker_processes 1;
-pid ${tmp}/nginx-proxy.pid;
-error_log ${tmp}/nginx-proxy.err warn;
-daemon off;
-worker_rlimit_nofile 20000;
-events { worker_connections 19000; }
-http {
+  return `${nginxHead(tmp, 'nginx-proxy')}http {
   access_log off;
   upstream web { ${origin.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 128; }
   upstream lc { least_conn; ${lc.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 128; }
@@ -188,13 +183,7 @@ http {
 }
 
 function originConf(ports: number[]): string {
-  return `worker_processes 1;
-pid ${tmp}/nginx-origin.pid;
-error_log ${tmp}/nginx-origin.err warn;
-daemon off;
-worker_rlimit_nofile 20000;
-events { worker_connections 19000; }
-http {
+  return `${nginxHead(tmp, 'nginx-origin')}http {
   access_log off;
   keepalive_requests 1000000;
   client_max_body_size 4m;

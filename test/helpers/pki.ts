@@ -109,3 +109,20 @@ export function makeOcspResponse(dir: string, ca: string, crt: string, out: stri
     ]),
   );
 }
+
+/** Writes `out` (PEM): a CRL of the CA `ca` (in `dir`) revoking the certificates `revoked` (paths). */
+export function makeCrl(dir: string, ca: string, revoked: string[], out: string): void {
+  const lines = revoked.map((crt) => {
+    const serial = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-serial'], { cwd: dir, encoding: 'utf8' })
+      .trim()
+      .split('=')[1];
+    return `R\t301231235959Z\t260101000000Z\t${serial}\tunknown\t/CN=${crt}\n`;
+  });
+  writeFileSync(join(dir, `${ca}.index`), lines.join(''));
+  writeFileSync(join(dir, `${ca}.crlnumber`), '01\n');
+  writeFileSync(
+    join(dir, `${ca}.crl.cnf`),
+    `[ca]\ndefault_ca=d\n[d]\ndatabase=${ca}.index\ncrlnumber=${ca}.crlnumber\ndefault_md=sha256\ndefault_crl_days=2\n`,
+  );
+  ssl(dir, ['ca', '-config', `${ca}.crl.cnf`, '-gencrl', '-keyfile', `${ca}.key`, '-cert', `${ca}.crt`, '-out', out]);
+}

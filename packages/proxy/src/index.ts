@@ -7,6 +7,7 @@ export * from './dns/discovery.ts';
 export * from './health/index.ts';
 export * from './log/logger.ts';
 export * from './log/request-line.ts';
+export * from './model/ca-store.ts';
 export * from './model/cert-store.ts';
 export * from './model/counters.ts';
 export { children, oidText, type Tlv, tlv } from './model/der.ts';

@@ -19,6 +19,7 @@ import { setServerRuntime, shutdownServerSessions, toggleChecks } from './server
 import { renderServersConn, renderServersState } from './servers-state.ts';
 import { showSess, shutdownSession } from './sessions.ts';
 import { infoFields, renderInfo } from './show-info.ts';
+import { SSL_CA_COMMANDS } from './ssl-ca-files.ts';
 import { SSL_CERT_COMMANDS } from './ssl-certs.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
 import { renderVrrp, setVrrpState } from './vrrp.ts';
@@ -61,6 +62,7 @@ function needArgsServer(ctx: CliContext, arg: string | undefined) {
 const ALL_COMMANDS: Command[] = [
   ...MAP_COMMANDS,
   ...SSL_CERT_COMMANDS,
+  ...SSL_CA_COMMANDS,
   {
     words: ['add', 'server'],
     usage: 'add server <bk>/<srv>',

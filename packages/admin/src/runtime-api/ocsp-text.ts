@@ -20,7 +20,7 @@ const REASONS = [
   'removeFromCRL',
 ];
 /** OBJ long names of the algorithms a response names. */
-const NAMES: Record<string, string> = {
+export const NAMES: Record<string, string> = {
   '1.3.14.3.2.26': 'sha1',
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
@@ -35,7 +35,7 @@ const NAMES: Record<string, string> = {
   '1.3.101.112': 'ED25519',
 };
 /** X509_NAME_print_ex's XN_FLAG_FN_SN short names. */
-const SHORT: Record<string, string> = {
+export const SHORT: Record<string, string> = {
   '2.5.4.3': 'CN',
   '2.5.4.6': 'C',
   '2.5.4.7': 'L',

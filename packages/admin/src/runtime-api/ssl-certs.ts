@@ -4,8 +4,9 @@
  * a time per process, replies as haproxy prints them. A commit swaps the certificate on every
  * bind using the file without a reload.
  */
-import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import {
+  type CaKind,
   type CertFile,
   type CertParts,
   CertStore,
@@ -15,6 +16,8 @@ import {
   responseCertId,
 } from '@switchyard/proxy';
 import { inWorker } from './maps.ts';
+import { applyCaFileOp, type CaFileOp } from './ssl-ca-files.ts';
+import { certLines, dnOneLine } from './ssl-cert-text.ts';
 import { addCrtList, delCert, delCrtList, showCrtList } from './ssl-crt-lists.ts';
 import { responseText, setOcspResponse, showOcspResponses, strictBase64 } from './ssl-ocsp.ts';
 import { type Command, RANK } from './types.ts';
@@ -25,7 +28,7 @@ const SIDECARS = ['crt', 'key', 'ocsp', 'issuer', 'sctl'];
 /** A runtime built without certificates (no `ssl` bind) answers as an empty store. */
 const NO_CERTS = new CertStore();
 
-function storeOf(rt: ProxyRuntime): CertStore {
+export function certStoreOf(rt: ProxyRuntime): CertStore {
   return rt.certificates ?? NO_CERTS;
 }
 
@@ -133,26 +136,6 @@ function listCerts(store: CertStore): string {
   return out;
 }
 
-/** An X.509 name as ssl_sock_get_dn_oneline writes it: `/C=FR/O=Test/CN=name`. */
-function dnOneLine(dn: string): string {
-  return dn === '' ? '' : `/${dn.split('\n').join('/')}`;
-}
-
-function algorithm(cert: X509Certificate): string {
-  const k = cert.publicKey;
-  const type = k.asymmetricKeyType;
-  const d = k.asymmetricKeyDetails;
-  if (type === 'rsa' || type === 'rsa-pss') return `RSA${d?.modulusLength ?? 0}`;
-  if (type === 'ec') return `EC${curveBits(d?.namedCurve)}`;
-  if (type === 'dsa') return `DSA${d?.modulusLength ?? 0}`;
-  return type ?? '';
-}
-
-function curveBits(curve: string | undefined): number {
-  const m = /(\d{3})/.exec(curve ?? '');
-  return m ? Number(m[1]) : 0;
-}
-
 /** `show ssl cert FILE` / `*FILE`: the details show_cert_detail prints. */
 function certDetail(f: CertFile, inTransaction: boolean, used: boolean): string {
   const { cert, chain } = f.parts;
@@ -161,22 +144,7 @@ function certDetail(f: CertFile, inTransaction: boolean, used: boolean): string 
   // ckch_store_show_ocsp_certid: the ID in the entry's own OCSP response, empty without one
   const ocspKey = `OCSP Response Key: ${responseCertId(f.parts.ocsp).toString('hex')}\n`;
   if (!cert) return `${out}${ocspKey}`;
-  out += `Serial: ${cert.serialNumber.toUpperCase()}\n`;
-  out += `notBefore: ${cert.validFrom}\n`;
-  out += `notAfter: ${cert.validTo}\n`;
-  // ssl_sock_get_san_oneline: every entry is separated, only DNS names are written
-  const san = cert.subjectAltName;
-  const dns = san
-    ? san
-        .split(', ')
-        .map((s) => (s.startsWith('DNS:') ? s : ''))
-        .join(', ')
-    : '';
-  out += `Subject Alternative Name: ${dns}\n`;
-  out += `Algorithm: ${algorithm(cert)}\n`;
-  out += `SHA1 FingerPrint: ${cert.fingerprint.replace(/:/g, '')}\n`;
-  out += `Subject: ${dnOneLine(cert.subject)}\n`;
-  out += `Issuer: ${dnOneLine(cert.issuer)}\n`;
+  out += certLines(cert);
   for (const ca of chain) out += `Chain Subject: ${dnOneLine(ca.subject)}\nChain Issuer: ${dnOneLine(ca.issuer)}\n`;
   return `${out}${ocspKey}`;
 }
@@ -219,11 +187,14 @@ export interface SslCertOp {
   /** The words after the name (`del ssl crt-list LIST CERT`: CERT). */
   more?: string[];
   payload?: string;
+  /** A CA or CRL file command (`set ssl ca-file`...). */
+  kind?: CaKind;
 }
 
 /** Runs a certificate change on this process's runtime; returns haproxy's reply. */
 export function applySslCertOp(rt: ProxyRuntime, op: SslCertOp): string {
-  const store = storeOf(rt);
+  const store = certStoreOf(rt);
+  if (op.kind) return applyCaFileOp(store.cas, { ...op, kind: op.kind } as CaFileOp);
   const args = [op.name, ...(op.more ?? [])];
   switch (op.cmd) {
     case 'abort':
@@ -330,14 +301,14 @@ export const SSL_CERT_COMMANDS: Command[] = [
     usage: 'show ssl crt-list [-n] [<list>]',
     desc: 'show the list of crt-lists or the content of a crt-list file <list>',
     level: 'admin',
-    run: (args, ctx) => showCrtList(storeOf(ctx.runtime()), args),
+    run: (args, ctx) => showCrtList(certStoreOf(ctx.runtime()), args),
   },
   {
     words: ['show', 'ssl', 'ocsp-response'],
     usage: 'show ssl ocsp-response [id]',
     desc: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response',
     level: 'user',
-    run: (args, ctx) => showOcspResponses(storeOf(ctx.runtime()), args[0]),
+    run: (args, ctx) => showOcspResponses(certStoreOf(ctx.runtime()), args[0]),
   },
   {
     words: ['show', 'ssl', 'cert'],
@@ -347,7 +318,7 @@ export const SSL_CERT_COMMANDS: Command[] = [
     run(args, ctx, sess) {
       // haproxy 2.6 answers a user-level session with this (its cli_has_level message is overwritten)
       if (RANK[sess.level] < RANK.operator) return "Can't allocate memory!\n";
-      return showCert(storeOf(ctx.runtime()), args[0]);
+      return showCert(certStoreOf(ctx.runtime()), args[0]);
     },
   },
 ];

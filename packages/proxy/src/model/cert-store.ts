@@ -7,6 +7,7 @@
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import { CaStore } from './ca-store.ts';
 import { SniTable } from './crt-list.ts';
 import { type OcspEntry, prepareOcsp, storeOcspResponse } from './ocsp.ts';
 
@@ -142,6 +143,8 @@ export class CertStore {
   /** crt-lists and `crt DIR` directories by path (no trailing slash). */
   readonly lists = new Map<string, CrtListState>();
   transaction?: CertTransaction;
+  /** The CA and CRL files of binds and servers (`set|commit ssl ca-file|crl-file`). */
+  readonly cas = new CaStore();
 
   /** Records the certificates and crt-lists of a bind's plan (called once per plan at build). */
   register(plan: SwappableTls): void {

@@ -115,6 +115,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   // a reload starts its caches empty (HAProxy's new process does too)
   const caches = new Map<string, HttpCache>();
   for (const c of model.caches ?? []) caches.set(c.name, new HttpCache(c));
+  const certificates = new CertStore();
 
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'frontend') continue;
@@ -134,7 +135,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
         old &&
         ((old.host === s.host && old.port === s.port) ||
           (s.resolvers !== undefined && old.model.host === s.host && old.model.port === s.port));
-      prepareServerTls(s, diags, model.global);
+      prepareServerTls(s, diags, model.global, certificates.cas);
       const state = old && same ? refreshServer(old, s) : newServerState(p.name, s);
       servers.push(state);
       serversByName.set(s.name, state);
@@ -168,7 +169,6 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
   }
 
   const bindKeys = new Map<string, SourceLoc>();
-  const certificates = new CertStore();
   for (const p of model.proxies) {
     if (p.disabled || p.kind === 'backend') continue;
     const ctx = contextFor(p, diags, caches);
@@ -189,7 +189,7 @@ export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResul
           ),
         );
       if (b.ssl) {
-        const plan = loadTls(b, diags, model.global);
+        const plan = loadTls(b, diags, model.global, certificates.cas);
         if (plan) {
           tls.set(i, plan);
           certificates.register(plan);

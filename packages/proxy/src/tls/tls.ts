@@ -29,6 +29,7 @@ import type {
 import { tlsVersionRange } from '@switchyard/config';
 import { compileSample } from '../acl/sample.ts';
 import type { FetchFn } from '../acl/types.ts';
+import { type CaKind, type CaStore, caPaths } from '../model/ca-store.ts';
 import { applyCerts, type PlanCert, partsPem, type SwappableTls } from '../model/cert-store.ts';
 import { readCrtList, SniTable } from '../model/crt-list.ts';
 import { type OcspEntry, prepareOcsp, storeOcspResponse } from '../model/ocsp.ts';
@@ -97,7 +98,7 @@ function cipherString(o: TlsOptionsModel): string {
  * naming the setting that is wrong. `side` picks HAProxy's defaults: binds prefer the server's
  * cipher order; files are read here.
  */
-export function secureOptions(o: TlsOptionsModel, side: 'bind' | 'server'): TlsOptions | string {
+export function secureOptions(o: TlsOptionsModel, side: 'bind' | 'server', cas?: CaStore): TlsOptions | string {
   const range = tlsVersionRange(o);
   if (typeof range === 'string') return range;
   const opts: TlsOptions = { minVersion: range.min, maxVersion: range.max };
@@ -109,12 +110,15 @@ export function secureOptions(o: TlsOptionsModel, side: 'bind' | 'server'): TlsO
     opts.sessionIdContext = SESSION_ID_CONTEXT;
   }
   if (o.noTlsTickets) opts.secureOptions = cryptoConstants.SSL_OP_NO_TICKET;
-  const read = (f: string | undefined): string | undefined => (f ? readFileSync(f, 'utf8') : undefined);
+  // through the store, files are read once and `commit ssl ca-file|crl-file` can replace them
+  const read = (f: string | undefined, kind: CaKind): string | undefined =>
+    f ? (cas ? cas.load(f, kind) : readFileSync(f, 'utf8')) : undefined;
   try {
-    const ca = [read(o.caFile), read(o.caVerifyFile)].filter((x) => x !== undefined);
+    const ca = [read(o.caFile, 'ca'), read(o.caVerifyFile, 'ca')].filter((x) => x !== undefined);
+    // arrays: a commit replaces their contents, seen by every copy of the options
     if (ca.length) opts.ca = ca;
-    const crl = read(o.crlFile);
-    if (crl) opts.crl = crl;
+    const crl = read(o.crlFile, 'crl');
+    if (crl) opts.crl = [crl];
   } catch (e) {
     return `unable to read ${(e as NodeJS.ErrnoException).path ?? 'a CA/CRL file'}: ${(e as Error).message}`;
   }
@@ -136,7 +140,12 @@ function describeContextError(o: TlsOptionsModel, e: Error): string {
 }
 
 /** Loads the certificates of an `ssl` bind; problems go to `diags` and yield undefined. */
-export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalModel): TlsPlan | undefined {
+export function loadTls(
+  bind: BindModel,
+  diags: Diagnostic[],
+  global?: GlobalModel,
+  cas?: CaStore,
+): TlsPlan | undefined {
   const ssl = bind.ssl;
   if (!ssl) return undefined;
   const err = (code: Code, message: string) => diags.push({ severity: 'error', code, message, loc: bind.loc });
@@ -145,7 +154,7 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
     return undefined;
   }
   const merged = mergeTlsOptions(ssl.tls ?? {}, global?.sslDefaultBind);
-  const base = secureOptions(merged, 'bind');
+  const base = secureOptions(merged, 'bind', cas);
   if (typeof base === 'string') {
     err('CFG_SSL_OPTIONS', `bind: ${base}`);
     return undefined;
@@ -209,7 +218,36 @@ export function loadTls(bind: BindModel, diags: Diagnostic[], global?: GlobalMod
     loc: bind.loc,
   };
   applyCerts(plan);
+  if (cas) watchCaFiles(plan, merged, cas);
   return plan;
+}
+
+/** The CA/CRL options of `o` with the store's current contents. */
+function caOptions(o: TlsOptionsModel, cas: CaStore): { ca?: string[]; crl?: string[] } {
+  const ca = [cas.pem(o.caFile, 'ca'), cas.pem(o.caVerifyFile, 'ca')].filter((x) => x !== undefined);
+  const crl = cas.pem(o.crlFile, 'crl');
+  return { ca: ca.length ? ca : undefined, crl: crl ? [crl] : undefined };
+}
+
+/** A bind is rebuilt (every certificate's context, the default one) when one of its CA/CRL files is committed. */
+function watchCaFiles(plan: TlsPlan, o: TlsOptionsModel, cas: CaStore): void {
+  const paths = caPaths(o);
+  if (paths.length === 0) return;
+  cas.users.push({
+    paths,
+    rebuild() {
+      const contextOptions = { ...plan.contextOptions, ...caOptions(o, cas) };
+      const ctxs = plan.certs.map((c) => createSecureContext({ ...contextOptions, key: c.pem, cert: c.pem }));
+      return () => {
+        plan.contextOptions = contextOptions;
+        plan.serverOptions = { ...plan.serverOptions, ...caOptions(o, cas) };
+        plan.certs.forEach((c, i) => {
+          c.ctx = ctxs[i];
+        });
+        applyCerts(plan);
+      };
+    },
+  });
 }
 
 /** One certificate file of a bind, with its crt-list line's SNI filters and FILE:LINE. */
@@ -283,7 +321,7 @@ export function serverSni(m: ServerModel, txn: HttpTxn): string | undefined {
  * lists and tickets over the global `ssl-default-server-*`, `ca-file`, `verify`, the `crt`
  * client certificate. Problems are reported with the server's FILE:LINE.
  */
-export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: GlobalModel): void {
+export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: GlobalModel, cas?: CaStore): void {
   if (m.sni !== undefined) {
     // `sni EXPR` is a sample expression (`sni req.hdr(host)`, `sni str(www.example.com)`)
     const sample = compileSample(m.sni, m.loc, diags, 'request');
@@ -292,7 +330,7 @@ export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: G
   if (!m.ssl && !m.checkSsl) return;
   const err = (message: string) => diags.push({ severity: 'error', code: 'CFG_SSL_OPTIONS', message, loc: m.loc });
   const merged = { ...mergeTlsOptions(m.tls ?? {}, global?.sslDefaultServer), caFile: m.caFile };
-  const base = secureOptions(merged, 'server');
+  const base = secureOptions(merged, 'server', cas);
   if (typeof base === 'string') return void err(`server '${m.name}': ${base}`);
   // only secure-context fields: versions, ciphers, tickets, CAs
   const opts: ConnectionOptions = { ...(base as SecureContextOptions), rejectUnauthorized: m.verify === 'required' };
@@ -311,6 +349,21 @@ export function prepareServerTls(m: ServerModel, diags: Diagnostic[], global?: G
     }
   }
   serverTls.set(m, opts);
+  const paths = caPaths(merged);
+  if (cas && paths.length) {
+    cas.users.push({
+      paths,
+      rebuild() {
+        const now = caOptions(merged, cas);
+        createSecureContext({ ...base, ...now });
+        // in place: pools and health checks hold copies of `opts` sharing these arrays
+        return () => {
+          if (Array.isArray(opts.ca)) opts.ca.splice(0, opts.ca.length, ...(now.ca ?? []));
+          if (Array.isArray(opts.crl)) opts.crl.splice(0, opts.crl.length, ...(now.crl ?? []));
+        };
+      },
+    });
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { BIN, freePort, startUpstream, tempDir, until, writeFile } from '../test/helpers/proxy.ts';
-import { type LoadCounts, startLoad } from '../test/helpers/restart-load.ts';
+import { type LoadCounts, restartConfig, startLoad } from '../test/helpers/restart-load.ts';
 import { findBinary } from '../test/helpers/system.ts';
 
 const argv = process.argv.slice(2);
@@ -35,19 +35,7 @@ interface Row {
 }
 
 function cfg(port: number, upPort: number, sock: string): string {
-  return `global
-  stats socket ${sock} level admin expose-fd listeners
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 20s
-  timeout server 20s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
-  server web 127.0.0.1:${upPort}
-`;
+  return restartConfig(port, upPort, `  stats socket ${sock} level admin expose-fd listeners`);
 }
 
 function launch(cmd: string, args: string[]): { proc: ChildProcess; exited: Promise<void>; log: () => string } {

@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRedis } from '../packages/state/test/redis-server.ts';
-import { freePort, rawRequest, startProxy, startUpstream, tempDir, until, writeFile } from './helpers/proxy.ts';
+import { freePort, rawRequest, startProxy, until, writeFile } from './helpers/proxy.ts';
+import { redisNodeHead, upstreamsAndDir } from './helpers/redis-nodes.ts';
 import { needs } from './helpers/system.ts';
 
 function cli(path: string, cmd: string): Promise<string> {
@@ -39,30 +40,17 @@ test('--workers 2 with redis-url: admin changes cross nodes both ways', {
 }, async (t) => {
   const redis = await startRedis();
   t.after(() => redis.kill());
-  const a = await startUpstream('a');
-  const b = await startUpstream('b');
-  const tmp = tempDir();
-  t.after(async () => {
-    await a.close();
-    await b.close();
-    tmp.cleanup();
-  });
+  const {
+    ups: [a, b],
+    tmp,
+  } = await upstreamsAndDir(t, 'a', 'b');
   const node = async (name: string, workers: boolean) => {
     const port = await freePort();
     const sock = join(tmp.dir, `${name}.sock`);
     const cfg = writeFile(
       tmp.dir,
       `${name}.cfg`,
-      `global
-  redis-url ${redis.url}
-  cluster-name cw
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+      `${redisNodeHead(redis.url, sock, 'cw')}frontend fe
   bind 127.0.0.1:${port}
   default_backend be
 backend be

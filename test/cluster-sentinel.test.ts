@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
 import { startSentinelSet } from '../packages/state/test/redis-sentinel.ts';
-import { freePort, rawRequest, startProxy, startUpstream, tempDir, until, writeFile } from './helpers/proxy.ts';
+import { freePort, rawRequest, startProxy, until, writeFile } from './helpers/proxy.ts';
+import { redisNodeHead, upstreamsAndDir } from './helpers/redis-nodes.ts';
 import { needs } from './helpers/system.ts';
 
 const cli = (path: string, cmd: string) => cliQuery({ path }, cmd);
@@ -29,14 +30,10 @@ test('Sentinel failover under traffic: no request lost, admin changes made durin
 }, async (t) => {
   const set = await startSentinelSet();
   t.after(() => set.stop());
-  const a = await startUpstream('a');
-  const b = await startUpstream('b');
-  const tmp = tempDir();
-  t.after(async () => {
-    await a.close();
-    await b.close();
-    tmp.cleanup();
-  });
+  const {
+    ups: [a, b],
+    tmp,
+  } = await upstreamsAndDir(t, 'a', 'b');
   const node = async (name: string) => {
     const port = await freePort();
     const statsPort = await freePort();
@@ -44,16 +41,7 @@ test('Sentinel failover under traffic: no request lost, admin changes made durin
     const cfg = writeFile(
       tmp.dir,
       `${name}.cfg`,
-      `global
-  redis-url ${set.url}
-  cluster-name sentinel
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+      `${redisNodeHead(set.url, sock, 'sentinel')}frontend fe
   bind 127.0.0.1:${port}
   http-request track-sc0 src table rl
   default_backend be

@@ -24,7 +24,7 @@ import {
   until,
   writeFile,
 } from './helpers/proxy.ts';
-import { startLoad } from './helpers/restart-load.ts';
+import { restartConfig, startLoad } from './helpers/restart-load.ts';
 import { findBinary, needs } from './helpers/system.ts';
 
 const tmp = tempDir();
@@ -38,19 +38,7 @@ after(async () => {
 });
 
 function config(port: number, extraGlobal = ''): string {
-  return `global
-${extraGlobal}
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 20s
-  timeout server 20s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
-  server web 127.0.0.1:${up.port}
-`;
+  return restartConfig(port, up.port, extraGlobal);
 }
 
 /** One master CLI command (non-interactive: the connection closes after the answer). */

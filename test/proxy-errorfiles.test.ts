@@ -3,7 +3,8 @@
  * `errorfile` (HTTP/1.0 and HTTP/1.1 files, with and without Content-Length, bare LF lines),
  * `http-errors` sections imported with `errorfiles NAME [CODE...]`, `errorloc`/`errorloc303`,
  * `http-error status N` (string, file, errorfile, errorfiles, default-errorfiles, hdr),
- * `http-request return|deny ... errorfile|errorfiles`, in defaults inheritance order (the
+ * `http-request return|deny ... errorfile|errorfiles`, `deny [deny_]status N` with and without a payload
+ * (an empty reply when there is none), and the mux's own 400 for a request it cannot parse, in defaults inheritance order (the
  * defaults' lines first, the last one naming a code wins) and with a backend's page before its
  * frontend's.
  */
@@ -15,7 +16,7 @@ import { type HaproxyProcess, needs, startHaproxyProcess, unixSocketAccepts } fr
 
 const skip = needs('haproxy');
 const tmp = tempDir();
-const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'fe', 'fe2'] as const;
+const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'fe', 'fe2'] as const;
 const ports: Record<'sy' | 'hx', Record<string, number>> = { sy: {}, hx: {} };
 
 function files(): void {
@@ -26,6 +27,7 @@ function files(): void {
   );
   writeFile(tmp.dir, '502.http', 'HTTP/1.1 502 Bad Gateway\nContent-Type: text/plain\n\nbad gw from section\n');
   writeFile(tmp.dir, '403.http', 'HTTP/1.0 403 Forbidden\r\nContent-Length: 3\r\n\r\nno!');
+  writeFile(tmp.dir, '400.http', 'HTTP/1.1 400 Mine\r\nContent-Length: 4\r\n\r\nmine');
   writeFile(tmp.dir, 'more503.http', 'HTTP/1.1 503 Later\r\nContent-Length: 5\r\nX-From: more\r\n\r\nlater');
   writeFile(tmp.dir, 'fe503.http', 'HTTP/1.1 503 Frontend Page\r\nContent-Length: 2\r\n\r\nfe');
   writeFile(tmp.dir, 'be503.http', 'HTTP/1.1 503 Backend Page\r\nContent-Length: 2\r\n\r\nbe');
@@ -88,6 +90,17 @@ listen h from base
   bind 127.0.0.1:${p.h}
   errorfiles more 503
   errorfiles site 502
+  server s 127.0.0.1:${refused}
+listen i from base
+  bind 127.0.0.1:${p.i}
+  errorfile 400 ${d}/400.http
+  http-request deny status 451 if { path /s451 }
+  http-request deny deny_status 451 hdr X-A b if { path /h451 }
+  http-request deny deny_status 451 content-type text/plain string x if { path /b451 }
+  http-request deny hdr X-B c if { path /h403 }
+  http-request deny deny_status 429 if { path /d429 }
+  http-request return status 502 hdr X-C d if { path /r502 }
+  http-request return status 505 if { path /r505 }
   server s 127.0.0.1:${refused}
 defaults plain
   mode http
@@ -174,6 +187,23 @@ const CASES: Array<[(typeof NAMES)[number], string, RegExp]> = [
   ['g', '/', /^HTTP\/1\.1 503 Service Unavailable\r\ncontent-length: 107\r\n/],
   ['g', '/deny', /^HTTP\/1\.1 403 Forbidden\r\ncontent-length: 71\r\ncontent-type: text\/html\r\n\r\nHTTP\/1\.1 502/],
   ['h', '/', /^HTTP\/1\.1 503 Later\r\ncontent-length: 5\r\nx-from: more\r\n/],
+  ['i', '/s451', /^HTTP\/1\.1 451 Unavailable For Legal Reasons\r\ncontent-length: 0\r\n\r\n$/],
+  ['i', '/h451', /^HTTP\/1\.1 451 Unavailable For Legal Reasons\r\nx-a: b\r\ncontent-length: 0\r\n\r\n$/],
+  [
+    'i',
+    '/b451',
+    /^HTTP\/1\.1 451 Unavailable For Legal Reasons\r\ncontent-length: 1\r\ncontent-type: text\/plain\r\n\r\nx$/,
+  ],
+  ['i', '/h403', /^HTTP\/1\.1 403 Forbidden\r\nx-b: c\r\ncontent-length: 0\r\n\r\n$/],
+  ['i', '/r502', /^HTTP\/1\.1 502 Bad Gateway or Proxy Error\r\nx-c: d\r\ncontent-length: 0\r\n/],
+  ['i', '/r505', /^HTTP\/1\.1 505 HTTP Version not supported\r\n/],
+  // a request the mux cannot parse: haproxy's own bytes and capitalisation, whatever errorfile 400 says
+  [
+    'i',
+    '/bad path',
+    /^HTTP\/1\.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text\/html\r\n\r\n<html><body><h1>400 Bad request<\/h1>\nYour browser sent an invalid request.\n<\/body><\/html>\n$/,
+  ],
+  ['i', '/d429', /^HTTP\/1\.1 429 Too Many Requests\r\n/],
   ['fe', '/', /^HTTP\/1\.1 503 Frontend Page\r\n/],
   ['fe2', '/', /^HTTP\/1\.1 503 Backend Page\r\n/],
 ];

@@ -22,7 +22,7 @@ import {
   until,
   writeFile,
 } from './helpers/proxy.ts';
-import { startLoad } from './helpers/restart-load.ts';
+import { restartConfig, startLoad } from './helpers/restart-load.ts';
 import { findBinary, needs, unixSocketAccepts } from './helpers/system.ts';
 
 const tmp = tempDir();
@@ -47,20 +47,7 @@ after(async () => {
 });
 
 function config(port: number, sock: string, extraGlobal = ''): string {
-  return `global
-  stats socket ${sock} level admin expose-fd listeners
-${extraGlobal}
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 20s
-  timeout server 20s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
-  server web 127.0.0.1:${up.port}
-`;
+  return restartConfig(port, up.port, `  stats socket ${sock} level admin expose-fd listeners\n${extraGlobal}`);
 }
 
 describe('-x / -sf handover under load', () => {

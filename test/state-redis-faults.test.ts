@@ -9,7 +9,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliQuery } from '../packages/admin/test/helpers/socket.ts';
-import { freePort, rawRequest, startProxy, startUpstream, tempDir, writeFile } from './helpers/proxy.ts';
+import { freePort, rawRequest, startProxy, writeFile } from './helpers/proxy.ts';
+import { redisNodeHead, upstreamsAndDir } from './helpers/redis-nodes.ts';
 
 type Mode = 'silent' | 'resp-garbage' | 'binary-garbage' | 'ready-then-hang';
 
@@ -48,27 +49,17 @@ for (const mode of ['silent', 'resp-garbage', 'binary-garbage', 'ready-then-hang
     timeout: 90_000,
   }, async (t) => {
     const fake = await fakeRedis(mode);
-    const up = await startUpstream('a');
-    const tmp = tempDir();
-    t.after(async () => {
-      await fake.close();
-      await up.close();
-      tmp.cleanup();
-    });
+    t.after(() => fake.close());
+    const {
+      ups: [up],
+      tmp,
+    } = await upstreamsAndDir(t, 'a');
     const port = await freePort();
     const sock = join(tmp.dir, 'admin.sock');
     const cfg = writeFile(
       tmp.dir,
       'f.cfg',
-      `global
-  redis-url redis://127.0.0.1:${fake.port}
-  stats socket ${sock} level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+      `${redisNodeHead(`redis://127.0.0.1:${fake.port}`, sock)}frontend fe
   bind 127.0.0.1:${port}
   http-request track-sc0 src table rl
   default_backend be

@@ -8,6 +8,26 @@
  */
 import { connect, type Socket } from 'node:net';
 
+/**
+ * The configuration the restart tests reload: `global` with `globalLines`, one HTTP frontend on
+ * 127.0.0.1:`port` and one backend whose server `web` is 127.0.0.1:`upstreamPort`.
+ */
+export function restartConfig(port: number, upstreamPort: number, globalLines = ''): string {
+  return `global
+${globalLines}
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 20s
+  timeout server 20s
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  server web 127.0.0.1:${upstreamPort}
+`;
+}
+
 export interface LoadCounts {
   sent: number;
   ok: number;

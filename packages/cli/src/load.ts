@@ -6,7 +6,14 @@ import {
   loadConfigFiles,
   readReferencedFile,
 } from '@switchyard/config';
-import { buildRuntime, type CompiledRuntime, type Logger, registerFetch, stderrLine } from '@switchyard/proxy';
+import {
+  buildRuntime,
+  type CompiledRuntime,
+  type Logger,
+  registerBuiltinFetches,
+  registerFetch,
+  stderrLine,
+} from '@switchyard/proxy';
 import { checkStateConfig, registerStateFetches } from '@switchyard/state';
 
 export interface Loaded {
@@ -19,7 +26,9 @@ export interface Loaded {
 
 /** Parses `files` and, when parsing found no error, builds the runtime (nothing is bound). */
 export function loadRuntime(files: string[], logger: Logger, previous?: CompiledRuntime): Loaded {
-  // the fetches other packages add to the ACL language (stick counters), before anything compiles
+  // the ACL language's fetches: the built-in ones and those other packages add (stick
+  // counters), before anything compiles
+  registerBuiltinFetches();
   registerStateFetches(registerFetch);
   const parsed = loadConfigFiles(files, { readFile: readReferencedFile });
   const diagnostics = [...parsed.diagnostics];

@@ -187,10 +187,12 @@ export type HttpRuleModel =
       errorfiles?: string;
       /** `hdr NAME FMT`: added to the response (log-format values). */
       headers: Array<[string, string]>;
+      /** A status with no body and no error file: an empty reply (haproxy's HTTP_REPLY_EMPTY). */
+      empty?: true;
       cond?: ConditionModel;
       loc: SourceLoc;
     }
-  | { action: 'tarpit'; status: number; cond?: ConditionModel; loc: SourceLoc }
+  | { action: 'tarpit'; status: number; empty?: true; cond?: ConditionModel; loc: SourceLoc }
   /**
    * `set-map(FILE) KEY VALUE` / `del-map(FILE) KEY` / `add-acl(FILE) KEY` / `del-acl(FILE) KEY`
    * (log-format key and value): edit the map or ACL file's patterns at run time.
@@ -228,6 +230,8 @@ export type HttpRuleModel =
       /** True for `lf-string` / `lf-file`: `body` is a log-format string evaluated per request. */
       lf?: boolean;
       headers: Array<[string, string]>;
+      /** No body and no error file: an empty reply (haproxy's HTTP_REPLY_EMPTY). */
+      empty?: true;
       cond?: ConditionModel;
       loc: SourceLoc;
     }

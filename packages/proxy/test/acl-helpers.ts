@@ -1,9 +1,12 @@
 /** Shared helpers for the ACL tests: build a transaction and compile one ACL or condition. */
 import type { TLSSocket } from 'node:tls';
 import type { AclModel, Diagnostic } from '@switchyard/config';
-import { compileAcls, compileCondition } from '../src/acl/index.ts';
+import { compileAcls, compileCondition, registerBuiltinFetches } from '../src/acl/index.ts';
 import type { HttpTxn } from '../src/model/txn.ts';
 import { makeTxn } from '../src/model/txn.ts';
+
+// the fetch keywords the compiled expressions use (buildRuntime does this in the program)
+registerBuiltinFetches();
 
 export interface TxnInit {
   method?: string;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LogTarget } from '@switchyard/config';
+import { registerBuiltinFetches } from '../src/acl/index.ts';
 import { compileLogFormat, hexIp } from '../src/acl/log-format.ts';
 import { compileLogLine, HTTPLOG_FORMAT } from '../src/log/log-format.ts';
 import {
@@ -14,6 +15,9 @@ import {
 } from '../src/log/request-line.ts';
 import { frameSyslog, isoTime, rfc3164Time, targetAccepts } from '../src/log/syslog.ts';
 import { makeTxn, uniqueId } from '../src/model/txn.ts';
+
+// the fetch keywords the compiled expressions use (buildRuntime does this in the program)
+registerBuiltinFetches();
 
 const loc = { file: 't.cfg', line: 1 };
 const udp = (over: Partial<LogTarget> = {}): LogTarget => ({

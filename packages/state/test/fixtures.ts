@@ -17,8 +17,12 @@ import {
   newBackendCounters,
   newServerState,
   type ProxyRuntime,
+  registerBuiltinFetches,
   type ServerState,
 } from '@switchyard/proxy';
+
+// the fetch keywords the state layer compiles (`src`, ...): buildRuntime does this in the program
+registerBuiltinFetches();
 
 export const loc = (line: number) => ({ file: 'test.cfg', line });
 

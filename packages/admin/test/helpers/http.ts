@@ -5,9 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Diagnostic, ProxyModel, StatsModel } from '@switchyard/config';
-import { compileAcls, compileCondition, makeTxn, type ProxyRuntime } from '@switchyard/proxy';
+import { compileAcls, compileCondition, makeTxn, type ProxyRuntime, registerBuiltinFetches } from '@switchyard/proxy';
 import { type Admin, createAdmin } from '../../src/index.ts';
 import { testControl } from './runtime.ts';
+
+// the fetch keywords the compiled expressions use (buildRuntime does this in the program)
+registerBuiltinFetches();
 
 /** Compiles `stats admin` with the proxy's ACLs, as the CLI does. */
 export function compileAdmin(stats: StatsModel, proxy: ProxyModel) {

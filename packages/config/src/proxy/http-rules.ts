@@ -82,7 +82,8 @@ function status(ctx: LineCtx, v: string | undefined, allowed: number[] | undefin
   if (v === undefined || !/^\d{3}$/.test(v))
     return void err(ctx, 'CFG_BAD_VALUE', `${what} expects a 3-digit status code, got '${v ?? ''}'`);
   const n = Number(v);
-  if (allowed ? !allowed.includes(n) : n < 100 || n > 599) {
+  // HAProxy's http_parse_http_reply: "Unexpected status code" outside 200..599
+  if (allowed ? !allowed.includes(n) : n < 200 || n > 599) {
     return void err(
       ctx,
       'CFG_BAD_VALUE',
@@ -170,6 +171,38 @@ export function readErrorFile(ctx: LineCtx, file: string, what: string): string 
   return text;
 }
 
+type DenyPayload = NonNullable<ReturnType<typeof payload>> & { empty?: true };
+
+/**
+ * The arguments of `deny`/`tarpit` as haproxy 2.6's parse_http_deny reads them: none, or a lone
+ * `deny_status N`, is the legacy form (the default error file of N, so N must have one); otherwise
+ * a leading `deny_status` is read as `status` and the rest as a `return` payload, where a status
+ * with no payload and no error file is an empty reply (`empty`).
+ */
+function denyPayload(ctx: LineCtx, words: string[], what: string): DenyPayload | undefined {
+  if (words.length === 1) return { headers: [] as Array<[string, string]> } as DenyPayload;
+  if (words[1] === 'deny_status' && words.length <= 3) {
+    const n = status(ctx, words[2], undefined, `${what} deny_status`);
+    if (n === undefined) return undefined;
+    if (!DENY_CODES.includes(n))
+      return void err(
+        ctx,
+        'CFG_BAD_VALUE',
+        `${what}: status code '${n}' not handled by default with 'default-errorfiles' argument`,
+      );
+    return { status: n, headers: [] as Array<[string, string]> } as DenyPayload;
+  }
+  const rest = words[1] === 'deny_status' ? ['', 'status', ...words.slice(2)] : words;
+  const p = payload(ctx, rest, 1, what, 'status');
+  if (!p) return undefined;
+  return emptyReply(p) ? { ...p, empty: true } : p;
+}
+
+/** No body and no error file: haproxy sends an empty reply (HTTP_REPLY_EMPTY) with the status. */
+function emptyReply(p: NonNullable<ReturnType<typeof payload>>): boolean {
+  return p.body === undefined && p.errorfile === undefined && p.errorfiles === undefined && !p.defaultErrorfiles;
+}
+
 /** `return`/`deny` payload: [status N] [content-type T] [string S|lf-string S|file F] [hdr N V]... */
 export function payload(
   ctx: LineCtx,
@@ -254,6 +287,14 @@ export function payload(
   }
   if (out.body !== undefined && !out.contentType)
     return void err(ctx, 'CFG_MISSING_ARG', `${what}: a 'content-type' is required with a body`);
+  // as haproxy: a reply taken from error files needs a status those files have
+  const from = out.errorfiles !== undefined ? 'errorfiles' : out.defaultErrorfiles ? 'default-errorfiles' : undefined;
+  if (from && out.status !== undefined && !DENY_CODES.includes(out.status))
+    return void err(
+      ctx,
+      'CFG_BAD_VALUE',
+      `${what}: status code '${out.status}' not handled by default with '${from}' argument`,
+    );
   return out;
 }
 
@@ -358,7 +399,7 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
       if (!arity(2) || !regex(words[1])) return undefined;
       return { action, match: words[1], replace: words[2], cond, loc };
     case 'deny': {
-      const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
+      const p = denyPayload(ctx, words, what);
       if (!p) return undefined;
       if (p.headers.length && side === 'response')
         return void err(ctx, 'CFG_UNSUPPORTED', `${what}: 'hdr' is not supported on http-response deny`);
@@ -370,6 +411,7 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
         ...(p.errorfile !== undefined ? { errorfile: p.errorfile } : {}),
         ...(p.errorfiles !== undefined ? { errorfiles: p.errorfiles } : {}),
         headers: p.headers,
+        ...(p.empty ? { empty: true } : {}),
         cond,
         loc,
       };
@@ -389,11 +431,11 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
       return { action, realm: words[2], cond, loc };
     case 'tarpit': {
       if (side === 'response') break;
-      const p = payload(ctx, words, 1, what, 'deny_status', DENY_CODES);
+      const p = denyPayload(ctx, words, what);
       if (!p) return undefined;
-      if (p.body !== undefined || p.headers.length)
-        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: only 'deny_status' is supported on tarpit`);
-      return { action, status: p.status ?? 500, cond, loc };
+      if (p.body !== undefined || p.headers.length || p.errorfile !== undefined || p.errorfiles !== undefined)
+        return void err(ctx, 'CFG_UNSUPPORTED', `${what}: only 'status'/'deny_status' is supported on tarpit`);
+      return { action, status: p.status ?? 500, ...(p.empty ? { empty: true } : {}), cond, loc };
     }
     case 'redirect': {
       const r = redirectFrom(ctx, words.slice(1), cond, what);
@@ -424,6 +466,7 @@ function parseRule(ctx: LineCtx, side: 'request' | 'response', kw = `http-${side
         ...(p.errorfile !== undefined ? { errorfile: p.errorfile } : {}),
         ...(p.errorfiles !== undefined ? { errorfiles: p.errorfiles } : {}),
         headers: p.headers,
+        ...(emptyReply(p) ? { empty: true as const } : {}),
         cond,
         loc,
       };

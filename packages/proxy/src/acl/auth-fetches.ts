@@ -9,7 +9,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { UserlistModel } from '@switchyard/config';
 import type { HttpTxn } from '../model/txn.ts';
 import { verifyCrypt } from './crypt.ts';
-import { registerFetch } from './fetches.ts';
 import type { FetchDef, FetchFn } from './types.ts';
 
 /** A userlist ready for lookups: users by name, each with its checker and groups. */
@@ -133,29 +132,35 @@ const basicPart = (part: 'user' | 'pass'): FetchDef => ({
   },
 });
 
-registerFetch(
-  'http_auth',
-  // no sample without Basic credentials, a boolean otherwise (HAProxy's smp_fetch_http_auth)
-  userlistFetch('bool', (txn, ul) => (authOf(txn)?.type === 'basic' ? check(txn, ul) !== undefined : undefined)),
-);
-// In an ACL the patterns are group names (the user's groups are the samples); elsewhere the user name.
-registerFetch(
-  'http_auth_group',
-  userlistFetch('str', (txn, ul, multi) => {
-    const groups = check(txn, ul);
-    if (groups === undefined) return undefined;
-    if (multi) return groups.length ? groups : undefined;
-    return authOf(txn)?.user;
-  }),
-);
-registerFetch('http_auth_type', {
-  type: 'str',
-  minArgs: 0,
-  maxArgs: 0,
-  create: () => (txn) => {
-    const t = authOf(txn)?.type;
-    return t === 'basic' ? 'Basic' : t === 'bearer' ? 'Bearer' : undefined;
-  },
-});
-registerFetch('http_auth_user', basicPart('user'));
-registerFetch('http_auth_pass', basicPart('pass'));
+/** The `http_auth*` fetches. */
+export const AUTH_FETCHES: Array<[string[], FetchDef]> = [
+  [
+    ['http_auth'],
+    // no sample without Basic credentials, a boolean otherwise (HAProxy's smp_fetch_http_auth)
+    userlistFetch('bool', (txn, ul) => (authOf(txn)?.type === 'basic' ? check(txn, ul) !== undefined : undefined)),
+  ],
+  // In an ACL the patterns are group names (the user's groups are the samples); elsewhere the user name.
+  [
+    ['http_auth_group'],
+    userlistFetch('str', (txn, ul, multi) => {
+      const groups = check(txn, ul);
+      if (groups === undefined) return undefined;
+      if (multi) return groups.length ? groups : undefined;
+      return authOf(txn)?.user;
+    }),
+  ],
+  [
+    ['http_auth_type'],
+    {
+      type: 'str',
+      minArgs: 0,
+      maxArgs: 0,
+      create: () => (txn) => {
+        const t = authOf(txn)?.type;
+        return t === 'basic' ? 'Basic' : t === 'bearer' ? 'Bearer' : undefined;
+      },
+    },
+  ],
+  [['http_auth_user'], basicPart('user')],
+  [['http_auth_pass'], basicPart('pass')],
+];

@@ -7,7 +7,6 @@
  */
 import { isUsable, type ServerState } from '../model/server-state.ts';
 import type { HttpTxn } from '../model/txn.ts';
-import { registerFetch } from './fetches.ts';
 import type { FetchDef } from './types.ts';
 
 /** The part of a BackendRuntime these fetches read. */
@@ -71,20 +70,11 @@ function serverFetch(type: 'int' | 'bool', read: (s: ServerState) => number | bo
   };
 }
 
-registerFetch('nbsrv', backendFetch(usableCount));
-registerFetch(
-  'be_conn',
-  backendFetch((be) => be.servers.reduce((n, s) => n + s.cur, 0)),
-);
-registerFetch(
-  'srv_is_up',
-  serverFetch('bool', (s) => s.op === 'UP' && s.admin !== 'MAINT'),
-);
-registerFetch(
-  'srv_conn',
-  serverFetch('int', (s) => s.cur),
-);
-registerFetch(
-  'srv_queue',
-  serverFetch('int', (s) => s.queued),
-);
+/** The backend and server state fetches (`nbsrv`, `be_conn`, `srv_*`). */
+export const BACKEND_FETCHES: Array<[string[], FetchDef]> = [
+  [['nbsrv'], backendFetch(usableCount)],
+  [['be_conn'], backendFetch((be) => be.servers.reduce((n, s) => n + s.cur, 0))],
+  [['srv_is_up'], serverFetch('bool', (s) => s.op === 'UP' && s.admin !== 'MAINT')],
+  [['srv_conn'], serverFetch('int', (s) => s.cur)],
+  [['srv_queue'], serverFetch('int', (s) => s.queued)],
+];

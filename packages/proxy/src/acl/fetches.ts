@@ -1,6 +1,6 @@
 /**
- * Sample fetch keywords (HAProxy names) and the registry other packages extend with
- * registerFetch(). Each definition validates its arguments once and returns a closure.
+ * Sample fetch keywords (HAProxy names), as a table registerBuiltinFetches() enters in the
+ * registry. Each definition validates its arguments once and returns a closure.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,27 +11,6 @@ import { parseIPv4 } from './ip.ts';
 import { PAYLOAD_FETCHES } from './payload-fetches.ts';
 import { SSL_FETCHES } from './ssl-fetches.ts';
 import type { FetchContext, FetchDef, FetchFn } from './types.ts';
-
-const registry = new Map<string, FetchDef>();
-
-/**
- * Adds a fetch keyword, e.g. `sc_http_req_rate` from packages/state. Call at import time,
- * before any configuration is compiled. Throws when the name is already taken.
- */
-export function registerFetch(name: string, def: FetchDef): void {
-  if (registry.has(name)) throw new Error(`sample fetch '${name}' is already registered`);
-  registry.set(name, def);
-}
-
-/** The definition of a fetch keyword, or undefined. */
-export function lookupFetch(name: string): FetchDef | undefined {
-  return registry.get(name);
-}
-
-/** Every fetch keyword name (for "did you mean"). */
-export function fetchNames(): Iterable<string> {
-  return registry.keys();
-}
 
 /** Parses an integer argument; undefined when not an integer. */
 function intArg(s: string): number | undefined {
@@ -315,7 +294,8 @@ const envFetch: FetchDef = {
   },
 };
 
-const builtins: Array<[string[], FetchDef]> = [
+/** The core fetches (request, connection, constants), payload and TLS ones included. */
+export const CORE_FETCHES: Array<[string[], FetchDef]> = [
   [['hdr', 'req.hdr'], headerFetch(true)],
   [['req.fhdr'], headerFetch(false)],
   [['hdr_cnt', 'req.hdr_cnt'], headerCount(true)],
@@ -363,9 +343,8 @@ const builtins: Array<[string[], FetchDef]> = [
   [['str'], constant('str')],
   [['int'], constant('int')],
   [['bool'], constant('bool')],
+  ...PAYLOAD_FETCHES,
+  ...SSL_FETCHES,
 ];
-
-for (const [names, def] of [...builtins, ...PAYLOAD_FETCHES, ...SSL_FETCHES])
-  for (const n of names) registerFetch(n, def);
 
 export type { FetchContext };

@@ -7,7 +7,7 @@
  */
 import type { HttpTxn } from '../model/txn.ts';
 import { strl2ic } from './cast.ts';
-import { ipFetch, registerFetch } from './fetches.ts';
+import { ipFetch } from './fetches.ts';
 import { sameName, splitCommaList } from './http-parts.ts';
 import type { FetchDef, HttpTxnResponse } from './types.ts';
 
@@ -128,7 +128,8 @@ const resCookieCount: FetchDef = {
   },
 };
 
-const defs: Array<[string[], FetchDef]> = [
+/** The response fetches (`status`, `res.hdr`, ...). */
+export const RESPONSE_FETCHES: Array<[string[], FetchDef]> = [
   [['status'], { type: 'int', phase: 'response', minArgs: 0, maxArgs: 0, create: () => (t) => response(t).status }],
   [['res.hdr', 'shdr'], resHeader(true, false)],
   [['res.fhdr'], resHeader(false, false)],
@@ -148,4 +149,3 @@ const defs: Array<[string[], FetchDef]> = [
     { type: 'str', phase: 'response', minArgs: 0, maxArgs: 0, create: () => (t) => response(t).resComp },
   ],
 ];
-for (const [names, def] of defs) for (const n of names) registerFetch(n, def);

@@ -8,13 +8,8 @@ import { CONVERTERS, type ConvFn } from './converters.ts';
 import { AclCode, didYouMean, report } from './diag.ts';
 import type { ExprCall } from './expr-parse.ts';
 import { parseExpr } from './expr-parse.ts';
-import { fetchNames, lookupFetch } from './fetches.ts';
+import { fetchNames, lookupFetch } from './registry.ts';
 import type { FetchFn, RulePhase, SampleType } from './types.ts';
-// the fetches that live in their own files register themselves on import
-import './auth-fetches.ts';
-import './backend-fetches.ts';
-import './response-fetches.ts';
-import './vars.ts';
 
 export interface CompiledSample {
   fn: FetchFn;

@@ -8,8 +8,7 @@
 import { varNameError } from '@switchyard/config';
 import { existingSessionVars, type HttpTxn, sessionVars } from '../model/txn.ts';
 import type { Scalar } from './cast.ts';
-import { registerFetch } from './fetches.ts';
-import type { FetchFn } from './types.ts';
+import type { FetchDef, FetchFn } from './types.ts';
 
 export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res' | 'check';
 
@@ -103,7 +102,8 @@ export function pruneReqVars(txn: HttpTxn): void {
   for (const k of m.keys()) if (k.charCodeAt(0) === 114 /* r */ && k.startsWith('req.')) m.delete(k);
 }
 
-registerFetch('var', {
+/** The `var(name[,default])` fetch. */
+export const VAR_FETCH: FetchDef = {
   type: 'any',
   minArgs: 1,
   maxArgs: 2,
@@ -114,7 +114,7 @@ registerFetch('var', {
     if (ref.scope === 'check') return () => dflt;
     return (txn) => getVar(txn, ref) ?? dflt;
   },
-});
+};
 
 /** A compiled `set-var` / `set-var-fmt` / `unset-var` action (http and tcp rules alike). */
 export interface VarAction {

@@ -13,7 +13,7 @@ import { httpLogDate } from '../log/request-line.ts';
 import { countSessionStart } from '../model/counters.ts';
 import { stapleOf } from '../model/ocsp.ts';
 import { existingSessionVars, type HttpTxn, makeTxn } from '../model/txn.ts';
-import { defaultErrorPage } from '../runtime/error-pages.ts';
+import { muxErrorBytes } from '../runtime/error-pages.ts';
 import type { BackendPlan, CannedResponse, FrontendPlan, TlsPlan } from '../runtime/plan.ts';
 import { contextForName } from '../tls/tls.ts';
 import { attachSessionCache } from '../tls/tls-session-cache.ts';
@@ -442,13 +442,12 @@ export class Listener implements FrontOwner, H2Owner {
       return;
     }
     const timeout = code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const own = fe.errorPages.get(timeout ? 408 : 400) as CannedResponse;
-    // as haproxy 2.6's mux: an lf-string page needs a stream, the connection gets the built-in one
-    const page = own.bodyFn ? defaultErrorPage(own.status) : own;
+    const status = timeout ? 408 : 400;
     fe.counters.ereq++;
     fe.counters.reqTot++;
-    socket.end(rawResponse(page));
-    this.gate.logBadRequest(this, socket, page.status, timeout ? 'cR--' : 'PR--');
+    // as haproxy 2.6's mux (h1_send_error): its built-in bytes whatever errorfile says
+    socket.end(muxErrorBytes(status));
+    this.gate.logBadRequest(this, socket, status, timeout ? 'cR--' : 'PR--');
   }
 }
 

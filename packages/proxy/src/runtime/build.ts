@@ -20,7 +20,14 @@ import type {
 import { unixSockMissing } from '@switchyard/unixsock';
 import { setCompilingUserlists } from '../acl/auth-fetches.ts';
 import { compileTriCondition, type TriCondition } from '../acl/condition.ts';
-import { compileAcls, compileCondition, compileFetch, compileLogFormat, type RulePhase } from '../acl/index.ts';
+import {
+  compileAcls,
+  compileCondition,
+  compileFetch,
+  compileLogFormat,
+  type RulePhase,
+  registerBuiltinFetches,
+} from '../acl/index.ts';
 import type { AclTable, CompiledCondition } from '../acl/types.ts';
 import { validateHealthChecks } from '../health/validate.ts';
 import { CLF_LOG_FORMAT, compileLogLine, HTTPLOG_FORMAT, type LogLineFn } from '../log/log-format.ts';
@@ -97,6 +104,7 @@ export interface CompileContext {
 
 /** Compiles `model` into a runtime; check `diagnostics` for errors before serving it. */
 export function buildRuntime(model: ConfigModel, opts: BuildOptions): BuildResult {
+  registerBuiltinFetches();
   const diags: Diagnostic[] = [];
   const backends = new Map<string, BackendPlan>();
   const frontends = new Map<string, FrontendPlan>();

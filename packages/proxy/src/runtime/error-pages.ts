@@ -52,6 +52,17 @@ export function defaultErrorPage(status: number): CannedResponse {
   return DEFAULTS.get(status) ?? page(status, reasonPhrase(status), 'An error occurred.');
 }
 
+/**
+ * The bytes haproxy's H1 mux writes itself (h1_send_error: the raw http_err_msgs entry, with its
+ * own capitalisation and `Connection: close`) for a request it could not parse or that timed out
+ * before a stream existed; `errorfile` does not change these.
+ */
+export function muxErrorBytes(status: 400 | 408): Buffer {
+  const p = DEFAULTS.get(status) as CannedResponse;
+  const head = `HTTP/1.1 ${status} ${p.reason}\r\nContent-length: ${p.body.length}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), p.body]);
+}
+
 /** The table of default pages (copied so a proxy can override entries). */
 export function defaultErrorPages(): Map<number, CannedResponse> {
   return new Map(DEFAULTS);

@@ -9,7 +9,7 @@ import type { HttpCache } from '../model/http-cache.ts';
 import { loadedRef } from '../model/pattern-refs.ts';
 import { httpGetReason } from '../model/reasons.ts';
 import type { CompileContext } from './build.ts';
-import { defaultErrorPage, ErrorFileError, parseErrorFile, reasonPhrase } from './error-pages.ts';
+import { defaultErrorPage, ErrorFileError, parseErrorFile } from './error-pages.ts';
 import type {
   CannedResponse,
   CompiledMapRule,
@@ -47,7 +47,24 @@ function canned(
   const buf = Buffer.from(body ?? '');
   const h: Array<[string, string]> = [['content-length', String(buf.length)]];
   if (contentType) h.push(['content-type', contentType]);
-  return { status, reason: reasonPhrase(status), headers: h, body: buf };
+  // haproxy's http_reply_to_htx: the reason of http_get_reason, not the error page's
+  return { status, reason: httpGetReason(status), headers: h, body: buf };
+}
+
+/** The reply of a deny/return rule: its error file, its body, or empty when it has neither. */
+function replyOf(
+  ctx: CompileContext,
+  r: {
+    status: number;
+    contentType?: string;
+    body?: string;
+    empty?: true;
+    headers: unknown[];
+    errorfile?: string;
+    loc: SourceLoc;
+  },
+): CannedResponse {
+  return canned(ctx, r.status, r.contentType, r.body, r.empty === true || r.headers.length > 0, errorfileOf(r));
 }
 
 function errorfileOf(r: { errorfile?: string; loc: SourceLoc }): { raw: string; loc: SourceLoc } | undefined {
@@ -60,7 +77,8 @@ function hdrFns(
   headers: Array<[string, string]>,
   loc: SourceLoc,
 ): Array<[string, ValueFn]> | undefined {
-  return headers.length === 0 ? undefined : headers.map(([n, v]) => [n, ctx.logFormat(v, loc)]);
+  // HTX keeps header names lower case, so haproxy sends `hdr X-A` as `x-a`
+  return headers.length === 0 ? undefined : headers.map(([n, v]) => [n.toLowerCase(), ctx.logFormat(v, loc)]);
 }
 
 /** A `replace-*` regex (bounded, see acl/regex.ts), or undefined after reporting why it is refused. */
@@ -138,12 +156,12 @@ export function compileRequestRule(
     case 'deny':
       return {
         action: 'deny',
-        response: canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0, errorfileOf(r)),
+        response: replyOf(ctx, r),
         hdrFns: hdrFns(ctx, r.headers, r.loc),
         cond,
       };
     case 'tarpit':
-      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, false), cond };
+      return { action: 'tarpit', response: canned(ctx, r.status, undefined, undefined, r.empty === true), cond };
     case 'auth': {
       // HAProxy writes the proxy's 401 reply, drops its WWW-Authenticate headers, then adds its own
       const page = canned(ctx, 401, undefined, undefined, false);
@@ -165,7 +183,7 @@ export function compileRequestRule(
     case 'del-header':
       return { action: 'del-header', lname: r.name.toLowerCase(), cond };
     case 'return': {
-      const response = canned(ctx, r.status, r.contentType, r.body, r.headers.length > 0, errorfileOf(r));
+      const response = replyOf(ctx, r);
       // lf-string / lf-file: the body is a log-format evaluated per request
       const bodyFn = r.lf && r.body !== undefined ? ctx.logFormat(r.body, r.loc) : undefined;
       return { action: 'return', response, bodyFn, hdrFns: hdrFns(ctx, r.headers, r.loc), cond };
@@ -230,7 +248,11 @@ export function compileResponseRule(r: HttpRuleModel, ctx: CompileContext): Comp
     case 'set-status':
       return { action: 'set-status', status: r.status, reason: r.reason ?? httpGetReason(r.status), cond };
     case 'deny':
-      return { action: 'deny', response: canned(ctx, 502, r.contentType, r.body, false, errorfileOf(r)), cond };
+      return {
+        action: 'deny',
+        response: canned(ctx, r.status, r.contentType, r.body, r.empty === true, errorfileOf(r)),
+        cond,
+      };
     case 'allow':
       return { action: 'allow', cond };
     case 'capture':

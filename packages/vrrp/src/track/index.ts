@@ -12,6 +12,6 @@ export {
 export { judgeStat, ProxyTracker } from './proxy.ts';
 export { runOnce, type ScriptRun, ScriptTracker, type ScriptTrackerOptions } from './script.ts';
 export { parseShowStat, runtimeCommand, type StatRow, socketAddress } from './stat-socket.ts';
-export { RiseFall, Tracker, type TrackerEvents } from './tracker.ts';
+export { PollingTracker, RiseFall, Tracker, type TrackerEvents } from './tracker.ts';
 export { startTracking, Tracking, type TrackingOptions, type TrackTarget } from './tracking.ts';
 export { effectivePriority, trackerDelta, trackerFaults } from './weight.ts';

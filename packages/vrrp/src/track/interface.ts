@@ -3,7 +3,7 @@
  * as for dummy or tun devices) with async reads. A missing interface is failing.
  */
 import { readFile } from 'node:fs/promises';
-import { Tracker } from './tracker.ts';
+import { PollingTracker } from './tracker.ts';
 
 /** Options of an interface tracker. */
 export interface InterfaceTrackerOptions {
@@ -35,11 +35,8 @@ export async function interfaceUp(ifname: string, netDir = '/sys/class/net'): Pr
 }
 
 /** Tracks the link state of one interface. */
-export class InterfaceTracker extends Tracker {
+export class InterfaceTracker extends PollingTracker {
   readonly label: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly pollMs: number;
   private readonly netDir: string;
   private readonly log: (msg: string) => void;
@@ -56,16 +53,8 @@ export class InterfaceTracker extends Tracker {
     this.log = opts.log ?? (() => {});
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.tick();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  protected get intervalMs(): number {
+    return this.pollMs;
   }
 
   /** Reads the state now (also used for the first, synchronous-looking check at start). */
@@ -76,13 +65,7 @@ export class InterfaceTracker extends Tracker {
     return r.up;
   }
 
-  private tick(): void {
-    if (this.stopped) return;
-    this.running = this.poll()
-      .then(() => undefined)
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.pollMs);
-      });
+  protected async probe(): Promise<void> {
+    await this.poll();
   }
 }

@@ -13,7 +13,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { VrrpTrackProcess } from '../conf/model.ts';
-import { Tracker } from './tracker.ts';
+import { PollingTracker } from './tracker.ts';
 
 /** What one instance gets from a process tracker's quorum (keepalived's process_update_track_process_status). */
 export function trackProcessEffect(
@@ -89,14 +89,11 @@ export async function countProcesses(all: readonly VrrpTrackProcess[], procDir =
 }
 
 /** One vrrp_track_process: `ok` is "in quorum"; the weights go through trackProcessEffect. */
-export class ProcessTracker extends Tracker {
+export class ProcessTracker extends PollingTracker {
   readonly label: string;
   count = 0;
   private timer?: NodeJS.Timeout;
   private delayed?: boolean;
-  private loop?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = true;
   private readonly log: (msg: string) => void;
 
   constructor(
@@ -157,26 +154,18 @@ export class ProcessTracker extends Tracker {
     this.set(q, `${this.label}: ${this.count} process(es), quorum ${this.conf.quorum}`);
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      // Scans with all trackers' lengths, so a long configured command line elsewhere cannot change matches.
-      this.running = countProcesses(this.all, this.opts.procDir).then((c) => {
-        this.running = undefined;
-        if (this.stopped) return;
-        this.observe(c[this.all.indexOf(this.conf)]);
-        this.loop = setTimeout(tick, this.opts.pollMs ?? 500);
-      });
-    };
-    tick();
+  protected get intervalMs(): number {
+    return this.opts.pollMs ?? 500;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.loop);
+  protected async probe(): Promise<void> {
+    // Scans with all trackers' lengths, so a long configured command line elsewhere cannot change matches.
+    const c = await countProcesses(this.all, this.opts.procDir);
+    if (!this.stopped) this.observe(c[this.all.indexOf(this.conf)]);
+  }
+
+  override async stop(): Promise<void> {
     clearTimeout(this.timer);
-    await this.running;
+    await super.stop();
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { TrackProxy } from '../conf/model.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './stat-socket.ts';
-import { RiseFall, Tracker } from './tracker.ts';
+import { PollingTracker, RiseFall } from './tracker.ts';
 
 /** Verdict on one `show stat` dump. */
 export function judgeStat(rows: StatRow[], frontends: string[], backends: string[]): { ok: boolean; why: string } {
@@ -35,12 +35,9 @@ export function judgeStat(rows: StatRow[], frontends: string[], backends: string
 }
 
 /** Tracker for the local proxy through its runtime API. */
-export class ProxyTracker extends Tracker {
+export class ProxyTracker extends PollingTracker {
   readonly label: string;
   private readonly counter: RiseFall;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private lastWhy = '';
   private readonly log: (msg: string) => void;
 
@@ -66,36 +63,21 @@ export class ProxyTracker extends Tracker {
     }
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.tick();
+  protected get intervalMs(): number {
+    return this.conf.interval * 1000;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private tick(): void {
+  protected async probe(): Promise<void> {
+    const r = await this.check();
     if (this.stopped) return;
-    this.running = this.check()
-      .then((r) => {
-        if (this.stopped) return;
-        const was = this.ok;
-        const wasPending = this.pending;
-        const ok = this.counter.record(r.ok);
-        const decided = wasPending && !this.counter.pending;
-        if (ok !== was || decided || (!ok && r.why !== this.lastWhy)) {
-          this.log(`track_proxy ${this.conf.socket}: ${ok ? 'healthy' : 'unhealthy'} (${r.why})`);
-        }
-        this.lastWhy = r.why;
-        this.set(ok, `${this.label} ${ok ? 'healthy' : 'unhealthy'}: ${r.why}`, this.counter.pending);
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.conf.interval * 1000);
-      });
+    const was = this.ok;
+    const wasPending = this.pending;
+    const ok = this.counter.record(r.ok);
+    const decided = wasPending && !this.counter.pending;
+    if (ok !== was || decided || (!ok && r.why !== this.lastWhy)) {
+      this.log(`track_proxy ${this.conf.socket}: ${ok ? 'healthy' : 'unhealthy'} (${r.why})`);
+    }
+    this.lastWhy = r.why;
+    this.set(ok, `${this.label} ${ok ? 'healthy' : 'unhealthy'}: ${r.why}`, this.counter.pending);
   }
 }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { VrrpScript } from '../conf/model.ts';
 import { type RunAs, resolveRunAs } from './run-as.ts';
-import { RiseFall, Tracker } from './tracker.ts';
+import { PollingTracker, RiseFall } from './tracker.ts';
 
 /** Options of a script tracker. */
 export interface ScriptTrackerOptions {
@@ -63,12 +63,9 @@ export function runOnce(argv: string[], timeoutMs: number, runAs?: RunAs): Promi
 }
 
 /** Tracker for one vrrp_script (shared by every instance that tracks it). */
-export class ScriptTracker extends Tracker {
+export class ScriptTracker extends PollingTracker {
   readonly label: string;
   private readonly counter: RiseFall;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly log: (msg: string) => void;
   private readonly runAs: RunAs | undefined;
   private runAsError: string | undefined;
@@ -87,27 +84,11 @@ export class ScriptTracker extends Tracker {
     else this.runAs = r;
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.tick();
+  protected get intervalMs(): number {
+    return this.script.interval * 1000;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    this.running = this.probe().finally(() => {
-      this.running = undefined;
-      if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.script.interval * 1000);
-    });
-  }
-
-  private async probe(): Promise<void> {
+  protected async probe(): Promise<void> {
     const r: ScriptRun = this.runAsError
       ? { success: false, detail: this.runAsError }
       : await runOnce(this.script.argv, this.script.timeout * 1000, this.runAs);

@@ -57,6 +57,43 @@ export abstract class Tracker extends EventEmitter<TrackerEvents> {
 }
 
 /**
+ * A tracker that probes on a timer: one probe at a time, the next one `intervalMs` after the last
+ * ended, and stop() waits for a probe under way. Subclasses implement probe() (never rejects) and
+ * check `stopped` after their awaits.
+ */
+export abstract class PollingTracker extends Tracker {
+  /** True before start() and after stop(). */
+  protected stopped = true;
+  private loop: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  /** Delay between the end of one probe and the start of the next. */
+  protected abstract get intervalMs(): number;
+  /** One probe and its effect on the state. */
+  protected abstract probe(): Promise<void>;
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.loop);
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.running = this.probe().finally(() => {
+      this.running = undefined;
+      if (!this.stopped) this.loop = setTimeout(() => this.tick(), this.intervalMs);
+    });
+  }
+}
+
+/**
  * keepalived's rise/fall counter (vrrp_script `result`, keepalived/vrrp/vrrp_scheduler.c): OK while
  * result >= rise. It starts at 0 in the INIT state: `rise` successes make it OK, one failure makes
  * it failed (`init_fail`: failed from the start). Afterwards a success moves the result to

@@ -1,5 +1,6 @@
-/** Graceful stop, reload on SIGHUP (good and bad configurations), pid file. */
+/** Hard stop (SIGTERM, compared with haproxy), graceful stop, reload on SIGHUP (good and bad configurations), pid file. */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
@@ -11,9 +12,11 @@ import {
   startProxy,
   startUpstream,
   tempDir,
+  type Upstream,
   until,
   writeFile,
 } from './helpers/proxy.ts';
+import { findBinary, needs } from './helpers/system.ts';
 
 /** True when something accepts TCP connections on the port. */
 function accepts(port: number): Promise<boolean> {
@@ -27,7 +30,7 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-test('SIGTERM: stops accepting, finishes the in-flight request, exits 0, removes the pid file', async (t) => {
+test('SIGINT: stops accepting, finishes the in-flight request, exits 0, removes the pid file', async (t) => {
   const slow = await startUpstream('slow', (req, res) => {
     req.resume();
     setTimeout(() => res.end('finished\n'), 1500);
@@ -49,14 +52,64 @@ test('SIGTERM: stops accepting, finishes the in-flight request, exits 0, removes
   assert.equal(readFileSync(pidfile, 'utf8'), `${px.proc.pid}\n`);
   const inflight = request(`http://127.0.0.1:${port}/slow`);
   await until(() => slow.requests.length === 1, 10000, 'request at the server');
-  px.proc.kill('SIGTERM');
-  await px.waitFor('SIGTERM received');
+  px.proc.kill('SIGINT');
+  await px.waitFor('SIGINT received');
   await until(async () => !(await accepts(port)), 5000, 'listener closed');
   const r = await inflight;
   assert.equal(r.statusCode, 200);
   assert.equal(await r.body.text(), 'finished\n');
   assert.equal(await px.exited, 0);
   assert.equal(existsSync(pidfile), false);
+});
+
+/** Sends SIGTERM while one request waits at a slow server; returns how the client saw it end. */
+async function inflightAtSigterm(slow: Upstream, port: number, proc: ChildProcess): Promise<string> {
+  const before = slow.requests.length;
+  const inflight = rawRequest(port, 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n', 8000).then(
+    (r) => (r === '' ? 'closed without an answer' : r.split('\r\n')[0]),
+    (e: Error) => `error: ${e.message}`,
+  );
+  await until(() => slow.requests.length > before, 10000, 'request at the server');
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+  return inflight;
+}
+
+test('SIGTERM: a hard stop as haproxy 2.6 (the in-flight request is cut, the process exits at once)', async (t) => {
+  const slow = await startUpstream('slow', (req, res) => {
+    req.resume();
+    setTimeout(() => res.end('finished\n'), 4000);
+  });
+  const tmp = tempDir();
+  t.after(async () => {
+    await slow.close();
+    tmp.cleanup();
+  });
+  const port = await freePort();
+  const cfg = writeFile(
+    tmp.dir,
+    'term.cfg',
+    `${defaults()}\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s 127.0.0.1:${slow.port}\n`,
+  );
+  const px = await startProxy(['-f', cfg]);
+  t.after(() => px.stop('SIGKILL'));
+  const ours = await inflightAtSigterm(slow, port, px.proc);
+  assert.equal(ours, 'closed without an answer');
+  const skip = needs('haproxy');
+  if (skip) return t.diagnostic(skip);
+  const hxPort = await freePort();
+  const hxCfg = writeFile(
+    tmp.dir,
+    'hx.cfg',
+    `defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\nfrontend fe\n  bind 127.0.0.1:${hxPort}\n  default_backend be\nbackend be\n  server s 127.0.0.1:${slow.port}\n`,
+  );
+  const hx = spawn(findBinary('haproxy') as string, ['-db', '-dR', '-f', hxCfg], { stdio: 'ignore' });
+  t.after(() => {
+    if (hx.exitCode === null && hx.signalCode === null) hx.kill('SIGKILL');
+  });
+  await until(() => accepts(hxPort), 10000, 'haproxy listening');
+  assert.equal(await inflightAtSigterm(slow, hxPort, hx), ours);
 });
 
 test('SIGHUP reload: new servers and binds take effect; a bad configuration keeps the old one', async (t) => {
@@ -124,7 +177,7 @@ test('hard-stop-after bounds the drain: a request still running is cut, exit 0; 
   await px.waitFor('reload complete.');
   const inflight = rawRequest(port, 'GET /forever HTTP/1.1\r\nHost: x\r\n\r\n', 30000);
   await until(() => slow.requests.length === 1, 10000, 'request at the server');
-  px.proc.kill('SIGTERM');
+  px.proc.kill('SIGINT');
   await px.waitFor('at most 500 ms');
   assert.equal(await px.exited, 0);
   assert.equal(await inflight, '', 'the unfinished request was cut when the grace period ended');

@@ -40,8 +40,8 @@ export const USAGE = `Usage: switchyard -f FILE [-f FILE ...] [-p PIDFILE] [--wo
   -x SOCKET   take the listening sockets of the process whose 'stats socket SOCKET ... expose-fd listeners' answers
   -sf PIDs    once serving, soft-stop those processes (SIGUSR1); -st PIDs: stop them (SIGTERM)
   -W, -Ws     master-worker mode (-Ws: systemd Type=notify); -S BIND: master CLI socket ('show proc', 'reload')
-Signals: SIGTERM/SIGINT stop gracefully (in-flight requests finish), SIGUSR1 soft-stops (as HAProxy: no time
-limit but 'hard-stop-after'), SIGHUP/SIGUSR2 reload the configuration (in master-worker mode: a new worker).`;
+Signals: SIGTERM stops at once, closing open connections (as HAProxy 2.6), SIGINT stops gracefully (in-flight
+requests finish), SIGUSR1 soft-stops (as HAProxy: no time limit but 'hard-stop-after'), SIGHUP/SIGUSR2 reload the configuration (in master-worker mode: a new worker).`;
 
 /** Parses argv (without node and the script); throws UsageError with a message to print. */
 export function parseArgs(argv: string[]): CliArgs {

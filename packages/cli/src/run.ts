@@ -200,11 +200,16 @@ async function serve(args: CliArgs, takeEarlyReload: () => boolean, takeEarlySof
       // SIGTERM) must not kill the process mid-drain: the handlers stay, as no-ops.
       if (stopping) return;
       stopping = true;
-      // SIGUSR1 is HAProxy's soft stop: bounded only by `hard-stop-after`
+      // SIGUSR1 is HAProxy's soft stop: bounded only by `hard-stop-after`. SIGTERM is haproxy
+      // 2.6's hard stop: every connection is closed at once, in-flight requests included.
       const soft = sig === 'SIGUSR1';
-      const grace = runtime.config.global.hardStopAfter ?? (soft ? Number.POSITIVE_INFINITY : DEFAULT_GRACE_MS);
+      const hard = sig === 'SIGTERM';
+      const grace = hard
+        ? 0
+        : (runtime.config.global.hardStopAfter ?? (soft ? Number.POSITIVE_INFINITY : DEFAULT_GRACE_MS));
       const bound = Number.isFinite(grace) ? `at most ${grace} ms` : "no time limit: see 'hard-stop-after'";
-      notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, ${bound}).`);
+      if (hard) notice('NOTICE', `${sig} received: stopping now (hard stop, open connections are closed).`);
+      else notice('NOTICE', `${sig} received: stopping (finishing in-flight requests, ${bound}).`);
       const keep = handedOver;
       void reloading
         .then(() => (soft ? wiring.admin.closeSockets({ keepPaths: keep }) : undefined))

@@ -19,7 +19,7 @@ import { setServerRuntime, shutdownServerSessions, toggleChecks } from './server
 import { renderServersConn, renderServersState } from './servers-state.ts';
 import { showSess, shutdownSession } from './sessions.ts';
 import { infoFields, renderInfo } from './show-info.ts';
-import { SSL_CA_COMMANDS } from './ssl-ca-files.ts';
+import { SSL_CA_COMMANDS } from './ssl-ca-commands.ts';
 import { SSL_CERT_COMMANDS } from './ssl-certs.ts';
 import { type CliContext, type Command, RANK } from './types.ts';
 import { renderVrrp, setVrrpState } from './vrrp.ts';

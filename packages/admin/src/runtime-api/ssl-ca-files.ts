@@ -8,10 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CaFile, type CaKind, type CaStore, readCaPem } from '@switchyard/proxy';
 import { crlText } from './crl-text.ts';
-import { inWorker } from './maps.ts';
 import { certLines } from './ssl-cert-text.ts';
-import { applySslCertOp, certStoreOf, type SslCertOp } from './ssl-certs.ts';
-import type { Command } from './types.ts';
 
 /** What the replies call each kind. */
 const WORD: Record<CaKind, string> = { ca: 'CA', crl: 'CRL' };
@@ -126,7 +123,7 @@ function listFiles(store: CaStore, kind: CaKind): string {
   return out;
 }
 
-function showFile(store: CaStore, kind: CaKind, arg: string | undefined): string {
+export function showFile(store: CaStore, kind: CaKind, arg: string | undefined): string {
   if (!arg) return listFiles(store, kind);
   const w = WORD[kind];
   let name = arg;
@@ -190,63 +187,3 @@ export function applyCaFileOp(store: CaStore, op: CaFileOp): string {
       return delFile(store, op.kind, op.name);
   }
 }
-
-const ARGS_NEEDED: Record<CaFileOp['cmd'], Record<CaKind, string>> = {
-  new: { ca: "'new ssl ca-file' expects a filename\n", crl: "'new ssl crl-file' expects a filename\n" },
-  set: {
-    ca: "'set ssl ca-file expects a filename and CAs as a payload\n",
-    crl: "'set ssl crl-file expects a filename and CRLs as a payload\n",
-  },
-  // haproxy 2.6 names ca-file in both
-  commit: { ca: "'commit ssl ca-file expects a filename\n", crl: "'commit ssl ca-file expects a filename\n" },
-  abort: { ca: "'abort ssl ca-file' expects a filename\n", crl: "'abort ssl crl-file' expects a filename\n" },
-  del: { ca: "'del ssl ca-file' expects a CA file name\n", crl: "'del ssl crl-file' expects a CRL file name\n" },
-};
-
-const DESC: Record<CaFileOp['cmd'], [string, string]> = {
-  new: ['<cafile>', 'create a new CA file to be used in a crt-list'],
-  set: ['<cafile> <payload>', 'replace a CA file'],
-  commit: ['<cafile>', 'commit a CA file'],
-  abort: ['<cafile>', 'abort a transaction for a CA file'],
-  del: ['<cafile>', 'delete an unused CA file'],
-};
-
-function caCommand(cmd: CaFileOp['cmd'], kind: CaKind): Command {
-  const file = kind === 'ca' ? 'ca-file' : 'crl-file';
-  const [args, desc] = DESC[cmd];
-  return {
-    words: [cmd, 'ssl', file],
-    usage: `${cmd} ssl ${file} ${kind === 'ca' ? args : args.replace('cafile', 'crlfile')}`,
-    desc: kind === 'ca' ? desc : desc.replace('CA file', 'CRL file'),
-    level: 'admin',
-    run(argv, ctx, _sess, payload) {
-      const name = argv[0];
-      if (!name || (cmd === 'set' && payload === undefined)) return ARGS_NEEDED[cmd][kind];
-      const share = ctx.control.shareSslCert;
-      if (inWorker() && !share) return `'${cmd} ssl ${file}' is not supported by Switchyard under --workers here\n`;
-      const op: SslCertOp = { cmd, kind, name, payload };
-      const reply = applySslCertOp(ctx.runtime(), op);
-      share?.(op);
-      return reply;
-    },
-  };
-}
-
-function showCommand(kind: CaKind): Command {
-  const file = kind === 'ca' ? 'ca-file' : 'crl-file';
-  return {
-    words: ['show', 'ssl', file],
-    usage: `show ssl ${file} [<${kind}file>[:<index>]]`,
-    desc: `display the SSL ${kind === 'ca' ? 'CA files' : 'CRL files'} used in memory, or the details of a <${kind}file>, or a single entry <index>`,
-    level: 'operator',
-    run: (argv, ctx) => showFile(certStoreOf(ctx.runtime()).cas, kind, argv[0]),
-  };
-}
-
-const CMDS: CaFileOp['cmd'][] = ['new', 'set', 'commit', 'abort', 'del'];
-export const SSL_CA_COMMANDS: Command[] = [
-  ...CMDS.map((c) => caCommand(c, 'ca')),
-  showCommand('ca'),
-  ...CMDS.map((c) => caCommand(c, 'crl')),
-  showCommand('crl'),
-];

@@ -638,7 +638,7 @@ backend be
 // ---- timeouts, stop, config errors ---------------------------------------------------------------
 
 describe('HTTP/2 connection lifetime', { skip }, () => {
-  test('timeout http-keep-alive closes an idle h2 connection with GOAWAY; SIGTERM lets a stream finish', async () => {
+  test('timeout http-keep-alive closes an idle h2 connection with GOAWAY; a soft stop (SIGUSR1) lets a stream finish', async () => {
     const slow = await origin('slow');
     const port = await freePort();
     const cfg = writeFile(
@@ -667,7 +667,8 @@ backend be
       assert.equal(goaway, 0);
       assert.ok(idle >= 250 && idle < 3000, `closed after ${idle} ms`);
 
-      // stop while a stream is in flight: GOAWAY, the stream completes, then the proxy exits
+      // soft stop while a stream is in flight: GOAWAY, the stream completes, then the proxy exits
+      // (SIGTERM is haproxy's hard stop, which cuts it: test/proxy-lifecycle)
       const c2 = h2connect(`http://127.0.0.1:${port}`);
       c2.on('error', () => {});
       let goaway2 = -1;
@@ -676,7 +677,7 @@ backend be
       });
       const pending = h2get(c2, { ':path': '/slow' });
       await until(() => slow.requests.some((q) => q.url === '/slow'), 5000, 'slow request at the server');
-      const exit = lp.stop('SIGTERM');
+      const exit = lp.stop('SIGUSR1');
       const done = await pending;
       assert.equal(done.status, 200);
       assert.equal(done.body.toString(), 'slow done\n');

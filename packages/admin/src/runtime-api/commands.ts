@@ -21,7 +21,7 @@ function helpLine(usage: string, desc: string): string {
 
 function listing(title: string, cmds: Command[]): string {
   let out = `${title}\n`;
-  for (const c of cmds) out += helpLine(c.usage, c.desc);
+  for (const c of cmds) if (c.usage) out += helpLine(c.usage, c.desc);
   for (const [u, d] of TRAILER) out += helpLine(u, d);
   return out;
 }

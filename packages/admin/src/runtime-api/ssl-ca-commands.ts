@@ -33,7 +33,11 @@ function caCommand(cmd: CaFileOp['cmd'], kind: CaKind): Command {
   const [args, desc] = DESC[cmd];
   return {
     words: [cmd, 'ssl', file],
-    usage: `${cmd} ssl ${file} ${kind === 'ca' ? args : args.replace('cafile', 'crlfile')}`,
+    // haproxy 2.6 has `new ssl crl-file` but leaves it out of its help
+    usage:
+      cmd === 'new' && kind === 'crl'
+        ? ''
+        : `${cmd} ssl ${file} ${kind === 'ca' ? args : args.replace('cafile', 'crlfile')}`,
     desc: kind === 'ca' ? desc : desc.replace('CA file', 'CRL file'),
     level: 'admin',
     run(argv, ctx, _sess, payload) {
@@ -53,8 +57,12 @@ function showCommand(kind: CaKind): Command {
   const file = kind === 'ca' ? 'ca-file' : 'crl-file';
   return {
     words: ['show', 'ssl', file],
-    usage: `show ssl ${file} [<${kind}file>[:<index>]]`,
-    desc: `display the SSL ${kind === 'ca' ? 'CA files' : 'CRL files'} used in memory, or the details of a <${kind}file>, or a single entry <index>`,
+    // haproxy 2.6's help lines, brackets as it prints them
+    usage: kind === 'ca' ? 'show ssl ca-file [<cafile>[:<index>]]' : 'show ssl crl-file [<crlfile[:<index>>]]',
+    desc:
+      kind === 'ca'
+        ? 'display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>'
+        : 'display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>',
     level: 'operator',
     run: (argv, ctx) => showFile(certStoreOf(ctx.runtime()).cas, kind, argv[0]),
   };

@@ -33,6 +33,7 @@ export interface CliContext {
 /** One runtime API command: its leading words, help line, level and implementation. */
 export interface Command {
   words: string[];
+  /** The help line's usage part; empty for a command haproxy 2.6 has but does not list in `help`. */
   usage: string;
   desc: string;
   level: CliLevel;

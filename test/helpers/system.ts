@@ -54,6 +54,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   'mariadb-install-db': 'mariadb-server',
   mariadbd: 'mariadb-server',
   mkpasswd: 'whois',
+  nft: 'nftables',
   nginx: 'nginx-light',
   openssl: 'openssl',
   ping: 'iputils-ping',

@@ -9,6 +9,7 @@ import { InstanceConfigError, InstanceRunner, instanceSpec } from './fsm/instanc
 import type { VrrpState } from './fsm/machine.ts';
 import { SyncGroup } from './fsm/sync-group.ts';
 import { reportVrrpState } from './transport/proxy-report.ts';
+import { noAcceptFirewall } from './vip/no-accept.ts';
 import { routeObject, ruleObject } from './vip/routes.ts';
 import { VipSet } from './vip/vips.ts';
 
@@ -279,6 +280,7 @@ export class Sidecar {
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((r) => r.stop()));
     if (this.started) await this.statics.release();
+    for (const e of await noAcceptFirewall.destroy()) this.log(`cannot remove the no_accept table: ${e}`);
     this.stopped = true;
     this.flushReports();
     await this.reportChain;

@@ -110,6 +110,15 @@ export function validateModel(model: KeepalivedConf, parse: ParseContext): void 
     if (inst.virtualIpaddresses.length === 0) {
       ctx.report('warning', 'KA_NO_VIP', `(${inst.name}) No VIP specified; at least one is sensible`, inst.loc);
     }
+    if (model.globalDefs.vrrpStrict && inst.version === 2 && inst.accept) {
+      ctx.report(
+        'warning',
+        'KA_STRICT_ACCEPT',
+        `(${inst.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`,
+        inst.loc,
+      );
+      inst.accept = false;
+    }
     if (inst.authentication) {
       if (model.globalDefs.vrrpStrict) {
         ctx.report(

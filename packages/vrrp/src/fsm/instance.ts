@@ -18,6 +18,7 @@ import { type CheckParams, checkAdvert } from '../codec/validate.ts';
 import type { GlobalDefs, SourceLoc, VrrpInstance } from '../conf/model.ts';
 import { DropLog } from '../transport/drop-log.ts';
 import { RawVrrpSocket } from '../transport/raw-socket.ts';
+import { noAcceptFirewall } from '../vip/no-accept.ts';
 import { type IpObject, routeObject, ruleObject } from '../vip/routes.ts';
 import { type GarpSettings, type Vip, VipSet } from '../vip/vips.ts';
 import { Vmac, vmacAddress } from '../vip/vmac.ts';
@@ -42,6 +43,8 @@ export interface InstanceSpec {
   vips: Vip[];
   /** `virtual_ipaddress_excluded`: held with the VIPs on MASTER, never advertised. */
   excludedVips: Vip[];
+  /** keepalived's no_accept (default under vrrp_strict) on a non-owner: drop rules while MASTER. */
+  noAccept: boolean;
   /** `use_vmac`: the macvlan (its name and MAC); `xmitBase`: adverts stay on `ifname`. */
   vmac?: { name: string; mac: string; xmitBase: boolean };
   /** `virtual_routes` then `virtual_rules`, held with the VIPs on MASTER. */
@@ -150,6 +153,7 @@ export function instanceSpec(inst: VrrpInstance, g: GlobalDefs): InstanceSpec | 
     family,
     vips,
     excludedVips,
+    noAccept: !inst.accept && inst.priority !== 255,
     vmac,
     ipObjects: [...inst.virtualRoutes.map(routeObject), ...inst.virtualRules.map(ruleObject)],
     unicastSrc,
@@ -250,6 +254,7 @@ export class InstanceRunner {
       (m) => ev.log(m),
       spec.ipObjects,
     );
+    if (spec.noAccept) this.vipSet.firewall = noAcceptFirewall;
     this.machine = new VrrpMachine(
       {
         name: spec.name,

@@ -5,6 +5,7 @@
  */
 import { runCommand } from './ip-command.ts';
 import { sendNeighbourAdverts } from './neighbour-advert.ts';
+import type { NoAcceptFirewall } from './no-accept.ts';
 import { applyIpObjects, type IpObject } from './routes.ts';
 
 /** One `virtual_ipaddress` entry, as the sidecar needs it. */
@@ -52,6 +53,8 @@ export class VipSet {
   private held = false;
   /** acquire/release run one after the other, in call order, so a quick MASTER->BACKUP cannot interleave. */
   private queue: Promise<void> = Promise.resolve();
+  /** `no_accept` / `vrrp_strict`: the drop rules that keep traffic off the VIPs while MASTER. */
+  firewall?: NoAcceptFirewall;
 
   constructor(
     readonly name: string,
@@ -89,6 +92,11 @@ export class VipSet {
       }
     }
     if (!this.held) return;
+    if (this.firewall) {
+      for (const e of await this.firewall.hold(this.vips.map((v) => v.address)))
+        this.log(`(${this.name}) cannot apply no_accept: ${e}`);
+    }
+    if (!this.held) return;
     await applyIpObjects(this.ipObjects, true, this.log, this.name, this.ipBin);
     if (!this.held) return;
     this.sendGarps(this.garp.repeat);
@@ -106,6 +114,10 @@ export class VipSet {
         }
       }),
     );
+    if (this.firewall) {
+      for (const e of await this.firewall.release(this.vips.map((v) => v.address)))
+        this.log(`(${this.name}) cannot lift no_accept: ${e}`);
+    }
   }
 
   /** keepalived's answer to a lower-priority advert while MASTER: garp_lower_prio_repeat GARPs, again after the delay. */

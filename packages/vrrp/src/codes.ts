@@ -69,6 +69,7 @@ export const VrrpCodes = [
   'KA_SCRIPT_USER',
   'KA_SCRIPT_WEIGHT',
   'KA_STRICT_AUTH',
+  'KA_STRICT_ACCEPT',
   'KA_SYNC_EMPTY',
   'KA_SYNC_EMPTY_BLOCK',
   'KA_SYNC_GROUP_DUP',
